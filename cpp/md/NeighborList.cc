@@ -1,0 +1,161 @@
+#include "NeighborList.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace ha {
+
+void NeighborList::setRcut(uint32_t ntypes, const std::vector<double>& rcut) {
+    if (ntypes != m_ntypes || rcut != m_rcut) m_force_rebuild = true;
+    m_ntypes = ntypes;
+    m_rcut = rcut;
+}
+
+void NeighborList::checkBox(const BoxDim& box) const {
+    double rmax = 0;
+    for (double r : m_rcut) rmax = std::max(rmax, r);
+    double rlist = rmax + m_buffer;
+    Vec3 d = box.nearestPlaneDistance();
+    double dist[3] = {d.x, d.y, d.z};
+    const char* axis = "xyz";
+    for (unsigned k = 0; k < (box.is2D ? 2u : 3u); ++k) {
+        if (2.0 * rlist >= dist[k]) {
+            std::ostringstream s;
+            s << "r_cut + buffer = " << rmax << " + " << m_buffer << " = " << rlist
+              << " is too large for the box: it must be less than half the box thickness along " << axis[k]
+              << " (" << dist[k] / 2.0 << ")";
+            throw std::invalid_argument(s.str());
+        }
+    }
+}
+
+bool NeighborList::needsRebuild(const ParticleData& pd, uint64_t t, int nthreads) const {
+    if (m_force_rebuild || pd.N != m_N) return true;
+    if (t < m_last_build + uint64_t(std::max(rebuildCheckDelay, 0))) return false;
+    if (m_buffer < 1e-6) return true;
+    if (!checkDist) return true;
+    const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
+    int moved = 0;
+#pragma omp parallel for schedule(static) num_threads(nthreads) reduction(| : moved)
+    for (int64_t i = 0; i < int64_t(pd.N); ++i) {
+        Vec3 dx = pd.box.minImage({pd.pos[3 * i] - m_last_pos[3 * i], pd.pos[3 * i + 1] - m_last_pos[3 * i + 1],
+                                   pd.pos[3 * i + 2] - m_last_pos[3 * i + 2]});
+        if (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z >= maxsq) moved |= 1;
+    }
+    return moved != 0;
+}
+
+void NeighborList::update(const ParticleData& pd, uint64_t t, int nthreads) {
+    if (needsRebuild(pd, t, nthreads)) {
+        build(pd, nthreads);
+        m_last_build = t;
+    }
+}
+
+void NeighborList::build(const ParticleData& pd, int nthreads) {
+    const BoxDim& box = pd.box;
+    checkBox(box);
+    const uint32_t N = pd.N, nt = m_ntypes;
+    double rmax = 0;
+    for (double r : m_rcut) rmax = std::max(rmax, r);
+    m_rlistsq.assign(m_rcut.size(), -1.0);
+    for (size_t k = 0; k < m_rcut.size(); ++k)
+        if (m_rcut[k] > 0) m_rlistsq[k] = (m_rcut[k] + m_buffer) * (m_rcut[k] + m_buffer);
+    const double rlist = rmax + m_buffer;
+
+    // Cells in fractional coordinates, each at least r_list thick along every lattice direction.
+    Vec3 d = box.nearestPlaneDistance();
+    int nc[3] = {std::max(1, int(d.x / rlist)), std::max(1, int(d.y / rlist)), box.is2D ? 1 : std::max(1, int(d.z / rlist))};
+    const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
+    m_cell_of.resize(N);
+    std::vector<uint32_t> count(ncells + 1, 0);
+    for (uint32_t i = 0; i < N; ++i) {
+        Vec3 f = box.makeFraction(pd.position(i));
+        double fr[3] = {f.x, f.y, f.z};
+        int c[3];
+        for (int k = 0; k < 3; ++k) {
+            if (!(fr[k] >= -1e-10 && fr[k] <= 1.0 + 1e-10)) {
+                std::ostringstream s;
+                s << "particle tag " << i << " at (" << pd.pos[3 * i] << ", " << pd.pos[3 * i + 1] << ", "
+                  << pd.pos[3 * i + 2] << ") is outside the box (it moved more than a box length in one step, "
+                  << "or its position is not finite)";
+                throw std::runtime_error(s.str());
+            }
+            c[k] = std::min(nc[k] - 1, std::max(0, int(fr[k] * nc[k])));
+        }
+        m_cell_of[i] = uint32_t((c[2] * nc[1] + c[1]) * nc[0] + c[0]);
+        count[m_cell_of[i] + 1]++;
+    }
+    m_cell_start.assign(ncells + 1, 0);
+    for (uint32_t c = 0; c < ncells; ++c) m_cell_start[c + 1] = m_cell_start[c] + count[c + 1];
+    m_cell_members.resize(N);
+    {
+        std::vector<uint32_t> fill(m_cell_start.begin(), m_cell_start.end() - 1);
+        for (uint32_t i = 0; i < N; ++i) m_cell_members[fill[m_cell_of[i]]++] = i;  // ascending tags per cell
+    }
+
+    // Distinct neighbouring cell offsets (fewer than 3 cells along an axis would repeat cells).
+    std::vector<int> offs[3];
+    for (int k = 0; k < 3; ++k) {
+        if (nc[k] >= 3) offs[k] = {-1, 0, 1};
+        else if (nc[k] == 2) offs[k] = {0, 1};
+        else offs[k] = {0};
+    }
+
+    m_N = N;
+    m_count.assign(N, 0);
+    uint32_t maxcount;
+    for (;;) {
+        m_nlist.resize(size_t(N) * m_stride);
+        maxcount = 0;
+#pragma omp parallel for schedule(dynamic, 256) num_threads(nthreads) reduction(max : maxcount)
+        for (int64_t ii = 0; ii < int64_t(N); ++ii) {
+            uint32_t i = uint32_t(ii);
+            uint32_t ci = m_cell_of[i];
+            int cx = ci % nc[0], cy = (ci / nc[0]) % nc[1], cz = ci / (nc[0] * nc[1]);
+            Vec3 pi = pd.position(i);
+            uint32_t ti = pd.typeid_[i];
+            uint32_t n = 0;
+            uint32_t* out = &m_nlist[size_t(i) * m_stride];
+            for (int oz : offs[2])
+                for (int oy : offs[1])
+                    for (int ox : offs[0]) {
+                        int x = (cx + ox + nc[0]) % nc[0], y = (cy + oy + nc[1]) % nc[1], z = (cz + oz + nc[2]) % nc[2];
+                        uint32_t c = uint32_t((z * nc[1] + y) * nc[0] + x);
+                        for (uint32_t k = m_cell_start[c]; k < m_cell_start[c + 1]; ++k) {
+                            uint32_t j = m_cell_members[k];
+                            if (j == i) continue;
+                            double rl = m_rlistsq[ti * nt + pd.typeid_[j]];
+                            if (rl < 0) continue;
+                            Vec3 dx = box.minImage({pi.x - pd.pos[3 * j], pi.y - pd.pos[3 * j + 1], pi.z - pd.pos[3 * j + 2]});
+                            if (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z <= rl) {
+                                if (n < m_stride) out[n] = j;
+                                ++n;
+                            }
+                        }
+                    }
+            m_count[i] = n;
+            maxcount = std::max(maxcount, n);
+        }
+        if (maxcount <= m_stride) break;
+        m_stride = maxcount + 8;  // overflow: grow and rebuild (deterministic)
+    }
+    m_last_pos = pd.pos;
+    m_last_box = box;
+    m_force_rebuild = false;
+    ++m_n_builds;
+}
+
+std::vector<uint32_t> NeighborList::pairs() const {
+    std::vector<uint32_t> out;
+    for (uint32_t i = 0; i < m_N; ++i)
+        for (uint32_t k = 0; k < m_count[i]; ++k) {
+            uint32_t j = m_nlist[size_t(i) * m_stride + k];
+            if (i < j) { out.push_back(i); out.push_back(j); }
+        }
+    return out;
+}
+
+}  // namespace ha

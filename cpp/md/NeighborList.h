@@ -1,0 +1,57 @@
+// Full Verlet neighbour list built from a cell list (HOOMD's nlist.Cell semantics: r_list =
+// r_cut + buffer per type pair, rebuilt when any particle has moved buffer/2 since the last
+// build). Each particle's neighbours are stored in a fixed order that does not depend on the
+// number of threads, so every per-particle sum over them is bitwise reproducible.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "ParticleData.h"
+
+namespace ha {
+
+class NeighborList {
+  public:
+    explicit NeighborList(double buffer) : m_buffer(buffer) {}
+
+    double buffer() const { return m_buffer; }
+    void setBuffer(double b) { m_buffer = b; m_force_rebuild = true; }
+    int rebuildCheckDelay = 1;
+    bool checkDist = true;
+
+    // r_cut for each type pair (ntypes x ntypes, symmetric): the maximum over the forces that use
+    // this list. A pair with r_cut <= 0 never enters.
+    void setRcut(uint32_t ntypes, const std::vector<double>& rcut);
+    const std::vector<double>& rcut() const { return m_rcut; }
+
+    // Bring the list up to date for step t (a no-op if nothing has moved far enough).
+    void update(const ParticleData& pd, uint64_t t, int nthreads);
+    void forceRebuild() { m_force_rebuild = true; }
+    void build(const ParticleData& pd, int nthreads);
+
+    const uint32_t* neighbors() const { return m_nlist.data(); }
+    const uint32_t* counts() const { return m_count.data(); }
+    uint32_t stride() const { return m_stride; }
+    uint64_t numBuilds() const { return m_n_builds; }
+    // Pairs (i, j), i < j, in the list: for tests against brute force.
+    std::vector<uint32_t> pairs() const;
+
+  private:
+    bool needsRebuild(const ParticleData& pd, uint64_t t, int nthreads) const;
+    void checkBox(const BoxDim& box) const;
+
+    double m_buffer;
+    uint32_t m_ntypes = 0;
+    std::vector<double> m_rcut, m_rlistsq;
+    std::vector<uint32_t> m_nlist, m_count;
+    uint32_t m_stride = 32;
+    uint32_t m_N = 0;
+    std::vector<double> m_last_pos;
+    uint64_t m_last_build = 0;
+    uint64_t m_n_builds = 0;
+    bool m_force_rebuild = true;
+    BoxDim m_last_box;
+    // cell list scratch
+    std::vector<uint32_t> m_cell_start, m_cell_members, m_cell_of;
+};
+
+}  // namespace ha

@@ -1,0 +1,102 @@
+// Instantiates the generic pair force for every evaluator (evaluators/All.h).
+#include <sstream>
+#include <stdexcept>
+
+#include "Force.h"
+#include "PairForceKernel.h"
+#include "evaluators/All.h"
+
+namespace ha {
+
+void PairForce::setParams(uint32_t a, uint32_t b, const std::vector<double>& p) {
+    if (a >= m_ntypes || b >= m_ntypes) throw std::out_of_range("type index out of range");
+    if (int(p.size()) != m_n_params) throw std::invalid_argument("wrong number of pair parameters");
+    for (int k = 0; k < m_n_params; ++k) {
+        m_params[(size_t(a) * m_ntypes + b) * m_n_params + k] = p[k];
+        m_params[(size_t(b) * m_ntypes + a) * m_n_params + k] = p[k];
+    }
+    m_set[a * m_ntypes + b] = m_set[b * m_ntypes + a] = 1;
+    m_dirty = true;
+}
+
+std::vector<double> PairForce::getParams(uint32_t a, uint32_t b) const {
+    auto first = m_params.begin() + (size_t(a) * m_ntypes + b) * m_n_params;
+    return std::vector<double>(first, first + m_n_params);
+}
+
+void PairForce::setRcut(uint32_t a, uint32_t b, double rcut) {
+    if (a >= m_ntypes || b >= m_ntypes) throw std::out_of_range("type index out of range");
+    m_rcut[a * m_ntypes + b] = m_rcut[b * m_ntypes + a] = rcut;
+    m_dirty = true;
+}
+
+void PairForce::setShift(bool shift) {
+    if (shift && !m_shift_allowed) throw std::invalid_argument("this potential does not accept mode='shift'");
+    m_shift = shift;
+    m_dirty = true;
+}
+
+void PairForce::prepare(const ParticleData& pd) {
+    resize(pd.N);
+    if (m_dirty) updateTables();
+}
+
+namespace {
+
+template <class E>
+class PairForceT : public PairForce {
+  public:
+    PairForceT(std::shared_ptr<NeighborList> nlist, uint32_t ntypes)
+        : PairForce(std::move(nlist), ntypes, E::n_params, E::n_derived, E::shift_allowed) {}
+
+    void compute(const ParticleData& pd, uint64_t t, int nthreads) override {
+        if (m_dirty) updateTables();
+        if (force.size() != 3 * size_t(pd.N)) resize(pd.N);
+        m_nlist->update(pd, t, nthreads);
+        const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
+        const PairTables tab{m_ntypes, m_rcutsq.data(), m_derived.data(), m_eshift.data()};
+        const double* pos = pd.pos.data();
+        const uint32_t* tid = pd.typeid_.data();
+        double *f = force.data(), *e = energy.data(), *w = virial.data();
+        const BoxDim box = pd.box;
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+        for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_particle<E>(uint32_t(i), pos, tid, box, nb, tab, f, e, w);
+    }
+
+  protected:
+    void updateTables() override {
+        const size_t ntp = size_t(m_ntypes) * m_ntypes;
+        m_rcutsq.assign(ntp, 0.0);
+        m_derived.assign(ntp * E::n_derived, 0.0);
+        m_eshift.assign(ntp, 0.0);
+        for (size_t tp = 0; tp < ntp; ++tp) {
+            E::derive(&m_params[tp * E::n_params], &m_derived[tp * E::n_derived]);
+            m_rcutsq[tp] = m_rcut[tp] > 0 ? m_rcut[tp] * m_rcut[tp] : 0.0;
+            if (m_shift && m_rcutsq[tp] > 0) {
+                double fr = 0, vc = 0;
+                if (E::eval(m_rcutsq[tp], m_rcutsq[tp], &m_derived[tp * E::n_derived], fr, vc)) m_eshift[tp] = vc;
+            }
+        }
+        m_dirty = false;
+    }
+};
+
+}  // namespace
+
+std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist, uint32_t ntypes) {
+#define HA_MAKE(E, NAME) \
+    if (name == NAME) return std::make_shared<PairForceT<E>>(std::move(nlist), ntypes);
+    HA_FOR_EACH_PAIR_EVALUATOR(HA_MAKE)
+#undef HA_MAKE
+    throw std::invalid_argument("unknown pair potential '" + name + "'");
+}
+
+std::vector<std::string> pair_force_names() {
+    std::vector<std::string> names;
+#define HA_NAME(E, NAME) names.push_back(NAME);
+    HA_FOR_EACH_PAIR_EVALUATOR(HA_NAME)
+#undef HA_NAME
+    return names;
+}
+
+}  // namespace ha

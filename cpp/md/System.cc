@@ -1,0 +1,131 @@
+#include "System.h"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "TwoStep.h"
+
+namespace ha {
+
+void System::prepRun() {
+    if (!(dt > 0) || !std::isfinite(dt)) {
+        std::ostringstream s;
+        s << "dt must be positive and finite, got " << dt;
+        throw std::invalid_argument(s.str());
+    }
+    // Each neighbour list serves the largest r_cut any of its pair forces asks for.
+    std::set<NeighborList*> seen;
+    for (auto& f : forces) {
+        auto pf = std::dynamic_pointer_cast<PairForce>(f);
+        if (!pf || seen.count(pf->nlist().get())) continue;
+        seen.insert(pf->nlist().get());
+        std::vector<double> rc(size_t(pd.ntypes) * pd.ntypes, 0.0);
+        for (auto& g : forces) {
+            auto pg = std::dynamic_pointer_cast<PairForce>(g);
+            if (!pg || pg->nlist() != pf->nlist()) continue;
+            for (size_t k = 0; k < rc.size(); ++k) rc[k] = std::max(rc[k], pg->rcut()[k]);
+        }
+        pf->nlist()->setRcut(pd.ntypes, rc);
+    }
+    for (auto& f : forces) f->prepare(pd);
+    for (auto& m : methods)
+        for (uint32_t tag : m.members)
+            if (m.kind != Method::Brownian && !(pd.mass[tag] > 0)) {
+                std::ostringstream s;
+                s << "particle tag " << tag << " has mass " << pd.mass[tag] << ": Langevin and ConstantVolume need mass > 0";
+                throw std::invalid_argument(s.str());
+            }
+    computeNetForce(timestep);
+    if (!pd.accel_set) {
+        for (uint32_t i = 0; i < pd.N; ++i)
+            for (int k = 0; k < 3; ++k) pd.accel[3 * i + k] = pd.net_force[3 * i + k] * (1.0 / pd.mass[i]);
+        pd.accel_set = true;
+    }
+}
+
+void System::computeNetForce(uint64_t t) {
+    const uint32_t N = pd.N;
+    for (auto& f : forces) f->compute(pd, t, nthreads);
+    double* nf = pd.net_force.data();
+    double* ne = pd.net_energy.data();
+    double* nv = pd.net_virial.data();
+    const auto& fl = forces;
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+    for (int64_t i = 0; i < int64_t(N); ++i) {
+        double f[3] = {0, 0, 0}, e = 0, w[6] = {0, 0, 0, 0, 0, 0};
+        for (const auto& fc : fl) {
+            for (int k = 0; k < 3; ++k) f[k] += fc->force[3 * i + k];
+            e += fc->energy[i];
+            for (int k = 0; k < 6; ++k) w[k] += fc->virial[6 * i + k];
+        }
+        for (int k = 0; k < 3; ++k) nf[3 * i + k] = f[k];
+        ne[i] = e;
+        for (int k = 0; k < 6; ++k) nv[6 * i + k] = w[k];
+    }
+    checkForces(t);
+}
+
+void System::checkForces(uint64_t t) const {
+    std::vector<uint32_t> bad;
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        const double* f = &pd.net_force[3 * i];
+        if (!std::isfinite(f[0]) || !std::isfinite(f[1]) || !std::isfinite(f[2]) || !std::isfinite(pd.net_energy[i]))
+            bad.push_back(i);
+    }
+    if (bad.empty()) return;
+    std::ostringstream s;
+    s << "non-finite force at step " << t << " on " << bad.size() << " particle(s), tags";
+    for (size_t k = 0; k < bad.size() && k < 10; ++k) s << (k ? ", " : " ") << bad[k];
+    if (bad.size() > 10) s << ", ...";
+    s << " (overlapping particles or too large a time step?)";
+    throw std::runtime_error(s.str());
+}
+
+void System::step() {
+    const uint64_t t = timestep;
+    const unsigned dim = pd.dimensions();
+    const BoxDim box = pd.box;
+    for (const Method& m : methods) {
+        const StepArgs a{t, seed, dt, m.kT(t), dim};
+        const uint32_t* mem = m.members.data();
+        const int64_t n = int64_t(m.members.size());
+        double *r = pd.pos.data(), *v = pd.vel.data(), *acc = pd.accel.data();
+        int32_t* img = pd.image.data();
+        const double* F = pd.net_force.data();
+        if (m.kind == Method::Brownian) {
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+            for (int64_t k = 0; k < n; ++k) {
+                uint32_t i = mem[k];
+                brownian_step(i, a, box, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+            }
+        } else {
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+            for (int64_t k = 0; k < n; ++k) {
+                uint32_t i = mem[k];
+                if (m.kind == Method::Langevin) langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+                else nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+            }
+        }
+    }
+    computeNetForce(t + 1);
+    for (auto it = methods.rbegin(); it != methods.rend(); ++it) {
+        const Method& m = *it;
+        if (m.kind == Method::Brownian) continue;
+        const StepArgs a{t, seed, dt, m.kT(t), dim};
+        const uint32_t* mem = m.members.data();
+        const int64_t n = int64_t(m.members.size());
+        double *v = pd.vel.data(), *acc = pd.accel.data();
+        const double* F = pd.net_force.data();
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+        for (int64_t k = 0; k < n; ++k) {
+            uint32_t i = mem[k];
+            if (m.kind == Method::Langevin) langevin_step_two(i, a, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+            else nve_step_two(a, pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+        }
+    }
+    timestep = t + 1;
+}
+
+}  // namespace ha

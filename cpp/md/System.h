@@ -1,0 +1,41 @@
+// The embedded engine: particle data, forces and integration methods, stepped with HOOMD-blue's
+// schedule (IntegratorTwoStep::update):
+//   methods' step one (list order) -> net force at t+1 -> methods' step two (reverse order).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+#include "Force.h"
+#include "ParticleData.h"
+
+namespace ha {
+
+struct Method {
+    enum Kind { Brownian = 0, Langevin = 1, ConstantVolume = 2 };
+    Kind kind = Brownian;
+    std::vector<uint32_t> members;  // tags, ascending
+    Variant kT;
+    std::vector<double> gamma;      // per type
+};
+
+class System {
+  public:
+    ParticleData pd;
+    uint64_t timestep = 0;
+    uint16_t seed = 0;
+    double dt = 0.005;
+    int nthreads = 1;
+    std::vector<std::shared_ptr<Force>> forces;
+    std::vector<Method> methods;
+
+    // HOOMD's Integrator::prepRun: net force at the current step; a = F/m unless already set.
+    void prepRun();
+    // One full step t -> t+1.
+    void step();
+    void computeNetForce(uint64_t t);
+
+  private:
+    void checkForces(uint64_t t) const;
+};
+
+}  // namespace ha

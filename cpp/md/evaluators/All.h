@@ -1,0 +1,17 @@
+// Every pair evaluator, with the name under which Python knows it. Adding a potential means
+// adding its header and one line here (and a parameter declaration in hoomd_adjoint/md/pair.py).
+#pragma once
+#include "EvaluatorPairDPDConservative.h"
+#include "EvaluatorPairGauss.h"
+#include "EvaluatorPairLJ.h"
+#include "EvaluatorPairMorse.h"
+#include "EvaluatorPairRechtsman.h"
+#include "EvaluatorPairYukawa.h"
+
+#define HA_FOR_EACH_PAIR_EVALUATOR(X)                \
+    X(EvaluatorPairLJ, "LJ")                         \
+    X(EvaluatorPairMorse, "Morse")                   \
+    X(EvaluatorPairYukawa, "Yukawa")                 \
+    X(EvaluatorPairGauss, "Gaussian")                \
+    X(EvaluatorPairDPDConservative, "DPDConservative") \
+    X(EvaluatorPairRechtsman, "Rechtsman")

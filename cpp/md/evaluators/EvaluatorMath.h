@@ -1,0 +1,14 @@
+// Math used by the pair evaluators. Evaluators are templates on the scalar type R, so that the
+// same text is evaluated in double (forward dynamics) and in dual numbers (adjoint derivatives).
+#pragma once
+#include <cmath>
+#include "../../core/HostDevice.h"
+
+namespace ha {
+
+using std::exp;
+using std::sqrt;
+
+HA_HOSTDEVICE double value_of(double x) { return x; }
+
+}  // namespace ha

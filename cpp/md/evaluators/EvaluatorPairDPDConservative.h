@@ -1,0 +1,31 @@
+// Soft-sphere repulsion (HOOMD's DPDConservative): V = A (rc - r) - A (rc^2 - r^2) / (2 rc)
+// = (A / 2rc) (rc - r)^2, a harmonic soft sphere of diameter rc = r_cut. Zero at the cutoff.
+#pragma once
+#include "../../core/HostDevice.h"
+#include "EvaluatorMath.h"
+
+namespace ha {
+
+struct EvaluatorPairDPDConservative {
+    static constexpr int n_params = 1;  // A
+    static constexpr int n_derived = 1;
+    static constexpr bool shift_allowed = false;
+
+    template <class R>
+    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+        d[0] = p[0];
+    }
+
+    template <class R>
+    HA_HOSTDEVICE static bool eval(const R& rsq, const R& rcutsq, const R* d, R& force_divr, R& energy) {
+        R rinv = 1.0 / sqrt(rsq);
+        R r = 1.0 / rinv;
+        R rcutinv = 1.0 / sqrt(rcutsq);
+        R rcut = 1.0 / rcutinv;
+        force_divr = d[0] * (rinv - rcutinv);
+        energy = d[0] * (rcut - r) - 0.5 * d[0] * rcutinv * (rcutsq - rsq);
+        return true;
+    }
+};
+
+}  // namespace ha

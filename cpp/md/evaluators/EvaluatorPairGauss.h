@@ -1,0 +1,28 @@
+// Gaussian: V = eps exp(-r^2 / (2 sigma^2)). As HOOMD's EvaluatorPairGauss.
+#pragma once
+#include "../../core/HostDevice.h"
+#include "EvaluatorMath.h"
+
+namespace ha {
+
+struct EvaluatorPairGauss {
+    static constexpr int n_params = 2;  // epsilon, sigma
+    static constexpr int n_derived = 2;
+    static constexpr bool shift_allowed = true;
+
+    template <class R>
+    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+        d[0] = p[0]; d[1] = p[1];
+    }
+
+    template <class R>
+    HA_HOSTDEVICE static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+        R sigma_sq = d[1] * d[1];
+        R exp_val = exp(-0.5 * (rsq / sigma_sq));
+        force_divr = d[0] / sigma_sq * exp_val;
+        energy = d[0] * exp_val;
+        return true;
+    }
+};
+
+}  // namespace ha

@@ -1,0 +1,28 @@
+// Morse: V = D0 [exp(-2 alpha (r - r0)) - 2 exp(-alpha (r - r0))]. As HOOMD's EvaluatorPairMorse.
+#pragma once
+#include "../../core/HostDevice.h"
+#include "EvaluatorMath.h"
+
+namespace ha {
+
+struct EvaluatorPairMorse {
+    static constexpr int n_params = 3;  // D0, alpha, r0
+    static constexpr int n_derived = 3;
+    static constexpr bool shift_allowed = true;
+
+    template <class R>
+    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+        d[0] = p[0]; d[1] = p[1]; d[2] = p[2];
+    }
+
+    template <class R>
+    HA_HOSTDEVICE static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+        R r = sqrt(rsq);
+        R E = exp(-d[1] * (r - d[2]));
+        energy = d[0] * E * (E - 2.0);
+        force_divr = 2.0 * d[0] * d[1] * E * (E - 1.0) / r;
+        return true;
+    }
+};
+
+}  // namespace ha

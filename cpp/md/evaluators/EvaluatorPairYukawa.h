@@ -1,0 +1,31 @@
+// Yukawa: V = eps exp(-kappa r) / r. As HOOMD's EvaluatorPairYukawa (r = 1/rinv).
+#pragma once
+#include "../../core/HostDevice.h"
+#include "EvaluatorMath.h"
+
+namespace ha {
+
+struct EvaluatorPairYukawa {
+    static constexpr int n_params = 2;  // epsilon, kappa
+    static constexpr int n_derived = 2;
+    static constexpr bool shift_allowed = true;
+
+    template <class R>
+    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+        d[0] = p[0]; d[1] = p[1];
+    }
+
+    template <class R>
+    HA_HOSTDEVICE static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+        if (value_of(d[0]) == 0.0) return false;
+        R rinv = 1.0 / sqrt(rsq);
+        R r = 1.0 / rinv;
+        R r2inv = 1.0 / rsq;
+        R exp_val = exp(-d[1] * r);
+        force_divr = d[0] * exp_val * r2inv * (rinv + d[1]);
+        energy = d[0] * exp_val * rinv;
+        return true;
+    }
+};
+
+}  // namespace ha

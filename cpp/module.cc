@@ -1,0 +1,184 @@
+// Python bindings: hoomd_adjoint._core. Thin: the Python package declares parameters and
+// validates input; the physics lives in the headers under core/ and md/.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "core/RandomNumbers.h"
+#include "md/Force.h"
+#include "md/NeighborList.h"
+#include "md/System.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace py = pybind11;
+using namespace ha;
+
+namespace {
+
+// A numpy view of a std::vector owned by `owner` (kept alive by the view).
+template <class T>
+py::array view(std::vector<T>& v, size_t n, size_t width, py::handle owner) {
+    if (width == 1) return py::array_t<T>({n}, {sizeof(T)}, v.data(), owner);
+    return py::array_t<T>({n, width}, {width * sizeof(T), sizeof(T)}, v.data(), owner);
+}
+
+template <class T>
+py::array copy_of(const std::vector<T>& v, size_t n, size_t width) {
+    py::array_t<T> a = width == 1 ? py::array_t<T>({py::ssize_t(n)}) : py::array_t<T>({py::ssize_t(n), py::ssize_t(width)});
+    std::copy(v.begin(), v.begin() + n * width, a.mutable_data());
+    return a;
+}
+
+#define HA_ARRAY_PROPERTY(NAME, MEMBER, WIDTH)                                                  \
+    def_property_readonly(NAME, [](py::object self) {                                         \
+        System& s = self.cast<System&>();                                                      \
+        return view(s.pd.MEMBER, s.pd.N, WIDTH, self);                                         \
+    })
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "hoomd-adjoint C++ core";
+#ifdef HA_HAVE_CUDA
+    m.attr("cuda_enabled") = true;
+#else
+    m.attr("cuda_enabled") = false;
+#endif
+    m.def("max_threads", []() {
+#ifdef _OPENMP
+        return omp_get_max_threads();
+#else
+        return 1;
+#endif
+    });
+
+    // --- random numbers (exposed for tests against HOOMD's test vectors) ---
+    m.def("philox4x32_10", [](std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
+        U4 c{{ctr[0], ctr[1], ctr[2], ctr[3]}};
+        U4 r = philox4x32_10(c, key[0], key[1]);
+        return std::array<uint32_t, 4>{r.v[0], r.v[1], r.v[2], r.v[3]};
+    });
+    py::class_<RandomGenerator>(m, "RandomGenerator")
+        .def(py::init<uint8_t, uint64_t, uint16_t, uint32_t>(), py::arg("id"), py::arg("timestep"), py::arg("seed"),
+             py::arg("tag"))
+        .def("uniform", &RandomGenerator::uniform)
+        .def("normal", &RandomGenerator::normal, py::arg("sigma"), py::arg("mu") = 0.0)
+        .def_property_readonly("key", [](const RandomGenerator& g) { return std::make_pair(g.key0(), g.key1()); });
+
+    // --- box helpers (tests) ---
+    m.def("min_image", [](std::array<double, 6> L, py::array_t<double, py::array::c_style | py::array::forcecast> d) {
+        BoxDim box(L[0], L[1], L[2], L[3], L[4], L[5]);
+        auto in = d.unchecked<2>();
+        py::array_t<double> out({in.shape(0), py::ssize_t(3)});
+        auto o = out.mutable_unchecked<2>();
+        for (py::ssize_t i = 0; i < in.shape(0); ++i) {
+            Vec3 w = box.minImage({in(i, 0), in(i, 1), in(i, 2)});
+            o(i, 0) = w.x; o(i, 1) = w.y; o(i, 2) = w.z;
+        }
+        return out;
+    });
+
+    // --- neighbour list ---
+    py::class_<NeighborList, std::shared_ptr<NeighborList>>(m, "NeighborList")
+        .def(py::init<double>())
+        .def_property("buffer", &NeighborList::buffer, &NeighborList::setBuffer)
+        .def_readwrite("rebuild_check_delay", &NeighborList::rebuildCheckDelay)
+        .def_readwrite("check_dist", &NeighborList::checkDist)
+        .def_property_readonly("num_builds", &NeighborList::numBuilds)
+        .def("set_rcut", &NeighborList::setRcut)
+        .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
+        .def("pairs", [](const NeighborList& nl) {
+            auto p = nl.pairs();
+            return copy_of(p, p.size() / 2, 2);
+        });
+
+    // --- forces ---
+    py::class_<Force, std::shared_ptr<Force>>(m, "Force")
+        .def("compute", [](Force& f, System& s) {
+            f.prepare(s.pd);
+            f.compute(s.pd, s.timestep, s.nthreads);
+        })
+        .def_property_readonly("energy", &Force::totalEnergy)
+        .def_property_readonly("forces", [](const Force& f) { return copy_of(f.force, f.energy.size(), 3); })
+        .def_property_readonly("energies", [](const Force& f) { return copy_of(f.energy, f.energy.size(), 1); })
+        .def_property_readonly("virials", [](const Force& f) { return copy_of(f.virial, f.energy.size(), 6); });
+    py::class_<PairForce, Force, std::shared_ptr<PairForce>>(m, "PairForce")
+        .def("set_params", &PairForce::setParams)
+        .def("get_params", &PairForce::getParams)
+        .def("set_rcut", &PairForce::setRcut)
+        .def_property("shift", &PairForce::shift, &PairForce::setShift)
+        .def_property_readonly("n_params", &PairForce::nParams);
+    m.def("make_pair_force", &make_pair_force);
+    m.def("pair_force_names", &pair_force_names);
+
+    // --- the engine ---
+    py::enum_<Method::Kind>(m, "MethodKind")
+        .value("Brownian", Method::Brownian)
+        .value("Langevin", Method::Langevin)
+        .value("ConstantVolume", Method::ConstantVolume);
+
+    py::class_<System>(m, "System")
+        .def(py::init<>())
+        .def("resize", [](System& s, uint32_t N, uint32_t ntypes) {
+            s.pd.resize(N);
+            s.pd.ntypes = ntypes;
+        })
+        .def("set_box", [](System& s, std::array<double, 6> L) { s.pd.box.setL(L[0], L[1], L[2], L[3], L[4], L[5]); })
+        .def_property_readonly("N", [](const System& s) { return s.pd.N; })
+        .def_property_readonly("ntypes", [](const System& s) { return s.pd.ntypes; })
+        .def_readwrite("timestep", &System::timestep)
+        .def_readwrite("seed", &System::seed)
+        .def_readwrite("dt", &System::dt)
+        .def_readwrite("nthreads", &System::nthreads)
+        .def_property(
+            "accel_set", [](const System& s) { return s.pd.accel_set; }, [](System& s, bool v) { s.pd.accel_set = v; })
+        .HA_ARRAY_PROPERTY("position", pos, 3)
+        .HA_ARRAY_PROPERTY("velocity", vel, 3)
+        .HA_ARRAY_PROPERTY("acceleration", accel, 3)
+        .HA_ARRAY_PROPERTY("image", image, 3)
+        .HA_ARRAY_PROPERTY("typeid", typeid_, 1)
+        .HA_ARRAY_PROPERTY("mass", mass, 1)
+        .HA_ARRAY_PROPERTY("charge", charge, 1)
+        .HA_ARRAY_PROPERTY("diameter", diameter, 1)
+        .HA_ARRAY_PROPERTY("body", body, 1)
+        .HA_ARRAY_PROPERTY("orientation", orientation, 4)
+        .HA_ARRAY_PROPERTY("angmom", angmom, 4)
+        .HA_ARRAY_PROPERTY("moment_inertia", moment_inertia, 3)
+        .HA_ARRAY_PROPERTY("net_force", net_force, 3)
+        .HA_ARRAY_PROPERTY("net_energy", net_energy, 1)
+        .HA_ARRAY_PROPERTY("net_virial", net_virial, 6)
+        .def("set_forces", [](System& s, std::vector<std::shared_ptr<Force>> f) { s.forces = std::move(f); })
+        .def("clear_methods", [](System& s) { s.methods.clear(); })
+        .def(
+            "add_method",
+            [](System& s, Method::Kind kind, std::vector<uint32_t> members, int variant_kind, double A, double B,
+               uint64_t t_start, uint64_t t_ramp, std::vector<double> gamma) {
+                Method mt;
+                mt.kind = kind;
+                mt.members = std::move(members);
+                mt.kT.kind = Variant::Kind(variant_kind);
+                mt.kT.A = A; mt.kT.B = B; mt.kT.t_start = t_start; mt.kT.t_ramp = t_ramp;
+                mt.gamma = std::move(gamma);
+                s.methods.push_back(std::move(mt));
+            },
+            py::arg("kind"), py::arg("members"), py::arg("variant_kind"), py::arg("A"), py::arg("B"), py::arg("t_start"),
+            py::arg("t_ramp"), py::arg("gamma"))
+        .def("prep_run", &System::prepRun, py::call_guard<py::gil_scoped_release>())
+        .def("compute_net_force", [](System& s) { s.computeNetForce(s.timestep); })
+        // Advance n steps; the GIL is released, and Ctrl-C is honoured between chunks.
+        .def("advance", [](System& s, uint64_t n) {
+            const uint64_t chunk = std::max<uint64_t>(1, 2000000 / std::max<uint32_t>(1, s.pd.N));
+            for (uint64_t done = 0; done < n;) {
+                uint64_t k = std::min(chunk, n - done);
+                {
+                    py::gil_scoped_release release;
+                    for (uint64_t j = 0; j < k; ++j) s.step();
+                }
+                done += k;
+                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            }
+        });
+}
