@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+import gsd.hoomd
+
+import hoomd_adjoint as ha
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="run long reproduction tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: pass --runslow to run")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def random_positions(rng, N, box, min_dist=0.9, max_tries=200000):
+    """N random points in a box (list [Lx,Ly,Lz,xy,xz,yz]) with minimum image distance >= min_dist."""
+    b = ha.Box.from_box(box)
+    M = b.to_matrix()
+    if b.is2D:
+        M = M.copy()
+        M[2, 2] = 0.0
+    pts = []
+    for _ in range(max_tries):
+        f = rng.uniform(-0.5, 0.5, 3)
+        if b.is2D:
+            f[2] = 0
+        p = M @ f
+        if pts:
+            d = ha._core.min_image(box_list(b), np.array(pts) - p)
+            if np.min(np.einsum("ij,ij->i", d, d)) < min_dist**2:
+                continue
+        pts.append(p)
+        if len(pts) == N:
+            return np.array(pts)
+    raise RuntimeError("could not place particles")
+
+
+def box_list(b):
+    return ha.Box.from_box(b).to_list()
+
+
+def make_frame(pos, box, typeid=None, types=("A",), **fields):
+    f = gsd.hoomd.Frame()
+    f.configuration.box = list(box_list(box))
+    f.particles.N = len(pos)
+    f.particles.types = list(types)
+    f.particles.typeid = np.zeros(len(pos), np.uint32) if typeid is None else np.asarray(typeid, np.uint32)
+    f.particles.position = np.asarray(pos, dtype=np.float64)
+    for k, v in fields.items():
+        setattr(f.particles, k, v)
+    return f
+
+
+def make_sim(frame, forces=(), methods=None, dt=1e-3, seed=1, threads=1):
+    sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=threads), seed=seed)
+    sim.create_state_from_snapshot(frame)
+    if methods is None:
+        methods = [ha.md.methods.ConstantVolume(filter=ha.filter.All())]
+    sim.operations.integrator = ha.md.Integrator(dt=dt, methods=methods, forces=list(forces))
+    return sim
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

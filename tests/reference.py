@@ -1,0 +1,44 @@
+"""Plain NumPy reference physics, written to be obviously right, used only as a test oracle."""
+import numpy as np
+
+
+def lj(r, epsilon, sigma):
+    return 4 * epsilon * ((sigma / r) ** 12 - (sigma / r) ** 6)
+
+
+def morse(r, D0, alpha, r0):
+    return D0 * (np.exp(-2 * alpha * (r - r0)) - 2 * np.exp(-alpha * (r - r0)))
+
+
+def yukawa(r, epsilon, kappa):
+    return epsilon * np.exp(-kappa * r) / r
+
+
+def gaussian(r, epsilon, sigma):
+    return epsilon * np.exp(-r**2 / (2 * sigma**2))
+
+
+def dpd_conservative(r, A, r_cut):
+    return np.where(r < r_cut, A / (2 * r_cut) * (r_cut - r) ** 2, 0.0)
+
+
+def rechtsman(r, a0, a1, a2, a3, b0=5.0, b1=0.4, b2=40.0):
+    return b0 / r**12 - a0 / r**10 + a1 * np.exp(-a2 * r) - b1 * np.exp(-b2 * (r - a3) ** 2)
+
+
+def min_image(d, box):
+    """Minimum image by brute force over neighbouring images (valid for any reasonable tilt)."""
+    Lx, Ly, Lz, xy, xz, yz = box
+    M = np.array([[Lx, xy * Ly, xz * Lz], [0, Ly, yz * Lz], [0, 0, Lz]])
+    shifts = [(i, j, k) for i in (-2, -1, 0, 1, 2) for j in (-2, -1, 0, 1, 2) for k in ((0,) if Lz == 0 else (-2, -1, 0, 1, 2))]
+    S = np.array(shifts) @ M.T
+    cand = d[:, None, :] + S[None, :, :]
+    r2 = np.einsum("nsk,nsk->ns", cand, cand)
+    return cand[np.arange(len(d)), np.argmin(r2, axis=1)]
+
+
+def pair_distances(pos, box):
+    """All pairs i<j: (i, j, r) with minimum image distance."""
+    i, j = np.triu_indices(len(pos), 1)
+    d = min_image(pos[i] - pos[j], box)
+    return i, j, np.sqrt(np.einsum("nk,nk->n", d, d))
