@@ -14,7 +14,9 @@ Each simulation is warmed up for 200 steps, then timed over a step count chosen 
 calibration run) so that one measurement takes about ``--target`` seconds. The 1- and
 2-thread simulations (and HOOMD-blue's, if ``import hoomd`` works) are built once and their timed
 runs are interleaved ``--repeats`` times; the best of the repeats is reported, because the
-machine is shared and noisy.
+machine is shared and noisy. With other processes busy on the cores, OpenMP's default spinning
+barriers make multi-thread runs far slower than one thread; ``OMP_WAIT_POLICY=passive`` softens
+this, but only an idle machine gives meaningful thread-scaling numbers.
 
 If HOOMD-blue 4.x is importable the same systems are run there (the honeycomb one through
 ``hoomd.md.pair.Table``, since HOOMD has no Rechtsman potential) and the ratio ours/HOOMD is
@@ -29,6 +31,7 @@ Run (from the repository root, with the extension built)::
 """
 import argparse
 import math
+import os
 import sys
 import time
 
@@ -206,6 +209,13 @@ def main(argv=None):
             hoomd = None
     print(f"# hoomd_adjoint forward benchmark: target {target:g} s/measurement, best of "
           f"{repeats}; HOOMD-blue: {hoomd.version.version if hoomd else 'not available'}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"# {os.cpu_count()} CPUs, load average {load:.2f}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
+    if load > 0.5 and max(args.threads) > 1:
+        print("# note: other processes are using the CPUs; multi-thread numbers (OpenMP barriers "
+              "with spinning waits) can be far below single-thread ones. Try "
+              "OMP_WAIT_POLICY=passive or an idle machine.")
 
     cases = []
     if "lj" in args.systems:

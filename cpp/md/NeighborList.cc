@@ -38,7 +38,7 @@ bool NeighborList::needsRebuild(const ParticleData& pd, uint64_t t, int nthreads
     if (!checkDist) return true;
     const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
     int moved = 0;
-#pragma omp parallel for schedule(static) num_threads(nthreads) reduction(| : moved)
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N)) reduction(| : moved)
     for (int64_t i = 0; i < int64_t(pd.N); ++i) {
         Vec3 dx = pd.box.minImage({pd.pos[3 * i] - m_last_pos[3 * i], pd.pos[3 * i + 1] - m_last_pos[3 * i + 1],
                                    pd.pos[3 * i + 2] - m_last_pos[3 * i + 2]});
@@ -110,7 +110,7 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     for (;;) {
         m_nlist.resize(size_t(N) * m_stride);
         maxcount = 0;
-#pragma omp parallel for schedule(dynamic, 256) num_threads(nthreads) reduction(max : maxcount)
+#pragma omp parallel for schedule(dynamic, 256) num_threads(threads_for(nthreads, N)) reduction(max : maxcount)
         for (int64_t ii = 0; ii < int64_t(N); ++ii) {
             uint32_t i = uint32_t(ii);
             uint32_t ci = m_cell_of[i];

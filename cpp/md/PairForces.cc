@@ -59,7 +59,7 @@ class PairForceT : public PairForce {
         const uint32_t* tid = pd.typeid_.data();
         double *f = force.data(), *e = energy.data(), *w = virial.data();
         const BoxDim box = pd.box;
-#pragma omp parallel for schedule(static) num_threads(nthreads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
         for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_particle<E>(uint32_t(i), pos, tid, box, nb, tab, f, e, w);
     }
 

@@ -37,6 +37,10 @@ struct ParticleData {
     Vec3 position(uint32_t i) const { return {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]}; }
 };
 
+// Threads worth using for a loop over n particles: below a few thousand particles the cost of
+// waking threads exceeds the work (results do not depend on the thread count either way).
+inline int threads_for(int nthreads, size_t n) { return n < 4096 ? 1 : nthreads; }
+
 // A quantity that depends on the timestep (HOOMD's Variant): Constant or Ramp.
 struct Variant {
     enum Kind { Constant = 0, Ramp = 1 } kind = Constant;

@@ -52,7 +52,7 @@ void System::computeNetForce(uint64_t t) {
     double* ne = pd.net_energy.data();
     double* nv = pd.net_virial.data();
     const auto& fl = forces;
-#pragma omp parallel for schedule(static) num_threads(nthreads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, N))
     for (int64_t i = 0; i < int64_t(N); ++i) {
         double f[3] = {0, 0, 0}, e = 0, w[6] = {0, 0, 0, 0, 0, 0};
         for (const auto& fc : fl) {
@@ -95,13 +95,13 @@ void System::step() {
         int32_t* img = pd.image.data();
         const double* F = pd.net_force.data();
         if (m.kind == Method::Brownian) {
-#pragma omp parallel for schedule(static) num_threads(nthreads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
             for (int64_t k = 0; k < n; ++k) {
                 uint32_t i = mem[k];
                 brownian_step(i, a, box, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
             }
         } else {
-#pragma omp parallel for schedule(static) num_threads(nthreads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
             for (int64_t k = 0; k < n; ++k) {
                 uint32_t i = mem[k];
                 if (m.kind == Method::Langevin) langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
@@ -118,7 +118,7 @@ void System::step() {
         const int64_t n = int64_t(m.members.size());
         double *v = pd.vel.data(), *acc = pd.accel.data();
         const double* F = pd.net_force.data();
-#pragma omp parallel for schedule(static) num_threads(nthreads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
         for (int64_t k = 0; k < n; ++k) {
             uint32_t i = mem[k];
             if (m.kind == Method::Langevin) langevin_step_two(i, a, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
