@@ -68,6 +68,20 @@ void System::computeNetForce(uint64_t t) {
 }
 
 void System::checkForces(uint64_t t) const {
+    // Every position must be in the primary image: wrap moves one image per step, so a particle
+    // that moved more than a box length (or became non-finite) is caught here.
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        Vec3 f = pd.box.makeFraction(pd.position(i));
+        const bool inside = f.x >= -1e-10 && f.x <= 1 + 1e-10 && f.y >= -1e-10 && f.y <= 1 + 1e-10 &&
+                            (pd.box.is2D || (f.z >= -1e-10 && f.z <= 1 + 1e-10));
+        if (!inside) {
+            std::ostringstream s;
+            s << "particle tag " << i << " at (" << pd.pos[3 * i] << ", " << pd.pos[3 * i + 1] << ", " << pd.pos[3 * i + 2]
+              << ") is outside the box at step " << t
+              << " (it moved more than a box length in one step, or its position is not finite: reduce dt?)";
+            throw std::runtime_error(s.str());
+        }
+    }
     std::vector<uint32_t> bad;
     for (uint32_t i = 0; i < pd.N; ++i) {
         const double* f = &pd.net_force[3 * i];
