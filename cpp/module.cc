@@ -99,7 +99,17 @@ PYBIND11_MODULE(_core, m) {
     py::class_<Force, std::shared_ptr<Force>>(m, "Force")
         .def("compute", [](Force& f, System& s) {
             f.prepare(s.pd);
+            s.pd.packPositions();
             f.compute(s.pd, s.timestep, s.nthreads);
+        })
+        // Recompute at the current positions with virials on; returns them (N, 6).
+        .def("compute_virials", [](Force& f, System& s) {
+            f.prepare(s.pd);
+            s.pd.packPositions();
+            f.computeVirial = true;
+            f.compute(s.pd, s.timestep, s.nthreads);
+            f.computeVirial = false;
+            return copy_of(f.virial, f.energy.size(), 6);
         })
         .def_property_readonly("energy", &Force::totalEnergy)
         .def_property_readonly("forces", [](const Force& f) { return copy_of(f.force, f.energy.size(), 3); })
@@ -149,7 +159,6 @@ PYBIND11_MODULE(_core, m) {
         .HA_ARRAY_PROPERTY("moment_inertia", moment_inertia, 3)
         .HA_ARRAY_PROPERTY("net_force", net_force, 3)
         .HA_ARRAY_PROPERTY("net_energy", net_energy, 1)
-        .HA_ARRAY_PROPERTY("net_virial", net_virial, 6)
         .def("set_forces", [](System& s, std::vector<std::shared_ptr<Force>> f) { s.forces = std::move(f); })
         .def("clear_methods", [](System& s) { s.methods.clear(); })
         .def(

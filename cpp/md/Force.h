@@ -30,6 +30,9 @@ class Force {
     }
 
     std::vector<double> force, energy, virial;
+    // Virials cost a third of the pair loop and nothing in the dynamics needs them: they are
+    // computed only when asked for (HOOMD's pressure flag does the same).
+    bool computeVirial = false;
 };
 
 // Generic pair force; the evaluator E supplies the physics (see evaluators/).

@@ -65,9 +65,11 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
         if (m_rcut[k] > 0) m_rlistsq[k] = (m_rcut[k] + m_buffer) * (m_rcut[k] + m_buffer);
     const double rlist = rmax + m_buffer;
 
-    // Cells in fractional coordinates, each at least r_list thick along every lattice direction.
+    // Cells in fractional coordinates, each at least r_list thick along every lattice direction,
+    // so every neighbour lies in one of the 27 (9 in 2D) surrounding cells.
     Vec3 d = box.nearestPlaneDistance();
-    int nc[3] = {std::max(1, int(d.x / rlist)), std::max(1, int(d.y / rlist)), box.is2D ? 1 : std::max(1, int(d.z / rlist))};
+    const int nc[3] = {std::max(1, int(d.x / rlist)), std::max(1, int(d.y / rlist)),
+                       box.is2D ? 1 : std::max(1, int(d.z / rlist))};
     const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
     m_cell_of.resize(N);
     std::vector<uint32_t> count(ncells + 1, 0);
@@ -90,19 +92,18 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     }
     m_cell_start.assign(ncells + 1, 0);
     for (uint32_t c = 0; c < ncells; ++c) m_cell_start[c + 1] = m_cell_start[c] + count[c + 1];
-    m_cell_members.resize(N);
+    // Particles sorted by cell (ascending tag within a cell), packed for streaming reads.
+    std::vector<PosType> sorted(N);
     {
         std::vector<uint32_t> fill(m_cell_start.begin(), m_cell_start.end() - 1);
-        for (uint32_t i = 0; i < N; ++i) m_cell_members[fill[m_cell_of[i]]++] = i;  // ascending tags per cell
+        for (uint32_t i = 0; i < N; ++i)
+            sorted[fill[m_cell_of[i]]++] = {pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2], pd.typeid_[i], i};
     }
 
-    // Distinct neighbouring cell offsets (fewer than 3 cells along an axis would repeat cells).
-    std::vector<int> offs[3];
-    for (int k = 0; k < 3; ++k) {
-        if (nc[k] >= 3) offs[k] = {-1, 0, 1};
-        else if (nc[k] == 2) offs[k] = {0, 1};
-        else offs[k] = {0};
-    }
+    // Lattice vectors: a neighbouring cell across a periodic face is seen through one image.
+    const Vec3 a[3] = {{box.Lx, 0, 0}, {box.xy * box.Ly, box.Ly, 0}, {box.xz * box.Lz, box.yz * box.Lz, box.Lz}};
+    const int ox_lo = nc[0] > 1 ? -1 : 0, oy_lo = nc[1] > 1 ? -1 : 0, oz_lo = nc[2] > 1 ? -1 : 0;
+    const int ox_hi = nc[0] > 1 ? 1 : 0, oy_hi = nc[1] > 1 ? 1 : 0, oz_hi = nc[2] > 1 ? 1 : 0;
 
     m_N = N;
     m_count.assign(N, 0);
@@ -110,28 +111,35 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     for (;;) {
         m_nlist.resize(size_t(N) * m_stride);
         maxcount = 0;
-#pragma omp parallel for schedule(dynamic, 256) num_threads(threads_for(nthreads, N)) reduction(max : maxcount)
+#pragma omp parallel for schedule(static, 64) num_threads(threads_for(nthreads, N)) reduction(max : maxcount)
         for (int64_t ii = 0; ii < int64_t(N); ++ii) {
-            uint32_t i = uint32_t(ii);
-            uint32_t ci = m_cell_of[i];
-            int cx = ci % nc[0], cy = (ci / nc[0]) % nc[1], cz = ci / (nc[0] * nc[1]);
-            Vec3 pi = pd.position(i);
-            uint32_t ti = pd.typeid_[i];
+            const uint32_t i = uint32_t(ii);
+            const uint32_t ci = m_cell_of[i];
+            const int cx = ci % nc[0], cy = (ci / nc[0]) % nc[1], cz = ci / (nc[0] * nc[1]);
+            const double pix = pd.pos[3 * i], piy = pd.pos[3 * i + 1], piz = pd.pos[3 * i + 2];
+            const double* rl_row = &m_rlistsq[size_t(pd.typeid_[i]) * nt];
             uint32_t n = 0;
             uint32_t* out = &m_nlist[size_t(i) * m_stride];
-            for (int oz : offs[2])
-                for (int oy : offs[1])
-                    for (int ox : offs[0]) {
-                        int x = (cx + ox + nc[0]) % nc[0], y = (cy + oy + nc[1]) % nc[1], z = (cz + oz + nc[2]) % nc[2];
-                        uint32_t c = uint32_t((z * nc[1] + y) * nc[0] + x);
+            for (int oz = oz_lo; oz <= oz_hi; ++oz)
+                for (int oy = oy_lo; oy <= oy_hi; ++oy)
+                    for (int ox = ox_lo; ox <= ox_hi; ++ox) {
+                        int x = cx + ox, y = cy + oy, z = cz + oz;
+                        // image shift: a neighbour cell across the face at -1 is seen at -a_k
+                        int sx = x < 0 ? -1 : (x >= nc[0] ? 1 : 0);
+                        int sy = y < 0 ? -1 : (y >= nc[1] ? 1 : 0);
+                        int sz = z < 0 ? -1 : (z >= nc[2] ? 1 : 0);
+                        x -= sx * nc[0]; y -= sy * nc[1]; z -= sz * nc[2];
+                        const double shx = sx * a[0].x + sy * a[1].x + sz * a[2].x;
+                        const double shy = sy * a[1].y + sz * a[2].y;
+                        const double shz = sz * a[2].z;
+                        const uint32_t c = uint32_t((z * nc[1] + y) * nc[0] + x);
+                        const double qx = pix - shx, qy = piy - shy, qz = piz - shz;
                         for (uint32_t k = m_cell_start[c]; k < m_cell_start[c + 1]; ++k) {
-                            uint32_t j = m_cell_members[k];
-                            if (j == i) continue;
-                            double rl = m_rlistsq[ti * nt + pd.typeid_[j]];
-                            if (rl < 0) continue;
-                            Vec3 dx = box.minImage({pi.x - pd.pos[3 * j], pi.y - pd.pos[3 * j + 1], pi.z - pd.pos[3 * j + 2]});
-                            if (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z <= rl) {
-                                if (n < m_stride) out[n] = j;
+                            const PosType& pj = sorted[k];
+                            const double dx = qx - pj.x, dy = qy - pj.y, dz = qz - pj.z;
+                            const double rsq = dx * dx + dy * dy + dz * dz;
+                            if (rsq <= rl_row[pj.type] && pj.tag != i) {
+                                if (n < m_stride) out[n] = pj.tag;
                                 ++n;
                             }
                         }

@@ -53,14 +53,22 @@ class PairForceT : public PairForce {
         if (m_dirty) updateTables();
         if (force.size() != 3 * size_t(pd.N)) resize(pd.N);
         m_nlist->update(pd, t, nthreads);
+        const bool tri = pd.box.triclinic();
+        if (computeVirial) tri ? run<true, true>(pd, nthreads) : run<true, false>(pd, nthreads);
+        else tri ? run<false, true>(pd, nthreads) : run<false, false>(pd, nthreads);
+    }
+
+  private:
+    template <bool VIRIAL, bool TRICLINIC>
+    void run(const ParticleData& pd, int nthreads) {
         const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
         const PairTables tab{m_ntypes, m_rcutsq.data(), m_derived.data(), m_eshift.data()};
-        const double* pos = pd.pos.data();
-        const uint32_t* tid = pd.typeid_.data();
+        const PosType* p = pd.postype.data();
         double *f = force.data(), *e = energy.data(), *w = virial.data();
         const BoxDim box = pd.box;
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
-        for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_particle<E>(uint32_t(i), pos, tid, box, nb, tab, f, e, w);
+        for (int64_t i = 0; i < int64_t(pd.N); ++i)
+            pair_force_particle<E, VIRIAL, TRICLINIC>(uint32_t(i), p, box, nb, tab, f, e, w);
     }
 
   protected:

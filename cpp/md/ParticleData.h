@@ -7,6 +7,12 @@
 
 namespace ha {
 
+// Position and type packed in one 32-byte record: one cache line serves a neighbour's data.
+struct PosType {
+    double x, y, z;
+    uint32_t type, tag;
+};
+
 struct ParticleData {
     uint32_t N = 0;
     uint32_t ntypes = 1;
@@ -18,7 +24,7 @@ struct ParticleData {
     std::vector<int32_t> body;                      // N
     std::vector<double> orientation, angmom;        // N x 4 (scalar first)
     std::vector<double> moment_inertia;             // N x 3
-    std::vector<double> net_force, net_energy, net_virial;  // N x 3, N, N x 6
+    std::vector<double> net_force, net_energy;      // N x 3, N
     bool accel_set = false;                         // HOOMD: a = F/m is set by prepRun if false
 
     void resize(uint32_t n) {
@@ -29,12 +35,18 @@ struct ParticleData {
         orientation.assign(4 * n, 0.0);
         for (uint32_t i = 0; i < n; ++i) orientation[4 * i] = 1.0;
         angmom.assign(4 * n, 0.0); moment_inertia.assign(3 * n, 0.0);
-        net_force.assign(3 * n, 0.0); net_energy.assign(n, 0.0); net_virial.assign(6 * n, 0.0);
+        net_force.assign(3 * n, 0.0); net_energy.assign(n, 0.0);
         accel_set = false;
     }
 
     unsigned dimensions() const { return box.is2D ? 2 : 3; }
     Vec3 position(uint32_t i) const { return {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]}; }
+    // Packed copy of positions and types, refreshed by packPositions() before force computes.
+    std::vector<PosType> postype;
+    void packPositions() {
+        postype.resize(N);
+        for (uint32_t i = 0; i < N; ++i) postype[i] = {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2], typeid_[i], i};
+    }
 };
 
 // Threads worth using for a loop over n particles: below a few thousand particles the cost of

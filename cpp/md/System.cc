@@ -47,22 +47,20 @@ void System::prepRun() {
 
 void System::computeNetForce(uint64_t t) {
     const uint32_t N = pd.N;
+    pd.packPositions();
     for (auto& f : forces) f->compute(pd, t, nthreads);
     double* nf = pd.net_force.data();
     double* ne = pd.net_energy.data();
-    double* nv = pd.net_virial.data();
     const auto& fl = forces;
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, N))
     for (int64_t i = 0; i < int64_t(N); ++i) {
-        double f[3] = {0, 0, 0}, e = 0, w[6] = {0, 0, 0, 0, 0, 0};
+        double f[3] = {0, 0, 0}, e = 0;
         for (const auto& fc : fl) {
             for (int k = 0; k < 3; ++k) f[k] += fc->force[3 * i + k];
             e += fc->energy[i];
-            for (int k = 0; k < 6; ++k) w[k] += fc->virial[6 * i + k];
         }
         for (int k = 0; k < 3; ++k) nf[3 * i + k] = f[k];
         ne[i] = e;
-        for (int k = 0; k < 6; ++k) nv[6 * i + k] = w[k];
     }
     checkForces(t);
 }

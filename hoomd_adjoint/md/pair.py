@@ -39,9 +39,9 @@ class Force:
 
     @property
     def virials(self):
-        """Per-particle virials (N, 6): xx, xy, xz, yy, yz, zz."""
+        """Per-particle virials (N, 6): xx, xy, xz, yy, yz, zz (computed on request)."""
         self._require()
-        return self._cpp.virials
+        return self._cpp.compute_virials(self._simulation.state._cpp)
 
     @property
     def torques(self):
