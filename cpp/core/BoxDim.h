@@ -85,6 +85,32 @@ struct BoxDim {
         return w;
     }
 
+    // Nearest image of the separation of two wrapped points, without branches. Equal to
+    // minImage (bit for bit) except at exact half-box ties, which never occur inside a cutoff
+    // (r_cut + buffer < half the box). Rounds to nearest with the 1.5 * 2^52 trick on the host
+    // (baseline x86-64 has no rounding instruction) and rint on the device.
+    template <bool TRICLINIC = true>
+    HA_HOSTDEVICE Vec3 minImageWrapped(Vec3 w) const {
+        const double iz = round_nearest(w.z * Linvz);  // Linvz = 0 in 2D: no shift
+        w.z -= iz * Lz;
+        if (TRICLINIC) { w.y -= iz * Lz * yz; w.x -= iz * Lz * xz; }
+        const double iy = round_nearest(w.y * Linvy);
+        w.y -= iy * Ly;
+        if (TRICLINIC) w.x -= iy * Ly * xy;
+        const double ix = round_nearest(w.x * Linvx);
+        w.x -= ix * Lx;
+        return w;
+    }
+
+    HA_HOSTDEVICE static double round_nearest(double x) {
+#ifdef __CUDA_ARCH__
+        return rint(x);
+#else
+        const double magic = 6755399441055744.0;  // 1.5 * 2^52
+        return (x + magic) - magic;
+#endif
+    }
+
     // HOOMD BoxDim::wrap: at most one image per axis, x then y then z. Unlike v4.8.2 we do not
     // touch image.z in 2D (hoomd-blue#2071: there it grows by one per wrap).
     HA_HOSTDEVICE void wrap(Vec3& w, Int3& img) const {

@@ -7,6 +7,10 @@
 
 namespace ha {
 
+namespace {
+inline int floordiv(int a, int n) { return a >= 0 ? a / n : -((-a + n - 1) / n); }
+}  // namespace
+
 void NeighborList::setRcut(uint32_t ntypes, const std::vector<double>& rcut) {
     if (ntypes != m_ntypes || rcut != m_rcut) m_force_rebuild = true;
     m_ntypes = ntypes;
@@ -65,11 +69,13 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
         if (m_rcut[k] > 0) m_rlistsq[k] = (m_rcut[k] + m_buffer) * (m_rcut[k] + m_buffer);
     const double rlist = rmax + m_buffer;
 
-    // Cells in fractional coordinates, each at least r_list thick along every lattice direction,
-    // so every neighbour lies in one of the 27 (9 in 2D) surrounding cells.
+    // Cells in fractional coordinates, each at least r_list/2 thick along every lattice
+    // direction, so every neighbour lies within two cells (a 5x5x5 stencil: 40% fewer candidates
+    // than 3x3x3 cells of width r_list). Distinct stencil offsets are distinct periodic images,
+    // so small boxes need no special case.
     Vec3 d = box.nearestPlaneDistance();
-    const int nc[3] = {std::max(1, int(d.x / rlist)), std::max(1, int(d.y / rlist)),
-                       box.is2D ? 1 : std::max(1, int(d.z / rlist))};
+    const double w = rlist / 2;
+    const int nc[3] = {std::max(1, int(d.x / w)), std::max(1, int(d.y / w)), box.is2D ? 1 : std::max(1, int(d.z / w))};
     const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
     m_cell_of.resize(N);
     std::vector<uint32_t> count(ncells + 1, 0);
@@ -102,8 +108,7 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
 
     // Lattice vectors: a neighbouring cell across a periodic face is seen through one image.
     const Vec3 a[3] = {{box.Lx, 0, 0}, {box.xy * box.Ly, box.Ly, 0}, {box.xz * box.Lz, box.yz * box.Lz, box.Lz}};
-    const int ox_lo = nc[0] > 1 ? -1 : 0, oy_lo = nc[1] > 1 ? -1 : 0, oz_lo = nc[2] > 1 ? -1 : 0;
-    const int ox_hi = nc[0] > 1 ? 1 : 0, oy_hi = nc[1] > 1 ? 1 : 0, oz_hi = nc[2] > 1 ? 1 : 0;
+    const int oz_lo = box.is2D ? 0 : -2, oz_hi = box.is2D ? 0 : 2;
 
     m_N = N;
     m_count.assign(N, 0);
@@ -121,13 +126,12 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
             uint32_t n = 0;
             uint32_t* out = &m_nlist[size_t(i) * m_stride];
             for (int oz = oz_lo; oz <= oz_hi; ++oz)
-                for (int oy = oy_lo; oy <= oy_hi; ++oy)
-                    for (int ox = ox_lo; ox <= ox_hi; ++ox) {
+                for (int oy = -2; oy <= 2; ++oy)
+                    for (int ox = -2; ox <= 2; ++ox) {
+                        // raw cell index -> periodic cell and image: a cell across the face at 0
+                        // is seen shifted by -a_k
                         int x = cx + ox, y = cy + oy, z = cz + oz;
-                        // image shift: a neighbour cell across the face at -1 is seen at -a_k
-                        int sx = x < 0 ? -1 : (x >= nc[0] ? 1 : 0);
-                        int sy = y < 0 ? -1 : (y >= nc[1] ? 1 : 0);
-                        int sz = z < 0 ? -1 : (z >= nc[2] ? 1 : 0);
+                        const int sx = floordiv(x, nc[0]), sy = floordiv(y, nc[1]), sz = floordiv(z, nc[2]);
                         x -= sx * nc[0]; y -= sy * nc[1]; z -= sz * nc[2];
                         const double shx = sx * a[0].x + sy * a[1].x + sz * a[2].x;
                         const double shy = sy * a[1].y + sz * a[2].y;

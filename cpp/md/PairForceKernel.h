@@ -34,7 +34,7 @@ HA_HOSTDEVICE void pair_force_particle(uint32_t i, const PosType* p, const BoxDi
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     for (uint32_t k = 0; k < n; ++k) {
         const PosType pj = p[list[k]];
-        const Vec3 dx = box.template minImage<TRICLINIC>({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
+        const Vec3 dx = box.template minImageWrapped<TRICLINIC>({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
         const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
         const uint32_t tp = row + pj.type;
         const double rcutsq = tab.rcutsq[tp];
