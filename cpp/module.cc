@@ -133,6 +133,7 @@ PYBIND11_MODULE(_core, m) {
     py::class_<System>(m, "System")
         .def(py::init<>())
         .def("resize", [](System& s, uint32_t N, uint32_t ntypes) {
+            s.dropPendingVelocities();
             s.pd.resize(N);
             s.pd.ntypes = ntypes;
         })
@@ -146,7 +147,12 @@ PYBIND11_MODULE(_core, m) {
         .def_property(
             "accel_set", [](const System& s) { return s.pd.accel_set; }, [](System& s, bool v) { s.pd.accel_set = v; })
         .HA_ARRAY_PROPERTY("position", pos, 3)
-        .HA_ARRAY_PROPERTY("velocity", vel, 3)
+        .def_property_readonly("velocity",
+                               [](py::object self) {
+                                   System& s = self.cast<System&>();
+                                   s.materializeVelocities();
+                                   return view(s.pd.vel, s.pd.N, 3, self);
+                               })
         .HA_ARRAY_PROPERTY("acceleration", accel, 3)
         .HA_ARRAY_PROPERTY("image", image, 3)
         .HA_ARRAY_PROPERTY("typeid", typeid_, 1)
@@ -160,7 +166,10 @@ PYBIND11_MODULE(_core, m) {
         .HA_ARRAY_PROPERTY("net_force", net_force, 3)
         .HA_ARRAY_PROPERTY("net_energy", net_energy, 1)
         .def("set_forces", [](System& s, std::vector<std::shared_ptr<Force>> f) { s.forces = std::move(f); })
-        .def("clear_methods", [](System& s) { s.methods.clear(); })
+        .def("clear_methods", [](System& s) {
+            s.materializeVelocities();
+            s.methods.clear();
+        })
         .def(
             "add_method",
             [](System& s, Method::Kind kind, std::vector<uint32_t> members, int variant_kind, double A, double B,

@@ -116,40 +116,51 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     for (;;) {
         m_nlist.resize(size_t(N) * m_stride);
         maxcount = 0;
-#pragma omp parallel for schedule(static, 64) num_threads(threads_for(nthreads, N)) reduction(max : maxcount)
-        for (int64_t ii = 0; ii < int64_t(N); ++ii) {
-            const uint32_t i = uint32_t(ii);
-            const uint32_t ci = m_cell_of[i];
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads_for(nthreads, N)) reduction(max : maxcount)
+        for (int64_t cc = 0; cc < int64_t(ncells); ++cc) {
+            const uint32_t ci = uint32_t(cc);
+            if (m_cell_start[ci] == m_cell_start[ci + 1]) continue;
             const int cx = ci % nc[0], cy = (ci / nc[0]) % nc[1], cz = ci / (nc[0] * nc[1]);
-            const double pix = pd.pos[3 * i], piy = pd.pos[3 * i + 1], piz = pd.pos[3 * i + 2];
-            const double* rl_row = &m_rlistsq[size_t(pd.typeid_[i]) * nt];
-            uint32_t n = 0;
-            uint32_t* out = &m_nlist[size_t(i) * m_stride];
+            // The stencil of this cell: neighbouring cells and the image shift each is seen through
+            // (a cell across the face at 0 is seen shifted by -a_k).
+            uint32_t st_cell[125];
+            Vec3 st_shift[125];
+            int ns = 0;
             for (int oz = oz_lo; oz <= oz_hi; ++oz)
                 for (int oy = -2; oy <= 2; ++oy)
                     for (int ox = -2; ox <= 2; ++ox) {
-                        // raw cell index -> periodic cell and image: a cell across the face at 0
-                        // is seen shifted by -a_k
                         int x = cx + ox, y = cy + oy, z = cz + oz;
                         const int sx = floordiv(x, nc[0]), sy = floordiv(y, nc[1]), sz = floordiv(z, nc[2]);
                         x -= sx * nc[0]; y -= sy * nc[1]; z -= sz * nc[2];
-                        const double shx = sx * a[0].x + sy * a[1].x + sz * a[2].x;
-                        const double shy = sy * a[1].y + sz * a[2].y;
-                        const double shz = sz * a[2].z;
                         const uint32_t c = uint32_t((z * nc[1] + y) * nc[0] + x);
-                        const double qx = pix - shx, qy = piy - shy, qz = piz - shz;
-                        for (uint32_t k = m_cell_start[c]; k < m_cell_start[c + 1]; ++k) {
-                            const PosType& pj = sorted[k];
-                            const double dx = qx - pj.x, dy = qy - pj.y, dz = qz - pj.z;
-                            const double rsq = dx * dx + dy * dy + dz * dz;
-                            if (rsq <= rl_row[pj.type] && pj.tag != i) {
-                                if (n < m_stride) out[n] = pj.tag;
-                                ++n;
-                            }
+                        if (m_cell_start[c] == m_cell_start[c + 1]) continue;
+                        st_cell[ns] = c;
+                        st_shift[ns] = {sx * a[0].x + sy * a[1].x + sz * a[2].x, sy * a[1].y + sz * a[2].y, sz * a[2].z};
+                        ++ns;
+                    }
+            for (uint32_t m = m_cell_start[ci]; m < m_cell_start[ci + 1]; ++m) {
+                const PosType pi = sorted[m];
+                const uint32_t i = pi.tag;
+                const double* rl_row = &m_rlistsq[size_t(pi.type) * nt];
+                uint32_t n = 0;
+                uint32_t* out = &m_nlist[size_t(i) * m_stride];
+                for (int q = 0; q < ns; ++q) {
+                    const uint32_t c = st_cell[q];
+                    const double qx = pi.x - st_shift[q].x, qy = pi.y - st_shift[q].y, qz = pi.z - st_shift[q].z;
+                    const uint32_t end = m_cell_start[c + 1];
+                    for (uint32_t k = m_cell_start[c]; k < end; ++k) {
+                        const PosType& pj = sorted[k];
+                        const double dx = qx - pj.x, dy = qy - pj.y, dz = qz - pj.z;
+                        const double rsq = dx * dx + dy * dy + dz * dz;
+                        if (rsq <= rl_row[pj.type] && pj.tag != i) {
+                            if (n < m_stride) out[n] = pj.tag;
+                            ++n;
                         }
                     }
-            m_count[i] = n;
-            maxcount = std::max(maxcount, n);
+                }
+                m_count[i] = n;
+                maxcount = std::max(maxcount, n);
+            }
         }
         if (maxcount <= m_stride) break;
         m_stride = maxcount + 8;  // overflow: grow and rebuild (deterministic)

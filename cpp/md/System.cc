@@ -9,6 +9,16 @@
 
 namespace ha {
 
+void System::materializeVelocities() {
+    for (Method& m : methods) {
+        if (!m.velocity_pending) continue;
+        const uint64_t t = m.velocity_step;
+        const StepArgs a{t, seed, dt, m.kT(t), pd.dimensions()};
+        for (uint32_t i : m.members) brownian_velocity(i, a, pd.mass[i], &pd.vel[3 * i]);
+        m.velocity_pending = false;
+    }
+}
+
 void System::prepRun() {
     if (!(dt > 0) || !std::isfinite(dt)) {
         std::ostringstream s;
@@ -99,7 +109,11 @@ void System::step() {
     const uint64_t t = timestep;
     const unsigned dim = pd.dimensions();
     const BoxDim box = pd.box;
-    for (const Method& m : methods) {
+    for (Method& m : methods) {
+        if (m.kind == Method::Brownian) {
+            m.velocity_pending = true;
+            m.velocity_step = t;
+        }
         const StepArgs a{t, seed, dt, m.kT(t), dim};
         const uint32_t* mem = m.members.data();
         const int64_t n = int64_t(m.members.size());
@@ -110,7 +124,7 @@ void System::step() {
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
             for (int64_t k = 0; k < n; ++k) {
                 uint32_t i = mem[k];
-                brownian_step(i, a, box, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+                brownian_step(i, a, box, m.gamma[pd.typeid_[i]], F + 3 * i, r + 3 * i, img + 3 * i);
             }
         } else {
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))

@@ -16,6 +16,9 @@ struct Method {
     std::vector<uint32_t> members;  // tags, ascending
     Variant kT;
     std::vector<double> gamma;      // per type
+    // Brownian: the step whose velocities have not been drawn yet (see brownian_velocity).
+    bool velocity_pending = false;
+    uint64_t velocity_step = 0;
 };
 
 class System {
@@ -33,6 +36,11 @@ class System {
     // One full step t -> t+1.
     void step();
     void computeNetForce(uint64_t t);
+    // Draw the Brownian velocities of the last step, if anyone is about to read them.
+    void materializeVelocities();
+    void dropPendingVelocities() {
+        for (auto& m : methods) m.velocity_pending = false;
+    }
 
   private:
     void checkForces(uint64_t t) const;

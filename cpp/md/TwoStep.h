@@ -19,10 +19,9 @@ struct StepArgs {
     unsigned dim;
 };
 
-// Brownian: r += (F + F_R) dt / gamma with F_R uniform in [-1,1] * sqrt(6 gamma kT / dt);
-// velocities are drawn from Maxwell-Boltzmann and do not feed back into the positions.
-HA_HOSTDEVICE void brownian_step(uint32_t tag, const StepArgs& a, const BoxDim& box, double gamma, double mass,
-                                 const double* F, double* r, int32_t* img, double* v) {
+// Brownian: r += (F + F_R) dt / gamma with F_R uniform in [-1,1] * sqrt(6 gamma kT / dt).
+HA_HOSTDEVICE void brownian_step(uint32_t tag, const StepArgs& a, const BoxDim& box, double gamma, const double* F,
+                                 double* r, int32_t* img) {
     RandomGenerator rng(rng_id::TwoStepBD, a.timestep, a.seed, tag);
     double rx = rng.uniform(-1.0, 1.0);
     double ry = rng.uniform(-1.0, 1.0);
@@ -35,6 +34,14 @@ HA_HOSTDEVICE void brownian_step(uint32_t tag, const StepArgs& a, const BoxDim& 
     box.wrap(p, im);
     r[0] = p.x; r[1] = p.y; r[2] = p.z;
     img[0] = im.x; img[1] = im.y; img[2] = im.z;
+}
+
+// Brownian velocities: Maxwell-Boltzmann draws that continue the step's random stream after the
+// three uniforms. They never feed back into the positions, so the engine draws them only when
+// someone reads the velocities (half the random numbers and no sin/log per step).
+HA_HOSTDEVICE void brownian_velocity(uint32_t tag, const StepArgs& a, double mass, double* v) {
+    RandomGenerator rng(rng_id::TwoStepBD, a.timestep, a.seed, tag);
+    rng(); rng(); rng();
     double sigma = std::sqrt(a.kT / mass);
     v[0] = rng.normal(sigma);
     v[1] = rng.normal(sigma);
