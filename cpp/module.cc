@@ -6,6 +6,7 @@
 
 #include "core/RandomNumbers.h"
 #include "md/Force.h"
+#include "md/GPU.h"
 #include "md/NeighborList.h"
 #include "md/System.h"
 
@@ -47,6 +48,8 @@ PYBIND11_MODULE(_core, m) {
 #else
     m.attr("cuda_enabled") = false;
 #endif
+    m.def("gpu_available", &gpu::available);
+    m.def("gpu_name", &gpu::deviceName);
     m.def("max_threads", []() {
 #ifdef _OPENMP
         return omp_get_max_threads();
@@ -144,6 +147,7 @@ PYBIND11_MODULE(_core, m) {
         .def_readwrite("seed", &System::seed)
         .def_readwrite("dt", &System::dt)
         .def_readwrite("nthreads", &System::nthreads)
+        .def_readwrite("use_gpu", &System::useGPU)
         .def_property(
             "accel_set", [](const System& s) { return s.pd.accel_set; }, [](System& s, bool v) { s.pd.accel_set = v; })
         .HA_ARRAY_PROPERTY("position", pos, 3)
@@ -193,7 +197,7 @@ PYBIND11_MODULE(_core, m) {
                 uint64_t k = std::min(chunk, n - done);
                 {
                     py::gil_scoped_release release;
-                    for (uint64_t j = 0; j < k; ++j) s.step();
+                    s.advance(k);
                 }
                 done += k;
                 if (PyErr_CheckSignals() != 0) throw py::error_already_set();

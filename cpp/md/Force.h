@@ -5,15 +5,28 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "GPU.h"
 #include "NeighborList.h"
 #include "ParticleData.h"
 
 namespace ha {
 
+// Device copies of what a force reads (see System::advance on a GPU).
+struct DeviceParticles {
+    uint32_t N;
+    BoxDim box;
+    const double* pos;      // N x 3
+    const PosType* postype; // N
+};
+
 class Force {
   public:
     virtual ~Force() = default;
     virtual void compute(const ParticleData& pd, uint64_t t, int nthreads) = 0;
+    // The same on the GPU, into d_force/d_energy. pd is the host data (positions are brought
+    // back to it when the neighbour list has to be rebuilt).
+    virtual void computeDevice(ParticleData& pd, const DeviceParticles& dp, uint64_t t, int nthreads) = 0;
+    gpu::Buffer<double> d_force, d_energy;
     // Called before a run: validate settings against the particle data.
     virtual void prepare(const ParticleData& pd) { (void)pd; }
 
@@ -55,6 +68,8 @@ class PairForce : public Force {
     void prepare(const ParticleData& pd) override;
 
   protected:
+    gpu::Buffer<double> d_rcutsq, d_derived, d_eshift;
+    bool m_device_dirty = true;
     // Recompute the derived parameter tables and energy shifts after a change.
     virtual void updateTables() = 0;
 

@@ -168,7 +168,27 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     m_last_pos = pd.pos;
     m_last_box = box;
     m_force_rebuild = false;
+    m_device_stale = true;
     ++m_n_builds;
+}
+
+void NeighborList::updateDevice(ParticleData& pd, const double* d_pos, uint64_t t, int nthreads) {
+    if (t == m_device_step && !m_force_rebuild) return;  // shared by several forces
+    m_device_step = t;
+    bool rebuild = m_force_rebuild || m_device_stale || pd.N != m_N;
+    if (!rebuild && t >= m_last_build + uint64_t(std::max(rebuildCheckDelay, 0))) {
+        d_flag.resize(1);
+        rebuild = m_buffer < 1e-6 || !checkDist ||
+                  gpu::movedBeyond(pd.N, d_pos, d_last_pos.get(), pd.box, (m_buffer / 2.0) * (m_buffer / 2.0), d_flag.get());
+    }
+    if (!rebuild) return;
+    gpu::copyToHost(pd.pos.data(), d_pos, pd.pos.size() * sizeof(double));
+    build(pd, nthreads);
+    m_last_build = t;
+    d_nlist.upload(m_nlist);
+    d_count.upload(m_count);
+    d_last_pos.upload(m_last_pos);
+    m_device_stale = false;
 }
 
 std::vector<uint32_t> NeighborList::pairs() const {

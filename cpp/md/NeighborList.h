@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <vector>
+#include "GPU.h"
 #include "ParticleData.h"
 
 namespace ha {
@@ -27,6 +28,10 @@ class NeighborList {
     void update(const ParticleData& pd, uint64_t t, int nthreads);
     void forceRebuild() { m_force_rebuild = true; }
     void build(const ParticleData& pd, int nthreads);
+    // GPU runs: the rebuild check runs on the device; a rebuild brings positions back to pd,
+    // builds on the host and sends the list to the device.
+    void updateDevice(ParticleData& pd, const double* d_pos, uint64_t t, int nthreads);
+    NeighborView deviceView() const { return {d_nlist.get(), d_count.get(), m_stride}; }
 
     const uint32_t* neighbors() const { return m_nlist.data(); }
     const uint32_t* counts() const { return m_count.data(); }
@@ -50,6 +55,10 @@ class NeighborList {
     uint64_t m_n_builds = 0;
     bool m_force_rebuild = true;
     BoxDim m_last_box;
+    gpu::Buffer<uint32_t> d_nlist, d_count, d_flag;
+    gpu::Buffer<double> d_last_pos;
+    uint64_t m_device_step = UINT64_MAX;
+    bool m_device_stale = true;
     // cell list scratch
     std::vector<uint32_t> m_cell_start, m_cell_members, m_cell_of;
 };

@@ -58,6 +58,21 @@ class PairForceT : public PairForce {
         else tri ? run<false, true>(pd, nthreads) : run<false, false>(pd, nthreads);
     }
 
+    void computeDevice(ParticleData& pd, const DeviceParticles& dp, uint64_t t, int nthreads) override {
+        if (m_dirty) updateTables();
+        if (m_device_dirty) {
+            d_rcutsq.upload(m_rcutsq);
+            d_derived.upload(m_derived);
+            d_eshift.upload(m_eshift);
+            m_device_dirty = false;
+        }
+        d_force.resize(3 * size_t(pd.N));
+        d_energy.resize(pd.N);
+        m_nlist->updateDevice(pd, dp.pos, t, nthreads);
+        const PairTables tab{m_ntypes, d_rcutsq.get(), d_derived.get(), d_eshift.get()};
+        gpu::pairForces<E>(dp.N, dp.postype, dp.box, m_nlist->deviceView(), tab, d_force.get(), d_energy.get());
+    }
+
   private:
     template <bool VIRIAL, bool TRICLINIC>
     void run(const ParticleData& pd, int nthreads) {
@@ -86,6 +101,7 @@ class PairForceT : public PairForce {
             }
         }
         m_dirty = false;
+        m_device_dirty = true;
     }
 };
 

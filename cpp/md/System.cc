@@ -5,9 +5,108 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "GPU.h"
 #include "TwoStep.h"
 
 namespace ha {
+
+struct DeviceState {
+    gpu::Buffer<double> pos, vel, accel, mass, net_force, net_energy;
+    gpu::Buffer<int32_t> image;
+    gpu::Buffer<uint32_t> typeid_, flags;
+    gpu::Buffer<PosType> postype;
+    std::vector<std::unique_ptr<gpu::Buffer<uint32_t>>> members;
+    std::vector<std::unique_ptr<gpu::Buffer<double>>> gamma;
+};
+
+System::System() = default;
+System::~System() = default;
+
+void System::advance(uint64_t n) {
+    if (!useGPU) {
+        for (uint64_t k = 0; k < n; ++k) step();
+        return;
+    }
+    if (!gpu::available()) throw std::runtime_error("device.GPU: no CUDA device is available");
+    if (!m_dev) m_dev = std::make_unique<DeviceState>();
+    DeviceState& d = *m_dev;
+    d.pos.upload(pd.pos); d.vel.upload(pd.vel); d.accel.upload(pd.accel); d.mass.upload(pd.mass);
+    d.net_force.upload(pd.net_force); d.net_energy.upload(pd.net_energy);
+    d.image.upload(pd.image); d.typeid_.upload(pd.typeid_);
+    d.postype.resize(pd.N);
+    d.flags.resize(2);
+    d.members.clear();
+    d.gamma.clear();
+    for (const Method& m : methods) {
+        d.members.emplace_back(new gpu::Buffer<uint32_t>());
+        d.members.back()->upload(m.members);
+        d.gamma.emplace_back(new gpu::Buffer<double>());
+        d.gamma.back()->upload(m.gamma);
+    }
+    auto bring_back = [&]() {
+        d.pos.download(pd.pos); d.vel.download(pd.vel); d.accel.download(pd.accel); d.image.download(pd.image);
+        d.net_force.download(pd.net_force); d.net_energy.download(pd.net_energy);
+        for (auto& f : forces) {
+            if (f->d_force.size()) { f->d_force.download(f->force); f->d_energy.download(f->energy); }
+        }
+    };
+    try {
+        for (uint64_t k = 0; k < n; ++k) stepDevice();
+    } catch (...) {
+        bring_back();
+        throw;
+    }
+    bring_back();
+}
+
+void System::computeNetForceDevice(uint64_t t) {
+    DeviceState& d = *m_dev;
+    gpu::packPositions(pd.N, d.pos.get(), d.typeid_.get(), d.postype.get());
+    const DeviceParticles dp{pd.N, pd.box, d.pos.get(), d.postype.get()};
+    for (auto& f : forces) f->computeDevice(pd, dp, t, nthreads);
+    gpu::zeroNet(pd.N, d.net_force.get(), d.net_energy.get());
+    for (auto& f : forces) gpu::addForce(pd.N, f->d_force.get(), f->d_energy.get(), d.net_force.get(), d.net_energy.get());
+    uint32_t bad[2];
+    gpu::checkState(pd.N, d.pos.get(), d.net_force.get(), d.net_energy.get(), pd.box, d.flags.get(), bad);
+    if (bad[0] != UINT32_MAX || bad[1] != UINT32_MAX) {
+        // bring the data back and let the CPU check write the message
+        d.pos.download(pd.pos); d.net_force.download(pd.net_force); d.net_energy.download(pd.net_energy);
+        checkForces(t);
+    }
+}
+
+void System::stepDevice() {
+    DeviceState& d = *m_dev;
+    const uint64_t t = timestep;
+    const unsigned dim = pd.dimensions();
+    for (size_t k = 0; k < methods.size(); ++k) {
+        Method& m = methods[k];
+        const StepArgs a{t, seed, dt, m.kT(t), dim};
+        const uint32_t n = uint32_t(m.members.size());
+        const uint32_t* mem = d.members[k]->get();
+        if (m.kind == Method::Brownian) {
+            m.velocity_pending = true;
+            m.velocity_step = t;
+            gpu::brownian(n, mem, a, pd.box, d.gamma[k]->get(), d.typeid_.get(), d.net_force.get(), d.pos.get(), d.image.get());
+        } else if (m.kind == Method::Langevin) {
+            gpu::langevinOne(n, mem, a, pd.box, d.accel.get(), d.pos.get(), d.image.get(), d.vel.get());
+        } else {
+            gpu::nveOne(n, mem, a, pd.box, d.accel.get(), d.pos.get(), d.image.get(), d.vel.get());
+        }
+    }
+    computeNetForceDevice(t + 1);
+    for (size_t kk = methods.size(); kk-- > 0;) {
+        const Method& m = methods[kk];
+        const StepArgs a{t, seed, dt, m.kT(t), dim};
+        const uint32_t n = uint32_t(m.members.size());
+        const uint32_t* mem = d.members[kk]->get();
+        if (m.kind == Method::Langevin)
+            gpu::langevinTwo(n, mem, a, d.gamma[kk]->get(), d.typeid_.get(), d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get());
+        else if (m.kind == Method::ConstantVolume)
+            gpu::nveTwo(n, mem, a, d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get());
+    }
+    timestep = t + 1;
+}
 
 void System::materializeVelocities() {
     for (Method& m : methods) {

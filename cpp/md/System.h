@@ -21,20 +21,27 @@ struct Method {
     uint64_t velocity_step = 0;
 };
 
+struct DeviceState;  // device copies of the particle data during a GPU run (System.cc)
+
 class System {
   public:
+    System();
+    ~System();
     ParticleData pd;
     uint64_t timestep = 0;
     uint16_t seed = 0;
     double dt = 0.005;
     int nthreads = 1;
+    bool useGPU = false;  // run advance() on the GPU (same kernels' physics as the CPU path)
     std::vector<std::shared_ptr<Force>> forces;
     std::vector<Method> methods;
 
     // HOOMD's Integrator::prepRun: net force at the current step; a = F/m unless already set.
     void prepRun();
-    // One full step t -> t+1.
+    // One full step t -> t+1 on the CPU.
     void step();
+    // n steps, on the GPU when useGPU (data stay on the device for the whole call).
+    void advance(uint64_t n);
     void computeNetForce(uint64_t t);
     // Draw the Brownian velocities of the last step, if anyone is about to read them.
     void materializeVelocities();
@@ -44,6 +51,9 @@ class System {
 
   private:
     void checkForces(uint64_t t) const;
+    void stepDevice();
+    void computeNetForceDevice(uint64_t t);
+    std::unique_ptr<DeviceState> m_dev;
 };
 
 }  // namespace ha

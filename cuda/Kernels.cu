@@ -1,0 +1,206 @@
+// CUDA kernels: one thread per particle, each calling the per-particle functions that the CPU
+// path calls. No physics is written here.
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "md/GPU.h"
+#include "md/evaluators/All.h"
+
+namespace ha {
+namespace gpu {
+
+namespace {
+constexpr int kBlock = 256;
+inline unsigned grid(uint32_t n) { return (n + kBlock - 1) / kBlock; }
+
+void check(cudaError_t e, const char* what) {
+    if (e != cudaSuccess) {
+        std::ostringstream s;
+        s << "CUDA error in " << what << ": " << cudaGetErrorString(e);
+        throw std::runtime_error(s.str());
+    }
+}
+void checkLaunch(const char* what) { check(cudaGetLastError(), what); }
+}  // namespace
+
+bool available() {
+    int n = 0;
+    return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+}
+
+std::string deviceName() {
+    cudaDeviceProp prop;
+    check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+    return prop.name;
+}
+
+void* alloc(size_t bytes) {
+    void* p = nullptr;
+    check(cudaMalloc(&p, bytes), "cudaMalloc");
+    return p;
+}
+void release(void* p) {
+    if (p) cudaFree(p);
+}
+void copyToDevice(void* dst, const void* src, size_t bytes) {
+    check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "copy to device");
+}
+void copyToHost(void* dst, const void* src, size_t bytes) {
+    check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "copy to host");
+}
+void zero(void* p, size_t bytes) { check(cudaMemset(p, 0, bytes), "cudaMemset"); }
+
+__global__ void k_pack(uint32_t N, const double* pos, const uint32_t* tid, PosType* out) {
+    uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < N) out[i] = {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2], tid[i], i};
+}
+void packPositions(uint32_t N, const double* pos, const uint32_t* typeid_, PosType* out) {
+    k_pack<<<grid(N), kBlock>>>(N, pos, typeid_, out);
+    checkLaunch("pack positions");
+}
+
+template <class E, bool TRICLINIC>
+__global__ void k_pair(uint32_t N, const PosType* p, BoxDim box, NeighborView nb, PairTables tab, double* force,
+                       double* energy) {
+    uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < N) pair_force_particle<E, false, TRICLINIC>(i, p, box, nb, tab, force, energy, nullptr);
+}
+template <class E>
+void pairForces(uint32_t N, const PosType* p, const BoxDim& box, const NeighborView& nb, const PairTables& tab,
+                double* force, double* energy) {
+    if (box.triclinic()) k_pair<E, true><<<grid(N), kBlock>>>(N, p, box, nb, tab, force, energy);
+    else k_pair<E, false><<<grid(N), kBlock>>>(N, p, box, nb, tab, force, energy);
+    checkLaunch("pair forces");
+}
+#define HA_INSTANTIATE(E, NAME)                                                                               \
+    template void pairForces<E>(uint32_t, const PosType*, const BoxDim&, const NeighborView&, const PairTables&, \
+                                double*, double*);
+HA_FOR_EACH_PAIR_EVALUATOR(HA_INSTANTIATE)
+#undef HA_INSTANTIATE
+
+__global__ void k_zero_net(uint32_t N, double* nf, double* ne) {
+    uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < N) {
+        nf[3 * i] = nf[3 * i + 1] = nf[3 * i + 2] = 0.0;
+        ne[i] = 0.0;
+    }
+}
+void zeroNet(uint32_t N, double* net_force, double* net_energy) {
+    k_zero_net<<<grid(N), kBlock>>>(N, net_force, net_energy);
+    checkLaunch("zero net force");
+}
+
+__global__ void k_add(uint32_t N, const double* f, const double* e, double* nf, double* ne) {
+    uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < N) {
+        for (int k = 0; k < 3; ++k) nf[3 * i + k] += f[3 * i + k];
+        ne[i] += e[i];
+    }
+}
+void addForce(uint32_t N, const double* force, const double* energy, double* net_force, double* net_energy) {
+    k_add<<<grid(N), kBlock>>>(N, force, energy, net_force, net_energy);
+    checkLaunch("add force");
+}
+
+__global__ void k_check(uint32_t N, const double* pos, const double* nf, const double* ne, BoxDim box, uint32_t* flags) {
+    uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= N) return;
+    Vec3 f = box.makeFraction({pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]});
+    const double lo = -1e-10, hi = 1 + 1e-10;
+    bool inside = f.x >= lo && f.x <= hi && f.y >= lo && f.y <= hi && (box.is2D || (f.z >= lo && f.z <= hi));
+    if (!inside) atomicMin(&flags[0], i);
+    if (!isfinite(nf[3 * i]) || !isfinite(nf[3 * i + 1]) || !isfinite(nf[3 * i + 2]) || !isfinite(ne[i]))
+        atomicMin(&flags[1], i);
+}
+void checkState(uint32_t N, const double* pos, const double* net_force, const double* net_energy, const BoxDim& box,
+                uint32_t* flags, uint32_t* host_flags) {
+    check(cudaMemset(flags, 0xff, 2 * sizeof(uint32_t)), "cudaMemset");
+    k_check<<<grid(N), kBlock>>>(N, pos, net_force, net_energy, box, flags);
+    checkLaunch("state check");
+    copyToHost(host_flags, flags, 2 * sizeof(uint32_t));
+}
+
+__global__ void k_moved(uint32_t N, const double* pos, const double* last, BoxDim box, double maxsq, uint32_t* flag) {
+    uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= N) return;
+    Vec3 d = box.minImage({pos[3 * i] - last[3 * i], pos[3 * i + 1] - last[3 * i + 1], pos[3 * i + 2] - last[3 * i + 2]});
+    if (d.x * d.x + d.y * d.y + d.z * d.z >= maxsq) *flag = 1;
+}
+bool movedBeyond(uint32_t N, const double* pos, const double* last_pos, const BoxDim& box, double maxsq, uint32_t* flag) {
+    check(cudaMemset(flag, 0, sizeof(uint32_t)), "cudaMemset");
+    k_moved<<<grid(N), kBlock>>>(N, pos, last_pos, box, maxsq, flag);
+    checkLaunch("displacement check");
+    uint32_t h = 0;
+    copyToHost(&h, flag, sizeof(uint32_t));
+    return h != 0;
+}
+
+__global__ void k_brownian(uint32_t n, const uint32_t* mem, StepArgs a, BoxDim box, const double* gamma,
+                           const uint32_t* tid, const double* F, double* r, int32_t* img) {
+    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n) return;
+    uint32_t i = mem[k];
+    brownian_step(i, a, box, gamma[tid[i]], F + 3 * i, r + 3 * i, img + 3 * i);
+}
+void brownian(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* gamma,
+              const uint32_t* typeid_, const double* F, double* r, int32_t* img) {
+    k_brownian<<<grid(n), kBlock>>>(n, members, a, box, gamma, typeid_, F, r, img);
+    checkLaunch("Brownian step");
+}
+
+__global__ void k_langevin1(uint32_t n, const uint32_t* mem, StepArgs a, BoxDim box, const double* acc, double* r,
+                            int32_t* img, double* v) {
+    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n) return;
+    uint32_t i = mem[k];
+    langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+}
+void langevinOne(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* acc, double* r,
+                 int32_t* img, double* v) {
+    k_langevin1<<<grid(n), kBlock>>>(n, members, a, box, acc, r, img, v);
+    checkLaunch("Langevin step one");
+}
+
+__global__ void k_langevin2(uint32_t n, const uint32_t* mem, StepArgs a, const double* gamma, const uint32_t* tid,
+                            const double* mass, const double* F, double* acc, double* v) {
+    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n) return;
+    uint32_t i = mem[k];
+    langevin_step_two(i, a, gamma[tid[i]], mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+}
+void langevinTwo(uint32_t n, const uint32_t* members, const StepArgs& a, const double* gamma, const uint32_t* typeid_,
+                 const double* mass, const double* F, double* acc, double* v) {
+    k_langevin2<<<grid(n), kBlock>>>(n, members, a, gamma, typeid_, mass, F, acc, v);
+    checkLaunch("Langevin step two");
+}
+
+__global__ void k_nve1(uint32_t n, const uint32_t* mem, StepArgs a, BoxDim box, const double* acc, double* r,
+                       int32_t* img, double* v) {
+    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n) return;
+    uint32_t i = mem[k];
+    nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+}
+void nveOne(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* acc, double* r,
+            int32_t* img, double* v) {
+    k_nve1<<<grid(n), kBlock>>>(n, members, a, box, acc, r, img, v);
+    checkLaunch("NVE step one");
+}
+
+__global__ void k_nve2(uint32_t n, const uint32_t* mem, StepArgs a, const double* mass, const double* F, double* acc,
+                       double* v) {
+    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n) return;
+    uint32_t i = mem[k];
+    nve_step_two(a, mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+}
+void nveTwo(uint32_t n, const uint32_t* members, const StepArgs& a, const double* mass, const double* F, double* acc,
+            double* v) {
+    k_nve2<<<grid(n), kBlock>>>(n, members, a, mass, F, acc, v);
+    checkLaunch("NVE step two");
+}
+
+}  // namespace gpu
+}  // namespace ha
