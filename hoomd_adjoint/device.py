@@ -24,3 +24,29 @@ class CPU(Device):
 
     def __repr__(self):
         return f"hoomd_adjoint.device.CPU(num_cpu_threads={self.num_cpu_threads})"
+
+
+class GPU(Device):
+    """Run on the first CUDA GPU. The particle data stay on the device for the whole of each
+    ``run()``; the kernels call the same per-particle functions as the CPU path. Neighbour lists
+    are built on the host (``num_cpu_threads`` threads) when the device reports that a particle
+    has moved half the buffer.
+
+    CPU and GPU results agree to rounding: Philox uniforms are bit-identical, and device code is
+    compiled without FMA contraction, but CUDA's exp/log/sin may differ from libm by an ulp.
+    """
+
+    def __init__(self, num_cpu_threads=None):
+        if not _core.cuda_enabled:
+            raise RuntimeError("hoomd-adjoint was built without CUDA: reinstall with a CUDA toolkit "
+                               "(CMAKE_ARGS=-DHA_ENABLE_CUDA=ON pip install .) to use device.GPU")
+        if not _core.gpu_available():
+            raise RuntimeError("device.GPU: no CUDA device is available")
+        self.num_cpu_threads = CPU(num_cpu_threads).num_cpu_threads
+
+    @property
+    def name(self):
+        return _core.gpu_name()
+
+    def __repr__(self):
+        return f"hoomd_adjoint.device.GPU({self.name!r})"

@@ -5,7 +5,7 @@ import warnings
 import gsd.hoomd
 import numpy as np
 
-from .device import CPU
+from .device import CPU, GPU
 from .state import State
 from .write import Writer
 
@@ -33,7 +33,8 @@ class Simulation:
     """A simulation on the embedded engine.
 
     Args:
-        device: :class:`hoomd_adjoint.device.CPU` (default: all cores).
+        device: :class:`hoomd_adjoint.device.CPU` (default: all cores) or
+            :class:`hoomd_adjoint.device.GPU`.
         seed: 16-bit random seed that keys every random stream together with the timestep and
             particle tag (HOOMD-blue's convention). Larger values are masked with a warning.
     """
@@ -63,6 +64,7 @@ class Simulation:
         cpp = self._state._cpp
         cpp.seed = self._seed
         cpp.nthreads = self.device.num_cpu_threads
+        cpp.use_gpu = isinstance(self.device, GPU)
         step = getattr(snapshot.configuration, "step", None)
         cpp.timestep = int(step) if step is not None else 0
         self._initial_timestep = cpp.timestep
