@@ -35,7 +35,7 @@ def test_gpu_matches_cpu(case, dim):
     pair, params, method, dt = CASES[case]
     rng = np.random.default_rng(case)
     N = 1500
-    box = [45, 45, 0, 0.1, 0, 0] if dim == 2 else [14, 14.5, 15, 0.1, 0.05, -0.1]
+    box = [60, 60, 0, 0.1, 0, 0] if dim == 2 else [14, 14.5, 15, 0.1, 0.05, -0.1]
     pos = random_positions(rng, N, box, min_dist=1.0)
     frame = make_frame(pos, box, velocity=rng.normal(size=(N, 3)) * (dim == 3 or np.array([1, 1, 0])))
     cpu = run(ha.device.CPU(), frame, method, pair, params, 400, dt)

@@ -175,6 +175,13 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
 void NeighborList::updateDevice(ParticleData& pd, const double* d_pos, uint64_t t, int nthreads) {
     if (t == m_device_step && !m_force_rebuild) return;  // shared by several forces
     m_device_step = t;
+    if (m_device_stale && !m_force_rebuild && pd.N == m_N) {
+        // the host list (e.g. from prepRun) is current: send it rather than rebuilding
+        d_nlist.upload(m_nlist);
+        d_count.upload(m_count);
+        d_last_pos.upload(m_last_pos);
+        m_device_stale = false;
+    }
     bool rebuild = m_force_rebuild || m_device_stale || pd.N != m_N;
     if (!rebuild && t >= m_last_build + uint64_t(std::max(rebuildCheckDelay, 0))) {
         d_flag.resize(1);
