@@ -3,7 +3,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdio>
-#include <sstream>
+#include "core/Format.h"
 
 #include "md/GPU.h"
 #include "md/evaluators/All.h"
@@ -17,9 +17,7 @@ inline unsigned grid(uint32_t n) { return (n + kBlock - 1) / kBlock; }
 
 void check(cudaError_t e, const char* what) {
     if (e != cudaSuccess) {
-        std::ostringstream s;
-        s << "CUDA error in " << what << ": " << cudaGetErrorString(e);
-        throw std::runtime_error(s.str());
+        throw std::runtime_error(format("CUDA error in %s: %s", what, cudaGetErrorString(e)));
     }
 }
 void checkLaunch(const char* what) { check(cudaGetLastError(), what); }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include "../core/Format.h"
 #include <stdexcept>
 
 namespace ha {
@@ -26,11 +26,10 @@ void NeighborList::checkBox(const BoxDim& box) const {
     const char* axis = "xyz";
     for (unsigned k = 0; k < (box.is2D ? 2u : 3u); ++k) {
         if (2.0 * rlist >= dist[k]) {
-            std::ostringstream s;
-            s << "r_cut + buffer = " << rmax << " + " << m_buffer << " = " << rlist
-              << " is too large for the box: it must be less than half the box thickness along " << axis[k]
-              << " (" << dist[k] / 2.0 << ")";
-            throw std::invalid_argument(s.str());
+            throw std::invalid_argument(
+                format("r_cut + buffer = %g + %g = %g is too large for the box: it must be less than half the box "
+                       "thickness along %c (%g)",
+                       rmax, m_buffer, rlist, axis[k], dist[k] / 2.0));
         }
     }
 }
@@ -85,11 +84,9 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
         int c[3];
         for (int k = 0; k < 3; ++k) {
             if (!(fr[k] >= -1e-10 && fr[k] <= 1.0 + 1e-10)) {
-                std::ostringstream s;
-                s << "particle tag " << i << " at (" << pd.pos[3 * i] << ", " << pd.pos[3 * i + 1] << ", "
-                  << pd.pos[3 * i + 2] << ") is outside the box (it moved more than a box length in one step, "
-                  << "or its position is not finite)";
-                throw std::runtime_error(s.str());
+                throw std::runtime_error(format("particle tag %u at (%g, %g, %g) is outside the box (it moved more "
+                                                "than a box length in one step, or its position is not finite)",
+                                                i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2]));
             }
             c[k] = std::min(nc[k] - 1, std::max(0, int(fr[k] * nc[k])));
         }

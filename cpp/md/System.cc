@@ -2,7 +2,7 @@
 
 #include <cmath>
 #include <set>
-#include <sstream>
+#include "../core/Format.h"
 #include <stdexcept>
 
 #include "GPU.h"
@@ -120,9 +120,7 @@ void System::materializeVelocities() {
 
 void System::prepRun() {
     if (!(dt > 0) || !std::isfinite(dt)) {
-        std::ostringstream s;
-        s << "dt must be positive and finite, got " << dt;
-        throw std::invalid_argument(s.str());
+        throw std::invalid_argument(format("dt must be positive and finite, got %g", dt));
     }
     // Each neighbour list serves the largest r_cut any of its pair forces asks for.
     std::set<NeighborList*> seen;
@@ -142,9 +140,8 @@ void System::prepRun() {
     for (auto& m : methods)
         for (uint32_t tag : m.members)
             if (m.kind != Method::Brownian && !(pd.mass[tag] > 0)) {
-                std::ostringstream s;
-                s << "particle tag " << tag << " has mass " << pd.mass[tag] << ": Langevin and ConstantVolume need mass > 0";
-                throw std::invalid_argument(s.str());
+                throw std::invalid_argument(format(
+                    "particle tag %u has mass %g: Langevin and ConstantVolume need mass > 0", tag, pd.mass[tag]));
             }
     computeNetForce(timestep);
     if (!pd.accel_set) {
@@ -182,11 +179,11 @@ void System::checkForces(uint64_t t) const {
         const bool inside = f.x >= -1e-10 && f.x <= 1 + 1e-10 && f.y >= -1e-10 && f.y <= 1 + 1e-10 &&
                             (pd.box.is2D || (f.z >= -1e-10 && f.z <= 1 + 1e-10));
         if (!inside) {
-            std::ostringstream s;
-            s << "particle tag " << i << " at (" << pd.pos[3 * i] << ", " << pd.pos[3 * i + 1] << ", " << pd.pos[3 * i + 2]
-              << ") is outside the box at step " << t
-              << " (it moved more than a box length in one step, or its position is not finite: reduce dt?)";
-            throw std::runtime_error(s.str());
+            throw std::runtime_error(format("particle tag %u at (%g, %g, %g) is outside the box at step %llu (it moved "
+                                            "more than a box length in one step, or its position is not finite: "
+                                            "reduce dt?)",
+                                            i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2],
+                                            (unsigned long long)t));
         }
     }
     std::vector<uint32_t> bad;
@@ -196,12 +193,11 @@ void System::checkForces(uint64_t t) const {
             bad.push_back(i);
     }
     if (bad.empty()) return;
-    std::ostringstream s;
-    s << "non-finite force at step " << t << " on " << bad.size() << " particle(s), tags";
-    for (size_t k = 0; k < bad.size() && k < 10; ++k) s << (k ? ", " : " ") << bad[k];
-    if (bad.size() > 10) s << ", ...";
-    s << " (overlapping particles or too large a time step?)";
-    throw std::runtime_error(s.str());
+    std::string s = format("non-finite force at step %llu on %zu particle(s), tags", (unsigned long long)t, bad.size());
+    for (size_t k = 0; k < bad.size() && k < 10; ++k) s += format(k ? ", %u" : " %u", bad[k]);
+    if (bad.size() > 10) s += ", ...";
+    s += " (overlapping particles or too large a time step?)";
+    throw std::runtime_error(s);
 }
 
 void System::step() {
