@@ -1,5 +1,4 @@
 // Instantiates the generic pair force for every evaluator (evaluators/All.h).
-#include <sstream>
 #include <stdexcept>
 
 #include "Force.h"
