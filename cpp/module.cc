@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "core/RandomNumbers.h"
+#include "md/Adjoint.h"
 #include "md/Force.h"
 #include "md/GPU.h"
 #include "md/NeighborList.h"
@@ -127,6 +128,75 @@ PYBIND11_MODULE(_core, m) {
     m.def("make_pair_force", &make_pair_force);
     m.def("pair_force_names", &pair_force_names);
 
+    // --- adjoint ---
+    using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;
+    auto mutable_ptr = [](py::array_t<double>& a, size_t n, const char* name) {
+        if (!(a.flags() & py::array::c_style) || size_t(a.size()) != n)
+            throw std::invalid_argument(std::string(name) + " must be a C-contiguous float64 array of N x 3");
+        return a.mutable_data();
+    };
+    py::class_<AdjointGrads>(m, "AdjointGrads")
+        .def(py::init<>())
+        .def_property_readonly("params", [](const AdjointGrads& g) {
+            py::list out;
+            for (auto& v : g.params) out.append(copy_of(v, v.size(), 1));
+            return out;
+        })
+        .def_readwrite("kT", &AdjointGrads::kT)
+        .def_property_readonly("gamma", [](const AdjointGrads& g) { return copy_of(g.gamma, g.gamma.size(), 1); });
+    m.def(
+        "adjoint_step",
+        [mutable_ptr](System& s, py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la, AdjointGrads& g,
+                      bool params, bool kT, bool gamma) {
+            const size_t n = 3 * size_t(s.pd.N);
+            AdjointRequest req{params, kT, gamma};
+            double *r = mutable_ptr(lr, n, "lr"), *v = mutable_ptr(lv, n, "lv"), *a = mutable_ptr(la, n, "la");
+            py::gil_scoped_release release;
+            adjoint_step(s, r, v, a, g, req);
+        },
+        py::arg("system"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true,
+        py::arg("kT") = false, py::arg("gamma") = false);
+    m.def(
+        "tangent_step",
+        [mutable_ptr](System& s, py::array_t<double> dr, py::array_t<double> dv, py::array_t<double> da,
+                      std::vector<Arr> ptan, double dkT, py::object dgamma) {
+            const size_t n = 3 * size_t(s.pd.N);
+            std::vector<const double*> pt;
+            for (auto& a : ptan) pt.push_back(a.size() ? a.data() : nullptr);
+            Arr dg;
+            const double* dgp = nullptr;
+            if (!dgamma.is_none()) {
+                dg = dgamma.cast<Arr>();
+                dgp = dg.data();
+            }
+            double *r = mutable_ptr(dr, n, "dr"), *v = mutable_ptr(dv, n, "dv"), *a = mutable_ptr(da, n, "da");
+            py::gil_scoped_release release;
+            tangent_step(s, r, v, a, pt, dkT, dgp);
+        },
+        py::arg("system"), py::arg("dr"), py::arg("dv"), py::arg("da"), py::arg("ptan"), py::arg("dkT") = 0.0,
+        py::arg("dgamma") = py::none());
+    // (J_F w, [w . dF/dtheta per force], [dE/dtheta per force]) at the current state
+    m.def("force_jacobian", [](System& s, Arr w, py::object ptan) {
+        if (size_t(w.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("w must have N x 3 entries");
+        py::array_t<double> out({py::ssize_t(s.pd.N), py::ssize_t(3)});
+        std::fill(out.mutable_data(), out.mutable_data() + out.size(), 0.0);
+        AdjointGrads g;
+        std::vector<std::vector<double>> e;
+        std::vector<Arr> keep;
+        std::vector<const double*> pt;
+        if (!ptan.is_none()) {
+            for (auto h : ptan) {
+                keep.push_back(h.cast<Arr>());
+                pt.push_back(keep.back().size() ? keep.back().data() : nullptr);
+            }
+        }
+        force_jacobian(s, w.data(), out.mutable_data(), &g, &e, ptan.is_none() ? nullptr : &pt);
+        py::list gp, ep;
+        for (auto& v : g.params) gp.append(copy_of(v, v.size(), 1));
+        for (auto& v : e) ep.append(copy_of(v, v.size(), 1));
+        return py::make_tuple(out, gp, ep);
+    }, py::arg("system"), py::arg("w"), py::arg("ptan") = py::none());
+
     // --- the engine ---
     py::enum_<Method::Kind>(m, "MethodKind")
         .value("Brownian", Method::Brownian)
@@ -170,6 +240,10 @@ PYBIND11_MODULE(_core, m) {
         .HA_ARRAY_PROPERTY("net_force", net_force, 3)
         .HA_ARRAY_PROPERTY("net_energy", net_energy, 1)
         .def("set_forces", [](System& s, std::vector<std::shared_ptr<Force>> f) { s.forces = std::move(f); })
+        .def("set_position", [](System& s, Arr p) {
+            if (size_t(p.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("positions must be N x 3");
+            std::copy(p.data(), p.data() + p.size(), s.pd.pos.begin());
+        })
         .def("clear_methods", [](System& s) {
             s.materializeVelocities();
             s.methods.clear();

@@ -8,7 +8,7 @@ number keying, box conventions, GSD frames) and its Python API::
     sim.create_state_from_gsd("init.gsd")
     ...
 """
-from . import _core, device, filter, trigger, variant, md, write
+from . import _core, device, filter, trigger, variant, md, write, adjoint, loss
 from .box import Box
 from .simulation import Simulation
 from .errors import DataAccessError, IncompleteSpecificationError
@@ -16,6 +16,6 @@ from .errors import DataAccessError, IncompleteSpecificationError
 __version__ = "0.1.0"
 
 __all__ = [
-    "Box", "Simulation", "device", "filter", "trigger", "variant", "md", "write",
+    "Box", "Simulation", "device", "filter", "trigger", "variant", "md", "write", "adjoint", "loss",
     "DataAccessError", "IncompleteSpecificationError",
 ]

@@ -141,6 +141,13 @@ class Simulation:
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
         self._prepare_run()
+        if write_at_start:
+            for w in self.operations.writers:
+                w._write()
+        self._advance(steps, progress=progress)
+
+    def _advance(self, steps, progress=False):
+        """The run loop without preparation: advance, stopping where writers must write."""
         cpp = self.state._cpp
         writers = list(self.operations.writers)
         t0 = cpp.timestep
@@ -151,9 +158,6 @@ class Simulation:
             from tqdm.auto import tqdm
             bar = tqdm(total=steps, unit="step")
         try:
-            if write_at_start:
-                for w in writers:
-                    w._write()
             while cpp.timestep < end:
                 t = cpp.timestep
                 nxt = end

@@ -36,7 +36,8 @@ void NeighborList::checkBox(const BoxDim& box) const {
 
 bool NeighborList::needsRebuild(const ParticleData& pd, uint64_t t, int nthreads) const {
     if (m_force_rebuild || pd.N != m_N) return true;
-    if (t < m_last_build + uint64_t(std::max(rebuildCheckDelay, 0))) return false;
+    // (a timestep before the last build means the adjoint is replaying: always check)
+    if (t >= m_last_build && t < m_last_build + uint64_t(std::max(rebuildCheckDelay, 0))) return false;
     if (m_buffer < 1e-6) return true;
     if (!checkDist) return true;
     const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
@@ -48,6 +49,22 @@ bool NeighborList::needsRebuild(const ParticleData& pd, uint64_t t, int nthreads
         if (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z >= maxsq) moved |= 1;
     }
     return moved != 0;
+}
+
+void NeighborList::ensureCurrent(const ParticleData& pd, int nthreads) {
+    if (m_force_rebuild || pd.N != m_N || pd.pos.size() != m_last_pos.size() || m_buffer < 1e-6) {
+        build(pd, nthreads);
+        return;
+    }
+    const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        Vec3 dx = pd.box.minImage({pd.pos[3 * i] - m_last_pos[3 * i], pd.pos[3 * i + 1] - m_last_pos[3 * i + 1],
+                                   pd.pos[3 * i + 2] - m_last_pos[3 * i + 2]});
+        if (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z >= maxsq) {
+            build(pd, nthreads);
+            return;
+        }
+    }
 }
 
 void NeighborList::update(const ParticleData& pd, uint64_t t, int nthreads) {
@@ -155,6 +172,9 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
                         }
                     }
                 }
+                // ascending tags: each force sum has one order, whenever and however the list
+                // was built (exact replay for the adjoint; results independent of the buffer)
+                if (n <= m_stride) std::sort(out, out + n);
                 m_count[i] = n;
                 maxcount = std::max(maxcount, n);
             }

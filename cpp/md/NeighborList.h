@@ -27,6 +27,9 @@ class NeighborList {
     // Bring the list up to date for step t (a no-op if nothing has moved far enough).
     void update(const ParticleData& pd, uint64_t t, int nthreads);
     void forceRebuild() { m_force_rebuild = true; }
+    // Rebuild if any particle moved buffer/2 since the last build, whatever the timestep (the
+    // adjoint visits states in any order; sorted lists make forces independent of when).
+    void ensureCurrent(const ParticleData& pd, int nthreads);
     void build(const ParticleData& pd, int nthreads);
     // GPU runs: the rebuild check runs on the device; a rebuild brings positions back to pd,
     // builds on the host and sends the list to the device.

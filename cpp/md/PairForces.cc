@@ -3,6 +3,7 @@
 
 #include "Force.h"
 #include "PairForceKernel.h"
+#include "PairJacobianKernel.h"
 #include "evaluators/All.h"
 
 namespace ha {
@@ -70,6 +71,67 @@ class PairForceT : public PairForce {
         m_nlist->updateDevice(pd, dp.pos, t, nthreads);
         const PairTables tab{m_ntypes, d_rcutsq.get(), d_derived.get(), d_eshift.get()};
         gpu::pairForces<E>(dp.N, dp.postype, dp.box, m_nlist->deviceView(), tab, d_force.get(), d_energy.get());
+    }
+
+    void applyJacobian(const ParticleData& pd, const double* w, double* out, double* gparams, double* eparams,
+                       const double* ptan, int nthreads) override {
+        if (m_dirty) updateTables();
+        m_nlist->ensureCurrent(pd, nthreads);
+        constexpr int P = E::n_params;
+        const size_t ntp = size_t(m_ntypes) * m_ntypes;
+        // parameters as dual numbers: slot 1 + k carries d/dtheta_k through derive()
+        std::vector<PairDual<E>> dderived(ntp * E::n_derived);
+        for (size_t tp = 0; tp < ntp; ++tp) {
+            PairDual<E> dp[P];
+            for (int k = 0; k < P; ++k) dp[k] = PairDual<E>::variable(m_params[tp * P + k], 1 + k);
+            E::derive(dp, &dderived[tp * E::n_derived]);
+        }
+        // Fixed blocks of particles, each with its own parameter accumulators, summed in block
+        // order: the result does not depend on the number of threads.
+        constexpr uint32_t B = 256;
+        const uint32_t nblocks = (pd.N + B - 1) / B;
+        const bool want_g = gparams != nullptr, want_e = eparams != nullptr;
+        std::vector<double> gb(want_g ? nblocks * ntp * P : 0, 0.0), eb(want_e ? nblocks * ntp * P : 0, 0.0);
+        const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
+        const PosType* p = pd.postype.data();
+        const BoxDim box = pd.box;
+        const bool tri = box.triclinic();
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
+        for (int64_t b = 0; b < int64_t(nblocks); ++b) {
+            double* g = want_g ? &gb[b * ntp * P] : nullptr;
+            double* e = want_e ? &eb[b * ntp * P] : nullptr;
+            const uint32_t end = std::min<uint32_t>(pd.N, uint32_t(b + 1) * B);
+            for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
+                if (tri)
+                    pair_jacobian_particle<E, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), w, out, g, e, ptan);
+                else
+                    pair_jacobian_particle<E, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), w, out, g, e, ptan);
+            }
+        }
+        for (uint32_t b = 0; b < nblocks; ++b)
+            for (size_t q = 0; q < ntp * P; ++q) {
+                if (want_g) gparams[q] += gb[b * ntp * P + q];
+                if (want_e) eparams[q] += eb[b * ntp * P + q];
+            }
+        if (want_e && m_shift) {
+            // the shift V(r_cut) depends on the parameters too: each particle's half pairs subtract it
+            std::vector<double> npairs(ntp, 0.0);
+            for (uint32_t i = 0; i < pd.N; ++i) {
+                const uint32_t row = p[i].type * m_ntypes;
+                for (uint32_t k = 0; k < nb.count[i]; ++k) {
+                    const PosType pj = p[nb.nlist[size_t(i) * nb.stride + k]];
+                    const Vec3 dx = box.minImageWrapped({p[i].x - pj.x, p[i].y - pj.y, p[i].z - pj.z});
+                    const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
+                    if (rsq < m_rcutsq[row + pj.type]) npairs[row + pj.type] += 0.5;
+                }
+            }
+            for (size_t tp = 0; tp < ntp; ++tp) {
+                if (npairs[tp] == 0 || !(m_rcutsq[tp] > 0)) continue;
+                PairDual<E> f, V;
+                if (!E::eval(PairDual<E>(m_rcutsq[tp]), PairDual<E>(m_rcutsq[tp]), &dderived[tp * E::n_derived], f, V)) continue;
+                for (int k = 0; k < P; ++k) eparams[tp * P + k] -= npairs[tp] * V.d[1 + k];
+            }
+        }
     }
 
   private:

@@ -1,0 +1,213 @@
+#include "Adjoint.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "../core/Format.h"
+#include "System.h"
+#include "TwoStep.h"
+
+namespace ha {
+
+namespace {
+
+const Method& single_method(const System& sys) {
+    if (sys.methods.size() != 1 || sys.methods[0].members.size() != sys.pd.N)
+        throw std::invalid_argument("the adjoint needs exactly one integration method that integrates every particle");
+    return sys.methods[0];
+}
+
+// Noise u (3 uniforms) of the step at t for tag i, as the forward step drew it.
+inline void noise(uint8_t id, uint64_t t, uint16_t seed, uint32_t i, double* u) {
+    RandomGenerator rng(id, t, seed, i);
+    u[0] = rng.uniform(-1.0, 1.0);
+    u[1] = rng.uniform(-1.0, 1.0);
+    u[2] = rng.uniform(-1.0, 1.0);
+}
+
+}  // namespace
+
+void force_jacobian(System& sys, const double* w, double* out, AdjointGrads* g, std::vector<std::vector<double>>* eparams,
+                    const std::vector<const double*>* ptan) {
+    ParticleData& pd = sys.pd;
+    pd.packPositions();
+    if (g && g->params.size() != sys.forces.size()) g->params.assign(sys.forces.size(), {});
+    if (eparams && eparams->size() != sys.forces.size()) eparams->assign(sys.forces.size(), {});
+    for (size_t f = 0; f < sys.forces.size(); ++f) {
+        auto pf = std::dynamic_pointer_cast<PairForce>(sys.forces[f]);
+        if (!pf) throw std::invalid_argument("the adjoint supports pair forces only");
+        const size_t n = size_t(pf->ntypes()) * pf->ntypes() * pf->nParams();
+        double* gp = nullptr;
+        double* ep = nullptr;
+        if (g) {
+            g->params[f].resize(n, 0.0);
+            gp = g->params[f].data();
+        }
+        if (eparams) {
+            (*eparams)[f].resize(n, 0.0);
+            ep = (*eparams)[f].data();
+        }
+        pf->applyJacobian(pd, w, out, gp, ep, ptan ? (*ptan)[f] : nullptr, sys.nthreads);
+    }
+}
+
+void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req) {
+    const Method& m = single_method(sys);
+    ParticleData& pd = sys.pd;
+    const uint32_t N = pd.N;
+    const uint64_t t = sys.timestep;
+    const double dt = sys.dt, T = m.kT(t);
+    const unsigned dim = pd.dimensions();
+    if (g.gamma.size() != pd.ntypes) g.gamma.assign(pd.ntypes, 0.0);
+    if ((req.kT || req.gamma) && m.kind != Method::ConstantVolume && !(T > 0))
+        throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
+
+    std::vector<double> w(3 * size_t(N)), out(lr, lr + 3 * size_t(N));
+    if (m.kind == Method::Brownian) {
+        for (uint32_t i = 0; i < N; ++i) {
+            const double s = dt / m.gamma[pd.typeid_[i]];
+            for (int k = 0; k < 3; ++k) w[3 * i + k] = s * lr[3 * i + k];
+        }
+        if (req.gamma) sys.computeNetForce(t);  // F(r_t), for d/dgamma
+        force_jacobian(sys, w.data(), out.data(), req.params ? &g : nullptr, nullptr, nullptr);
+        if (req.kT || req.gamma) {
+            for (uint32_t i = 0; i < N; ++i) {
+                double u[3];
+                noise(rng_id::TwoStepBD, t, sys.seed, i, u);
+                const uint32_t ty = pd.typeid_[i];
+                const double gam = m.gamma[ty];
+                const double c = std::sqrt(3.0 * 2.0 * gam * T / dt);
+                for (unsigned k = 0; k < 3; ++k) {
+                    const double uk = (k == 2 && dim < 3) ? 0.0 : u[k];
+                    const double l = lr[3 * i + k];
+                    if (req.kT) g.kT += l * (dt / gam) * uk * (3.0 * gam / (dt * c));
+                    if (req.gamma)
+                        g.gamma[ty] += l * (-(dt / (gam * gam)) * (pd.net_force[3 * i + k] + c * uk) +
+                                            (dt / gam) * uk * (3.0 * T / (dt * c)));
+                }
+            }
+        }
+        std::copy(out.begin(), out.end(), lr);
+        return;
+    }
+
+    // Langevin / NVE: r' = r + v dt + a dt^2/2, v_h = v + a dt/2, a' = (F(r') + c u - gamma v_h)/m,
+    // v' = v_h + a' dt/2.
+    const bool langevin = m.kind == Method::Langevin;
+    std::vector<double> r0 = pd.pos, lvh(3 * size_t(N)), latot(3 * size_t(N)), vh(3 * size_t(N));
+    const BoxDim box = pd.box;
+    const StepArgs a{t, sys.seed, dt, T, dim};
+    for (uint32_t i = 0; i < N; ++i) {
+        double* r = &pd.pos[3 * i];
+        int32_t img[3] = {0, 0, 0};
+        double v[3] = {pd.vel[3 * i], pd.vel[3 * i + 1], pd.vel[3 * i + 2]};
+        if (langevin) langevin_step_one(a, box, &pd.accel[3 * i], r, img, v);
+        else nve_step_one(a, box, &pd.accel[3 * i], r, img, v);
+        const double minv = 1.0 / pd.mass[i];
+        const double gam = langevin ? m.gamma[pd.typeid_[i]] : 0.0;
+        for (int k = 0; k < 3; ++k) {
+            vh[3 * i + k] = v[k];
+            const double lt = la[3 * i + k] + 0.5 * dt * lv[3 * i + k];
+            latot[3 * i + k] = lt;
+            const bool drag = langevin && !(k == 2 && dim < 3);
+            lvh[3 * i + k] = lv[3 * i + k] - (drag ? gam * minv * lt : 0.0);
+            w[3 * i + k] = lt * minv;
+        }
+    }
+    force_jacobian(sys, w.data(), out.data(), req.params ? &g : nullptr, nullptr, nullptr);  // at r'
+    if (langevin && (req.kT || req.gamma)) {
+        for (uint32_t i = 0; i < N; ++i) {
+            double u[3];
+            noise(rng_id::TwoStepLangevin, t, sys.seed, i, u);
+            const uint32_t ty = pd.typeid_[i];
+            const double gam = m.gamma[ty], minv = 1.0 / pd.mass[i];
+            const double c = std::sqrt(6.0 * gam * T / dt);
+            for (unsigned k = 0; k < 3; ++k) {
+                if (k == 2 && dim < 3) continue;
+                const double lt = latot[3 * i + k];
+                if (req.kT) g.kT += lt * u[k] * (3.0 * gam / (dt * c)) * minv;
+                if (req.gamma) g.gamma[ty] += lt * (u[k] * (3.0 * T / (dt * c)) - vh[3 * i + k]) * minv;
+            }
+        }
+    }
+    pd.pos = r0;
+    for (size_t q = 0; q < 3 * size_t(N); ++q) {
+        const double lrp = out[q];
+        lr[q] = lrp;
+        lv[q] = lvh[q] + dt * lrp;
+        la[q] = 0.5 * dt * lvh[q] + 0.5 * dt * dt * lrp;
+    }
+}
+
+void tangent_step(System& sys, double* dr, double* dv, double* da, const std::vector<const double*>& ptan, double dkT,
+                  const double* dgamma) {
+    const Method& m = single_method(sys);
+    ParticleData& pd = sys.pd;
+    const uint32_t N = pd.N;
+    const uint64_t t = sys.timestep;
+    const double dt = sys.dt, T = m.kT(t);
+    const unsigned dim = pd.dimensions();
+    std::vector<double> out(3 * size_t(N), 0.0);
+    if (m.kind == Method::Brownian) {
+        const bool noisy = dkT != 0.0 || dgamma != nullptr;
+        if (dgamma) sys.computeNetForce(t);
+        force_jacobian(sys, dr, out.data(), nullptr, nullptr, &ptan);  // J dr + dF/dtheta . ptan
+        for (uint32_t i = 0; i < N; ++i) {
+            const uint32_t ty = pd.typeid_[i];
+            const double gam = m.gamma[ty];
+            double u[3] = {0, 0, 0};
+            if (noisy) noise(rng_id::TwoStepBD, t, sys.seed, i, u);
+            const double c = std::sqrt(3.0 * 2.0 * gam * T / dt);
+            const double dg = dgamma ? dgamma[ty] : 0.0;
+            for (unsigned k = 0; k < 3; ++k) {
+                const double uk = (k == 2 && dim < 3) ? 0.0 : u[k];
+                double d = dr[3 * i + k] + (dt / gam) * out[3 * i + k];
+                if (dkT != 0.0) d += (dt / gam) * uk * (3.0 * gam / (dt * c)) * dkT;
+                if (dg != 0.0)
+                    d += (-(dt / (gam * gam)) * (pd.net_force[3 * i + k] + c * uk) + (dt / gam) * uk * (3.0 * T / (dt * c))) * dg;
+                dr[3 * i + k] = d;
+            }
+        }
+        return;
+    }
+    const bool langevin = m.kind == Method::Langevin;
+    std::vector<double> r0 = pd.pos, vh(3 * size_t(N)), drp(3 * size_t(N)), dvh(3 * size_t(N));
+    const BoxDim box = pd.box;
+    const StepArgs a{t, sys.seed, dt, T, dim};
+    for (uint32_t i = 0; i < N; ++i) {
+        int32_t img[3] = {0, 0, 0};
+        double v[3] = {pd.vel[3 * i], pd.vel[3 * i + 1], pd.vel[3 * i + 2]};
+        if (langevin) langevin_step_one(a, box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+        else nve_step_one(a, box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+        for (int k = 0; k < 3; ++k) {
+            vh[3 * i + k] = v[k];
+            drp[3 * i + k] = dr[3 * i + k] + dt * dv[3 * i + k] + 0.5 * dt * dt * da[3 * i + k];
+            dvh[3 * i + k] = dv[3 * i + k] + 0.5 * dt * da[3 * i + k];
+        }
+    }
+    force_jacobian(sys, drp.data(), out.data(), nullptr, nullptr, &ptan);  // dF' at r'
+    pd.pos = r0;
+    for (uint32_t i = 0; i < N; ++i) {
+        const uint32_t ty = pd.typeid_[i];
+        const double gam = langevin ? m.gamma[ty] : 0.0, minv = 1.0 / pd.mass[i];
+        double u[3] = {0, 0, 0};
+        if (langevin && (dkT != 0.0 || dgamma)) noise(rng_id::TwoStepLangevin, t, sys.seed, i, u);
+        const double c = langevin ? std::sqrt(6.0 * gam * T / dt) : 0.0;
+        const double dg = (langevin && dgamma) ? dgamma[ty] : 0.0;
+        for (unsigned k = 0; k < 3; ++k) {
+            const bool drag = langevin && !(k == 2 && dim < 3);
+            double dap = out[3 * i + k];
+            if (drag) {
+                dap -= gam * dvh[3 * i + k];
+                if (dkT != 0.0) dap += u[k] * (3.0 * gam / (dt * c)) * dkT;
+                if (dg != 0.0) dap += (u[k] * (3.0 * T / (dt * c)) - vh[3 * i + k]) * dg;
+            }
+            dap *= minv;
+            dr[3 * i + k] = drp[3 * i + k];
+            dv[3 * i + k] = dvh[3 * i + k] + 0.5 * dt * dap;
+            da[3 * i + k] = dap;
+        }
+    }
+}
+
+}  // namespace ha

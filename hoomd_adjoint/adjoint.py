@@ -1,0 +1,428 @@
+"""Exact gradients of a loss through a whole simulation: the discrete adjoint.
+
+``gradient(sim, steps, loss, wrt)`` advances ``sim`` exactly as ``sim.run(steps)`` would and
+returns d(loss)/d(parameters) and d(loss)/d(initial positions) of the discrete map that was
+integrated (same seed, same floating-point steps). The backward pass regenerates every random
+number from (seed, timestep, tag) and recomputes forces from stored positions, so only states are
+recorded: all of them while they fit ``memory``, otherwise binomial checkpoints (Griewank-Walther
+"Revolve") with the fewest recomputed steps. Recomputation is bitwise exact, so the checkpointed
+gradient equals the fully stored one bit for bit. See docs/adjoint.md for the equations.
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _core
+from .md.methods import Brownian, ConstantVolume, Langevin
+from .md.pair import Pair
+
+
+@dataclass
+class Frame:
+    """What a loss function receives: the state after ``timestep`` (float64, tag order)."""
+
+    positions: np.ndarray  # (N, 3), wrapped into the box
+    box: list
+    typeid: np.ndarray
+    image: np.ndarray
+    timestep: int
+    velocities: np.ndarray = None
+    _sim: object = field(default=None, repr=False)
+
+
+@dataclass
+class GradientResult:
+    """d(loss)/d(...) of one gradient computation."""
+
+    loss: float
+    positions: np.ndarray = None   # d loss / d initial positions (N, 3)
+    velocities: np.ndarray = None  # d loss / d initial velocities (Langevin, NVE)
+    diagnostics: dict = field(default_factory=dict)
+    _grads: dict = field(default_factory=dict, repr=False)
+
+    def grad(self, what):
+        """Gradient with respect to ``what``: a pair force (``{(a, b): {param: value}}``),
+        ``"kT"`` (float) or ``"gamma"`` (``{type: value}``)."""
+        key = what if isinstance(what, str) else id(what)
+        if key not in self._grads:
+            raise KeyError(f"no gradient with respect to {what!r}: pass it in wrt=[...]")
+        return self._grads[key]
+
+
+def _state_bytes(N, kind):
+    return N * 3 * 8 * (1 if kind == "bd" else 3)
+
+
+def _binomial_reach(s, r):
+    """beta(s, r) = C(s + r, s): steps reversible with s checkpoints and r sweeps."""
+    return math.comb(s + r, s)
+
+
+def _revolve_split(n, s):
+    """Where to put the next checkpoint in a segment of n steps with s free checkpoints:
+    the Griewank-Walther split that minimises recomputation."""
+    r = 0
+    while _binomial_reach(s, r) < n:
+        r += 1
+    return max(1, n - _binomial_reach(s - 1, r)) if s > 0 else 1
+
+
+class _Engine:
+    """Thin access to the C++ system for saving, restoring and stepping states."""
+
+    def __init__(self, sim, kind):
+        self.sim = sim
+        self.cpp = sim.state._cpp
+        self.kind = kind
+        self.N = self.cpp.N
+
+    def save(self):
+        c = self.cpp
+        if self.kind == "bd":
+            return (c.timestep, np.array(c.position))
+        return (c.timestep, np.array(c.position), np.array(c.velocity), np.array(c.acceleration))
+
+    def load(self, state, forces):
+        """Restore a saved state; ``forces``: also recompute F(r_t), which a step reads."""
+        c = self.cpp
+        c.timestep = state[0]
+        c.set_position(state[1])
+        if self.kind != "bd":
+            c.velocity[...] = state[2]
+            c.acceleration[...] = state[3]
+        if forces:
+            c.compute_net_force()
+
+    def advance(self, n):
+        self.cpp.advance(n)
+
+
+def _frame(sim, velocities=False):
+    c = sim.state._cpp
+    return Frame(positions=np.array(c.position), box=sim.state.box.to_list(), typeid=np.array(c.typeid),
+                 image=np.array(c.image), timestep=int(c.timestep),
+                 velocities=np.array(c.velocity) if velocities else None, _sim=sim)
+
+
+def _call_loss(loss, frame, pair_forces):
+    out = loss(frame)
+    if not isinstance(out, tuple) or len(out) not in (2, 3):
+        raise TypeError("a loss must return (value, d value / d positions) or (value, d/dpositions, "
+                        "{force: d/dparams})")
+    value, dpos = float(out[0]), np.asarray(out[1], dtype=np.float64)
+    if dpos.shape != frame.positions.shape:
+        raise ValueError(f"loss gradient has shape {dpos.shape}, expected {frame.positions.shape}")
+    if not np.isfinite(value) or not np.all(np.isfinite(dpos)):
+        raise FloatingPointError(f"the loss or its gradient is not finite at step {frame.timestep}")
+    dparams = {}
+    if len(out) == 3 and out[2]:
+        for f, arr in out[2].items():
+            dparams[id(f)] = np.asarray(arr, dtype=np.float64)
+    return value, np.ascontiguousarray(dpos), dparams
+
+
+def _pair_dict(force, flat, types):
+    """ntypes^2 x P array -> {(a, b): {param: value}} with (a, b) and (b, a) summed."""
+    names = list(force._param_spec)
+    P = len(names)
+    nt = len(types)
+    g = np.asarray(flat).reshape(nt, nt, P)
+    out = {}
+    for a in range(nt):
+        for b in range(a, nt):
+            v = g[a, b] + (g[b, a] if a != b else 0.0)
+            out[(types[a], types[b])] = {n: float(v[k]) for k, n in enumerate(names)}
+    return out
+
+
+def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mode="reverse", clip=None,
+             progress=False):
+    """Run ``steps`` steps and differentiate ``loss`` through them.
+
+    Args:
+        sim: a Simulation with an integrator holding exactly one method over all particles.
+        steps: number of steps to run (the simulation advances exactly as ``sim.run(steps)``).
+        loss: ``loss(frame) -> (value, dvalue/dpositions)``; ``frame.positions`` is (N, 3),
+            wrapped, float64. It may return a third element ``{force: d value / d params}`` for
+            losses that depend on parameters directly (see :mod:`hoomd_adjoint.loss`).
+        wrt: what to differentiate with respect to: pair forces of the integrator (all their
+            parameters, every type pair), ``"positions"``, ``"kT"`` and ``"gamma"`` of the method.
+        frames: steps after the start (0..steps) at which the loss is evaluated; the values add.
+            Default: the last step only.
+        memory: byte budget for stored states (None: store every state). Beyond it, binomial
+            checkpointing recomputes segments; the gradient is bitwise the same.
+        truncate: differentiate only through the last ``truncate`` steps (the earlier state is
+            treated as given); ``positions`` is then the gradient with respect to that state.
+        mode: ``"reverse"`` (adjoint) or ``"forward"`` (tangent-linear, one pass per scalar
+            parameter, memory independent of the number of steps; not for ``"positions"``).
+        clip: if given, the adjoint's norm is limited to this value after every step. This
+            changes the gradient (a stabiliser for long horizons, not an exact gradient).
+        progress: show progress bars.
+
+    Returns:
+        GradientResult with ``loss``, ``grad(force | "kT" | "gamma")``, ``positions`` and
+        ``diagnostics`` (stored states, recomputed steps, per-segment adjoint norms).
+    """
+    steps = int(steps)
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    integ = sim.operations.integrator
+    if integ is None:
+        raise RuntimeError("no integrator: set sim.operations.integrator first")
+    if len(integ.methods) != 1:
+        raise ValueError("gradient() needs exactly one integration method (it must integrate every particle)")
+    method = integ.methods[0]
+    kind = {Brownian: "bd", Langevin: "langevin", ConstantVolume: "nve"}[type(method)]
+    forces = list(integ.forces)
+    wrt = list(wrt)
+    want_pos = "positions" in wrt
+    want_kT = "kT" in wrt
+    want_gamma = "gamma" in wrt
+    wrt_forces = [w for w in wrt if not isinstance(w, str)]
+    for w in wrt:
+        if isinstance(w, str) and w not in ("positions", "kT", "gamma"):
+            raise ValueError(f"unknown wrt entry {w!r}: use forces, 'positions', 'kT' or 'gamma'")
+    for f in wrt_forces:
+        if not isinstance(f, Pair) or all(f is not g for g in forces):
+            raise ValueError(f"{f!r} is not a pair force of this simulation's integrator")
+    if (want_kT or want_gamma) and kind == "nve":
+        raise ValueError("ConstantVolume has no kT or gamma to differentiate")
+    if want_kT and not hasattr(method.kT, "value"):
+        raise ValueError("d/dkT needs a constant kT (a Ramp has no single kT to differentiate)")
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"mode must be 'reverse' or 'forward', got {mode!r}")
+    truncate = steps if truncate is None else int(truncate)
+    if not 1 <= truncate <= steps:
+        raise ValueError(f"truncate must be in 1..{steps}, got {truncate}")
+    frames = [steps] if frames is None else sorted({int(k) for k in frames})
+    if any(k < 0 or k > steps for k in frames):
+        raise ValueError(f"frames must be steps after the start, in 0..{steps}; got {frames}")
+
+    accel_from_forces = not sim.state._cpp.accel_set  # prepRun will set a0 = F(r0)/m
+    sim._prepare_run()
+    types = sim.state.particle_types
+    eng = _Engine(sim, kind)
+    cpp = eng.cpp
+    t_start = cpp.timestep
+    pre = steps - truncate
+    total_loss = 0.0
+    loss_grads = {}  # timestep -> (dL/dr, {force id: dL/dparams})
+    # steps before the differentiated window: plain dynamics (their loss terms still count)
+    for k in [k for k in frames if k < pre]:
+        sim._advance(k - (cpp.timestep - t_start))
+        total_loss += _call_loss(loss, _frame(sim, kind != "bd"), forces)[0]
+    sim._advance(pre - (cpp.timestep - t_start))
+    t0 = cpp.timestep
+    window_frames = [t_start + k for k in frames if k >= pre]
+    a0_from_forces = accel_from_forces and pre == 0 and kind != "bd"
+
+    if mode == "forward":
+        return _forward_mode(sim, t0, truncate, loss, window_frames, total_loss, kind, forces, wrt_forces,
+                             want_kT, want_gamma, want_pos, types, a0_from_forces)
+
+    # ---- forward pass: run as sim.run would, keeping checkpoints ---------------------------
+    state_bytes = _state_bytes(eng.N, kind)
+    slots = truncate if memory is None else max(1, int(memory) // state_bytes)
+    full = slots >= truncate
+    if full:
+        checkpoints = set(range(t0, t0 + truncate))
+    else:
+        # the right spine of the binomial schedule, placed while running forward
+        checkpoints, a, s = {t0}, t0, slots - 1
+        while s > 0 and a < t0 + truncate - 1:
+            a += _revolve_split(t0 + truncate - a, s)
+            checkpoints.add(a)
+            s -= 1
+    stored = {}
+    for t in sorted(checkpoints | set(window_frames) | {t0 + truncate}):
+        if t > cpp.timestep:
+            sim._advance(t - cpp.timestep, progress=progress)
+        if t in checkpoints:
+            stored[t] = eng.save()
+        if t in window_frames:
+            value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"), forces)
+            total_loss += value
+            loss_grads[t] = (dpos, dpar)
+    t_end = cpp.timestep
+    final_state = eng.save()
+    final_extra = (np.array(cpp.velocity), np.array(cpp.image))
+
+    # ---- backward pass ---------------------------------------------------------------------
+    N = eng.N
+    lr, lv, la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))
+    grads = _core.AdjointGrads()
+    extra_params = {}
+    norms = []
+    counters = dict(recomputed=0, peak=len(stored))
+    seg = max(1, truncate // 20)
+
+    def add_loss_terms(t):
+        if t in loss_grads:
+            dpos, dpar = loss_grads[t]
+            lr[...] += dpos
+            for fid, arr in dpar.items():
+                extra_params[fid] = extra_params.get(fid, 0.0) + arr
+
+    def back_step(t):
+        """The state at t is loaded: map the adjoint at t+1 to the adjoint at t."""
+        _core.adjoint_step(cpp, lr, lv, la, grads, params=bool(wrt_forces), kT=want_kT, gamma=want_gamma)
+        ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
+        if not ok.all():
+            raise FloatingPointError(f"non-finite adjoint at step {t}, particle tags {np.flatnonzero(~ok)[:10].tolist()}")
+        if clip is not None:
+            nrm = math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))
+            if nrm > clip:
+                for arr in (lr, lv, la):
+                    arr *= clip / nrm
+        if (t - t0) % seg == 0:
+            norms.append((t, math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))))
+        add_loss_terms(t)
+
+    def replay(a, n):
+        eng.load(stored[a], forces=True)
+        eng.advance(n)
+        counters["recomputed"] += n
+
+    def revolve(a, b, s):
+        """Reverse steps a..b-1; the state at a is stored; s more states may be stored."""
+        n = b - a
+        if n <= 0:
+            return
+        if n <= s + 1:  # room for the whole segment: store it, then sweep it
+            added = []
+            if n > 1:
+                eng.load(stored[a], forces=True)
+                for t in range(a + 1, b):
+                    eng.advance(1)
+                    counters["recomputed"] += 1
+                    stored[t] = eng.save()
+                    added.append(t)
+            counters["peak"] = max(counters["peak"], len(stored))
+            for t in range(b - 1, a - 1, -1):
+                eng.load(stored[t], forces=False)
+                back_step(t)
+            for t in added:
+                del stored[t]
+            return
+        if s == 0:  # no room at all: recompute every state from a
+            for t in range(b - 1, a - 1, -1):
+                if t > a:
+                    replay(a, t - a)
+                else:
+                    eng.load(stored[a], forces=False)
+                back_step(t)
+            return
+        m = a + _revolve_split(n, s)
+        replay(a, m - a)
+        stored[m] = eng.save()
+        counters["peak"] = max(counters["peak"], len(stored))
+        revolve(m, b, s - 1)
+        del stored[m]
+        revolve(a, m, s)
+
+    add_loss_terms(t_end)
+    cps = sorted(stored) if not full else [t0]
+    if full:
+        for t in range(t_end - 1, t0 - 1, -1):
+            eng.load(stored[t], forces=False)
+            back_step(t)
+    else:
+        bounds = cps + [t_end]
+        for idx in range(len(cps) - 1, -1, -1):
+            revolve(bounds[idx], bounds[idx + 1], slots - 1 - idx)
+            if idx > 0:
+                del stored[bounds[idx]]
+
+    if a0_from_forces:
+        # a0 = F(r0)/m was computed from r0 (and the parameters) by prepRun
+        eng.load(stored[t0], forces=False)
+        w = np.ascontiguousarray(la / np.array(cpp.mass)[:, None])
+        out, gp, _ = _core.force_jacobian(cpp, w)
+        lr += out
+        for k, f in enumerate(forces):
+            extra_params[id(f)] = extra_params.get(id(f), 0.0) + gp[k]
+
+    # leave the simulation as sim.run(steps) would have
+    eng.load(final_state, forces=True)
+    cpp.velocity[...] = final_extra[0]
+    cpp.image[...] = final_extra[1]
+
+    res = GradientResult(loss=total_loss)
+    if want_pos:
+        res.positions = lr.copy()
+        if kind != "bd":
+            res.velocities = lv.copy()
+    params = grads.params
+    for k, f in enumerate(forces):
+        if any(f is w for w in wrt_forces):
+            flat = (params[k] if k < len(params) else 0.0) + extra_params.get(id(f), 0.0)
+            res._grads[id(f)] = _pair_dict(f, flat, types)
+    if want_kT:
+        res._grads["kT"] = float(grads.kT)
+    if want_gamma:
+        res._grads["gamma"] = {t: float(g) for t, g in zip(types, grads.gamma)}
+    res.diagnostics = dict(steps=truncate, checkpointing=not full, state_bytes=state_bytes,
+                           stored_states_peak=counters["peak"], stored_bytes_peak=counters["peak"] * state_bytes,
+                           recomputed_steps=counters["recomputed"], adjoint_norms=norms, clipped=clip is not None)
+    return res
+
+
+def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces, wrt_forces, want_kT, want_gamma,
+                  want_pos, types, a0_from_forces):
+    """Tangent-linear mode: one tangent per scalar parameter, propagated alongside the run."""
+    if want_pos:
+        raise ValueError("mode='forward' differentiates parameters (and kT, gamma), not positions")
+    cpp = sim.state._cpp
+    N = cpp.N
+    nt = len(types)
+    directions = []  # (label, ptan per force, dkT, dgamma)
+    for f in wrt_forces:
+        P = len(f._param_spec)
+        fi = [i for i, g in enumerate(forces) if g is f][0]
+        for a in range(nt):
+            for b in range(a, nt):
+                for q in range(P):
+                    pt = [np.zeros(0) for _ in forces]
+                    arr = np.zeros((nt, nt, P))
+                    arr[a, b, q] = arr[b, a, q] = 1.0
+                    pt[fi] = arr.ravel()
+                    directions.append(((id(f), (types[a], types[b]), list(f._param_spec)[q]), pt, 0.0, None))
+    if want_kT:
+        directions.append((("kT",), [np.zeros(0) for _ in forces], 1.0, None))
+    if want_gamma:
+        for a in range(nt):
+            dg = np.zeros(nt)
+            dg[a] = 1.0
+            directions.append((("gamma", types[a]), [np.zeros(0) for _ in forces], 0.0, dg))
+    tangents = [(np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))) for _ in directions]
+    if a0_from_forces:  # a0 = F(r0)/m: its tangent is (dF/dtheta . ptan)/m
+        minv = 1.0 / np.array(cpp.mass)[:, None]
+        for d, (lab, pt, dk, dg) in enumerate(directions):
+            out, _, _ = _core.force_jacobian(cpp, np.zeros((N, 3)), pt)
+            tangents[d][2][...] = out * minv
+    derivs = np.zeros(len(directions))
+    for t in range(t0, t0 + steps + 1):
+        if t in window_frames:
+            value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"), forces)
+            total_loss += value
+            for d, (lab, pt, dk, dg) in enumerate(directions):
+                derivs[d] += float(np.sum(dpos * tangents[d][0]))
+                if lab[0] in dpar:  # the loss depends on the parameters directly
+                    derivs[d] += float(np.dot(dpar[lab[0]], pt[[id(g) for g in forces].index(lab[0])]))
+        if t == t0 + steps:
+            break
+        for d, (lab, pt, dk, dg) in enumerate(directions):
+            dr, dv, da = tangents[d]
+            _core.tangent_step(cpp, dr, dv, da, pt, dk, dg)
+        sim._advance(1)
+    res = GradientResult(loss=total_loss)
+    for d, (lab, pt, dk, dg) in enumerate(directions):
+        if lab[0] == "kT":
+            res._grads["kT"] = float(derivs[d])
+        elif lab[0] == "gamma":
+            res._grads.setdefault("gamma", {})[lab[1]] = float(derivs[d])
+        else:
+            res._grads.setdefault(lab[0], {}).setdefault(lab[1], {})[lab[2]] = float(derivs[d])
+    res.diagnostics = dict(steps=steps, mode="forward", directions=len(directions))
+    return res
