@@ -1,0 +1,290 @@
+"""The discrete adjoint: gradients against central finite differences of the same discrete map
+(same seed, float64), dot-product/forward-vs-reverse identities, bitwise checkpointing,
+multi-frame and truncated objectives."""
+import numpy as np
+import pytest
+
+import hoomd_adjoint as ha
+from conftest import make_frame, random_positions
+from test_pair import POTENTIALS, scaled
+
+METHODS = {
+    "brownian": (lambda: ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.7), 1e-3),
+    "langevin": (lambda: ha.md.methods.Langevin(filter=ha.filter.All(), kT=0.7, default_gamma=0.8), 5e-3),
+    "nve": (lambda: ha.md.methods.ConstantVolume(filter=ha.filter.All()), 5e-3),
+}
+BOXES = {2: [9.0, 8.5, 0, 0.1, 0, 0], 3: [7.5, 7.0, 7.2, 0.1, 0.05, -0.05]}
+STEPS = 60  # long enough that the loss feels the parameters (FD rounding ~1e-9)
+
+
+class System:
+    """Builds the same simulation again with perturbed parameters or positions."""
+
+    def __init__(self, pot, method, dim, rng, N=24):
+        self.cls, self.params, _, self.rcut, modes = POTENTIALS[pot]
+        self.mode = modes[-1]
+        self.method, self.dt = METHODS[method]
+        self.box = BOXES[dim]
+        self.pos = random_positions(rng, N, self.box, min_dist=1.0)
+        self.vel = rng.normal(0, 0.5, (N, 3))
+        if dim == 2:
+            self.vel[:, 2] = 0
+        self.typeid = rng.integers(0, 2, N)
+        self.pair_params = {("A", "A"): self.params, ("A", "B"): scaled(self.params, 1.1),
+                            ("B", "B"): scaled(self.params, 0.9)}
+
+    def build(self, params=None, pos=None, kT=None, gamma=None):
+        frame = make_frame(self.pos if pos is None else pos, self.box, typeid=self.typeid, types=("A", "B"),
+                           velocity=self.vel)
+        sim = ha.Simulation(device=ha.device.CPU(1), seed=11)
+        sim.create_state_from_snapshot(frame)
+        pot = self.cls(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=self.rcut, mode=self.mode)
+        for k, v in (params or self.pair_params).items():
+            pot.params[k] = v
+        m = self.method()
+        if kT is not None:
+            m.kT = kT
+        if gamma is not None:
+            for t, g in gamma.items():
+                m.gamma[t] = g
+        sim.operations.integrator = ha.md.Integrator(dt=self.dt, methods=[m], forces=[pot])
+        return sim, pot
+
+    def loss(self, frame):
+        """Smooth and periodic, so that wrapping never makes it jump."""
+        L = np.array(self.box[:3])
+        L[L == 0] = 1.0
+        k = 2 * np.pi / L
+        x = frame.positions
+        return float(np.sum(np.sin(k * x) * np.array([1.0, 0.7, 0.4]))), np.cos(k * x) * k * np.array([1.0, 0.7, 0.4])
+
+    def run_loss(self, **kw):
+        sim, _ = self.build(**kw)
+        sim.run(STEPS)
+        return self.loss(ha.adjoint._frame(sim))[0]
+
+
+def rel(a, b):
+    return abs(a - b) / max(abs(a), abs(b), 1e-12)
+
+
+def perturb(pair_params, direction, h):
+    return {k: {p: v + h * direction[k][p] for p, v in d.items()} for k, d in pair_params.items()}
+
+
+CASES = [(p, m, d) for p in POTENTIALS for m in METHODS for d in (2, 3)]
+
+
+@pytest.mark.parametrize("pot,method,dim", CASES)
+def test_gradient_matches_finite_differences(pot, method, dim, rng):
+    s = System(pot, method, dim, rng)
+    sim, force = s.build()
+    res = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[force, "positions"])
+    g = res.grad(force)
+    # parameters: a random direction through every parameter of every type pair
+    direction = {k: {p: rng.normal() for p in d} for k, d in s.pair_params.items()}
+    # Forces jump at r_cut (as in HOOMD), so the discrete map is only piecewise smooth: small
+    # steps keep both perturbed runs on the same side of every cutoff crossing (pairs have been
+    # seen passing within 1.3e-6 of r_cut) while FD rounding stays below 1e-7 relative.
+    h = 1e-5
+    fd = (s.run_loss(params=perturb(s.pair_params, direction, h)) -
+          s.run_loss(params=perturb(s.pair_params, direction, -h))) / (2 * h)
+    ad = sum(g[k][p] * direction[k][p] for k in direction for p in direction[k])
+    assert rel(fd, ad) < 1e-6, (fd, ad)
+    # initial positions: a random direction
+    v = rng.normal(size=s.pos.shape)
+    if dim == 2:
+        v[:, 2] = 0
+    h = 1e-7
+    fdp = (s.run_loss(pos=s.pos + h * v) - s.run_loss(pos=s.pos - h * v)) / (2 * h)
+    assert rel(fdp, np.sum(res.positions * v)) < 1e-6, (fdp, np.sum(res.positions * v))
+
+
+@pytest.mark.parametrize("method", ["brownian", "langevin"])
+def test_gradient_wrt_kT_and_gamma(method, rng):
+    s = System("Morse", method, 3, rng)
+    sim, force = s.build()
+    res = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=["kT", "gamma"])
+    h = 1e-6
+    kT0 = 0.7
+    fd = (s.run_loss(kT=kT0 + h) - s.run_loss(kT=kT0 - h)) / (2 * h)
+    assert rel(fd, res.grad("kT")) < 1e-6
+    g0 = 1.0 if method == "brownian" else 0.8
+    fdg = (s.run_loss(gamma={"B": g0 + h}) - s.run_loss(gamma={"B": g0 - h})) / (2 * h)
+    assert rel(fdg, res.grad("gamma")["B"]) < 1e-6
+
+
+@pytest.mark.parametrize("method", ["brownian", "langevin", "nve"])
+def test_forward_mode_equals_reverse_mode(method, rng):
+    """With a linear loss w . r_T this is the dot-product test <w, J dtheta> = <J^T w, dtheta>."""
+    s = System("LJ", method, 3, rng)
+    w = rng.normal(size=s.pos.shape)
+
+    def linear(frame):
+        return float(np.sum(w * frame.positions)), w
+
+    for loss in (linear, s.loss):
+        sim, force = s.build()
+        wrt = [force] + (["kT", "gamma"] if method != "nve" else [])
+        rev = ha.adjoint.gradient(sim, steps=STEPS, loss=loss, wrt=wrt)
+        sim, force2 = s.build()
+        fwd = ha.adjoint.gradient(sim, steps=STEPS, loss=loss, wrt=[force2] + wrt[1:], mode="forward")
+        assert rel(rev.loss, fwd.loss) == 0
+        for k, d in rev.grad(force).items():
+            for p, v in d.items():
+                assert rel(v, fwd.grad(force2)[k][p]) < 1e-10, (k, p)
+        if method != "nve":
+            assert rel(rev.grad("kT"), fwd.grad("kT")) < 1e-10
+            for t in ("A", "B"):
+                assert rel(rev.grad("gamma")[t], fwd.grad("gamma")[t]) < 1e-10
+
+
+def test_force_jacobian_dot_product(rng):
+    """<J v, w> = <v, J^T w> for the force Jacobian of every potential (J is symmetric)."""
+    for pot in POTENTIALS:
+        s = System(pot, "brownian", 3, rng)
+        sim, _ = s.build()
+        sim.run(0)
+        cpp = sim.state._cpp
+        v, w = rng.normal(size=s.pos.shape), rng.normal(size=s.pos.shape)
+        Jv = ha._core.force_jacobian(cpp, v)[0]
+        Jw = ha._core.force_jacobian(cpp, w)[0]
+        assert rel(np.sum(Jv * w), np.sum(v * Jw)) < 1e-12
+        # and J v is the directional derivative of the force
+        h = 1e-6
+        f = []
+        for sgn in (1, -1):
+            cpp.set_position(s.pos + sgn * h * v)
+            cpp.compute_net_force()
+            f.append(np.array(cpp.net_force))
+        np.testing.assert_allclose((f[0] - f[1]) / (2 * h), Jv, rtol=1e-5, atol=1e-6 * np.abs(Jv).max())
+
+
+@pytest.mark.parametrize("method", ["brownian", "langevin"])
+def test_checkpointed_equals_full_storage_bitwise(method, rng):
+    s = System("Morse", method, 3, rng)
+    steps = 40
+    sim, force = s.build()
+    full = ha.adjoint.gradient(sim, steps=steps, loss=s.loss, wrt=[force, "positions"])
+    assert full.diagnostics["recomputed_steps"] == 0
+    state = full.diagnostics["state_bytes"]
+    for slots in (1, 2, 3, 7):
+        sim, f2 = s.build()
+        cp = ha.adjoint.gradient(sim, steps=steps, loss=s.loss, wrt=[f2, "positions"], memory=slots * state)
+        assert cp.diagnostics["checkpointing"] and cp.diagnostics["recomputed_steps"] > 0
+        assert cp.diagnostics["stored_states_peak"] <= slots
+        assert np.array_equal(cp.positions, full.positions)
+        assert cp.grad(f2) == full.grad(force)
+        assert cp.loss == full.loss
+
+
+def test_gradient_advances_like_run(rng, tmp_path):
+    s = System("LJ", "brownian", 3, rng)
+    sim, force = s.build()
+    sim.operations.writers.append(ha.write.GSD(trigger=5, filename=tmp_path / "g.gsd", mode="wb"))
+    ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[force], memory=3 * 24 * len(s.pos))
+    ref, _ = s.build()
+    ref.run(STEPS)
+    a, b = sim.state.get_snapshot().particles, ref.state.get_snapshot().particles
+    assert sim.timestep == ref.timestep
+    for name in ("position", "velocity", "image"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    import gsd.hoomd
+    with gsd.hoomd.open(tmp_path / "g.gsd") as t:
+        assert [int(f.configuration.step) for f in t] == list(range(5, STEPS + 1, 5))
+
+
+def test_multi_frame_loss(rng):
+    s = System("Gaussian", "langevin", 2, rng)
+    frames = [0, 5, 12, STEPS]
+    sim, force = s.build()
+    res = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[force, "positions"], frames=frames)
+
+    def total(**kw):
+        sim, _ = s.build(**kw)
+        out = 0.0
+        for k in frames:
+            sim.run(k - (sim.timestep - 0))
+            out += s.loss(ha.adjoint._frame(sim))[0]
+        return out
+
+    assert rel(res.loss, total()) < 1e-14
+    direction = {k: {p: rng.normal() for p in d} for k, d in s.pair_params.items()}
+    h = 1e-5
+    fd = (total(params=perturb(s.pair_params, direction, h)) - total(params=perturb(s.pair_params, direction, -h))) / (2 * h)
+    ad = sum(res.grad(force)[k][p] * direction[k][p] for k in direction for p in direction[k])
+    assert rel(fd, ad) < 1e-6
+
+
+def test_truncated_equals_direct_truncated_objective(rng):
+    s = System("Yukawa", "brownian", 3, rng)
+    sim, force = s.build()
+    tr = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[force, "positions"], truncate=10)
+    sim2, f2 = s.build()
+    sim2.run(STEPS - 10)
+    direct = ha.adjoint.gradient(sim2, steps=10, loss=s.loss, wrt=[f2, "positions"])
+    assert tr.loss == direct.loss
+    assert np.array_equal(tr.positions, direct.positions)
+    assert tr.grad(force) == direct.grad(f2)
+
+
+def test_potential_energy_loss(rng):
+    s = System("Rechtsman", "brownian", 2, rng)
+    sim, force = s.build()
+    res = ha.adjoint.gradient(sim, steps=STEPS, loss=ha.loss.PotentialEnergy(force), wrt=[force])
+
+    def energy(params):
+        sim, f = s.build(params=params)
+        sim.run(STEPS)
+        return f.energy / len(s.pos)
+
+    assert rel(res.loss, energy(s.pair_params)) < 1e-14
+    direction = {k: {p: rng.normal() for p in d} for k, d in s.pair_params.items()}
+    h = 1e-6
+    fd = (energy(perturb(s.pair_params, direction, h)) - energy(perturb(s.pair_params, direction, -h))) / (2 * h)
+    ad = sum(res.grad(force)[k][p] * direction[k][p] for k in direction for p in direction[k])
+    assert rel(fd, ad) < 1e-6
+
+
+def test_group_distance_and_msd_losses(rng):
+    s = System("LJ", "brownian", 3, rng)
+    for loss in (ha.loss.GroupDistance([0, 1, 2], [5, 6]), ha.loss.MeanSquaredDisplacement(s.pos)):
+        sim, force = s.build()
+        res = ha.adjoint.gradient(sim, steps=STEPS, loss=loss, wrt=["positions"])
+        v = rng.normal(size=s.pos.shape)
+        h = 1e-6
+        vals = []
+        for sgn in (1, -1):
+            sim, _ = s.build(pos=s.pos + sgn * h * v)
+            sim.run(STEPS)
+            vals.append(loss(ha.adjoint._frame(sim))[0])
+        assert rel((vals[0] - vals[1]) / (2 * h), np.sum(res.positions * v)) < 1e-6
+
+
+def test_diagnostics_and_clipping(rng):
+    s = System("LJ", "brownian", 3, rng)
+    sim, force = s.build()
+    res = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[force, "positions"])
+    norms = res.diagnostics["adjoint_norms"]
+    assert len(norms) >= 2 and all(np.isfinite(n) for _, n in norms)
+    sim, f2 = s.build()
+    clipped = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[f2, "positions"], clip=1e-3)
+    assert clipped.diagnostics["clipped"]
+    assert np.linalg.norm(clipped.positions) <= 1e-3 * (1 + 1e-12) + np.linalg.norm(s.loss(ha.adjoint._frame(sim))[1])
+
+
+def test_bad_gradient_requests(rng):
+    s = System("LJ", "brownian", 3, rng)
+    sim, force = s.build()
+    with pytest.raises(ValueError, match="unknown wrt entry 'temperature'"):
+        ha.adjoint.gradient(sim, steps=5, loss=s.loss, wrt=["temperature"])
+    with pytest.raises(ValueError, match="truncate must be in 1..5"):
+        ha.adjoint.gradient(sim, steps=5, loss=s.loss, wrt=[force], truncate=9)
+    with pytest.raises(ValueError, match="not positions"):
+        ha.adjoint.gradient(sim, steps=5, loss=s.loss, wrt=["positions"], mode="forward")
+
+    def nan_loss(frame):
+        return float("nan"), frame.positions
+
+    with pytest.raises(FloatingPointError, match="not finite at step"):
+        ha.adjoint.gradient(sim, steps=5, loss=nan_loss, wrt=[force])
