@@ -25,6 +25,37 @@ inline void noise(uint8_t id, uint64_t t, uint16_t seed, uint32_t i, double* u) 
     u[2] = rng.uniform(-1.0, 1.0);
 }
 
+// Sensitivities of one Brownian displacement component, (dt/gamma)(F + c u) with
+// c = sqrt(6 gamma T / dt), to T and to gamma.
+struct BDSens {
+    double dT, dgamma;
+};
+inline BDSens bd_sensitivity(double gam, double T, double dt, double F, double u) {
+    const double c = std::sqrt(3.0 * 2.0 * gam * T / dt);
+    return {(dt / gam) * u * (3.0 * gam / (dt * c)), -(dt / (gam * gam)) * (F + c * u) + (dt / gam) * u * (3.0 * T / (dt * c))};
+}
+
+// Sensitivities of one Langevin acceleration component, (F + c u - gamma v_h)/m with
+// c = sqrt(6 gamma T / dt), to T and to gamma.
+inline BDSens langevin_sensitivity(double gam, double T, double dt, double minv, double u, double vh) {
+    const double c = std::sqrt(6.0 * gam * T / dt);
+    return {u * (3.0 * gam / (dt * c)) * minv, (u * (3.0 * T / (dt * c)) - vh) * minv};
+}
+
+// Langevin/NVE step one for every particle: pd.pos becomes r' (unwrapped images are not
+// needed: forces only see wrapped positions) and vh the half-step velocities.
+void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<double>& vh) {
+    ParticleData& pd = sys.pd;
+    vh.resize(3 * size_t(pd.N));
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        int32_t img[3] = {0, 0, 0};
+        double* v = &vh[3 * i];
+        for (int k = 0; k < 3; ++k) v[k] = pd.vel[3 * i + k];
+        if (m.kind == Method::Langevin) langevin_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+        else nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+    }
+}
+
 }  // namespace
 
 void force_jacobian(System& sys, const double* w, double* out, AdjointGrads* g, std::vector<std::vector<double>>* eparams,
@@ -75,15 +106,11 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
                 double u[3];
                 noise(rng_id::TwoStepBD, t, sys.seed, i, u);
                 const uint32_t ty = pd.typeid_[i];
-                const double gam = m.gamma[ty];
-                const double c = std::sqrt(3.0 * 2.0 * gam * T / dt);
                 for (unsigned k = 0; k < 3; ++k) {
                     const double uk = (k == 2 && dim < 3) ? 0.0 : u[k];
-                    const double l = lr[3 * i + k];
-                    if (req.kT) g.kT += l * (dt / gam) * uk * (3.0 * gam / (dt * c));
-                    if (req.gamma)
-                        g.gamma[ty] += l * (-(dt / (gam * gam)) * (pd.net_force[3 * i + k] + c * uk) +
-                                            (dt / gam) * uk * (3.0 * T / (dt * c)));
+                    const BDSens d = bd_sensitivity(m.gamma[ty], T, dt, pd.net_force[3 * i + k], uk);
+                    if (req.kT) g.kT += lr[3 * i + k] * d.dT;
+                    if (req.gamma) g.gamma[ty] += lr[3 * i + k] * d.dgamma;
                 }
             }
         }
@@ -94,19 +121,12 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     // Langevin / NVE: r' = r + v dt + a dt^2/2, v_h = v + a dt/2, a' = (F(r') + c u - gamma v_h)/m,
     // v' = v_h + a' dt/2.
     const bool langevin = m.kind == Method::Langevin;
-    std::vector<double> r0 = pd.pos, lvh(3 * size_t(N)), latot(3 * size_t(N)), vh(3 * size_t(N));
-    const BoxDim box = pd.box;
-    const StepArgs a{t, sys.seed, dt, T, dim};
+    std::vector<double> r0 = pd.pos, lvh(3 * size_t(N)), latot(3 * size_t(N)), vh;
+    half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
     for (uint32_t i = 0; i < N; ++i) {
-        double* r = &pd.pos[3 * i];
-        int32_t img[3] = {0, 0, 0};
-        double v[3] = {pd.vel[3 * i], pd.vel[3 * i + 1], pd.vel[3 * i + 2]};
-        if (langevin) langevin_step_one(a, box, &pd.accel[3 * i], r, img, v);
-        else nve_step_one(a, box, &pd.accel[3 * i], r, img, v);
         const double minv = 1.0 / pd.mass[i];
         const double gam = langevin ? m.gamma[pd.typeid_[i]] : 0.0;
         for (int k = 0; k < 3; ++k) {
-            vh[3 * i + k] = v[k];
             const double lt = la[3 * i + k] + 0.5 * dt * lv[3 * i + k];
             latot[3 * i + k] = lt;
             const bool drag = langevin && !(k == 2 && dim < 3);
@@ -120,13 +140,11 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
             double u[3];
             noise(rng_id::TwoStepLangevin, t, sys.seed, i, u);
             const uint32_t ty = pd.typeid_[i];
-            const double gam = m.gamma[ty], minv = 1.0 / pd.mass[i];
-            const double c = std::sqrt(6.0 * gam * T / dt);
             for (unsigned k = 0; k < 3; ++k) {
                 if (k == 2 && dim < 3) continue;
-                const double lt = latot[3 * i + k];
-                if (req.kT) g.kT += lt * u[k] * (3.0 * gam / (dt * c)) * minv;
-                if (req.gamma) g.gamma[ty] += lt * (u[k] * (3.0 * T / (dt * c)) - vh[3 * i + k]) * minv;
+                const BDSens d = langevin_sensitivity(m.gamma[ty], T, dt, 1.0 / pd.mass[i], u[k], vh[3 * i + k]);
+                if (req.kT) g.kT += latot[3 * i + k] * d.dT;
+                if (req.gamma) g.gamma[ty] += latot[3 * i + k] * d.dgamma;
             }
         }
     }
@@ -157,30 +175,24 @@ void tangent_step(System& sys, double* dr, double* dv, double* da, const std::ve
             const double gam = m.gamma[ty];
             double u[3] = {0, 0, 0};
             if (noisy) noise(rng_id::TwoStepBD, t, sys.seed, i, u);
-            const double c = std::sqrt(3.0 * 2.0 * gam * T / dt);
             const double dg = dgamma ? dgamma[ty] : 0.0;
             for (unsigned k = 0; k < 3; ++k) {
                 const double uk = (k == 2 && dim < 3) ? 0.0 : u[k];
                 double d = dr[3 * i + k] + (dt / gam) * out[3 * i + k];
-                if (dkT != 0.0) d += (dt / gam) * uk * (3.0 * gam / (dt * c)) * dkT;
-                if (dg != 0.0)
-                    d += (-(dt / (gam * gam)) * (pd.net_force[3 * i + k] + c * uk) + (dt / gam) * uk * (3.0 * T / (dt * c))) * dg;
+                if (noisy) {
+                    const BDSens sns = bd_sensitivity(gam, T, dt, pd.net_force[3 * i + k], uk);
+                    d += sns.dT * dkT + sns.dgamma * dg;
+                }
                 dr[3 * i + k] = d;
             }
         }
         return;
     }
     const bool langevin = m.kind == Method::Langevin;
-    std::vector<double> r0 = pd.pos, vh(3 * size_t(N)), drp(3 * size_t(N)), dvh(3 * size_t(N));
-    const BoxDim box = pd.box;
-    const StepArgs a{t, sys.seed, dt, T, dim};
+    std::vector<double> r0 = pd.pos, vh, drp(3 * size_t(N)), dvh(3 * size_t(N));
+    half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
     for (uint32_t i = 0; i < N; ++i) {
-        int32_t img[3] = {0, 0, 0};
-        double v[3] = {pd.vel[3 * i], pd.vel[3 * i + 1], pd.vel[3 * i + 2]};
-        if (langevin) langevin_step_one(a, box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
-        else nve_step_one(a, box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
         for (int k = 0; k < 3; ++k) {
-            vh[3 * i + k] = v[k];
             drp[3 * i + k] = dr[3 * i + k] + dt * dv[3 * i + k] + 0.5 * dt * dt * da[3 * i + k];
             dvh[3 * i + k] = dv[3 * i + k] + 0.5 * dt * da[3 * i + k];
         }
@@ -190,19 +202,20 @@ void tangent_step(System& sys, double* dr, double* dv, double* da, const std::ve
     for (uint32_t i = 0; i < N; ++i) {
         const uint32_t ty = pd.typeid_[i];
         const double gam = langevin ? m.gamma[ty] : 0.0, minv = 1.0 / pd.mass[i];
+        const bool noisy = langevin && (dkT != 0.0 || dgamma);
         double u[3] = {0, 0, 0};
-        if (langevin && (dkT != 0.0 || dgamma)) noise(rng_id::TwoStepLangevin, t, sys.seed, i, u);
-        const double c = langevin ? std::sqrt(6.0 * gam * T / dt) : 0.0;
+        if (noisy) noise(rng_id::TwoStepLangevin, t, sys.seed, i, u);
         const double dg = (langevin && dgamma) ? dgamma[ty] : 0.0;
         for (unsigned k = 0; k < 3; ++k) {
             const bool drag = langevin && !(k == 2 && dim < 3);
-            double dap = out[3 * i + k];
+            double dap = out[3 * i + k] * minv;
             if (drag) {
-                dap -= gam * dvh[3 * i + k];
-                if (dkT != 0.0) dap += u[k] * (3.0 * gam / (dt * c)) * dkT;
-                if (dg != 0.0) dap += (u[k] * (3.0 * T / (dt * c)) - vh[3 * i + k]) * dg;
+                dap -= gam * dvh[3 * i + k] * minv;
+                if (noisy) {
+                    const BDSens sns = langevin_sensitivity(gam, T, dt, minv, u[k], vh[3 * i + k]);
+                    dap += sns.dT * dkT + sns.dgamma * dg;
+                }
             }
-            dap *= minv;
             dr[3 * i + k] = drp[3 * i + k];
             dv[3 * i + k] = dvh[3 * i + k] + 0.5 * dt * dap;
             da[3 * i + k] = dap;
