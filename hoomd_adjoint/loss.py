@@ -65,3 +65,39 @@ class GroupDistance:
         np.add.at(g, self.a, u / len(self.a))
         np.add.at(g, self.b, -u / len(self.b))
         return dist, g
+
+
+def from_jax(fn):
+    """Adapt ``fn(positions) -> scalar`` written with JAX into a loss (needs ``jax``).
+
+    The gradient comes from ``jax.value_and_grad`` in float64; ``fn`` receives the (N, 3)
+    positions as a JAX array and may also take the frame as a keyword: ``fn(x, frame=frame)``.
+    """
+    import inspect
+
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    takes_frame = "frame" in inspect.signature(fn).parameters
+
+    def loss(frame):
+        f = (lambda x: fn(x, frame=frame)) if takes_frame else fn
+        value, grad = jax.value_and_grad(f)(jax.numpy.asarray(frame.positions))
+        return float(value), np.asarray(grad, dtype=np.float64)
+
+    return loss
+
+
+def from_torch(fn):
+    """Adapt ``fn(positions) -> scalar`` written with PyTorch into a loss (needs ``torch``).
+
+    ``fn`` receives the (N, 3) positions as a float64 tensor with ``requires_grad=True``.
+    """
+    import torch
+
+    def loss(frame):
+        x = torch.tensor(frame.positions, dtype=torch.float64, requires_grad=True)
+        value = fn(x)
+        (grad,) = torch.autograd.grad(value, x)
+        return float(value.detach()), grad.numpy().astype(np.float64)
+
+    return loss

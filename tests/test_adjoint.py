@@ -288,3 +288,25 @@ def test_bad_gradient_requests(rng):
 
     with pytest.raises(FloatingPointError, match="not finite at step"):
         ha.adjoint.gradient(sim, steps=5, loss=nan_loss, wrt=[force])
+
+
+@pytest.mark.parametrize("library", ["jax", "torch"])
+def test_autodiff_loss_adapters(library, rng):
+    """A loss written with JAX or PyTorch gives the same gradient as the hand-written one."""
+    pytest.importorskip(library)
+    s = System("LJ", "brownian", 3, rng)
+    L = np.array(s.box[:3])
+    k = 2 * np.pi / L
+    w = np.array([1.0, 0.7, 0.4])
+    if library == "jax":
+        import jax.numpy as jnp
+        loss = ha.loss.from_jax(lambda x: jnp.sum(jnp.sin(jnp.asarray(k) * x) * jnp.asarray(w)))
+    else:
+        import torch
+        loss = ha.loss.from_torch(lambda x: torch.sum(torch.sin(torch.tensor(k) * x) * torch.tensor(w)))
+    sim, force = s.build()
+    a = ha.adjoint.gradient(sim, steps=STEPS, loss=loss, wrt=[force, "positions"])
+    sim, f2 = s.build()
+    b = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[f2, "positions"])
+    np.testing.assert_allclose(a.positions, b.positions, rtol=1e-12, atol=1e-14)
+    assert rel(a.loss, b.loss) < 1e-12
