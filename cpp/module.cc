@@ -156,26 +156,38 @@ PYBIND11_MODULE(_core, m) {
         },
         py::arg("system"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true,
         py::arg("kT") = false, py::arg("gamma") = false);
+    // tangents: [(dr, dv, da, dkT, dgamma or None)], ptan: [force][tangent] arrays (empty: none)
     m.def(
         "tangent_step",
-        [mutable_ptr](System& s, py::array_t<double> dr, py::array_t<double> dv, py::array_t<double> da,
-                      std::vector<Arr> ptan, double dkT, py::object dgamma) {
+        [mutable_ptr](System& s, py::list tangents, std::vector<std::vector<Arr>> ptan) {
             const size_t n = 3 * size_t(s.pd.N);
-            std::vector<const double*> pt;
-            for (auto& a : ptan) pt.push_back(a.size() ? a.data() : nullptr);
-            Arr dg;
-            const double* dgp = nullptr;
-            if (!dgamma.is_none()) {
-                dg = dgamma.cast<Arr>();
-                dgp = dg.data();
+            std::vector<Tangent> tan;
+            std::vector<py::array_t<double>> keep;
+            std::vector<Arr> keep_g;
+            for (auto h : tangents) {
+                auto tup = h.cast<py::tuple>();
+                Tangent d;
+                for (int c = 0; c < 3; ++c) keep.push_back(tup[c].cast<py::array_t<double>>());
+                d.dr = mutable_ptr(keep[keep.size() - 3], n, "dr");
+                d.dv = mutable_ptr(keep[keep.size() - 2], n, "dv");
+                d.da = mutable_ptr(keep[keep.size() - 1], n, "da");
+                d.dkT = tup[3].cast<double>();
+                if (!tup[4].is_none()) {
+                    keep_g.push_back(tup[4].cast<Arr>());
+                    d.dgamma = keep_g.back().data();
+                }
+                tan.push_back(d);
             }
-            double *r = mutable_ptr(dr, n, "dr"), *v = mutable_ptr(dv, n, "dv"), *a = mutable_ptr(da, n, "da");
+            PTan pt(ptan.size());
+            for (size_t f = 0; f < ptan.size(); ++f)
+                for (auto& a : ptan[f]) pt[f].push_back(a.size() ? a.data() : nullptr);
+            for (auto& v : pt) v.resize(tan.size(), nullptr);
             py::gil_scoped_release release;
-            tangent_step(s, r, v, a, pt, dkT, dgp);
+            tangent_step(s, tan, pt);
         },
-        py::arg("system"), py::arg("dr"), py::arg("dv"), py::arg("da"), py::arg("ptan"), py::arg("dkT") = 0.0,
-        py::arg("dgamma") = py::none());
-    // (J_F w, [w . dF/dtheta per force], [dE/dtheta per force]) at the current state
+        py::arg("system"), py::arg("tangents"), py::arg("ptan"));
+    // (J_F w, [w . dF/dtheta per force], [dE/dtheta per force]) at the current state;
+    // ptan: per force, a parameter tangent to add (dF/dtheta) . ptan
     m.def("force_jacobian", [](System& s, Arr w, py::object ptan) {
         if (size_t(w.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("w must have N x 3 entries");
         py::array_t<double> out({py::ssize_t(s.pd.N), py::ssize_t(3)});
@@ -183,14 +195,16 @@ PYBIND11_MODULE(_core, m) {
         AdjointGrads g;
         std::vector<std::vector<double>> e;
         std::vector<Arr> keep;
-        std::vector<const double*> pt;
+        PTan pt;
         if (!ptan.is_none()) {
             for (auto h : ptan) {
                 keep.push_back(h.cast<Arr>());
-                pt.push_back(keep.back().size() ? keep.back().data() : nullptr);
+                pt.push_back({keep.back().size() ? keep.back().data() : nullptr});
             }
         }
-        force_jacobian(s, w.data(), out.mutable_data(), &g, &e, ptan.is_none() ? nullptr : &pt);
+        const double* wp = w.data();
+        double* op = out.mutable_data();
+        force_jacobian(s, 1, &wp, &op, &g, &e, ptan.is_none() ? nullptr : &pt);
         py::list gp, ep;
         for (auto& v : g.params) gp.append(copy_of(v, v.size(), 1));
         for (auto& v : e) ep.append(copy_of(v, v.size(), 1));

@@ -402,6 +402,9 @@ def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces,
             out, _, _ = _core.force_jacobian(cpp, np.zeros((N, 3)), pt)
             tangents[d][2][...] = out * minv
     derivs = np.zeros(len(directions))
+    # all tangents advance together: each pair is evaluated once per step for all of them
+    tangent_args = [(dr, dv, da, dk, dg) for (dr, dv, da), (_, _, dk, dg) in zip(tangents, directions)]
+    ptan_by_force = [[pt[fi] for (_, pt, _, _) in directions] for fi in range(len(forces))]
     for t in range(t0, t0 + steps + 1):
         if t in window_frames:
             value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"), forces)
@@ -412,9 +415,7 @@ def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces,
                     derivs[d] += float(np.dot(dpar[lab[0]], pt[[id(g) for g in forces].index(lab[0])]))
         if t == t0 + steps:
             break
-        for d, (lab, pt, dk, dg) in enumerate(directions):
-            dr, dv, da = tangents[d]
-            _core.tangent_step(cpp, dr, dv, da, pt, dk, dg)
+        _core.tangent_step(cpp, tangent_args, ptan_by_force)
         sim._advance(1)
     res = GradientResult(loss=total_loss)
     for d, (lab, pt, dk, dg) in enumerate(directions):

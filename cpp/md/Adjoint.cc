@@ -58,8 +58,8 @@ void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<doub
 
 }  // namespace
 
-void force_jacobian(System& sys, const double* w, double* out, AdjointGrads* g, std::vector<std::vector<double>>* eparams,
-                    const std::vector<const double*>* ptan) {
+void force_jacobian(System& sys, int K, const double* const* w, double* const* out, AdjointGrads* g,
+                    std::vector<std::vector<double>>* eparams, const PTan* ptan) {
     ParticleData& pd = sys.pd;
     pd.packPositions();
     if (g && g->params.size() != sys.forces.size()) g->params.assign(sys.forces.size(), {});
@@ -78,7 +78,7 @@ void force_jacobian(System& sys, const double* w, double* out, AdjointGrads* g, 
             (*eparams)[f].resize(n, 0.0);
             ep = (*eparams)[f].data();
         }
-        pf->applyJacobian(pd, w, out, gp, ep, ptan ? (*ptan)[f] : nullptr, sys.nthreads);
+        pf->applyJacobian(pd, K, w, out, gp, ep, ptan ? (*ptan)[f].data() : nullptr, sys.nthreads);
     }
 }
 
@@ -100,7 +100,9 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
             for (int k = 0; k < 3; ++k) w[3 * i + k] = s * lr[3 * i + k];
         }
         if (req.gamma) sys.computeNetForce(t);  // F(r_t), for d/dgamma
-        force_jacobian(sys, w.data(), out.data(), req.params ? &g : nullptr, nullptr, nullptr);
+        const double* wp = w.data();
+        double* op = out.data();
+        force_jacobian(sys, 1, &wp, &op, req.params ? &g : nullptr, nullptr, nullptr);
         if (req.kT || req.gamma) {
             for (uint32_t i = 0; i < N; ++i) {
                 double u[3];
@@ -134,7 +136,9 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
             w[3 * i + k] = lt * minv;
         }
     }
-    force_jacobian(sys, w.data(), out.data(), req.params ? &g : nullptr, nullptr, nullptr);  // at r'
+    const double* wp = w.data();
+    double* op = out.data();
+    force_jacobian(sys, 1, &wp, &op, req.params ? &g : nullptr, nullptr, nullptr);  // at r'
     if (langevin && (req.kT || req.gamma)) {
         for (uint32_t i = 0; i < N; ++i) {
             double u[3];
@@ -157,68 +161,86 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     }
 }
 
-void tangent_step(System& sys, double* dr, double* dv, double* da, const std::vector<const double*>& ptan, double dkT,
-                  const double* dgamma) {
+void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
     const Method& m = single_method(sys);
     ParticleData& pd = sys.pd;
     const uint32_t N = pd.N;
     const uint64_t t = sys.timestep;
     const double dt = sys.dt, T = m.kT(t);
     const unsigned dim = pd.dimensions();
-    std::vector<double> out(3 * size_t(N), 0.0);
+    const int K = int(tan.size());
+    if (K == 0) return;
+    std::vector<std::vector<double>> out(K, std::vector<double>(3 * size_t(N), 0.0));
+    std::vector<double*> outp(K);
+    std::vector<const double*> wp(K);
+    for (int k = 0; k < K; ++k) outp[k] = out[k].data();
+    bool noisy = false, need_force = false;
+    for (const Tangent& d : tan) {
+        noisy = noisy || d.dkT != 0.0 || d.dgamma != nullptr;
+        need_force = need_force || d.dgamma != nullptr;
+    }
+    std::vector<double> u(3 * size_t(N), 0.0);
+    if (noisy && m.kind != Method::ConstantVolume)
+        for (uint32_t i = 0; i < N; ++i)
+            noise(m.kind == Method::Brownian ? rng_id::TwoStepBD : rng_id::TwoStepLangevin, t, sys.seed, i, &u[3 * i]);
+
     if (m.kind == Method::Brownian) {
-        const bool noisy = dkT != 0.0 || dgamma != nullptr;
-        if (dgamma) sys.computeNetForce(t);
-        force_jacobian(sys, dr, out.data(), nullptr, nullptr, &ptan);  // J dr + dF/dtheta . ptan
-        for (uint32_t i = 0; i < N; ++i) {
-            const uint32_t ty = pd.typeid_[i];
-            const double gam = m.gamma[ty];
-            double u[3] = {0, 0, 0};
-            if (noisy) noise(rng_id::TwoStepBD, t, sys.seed, i, u);
-            const double dg = dgamma ? dgamma[ty] : 0.0;
-            for (unsigned k = 0; k < 3; ++k) {
-                const double uk = (k == 2 && dim < 3) ? 0.0 : u[k];
-                double d = dr[3 * i + k] + (dt / gam) * out[3 * i + k];
-                if (noisy) {
-                    const BDSens sns = bd_sensitivity(gam, T, dt, pd.net_force[3 * i + k], uk);
-                    d += sns.dT * dkT + sns.dgamma * dg;
+        if (need_force) sys.computeNetForce(t);
+        for (int k = 0; k < K; ++k) wp[k] = tan[k].dr;
+        force_jacobian(sys, K, wp.data(), outp.data(), nullptr, nullptr, &ptan);  // J dr + dF/dtheta . ptan
+        for (int k = 0; k < K; ++k) {
+            Tangent& d = tan[k];
+            for (uint32_t i = 0; i < N; ++i) {
+                const uint32_t ty = pd.typeid_[i];
+                const double gam = m.gamma[ty];
+                const double dg = d.dgamma ? d.dgamma[ty] : 0.0;
+                for (unsigned c = 0; c < 3; ++c) {
+                    const double uc = (c == 2 && dim < 3) ? 0.0 : u[3 * i + c];
+                    double v = d.dr[3 * i + c] + (dt / gam) * out[k][3 * i + c];
+                    if (d.dkT != 0.0 || dg != 0.0) {
+                        const BDSens sns = bd_sensitivity(gam, T, dt, pd.net_force[3 * i + c], uc);
+                        v += sns.dT * d.dkT + sns.dgamma * dg;
+                    }
+                    d.dr[3 * i + c] = v;
                 }
-                dr[3 * i + k] = d;
             }
         }
         return;
     }
     const bool langevin = m.kind == Method::Langevin;
-    std::vector<double> r0 = pd.pos, vh, drp(3 * size_t(N)), dvh(3 * size_t(N));
+    std::vector<double> r0 = pd.pos, vh;
     half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
-    for (uint32_t i = 0; i < N; ++i) {
-        for (int k = 0; k < 3; ++k) {
-            drp[3 * i + k] = dr[3 * i + k] + dt * dv[3 * i + k] + 0.5 * dt * dt * da[3 * i + k];
-            dvh[3 * i + k] = dv[3 * i + k] + 0.5 * dt * da[3 * i + k];
+    std::vector<std::vector<double>> drp(K, std::vector<double>(3 * size_t(N))), dvh = drp;
+    for (int k = 0; k < K; ++k) {
+        for (size_t q = 0; q < 3 * size_t(N); ++q) {
+            drp[k][q] = tan[k].dr[q] + dt * tan[k].dv[q] + 0.5 * dt * dt * tan[k].da[q];
+            dvh[k][q] = tan[k].dv[q] + 0.5 * dt * tan[k].da[q];
         }
+        wp[k] = drp[k].data();
     }
-    force_jacobian(sys, drp.data(), out.data(), nullptr, nullptr, &ptan);  // dF' at r'
+    force_jacobian(sys, K, wp.data(), outp.data(), nullptr, nullptr, &ptan);  // dF' at r'
     pd.pos = r0;
-    for (uint32_t i = 0; i < N; ++i) {
-        const uint32_t ty = pd.typeid_[i];
-        const double gam = langevin ? m.gamma[ty] : 0.0, minv = 1.0 / pd.mass[i];
-        const bool noisy = langevin && (dkT != 0.0 || dgamma);
-        double u[3] = {0, 0, 0};
-        if (noisy) noise(rng_id::TwoStepLangevin, t, sys.seed, i, u);
-        const double dg = (langevin && dgamma) ? dgamma[ty] : 0.0;
-        for (unsigned k = 0; k < 3; ++k) {
-            const bool drag = langevin && !(k == 2 && dim < 3);
-            double dap = out[3 * i + k] * minv;
-            if (drag) {
-                dap -= gam * dvh[3 * i + k] * minv;
-                if (noisy) {
-                    const BDSens sns = langevin_sensitivity(gam, T, dt, minv, u[k], vh[3 * i + k]);
-                    dap += sns.dT * dkT + sns.dgamma * dg;
+    for (int k = 0; k < K; ++k) {
+        Tangent& d = tan[k];
+        for (uint32_t i = 0; i < N; ++i) {
+            const uint32_t ty = pd.typeid_[i];
+            const double gam = langevin ? m.gamma[ty] : 0.0, minv = 1.0 / pd.mass[i];
+            const double dg = (langevin && d.dgamma) ? d.dgamma[ty] : 0.0;
+            for (unsigned c = 0; c < 3; ++c) {
+                const size_t q = 3 * size_t(i) + c;
+                const bool drag = langevin && !(c == 2 && dim < 3);
+                double dap = out[k][q] * minv;
+                if (drag) {
+                    dap -= gam * dvh[k][q] * minv;
+                    if (d.dkT != 0.0 || dg != 0.0) {
+                        const BDSens sns = langevin_sensitivity(gam, T, dt, minv, u[q], vh[q]);
+                        dap += sns.dT * d.dkT + sns.dgamma * dg;
+                    }
                 }
+                d.dr[q] = drp[k][q];
+                d.dv[q] = dvh[k][q] + 0.5 * dt * dap;
+                d.da[q] = dap;
             }
-            dr[3 * i + k] = drp[3 * i + k];
-            dv[3 * i + k] = dvh[3 * i + k] + 0.5 * dt * dap;
-            da[3 * i + k] = dap;
         }
     }
 }

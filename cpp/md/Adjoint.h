@@ -24,14 +24,22 @@ struct AdjointRequest {
 // of the state at t+1; on exit they hold the adjoints of the state at t.
 void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req);
 
-// Forward (tangent) through step t -> t+1 from the state the system holds at t: the tangents
-// dr, dv, da of the state and ptan (per force, ntypes^2 x P) of the parameters, dkT of kT and
-// dgamma (per type) of the drag, are mapped to the tangents at t+1.
-void tangent_step(System& sys, double* dr, double* dv, double* da, const std::vector<const double*>& ptan, double dkT,
-                  const double* dgamma);
+// Parameter tangents: [force][tangent] -> ntypes^2 x P array (or null).
+using PTan = std::vector<std::vector<const double*>>;
 
-// out += J_F(r) w and the parameter products, at the state the system holds.
-void force_jacobian(System& sys, const double* w, double* out, AdjointGrads* g, std::vector<std::vector<double>>* eparams,
-                    const std::vector<const double*>* ptan);
+// One tangent of the state (dr, dv, da: N x 3 each) with its kT and drag (per type) components.
+struct Tangent {
+    double *dr, *dv, *da;
+    double dkT = 0;
+    const double* dgamma = nullptr;
+};
+
+// Forward (tangent) through step t -> t+1 from the state the system holds at t, for several
+// tangents at once (each pair is evaluated once for all of them).
+void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan);
+
+// out[k] += J_F(r) w[k] and the parameter products, at the state the system holds.
+void force_jacobian(System& sys, int K, const double* const* w, double* const* out, AdjointGrads* g,
+                    std::vector<std::vector<double>>* eparams, const PTan* ptan);
 
 }  // namespace ha

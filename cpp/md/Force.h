@@ -67,11 +67,12 @@ class PairForce : public Force {
     const std::shared_ptr<NeighborList>& nlist() const { return m_nlist; }
     void prepare(const ParticleData& pd) override;
 
-    // Adjoint: out += J_F(r) w (N x 3) [+ (dF/dtheta) ptan]; gparams (ntypes^2 x P) +=
-    // w . dF/dtheta; eparams (ntypes^2 x P) += dE/dtheta. Any of gparams, eparams, ptan may be
-    // null. pd.postype must be packed; the neighbour list is brought up to date for pd.
-    virtual void applyJacobian(const ParticleData& pd, const double* w, double* out, double* gparams, double* eparams,
-                               const double* ptan, int nthreads) = 0;
+    // Adjoint: for each of K vectors, out[k] += J_F(r) w[k] [+ (dF/dtheta) ptan[k]];
+    // gparams (ntypes^2 x P) += w[0] . dF/dtheta; eparams (ntypes^2 x P) += dE/dtheta. gparams,
+    // eparams, ptan and any ptan[k] may be null. pd.postype must be packed; the neighbour list is
+    // brought up to date for pd.
+    virtual void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out,
+                               double* gparams, double* eparams, const double* const* ptan, int nthreads) = 0;
 
   protected:
     gpu::Buffer<double> d_rcutsq, d_derived, d_eshift;

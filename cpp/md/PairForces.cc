@@ -73,8 +73,8 @@ class PairForceT : public PairForce {
         gpu::pairForces<E>(dp.N, dp.postype, dp.box, m_nlist->deviceView(), tab, d_force.get(), d_energy.get());
     }
 
-    void applyJacobian(const ParticleData& pd, const double* w, double* out, double* gparams, double* eparams,
-                       const double* ptan, int nthreads) override {
+    void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
+                       double* eparams, const double* const* ptan, int nthreads) override {
         if (m_dirty) updateTables();
         m_nlist->ensureCurrent(pd, nthreads);
         constexpr int P = E::n_params;
@@ -86,28 +86,42 @@ class PairForceT : public PairForce {
             for (int k = 0; k < P; ++k) dp[k] = PairDual<E>::variable(m_params[tp * P + k], 1 + k);
             E::derive(dp, &dderived[tp * E::n_derived]);
         }
+        const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
+        // slots of the upper (j > i) halves of the sorted lists
+        m_upper0.resize(size_t(pd.N) + 1);
+        m_upper0[0] = 0;
+        for (uint32_t i = 0; i < pd.N; ++i) m_upper0[i + 1] = m_upper0[i] + (nb.count[i] - upper_begin_of(nb, i, i));
+        m_jac_buf.resize(size_t(K) * 3 * m_upper0[pd.N]);
+        std::vector<double*> buf(K);
+        for (int k = 0; k < K; ++k) buf[k] = m_jac_buf.data() + size_t(k) * 3 * m_upper0[pd.N];
         // Fixed blocks of particles, each with its own parameter accumulators, summed in block
         // order: the result does not depend on the number of threads.
         constexpr uint32_t B = 256;
         const uint32_t nblocks = (pd.N + B - 1) / B;
         const bool want_g = gparams != nullptr, want_e = eparams != nullptr;
         std::vector<double> gb(want_g ? nblocks * ntp * P : 0, 0.0), eb(want_e ? nblocks * ntp * P : 0, 0.0);
-        const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
         const bool tri = box.triclinic();
-#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
+        const int nt = threads_for(nthreads, pd.N);
+        double* const* bufp = buf.data();
+#pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t b = 0; b < int64_t(nblocks); ++b) {
             double* g = want_g ? &gb[b * ntp * P] : nullptr;
             double* e = want_e ? &eb[b * ntp * P] : nullptr;
             const uint32_t end = std::min<uint32_t>(pd.N, uint32_t(b + 1) * B);
             for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
                 if (tri)
-                    pair_jacobian_particle<E, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), w, out, g, e, ptan);
+                    pair_jacobian_upper<E, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
+                                                 bufp, m_upper0[i], g, e);
                 else
-                    pair_jacobian_particle<E, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), w, out, g, e, ptan);
+                    pair_jacobian_upper<E, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
+                                                  bufp, m_upper0[i], g, e);
             }
         }
+        const size_t* up = m_upper0.data();
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, K, bufp, out);
         for (uint32_t b = 0; b < nblocks; ++b)
             for (size_t q = 0; q < ntp * P; ++q) {
                 if (want_g) gparams[q] += gb[b * ntp * P + q];
@@ -135,6 +149,9 @@ class PairForceT : public PairForce {
     }
 
   private:
+    std::vector<size_t> m_upper0;   // adjoint scratch: first upper slot of each particle
+    std::vector<double> m_jac_buf;  // adjoint scratch: c_ij per upper slot and vector
+
     template <bool VIRIAL, bool TRICLINIC>
     void run(const ParticleData& pd, int nthreads) {
         const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};

@@ -1,8 +1,11 @@
-// The pair loop of the adjoint: products with the force Jacobian and parameter derivatives.
+// The pair loops of the adjoint: products with the force Jacobian and parameter derivatives.
 // For F_i = sum_j f(r_ij^2) d_ij (d_ij = r_i - r_j, f = force/r), the Jacobian is symmetric:
-//   (J w)_i = sum_j [ f (w_i - w_j) + 2 f' d_ij (d_ij . (w_i - w_j)) ],   f' = df/d(r^2),
-// and w . dF/dtheta = sum_i sum_j (df_ij/dtheta) (w_i . d_ij). f' and df/dtheta come from
-// evaluating the same evaluator in dual numbers (slot 0: r^2, slots 1..P: the parameters).
+//   (J w)_i = sum_j c_ij,  c_ij = f (w_i - w_j) + 2 f' d_ij (d_ij . (w_i - w_j)),  f' = df/d(r^2),
+// and c_ji = -c_ij exactly. f' and df/dtheta come from evaluating the same evaluator in dual
+// numbers (slot 0: r^2, slots 1..P: the parameters), which is the expensive part: each pair is
+// evaluated once (pass 1, over the j > i half of the sorted list), its c_ij stored, and every
+// particle then sums its c_ij in ascending j (pass 2) -- the same order, and so the same bits,
+// as a loop over the full list.
 #pragma once
 #include <cstdint>
 #include "../core/BoxDim.h"
@@ -15,48 +18,100 @@ namespace ha {
 template <class E>
 using PairDual = Dual<1 + E::n_params>;
 
-// out_i += (J w)_i [+ sum_k df/dtheta_k ptan_k d_ij]; gacc[tp * P + k] += w_i . dF_i/dtheta_k;
-// eacc[tp * P + k] += dU_i/dtheta_k (half of each pair energy, unshifted: the caller adds the
-// shift's derivative).
+
+// Position of tag q in j's sorted list.
+HA_HOSTDEVICE uint32_t upper_begin_of(const NeighborView& nb, uint32_t j, uint32_t q) {
+    const uint32_t* list = nb.nlist + size_t(j) * nb.stride;
+    uint32_t lo = 0, hi = nb.count[j];
+    while (lo < hi) {
+        const uint32_t mid = (lo + hi) / 2;
+        if (list[mid] < q) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// Pass 1 for particle i: for each neighbour j > i (upper entries, slots from `slot0`), write
+// c_ij for each of K vectors w[k] into buf[k] (3 doubles a slot; zero beyond the cutoff). With
+// gacc, add df/dtheta (w_0,i - w_0,j) . d_ij (the pair's whole contribution to w_0 . dF/dtheta);
+// with eacc, dV/dtheta (unshifted); with ptan[k], add (sum_q df/dtheta_q ptan_k,q) d_ij to c.
 template <class E, bool TRICLINIC>
-HA_HOSTDEVICE void pair_jacobian_particle(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
-                                          uint32_t ntypes, const double* rcutsq, const PairDual<E>* dderived,
-                                          const double* w, double* out, double* gacc, double* eacc, const double* ptan) {
+HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
+                                       uint32_t ntypes, const double* rcutsq, const PairDual<E>* dderived, int K,
+                                       const double* const* w, const double* const* ptan, double* const* buf,
+                                       size_t slot0, double* gacc, double* eacc) {
     constexpr int P = E::n_params;
     using D = PairDual<E>;
     const PosType pi = p[i];
     const uint32_t row = pi.type * ntypes;
-    const double wix = w[3 * i], wiy = w[3 * i + 1], wiz = w[3 * i + 2];
-    double ox = 0, oy = 0, oz = 0;
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
-    for (uint32_t k = 0; k < n; ++k) {
+    size_t slot = slot0;
+    for (uint32_t k = upper_begin_of(nb, i, i); k < n; ++k, ++slot) {
         const uint32_t j = list[k];
         const PosType pj = p[j];
         const Vec3 dx = box.template minImageWrapped<TRICLINIC>({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
         const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
         const uint32_t tp = row + pj.type;
-        if (!(rsq < rcutsq[tp])) continue;
         D f, V;
-        if (!E::eval(D::variable(rsq, 0), D(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V)) continue;
-        const double dwx = wix - w[3 * j], dwy = wiy - w[3 * j + 1], dwz = wiz - w[3 * j + 2];
-        const double s = 2.0 * f.d[0] * (dx.x * dwx + dx.y * dwy + dx.z * dwz);
-        double c = s;
-        if (ptan)
-            for (int q = 0; q < P; ++q) c += f.d[1 + q] * ptan[tp * P + q];
-        ox += f.v * dwx + c * dx.x;
-        oy += f.v * dwy + c * dx.y;
-        oz += f.v * dwz + c * dx.z;
+        const bool inside = rsq < rcutsq[tp] &&
+                            E::eval(D::variable(rsq, 0), D(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V);
+        for (int t = 0; t < K; ++t) {
+            double* c = buf[t] + 3 * slot;
+            if (!inside) {
+                c[0] = c[1] = c[2] = 0.0;
+                continue;
+            }
+            const double* wt = w[t];
+            const double dwx = wt[3 * i] - wt[3 * j], dwy = wt[3 * i + 1] - wt[3 * j + 1], dwz = wt[3 * i + 2] - wt[3 * j + 2];
+            double s = 2.0 * f.d[0] * (dx.x * dwx + dx.y * dwy + dx.z * dwz);
+            if (ptan && ptan[t])
+                for (int q = 0; q < P; ++q) s += f.d[1 + q] * ptan[t][tp * P + q];
+            c[0] = f.v * dwx + s * dx.x;
+            c[1] = f.v * dwy + s * dx.y;
+            c[2] = f.v * dwz + s * dx.z;
+        }
+        if (!inside) continue;
         if (gacc) {
-            const double sw = wix * dx.x + wiy * dx.y + wiz * dx.z;
+            const double* w0 = w[0];
+            const double sw = (w0[3 * i] - w0[3 * j]) * dx.x + (w0[3 * i + 1] - w0[3 * j + 1]) * dx.y +
+                              (w0[3 * i + 2] - w0[3 * j + 2]) * dx.z;
             for (int q = 0; q < P; ++q) gacc[tp * P + q] += f.d[1 + q] * sw;
         }
         if (eacc)
-            for (int q = 0; q < P; ++q) eacc[tp * P + q] += 0.5 * V.d[1 + q];
+            for (int q = 0; q < P; ++q) eacc[tp * P + q] += V.d[1 + q];
     }
-    out[3 * i] += ox;
-    out[3 * i + 1] += oy;
-    out[3 * i + 2] += oz;
+}
+
+// Pass 2 for particle i: out[k]_i += sum_j c_ij in ascending j, reading c_ij from i's own
+// upper slots (j > i) and -c_ji from j's (j < i). upper0[j] is j's first slot.
+HA_HOSTDEVICE void pair_jacobian_gather(uint32_t i, const NeighborView& nb, const size_t* upper0, int K,
+                                        const double* const* buf, double* const* out) {
+    const uint32_t n = nb.count[i];
+    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    for (int t = 0; t < K; ++t) {
+        double ox = 0, oy = 0, oz = 0;
+        const double* b = buf[t];
+        size_t own = upper0[i];
+        for (uint32_t k = 0; k < n; ++k) {
+            const uint32_t j = list[k];
+            if (j < i) {
+                // i's place among j's upper entries
+                const size_t s = upper0[j] + (upper_begin_of(nb, j, i) - upper_begin_of(nb, j, j));
+                ox -= b[3 * s];
+                oy -= b[3 * s + 1];
+                oz -= b[3 * s + 2];
+            } else {
+                ox += b[3 * own];
+                oy += b[3 * own + 1];
+                oz += b[3 * own + 2];
+                ++own;
+            }
+        }
+        out[t][3 * i] += ox;
+        out[t][3 * i + 1] += oy;
+        out[t][3 * i + 2] += oz;
+    }
 }
 
 }  // namespace ha
