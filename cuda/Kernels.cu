@@ -135,69 +135,61 @@ bool movedBeyond(uint32_t N, const double* pos, const double* last_pos, const Bo
     return h != 0;
 }
 
-__global__ void k_brownian(uint32_t n, const uint32_t* mem, StepArgs a, BoxDim box, const double* gamma,
-                           const uint32_t* tid, const double* F, double* r, int32_t* img) {
+// One thread per member of an integration method; Op applies the shared per-particle update.
+template <class Op>
+__global__ void k_members(uint32_t n, const uint32_t* mem, Op op) {
     uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
-    if (k >= n) return;
-    uint32_t i = mem[k];
-    brownian_step(i, a, box, gamma[tid[i]], F + 3 * i, r + 3 * i, img + 3 * i);
+    if (k < n) op(mem[k]);
 }
-void brownian(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* gamma,
-              const uint32_t* typeid_, const double* F, double* r, int32_t* img) {
-    k_brownian<<<grid(n), kBlock>>>(n, members, a, box, gamma, typeid_, F, r, img);
-    checkLaunch("Brownian step");
+template <class Op>
+void launch_members(uint32_t n, const uint32_t* mem, const Op& op, const char* what) {
+    if (n == 0) return;
+    k_members<<<grid(n), kBlock>>>(n, mem, op);
+    checkLaunch(what);
 }
 
-__global__ void k_langevin1(uint32_t n, const uint32_t* mem, StepArgs a, BoxDim box, const double* acc, double* r,
-                            int32_t* img, double* v) {
-    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
-    if (k >= n) return;
-    uint32_t i = mem[k];
-    langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+struct BrownianOp {
+    StepArgs a; BoxDim box; const double* gamma; const uint32_t* tid; const double* F; double* r; int32_t* img;
+    __device__ void operator()(uint32_t i) const { brownian_step(i, a, box, gamma[tid[i]], F + 3 * i, r + 3 * i, img + 3 * i); }
+};
+struct LangevinOneOp {
+    StepArgs a; BoxDim box; const double* acc; double* r; int32_t* img; double* v;
+    __device__ void operator()(uint32_t i) const { langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i); }
+};
+struct LangevinTwoOp {
+    StepArgs a; const double* gamma; const uint32_t* tid; const double* mass; const double* F; double* acc; double* v;
+    __device__ void operator()(uint32_t i) const {
+        langevin_step_two(i, a, gamma[tid[i]], mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+    }
+};
+struct NVEOneOp {
+    StepArgs a; BoxDim box; const double* acc; double* r; int32_t* img; double* v;
+    __device__ void operator()(uint32_t i) const { nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i); }
+};
+struct NVETwoOp {
+    StepArgs a; const double* mass; const double* F; double* acc; double* v;
+    __device__ void operator()(uint32_t i) const { nve_step_two(a, mass[i], F + 3 * i, acc + 3 * i, v + 3 * i); }
+};
+
+void brownian(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* gamma,
+              const uint32_t* typeid_, const double* F, double* r, int32_t* img) {
+    launch_members(n, members, BrownianOp{a, box, gamma, typeid_, F, r, img}, "Brownian step");
 }
 void langevinOne(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* acc, double* r,
                  int32_t* img, double* v) {
-    k_langevin1<<<grid(n), kBlock>>>(n, members, a, box, acc, r, img, v);
-    checkLaunch("Langevin step one");
-}
-
-__global__ void k_langevin2(uint32_t n, const uint32_t* mem, StepArgs a, const double* gamma, const uint32_t* tid,
-                            const double* mass, const double* F, double* acc, double* v) {
-    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
-    if (k >= n) return;
-    uint32_t i = mem[k];
-    langevin_step_two(i, a, gamma[tid[i]], mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+    launch_members(n, members, LangevinOneOp{a, box, acc, r, img, v}, "Langevin step one");
 }
 void langevinTwo(uint32_t n, const uint32_t* members, const StepArgs& a, const double* gamma, const uint32_t* typeid_,
                  const double* mass, const double* F, double* acc, double* v) {
-    k_langevin2<<<grid(n), kBlock>>>(n, members, a, gamma, typeid_, mass, F, acc, v);
-    checkLaunch("Langevin step two");
-}
-
-__global__ void k_nve1(uint32_t n, const uint32_t* mem, StepArgs a, BoxDim box, const double* acc, double* r,
-                       int32_t* img, double* v) {
-    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
-    if (k >= n) return;
-    uint32_t i = mem[k];
-    nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+    launch_members(n, members, LangevinTwoOp{a, gamma, typeid_, mass, F, acc, v}, "Langevin step two");
 }
 void nveOne(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* acc, double* r,
             int32_t* img, double* v) {
-    k_nve1<<<grid(n), kBlock>>>(n, members, a, box, acc, r, img, v);
-    checkLaunch("NVE step one");
-}
-
-__global__ void k_nve2(uint32_t n, const uint32_t* mem, StepArgs a, const double* mass, const double* F, double* acc,
-                       double* v) {
-    uint32_t k = blockIdx.x * blockDim.x + threadIdx.x;
-    if (k >= n) return;
-    uint32_t i = mem[k];
-    nve_step_two(a, mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+    launch_members(n, members, NVEOneOp{a, box, acc, r, img, v}, "NVE step one");
 }
 void nveTwo(uint32_t n, const uint32_t* members, const StepArgs& a, const double* mass, const double* F, double* acc,
             double* v) {
-    k_nve2<<<grid(n), kBlock>>>(n, members, a, mass, F, acc, v);
-    checkLaunch("NVE step two");
+    launch_members(n, members, NVETwoOp{a, mass, F, acc, v}, "NVE step two");
 }
 
 }  // namespace gpu

@@ -87,13 +87,11 @@ class PairForceT : public PairForce {
             E::derive(dp, &dderived[tp * E::n_derived]);
         }
         const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
-        // slots of the upper (j > i) halves of the sorted lists
-        m_upper0.resize(size_t(pd.N) + 1);
-        m_upper0[0] = 0;
-        for (uint32_t i = 0; i < pd.N; ++i) m_upper0[i + 1] = m_upper0[i] + (nb.count[i] - upper_begin_of(nb, i, i));
-        m_jac_buf.resize(size_t(K) * 3 * m_upper0[pd.N]);
+        updatePairSlots(nb, pd.N);
+        const size_t nslots = m_upper0[pd.N];
+        m_jac_buf.resize(size_t(K) * 3 * nslots);
         std::vector<double*> buf(K);
-        for (int k = 0; k < K; ++k) buf[k] = m_jac_buf.data() + size_t(k) * 3 * m_upper0[pd.N];
+        for (int k = 0; k < K; ++k) buf[k] = m_jac_buf.data() + size_t(k) * 3 * nslots;
         // Fixed blocks of particles, each with its own parameter accumulators, summed in block
         // order: the result does not depend on the number of threads.
         constexpr uint32_t B = 256;
@@ -119,9 +117,9 @@ class PairForceT : public PairForce {
                                                   bufp, m_upper0[i], g, e);
             }
         }
-        const size_t* up = m_upper0.data();
+        const uint32_t *up = m_upper0.data(), *lo = m_lower_slot.data();
 #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, K, bufp, out);
+        for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, lo, K, bufp, out);
         for (uint32_t b = 0; b < nblocks; ++b)
             for (size_t q = 0; q < ntp * P; ++q) {
                 if (want_g) gparams[q] += gb[b * ntp * P + q];
@@ -149,8 +147,26 @@ class PairForceT : public PairForce {
     }
 
   private:
-    std::vector<size_t> m_upper0;   // adjoint scratch: first upper slot of each particle
-    std::vector<double> m_jac_buf;  // adjoint scratch: c_ij per upper slot and vector
+    // Adjoint pair slots, refreshed when the neighbour list is rebuilt: the first upper (j > i)
+    // slot of each particle, and for each lower entry (j < i) the slot where j stored the pair.
+    std::vector<uint32_t> m_upper0, m_lower_slot;
+    uint64_t m_slot_builds = UINT64_MAX;
+    std::vector<double> m_jac_buf;  // c_ij per upper slot and vector
+
+    void updatePairSlots(const NeighborView& nb, uint32_t N) {
+        if (m_slot_builds == m_nlist->numBuilds() && m_upper0.size() == size_t(N) + 1) return;
+        m_slot_builds = m_nlist->numBuilds();
+        m_upper0.assign(size_t(N) + 1, 0);
+        for (uint32_t i = 0; i < N; ++i) m_upper0[i + 1] = m_upper0[i] + (nb.count[i] - upper_begin_of(nb, i, i));
+        m_lower_slot.assign(size_t(N) * nb.stride, 0);
+        for (uint32_t i = 0; i < N; ++i) {
+            const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+            for (uint32_t k = 0; k < nb.count[i] && list[k] < i; ++k) {
+                const uint32_t j = list[k];
+                m_lower_slot[size_t(i) * nb.stride + k] = m_upper0[j] + (upper_begin_of(nb, j, i) - upper_begin_of(nb, j, j));
+            }
+        }
+    }
 
     template <bool VIRIAL, bool TRICLINIC>
     void run(const ParticleData& pd, int nthreads) {

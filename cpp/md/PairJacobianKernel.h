@@ -39,7 +39,7 @@ template <class E, bool TRICLINIC>
 HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
                                        uint32_t ntypes, const double* rcutsq, const PairDual<E>* dderived, int K,
                                        const double* const* w, const double* const* ptan, double* const* buf,
-                                       size_t slot0, double* gacc, double* eacc) {
+                                       uint32_t slot0, double* gacc, double* eacc) {
     constexpr int P = E::n_params;
     using D = PairDual<E>;
     const PosType pi = p[i];
@@ -84,20 +84,19 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
 }
 
 // Pass 2 for particle i: out[k]_i += sum_j c_ij in ascending j, reading c_ij from i's own
-// upper slots (j > i) and -c_ji from j's (j < i). upper0[j] is j's first slot.
-HA_HOSTDEVICE void pair_jacobian_gather(uint32_t i, const NeighborView& nb, const size_t* upper0, int K,
-                                        const double* const* buf, double* const* out) {
+// upper slots (j > i, from upper0[i]) and -c_ji from j's (j < i, at lower_slot[entry]).
+HA_HOSTDEVICE void pair_jacobian_gather(uint32_t i, const NeighborView& nb, const uint32_t* upper0,
+                                        const uint32_t* lower_slot, int K, const double* const* buf, double* const* out) {
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    const uint32_t* lower = lower_slot + size_t(i) * nb.stride;
     for (int t = 0; t < K; ++t) {
         double ox = 0, oy = 0, oz = 0;
         const double* b = buf[t];
         size_t own = upper0[i];
         for (uint32_t k = 0; k < n; ++k) {
-            const uint32_t j = list[k];
-            if (j < i) {
-                // i's place among j's upper entries
-                const size_t s = upper0[j] + (upper_begin_of(nb, j, i) - upper_begin_of(nb, j, j));
+            if (list[k] < i) {
+                const size_t s = lower[k];
                 ox -= b[3 * s];
                 oy -= b[3 * s + 1];
                 oz -= b[3 * s + 2];
