@@ -168,7 +168,6 @@ def _jax_md_honeycomb(steps):
             rc = 2.5
             v = pair(dr, *a) - pair(rc, *a)
             return jnp.where(dr < rc, v, 0.0)
-        efn = energy.pair_neighbor_list if False else None
         def E(R):
             dR = space.map_product(displacement)(R, R)
             dr = space.distance(dR)

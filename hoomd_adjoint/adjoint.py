@@ -69,10 +69,11 @@ def _revolve_split(n, s):
 
 
 class _Engine:
-    """Thin access to the C++ system for saving, restoring and stepping states."""
+    """Saves, restores and steps the states the adjoint needs. This is the seam where states
+    recorded by another engine (a HOOMD-blue run) can be fed to the backward pass: any object
+    with save/load/advance over the same discrete map will do."""
 
     def __init__(self, sim, kind):
-        self.sim = sim
         self.cpp = sim.state._cpp
         self.kind = kind
         self.N = self.cpp.N
@@ -95,6 +96,7 @@ class _Engine:
             c.compute_net_force()
 
     def advance(self, n):
+        """Steps without writers or progress: a replay of steps already run once."""
         self.cpp.advance(n)
 
 
@@ -105,7 +107,8 @@ def _frame(sim, velocities=False):
                  velocities=np.array(c.velocity) if velocities else None, _sim=sim)
 
 
-def _call_loss(loss, frame, pair_forces):
+def _call_loss(loss, frame):
+    """Evaluate a loss and check what it returns: (value, dL/dr, {force id: dL/dparams})."""
     out = loss(frame)
     if not isinstance(out, tuple) or len(out) not in (2, 3):
         raise TypeError("a loss must return (value, d value / d positions) or (value, d/dpositions, "
@@ -211,7 +214,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
     # steps before the differentiated window: plain dynamics (their loss terms still count)
     for k in [k for k in frames if k < pre]:
         sim._advance(k - (cpp.timestep - t_start))
-        total_loss += _call_loss(loss, _frame(sim, kind != "bd"), forces)[0]
+        total_loss += _call_loss(loss, _frame(sim, kind != "bd"))[0]
     sim._advance(pre - (cpp.timestep - t_start))
     t0 = cpp.timestep
     window_frames = [t_start + k for k in frames if k >= pre]
@@ -241,7 +244,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         if t in checkpoints:
             stored[t] = eng.save()
         if t in window_frames:
-            value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"), forces)
+            value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
             total_loss += value
             loss_grads[t] = (dpos, dpar)
     t_end = cpp.timestep
@@ -407,7 +410,7 @@ def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces,
     ptan_by_force = [[pt[fi] for (_, pt, _, _) in directions] for fi in range(len(forces))]
     for t in range(t0, t0 + steps + 1):
         if t in window_frames:
-            value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"), forces)
+            value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
             total_loss += value
             for d, (lab, pt, dk, dg) in enumerate(directions):
                 derivs[d] += float(np.sum(dpos * tangents[d][0]))

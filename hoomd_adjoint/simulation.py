@@ -3,7 +3,6 @@ import time
 import warnings
 
 import gsd.hoomd
-import numpy as np
 
 from .device import CPU, GPU
 from .state import State

@@ -2,7 +2,6 @@
 import os
 
 import gsd.hoomd
-import numpy as np
 
 from .filter import All
 from .trigger import as_trigger

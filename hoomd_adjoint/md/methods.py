@@ -1,5 +1,4 @@
 """Integration methods (hoomd.md.methods) with HOOMD-blue v4.8.2's update equations."""
-import numpy as np
 
 from .. import _core
 from ..typeparam import TypeParameterDict
