@@ -153,7 +153,7 @@ def _jax_md_honeycomb(steps):
     import jax
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
-    from jax_md import energy, simulate, space
+    from jax_md import simulate, space
     _, _, frame = honeycomb_sim()
     L = frame.configuration.box[0]
     R0 = jnp.array(frame.particles.position[:, :2]) + L / 2
