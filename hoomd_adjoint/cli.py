@@ -9,7 +9,8 @@ import numpy as np
 
 def demo(args):
     """2D Brownian dynamics of particles with the honeycomb-forming Rechtsman potential
-    (PNAS 2021 seed paper, Eq. 1): writes a GSD trajectory and a PNG summary."""
+    (PNAS 2021 seed paper, Eq. 1), then the exact gradient of the final energy with respect to
+    the potential's parameters: writes a GSD trajectory and a PNG summary."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -45,9 +46,17 @@ def demo(args):
             times.append(sim.timestep * args.dt)
     wall = time.perf_counter() - t0
 
+    # Sensitivity of the final energy to the potential's design parameters: the exact gradient
+    # through the last stretch of Brownian dynamics (the discrete adjoint).
+    t1 = time.perf_counter()
+    res = ha.adjoint.gradient(sim, args.grad_steps, loss=ha.loss.PotentialEnergy(pot), wrt=[pot])
+    grad_wall = time.perf_counter() - t1
+    dE = res.grad(pot)[("A", "A")]
+    names = ["a0", "a1", "a2", "a3"]
+
     snap = sim.state.get_snapshot()
     pos, L = snap.particles.position, snap.configuration.box[:2]
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.6))
+    fig, ax = plt.subplots(1, 4, figsize=(19, 4.6), gridspec_kw=dict(width_ratios=[1, 1.15, 1, 0.8]))
     r = np.linspace(0.85, 2.5, 400)
     V = 5 / r**12 - params["a0"] / r**10 + params["a1"] * np.exp(-params["a2"] * r) - 0.4 * np.exp(-40 * (r - params["a3"]) ** 2)
     ax[0].plot(r, V, color="tab:blue")
@@ -71,6 +80,9 @@ def demo(args):
     ax[1].set_title(f"final frame, step {sim.timestep}")
     ax[2].plot(times, energies, color="tab:red")
     ax[2].set(xlabel="time", ylabel="potential energy per particle", title="relaxation")
+    ax[3].bar(names, [dE[n] for n in names], color=["tab:blue" if dE[n] < 0 else "tab:orange" for n in names])
+    ax[3].axhline(0, color="0.5", lw=0.8)
+    ax[3].set(ylabel="d(E/N)/d a_k", title=f"exact gradient through {args.grad_steps} steps")
     fig.suptitle(f"hoomd-adjoint demo: N = {args.N}, density {args.density}, kT {args.kT_start} -> {args.kT}, "
                  f"{args.steps} Brownian steps in {wall:.1f} s")
     fig.tight_layout()
@@ -80,6 +92,8 @@ def demo(args):
     print(f"wrote {traj_path} ({nframes} frames) and {png_path}")
     print(f"{args.steps} steps of N = {args.N} in {wall:.2f} s ({args.steps * args.N / wall:.3g} particle-steps/s); "
           f"final energy per particle {energies[-1]:.4f}")
+    print(f"d(E/N)/d(a0..a3) through the last {args.grad_steps} steps ({grad_wall:.2f} s): "
+          + ", ".join(f"{n} {dE[n]:+.4g}" for n in names))
     return 0
 
 
@@ -95,6 +109,8 @@ def main(argv=None):
     p.add_argument("--dt", type=float, default=5e-4, help="time step (the r^-12 core is stiff: 1e-3 can be unstable)")
     p.add_argument("--steps", type=int, default=40000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--grad-steps", type=int, default=1000,
+                   help="steps (after the run) to differentiate the final energy through")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=demo)
     args = parser.parse_args(argv)
