@@ -94,6 +94,7 @@ PYBIND11_MODULE(_core, m) {
         .def_property_readonly("num_builds", &NeighborList::numBuilds)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
+        .def("is_symmetric", &NeighborList::isSymmetric)
         .def("pairs", [](const NeighborList& nl) {
             auto p = nl.pairs();
             return copy_of(p, p.size() / 2, 2);

@@ -47,6 +47,17 @@ def test_nlist_equals_brute_force(seed, N, dim, tilt, rcut, buffer):
         assert "too large for the box" in str(e)
         return
     assert got == brute_pairs(pos, box, rl)
+    assert sim_nlist_symmetric(pos, box, rcut, buffer)
+
+
+def sim_nlist_symmetric(pos, box, rcut, buffer):
+    """Each pair is listed from both sides (the pair-once loops depend on it)."""
+    frame = make_frame(pos, box)
+    nl = ha.md.nlist.Cell(buffer=buffer)
+    pot = ha.md.pair.Gaussian(nlist=nl, default_r_cut=rcut)
+    pot.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+    make_sim(frame, forces=[pot]).run(0)
+    return nl._cpp.is_symmetric()
 
 
 def test_nlist_matches_freud(rng):

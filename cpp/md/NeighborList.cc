@@ -1,4 +1,5 @@
 #include "NeighborList.h"
+#include "PairForceKernel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -160,11 +161,13 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
                 uint32_t* out = &m_nlist[size_t(i) * m_stride];
                 for (int q = 0; q < ns; ++q) {
                     const uint32_t c = st_cell[q];
-                    const double qx = pi.x - st_shift[q].x, qy = pi.y - st_shift[q].y, qz = pi.z - st_shift[q].z;
+                    const double shx = st_shift[q].x, shy = st_shift[q].y, shz = st_shift[q].z;
                     const uint32_t end = m_cell_start[c + 1];
                     for (uint32_t k = m_cell_start[c]; k < end; ++k) {
                         const PosType& pj = sorted[k];
-                        const double dx = qx - pj.x, dy = qy - pj.y, dz = qz - pj.z;
+                        // (p_i - p_j) - shift is exactly antisymmetric in i <-> j, so every pair
+                        // is listed from both sides or from neither (pair slots rely on it)
+                        const double dx = (pi.x - pj.x) - shx, dy = (pi.y - pj.y) - shy, dz = (pi.z - pj.z) - shz;
                         const double rsq = dx * dx + dy * dy + dz * dz;
                         if (rsq <= rl_row[pj.type] && pj.tag != i) {
                             if (n < m_stride) out[n] = pj.tag;
@@ -213,6 +216,41 @@ void NeighborList::updateDevice(ParticleData& pd, const double* d_pos, uint64_t 
     d_count.upload(m_count);
     d_last_pos.upload(m_last_pos);
     m_device_stale = false;
+}
+
+void NeighborList::updatePairSlots() {
+    if (m_slot_builds == m_n_builds) return;
+    m_slot_builds = m_n_builds;
+    const NeighborView nb{m_nlist.data(), m_count.data(), m_stride};
+    m_upper0.assign(size_t(m_N) + 1, 0);
+    std::vector<uint32_t> first_upper(m_N);
+    for (uint32_t i = 0; i < m_N; ++i) {
+        first_upper[i] = lower_bound_tag(nb, i, i);
+        m_upper0[i + 1] = m_upper0[i] + (m_count[i] - first_upper[i]);
+    }
+    // Lists are symmetric and sorted: visiting i in ascending order meets each j's lower
+    // entries (the i < j in j's list) in j's own order.
+    m_lower_slot.resize(size_t(m_N) * m_stride);
+    std::vector<uint32_t> cursor(m_N, 0);
+    for (uint32_t i = 0; i < m_N; ++i) {
+        const uint32_t* list = &m_nlist[size_t(i) * m_stride];
+        uint32_t slot = m_upper0[i];
+        for (uint32_t k = first_upper[i]; k < m_count[i]; ++k, ++slot) {
+            const uint32_t j = list[k];
+            m_lower_slot[size_t(j) * m_stride + cursor[j]++] = slot;
+        }
+    }
+}
+
+bool NeighborList::isSymmetric() const {
+    const NeighborView nb{m_nlist.data(), m_count.data(), m_stride};
+    for (uint32_t i = 0; i < m_N; ++i)
+        for (uint32_t k = 0; k < m_count[i]; ++k) {
+            const uint32_t j = m_nlist[size_t(i) * m_stride + k];
+            const uint32_t q = lower_bound_tag(nb, j, i);
+            if (q >= m_count[j] || m_nlist[size_t(j) * m_stride + q] != i) return false;
+        }
+    return true;
 }
 
 std::vector<uint32_t> NeighborList::pairs() const {

@@ -40,11 +40,21 @@ class NeighborList {
     const uint32_t* counts() const { return m_count.data(); }
     uint32_t stride() const { return m_stride; }
     uint64_t numBuilds() const { return m_n_builds; }
+
+    // Pair slots, for loops that evaluate each pair once: particle i's upper entries (j > i,
+    // the tail of its sorted list) own slots upper0[i], upper0[i] + 1, ...; each lower entry
+    // (j < i) records in lowerSlot[i * stride + k] the slot where j owns the pair. Computed on
+    // first use after each build.
+    const std::vector<uint32_t>& upper0() { updatePairSlots(); return m_upper0; }
+    const std::vector<uint32_t>& lowerSlot() { updatePairSlots(); return m_lower_slot; }
     // Pairs (i, j), i < j, in the list: for tests against brute force.
     std::vector<uint32_t> pairs() const;
+    // Every listed pair is listed from both sides (tests).
+    bool isSymmetric() const;
 
   private:
     bool needsRebuild(const ParticleData& pd, uint64_t t, int nthreads) const;
+    void updatePairSlots();
     void checkBox(const BoxDim& box) const;
 
     double m_buffer;
@@ -58,6 +68,8 @@ class NeighborList {
     uint64_t m_n_builds = 0;
     bool m_force_rebuild = true;
     BoxDim m_last_box;
+    std::vector<uint32_t> m_upper0, m_lower_slot;
+    uint64_t m_slot_builds = UINT64_MAX;
     gpu::Buffer<uint32_t> d_nlist, d_count, d_flag;
     gpu::Buffer<double> d_last_pos;
     uint64_t m_device_step = UINT64_MAX;

@@ -21,6 +21,75 @@ struct NeighborView {
     uint32_t stride;
 };
 
+// Position of tag q in j's sorted neighbour list (the first entry >= q).
+HA_HOSTDEVICE uint32_t lower_bound_tag(const NeighborView& nb, uint32_t j, uint32_t q) {
+    const uint32_t* list = nb.nlist + size_t(j) * nb.stride;
+    uint32_t lo = 0, hi = nb.count[j];
+    while (lo < hi) {
+        const uint32_t mid = (lo + hi) / 2;
+        if (list[mid] < q) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// Pass 1 of the pair-once loop: for each neighbour j > i, store (F_ij, V_ij - shift) in the
+// pair's slot (zeros beyond the cutoff). Pass 2 (pair_force_gather) sums them in ascending j,
+// the order of pair_force_particle, with the same bits: d_ji = -d_ij exactly.
+template <class E, bool TRICLINIC>
+HA_HOSTDEVICE void pair_force_upper(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
+                                    const PairTables& tab, uint32_t slot, double* buf) {
+    const PosType pi = p[i];
+    const uint32_t row = pi.type * tab.ntypes;
+    const uint32_t n = nb.count[i];
+    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    for (uint32_t k = lower_bound_tag(nb, i, i); k < n; ++k, ++slot) {
+        const PosType pj = p[list[k]];
+        const Vec3 dx = box.template minImageWrapped<TRICLINIC>({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
+        const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
+        const uint32_t tp = row + pj.type;
+        const double rcutsq = tab.rcutsq[tp];
+        double* b = buf + 4 * size_t(slot);
+        double force_divr = 0, pair_eng = 0;
+        if (rsq < rcutsq && E::eval(rsq, rcutsq, tab.derived + tp * E::n_derived, force_divr, pair_eng)) {
+            b[0] = dx.x * force_divr;
+            b[1] = dx.y * force_divr;
+            b[2] = dx.z * force_divr;
+            b[3] = pair_eng - tab.eshift[tp];
+        } else {
+            b[0] = b[1] = b[2] = b[3] = 0.0;
+        }
+    }
+}
+
+HA_HOSTDEVICE void pair_force_gather(uint32_t i, const NeighborView& nb, const uint32_t* upper0, const uint32_t* lower_slot,
+                                     const double* buf, double* force, double* energy) {
+    const uint32_t n = nb.count[i];
+    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    const uint32_t* lower = lower_slot + size_t(i) * nb.stride;
+    double fx = 0, fy = 0, fz = 0, e = 0;
+    size_t own = upper0[i];
+    for (uint32_t k = 0; k < n; ++k) {
+        const double* b;
+        if (list[k] < i) {
+            b = buf + 4 * size_t(lower[k]);
+            fx -= b[0];
+            fy -= b[1];
+            fz -= b[2];
+        } else {
+            b = buf + 4 * own++;
+            fx += b[0];
+            fy += b[1];
+            fz += b[2];
+        }
+        e += b[3] * 0.5;
+    }
+    force[3 * i] = fx;
+    force[3 * i + 1] = fy;
+    force[3 * i + 2] = fz;
+    energy[i] = e;
+}
+
 // Force on i (F_i = sum_j f_r(r_ij^2) r_ij) and half of each pair energy, as HOOMD's PotentialPair
 // accumulates them; with VIRIAL also half of each pair virial (xx, xy, xz, yy, yz, zz).
 template <class E, bool VIRIAL, bool TRICLINIC>

@@ -55,7 +55,7 @@ class PairForceT : public PairForce {
         m_nlist->update(pd, t, nthreads);
         const bool tri = pd.box.triclinic();
         if (computeVirial) tri ? run<true, true>(pd, nthreads) : run<true, false>(pd, nthreads);
-        else tri ? run<false, true>(pd, nthreads) : run<false, false>(pd, nthreads);
+        else tri ? runPairs<true>(pd, nthreads) : runPairs<false>(pd, nthreads);
     }
 
     void computeDevice(ParticleData& pd, const DeviceParticles& dp, uint64_t t, int nthreads) override {
@@ -87,8 +87,9 @@ class PairForceT : public PairForce {
             E::derive(dp, &dderived[tp * E::n_derived]);
         }
         const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
-        updatePairSlots(nb, pd.N);
-        const size_t nslots = m_upper0[pd.N];
+        const std::vector<uint32_t>& upper0 = m_nlist->upper0();
+        const std::vector<uint32_t>& lower_slot = m_nlist->lowerSlot();
+        const size_t nslots = upper0[pd.N];
         m_jac_buf.resize(size_t(K) * 3 * nslots);
         std::vector<double*> buf(K);
         for (int k = 0; k < K; ++k) buf[k] = m_jac_buf.data() + size_t(k) * 3 * nslots;
@@ -111,13 +112,13 @@ class PairForceT : public PairForce {
             for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
                 if (tri)
                     pair_jacobian_upper<E, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
-                                                 bufp, m_upper0[i], g, e);
+                                                 bufp, upper0[i], g, e);
                 else
                     pair_jacobian_upper<E, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
-                                                  bufp, m_upper0[i], g, e);
+                                                  bufp, upper0[i], g, e);
             }
         }
-        const uint32_t *up = m_upper0.data(), *lo = m_lower_slot.data();
+        const uint32_t *up = upper0.data(), *lo = lower_slot.data();
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, lo, K, bufp, out);
         for (uint32_t b = 0; b < nblocks; ++b)
@@ -147,24 +148,28 @@ class PairForceT : public PairForce {
     }
 
   private:
-    // Adjoint pair slots, refreshed when the neighbour list is rebuilt: the first upper (j > i)
-    // slot of each particle, and for each lower entry (j < i) the slot where j stored the pair.
-    std::vector<uint32_t> m_upper0, m_lower_slot;
-    uint64_t m_slot_builds = UINT64_MAX;
-    std::vector<double> m_jac_buf;  // c_ij per upper slot and vector
+    std::vector<double> m_jac_buf;   // adjoint: c_ij per pair slot and vector
+    std::vector<double> m_pair_buf;  // forces: (F_ij, V_ij) per pair slot
 
-    void updatePairSlots(const NeighborView& nb, uint32_t N) {
-        if (m_slot_builds == m_nlist->numBuilds() && m_upper0.size() == size_t(N) + 1) return;
-        m_slot_builds = m_nlist->numBuilds();
-        m_upper0.assign(size_t(N) + 1, 0);
-        for (uint32_t i = 0; i < N; ++i) m_upper0[i + 1] = m_upper0[i] + (nb.count[i] - upper_begin_of(nb, i, i));
-        m_lower_slot.assign(size_t(N) * nb.stride, 0);
-        for (uint32_t i = 0; i < N; ++i) {
-            const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
-            for (uint32_t k = 0; k < nb.count[i] && list[k] < i; ++k) {
-                const uint32_t j = list[k];
-                m_lower_slot[size_t(i) * nb.stride + k] = m_upper0[j] + (upper_begin_of(nb, j, i) - upper_begin_of(nb, j, j));
-            }
+    // Each pair evaluated once, then summed per particle in list order (same bits as run()).
+    template <bool TRICLINIC>
+    void runPairs(const ParticleData& pd, int nthreads) {
+        const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
+        const PairTables tab{m_ntypes, m_rcutsq.data(), m_derived.data(), m_eshift.data()};
+        const uint32_t* up = m_nlist->upper0().data();
+        const uint32_t* lo = m_nlist->lowerSlot().data();
+        m_pair_buf.resize(4 * size_t(up[pd.N]));
+        double* buf = m_pair_buf.data();
+        const PosType* p = pd.postype.data();
+        double *f = force.data(), *e = energy.data();
+        const BoxDim box = pd.box;
+        const int nt = threads_for(nthreads, pd.N);
+#pragma omp parallel num_threads(nt)
+        {
+#pragma omp for schedule(static)
+            for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_upper<E, TRICLINIC>(uint32_t(i), p, box, nb, tab, up[i], buf);
+#pragma omp for schedule(static)
+            for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_gather(uint32_t(i), nb, up, lo, buf, f, e);
         }
     }
 

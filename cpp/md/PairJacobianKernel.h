@@ -19,18 +19,6 @@ template <class E>
 using PairDual = Dual<1 + E::n_params>;
 
 
-// Position of tag q in j's sorted list.
-HA_HOSTDEVICE uint32_t upper_begin_of(const NeighborView& nb, uint32_t j, uint32_t q) {
-    const uint32_t* list = nb.nlist + size_t(j) * nb.stride;
-    uint32_t lo = 0, hi = nb.count[j];
-    while (lo < hi) {
-        const uint32_t mid = (lo + hi) / 2;
-        if (list[mid] < q) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
 // Pass 1 for particle i: for each neighbour j > i (upper entries, slots from `slot0`), write
 // c_ij for each of K vectors w[k] into buf[k] (3 doubles a slot; zero beyond the cutoff). With
 // gacc, add df/dtheta (w_0,i - w_0,j) . d_ij (the pair's whole contribution to w_0 . dF/dtheta);
@@ -47,7 +35,7 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     size_t slot = slot0;
-    for (uint32_t k = upper_begin_of(nb, i, i); k < n; ++k, ++slot) {
+    for (uint32_t k = lower_bound_tag(nb, i, i); k < n; ++k, ++slot) {
         const uint32_t j = list[k];
         const PosType pj = p[j];
         const Vec3 dx = box.template minImageWrapped<TRICLINIC>({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
