@@ -179,6 +179,8 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
         noisy = noisy || d.dkT != 0.0 || d.dgamma != nullptr;
         need_force = need_force || d.dgamma != nullptr;
     }
+    if (noisy && m.kind != Method::ConstantVolume && !(T > 0))
+        throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
     std::vector<double> u(3 * size_t(N), 0.0);
     if (noisy && m.kind != Method::ConstantVolume)
         for (uint32_t i = 0; i < N; ++i)
