@@ -59,14 +59,58 @@ HA_HOSTDEVICE Dual<K> operator/(const Dual<K>& a, const Dual<K>& b) {
     for (int k = 0; k < K; ++k) r.d[k] = (a.d[k] - r.v * b.d[k]) * inv;
     return r;
 }
-template <int K> HA_HOSTDEVICE Dual<K> operator+(double a, const Dual<K>& b) { return Dual<K>(a) + b; }
-template <int K> HA_HOSTDEVICE Dual<K> operator+(const Dual<K>& a, double b) { return a + Dual<K>(b); }
-template <int K> HA_HOSTDEVICE Dual<K> operator-(double a, const Dual<K>& b) { return Dual<K>(a) - b; }
-template <int K> HA_HOSTDEVICE Dual<K> operator-(const Dual<K>& a, double b) { return a - Dual<K>(b); }
-template <int K> HA_HOSTDEVICE Dual<K> operator*(double a, const Dual<K>& b) { return Dual<K>(a) * b; }
-template <int K> HA_HOSTDEVICE Dual<K> operator*(const Dual<K>& a, double b) { return a * Dual<K>(b); }
-template <int K> HA_HOSTDEVICE Dual<K> operator/(double a, const Dual<K>& b) { return Dual<K>(a) / b; }
-template <int K> HA_HOSTDEVICE Dual<K> operator/(const Dual<K>& a, double b) { return a / Dual<K>(b); }
+// Mixed double/dual operations, written out: promoting the double to a dual would multiply
+// and add its zero tangents for nothing.
+template <int K>
+HA_HOSTDEVICE Dual<K> operator+(double a, const Dual<K>& b) {
+    Dual<K> r = b;
+    r.v = a + b.v;
+    return r;
+}
+template <int K>
+HA_HOSTDEVICE Dual<K> operator+(const Dual<K>& a, double b) {
+    Dual<K> r = a;
+    r.v = a.v + b;
+    return r;
+}
+template <int K>
+HA_HOSTDEVICE Dual<K> operator-(double a, const Dual<K>& b) {
+    Dual<K> r(a - b.v);
+    for (int k = 0; k < K; ++k) r.d[k] = -b.d[k];
+    return r;
+}
+template <int K>
+HA_HOSTDEVICE Dual<K> operator-(const Dual<K>& a, double b) {
+    Dual<K> r = a;
+    r.v = a.v - b;
+    return r;
+}
+template <int K>
+HA_HOSTDEVICE Dual<K> operator*(double a, const Dual<K>& b) {
+    Dual<K> r(a * b.v);
+    for (int k = 0; k < K; ++k) r.d[k] = a * b.d[k];
+    return r;
+}
+template <int K>
+HA_HOSTDEVICE Dual<K> operator*(const Dual<K>& a, double b) {
+    Dual<K> r(a.v * b);
+    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] * b;
+    return r;
+}
+template <int K>
+HA_HOSTDEVICE Dual<K> operator/(double a, const Dual<K>& b) {
+    Dual<K> r(a / b.v);
+    const double s = -r.v / b.v;
+    for (int k = 0; k < K; ++k) r.d[k] = s * b.d[k];
+    return r;
+}
+template <int K>
+HA_HOSTDEVICE Dual<K> operator/(const Dual<K>& a, double b) {
+    Dual<K> r(a.v / b);
+    const double inv = 1.0 / b;
+    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] * inv;
+    return r;
+}
 template <int K> HA_HOSTDEVICE Dual<K>& operator-=(Dual<K>& a, const Dual<K>& b) { return a = a - b; }
 template <int K> HA_HOSTDEVICE Dual<K>& operator+=(Dual<K>& a, const Dual<K>& b) { return a = a + b; }
 
