@@ -12,12 +12,12 @@ struct EvaluatorPairDPDConservative {
     static constexpr bool shift_allowed = false;
 
     template <class R>
-    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+    HA_EVALUATOR static void derive(const R* p, R* d) {
         d[0] = p[0];
     }
 
     template <class R>
-    HA_HOSTDEVICE static bool eval(const R& rsq, const R& rcutsq, const R* d, R& force_divr, R& energy) {
+    HA_EVALUATOR static bool eval(const R& rsq, const R& rcutsq, const R* d, R& force_divr, R& energy) {
         R rinv = 1.0 / sqrt(rsq);
         R r = 1.0 / rinv;
         R rcutinv = 1.0 / sqrt(rcutsq);

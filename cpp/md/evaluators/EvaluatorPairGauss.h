@@ -11,12 +11,12 @@ struct EvaluatorPairGauss {
     static constexpr bool shift_allowed = true;
 
     template <class R>
-    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+    HA_EVALUATOR static void derive(const R* p, R* d) {
         d[0] = p[0]; d[1] = p[1];
     }
 
     template <class R>
-    HA_HOSTDEVICE static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
         R sigma_sq = d[1] * d[1];
         R exp_val = exp(-0.5 * (rsq / sigma_sq));
         force_divr = d[0] / sigma_sq * exp_val;

@@ -11,7 +11,7 @@ struct EvaluatorPairLJ {
     static constexpr bool shift_allowed = true;
 
     template <class R>
-    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+    HA_EVALUATOR static void derive(const R* p, R* d) {
         R sigma_6 = p[1] * p[1] * p[1] * p[1] * p[1] * p[1];
         R eps4 = 4.0 * p[0];
         d[0] = eps4 * sigma_6 * sigma_6;
@@ -19,7 +19,7 @@ struct EvaluatorPairLJ {
     }
 
     template <class R>
-    HA_HOSTDEVICE static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
         if (value_of(d[0]) == 0.0) return false;
         R r2inv = 1.0 / rsq;
         R r6inv = r2inv * r2inv * r2inv;

@@ -11,12 +11,12 @@ struct EvaluatorPairMorse {
     static constexpr bool shift_allowed = true;
 
     template <class R>
-    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+    HA_EVALUATOR static void derive(const R* p, R* d) {
         d[0] = p[0]; d[1] = p[1]; d[2] = p[2];
     }
 
     template <class R>
-    HA_HOSTDEVICE static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
         R r = sqrt(rsq);
         R E = exp(-d[1] * (r - d[2]));
         energy = d[0] * E * (E - 2.0);

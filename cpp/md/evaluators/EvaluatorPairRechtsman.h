@@ -13,12 +13,12 @@ struct EvaluatorPairRechtsman {
     static constexpr bool shift_allowed = true;
 
     template <class R>
-    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+    HA_EVALUATOR static void derive(const R* p, R* d) {
         for (int k = 0; k < n_params; ++k) d[k] = p[k];
     }
 
     template <class R>
-    HA_HOSTDEVICE static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
         const R &a0 = d[0], &a1 = d[1], &a2 = d[2], &a3 = d[3], &b0 = d[4], &b1 = d[5], &b2 = d[6];
         R r2inv = 1.0 / rsq;
         R r = sqrt(rsq);

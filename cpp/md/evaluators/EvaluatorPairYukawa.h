@@ -11,12 +11,12 @@ struct EvaluatorPairYukawa {
     static constexpr bool shift_allowed = true;
 
     template <class R>
-    HA_HOSTDEVICE static void derive(const R* p, R* d) {
+    HA_EVALUATOR static void derive(const R* p, R* d) {
         d[0] = p[0]; d[1] = p[1];
     }
 
     template <class R>
-    HA_HOSTDEVICE static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
         if (value_of(d[0]) == 0.0) return false;
         R rinv = 1.0 / sqrt(rsq);
         R r = 1.0 / rinv;
