@@ -9,6 +9,7 @@ from . import _core
 
 
 def _unwrapped(frame):
+    """Positions unwrapped through the images (the box's lattice vectors times the image)."""
     L = np.array(frame.box, dtype=float)
     M = np.array([[L[0], L[3] * L[1], L[4] * L[2]], [0, L[1], L[5] * L[2]], [0, 0, L[2]]])
     return frame.positions + frame.image @ M.T
@@ -40,7 +41,8 @@ class PotentialEnergy:
 class MeanSquaredDisplacement:
     """Mean over particles of |r(t) - r_ref|^2, with r(t) unwrapped through the images."""
 
-    def __init__(self, reference, box=None, image=None):
+    def __init__(self, reference):
+        """``reference``: (N, 3) unwrapped reference positions, e.g. the initial ones."""
         self.reference = np.asarray(reference, dtype=float)
 
     def __call__(self, frame):
