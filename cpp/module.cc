@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
+
 #include "core/RandomNumbers.h"
 #include "md/Adjoint.h"
 #include "md/Force.h"
@@ -152,8 +154,16 @@ PYBIND11_MODULE(_core, m) {
             const size_t n = 3 * size_t(s.pd.N);
             AdjointRequest req{params, kT, gamma};
             double *r = mutable_ptr(lr, n, "lr"), *v = mutable_ptr(lv, n, "lv"), *a = mutable_ptr(la, n, "la");
-            py::gil_scoped_release release;
-            adjoint_step(s, r, v, a, g, req);
+            {
+                py::gil_scoped_release release;
+                adjoint_step(s, r, v, a, g, req);
+            }
+            // the first particle whose adjoint is not finite, or -1
+            for (uint32_t i = 0; i < s.pd.N; ++i)
+                for (int k = 0; k < 3; ++k)
+                    if (!std::isfinite(r[3 * i + k]) || !std::isfinite(v[3 * i + k]) || !std::isfinite(a[3 * i + k]))
+                        return int64_t(i);
+            return int64_t(-1);
         },
         py::arg("system"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true,
         py::arg("kT") = false, py::arg("gamma") = false);

@@ -269,9 +269,8 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
 
     def back_step(t):
         """The state at t is loaded: map the adjoint at t+1 to the adjoint at t."""
-        _core.adjoint_step(cpp, lr, lv, la, grads, params=bool(wrt_forces), kT=want_kT, gamma=want_gamma)
-        ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
-        if not ok.all():
+        if _core.adjoint_step(cpp, lr, lv, la, grads, params=bool(wrt_forces), kT=want_kT, gamma=want_gamma) >= 0:
+            ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
             raise FloatingPointError(f"non-finite adjoint at step {t}, particle tags {np.flatnonzero(~ok)[:10].tolist()}")
         if clip is not None:
             nrm = math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))

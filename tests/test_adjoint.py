@@ -330,3 +330,23 @@ def test_gradient_bitwise_identical_with_1_and_2_threads():
     g0 = list(out[0]._grads.values())
     g1 = list(out[1]._grads.values())
     assert g0 == g1
+
+
+def test_non_finite_adjoint_names_step_and_tags():
+    """Two particles deep in each other's core: the force Jacobian stretches a huge (finite),
+    opposite loss gradient on them past the largest double in the first backward step."""
+    frame = make_frame(np.array([[0.0, 0, 0], [0.6, 0, 0], [3.0, 3.0, 3.0]]), [10, 10, 10, 0, 0, 0])
+    sim = ha.Simulation(device=ha.device.CPU(1), seed=1)
+    sim.create_state_from_snapshot(frame)
+    lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=2.5)
+    lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+    sim.operations.integrator = ha.md.Integrator(
+        dt=1e-6, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.1)], forces=[lj])
+
+    def huge(frame):
+        g = np.zeros(frame.positions.shape)
+        g[0, 1], g[1, 1] = 1.75e308, -1.75e308  # the Jacobian grows this ~12% in one step
+        return 0.0, g
+
+    with pytest.raises(FloatingPointError, match=r"non-finite adjoint at step 0, particle tags \[0, 1\]"):
+        ha.adjoint.gradient(sim, steps=1, loss=huge, wrt=[lj])
