@@ -79,13 +79,6 @@ class PairForceT : public PairForce {
         m_nlist->ensureCurrent(pd, nthreads);
         constexpr int P = E::n_params;
         const size_t ntp = size_t(m_ntypes) * m_ntypes;
-        // parameters as dual numbers: slot 1 + k carries d/dtheta_k through derive()
-        std::vector<PairDual<E>> dderived(ntp * E::n_derived);
-        for (size_t tp = 0; tp < ntp; ++tp) {
-            PairDual<E> dp[P];
-            for (int k = 0; k < P; ++k) dp[k] = PairDual<E>::variable(m_params[tp * P + k], 1 + k);
-            E::derive(dp, &dderived[tp * E::n_derived]);
-        }
         const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
         const std::vector<uint32_t>& upper0 = m_nlist->upper0();
         const std::vector<uint32_t>& lower_slot = m_nlist->lowerSlot();
@@ -101,23 +94,12 @@ class PairForceT : public PairForce {
         std::vector<double> gb(want_g ? nblocks * ntp * P : 0, 0.0), eb(want_e ? nblocks * ntp * P : 0, 0.0);
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
-        const bool tri = box.triclinic();
         const int nt = threads_for(nthreads, pd.N);
         double* const* bufp = buf.data();
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (int64_t b = 0; b < int64_t(nblocks); ++b) {
-            double* g = want_g ? &gb[b * ntp * P] : nullptr;
-            double* e = want_e ? &eb[b * ntp * P] : nullptr;
-            const uint32_t end = std::min<uint32_t>(pd.N, uint32_t(b + 1) * B);
-            for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
-                if (tri)
-                    pair_jacobian_upper<E, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
-                                                 bufp, upper0[i], g, e);
-                else
-                    pair_jacobian_upper<E, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
-                                                  bufp, upper0[i], g, e);
-            }
-        }
+        bool want_p = want_g || want_e;
+        for (int k = 0; ptan && k < K; ++k) want_p = want_p || ptan[k] != nullptr;
+        if (want_p) upperPass<P>(pd, nb, upper0, K, w, ptan, bufp, gb, eb, nblocks, B, nt);
+        else upperPass<0>(pd, nb, upper0, K, w, nullptr, bufp, gb, eb, nblocks, B, nt);
         const uint32_t *up = upper0.data(), *lo = lower_slot.data();
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, lo, K, bufp, out);
@@ -140,14 +122,56 @@ class PairForceT : public PairForce {
             }
             for (size_t tp = 0; tp < ntp; ++tp) {
                 if (npairs[tp] == 0 || !(m_rcutsq[tp] > 0)) continue;
-                PairDual<E> f, V;
-                if (!E::eval(PairDual<E>(m_rcutsq[tp]), PairDual<E>(m_rcutsq[tp]), &dderived[tp * E::n_derived], f, V)) continue;
+                const std::vector<PairDual<P>> dderived = dualParams<P>();
+                PairDual<P> f, V;
+                if (!E::eval(PairDual<P>(m_rcutsq[tp]), PairDual<P>(m_rcutsq[tp]), &dderived[tp * E::n_derived], f, V)) continue;
                 for (int k = 0; k < P; ++k) eparams[tp * P + k] -= npairs[tp] * V.d[1 + k];
             }
         }
     }
 
   private:
+    // The derived parameters as dual numbers: slot 1 + k carries d/dtheta_k (k < Q) through derive().
+    template <int Q>
+    std::vector<PairDual<Q>> dualParams() const {
+        constexpr int P = E::n_params;
+        const size_t ntp = size_t(m_ntypes) * m_ntypes;
+        std::vector<PairDual<Q>> dd(ntp * E::n_derived);
+        for (size_t tp = 0; tp < ntp; ++tp) {
+            PairDual<Q> dp[P];
+            for (int k = 0; k < P; ++k) dp[k] = k < Q ? PairDual<Q>::variable(m_params[tp * P + k], 1 + k) : PairDual<Q>(m_params[tp * P + k]);
+            E::derive(dp, &dd[tp * E::n_derived]);
+        }
+        return dd;
+    }
+
+    // Pass 1 of the adjoint pair loop over fixed blocks of particles, each with its own
+    // parameter accumulators (summed in block order afterwards: independent of threads).
+    template <int Q>
+    void upperPass(const ParticleData& pd, const NeighborView& nb, const std::vector<uint32_t>& upper0, int K,
+                   const double* const* w, const double* const* ptan, double* const* buf, std::vector<double>& gb,
+                   std::vector<double>& eb, uint32_t nblocks, uint32_t B, int nt) {
+        const size_t stride = size_t(m_ntypes) * m_ntypes * E::n_params;
+        const std::vector<PairDual<Q>> dderived = dualParams<Q>();
+        const PosType* p = pd.postype.data();
+        const BoxDim box = pd.box;
+        const bool tri = box.triclinic();
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t b = 0; b < int64_t(nblocks); ++b) {
+            double* g = gb.empty() ? nullptr : &gb[b * stride];
+            double* e = eb.empty() ? nullptr : &eb[b * stride];
+            const uint32_t end = std::min<uint32_t>(pd.N, uint32_t(b + 1) * B);
+            for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
+                if (tri)
+                    pair_jacobian_upper<E, Q, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
+                                                    buf, upper0[i], g, e);
+                else
+                    pair_jacobian_upper<E, Q, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
+                                                     buf, upper0[i], g, e);
+            }
+        }
+    }
+
     std::vector<double> m_jac_buf;   // adjoint: c_ij per pair slot and vector
     std::vector<double> m_pair_buf;  // forces: (F_ij, V_ij) per pair slot
 
