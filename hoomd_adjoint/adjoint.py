@@ -50,6 +50,22 @@ class GradientResult:
         return self._grads[key]
 
 
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(enabled, total, desc):
+    """A tqdm bar when asked for, else a stand-in that does nothing."""
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+    return tqdm(total=total, unit="step", desc=desc)
+
+
 def _state_bytes(N, kind):
     return N * 3 * 8 * (1 if kind == "bd" else 3)
 
@@ -161,7 +177,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             parameter, memory independent of the number of steps; not for ``"positions"``).
         clip: if given, the adjoint's norm is limited to this value after every step. This
             changes the gradient (a stabiliser for long horizons, not an exact gradient).
-        progress: show progress bars.
+        progress: show progress bars for the forward run and the adjoint sweep.
 
     Returns:
         GradientResult with ``loss``, ``grad(force | "kT" | "gamma")``, ``positions`` and
@@ -238,15 +254,19 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             checkpoints.add(a)
             s -= 1
     stored = {}
+    bar = _progress(progress, truncate, "forward")
     for t in sorted(checkpoints | set(window_frames) | {t0 + truncate}):
         if t > cpp.timestep:
-            sim._advance(t - cpp.timestep, progress=progress)
+            n = t - cpp.timestep
+            sim._advance(n)
+            bar.update(n)
         if t in checkpoints:
             stored[t] = eng.save()
         if t in window_frames:
             value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
             total_loss += value
             loss_grads[t] = (dpos, dpar)
+    bar.close()
     t_end = cpp.timestep
     final_state = eng.save()
     final_extra = (np.array(cpp.velocity), np.array(cpp.image))
@@ -280,6 +300,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         if (t - t0) % seg == 0:
             norms.append((t, math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))))
         add_loss_terms(t)
+        back_bar.update(1)
 
     def replay(a, n):
         eng.load(stored[a], forces=True)
@@ -324,6 +345,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         revolve(a, m, s)
 
     add_loss_terms(t_end)
+    back_bar = _progress(progress, truncate, "adjoint")
     cps = sorted(stored) if not full else [t0]
     if full:
         for t in range(t_end - 1, t0 - 1, -1):
@@ -345,6 +367,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         for k, f in enumerate(forces):
             extra_params[id(f)] = extra_params.get(id(f), 0.0) + gp[k]
 
+    back_bar.close()
     # leave the simulation as sim.run(steps) would have
     eng.load(final_state, forces=True)
     cpp.velocity[...] = final_extra[0]

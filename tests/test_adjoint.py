@@ -350,3 +350,14 @@ def test_non_finite_adjoint_names_step_and_tags():
 
     with pytest.raises(FloatingPointError, match=r"non-finite adjoint at step 0, particle tags \[0, 1\]"):
         ha.adjoint.gradient(sim, steps=1, loss=huge, wrt=[lj])
+
+
+def test_progress_bars_do_not_change_the_gradient(rng, capsys):
+    s = System("LJ", "brownian", 3, rng)
+    sim, force = s.build()
+    a = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[force, "positions"], progress=True)
+    sim, f2 = s.build()
+    b = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[f2, "positions"])
+    assert np.array_equal(a.positions, b.positions)
+    err = capsys.readouterr().err
+    assert "forward" in err and "adjoint" in err
