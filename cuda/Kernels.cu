@@ -48,7 +48,6 @@ void copyToDevice(void* dst, const void* src, size_t bytes) {
 void copyToHost(void* dst, const void* src, size_t bytes) {
     check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "copy to host");
 }
-void zero(void* p, size_t bytes) { check(cudaMemset(p, 0, bytes), "cudaMemset"); }
 
 __global__ void k_pack(uint32_t N, const double* pos, const uint32_t* tid, PosType* out) {
     uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;

@@ -22,7 +22,6 @@ void* alloc(size_t bytes);
 void release(void* p);
 void copyToDevice(void* dst, const void* src, size_t bytes);
 void copyToHost(void* dst, const void* src, size_t bytes);
-void zero(void* p, size_t bytes);
 
 // A device array that follows a host std::vector's size.
 template <class T>

@@ -18,7 +18,6 @@ void* alloc(size_t) { unavailable(); }
 void release(void* p) { (void)p; }
 void copyToDevice(void*, const void*, size_t) { unavailable(); }
 void copyToHost(void*, const void*, size_t) { unavailable(); }
-void zero(void*, size_t) { unavailable(); }
 void packPositions(uint32_t, const double*, const uint32_t*, PosType*) { unavailable(); }
 template <class E>
 void pairForces(uint32_t, const PosType*, const BoxDim&, const NeighborView&, const PairTables&, double*, double*) {

@@ -186,7 +186,6 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
         m_stride = maxcount + 8;  // overflow: grow and rebuild (deterministic)
     }
     m_last_pos = pd.pos;
-    m_last_box = box;
     m_force_rebuild = false;
     m_device_stale = true;
     ++m_n_builds;

@@ -67,7 +67,6 @@ class NeighborList {
     uint64_t m_last_build = 0;
     uint64_t m_n_builds = 0;
     bool m_force_rebuild = true;
-    BoxDim m_last_box;
     std::vector<uint32_t> m_upper0, m_lower_slot;
     uint64_t m_slot_builds = UINT64_MAX;
     gpu::Buffer<uint32_t> d_nlist, d_count, d_flag;
@@ -75,7 +74,7 @@ class NeighborList {
     uint64_t m_device_step = UINT64_MAX;
     bool m_device_stale = true;
     // cell list scratch
-    std::vector<uint32_t> m_cell_start, m_cell_members, m_cell_of;
+    std::vector<uint32_t> m_cell_start, m_cell_of;
 };
 
 }  // namespace ha

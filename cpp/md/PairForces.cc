@@ -120,9 +120,9 @@ class PairForceT : public PairForce {
                     if (rsq < m_rcutsq[row + pj.type]) npairs[row + pj.type] += 0.5;
                 }
             }
+            const std::vector<PairDual<P>> dderived = dualParams<P>();
             for (size_t tp = 0; tp < ntp; ++tp) {
                 if (npairs[tp] == 0 || !(m_rcutsq[tp] > 0)) continue;
-                const std::vector<PairDual<P>> dderived = dualParams<P>();
                 PairDual<P> f, V;
                 if (!E::eval(PairDual<P>(m_rcutsq[tp]), PairDual<P>(m_rcutsq[tp]), &dderived[tp * E::n_derived], f, V)) continue;
                 for (int k = 0; k < P; ++k) eparams[tp * P + k] -= npairs[tp] * V.d[1 + k];
