@@ -96,6 +96,11 @@ PYBIND11_MODULE(_core, m) {
         .def_property_readonly("num_builds", &NeighborList::numBuilds)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
+        .def("start_recording", &NeighborList::startRecording, py::arg("max_bytes"))
+        .def("stop_recording", &NeighborList::stopRecording)
+        .def_property_readonly("recorded_bytes", &NeighborList::recordedBytes)
+        .def_property_readonly("num_recorded", &NeighborList::numRecorded)
+        .def_property_readonly("num_restores", &NeighborList::numRestores)
         .def("is_symmetric", &NeighborList::isSymmetric)
         .def("pairs", [](const NeighborList& nl) {
             auto p = nl.pairs();

@@ -253,121 +253,133 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             a += _revolve_split(t0 + truncate - a, s)
             checkpoints.add(a)
             s -= 1
-    stored = {}
-    bar = _progress(progress, truncate, "forward")
-    for t in sorted(checkpoints | set(window_frames) | {t0 + truncate}):
-        if t > cpp.timestep:
-            n = t - cpp.timestep
-            sim._advance(n)
-            bar.update(n)
-        if t in checkpoints:
-            stored[t] = eng.save()
-        if t in window_frames:
-            value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
-            total_loss += value
-            loss_grads[t] = (dpos, dpar)
-    bar.close()
-    t_end = cpp.timestep
-    final_state = eng.save()
-    final_extra = (np.array(cpp.velocity), np.array(cpp.image))
+    # the backward sweep reuses the forward pass's neighbour lists while they fit the budget
+    nlists = list({id(f.nlist): f.nlist._cpp for f in forces if getattr(f, 'nlist', None) is not None}.values())
+    list_budget = (1 << 62) if memory is None else (max(0, int(memory) - truncate * state_bytes) if full else 0)
+    for nl in nlists:
+        nl.start_recording(list_budget)
+    restores0 = sum(nl.num_restores for nl in nlists)
+    try:
+        stored = {}
+        bar = _progress(progress, truncate, "forward")
+        for t in sorted(checkpoints | set(window_frames) | {t0 + truncate}):
+            if t > cpp.timestep:
+                n = t - cpp.timestep
+                sim._advance(n)
+                bar.update(n)
+            if t in checkpoints:
+                stored[t] = eng.save()
+            if t in window_frames:
+                value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
+                total_loss += value
+                loss_grads[t] = (dpos, dpar)
+        bar.close()
+        t_end = cpp.timestep
+        final_state = eng.save()
+        final_extra = (np.array(cpp.velocity), np.array(cpp.image))
 
-    # ---- backward pass ---------------------------------------------------------------------
-    N = eng.N
-    lr, lv, la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))
-    grads = _core.AdjointGrads()
-    extra_params = {}
-    norms = []
-    counters = dict(recomputed=0, peak=len(stored))
-    seg = max(1, truncate // 20)
+        # ---- backward pass ---------------------------------------------------------------------
+        N = eng.N
+        lr, lv, la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))
+        grads = _core.AdjointGrads()
+        extra_params = {}
+        norms = []
+        counters = dict(recomputed=0, peak=len(stored))
+        seg = max(1, truncate // 20)
 
-    def add_loss_terms(t):
-        if t in loss_grads:
-            dpos, dpar = loss_grads[t]
-            lr[...] += dpos
-            for fid, arr in dpar.items():
-                extra_params[fid] = extra_params.get(fid, 0.0) + arr
+        def add_loss_terms(t):
+            if t in loss_grads:
+                dpos, dpar = loss_grads[t]
+                lr[...] += dpos
+                for fid, arr in dpar.items():
+                    extra_params[fid] = extra_params.get(fid, 0.0) + arr
 
-    def back_step(t):
-        """The state at t is loaded: map the adjoint at t+1 to the adjoint at t."""
-        if _core.adjoint_step(cpp, lr, lv, la, grads, params=bool(wrt_forces), kT=want_kT, gamma=want_gamma) >= 0:
-            ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
-            raise FloatingPointError(f"non-finite adjoint at step {t}, particle tags {np.flatnonzero(~ok)[:10].tolist()}")
-        if clip is not None:
-            nrm = math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))
-            if nrm > clip:
-                for arr in (lr, lv, la):
-                    arr *= clip / nrm
-        if (t - t0) % seg == 0:
-            norms.append((t, math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))))
-        add_loss_terms(t)
-        back_bar.update(1)
+        def back_step(t):
+            """The state at t is loaded: map the adjoint at t+1 to the adjoint at t."""
+            if _core.adjoint_step(cpp, lr, lv, la, grads, params=bool(wrt_forces), kT=want_kT, gamma=want_gamma) >= 0:
+                ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
+                raise FloatingPointError(f"non-finite adjoint at step {t}, particle tags {np.flatnonzero(~ok)[:10].tolist()}")
+            if clip is not None:
+                nrm = math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))
+                if nrm > clip:
+                    for arr in (lr, lv, la):
+                        arr *= clip / nrm
+            if (t - t0) % seg == 0:
+                norms.append((t, math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))))
+            add_loss_terms(t)
+            back_bar.update(1)
 
-    def replay(a, n):
-        eng.load(stored[a], forces=True)
-        eng.advance(n)
-        counters["recomputed"] += n
+        def replay(a, n):
+            eng.load(stored[a], forces=True)
+            eng.advance(n)
+            counters["recomputed"] += n
 
-    def revolve(a, b, s):
-        """Reverse steps a..b-1; the state at a is stored; s more states may be stored."""
-        n = b - a
-        if n <= 0:
-            return
-        if n <= s + 1:  # room for the whole segment: store it, then sweep it
-            added = []
-            if n > 1:
-                eng.load(stored[a], forces=True)
-                for t in range(a + 1, b):
-                    eng.advance(1)
-                    counters["recomputed"] += 1
-                    stored[t] = eng.save()
-                    added.append(t)
+        def revolve(a, b, s):
+            """Reverse steps a..b-1; the state at a is stored; s more states may be stored."""
+            n = b - a
+            if n <= 0:
+                return
+            if n <= s + 1:  # room for the whole segment: store it, then sweep it
+                added = []
+                if n > 1:
+                    eng.load(stored[a], forces=True)
+                    for t in range(a + 1, b):
+                        eng.advance(1)
+                        counters["recomputed"] += 1
+                        stored[t] = eng.save()
+                        added.append(t)
+                counters["peak"] = max(counters["peak"], len(stored))
+                for t in range(b - 1, a - 1, -1):
+                    eng.load(stored[t], forces=False)
+                    back_step(t)
+                for t in added:
+                    del stored[t]
+                return
+            if s == 0:  # no room at all: recompute every state from a
+                for t in range(b - 1, a - 1, -1):
+                    if t > a:
+                        replay(a, t - a)
+                    else:
+                        eng.load(stored[a], forces=False)
+                    back_step(t)
+                return
+            m = a + _revolve_split(n, s)
+            replay(a, m - a)
+            stored[m] = eng.save()
             counters["peak"] = max(counters["peak"], len(stored))
-            for t in range(b - 1, a - 1, -1):
+            revolve(m, b, s - 1)
+            del stored[m]
+            revolve(a, m, s)
+
+        add_loss_terms(t_end)
+        back_bar = _progress(progress, truncate, "adjoint")
+        cps = sorted(stored) if not full else [t0]
+        if full:
+            for t in range(t_end - 1, t0 - 1, -1):
                 eng.load(stored[t], forces=False)
                 back_step(t)
-            for t in added:
-                del stored[t]
-            return
-        if s == 0:  # no room at all: recompute every state from a
-            for t in range(b - 1, a - 1, -1):
-                if t > a:
-                    replay(a, t - a)
-                else:
-                    eng.load(stored[a], forces=False)
-                back_step(t)
-            return
-        m = a + _revolve_split(n, s)
-        replay(a, m - a)
-        stored[m] = eng.save()
-        counters["peak"] = max(counters["peak"], len(stored))
-        revolve(m, b, s - 1)
-        del stored[m]
-        revolve(a, m, s)
+        else:
+            bounds = cps + [t_end]
+            for idx in range(len(cps) - 1, -1, -1):
+                revolve(bounds[idx], bounds[idx + 1], slots - 1 - idx)
+                if idx > 0:
+                    del stored[bounds[idx]]
 
-    add_loss_terms(t_end)
-    back_bar = _progress(progress, truncate, "adjoint")
-    cps = sorted(stored) if not full else [t0]
-    if full:
-        for t in range(t_end - 1, t0 - 1, -1):
-            eng.load(stored[t], forces=False)
-            back_step(t)
-    else:
-        bounds = cps + [t_end]
-        for idx in range(len(cps) - 1, -1, -1):
-            revolve(bounds[idx], bounds[idx + 1], slots - 1 - idx)
-            if idx > 0:
-                del stored[bounds[idx]]
+        if a0_from_forces:
+            # a0 = F(r0)/m was computed from r0 (and the parameters) by prepRun
+            eng.load(stored[t0], forces=False)
+            w = np.ascontiguousarray(la / np.array(cpp.mass)[:, None])
+            out, gp, _ = _core.force_jacobian(cpp, w)
+            lr += out
+            for k, f in enumerate(forces):
+                extra_params[id(f)] = extra_params.get(id(f), 0.0) + gp[k]
 
-    if a0_from_forces:
-        # a0 = F(r0)/m was computed from r0 (and the parameters) by prepRun
-        eng.load(stored[t0], forces=False)
-        w = np.ascontiguousarray(la / np.array(cpp.mass)[:, None])
-        out, gp, _ = _core.force_jacobian(cpp, w)
-        lr += out
-        for k, f in enumerate(forces):
-            extra_params[id(f)] = extra_params.get(id(f), 0.0) + gp[k]
-
-    back_bar.close()
+        back_bar.close()
+        list_bytes = sum(nl.recorded_bytes for nl in nlists)
+        list_restores = sum(nl.num_restores for nl in nlists) - restores0
+    finally:
+        for nl in nlists:
+            nl.stop_recording()
     # leave the simulation as sim.run(steps) would have
     eng.load(final_state, forces=True)
     cpp.velocity[...] = final_extra[0]
@@ -388,7 +400,8 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
     if want_gamma:
         res._grads["gamma"] = {t: float(g) for t, g in zip(types, grads.gamma)}
     res.diagnostics = dict(steps=truncate, checkpointing=not full, state_bytes=state_bytes,
-                           stored_states_peak=counters["peak"], stored_bytes_peak=counters["peak"] * state_bytes,
+                           stored_states_peak=counters["peak"], stored_bytes_peak=counters["peak"] * state_bytes, nlist_bytes=list_bytes,
+                           nlist_restores=list_restores,
                            recomputed_steps=counters["recomputed"], adjoint_norms=norms, clipped=clip is not None)
     return res
 

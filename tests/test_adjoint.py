@@ -178,6 +178,26 @@ def test_checkpointed_equals_full_storage_bitwise(method, rng):
         assert cp.loss == full.loss
 
 
+@pytest.mark.parametrize("method", ["brownian", "langevin"])
+def test_recorded_neighbour_lists_change_no_bits(method, rng):
+    """The backward sweep reuses the forward pass's neighbour lists (when they fit the budget)
+    instead of rebuilding them: the gradient must be the same to the bit."""
+    s = System("LJ", method, 3, rng, N=60)
+    steps = 80
+    sim, force = s.build()
+    force.nlist.buffer = 0.05  # rebuilds every few steps
+    reuse = ha.adjoint.gradient(sim, steps=steps, loss=s.loss, wrt=[force, "positions"])
+    assert reuse.diagnostics["nlist_restores"] > 3 and reuse.diagnostics["nlist_bytes"] > 0
+    sim, f2 = s.build()
+    f2.nlist.buffer = 0.05
+    state = reuse.diagnostics["state_bytes"]
+    rebuild = ha.adjoint.gradient(sim, steps=steps, loss=s.loss, wrt=[f2, "positions"], memory=steps * state)
+    assert not rebuild.diagnostics["checkpointing"] and rebuild.diagnostics["nlist_restores"] == 0
+    assert f2.nlist._cpp.num_recorded == 0  # recording ends with the gradient
+    assert np.array_equal(reuse.positions, rebuild.positions)
+    assert reuse.grad(force) == rebuild.grad(f2)
+
+
 def test_gradient_advances_like_run(rng, tmp_path):
     s = System("LJ", "brownian", 3, rng)
     sim, force = s.build()

@@ -10,6 +10,9 @@ namespace ha {
 
 namespace {
 inline int floordiv(int a, int n) { return a >= 0 ? a / n : -((-a + n - 1) / n); }
+inline bool same_box(const BoxDim& a, const BoxDim& b) {
+    return a.Lx == b.Lx && a.Ly == b.Ly && a.Lz == b.Lz && a.xy == b.xy && a.xz == b.xz && a.yz == b.yz;
+}
 }  // namespace
 
 void NeighborList::setRcut(uint32_t ntypes, const std::vector<double>& rcut) {
@@ -41,12 +44,16 @@ bool NeighborList::needsRebuild(const ParticleData& pd, uint64_t t, int nthreads
     if (t >= m_last_build && t < m_last_build + uint64_t(std::max(rebuildCheckDelay, 0))) return false;
     if (m_buffer < 1e-6) return true;
     if (!checkDist) return true;
+    return movedBeyond(pd, m_last_pos, nthreads);
+}
+
+bool NeighborList::movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const {
     const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
     int moved = 0;
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N)) reduction(| : moved)
     for (int64_t i = 0; i < int64_t(pd.N); ++i) {
-        Vec3 dx = pd.box.minImage({pd.pos[3 * i] - m_last_pos[3 * i], pd.pos[3 * i + 1] - m_last_pos[3 * i + 1],
-                                   pd.pos[3 * i + 2] - m_last_pos[3 * i + 2]});
+        Vec3 dx = pd.box.minImage({pd.pos[3 * i] - ref[3 * i], pd.pos[3 * i + 1] - ref[3 * i + 1],
+                                   pd.pos[3 * i + 2] - ref[3 * i + 2]});
         if (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z >= maxsq) moved |= 1;
     }
     return moved != 0;
@@ -57,15 +64,69 @@ void NeighborList::ensureCurrent(const ParticleData& pd, int nthreads) {
         build(pd, nthreads);
         return;
     }
-    const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
-    for (uint32_t i = 0; i < pd.N; ++i) {
-        Vec3 dx = pd.box.minImage({pd.pos[3 * i] - m_last_pos[3 * i], pd.pos[3 * i + 1] - m_last_pos[3 * i + 1],
-                                   pd.pos[3 * i + 2] - m_last_pos[3 * i + 2]});
-        if (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z >= maxsq) {
-            build(pd, nthreads);
-            return;
-        }
+    if (!movedBeyond(pd, m_last_pos, nthreads)) return;
+    if (!restoreRecorded(pd, nthreads)) build(pd, nthreads);
+}
+
+void NeighborList::startRecording(size_t max_bytes) {
+    stopRecording();
+    m_recording = true;
+    m_rec_cap = max_bytes;
+    if (!m_force_rebuild && m_N > 0) record();  // the list in use now (built before recording began)
+}
+
+void NeighborList::stopRecording() {
+    m_recording = false;
+    m_recorded.clear();
+    m_recorded.shrink_to_fit();
+    m_rec_bytes = m_rec_cap = m_rec_cursor = 0;
+}
+
+void NeighborList::record() {
+    size_t total = 0;
+    for (uint32_t i = 0; i < m_N; ++i) total += m_count[i];
+    const size_t bytes = (size_t(m_N) + 1 + total) * sizeof(uint32_t) + m_last_pos.size() * sizeof(double);
+    if (m_rec_bytes + bytes > m_rec_cap) return;
+    Recorded r;
+    r.start.resize(size_t(m_N) + 1, 0);
+    r.entries.resize(total);
+    for (uint32_t i = 0; i < m_N; ++i) {
+        r.start[i + 1] = r.start[i] + m_count[i];
+        std::copy_n(&m_nlist[size_t(i) * m_stride], m_count[i], &r.entries[r.start[i]]);
     }
+    r.pos = m_last_pos;
+    r.box = m_box;
+    m_recorded.push_back(std::move(r));
+    m_rec_bytes += bytes;
+    m_rec_cursor = m_recorded.size() - 1;
+}
+
+bool NeighborList::restoreRecorded(const ParticleData& pd, int nthreads) {
+    // The backward sweep visits states in reverse order: try the list used last, then its
+    // neighbours in time (each try is one pass over the particles).
+    const int64_t n = int64_t(m_recorded.size());
+    for (int64_t d : {0, -1, 1, -2}) {
+        const int64_t idx = int64_t(m_rec_cursor) + d;
+        if (idx < 0 || idx >= n) continue;
+        const Recorded& r = m_recorded[size_t(idx)];
+        if (r.pos.size() != pd.pos.size() || !same_box(r.box, pd.box)) continue;
+        if (movedBeyond(pd, r.pos, nthreads)) continue;
+        uint32_t maxcount = 0;
+        for (uint32_t i = 0; i < pd.N; ++i) maxcount = std::max(maxcount, r.start[i + 1] - r.start[i]);
+        m_stride = std::max(m_stride, maxcount);
+        m_nlist.resize(size_t(pd.N) * m_stride);
+        for (uint32_t i = 0; i < pd.N; ++i) {
+            m_count[i] = r.start[i + 1] - r.start[i];
+            std::copy(&r.entries[r.start[i]], &r.entries[r.start[i + 1]], &m_nlist[size_t(i) * m_stride]);
+        }
+        m_last_pos = r.pos;
+        m_device_stale = true;
+        ++m_version;
+        ++m_n_restores;
+        m_rec_cursor = size_t(idx);
+        return true;
+    }
+    return false;
 }
 
 void NeighborList::update(const ParticleData& pd, uint64_t t, int nthreads) {
@@ -186,9 +247,12 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
         m_stride = maxcount + 8;  // overflow: grow and rebuild (deterministic)
     }
     m_last_pos = pd.pos;
+    m_box = box;
     m_force_rebuild = false;
     m_device_stale = true;
     ++m_n_builds;
+    ++m_version;
+    if (m_recording) record();
 }
 
 void NeighborList::updateDevice(ParticleData& pd, const double* d_pos, uint64_t t, int nthreads) {
@@ -218,8 +282,8 @@ void NeighborList::updateDevice(ParticleData& pd, const double* d_pos, uint64_t 
 }
 
 void NeighborList::updatePairSlots() {
-    if (m_slot_builds == m_n_builds) return;
-    m_slot_builds = m_n_builds;
+    if (m_slot_version == m_version) return;
+    m_slot_version = m_version;
     const NeighborView nb{m_nlist.data(), m_count.data(), m_stride};
     m_upper0.assign(size_t(m_N) + 1, 0);
     std::vector<uint32_t> first_upper(m_N);

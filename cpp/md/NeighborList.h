@@ -31,6 +31,16 @@ class NeighborList {
     // adjoint visits states in any order; sorted lists make forces independent of when).
     void ensureCurrent(const ParticleData& pd, int nthreads);
     void build(const ParticleData& pd, int nthreads);
+
+    // Recording, for the adjoint's backward sweep: while on, every build keeps a compact copy of
+    // the list and of the positions it was built at (up to `max_bytes` in all), and
+    // ensureCurrent restores a recorded list that is valid for the current positions instead of
+    // building one. Sorted lists make the forces independent of which valid list is used.
+    void startRecording(size_t max_bytes);
+    void stopRecording();  // and free the recorded lists
+    size_t recordedBytes() const { return m_rec_bytes; }
+    size_t numRecorded() const { return m_recorded.size(); }
+    uint64_t numRestores() const { return m_n_restores; }
     // GPU runs: the rebuild check runs on the device; a rebuild brings positions back to pd,
     // builds on the host and sends the list to the device.
     void updateDevice(ParticleData& pd, const double* d_pos, uint64_t t, int nthreads);
@@ -54,6 +64,10 @@ class NeighborList {
 
   private:
     bool needsRebuild(const ParticleData& pd, uint64_t t, int nthreads) const;
+    // Whether any particle is buffer/2 or more away from `ref` (positions a list was built at).
+    bool movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const;
+    bool restoreRecorded(const ParticleData& pd, int nthreads);
+    void record();
     void updatePairSlots();
     void checkBox(const BoxDim& box) const;
 
@@ -64,11 +78,22 @@ class NeighborList {
     uint32_t m_stride = 32;
     uint32_t m_N = 0;
     std::vector<double> m_last_pos;
+    BoxDim m_box;  // the box of the last build
     uint64_t m_last_build = 0;
     uint64_t m_n_builds = 0;
     bool m_force_rebuild = true;
     std::vector<uint32_t> m_upper0, m_lower_slot;
-    uint64_t m_slot_builds = UINT64_MAX;
+    uint64_t m_version = 0;  // changes with every build or restore (pair slots follow it)
+    uint64_t m_slot_version = UINT64_MAX;
+    struct Recorded {
+        std::vector<uint32_t> start, entries;  // CSR: particle i's neighbours are entries[start[i]..start[i+1])
+        std::vector<double> pos;
+        BoxDim box;
+    };
+    std::vector<Recorded> m_recorded;
+    bool m_recording = false;
+    size_t m_rec_cap = 0, m_rec_bytes = 0, m_rec_cursor = 0;
+    uint64_t m_n_restores = 0;
     gpu::Buffer<uint32_t> d_nlist, d_count, d_flag;
     gpu::Buffer<double> d_last_pos;
     uint64_t m_device_step = UINT64_MAX;
