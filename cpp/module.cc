@@ -132,7 +132,9 @@ PYBIND11_MODULE(_core, m) {
         .def("get_params", &PairForce::getParams)
         .def("set_rcut", &PairForce::setRcut)
         .def_property("shift", &PairForce::shift, &PairForce::setShift)
-        .def_property_readonly("n_params", &PairForce::nParams);
+        .def_property_readonly("n_params", &PairForce::nParams)
+        .def("select_grad_params", &PairForce::selectGradParams)
+        .def_property_readonly("grad_params", &PairForce::gradParams);
     m.def("make_pair_force", &make_pair_force);
     m.def("pair_force_names", &pair_force_names);
 
@@ -152,6 +154,62 @@ PYBIND11_MODULE(_core, m) {
         })
         .def_readwrite("kT", &AdjointGrads::kT)
         .def_property_readonly("gamma", [](const AdjointGrads& g) { return copy_of(g.gamma, g.gamma.size(), 1); });
+    // States of n steps: (n, N, 3) C-contiguous float64 arrays (vel, acc: None for Brownian dynamics).
+    auto states_ptr = [](System& s, py::object a, uint64_t n, const char* name) -> double* {
+        if (a.is_none()) return nullptr;
+        auto arr = a.cast<py::array_t<double>>();
+        if (!(arr.flags() & py::array::c_style) || arr.ndim() != 3 || uint64_t(arr.shape(0)) < n ||
+            size_t(arr.shape(1)) != s.pd.N || arr.shape(2) != 3)
+            throw std::invalid_argument(std::string(name) + " must be a C-contiguous float64 array of shape (steps, N, 3)");
+        return arr.mutable_data();
+    };
+    m.def(
+        "advance_recording",
+        [states_ptr](System& s, py::object pos, py::object vel, py::object acc, bool after) {
+            const uint64_t n = uint64_t(pos.cast<py::array>().shape(0));
+            double *p = states_ptr(s, pos, n, "pos"), *v = states_ptr(s, vel, n, "vel"), *a = states_ptr(s, acc, n, "acc");
+            const size_t m3 = 3 * size_t(s.pd.N);
+            const uint64_t chunk = std::max<uint64_t>(1, 2000000 / std::max<uint32_t>(1, s.pd.N));
+            for (uint64_t done = 0; done < n;) {
+                const uint64_t k = std::min(chunk, n - done);
+                {
+                    py::gil_scoped_release release;
+                    advance_recording(s, k, p + done * m3, v ? v + done * m3 : nullptr, a ? a + done * m3 : nullptr, after);
+                }
+                done += k;
+                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            }
+        },
+        py::arg("system"), py::arg("pos"), py::arg("vel") = py::none(), py::arg("acc") = py::none(),
+        py::arg("after") = false);
+    m.def(
+        "adjoint_sweep",
+        [states_ptr, mutable_ptr](System& s, uint64_t t_first, py::object pos, py::object vel, py::object acc,
+                                  py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la,
+                                  AdjointGrads& g, bool params, bool kT, bool gamma, double clip) {
+            const uint64_t n = uint64_t(pos.cast<py::array>().shape(0));
+            const double *p = states_ptr(s, pos, n, "pos"), *v = states_ptr(s, vel, n, "vel"), *a = states_ptr(s, acc, n, "acc");
+            const size_t m3 = 3 * size_t(s.pd.N);
+            double *r = mutable_ptr(lr, m3, "lr"), *vv = mutable_ptr(lv, m3, "lv"), *aa = mutable_ptr(la, m3, "la");
+            AdjointRequest req{params, kT, gamma};
+            const uint64_t chunk = std::max<uint64_t>(1, 1000000 / std::max<uint32_t>(1, s.pd.N));
+            for (uint64_t end = n; end > 0;) {  // latest states first, in chunks (Ctrl-C between them)
+                const uint64_t k = std::min(chunk, end), first = end - k;
+                SweepStatus st;
+                {
+                    py::gil_scoped_release release;
+                    st = adjoint_sweep(s, t_first + first, k, p + first * m3, v ? v + first * m3 : nullptr,
+                                       a ? a + first * m3 : nullptr, r, vv, aa, g, req, clip);
+                }
+                if (st.step >= 0) return std::make_pair(st.step, st.particle);
+                end = first;
+                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            }
+            return std::make_pair(int64_t(-1), int64_t(-1));
+        },
+        py::arg("system"), py::arg("t_first"), py::arg("pos"), py::arg("vel"), py::arg("acc"), py::arg("lr"),
+        py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
+        py::arg("gamma") = false, py::arg("clip") = 0.0);
     m.def(
         "adjoint_step",
         [mutable_ptr](System& s, py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la, AdjointGrads& g,

@@ -85,9 +85,10 @@ def _revolve_split(n, s):
 
 
 class _Engine:
-    """Saves, restores and steps the states the adjoint needs. This is the seam where states
-    recorded by another engine (a HOOMD-blue run) can be fed to the backward pass: any object
-    with save/load/advance over the same discrete map will do."""
+    """Saves, restores and steps the states the adjoint needs, and runs the backward sweep over
+    blocks of them. This is the seam where states recorded by another engine (a HOOMD-blue run)
+    can be fed to the backward pass: any object with these methods over the same discrete map
+    will do."""
 
     def __init__(self, sim, kind):
         self.cpp = sim.state._cpp
@@ -115,6 +116,25 @@ class _Engine:
         """Steps without writers or progress: a replay of steps already run once."""
         self.cpp.advance(n)
 
+    def new_states(self, n):
+        """Room for n states: [positions] (Brownian) or [positions, velocities, accelerations],
+        each (n, N, 3)."""
+        return [np.empty((n, self.N, 3)) for _ in range(1 if self.kind == "bd" else 3)]
+
+    def as_states(self, state):
+        """One saved state as a block of one."""
+        return [x[None] for x in state[1:]]
+
+    def record(self, states, after=False):
+        """Advance len(states) steps, writing the state before (after) each step into states."""
+        _core.advance_recording(self.cpp, *states, after=after)
+
+    def sweep(self, t_first, states, lr, lv, la, grads, request):
+        """Backward through the states at t_first, t_first + 1, ... (latest first); returns the
+        step and tag of a non-finite adjoint, or (-1, -1)."""
+        pos, vel, acc = (states + [None, None])[:3]
+        return _core.adjoint_sweep(self.cpp, t_first, pos, vel, acc, lr, lv, la, grads, **request)
+
 
 def _frame(sim, velocities=False):
     c = sim.state._cpp
@@ -141,8 +161,9 @@ def _call_loss(loss, frame):
     return value, np.ascontiguousarray(dpos), dparams
 
 
-def _pair_dict(force, flat, types):
-    """ntypes^2 x P array -> {(a, b): {param: value}} with (a, b) and (b, a) summed."""
+def _pair_dict(force, flat, types, wanted):
+    """ntypes^2 x P array -> {(a, b): {param: value}} for the wanted parameters, with (a, b) and
+    (b, a) summed."""
     names = list(force._param_spec)
     P = len(names)
     nt = len(types)
@@ -151,7 +172,7 @@ def _pair_dict(force, flat, types):
     for a in range(nt):
         for b in range(a, nt):
             v = g[a, b] + (g[b, a] if a != b else 0.0)
-            out[(types[a], types[b])] = {n: float(v[k]) for k, n in enumerate(names)}
+            out[(types[a], types[b])] = {n: float(v[k]) for k, n in enumerate(names) if n in wanted}
     return out
 
 
@@ -166,7 +187,9 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             wrapped, float64. It may return a third element ``{force: d value / d params}`` for
             losses that depend on parameters directly (see :mod:`hoomd_adjoint.loss`).
         wrt: what to differentiate with respect to: pair forces of the integrator (all their
-            parameters, every type pair), ``"positions"``, ``"kT"`` and ``"gamma"`` of the method.
+            parameters, every type pair), ``(force, ["name", ...])`` for some of a force's
+            parameters (every type pair; fewer parameters make the adjoint faster),
+            ``"positions"``, ``"kT"`` and ``"gamma"`` of the method.
         frames: steps after the start (0..steps) at which the loss is evaluated; the values add.
             Default: the last step only.
         memory: byte budget for stored states (None: store every state). Beyond it, binomial
@@ -183,6 +206,32 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         GradientResult with ``loss``, ``grad(force | "kT" | "gamma")``, ``positions`` and
         ``diagnostics`` (stored states, recomputed steps, per-segment adjoint norms).
     """
+    selected = {}  # id(force) -> parameter names to differentiate
+    plain = []
+    for w in wrt:
+        if isinstance(w, tuple):
+            if len(w) != 2 or not isinstance(w[0], Pair):
+                raise ValueError(f"wrt entry {w!r}: use (pair force, [parameter names])")
+            names = [w[1]] if isinstance(w[1], str) else list(w[1])
+            for n in names:
+                if n not in w[0]._param_spec:
+                    raise ValueError(f"{type(w[0]).__name__} has no parameter {n!r}; it has {list(w[0]._param_spec)}")
+            selected[id(w[0])] = [n for n in w[0]._param_spec if n in names or n in selected.get(id(w[0]), ())]
+            plain.append(w[0])
+        else:
+            if isinstance(w, Pair):
+                selected[id(w)] = list(w._param_spec)
+            plain.append(w)
+    integ = sim.operations.integrator
+    try:
+        return _gradient(sim, steps, loss, plain, selected, frames, memory, truncate, mode, clip, progress)
+    finally:
+        for f in (integ.forces if integ is not None else ()):
+            if getattr(f, "_cpp", None) is not None:
+                f._cpp.select_grad_params(list(range(len(f._param_spec))))
+
+
+def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress):
     steps = int(steps)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -220,6 +269,8 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
 
     accel_from_forces = not sim.state._cpp.accel_set  # prepRun will set a0 = F(r0)/m
     sim._prepare_run()
+    for f in forces:  # the adjoint's dual numbers carry only these parameters
+        f._cpp.select_grad_params([k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())])
     types = sim.state.particle_types
     eng = _Engine(sim, kind)
     cpp = eng.cpp
@@ -237,7 +288,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
     a0_from_forces = accel_from_forces and pre == 0 and kind != "bd"
 
     if mode == "forward":
-        return _forward_mode(sim, t0, truncate, loss, window_frames, total_loss, kind, forces, wrt_forces,
+        return _forward_mode(sim, t0, truncate, loss, window_frames, total_loss, kind, forces, wrt_forces, selected,
                              want_kT, want_gamma, want_pos, types, a0_from_forces)
 
     # ---- forward pass: run as sim.run would, keeping checkpoints ---------------------------
@@ -260,14 +311,20 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         nl.start_recording(list_budget)
     restores0 = sum(nl.num_restores for nl in nlists)
     try:
-        stored = {}
+        stored = {}  # checkpoints: timestep -> state
+        block = eng.new_states(truncate) if full else None  # full storage: every state, in order
+
+        def record(n):  # sim._advance's stepping, keeping every state on the way
+            i = cpp.timestep - t0
+            eng.record([x[i:i + n] for x in block])
+
         bar = _progress(progress, truncate, "forward")
-        for t in sorted(checkpoints | set(window_frames) | {t0 + truncate}):
+        for t in sorted((set() if full else checkpoints) | set(window_frames) | {t0 + truncate}):
             if t > cpp.timestep:
                 n = t - cpp.timestep
-                sim._advance(n)
+                sim._advance(n, record=record if full else None)
                 bar.update(n)
-            if t in checkpoints:
+            if t in checkpoints and not full:
                 stored[t] = eng.save()
             if t in window_frames:
                 value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
@@ -282,10 +339,12 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         N = eng.N
         lr, lv, la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))
         grads = _core.AdjointGrads()
+        request = {"params": bool(wrt_forces), "kT": want_kT, "gamma": want_gamma, "clip": clip or 0.0}
         extra_params = {}
         norms = []
-        counters = dict(recomputed=0, peak=len(stored))
+        counters = {"recomputed": 0, "peak": truncate if full else len(stored)}
         seg = max(1, truncate // 20)
+        back_bar = _progress(progress, truncate, "adjoint")
 
         def add_loss_terms(t):
             if t in loss_grads:
@@ -294,20 +353,22 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
                 for fid, arr in dpar.items():
                     extra_params[fid] = extra_params.get(fid, 0.0) + arr
 
-        def back_step(t):
-            """The state at t is loaded: map the adjoint at t+1 to the adjoint at t."""
-            if _core.adjoint_step(cpp, lr, lv, la, grads, params=bool(wrt_forces), kT=want_kT, gamma=want_gamma) >= 0:
-                ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
-                raise FloatingPointError(f"non-finite adjoint at step {t}, particle tags {np.flatnonzero(~ok)[:10].tolist()}")
-            if clip is not None:
-                nrm = math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))
-                if nrm > clip:
-                    for arr in (lr, lv, la):
-                        arr *= clip / nrm
-            if (t - t0) % seg == 0:
-                norms.append((t, math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))))
-            add_loss_terms(t)
-            back_bar.update(1)
+        def sweep(t_first, states):
+            """Map the adjoint at t_first + n to the adjoint at t_first through the n states in
+            ``states``, pausing where diagnostics are taken or loss terms enter."""
+            cur = t_first + states[0].shape[0]
+            stops = set(range(t_first + (-(t_first - t0)) % seg, cur, seg)) | {t for t in loss_grads if t_first <= t < cur}
+            for b in sorted(stops | {t_first}, reverse=True):
+                step, _ = eng.sweep(b, [x[b - t_first:cur - t_first] for x in states], lr, lv, la, grads, request)
+                if step >= 0:
+                    ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
+                    raise FloatingPointError(f"non-finite adjoint at step {step}, particle tags "
+                                             f"{np.flatnonzero(~ok)[:10].tolist()}")
+                back_bar.update(cur - b)
+                cur = b
+                if (b - t0) % seg == 0:
+                    norms.append((b, math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))))
+                add_loss_terms(b)
 
         def replay(a, n):
             eng.load(stored[a], forces=True)
@@ -319,29 +380,22 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             n = b - a
             if n <= 0:
                 return
-            if n <= s + 1:  # room for the whole segment: store it, then sweep it
-                added = []
+            if n <= s + 1:  # room for the whole segment: record it, then sweep it
                 if n > 1:
                     eng.load(stored[a], forces=True)
-                    for t in range(a + 1, b):
-                        eng.advance(1)
-                        counters["recomputed"] += 1
-                        stored[t] = eng.save()
-                        added.append(t)
-                counters["peak"] = max(counters["peak"], len(stored))
-                for t in range(b - 1, a - 1, -1):
-                    eng.load(stored[t], forces=False)
-                    back_step(t)
-                for t in added:
-                    del stored[t]
+                    seg_states = eng.new_states(n - 1)
+                    eng.record(seg_states, after=True)  # the states at a+1 .. b-1
+                    counters["recomputed"] += n - 1
+                    counters["peak"] = max(counters["peak"], len(stored) + n - 1)
+                    sweep(a + 1, seg_states)
+                    del seg_states
+                sweep(a, eng.as_states(stored[a]))
                 return
             if s == 0:  # no room at all: recompute every state from a
                 for t in range(b - 1, a - 1, -1):
                     if t > a:
                         replay(a, t - a)
-                    else:
-                        eng.load(stored[a], forces=False)
-                    back_step(t)
+                    sweep(t, eng.as_states(eng.save() if t > a else stored[a]))
                 return
             m = a + _revolve_split(n, s)
             replay(a, m - a)
@@ -352,13 +406,12 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             revolve(a, m, s)
 
         add_loss_terms(t_end)
-        back_bar = _progress(progress, truncate, "adjoint")
-        cps = sorted(stored) if not full else [t0]
         if full:
-            for t in range(t_end - 1, t0 - 1, -1):
-                eng.load(stored[t], forces=False)
-                back_step(t)
+            sweep(t0, block)
+            first_state = (t0,) + tuple(x[0] for x in block)
         else:
+            first_state = stored[t0]
+            cps = sorted(stored)
             bounds = cps + [t_end]
             for idx in range(len(cps) - 1, -1, -1):
                 revolve(bounds[idx], bounds[idx + 1], slots - 1 - idx)
@@ -367,7 +420,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
 
         if a0_from_forces:
             # a0 = F(r0)/m was computed from r0 (and the parameters) by prepRun
-            eng.load(stored[t0], forces=False)
+            eng.load(first_state, forces=False)
             w = np.ascontiguousarray(la / np.array(cpp.mass)[:, None])
             out, gp, _ = _core.force_jacobian(cpp, w)
             lr += out
@@ -394,7 +447,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
     for k, f in enumerate(forces):
         if any(f is w for w in wrt_forces):
             flat = (params[k] if k < len(params) else 0.0) + extra_params.get(id(f), 0.0)
-            res._grads[id(f)] = _pair_dict(f, flat, types)
+            res._grads[id(f)] = _pair_dict(f, flat, types, selected[id(f)])
     if want_kT:
         res._grads["kT"] = float(grads.kT)
     if want_gamma:
@@ -406,7 +459,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
     return res
 
 
-def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces, wrt_forces, want_kT, want_gamma,
+def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces, wrt_forces, selected, want_kT, want_gamma,
                   want_pos, types, a0_from_forces):
     """Tangent-linear mode: one tangent per scalar parameter, propagated alongside the run."""
     if want_pos:
@@ -421,6 +474,8 @@ def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces,
         for a in range(nt):
             for b in range(a, nt):
                 for q in range(P):
+                    if list(f._param_spec)[q] not in selected[id(f)]:
+                        continue
                     pt = [np.zeros(0) for _ in forces]
                     arr = np.zeros((nt, nt, P))
                     arr[a, b, q] = arr[b, a, q] = 1.0

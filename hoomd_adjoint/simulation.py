@@ -145,8 +145,10 @@ class Simulation:
                 w._write()
         self._advance(steps, progress=progress)
 
-    def _advance(self, steps, progress=False):
-        """The run loop without preparation: advance, stopping where writers must write."""
+    def _advance(self, steps, progress=False, record=None):
+        """The run loop without preparation: advance, stopping where writers must write.
+        ``record(n)``, if given, takes the place of the engine's ``advance(n)`` (the adjoint
+        keeps the states on the way)."""
         cpp = self.state._cpp
         writers = list(self.operations.writers)
         t0 = cpp.timestep
@@ -163,7 +165,7 @@ class Simulation:
                 for w in writers:
                     n = w.trigger.next_after(t)
                     nxt = min(nxt, t + 1 if n is None else n)
-                cpp.advance(int(nxt - t))
+                (record or cpp.advance)(int(nxt - t))
                 if bar is not None:
                     bar.update(int(nxt - t))
                 for w in writers:

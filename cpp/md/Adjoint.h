@@ -24,6 +24,20 @@ struct AdjointRequest {
 // of the state at t+1; on exit they hold the adjoints of the state at t.
 void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req);
 
+// The adjoint's forward pass: n steps (System::advance), the state before (after) step k written
+// to pos + 3Nk, and to vel + 3Nk, acc + 3Nk unless those are null.
+void advance_recording(System& sys, uint64_t n, double* pos, double* vel, double* acc, bool after);
+
+// Backward through steps t_first + n - 1 down to t_first, loading the state at t_first + k from
+// pos/vel/acc + 3Nk (vel, acc: null for Brownian dynamics). With clip > 0 the adjoint's norm is
+// limited to clip after every step. Stops at the first step whose adjoint is not finite.
+struct SweepStatus {
+    int64_t step = -1, particle = -1;  // the failing step and tag, or -1
+};
+SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const double* pos, const double* vel,
+                          const double* acc, double* lr, double* lv, double* la, AdjointGrads& g,
+                          const AdjointRequest& req, double clip);
+
 // Parameter tangents: [force][tangent] -> ntypes^2 x P array (or null).
 using PTan = std::vector<std::vector<const double*>>;
 

@@ -54,7 +54,9 @@ class PairForce : public Force {
     PairForce(std::shared_ptr<NeighborList> nlist, uint32_t ntypes, int n_params, int n_derived, bool shift_allowed)
         : m_nlist(std::move(nlist)), m_ntypes(ntypes), m_n_params(n_params), m_n_derived(n_derived),
           m_shift_allowed(shift_allowed), m_params(size_t(ntypes) * ntypes * n_params, 0.0),
-          m_rcut(size_t(ntypes) * ntypes, 0.0), m_set(size_t(ntypes) * ntypes, 0) {}
+          m_rcut(size_t(ntypes) * ntypes, 0.0), m_set(size_t(ntypes) * ntypes, 0) {
+        for (int k = 0; k < n_params; ++k) m_grad_sel.push_back(k);
+    }
 
     void setParams(uint32_t a, uint32_t b, const std::vector<double>& p);
     std::vector<double> getParams(uint32_t a, uint32_t b) const;
@@ -74,6 +76,13 @@ class PairForce : public Force {
     virtual void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out,
                                double* gparams, double* eparams, const double* const* ptan, int nthreads) = 0;
 
+    // The parameters whose derivatives applyJacobian carries (indices into 0..P-1; default all).
+    // The dual numbers are only as wide as this selection needs, so fewer is faster; gparams,
+    // eparams and ptan keep the full ntypes^2 x P layout, and unselected entries stay untouched
+    // (gparams) or are ignored (ptan).
+    void selectGradParams(const std::vector<int>& sel);
+    const std::vector<int>& gradParams() const { return m_grad_sel; }
+
   protected:
     gpu::Buffer<double> d_rcutsq, d_derived, d_eshift;
     bool m_device_dirty = true;
@@ -87,6 +96,7 @@ class PairForce : public Force {
     std::vector<double> m_params, m_rcut;
     std::vector<char> m_set;
     std::vector<double> m_rcutsq, m_derived, m_eshift;
+    std::vector<int> m_grad_sel;
 };
 
 std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist, uint32_t ntypes);

@@ -1,5 +1,8 @@
 // Instantiates the generic pair force for every evaluator (evaluators/All.h).
 #include <stdexcept>
+#include <type_traits>
+
+#include "../core/Format.h"
 
 #include "Force.h"
 #include "PairForceKernel.h"
@@ -34,6 +37,15 @@ void PairForce::setShift(bool shift) {
     if (shift && !m_shift_allowed) throw std::invalid_argument("this potential does not accept mode='shift'");
     m_shift = shift;
     m_dirty = true;
+}
+
+void PairForce::selectGradParams(const std::vector<int>& sel) {
+    std::vector<char> seen(m_n_params, 0);
+    for (int k : sel) {
+        if (k < 0 || k >= m_n_params) throw std::out_of_range(format("parameter index %d is not in 0..%d", k, m_n_params - 1));
+        if (seen[k]++) throw std::invalid_argument(format("parameter index %d selected twice", k));
+    }
+    m_grad_sel = sel;
 }
 
 void PairForce::prepare(const ParticleData& pd) {
@@ -86,28 +98,47 @@ class PairForceT : public PairForce {
         m_jac_buf.resize(size_t(K) * 3 * nslots);
         std::vector<double*> buf(K);
         for (int k = 0; k < K; ++k) buf[k] = m_jac_buf.data() + size_t(k) * 3 * nslots;
-        // Fixed blocks of particles, each with its own parameter accumulators, summed in block
-        // order: the result does not depend on the number of threads.
+        // Fixed blocks of particles, each with its own parameter accumulators (in selection
+        // order), summed in block order: the result does not depend on the number of threads.
         constexpr uint32_t B = 256;
         const uint32_t nblocks = (pd.N + B - 1) / B;
-        const bool want_g = gparams != nullptr, want_e = eparams != nullptr;
-        std::vector<double> gb(want_g ? nblocks * ntp * P : 0, 0.0), eb(want_e ? nblocks * ntp * P : 0, 0.0);
+        const int nsel = int(m_grad_sel.size());
+        const bool want_g = gparams != nullptr && nsel > 0, want_e = eparams != nullptr && nsel > 0;
+        bool want_t = false;
+        for (int k = 0; ptan && k < K; ++k) want_t = want_t || ptan[k] != nullptr;
+        want_t = want_t && nsel > 0;
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
         const int nt = threads_for(nthreads, pd.N);
         double* const* bufp = buf.data();
-        bool want_p = want_g || want_e;
-        for (int k = 0; ptan && k < K; ++k) want_p = want_p || ptan[k] != nullptr;
-        if (want_p) upperPass<P>(pd, nb, upper0, K, w, ptan, bufp, gb, eb, nblocks, B, nt);
-        else upperPass<0>(pd, nb, upper0, K, w, nullptr, bufp, gb, eb, nblocks, B, nt);
+        std::vector<double> gb, eb;
+        with_width<P>(want_g || want_e || want_t ? nsel : 0, [&](auto width) {
+            constexpr int Q = decltype(width)::value;
+            const size_t nq = ntp * Q;
+            gb.assign(want_g ? nblocks * nq : 0, 0.0);
+            eb.assign(want_e ? nblocks * nq : 0, 0.0);
+            // parameter tangents gathered into selection order (padding slots stay zero)
+            std::vector<std::vector<double>> pt(want_t ? K : 0);
+            std::vector<const double*> ptp(K, nullptr);
+            for (int k = 0; want_t && k < K; ++k) {
+                if (!ptan[k]) continue;
+                pt[k].assign(nq, 0.0);
+                for (size_t tp = 0; tp < ntp; ++tp)
+                    for (int q = 0; q < nsel; ++q) pt[k][tp * Q + q] = ptan[k][tp * P + m_grad_sel[q]];
+                ptp[k] = pt[k].data();
+            }
+            upperPass<Q>(pd, nb, upper0, K, w, want_t ? ptp.data() : nullptr, bufp, gb, eb, nblocks, B, nt);
+            for (uint32_t b = 0; b < nblocks; ++b)
+                for (size_t tp = 0; tp < ntp; ++tp)
+                    for (int q = 0; q < nsel; ++q) {
+                        const size_t from = b * nq + tp * Q + q, to = tp * P + m_grad_sel[q];
+                        if (want_g) gparams[to] += gb[from];
+                        if (want_e) eparams[to] += eb[from];
+                    }
+        });
         const uint32_t *up = upper0.data(), *lo = lower_slot.data();
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, lo, K, bufp, out);
-        for (uint32_t b = 0; b < nblocks; ++b)
-            for (size_t q = 0; q < ntp * P; ++q) {
-                if (want_g) gparams[q] += gb[b * ntp * P + q];
-                if (want_e) eparams[q] += eb[b * ntp * P + q];
-            }
         if (want_e && m_shift) {
             // the shift V(r_cut) depends on the parameters too: each particle's half pairs subtract it
             std::vector<double> npairs(ntp, 0.0);
@@ -120,7 +151,9 @@ class PairForceT : public PairForce {
                     if (rsq < m_rcutsq[row + pj.type]) npairs[row + pj.type] += 0.5;
                 }
             }
-            const std::vector<PairDual<P>> dderived = dualParams<P>();
+            std::vector<int> all(P);
+            for (int k = 0; k < P; ++k) all[k] = k;
+            const std::vector<PairDual<P>> dderived = dualParams<P>(all);
             for (size_t tp = 0; tp < ntp; ++tp) {
                 if (npairs[tp] == 0 || !(m_rcutsq[tp] > 0)) continue;
                 PairDual<P> f, V;
@@ -131,18 +164,32 @@ class PairForceT : public PairForce {
     }
 
   private:
-    // The derived parameters as dual numbers: slot 1 + k carries d/dtheta_k (k < Q) through derive().
+    // The derived parameters as dual numbers, through derive(): slot 1 + q carries d/dtheta_sel[q]
+    // (q < Q, q < sel.size()).
     template <int Q>
-    std::vector<PairDual<Q>> dualParams() const {
+    std::vector<PairDual<Q>> dualParams(const std::vector<int>& sel) const {
         constexpr int P = E::n_params;
         const size_t ntp = size_t(m_ntypes) * m_ntypes;
         std::vector<PairDual<Q>> dd(ntp * E::n_derived);
         for (size_t tp = 0; tp < ntp; ++tp) {
             PairDual<Q> dp[P];
-            for (int k = 0; k < P; ++k) dp[k] = k < Q ? PairDual<Q>::variable(m_params[tp * P + k], 1 + k) : PairDual<Q>(m_params[tp * P + k]);
+            for (int k = 0; k < P; ++k) dp[k] = PairDual<Q>(m_params[tp * P + k]);
+            for (int q = 0; q < Q && q < int(sel.size()); ++q)
+                dp[sel[q]] = PairDual<Q>::variable(m_params[tp * P + sel[q]], 1 + q);
             E::derive(dp, &dd[tp * E::n_derived]);
         }
         return dd;
+    }
+
+    // Calls f(std::integral_constant<int, Q>) with the narrowest compiled dual width Q >= n
+    // (widths 0, 1, 2, 4 and P: few instantiations, at most one padded slot in most cases).
+    template <int P, class F>
+    static void with_width(int n, F&& f) {
+        if (n == 0) f(std::integral_constant<int, 0>());
+        else if (n == 1 && P > 1) f(std::integral_constant<int, 1>());
+        else if (n <= 2 && P > 2) f(std::integral_constant<int, (P > 2 ? 2 : P)>());
+        else if (n <= 4 && P > 4) f(std::integral_constant<int, (P > 4 ? 4 : P)>());
+        else f(std::integral_constant<int, P>());
     }
 
     // Pass 1 of the adjoint pair loop over fixed blocks of particles, each with its own
@@ -151,8 +198,8 @@ class PairForceT : public PairForce {
     void upperPass(const ParticleData& pd, const NeighborView& nb, const std::vector<uint32_t>& upper0, int K,
                    const double* const* w, const double* const* ptan, double* const* buf, std::vector<double>& gb,
                    std::vector<double>& eb, uint32_t nblocks, uint32_t B, int nt) {
-        const size_t stride = size_t(m_ntypes) * m_ntypes * E::n_params;
-        const std::vector<PairDual<Q>> dderived = dualParams<Q>();
+        const size_t stride = size_t(m_ntypes) * m_ntypes * Q;
+        const std::vector<PairDual<Q>> dderived = dualParams<Q>(m_grad_sel);
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
         const bool tri = box.triclinic();

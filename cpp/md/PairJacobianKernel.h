@@ -15,8 +15,8 @@
 
 namespace ha {
 
-// Slot 0 carries d/d(r^2); slots 1..Q the parameters (Q = P, or 0 when no parameter derivative
-// is wanted: then the duals are half as wide or less).
+// Slot 0 carries d/d(r^2); slots 1..Q the selected parameters (none when no parameter
+// derivative is wanted: the narrower the duals, the cheaper the pair loop).
 template <int Q>
 using PairDual = Dual<1 + Q>;
 
@@ -25,12 +25,12 @@ using PairDual = Dual<1 + Q>;
 // c_ij for each of K vectors w[k] into buf[k] (3 doubles a slot; zero beyond the cutoff). With
 // gacc, add df/dtheta (w_0,i - w_0,j) . d_ij (the pair's whole contribution to w_0 . dF/dtheta);
 // with eacc, dV/dtheta (unshifted); with ptan[k], add (sum_q df/dtheta_q ptan_k,q) d_ij to c.
+// gacc, eacc and ptan[k] are ntypes^2 x Q arrays in the order of the dual slots.
 template <class E, int Q, bool TRICLINIC>
 HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
                                        uint32_t ntypes, const double* rcutsq, const PairDual<Q>* dderived, int K,
                                        const double* const* w, const double* const* ptan, double* const* buf,
                                        uint32_t slot0, double* gacc, double* eacc) {
-    constexpr int P = E::n_params;  // Q == P, or Q == 0 with gacc, eacc and ptan all null
     using D = PairDual<Q>;
     const PosType pi = p[i];
     const uint32_t row = pi.type * ntypes;
@@ -56,7 +56,7 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
             const double dwx = wt[3 * i] - wt[3 * j], dwy = wt[3 * i + 1] - wt[3 * j + 1], dwz = wt[3 * i + 2] - wt[3 * j + 2];
             double s = 2.0 * f.d[0] * (dx.x * dwx + dx.y * dwy + dx.z * dwz);
             if (ptan && ptan[t])
-                for (int q = 0; q < Q; ++q) s += f.d[1 + q] * ptan[t][tp * P + q];
+                for (int q = 0; q < Q; ++q) s += f.d[1 + q] * ptan[t][tp * Q + q];
             c[0] = f.v * dwx + s * dx.x;
             c[1] = f.v * dwy + s * dx.y;
             c[2] = f.v * dwz + s * dx.z;
@@ -66,10 +66,10 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
             const double* w0 = w[0];
             const double sw = (w0[3 * i] - w0[3 * j]) * dx.x + (w0[3 * i + 1] - w0[3 * j + 1]) * dx.y +
                               (w0[3 * i + 2] - w0[3 * j + 2]) * dx.z;
-            for (int q = 0; q < Q; ++q) gacc[tp * P + q] += f.d[1 + q] * sw;
+            for (int q = 0; q < Q; ++q) gacc[tp * Q + q] += f.d[1 + q] * sw;
         }
         if (eacc)
-            for (int q = 0; q < Q; ++q) eacc[tp * P + q] += V.d[1 + q];
+            for (int q = 0; q < Q; ++q) eacc[tp * Q + q] += V.d[1 + q];
     }
 }
 
