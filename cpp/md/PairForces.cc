@@ -209,12 +209,17 @@ class PairForceT : public PairForce {
             double* e = eb.empty() ? nullptr : &eb[b * stride];
             const uint32_t end = std::min<uint32_t>(pd.N, uint32_t(b + 1) * B);
             for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
-                if (tri)
-                    pair_jacobian_upper<E, Q, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
-                                                    buf, upper0[i], g, e);
+                // energy derivatives are rare (a loss's direct dependence on the parameters): they
+                // take the general box path, which is exact for orthorhombic boxes too
+                if (e)
+                    pair_jacobian_upper<E, Q, true, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
+                                                          ptan, buf, upper0[i], g, e);
+                else if (tri)
+                    pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
+                                                           ptan, buf, upper0[i], g, nullptr);
                 else
-                    pair_jacobian_upper<E, Q, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w, ptan,
-                                                     buf, upper0[i], g, e);
+                    pair_jacobian_upper<E, Q, false, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
+                                                            ptan, buf, upper0[i], g, nullptr);
             }
         }
     }

@@ -25,8 +25,9 @@ using PairDual = Dual<1 + Q>;
 // c_ij for each of K vectors w[k] into buf[k] (3 doubles a slot; zero beyond the cutoff). With
 // gacc, add df/dtheta (w_0,i - w_0,j) . d_ij (the pair's whole contribution to w_0 . dF/dtheta);
 // with eacc, dV/dtheta (unshifted); with ptan[k], add (sum_q df/dtheta_q ptan_k,q) d_ij to c.
-// gacc, eacc and ptan[k] are ntypes^2 x Q arrays in the order of the dual slots.
-template <class E, int Q, bool TRICLINIC>
+// gacc, eacc and ptan[k] are ntypes^2 x Q arrays in the order of the dual slots; eacc is used
+// (and must not be null) exactly when ENERGY.
+template <class E, int Q, bool TRICLINIC, bool ENERGY>
 HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
                                        uint32_t ntypes, const double* rcutsq, const PairDual<Q>* dderived, int K,
                                        const double* const* w, const double* const* ptan, double* const* buf,
@@ -68,7 +69,7 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
                               (w0[3 * i + 2] - w0[3 * j + 2]) * dx.z;
             for (int q = 0; q < Q; ++q) gacc[tp * Q + q] += f.d[1 + q] * sw;
         }
-        if (eacc)
+        if constexpr (ENERGY)  // (otherwise V is never read, and the compiler drops its arithmetic)
             for (int q = 0; q < Q; ++q) eacc[tp * Q + q] += V.d[1 + q];
     }
 }
