@@ -214,12 +214,18 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
                         st_shift[ns] = {sx * a[0].x + sy * a[1].x + sz * a[2].x, sy * a[1].y + sz * a[2].y, sz * a[2].z};
                         ++ns;
                     }
+            // Candidates are appended without branching (a hit advances the count): within r_list
+            // is a coin flip for the compiler's branch predictor, and most candidates miss.
+            uint32_t ncand = 0;
+            for (int q = 0; q < ns; ++q) ncand += m_cell_start[st_cell[q] + 1] - m_cell_start[st_cell[q]];
+            thread_local std::vector<uint32_t> scratch;
+            if (scratch.size() < ncand + 1) scratch.resize(ncand + 1);
+            uint32_t* found = scratch.data();
             for (uint32_t m = m_cell_start[ci]; m < m_cell_start[ci + 1]; ++m) {
                 const PosType pi = sorted[m];
                 const uint32_t i = pi.tag;
                 const double* rl_row = &m_rlistsq[size_t(pi.type) * nt];
                 uint32_t n = 0;
-                uint32_t* out = &m_nlist[size_t(i) * m_stride];
                 for (int q = 0; q < ns; ++q) {
                     const uint32_t c = st_cell[q];
                     const double shx = st_shift[q].x, shy = st_shift[q].y, shz = st_shift[q].z;
@@ -230,15 +236,14 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
                         // is listed from both sides or from neither (pair slots rely on it)
                         const double dx = (pi.x - pj.x) - shx, dy = (pi.y - pj.y) - shy, dz = (pi.z - pj.z) - shz;
                         const double rsq = dx * dx + dy * dy + dz * dz;
-                        if (rsq <= rl_row[pj.type] && pj.tag != i) {
-                            if (n < m_stride) out[n] = pj.tag;
-                            ++n;
-                        }
+                        found[n] = pj.tag;
+                        n += uint32_t(rsq <= rl_row[pj.type]) & uint32_t(pj.tag != i);
                     }
                 }
                 // ascending tags: each force sum has one order, whenever and however the list
                 // was built (exact replay for the adjoint; results independent of the buffer)
-                if (n <= m_stride) std::sort(out, out + n);
+                std::sort(found, found + n);
+                if (n <= m_stride) std::copy(found, found + n, &m_nlist[size_t(i) * m_stride]);
                 m_count[i] = n;
                 maxcount = std::max(maxcount, n);
             }
