@@ -49,9 +49,9 @@ struct ParticleData {
     }
 };
 
-// Threads worth using for a loop over n particles: below a few thousand particles the cost of
+// Threads worth using for a loop over n particles: below a few hundred particles the cost of
 // waking threads exceeds the work (results do not depend on the thread count either way).
-inline int threads_for(int nthreads, size_t n) { return n < 4096 ? 1 : nthreads; }
+inline int threads_for(int nthreads, size_t n) { return n < 256 ? 1 : nthreads; }
 
 // A quantity that depends on the timestep (HOOMD's Variant): Constant or Ramp.
 struct Variant {
