@@ -49,10 +49,10 @@ def demo(args):
     # Sensitivity of the final energy to the potential's design parameters: the exact gradient
     # through the last stretch of Brownian dynamics (the discrete adjoint).
     t1 = time.perf_counter()
-    res = ha.adjoint.gradient(sim, args.grad_steps, loss=ha.loss.PotentialEnergy(pot), wrt=[pot])
+    names = ["a0", "a1", "a2", "a3"]  # the designed parameters (b0, b1, b2 stay fixed)
+    res = ha.adjoint.gradient(sim, args.grad_steps, loss=ha.loss.PotentialEnergy(pot), wrt=[(pot, names)])
     grad_wall = time.perf_counter() - t1
     dE = res.grad(pot)[("A", "A")]
-    names = ["a0", "a1", "a2", "a3"]
 
     snap = sim.state.get_snapshot()
     pos, L = snap.particles.position, snap.configuration.box[:2]
