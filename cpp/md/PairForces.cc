@@ -100,7 +100,7 @@ class PairForceT : public PairForce {
         for (int k = 0; k < K; ++k) buf[k] = m_jac_buf.data() + size_t(k) * 3 * nslots;
         // Fixed blocks of particles, each with its own parameter accumulators (in selection
         // order), summed in block order: the result does not depend on the number of threads.
-        constexpr uint32_t B = 256;
+        constexpr uint32_t B = 64;
         const uint32_t nblocks = (pd.N + B - 1) / B;
         const int nsel = int(m_grad_sel.size());
         const bool want_g = gparams != nullptr && nsel > 0, want_e = eparams != nullptr && nsel > 0;
@@ -114,9 +114,9 @@ class PairForceT : public PairForce {
         std::vector<double> gb, eb;
         with_width<P>(want_g || want_e || want_t ? nsel : 0, [&](auto width) {
             constexpr int Q = decltype(width)::value;
-            const size_t nq = ntp * Q;
-            gb.assign(want_g ? nblocks * nq : 0, 0.0);
-            eb.assign(want_e ? nblocks * nq : 0, 0.0);
+            const size_t nq = ntp * Q, stride = block_stride(nq);
+            gb.assign(want_g ? nblocks * stride : 0, 0.0);
+            eb.assign(want_e ? nblocks * stride : 0, 0.0);
             // parameter tangents gathered into selection order (padding slots stay zero)
             std::vector<std::vector<double>> pt(want_t ? K : 0);
             std::vector<const double*> ptp(K, nullptr);
@@ -131,7 +131,7 @@ class PairForceT : public PairForce {
             for (uint32_t b = 0; b < nblocks; ++b)
                 for (size_t tp = 0; tp < ntp; ++tp)
                     for (int q = 0; q < nsel; ++q) {
-                        const size_t from = b * nq + tp * Q + q, to = tp * P + m_grad_sel[q];
+                        const size_t from = b * stride + tp * Q + q, to = tp * P + m_grad_sel[q];
                         if (want_g) gparams[to] += gb[from];
                         if (want_e) eparams[to] += eb[from];
                     }
@@ -192,18 +192,21 @@ class PairForceT : public PairForce {
         else f(std::integral_constant<int, P>());
     }
 
+    // Each block's accumulators start on their own cache line (blocks alternate between threads).
+    static size_t block_stride(size_t n) { return (n + 7) / 8 * 8; }
+
     // Pass 1 of the adjoint pair loop over fixed blocks of particles, each with its own
     // parameter accumulators (summed in block order afterwards: independent of threads).
     template <int Q>
     void upperPass(const ParticleData& pd, const NeighborView& nb, const std::vector<uint32_t>& upper0, int K,
                    const double* const* w, const double* const* ptan, double* const* buf, std::vector<double>& gb,
                    std::vector<double>& eb, uint32_t nblocks, uint32_t B, int nt) {
-        const size_t stride = size_t(m_ntypes) * m_ntypes * Q;
+        const size_t stride = block_stride(size_t(m_ntypes) * m_ntypes * Q);
         const std::vector<PairDual<Q>> dderived = dualParams<Q>(m_grad_sel);
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
         const bool tri = box.triclinic();
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static, 1) num_threads(nt)  // interleaved: low tags own more upper pairs
         for (int64_t b = 0; b < int64_t(nblocks); ++b) {
             double* g = gb.empty() ? nullptr : &gb[b * stride];
             double* e = eb.empty() ? nullptr : &eb[b * stride];
@@ -242,7 +245,7 @@ class PairForceT : public PairForce {
         const int nt = threads_for(nthreads, pd.N);
 #pragma omp parallel num_threads(nt)
         {
-#pragma omp for schedule(static)
+#pragma omp for schedule(static, 32)  // interleaved: low tags own more upper pairs
             for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_upper<E, TRICLINIC>(uint32_t(i), p, box, nb, tab, up[i], buf);
 #pragma omp for schedule(static)
             for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_gather(uint32_t(i), nb, up, lo, buf, f, e);
