@@ -116,7 +116,7 @@ def part2(args):
 
 def honeycomb_sim(a=(5.0, 1.0, 1.0, 1.6)):
     frame = random_packing(100, 0.6, dimensions=2, min_dist=0.9, seed=0)
-    sim = ha.Simulation(device=ha.device.CPU(1), seed=1)
+    sim = ha.Simulation(device=ha.device.CPU(), seed=1)
     sim.create_state_from_snapshot(frame)
     pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
     pot.params[("A", "A")] = dict(a0=a[0], a1=a[1], a2=a[2], a3=a[3])

@@ -1,6 +1,7 @@
 // Per-particle state, stored in tag order (memory index == tag: no sorting, so every array a
 // user or the adjoint sees is already in tag order).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 #include "../core/BoxDim.h"
@@ -49,9 +50,9 @@ struct ParticleData {
     }
 };
 
-// Threads worth using for a loop over n particles: below a few hundred particles the cost of
-// waking threads exceeds the work (results do not depend on the thread count either way).
-inline int threads_for(int nthreads, size_t n) { return n < 256 ? 1 : nthreads; }
+// Threads worth using for a loop over n particles: at least ~48 particles each, below which waking
+// a thread costs more than its share of a pair loop (results do not depend on the thread count).
+inline int threads_for(int nthreads, size_t n) { return int(std::max<size_t>(1, std::min<size_t>(nthreads, n / 48))); }
 
 // A quantity that depends on the timestep (HOOMD's Variant): Constant or Ramp.
 struct Variant {
