@@ -1,130 +1,209 @@
-// Forward-mode dual numbers with K tangent components: the adjoint evaluates the same evaluator
-// text in Dual<K> to get d(force/r)/d(r^2) and derivatives with respect to every parameter,
-// exactly (to rounding) and without hand-written derivative code.
+// Forward-mode dual numbers: the adjoint evaluates the same evaluator text in dual numbers to get
+// d(force/r)/d(r^2) and derivatives with respect to the parameters, exactly (to rounding) and
+// without hand-written derivative code.
+//
+// A dual number carries the derivative slots [B, E) of one slot space (in the pair loops: slot 0
+// is r^2, slots 1..Q the parameters). Quantities that depend on r^2 alone live in [0, 1) and
+// parameters in [1, 1 + Q), so the long radial chains of an evaluator (1/r^2, r^-6, sqrt, ...)
+// cost one slot, not 1 + Q; an operation's result spans the union of its operands' ranges.
+// Each slot is computed by the same formula as it would be over the full range, minus the terms
+// that are known to be zero, so the values do not depend on the ranges (to the sign of zero).
 #pragma once
 #include <cmath>
+#include <type_traits>
+#include <utility>
 #include "HostDevice.h"
 
 namespace ha {
 
-template <int K>
-struct Dual {
+template <int B, int E>
+struct SDual {
+    static_assert(0 <= B && B <= E, "slot range");
+    static constexpr int begin = B, end = E, width = E - B;
     double v;
-    double d[K];
+    double d[width > 0 ? width : 1];  // d[k - B] = d/d(slot k)
 
-    HA_HOSTDEVICE Dual() : v(0) {
-        for (int k = 0; k < K; ++k) d[k] = 0;
+    HA_HOSTDEVICE SDual() : v(0) {
+        for (int k = 0; k < width; ++k) d[k] = 0;
     }
-    HA_HOSTDEVICE Dual(double x) : v(x) {  // NOLINT: constants promote implicitly
-        for (int k = 0; k < K; ++k) d[k] = 0;
+    HA_HOSTDEVICE SDual(double x) : v(x) {  // NOLINT: constants promote implicitly
+        for (int k = 0; k < width; ++k) d[k] = 0;
     }
-    HA_HOSTDEVICE static Dual variable(double x, int k) {
-        Dual r(x);
-        r.d[k] = 1.0;
+    // A sub-range widens implicitly (the slots it does not carry are zero).
+    template <int B2, int E2, class = std::enable_if_t<(B <= B2 && E2 <= E && (B2 != B || E2 != E))>>
+    HA_HOSTDEVICE SDual(const SDual<B2, E2>& a) : v(a.v) {  // NOLINT
+        for (int k = 0; k < width; ++k) d[k] = 0;
+        for (int k = 0; k < a.width; ++k) d[B2 - B + k] = a.d[k];
+    }
+    HA_HOSTDEVICE static SDual variable(double x, int slot) {
+        SDual r(x);
+        r.d[slot - B] = 1.0;
         return r;
     }
 };
 
+// Dual numbers over slots 0..K-1.
 template <int K>
-HA_HOSTDEVICE double value_of(const Dual<K>& x) { return x.v; }
+using Dual = SDual<0, K>;
 
-template <int K>
-HA_HOSTDEVICE Dual<K> operator+(const Dual<K>& a, const Dual<K>& b) {
-    Dual<K> r(a.v + b.v);
-    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] + b.d[k];
+template <int B, int E>
+HA_HOSTDEVICE double value_of(const SDual<B, E>& x) { return x.v; }
+
+namespace dual_detail {
+
+constexpr int min_(int a, int b) { return a < b ? a : b; }
+constexpr int max_(int a, int b) { return a > b ? a : b; }
+template <class A, class C>
+using Union = SDual<min_(A::begin, C::begin), max_(A::end, C::end)>;
+
+// f(std::integral_constant<int, k>) for every slot k in [B, E), unrolled at compile time, so that
+// which operand carries slot k is known to the compiler.
+template <int B, class F, int... I>
+HA_HOSTDEVICE void for_slots(F&& f, std::integer_sequence<int, I...>) {
+    (f(std::integral_constant<int, B + I>()), ...);
+}
+template <int B, int E, class F>
+HA_HOSTDEVICE void for_slots(F&& f) {
+    for_slots<B>(f, std::make_integer_sequence<int, E - B>());
+}
+template <class A, int k>
+constexpr bool has = A::begin <= k && k < A::end;
+
+}  // namespace dual_detail
+
+template <int B1, int E1, int B2, int E2>
+HA_HOSTDEVICE auto operator+(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
+    using A = SDual<B1, E1>;
+    using C = SDual<B2, E2>;
+    using R = dual_detail::Union<A, C>;
+    R r(a.v + b.v);
+    dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
+        constexpr int k = decltype(kc)::value;
+        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>) r.d[k - R::begin] = a.d[k - B1] + b.d[k - B2];
+        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = a.d[k - B1];
+        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = b.d[k - B2];
+    });
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator-(const Dual<K>& a, const Dual<K>& b) {
-    Dual<K> r(a.v - b.v);
-    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] - b.d[k];
+template <int B1, int E1, int B2, int E2>
+HA_HOSTDEVICE auto operator-(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
+    using A = SDual<B1, E1>;
+    using C = SDual<B2, E2>;
+    using R = dual_detail::Union<A, C>;
+    R r(a.v - b.v);
+    dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
+        constexpr int k = decltype(kc)::value;
+        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>) r.d[k - R::begin] = a.d[k - B1] - b.d[k - B2];
+        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = a.d[k - B1];
+        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = -b.d[k - B2];
+    });
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator-(const Dual<K>& a) {
-    Dual<K> r(-a.v);
-    for (int k = 0; k < K; ++k) r.d[k] = -a.d[k];
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator-(const SDual<B, E>& a) {
+    SDual<B, E> r(-a.v);
+    for (int k = 0; k < r.width; ++k) r.d[k] = -a.d[k];
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator*(const Dual<K>& a, const Dual<K>& b) {
-    Dual<K> r(a.v * b.v);
-    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] * b.v + a.v * b.d[k];
+template <int B1, int E1, int B2, int E2>
+HA_HOSTDEVICE auto operator*(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
+    using A = SDual<B1, E1>;
+    using C = SDual<B2, E2>;
+    using R = dual_detail::Union<A, C>;
+    R r(a.v * b.v);
+    dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
+        constexpr int k = decltype(kc)::value;
+        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>)
+            r.d[k - R::begin] = a.d[k - B1] * b.v + a.v * b.d[k - B2];
+        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = a.d[k - B1] * b.v;
+        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = a.v * b.d[k - B2];
+    });
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator/(const Dual<K>& a, const Dual<K>& b) {
-    Dual<K> r(a.v / b.v);
+template <int B1, int E1, int B2, int E2>
+HA_HOSTDEVICE auto operator/(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
+    using A = SDual<B1, E1>;
+    using C = SDual<B2, E2>;
+    using R = dual_detail::Union<A, C>;
+    R r(a.v / b.v);
     const double inv = 1.0 / b.v;
-    for (int k = 0; k < K; ++k) r.d[k] = (a.d[k] - r.v * b.d[k]) * inv;
+    dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
+        constexpr int k = decltype(kc)::value;
+        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>)
+            r.d[k - R::begin] = (a.d[k - B1] - r.v * b.d[k - B2]) * inv;
+        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = a.d[k - B1] * inv;
+        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = (-(r.v * b.d[k - B2])) * inv;
+    });
     return r;
 }
 // Mixed double/dual operations, written out: promoting the double to a dual would multiply
 // and add its zero tangents for nothing.
-template <int K>
-HA_HOSTDEVICE Dual<K> operator+(double a, const Dual<K>& b) {
-    Dual<K> r = b;
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator+(double a, const SDual<B, E>& b) {
+    SDual<B, E> r = b;
     r.v = a + b.v;
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator+(const Dual<K>& a, double b) {
-    Dual<K> r = a;
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator+(const SDual<B, E>& a, double b) {
+    SDual<B, E> r = a;
     r.v = a.v + b;
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator-(double a, const Dual<K>& b) {
-    Dual<K> r(a - b.v);
-    for (int k = 0; k < K; ++k) r.d[k] = -b.d[k];
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator-(double a, const SDual<B, E>& b) {
+    SDual<B, E> r(a - b.v);
+    for (int k = 0; k < r.width; ++k) r.d[k] = -b.d[k];
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator-(const Dual<K>& a, double b) {
-    Dual<K> r = a;
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator-(const SDual<B, E>& a, double b) {
+    SDual<B, E> r = a;
     r.v = a.v - b;
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator*(double a, const Dual<K>& b) {
-    Dual<K> r(a * b.v);
-    for (int k = 0; k < K; ++k) r.d[k] = a * b.d[k];
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator*(double a, const SDual<B, E>& b) {
+    SDual<B, E> r(a * b.v);
+    for (int k = 0; k < r.width; ++k) r.d[k] = a * b.d[k];
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator*(const Dual<K>& a, double b) {
-    Dual<K> r(a.v * b);
-    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] * b;
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator*(const SDual<B, E>& a, double b) {
+    SDual<B, E> r(a.v * b);
+    for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * b;
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator/(double a, const Dual<K>& b) {
-    Dual<K> r(a / b.v);
-    const double s = -r.v / b.v;
-    for (int k = 0; k < K; ++k) r.d[k] = s * b.d[k];
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator/(double a, const SDual<B, E>& b) {
+    SDual<B, E> r(a / b.v);
+    const double s = -r.v * (1.0 / b.v);  // two independent divisions, not one after the other
+    for (int k = 0; k < r.width; ++k) r.d[k] = s * b.d[k];
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> operator/(const Dual<K>& a, double b) {
-    Dual<K> r(a.v / b);
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> operator/(const SDual<B, E>& a, double b) {
+    SDual<B, E> r(a.v / b);
     const double inv = 1.0 / b;
-    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] * inv;
+    for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * inv;
     return r;
 }
-template <int K> HA_HOSTDEVICE Dual<K>& operator-=(Dual<K>& a, const Dual<K>& b) { return a = a - b; }
-template <int K> HA_HOSTDEVICE Dual<K>& operator+=(Dual<K>& a, const Dual<K>& b) { return a = a + b; }
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E>& operator-=(SDual<B, E>& a, const T& b) { return a = a - b; }
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E>& operator+=(SDual<B, E>& a, const T& b) { return a = a + b; }
 
-template <int K>
-HA_HOSTDEVICE Dual<K> sqrt(const Dual<K>& a) {
-    Dual<K> r(std::sqrt(a.v));
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> sqrt(const SDual<B, E>& a) {
+    SDual<B, E> r(std::sqrt(a.v));
     const double h = 0.5 / r.v;
-    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] * h;
+    for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
     return r;
 }
-template <int K>
-HA_HOSTDEVICE Dual<K> exp(const Dual<K>& a) {
-    Dual<K> r(std::exp(a.v));
-    for (int k = 0; k < K; ++k) r.d[k] = a.d[k] * r.v;
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> exp(const SDual<B, E>& a) {
+    SDual<B, E> r(std::exp(a.v));
+    for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * r.v;
     return r;
 }
 

@@ -153,7 +153,7 @@ class PairForceT : public PairForce {
             }
             std::vector<int> all(P);
             for (int k = 0; k < P; ++k) all[k] = k;
-            const std::vector<PairDual<P>> dderived = dualParams<P>(all);
+            const std::vector<ParamDual<P>> dderived = dualParams<P>(all);
             for (size_t tp = 0; tp < ntp; ++tp) {
                 if (npairs[tp] == 0 || !(m_rcutsq[tp] > 0)) continue;
                 PairDual<P> f, V;
@@ -167,15 +167,15 @@ class PairForceT : public PairForce {
     // The derived parameters as dual numbers, through derive(): slot 1 + q carries d/dtheta_sel[q]
     // (q < Q, q < sel.size()).
     template <int Q>
-    std::vector<PairDual<Q>> dualParams(const std::vector<int>& sel) const {
+    std::vector<ParamDual<Q>> dualParams(const std::vector<int>& sel) const {
         constexpr int P = E::n_params;
         const size_t ntp = size_t(m_ntypes) * m_ntypes;
-        std::vector<PairDual<Q>> dd(ntp * E::n_derived);
+        std::vector<ParamDual<Q>> dd(ntp * E::n_derived);
         for (size_t tp = 0; tp < ntp; ++tp) {
-            PairDual<Q> dp[P];
-            for (int k = 0; k < P; ++k) dp[k] = PairDual<Q>(m_params[tp * P + k]);
+            ParamDual<Q> dp[P];
+            for (int k = 0; k < P; ++k) dp[k] = ParamDual<Q>(m_params[tp * P + k]);
             for (int q = 0; q < Q && q < int(sel.size()); ++q)
-                dp[sel[q]] = PairDual<Q>::variable(m_params[tp * P + sel[q]], 1 + q);
+                dp[sel[q]] = ParamDual<Q>::variable(m_params[tp * P + sel[q]], 1 + q);
             E::derive(dp, &dd[tp * E::n_derived]);
         }
         return dd;
@@ -202,7 +202,7 @@ class PairForceT : public PairForce {
                    const double* const* w, const double* const* ptan, double* const* buf, std::vector<double>& gb,
                    std::vector<double>& eb, uint32_t nblocks, uint32_t B, int nt) {
         const size_t stride = block_stride(size_t(m_ntypes) * m_ntypes * Q);
-        const std::vector<PairDual<Q>> dderived = dualParams<Q>(m_grad_sel);
+        const std::vector<ParamDual<Q>> dderived = dualParams<Q>(m_grad_sel);
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
         const bool tri = box.triclinic();

@@ -19,6 +19,11 @@ namespace ha {
 // derivative is wanted: the narrower the duals, the cheaper the pair loop).
 template <int Q>
 using PairDual = Dual<1 + Q>;
+// What the evaluators see: r^2 (and r_cut^2) carry slot 0 only, the parameters slots 1..Q only,
+// so the radial arithmetic runs on one slot (see Dual.h).
+using RadialDual = SDual<0, 1>;
+template <int Q>
+using ParamDual = SDual<1, 1 + Q>;
 
 
 // Pass 1 for particle i: for each neighbour j > i (upper entries, slots from `slot0`), write
@@ -29,7 +34,7 @@ using PairDual = Dual<1 + Q>;
 // (and must not be null) exactly when ENERGY.
 template <class E, int Q, bool TRICLINIC, bool ENERGY>
 HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
-                                       uint32_t ntypes, const double* rcutsq, const PairDual<Q>* dderived, int K,
+                                       uint32_t ntypes, const double* rcutsq, const ParamDual<Q>* dderived, int K,
                                        const double* const* w, const double* const* ptan, double* const* buf,
                                        uint32_t slot0, double* gacc, double* eacc) {
     using D = PairDual<Q>;
@@ -46,7 +51,7 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
         const uint32_t tp = row + pj.type;
         D f, V;
         const bool inside = rsq < rcutsq[tp] &&
-                            E::eval(D::variable(rsq, 0), D(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V);
+                            E::eval(RadialDual::variable(rsq, 0), RadialDual(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V);
         for (int t = 0; t < K; ++t) {
             double* c = buf[t] + 3 * slot;
             if (!inside) {

@@ -16,12 +16,12 @@ struct EvaluatorPairDPDConservative {
         d[0] = p[0];
     }
 
-    template <class R>
-    HA_EVALUATOR static bool eval(const R& rsq, const R& rcutsq, const R* d, R& force_divr, R& energy) {
-        R rinv = 1.0 / sqrt(rsq);
-        R r = 1.0 / rinv;
-        R rcutinv = 1.0 / sqrt(rcutsq);
-        R rcut = 1.0 / rcutinv;
+    template <class RS, class RP, class R>
+    HA_EVALUATOR static bool eval(const RS& rsq, const RS& rcutsq, const RP* d, R& force_divr, R& energy) {
+        auto rinv = 1.0 / sqrt(rsq);
+        auto r = 1.0 / rinv;
+        auto rcutinv = 1.0 / sqrt(rcutsq);
+        auto rcut = 1.0 / rcutinv;
         force_divr = d[0] * (rinv - rcutinv);
         energy = d[0] * (rcut - r) - 0.5 * d[0] * rcutinv * (rcutsq - rsq);
         return true;

@@ -15,10 +15,10 @@ struct EvaluatorPairGauss {
         d[0] = p[0]; d[1] = p[1];
     }
 
-    template <class R>
-    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
-        R sigma_sq = d[1] * d[1];
-        R exp_val = exp(-0.5 * (rsq / sigma_sq));
+    template <class RS, class RP, class R>
+    HA_EVALUATOR static bool eval(const RS& rsq, const RS& /*rcutsq*/, const RP* d, R& force_divr, R& energy) {
+        auto sigma_sq = d[1] * d[1];
+        auto exp_val = exp(-0.5 * (rsq / sigma_sq));
         force_divr = d[0] / sigma_sq * exp_val;
         energy = d[0] * exp_val;
         return true;

@@ -18,11 +18,11 @@ struct EvaluatorPairLJ {
         d[1] = eps4 * sigma_6;
     }
 
-    template <class R>
-    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+    template <class RS, class RP, class R>
+    HA_EVALUATOR static bool eval(const RS& rsq, const RS& /*rcutsq*/, const RP* d, R& force_divr, R& energy) {
         if (value_of(d[0]) == 0.0) return false;
-        R r2inv = 1.0 / rsq;
-        R r6inv = r2inv * r2inv * r2inv;
+        auto r2inv = 1.0 / rsq;
+        auto r6inv = r2inv * r2inv * r2inv;
         force_divr = r2inv * r6inv * (12.0 * d[0] * r6inv - 6.0 * d[1]);
         energy = r6inv * (d[0] * r6inv - d[1]);
         return true;

@@ -15,10 +15,10 @@ struct EvaluatorPairMorse {
         d[0] = p[0]; d[1] = p[1]; d[2] = p[2];
     }
 
-    template <class R>
-    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
-        R r = sqrt(rsq);
-        R E = exp(-d[1] * (r - d[2]));
+    template <class RS, class RP, class R>
+    HA_EVALUATOR static bool eval(const RS& rsq, const RS& /*rcutsq*/, const RP* d, R& force_divr, R& energy) {
+        auto r = sqrt(rsq);
+        auto E = exp(-d[1] * (r - d[2]));
         energy = d[0] * E * (E - 2.0);
         force_divr = 2.0 * d[0] * d[1] * E * (E - 1.0) / r;
         return true;

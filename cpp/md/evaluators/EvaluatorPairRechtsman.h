@@ -17,18 +17,18 @@ struct EvaluatorPairRechtsman {
         for (int k = 0; k < n_params; ++k) d[k] = p[k];
     }
 
-    template <class R>
-    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
-        const R &a0 = d[0], &a1 = d[1], &a2 = d[2], &a3 = d[3], &b0 = d[4], &b1 = d[5], &b2 = d[6];
-        R r2inv = 1.0 / rsq;
-        R r = sqrt(rsq);
-        R rinv = 1.0 / r;
-        R r4inv = r2inv * r2inv;
-        R r10inv = r4inv * r4inv * r2inv;
-        R r12inv = r10inv * r2inv;
-        R e1 = exp(-a2 * r);
-        R dr = r - a3;
-        R e2 = exp(-b2 * dr * dr);
+    template <class RS, class RP, class R>
+    HA_EVALUATOR static bool eval(const RS& rsq, const RS& /*rcutsq*/, const RP* d, R& force_divr, R& energy) {
+        const RP &a0 = d[0], &a1 = d[1], &a2 = d[2], &a3 = d[3], &b0 = d[4], &b1 = d[5], &b2 = d[6];
+        auto r2inv = 1.0 / rsq;
+        auto r = sqrt(rsq);
+        auto rinv = 1.0 / r;
+        auto r4inv = r2inv * r2inv;
+        auto r10inv = r4inv * r4inv * r2inv;
+        auto r12inv = r10inv * r2inv;
+        auto e1 = exp(-a2 * r);
+        auto dr = r - a3;
+        auto e2 = exp(-b2 * dr * dr);
         energy = b0 * r12inv - a0 * r10inv + a1 * e1 - b1 * e2;
         // -V'(r)/r
         force_divr = (12.0 * b0 * r12inv - 10.0 * a0 * r10inv) * r2inv + (a1 * a2 * e1 - 2.0 * b1 * b2 * dr * e2) * rinv;

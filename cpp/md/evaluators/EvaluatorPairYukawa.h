@@ -15,13 +15,13 @@ struct EvaluatorPairYukawa {
         d[0] = p[0]; d[1] = p[1];
     }
 
-    template <class R>
-    HA_EVALUATOR static bool eval(const R& rsq, const R& /*rcutsq*/, const R* d, R& force_divr, R& energy) {
+    template <class RS, class RP, class R>
+    HA_EVALUATOR static bool eval(const RS& rsq, const RS& /*rcutsq*/, const RP* d, R& force_divr, R& energy) {
         if (value_of(d[0]) == 0.0) return false;
-        R rinv = 1.0 / sqrt(rsq);
-        R r = 1.0 / rinv;
-        R r2inv = 1.0 / rsq;
-        R exp_val = exp(-d[1] * r);
+        auto rinv = 1.0 / sqrt(rsq);
+        auto r = 1.0 / rinv;
+        auto r2inv = 1.0 / rsq;
+        auto exp_val = exp(-d[1] * r);
         force_divr = d[0] * exp_val * r2inv * (rinv + d[1]);
         energy = d[0] * exp_val * rinv;
         return true;
