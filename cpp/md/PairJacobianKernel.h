@@ -52,6 +52,7 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
         D f, V;
         const bool inside = rsq < rcutsq[tp] &&
                             E::eval(RadialDual::variable(rsq, 0), RadialDual(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V);
+        double sw = 0;  // (w_0,i - w_0,j) . d_ij
         for (int t = 0; t < K; ++t) {
             double* c = buf[t] + 3 * slot;
             if (!inside) {
@@ -60,7 +61,9 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
             }
             const double* wt = w[t];
             const double dwx = wt[3 * i] - wt[3 * j], dwy = wt[3 * i + 1] - wt[3 * j + 1], dwz = wt[3 * i + 2] - wt[3 * j + 2];
-            double s = 2.0 * f.d[0] * (dx.x * dwx + dx.y * dwy + dx.z * dwz);
+            const double dot = dx.x * dwx + dx.y * dwy + dx.z * dwz;
+            if (t == 0) sw = dot;
+            double s = 2.0 * f.d[0] * dot;
             if (ptan && ptan[t])
                 for (int q = 0; q < Q; ++q) s += f.d[1 + q] * ptan[t][tp * Q + q];
             c[0] = f.v * dwx + s * dx.x;
@@ -68,12 +71,8 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
             c[2] = f.v * dwz + s * dx.z;
         }
         if (!inside) continue;
-        if (gacc) {
-            const double* w0 = w[0];
-            const double sw = (w0[3 * i] - w0[3 * j]) * dx.x + (w0[3 * i + 1] - w0[3 * j + 1]) * dx.y +
-                              (w0[3 * i + 2] - w0[3 * j + 2]) * dx.z;
+        if (gacc)
             for (int q = 0; q < Q; ++q) gacc[tp * Q + q] += f.d[1 + q] * sw;
-        }
         if constexpr (ENERGY)  // (otherwise V is never read, and the compiler drops its arithmetic)
             for (int q = 0; q < Q; ++q) eacc[tp * Q + q] += V.d[1 + q];
     }
