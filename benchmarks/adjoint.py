@@ -64,21 +64,25 @@ def energy_loss(force):
 def part1(args):
     N, steps = (2000, 200) if args.quick else (10000, 1000)
     print(f"\n## 1. gradient / forward, 3D LJ, N = {N}, {steps} steps")
-    print(f"{'run':<34} {'seconds':>9} {'ratio':>7}")
-    sim, lj = lj_sim(N)
-    sim.run(10)
-    t = time.perf_counter()
-    sim.run(steps)
-    fwd = time.perf_counter() - t
-    print(f"{'forward (sim.run)':<34} {fwd:>9.2f} {1.0:>7.2f}")
-    for label, memory in (("gradient, full storage", None), ("gradient, checkpoints (budget 32 states)", 32 * 24 * N)):
+    print(f"{'run':<36} {'seconds':>9} {'ratio':>7}")
+    fwd = 1e9
+    for _ in range(1 if args.quick else 2):  # best of two: the machine is shared
+        sim, lj = lj_sim(N)
+        sim.run(10)
+        t = time.perf_counter()
+        sim.run(steps)
+        fwd = min(fwd, time.perf_counter() - t)
+    print(f"{'forward (sim.run)':<36} {fwd:>9.2f} {1.0:>7.2f}")
+    for label, memory in (("gradient, full storage", None),
+                          (f"checkpoints, budget {steps // 2} states", steps // 2 * 24 * N),
+                          ("checkpoints, budget 32 states", 32 * 24 * N)):
         sim, lj = lj_sim(N)
         sim.run(10)
         t = time.perf_counter()
         res = ha.adjoint.gradient(sim, steps, loss=energy_loss(lj), wrt=[lj], memory=memory)
         el = time.perf_counter() - t
         d = res.diagnostics
-        print(f"{label:<34} {el:>9.2f} {el / fwd:>7.2f}   (recomputed {d['recomputed_steps']} steps, "
+        print(f"{label:<36} {el:>9.2f} {el / fwd:>7.2f}   (recomputed {d['recomputed_steps']} steps, "
               f"peak {d['stored_states_peak']} states)")
 
 
