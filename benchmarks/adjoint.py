@@ -14,6 +14,7 @@ Prints, as tables:
      buffer is a tuning choice (0.4 is HOOMD's default; 0.5 is fastest here).
 
     PYTHONPATH=. python benchmarks/adjoint.py [--quick] [--parts 1 2 3 4]
+    PYTHONPATH=. python benchmarks/adjoint.py --parts 2 --mem-N 100000 --mem-steps 1000 4000 16000  # hours
 """
 import argparse
 import json
@@ -98,24 +99,25 @@ def _peak_rss():
 
 def _memory_case(N, steps, budget_states):
     sim, lj = lj_sim(N)
+    t = time.perf_counter()
     res = ha.adjoint.gradient(sim, steps, loss=energy_loss(lj), wrt=[lj], memory=budget_states * 24 * N)
-    return dict(rss=_peak_rss(), peak_states=res.diagnostics["stored_states_peak"],
+    return dict(seconds=time.perf_counter() - t, rss=_peak_rss(), peak_states=res.diagnostics["stored_states_peak"],
                 stored=res.diagnostics["stored_bytes_peak"], recomputed=res.diagnostics["recomputed_steps"])
 
 
 def part2(args):
-    N = 2000 if args.quick else 10000
-    steps_list = (100, 400, 1600) if args.quick else (250, 1000, 4000)
+    N = args.mem_N or (2000 if args.quick else 10000)
+    steps_list = args.mem_steps or ((100, 400, 1600) if args.quick else (250, 1000, 4000))
     budget = 16
     print(f"\n## 2. peak memory vs steps, 3D LJ, N = {N}, budget {budget} states ({budget * 24 * N / 2**20:.1f} MiB)")
-    print(f"{'steps':>7} {'peak RSS MiB':>13} {'stored MiB':>11} {'recomputed':>11} {'recompute/steps':>16}")
+    print(f"{'steps':>7} {'peak RSS MiB':>13} {'stored MiB':>11} {'recomputed':>11} {'recompute/steps':>16} {'seconds':>8}")
     for steps in steps_list:
         code = (f"import sys, json; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
                 f"import adjoint as b; print(json.dumps(b._memory_case({N}, {steps}, {budget})))")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{steps:>7} {r['rss'] / 2**20:>13.1f} {r['stored'] / 2**20:>11.1f} {r['recomputed']:>11} "
-              f"{r['recomputed'] / steps:>16.2f}")
+              f"{r['recomputed'] / steps:>16.2f} {r['seconds']:>8.0f}", flush=True)
 
 
 def honeycomb_sim(a=(5.0, 1.0, 1.0, 1.6)):
@@ -229,6 +231,8 @@ def main():
     ap = argparse.ArgumentParser(description="adjoint benchmarks")
     ap.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
     ap.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4])
+    ap.add_argument("--mem-N", type=int, help="part 2: number of particles (default 10000)")
+    ap.add_argument("--mem-steps", type=int, nargs="+", help="part 2: numbers of steps (default 250 1000 4000)")
     args = ap.parse_args()
     print(f"# hoomd-adjoint {ha.__version__}, {ha.device.CPU().num_cpu_threads} threads")
     for p in args.parts:
