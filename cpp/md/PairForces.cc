@@ -95,9 +95,9 @@ class PairForceT : public PairForce {
         const std::vector<uint32_t>& upper0 = m_nlist->upper0();
         const std::vector<uint32_t>& lower_slot = m_nlist->lowerSlot();
         const size_t nslots = upper0[pd.N];
-        m_jac_buf.resize(size_t(K) * 3 * nslots);
+        m_pair_buf.resize(std::max(m_pair_buf.size(), size_t(K) * 3 * nslots));
         std::vector<double*> buf(K);
-        for (int k = 0; k < K; ++k) buf[k] = m_jac_buf.data() + size_t(k) * 3 * nslots;
+        for (int k = 0; k < K; ++k) buf[k] = m_pair_buf.data() + size_t(k) * 3 * nslots;
         // Fixed blocks of particles, each with its own parameter accumulators (in selection
         // order), summed in block order: the result does not depend on the number of threads.
         constexpr uint32_t B = 64;
@@ -227,8 +227,9 @@ class PairForceT : public PairForce {
         }
     }
 
-    std::vector<double> m_jac_buf;   // adjoint: c_ij per pair slot and vector
-    std::vector<double> m_pair_buf;  // forces: (F_ij, V_ij) per pair slot
+    // Per pair slot: (F_ij, V_ij) in the force pass, c_ij per vector in the adjoint pass; one
+    // buffer for both (they never overlap in time), the largest memory of a step at large N.
+    std::vector<double> m_pair_buf;
 
     // Each pair evaluated once, then summed per particle in list order (same bits as run()).
     template <bool TRICLINIC>
@@ -237,7 +238,7 @@ class PairForceT : public PairForce {
         const PairTables tab{m_ntypes, m_rcutsq.data(), m_derived.data(), m_eshift.data()};
         const uint32_t* up = m_nlist->upper0().data();
         const uint32_t* lo = m_nlist->lowerSlot().data();
-        m_pair_buf.resize(4 * size_t(up[pd.N]));
+        m_pair_buf.resize(std::max(m_pair_buf.size(), 4 * size_t(up[pd.N])));
         double* buf = m_pair_buf.data();
         const PosType* p = pd.postype.data();
         double *f = force.data(), *e = energy.data();
