@@ -353,17 +353,18 @@ def test_autodiff_loss_adapters(library, rng):
 
 
 def test_gradient_bitwise_identical_with_1_and_2_threads():
-    """Enough particles (> 4096) that the adjoint's pair loop really runs on two threads."""
+    """Enough particles (>= 96, and several blocks of 64) that the pair loops really run on two
+    threads."""
     from hoomd_adjoint.lattice import cubic
     out = []
     for threads in (1, 2):
         sim = ha.Simulation(device=ha.device.CPU(threads), seed=2)
-        sim.create_state_from_snapshot(cubic(5000, 0.7, 3, jitter=0.1, seed=4))
+        sim.create_state_from_snapshot(cubic(1000, 0.7, 3, jitter=0.1, seed=4))
         lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=2.5, mode="shift")
         lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
         bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)
         sim.operations.integrator = ha.md.Integrator(dt=5e-4, methods=[bd], forces=[lj])
-        res = ha.adjoint.gradient(sim, steps=5, loss=ha.loss.PotentialEnergy(lj), wrt=[lj, "positions", "kT"])
+        res = ha.adjoint.gradient(sim, steps=20, loss=ha.loss.PotentialEnergy(lj), wrt=[lj, "positions", "kT"])
         out.append(res)
     assert np.array_equal(out[0].positions, out[1].positions)
     # the two runs have different force objects: compare the gradient values

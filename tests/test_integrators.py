@@ -176,8 +176,8 @@ def test_langevin_equipartition():
 
 @pytest.mark.parametrize("kind", ["brownian", "langevin", "nve"])
 def test_bitwise_identical_with_1_and_2_threads(kind):
-    """Enough particles (> 4096) that the loops really run on two threads."""
-    n = 18
+    """Enough particles (>= 96) that the loops really run on two threads."""
+    n = 10
     g = (np.arange(n) - n / 2) * 1.2
     rng = np.random.default_rng(2)
     pos = np.array(np.meshgrid(g, g, g, indexing="ij")).reshape(3, -1).T + rng.uniform(-0.1, 0.1, (n**3, 3))
