@@ -75,6 +75,7 @@ def part1(args):
         fwd = min(fwd, time.perf_counter() - t)
     print(f"{'forward (sim.run)':<36} {fwd:>9.2f} {1.0:>7.2f}")
     for label, memory in (("gradient, full storage", None),
+                          (f"checkpoints, budget {3 * steps // 4} states", 3 * steps // 4 * 24 * N),
                           (f"checkpoints, budget {steps // 2} states", steps // 2 * 24 * N),
                           ("checkpoints, budget 32 states", 32 * 24 * N)):
         sim, lj = lj_sim(N)
