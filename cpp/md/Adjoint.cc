@@ -93,7 +93,10 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     if ((req.kT || req.gamma) && m.kind != Method::ConstantVolume && !(T > 0))
         throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
 
-    std::vector<double> w(3 * size_t(N)), out(lr, lr + 3 * size_t(N));
+    // scratch kept between steps: fresh pages for every step cost more than small systems' steps
+    thread_local std::vector<double> w, out, r0, lvh, latot, vh;
+    w.resize(3 * size_t(N));
+    out.assign(lr, lr + 3 * size_t(N));
     if (m.kind == Method::Brownian) {
         for (uint32_t i = 0; i < N; ++i) {
             const double s = dt / m.gamma[pd.typeid_[i]];
@@ -123,7 +126,9 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     // Langevin / NVE: r' = r + v dt + a dt^2/2, v_h = v + a dt/2, a' = (F(r') + c u - gamma v_h)/m,
     // v' = v_h + a' dt/2.
     const bool langevin = m.kind == Method::Langevin;
-    std::vector<double> r0 = pd.pos, lvh(3 * size_t(N)), latot(3 * size_t(N)), vh;
+    r0 = pd.pos;
+    lvh.resize(3 * size_t(N));
+    latot.resize(3 * size_t(N));
     half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
     for (uint32_t i = 0; i < N; ++i) {
         const double minv = 1.0 / pd.mass[i];
