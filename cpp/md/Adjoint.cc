@@ -216,7 +216,11 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
     const unsigned dim = pd.dimensions();
     const int K = int(tan.size());
     if (K == 0) return;
-    std::vector<std::vector<double>> out(K, std::vector<double>(3 * size_t(N), 0.0));
+    // scratch kept between steps (the largest system's size, until the thread ends)
+    thread_local std::vector<std::vector<double>> out, drp, dvh;
+    thread_local std::vector<double> u, r0, vh;
+    out.resize(K);
+    for (auto& o : out) o.assign(3 * size_t(N), 0.0);
     std::vector<double*> outp(K);
     std::vector<const double*> wp(K);
     for (int k = 0; k < K; ++k) outp[k] = out[k].data();
@@ -227,7 +231,7 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
     }
     if (noisy && m.kind != Method::ConstantVolume && !(T > 0))
         throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
-    std::vector<double> u(3 * size_t(N), 0.0);
+    u.assign(3 * size_t(N), 0.0);
     if (noisy && m.kind != Method::ConstantVolume)
         for (uint32_t i = 0; i < N; ++i)
             noise(m.kind == Method::Brownian ? rng_id::TwoStepBD : rng_id::TwoStepLangevin, t, sys.seed, i, &u[3 * i]);
@@ -256,10 +260,13 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
         return;
     }
     const bool langevin = m.kind == Method::Langevin;
-    std::vector<double> r0 = pd.pos, vh;
+    r0 = pd.pos;
     half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
-    std::vector<std::vector<double>> drp(K, std::vector<double>(3 * size_t(N))), dvh = drp;
+    drp.resize(K);
+    dvh.resize(K);
     for (int k = 0; k < K; ++k) {
+        drp[k].resize(3 * size_t(N));
+        dvh[k].resize(3 * size_t(N));
         for (size_t q = 0; q < 3 * size_t(N); ++q) {
             drp[k][q] = tan[k].dr[q] + dt * tan[k].dv[q] + 0.5 * dt * dt * tan[k].da[q];
             dvh[k][q] = tan[k].dv[q] + 0.5 * dt * tan[k].da[q];
