@@ -17,6 +17,26 @@ const Method& single_method(const System& sys) {
     return sys.methods[0];
 }
 
+// What a step adjoint or tangent reads of the system at step t.
+struct StepContext {
+    const Method& m;
+    ParticleData& pd;
+    uint32_t N;
+    uint64_t t;
+    double dt, T;
+    unsigned dim;
+
+    explicit StepContext(System& sys)
+        : m(single_method(sys)), pd(sys.pd), N(sys.pd.N), t(sys.timestep), dt(sys.dt), T(m.kT(sys.timestep)),
+          dim(sys.pd.dimensions()) {}
+
+    // Derivatives through the noise amplitude sqrt(kT) need kT > 0.
+    void requirePositiveKT() const {
+        if (m.kind != Method::ConstantVolume && !(T > 0))
+            throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
+    }
+};
+
 // Noise u (3 uniforms) of the step at t for tag i, as the forward step drew it.
 inline void noise(uint8_t id, uint64_t t, uint16_t seed, uint32_t i, double* u) {
     RandomGenerator rng(id, t, seed, i);
@@ -83,15 +103,10 @@ void force_jacobian(System& sys, int K, const double* const* w, double* const* o
 }
 
 void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req) {
-    const Method& m = single_method(sys);
-    ParticleData& pd = sys.pd;
-    const uint32_t N = pd.N;
-    const uint64_t t = sys.timestep;
-    const double dt = sys.dt, T = m.kT(t);
-    const unsigned dim = pd.dimensions();
+    const StepContext c(sys);
+    const auto& [m, pd, N, t, dt, T, dim] = c;
     if (g.gamma.size() != pd.ntypes) g.gamma.assign(pd.ntypes, 0.0);
-    if ((req.kT || req.gamma) && m.kind != Method::ConstantVolume && !(T > 0))
-        throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
+    if (req.kT || req.gamma) c.requirePositiveKT();
 
     // scratch kept between steps: fresh pages for every step cost more than small systems' steps
     thread_local std::vector<double> w, out, r0, lvh, latot, vh;
@@ -208,12 +223,8 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
 }
 
 void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
-    const Method& m = single_method(sys);
-    ParticleData& pd = sys.pd;
-    const uint32_t N = pd.N;
-    const uint64_t t = sys.timestep;
-    const double dt = sys.dt, T = m.kT(t);
-    const unsigned dim = pd.dimensions();
+    const StepContext c(sys);
+    const auto& [m, pd, N, t, dt, T, dim] = c;
     const int K = int(tan.size());
     if (K == 0) return;
     // scratch kept between steps (the largest system's size, until the thread ends)
@@ -229,8 +240,7 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
         noisy = noisy || d.dkT != 0.0 || d.dgamma != nullptr;
         need_force = need_force || d.dgamma != nullptr;
     }
-    if (noisy && m.kind != Method::ConstantVolume && !(T > 0))
-        throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
+    if (noisy) c.requirePositiveKT();
     u.assign(3 * size_t(N), 0.0);
     if (noisy && m.kind != Method::ConstantVolume)
         for (uint32_t i = 0; i < N; ++i)
