@@ -80,6 +80,7 @@ void NeighborList::stopRecording() {
     m_recorded.clear();
     m_recorded.shrink_to_fit();
     m_rec_bytes = m_rec_cap = m_rec_cursor = 0;
+    m_cursor_active = false;
 }
 
 void NeighborList::record() {
@@ -99,6 +100,7 @@ void NeighborList::record() {
     m_recorded.push_back(std::move(r));
     m_rec_bytes += bytes;
     m_rec_cursor = m_recorded.size() - 1;
+    m_cursor_active = true;
 }
 
 bool NeighborList::restoreRecorded(const ParticleData& pd, int nthreads) {
@@ -107,7 +109,7 @@ bool NeighborList::restoreRecorded(const ParticleData& pd, int nthreads) {
     const int64_t n = int64_t(m_recorded.size());
     for (int64_t d : {0, -1, 1, -2}) {
         const int64_t idx = int64_t(m_rec_cursor) + d;
-        if (idx < 0 || idx >= n) continue;
+        if (idx < 0 || idx >= n || (d == 0 && m_cursor_active)) continue;  // (the list that just failed)
         const Recorded& r = m_recorded[size_t(idx)];
         if (r.pos.size() != pd.pos.size() || !same_box(r.box, pd.box)) continue;
         if (movedBeyond(pd, r.pos, nthreads)) continue;
@@ -124,6 +126,7 @@ bool NeighborList::restoreRecorded(const ParticleData& pd, int nthreads) {
         ++m_version;
         ++m_n_restores;
         m_rec_cursor = size_t(idx);
+        m_cursor_active = true;
         return true;
     }
     return false;
@@ -267,6 +270,7 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     m_device_stale = true;
     ++m_n_builds;
     ++m_version;
+    m_cursor_active = false;
     if (m_recording) record();
 }
 

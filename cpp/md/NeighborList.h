@@ -93,6 +93,7 @@ class NeighborList {
     std::vector<Recorded> m_recorded;
     bool m_recording = false;
     size_t m_rec_cap = 0, m_rec_bytes = 0, m_rec_cursor = 0;
+    bool m_cursor_active = false;  // the list in use is m_recorded[m_rec_cursor]
     uint64_t m_n_restores = 0;
     gpu::Buffer<uint32_t> d_nlist, d_count, d_flag;
     gpu::Buffer<double> d_last_pos;
