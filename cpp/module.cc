@@ -305,6 +305,16 @@ PYBIND11_MODULE(_core, m) {
         .def_readwrite("seed", &System::seed)
         .def_readwrite("dt", &System::dt)
         .def_readwrite("nthreads", &System::nthreads)
+        // Threads chosen by timing (ThreadGovernor); off: always nthreads.
+        .def_property("adaptive_threads", [](const System& s) { return s.stepGovernor.enabled; },
+                      [](System& s, bool on) { s.stepGovernor.enabled = s.adjointGovernor.enabled = on; })
+        // {"step"|"adjoint": (threads in use, s/step on one thread, s/step on nthreads)}
+        .def_property_readonly("thread_choice", [](const System& s) {
+            py::dict d;
+            d["step"] = py::make_tuple(s.stepGovernor.preferred(s.nthreads), s.stepGovernor.cost(0), s.stepGovernor.cost(1));
+            d["adjoint"] = py::make_tuple(s.adjointGovernor.preferred(s.nthreads), s.adjointGovernor.cost(0), s.adjointGovernor.cost(1));
+            return d;
+        })
         .def_readwrite("use_gpu", &System::useGPU)
         .def_property(
             "accel_set", [](const System& s) { return s.pd.accel_set; }, [](System& s, bool v) { s.pd.accel_set = v; })

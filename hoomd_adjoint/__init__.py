@@ -8,14 +8,24 @@ number keying, box conventions, GSD frames) and its Python API::
     sim.create_state_from_gsd("init.gsd")
     ...
 """
-from . import _core, device, filter, trigger, variant, md, write, adjoint, loss
+import os as _os
+
+# OpenMP threads that wait at a barrier spin for a short while, then sleep (libgomp reads this
+# once, when it loads). The default spin is long: while other processes keep the cores busy, a
+# spinning thread burns the time slice its partner needs, and a step can take many times longer.
+if "OMP_WAIT_POLICY" not in _os.environ:
+    _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
+from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep  # noqa: E402
 from .box import Box
 from .simulation import Simulation
+from .ensemble import Ensemble, EnsembleGradient, ReplicaError
 from .errors import DataAccessError, IncompleteSpecificationError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Box", "Simulation", "device", "filter", "trigger", "variant", "md", "write", "adjoint", "loss",
+    "Box", "Simulation", "Ensemble", "EnsembleGradient", "ReplicaError", "device", "filter", "trigger", "variant",
+    "md", "write", "adjoint", "loss", "communicator", "sweep",
     "DataAccessError", "IncompleteSpecificationError",
 ]

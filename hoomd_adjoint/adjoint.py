@@ -58,8 +58,20 @@ class _NoBar:
         pass
 
 
+class _SharedBar:
+    """Reports to a bar that outlives this run (an ensemble's); closing it is its owner's job."""
+
+    def __init__(self, bar):
+        self.update = bar.update
+
+    def close(self):
+        pass
+
+
 def _progress(enabled, total, desc):
-    """A tqdm bar when asked for, else a stand-in that does nothing."""
+    """A tqdm bar when asked for, the caller's bar if given one, else a stand-in."""
+    if hasattr(enabled, "update"):
+        return _SharedBar(enabled)
     if not enabled:
         return _NoBar()
     from tqdm.auto import tqdm
@@ -200,7 +212,8 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             parameter, memory independent of the number of steps; not for ``"positions"``).
         clip: if given, the adjoint's norm is limited to this value after every step. This
             changes the gradient (a stabiliser for long horizons, not an exact gradient).
-        progress: show progress bars for the forward run and the adjoint sweep.
+        progress: show progress bars for the forward run and the adjoint sweep, or an object
+            with ``update(steps)`` to report both to.
 
     Returns:
         GradientResult with ``loss``, ``grad(force | "kT" | "gamma")``, ``positions`` and

@@ -1,4 +1,5 @@
-"""Command line: ``hoomd-adjoint demo`` runs the main job on the embedded engine."""
+"""Command line: ``hoomd-adjoint demo`` runs the main job on the embedded engine;
+``hoomd-adjoint sweep status|merge DIR`` reports on and merges a :mod:`hoomd_adjoint.sweep`."""
 import argparse
 import os
 import sys
@@ -97,6 +98,36 @@ def demo(args):
     return 0
 
 
+def _print_status(directory, status, file=None):
+    missing = status["missing"]
+    shown = ", ".join(map(str, missing[:20])) + (", ..." if len(missing) > 20 else "")
+    print(f"{directory}: {status['total']} jobs, {status['done']} done, {status['failed']} failed, "
+          f"{len(missing)} missing" + (f" (jobs {shown})" if missing else ""), file=file)
+
+
+def sweep(args):
+    """Status of a sweep directory, or its results merged into one CSV table (a file, or stdout)."""
+    from hoomd_adjoint.sweep import Sweep
+
+    try:
+        s = Sweep.open(args.directory)
+    except FileNotFoundError as e:
+        print(f"hoomd-adjoint sweep {args.action}: {e}", file=sys.stderr)
+        return 1
+    # With the table on stdout, the status goes to stderr so the table can be piped.
+    to_stdout = args.action == "merge" and args.csv is None
+    _print_status(args.directory, s.status(), file=sys.stderr if to_stdout else sys.stdout)
+    if args.action == "merge":
+        try:
+            s.write_csv(sys.stdout if to_stdout else args.csv, allow_missing=args.allow_missing)
+        except ValueError as e:
+            print(f"hoomd-adjoint sweep {args.action}: {e}", file=sys.stderr)
+            return 1
+        if not to_stdout:
+            print(f"wrote {args.csv}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="hoomd-adjoint", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +144,16 @@ def main(argv=None):
                    help="steps (after the run) to differentiate the final energy through")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=demo)
+    p = sub.add_parser("sweep", help="status of a sweep directory, or merge its results into a CSV table")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("status", help="print how many jobs are done, failed and missing")
+    a.add_argument("directory", help="the sweep's directory (holds jobs.json and results/)")
+    a.set_defaults(func=sweep)
+    a = actions.add_parser("merge", help="print the status and write all results as one CSV table")
+    a.add_argument("directory", help="the sweep's directory (holds jobs.json and results/)")
+    a.add_argument("--csv", help="output file (default: stdout)")
+    a.add_argument("--allow-missing", action="store_true", help="merge even if some jobs have no result")
+    a.set_defaults(func=sweep)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -9,21 +9,30 @@ class Device:
 
 
 class CPU(Device):
-    """Run on the CPU with ``num_cpu_threads`` OpenMP threads (default: all cores).
+    """Run on the CPU with up to ``num_cpu_threads`` OpenMP threads (default: all cores).
 
     Results are bitwise identical for any number of threads: every sum has a fixed order.
+
+    With ``adaptive_threads`` (the default) the engine times blocks of steps and uses either all
+    ``num_cpu_threads`` or one thread, whichever is faster at the moment: threads do not pay for
+    small systems, nor while other processes keep the cores busy (a shared node, replicas side by
+    side), and then a multi-threaded step can be many times slower than a serial one. About 3% of
+    the time goes to re-timing the slower choice. ``adaptive_threads=False`` always uses
+    ``num_cpu_threads`` (for benchmarks that compare thread counts).
     """
 
-    def __init__(self, num_cpu_threads=None):
+    def __init__(self, num_cpu_threads=None, adaptive_threads=True):
         if num_cpu_threads is None:
             num_cpu_threads = int(os.environ.get("OMP_NUM_THREADS", _core.max_threads()))
         num_cpu_threads = int(num_cpu_threads)
         if num_cpu_threads < 1:
             raise ValueError(f"num_cpu_threads must be >= 1, got {num_cpu_threads}")
         self.num_cpu_threads = num_cpu_threads
+        self.adaptive_threads = bool(adaptive_threads)
 
     def __repr__(self):
-        return f"hoomd_adjoint.device.CPU(num_cpu_threads={self.num_cpu_threads})"
+        return (f"hoomd_adjoint.device.CPU(num_cpu_threads={self.num_cpu_threads}, "
+                f"adaptive_threads={self.adaptive_threads})")
 
 
 class GPU(Device):

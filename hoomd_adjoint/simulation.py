@@ -63,6 +63,7 @@ class Simulation:
         cpp = self._state._cpp
         cpp.seed = self._seed
         cpp.nthreads = self.device.num_cpu_threads
+        cpp.adaptive_threads = getattr(self.device, "adaptive_threads", True)
         cpp.use_gpu = isinstance(self.device, GPU)
         step = getattr(snapshot.configuration, "step", None)
         cpp.timestep = int(step) if step is not None else 0
@@ -134,7 +135,7 @@ class Simulation:
         Args:
             steps: number of steps.
             write_at_start: also run the writers at the starting step (HOOMD's flag).
-            progress: show a progress bar (tqdm).
+            progress: show a progress bar (tqdm), or an object with ``update(steps)`` to report to.
         """
         steps = int(steps)
         if steps < 0:
@@ -155,7 +156,9 @@ class Simulation:
         end = t0 + steps
         start = time.perf_counter()
         bar = None
-        if progress:
+        if hasattr(progress, "update"):  # a bar shared with other runs (an ensemble's)
+            bar = progress
+        elif progress:
             from tqdm.auto import tqdm
             bar = tqdm(total=steps, unit="step")
         try:
@@ -174,7 +177,7 @@ class Simulation:
         finally:
             for w in writers:
                 w._flush()
-            if bar is not None:
+            if bar is not None and bar is not progress:
                 bar.close()
             elapsed = time.perf_counter() - start
             self._walltime += elapsed

@@ -184,13 +184,25 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
 void advance_recording(System& sys, uint64_t n, double* pos, double* vel, double* acc, bool after) {
     ParticleData& pd = sys.pd;
     const size_t m = 3 * size_t(pd.N);
-    for (uint64_t k = 0; k < n; ++k) {
-        if (after) sys.advance(1);
+    auto keep = [&](uint64_t k) {
         std::copy(pd.pos.begin(), pd.pos.end(), pos + k * m);
         if (vel) std::copy(pd.vel.begin(), pd.vel.end(), vel + k * m);
         if (acc) std::copy(pd.accel.begin(), pd.accel.end(), acc + k * m);
-        if (!after) sys.advance(1);
+    };
+    if (sys.useGPU) {
+        for (uint64_t k = 0; k < n; ++k) {
+            if (after) sys.advance(1);
+            keep(k);
+            if (!after) sys.advance(1);
+        }
+        return;
     }
+    sys.stepGovernor.run(sys.nthreads, n, [&](uint64_t k) {
+        if (after) sys.step();
+        keep(k);
+        if (!after) sys.step();
+        return false;
+    });
 }
 
 SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const double* pos, const double* vel,
@@ -198,7 +210,9 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
                           const AdjointRequest& req, double clip) {
     ParticleData& pd = sys.pd;
     const size_t m = 3 * size_t(pd.N);
-    for (uint64_t k = n; k-- > 0;) {
+    SweepStatus status;
+    sys.adjointGovernor.run(sys.nthreads, n, [&](uint64_t j) {  // latest state first
+        const uint64_t k = n - 1 - j;
         sys.timestep = t_first + k;
         std::copy(pos + k * m, pos + (k + 1) * m, pd.pos.begin());
         if (vel) std::copy(vel + k * m, vel + (k + 1) * m, pd.vel.begin());
@@ -207,8 +221,10 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
         double norm2 = 0;
         for (size_t q = 0; q < m; ++q) {
             norm2 += lr[q] * lr[q] + lv[q] * lv[q] + la[q] * la[q];
-            if (!std::isfinite(lr[q]) || !std::isfinite(lv[q]) || !std::isfinite(la[q]))
-                return {int64_t(t_first + k), int64_t(q / 3)};
+            if (!std::isfinite(lr[q]) || !std::isfinite(lv[q]) || !std::isfinite(la[q])) {
+                status = {int64_t(t_first + k), int64_t(q / 3)};
+                return true;
+            }
         }
         if (clip > 0 && norm2 > clip * clip) {
             const double s = clip / std::sqrt(norm2);
@@ -218,8 +234,9 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
                 la[q] *= s;
             }
         }
-    }
-    return {};
+        return false;
+    });
+    return status;
 }
 
 void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {

@@ -24,7 +24,7 @@ System::~System() = default;
 
 void System::advance(uint64_t n) {
     if (!useGPU) {
-        for (uint64_t k = 0; k < n; ++k) step();
+        stepGovernor.run(nthreads, n, [this](uint64_t) { step(); return false; });
         return;
     }
     if (!gpu::available()) throw std::runtime_error("device.GPU: no CUDA device is available");

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
+#include "../core/ThreadGovernor.h"
 #include "Force.h"
 #include "ParticleData.h"
 
@@ -32,6 +33,9 @@ class System {
     uint16_t seed = 0;
     double dt = 0.005;
     int nthreads = 1;
+    // Threads per step, chosen by timing between one and nthreads (forward steps and adjoint
+    // steps each keep their own timings).
+    ThreadGovernor stepGovernor, adjointGovernor;
     bool useGPU = false;  // run advance() on the GPU (same kernels' physics as the CPU path)
     std::vector<std::shared_ptr<Force>> forces;
     std::vector<Method> methods;

@@ -1,0 +1,291 @@
+"""Ensembles: many replicas of one set-up, run and differentiated together.
+
+A 100-particle simulation cannot keep many cores busy; a batch of replicas can. An
+:class:`Ensemble` builds R replicas with a user function (differing by seed, initial frame and/or
+state point), runs them concurrently on a pool of threads (one replica per thread, the GIL
+released inside the engine) and, with MPI, splits them over the partitions of a
+:class:`~hoomd_adjoint.communicator.Communicator`. Each replica is bitwise identical to running it
+alone, and means are reduced over replicas in ascending index order after every replica's result
+has been gathered, so they are bitwise identical for any number of threads and ranks.
+
+Example::
+
+    def build(i):                      # replica i: its own seed and starting frame
+        sim = ha.Simulation(device=ha.device.CPU(), seed=1000 + i)
+        sim.create_state_from_snapshot(random_packing(100, 0.6, dimensions=2, seed=i))
+        pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
+        ...
+        return sim
+
+    ens = ha.Ensemble(build, replicas=64)
+    res = ens.gradient(3300, loss=lambda sim: ha.loss.PotentialEnergy(sim.operations.integrator.forces[0]),
+                       wrt=lambda sim: [(sim.operations.integrator.forces[0], ["a0", "a1", "a2", "a3"])])
+    res.loss, res.grad(0)[("A", "A")]["a0"]       # means over the replicas
+    res.losses, res.replica(3), res.failures       # per replica
+"""
+import math
+import sys
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import _core
+from .adjoint import gradient as _gradient
+from .communicator import Communicator
+
+
+class ReplicaError(RuntimeError):
+    """A replica failed (a non-finite force or adjoint, a particle leaving the box, ...).
+
+    ``failures``: {replica index: message}; the engine's message names the step and the tags."""
+
+    def __init__(self, failures):
+        self.failures = dict(failures)
+        lines = [f"replica {i}: {msg}" for i, msg in sorted(self.failures.items())]
+        super().__init__(f"{len(self.failures)} replica(s) failed:\n  " + "\n  ".join(lines))
+
+
+def _mean(values):
+    """Mean of numbers, arrays or nested dicts of them, summed in the given (replica) order."""
+    first = values[0]
+    if isinstance(first, dict):
+        return {k: _mean([v[k] for v in values]) for k in first}
+    if isinstance(first, np.ndarray):
+        total = np.zeros_like(first)
+        for v in values:
+            total = total + v
+        return total / len(values)
+    total = 0.0
+    for v in values:
+        total += v
+    return total / len(values)
+
+
+class EnsembleGradient:
+    """Per-replica gradients and their means over the replicas that did not fail.
+
+    Attributes:
+        losses: (R,) loss of each replica (nan where it failed).
+        loss: their mean.
+        failures: {replica index: message}.
+    """
+
+    def __init__(self, results, failures, wrt_len):
+        self._results = results          # [GradientResult or None], in replica order
+        self.failures = dict(failures)
+        self._wrt_len = wrt_len
+        self.losses = np.array([np.nan if r is None else r.loss for r in results])
+        self._ok = [r for r in results if r is not None]
+        self.loss = _mean([r.loss for r in self._ok]) if self._ok else math.nan
+
+    @property
+    def num_replicas(self):
+        return len(self._results)
+
+    def replica(self, i):
+        """The :class:`~hoomd_adjoint.adjoint.GradientResult` of replica ``i`` (None if it failed)."""
+        return self._results[i]
+
+    def grads(self, what):
+        """Per replica (None where failed): the gradient with respect to ``what``, which is an
+        index into the ``wrt`` list or ``"kT"``, ``"gamma"``, ``"positions"``."""
+        return [None if r is None else self._one(r, what) for r in self._results]
+
+    def grad(self, what):
+        """Mean over the replicas that did not fail of :meth:`grads` (same shapes as one replica's)."""
+        if not self._ok:
+            raise RuntimeError("every replica failed: there is no mean gradient")
+        return _mean([self._one(r, what) for r in self._ok])
+
+    def _one(self, r, what):
+        if what == "positions":
+            return r.positions
+        if isinstance(what, str):
+            return r.grad(what)
+        if not 0 <= int(what) < self._wrt_len:
+            raise IndexError(f"wrt index {what} out of range: wrt had {self._wrt_len} entries")
+        return r._by_index[int(what)]
+
+
+class Ensemble:
+    """R replicas of one set-up, run together.
+
+    Args:
+        build: ``build(i) -> Simulation`` for replica ``i`` = 0..R-1, with its state and integrator
+            set (and, usually, its own seed or starting frame). Called once per replica, only on
+            the rank that owns it.
+        replicas: R, the number of replicas.
+        threads: replicas run at once on this rank (default: the CPU cores). When a rank owns
+            fewer replicas than threads, each replica gets the spare threads for its own steps.
+        communicator: a :class:`~hoomd_adjoint.communicator.Communicator` (default: one built
+            from ``MPI.COMM_WORLD`` when mpi4py is importable). Replica ``i`` belongs to partition
+            ``i % num_partitions``.
+        on_failure: ``"raise"`` (default): a failed replica stops the call with
+            :class:`ReplicaError` (after the others have finished); ``"drop"``: go on without it
+            (it is left out of later runs and of every mean, and listed in ``failures``).
+    """
+
+    def __init__(self, build, replicas, threads=None, communicator=None, on_failure="raise"):
+        if not callable(build):
+            raise TypeError(f"build must be a function build(i) -> Simulation, got {build!r}")
+        if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)) or replicas < 1:
+            raise ValueError(f"replicas must be a positive integer, got {replicas!r}")
+        threads = _core.max_threads() if threads is None else threads
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        self._check_on_failure(on_failure)
+        self.num_replicas = int(replicas)
+        self.threads = int(threads)
+        self.on_failure = on_failure
+        self.communicator = communicator if communicator is not None else Communicator()
+        P, p = self.communicator.num_partitions, self.communicator.partition
+        self.local = [i for i in range(self.num_replicas) if i % P == p]  # replicas on this rank
+        self.failures = {}
+        self._sims = {}
+        per_replica = max(1, self.threads // max(1, len(self.local)))
+        for i in self.local:
+            sim = build(i)
+            if not hasattr(sim, "operations") or not hasattr(sim, "state"):
+                raise TypeError(f"build({i}) returned {sim!r}, not a Simulation")
+            if sim.state._cpp.nthreads > per_replica:  # threads come from the pool, not the replica
+                sim.state._cpp.nthreads = per_replica
+            self._sims[i] = sim
+
+    @staticmethod
+    def _check_on_failure(on_failure):
+        if on_failure not in ("raise", "drop"):
+            raise ValueError(f"on_failure must be 'raise' or 'drop', got {on_failure!r}")
+
+    def simulation(self, i):
+        """The Simulation of replica ``i`` (on the rank that owns it)."""
+        if i not in self._sims:
+            raise KeyError(f"replica {i} is not on this rank (partition {self.communicator.partition} owns {self.local})")
+        return self._sims[i]
+
+    @property
+    def alive(self):
+        """Indices of this rank's replicas that have not failed."""
+        return [i for i in self.local if i not in self.failures]
+
+    # -- running ---------------------------------------------------------------------------------
+    def _map(self, work, progress_total, progress, desc, on_failure):
+        """work(i, bar) for every live local replica on the pool; returns {i: result} of every
+        replica on every rank, and records failures."""
+        self._check_on_failure(on_failure)
+        bar = _Bar(progress, progress_total, desc)
+        results, failed = {}, {}
+
+        def one(i):
+            try:
+                results[i] = work(i, bar)
+            except (RuntimeError, FloatingPointError, ValueError, ArithmeticError) as e:
+                failed[i] = f"{type(e).__name__}: {e}"
+
+        todo = self.alive
+        try:
+            if self.threads == 1 or len(todo) <= 1:
+                for i in todo:
+                    one(i)
+            else:
+                with ThreadPoolExecutor(max_workers=min(self.threads, len(todo))) as pool:
+                    list(pool.map(one, todo))
+        except BaseException:
+            if self.communicator.num_ranks > 1:  # the other ranks would wait for this one forever
+                traceback.print_exc()
+                sys.stderr.flush()
+                self.communicator.mpi_comm.Abort(1)
+            raise
+        finally:
+            bar.close()
+        # every rank learns every replica's result and failure, then reduces in replica order
+        gathered = self.communicator.allgather((results, failed))
+        all_results, all_failed = {}, {}
+        for res, fail in gathered:
+            all_results.update(res)
+            all_failed.update(fail)
+        self.failures.update(all_failed)
+        if all_failed and on_failure == "raise":
+            raise ReplicaError(all_failed)
+        return all_results
+
+    def run(self, steps, progress=False, on_failure=None):
+        """Advance every replica ``steps`` steps (as ``sim.run(steps)`` would, writers included).
+
+        Returns the indices of the replicas that failed (with ``on_failure="drop"``)."""
+        steps = int(steps)
+        if steps < 0:
+            raise ValueError(f"steps must be >= 0, got {steps}")
+        before = set(self.failures)
+        self._map(lambda i, bar: self._sims[i].run(steps, progress=bar),
+                  steps * len(self.alive), progress, "ensemble run", on_failure or self.on_failure)
+        return sorted(set(self.failures) - before)
+
+    def gradient(self, steps, loss, wrt, progress=False, on_failure=None, **options):
+        """:func:`hoomd_adjoint.adjoint.gradient` for every replica, with the means.
+
+        Args:
+            steps: steps to run and differentiate through.
+            loss: ``loss(sim) -> loss function`` of replica ``sim`` (a loss may refer to the
+                replica's own forces; for one that does not, ``lambda sim: my_loss``).
+            wrt: ``wrt(sim) -> list`` as in :func:`~hoomd_adjoint.adjoint.gradient`; the mean
+                gradient of entry k is ``result.grad(k)``.
+            options: ``frames``, ``memory``, ``truncate``, ``mode``, ``clip`` of ``gradient``.
+
+        Returns:
+            :class:`EnsembleGradient`.
+        """
+        if not callable(loss) or not callable(wrt):
+            raise TypeError("loss and wrt must be functions of the replica's Simulation: loss(sim) -> loss, "
+                            "wrt(sim) -> [forces, 'positions', 'kT', 'gamma', ...]")
+        lengths = set()
+        truncate = options.get("truncate") or steps
+        per_step = 2 if options.get("mode", "reverse") == "reverse" else 1
+
+        def one(i, bar):
+            sim = self._sims[i]
+            w = list(wrt(sim))
+            lengths.add(len(w))
+            res = _gradient(sim, steps, loss(sim), w, progress=bar, **options)
+            if per_step == 1:
+                bar.update(truncate)
+            # per-index access for the mean: entry k of wrt (forces by position, names by name)
+            res._by_index = [self._lookup(res, e) for e in w]
+            res.diagnostics = dict(res.diagnostics)
+            return res
+
+        results = self._map(one, per_step * int(truncate) * len(self.alive), progress, "ensemble gradient",
+                            on_failure or self.on_failure)
+        n_wrt = max(lengths) if lengths else 0
+        n_wrt = max(self.communicator.allgather(n_wrt))
+        ordered = [results.get(i) for i in range(self.num_replicas)]
+        return EnsembleGradient(ordered, self.failures, n_wrt)
+
+    @staticmethod
+    def _lookup(res, entry):
+        if isinstance(entry, tuple):
+            entry = entry[0]
+        if entry == "positions":
+            return res.positions
+        return res.grad(entry)
+
+
+class _Bar:
+    """One progress bar for the batch, updated from every replica's thread."""
+
+    def __init__(self, enabled, total, desc):
+        self._lock = threading.Lock()
+        self._bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+            self._bar = tqdm(total=total, unit="step", desc=desc)
+
+    def update(self, n):
+        if self._bar is not None:
+            with self._lock:
+                self._bar.update(n)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
