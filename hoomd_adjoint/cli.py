@@ -1,5 +1,6 @@
 """Command line: ``hoomd-adjoint demo`` runs the main job on the embedded engine;
-``hoomd-adjoint sweep status|merge DIR`` reports on and merges a :mod:`hoomd_adjoint.sweep`."""
+``hoomd-adjoint sweep run|status|merge DIR`` runs a slice of, reports on and merges a
+:mod:`hoomd_adjoint.sweep`."""
 import argparse
 import os
 import sys
@@ -105,6 +106,53 @@ def _print_status(directory, status, file=None):
           f"{len(missing)} missing" + (f" (jobs {shown})" if missing else ""), file=file)
 
 
+def _load_function(spec):
+    """'package.module:function' or 'path/to/file.py:function' -> the function."""
+    import importlib
+    import importlib.util
+
+    if ":" not in spec:
+        raise ValueError(f"--function {spec!r}: use module:function or file.py:function")
+    where, name = spec.rsplit(":", 1)
+    if where.endswith(".py"):
+        mod_spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(where))[0], where)
+        if mod_spec is None or not os.path.exists(where):
+            raise ValueError(f"--function {spec!r}: no file {where!r}")
+        module = importlib.util.module_from_spec(mod_spec)
+        mod_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(where)
+    if not callable(getattr(module, name, None)):
+        raise ValueError(f"--function {spec!r}: {where} has no function {name!r}")
+    return getattr(module, name)
+
+
+def sweep_run(args):
+    """Run this process's slice of a sweep: --part k/n, --mpi (part = rank/size), or every job."""
+    import json
+
+    from hoomd_adjoint.sweep import Sweep
+
+    try:
+        function = _load_function(args.function)
+        if args.jobs:
+            with open(args.jobs) as f:
+                jobs = json.load(f)
+        else:
+            jobs = Sweep.open(args.directory).jobs
+        comm = None
+        if args.mpi:
+            from mpi4py import MPI
+            comm = MPI.COMM_WORLD
+        s = Sweep(function, jobs, args.directory)
+        s.run(part=args.part, comm=comm, progress=not args.quiet, on_error=args.on_error)
+    except (ValueError, FileNotFoundError, ImportError) as e:
+        print(f"hoomd-adjoint sweep run: {e}", file=sys.stderr)
+        return 1
+    _print_status(args.directory, s.status())
+    return 0
+
+
 def sweep(args):
     """Status of a sweep directory, or its results merged into one CSV table (a file, or stdout)."""
     from hoomd_adjoint.sweep import Sweep
@@ -146,6 +194,17 @@ def main(argv=None):
     p.set_defaults(func=demo)
     p = sub.add_parser("sweep", help="status of a sweep directory, or merge its results into a CSV table")
     actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("run", help="run a slice of the jobs (resumes: finished jobs are skipped)")
+    a.add_argument("directory", help="the sweep's directory (results/ and jobs.json go there)")
+    a.add_argument("--function", required=True,
+                   help="module:function or file.py:function, called as function(job dict) -> dict of results")
+    a.add_argument("--jobs", help="JSON file with the list of job dicts (default: the directory's jobs.json)")
+    a.add_argument("--part", help="k/n: run jobs i with i %% n == k (k is 0-based)")
+    a.add_argument("--mpi", action="store_true", help="under mpirun: part = rank/size")
+    a.add_argument("--on-error", choices=["raise", "record"], default="raise",
+                   help="a failing job stops the run (raise) or is saved as failed and skipped (record)")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.set_defaults(func=sweep_run)
     a = actions.add_parser("status", help="print how many jobs are done, failed and missing")
     a.add_argument("directory", help="the sweep's directory (holds jobs.json and results/)")
     a.set_defaults(func=sweep)

@@ -59,6 +59,18 @@ class Communicator:
     def num_partitions(self):
         return self.num_ranks
 
+    @property
+    def ranks_on_node(self):
+        """Ranks of this communicator that share this machine (their threads share its cores)."""
+        if self._comm is None or self._comm.Get_size() == 1 or not hasattr(self._comm, "Split_type"):
+            return 1
+        if not hasattr(self, "_on_node"):
+            MPI = _mpi()
+            local = self._comm.Split_type(MPI.COMM_TYPE_SHARED)
+            self._on_node = local.Get_size()
+            local.Free()
+        return self._on_node
+
     def barrier_all(self):
         """Wait for every rank of every partition."""
         if self._comm is not None:

@@ -117,7 +117,8 @@ class Ensemble:
             set (and, usually, its own seed or starting frame). Called once per replica, only on
             the rank that owns it.
         replicas: R, the number of replicas.
-        threads: replicas run at once on this rank (default: the CPU cores). When a rank owns
+        threads: replicas run at once on this rank (default: the CPU cores, divided among the
+            ranks on this machine). When a rank owns
             fewer replicas than threads, each replica gets the spare threads for its own steps.
         communicator: a :class:`~hoomd_adjoint.communicator.Communicator` (default: one built
             from ``MPI.COMM_WORLD`` when mpi4py is importable). Replica ``i`` belongs to partition
@@ -132,14 +133,15 @@ class Ensemble:
             raise TypeError(f"build must be a function build(i) -> Simulation, got {build!r}")
         if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)) or replicas < 1:
             raise ValueError(f"replicas must be a positive integer, got {replicas!r}")
-        threads = _core.max_threads() if threads is None else threads
+        self.communicator = communicator if communicator is not None else Communicator()
+        if threads is None:  # the cores of this machine, shared with the other ranks on it
+            threads = max(1, _core.max_threads() // self.communicator.ranks_on_node)
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self._check_on_failure(on_failure)
         self.num_replicas = int(replicas)
         self.threads = int(threads)
         self.on_failure = on_failure
-        self.communicator = communicator if communicator is not None else Communicator()
         P, p = self.communicator.num_partitions, self.communicator.partition
         self.local = [i for i in range(self.num_replicas) if i % P == p]  # replicas on this rank
         self.failures = {}

@@ -179,3 +179,25 @@ def test_replica_threads_from_the_pool():
     assert all(ens.simulation(i).state._cpp.nthreads == 1 for i in range(4))
     one = ha.Ensemble(lambda i: build(i, threads=2), replicas=1, threads=2)
     assert one.simulation(0).state._cpp.nthreads == 2
+
+
+def test_adaptive_threads_change_no_bits():
+    """The thread governor switches between one and all threads by timing: trajectories and
+    gradients are bitwise those of a fixed thread count."""
+    frame = random_packing(600, 0.6, dimensions=2, min_dist=0.9, seed=3)
+    out = []
+    for adaptive, threads in ((False, 1), (False, 2), (True, 2)):
+        sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=threads, adaptive_threads=adaptive), seed=5)
+        sim.create_state_from_snapshot(frame)
+        pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
+        pot.params[("A", "A")] = dict(HC)
+        sim.operations.integrator = ha.md.Integrator(
+            dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2)], forces=[pot])
+        sim.run(200)
+        g = ha.adjoint.gradient(sim, 100, ha.loss.PotentialEnergy(pot), [pot, "positions"])
+        out.append((sim.state.get_snapshot().particles.position, g.grad(pot), g.positions))
+        assert sim.state._cpp.adaptive_threads == adaptive
+        choice = sim.state._cpp.thread_choice
+        assert choice["step"][0] in (1, threads) and choice["adjoint"][0] in (1, threads)
+    for o in out[1:]:
+        assert np.array_equal(o[0], out[0][0]) and o[1] == out[0][1] and np.array_equal(o[2], out[0][2])
