@@ -92,20 +92,20 @@ class State:
         if self._box.is2D:
             M = M.copy()
             M[2, 2] = 1.0
-        frac = np.linalg.solve(M, pos.T).T + 0.5
+        frac = _fractions(M, pos) + 0.5
         shift = np.floor(frac).astype(np.int64)
         if self._box.is2D:
             shift[:, 2] = 0
         if np.any(shift):
-            pos -= shift @ M.T
+            pos -= _lattice_vectors(M, shift)
             img += shift.astype(np.int32)
             # floating-point edge: a point that lands exactly on the upper face
-            frac = np.linalg.solve(M, pos.T).T + 0.5
+            frac = _fractions(M, pos) + 0.5
             edge = frac >= 1.0
             if self._box.is2D:
                 edge[:, 2] = False
             if np.any(edge):
-                pos -= edge.astype(np.int64) @ M.T
+                pos -= _lattice_vectors(M, edge.astype(np.int64))
                 img += edge.astype(np.int32)
 
     def get_snapshot(self):
@@ -170,3 +170,20 @@ class State:
                 a = a.astype(np.int32)
             setattr(p, name, a)
         return f
+
+
+# The box matrix is upper triangular: back substitution and explicit sums instead of
+# np.linalg.solve and matmul, which would wake OpenBLAS's threads; they spin for a while after
+# each call and take cores from the replicas of an ensemble that are starting up.
+def _fractions(M, pos):
+    """Solve M f = r for every row r of pos (M upper triangular, columns the lattice vectors)."""
+    fz = pos[:, 2] / M[2, 2]
+    fy = (pos[:, 1] - M[1, 2] * fz) / M[1, 1]
+    fx = (pos[:, 0] - M[0, 1] * fy - M[0, 2] * fz) / M[0, 0]
+    return np.stack([fx, fy, fz], axis=1)
+
+
+def _lattice_vectors(M, n):
+    """Rows n_k (integers) -> sum_k n_k a_k, the lattice vectors a_k being M's columns."""
+    return n[:, 0:1] * M[:, 0] + n[:, 1:2] * M[:, 1] + n[:, 2:3] * M[:, 2]
+
