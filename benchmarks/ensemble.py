@@ -94,11 +94,10 @@ def run_case(argv, mpi_ranks=0):
 
 
 def have(module):
-    try:
-        __import__(module)
-        return True
-    except ImportError:
-        return False
+    """Importable? Found without importing it: Linux keeps a process's peak RSS across exec, so a
+    parent that had imported JAX would lend its RSS to every case it starts."""
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
 
 
 def main(argv=None):
