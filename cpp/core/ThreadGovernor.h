@@ -3,7 +3,8 @@
 // Threads pay only when a step's work outweighs waking them and waiting at its barriers, and only
 // while the cores are not busy with other processes. Both change (with N, with the load of a
 // shared node), so instead of guessing a crossover the governor times blocks of steps, runs with
-// the faster choice, and spends a small share of the time (PROBE_SHARE) re-timing the other.
+// the faster choice, and spends a small share of the time re-timing the other: 3% after a change,
+// halving (down to 0.5%) each time a re-timing confirms the choice, so a settled run loses little.
 // Results never depend on the thread count (every sum has a fixed order), so switching is free.
 #pragma once
 #include <algorithm>
@@ -16,6 +17,7 @@ class ThreadGovernor {
   public:
     static constexpr double BLOCK_SECONDS = 4e-3;  // a timed block: long enough to time, short enough to react
     static constexpr double PROBE_SHARE = 0.03;    // time spent re-timing the slower choice, at most
+    static constexpr double PROBE_SHARE_SETTLED = 0.005;
     static constexpr double HYSTERESIS = 0.97;     // switch only for a clear gain
 
     // Run step(k) for k = 0..n-1 with `nthreads` set to the chosen count for each block (and
@@ -36,7 +38,7 @@ class ThreadGovernor {
         for (uint64_t k = 0; k < n;) {
             int choice = m_best;
             const int other = 1 - m_best;
-            if (m_cost[other] == 0 || m_since_probe * PROBE_SHARE >= m_cost[other] * probeSteps(other)) choice = other;
+            if (m_cost[other] == 0 || m_since_probe * m_share >= m_cost[other] * probeSteps(other)) choice = other;
             const uint64_t want = choice == m_best ? blockSteps(choice) : probeSteps(choice);
             const uint64_t len = std::min<uint64_t>(want, n - k);
             nthreads = choice ? requested : 1;
@@ -60,6 +62,7 @@ class ThreadGovernor {
     double m_cost[2] = {0, 0};  // seconds per step: [0] one thread, [1] the requested count; 0 = not yet timed
     int m_best = 1;
     double m_since_probe = 0;   // seconds run with the preferred choice since the other was last timed
+    double m_share = PROBE_SHARE;
 
     uint64_t blockSteps(int c) const {
         return m_cost[c] > 0 ? std::max<uint64_t>(1, uint64_t(BLOCK_SECONDS / m_cost[c])) : 1;
@@ -74,7 +77,12 @@ class ThreadGovernor {
         if (c == m_best) m_since_probe += seconds;
         else m_since_probe = 0;
         const int other = 1 - m_best;
-        if (m_cost[other] > 0 && m_cost[other] < HYSTERESIS * m_cost[m_best]) m_best = other;
+        if (m_cost[other] > 0 && m_cost[other] < HYSTERESIS * m_cost[m_best]) {
+            m_best = other;
+            m_share = PROBE_SHARE;
+        } else if (c != m_best) {
+            m_share = std::max(PROBE_SHARE_SETTLED, 0.5 * m_share);
+        }
     }
 };
 
