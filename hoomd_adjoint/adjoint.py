@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _core
+from . import _checks, _core
 from .md.methods import Brownian, ConstantVolume, Langevin
 from .md.pair import Pair
 
@@ -159,17 +159,38 @@ def _call_loss(loss, frame):
     """Evaluate a loss and check what it returns: (value, dL/dr, {force id: dL/dparams})."""
     out = loss(frame)
     if not isinstance(out, tuple) or len(out) not in (2, 3):
-        raise TypeError("a loss must return (value, d value / d positions) or (value, d/dpositions, "
-                        "{force: d/dparams})")
-    value, dpos = float(out[0]), np.asarray(out[1], dtype=np.float64)
+        got = f"an array of shape {np.shape(out)}" if isinstance(out, np.ndarray) else f"{type(out).__name__} {out!r:.80}"
+        raise TypeError(f"the loss returned {got} at step {frame.timestep}; a loss must return (value, d value / d "
+                        "positions) or (value, d/dpositions, {force: d/dparams})")
+    try:
+        value = float(out[0])
+        dpos = np.asarray(out[1], dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"the loss at step {frame.timestep} must return a number and an (N, 3) array of numbers, "
+                        f"got {type(out[0]).__name__} and {type(out[1]).__name__} ({e})") from None
     if dpos.shape != frame.positions.shape:
-        raise ValueError(f"loss gradient has shape {dpos.shape}, expected {frame.positions.shape}")
-    if not np.isfinite(value) or not np.all(np.isfinite(dpos)):
-        raise FloatingPointError(f"the loss or its gradient is not finite at step {frame.timestep}")
+        raise ValueError(f"loss gradient has shape {dpos.shape}, expected {frame.positions.shape} "
+                         f"(at step {frame.timestep})")
+    if not np.isfinite(value):
+        raise FloatingPointError(f"the loss is not finite at step {frame.timestep}: {value}")
+    if not np.all(np.isfinite(dpos)):
+        bad = np.flatnonzero(~np.isfinite(dpos).all(axis=1))
+        raise FloatingPointError(f"the loss gradient is not finite at step {frame.timestep}, particle tags "
+                                 f"{bad[:10].tolist()}")
     dparams = {}
     if len(out) == 3 and out[2]:
+        if not isinstance(out[2], dict):
+            raise TypeError(f"the loss's third element must be {{force: d value / d params}}, got {out[2]!r:.80}")
+        forces = list(frame._sim.operations.integrator.forces) if frame._sim is not None else []
         for f, arr in out[2].items():
-            dparams[id(f)] = np.asarray(arr, dtype=np.float64)
+            if frame._sim is not None and all(f is not g for g in forces):
+                raise ValueError(f"the loss returned parameter derivatives for {f!r}, which is not a force of this "
+                                 "simulation's integrator")
+            arr = np.asarray(arr, dtype=np.float64)
+            if not np.all(np.isfinite(arr)):
+                raise FloatingPointError(f"the loss's derivative with respect to {type(f).__name__} parameters is "
+                                         f"not finite at step {frame.timestep}")
+            dparams[id(f)] = arr
     return value, np.ascontiguousarray(dpos), dparams
 
 
@@ -219,13 +240,27 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         GradientResult with ``loss``, ``grad(force | "kT" | "gamma")``, ``positions`` and
         ``diagnostics`` (stored states, recomputed steps, per-segment adjoint norms).
     """
+    _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip)
+    if isinstance(wrt, (str, Pair, tuple)):  # one entry: "kT", a force, (force, names)
+        wrt = [wrt]
+    try:
+        wrt = list(wrt)
+    except TypeError:
+        raise TypeError(f"wrt must be a list of pair forces, (force, [names]), 'positions', 'kT' or 'gamma'; "
+                        f"got {wrt!r}") from None
+    if not wrt:
+        raise ValueError("wrt is empty: name what to differentiate with respect to")
     selected = {}  # id(force) -> parameter names to differentiate
     plain = []
     for w in wrt:
         if isinstance(w, tuple):
             if len(w) != 2 or not isinstance(w[0], Pair):
                 raise ValueError(f"wrt entry {w!r}: use (pair force, [parameter names])")
+            if not isinstance(w[1], str) and not all(isinstance(n, str) for n in _iterable(w[1], f"wrt entry {w!r}")):
+                raise TypeError(f"wrt entry {w!r}: parameter names must be strings")
             names = [w[1]] if isinstance(w[1], str) else list(w[1])
+            if not names:
+                raise ValueError(f"wrt entry {w!r} names no parameter")
             for n in names:
                 if n not in w[0]._param_spec:
                     raise ValueError(f"{type(w[0]).__name__} has no parameter {n!r}; it has {list(w[0]._param_spec)}")
@@ -234,6 +269,9 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         else:
             if isinstance(w, Pair):
                 selected[id(w)] = list(w._param_spec)
+            elif not isinstance(w, str):
+                raise TypeError(f"wrt entry {w!r} ({type(w).__name__}) is not a pair force, (force, [names]), "
+                                "'positions', 'kT' or 'gamma'")
             plain.append(w)
     integ = sim.operations.integrator
     try:
@@ -244,10 +282,39 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
                 f._cpp.select_grad_params(list(range(len(f._param_spec))))
 
 
+def _iterable(x, what):
+    try:
+        return list(x)
+    except TypeError:
+        raise TypeError(f"{what}: expected a list, got {x!r}") from None
+
+
+def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip):
+    """Reject bad arguments before anything runs (a rejected call leaves the simulation as it was)."""
+    from .simulation import Simulation
+
+    if not isinstance(sim, Simulation):
+        raise TypeError(f"sim must be a hoomd_adjoint.Simulation, got {sim!r}")
+    steps = _checks.integer("steps", steps, lo=1)
+    if steps > _checks.UINT64_MAX - sim.timestep:
+        raise ValueError(f"steps = {steps} from timestep {sim.timestep} would pass the largest timestep, 2^64 - 1")
+    if not callable(loss):
+        raise TypeError(f"loss must be callable as loss(frame) -> (value, d value / d positions), got {loss!r}")
+    if frames is not None:
+        for k in _iterable(frames, "frames"):
+            _checks.integer("frames entry", k, lo=0, hi=steps)
+    if memory is not None:
+        _checks.integer("memory (bytes)", memory, lo=1)
+    if truncate is not None:
+        _checks.integer("truncate", truncate, lo=1, hi=steps)
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"mode must be 'reverse' or 'forward', got {mode!r}")
+    if clip is not None:
+        _checks.real("clip", clip, lo=0.0, lo_open=True)
+
+
 def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress):
     steps = int(steps)
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
     integ = sim.operations.integrator
     if integ is None:
         raise RuntimeError("no integrator: set sim.operations.integrator first")

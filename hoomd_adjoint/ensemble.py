@@ -31,8 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import _core
-from .adjoint import gradient as _gradient
+from . import _checks, _core
+from .adjoint import _check_arguments, gradient as _gradient
 from .communicator import Communicator
 
 
@@ -182,7 +182,7 @@ class Ensemble:
         def one(i):
             try:
                 results[i] = work(i, bar)
-            except (RuntimeError, FloatingPointError, ValueError, ArithmeticError) as e:
+            except (RuntimeError, ArithmeticError) as e:  # the run failed (not a bad argument: that raises)
                 failed[i] = f"{type(e).__name__}: {e}"
 
         todo = self.alive
@@ -216,9 +216,7 @@ class Ensemble:
         """Advance every replica ``steps`` steps (as ``sim.run(steps)`` would, writers included).
 
         Returns the indices of the replicas that failed (with ``on_failure="drop"``)."""
-        steps = int(steps)
-        if steps < 0:
-            raise ValueError(f"steps must be >= 0, got {steps}")
+        steps = _checks.integer("steps", steps, lo=0)
         before = set(self.failures)
         self._map(lambda i, bar: self._sims[i].run(steps, progress=bar),
                   steps * len(self.alive), progress, "ensemble run", on_failure or self.on_failure)
@@ -241,6 +239,13 @@ class Ensemble:
         if not callable(loss) or not callable(wrt):
             raise TypeError("loss and wrt must be functions of the replica's Simulation: loss(sim) -> loss, "
                             "wrt(sim) -> [forces, 'positions', 'kT', 'gamma', ...]")
+        unknown = set(options) - {"frames", "memory", "truncate", "mode", "clip"}
+        if unknown:
+            raise TypeError(f"unknown gradient option(s) {sorted(unknown)}: use frames, memory, truncate, mode, clip")
+        if self.alive:  # the same checks gradient() makes, before any replica runs
+            _check_arguments(self._sims[self.alive[0]], steps, lambda frame: None, options.get("frames"),
+                             options.get("memory"), options.get("truncate"), options.get("mode", "reverse"),
+                             options.get("clip"))
         lengths = set()
         truncate = options.get("truncate") or steps
         per_step = 2 if options.get("mode", "reverse") == "reverse" else 1

@@ -11,8 +11,9 @@ from . import _core
 def _unwrapped(frame):
     """Positions unwrapped through the images (the box's lattice vectors times the image)."""
     L = np.array(frame.box, dtype=float)
-    M = np.array([[L[0], L[3] * L[1], L[4] * L[2]], [0, L[1], L[5] * L[2]], [0, 0, L[2]]])
-    return frame.positions + frame.image @ M.T
+    a = np.array([[L[0], 0, 0], [L[3] * L[1], L[1], 0], [L[4] * L[2], L[5] * L[2], L[2]]])  # lattice vectors
+    n = frame.image.astype(float)
+    return frame.positions + n[:, 0:1] * a[0] + n[:, 1:2] * a[1] + n[:, 2:3] * a[2]  # (no BLAS threads woken)
 
 
 class PotentialEnergy:
@@ -22,14 +23,22 @@ class PotentialEnergy:
     """
 
     def __init__(self, force, per_particle=True):
+        from .md.pair import Pair
+        if not isinstance(force, Pair):
+            raise TypeError(f"PotentialEnergy needs a pair force, got {force!r}")
         self.force = force
-        self.per_particle = per_particle
+        self.per_particle = bool(per_particle)
 
     def __call__(self, frame):
         sim = frame._sim
         cpp = sim.state._cpp
         forces = list(sim.operations.integrator.forces)
-        k = [i for i, f in enumerate(forces) if f is self.force][0]
+        k = [i for i, f in enumerate(forces) if f is self.force]
+        if not k:
+            raise ValueError(f"PotentialEnergy: {self.force!r} is not a force of this simulation's integrator")
+        k = k[0]
+        if cpp.N == 0 and self.per_particle:
+            raise ValueError("PotentialEnergy(per_particle=True) of a system without particles")
         cpp.compute_net_force()
         E = self.force._cpp.energy
         F = self.force._cpp.forces
@@ -43,9 +52,18 @@ class MeanSquaredDisplacement:
 
     def __init__(self, reference):
         """``reference``: (N, 3) unwrapped reference positions, e.g. the initial ones."""
-        self.reference = np.asarray(reference, dtype=float)
+        ref = np.asarray(reference, dtype=float)
+        if ref.ndim != 2 or ref.shape[1] != 3 or len(ref) == 0:
+            raise ValueError(f"MeanSquaredDisplacement: reference must be an (N, 3) array with N > 0, got shape {ref.shape}")
+        if not np.all(np.isfinite(ref)):
+            raise ValueError(f"MeanSquaredDisplacement: reference positions of tags "
+                             f"{np.flatnonzero(~np.isfinite(ref).all(axis=1))[:10].tolist()} are not finite")
+        self.reference = ref
 
     def __call__(self, frame):
+        if len(frame.positions) != len(self.reference):
+            raise ValueError(f"MeanSquaredDisplacement: the reference holds {len(self.reference)} particles, the "
+                             f"simulation {len(frame.positions)}")
         d = _unwrapped(frame) - self.reference
         n = len(d)
         return float(np.sum(d * d) / n), 2.0 * d / n
@@ -55,13 +73,32 @@ class GroupDistance:
     """Distance between the centres (unweighted mean positions, unwrapped) of two groups of tags."""
 
     def __init__(self, group_a, group_b):
-        self.a = np.asarray(group_a, dtype=int)
-        self.b = np.asarray(group_b, dtype=int)
+        self.a = self._tags("group_a", group_a)
+        self.b = self._tags("group_b", group_b)
+
+    @staticmethod
+    def _tags(name, group):
+        arr = np.asarray(group)
+        if arr.ndim != 1 or len(arr) == 0:
+            raise ValueError(f"GroupDistance: {name} must be a non-empty list of particle tags, got {group!r:.80}")
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"GroupDistance: {name} must hold integer tags, got {arr.dtype} values {arr[:5].tolist()}")
+        if np.any(arr < 0):
+            raise ValueError(f"GroupDistance: {name} holds negative tags {arr[arr < 0][:5].tolist()}")
+        return arr.astype(np.int64)
 
     def __call__(self, frame):
+        N = len(frame.positions)
+        for name, g in (("group_a", self.a), ("group_b", self.b)):
+            if np.any(g >= N):
+                raise ValueError(f"GroupDistance: {name} holds tags {g[g >= N][:5].tolist()}, but there are only {N} "
+                                 "particles")
         r = _unwrapped(frame)
         d = r[self.a].mean(axis=0) - r[self.b].mean(axis=0)
-        dist = float(np.sqrt(d @ d))
+        dist = float(np.sqrt(np.dot(d, d)))
+        if dist == 0.0:
+            raise FloatingPointError(f"GroupDistance: the two groups' centres coincide at step {frame.timestep}; "
+                                     "the distance has no gradient there")
         g = np.zeros_like(r)
         u = d / dist
         np.add.at(g, self.a, u / len(self.a))

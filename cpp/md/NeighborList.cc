@@ -29,6 +29,10 @@ void NeighborList::checkBox(const BoxDim& box) const {
     double dist[3] = {d.x, d.y, d.z};
     const char* axis = "xyz";
     for (unsigned k = 0; k < (box.is2D ? 2u : 3u); ++k) {
+        if (!std::isfinite(dist[k]) || !(dist[k] > 0))
+            throw std::invalid_argument(format("the box's thickness along %c is %g: box lengths must be positive and "
+                                               "small enough that their products are finite (below about 1e100)",
+                                               axis[k], dist[k]));
         if (2.0 * rlist >= dist[k]) {
             throw std::invalid_argument(
                 format("r_cut + buffer = %g + %g = %g is too large for the box: it must be less than half the box "
@@ -156,7 +160,17 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     // so small boxes need no special case.
     Vec3 d = box.nearestPlaneDistance();
     const double w = rlist / 2;
-    const int nc[3] = {std::max(1, int(d.x / w)), std::max(1, int(d.y / w)), box.is2D ? 1 : std::max(1, int(d.z / w))};
+    // Cells per direction, capped so that a huge or dilute box does not ask for more cells than
+    // its particles warrant (a box of edge 1e12 would overflow the counts): wider cells are still
+    // correct, they only hold more candidates.
+    double nd[3] = {std::floor(d.x / w), std::floor(d.y / w), box.is2D ? 1.0 : std::floor(d.z / w)};
+    for (double& v : nd) v = v >= 1.0 ? std::min(v, 1048576.0) : 1.0;
+    const double max_cells = std::max(64.0, 4.0 * double(N));
+    while (nd[0] * nd[1] * nd[2] > max_cells) {
+        const int k = nd[0] >= nd[1] && nd[0] >= nd[2] ? 0 : (nd[1] >= nd[2] ? 1 : 2);
+        nd[k] = std::max(1.0, std::floor(nd[k] / 2));
+    }
+    const int nc[3] = {int(nd[0]), int(nd[1]), int(nd[2])};
     const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
     m_cell_of.resize(N);
     std::vector<uint32_t> count(ncells + 1, 0);

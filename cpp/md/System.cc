@@ -23,6 +23,9 @@ System::System() = default;
 System::~System() = default;
 
 void System::advance(uint64_t n) {
+    if (n > UINT64_MAX - timestep)
+        throw std::overflow_error(format("cannot advance %llu steps from timestep %llu: the timestep would pass "
+                                         "2^64 - 1", (unsigned long long)n, (unsigned long long)timestep));
     if (!useGPU) {
         stepGovernor.run(nthreads, n, [this](uint64_t) { step(); return false; });
         return;
