@@ -71,3 +71,15 @@ def test_failure_reported_on_every_rank(tmp_path):
     ens = ha.Ensemble(_exploding_build, replicas=3, threads=1, on_failure="drop",
                       communicator=ha.communicator.Communicator(mpi_comm=_SelfComm()))
     assert ens.gradient(STEPS, energy_loss, wrt).loss == got["bad_loss"]
+
+
+def test_example_runs_under_mpirun():
+    """The README's `mpirun -n 2 python examples/ensemble.py` (shortened)."""
+    example = os.path.join(os.path.dirname(HERE), "examples", "ensemble.py")
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(ha.__file__)))  # the hoomd_adjoint under test
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([MPIRUN, "-n", "2", sys.executable, example, "--replicas", "4", "--steps", "40"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 replicas on 2 rank(s); failed: none" in proc.stdout
+    assert proc.stdout.count("mean d(E/N)/d a0..a3") == 1  # printed by rank 0 only
