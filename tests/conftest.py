@@ -69,3 +69,17 @@ def make_sim(frame, forces=(), methods=None, dt=1e-3, seed=1, threads=1):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def subprocess_env(*first):
+    """Environment for a subprocess (python -c, mpirun) that must import the hoomd_adjoint under
+    test: its parent folder on PYTHONPATH, and no empty entry (which would mean the current folder,
+    where a source checkout's package has no compiled extension when the tests run against an
+    installed one). Run such subprocesses with cwd=TESTS (python -c puts the cwd first)."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.abspath(ha.__file__)))
+    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([*first, root, *rest]))
+
+
+TESTS = __import__("os").path.dirname(__import__("os").path.abspath(__file__))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
+from conftest import subprocess_env
 from test_ensemble import _exploding_build, build, energy_loss, wrt, STEPS
 
 pytest.importorskip("mpi4py")
@@ -20,10 +21,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def run_mpi(tmp_path, ranks, replicas, threads):
     out = tmp_path / f"r{ranks}-t{threads}.pkl"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
+    env = subprocess_env(HERE)
     cmd = [MPIRUN, "-n", str(ranks), sys.executable, os.path.join(HERE, "mpi_ensemble.py"), str(out),
            str(replicas), str(threads)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=HERE)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out, "rb") as f:
         return pickle.load(f)
@@ -76,10 +77,9 @@ def test_failure_reported_on_every_rank(tmp_path):
 def test_example_runs_under_mpirun():
     """The README's `mpirun -n 2 python examples/ensemble.py` (shortened)."""
     example = os.path.join(os.path.dirname(HERE), "examples", "ensemble.py")
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(ha.__file__)))  # the hoomd_adjoint under test
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
+    env = subprocess_env()
     proc = subprocess.run([MPIRUN, "-n", "2", sys.executable, example, "--replicas", "4", "--steps", "40"],
-                          capture_output=True, text=True, timeout=300, env=env)
+                          capture_output=True, text=True, timeout=300, env=env, cwd=HERE)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 replicas on 2 rank(s); failed: none" in proc.stdout
     assert proc.stdout.count("mean d(E/N)/d a0..a3") == 1  # printed by rank 0 only

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import make_frame, make_sim, random_positions
+from conftest import TESTS, make_frame, make_sim, random_positions, subprocess_env
 
 
 @pytest.fixture
@@ -223,7 +223,7 @@ def _run_snippet(code):
             return sim, lj
     """)
     proc = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=subprocess_env(), cwd=TESTS)
     return proc.returncode, proc.stdout + proc.stderr
 
 

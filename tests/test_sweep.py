@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from conftest import subprocess_env
 from hoomd_adjoint import cli
 from hoomd_adjoint.sweep import JobError, Sweep, _write_json_atomic, parse_part
 
@@ -279,14 +280,6 @@ def test_cli_run_slices_then_merge(tmp_path, capsys):
     assert "has no function 'nope'" in capsys.readouterr().err
 
 
-def _env_for_package():
-    """The hoomd_adjoint under test on the path of a subprocess (run outside the source tree, whose
-    package has no compiled extension when the tests run against an installed one)."""
-    import hoomd_adjoint
-    root = os.path.dirname(os.path.dirname(os.path.abspath(hoomd_adjoint.__file__)))
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
-
-
 def test_cli_run_under_mpi(tmp_path):
     pytest.importorskip("mpi4py")
     mpirun = shutil.which("mpirun")
@@ -296,7 +289,7 @@ def test_cli_run_under_mpi(tmp_path):
     d = tmp_path / "sw"
     proc = subprocess.run([mpirun, "-n", "2", sys.executable, "-m", "hoomd_adjoint.cli", "sweep", "run", str(d),
                            "--function", f"{mod}:job", "--jobs", str(jobs), "--mpi", "--quiet"],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=_env_for_package())
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=subprocess_env())
     assert proc.returncode == 0, proc.stderr
     rows = Sweep.open(d).merge()
     assert [r["value"] for r in rows] == [math.sin(1.1 * s) for s in range(7)]
