@@ -2,6 +2,27 @@
 import os
 
 from . import _core
+from .typeparam import as_bool, as_int
+
+# More threads than this is a mistake (each OpenMP thread has a stack; 10**9 of them would take the
+# machine down), not a tuning choice: reject it rather than start them.
+MAX_THREADS = max(1024, 8 * (os.cpu_count() or 1))
+
+
+def _check_threads(value):
+    n = as_int("num_cpu_threads", value, lo=1)
+    if n > MAX_THREADS:
+        raise ValueError(f"num_cpu_threads must be <= {MAX_THREADS} (the larger of 1024 and 8 x the "
+                         f"{os.cpu_count()} CPUs of this machine), got {n}")
+    return n
+
+
+def _default_threads():
+    """OMP_NUM_THREADS's first level when it is a valid count, else all cores."""
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and 1 <= int(env) <= MAX_THREADS:
+        return int(env)
+    return max(1, min(int(_core.max_threads()), MAX_THREADS))
 
 
 class Device:
@@ -23,12 +44,19 @@ class CPU(Device):
 
     def __init__(self, num_cpu_threads=None, adaptive_threads=True):
         if num_cpu_threads is None:
-            num_cpu_threads = int(os.environ.get("OMP_NUM_THREADS", _core.max_threads()))
-        num_cpu_threads = int(num_cpu_threads)
-        if num_cpu_threads < 1:
-            raise ValueError(f"num_cpu_threads must be >= 1, got {num_cpu_threads}")
+            num_cpu_threads = _default_threads()
         self.num_cpu_threads = num_cpu_threads
-        self.adaptive_threads = bool(adaptive_threads)
+        self.adaptive_threads = as_bool("CPU adaptive_threads", adaptive_threads)
+
+    @property
+    def num_cpu_threads(self):
+        """Threads per simulation: an integer in 1..MAX_THREADS. A simulation reads it when its
+        state is created; setting it later does not change that simulation."""
+        return self._num_cpu_threads
+
+    @num_cpu_threads.setter
+    def num_cpu_threads(self, value):
+        self._num_cpu_threads = _check_threads(value)
 
     def __repr__(self):
         return (f"hoomd_adjoint.device.CPU(num_cpu_threads={self.num_cpu_threads}, "

@@ -1,4 +1,9 @@
-"""Triggers (hoomd.trigger): decide on which timesteps an operation runs."""
+"""Triggers (hoomd.trigger): decide on which timesteps an operation runs.
+
+Periods, phases and timesteps are integers (HOOMD-blue's uint64): floats, bools and strings are
+TypeErrors, values out of range ValueErrors.
+"""
+from .typeparam import UINT64_MAX, as_int, show
 
 
 class Trigger:
@@ -11,12 +16,16 @@ class Trigger:
 
 
 class Periodic(Trigger):
-    """Fires when ``(timestep - phase) % period == 0`` and ``timestep >= phase``."""
+    """Fires when ``(timestep - phase) % period == 0`` and ``timestep >= phase``.
+
+    Args:
+        period: an integer in 1..2^64 - 1.
+        phase: an integer in 0..2^64 - 1.
+    """
 
     def __init__(self, period, phase=0):
-        if int(period) < 1:
-            raise ValueError(f"Periodic trigger period must be >= 1, got {period}")
-        self.period, self.phase = int(period), int(phase)
+        self.period = as_int("Periodic trigger period", period, lo=1, hi=UINT64_MAX, hi_text="2^64 - 1")
+        self.phase = as_int("Periodic trigger phase", phase, lo=0, hi=UINT64_MAX, hi_text="2^64 - 1")
 
     def __call__(self, timestep):
         return timestep >= self.phase and (timestep - self.phase) % self.period == 0
@@ -31,10 +40,10 @@ class Periodic(Trigger):
 
 
 class On(Trigger):
-    """Fires on one timestep."""
+    """Fires on one timestep (an integer in 0..2^64 - 1)."""
 
     def __init__(self, timestep):
-        self.timestep = int(timestep)
+        self.timestep = as_int("On trigger timestep", timestep, lo=0, hi=UINT64_MAX, hi_text="2^64 - 1")
 
     def __call__(self, timestep):
         return timestep == self.timestep
@@ -42,9 +51,16 @@ class On(Trigger):
     def next_after(self, timestep):
         return self.timestep if self.timestep > timestep else float("inf")
 
+    def __repr__(self):
+        return f"On(timestep={self.timestep})"
+
 
 def as_trigger(t):
-    """Accept a Trigger or an int period."""
+    """Accept a Trigger or an integer period."""
     if isinstance(t, Trigger):
         return t
-    return Periodic(int(t))
+    try:
+        return Periodic(t)
+    except TypeError:
+        raise TypeError(f"trigger must be a hoomd_adjoint.trigger Trigger or an integer period, got {show(t)} "
+                        f"({type(t).__name__})") from None

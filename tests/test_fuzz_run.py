@@ -131,7 +131,9 @@ def test_single_wrt_entries_are_accepted(setup):
     """A bare "kT", a force or a (force, names) tuple is one entry, not a sequence to iterate."""
     sim, lj, frame = setup
     a = ha.adjoint.gradient(sim, 5, ok_loss, "kT").grad("kT")
-    sim2 = make_sim(frame, [lj], methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)])
+    lj2 = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
+    lj2.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+    sim2 = make_sim(frame, [lj2], methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)])
     assert ha.adjoint.gradient(sim2, 5, ok_loss, ["kT"]).grad("kT") == a
 
 

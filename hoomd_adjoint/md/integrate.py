@@ -1,7 +1,43 @@
 """The integrator (hoomd.md.Integrator)."""
-import math
-
 import numpy as np
+
+from ..typeparam import as_bool, as_real, show
+from .methods import Method
+from .nlist import Cell
+from .pair import Force
+
+
+def _describe(obj):
+    """What ``obj`` is, for messages about misplaced objects."""
+    if isinstance(obj, Cell):
+        return "a neighbour list (nlist.Cell): pass it to a pair potential as nlist="
+    if isinstance(obj, Method):
+        return f"an integration method ({type(obj).__name__}): put it in methods="
+    if isinstance(obj, Force):
+        return f"a force ({type(obj).__name__}): put it in forces="
+    if isinstance(obj, type):
+        return f"the class {obj.__name__}, not an instance of it"
+    return f"{show(obj)} ({type(obj).__name__})"
+
+
+def _checked_list(name, items, cls, noun, article="a"):
+    """``items`` (None or an iterable of ``cls`` instances, each at most once) as a list."""
+    if items is None:
+        return []
+    if isinstance(items, (str, bytes, dict, Cell, Method, Force, type)):
+        raise TypeError(f"Integrator {name} must be a list of {noun}s, got {_describe(items)}")
+    try:
+        items = list(items)
+    except TypeError:
+        raise TypeError(f"Integrator {name} must be a list of {noun}s, got {_describe(items)}") from None
+    for k, x in enumerate(items):
+        if not isinstance(x, cls):
+            raise TypeError(f"Integrator {name}[{k}] is not {article} {noun}: it is {_describe(x)}")
+        for j in range(k):
+            if items[j] is x:
+                raise ValueError(f"Integrator {name}[{k}] is the same {type(x).__name__} object as {name}[{j}]; "
+                                 f"each {noun} may appear once")
+    return items
 
 
 class Integrator:
@@ -9,17 +45,21 @@ class Integrator:
     forces at the new positions, then each method's second half (reverse order).
 
     Args:
-        dt: time step (time units), > 0.
+        dt: time step (time units), finite and > 0.
         methods: integration methods; each particle may belong to at most one.
-        forces: forces, summed in list order.
+        forces: forces, summed in list order. A force (and its neighbour list) belongs to one
+            simulation at a time.
         integrate_rotational_dof: rotational integration (not supported yet; must be False).
+
+    ``methods`` and ``forces`` are lists that may be changed in place; their contents are checked
+    again at every ``run()``, before anything reaches the engine, so a rejected run changes nothing.
     """
 
     def __init__(self, dt, methods=(), forces=(), integrate_rotational_dof=False):
         self.dt = dt
-        self.methods = list(methods)
-        self.forces = list(forces)
-        if integrate_rotational_dof:
+        self.methods = methods
+        self.forces = forces
+        if as_bool("integrate_rotational_dof", integrate_rotational_dof):
             raise ValueError("integrate_rotational_dof=True is not supported by the embedded engine yet")
         self.integrate_rotational_dof = False
         self._simulation = None
@@ -31,31 +71,75 @@ class Integrator:
 
     @dt.setter
     def dt(self, value):
-        value = float(value)
-        if not (value > 0 and math.isfinite(value)):
-            raise ValueError(f"dt must be positive and finite, got {value}")
-        self._dt = value
+        try:
+            v = as_real("dt", value)
+        except ValueError:
+            raise ValueError(f"dt must be positive and finite, got {show(value)}") from None
+        if not v > 0:
+            raise ValueError(f"dt must be positive and finite, got {v}")
+        self._dt = v
+
+    @property
+    def methods(self):
+        """The integration methods (a list)."""
+        return self._methods
+
+    @methods.setter
+    def methods(self, value):
+        self._methods = _checked_list("methods", value, Method, "integration method", "an")
+
+    @property
+    def forces(self):
+        """The forces (a list)."""
+        return self._forces
+
+    @forces.setter
+    def forces(self, value):
+        self._forces = _checked_list("forces", value, Force, "force")
+
+    def _check_owner(self, simulation):
+        other = self._simulation
+        if other is not None and other is not simulation and other.operations.integrator is self:
+            raise ValueError("this Integrator is already the integrator of another Simulation; set that "
+                             "simulation's operations.integrator = None first, or create a new Integrator")
 
     def _attach(self, simulation):
+        self._check_owner(simulation)
         self._simulation = simulation
 
     def _sync(self, simulation):
-        """Push forces and methods to the engine, validating them against the state."""
-        self._simulation = simulation
+        """Push forces and methods to the engine, validating them against the state first: a
+        rejected configuration leaves the engine as it was."""
+        self._check_owner(simulation)
+        methods = _checked_list("methods", self._methods, Method, "integration method", "an")
+        forces = _checked_list("forces", self._forces, Force, "force")
         state = simulation.state
-        cpp = state._cpp
-        cpp.dt = self._dt
-        for f in self.forces:
-            f._attach(simulation)
-            f._sync()
-        cpp.set_forces([f._cpp for f in self.forces])
-        cpp.clear_methods()
+        for f in forces:
+            f._check_attachable(simulation)
+        plans = [f._plan(state) for f in forces]
         owner = np.full(state.N_particles, -1)
-        for k, m in enumerate(self.methods):
+        method_args = []
+        for k, m in enumerate(methods):
             kind, tags, kt, gamma = m._cpp_args(state)
             clash = tags[owner[tags] >= 0]
             if clash.size:
-                raise ValueError(f"particle tag {clash[0]} is in more than one integration method")
+                t = int(clash[0])
+                j = int(owner[t])
+                raise ValueError(f"particle tag {t} is in more than one integration method: methods[{j}] "
+                                 f"{methods[j]!r} and methods[{k}] {m!r} ({clash.size} shared particle(s))")
             owner[tags] = k
-            cpp.add_method(kind, tags.tolist(), *kt, gamma)
+            method_args.append((kind, tags.tolist(), kt, gamma))
+
+        self._simulation = simulation
+        cpp = state._cpp
+        cpp.dt = self._dt
+        for f, plan in zip(forces, plans):
+            f._attach(simulation)
+            f._push(plan)
+        cpp.set_forces([f._cpp for f in forces])
+        cpp.clear_methods()
+        for m in methods:
+            m._simulation = simulation
+        for kind, tags, kt, gamma in method_args:
+            cpp.add_method(kind, tags, *kt, gamma)
         self._dirty = False

@@ -1,65 +1,111 @@
 """Integration methods (hoomd.md.methods) with HOOMD-blue v4.8.2's update equations."""
 
+import numbers
+
 from .. import _core
-from ..typeparam import TypeParameterDict
+from ..filter import ParticleFilter
+from ..typeparam import TypeParameterDict, as_bool, as_real, show
 from ..variant import as_variant
 
 
-def _positive(name):
-    def check(key, value):
-        if not value > 0:
-            raise ValueError(f"{name}[{key!r}] must be > 0, got {value}")
-    return check
+def _positive(what, value):
+    if not value > 0:
+        raise ValueError(f"{what} must be > 0, got {value}")
 
 
-def _gamma_r_check(key, value):
-    vals = [float(v) for v in value]
-    if len(vals) != 3 or any(v < 0 for v in vals):
-        raise ValueError(f"gamma_r[{key!r}] must be 3 values >= 0, got {value}")
+def _gamma_r_value(what, value):
+    """A 3-tuple of finite floats >= 0."""
+    n = None
+    if not isinstance(value, (str, bytes, dict, numbers.Number)):
+        try:
+            n = len(value)
+        except TypeError:
+            pass
+    if n is None:
+        raise TypeError(f"{what} must be 3 numbers (x, y, z), got {show(value)} ({type(value).__name__})")
+    if n != 3:
+        raise ValueError(f"{what} must be 3 numbers (x, y, z), got {n}: {show(value)}")
+    return tuple(as_real(f"{what}[{k}]", v, lo=0.0) for k, v in enumerate(value))
 
 
 class _GammaR(TypeParameterDict):
-    """gamma_r values are 3-tuples."""
+    """gamma_r values are 3-tuples of values >= 0."""
 
     def _check_value(self, key, value):
-        _gamma_r_check(key[0], value)
-        return tuple(float(v) for v in value)
+        return _gamma_r_value(f"{self._what}[{key[0]!r}]", value)
 
 
 class Method:
+    """Base class of integration methods."""
+
     _kind = None
+    _simulation = None
 
     def __init__(self, filter):
+        if self._kind is None:
+            raise TypeError(f"{type(self).__name__} is a base class: use Brownian, Langevin or ConstantVolume")
         self.filter = filter
 
+    @property
+    def filter(self):
+        """The particles this method integrates (a :mod:`hoomd_adjoint.filter` filter)."""
+        return self._filter
+
+    @filter.setter
+    def filter(self, value):
+        if not isinstance(value, ParticleFilter):
+            raise TypeError(f"{type(self).__name__}: filter must be a hoomd_adjoint.filter filter such as "
+                            f"filter.All(), got {show(value)} ({type(value).__name__})")
+        self._filter = value
+
+    def _attached_types(self):
+        """The particle types of the simulation whose integrator holds this method, or None."""
+        sim = self._simulation
+        if sim is None or sim._state is None:
+            return None
+        integ = sim.operations.integrator
+        if integ is None or all(m is not self for m in getattr(integ, "methods", ())):
+            return None
+        return sim.state.particle_types
+
     def _cpp_args(self, state):
+        """(kind, member tags, kT variant arguments, gamma per type), checked against ``state``."""
         types = state.particle_types
-        kt = self.kT._cpp_args() if hasattr(self, "kT") else (0, 0.0, 0.0, 0, 0)
+        kt = as_variant(self._kT, "kT")._cpp_args() if hasattr(self, "_kT") else (0, 0.0, 0.0, 0, 0)
         if hasattr(self, "gamma"):
             self.gamma.check_types(types)
+            self.gamma_r.check_types(types)
             gamma = [self.gamma[t] for t in types]
         else:
             gamma = [1.0] * len(types)
-        return self._kind, self.filter(state), kt, gamma
+        return self._kind, self._filter(state), kt, gamma
+
+    def __repr__(self):
+        return f"{type(self).__name__}(filter={self._filter!r})"
 
 
 class _LangevinBase(Method):
     def __init__(self, filter, kT, default_gamma=1.0, default_gamma_r=(1.0, 1.0, 1.0)):
         super().__init__(filter)
         self.kT = kT
-        _positive("default_gamma")("default", float(default_gamma))
-        self.gamma = TypeParameterDict("gamma", 1, default=float(default_gamma), validate=_positive("gamma"))
-        _gamma_r_check("default", default_gamma_r)
-        self.gamma_r = _GammaR("gamma_r", 1, default=tuple(float(v) for v in default_gamma_r))
+        cls = type(self).__name__
+        default_gamma = as_real(f"{cls} default_gamma", default_gamma, lo=0.0, lo_open=True)
+        default_gamma_r = _gamma_r_value(f"{cls} default_gamma_r", default_gamma_r)
+        self.gamma = TypeParameterDict("gamma", 1, default=default_gamma, validate=_positive, owner=cls,
+                                       types=self._attached_types)
+        self.gamma_r = _GammaR("gamma_r", 1, default=default_gamma_r, owner=cls, types=self._attached_types)
 
     @property
     def kT(self):
-        """Temperature in energy units (a float or a Variant of the timestep)."""
+        """Temperature in energy units (a float or a Variant of the timestep): finite and >= 0."""
         return self._kT
 
     @kT.setter
     def kT(self, value):
         self._kT = as_variant(value, "kT")
+
+    def __repr__(self):
+        return f"{type(self).__name__}(filter={self._filter!r}, kT={self._kT!r})"
 
 
 class Brownian(_LangevinBase):
@@ -68,10 +114,10 @@ class Brownian(_LangevinBase):
 
     Args:
         filter: particles to integrate.
-        kT: temperature (energy units).
-        default_gamma: drag coefficient (force x time / length) for every type; set
-            ``gamma['A']`` per type.
-        default_gamma_r: rotational drag (not used until rotational integration lands).
+        kT: temperature (energy units), finite and >= 0.
+        default_gamma: drag coefficient (force x time / length) for every type, finite and > 0;
+            set ``gamma['A']`` per type.
+        default_gamma_r: rotational drag (3 values >= 0; not used until rotational integration lands).
     """
 
     _kind = _core.MethodKind.Brownian
@@ -85,9 +131,9 @@ class Langevin(_LangevinBase):
 
     def __init__(self, filter, kT, tally_reservoir_energy=False, default_gamma=1.0,
                  default_gamma_r=(1.0, 1.0, 1.0)):
-        super().__init__(filter, kT, default_gamma, default_gamma_r)
-        if tally_reservoir_energy:
+        if as_bool("Langevin tally_reservoir_energy", tally_reservoir_energy):
             raise ValueError("Langevin: tally_reservoir_energy is not supported by the embedded engine yet")
+        super().__init__(filter, kT, default_gamma, default_gamma_r)
         self.tally_reservoir_energy = False
 
 
@@ -97,8 +143,8 @@ class ConstantVolume(Method):
     _kind = _core.MethodKind.ConstantVolume
 
     def __init__(self, filter, thermostat=None):
-        super().__init__(filter)
         if thermostat is not None:
-            raise ValueError("ConstantVolume: thermostats are not supported by the embedded engine yet; "
-                             "use thermostat=None (NVE) or Langevin")
+            raise ValueError(f"ConstantVolume: thermostats are not supported by the embedded engine yet; "
+                             f"use thermostat=None (NVE) or Langevin, got thermostat={show(thermostat)}")
+        super().__init__(filter)
         self.thermostat = None

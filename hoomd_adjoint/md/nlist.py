@@ -1,7 +1,12 @@
 """Neighbour lists (hoomd.md.nlist)."""
 from .. import _core
+from ..typeparam import INT32_MAX, as_bool, as_int, as_real, show
 
 _EXCLUSIONS = {"bond", "angle", "dihedral", "constraint", "special_pair", "body", "1-3", "1-4", "meshbond"}
+
+
+def _check_delay(value):
+    return as_int("nlist rebuild_check_delay", value, lo=0, hi=INT32_MAX, hi_text="2^31 - 1")
 
 
 class Cell:
@@ -14,37 +19,45 @@ class Cell:
     """
 
     def __init__(self, buffer, exclusions=("bond",), rebuild_check_delay=1, check_dist=True):
-        buffer = float(buffer)
-        if not buffer >= 0:
-            raise ValueError(f"nlist buffer must be >= 0, got {buffer}")
+        buffer = as_real("nlist buffer", buffer, lo=0.0)
+        if isinstance(exclusions, str):
+            raise TypeError(f"nlist exclusions must be a list of names such as ['bond'], got the string "
+                            f"{exclusions!r}")
+        try:
+            exclusions = tuple(exclusions)
+        except TypeError:
+            raise TypeError(f"nlist exclusions must be a list of names, got {show(exclusions)} "
+                            f"({type(exclusions).__name__})") from None
         for e in exclusions:
+            if not isinstance(e, str):
+                raise TypeError(f"nlist exclusions must be strings, got {show(e)} ({type(e).__name__})")
             if e not in _EXCLUSIONS:
                 raise ValueError(f"unknown nlist exclusion {e!r}; choose from {sorted(_EXCLUSIONS)}")
-        self.exclusions = tuple(exclusions)
+        rebuild_check_delay = _check_delay(rebuild_check_delay)
+        check_dist = as_bool("nlist check_dist", check_dist)
+        self.exclusions = exclusions
+        self._simulation = None  # the simulation whose forces use this list (set on attach)
         self._cpp = _core.NeighborList(buffer)
         self.rebuild_check_delay = rebuild_check_delay
         self.check_dist = check_dist
 
     @property
     def buffer(self):
+        """Skin width (length units): finite and >= 0."""
         return self._cpp.buffer
 
     @buffer.setter
     def buffer(self, value):
-        value = float(value)
-        if not value >= 0:
-            raise ValueError(f"nlist buffer must be >= 0, got {value}")
-        self._cpp.buffer = value
+        self._cpp.buffer = as_real("nlist buffer", value, lo=0.0)
 
     @property
     def rebuild_check_delay(self):
+        """Steps between checks for a rebuild: an integer in 0..2^31 - 1."""
         return self._cpp.rebuild_check_delay
 
     @rebuild_check_delay.setter
     def rebuild_check_delay(self, value):
-        if int(value) < 0:
-            raise ValueError(f"rebuild_check_delay must be >= 0, got {value}")
-        self._cpp.rebuild_check_delay = int(value)
+        self._cpp.rebuild_check_delay = _check_delay(value)
 
     @property
     def check_dist(self):
@@ -52,9 +65,13 @@ class Cell:
 
     @check_dist.setter
     def check_dist(self, value):
-        self._cpp.check_dist = bool(value)
+        self._cpp.check_dist = as_bool("nlist check_dist", value)
 
     @property
     def num_builds(self):
         """How many times the list has been built."""
         return self._cpp.num_builds
+
+    def __repr__(self):
+        return (f"hoomd_adjoint.md.nlist.Cell(buffer={self.buffer}, exclusions={list(self.exclusions)}, "
+                f"rebuild_check_delay={self.rebuild_check_delay}, check_dist={self.check_dist})")

@@ -4,7 +4,8 @@ import numpy as np
 
 from .. import _core
 from ..errors import DataAccessError, IncompleteSpecificationError
-from ..typeparam import TypeParameterDict
+from ..typeparam import TypeParameterDict, as_real, show
+from .nlist import Cell
 
 REQUIRED = TypeParameterDict.REQUIRED
 
@@ -13,6 +14,7 @@ class Force:
     """A force; after a run its per-particle arrays hold the values at the current step."""
 
     _cpp = None
+    _simulation = None
 
     def _require(self):
         if self._cpp is None or self._simulation is None:
@@ -54,49 +56,118 @@ class Pair(Force):
 
     Args:
         nlist: a :class:`hoomd_adjoint.md.nlist.Cell`.
-        default_r_cut: r_cut of type pairs not set explicitly (None: every pair must be set).
+        default_r_cut: r_cut of type pairs not set explicitly (None: every pair must be set);
+            finite and >= 0 (0 switches a pair off).
+        default_r_on: r_on of type pairs not set explicitly (finite, >= 0). Accepted for
+            HOOMD-blue compatibility; it matters only for ``mode='xplor'``, which the embedded
+            engine does not support yet, so it has no effect.
         mode: ``'none'`` or ``'shift'`` (subtract V(r_cut) so the energy is continuous).
+
+    A rejected assignment (a TypeError, ValueError or KeyError that names the argument and the
+    value) changes nothing.
     """
 
     _name = None          # C++ evaluator name
     _param_spec = None    # {parameter: default or REQUIRED}, in the evaluator's order
     _accepted_modes = ("none", "shift")
+    _cpp_ntypes = None
+    _cpp_nlist = None
 
-    def __init__(self, nlist, default_r_cut=None, mode="none"):
-        if mode not in self._accepted_modes:
-            raise ValueError(f"{type(self).__name__}: mode must be one of {self._accepted_modes}, got {mode!r}")
+    def __init__(self, nlist, default_r_cut=None, default_r_on=0.0, mode="none"):
+        cls = type(self).__name__
+        if self._param_spec is None:
+            raise TypeError(f"{cls} is a base class: use a potential such as hoomd_adjoint.md.pair.LJ")
+        self._simulation = None
         self.nlist = nlist
         self.mode = mode
-        self.params = TypeParameterDict("params", 2, spec=dict(self._param_spec), validate=self._validate_params)
-        self.r_cut = TypeParameterDict("r_cut", 2, default=None if default_r_cut is None else float(default_r_cut),
-                                       validate=self._validate_rcut)
         if default_r_cut is not None:
-            self._validate_rcut("default_r_cut", float(default_r_cut))
-        self._simulation = None
+            default_r_cut = as_real(f"{cls} default_r_cut", default_r_cut, lo=0.0)
+        default_r_on = as_real(f"{cls} default_r_on", default_r_on, lo=0.0)
+        self.params = TypeParameterDict("params", 2, spec=dict(self._param_spec), validate=self._validate_params,
+                                        owner=cls, types=self._attached_types)
+        self.r_cut = TypeParameterDict("r_cut", 2, default=default_r_cut, validate=_non_negative, owner=cls,
+                                       types=self._attached_types)
+        self.r_on = TypeParameterDict("r_on", 2, default=default_r_on, validate=_non_negative, owner=cls,
+                                      types=self._attached_types)
 
-    @staticmethod
-    def _validate_rcut(key, value):
-        if value < 0:
-            raise ValueError(f"r_cut[{key!r}] must be >= 0, got {value}")
+    @property
+    def nlist(self):
+        """The neighbour list (a :class:`hoomd_adjoint.md.nlist.Cell`)."""
+        return self._nlist
 
-    def _validate_params(self, key, value):
+    @nlist.setter
+    def nlist(self, value):
+        if not isinstance(value, Cell):
+            hint = " (a neighbour list is required)" if value is None else ""
+            raise TypeError(f"{type(self).__name__}: nlist must be a hoomd_adjoint.md.nlist.Cell, got "
+                            f"{show(value)} ({type(value).__name__}){hint}")
+        self._nlist = value
+
+    @property
+    def mode(self):
+        """Energy shifting mode: one of the potential's accepted modes."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, value):
+        cls = type(self).__name__
+        if not isinstance(value, str):
+            raise TypeError(f"{cls}: mode must be a string, one of {self._accepted_modes}, got {show(value)} "
+                            f"({type(value).__name__})")
+        if value not in self._accepted_modes:
+            note = " (xplor is not supported by the embedded engine yet)" if value == "xplor" else ""
+            raise ValueError(f"{cls}: mode must be one of {self._accepted_modes}, got {value!r}{note}")
+        self._mode = value
+
+    def _validate_params(self, what, value):
         pass
 
-    def _attach(self, simulation):
-        self._simulation = simulation
-        ntypes = len(simulation.state.particle_types)
-        if self._cpp is None or self._cpp_ntypes != ntypes:
-            self._cpp = _core.make_pair_force(self._name, self.nlist._cpp, ntypes)
-            self._cpp_ntypes = ntypes
+    def _attached_types(self):
+        """The particle types of the simulation whose integrator holds this force, or None."""
+        sim = self._simulation
+        if sim is None or sim._state is None:
+            return None
+        integ = sim.operations.integrator
+        if integ is None or all(f is not self for f in getattr(integ, "forces", ())):
+            return None
+        return sim.state.particle_types
 
-    def _sync(self):
-        """Push parameters to C++; raise naming any type pair in use that lacks parameters."""
-        state = self._simulation.state
+    def _check_attachable(self, simulation):
+        """Raise if this force or its neighbour list is in use by another simulation."""
+        cls = type(self).__name__
+        if _used_elsewhere(self._simulation, simulation, lambda f: f is self):
+            raise ValueError(f"this {cls} is already a force of another Simulation's integrator: a force belongs "
+                             f"to one simulation (sharing one would mix their neighbour lists); create a new {cls}, "
+                             "or set the other simulation's operations.integrator = None first")
+        nl = self._nlist
+        if _used_elsewhere(nl._simulation, simulation, lambda f: getattr(f, "nlist", None) is nl):
+            raise ValueError(f"{cls}.nlist is already used by a force of another Simulation's integrator: a "
+                             "neighbour list belongs to one simulation; give each simulation its own nlist.Cell")
+
+    def _attach(self, simulation):
+        self._check_attachable(simulation)
+        self._simulation = simulation
+        if self._nlist._simulation is not simulation:
+            # a list built for another simulation's particles must not be reused (same N and
+            # timestep would pass its rebuild check): setting the buffer forces a rebuild
+            self._nlist._cpp.buffer = self._nlist._cpp.buffer
+        self._nlist._simulation = simulation
+        ntypes = len(simulation.state.particle_types)
+        if self._cpp is None or self._cpp_ntypes != ntypes or self._cpp_nlist is not self._nlist._cpp:
+            self._cpp = _core.make_pair_force(self._name, self._nlist._cpp, ntypes)
+            self._cpp_ntypes = ntypes
+            self._cpp_nlist = self._nlist._cpp
+
+    def _plan(self, state):
+        """Check the parameters against ``state`` (raise naming any unknown type, or any type pair in
+        use that lacks parameters) and return what to push: [(a, b, values or None, r_cut)]."""
         types = state.particle_types
         self.params.check_types(types)
         self.r_cut.check_types(types)
-        present = np.unique(state._cpp.typeid)
+        self.r_on.check_types(types)
+        present = set(np.unique(state._cpp.typeid).tolist())
         names = list(self._param_spec)
+        plan = []
         for a in range(len(types)):
             for b in range(a, len(types)):
                 key = (types[a], types[b])
@@ -110,41 +181,84 @@ class Pair(Force):
                     raise IncompleteSpecificationError(
                         f"{type(self).__name__}.params[{key!r}] is not set; it needs {names}")
                 if p is None or rc is None:
-                    self._cpp.set_rcut(a, b, 0.0)
-                    continue
-                self._cpp.set_params(a, b, [p[n] for n in names])
-                self._cpp.set_rcut(a, b, rc)
-        self._cpp.shift = self.mode == "shift"
+                    plan.append((a, b, None, 0.0))
+                else:
+                    plan.append((a, b, [p[n] for n in names], rc))
+        return plan
+
+    def _push(self, plan):
+        for a, b, values, rc in plan:
+            if values is not None:
+                self._cpp.set_params(a, b, values)
+            self._cpp.set_rcut(a, b, rc)
+        self._cpp.shift = self._mode == "shift"
+
+    def _sync(self):
+        """Push parameters to C++; raise naming any type pair in use that lacks parameters."""
+        self._push(self._plan(self._simulation.state))
+
+
+def _non_negative(what, value):
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0, got {value}")
+
+
+def _used_elsewhere(owner, simulation, uses):
+    """Whether ``owner`` (a Simulation or None), other than ``simulation``, has an integrator with a
+    force for which ``uses(force)`` holds."""
+    if owner is None or owner is simulation:
+        return False
+    integ = owner.operations.integrator
+    return integ is not None and any(uses(f) for f in getattr(integ, "forces", ()))
+
+
+def _positive_param(*names):
+    def check(self, what, value):
+        for n in names:
+            if not value[n] > 0:
+                raise ValueError(f"{what}[{n!r}] must be > 0, got {value[n]}")
+    return check
 
 
 class LJ(Pair):
     """Lennard-Jones: V(r) = 4 epsilon [(sigma/r)^12 - (sigma/r)^6].
 
-    ``params[(a, b)] = dict(epsilon=..., sigma=...)`` (energy, length).
+    ``params[(a, b)] = dict(epsilon=..., sigma=...)`` (energy, length; sigma > 0: to switch a pair
+    off, set epsilon = 0 or r_cut = 0).
     """
 
     _name = "LJ"
     _param_spec = {"epsilon": REQUIRED, "sigma": REQUIRED}
+    _validate_params = _positive_param("sigma")
 
 
 class Morse(Pair):
     """Morse: V(r) = D0 [exp(-2 alpha (r - r0)) - 2 exp(-alpha (r - r0))].
 
-    ``params[(a, b)] = dict(D0=..., alpha=..., r0=...)`` (energy, 1/length, length).
+    ``params[(a, b)] = dict(D0=..., alpha=..., r0=...)`` (energy, 1/length > 0, length >= 0).
     """
 
     _name = "Morse"
     _param_spec = {"D0": REQUIRED, "alpha": REQUIRED, "r0": REQUIRED}
 
+    def _validate_params(self, what, value):
+        _positive_param("alpha")(self, what, value)
+        if value["r0"] < 0:
+            raise ValueError(f"{what}['r0'] must be >= 0, got {value['r0']}")
+
 
 class Yukawa(Pair):
     """Yukawa: V(r) = epsilon exp(-kappa r) / r.
 
-    ``params[(a, b)] = dict(epsilon=..., kappa=...)`` (energy x length, 1/length).
+    ``params[(a, b)] = dict(epsilon=..., kappa=...)`` (energy x length, 1/length >= 0).
     """
 
     _name = "Yukawa"
     _param_spec = {"epsilon": REQUIRED, "kappa": REQUIRED}
+
+    def _validate_params(self, what, value):
+        if value["kappa"] < 0:
+            raise ValueError(f"{what}['kappa'] must be >= 0 (0 is Coulomb), got {value['kappa']}")
 
 
 class Gaussian(Pair):
@@ -155,10 +269,7 @@ class Gaussian(Pair):
 
     _name = "Gaussian"
     _param_spec = {"epsilon": REQUIRED, "sigma": REQUIRED}
-
-    def _validate_params(self, key, value):
-        if value["sigma"] <= 0:
-            raise ValueError(f"Gaussian params[{key!r}]['sigma'] must be > 0, got {value['sigma']}")
+    _validate_params = _positive_param("sigma")
 
 
 class DPDConservative(Pair):
