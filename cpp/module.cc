@@ -87,6 +87,33 @@ PYBIND11_MODULE(_core, m) {
         return out;
     });
 
+    // Pairs i < j closer than r_max (cell list), and d_ij = minImage(r_j - r_i): the neighbour
+    // query of the analysis code (order parameters). Points must lie in the box.
+    m.def("neighbor_pairs", [](std::array<double, 6> L, py::array_t<double, py::array::c_style | py::array::forcecast> pts,
+                               double r_max) {
+        if (pts.ndim() != 2 || pts.shape(1) != 3) throw std::invalid_argument("points must be an (N, 3) array");
+        if (!(r_max > 0) || !std::isfinite(r_max)) throw std::invalid_argument("r_max must be positive and finite, got " + std::to_string(r_max));
+        ParticleData pd;
+        pd.box = BoxDim(L[0], L[1], L[2], L[3], L[4], L[5]);
+        pd.resize(uint32_t(pts.shape(0)));
+        std::copy(pts.data(), pts.data() + 3 * pd.N, pd.pos.begin());
+        NeighborList nl(0.0);
+        nl.setRcut(1, {r_max});
+        nl.build(pd, 1);
+        const std::vector<uint32_t> all = nl.pairs();
+        std::vector<uint32_t> keep;
+        std::vector<double> d;
+        for (size_t k = 0; k < all.size(); k += 2) {
+            const uint32_t i = all[k], j = all[k + 1];
+            const Vec3 v = pd.box.minImage({pd.pos[3 * j] - pd.pos[3 * i], pd.pos[3 * j + 1] - pd.pos[3 * i + 1],
+                                            pd.pos[3 * j + 2] - pd.pos[3 * i + 2]});
+            if (v.x * v.x + v.y * v.y + v.z * v.z >= r_max * r_max) continue;
+            keep.push_back(i); keep.push_back(j);
+            d.push_back(v.x); d.push_back(v.y); d.push_back(v.z);
+        }
+        return py::make_tuple(copy_of(keep, keep.size() / 2, 2), copy_of(d, d.size() / 3, 3));
+    }, py::arg("box"), py::arg("points"), py::arg("r_max"));
+
     // --- neighbour list ---
     py::class_<NeighborList, std::shared_ptr<NeighborList>>(m, "NeighborList")
         .def(py::init<double>())

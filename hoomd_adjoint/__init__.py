@@ -16,7 +16,7 @@ import os as _os
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep  # noqa: E402
+from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order  # noqa: E402
 from .box import Box
 from .simulation import Simulation
 from .ensemble import Ensemble, EnsembleGradient, ReplicaError
