@@ -52,10 +52,13 @@ def lattice_2d(a1, a2, basis, n):
     a1, a2 = np.asarray(a1, float), np.asarray(a2, float)
     pts = np.array([b + i * a1 + j * a2 for i in range(n) for j in range(n) for b in np.asarray(basis, float)])
     box = [n * a1[0], n * a2[1], 0, a2[0] / a2[1], 0, 0]
-    fb = freud.box.Box.from_box(box, dimensions=2)
+    fy = pts[:, 1] / box[1] - 0.5 + 0.001  # wrapped in float64 (freud's wrap rounds to float32)
+    fx = (pts[:, 0] - box[3] * pts[:, 1]) / box[0] - 0.5 + 0.001
+    fx, fy = fx - np.round(fx), fy - np.round(fy)
     pts3 = np.zeros((len(pts), 3))
-    pts3[:, :2] = pts - [box[0] / 2, box[1] / 2] + 0.01
-    return box, fb.wrap(pts3).astype(np.float64)
+    pts3[:, 0] = fx * box[0] + box[3] * fy * box[1]
+    pts3[:, 1] = fy * box[1]
+    return box, pts3
 
 
 def test_crystals_have_their_order():
