@@ -4,6 +4,13 @@ import math
 import gsd.hoomd
 import numpy as np
 
+from .box import Box
+from .state import UINT32_MAX, _integer, _real
+
+# Packing fractions of equal disks (2D) and spheres (3D) beyond which random sequential addition
+# cannot place another particle: its jamming limits (about 0.547 and 0.384).
+_RSA_JAMMING = {2: 0.547, 3: 0.3841}
+
 
 def _frame(pos, box, types=("A",), typeid=None):
     f = gsd.hoomd.Frame()
@@ -15,14 +22,35 @@ def _frame(pos, box, types=("A",), typeid=None):
     return f
 
 
+def _side(fn, N, density, d):
+    """The box side (N/density)^(1/d), checked to make a valid Box."""
+    L = (N / density) ** (1.0 / d)
+    try:
+        Box(L, L, 0.0 if d == 2 else L)
+    except ValueError as e:
+        raise ValueError(f"{fn}: N = {N} at density {density} gives a box side {L:g}, which is not a valid box "
+                         f"({e})") from None
+    return L
+
+
+def _common(fn, N, density, dimensions):
+    N = _integer(f"{fn} N", N, lo=1, hi=UINT32_MAX)
+    density = _real(f"{fn} density", density, lo=0.0, lo_open=True)
+    d = _integer(f"{fn} dimensions", dimensions)
+    if d not in (2, 3):
+        raise ValueError(f"{fn} dimensions must be 2 or 3, got {d}")
+    return N, density, d
+
+
 def cubic(N, density, dimensions=3, jitter=0.0, seed=0):
     """N particles on a simple cubic (square in 2D) lattice at number density ``density``.
 
     The box is cubic (square) with side (N/density)^(1/d); the lattice has ceil(N^(1/d)) sites
     per side and the first N sites are used. ``jitter`` adds uniform noise (length units).
     """
-    d = int(dimensions)
-    L = (N / density) ** (1.0 / d)
+    N, density, d = _common("cubic", N, density, dimensions)
+    jitter = _real("cubic jitter", jitter, lo=0.0)
+    L = _side("cubic", N, density, d)
     n = math.ceil(N ** (1.0 / d) - 1e-9)
     a = L / n
     g = (np.arange(n) + 0.5) * a - L / 2
@@ -40,9 +68,23 @@ def cubic(N, density, dimensions=3, jitter=0.0, seed=0):
 
 
 def random_packing(N, density, dimensions=2, min_dist=0.9, seed=0, max_tries=1000000):
-    """N points placed uniformly at random with all (periodic) distances >= ``min_dist``."""
-    d = int(dimensions)
-    L = (N / density) ** (1.0 / d)
+    """N points placed uniformly at random with all (periodic) distances >= ``min_dist``.
+
+    Raises ValueError when the packing fraction of disks (spheres) of diameter ``min_dist`` at
+    this density exceeds what random sequential addition can reach (0.547 in 2D, 0.384 in 3D),
+    and RuntimeError when ``max_tries`` draws did not place every particle.
+    """
+    N, density, d = _common("random_packing", N, density, dimensions)
+    min_dist = _real("random_packing min_dist", min_dist, lo=0.0)
+    max_tries = _integer("random_packing max_tries", max_tries, lo=1)
+    L = _side("random_packing", N, density, d)
+    if N > 1:
+        r = min_dist / 2
+        phi = density * (math.pi * r * r if d == 2 else 4.0 / 3.0 * math.pi * r**3)
+        if phi > _RSA_JAMMING[d]:
+            raise ValueError(f"random_packing: density {density} with min_dist {min_dist} is a packing fraction "
+                             f"{phi:.4g} of {'disks' if d == 2 else 'spheres'}, beyond the {_RSA_JAMMING[d]} that "
+                             "random placement can reach: lower the density or min_dist")
     rng = np.random.default_rng(seed)
     pos = np.zeros((N, 3))
     n = 0
@@ -57,4 +99,5 @@ def random_packing(N, density, dimensions=2, min_dist=0.9, seed=0, max_tries=100
         n += 1
         if n == N:
             return _frame(pos, [L, L, 0.0 if d == 2 else L, 0, 0, 0])
-    raise RuntimeError(f"could not place {N} particles with min_dist {min_dist} at density {density}")
+    raise RuntimeError(f"random_packing: placed only {n} of {N} particles with min_dist {min_dist} at density "
+                       f"{density} in {max_tries} tries (raise max_tries, or lower the density)")

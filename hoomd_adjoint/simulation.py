@@ -1,12 +1,27 @@
 """Simulation: the state, the operations, and the run loop (hoomd.Simulation)."""
+import math
+import os
 import time
 import warnings
 
 import gsd.hoomd
+import numpy as np
 
-from .device import CPU, GPU
-from .state import State
+from .device import CPU, GPU, Device
+from .state import State, UINT64_MAX, _boolean, _integer, _parse_snapshot
+from .trigger import Trigger
 from .write import Writer
+
+
+def _gsd_has_positions(traj, idx, N):
+    """Whether frame ``idx`` stores positions, itself or through frame 0 (same N), as gsd reads them."""
+    f = traj.file
+    if f.chunk_exists(frame=idx, name="particles/position"):
+        return True
+    if idx == 0 or not f.chunk_exists(frame=0, name="particles/position"):
+        return False
+    n0 = f.read_chunk(frame=0, name="particles/N") if f.chunk_exists(frame=0, name="particles/N") else [0]
+    return int(n0[0]) == N
 
 
 class Operations:
@@ -23,9 +38,9 @@ class Operations:
 
     @integrator.setter
     def integrator(self, integrator):
-        self._integrator = integrator
-        if integrator is not None:
+        if integrator is not None:  # attach first: a refused integrator is not kept
             integrator._attach(self._simulation)
+        self._integrator = integrator
 
 
 class Simulation:
@@ -39,11 +54,16 @@ class Simulation:
     """
 
     def __init__(self, device=None, seed=None):
-        self.device = device if device is not None else CPU()
+        if device is None:
+            device = CPU()
+        elif not isinstance(device, Device):
+            raise TypeError(f"Simulation device must be a hoomd_adjoint.device.CPU or GPU, got {device!r} "
+                            f"({type(device).__name__})")
+        self.device = device
         if seed is None:
             warnings.warn("Simulation seed not set: using 0", stacklevel=2)
             seed = 0
-        seed = int(seed)
+        seed = _integer("Simulation seed", seed)
         if seed < 0 or seed > 0xFFFF:
             warnings.warn(f"Simulation seed {seed} is masked to 16 bits: {seed & 0xFFFF}", stacklevel=2)
         self._seed = seed & 0xFFFF
@@ -55,37 +75,75 @@ class Simulation:
 
     # -- state creation ------------------------------------------------------------------------
     def create_state_from_snapshot(self, snapshot):
-        """Create the state from a :class:`gsd.hoomd.Frame` (timestep = its ``configuration.step``)."""
+        """Create the state from a :class:`gsd.hoomd.Frame` (timestep = its ``configuration.step``).
+
+        The snapshot is validated in full first: a rejected one leaves the simulation without a
+        state (call again with a corrected snapshot).
+        """
+        self._create_state(snapshot, "snapshot")
+
+    def _create_state(self, snapshot, where):
         if self._state is not None:
             raise RuntimeError("the simulation already has a state")
-        self._state = State(None, snapshot)
-        self._state._simulation = self
-        cpp = self._state._cpp
+        parsed = _parse_snapshot(snapshot, where)
+        state = State(None, parsed)
+        state._simulation = self
+        cpp = state._cpp
         cpp.seed = self._seed
         cpp.nthreads = self.device.num_cpu_threads
         cpp.adaptive_threads = getattr(self.device, "adaptive_threads", True)
         cpp.use_gpu = isinstance(self.device, GPU)
-        step = getattr(snapshot.configuration, "step", None)
-        cpp.timestep = int(step) if step is not None else 0
+        cpp.timestep = parsed.step if parsed.step is not None else 0
+        self._state = state
         self._initial_timestep = cpp.timestep
 
     def create_state_from_gsd(self, filename, frame=-1):
-        """Create the state from frame ``frame`` of a GSD file (data there are float32)."""
+        """Create the state from frame ``frame`` of a GSD file (data there are float32).
+
+        Raises FileNotFoundError (no such file), IsADirectoryError, TypeError (``frame`` not an
+        integer), IndexError (no such frame) and ValueError (not a readable HOOMD GSD file, or a
+        frame that is not a valid state, such as one without positions).
+        """
+        if self._state is not None:
+            raise RuntimeError("the simulation already has a state")
         try:
-            with gsd.hoomd.open(str(filename), "r") as traj:
-                n = len(traj)
-                if n == 0:
-                    raise ValueError(f"GSD file {filename!r} holds no frames")
-                if not -n <= frame < n:
-                    raise IndexError(f"GSD file {filename!r} has {n} frames; frame {frame} does not exist")
-                snap = traj[frame]
-        except (ValueError, IndexError):
+            path = os.fsdecode(os.fspath(filename))
+        except TypeError:
+            raise TypeError(f"create_state_from_gsd filename must be a str or os.PathLike, got {filename!r} "
+                            f"({type(filename).__name__})") from None
+        frame = _integer("create_state_from_gsd frame", frame)
+        if path == "":
+            raise FileNotFoundError("create_state_from_gsd: the filename is empty")
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"GSD file {path!r} is a directory, not a GSD file")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"GSD file {path!r} does not exist")
+        try:
+            traj = gsd.hoomd.open(path, "r")
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
             raise
-        except FileNotFoundError:
-            raise
-        except Exception as e:  # gsd raises RuntimeError/OSError on corrupt or truncated files
-            raise ValueError(f"cannot read GSD file {filename!r}: {e} (malformed or truncated?)") from e
-        self.create_state_from_snapshot(snap)
+        except Exception as e:  # gsd raises RuntimeError on files that are not GSD, corrupt or truncated
+            raise ValueError(f"cannot read GSD file {path!r}: {e} (not a HOOMD GSD file, or malformed or "
+                             "truncated?)") from e
+        with traj:
+            n = len(traj)
+            if n == 0:
+                raise IndexError(f"GSD file {path!r} holds no frames; frame {frame} does not exist")
+            if not -n <= frame < n:
+                raise IndexError(f"GSD file {path!r} has {n} frames; frame {frame} does not exist")
+            idx = frame % n
+            where = f"GSD file {path!r} frame {idx}"
+            try:
+                snap = traj[idx]
+                N = int(snap.particles.N)
+                has_positions = N <= 1 or _gsd_has_positions(traj, idx, N)
+            except Exception as e:
+                raise ValueError(f"cannot read {where}: {e} (malformed or truncated?)") from e
+            if not has_positions:
+                # gsd stores no chunk that holds only default values (a lone particle at the origin)
+                raise ValueError(f"{where} has no particles/position chunk (neither there nor in frame 0) for "
+                                 f"its N = {N} particles: all of them would sit on top of each other at the origin")
+        self._create_state(snap, where)
 
     @property
     def state(self):
@@ -122,10 +180,16 @@ class Simulation:
         integ = self.operations.integrator
         if integ is None:
             raise RuntimeError("no integrator: set sim.operations.integrator first")
-        integ._sync(self)
-        for w in self.operations.writers:
+        writers = self.operations.writers
+        for w in writers:
             if not isinstance(w, Writer):
                 raise TypeError(f"sim.operations.writers holds {w!r}, which is not a writer")
+            if not isinstance(w.trigger, Trigger):
+                raise TypeError(f"writer {w!r} has trigger {w.trigger!r}, which is not a hoomd_adjoint.trigger.Trigger")
+        for w in writers:  # every writer's file checked before any is opened (and truncated)
+            w._check()
+        integ._sync(self)
+        for w in writers:
             w._attach(self)
         self.state._cpp.prep_run()
 
@@ -133,13 +197,20 @@ class Simulation:
         """Advance ``steps`` timesteps, running writers whose triggers fire.
 
         Args:
-            steps: number of steps.
+            steps: number of steps: an integer >= 0, or a whole float such as 1e6 (HOOMD
+                scripts write ``sim.run(1e6)``); 2.5, NaN, bools and strings are refused, never
+                truncated. The timestep must stay <= 2^64 - 1.
             write_at_start: also run the writers at the starting step (HOOMD's flag).
             progress: show a progress bar (tqdm), or an object with ``update(steps)`` to report to.
         """
-        steps = int(steps)
-        if steps < 0:
-            raise ValueError(f"steps must be >= 0, got {steps}")
+        if isinstance(steps, (float, np.floating)) and math.isfinite(steps) and float(steps).is_integer():
+            steps = int(steps)
+        steps = _integer("run steps", steps, lo=0)
+        write_at_start = _boolean("run write_at_start", write_at_start)
+        t0 = self.state._cpp.timestep
+        if t0 + steps > UINT64_MAX:
+            raise ValueError(f"run(steps={steps}): timestep {t0} + steps {steps} = {t0 + steps} would pass the "
+                             f"largest timestep 2^64 - 1 = {UINT64_MAX}")
         self._prepare_run()
         if write_at_start:
             for w in self.operations.writers:
@@ -167,10 +238,12 @@ class Simulation:
                 nxt = end
                 for w in writers:
                     n = w.trigger.next_after(t)
-                    nxt = min(nxt, t + 1 if n is None else n)
-                (record or cpp.advance)(int(nxt - t))
+                    # None (not known) or a step that is not ahead (a faulty custom trigger): one step
+                    nxt = min(nxt, t + 1 if n is None or not n > t else n)
+                k = max(1, math.floor(nxt - t))
+                (record or cpp.advance)(k)
                 if bar is not None:
-                    bar.update(int(nxt - t))
+                    bar.update(k)
                 for w in writers:
                     if w.trigger(cpp.timestep):
                         w._write()

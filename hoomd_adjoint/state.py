@@ -1,24 +1,248 @@
-"""Simulation state: particle arrays in tag order, the box, and conversions to GSD frames."""
+"""Simulation state: particle arrays in tag order, the box, and conversions to GSD frames.
+
+A snapshot is validated completely (and converted to the engine's dtypes) before anything is
+written to the engine: a rejected snapshot leaves the state exactly as it was.
+"""
+import math
+import numbers
+import operator
+
 import numpy as np
 import gsd.hoomd
 
 from . import _core
 from .box import Box
 
-# snapshot field -> (C++ array, per-particle width, default value)
+from ._checks import INT32_MAX, INT32_MIN, UINT32_MAX, UINT64_MAX  # noqa: F401
+from ._checks import boolean as _boolean, describe as _describe, integer as _integer, real as _real  # noqa: F401
+
+# snapshot field -> (C++ array, per-particle width, default value, the engine's dtype)
 _FIELDS = {
-    "position": ("position", 3, 0.0),
-    "velocity": ("velocity", 3, 0.0),
-    "image": ("image", 3, 0),
-    "typeid": ("typeid", 1, 0),
-    "mass": ("mass", 1, 1.0),
-    "charge": ("charge", 1, 0.0),
-    "diameter": ("diameter", 1, 1.0),
-    "body": ("body", 1, -1),
-    "orientation": ("orientation", 4, None),
-    "angmom": ("angmom", 4, 0.0),
-    "moment_inertia": ("moment_inertia", 3, 0.0),
+    "position": ("position", 3, 0.0, np.float64),
+    "velocity": ("velocity", 3, 0.0, np.float64),
+    "image": ("image", 3, 0, np.int32),
+    "typeid": ("typeid", 1, 0, np.uint32),
+    "mass": ("mass", 1, 1.0, np.float64),
+    "charge": ("charge", 1, 0.0, np.float64),
+    "diameter": ("diameter", 1, 1.0, np.float64),
+    "body": ("body", 1, -1, np.int32),
+    "orientation": ("orientation", 4, None, np.float64),
+    "angmom": ("angmom", 4, 0.0, np.float64),
+    "moment_inertia": ("moment_inertia", 3, 0.0, np.float64),
 }
+
+
+# -- snapshot validation -----------------------------------------------------------------------
+class _Parsed:
+    """A fully validated snapshot in the engine's dtypes (nothing here touches a State)."""
+
+    __slots__ = ("N", "types", "box", "arrays", "step")
+
+
+def _parse_types(where, types):
+    if types is None:
+        return ["A"]
+    if isinstance(types, (str, bytes)):
+        raise TypeError(f"{where} particles.types must be a list of type names, got the string {types!r} "
+                        f"(did you mean [{types!r}]?)")
+    try:
+        types = list(types)
+    except TypeError:
+        raise TypeError(f"{where} particles.types must be a list of type names, got {_describe(types)}") from None
+    if len(types) == 0:
+        raise ValueError(f"{where} particles.types is empty: a state needs at least one type name")
+    for i, t in enumerate(types):
+        if isinstance(t, bytes):
+            try:
+                t = types[i] = t.decode()
+            except UnicodeDecodeError:
+                raise ValueError(f"{where} particles.types[{i}] = {t!r} is not UTF-8 text") from None
+        if not isinstance(t, str):
+            raise TypeError(f"{where} particles.types[{i}] must be a str, got {_describe(t)}")
+        types[i] = str(t)
+        if types[i] == "":
+            raise ValueError(f"{where} particles.types[{i}] is an empty type name: names must be non-empty")
+    if len(set(types)) != len(types):
+        dup = sorted({t for t in types if types.count(t) > 1})
+        raise ValueError(f"{where} particles.types has duplicate names {dup}: {types}")
+    return types
+
+
+def _parse_box(where, conf):
+    raw = getattr(conf, "box", None)
+    if raw is None:
+        raise ValueError(f"{where} has no configuration.box")
+    try:
+        box = Box.from_box(raw)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{where} configuration.box: {e}") from None
+    dims = getattr(conf, "dimensions", None)
+    if dims is not None:
+        dims = _integer(f"{where} configuration.dimensions", dims)
+        if dims not in (2, 3):
+            raise ValueError(f"{where} configuration.dimensions must be 2 or 3, got {dims}")
+        if dims == 2 and not box.is2D:
+            # GSD readers force Lz = 0 for 2D frames (HOOMD's GSDReader).
+            box = Box(box.Lx, box.Ly, 0.0, box.xy)
+    return box
+
+
+def _int_rows_out_of(arr, lo, hi):
+    """Indices of the rows of integer-valued ``arr`` holding a value outside [lo, hi]."""
+    bad = (arr < lo) | (arr > hi)
+    return np.flatnonzero(bad if bad.ndim == 1 else bad.any(axis=1))
+
+
+def _parse_field(where, name, val, N, ntypes, types):
+    _, width, _, dtype = _FIELDS[name]
+    field = f"{where} particles.{name}"
+    try:
+        arr = np.asarray(val)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{field} is not a rectangular numeric array: {e}") from None
+    if arr.dtype.kind == "O" and arr.size and all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in arr.flat):
+        arr = arr.astype(np.float64)  # e.g. Python ints beyond int64: range checks below name them
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{field} has dtype bool; it needs numbers")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{field} has dtype {arr.dtype}; it needs real numbers")
+    want = (N, width) if width > 1 else (N,)
+    if N == 0 and arr.size == 0:
+        arr = arr.reshape(want)  # an empty list is as good as an empty (0, 3) array
+    if arr.shape != want:
+        raise ValueError(f"{field} has shape {arr.shape}, expected {want} (particles.N = {N})")
+    rows = arr.reshape(N, width)
+    if arr.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{field}: particle tag {i} has non-finite {name} {arr[i].tolist()}"
+                             + (f" (and {bad.size - 1} more)" if bad.size > 1 else ""))
+    if dtype is np.float64:
+        out = arr.astype(np.float64)
+        if name == "mass":
+            bad = np.flatnonzero(out < 0)
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(f"{field}: particle tag {i} has mass {out[i]}; masses must be >= 0")
+        return out
+    # integer fields
+    if arr.dtype.kind == "f":
+        bad = np.flatnonzero((rows != np.floor(rows)).any(axis=1))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{field}: particle tag {i} has non-integer {name} {arr[i].tolist()}")
+    if name == "typeid":
+        bad = _int_rows_out_of(arr, 0, ntypes - 1)
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{field}: particle tag {i} has typeid {_num(arr[i])}, but there are only "
+                             f"{ntypes} types {types}")
+    else:
+        bad = _int_rows_out_of(arr, INT32_MIN, INT32_MAX)
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{field}: particle tag {i} has {name} {_num(arr[i])}, outside the int32 range "
+                             f"[{INT32_MIN}, {INT32_MAX}]")
+    return arr.astype(dtype)
+
+
+def _num(a):
+    """A value or row for a message: ints as ints."""
+    a = np.asarray(a)
+    if a.dtype.kind == "f" and np.all(a == np.floor(a)) and np.all(np.abs(a) < 2**63):
+        a = a.astype(np.int64)
+    return a.tolist()
+
+
+def _parse_snapshot(snapshot, where="snapshot"):
+    """Validate every field of ``snapshot`` (a gsd.hoomd.Frame or anything shaped like a HOOMD
+    Snapshot) and return it in the engine's dtypes, positions wrapped into the box."""
+    p = getattr(snapshot, "particles", None)
+    c = getattr(snapshot, "configuration", None)
+    if p is None or c is None:
+        raise TypeError(f"{where} must be a gsd.hoomd.Frame (or a HOOMD Snapshot) with .particles and "
+                        f".configuration, got {type(snapshot).__name__}")
+    out = _Parsed()
+    out.box = _parse_box(where, c)
+    out.types = types = _parse_types(where, getattr(p, "types", None))
+    n = getattr(p, "N", None)
+    out.N = N = 0 if n is None else _integer(f"{where} particles.N", n, 0, UINT32_MAX)
+    out.arrays = {}
+    for name in _FIELDS:
+        val = getattr(p, name, None)
+        if val is None:
+            continue
+        out.arrays[name] = _parse_field(where, name, val, N, len(types), types)
+    if N > 1 and "position" not in out.arrays:
+        # (a lone particle without a position is at the origin: gsd stores no all-zero chunk)
+        raise ValueError(f"{where} has no particles.position for its N = {N} particles: all of them would sit "
+                         "on top of each other at the origin")
+    pos = out.arrays.get("position")
+    if pos is not None and out.box.is2D:
+        nz = np.flatnonzero(pos[:, 2] != 0)
+        if nz.size:
+            i = int(nz[0])
+            raise ValueError(f"{where} particles.position: 2D box (Lz = 0) but particle tag {i} has z = {pos[i, 2]}; "
+                             "2D positions need z = 0")
+    if pos is not None and N > 0:
+        img = out.arrays.get("image")
+        img = np.zeros((N, 3), np.int32) if img is None else img
+        out.arrays["position"], out.arrays["image"] = _wrapped(where, out.box, pos, img)
+    out.step = None
+    step = getattr(c, "step", None)
+    if step is not None:
+        out.step = _integer(f"{where} configuration.step", step, 0, UINT64_MAX)
+    return out
+
+
+def _wrapped(where, box, pos, img):
+    """Positions moved into the primary image and the images that keep ``pos + img . a`` (the
+    unwrapped positions) unchanged; points far outside are allowed while the image counters fit
+    in int32 (beyond, the unwrapped position could not be kept: a ValueError names the particle)."""
+    pos = pos.copy()
+    img = img.astype(np.int64)
+    M = box.to_matrix()
+    if box.is2D:
+        M = M.copy()
+        M[2, 2] = 1.0
+    frac = _fractions(M, pos) + 0.5
+    shift = np.floor(frac)
+    if box.is2D:
+        shift[:, 2] = 0
+    total = img + shift  # float64: exact where it matters, and never wraps around
+    bad = np.flatnonzero(((total < INT32_MIN) | (total > INT32_MAX)).any(axis=1))
+    if bad.size:
+        i = int(bad[0])
+        k = int(np.flatnonzero((total[i] < INT32_MIN) | (total[i] > INT32_MAX))[0])
+        raise ValueError(
+            f"{where} particles.position: particle tag {i} at position {pos[i].tolist()} lies {shift[i, k]:.6g} "
+            f"box lengths outside the box along lattice vector a{k + 1}: its image counter would be "
+            f"{total[i, k]:.6g}, beyond the int32 range [{INT32_MIN}, {INT32_MAX}]"
+            + (f" (and {bad.size - 1} more particles)" if bad.size > 1 else ""))
+    if np.any(shift):
+        n = shift.astype(np.int64)
+        pos -= _lattice_vectors(M, n)
+        img += n
+    # floating-point edges: a point that lands exactly on the upper face (or, after a large shift,
+    # a rounding error outside a face) moves one more image; a few passes settle every point
+    for _ in range(4):
+        frac = _fractions(M, pos) + 0.5
+        edge = np.floor(frac)
+        if box.is2D:
+            edge[:, 2] = 0
+        if not np.any(edge):
+            break
+        n = edge.astype(np.int64)
+        pos -= _lattice_vectors(M, n)
+        img += n
+    bad = np.flatnonzero(((img < INT32_MIN) | (img > INT32_MAX)).any(axis=1))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{where} particles.image: particle tag {i}: its image counter {img[i].tolist()} is "
+                         f"beyond the int32 range [{INT32_MIN}, {INT32_MAX}]")
+    return pos, img.astype(np.int32)
 
 
 class State:
@@ -27,86 +251,25 @@ class State:
     Arrays are in tag order. Read them with :meth:`get_snapshot`; write with :meth:`set_snapshot`.
     """
 
-    def __init__(self, simulation, frame):
+    def __init__(self, simulation, frame, where="snapshot"):
+        parsed = frame if isinstance(frame, _Parsed) else _parse_snapshot(frame, where)
         self._simulation = simulation
         self._cpp = _core.System()
-        self._load(frame, first=True)
+        self._types = list(parsed.types)
+        self._apply(parsed)
 
     # -- snapshot I/O ------------------------------------------------------------------------
-    def _load(self, frame, first):
-        p, c = frame.particles, frame.configuration
-        if c.box is None:
-            raise ValueError("snapshot has no configuration.box")
-        box = Box.from_box(c.box)
-        dims = int(c.dimensions) if getattr(c, "dimensions", None) is not None else box.dimensions
-        if dims == 2 and not box.is2D:
-            # GSD readers force Lz = 0 for 2D frames (HOOMD's GSDReader).
-            box = Box(box.Lx, box.Ly, 0.0, box.xy)
-        N = int(p.N)
-        types = list(p.types) if p.types is not None else ["A"]
-        if len(types) == 0:
-            raise ValueError("snapshot particles.types is empty")
-        if len(set(types)) != len(types):
-            raise ValueError(f"snapshot particles.types has duplicate names: {types}")
-        if not first:
-            if types != self._types:
-                raise ValueError(f"set_snapshot: type names {types} differ from the state's {self._types}")
-        self._types = types
-        self._box = box
-        self._cpp.resize(N, len(types))
-        self._cpp.set_box(box.to_list())
-        for name, (attr, width, _) in _FIELDS.items():
-            val = getattr(p, name, None)
-            if val is None:
-                continue
-            arr = np.asarray(val)
-            want = (N, width) if width > 1 else (N,)
-            if arr.shape != want:
-                raise ValueError(f"snapshot particles.{name} has shape {arr.shape}, expected {want}")
-            dst = getattr(self._cpp, attr)
-            if name == "typeid":
-                arr = arr.astype(np.int64)
-                bad = np.flatnonzero((arr < 0) | (arr >= len(types)))
-                if bad.size:
-                    raise ValueError(f"particle tag {bad[0]} has typeid {arr[bad[0]]}, but there are only "
-                                     f"{len(types)} types {types}")
-            elif np.issubdtype(arr.dtype, np.floating):
-                bad = np.flatnonzero(~np.isfinite(arr).reshape(N, -1).all(axis=1))
-                if bad.size:
-                    raise ValueError(f"particle tag {bad[0]} has non-finite {name} {arr[bad[0]].tolist()}"
-                                     + (f" (and {bad.size - 1} more)" if bad.size > 1 else ""))
-            dst[...] = arr
-        pos = self._cpp.position
-        if box.is2D and np.any(pos[:, 2] != 0):
-            i = int(np.flatnonzero(pos[:, 2] != 0)[0])
-            raise ValueError(f"2D box (Lz = 0) but particle tag {i} has z = {pos[i, 2]}; 2D positions need z = 0")
-        self._wrap_into_box()
+    def _apply(self, parsed):
+        """Write a validated snapshot into the engine (nothing here can fail on the data)."""
+        self._cpp.resize(parsed.N, len(parsed.types))
+        self._cpp.set_box(parsed.box.to_list())
+        for name, arr in parsed.arrays.items():
+            getattr(self._cpp, _FIELDS[name][0])[...] = arr
+        self._types = list(parsed.types)
+        self._box = parsed.box
         self._cpp.accel_set = False  # HOOMD: touching the snapshot clears is_accel_set
         if self._simulation is not None:
             self._simulation._state_changed()
-
-    def _wrap_into_box(self):
-        """Move positions into the primary image, updating images (points far outside are allowed)."""
-        pos, img = self._cpp.position, self._cpp.image
-        M = self._box.to_matrix()
-        if self._box.is2D:
-            M = M.copy()
-            M[2, 2] = 1.0
-        frac = _fractions(M, pos) + 0.5
-        shift = np.floor(frac).astype(np.int64)
-        if self._box.is2D:
-            shift[:, 2] = 0
-        if np.any(shift):
-            pos -= _lattice_vectors(M, shift)
-            img += shift.astype(np.int32)
-            # floating-point edge: a point that lands exactly on the upper face
-            frac = _fractions(M, pos) + 0.5
-            edge = frac >= 1.0
-            if self._box.is2D:
-                edge[:, 2] = False
-            if np.any(edge):
-                pos -= _lattice_vectors(M, edge.astype(np.int64))
-                img += edge.astype(np.int32)
 
     def get_snapshot(self):
         """A :class:`gsd.hoomd.Frame` holding a float64 copy of the state, in tag order."""
@@ -117,13 +280,21 @@ class State:
         p = f.particles
         p.N = self.N_particles
         p.types = list(self._types)
-        for name, (attr, _, _) in _FIELDS.items():
+        for name, (attr, _, _, _) in _FIELDS.items():
             setattr(p, name, np.array(getattr(self._cpp, attr)))
         return f
 
     def set_snapshot(self, snapshot):
-        """Replace the particle data; the type names must be unchanged. Forces are recomputed."""
-        self._load(snapshot, first=False)
+        """Replace the particle data and the box; the type names must be unchanged (the timestep
+        is not: ``configuration.step`` is ignored). Forces are recomputed.
+
+        All or nothing: the snapshot is validated in full first, and a rejected one (ValueError,
+        TypeError) leaves the state exactly as it was.
+        """
+        parsed = _parse_snapshot(snapshot, "set_snapshot: snapshot")
+        if parsed.types != self._types:
+            raise ValueError(f"set_snapshot: type names {parsed.types} differ from the state's {self._types}")
+        self._apply(parsed)
 
     # -- properties --------------------------------------------------------------------------
     @property
@@ -186,4 +357,3 @@ def _fractions(M, pos):
 def _lattice_vectors(M, n):
     """Rows n_k (integers) -> sum_k n_k a_k, the lattice vectors a_k being M's columns."""
     return n[:, 0:1] * M[:, 0] + n[:, 1:2] * M[:, 1] + n[:, 2:3] * M[:, 2]
-

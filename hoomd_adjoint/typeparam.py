@@ -3,11 +3,9 @@
 ``d[("A", ["A", "B"])] = value`` sets (A, A) and (A, B); pair keys are unordered, so
 ``d[("B", "A")]`` is the same entry as ``d[("A", "B")]``.
 
-Also the argument checks shared by the public classes of ``hoomd_adjoint.md``, ``variant``,
-``trigger``, ``filter`` and ``device``: TypeError for a value of the wrong kind (a string, a bool,
-an array where a number belongs), ValueError for a bad value (NaN, inf, out of range), and
-:class:`UnknownTypeError` (a KeyError) for a particle type name that the state does not have.
-Every message names the argument and the offending value.
+Bad keys and values are refused with the argument checks of ``_checks`` (re-exported here for
+``md``, ``variant``, ``trigger``, ``filter`` and ``device``), and :class:`UnknownTypeError` (a
+KeyError) for a particle type name that the state does not have.
 """
 import math
 import numbers
@@ -15,9 +13,8 @@ from itertools import product
 
 import numpy as np
 
-UINT32_MAX = 2**32 - 1
-UINT64_MAX = 2**64 - 1
-INT32_MAX = 2**31 - 1
+from ._checks import INT32_MAX, UINT32_MAX, UINT64_MAX, boolean as as_bool, integer as as_int, kind as _kind  # noqa: F401
+from ._checks import real as as_real, show, unwrap_0d as _unwrap_0d  # noqa: F401
 
 
 class TypeKeyError(KeyError):
@@ -34,69 +31,6 @@ class UnknownTypeError(KeyError, ValueError):
 
     def __str__(self):
         return str(self.args[0]) if self.args else ""
-
-
-def show(value, limit=60):
-    """repr(value), shortened for messages."""
-    r = repr(value)
-    return r if len(r) <= limit else r[:limit - 3] + "..."
-
-
-def _kind(value):
-    if isinstance(value, np.ndarray):
-        return f"array of shape {value.shape}"
-    return type(value).__name__
-
-
-def _unwrap_0d(value):
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
-        return value.item()
-    return value
-
-
-def as_real(name, value, lo=None, lo_open=False, hi=None):
-    """``value`` as a finite float in [lo, hi] (``lo_open``: (lo, hi]).
-
-    Python and NumPy numbers are accepted; bools, strings, None, sequences and arrays of any size
-    but 0-d are TypeErrors; NaN, inf and values out of range are ValueErrors.
-    """
-    value = _unwrap_0d(value)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {show(value)} ({_kind(value)})")
-    try:
-        x = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be finite, got {show(value)} (too large for a double)") from None
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
-    if lo is not None and (x <= lo if lo_open else x < lo):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo:g}, got {x}")
-    if hi is not None and x > hi:
-        raise ValueError(f"{name} must be <= {hi:g}, got {x}")
-    return x
-
-
-def as_int(name, value, lo=None, hi=None, hi_text=None):
-    """``value`` as an int in [lo, hi]: a Python or NumPy integer (not a bool, float or string).
-    ``hi_text`` shows ``hi`` in messages (e.g. ``'2^64 - 1'``)."""
-    value = _unwrap_0d(value)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {show(value)} ({_kind(value)})")
-    value = int(value)
-    if lo is not None and value < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {value}")
-    if hi is not None and value > hi:
-        raise ValueError(f"{name} must be <= {hi_text or hi}, got {value}")
-    return value
-
-
-def as_bool(name, value):
-    """``value`` as a bool: True/False (NumPy's too) or the integers 0 and 1; not strings or None."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, numbers.Integral) and int(value) in (0, 1):
-        return bool(value)
-    raise TypeError(f"{name} must be True or False, got {show(value)} ({_kind(value)})")
 
 
 def _names(x, what):

@@ -4,7 +4,8 @@ import os
 import gsd.hoomd
 
 from .filter import All
-from .trigger import as_trigger
+from .state import _FIELDS, _boolean, _describe, _integer
+from .trigger import Periodic, Trigger
 
 # HOOMD's mode names -> gsd >= 3 mode names
 _GSD_MODES = {"ab": "a", "wb": "w", "xb": "x"}
@@ -14,6 +15,51 @@ _CATEGORIES = {
     "momentum": ["velocity", "angmom", "image"],
     "attribute": ["typeid", "mass", "charge", "diameter", "body", "moment_inertia"],
 }
+# HOOMD's other names: always written here (box, N) or nothing to write (no bonds)
+_ALWAYS = ("configuration/box", "particles/N", "topology")
+
+
+def _trigger(name, t):
+    """A Trigger, or a period (an integer >= 1)."""
+    if isinstance(t, Trigger):
+        return t
+    return Periodic(_integer(f"{name} (a Trigger or an integer period)", t, lo=1))
+
+
+def _path(name, filename):
+    try:
+        path = os.fsdecode(os.fspath(filename))
+    except TypeError:
+        raise TypeError(f"{name} must be a str or os.PathLike, got {_describe(filename)}") from None
+    if path == "":
+        raise ValueError(f"{name} is empty")
+    return path
+
+
+def _check_output(path, mode):
+    """Raise now, naming the file, what opening ``path`` in ``mode`` would raise later."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"GSD filename {path!r} is a directory")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(f"GSD filename {path!r}: the directory {parent!r} does not exist")
+    if mode == "xb" and os.path.exists(path):
+        raise FileExistsError(f"GSD file {path!r} exists and mode is 'xb' (use 'wb' to overwrite, 'ab' to append)")
+    if mode == "ab" and os.path.isfile(path) and os.path.getsize(path) > 0:
+        try:
+            with gsd.hoomd.open(path, "r"):
+                pass
+        except Exception as e:
+            raise ValueError(f"GSD file {path!r} exists but cannot be appended to: {e} (use mode 'wb' to "
+                             "overwrite it)") from None
+
+
+def _mode(name, mode):
+    if not isinstance(mode, str):
+        raise TypeError(f"{name} must be 'ab', 'wb' or 'xb', got {_describe(mode)}")
+    if mode not in _GSD_MODES:
+        raise ValueError(f"{name} must be 'ab', 'wb' or 'xb', got {mode!r}")
+    return mode
 
 
 class Writer:
@@ -21,6 +67,9 @@ class Writer:
 
     def _attach(self, simulation):
         self._simulation = simulation
+
+    def _check(self):
+        """Validate before a run, before any writer opens its file."""
 
     def _write(self):
         raise NotImplementedError
@@ -48,26 +97,57 @@ class GSD(Writer):
     """
 
     def __init__(self, trigger, filename, filter=None, mode="ab", truncate=False, dynamic=None):
-        self.trigger = as_trigger(trigger)
-        self.filename = os.fspath(filename)
+        self.trigger = trigger
+        self.filename = _path("GSD filename", filename)
+        if filter is not None and not callable(filter):
+            raise TypeError(f"GSD filter must be a particle filter (hoomd_adjoint.filter), got {_describe(filter)}")
         self.filter = filter if filter is not None else All()
-        if mode not in ("ab", "wb", "xb"):
-            raise ValueError(f"GSD mode must be 'ab', 'wb' or 'xb', got {mode!r}")
-        self.mode = mode
-        self.truncate = bool(truncate)
-        dynamic = ["property"] if dynamic is None else list(dynamic)
-        for d in dynamic:
-            if d not in _CATEGORIES and not d.startswith("particles/"):
-                raise ValueError(f"GSD dynamic: unknown category {d!r}; use {list(_CATEGORIES)} or 'particles/<field>'")
-        self.dynamic = dynamic
+        self.mode = _mode("GSD mode", mode)
+        self.truncate = _boolean("GSD truncate", truncate)
+        self.dynamic = self._parse_dynamic(dynamic)
+        _check_output(self.filename, self.mode)
         self._file = None
         self._nframes = 0
+
+    @property
+    def trigger(self):
+        return self._trigger
+
+    @trigger.setter
+    def trigger(self, value):
+        self._trigger = _trigger("GSD trigger", value)
+
+    @staticmethod
+    def _parse_dynamic(dynamic):
+        if dynamic is None:
+            return ["property"]
+        if isinstance(dynamic, (str, bytes)):
+            raise TypeError(f"GSD dynamic must be a list of categories, got the string {dynamic!r} "
+                            f"(did you mean [{dynamic!r}]?)")
+        try:
+            dynamic = list(dynamic)
+        except TypeError:
+            raise TypeError(f"GSD dynamic must be a list of categories, got {_describe(dynamic)}") from None
+        known = list(_CATEGORIES) + [f"particles/{f}" for f in _FIELDS] + list(_ALWAYS)
+        for d in dynamic:
+            if not isinstance(d, str):
+                raise TypeError(f"GSD dynamic entries must be str, got {_describe(d)}")
+            if d not in known:
+                raise ValueError(f"GSD dynamic: unknown category {d!r}; use {list(_CATEGORIES)} or "
+                                 f"'particles/<field>' with a field of {list(_FIELDS)}")
+        return dynamic
 
     def _dynamic_fields(self):
         out = set()
         for d in self.dynamic:
+            if d in _ALWAYS:
+                continue
             out.update(_CATEGORIES.get(d, [d.split("/", 1)[-1]]))
         return out
+
+    def _check(self):
+        if self._file is None:
+            _check_output(self.filename, self.mode)
 
     def _attach(self, simulation):
         super()._attach(simulation)
@@ -111,7 +191,15 @@ class GSD(Writer):
     @staticmethod
     def write(state, filename, filter=None, mode="wb"):
         """Write the current state as a single frame."""
+        from .state import State
+        if not isinstance(state, State):
+            raise TypeError(f"GSD.write state must be a hoomd_adjoint State (sim.state), got {_describe(state)}")
+        path = _path("GSD.write filename", filename)
+        mode = _mode("GSD.write mode", mode)
+        if filter is not None and not callable(filter):
+            raise TypeError(f"GSD.write filter must be a particle filter, got {_describe(filter)}")
+        _check_output(path, mode)
         tags = (filter or All())(state)
         frame = state._frame(None if len(tags) == state.N_particles else tags)
-        with gsd.hoomd.open(os.fspath(filename), _GSD_MODES[mode]) as f:
+        with gsd.hoomd.open(path, _GSD_MODES[mode]) as f:
             f.append(frame)
