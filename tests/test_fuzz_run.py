@@ -260,3 +260,22 @@ def test_ensemble_options_are_checked_before_any_replica_runs():
     with pytest.raises(ValueError, match="mode must be 'reverse' or 'forward'"):
         ens.gradient(10, energy_loss, wrt, mode="sideways")
     assert all(ens.simulation(i).timestep == 0 for i in range(2)) and not ens.failures
+
+
+def test_image_counter_limit_during_a_run():
+    """A particle whose image counter reaches the int32 limit stops the run with its tag, not a
+    silent wrap-around to -2^31."""
+    code = """
+sim, lj = sim_in_box(20, N=2)
+snap = sim.state.get_snapshot()
+snap.particles.image[0] = [2**31 - 2, 0, 0]
+snap.particles.position[0] = [9.9999, 0, 0]
+snap.particles.velocity[0] = [50.0, 0, 0]
+sim2 = ha.Simulation(device=ha.device.CPU(1), seed=1)
+sim2.create_state_from_snapshot(snap)
+sim2.operations.integrator = ha.md.Integrator(dt=1e-3, methods=[ha.md.methods.ConstantVolume(filter=ha.filter.All())])
+sim2.run(10)
+"""
+    rc, out = _run_snippet(code)
+    assert rc == 1, out
+    assert "particle tag 0's image counter along x reached the int32 limit 2147483647 at step" in out, out

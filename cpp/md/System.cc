@@ -1,5 +1,6 @@
 #include "System.h"
 
+#include <climits>
 #include <cmath>
 #include <set>
 #include "../core/Format.h"
@@ -189,6 +190,13 @@ void System::checkForces(uint64_t t) const {
                                             (unsigned long long)t));
         }
     }
+    // image counters are int32: a particle that crosses a face 2^31 times would wrap around
+    for (uint32_t i = 0; i < pd.N; ++i)
+        for (int k = 0; k < 3; ++k)
+            if (pd.image[3 * i + k] == INT32_MAX || pd.image[3 * i + k] == INT32_MIN)
+                throw std::overflow_error(format("particle tag %u's image counter along %c reached the int32 limit "
+                                                 "%d at step %llu: its unwrapped position can no longer be tracked",
+                                                 i, "xyz"[k], pd.image[3 * i + k], (unsigned long long)t));
     std::vector<uint32_t> bad;
     for (uint32_t i = 0; i < pd.N; ++i) {
         const double* f = &pd.net_force[3 * i];
