@@ -45,14 +45,13 @@ import textwrap
 import gsd.hoomd
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import hoomd_adjoint as ha
 from hoomd_adjoint.lattice import cubic, random_packing
-from conftest import make_frame, make_sim, random_positions
+from conftest import TESTS, make_frame, make_sim, random_positions, subprocess_env
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N = 12
 BOX = [8.0, 7.5, 7.0, 0.1, 0.0, 0.2]
 FIELDS = ["position", "velocity", "image", "typeid", "mass", "charge", "diameter", "body", "orientation", "angmom",
@@ -166,9 +165,9 @@ def run_snippet(code, timeout=120):
             sim.operations.integrator = ha.md.Integrator(dt=1e-3, methods=[m], forces=fs)
             return sim
     """)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]), OMP_NUM_THREADS="1")
+    env = dict(subprocess_env(), OMP_NUM_THREADS="1")  # the package under test, never the source tree's
     proc = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env=env)
+                          timeout=timeout, cwd=TESTS, env=env)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -462,6 +461,9 @@ def test_overflow_far_positions_keep_unwrapped_exact_hypothesis(L, tilt, frac, s
     """Points up to 2^30 box lengths outside: wrapped into the box (the engine accepts them) with
     image counters that keep the unwrapped position to rounding of its own magnitude."""
     Lz = 0.0 if d2 else L[2]
+    # boxes the engine accepts: no lattice vector leans more than 100 times the length along it
+    assume(abs(tilt[0]) * L[1] <= 100 * L[0])
+    assume(d2 or (abs(tilt[1]) * L[2] <= 100 * L[0] and abs(tilt[2]) * L[2] <= 100 * L[1]))
     box = ha.Box(L[0], L[1], Lz, tilt[0], 0 if d2 else tilt[1], 0 if d2 else tilt[2])
     M = box.to_matrix()
     f3 = np.array(frac, dtype=np.float64) + np.array(shift, dtype=np.float64)
