@@ -87,10 +87,11 @@ class _Weighted:
         w, dw = self.weight(r)
         return len(points), i, j, d, r, w, dw
 
-    @staticmethod
-    def _norm(N, i, w):
+    min_neighbors = 1.0
+
+    def _norm(self, N, i, w):
         W = np.bincount(i, weights=w, minlength=N)
-        return W, np.maximum(W, 1.0)
+        return W, np.maximum(W, self.min_neighbors)
 
 
 class Hexatic(_Weighted):
@@ -102,13 +103,19 @@ class Hexatic(_Weighted):
         k: symmetry (a positive integer).
         r_max: neighbour cutoff (length).
         r_on: where the weight starts to fall (default r_max: a hard cutoff).
+        min_neighbors: the sums are divided by max(W_i, min_neighbors). 1 (default) is freud's
+            mean over the neighbours; k makes psi_k a measure of k-fold *coordination*: a particle
+            with fewer than k neighbours (one neighbour alone has |psi_k| = 1) cannot reach 1.
     """
 
-    def __init__(self, k=6, r_max=1.5, r_on=None):
+    def __init__(self, k=6, r_max=1.5, r_on=None, min_neighbors=1):
         if isinstance(k, bool) or int(k) != k or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         super().__init__(r_max, r_on)
         self.k = int(k)
+        self.min_neighbors = float(min_neighbors)
+        if not (math.isfinite(self.min_neighbors) and self.min_neighbors >= 1):
+            raise ValueError(f"min_neighbors must be >= 1, got {min_neighbors!r}")
 
     def compute(self, system):
         N, i, j, d, r, w, dw = self._bonds(system)
@@ -125,11 +132,11 @@ class Hexatic(_Weighted):
         N, i, j, d, r, w, dw, e, W, norm = self._cache
         g = np.broadcast_to(np.asarray(g, dtype=complex), (N,))
         psi = self.particle_order
-        # d psi_i / d d_ij = [e (dw/dr) d/r + i k w e dtheta/dd - psi_i (dw/dr) d/r [W_i > 1]] / max(W_i, 1)
+        # d psi_i / d d_ij = [e (dw/dr) d/r + i k w e dtheta/dd - psi_i (dw/dr) d/r [W_i > n]] / max(W_i, n)
         rinv = np.where(r > 0, 1.0 / np.where(r > 0, r, 1.0), 0.0)
         dtheta = np.stack([-d[:, 1], d[:, 0]], axis=1) * (rinv * rinv)[:, None]
         radial = d[:, :2] * (dw * rinv)[:, None]
-        over = (W > 1.0)[i]  # where max(W, 1) = W, the normalisation depends on the bond too
+        over = (W > self.min_neighbors)[i]  # where max(W, n) = W, the normalisation depends on the bond too
         coef_r = (e - np.where(over, psi[i], 0.0)) / norm[i]   # multiplies radial
         coef_t = 1j * self.k * w * e / norm[i]                   # multiplies dtheta
         gc = np.conj(g[i])
@@ -225,7 +232,7 @@ class Steinhardt(_Weighted):
         else:
             Gq = G
         # q_lm,i = sum_j w_ij Y_lm(u_ij) / max(W_i, 1)
-        over = W > 1.0
+        over = W > self.min_neighbors
         dnorm = np.where(over, -(np.conj(Gq) * qlm).real.sum(axis=1) / norm, 0.0)
         dw_bond += (np.conj(Gq[i]) * Y).real.sum(axis=1) / norm[i] + dnorm[i]
         dY_bond = np.einsum("bm,bmk->bk", np.conj(Gq[i]), dY).real * (w / norm[i])[:, None]

@@ -15,7 +15,7 @@ namespace ha {
 
 class ThreadGovernor {
   public:
-    static constexpr double BLOCK_SECONDS = 4e-3;  // a timed block: long enough to time, short enough to react
+    static constexpr double BLOCK_SECONDS = 1e-2;  // a timed block: long enough to time, short enough to react
     static constexpr double PROBE_SHARE = 0.03;    // time spent re-timing the slower choice, at most
     static constexpr double PROBE_SHARE_SETTLED = 0.005;
     static constexpr double HYSTERESIS = 0.97;     // switch only for a clear gain
@@ -63,6 +63,8 @@ class ThreadGovernor {
     int m_best = 1;
     double m_since_probe = 0;   // seconds run with the preferred choice since the other was last timed
     double m_share = PROBE_SHARE;
+    double m_recent[3] = {0, 0, 0};  // the preferred choice's last blocks, seconds per step
+    unsigned m_next = 0;
 
     uint64_t blockSteps(int c) const {
         return m_cost[c] > 0 ? std::max<uint64_t>(1, uint64_t(BLOCK_SECONDS / m_cost[c])) : 1;
@@ -72,14 +74,24 @@ class ThreadGovernor {
     void record(int c, double seconds, uint64_t steps) {
         if (steps == 0) return;
         const double per_step = seconds / double(steps);
-        // the preferred choice follows the load with an average; a probe replaces its old figure
-        m_cost[c] = (c == m_best && m_cost[c] > 0) ? 0.7 * m_cost[c] + 0.3 * per_step : per_step;
+        // The preferred choice's cost is the least of its last three blocks: a block slowed by a
+        // neighbour-list rebuild or a passing process does not flip the choice, while a lasting
+        // load raises all three within three blocks. A probe replaces the other's figure.
+        if (c == m_best) {
+            m_recent[m_next++ % 3] = per_step;
+            double least = per_step;
+            for (double v : m_recent) if (v > 0) least = std::min(least, v);
+            m_cost[c] = least;
+        } else {
+            m_cost[c] = per_step;
+        }
         if (c == m_best) m_since_probe += seconds;
         else m_since_probe = 0;
         const int other = 1 - m_best;
         if (m_cost[other] > 0 && m_cost[other] < HYSTERESIS * m_cost[m_best]) {
             m_best = other;
             m_share = PROBE_SHARE;
+            m_recent[0] = m_recent[1] = m_recent[2] = 0;  // its first block replaces the probe's figure
         } else if (c != m_best) {
             m_share = std::max(PROBE_SHARE_SETTLED, 0.5 * m_share);
         }
