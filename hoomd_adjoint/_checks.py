@@ -88,3 +88,14 @@ def boolean(name, value):
     if isinstance(value, numbers.Integral) and int(value) in (0, 1):
         return bool(value)
     raise TypeError(f"{name} must be True or False, got {describe(value)}")
+
+
+def name_list(name, value, what):
+    """``value`` as a list of ``what`` (e.g. 'type names'): any iterable but a bare string, which
+    would otherwise be read letter by letter."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a list of {what}, got the string {value!r} (did you mean [{value!r}]?)")
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of {what}, got {describe(value)}") from None

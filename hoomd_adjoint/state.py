@@ -3,9 +3,7 @@
 A snapshot is validated completely (and converted to the engine's dtypes) before anything is
 written to the engine: a rejected snapshot leaves the state exactly as it was.
 """
-import math
 import numbers
-import operator
 
 import numpy as np
 import gsd.hoomd
@@ -15,6 +13,7 @@ from .box import Box
 
 from ._checks import INT32_MAX, INT32_MIN, UINT32_MAX, UINT64_MAX  # noqa: F401
 from ._checks import boolean as _boolean, describe as _describe, integer as _integer, real as _real  # noqa: F401
+from ._checks import name_list
 
 # snapshot field -> (C++ array, per-particle width, default value, the engine's dtype)
 _FIELDS = {
@@ -42,13 +41,7 @@ class _Parsed:
 def _parse_types(where, types):
     if types is None:
         return ["A"]
-    if isinstance(types, (str, bytes)):
-        raise TypeError(f"{where} particles.types must be a list of type names, got the string {types!r} "
-                        f"(did you mean [{types!r}]?)")
-    try:
-        types = list(types)
-    except TypeError:
-        raise TypeError(f"{where} particles.types must be a list of type names, got {_describe(types)}") from None
+    types = name_list(f"{where} particles.types", types, "type names")
     if len(types) == 0:
         raise ValueError(f"{where} particles.types is empty: a state needs at least one type name")
     for i, t in enumerate(types):

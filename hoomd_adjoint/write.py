@@ -4,6 +4,7 @@ import os
 import gsd.hoomd
 
 from .filter import All
+from ._checks import name_list
 from .state import _FIELDS, _boolean, _describe, _integer
 from .trigger import Periodic, Trigger
 
@@ -121,13 +122,7 @@ class GSD(Writer):
     def _parse_dynamic(dynamic):
         if dynamic is None:
             return ["property"]
-        if isinstance(dynamic, (str, bytes)):
-            raise TypeError(f"GSD dynamic must be a list of categories, got the string {dynamic!r} "
-                            f"(did you mean [{dynamic!r}]?)")
-        try:
-            dynamic = list(dynamic)
-        except TypeError:
-            raise TypeError(f"GSD dynamic must be a list of categories, got {_describe(dynamic)}") from None
+        dynamic = name_list("GSD dynamic", dynamic, "categories")
         known = list(_CATEGORIES) + [f"particles/{f}" for f in _FIELDS] + list(_ALWAYS)
         for d in dynamic:
             if not isinstance(d, str):

@@ -556,7 +556,7 @@ NLIST_CASES = [
     (lambda: ha.md.nlist.Cell(buffer=0.4, exclusions=["bond", "bonds"]), ValueError, "unknown nlist exclusion 'bonds'"),
     (lambda: ha.md.nlist.Cell(buffer=0.4, exclusions=[None]), TypeError, "nlist exclusions must be strings, got None"),
     (lambda: ha.md.nlist.Cell(buffer=0.4, exclusions=None),
-     TypeError, "nlist exclusions must be a list of names, got None"),
+     TypeError, "nlist exclusions must be a list of names such as ['bond'], got None"),
     (lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=-1),
      ValueError, "nlist rebuild_check_delay must be >= 0, got -1"),
     (lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=1.5),

@@ -1,5 +1,6 @@
 """Neighbour lists (hoomd.md.nlist)."""
 from .. import _core
+from .._checks import name_list
 from ..typeparam import INT32_MAX, as_bool, as_int, as_real, show
 
 _EXCLUSIONS = {"bond", "angle", "dihedral", "constraint", "special_pair", "body", "1-3", "1-4", "meshbond"}
@@ -20,14 +21,7 @@ class Cell:
 
     def __init__(self, buffer, exclusions=("bond",), rebuild_check_delay=1, check_dist=True):
         buffer = as_real("nlist buffer", buffer, lo=0.0)
-        if isinstance(exclusions, str):
-            raise TypeError(f"nlist exclusions must be a list of names such as ['bond'], got the string "
-                            f"{exclusions!r}")
-        try:
-            exclusions = tuple(exclusions)
-        except TypeError:
-            raise TypeError(f"nlist exclusions must be a list of names, got {show(exclusions)} "
-                            f"({type(exclusions).__name__})") from None
+        exclusions = tuple(name_list("nlist exclusions", exclusions, "names such as ['bond']"))
         for e in exclusions:
             if not isinstance(e, str):
                 raise TypeError(f"nlist exclusions must be strings, got {show(e)} ({type(e).__name__})")
