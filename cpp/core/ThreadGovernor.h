@@ -4,7 +4,7 @@
 // while the cores are not busy with other processes. Both change (with N, with the load of a
 // shared node), so instead of guessing a crossover the governor times blocks of steps, runs with
 // the faster choice, and spends a small share of the time re-timing the other: 3% after a change,
-// halving (down to 0.5%) each time a re-timing confirms the choice, so a settled run loses little.
+// halving (down to 0.1%) each time a re-timing confirms the choice, so a settled run loses little.
 // Results never depend on the thread count (every sum has a fixed order), so switching is free.
 #pragma once
 #include <algorithm>
@@ -16,8 +16,9 @@ namespace ha {
 class ThreadGovernor {
   public:
     static constexpr double BLOCK_SECONDS = 1e-2;  // a timed block: long enough to time, short enough to react
+    static constexpr double PROBE_SECONDS = 2e-3;  // a re-timing: short, as the other choice may be far slower
     static constexpr double PROBE_SHARE = 0.03;    // time spent re-timing the slower choice, at most
-    static constexpr double PROBE_SHARE_SETTLED = 0.005;
+    static constexpr double PROBE_SHARE_SETTLED = 0.001;
     static constexpr double HYSTERESIS = 0.97;     // switch only for a clear gain
 
     // Run step(k) for k = 0..n-1 with `nthreads` set to the chosen count for each block (and
@@ -69,7 +70,9 @@ class ThreadGovernor {
     uint64_t blockSteps(int c) const {
         return m_cost[c] > 0 ? std::max<uint64_t>(1, uint64_t(BLOCK_SECONDS / m_cost[c])) : 1;
     }
-    uint64_t probeSteps(int c) const { return std::max<uint64_t>(1, blockSteps(c) / 2); }
+    uint64_t probeSteps(int c) const {
+        return m_cost[c] > 0 ? std::max<uint64_t>(1, uint64_t(PROBE_SECONDS / m_cost[c])) : 1;
+    }
 
     void record(int c, double seconds, uint64_t steps) {
         if (steps == 0) return;
