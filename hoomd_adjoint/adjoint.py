@@ -241,13 +241,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         ``diagnostics`` (stored states, recomputed steps, per-segment adjoint norms).
     """
     _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip)
-    if isinstance(wrt, (str, Pair, tuple)):  # one entry: "kT", a force, (force, names)
-        wrt = [wrt]
-    try:
-        wrt = list(wrt)
-    except TypeError:
-        raise TypeError(f"wrt must be a list of pair forces, (force, [names]), 'positions', 'kT' or 'gamma'; "
-                        f"got {wrt!r}") from None
+    wrt = wrt_entries(wrt)
     if not wrt:
         raise ValueError("wrt is empty: name what to differentiate with respect to")
     selected = {}  # id(force) -> parameter names to differentiate
@@ -280,6 +274,17 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         for f in (integ.forces if integ is not None else ()):
             if getattr(f, "_cpp", None) is not None:
                 f._cpp.select_grad_params(list(range(len(f._param_spec))))
+
+
+def wrt_entries(wrt):
+    """``wrt`` as a list of entries: a single entry ("kT", a force, (force, names)) is a list of one."""
+    if isinstance(wrt, (str, Pair, tuple)):
+        return [wrt]
+    try:
+        return list(wrt)
+    except TypeError:
+        raise TypeError(f"wrt must be a list of pair forces, (force, [names]), 'positions', 'kT' or 'gamma'; "
+                        f"got {wrt!r}") from None
 
 
 def _iterable(x, what):

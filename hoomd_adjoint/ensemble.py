@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _checks, _core
-from .adjoint import _check_arguments, gradient as _gradient
+from .adjoint import _check_arguments, gradient as _gradient, wrt_entries
 from .communicator import Communicator
 
 
@@ -72,12 +72,12 @@ class EnsembleGradient:
         failures: {replica index: message}.
     """
 
-    def __init__(self, results, failures, wrt_len):
+    def __init__(self, results, failures):
         self._results = results          # [GradientResult or None], in replica order
         self.failures = dict(failures)
-        self._wrt_len = wrt_len
         self.losses = np.array([np.nan if r is None else r.loss for r in results])
         self._ok = [r for r in results if r is not None]
+        self._wrt_len = len(self._ok[0]._by_index) if self._ok else 0
         self.loss = _mean([r.loss for r in self._ok]) if self._ok else math.nan
 
     @property
@@ -246,28 +246,22 @@ class Ensemble:
             _check_arguments(self._sims[self.alive[0]], steps, lambda frame: None, options.get("frames"),
                              options.get("memory"), options.get("truncate"), options.get("mode", "reverse"),
                              options.get("clip"))
-        lengths = set()
         truncate = options.get("truncate") or steps
         per_step = 2 if options.get("mode", "reverse") == "reverse" else 1
 
         def one(i, bar):
             sim = self._sims[i]
-            w = list(wrt(sim))
-            lengths.add(len(w))
+            w = wrt_entries(wrt(sim))
             res = _gradient(sim, steps, loss(sim), w, progress=bar, **options)
             if per_step == 1:
                 bar.update(truncate)
             # per-index access for the mean: entry k of wrt (forces by position, names by name)
             res._by_index = [self._lookup(res, e) for e in w]
-            res.diagnostics = dict(res.diagnostics)
             return res
 
         results = self._map(one, per_step * int(truncate) * len(self.alive), progress, "ensemble gradient",
                             on_failure or self.on_failure)
-        n_wrt = max(lengths) if lengths else 0
-        n_wrt = max(self.communicator.allgather(n_wrt))
-        ordered = [results.get(i) for i in range(self.num_replicas)]
-        return EnsembleGradient(ordered, self.failures, n_wrt)
+        return EnsembleGradient([results.get(i) for i in range(self.num_replicas)], self.failures)
 
     @staticmethod
     def _lookup(res, entry):

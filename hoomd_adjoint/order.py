@@ -48,7 +48,7 @@ def system_box_points(system):
         raise TypeError(f"system must be a GSD frame, a loss Frame or a (box, points) pair, got {type(system).__name__}")
     box = Box.from_box(box).to_list()
     points = np.ascontiguousarray(points, dtype=np.float64)
-    if points is None or points.ndim != 2 or points.shape[1] != 3:
+    if points.ndim != 2 or points.shape[1] != 3:
         raise ValueError(f"points must be an (N, 3) array, got shape {np.shape(points)}")
     if not np.all(np.isfinite(points)):
         raise ValueError("points must be finite")
@@ -169,7 +169,7 @@ class Steinhardt(_Weighted):
         self.average = bool(average)
         # Y_lm(u) = N_lm (-1)^m (u_x + i u_y)^m P_l^(m)(u_z) for m >= 0: a polynomial in the unit
         # vector's components, smooth everywhere (no angles, no poles); |Y_l,-m| = |Y_lm|.
-        self._dP = [_legendre.leg2poly(_legendre.legder([0] * self.l + [1], m)) for m in range(self.l + 2)]
+        self._dP = [_legendre.leg2poly(_legendre.legder([0] * self.l + [1], m)) for m in range(self.l + 1)]
         self._N = [math.sqrt((2 * l + 1) / (4 * math.pi) * math.factorial(l - m) / math.factorial(l + m))
                    for m in range(self.l + 1)]
 

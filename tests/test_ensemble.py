@@ -201,3 +201,9 @@ def test_adaptive_threads_change_no_bits():
         assert choice["step"][0] in (1, threads) and choice["adjoint"][0] in (1, threads)
     for o in out[1:]:
         assert np.array_equal(o[0], out[0][0]) and o[1] == out[0][1] and np.array_equal(o[2], out[0][2])
+
+
+def test_wrt_function_may_return_a_single_entry():
+    """wrt(sim) -> "kT" is one entry, as in adjoint.gradient (not the letters 'k', 'T')."""
+    res = ha.Ensemble(build, replicas=2, threads=2).gradient(20, energy_loss, lambda sim: "kT")
+    assert res.grad(0) == res.grad("kT")
