@@ -10,10 +10,9 @@ from . import _core
 
 def _unwrapped(frame):
     """Positions unwrapped through the images (the box's lattice vectors times the image)."""
-    L = np.array(frame.box, dtype=float)
-    a = np.array([[L[0], 0, 0], [L[3] * L[1], L[1], 0], [L[4] * L[2], L[5] * L[2], L[2]]])  # lattice vectors
-    n = frame.image.astype(float)
-    return frame.positions + n[:, 0:1] * a[0] + n[:, 1:2] * a[1] + n[:, 2:3] * a[2]  # (no BLAS threads woken)
+    from .box import Box
+    from .state import _lattice_vectors
+    return frame.positions + _lattice_vectors(Box.from_box(frame.box).to_matrix(), frame.image.astype(float))
 
 
 class PotentialEnergy:
