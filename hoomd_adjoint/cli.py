@@ -1,4 +1,6 @@
-"""Command line: ``hoomd-adjoint demo`` runs the main job on the embedded engine;
+"""Command line: ``hoomd-adjoint honeycomb design`` designs assembly rates (the main job);
+``hoomd-adjoint honeycomb measure`` measures a potential's assembly curves and rates;
+``hoomd-adjoint demo`` runs one Brownian simulation and a gradient;
 ``hoomd-adjoint sweep run|status|merge DIR`` runs a slice of, reports on and merges a
 :mod:`hoomd_adjoint.sweep`."""
 import argparse
@@ -176,9 +178,109 @@ def sweep(args):
     return 0
 
 
+def _protocol(args):
+    from hoomd_adjoint.assembly import honeycomb as hc
+    return hc.Protocol(N=args.N, kT=args.kT, dt=args.dt, rho_T=args.rho_T)
+
+
+def honeycomb_design(args):
+    """RMSProp design of the Rechtsman potential's a0..a3 for honeycomb/triangular assembly."""
+    from hoomd_adjoint.assembly import honeycomb as hc
+
+    t0 = time.perf_counter()
+    try:
+        k_H = None if args.objective == "assemble" else (args.k_H if args.k_H is not None else args.ratio * args.k_T)
+        d = hc.Design(args.out, objective=args.objective, k_T=args.k_T, k_H=k_H, steps=args.steps,
+                      variant=args.variant, truncate=args.truncate, replicas=args.replicas, lr=args.lr,
+                      start=args.start, protocol=_protocol(args), threads=args.threads, resume=args.resume)
+    except (ValueError, TypeError, FileExistsError) as e:
+        print(f"hoomd-adjoint honeycomb design: {e}", file=sys.stderr)
+        return 1
+    if d.iteration:
+        print(f"resuming {d.state_path} after iteration {d.iteration - 1}")
+    d.run(args.iterations, progress=not args.quiet)
+    s = d.report(replicas=args.check_replicas, steps=args.check_steps, trajectories=True, progress=not args.quiet)
+    print(f"\n{args.iterations} iterations in {time.perf_counter() - t0:.0f} s; {args.check_replicas} fresh replicas:")
+    print(f"{'':10s} {'a0':>7s} {'a1':>7s} {'a2':>7s} {'a3':>7s} {'L_H(end)':>9s} {'k_H':>9s} {'k_T':>9s} {'k_H/k_T':>8s}")
+    for label in ("start", "designed"):
+        r = s[label]
+        print(f"{label:10s} " + " ".join(f"{x:7.3f}" for x in r["params"]) + f" {r['L_H_end']:9.3f} {r['k_H']:9.2e} "
+              f"{r['k_T']:9.2e} " + (f"{r['ratio']:8.3f}" if r["ratio"] is not None else f"{'-':>8s}"))
+    if "target_ratio" in s:
+        print(f"target k_H/k_T = {s['target_ratio']:.3f}")
+    print(f"wrote {args.out}/: design.png curves.csv design.csv summary.json state.json honeycomb.gsd triangular.gsd")
+    return 0
+
+
+def honeycomb_measure(args):
+    """Mean L_H(t), L_T(t) over fresh replicas of one potential; half-times and rates."""
+    from hoomd_adjoint.assembly import honeycomb as hc
+
+    os.makedirs(args.out, exist_ok=True)
+    try:
+        m = hc.measure(args.params, replicas=args.replicas, steps=args.steps, every=args.every,
+                       protocol=_protocol(args), threads=args.threads, progress=not args.quiet)
+    except (ValueError, TypeError) as e:
+        print(f"hoomd-adjoint honeycomb measure: {e}", file=sys.stderr)
+        return 1
+    measured = [("a = " + ", ".join(f"{x:g}" for x in args.params), np.array(args.params), m)]
+    hc.write_curves(os.path.join(args.out, "curves.csv"), measured)
+    hc.plot(os.path.join(args.out, "curves.png"), None, measured, _protocol(args))
+    for key in ("H", "T"):
+        print(f"t_{key} = {m['t_' + key]:.1f} steps, k_{key} = {m['k_' + key]:.3e} /step")
+    print(f"wrote {args.out}/curves.csv, curves.png")
+    return 0
+
+
+def _add_protocol(p):
+    from hoomd_adjoint.assembly.honeycomb import Protocol
+    d = Protocol()
+    p.add_argument("--N", type=int, default=d.N, help="particles per replica")
+    p.add_argument("--kT", type=float, default=d.kT, help="temperature (epsilon)")
+    p.add_argument("--dt", type=float, default=d.dt, help="time step (tau)")
+    p.add_argument("--rho-T", type=float, default=d.rho_T, help="triangular density; honeycomb runs at 2/3 of it")
+    p.add_argument("--threads", type=int, default=None, help="replicas run at once (default: the cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="hoomd-adjoint", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("honeycomb", help="honeycomb vs triangular assembly rates (PNAS 2021, Figs. 1-2)")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("design", help="RMSProp design of a0..a3 through replica batches; resumable",
+                           description=honeycomb_design.__doc__)
+    a.add_argument("--out", default="honeycomb-design", help="output directory")
+    a.add_argument("--objective", choices=["rates", "assemble"], default="rates",
+                   help="rates: hit k_T and k_H; assemble: minimise mean L_H after --steps")
+    a.add_argument("--k-T", type=float, default=1 / 250, help="target triangular rate (1/step)")
+    a.add_argument("--ratio", type=float, default=1 / 16, help="target k_H/k_T (unless --k-H)")
+    a.add_argument("--k-H", type=float, default=None, help="target honeycomb rate (1/step)")
+    a.add_argument("--steps", type=int, default=3300, help="run length of the assemble objective")
+    a.add_argument("--variant", choices=["truncated", "forward", "reverse"], default="truncated",
+                   help="gradient: adjoint through the last --truncate steps, or exact forward/reverse mode")
+    a.add_argument("--truncate", type=int, default=300, help="window of the truncated variant (steps)")
+    a.add_argument("--iterations", type=int, default=10)
+    a.add_argument("--replicas", type=int, default=16, help="replicas per lattice per iteration")
+    a.add_argument("--lr", type=float, default=0.01, help="RMSProp step, relative to each parameter's start")
+    a.add_argument("--start", type=float, nargs=4, default=None, metavar="A",
+                   help="starting a0 a1 a2 a3 (default: Rechtsman et al.'s 5.89 17.9 2.49 1.823)")
+    a.add_argument("--check-replicas", type=int, default=32, help="fresh replicas that measure start and design")
+    a.add_argument("--check-steps", type=int, default=None,
+                   help="length of the measuring runs (default: 1.6 t*_H and 4 t*_T, or --steps)")
+    a.add_argument("--resume", action="store_true", help="continue the design saved in --out")
+    _add_protocol(a)
+    a.set_defaults(func=honeycomb_design)
+    a = actions.add_parser("measure", help="mean L_H(t), L_T(t) of one potential; half-times and rates",
+                           description=honeycomb_measure.__doc__)
+    a.add_argument("--params", type=float, nargs=4, default=[5.89, 17.9, 2.49, 1.823], metavar="A",
+                   help="a0 a1 a2 a3 (default: Rechtsman et al.'s)")
+    a.add_argument("--replicas", type=int, default=200)
+    a.add_argument("--steps", type=int, default=3300)
+    a.add_argument("--every", type=int, default=33, help="steps between loss evaluations")
+    a.add_argument("--out", default="honeycomb-measure", help="output directory")
+    _add_protocol(a)
+    a.set_defaults(func=honeycomb_measure)
     p = sub.add_parser("demo", help="run a 2D honeycomb-potential Brownian simulation; write GSD + PNG")
     p.add_argument("--out", default="demo-output", help="output directory")
     p.add_argument("--N", type=int, default=200, help="number of particles")

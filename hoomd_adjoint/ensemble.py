@@ -222,6 +222,40 @@ class Ensemble:
                   steps * len(self.alive), progress, "ensemble run", on_failure or self.on_failure)
         return sorted(set(self.failures) - before)
 
+    def observe(self, steps, every, observable, progress=False, on_failure=None):
+        """Advance every replica ``steps`` steps, evaluating ``observable(frame) -> float`` at
+        steps 0, every, 2 every, ... (and at ``steps``) after the current one.
+
+        ``frame`` is what a loss receives (:class:`hoomd_adjoint.adjoint.Frame`); a loss, which
+        returns (value, gradient), is accepted too and its value used. Returns ``(offsets,
+        values)``: the step offsets (T,) and an (R, T) array, NaN rows for failed replicas.
+        """
+        from .adjoint import _frame
+
+        steps = _checks.integer("steps", steps, lo=0)
+        every = _checks.integer("every", every, lo=1)
+        if not callable(observable):
+            raise TypeError(f"observable must be a function of a frame, got {observable!r}")
+        offsets = np.unique(np.append(np.arange(0, steps + 1, every), steps))
+
+        def value(sim):
+            v = observable(_frame(sim))
+            return float(v[0] if isinstance(v, tuple) else v)
+
+        def one(i, bar):
+            sim = self._sims[i]
+            out = [value(sim)]
+            for a, b in zip(offsets[:-1], offsets[1:]):
+                sim.run(int(b - a), progress=bar)
+                out.append(value(sim))
+            return out
+
+        results = self._map(one, steps * len(self.alive), progress, "ensemble observe", on_failure or self.on_failure)
+        values = np.full((self.num_replicas, len(offsets)), np.nan)
+        for i, row in results.items():
+            values[i] = row
+        return offsets, values
+
     def gradient(self, steps, loss, wrt, progress=False, on_failure=None, **options):
         """:func:`hoomd_adjoint.adjoint.gradient` for every replica, with the means.
 

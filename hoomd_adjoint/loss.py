@@ -3,6 +3,8 @@
 A loss is any callable ``loss(frame) -> (value, d value / d positions)``; these are ready-made
 ones. Each accepts the :class:`~hoomd_adjoint.adjoint.Frame` the adjoint passes.
 """
+import copy
+
 import numpy as np
 
 from . import _core
@@ -161,16 +163,18 @@ class Triangular:
             raise ValueError(f"power must be an even integer >= 2, got {power!r}")
 
     def order(self, frame):
-        """|psi_k,i|^power per particle (N,), and d/dpsi as the complex G of order.Hexatic.gradient."""
-        psi = self.psi.compute(frame).particle_order
+        """|psi_k,i|^power per particle (N,), d/dpsi as the complex G of order.Hexatic.gradient,
+        and the computed Hexatic (its own copy: one loss may serve replicas on many threads)."""
+        hexatic = copy.copy(self.psi).compute(frame)
+        psi = hexatic.particle_order
         a2 = np.abs(psi) ** 2
         h = self.power // 2
-        return a2**h, h * a2 ** (h - 1) * 2.0 * psi  # d|psi|^(2h) = h |psi|^(2h-2) d|psi|^2
+        return a2**h, h * a2 ** (h - 1) * 2.0 * psi, hexatic  # d|psi|^(2h) = h |psi|^(2h-2) d|psi|^2
 
     def __call__(self, frame):
-        a, da = self.order(frame)
+        a, da, hexatic = self.order(frame)
         N = len(a)
-        return float(1.0 - a.mean()), self.psi.gradient(-da / N)
+        return float(1.0 - a.mean()), hexatic.gradient(-da / N)
 
 
 class Honeycomb(Triangular):
@@ -198,14 +202,14 @@ class Honeycomb(Triangular):
 
     def regions(self, frame):
         """chi_i per particle (N,), with what the gradient needs."""
-        a, da = self.order(frame)
+        a, da, hexatic = self.order(frame)
         N, i, j, d, r, K, dK = self.region._bonds(frame)
         C = 1.0 + np.bincount(i, weights=K, minlength=N)
         chi = (a + np.bincount(i, weights=K * a[j], minlength=N)) / C
-        return chi, (a, da, N, i, j, d, r, K, dK, C)
+        return chi, (a, da, hexatic, N, i, j, d, r, K, dK, C)
 
     def __call__(self, frame):
-        chi, (a, da, N, i, j, d, r, K, dK, C) = self.regions(frame)
+        chi, (a, da, hexatic, N, i, j, d, r, K, dK, C) = self.regions(frame)
         z = self.sharpness * chi
         zmax = z.max()
         e = np.exp(z - zmax)
@@ -213,7 +217,7 @@ class Honeycomb(Triangular):
         p = e / e.sum()                              # dM/dchi_i
         # chi_i = (a_i + sum_j K_ij a_j) / C_i
         g_a = p / C + np.bincount(j, weights=p[i] * K / C[i], minlength=N)
-        grad = self.psi.gradient(-g_a * da)          # L = 1 - M
+        grad = hexatic.gradient(-g_a * da)           # L = 1 - M
         gK = -p[i] * (a[j] - chi[i]) / C[i]          # dL/dK_ij
         rinv = np.where(r > 0, 1.0 / np.where(r > 0, r, 1.0), 0.0)
         c = (gK * dK * rinv)[:, None] * d            # along d = r_j - r_i

@@ -51,7 +51,7 @@ def test_a_crystallite_lowers_the_honeycomb_loss_first():
     LH = ha.loss.Honeycomb()
     with_patch = LH(frame_of(box, pos))[0]
     without = LH(frame_of(box, pos[: far.sum()]))[0]
-    a, _ = LH.order(frame_of(box, pos))
+    a, _, _ = LH.order(frame_of(box, pos))
     assert without - with_patch > 0.3
     assert a.mean() < 0.2
 

@@ -1,0 +1,485 @@
+"""Designing how fast a honeycomb crystal assembles, relative to a triangular one.
+
+The first result of Goodrich, King, Schoenholz, Cubuk and Brenner, PNAS 118, e2024083118 (2021):
+N = 100 identical particles in 2D with the isotropic potential of Rechtsman et al. (PNAS Eq. 1)
+
+    V(r) = b0 / r^12 - a0 / r^10 + a1 exp(-a2 r) - b1 exp(-b2 (r - a3)^2),  b = (5, 0.4, 40) fixed,
+
+crystallise by Brownian dynamics into a honeycomb at density rho_H = (2/3) rho_T and into a
+triangular lattice at rho_T. The design parameters a = (a0, a1, a2, a3) are tuned by
+differentiating the replica-averaged order losses L_H, L_T (:mod:`hoomd_adjoint.loss`) through
+whole runs, with RMSProp:
+
+- ``objective="assemble"`` (Fig. 1): minimise mean L_H after ``steps`` steps at rho_H;
+- ``objective="rates"`` (Fig. 2): L = (mean L_T(t*_T) - 1/2)^2 + (mean L_H(t*_H) - 1/2)^2 with
+  t* = 1/k*, so that the mean loss curves cross 1/2, which defines the half-time, at the targets.
+
+Time is counted in steps, as in the paper (its "t simulation steps"); rates are in 1/step.
+What the paper leaves out is chosen in :class:`Protocol` (docs/honeycomb.md says why).
+
+Variants of the gradient (``variant``): ``"reverse"`` (the adjoint through every step),
+``"forward"`` (tangent-linear, what the paper used for Fig. 2: memory independent of the run
+length, one pass per parameter) and ``"truncated"`` (the adjoint through the last 300 steps
+only, the paper's Fig. 2 inset; earlier steps are treated as given). Over thousands of steps of
+Brownian dynamics the exact gradient's replica-to-replica spread grows far faster than its mean
+(the dynamics is chaotic), so the full-length variants need many replicas to point the right way;
+the truncated one trades that variance for a bias (docs/honeycomb.md gives the numbers).
+"""
+import dataclasses
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+from .. import _checks
+
+__all__ = ["RECHTSMAN", "NAMES", "Protocol", "simulation", "order_loss", "curves", "half_time", "Design",
+           "potential"]
+
+RECHTSMAN = (5.89, 17.9, 2.49, 1.823)  # Rechtsman, Stillinger, Torquato PRE 73 (2006), via the seed's S6
+NAMES = ("a0", "a1", "a2", "a3")
+LATTICES = ("honeycomb", "triangular")
+VARIANTS = ("reverse", "forward", "truncated")
+MEASURE_SEED = 1_000_000  # replicas that measure a design never took part in optimising it
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """The simulation protocol: what the paper does not give, chosen and documented here.
+
+    Units: length sigma (the r^-12 core), energy epsilon, time tau = gamma sigma^2 / epsilon.
+
+    Attributes:
+        N: particles (the paper: 100).
+        rho_T: triangular density (1/sigma^2); the honeycomb runs at (2/3) rho_T. 1.034 makes
+            the honeycomb density 0.690, the area per particle 1.45 for which Rechtsman et al.
+            designed their potential (nearest neighbours at 1.057 in both lattices).
+        kT: temperature (epsilon). At 0.2 the Rechtsman potential does not assemble a honeycomb
+            within 3300 steps (mean L_H stays near 0.6) while the triangular lattice at rho_T
+            forms in a few hundred steps.
+        dt: time step (tau). The r^-12 core is stiff: Brownian steps are stable up to about
+            1e-3 at kT = 0.2 from these starts; 5e-4 leaves a margin at higher kT and for
+            designed potentials.
+        gamma: drag coefficient (epsilon tau / sigma^2).
+        r_cut: pair cutoff (sigma), energy shifted to zero there (as in Rechtsman et al.).
+        b: the fixed (b0, b1, b2).
+        melt_kT, melt_dt, melt_steps, min_dist: every replica starts from a random packing
+            (no two particles closer than ``min_dist``), relaxed for ``melt_steps`` Brownian steps
+            of ``melt_dt`` at ``melt_kT`` with the Rechtsman parameters, whatever the design:
+            a hot liquid that does not depend on a, so designs are compared on the same starts.
+    """
+    N: int = 100
+    rho_T: float = 1.034
+    kT: float = 0.15
+    dt: float = 5e-4
+    gamma: float = 1.0
+    r_cut: float = 2.5
+    b: tuple = (5.0, 0.4, 40.0)
+    melt_kT: float = 1.5
+    melt_dt: float = 5e-5
+    melt_steps: int = 1000
+    min_dist: float = 0.78
+
+    def density(self, lattice):
+        _lattice(lattice)
+        return self.rho_T * (2.0 / 3.0 if lattice == "honeycomb" else 1.0)
+
+    def as_dict(self):
+        d = dataclasses.asdict(self)
+        d["b"] = list(d["b"])
+        return d
+
+
+def _lattice(lattice):
+    if lattice not in LATTICES:
+        raise ValueError(f"lattice must be 'honeycomb' or 'triangular', got {lattice!r}")
+    return lattice
+
+
+def _params(a):
+    a = np.asarray(a, dtype=np.float64).reshape(-1)
+    if a.shape != (4,) or not np.all(np.isfinite(a)):
+        raise ValueError(f"the design parameters are four finite numbers a0..a3, got {a.tolist()!r}")
+    return a
+
+
+def potential(a, r, protocol=None):
+    """V(r) of PNAS Eq. 1 (not shifted), for plots."""
+    b0, b1, b2 = (protocol or Protocol()).b
+    a0, a1, a2, a3 = _params(a)
+    r = np.asarray(r, dtype=np.float64)
+    return b0 / r**12 - a0 / r**10 + a1 * np.exp(-a2 * r) - b1 * np.exp(-b2 * (r - a3) ** 2)
+
+
+def simulation(a, lattice, seed, protocol=None):
+    """One replica: a melted random start at the lattice's density, then Brownian dynamics with
+    parameters ``a``; ``seed`` (any non-negative integer) picks the start and the noise."""
+    import hoomd_adjoint as ha
+    from ..lattice import random_packing
+
+    p = protocol or Protocol()
+    a = _params(a)
+    seed = _checks.integer("seed", seed, lo=0)
+    sim = ha.Simulation(device=ha.device.CPU(), seed=seed & 0xFFFF)
+    sim.create_state_from_snapshot(random_packing(p.N, p.density(_lattice(lattice)), dimensions=2,
+                                                  min_dist=p.min_dist, seed=2 * seed + LATTICES.index(lattice)))
+    pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=p.r_cut, mode="shift")
+    b0, b1, b2 = p.b
+    pot.params[("A", "A")] = dict(zip(NAMES, RECHTSMAN), b0=b0, b1=b1, b2=b2)
+    bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=p.melt_kT, default_gamma=p.gamma)
+    sim.operations.integrator = ha.md.Integrator(dt=p.melt_dt, methods=[bd], forces=[pot])
+    sim.run(p.melt_steps)
+    sim.operations.integrator.dt = p.dt
+    bd.kT = p.kT
+    pot.params[("A", "A")] = dict(zip(NAMES, map(float, a)), b0=b0, b1=b1, b2=b2)
+    return sim  # at step melt_steps: times below count from here
+
+
+def order_loss(lattice):
+    """L_H for the honeycomb runs, L_T for the triangular ones (default settings)."""
+    from .. import loss
+    return loss.Honeycomb() if _lattice(lattice) == "honeycomb" else loss.Triangular()
+
+
+def _ensemble(a, lattice, seeds, protocol, threads, communicator):
+    import hoomd_adjoint as ha
+    seeds = list(seeds)
+    return ha.Ensemble(lambda i: simulation(a, lattice, seeds[i], protocol), replicas=len(seeds), threads=threads,
+                       communicator=communicator, on_failure="drop")
+
+
+def curves(a, lattice, replicas=200, steps=3300, every=33, first_seed=MEASURE_SEED, protocol=None, threads=None,
+           communicator=None, progress=False):
+    """Order loss against time over fresh replicas: ``(steps (T,), values (R, T))``; failed
+    replicas are NaN rows (leave them out with ``np.nanmean``)."""
+    ens = _ensemble(a, lattice, range(first_seed, first_seed + replicas), protocol, threads, communicator)
+    loss = order_loss(lattice)
+    return ens.observe(steps, every, loss, progress=progress)
+
+
+def half_time(steps, mean):
+    """The first time (in steps) the mean loss falls to 1/2, interpolated linearly between
+    samples; ``inf`` if it never does (the rate k = 1 / t_half is then 0)."""
+    steps = np.asarray(steps, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    below = np.flatnonzero(mean <= 0.5)
+    if below.size == 0:
+        return math.inf
+    k = below[0]
+    if k == 0:
+        return float(steps[0])
+    s0, s1, m0, m1 = steps[k - 1], steps[k], mean[k - 1], mean[k]
+    return float(s0 + (m0 - 0.5) / (m0 - m1) * (s1 - s0))
+
+
+class Design:
+    """An RMSProp design loop over replica batches, saved after every iteration.
+
+    Args:
+        out: directory for ``state.json`` (written atomically after every iteration),
+            ``design.csv`` and the report's plots and trajectories.
+        objective: ``"assemble"`` (minimise mean L_H at ``steps``) or ``"rates"``.
+        k_T, k_H: target rates (1/step) of the ``"rates"`` objective; t* = round(1/k).
+        steps: run length of the ``"assemble"`` objective (the paper: 3300).
+        variant: ``"reverse"``, ``"forward"`` or ``"truncated"`` (see the module).
+        truncate: the truncated variant's window (steps before each t* differentiated through).
+        replicas: replicas per lattice per iteration; iteration k uses seeds k R .. k R + R - 1.
+        lr, decay: RMSProp settings; lr is relative: parameter i steps by about lr |start_i|
+            (the parameters differ in scale by a factor of ten).
+        start: starting parameters (default: Rechtsman et al.'s).
+        protocol: :class:`Protocol`.
+        threads, communicator: as for :class:`hoomd_adjoint.Ensemble`.
+        resume: continue from ``out/state.json`` (the settings must be the same); without it an
+            existing state is an error, so a finished design is never overwritten.
+    """
+
+    def __init__(self, out, objective="rates", k_T=None, k_H=None, steps=3300, variant="truncated", truncate=300,
+                 replicas=16, lr=0.01, decay=0.9, start=RECHTSMAN, protocol=None, threads=None, communicator=None, resume=False):
+        from ..optim import RMSProp
+
+        if objective not in ("assemble", "rates"):
+            raise ValueError(f"objective must be 'assemble' or 'rates', got {objective!r}")
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        self.protocol = protocol or Protocol()
+        if objective == "rates":
+            if k_T is None or k_H is None:
+                raise ValueError("the 'rates' objective needs both target rates k_T and k_H (1/step)")
+            k_T = _checks.real("k_T", k_T, lo=0.0, lo_open=True)
+            k_H = _checks.real("k_H", k_H, lo=0.0, lo_open=True)
+            self.terms = [("triangular", _target_steps("k_T", k_T), 0.5), ("honeycomb", _target_steps("k_H", k_H), 0.5)]
+        else:
+            self.terms = [("honeycomb", _checks.integer("steps", steps, lo=1), None)]
+        truncate = _checks.integer("truncate", truncate, lo=1) if variant == "truncated" else None
+        for lattice, t, _ in self.terms:
+            if truncate is not None and t < truncate:
+                raise ValueError(f"the truncated variant differentiates through the last {truncate} steps, but the "
+                                 f"{lattice} run is only {t} steps long (target rate 1/{t})")
+        self.config = dict(objective=objective, k_T=k_T, k_H=k_H, steps=steps if objective == "assemble" else None,
+                           variant=variant, truncate=truncate, replicas=_checks.integer("replicas", replicas, lo=1),
+                           lr=float(lr), decay=float(decay),
+                           start=[float(x) for x in _params(RECHTSMAN if start is None else start)],
+                           protocol=self.protocol.as_dict())
+        self.out = str(out)
+        self.threads, self.communicator = threads, communicator
+        self.state_path = os.path.join(self.out, "state.json")
+        if os.path.exists(self.state_path):
+            if not resume:
+                raise FileExistsError(f"{self.state_path} exists: resume it (resume=True, --resume) or choose "
+                                      "another output directory")
+            with open(self.state_path) as f:
+                state = json.load(f)
+            if state["config"] != json.loads(json.dumps(self.config)):
+                diff = sorted(k for k in self.config if state["config"].get(k) != json.loads(json.dumps(self.config))[k])
+                raise ValueError(f"{self.state_path} was written with other settings ({', '.join(diff)}); "
+                                 "use the same settings to resume, or another output directory")
+            self.params = np.array(state["params"], dtype=np.float64)
+            self.optimizer = RMSProp.from_state(state["optimizer"])
+            self.history = state["history"]
+        else:
+            self.params = np.array(self.config["start"])
+            self.optimizer = RMSProp(lr=[float(lr) * abs(x) for x in self.params], decay=decay)
+            self.history = []
+
+    @property
+    def iteration(self):
+        return len(self.history)
+
+    def evaluate(self, a, iteration):
+        """The objective and its replica-averaged gradient at ``a`` on iteration ``iteration``'s
+        replicas: ``(L, dL/da (4,), {lattice: mean order loss}, failures)``."""
+        R = self.config["replicas"]
+        seeds = range(iteration * R, (iteration + 1) * R)
+        total, grad, values, failures = 0.0, np.zeros(4), {}, 0
+        for lattice, t, target in self.terms:
+            ens = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
+            pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
+            loss = order_loss(lattice)
+            res = ens.gradient(t, loss=lambda sim: loss, wrt=lambda sim: [(pot(sim), list(NAMES))],
+                               mode="forward" if self.config["variant"] == "forward" else "reverse",
+                               truncate=self.config["truncate"])
+            if len(res.failures) == R:
+                raise RuntimeError(f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): "
+                                   f"{next(iter(res.failures.values()))}")
+            failures += len(res.failures)
+            g = np.array([res.grad(0)[("A", "A")][n] for n in NAMES])
+            values[lattice] = res.loss
+            if target is None:
+                total, grad = total + res.loss, grad + g
+            else:
+                total, grad = total + (res.loss - target) ** 2, grad + 2.0 * (res.loss - target) * g
+        return total, grad, values, failures
+
+    def run(self, iterations, progress=True):
+        """Run until ``iterations`` iterations are done in all (a resumed design counts the ones
+        it has); saves the state after each."""
+        from ..sweep import _write_json_atomic
+
+        iterations = _checks.integer("iterations", iterations, lo=0)
+        os.makedirs(self.out, exist_ok=True)
+        from tqdm.auto import tqdm
+        main = self.communicator is None or self.communicator.rank == 0
+        with tqdm(total=iterations, initial=min(self.iteration, iterations), unit="it", desc="honeycomb design",
+                  disable=not (progress and main)) as bar:
+            while self.iteration < iterations:
+                t0 = time.perf_counter()
+                L, g, values, failures = self.evaluate(self.params, self.iteration)
+                new = self.optimizer.step(self.params, g)
+                self.history.append(dict(iteration=self.iteration, loss=L, params=[float(x) for x in self.params],
+                                         grad=[float(x) for x in g], failures=failures,
+                                         wall=time.perf_counter() - t0,
+                                         **{f"L_{lat[0].upper()}": v for lat, v in values.items()}))
+                self.params = new
+                if main:
+                    _write_json_atomic(self.state_path, dict(config=self.config, params=[float(x) for x in new],
+                                                             optimizer=self.optimizer.state(), history=self.history))
+                    self.write_csv()
+                bar.set_postfix(loss=f"{L:.4f}")
+                bar.update(1)
+        return self.params
+
+    def report(self, replicas=64, steps=None, every=None, trajectories=True, progress=True):
+        """Measure the start and the current design on ``replicas`` fresh replicas; write
+        ``curves.csv``, ``design.png``, ``summary.json`` and (``trajectories``) one GSD file
+        per lattice of the design. Returns the summary.
+
+        ``steps`` (default: the objective's run length; for ``"rates"`` 1.6 t*_H and 4 t*_T, so
+        that the curves cross 1/2 near the targets) and ``every`` (default: 1/25 of a target,
+        or steps/100) set the measuring runs; either may be a ``{lattice: value}`` dict."""
+        from ..sweep import _write_json_atomic
+
+        os.makedirs(self.out, exist_ok=True)
+        t = {lattice: n for lattice, n, _ in self.terms}
+        if steps is None:
+            steps = dict(honeycomb=int(1.6 * t["honeycomb"]), triangular=4 * t["triangular"]) if "triangular" in t \
+                else t["honeycomb"]
+        if every is None:
+            every = dict(honeycomb=max(1, t["honeycomb"] // 25), triangular=max(1, t["triangular"] // 25)) \
+                if "triangular" in t else max(1, t["honeycomb"] // 100)
+        kw = dict(replicas=replicas, steps=steps, every=every, protocol=self.protocol, threads=self.threads,
+                  communicator=self.communicator, progress=progress)
+        start = np.array(self.config["start"])
+        measured = [("start", start, measure(start, **kw)), ("designed", self.params, measure(self.params, **kw))]
+        main = self.communicator is None or self.communicator.rank == 0
+        summary = dict(config=self.config, iterations=self.iteration, replicas=replicas)
+        for label, a, m in measured:
+            summary[label] = dict(params=[float(x) for x in a], t_H=m["t_H"], t_T=m["t_T"], k_H=m["k_H"],
+                                  k_T=m["k_T"], L_H_end=float(np.nanmean(m["honeycomb"][:, -1])),
+                                  L_T_end=float(np.nanmean(m["triangular"][:, -1])),
+                                  ratio=m["k_H"] / m["k_T"] if m["k_T"] else None)
+        if not main:
+            return summary
+        if self.config["objective"] == "rates":
+            summary["target_ratio"] = self.config["k_H"] / self.config["k_T"]
+        summary["wall_per_iteration"] = float(np.mean([h["wall"] for h in self.history])) if self.history else None
+        write_curves(os.path.join(self.out, "curves.csv"), measured)
+        c = self.config
+        what = (f"target k_H/k_T = {c['k_H'] / c['k_T']:.3g} (k_T = {c['k_T']:.3g}/step)" if c["objective"] == "rates"
+                else f"minimise mean L_H({c['steps']})")
+        plot(os.path.join(self.out, "design.png"), self.history, measured, self.protocol,
+             title=f"{what}; {c['variant']} gradients, {c['replicas']} replicas x {self.iteration} iterations")
+        if trajectories:
+            for lattice in LATTICES:
+                n = steps[lattice] if isinstance(steps, dict) else steps
+                write_trajectory(self.params, lattice, os.path.join(self.out, f"{lattice}.gsd"), n,
+                                 max(1, n // 100), protocol=self.protocol)
+        _write_json_atomic(os.path.join(self.out, "summary.json"), _json_safe(summary))
+        return summary
+
+    def write_csv(self, path=None):
+        """The history as a table: iteration, loss, mean order losses, parameters and gradient."""
+        import csv
+        path = path or os.path.join(self.out, "design.csv")
+        cols = ["iteration", "loss"] + [f"L_{lat[0].upper()}" for lat, _, _ in self.terms] + list(NAMES) + \
+            [f"dL/d{n}" for n in NAMES] + ["failures", "wall"]
+        tmp = path + ".tmp"
+        with open(tmp, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(cols)
+            for h in self.history:
+                w.writerow([h["iteration"], repr(h["loss"])] + [repr(h[c]) for c in cols[2:2 + len(self.terms)]] +
+                           [repr(x) for x in h["params"]] + [repr(x) for x in h["grad"]] +
+                           [h["failures"], f"{h['wall']:.3f}"])
+        os.replace(tmp, path)
+        return path
+
+
+def _json_safe(x):
+    """inf (a half-time never reached) as the string "inf": JSON has no infinity."""
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return x
+
+
+def _target_steps(name, k):
+    t = int(round(1.0 / k))
+    if t < 1:
+        raise ValueError(f"{name} = {k} is faster than one step: the half-time 1/{name} must be at least 1 step")
+    return t
+
+
+def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, communicator=None, progress=False):
+    """Both lattices' loss curves over fresh replicas, their half-times and rates:
+    ``{"steps": (T,), "honeycomb": (R, T), "triangular": (R, T), "t_H", "t_T", "k_H", "k_T"}``
+    (means over replicas that did not fail; rates in 1/step, 0 when the mean never reaches 1/2).
+    ``steps`` may be ``{"honeycomb": n_H, "triangular": n_T}`` (the triangular lattice forms far
+    sooner), and so may ``every``; ``"steps"`` is then the honeycomb's and ``"steps_T"`` the triangular's."""
+    out = {}
+    for lattice in LATTICES:
+        n = steps[lattice] if isinstance(steps, dict) else steps
+        e = every[lattice] if isinstance(every, dict) else every
+        s, v = curves(a, lattice, replicas, n, e, protocol=protocol, threads=threads,
+                      communicator=communicator, progress=progress)
+        out[f"steps_{lattice[0].upper()}"] = s
+        key = lattice[0].upper()
+        if lattice == "honeycomb":
+            out["steps"] = s
+        out[lattice] = v
+        out[f"t_{key}"] = half_time(s, np.nanmean(v, axis=0))
+        out[f"k_{key}"] = 0.0 if math.isinf(out[f"t_{key}"]) else 1.0 / out[f"t_{key}"]
+    return out
+
+
+def write_trajectory(a, lattice, path, steps=3300, period=33, seed=MEASURE_SEED, protocol=None):
+    """A GSD file of one replica (every ``period`` steps), for viewing (e.g. in OVITO)."""
+    import hoomd_adjoint as ha
+    sim = simulation(a, lattice, seed, protocol)
+    sim.operations.writers.append(ha.write.GSD(trigger=ha.trigger.Periodic(period), filename=path, mode="wb"))
+    sim.run(steps + 1)  # the writer fires at multiples of period: include the last frame
+    return path
+
+
+def plot(path, history=None, measured=(), protocol=None, title=None):
+    """One figure: the objective against iteration (if ``history``), mean L_H and L_T against
+    steps for each ``(label, a, measure(a))`` in ``measured``, and their potentials."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (1 if history else 0) + 2
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.2))
+    axes = list(np.atleast_1d(axes))
+    if history:
+        ax = axes.pop(0)
+        it = [h["iteration"] for h in history]
+        ax.plot(it, [h["loss"] for h in history], "o-", ms=3, color="k", label="objective")
+        for key, c in (("L_H", "tab:blue"), ("L_T", "tab:red")):
+            if key in history[0]:
+                ax.plot(it, [h[key] for h in history], ".-", color=c, alpha=0.6, label=f"mean {key} (batch)")
+        ax.set(xlabel="iteration", ylabel="loss", title="design (RMSProp, replica batches)")
+        ax.legend(fontsize=8)
+    ax, axv = axes
+    styles = ["-", "--", ":", "-."]
+    r = np.linspace(0.9, 2.6, 400)
+    for n, (label, a, m) in enumerate(measured):
+        ls = styles[n % len(styles)]
+        for lattice, c in (("honeycomb", "tab:blue"), ("triangular", "tab:red")):
+            mean = np.nanmean(m[lattice], axis=0)
+            k = m[f"k_{lattice[0].upper()}"]
+            ax.plot(m[f"steps_{lattice[0].upper()}"], mean, ls, color=c,
+                    label=f"L_{lattice[0].upper()} {label} (k = {k:.2e}/step)" if k else f"L_{lattice[0].upper()} {label} (no t½)")
+        axv.plot(r, potential(a, r, protocol), ls, color="k", label=label)
+    ax.axhline(0.5, color="0.6", lw=0.8)
+    ax.set(xlabel="steps", ylabel="mean loss", ylim=(0, 1.02),
+           title=f"{len(measured) and int(np.sum(~np.isnan(measured[0][2]['honeycomb'][:, -1])))} fresh replicas")
+    ax.legend(fontsize=7)
+    axv.axhline(0, color="0.7", lw=0.8)
+    axv.set(xlabel="r (sigma)", ylabel="V(r) (epsilon)", ylim=(-1.5, 2.5), title="designed potential")
+    axv.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_curves(path, measured):
+    """The measured mean curves as CSV: steps, then L_H and L_T (mean and standard error) of each
+    design; empty cells where a lattice's run was shorter."""
+    import csv
+    steps = max((m[f"steps_{k}"] for _, _, m in measured for k in "HT"), key=len)
+    cols, data = ["steps"], [steps]
+    for label, _, m in measured:
+        for lattice in LATTICES:
+            key = lattice[0].upper()
+            v = m[lattice]
+            n = np.sum(~np.isnan(v), axis=0)
+            col = {int(t): (x, e) for t, x, e in zip(m[f"steps_{key}"], np.nanmean(v, axis=0),
+                                                     np.nanstd(v, axis=0) / np.sqrt(np.maximum(n, 1)))}
+            cols += [f"L_{key} {label}", f"sem L_{key} {label}"]
+            data += [[col[int(t)][0] if int(t) in col else None for t in steps],
+                     [col[int(t)][1] if int(t) in col else None for t in steps]]
+    with open(path + ".tmp", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for row in zip(*data):
+            w.writerow([int(row[0])] + ["" if x is None else f"{x:.6g}" for x in row[1:]])
+    os.replace(path + ".tmp", path)
+    return path

@@ -1,0 +1,205 @@
+"""The honeycomb/triangular design workflow: RMSProp, half-times, Ensemble.observe, the design
+loop's gradient against finite differences of the same replica-averaged objective, atomic
+state and bit-identical resume, bad input, and the command line."""
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import hoomd_adjoint as ha
+from hoomd_adjoint.assembly import honeycomb as hc
+from hoomd_adjoint.optim import RMSProp
+
+from conftest import TESTS, subprocess_env
+
+SMALL = hc.Protocol(N=36, melt_steps=200)  # a quick system: the same code paths as N = 100
+
+
+def test_rmsprop_update_and_state_round_trip():
+    opt = RMSProp(lr=[0.1, 0.2], decay=0.9, eps=1e-8)
+    p = np.array([1.0, 2.0])
+    g1, g2 = np.array([0.5, -2.0]), np.array([0.1, 3.0])
+    p1 = opt.step(p, g1)
+    v = 0.1 * g1**2
+    assert np.array_equal(p1, p - np.array([0.1, 0.2]) * g1 / (np.sqrt(v) + 1e-8))
+    again = RMSProp.from_state(json.loads(json.dumps(opt.state())))
+    assert np.array_equal(opt.step(p1, g2), again.step(p1, g2))  # bitwise, through JSON
+    with pytest.raises(ValueError, match="decay"):
+        RMSProp(decay=1.0)
+    with pytest.raises(ValueError, match="lr"):
+        RMSProp(lr=0.0)
+    with pytest.raises(FloatingPointError, match="not finite"):
+        opt.step(p, [np.nan, 0.0])
+    with pytest.raises(ValueError, match="shape"):
+        opt.step(p, [1.0])
+
+
+def test_half_time_interpolates_the_first_crossing():
+    s = np.array([0, 10, 20, 30])
+    assert hc.half_time(s, [0.9, 0.7, 0.3, 0.6]) == pytest.approx(15.0)
+    assert hc.half_time(s, [0.4, 0.7, 0.3, 0.6]) == 0.0
+    assert math.isinf(hc.half_time(s, [0.9, 0.8, 0.7, 0.6]))
+
+
+def test_observe_matches_a_loop_of_runs():
+    loss = hc.order_loss("honeycomb")
+    ens = ha.Ensemble(lambda i: hc.simulation(hc.RECHTSMAN, "honeycomb", i, SMALL), replicas=3, threads=2)
+    offsets, values = ens.observe(25, 10, loss)
+    assert offsets.tolist() == [0, 10, 20, 25]
+    from hoomd_adjoint.adjoint import _frame
+    for i in range(3):
+        sim = hc.simulation(hc.RECHTSMAN, "honeycomb", i, SMALL)
+        row = [loss(_frame(sim))[0]]
+        for n in (10, 10, 5):
+            sim.run(n)
+            row.append(loss(_frame(sim))[0])
+        assert values[i].tolist() == row
+    with pytest.raises(ValueError, match="every"):
+        ens.observe(10, 0, loss)
+
+
+def test_simulation_start_does_not_depend_on_the_design():
+    a = hc.simulation(hc.RECHTSMAN, "triangular", 5, SMALL)
+    b = hc.simulation([6.5, 17.0, 2.3, 1.8], "triangular", 5, SMALL)
+    assert np.array_equal(a.state.get_snapshot().particles.position, b.state.get_snapshot().particles.position)
+    assert a.state.box.Lx == pytest.approx(math.sqrt(36 / SMALL.rho_T))
+    h = hc.simulation(hc.RECHTSMAN, "honeycomb", 5, SMALL)
+    assert h.state.box.Lx == pytest.approx(math.sqrt(36 / (2 / 3 * SMALL.rho_T)))
+
+
+@pytest.mark.parametrize("variant", ["reverse", "forward"])
+def test_design_gradient_matches_finite_differences(tmp_path, variant):
+    """dL/da of L = sum over lattices (mean L(t*) - 1/2)^2 against central differences of the
+    same objective with the same replicas (seeds), at two step sizes."""
+    d = hc.Design(tmp_path, k_T=1 / 30, k_H=1 / 40, variant=variant, replicas=2, protocol=SMALL, threads=2)
+    a = np.array(hc.RECHTSMAN)
+    L, g, values, failures = d.evaluate(a, 0)
+    assert failures == 0 and set(values) == {"honeycomb", "triangular"}
+    assert L == pytest.approx(sum((v - 0.5) ** 2 for v in values.values()), rel=1e-15)
+    for k in range(4):
+        fd = []
+        for h in (1e-5, 2e-5):
+            e = np.zeros(4)
+            e[k] = h * abs(a[k])
+            fd.append((d.evaluate(a + e, 0)[0] - d.evaluate(a - e, 0)[0]) / (2 * e[k]))
+        assert g[k] == pytest.approx(fd[0], rel=1e-6, abs=1e-9), (k, g[k], fd)
+        assert fd[0] == pytest.approx(fd[1], rel=1e-5, abs=1e-9)  # no cutoff crossed
+
+
+def test_truncated_with_the_whole_run_is_the_reverse_gradient(tmp_path):
+    full = hc.Design(tmp_path / "a", k_T=1 / 30, k_H=1 / 40, variant="reverse", replicas=2, protocol=SMALL)
+    trunc = hc.Design(tmp_path / "b", k_T=1 / 30, k_H=1 / 40, variant="truncated", truncate=30, replicas=2,
+                      protocol=SMALL)
+    a = np.array(hc.RECHTSMAN)
+    L1, g1, _, _ = full.evaluate(a, 1)
+    L2, g2, _, _ = trunc.evaluate(a, 1)
+    assert L1 == L2
+    # the triangular run (30 steps) is whole; the honeycomb run (40 steps) is cut to its last 30
+    assert not np.array_equal(g1, g2)
+
+
+def test_resume_is_bit_identical(tmp_path):
+    kw = dict(k_T=1 / 30, k_H=1 / 60, variant="truncated", truncate=20, replicas=2, protocol=SMALL, threads=2)
+    straight = hc.Design(tmp_path / "straight", **kw)
+    straight.run(3, progress=False)
+    first = hc.Design(tmp_path / "split", **kw)
+    first.run(2, progress=False)
+    resumed = hc.Design(tmp_path / "split", resume=True, **kw)
+    assert resumed.iteration == 2
+    resumed.run(3, progress=False)
+    assert resumed.params.tolist() == straight.params.tolist()
+    strip = lambda hist: [{k: v for k, v in h.items() if k != "wall"} for h in hist]  # noqa: E731
+    assert strip(resumed.history) == strip(straight.history)
+    state = json.load(open(tmp_path / "split" / "state.json"))
+    assert len(state["history"]) == 3 and state["params"] == straight.params.tolist()
+    rows = open(tmp_path / "split" / "design.csv").read().splitlines()
+    assert len(rows) == 4 and rows[0].startswith("iteration,loss,L_T,L_H,a0")
+
+
+def test_bad_settings_are_refused_and_change_nothing(tmp_path):
+    with pytest.raises(ValueError, match="objective"):
+        hc.Design(tmp_path, objective="fast")
+    with pytest.raises(ValueError, match="variant"):
+        hc.Design(tmp_path, k_T=0.01, k_H=0.01, variant="sideways")
+    with pytest.raises(ValueError, match="k_T and k_H"):
+        hc.Design(tmp_path, k_T=0.01)
+    with pytest.raises(ValueError, match="k_H"):
+        hc.Design(tmp_path, k_T=0.01, k_H=-1.0)
+    with pytest.raises(ValueError, match="only 100 steps"):
+        hc.Design(tmp_path, k_T=0.01, k_H=0.001, variant="truncated", truncate=300)
+    with pytest.raises(ValueError, match="four finite numbers"):
+        hc.Design(tmp_path, k_T=0.001, k_H=0.001, start=[1, 2, 3])
+    with pytest.raises(ValueError, match="lattice"):
+        hc.simulation(hc.RECHTSMAN, "square", 0, SMALL)
+    assert os.listdir(tmp_path) == []
+    d = hc.Design(tmp_path, k_T=1 / 30, k_H=1 / 40, replicas=1, truncate=10, protocol=SMALL)
+    d.run(1, progress=False)
+    before = open(tmp_path / "state.json").read()
+    with pytest.raises(FileExistsError, match="resume"):
+        hc.Design(tmp_path, k_T=1 / 30, k_H=1 / 40, replicas=1, truncate=10, protocol=SMALL)
+    with pytest.raises(ValueError, match="replicas"):
+        hc.Design(tmp_path, k_T=1 / 30, k_H=1 / 40, replicas=2, truncate=10, protocol=SMALL, resume=True)
+    assert open(tmp_path / "state.json").read() == before
+
+
+def test_measure_and_report_write_their_files(tmp_path):
+    d = hc.Design(tmp_path, objective="assemble", steps=40, variant="truncated", truncate=20, replicas=2,
+                  protocol=SMALL)
+    d.run(2, progress=False)
+    s = d.report(replicas=2, steps=60, every=20, progress=False)
+    for f in ("design.png", "curves.csv", "summary.json", "design.csv", "state.json", "honeycomb.gsd", "triangular.gsd"):
+        assert (tmp_path / f).stat().st_size > 0, f
+    assert s["designed"]["params"] == d.params.tolist()
+    import gsd.hoomd
+    with gsd.hoomd.open(tmp_path / "honeycomb.gsd") as t:
+        assert len(t) >= 2 and t[-1].particles.N == 36 and t[-1].configuration.step > t[0].configuration.step
+    header = open(tmp_path / "curves.csv").readline().strip().split(",")
+    assert header[:3] == ["steps", "L_H start", "sem L_H start"]
+
+
+def test_command_line_design_and_measure(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "hoomd_adjoint.cli", "honeycomb", "design", "--out", str(out), "--N", "36",
+           "--iterations", "1", "--replicas", "2", "--k-T", str(1 / 30), "--ratio", "0.5", "--truncate", "20",
+           "--check-replicas", "2", "--check-steps", "40", "--quiet"]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
+    assert r.returncode == 0, r.stderr
+    assert "designed" in r.stdout and (out / "design.png").exists()
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
+    assert r.returncode == 1 and "--resume" in r.stderr
+    r = subprocess.run(cmd[:-1] + ["--resume", "--iterations", "2", "--quiet"], capture_output=True, text=True,
+                       cwd=TESTS, env=subprocess_env())
+    assert r.returncode == 0, r.stderr
+    assert "resuming" in r.stdout and len(json.load(open(out / "state.json"))["history"]) == 2
+    r = subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "honeycomb", "measure", "--N", "36", "--replicas", "2",
+                        "--steps", "40", "--every", "20", "--out", str(tmp_path / "m"), "--quiet"],
+                       capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
+    assert r.returncode == 0, r.stderr
+    assert "k_H" in r.stdout and (tmp_path / "m" / "curves.png").exists()
+
+
+def test_one_loss_shared_by_replica_threads_is_bitwise_the_serial_result(tmp_path):
+    """The order losses keep no per-call state: two replicas on two threads share one loss."""
+    kw = dict(k_T=1 / 30, k_H=1 / 40, variant="reverse", replicas=4, protocol=SMALL)
+    serial = hc.Design(tmp_path / "1", threads=1, **kw).evaluate(np.array(hc.RECHTSMAN), 0)
+    threaded = hc.Design(tmp_path / "2", threads=2, **kw)
+    for _ in range(3):
+        L, g, _, _ = threaded.evaluate(np.array(hc.RECHTSMAN), 0)
+        assert L == serial[0] and g.tolist() == serial[1].tolist()
+
+
+def test_reproduction_script_smoke(tmp_path):
+    """examples/reproduce_honeycomb.py --smoke: the whole Figs. 1-2 pipeline at tiny sizes."""
+    script = os.path.join(os.path.dirname(TESTS), "examples", "reproduce_honeycomb.py")
+    r = subprocess.run([sys.executable, script, "--smoke", "--figures", str(tmp_path / "fig"), "--work",
+                        str(tmp_path / "work")], capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
+    assert r.returncode == 0, r.stderr[-3000:]
+    for f in ("honeycomb_fig1.png", "honeycomb_fig2.png", "honeycomb_lead.png", "honeycomb_table.md"):
+        assert (tmp_path / "fig" / f).stat().st_size > 0, f
+    table = (tmp_path / "fig" / "honeycomb_table.md").read_text()
+    assert "Fig. 2 forward" in table and "Fig. 2 truncated" in table
+
