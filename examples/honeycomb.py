@@ -18,8 +18,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="honeycomb-example")
     ap.add_argument("--iterations", type=int, default=10)
-    ap.add_argument("--t-T", type=int, default=250, help="target triangular half-time (steps)")
-    ap.add_argument("--t-H", type=int, default=4000, help="target honeycomb half-time (steps)")
+    ap.add_argument("--t-T", type=int, default=400, help="target triangular half-time (steps)")
+    ap.add_argument("--t-H", type=int, default=6400, help="target honeycomb half-time (steps)")
     args = ap.parse_args()
 
     design = hc.Design(args.out, objective="rates", k_T=1 / args.t_T, k_H=1 / args.t_H,

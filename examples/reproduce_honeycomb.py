@@ -98,12 +98,13 @@ def main():
     os.makedirs(args.figures, exist_ok=True)
     if args.smoke:
         P = hc.Protocol(N=36, melt_steps=200)
-        sizes = dict(fig1_its=2, fig1_R=2, fig1_steps=60, check=4, fig2_its=1, fig2_R=2, lead_R=2, lead_steps=60,
+        sizes = dict(fig1_its=2, fig1_R=2, fig1_anneal=1, fig2_anneal=1, fig1_steps=60, check=4, fig2_its=1, fig2_R=2, lead_R=2, lead_steps=60,
                      t_T=30, t_H=[40, 60], truncate=20, every=10)
     else:
         P = hc.Protocol()
-        sizes = dict(fig1_its=60, fig1_R=32, fig1_steps=3300, check=200, fig2_its=12, fig2_R=16, lead_R=16,
-                     lead_steps=10000, t_T=250, t_H=[2000, 3000, 4000, 6000, 8000], truncate=300, every=33)
+        sizes = dict(fig1_its=80, fig1_R=48, fig1_anneal=30, fig1_steps=3300, check=200, fig2_its=12, fig2_R=16,
+                     fig2_anneal=6, lead_R=16, lead_steps=10000, t_T=400, t_H=[4000, 5500, 8000, 11000, 16000],
+                     truncate=300, every=33)
     S = sizes
     t_all = time.perf_counter()
     table = ["| quantity | value |", "|---|---|"]
@@ -111,7 +112,7 @@ def main():
     # ---- Fig. 1: speed up honeycomb assembly -----------------------------------------------------------
     d1, wall1 = design(os.path.join(args.work, "fig1"), S["fig1_its"], objective="assemble",
                        steps=S["fig1_steps"], variant="truncated", truncate=S["truncate"], replicas=S["fig1_R"],
-                       protocol=P)
+                       anneal=S["fig1_anneal"], protocol=P)
     summary1 = d1.report(replicas=S["check"], steps=S["fig1_steps"], every=S["every"], progress=True)
     os.replace(os.path.join(d1.out, "design.png"), os.path.join(args.figures, "honeycomb_fig1.png"))
     t_reg, t_bulk = lead_figure(os.path.join(args.figures, "honeycomb_lead.png"), d1.params, P, S["lead_R"],
@@ -138,7 +139,7 @@ def main():
     for variant in ("forward", "truncated"):
         for t_H in S["t_H"]:
             d, wall = design(os.path.join(args.work, f"fig2-{variant}-{t_H}"), S["fig2_its"], objective="rates", k_T=k_T, k_H=1.0 / t_H, variant=variant, truncate=S["truncate"],
-                             replicas=S["fig2_R"], protocol=P)
+                             replicas=S["fig2_R"], anneal=S["fig2_anneal"], protocol=P)
             m = hc.measure(d.params, replicas=S["check"], steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * S["t_T"]),
                            every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, S["t_T"] // 25)),
                            protocol=P, progress=True)

@@ -192,6 +192,7 @@ def honeycomb_design(args):
         k_H = None if args.objective == "assemble" else (args.k_H if args.k_H is not None else args.ratio * args.k_T)
         d = hc.Design(args.out, objective=args.objective, k_T=args.k_T, k_H=k_H, steps=args.steps,
                       variant=args.variant, truncate=args.truncate, replicas=args.replicas, lr=args.lr,
+                      anneal=args.anneal,
                       start=args.start, protocol=_protocol(args), threads=args.threads, resume=args.resume)
     except (ValueError, TypeError, FileExistsError) as e:
         print(f"hoomd-adjoint honeycomb design: {e}", file=sys.stderr)
@@ -200,6 +201,8 @@ def honeycomb_design(args):
         print(f"resuming {d.state_path} after iteration {d.iteration - 1}")
     d.run(args.iterations, progress=not args.quiet)
     s = d.report(replicas=args.check_replicas, steps=args.check_steps, trajectories=True, progress=not args.quiet)
+    if d.communicator.rank != 0:  # under mpirun every rank ran replicas; one reports
+        return 0
     print(f"\n{args.iterations} iterations in {time.perf_counter() - t0:.0f} s; {args.check_replicas} fresh replicas:")
     print(f"{'':10s} {'a0':>7s} {'a1':>7s} {'a2':>7s} {'a3':>7s} {'L_H(end)':>9s} {'k_H':>9s} {'k_T':>9s} {'k_H/k_T':>8s}")
     for label in ("start", "designed"):
@@ -253,7 +256,7 @@ def main(argv=None):
     a.add_argument("--out", default="honeycomb-design", help="output directory")
     a.add_argument("--objective", choices=["rates", "assemble"], default="rates",
                    help="rates: hit k_T and k_H; assemble: minimise mean L_H after --steps")
-    a.add_argument("--k-T", type=float, default=1 / 250, help="target triangular rate (1/step)")
+    a.add_argument("--k-T", type=float, default=1 / 400, help="target triangular rate (1/step)")
     a.add_argument("--ratio", type=float, default=1 / 16, help="target k_H/k_T (unless --k-H)")
     a.add_argument("--k-H", type=float, default=None, help="target honeycomb rate (1/step)")
     a.add_argument("--steps", type=int, default=3300, help="run length of the assemble objective")
@@ -263,6 +266,7 @@ def main(argv=None):
     a.add_argument("--iterations", type=int, default=10)
     a.add_argument("--replicas", type=int, default=16, help="replicas per lattice per iteration")
     a.add_argument("--lr", type=float, default=0.01, help="RMSProp step, relative to each parameter's start")
+    a.add_argument("--anneal", type=float, default=None, help="halve the step every this many iterations")
     a.add_argument("--start", type=float, nargs=4, default=None, metavar="A",
                    help="starting a0 a1 a2 a3 (default: Rechtsman et al.'s 5.89 17.9 2.49 1.823)")
     a.add_argument("--check-replicas", type=int, default=32, help="fresh replicas that measure start and design")

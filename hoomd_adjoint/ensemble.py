@@ -262,7 +262,10 @@ class Ensemble:
         Args:
             steps: steps to run and differentiate through.
             loss: ``loss(sim) -> loss function`` of replica ``sim`` (a loss may refer to the
-                replica's own forces; for one that does not, ``lambda sim: my_loss``).
+                replica's own forces; for one that does not, ``lambda sim: my_loss``). Replicas
+                run on several threads at once, so a loss shared between them must keep no state
+                between calls (the built-in losses keep none; a freud-style compute object that
+                stores its last result is not safe to share: build one per replica).
             wrt: ``wrt(sim) -> list`` as in :func:`~hoomd_adjoint.adjoint.gradient`; the mean
                 gradient of entry k is ``result.grad(k)``.
             options: ``frames``, ``memory``, ``truncate``, ``mode``, ``clip`` of ``gradient``.

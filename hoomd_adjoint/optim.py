@@ -45,8 +45,9 @@ class RMSProp:
         self.v = None
         self.steps = 0
 
-    def step(self, params, grad):
-        """One update: returns the new parameters (a new float64 array)."""
+    def step(self, params, grad, scale=1.0):
+        """One update, with step sizes ``scale * lr`` (a schedule): returns the new parameters
+        (a new float64 array)."""
         params = np.asarray(params, dtype=np.float64)
         grad = np.asarray(grad, dtype=np.float64)
         if grad.shape != params.shape:
@@ -58,7 +59,7 @@ class RMSProp:
         lr = np.asarray(self.lr, dtype=np.float64)
         if lr.ndim and lr.shape != params.shape:
             raise ValueError(f"RMSProp: {lr.size} step sizes for {params.size} parameters")
-        new = params - lr * grad / (np.sqrt(v) + self.eps)
+        new = params - float(scale) * lr * grad / (np.sqrt(v) + self.eps)
         self.v, self.steps = v, self.steps + 1
         return new
 

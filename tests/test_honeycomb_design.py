@@ -24,10 +24,12 @@ def test_rmsprop_update_and_state_round_trip():
     p = np.array([1.0, 2.0])
     g1, g2 = np.array([0.5, -2.0]), np.array([0.1, 3.0])
     p1 = opt.step(p, g1)
-    v = 0.1 * g1**2
+    v = (1 - 0.9) * g1**2
     assert np.array_equal(p1, p - np.array([0.1, 0.2]) * g1 / (np.sqrt(v) + 1e-8))
     again = RMSProp.from_state(json.loads(json.dumps(opt.state())))
-    assert np.array_equal(opt.step(p1, g2), again.step(p1, g2))  # bitwise, through JSON
+    assert np.array_equal(opt.step(p1, g2, 0.5), again.step(p1, g2, 0.5))  # bitwise, through JSON
+    v = 0.9 * v + (1 - 0.9) * g2**2
+    assert np.array_equal(again.v, v)
     with pytest.raises(ValueError, match="decay"):
         RMSProp(decay=1.0)
     with pytest.raises(ValueError, match="lr"):
@@ -103,7 +105,8 @@ def test_truncated_with_the_whole_run_is_the_reverse_gradient(tmp_path):
 
 
 def test_resume_is_bit_identical(tmp_path):
-    kw = dict(k_T=1 / 30, k_H=1 / 60, variant="truncated", truncate=20, replicas=2, protocol=SMALL, threads=2)
+    kw = dict(k_T=1 / 30, k_H=1 / 60, variant="truncated", truncate=20, replicas=2, anneal=1.5, protocol=SMALL,
+              threads=2)
     straight = hc.Design(tmp_path / "straight", **kw)
     straight.run(3, progress=False)
     first = hc.Design(tmp_path / "split", **kw)
@@ -133,6 +136,10 @@ def test_bad_settings_are_refused_and_change_nothing(tmp_path):
         hc.Design(tmp_path, k_T=0.01, k_H=0.001, variant="truncated", truncate=300)
     with pytest.raises(ValueError, match="four finite numbers"):
         hc.Design(tmp_path, k_T=0.001, k_H=0.001, start=[1, 2, 3])
+    with pytest.raises(ValueError, match="decay"):
+        hc.Design(tmp_path, k_T=0.001, k_H=0.001, decay=1.0)
+    with pytest.raises(ValueError, match="lr"):
+        hc.Design(tmp_path, k_T=0.001, k_H=0.001, lr=0.0)
     with pytest.raises(ValueError, match="lattice"):
         hc.simulation(hc.RECHTSMAN, "square", 0, SMALL)
     assert os.listdir(tmp_path) == []

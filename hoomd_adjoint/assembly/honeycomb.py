@@ -188,6 +188,8 @@ class Design:
         replicas: replicas per lattice per iteration; iteration k uses seeds k R .. k R + R - 1.
         lr, decay: RMSProp settings; lr is relative: parameter i steps by about lr |start_i|
             (the parameters differ in scale by a factor of ten).
+        anneal: if given, the step size halves every ``anneal`` iterations (noisy gradients
+            leave a constant-step optimiser wandering around the optimum; a shrinking step settles).
         start: starting parameters (default: Rechtsman et al.'s).
         protocol: :class:`Protocol`.
         threads, communicator: as for :class:`hoomd_adjoint.Ensemble`.
@@ -196,13 +198,16 @@ class Design:
     """
 
     def __init__(self, out, objective="rates", k_T=None, k_H=None, steps=3300, variant="truncated", truncate=300,
-                 replicas=16, lr=0.01, decay=0.9, start=RECHTSMAN, protocol=None, threads=None, communicator=None, resume=False):
+                 replicas=16, lr=0.01, decay=0.9, anneal=None, start=RECHTSMAN, protocol=None, threads=None,
+                 communicator=None, resume=False):
         from ..optim import RMSProp
 
         if objective not in ("assemble", "rates"):
             raise ValueError(f"objective must be 'assemble' or 'rates', got {objective!r}")
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        if _checks.real("decay", decay, lo=0.0) >= 1:
+            raise ValueError(f"decay must be below 1, got {decay!r}")
         self.protocol = protocol or Protocol()
         if objective == "rates":
             if k_T is None or k_H is None:
@@ -219,11 +224,14 @@ class Design:
                                  f"{lattice} run is only {t} steps long (target rate 1/{t})")
         self.config = dict(objective=objective, k_T=k_T, k_H=k_H, steps=steps if objective == "assemble" else None,
                            variant=variant, truncate=truncate, replicas=_checks.integer("replicas", replicas, lo=1),
-                           lr=float(lr), decay=float(decay),
+                           lr=_checks.real("lr", lr, lo=0.0, lo_open=True), decay=_checks.real("decay", decay, lo=0.0),
+                           anneal=None if anneal is None else _checks.real("anneal", anneal, lo=0.0, lo_open=True),
                            start=[float(x) for x in _params(RECHTSMAN if start is None else start)],
                            protocol=self.protocol.as_dict())
         self.out = str(out)
-        self.threads, self.communicator = threads, communicator
+        from ..communicator import Communicator
+        self.threads = threads
+        self.communicator = communicator if communicator is not None else Communicator()  # MPI.COMM_WORLD if any
         self.state_path = os.path.join(self.out, "state.json")
         if os.path.exists(self.state_path):
             if not resume:
@@ -280,13 +288,14 @@ class Design:
         iterations = _checks.integer("iterations", iterations, lo=0)
         os.makedirs(self.out, exist_ok=True)
         from tqdm.auto import tqdm
-        main = self.communicator is None or self.communicator.rank == 0
+        main = self.communicator.rank == 0
         with tqdm(total=iterations, initial=min(self.iteration, iterations), unit="it", desc="honeycomb design",
                   disable=not (progress and main)) as bar:
             while self.iteration < iterations:
                 t0 = time.perf_counter()
                 L, g, values, failures = self.evaluate(self.params, self.iteration)
-                new = self.optimizer.step(self.params, g)
+                anneal = self.config["anneal"]
+                new = self.optimizer.step(self.params, g, 1.0 if anneal is None else 0.5 ** (self.iteration / anneal))
                 self.history.append(dict(iteration=self.iteration, loss=L, params=[float(x) for x in self.params],
                                          grad=[float(x) for x in g], failures=failures,
                                          wall=time.perf_counter() - t0,
@@ -322,7 +331,7 @@ class Design:
                   communicator=self.communicator, progress=progress)
         start = np.array(self.config["start"])
         measured = [("start", start, measure(start, **kw)), ("designed", self.params, measure(self.params, **kw))]
-        main = self.communicator is None or self.communicator.rank == 0
+        main = self.communicator.rank == 0
         summary = dict(config=self.config, iterations=self.iteration, replicas=replicas)
         for label, a, m in measured:
             summary[label] = dict(params=[float(x) for x in a], t_H=m["t_H"], t_T=m["t_T"], k_H=m["k_H"],
