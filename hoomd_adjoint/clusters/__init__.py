@@ -1,0 +1,12 @@
+"""Colloidal clusters (the PNAS 2021 seed's second and third sections): N = 7 distinguishable
+Morse spheres whose 21 pair binding energies are the design parameters.
+
+- :mod:`~hoomd_adjoint.clusters.model`: :class:`Cluster`, energies, forces, Hessians and
+  parameter derivatives from the engine's Morse evaluator; local minimisation.
+
+Still to come (issue 11): rigid packings and their adjacency, the doubly nudged elastic band,
+Kramers rates with exact gradients, the barrier/rate design and designability.
+"""
+from .model import Cluster, pairs, random_start
+
+__all__ = ["Cluster", "pairs", "random_start"]

@@ -1,0 +1,84 @@
+"""The colloidal-cluster model: energies, forces, Hessians and B-derivatives from the engine's
+Morse evaluator, checked against central differences and against the Morse formula."""
+import numpy as np
+import pytest
+
+from hoomd_adjoint.clusters import Cluster, pairs, random_start
+
+
+@pytest.fixture(scope="module")
+def minimum():
+    rng = np.random.default_rng(3)
+    B = 4.0 + rng.uniform(0, 2, 21)
+    c = Cluster(B)
+    return c, c.minimize(random_start(7, rng))
+
+
+def morse_energy(x, B, alpha=5.0):
+    E = 0.0
+    for k, (a, b) in enumerate(pairs(7)):
+        r = np.linalg.norm(x[a] - x[b])
+        e = np.exp(-alpha * (r - 1))
+        E += B[k] * (e * e - 2 * e)
+    return E
+
+
+def test_energy_is_the_morse_sum_and_the_minimum_is_stationary(minimum):
+    c, x = minimum
+    assert c.energy(x) == pytest.approx(morse_energy(x, c.B), rel=1e-13)
+    assert np.abs(c.forces(x)).max() < 1e-6
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)[np.triu_indices(7, 1)]
+    assert d.min() > 0.9  # no particles in each other's core
+
+
+def test_hessian_against_differences_of_forces_and_its_zero_modes(minimum):
+    c, x = minimum
+    H = c.hessian(x)
+    assert np.array_equal(H, H.T)
+    h = 1e-6
+    for k in (0, 7, 20):
+        xp, xm = x.copy().ravel(), x.copy().ravel()
+        xp[k] += h
+        xm[k] -= h
+        fd = (c.energy_and_gradient(xp)[1] - c.energy_and_gradient(xm)[1]) / (2 * h)
+        np.testing.assert_allclose(H[:, k], fd, atol=1e-6 * np.abs(H).max())
+    ev = np.linalg.eigvalsh(H)
+    # three translations and three rotations: zero; a rigid minimum has the other 15 positive
+    assert np.abs(ev[:6]).max() < 1e-6 * ev[-1]
+    assert ev[6] > 1e-3
+
+
+def test_B_derivatives_against_differences(minimum):
+    c, x = minimum
+    B0 = c.B.copy()
+    dE, M = c.energy_gradient_B(x), c.mixed(x)
+    h = 1e-2  # U and its gradient are linear in B: central differences are exact up to rounding
+    try:
+        for k in (0, 9, 20):
+            vals = []
+            for s in (1, -1):
+                B = B0.copy()
+                B[k] += s * h
+                c.set_B(B)
+                vals.append(c.energy_and_gradient(x))
+            assert dE[k] == pytest.approx((vals[0][0] - vals[1][0]) / (2 * h), rel=1e-10, abs=1e-12)
+            np.testing.assert_allclose(M[:, k], (vals[0][1] - vals[1][1]) / (2 * h), rtol=1e-9, atol=1e-11)
+    finally:
+        c.set_B(B0)
+    # U is linear in B: dU/dB_k is the pair's Morse shape phi(r)
+    a, b = pairs(7)[4]
+    e = np.exp(-5 * (np.linalg.norm(x[a] - x[b]) - 1))
+    assert dE[4] == pytest.approx(e * e - 2 * e, rel=1e-12)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="21 entries"):
+        Cluster(np.ones(20))
+    with pytest.raises(ValueError, match=r"B\[3\] \(pair \(0, 4\)\)"):
+        Cluster(np.r_[np.ones(3), -1.0, np.ones(17)])
+    c = Cluster(np.ones(21))
+    with pytest.raises(ValueError, match="21 entries"):
+        c.set_B(np.ones(5))
+    assert np.array_equal(c.B, np.ones(21))
+    with pytest.raises(ValueError, match="not finite"):
+        c.energy(np.full((7, 3), np.nan))
