@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["RMSProp"]
+__all__ = ["RMSProp", "fire"]
 
 
 class RMSProp:
@@ -76,3 +76,54 @@ class RMSProp:
         opt.steps = int(state["steps"])
         opt.v = None if state["v"] is None else np.array(state["v"], dtype=np.float64)
         return opt
+
+
+def fire(fun, x0, ftol=1e-6, dt=0.01, dt_max=0.05, max_step=0.1, max_iter=100000, n_min=5, f_inc=1.1,
+         f_dec=0.5, alpha_start=0.1, f_alpha=0.99):
+    """FIRE energy minimisation (Bitzek, Koskinen, Gaehler, Moseler and Gumbsch, PRL 97, 170201 (2006)).
+
+    Damped dynamics of unit masses that mixes the velocity towards the force while the power
+    F.v stays positive and stops it when it turns negative. Robust from rough starts, where a
+    quasi-Newton line search can jump particles onto each other.
+
+    Args:
+        fun: ``fun(x) -> (energy, gradient)``, x a flat float64 array.
+        x0: the start.
+        ftol: stop when the largest force component is below this.
+        dt, dt_max: starting and largest time step (unit masses; about 0.1 / sqrt(stiffest
+            curvature) is safe).
+        max_step: cap on any coordinate's move in one step (length units).
+        max_iter: give up after this many steps (raises RuntimeError naming the force left).
+        n_min, f_inc, f_dec, alpha_start, f_alpha: the FIRE constants of the paper.
+
+    Returns:
+        (x, energy, steps).
+    """
+    x = np.array(x0, dtype=np.float64).ravel()
+    v = np.zeros_like(x)
+    alpha, n_pos = alpha_start, 0
+    E, g = fun(x)
+    for step in range(max_iter):
+        F = -np.asarray(g)
+        fmax = np.abs(F).max()
+        if fmax < ftol:
+            return x, E, step
+        P = F @ v
+        if P > 0:
+            v = (1 - alpha) * v + alpha * np.linalg.norm(v) * F / np.linalg.norm(F)
+            if n_pos > n_min:
+                dt = min(dt * f_inc, dt_max)
+                alpha *= f_alpha
+            n_pos += 1
+        else:
+            v[:] = 0.0
+            dt *= f_dec
+            alpha, n_pos = alpha_start, 0
+        v += dt * F
+        move = dt * v
+        big = np.abs(move).max()
+        if big > max_step:
+            move *= max_step / big
+        x = x + move
+        E, g = fun(x)
+    raise RuntimeError(f"FIRE did not converge in {max_iter} steps: largest force {np.abs(g).max():.3g} > ftol {ftol}")

@@ -26,7 +26,7 @@ def morse_energy(x, B, alpha=5.0):
 def test_energy_is_the_morse_sum_and_the_minimum_is_stationary(minimum):
     c, x = minimum
     assert c.energy(x) == pytest.approx(morse_energy(x, c.B), rel=1e-13)
-    assert np.abs(c.forces(x)).max() < 1e-6
+    assert np.abs(c.forces(x)).max() < 1e-10
     d = np.linalg.norm(x[:, None] - x[None], axis=-1)[np.triu_indices(7, 1)]
     assert d.min() > 0.9  # no particles in each other's core
 
@@ -82,3 +82,37 @@ def test_bad_input_is_refused():
     assert np.array_equal(c.B, np.ones(21))
     with pytest.raises(ValueError, match="not finite"):
         c.energy(np.full((7, 3), np.nan))
+
+
+def muller_brown(x):
+    """The Mueller-Brown surface and its gradient."""
+    A, a, b, c = (-200, -100, -170, 15), (-1, -1, -6.5, 0.7), (0, 0, 11, 0.6), (-10, -10, -6.5, 0.7)
+    x0, y0 = (1, 0, -0.5, -1), (0, 0.5, 1.5, 1)
+    E, g = 0.0, np.zeros(2)
+    for k in range(4):
+        dx, dy = x[0] - x0[k], x[1] - y0[k]
+        e = A[k] * np.exp(a[k] * dx * dx + b[k] * dx * dy + c[k] * dy * dy)
+        E += e
+        g += e * np.array([2 * a[k] * dx + b[k] * dy, b[k] * dx + 2 * c[k] * dy])
+    return E, g
+
+
+def test_fire_finds_the_muller_brown_minima():
+    from hoomd_adjoint.optim import fire
+    known = {(-0.558224, 1.441726): -146.69951, (0.623499, 0.028038): -108.16672, (-0.050011, 0.466694): -80.76782}
+    for (mx, my), mE in known.items():
+        x, E, steps = fire(muller_brown, [mx + 0.05, my - 0.05], ftol=1e-8, dt=1e-4, dt_max=2e-3, max_step=0.01)
+        assert np.allclose(x, [mx, my], atol=2e-6) and E == pytest.approx(mE, abs=1e-4), (x, E)
+    with pytest.raises(RuntimeError, match="did not converge"):
+        fire(muller_brown, [0.0, 0.0], max_iter=3)
+
+
+def test_quenches_from_random_starts_reach_rigid_15_contact_packings():
+    rng = np.random.default_rng(11)
+    c = Cluster(np.full(21, 5.0))
+    for _ in range(10):
+        x = c.minimize(random_start(7, rng))
+        d = np.linalg.norm(x[:, None] - x[None], axis=-1)[np.triu_indices(7, 1)]
+        assert np.sum(d < 1.02) == 15  # Arkus, Manoharan & Brenner: every rigid packing of 7 has 15 contacts
+        ev = np.linalg.eigvalsh(c.hessian(x))
+        assert np.abs(ev[:6]).max() < 1e-5 * ev[-1] and ev[6] > 1e-2  # 6 rigid-body zero modes, then stiff
