@@ -3,10 +3,13 @@ Morse spheres whose 21 pair binding energies are the design parameters.
 
 - :mod:`~hoomd_adjoint.clusters.model`: :class:`Cluster`, energies, forces, Hessians and
   parameter derivatives from the engine's Morse evaluator; local minimisation.
+- :mod:`~hoomd_adjoint.clusters.packings`: rigid states by quenches from random starts, their
+  contact graphs, label-free packing keys and handedness.
 
-Still to come (issue 11): rigid packings and their adjacency, the doubly nudged elastic band,
-Kramers rates with exact gradients, the barrier/rate design and designability.
+Still to come (issue 11): adjacent states, the doubly nudged elastic band, Kramers rates with
+exact gradients, the barrier/rate design and designability.
 """
+from . import packings
 from .model import Cluster, pairs, random_start
 
-__all__ = ["Cluster", "pairs", "random_start"]
+__all__ = ["Cluster", "pairs", "random_start", "packings"]

@@ -1,0 +1,99 @@
+"""Rigid packings of N sticky spheres: found by quenches from random starts, identified by their
+contact graphs.
+
+A *packing* is a contact graph up to relabelling (Arkus, Manoharan and Brenner, PRL 103, 118303
+(2009), enumerate them: every rigid packing of 7 spheres has 15 contacts). A *state* keeps the
+labels, because the particles are distinguishable: the labelled contact graph, and the
+handedness, because a chiral packing and its mirror image share their labelled graph but are
+different minima.
+"""
+import dataclasses
+import itertools
+
+import numpy as np
+
+__all__ = ["contact_graph", "canonical", "handedness", "State", "find_states"]
+
+CONTACT = 1.02  # a pair closer than this (sigma) is in contact: contacts sit at 0.99-1.01 at alpha = 5
+
+
+def contact_graph(x, threshold=CONTACT):
+    """The contacts as a sorted tuple of pairs (a, b), a < b."""
+    x = np.asarray(x, dtype=np.float64)
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    a, b = np.nonzero(np.triu(d < threshold, 1))
+    return tuple(zip(a.tolist(), b.tolist()))
+
+
+_PERMS = {}
+
+
+def canonical(graph, N):
+    """A label-free key of ``graph``: the smallest upper-triangle bit string over all N!
+    relabellings (5040 for N = 7), so two graphs have the same key exactly when they are
+    isomorphic."""
+    if N not in _PERMS:
+        if N > 9:
+            raise ValueError(f"canonical() enumerates N! relabellings; N = {N} is too many")
+        _PERMS[N] = np.array(list(itertools.permutations(range(N))))
+    P = _PERMS[N]
+    A = np.zeros((N, N), dtype=bool)
+    for a, b in graph:
+        A[a, b] = A[b, a] = True
+    iu = np.triu_indices(N, 1)
+    relabelled = A[P[:, :, None], P[:, None, :]][:, iu[0], iu[1]]  # (N!, pairs)
+    keys = np.packbits(relabelled, axis=1)
+    best = min(map(bytes, keys))
+    return best
+
+
+def handedness(x):
+    """+1 or -1: the sign of the first non-degenerate triple product (x1-x0, x2-x0, x3-x0)
+    over particle quadruples in index order; a mirror image has the opposite sign."""
+    x = np.asarray(x, dtype=np.float64)
+    for q in itertools.combinations(range(len(x)), 4):
+        v = np.linalg.det(np.array([x[q[1]] - x[q[0]], x[q[2]] - x[q[0]], x[q[3]] - x[q[0]]]))
+        if abs(v) > 1e-3:
+            return 1 if v > 0 else -1
+    return 0  # planar
+
+
+@dataclasses.dataclass
+class State:
+    """A labelled minimum: positions (centred), energy, contacts, handedness, the packing's
+    label-free key, and how many quenches reached it."""
+    x: np.ndarray
+    energy: float
+    graph: tuple
+    hand: int
+    packing: bytes
+    hits: int = 1
+
+    @property
+    def key(self):
+        return (self.graph, self.hand)
+
+
+def find_states(cluster, starts, rng, contacts=None, progress=False):
+    """Quench ``starts`` random starts; return the distinct rigid states found, most visited
+    first. A quench counts when its Hessian has exactly the 6 rigid-body zero modes and no
+    negative mode, and (if given) exactly ``contacts`` contacts."""
+    from tqdm.auto import tqdm
+
+    from .model import random_start
+
+    found = {}
+    for _ in tqdm(range(starts), disable=not progress, desc="quenches"):
+        x = cluster.minimize(random_start(cluster.N, rng))
+        ev = np.linalg.eigvalsh(cluster.hessian(x))
+        if not (np.abs(ev[:6]).max() < 1e-5 * ev[-1] and ev[6] > 1e-6 * ev[-1]):
+            continue
+        graph = contact_graph(x)
+        if contacts is not None and len(graph) != contacts:
+            continue
+        key = (graph, handedness(x))
+        if key in found:
+            found[key].hits += 1
+        else:
+            found[key] = State(x, cluster.energy(x), graph, key[1], canonical(graph, cluster.N))
+    return sorted(found.values(), key=lambda s: -s.hits)

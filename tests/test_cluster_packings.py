@@ -1,0 +1,45 @@
+"""Rigid packings of 7 Morse spheres: contact graphs, their label-free keys, handedness, and the
+states that quenches from random starts reach."""
+import collections
+
+import numpy as np
+import pytest
+
+from hoomd_adjoint.clusters import Cluster
+from hoomd_adjoint.clusters.packings import canonical, contact_graph, find_states, handedness
+
+
+@pytest.fixture(scope="module")
+def states():
+    c = Cluster(np.full(21, 5.0))
+    return c, find_states(c, 80, np.random.default_rng(5), contacts=15)
+
+
+def test_quenches_find_several_packings_with_15_contacts(states):
+    c, found = states
+    packings = collections.defaultdict(list)
+    for s in found:
+        assert len(s.graph) == 15 and s.hand in (-1, 1)
+        assert np.abs(c.forces(s.x)).max() < 1e-9
+        packings[s.packing].append(s)
+    assert len(packings) >= 3
+    degrees = {tuple(sorted(np.bincount(np.ravel(v[0].graph), minlength=7), reverse=True)) for v in packings.values()}
+    assert (5, 5, 4, 4, 4, 4, 4) in degrees  # the pentagonal bipyramid
+    assert sum(s.hits for s in found) <= 80
+
+
+def test_keys_ignore_labels_and_handedness_sees_mirrors(states):
+    c, found = states
+    s = found[0]
+    perm = np.random.default_rng(0).permutation(7)
+    y = s.x[perm]                                   # relabelled: particle k of y is particle perm[k] of x
+    assert canonical(contact_graph(y), 7) == s.packing
+    assert contact_graph(y) != s.graph or np.array_equal(perm, np.arange(7))
+    mirror = s.x * np.array([-1.0, 1.0, 1.0])
+    assert contact_graph(mirror) == s.graph and handedness(mirror) == -s.hand
+    Q = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))[0]
+    Q[:, 0] *= np.sign(np.linalg.det(Q))              # a proper rotation
+    assert handedness(s.x @ Q) == s.hand
+    # two different packings have different keys
+    keys = {st.packing for st in found}
+    assert len(keys) >= 2
