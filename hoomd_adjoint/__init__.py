@@ -16,7 +16,7 @@ import os as _os
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order, optim, assembly  # noqa: E402,E501
+from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order, optim, assembly, neb  # noqa: E402,E501
 from .box import Box
 from .simulation import Simulation
 from .ensemble import Ensemble, EnsembleGradient, ReplicaError
@@ -26,6 +26,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Box", "Simulation", "Ensemble", "EnsembleGradient", "ReplicaError", "device", "filter", "trigger", "variant",
-    "md", "write", "adjoint", "loss", "communicator", "sweep", "order", "optim", "assembly",
+    "md", "write", "adjoint", "loss", "communicator", "sweep", "order", "optim", "assembly", "neb",
     "DataAccessError", "IncompleteSpecificationError",
 ]

@@ -6,8 +6,8 @@ Morse spheres whose 21 pair binding energies are the design parameters.
 - :mod:`~hoomd_adjoint.clusters.packings`: rigid states by quenches from random starts, their
   contact graphs, label-free packing keys and handedness.
 
-Still to come (issue 11): adjacent states, the doubly nudged elastic band, Kramers rates with
-exact gradients, the barrier/rate design and designability.
+Paths between states: :func:`hoomd_adjoint.neb.neb`. Still to come (issue 11): adjacent states,
+Kramers rates with exact gradients, the barrier/rate design and designability.
 """
 from . import packings
 from .model import Cluster, pairs, random_start
