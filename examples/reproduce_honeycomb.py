@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from hoomd_adjoint.assembly import honeycomb as hc
+from hoomd_adjoint.sweep import _write_json_atomic
 
 
 def design(path, iterations, **kw):
@@ -55,9 +56,7 @@ def _floats(x):
 
 
 def save(path, obj):
-    with open(path + ".tmp", "w") as f:
-        json.dump(hc._json_safe(obj), f, indent=1)
-    os.replace(path + ".tmp", path)
+    _write_json_atomic(path, hc._json_safe(obj))
 
 
 def measured(path, a, replicas, protocol, window, curves=False):

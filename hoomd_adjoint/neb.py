@@ -111,7 +111,7 @@ def neb(fun, start, end, images=100, k=1.0, climb=True, ftol=1e-4, max_iter=1000
     else:
         X = np.array(band, dtype=np.float64).reshape(images + 2, a.size)
     ends = [fun(a), fun(b)]
-    state = dict(climb=False)
+    state = dict(climb=False, band=None)
 
     def evaluate(flat):
         Y = np.vstack([a, flat.reshape(images, a.size), b])
@@ -119,7 +119,7 @@ def neb(fun, start, end, images=100, k=1.0, climb=True, ftol=1e-4, max_iter=1000
         V = np.array([float(o[0]) for o in out])
         G = np.array([np.asarray(o[1], dtype=np.float64).ravel() for o in out])
         F = band_forces(Y, V, G, k, state["climb"])
-        evaluate.last = (Y, V)
+        state["band"] = (Y, V)
         return float(V.sum()), -F[1:-1].ravel()
 
     steps = 0
@@ -131,5 +131,5 @@ def neb(fun, start, end, images=100, k=1.0, climb=True, ftol=1e-4, max_iter=1000
         x, _, n = fire(evaluate, x, ftol=tol, dt=dt, dt_max=dt_max, max_step=max_step, max_iter=max_iter)
         steps += n
     evaluate(x)
-    Y, V = evaluate.last
+    Y, V = state["band"]
     return Band(images=Y, energies=V, ts=1 + int(np.argmax(V[1:-1])), steps=steps)

@@ -237,8 +237,9 @@ class Design:
                                       "another output directory")
             with open(self.state_path) as f:
                 state = json.load(f)
-            if state["config"] != json.loads(json.dumps(self.config)):
-                diff = sorted(k for k in self.config if state["config"].get(k) != json.loads(json.dumps(self.config))[k])
+            mine = json.loads(json.dumps(self.config))  # as it reads back from the file
+            if state["config"] != mine:
+                diff = sorted(k for k in mine if state["config"].get(k) != mine[k])
                 raise ValueError(f"{self.state_path} was written with other settings ({', '.join(diff)}); "
                                  "use the same settings to resume, or another output directory")
             self.params = np.array(state["params"], dtype=np.float64)
