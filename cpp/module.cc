@@ -8,6 +8,7 @@
 
 #include "core/RandomNumbers.h"
 #include "md/Adjoint.h"
+#include "md/ClusterDerivatives.h"
 #include "md/Force.h"
 #include "md/GPU.h"
 #include "md/NeighborList.h"
@@ -311,6 +312,74 @@ PYBIND11_MODULE(_core, m) {
         for (auto& v : e) ep.append(copy_of(v, v.size(), 1));
         return py::make_tuple(out, gp, ep);
     }, py::arg("system"), py::arg("w"), py::arg("ptan") = py::none());
+
+    // small clusters in free space: exact derivatives to third order from pair jets
+    m.def("cluster_derivatives", [](const std::string& potential, Arr x, py::array_t<uint32_t, py::array::c_style | py::array::forcecast> type,
+                                    Arr params, Arr rcut, bool shift, int order, int wrt) {
+        if (x.ndim() != 3 || x.shape(2) != 3) throw std::invalid_argument("x must have shape (M, N, 3)");
+        ClusterArgs a;
+        a.M = uint32_t(x.shape(0));
+        a.N = uint32_t(x.shape(1));
+        if (type.ndim() != 1 || uint32_t(type.shape(0)) != a.N) throw std::invalid_argument("type must have N entries");
+        if (params.ndim() != 3 || params.shape(0) != params.shape(1)) throw std::invalid_argument("params must have shape (nt, nt, P)");
+        a.ntypes = uint32_t(params.shape(0));
+        if (rcut.ndim() != 2 || uint32_t(rcut.shape(0)) != a.ntypes || uint32_t(rcut.shape(1)) != a.ntypes)
+            throw std::invalid_argument("rcut must have shape (nt, nt)");
+        for (uint32_t i = 0; i < a.N; ++i)
+            if (type.data()[i] >= a.ntypes) throw std::invalid_argument("type id out of range");
+        const size_t n = 3 * size_t(a.N), nt2 = size_t(a.ntypes) * a.ntypes, M = a.M;
+        std::vector<double> rcutsq(nt2);
+        for (size_t k = 0; k < nt2; ++k) rcutsq[k] = rcut.data()[k] * rcut.data()[k];
+        a.x = x.data();
+        a.type = type.data();
+        a.params = params.data();
+        a.rcutsq = rcutsq.data();
+        a.shift = shift;
+        a.order = order;
+        a.wrt = wrt;
+        auto zeros = [](std::vector<py::ssize_t> shape) {
+            py::array_t<double> r(shape);
+            std::fill(r.mutable_data(), r.mutable_data() + r.size(), 0.0);
+            return r;
+        };
+        py::dict out;
+        auto E = zeros({py::ssize_t(M)}), G = zeros({py::ssize_t(M), py::ssize_t(n)});
+        a.energy = E.mutable_data();
+        a.grad = G.mutable_data();
+        out["energy"] = E;
+        out["gradient"] = G;
+        py::array_t<double> H, T, dE, dG, dH;
+        if (order >= 2) {
+            H = zeros({py::ssize_t(M), py::ssize_t(n), py::ssize_t(n)});
+            a.hess = H.mutable_data();
+            out["hessian"] = H;
+        }
+        if (order >= 3) {
+            T = zeros({py::ssize_t(M), py::ssize_t(n), py::ssize_t(n), py::ssize_t(n)});
+            a.third = T.mutable_data();
+            out["third"] = T;
+        }
+        if (wrt >= 0) {
+            const py::ssize_t nt = a.ntypes;
+            dE = zeros({py::ssize_t(M), nt, nt});
+            dG = zeros({py::ssize_t(M), nt, nt, py::ssize_t(n)});
+            a.dE = dE.mutable_data();
+            a.dG = dG.mutable_data();
+            out["dE"] = dE;
+            out["dG"] = dG;
+            if (order >= 2) {
+                dH = zeros({py::ssize_t(M), nt, nt, py::ssize_t(n), py::ssize_t(n)});
+                a.dH = dH.mutable_data();
+                out["dH"] = dH;
+            }
+        }
+        {
+            py::gil_scoped_release release;
+            cluster_derivatives(potential, a);
+        }
+        return out;
+    }, py::arg("potential"), py::arg("x"), py::arg("type"), py::arg("params"), py::arg("rcut"), py::arg("shift") = false,
+       py::arg("order") = 1, py::arg("wrt") = -1);
 
     // --- the engine ---
     py::enum_<Method::Kind>(m, "MethodKind")

@@ -1,5 +1,6 @@
-"""The colloidal-cluster model: energies, forces, Hessians and B-derivatives from the engine's
-Morse evaluator, checked against central differences and against the Morse formula."""
+"""The colloidal-cluster model: energies, forces, Hessians, third derivatives and B-derivatives
+from the engine's Morse evaluator on Taylor jets, checked against the engine's own forces and
+force Jacobian, central differences and the Morse formula."""
 import numpy as np
 import pytest
 
@@ -46,6 +47,54 @@ def test_hessian_against_differences_of_forces_and_its_zero_modes(minimum):
     # three translations and three rotations: zero; a rigid minimum has the other 15 positive
     assert np.abs(ev[:6]).max() < 1e-6 * ev[-1]
     assert ev[6] > 1e-3
+
+
+def test_jets_agree_with_the_engine_forces_and_force_jacobian(minimum):
+    from hoomd_adjoint import _core
+
+    c, x = minimum
+    x = x + 0.03 * np.random.default_rng(5).normal(size=x.shape)  # off the minimum: forces are not zero
+    sim = c.simulation(x)
+    sim.run(0)
+    cpp = sim.state._cpp
+    F = np.array(sim.operations.integrator.forces[0]._cpp.forces)
+    np.testing.assert_allclose(F, c.forces(x), rtol=0, atol=1e-12 * np.abs(F).max())
+    assert sim.operations.integrator.forces[0]._cpp.energy == pytest.approx(c.energy(x), rel=1e-13)
+    H = c.hessian(x)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        w = rng.normal(size=(7, 3))
+        Jw, _, _ = _core.force_jacobian(cpp, w)  # J = dF/dx = -H
+        np.testing.assert_allclose(-Jw.ravel(), H @ w.ravel(), rtol=0, atol=1e-11 * np.abs(H).max())
+
+
+def test_third_derivatives_and_dH_dB_against_differences(minimum):
+    c, x = minimum
+    x = x + 0.03 * np.random.default_rng(6).normal(size=x.shape)
+    d = c.derivatives(x, order=3, wrt_B=True)
+    T, dH = d["third"], d["dH"]
+    assert np.abs(T - T.transpose(1, 0, 2)).max() < 1e-12 * np.abs(T).max()
+    assert np.abs(T - T.transpose(2, 1, 0)).max() < 1e-12 * np.abs(T).max()
+    for h in (1e-5, 2e-5):  # two step sizes: the O(h^2) error must scale
+        for k in (0, 10, 20):
+            e = np.zeros(21)
+            e[k] = h
+            fd = (c.hessian(x.ravel() + e) - c.hessian(x.ravel() - e)) / (2 * h)
+            np.testing.assert_allclose(T[:, :, k], fd, rtol=0, atol=2e-8 * np.abs(T).max() * (h / 1e-5) ** 2 + 1e-9)
+    # the Hessian is linear in B
+    np.testing.assert_allclose(np.einsum("k,kij->ij", c.B, dH), d["hessian"], rtol=0, atol=1e-12 * np.abs(dH).max())
+    B0 = c.B.copy()
+    try:
+        B = B0.copy()
+        B[3] += 0.01
+        c.set_B(B)
+        Hp = c.hessian(x)
+        B[3] -= 0.02
+        c.set_B(B)
+        Hm = c.hessian(x)
+    finally:
+        c.set_B(B0)
+    np.testing.assert_allclose(dH[3], (Hp - Hm) / 0.02, rtol=0, atol=1e-9 * np.abs(dH[3]).max())
 
 
 def test_B_derivatives_against_differences(minimum):

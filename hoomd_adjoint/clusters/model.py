@@ -4,13 +4,13 @@ the design parameters.
 
     V_ab(r) = B_ab [exp(-2 alpha (r - 1)) - 2 exp(-alpha (r - 1))],   minimum -B_ab at r = 1.
 
-Energies, forces, Hessians and parameter derivatives all come from the embedded engine's one
-Morse evaluator (the same code that runs the MD), through its force Jacobian: the Hessian is
-assembled from 3N Hessian-vector products, so there is no second implementation of the physics.
+Energies, forces, Hessians, third derivatives and parameter derivatives all come from the
+engine's one Morse evaluator (the same code that runs the MD), evaluated on Taylor jets in r^2 by
+``_core.cluster_derivatives``: there is no second implementation of the physics.
 
 Choices (the paper's SI is not public): alpha = 5 (the authors' JAX MD tutorial), r_cut = 4
-with no shift (the engine has no smooth cutoff; V(4) / B is -6e-7, so the jump does not matter),
-free space emulated by a periodic box of side 40, far larger than the cluster plus r_cut.
+with no shift (the engine has no smooth cutoff; V(4) / B is -6e-7, so the jump does not matter).
+MD (:meth:`Cluster.simulation`) emulates free space by a periodic box of side 40.
 """
 import itertools
 
@@ -50,39 +50,22 @@ class Cluster:
         N: particles (default 7).
         alpha: Morse range parameter (1/sigma).
         r_cut: cutoff (sigma); energies are not shifted.
-        box: side of the periodic box that emulates free space (sigma).
 
-    Positions are (N, 3) arrays in any frame; they are centred in the box before evaluation.
+    Positions are (N, 3) arrays (or flat 3N vectors) in free space. Every derivative comes from
+    the engine's Morse evaluator evaluated on Taylor jets in r^2 (``_core.cluster_derivatives``):
+    exact to rounding up to third order, and for a batch of configurations in one call.
     """
 
-    def __init__(self, B, N=7, alpha=5.0, r_cut=4.0, box=40.0):
-        import hoomd_adjoint as ha
-        import gsd.hoomd
-
+    def __init__(self, B, N=7, alpha=5.0, r_cut=4.0):
         self.N = _checks.integer("N", N, lo=2)
         self.pairs = pairs(self.N)
         self.alpha = _checks.real("alpha", alpha, lo=0.0, lo_open=True)
         self.r_cut = _checks.real("r_cut", r_cut, lo=0.0, lo_open=True)
-        self.box = _checks.real("box", box, lo=0.0, lo_open=True)
-        if self.box < 4 * (self.r_cut + 1.0) + 2 * self.N:
-            raise ValueError(f"box = {box} is too small to emulate free space for N = {N}, r_cut = {r_cut}")
-        self.types = [f"P{i}" for i in range(self.N)]
-        frame = gsd.hoomd.Frame()
-        frame.configuration.box = [self.box] * 3 + [0, 0, 0]
-        frame.particles.N = self.N
-        frame.particles.types = self.types
-        frame.particles.typeid = np.arange(self.N, dtype=np.uint32)
-        frame.particles.position = np.c_[np.arange(self.N) * 1.0 - self.N / 2, np.zeros((self.N, 2))]
-        self.sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=1), seed=0)
-        self.sim.create_state_from_snapshot(frame)
-        self.morse = ha.md.pair.Morse(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=self.r_cut, mode="none")
+        self._pi, self._pj = np.array(self.pairs).T
+        self._type = np.arange(self.N, dtype=np.uint32)
+        self._rcut = np.full((self.N, self.N), self.r_cut)
         self.B = self._check_B(B)
         self._set_params()
-        bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)
-        self.sim.operations.integrator = ha.md.Integrator(dt=1e-4, methods=[bd], forces=[self.morse])
-        self.sim.run(0)
-        self._cpp = self.sim.state._cpp
-        self._x = None
 
     # -- parameters -------------------------------------------------------------------------------
     def _check_B(self, B):
@@ -96,87 +79,92 @@ class Cluster:
         return B
 
     def _set_params(self):
-        D0 = np.zeros((self.N, self.N))
-        for k, (a, b) in enumerate(self.pairs):
-            D0[a, b] = D0[b, a] = self.B[k]
-        for a, b in itertools.combinations_with_replacement(range(self.N), 2):
-            self.morse.params[(self.types[a], self.types[b])] = dict(D0=float(D0[a, b]), alpha=self.alpha, r0=1.0)
+        P = np.zeros((self.N, self.N, 3))
+        P[..., 1], P[..., 2] = self.alpha, 1.0  # D0, alpha, r0; D0 = 0 on the diagonal (unused)
+        P[self._pi, self._pj, 0] = P[self._pj, self._pi, 0] = self.B
+        self._params = P
 
     def set_B(self, B):
         """New binding energies (checked first; a rejected B changes nothing)."""
         self.B = self._check_B(B)
         self._set_params()
-        self.sim.operations.integrator._sync(self.sim)
-        self._x = None
+
+    def morse_params(self):
+        """``{(type_a, type_b): dict(D0, alpha, r0)}`` for ``hoomd.md.pair.Morse`` (types P0..)."""
+        types = [f"P{i}" for i in range(self.N)]
+        return {(types[a], types[b]): dict(D0=float(self._params[a, b, 0]), alpha=self.alpha, r0=1.0)
+                for a, b in itertools.combinations_with_replacement(range(self.N), 2)}
 
     # -- evaluation -------------------------------------------------------------------------------
-    def _at(self, x):
-        x = np.asarray(x, dtype=np.float64).reshape(self.N, 3)
-        if not np.all(np.isfinite(x)):
+    def derivatives(self, X, order=1, wrt_B=False):
+        """Batch evaluation at configurations X (..., N, 3): a dict with ``energy`` (...),
+        ``gradient`` (..., 3N), and with ``order`` 2 and 3 ``hessian`` (..., 3N, 3N) and ``third``
+        (..., 3N, 3N, 3N); with ``wrt_B``, ``dE`` (..., pairs), ``dG`` (..., pairs, 3N) and
+        (order >= 2) ``dH`` (..., pairs, 3N, 3N), the derivatives with respect to B."""
+        X = np.asarray(X, dtype=np.float64)
+        lead = X.shape[:-1] if X.shape[-1] == 3 * self.N else X.shape[:-2]
+        X = X.reshape(-1, self.N, 3)
+        if not np.all(np.isfinite(X)):
             raise ValueError("positions are not finite")
-        c = x - x.mean(axis=0)
-        if np.abs(c).max() > self.box / 2 - self.r_cut - 1:
-            raise ValueError(f"the cluster spans more than the box can hold ({np.abs(c).max():.3g} from its centre)")
-        if self._x is None or not np.array_equal(c, self._x):
-            self._cpp.set_position(np.ascontiguousarray(c))
-            self.morse.nlist._cpp.build(self._cpp)  # positions jump between calls: a fresh list
-            self._cpp.prep_run()
-            self._x = c
-        return c
+        out = _core.cluster_derivatives("Morse", X, self._type, self._params, self._rcut, False, order,
+                                        0 if wrt_B else -1)
+        res = {}
+        for k, v in out.items():
+            if k in ("dE", "dG", "dH"):
+                v = v[:, self._pi, self._pj]  # type pair (a, b), a < b: one per parameter
+            res[k] = v.reshape(lead + v.shape[1:])
+        return res
 
     def energy(self, x):
         """Potential energy (kT)."""
-        self._at(x)
-        return float(self.morse._cpp.energy)
+        return float(self.derivatives(x)["energy"])
 
     def forces(self, x):
         """Forces (N, 3) = -dU/dx."""
-        self._at(x)
-        return np.array(self.morse._cpp.forces)
+        return -self.derivatives(x)["gradient"].reshape(self.N, 3)
 
     def energy_and_gradient(self, x):
         """(U, dU/dx flattened): what scipy.optimize.minimize wants with ``jac=True``."""
-        self._at(x)
-        return float(self.morse._cpp.energy), -np.array(self.morse._cpp.forces).ravel()
-
-    def hessian_vector(self, x, v):
-        """H v, H = d^2 U / dx^2 (the engine's force Jacobian: H v = -J_F v)."""
-        self._at(x)
-        out, _, _ = _core.force_jacobian(self._cpp, np.ascontiguousarray(np.reshape(v, (self.N, 3)), dtype=np.float64))
-        return -out.ravel()
+        d = self.derivatives(x)
+        return float(d["energy"]), d["gradient"].ravel()
 
     def hessian(self, x):
-        """The (3N, 3N) Hessian, column by column from Hessian-vector products."""
-        n = 3 * self.N
-        H = np.empty((n, n))
-        for k in range(n):
-            e = np.zeros(n)
-            e[k] = 1.0
-            H[:, k] = self.hessian_vector(x, e)
-        return 0.5 * (H + H.T)  # symmetric up to rounding
-
-    def _per_pair(self, flat):
-        P = len(self.morse._param_spec)
-        g = np.asarray(flat).reshape(self.N, self.N, P)[:, :, list(self.morse._param_spec).index("D0")]
-        return np.array([g[a, b] + g[b, a] for a, b in self.pairs])
+        """The (3N, 3N) Hessian d^2 U / dx^2."""
+        return self.derivatives(x, order=2)["hessian"]
 
     def energy_gradient_B(self, x):
         """dU/dB (one entry per pair): the pair's phi(r_ab) = V_ab / B_ab."""
-        self._at(x)
-        _, _, e = _core.force_jacobian(self._cpp, np.zeros((self.N, 3)))
-        return self._per_pair(e[0])
+        return self.derivatives(x, wrt_B=True)["dE"]
 
     def mixed(self, x):
         """d^2 U / dx dB, shape (3N, pairs): column k is the gradient of phi_k."""
-        n = 3 * self.N
-        M = np.empty((n, len(self.pairs)))
-        self._at(x)
-        for k in range(n):
-            e = np.zeros((self.N, 3))
-            e.flat[k] = 1.0
-            _, gp, _ = _core.force_jacobian(self._cpp, e)
-            M[k] = -self._per_pair(gp[0])  # w . dF/dB with w = e_k is -d2U/dx_k dB
-        return M
+        return self.derivatives(x, wrt_B=True)["dG"].T
+
+    def simulation(self, x, kT=1.0, dt=1e-4, gamma=1.0, seed=0, box=40.0, threads=1):
+        """An engine :class:`~hoomd_adjoint.Simulation` (Brownian, HOOMD semantics) of this
+        cluster at positions x, in a periodic box of side ``box`` that emulates free space."""
+        import gsd.hoomd
+
+        import hoomd_adjoint as ha
+
+        box = _checks.real("box", box, lo=0.0, lo_open=True)
+        x = np.asarray(x, dtype=np.float64).reshape(self.N, 3)
+        if box < 2 * (self.r_cut + 0.4) + 2 * np.abs(x - x.mean(axis=0)).max() + 2:
+            raise ValueError(f"box = {box} is too small to emulate free space for this cluster and r_cut = {self.r_cut}")
+        frame = gsd.hoomd.Frame()
+        frame.configuration.box = [box] * 3 + [0, 0, 0]
+        frame.particles.N = self.N
+        frame.particles.types = [f"P{i}" for i in range(self.N)]
+        frame.particles.typeid = np.arange(self.N, dtype=np.uint32)
+        frame.particles.position = x - x.mean(axis=0)
+        sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=threads), seed=seed)
+        sim.create_state_from_snapshot(frame)
+        morse = ha.md.pair.Morse(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=self.r_cut, mode="none")
+        for key, v in self.morse_params().items():
+            morse.params[key] = v
+        bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=kT, default_gamma=gamma)
+        sim.operations.integrator = ha.md.Integrator(dt=dt, methods=[bd], forces=[morse])
+        return sim
 
     # -- structure --------------------------------------------------------------------------------
     def minimize(self, x, gtol=1e-10, maxiter=10000):
@@ -189,9 +177,7 @@ class Cluster:
 
         x = np.asarray(x, dtype=np.float64).reshape(self.N, 3)
         x, _, _ = fire(self.energy_and_gradient, (x - x.mean(axis=0)).ravel(), ftol=1e-3)
-        # bounds keep the line search's trial steps inside the emulated free space
-        reach = (self.box / 2 - self.r_cut - 1) / 2
-        res = minimize(self.energy_and_gradient, x, jac=True, method="L-BFGS-B", bounds=[(-reach, reach)] * x.size,
+        res = minimize(self.energy_and_gradient, x, jac=True, method="L-BFGS-B",
                        options=dict(gtol=gtol, ftol=0.0, maxiter=maxiter, maxcor=30))
         x = res.x
         # L-BFGS stalls near 1e-6 (energy changes fall below rounding); Newton steps on the
