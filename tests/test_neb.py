@@ -3,7 +3,7 @@ known saddles, the band's energies rise from the start to the saddle, and bad in
 import numpy as np
 import pytest
 
-from hoomd_adjoint.neb import neb
+from hoomd_adjoint.transitions import neb
 
 from test_cluster_model import muller_brown
 
@@ -28,7 +28,67 @@ def test_climbing_image_finds_the_muller_brown_saddles(start, end, saddle, energ
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="differ in size"):
+    with pytest.raises(ValueError, match="differ in shape"):
         neb(muller_brown, A, (0.0, 0.0, 0.0))
     with pytest.raises(ValueError, match="images"):
         neb(muller_brown, A, B, images=0)
+
+
+def test_kabsch_recovers_proper_rotations_and_never_reflects():
+    from scipy.spatial.transform import Rotation
+
+    from hoomd_adjoint.transitions import geometry
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(7, 3))
+    R = Rotation.random(random_state=5).as_matrix()
+    y = x @ R.T + [1.0, -2.0, 0.5]
+    R2, t = geometry.kabsch(x, y)
+    assert np.allclose(R2, R, atol=1e-12) and np.allclose(x @ R2.T + t, y, atol=1e-12)
+    assert geometry.rmsd(x, y) < 1e-12
+    mirror = x * [1, 1, -1]  # a chiral mirror image cannot be rotated onto x
+    R3, _ = geometry.kabsch(mirror, x)
+    assert np.linalg.det(R3) == pytest.approx(1.0) and geometry.rmsd(mirror, x) > 0.1
+    # stacks work too
+    assert np.allclose(geometry.align(np.stack([x, x]), np.stack([y, y])), y, atol=1e-12)
+    Q = geometry.rigid_modes(x)
+    assert np.allclose(Q @ Q.T, np.eye(6), atol=1e-12)
+    U = geometry.internal_basis(x)
+    assert U.shape == (21, 15) and np.abs(Q @ U).max() < 1e-12
+
+
+def test_batched_bands_equal_single_bands_and_lbfgs_finds_the_saddle():
+    ends = [(A, B), (B, C)]
+    single = [neb(muller_brown, s, e, images=12, k=100.0, ftol=1e-3, climb=False, **FIRE) for s, e in ends]
+    both = neb(muller_brown, [A, B], [B, C], images=12, k=100.0, ftol=1e-3, climb=False, **FIRE)
+    for one, b in zip(single, both):
+        assert np.array_equal(one.images, b.images) and np.array_equal(one.energies, b.energies)
+    band = neb(muller_brown, A, B, images=20, k=100.0, ftol=1e-4, optimizer="lbfgs", **FIRE)
+    assert np.allclose(band.transition_state, (-0.822002, 0.624313), atol=2e-6)
+    with pytest.raises(ValueError, match="optimizer"):
+        neb(muller_brown, A, B, optimizer="bfgs")
+
+
+def test_cluster_band_rises_once_and_its_top_refines_to_an_index_one_saddle():
+    from hoomd_adjoint.clusters import Cluster, packings, paths
+    from hoomd_adjoint.transitions import geometry
+
+    c = Cluster(np.full(21, 5.0))
+    states = packings.find_states(c, 40, np.random.default_rng(0), contacts=15)
+    # the first state's neighbours, through bands towards the others one contact swap away
+    i, j = paths.candidates(states)[0]
+    near = paths.neighbours(c, states[i].x, [states[j].x], images=30)
+    assert near
+    p = paths.connect(c, near[0].a, near[0].b, images=30)  # an adjacent pair: one barrier
+    assert p is not None and p.barrier_ab == pytest.approx(near[0].barrier_ab, rel=1e-10)
+    band = p.band
+    assert band.images.shape == (32, 21) and band.max_force < 1e-2
+    assert band.maxima(prominence=1e-3 * band.barrier) == [band.ts]
+    # the end point was aligned (proper rotation) onto the start: no rigid rotation left in the band
+    assert geometry.rmsd(band.images[-1].reshape(7, 3), p.b) < 1e-12
+    xs = p.ts
+    assert np.abs(c.energy_and_gradient(xs)[1]).max() < 1e-10
+    U = geometry.internal_basis(xs)
+    lam = np.linalg.eigvalsh(U.T @ c.hessian(xs) @ U)
+    assert np.sum(lam < 0) == 1 and lam[1] > 1e-3
+    assert c.energy(xs) >= band.energies[band.ts] - 1e-3  # the band's top sits just below the saddle

@@ -9,7 +9,7 @@ Morse spheres whose 21 pair binding energies are the design parameters.
 Paths between states: :func:`hoomd_adjoint.neb.neb`. Still to come (issue 11): adjacent states,
 Kramers rates with exact gradients, the barrier/rate design and designability.
 """
-from . import packings
+from . import packings, paths
 from .model import Cluster, pairs, random_start
 
-__all__ = ["Cluster", "pairs", "random_start", "packings"]
+__all__ = ["Cluster", "pairs", "random_start", "packings", "paths"]

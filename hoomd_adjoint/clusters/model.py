@@ -128,6 +128,12 @@ class Cluster:
         d = self.derivatives(x)
         return float(d["energy"]), d["gradient"].ravel()
 
+    def batch(self, X):
+        """(energies, gradients) of a batch X (m, 3N): what :func:`~hoomd_adjoint.transitions.neb`
+        takes as ``batch``."""
+        d = self.derivatives(X)
+        return d["energy"], d["gradient"]
+
     def hessian(self, x):
         """The (3N, 3N) Hessian d^2 U / dx^2."""
         return self.derivatives(x, order=2)["hessian"]
