@@ -68,22 +68,19 @@ def internal_basis(x):
 
 
 def remove_rigid(X, F):
-    """F with the rigid-body modes of each configuration removed: X, F stacks (..., N, d) or
-    (..., N d) with d = 3 (vectorised; projection onto translations and rotations about the centroid)."""
+    """F with the rigid-body modes of each configuration projected out: X and F are stacks
+    (..., N, 3) or (..., 3N). Translations: the mean force. Rotations about the centroid c: the
+    modes e_k x c have the inertia tensor I as their Gram matrix, so the rotational part is
+    w x c with I w = sum_i c_i x F_i (the torque)."""
     X = np.asarray(X, dtype=np.float64)
+    F = np.asarray(F, dtype=np.float64)
     shape = F.shape
-    Xs = X.reshape(-1, X.shape[-1] // 3 if X.shape[-1] != 3 else X.shape[-2], 3)
-    Fs = np.asarray(F, dtype=np.float64).reshape(len(Xs), -1)
-    N = Xs.shape[1]
+    N = shape[-2] if shape[-1] == 3 and F.ndim >= 2 else shape[-1] // 3
+    Xs, Fs = X.reshape(-1, N, 3), F.reshape(-1, N, 3)
     c = Xs - Xs.mean(axis=1, keepdims=True)
-    A = np.zeros((len(Xs), 3 * N, 6))
-    for k in range(3):
-        e = np.zeros(3)
-        e[k] = 1.0
-        t = np.zeros((N, 3))
-        t[:, k] = 1.0
-        A[:, :, k] = t.ravel()
-        A[:, :, 3 + k] = np.cross(e, c).reshape(len(Xs), -1)
-    Qm, _ = np.linalg.qr(A)  # (M, 3N, 6)
-    Fs = Fs - np.einsum("mij,mj->mi", Qm, np.einsum("mji,mj->mi", Qm, Fs))
-    return Fs.reshape(shape)
+    Fs = Fs - Fs.mean(axis=1, keepdims=True)
+    torque = np.cross(c, Fs).sum(axis=1)
+    cc = np.einsum("mij,mij->m", c, c)
+    inertia = cc[:, None, None] * np.eye(3) - np.einsum("mia,mib->mab", c, c)
+    w = np.linalg.solve(inertia, torque[..., None])[..., 0]
+    return (Fs - np.cross(w[:, None, :], c)).reshape(shape)
