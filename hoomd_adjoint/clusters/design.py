@@ -17,6 +17,9 @@ B (envelope theorem for barriers, implicit differentiation for the rate prefacto
 instead held the positions fixed for the 50 steps. B is kept above ``B_min`` (the model needs
 B > 0). The step size halves every ``anneal`` iterations: RMSProp steps are about lr per
 parameter, and the 0.2 % goal on a 3 kT barrier is 0.006 kT.
+
+Several transitions from one state a (to b_1 .. b_K) are designed at once by summing their
+losses (the designability study, Fig. 5).
 """
 import dataclasses
 import time
@@ -34,10 +37,11 @@ OBJECTIVES = ("barriers", "rates")
 
 @dataclasses.dataclass
 class Result:
-    """An optimisation: final ``B``, the achieved ``values`` (two barriers in kT or two rates in
-    1/time, forward a->b then backward) against ``target``, their relative ``errors``, the loss
-    per step (``losses``), one record per iteration (``iterations``: B, values, band energies,
-    whether the band search succeeded), and the wall time in seconds."""
+    """An optimisation: final ``B``; the achieved ``values`` (K, 2) (barriers in kT or rates in
+    1/time; forward a->b_k, then backward) against ``target`` (K, 2), their relative ``errors``;
+    the loss per step (``losses``); one record per iteration (``iterations``: B, values, band
+    energies, whether every band search succeeded); the wall time in seconds; the final
+    stationary points ``a``, ``b`` (K, N, 3) and ``ts`` (K, N, 3)."""
     objective: str
     target: np.ndarray
     B: np.ndarray
@@ -53,55 +57,75 @@ class Result:
     def errors(self):
         return np.abs(self.values - self.target) / np.abs(self.target)
 
+    @property
+    def loss(self):
+        return self.losses[-1]
+
     def summary(self):
         """JSON-safe summary."""
         return dict(objective=self.objective, target=self.target.tolist(), values=self.values.tolist(),
-                    errors=self.errors.tolist(), B=self.B.tolist(), loss=self.losses[-1], seconds=self.seconds,
+                    errors=self.errors.tolist(), B=self.B.tolist(), loss=self.loss, seconds=self.seconds,
                     refound=[it["refound"] for it in self.iterations])
 
 
-def _evaluate(cluster, xa, xb, xs, objective, kT, gamma):
-    """Values (forward, backward) and their B-gradients at the current stationary points."""
+def _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=True):
+    """Values (K, 2) (forward, backward per path) and their B-gradients (K, 2, P)."""
     rates = objective == "rates"
-    S = point(cluster, xs, gradient=True, implicit=rates, name="saddle")
-    fwd = kramers(cluster, xa, S, kT=kT, gamma=gamma, implicit=rates)
-    bwd = kramers(cluster, xb, S, kT=kT, gamma=gamma, implicit=rates)
-    if rates:
-        return np.array([fwd.k, bwd.k]), np.array([fwd.d_k, bwd.d_k])
-    return np.array([fwd.barrier, bwd.barrier]), np.array([fwd.d_barrier, bwd.d_barrier])
+    A = point(cluster, xa, gradient=gradient, implicit=rates, name="state a")
+    vals, grads = [], []
+    for b, t in zip(xb, xs):
+        S = point(cluster, t, gradient=gradient, implicit=rates, name="saddle")
+        fwd = kramers(cluster, A, S, kT=kT, gamma=gamma, gradient=gradient, implicit=rates)
+        bwd = kramers(cluster, b, S, kT=kT, gamma=gamma, gradient=gradient, implicit=rates)
+        if rates:
+            vals.append([fwd.k, bwd.k])
+            grads.append([fwd.d_k, bwd.d_k])
+        else:
+            vals.append([fwd.barrier, bwd.barrier])
+            grads.append([fwd.d_barrier, bwd.d_barrier])
+    return np.array(vals), (np.array(grads) if gradient else None)
 
 
-def _follow(cluster, xa, xb, xs, images, band):
-    """The minima and the saddle at the cluster's new B, by Newton steps from the old ones; when
-    the saddle is lost (it changed index), by a new band search. None if the states are lost."""
+def _follow(cluster, xa, xb, xs, images, bands):
+    """The minima and saddles at the cluster's new B, by Newton steps from the old ones; a saddle
+    that changed index is searched for again by a band. None if a state or a saddle is lost."""
     try:
         xa = stationary(cluster, xa, index=0)
-        xb = stationary(cluster, xb, index=0)
+        xb = [stationary(cluster, b, index=0) for b in xb]
     except (ValueError, RuntimeError):
         return None
-    try:
-        return xa, xb, stationary(cluster, xs, index=1)
-    except (ValueError, RuntimeError):
-        p = paths.connect(cluster, xa, xb, images=images, band=band)
-        return None if p is None else (xa, xb, p.ts)
+    out = []
+    for b, t, band in zip(xb, xs, bands):
+        try:
+            out.append(stationary(cluster, t, index=1))
+        except (ValueError, RuntimeError):
+            p = paths.connect(cluster, xa, b, images=images, band=band, check=False)
+            if p is None:
+                return None
+            out.append(p.ts)
+    return xa, xb, out
 
 
-def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50, lr=0.05, anneal=3, kT=1.0,
-           gamma=1.0, images=100, B_min=0.5, tol=None, progress=False):
-    """Optimise ``cluster.B`` so that the transition a <-> b has the ``target`` barriers or rates.
+def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50, lr=0.05, anneal=2, kT=1.0,
+           gamma=1.0, images=100, B_min=0.5, tol=None, follow=True, progress=False):
+    """Optimise ``cluster.B`` so that the transition(s) a <-> b have the ``target`` barriers or rates.
 
     Args:
         cluster: a :class:`~hoomd_adjoint.clusters.Cluster`; its B is the start, and is left at
             the optimum.
-        a, b: the two adjacent states (positions, (N, 3)).
-        target: (forward, backward): barriers a->b and b->a (kT), or rates (1/time).
-        objective: ``"barriers"`` (Eq. 5) or ``"rates"`` (Eq. 6).
+        a: the state (positions, (N, 3)).
+        b: an adjacent state (N, 3), or K of them (K, N, 3) to design K transitions at once.
+        target: (forward, backward) per transition, shape (2,) or (K, 2): barriers a->b and
+            b->a (kT), or rates (1/time).
+        objective: ``"barriers"`` (Eq. 5) or ``"rates"`` (Eq. 6, scaled by the targets).
         iterations, steps: band searches, and RMSProp steps after each (18 and 50 in the paper).
         lr, anneal: RMSProp step size (kT per parameter), halved every ``anneal`` iterations.
         kT, gamma: temperature and drag of the Kramers rates.
         images: interior images of the bands.
         B_min: lower bound on every B (kT).
         tol: stop early once every relative error is below this (default: run everything).
+        follow: follow the stationary points by Newton steps after every step (exact losses and
+            gradients); False holds them fixed between band searches, as the paper did.
         progress: show a progress bar.
 
     Returns:
@@ -111,60 +135,80 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
 
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    target = np.asarray(target, dtype=np.float64).reshape(-1)
-    if target.shape != (2,) or not np.all(np.isfinite(target)) or np.any(target <= 0):
-        raise ValueError(f"target must be two positive numbers (forward, backward), got {target.tolist()}")
+    xb = np.asarray(b, dtype=np.float64)
+    xb = xb.reshape((1,) + xb.shape) if xb.ndim == 2 else xb
+    K = len(xb)
+    target = np.asarray(target, dtype=np.float64)
+    if target.size != 2 * K or not np.all(np.isfinite(target)) or np.any(target <= 0):
+        raise ValueError(f"target must be {K} pair(s) of positive numbers (forward, backward), got {target.tolist()}")
+    target = target.reshape(K, 2)
     for name, v in (("iterations", iterations), ("steps", steps), ("anneal", anneal)):
         if int(v) != v or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    weight = target if objective == "rates" else np.ones(2)
+    weight = target if objective == "rates" else np.ones_like(target)
     t0 = time.perf_counter()
     opt = RMSProp(lr)
     B = cluster.B.copy()
     xa = stationary(cluster, a, index=0)
-    xb = geometry.align(stationary(cluster, b, index=0), xa)
-    xs, band = None, None
+    xb = [geometry.align(stationary(cluster, y, index=0), xa) for y in xb]
+    xs, bands = [None] * K, [None] * K
     losses, record, backtracks = [], [], 0
     bar = tqdm(total=iterations * steps, disable=not progress, desc=f"{objective} design")
+
+    def search(first):
+        energies, ok = [], True
+        for k in range(K):
+            p = paths.connect(cluster, xa, xb[k], images=images, band=bands[k], check=first)
+            if p is None and xs[k] is None:
+                raise RuntimeError(f"design: state a and state b[{k}] are not adjacent (no single-barrier band)")
+            if p is None:
+                ok = False  # the band search failed at this B: keep following the last saddle
+                energies.append(None)
+            else:
+                xs[k], bands[k] = p.ts, p.band.images
+                energies.append(p.band.energies.tolist())
+        return energies, ok
+
+    done = False
     for it in range(iterations):
-        p = paths.connect(cluster, xa, xb, images=images, band=band)
-        if p is None and xs is None:
-            raise RuntimeError("design: the start states are not adjacent (no single-barrier band between them)")
-        if p is not None:
-            xs, band = p.ts, p.band.images
-            energies = p.band.energies.tolist()
-        else:
-            energies = None  # the band search failed at this B: keep following the last saddle
-        values, _ = _evaluate(cluster, xa, xb, xs, objective, kT, gamma)
-        record.append(dict(iteration=it, B=B.tolist(), values=values.tolist(), band_energies=energies,
-                           refound=p is not None))
+        energies, ok = search(it == 0)
+        values, _ = _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=False)
+        record.append(dict(iteration=it, B=B.tolist(), values=values.tolist(), band_energies=energies, refound=ok))
         scale, shrink = 0.5 ** (it // anneal), 1.0
         for _ in range(steps):
             values, grads = _evaluate(cluster, xa, xb, xs, objective, kT, gamma)
             r = (values - target) / weight
-            losses.append(float(r @ r))
-            if tol is not None and np.all(np.abs(r) < tol * target / weight):
+            losses.append(float(np.sum(r * r)))
+            if tol is not None and np.all(np.abs(values - target) < tol * target):
+                done = True
                 break
-            B_new = np.maximum(opt.step(B, 2.0 * r @ (grads / weight[:, None]), scale * shrink), B_min)
+            g = 2.0 * np.einsum("kd,kdp->p", r / weight, grads)
+            B_new = np.maximum(opt.step(B, g, scale * shrink), B_min)
             cluster.set_B(B_new)
-            moved = _follow(cluster, xa, xb, xs, images, band)
-            if moved is None:  # the states or the saddle changed character: step back, smaller
+            if not follow:
+                B = B_new
+                bar.update()
+                continue
+            moved = _follow(cluster, xa, xb, xs, images, bands)
+            if moved is None:  # a state or a saddle changed character: step back, smaller
                 cluster.set_B(B)
                 shrink *= 0.5
                 backtracks += 1
                 if backtracks > 20:
-                    raise RuntimeError(f"design: the transition a <-> b cannot be followed beyond B = {B.tolist()}")
+                    raise RuntimeError(f"design: the transitions cannot be followed beyond B = {B.tolist()}")
                 continue
             B, (xa, xb, xs) = B_new, moved
             bar.update()
-        else:
-            continue
-        break
+        if done:
+            break
     bar.close()
-    values, _ = _evaluate(cluster, xa, xb, xs, objective, kT, gamma)
+    if not follow:  # the stationary points at the final B
+        xa = stationary(cluster, xa, index=0)
+        xb = [stationary(cluster, y, index=0) for y in xb]
+        xs = [stationary(cluster, t, index=1) for t in xs]
+    energies, ok = search(False)
+    values, _ = _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=False)
     r = (values - target) / weight
-    losses.append(float(r @ r))
-    p = paths.connect(cluster, xa, xb, images=images, band=band)
-    record.append(dict(iteration=len(record), B=B.tolist(), values=values.tolist(),
-                       band_energies=None if p is None else p.band.energies.tolist(), refound=p is not None))
-    return Result(objective, target, B, values, losses, record, time.perf_counter() - t0, xa, xb, xs)
+    losses.append(float(np.sum(r * r)))
+    record.append(dict(iteration=len(record), B=B.tolist(), values=values.tolist(), band_energies=energies, refound=ok))
+    return Result(objective, target, B, values, losses, record, time.perf_counter() - t0, xa, np.array(xb), np.array(xs))

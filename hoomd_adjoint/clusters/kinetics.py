@@ -1,0 +1,131 @@
+"""Transition rates measured by Brownian MD (the PNAS seed's Figs. 3C, 4B, 4D), to check the
+Kramers rates and the designs.
+
+Replicas of the embedded engine (HOOMD's Brownian update) start in state a. Every snapshot is
+mapped to the nearest image of the DNEB path, in the space of the 21 labelled pair distances
+(rotation- and translation-invariant, so no alignment is needed). The image index is low-pass
+filtered (Butterworth, zero phase) and binarised at the transition-state image; rates are
+completed transitions per time spent in the state they leave (the maximum-likelihood estimate
+for exponential dwell times, censored dwells included in the time), with standard errors
+k / sqrt(n). Snapshots farther than ``off_path`` from every image (the cluster visits a third
+state, or falls apart) are cut out: the trajectory is split there and each piece analysed alone.
+"""
+import dataclasses
+
+import numpy as np
+
+__all__ = ["trajectories", "pair_distances", "path_coordinate", "count_transitions", "MDRates", "md_rates"]
+
+
+def trajectories(cluster, x0, steps, every, replicas, kT=1.0, gamma=1.0, dt=1e-4, seed=0, threads=2,
+                 progress=False):
+    """Positions (replicas, frames, N, 3) every ``every`` steps (wrapped into the box; pair
+    distances use the minimum image) of Brownian runs from x0, replica r seeded ``seed + r``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    frames = steps // every
+    out = np.empty((replicas, frames, cluster.N, 3))
+    bar = tqdm(total=replicas * frames, disable=not progress, desc="MD", unit="frame")
+
+    def one(r):
+        sim = cluster.simulation(x0, kT=kT, dt=dt, gamma=gamma, seed=seed + r)
+        sim.run(0)
+        cpp = sim.state._cpp
+        for f in range(frames):
+            cpp.advance(every)
+            out[r, f] = cpp.position
+            if f % 1000 == 999:
+                bar.update(1000)
+        bar.update(frames % 1000)
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as ex:
+        list(ex.map(one, range(replicas)))
+    bar.close()
+    return out
+
+
+def pair_distances(x, box=None):
+    """Labelled pair distances (..., N(N-1)/2) of configurations (..., N, 3), minimum image in a
+    cubic box of side ``box`` when given."""
+    x = np.asarray(x, dtype=np.float64)
+    i, j = np.triu_indices(x.shape[-2], 1)
+    d = x[..., i, :] - x[..., j, :]
+    if box is not None:
+        d -= box * np.round(d / box)
+    return np.linalg.norm(d, axis=-1)
+
+
+def path_coordinate(frames, images, box=None):
+    """(index of the nearest image, distance to it) for each frame, in pair-distance space."""
+    from scipy.spatial import cKDTree
+
+    ref = pair_distances(np.reshape(images, (len(images), -1, 3)))
+    dist, idx = cKDTree(ref).query(pair_distances(frames, box).reshape(-1, ref.shape[1]))
+    return idx.reshape(np.shape(frames)[:-2]), dist.reshape(np.shape(frames)[:-2])
+
+
+def count_transitions(state, frame_time):
+    """From a binary signal (True = b): (n_ab, n_ba, time in a, time in b)."""
+    state = np.asarray(state, dtype=bool)
+    flips = np.flatnonzero(state[1:] != state[:-1])
+    n_ab = int(np.sum(~state[flips]))
+    n_ba = int(len(flips) - n_ab)
+    return n_ab, n_ba, float(np.sum(~state) * frame_time), float(np.sum(state) * frame_time)
+
+
+@dataclasses.dataclass
+class MDRates:
+    """Rates from MD: ``k_ab``, ``k_ba`` with standard errors ``se_ab``, ``se_ba``; transition
+    counts, times, the fraction of snapshots off the path, and the filter cutoff (1/time)."""
+    k_ab: float
+    k_ba: float
+    se_ab: float
+    se_ba: float
+    n_ab: int
+    n_ba: int
+    time_a: float
+    time_b: float
+    off_path: float
+    cutoff: float
+
+    def summary(self):
+        return dataclasses.asdict(self)
+
+
+def md_rates(coordinate, distance, ts, frame_time, cutoff, off_path=0.6, order=4):
+    """Rates from path coordinates (replicas, frames) and their distances to the path.
+
+    Args:
+        ts: image index of the transition state (the binarisation threshold).
+        frame_time: time between snapshots.
+        cutoff: Butterworth cutoff frequency (1/time), below the Nyquist frequency.
+        off_path: largest pair-distance-space distance (sigma) of an on-path snapshot.
+        order: Butterworth order.
+    """
+    from scipy.signal import butter, filtfilt
+
+    nyquist = 0.5 / frame_time
+    if not 0 < cutoff < nyquist:
+        raise ValueError(f"cutoff = {cutoff} must lie in (0, {nyquist}) (the Nyquist frequency of the snapshots)")
+    b, a = butter(order, cutoff / nyquist)
+    pad = 3 * (order + 1)
+    n_ab = n_ba = 0
+    t_a = t_b = 0.0
+    off = 0
+    for s, d in zip(np.atleast_2d(coordinate), np.atleast_2d(distance)):
+        good = d <= off_path
+        off += int(np.sum(~good))
+        # on-path pieces: runs of consecutive good snapshots
+        edges = np.flatnonzero(np.diff(np.r_[0, good.astype(int), 0]))
+        for lo, hi in zip(edges[::2], edges[1::2]):
+            if hi - lo <= pad:
+                continue
+            smooth = filtfilt(b, a, s[lo:hi].astype(np.float64))
+            c = count_transitions(smooth > ts, frame_time)
+            n_ab, n_ba, t_a, t_b = n_ab + c[0], n_ba + c[1], t_a + c[2], t_b + c[3]
+    k_ab = n_ab / t_a if t_a else np.nan
+    k_ba = n_ba / t_b if t_b else np.nan
+    return MDRates(k_ab, k_ba, k_ab / np.sqrt(max(n_ab, 1)), k_ba / np.sqrt(max(n_ba, 1)), n_ab, n_ba, t_a, t_b,
+                   off / np.size(distance), cutoff)
