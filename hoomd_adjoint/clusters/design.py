@@ -99,7 +99,7 @@ def _follow(cluster, xa, xb, xs, images, bands):
         try:
             out.append(stationary(cluster, t, index=1))
         except (ValueError, RuntimeError):
-            p = paths.connect(cluster, xa, b, images=images, band=band, check=False)
+            p = paths.connect(cluster, xa, b, images=images, band=band, check=False, max_iter=5000)
             if p is None:
                 return None
             out.append(p.ts)
@@ -158,7 +158,15 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
     def search(first):
         energies, ok = [], True
         for k in range(K):
-            p = paths.connect(cluster, xa, xb[k], images=images, band=bands[k], check=first)
+            # the last band as a warm start, kept when it still shows one clean barrier; else a
+            # fresh band from the straight line (a warm start can drift into another valley)
+            p = None
+            if bands[k] is not None:
+                p = paths.connect(cluster, xa, xb[k], images=images, band=bands[k], check=False, max_iter=5000)
+                if p is not None and len(p.band.maxima(prominence=2e-2 * p.band.barrier)) != 1:
+                    p = None
+            if p is None:
+                p = paths.connect(cluster, xa, xb[k], images=images, check=first)
             if p is None and xs[k] is None:
                 raise RuntimeError(f"design: state a and state b[{k}] are not adjacent (no single-barrier band)")
             if p is None:

@@ -15,11 +15,12 @@ from ..transitions import geometry, neb, stationary
 
 __all__ = ["Path", "candidates", "connect", "descend", "saddles", "neighbours", "BAND"]
 
-# DNEB settings for these clusters: FIRE from dt 1e-3 up to 2e-2 (the stiffest mode at B = 5
-# allows about 0.06; the authors' 4e-3 and a 0.01 step cap took 20x more steps: 3300 against 174
-# for R1 -> R2 cold, and 42 warm), a band converged to 1e-2 (the saddle itself is then refined by
-# Newton's method to rounding, which the envelope theorem needs).
-BAND = dict(k=1.0, ftol=1e-2, dt=1e-3, dt_max=2e-2, max_step=0.05, climb=False, max_iter=50000)
+# DNEB settings for these clusters: FIRE from dt 1e-3 up to dt_max = 0.5 / sqrt(lambda_max) of
+# the start state's Hessian (about 0.015 at B = 5; a fixed 2e-2 oscillated at some designed B,
+# and the authors' 4e-3 with a 0.01 step cap took 20x more steps: 3300 against 174 for R1 -> R2
+# cold, and 34 warm), a band converged to 1e-2 (the saddle itself is then refined by Newton's
+# method to rounding, which the envelope theorem needs).
+BAND = dict(k=1.0, ftol=1e-2, dt=1e-3, dt_max="auto", max_step=0.05, climb=False, max_iter=20000)
 
 
 @dataclasses.dataclass
@@ -53,8 +54,11 @@ def _same(x, ref, tol=1e-3):
 def _band(cluster, a, b, images, band, settings):
     a = np.asarray(a, dtype=np.float64).reshape(-1, 3)
     b = geometry.align(np.asarray(b, dtype=np.float64).reshape(-1, 3), a)
+    opts = dict(BAND, **settings)
+    if opts["dt_max"] == "auto":
+        opts["dt_max"] = 0.5 / np.sqrt(np.linalg.eigvalsh(cluster.hessian(a))[-1])
     try:
-        return neb(None, a, b, images=images, batch=cluster.batch, rigid=True, band=band, **dict(BAND, **settings))
+        return neb(None, a, b, images=images, batch=cluster.batch, rigid=True, band=band, **opts)
     except RuntimeError:
         return None
 
@@ -94,22 +98,24 @@ def connect(cluster, a, b, images=100, band=None, check=True, **settings):
     Args:
         images: interior images of the band (default 100, as in the paper).
         band: a starting band (images + 2, 3N) (a warm start after a small change of B).
-        check: quench from both sides of the saddle and require a and b (the adjacency test);
-            False trusts the band (a warm re-search after a small change of B).
+        check: require one maximum on the band, and quench from both sides of the saddle to
+            reach a and b (the adjacency test); False refines the band's highest image (a warm
+            re-search after a small change of B).
         settings: overrides of :data:`BAND`.
     """
     rel = _band(cluster, a, b, images, band, settings)
-    if rel is None or rel.barrier <= 0 or len(rel.maxima(prominence=2e-2 * rel.barrier)) != 1:
+    if rel is None or rel.barrier <= 0:
         return None
-    if not check:
-        m = rel.maxima(prominence=2e-2 * rel.barrier)[0]
+    if not check:  # the highest image, refined
         try:
-            ts = stationary(cluster, rel.images[m].reshape(-1, 3), index=1)
+            ts = stationary(cluster, rel.transition_state.reshape(-1, 3), index=1)
         except (ValueError, RuntimeError):
             return None
         E = cluster.energy(ts)
         return Path(rel.images[0].reshape(-1, 3), rel.images[-1].reshape(-1, 3), rel, ts,
                     E - cluster.energy(a), E - cluster.energy(b))
+    if len(rel.maxima(prominence=2e-2 * rel.barrier)) != 1:
+        return None
     found = saddles(cluster, rel)
     if len(found) != 1:
         return None

@@ -105,7 +105,8 @@ def neb(fun, start, end, images=100, k=1.0, climb=True, ftol=1e-4, max_iter=1000
         climb: make the highest image climb to the saddle (once the band is within 10 ftol).
         ftol: converged when no interior image feels a force component above this.
         dt, dt_max, max_step, max_iter: FIRE settings (see :func:`hoomd_adjoint.optim.fire`).
-        band: starting bands (images+2, n) or (bands, images+2, n) instead of straight lines.
+        band: starting bands (images+2, n) or (bands, images+2, n) instead of straight lines
+            (a warm start; their ends are replaced by start and end).
         batch: ``batch(X) -> (energies, gradients)`` for X (m, n): all images in one call.
         rigid: the coordinates are particles (N x 3): Kabsch-align each end onto its start and
             project the rigid-body modes out of every image's force.

@@ -1,0 +1,163 @@
+"""The PNAS seed's cluster results, reproduced: Fig. 3B (energy along the path while a barrier
+design converges), Figs. 4A and 4C (49 barrier and 49 rate targets), the MD checks of the
+Kramers rates (Figs. 3C, 4B, 4D) and the designability study (Fig. 5).
+
+Every grid is a :class:`~hoomd_adjoint.sweep.Sweep` (resumable, sliceable with ``part``);
+``hoomd-adjoint clusters ...`` runs each from the command line.
+
+Choices (the SI is not public; see docs/clusters.md): the authors' tutorial pair of states
+R1 (pentagonal bipyramid) and R2 as a and b, every design from B = 5 kT on all 21 pairs, kT = 1,
+gamma = 1; barrier targets {2, ..., 8} kT in both directions; rate targets 7 log-spaced values
+over +-1 decade around the Kramers rates at the start, in both directions.
+"""
+import json
+import os
+
+import numpy as np
+
+from ..sweep import Sweep, _write_json_atomic
+from .design import design
+from .model import Cluster
+
+__all__ = ["R1", "R2", "reference_pair", "B0", "fig3b", "grid_jobs", "grid", "plot_grid"]
+
+# The authors' tutorial states (seed-reproduction note, part A2): contacts at distance 1.
+R1 = np.array([(0, 0, 0), (0.9510565163, -1.3090169944, 0), (0.9510565163, 0.3090169944, 0), (0, -1, 0),
+               (1.5388417686, -0.5, 0), (0.6881909602, -0.5, 0.5257311121), (0.6881909602, -0.5, -0.5257311121)])
+R2 = np.array([(1, -1, 0), (0, 0, 0), (1.5, -0.5, 0.7071067812), (0, -1, 0), (1, 0, 0), (0.5, -0.5, -0.7071067812),
+               (0.5, -0.5, 0.7071067812)])[[1, 0, 4, 3, 2, 6, 5]]
+B0 = 5.0
+BARRIERS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+
+
+def reference_pair(cluster):
+    """R1 and R2 minimised at the cluster's B (R2 aligned onto R1)."""
+    from ..transitions import geometry
+
+    a = cluster.minimize(R1)
+    return a, geometry.align(cluster.minimize(R2), a)
+
+
+def _start():
+    c = Cluster(np.full(21, B0))
+    a, b = reference_pair(c)
+    return c, a, b
+
+
+def start_rates():
+    """Kramers rates (a->b, b->a) at the start B."""
+    from ..transitions import kramers
+    from . import paths
+
+    c, a, b = _start()
+    p = paths.connect(c, a, b)
+    return kramers(c, p.a, p.ts, gradient=False).k, kramers(c, p.b, p.ts, gradient=False).k
+
+
+def fig3b(out, target=(3.0, 5.0), progress=False):
+    """One barrier design (the paper's example: 3 and 5 kT); writes fig3b.json and fig3b.png
+    (energy along the band, minimum subtracted, after successive iterations)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(out, exist_ok=True)
+    c, a, b = _start()
+    r = design(c, a, b, target, progress=progress)
+    _write_json_atomic(os.path.join(out, "fig3b.json"), dict(r.summary(), iterations=r.iterations))
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    its = [it for it in r.iterations if it["band_energies"] and it["band_energies"][0] is not None]
+    cmap = plt.get_cmap("viridis")
+    for n, it in enumerate(its):
+        E = np.array(it["band_energies"][0])
+        ax.plot(np.arange(len(E)), E - E.min(), color=cmap(n / max(1, len(its) - 1)), lw=1.2,
+                label="start" if n == 0 else ("final" if n == len(its) - 1 else None))
+    for v in (target[0], target[1]):
+        ax.axhline(v, color="k", ls=":", lw=0.8)
+    ax.set_xlabel("image (reaction coordinate)")
+    ax.set_ylabel("energy - min (kT)")
+    ax.set_title(f"barrier design: targets {target[0]:g}, {target[1]:g} kT -> "
+                 f"{r.values[0, 0]:.4f}, {r.values[0, 1]:.4f}", fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "fig3b.png"), dpi=150)
+    plt.close(fig)
+    return r
+
+
+def grid_jobs(objective):
+    """The 49 targets of Fig. 4A (barriers) or 4C (rates)."""
+    if objective == "barriers":
+        return [dict(objective="barriers", target=[x, y]) for x in BARRIERS for y in BARRIERS]
+    k_ab, k_ba = start_rates()
+    f = np.logspace(-1, 1, 7)
+    return [dict(objective="rates", target=[float(k_ab * x), float(k_ba * y)]) for x in f for y in f]
+
+
+def _grid_job(job):
+    c, a, b = _start()
+    r = design(c, a, b, job["target"], objective=job["objective"])
+    return dict(values=r.values[0].tolist(), error_ab=float(r.errors[0, 0]), error_ba=float(r.errors[0, 1]),
+                loss=r.loss, seconds=r.seconds, B=r.B.tolist(), refound=all(it["refound"] for it in r.iterations))
+
+
+def grid(objective, out, part=None, progress=False):
+    """Run (or resume) the 49 designs of Fig. 4A or 4C as a sweep in ``out``; returns the Sweep."""
+    path = os.path.join(out, f"fig4-{objective}")
+    jobs_file = os.path.join(path, "jobs.json")
+    if os.path.exists(jobs_file):  # resume with the stored targets (rate targets depend on the start)
+        with open(jobs_file) as f:
+            jobs = json.load(f)
+    else:
+        jobs = grid_jobs(objective)
+    sweep = Sweep(_grid_job, jobs, path)
+    sweep.run(part=part, progress=progress, on_error="record")
+    return sweep
+
+
+def plot_grid(out):
+    """fig4.png: achieved against target for the barrier and rate grids found in ``out``, and
+    the distribution of relative errors; returns the summary written to fig4.json."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    summary = {}
+    for objective, ax in zip(("barriers", "rates"), axes[:2]):
+        path = os.path.join(out, f"fig4-{objective}")
+        if not os.path.exists(os.path.join(path, "jobs.json")):
+            continue
+        rows = [r for r in Sweep.open(path).merge(allow_missing=True) if "values" in r]
+        if not rows:
+            continue
+        T = np.array([r["target"] for r in rows])
+        V = np.array([r["values"] for r in rows])
+        err = np.abs(V - T) / T
+        summary[objective] = dict(n=len(rows), max_error=float(err.max()), median_error=float(np.median(err)),
+                                  max_seconds=float(max(r["seconds"] for r in rows)),
+                                  mean_seconds=float(np.mean([r["seconds"] for r in rows])),
+                                  within_0p2_percent=int(np.sum(err.max(axis=1) <= 2e-3)))
+        for d, mk, lab in ((0, "o", "a -> b"), (1, "s", "b -> a")):
+            ax.scatter(T[:, d], V[:, d], s=14, marker=mk, facecolors="none", edgecolors=f"C{d}", label=lab)
+        lo, hi = T.min() * 0.8, T.max() * 1.2
+        ax.plot([lo, hi], [lo, hi], "k:", lw=0.8)
+        if objective == "rates":
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        unit = "kT" if objective == "barriers" else "1/time"
+        ax.set_xlabel(f"target ({unit})")
+        ax.set_ylabel(f"achieved ({unit})")
+        ax.set_title(f"Fig. 4{'A' if objective == 'barriers' else 'C'} analogue: {len(rows)} designs", fontsize=9)
+        ax.legend(frameon=False, fontsize=8)
+        axes[2].hist(np.log10(err.ravel() + 1e-12), bins=30, alpha=0.6, label=objective)
+    axes[2].axvline(np.log10(2e-3), color="k", ls=":", lw=0.8)
+    axes[2].set_xlabel("log10 relative error (dotted: 0.2 %)")
+    axes[2].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "fig4.png"), dpi=150)
+    plt.close(fig)
+    _write_json_atomic(os.path.join(out, "fig4.json"), summary)
+    return summary
