@@ -13,7 +13,7 @@ import numpy as np
 
 from ..transitions import geometry, neb, stationary
 
-__all__ = ["Path", "candidates", "connect", "descend", "saddles", "neighbours", "BAND"]
+__all__ = ["Path", "candidates", "connect", "descend", "saddles", "neighbours", "swap_candidates", "BAND"]
 
 # DNEB settings for these clusters: FIRE from dt 1e-3 up to dt_max = 0.5 / sqrt(lambda_max) of
 # the start state's Hessian (about 0.015 at B = 5; a fixed 2e-2 oscillated at some designed B,
@@ -146,3 +146,39 @@ def neighbours(cluster, x, others, images=100, progress=False, **settings):
             if _same(p.a, x) and not any(_same(p.b, q.b) for q in found):
                 found.append(Path(x, geometry.align(p.b, x), None, p.ts, p.barrier_ab, p.barrier_ba))
     return found
+
+
+def swap_candidates(x, geometries):
+    """Positions of every labelled state one contact swap from state x (its contact graph shares
+    all but one contact), made by relabelling and mirroring the packing ``geometries`` (a list
+    of (N, 3) arrays, one per packing; e.g. the distinct packings of
+    :func:`~hoomd_adjoint.clusters.packings.find_states`). One configuration per labelled graph
+    and handedness, not yet minimised."""
+    import itertools
+
+    from .packings import contact_graph, handedness
+
+    x = np.asarray(x, dtype=np.float64)
+    N = len(x)
+    ga = set(contact_graph(x))
+    hand_a = handedness(x)
+    seen, out = {(tuple(sorted(ga)), hand_a)}, []
+    perms = np.array(list(itertools.permutations(range(N))))
+    for y in geometries:
+        y = np.asarray(y, dtype=np.float64)
+        edges = np.array(contact_graph(y))
+        if len(edges) != len(ga):
+            continue
+        for p in perms:  # particle k of y gets label p[k]
+            e = np.sort(p[edges], axis=1)
+            g = set(map(tuple, e.tolist()))
+            if len(g & ga) != len(ga) - 1:
+                continue
+            z = np.empty_like(y)
+            z[p] = y
+            for m in (z, z * [1.0, 1.0, -1.0]):
+                key = (tuple(sorted(g)), handedness(m))
+                if key not in seen:
+                    seen.add(key)
+                    out.append(m)
+    return out

@@ -19,7 +19,8 @@ from ..sweep import Sweep, _write_json_atomic
 from .design import design
 from .model import Cluster
 
-__all__ = ["R1", "R2", "reference_pair", "B0", "fig3b", "grid_jobs", "grid", "plot_grid"]
+__all__ = ["R1", "R2", "reference_pair", "B0", "fig3b", "grid_jobs", "grid", "plot_grid", "designability_setup",
+           "designability", "plot_designability"]
 
 # The authors' tutorial states (seed-reproduction note, part A2): contacts at distance 1.
 R1 = np.array([(0, 0, 0), (0.9510565163, -1.3090169944, 0), (0.9510565163, 0.3090169944, 0), (0, -1, 0),
@@ -160,4 +161,118 @@ def plot_grid(out):
     fig.savefig(os.path.join(out, "fig4.png"), dpi=150)
     plt.close(fig)
     _write_json_atomic(os.path.join(out, "fig4.json"), summary)
+    return summary
+
+
+# -- designability (Fig. 5) ---------------------------------------------------------------------
+PATHWAYS = 9
+# Rank tolerances (relative to the largest singular value): 1e-2 is the decision; the spectrum of
+# J for all 18 barriers has 14 values above 0.17 sigma_max and 4 between 9e-4 and 3.5e-3 sigma_max
+# (the sticky-sphere dependencies, smoothed by the finite Morse range), so 1e-1 and 1e-3 are
+# reported as well to show where the decision moves.
+RTOL = (1e-1, 1e-2, 1e-3)
+
+
+def designability_setup(out, seed=0, progress=False):
+    """The state (R1) and its adjacent states at a random B ~ U[3, 7] kT (seeded): found once,
+    saved to ``out/fig5-setup.json`` and read back afterwards. Returns the saved dict."""
+    from . import packings
+    from .designability import jacobian, neighbourhood
+
+    path = os.path.join(out, "fig5-setup.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    rng = np.random.default_rng(seed)
+    c = Cluster(np.full(21, B0))
+    states = packings.find_states(c, 100, rng, contacts=15)
+    geometries = list({s.packing: s.x for s in states}.values())
+    c.set_B(rng.uniform(3.0, 7.0, 21))
+    a = c.minimize(R1)
+    found = neighbourhood(c, a, geometries, progress=progress)
+    if len(found) < PATHWAYS:
+        raise RuntimeError(f"designability: only {len(found)} adjacent states at this B, {PATHWAYS} needed")
+    found = sorted(found, key=lambda p: p.barrier_ab)[:PATHWAYS]  # the lowest forward barriers
+    b = np.array([p.b for p in found])
+    ts = np.array([p.ts for p in found])
+    J = jacobian(c, a, b, ts)
+    setup = dict(seed=seed, B=c.B.tolist(), a=a.tolist(), b=b.tolist(), ts=ts.tolist(),
+                 barriers=[[p.barrier_ab, p.barrier_ba] for p in found], packings=len(geometries),
+                 adjacent=len(found), J=J.tolist())
+    os.makedirs(out, exist_ok=True)
+    _write_json_atomic(path, setup)
+    return setup
+
+
+def _designability_job(job):
+    from .designability import predict
+
+    with open(job["setup"]) as f:
+        setup = json.load(f)
+    S = job["subset"]
+    J = np.array(setup["J"])
+    pred = {t: predict(J, S, t)[0] for t in RTOL}
+    sv = predict(J, S)[1]
+    rng = np.random.default_rng(1000 + job["index"])
+    base = np.array(setup["barriers"])[S]
+    target = np.maximum(base + rng.normal(0.0, 0.5, base.shape), 0.5)
+    c = Cluster(setup["B"])
+    try:
+        r = design(c, np.array(setup["a"]), np.array(setup["b"])[S], target, follow=False, search="newton")
+        loss, values, note = r.loss, r.values.tolist(), ""
+    except RuntimeError as e:  # a state or a saddle lost on the way: not controllable
+        loss, values, note = float("inf"), None, str(e)[:200]
+    return dict(size=len(S), predicted=pred[RTOL[1]], predicted_1e1=pred[RTOL[0]], predicted_1e3=pred[RTOL[2]],
+                singular_values=sv.tolist(), target=target.tolist(), values=values, loss=loss,
+                success=bool(loss < 1e-2), note=note)
+
+
+def designability(out, part=None, progress=False, seed=0):
+    """Fig. 5: all 511 subsets of the 9 pathways; prediction by rank, test by optimisation."""
+    from .designability import subsets
+
+    setup_file = os.path.join(out, "fig5-setup.json")
+    designability_setup(out, seed=seed, progress=progress)
+    jobs = [dict(index=i, subset=list(S), setup=os.path.abspath(setup_file)) for i, S in enumerate(subsets(PATHWAYS))]
+    sweep = Sweep(_designability_job, jobs, os.path.join(out, "fig5"))
+    sweep.run(part=part, progress=progress, on_error="record")
+    return sweep
+
+
+def plot_designability(out):
+    """fig5.png and fig5.json: prediction accuracy, and success against subset size for the
+    subsets predicted controllable and not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in Sweep.open(os.path.join(out, "fig5")).merge(allow_missing=True) if "success" in r]
+    size = np.array([r["size"] for r in rows])
+    pred = np.array([r["predicted"] for r in rows])
+    ok = np.array([r["success"] for r in rows])
+    summary = dict(n=len(rows), accuracy=float(np.mean(pred == ok)),
+                   accuracy_rtol_1e1=float(np.mean(np.array([r["predicted_1e1"] for r in rows]) == ok)),
+                   accuracy_rtol_1e3=float(np.mean(np.array([r["predicted_1e3"] for r in rows]) == ok)),
+                   predicted_controllable=int(pred.sum()), succeeded=int(ok.sum()),
+                   false_positive=int(np.sum(pred & ~ok)), false_negative=int(np.sum(~pred & ok)))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    sizes = np.arange(1, PATHWAYS + 1)
+    for flag, lab, col in ((True, "predicted controllable", "C0"), (False, "predicted not", "C3")):
+        frac = [np.mean(ok[(size == n) & (pred == flag)]) if np.any((size == n) & (pred == flag)) else np.nan
+                for n in sizes]
+        cnt = [int(np.sum((size == n) & (pred == flag))) for n in sizes]
+        axes[0].plot(sizes, frac, "o-", color=col, label=lab)
+        axes[1].bar(sizes + (-0.2 if flag else 0.2), cnt, width=0.4, color=col, label=lab)
+    axes[0].set_xlabel("pathways in the subset")
+    axes[0].set_ylabel("fraction optimised to L < 1e-2")
+    axes[0].set_title(f"prediction accuracy {summary['accuracy']:.1%} ({len(rows)} subsets)", fontsize=9)
+    axes[0].legend(frameon=False, fontsize=8)
+    axes[1].set_xlabel("pathways in the subset")
+    axes[1].set_ylabel("subsets")
+    axes[1].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "fig5.png"), dpi=150)
+    plt.close(fig)
+    _write_json_atomic(os.path.join(out, "fig5.json"), summary)
     return summary
