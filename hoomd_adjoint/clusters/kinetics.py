@@ -14,7 +14,8 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["trajectories", "pair_distances", "path_coordinate", "count_transitions", "MDRates", "md_rates"]
+__all__ = ["trajectories", "pair_distances", "path_coordinate", "count_transitions", "MDRates", "md_rates",
+           "Escapes", "escapes"]
 
 
 def trajectories(cluster, x0, steps, every, replicas, kT=1.0, gamma=1.0, dt=1e-4, seed=0, threads=2,
@@ -129,3 +130,87 @@ def md_rates(coordinate, distance, ts, frame_time, cutoff, off_path=0.6, order=4
     k_ba = n_ba / t_b if t_b else np.nan
     return MDRates(k_ab, k_ba, k_ab / np.sqrt(max(n_ab, 1)), k_ba / np.sqrt(max(n_ba, 1)), n_ab, n_ba, t_a, t_b,
                    off / np.size(distance), cutoff)
+
+
+@dataclasses.dataclass
+class Escapes:
+    """First exits of Brownian replicas from a state: ``times`` (time of each replica's first
+    exit, or its whole run when it stayed), ``outcome`` ("target", "other" or "stayed"), and the
+    rate to the target, k = n_target / total time (competing exits censor), with standard error
+    k / sqrt(n_target)."""
+    times: np.ndarray
+    outcome: list
+
+    @property
+    def n_target(self):
+        return sum(o == "target" for o in self.outcome)
+
+    @property
+    def n_other(self):
+        return sum(o == "other" for o in self.outcome)
+
+    @property
+    def rate(self):
+        return self.n_target / float(np.sum(self.times))
+
+    @property
+    def se(self):
+        return self.rate / np.sqrt(max(self.n_target, 1))
+
+    def summary(self):
+        return dict(rate=self.rate, se=self.se, n_target=self.n_target, n_other=self.n_other,
+                    n_stayed=sum(o == "stayed" for o in self.outcome), time=float(np.sum(self.times)))
+
+
+def escapes(cluster, start, target, replicas, max_steps, every=50, kT=1.0, gamma=1.0, dt=1e-4, seed=0,
+            threads=2, trigger=1.3, progress=False):
+    """First exits from state ``start`` by Brownian MD (competing-risk rates).
+
+    Each replica (seed ``seed + r``) runs until its first exit or ``max_steps``. Every ``every``
+    steps the contact graph at distance ``trigger`` is compared with the start's; when it
+    differs, the snapshot is quenched, and the exit counts when the quench lands in another
+    state: ``target`` (same labelled contact graph and handedness) or any other. The exit time
+    is the snapshot's (resolution every * dt). Returns :class:`Escapes`.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    from .packings import contact_graph, handedness
+
+    def key(x):
+        return contact_graph(x), handedness(x)
+
+    start = np.asarray(start, dtype=np.float64)
+    k0, kt = key(start), key(np.asarray(target, dtype=np.float64))
+    g0 = contact_graph(start, trigger)
+    times, outcome = np.zeros(replicas), ["stayed"] * replicas
+    bar = tqdm(total=replicas, disable=not progress, desc="escapes")
+    box = 40.0
+
+    def one(r):
+        sim = cluster.simulation(start, kT=kT, dt=dt, gamma=gamma, seed=seed + r, box=box)
+        sim.run(0)
+        cpp = sim.state._cpp
+        steps = 0
+        while steps < max_steps:
+            cpp.advance(every)
+            steps += every
+            x = np.array(cpp.position)
+            x = x - box * np.round((x - x[0]) / box)  # whole cluster, minimum image
+            if contact_graph(x, trigger) == g0:
+                continue
+            q = cluster.minimize(x)
+            kq = key(q)
+            if kq == k0:
+                continue
+            times[r], outcome[r] = steps * dt, "target" if kq == kt else "other"
+            break
+        else:
+            times[r] = steps * dt
+        bar.update()
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as ex:
+        list(ex.map(one, range(replicas)))
+    bar.close()
+    return Escapes(times, outcome)

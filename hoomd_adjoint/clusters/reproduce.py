@@ -20,7 +20,7 @@ from .design import design
 from .model import Cluster
 
 __all__ = ["R1", "R2", "reference_pair", "B0", "fig3b", "grid_jobs", "grid", "plot_grid", "designability_setup",
-           "designability", "plot_designability"]
+           "designability", "plot_designability", "md_jobs", "md_validation", "plot_md"]
 
 # The authors' tutorial states (seed-reproduction note, part A2): contacts at distance 1.
 R1 = np.array([(0, 0, 0), (0.9510565163, -1.3090169944, 0), (0.9510565163, 0.3090169944, 0), (0, -1, 0),
@@ -275,4 +275,90 @@ def plot_designability(out):
     fig.savefig(os.path.join(out, "fig5.png"), dpi=150)
     plt.close(fig)
     _write_json_atomic(os.path.join(out, "fig5.json"), summary)
+    return summary
+
+
+# -- MD validation (Figs. 3C, 4B, 4D) ------------------------------------------------------------
+MD_B0 = 6.0
+MD_FACTORS = [(1.0, 1.0), (2.0, 1.0), (1.0, 0.5), (0.5, 2.0), (2.0, 2.0)]
+
+
+def md_jobs():
+    """Five rate targets: the Kramers rates of R1 <-> R2 at B = 6 kT times the factors."""
+    from ..transitions import kramers
+    from . import paths
+
+    c = Cluster(np.full(21, MD_B0))
+    a, b = reference_pair(c)
+    p = paths.connect(c, a, b)
+    k = (kramers(c, p.a, p.ts, gradient=False).k, kramers(c, p.b, p.ts, gradient=False).k)
+    return [dict(target=[k[0] * f, k[1] * g], replicas_a=300, replicas_b=300) for f, g in MD_FACTORS]
+
+
+def _md_job(job):
+    from ..transitions import kramers
+    from .kinetics import escapes
+
+    c = Cluster(np.full(21, MD_B0))
+    a, b = reference_pair(c)
+    r = design(c, a, b, job["target"], objective="rates")
+    xa, xb, xs = r.a, r.b[0], r.ts[0]
+    out = dict(target=job["target"], designed=r.values[0].tolist(), B=r.B.tolist())
+    for name, s0, s1, n in (("ab", xa, xb, job["replicas_a"]), ("ba", xb, xa, job["replicas_b"])):
+        k = kramers(c, s0, xs, gradient=False).k
+        e = escapes(c, s0, s1, n, max_steps=int(round(20.0 / k / 1e-4)), seed=1 + (n if name == "ba" else 0))
+        out[f"kramers_{name}"] = k
+        out.update({f"md_{name}_{key}": v for key, v in e.summary().items()})
+        out[f"z_{name}"] = (e.rate - k) / e.se
+    return out
+
+
+def md_validation(out, part=None, progress=False):
+    """Designs of five rate targets, each checked by first-exit Brownian MD from both states."""
+    path = os.path.join(out, "md")
+    jobs_file = os.path.join(path, "jobs.json")
+    if os.path.exists(jobs_file):
+        with open(jobs_file) as f:
+            jobs = json.load(f)
+    else:
+        jobs = md_jobs()
+    sweep = Sweep(_md_job, jobs, path)
+    sweep.run(part=part, progress=progress, on_error="record")
+    return sweep
+
+
+def plot_md(out):
+    """md.png and md.json: k_MD against the Kramers rate and the target, with 2-sigma bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in Sweep.open(os.path.join(out, "md")).merge(allow_missing=True) if "kramers_ab" in r]
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    table = []
+    for d, mk in (("ab", "o"), ("ba", "s")):
+        T = np.array([r["target"][0 if d == "ab" else 1] for r in rows])
+        K = np.array([r[f"kramers_{d}"] for r in rows])
+        M = np.array([r[f"md_{d}_rate"] for r in rows])
+        S = np.array([r[f"md_{d}_se"] for r in rows])
+        ax.errorbar(K, M, yerr=2 * S, fmt=mk, mfc="none", capsize=2, label=f"{'a -> b' if d == 'ab' else 'b -> a'}")
+        ax.scatter(K, T, marker="x", color="k", s=12)
+        table += [dict(direction=d, target=float(t), kramers=float(k), md=float(m), se=float(s), z=float((m - k) / s))
+                  for t, k, m, s in zip(T, K, M, S)]
+    lo = min(min(t["md"], t["kramers"]) for t in table) * 0.5
+    hi = max(max(t["md"], t["kramers"]) for t in table) * 2
+    ax.plot([lo, hi], [lo, hi], "k:", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Kramers rate at the designed B (1/time)")
+    ax.set_ylabel("MD rate, 2 SE bars (x: target)")
+    within = sum(abs(t["z"]) <= 2 for t in table)
+    ax.set_title(f"Figs. 4B/4D analogue: {within}/{len(table)} within 2 SE", fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "md.png"), dpi=150)
+    plt.close(fig)
+    summary = dict(rows=table, within_2se=within, n=len(table))
+    _write_json_atomic(os.path.join(out, "md.json"), summary)
     return summary
