@@ -1,5 +1,6 @@
 """Command line: ``hoomd-adjoint honeycomb design`` designs assembly rates (the main job);
 ``hoomd-adjoint honeycomb measure`` measures a potential's assembly curves and rates;
+``hoomd-adjoint clusters states|path|design|reproduce`` runs the colloidal-cluster workflows;
 ``hoomd-adjoint demo`` runs one Brownian simulation and a gradient;
 ``hoomd-adjoint sweep run|status|merge DIR`` runs a slice of, reports on and merges a
 :mod:`hoomd_adjoint.sweep`."""
@@ -286,6 +287,9 @@ def main(argv=None):
     a.add_argument("--out", default="honeycomb-measure", help="output directory")
     _add_protocol(a)
     a.set_defaults(func=honeycomb_measure)
+    from .clusters.cli import add_parser as add_clusters
+
+    add_clusters(sub)
     p = sub.add_parser("demo", help="run a 2D honeycomb-potential Brownian simulation; write GSD + PNG")
     p.add_argument("--out", default="demo-output", help="output directory")
     p.add_argument("--N", type=int, default=200, help="number of particles")

@@ -1,0 +1,150 @@
+"""``hoomd-adjoint clusters ...``: the colloidal-cluster workflows from the command line.
+
+    hoomd-adjoint clusters states    --quenches 300 --out clusters-states
+    hoomd-adjoint clusters path      --B 5 --out clusters-path         # R1 -> R2: band, saddle, rates
+    hoomd-adjoint clusters design    --objective barriers --target 3 5 --out clusters-design
+    hoomd-adjoint clusters reproduce fig3b|fig4a|fig4c|md|fig5|plots --out runs/clusters [--part k/n]
+"""
+import json
+import os
+
+import numpy as np
+
+
+def _json(path, obj):
+    from ..sweep import _write_json_atomic
+
+    _write_json_atomic(path, obj)
+    print(f"wrote {path}")
+
+
+def states(args):
+    """Quench random starts; list the distinct rigid packings and labelled states found."""
+    from . import Cluster, packings
+
+    c = Cluster(np.full(21, args.B), alpha=args.alpha)
+    found = packings.find_states(c, args.quenches, np.random.default_rng(args.seed), contacts=15, progress=True)
+    by = {}
+    for s in found:
+        by.setdefault(s.packing, []).append(s)
+    rows = sorted(([min(s.energy for s in v), len(v), sum(s.hits for s in v)] for v in by.values()))
+    print(f"{len(found)} labelled states of {len(by)} packings (N = 7, 15 contacts) from {args.quenches} quenches")
+    print(f"{'packing':>8} {'energy (kT)':>12} {'states':>7} {'hits':>6}")
+    for k, (E, n, h) in enumerate(rows):
+        print(f"{k:8d} {E:12.4f} {n:7d} {h:6d}")
+    os.makedirs(args.out, exist_ok=True)
+    _json(os.path.join(args.out, "states.json"),
+          dict(B=args.B, alpha=args.alpha, quenches=args.quenches, packings=len(by),
+               states=[dict(x=s.x.tolist(), energy=s.energy, graph=s.graph, hand=s.hand, hits=s.hits) for s in found]))
+
+
+def path(args):
+    """The DNEB path R1 -> R2 at uniform B: refined saddle, barriers and Kramers rates; PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..transitions import kramers
+    from . import Cluster, paths, reproduce
+
+    c = Cluster(np.full(21, args.B), alpha=args.alpha)
+    a, b = reproduce.reference_pair(c)
+    p = paths.connect(c, a, b, images=args.images)
+    if p is None:
+        raise SystemExit("R1 and R2 are not adjacent at this B (no single-barrier band)")
+    fwd = kramers(c, p.a, p.ts, kT=args.kT, gamma=args.gamma, gradient=False)
+    bwd = kramers(c, p.b, p.ts, kT=args.kT, gamma=args.gamma, gradient=False)
+    print(f"barriers: R1 -> R2 {p.barrier_ab:.6f} kT, R2 -> R1 {p.barrier_ba:.6f} kT")
+    print(f"Kramers rates: R1 -> R2 {fwd.k:.6g}, R2 -> R1 {bwd.k:.6g} (prefactors {fwd.prefactor:.4g}, {bwd.prefactor:.4g})")
+    os.makedirs(args.out, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    ax.plot(p.band.energies - p.band.energies[0], "o-", ms=2)
+    ax.set_xlabel("image")
+    ax.set_ylabel("energy - E(R1) (kT)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out, "path.png"), dpi=150)
+    plt.close(fig)
+    _json(os.path.join(args.out, "path.json"),
+          dict(B=args.B, barriers=[p.barrier_ab, p.barrier_ba], rates=[fwd.k, bwd.k],
+               prefactors=[fwd.prefactor, bwd.prefactor], energies=p.band.energies.tolist(), ts=p.ts.tolist(),
+               a=p.a.tolist(), b=p.b.tolist()))
+
+
+def design_cmd(args):
+    """Design the R1 <-> R2 barriers (Eq. 5) or Kramers rates (Eq. 6) through the 21 B_ab."""
+    from . import Cluster, reproduce
+    from .design import design
+
+    c = Cluster(np.full(21, args.B), alpha=args.alpha)
+    a, b = reproduce.reference_pair(c)
+    r = design(c, a, b, args.target, objective=args.objective, iterations=args.iterations, steps=args.steps,
+               lr=args.lr, anneal=args.anneal, kT=args.kT, gamma=args.gamma, progress=True)
+    unit = "kT" if args.objective == "barriers" else "1/time"
+    print(f"targets {args.target[0]:g}, {args.target[1]:g} {unit} -> {r.values[0, 0]:.6g}, {r.values[0, 1]:.6g} "
+          f"(errors {100 * r.errors[0, 0]:.3f} %, {100 * r.errors[0, 1]:.3f} %) in {r.seconds:.1f} s")
+    os.makedirs(args.out, exist_ok=True)
+    _json(os.path.join(args.out, "design.json"), dict(r.summary(), iterations=r.iterations))
+
+
+def reproduce_cmd(args):
+    """Run (or resume) one of the paper's cluster results; ``plots`` draws those finished."""
+    from . import reproduce as rp
+
+    if args.what == "fig3b":
+        rp.fig3b(args.out, progress=True)
+    elif args.what in ("fig4a", "fig4c"):
+        rp.grid("barriers" if args.what == "fig4a" else "rates", args.out, part=args.part, progress=True)
+    elif args.what == "md":
+        rp.md_validation(args.out, part=args.part, progress=True)
+    elif args.what == "fig5":
+        rp.designability(args.out, part=args.part, progress=True)
+    else:
+        for name, fn, need in (("fig4", rp.plot_grid, "fig4-barriers"), ("md", rp.plot_md, "md"),
+                               ("fig5", rp.plot_designability, "fig5")):
+            if os.path.isdir(os.path.join(args.out, need)):
+                print(name, json.dumps(fn(args.out), indent=1)[:2000])
+
+
+def add_parser(sub):
+    """Register ``clusters`` and its actions on an argparse subparsers object."""
+    p = sub.add_parser("clusters", help="colloidal clusters: states, DNEB paths, Kramers rates, design (PNAS 2021, "
+                                        "Figs. 3-5)", description=__doc__)
+    actions = p.add_subparsers(dest="action", required=True)
+
+    def model(a, B=5.0):
+        a.add_argument("--B", type=float, default=B, help="uniform binding energy to start from (kT)")
+        a.add_argument("--alpha", type=float, default=5.0, help="Morse range parameter (1/sigma)")
+
+    a = actions.add_parser("states", help="rigid packings of 7 spheres by quenches", description=states.__doc__)
+    model(a)
+    a.add_argument("--quenches", type=int, default=300)
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--out", default="clusters-states")
+    a.set_defaults(func=states)
+    a = actions.add_parser("path", help="R1 -> R2 band, saddle, barriers, Kramers rates", description=path.__doc__)
+    model(a)
+    a.add_argument("--images", type=int, default=100)
+    a.add_argument("--kT", type=float, default=1.0)
+    a.add_argument("--gamma", type=float, default=1.0)
+    a.add_argument("--out", default="clusters-path")
+    a.set_defaults(func=path)
+    a = actions.add_parser("design", help="barrier or rate design of R1 <-> R2", description=design_cmd.__doc__)
+    model(a)
+    a.add_argument("--objective", choices=["barriers", "rates"], default="barriers")
+    a.add_argument("--target", type=float, nargs=2, default=[3.0, 5.0], metavar="T",
+                   help="forward and backward target: barriers (kT) or rates (1/time)")
+    a.add_argument("--iterations", type=int, default=18)
+    a.add_argument("--steps", type=int, default=50, help="RMSProp steps per iteration (band search)")
+    a.add_argument("--lr", type=float, default=0.05)
+    a.add_argument("--anneal", type=int, default=2, help="halve the step every this many iterations")
+    a.add_argument("--kT", type=float, default=1.0)
+    a.add_argument("--gamma", type=float, default=1.0)
+    a.add_argument("--out", default="clusters-design")
+    a.set_defaults(func=design_cmd)
+    a = actions.add_parser("reproduce", help="the paper's cluster results as resumable sweeps",
+                           description=reproduce_cmd.__doc__)
+    a.add_argument("what", choices=["fig3b", "fig4a", "fig4c", "md", "fig5", "plots"])
+    a.add_argument("--out", default="runs/clusters")
+    a.add_argument("--part", default=None, help="slice k/n of a sweep's jobs")
+    a.set_defaults(func=reproduce_cmd)

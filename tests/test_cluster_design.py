@@ -1,0 +1,117 @@
+"""Barrier and rate design between the reference states R1 and R2, the MD rate estimators, the
+designability rank test, and the clusters command line (short runs: the full reproductions
+are in examples/reproduce_clusters.py)."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import TESTS, subprocess_env
+from hoomd_adjoint.clusters import Cluster, designability, kinetics, reproduce
+from hoomd_adjoint.clusters.design import _evaluate, design
+from hoomd_adjoint.transitions import kramers
+
+
+@pytest.fixture(scope="module")
+def pair():
+    c = Cluster(np.full(21, 5.0))
+    a, b = reproduce.reference_pair(c)
+    return c, a, b
+
+
+def test_barrier_design_converges_and_barrier_values_equal_kramers(pair):
+    c, a, b = pair
+    c.set_B(np.full(21, 5.0))
+    r = design(c, a, b, (3.0, 5.0), iterations=6, steps=50, anneal=2)
+    assert r.values.shape == (1, 2) and np.all(r.errors < 2e-2)
+    assert r.losses[-1] < 1e-2 * r.losses[0]
+    assert np.array_equal(c.B, r.B) and np.all(r.B >= 0.5)
+    assert all(it["refound"] for it in r.iterations)
+    # the cheap barrier evaluation (energies and dU/dB) is the Kramers machinery's barrier
+    v, g = _evaluate(c, r.a, r.b, r.ts, "barriers", 1.0, 1.0)
+    fwd = kramers(c, r.a, r.ts[0])
+    assert v[0, 0] == pytest.approx(fwd.barrier, rel=1e-12)
+    np.testing.assert_allclose(g[0, 0], fwd.d_barrier, rtol=0, atol=1e-12)
+    json.dumps(r.summary())
+
+
+def test_rate_design_moves_both_rates_towards_their_targets(pair):
+    c, a, b = pair
+    c.set_B(np.full(21, 5.0))
+    k0 = _evaluate(c, *_points(c, a, b), "rates", 1.0, 1.0, gradient=False)[0][0]
+    target = k0 * [2.0, 0.5]
+    r = design(c, a, b, target, objective="rates", iterations=4, steps=50)
+    assert np.all(np.abs(np.log(r.values[0] / target)) < 0.5 * np.abs(np.log(k0 / target)))
+
+
+def _points(c, a, b):
+    from hoomd_adjoint.clusters import paths
+
+    p = paths.connect(c, a, b)
+    return p.a, [p.b], [p.ts]
+
+
+def test_bad_design_input_is_refused(pair):
+    c, a, b = pair
+    B = c.B.copy()
+    for kw, match in ((dict(target=(3.0,)), "pair"), (dict(target=(3.0, -1.0)), "positive"),
+                      (dict(target=(3.0, 5.0), objective="speed"), "objective"),
+                      (dict(target=(3.0, 5.0), iterations=0), "iterations"),
+                      (dict(target=(3.0, 5.0), search="climb"), "search")):
+        with pytest.raises(ValueError, match=match):
+            design(c, a, b, **kw)
+    assert np.array_equal(c.B, B)
+
+
+def test_dwell_time_rates_of_a_synthetic_telegraph_signal():
+    rng = np.random.default_rng(0)
+    k_ab, k_ba, dt = 0.05, 0.15, 0.01  # dwells far longer than 1/cutoff: the filter merges few
+    state, s = 0, []
+    for _ in range(4):  # four replicas
+        t, trace = 0.0, []
+        while len(trace) < 200000:
+            dwell = rng.exponential(1 / (k_ab if state == 0 else k_ba))
+            n = max(1, int(round(dwell / dt)))
+            trace += [20.0 if state == 0 else 80.0] * n
+            state = 1 - state
+        s.append(np.array(trace[:200000]) + rng.normal(0, 8.0, 200000))
+    s = np.array(s)
+    d = np.zeros_like(s)
+    fc = 5.0
+    m = kinetics.md_rates(s, d, 50, dt, fc)
+    assert abs(m.k_ab - k_ab) < 3 * m.se_ab and abs(m.k_ba - k_ba) < 3 * m.se_ba
+    for f in (0.5, 2.0):  # insensitive to the filter cutoff
+        m2 = kinetics.md_rates(s, d, 50, dt, fc * f)
+        assert abs(m2.k_ab / m.k_ab - 1) < 0.05 and abs(m2.k_ba / m.k_ba - 1) < 0.05
+    # snapshots off the path split the trajectory; with every snapshot off, nothing is counted
+    m3 = kinetics.md_rates(s, d + 1.0, 50, dt, fc, off_path=0.6)
+    assert m3.off_path == 1.0 and m3.n_ab == 0
+    with pytest.raises(ValueError, match="Nyquist"):
+        kinetics.md_rates(s, d, 50, dt, 60.0)
+
+
+def test_first_exits_by_md_land_in_states(pair):
+    c, a, b = pair
+    c.set_B(np.full(21, 6.0))
+    e = kinetics.escapes(c, b, a, 6, max_steps=20000, seed=3)
+    assert len(e.times) == 6 and np.all(e.times > 0)
+    assert e.n_target + e.n_other >= 1  # R2 is left within 2 time units (its exits are fast)
+    assert e.rate >= 0 and json.dumps(e.summary())
+
+
+def test_rank_prediction():
+    J = np.array([[1.0, 0, 0, 1], [0, 1, 0, 1], [1, 1, 0, 2], [0, 0, 1, 0]])  # row 2 = row 0 + row 1
+    assert designability.predict(J, [0])[0]
+    assert not designability.predict(J, [0, 1])[0]  # rows 0..3: rank 3 < 4
+    assert designability.predict(J[[0, 1, 3, 3]] + np.diag([0, 0, 0, 1.0]), [0, 1])[0]
+    assert len(designability.subsets(9)) == 511 and designability.subsets(9)[0] == (0,)
+
+
+def test_clusters_command_line(tmp_path):
+    out = tmp_path / "d"
+    subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "clusters", "design", "--iterations", "1", "--steps",
+                    "5", "--out", str(out)], check=True, cwd=TESTS, env=subprocess_env(), capture_output=True)
+    saved = json.loads((out / "design.json").read_text())
+    assert saved["objective"] == "barriers" and len(saved["B"]) == 21 and saved["target"] == [[3.0, 5.0]]
