@@ -115,3 +115,12 @@ def test_clusters_command_line(tmp_path):
                     "5", "--out", str(out)], check=True, cwd=TESTS, env=subprocess_env(), capture_output=True)
     saved = json.loads((out / "design.json").read_text())
     assert saved["objective"] == "barriers" and len(saved["B"]) == 21 and saved["target"] == [[3.0, 5.0]]
+
+
+def test_reproduction_smoke_run():
+    import os
+
+    script = os.path.join(os.path.dirname(TESTS), "examples", "reproduce_clusters.py")
+    out = subprocess.run([sys.executable, script, "--smoke"], cwd=TESTS, env=subprocess_env(), capture_output=True,
+                         text=True, check=True)
+    assert "Fig. 3B" in out.stdout and "Fig. 4" in out.stdout

@@ -28,6 +28,8 @@ R1 = np.array([(0, 0, 0), (0.9510565163, -1.3090169944, 0), (0.9510565163, 0.309
 R2 = np.array([(1, -1, 0), (0, 0, 0), (1.5, -0.5, 0.7071067812), (0, -1, 0), (1, 0, 0), (0.5, -0.5, -0.7071067812),
                (0.5, -0.5, 0.7071067812)])[[1, 0, 4, 3, 2, 6, 5]]
 B0 = 5.0
+# the optimisation budget of every design here (the paper's): shrink it for smoke runs
+DESIGN = dict(iterations=18, steps=50)
 BARRIERS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
 
 
@@ -65,7 +67,7 @@ def fig3b(out, target=(3.0, 5.0), progress=False):
 
     os.makedirs(out, exist_ok=True)
     c, a, b = _start()
-    r = design(c, a, b, target, progress=progress)
+    r = design(c, a, b, target, progress=progress, **DESIGN)
     _write_json_atomic(os.path.join(out, "fig3b.json"), dict(r.summary(), iterations=r.iterations))
     fig, ax = plt.subplots(figsize=(5, 3.6))
     its = [it for it in r.iterations if it["band_energies"] and it["band_energies"][0] is not None]
@@ -98,12 +100,12 @@ def grid_jobs(objective):
 
 def _grid_job(job):
     c, a, b = _start()
-    r = design(c, a, b, job["target"], objective=job["objective"])
+    r = design(c, a, b, job["target"], objective=job["objective"], **DESIGN)
     return dict(values=r.values[0].tolist(), error_ab=float(r.errors[0, 0]), error_ba=float(r.errors[0, 1]),
                 loss=r.loss, seconds=r.seconds, B=r.B.tolist(), refound=all(it["refound"] for it in r.iterations))
 
 
-def grid(objective, out, part=None, progress=False):
+def grid(objective, out, part=None, progress=False, limit=None):
     """Run (or resume) the 49 designs of Fig. 4A or 4C as a sweep in ``out``; returns the Sweep."""
     path = os.path.join(out, f"fig4-{objective}")
     jobs_file = os.path.join(path, "jobs.json")
@@ -111,7 +113,7 @@ def grid(objective, out, part=None, progress=False):
         with open(jobs_file) as f:
             jobs = json.load(f)
     else:
-        jobs = grid_jobs(objective)
+        jobs = grid_jobs(objective)[:limit]
     sweep = Sweep(_grid_job, jobs, path)
     sweep.run(part=part, progress=progress, on_error="record")
     return sweep
@@ -218,7 +220,7 @@ def _designability_job(job):
     target = np.maximum(base + rng.normal(0.0, 0.5, base.shape), 0.5)
     c = Cluster(setup["B"])
     try:
-        r = design(c, np.array(setup["a"]), np.array(setup["b"])[S], target, follow=False, search="newton")
+        r = design(c, np.array(setup["a"]), np.array(setup["b"])[S], target, follow=False, search="newton", **DESIGN)
         loss, values, note = r.loss, r.values.tolist(), ""
     except RuntimeError as e:  # a state or a saddle lost on the way: not controllable
         loss, values, note = float("inf"), None, str(e)[:200]
@@ -227,13 +229,14 @@ def _designability_job(job):
                 success=bool(loss < 1e-2), note=note)
 
 
-def designability(out, part=None, progress=False, seed=0):
+def designability(out, part=None, progress=False, seed=0, limit=None):
     """Fig. 5: all 511 subsets of the 9 pathways; prediction by rank, test by optimisation."""
     from .designability import subsets
 
     setup_file = os.path.join(out, "fig5-setup.json")
     designability_setup(out, seed=seed, progress=progress)
-    jobs = [dict(index=i, subset=list(S), setup=os.path.abspath(setup_file)) for i, S in enumerate(subsets(PATHWAYS))]
+    jobs = [dict(index=i, subset=list(S), setup=os.path.abspath(setup_file))
+            for i, S in enumerate(subsets(PATHWAYS))][:limit]
     sweep = Sweep(_designability_job, jobs, os.path.join(out, "fig5"))
     sweep.run(part=part, progress=progress, on_error="record")
     return sweep
@@ -301,7 +304,7 @@ def _md_job(job):
 
     c = Cluster(np.full(21, MD_B0))
     a, b = reference_pair(c)
-    r = design(c, a, b, job["target"], objective="rates")
+    r = design(c, a, b, job["target"], objective="rates", **DESIGN)
     xa, xb, xs = r.a, r.b[0], r.ts[0]
     out = dict(target=job["target"], designed=r.values[0].tolist(), B=r.B.tolist())
     for name, s0, s1, n in (("ab", xa, xb, job["replicas_a"]), ("ba", xb, xa, job["replicas_b"])):
@@ -313,7 +316,7 @@ def _md_job(job):
     return out
 
 
-def md_validation(out, part=None, progress=False):
+def md_validation(out, part=None, progress=False, limit=None, replicas=300):
     """Designs of five rate targets, each checked by first-exit Brownian MD from both states."""
     path = os.path.join(out, "md")
     jobs_file = os.path.join(path, "jobs.json")
@@ -321,7 +324,7 @@ def md_validation(out, part=None, progress=False):
         with open(jobs_file) as f:
             jobs = json.load(f)
     else:
-        jobs = md_jobs()
+        jobs = [dict(j, replicas_a=replicas, replicas_b=replicas) for j in md_jobs()][:limit]
     sweep = Sweep(_md_job, jobs, path)
     sweep.run(part=part, progress=progress, on_error="record")
     return sweep
