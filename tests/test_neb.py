@@ -70,25 +70,26 @@ def test_batched_bands_equal_single_bands_and_lbfgs_finds_the_saddle():
 
 
 def test_cluster_band_rises_once_and_its_top_refines_to_an_index_one_saddle():
-    from hoomd_adjoint.clusters import Cluster, packings, paths
+    from hoomd_adjoint.clusters import Cluster, paths, reproduce
     from hoomd_adjoint.transitions import geometry
 
     c = Cluster(np.full(21, 5.0))
-    states = packings.find_states(c, 40, np.random.default_rng(0), contacts=15)
-    # the first state's neighbours, through bands towards the others one contact swap away
-    i, j = paths.candidates(states)[0]
-    near = paths.neighbours(c, states[i].x, [states[j].x], images=30)
-    assert near
-    p = paths.connect(c, near[0].a, near[0].b, images=30)  # an adjacent pair: one barrier
-    assert p is not None and p.barrier_ab == pytest.approx(near[0].barrier_ab, rel=1e-10)
+    a, b = reproduce.reference_pair(c)  # R1 and R2, one contact swap apart
+    b = geometry.align(b, a) @ np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0].T  # any rotation
+    p = paths.connect(c, a, b, images=30)
+    assert p is not None
     band = p.band
     assert band.images.shape == (32, 21) and band.max_force < 1e-2
     assert band.maxima(prominence=1e-3 * band.barrier) == [band.ts]
     # the end point was aligned (proper rotation) onto the start: no rigid rotation left in the band
-    assert geometry.rmsd(band.images[-1].reshape(7, 3), p.b) < 1e-12
+    assert geometry.rmsd(band.images[-1].reshape(7, 3), b) < 1e-12
+    assert np.abs(band.images[-1].reshape(7, 3) - geometry.align(b, a)).max() < 1e-12
     xs = p.ts
     assert np.abs(c.energy_and_gradient(xs)[1]).max() < 1e-10
     U = geometry.internal_basis(xs)
     lam = np.linalg.eigvalsh(U.T @ c.hessian(xs) @ U)
     assert np.sum(lam < 0) == 1 and lam[1] > 1e-3
     assert c.energy(xs) >= band.energies[band.ts] - 1e-3  # the band's top sits just below the saddle
+    # quenches from both sides of the saddle end in R1 and R2
+    ends = paths.descend(c, xs)
+    assert sorted(round(min(geometry.rmsd(e, x) for x in (a, b)), 6) for e in ends) == [0.0, 0.0]

@@ -2,8 +2,8 @@
 band between them, and the refined transition state.
 
 Two rigid states are *candidates* when their labelled contact graphs share all but one contact
-(one bond breaks, another forms: the sticky-sphere rule of Holmes-Cerfon and co-workers). A
-candidate pair is *adjacent* when its relaxed band rises over exactly one maximum, the band's top
+(one bond breaks, another forms: the sticky-sphere rule of Holmes-Cerfon and co-workers);
+:func:`swap_candidates` makes them by relabelling the packings. A candidate pair is *adjacent* when its relaxed band rises over exactly one maximum, the band's top
 refines (Newton) to a saddle with exactly one negative internal Hessian eigenvalue, and quenches
 from the saddle displaced by +-0.05 sigma along the unstable mode end in the two states.
 """
@@ -13,7 +13,7 @@ import numpy as np
 
 from ..transitions import geometry, neb, stationary
 
-__all__ = ["Path", "candidates", "connect", "descend", "saddles", "neighbours", "swap_candidates", "BAND"]
+__all__ = ["Path", "connect", "descend", "saddles", "swap_candidates", "BAND"]
 
 # DNEB settings for these clusters: FIRE from dt 1e-3 up to dt_max = 0.5 / sqrt(lambda_max) of
 # the start state's Hessian (about 0.015 at B = 5; a fixed 2e-2 oscillated at some designed B,
@@ -33,18 +33,6 @@ class Path:
     ts: np.ndarray
     barrier_ab: float
     barrier_ba: float
-
-
-def candidates(states):
-    """Index pairs (i, j), i < j, of states whose contact graphs share all but one contact."""
-    out = []
-    for i in range(len(states)):
-        gi = set(states[i].graph)
-        for j in range(i + 1, len(states)):
-            gj = set(states[j].graph)
-            if len(gi) == len(gj) and len(gi & gj) == len(gi) - 1:
-                out.append((i, j))
-    return out
 
 
 def _same(x, ref, tol=1e-3):
@@ -126,26 +114,6 @@ def connect(cluster, a, b, images=100, band=None, check=True, **settings):
     if not (_same(p.a, a) and _same(p.b, b)):
         return None
     return Path(a, b, rel, p.ts, p.barrier_ab, p.barrier_ba)
-
-
-def neighbours(cluster, x, others, images=100, progress=False, **settings):
-    """States adjacent to state x found through bands towards ``others`` (positions): the
-    saddles on those bands that lead down to x on one side. A list of :class:`Path` from x, one
-    per distinct neighbour (its ``b``)."""
-    from tqdm.auto import tqdm
-
-    x = np.asarray(x, dtype=np.float64).reshape(-1, 3)
-    found = []
-    for y in tqdm(others, disable=not progress, desc="bands"):
-        rel = _band(cluster, x, y, images, None, settings)
-        if rel is None:
-            continue
-        for p in saddles(cluster, rel):
-            if _same(p.b, x):
-                p = Path(p.b, p.a, None, p.ts, p.barrier_ba, p.barrier_ab)
-            if _same(p.a, x) and not any(_same(p.b, q.b) for q in found):
-                found.append(Path(x, geometry.align(p.b, x), None, p.ts, p.barrier_ab, p.barrier_ba))
-    return found
 
 
 def swap_candidates(x, geometries):

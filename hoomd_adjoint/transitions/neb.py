@@ -201,7 +201,7 @@ def _fire(evaluate, x, climb, ftol, dt, dt_max, max_step, max_iter, n_min=5, f_i
         v = v + dt[:, None, None] * F
         move = dt[:, None, None] * v
         big = np.abs(move).reshape(nb, -1).max(axis=1)
-        move *= np.where(big > max_step, max_step / np.where(big > 0, big, 1.0), 1.0)[:, None, None]
+        move *= (max_step / np.maximum(big, max_step))[:, None, None]  # cap the largest move
         move[done] = 0.0
         v[done] = 0.0
         x = x + move
@@ -226,6 +226,12 @@ def _lbfgs(evaluate, x, climb, ftol, max_iter, k, a, b):
         E = V[:, 1:-1].sum() + 0.5 * k * (np.diff(Y, axis=1) ** 2).sum()
         return float(E), -F.ravel()
 
-    res = minimize(f, x.ravel(), jac=True, method="L-BFGS-B",
+    # bounds keep the line search's trial steps near the band (the nudged field is not a
+    # gradient: unbounded trial steps can leave the region where the energy is finite)
+    span = float(np.abs(b - a).max())
+    x0 = x.ravel()
+    res = minimize(f, x0, jac=True, method="L-BFGS-B", bounds=list(zip(x0 - span, x0 + span)),
                    options=dict(gtol=10 * ftol if climb else ftol, ftol=0.0, maxiter=max_iter, maxcor=20))
+    if not np.all(np.isfinite(res.x)):
+        return x, count[0]
     return res.x.reshape(shape), count[0]
