@@ -306,7 +306,7 @@ def _md_job(job):
     a, b = reference_pair(c)
     r = design(c, a, b, job["target"], objective="rates", **DESIGN)
     xa, xb, xs = r.a, r.b[0], r.ts[0]
-    out = dict(target=job["target"], designed=r.values[0].tolist(), B=r.B.tolist())
+    out = dict(designed=r.values[0].tolist(), B=r.B.tolist())
     for name, s0, s1, n in (("ab", xa, xb, job["replicas_a"]), ("ba", xb, xa, job["replicas_b"])):
         k = kramers(c, s0, xs, gradient=False).k
         e = escapes(c, s0, s1, n, max_steps=int(round(20.0 / k / 1e-4)), seed=1 + (n if name == "ba" else 0))
