@@ -109,9 +109,7 @@ def _follow(cluster, xa, xb, xs, images, bands):
         try:
             out.append(stationary(cluster, t, index=1))
         except (ValueError, RuntimeError):
-            p = paths.connect(cluster, xa, b, images=images, band=band, check=False, max_iter=5000)
-            if p is None:  # a fresh band from the straight line
-                p = paths.connect(cluster, xa, b, images=images, check=False)
+            p = paths.connect(cluster, xa, b, images=images, band=band, check=False, max_iter=2000)
             if p is None:
                 return None
             out.append(p.ts)
@@ -234,8 +232,9 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
                 cluster.set_B(B)
                 shrink *= 0.5
                 backtracks += 1
-                if backtracks > 12:  # the step is 4096 times smaller and still loses them
-                    raise RuntimeError(f"design: the transitions cannot be followed beyond B = {B.tolist()}")
+                if backtracks > 6:  # a step 64 times smaller still loses them: the landscape changes here
+                    raise RuntimeError("design: a state or saddle changes character (e.g. the saddle gains a "
+                                       f"second unstable mode) beyond B = {B.tolist()}")
                 continue
             B, (xa, xb, xs), backtracks = B_new, moved, 0
             bar.update()
