@@ -163,14 +163,17 @@ class Escapes:
 
 
 def escapes(cluster, start, target, replicas, max_steps, every=50, kT=1.0, gamma=1.0, dt=1e-4, seed=0,
-            threads=2, trigger=1.3, progress=False):
+            threads=2, trigger=1.3, commit=1000, progress=False):
     """First exits from state ``start`` by Brownian MD (competing-risk rates).
 
     Each replica (seed ``seed + r``) runs until its first exit or ``max_steps``. Every ``every``
     steps the contact graph at distance ``trigger`` is compared with the start's; when it
-    differs, the snapshot is quenched, and the exit counts when the quench lands in another
-    state: ``target`` (same labelled contact graph and handedness) or any other. The exit time
-    is the snapshot's (resolution every * dt). Returns :class:`Escapes`.
+    differs, the snapshot is quenched; when the quench lands in another state, the run goes on
+    ``commit`` steps and is quenched again, and the exit counts only if it has not come back
+    (overdamped paths recross the dividing surface many times; counting first crossings seen
+    at a snapshot interval overestimates the rate). The exit goes to ``target`` (same labelled
+    contact graph and handedness) or to another state, at the first snapshot's time
+    (resolution every * dt). Returns :class:`Escapes`.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -204,6 +207,13 @@ def escapes(cluster, start, target, replicas, max_steps, every=50, kT=1.0, gamma
             kq = key(q)
             if kq == k0:
                 continue
+            # committed? a snapshot just past the dividing surface often recrosses (overdamped
+            # paths cross it many times): run on for `commit` steps and quench again
+            cpp.advance(commit)
+            y = np.array(cpp.position)
+            if key(cluster.minimize(y - box * np.round((y - y[0]) / box))) == k0:
+                steps += commit
+                continue  # it came back: not an exit
             times[r], outcome[r] = steps * dt, "target" if kq == kt else "other"
             break
         else:
