@@ -127,34 +127,42 @@ def plot_grid(out):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     summary = {}
     for objective, ax in zip(("barriers", "rates"), axes[:2]):
         path = os.path.join(out, f"fig4-{objective}")
         if not os.path.exists(os.path.join(path, "jobs.json")):
             continue
-        rows = [r for r in Sweep.open(path).merge(allow_missing=True) if "values" in r]
+        merged = Sweep.open(path).merge(allow_missing=True)
+        rows = [r for r in merged if "values" in r]
+        failed = [r for r in merged if r.get("error")]
         if not rows:
             continue
         T = np.array([r["target"] for r in rows])
         V = np.array([r["values"] for r in rows])
         err = np.abs(V - T) / T
-        summary[objective] = dict(n=len(rows), max_error=float(err.max()), median_error=float(np.median(err)),
+        summary[objective] = dict(n=len(rows), failed=[r["target"] for r in failed],
+                                  max_error=float(err.max()), median_error=float(np.median(err)),
                                   max_seconds=float(max(r["seconds"] for r in rows)),
                                   mean_seconds=float(np.mean([r["seconds"] for r in rows])),
                                   within_0p2_percent=int(np.sum(err.max(axis=1) <= 2e-3)))
-        for d, mk, lab in ((0, "o", "a -> b"), (1, "s", "b -> a")):
-            ax.scatter(T[:, d], V[:, d], s=14, marker=mk, facecolors="none", edgecolors=f"C{d}", label=lab)
-        lo, hi = T.min() * 0.8, T.max() * 1.2
-        ax.plot([lo, hi], [lo, hi], "k:", lw=0.8)
+        # the target plane, as in the paper: each design coloured by its larger relative error
+        sc = ax.scatter(T[:, 0], T[:, 1], c=np.log10(err.max(axis=1)), cmap="viridis", vmin=-5, vmax=np.log10(2e-3),
+                        s=40, marker="s")
+        if failed:
+            F = np.array([r["target"] for r in failed])
+            ax.scatter(F[:, 0], F[:, 1], marker="x", color="C3", s=40, label="not reached: the landscape changes")
+            ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.16))
+        plt.colorbar(sc, ax=ax, label="log10 max relative error")
         if objective == "rates":
             ax.set_xscale("log")
             ax.set_yscale("log")
         unit = "kT" if objective == "barriers" else "1/time"
-        ax.set_xlabel(f"target ({unit})")
-        ax.set_ylabel(f"achieved ({unit})")
-        ax.set_title(f"Fig. 4{'A' if objective == 'barriers' else 'C'} analogue: {len(rows)} designs", fontsize=9)
-        ax.legend(frameon=False, fontsize=8)
+        what = "barrier" if objective == "barriers" else "rate"
+        ax.set_xlabel(f"target {what} a -> b ({unit})")
+        ax.set_ylabel(f"target {what} b -> a ({unit})")
+        ax.set_title(f"Fig. 4{'A' if objective == 'barriers' else 'C'} analogue: {int(np.sum(err.max(axis=1) <= 2e-3))}"
+                     f"/{len(merged)} within 0.2 %", fontsize=9)
         axes[2].hist(np.log10(err.ravel() + 1e-12), bins=30, alpha=0.6, label=objective)
     axes[2].axvline(np.log10(2e-3), color="k", ls=":", lw=0.8)
     axes[2].set_xlabel("log10 relative error (dotted: 0.2 %)")
