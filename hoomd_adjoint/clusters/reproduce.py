@@ -251,8 +251,10 @@ def designability(out, part=None, progress=False, seed=0, limit=None):
 
 
 def plot_designability(out):
-    """fig5.png and fig5.json: prediction accuracy, and success against subset size for the
-    subsets predicted controllable and not."""
+    """fig5.png and fig5.json: success against subset size for the subsets predicted
+    controllable and not, and the prediction accuracy against the rank tolerance, over all
+    subsets and over those whose optimisation kept the landscape's structure (no state or saddle
+    lost on the way)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -262,12 +264,21 @@ def plot_designability(out):
     size = np.array([r["size"] for r in rows])
     pred = np.array([r["predicted"] for r in rows])
     ok = np.array([r["success"] for r in rows])
-    summary = dict(n=len(rows), accuracy=float(np.mean(pred == ok)),
+    lost = np.array([bool(r["note"]) for r in rows])  # a state or saddle changed character
+    ratio = np.array([r["singular_values"][-1] / r["singular_values"][0] for r in rows])
+    rtols = np.logspace(-5, -1, 41)
+    acc = np.array([np.mean((ratio > t) == ok) for t in rtols])
+    acc_kept = np.array([np.mean((ratio > t)[~lost] == ok[~lost]) for t in rtols])
+    summary = dict(n=len(rows), rtol=RTOL[1], accuracy=float(np.mean(pred == ok)),
                    accuracy_rtol_1e1=float(np.mean(np.array([r["predicted_1e1"] for r in rows]) == ok)),
                    accuracy_rtol_1e3=float(np.mean(np.array([r["predicted_1e3"] for r in rows]) == ok)),
+                   structure_lost=int(lost.sum()),
+                   accuracy_structure_kept=float(np.mean(pred[~lost] == ok[~lost])),
+                   accuracy_structure_kept_rtol_1e3=float(np.mean((ratio > 1e-3)[~lost] == ok[~lost])),
                    predicted_controllable=int(pred.sum()), succeeded=int(ok.sum()),
-                   false_positive=int(np.sum(pred & ~ok)), false_negative=int(np.sum(~pred & ok)))
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+                   false_positive=int(np.sum(pred & ~ok)), false_negative=int(np.sum(~pred & ok)),
+                   smallest_singular_ratio=float(ratio.min()))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     sizes = np.arange(1, PATHWAYS + 1)
     for flag, lab, col in ((True, "predicted controllable", "C0"), (False, "predicted not", "C3")):
         frac = [np.mean(ok[(size == n) & (pred == flag)]) if np.any((size == n) & (pred == flag)) else np.nan
@@ -275,13 +286,20 @@ def plot_designability(out):
         cnt = [int(np.sum((size == n) & (pred == flag))) for n in sizes]
         axes[0].plot(sizes, frac, "o-", color=col, label=lab)
         axes[1].bar(sizes + (-0.2 if flag else 0.2), cnt, width=0.4, color=col, label=lab)
+    axes[1].plot(sizes, [int(np.sum((size == n) & lost)) for n in sizes], "k^", label="structure lost")
     axes[0].set_xlabel("pathways in the subset")
     axes[0].set_ylabel("fraction optimised to L < 1e-2")
-    axes[0].set_title(f"prediction accuracy {summary['accuracy']:.1%} ({len(rows)} subsets)", fontsize=9)
+    axes[0].set_title(f"rtol {RTOL[1]:g}: accuracy {summary['accuracy']:.1%} ({len(rows)} subsets)", fontsize=9)
     axes[0].legend(frameon=False, fontsize=8)
     axes[1].set_xlabel("pathways in the subset")
     axes[1].set_ylabel("subsets")
     axes[1].legend(frameon=False, fontsize=8)
+    axes[2].semilogx(rtols, acc, label="all subsets")
+    axes[2].semilogx(rtols, acc_kept, label="structure kept")
+    axes[2].axvline(RTOL[1], color="k", ls=":", lw=0.8)
+    axes[2].set_xlabel("rank tolerance (relative singular value)")
+    axes[2].set_ylabel("prediction accuracy")
+    axes[2].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "fig5.png"), dpi=150)
     plt.close(fig)
