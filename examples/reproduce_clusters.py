@@ -2,7 +2,8 @@
 
 - Fig. 3B: energy along the R1 -> R2 path while a barrier design (3 and 5 kT) converges.
 - Fig. 4A / 4C: 49 barrier targets ({2..8} kT both ways) and 49 rate targets (+-1 decade).
-- Figs. 3C, 4B, 4D: five rate designs checked by first-exit Brownian MD from both states.
+- Fig. 3C: one MD run mapped onto the path, filtered and binarised.
+- Figs. 4B, 4D: five rate designs checked by first-exit Brownian MD from both states.
 - Fig. 5: designability of all 511 subsets of 9 pathways: rank prediction against optimisation.
 
 Every grid is a resumable sweep (run the same command again after an interruption; slice with
@@ -25,15 +26,20 @@ def main(argv=None):
     ap.add_argument("--out", default="runs/clusters")
     ap.add_argument("--figures", default=None, help="copy the PNG/JSON summaries here (e.g. docs/figures)")
     ap.add_argument("--part", default=None, help="slice k/n of each sweep")
-    ap.add_argument("--only", nargs="*", default=["fig3b", "fig4a", "fig4c", "md", "fig5"])
+    ap.add_argument("--only", nargs="*", default=["fig3b", "fig3c", "fig4a", "fig4c", "md", "fig5"])
     ap.add_argument("--smoke", action="store_true", help="tiny budgets in a temporary directory")
     args = ap.parse_args(argv)
     limit = None
     if args.smoke:
         rp.DESIGN.update(iterations=2, steps=5)
         args.out = tempfile.mkdtemp(prefix="clusters-smoke-")
-        args.only = ["fig3b", "fig4a", "fig4c"]
+        args.only = ["fig3b", "fig3c", "fig4a", "fig4c"]
         limit = 2
+    if "fig3c" in args.only:
+        print("Fig. 3C:", rp.fig3c(args.out))
+        outputs = ["fig3c.png", "fig3c.json"]
+    else:
+        outputs = []
     if "fig3b" in args.only:
         r = rp.fig3b(args.out, progress=True)
         print(f"Fig. 3B: targets 3, 5 kT -> {r.values[0, 0]:.4f}, {r.values[0, 1]:.4f} kT in {r.seconds:.1f} s")
@@ -44,7 +50,7 @@ def main(argv=None):
         rp.md_validation(args.out, part=args.part, progress=True)
     if "fig5" in args.only:
         rp.designability(args.out, part=args.part, progress=True)
-    outputs = ["fig3b.png", "fig3b.json"]
+    outputs += ["fig3b.png", "fig3b.json"]
     if {"fig4a", "fig4c"} & set(args.only):
         print("Fig. 4:", rp.plot_grid(args.out))
         outputs += ["fig4.png", "fig4.json"]

@@ -3,7 +3,7 @@
     hoomd-adjoint clusters states    --quenches 300 --out clusters-states
     hoomd-adjoint clusters path      --B 5 --out clusters-path         # R1 -> R2: band, saddle, rates
     hoomd-adjoint clusters design    --objective barriers --target 3 5 --out clusters-design
-    hoomd-adjoint clusters reproduce fig3b|fig4a|fig4c|md|fig5|plots --out runs/clusters [--part k/n]
+    hoomd-adjoint clusters reproduce fig3b|fig3c|fig4a|fig4c|md|fig5|plots --out runs/clusters [--part k/n]
 """
 import json
 import os
@@ -93,6 +93,8 @@ def reproduce_cmd(args):
 
     if args.what == "fig3b":
         rp.fig3b(args.out, progress=True)
+    elif args.what == "fig3c":
+        print(rp.fig3c(args.out))
     elif args.what in ("fig4a", "fig4c"):
         rp.grid("barriers" if args.what == "fig4a" else "rates", args.out, part=args.part, progress=True)
     elif args.what == "md":
@@ -144,7 +146,7 @@ def add_parser(sub):
     a.set_defaults(func=design_cmd)
     a = actions.add_parser("reproduce", help="the paper's cluster results as resumable sweeps",
                            description=reproduce_cmd.__doc__)
-    a.add_argument("what", choices=["fig3b", "fig4a", "fig4c", "md", "fig5", "plots"])
+    a.add_argument("what", choices=["fig3b", "fig3c", "fig4a", "fig4c", "md", "fig5", "plots"])
     a.add_argument("--out", default="runs/clusters")
     a.add_argument("--part", default=None, help="slice k/n of a sweep's jobs")
     a.set_defaults(func=reproduce_cmd)

@@ -20,7 +20,7 @@ from .design import design
 from .model import Cluster
 
 __all__ = ["R1", "R2", "reference_pair", "B0", "fig3b", "grid_jobs", "grid", "plot_grid", "designability_setup",
-           "designability", "plot_designability", "md_jobs", "md_validation", "plot_md"]
+           "designability", "plot_designability", "md_jobs", "md_validation", "plot_md", "fig3c"]
 
 # The authors' tutorial states (seed-reproduction note, part A2): contacts at distance 1.
 R1 = np.array([(0, 0, 0), (0.9510565163, -1.3090169944, 0), (0.9510565163, 0.3090169944, 0), (0, -1, 0),
@@ -391,3 +391,56 @@ def plot_md(out):
     summary = dict(rows=table, within_2se=within, n=len(table))
     _write_json_atomic(os.path.join(out, "md.json"), summary)
     return summary
+
+
+def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
+    """Fig. 3C analogue: a Brownian trajectory at B = 6 kT started in R2, mapped onto the R1-R2
+    band (nearest image in pair-distance space), low-pass filtered (Butterworth), binarised at the
+    saddle's image. The first seed whose run crosses to R1 on the path is shown, up to the moment
+    it leaves the path; writes fig3c.png and fig3c.json."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy.signal import butter, filtfilt
+
+    from ..transitions import kramers
+    from . import kinetics, paths
+
+    c = Cluster(np.full(21, MD_B0))
+    a, b = reference_pair(c)
+    p = paths.connect(c, a, b)
+    k = max(kramers(c, p.a, p.ts, gradient=False).k, kramers(c, p.b, p.ts, gradient=False).k)
+    dt = 1e-4 * every
+    lam_b = -kramers(c, p.a, p.ts, gradient=False).saddle.lam[0]
+    cutoff = float(np.sqrt(k * lam_b / (2 * np.pi)))  # between the slowest rate and the barrier top
+    for seed in seeds:
+        X = kinetics.trajectories(c, p.b, frames * every, every, 1, seed=seed, threads=1)[0]
+        s, d = kinetics.path_coordinate(X, p.band.images, box=40.0)
+        off = np.flatnonzero(d > off_path)
+        end = int(off[0]) if off.size else len(s)
+        if end < 50:
+            continue
+        bb, aa = butter(4, cutoff / (0.5 / dt))
+        sf = filtfilt(bb, aa, s[:end].astype(float))
+        if np.any(sf < p.band.ts) and sf[0] > p.band.ts:  # crossed to R1 on the path
+            break
+    else:
+        raise RuntimeError(f"fig3c: no run from R2 reached R1 on the path within {len(seeds)} seeds")
+    t = np.arange(end) * dt
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.plot(t, s[:end], color="0.7", lw=0.6, label="nearest image")
+    ax.plot(t, sf, color="C0", lw=1.4, label=f"Butterworth (order 4, {cutoff:.1f}/time)")
+    ax.axhline(p.band.ts, color="k", ls="--", lw=0.8, label="transition state image")
+    ax.fill_between(t, 0, len(p.band.images) - 1, where=sf > p.band.ts, color="C1", alpha=0.12, label="in R2")
+    ax.set_xlabel("time")
+    ax.set_ylabel("image (R1 = 0, R2 = 101)")
+    ax.set_title(f"Fig. 3C analogue: B = {MD_B0:g} kT, seed {seed}; the run leaves the path at t = {end * dt:.2f}",
+                 fontsize=8)
+    ax.legend(frameon=False, fontsize=7, loc="center right")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "fig3c.png"), dpi=150)
+    plt.close(fig)
+    _write_json_atomic(os.path.join(out, "fig3c.json"), dict(seed=int(seed), cutoff=cutoff, frame_time=dt,
+                                                             ts_image=int(p.band.ts), left_path_at=end * dt))
+    return dict(seed=int(seed), left_path_at=end * dt)
