@@ -105,3 +105,33 @@ class Tags(ParticleFilter):
 
     def __repr__(self):
         return f"Tags({self.tags.tolist()})"
+
+
+class Rigid(ParticleFilter):
+    """Particles by their rigid-body role (hoomd.filter.Rigid): ``flags`` is a subset of
+    ("center", "constituent", "free"); centres have ``body == tag``, constituents another body's
+    tag, free particles ``body == -1``."""
+
+    _FLAGS = ("center", "constituent", "free")
+
+    def __init__(self, flags=("center",)):
+        flags = (flags,) if isinstance(flags, str) else tuple(flags)
+        bad = [f for f in flags if f not in self._FLAGS]
+        if bad or not flags:
+            raise ValueError(f"filter.Rigid: flags must be a non-empty subset of {self._FLAGS}, got {flags!r}")
+        self.flags = flags
+
+    def __call__(self, state):
+        body = np.asarray(state.get_snapshot().particles.body, dtype=np.int64)
+        tags = np.arange(len(body))
+        pick = np.zeros(len(body), dtype=bool)
+        if "center" in self.flags:
+            pick |= body == tags
+        if "constituent" in self.flags:
+            pick |= (body >= 0) & (body != tags)
+        if "free" in self.flags:
+            pick |= body < 0
+        return np.flatnonzero(pick).astype(np.uint32)
+
+    def __repr__(self):
+        return f"Rigid({self.flags!r})"

@@ -1,0 +1,106 @@
+"""Rigid-body definitions and create_bodies in HOOMD-blue 4.8.2's convention (ForceComposite):
+constituent order, body tags, placement r_b + rotate(q_b, d_k), orientations q_b (x) q_k,
+wrapping with the centre's image carried, filters, and refused definitions."""
+import gsd.hoomd
+import numpy as np
+import pytest
+
+import hoomd_adjoint as ha
+from hoomd_adjoint.md.constrain import quat_mul, rotate
+
+
+def _sim(positions, typeid, orientation, L=10.0):
+    f = gsd.hoomd.Frame()
+    f.configuration.box = [L, L, L, 0, 0, 0]
+    f.particles.N = len(positions)
+    f.particles.types = ["R", "A", "B"]
+    f.particles.typeid = np.asarray(typeid, dtype=np.uint32)
+    f.particles.position = np.asarray(positions, dtype=np.float64)
+    f.particles.orientation = np.asarray(orientation, dtype=np.float64)
+    sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=1), seed=1)
+    sim.create_state_from_snapshot(f)
+    return sim
+
+
+def test_quaternion_helpers_are_hoomds():
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=4)
+    q /= np.linalg.norm(q)
+    v = rng.normal(size=3)
+    # rotate(q, v) is the vector part of q (x) (0, v) (x) conj(q), and keeps lengths for unit q
+    ref = quat_mul(quat_mul(q, np.r_[0.0, v]), q * [1, -1, -1, -1])
+    assert np.allclose(rotate(q, v), ref[1:], atol=1e-14) and abs(ref[0]) < 1e-14
+    assert np.linalg.norm(rotate(q, v)) == pytest.approx(np.linalg.norm(v), rel=1e-14)
+    assert np.allclose(rotate(2 * q, v), 4 * rotate(q, v))  # not normalised, as in HOOMD
+
+
+def test_create_bodies_places_orders_and_wraps_constituents():
+    half = np.sqrt(0.5)
+    q1 = np.array([half, 0.0, 0.0, half])  # 90 degrees about z
+    sim = _sim([[4.5, 0.0, 0.0], [0.0, 1.0, 0.0], [-2.0, 0.0, 0.0]], [0, 1, 0],
+               [q1, [1, 0, 0, 0], [1, 0, 0, 0]])
+    rigid = ha.md.constrain.Rigid()
+    rigid.body["R"] = dict(constituent_types=["A", "B"], positions=[(1.0, 0.0, 0.0), (0.0, 0.0, 0.8)],
+                           orientations=[(1, 0, 0, 0), (half, half, 0, 0)])
+    rigid.create_bodies(sim.state, charges={"R": [0.5, -0.5]})
+    p = sim.state.get_snapshot().particles
+    assert p.N == 7
+    # centres keep their tags (body = tag), the free particle gets -1; constituents follow, by
+    # centre tag, then by constituent index
+    assert p.body.tolist() == [0, -1, 2, 0, 0, 2, 2]
+    assert p.typeid.tolist() == [0, 1, 0, 1, 2, 1, 2]
+    assert p.charge[3:].tolist() == [0.5, -0.5, 0.5, -0.5]
+    # rotating (1, 0, 0) by 90 degrees about z gives (0, 1, 0)
+    np.testing.assert_allclose(p.position[3], [4.5, 1.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(p.position[4], [4.5, 0.0, 0.8], atol=1e-15)
+    np.testing.assert_allclose(p.position[5], [-1.0, 0.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(p.orientation[4], quat_mul(q1, [half, half, 0, 0]), atol=1e-15)
+    # a constituent that lands outside the box is wrapped in, and its image records it
+    sim2 = _sim([[4.5, 0.0, 0.0]], [0], [[1, 0, 0, 0]])
+    rigid.create_bodies(sim2.state)
+    p2 = sim2.state.get_snapshot().particles
+    np.testing.assert_allclose(p2.position[1], [-4.5, 0.0, 0.0], atol=1e-14)
+    assert p2.image[1].tolist() == [1, 0, 0] and p2.image[0].tolist() == [0, 0, 0]
+    # filters by role
+    assert ha.filter.Rigid(("center",))(sim.state).tolist() == [0, 2]
+    assert ha.filter.Rigid(("center", "free"))(sim.state).tolist() == [0, 1, 2]
+    assert ha.filter.Rigid("constituent")(sim.state).tolist() == [3, 4, 5, 6]
+    # calling it again makes the constituents again rather than adding more
+    rigid.create_bodies(sim.state)
+    assert sim.state.get_snapshot().particles.N == 7
+
+
+def test_bad_body_definitions_are_refused():
+    rigid = ha.md.constrain.Rigid()
+    with pytest.raises(ValueError, match="unequal length"):
+        rigid.body["R"] = dict(constituent_types=["A", "B"], positions=[(1.0, 0, 0)])
+    with pytest.raises(TypeError, match="list of type names"):
+        rigid.body["R"] = dict(constituent_types="AB", positions=[(1.0, 0, 0)])
+    with pytest.raises(ValueError, match="not finite"):
+        rigid.body["R"] = dict(constituent_types=["A"], positions=[(np.nan, 0, 0)])
+    assert rigid.body["R"] is None  # nothing was stored
+    sim = _sim([[0.0, 0.0, 0.0]], [0], [[1, 0, 0, 0]])
+    rigid.body["R"] = dict(constituent_types=["C"], positions=[(1.0, 0, 0)])
+    with pytest.raises(ValueError, match="constituent type 'C'"):
+        rigid.create_bodies(sim.state)
+    rigid.body["R"] = dict(constituent_types=["R"], positions=[(1.0, 0, 0)])
+    with pytest.raises(ValueError, match="nested"):
+        rigid.create_bodies(sim.state)
+    assert sim.state.N_particles == 1  # a refused call changes nothing
+    with pytest.raises(ValueError, match="flags"):
+        ha.filter.Rigid(("centre",))
+
+
+def test_running_with_constituents_is_refused_until_rigid_integration_lands():
+    sim = _sim([[0.0, 0.0, 0.0], [3.0, 0.0, 0.0]], [0, 1], [[1, 0, 0, 0]] * 2)
+    lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
+    lj.params[("R", "R")] = lj.params[("R", "A")] = lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+    lj.params[("B", "R")] = lj.params[("A", "B")] = lj.params[("B", "B")] = dict(epsilon=1.0, sigma=1.0)
+    bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)
+    sim.operations.integrator = ha.md.Integrator(dt=1e-3, methods=[bd], forces=[lj])
+    sim.run(2)  # no bodies yet: runs
+    rigid = ha.md.constrain.Rigid()
+    rigid.body["R"] = dict(constituent_types=["A"], positions=[(0.0, 0.0, 1.0)])
+    rigid.create_bodies(sim.state)
+    with pytest.raises(NotImplementedError, match="rigid-body constituents"):
+        sim.run(1)
