@@ -16,7 +16,7 @@ import os as _os
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order, optim, assembly, transitions  # noqa: E402,E501
+from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order, optim, assembly, transitions, spider  # noqa: E402,E501
 from .transitions import neb, kramers  # noqa: E402
 from .box import Box
 from .simulation import Simulation
@@ -27,6 +27,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Box", "Simulation", "Ensemble", "EnsembleGradient", "ReplicaError", "device", "filter", "trigger", "variant",
-    "md", "write", "adjoint", "loss", "communicator", "sweep", "order", "optim", "assembly", "transitions", "neb", "kramers",
+    "md", "write", "adjoint", "loss", "communicator", "sweep", "order", "optim", "assembly", "transitions", "spider", "neb", "kramers",
     "DataAccessError", "IncompleteSpecificationError",
 ]
