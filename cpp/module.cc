@@ -9,6 +9,7 @@
 #include "core/RandomNumbers.h"
 #include "md/Adjoint.h"
 #include "md/ClusterDerivatives.h"
+#include "md/RotationStep.h"
 #include "md/Force.h"
 #include "md/GPU.h"
 #include "md/NeighborList.h"
@@ -380,6 +381,28 @@ PYBIND11_MODULE(_core, m) {
         return out;
     }, py::arg("potential"), py::arg("x"), py::arg("type"), py::arg("params"), py::arg("rcut"), py::arg("shift") = false,
        py::arg("order") = 1, py::arg("wrt") = -1);
+
+    // one rigid-body rotational half step for M bodies (tests and references): part 1 or 2
+    m.def("rotation_step", [](Arr q, Arr p, Arr tau, Arr I, double dt, int part) {
+        const py::ssize_t M = q.shape(0);
+        if (q.ndim() != 2 || q.shape(1) != 4 || p.ndim() != 2 || p.shape(0) != M || p.shape(1) != 4 || tau.ndim() != 2 ||
+            tau.shape(0) != M || tau.shape(1) != 3 || I.ndim() != 2 || I.shape(0) != M || I.shape(1) != 3)
+            throw std::invalid_argument("rotation_step: q, p (M, 4), tau, I (M, 3)");
+        if (part != 1 && part != 2) throw std::invalid_argument("rotation_step: part must be 1 or 2");
+        py::array_t<double> qo({M, py::ssize_t(4)}), po({M, py::ssize_t(4)});
+        for (py::ssize_t m = 0; m < M; ++m) {
+            const double* a = q.data() + 4 * m;
+            const double* b = p.data() + 4 * m;
+            Q4<double> qq{a[0], a[1], a[2], a[3]}, pp{b[0], b[1], b[2], b[3]};
+            if (part == 1) rotation_step_one(dt, tau.data() + 3 * m, I.data() + 3 * m, qq, pp);
+            else rotation_step_two(dt, tau.data() + 3 * m, I.data() + 3 * m, qq, pp);
+            double* x = qo.mutable_data() + 4 * m;
+            double* y = po.mutable_data() + 4 * m;
+            x[0] = qq.s; x[1] = qq.x; x[2] = qq.y; x[3] = qq.z;
+            y[0] = pp.s; y[1] = pp.x; y[2] = pp.y; y[3] = pp.z;
+        }
+        return py::make_tuple(qo, po);
+    }, py::arg("q"), py::arg("p"), py::arg("tau"), py::arg("I"), py::arg("dt"), py::arg("part"));
 
     // --- the engine ---
     py::enum_<Method::Kind>(m, "MethodKind")
