@@ -1,6 +1,7 @@
 """Rigid-body definitions and create_bodies in HOOMD-blue 4.8.2's convention (ForceComposite):
 constituent order, body tags, placement r_b + rotate(q_b, d_k), orientations q_b (x) q_k,
-wrapping with the centre's image carried, filters, and refused definitions."""
+wrapping with the centre's image carried, filters, refused definitions; and the NO_SQUISH
+rotational steps against a transcription of HOOMD's TwoStepConstantVolume."""
 import math
 
 import gsd.hoomd
