@@ -178,3 +178,37 @@ def test_rotation_steps_are_hoomds_no_squish_and_conserve_angular_momentum():
     assert np.allclose(np.linalg.norm(qq, axis=1), 1.0, atol=1e-14)
     with pytest.raises(ValueError, match="part"):
         _core.rotation_step(q, p, tau, I, 0.01, 3)
+
+
+def test_free_rotation_is_bitwise_hoomds():
+    """Against HOOMD-blue itself (skipped where it is not importable): ConstantVolume with
+    integrate_rotational_dof, no torques, one frozen axis, 200 steps."""
+    hoomd = pytest.importorskip("hoomd")
+    from hoomd_adjoint import _core
+
+    rng = np.random.default_rng(3)
+    N = 4
+    f = hoomd.Snapshot()
+    f.particles.N = N
+    f.configuration.box = [20, 20, 20, 0, 0, 0]
+    f.particles.types = ["A"]
+    f.particles.position[:] = rng.uniform(-5, 5, (N, 3))
+    q = rng.normal(size=(N, 4))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    I = rng.uniform(0.5, 2, (N, 3))
+    I[1, 0] = 0.0
+    p = 2 * quat_mul(q, np.c_[np.zeros(N), rng.normal(size=(N, 3))])
+    f.particles.orientation[:] = q
+    f.particles.moment_inertia[:] = I
+    f.particles.angmom[:] = p
+    sim = hoomd.Simulation(device=hoomd.device.CPU(), seed=1)
+    sim.create_state_from_snapshot(f)
+    sim.operations.integrator = hoomd.md.Integrator(dt=0.005, methods=[hoomd.md.methods.ConstantVolume(
+        filter=hoomd.filter.All())], integrate_rotational_dof=True)
+    sim.run(200)
+    ref = sim.state.get_snapshot().particles
+    zero = np.zeros((N, 3))
+    for _ in range(200):
+        q, p = _core.rotation_step(q, p, zero, I, 0.005, 1)
+        q, p = _core.rotation_step(q, p, zero, I, 0.005, 2)
+    assert np.array_equal(ref.orientation, q) and np.array_equal(ref.angmom, p)
