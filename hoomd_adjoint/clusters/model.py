@@ -180,20 +180,17 @@ class Cluster:
         from scipy.optimize import minimize
 
         from ..optim import fire
+        from ..transitions import stationary
 
         x = np.asarray(x, dtype=np.float64).reshape(self.N, 3)
         x, _, _ = fire(self.energy_and_gradient, (x - x.mean(axis=0)).ravel(), ftol=1e-3)
         res = minimize(self.energy_and_gradient, x, jac=True, method="L-BFGS-B",
                        options=dict(gtol=gtol, ftol=0.0, maxiter=maxiter, maxcor=30))
-        x = res.x
-        # L-BFGS stalls near 1e-6 (energy changes fall below rounding); Newton steps on the
-        # stiff modes (the 6 rigid-body zero modes left out) bring the forces to rounding level
-        for _ in range(8):
-            _, g = self.energy_and_gradient(x)
-            if np.abs(g).max() < gtol:
-                break
-            w, V = np.linalg.eigh(self.hessian(x))
-            keep = w > 1e-8 * w[-1]
-            x = x - V[:, keep] @ ((V[:, keep].T @ g) / w[keep])
+        # L-BFGS stalls near 1e-6 (energy changes fall below rounding); Newton steps in the
+        # internal coordinates (rigid-body modes left out) bring the forces to rounding level
+        try:
+            x = stationary(self, res.x, gtol=gtol, max_iter=8)
+        except RuntimeError:  # floppy (e.g. a particle broke off): keep L-BFGS's point
+            x = res.x
         x = x.reshape(self.N, 3)
         return x - x.mean(axis=0)

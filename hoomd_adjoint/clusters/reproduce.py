@@ -33,6 +33,40 @@ DESIGN = dict(iterations=18, steps=50)
 BARRIERS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
 
 
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out, name, summary):
+    """Write ``name``.png and ``name``.json (atomically) in ``out``; return the summary."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, f"{name}.png"), dpi=150)
+    plt.close(fig)
+    _write_json_atomic(os.path.join(out, f"{name}.json"), summary)
+    return summary
+
+
+def _sweep(function, path, make_jobs, part, progress):
+    """Run (or resume) a sweep in ``path``; a resumed one keeps the job list it stored (targets
+    may depend on computed start values)."""
+    jobs_file = os.path.join(path, "jobs.json")
+    if os.path.exists(jobs_file):
+        with open(jobs_file) as f:
+            jobs = json.load(f)
+    else:
+        jobs = make_jobs()
+    sweep = Sweep(function, jobs, path)
+    sweep.run(part=part, progress=progress, on_error="record")
+    return sweep
+
+
 def reference_pair(cluster):
     """R1 and R2 minimised at the cluster's B (R2 aligned onto R1)."""
     from ..transitions import geometry
@@ -60,15 +94,11 @@ def start_rates():
 def fig3b(out, target=(3.0, 5.0), progress=False):
     """One barrier design (the paper's example: 3 and 5 kT); writes fig3b.json and fig3b.png
     (energy along the band, minimum subtracted, after successive iterations)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     os.makedirs(out, exist_ok=True)
     c, a, b = _start()
     r = design(c, a, b, target, progress=progress, **DESIGN)
-    _write_json_atomic(os.path.join(out, "fig3b.json"), dict(r.summary(), iterations=r.iterations))
     fig, ax = plt.subplots(figsize=(5, 3.6))
     its = [it for it in r.iterations if it["band_energies"] and it["band_energies"][0] is not None]
     cmap = plt.get_cmap("viridis")
@@ -83,9 +113,7 @@ def fig3b(out, target=(3.0, 5.0), progress=False):
     ax.set_title(f"barrier design: targets {target[0]:g}, {target[1]:g} kT -> "
                  f"{r.values[0, 0]:.4f}, {r.values[0, 1]:.4f}", fontsize=9)
     ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "fig3b.png"), dpi=150)
-    plt.close(fig)
+    _save(fig, out, "fig3b", dict(r.summary(), iterations=r.iterations))
     return r
 
 
@@ -107,25 +135,14 @@ def _grid_job(job):
 
 def grid(objective, out, part=None, progress=False, limit=None):
     """Run (or resume) the 49 designs of Fig. 4A or 4C as a sweep in ``out``; returns the Sweep."""
-    path = os.path.join(out, f"fig4-{objective}")
-    jobs_file = os.path.join(path, "jobs.json")
-    if os.path.exists(jobs_file):  # resume with the stored targets (rate targets depend on the start)
-        with open(jobs_file) as f:
-            jobs = json.load(f)
-    else:
-        jobs = grid_jobs(objective)[:limit]
-    sweep = Sweep(_grid_job, jobs, path)
-    sweep.run(part=part, progress=progress, on_error="record")
-    return sweep
+    return _sweep(_grid_job, os.path.join(out, f"fig4-{objective}"), lambda: grid_jobs(objective)[:limit], part,
+                  progress)
 
 
 def plot_grid(out):
     """fig4.png: achieved against target for the barrier and rate grids found in ``out``, and
     the distribution of relative errors; returns the summary written to fig4.json."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     summary = {}
@@ -167,11 +184,7 @@ def plot_grid(out):
     axes[2].axvline(np.log10(2e-3), color="k", ls=":", lw=0.8)
     axes[2].set_xlabel("log10 relative error (dotted: 0.2 %)")
     axes[2].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "fig4.png"), dpi=150)
-    plt.close(fig)
-    _write_json_atomic(os.path.join(out, "fig4.json"), summary)
-    return summary
+    return _save(fig, out, "fig4", summary)
 
 
 # -- designability (Fig. 5) ---------------------------------------------------------------------
@@ -243,11 +256,9 @@ def designability(out, part=None, progress=False, seed=0, limit=None):
 
     setup_file = os.path.join(out, "fig5-setup.json")
     designability_setup(out, seed=seed, progress=progress)
-    jobs = [dict(index=i, subset=list(S), setup=os.path.abspath(setup_file))
-            for i, S in enumerate(subsets(PATHWAYS))][:limit]
-    sweep = Sweep(_designability_job, jobs, os.path.join(out, "fig5"))
-    sweep.run(part=part, progress=progress, on_error="record")
-    return sweep
+    return _sweep(_designability_job, os.path.join(out, "fig5"),
+                  lambda: [dict(index=i, subset=list(S), setup=os.path.abspath(setup_file))
+                           for i, S in enumerate(subsets(PATHWAYS))][:limit], part, progress)
 
 
 def plot_designability(out):
@@ -255,10 +266,7 @@ def plot_designability(out):
     controllable and not, and the prediction accuracy against the rank tolerance, over all
     subsets and over those whose optimisation kept the landscape's structure (no state or saddle
     lost on the way)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     rows = [r for r in Sweep.open(os.path.join(out, "fig5")).merge(allow_missing=True) if "success" in r]
     size = np.array([r["size"] for r in rows])
@@ -300,11 +308,7 @@ def plot_designability(out):
     axes[2].set_xlabel("rank tolerance (relative singular value)")
     axes[2].set_ylabel("prediction accuracy")
     axes[2].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "fig5.png"), dpi=150)
-    plt.close(fig)
-    _write_json_atomic(os.path.join(out, "fig5.json"), summary)
-    return summary
+    return _save(fig, out, "fig5", summary)
 
 
 # -- MD validation (Figs. 3C, 4B, 4D) ------------------------------------------------------------
@@ -344,24 +348,14 @@ def _md_job(job):
 
 def md_validation(out, part=None, progress=False, limit=None, replicas=300):
     """Designs of five rate targets, each checked by first-exit Brownian MD from both states."""
-    path = os.path.join(out, "md")
-    jobs_file = os.path.join(path, "jobs.json")
-    if os.path.exists(jobs_file):
-        with open(jobs_file) as f:
-            jobs = json.load(f)
-    else:
-        jobs = [dict(j, replicas_a=replicas, replicas_b=replicas) for j in md_jobs()][:limit]
-    sweep = Sweep(_md_job, jobs, path)
-    sweep.run(part=part, progress=progress, on_error="record")
-    return sweep
+    return _sweep(_md_job, os.path.join(out, "md"),
+                  lambda: [dict(j, replicas_a=replicas, replicas_b=replicas) for j in md_jobs()][:limit], part,
+                  progress)
 
 
 def plot_md(out):
     """md.png and md.json: k_MD against the Kramers rate and the target, with 2-sigma bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     rows = [r for r in Sweep.open(os.path.join(out, "md")).merge(allow_missing=True) if "kramers_ab" in r]
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
@@ -385,12 +379,7 @@ def plot_md(out):
     within = sum(abs(t["z"]) <= 2 for t in table)
     ax.set_title(f"Figs. 4B/4D analogue: {within}/{len(table)} within 2 SE", fontsize=9)
     ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "md.png"), dpi=150)
-    plt.close(fig)
-    summary = dict(rows=table, within_2se=within, n=len(table))
-    _write_json_atomic(os.path.join(out, "md.json"), summary)
-    return summary
+    return _save(fig, out, "md", dict(rows=table, within_2se=within, n=len(table)))
 
 
 def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
@@ -398,10 +387,7 @@ def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
     band (nearest image in pair-distance space), low-pass filtered (Butterworth), binarised at the
     saddle's image. The first seed whose run crosses to R1 on the path is shown, up to the moment
     it leaves the path; writes fig3c.png and fig3c.json."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     from scipy.signal import butter, filtfilt
 
     from ..transitions import kramers
@@ -438,9 +424,5 @@ def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
     ax.set_title(f"Fig. 3C analogue: B = {MD_B0:g} kT, seed {seed}; the run leaves the path at t = {end * dt:.2f}",
                  fontsize=8)
     ax.legend(frameon=False, fontsize=7, loc="center right")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "fig3c.png"), dpi=150)
-    plt.close(fig)
-    _write_json_atomic(os.path.join(out, "fig3c.json"), dict(seed=int(seed), cutoff=cutoff, frame_time=dt,
-                                                             ts_image=int(p.band.ts), left_path_at=end * dt))
-    return dict(seed=int(seed), left_path_at=end * dt)
+    return _save(fig, out, "fig3c", dict(seed=int(seed), cutoff=cutoff, frame_time=dt, ts_image=int(p.band.ts),
+                                         left_path_at=end * dt))

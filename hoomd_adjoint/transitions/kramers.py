@@ -62,7 +62,8 @@ def stationary(model, x, index=None, gtol=1e-10, trust=0.05, max_iter=100, rigid
         n = np.linalg.norm(step)
         x = x + (step * (trust / n) if n > trust else step)
     if index is not None:
-        w = np.linalg.eigvalsh(_internal(x, rigid).T @ H @ _internal(x, rigid))
+        U = _internal(x, rigid)
+        w = np.linalg.eigvalsh(U.T @ H @ U)
         neg = int(np.sum(w < 0))
         if neg != index:
             raise ValueError(f"stationary: the point reached has {neg} negative Hessian eigenvalue(s), not {index} "
