@@ -122,6 +122,11 @@ PYBIND11_MODULE(_core, m) {
         .def_property("buffer", &NeighborList::buffer, &NeighborList::setBuffer)
         .def_readwrite("rebuild_check_delay", &NeighborList::rebuildCheckDelay)
         .def_readwrite("check_dist", &NeighborList::checkDist)
+        .def_property("filter_body", [](const NeighborList& nl) { return nl.filterBody; },
+                      [](NeighborList& nl, bool on) {
+                          if (on != nl.filterBody) nl.forceRebuild();
+                          nl.filterBody = on;
+                      })
         .def_property_readonly("num_builds", &NeighborList::numBuilds)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
@@ -456,6 +461,26 @@ PYBIND11_MODULE(_core, m) {
         .HA_ARRAY_PROPERTY("moment_inertia", moment_inertia, 3)
         .HA_ARRAY_PROPERTY("net_force", net_force, 3)
         .HA_ARRAY_PROPERTY("net_energy", net_energy, 1)
+        .HA_ARRAY_PROPERTY("net_torque", net_torque, 3)
+        .def_readwrite("aniso", &System::aniso)
+        // per type: None or (constituent type ids, positions n x 3, orientations n x 4)
+        .def("set_bodies", [](System& s, py::list defs) {
+            std::vector<RigidBodies::Definition> d(defs.size());
+            for (size_t t = 0; t < defs.size(); ++t) {
+                if (defs[t].is_none()) continue;
+                auto tup = defs[t].cast<py::tuple>();
+                d[t].types = tup[0].cast<std::vector<uint32_t>>();
+                Arr pos = tup[1].cast<Arr>(), orient = tup[2].cast<Arr>();
+                const size_t n = d[t].types.size();
+                if (size_t(pos.size()) != 3 * n || size_t(orient.size()) != 4 * n)
+                    throw std::invalid_argument("Constituent particle lists (position, orientation, type) are of unequal length");
+                d[t].pos.assign(pos.data(), pos.data() + pos.size());
+                d[t].orient.assign(orient.data(), orient.data() + orient.size());
+            }
+            s.setBodies(std::move(d));
+        })
+        .def_property_readonly("n_bodies", [](const System& s) { return s.rigid.centers.size(); })
+        .def("place_sites", &System::placeSites)
         .def("set_forces", [](System& s, std::vector<std::shared_ptr<Force>> f) { s.forces = std::move(f); })
         .def("set_position", [](System& s, Arr p) {
             if (size_t(p.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("positions must be N x 3");
@@ -468,17 +493,18 @@ PYBIND11_MODULE(_core, m) {
         .def(
             "add_method",
             [](System& s, Method::Kind kind, std::vector<uint32_t> members, int variant_kind, double A, double B,
-               uint64_t t_start, uint64_t t_ramp, std::vector<double> gamma) {
+               uint64_t t_start, uint64_t t_ramp, std::vector<double> gamma, std::vector<double> gamma_r) {
                 Method mt;
                 mt.kind = kind;
                 mt.members = std::move(members);
                 mt.kT.kind = Variant::Kind(variant_kind);
                 mt.kT.A = A; mt.kT.B = B; mt.kT.t_start = t_start; mt.kT.t_ramp = t_ramp;
                 mt.gamma = std::move(gamma);
+                mt.gamma_r = gamma_r.empty() ? std::vector<double>(3 * s.pd.ntypes, 1.0) : std::move(gamma_r);
                 s.methods.push_back(std::move(mt));
             },
             py::arg("kind"), py::arg("members"), py::arg("variant_kind"), py::arg("A"), py::arg("B"), py::arg("t_start"),
-            py::arg("t_ramp"), py::arg("gamma"))
+            py::arg("t_ramp"), py::arg("gamma"), py::arg("gamma_r") = std::vector<double>())
         .def("prep_run", &System::prepRun, py::call_guard<py::gil_scoped_release>())
         .def("compute_net_force", [](System& s) { s.computeNetForce(s.timestep); })
         // Advance n steps; the GIL is released, and Ctrl-C is honoured between chunks.

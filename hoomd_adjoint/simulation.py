@@ -180,11 +180,6 @@ class Simulation:
         integ = self.operations.integrator
         if integ is None:
             raise RuntimeError("no integrator: set sim.operations.integrator first")
-        body = np.asarray(self.state._cpp.body)
-        if body.size and np.any((body >= 0) & (body != np.arange(body.size))):
-            raise NotImplementedError("the state holds rigid-body constituents (from Rigid.create_bodies), and the "
-                                      "embedded engine does not integrate rigid bodies yet: they would move as free "
-                                      "particles")
         writers = self.operations.writers
         for w in writers:
             if not isinstance(w, Writer):

@@ -207,4 +207,22 @@ HA_HOSTDEVICE SDual<B, E> exp(const SDual<B, E>& a) {
     return r;
 }
 
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> cos(const SDual<B, E>& a) {
+    SDual<B, E> r(std::cos(a.v));
+    const double h = -std::sin(a.v);
+    for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
+    return r;
+}
+template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> sin(const SDual<B, E>& a) {
+    SDual<B, E> r(std::sin(a.v));
+    const double h = std::cos(a.v);
+    for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
+    return r;
+}
+// Branches (masks such as "moment of inertia == 0") compare values only.
+template <int B1, int E1, int B2, int E2>
+HA_HOSTDEVICE bool operator==(const SDual<B1, E1>& a, const SDual<B2, E2>& b) { return a.v == b.v; }
+
 }  // namespace ha

@@ -147,6 +147,7 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     const BoxDim& box = pd.box;
     checkBox(box);
     const uint32_t N = pd.N, nt = m_ntypes;
+    const int32_t* body = pd.body.data();
     double rmax = 0;
     for (double r : m_rcut) rmax = std::max(rmax, r);
     m_rlistsq.assign(m_rcut.size(), -1.0);
@@ -253,6 +254,8 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
                 const PosType pi = sorted[m];
                 const uint32_t i = pi.tag;
                 const double* rl_row = &m_rlistsq[size_t(pi.type) * nt];
+                // 'body' exclusion: particles of one rigid body never interact [NeighborListBinned.cc:143-146]
+                const int32_t bi = filterBody ? body[i] : -1;
                 uint32_t n = 0;
                 for (int q = 0; q < ns; ++q) {
                     const double shx = st_shift[q].x, shy = st_shift[q].y, shz = st_shift[q].z;
@@ -264,7 +267,8 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
                         const double dx = (pi.x - pj.x) - shx, dy = (pi.y - pj.y) - shy, dz = (pi.z - pj.z) - shz;
                         const double rsq = dx * dx + dy * dy + dz * dz;
                         found[n] = pj.tag;
-                        n += uint32_t(rsq <= rl_row[pj.type]) & uint32_t(pj.tag != i);
+                        n += uint32_t(rsq <= rl_row[pj.type]) & uint32_t(pj.tag != i) &
+                             uint32_t(bi < 0 || body[pj.tag] != bi);
                     }
                 }
                 // ascending tags: each force sum has one order, whenever and however the list

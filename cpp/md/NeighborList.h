@@ -18,6 +18,8 @@ class NeighborList {
     void setBuffer(double b) { m_buffer = b; m_force_rebuild = true; }
     int rebuildCheckDelay = 1;
     bool checkDist = true;
+    // exclusions=['body']: pairs within one rigid body (same body >= 0) are not listed
+    bool filterBody = false;
 
     // r_cut for each type pair (ntypes x ntypes, symmetric): the maximum over the forces that use
     // this list. A pair with r_cut <= 0 never enters.

@@ -26,6 +26,7 @@ struct ParticleData {
     std::vector<double> orientation, angmom;        // N x 4 (scalar first)
     std::vector<double> moment_inertia;             // N x 3
     std::vector<double> net_force, net_energy;      // N x 3, N
+    std::vector<double> net_torque;                 // N x 3, box frame (rigid bodies' centres)
     bool accel_set = false;                         // HOOMD: a = F/m is set by prepRun if false
 
     void resize(uint32_t n) {
@@ -36,7 +37,7 @@ struct ParticleData {
         orientation.assign(4 * n, 0.0);
         for (uint32_t i = 0; i < n; ++i) orientation[4 * i] = 1.0;
         angmom.assign(4 * n, 0.0); moment_inertia.assign(3 * n, 0.0);
-        net_force.assign(3 * n, 0.0); net_energy.assign(n, 0.0);
+        net_force.assign(3 * n, 0.0); net_energy.assign(n, 0.0); net_torque.assign(3 * n, 0.0);
         accel_set = false;
     }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "GPU.h"
+#include "RotationStep.h"
 #include "TwoStep.h"
 
 namespace ha {
@@ -32,6 +33,8 @@ void System::advance(uint64_t n) {
         return;
     }
     if (!gpu::available()) throw std::runtime_error("device.GPU: no CUDA device is available");
+    if (!rigid.empty() || aniso)
+        throw std::runtime_error("device.GPU: rigid bodies and rotational integration run on the CPU only (so far)");
     if (!m_dev) m_dev = std::make_unique<DeviceState>();
     DeviceState& d = *m_dev;
     d.pos.upload(pd.pos); d.vel.upload(pd.vel); d.accel.upload(pd.accel); d.mass.upload(pd.mass);
@@ -147,6 +150,10 @@ void System::prepRun() {
                 throw std::invalid_argument(format(
                     "particle tag %u has mass %g: Langevin and ConstantVolume need mass > 0", tag, pd.mass[tag]));
             }
+    for (const auto& m : methods)
+        if (aniso && m.gamma_r.size() != 3 * size_t(pd.ntypes))
+            throw std::invalid_argument("every method needs gamma_r (3 per type) for rotational integration");
+    if (!rigid.empty()) placeSites();
     computeNetForce(timestep);
     if (!pd.accel_set) {
         for (uint32_t i = 0; i < pd.N; ++i)
@@ -172,6 +179,8 @@ void System::computeNetForce(uint64_t t) {
         for (int k = 0; k < 3; ++k) nf[3 * i + k] = f[k];
         ne[i] = e;
     }
+    std::fill(pd.net_torque.begin(), pd.net_torque.end(), 0.0);  // (no force here makes torques)
+    if (!rigid.empty()) transferComposite();
     checkForces(t);
 }
 
@@ -240,7 +249,9 @@ void System::step() {
                 else nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
             }
         }
+        if (aniso) rotateStepOne(m, a);
     }
+    if (!rigid.empty()) placeSites();
     computeNetForce(t + 1);
     for (auto it = methods.rbegin(); it != methods.rend(); ++it) {
         const Method& m = *it;
@@ -256,8 +267,169 @@ void System::step() {
             if (m.kind == Method::Langevin) langevin_step_two(i, a, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
             else nve_step_two(a, pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
         }
+        if (aniso) rotateStepTwo(m, a);
     }
     timestep = t + 1;
+}
+
+// ---- rigid bodies ------------------------------------------------------------------------------
+
+void System::setBodies(std::vector<RigidBodies::Definition> defs) {
+    if (defs.size() != pd.ntypes)
+        throw std::invalid_argument(format("setBodies: %zu body definitions for %u types", defs.size(), pd.ntypes));
+    for (uint32_t t = 0; t < pd.ntypes; ++t)
+        for (uint32_t c : defs[t].types) {
+            if (c >= pd.ntypes) throw std::invalid_argument(format("body of type %u: constituent type id %u", t, c));
+            if (defs[c].size()) throw std::invalid_argument(format("body of type %u: its constituent type %u is itself a body type (nested bodies)", t, c));
+        }
+    RigidBodies rb;
+    rb.defs = std::move(defs);
+    rb.center_index.assign(pd.N, -1);
+    // [ForceComposite::validateRigidBodies]: centres have body == tag and a body type; constituents
+    // follow their centre's tag, in body-definition order, and every body is complete.
+    std::vector<std::vector<uint32_t>> of(pd.N);
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        const int32_t b = pd.body[i];
+        const bool body_type = rb.defs[pd.typeid_[i]].size() > 0;
+        if (b < 0) {
+            if (body_type)
+                throw std::invalid_argument(format("particle tag %u has a body type but body = -1: call Rigid.create_bodies", i));
+            continue;
+        }
+        if (uint32_t(b) >= pd.N) throw std::invalid_argument(format("particle tag %u has body %d, not a particle tag", i, b));
+        if (uint32_t(b) == i) {
+            if (!body_type) throw std::invalid_argument(format("particle tag %u is a central particle (body = tag) but its type %u has no body definition", i, pd.typeid_[i]));
+            rb.center_index[i] = int32_t(rb.centers.size());
+            rb.centers.push_back(i);
+            continue;
+        }
+        if (pd.body[b] != b) throw std::invalid_argument(format("particle tag %u belongs to body %d, whose particle is not a central particle (body[body[i]] != body[i])", i, b));
+        if (uint32_t(b) > i) throw std::invalid_argument(format("constituent tag %u precedes its central particle %d: a central particle's tag must be smaller than its constituents'", i, b));
+        of[b].push_back(i);
+    }
+    rb.start.push_back(0);
+    for (uint32_t c : rb.centers) {
+        const auto& d = rb.defs[pd.typeid_[c]];
+        if (of[c].size() != d.size())
+            throw std::invalid_argument(format("Incomplete rigid body with only %zu constituent particles instead of %zu for body %u", of[c].size(), d.size(), c));
+        for (size_t k = 0; k < d.size(); ++k) {
+            if (pd.typeid_[of[c][k]] != d.types[k])
+                throw std::invalid_argument(format("constituent %zu of body %u (tag %u) has type id %u, the body definition says %u", k, c, of[c][k], pd.typeid_[of[c][k]], d.types[k]));
+            rb.members.push_back(of[c][k]);
+        }
+        rb.start.push_back(uint32_t(rb.members.size()));
+    }
+    rigid = std::move(rb);
+}
+
+void System::placeSites() {
+    const BoxDim& box = pd.box;
+    for (size_t b = 0; b < rigid.centers.size(); ++b) {
+        const uint32_t c = rigid.centers[b];
+        const auto& def = rigid.defs[pd.typeid_[c]];
+        const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
+        for (uint32_t k = 0; k < def.size(); ++k) {
+            const uint32_t j = rigid.members[rigid.start[b] + k];
+            double u[3];
+            body_offset(q, &def.pos[3 * k], u);
+            Vec3 x = {pd.pos[3 * c] + u[0], pd.pos[3 * c + 1] + u[1], pd.pos[3 * c + 2] + u[2]};
+            const Q4<double> qk = {def.orient[4 * k], def.orient[4 * k + 1], def.orient[4 * k + 2], def.orient[4 * k + 3]};
+            const Q4<double> qj = qmul(q, qk);
+            // [BoxDim::getImage, shift]: bodies may span several images
+            const Vec3 f = box.makeFraction(x);
+            auto image_of = [](double g) { g -= 0.5; return int(g >= 0.0 ? g + 0.5 : g - 0.5); };
+            const int nx = image_of(f.x), ny = image_of(f.y), nz = box.is2D ? 0 : image_of(f.z);
+            x.x += double(-nx) * box.Lx;
+            x.x += double(-ny) * (box.Ly * box.xy);
+            x.y += double(-ny) * box.Ly;
+            if (!box.is2D) {
+                x.x += double(-nz) * (box.Lz * box.xz);
+                x.y += double(-nz) * (box.Lz * box.yz);
+                x.z += double(-nz) * box.Lz;
+            }
+            pd.pos[3 * j] = x.x; pd.pos[3 * j + 1] = x.y; pd.pos[3 * j + 2] = x.z;
+            pd.image[3 * j] = pd.image[3 * c] + nx;
+            pd.image[3 * j + 1] = pd.image[3 * c + 1] + ny;
+            pd.image[3 * j + 2] = pd.image[3 * c + 2] + nz;
+            pd.typeid_[j] = def.types[k];
+            pd.orientation[4 * j] = qj.s; pd.orientation[4 * j + 1] = qj.x;
+            pd.orientation[4 * j + 2] = qj.y; pd.orientation[4 * j + 3] = qj.z;
+        }
+    }
+}
+
+void System::transferComposite() {
+    const bool flat = pd.box.is2D;
+    for (size_t b = 0; b < rigid.centers.size(); ++b) {
+        const uint32_t c = rigid.centers[b];
+        const auto& def = rigid.defs[pd.typeid_[c]];
+        const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
+        double F[3] = {0, 0, 0}, T[3] = {0, 0, 0}, U = 0;  // HOOMD's composite arrays, added to the net ones last
+        for (uint32_t k = 0; k < def.size(); ++k) {
+            const uint32_t j = rigid.members[rigid.start[b] + k];
+            const double f[3] = {pd.net_force[3 * j], pd.net_force[3 * j + 1], pd.net_force[3 * j + 2]};
+            const double tj[3] = {pd.net_torque[3 * j], pd.net_torque[3 * j + 1], pd.net_torque[3 * j + 2]};
+            for (int a = 0; a < 3; ++a) F[a] += f[a];
+            U += pd.net_energy[j];
+            double u[3];
+            body_offset(q, &def.pos[3 * k], u);
+            T[0] += u[1] * f[2] - u[2] * f[1];
+            T[1] += u[2] * f[0] - u[0] * f[2];
+            T[2] += u[0] * f[1] - u[1] * f[0];
+            for (int a = 0; a < 3; ++a) T[a] += tj[a];
+            for (int a = 0; a < 3; ++a) pd.net_force[3 * j + a] = pd.net_torque[3 * j + a] = 0.0;
+            pd.net_energy[j] = 0.0;
+        }
+        for (int a = 0; a < 3; ++a) {
+            pd.net_force[3 * c + a] += F[a];
+            pd.net_torque[3 * c + a] += T[a];
+        }
+        pd.net_energy[c] += U;
+        // 2D: bodies stay in the plane (HOOMD-blue >= 7.1, hoomd-blue#2303; 4.8.2 has no projection)
+        if (flat) pd.net_torque[3 * c] = pd.net_torque[3 * c + 1] = 0.0;
+    }
+}
+
+void System::rotateStepOne(Method& m, const StepArgs& a) {
+    for (uint32_t i : m.members) {
+        Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2], pd.orientation[4 * i + 3]};
+        Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
+        const double* I = &pd.moment_inertia[3 * i];
+        if (m.kind == Method::Brownian) {
+            const double* gr = &m.gamma_r[3 * pd.typeid_[i]];
+            if (!(gr[0] > 0 || gr[1] > 0 || gr[2] > 0)) continue;
+            double b[3], L[3];
+            brownian_rotation_noise(i, a, gr, I, b, L);
+            brownian_rotate(a.dt, &pd.net_torque[3 * i], I, gr, b, a.dim, q);
+            for (int k = 0; k < 3; ++k)
+                if (I[k] == 0) L[k] = 0;
+            p = qmul(qscale(2.0, q), Q4<double>{0.0, L[0], L[1], L[2]});
+        } else {
+            rotation_step_one(a.dt, &pd.net_torque[3 * i], I, q, p);
+        }
+        pd.orientation[4 * i] = q.s; pd.orientation[4 * i + 1] = q.x; pd.orientation[4 * i + 2] = q.y; pd.orientation[4 * i + 3] = q.z;
+        pd.angmom[4 * i] = p.s; pd.angmom[4 * i + 1] = p.x; pd.angmom[4 * i + 2] = p.y; pd.angmom[4 * i + 3] = p.z;
+    }
+}
+
+void System::rotateStepTwo(const Method& m, const StepArgs& a) {
+    if (m.kind == Method::Brownian) return;
+    for (uint32_t i : m.members) {
+        const Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2], pd.orientation[4 * i + 3]};
+        Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
+        const double* I = &pd.moment_inertia[3 * i];
+        double* tau = &pd.net_torque[3 * i];
+        if (m.kind == Method::Langevin) {
+            const double* gr = &m.gamma_r[3 * pd.typeid_[i]];
+            if (gr[0] > 0 || gr[1] > 0 || gr[2] > 0) {
+                double R[3];
+                langevin_rotation_noise(i, a, gr, R);
+                langevin_torque(q, p, I, gr, R, a.dim, tau);  // in place: step one of the next step reads it
+            }
+        }
+        rotation_step_two(a.dt, tau, I, q, p);
+        pd.angmom[4 * i] = p.s; pd.angmom[4 * i + 1] = p.x; pd.angmom[4 * i + 2] = p.y; pd.angmom[4 * i + 3] = p.z;
+    }
 }
 
 }  // namespace ha

@@ -8,6 +8,7 @@
 #include "../core/ThreadGovernor.h"
 #include "Force.h"
 #include "ParticleData.h"
+#include "Rigid.h"
 
 namespace ha {
 
@@ -17,6 +18,7 @@ struct Method {
     std::vector<uint32_t> members;  // tags, ascending
     Variant kT;
     std::vector<double> gamma;      // per type
+    std::vector<double> gamma_r;    // per type x 3 (rotational drag, body frame)
     // Brownian: the step whose velocities have not been drawn yet (see brownian_velocity).
     bool velocity_pending = false;
     uint64_t velocity_step = 0;
@@ -39,6 +41,18 @@ class System {
     bool useGPU = false;  // run advance() on the GPU (same kernels' physics as the CPU path)
     std::vector<std::shared_ptr<Force>> forces;
     std::vector<Method> methods;
+    // Rigid bodies (hoomd.md.constrain.Rigid) and whether orientations and angular momenta are
+    // integrated (Integrator.integrate_rotational_dof).
+    RigidBodies rigid;
+    bool aniso = false;
+
+    // Body definitions per type (empty: not a body); the molecules are read from pd.body and
+    // checked as HOOMD's validateRigidBodies does. Throws, changing nothing, on a bad body.
+    void setBodies(std::vector<RigidBodies::Definition> defs);
+    // HOOMD's updateCompositeParticles: constituents from their centre's position and orientation.
+    void placeSites();
+    // HOOMD's ForceComposite::computeForces: constituents' forces (and torques r x F) onto centres.
+    void transferComposite();
 
     // HOOMD's Integrator::prepRun: net force at the current step; a = F/m unless already set.
     void prepRun();
@@ -55,6 +69,8 @@ class System {
 
   private:
     void checkForces(uint64_t t) const;
+    void rotateStepOne(Method& m, const StepArgs& a);
+    void rotateStepTwo(const Method& m, const StepArgs& a);
     void stepDevice();
     void computeNetForceDevice(uint64_t t);
     std::unique_ptr<DeviceState> m_dev;

@@ -1,7 +1,8 @@
 """Rigid bodies in HOOMD-blue's convention (hoomd.md.constrain.Rigid): body definitions and
-:meth:`Rigid.create_bodies`, following HOOMD-blue 4.8.2's ForceComposite. Integrating rigid
-bodies (constituent placement, force and torque transfer, rotational updates) is issue 12's
-next step; until then an Integrator cannot take a Rigid, so nothing is silently left out.
+:meth:`Rigid.create_bodies`, following HOOMD-blue 4.8.2's ForceComposite. Pass the Rigid to
+``Integrator(rigid=...)``: the engine then places constituents before every force compute, moves
+their forces and torques onto the centres and (with ``integrate_rotational_dof=True``) integrates
+the centres' orientations and angular momenta as HOOMD's methods do.
 
 A body type's central particle sits at the body's centre of mass; its ``orientation`` rotates the
 body frame into the box, and its ``mass`` and ``moment_inertia`` (principal moments, set by the
@@ -76,6 +77,25 @@ class Rigid:
 
     def __init__(self):
         self.body = _Bodies()
+
+    def _definitions(self, state):
+        """Per type of ``state``: None or (constituent type ids, positions, orientations)."""
+        types = list(state.particle_types)
+        out = []
+        for t in types:
+            d = self.body[t]
+            if d is None:
+                out.append(None)
+                continue
+            for c in d["constituent_types"]:
+                if c not in types:
+                    raise ValueError(f"Rigid.body[{t!r}]: constituent type {c!r} is not in the state's types {types}")
+            out.append(([types.index(c) for c in d["constituent_types"]], np.ascontiguousarray(d["positions"]),
+                        np.ascontiguousarray(d["orientations"])))
+        for t in self.body:
+            if self.body[t] is not None and t not in types:
+                raise ValueError(f"Rigid.body: type {t!r} is not in the state's types {types}")
+        return out
 
     def create_bodies(self, state, charges=None):
         """Add the constituent particles of every central particle (a particle whose type has a

@@ -49,19 +49,22 @@ class Integrator:
         methods: integration methods; each particle may belong to at most one.
         forces: forces, summed in list order. A force (and its neighbour list) belongs to one
             simulation at a time.
-        integrate_rotational_dof: rotational integration (not supported yet; must be False).
+        integrate_rotational_dof: integrate orientations and angular momenta of particles with
+            nonzero principal moments (rigid bodies' central particles), as HOOMD does.
+        rigid: a :class:`~hoomd_adjoint.md.constrain.Rigid` holding the body definitions (needed
+            when the state has rigid bodies; integrate the centres with
+            ``filter.Rigid(("center", "free"))`` and set ``integrate_rotational_dof=True``).
 
     ``methods`` and ``forces`` are lists that may be changed in place; their contents are checked
     again at every ``run()``, before anything reaches the engine, so a rejected run changes nothing.
     """
 
-    def __init__(self, dt, methods=(), forces=(), integrate_rotational_dof=False):
+    def __init__(self, dt, methods=(), forces=(), integrate_rotational_dof=False, rigid=None):
         self.dt = dt
         self.methods = methods
         self.forces = forces
-        if as_bool("integrate_rotational_dof", integrate_rotational_dof):
-            raise ValueError("integrate_rotational_dof=True is not supported by the embedded engine yet")
-        self.integrate_rotational_dof = False
+        self.integrate_rotational_dof = integrate_rotational_dof
+        self.rigid = rigid
         self._simulation = None
         self._dirty = True
 
@@ -78,6 +81,27 @@ class Integrator:
         if not v > 0:
             raise ValueError(f"dt must be positive and finite, got {v}")
         self._dt = v
+
+    @property
+    def integrate_rotational_dof(self):
+        """Whether orientations and angular momenta are integrated (bool)."""
+        return self._aniso
+
+    @integrate_rotational_dof.setter
+    def integrate_rotational_dof(self, value):
+        self._aniso = as_bool("integrate_rotational_dof", value)
+
+    @property
+    def rigid(self):
+        """The rigid-body constraint (:class:`~hoomd_adjoint.md.constrain.Rigid`) or None."""
+        return self._rigid
+
+    @rigid.setter
+    def rigid(self, value):
+        from .constrain import Rigid
+        if value is not None and not isinstance(value, Rigid):
+            raise TypeError(f"Integrator rigid must be a hoomd_adjoint.md.constrain.Rigid or None, got {_describe(value)}")
+        self._rigid = value
 
     @property
     def methods(self):
@@ -117,10 +141,21 @@ class Integrator:
         for f in forces:
             f._check_attachable(simulation)
         plans = [f._plan(state) for f in forces]
+        bodies = self._rigid._definitions(state) if self._rigid is not None else None
+        body = np.asarray(state._cpp.body)
+        constituent = (body >= 0) & (body != np.arange(body.size))
+        if bodies is None and constituent.any():
+            raise ValueError(f"the state holds {int(constituent.sum())} rigid-body constituent particle(s) (body >= 0), "
+                             "but the Integrator has no rigid: set Integrator(rigid=rigid) with their body definitions")
         owner = np.full(state.N_particles, -1)
         method_args = []
         for k, m in enumerate(methods):
-            kind, tags, kt, gamma = m._cpp_args(state)
+            kind, tags, kt, gamma, gamma_r = m._cpp_args(state)
+            if constituent[tags].any():
+                t = int(tags[constituent[tags]][0])
+                raise ValueError(f"methods[{k}] {m!r} integrates particle tag {t}, a rigid-body constituent: "
+                                 "integration methods may not be applied to constituents; use "
+                                 "filter.Rigid(('center', 'free'))")
             clash = tags[owner[tags] >= 0]
             if clash.size:
                 t = int(clash[0])
@@ -128,10 +163,22 @@ class Integrator:
                 raise ValueError(f"particle tag {t} is in more than one integration method: methods[{j}] "
                                  f"{methods[j]!r} and methods[{k}] {m!r} ({clash.size} shared particle(s))")
             owner[tags] = k
-            method_args.append((kind, tags.tolist(), kt, gamma))
+            method_args.append((kind, tags.tolist(), kt, gamma, gamma_r))
 
-        self._simulation = simulation
         cpp = state._cpp
+        if bodies is not None:
+            cpp.set_bodies(bodies)  # validates the molecules; raises before anything else changes
+        elif cpp.n_bodies:
+            cpp.set_bodies([None] * len(state.particle_types))
+        if cpp.n_bodies:
+            for f in forces:
+                nl = getattr(f, "nlist", None)
+                if nl is not None and "body" not in nl.exclusions:
+                    import warnings
+                    warnings.warn("Disabling the body exclusion will cause rigid bodies to behave erratically "
+                                  f"({type(f).__name__}'s neighbour list lacks exclusions=['body'])", stacklevel=3)
+        self._simulation = simulation
+        cpp.aniso = self._aniso
         cpp.dt = self._dt
         for f, plan in zip(forces, plans):
             f._attach(simulation)
@@ -140,6 +187,6 @@ class Integrator:
         cpp.clear_methods()
         for m in methods:
             m._simulation = simulation
-        for kind, tags, kt, gamma in method_args:
-            cpp.add_method(kind, tags, *kt, gamma)
+        for kind, tags, kt, gamma, gamma_r in method_args:
+            cpp.add_method(kind, tags, *kt, gamma, gamma_r)
         self._dirty = False

@@ -69,16 +69,19 @@ class Method:
         return sim.state.particle_types
 
     def _cpp_args(self, state):
-        """(kind, member tags, kT variant arguments, gamma per type), checked against ``state``."""
+        """(kind, member tags, kT variant arguments, gamma per type, gamma_r per type flattened),
+        checked against ``state``."""
         types = state.particle_types
         kt = as_variant(self._kT, "kT")._cpp_args() if hasattr(self, "_kT") else (0, 0.0, 0.0, 0, 0)
         if hasattr(self, "gamma"):
             self.gamma.check_types(types)
             self.gamma_r.check_types(types)
             gamma = [self.gamma[t] for t in types]
+            gamma_r = [g for t in types for g in self.gamma_r[t]]
         else:
             gamma = [1.0] * len(types)
-        return self._kind, self._filter(state), kt, gamma
+            gamma_r = [1.0] * (3 * len(types))
+        return self._kind, self._filter(state), kt, gamma, gamma_r
 
     def __repr__(self):
         return f"{type(self).__name__}(filter={self._filter!r})"
@@ -117,7 +120,8 @@ class Brownian(_LangevinBase):
         kT: temperature (energy units), finite and >= 0.
         default_gamma: drag coefficient (force x time / length) for every type, finite and > 0;
             set ``gamma['A']`` per type.
-        default_gamma_r: rotational drag (3 values >= 0; not used until rotational integration lands).
+        default_gamma_r: rotational drag (3 values >= 0, body frame, torque x time) for every type;
+            set ``gamma_r['A']`` per type. Rotation is integrated with Integrator(integrate_rotational_dof=True).
     """
 
     _kind = _core.MethodKind.Brownian

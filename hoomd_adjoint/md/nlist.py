@@ -15,25 +15,35 @@ class Cell:
 
     Pairs within ``r_cut + buffer`` are listed; the list is rebuilt when any particle has moved
     ``buffer / 2`` since the last build (checked every ``rebuild_check_delay`` steps), so pair
-    forces never depend on the buffer. Exclusions name topology that the engine does not have
-    yet (no bonds or bodies), so they change nothing for now.
+    forces never depend on the buffer. Of the exclusions only ``'body'`` has an effect (the engine
+    has no bonds): pairs within one rigid body are not listed; rigid bodies need it.
     """
 
     def __init__(self, buffer, exclusions=("bond",), rebuild_check_delay=1, check_dist=True):
         buffer = as_real("nlist buffer", buffer, lo=0.0)
-        exclusions = tuple(name_list("nlist exclusions", exclusions, "names such as ['bond']"))
-        for e in exclusions:
+        rebuild_check_delay = _check_delay(rebuild_check_delay)
+        check_dist = as_bool("nlist check_dist", check_dist)
+        self._simulation = None  # the simulation whose forces use this list (set on attach)
+        self._cpp = _core.NeighborList(buffer)
+        self.exclusions = exclusions
+        self.rebuild_check_delay = rebuild_check_delay
+        self.check_dist = check_dist
+
+    @property
+    def exclusions(self):
+        """Excluded pair kinds (a tuple of names); ``'body'`` excludes pairs within a rigid body."""
+        return self._exclusions
+
+    @exclusions.setter
+    def exclusions(self, value):
+        value = tuple(name_list("nlist exclusions", value, "names such as ['bond']"))
+        for e in value:
             if not isinstance(e, str):
                 raise TypeError(f"nlist exclusions must be strings, got {show(e)} ({type(e).__name__})")
             if e not in _EXCLUSIONS:
                 raise ValueError(f"unknown nlist exclusion {e!r}; choose from {sorted(_EXCLUSIONS)}")
-        rebuild_check_delay = _check_delay(rebuild_check_delay)
-        check_dist = as_bool("nlist check_dist", check_dist)
-        self.exclusions = exclusions
-        self._simulation = None  # the simulation whose forces use this list (set on attach)
-        self._cpp = _core.NeighborList(buffer)
-        self.rebuild_check_delay = rebuild_check_delay
-        self.check_dist = check_dist
+        self._exclusions = value
+        self._cpp.filter_body = "body" in value
 
     @property
     def buffer(self):
