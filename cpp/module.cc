@@ -8,6 +8,7 @@
 
 #include "core/RandomNumbers.h"
 #include "md/Adjoint.h"
+#include "md/RigidAdjoint.h"
 #include "md/ClusterDerivatives.h"
 #include "md/RotationStep.h"
 #include "md/Force.h"
@@ -264,6 +265,71 @@ PYBIND11_MODULE(_core, m) {
         },
         py::arg("system"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true,
         py::arg("kT") = false, py::arg("gamma") = false);
+    // --- rigid bodies: packed states (n, N, W) and the adjoint arrays (N x 3/4, geometry flat) ---
+    auto rigid_adj = [mutable_ptr](System& s, py::array_t<double>& lr, py::array_t<double>& lv, py::array_t<double>& la,
+                                   py::array_t<double>& lq, py::array_t<double>& lp, py::array_t<double>& lt,
+                                   py::array_t<double>& geom) {
+        const size_t n = s.pd.N;
+        size_t ng = 0;
+        for (const auto& d : s.rigid.defs) ng += 3 * d.size();
+        if (!(geom.flags() & py::array::c_style) || size_t(geom.size()) != ng)
+            throw std::invalid_argument("geometry adjoint must be a C-contiguous float64 array of sum(3 n_t) entries");
+        return RigidAdjointState{mutable_ptr(lr, 3 * n, "lr"), mutable_ptr(lv, 3 * n, "lv"), mutable_ptr(la, 3 * n, "la"),
+                                 mutable_ptr(lq, 4 * n, "lq"), mutable_ptr(lp, 4 * n, "lp"), mutable_ptr(lt, 3 * n, "ltau"),
+                                 geom.mutable_data()};
+    };
+    auto rigid_states = [](System& s, py::array_t<double>& a) {
+        const size_t W = rigid_state_width(s);
+        if (!(a.flags() & py::array::c_style) || a.ndim() != 3 || size_t(a.shape(1)) != s.pd.N || size_t(a.shape(2)) != W)
+            throw std::invalid_argument("rigid states must be a C-contiguous float64 array of shape (steps, N, " + std::to_string(W) + ")");
+        return a.mutable_data();
+    };
+    m.def("rigid_state_width", &rigid_state_width);
+    m.def("rigid_save", [](System& s) {
+        py::array_t<double> a({py::ssize_t(s.pd.N), py::ssize_t(rigid_state_width(s))});
+        rigid_save(s, a.mutable_data());
+        return a;
+    });
+    m.def("rigid_load", [](System& s, Arr a, bool forces) {
+        if (size_t(a.size()) != rigid_state_width(s) * s.pd.N) throw std::invalid_argument("rigid state has the wrong size");
+        rigid_load(s, a.data(), forces);
+    }, py::arg("system"), py::arg("state"), py::arg("forces"));
+    m.def("rigid_advance_recording", [rigid_states](System& s, py::array_t<double> states, bool after) {
+        double* p = rigid_states(s, states);
+        py::gil_scoped_release release;
+        rigid_advance_recording(s, uint64_t(states.shape(0)), p, after);
+    }, py::arg("system"), py::arg("states"), py::arg("after") = false);
+    m.def("rigid_adjoint_sweep", [rigid_adj, rigid_states](System& s, uint64_t t_first, py::array_t<double> states,
+                                                           py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la,
+                                                           py::array_t<double> lq, py::array_t<double> lp, py::array_t<double> lt,
+                                                           py::array_t<double> geom, AdjointGrads& g, bool params, bool kT, bool gamma) {
+        RigidAdjointState L = rigid_adj(s, lr, lv, la, lq, lp, lt, geom);
+        double* p = rigid_states(s, states);
+        AdjointRequest req{params, kT, gamma};
+        SweepStatus st;
+        {
+            py::gil_scoped_release release;
+            st = rigid_adjoint_sweep(s, t_first, uint64_t(states.shape(0)), p, L, g, req);
+        }
+        return std::make_pair(st.step, st.particle);
+    }, py::arg("system"), py::arg("t_first"), py::arg("states"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("lq"),
+       py::arg("lp"), py::arg("ltau"), py::arg("geometry"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
+       py::arg("gamma") = false);
+    m.def("rigid_force_pullback", [rigid_adj](System& s, Arr lF, Arr ltau, py::array_t<double> lr, py::array_t<double> lq,
+                                              py::array_t<double> geom, AdjointGrads& g) {
+        if (size_t(lF.size()) != 3 * size_t(s.pd.N) || size_t(ltau.size()) != 3 * size_t(s.pd.N))
+            throw std::invalid_argument("lF and ltau must be N x 3");
+        py::array_t<double> dummy3({py::ssize_t(s.pd.N), py::ssize_t(3)}), dummy4({py::ssize_t(s.pd.N), py::ssize_t(4)});
+        RigidAdjointState L = rigid_adj(s, lr, dummy3, dummy3, lq, dummy4, dummy3, geom);
+        rigid_force_pullback(s, lF.data(), ltau.data(), L, &g);
+    });
+    m.def("rigid_position_pullback", [rigid_adj](System& s, Arr dpos, py::array_t<double> lr, py::array_t<double> lq,
+                                                 py::array_t<double> geom) {
+        if (size_t(dpos.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("dpos must be N x 3");
+        py::array_t<double> dummy3({py::ssize_t(s.pd.N), py::ssize_t(3)}), dummy4({py::ssize_t(s.pd.N), py::ssize_t(4)});
+        RigidAdjointState L = rigid_adj(s, lr, dummy3, dummy3, lq, dummy4, dummy3, geom);
+        rigid_position_pullback(s, dpos.data(), L);
+    });
     // tangents: [(dr, dv, da, dkT, dgamma or None)], ptan: [force][tangent] arrays (empty: none)
     m.def(
         "tangent_step",

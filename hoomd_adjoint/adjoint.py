@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks, _core
+from .md.constrain import Rigid
 from .md.methods import Brownian, ConstantVolume, Langevin
 from .md.pair import Pair
 
@@ -38,12 +39,15 @@ class GradientResult:
     loss: float
     positions: np.ndarray = None   # d loss / d initial positions (N, 3)
     velocities: np.ndarray = None  # d loss / d initial velocities (Langevin, NVE)
+    orientations: np.ndarray = None  # d loss / d initial orientations (N, 4), rigid bodies' centres
+    angmom: np.ndarray = None        # d loss / d initial angular momenta (N, 4) (Langevin, NVE)
     diagnostics: dict = field(default_factory=dict)
     _grads: dict = field(default_factory=dict, repr=False)
 
     def grad(self, what):
         """Gradient with respect to ``what``: a pair force (``{(a, b): {param: value}}``),
-        ``"kT"`` (float) or ``"gamma"`` (``{type: value}``)."""
+        ``"kT"`` (float), ``"gamma"`` (``{type: value}``) or a
+        :class:`~hoomd_adjoint.md.constrain.Rigid` (``{body type: (n, 3)}``, d/d body-frame positions)."""
         key = what if isinstance(what, str) else id(what)
         if key not in self._grads:
             raise KeyError(f"no gradient with respect to {what!r}: pass it in wrt=[...]")
@@ -146,6 +150,93 @@ class _Engine:
         step and tag of a non-finite adjoint, or (-1, -1)."""
         pos, vel, acc = (states + [None, None])[:3]
         return _core.adjoint_sweep(self.cpp, t_first, pos, vel, acc, lr, lv, la, grads, **request)
+
+    def loss_adjoint(self, dpos):
+        """A loss's d/dpositions at the current state, in the form add_loss takes."""
+        return dpos
+
+    def add_loss(self, term, lr):
+        lr += term
+
+    def start_adjoint(self, first_state, lr, la, a0_from_forces, window_starts_run):
+        """Chain what prepRun computed from the first state (a0 = F(r0)/m) into the adjoint;
+        returns {force index: d/dparams}."""
+        if not a0_from_forces:
+            return {}
+        self.load(first_state, forces=False)
+        w = np.ascontiguousarray(la / np.array(self.cpp.mass)[:, None])
+        out, gp, _ = _core.force_jacobian(self.cpp, w)
+        lr += out
+        return dict(enumerate(gp))
+
+
+class _RigidEngine(_Engine):
+    """States and backward sweeps of systems with rigid bodies or rotational integration: one
+    packed array per step (positions, velocities, accelerations, orientations, angular momenta
+    and the torque step one reads; Brownian: positions and orientations). Besides lr, lv, la it
+    keeps the adjoints of orientations, angular momenta, that torque and the bodies' geometry."""
+
+    def __init__(self, sim, kind):
+        super().__init__(sim, kind)
+        c = self.cpp
+        self.width = _core.rigid_state_width(c)
+        N = self.N
+        self.lq, self.lp, self.ltau = np.zeros((N, 4)), np.zeros((N, 4)), np.zeros((N, 3))
+        rigid = sim.operations.integrator.rigid
+        self.types = list(sim.state.particle_types)
+        self.bodies = rigid._definitions(sim.state) if rigid is not None else [None] * len(self.types)
+        self.geometry = np.zeros(sum(3 * len(d[0]) for d in self.bodies if d is not None))
+
+    def save(self):
+        return (self.cpp.timestep, _core.rigid_save(self.cpp))
+
+    def load(self, state, forces):
+        self.cpp.timestep = state[0]
+        _core.rigid_load(self.cpp, state[1], forces)
+
+    def new_states(self, n):
+        return [np.empty((n, self.N, self.width))]
+
+    def record(self, states, after=False):
+        _core.rigid_advance_recording(self.cpp, states[0], after=after)
+
+    def sweep(self, t_first, states, lr, lv, la, grads, request):
+        request = {k: v for k, v in request.items() if k != "clip"}
+        return _core.rigid_adjoint_sweep(self.cpp, t_first, states[0], lr, lv, la, self.lq, self.lp, self.ltau,
+                                         self.geometry, grads, **request)
+
+    def loss_adjoint(self, dpos):
+        lr, lq, geom = np.zeros((self.N, 3)), np.zeros((self.N, 4)), np.zeros_like(self.geometry)
+        _core.rigid_position_pullback(self.cpp, dpos, lr, lq, geom)
+        return lr, lq, geom
+
+    def add_loss(self, term, lr):
+        lr += term[0]
+        self.lq += term[1]
+        self.geometry += term[2]
+
+    def start_adjoint(self, first_state, lr, la, a0_from_forces, window_starts_run):
+        # prepRun computed a0 = F(x0)/m (if the acceleration was not set) and, always, the torque
+        # that Langevin/NVE step one reads first
+        lF = la / np.array(self.cpp.mass)[:, None] if a0_from_forces else np.zeros_like(la)
+        ltau = self.ltau if (window_starts_run and self.kind != "bd") else np.zeros_like(self.ltau)
+        if not (lF.any() or ltau.any()):
+            return {}
+        self.load(first_state, forces=False)
+        grads = _core.AdjointGrads()
+        _core.rigid_force_pullback(self.cpp, np.ascontiguousarray(lF), np.ascontiguousarray(ltau), lr, self.lq,
+                                   self.geometry, grads)
+        return dict(enumerate(grads.params))
+
+    def geometry_dict(self):
+        """{body type: (n_constituents, 3) d loss / d body-frame positions}."""
+        out, k = {}, 0
+        for t, d in zip(self.types, self.bodies):
+            if d is not None:
+                n = len(d[0])
+                out[t] = self.geometry[k:k + 3 * n].reshape(n, 3).copy()
+                k += 3 * n
+        return out
 
 
 def _frame(sim, velocities=False):
@@ -263,6 +354,8 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         else:
             if isinstance(w, Pair):
                 selected[id(w)] = list(w._param_spec)
+            elif isinstance(w, Rigid):
+                pass
             elif not isinstance(w, str):
                 raise TypeError(f"wrt entry {w!r} ({type(w).__name__}) is not a pair force, (force, [names]), "
                                 "'positions', 'kT' or 'gamma'")
@@ -278,7 +371,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
 
 def wrt_entries(wrt):
     """``wrt`` as a list of entries: a single entry ("kT", a force, (force, names)) is a list of one."""
-    if isinstance(wrt, (str, Pair, tuple)):
+    if isinstance(wrt, (str, Pair, tuple, Rigid)):
         return [wrt]
     try:
         return list(wrt)
@@ -332,10 +425,21 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     want_pos = "positions" in wrt
     want_kT = "kT" in wrt
     want_gamma = "gamma" in wrt
-    wrt_forces = [w for w in wrt if not isinstance(w, str)]
+    want_geometry = [w for w in wrt if isinstance(w, Rigid)]
+    wrt_forces = [w for w in wrt if not isinstance(w, (str, Rigid))]
     for w in wrt:
         if isinstance(w, str) and w not in ("positions", "kT", "gamma"):
             raise ValueError(f"unknown wrt entry {w!r}: use forces, 'positions', 'kT' or 'gamma'")
+    rigid = sim.state._cpp.n_bodies > 0 or integ.rigid is not None or integ.integrate_rotational_dof
+    for w in want_geometry:
+        if integ.rigid is not w:
+            raise ValueError(f"{w!r} is not the rigid-body constraint of this simulation's integrator")
+    if rigid and (want_kT or want_gamma):
+        raise ValueError("d/dkT and d/dgamma are not available with rigid bodies or rotational integration yet")
+    if rigid and mode == "forward":
+        raise ValueError("mode='forward' does not cover rigid bodies or rotational integration; use mode='reverse'")
+    if rigid and clip is not None:
+        raise ValueError("clip is not available with rigid bodies or rotational integration")
     for f in wrt_forces:
         if not isinstance(f, Pair) or all(f is not g for g in forces):
             raise ValueError(f"{f!r} is not a pair force of this simulation's integrator")
@@ -357,7 +461,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     for f in forces:  # the adjoint's dual numbers carry only these parameters
         f._cpp.select_grad_params([k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())])
     types = sim.state.particle_types
-    eng = _Engine(sim, kind)
+    eng = _RigidEngine(sim, kind) if rigid else _Engine(sim, kind)
     cpp = eng.cpp
     t_start = cpp.timestep
     pre = steps - truncate
@@ -377,7 +481,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                              want_kT, want_gamma, want_pos, types, a0_from_forces)
 
     # ---- forward pass: run as sim.run would, keeping checkpoints ---------------------------
-    state_bytes = _state_bytes(eng.N, kind)
+    state_bytes = eng.N * eng.width * 8 if rigid else _state_bytes(eng.N, kind)
     slots = truncate if memory is None else max(1, int(memory) // state_bytes)
     full = slots >= truncate
     if full:
@@ -414,7 +518,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
             if t in window_frames:
                 value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
                 total_loss += value
-                loss_grads[t] = (dpos, dpar)
+                loss_grads[t] = (eng.loss_adjoint(dpos), dpar)
         bar.close()
         t_end = cpp.timestep
         final_state = eng.save()
@@ -434,7 +538,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
         def add_loss_terms(t):
             if t in loss_grads:
                 dpos, dpar = loss_grads[t]
-                lr[...] += dpos
+                eng.add_loss(dpos, lr)
                 for fid, arr in dpar.items():
                     extra_params[fid] = extra_params.get(fid, 0.0) + arr
 
@@ -503,15 +607,9 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                 if idx > 0:
                     del stored[bounds[idx]]
 
-        if a0_from_forces:
-            # a0 = F(r0)/m was computed from r0 (and the parameters) by prepRun
-            eng.load(first_state, forces=False)
-            w = np.ascontiguousarray(la / np.array(cpp.mass)[:, None])
-            out, gp, _ = _core.force_jacobian(cpp, w)
-            lr += out
-            for k, f in enumerate(forces):
-                extra_params[id(f)] = extra_params.get(id(f), 0.0) + gp[k]
-
+        for k, gp in eng.start_adjoint(first_state, lr, la, a0_from_forces, pre == 0).items():
+            f = forces[k]
+            extra_params[id(f)] = extra_params.get(id(f), 0.0) + gp
         back_bar.close()
         list_bytes = sum(nl.recorded_bytes for nl in nlists)
         list_restores = sum(nl.num_restores for nl in nlists) - restores0
@@ -528,6 +626,12 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
         res.positions = lr.copy()
         if kind != "bd":
             res.velocities = lv.copy()
+        if rigid:
+            res.orientations = eng.lq.copy()
+            if kind != "bd":
+                res.angmom = eng.lp.copy()
+    for w in want_geometry:
+        res._grads[id(w)] = eng.geometry_dict()
     params = grads.params
     for k, f in enumerate(forces):
         if any(f is w for w in wrt_forces):

@@ -12,6 +12,8 @@ namespace ha {
 namespace {
 
 const Method& single_method(const System& sys) {
+    if (!sys.rigid.empty() || sys.aniso)
+        throw std::invalid_argument("rigid bodies and rotational integration have their own adjoint (RigidAdjoint.h)");
     if (sys.methods.size() != 1 || sys.methods[0].members.size() != sys.pd.N)
         throw std::invalid_argument("the adjoint needs exactly one integration method that integrates every particle");
     return sys.methods[0];

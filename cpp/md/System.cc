@@ -163,6 +163,13 @@ void System::prepRun() {
 }
 
 void System::computeNetForce(uint64_t t) {
+    sumForces(t);
+    std::fill(pd.net_torque.begin(), pd.net_torque.end(), 0.0);  // (no force here makes torques)
+    if (!rigid.empty()) transferComposite();
+    checkForces(t);
+}
+
+void System::sumForces(uint64_t t) {
     const uint32_t N = pd.N;
     pd.packPositions();
     for (auto& f : forces) f->compute(pd, t, nthreads);
@@ -179,9 +186,6 @@ void System::computeNetForce(uint64_t t) {
         for (int k = 0; k < 3; ++k) nf[3 * i + k] = f[k];
         ne[i] = e;
     }
-    std::fill(pd.net_torque.begin(), pd.net_torque.end(), 0.0);  // (no force here makes torques)
-    if (!rigid.empty()) transferComposite();
-    checkForces(t);
 }
 
 void System::checkForces(uint64_t t) const {

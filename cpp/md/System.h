@@ -61,6 +61,8 @@ class System {
     // n steps, on the GPU when useGPU (data stay on the device for the whole call).
     void advance(uint64_t n);
     void computeNetForce(uint64_t t);
+    // The sum of the forces per particle into pd.net_force (constituents' own, before transfer).
+    void sumForces(uint64_t t);
     // Draw the Brownian velocities of the last step, if anyone is about to read them.
     void materializeVelocities();
     void dropPendingVelocities() {
