@@ -8,6 +8,7 @@
 
 #include "core/RandomNumbers.h"
 #include "md/Adjoint.h"
+#include "md/BarForce.h"
 #include "md/RigidAdjoint.h"
 #include "md/ClusterDerivatives.h"
 #include "md/RotationStep.h"
@@ -171,6 +172,10 @@ PYBIND11_MODULE(_core, m) {
         .def("select_grad_params", &PairForce::selectGradParams)
         .def_property_readonly("grad_params", &PairForce::gradParams);
     m.def("make_pair_force", &make_pair_force);
+    py::class_<BarForce, Force, std::shared_ptr<BarForce>>(m, "BarForce")
+        .def(py::init<>())
+        .def("set_bars", &BarForce::setBars, py::arg("ends"), py::arg("points"))
+        .def("set_params", &BarForce::setParams, py::arg("epsilon"), py::arg("sigma"), py::arg("alpha"));
     m.def("pair_force_names", &pair_force_names);
 
     // --- adjoint ---

@@ -16,6 +16,7 @@ import numpy as np
 from . import _checks, _core
 from .md.constrain import Rigid
 from .md.methods import Brownian, ConstantVolume, Langevin
+from .md.bar import Bar
 from .md.pair import Pair
 
 
@@ -352,7 +353,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             selected[id(w[0])] = [n for n in w[0]._param_spec if n in names or n in selected.get(id(w[0]), ())]
             plain.append(w[0])
         else:
-            if isinstance(w, Pair):
+            if isinstance(w, (Pair, Bar)):
                 selected[id(w)] = list(w._param_spec)
             elif isinstance(w, Rigid):
                 pass
@@ -366,12 +367,13 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
     finally:
         for f in (integ.forces if integ is not None else ()):
             if getattr(f, "_cpp", None) is not None:
-                f._cpp.select_grad_params(list(range(len(f._param_spec))))
+                if isinstance(f, Pair):
+                    f._cpp.select_grad_params(list(range(len(f._param_spec))))
 
 
 def wrt_entries(wrt):
     """``wrt`` as a list of entries: a single entry ("kT", a force, (force, names)) is a list of one."""
-    if isinstance(wrt, (str, Pair, tuple, Rigid)):
+    if isinstance(wrt, (str, Pair, Bar, tuple, Rigid)):
         return [wrt]
     try:
         return list(wrt)
@@ -441,7 +443,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     if rigid and clip is not None:
         raise ValueError("clip is not available with rigid bodies or rotational integration")
     for f in wrt_forces:
-        if not isinstance(f, Pair) or all(f is not g for g in forces):
+        if not isinstance(f, (Pair, Bar)) or all(f is not g for g in forces):
             raise ValueError(f"{f!r} is not a pair force of this simulation's integrator")
     if (want_kT or want_gamma) and kind == "nve":
         raise ValueError("ConstantVolume has no kT or gamma to differentiate")
@@ -459,7 +461,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     accel_from_forces = not sim.state._cpp.accel_set  # prepRun will set a0 = F(r0)/m
     sim._prepare_run()
     for f in forces:  # the adjoint's dual numbers carry only these parameters
-        f._cpp.select_grad_params([k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())])
+        if isinstance(f, Pair):
+            f._cpp.select_grad_params([k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())])
     types = sim.state.particle_types
     eng = _RigidEngine(sim, kind) if rigid else _Engine(sim, kind)
     cpp = eng.cpp
@@ -636,7 +639,11 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     for k, f in enumerate(forces):
         if any(f is w for w in wrt_forces):
             flat = (params[k] if k < len(params) else 0.0) + extra_params.get(id(f), 0.0)
-            res._grads[id(f)] = _pair_dict(f, flat, types, selected[id(f)])
+            if isinstance(f, Bar):
+                flat = np.broadcast_to(flat, (3,))
+                res._grads[id(f)] = {n: float(flat[k]) for k, n in enumerate(f._param_spec)}
+            else:
+                res._grads[id(f)] = _pair_dict(f, flat, types, selected[id(f)])
     if want_kT:
         res._grads["kT"] = float(grads.kT)
     if want_gamma:

@@ -208,6 +208,13 @@ HA_HOSTDEVICE SDual<B, E> exp(const SDual<B, E>& a) {
 }
 
 template <int B, int E>
+HA_HOSTDEVICE SDual<B, E> log(const SDual<B, E>& a) {
+    SDual<B, E> r(std::log(a.v));
+    const double h = 1.0 / a.v;
+    for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
+    return r;
+}
+template <int B, int E>
 HA_HOSTDEVICE SDual<B, E> cos(const SDual<B, E>& a) {
     SDual<B, E> r(std::cos(a.v));
     const double h = -std::sin(a.v);

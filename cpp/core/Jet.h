@@ -94,6 +94,20 @@ HA_HOSTDEVICE Jet<T, K> exp(const Jet<T, K>& a) {
     return e;
 }
 template <class T, int K>
+HA_HOSTDEVICE Jet<T, K> log(const Jet<T, K>& a) {
+    // a l' = a': l_k = (a_k - (1/k) sum_{i<k} i l_i a_{k-i}) / a_0
+    using std::log;
+    Jet<T, K> l;
+    l.c[0] = log(a.c[0]);
+    const T inv = 1.0 / a.c[0];
+    for (int k = 1; k <= K; ++k) {
+        T s = a.c[k];
+        for (int i = 1; i < k; ++i) s = s - (double(i) / k) * (l.c[i] * a.c[k - i]);
+        l.c[k] = s * inv;
+    }
+    return l;
+}
+template <class T, int K>
 HA_HOSTDEVICE Jet<T, K> sqrt(const Jet<T, K>& a) {
     using std::sqrt;
     Jet<T, K> r;

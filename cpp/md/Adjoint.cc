@@ -87,9 +87,8 @@ void force_jacobian(System& sys, int K, const double* const* w, double* const* o
     if (g && g->params.size() != sys.forces.size()) g->params.assign(sys.forces.size(), {});
     if (eparams && eparams->size() != sys.forces.size()) eparams->assign(sys.forces.size(), {});
     for (size_t f = 0; f < sys.forces.size(); ++f) {
-        auto pf = std::dynamic_pointer_cast<PairForce>(sys.forces[f]);
-        if (!pf) throw std::invalid_argument("the adjoint supports pair forces only");
-        const size_t n = size_t(pf->ntypes()) * pf->ntypes() * pf->nParams();
+        Force* pf = sys.forces[f].get();
+        const size_t n = pf->gradSize();
         double* gp = nullptr;
         double* ep = nullptr;
         if (g) {

@@ -42,6 +42,14 @@ class Force {
         return s;
     }
 
+    // Adjoint: for each of K vectors, out[k] += J_F(r) w[k] [+ (dF/dtheta) ptan[k]];
+    // gparams (gradSize()) += w[0] . dF/dtheta; eparams (gradSize()) += dE/dtheta. gparams,
+    // eparams, ptan and any ptan[k] may be null. pd.postype must be packed.
+    virtual void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out,
+                               double* gparams, double* eparams, const double* const* ptan, int nthreads) = 0;
+    // Entries of this force's parameter gradient.
+    virtual size_t gradSize() const = 0;
+
     std::vector<double> force, energy, virial;
     // Virials cost a third of the pair loop and nothing in the dynamics needs them: they are
     // computed only when asked for (HOOMD's pressure flag does the same).
@@ -69,12 +77,8 @@ class PairForce : public Force {
     const std::shared_ptr<NeighborList>& nlist() const { return m_nlist; }
     void prepare(const ParticleData& pd) override;
 
-    // Adjoint: for each of K vectors, out[k] += J_F(r) w[k] [+ (dF/dtheta) ptan[k]];
-    // gparams (ntypes^2 x P) += w[0] . dF/dtheta; eparams (ntypes^2 x P) += dE/dtheta. gparams,
-    // eparams, ptan and any ptan[k] may be null. pd.postype must be packed; the neighbour list is
-    // brought up to date for pd.
-    virtual void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out,
-                               double* gparams, double* eparams, const double* const* ptan, int nthreads) = 0;
+    // applyJacobian's parameters are ntypes^2 x P; the neighbour list is brought up to date for pd.
+    size_t gradSize() const override { return size_t(m_ntypes) * m_ntypes * m_n_params; }
 
     // The parameters whose derivatives applyJacobian carries (indices into 0..P-1; default all).
     // The dual numbers are only as wide as this selection needs, so fewer is faster; gparams,

@@ -1,5 +1,5 @@
 """Molecular dynamics: integrator, methods, pair forces, neighbour lists, constraints (hoomd.md)."""
-from . import constrain, methods, nlist, pair
+from . import bar, constrain, methods, nlist, pair
 from .integrate import Integrator
 
-__all__ = ["Integrator", "constrain", "methods", "nlist", "pair"]
+__all__ = ["Integrator", "bar", "constrain", "methods", "nlist", "pair"]

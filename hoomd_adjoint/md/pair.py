@@ -296,3 +296,54 @@ class Rechtsman(Pair):
     _name = "Rechtsman"
     _param_spec = {"a0": REQUIRED, "a1": REQUIRED, "a2": REQUIRED, "a3": REQUIRED,
                    "b0": 5.0, "b1": 0.4, "b2": 40.0}
+
+
+class _RangeFromParams(Pair):
+    """A potential whose range is one of its (differentiable) parameters: r_cut follows it, so
+    ``r_cut`` need not be set (a value set is ignored)."""
+
+    _range_param = None
+    _accepted_modes = ("none",)
+
+    def __init__(self, nlist, default_r_cut=0.0, default_r_on=0.0, mode="none"):
+        super().__init__(nlist, default_r_cut=default_r_cut, default_r_on=default_r_on, mode=mode)
+
+    def _plan(self, state):
+        k = list(self._param_spec).index(self._range_param)
+        return [(a, b, v, v[k] if v is not None else 0.0) for a, b, v, _ in super()._plan(state)]
+
+
+class SoftSphere(_RangeFromParams):
+    """Soft sphere (JAX MD's ``soft_sphere``): V(r) = (epsilon / alpha) (1 - r / sigma)^alpha for
+    r < sigma, 0 beyond.
+
+    ``params[(a, b)] = dict(epsilon=..., sigma=..., alpha=2.0)`` (energy, length > 0, > 0). The
+    range is sigma (differentiable), so r_cut need not be set. Not in HOOMD-blue; with alpha = 2
+    it equals ``DPDConservative(A = epsilon / sigma)`` with r_cut = sigma.
+    """
+
+    _name = "SoftSphere"
+    _param_spec = {"epsilon": REQUIRED, "sigma": REQUIRED, "alpha": 2.0}
+    _range_param = "sigma"
+    _validate_params = _positive_param("sigma", "alpha")
+
+
+class MorseSwitched(_RangeFromParams):
+    """Morse times the XPLOR switch S(r) (JAX MD's ``multiplicative_isotropic_cutoff``; HOOMD's
+    ``mode='xplor'`` has the same S): V(r) = D0 [exp(-2 alpha (r - r0)) - 2 exp(-alpha (r - r0))] S(r),
+    S = 1 below r_on, (r_off^2 - r^2)^2 (r_off^2 + 2 r^2 - 3 r_on^2) / (r_off^2 - r_on^2)^3 up to r_off.
+
+    ``params[(a, b)] = dict(D0=..., alpha=..., r0=..., r_on=..., r_off=...)`` (energy, 1/length > 0,
+    length >= 0, 0 <= r_on < r_off). All five are differentiable; the range is r_off.
+    """
+
+    _name = "MorseSwitched"
+    _param_spec = {"D0": REQUIRED, "alpha": REQUIRED, "r0": REQUIRED, "r_on": REQUIRED, "r_off": REQUIRED}
+    _range_param = "r_off"
+
+    def _validate_params(self, what, value):
+        _positive_param("alpha", "r_off")(self, what, value)
+        if value["r0"] < 0:
+            raise ValueError(f"{what}['r0'] must be >= 0, got {value['r0']}")
+        if not 0 <= value["r_on"] < value["r_off"]:
+            raise ValueError(f"{what}: need 0 <= r_on < r_off, got r_on = {value['r_on']}, r_off = {value['r_off']}")

@@ -5,7 +5,9 @@
 #include "EvaluatorPairGauss.h"
 #include "EvaluatorPairLJ.h"
 #include "EvaluatorPairMorse.h"
+#include "EvaluatorPairMorseSwitched.h"
 #include "EvaluatorPairRechtsman.h"
+#include "EvaluatorPairSoftSphere.h"
 #include "EvaluatorPairYukawa.h"
 
 #define HA_FOR_EACH_PAIR_EVALUATOR(X)                \
@@ -14,4 +16,6 @@
     X(EvaluatorPairYukawa, "Yukawa")                 \
     X(EvaluatorPairGauss, "Gaussian")                \
     X(EvaluatorPairDPDConservative, "DPDConservative") \
-    X(EvaluatorPairRechtsman, "Rechtsman")
+    X(EvaluatorPairRechtsman, "Rechtsman")          \
+    X(EvaluatorPairSoftSphere, "SoftSphere")        \
+    X(EvaluatorPairMorseSwitched, "MorseSwitched")

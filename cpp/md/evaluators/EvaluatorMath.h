@@ -7,6 +7,7 @@
 namespace ha {
 
 using std::exp;
+using std::log;
 using std::sqrt;
 
 HA_HOSTDEVICE double value_of(double x) { return x; }
