@@ -273,7 +273,7 @@ PYBIND11_MODULE(_core, m) {
     // --- rigid bodies: packed states (n, N, W) and the adjoint arrays (N x 3/4, geometry flat) ---
     auto rigid_adj = [mutable_ptr](System& s, py::array_t<double>& lr, py::array_t<double>& lv, py::array_t<double>& la,
                                    py::array_t<double>& lq, py::array_t<double>& lp, py::array_t<double>& lt,
-                                   py::array_t<double>& geom) {
+                                   py::array_t<double>& geom, py::array_t<double>& gI, py::array_t<double>& ggr) {
         const size_t n = s.pd.N;
         size_t ng = 0;
         for (const auto& d : s.rigid.defs) ng += 3 * d.size();
@@ -281,7 +281,8 @@ PYBIND11_MODULE(_core, m) {
             throw std::invalid_argument("geometry adjoint must be a C-contiguous float64 array of sum(3 n_t) entries");
         return RigidAdjointState{mutable_ptr(lr, 3 * n, "lr"), mutable_ptr(lv, 3 * n, "lv"), mutable_ptr(la, 3 * n, "la"),
                                  mutable_ptr(lq, 4 * n, "lq"), mutable_ptr(lp, 4 * n, "lp"), mutable_ptr(lt, 3 * n, "ltau"),
-                                 geom.mutable_data()};
+                                 geom.mutable_data(), mutable_ptr(gI, 3 * n, "inertia gradient"),
+                                 mutable_ptr(ggr, 3 * size_t(s.pd.ntypes), "gamma_r gradient")};
     };
     auto rigid_states = [](System& s, py::array_t<double>& a) {
         const size_t W = rigid_state_width(s);
@@ -307,8 +308,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("rigid_adjoint_sweep", [rigid_adj, rigid_states](System& s, uint64_t t_first, py::array_t<double> states,
                                                            py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la,
                                                            py::array_t<double> lq, py::array_t<double> lp, py::array_t<double> lt,
-                                                           py::array_t<double> geom, AdjointGrads& g, bool params, bool kT, bool gamma) {
-        RigidAdjointState L = rigid_adj(s, lr, lv, la, lq, lp, lt, geom);
+                                                           py::array_t<double> geom, py::array_t<double> gI, py::array_t<double> ggr,
+                                                           AdjointGrads& g, bool params, bool kT, bool gamma) {
+        RigidAdjointState L = rigid_adj(s, lr, lv, la, lq, lp, lt, geom, gI, ggr);
         double* p = rigid_states(s, states);
         AdjointRequest req{params, kT, gamma};
         SweepStatus st;
@@ -318,21 +320,23 @@ PYBIND11_MODULE(_core, m) {
         }
         return std::make_pair(st.step, st.particle);
     }, py::arg("system"), py::arg("t_first"), py::arg("states"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("lq"),
-       py::arg("lp"), py::arg("ltau"), py::arg("geometry"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
+       py::arg("lp"), py::arg("ltau"), py::arg("geometry"), py::arg("inertia"), py::arg("gamma_r"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
        py::arg("gamma") = false);
     m.def("rigid_force_pullback", [rigid_adj](System& s, Arr lF, Arr ltau, py::array_t<double> lr, py::array_t<double> lq,
                                               py::array_t<double> geom, AdjointGrads& g) {
         if (size_t(lF.size()) != 3 * size_t(s.pd.N) || size_t(ltau.size()) != 3 * size_t(s.pd.N))
             throw std::invalid_argument("lF and ltau must be N x 3");
         py::array_t<double> dummy3({py::ssize_t(s.pd.N), py::ssize_t(3)}), dummy4({py::ssize_t(s.pd.N), py::ssize_t(4)});
-        RigidAdjointState L = rigid_adj(s, lr, dummy3, dummy3, lq, dummy4, dummy3, geom);
+        py::array_t<double> dummyt({py::ssize_t(s.pd.ntypes), py::ssize_t(3)});
+        RigidAdjointState L = rigid_adj(s, lr, dummy3, dummy3, lq, dummy4, dummy3, geom, dummy3, dummyt);
         rigid_force_pullback(s, lF.data(), ltau.data(), L, &g);
     });
     m.def("rigid_position_pullback", [rigid_adj](System& s, Arr dpos, py::array_t<double> lr, py::array_t<double> lq,
                                                  py::array_t<double> geom) {
         if (size_t(dpos.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("dpos must be N x 3");
         py::array_t<double> dummy3({py::ssize_t(s.pd.N), py::ssize_t(3)}), dummy4({py::ssize_t(s.pd.N), py::ssize_t(4)});
-        RigidAdjointState L = rigid_adj(s, lr, dummy3, dummy3, lq, dummy4, dummy3, geom);
+        py::array_t<double> dummyt({py::ssize_t(s.pd.ntypes), py::ssize_t(3)});
+        RigidAdjointState L = rigid_adj(s, lr, dummy3, dummy3, lq, dummy4, dummy3, geom, dummy3, dummyt);
         rigid_position_pullback(s, dpos.data(), L);
     });
     // tangents: [(dr, dv, da, dkT, dgamma or None)], ptan: [force][tangent] arrays (empty: none)

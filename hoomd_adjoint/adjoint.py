@@ -47,7 +47,8 @@ class GradientResult:
 
     def grad(self, what):
         """Gradient with respect to ``what``: a pair force (``{(a, b): {param: value}}``),
-        ``"kT"`` (float), ``"gamma"`` (``{type: value}``) or a
+        ``"kT"`` (float), ``"gamma"`` (``{type: value}``), ``"moment_inertia"`` ((N, 3), the
+        centres' principal moments), ``"gamma_r"`` (``{type: (3,)}``) or a
         :class:`~hoomd_adjoint.md.constrain.Rigid` (``{body type: (n, 3)}``, d/d body-frame positions)."""
         key = what if isinstance(what, str) else id(what)
         if key not in self._grads:
@@ -187,6 +188,8 @@ class _RigidEngine(_Engine):
         self.types = list(sim.state.particle_types)
         self.bodies = rigid._definitions(sim.state) if rigid is not None else [None] * len(self.types)
         self.geometry = np.zeros(sum(3 * len(d[0]) for d in self.bodies if d is not None))
+        self.inertia = np.zeros((N, 3))
+        self.gamma_r = np.zeros((len(self.types), 3))
 
     def save(self):
         return (self.cpp.timestep, _core.rigid_save(self.cpp))
@@ -204,7 +207,7 @@ class _RigidEngine(_Engine):
     def sweep(self, t_first, states, lr, lv, la, grads, request):
         request = {k: v for k, v in request.items() if k != "clip"}
         return _core.rigid_adjoint_sweep(self.cpp, t_first, states[0], lr, lv, la, self.lq, self.lp, self.ltau,
-                                         self.geometry, grads, **request)
+                                         self.geometry, self.inertia, self.gamma_r, grads, **request)
 
     def loss_adjoint(self, dpos):
         lr, lq, geom = np.zeros((self.N, 3)), np.zeros((self.N, 4)), np.zeros_like(self.geometry)
@@ -430,12 +433,16 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     want_geometry = [w for w in wrt if isinstance(w, Rigid)]
     wrt_forces = [w for w in wrt if not isinstance(w, (str, Rigid))]
     for w in wrt:
-        if isinstance(w, str) and w not in ("positions", "kT", "gamma"):
-            raise ValueError(f"unknown wrt entry {w!r}: use forces, 'positions', 'kT' or 'gamma'")
+        if isinstance(w, str) and w not in ("positions", "kT", "gamma", "moment_inertia", "gamma_r"):
+            raise ValueError(f"unknown wrt entry {w!r}: use forces, 'positions', 'kT', 'gamma', 'moment_inertia' "
+                             "or 'gamma_r'")
+    want_rot = [w for w in wrt if w in ("moment_inertia", "gamma_r")]
     rigid = sim.state._cpp.n_bodies > 0 or integ.rigid is not None or integ.integrate_rotational_dof
     for w in want_geometry:
         if integ.rigid is not w:
             raise ValueError(f"{w!r} is not the rigid-body constraint of this simulation's integrator")
+    if want_rot and not rigid:
+        raise ValueError(f"wrt {want_rot[0]!r} needs rigid bodies or integrate_rotational_dof=True")
     if rigid and (want_kT or want_gamma):
         raise ValueError("d/dkT and d/dgamma are not available with rigid bodies or rotational integration yet")
     if rigid and mode == "forward":
@@ -635,6 +642,10 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                 res.angmom = eng.lp.copy()
     for w in want_geometry:
         res._grads[id(w)] = eng.geometry_dict()
+    if "moment_inertia" in want_rot:
+        res._grads["moment_inertia"] = eng.inertia.copy()
+    if "gamma_r" in want_rot:
+        res._grads["gamma_r"] = {t: eng.gamma_r[k].copy() for k, t in enumerate(eng.types)}
     params = grads.params
     for k, f in enumerate(forces):
         if any(f is w for w in wrt_forces):

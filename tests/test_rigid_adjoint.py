@@ -14,7 +14,7 @@ GEOMETRY = np.array([(1.0, 0, 0), (-0.5, 0.8, 0.0), (-0.5, -0.8, 0.3)])
 WEIGHTS = np.random.default_rng(9).normal(size=(9, 3))
 
 
-def _system(method, dim, eps=1.0, geometry=GEOMETRY, dr=0.0, dq=0.0, dv=0.0, dp=0.0, seed=3):
+def _system(method, dim, eps=1.0, geometry=GEOMETRY, dr=0.0, dq=0.0, dv=0.0, dp=0.0, dI=0.0, dgr=0.0, seed=3):
     """Two rigid trimers and a free particle in contact (LJ between all sites and the free one)."""
     rng = np.random.default_rng(seed)
     pos = np.array([[0.0, 0.0, 0.0], [2.2, 0.4, 0.3], [0.8, 2.0, -0.4]])
@@ -43,7 +43,7 @@ def _system(method, dim, eps=1.0, geometry=GEOMETRY, dr=0.0, dq=0.0, dv=0.0, dp=
     f.particles.orientation = q + dq
     f.particles.velocity = v + dv
     f.particles.angmom = p + dp
-    f.particles.moment_inertia = I
+    f.particles.moment_inertia = I + dI
     f.particles.mass = np.array([3.0, 3.0, 1.0])
     sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=1), seed=seed)
     sim.create_state_from_snapshot(f)
@@ -61,10 +61,10 @@ def _system(method, dim, eps=1.0, geometry=GEOMETRY, dr=0.0, dq=0.0, dv=0.0, dp=
         m = ha.md.methods.ConstantVolume(filter=flt)
     elif method == "langevin":
         m = ha.md.methods.Langevin(filter=flt, kT=1.0)
-        m.gamma_r["R"] = (0.8, 1.1, 0.5)
+        m.gamma_r["R"] = tuple(np.array([0.8, 1.1, 0.5]) + dgr)
     else:
         m = ha.md.methods.Brownian(filter=flt, kT=1.0, default_gamma=4.0, default_gamma_r=(4.0, 4.0, 4.0))
-        m.gamma_r["R"] = (3.0, 4.0, 2.0)
+        m.gamma_r["R"] = tuple(np.array([3.0, 4.0, 2.0]) + dgr)
     sim.operations.integrator = ha.md.Integrator(dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True,
                                                  rigid=rigid)
     return sim, lj, rigid
@@ -93,8 +93,10 @@ def _unit(shape, index):
 def test_rigid_gradients_match_finite_differences(method, dim):
     steps = 60
     sim, lj, rigid = _system(method, dim)
-    res = ha.adjoint.gradient(sim, steps, _loss, wrt=[lj, rigid, "positions"])
+    res = ha.adjoint.gradient(sim, steps, _loss, wrt=[lj, rigid, "positions", "moment_inertia", "gamma_r"])
+    axis = 2 if dim == 2 else 0
     checks = {
+        "moment of inertia": (res.grad("moment_inertia")[1, axis], dict(dI=_unit((3, 3), (1, axis)))),
         "epsilon": (sum(v["epsilon"] for v in res.grad(lj).values()), dict(eps=1.0)),
         "geometry[1, 1]": (res.grad(rigid)["R"][1, 1], dict(geometry=GEOMETRY + _unit((3, 3), (1, 1)))),
         "geometry[0, 0]": (res.grad(rigid)["R"][0, 0], dict(geometry=GEOMETRY + _unit((3, 3), (0, 0)))),
@@ -102,6 +104,8 @@ def test_rigid_gradients_match_finite_differences(method, dim):
         "free position": (res.positions[2, 1], dict(dr=_unit((3, 3), (2, 1)))),
         "orientation": (res.orientations[1, 3], dict(dq=_unit((3, 4), (1, 3)))),
     }
+    if method != "nve":
+        checks["gamma_r"] = (res.grad("gamma_r")["R"][2], dict(dgr=_unit(3, 2)))
     if method != "bd":
         checks["velocity"] = (res.velocities[0, 1], dict(dv=_unit((3, 3), (0, 1))))
         checks["angmom"] = (res.angmom[0, 3], dict(dp=_unit((3, 4), (0, 3))))

@@ -8,9 +8,11 @@
 #include <cmath>
 #include <cstdint>
 #include <vector>
+#include "../core/Dual.h"
 #include "../core/Quaternion.h"
 #include "../core/RandomNumbers.h"
 #include "TwoStep.h"
+#include "evaluators/EvaluatorMath.h"
 
 namespace ha {
 
@@ -37,13 +39,13 @@ HA_HOSTDEVICE void body_offset(const Q4<T>& q, const T d[3], T u[3]) { qrotate(q
 // Langevin step two's drag and noise torque, added to the box-frame torque tau in place:
 // tau += rotate(q, R - gamma_r (L_body / I)) with L_body = ((1/2) conj(q) (x) p).v, axes with
 // I_k = 0 masked; in 2D tau.x = tau.y = 0 afterwards. R: the three normals of the step.
-template <class T>
-HA_HOSTDEVICE void langevin_torque(const Q4<T>& q, const Q4<T>& p, const double I[3], const double gr[3],
-                                   const double R[3], unsigned dim, T tau[3]) {
+template <class T, class S>
+HA_HOSTDEVICE void langevin_torque(const Q4<T>& q, const Q4<T>& p, const S I[3], const S gr[3], const T R[3],
+                                   unsigned dim, T tau[3]) {
     const Q4<T> s = qmul(qscale(T(1. / 2.), qconj(q)), p);
     const T sv[3] = {s.x, s.y, s.z};
     T bf[3];
-    for (int k = 0; k < 3; ++k) bf[k] = I[k] == 0 ? T(0.0) : T(R[k]) - gr[k] * (sv[k] / T(I[k]));
+    for (int k = 0; k < 3; ++k) bf[k] = value_of(I[k]) == 0 ? T(0.0) : R[k] - gr[k] * (sv[k] / I[k]);
     T lab[3];
     qrotate(q, bf, lab);
     for (int k = 0; k < 3; ++k) tau[k] = tau[k] + lab[k];
@@ -53,11 +55,11 @@ HA_HOSTDEVICE void langevin_torque(const Q4<T>& q, const Q4<T>& p, const double 
 // Brownian rotation: q += ((dt/2) (tau + rotate(q, b)) / gamma_r) (x) q, then normalised; tau is the
 // box-frame torque, b the body-frame noise (axes with I_k = 0 masked in both, by body-axis index
 // as HOOMD does), 2D keeps only z.
-template <class T>
-HA_HOSTDEVICE void brownian_rotate(double dt, const T tau_in[3], const double I[3], const double gr[3],
-                                   const double noise[3], unsigned dim, Q4<T>& q) {
+template <class T, class S>
+HA_HOSTDEVICE void brownian_rotate(double dt, const T tau_in[3], const double I[3], const S gr[3], const T noise[3],
+                                   unsigned dim, Q4<T>& q) {
     T t[3] = {tau_in[0], tau_in[1], tau_in[2]};
-    T b[3] = {T(noise[0]), T(noise[1]), T(noise[2])};
+    T b[3] = {noise[0], noise[1], noise[2]};
     for (int k = 0; k < 3; ++k)
         if (I[k] == 0) b[k] = t[k] = T(0.0);
     T bl[3];
@@ -68,6 +70,13 @@ HA_HOSTDEVICE void brownian_rotate(double dt, const T tau_in[3], const double I[
     q = qadd(q, qmul(w, q));
     using std::sqrt;
     q = qscale(T(1.0) / sqrt(qnorm2(q)), q);
+}
+
+// A noise R = sigma(gamma_r) n with sigma proportional to sqrt(gamma_r), as a function of a dual
+// gamma_r: the value stays R bit for bit, the derivative is R / (2 gamma_r).
+template <class T>
+HA_HOSTDEVICE T noise_of(double R, double gr, const T& grd) {
+    return gr > 0 ? T(R) + (R / (2.0 * gr)) * (grd - gr) : T(R);
 }
 
 // The rotational normals of a Langevin step (after its three uniforms, same stream).

@@ -157,16 +157,21 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
                 const double* I = &pd.moment_inertia[3 * c];
                 double bnoise[3], Lm[3];
                 brownian_rotation_noise(c, a, gr, I, bnoise, Lm);
-                using D = Dual<7>;
+                // slots: q 0-3, tau 4-6, gamma_r 7-9
+                using D = Dual<10>;
                 const double q0[4] = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
                 Q4<D> q = quat_var<D>(q0, 0);
                 const D tau[3] = {D::variable(pd.net_torque[3 * c], 4), D::variable(pd.net_torque[3 * c + 1], 5),
                                   D::variable(pd.net_torque[3 * c + 2], 6)};
-                brownian_rotate(dt, tau, I, gr, bnoise, dim, q);
+                const D grd[3] = {D::variable(gr[0], 7), D::variable(gr[1], 8), D::variable(gr[2], 9)};
+                const D noise[3] = {noise_of(bnoise[0], gr[0], grd[0]), noise_of(bnoise[1], gr[1], grd[1]),
+                                    noise_of(bnoise[2], gr[2], grd[2])};
+                brownian_rotate(dt, tau, I, grd, noise, dim, q);
                 const D out[4] = {q.s, q.x, q.y, q.z};
                 double lq[4] = {0, 0, 0, 0};
                 pull(out, &L.q[4 * c], 4, 0, 4, lq);
                 pull(out, &L.q[4 * c], 4, 4, 3, &ltau[3 * c]);
+                pull(out, &L.q[4 * c], 4, 7, 3, &L.gamma_r[3 * pd.typeid_[c]]);
                 for (int k = 0; k < 4; ++k) L.q[4 * c + k] = lq[k];
                 if (dim < 3) ltau[3 * c] = ltau[3 * c + 1] = 0.0;
             }
@@ -205,24 +210,29 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
     lq1.assign(4 * size_t(N), 0.0);
     if (sys.aniso)
         for (uint32_t c : rb.centers) {
-            using D = Dual<11>;
+            // slots: q' 0-3, p_half 4-7, tau_b 8-10, I 11-13, gamma_r 14-16
+            using D = Dual<17>;
             const double* I = &pd.moment_inertia[3 * c];
             const double* gr = &m.gamma_r[3 * pd.typeid_[c]];
             Q4<D> q = quat_var<D>(&pd.orientation[4 * c], 0), p = quat_var<D>(&pd.angmom[4 * c], 4);
             D tau[3] = {D::variable(pd.net_torque[3 * c], 8), D::variable(pd.net_torque[3 * c + 1], 9),
                         D::variable(pd.net_torque[3 * c + 2], 10)};
+            const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
             if (langevin && any_positive(gr)) {
                 double R[3];
                 langevin_rotation_noise(c, a, gr, R);
-                langevin_torque(q, p, I, gr, R, dim, tau);
+                const D grd[3] = {D::variable(gr[0], 14), D::variable(gr[1], 15), D::variable(gr[2], 16)};
+                const D Rd[3] = {noise_of(R[0], gr[0], grd[0]), noise_of(R[1], gr[1], grd[1]), noise_of(R[2], gr[2], grd[2])};
+                langevin_torque(q, p, Id, grd, Rd, dim, tau);
             }
-            const D Id[3] = {D(I[0]), D(I[1]), D(I[2])};
             rotation_step_two(D(dt), tau, Id, q, p);
             const D out[7] = {tau[0], tau[1], tau[2], p.s, p.x, p.y, p.z};
             const double lout[7] = {L.tau[3 * c], L.tau[3 * c + 1], L.tau[3 * c + 2], L.p[4 * c], L.p[4 * c + 1], L.p[4 * c + 2], L.p[4 * c + 3]};
             pull(out, lout, 7, 0, 4, &lq1[4 * c]);
             pull(out, lout, 7, 4, 4, &lph[4 * c]);
             pull(out, lout, 7, 8, 3, &ltau[3 * c]);
+            pull(out, lout, 7, 11, 3, &L.inertia[3 * c]);
+            pull(out, lout, 7, 14, 3, &L.gamma_r[3 * pd.typeid_[c]]);
             if (dim < 3) ltau[3 * c] = ltau[3 * c + 1] = 0.0;  // the transfer zeroes tau.x, tau.y in 2D
         }
     // step two's translation: a' = (F + c u - gamma v_h)/m, v' = v_h + a' dt/2
@@ -248,11 +258,12 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
             for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = 0.0;
             continue;
         }
-        using D = Dual<11>;
+        // slots: q 0-3, p 4-7, tau~ 8-10, I 11-13
+        using D = Dual<14>;
         Q4<D> q = quat_var<D>(&q0[4 * c], 0), p = quat_var<D>(&p0[4 * c], 4);
         const D tau[3] = {D::variable(tau0[3 * c], 8), D::variable(tau0[3 * c + 1], 9), D::variable(tau0[3 * c + 2], 10)};
         const double* I = &pd.moment_inertia[3 * c];
-        const D Id[3] = {D(I[0]), D(I[1]), D(I[2])};
+        const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
         rotation_step_one(D(dt), tau, Id, q, p);
         const D out[8] = {q.s, q.x, q.y, q.z, p.s, p.x, p.y, p.z};
         const double lout[8] = {L.q[4 * c], L.q[4 * c + 1], L.q[4 * c + 2], L.q[4 * c + 3],
@@ -261,6 +272,7 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
         pull(out, lout, 8, 0, 4, lq);
         pull(out, lout, 8, 4, 4, lp);
         pull(out, lout, 8, 8, 3, lt);
+        pull(out, lout, 8, 11, 3, &L.inertia[3 * c]);
         for (int k = 0; k < 4; ++k) L.q[4 * c + k] = lq[k], L.p[4 * c + k] = lp[k];
         for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = lt[k];
     }

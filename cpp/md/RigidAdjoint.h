@@ -23,11 +23,14 @@ void rigid_save(const System& sys, double* out);
 void rigid_load(System& sys, const double* in, bool forces);
 void rigid_advance_recording(System& sys, uint64_t n, double* states, bool after);
 
-// Adjoints of the state (N x 3, 3, 3, 4, 4, 3; constituents' entries stay zero) and of the body
-// definitions' positions (per body type in type order, n_t x 3 each, concatenated).
+// Adjoints of the state (N x 3, 3, 3, 4, 4, 3; constituents' entries stay zero), of the body
+// definitions' positions (per body type in type order, n_t x 3 each, concatenated), and the
+// gradients with respect to the centres' principal moments (N x 3) and the method's rotational
+// drag (ntypes x 3).
 struct RigidAdjointState {
     double *r, *v, *a, *q, *p, *tau;
     double* geometry;
+    double *inertia, *gamma_r;
 };
 
 SweepStatus rigid_adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const double* states, RigidAdjointState& L,
