@@ -299,18 +299,18 @@ class Rechtsman(Pair):
 
 
 class _RangeFromParams(Pair):
-    """A potential whose range is one of its (differentiable) parameters: r_cut follows it, so
-    ``r_cut`` need not be set (a value set is ignored)."""
+    """A potential whose range is one of its (differentiable) parameters: r_cut follows it. Any
+    positive ``r_cut`` (the default) means "on"; ``r_cut[(a, b)] = 0`` switches a pair off."""
 
     _range_param = None
     _accepted_modes = ("none",)
 
-    def __init__(self, nlist, default_r_cut=0.0, default_r_on=0.0, mode="none"):
+    def __init__(self, nlist, default_r_cut=1.0, default_r_on=0.0, mode="none"):
         super().__init__(nlist, default_r_cut=default_r_cut, default_r_on=default_r_on, mode=mode)
 
     def _plan(self, state):
         k = list(self._param_spec).index(self._range_param)
-        return [(a, b, v, v[k] if v is not None else 0.0) for a, b, v, _ in super()._plan(state)]
+        return [(a, b, v, v[k] if v is not None and rc > 0 else 0.0) for a, b, v, rc in super()._plan(state)]
 
 
 class SoftSphere(_RangeFromParams):
@@ -318,7 +318,7 @@ class SoftSphere(_RangeFromParams):
     r < sigma, 0 beyond.
 
     ``params[(a, b)] = dict(epsilon=..., sigma=..., alpha=2.0)`` (energy, length > 0, > 0). The
-    range is sigma (differentiable), so r_cut need not be set. Not in HOOMD-blue; with alpha = 2
+    range is sigma (differentiable); ``r_cut[(a, b)] = 0`` switches a pair off. Not in HOOMD-blue; with alpha = 2
     it equals ``DPDConservative(A = epsilon / sigma)`` with r_cut = sigma.
     """
 
@@ -334,7 +334,8 @@ class MorseSwitched(_RangeFromParams):
     S = 1 below r_on, (r_off^2 - r^2)^2 (r_off^2 + 2 r^2 - 3 r_on^2) / (r_off^2 - r_on^2)^3 up to r_off.
 
     ``params[(a, b)] = dict(D0=..., alpha=..., r0=..., r_on=..., r_off=...)`` (energy, 1/length > 0,
-    length >= 0, 0 <= r_on < r_off). All five are differentiable; the range is r_off.
+    length >= 0, 0 <= r_on < r_off). All five are differentiable; the range is r_off
+    (``r_cut[(a, b)] = 0`` switches a pair off).
     """
 
     _name = "MorseSwitched"

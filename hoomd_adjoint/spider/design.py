@@ -1,0 +1,145 @@
+"""The spider's losses and their exact gradients with respect to its eight parameters.
+
+L_extract (final state) = -sum_i |v_i - v_target| / (V - 1): the target vertex far from the rest;
+L_remain (initial state) = coeff (sum_{i != target} E_head(|h - v_i|))^2 / (V - 1): the head binds
+only the target. (The authors' code: loss.py, with norm V - 1.) One gradient runs the adjoint
+once through the rigid-body Langevin dynamics and chains the engine's gradients (pair parameters,
+the spider's body-frame sites, principal moments and rotational drag) into the eight parameters.
+"""
+import dataclasses
+
+import numpy as np
+
+from .. import adjoint
+from ..md.constrain import quat_mul
+from .model import PARAM_NAMES, ROT_FRICTION, VERTEX_RADIUS, Complex, Params, switched_morse
+
+__all__ = ["Evaluation", "evaluate", "extraction", "remain_coefficient"]
+
+# L_remain's coefficient: the authors' icosahedron runs used 1. For the octahedron their value is
+# not recorded; this one makes our initial term at the strong start their logged 962.26 (it then
+# gives 3.19e-4 at the weak start, theirs 3.32e-4). See docs/spider.md.
+REMAIN_COEFF = {"octahedron": 962.26 / 18237.351210776036, "icosahedron": 1.0}
+
+
+def remain_coefficient(shell):
+    return REMAIN_COEFF[shell]
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """One simulation's loss terms and the gradient of their sum over the eight parameters."""
+    loss: float
+    extract: float
+    remain: float
+    grad: np.ndarray  # (8,), PARAM_NAMES order
+    seconds: float = 0.0
+    peak_bytes: int = 0
+
+
+def extraction(cx, positions):
+    """L_extract of a state (all particles' positions), and its d/dpositions."""
+    V, t = cx.n_vertices, cx.target
+    x = np.asarray(positions)[:V]
+    d = x - x[t]
+    r = np.linalg.norm(d, axis=1)
+    r[t] = 1.0
+    u = d / r[:, None]
+    u[t] = 0.0
+    norm = V - 1
+    g = np.zeros_like(np.asarray(positions, dtype=np.float64))
+    g[:V] = -u / norm
+    g[t] = u.sum(axis=0) / norm
+    return -float(np.sum(np.linalg.norm(x - x[t], axis=1))) / norm, g
+
+
+def remain(cx, positions, coeff):
+    """L_remain of a state, its d/dpositions and its d/d(head Morse D0, alpha, r0, r_on, r_off)."""
+    V, t = cx.n_vertices, cx.target
+    x = np.asarray(positions)
+    head = cx.head_tag
+    others = [i for i in range(V) if i != t]
+    d = x[head] - x[others]
+    r = np.linalg.norm(d, axis=1)
+    hp = cx.head_params(cx.params)
+    E, dE_dr, dE_dp = switched_morse(r, hp["D0"], hp["alpha"], hp["r0"], hp["r_on"], hp["r_off"])
+    norm = V - 1
+    s = float(E.sum())
+    value = coeff * s * s / norm
+    w = 2 * coeff * s / norm
+    g = np.zeros_like(np.asarray(positions, dtype=np.float64))
+    gi = (w * dE_dr / r)[:, None] * d
+    g[head] = gi.sum(axis=0)
+    g[others] -= gi
+    return value, g, w * dE_dp.sum(axis=0)
+
+
+def evaluate(cx, steps=1000, coeff=None, memory=None, progress=False):
+    """Run ``cx.sim`` for ``steps`` steps (it is left at the final state) and return the
+    :class:`Evaluation`: L = L_extract(final) + L_remain(initial) and dL/d(eight parameters)."""
+    import time
+    coeff = remain_coefficient(cx.shell_name) if coeff is None else float(coeff)
+    sim = cx.sim
+    t0 = sim.timestep
+    terms = {}
+    types = sim.state.particle_types
+    nt = len(types)
+    ih, iv = types.index("H"), types.index("V")
+
+    def loss(frame):
+        if frame.timestep == t0:
+            value, g, dp = remain(cx, frame.positions, coeff)
+            flat = np.zeros((nt, nt, 5))
+            flat[ih, iv] = dp
+            terms["remain"] = value
+            return value, g, {cx.morse: flat.ravel()}
+        value, g = extraction(cx, frame.positions)
+        terms["extract"] = value
+        return value, g
+
+    start = time.perf_counter()
+    res = adjoint.gradient(sim, steps, loss, wrt=[cx.soft, cx.morse, cx.rigid, "moment_inertia", "gamma_r", "positions"],
+                           frames=[0, steps], memory=memory, progress=progress)
+    seconds = time.perf_counter() - start
+    return Evaluation(loss=res.loss, extract=terms["extract"], remain=terms["remain"], grad=chain(cx, res),
+                      seconds=seconds, peak_bytes=res.diagnostics["stored_bytes_peak"])
+
+
+def chain(cx, res):
+    """The engine's gradients -> d/d(eight parameters)."""
+    p, n = cx.params, cx.n_legs
+    g = dict.fromkeys(PARAM_NAMES, 0.0)
+    # geometry: base_i = (R cos, R sin, h/(n+1)), head = (0, 0, -h n/(n+1))
+    G = res.grad(cx.rigid)["S"]
+    phi = 2 * np.pi * np.arange(n) / n
+    g["base_radius"] += float(np.sum(G[:n, 0] * np.cos(phi) + G[:n, 1] * np.sin(phi)))
+    g["head_height"] += float(np.sum(G[:n, 2]) / (n + 1) - G[n, 2] * n / (n + 1))
+    # principal moments, through the dynamics, gamma_r = (10/3) I, and the initial angular momentum
+    # p0 = 2 q (x) (0, L) with L_k = n_k sqrt(kT I_k): dL_k/dI_k = L_k / (2 I_k)
+    gI = res.grad("moment_inertia")[cx.spider_tag] + ROT_FRICTION * res.grad("gamma_r")["S"]
+    if cx.initial_state is not None:
+        q0, L0, I0 = cx.initial_state
+        gp = res.angmom[cx.spider_tag]
+        for k in range(3):
+            e = np.zeros(4)
+            e[1 + k] = 1.0
+            if I0[k] > 0:
+                gI[k] += float(gp @ (2 * quat_mul(q0, e))) * L0[k] / (2 * I0[k])
+    # I_xy = n R^2/2 + h^2 n/(n+1), I_z = n R^2 (site mass 1)
+    R, h = p.base_radius, p.head_height
+    g["base_radius"] += float((gI[0] + gI[1]) * n * R + gI[2] * 2 * n * R)
+    g["head_height"] += float((gI[0] + gI[1]) * 2 * h * n / (n + 1))
+    soft = res.grad(cx.soft)
+    g["base_particle_radius"] += soft[("V", "B")]["sigma"] if ("V", "B") in soft else soft[("B", "V")]["sigma"]
+    head = res.grad(cx.morse)
+    hv = head[("H", "V")] if ("H", "V") in head else head[("V", "H")]
+    g["head_particle_radius"] += hv["r0"]
+    g["log_eps_head"] += hv["D0"] * np.exp(p.log_eps_head)
+    g["alpha_head"] += hv["alpha"]
+    g["r_on"] += hv["r_on"]
+    g["r_cut"] += hv["r_off"]
+    if cx.cargo:
+        key = lambda a, b: (a, b) if (a, b) in soft else (b, a)  # noqa: E731
+        g["base_particle_radius"] += soft[key("B", "C")]["sigma"]
+        g["head_particle_radius"] += soft[key("C", "H")]["sigma"]
+    return np.array([g[k] for k in PARAM_NAMES])

@@ -1,0 +1,75 @@
+"""The shell-and-spider complex and its eight-parameter gradient: the chain from the engine's
+gradients (pair parameters, body geometry, principal moments, rotational drag, initial angular
+momenta) to the paper's parameters, against central differences of whole runs."""
+import numpy as np
+import pytest
+
+from hoomd_adjoint.spider import design, model
+
+
+def _loss(shell, x, steps, cargo=False):
+    cx = model.Complex(shell, model.Params.from_array(x), seed=3, cargo=cargo)
+    return design.evaluate(cx, steps=steps)
+
+
+@pytest.mark.parametrize("shell,cargo", [("octahedron", False), ("icosahedron", True)])
+def test_eight_parameter_gradient_matches_finite_differences(shell, cargo):
+    p = model.Params.start(shell, "weak")
+    p.r_on, p.r_cut = 4.5, 7.5  # the switch is engaged (the head starts 4.0 from the target)
+    x0 = p.array()
+    steps = 60
+    ev = _loss(shell, x0, steps, cargo)
+    assert np.all(np.isfinite(ev.grad)) and np.count_nonzero(ev.grad) >= 6
+    for k, name in enumerate(model.PARAM_NAMES):
+        for h in (1e-5, 2e-6):
+            e = np.zeros(8)
+            e[k] = h
+            fd = (_loss(shell, x0 + e, steps, cargo).loss - _loss(shell, x0 - e, steps, cargo).loss) / (2 * h)
+            assert abs(ev.grad[k] - fd) <= 1e-6 * abs(fd) + 1e-15 * 10 / h, (name, h, ev.grad[k], fd)
+
+
+def test_complex_is_built_as_the_authors_describe():
+    cx = model.Complex("octahedron", model.Params.start("octahedron", "strong"), seed=0)
+    x = np.array(cx.sim.state._cpp.position)
+    body = np.asarray(cx.sim.state._cpp.body)
+    V = cx.n_vertices
+    assert V == 6 and cx.sim.state.N_particles == 6 + 1 + 6 * 4 + 5
+    # spider centre on the target vertex, head outward along the radial direction at h n/(n+1)
+    out = x[cx.target] / np.linalg.norm(x[cx.target])
+    np.testing.assert_allclose(x[cx.spider_tag], x[cx.target], atol=1e-12)
+    np.testing.assert_allclose(x[cx.head_tag] - x[cx.target], 4.0 * out, atol=1e-12)
+    # neighbouring vertices' patches meet at the edge midpoints
+    patches = x[(body >= 0) & (body < V) & (body != np.arange(body.size))]
+    for i, j in cx.shell.edges:
+        mid = (x[i] + x[j]) / 2
+        assert np.sum(np.linalg.norm(patches - mid, axis=1) < 1e-9) == 2
+    # the initial L_remain at the strong start is the authors' logged value (the calibration)
+    assert design.remain(cx, x, design.remain_coefficient("octahedron"))[0] == pytest.approx(962.26, rel=1e-9)
+    assert design.extraction(cx, x)[0] == pytest.approx(-(4 * 4 + 4 * np.sqrt(2)) / 5)  # 4 edges and the opposite vertex
+
+
+def test_remain_matches_the_engines_head_energy():
+    p = model.Params.start("octahedron", "weak")
+    p.r_on, p.r_cut = 4.5, 7.5
+    cx = model.Complex("octahedron", p, seed=0)
+    cx.sim.run(200)
+    x = np.array(cx.sim.state._cpp.position)
+    V, head = cx.n_vertices, cx.head_tag
+    hp = cx.head_params(p)
+    E = model.switched_morse(np.linalg.norm(x[head] - x[:V], axis=1), **{k: hp[k] for k in
+                             ("D0", "alpha", "r0", "r_on")}, r_off=hp["r_off"])[0]
+    # the engine's energy of the head-vertex pairs: half on the head, half on each vertex
+    assert cx.morse.energies[head] == pytest.approx(E.sum() / 2, rel=1e-12)
+
+
+def test_bad_spider_set_ups_are_refused():
+    with pytest.raises(ValueError, match="r_on"):
+        model.Params(r_on=12.0, r_cut=10.0).check()
+    with pytest.raises(ValueError, match="base_radius"):
+        model.Complex("octahedron", model.Params(base_radius=-1.0))
+    with pytest.raises(ValueError, match="shell"):
+        model.Complex("cube")
+    with pytest.raises(ValueError, match="target"):
+        model.Complex("octahedron", target=6)
+    with pytest.raises(ValueError, match="finite"):
+        model.Params.from_array([1.0] * 7 + [np.nan])
