@@ -290,6 +290,9 @@ def main(argv=None):
     from .clusters.cli import add_parser as add_clusters
 
     add_clusters(sub)
+    from .spider.cli import add_parser as add_spider
+
+    add_spider(sub)
     p = sub.add_parser("demo", help="run a 2D honeycomb-potential Brownian simulation; write GSD + PNG")
     p.add_argument("--out", default="demo-output", help="output directory")
     p.add_argument("--N", type=int, default=200, help="number of particles")

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["RMSProp", "fire"]
+__all__ = ["Adam", "RMSProp", "fire"]
 
 
 class RMSProp:
@@ -74,6 +74,65 @@ class RMSProp:
             raise ValueError(f"not an RMSProp state: {state.get('name')!r}")
         opt = cls(state["lr"], state["decay"], state["eps"])
         opt.steps = int(state["steps"])
+        opt.v = None if state["v"] is None else np.array(state["v"], dtype=np.float64)
+        return opt
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015), as optax.adam: m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g^2,
+    p <- p - lr m_hat / (sqrt(v_hat) + eps) with bias-corrected m_hat, v_hat.
+
+    Args:
+        lr: step size (parameters' units): one number or one per parameter.
+        b1, b2: decay of the first and second moment estimates (0 <= b < 1).
+        eps: added to sqrt(v_hat).
+    """
+
+    def __init__(self, lr=0.01, b1=0.9, b2=0.999, eps=1e-8):
+        if np.ndim(lr) == 0:
+            self.lr = _checks.real("Adam lr", lr, lo=0.0, lo_open=True)
+        else:
+            self.lr = [_checks.real(f"Adam lr[{i}]", x, lo=0.0, lo_open=True) for i, x in enumerate(lr)]
+        for name, b in (("b1", b1), ("b2", b2)):
+            if _checks.real(f"Adam {name}", b, lo=0.0) >= 1:
+                raise ValueError(f"Adam {name} must be below 1, got {b!r}")
+        self.b1, self.b2 = float(b1), float(b2)
+        self.eps = _checks.real("Adam eps", eps, lo=0.0)
+        self.m = self.v = None
+        self.steps = 0
+
+    def step(self, params, grad, scale=1.0):
+        """One update (step sizes ``scale * lr``): returns the new parameters."""
+        params = np.asarray(params, dtype=np.float64)
+        grad = np.asarray(grad, dtype=np.float64)
+        if grad.shape != params.shape:
+            raise ValueError(f"Adam: gradient shape {grad.shape} != parameter shape {params.shape}")
+        if not np.all(np.isfinite(grad)):
+            raise FloatingPointError(f"Adam: the gradient is not finite at step {self.steps}: {grad.tolist()}")
+        m = np.zeros_like(params) if self.m is None else self.m
+        v = np.zeros_like(params) if self.v is None else self.v
+        m = self.b1 * m + (1.0 - self.b1) * grad
+        v = self.b2 * v + (1.0 - self.b2) * grad * grad
+        t = self.steps + 1
+        m_hat = m / (1.0 - self.b1 ** t)
+        v_hat = v / (1.0 - self.b2 ** t)
+        new = params - float(scale) * np.asarray(self.lr, dtype=np.float64) * m_hat / (np.sqrt(v_hat) + self.eps)
+        self.m, self.v, self.steps = m, v, t
+        return new
+
+    def state(self):
+        """JSON-safe state (settings included)."""
+        f = lambda a: None if a is None else [float(x) for x in a]  # noqa: E731
+        return {"name": "Adam", "lr": self.lr, "b1": self.b1, "b2": self.b2, "eps": self.eps, "steps": self.steps,
+                "m": f(self.m), "v": f(self.v)}
+
+    @classmethod
+    def from_state(cls, state):
+        if state.get("name") != "Adam":
+            raise ValueError(f"not an Adam state: {state.get('name')!r}")
+        opt = cls(state["lr"], state["b1"], state["b2"], state["eps"])
+        opt.steps = int(state["steps"])
+        opt.m = None if state["m"] is None else np.array(state["m"], dtype=np.float64)
         opt.v = None if state["v"] is None else np.array(state["v"], dtype=np.float64)
         return opt
 

@@ -1,9 +1,17 @@
-"""Shell disassembly by a designed rigid "spider" (the second seed; issue 12, in progress).
+"""Shell disassembly by a designed rigid "spider" (the second seed, colloidal reactions).
 
 - :mod:`~hoomd_adjoint.spider.geometry`: octahedral and icosahedral shells of patchy rigid
   vertices, and the spider's body frame, in HOOMD's rigid-body convention.
+- :mod:`~hoomd_adjoint.spider.model`: the complex (shell + spider + cargo) as a simulation, and the
+  eight design parameters.
+- :mod:`~hoomd_adjoint.spider.design`: L_extract + L_remain and their exact gradient.
+- :mod:`~hoomd_adjoint.spider.optimize`: Adam over replica batches, resumable.
+- :mod:`~hoomd_adjoint.spider.cli`: ``hoomd-adjoint spider ...``.
 """
-from . import geometry
+from . import design, geometry, model, optimize
 from .geometry import Shell, SpiderBody, icosahedron, octahedron, spider_body
+from .model import Complex, Params
+from .optimize import Optimization
 
-__all__ = ["geometry", "Shell", "SpiderBody", "octahedron", "icosahedron", "spider_body"]
+__all__ = ["design", "geometry", "model", "optimize", "Complex", "Optimization", "Params", "Shell", "SpiderBody",
+           "octahedron", "icosahedron", "spider_body"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import adjoint
 from ..md.constrain import quat_mul
-from .model import PARAM_NAMES, ROT_FRICTION, VERTEX_RADIUS, Complex, Params, switched_morse
+from .model import PARAM_NAMES, ROT_FRICTION, switched_morse
 
 __all__ = ["Evaluation", "evaluate", "extraction", "remain_coefficient"]
 

@@ -1,0 +1,106 @@
+"""Figures of the spider workflows: loss curves beside the paper's (Figs. 2-3) and the spread of
+converged parameters over seeds and perturbed starts (Fig. 4)."""
+import json
+import os
+
+import numpy as np
+
+from .model import PARAM_NAMES
+
+__all__ = ["plot_losses", "plot_spread", "read_history"]
+
+# the authors' logged traces (figures/preprint/data of rkruegs123/tuning-colloidal-reactions @ b2964fa)
+REFERENCE = {("octahedron", "weak"): "fig2/diffusive-loss.txt", ("octahedron", "strong"): "fig2/ex-abduct-loss.txt",
+             ("icosahedron", "weak"): "fig3/diffusive_loss.txt", ("icosahedron", "strong"): "fig3/abduction_loss.txt"}
+# points of those traces quoted in the issue, drawn when the data directory is not at hand
+REFERENCE_POINTS = {("octahedron", "weak"): [(0, -4.37), (250, -6.5)],
+                    ("octahedron", "strong"): [(0, 958.2), (250, -5.1), (1250, -6.9)],
+                    ("icosahedron", "weak"): [(0, -5.46)], ("icosahedron", "strong"): [(0, 90.14)]}
+
+
+def read_history(run):
+    with open(os.path.join(run, "state.json")) as f:
+        state = json.load(f)
+    return state["config"], state["history"]
+
+
+def _symlog(ax):
+    ax.set_yscale("symlog", linthresh=10.0)
+
+
+def plot_losses(runs, output, reference=None):
+    """One panel per (shell, start) among ``runs``: our batch-mean loss (band: batch min-max) and
+    the authors' trace. Returns a summary per run (first/last loss and the paper's at the same
+    iterations)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = {}
+    for run in runs:
+        config, history = read_history(run)
+        groups.setdefault((config["shell"], config["start"]), []).append((run, history))
+    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4), squeeze=False)
+    summary = {}
+    for ax, (key, items) in zip(axes[0], sorted(groups.items())):
+        ref = None
+        if reference is not None and os.path.exists(os.path.join(reference, REFERENCE[key])):
+            ref = np.loadtxt(os.path.join(reference, REFERENCE[key]))
+        if ref is not None:
+            n = max(len(h) for _, h in items)
+            ax.plot(np.arange(min(len(ref), max(n, 1))), ref[:max(n, 1)], c="0.5", lw=1.2, label="paper (authors' log)")
+        else:
+            pts = np.array(REFERENCE_POINTS[key])
+            ax.plot(pts[:, 0], pts[:, 1], "ks", label="paper (quoted points)")
+        for run, h in items:
+            it = np.array([r["iteration"] for r in h])
+            ax.plot(it, [r["loss"] for r in h], lw=1.2, label=f"ours ({os.path.basename(run.rstrip('/'))})")
+            ax.fill_between(it, [r["loss_min"] for r in h], [r["loss_max"] for r in h], alpha=0.2)
+            s = dict(iterations=len(h), first=h[0]["loss"] if h else None, last=h[-1]["loss"] if h else None,
+                     last_params=dict(zip(PARAM_NAMES, h[-1]["params"])) if h else None,
+                     seconds=float(sum(r["wall"] for r in h)))
+            if ref is not None and h:
+                s["paper_first"], s["paper_at_last"] = float(ref[0]), float(ref[min(len(h), len(ref)) - 1])
+            summary[run] = s
+        if key[1] == "strong":
+            _symlog(ax)
+        ax.set_title(f"{key[0]}, {key[1]} start")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("loss (batch mean of 10)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(output, dpi=120)
+    plt.close(fig)
+    return summary
+
+
+def plot_spread(runs, output):
+    """Fig. 4 analogue: the last parameters of several runs (seeds, perturbed starts), one strip per
+    parameter. Returns mean and standard deviation per parameter and group."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = {}
+    for run in runs:
+        config, history = read_history(run)
+        if not history:
+            continue
+        label = "perturbed start" if config.get("perturb") else "seeds"
+        groups.setdefault(label, []).append(np.array(history[-1]["params"]))
+    fig, axes = plt.subplots(1, len(PARAM_NAMES), figsize=(2.0 * len(PARAM_NAMES), 3.5))
+    out = {}
+    for g, (label, xs) in enumerate(sorted(groups.items())):
+        xs = np.array(xs)
+        out[label] = dict(n=len(xs), mean=dict(zip(PARAM_NAMES, xs.mean(axis=0).tolist())),
+                          std=dict(zip(PARAM_NAMES, xs.std(axis=0).tolist())))
+        for k, ax in enumerate(axes):
+            ax.plot(np.full(len(xs), g) + np.linspace(-0.1, 0.1, len(xs)), xs[:, k], "o", label=label)
+    for k, ax in enumerate(axes):
+        ax.set_title(PARAM_NAMES[k], fontsize=8)
+        ax.set_xticks(range(len(groups)))
+        ax.set_xticklabels(sorted(groups), fontsize=7, rotation=30)
+    fig.tight_layout()
+    fig.savefig(output, dpi=120)
+    plt.close(fig)
+    return out

@@ -1,0 +1,152 @@
+"""Optimising the spider: Adam over the eight parameters, each iteration's gradient the mean over
+a batch of replicas (independent thermal starts and noise), state saved atomically after every
+iteration so that an interrupted run resumes to the bit-identical result.
+"""
+import json
+import os
+import time
+
+import numpy as np
+
+from .. import _checks
+from ..optim import Adam
+from .design import evaluate, remain_coefficient
+from .model import PARAM_NAMES, Complex, Params
+
+__all__ = ["Optimization", "replica_seed"]
+
+
+def replica_seed(seed, iteration, replica, replicas):
+    """The simulation seed (16 bits, as HOOMD's) of one replica of one iteration."""
+    return (int(seed) * 7919 + iteration * replicas + replica) % 65536
+
+
+class Optimization:
+    """Adam on the spider's eight parameters.
+
+    Args:
+        out: directory for ``state.json`` (atomic, after every iteration) and ``history.csv``.
+        shell: ``"octahedron"`` or ``"icosahedron"``.
+        start: ``"weak"`` or ``"strong"`` (the paper's starts), or a :class:`Params`.
+        seed: the run's seed (replica seeds follow from it).
+        perturb: if given, log eps_H of the start gets N(0, perturb) drawn with ``seed`` (Fig. 4).
+        replicas: simulations per iteration (the paper: 10).
+        steps: steps per simulation (the paper: 1000).
+        lr: Adam's step size (the paper's code: 0.01).
+        coeff: L_remain's coefficient (default: :func:`remain_coefficient`).
+        leg_sigma: the legs' repulsion range.
+        memory: the adjoint's byte budget per simulation (None: store every state).
+        resume: continue from ``out/state.json`` (same settings required); without it an existing
+            state is an error, so a finished run is never overwritten.
+    """
+
+    def __init__(self, out, shell="octahedron", start="weak", seed=0, perturb=None, replicas=10, steps=1000,
+                 lr=0.01, coeff=None, leg_sigma=1.0, memory=None, resume=False):
+        if isinstance(start, str):
+            p = Params.start(shell, start)
+        elif isinstance(start, Params):
+            p = start
+        else:
+            raise TypeError(f"start must be 'weak', 'strong' or a spider Params, got {start!r}")
+        if perturb is not None:
+            perturb = _checks.real("perturb", perturb, lo=0.0)
+            p = Params.from_array(p.array())
+            p.log_eps_head += float(np.random.default_rng([int(seed), 4]).normal(0.0, perturb))
+        p.check()
+        self.config = dict(shell=shell, start=start if isinstance(start, str) else "custom",
+                           params0=[float(x) for x in p.array()], seed=_checks.integer("seed", seed, lo=0),
+                           perturb=perturb, replicas=_checks.integer("replicas", replicas, lo=1),
+                           steps=_checks.integer("steps", steps, lo=1), lr=_checks.real("lr", lr, lo=0.0, lo_open=True),
+                           coeff=remain_coefficient(shell) if coeff is None else _checks.real("coeff", coeff, lo=0.0),
+                           leg_sigma=_checks.real("leg_sigma", leg_sigma, lo=0.0, lo_open=True))
+        self.memory = memory
+        self.out = str(out)
+        self.state_path = os.path.join(self.out, "state.json")
+        if os.path.exists(self.state_path):
+            if not resume:
+                raise FileExistsError(f"{self.state_path} exists: resume it (resume=True, --resume) or choose "
+                                      "another output directory")
+            with open(self.state_path) as f:
+                state = json.load(f)
+            mine = json.loads(json.dumps(self.config))
+            if state["config"] != mine:
+                diff = sorted(k for k in mine if state["config"].get(k) != mine[k])
+                raise ValueError(f"{self.state_path} was written with other settings ({', '.join(diff)}); use the "
+                                 "same settings to resume, or another output directory")
+            self.params = np.array(state["params"], dtype=np.float64)
+            self.optimizer = Adam.from_state(state["optimizer"])
+            self.history = state["history"]
+        else:
+            self.params = np.array(self.config["params0"])
+            self.optimizer = Adam(lr=self.config["lr"])
+            self.history = []
+
+    @property
+    def iteration(self):
+        return len(self.history)
+
+    def evaluate(self, x, iteration):
+        """Mean loss, terms and gradient over iteration ``iteration``'s replicas at parameters x."""
+        c = self.config
+        R = c["replicas"]
+        params = Params.from_array(x)
+        losses, extract, remain, grads, failures = [], [], [], [], []
+        for r in range(R):
+            seed = replica_seed(c["seed"], iteration, r, R)
+            try:
+                cx = Complex(c["shell"], params, seed=seed, leg_sigma=c["leg_sigma"])
+                ev = evaluate(cx, steps=c["steps"], coeff=c["coeff"], memory=self.memory)
+            except (RuntimeError, FloatingPointError) as e:  # a replica that blew up
+                failures.append(f"seed {seed}: {e}")
+                continue
+            losses.append(ev.loss)
+            extract.append(ev.extract)
+            remain.append(ev.remain)
+            grads.append(ev.grad)
+        if not grads:
+            raise RuntimeError(f"every replica failed at iteration {iteration} with parameters "
+                               f"{dict(zip(PARAM_NAMES, x))}: {failures[0]}")
+        return dict(loss=float(np.mean(losses)), extract=float(np.mean(extract)), remain=float(np.mean(remain)),
+                    loss_min=float(np.min(losses)), loss_max=float(np.max(losses)),
+                    grad=np.mean(grads, axis=0), failures=failures)
+
+    def run(self, iterations, progress=True):
+        """Run until ``iterations`` iterations are done in all; saves the state after each."""
+        from ..sweep import _write_json_atomic
+        from tqdm.auto import tqdm
+
+        iterations = _checks.integer("iterations", iterations, lo=0)
+        os.makedirs(self.out, exist_ok=True)
+        with tqdm(total=iterations, initial=min(self.iteration, iterations), unit="it",
+                  desc=f"spider {self.config['shell']} {self.config['start']}", disable=not progress) as bar:
+            while self.iteration < iterations:
+                t0 = time.perf_counter()
+                e = self.evaluate(self.params, self.iteration)
+                new = self.optimizer.step(self.params, e["grad"])
+                try:
+                    Params.from_array(new).check()
+                except ValueError as err:
+                    raise ValueError(f"iteration {self.iteration}: the Adam step leaves the spider's valid range "
+                                     f"({err}); the state before it is saved in {self.state_path}") from None
+                self.history.append(dict(iteration=self.iteration, loss=e["loss"], extract=e["extract"],
+                                         remain=e["remain"], loss_min=e["loss_min"], loss_max=e["loss_max"],
+                                         params=[float(v) for v in self.params], grad=[float(v) for v in e["grad"]],
+                                         failures=len(e["failures"]), wall=time.perf_counter() - t0))
+                self.params = new
+                _write_json_atomic(self.state_path, dict(config=self.config, params=[float(v) for v in new],
+                                                         optimizer=self.optimizer.state(), history=self.history))
+                self.write_csv()
+                bar.set_postfix(loss=f"{e['loss']:.3f}")
+                bar.update(1)
+        return Params.from_array(self.params)
+
+    def write_csv(self):
+        path = os.path.join(self.out, "history.csv")
+        with open(path + ".tmp", "w") as f:
+            f.write("iteration,loss,extract,remain,loss_min,loss_max,failures,wall_s," + ",".join(PARAM_NAMES) + ","
+                    + ",".join("d_" + n for n in PARAM_NAMES) + "\n")
+            for h in self.history:
+                f.write(",".join(repr(v) for v in [h["iteration"], h["loss"], h["extract"], h["remain"], h["loss_min"],
+                                                    h["loss_max"], h["failures"], h["wall"]] + h["params"] + h["grad"])
+                        + "\n")
+        os.replace(path + ".tmp", path)

@@ -1,0 +1,134 @@
+"""Validation of designed spiders by long forward runs (the paper's Fig. 2 insets and Fig. 3C).
+
+At the end of each run (per seed):
+
+- extracted: the target vertex has lost contact with every other vertex (all centre distances
+  > 6 = edge 4 + the patches' reach);
+- intact: the remaining vertices keep every edge of the shell among them (< 4.5, edge 4);
+- detached: the spider-vertex complex has left the remaining shell (no spider site within
+  2 + r + 1 of a remaining vertex, r the site's radius parameter);
+- success: all three; with the cargo, ``released``: it is outside the remaining shell (further
+  from the remaining vertices' centre than their largest distance from it, plus 1).
+"""
+import json
+import os
+
+import numpy as np
+
+from ..trigger import Periodic
+from ..write import GSD
+from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
+
+__all__ = ["outcome", "validate", "load_params"]
+
+EXTRACTED, EDGE, CLEARANCE = 6.0, 4.5, 1.0
+
+
+def load_params(spec):
+    """Parameters from an optimisation's state.json, a JSON list/dict, or 8 comma-separated numbers."""
+    if isinstance(spec, Params):
+        return spec
+    if isinstance(spec, str) and os.path.exists(spec):
+        with open(spec) as f:
+            state = json.load(f)
+        return Params.from_array(state["params"])
+    if isinstance(spec, str):
+        return Params.from_array([float(x) for x in spec.split(",")])
+    if isinstance(spec, dict):
+        return Params(**spec)
+    return Params.from_array(spec)
+
+
+def outcome(cx, positions):
+    """The per-run classification of a final state (see the module)."""
+    x = np.asarray(positions)
+    V, t = cx.n_vertices, cx.target
+    v = x[:V]
+    rest = [i for i in range(V) if i != t]
+    d_target = np.linalg.norm(v[rest] - v[t], axis=1)
+    extracted = bool(d_target.min() > EXTRACTED)
+    edges = [(i, j) for i, j in cx.shell.edges if t not in (i, j)]
+    intact = bool(all(np.linalg.norm(v[i] - v[j]) < EDGE for i, j in edges))
+    body = np.asarray(cx.sim.state._cpp.body)
+    sites = np.flatnonzero((body == cx.spider_tag) & (np.arange(body.size) != cx.spider_tag))
+    radius = np.array([cx.params.base_particle_radius] * cx.n_legs + [cx.params.head_particle_radius])
+    gap = np.linalg.norm(x[sites][:, None] - v[rest][None], axis=-1) - (VERTEX_RADIUS + radius[:, None])
+    detached = bool(extracted and gap.min() > CLEARANCE)
+    out = dict(extracted=extracted, intact=intact, detached=detached, success=extracted and intact and detached,
+               target_distance=float(d_target.min()))
+    if cx.cargo:
+        com = v[rest].mean(axis=0)
+        reach = np.linalg.norm(v[rest] - com, axis=1).max()
+        out["released"] = bool(np.linalg.norm(x[V + 1] - com) > reach + 1.0)
+    return out
+
+
+def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False, leg_sigma=1.0, first_seed=1000,
+             trajectory_period=100, progress=True):
+    """Run ``seeds`` independent ``steps``-step simulations with ``params`` and classify each
+    (see :func:`outcome`); writes ``outcomes.json``, the first run's trajectory ``trajectory.gsd``
+    and its distance plot ``trajectory.png`` into ``out``. Returns the summary (fractions)."""
+    from tqdm.auto import tqdm
+
+    params = load_params(params)
+    os.makedirs(out, exist_ok=True)
+    runs = []
+    for k in tqdm(range(int(seeds)), desc=f"validate {shell}", disable=not progress):
+        cx = Complex(shell, params, seed=first_seed + k, cargo=cargo, leg_sigma=leg_sigma)
+        track = None
+        if k == 0:
+            path = os.path.join(out, "trajectory.gsd")
+            if os.path.exists(path):
+                os.remove(path)
+            cx.sim.operations.writers.append(GSD(Periodic(trajectory_period), path, mode="wb"))
+            track = []
+        try:
+            if track is None:
+                cx.sim.run(steps)
+            else:
+                for _ in range(steps // trajectory_period):
+                    cx.sim.run(trajectory_period)
+                    track.append((cx.sim.timestep, np.array(cx.sim.state._cpp.position)))
+            res = outcome(cx, np.array(cx.sim.state._cpp.position))
+        except RuntimeError as e:  # a run that blew up counts as a failure
+            res = dict(extracted=False, intact=False, detached=False, success=False, error=str(e))
+            if cargo:
+                res["released"] = False
+        res["seed"] = first_seed + k
+        runs.append(res)
+        if track:
+            _plot_track(os.path.join(out, "trajectory.png"), cx, track)
+    n = len(runs)
+    summary = dict(shell=shell, params=dict(zip(PARAM_NAMES, params.array().tolist())), seeds=n, steps=int(steps),
+                   cargo=bool(cargo), **{f"{k}_fraction": sum(r.get(k, False) for r in runs) / n for k in
+                                         (["extracted", "intact", "detached", "success"] + (["released"] if cargo else []))})
+    with open(os.path.join(out, "outcomes.json"), "w") as f:
+        json.dump(dict(summary=summary, runs=runs), f, indent=1)
+    return summary
+
+
+def _plot_track(path, cx, track):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = np.array([s for s, _ in track]) * cx.dt
+    V = cx.n_vertices
+    x = np.array([p[:V] for _, p in track])
+    rest = [i for i in range(V) if i != cx.target]
+    com = x[:, rest].mean(axis=1)
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    for i in range(V):
+        ax[0].plot(t, np.linalg.norm(x[:, i] - com, axis=1), lw=2.5 if i == cx.target else 1,
+                   label="target" if i == cx.target else None)
+    ax[0].set_xlabel("time")
+    ax[0].set_ylabel("distance from the remaining shell's centre")
+    ax[0].legend()
+    ax[1].plot(t, np.linalg.norm(x[:, rest] - x[:, [cx.target]], axis=2).min(axis=1))
+    ax[1].axhline(EXTRACTED, ls="--", c="k", lw=0.8)
+    ax[1].set_xlabel("time")
+    ax[1].set_ylabel("target's nearest vertex (centre distance)")
+    fig.suptitle(f"{cx.shell_name}: one validation run")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,85 @@
+"""The spider's design loop: Adam, resumable bit-identically; validation runs and the CLI smoke."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import subprocess_env
+from hoomd_adjoint.optim import Adam
+from hoomd_adjoint.spider import Optimization, Params, validate
+
+TESTS = os.path.dirname(__file__)
+
+
+def test_adam_is_kingma_and_ba():
+    opt = Adam(lr=0.1)
+    x = np.array([1.0, -2.0])
+    g1, g2 = np.array([0.5, -1.0]), np.array([0.2, 0.3])
+    x1 = opt.step(x, g1)
+    np.testing.assert_allclose(x1, x - 0.1 * np.sign(g1), rtol=1e-7)  # first step: lr sign(g)
+    m = 0.9 * 0.1 * g1 + 0.1 * g2
+    v = 0.999 * 0.001 * g1 ** 2 + 0.001 * g2 ** 2
+    x2 = opt.step(x1, g2)
+    np.testing.assert_allclose(x2, x1 - 0.1 * (m / (1 - 0.81)) / (np.sqrt(v / (1 - 0.999 ** 2)) + 1e-8), rtol=1e-12)
+    again = Adam.from_state(json.loads(json.dumps(opt.state())))
+    assert np.array_equal(again.step(x2, g1), opt.step(x2, g1))
+    with pytest.raises(FloatingPointError, match="not finite"):
+        opt.step(x2, np.array([np.nan, 0.0]))
+    with pytest.raises(ValueError, match="b1"):
+        Adam(b1=1.0)
+
+
+def test_interrupted_optimisation_resumes_bit_identically(tmp_path):
+    kw = dict(shell="octahedron", start="strong", replicas=2, steps=40)
+    whole = Optimization(tmp_path / "whole", **kw)
+    whole.run(3, progress=False)
+    part = Optimization(tmp_path / "part", **kw)
+    part.run(1, progress=False)
+    resumed = Optimization(tmp_path / "part", resume=True, **kw)
+    assert resumed.iteration == 1
+    resumed.run(3, progress=False)
+    a = json.loads((tmp_path / "whole" / "state.json").read_text())
+    b = json.loads((tmp_path / "part" / "state.json").read_text())
+    for h in a["history"] + b["history"]:
+        h.pop("wall")
+    assert a == b
+    assert a["history"][-1]["loss"] < a["history"][0]["loss"]  # the strong start's L_remain falls
+    with pytest.raises(FileExistsError, match="resume"):
+        Optimization(tmp_path / "whole", **kw)
+    with pytest.raises(ValueError, match="other settings"):
+        Optimization(tmp_path / "whole", resume=True, **{**kw, "replicas": 3})
+
+
+def test_perturbed_start_moves_only_log_eps():
+    o = Optimization("/nonexistent/never-written", start="weak", seed=3, perturb=0.1)
+    p0 = Params.start("octahedron", "weak").array()
+    d = np.array(o.config["params0"]) - p0
+    assert d[4] != 0 and not np.delete(d, 4).any()
+
+
+def test_validation_classifies_runs_and_writes_a_trajectory(tmp_path):
+    summary = validate.validate(tmp_path, Params.start("octahedron", "weak"), seeds=2, steps=300,
+                                trajectory_period=100, progress=False)
+    assert summary["seeds"] == 2 and summary["intact_fraction"] == 1.0 and summary["success_fraction"] == 0.0
+    import gsd.hoomd
+    with gsd.hoomd.open(tmp_path / "trajectory.gsd") as traj:
+        assert len(traj) == 3 and traj[0].particles.N == 36
+    assert (tmp_path / "trajectory.png").exists()
+    with pytest.raises(ValueError, match="8 finite"):
+        validate.load_params("1,2,3")
+
+
+def test_spider_command_line(tmp_path):
+    out = tmp_path / "opt"
+    cmd = [sys.executable, "-m", "hoomd_adjoint.cli", "spider", "optimize", "--iterations", "2", "--replicas", "2",
+           "--steps", "30", "--out", str(out), "--quiet"]
+    r = subprocess.run(cmd, cwd=TESTS, env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["iterations"] == 2
+    r = subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "spider", "plot", str(out), "--output",
+                        str(tmp_path / "l.png")], cwd=TESTS, env=subprocess_env(), capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr and (tmp_path / "l.png").exists()
