@@ -83,3 +83,11 @@ def test_spider_command_line(tmp_path):
                         str(tmp_path / "l.png")], cwd=TESTS, env=subprocess_env(), capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr and (tmp_path / "l.png").exists()
+
+
+def test_reproduction_script_smoke():
+    script = os.path.join(os.path.dirname(TESTS), "examples", "reproduce_spider.py")
+    r = subprocess.run([sys.executable, script, "--smoke"], cwd=TESTS, env=subprocess_env(), capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "fig2" in r.stdout and "fig4" in r.stdout and "validation" in r.stdout

@@ -1,0 +1,116 @@
+"""The spider's gradient (colloidal reactions, Fig. 2): seconds and peak memory per batch gradient
+of the octahedron system (10 replicas x 1000 steps of rigid-body Langevin, the eight parameters),
+ours with every state stored and with a checkpoint budget, beside JAX MD as the authors ran it
+(rigid-body nvt_langevin, jax.checkpoint every 10 steps, vmapped batch; benchmarks/spider_jaxmd.py)
+when jax_md is importable. Each configuration runs in its own process, so peak RSS is its own.
+Also the wall time of whole optimisations from their saved histories (``--runs DIR ...``).
+
+    python benchmarks/spider.py [--replicas 10] [--steps 1000] [--runs runs/spider/oct-weak ...]
+
+Run it on a quiet machine; it prints a table.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def ours(replicas, steps, memory, repeats):
+    """Batch gradient in this process: (median s, peak RSS MiB, stored bytes per replica, loss, grad)."""
+    import numpy as np
+    from hoomd_adjoint.spider import design, model
+
+    p = model.Params.start("octahedron", "weak")
+    times, out = [], None
+    for rep in range(repeats):
+        t = time.perf_counter()
+        evs = []
+        for r in range(replicas):
+            cx = model.Complex("octahedron", p, seed=r)
+            evs.append(design.evaluate(cx, steps=steps, memory=memory))
+        times.append(time.perf_counter() - t)
+        out = evs
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return dict(seconds_per_gradient=float(np.median(times)), peak_rss_mib=rss,
+                stored_bytes=max(e.peak_bytes for e in out), loss=float(np.mean([e.loss for e in out])),
+                grad=np.mean([e.grad for e in out], axis=0).tolist())
+
+
+def child(args):
+    res = ours(args.replicas, args.steps, args.memory, args.repeats)
+    print(json.dumps(res))
+
+
+def run_child(argv):
+    r = subprocess.run([sys.executable, os.path.abspath(__file__)] + argv, capture_output=True, text=True,
+                       env={**os.environ})
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr[-2000:])
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--replicas", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--memory", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--no-jax", action="store_true", help="skip JAX MD")
+    ap.add_argument("--runs", nargs="*", default=[], help="optimisation directories: report their wall time")
+    ap.add_argument("--json", default=None, help="also write the results here")
+    args = ap.parse_args()
+    if args.child:
+        return child(args)
+    base = ["--child", "--replicas", str(args.replicas), "--steps", str(args.steps), "--repeats", str(args.repeats)]
+    rows = {}
+    full = run_child(base)
+    rows["hoomd-adjoint, every state stored"] = full
+    budget = full["stored_bytes"] // 10  # a tenth of the states: binomial checkpointing
+    rows["hoomd-adjoint, checkpoints (1/10 of the states)"] = run_child(base + ["--memory", str(budget)])
+    jax = None
+    if not args.no_jax:
+        try:
+            import jax_md  # noqa: F401
+            out = os.path.join(os.path.dirname(args.json or "/tmp/x"), "spider_jaxmd.json")
+            r = subprocess.run([sys.executable, os.path.join(HERE, "spider_jaxmd.py"), "--replicas", str(args.replicas),
+                                "--steps", str(args.steps), "--repeats", str(max(2, args.repeats - 1)), "--json", out],
+                               capture_output=True, text=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+            if r.returncode == 0:
+                with open(out) as f:
+                    jax = json.load(f)
+                rows["JAX MD (authors' set-up: checkpoint every 10 steps)"] = jax
+            else:
+                print("JAX MD run failed:", r.stderr[-1500:], file=sys.stderr)
+        except ImportError:
+            pass
+    print(f"\nOctahedron + spider, {args.replicas} replicas x {args.steps} steps, gradient of the 8 parameters "
+          f"(loadavg at start {os.getloadavg()[0]:.2f})\n")
+    print(f"{'configuration':55s} {'s / gradient':>13s} {'peak RSS MiB':>13s} {'stored MiB':>11s} {'loss':>10s}")
+    for name, r in rows.items():
+        stored = r.get("stored_bytes")
+        print(f"{name:55s} {r['seconds_per_gradient']:13.3f} {r['peak_rss_mib']:13.1f} "
+              f"{'' if stored is None else f'{stored / 2**20:11.2f}'} {r['loss']:10.4f}")
+    if jax is not None:
+        print(f"\nspeed-up over JAX MD: {jax['seconds_per_gradient'] / full['seconds_per_gradient']:.1f}x "
+              f"(JAX compile {jax['compile_s']:.1f} s not included); peak RSS ratio "
+              f"{full['peak_rss_mib'] / jax['peak_rss_mib']:.2f}")
+    runs = {}
+    for d in args.runs:
+        with open(os.path.join(d, "state.json")) as f:
+            h = json.load(f)["history"]
+        runs[d] = dict(iterations=len(h), wall_s=sum(x["wall"] for x in h))
+        print(f"optimisation {d}: {len(h)} iterations in {runs[d]['wall_s'] / 60:.1f} min "
+              f"({runs[d]['wall_s'] / max(1, len(h)):.2f} s per iteration)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(rows=rows, runs=runs, loadavg=os.getloadavg()), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
