@@ -9,7 +9,7 @@ def optimize(args):
 
     opt = Optimization(args.out, shell=args.shell, start=args.start, seed=args.seed, perturb=args.perturb,
                        replicas=args.replicas, steps=args.steps, lr=args.lr, leg_sigma=args.leg_sigma,
-                       resume=args.resume)
+                       stable_shell=not args.no_stable_shell, resume=args.resume)
     p = opt.run(args.iterations, progress=not args.quiet)
     h = opt.history
     print(json.dumps(dict(iterations=len(h), loss_first=h[0]["loss"] if h else None,
@@ -51,6 +51,8 @@ def add_parser(sub):
     a.add_argument("--lr", type=float, default=0.01)
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--perturb", type=float, default=None, help="add N(0, perturb) to log eps_H (Fig. 4)")
+    a.add_argument("--no-stable-shell", action="store_true",
+                   help="leave out the authors' optional stable-shell term (the remaining vertices near their centre)")
     a.add_argument("--resume", action="store_true")
     a.add_argument("--out", default="spider-optimize")
     a.set_defaults(func=optimize)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _checks
 from ..optim import Adam
-from .design import evaluate, remain_coefficient
+from .design import STABLE_SHELL, evaluate, remain_coefficient
 from .model import PARAM_NAMES, Complex, Params
 
 __all__ = ["Optimization", "replica_seed"]
@@ -35,13 +35,16 @@ class Optimization:
         lr: Adam's step size (the paper's code: 0.01).
         coeff: L_remain's coefficient (default: :func:`remain_coefficient`).
         leg_sigma: the legs' repulsion range.
+        stable_shell: add the authors' optional stable-shell term (final state; their k and band
+            for the shell). On by default here: without it the optimiser finds spiders that
+            extract the target by blowing the shell apart (docs/spider.md).
         memory: the adjoint's byte budget per simulation (None: store every state).
         resume: continue from ``out/state.json`` (same settings required); without it an existing
             state is an error, so a finished run is never overwritten.
     """
 
     def __init__(self, out, shell="octahedron", start="weak", seed=0, perturb=None, replicas=10, steps=1000,
-                 lr=0.01, coeff=None, leg_sigma=1.0, memory=None, resume=False):
+                 lr=0.01, coeff=None, leg_sigma=1.0, stable_shell=True, memory=None, resume=False):
         if isinstance(start, str):
             p = Params.start(shell, start)
         elif isinstance(start, Params):
@@ -58,7 +61,8 @@ class Optimization:
                            perturb=perturb, replicas=_checks.integer("replicas", replicas, lo=1),
                            steps=_checks.integer("steps", steps, lo=1), lr=_checks.real("lr", lr, lo=0.0, lo_open=True),
                            coeff=remain_coefficient(shell) if coeff is None else _checks.real("coeff", coeff, lo=0.0),
-                           leg_sigma=_checks.real("leg_sigma", leg_sigma, lo=0.0, lo_open=True))
+                           leg_sigma=_checks.real("leg_sigma", leg_sigma, lo=0.0, lo_open=True),
+                           stable_shell=list(STABLE_SHELL[shell]) if stable_shell else None)
         self.memory = memory
         self.out = str(out)
         self.state_path = os.path.join(self.out, "state.json")
@@ -90,23 +94,25 @@ class Optimization:
         c = self.config
         R = c["replicas"]
         params = Params.from_array(x)
-        losses, extract, remain, grads, failures = [], [], [], [], []
+        losses, extract, remain, stable, grads, failures = [], [], [], [], [], []
         for r in range(R):
             seed = replica_seed(c["seed"], iteration, r, R)
             try:
                 cx = Complex(c["shell"], params, seed=seed, leg_sigma=c["leg_sigma"])
-                ev = evaluate(cx, steps=c["steps"], coeff=c["coeff"], memory=self.memory)
+                ev = evaluate(cx, steps=c["steps"], coeff=c["coeff"], memory=self.memory, stable=c["stable_shell"])
             except (RuntimeError, FloatingPointError) as e:  # a replica that blew up
                 failures.append(f"seed {seed}: {e}")
                 continue
             losses.append(ev.loss)
             extract.append(ev.extract)
             remain.append(ev.remain)
+            stable.append(ev.stable)
             grads.append(ev.grad)
         if not grads:
             raise RuntimeError(f"every replica failed at iteration {iteration} with parameters "
                                f"{dict(zip(PARAM_NAMES, x))}: {failures[0]}")
         return dict(loss=float(np.mean(losses)), extract=float(np.mean(extract)), remain=float(np.mean(remain)),
+                    stable=float(np.mean(stable)),
                     loss_min=float(np.min(losses)), loss_max=float(np.max(losses)),
                     grad=np.mean(grads, axis=0), failures=failures)
 
@@ -129,7 +135,8 @@ class Optimization:
                     raise ValueError(f"iteration {self.iteration}: the Adam step leaves the spider's valid range "
                                      f"({err}); the state before it is saved in {self.state_path}") from None
                 self.history.append(dict(iteration=self.iteration, loss=e["loss"], extract=e["extract"],
-                                         remain=e["remain"], loss_min=e["loss_min"], loss_max=e["loss_max"],
+                                         remain=e["remain"], stable=e["stable"], loss_min=e["loss_min"],
+                                         loss_max=e["loss_max"],
                                          params=[float(v) for v in self.params], grad=[float(v) for v in e["grad"]],
                                          failures=len(e["failures"]), wall=time.perf_counter() - t0))
                 self.params = new
@@ -143,10 +150,11 @@ class Optimization:
     def write_csv(self):
         path = os.path.join(self.out, "history.csv")
         with open(path + ".tmp", "w") as f:
-            f.write("iteration,loss,extract,remain,loss_min,loss_max,failures,wall_s," + ",".join(PARAM_NAMES) + ","
+            f.write("iteration,loss,extract,remain,stable,loss_min,loss_max,failures,wall_s," + ",".join(PARAM_NAMES) + ","
                     + ",".join("d_" + n for n in PARAM_NAMES) + "\n")
             for h in self.history:
-                f.write(",".join(repr(v) for v in [h["iteration"], h["loss"], h["extract"], h["remain"], h["loss_min"],
+                f.write(",".join(repr(v) for v in [h["iteration"], h["loss"], h["extract"], h["remain"], h["stable"],
+                                                    h["loss_min"],
                                                     h["loss_max"], h["failures"], h["wall"]] + h["params"] + h["grad"])
                         + "\n")
         os.replace(path + ".tmp", path)
