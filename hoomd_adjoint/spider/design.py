@@ -20,10 +20,10 @@ __all__ = ["Evaluation", "evaluate", "extraction", "remain_coefficient", "stable
 # distance d from the remaining vertices' centre outside the band, divided by V - 1.
 STABLE_SHELL = {"octahedron": (20.0, 2.15, 3.05), "icosahedron": (20.0, 3.4, 4.25)}
 
-# L_remain's coefficient: the authors' icosahedron runs used 1. For the octahedron their value is
-# not recorded; this one makes our initial term at the strong start their logged 962.26 (it then
-# gives 3.19e-4 at the weak start, theirs 3.32e-4). See docs/spider.md.
-REMAIN_COEFF = {"octahedron": 962.26 / 18237.351210776036, "icosahedron": 1.0}
+# L_remain's coefficient: 1, as the authors' icosahedron commands (their octahedron value is not
+# recorded). With it the initial term at the weak octahedron start is 3.67e-4 (their log: 3.32e-4)
+# and at the strong icosahedron start 88.9 (their first loss, 90.14, minus L_extract: 95.6).
+REMAIN_COEFF = {"octahedron": 1.0, "icosahedron": 1.0}
 
 
 def remain_coefficient(shell):
@@ -143,6 +143,8 @@ def chain(cx, res):
     phi = 2 * np.pi * np.arange(n) / n
     g["base_radius"] += float(np.sum(G[:n, 0] * np.cos(phi) + G[:n, 1] * np.sin(phi)))
     g["head_height"] += float(np.sum(G[:n, 2]) / (n + 1) - G[n, 2] * n / (n + 1))
+    # the initial centre of mass sits h/(n+1) outward of the ring centre (on the target vertex)
+    g["head_height"] += float(res.positions[cx.spider_tag] @ cx.outward) / (n + 1)
     # principal moments, through the dynamics, gamma_r = (10/3) I, and the initial angular momentum
     # p0 = 2 q (x) (0, L) with L_k = n_k sqrt(kT I_k): dL_k/dI_k = L_k / (2 I_k)
     gI = res.grad("moment_inertia")[cx.spider_tag] + ROT_FRICTION * res.grad("gamma_r")["S"]

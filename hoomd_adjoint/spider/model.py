@@ -128,7 +128,8 @@ class Complex:
         kT, dt: temperature (energy) and time step.
         threads: CPU threads.
 
-    Particle tags: vertex centres 0..V-1, the spider's centre V, the cargo V+1; constituents after.
+    Particle tags: vertex centres 0..V-1, the spider's centre of mass V, the cargo V+1; constituents
+    after.
     """
 
     def __init__(self, shell="octahedron", params=None, seed=0, target=5, cargo=False, leg_sigma=1.0, kT=1.0,
@@ -151,15 +152,19 @@ class Complex:
 
     # -- construction ----------------------------------------------------------------------
     def _placement(self):
-        """Spider centre on the target vertex, body -z (towards the head) along the outward radial."""
+        """As the authors' code: the centre of the base ring on the target vertex, the head at h
+        beyond it along the outward radial (body -z). Our body origin is the centre of mass, at
+        h/(n+1) outward from the ring centre."""
         v = self.shell.vertices
         out = v[self.target] - v.mean(axis=0)
         out /= np.linalg.norm(out)
+        self.outward = out
         ez = -out
         a = np.array([1.0, 0.0, 0.0]) if abs(ez[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
         ex = a - (a @ ez) * ez
         ex /= np.linalg.norm(ex)
-        return v[self.target].copy(), quaternion_from_matrix(np.stack([ex, np.cross(ez, ex), ez], axis=1))
+        centre = v[self.target] + self.params.head_height / (self.n_legs + 1) * out
+        return centre, quaternion_from_matrix(np.stack([ex, np.cross(ez, ex), ez], axis=1))
 
     def _build(self, seed, threads):
         shell, sp, p = self.shell, self.spider, self.params
