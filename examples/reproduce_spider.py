@@ -29,7 +29,7 @@ RUNS = {  # name: (shell, start, iterations)
     "ico-weak": ("icosahedron", "weak", 250),
     "ico-strong": ("icosahedron", "strong", 250),
 }
-SPREAD_ITERATIONS = 250
+SPREAD_ITERATIONS = 500  # the paper's for the low-energy start
 
 
 def main(argv=None):

@@ -5,8 +5,9 @@ At the end of each run (per seed):
 - extracted: the target vertex has lost contact with every other vertex (all centre distances
   > 6 = edge 4 + the patches' reach);
 - intact: the remaining vertices keep every edge of the shell among them (< 4.5, edge 4);
-- detached: the spider-vertex complex has left the remaining shell (no spider site within
-  2 + r + 1 of a remaining vertex, r the site's radius parameter);
+- detached: the spider-vertex complex has left the remaining shell: the head still holds the
+  target (within 1.5 of its Morse minimum at 2 + r_H) and no spider site is within 2 + r + 1 of a
+  remaining vertex (r the site's radius parameter);
 - success: all three; with the cargo, ``released``: it is outside the remaining shell (further
   from the remaining vertices' centre than their largest distance from it, plus 1).
 """
@@ -21,7 +22,7 @@ from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
 
 __all__ = ["outcome", "validate", "load_params"]
 
-EXTRACTED, EDGE, CLEARANCE = 6.0, 4.5, 1.0
+EXTRACTED, EDGE, CLEARANCE, HOLD = 6.0, 4.5, 1.0, 1.5
 
 
 def load_params(spec):
@@ -53,7 +54,8 @@ def outcome(cx, positions):
     sites = np.flatnonzero((body == cx.spider_tag) & (np.arange(body.size) != cx.spider_tag))
     radius = np.array([cx.params.base_particle_radius] * cx.n_legs + [cx.params.head_particle_radius])
     gap = np.linalg.norm(x[sites][:, None] - v[rest][None], axis=-1) - (VERTEX_RADIUS + radius[:, None])
-    detached = bool(extracted and gap.min() > CLEARANCE)
+    held = np.linalg.norm(x[cx.head_tag] - v[t]) < VERTEX_RADIUS + cx.params.head_particle_radius + HOLD
+    detached = bool(extracted and held and gap.min() > CLEARANCE)
     out = dict(extracted=extracted, intact=intact, detached=detached, success=extracted and intact and detached,
                target_distance=float(d_target.min()))
     if cx.cargo:
@@ -117,7 +119,10 @@ def _plot_track(path, cx, track):
     x = np.array([p[:V] for _, p in track])
     rest = [i for i in range(V) if i != cx.target]
     com = x[:, rest].mean(axis=1)
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    body = np.asarray(cx.sim.state._cpp.body)
+    sites = np.flatnonzero((body == cx.spider_tag) & (np.arange(body.size) != cx.spider_tag))
+    fig = plt.figure(figsize=(15, 4.2))
+    ax = [fig.add_subplot(1, 4, 1), fig.add_subplot(1, 4, 2)]
     for i in range(V):
         ax[0].plot(t, np.linalg.norm(x[:, i] - com, axis=1), lw=2.5 if i == cx.target else 1,
                    label="target" if i == cx.target else None)
@@ -128,6 +133,22 @@ def _plot_track(path, cx, track):
     ax[1].axhline(EXTRACTED, ls="--", c="k", lw=0.8)
     ax[1].set_xlabel("time")
     ax[1].set_ylabel("target's nearest vertex (centre distance)")
+    for k, (label, frame) in enumerate((("start", track[0][1]), ("end", track[-1][1]))):
+        a3 = fig.add_subplot(1, 4, 3 + k, projection="3d")
+        c0 = frame[rest].mean(axis=0)
+        p = frame - c0
+        a3.scatter(*p[rest].T, s=400, c="tab:blue", alpha=0.6, label="shell")
+        a3.scatter(*p[cx.target], s=400, c="tab:red", alpha=0.8, label="target")
+        legs = p[sites]
+        for i, j in cx.spider.bars:
+            a3.plot(*np.stack([legs[i], legs[j]]).T, c="k", lw=2)
+        if cx.cargo:
+            a3.scatter(*p[V + 1], s=60, c="tab:green", label="cargo")
+        lim = max(6.0, np.abs(p[:V]).max())
+        for f in (a3.set_xlim, a3.set_ylim, a3.set_zlim):
+            f(-lim, lim)
+        a3.set_title(f"{label} (t = {track[0][0] * cx.dt if k == 0 else track[-1][0] * cx.dt:g})")
+        a3.set_axis_off()
     fig.suptitle(f"{cx.shell_name}: one validation run")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
