@@ -91,3 +91,21 @@ def test_reproduction_script_smoke():
                        text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "fig2" in r.stdout and "fig4" in r.stdout and "validation" in r.stdout
+
+
+def test_replicas_across_mpi_ranks_give_the_same_run(tmp_path):
+    import shutil
+    pytest.importorskip("mpi4py")
+    mpirun = shutil.which("mpirun") or shutil.which("mpiexec")
+    if mpirun is None:
+        pytest.skip("no mpirun on the PATH")
+    single = Optimization(tmp_path / "one", shell="octahedron", start="strong", replicas=3, steps=30)
+    single.run(2, progress=False)
+    r = subprocess.run([mpirun, "-n", "2", sys.executable, os.path.join(TESTS, "mpi_spider.py"), str(tmp_path / "two")],
+                       cwd=TESTS, env=subprocess_env(TESTS), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    a = json.loads((tmp_path / "one" / "state.json").read_text())
+    b = json.loads((tmp_path / "two" / "state.json").read_text())
+    for h in a["history"] + b["history"]:
+        h.pop("wall")
+    assert a == b

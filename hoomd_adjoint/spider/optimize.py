@@ -39,12 +39,17 @@ class Optimization:
             for the shell). On by default here: without it the optimiser finds spiders that
             extract the target by blowing the shell apart (docs/spider.md).
         memory: the adjoint's byte budget per simulation (None: store every state).
+        communicator: a :class:`~hoomd_adjoint.communicator.Communicator`; its partitions share the
+            replicas (replica r runs on partition r mod P) and every rank gets every result, so the
+            run is bitwise the same for any number of ranks. Only partition 0 writes files.
         resume: continue from ``out/state.json`` (same settings required); without it an existing
             state is an error, so a finished run is never overwritten.
     """
 
     def __init__(self, out, shell="octahedron", start="weak", seed=0, perturb=None, replicas=10, steps=1000,
-                 lr=0.01, coeff=None, leg_sigma=1.0, stable_shell=True, memory=None, resume=False):
+                 lr=0.01, coeff=None, leg_sigma=1.0, stable_shell=True, memory=None, communicator=None,
+                 resume=False):
+        from ..communicator import Communicator
         if isinstance(start, str):
             p = Params.start(shell, start)
         elif isinstance(start, Params):
@@ -64,6 +69,7 @@ class Optimization:
                            leg_sigma=_checks.real("leg_sigma", leg_sigma, lo=0.0, lo_open=True),
                            stable_shell=list(STABLE_SHELL[shell]) if stable_shell else None)
         self.memory = memory
+        self.communicator = communicator if communicator is not None else Communicator()
         self.out = str(out)
         self.state_path = os.path.join(self.out, "state.json")
         if os.path.exists(self.state_path):
@@ -94,20 +100,21 @@ class Optimization:
         c = self.config
         R = c["replicas"]
         params = Params.from_array(x)
-        losses, extract, remain, stable, grads, failures = [], [], [], [], [], []
-        for r in range(R):
+        comm = self.communicator
+        mine = []
+        for r in range(comm.partition, R, comm.num_partitions):
             seed = replica_seed(c["seed"], iteration, r, R)
             try:
                 cx = Complex(c["shell"], params, seed=seed, leg_sigma=c["leg_sigma"])
                 ev = evaluate(cx, steps=c["steps"], coeff=c["coeff"], memory=self.memory, stable=c["stable_shell"])
+                mine.append((r, ev.loss, ev.extract, ev.remain, ev.stable, ev.grad, None))
             except (RuntimeError, FloatingPointError) as e:  # a replica that blew up
-                failures.append(f"seed {seed}: {e}")
-                continue
-            losses.append(ev.loss)
-            extract.append(ev.extract)
-            remain.append(ev.remain)
-            stable.append(ev.stable)
-            grads.append(ev.grad)
+                mine.append((r, None, None, None, None, None, f"seed {seed}: {e}"))
+        done = sorted((x for part in comm.allgather(mine) for x in part), key=lambda x: x[0])
+        ok = [x for x in done if x[6] is None]
+        failures = [x[6] for x in done if x[6] is not None]
+        losses, extract, remain, stable = ([x[k] for x in ok] for k in (1, 2, 3, 4))
+        grads = [x[5] for x in ok]
         if not grads:
             raise RuntimeError(f"every replica failed at iteration {iteration} with parameters "
                                f"{dict(zip(PARAM_NAMES, x))}: {failures[0]}")
@@ -122,9 +129,11 @@ class Optimization:
         from tqdm.auto import tqdm
 
         iterations = _checks.integer("iterations", iterations, lo=0)
-        os.makedirs(self.out, exist_ok=True)
+        main = self.communicator.partition == 0
+        if main:
+            os.makedirs(self.out, exist_ok=True)
         with tqdm(total=iterations, initial=min(self.iteration, iterations), unit="it",
-                  desc=f"spider {self.config['shell']} {self.config['start']}", disable=not progress) as bar:
+                  desc=f"spider {self.config['shell']} {self.config['start']}", disable=not (progress and main)) as bar:
             while self.iteration < iterations:
                 t0 = time.perf_counter()
                 e = self.evaluate(self.params, self.iteration)
@@ -140,9 +149,10 @@ class Optimization:
                                          params=[float(v) for v in self.params], grad=[float(v) for v in e["grad"]],
                                          failures=len(e["failures"]), wall=time.perf_counter() - t0))
                 self.params = new
-                _write_json_atomic(self.state_path, dict(config=self.config, params=[float(v) for v in new],
-                                                         optimizer=self.optimizer.state(), history=self.history))
-                self.write_csv()
+                if main:
+                    _write_json_atomic(self.state_path, dict(config=self.config, params=[float(v) for v in new],
+                                                             optimizer=self.optimizer.state(), history=self.history))
+                    self.write_csv()
                 bar.set_postfix(loss=f"{e['loss']:.3f}")
                 bar.update(1)
         return Params.from_array(self.params)
