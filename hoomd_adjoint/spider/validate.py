@@ -5,9 +5,9 @@ At the end of each run (per seed):
 - extracted: the target vertex has lost contact with every other vertex (all centre distances
   > 6 = edge 4 + the patches' reach);
 - intact: the remaining vertices keep every edge of the shell among them (< 4.5, edge 4);
-- detached: the spider-vertex complex has left the remaining shell: the head still holds the
-  target (within 1.5 of its Morse minimum at 2 + r_H) and no spider site is within 2 + r + 1 of a
-  remaining vertex (r the site's radius parameter);
+- detached: the spider-vertex complex is off the remaining shell: the head still holds the target
+  (within 1.5 of its Morse minimum at 2 + r_H) and no spider site touches a remaining vertex (all
+  beyond the soft-sphere contact 2 + r, r the site's radius parameter);
 - success: all three; with the cargo, ``released``: it is outside the remaining shell (further
   from the remaining vertices' centre than their largest distance from it, plus 1).
 """
@@ -22,7 +22,7 @@ from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
 
 __all__ = ["outcome", "validate", "load_params"]
 
-EXTRACTED, EDGE, CLEARANCE, HOLD = 6.0, 4.5, 1.0, 1.5
+EXTRACTED, EDGE, CLEARANCE, HOLD = 6.0, 4.5, 0.0, 1.5
 
 
 def load_params(spec):
@@ -57,7 +57,7 @@ def outcome(cx, positions):
     held = np.linalg.norm(x[cx.head_tag] - v[t]) < VERTEX_RADIUS + cx.params.head_particle_radius + HOLD
     detached = bool(extracted and held and gap.min() > CLEARANCE)
     out = dict(extracted=extracted, intact=intact, detached=detached, success=extracted and intact and detached,
-               target_distance=float(d_target.min()))
+               target_distance=float(d_target.min()), spider_gap=float(gap.min()))
     if cx.cargo:
         com = v[rest].mean(axis=0)
         reach = np.linalg.norm(v[rest] - com, axis=1).max()
