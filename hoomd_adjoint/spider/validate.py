@@ -2,8 +2,8 @@
 
 At the end of each run (per seed):
 
-- extracted: the target vertex has lost contact with every other vertex (all centre distances
-  > 6 = edge 4 + the patches' reach);
+- extracted: the target vertex has no patch bond left: every patch of it is farther than 1 from
+  every patch of the rest (the patch Morse, depth 10 kT, is above -0.13 kT there);
 - intact: the remaining vertices keep every edge of the shell among them (< 4.5, edge 4);
 - detached: the spider-vertex complex is off the remaining shell: the head still holds the target
   (within 1.5 of its Morse minimum at 2 + r_H) and no spider site touches a remaining vertex (all
@@ -22,7 +22,7 @@ from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
 
 __all__ = ["outcome", "validate", "load_params"]
 
-EXTRACTED, EDGE, CLEARANCE, HOLD = 6.0, 4.5, 0.0, 1.5
+BOND, EDGE, CLEARANCE, HOLD = 1.0, 4.5, 0.0, 1.5
 
 
 def load_params(spec):
@@ -47,17 +47,21 @@ def outcome(cx, positions):
     v = x[:V]
     rest = [i for i in range(V) if i != t]
     d_target = np.linalg.norm(v[rest] - v[t], axis=1)
-    extracted = bool(d_target.min() > EXTRACTED)
+    body = np.asarray(cx.sim.state._cpp.body)
+    tags = np.arange(body.size)
+    patch = (body >= 0) & (body < V) & (body != tags)
+    mine, others = x[patch & (body == t)], x[patch & (body != t)]
+    bond = np.linalg.norm(mine[:, None] - others[None], axis=-1).min()
+    extracted = bool(bond > BOND)
     edges = [(i, j) for i, j in cx.shell.edges if t not in (i, j)]
     intact = bool(all(np.linalg.norm(v[i] - v[j]) < EDGE for i, j in edges))
-    body = np.asarray(cx.sim.state._cpp.body)
-    sites = np.flatnonzero((body == cx.spider_tag) & (np.arange(body.size) != cx.spider_tag))
+    sites = np.flatnonzero((body == cx.spider_tag) & (tags != cx.spider_tag))
     radius = np.array([cx.params.base_particle_radius] * cx.n_legs + [cx.params.head_particle_radius])
     gap = np.linalg.norm(x[sites][:, None] - v[rest][None], axis=-1) - (VERTEX_RADIUS + radius[:, None])
     held = np.linalg.norm(x[cx.head_tag] - v[t]) < VERTEX_RADIUS + cx.params.head_particle_radius + HOLD
     detached = bool(extracted and held and gap.min() > CLEARANCE)
     out = dict(extracted=extracted, intact=intact, detached=detached, success=extracted and intact and detached,
-               target_distance=float(d_target.min()), spider_gap=float(gap.min()))
+               target_distance=float(d_target.min()), patch_distance=float(bond), spider_gap=float(gap.min()))
     if cx.cargo:
         com = v[rest].mean(axis=0)
         reach = np.linalg.norm(v[rest] - com, axis=1).max()
@@ -130,7 +134,6 @@ def _plot_track(path, cx, track):
     ax[0].set_ylabel("distance from the remaining shell's centre")
     ax[0].legend()
     ax[1].plot(t, np.linalg.norm(x[:, rest] - x[:, [cx.target]], axis=2).min(axis=1))
-    ax[1].axhline(EXTRACTED, ls="--", c="k", lw=0.8)
     ax[1].set_xlabel("time")
     ax[1].set_ylabel("target's nearest vertex (centre distance)")
     for k, (label, frame) in enumerate((("start", track[0][1]), ("end", track[-1][1]))):
