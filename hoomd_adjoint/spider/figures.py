@@ -90,16 +90,19 @@ def plot_spread(runs, output):
         groups.setdefault(label, []).append(np.array(history[-1]["params"]))
     fig, axes = plt.subplots(1, len(PARAM_NAMES), figsize=(2.0 * len(PARAM_NAMES), 3.5))
     out = {}
-    for g, (label, xs) in enumerate(sorted(groups.items())):
-        xs = np.array(xs)
+    labels = sorted(groups)
+    for label in labels:
+        xs = np.array(groups[label])
         out[label] = dict(n=len(xs), mean=dict(zip(PARAM_NAMES, xs.mean(axis=0).tolist())),
                           std=dict(zip(PARAM_NAMES, xs.std(axis=0).tolist())))
-        for k, ax in enumerate(axes):
-            ax.plot(np.full(len(xs), g) + np.linspace(-0.1, 0.1, len(xs)), xs[:, k], "o", label=label)
-    for k, ax in enumerate(axes):
+    for k, ax in enumerate(axes):  # box plots of the final parameters, as the paper's Fig. 4
+        data = [np.array(groups[label])[:, k] for label in labels]
+        ax.boxplot(data, widths=0.5)
+        for g, d in enumerate(data):
+            ax.plot(np.full(len(d), g + 1) + np.linspace(-0.08, 0.08, len(d)), d, "o", ms=3, alpha=0.7)
         ax.set_title(PARAM_NAMES[k], fontsize=8)
-        ax.set_xticks(range(len(groups)))
-        ax.set_xticklabels(sorted(groups), fontsize=7, rotation=30)
+        ax.set_xticks(range(1, len(labels) + 1))
+        ax.set_xticklabels(labels, fontsize=7, rotation=30)
     fig.tight_layout()
     fig.savefig(output, dpi=120)
     plt.close(fig)

@@ -21,6 +21,7 @@ import numpy as np
 from .. import device as _device
 from ..md import bar as _bar
 from ..md import constrain, methods, nlist, pair
+from ..md.constrain import quat_mul
 from ..md.integrate import Integrator
 from ..simulation import Simulation
 from ..filter import Rigid as _RigidFilter
@@ -179,7 +180,6 @@ class Complex:
         typeid = np.array([0] * V + [2] + ([5] if self.cargo else []), dtype=np.uint32)
         vel = rng.normal(size=(n_free, 3)) * np.sqrt(self.kT / mass)[:, None]
         L = rng.normal(size=(n_free, 3)) * np.sqrt(self.kT * inertia)
-        from ..md.constrain import quat_mul
         angmom = 2 * quat_mul(orient, np.c_[np.zeros(n_free), L])
         # the spider's body-frame momenta scale with sqrt(I): kept for the chain rule through I(R, h)
         self.initial_state = (orient[V].copy(), L[V].copy(), inertia[V].copy())
