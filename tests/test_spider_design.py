@@ -77,3 +77,11 @@ def test_bad_spider_set_ups_are_refused():
         model.Complex("octahedron", target=6)
     with pytest.raises(ValueError, match="finite"):
         model.Params.from_array([1.0] * 7 + [np.nan])
+
+
+def test_projection_onto_buildable_parameters():
+    p, moved = model.Params(r_on=9.97, r_cut=9.93, head_particle_radius=-2.5).project()
+    assert moved == ["head_particle_radius", "r_on"] and p.r_on == pytest.approx(9.83) and p.head_particle_radius == -1.9
+    p.check()
+    q, moved = model.Params().project()
+    assert moved == [] and q == model.Params()

@@ -77,6 +77,24 @@ class Params:
         le, a = START[shell][which]
         return cls(log_eps_head=le, alpha_head=a)
 
+    def project(self, margin=0.1):
+        """The nearest buildable parameters (a projected gradient step): r_on at most
+        r_cut - margin, r_on >= 0, radii above -2 + margin, R and alpha_H at least margin.
+        Returns (params, names of the parameters moved)."""
+        x = dict(self.__dict__)
+        lo = {"base_radius": margin, "alpha_head": margin, "r_on": 0.0,
+              "base_particle_radius": -VERTEX_RADIUS + margin, "head_particle_radius": -VERTEX_RADIUS + margin}
+        moved = [n for n, v in lo.items() if x[n] < v]
+        for n in moved:
+            x[n] = lo[n]
+        if x["r_on"] > x["r_cut"] - margin:
+            x["r_on"] = max(0.0, x["r_cut"] - margin)
+            moved.append("r_on")
+            if x["r_cut"] < margin:
+                x["r_cut"] = margin
+                moved.append("r_cut")
+        return Params(**x), moved
+
     def check(self):
         """Raise, naming the parameter, if the spider cannot be built."""
         for n in ("base_radius", "alpha_head"):

@@ -138,16 +138,16 @@ class Optimization:
                 t0 = time.perf_counter()
                 e = self.evaluate(self.params, self.iteration)
                 new = self.optimizer.step(self.params, e["grad"])
-                try:
-                    Params.from_array(new).check()
-                except ValueError as err:
-                    raise ValueError(f"iteration {self.iteration}: the Adam step leaves the spider's valid range "
-                                     f"({err}); the state before it is saved in {self.state_path}") from None
+                # projected gradient: a step that leaves the buildable set (e.g. r_on past r_cut)
+                # is moved back onto its edge, and the history says so
+                projected, moved = Params.from_array(new).project()
+                new = projected.array()
                 self.history.append(dict(iteration=self.iteration, loss=e["loss"], extract=e["extract"],
                                          remain=e["remain"], stable=e["stable"], loss_min=e["loss_min"],
                                          loss_max=e["loss_max"],
                                          params=[float(v) for v in self.params], grad=[float(v) for v in e["grad"]],
-                                         failures=len(e["failures"]), wall=time.perf_counter() - t0))
+                                         failures=len(e["failures"]), projected=moved,
+                                         wall=time.perf_counter() - t0))
                 self.params = new
                 if main:
                     _write_json_atomic(self.state_path, dict(config=self.config, params=[float(v) for v in new],
