@@ -1,0 +1,173 @@
+"""Reading a hoomd.Simulation into the embedded engine (see the package docstring)."""
+import numpy as np
+
+# HOOMD-blue pair potentials the engine evaluates with the same equations, and their parameters
+PAIRS = {"LJ": ("LJ", ["epsilon", "sigma"]), "Morse": ("Morse", ["D0", "alpha", "r0"]),
+         "Yukawa": ("Yukawa", ["epsilon", "kappa"]), "Gaussian": ("Gaussian", ["epsilon", "sigma"]),
+         "DPDConservative": ("DPDConservative", ["A"])}
+METHODS = ("Brownian", "Langevin", "ConstantVolume")
+# operations that neither move particles nor change the box
+HARMLESS_TUNERS = ("ParticleSorter",)
+
+
+class Unsupported(ValueError):
+    """Something in the HOOMD-blue script that the adjoint does not cover (named in the message)."""
+
+
+def _hoomd():
+    try:
+        import hoomd
+    except ImportError:
+        raise ImportError("hoomd_adjoint.hoomd needs HOOMD-blue (import hoomd failed)") from None
+    return hoomd
+
+
+def _check(sim):
+    hoomd = _hoomd()
+    if not isinstance(sim, hoomd.Simulation):
+        raise TypeError(f"expected a hoomd.Simulation, got {type(sim).__name__}")
+    if sim.device.communicator.num_ranks > 1:
+        raise Unsupported(f"MPI domain decomposition ({sim.device.communicator.num_ranks} ranks in the "
+                          "simulation's communicator) is not supported: run one partition per rank")
+    ops = sim.operations
+    for u in ops.updaters:
+        raise Unsupported(f"updater {type(u).__name__}: updaters may move particles or change the box, which the "
+                          "adjoint does not cover; remove it for the differentiated run")
+    for t in ops.tuners:
+        if type(t).__name__ not in HARMLESS_TUNERS:
+            raise Unsupported(f"tuner {type(t).__name__}: it may change the simulation during the run; remove it "
+                              "for the differentiated run")
+    integ = ops.integrator
+    if integ is None:
+        raise Unsupported("the simulation has no integrator")
+    if not isinstance(integ, hoomd.md.Integrator):
+        raise Unsupported(f"integrator {type(integ).__name__} is not hoomd.md.Integrator")
+    if integ.integrate_rotational_dof or integ.rigid is not None or len(integ.constraints):
+        raise Unsupported("rigid bodies, constraints and rotational integration are not read from HOOMD-blue yet")
+    return integ
+
+
+def _variant(v):
+    from .. import variant as hv
+    hoomd = _hoomd()
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, hoomd.variant.Constant):
+        return hv.Constant(v.value)
+    if isinstance(v, hoomd.variant.Ramp):
+        return hv.Ramp(v.A, v.B, v.t_start, v.t_ramp)
+    raise Unsupported(f"kT variant {type(v).__name__}: only Constant and Ramp are supported")
+
+
+def twin(sim, threads=1):
+    """The embedded engine's simulation of ``sim`` at its current state (see the package)."""
+    import gsd.hoomd
+
+    from .. import Simulation, device, filter as hfilter
+    from ..md import Integrator, methods as hmethods, nlist as hnlist, pair as hpair
+
+    hoomd = _hoomd()
+    integ = _check(sim)
+    snap = sim.state.get_snapshot()
+    p = snap.particles
+    f = gsd.hoomd.Frame()
+    f.configuration.box = list(snap.configuration.box)
+    f.configuration.dimensions = int(snap.configuration.dimensions)
+    f.configuration.step = int(sim.timestep)
+    f.particles.N = p.N
+    f.particles.types = list(p.types)
+    for name in ("typeid", "position", "velocity", "image", "mass", "charge", "diameter", "orientation", "angmom",
+                 "moment_inertia", "body"):
+        setattr(f.particles, name, np.array(getattr(p, name)))
+    if np.any(np.asarray(p.body) >= 0):
+        raise Unsupported("the state has rigid bodies (body >= 0), which are not read from HOOMD-blue yet")
+    out = Simulation(device=device.CPU(num_cpu_threads=threads), seed=int(sim.seed))
+    out.create_state_from_snapshot(f)
+    types = list(p.types)
+    lists, forces, mapping = {}, [], {}
+    for force in integ.forces:
+        name = type(force).__name__
+        if name not in PAIRS or not isinstance(force, hoomd.md.pair.Pair):
+            raise Unsupported(f"force {name}: only the pair potentials {sorted(PAIRS)} are supported")
+        nl = force.nlist
+        if not isinstance(nl, hoomd.md.nlist.Cell):
+            raise Unsupported(f"{name}'s neighbour list {type(nl).__name__}: only nlist.Cell is supported")
+        if nl.rebuild_check_delay > 1:
+            raise Unsupported(f"{name}'s nlist has rebuild_check_delay = {nl.rebuild_check_delay}: a list that can "
+                              "be stale changes the forces between checks; use rebuild_check_delay=1")
+        if force.mode not in ("none", "shift"):
+            raise Unsupported(f"{name}: mode {force.mode!r} is not supported (none, shift)")
+        if id(nl) not in lists:
+            lists[id(nl)] = hnlist.Cell(buffer=nl.buffer, exclusions=list(nl.exclusions),
+                                        rebuild_check_delay=nl.rebuild_check_delay, check_dist=nl.check_dist)
+        cls, names = PAIRS[name]
+        mine = getattr(hpair, cls)(nlist=lists[id(nl)], mode=force.mode)
+        for i, a in enumerate(types):
+            for b in types[i:]:
+                prm = force.params[(a, b)]
+                mine.params[(a, b)] = {k: float(prm[k]) for k in names}
+                mine.r_cut[(a, b)] = float(force.r_cut[(a, b)])
+                mine.r_on[(a, b)] = float(force.r_on[(a, b)])
+        forces.append(mine)
+        mapping[id(force)] = mine
+    methods = []
+    for m in integ.methods:
+        name = type(m).__name__
+        if name not in METHODS:
+            raise Unsupported(f"integration method {name}: only {METHODS} are supported")
+        tags = np.asarray(m.filter(sim.state), dtype=np.int64)
+        flt = hfilter.All() if tags.size == p.N else hfilter.Tags(tags)
+        if name == "ConstantVolume":
+            if m.thermostat is not None:
+                raise Unsupported(f"ConstantVolume thermostat {type(m.thermostat).__name__} is not supported")
+            methods.append(hmethods.ConstantVolume(filter=flt))
+            continue
+        if name == "Langevin" and m.tally_reservoir_energy:
+            raise Unsupported("Langevin tally_reservoir_energy is not supported")
+        mine = getattr(hmethods, name)(filter=flt, kT=_variant(m.kT))
+        for t in types:
+            mine.gamma[t] = float(m.gamma[t])
+            mine.gamma_r[t] = tuple(float(x) for x in m.gamma_r[t])
+        methods.append(mine)
+    out.operations.integrator = Integrator(dt=float(integ.dt), methods=methods, forces=forces)
+    out._hoomd_forces = mapping  # hoomd force id -> twin force
+    return out
+
+
+def gradient(sim, steps, loss, wrt, atol=1e-8, **kwargs):
+    """Differentiate ``steps`` steps of the HOOMD-blue simulation ``sim`` and advance it by them.
+
+    The adjoint runs on the embedded engine's twin of ``sim`` (the same discrete map, with the same
+    seed: its trajectory equals HOOMD-blue's to rounding); then ``sim.run(steps)`` advances
+    HOOMD-blue itself, writers included, and the two final states are compared (to ``atol``, a
+    safeguard against a script the twin does not reproduce). ``wrt`` may name HOOMD-blue pair
+    forces (their gradient is keyed by the HOOMD-blue object), ``"positions"``, ``"kT"``, ``"gamma"``;
+    other arguments are those of :func:`hoomd_adjoint.adjoint.gradient`.
+    """
+    from .. import adjoint
+
+    tw = twin(sim)
+    hoomd_forces = {id(f): f for f in sim.operations.integrator.forces}
+    entries = []
+    for w in adjoint.wrt_entries(wrt):
+        target = w[0] if isinstance(w, tuple) else w
+        if isinstance(target, str):
+            entries.append(w)
+            continue
+        if id(target) not in tw._hoomd_forces:
+            raise ValueError(f"wrt entry {target!r} is not a force of this HOOMD-blue simulation's integrator")
+        mine = tw._hoomd_forces[id(target)]
+        entries.append((mine, w[1]) if isinstance(w, tuple) else mine)
+    res = adjoint.gradient(tw, steps, loss, entries, **kwargs)
+    sim.run(steps)
+    ours = np.array(tw.state._cpp.position)
+    theirs = np.asarray(sim.state.get_snapshot().particles.position)
+    gap = float(np.abs(ours - theirs).max()) if ours.size else 0.0
+    if not gap <= atol:
+        raise RuntimeError(f"HOOMD-blue and the embedded twin ended {gap:.3g} apart (> atol = {atol}): the script "
+                           "does something the twin does not reproduce, so the gradient would not be HOOMD-blue's")
+    res.diagnostics["hoomd_gap"] = gap
+    for hid, mine in tw._hoomd_forces.items():
+        if id(mine) in res._grads:
+            res._grads[hid] = res._grads[id(mine)]
+    return res
