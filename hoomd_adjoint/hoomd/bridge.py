@@ -42,8 +42,8 @@ def _check(sim):
         raise Unsupported("the simulation has no integrator")
     if not isinstance(integ, hoomd.md.Integrator):
         raise Unsupported(f"integrator {type(integ).__name__} is not hoomd.md.Integrator")
-    if integ.integrate_rotational_dof or integ.rigid is not None or len(integ.constraints):
-        raise Unsupported("rigid bodies, constraints and rotational integration are not read from HOOMD-blue yet")
+    if len(integ.constraints):
+        raise Unsupported(f"constraint {type(integ.constraints[0]).__name__} is not supported")
     return integ
 
 
@@ -79,10 +79,16 @@ def twin(sim, threads=1):
     for name in ("typeid", "position", "velocity", "image", "mass", "charge", "diameter", "orientation", "angmom",
                  "moment_inertia", "body"):
         setattr(f.particles, name, np.array(getattr(p, name)))
-    if np.any(np.asarray(p.body) >= 0):
-        raise Unsupported("the state has rigid bodies (body >= 0), which are not read from HOOMD-blue yet")
     out = Simulation(device=device.CPU(num_cpu_threads=threads), seed=int(sim.seed))
     out.create_state_from_snapshot(f)
+    if sim.timestep != sim.initial_timestep:
+        # HOOMD-blue keeps the accelerations of its last step (Langevin's include the drag and
+        # noise) and uses them in the next run's first half step: carry them over
+        with sim.state.cpu_local_snapshot as local:
+            order = np.argsort(np.asarray(local.particles.tag))
+            accel = np.array(local.particles.acceleration)[order]
+        out.state._cpp.acceleration[...] = accel
+        out.state._cpp.accel_set = True
     types = list(p.types)
     lists, forces, mapping = {}, [], {}
     for force in integ.forces:
@@ -129,8 +135,19 @@ def twin(sim, threads=1):
             mine.gamma[t] = float(m.gamma[t])
             mine.gamma_r[t] = tuple(float(x) for x in m.gamma_r[t])
         methods.append(mine)
-    out.operations.integrator = Integrator(dt=float(integ.dt), methods=methods, forces=forces)
-    out._hoomd_forces = mapping  # hoomd force id -> twin force
+    rigid = None
+    if integ.rigid is not None:
+        from ..md.constrain import Rigid
+        rigid = Rigid()
+        for t in types:
+            d = integ.rigid.body[t]
+            if d is not None:
+                rigid.body[t] = dict(constituent_types=list(d["constituent_types"]), positions=d["positions"],
+                                     orientations=d["orientations"])
+        mapping[id(integ.rigid)] = rigid
+    out.operations.integrator = Integrator(dt=float(integ.dt), methods=methods, forces=forces, rigid=rigid,
+                                           integrate_rotational_dof=bool(integ.integrate_rotational_dof))
+    out._hoomd_forces = mapping  # hoomd force (and rigid) id -> twin's
     return out
 
 
@@ -147,7 +164,6 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, **kwargs):
     from .. import adjoint
 
     tw = twin(sim)
-    hoomd_forces = {id(f): f for f in sim.operations.integrator.forces}
     entries = []
     for w in adjoint.wrt_entries(wrt):
         target = w[0] if isinstance(w, tuple) else w
@@ -155,13 +171,16 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, **kwargs):
             entries.append(w)
             continue
         if id(target) not in tw._hoomd_forces:
-            raise ValueError(f"wrt entry {target!r} is not a force of this HOOMD-blue simulation's integrator")
+            raise ValueError(f"wrt entry {target!r} is not a force (or the rigid constraint) of this HOOMD-blue "
+                             "simulation's integrator")
         mine = tw._hoomd_forces[id(target)]
         entries.append((mine, w[1]) if isinstance(w, tuple) else mine)
     res = adjoint.gradient(tw, steps, loss, entries, **kwargs)
     sim.run(steps)
     ours = np.array(tw.state._cpp.position)
     theirs = np.asarray(sim.state.get_snapshot().particles.position)
+    if ours.shape != theirs.shape:
+        raise RuntimeError(f"HOOMD-blue has {len(theirs)} particles after the run, the twin {len(ours)}")
     gap = float(np.abs(ours - theirs).max()) if ours.size else 0.0
     if not gap <= atol:
         raise RuntimeError(f"HOOMD-blue and the embedded twin ended {gap:.3g} apart (> atol = {atol}): the script "
