@@ -16,6 +16,17 @@ from . import _checks
 __all__ = ["Adam", "RMSProp", "fire"]
 
 
+def _step_inputs(name, params, grad, step):
+    """Parameters and gradient as float64 arrays of one shape, the gradient finite."""
+    params = np.asarray(params, dtype=np.float64)
+    grad = np.asarray(grad, dtype=np.float64)
+    if grad.shape != params.shape:
+        raise ValueError(f"{name}: gradient shape {grad.shape} != parameter shape {params.shape}")
+    if not np.all(np.isfinite(grad)):
+        raise FloatingPointError(f"{name}: the gradient is not finite at step {step}: {grad.tolist()}")
+    return params, grad
+
+
 class RMSProp:
     """RMSProp (Tieleman & Hinton, 2012): each parameter steps by ``lr`` times its gradient
     divided by the running root-mean-square of its past gradients.
@@ -48,12 +59,7 @@ class RMSProp:
     def step(self, params, grad, scale=1.0):
         """One update, with step sizes ``scale * lr`` (a schedule): returns the new parameters
         (a new float64 array)."""
-        params = np.asarray(params, dtype=np.float64)
-        grad = np.asarray(grad, dtype=np.float64)
-        if grad.shape != params.shape:
-            raise ValueError(f"RMSProp: gradient shape {grad.shape} != parameter shape {params.shape}")
-        if not np.all(np.isfinite(grad)):
-            raise FloatingPointError(f"RMSProp: the gradient is not finite at step {self.steps}: {grad.tolist()}")
+        params, grad = _step_inputs("RMSProp", params, grad, self.steps)
         v = np.zeros_like(params) if self.v is None else self.v
         v = self.decay * v + (1.0 - self.decay) * grad * grad
         lr = np.asarray(self.lr, dtype=np.float64)
@@ -103,12 +109,7 @@ class Adam:
 
     def step(self, params, grad, scale=1.0):
         """One update (step sizes ``scale * lr``): returns the new parameters."""
-        params = np.asarray(params, dtype=np.float64)
-        grad = np.asarray(grad, dtype=np.float64)
-        if grad.shape != params.shape:
-            raise ValueError(f"Adam: gradient shape {grad.shape} != parameter shape {params.shape}")
-        if not np.all(np.isfinite(grad)):
-            raise FloatingPointError(f"Adam: the gradient is not finite at step {self.steps}: {grad.tolist()}")
+        params, grad = _step_inputs("Adam", params, grad, self.steps)
         m = np.zeros_like(params) if self.m is None else self.m
         v = np.zeros_like(params) if self.v is None else self.v
         m = self.b1 * m + (1.0 - self.b1) * grad

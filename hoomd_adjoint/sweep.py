@@ -89,6 +89,24 @@ def _canonical(obj):
     return json.dumps(obj, sort_keys=True)
 
 
+def _read_resumable(path, config, resume):
+    """The saved state of a resumable loop at ``path`` (None if there is none), checked against
+    ``config``: an existing state needs ``resume``, and the settings it was written with must be
+    ``config``'s, so a finished run is never overwritten nor continued with other settings."""
+    if not os.path.exists(path):
+        return None
+    if not resume:
+        raise FileExistsError(f"{path} exists: resume it (resume=True, --resume) or choose another output directory")
+    with open(path) as f:
+        state = json.load(f)
+    mine = json.loads(json.dumps(config))  # as it reads back from the file
+    if state["config"] != mine:
+        diff = sorted(k for k in mine if state["config"].get(k) != mine[k])
+        raise ValueError(f"{path} was written with other settings ({', '.join(diff)}); use the same settings to "
+                         "resume, or another output directory")
+    return state
+
+
 def _write_json_atomic(path, obj):
     """Write ``obj`` as JSON to ``path`` so that readers see the old file or the whole new one,
     never part of one (a killed job leaves at worst a hidden temp file, which is ignored)."""

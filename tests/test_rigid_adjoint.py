@@ -9,6 +9,7 @@ import pytest
 
 import hoomd_adjoint as ha
 from hoomd_adjoint.md.constrain import quat_mul
+from test_rigid_bodies import _forces_and_method
 
 GEOMETRY = np.array([(1.0, 0, 0), (-0.5, 0.8, 0.0), (-0.5, -0.8, 0.3)])
 WEIGHTS = np.random.default_rng(9).normal(size=(9, 3))
@@ -50,21 +51,7 @@ def _system(method, dim, eps=1.0, geometry=GEOMETRY, dr=0.0, dq=0.0, dv=0.0, dp=
     rigid = ha.md.constrain.Rigid()
     rigid.body["R"] = dict(constituent_types=["A", "A", "B"], positions=geometry, orientations=[(1, 0, 0, 0)] * 3)
     rigid.create_bodies(sim.state)
-    lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4, exclusions=["body"]), default_r_cut=2.5)
-    for a in "RAB":
-        for b in "RAB":
-            lj.params[(a, b)] = dict(epsilon=eps, sigma=1.0)
-    for b in "RAB":
-        lj.r_cut[("R", b)] = 0.0
-    flt = ha.filter.Rigid(("center", "free"))
-    if method == "nve":
-        m = ha.md.methods.ConstantVolume(filter=flt)
-    elif method == "langevin":
-        m = ha.md.methods.Langevin(filter=flt, kT=1.0)
-        m.gamma_r["R"] = tuple(np.array([0.8, 1.1, 0.5]) + dgr)
-    else:
-        m = ha.md.methods.Brownian(filter=flt, kT=1.0, default_gamma=4.0, default_gamma_r=(4.0, 4.0, 4.0))
-        m.gamma_r["R"] = tuple(np.array([3.0, 4.0, 2.0]) + dgr)
+    lj, m = _forces_and_method(ha, method, eps=eps, dgr=dgr)
     sim.operations.integrator = ha.md.Integrator(dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True,
                                                  rigid=rigid)
     return sim, lj, rigid

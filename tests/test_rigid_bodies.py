@@ -94,6 +94,27 @@ def test_bad_body_definitions_are_refused():
         ha.filter.Rigid(("centre",))
 
 
+def _forces_and_method(mod, method, eps=1.0, dgr=0.0):
+    """LJ between all sites and free particles (not the centres) and one method over centres and
+    free particles (``dgr`` added to the trimers' gamma_r), for ``mod = hoomd`` or ``ha``."""
+    lj = mod.md.pair.LJ(nlist=mod.md.nlist.Cell(buffer=0.4, exclusions=["body"]), default_r_cut=2.5)
+    for a in ["R", "A", "B"]:
+        for b in ["R", "A", "B"]:
+            lj.params[(a, b)] = dict(epsilon=eps, sigma=1.0)
+    for b in ["R", "A", "B"]:
+        lj.r_cut[("R", b)] = 0.0
+    flt = mod.filter.Rigid(("center", "free"))
+    if method == "nve":
+        m = mod.md.methods.ConstantVolume(filter=flt)
+    elif method == "langevin":
+        m = mod.md.methods.Langevin(filter=flt, kT=1.0)
+        m.gamma_r["R"] = tuple(float(x) for x in np.array([0.8, 1.1, 0.5]) + dgr)
+    else:
+        m = mod.md.methods.Brownian(filter=flt, kT=1.0, default_gamma=4.0, default_gamma_r=(4.0, 4.0, 4.0))
+        m.gamma_r["R"] = tuple(float(x) for x in np.array([3.0, 4.0, 2.0]) + dgr)
+    return lj, m
+
+
 def _rigid_system(mod, method, dim=3, seed=5, n_bodies=4, n_free=3):
     """Rigid trimers (one off-plane site in 3D) and free particles with LJ between all sites, built
     the same way with HOOMD-blue (``mod = hoomd``) or this package (``mod = ha``)."""
@@ -137,21 +158,7 @@ def _rigid_system(mod, method, dim=3, seed=5, n_bodies=4, n_free=3):
                            positions=[(1.0, 0, 0), (-0.5, 0.8, 0.0), (-0.5, -0.8, 0.3 if dim == 3 else 0.0)],
                            orientations=[(1, 0, 0, 0)] * 3)
     rigid.create_bodies(sim.state)
-    lj = mod.md.pair.LJ(nlist=mod.md.nlist.Cell(buffer=0.4, exclusions=["body"]), default_r_cut=2.5)
-    for a in ["R", "A", "B"]:
-        for b in ["R", "A", "B"]:
-            lj.params[(a, b)] = dict(epsilon=1.0, sigma=1.0)
-    for b in ["R", "A", "B"]:
-        lj.r_cut[("R", b)] = 0.0
-    flt = mod.filter.Rigid(("center", "free"))
-    if method == "nve":
-        m = mod.md.methods.ConstantVolume(filter=flt)
-    elif method == "langevin":
-        m = mod.md.methods.Langevin(filter=flt, kT=1.0)
-        m.gamma_r["R"] = (0.8, 1.1, 0.5)
-    else:
-        m = mod.md.methods.Brownian(filter=flt, kT=1.0, default_gamma=4.0, default_gamma_r=(4.0, 4.0, 4.0))
-        m.gamma_r["R"] = (3.0, 4.0, 2.0)
+    lj, m = _forces_and_method(mod, method)
     sim.operations.integrator = mod.md.Integrator(dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True,
                                                   rigid=rigid)
     return sim, lj

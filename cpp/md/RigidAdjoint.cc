@@ -84,15 +84,13 @@ void pullback_forces(System& sys, const double* raw, const double* lF, const dou
     for (uint32_t i = 0; i < N; ++i)
         if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
             for (int a = 0; a < 3; ++a) w[3 * i + a] = lF[3 * i + a];
-    std::vector<std::vector<double>> u(rb.centers.size());
     for (size_t b = 0; b < rb.centers.size(); ++b) {  // w_k = lF_b + ltau_b x u_k
         const uint32_t c = rb.centers[b];
         const auto& def = rb.defs[pd.typeid_[c]];
         const Q4<double> q = quat_at(pd.orientation, c);
         const double* lt = &ltau[3 * c];
-        u[b].resize(3 * def.size());
         for (uint32_t k = 0; k < def.size(); ++k) {
-            double* uk = &u[b][3 * k];
+            double uk[3];
             body_offset(q, &def.pos[3 * k], uk);
             const uint32_t j = rb.members[rb.start[b] + k];
             w[3 * j] = lF[3 * c] + (lt[1] * uk[2] - lt[2] * uk[1]);

@@ -27,7 +27,6 @@ The truncated one trades that variance for a bias and is the default (docs/honey
 the numbers).
 """
 import dataclasses
-import json
 import math
 import os
 import time
@@ -231,17 +230,9 @@ class Design:
         self.threads = threads
         self.communicator = communicator if communicator is not None else Communicator()  # MPI.COMM_WORLD if any
         self.state_path = os.path.join(self.out, "state.json")
-        if os.path.exists(self.state_path):
-            if not resume:
-                raise FileExistsError(f"{self.state_path} exists: resume it (resume=True, --resume) or choose "
-                                      "another output directory")
-            with open(self.state_path) as f:
-                state = json.load(f)
-            mine = json.loads(json.dumps(self.config))  # as it reads back from the file
-            if state["config"] != mine:
-                diff = sorted(k for k in mine if state["config"].get(k) != mine[k])
-                raise ValueError(f"{self.state_path} was written with other settings ({', '.join(diff)}); "
-                                 "use the same settings to resume, or another output directory")
+        from ..sweep import _read_resumable
+        state = _read_resumable(self.state_path, self.config, resume)
+        if state is not None:
             self.params = np.array(state["params"], dtype=np.float64)
             self.optimizer = RMSProp.from_state(state["optimizer"])
             self.history = state["history"]

@@ -2,7 +2,6 @@
 a batch of replicas (independent thermal starts and noise), state saved atomically after every
 iteration so that an interrupted run resumes to the bit-identical result.
 """
-import json
 import os
 import time
 
@@ -10,6 +9,7 @@ import numpy as np
 
 from .. import _checks
 from ..optim import Adam
+from ..sweep import _read_resumable, _write_json_atomic
 from .design import STABLE_SHELL, evaluate, remain_coefficient
 from .model import PARAM_NAMES, Complex, Params
 
@@ -72,17 +72,8 @@ class Optimization:
         self.communicator = communicator if communicator is not None else Communicator()
         self.out = str(out)
         self.state_path = os.path.join(self.out, "state.json")
-        if os.path.exists(self.state_path):
-            if not resume:
-                raise FileExistsError(f"{self.state_path} exists: resume it (resume=True, --resume) or choose "
-                                      "another output directory")
-            with open(self.state_path) as f:
-                state = json.load(f)
-            mine = json.loads(json.dumps(self.config))
-            if state["config"] != mine:
-                diff = sorted(k for k in mine if state["config"].get(k) != mine[k])
-                raise ValueError(f"{self.state_path} was written with other settings ({', '.join(diff)}); use the "
-                                 "same settings to resume, or another output directory")
+        state = _read_resumable(self.state_path, self.config, resume)
+        if state is not None:
             self.params = np.array(state["params"], dtype=np.float64)
             self.optimizer = Adam.from_state(state["optimizer"])
             self.history = state["history"]
@@ -125,7 +116,6 @@ class Optimization:
 
     def run(self, iterations, progress=True):
         """Run until ``iterations`` iterations are done in all; saves the state after each."""
-        from ..sweep import _write_json_atomic
         from tqdm.auto import tqdm
 
         iterations = _checks.integer("iterations", iterations, lo=0)
