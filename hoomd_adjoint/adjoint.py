@@ -143,6 +143,14 @@ class _Engine:
         """One saved state as a block of one."""
         return [x[None] for x in state[1:]]
 
+    # the arrays a saved state is made of, as HOOMD-blue names them (local snapshots)
+    def fields(self):
+        return ("position",) if self.kind == "bd" else ("position", "velocity", "acceleration")
+
+    def pack(self, timestep, arrays):
+        """A saved state from arrays in tag order ({field: array}), e.g. recorded from HOOMD-blue."""
+        return (timestep,) + tuple(np.array(arrays[k], dtype=np.float64) for k in self.fields())
+
     def record(self, states, after=False):
         """Advance len(states) steps, writing the state before (after) each step into states."""
         _core.advance_recording(self.cpp, *states, after=after)
@@ -200,6 +208,14 @@ class _RigidEngine(_Engine):
 
     def new_states(self, n):
         return [np.empty((n, self.N, self.width))]
+
+    def fields(self):
+        if self.width == 7:
+            return ("position", "orientation")
+        return ("position", "velocity", "acceleration", "orientation", "angmom", "net_torque")
+
+    def pack(self, timestep, arrays):
+        return (timestep, np.concatenate([np.asarray(arrays[k], dtype=np.float64) for k in self.fields()], axis=1))
 
     def record(self, states, after=False):
         _core.rigid_advance_recording(self.cpp, states[0], after=after)
@@ -305,7 +321,7 @@ def _pair_dict(force, flat, types, wanted):
 
 
 def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mode="reverse", clip=None,
-             progress=False):
+             progress=False, _driver=None):
     """Run ``steps`` steps and differentiate ``loss`` through them.
 
     Args:
@@ -366,7 +382,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             plain.append(w)
     integ = sim.operations.integrator
     try:
-        return _gradient(sim, steps, loss, plain, selected, frames, memory, truncate, mode, clip, progress)
+        return _gradient(sim, steps, loss, plain, selected, frames, memory, truncate, mode, clip, progress, _driver)
     finally:
         for f in (integ.forces if integ is not None else ()):
             if getattr(f, "_cpp", None) is not None:
@@ -416,7 +432,7 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip):
         _checks.real("clip", clip, lo=0.0, lo_open=True)
 
 
-def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress):
+def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress, driver=None):
     steps = int(steps)
     integ = sim.operations.integrator
     if integ is None:
@@ -477,12 +493,13 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     pre = steps - truncate
     total_loss = 0.0
     loss_grads = {}  # timestep -> (dL/dr, {force id: dL/dparams})
-    # steps before the differentiated window: plain dynamics (their loss terms still count)
-    for k in [k for k in frames if k < pre]:
-        sim._advance(k - (cpp.timestep - t_start))
-        total_loss += _call_loss(loss, _frame(sim, kind != "bd"))[0]
-    sim._advance(pre - (cpp.timestep - t_start))
-    t0 = cpp.timestep
+    if driver is None:
+        # steps before the differentiated window: plain dynamics (their loss terms still count)
+        for k in [k for k in frames if k < pre]:
+            sim._advance(k - (cpp.timestep - t_start))
+            total_loss += _call_loss(loss, _frame(sim, kind != "bd"))[0]
+        sim._advance(pre - (cpp.timestep - t_start))
+    t0 = t_start + pre
     window_frames = [t_start + k for k in frames if k >= pre]
     a0_from_forces = accel_from_forces and pre == 0 and kind != "bd"
 
@@ -517,22 +534,37 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
             i = cpp.timestep - t0
             eng.record([x[i:i + n] for x in block])
 
-        bar = _progress(progress, truncate, "forward")
-        for t in sorted((set() if full else checkpoints) | set(window_frames) | {t0 + truncate}):
-            if t > cpp.timestep:
-                n = t - cpp.timestep
-                sim._advance(n, record=record if full else None)
-                bar.update(n)
-            if t in checkpoints and not full:
-                stored[t] = eng.save()
-            if t in window_frames:
+        if driver is None:
+            bar = _progress(progress, truncate, "forward")
+            for t in sorted((set() if full else checkpoints) | set(window_frames) | {t0 + truncate}):
+                if t > cpp.timestep:
+                    n = t - cpp.timestep
+                    sim._advance(n, record=record if full else None)
+                    bar.update(n)
+                if t in checkpoints and not full:
+                    stored[t] = eng.save()
+                if t in window_frames:
+                    value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
+                    total_loss += value
+                    loss_grads[t] = (eng.loss_adjoint(dpos), dpar)
+            bar.close()
+            final_state = eng.save()
+            final_extra = (np.array(cpp.velocity), np.array(cpp.image))
+        else:
+            # another engine (HOOMD-blue) integrates the run; the adjoint reads its states
+            rec = driver.run(eng, steps, t0, block if full else None, set() if full else checkpoints,
+                             [t_start + k for k in frames])
+            stored.update(rec.states)
+            for t in sorted(rec.frames):  # losses are functions of the recorded frames
+                eng.load(rec.frames[t][0], forces=False)
+                cpp.image[...] = rec.frames[t][1]
                 value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
                 total_loss += value
-                loss_grads[t] = (eng.loss_adjoint(dpos), dpar)
-        bar.close()
-        t_end = cpp.timestep
-        final_state = eng.save()
-        final_extra = (np.array(cpp.velocity), np.array(cpp.image))
+                if t >= t0:
+                    loss_grads[t] = (eng.loss_adjoint(dpos), dpar)
+            final_state, final_extra = rec.final
+            driver.check(eng, block if full else None, final_state)
+        t_end = t0 + truncate
 
         # ---- backward pass ---------------------------------------------------------------------
         N = eng.N

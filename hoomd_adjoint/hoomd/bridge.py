@@ -81,7 +81,7 @@ def twin(sim, threads=1):
         setattr(f.particles, name, np.array(getattr(p, name)))
     out = Simulation(device=device.CPU(num_cpu_threads=threads), seed=int(sim.seed))
     out.create_state_from_snapshot(f)
-    if sim.timestep != sim.initial_timestep:
+    if snap._cpp_obj.particles.is_accel_set:
         # HOOMD-blue keeps the accelerations of its last step (Langevin's include the drag and
         # noise) and uses them in the next run's first half step: carry them over
         with sim.state.cpu_local_snapshot as local:
@@ -113,7 +113,8 @@ def twin(sim, threads=1):
                 prm = force.params[(a, b)]
                 mine.params[(a, b)] = {k: float(prm[k]) for k in names}
                 mine.r_cut[(a, b)] = float(force.r_cut[(a, b)])
-                mine.r_on[(a, b)] = float(force.r_on[(a, b)])
+                if "r_on" in force._typeparam_dict:  # DPDConservative has none
+                    mine.r_on[(a, b)] = float(force.r_on[(a, b)])
         forces.append(mine)
         mapping[id(force)] = mine
     methods = []
@@ -151,15 +152,144 @@ def twin(sim, threads=1):
     return out
 
 
-def gradient(sim, steps, loss, wrt, atol=1e-8, **kwargs):
-    """Differentiate ``steps`` steps of the HOOMD-blue simulation ``sim`` and advance it by them.
+class Recording:
+    """What one HOOMD-blue run left for the adjoint: checkpoint states {timestep: state}, loss
+    frames {timestep: (state, image)} and the final (state, (velocities, images))."""
 
-    The adjoint runs on the embedded engine's twin of ``sim`` (the same discrete map, with the same
-    seed: its trajectory equals HOOMD-blue's to rounding); then ``sim.run(steps)`` advances
-    HOOMD-blue itself, writers included, and the two final states are compared (to ``atol``, a
-    safeguard against a script the twin does not reproduce). ``wrt`` may name HOOMD-blue pair
-    forces (their gradient is keyed by the HOOMD-blue object), ``"positions"``, ``"kT"``, ``"gamma"``;
-    other arguments are those of :func:`hoomd_adjoint.adjoint.gradient`.
+    def __init__(self):
+        self.states, self.frames, self.final = {}, {}, None
+
+
+class HoomdForward:
+    """The forward pass of the adjoint run by HOOMD-blue itself: one ``sim.run(steps)`` (the
+    user's writers run as usual) with a recorder that copies the states the adjoint needs out of
+    HOOMD-blue's local snapshots, in tag order, at the steps it needs them. The backward pass and
+    any recomputation between checkpoints run on the embedded twin (see :func:`gradient`)."""
+
+    def __init__(self, sim, check_steps=10, atol=1e-8):
+        self.sim = sim
+        self.check_steps = int(check_steps)
+        self.atol = float(atol)
+        self.gap = None
+        self.recorded_steps = 0
+
+    def run(self, eng, steps, t0, block, checkpoints, frames):
+        hoomd = _hoomd()
+        n = block[0].shape[0] if block is not None else 0
+        self.t0, self.k = t0, None
+        rec = Recording()
+        self.rec, self.extra = rec, {}
+        extra = set()
+        if block is None and self.check_steps > 0:
+            self.k = t0 + self.check_steps
+            extra.add(self.k)
+        wanted = set(range(t0, t0 + n)) | set(checkpoints) | set(frames) | extra
+        fields = eng.fields()
+        end = self.sim.timestep + steps
+
+        def take(state, t):
+            with state.cpu_local_snapshot as snap:
+                p = snap.particles
+                rtag = np.asarray(p.rtag)
+                arrays = {k: np.asarray(getattr(p, k))[rtag] for k in fields}
+                image = np.asarray(p.image)[rtag] if t in frames or t == end else None
+                vel = np.asarray(p.velocity)[rtag] if t == end else None
+            st = eng.pack(t, arrays)
+            self.recorded_steps += 1
+            if t0 <= t < t0 + n:
+                for x, y in zip(block, st[1:]):
+                    x[t - t0] = y
+            if t in checkpoints:
+                rec.states[t] = st
+            if t in extra:
+                self.extra[t] = st
+            if t in frames:
+                rec.frames[t] = (st, image)
+            return st, image, vel
+
+        updater = hoomd.update.CustomUpdater(trigger=_trigger_on(wanted), action=_action(take))
+        self.sim.operations.updaters.append(updater)
+        try:
+            self.sim.run(steps)
+        finally:
+            self.sim.operations.updaters.remove(updater)
+        st, image, vel = take(self.sim.state, self.sim.timestep)
+        rec.final = (st, (vel, image))
+        rec.states.pop(self.sim.timestep, None)
+        return rec
+
+    def check(self, eng, block, final_state):
+        """Replay the first steps on the twin from HOOMD-blue's first state and compare: a safeguard
+        against a script that the twin does not reproduce (the twin replays between checkpoints
+        and evaluates every force Jacobian, so it must integrate the same map)."""
+        if self.check_steps <= 0:
+            return
+        t0 = self.t0
+        if block is not None:
+            n = block[0].shape[0]
+            k = min(self.check_steps, n)
+            first = (t0,) + tuple(x[0] for x in block)
+            target = block[0][k] if k < n else final_state[1]
+        else:
+            k = self.check_steps if self.k in self.extra else None
+            first = self.rec.states.get(t0)
+            target = self.extra[self.k][1] if k else None
+        if not k:
+            return
+        eng.load(first, forces=True)
+        eng.advance(k)
+        ours = np.array(eng.cpp.position)
+        gap = float(np.abs(ours - target[:, :3]).max()) if ours.size else 0.0
+        self.gap = gap
+        if not gap <= self.atol:
+            raise RuntimeError(f"from HOOMD-blue's state at step {t0}, the embedded twin is {gap:.3g} away from "
+                               f"HOOMD-blue after {k} steps (> atol = {self.atol}): the script does something the "
+                               "twin does not reproduce, so the gradient would not be HOOMD-blue's")
+
+
+def _trigger_on(steps):
+    """A HOOMD-blue trigger that fires at the given timesteps."""
+    hoomd = _hoomd()
+
+    class On(hoomd.trigger.Trigger):
+        def __init__(self):
+            hoomd.trigger.Trigger.__init__(self)
+            self.steps = frozenset(steps)
+
+        def compute(self, timestep):
+            return timestep in self.steps
+
+    return On()
+
+
+def _action(take):
+    hoomd = _hoomd()
+
+    class Record(hoomd.custom.Action):
+        def act(self, timestep):
+            take(self._state, timestep)
+
+    return Record()
+
+
+def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=10, **kwargs):
+    """Differentiate ``steps`` steps of the HOOMD-blue simulation ``sim``, advancing it by them.
+
+    HOOMD-blue integrates: ``sim.run(steps)`` runs once, writers included, while a recorder
+    (a ``hoomd.update.CustomUpdater``) copies the states the adjoint needs out of HOOMD-blue's
+    local snapshots: every state while they fit ``memory`` (then the adjoint is evaluated exactly
+    along HOOMD-blue's trajectory), otherwise the binomial checkpoints. The backward pass, and
+    the recomputation of the states between checkpoints, run on the embedded twin from
+    HOOMD-blue's checkpoints: HOOMD-blue cannot be rewound (its timestep, which seeds the noise,
+    only moves forward, and a replay would run the writers again), and the twin integrates the
+    same discrete map, to rounding (force sums in a different order: ~1e-14 over short runs).
+    As a safeguard the twin replays the first ``check_steps`` steps from HOOMD-blue's first
+    state and must land within ``atol`` of HOOMD-blue (``diagnostics["hoomd_gap"]``).
+
+    ``wrt`` names HOOMD-blue pair forces (their gradient is keyed by the HOOMD-blue object) or the
+    integrator's ``rigid``, ``"positions"``, ``"kT"``, ``"gamma"``...; the other arguments are
+    those of :func:`hoomd_adjoint.adjoint.gradient`. ``mode="forward"`` (tangent-linear) runs on the
+    twin, after which HOOMD-blue runs the same steps and must end within ``atol`` of it.
     """
     from .. import adjoint
 
@@ -175,17 +305,22 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, **kwargs):
                              "simulation's integrator")
         mine = tw._hoomd_forces[id(target)]
         entries.append((mine, w[1]) if isinstance(w, tuple) else mine)
-    res = adjoint.gradient(tw, steps, loss, entries, **kwargs)
-    sim.run(steps)
-    ours = np.array(tw.state._cpp.position)
-    theirs = np.asarray(sim.state.get_snapshot().particles.position)
-    if ours.shape != theirs.shape:
-        raise RuntimeError(f"HOOMD-blue has {len(theirs)} particles after the run, the twin {len(ours)}")
-    gap = float(np.abs(ours - theirs).max()) if ours.size else 0.0
-    if not gap <= atol:
-        raise RuntimeError(f"HOOMD-blue and the embedded twin ended {gap:.3g} apart (> atol = {atol}): the script "
-                           "does something the twin does not reproduce, so the gradient would not be HOOMD-blue's")
+    if kwargs.get("mode", "reverse") == "forward":
+        res = adjoint.gradient(tw, steps, loss, entries, **kwargs)
+        sim.run(steps)
+        ours = np.array(tw.state._cpp.position)
+        theirs = np.asarray(sim.state.get_snapshot().particles.position)
+        gap = float(np.abs(ours - theirs).max()) if ours.size else 0.0
+        if not gap <= atol:
+            raise RuntimeError(f"HOOMD-blue and the embedded twin ended {gap:.3g} apart (> atol = {atol}): the "
+                               "script does something the twin does not reproduce, so the gradient would not be "
+                               "HOOMD-blue's")
+    else:
+        drv = HoomdForward(sim, check_steps, atol)
+        res = adjoint.gradient(tw, steps, loss, entries, _driver=drv, **kwargs)
+        gap = drv.gap
     res.diagnostics["hoomd_gap"] = gap
+    res.diagnostics["forward_engine"] = "hoomd" if kwargs.get("mode", "reverse") != "forward" else "twin"
     for hid, mine in tw._hoomd_forces.items():
         if id(mine) in res._grads:
             res._grads[hid] = res._grads[id(mine)]
