@@ -147,9 +147,9 @@ class _Engine:
     def fields(self):
         return ("position",) if self.kind == "bd" else ("position", "velocity", "acceleration")
 
-    def pack(self, timestep, arrays):
-        """A saved state from arrays in tag order ({field: array}), e.g. recorded from HOOMD-blue."""
-        return (timestep,) + tuple(np.array(arrays[k], dtype=np.float64) for k in self.fields())
+    def layout(self):
+        """Where each field of a saved state lives: (field, which array, first column)."""
+        return [(f, j, 0) for j, f in enumerate(self.fields())]
 
     def record(self, states, after=False):
         """Advance len(states) steps, writing the state before (after) each step into states."""
@@ -214,8 +214,12 @@ class _RigidEngine(_Engine):
             return ("position", "orientation")
         return ("position", "velocity", "acceleration", "orientation", "angmom", "net_torque")
 
-    def pack(self, timestep, arrays):
-        return (timestep, np.concatenate([np.asarray(arrays[k], dtype=np.float64) for k in self.fields()], axis=1))
+    def layout(self):
+        out, col = [], 0
+        for f in self.fields():
+            out.append((f, 0, col))
+            col += 4 if f in ("orientation", "angmom") else 3
+        return out
 
     def record(self, states, after=False):
         _core.rigid_advance_recording(self.cpp, states[0], after=after)

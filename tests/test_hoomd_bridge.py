@@ -37,6 +37,11 @@ def _script(method="langevin", dim=3, eps=1.0, seed=7, N=64):
 
 
 W = np.random.default_rng(1).normal(size=(64, 3))
+try:  # hoomd.adjoint, the C++ component (component/), where it is built and installed
+    import hoomd.adjoint as component
+    COMPONENT = (None, 4 * 64 * 72)
+except ImportError:
+    component, COMPONENT = None, ()
 
 
 def _loss(frame):
@@ -135,10 +140,11 @@ def test_recorded_hoomd_run_gives_the_embedded_gradient(method, dim):
     steps = 30
     ref = _embedded_gradient(method, dim, steps)
     eps_ref = next(iter(ref._grads.values()))
-    for memory in (None, 4 * 64 * 72):
+    for memory, recorder in [(None, "python"), (4 * 64 * 72, "python")] + [(m, "component") for m in COMPONENT]:
         sim, lj = _script(method, dim)
-        res = bridge.gradient(sim, steps, _loss, wrt=[lj, "positions"], memory=memory)
+        res = bridge.gradient(sim, steps, _loss, wrt=[lj, "positions"], memory=memory, recorder=recorder)
         assert res.diagnostics["forward_engine"] == "hoomd" and res.diagnostics["hoomd_gap"] <= 1e-12
+        assert res.diagnostics["recorder"] == recorder
         assert res.diagnostics["checkpointing"] == (memory is not None)
         assert sim.timestep == steps
         for name, v in res.grad(lj)[("A", "A")].items():
@@ -193,3 +199,33 @@ def test_every_shared_pair_potential_matches_differences_of_hoomd_runs(name, par
     for h in (1e-5, 1e-6):
         fd = (value(x * (1 + h)) - value(x * (1 - h))) / (2 * h * x)
         assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-13 / (h * x), (h, g, fd)
+
+
+@pytest.mark.skipif(component is None, reason="hoomd.adjoint (the C++ component) is not installed")
+def test_the_components_rechtsman_potential_is_differentiated_in_hoomd_runs():
+    """The honeycomb potential, which HOOMD-blue lacks, runs in HOOMD-blue from the component
+    (the embedded engine's evaluator); its gradient matches differences of HOOMD-blue runs."""
+    steps = 25
+    a = dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823)
+
+    def script(a1):
+        sim, lj = _script("bd", 2)
+        pot = component.pair.Rechtsman(nlist=lj.nlist, default_r_cut=2.5, mode="shift")
+        pot.params[("A", "A")] = dict(a, a1=a1)
+        sim.operations.integrator.forces.remove(lj)
+        sim.operations.integrator.forces.append(pot)
+        return sim, pot
+
+    sim, pot = script(a["a1"])
+    res = bridge.gradient(sim, steps, _loss, wrt=[pot], recorder="component")
+    assert res.diagnostics["hoomd_gap"] <= 1e-12
+    g = res.grad(pot)[("A", "A")]["a1"]
+
+    def value(v):
+        s, _ = script(v)
+        s.run(steps)
+        return _loss(type("F", (), {"positions": np.asarray(s.state.get_snapshot().particles.position)}))[0]
+
+    for h in (1e-5, 1e-6):
+        fd = (value(a["a1"] + h) - value(a["a1"] - h)) / (2 * h)
+        assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-12 / h, (h, g, fd)

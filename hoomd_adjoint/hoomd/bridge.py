@@ -4,7 +4,10 @@ import numpy as np
 # HOOMD-blue pair potentials the engine evaluates with the same equations, and their parameters
 PAIRS = {"LJ": ("LJ", ["epsilon", "sigma"]), "Morse": ("Morse", ["D0", "alpha", "r0"]),
          "Yukawa": ("Yukawa", ["epsilon", "kappa"]), "Gaussian": ("Gaussian", ["epsilon", "sigma"]),
-         "DPDConservative": ("DPDConservative", ["A"])}
+         "DPDConservative": ("DPDConservative", ["A"]),
+         # the component's (hoomd.adjoint.pair): the embedded engine's evaluators in HOOMD-blue
+         "Rechtsman": ("Rechtsman", ["a0", "a1", "a2", "a3", "b0", "b1", "b2"]),
+         "SoftSphere": ("SoftSphere", ["epsilon", "sigma", "alpha"])}
 METHODS = ("Brownian", "Langevin", "ConstantVolume")
 # operations that neither move particles nor change the box
 HARMLESS_TUNERS = ("ParticleSorter",)
@@ -166,7 +169,11 @@ class HoomdForward:
     HOOMD-blue's local snapshots, in tag order, at the steps it needs them. The backward pass and
     any recomputation between checkpoints run on the embedded twin (see :func:`gradient`)."""
 
-    def __init__(self, sim, check_steps=10, atol=1e-8):
+    def __init__(self, sim, check_steps=10, atol=1e-8, recorder="auto"):
+        if recorder not in ("auto", "component", "python"):
+            raise ValueError(f"recorder must be 'auto', 'component' or 'python', got {recorder!r}")
+        self.recorder = recorder
+        self.used = None
         self.sim = sim
         self.check_steps = int(check_steps)
         self.atol = float(atol)
@@ -174,49 +181,88 @@ class HoomdForward:
         self.recorded_steps = 0
 
     def run(self, eng, steps, t0, block, checkpoints, frames):
-        hoomd = _hoomd()
         n = block[0].shape[0] if block is not None else 0
+        end = self.sim.timestep + steps
         self.t0, self.k = t0, None
-        rec = Recording()
-        self.rec, self.extra = rec, {}
+        self.extra = {}
         extra = set()
         if block is None and self.check_steps > 0:
             self.k = t0 + self.check_steps
             extra.add(self.k)
         wanted = set(range(t0, t0 + n)) | set(checkpoints) | set(frames) | extra
-        fields = eng.fields()
-        end = self.sim.timestep + steps
-
-        def take(state, t):
-            with state.cpu_local_snapshot as snap:
-                p = snap.particles
-                rtag = np.asarray(p.rtag)
-                arrays = {k: np.asarray(getattr(p, k))[rtag] for k in fields}
-                image = np.asarray(p.image)[rtag] if t in frames or t == end else None
-                vel = np.asarray(p.velocity)[rtag] if t == end else None
-            st = eng.pack(t, arrays)
-            self.recorded_steps += 1
-            if t0 <= t < t0 + n:
-                for x, y in zip(block, st[1:]):
-                    x[t - t0] = y
+        # where each recorded step goes: the adjoint's own storage (the block) or fresh arrays
+        slots = {}
+        for t in sorted(wanted | {end}):
+            arrays = [x[t - t0] for x in block] if t0 <= t < t0 + n else [x[0] for x in eng.new_states(1)]
+            image = np.empty((eng.N, 3)) if t in frames or t == end else None
+            vel = np.empty((eng.N, 3)) if t == end else None
+            slots[t] = (arrays, image, vel)
+        layout = eng.layout()
+        recorder = self._recorder(wanted, slots, layout)
+        op = getattr(recorder, "operation", recorder)
+        self.sim.operations.updaters.append(op)
+        try:
+            self.sim.run(steps)
+            recorder.record_now(end)  # the final state: no step of this run starts from it
+            self.recorded_steps = recorder.num_recorded
+        finally:
+            self.sim.operations.updaters.remove(op)
+        rec = Recording()
+        for t, (arrays, image, vel) in slots.items():
+            st = (t,) + tuple(arrays)
             if t in checkpoints:
                 rec.states[t] = st
             if t in extra:
                 self.extra[t] = st
             if t in frames:
-                rec.frames[t] = (st, image)
-            return st, image, vel
-
-        updater = hoomd.update.CustomUpdater(trigger=_trigger_on(wanted), action=_action(take))
-        self.sim.operations.updaters.append(updater)
-        try:
-            self.sim.run(steps)
-        finally:
-            self.sim.operations.updaters.remove(updater)
-        st, image, vel = take(self.sim.state, self.sim.timestep)
-        rec.final = (st, (vel, image))
-        rec.states.pop(self.sim.timestep, None)
+                rec.frames[t] = (st, image.astype(np.int32))
+            if t == end:
+                rec.final = (st, (vel, image.astype(np.int32)))
+        rec.states.pop(end, None)
+        self.rec = rec
         return rec
+
+    def _recorder(self, wanted, slots, layout):
+        """The component's C++ recorder if ``hoomd.adjoint`` is installed, else a Python action
+        reading local snapshots; both write the same arrays."""
+        hoomd = _hoomd()
+        trigger = _trigger_on(wanted)
+        if self.recorder in ("auto", "component"):
+            try:
+                from hoomd.adjoint import Recorder
+            except ImportError:
+                if self.recorder == "component":
+                    raise ImportError("recorder='component' needs hoomd.adjoint, the C++ component: build it "
+                                      "from hoomd-adjoint's component/ directory (docs/hoomd.md)") from None
+            else:
+                rec = Recorder(trigger=trigger)
+                for t, (arrays, image, vel) in slots.items():
+                    for f, j, col in layout:
+                        rec.add(t, f, arrays[j], col)
+                    if image is not None:
+                        rec.add(t, "image", image)
+                    if vel is not None:
+                        rec.add(t, "velocity", vel)
+                self.used = "component"
+                return rec
+        self.used = "python"
+        widths = {f: (4 if f in ("orientation", "angmom") else 3) for f, _, _ in layout}
+
+        def take(state, t):
+            if t not in slots:
+                return
+            arrays, image, vel = slots[t]
+            with state.cpu_local_snapshot as snap:
+                p = snap.particles
+                rtag = np.asarray(p.rtag)
+                for f, j, col in layout:
+                    arrays[j][:, col:col + widths[f]] = np.asarray(getattr(p, f))[rtag]
+                if image is not None:
+                    image[...] = np.asarray(p.image)[rtag]
+                if vel is not None:
+                    vel[...] = np.asarray(p.velocity)[rtag]
+
+        return _PythonRecorder(hoomd, trigger, take)
 
     def check(self, eng, block, final_state):
         """Replay the first steps on the twin from HOOMD-blue's first state and compare: a safeguard
@@ -247,6 +293,26 @@ class HoomdForward:
                                "twin does not reproduce, so the gradient would not be HOOMD-blue's")
 
 
+class _PythonRecorder:
+    """A ``hoomd.update.CustomUpdater`` calling ``take``, with the C++ recorder's interface."""
+
+    def __init__(self, hoomd, trigger, take):
+        recorder = self
+
+        class Record(hoomd.custom.Action):
+            def act(self, timestep):
+                take(self._state, timestep)
+                recorder.num_recorded += 1
+
+        self.num_recorded = 0
+        self.take = take
+        self.operation = hoomd.update.CustomUpdater(trigger=trigger, action=Record())
+
+    def record_now(self, timestep):
+        self.take(self.operation._simulation.state, timestep)
+        self.num_recorded += 1
+
+
 def _trigger_on(steps):
     """A HOOMD-blue trigger that fires at the given timesteps."""
     hoomd = _hoomd()
@@ -262,17 +328,7 @@ def _trigger_on(steps):
     return On()
 
 
-def _action(take):
-    hoomd = _hoomd()
-
-    class Record(hoomd.custom.Action):
-        def act(self, timestep):
-            take(self._state, timestep)
-
-    return Record()
-
-
-def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=10, **kwargs):
+def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=10, recorder="auto", **kwargs):
     """Differentiate ``steps`` steps of the HOOMD-blue simulation ``sim``, advancing it by them.
 
     HOOMD-blue integrates: ``sim.run(steps)`` runs once, writers included, while a recorder
@@ -285,6 +341,10 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=10, **kwargs):
     same discrete map, to rounding (force sums in a different order: ~1e-14 over short runs).
     As a safeguard the twin replays the first ``check_steps`` steps from HOOMD-blue's first
     state and must land within ``atol`` of HOOMD-blue (``diagnostics["hoomd_gap"]``).
+
+    ``recorder``: ``"component"`` (the C++ ``hoomd.adjoint.Recorder``: reads HOOMD-blue's
+    particle data in place), ``"python"`` (a ``hoomd.custom.Action`` reading local snapshots; no
+    compilation) or ``"auto"`` (the component where it is installed). Both record the same numbers.
 
     ``wrt`` names HOOMD-blue pair forces (their gradient is keyed by the HOOMD-blue object) or the
     integrator's ``rigid``, ``"positions"``, ``"kT"``, ``"gamma"``...; the other arguments are
@@ -316,9 +376,11 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=10, **kwargs):
                                "script does something the twin does not reproduce, so the gradient would not be "
                                "HOOMD-blue's")
     else:
-        drv = HoomdForward(sim, check_steps, atol)
+        drv = HoomdForward(sim, check_steps, atol, recorder)
         res = adjoint.gradient(tw, steps, loss, entries, _driver=drv, **kwargs)
         gap = drv.gap
+        res.diagnostics["recorder"] = drv.used
+        res.diagnostics["recorded_steps"] = drv.recorded_steps
     res.diagnostics["hoomd_gap"] = gap
     res.diagnostics["forward_engine"] = "hoomd" if kwargs.get("mode", "reverse") != "forward" else "twin"
     for hid, mine in tw._hoomd_forces.items():
