@@ -194,7 +194,8 @@ def honeycomb_design(args):
         d = hc.Design(args.out, objective=args.objective, k_T=args.k_T, k_H=k_H, steps=args.steps,
                       variant=args.variant, truncate=args.truncate, replicas=args.replicas, lr=args.lr,
                       anneal=args.anneal,
-                      start=args.start, protocol=_protocol(args), threads=args.threads, resume=args.resume)
+                      start=args.start, protocol=_protocol(args), threads=args.threads, resume=args.resume,
+                      engine=args.engine)
     except (ValueError, TypeError, FileExistsError) as e:
         print(f"hoomd-adjoint honeycomb design: {e}", file=sys.stderr)
         return 1
@@ -275,6 +276,9 @@ def main(argv=None):
     a.add_argument("--check-steps", type=int, default=None,
                    help="length of the measuring runs (default: 1.6 t*_H and 4 t*_T, or --steps)")
     a.add_argument("--resume", action="store_true", help="continue the design saved in --out")
+    a.add_argument("--engine", choices=["embedded", "hoomd"], default="embedded",
+                   help="what integrates the replicas: the embedded engine, or HOOMD-blue (needs HOOMD-blue and "
+                        "its hoomd.adjoint component; the adjoint runs along HOOMD-blue's recorded states)")
     _add_protocol(a)
     a.set_defaults(func=honeycomb_design)
     a = actions.add_parser("measure", help="mean L_H(t), L_T(t) of one potential; half-times and rates",

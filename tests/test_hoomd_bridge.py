@@ -229,3 +229,30 @@ def test_the_components_rechtsman_potential_is_differentiated_in_hoomd_runs():
     for h in (1e-5, 1e-6):
         fd = (value(a["a1"] + h) - value(a["a1"] - h)) / (2 * h)
         assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-12 / h, (h, g, fd)
+
+
+@pytest.mark.skipif(component is None, reason="hoomd.adjoint (the C++ component) is not installed")
+def test_honeycomb_design_with_hoomd_as_the_engine(tmp_path):
+    """The design loop with HOOMD-blue integrating every replica gives the embedded engine's
+    objective and gradient (the same starts, seeds and discrete map), and runs from the command line."""
+    import subprocess
+    import sys
+
+    from hoomd_adjoint.assembly import honeycomb as hc
+
+    from conftest import TESTS, subprocess_env
+
+    small = hc.Protocol(N=36, melt_steps=200)
+    kw = dict(k_T=1 / 30, k_H=1 / 40, variant="truncated", truncate=20, replicas=2, protocol=small)
+    ours = hc.Design(tmp_path / "embedded", **kw).evaluate(np.array(hc.RECHTSMAN), 0)
+    theirs = hc.Design(tmp_path / "hoomd", engine="hoomd", **kw).evaluate(np.array(hc.RECHTSMAN), 0)
+    assert theirs[3] == 0 and theirs[0] == pytest.approx(ours[0], rel=1e-9)
+    assert np.allclose(theirs[1], ours[1], rtol=1e-7, atol=1e-10), (theirs[1], ours[1])
+    out = tmp_path / "cli"
+    r = subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "honeycomb", "design", "--engine", "hoomd",
+                        "--out", str(out), "--iterations", "1", "--replicas", "1", "--N", "36", "--k-T", "0.05",
+                        "--check-replicas", "2", "--check-steps", "20", "--quiet"],
+                       capture_output=True, text=True, cwd=TESTS, env=subprocess_env(), timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    import json
+    assert json.loads((out / "state.json").read_text())["config"]["engine"] == "hoomd"

@@ -35,8 +35,8 @@ import numpy as np
 
 from .. import _checks
 
-__all__ = ["RECHTSMAN", "NAMES", "Protocol", "simulation", "order_loss", "curves", "half_time", "Design",
-           "potential"]
+__all__ = ["RECHTSMAN", "NAMES", "Protocol", "simulation", "hoomd_simulation", "order_loss", "curves", "half_time",
+           "Design", "potential"]
 
 RECHTSMAN = (5.89, 17.9, 2.49, 1.823)  # Rechtsman, Stillinger, Torquato PRE 73 (2006), via the seed's S6
 NAMES = ("a0", "a1", "a2", "a3")
@@ -137,6 +137,70 @@ def simulation(a, lattice, seed, protocol=None):
     return sim  # at step melt_steps: times below count from here
 
 
+def hoomd_simulation(a, lattice, seed, protocol=None):
+    """:func:`simulation`'s replica as a HOOMD-blue script: the same start, melt and parameters,
+    integrated by HOOMD-blue with ``hoomd.adjoint.pair.Rechtsman`` (the component: HOOMD-blue has
+    no such potential; it evaluates the embedded engine's evaluator). Returns
+    ``(hoomd.Simulation, the potential)`` at step ``melt_steps``."""
+    try:
+        import hoomd
+        from hoomd.adjoint.pair import Rechtsman
+    except ImportError as e:
+        raise ImportError(f"the HOOMD-blue engine needs HOOMD-blue and hoomd.adjoint, hoomd-adjoint's component "
+                          f"(build it from component/, docs/hoomd.md): {e}") from None
+    from ..lattice import random_packing
+
+    p = protocol or Protocol()
+    a = _params(a)
+    seed = _checks.integer("seed", seed, lo=0)
+    frame = random_packing(p.N, p.density(_lattice(lattice)), dimensions=2, min_dist=p.min_dist,
+                           seed=2 * seed + LATTICES.index(lattice))
+    snap = hoomd.Snapshot()
+    snap.configuration.box = frame.configuration.box
+    snap.particles.N = frame.particles.N
+    snap.particles.types = list(frame.particles.types)
+    snap.particles.position[:] = frame.particles.position
+    sim = hoomd.Simulation(device=hoomd.device.CPU(), seed=seed & 0xFFFF)
+    sim.create_state_from_snapshot(snap)
+    pot = Rechtsman(nlist=hoomd.md.nlist.Cell(buffer=0.4), default_r_cut=p.r_cut, mode="shift")
+    b0, b1, b2 = p.b
+    pot.params[("A", "A")] = dict(zip(NAMES, RECHTSMAN), b0=b0, b1=b1, b2=b2)
+    bd = hoomd.md.methods.Brownian(filter=hoomd.filter.All(), kT=p.melt_kT, default_gamma=p.gamma)
+    sim.operations.integrator = hoomd.md.Integrator(dt=p.melt_dt, methods=[bd], forces=[pot])
+    sim.run(p.melt_steps)
+    sim.operations.integrator.dt = p.dt
+    bd.kT = p.kT
+    pot.params[("A", "A")] = dict(zip(NAMES, map(float, a)), b0=b0, b1=b1, b2=b2)
+    return sim, pot
+
+
+def _hoomd_batch(a, lattice, seeds, steps, protocol, communicator, **options):
+    """The embedded Ensemble.gradient's numbers with HOOMD-blue integrating every replica:
+    ``(mean loss, mean d/da (4,), {replica: failure})``. Replicas are shared out over MPI
+    partitions; the means are summed in replica order, so they do not depend on the ranks."""
+    from .. import hoomd as bridge
+
+    loss = order_loss(lattice)
+    seeds = list(seeds)
+    mine = {}
+    for i in range(communicator.partition, len(seeds), communicator.num_partitions):
+        try:
+            sim, pot = hoomd_simulation(a, lattice, seeds[i], protocol)
+            res = bridge.gradient(sim, steps, loss, wrt=[(pot, list(NAMES))], **options)
+            g = res.grad(pot)[("A", "A")]
+            mine[i] = (res.loss, [g[n] for n in NAMES])
+        except (FloatingPointError, RuntimeError) as e:
+            mine[i] = str(e)
+    done = {}
+    for part in communicator.allgather(mine):
+        done.update(part)
+    ok = [done[i] for i in sorted(done) if not isinstance(done[i], str)]
+    failures = {i: m for i, m in done.items() if isinstance(m, str)}
+    if not ok:
+        return float("nan"), np.full(4, np.nan), failures
+    return (float(np.mean([x[0] for x in ok])), np.mean(np.array([x[1] for x in ok]), axis=0), failures)
+
+
 def order_loss(lattice):
     """L_H for the honeycomb runs, L_T for the triangular ones (default settings)."""
     from .. import loss
@@ -194,14 +258,27 @@ class Design:
         start: starting parameters (default: Rechtsman et al.'s).
         protocol: :class:`Protocol`.
         threads, communicator: as for :class:`hoomd_adjoint.Ensemble`.
+        engine: ``"embedded"`` (the embedded engine's Ensemble) or ``"hoomd"``: HOOMD-blue
+            integrates every replica (:func:`hoomd_simulation`) and the adjoint runs along its
+            recorded states (:func:`hoomd_adjoint.hoomd.gradient`); needs HOOMD-blue and the
+            component ``hoomd.adjoint``. The report's measurements use the embedded engine.
         resume: continue from ``out/state.json`` (the settings must be the same); without it an
             existing state is an error, so a finished design is never overwritten.
     """
 
     def __init__(self, out, objective="rates", k_T=None, k_H=None, steps=3300, variant="truncated", truncate=300,
                  replicas=16, lr=0.01, decay=0.9, anneal=None, start=RECHTSMAN, protocol=None, threads=None,
-                 communicator=None, resume=False):
+                 communicator=None, resume=False, engine="embedded"):
         from ..optim import RMSProp
+
+        if engine not in ("embedded", "hoomd"):
+            raise ValueError(f"engine must be 'embedded' or 'hoomd', got {engine!r}")
+        if engine == "hoomd":
+            try:
+                import hoomd.adjoint  # noqa: F401
+            except ImportError as e:
+                raise ValueError(f"engine='hoomd' needs HOOMD-blue and its hoomd.adjoint component (build it from "
+                                 f"component/, docs/hoomd.md): {e}") from None
 
         if objective not in ("assemble", "rates"):
             raise ValueError(f"objective must be 'assemble' or 'rates', got {objective!r}")
@@ -225,6 +302,9 @@ class Design:
                            anneal=None if anneal is None else _checks.real("anneal", anneal, lo=0.0, lo_open=True),
                            start=[float(x) for x in _params(RECHTSMAN if start is None else start)],
                            protocol=self.protocol.as_dict())
+        if engine != "embedded":  # (designs saved before the option existed resume unchanged)
+            self.config["engine"] = engine
+        self.engine = engine
         self.out = str(out)
         from ..communicator import Communicator
         self.threads = threads
@@ -252,22 +332,27 @@ class Design:
         seeds = range(iteration * R, (iteration + 1) * R)
         total, grad, values, failures = 0.0, np.zeros(4), {}, 0
         for lattice, t, target in self.terms:
-            ens = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
-            pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
-            loss = order_loss(lattice)
-            res = ens.gradient(t, loss=lambda sim: loss, wrt=lambda sim: [(pot(sim), list(NAMES))],
-                               mode="forward" if self.config["variant"] == "forward" else "reverse",
-                               truncate=None if self.config["truncate"] is None else min(t, self.config["truncate"]))
-            if len(res.failures) == R:
-                raise RuntimeError(f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): "
-                                   f"{next(iter(res.failures.values()))}")
-            failures += len(res.failures)
-            g = np.array([res.grad(0)[("A", "A")][n] for n in NAMES])
-            values[lattice] = res.loss
-            if target is None:
-                total, grad = total + res.loss, grad + g
+            options = dict(mode="forward" if self.config["variant"] == "forward" else "reverse",
+                           truncate=None if self.config["truncate"] is None else min(t, self.config["truncate"]))
+            if self.engine == "hoomd":
+                mean, g, fails = _hoomd_batch(a, lattice, seeds, t, self.protocol, self.communicator, **options)
             else:
-                total, grad = total + (res.loss - target) ** 2, grad + 2.0 * (res.loss - target) * g
+                ens = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
+                pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
+                loss = order_loss(lattice)
+                res = ens.gradient(t, loss=lambda sim: loss, wrt=lambda sim: [(pot(sim), list(NAMES))], **options)
+                mean, fails = res.loss, res.failures
+                if len(fails) < R:
+                    g = np.array([res.grad(0)[("A", "A")][n] for n in NAMES])
+            if len(fails) == R:
+                raise RuntimeError(f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): "
+                                   f"{next(iter(fails.values()))}")
+            failures += len(fails)
+            values[lattice] = mean
+            if target is None:
+                total, grad = total + mean, grad + g
+            else:
+                total, grad = total + (mean - target) ** 2, grad + 2.0 * (mean - target) * g
         return total, grad, values, failures
 
     def run(self, iterations, progress=True):
