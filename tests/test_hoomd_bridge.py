@@ -256,3 +256,23 @@ def test_honeycomb_design_with_hoomd_as_the_engine(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     import json
     assert json.loads((out / "state.json").read_text())["config"]["engine"] == "hoomd"
+
+
+def test_2d_states_off_the_plane_are_refused_with_the_release_notes():
+    """Out-of-plane motion in 2D changed between HOOMD-blue releases (#2021, #2303): refused."""
+    assert bridge.hoomd_version() >= (4, 0, 0)
+    assert [c[1] for c in bridge.VERSION_CHANGES] == ["hoomd-blue#2021", "hoomd-blue#2071", "hoomd-blue#2303"]
+    sim, lj = _script("langevin", 2)
+    snap = sim.state.get_snapshot()
+    snap.particles.velocity[3, 2] = 0.1
+    sim.state.set_snapshot(snap)
+    with pytest.raises(bridge.Unsupported, match="particle tag 3 has velocity z"):
+        bridge.gradient(sim, 5, _loss, wrt=[lj])
+    assert sim.timestep == 0
+    import sys
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    from test_rigid_bodies import _rigid_system
+    sim, lj = _rigid_system(hoomd, "langevin", dim=2)
+    sim.operations.integrator.rigid.body["R"]["positions"][2] = (-0.5, -0.8, 0.3)
+    with pytest.raises(bridge.Unsupported, match="rigid body type 'R' has constituents off the plane"):
+        bridge.twin(sim)

@@ -59,76 +59,78 @@ void Recorder::recordNow(uint64_t t)
     auto it = m_targets.find(t);
     if (it == m_targets.end())
         return;
-    for (const Target& target : it->second)
-        write(target);
+    write(it->second);
     ++m_recorded;
     }
 
-// one pass over the local particles, writing row tag[i] of the target
-template<class Get> static void scatter(unsigned int N, const unsigned int* tag, double* out, unsigned int stride, unsigned int width, Get get)
+// one pass in tag order: row t of the target gets the components of particle rtag[t]
+// (sequential writes, gathered reads: the faster way round)
+template<unsigned int W, class T> static void scatter(unsigned int N, const unsigned int* rtag, const T* in,
+                                                      double* out, unsigned int stride)
     {
-    for (unsigned int i = 0; i < N; ++i)
+    for (unsigned int t = 0; t < N; ++t)
         {
-        double* row = out + size_t(tag[i]) * stride;
-        for (unsigned int c = 0; c < width; ++c)
-            row[c] = get(i, c);
+        const auto* v = reinterpret_cast<const decltype(in->x)*>(in + rtag[t]);
+        double* row = out + size_t(t) * stride;
+        for (unsigned int c = 0; c < W; ++c)
+            row[c] = double(v[c]);
         }
     }
 
-void Recorder::write(const Target& target)
+void Recorder::write(const std::vector<Target>& targets)
     {
-    const unsigned int N = m_pdata->getN();
-    ArrayHandle<unsigned int> h_tag(m_pdata->getTags(), access_location::host, access_mode::read);
-    const unsigned int* tag = h_tag.data;
-    double* out = target.out + target.column;
-    const unsigned int stride = target.stride;
-    auto comp4 = [](const Scalar4& v, unsigned int c) { return double(c == 0 ? v.x : c == 1 ? v.y : c == 2 ? v.z : v.w); };
-    auto comp3 = [](const Scalar3& v, unsigned int c) { return double(c == 0 ? v.x : c == 1 ? v.y : v.z); };
-    switch (target.field)
+    // one rank holds every particle (the bridge refuses domain decomposition): tags are 0..N-1
+    const unsigned int N = m_pdata->getNGlobal();
+    ArrayHandle<unsigned int> h_tag(m_pdata->getRTags(), access_location::host, access_mode::read);
+    for (const Target& target : targets)
         {
-    case position:
-        {
-        ArrayHandle<Scalar4> h(m_pdata->getPositions(), access_location::host, access_mode::read);
-        scatter(N, tag, out, stride, 3, [&](unsigned int i, unsigned int c) { return comp4(h.data[i], c); });
-        break;
-        }
-    case velocity:
-        {
-        ArrayHandle<Scalar4> h(m_pdata->getVelocities(), access_location::host, access_mode::read);
-        scatter(N, tag, out, stride, 3, [&](unsigned int i, unsigned int c) { return comp4(h.data[i], c); });
-        break;
-        }
-    case acceleration:
-        {
-        ArrayHandle<Scalar3> h(m_pdata->getAccelerations(), access_location::host, access_mode::read);
-        scatter(N, tag, out, stride, 3, [&](unsigned int i, unsigned int c) { return comp3(h.data[i], c); });
-        break;
-        }
-    case orientation:
-        {
-        ArrayHandle<Scalar4> h(m_pdata->getOrientationArray(), access_location::host, access_mode::read);
-        scatter(N, tag, out, stride, 4, [&](unsigned int i, unsigned int c) { return comp4(h.data[i], c); });
-        break;
-        }
-    case angmom:
-        {
-        ArrayHandle<Scalar4> h(m_pdata->getAngularMomentumArray(), access_location::host, access_mode::read);
-        scatter(N, tag, out, stride, 4, [&](unsigned int i, unsigned int c) { return comp4(h.data[i], c); });
-        break;
-        }
-    case net_torque:
-        {
-        ArrayHandle<Scalar4> h(m_pdata->getNetTorqueArray(), access_location::host, access_mode::read);
-        scatter(N, tag, out, stride, 3, [&](unsigned int i, unsigned int c) { return comp4(h.data[i], c); });
-        break;
-        }
-    case image:
-        {
-        ArrayHandle<int3> h(m_pdata->getImages(), access_location::host, access_mode::read);
-        scatter(N, tag, out, stride, 3, [&](unsigned int i, unsigned int c)
-                { return double(c == 0 ? h.data[i].x : c == 1 ? h.data[i].y : h.data[i].z); });
-        break;
-        }
+        double* out = target.out + target.column;
+        const unsigned int s = target.stride;
+        switch (target.field)
+            {
+        case position:
+            {
+            ArrayHandle<Scalar4> h(m_pdata->getPositions(), access_location::host, access_mode::read);
+            scatter<3>(N, h_tag.data, h.data, out, s);
+            break;
+            }
+        case velocity:
+            {
+            ArrayHandle<Scalar4> h(m_pdata->getVelocities(), access_location::host, access_mode::read);
+            scatter<3>(N, h_tag.data, h.data, out, s);
+            break;
+            }
+        case acceleration:
+            {
+            ArrayHandle<Scalar3> h(m_pdata->getAccelerations(), access_location::host, access_mode::read);
+            scatter<3>(N, h_tag.data, h.data, out, s);
+            break;
+            }
+        case orientation:
+            {
+            ArrayHandle<Scalar4> h(m_pdata->getOrientationArray(), access_location::host, access_mode::read);
+            scatter<4>(N, h_tag.data, h.data, out, s);
+            break;
+            }
+        case angmom:
+            {
+            ArrayHandle<Scalar4> h(m_pdata->getAngularMomentumArray(), access_location::host, access_mode::read);
+            scatter<4>(N, h_tag.data, h.data, out, s);
+            break;
+            }
+        case net_torque:
+            {
+            ArrayHandle<Scalar4> h(m_pdata->getNetTorqueArray(), access_location::host, access_mode::read);
+            scatter<3>(N, h_tag.data, h.data, out, s);
+            break;
+            }
+        case image:
+            {
+            ArrayHandle<int3> h(m_pdata->getImages(), access_location::host, access_mode::read);
+            scatter<3>(N, h_tag.data, h.data, out, s);
+            break;
+            }
+            }
         }
     }
 

@@ -56,7 +56,7 @@ class Recorder : public Updater
     std::map<uint64_t, std::vector<Target>> m_targets;
     std::vector<pybind11::array_t<double>> m_keep; // the arrays written into stay alive
     size_t m_recorded = 0;
-    void write(const Target& target);
+    void write(const std::vector<Target>& targets);
     };
 
 namespace detail

@@ -1,13 +1,14 @@
-"""Differentiate a HOOMD-blue script (issue 15, first part).
+"""Differentiate a HOOMD-blue script (docs/hoomd.md).
 
-``twin(sim)`` reads a ``hoomd.Simulation`` as the user built it (state, seed, timestep, the
-integrator's dt, methods and pair forces) and returns the embedded engine's simulation of the same
-discrete map (trajectories agree with HOOMD-blue 4.8.2's to ~1e-15), refusing with a clear error
-whatever it cannot reproduce. ``gradient(sim, steps, loss, wrt)`` differentiates the run on the
-twin (``wrt`` names HOOMD-blue force objects) and then advances the HOOMD-blue simulation itself
-by ``steps``, as ``sim.run(steps)`` would (its writers run), checking that both ended in the same
-state. Needs HOOMD-blue (not a dependency of this package).
+``gradient(sim, steps, loss, wrt)`` takes a ``hoomd.Simulation`` as the user built it, runs
+``sim.run(steps)`` on HOOMD-blue itself (its writers write) while recording the states the
+adjoint needs, and returns the exact gradient of that run (``wrt`` names HOOMD-blue force
+objects). The backward pass runs on ``twin(sim)``, the embedded engine's simulation of the same
+discrete map, read from the HOOMD-blue script; whatever it cannot reproduce is refused by name
+(:class:`Unsupported`). ``hoomd.adjoint``, the C++ component (``component/``), records in place
+and adds the embedded engine's pair potentials to HOOMD-blue; the bridge works without it.
+Needs HOOMD-blue (not a dependency of this package).
 """
-from .bridge import Unsupported, gradient, twin
+from .bridge import VERSION_CHANGES, HoomdForward, Unsupported, gradient, hoomd_version, twin
 
-__all__ = ["Unsupported", "gradient", "twin"]
+__all__ = ["VERSION_CHANGES", "HoomdForward", "Unsupported", "gradient", "hoomd_version", "twin"]

@@ -13,6 +13,52 @@ METHODS = ("Brownian", "Langevin", "ConstantVolume")
 HARMLESS_TUNERS = ("ParticleSorter",)
 
 
+# Releases after 4.8.2 whose changes touch the discrete map (docs/hoomd.md), and how the bridge
+# handles each: all of them concern 2D systems that are not flat.
+VERSION_CHANGES = (
+    ((5, 0), "hoomd-blue#2021", "2D: every MD integrator zeroes the z component of the net force",
+     "2D states must be flat (z = 0, v_z = 0, bodies in the plane), where it changes nothing"),
+    ((5, 0), "hoomd-blue#2071", "2D: image.z is no longer incremented on a wrap",
+     "images are recorded from HOOMD-blue itself, so frames carry the running version's"),
+    ((7, 1), "hoomd-blue#2303", "2D: rigid bodies no longer rotate out of the plane; particles no longer move in z "
+     "on a run's first step", "bodies must be flat in 2D: their torque has no x, y part in any version"),
+)
+
+
+def hoomd_version(hoomd=None):
+    """The running HOOMD-blue's (major, minor, patch)."""
+    v = (hoomd or _hoomd()).version.version
+    return tuple(int("".join(c for c in x if c.isdigit()) or 0) for x in v.split(".")[:3])
+
+
+def _check_flat(snap, rigid, version):
+    """In 2D, HOOMD-blue releases integrate what is out of the plane differently (VERSION_CHANGES):
+    refuse it rather than follow one release's rule for another's run."""
+    p = snap.particles
+    where = f"HOOMD-blue {'.'.join(map(str, version))}, 2D box"
+    for name in ("position", "velocity"):
+        z = np.abs(np.asarray(getattr(p, name))[:, 2])
+        if z.size and z.max() > 0:
+            tag = int(np.argmax(z))
+            raise Unsupported(f"{where}: particle tag {tag} has {name} z = {np.asarray(getattr(p, name))[tag, 2]!r}; "
+                              "out-of-plane motion in 2D differs between HOOMD-blue releases (hoomd-blue#2021, "
+                              "#2303): make the state flat")
+    if rigid is None:
+        return
+    q = np.asarray(p.orientation)
+    bodies = np.asarray(p.body)
+    centres = np.flatnonzero(bodies == np.arange(len(bodies)))
+    if centres.size and np.abs(q[centres][:, 1:3]).max() > 0:
+        raise Unsupported(f"{where}: body tag {int(centres[np.abs(q[centres][:, 1:3]).max(axis=1).argmax()])} is "
+                          "tilted out of the plane (orientation with x, y parts): releases before 7.1 let such "
+                          "bodies rotate out of the plane (hoomd-blue#2303)")
+    for t, d in rigid.body.items():
+        if d is not None and np.abs(np.asarray(d["positions"], dtype=float)[:, 2]).max() > 0:
+            raise Unsupported(f"{where}: rigid body type {t!r} has constituents off the plane (z != 0): their forces "
+                              "tilt the body in releases before 7.1 and are handled differently since "
+                              "(hoomd-blue#2021, #2303); use a flat body in 2D")
+
+
 class Unsupported(ValueError):
     """Something in the HOOMD-blue script that the adjoint does not cover (named in the message)."""
 
@@ -82,8 +128,13 @@ def twin(sim, threads=1):
     for name in ("typeid", "position", "velocity", "image", "mass", "charge", "diameter", "orientation", "angmom",
                  "moment_inertia", "body"):
         setattr(f.particles, name, np.array(getattr(p, name)))
+    if f.configuration.dimensions == 2:
+        _check_flat(snap, integ.rigid, hoomd_version(hoomd))
     out = Simulation(device=device.CPU(num_cpu_threads=threads), seed=int(sim.seed))
     out.create_state_from_snapshot(f)
+    if getattr(getattr(snap, "_cpp_obj", None), "particles", None) is None:
+        raise Unsupported("this HOOMD-blue's snapshot does not say whether accelerations are set (is_accel_set), "
+                          "which decides the first half step")
     if snap._cpp_obj.particles.is_accel_set:
         # HOOMD-blue keeps the accelerations of its last step (Langevin's include the drag and
         # noise) and uses them in the next run's first half step: carry them over
@@ -132,7 +183,7 @@ def twin(sim, threads=1):
                 raise Unsupported(f"ConstantVolume thermostat {type(m.thermostat).__name__} is not supported")
             methods.append(hmethods.ConstantVolume(filter=flt))
             continue
-        if name == "Langevin" and m.tally_reservoir_energy:
+        if name == "Langevin" and getattr(m, "tally_reservoir_energy", False):
             raise Unsupported("Langevin tally_reservoir_energy is not supported")
         mine = getattr(hmethods, name)(filter=flt, kT=_variant(m.kT))
         for t in types:
