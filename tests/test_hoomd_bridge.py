@@ -276,3 +276,20 @@ def test_2d_states_off_the_plane_are_refused_with_the_release_notes():
     sim.operations.integrator.rigid.body["R"]["positions"][2] = (-0.5, -0.8, 0.3)
     with pytest.raises(bridge.Unsupported, match="rigid body type 'R' has constituents off the plane"):
         bridge.twin(sim)
+
+
+def test_a_twin_that_does_not_reproduce_hoomd_blue_is_caught(monkeypatch):
+    """The safeguard: the twin replays HOOMD-blue's first steps and must land on HOOMD-blue."""
+    from hoomd_adjoint.hoomd import bridge as module
+    real = module.twin
+
+    def wrong(sim, threads=1):
+        tw = real(sim, threads)
+        f = tw.operations.integrator.forces[0]
+        f.params[("A", "A")] = dict(epsilon=1.001, sigma=1.0)
+        return tw
+
+    monkeypatch.setattr(module, "twin", wrong)
+    sim, lj = _script("langevin", 3)
+    with pytest.raises(RuntimeError, match="the embedded twin is .* away from HOOMD-blue after 2 steps"):
+        bridge.gradient(sim, 20, _loss, wrt=[lj])

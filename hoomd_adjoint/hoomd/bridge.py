@@ -220,7 +220,7 @@ class HoomdForward:
     HOOMD-blue's local snapshots, in tag order, at the steps it needs them. The backward pass and
     any recomputation between checkpoints run on the embedded twin (see :func:`gradient`)."""
 
-    def __init__(self, sim, check_steps=10, atol=1e-8, recorder="auto"):
+    def __init__(self, sim, check_steps=2, atol=1e-8, recorder="auto"):
         if recorder not in ("auto", "component", "python"):
             raise ValueError(f"recorder must be 'auto', 'component' or 'python', got {recorder!r}")
         self.recorder = recorder
@@ -316,9 +316,10 @@ class HoomdForward:
         return _PythonRecorder(hoomd, trigger, take)
 
     def check(self, eng, block, final_state):
-        """Replay the first steps on the twin from HOOMD-blue's first state and compare: a safeguard
-        against a script that the twin does not reproduce (the twin replays between checkpoints
-        and evaluates every force Jacobian, so it must integrate the same map)."""
+        """Replay the first steps on the twin from HOOMD-blue's first state and compare every
+        recorded field (positions, and velocities and accelerations, which show a wrong force at
+        once): a safeguard against a script that the twin does not reproduce (the twin replays
+        between checkpoints and evaluates every force Jacobian, so it must integrate the same map)."""
         if self.check_steps <= 0:
             return
         t0 = self.t0
@@ -326,17 +327,15 @@ class HoomdForward:
             n = block[0].shape[0]
             k = min(self.check_steps, n)
             first = (t0,) + tuple(x[0] for x in block)
-            target = block[0][k] if k < n else final_state[1]
+            target = tuple(x[k] for x in block) if k < n else final_state[1:]
         else:
-            k = self.check_steps if self.k in self.extra else None
-            first = self.rec.states.get(t0)
-            target = self.extra[self.k][1] if k else None
-        if not k:
-            return
+            if self.k not in self.extra or t0 not in self.rec.states:
+                return
+            k, first, target = self.check_steps, self.rec.states[t0], self.extra[self.k][1:]
         eng.load(first, forces=True)
         eng.advance(k)
-        ours = np.array(eng.cpp.position)
-        gap = float(np.abs(ours - target[:, :3]).max()) if ours.size else 0.0
+        ours = eng.save()[1:]
+        gap = max((float(np.abs(a - b).max()) for a, b in zip(ours, target) if a.size), default=0.0)
         self.gap = gap
         if not gap <= self.atol:
             raise RuntimeError(f"from HOOMD-blue's state at step {t0}, the embedded twin is {gap:.3g} away from "
@@ -379,7 +378,7 @@ def _trigger_on(steps):
     return On()
 
 
-def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=10, recorder="auto", **kwargs):
+def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=2, recorder="auto", **kwargs):
     """Differentiate ``steps`` steps of the HOOMD-blue simulation ``sim``, advancing it by them.
 
     HOOMD-blue integrates: ``sim.run(steps)`` runs once, writers included, while a recorder
