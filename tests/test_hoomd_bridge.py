@@ -293,3 +293,36 @@ def test_a_twin_that_does_not_reproduce_hoomd_blue_is_caught(monkeypatch):
     sim, lj = _script("langevin", 3)
     with pytest.raises(RuntimeError, match="the embedded twin is .* away from HOOMD-blue after 2 steps"):
         bridge.gradient(sim, 20, _loss, wrt=[lj])
+
+
+@pytest.mark.skipif(component is None, reason="hoomd.adjoint (the C++ component) is not installed")
+def test_hoomd_engine_design_shares_replicas_over_mpi_ranks(tmp_path):
+    """Two MPI ranks (one HOOMD-blue simulation each at a time) give the one-process design
+    evaluation bit for bit: the replica means are summed in replica order."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from hoomd_adjoint.assembly import honeycomb as hc
+
+    from conftest import TESTS, subprocess_env
+
+    pytest.importorskip("mpi4py")
+    mpirun = shutil.which("mpirun") or shutil.which("mpiexec")
+    if mpirun is None:
+        pytest.skip("no mpirun on the PATH")
+    code = ("import json, sys, numpy as np\n"
+            "from hoomd_adjoint.assembly import honeycomb as hc\n"
+            "d = hc.Design(sys.argv[1], k_T=1/30, k_H=1/40, truncate=20, replicas=3, engine='hoomd',\n"
+            "              protocol=hc.Protocol(N=36, melt_steps=100))\n"
+            "L, g, v, f = d.evaluate(np.array(hc.RECHTSMAN), 0)\n"
+            "if d.communicator.rank == 0: print(json.dumps([L, list(g), f, d.communicator.num_partitions]))\n")
+    r = subprocess.run([mpirun, "-n", "2", sys.executable, "-c", code, str(tmp_path / "mpi")], capture_output=True,
+                       text=True, cwd=TESTS, env=subprocess_env(), timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    L, g, failures, parts = json.loads(r.stdout.strip().splitlines()[-1])
+    assert parts == 2 and failures == 0
+    ref = hc.Design(tmp_path / "one", k_T=1 / 30, k_H=1 / 40, truncate=20, replicas=3, engine="hoomd",
+                    protocol=hc.Protocol(N=36, melt_steps=100)).evaluate(np.array(hc.RECHTSMAN), 0)
+    assert L == ref[0] and g == ref[1].tolist()
