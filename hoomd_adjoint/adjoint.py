@@ -556,8 +556,10 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
             final_extra = (np.array(cpp.velocity), np.array(cpp.image))
         else:
             # another engine (HOOMD-blue) integrates the run; the adjoint reads its states
+            bar = _progress(progress, steps, "forward")
             rec = driver.run(eng, steps, t0, block if full else None, set() if full else checkpoints,
-                             [t_start + k for k in frames])
+                             [t_start + k for k in frames], bar)
+            bar.close()
             stored.update(rec.states)
             for t in sorted(rec.frames):  # losses are functions of the recorded frames
                 eng.load(rec.frames[t][0], forces=False)

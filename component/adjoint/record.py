@@ -1,7 +1,6 @@
 """The recorder: states out of HOOMD-blue's particle data, in tag order, without a Python loop."""
 import numpy as np
 
-import hoomd
 from hoomd.adjoint import _adjoint
 from hoomd.operation import Updater
 

@@ -231,9 +231,9 @@ class HoomdForward:
         self.gap = None
         self.recorded_steps = 0
 
-    def run(self, eng, steps, t0, block, checkpoints, frames):
+    def run(self, eng, steps, t0, block, checkpoints, frames, bar=None):
         n = block[0].shape[0] if block is not None else 0
-        end = self.sim.timestep + steps
+        end = self.end = self.sim.timestep + steps
         self.t0, self.k = t0, None
         self.extra = {}
         extra = set()
@@ -249,7 +249,7 @@ class HoomdForward:
             vel = np.empty((eng.N, 3)) if t == end else None
             slots[t] = (arrays, image, vel)
         layout = eng.layout()
-        recorder = self._recorder(wanted, slots, layout)
+        recorder = self._recorder(wanted, slots, layout, bar)
         op = getattr(recorder, "operation", recorder)
         self.sim.operations.updaters.append(op)
         try:
@@ -273,11 +273,11 @@ class HoomdForward:
         self.rec = rec
         return rec
 
-    def _recorder(self, wanted, slots, layout):
+    def _recorder(self, wanted, slots, layout, bar=None):
         """The component's C++ recorder if ``hoomd.adjoint`` is installed, else a Python action
         reading local snapshots; both write the same arrays."""
         hoomd = _hoomd()
-        trigger = _trigger_on(wanted)
+        trigger = _trigger_on(wanted, bar, self.end)
         if self.recorder in ("auto", "component"):
             try:
                 from hoomd.adjoint import Recorder
@@ -363,16 +363,22 @@ class _PythonRecorder:
         self.num_recorded += 1
 
 
-def _trigger_on(steps):
-    """A HOOMD-blue trigger that fires at the given timesteps."""
+def _trigger_on(steps, bar=None, end=None):
+    """A HOOMD-blue trigger that fires at the given timesteps (and moves a progress bar: HOOMD-blue
+    asks it once per step)."""
     hoomd = _hoomd()
 
     class On(hoomd.trigger.Trigger):
         def __init__(self):
             hoomd.trigger.Trigger.__init__(self)
             self.steps = frozenset(steps)
+            self.last = None
 
         def compute(self, timestep):
+            # one tick per step of this run, however often asked (HOOMD-blue also looks one step ahead)
+            if bar is not None and timestep != self.last and timestep < end:
+                self.last = timestep
+                bar.update(1)
             return timestep in self.steps
 
     return On()
