@@ -177,6 +177,9 @@ PYBIND11_MODULE(_core, m) {
         .def("set_bars", &BarForce::setBars, py::arg("ends"), py::arg("points"))
         .def("set_params", &BarForce::setParams, py::arg("epsilon"), py::arg("sigma"), py::arg("alpha"));
     m.def("pair_force_names", &pair_force_names);
+    m.def("set_simd", [](bool on) { simd_flag() = on; }, py::arg("on"),
+          "Use the vectorised host loops (default) or their scalar references (same bits).");
+    m.def("simd_enabled", &simd_enabled);
 
     // --- adjoint ---
     using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;

@@ -5,6 +5,8 @@
 #include "../core/BoxDim.h"
 #include "../core/HostDevice.h"
 #include "ParticleData.h"
+#include "../core/Simd.h"
+#include "evaluators/EvaluatorMath.h"
 
 namespace ha {
 
@@ -61,6 +63,72 @@ HA_HOSTDEVICE void pair_force_upper(uint32_t i, const PosType* p, const BoxDim& 
         }
     }
 }
+
+#if !defined(__CUDACC__)
+// Host code compiled for several instruction sets, picked at load time (one wheel runs everywhere).
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && defined(__linux__)
+#define HA_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HA_SIMD_CLONES
+#endif
+
+// Evaluators opt in to Lanes with `static constexpr bool lanes = true`: their branches depend on
+// the parameters only, and their math maps to vector instructions. Those with exp stay scalar:
+// lane-wise exp is four scalar calls (a vector exp would round differently), and measured slower.
+template <class E, class = void> struct lanes_ok { static constexpr bool value = false; };
+template <class E> struct lanes_ok<E, decltype(void(E::lanes))> { static constexpr bool value = E::lanes; };
+
+#if defined(HA_HAVE_LANES)
+// Pass 1 for a system with one type pair (the common case) in an orthorhombic box, four pairs at
+// a time: the evaluator's text runs on Lanes (pairs beyond the cutoff are evaluated at r_cut and
+// zeroed, without branches). Every lane goes through exactly the operations of pair_force_upper
+// (no contraction, no reordering), so the slots hold the same bits as the scalar path.
+template <class E>
+HA_SIMD_CLONES void pair_force_upper_lanes(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
+                                           const PairTables& tab, uint32_t slot, double* buf) {
+    using L = Lanes;
+    const PosType pi = p[i];
+    const double rcutsq = tab.rcutsq[0], eshift = tab.eshift[0];
+    double d[E::n_derived];  // a local copy: the slots written below cannot alias it
+    for (int q = 0; q < E::n_derived; ++q) d[q] = tab.derived[q];
+    const double magic = 6755399441055744.0;  // BoxDim::round_nearest
+    const uint32_t n = nb.count[i];
+    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    for (uint32_t k = lower_bound_tag(nb, i, i); k < n; k += 4, slot += 4) {
+        const uint32_t m = n - k < 4 ? n - k : 4;
+        // the last chunk repeats its last pair in the lanes it does not fill (not stored)
+        const PosType& a = p[list[k]];
+        const PosType& b = p[list[k + (m > 1 ? 1 : 0)]];
+        const PosType& c = p[list[k + (m > 2 ? 2 : m - 1)]];
+        const PosType& e = p[list[k + (m > 3 ? 3 : m - 1)]];
+        L wx = {pi.x - a.x, pi.x - b.x, pi.x - c.x, pi.x - e.x};
+        L wy = {pi.y - a.y, pi.y - b.y, pi.y - c.y, pi.y - e.y};
+        L wz = {pi.z - a.z, pi.z - b.z, pi.z - c.z, pi.z - e.z};
+        // BoxDim::minImageWrapped<false>, lane by lane
+        wz -= ((wz * box.Linvz + magic) - magic) * box.Lz;
+        wy -= ((wy * box.Linvy + magic) - magic) * box.Ly;
+        wx -= ((wx * box.Linvx + magic) - magic) * box.Lx;
+        const L rsq = wx * wx + wy * wy + wz * wz;
+        const L rc = {rcutsq, rcutsq, rcutsq, rcutsq};
+        const auto in = rsq < rc;
+        L force_divr = {0, 0, 0, 0}, pair_eng = {0, 0, 0, 0};
+        const bool ok = E::eval(in ? rsq : rc, rc, d, force_divr, pair_eng);  // false: parameters say "off"
+        const L zero = {0, 0, 0, 0};
+        const L fx = ok ? (in ? wx * force_divr : zero) : zero;
+        const L fy = ok ? (in ? wy * force_divr : zero) : zero;
+        const L fz = ok ? (in ? wz * force_divr : zero) : zero;
+        const L en = ok ? (in ? pair_eng - eshift : zero) : zero;
+        double* out = buf + 4 * size_t(slot);
+        for (uint32_t q = 0; q < m; ++q) {
+            out[4 * q] = fx[q];
+            out[4 * q + 1] = fy[q];
+            out[4 * q + 2] = fz[q];
+            out[4 * q + 3] = en[q];
+        }
+    }
+}
+#endif
+#endif
 
 HA_HOSTDEVICE void pair_force_gather(uint32_t i, const NeighborView& nb, const uint32_t* upper0, const uint32_t* lower_slot,
                                      const double* buf, double* force, double* energy) {

@@ -244,10 +244,23 @@ class PairForceT : public PairForce {
         double *f = force.data(), *e = energy.data();
         const BoxDim box = pd.box;
         const int nt = threads_for(nthreads, pd.N);
+        // one type pair, an evaluator without r-dependent branches, and not switched off (tests)
+        const bool lanes = m_ntypes == 1 && lanes_ok<E>::value && simd_enabled();
+        (void)lanes;
 #pragma omp parallel num_threads(nt)
         {
 #pragma omp for schedule(static, 32)  // interleaved: low tags own more upper pairs
-            for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_upper<E, TRICLINIC>(uint32_t(i), p, box, nb, tab, up[i], buf);
+            for (int64_t i = 0; i < int64_t(pd.N); ++i) {
+#if defined(HA_HAVE_LANES)
+                if constexpr (lanes_ok<E>::value && !TRICLINIC) {
+                    if (lanes) {
+                        pair_force_upper_lanes<E>(uint32_t(i), p, box, nb, tab, up[i], buf);
+                        continue;
+                    }
+                }
+#endif
+                pair_force_upper<E, TRICLINIC>(uint32_t(i), p, box, nb, tab, up[i], buf);
+            }
 #pragma omp for schedule(static)
             for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_gather(uint32_t(i), nb, up, lo, buf, f, e);
         }

@@ -10,6 +10,7 @@ struct EvaluatorPairDPDConservative {
     static constexpr int n_params = 1;  // A
     static constexpr int n_derived = 1;
     static constexpr bool shift_allowed = false;
+    static constexpr bool lanes = true;  // vector units pay (no exp; branches on parameters only)
 
     template <class R>
     HA_EVALUATOR static void derive(const R* p, R* d) {

@@ -9,6 +9,7 @@ struct EvaluatorPairLJ {
     static constexpr int n_params = 2;  // epsilon, sigma
     static constexpr int n_derived = 2;  // lj1 = 4 eps sigma^12, lj2 = 4 eps sigma^6
     static constexpr bool shift_allowed = true;
+    static constexpr bool lanes = true;  // vector units pay (no exp; branches on parameters only)
 
     template <class R>
     HA_EVALUATOR static void derive(const R* p, R* d) {
