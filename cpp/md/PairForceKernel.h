@@ -92,18 +92,17 @@ HA_SIMD_CLONES void pair_force_upper_lanes(uint32_t i, const PosType* p, const B
     double d[E::n_derived];  // a local copy: the slots written below cannot alias it
     for (int q = 0; q < E::n_derived; ++q) d[q] = tab.derived[q];
     const double magic = 6755399441055744.0;  // BoxDim::round_nearest
+    const L pix = {pi.x, pi.x, pi.x, pi.x}, piy = {pi.y, pi.y, pi.y, pi.y}, piz = {pi.z, pi.z, pi.z, pi.z};
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     for (uint32_t k = lower_bound_tag(nb, i, i); k < n; k += 4, slot += 4) {
         const uint32_t m = n - k < 4 ? n - k : 4;
-        // the last chunk repeats its last pair in the lanes it does not fill (not stored)
-        const PosType& a = p[list[k]];
-        const PosType& b = p[list[k + (m > 1 ? 1 : 0)]];
-        const PosType& c = p[list[k + (m > 2 ? 2 : m - 1)]];
-        const PosType& e = p[list[k + (m > 3 ? 3 : m - 1)]];
-        L wx = {pi.x - a.x, pi.x - b.x, pi.x - c.x, pi.x - e.x};
-        L wy = {pi.y - a.y, pi.y - b.y, pi.y - c.y, pi.y - e.y};
-        L wz = {pi.z - a.z, pi.z - b.z, pi.z - c.z, pi.z - e.z};
+        // the last chunk repeats its last pair in the lanes it does not fill (not stored);
+        // positions come in as rows (x, y, z, type|tag) and are turned into x, y, z lanes
+        L px = load_lanes(&p[list[k]]), py = load_lanes(&p[list[k + (m > 1 ? 1 : 0)]]);
+        L pz = load_lanes(&p[list[k + (m > 2 ? 2 : m - 1)]]), pw = load_lanes(&p[list[k + (m > 3 ? 3 : m - 1)]]);
+        transpose(px, py, pz, pw);
+        L wx = pix - px, wy = piy - py, wz = piz - pz;
         // BoxDim::minImageWrapped<false>, lane by lane
         wz -= ((wz * box.Linvz + magic) - magic) * box.Lz;
         wy -= ((wy * box.Linvy + magic) - magic) * box.Ly;
@@ -114,18 +113,37 @@ HA_SIMD_CLONES void pair_force_upper_lanes(uint32_t i, const PosType* p, const B
         L force_divr = {0, 0, 0, 0}, pair_eng = {0, 0, 0, 0};
         const bool ok = E::eval(in ? rsq : rc, rc, d, force_divr, pair_eng);  // false: parameters say "off"
         const L zero = {0, 0, 0, 0};
-        const L fx = ok ? (in ? wx * force_divr : zero) : zero;
-        const L fy = ok ? (in ? wy * force_divr : zero) : zero;
-        const L fz = ok ? (in ? wz * force_divr : zero) : zero;
-        const L en = ok ? (in ? pair_eng - eshift : zero) : zero;
+        L fx = ok ? (in ? wx * force_divr : zero) : zero;
+        L fy = ok ? (in ? wy * force_divr : zero) : zero;
+        L fz = ok ? (in ? wz * force_divr : zero) : zero;
+        L en = ok ? (in ? pair_eng - eshift : zero) : zero;
+        transpose(fx, fy, fz, en);  // one slot (F_ij, V_ij) per row
         double* out = buf + 4 * size_t(slot);
-        for (uint32_t q = 0; q < m; ++q) {
-            out[4 * q] = fx[q];
-            out[4 * q + 1] = fy[q];
-            out[4 * q + 2] = fz[q];
-            out[4 * q + 3] = en[q];
-        }
+        store_lanes(out, fx);
+        if (m > 1) store_lanes(out + 4, fy);
+        if (m > 2) store_lanes(out + 8, fz);
+        if (m > 3) store_lanes(out + 12, en);
     }
+}
+
+// Pass 2 in Lanes: (F_x, F_y, F_z, V) of a slot is one row, so each neighbour adds one vector;
+// the lanes accumulate in list order, with the operations of pair_force_gather (-b = b * -1
+// and b * 1 = b exactly), so the sums have its bits.
+HA_SIMD_CLONES inline void pair_force_gather_lanes(uint32_t i, const NeighborView& nb, const uint32_t* upper0,
+                                                   const uint32_t* lower_slot, const double* buf, double* force,
+                                                   double* energy) {
+    const uint32_t n = nb.count[i];
+    const uint32_t* lower = lower_slot + size_t(i) * nb.stride;
+    const uint32_t nlow = lower_bound_tag(nb, i, i);  // the list is sorted: j < i come first
+    const Lanes lo = {-1.0, -1.0, -1.0, 0.5}, hi = {1.0, 1.0, 1.0, 0.5};
+    Lanes acc = {0, 0, 0, 0};
+    for (uint32_t k = 0; k < nlow; ++k) acc = acc + load_lanes(buf + 4 * size_t(lower[k])) * lo;
+    const double* own = buf + 4 * size_t(upper0[i]);
+    for (uint32_t k = nlow; k < n; ++k, own += 4) acc = acc + load_lanes(own) * hi;
+    force[3 * i] = acc[0];
+    force[3 * i + 1] = acc[1];
+    force[3 * i + 2] = acc[2];
+    energy[i] = acc[3];
 }
 #endif
 #endif

@@ -245,8 +245,9 @@ class PairForceT : public PairForce {
         const BoxDim box = pd.box;
         const int nt = threads_for(nthreads, pd.N);
         // one type pair, an evaluator without r-dependent branches, and not switched off (tests)
-        const bool lanes = m_ntypes == 1 && lanes_ok<E>::value && simd_enabled();
+        const bool simd = simd_enabled(), lanes = m_ntypes == 1 && lanes_ok<E>::value && simd;
         (void)lanes;
+        (void)simd;
 #pragma omp parallel num_threads(nt)
         {
 #pragma omp for schedule(static, 32)  // interleaved: low tags own more upper pairs
@@ -262,7 +263,15 @@ class PairForceT : public PairForce {
                 pair_force_upper<E, TRICLINIC>(uint32_t(i), p, box, nb, tab, up[i], buf);
             }
 #pragma omp for schedule(static)
-            for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_force_gather(uint32_t(i), nb, up, lo, buf, f, e);
+            for (int64_t i = 0; i < int64_t(pd.N); ++i) {
+#if defined(HA_HAVE_LANES)
+                if (simd) {
+                    pair_force_gather_lanes(uint32_t(i), nb, up, lo, buf, f, e);
+                    continue;
+                }
+#endif
+                pair_force_gather(uint32_t(i), nb, up, lo, buf, f, e);
+            }
         }
     }
 
