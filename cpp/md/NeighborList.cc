@@ -10,6 +10,52 @@ namespace ha {
 
 namespace {
 inline int floordiv(int a, int n) { return a >= 0 ? a / n : -((-a + n - 1) / n); }
+
+// The candidates of pi (tag pi.tag) in the stencil's runs of `sorted` that lie within r_list,
+// appended to `found` in run order without branching (a hit advances the count: within r_list is
+// a coin flip for the branch predictor, and most candidates miss). Returns how many.
+// (p_i - p_j) - shift is exactly antisymmetric in i <-> j, so every pair is listed from both
+// sides or from neither (pair slots rely on it); Lanes compute it with the same operations.
+HA_SIMD_CLONES uint32_t list_candidates(const PosType& pi, const PosType* sorted, int ns, const uint32_t* st_begin,
+                                        const uint32_t* st_end, const Vec3* st_shift, const double* rl_row,
+                                        const int32_t* body, int32_t bi, uint32_t* found) {
+    const uint32_t i = pi.tag;
+    uint32_t n = 0;
+    auto take = [&](const PosType& pj, bool within) {
+        found[n] = pj.tag;
+        n += uint32_t(within) & uint32_t(pj.tag != i) & uint32_t(bi < 0 || body == nullptr || body[pj.tag] != bi);
+    };
+    for (int q = 0; q < ns; ++q) {
+        const double shx = st_shift[q].x, shy = st_shift[q].y, shz = st_shift[q].z;
+        uint32_t k = st_begin[q];
+        const uint32_t end = st_end[q];
+#if defined(HA_HAVE_LANES)
+        if (simd_enabled()) {
+            using L = Lanes;
+            const L pix = {pi.x, pi.x, pi.x, pi.x}, piy = {pi.y, pi.y, pi.y, pi.y}, piz = {pi.z, pi.z, pi.z, pi.z};
+            const L sx = {shx, shx, shx, shx}, sy = {shy, shy, shy, shy}, sz = {shz, shz, shz, shz};
+            for (; k + 4 <= end; k += 4) {
+                L x = load_lanes(&sorted[k]), y = load_lanes(&sorted[k + 1]), z = load_lanes(&sorted[k + 2]),
+                  w = load_lanes(&sorted[k + 3]);
+                transpose(x, y, z, w);
+                const L dx = (pix - x) - sx, dy = (piy - y) - sy, dz = (piz - z) - sz;
+                const L rsq = dx * dx + dy * dy + dz * dz;
+                const L rl = {rl_row[sorted[k].type], rl_row[sorted[k + 1].type], rl_row[sorted[k + 2].type],
+                              rl_row[sorted[k + 3].type]};
+                const auto hit = rsq <= rl;
+                for (int c = 0; c < 4; ++c) take(sorted[k + c], hit[c] != 0);
+            }
+        }
+#endif
+        for (; k < end; ++k) {
+            const PosType& pj = sorted[k];
+            const double dx = (pi.x - pj.x) - shx, dy = (pi.y - pj.y) - shy, dz = (pi.z - pj.z) - shz;
+            const double rsq = dx * dx + dy * dy + dz * dz;
+            take(pj, rsq <= rl_row[pj.type]);
+        }
+    }
+    return n;
+}
 inline bool same_box(const BoxDim& a, const BoxDim& b) {
     return a.Lx == b.Lx && a.Ly == b.Ly && a.Lz == b.Lz && a.xy == b.xy && a.xz == b.xz && a.yz == b.yz;
 }
@@ -256,21 +302,8 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
                 const double* rl_row = &m_rlistsq[size_t(pi.type) * nt];
                 // 'body' exclusion: particles of one rigid body never interact [NeighborListBinned.cc:143-146]
                 const int32_t bi = filterBody ? body[i] : -1;
-                uint32_t n = 0;
-                for (int q = 0; q < ns; ++q) {
-                    const double shx = st_shift[q].x, shy = st_shift[q].y, shz = st_shift[q].z;
-                    const uint32_t end = st_end[q];
-                    for (uint32_t k = st_begin[q]; k < end; ++k) {
-                        const PosType& pj = sorted[k];
-                        // (p_i - p_j) - shift is exactly antisymmetric in i <-> j, so every pair
-                        // is listed from both sides or from neither (pair slots rely on it)
-                        const double dx = (pi.x - pj.x) - shx, dy = (pi.y - pj.y) - shy, dz = (pi.z - pj.z) - shz;
-                        const double rsq = dx * dx + dy * dy + dz * dz;
-                        found[n] = pj.tag;
-                        n += uint32_t(rsq <= rl_row[pj.type]) & uint32_t(pj.tag != i) &
-                             uint32_t(bi < 0 || body[pj.tag] != bi);
-                    }
-                }
+                const uint32_t n = list_candidates(pi, sorted.data(), ns, st_begin, st_end, st_shift, rl_row,
+                                                   filterBody ? body : nullptr, bi, found);
                 // ascending tags: each force sum has one order, whenever and however the list
                 // was built (exact replay for the adjoint; results independent of the buffer)
                 std::sort(found, found + n);
