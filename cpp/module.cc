@@ -180,6 +180,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_simd", [](bool on) { simd_flag() = on; }, py::arg("on"),
           "Use the vectorised host loops (default) or their scalar references (same bits).");
     m.def("simd_enabled", &simd_enabled);
+    m.def("set_full_list_above", [](uint32_t n) { full_list_above() = n; }, py::arg("n"),
+          "Particles above which the vectorised force pass evaluates pairs from both sides (same bits).");
+    m.def("full_list_above", [] { return full_list_above(); });
 
     // --- adjoint ---
     using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;

@@ -11,9 +11,10 @@ from hoomd_adjoint.lattice import random_packing
 
 @pytest.fixture
 def scalar_and_back():
-    was = _core.simd_enabled()
+    was, above = _core.simd_enabled(), _core.full_list_above()
     yield
     _core.set_simd(was)
+    _core.set_full_list_above(above)
 
 
 def _system(pair, threads, box3d=True, N=600, seed=3):
@@ -39,15 +40,16 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
 @pytest.mark.parametrize("box3d", [True, False])
 def test_lanes_give_the_scalar_bits(scalar_and_back, pair, box3d):
     out = {}
-    for simd, threads in ((False, 1), (True, 1), (True, 2)):
+    for simd, threads, above in ((False, 1, 0), (True, 1, 10**9), (True, 2, 10**9), (True, 1, 0), (True, 2, 0)):
         _core.set_simd(simd)
+        _core.set_full_list_above(above)  # 0: the full-list force pass, 10^9: the pair buffer
         sim, pot = _system(pair, threads, box3d)
         loss = lambda f: (float(np.sum(f.positions[:, 0] ** 2)), np.stack(  # noqa: E731
             [2 * f.positions[:, 0], 0 * f.positions[:, 0], 0 * f.positions[:, 0]], axis=1))
         res = ha.adjoint.gradient(sim, 60, loss, wrt=[pot, "positions"])
-        out[(simd, threads)] = (np.array(sim.state._cpp.position), np.array(pot._cpp.forces), res.positions,
+        out[(simd, threads, above)] = (np.array(sim.state._cpp.position), np.array(pot._cpp.forces), res.positions,
                                 res.grad(pot))
-    ref = out[(False, 1)]
+    ref = out[(False, 1, 0)]
     for key, got in out.items():
         assert np.array_equal(got[0], ref[0]), key
         assert np.array_equal(got[1], ref[1]), key

@@ -15,4 +15,14 @@ inline bool& simd_flag() {
 }
 inline bool simd_enabled() { return simd_flag(); }
 
+// Above this many particles the vectorised force pass evaluates every pair from both sides
+// rather than once through a pair buffer (HA_FULL_LIST_ABOVE overrides; for measurements).
+inline uint32_t& full_list_above() {
+    static uint32_t n = [] {
+        const char* e = std::getenv("HA_FULL_LIST_ABOVE");
+        return e ? uint32_t(std::strtoul(e, nullptr, 10)) : uint32_t(4000);
+    }();
+    return n;
+}
+
 }  // namespace ha

@@ -126,6 +126,54 @@ HA_SIMD_CLONES void pair_force_upper_lanes(uint32_t i, const PosType* p, const B
     }
 }
 
+// The whole force on i in Lanes from its full list (every pair evaluated from both sides, no pair
+// buffer): for large systems, where the buffer of pass 1 no longer fits in the caches. Each row
+// (F_ij, V_ij) is added in list order with the operations of pair_force_particle; pairs beyond
+// the cutoff add +0.0 (a sum that starts at +0.0 is never -0.0, so that changes no bit), and
+// F_ji = -F_ij exactly, so the result has the bits of the pair-once loop as well.
+template <class E>
+HA_SIMD_CLONES void pair_force_particle_lanes(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
+                                              const PairTables& tab, double* force, double* energy) {
+    using L = Lanes;
+    const PosType pi = p[i];
+    const double rcutsq = tab.rcutsq[0], eshift = tab.eshift[0];
+    double d[E::n_derived];
+    for (int q = 0; q < E::n_derived; ++q) d[q] = tab.derived[q];
+    const double magic = 6755399441055744.0;
+    const L pix = {pi.x, pi.x, pi.x, pi.x}, piy = {pi.y, pi.y, pi.y, pi.y}, piz = {pi.z, pi.z, pi.z, pi.z};
+    const L rc = {rcutsq, rcutsq, rcutsq, rcutsq}, zero = {0, 0, 0, 0}, half = {1.0, 1.0, 1.0, 0.5};
+    const uint32_t n = nb.count[i];
+    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    L acc = zero;
+    for (uint32_t k = 0; k < n; k += 4) {
+        const uint32_t m = n - k < 4 ? n - k : 4;
+        L px = load_lanes(&p[list[k]]), py = load_lanes(&p[list[k + (m > 1 ? 1 : 0)]]);
+        L pz = load_lanes(&p[list[k + (m > 2 ? 2 : m - 1)]]), pw = load_lanes(&p[list[k + (m > 3 ? 3 : m - 1)]]);
+        transpose(px, py, pz, pw);
+        L wx = pix - px, wy = piy - py, wz = piz - pz;
+        wz -= ((wz * box.Linvz + magic) - magic) * box.Lz;
+        wy -= ((wy * box.Linvy + magic) - magic) * box.Ly;
+        wx -= ((wx * box.Linvx + magic) - magic) * box.Lx;
+        const L rsq = wx * wx + wy * wy + wz * wz;
+        const auto in = rsq < rc;
+        L force_divr = zero, pair_eng = zero;
+        const bool ok = E::eval(in ? rsq : rc, rc, d, force_divr, pair_eng);
+        L fx = ok ? (in ? wx * force_divr : zero) : zero;
+        L fy = ok ? (in ? wy * force_divr : zero) : zero;
+        L fz = ok ? (in ? wz * force_divr : zero) : zero;
+        L en = ok ? (in ? pair_eng - eshift : zero) : zero;
+        transpose(fx, fy, fz, en);
+        acc = acc + fx * half;
+        if (m > 1) acc = acc + fy * half;
+        if (m > 2) acc = acc + fz * half;
+        if (m > 3) acc = acc + en * half;
+    }
+    force[3 * i] = acc[0];
+    force[3 * i + 1] = acc[1];
+    force[3 * i + 2] = acc[2];
+    energy[i] = acc[3];
+}
+
 // Pass 2 in Lanes: (F_x, F_y, F_z, V) of a slot is one row, so each neighbour adds one vector;
 // the lanes accumulate in list order, with the operations of pair_force_gather (-b = b * -1
 // and b * 1 = b exactly), so the sums have its bits.

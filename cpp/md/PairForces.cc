@@ -234,6 +234,23 @@ class PairForceT : public PairForce {
     // Each pair evaluated once, then summed per particle in list order (same bits as run()).
     template <bool TRICLINIC>
     void runPairs(const ParticleData& pd, int nthreads) {
+#if defined(HA_HAVE_LANES)
+        if constexpr (lanes_ok<E>::value && !TRICLINIC) {
+            // large systems: the pair buffer would not fit in the caches; evaluate every pair
+            // from both sides instead (the same bits)
+            if (m_ntypes == 1 && simd_enabled() && full_list_above() < pd.N) {
+                const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
+                const PairTables tab{m_ntypes, m_rcutsq.data(), m_derived.data(), m_eshift.data()};
+                const PosType* p = pd.postype.data();
+                double *f = force.data(), *e = energy.data();
+                const BoxDim box = pd.box;
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
+                for (int64_t i = 0; i < int64_t(pd.N); ++i)
+                    pair_force_particle_lanes<E>(uint32_t(i), p, box, nb, tab, f, e);
+                return;
+            }
+        }
+#endif
         const NeighborView nb{m_nlist->neighbors(), m_nlist->counts(), m_nlist->stride()};
         const PairTables tab{m_ntypes, m_rcutsq.data(), m_derived.data(), m_eshift.data()};
         const uint32_t* up = m_nlist->upper0().data();
