@@ -203,7 +203,7 @@ def honeycomb_design(args):
         print(f"resuming {d.state_path} after iteration {d.iteration - 1}")
     d.run(args.iterations, progress=not args.quiet)
     s = d.report(replicas=args.check_replicas, steps=args.check_steps, trajectories=True, progress=not args.quiet)
-    if d.communicator.rank != 0:  # under mpirun every rank ran replicas; one reports
+    if d.communicator.partition != 0:  # under mpirun every rank ran replicas; one reports
         return 0
     print(f"\n{args.iterations} iterations in {time.perf_counter() - t0:.0f} s; {args.check_replicas} fresh replicas:")
     print(f"{'':10s} {'a0':>7s} {'a1':>7s} {'a2':>7s} {'a3':>7s} {'L_H(end)':>9s} {'k_H':>9s} {'k_T':>9s} {'k_H/k_T':>8s}")

@@ -317,7 +317,7 @@ def test_hoomd_engine_design_shares_replicas_over_mpi_ranks(tmp_path):
             "d = hc.Design(sys.argv[1], k_T=1/30, k_H=1/40, truncate=20, replicas=3, engine='hoomd',\n"
             "              protocol=hc.Protocol(N=36, melt_steps=100))\n"
             "L, g, v, f = d.evaluate(np.array(hc.RECHTSMAN), 0)\n"
-            "if d.communicator.rank == 0: print(json.dumps([L, list(g), f, d.communicator.num_partitions]))\n")
+            "if d.communicator.partition == 0: print(json.dumps([L, list(g), f, d.communicator.num_partitions]))\n")
     r = subprocess.run([mpirun, "-n", "2", sys.executable, "-c", code, str(tmp_path / "mpi")], capture_output=True,
                        text=True, cwd=TESTS, env=subprocess_env(), timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]

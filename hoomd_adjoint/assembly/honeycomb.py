@@ -363,7 +363,7 @@ class Design:
         iterations = _checks.integer("iterations", iterations, lo=0)
         os.makedirs(self.out, exist_ok=True)
         from tqdm.auto import tqdm
-        main = self.communicator.rank == 0
+        main = self.communicator.partition == 0  # one writer under mpirun
         with tqdm(total=iterations, initial=min(self.iteration, iterations), unit="it", desc="honeycomb design",
                   disable=not (progress and main)) as bar:
             while self.iteration < iterations:
@@ -406,7 +406,7 @@ class Design:
                   communicator=self.communicator, progress=progress)
         start = np.array(self.config["start"])
         measured = [("start", start, measure(start, **kw)), ("designed", self.params, measure(self.params, **kw))]
-        main = self.communicator.rank == 0
+        main = self.communicator.partition == 0  # one writer under mpirun
         summary = dict(config=self.config, iterations=self.iteration, replicas=replicas)
         for label, a, m in measured:
             summary[label] = dict(params=[float(x) for x in a], t_H=m["t_H"], t_T=m["t_T"], k_H=m["k_H"],
