@@ -77,6 +77,7 @@ class NeighborList {
     uint32_t m_ntypes = 0;
     std::vector<double> m_rcut, m_rlistsq;
     std::vector<uint32_t> m_nlist, m_count;
+    std::vector<uint32_t> m_prev_nlist, m_prev_count;  // the list before the last build (a sorting hint)
     uint32_t m_stride = 32;
     uint32_t m_N = 0;
     std::vector<double> m_last_pos;
