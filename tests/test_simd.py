@@ -47,14 +47,16 @@ def test_lanes_give_the_scalar_bits(scalar_and_back, pair, box3d):
         loss = lambda f: (float(np.sum(f.positions[:, 0] ** 2)), np.stack(  # noqa: E731
             [2 * f.positions[:, 0], 0 * f.positions[:, 0], 0 * f.positions[:, 0]], axis=1))
         res = ha.adjoint.gradient(sim, 60, loss, wrt=[pot, "positions"])
+        sim.run(1)  # forces and energies of the final state, from the force pass alone
         out[(simd, threads, above)] = (np.array(sim.state._cpp.position), np.array(pot._cpp.forces), res.positions,
-                                res.grad(pot))
+                                       res.grad(pot), np.array(pot.energies), pot.energy)
     ref = out[(False, 1, 0)]
     for key, got in out.items():
         assert np.array_equal(got[0], ref[0]), key
         assert np.array_equal(got[1], ref[1]), key
         assert np.array_equal(got[2], ref[2]), key
         assert got[3] == ref[3], key
+        assert np.array_equal(got[4], ref[4]) and got[5] == ref[5], key
 
 
 def test_the_switch_is_reported():

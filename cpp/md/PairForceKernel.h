@@ -141,7 +141,7 @@ HA_SIMD_CLONES void pair_force_particle_lanes(uint32_t i, const PosType* p, cons
     for (int q = 0; q < E::n_derived; ++q) d[q] = tab.derived[q];
     const double magic = 6755399441055744.0;
     const L pix = {pi.x, pi.x, pi.x, pi.x}, piy = {pi.y, pi.y, pi.y, pi.y}, piz = {pi.z, pi.z, pi.z, pi.z};
-    const L rc = {rcutsq, rcutsq, rcutsq, rcutsq}, zero = {0, 0, 0, 0}, half = {1.0, 1.0, 1.0, 0.5};
+    const L rc = {rcutsq, rcutsq, rcutsq, rcutsq}, zero = {0, 0, 0, 0};
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     L acc = zero;
@@ -161,12 +161,12 @@ HA_SIMD_CLONES void pair_force_particle_lanes(uint32_t i, const PosType* p, cons
         L fx = ok ? (in ? wx * force_divr : zero) : zero;
         L fy = ok ? (in ? wy * force_divr : zero) : zero;
         L fz = ok ? (in ? wz * force_divr : zero) : zero;
-        L en = ok ? (in ? pair_eng - eshift : zero) : zero;
+        L en = ok ? (in ? (pair_eng - eshift) * 0.5 : zero) : zero;  // each particle takes half a pair's energy
         transpose(fx, fy, fz, en);
-        acc = acc + fx * half;
-        if (m > 1) acc = acc + fy * half;
-        if (m > 2) acc = acc + fz * half;
-        if (m > 3) acc = acc + en * half;
+        acc = acc + fx;
+        if (m > 1) acc = acc + fy;
+        if (m > 2) acc = acc + fz;
+        if (m > 3) acc = acc + en;
     }
     force[3 * i] = acc[0];
     force[3 * i + 1] = acc[1];
