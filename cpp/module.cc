@@ -183,6 +183,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_full_list_above", [](uint32_t n) { full_list_above() = n; }, py::arg("n"),
           "Particles above which the vectorised force pass evaluates pairs from both sides (same bits).");
     m.def("full_list_above", [] { return full_list_above(); });
+    m.def("set_spatial_above", [](uint32_t n) { spatial_above() = n; }, py::arg("n"),
+          "Particles above which the full-list force pass runs in the list's spatial order (same bits).");
+    m.def("spatial_above", [] { return spatial_above(); });
 
     // --- adjoint ---
     using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;

@@ -11,13 +11,15 @@ from hoomd_adjoint.lattice import random_packing
 
 @pytest.fixture
 def scalar_and_back():
-    was, above = _core.simd_enabled(), _core.full_list_above()
+    was, above, spatial = _core.simd_enabled(), _core.full_list_above(), _core.spatial_above()
     yield
     _core.set_simd(was)
     _core.set_full_list_above(above)
+    _core.set_spatial_above(spatial)
 
 
 def _system(pair, threads, box3d=True, N=600, seed=3):
+    # random placement: tags are scattered in space (the spatial order differs from the tags')
     frame = random_packing(N, 0.5 if box3d else 0.6, dimensions=3 if box3d else 2, min_dist=0.85, seed=seed)
     sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=threads), seed=seed)
     sim.create_state_from_snapshot(frame)
@@ -40,13 +42,17 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
 @pytest.mark.parametrize("box3d", [True, False])
 def test_lanes_give_the_scalar_bits(scalar_and_back, pair, box3d):
     out = {}
-    for simd, threads, above in ((False, 1, 0), (True, 1, 10**9), (True, 2, 10**9), (True, 1, 0), (True, 2, 0)):
+    for simd, threads, above in ((False, 1, 0), (True, 1, 10**9), (True, 2, 10**9), (True, 1, 0), (True, 2, 0),
+                                 (True, 1, -1), (True, 2, -1)):
         _core.set_simd(simd)
-        _core.set_full_list_above(above)  # 0: the full-list force pass, 10^9: the pair buffer
+        # 10^9: the pair buffer; 0: the full-list force pass; -1: that pass in spatial order
+        _core.set_full_list_above(max(above, 0))
+        _core.set_spatial_above(0 if above < 0 else 10**9)
         sim, pot = _system(pair, threads, box3d)
         loss = lambda f: (float(np.sum(f.positions[:, 0] ** 2)), np.stack(  # noqa: E731
             [2 * f.positions[:, 0], 0 * f.positions[:, 0], 0 * f.positions[:, 0]], axis=1))
-        res = ha.adjoint.gradient(sim, 60, loss, wrt=[pot, "positions"])
+        # two threads: under a checkpoint budget too (replays restore recorded lists)
+        res = ha.adjoint.gradient(sim, 60, loss, wrt=[pot, "positions"], memory=None if threads == 1 else 8 * 600 * 72)
         sim.run(1)  # forces and energies of the final state, from the force pass alone
         out[(simd, threads, above)] = (np.array(sim.state._cpp.position), np.array(pot._cpp.forces), res.positions,
                                        res.grad(pot), np.array(pot.energies), pot.energy)

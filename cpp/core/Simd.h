@@ -25,4 +25,14 @@ inline uint32_t& full_list_above() {
     return n;
 }
 
+// Above this many particles the full-list force pass runs over a copy in the neighbour list's
+// spatial order (HA_SPATIAL_ABOVE overrides; for measurements).
+inline uint32_t& spatial_above() {
+    static uint32_t n = [] {
+        const char* e = std::getenv("HA_SPATIAL_ABOVE");
+        return e ? uint32_t(std::strtoul(e, nullptr, 10)) : uint32_t(30000);
+    }();
+    return n;
+}
+
 }  // namespace ha

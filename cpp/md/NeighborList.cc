@@ -275,6 +275,8 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
         for (uint32_t i = 0; i < N; ++i)
             sorted[fill[m_cell_of[i]]++] = {pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2], pd.typeid_[i], i};
     }
+    m_order.resize(N);
+    for (uint32_t m = 0; m < N; ++m) m_order[m] = sorted[m].tag;
 
     // Lattice vectors: a neighbouring cell across a periodic face is seen through one image.
     const Vec3 a[3] = {{box.Lx, 0, 0}, {box.xy * box.Ly, box.Ly, 0}, {box.xz * box.Lz, box.yz * box.Lz, box.Lz}};
@@ -365,6 +367,32 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     ++m_version;
     m_cursor_active = false;
     if (m_recording) record();
+}
+
+NeighborList::Spatial NeighborList::spatial(int nthreads) {
+    const uint32_t N = m_N;
+    if (m_spatial_version != m_version || m_scount.size() != N) {
+        if (m_order.size() != N) {
+            m_order.resize(N);
+            for (uint32_t m = 0; m < N; ++m) m_order[m] = m;
+        }
+        m_rank.resize(N);
+        for (uint32_t m = 0; m < N; ++m) m_rank[m_order[m]] = m;
+        m_snlist.resize(size_t(N) * m_stride);
+        m_scount.resize(N);
+        const uint32_t* order = m_order.data();
+        const uint32_t* rank = m_rank.data();
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, N))
+        for (int64_t m = 0; m < int64_t(N); ++m) {
+            const uint32_t i = order[m], n = m_count[i];
+            const uint32_t* row = &m_nlist[size_t(i) * m_stride];
+            uint32_t* out = &m_snlist[size_t(m) * m_stride];
+            for (uint32_t k = 0; k < n; ++k) out[k] = rank[row[k]];
+            m_scount[m] = n;
+        }
+        m_spatial_version = m_version;
+    }
+    return {m_order.data(), {m_snlist.data(), m_scount.data(), m_stride}};
 }
 
 void NeighborList::updateDevice(ParticleData& pd, const double* d_pos, uint64_t t, int nthreads) {

@@ -49,6 +49,18 @@ class NeighborList {
     NeighborView deviceView() const { return {d_nlist.get(), d_count.get(), m_stride}; }
 
     const uint32_t* neighbors() const { return m_nlist.data(); }
+    // The particles (tags) in the order of the last build's cells: loops that visit particles in
+    // this order read their neighbours' data from the caches (any order gives the same results).
+    // Empty before the first build.
+    const std::vector<uint32_t>& spatialOrder() const { return m_order; }
+    // The current list with rows in that order and entries as positions in it (each row keeps
+    // its ascending-tag order): with positions copied into the same order, a loop over it reads
+    // memory that is close in space. Built on first use after each build or restore.
+    struct Spatial {
+        const uint32_t* order;  // position m holds tag order[m]
+        NeighborView view;      // rows and entries in positions
+    };
+    Spatial spatial(int nthreads);
     const uint32_t* counts() const { return m_count.data(); }
     uint32_t stride() const { return m_stride; }
     uint64_t numBuilds() const { return m_n_builds; }
@@ -78,6 +90,8 @@ class NeighborList {
     std::vector<double> m_rcut, m_rlistsq;
     std::vector<uint32_t> m_nlist, m_count;
     std::vector<uint32_t> m_prev_nlist, m_prev_count;  // the list before the last build (a sorting hint)
+    std::vector<uint32_t> m_order, m_rank, m_snlist, m_scount;
+    uint64_t m_spatial_version = UINT64_MAX;
     uint32_t m_stride = 32;
     uint32_t m_N = 0;
     std::vector<double> m_last_pos;

@@ -227,6 +227,10 @@ class PairForceT : public PairForce {
         }
     }
 
+    // The full-list force pass's positions and results in the list's spatial order.
+    std::vector<PosType> m_spatial_pos;
+    std::vector<double> m_spatial_out;
+
     // Per pair slot: (F_ij, V_ij) in the force pass, c_ij per vector in the adjoint pass; one
     // buffer for both (they never overlap in time), the largest memory of a step at large N.
     std::vector<double> m_pair_buf;
@@ -244,9 +248,37 @@ class PairForceT : public PairForce {
                 const PosType* p = pd.postype.data();
                 double *f = force.data(), *e = energy.data();
                 const BoxDim box = pd.box;
+                // in the cells' order: positions copied into it and a list whose entries point
+                // there, so neighbours are read from nearby memory however the tags lie in space
+                // (each particle's pairs and their order are unchanged: the same sums)
+                if (!(pd.N > spatial_above())) {
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
-                for (int64_t i = 0; i < int64_t(pd.N); ++i)
-                    pair_force_particle_lanes<E>(uint32_t(i), p, box, nb, tab, f, e);
+                    for (int64_t i = 0; i < int64_t(pd.N); ++i)
+                        pair_force_particle_lanes<E>(uint32_t(i), p, box, nb, tab, f, e);
+                    return;
+                }
+                const NeighborList::Spatial sp = m_nlist->spatial(nthreads);
+                const int nt = threads_for(nthreads, pd.N);
+                m_spatial_pos.resize(pd.N);
+                m_spatial_out.resize(4 * size_t(pd.N));
+                PosType* ps = m_spatial_pos.data();
+                double* out = m_spatial_out.data();
+#pragma omp parallel num_threads(nt)
+                {
+#pragma omp for schedule(static)
+                    for (int64_t m = 0; m < int64_t(pd.N); ++m) ps[m] = p[sp.order[m]];
+#pragma omp for schedule(static)
+                    for (int64_t m = 0; m < int64_t(pd.N); ++m)
+                        pair_force_particle_lanes<E>(uint32_t(m), ps, box, sp.view, tab, out, out + 3 * size_t(pd.N));
+#pragma omp for schedule(static)
+                    for (int64_t m = 0; m < int64_t(pd.N); ++m) {
+                        const uint32_t i = sp.order[m];
+                        f[3 * size_t(i)] = out[3 * m];
+                        f[3 * size_t(i) + 1] = out[3 * m + 1];
+                        f[3 * size_t(i) + 2] = out[3 * m + 2];
+                        e[i] = out[3 * size_t(pd.N) + m];
+                    }
+                }
                 return;
             }
         }
