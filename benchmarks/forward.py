@@ -59,14 +59,21 @@ WARMUP_STEPS = 200
 # ----------------------------------------------------------------------------------------------
 # Initial configurations
 # ----------------------------------------------------------------------------------------------
+SCRAMBLE = False  # --scramble: tags in random order over the lattice sites
+
+
 def lj_frame(n):
-    """Simple-cubic lattice (first n sites of a ceil(n^(1/3))^3 lattice) in a cubic box."""
+    """Simple-cubic lattice (first n sites of a ceil(n^(1/3))^3 lattice) in a cubic box; with
+    --scramble the tags are a random permutation of the sites (as after long diffusion, or for a
+    state read from elsewhere): what spatial locality is worth."""
     L = (n / LJ_RHO) ** (1.0 / 3.0)
     m = math.ceil(round(n ** (1.0 / 3.0), 9))
     a = L / m
     idx = np.arange(m ** 3)[:n]
     ijk = np.stack([idx % m, (idx // m) % m, idx // (m * m)], axis=1)
     pos = (ijk + 0.5) * a - L / 2
+    if SCRAMBLE:
+        pos = pos[np.random.default_rng(12345).permutation(n)]
     return _frame(n, [L, L, L, 0, 0, 0], pos)
 
 
@@ -193,8 +200,13 @@ def main(argv=None):
                          "with --quick)")
     ap.add_argument("--quick", action="store_true", help="short runs, for smoke testing")
     ap.add_argument("--no-hoomd", action="store_true", help="skip HOOMD-blue even if installed")
+    ap.add_argument("--scramble", action="store_true",
+                    help="LJ: tags in random order over the lattice (HOOMD-blue sorts its particles; we keep "
+                         "tag order and read large systems in the neighbour list's spatial order)")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
+    global SCRAMBLE
+    SCRAMBLE = args.scramble
     target = args.target if args.target is not None else (0.5 if args.quick else 3.0)
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
 
