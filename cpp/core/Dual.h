@@ -13,31 +13,55 @@
 #include <type_traits>
 #include <utility>
 #include "HostDevice.h"
+#include "Lanes.h"
 
 namespace ha {
 
-template <int B, int E>
+using std::cos;
+using std::sin;
+
+// A value of type T from a double or a T (T = Lanes: the double in every lane).
+template <class T> struct Lift;
+template <> struct Lift<double> {
+    HA_HOSTDEVICE static double of(double x) { return x; }
+};
+#if defined(HA_HAVE_LANES)
+template <> struct Lift<Lanes> {
+    static Lanes of(double x) { return Lanes{x, x, x, x}; }
+    static Lanes of(Lanes x) { return x; }
+};
+#endif
+template <class T, class U>
+HA_HOSTDEVICE T lift(const U& x) { return Lift<T>::of(x); }
+
+// T: double, or Lanes (four pairs' duals at once, each lane with the operations of the scalar).
+template <int B, int E, class T = double>
 struct SDual {
     static_assert(0 <= B && B <= E, "slot range");
     static constexpr int begin = B, end = E, width = E - B;
-    double v;
-    double d[width > 0 ? width : 1];  // d[k - B] = d/d(slot k)
+    using scalar = T;
+    T v;
+    T d[width > 0 ? width : 1];  // d[k - B] = d/d(slot k)
 
-    HA_HOSTDEVICE SDual() : v(0) {
-        for (int k = 0; k < width; ++k) d[k] = 0;
+    HA_HOSTDEVICE SDual() : v(lift<T>(0.0)) {
+        for (int k = 0; k < width; ++k) d[k] = lift<T>(0.0);
     }
-    HA_HOSTDEVICE SDual(double x) : v(x) {  // NOLINT: constants promote implicitly
-        for (int k = 0; k < width; ++k) d[k] = 0;
+    HA_HOSTDEVICE SDual(double x) : v(lift<T>(x)) {  // NOLINT: constants promote implicitly
+        for (int k = 0; k < width; ++k) d[k] = lift<T>(0.0);
+    }
+    template <class U = T, class = std::enable_if_t<!std::is_same<U, double>::value>>
+    HA_HOSTDEVICE SDual(const T& x) : v(x) {  // NOLINT
+        for (int k = 0; k < width; ++k) d[k] = lift<T>(0.0);
     }
     // A sub-range widens implicitly (the slots it does not carry are zero).
     template <int B2, int E2, class = std::enable_if_t<(B <= B2 && E2 <= E && (B2 != B || E2 != E))>>
-    HA_HOSTDEVICE SDual(const SDual<B2, E2>& a) : v(a.v) {  // NOLINT
-        for (int k = 0; k < width; ++k) d[k] = 0;
+    HA_HOSTDEVICE SDual(const SDual<B2, E2, T>& a) : v(a.v) {  // NOLINT
+        for (int k = 0; k < width; ++k) d[k] = lift<T>(0.0);
         for (int k = 0; k < a.width; ++k) d[B2 - B + k] = a.d[k];
     }
-    HA_HOSTDEVICE static SDual variable(double x, int slot) {
+    HA_HOSTDEVICE static SDual variable(const T& x, int slot) {
         SDual r(x);
-        r.d[slot - B] = 1.0;
+        r.d[slot - B] = lift<T>(1.0);
         return r;
     }
 };
@@ -46,15 +70,17 @@ struct SDual {
 template <int K>
 using Dual = SDual<0, K>;
 
-template <int B, int E>
-HA_HOSTDEVICE double value_of(const SDual<B, E>& x) { return x.v; }
+template <int B, int E, class T>
+HA_HOSTDEVICE T value_of(const SDual<B, E, T>& x) { return x.v; }
 
 namespace dual_detail {
 
 constexpr int min_(int a, int b) { return a < b ? a : b; }
 constexpr int max_(int a, int b) { return a > b ? a : b; }
 template <class A, class C>
-using Union = SDual<min_(A::begin, C::begin), max_(A::end, C::end)>;
+using Scalar = decltype(typename A::scalar() * typename C::scalar());
+template <class A, class C>
+using Union = SDual<min_(A::begin, C::begin), max_(A::end, C::end), Scalar<A, C>>;
 
 // f(std::integral_constant<int, k>) for every slot k in [B, E), unrolled at compile time, so that
 // which operand carries slot k is known to the compiler.
@@ -71,160 +97,160 @@ constexpr bool has = A::begin <= k && k < A::end;
 
 }  // namespace dual_detail
 
-template <int B1, int E1, int B2, int E2>
-HA_HOSTDEVICE auto operator+(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
-    using A = SDual<B1, E1>;
-    using C = SDual<B2, E2>;
+template <int B1, int E1, class T1, int B2, int E2, class T2>
+HA_HOSTDEVICE auto operator+(const SDual<B1, E1, T1>& a, const SDual<B2, E2, T2>& b) {
+    using A = SDual<B1, E1, T1>;
+    using C = SDual<B2, E2, T2>;
     using R = dual_detail::Union<A, C>;
     R r(a.v + b.v);
     dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
         constexpr int k = decltype(kc)::value;
-        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>) r.d[k - R::begin] = a.d[k - B1] + b.d[k - B2];
-        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = a.d[k - B1];
-        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = b.d[k - B2];
+        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] + b.d[k - B2]);
+        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1]);
+        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(b.d[k - B2]);
     });
     return r;
 }
-template <int B1, int E1, int B2, int E2>
-HA_HOSTDEVICE auto operator-(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
-    using A = SDual<B1, E1>;
-    using C = SDual<B2, E2>;
+template <int B1, int E1, class T1, int B2, int E2, class T2>
+HA_HOSTDEVICE auto operator-(const SDual<B1, E1, T1>& a, const SDual<B2, E2, T2>& b) {
+    using A = SDual<B1, E1, T1>;
+    using C = SDual<B2, E2, T2>;
     using R = dual_detail::Union<A, C>;
     R r(a.v - b.v);
     dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
         constexpr int k = decltype(kc)::value;
-        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>) r.d[k - R::begin] = a.d[k - B1] - b.d[k - B2];
-        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = a.d[k - B1];
-        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = -b.d[k - B2];
+        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] - b.d[k - B2]);
+        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1]);
+        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(-b.d[k - B2]);
     });
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator-(const SDual<B, E>& a) {
-    SDual<B, E> r(-a.v);
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator-(const SDual<B, E, T>& a) {
+    SDual<B, E, T> r(-a.v);
     for (int k = 0; k < r.width; ++k) r.d[k] = -a.d[k];
     return r;
 }
-template <int B1, int E1, int B2, int E2>
-HA_HOSTDEVICE auto operator*(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
-    using A = SDual<B1, E1>;
-    using C = SDual<B2, E2>;
+template <int B1, int E1, class T1, int B2, int E2, class T2>
+HA_HOSTDEVICE auto operator*(const SDual<B1, E1, T1>& a, const SDual<B2, E2, T2>& b) {
+    using A = SDual<B1, E1, T1>;
+    using C = SDual<B2, E2, T2>;
     using R = dual_detail::Union<A, C>;
     R r(a.v * b.v);
     dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
         constexpr int k = decltype(kc)::value;
         if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>)
-            r.d[k - R::begin] = a.d[k - B1] * b.v + a.v * b.d[k - B2];
-        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = a.d[k - B1] * b.v;
-        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = a.v * b.d[k - B2];
+            r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] * b.v + a.v * b.d[k - B2]);
+        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] * b.v);
+        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.v * b.d[k - B2]);
     });
     return r;
 }
-template <int B1, int E1, int B2, int E2>
-HA_HOSTDEVICE auto operator/(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
-    using A = SDual<B1, E1>;
-    using C = SDual<B2, E2>;
+template <int B1, int E1, class T1, int B2, int E2, class T2>
+HA_HOSTDEVICE auto operator/(const SDual<B1, E1, T1>& a, const SDual<B2, E2, T2>& b) {
+    using A = SDual<B1, E1, T1>;
+    using C = SDual<B2, E2, T2>;
     using R = dual_detail::Union<A, C>;
     R r(a.v / b.v);
-    const double inv = 1.0 / b.v;
+    const auto inv = 1.0 / b.v;
     dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
         constexpr int k = decltype(kc)::value;
         if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>)
-            r.d[k - R::begin] = (a.d[k - B1] - r.v * b.d[k - B2]) * inv;
-        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = a.d[k - B1] * inv;
-        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = (-(r.v * b.d[k - B2])) * inv;
+            r.d[k - R::begin] = lift<typename R::scalar>((a.d[k - B1] - r.v * b.d[k - B2]) * inv);
+        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] * inv);
+        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>((-(r.v * b.d[k - B2])) * inv);
     });
     return r;
 }
 // Mixed double/dual operations, written out: promoting the double to a dual would multiply
 // and add its zero tangents for nothing.
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator+(double a, const SDual<B, E>& b) {
-    SDual<B, E> r = b;
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator+(double a, const SDual<B, E, T>& b) {
+    SDual<B, E, T> r = b;
     r.v = a + b.v;
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator+(const SDual<B, E>& a, double b) {
-    SDual<B, E> r = a;
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator+(const SDual<B, E, T>& a, double b) {
+    SDual<B, E, T> r = a;
     r.v = a.v + b;
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator-(double a, const SDual<B, E>& b) {
-    SDual<B, E> r(a - b.v);
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator-(double a, const SDual<B, E, T>& b) {
+    SDual<B, E, T> r(a - b.v);
     for (int k = 0; k < r.width; ++k) r.d[k] = -b.d[k];
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator-(const SDual<B, E>& a, double b) {
-    SDual<B, E> r = a;
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator-(const SDual<B, E, T>& a, double b) {
+    SDual<B, E, T> r = a;
     r.v = a.v - b;
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator*(double a, const SDual<B, E>& b) {
-    SDual<B, E> r(a * b.v);
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator*(double a, const SDual<B, E, T>& b) {
+    SDual<B, E, T> r(a * b.v);
     for (int k = 0; k < r.width; ++k) r.d[k] = a * b.d[k];
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator*(const SDual<B, E>& a, double b) {
-    SDual<B, E> r(a.v * b);
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator*(const SDual<B, E, T>& a, double b) {
+    SDual<B, E, T> r(a.v * b);
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * b;
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator/(double a, const SDual<B, E>& b) {
-    SDual<B, E> r(a / b.v);
-    const double s = -r.v * (1.0 / b.v);  // two independent divisions, not one after the other
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator/(double a, const SDual<B, E, T>& b) {
+    SDual<B, E, T> r(a / b.v);
+    const auto s = -r.v * (1.0 / b.v);  // two independent divisions, not one after the other
     for (int k = 0; k < r.width; ++k) r.d[k] = s * b.d[k];
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> operator/(const SDual<B, E>& a, double b) {
-    SDual<B, E> r(a.v / b);
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> operator/(const SDual<B, E, T>& a, double b) {
+    SDual<B, E, T> r(a.v / b);
     const double inv = 1.0 / b;
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * inv;
     return r;
 }
-template <int B, int E, class T>
-HA_HOSTDEVICE SDual<B, E>& operator-=(SDual<B, E>& a, const T& b) { return a = a - b; }
-template <int B, int E, class T>
-HA_HOSTDEVICE SDual<B, E>& operator+=(SDual<B, E>& a, const T& b) { return a = a + b; }
+template <int B, int E, class T, class U>
+HA_HOSTDEVICE SDual<B, E, T>& operator-=(SDual<B, E, T>& a, const U& b) { return a = a - b; }
+template <int B, int E, class T, class U>
+HA_HOSTDEVICE SDual<B, E, T>& operator+=(SDual<B, E, T>& a, const U& b) { return a = a + b; }
 
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> sqrt(const SDual<B, E>& a) {
-    SDual<B, E> r(std::sqrt(a.v));
-    const double h = 0.5 / r.v;
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> sqrt(const SDual<B, E, T>& a) {
+    SDual<B, E, T> r(sqrt(a.v));
+    const auto h = 0.5 / r.v;
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> exp(const SDual<B, E>& a) {
-    SDual<B, E> r(std::exp(a.v));
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> exp(const SDual<B, E, T>& a) {
+    SDual<B, E, T> r(exp(a.v));
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * r.v;
     return r;
 }
 
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> log(const SDual<B, E>& a) {
-    SDual<B, E> r(std::log(a.v));
-    const double h = 1.0 / a.v;
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> log(const SDual<B, E, T>& a) {
+    SDual<B, E, T> r(log(a.v));
+    const auto h = 1.0 / a.v;
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> cos(const SDual<B, E>& a) {
-    SDual<B, E> r(std::cos(a.v));
-    const double h = -std::sin(a.v);
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> cos(const SDual<B, E, T>& a) {
+    SDual<B, E, T> r(cos(a.v));
+    const auto h = -sin(a.v);
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
     return r;
 }
-template <int B, int E>
-HA_HOSTDEVICE SDual<B, E> sin(const SDual<B, E>& a) {
-    SDual<B, E> r(std::sin(a.v));
-    const double h = std::cos(a.v);
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> sin(const SDual<B, E, T>& a) {
+    SDual<B, E, T> r(sin(a.v));
+    const auto h = cos(a.v);
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
     return r;
 }

@@ -206,12 +206,23 @@ class PairForceT : public PairForce {
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
         const bool tri = box.triclinic();
+        const bool lanes = m_ntypes == 1 && lanes_ok<E>::value && simd_enabled();
+        (void)lanes;
 #pragma omp parallel for schedule(static, 1) num_threads(nt)  // interleaved: low tags own more upper pairs
         for (int64_t b = 0; b < int64_t(nblocks); ++b) {
             double* g = gb.empty() ? nullptr : &gb[b * stride];
             double* e = eb.empty() ? nullptr : &eb[b * stride];
             const uint32_t end = std::min<uint32_t>(pd.N, uint32_t(b + 1) * B);
             for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
+#if defined(HA_HAVE_LANES)
+                if constexpr (lanes_ok<E>::value) {
+                    if (lanes && !e && !tri) {
+                        pair_jacobian_upper_lanes<E, Q>(i, p, box, nb, m_rcutsq[0], dderived.data(), K, w, ptan, buf,
+                                                        upper0[i], g);
+                        continue;
+                    }
+                }
+#endif
                 // energy derivatives are rare (a loss's direct dependence on the parameters): they
                 // take the general box path, which is exact for orthorhombic boxes too
                 if (e)
@@ -220,6 +231,7 @@ class PairForceT : public PairForce {
                 else if (tri)
                     pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
                                                            ptan, buf, upper0[i], g, nullptr);
+
                 else
                     pair_jacobian_upper<E, Q, false, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
                                                             ptan, buf, upper0[i], g, nullptr);

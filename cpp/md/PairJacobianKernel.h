@@ -78,6 +78,71 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
     }
 }
 
+#if defined(HA_HAVE_LANES)
+// Pass 1 in Lanes, for one type pair in an orthorhombic box without energy derivatives: the
+// evaluator runs in dual numbers over Lanes on four pairs at once (each lane with the operations
+// of the scalar duals: the same f, f' and df/dtheta bits), then each pair's c_ij and parameter
+// terms are formed exactly as in pair_jacobian_upper.
+template <class E, int Q>
+HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
+                                              double rcutsq, const ParamDual<Q>* dderived, int K,
+                                              const double* const* w, const double* const* ptan,
+                                              double* const* buf, uint32_t slot0, double* gacc) {
+    using L = Lanes;
+    using RL = SDual<0, 1, L>;
+    using DL = SDual<0, 1 + Q, L>;
+    ParamDual<Q> d[E::n_derived];  // a local copy: the slots written below cannot alias it
+    for (int q = 0; q < E::n_derived; ++q) d[q] = dderived[q];
+    const PosType pi = p[i];
+    const double magic = 6755399441055744.0;  // BoxDim::round_nearest
+    const L pix = {pi.x, pi.x, pi.x, pi.x}, piy = {pi.y, pi.y, pi.y, pi.y}, piz = {pi.z, pi.z, pi.z, pi.z};
+    const L rc = {rcutsq, rcutsq, rcutsq, rcutsq};
+    const uint32_t n = nb.count[i];
+    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    size_t slot = slot0;
+    for (uint32_t k = lower_bound_tag(nb, i, i); k < n; k += 4) {
+        const uint32_t m = n - k < 4 ? n - k : 4;
+        L px = load_lanes(&p[list[k]]), py = load_lanes(&p[list[k + (m > 1 ? 1 : 0)]]);
+        L pz = load_lanes(&p[list[k + (m > 2 ? 2 : m - 1)]]), pw = load_lanes(&p[list[k + (m > 3 ? 3 : m - 1)]]);
+        transpose(px, py, pz, pw);
+        L wx = pix - px, wy = piy - py, wz = piz - pz;
+        wz -= ((wz * box.Linvz + magic) - magic) * box.Lz;
+        wy -= ((wy * box.Linvy + magic) - magic) * box.Ly;
+        wx -= ((wx * box.Linvx + magic) - magic) * box.Lx;
+        const L rsq = wx * wx + wy * wy + wz * wz;
+        const auto in = rsq < rc;
+        DL f, V;
+        const bool ok = E::eval(RL::variable(in ? rsq : rc, 0), RL(rc), d, f, V);
+        for (uint32_t c = 0; c < m; ++c, ++slot) {
+            const uint32_t j = list[k + c];
+            const bool inside = ok && in[c] != 0;
+            const double dxx = wx[c], dxy = wy[c], dxz = wz[c];
+            double sw = 0;  // (w_0,i - w_0,j) . d_ij
+            for (int t = 0; t < K; ++t) {
+                double* cc = buf[t] + 3 * slot;
+                if (!inside) {
+                    cc[0] = cc[1] = cc[2] = 0.0;
+                    continue;
+                }
+                const double* wt = w[t];
+                const double dwx = wt[3 * i] - wt[3 * j], dwy = wt[3 * i + 1] - wt[3 * j + 1], dwz = wt[3 * i + 2] - wt[3 * j + 2];
+                const double dot = dxx * dwx + dxy * dwy + dxz * dwz;
+                if (t == 0) sw = dot;
+                double s = 2.0 * f.d[0][c] * dot;
+                if (ptan && ptan[t])
+                    for (int q = 0; q < Q; ++q) s += f.d[1 + q][c] * ptan[t][q];
+                cc[0] = f.v[c] * dwx + s * dxx;
+                cc[1] = f.v[c] * dwy + s * dxy;
+                cc[2] = f.v[c] * dwz + s * dxz;
+            }
+            if (!inside) continue;
+            if (gacc)
+                for (int q = 0; q < Q; ++q) gacc[q] += f.d[1 + q][c] * sw;
+        }
+    }
+}
+#endif
+
 // Pass 2 for particle i: out[k]_i += sum_j c_ij in ascending j, reading c_ij from i's own
 // upper slots (j > i, from upper0[i]) and -c_ji from j's (j < i, at lower_slot[entry]).
 HA_HOSTDEVICE void pair_jacobian_gather(uint32_t i, const NeighborView& nb, const uint32_t* upper0,
