@@ -74,3 +74,15 @@ def test_the_switch_is_reported():
         assert _core.simd_enabled() is True
     finally:
         _core.set_simd(was)
+
+
+def test_tangent_linear_mode_gives_the_scalar_bits(scalar_and_back):
+    """mode='forward' carries parameter tangents through the Jacobian pass (ptan): the same bits."""
+    out = []
+    for simd in (False, True):
+        _core.set_simd(simd)
+        sim, pot = _system("LJ", 1)
+        loss = lambda f: (float(np.sum(f.positions[:, 1])), np.stack(  # noqa: E731
+            [0 * f.positions[:, 0], np.ones(len(f.positions)), 0 * f.positions[:, 0]], axis=1))
+        out.append(ha.adjoint.gradient(sim, 40, loss, wrt=[pot], mode="forward").grad(pot))
+    assert out[0] == out[1]

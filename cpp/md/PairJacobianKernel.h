@@ -113,32 +113,42 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
         const auto in = rsq < rc;
         DL f, V;
         const bool ok = E::eval(RL::variable(in ? rsq : rc, 0), RL(rc), d, f, V);
-        for (uint32_t c = 0; c < m; ++c, ++slot) {
-            const uint32_t j = list[k + c];
-            const bool inside = ok && in[c] != 0;
-            const double dxx = wx[c], dxy = wy[c], dxz = wz[c];
-            double sw = 0;  // (w_0,i - w_0,j) . d_ij
-            for (int t = 0; t < K; ++t) {
-                double* cc = buf[t] + 3 * slot;
-                if (!inside) {
-                    cc[0] = cc[1] = cc[2] = 0.0;
-                    continue;
-                }
-                const double* wt = w[t];
-                const double dwx = wt[3 * i] - wt[3 * j], dwy = wt[3 * i + 1] - wt[3 * j + 1], dwz = wt[3 * i + 2] - wt[3 * j + 2];
-                const double dot = dxx * dwx + dxy * dwy + dxz * dwz;
-                if (t == 0) sw = dot;
-                double s = 2.0 * f.d[0][c] * dot;
-                if (ptan && ptan[t])
-                    for (int q = 0; q < Q; ++q) s += f.d[1 + q][c] * ptan[t][q];
-                cc[0] = f.v[c] * dwx + s * dxx;
-                cc[1] = f.v[c] * dwy + s * dxy;
-                cc[2] = f.v[c] * dwz + s * dxz;
+        // pairs beyond the cutoff (or a potential switched off) give c = 0 and add +0.0 to the
+        // parameter sums, which start at +0.0 and so never change a bit that way
+        const L zero = {0, 0, 0, 0};
+        const decltype(in) none = in ^ in, inside = ok ? in : none;
+        uint32_t jj[4];
+        for (uint32_t c = 0; c < 4; ++c) jj[c] = list[k + (c < m ? c : m - 1)];
+        L sw = zero;  // (w_0,i - w_0,j) . d_ij
+        for (int t = 0; t < K; ++t) {
+            const double* wt = w[t];
+            const L wix = {wt[3 * i], wt[3 * i], wt[3 * i], wt[3 * i]};
+            const L wiy = {wt[3 * i + 1], wt[3 * i + 1], wt[3 * i + 1], wt[3 * i + 1]};
+            const L wiz = {wt[3 * i + 2], wt[3 * i + 2], wt[3 * i + 2], wt[3 * i + 2]};
+            const L dwx = wix - L{wt[3 * jj[0]], wt[3 * jj[1]], wt[3 * jj[2]], wt[3 * jj[3]]};
+            const L dwy = wiy - L{wt[3 * jj[0] + 1], wt[3 * jj[1] + 1], wt[3 * jj[2] + 1], wt[3 * jj[3] + 1]};
+            const L dwz = wiz - L{wt[3 * jj[0] + 2], wt[3 * jj[1] + 2], wt[3 * jj[2] + 2], wt[3 * jj[3] + 2]};
+            const L dot = wx * dwx + wy * dwy + wz * dwz;
+            if (t == 0) sw = dot;
+            L sv = 2.0 * f.d[0] * dot;
+            if (ptan && ptan[t])
+                for (int q = 0; q < Q; ++q) sv += f.d[1 + q] * ptan[t][q];
+            const L cx = inside ? f.v * dwx + sv * wx : zero;
+            const L cy = inside ? f.v * dwy + sv * wy : zero;
+            const L cz = inside ? f.v * dwz + sv * wz : zero;
+            double* cc = buf[t] + 3 * slot;
+            for (uint32_t c = 0; c < m; ++c) {
+                cc[3 * c] = cx[c];
+                cc[3 * c + 1] = cy[c];
+                cc[3 * c + 2] = cz[c];
             }
-            if (!inside) continue;
-            if (gacc)
-                for (int q = 0; q < Q; ++q) gacc[q] += f.d[1 + q][c] * sw;
         }
+        if (gacc)
+            for (int q = 0; q < Q; ++q) {
+                const L term = inside ? f.d[1 + q] * sw : zero;
+                for (uint32_t c = 0; c < m; ++c) gacc[q] += term[c];  // in list order, as the scalar loop
+            }
+        slot += m;
     }
 }
 #endif
