@@ -27,6 +27,9 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
     if pair == "LJ":
         pot = ha.md.pair.LJ(nlist=nl, default_r_cut=2.5, mode="shift")
         pot.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+    elif pair == "Rechtsman":  # scalar force pass (exp), the adjoint's pair pass in Lanes
+        pot = ha.md.pair.Rechtsman(nlist=nl, default_r_cut=2.5, mode="shift")
+        pot.params[("A", "A")] = dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823)
     elif pair == "Morse":  # scalar pair pass (exp), vectorised sums
         pot = ha.md.pair.Morse(nlist=nl, default_r_cut=2.0, mode="shift")
         pot.params[("A", "A")] = dict(D0=1.0, alpha=3.0, r0=1.0)
@@ -38,7 +41,7 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
     return sim, pot
 
 
-@pytest.mark.parametrize("pair", ["LJ", "DPDConservative", "Morse"])
+@pytest.mark.parametrize("pair", ["LJ", "DPDConservative", "Morse", "Rechtsman"])
 @pytest.mark.parametrize("box3d", [True, False])
 def test_lanes_give_the_scalar_bits(scalar_and_back, pair, box3d):
     out = {}

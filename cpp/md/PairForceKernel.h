@@ -77,6 +77,12 @@ HA_HOSTDEVICE void pair_force_upper(uint32_t i, const PosType* p, const BoxDim& 
 // lane-wise exp is four scalar calls (a vector exp would round differently), and measured slower.
 template <class E, class = void> struct lanes_ok { static constexpr bool value = false; };
 template <class E> struct lanes_ok<E, decltype(void(E::lanes))> { static constexpr bool value = E::lanes; };
+// The adjoint's pair pass does far more arithmetic per pair (dual numbers), so evaluators whose
+// exp makes Lanes a loss in the force pass still gain there: they opt in with lanes_jacobian.
+template <class E, class = void> struct jacobian_lanes_ok { static constexpr bool value = lanes_ok<E>::value; };
+template <class E> struct jacobian_lanes_ok<E, decltype(void(E::lanes_jacobian))> {
+    static constexpr bool value = E::lanes_jacobian || lanes_ok<E>::value;
+};
 
 #if defined(HA_HAVE_LANES)
 // Pass 1 for a system with one type pair (the common case) in an orthorhombic box, four pairs at

@@ -9,6 +9,7 @@ struct EvaluatorPairGauss {
     static constexpr int n_params = 2;  // epsilon, sigma
     static constexpr int n_derived = 2;
     static constexpr bool shift_allowed = true;
+    static constexpr bool lanes_jacobian = true;  // the adjoint's dual arithmetic pays in Lanes (exp does not)
 
     template <class R>
     HA_EVALUATOR static void derive(const R* p, R* d) {
