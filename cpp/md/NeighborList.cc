@@ -219,11 +219,95 @@ void NeighborList::update(const ParticleData& pd, uint64_t t, int nthreads) {
     }
 }
 
+uint32_t NeighborList::buildHalf(const std::vector<PosType>& sorted, const int* nc, const Vec3* a, int oz_lo, int oz_hi,
+                                 bool hint, uint32_t prev_stride) {
+    const uint32_t N = m_N, S = m_stride, nt = m_ntypes;
+    const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
+    std::fill(m_count.begin(), m_count.end(), 0u);
+    uint32_t* rows = m_nlist.data();
+    std::vector<uint32_t> scratch;
+    for (uint32_t ci = 0; ci < ncells; ++ci) {
+        const uint32_t cb = m_cell_start[ci], ce = m_cell_start[ci + 1];
+        if (cb == ce) continue;
+        const int cx = ci % nc[0], cy = (ci / nc[0]) % nc[1], cz = ci / (nc[0] * nc[1]);
+        // the stencil ahead of this cell: offsets (x, y, z) with z > 0, or z = 0 and y > 0, or
+        // z = y = 0 and x > 0 (each pair's other offset is the negation, behind); offset 0 is the
+        // cell itself, where each pair is taken from the particle that comes first
+        uint32_t st_begin[76], st_end[76];
+        Vec3 st_shift[76];
+        int ns = 0;
+        for (int oz = oz_lo; oz <= oz_hi; ++oz)
+            for (int oy = -2; oy <= 2; ++oy) {
+                if (oz < 0 || (oz == 0 && oy < 0)) continue;
+                int y = cy + oy, z = cz + oz;
+                const int sy = floordiv(y, nc[1]), sz = floordiv(z, nc[2]);
+                y -= sy * nc[1]; z -= sz * nc[2];
+                const uint32_t row = uint32_t((z * nc[1] + y) * nc[0]);
+                for (int ox = (oz == 0 && oy == 0) ? 1 : -2; ox <= 2;) {
+                    const int sx = floordiv(cx + ox, nc[0]);
+                    const int x0 = cx + ox - sx * nc[0];
+                    int x1 = x0;
+                    while (ox < 2 && floordiv(cx + ox + 1, nc[0]) == sx) { ++ox; ++x1; }
+                    ++ox;
+                    const uint32_t b = m_cell_start[row + x0], e = m_cell_start[row + x1 + 1];
+                    if (b == e) continue;
+                    st_begin[ns] = b;
+                    st_end[ns] = e;
+                    st_shift[ns] = {sx * a[0].x + sy * a[1].x + sz * a[2].x, sy * a[1].y + sz * a[2].y, sz * a[2].z};
+                    ++ns;
+                }
+            }
+        uint32_t ncand = ce - cb;
+        for (int q = 0; q < ns; ++q) ncand += st_end[q] - st_begin[q];
+        if (scratch.size() < ncand + 1) scratch.resize(ncand + 1);
+        for (uint32_t m = cb; m < ce; ++m) {
+            const PosType pi = sorted[m];
+            const uint32_t i = pi.tag;
+            st_begin[ns] = m + 1;  // the rest of this cell
+            st_end[ns] = ce;
+            st_shift[ns] = {0, 0, 0};
+            const int32_t bi = filterBody ? m_body[i] : -1;
+            const uint32_t n = list_candidates(pi, sorted.data(), ns + 1, st_begin, st_end, st_shift,
+                                               &m_rlistsq[size_t(pi.type) * nt], filterBody ? m_body.data() : nullptr,
+                                               bi, scratch.data());
+            for (uint32_t k = 0; k < n; ++k) {
+                const uint32_t j = scratch[k];
+                uint32_t& ni = m_count[i];
+                if (ni < S) rows[size_t(i) * S + ni] = j;
+                ++ni;
+                uint32_t& nj = m_count[j];
+                if (nj < S) rows[size_t(j) * S + nj] = i;
+                ++nj;
+            }
+        }
+    }
+    uint32_t maxcount = 0;
+    for (uint32_t i = 0; i < N; ++i) maxcount = std::max(maxcount, m_count[i]);
+    if (maxcount > S) return maxcount;  // too narrow: the caller widens the rows and calls again
+    // ascending tags in every row (see build)
+    std::vector<uint32_t> row(maxcount + 1), merged(maxcount + 1);
+    std::vector<uint64_t> bits(hint ? (N + 63) / 64 : 0, 0);
+    for (uint32_t i = 0; i < N; ++i) {
+        const uint32_t n = m_count[i];
+        uint32_t* r = rows + size_t(i) * S;
+        if (hint) {
+            std::copy(r, r + n, row.data());
+            sort_with_hint(row.data(), n, &m_prev_nlist[size_t(i) * prev_stride], std::min(m_prev_count[i], prev_stride),
+                           bits.data(), merged.data());
+            std::copy(row.data(), row.data() + n, r);
+        } else {
+            std::sort(r, r + n);
+        }
+    }
+    return maxcount;
+}
+
 void NeighborList::build(const ParticleData& pd, int nthreads) {
     const BoxDim& box = pd.box;
     checkBox(box);
     const uint32_t N = pd.N, nt = m_ntypes;
     const int32_t* body = pd.body.data();
+    if (filterBody) m_body.assign(pd.body.begin(), pd.body.end());
     double rmax = 0;
     for (double r : m_rcut) rmax = std::max(rmax, r);
     m_rlistsq.assign(m_rcut.size(), -1.0);
@@ -290,9 +374,20 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     m_N = N;
     m_count.assign(N, 0);
     uint32_t maxcount;
+    // One thread: each pair is searched once, from the half of the stencil ahead of its cell,
+    // and entered in both rows (half the distance checks); several threads: every particle
+    // searches the whole stencil for its own row. The rows are sorted sets either way: the
+    // same lists.
+    const bool half = threads_for(nthreads, N) == 1;
     for (;;) {
         m_nlist.resize(size_t(N) * m_stride);
         maxcount = 0;
+        if (half) {
+            maxcount = buildHalf(sorted, nc, a, oz_lo, oz_hi, hint, prev_stride);
+            if (maxcount <= m_stride) break;
+            m_stride = maxcount + 8;
+            continue;
+        }
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads_for(nthreads, N)) reduction(max : maxcount)
         for (int64_t cc = 0; cc < int64_t(ncells); ++cc) {
             const uint32_t ci = uint32_t(cc);

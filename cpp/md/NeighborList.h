@@ -81,6 +81,9 @@ class NeighborList {
     // Whether any particle is buffer/2 or more away from `ref` (positions a list was built at).
     bool movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const;
     bool restoreRecorded(const ParticleData& pd, int nthreads);
+    // build()'s one-thread path (each pair searched once); returns the largest row
+    uint32_t buildHalf(const std::vector<PosType>& sorted, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool hint,
+                       uint32_t prev_stride);
     void record();
     void updatePairSlots();
     void checkBox(const BoxDim& box) const;
@@ -91,6 +94,7 @@ class NeighborList {
     std::vector<uint32_t> m_nlist, m_count;
     std::vector<uint32_t> m_prev_nlist, m_prev_count;  // the list before the last build (a sorting hint)
     std::vector<uint32_t> m_order, m_rank, m_snlist, m_scount;
+    std::vector<int32_t> m_body;  // the bodies of the last build, for 'body' exclusions
     uint64_t m_spatial_version = UINT64_MAX;
     uint32_t m_stride = 32;
     uint32_t m_N = 0;
