@@ -360,7 +360,14 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
             sorted[fill[m_cell_of[i]]++] = {pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2], pd.typeid_[i], i};
     }
     m_order.resize(N);
-    for (uint32_t m = 0; m < N; ++m) m_order[m] = sorted[m].tag;
+    uint64_t jumps = 0;  // how far apart in tag order particles adjacent in space are
+    for (uint32_t m = 0; m < N; ++m) {
+        m_order[m] = sorted[m].tag;
+        if (m) jumps += m_order[m] > m_order[m - 1] ? m_order[m] - m_order[m - 1] : m_order[m - 1] - m_order[m];
+    }
+    // tags scattered in space: neighbours' data lie far apart in tag order (a lattice's own
+    // numbering keeps them within a few rows)
+    m_scattered = N > 1 && jumps > uint64_t(N - 1) * 1024;
 
     // Lattice vectors: a neighbouring cell across a periodic face is seen through one image.
     const Vec3 a[3] = {{box.Lx, 0, 0}, {box.xy * box.Ly, box.Ly, 0}, {box.xz * box.Lz, box.yz * box.Lz, box.Lz}};
@@ -463,6 +470,8 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     m_cursor_active = false;
     if (m_recording) record();
 }
+
+bool NeighborList::scattered() const { return m_scattered; }
 
 NeighborList::Spatial NeighborList::spatial(int nthreads) {
     const uint32_t N = m_N;

@@ -61,6 +61,8 @@ class NeighborList {
         NeighborView view;      // rows and entries in positions
     };
     Spatial spatial(int nthreads);
+    // Whether the last build found tags scattered in space (then the spatial order pays).
+    bool scattered() const;
     const uint32_t* counts() const { return m_count.data(); }
     uint32_t stride() const { return m_stride; }
     uint64_t numBuilds() const { return m_n_builds; }
@@ -96,6 +98,7 @@ class NeighborList {
     std::vector<uint32_t> m_order, m_rank, m_snlist, m_scount;
     std::vector<int32_t> m_body;  // the bodies of the last build, for 'body' exclusions
     uint64_t m_spatial_version = UINT64_MAX;
+    bool m_scattered = false;
     uint32_t m_stride = 32;
     uint32_t m_N = 0;
     std::vector<double> m_last_pos;

@@ -263,7 +263,7 @@ class PairForceT : public PairForce {
                 // in the cells' order: positions copied into it and a list whose entries point
                 // there, so neighbours are read from nearby memory however the tags lie in space
                 // (each particle's pairs and their order are unchanged: the same sums)
-                if (!(pd.N > spatial_above())) {
+                if (!(pd.N > spatial_above()) || !(m_nlist->scattered() || spatial_above() == 0)) {
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
                     for (int64_t i = 0; i < int64_t(pd.N); ++i)
                         pair_force_particle_lanes<E>(uint32_t(i), p, box, nb, tab, f, e);
