@@ -85,6 +85,29 @@ template <class E> struct jacobian_lanes_ok<E, decltype(void(E::lanes_jacobian))
 };
 
 #if defined(HA_HAVE_LANES)
+// Pairs k .. k+m-1 (m <= 4) of particle i's list, as lanes: the displacements r_i - r_j in an
+// orthorhombic box and their r^2. Positions come in as rows (x, y, z, type|tag) and are turned
+// into x, y, z lanes; a chunk of fewer than four repeats its last pair in the lanes it does not
+// fill. Each lane goes through the operations of BoxDim::minImageWrapped<false> (same bits).
+struct LaneOrigin {
+    Lanes x, y, z;
+    explicit LaneOrigin(const PosType& pi) : x{pi.x, pi.x, pi.x, pi.x}, y{pi.y, pi.y, pi.y, pi.y}, z{pi.z, pi.z, pi.z, pi.z} {}
+};
+HA_EVALUATOR Lanes lane_displacements(const LaneOrigin& o, const PosType* p, const uint32_t* list, uint32_t m,
+                                      const BoxDim& box, Lanes& wx, Lanes& wy, Lanes& wz) {
+    const double magic = 6755399441055744.0;  // BoxDim::round_nearest
+    Lanes px = load_lanes(&p[list[0]]), py = load_lanes(&p[list[m > 1 ? 1 : 0]]);
+    Lanes pz = load_lanes(&p[list[m > 2 ? 2 : m - 1]]), pw = load_lanes(&p[list[m > 3 ? 3 : m - 1]]);
+    transpose(px, py, pz, pw);
+    wx = o.x - px;
+    wy = o.y - py;
+    wz = o.z - pz;
+    wz -= ((wz * box.Linvz + magic) - magic) * box.Lz;
+    wy -= ((wy * box.Linvy + magic) - magic) * box.Ly;
+    wx -= ((wx * box.Linvx + magic) - magic) * box.Lx;
+    return wx * wx + wy * wy + wz * wz;
+}
+
 // Pass 1 for a system with one type pair (the common case) in an orthorhombic box, four pairs at
 // a time: the evaluator's text runs on Lanes (pairs beyond the cutoff are evaluated at r_cut and
 // zeroed, without branches). Every lane goes through exactly the operations of pair_force_upper
@@ -97,23 +120,13 @@ HA_SIMD_CLONES void pair_force_upper_lanes(uint32_t i, const PosType* p, const B
     const double rcutsq = tab.rcutsq[0], eshift = tab.eshift[0];
     double d[E::n_derived];  // a local copy: the slots written below cannot alias it
     for (int q = 0; q < E::n_derived; ++q) d[q] = tab.derived[q];
-    const double magic = 6755399441055744.0;  // BoxDim::round_nearest
-    const L pix = {pi.x, pi.x, pi.x, pi.x}, piy = {pi.y, pi.y, pi.y, pi.y}, piz = {pi.z, pi.z, pi.z, pi.z};
+    const LaneOrigin origin(pi);
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     for (uint32_t k = lower_bound_tag(nb, i, i); k < n; k += 4, slot += 4) {
         const uint32_t m = n - k < 4 ? n - k : 4;
-        // the last chunk repeats its last pair in the lanes it does not fill (not stored);
-        // positions come in as rows (x, y, z, type|tag) and are turned into x, y, z lanes
-        L px = load_lanes(&p[list[k]]), py = load_lanes(&p[list[k + (m > 1 ? 1 : 0)]]);
-        L pz = load_lanes(&p[list[k + (m > 2 ? 2 : m - 1)]]), pw = load_lanes(&p[list[k + (m > 3 ? 3 : m - 1)]]);
-        transpose(px, py, pz, pw);
-        L wx = pix - px, wy = piy - py, wz = piz - pz;
-        // BoxDim::minImageWrapped<false>, lane by lane
-        wz -= ((wz * box.Linvz + magic) - magic) * box.Lz;
-        wy -= ((wy * box.Linvy + magic) - magic) * box.Ly;
-        wx -= ((wx * box.Linvx + magic) - magic) * box.Lx;
-        const L rsq = wx * wx + wy * wy + wz * wz;
+        L wx, wy, wz;
+        const L rsq = lane_displacements(origin, p, list + k, m, box, wx, wy, wz);
         const L rc = {rcutsq, rcutsq, rcutsq, rcutsq};
         const auto in = rsq < rc;
         L force_divr = {0, 0, 0, 0}, pair_eng = {0, 0, 0, 0};
@@ -145,22 +158,15 @@ HA_SIMD_CLONES void pair_force_particle_lanes(uint32_t i, const PosType* p, cons
     const double rcutsq = tab.rcutsq[0], eshift = tab.eshift[0];
     double d[E::n_derived];
     for (int q = 0; q < E::n_derived; ++q) d[q] = tab.derived[q];
-    const double magic = 6755399441055744.0;
-    const L pix = {pi.x, pi.x, pi.x, pi.x}, piy = {pi.y, pi.y, pi.y, pi.y}, piz = {pi.z, pi.z, pi.z, pi.z};
+    const LaneOrigin origin(pi);
     const L rc = {rcutsq, rcutsq, rcutsq, rcutsq}, zero = {0, 0, 0, 0};
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     L acc = zero;
     for (uint32_t k = 0; k < n; k += 4) {
         const uint32_t m = n - k < 4 ? n - k : 4;
-        L px = load_lanes(&p[list[k]]), py = load_lanes(&p[list[k + (m > 1 ? 1 : 0)]]);
-        L pz = load_lanes(&p[list[k + (m > 2 ? 2 : m - 1)]]), pw = load_lanes(&p[list[k + (m > 3 ? 3 : m - 1)]]);
-        transpose(px, py, pz, pw);
-        L wx = pix - px, wy = piy - py, wz = piz - pz;
-        wz -= ((wz * box.Linvz + magic) - magic) * box.Lz;
-        wy -= ((wy * box.Linvy + magic) - magic) * box.Ly;
-        wx -= ((wx * box.Linvx + magic) - magic) * box.Lx;
-        const L rsq = wx * wx + wy * wy + wz * wz;
+        L wx, wy, wz;
+        const L rsq = lane_displacements(origin, p, list + k, m, box, wx, wy, wz);
         const auto in = rsq < rc;
         L force_divr = zero, pair_eng = zero;
         const bool ok = E::eval(in ? rsq : rc, rc, d, force_divr, pair_eng);

@@ -94,22 +94,15 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
     ParamDual<Q> d[E::n_derived];  // a local copy: the slots written below cannot alias it
     for (int q = 0; q < E::n_derived; ++q) d[q] = dderived[q];
     const PosType pi = p[i];
-    const double magic = 6755399441055744.0;  // BoxDim::round_nearest
-    const L pix = {pi.x, pi.x, pi.x, pi.x}, piy = {pi.y, pi.y, pi.y, pi.y}, piz = {pi.z, pi.z, pi.z, pi.z};
+    const LaneOrigin origin(pi);
     const L rc = {rcutsq, rcutsq, rcutsq, rcutsq};
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     size_t slot = slot0;
     for (uint32_t k = lower_bound_tag(nb, i, i); k < n; k += 4) {
         const uint32_t m = n - k < 4 ? n - k : 4;
-        L px = load_lanes(&p[list[k]]), py = load_lanes(&p[list[k + (m > 1 ? 1 : 0)]]);
-        L pz = load_lanes(&p[list[k + (m > 2 ? 2 : m - 1)]]), pw = load_lanes(&p[list[k + (m > 3 ? 3 : m - 1)]]);
-        transpose(px, py, pz, pw);
-        L wx = pix - px, wy = piy - py, wz = piz - pz;
-        wz -= ((wz * box.Linvz + magic) - magic) * box.Lz;
-        wy -= ((wy * box.Linvy + magic) - magic) * box.Ly;
-        wx -= ((wx * box.Linvx + magic) - magic) * box.Lx;
-        const L rsq = wx * wx + wy * wy + wz * wz;
+        L wx, wy, wz;
+        const L rsq = lane_displacements(origin, p, list + k, m, box, wx, wy, wz);
         const auto in = rsq < rc;
         DL f, V;
         const bool ok = E::eval(RL::variable(in ? rsq : rc, 0), RL(rc), d, f, V);
