@@ -219,6 +219,41 @@ void NeighborList::update(const ParticleData& pd, uint64_t t, int nthreads) {
     }
 }
 
+int NeighborList::stencil(uint32_t ci, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool ahead, uint32_t* begin,
+                          uint32_t* end, Vec3* shift) const {
+    // The stencil of cell ci: neighbouring cells and the image shift each is seen through (a cell
+    // across the face at 0 is seen shifted by -a_k). Cells along x are adjacent in `sorted`, so
+    // a stencil row is one or a few runs of particles (split where it crosses a periodic face):
+    // ~25 runs of ~13 candidates rather than 125 cells of ~3, whose short loops cost more than
+    // the candidates. `ahead`: only offsets (x, y, z) with z > 0, or z = 0 and y > 0, or
+    // z = y = 0 and x > 0 (each pair's other offset is the negation, behind; offset 0, the cell
+    // itself, is left to the caller).
+    const int cx = ci % nc[0], cy = (ci / nc[0]) % nc[1], cz = ci / (nc[0] * nc[1]);
+    int ns = 0;
+    for (int oz = oz_lo; oz <= oz_hi; ++oz)
+        for (int oy = -2; oy <= 2; ++oy) {
+            if (ahead && (oz < 0 || (oz == 0 && oy < 0))) continue;
+            int y = cy + oy, z = cz + oz;
+            const int sy = floordiv(y, nc[1]), sz = floordiv(z, nc[2]);
+            y -= sy * nc[1]; z -= sz * nc[2];
+            const uint32_t row = uint32_t((z * nc[1] + y) * nc[0]);
+            for (int ox = (ahead && oz == 0 && oy == 0) ? 1 : -2; ox <= 2;) {
+                const int sx = floordiv(cx + ox, nc[0]);
+                const int x0 = cx + ox - sx * nc[0];
+                int x1 = x0;
+                while (ox < 2 && floordiv(cx + ox + 1, nc[0]) == sx) { ++ox; ++x1; }
+                ++ox;
+                const uint32_t b = m_cell_start[row + x0], e = m_cell_start[row + x1 + 1];
+                if (b == e) continue;
+                begin[ns] = b;
+                end[ns] = e;
+                shift[ns] = {sx * a[0].x + sy * a[1].x + sz * a[2].x, sy * a[1].y + sz * a[2].y, sz * a[2].z};
+                ++ns;
+            }
+        }
+    return ns;
+}
+
 uint32_t NeighborList::buildHalf(const std::vector<PosType>& sorted, const int* nc, const Vec3* a, int oz_lo, int oz_hi,
                                  bool hint, uint32_t prev_stride) {
     const uint32_t N = m_N, S = m_stride, nt = m_ntypes;
@@ -229,34 +264,10 @@ uint32_t NeighborList::buildHalf(const std::vector<PosType>& sorted, const int* 
     for (uint32_t ci = 0; ci < ncells; ++ci) {
         const uint32_t cb = m_cell_start[ci], ce = m_cell_start[ci + 1];
         if (cb == ce) continue;
-        const int cx = ci % nc[0], cy = (ci / nc[0]) % nc[1], cz = ci / (nc[0] * nc[1]);
-        // the stencil ahead of this cell: offsets (x, y, z) with z > 0, or z = 0 and y > 0, or
-        // z = y = 0 and x > 0 (each pair's other offset is the negation, behind); offset 0 is the
-        // cell itself, where each pair is taken from the particle that comes first
+        // the stencil ahead of this cell, and one more run: the rest of the cell (below)
         uint32_t st_begin[76], st_end[76];
         Vec3 st_shift[76];
-        int ns = 0;
-        for (int oz = oz_lo; oz <= oz_hi; ++oz)
-            for (int oy = -2; oy <= 2; ++oy) {
-                if (oz < 0 || (oz == 0 && oy < 0)) continue;
-                int y = cy + oy, z = cz + oz;
-                const int sy = floordiv(y, nc[1]), sz = floordiv(z, nc[2]);
-                y -= sy * nc[1]; z -= sz * nc[2];
-                const uint32_t row = uint32_t((z * nc[1] + y) * nc[0]);
-                for (int ox = (oz == 0 && oy == 0) ? 1 : -2; ox <= 2;) {
-                    const int sx = floordiv(cx + ox, nc[0]);
-                    const int x0 = cx + ox - sx * nc[0];
-                    int x1 = x0;
-                    while (ox < 2 && floordiv(cx + ox + 1, nc[0]) == sx) { ++ox; ++x1; }
-                    ++ox;
-                    const uint32_t b = m_cell_start[row + x0], e = m_cell_start[row + x1 + 1];
-                    if (b == e) continue;
-                    st_begin[ns] = b;
-                    st_end[ns] = e;
-                    st_shift[ns] = {sx * a[0].x + sy * a[1].x + sz * a[2].x, sy * a[1].y + sz * a[2].y, sz * a[2].z};
-                    ++ns;
-                }
-            }
+        const int ns = stencil(ci, nc, a, oz_lo, oz_hi, true, st_begin, st_end, st_shift);
         uint32_t ncand = ce - cb;
         for (int q = 0; q < ns; ++q) ncand += st_end[q] - st_begin[q];
         if (scratch.size() < ncand + 1) scratch.resize(ncand + 1);
@@ -399,35 +410,9 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
         for (int64_t cc = 0; cc < int64_t(ncells); ++cc) {
             const uint32_t ci = uint32_t(cc);
             if (m_cell_start[ci] == m_cell_start[ci + 1]) continue;
-            const int cx = ci % nc[0], cy = (ci / nc[0]) % nc[1], cz = ci / (nc[0] * nc[1]);
-            // The stencil of this cell: neighbouring cells and the image shift each is seen through
-            // (a cell across the face at 0 is seen shifted by -a_k).
-            // Cells along x are adjacent in `sorted`, so a stencil row is one or a few runs of
-            // particles (split where it crosses a periodic face): ~25 runs of ~13 candidates
-            // rather than 125 cells of ~3, whose short loops cost more than the candidates.
             uint32_t st_begin[75], st_end[75];
             Vec3 st_shift[75];
-            int ns = 0;
-            for (int oz = oz_lo; oz <= oz_hi; ++oz)
-                for (int oy = -2; oy <= 2; ++oy) {
-                    int y = cy + oy, z = cz + oz;
-                    const int sy = floordiv(y, nc[1]), sz = floordiv(z, nc[2]);
-                    y -= sy * nc[1]; z -= sz * nc[2];
-                    const uint32_t row = uint32_t((z * nc[1] + y) * nc[0]);
-                    for (int ox = -2; ox <= 2;) {
-                        const int sx = floordiv(cx + ox, nc[0]);
-                        const int x0 = cx + ox - sx * nc[0];
-                        int x1 = x0;
-                        while (ox < 2 && floordiv(cx + ox + 1, nc[0]) == sx) { ++ox; ++x1; }
-                        ++ox;
-                        const uint32_t b = m_cell_start[row + x0], e = m_cell_start[row + x1 + 1];
-                        if (b == e) continue;
-                        st_begin[ns] = b;
-                        st_end[ns] = e;
-                        st_shift[ns] = {sx * a[0].x + sy * a[1].x + sz * a[2].x, sy * a[1].y + sz * a[2].y, sz * a[2].z};
-                        ++ns;
-                    }
-                }
+            const int ns = stencil(ci, nc, a, oz_lo, oz_hi, false, st_begin, st_end, st_shift);
             // Candidates are appended without branching (a hit advances the count): within r_list
             // is a coin flip for the compiler's branch predictor, and most candidates miss.
             uint32_t ncand = 0;

@@ -49,13 +49,10 @@ class NeighborList {
     NeighborView deviceView() const { return {d_nlist.get(), d_count.get(), m_stride}; }
 
     const uint32_t* neighbors() const { return m_nlist.data(); }
-    // The particles (tags) in the order of the last build's cells: loops that visit particles in
-    // this order read their neighbours' data from the caches (any order gives the same results).
-    // Empty before the first build.
-    const std::vector<uint32_t>& spatialOrder() const { return m_order; }
-    // The current list with rows in that order and entries as positions in it (each row keeps
-    // its ascending-tag order): with positions copied into the same order, a loop over it reads
-    // memory that is close in space. Built on first use after each build or restore.
+    // The current list with rows in the order of the last build's cells and entries as
+    // positions in that order (each row keeps its ascending-tag order): with positions copied
+    // into it, a loop over it reads memory that is close in space. Built on first use after
+    // each build or restore.
     struct Spatial {
         const uint32_t* order;  // position m holds tag order[m]
         NeighborView view;      // rows and entries in positions
@@ -83,6 +80,9 @@ class NeighborList {
     // Whether any particle is buffer/2 or more away from `ref` (positions a list was built at).
     bool movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const;
     bool restoreRecorded(const ParticleData& pd, int nthreads);
+    // The runs of `sorted` (cell order) around cell ci and their image shifts (see build).
+    int stencil(uint32_t ci, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool ahead, uint32_t* begin,
+                uint32_t* end, Vec3* shift) const;
     // build()'s one-thread path (each pair searched once); returns the largest row
     uint32_t buildHalf(const std::vector<PosType>& sorted, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool hint,
                        uint32_t prev_stride);
