@@ -2,11 +2,11 @@
 // evaluators' text (and dual numbers over it) on four pairs at once. See docs/performance.md.
 #pragma once
 #include <cmath>
+#include "Exp.h"
 #include "HostDevice.h"
 
 namespace ha {
 
-using std::exp;
 using std::log;
 using std::sqrt;
 
@@ -14,9 +14,29 @@ using std::sqrt;
 #define HA_HAVE_LANES 1
 // Four pairs side by side (GCC/Clang vector extensions): evaluators whose branches depend on
 // their parameters only (not on r) are evaluated in Lanes by the host's vector units. The
-// lane-wise functions call the scalar ones, so every lane rounds exactly as the scalar path.
+// lane-wise functions round exactly as the scalar ones: exp is Exp.h's text in vector form,
+// log and sqrt call the scalar functions lane by lane.
 typedef double Lanes __attribute__((vector_size(32)));
-HA_EVALUATOR Lanes exp(Lanes x) { return Lanes{std::exp(x[0]), std::exp(x[1]), std::exp(x[2]), std::exp(x[3])}; }
+typedef unsigned long long LaneBits __attribute__((vector_size(32)));
+HA_EVALUATOR Lanes exp(Lanes x) {
+    using namespace exp_detail;
+    Lanes kd = inv_ln2_n * x + shift;
+    LaneBits ki;
+    __builtin_memcpy(&ki, &kd, sizeof ki);
+    kd -= shift;
+    const Lanes r = x + kd * neg_ln2_hi_n + kd * neg_ln2_lo_n;
+    const LaneBits idx = 2 * (ki % 128);
+    const Lanes tail = {from_bits(table[idx[0]]), from_bits(table[idx[1]]), from_bits(table[idx[2]]), from_bits(table[idx[3]])};
+    const LaneBits sbits = LaneBits{table[idx[0] + 1], table[idx[1] + 1], table[idx[2] + 1], table[idx[3] + 1]} + (ki << 45);
+    Lanes scale;
+    __builtin_memcpy(&scale, &sbits, sizeof scale);
+    const Lanes r2 = r * r;
+    const Lanes tmp = tail + r + r2 * (c2 + r * c3) + r2 * r2 * (c4 + r * c5);
+    Lanes e = scale + scale * tmp;
+    for (int c = 0; c < 4; ++c)  // as the scalar form: std::exp outside |x| < 512 (and for NaN)
+        if (!(std::fabs(x[c]) < 512.0)) e[c] = std::exp(x[c]);
+    return e;
+}
 HA_EVALUATOR Lanes log(Lanes x) { return Lanes{std::log(x[0]), std::log(x[1]), std::log(x[2]), std::log(x[3])}; }
 HA_EVALUATOR Lanes sqrt(Lanes x) { return Lanes{std::sqrt(x[0]), std::sqrt(x[1]), std::sqrt(x[2]), std::sqrt(x[3])}; }
 

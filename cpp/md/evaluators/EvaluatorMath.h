@@ -7,8 +7,7 @@
 
 namespace ha {
 
-using std::exp;
-using std::log;
+using std::log;  // exp: ha::exp (core/Exp.h), the same bits in double and in Lanes
 using std::sqrt;
 
 HA_HOSTDEVICE double value_of(double x) { return x; }

@@ -11,7 +11,7 @@ struct EvaluatorPairRechtsman {
     static constexpr int n_params = 7;  // a0, a1, a2, a3, b0, b1, b2
     static constexpr int n_derived = 7;
     static constexpr bool shift_allowed = true;
-    static constexpr bool lanes_jacobian = true;  // the adjoint's dual arithmetic pays in Lanes (exp does not)
+    static constexpr bool lanes = true;  // vector units pay (exp in Lanes: core/Exp.h; branches on parameters only)
 
     template <class R>
     HA_EVALUATOR static void derive(const R* p, R* d) {

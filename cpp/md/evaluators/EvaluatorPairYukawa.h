@@ -9,7 +9,7 @@ struct EvaluatorPairYukawa {
     static constexpr int n_params = 2;  // epsilon, kappa
     static constexpr int n_derived = 2;
     static constexpr bool shift_allowed = true;
-    static constexpr bool lanes_jacobian = true;  // the adjoint's dual arithmetic pays in Lanes (exp does not)
+    static constexpr bool lanes = true;  // vector units pay (exp in Lanes: core/Exp.h; branches on parameters only)
 
     template <class R>
     HA_EVALUATOR static void derive(const R* p, R* d) {
