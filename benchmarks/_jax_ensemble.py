@@ -9,7 +9,8 @@ mode stores O(steps / checkpoint_every + checkpoint_every) states.
 
 Note: under jax.vmap the neighbour list's "rebuild if moved more than dr_threshold / 2" lax.cond
 has a per-replica (batched) predicate, so XLA turns it into a select and evaluates the rebuild on
-every step; this is how JAX MD neighbour lists behave when vmapped.
+every step; this is how JAX MD neighbour lists behave when vmapped. With R = 1 the gradient is not
+vmapped, so the cond stays a cond (JAX MD's fastest single-replica configuration).
 
     python benchmarks/_jax_ensemble.py --R 4 --steps 3300
 """
@@ -37,8 +38,9 @@ DISABLE_CELL_LIST = True
 CAPACITY_MULTIPLIER = 1.5
 
 
-def _build(N, box_L, steps, kT, gamma, dt, r_cut, dr_threshold, checkpoint_every, fmt, disable_cell_list):
-    """Neighbour-list functions and the un-jitted vmapped value_and_grad for these settings."""
+def _build(N, box_L, steps, kT, gamma, dt, r_cut, dr_threshold, checkpoint_every, fmt, disable_cell_list,
+           vmapped=True):
+    """Neighbour-list functions and the un-jitted (vmapped, unless one replica) value_and_grad."""
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -105,8 +107,15 @@ def _build(N, box_L, steps, kT, gamma, dt, r_cut, dr_threshold, checkpoint_every
         state, nbrs = carry
         return energy(state.position, nbrs, a) / N, nbrs.did_buffer_overflow
 
-    batched = jax.vmap(jax.value_and_grad(loss, has_aux=True), in_axes=(None, 0, 0, None))
-    return make_nlist, batched
+    one = jax.value_and_grad(loss, has_aux=True)
+    if vmapped:
+        return make_nlist, jax.vmap(one, in_axes=(None, 0, 0, None))
+
+    def single(a, R0s, keys, nbrs0):
+        # one replica, not vmapped: the list's rebuild test stays a real lax.cond (JAX MD's
+        # fastest single-replica configuration: rebuilds only when a particle moved far enough)
+        return jax.tree_util.tree_map(lambda x: x[None], one(a, R0s[0], keys[0], nbrs0))
+    return make_nlist, single
 
 
 def _run(frames_positions, keys, box_L, steps, kT, gamma, dt, params, r_cut, dr_threshold,
@@ -122,7 +131,7 @@ def _run(frames_positions, keys, box_L, steps, kT, gamma, dt, params, r_cut, dr_
     Rn, N, dim = pos.shape
     assert dim == 2, "2D positions expected"
     make_nlist, batched = _build(N, float(box_L), int(steps), kT, gamma, dt, r_cut, dr_threshold,
-                                 int(checkpoint_every), fmt, disable_cell_list)
+                                 int(checkpoint_every), fmt, disable_cell_list, vmapped=Rn > 1)
     # jax_md's neighbour-list scatter mixes int64/int32 under x64: a harmless FutureWarning per compile
     warnings.filterwarnings("ignore", message="scatter inputs have incompatible types", category=FutureWarning)
     a = jnp.asarray(params, dtype=jnp.float64)
