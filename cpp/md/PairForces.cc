@@ -1,8 +1,5 @@
 // Instantiates the generic pair force for every evaluator (evaluators/All.h).
 #include <stdexcept>
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 #include <type_traits>
 
 #include "../core/Format.h"
@@ -98,7 +95,7 @@ class PairForceT : public PairForce {
         const std::vector<uint32_t>& upper0 = m_nlist->upper0();
         const std::vector<uint32_t>& lower_slot = m_nlist->lowerSlot();
         const size_t nslots = upper0[pd.N];
-        m_pair_buf.resize(std::max(m_pair_buf.size(), size_t(K) * 3 * nslots + 1));  // + 1: gather_lanes reads 4
+        m_pair_buf.resize(std::max(m_pair_buf.size(), size_t(K) * 3 * nslots));
         std::vector<double*> buf(K);
         for (int k = 0; k < K; ++k) buf[k] = m_pair_buf.data() + size_t(k) * 3 * nslots;
         // Fixed blocks of particles, each with its own parameter accumulators (in selection
@@ -130,8 +127,7 @@ class PairForceT : public PairForce {
                     for (int q = 0; q < nsel; ++q) pt[k][tp * Q + q] = ptan[k][tp * P + m_grad_sel[q]];
                 ptp[k] = pt[k].data();
             }
-            jacobianPasses<Q>(pd, nb, upper0, lower_slot, K, w, want_t ? ptp.data() : nullptr, bufp, out, gb, eb,
-                              nblocks, B, nt);
+            upperPass<Q>(pd, nb, upper0, K, w, want_t ? ptp.data() : nullptr, bufp, gb, eb, nblocks, B, nt);
             for (uint32_t b = 0; b < nblocks; ++b)
                 for (size_t tp = 0; tp < ntp; ++tp)
                     for (int q = 0; q < nsel; ++q) {
@@ -140,6 +136,9 @@ class PairForceT : public PairForce {
                         if (want_e) eparams[to] += eb[from];
                     }
         });
+        const uint32_t *up = upper0.data(), *lo = lower_slot.data();
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, lo, K, bufp, out);
         if (want_e && m_shift) {
             // the shift V(r_cut) depends on the parameters too: each particle's half pairs subtract it
             std::vector<double> npairs(ntp, 0.0);
@@ -196,17 +195,12 @@ class PairForceT : public PairForce {
     // Each block's accumulators start on their own cache line (blocks alternate between threads).
     static size_t block_stride(size_t n) { return (n + 7) / 8 * 8; }
 
-    // Both passes of the adjoint pair loop over fixed blocks of particles, each block with its own
-    // parameter accumulators (summed in block order afterwards). Each thread takes a contiguous
-    // run of blocks with about equal work and sums each particle (pass 2) right after the block
-    // holding it, while the slots it reads were written recently and are still in cache. A
-    // particle with a neighbour in an earlier run may still lack that c_ji: it is summed after a
-    // barrier. Every sum keeps its order, so the bits do not depend on the thread count.
+    // Pass 1 of the adjoint pair loop over fixed blocks of particles, each with its own
+    // parameter accumulators (summed in block order afterwards: independent of threads).
     template <int Q>
-    void jacobianPasses(const ParticleData& pd, const NeighborView& nb, const std::vector<uint32_t>& upper0,
-                        const std::vector<uint32_t>& lower_slot, int K, const double* const* w,
-                        const double* const* ptan, double* const* buf, double* const* out, std::vector<double>& gb,
-                        std::vector<double>& eb, uint32_t nblocks, uint32_t B, int nt) {
+    void upperPass(const ParticleData& pd, const NeighborView& nb, const std::vector<uint32_t>& upper0, int K,
+                   const double* const* w, const double* const* ptan, double* const* buf, std::vector<double>& gb,
+                   std::vector<double>& eb, uint32_t nblocks, uint32_t B, int nt) {
         const size_t stride = block_stride(size_t(m_ntypes) * m_ntypes * Q);
         const std::vector<ParamDual<Q>> dderived = dualParams<Q>(m_grad_sel);
         const PosType* p = pd.postype.data();
@@ -214,85 +208,35 @@ class PairForceT : public PairForce {
         const bool tri = box.triclinic();
         const bool lanes = m_ntypes == 1 && jacobian_lanes_ok<E>::value && simd_enabled();
         (void)lanes;
-        // run r is blocks [first[r], first[r + 1]): a pass-1 pair costs about four pass-2 entries
-        std::vector<uint32_t> first(nt + 1, nblocks);
-        first[0] = 0;
-        {
-            const uint32_t* up = upper0.data();
-            const double total = 4.0 * up[pd.N] + double(nb_entries(nb, pd.N));
-            double done = 0;
-            int r = 1;
-            for (uint32_t b = 0; b < nblocks && r < nt; ++b) {
-                const uint32_t end = std::min<uint32_t>(pd.N, (b + 1) * B);
-                for (uint32_t i = b * B; i < end; ++i) done += 4.0 * (up[i + 1] - up[i]) + nb.count[i];
-                while (r < nt && done >= total * r / nt) first[r++] = b + 1;
-            }
-        }
-        const uint32_t *up = upper0.data(), *lo = lower_slot.data();
-        std::vector<std::vector<uint32_t>> deferred(nt);
-#pragma omp parallel num_threads(nt)
-        {
-#if defined(_OPENMP)
-            const int tid = omp_get_thread_num(), team = omp_get_num_threads();
-#else
-            const int tid = 0, team = 1;
-#endif
-            for (int r = tid; r < nt; r += team)  // (a smaller team than asked for still covers every run)
-            for (uint32_t b = first[r], run0 = first[r] * B; b < first[r + 1]; ++b) {
-                double* g = gb.empty() ? nullptr : &gb[b * stride];
-                double* e = eb.empty() ? nullptr : &eb[b * stride];
-                const uint32_t end = std::min<uint32_t>(pd.N, (b + 1) * B);
-                for (uint32_t i = b * B; i < end; ++i) {
+#pragma omp parallel for schedule(static, 1) num_threads(nt)  // interleaved: low tags own more upper pairs
+        for (int64_t b = 0; b < int64_t(nblocks); ++b) {
+            double* g = gb.empty() ? nullptr : &gb[b * stride];
+            double* e = eb.empty() ? nullptr : &eb[b * stride];
+            const uint32_t end = std::min<uint32_t>(pd.N, uint32_t(b + 1) * B);
+            for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
 #if defined(HA_HAVE_LANES)
-                    if constexpr (jacobian_lanes_ok<E>::value) {
-                        if (lanes && !e && !tri) {
-                            pair_jacobian_upper_lanes<E, Q>(i, p, box, nb, m_rcutsq[0], dderived.data(), K, w, ptan,
-                                                            buf, upper0[i], g);
-                            continue;
-                        }
+                if constexpr (jacobian_lanes_ok<E>::value) {
+                    if (lanes && !e && !tri) {
+                        pair_jacobian_upper_lanes<E, Q>(i, p, box, nb, m_rcutsq[0], dderived.data(), K, w, ptan, buf,
+                                                        upper0[i], g);
+                        continue;
                     }
+                }
 #endif
-                    // energy derivatives are rare (a loss's direct dependence on the parameters):
-                    // they take the general box path, which is exact for orthorhombic boxes too
-                    if (e)
-                        pair_jacobian_upper<E, Q, true, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(),
-                                                              K, w, ptan, buf, upper0[i], g, e);
-                    else if (tri)
-                        pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(),
-                                                               dderived.data(), K, w, ptan, buf, upper0[i], g, nullptr);
-                    else
-                        pair_jacobian_upper<E, Q, false, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(),
-                                                                dderived.data(), K, w, ptan, buf, upper0[i], g, nullptr);
-                }
-                uint32_t ready[B], nready = 0;
-                for (uint32_t i = b * B; i < end; ++i) {
-                    // the list is sorted: its first entry is the lowest neighbour
-                    if (nb.count[i] > 0 && nb.nlist[size_t(i) * nb.stride] < run0) deferred[r].push_back(i);
-                    else ready[nready++] = i;
-                }
-                gather(ready, nready, nb, up, lo, K, buf, out);
+                // energy derivatives are rare (a loss's direct dependence on the parameters): they
+                // take the general box path, which is exact for orthorhombic boxes too
+                if (e)
+                    pair_jacobian_upper<E, Q, true, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
+                                                          ptan, buf, upper0[i], g, e);
+                else if (tri)
+                    pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
+                                                           ptan, buf, upper0[i], g, nullptr);
+
+                else
+                    pair_jacobian_upper<E, Q, false, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
+                                                            ptan, buf, upper0[i], g, nullptr);
             }
-#pragma omp barrier
-            for (int r = tid; r < nt; r += team) gather(deferred[r].data(), uint32_t(deferred[r].size()), nb, up, lo, K, buf, out);
         }
-    }
-
-    // Pass 2 for the particles idx[0..n-1] (each sum in its own fixed order: any grouping gives
-    // the same bits)
-    static void gather(const uint32_t* idx, uint32_t n, const NeighborView& nb, const uint32_t* up,
-                       const uint32_t* lo, int K, const double* const* buf, double* const* out) {
-        uint32_t k = 0;
-#if defined(HA_HAVE_LANES)
-        if (simd_enabled())
-            for (; k + 4 <= n; k += 4) pair_jacobian_gather_lanes<4>(idx + k, nb, up, lo, K, buf, out);
-#endif
-        for (; k < n; ++k) pair_jacobian_gather(idx[k], nb, up, lo, K, buf, out);
-    }
-
-    static size_t nb_entries(const NeighborView& nb, uint32_t N) {
-        size_t n = 0;
-        for (uint32_t i = 0; i < N; ++i) n += nb.count[i];
-        return n;
     }
 
     // The full-list force pass's positions and results in the list's spatial order.

@@ -99,9 +99,6 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     size_t slot = slot0;
-    // the parameter sums in registers (in memory, each add would wait for the previous store)
-    double gsum[Q > 0 ? Q : 1];
-    for (int q = 0; q < Q; ++q) gsum[q] = gacc ? gacc[q] : 0.0;
     for (uint32_t k = lower_bound_tag(nb, i, i); k < n; k += 4) {
         const uint32_t m = n - k < 4 ? n - k : 4;
         L wx, wy, wz;
@@ -142,52 +139,9 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
         if (gacc)
             for (int q = 0; q < Q; ++q) {
                 const L term = inside ? f.d[1 + q] * sw : zero;
-                for (uint32_t c = 0; c < m; ++c) gsum[q] += term[c];  // in list order, as the scalar loop
+                for (uint32_t c = 0; c < m; ++c) gacc[q] += term[c];  // in list order, as the scalar loop
             }
         slot += m;
-    }
-    if (gacc)
-        for (int q = 0; q < Q; ++q) gacc[q] = gsum[q];
-}
-#endif
-
-#if defined(HA_HAVE_LANES)
-// Pass 2 for G particles at once (idx[0..G-1]), in Lanes: a slot's (c_x, c_y, c_z) is loaded as
-// one vector (its fourth lane, the next slot's c_x, is never used: the buffer has one double of
-// padding), and each particle sums its entries in list order with the operations of
-// pair_jacobian_gather (acc - c for j < i), so with its bits. A sum is a chain of dependent adds;
-// the G independent chains hide each other's latency.
-template <int G>
-HA_SIMD_CLONES void pair_jacobian_gather_lanes(const uint32_t* idx, const NeighborView& nb, const uint32_t* upper0,
-                                               const uint32_t* lower_slot, int K, const double* const* buf,
-                                               double* const* out) {
-    uint32_t n[G], nlow[G], maxn = 0;
-    const uint32_t* lower[G];
-    size_t own[G];
-    for (int g = 0; g < G; ++g) {
-        const uint32_t i = idx[g];
-        n[g] = nb.count[i];
-        nlow[g] = lower_bound_tag(nb, i, i);  // the list is sorted: j < i come first
-        lower[g] = lower_slot + size_t(i) * nb.stride;
-        own[g] = size_t(upper0[i]) - nlow[g];  // the slot of entry k >= nlow is own + k
-        maxn = n[g] > maxn ? n[g] : maxn;
-    }
-    for (int t = 0; t < K; ++t) {
-        const double* b = buf[t];
-        Lanes acc[G];
-        for (int g = 0; g < G; ++g) acc[g] = Lanes{0, 0, 0, 0};
-        for (uint32_t k = 0; k < maxn; ++k)
-            for (int g = 0; g < G; ++g) {
-                if (k >= n[g]) continue;
-                if (k < nlow[g]) acc[g] = acc[g] - load_lanes(b + 3 * size_t(lower[g][k]));
-                else acc[g] = acc[g] + load_lanes(b + 3 * (own[g] + k));
-            }
-        for (int g = 0; g < G; ++g) {
-            double* o = out[t] + 3 * size_t(idx[g]);
-            o[0] += acc[g][0];
-            o[1] += acc[g][1];
-            o[2] += acc[g][2];
-        }
     }
 }
 #endif
