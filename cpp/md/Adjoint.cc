@@ -1,6 +1,9 @@
 #include "Adjoint.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 #include "../core/Format.h"
@@ -39,6 +42,14 @@ struct StepContext {
     }
 };
 
+// An elementwise loop over m entries on the step's threads: each entry is computed alone, so the
+// bits do not depend on the split. (Serial, these copies and scalings cost a two-thread step ~5%.)
+template <class F>
+void for_entries(size_t m, int nthreads, F&& f) {
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, m / 3))
+    for (int64_t q = 0; q < int64_t(m); ++q) f(size_t(q));
+}
+
 // Noise u (3 uniforms) of the step at t for tag i, as the forward step drew it.
 inline void noise(uint8_t id, uint64_t t, uint16_t seed, uint32_t i, double* u) {
     RandomGenerator rng(id, t, seed, i);
@@ -69,7 +80,9 @@ inline BDSens langevin_sensitivity(double gam, double T, double dt, double minv,
 void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<double>& vh) {
     ParticleData& pd = sys.pd;
     vh.resize(3 * size_t(pd.N));
-    for (uint32_t i = 0; i < pd.N; ++i) {
+#pragma omp parallel for schedule(static) num_threads(threads_for(sys.nthreads, pd.N))
+    for (int64_t ii = 0; ii < int64_t(pd.N); ++ii) {
+        const uint32_t i = uint32_t(ii);
         int32_t img[3] = {0, 0, 0};
         double* v = &vh[3 * i];
         for (int k = 0; k < 3; ++k) v[k] = pd.vel[3 * i + k];
@@ -105,24 +118,27 @@ void force_jacobian(System& sys, int K, const double* const* w, double* const* o
 
 void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req) {
     const StepContext c(sys);
-    const auto& [m, pd, N, t, dt, T, dim] = c;
+    // named copies, not structured bindings: lambdas below capture them (C++17)
+    const Method& m = c.m;
+    ParticleData& pd = c.pd;
+    const uint32_t N = c.N;
+    const uint64_t t = c.t;
+    const double dt = c.dt, T = c.T;
+    const unsigned dim = c.dim;
     if (g.gamma.size() != pd.ntypes) g.gamma.assign(pd.ntypes, 0.0);
     if (req.kT || req.gamma) c.requirePositiveKT();
 
     // scratch kept between steps: fresh pages for every step cost more than small systems' steps
-    thread_local std::vector<double> w, out, r0, lvh, latot, vh;
+    thread_local std::vector<double> w, r0, lvh, latot, vh;
     w.resize(3 * size_t(N));
-    out.assign(lr, lr + 3 * size_t(N));
+    const int nt = sys.nthreads;
     if (m.kind == Method::Brownian) {
-        for (uint32_t i = 0; i < N; ++i) {
-            const double s = dt / m.gamma[pd.typeid_[i]];
-            for (int k = 0; k < 3; ++k) w[3 * i + k] = s * lr[3 * i + k];
-        }
+        const double* gamma = m.gamma.data();
+        const uint32_t* type = pd.typeid_.data();
+        double* wq = w.data();
+        for_entries(3 * size_t(N), nt, [&](size_t q) { wq[q] = (dt / gamma[type[q / 3]]) * lr[q]; });
         if (req.gamma) sys.computeNetForce(t);  // F(r_t), for d/dgamma
-        const double* wp = w.data();
-        double* op = out.data();
-        force_jacobian(sys, 1, &wp, &op, req.params ? &g : nullptr, nullptr, nullptr);
-        if (req.kT || req.gamma) {
+        if (req.kT || req.gamma) {  // (before lr is updated in place below)
             for (uint32_t i = 0; i < N; ++i) {
                 double u[3];
                 noise(rng_id::TwoStepBD, t, sys.seed, i, u);
@@ -135,7 +151,8 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
                 }
             }
         }
-        std::copy(out.begin(), out.end(), lr);
+        const double* wp = w.data();
+        force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr);  // lr += J w
         return;
     }
 
@@ -146,20 +163,20 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     lvh.resize(3 * size_t(N));
     latot.resize(3 * size_t(N));
     half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
-    for (uint32_t i = 0; i < N; ++i) {
+    double *lt_ = latot.data(), *lvh_ = lvh.data(), *w_ = w.data();
+    for_entries(3 * size_t(N), nt, [&](size_t q) {
+        const uint32_t i = uint32_t(q / 3), k = uint32_t(q % 3);
         const double minv = 1.0 / pd.mass[i];
         const double gam = langevin ? m.gamma[pd.typeid_[i]] : 0.0;
-        for (int k = 0; k < 3; ++k) {
-            const double lt = la[3 * i + k] + 0.5 * dt * lv[3 * i + k];
-            latot[3 * i + k] = lt;
-            const bool drag = langevin && !(k == 2 && dim < 3);
-            lvh[3 * i + k] = lv[3 * i + k] - (drag ? gam * minv * lt : 0.0);
-            w[3 * i + k] = lt * minv;
-        }
-    }
+        const double lt = la[q] + 0.5 * dt * lv[q];
+        lt_[q] = lt;
+        const bool drag = langevin && !(k == 2 && dim < 3);
+        lvh_[q] = lv[q] - (drag ? gam * minv * lt : 0.0);
+        w_[q] = lt * minv;
+    });
+    // lr += J(r') w in place: lr is not read again before the final loop
     const double* wp = w.data();
-    double* op = out.data();
-    force_jacobian(sys, 1, &wp, &op, req.params ? &g : nullptr, nullptr, nullptr);  // at r'
+    force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr);
     if (langevin && (req.kT || req.gamma)) {
         for (uint32_t i = 0; i < N; ++i) {
             double u[3];
@@ -174,21 +191,24 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
         }
     }
     pd.pos = r0;
-    for (size_t q = 0; q < 3 * size_t(N); ++q) {
-        const double lrp = out[q];
-        lr[q] = lrp;
-        lv[q] = lvh[q] + dt * lrp;
-        la[q] = 0.5 * dt * lvh[q] + 0.5 * dt * dt * lrp;
-    }
+    const double* lvhq = lvh.data();
+    for_entries(3 * size_t(N), nt, [&](size_t q) {
+        lv[q] = lvhq[q] + dt * lr[q];
+        la[q] = 0.5 * dt * lvhq[q] + 0.5 * dt * dt * lr[q];
+    });
 }
 
 void advance_recording(System& sys, uint64_t n, double* pos, double* vel, double* acc, bool after) {
     ParticleData& pd = sys.pd;
     const size_t m = 3 * size_t(pd.N);
     auto keep = [&](uint64_t k) {
-        std::copy(pd.pos.begin(), pd.pos.end(), pos + k * m);
-        if (vel) std::copy(pd.vel.begin(), pd.vel.end(), vel + k * m);
-        if (acc) std::copy(pd.accel.begin(), pd.accel.end(), acc + k * m);
+        const double *p = pd.pos.data(), *v = pd.vel.data(), *a = pd.accel.data();
+        double *ps = pos + k * m, *vs = vel ? vel + k * m : nullptr, *as = acc ? acc + k * m : nullptr;
+        for_entries(m, sys.nthreads, [&](size_t q) {
+            ps[q] = p[q];
+            if (vs) vs[q] = v[q];
+            if (as) as[q] = a[q];
+        });
     };
     if (sys.useGPU) {
         for (uint64_t k = 0; k < n; ++k) {
@@ -215,19 +235,28 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
     sys.adjointGovernor.run(sys.nthreads, n, [&](uint64_t j) {  // latest state first
         const uint64_t k = n - 1 - j;
         sys.timestep = t_first + k;
-        std::copy(pos + k * m, pos + (k + 1) * m, pd.pos.begin());
-        if (vel) std::copy(vel + k * m, vel + (k + 1) * m, pd.vel.begin());
-        if (acc) std::copy(acc + k * m, acc + (k + 1) * m, pd.accel.begin());
-        adjoint_step(sys, lr, lv, la, g, req);
-        double norm2 = 0;
-        for (size_t q = 0; q < m; ++q) {
-            norm2 += lr[q] * lr[q] + lv[q] * lv[q] + la[q] * la[q];
-            if (!std::isfinite(lr[q]) || !std::isfinite(lv[q]) || !std::isfinite(la[q])) {
-                status = {int64_t(t_first + k), int64_t(q / 3)};
-                return true;
-            }
+        {
+            const double *ps = pos + k * m, *vs = vel ? vel + k * m : nullptr, *as = acc ? acc + k * m : nullptr;
+            double *p = pd.pos.data(), *v = pd.vel.data(), *a = pd.accel.data();
+            for_entries(m, sys.nthreads, [&](size_t q) {
+                p[q] = ps[q];
+                if (vs) v[q] = vs[q];
+                if (as) a[q] = as[q];
+            });
         }
-        if (clip > 0 && norm2 > clip * clip) {
+        adjoint_step(sys, lr, lv, la, g, req);
+        int64_t bad = INT64_MAX;  // the first non-finite entry, whatever the threads
+#pragma omp parallel for schedule(static) reduction(min : bad) num_threads(threads_for(sys.nthreads, pd.N))
+        for (int64_t q = 0; q < int64_t(m); ++q)
+            if (!std::isfinite(lr[q]) || !std::isfinite(lv[q]) || !std::isfinite(la[q])) bad = std::min(bad, q);
+        if (bad != INT64_MAX) {
+            status = {int64_t(t_first + k), bad / 3};
+            return true;
+        }
+        if (clip <= 0) return false;
+        double norm2 = 0;
+        for (size_t q = 0; q < m; ++q) norm2 += lr[q] * lr[q] + lv[q] * lv[q] + la[q] * la[q];
+        if (norm2 > clip * clip) {
             const double s = clip / std::sqrt(norm2);
             for (size_t q = 0; q < m; ++q) {
                 lr[q] *= s;

@@ -152,7 +152,7 @@ void NeighborList::startRecording(size_t max_bytes) {
     stopRecording();
     m_recording = true;
     m_rec_cap = max_bytes;
-    if (!m_force_rebuild && m_N > 0) record();  // the list in use now (built before recording began)
+    if (!m_force_rebuild && m_N > 0) record(1);  // the list in use now (built before recording began)
 }
 
 void NeighborList::stopRecording() {
@@ -163,18 +163,20 @@ void NeighborList::stopRecording() {
     m_cursor_active = false;
 }
 
-void NeighborList::record() {
+void NeighborList::record(int nthreads) {
     size_t total = 0;
     for (uint32_t i = 0; i < m_N; ++i) total += m_count[i];
     const size_t bytes = (size_t(m_N) + 1 + total) * sizeof(uint32_t) + m_last_pos.size() * sizeof(double);
     if (m_rec_bytes + bytes > m_rec_cap) return;
     Recorded r;
     r.start.resize(size_t(m_N) + 1, 0);
-    r.entries.resize(total);
-    for (uint32_t i = 0; i < m_N; ++i) {
-        r.start[i + 1] = r.start[i] + m_count[i];
-        std::copy_n(&m_nlist[size_t(i) * m_stride], m_count[i], &r.entries[r.start[i]]);
-    }
+    for (uint32_t i = 0; i < m_N; ++i) r.start[i + 1] = r.start[i] + m_count[i];
+    r.entries.reset(new uint32_t[total]);
+    uint32_t* e = r.entries.get();
+    const uint32_t* st = r.start.data();
+    // (a list of a few MB every few steps: serial, its copy and page faults cost a two-thread step ~5%)
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, m_N))
+    for (int64_t i = 0; i < int64_t(m_N); ++i) std::copy_n(&m_nlist[size_t(i) * m_stride], m_count[i], e + st[i]);
     r.pos = m_last_pos;
     r.box = m_box;
     m_recorded.push_back(std::move(r));
@@ -197,9 +199,12 @@ bool NeighborList::restoreRecorded(const ParticleData& pd, int nthreads) {
         for (uint32_t i = 0; i < pd.N; ++i) maxcount = std::max(maxcount, r.start[i + 1] - r.start[i]);
         m_stride = std::max(m_stride, maxcount);
         m_nlist.resize(size_t(pd.N) * m_stride);
-        for (uint32_t i = 0; i < pd.N; ++i) {
-            m_count[i] = r.start[i + 1] - r.start[i];
-            std::copy(&r.entries[r.start[i]], &r.entries[r.start[i + 1]], &m_nlist[size_t(i) * m_stride]);
+        const uint32_t* e = r.entries.get();
+        const uint32_t* st = r.start.data();
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
+        for (int64_t i = 0; i < int64_t(pd.N); ++i) {
+            m_count[i] = st[i + 1] - st[i];
+            std::copy(e + st[i], e + st[i + 1], &m_nlist[size_t(i) * m_stride]);
         }
         m_last_pos = r.pos;
         m_device_stale = true;
@@ -453,7 +458,7 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     ++m_n_builds;
     ++m_version;
     m_cursor_active = false;
-    if (m_recording) record();
+    if (m_recording) record(nthreads);
 }
 
 bool NeighborList::scattered() const { return m_scattered; }

@@ -4,6 +4,7 @@
 // number of threads, so every per-particle sum over them is bitwise reproducible.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 #include "GPU.h"
 #include "ParticleData.h"
@@ -86,7 +87,7 @@ class NeighborList {
     // build()'s one-thread path (each pair searched once); returns the largest row
     uint32_t buildHalf(const std::vector<PosType>& sorted, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool hint,
                        uint32_t prev_stride);
-    void record();
+    void record(int nthreads);
     void updatePairSlots();
     void checkBox(const BoxDim& box) const;
 
@@ -110,7 +111,8 @@ class NeighborList {
     uint64_t m_version = 0;  // changes with every build or restore (pair slots follow it)
     uint64_t m_slot_version = UINT64_MAX;
     struct Recorded {
-        std::vector<uint32_t> start, entries;  // CSR: particle i's neighbours are entries[start[i]..start[i+1])
+        std::vector<uint32_t> start;  // CSR: particle i's neighbours are entries[start[i]..start[i+1])
+        std::unique_ptr<uint32_t[]> entries;  // not zeroed: the parallel copy is the pages' first touch
         std::vector<double> pos;
         BoxDim box;
     };
