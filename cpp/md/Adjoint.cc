@@ -96,7 +96,7 @@ void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<doub
 void force_jacobian(System& sys, int K, const double* const* w, double* const* out, AdjointGrads* g,
                     std::vector<std::vector<double>>* eparams, const PTan* ptan) {
     ParticleData& pd = sys.pd;
-    pd.packPositions();
+    pd.packPositions(sys.nthreads);
     if (g && g->params.size() != sys.forces.size()) g->params.assign(sys.forces.size(), {});
     if (eparams && eparams->size() != sys.forces.size()) eparams->assign(sys.forces.size(), {});
     for (size_t f = 0; f < sys.forces.size(); ++f) {

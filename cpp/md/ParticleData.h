@@ -14,6 +14,12 @@ struct PosType {
     uint32_t type, tag;
 };
 
+// Threads worth using for a loop over n particles: at least 128 particles each. Measured: at N = 100
+// two threads never beat one, even on an idle machine (0.94-1.04x), and under load their barriers
+// cost far more; from N = 1000 they pay 1.6x. Above the floor the ThreadGovernor decides by timing.
+// (Results do not depend on the thread count.)
+inline int threads_for(int nthreads, size_t n) { return int(std::max<size_t>(1, std::min<size_t>(nthreads, n / 128))); }
+
 struct ParticleData {
     uint32_t N = 0;
     uint32_t ntypes = 1;
@@ -45,17 +51,16 @@ struct ParticleData {
     Vec3 position(uint32_t i) const { return {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]}; }
     // Packed copy of positions and types, refreshed by packPositions() before force computes.
     std::vector<PosType> postype;
-    void packPositions() {
+    void packPositions(int nthreads = 1) {
         postype.resize(N);
-        for (uint32_t i = 0; i < N; ++i) postype[i] = {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2], typeid_[i], i};
+        PosType* pt = postype.data();
+        const double* r = pos.data();
+        const uint32_t* ty = typeid_.data();
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, N))
+        for (int64_t i = 0; i < int64_t(N); ++i) pt[i] = {r[3 * i], r[3 * i + 1], r[3 * i + 2], ty[i], uint32_t(i)};
     }
 };
 
-// Threads worth using for a loop over n particles: at least 128 particles each. Measured: at N = 100
-// two threads never beat one, even on an idle machine (0.94-1.04x), and under load their barriers
-// cost far more; from N = 1000 they pay 1.6x. Above the floor the ThreadGovernor decides by timing.
-// (Results do not depend on the thread count.)
-inline int threads_for(int nthreads, size_t n) { return int(std::max<size_t>(1, std::min<size_t>(nthreads, n / 128))); }
 
 // A quantity that depends on the timestep (HOOMD's Variant): Constant or Ramp.
 struct Variant {
