@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/Lanes.h"
 #include "core/RandomNumbers.h"
 #include "md/Adjoint.h"
 #include "md/BarForce.h"
@@ -180,6 +181,20 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_simd", [](bool on) { simd_flag() = on; }, py::arg("on"),
           "Use the vectorised host loops (default) or their scalar references (same bits).");
     m.def("simd_enabled", &simd_enabled);
+    m.def("exp", [](py::array_t<double, py::array::c_style | py::array::forcecast> x, bool lanes) {
+        // the evaluators' exp (core/Exp.h), for its tests: four at a time in Lanes, or one by one
+        py::array_t<double> out(x.size());
+        const double* a = x.data();
+        double* o = out.mutable_data();
+        const py::ssize_t n = x.size();
+        py::ssize_t k = 0;
+#if defined(HA_HAVE_LANES)
+        if (lanes)
+            for (; k + 4 <= n; k += 4) store_lanes(o + k, ha::exp(load_lanes(a + k)));
+#endif
+        for (; k < n; ++k) o[k] = ha::exp(a[k]);
+        return out;
+    }, py::arg("x"), py::arg("lanes") = false);
     m.def("set_full_list_above", [](uint32_t n) { full_list_above() = n; }, py::arg("n"),
           "Particles above which the vectorised force pass evaluates pairs from both sides (same bits).");
     m.def("full_list_above", [] { return full_list_above(); });

@@ -1,6 +1,8 @@
 """The vectorised host pair loop (Lanes, four pairs at a time, picked per instruction set at load
 time) against its scalar reference: the same bits, forward and through the adjoint, for any
 thread count. CI also runs the physics tests with HA_SIMD=0 (the scalar path)."""
+import math
+
 import numpy as np
 import pytest
 
@@ -27,12 +29,18 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
     if pair == "LJ":
         pot = ha.md.pair.LJ(nlist=nl, default_r_cut=2.5, mode="shift")
         pot.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
-    elif pair == "Rechtsman":  # scalar force pass (exp), the adjoint's pair pass in Lanes
+    elif pair == "Rechtsman":  # exp in Lanes (core/Exp.h)
         pot = ha.md.pair.Rechtsman(nlist=nl, default_r_cut=2.5, mode="shift")
         pot.params[("A", "A")] = dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823)
-    elif pair == "Morse":  # scalar pair pass (exp), vectorised sums
+    elif pair == "Morse":
         pot = ha.md.pair.Morse(nlist=nl, default_r_cut=2.0, mode="shift")
         pot.params[("A", "A")] = dict(D0=1.0, alpha=3.0, r0=1.0)
+    elif pair == "Gauss":
+        pot = ha.md.pair.Gaussian(nlist=nl, default_r_cut=2.0, mode="shift")
+        pot.params[("A", "A")] = dict(epsilon=1.0, sigma=0.5)
+    elif pair == "Yukawa":
+        pot = ha.md.pair.Yukawa(nlist=nl, default_r_cut=2.5, mode="shift")
+        pot.params[("A", "A")] = dict(epsilon=1.0, kappa=1.5)
     else:
         pot = ha.md.pair.DPDConservative(nlist=nl, default_r_cut=1.5)
         pot.params[("A", "A")] = dict(A=20.0)
@@ -41,7 +49,7 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
     return sim, pot
 
 
-@pytest.mark.parametrize("pair", ["LJ", "DPDConservative", "Morse", "Rechtsman"])
+@pytest.mark.parametrize("pair", ["LJ", "DPDConservative", "Morse", "Rechtsman", "Gauss", "Yukawa"])
 @pytest.mark.parametrize("box3d", [True, False])
 def test_lanes_give_the_scalar_bits(scalar_and_back, pair, box3d):
     out = {}
@@ -89,3 +97,22 @@ def test_tangent_linear_mode_gives_the_scalar_bits(scalar_and_back):
             [0 * f.positions[:, 0], np.ones(len(f.positions)), 0 * f.positions[:, 0]], axis=1))
         out.append(ha.adjoint.gradient(sim, 40, loss, wrt=[pot], mode="forward").grad(pot))
     assert out[0] == out[1]
+
+
+def test_exp_has_the_same_bits_in_lanes_and_is_glibcs_to_an_ulp():
+    """The evaluators' exp (core/Exp.h): four at a time gives the one-at-a-time bits, for every
+    argument, special ones included; and it is the C library's exp (glibc) to one ulp (numpy's own
+    vectorised exp rounds differently)."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-30, 30, 200000), rng.uniform(-745, 710, 50000),
+                        [0.0, -0.0, 1e-300, -1e-20, 511.999, -511.999, 512.0, -512.0, 600.0, -740.0, -746.0,
+                         709.7, 710.0, 1e308, -1e308, np.inf, -np.inf, np.nan, 5e-324, -5e-324]])
+    one, four = _core.exp(x, lanes=False), _core.exp(x, lanes=True)
+    assert np.array_equal(one.view(np.uint64), four.view(np.uint64))
+    ref = np.array([math.inf if v >= 709.8 else math.exp(v) for v in x])  # the C library's exp
+    finite = np.isfinite(ref) & (ref > 0)
+    ulps = np.abs(one[finite].view(np.int64) - ref[finite].view(np.int64))
+    assert ulps.max() <= 1
+    assert np.mean(ulps == 0) > 0.99
+    assert np.array_equal(np.isnan(one), np.isnan(ref)) and np.array_equal(one[~finite & ~np.isnan(ref)],
+                                                                           ref[~finite & ~np.isnan(ref)])
