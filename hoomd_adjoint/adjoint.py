@@ -9,6 +9,7 @@ recorded: all of them while they fit ``memory``, otherwise binomial checkpoints 
 gradient equals the fully stored one bit for bit. See docs/adjoint.md for the equations.
 """
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,27 +113,31 @@ class _StatePool:
 
     def __init__(self):
         self._free = []  # flat float64 buffers
+        self._lock = threading.Lock()  # an Ensemble's replicas take and give from several threads
 
     def take(self, count):
         """A flat float64 array of ``count`` entries (contents undefined)."""
         if count * 8 < self.SMALL:
             return np.empty(count)
-        fits = [b for b in self._free if b.size >= count]
-        if fits:
-            best = min(fits, key=lambda b: b.size)
-            self._free.remove(best)
-            return best[:count]
-        self._free.clear()  # all too small: drop them rather than keep them beside a larger one
+        with self._lock:
+            fits = [b for b in self._free if b.size >= count]
+            if fits:
+                best = min(fits, key=lambda b: b.size)
+                self._free = [b for b in self._free if b is not best]
+                return best[:count]
+            self._free.clear()  # all too small: drop them rather than keep them beside a larger one
         return np.empty(count)
 
     def give(self, arr):
         """Return what take() gave; the caller keeps no view of it."""
         base = arr if arr.base is None else arr.base
-        if base.nbytes >= self.SMALL and all(b is not base for b in self._free):
-            self._free.append(base)
+        with self._lock:
+            if base.nbytes >= self.SMALL and all(b is not base for b in self._free):
+                self._free.append(base)
 
     def release(self):
-        self._free.clear()
+        with self._lock:
+            self._free.clear()
 
 
 _pool = _StatePool()
