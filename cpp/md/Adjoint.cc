@@ -159,7 +159,12 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     // Langevin / NVE: r' = r + v dt + a dt^2/2, v_h = v + a dt/2, a' = (F(r') + c u - gamma v_h)/m,
     // v' = v_h + a' dt/2.
     const bool langevin = m.kind == Method::Langevin;
-    r0 = pd.pos;
+    r0.resize(pd.pos.size());
+    {
+        const double* p = pd.pos.data();
+        double* keep = r0.data();
+        for_entries(r0.size(), nt, [&](size_t q) { keep[q] = p[q]; });
+    }
     lvh.resize(3 * size_t(N));
     latot.resize(3 * size_t(N));
     half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
@@ -190,7 +195,11 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
             }
         }
     }
-    pd.pos = r0;
+    {
+        const double* keep = r0.data();
+        double* p = pd.pos.data();
+        for_entries(r0.size(), nt, [&](size_t q) { p[q] = keep[q]; });
+    }
     const double* lvhq = lvh.data();
     for_entries(3 * size_t(N), nt, [&](size_t q) {
         lv[q] = lvhq[q] + dt * lr[q];
