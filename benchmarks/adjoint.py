@@ -30,13 +30,17 @@ import hoomd_adjoint as ha
 from hoomd_adjoint.lattice import cubic, random_packing
 
 
-def lj_sim(N, density=0.8, kT=1.2, dt=1e-4, threads=None, frame=None):
+def lj_sim(N, density=0.8, kT=1.2, dt=1e-4, threads=None, frame=None, method="brownian"):
+    """The part-1 system; method="langevin" runs Langevin at dt 2e-3 instead (rare list builds)."""
     sim = ha.Simulation(device=ha.device.CPU(threads), seed=3)
     sim.create_state_from_snapshot(frame if frame is not None else cubic(N, density, 3))
     lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
     lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
-    bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=kT)
-    sim.operations.integrator = ha.md.Integrator(dt=dt, methods=[bd], forces=[lj])
+    if method == "langevin":
+        m, dt = ha.md.methods.Langevin(filter=ha.filter.All(), kT=kT), 2e-3
+    else:
+        m = ha.md.methods.Brownian(filter=ha.filter.All(), kT=kT)
+    sim.operations.integrator = ha.md.Integrator(dt=dt, methods=[m], forces=[lj])
     return sim, lj
 
 
@@ -64,23 +68,24 @@ def energy_loss(force):
 
 def part1(args):
     N, steps = (2000, 200) if args.quick else (10000, 1000)
-    print(f"\n## 1. gradient / forward, 3D LJ, N = {N}, {steps} steps")
+    per = 72 if args.method == "langevin" else 24  # bytes a state takes per particle
+    print(f"\n## 1. gradient / forward, 3D LJ, N = {N}, {steps} {args.method} steps")
     print(f"{'run':<36} {'seconds':>9} {'ratio':>7}")
     fwd = 1e9
     for _ in range(1 if args.quick else 2):  # best of two: the machine is shared
-        sim, lj = lj_sim(N)
+        sim, lj = lj_sim(N, method=args.method)
         sim.run(10)
         t = time.perf_counter()
         sim.run(steps)
         fwd = min(fwd, time.perf_counter() - t)
     print(f"{'forward (sim.run)':<36} {fwd:>9.2f} {1.0:>7.2f}")
     for label, memory in (("gradient, full storage", None),
-                          (f"checkpoints, budget {3 * steps // 4} states", 3 * steps // 4 * 24 * N),
-                          (f"checkpoints, budget {steps // 2} states", steps // 2 * 24 * N),
-                          ("checkpoints, budget 32 states", 32 * 24 * N)):
+                          (f"checkpoints, budget {3 * steps // 4} states", 3 * steps // 4 * per * N),
+                          (f"checkpoints, budget {steps // 2} states", steps // 2 * per * N),
+                          ("checkpoints, budget 32 states", 32 * per * N)):
         times = []
         for _ in range(1 if args.quick else 2):  # best of two, as the forward; the first call also
-            sim, lj = lj_sim(N)                  # pays the first touch of the state storage
+            sim, lj = lj_sim(N, method=args.method)  # pays the first touch of the state storage
             sim.run(10)
             t = time.perf_counter()
             res = ha.adjoint.gradient(sim, steps, loss=energy_loss(lj), wrt=[lj], memory=memory)
@@ -249,6 +254,8 @@ def main():
     ap = argparse.ArgumentParser(description="adjoint benchmarks")
     ap.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
     ap.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4])
+    ap.add_argument("--method", choices=["brownian", "langevin"], default="brownian",
+                    help="part 1: Brownian (dt 1e-4, a list build every ~10 steps) or Langevin (dt 2e-3)")
     ap.add_argument("--mem-N", type=int, help="part 2: number of particles (default 10000)")
     ap.add_argument("--mem-steps", type=int, nargs="+", help="part 2: numbers of steps (default 250 1000 4000)")
     args = ap.parse_args()
