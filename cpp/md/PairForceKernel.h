@@ -73,16 +73,10 @@ HA_HOSTDEVICE void pair_force_upper(uint32_t i, const PosType* p, const BoxDim& 
 #endif
 
 // Evaluators opt in to Lanes with `static constexpr bool lanes = true`: their branches depend on
-// the parameters only, and their math maps to vector instructions. Those with exp stay scalar:
-// lane-wise exp is four scalar calls (a vector exp would round differently), and measured slower.
+// the parameters only, and their math maps to vector instructions (exp included: core/Exp.h has
+// the same bits in Lanes as in double). The force pass and the adjoint's pair pass both use them.
 template <class E, class = void> struct lanes_ok { static constexpr bool value = false; };
 template <class E> struct lanes_ok<E, decltype(void(E::lanes))> { static constexpr bool value = E::lanes; };
-// The adjoint's pair pass does far more arithmetic per pair (dual numbers), so evaluators whose
-// exp makes Lanes a loss in the force pass still gain there: they opt in with lanes_jacobian.
-template <class E, class = void> struct jacobian_lanes_ok { static constexpr bool value = lanes_ok<E>::value; };
-template <class E> struct jacobian_lanes_ok<E, decltype(void(E::lanes_jacobian))> {
-    static constexpr bool value = E::lanes_jacobian || lanes_ok<E>::value;
-};
 
 #if defined(HA_HAVE_LANES)
 // Pairs k .. k+m-1 (m <= 4) of particle i's list, as lanes: the displacements r_i - r_j in an

@@ -206,7 +206,7 @@ class PairForceT : public PairForce {
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
         const bool tri = box.triclinic();
-        const bool lanes = m_ntypes == 1 && jacobian_lanes_ok<E>::value && simd_enabled();
+        const bool lanes = m_ntypes == 1 && lanes_ok<E>::value && simd_enabled();
         (void)lanes;
 #pragma omp parallel for schedule(static, 1) num_threads(nt)  // interleaved: low tags own more upper pairs
         for (int64_t b = 0; b < int64_t(nblocks); ++b) {
@@ -215,7 +215,7 @@ class PairForceT : public PairForce {
             const uint32_t end = std::min<uint32_t>(pd.N, uint32_t(b + 1) * B);
             for (uint32_t i = uint32_t(b) * B; i < end; ++i) {
 #if defined(HA_HAVE_LANES)
-                if constexpr (jacobian_lanes_ok<E>::value) {
+                if constexpr (lanes_ok<E>::value) {
                     if (lanes && !e && !tri) {
                         pair_jacobian_upper_lanes<E, Q>(i, p, box, nb, m_rcutsq[0], dderived.data(), K, w, ptan, buf,
                                                         upper0[i], g);
