@@ -112,6 +112,11 @@ class PairForceT : public PairForce {
         const int nt = threads_for(nthreads, pd.N);
         double* const* bufp = buf.data();
         std::vector<double> gb, eb;
+        // large systems with tags scattered in space: both passes at once in the list's spatial
+        // order, as the force pass (reverse mode: no parameter tangents, no energy derivatives)
+        const bool spatial = lanes_ok<E>::value && m_ntypes == 1 && simd_enabled() && !want_e && !want_t &&
+                             !box.triclinic() && pd.N > spatial_above() &&
+                             (m_nlist->scattered() || spatial_above() == 0);
         with_width<P>(want_g || want_e || want_t ? nsel : 0, [&](auto width) {
             constexpr int Q = decltype(width)::value;
             const size_t nq = ntp * Q, stride = block_stride(nq);
@@ -127,7 +132,10 @@ class PairForceT : public PairForce {
                     for (int q = 0; q < nsel; ++q) pt[k][tp * Q + q] = ptan[k][tp * P + m_grad_sel[q]];
                 ptp[k] = pt[k].data();
             }
-            upperPass<Q>(pd, nb, upper0, K, w, want_t ? ptp.data() : nullptr, bufp, gb, eb, nblocks, B, nt);
+            if (spatial)
+                spatialPass<Q>(pd, K, w, out, gb, nblocks, B, nt, nthreads);
+            else
+                upperPass<Q>(pd, nb, upper0, K, w, want_t ? ptp.data() : nullptr, bufp, gb, eb, nblocks, B, nt);
             for (uint32_t b = 0; b < nblocks; ++b)
                 for (size_t tp = 0; tp < ntp; ++tp)
                     for (int q = 0; q < nsel; ++q) {
@@ -137,8 +145,9 @@ class PairForceT : public PairForce {
                     }
         });
         const uint32_t *up = upper0.data(), *lo = lower_slot.data();
+        if (!spatial)
 #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, lo, K, bufp, out);
+            for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, lo, K, bufp, out);
         if (want_e && m_shift) {
             // the shift V(r_cut) depends on the parameters too: each particle's half pairs subtract it
             std::vector<double> npairs(ntp, 0.0);
@@ -195,6 +204,68 @@ class PairForceT : public PairForce {
     // Each block's accumulators start on their own cache line (blocks alternate between threads).
     static size_t block_stride(size_t n) { return (n + 7) / 8 * 8; }
 
+    // Both passes in the neighbour list's spatial order (pair_jacobian_spatial_lanes): positions
+    // and adjoint vectors copied into it, results and per-particle parameter sums scattered back
+    // by tag; each block then adds its particles' sums in tag order, as upperPass does.
+    template <int Q>
+    void spatialPass(const ParticleData& pd, int K, const double* const* w, double* const* out,
+                     std::vector<double>& gb, uint32_t nblocks, uint32_t B, int nt, int nthreads) {
+#if defined(HA_HAVE_LANES)
+        if constexpr (lanes_ok<E>::value) {
+            const uint32_t N = pd.N;
+            const size_t stride = block_stride(Q), m3 = 3 * size_t(N);
+            const std::vector<ParamDual<Q>> dderived = dualParams<Q>(m_grad_sel);
+            const NeighborList::Spatial sp = m_nlist->spatial(nthreads);
+            const uint32_t* order = sp.order;
+            m_spatial_pos.resize(N);
+            m_spatial_jac.resize(2 * size_t(K) * m3 + (gb.empty() ? 0 : 2 * size_t(N) * Q));
+            PosType* ps = m_spatial_pos.data();
+            std::vector<const double*> ws(K);
+            std::vector<double*> outs(K);
+            for (int t = 0; t < K; ++t) {
+                ws[t] = m_spatial_jac.data() + size_t(t) * m3;
+                outs[t] = m_spatial_jac.data() + size_t(K + t) * m3;
+            }
+            double* gpart = gb.empty() ? nullptr : m_spatial_jac.data() + 2 * size_t(K) * m3;
+            double* gtag = gb.empty() ? nullptr : gpart + size_t(N) * Q;
+            const PosType* p = pd.postype.data();
+            const BoxDim box = pd.box;
+#pragma omp parallel num_threads(nt)
+            {
+#pragma omp for schedule(static)
+                for (int64_t m = 0; m < int64_t(N); ++m) {
+                    const uint32_t i = order[m];
+                    ps[m] = p[i];
+                    for (int t = 0; t < K; ++t)
+                        for (int c = 0; c < 3; ++c) const_cast<double*>(ws[t])[3 * m + c] = w[t][3 * size_t(i) + c];
+                }
+#pragma omp for schedule(static)
+                for (int64_t m = 0; m < int64_t(N); ++m)
+                    pair_jacobian_spatial_lanes<E, Q>(uint32_t(m), ps, box, sp.view, m_rcutsq[0], dderived.data(), K,
+                                                      ws.data(), outs.data(), gpart);
+#pragma omp for schedule(static)
+                for (int64_t m = 0; m < int64_t(N); ++m) {
+                    const uint32_t i = order[m];
+                    for (int t = 0; t < K; ++t)
+                        for (int c = 0; c < 3; ++c) out[t][3 * size_t(i) + c] += outs[t][3 * m + c];
+                    if (gtag)
+                        for (int q = 0; q < Q; ++q) gtag[size_t(i) * Q + q] = gpart[size_t(m) * Q + q];
+                }
+#pragma omp for schedule(static)
+                for (int64_t b = 0; b < int64_t(gtag ? nblocks : 0); ++b) {
+                    double* g = &gb[b * stride];
+                    const uint32_t end = std::min<uint32_t>(N, uint32_t(b + 1) * B);
+                    for (uint32_t i = uint32_t(b) * B; i < end; ++i)
+                        for (int q = 0; q < Q; ++q) g[q] += gtag[size_t(i) * Q + q];
+                }
+            }
+            return;
+        }
+#endif
+        (void)pd, (void)K, (void)w, (void)out, (void)gb, (void)nblocks, (void)B, (void)nt, (void)nthreads;
+        throw std::logic_error("the spatial adjoint pass needs Lanes");
+    }
+
     // Pass 1 of the adjoint pair loop over fixed blocks of particles, each with its own
     // parameter accumulators (summed in block order afterwards: independent of threads).
     template <int Q>
@@ -242,6 +313,7 @@ class PairForceT : public PairForce {
     // The full-list force pass's positions and results in the list's spatial order.
     std::vector<PosType> m_spatial_pos;
     std::vector<double> m_spatial_out;
+    std::vector<double> m_spatial_jac;  // the adjoint's vectors, results and parameter sums in that order
 
     // Per pair slot: (F_ij, V_ij) in the force pass, c_ij per vector in the adjoint pass; one
     // buffer for both (they never overlap in time), the largest memory of a step at large N.

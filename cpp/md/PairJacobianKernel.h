@@ -43,6 +43,9 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     size_t slot = slot0;
+    // this particle's parameter terms, summed in list order and then added to the block's sums
+    // (the order every path keeps, whatever order it visits particles in)
+    double gsum[Q > 0 ? Q : 1] = {};
     for (uint32_t k = lower_bound_tag(nb, i, i); k < n; ++k, ++slot) {
         const uint32_t j = list[k];
         const PosType pj = p[j];
@@ -71,14 +74,70 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
             c[2] = f.v * dwz + s * dx.z;
         }
         if (!inside) continue;
-        if (gacc)
-            for (int q = 0; q < Q; ++q) gacc[tp * Q + q] += f.d[1 + q] * sw;
+        if (gacc) {
+            if (ntypes == 1)
+                for (int q = 0; q < Q; ++q) gsum[q] += f.d[1 + q] * sw;
+            else
+                for (int q = 0; q < Q; ++q) gacc[tp * Q + q] += f.d[1 + q] * sw;
+        }
         if constexpr (ENERGY)  // (otherwise V is never read, and the compiler drops its arithmetic)
             for (int q = 0; q < Q; ++q) eacc[tp * Q + q] += V.d[1 + q];
     }
+    if (gacc && ntypes == 1)
+        for (int q = 0; q < Q; ++q) gacc[q] += gsum[q];
 }
 
 #if defined(HA_HAVE_LANES)
+// Pairs k .. k+3 of a row (fewer at its end) evaluated in dual numbers over Lanes: d_ij, f with
+// its derivatives, which lanes are within the cutoff (and the potential on), and the neighbours.
+template <class E, int Q>
+struct JacobianChunk {
+    using L = Lanes;
+    using DL = SDual<0, 1 + Q, L>;
+    uint32_t m;  // pairs in use
+    L wx, wy, wz;
+    DL f;
+    decltype(L{} < L{}) inside;
+    uint32_t jj[4];
+    HA_EVALUATOR JacobianChunk(const LaneOrigin& origin, const PosType* p, const uint32_t* list, uint32_t k, uint32_t n,
+                               const BoxDim& box, double rcutsq, const ParamDual<Q>* d) {
+        using RL = SDual<0, 1, L>;
+        const L rc = {rcutsq, rcutsq, rcutsq, rcutsq};
+        m = n - k < 4 ? n - k : 4;
+        const L rsq = lane_displacements(origin, p, list + k, m, box, wx, wy, wz);
+        const auto in = rsq < rc;
+        DL V;
+        const bool ok = E::eval(RL::variable(in ? rsq : rc, 0), RL(rc), d, f, V);
+        const decltype(in) none = in ^ in;
+        inside = ok ? in : none;
+        for (uint32_t c = 0; c < 4; ++c) jj[c] = list[k + (c < m ? c : m - 1)];
+    }
+};
+
+// c_ij for four pairs of the particle in row i of one adjoint vector wt: f (w_i - w_j) + s d_ij,
+// s = 2 f' d_ij.(w_i - w_j) (+ sum_q df/dtheta_q pt[q] with parameter tangents pt), zero outside
+// the cutoff. (wx, wy, wz) are d_ij; returns d_ij.(w_i - w_j), which the parameter sums use.
+template <int Q, class DL, class Mask>
+HA_EVALUATOR Lanes pair_c_lanes(const double* wt, size_t i, const uint32_t* jj, Lanes wx, Lanes wy, Lanes wz,
+                                const DL& f, Mask inside, const double* pt, Lanes& cx, Lanes& cy, Lanes& cz) {
+    using L = Lanes;
+    const L zero = {0, 0, 0, 0};
+    const L wix = {wt[3 * i], wt[3 * i], wt[3 * i], wt[3 * i]};
+    const L wiy = {wt[3 * i + 1], wt[3 * i + 1], wt[3 * i + 1], wt[3 * i + 1]};
+    const L wiz = {wt[3 * i + 2], wt[3 * i + 2], wt[3 * i + 2], wt[3 * i + 2]};
+    const L dwx = wix - L{wt[3 * jj[0]], wt[3 * jj[1]], wt[3 * jj[2]], wt[3 * jj[3]]};
+    const L dwy = wiy - L{wt[3 * jj[0] + 1], wt[3 * jj[1] + 1], wt[3 * jj[2] + 1], wt[3 * jj[3] + 1]};
+    const L dwz = wiz - L{wt[3 * jj[0] + 2], wt[3 * jj[1] + 2], wt[3 * jj[2] + 2], wt[3 * jj[3] + 2]};
+    const L dot = wx * dwx + wy * dwy + wz * dwz;
+    L sv = 2.0 * f.d[0] * dot;
+    if (pt)
+        for (int q = 0; q < Q; ++q) sv += f.d[1 + q] * pt[q];
+    cx = inside ? f.v * dwx + sv * wx : zero;
+    cy = inside ? f.v * dwy + sv * wy : zero;
+    cz = inside ? f.v * dwz + sv * wz : zero;
+    return dot;
+}
+
 // Pass 1 in Lanes, for one type pair in an orthorhombic box without energy derivatives: the
 // evaluator runs in dual numbers over Lanes on four pairs at once (each lane with the operations
 // of the scalar duals: the same f, f' and df/dtheta bits), then each pair's c_ij and parameter
@@ -89,46 +148,27 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
                                               const double* const* w, const double* const* ptan,
                                               double* const* buf, uint32_t slot0, double* gacc) {
     using L = Lanes;
-    using RL = SDual<0, 1, L>;
-    using DL = SDual<0, 1 + Q, L>;
     ParamDual<Q> d[E::n_derived];  // a local copy: the slots written below cannot alias it
     for (int q = 0; q < E::n_derived; ++q) d[q] = dderived[q];
     const PosType pi = p[i];
     const LaneOrigin origin(pi);
-    const L rc = {rcutsq, rcutsq, rcutsq, rcutsq};
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     size_t slot = slot0;
+    double gsum[Q > 0 ? Q : 1] = {};  // this particle's parameter terms, as pair_jacobian_upper
     for (uint32_t k = lower_bound_tag(nb, i, i); k < n; k += 4) {
-        const uint32_t m = n - k < 4 ? n - k : 4;
-        L wx, wy, wz;
-        const L rsq = lane_displacements(origin, p, list + k, m, box, wx, wy, wz);
-        const auto in = rsq < rc;
-        DL f, V;
-        const bool ok = E::eval(RL::variable(in ? rsq : rc, 0), RL(rc), d, f, V);
         // pairs beyond the cutoff (or a potential switched off) give c = 0 and add +0.0 to the
         // parameter sums, which start at +0.0 and so never change a bit that way
+        const JacobianChunk<E, Q> ch(origin, p, list, k, n, box, rcutsq, d);
+        const uint32_t m = ch.m;
+        const auto& f = ch.f;
+        const auto inside = ch.inside;
         const L zero = {0, 0, 0, 0};
-        const decltype(in) none = in ^ in, inside = ok ? in : none;
-        uint32_t jj[4];
-        for (uint32_t c = 0; c < 4; ++c) jj[c] = list[k + (c < m ? c : m - 1)];
         L sw = zero;  // (w_0,i - w_0,j) . d_ij
         for (int t = 0; t < K; ++t) {
-            const double* wt = w[t];
-            const L wix = {wt[3 * i], wt[3 * i], wt[3 * i], wt[3 * i]};
-            const L wiy = {wt[3 * i + 1], wt[3 * i + 1], wt[3 * i + 1], wt[3 * i + 1]};
-            const L wiz = {wt[3 * i + 2], wt[3 * i + 2], wt[3 * i + 2], wt[3 * i + 2]};
-            const L dwx = wix - L{wt[3 * jj[0]], wt[3 * jj[1]], wt[3 * jj[2]], wt[3 * jj[3]]};
-            const L dwy = wiy - L{wt[3 * jj[0] + 1], wt[3 * jj[1] + 1], wt[3 * jj[2] + 1], wt[3 * jj[3] + 1]};
-            const L dwz = wiz - L{wt[3 * jj[0] + 2], wt[3 * jj[1] + 2], wt[3 * jj[2] + 2], wt[3 * jj[3] + 2]};
-            const L dot = wx * dwx + wy * dwy + wz * dwz;
+            L cx, cy, cz;
+            const L dot = pair_c_lanes<Q>(w[t], i, ch.jj, ch.wx, ch.wy, ch.wz, f, inside, ptan ? ptan[t] : nullptr, cx, cy, cz);
             if (t == 0) sw = dot;
-            L sv = 2.0 * f.d[0] * dot;
-            if (ptan && ptan[t])
-                for (int q = 0; q < Q; ++q) sv += f.d[1 + q] * ptan[t][q];
-            const L cx = inside ? f.v * dwx + sv * wx : zero;
-            const L cy = inside ? f.v * dwy + sv * wy : zero;
-            const L cz = inside ? f.v * dwz + sv * wz : zero;
             double* cc = buf[t] + 3 * slot;
             for (uint32_t c = 0; c < m; ++c) {
                 cc[3 * c] = cx[c];
@@ -139,12 +179,74 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
         if (gacc)
             for (int q = 0; q < Q; ++q) {
                 const L term = inside ? f.d[1 + q] * sw : zero;
-                for (uint32_t c = 0; c < m; ++c) gacc[q] += term[c];  // in list order, as the scalar loop
+                for (uint32_t c = 0; c < m; ++c) gsum[q] += term[c];  // in list order, as the scalar loop
             }
         slot += m;
     }
+    if (gacc)
+        for (int q = 0; q < Q; ++q) gacc[q] += gsum[q];
 }
 #endif
+
+// Both passes at once for particle m of a system held in the neighbour list's spatial order
+// (positions ps, adjoint vectors ws and results outs by position; the rows keep their ascending-tag
+// order, entries are positions): large systems whose tags are scattered in space, where the
+// pair-once passes would read scattered memory. Every pair of the full list is evaluated from
+// this side, as pair_jacobian_upper_lanes does, and c_ij added to the row's sum in list order:
+// c_ij = -c_ji exactly, so the sum has the bits of the gather's. The parameter terms of the pairs
+// with a higher tag go to this particle's own sum, in list order (others add +0.0): the bits of
+// pair_jacobian_upper_lanes's per-particle sum. outs[t] and gpart (Q per position) are written.
+template <class E, int Q>
+HA_SIMD_CLONES void pair_jacobian_spatial_lanes(uint32_t m, const PosType* ps, const BoxDim& box, const NeighborView& nb,
+                                                double rcutsq, const ParamDual<Q>* dderived, int K,
+                                                const double* const* ws, double* const* outs, double* gpart) {
+    using L = Lanes;
+    ParamDual<Q> d[E::n_derived];
+    for (int q = 0; q < E::n_derived; ++q) d[q] = dderived[q];
+    const PosType pm = ps[m];
+    const LaneOrigin origin(pm);
+    const L zero = {0, 0, 0, 0};
+    const uint32_t n = nb.count[m];
+    const uint32_t* list = nb.nlist + size_t(m) * nb.stride;
+    double gsum[Q > 0 ? Q : 1] = {};
+    constexpr int KMAX = 4;  // vectors summed in registers at once (more: further passes)
+    for (int t0 = 0; t0 < K; t0 += KMAX) {
+        const int kn = K - t0 < KMAX ? K - t0 : KMAX;
+        L acc[KMAX] = {zero, zero, zero, zero};
+        for (uint32_t k = 0; k < n; k += 4) {
+            const JacobianChunk<E, Q> ch(origin, ps, list, k, n, box, rcutsq, d);
+            const uint32_t cnt = ch.m;
+            const auto& f = ch.f;
+            const auto inside = ch.inside;
+            const uint32_t* jj = ch.jj;
+            L sw = zero;
+            for (int tt = 0; tt < kn; ++tt) {
+                L cx, cy, cz, cw = zero;
+                const L dot = pair_c_lanes<Q>(ws[t0 + tt], m, jj, ch.wx, ch.wy, ch.wz, f, inside, nullptr, cx, cy, cz);
+                if (t0 + tt == 0) sw = dot;
+                transpose(cx, cy, cz, cw);  // one row (c_x, c_y, c_z, 0) per pair, added in list order
+                acc[tt] = acc[tt] + cx;
+                if (cnt > 1) acc[tt] = acc[tt] + cy;
+                if (cnt > 2) acc[tt] = acc[tt] + cz;
+                if (cnt > 3) acc[tt] = acc[tt] + cw;
+            }
+            if (gpart && t0 == 0)
+                for (int q = 0; q < Q; ++q) {
+                    const L term = inside ? f.d[1 + q] * sw : zero;
+                    for (uint32_t c = 0; c < cnt; ++c)
+                        if (ps[jj[c]].tag > pm.tag) gsum[q] += term[c];
+                }
+        }
+        for (int tt = 0; tt < kn; ++tt) {
+            double* o = outs[t0 + tt] + 3 * size_t(m);
+            o[0] = acc[tt][0];
+            o[1] = acc[tt][1];
+            o[2] = acc[tt][2];
+        }
+    }
+    if (gpart)
+        for (int q = 0; q < Q; ++q) gpart[size_t(m) * Q + q] = gsum[q];
+}
 
 // Pass 2 for particle i: out[k]_i += sum_j c_ij in ascending j, reading c_ij from i's own
 // upper slots (j > i, from upper0[i]) and -c_ji from j's (j < i, at lower_slot[entry]).
