@@ -11,7 +11,9 @@ Prints, as tables:
      forward mode; with JAX MD side by side when `jax_md` is importable;
   4. 3D LJ, N = 4000, 1000 steps (rho 0.8, FCC start, kT 0.2, gamma 1, dt 1e-3, r_cut 2.5),
      seconds and peak memory per gradient, each case in a fresh subprocess; the neighbour-list
-     buffer is a tuning choice (0.4 is HOOMD's default; 0.5 is fastest here).
+     buffer is a tuning choice (0.4 is HOOMD's default; 0.5 is fastest here);
+  5. 3D LJ at N = 10^5 with lattice-ordered and with scrambled tags (30 steps): forward and
+     gradient per step.
 
     PYTHONPATH=. python benchmarks/adjoint.py [--quick] [--parts 1 2 3 4]
     PYTHONPATH=. python benchmarks/adjoint.py --parts 2 --mem-N 100000 --mem-steps 1000 4000 16000  # hours
@@ -250,10 +252,34 @@ def part4(args):
           "machine kind: 61-66 s and 1.97 GiB per gradient; Dense: 112 s, 2.5 GiB)")
 
 
+def part5(args):
+    """Large N with lattice-ordered and with scrambled tags (as after long diffusion): the force
+    and adjoint pair passes run in the neighbour list's spatial order when tags are scattered."""
+    N, steps = (40000, 10) if args.quick else (100000, 30)
+    print(f"\n## 5. gradient / forward, 3D LJ, N = {N}, {steps} Brownian steps, tags in lattice or random order")
+    print(f"{'tags':<12} {'forward ms/step':>16} {'gradient ms/step':>17} {'ratio':>7}")
+    for label in ("lattice", "scrambled"):
+        frame = cubic(N, 0.8, 3)
+        if label == "scrambled":
+            frame.particles.position = frame.particles.position[np.random.default_rng(7).permutation(N)]
+        best = [1e9, 1e9]
+        for _ in range(1 if args.quick else 2):
+            for k in (0, 1):
+                sim, lj = lj_sim(None, frame=frame)
+                sim.run(5)
+                t = time.perf_counter()
+                if k == 0:
+                    sim.run(steps)
+                else:
+                    ha.adjoint.gradient(sim, steps, loss=energy_loss(lj), wrt=[lj])
+                best[k] = min(best[k], time.perf_counter() - t)
+        print(f"{label:<12} {best[0] / steps * 1e3:>16.1f} {best[1] / steps * 1e3:>17.1f} {best[1] / best[0]:>7.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description="adjoint benchmarks")
     ap.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
-    ap.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4])
+    ap.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     ap.add_argument("--method", choices=["brownian", "langevin"], default="brownian",
                     help="part 1: Brownian (dt 1e-4, a list build every ~10 steps) or Langevin (dt 2e-3)")
     ap.add_argument("--mem-N", type=int, help="part 2: number of particles (default 10000)")
@@ -261,7 +287,7 @@ def main():
     args = ap.parse_args()
     print(f"# hoomd-adjoint {ha.__version__}, {ha.device.CPU().num_cpu_threads} threads")
     for p in args.parts:
-        {1: part1, 2: part2, 3: part3, 4: part4}[p](args)
+        {1: part1, 2: part2, 3: part3, 4: part4, 5: part5}[p](args)
 
 
 if __name__ == "__main__":
