@@ -18,25 +18,22 @@ inline int floordiv(int a, int n) { return a >= 0 ? a / n : -((-a + n - 1) / n);
 // entry and on return; `out` holds n.
 void sort_with_hint(uint32_t* found, uint32_t n, const uint32_t* old, uint32_t nold, uint64_t* bits, uint32_t* out) {
     for (uint32_t k = 0; k < n; ++k) bits[found[k] >> 6] |= uint64_t(1) << (found[k] & 63);
-    uint32_t nk = 0;
-    for (uint32_t k = 0; k < nold; ++k) {  // old neighbours still within r_list, in order
-        const uint32_t t = old[k];
-        uint64_t& w = bits[t >> 6];
-        const uint64_t b = uint64_t(1) << (t & 63);
-        out[nk] = t;
-        nk += uint32_t((w & b) != 0);
-        w &= ~b;
-    }
+    // the tags of src whose bit is set, in src's order, into dst (clearing their bits)
+    auto take_marked = [bits](const uint32_t* src, uint32_t count, uint32_t* dst) {
+        uint32_t kept = 0;
+        for (uint32_t k = 0; k < count; ++k) {
+            const uint32_t t = src[k];
+            uint64_t& w = bits[t >> 6];
+            const uint64_t b = uint64_t(1) << (t & 63);
+            dst[kept] = t;
+            kept += uint32_t((w & b) != 0);
+            w &= ~b;
+        }
+        return kept;
+    };
+    const uint32_t nk = take_marked(old, nold, out);  // old neighbours still within r_list, in order
     uint32_t* fresh = out + nk;
-    uint32_t nf = 0;
-    for (uint32_t k = 0; k < n; ++k) {  // the new ones
-        const uint32_t t = found[k];
-        uint64_t& w = bits[t >> 6];
-        const uint64_t b = uint64_t(1) << (t & 63);
-        fresh[nf] = t;
-        nf += uint32_t((w & b) != 0);
-        w &= ~b;
-    }
+    const uint32_t nf = take_marked(found, n, fresh);  // the new ones
     std::sort(fresh, fresh + nf);
     std::merge(out, out + nk, fresh, fresh + nf, found);
 }

@@ -115,8 +115,7 @@ class PairForceT : public PairForce {
         // large systems with tags scattered in space: both passes at once in the list's spatial
         // order, as the force pass (reverse mode: no parameter tangents, no energy derivatives)
         const bool spatial = lanes_ok<E>::value && m_ntypes == 1 && simd_enabled() && !want_e && !want_t &&
-                             !box.triclinic() && pd.N > spatial_above() &&
-                             (m_nlist->scattered() || spatial_above() == 0);
+                             !box.triclinic() && inSpatialOrder(pd);
         with_width<P>(want_g || want_e || want_t ? nsel : 0, [&](auto width) {
             constexpr int Q = decltype(width)::value;
             const size_t nq = ntp * Q, stride = block_stride(nq);
@@ -201,12 +200,18 @@ class PairForceT : public PairForce {
         else f(std::integral_constant<int, P>());
     }
 
+    // Large systems whose tags are scattered in space run their full-list passes over a copy in
+    // the neighbour list's spatial order (spatial_above() == 0 forces it: tests).
+    bool inSpatialOrder(const ParticleData& pd) const {
+        return pd.N > spatial_above() && (m_nlist->scattered() || spatial_above() == 0);
+    }
+
     // Each block's accumulators start on their own cache line (blocks alternate between threads).
     static size_t block_stride(size_t n) { return (n + 7) / 8 * 8; }
 
     // Both passes in the neighbour list's spatial order (pair_jacobian_spatial_lanes): positions
-    // and adjoint vectors copied into it, results and per-particle parameter sums scattered back
-    // by tag; each block then adds its particles' sums in tag order, as upperPass does.
+    // and adjoint vectors copied into it, results and per-particle parameter sums written by tag;
+    // each block then adds its particles' sums in tag order, as upperPass does.
     template <int Q>
     void spatialPass(const ParticleData& pd, int K, const double* const* w, double* const* out,
                      std::vector<double>& gb, uint32_t nblocks, uint32_t B, int nt, int nthreads) {
@@ -218,16 +223,11 @@ class PairForceT : public PairForce {
             const NeighborList::Spatial sp = m_nlist->spatial(nthreads);
             const uint32_t* order = sp.order;
             m_spatial_pos.resize(N);
-            m_spatial_jac.resize(2 * size_t(K) * m3 + (gb.empty() ? 0 : 2 * size_t(N) * Q));
+            m_spatial_jac.resize(size_t(K) * m3 + (gb.empty() ? 0 : size_t(N) * Q));
             PosType* ps = m_spatial_pos.data();
-            std::vector<const double*> ws(K);
-            std::vector<double*> outs(K);
-            for (int t = 0; t < K; ++t) {
-                ws[t] = m_spatial_jac.data() + size_t(t) * m3;
-                outs[t] = m_spatial_jac.data() + size_t(K + t) * m3;
-            }
-            double* gpart = gb.empty() ? nullptr : m_spatial_jac.data() + 2 * size_t(K) * m3;
-            double* gtag = gb.empty() ? nullptr : gpart + size_t(N) * Q;
+            std::vector<double*> ws(K);
+            for (int t = 0; t < K; ++t) ws[t] = m_spatial_jac.data() + size_t(t) * m3;
+            double* gpart = gb.empty() ? nullptr : m_spatial_jac.data() + size_t(K) * m3;  // by tag
             const PosType* p = pd.postype.data();
             const BoxDim box = pd.box;
 #pragma omp parallel num_threads(nt)
@@ -237,26 +237,18 @@ class PairForceT : public PairForce {
                     const uint32_t i = order[m];
                     ps[m] = p[i];
                     for (int t = 0; t < K; ++t)
-                        for (int c = 0; c < 3; ++c) const_cast<double*>(ws[t])[3 * m + c] = w[t][3 * size_t(i) + c];
+                        for (int c = 0; c < 3; ++c) ws[t][3 * m + c] = w[t][3 * size_t(i) + c];
                 }
 #pragma omp for schedule(static)
                 for (int64_t m = 0; m < int64_t(N); ++m)
                     pair_jacobian_spatial_lanes<E, Q>(uint32_t(m), ps, box, sp.view, m_rcutsq[0], dderived.data(), K,
-                                                      ws.data(), outs.data(), gpart);
+                                                      ws.data(), out, gpart);
 #pragma omp for schedule(static)
-                for (int64_t m = 0; m < int64_t(N); ++m) {
-                    const uint32_t i = order[m];
-                    for (int t = 0; t < K; ++t)
-                        for (int c = 0; c < 3; ++c) out[t][3 * size_t(i) + c] += outs[t][3 * m + c];
-                    if (gtag)
-                        for (int q = 0; q < Q; ++q) gtag[size_t(i) * Q + q] = gpart[size_t(m) * Q + q];
-                }
-#pragma omp for schedule(static)
-                for (int64_t b = 0; b < int64_t(gtag ? nblocks : 0); ++b) {
+                for (int64_t b = 0; b < int64_t(gpart ? nblocks : 0); ++b) {
                     double* g = &gb[b * stride];
                     const uint32_t end = std::min<uint32_t>(N, uint32_t(b + 1) * B);
                     for (uint32_t i = uint32_t(b) * B; i < end; ++i)
-                        for (int q = 0; q < Q; ++q) g[q] += gtag[size_t(i) * Q + q];
+                        for (int q = 0; q < Q; ++q) g[q] += gpart[size_t(i) * Q + q];
                 }
             }
             return;
@@ -302,7 +294,6 @@ class PairForceT : public PairForce {
                 else if (tri)
                     pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
                                                            ptan, buf, upper0[i], g, nullptr);
-
                 else
                     pair_jacobian_upper<E, Q, false, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
                                                             ptan, buf, upper0[i], g, nullptr);
@@ -313,7 +304,7 @@ class PairForceT : public PairForce {
     // The full-list force pass's positions and results in the list's spatial order.
     std::vector<PosType> m_spatial_pos;
     std::vector<double> m_spatial_out;
-    std::vector<double> m_spatial_jac;  // the adjoint's vectors, results and parameter sums in that order
+    std::vector<double> m_spatial_jac;  // the adjoint's vectors in that order, and per-particle parameter sums
 
     // Per pair slot: (F_ij, V_ij) in the force pass, c_ij per vector in the adjoint pass; one
     // buffer for both (they never overlap in time), the largest memory of a step at large N.
@@ -335,7 +326,7 @@ class PairForceT : public PairForce {
                 // in the cells' order: positions copied into it and a list whose entries point
                 // there, so neighbours are read from nearby memory however the tags lie in space
                 // (each particle's pairs and their order are unchanged: the same sums)
-                if (!(pd.N > spatial_above()) || !(m_nlist->scattered() || spatial_above() == 0)) {
+                if (!inSpatialOrder(pd)) {
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
                     for (int64_t i = 0; i < int64_t(pd.N); ++i)
                         pair_force_particle_lanes<E>(uint32_t(i), p, box, nb, tab, f, e);

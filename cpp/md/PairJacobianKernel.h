@@ -189,17 +189,18 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
 #endif
 
 // Both passes at once for particle m of a system held in the neighbour list's spatial order
-// (positions ps, adjoint vectors ws and results outs by position; the rows keep their ascending-tag
+// (positions ps and adjoint vectors ws by position; the rows keep their ascending-tag
 // order, entries are positions): large systems whose tags are scattered in space, where the
 // pair-once passes would read scattered memory. Every pair of the full list is evaluated from
 // this side, as pair_jacobian_upper_lanes does, and c_ij added to the row's sum in list order:
 // c_ij = -c_ji exactly, so the sum has the bits of the gather's. The parameter terms of the pairs
 // with a higher tag go to this particle's own sum, in list order (others add +0.0): the bits of
-// pair_jacobian_upper_lanes's per-particle sum. outs[t] and gpart (Q per position) are written.
+// pair_jacobian_upper_lanes's per-particle sum. Both go to the particle's tag: out[t] (added, as
+// the gather adds) and gpart (Q per tag, written).
 template <class E, int Q>
 HA_SIMD_CLONES void pair_jacobian_spatial_lanes(uint32_t m, const PosType* ps, const BoxDim& box, const NeighborView& nb,
                                                 double rcutsq, const ParamDual<Q>* dderived, int K,
-                                                const double* const* ws, double* const* outs, double* gpart) {
+                                                const double* const* ws, double* const* out, double* gpart) {
     using L = Lanes;
     ParamDual<Q> d[E::n_derived];
     for (int q = 0; q < E::n_derived; ++q) d[q] = dderived[q];
@@ -238,14 +239,14 @@ HA_SIMD_CLONES void pair_jacobian_spatial_lanes(uint32_t m, const PosType* ps, c
                 }
         }
         for (int tt = 0; tt < kn; ++tt) {
-            double* o = outs[t0 + tt] + 3 * size_t(m);
-            o[0] = acc[tt][0];
-            o[1] = acc[tt][1];
-            o[2] = acc[tt][2];
+            double* o = out[t0 + tt] + 3 * size_t(pm.tag);
+            o[0] += acc[tt][0];
+            o[1] += acc[tt][1];
+            o[2] += acc[tt][2];
         }
     }
     if (gpart)
-        for (int q = 0; q < Q; ++q) gpart[size_t(m) * Q + q] = gsum[q];
+        for (int q = 0; q < Q; ++q) gpart[size_t(pm.tag) * Q + q] = gsum[q];
 }
 
 // Pass 2 for particle i: out[k]_i += sum_j c_ij in ascending j, reading c_ij from i's own

@@ -61,7 +61,6 @@ struct ParticleData {
     }
 };
 
-
 // A quantity that depends on the timestep (HOOMD's Variant): Constant or Ramp.
 struct Variant {
     enum Kind { Constant = 0, Ramp = 1 } kind = Constant;

@@ -189,50 +189,44 @@ void System::sumForces(uint64_t t) {
 }
 
 void System::checkForces(uint64_t t) const {
-    // One parallel pass says whether anything is wrong; only then the passes below find what
-    // (serial, three passes over N were ~3% of a small system's step).
+    // Every position must be in the primary image: wrap moves one image per step, so a particle
+    // that moved more than a box length (or became non-finite) is caught here.
+    auto inside = [&](uint32_t i) {
+        const Vec3 f = pd.box.makeFraction(pd.position(i));
+        return f.x >= -1e-10 && f.x <= 1 + 1e-10 && f.y >= -1e-10 && f.y <= 1 + 1e-10 &&
+               (pd.box.is2D || (f.z >= -1e-10 && f.z <= 1 + 1e-10));
+    };
+    // image counters are int32: a particle that crosses a face 2^31 times would wrap around
+    auto image_ok = [&](uint32_t i, int k) { return pd.image[3 * i + k] != INT32_MAX && pd.image[3 * i + k] != INT32_MIN; };
+    auto force_ok = [&](uint32_t i) {
+        const double* f = &pd.net_force[3 * i];
+        return std::isfinite(f[0]) && std::isfinite(f[1]) && std::isfinite(f[2]) && std::isfinite(pd.net_energy[i]);
+    };
+    // One parallel pass says whether anything is wrong; only then the serial passes below name
+    // the offender (three serial passes over N were ~3% of a small system's step).
     int wrong = 0;
 #pragma omp parallel for schedule(static) reduction(| : wrong) num_threads(threads_for(nthreads, pd.N))
     for (int64_t ii = 0; ii < int64_t(pd.N); ++ii) {
         const uint32_t i = uint32_t(ii);
-        const Vec3 f = pd.box.makeFraction(pd.position(i));
-        const bool inside = f.x >= -1e-10 && f.x <= 1 + 1e-10 && f.y >= -1e-10 && f.y <= 1 + 1e-10 &&
-                            (pd.box.is2D || (f.z >= -1e-10 && f.z <= 1 + 1e-10));
-        const int32_t* im = &pd.image[3 * i];
-        const double* nf = &pd.net_force[3 * i];
-        const bool ok = inside && im[0] != INT32_MAX && im[0] != INT32_MIN && im[1] != INT32_MAX &&
-                        im[1] != INT32_MIN && im[2] != INT32_MAX && im[2] != INT32_MIN && std::isfinite(nf[0]) &&
-                        std::isfinite(nf[1]) && std::isfinite(nf[2]) && std::isfinite(pd.net_energy[i]);
-        wrong |= int(!ok);
+        wrong |= int(!(inside(i) && image_ok(i, 0) && image_ok(i, 1) && image_ok(i, 2) && force_ok(i)));
     }
     if (!wrong) return;
-    // Every position must be in the primary image: wrap moves one image per step, so a particle
-    // that moved more than a box length (or became non-finite) is caught here.
-    for (uint32_t i = 0; i < pd.N; ++i) {
-        Vec3 f = pd.box.makeFraction(pd.position(i));
-        const bool inside = f.x >= -1e-10 && f.x <= 1 + 1e-10 && f.y >= -1e-10 && f.y <= 1 + 1e-10 &&
-                            (pd.box.is2D || (f.z >= -1e-10 && f.z <= 1 + 1e-10));
-        if (!inside) {
+    for (uint32_t i = 0; i < pd.N; ++i)
+        if (!inside(i))
             throw std::runtime_error(format("particle tag %u at (%g, %g, %g) is outside the box at step %llu (it moved "
                                             "more than a box length in one step, or its position is not finite: "
                                             "reduce dt?)",
                                             i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2],
                                             (unsigned long long)t));
-        }
-    }
-    // image counters are int32: a particle that crosses a face 2^31 times would wrap around
     for (uint32_t i = 0; i < pd.N; ++i)
         for (int k = 0; k < 3; ++k)
-            if (pd.image[3 * i + k] == INT32_MAX || pd.image[3 * i + k] == INT32_MIN)
+            if (!image_ok(i, k))
                 throw std::overflow_error(format("particle tag %u's image counter along %c reached the int32 limit "
                                                  "%d at step %llu: its unwrapped position can no longer be tracked",
                                                  i, "xyz"[k], pd.image[3 * i + k], (unsigned long long)t));
     std::vector<uint32_t> bad;
-    for (uint32_t i = 0; i < pd.N; ++i) {
-        const double* f = &pd.net_force[3 * i];
-        if (!std::isfinite(f[0]) || !std::isfinite(f[1]) || !std::isfinite(f[2]) || !std::isfinite(pd.net_energy[i]))
-            bad.push_back(i);
-    }
+    for (uint32_t i = 0; i < pd.N; ++i)
+        if (!force_ok(i)) bad.push_back(i);
     if (bad.empty()) return;
     std::string s = format("non-finite force at step %llu on %zu particle(s), tags", (unsigned long long)t, bad.size());
     for (size_t k = 0; k < bad.size() && k < 10; ++k) s += format(k ? ", %u" : " %u", bad[k]);
