@@ -33,6 +33,7 @@ def main():
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from adjoint import fcc  # the same start as benchmarks/adjoint.py part 4
+    from _jax_ensemble import pair_distances
 
     frame = fcc(4000, 0.8)
     L = float(frame.configuration.box[0])
@@ -45,19 +46,8 @@ def main():
         s6 = (sig * sig / r2) ** 3
         return 4.0 * eps * (s6 * s6 - s6)
 
-    sparse = args.format != "Dense"
-    half = 1.0 if args.format == "OrderedSparse" else 0.5  # OrderedSparse holds each pair once
-
     def energy(R, neighbor, p):
-        if sparse:
-            i, j = neighbor.idx[0], neighbor.idx[1]
-            mask = i < N
-            dR = jax.vmap(displacement)(R[jnp.minimum(i, N - 1)], R[jnp.minimum(j, N - 1)])
-        else:
-            idx = neighbor.idx
-            mask = idx < N
-            dR = space.map_neighbor(displacement)(R, R[jnp.minimum(idx, N - 1)])
-        dr2 = jnp.sum(dR * dR, axis=-1)
+        dr2, mask, half = pair_distances(R, neighbor, displacement, N, args.format)
         inside = mask & (dr2 < rc2) & (dr2 > 0)
         r2 = jnp.where(inside, dr2, 1.0)
         v = pair(r2, p[0], p[1]) - pair(rc2, p[0], p[1])
