@@ -7,11 +7,8 @@
 
 namespace ha {
 
-using std::log;  // exp: ha::exp (core/Exp.h), the same bits in double and in Lanes
-using std::sqrt;
-
+// exp, log and sqrt for double and Lanes come from core/Lanes.h (exp: core/Exp.h, the same bits
+// in both).
 HA_HOSTDEVICE double value_of(double x) { return x; }
-
-
 
 }  // namespace ha
