@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/Format.h"
 #include "core/Lanes.h"
 #include "core/RandomNumbers.h"
 #include "md/Adjoint.h"
@@ -131,8 +132,25 @@ PYBIND11_MODULE(_core, m) {
                           nl.filterBody = on;
                       })
         .def_property_readonly("num_builds", &NeighborList::numBuilds)
+        .def_property_readonly("num_builds_from_earlier", &NeighborList::numBuildsFromEarlier)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
+        .def(
+            "set_earlier_states",
+            [](NeighborList& nl, const System& s, const std::vector<py::array>& states) {
+                // (pointers, not copies: the caller keeps the arrays alive while they are set)
+                std::vector<const double*> ptrs;
+                for (size_t k = 0; k < states.size(); ++k) {
+                    const py::array& a = states[k];
+                    if (!py::isinstance<py::array_t<double>>(a) || !(a.flags() & py::array::c_style) ||
+                        size_t(a.size()) != 3 * size_t(s.pd.N))
+                        throw std::invalid_argument(format("earlier state %zu: expected a C-contiguous float64 array of "
+                                                           "%u x 3 positions", k, s.pd.N));
+                    ptrs.push_back(static_cast<const double*>(a.data()));
+                }
+                nl.setEarlierStates(std::move(ptrs));
+            },
+            py::arg("system"), py::arg("states"))
         .def("start_recording", &NeighborList::startRecording, py::arg("max_bytes"))
         .def("stop_recording", &NeighborList::stopRecording)
         .def_property_readonly("recorded_bytes", &NeighborList::recordedBytes)
@@ -250,12 +268,12 @@ PYBIND11_MODULE(_core, m) {
         "adjoint_sweep",
         [states_ptr, mutable_ptr](System& s, uint64_t t_first, py::object pos, py::object vel, py::object acc,
                                   py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la,
-                                  AdjointGrads& g, bool params, bool kT, bool gamma, double clip) {
+                                  AdjointGrads& g, bool params, bool kT, bool gamma, double clip, bool look_back) {
             const uint64_t n = uint64_t(pos.cast<py::array>().shape(0));
             const double *p = states_ptr(s, pos, n, "pos"), *v = states_ptr(s, vel, n, "vel"), *a = states_ptr(s, acc, n, "acc");
             const size_t m3 = 3 * size_t(s.pd.N);
             double *r = mutable_ptr(lr, m3, "lr"), *vv = mutable_ptr(lv, m3, "lv"), *aa = mutable_ptr(la, m3, "la");
-            AdjointRequest req{params, kT, gamma};
+            AdjointRequest req{params, kT, gamma, look_back};
             const uint64_t chunk = std::max<uint64_t>(1, 1000000 / std::max<uint32_t>(1, s.pd.N));
             for (uint64_t end = n; end > 0;) {  // latest states first, in chunks (Ctrl-C between them)
                 const uint64_t k = std::min(chunk, end), first = end - k;
@@ -273,7 +291,7 @@ PYBIND11_MODULE(_core, m) {
         },
         py::arg("system"), py::arg("t_first"), py::arg("pos"), py::arg("vel"), py::arg("acc"), py::arg("lr"),
         py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
-        py::arg("gamma") = false, py::arg("clip") = 0.0);
+        py::arg("gamma") = false, py::arg("clip") = 0.0, py::arg("look_back") = true);
     m.def(
         "adjoint_step",
         [mutable_ptr](System& s, py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la, AdjointGrads& g,

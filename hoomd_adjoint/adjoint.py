@@ -75,6 +75,11 @@ class _SharedBar:
         pass
 
 
+# The backward pass builds neighbour lists from earlier stored states where it can (see
+# NeighborList.set_earlier_states); off only to measure what that saves.
+_LOOK_BACK = True
+
+
 def _progress(enabled, total, desc):
     """A tqdm bar when asked for, the caller's bar if given one, else a stand-in."""
     if hasattr(enabled, "update"):
@@ -273,7 +278,7 @@ class _RigidEngine(_Engine):
         _core.rigid_advance_recording(self.cpp, states[0], after=after)
 
     def sweep(self, t_first, states, lr, lv, la, grads, request):
-        request = {k: v for k, v in request.items() if k != "clip"}
+        request = {k: v for k, v in request.items() if k not in ("clip", "look_back")}
         return _core.rigid_adjoint_sweep(self.cpp, t_first, states[0], lr, lv, la, self.lq, self.lp, self.ltau,
                                          self.geometry, self.inertia, self.gamma_r, grads, **request)
 
@@ -578,6 +583,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     for nl in nlists:
         nl.start_recording(list_budget)
     restores0 = sum(nl.num_restores for nl in nlists)
+    builds0 = sum(nl.num_builds for nl in nlists)
+    earlier0 = sum(nl.num_builds_from_earlier for nl in nlists)
     block = None
     try:
         stored = {}  # checkpoints: timestep -> state
@@ -625,7 +632,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
         N = eng.N
         lr, lv, la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))
         grads = _core.AdjointGrads()
-        request = {"params": bool(wrt_forces), "kT": want_kT, "gamma": want_gamma, "clip": clip or 0.0}
+        request = {"params": bool(wrt_forces), "kT": want_kT, "gamma": want_gamma, "clip": clip or 0.0,
+                   "look_back": _LOOK_BACK}
         extra_params = {}
         norms = []
         counters = {"recomputed": 0, "peak": truncate if full else len(stored)}
@@ -639,22 +647,37 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                 for fid, arr in dpar.items():
                     extra_params[fid] = extra_params.get(fid, 0.0) + arr
 
+        def look_back(t):
+            """Let lists the sweep from t down needs be built from stored states before t as well
+            as from its own (see NeighborList.set_earlier_states); look_back(None) stops. (Not
+            for the replays, which run forward: a list built from an earlier state lasts fewer
+            steps there; measured.)"""
+            if rigid or not _LOOK_BACK:  # (a rigid state packs positions with the rest)
+                return
+            earlier = [] if t is None else [stored[u][1] for u in range(max(t0, t - 64), t) if u in stored]
+            for nl in nlists:
+                nl.set_earlier_states(cpp, earlier)
+
         def sweep(t_first, states):
             """Map the adjoint at t_first + n to the adjoint at t_first through the n states in
             ``states``, pausing where diagnostics are taken or loss terms enter."""
-            cur = t_first + states[0].shape[0]
-            stops = set(range(t_first + (-(t_first - t0)) % seg, cur, seg)) | {t for t in loss_grads if t_first <= t < cur}
-            for b in sorted(stops | {t_first}, reverse=True):
-                step, _ = eng.sweep(b, [x[b - t_first:cur - t_first] for x in states], lr, lv, la, grads, request)
-                if step >= 0:
-                    ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
-                    raise FloatingPointError(f"non-finite adjoint at step {step}, particle tags "
-                                             f"{np.flatnonzero(~ok)[:10].tolist()}")
-                back_bar.update(cur - b)
-                cur = b
-                if (b - t0) % seg == 0:
-                    norms.append((b, math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))))
-                add_loss_terms(b)
+            look_back(t_first)
+            try:
+                cur = t_first + states[0].shape[0]
+                stops = set(range(t_first + (-(t_first - t0)) % seg, cur, seg)) | {t for t in loss_grads if t_first <= t < cur}
+                for b in sorted(stops | {t_first}, reverse=True):
+                    step, _ = eng.sweep(b, [x[b - t_first:cur - t_first] for x in states], lr, lv, la, grads, request)
+                    if step >= 0:
+                        ok = np.isfinite(lr).all(axis=1) & np.isfinite(lv).all(axis=1) & np.isfinite(la).all(axis=1)
+                        raise FloatingPointError(f"non-finite adjoint at step {step}, particle tags "
+                                                 f"{np.flatnonzero(~ok)[:10].tolist()}")
+                    back_bar.update(cur - b)
+                    cur = b
+                    if (b - t0) % seg == 0:
+                        norms.append((b, math.sqrt(float(np.sum(lr * lr) + np.sum(lv * lv) + np.sum(la * la)))))
+                    add_loss_terms(b)
+            finally:
+                look_back(None)
 
         def replay(a, n):
             eng.load(stored[a], forces=True)
@@ -711,6 +734,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
         back_bar.close()
         list_bytes = sum(nl.recorded_bytes for nl in nlists)
         list_restores = sum(nl.num_restores for nl in nlists) - restores0
+        list_builds = sum(nl.num_builds for nl in nlists) - builds0
+        list_builds_earlier = sum(nl.num_builds_from_earlier for nl in nlists) - earlier0
     finally:
         for nl in nlists:
             nl.stop_recording()
@@ -751,7 +776,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
         res._grads["gamma"] = {t: float(g) for t, g in zip(types, grads.gamma)}
     res.diagnostics = dict(steps=truncate, checkpointing=not full, state_bytes=state_bytes,
                            stored_states_peak=counters["peak"], stored_bytes_peak=counters["peak"] * state_bytes, nlist_bytes=list_bytes,
-                           nlist_restores=list_restores,
+                           nlist_restores=list_restores, nlist_builds=list_builds,
+                           nlist_builds_from_earlier=list_builds_earlier,
                            recomputed_steps=counters["recomputed"], adjoint_norms=norms, clipped=clip is not None)
     return res
 

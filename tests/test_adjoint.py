@@ -179,6 +179,44 @@ def test_checkpointed_equals_full_storage_bitwise(method, rng):
 
 
 @pytest.mark.parametrize("method", ["brownian", "langevin"])
+def test_lists_built_from_earlier_states_change_no_bits_and_save_builds(method, rng, monkeypatch):
+    """With checkpoints, the backward pass builds the lists it needs from earlier stored states
+    (they then serve the states below too): fewer builds, the same bits."""
+    s = System("LJ", method, 3, rng, N=60)
+    steps = 120
+
+    def run(memory):
+        sim, force = s.build()
+        force.nlist.buffer = 0.3 if method == "brownian" else 0.2  # a build every ~2 / ~10 steps
+        res = ha.adjoint.gradient(sim, steps=steps, loss=s.loss, wrt=[force, "positions"], memory=memory)
+        return res, res.grad(force)
+
+    full, g_full = run(None)
+    assert full.diagnostics["nlist_builds_from_earlier"] == 0  # (recorded lists serve the sweep)
+    memory = steps // 2 * full.diagnostics["state_bytes"]
+    back, g_back = run(memory)
+    d = back.diagnostics
+    assert d["checkpointing"] and d["nlist_builds_from_earlier"] > 2
+    assert np.array_equal(back.positions, full.positions) and g_back == g_full
+    monkeypatch.setattr(ha.adjoint, "_LOOK_BACK", False)
+    here, g_here = run(memory)
+    assert here.diagnostics["nlist_builds_from_earlier"] == 0
+    assert np.array_equal(here.positions, full.positions) and g_here == g_full
+    assert d["nlist_builds"] < here.diagnostics["nlist_builds"]
+
+
+def test_earlier_states_are_checked(rng):
+    s = System("LJ", "brownian", 3, rng, N=60)
+    sim, force = s.build()
+    sim.run(1)
+    nl, cpp = force.nlist._cpp, sim.state._cpp
+    with pytest.raises(ValueError, match="earlier state 1: expected a C-contiguous float64 array of 60 x 3"):
+        nl.set_earlier_states(cpp, [np.zeros((60, 3)), np.zeros((59, 3))])
+    with pytest.raises(ValueError, match="earlier state 0"):
+        nl.set_earlier_states(cpp, [np.zeros((60, 3), np.float32)])
+
+
+@pytest.mark.parametrize("method", ["brownian", "langevin"])
 def test_recorded_neighbour_lists_change_no_bits(method, rng):
     """The backward sweep reuses the forward pass's neighbour lists (when they fit the budget)
     instead of rebuilding them: the gradient must be the same to the bit."""

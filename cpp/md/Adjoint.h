@@ -17,6 +17,7 @@ struct AdjointGrads {
 
 struct AdjointRequest {
     bool params = true, kT = false, gamma = false;
+    bool lookBack = true;  // adjoint_sweep: lists may be built from the block's earlier states
 };
 
 // Backward through step t -> t+1. On entry the system holds the state at step t (positions;

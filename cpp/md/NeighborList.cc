@@ -124,7 +124,7 @@ bool NeighborList::needsRebuild(const ParticleData& pd, uint64_t t, int nthreads
     return movedBeyond(pd, m_last_pos, nthreads);
 }
 
-bool NeighborList::movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const {
+bool NeighborList::movedBeyond(const ParticleData& pd, const double* ref, int nthreads) const {
     const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
     int moved = 0;
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N)) reduction(| : moved)
@@ -142,7 +142,25 @@ void NeighborList::ensureCurrent(const ParticleData& pd, int nthreads) {
         return;
     }
     if (!movedBeyond(pd, m_last_pos, nthreads)) return;
-    if (!restoreRecorded(pd, nthreads)) build(pd, nthreads);
+    if (!restoreRecorded(pd, nthreads)) rebuild(pd, nthreads);
+}
+
+void NeighborList::rebuild(const ParticleData& pd, int nthreads) {
+    const size_t n = m_earlier.size();
+    if (n == 0 || m_force_rebuild || pd.N != m_N || m_buffer < 1e-6 || movedBeyond(pd, m_earlier[n - 1], nthreads)) {
+        build(pd, nthreads);
+        return;
+    }
+    // the earliest state within buffer/2 of this one, by bisection (displacements grow with the
+    // time between states; where they do not, the state found is valid, only not the earliest)
+    size_t lo = 0, hi = n - 1;  // hi: within reach
+    if (!movedBeyond(pd, m_earlier[0], nthreads)) hi = 0;
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        (movedBeyond(pd, m_earlier[mid], nthreads) ? lo : hi) = mid;
+    }
+    build(pd, m_earlier[hi], nthreads);
+    ++m_n_from_earlier;
 }
 
 void NeighborList::startRecording(size_t max_bytes) {
@@ -216,7 +234,7 @@ bool NeighborList::restoreRecorded(const ParticleData& pd, int nthreads) {
 
 void NeighborList::update(const ParticleData& pd, uint64_t t, int nthreads) {
     if (needsRebuild(pd, t, nthreads)) {
-        build(pd, nthreads);
+        rebuild(pd, nthreads);
         m_last_build = t;
     }
 }
@@ -315,7 +333,7 @@ uint32_t NeighborList::buildHalf(const std::vector<PosType>& sorted, const int* 
     return maxcount;
 }
 
-void NeighborList::build(const ParticleData& pd, int nthreads) {
+void NeighborList::build(const ParticleData& pd, const double* pos, int nthreads) {
     const BoxDim& box = pd.box;
     checkBox(box);
     const uint32_t N = pd.N, nt = m_ntypes;
@@ -349,14 +367,14 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     m_cell_of.resize(N);
     std::vector<uint32_t> count(ncells + 1, 0);
     for (uint32_t i = 0; i < N; ++i) {
-        Vec3 f = box.makeFraction(pd.position(i));
+        Vec3 f = box.makeFraction({pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]});
         double fr[3] = {f.x, f.y, f.z};
         int c[3];
         for (int k = 0; k < 3; ++k) {
             if (!(fr[k] >= -1e-10 && fr[k] <= 1.0 + 1e-10)) {
                 throw std::runtime_error(format("particle tag %u at (%g, %g, %g) is outside the box (it moved more "
                                                 "than a box length in one step, or its position is not finite)",
-                                                i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2]));
+                                                i, pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]));
             }
             c[k] = std::min(nc[k] - 1, std::max(0, int(fr[k] * nc[k])));
         }
@@ -370,7 +388,7 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
     {
         std::vector<uint32_t> fill(m_cell_start.begin(), m_cell_start.end() - 1);
         for (uint32_t i = 0; i < N; ++i)
-            sorted[fill[m_cell_of[i]]++] = {pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2], pd.typeid_[i], i};
+            sorted[fill[m_cell_of[i]]++] = {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2], pd.typeid_[i], i};
     }
     m_order.resize(N);
     uint64_t jumps = 0;  // how far apart in tag order particles adjacent in space are
@@ -448,7 +466,7 @@ void NeighborList::build(const ParticleData& pd, int nthreads) {
         if (maxcount <= m_stride) break;
         m_stride = maxcount + 8;  // overflow: grow and rebuild (deterministic)
     }
-    m_last_pos = pd.pos;
+    m_last_pos.assign(pos, pos + 3 * size_t(N));
     m_box = box;
     m_force_rebuild = false;
     m_device_stale = true;

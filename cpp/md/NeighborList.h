@@ -33,7 +33,15 @@ class NeighborList {
     // Rebuild if any particle moved buffer/2 since the last build, whatever the timestep (the
     // adjoint visits states in any order; sorted lists make forces independent of when).
     void ensureCurrent(const ParticleData& pd, int nthreads);
-    void build(const ParticleData& pd, int nthreads);
+    void build(const ParticleData& pd, int nthreads) { build(pd, pd.pos.data(), nthreads); }
+
+    // States the adjoint holds from before the one it is at (positions, 3N each, earliest first;
+    // empty: none). The backward sweep walks down in time, so where update or ensureCurrent must
+    // build, they build from the earliest of these whose list is valid now: that list serves
+    // the states below as well as this one, about twice as many as a list built here. (Any
+    // valid list gives the same forces.) The caller keeps the states alive while they are set.
+    void setEarlierStates(std::vector<const double*> states) { m_earlier = std::move(states); }
+    const std::vector<const double*>& earlierStates() const { return m_earlier; }
 
     // Recording, for the adjoint's backward sweep: while on, every build keeps a compact copy of
     // the list and of the positions it was built at (up to `max_bytes` in all), and
@@ -64,6 +72,7 @@ class NeighborList {
     const uint32_t* counts() const { return m_count.data(); }
     uint32_t stride() const { return m_stride; }
     uint64_t numBuilds() const { return m_n_builds; }
+    uint64_t numBuildsFromEarlier() const { return m_n_from_earlier; }  // (setEarlierStates)
 
     // Pair slots, for loops that evaluate each pair once: particle i's upper entries (j > i,
     // the tail of its sorted list) own slots upper0[i], upper0[i] + 1, ...; each lower entry
@@ -79,7 +88,14 @@ class NeighborList {
   private:
     bool needsRebuild(const ParticleData& pd, uint64_t t, int nthreads) const;
     // Whether any particle is buffer/2 or more away from `ref` (positions a list was built at).
-    bool movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const;
+    bool movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const {
+        return movedBeyond(pd, ref.data(), nthreads);
+    }
+    bool movedBeyond(const ParticleData& pd, const double* ref, int nthreads) const;
+    // A list for pd's particles and box at positions `pos`.
+    void build(const ParticleData& pd, const double* pos, int nthreads);
+    // build(pd), or from an earlier state (setEarlierStates)
+    void rebuild(const ParticleData& pd, int nthreads);
     bool restoreRecorded(const ParticleData& pd, int nthreads);
     // The runs of `sorted` (cell order) around cell ci and their image shifts (see build).
     int stencil(uint32_t ci, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool ahead, uint32_t* begin,
@@ -103,9 +119,10 @@ class NeighborList {
     uint32_t m_stride = 32;
     uint32_t m_N = 0;
     std::vector<double> m_last_pos;
+    std::vector<const double*> m_earlier;
     BoxDim m_box;  // the box of the last build
     uint64_t m_last_build = 0;
-    uint64_t m_n_builds = 0;
+    uint64_t m_n_builds = 0, m_n_from_earlier = 0;
     bool m_force_rebuild = true;
     std::vector<uint32_t> m_upper0, m_lower_slot;
     uint64_t m_version = 0;  // changes with every build or restore (pair slots follow it)
