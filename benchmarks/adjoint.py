@@ -77,10 +77,12 @@ def part1(args):
     for _ in range(1 if args.quick else 2):  # best of two: the machine is shared
         sim, lj = lj_sim(N, method=args.method)
         sim.run(10)
+        builds = lj.nlist.num_builds
         t = time.perf_counter()
         sim.run(steps)
         fwd = min(fwd, time.perf_counter() - t)
-    print(f"{'forward (sim.run)':<36} {fwd:>9.2f} {1.0:>7.2f}")
+        builds = lj.nlist.num_builds - builds
+    print(f"{'forward (sim.run)':<36} {fwd:>9.2f} {1.0:>7.2f}   ({builds} list builds)")
     for label, memory in (("gradient, full storage", None),
                           (f"checkpoints, budget {3 * steps // 4} states", 3 * steps // 4 * per * N),
                           (f"checkpoints, budget {steps // 2} states", steps // 2 * per * N),
@@ -95,7 +97,8 @@ def part1(args):
         el = min(times)
         d = res.diagnostics
         print(f"{label:<36} {el:>9.2f} {el / fwd:>7.2f}   (recomputed {d['recomputed_steps']} steps, "
-              f"peak {d['stored_states_peak']} states; first call {times[0] / fwd:.2f})")
+              f"peak {d['stored_states_peak']} states, {d['nlist_builds']} list builds; "
+              f"first call {times[0] / fwd:.2f})")
 
 
 def _peak_rss():
