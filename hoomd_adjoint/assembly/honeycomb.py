@@ -117,24 +117,9 @@ def simulation(a, lattice, seed, protocol=None):
     """One replica: a melted random start at the lattice's density, then Brownian dynamics with
     parameters ``a``; ``seed`` (any non-negative integer) picks the start and the noise."""
     import hoomd_adjoint as ha
-    from ..lattice import random_packing
 
-    p = protocol or Protocol()
-    a = _params(a)
-    seed = _checks.integer("seed", seed, lo=0)
-    sim = ha.Simulation(device=ha.device.CPU(), seed=seed & 0xFFFF)
-    sim.create_state_from_snapshot(random_packing(p.N, p.density(_lattice(lattice)), dimensions=2,
-                                                  min_dist=p.min_dist, seed=2 * seed + LATTICES.index(lattice)))
-    pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=p.r_cut, mode="shift")
-    b0, b1, b2 = p.b
-    pot.params[("A", "A")] = dict(zip(NAMES, RECHTSMAN), b0=b0, b1=b1, b2=b2)
-    bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=p.melt_kT, default_gamma=p.gamma)
-    sim.operations.integrator = ha.md.Integrator(dt=p.melt_dt, methods=[bd], forces=[pot])
-    sim.run(p.melt_steps)
-    sim.operations.integrator.dt = p.dt
-    bd.kT = p.kT
-    pot.params[("A", "A")] = dict(zip(NAMES, map(float, a)), b0=b0, b1=b1, b2=b2)
-    return sim  # at step melt_steps: times below count from here
+    p, a, seed, frame = _replica_start(a, lattice, seed, protocol)
+    return _melted(ha, ha.md.pair.Rechtsman, frame, a, p, seed)[0]
 
 
 def hoomd_simulation(a, lattice, seed, protocol=None):
@@ -148,6 +133,17 @@ def hoomd_simulation(a, lattice, seed, protocol=None):
     except ImportError as e:
         raise ImportError(f"the HOOMD-blue engine needs HOOMD-blue and hoomd.adjoint, hoomd-adjoint's component "
                           f"(build it from component/, docs/hoomd.md): {e}") from None
+    p, a, seed, frame = _replica_start(a, lattice, seed, protocol)
+    snap = hoomd.Snapshot()
+    snap.configuration.box = frame.configuration.box
+    snap.particles.N = frame.particles.N
+    snap.particles.types = list(frame.particles.types)
+    snap.particles.position[:] = frame.particles.position
+    return _melted(hoomd, Rechtsman, snap, a, p, seed)
+
+
+def _replica_start(a, lattice, seed, protocol):
+    """The checked arguments of a replica and its random start (a gsd frame)."""
     from ..lattice import random_packing
 
     p = protocol or Protocol()
@@ -155,18 +151,20 @@ def hoomd_simulation(a, lattice, seed, protocol=None):
     seed = _checks.integer("seed", seed, lo=0)
     frame = random_packing(p.N, p.density(_lattice(lattice)), dimensions=2, min_dist=p.min_dist,
                            seed=2 * seed + LATTICES.index(lattice))
-    snap = hoomd.Snapshot()
-    snap.configuration.box = frame.configuration.box
-    snap.particles.N = frame.particles.N
-    snap.particles.types = list(frame.particles.types)
-    snap.particles.position[:] = frame.particles.position
-    sim = hoomd.Simulation(device=hoomd.device.CPU(), seed=seed & 0xFFFF)
-    sim.create_state_from_snapshot(snap)
-    pot = Rechtsman(nlist=hoomd.md.nlist.Cell(buffer=0.4), default_r_cut=p.r_cut, mode="shift")
+    return p, a, seed, frame
+
+
+def _melted(api, Rechtsman, snapshot, a, p, seed):
+    """The replica's script, the same text for either engine (``api``: hoomd_adjoint or hoomd):
+    melt the start, then switch to the run's dt, kT and parameters ``a``. Returns
+    ``(simulation, potential)`` at step ``melt_steps``; times count from there."""
+    sim = api.Simulation(device=api.device.CPU(), seed=seed & 0xFFFF)
+    sim.create_state_from_snapshot(snapshot)
+    pot = Rechtsman(nlist=api.md.nlist.Cell(buffer=0.4), default_r_cut=p.r_cut, mode="shift")
     b0, b1, b2 = p.b
     pot.params[("A", "A")] = dict(zip(NAMES, RECHTSMAN), b0=b0, b1=b1, b2=b2)
-    bd = hoomd.md.methods.Brownian(filter=hoomd.filter.All(), kT=p.melt_kT, default_gamma=p.gamma)
-    sim.operations.integrator = hoomd.md.Integrator(dt=p.melt_dt, methods=[bd], forces=[pot])
+    bd = api.md.methods.Brownian(filter=api.filter.All(), kT=p.melt_kT, default_gamma=p.gamma)
+    sim.operations.integrator = api.md.Integrator(dt=p.melt_dt, methods=[bd], forces=[pot])
     sim.run(p.melt_steps)
     sim.operations.integrator.dt = p.dt
     bd.kT = p.kT
