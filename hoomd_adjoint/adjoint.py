@@ -406,7 +406,8 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
 
     Returns:
         GradientResult with ``loss``, ``grad(force | "kT" | "gamma")``, ``positions`` and
-        ``diagnostics`` (stored states, recomputed steps, per-segment adjoint norms).
+        ``diagnostics`` (stored states, recomputed steps, neighbour-list builds and restores,
+        per-segment adjoint norms).
     """
     _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip)
     wrt = wrt_entries(wrt)
