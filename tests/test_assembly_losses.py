@@ -106,3 +106,29 @@ def test_bad_settings(make, message):
     import re
     with pytest.raises(ValueError, match=re.escape(message)):
         make()
+
+
+def _random_packing_brute_force(N, density, d, min_dist, seed):
+    """random_packing as first written: every draw checked against every point placed."""
+    L = (N / density) ** (1.0 / d)
+    rng = np.random.default_rng(seed)
+    pos = np.zeros((N, 3))
+    n = 0
+    while n < N:
+        p = rng.uniform(-L / 2, L / 2, d)
+        if n:
+            dx = pos[:n, :d] - p
+            dx -= L * np.round(dx / L)
+            if np.min(np.einsum("ij,ij->i", dx, dx)) < min_dist**2:
+                continue
+        pos[n, :d] = p
+        n += 1
+    return pos
+
+
+@pytest.mark.parametrize("N, density, d, min_dist", [(100, 1.034, 2, 0.78), (100, 0.6, 2, 0.9), (5, 0.3, 2, 0.9),
+                                                     (80, 0.4, 3, 0.9), (6, 0.05, 3, 1.0), (40, 0.6, 2, 0.0)])
+def test_random_packing_by_cells_places_the_points_of_checking_every_point(N, density, d, min_dist):
+    for seed in range(5):
+        f = random_packing(N, density, dimensions=d, min_dist=min_dist, seed=seed)
+        assert np.array_equal(f.particles.position, _random_packing_brute_force(N, density, d, min_dist, seed))
