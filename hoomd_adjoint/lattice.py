@@ -84,46 +84,39 @@ class _PlacedPoints:
         self.points = {}  # cell id -> points in it
         self.around = {}  # cell id -> the ids of the cells around it (itself included)
 
-    def _cell(self, p):
-        nc, L = self.nc, self.L
+    def _around(self, c):
+        """The ids of the cells around cell c, itself included."""
+        coords, rest = [], c
+        for _ in self.offsets[0]:  # (d times)
+            rest, k = divmod(rest, self.nc)
+            coords.insert(0, k)
+        ids = set()
+        for o in self.offsets:
+            cid = 0
+            for k, dk in zip(coords, o):
+                cid = cid * self.nc + (k + dk) % self.nc
+            ids.add(cid)
+        ids = self.around[c] = list(ids)
+        return ids
+
+    def place(self, p):
+        """Place p unless a point lies within min_dist of it; whether it was placed."""
+        L, md2, nc, points = self.L, self.md2, self.nc, self.points
         c = 0
         for x in p:
             c = c * nc + min(nc - 1, int((x + L / 2) / L * nc))
-        return c
-
-    def _around(self, c):
-        ids = self.around.get(c)
-        if ids is None:
-            coords, rest = [], c
-            for _ in self.offsets[0]:  # (d times)
-                rest, k = divmod(rest, self.nc)
-                coords.insert(0, k)
-            ids = set()
-            for o in self.offsets:
-                cid = 0
-                for k, dk in zip(coords, o):
-                    cid = cid * self.nc + (k + dk) % self.nc
-                ids.add(cid)
-            ids = self.around[c] = list(ids)
-        return ids
-
-    def too_close(self, p):
-        if self.md2 <= 0:
-            return False
-        L, md2, points = self.L, self.md2, self.points
-        for cid in self._around(self._cell(p)):
-            for q in points.get(cid, ()):
-                r2 = 0.0
-                for a, b in zip(q, p):
-                    x = a - b
-                    x -= L * round(x / L)
-                    r2 += x * x
-                if r2 < md2:
-                    return True
-        return False
-
-    def add(self, p):
-        self.points.setdefault(self._cell(p), []).append(p)
+        if md2 > 0:
+            for cid in self.around.get(c) or self._around(c):
+                for q in points.get(cid, ()):
+                    r2 = 0.0
+                    for a, b in zip(q, p):
+                        x = a - b
+                        x -= L * round(x / L)
+                        r2 += x * x
+                    if r2 < md2:
+                        return False
+        points.setdefault(c, []).append(p)
+        return True
 
 
 def random_packing(N, density, dimensions=2, min_dist=0.9, seed=0, max_tries=1000000):
@@ -150,11 +143,10 @@ def random_packing(N, density, dimensions=2, min_dist=0.9, seed=0, max_tries=100
     n = tries = 0
     while tries < max_tries:
         # one draw of d numbers per try, drawn in blocks (the same stream)
-        for p in rng.uniform(-L / 2, L / 2, (min(4096, max_tries - tries), d)).tolist():
+        for p in rng.uniform(-L / 2, L / 2, (min(max_tries - tries, 64 + 4 * (N - n)), d)).tolist():
             tries += 1
-            if grid.too_close(p):
+            if not grid.place(p):
                 continue
-            grid.add(p)
             pos[n, :d] = p
             n += 1
             if n == N:
