@@ -227,8 +227,9 @@ class Ensemble:
         steps 0, every, 2 every, ... (and at ``steps``) after the current one.
 
         ``frame`` is what a loss receives (:class:`hoomd_adjoint.adjoint.Frame`); a loss, which
-        returns (value, gradient), is accepted too and its value used. Returns ``(offsets,
-        values)``: the step offsets (T,) and an (R, T) array, NaN rows for failed replicas.
+        returns (value, gradient), is accepted too and its value used (through its ``value``
+        method where it has one, which skips the gradient). Returns ``(offsets, values)``: the
+        step offsets (T,) and an (R, T) array, NaN rows for failed replicas.
         """
         from .adjoint import _frame
 
@@ -237,6 +238,8 @@ class Ensemble:
         if not callable(observable):
             raise TypeError(f"observable must be a function of a frame, got {observable!r}")
         offsets = np.unique(np.append(np.arange(0, steps + 1, every), steps))
+        if callable(getattr(observable, "value", None)):
+            observable = observable.value
 
         def value(sim):
             v = observable(_frame(sim))

@@ -176,6 +176,10 @@ class Triangular:
         N = len(a)
         return float(1.0 - a.mean()), hexatic.gradient(-da / N)
 
+    def value(self, frame):
+        """The loss alone, without its gradient (what observing a run needs): the same number."""
+        return float(1.0 - self.order(frame)[0].mean())
+
 
 class Honeycomb(Triangular):
     """Honeycomb loss L_H: one minus the honeycomb order of the most honeycomb-like region.
@@ -208,12 +212,20 @@ class Honeycomb(Triangular):
         chi = (a + np.bincount(i, weights=K * a[j], minlength=N)) / C
         return chi, (a, da, hexatic, N, i, j, d, r, K, dK, C)
 
-    def __call__(self, frame):
-        chi, (a, da, hexatic, N, i, j, d, r, K, dK, C) = self.regions(frame)
+    def _smooth_max(self, chi):
+        """M and the exponentials exp(beta chi_i - max) it is made of."""
         z = self.sharpness * chi
         zmax = z.max()
         e = np.exp(z - zmax)
-        M = (zmax + np.log(e.mean())) / self.sharpness
+        return (zmax + np.log(e.mean())) / self.sharpness, e
+
+    def value(self, frame):
+        """The loss alone, without its gradient (what observing a run needs): the same number."""
+        return float(1.0 - self._smooth_max(self.regions(frame)[0])[0])
+
+    def __call__(self, frame):
+        chi, (a, da, hexatic, N, i, j, d, r, K, dK, C) = self.regions(frame)
+        M, e = self._smooth_max(chi)
         p = e / e.sum()                              # dM/dchi_i
         # chi_i = (a_i + sum_j K_ij a_j) / C_i
         g_a = p / C + np.bincount(j, weights=p[i] * K / C[i], minlength=N)

@@ -132,3 +132,12 @@ def test_random_packing_by_cells_places_the_points_of_checking_every_point(N, de
     for seed in range(5):
         f = random_packing(N, density, dimensions=d, min_dist=min_dist, seed=seed)
         assert np.array_equal(f.particles.position, _random_packing_brute_force(N, density, d, min_dist, seed))
+
+
+@pytest.mark.parametrize("make", [ha.loss.Honeycomb, ha.loss.Triangular])
+def test_value_alone_is_the_losss_value(make):
+    """value() skips the gradient (observing a run needs none) and gives the same number."""
+    L = make()
+    for seed in range(3):
+        frame = random_packing(120, 0.65, dimensions=2, min_dist=0.85, seed=seed)
+        assert L.value(frame) == L(frame)[0]

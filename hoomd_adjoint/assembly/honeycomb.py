@@ -217,8 +217,7 @@ def curves(a, lattice, replicas=200, steps=3300, every=33, first_seed=MEASURE_SE
     """Order loss against time over fresh replicas: ``(steps (T,), values (R, T))``; failed
     replicas are NaN rows (leave them out with ``np.nanmean``)."""
     ens = _ensemble(a, lattice, range(first_seed, first_seed + replicas), protocol, threads, communicator)
-    loss = order_loss(lattice)
-    return ens.observe(steps, every, loss, progress=progress)
+    return ens.observe(steps, every, order_loss(lattice).value, progress=progress)
 
 
 def half_time(steps, mean):
