@@ -266,7 +266,7 @@ def main(argv=None):
     a.add_argument("--variant", choices=["truncated", "forward", "reverse"], default="truncated",
                    help="gradient: adjoint through the last --truncate steps, or exact forward/reverse mode")
     a.add_argument("--truncate", type=int, default=300, help="window of the truncated variant (steps)")
-    a.add_argument("--iterations", type=int, default=12)
+    a.add_argument("--iterations", type=int, default=24)
     a.add_argument("--replicas", type=int, default=32, help="replicas per lattice per iteration")
     a.add_argument("--lr", type=float, default=0.01, help="RMSProp step, relative to each parameter's start")
     a.add_argument("--anneal", type=float, default=None, help="halve the step every this many iterations")
