@@ -64,6 +64,20 @@ def test_observe_matches_a_loop_of_runs():
         ens.observe(10, 0, loss)
 
 
+def test_observe_takes_a_losss_value_alone():
+    """A loss with a value method is observed through it (its gradient is not computed)."""
+    class ValueOnly:
+        def __call__(self, frame):
+            raise AssertionError("observe computed the gradient")
+
+        def value(self, frame):
+            return float(frame.positions[0, 0])
+
+    ens = ha.Ensemble(lambda i: hc.simulation(hc.RECHTSMAN, "honeycomb", i, SMALL), replicas=2, threads=2)
+    offsets, values = ens.observe(10, 5, ValueOnly())
+    assert offsets.tolist() == [0, 5, 10] and np.isfinite(values).all()
+
+
 def test_simulation_start_does_not_depend_on_the_design():
     a = hc.simulation(hc.RECHTSMAN, "triangular", 5, SMALL)
     b = hc.simulation([6.5, 17.0, 2.3, 1.8], "triangular", 5, SMALL)

@@ -241,13 +241,19 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
     ParticleData& pd = sys.pd;
     const size_t m = 3 * size_t(pd.N);
     SweepStatus status;
-    // the lists may be built from earlier states: the caller's, then this block's below k
+    // The lists may be built from earlier states: the caller's, then this block's below state k
+    // (all set once; each step counts those before it).
     std::vector<NeighborList*> nlists;
     for (auto& f : sys.forces)
         if (auto pf = std::dynamic_pointer_cast<PairForce>(f))
             if (std::find(nlists.begin(), nlists.end(), pf->nlist().get()) == nlists.end()) nlists.push_back(pf->nlist().get());
     std::vector<std::vector<const double*>> outer;
-    for (NeighborList* nl : nlists) outer.push_back(nl->earlierStates());
+    for (NeighborList* nl : nlists) {
+        outer.push_back(nl->earlierStates());
+        std::vector<const double*> all = outer.back();
+        for (uint64_t i = 0; req.lookBack && i < n; ++i) all.push_back(pos + i * m);
+        nl->setEarlierStates(std::move(all));
+    }
     struct Restore {  // the caller's states, however the sweep ends
         std::vector<NeighborList*>& nl;
         std::vector<std::vector<const double*>>& states;
@@ -255,7 +261,6 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
             for (size_t q = 0; q < nl.size(); ++q) nl[q]->setEarlierStates(std::move(states[q]));
         }
     } restore{nlists, outer};
-    constexpr uint64_t lookback = 64;  // states: lists outlive a few tens of steps
     sys.adjointGovernor.run(sys.nthreads, n, [&](uint64_t j) {  // latest state first
         const uint64_t k = n - 1 - j;
         sys.timestep = t_first + k;
@@ -268,11 +273,7 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
                 if (as) a[q] = as[q];
             });
         }
-        for (size_t q = 0; q < nlists.size(); ++q) {
-            std::vector<const double*> earlier = outer[q];
-            for (uint64_t i = k > lookback ? k - lookback : 0; req.lookBack && i < k; ++i) earlier.push_back(pos + i * m);
-            nlists[q]->setEarlierStates(std::move(earlier));
-        }
+        for (size_t q = 0; q < nlists.size(); ++q) nlists[q]->useEarlierStates(outer[q].size() + k);
         adjoint_step(sys, lr, lv, la, g, req);
         int64_t bad = INT64_MAX;  // the first non-finite entry, whatever the threads
 #pragma omp parallel for schedule(static) reduction(min : bad) num_threads(threads_for(sys.nthreads, pd.N))

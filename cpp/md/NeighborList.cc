@@ -146,7 +146,7 @@ void NeighborList::ensureCurrent(const ParticleData& pd, int nthreads) {
 }
 
 void NeighborList::rebuild(const ParticleData& pd, int nthreads) {
-    const size_t n = m_earlier.size();
+    const size_t n = m_n_earlier;
     if (n == 0 || m_force_rebuild || pd.N != m_N || m_buffer < 1e-6 || movedBeyond(pd, m_earlier[n - 1], nthreads)) {
         build(pd, nthreads);
         return;

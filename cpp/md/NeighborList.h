@@ -3,6 +3,7 @@
 // build). Each particle's neighbours are stored in a fixed order that does not depend on the
 // number of threads, so every per-particle sum over them is bitwise reproducible.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -40,8 +41,13 @@ class NeighborList {
     // build, they build from the earliest of these whose list is valid now: that list serves
     // the states below as well as this one, about twice as many as a list built here. (Any
     // valid list gives the same forces.) The caller keeps the states alive while they are set.
-    void setEarlierStates(std::vector<const double*> states) { m_earlier = std::move(states); }
+    void setEarlierStates(std::vector<const double*> states) {
+        m_earlier = std::move(states);
+        m_n_earlier = m_earlier.size();
+    }
     const std::vector<const double*>& earlierStates() const { return m_earlier; }
+    // Only the first n of them count (a sweep sets them all once and walks down the count).
+    void useEarlierStates(size_t n) { m_n_earlier = std::min(n, m_earlier.size()); }
 
     // Recording, for the adjoint's backward sweep: while on, every build keeps a compact copy of
     // the list and of the positions it was built at (up to `max_bytes` in all), and
@@ -120,6 +126,7 @@ class NeighborList {
     uint32_t m_N = 0;
     std::vector<double> m_last_pos;
     std::vector<const double*> m_earlier;
+    size_t m_n_earlier = 0;  // how many of m_earlier count
     BoxDim m_box;  // the box of the last build
     uint64_t m_last_build = 0;
     uint64_t m_n_builds = 0, m_n_from_earlier = 0;

@@ -217,7 +217,7 @@ def curves(a, lattice, replicas=200, steps=3300, every=33, first_seed=MEASURE_SE
     """Order loss against time over fresh replicas: ``(steps (T,), values (R, T))``; failed
     replicas are NaN rows (leave them out with ``np.nanmean``)."""
     ens = _ensemble(a, lattice, range(first_seed, first_seed + replicas), protocol, threads, communicator)
-    return ens.observe(steps, every, order_loss(lattice).value, progress=progress)
+    return ens.observe(steps, every, order_loss(lattice), progress=progress)  # (observe takes its value alone)
 
 
 def half_time(steps, mean):
