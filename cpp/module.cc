@@ -133,6 +133,10 @@ PYBIND11_MODULE(_core, m) {
                       })
         .def_property_readonly("num_builds", &NeighborList::numBuilds)
         .def_property_readonly("num_builds_from_earlier", &NeighborList::numBuildsFromEarlier)
+        // (tests of the GPU path) the device arrays' sizes, and starting them small
+        .def_property_readonly("device_stride", &NeighborList::deviceStride)
+        .def_property_readonly("device_cell_capacity", &NeighborList::deviceCellCapacity)
+        .def("set_device_sizes", &NeighborList::setDeviceSizes)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
         .def(
@@ -557,6 +561,7 @@ PYBIND11_MODULE(_core, m) {
             return d;
         })
         .def_readwrite("use_gpu", &System::useGPU)
+        .def_readwrite("gpu_host_backend", &System::gpuHostBackend)
         .def_property(
             "accel_set", [](const System& s) { return s.pd.accel_set; }, [](System& s, bool v) { s.pd.accel_set = v; })
         .HA_ARRAY_PROPERTY("position", pos, 3)

@@ -66,19 +66,23 @@ class CPU(Device):
 class GPU(Device):
     """Run on the first CUDA GPU. The particle data stay on the device for the whole of each
     ``run()``; the kernels call the same per-particle functions as the CPU path. Neighbour lists
-    are built on the host (``num_cpu_threads`` threads) when the device reports that a particle
-    has moved half the buffer.
+    are built on the device too (cells, with rows sorted by tag as on the CPU), and no step waits
+    for the host: the host looks at the run every 128 steps, and replays the steps since its last
+    look, bit for bit, in the rare case that a list outgrew its arrays.
 
     CPU and GPU results agree to rounding: Philox uniforms are bit-identical, and device code is
     compiled without FMA contraction, but CUDA's exp/log/sin may differ from libm by an ulp.
     """
 
+    _host_backend = False
+
     def __init__(self, num_cpu_threads=None):
-        if not _core.cuda_enabled:
-            raise RuntimeError("hoomd-adjoint was built without CUDA: reinstall with a CUDA toolkit "
-                               "(CMAKE_ARGS=-DHA_ENABLE_CUDA=ON pip install .) to use device.GPU")
-        if not _core.gpu_available():
-            raise RuntimeError("device.GPU: no CUDA device is available")
+        if not self._host_backend:
+            if not _core.cuda_enabled:
+                raise RuntimeError("hoomd-adjoint was built without CUDA: reinstall with a CUDA toolkit "
+                                   "(CMAKE_ARGS=-DHA_ENABLE_CUDA=ON pip install .) to use device.GPU")
+            if not _core.gpu_available():
+                raise RuntimeError("device.GPU: no CUDA device is available")
         self.num_cpu_threads = CPU(num_cpu_threads).num_cpu_threads
 
     @property
@@ -87,3 +91,18 @@ class GPU(Device):
 
     def __repr__(self):
         return f"hoomd_adjoint.device.GPU({self.name!r})"
+
+
+class _HostBackendGPU(GPU):
+    """The GPU path with its device code run on the CPU, one device thread after another, in host
+    memory: every kernel, the device neighbour lists and the deferred checks and replays run as
+    they would on a GPU, but slowly. For tests of the GPU path on machines without one."""
+
+    _host_backend = True
+
+    @property
+    def name(self):
+        return "host backend (no GPU)"
+
+    def __repr__(self):
+        return "hoomd_adjoint.device._HostBackendGPU()"

@@ -93,6 +93,7 @@ class Simulation:
         cpp.nthreads = self.device.num_cpu_threads
         cpp.adaptive_threads = getattr(self.device, "adaptive_threads", True)
         cpp.use_gpu = isinstance(self.device, GPU)
+        cpp.gpu_host_backend = getattr(self.device, "_host_backend", False)
         cpp.timestep = parsed.step if parsed.step is not None else 0
         self._state = state
         self._initial_timestep = cpp.timestep

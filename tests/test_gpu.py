@@ -1,4 +1,8 @@
-"""GPU path: the same trajectories as the CPU path (runs only where a CUDA device is present)."""
+"""GPU path: the same trajectories as the CPU path.
+
+Every test runs on two backends of the device code (cpp/md/GPU.h): CUDA, where a GPU is present,
+and the host backend, which runs the same kernels, device neighbour lists and deferred checks on
+the CPU, so that CI exercises all of the GPU path but the launches themselves."""
 import numpy as np
 import pytest
 
@@ -6,18 +10,42 @@ import hoomd_adjoint as ha
 from hoomd_adjoint import _core
 from conftest import make_frame, random_positions
 
-pytestmark = pytest.mark.skipif(not (_core.cuda_enabled and _core.gpu_available()), reason="no CUDA device")
+HAVE_GPU = _core.cuda_enabled and _core.gpu_available()
+BACKENDS = [
+    pytest.param(ha.device.GPU, id="cuda", marks=pytest.mark.skipif(not HAVE_GPU, reason="no CUDA device")),
+    pytest.param(ha.device._HostBackendGPU, id="host"),
+]
 
 
-def run(device, frame, method, pair, params, steps, dt, seed=5, mode="shift"):
+def make_sim(device, frame, method, pair, params, dt, seed=5, mode="shift", buffer=0.3, r_cut=2.5):
     sim = ha.Simulation(device=device, seed=seed)
     sim.create_state_from_snapshot(frame)
-    pot = getattr(ha.md.pair, pair)(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=2.5, mode=mode)
+    pot = getattr(ha.md.pair, pair)(nlist=ha.md.nlist.Cell(buffer=buffer), default_r_cut=r_cut, mode=mode)
     pot.params[("A", "A")] = params
     sim.operations.integrator = ha.md.Integrator(dt=dt, methods=[method()], forces=[pot])
-    sim.run(steps)
+    return sim, pot
+
+
+def result(sim, pot):
     s = sim.state.get_snapshot()
     return s.particles.position, s.particles.velocity, s.particles.image, pot.forces, pot.energy, pot.nlist.num_builds
+
+
+def run(device, frame, method, pair, params, steps, dt, **kw):
+    sim, pot = make_sim(device, frame, method, pair, params, dt, **kw)
+    sim.run(steps)
+    return result(sim, pot)
+
+
+def assert_same(gpu, cpu, exact, builds=True):
+    if builds:
+        assert cpu[5] > 1 and cpu[5] == gpu[5]  # the list was rebuilt on the same steps
+    tol = 0 if exact else 1e-11
+    np.testing.assert_allclose(gpu[0], cpu[0], rtol=0, atol=tol)
+    np.testing.assert_allclose(gpu[1], cpu[1], rtol=0, atol=tol)
+    np.testing.assert_array_equal(gpu[2], cpu[2])
+    np.testing.assert_allclose(gpu[3], cpu[3], rtol=0 if exact else 1e-9, atol=0 if exact else 1e-9)
+    np.testing.assert_allclose(gpu[4], cpu[4], rtol=0 if exact else 1e-12)
 
 
 CASES = [
@@ -29,31 +57,116 @@ CASES = [
 ]
 
 
+def case_frame(case, dim, N):
+    rng = np.random.default_rng(case)
+    box = [60, 60, 0, 0.1, 0, 0] if dim == 2 else [14, 14.5, 15, 0.1, 0.05, -0.1]
+    if N < 1500:  # the same density
+        s = (N / 1500) ** (1 / dim)
+        box = [box[0] * s, box[1] * s, box[2] * s if dim == 3 else 0] + box[3:]
+    pos = random_positions(rng, N, box, min_dist=1.0)
+    return make_frame(pos, box, velocity=rng.normal(size=(N, 3)) * (dim == 3 or np.array([1, 1, 0])))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dim", [2, 3])
 @pytest.mark.parametrize("case", range(len(CASES)))
-def test_gpu_matches_cpu(case, dim):
+def test_gpu_matches_cpu(backend, case, dim):
     pair, params, method, dt = CASES[case]
-    rng = np.random.default_rng(case)
-    N = 1500
-    box = [60, 60, 0, 0.1, 0, 0] if dim == 2 else [14, 14.5, 15, 0.1, 0.05, -0.1]
-    pos = random_positions(rng, N, box, min_dist=1.0)
-    frame = make_frame(pos, box, velocity=rng.normal(size=(N, 3)) * (dim == 3 or np.array([1, 1, 0])))
+    N = 1500 if backend is ha.device.GPU else 400
+    frame = case_frame(case, dim, N)
     cpu = run(ha.device.CPU(), frame, method, pair, params, 400, dt)
-    gpu = run(ha.device.GPU(), frame, method, pair, params, 400, dt)
-    assert cpu[5] > 1 and cpu[5] == gpu[5]  # the list was rebuilt on the same steps
-    exact = pair == "LJ"  # no transcendental functions: device arithmetic is IEEE, in source order
-    tol = 0 if exact else 1e-11
-    np.testing.assert_allclose(gpu[0], cpu[0], rtol=0, atol=tol)
-    np.testing.assert_allclose(gpu[1], cpu[1], rtol=0, atol=tol)
-    np.testing.assert_array_equal(gpu[2], cpu[2])
-    np.testing.assert_allclose(gpu[3], cpu[3], rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(gpu[4], cpu[4], rtol=1e-12)
+    gpu = run(backend(), frame, method, pair, params, 400, dt)
+    # no transcendental functions in LJ: device arithmetic is IEEE, in source order; the host
+    # backend is the CPU's own arithmetic
+    assert_same(gpu, cpu, exact=pair == "LJ" or backend is ha.device._HostBackendGPU)
 
 
-def test_gpu_non_finite_force_names_step_and_tags():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lists_that_outgrow_their_arrays_are_replayed_bitwise(backend):
+    """Cells and rows started far too small: the device notes each overflow, the host grows the
+    arrays and replays the chunk from its saved start, and the trajectory is the CPU's."""
+    pair, params, method, dt = CASES[1]
+    frame = case_frame(1, 3, 300)
+    cpu = run(ha.device.CPU(), frame, method, pair, params, 300, dt)
+    sim, pot = make_sim(backend(), frame, method, pair, params, dt)
+    nl = pot.nlist._cpp
+    nl.set_device_sizes(4, 1)
+    sim.run(300)
+    assert nl.device_stride > 4 and nl.device_cell_capacity > 1
+    gpu = result(sim, pot)
+    # replays rebuild the list at the restored step, which the CPU never did: the builds differ
+    assert_same(gpu, cpu, exact=True, builds=False)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_runs_continue_and_alternate_with_the_cpu(backend):
+    """The device list persists between runs; a CPU run in between changes nothing."""
+    pair, params, method, dt = CASES[0]
+    frame = case_frame(0, 2, 300)
+    cpu = run(ha.device.CPU(), frame, method, pair, params, 500, dt)
+    sim, pot = make_sim(backend(), frame, method, pair, params, dt)
+    for n in (1, 130, 2, 167):
+        sim.run(n)
+    sim._state._cpp.use_gpu = False
+    sim.run(100)
+    sim._state._cpp.use_gpu = True
+    sim.run(100)
+    np.testing.assert_array_equal(result(sim, pot)[0], cpu[0])
+    np.testing.assert_array_equal(result(sim, pot)[4], cpu[4])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_small_box_and_rebuild_check_delay(backend):
+    """Fewer than three cells along a direction (each cell is then visited once), and HOOMD's
+    rebuild_check_delay, decided on the device."""
+    rng = np.random.default_rng(3)
+    box = [7.0, 6.5, 5.9, 0.0, 0.0, 0.0]
+    pos = random_positions(rng, 60, box, min_dist=1.0)
+    frame = make_frame(pos, box)
+    for delay in (1, 4):
+        out = []
+        for dev in (ha.device.CPU(), backend()):
+            sim = ha.Simulation(device=dev, seed=2)
+            sim.create_state_from_snapshot(frame)
+            nl = ha.md.nlist.Cell(buffer=0.2, rebuild_check_delay=delay)
+            lj = ha.md.pair.LJ(nlist=nl, default_r_cut=2.5)
+            lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+            sim.operations.integrator = ha.md.Integrator(
+                dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)], forces=[lj])
+            sim.run(300)
+            out.append((sim.state.get_snapshot().particles.position, nl.num_builds))
+        assert out[0][1] > 3 and out[0][1] == out[1][1]
+        np.testing.assert_array_equal(out[0][0], out[1][0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_lists_and_two_forces(backend):
+    rng = np.random.default_rng(4)
+    box = [12, 12, 12, 0, 0, 0]
+    pos = random_positions(rng, 400, box, min_dist=1.0)
+    frame = make_frame(pos, box, typeid=rng.integers(0, 2, 400), types=("A", "B"))
+    out = []
+    for dev in (ha.device.CPU(), backend()):
+        sim = ha.Simulation(device=dev, seed=9)
+        sim.create_state_from_snapshot(frame)
+        nl = ha.md.nlist.Cell(buffer=0.3)
+        lj = ha.md.pair.LJ(nlist=nl, default_r_cut=2.5)
+        lj.params[(("A", "B"), ("A", "B"))] = dict(epsilon=1.0, sigma=1.0)
+        lj.r_cut[("A", "B")] = 1.5
+        y = ha.md.pair.Yukawa(nlist=ha.md.nlist.Cell(buffer=0.5), default_r_cut=3.0)
+        y.params[(("A", "B"), ("A", "B"))] = dict(epsilon=0.3, kappa=1.0)
+        sim.operations.integrator = ha.md.Integrator(
+            dt=1e-3, methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)], forces=[lj, y])
+        sim.run(200)
+        out.append(sim.state.get_snapshot().particles.position)
+    np.testing.assert_array_equal(out[0], out[1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gpu_non_finite_force_names_step_and_tags(backend):
     pos = np.array([[0.5, 0, 0], [-0.5, 0, 0], [3, 3, 3]])
     f = make_frame(pos, [10, 10, 10, 0, 0, 0], velocity=np.array([[-1.0, 0, 0], [1.0, 0, 0], [0, 0, 0]]))
-    sim = ha.Simulation(device=ha.device.GPU(), seed=1)
+    sim = ha.Simulation(device=backend(), seed=1)
     sim.create_state_from_snapshot(f)
     y = ha.md.pair.Yukawa(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     y.params[("A", "A")] = dict(epsilon=1e-30, kappa=1.0)
@@ -61,3 +174,31 @@ def test_gpu_non_finite_force_names_step_and_tags():
                                                  forces=[y])
     with pytest.raises(RuntimeError, match=r"non-finite force at step 1 on 2 particle\(s\), tags 0, 1"):
         sim.run(5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_failure_deep_in_a_chunk_is_found_at_its_step(backend):
+    """The device only notes a non-finite force; the host finds the step by replaying the chunk
+    one step at a time, and says what the CPU says, leaving the state where the CPU leaves it.
+    Two particles meet head on at step 40 (all exact in binary: positions are multiples of
+    dt = 1/64, and the forces too weak to change a velocity), inside the chunk of steps 32-63."""
+    pos = np.array([[-0.625, 0, 0], [0.625, 0, 0], [3, 3, 3]])
+    vel = np.array([[1.0, 0, 0], [-1.0, 0, 0], [0, 0, 0]])
+    msgs, states = [], []
+    for dev in (ha.device.CPU(), backend()):
+        sim = ha.Simulation(device=dev, seed=1)
+        sim.create_state_from_snapshot(make_frame(pos, [10, 10, 10, 0, 0, 0], velocity=vel))
+        y = ha.md.pair.Yukawa(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
+        y.params[("A", "A")] = dict(epsilon=1e-30, kappa=1.0)
+        sim.operations.integrator = ha.md.Integrator(
+            dt=1 / 64, methods=[ha.md.methods.ConstantVolume(filter=ha.filter.All())], forces=[y])
+        with pytest.raises(RuntimeError) as e:
+            sim.run(100)
+        msgs.append(str(e.value))
+        s = sim.state.get_snapshot()
+        states.append((sim.timestep, s.particles.position, s.particles.velocity))
+    assert "non-finite force at step 40 on 2 particle(s), tags 0, 1" in msgs[0]
+    assert msgs[1] == msgs[0]
+    assert states[1][0] == states[0][0]
+    np.testing.assert_array_equal(states[1][1], states[0][1])
+    np.testing.assert_array_equal(states[1][2], states[0][2])

@@ -51,9 +51,10 @@ void BarForce::compute(const ParticleData& pd, uint64_t, int) {
     }
 }
 
-void BarForce::computeDevice(ParticleData&, const DeviceParticles&, uint64_t, int) {
+void BarForce::deviceStart(const ParticleData&) {
     throw std::runtime_error("device.GPU: bar forces run on the CPU only (so far)");
 }
+void BarForce::computeDevice(const ParticleData& pd, const DeviceParticles&, uint64_t) { deviceStart(pd); }
 
 void BarForce::applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
                              double* eparams, const double* const* ptan, int) {

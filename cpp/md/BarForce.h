@@ -50,7 +50,8 @@ class BarForce : public Force {
     void setBars(std::vector<uint32_t> ends, std::vector<uint32_t> points) { m_ends = std::move(ends); m_points = std::move(points); }
     void setParams(double eps, double sigma, double alpha) { m_p[0] = eps; m_p[1] = sigma; m_p[2] = alpha; }
     void compute(const ParticleData& pd, uint64_t t, int nthreads) override;
-    void computeDevice(ParticleData& pd, const DeviceParticles& dp, uint64_t t, int nthreads) override;
+    void deviceStart(const ParticleData& pd) override;
+    void computeDevice(const ParticleData& pd, const DeviceParticles& dp, uint64_t t) override;
     void prepare(const ParticleData& pd) override;
     void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
                        double* eparams, const double* const* ptan, int nthreads) override;

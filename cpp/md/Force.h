@@ -23,9 +23,11 @@ class Force {
   public:
     virtual ~Force() = default;
     virtual void compute(const ParticleData& pd, uint64_t t, int nthreads) = 0;
-    // The same on the GPU, into d_force/d_energy. pd is the host data (positions are brought
-    // back to it when the neighbour list has to be rebuilt).
-    virtual void computeDevice(ParticleData& pd, const DeviceParticles& dp, uint64_t t, int nthreads) = 0;
+    // The same on the device (System::advance with useGPU), into d_force/d_energy: deviceStart
+    // once before a run (sends what the force reads and sizes its arrays), then computeDevice
+    // at every step, which must not wait for the host.
+    virtual void deviceStart(const ParticleData& pd) = 0;
+    virtual void computeDevice(const ParticleData& pd, const DeviceParticles& dp, uint64_t t) = 0;
     gpu::Buffer<double> d_force, d_energy;
     // Called before a run: validate settings against the particle data.
     virtual void prepare(const ParticleData& pd) { (void)pd; }
@@ -89,7 +91,6 @@ class PairForce : public Force {
 
   protected:
     gpu::Buffer<double> d_rcutsq, d_derived, d_eshift;
-    bool m_device_dirty = true;
     // Recompute the derived parameter tables and energy shifts after a change.
     virtual void updateTables() = 0;
 

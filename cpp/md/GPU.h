@@ -1,6 +1,10 @@
-// Host-side interface to the CUDA kernels in cuda/. Nothing here includes CUDA headers, so the
-// C++ core compiles with or without a CUDA toolkit; every kernel is a thin loop around the same
-// per-particle functions the CPU path calls (PairForceKernel.h, TwoStep.h).
+// Device memory and kernel launches behind one interface with two backends:
+//  - CUDA (cuda/Kernels.cu): a kernel is one device thread per index calling an op;
+//  - Host: the same op called for each index in turn, on the CPU, in plain memory. It runs the
+//    whole device path (kernels, device neighbour lists, deferred checks and replays) where no
+//    GPU is, so that CI tests every line of it except the launch itself.
+// The ops (DeviceOps.h) call the per-particle functions of the CPU path: no physics is written
+// for the device. Nothing here includes CUDA headers, so the core compiles without a toolkit.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,42 +12,85 @@
 #include <string>
 #include <vector>
 
-#include "../core/BoxDim.h"
-#include "ParticleData.h"
-#include "PairForceKernel.h"
-#include "TwoStep.h"
-
 namespace ha {
 namespace gpu {
 
-bool available();         // a CUDA device can be used
+enum class Backend : uint8_t { CUDA, Host };
+// The backend of this thread's device work: System::advance sets it for its run (BackendScope).
+Backend backend();
+void setBackend(Backend b);
+struct BackendScope {
+    Backend saved;
+    explicit BackendScope(Backend b) : saved(backend()) { setBackend(b); }
+    ~BackendScope() { setBackend(saved); }
+};
+
+bool available();  // a CUDA device can be used
 std::string deviceName();
+
+enum class Copy : uint8_t { ToDevice, ToHost, OnDevice };
+void* alloc(Backend b, size_t bytes);
+void release(Backend b, void* p);
+void copy(Backend b, void* dst, const void* src, size_t bytes, Copy kind);
+void fill(Backend b, void* p, int byte, size_t bytes);
+
+// The CUDA backend (cuda/Kernels.cu; GPUUnavailable.cc when built without CUDA).
+namespace cuda {
 void* alloc(size_t bytes);
 void release(void* p);
-void copyToDevice(void* dst, const void* src, size_t bytes);
-void copyToHost(void* dst, const void* src, size_t bytes);
+void copy(void* dst, const void* src, size_t bytes, Copy kind);
+void fill(void* p, int byte, size_t bytes);
+template <class Op>
+void launch(uint32_t n, const Op& op, const char* what);  // instantiated for HA_DEVICE_OPS
+}  // namespace cuda
 
-// A device array that follows a host std::vector's size.
+// op(i) for i in [0, n) on the current backend: as one kernel, in stream order after the work
+// launched before it (so a launch needs no synchronisation).
+template <class Op>
+void launch(uint32_t n, const Op& op, const char* what) {
+    if (n == 0) return;
+    if (backend() == Backend::Host) {
+        for (uint32_t i = 0; i < n; ++i) op(i);
+        return;
+    }
+    cuda::launch(n, op, what);
+}
+
+// A device array (on the backend current when it is sized).
 template <class T>
 class Buffer {
   public:
     Buffer() = default;
     Buffer(const Buffer&) = delete;
     Buffer& operator=(const Buffer&) = delete;
-    ~Buffer() { release(m_p); }
+    ~Buffer() { release(m_backend, m_p); }
     void resize(size_t n) {
-        if (n == m_n) return;
-        release(m_p);
-        m_p = n ? static_cast<T*>(alloc(n * sizeof(T))) : nullptr;
+        if (n == m_n && m_backend == backend()) return;
+        release(m_backend, m_p);
+        m_p = nullptr;
+        m_n = 0;
+        m_backend = backend();
+        if (n) m_p = static_cast<T*>(alloc(m_backend, n * sizeof(T)));
         m_n = n;
     }
-    void upload(const std::vector<T>& v) {
-        resize(v.size());
-        if (m_n) copyToDevice(m_p, v.data(), m_n * sizeof(T));
+    void upload(const std::vector<T>& v) { upload(v.data(), v.size()); }
+    void upload(const T* v, size_t n) {
+        resize(n);
+        if (m_n) copy(m_backend, m_p, v, m_n * sizeof(T), Copy::ToDevice);
     }
     void download(std::vector<T>& v) const {
         v.resize(m_n);
-        if (m_n) copyToHost(v.data(), m_p, m_n * sizeof(T));
+        if (m_n) copy(m_backend, v.data(), m_p, m_n * sizeof(T), Copy::ToHost);
+    }
+    void download(T* v, size_t n) const {  // the first n entries
+        if (n) copy(m_backend, v, m_p, n * sizeof(T), Copy::ToHost);
+    }
+    void copyFrom(const Buffer& other) {  // device to device
+        resize(other.size());
+        if (m_n) copy(m_backend, m_p, other.get(), m_n * sizeof(T), Copy::OnDevice);
+    }
+    void fillBytes(int byte) {
+        if (m_n) fill(m_backend, m_p, byte, m_n * sizeof(T));
     }
     T* get() const { return m_p; }
     size_t size() const { return m_n; }
@@ -51,29 +98,8 @@ class Buffer {
   private:
     T* m_p = nullptr;
     size_t m_n = 0;
+    Backend m_backend = Backend::CUDA;
 };
-
-// --- kernels (cuda/Kernels.cu) ---
-void packPositions(uint32_t N, const double* pos, const uint32_t* typeid_, PosType* out);
-template <class E>
-void pairForces(uint32_t N, const PosType* p, const BoxDim& box, const NeighborView& nb, const PairTables& tab,
-                double* force, double* energy);
-void zeroNet(uint32_t N, double* net_force, double* net_energy);
-void addForce(uint32_t N, const double* force, const double* energy, double* net_force, double* net_energy);
-// Index of the first particle outside the box / with a non-finite force (or UINT32_MAX), per flag.
-void checkState(uint32_t N, const double* pos, const double* net_force, const double* net_energy, const BoxDim& box,
-                uint32_t* flags /* device, 2 entries */, uint32_t* host_flags);
-bool movedBeyond(uint32_t N, const double* pos, const double* last_pos, const BoxDim& box, double maxsq, uint32_t* flag);
-void brownian(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* gamma,
-              const uint32_t* typeid_, const double* F, double* r, int32_t* img);
-void langevinOne(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* acc, double* r,
-                 int32_t* img, double* v);
-void langevinTwo(uint32_t n, const uint32_t* members, const StepArgs& a, const double* gamma, const uint32_t* typeid_,
-                 const double* mass, const double* F, double* acc, double* v);
-void nveOne(uint32_t n, const uint32_t* members, const StepArgs& a, const BoxDim& box, const double* acc, double* r,
-            int32_t* img, double* v);
-void nveTwo(uint32_t n, const uint32_t* members, const StepArgs& a, const double* mass, const double* F, double* acc,
-            double* v);
 
 }  // namespace gpu
 }  // namespace ha

@@ -1,6 +1,7 @@
-// Built without CUDA: the GPU entry points report that clearly (the CPU path needs none of them).
+// Built without CUDA: the CUDA backend reports that clearly (the CPU path and the host backend
+// need none of it).
 #include "GPU.h"
-#include "evaluators/All.h"
+#include "DeviceOps.h"
 
 namespace ha {
 namespace gpu {
@@ -14,35 +15,21 @@ namespace {
 
 bool available() { return false; }
 std::string deviceName() { unavailable(); }
+
+namespace cuda {
 void* alloc(size_t) { unavailable(); }
-void release(void* p) { (void)p; }
-void copyToDevice(void*, const void*, size_t) { unavailable(); }
-void copyToHost(void*, const void*, size_t) { unavailable(); }
-void packPositions(uint32_t, const double*, const uint32_t*, PosType*) { unavailable(); }
-template <class E>
-void pairForces(uint32_t, const PosType*, const BoxDim&, const NeighborView&, const PairTables&, double*, double*) {
+void release(void*) {}
+void copy(void*, const void*, size_t, Copy) { unavailable(); }
+void fill(void*, int, size_t) { unavailable(); }
+template <class Op>
+void launch(uint32_t, const Op&, const char*) {
     unavailable();
 }
-#define HA_INSTANTIATE(E, NAME)                                                                               \
-    template void pairForces<E>(uint32_t, const PosType*, const BoxDim&, const NeighborView&, const PairTables&, \
-                                double*, double*);
-HA_FOR_EACH_PAIR_EVALUATOR(HA_INSTANTIATE)
-#undef HA_INSTANTIATE
-void zeroNet(uint32_t, double*, double*) { unavailable(); }
-void addForce(uint32_t, const double*, const double*, double*, double*) { unavailable(); }
-void checkState(uint32_t, const double*, const double*, const double*, const BoxDim&, uint32_t*, uint32_t*) { unavailable(); }
-bool movedBeyond(uint32_t, const double*, const double*, const BoxDim&, double, uint32_t*) { unavailable(); }
-void brownian(uint32_t, const uint32_t*, const StepArgs&, const BoxDim&, const double*, const uint32_t*, const double*,
-              double*, int32_t*) { unavailable(); }
-void langevinOne(uint32_t, const uint32_t*, const StepArgs&, const BoxDim&, const double*, double*, int32_t*, double*) {
-    unavailable();
-}
-void langevinTwo(uint32_t, const uint32_t*, const StepArgs&, const double*, const uint32_t*, const double*, const double*,
-                 double*, double*) { unavailable(); }
-void nveOne(uint32_t, const uint32_t*, const StepArgs&, const BoxDim&, const double*, double*, int32_t*, double*) {
-    unavailable();
-}
-void nveTwo(uint32_t, const uint32_t*, const StepArgs&, const double*, const double*, double*, double*) { unavailable(); }
+#define HA_INSTANTIATE(...) template void launch<__VA_ARGS__>(uint32_t, const __VA_ARGS__&, const char*);
+#define HA_INSTANTIATE_PAIR(E, NAME) HA_DEVICE_PAIR_OPS(HA_INSTANTIATE, E)
+HA_DEVICE_OPS(HA_INSTANTIATE)
+HA_FOR_EACH_PAIR_EVALUATOR(HA_INSTANTIATE_PAIR)
+}  // namespace cuda
 
 }  // namespace gpu
 }  // namespace ha

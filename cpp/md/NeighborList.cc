@@ -89,7 +89,7 @@ inline bool same_box(const BoxDim& a, const BoxDim& b) {
 }  // namespace
 
 void NeighborList::setRcut(uint32_t ntypes, const std::vector<double>& rcut) {
-    if (ntypes != m_ntypes || rcut != m_rcut) m_force_rebuild = true;
+    if (ntypes != m_ntypes || rcut != m_rcut) m_force_rebuild = m_device_force = true;
     m_ntypes = ntypes;
     m_rcut = rcut;
 }
@@ -222,8 +222,8 @@ bool NeighborList::restoreRecorded(const ParticleData& pd, int nthreads) {
             std::copy(e + st[i], e + st[i + 1], &m_nlist[size_t(i) * m_stride]);
         }
         m_last_pos = r.pos;
-        m_device_stale = true;
         ++m_version;
+        m_host_newer = true;
         ++m_n_restores;
         m_rec_cursor = size_t(idx);
         m_cursor_active = true;
@@ -469,7 +469,7 @@ void NeighborList::build(const ParticleData& pd, const double* pos, int nthreads
     m_last_pos.assign(pos, pos + 3 * size_t(N));
     m_box = box;
     m_force_rebuild = false;
-    m_device_stale = true;
+    m_host_newer = true;
     ++m_n_builds;
     ++m_version;
     m_cursor_active = false;
@@ -504,30 +504,118 @@ NeighborList::Spatial NeighborList::spatial(int nthreads) {
     return {m_order.data(), {m_snlist.data(), m_scount.data(), m_stride}};
 }
 
-void NeighborList::updateDevice(ParticleData& pd, const double* d_pos, uint64_t t, int nthreads) {
-    if (t == m_device_step && !m_force_rebuild) return;  // shared by several forces
-    m_device_step = t;
-    if (m_device_stale && !m_force_rebuild && pd.N == m_N) {
-        // the host list (e.g. from prepRun) is current: send it rather than rebuilding
-        d_nlist.upload(m_nlist);
+void NeighborList::deviceStart(const ParticleData& pd) {
+    checkBox(pd.box);
+    const uint32_t N = pd.N;
+    const BoxDim& box = pd.box;
+    double rmax = 0;
+    std::vector<double> rlistsq(m_rcut.size(), -1.0);
+    for (size_t k = 0; k < m_rcut.size(); ++k) {
+        rmax = std::max(rmax, m_rcut[k]);
+        if (m_rcut[k] > 0) rlistsq[k] = (m_rcut[k] + m_buffer) * (m_rcut[k] + m_buffer);
+    }
+    d_rlistsq.upload(rlistsq);
+    const double rlist = rmax + m_buffer;
+    // cells at least r_list thick along each lattice direction, no more of them than particles
+    // (a dilute box needs no more: wider cells are still correct)
+    const Vec3 d = box.nearestPlaneDistance();
+    double nd[3] = {std::floor(d.x / rlist), std::floor(d.y / rlist), box.is2D ? 1.0 : std::floor(d.z / rlist)};
+    for (double& v : nd) v = v >= 1.0 ? std::min(v, 1048576.0) : 1.0;
+    while (nd[0] * nd[1] * nd[2] > std::max(64.0, double(N))) {
+        const int k = nd[0] >= nd[1] && nd[0] >= nd[2] ? 0 : (nd[1] >= nd[2] ? 1 : 2);
+        nd[k] = std::max(1.0, std::floor(nd[k] / 2));
+    }
+    const int nc[3] = {int(nd[0]), int(nd[1]), int(nd[2])};
+    const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
+    if (!same_box(box, m_dev_box) || d_count.size() != N || filterBody != m_dev_filter_body) m_device_force = true;
+    m_dev_box = box;
+    m_dev_filter_body = filterBody;
+    // first sizes: twice the mean cell occupancy and twice the mean number of neighbours, with
+    // room to spare for small systems; overflows grow them (deviceOverflowed)
+    const double volume = box.is2D ? box.Lx * box.Ly : box.Lx * box.Ly * box.Lz;
+    const double ball = box.is2D ? M_PI * rlist * rlist : 4.0 / 3.0 * M_PI * rlist * rlist * rlist;
+    if (!m_dev_sizes_fixed) {
+        const uint32_t cap = uint32_t(std::ceil(2.0 * N / ncells)) + 8;
+        const uint32_t stride = std::min<uint32_t>(N, uint32_t(std::ceil(2.0 * N * ball / volume)) + 16);
+        m_grid.cap = std::max(m_grid.cap, cap);
+        m_dev_stride = std::max(m_dev_stride, (stride + 7) / 8 * 8);
+    }
+    if (nc[0] != m_grid.nc[0] || nc[1] != m_grid.nc[1] || nc[2] != m_grid.nc[2]) m_device_force = true;
+    for (int k = 0; k < 3; ++k) m_grid.nc[k] = nc[k];
+    d_cell_count.resize(ncells);
+    d_cell_members.resize(size_t(ncells) * m_grid.cap);
+    if (d_nlist.size() != size_t(N) * m_dev_stride) m_device_force = true;
+    d_nlist.resize(size_t(N) * m_dev_stride);
+    d_count.resize(N);
+    d_last_pos.resize(3 * size_t(N));
+    if (filterBody) d_body.upload(pd.body);
+    else d_body.resize(0);
+    // A list the host built since (prepRun builds one) is sent rather than built again, so that
+    // the device rebuilds on the steps the CPU would.
+    if (m_host_newer && !m_force_rebuild && N > 0 && m_N == N && m_count.size() == N && same_box(m_box, box) &&
+        *std::max_element(m_count.begin(), m_count.end()) <= m_dev_stride) {
+        std::vector<uint32_t> rows(size_t(N) * m_dev_stride);
+        for (uint32_t i = 0; i < N; ++i)
+            std::copy_n(&m_nlist[size_t(i) * m_stride], m_count[i], &rows[size_t(i) * m_dev_stride]);
+        d_nlist.upload(rows);
         d_count.upload(m_count);
         d_last_pos.upload(m_last_pos);
-        m_device_stale = false;
+        m_dev_last_build = m_last_build;
+        m_device_force = false;
+        m_host_newer = false;
     }
-    bool rebuild = m_force_rebuild || m_device_stale || pd.N != m_N;
-    if (!rebuild && t >= m_last_build + uint64_t(std::max(rebuildCheckDelay, 0))) {
-        d_flag.resize(1);
-        rebuild = m_buffer < 1e-6 || !checkDist ||
-                  gpu::movedBeyond(pd.N, d_pos, d_last_pos.get(), pd.box, (m_buffer / 2.0) * (m_buffer / 2.0), d_flag.get());
-    }
-    if (!rebuild) return;
-    gpu::copyToHost(pd.pos.data(), d_pos, pd.pos.size() * sizeof(double));
-    build(pd, nthreads);
-    m_last_build = t;
-    d_nlist.upload(m_nlist);
-    d_count.upload(m_count);
-    d_last_pos.upload(m_last_pos);
-    m_device_stale = false;
+    const gpu::ListStatus st{0, 0, 0, 0, m_dev_last_build, 0};
+    d_status.upload(&st, 1);
+    d_saved.resize(1);
+    m_device_step = UINT64_MAX;
+}
+
+void NeighborList::updateDevice(const ParticleData& pd, const PosType* d_p, uint64_t t) {
+    if (t == m_device_step && !m_device_force) return;  // shared by several forces
+    m_device_step = t;
+    const uint32_t N = pd.N;
+    const bool always = m_device_force || m_buffer < 1e-6 || !checkDist;
+    m_device_force = false;
+    gpu::ListStatus* st = d_status.get();
+    gpu::launch(1, gpu::ArmBuildOp{st, t, uint64_t(std::max(rebuildCheckDelay, 0)), always}, "neighbour list: arm");
+    const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
+    if (!always) gpu::launch(N, gpu::MovedOp{d_p, d_last_pos.get(), pd.box, maxsq, st}, "neighbour list: moved");
+    gpu::launch(uint32_t(d_cell_count.size()), gpu::ClearCellsOp{st, d_cell_count.get()}, "neighbour list: clear");
+    gpu::launch(N, gpu::BinOp{st, d_p, pd.box, m_grid, d_cell_count.get(), d_cell_members.get()}, "neighbour list: bin");
+    gpu::launch(N,
+                gpu::RowOp{st, d_p, pd.box, m_grid, d_cell_count.get(), d_cell_members.get(), d_rlistsq.get(), m_ntypes,
+                           d_body.size() ? d_body.get() : nullptr, d_nlist.get(), d_count.get(), m_dev_stride,
+                           d_last_pos.get()},
+                "neighbour list: rows");
+    gpu::launch(1, gpu::FinishBuildOp{st, t}, "neighbour list: finish");
+}
+
+bool NeighborList::deviceOverflowed() {
+    gpu::ListStatus st;
+    d_status.download(&st, 1);
+    if (st.need_cap == 0 && st.need_stride == 0) return false;
+    // grow with room to spare: a replay costs a chunk of steps
+    if (st.need_cap > m_grid.cap) m_grid.cap = st.need_cap + st.need_cap / 4 + 4;
+    if (st.need_stride > m_dev_stride) m_dev_stride = (st.need_stride + st.need_stride / 4 + 15) / 8 * 8;
+    d_cell_members.resize(d_cell_count.size() * m_grid.cap);
+    d_nlist.resize(d_count.size() * m_dev_stride);
+    return true;
+}
+
+void NeighborList::deviceSave() { d_saved.copyFrom(d_status); }
+
+void NeighborList::deviceRestore() {
+    d_status.copyFrom(d_saved);
+    m_device_force = true;
+    m_device_step = UINT64_MAX;
+}
+
+void NeighborList::deviceFinish() {
+    gpu::ListStatus st;
+    d_status.download(&st, 1);
+    m_n_builds += st.builds;
+    m_dev_last_build = st.last_build;
+    if (st.builds) m_host_newer = false;
 }
 
 void NeighborList::updatePairSlots() {

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
+#include "DeviceOps.h"
 #include "GPU.h"
+#include "PairForceKernel.h"
 #include "ParticleData.h"
 
 namespace ha {
@@ -17,7 +19,10 @@ class NeighborList {
     explicit NeighborList(double buffer) : m_buffer(buffer) {}
 
     double buffer() const { return m_buffer; }
-    void setBuffer(double b) { m_buffer = b; m_force_rebuild = true; }
+    void setBuffer(double b) {
+        m_buffer = b;
+        m_force_rebuild = m_device_force = true;
+    }
     int rebuildCheckDelay = 1;
     bool checkDist = true;
     // exclusions=['body']: pairs within one rigid body (same body >= 0) are not listed
@@ -30,7 +35,7 @@ class NeighborList {
 
     // Bring the list up to date for step t (a no-op if nothing has moved far enough).
     void update(const ParticleData& pd, uint64_t t, int nthreads);
-    void forceRebuild() { m_force_rebuild = true; }
+    void forceRebuild() { m_force_rebuild = m_device_force = true; }
     // Rebuild if any particle moved buffer/2 since the last build, whatever the timestep (the
     // adjoint visits states in any order; sorted lists make forces independent of when).
     void ensureCurrent(const ParticleData& pd, int nthreads);
@@ -58,10 +63,26 @@ class NeighborList {
     size_t recordedBytes() const { return m_rec_bytes; }
     size_t numRecorded() const { return m_recorded.size(); }
     uint64_t numRestores() const { return m_n_restores; }
-    // GPU runs: the rebuild check runs on the device; a rebuild brings positions back to pd,
-    // builds on the host and sends the list to the device.
-    void updateDevice(ParticleData& pd, const double* d_pos, uint64_t t, int nthreads);
-    NeighborView deviceView() const { return {d_nlist.get(), d_count.get(), m_stride}; }
+    // GPU runs (System::advance): the list lives and is built on the device, by the same
+    // launches every step (DeviceOps.h), so that no step waits for the host. Overflowing cells
+    // or rows are noted on the device; the run looks between chunks of steps (deviceOverflowed),
+    // and replays a chunk that overflowed from its saved start (deviceSave/deviceRestore).
+    void deviceStart(const ParticleData& pd);  // before a run: the box, cutoffs and arrays
+    void updateDevice(const ParticleData& pd, const PosType* d_p, uint64_t t);
+    bool deviceOverflowed();  // since the last save; if so the arrays have grown
+    void deviceSave();
+    void deviceRestore();     // the saved record; the next update builds
+    void deviceFinish();      // after a run: numBuilds counts the run's builds
+    NeighborView deviceView() const { return {d_nlist.get(), d_count.get(), m_dev_stride}; }
+    uint32_t deviceStride() const { return m_dev_stride; }
+    uint32_t deviceCellCapacity() const { return m_grid.cap; }
+    // (tests) start the device arrays this small, to exercise the growth and replay
+    void setDeviceSizes(uint32_t stride, uint32_t cap) {
+        m_dev_stride = stride;
+        m_grid.cap = cap;
+        m_dev_sizes_fixed = true;
+        m_device_force = true;
+    }
 
     const uint32_t* neighbors() const { return m_nlist.data(); }
     // The current list with rows in the order of the last build's cells and entries as
@@ -145,10 +166,20 @@ class NeighborList {
     size_t m_rec_cap = 0, m_rec_bytes = 0, m_rec_cursor = 0;
     bool m_cursor_active = false;  // the list in use is m_recorded[m_rec_cursor]
     uint64_t m_n_restores = 0;
-    gpu::Buffer<uint32_t> d_nlist, d_count, d_flag;
-    gpu::Buffer<double> d_last_pos;
+    // the device list (deviceStart)
+    gpu::Buffer<uint32_t> d_nlist, d_count, d_cell_count, d_cell_members;
+    gpu::Buffer<double> d_last_pos, d_rlistsq;
+    gpu::Buffer<int32_t> d_body;
+    gpu::Buffer<gpu::ListStatus> d_status, d_saved;
+    gpu::CellGrid m_grid{{0, 0, 0}, 0};
+    uint32_t m_dev_stride = 0;
     uint64_t m_device_step = UINT64_MAX;
-    bool m_device_stale = true;
+    uint64_t m_dev_last_build = 0;
+    bool m_device_force = true;  // the next device update builds
+    bool m_dev_sizes_fixed = false;
+    bool m_dev_filter_body = false;
+    bool m_host_newer = false;  // the host built or restored a list since the device last built
+    BoxDim m_dev_box{0, 0, 0, 0, 0, 0};  // the box of the device arrays
     // cell list scratch
     std::vector<uint32_t> m_cell_start, m_cell_of;
 };

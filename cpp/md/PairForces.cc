@@ -70,19 +70,24 @@ class PairForceT : public PairForce {
         else tri ? runPairs<true>(pd, nthreads) : runPairs<false>(pd, nthreads);
     }
 
-    void computeDevice(ParticleData& pd, const DeviceParticles& dp, uint64_t t, int nthreads) override {
+    void deviceStart(const ParticleData& pd) override {
         if (m_dirty) updateTables();
-        if (m_device_dirty) {
-            d_rcutsq.upload(m_rcutsq);
-            d_derived.upload(m_derived);
-            d_eshift.upload(m_eshift);
-            m_device_dirty = false;
-        }
+        d_rcutsq.upload(m_rcutsq);
+        d_derived.upload(m_derived);
+        d_eshift.upload(m_eshift);
         d_force.resize(3 * size_t(pd.N));
         d_energy.resize(pd.N);
-        m_nlist->updateDevice(pd, dp.pos, t, nthreads);
+        m_nlist->deviceStart(pd);
+    }
+
+    void computeDevice(const ParticleData& pd, const DeviceParticles& dp, uint64_t t) override {
+        m_nlist->updateDevice(pd, dp.postype, t);
         const PairTables tab{m_ntypes, d_rcutsq.get(), d_derived.get(), d_eshift.get()};
-        gpu::pairForces<E>(dp.N, dp.postype, dp.box, m_nlist->deviceView(), tab, d_force.get(), d_energy.get());
+        const NeighborView nb = m_nlist->deviceView();
+        if (dp.box.triclinic())
+            gpu::launch(dp.N, gpu::PairForceOp<E, true>{dp.postype, dp.box, nb, tab, d_force.get(), d_energy.get()}, "pair forces");
+        else
+            gpu::launch(dp.N, gpu::PairForceOp<E, false>{dp.postype, dp.box, nb, tab, d_force.get(), d_energy.get()}, "pair forces");
     }
 
     void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
@@ -426,7 +431,6 @@ class PairForceT : public PairForce {
             }
         }
         m_dirty = false;
-        m_device_dirty = true;
     }
 };
 

@@ -1,11 +1,13 @@
 #include "System.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <set>
 #include "../core/Format.h"
 #include <stdexcept>
 
+#include "DeviceOps.h"
 #include "GPU.h"
 #include "RotationStep.h"
 #include "TwoStep.h"
@@ -15,14 +17,40 @@ namespace ha {
 struct DeviceState {
     gpu::Buffer<double> pos, vel, accel, mass, net_force, net_energy;
     gpu::Buffer<int32_t> image;
-    gpu::Buffer<uint32_t> typeid_, flags;
+    gpu::Buffer<uint32_t> typeid_;
     gpu::Buffer<PosType> postype;
+    gpu::Buffer<gpu::RunStatus> status;
     std::vector<std::unique_ptr<gpu::Buffer<uint32_t>>> members;
     std::vector<std::unique_ptr<gpu::Buffer<double>>> gamma;
+    std::vector<NeighborList*> lists;
+    // the state at the start of the chunk of steps in progress, which is replayed from here if
+    // a neighbour list overflowed in it (or to find the step that went wrong)
+    gpu::Buffer<double> s_pos, s_vel, s_accel, s_net_force, s_net_energy;
+    gpu::Buffer<int32_t> s_image;
+    uint64_t s_timestep = 0;
+
+    void save(uint64_t t) {
+        s_pos.copyFrom(pos); s_vel.copyFrom(vel); s_accel.copyFrom(accel);
+        s_net_force.copyFrom(net_force); s_net_energy.copyFrom(net_energy); s_image.copyFrom(image);
+        s_timestep = t;
+        for (NeighborList* nl : lists) nl->deviceSave();
+        status.fillBytes(0xff);
+    }
+    uint64_t restore() {
+        pos.copyFrom(s_pos); vel.copyFrom(s_vel); accel.copyFrom(s_accel);
+        net_force.copyFrom(s_net_force); net_energy.copyFrom(s_net_energy); image.copyFrom(s_image);
+        for (NeighborList* nl : lists) nl->deviceRestore();
+        status.fillBytes(0xff);
+        return s_timestep;
+    }
 };
 
 System::System() = default;
 System::~System() = default;
+
+// Steps between the host's looks at a device run: each look waits for the device and copies
+// the state aside (13 doubles a particle, on the device).
+static constexpr uint64_t kDeviceChunk = 128;
 
 void System::advance(uint64_t n) {
     if (n > UINT64_MAX - timestep)
@@ -32,16 +60,25 @@ void System::advance(uint64_t n) {
         stepGovernor.run(nthreads, n, [this](uint64_t) { step(); return false; });
         return;
     }
-    if (!gpu::available()) throw std::runtime_error("device.GPU: no CUDA device is available");
+    const gpu::Backend be = gpuHostBackend ? gpu::Backend::Host : gpu::Backend::CUDA;
+    if (be == gpu::Backend::CUDA && !gpu::available()) throw std::runtime_error("device.GPU: no CUDA device is available");
     if (!rigid.empty() || aniso)
         throw std::runtime_error("device.GPU: rigid bodies and rotational integration run on the CPU only (so far)");
+    const gpu::BackendScope scope(be);
     if (!m_dev) m_dev = std::make_unique<DeviceState>();
     DeviceState& d = *m_dev;
+    d.lists.clear();
+    for (auto& f : forces) {
+        f->deviceStart(pd);  // (throws for forces without a device path, before anything changes)
+        if (auto pf = std::dynamic_pointer_cast<PairForce>(f))
+            if (std::find(d.lists.begin(), d.lists.end(), pf->nlist().get()) == d.lists.end())
+                d.lists.push_back(pf->nlist().get());
+    }
     d.pos.upload(pd.pos); d.vel.upload(pd.vel); d.accel.upload(pd.accel); d.mass.upload(pd.mass);
     d.net_force.upload(pd.net_force); d.net_energy.upload(pd.net_energy);
     d.image.upload(pd.image); d.typeid_.upload(pd.typeid_);
     d.postype.resize(pd.N);
-    d.flags.resize(2);
+    d.status.resize(1);
     d.members.clear();
     d.gamma.clear();
     for (const Method& m : methods) {
@@ -56,9 +93,45 @@ void System::advance(uint64_t n) {
         for (auto& f : forces) {
             if (f->d_force.size()) { f->d_force.download(f->force); f->d_energy.download(f->energy); }
         }
+        for (NeighborList* nl : d.lists) nl->deviceFinish();
     };
+    // Steps run in chunks that never wait for the host; between chunks the host looks at what
+    // the device noted. A chunk in which a list overflowed is replayed, from the state saved at
+    // its start, with the larger arrays; one in which a particle left the box or a force became
+    // non-finite is replayed one step at a time, to name the step. (Replays are bitwise: the
+    // noise is a function of (seed, timestep, tag), and every valid list gives the same forces.)
     try {
-        for (uint64_t k = 0; k < n; ++k) stepDevice();
+        uint64_t done = 0, chunk = 1;  // the first step alone: its build sizes the arrays
+        bool stepwise = false;
+        d.save(timestep);
+        while (done < n) {
+            const uint64_t m = std::min(chunk, n - done);
+            for (uint64_t k = 0; k < m; ++k) stepDevice();
+            gpu::RunStatus rs;
+            d.status.download(&rs, 1);
+            bool overflow = false;
+            for (NeighborList* nl : d.lists) overflow |= nl->deviceOverflowed();
+            if (overflow) {
+                timestep = d.restore();
+                continue;
+            }
+            if (rs.outside != UINT32_MAX || rs.nonfinite != UINT32_MAX) {
+                timestep = d.restore();
+                if (m > 1) {
+                    chunk = 1;
+                    stepwise = true;
+                    continue;
+                }
+                // this step: stop where the CPU stops, after the forces, and let its check speak
+                stepDeviceOne();
+                bring_back();
+                checkForces(timestep + 1);  // throws, naming the step and the particles
+                throw std::logic_error("device.GPU: the device's state check and the host's disagree");
+            }
+            done += m;
+            d.save(timestep);
+            if (!stepwise) chunk = std::min(2 * chunk, kDeviceChunk);
+        }
     } catch (...) {
         bring_back();
         throw;
@@ -68,21 +141,23 @@ void System::advance(uint64_t n) {
 
 void System::computeNetForceDevice(uint64_t t) {
     DeviceState& d = *m_dev;
-    gpu::packPositions(pd.N, d.pos.get(), d.typeid_.get(), d.postype.get());
-    const DeviceParticles dp{pd.N, pd.box, d.pos.get(), d.postype.get()};
-    for (auto& f : forces) f->computeDevice(pd, dp, t, nthreads);
-    gpu::zeroNet(pd.N, d.net_force.get(), d.net_energy.get());
-    for (auto& f : forces) gpu::addForce(pd.N, f->d_force.get(), f->d_energy.get(), d.net_force.get(), d.net_energy.get());
-    uint32_t bad[2];
-    gpu::checkState(pd.N, d.pos.get(), d.net_force.get(), d.net_energy.get(), pd.box, d.flags.get(), bad);
-    if (bad[0] != UINT32_MAX || bad[1] != UINT32_MAX) {
-        // bring the data back and let the CPU check write the message
-        d.pos.download(pd.pos); d.net_force.download(pd.net_force); d.net_energy.download(pd.net_energy);
-        checkForces(t);
-    }
+    const uint32_t N = pd.N;
+    gpu::launch(N, gpu::PackOp{d.pos.get(), d.typeid_.get(), d.postype.get()}, "pack positions");
+    const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get()};
+    for (auto& f : forces) f->computeDevice(pd, dp, t);
+    gpu::launch(N, gpu::ZeroNetOp{d.net_force.get(), d.net_energy.get()}, "zero net force");
+    for (auto& f : forces)
+        gpu::launch(N, gpu::AddForceOp{f->d_force.get(), f->d_energy.get(), d.net_force.get(), d.net_energy.get()}, "add force");
+    gpu::launch(N, gpu::CheckStateOp{d.pos.get(), d.image.get(), d.net_force.get(), d.net_energy.get(), pd.box, d.status.get()},
+                "state check");
 }
 
 void System::stepDevice() {
+    stepDeviceOne();
+    stepDeviceTwo();
+}
+
+void System::stepDeviceOne() {
     DeviceState& d = *m_dev;
     const uint64_t t = timestep;
     const unsigned dim = pd.dimensions();
@@ -94,23 +169,32 @@ void System::stepDevice() {
         if (m.kind == Method::Brownian) {
             m.velocity_pending = true;
             m.velocity_step = t;
-            gpu::brownian(n, mem, a, pd.box, d.gamma[k]->get(), d.typeid_.get(), d.net_force.get(), d.pos.get(), d.image.get());
+            gpu::launch(n, gpu::BrownianOp{mem, a, pd.box, d.gamma[k]->get(), d.typeid_.get(), d.net_force.get(), d.pos.get(), d.image.get()},
+                        "Brownian step");
         } else if (m.kind == Method::Langevin) {
-            gpu::langevinOne(n, mem, a, pd.box, d.accel.get(), d.pos.get(), d.image.get(), d.vel.get());
+            gpu::launch(n, gpu::LangevinOneOp{mem, a, pd.box, d.accel.get(), d.pos.get(), d.image.get(), d.vel.get()},
+                        "Langevin step one");
         } else {
-            gpu::nveOne(n, mem, a, pd.box, d.accel.get(), d.pos.get(), d.image.get(), d.vel.get());
+            gpu::launch(n, gpu::NVEOneOp{mem, a, pd.box, d.accel.get(), d.pos.get(), d.image.get(), d.vel.get()}, "NVE step one");
         }
     }
     computeNetForceDevice(t + 1);
+}
+
+void System::stepDeviceTwo() {
+    DeviceState& d = *m_dev;
+    const uint64_t t = timestep;
+    const unsigned dim = pd.dimensions();
     for (size_t kk = methods.size(); kk-- > 0;) {
         const Method& m = methods[kk];
         const StepArgs a{t, seed, dt, m.kT(t), dim};
         const uint32_t n = uint32_t(m.members.size());
         const uint32_t* mem = d.members[kk]->get();
         if (m.kind == Method::Langevin)
-            gpu::langevinTwo(n, mem, a, d.gamma[kk]->get(), d.typeid_.get(), d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get());
+            gpu::launch(n, gpu::LangevinTwoOp{mem, a, d.gamma[kk]->get(), d.typeid_.get(), d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get()},
+                        "Langevin step two");
         else if (m.kind == Method::ConstantVolume)
-            gpu::nveTwo(n, mem, a, d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get());
+            gpu::launch(n, gpu::NVETwoOp{mem, a, d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get()}, "NVE step two");
     }
     timestep = t + 1;
 }

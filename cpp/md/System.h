@@ -39,6 +39,7 @@ class System {
     // steps each keep their own timings).
     ThreadGovernor stepGovernor, adjointGovernor;
     bool useGPU = false;  // run advance() on the GPU (same kernels' physics as the CPU path)
+    bool gpuHostBackend = false;  // ... with the device code run on the CPU (GPU.h: tests)
     std::vector<std::shared_ptr<Force>> forces;
     std::vector<Method> methods;
     // Rigid bodies (hoomd.md.constrain.Rigid) and whether orientations and angular momenta are
@@ -74,6 +75,8 @@ class System {
     void rotateStepOne(Method& m, const StepArgs& a);
     void rotateStepTwo(const Method& m, const StepArgs& a);
     void stepDevice();
+    void stepDeviceOne();  // the methods' first halves and the forces
+    void stepDeviceTwo();  // the second halves; the timestep advances
     void computeNetForceDevice(uint64_t t);
     std::unique_ptr<DeviceState> m_dev;
 };
