@@ -10,6 +10,7 @@
 #include "core/Lanes.h"
 #include "core/RandomNumbers.h"
 #include "md/Adjoint.h"
+#include "md/DeviceAdjoint.h"
 #include "md/BarForce.h"
 #include "md/RigidAdjoint.h"
 #include "md/ClusterDerivatives.h"
@@ -296,6 +297,47 @@ PYBIND11_MODULE(_core, m) {
         py::arg("system"), py::arg("t_first"), py::arg("pos"), py::arg("vel"), py::arg("acc"), py::arg("lr"),
         py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
         py::arg("gamma") = false, py::arg("clip") = 0.0, py::arg("look_back") = true);
+    // The adjoint on the device (DeviceAdjoint.h): states in device memory, the sweep there.
+    py::class_<DeviceStates, std::shared_ptr<DeviceStates>>(m, "DeviceStates")
+        .def(py::init<const System&, uint64_t>(), py::arg("system"), py::arg("n"))
+        .def_property_readonly("size", &DeviceStates::size)
+        .def_property_readonly("fields", &DeviceStates::fields);
+    m.def("device_save", &device_save, py::arg("system"), py::arg("states"), py::arg("k"));
+    m.def("device_load", &device_load, py::arg("system"), py::arg("states"), py::arg("k"));
+    m.def(
+        "device_advance_recording",
+        [](System& s, DeviceStates& st, uint64_t k0, uint64_t n, bool after) {
+            const uint64_t chunk = std::max<uint64_t>(1, 20000000 / std::max<uint32_t>(1, s.pd.N));
+            for (uint64_t done = 0; done < n;) {
+                const uint64_t k = std::min(chunk, n - done);
+                {
+                    py::gil_scoped_release release;
+                    device_advance_recording(s, st, k0 + done, k, after);
+                }
+                done += k;
+                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            }
+        },
+        py::arg("system"), py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("after") = false);
+    m.def(
+        "device_adjoint_sweep",
+        [mutable_ptr](System& s, uint64_t t_first, const DeviceStates& st, uint64_t k0, uint64_t n,
+                      py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la, AdjointGrads& g,
+                      bool params, bool kT, bool gamma, double clip, bool look_back) {
+            (void)look_back;  // (the device builds its lists from the state in hand)
+            const size_t m3 = 3 * size_t(s.pd.N);
+            double *r = mutable_ptr(lr, m3, "lr"), *vv = mutable_ptr(lv, m3, "lv"), *aa = mutable_ptr(la, m3, "la");
+            const AdjointRequest req{params, kT, gamma, false};
+            SweepStatus res;
+            {
+                py::gil_scoped_release release;
+                res = device_adjoint_sweep(s, t_first, st, k0, n, r, vv, aa, g, req, clip);
+            }
+            return std::make_pair(res.step, res.particle);
+        },
+        py::arg("system"), py::arg("t_first"), py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("lr"),
+        py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
+        py::arg("gamma") = false, py::arg("clip") = 0.0, py::arg("look_back") = false);
     m.def(
         "adjoint_step",
         [mutable_ptr](System& s, py::array_t<double> lr, py::array_t<double> lv, py::array_t<double> la, AdjointGrads& g,

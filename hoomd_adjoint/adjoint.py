@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks, _core
+from .device import GPU
 from .md.constrain import Rigid
 from .md.methods import Brownian, ConstantVolume, Langevin
 from .md.bar import Bar
@@ -214,6 +215,10 @@ class _Engine:
         pos, vel, acc = (states + [None, None])[:3]
         return _core.adjoint_sweep(self.cpp, t_first, pos, vel, acc, lr, lv, la, grads, **request)
 
+    def give(self, states):
+        """Storage from new_states that is no longer needed."""
+        _pool.give(states[0])
+
     def loss_adjoint(self, dpos):
         """A loss's d/dpositions at the current state, in the form add_loss takes."""
         return dpos
@@ -231,6 +236,66 @@ class _Engine:
         out, gp, _ = _core.force_jacobian(self.cpp, w)
         lr += out
         return dict(enumerate(gp))
+
+
+class _DeviceBlock:
+    """States n in device memory: slots k0 .. k0 + n of a DeviceStates, sliced like the (n, N, 3)
+    arrays of _Engine's blocks."""
+
+    def __init__(self, store, k0, n, N):
+        self.store, self.k0, self.n, self.N = store, k0, n, N
+
+    @property
+    def shape(self):
+        return (self.n, self.N, 3)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.n)
+            if step != 1:
+                raise ValueError("device state blocks slice with step 1 only")
+            return _DeviceBlock(self.store, self.k0 + start, max(0, stop - start), self.N)
+        k = int(key) + (self.n if int(key) < 0 else 0)
+        if not 0 <= k < self.n:
+            raise IndexError(f"state {key} of a block of {self.n}")
+        return _DeviceBlock(self.store, self.k0 + k, 1, self.N)
+
+
+class _DeviceEngine(_Engine):
+    """The adjoint on the device (device.GPU): states are kept in device memory (the ``memory``
+    budget counts it), the forward run records there, and the backward sweep runs there. Saved
+    and loaded states pass through the host's particle data, which the CPU parts (losses, the
+    first state's a0 = F/m) read."""
+
+    def save(self):
+        blk = self.new_states(1)[0]
+        _core.device_save(self.cpp, blk.store, blk.k0)
+        return (self.cpp.timestep, blk)
+
+    def load(self, state, forces):
+        c = self.cpp
+        c.timestep = state[0]
+        blk = state[1]
+        _core.device_load(c, blk.store, blk.k0)
+        if forces:
+            c.compute_net_force()
+
+    def new_states(self, n):
+        return [_DeviceBlock(_core.DeviceStates(self.cpp, n), 0, n, self.N)]
+
+    def as_states(self, state):
+        return [state[1]]
+
+    def give(self, states):
+        pass  # (freed with the block)
+
+    def record(self, states, after=False):
+        blk = states[0]
+        _core.device_advance_recording(self.cpp, blk.store, blk.k0, blk.n, after=after)
+
+    def sweep(self, t_first, states, lr, lv, la, grads, request):
+        blk = states[0]
+        return _core.device_adjoint_sweep(self.cpp, t_first, blk.store, blk.k0, blk.n, lr, lv, la, grads, **request)
 
 
 class _RigidEngine(_Engine):
@@ -545,7 +610,10 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
         if isinstance(f, Pair):
             f._cpp.select_grad_params([k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())])
     types = sim.state.particle_types
-    eng = _RigidEngine(sim, kind) if rigid else _Engine(sim, kind)
+    on_device = isinstance(sim.device, GPU)
+    if on_device and driver is not None:
+        raise ValueError("a HOOMD-blue run's states are on the host: use a CPU device for the adjoint")
+    eng = _RigidEngine(sim, kind) if rigid else (_DeviceEngine if on_device else _Engine)(sim, kind)
     cpp = eng.cpp
     t_start = cpp.timestep
     pre = steps - truncate
@@ -653,7 +721,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
             as from its own (see NeighborList.set_earlier_states); look_back(None) stops. (Not
             for the replays, which run forward: a list built from an earlier state lasts fewer
             steps there; measured.)"""
-            if rigid or not _LOOK_BACK:  # (a rigid state packs positions with the rest)
+            if rigid or on_device or not _LOOK_BACK:  # (a rigid state packs positions with the rest;
+                # the device builds its lists from the state in hand)
                 return
             earlier = [] if t is None else [stored[u][1] for u in range(max(t0, t - 64), t) if u in stored]
             for nl in nlists:
@@ -698,7 +767,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                     counters["recomputed"] += n - 1
                     counters["peak"] = max(counters["peak"], len(stored) + n - 1)
                     sweep(a + 1, seg_states)
-                    _pool.give(seg_states[0])
+                    eng.give(seg_states)
                     del seg_states
                 sweep(a, eng.as_states(stored[a]))
                 return
@@ -741,7 +810,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
         for nl in nlists:
             nl.stop_recording()
         if block is not None:
-            _pool.give(block[0])
+            eng.give(block)
     # leave the simulation as sim.run(steps) would have
     eng.load(final_state, forces=True)
     cpp.velocity[...] = final_extra[0]

@@ -7,20 +7,21 @@
 #include <stdexcept>
 
 #include "../core/Format.h"
+#include "AdjointStep.h"
 #include "System.h"
 #include "TwoStep.h"
 
 namespace ha {
 
-namespace {
-
-const Method& single_method(const System& sys) {
+const Method& adjoint_method(const System& sys) {
     if (!sys.rigid.empty() || sys.aniso)
         throw std::invalid_argument("rigid bodies and rotational integration have their own adjoint (RigidAdjoint.h)");
     if (sys.methods.size() != 1 || sys.methods[0].members.size() != sys.pd.N)
         throw std::invalid_argument("the adjoint needs exactly one integration method that integrates every particle");
     return sys.methods[0];
 }
+
+namespace {
 
 // What a step adjoint or tangent reads of the system at step t.
 struct StepContext {
@@ -32,7 +33,7 @@ struct StepContext {
     unsigned dim;
 
     explicit StepContext(System& sys)
-        : m(single_method(sys)), pd(sys.pd), N(sys.pd.N), t(sys.timestep), dt(sys.dt), T(m.kT(sys.timestep)),
+        : m(adjoint_method(sys)), pd(sys.pd), N(sys.pd.N), t(sys.timestep), dt(sys.dt), T(m.kT(sys.timestep)),
           dim(sys.pd.dimensions()) {}
 
     // Derivatives through the noise amplitude sqrt(kT) need kT > 0.
@@ -50,29 +51,16 @@ void for_entries(size_t m, int nthreads, F&& f) {
     for (int64_t q = 0; q < int64_t(m); ++q) f(size_t(q));
 }
 
-// Noise u (3 uniforms) of the step at t for tag i, as the forward step drew it.
-inline void noise(uint8_t id, uint64_t t, uint16_t seed, uint32_t i, double* u) {
-    RandomGenerator rng(id, t, seed, i);
-    u[0] = rng.uniform(-1.0, 1.0);
-    u[1] = rng.uniform(-1.0, 1.0);
-    u[2] = rng.uniform(-1.0, 1.0);
-}
-
-// Sensitivities of one Brownian displacement component, (dt/gamma)(F + c u) with
-// c = sqrt(6 gamma T / dt), to T and to gamma.
-struct BDSens {
-    double dT, dgamma;
-};
-inline BDSens bd_sensitivity(double gam, double T, double dt, double F, double u) {
-    const double c = std::sqrt(3.0 * 2.0 * gam * T / dt);
-    return {(dt / gam) * u * (3.0 * gam / (dt * c)), -(dt / (gam * gam)) * (F + c * u) + (dt / gam) * u * (3.0 * T / (dt * c))};
-}
-
-// Sensitivities of one Langevin acceleration component, (F + c u - gamma v_h)/m with
-// c = sqrt(6 gamma T / dt), to T and to gamma.
-inline BDSens langevin_sensitivity(double gam, double T, double dt, double minv, double u, double vh) {
-    const double c = std::sqrt(6.0 * gam * T / dt);
-    return {u * (3.0 * gam / (dt * c)) * minv, (u * (3.0 * T / (dt * c)) - vh) * minv};
+// d/dkT and d/dgamma of one step: block(b, kT, gamma) writes block b's terms into zeroed
+// slots, on the step's threads; the blocks are then added in order (AdjointStep.h).
+template <class Block>
+void noise_grads(System& sys, AdjointGrads& g, const AdjointRequest& req, Block&& block) {
+    const uint32_t N = sys.pd.N, nt = sys.pd.ntypes, nb = grad_blocks(N);
+    std::vector<double> kTb(req.kT ? nb : 0, 0.0), gamb(req.gamma ? size_t(nb) * nt : 0, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads_for(sys.nthreads, N))
+    for (int64_t b = 0; b < int64_t(nb); ++b)
+        block(uint32_t(b), req.kT ? &kTb[b] : nullptr, req.gamma ? &gamb[size_t(b) * nt] : nullptr);
+    add_noise_blocks(nb, nt, kTb.data(), gamb.data(), req.kT ? &g.kT : nullptr, req.gamma ? g.gamma.data() : nullptr);
 }
 
 // Langevin/NVE step one for every particle: pd.pos becomes r' (unwrapped images are not
@@ -136,21 +124,12 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
         const double* gamma = m.gamma.data();
         const uint32_t* type = pd.typeid_.data();
         double* wq = w.data();
-        for_entries(3 * size_t(N), nt, [&](size_t q) { wq[q] = (dt / gamma[type[q / 3]]) * lr[q]; });
+        for_entries(3 * size_t(N), nt, [&](size_t q) { wq[q] = brownian_adjoint_w(dt, gamma[type[q / 3]], lr[q]); });
         if (req.gamma) sys.computeNetForce(t);  // F(r_t), for d/dgamma
-        if (req.kT || req.gamma) {  // (before lr is updated in place below)
-            for (uint32_t i = 0; i < N; ++i) {
-                double u[3];
-                noise(rng_id::TwoStepBD, t, sys.seed, i, u);
-                const uint32_t ty = pd.typeid_[i];
-                for (unsigned k = 0; k < 3; ++k) {
-                    const double uk = (k == 2 && dim < 3) ? 0.0 : u[k];
-                    const BDSens d = bd_sensitivity(m.gamma[ty], T, dt, pd.net_force[3 * i + k], uk);
-                    if (req.kT) g.kT += lr[3 * i + k] * d.dT;
-                    if (req.gamma) g.gamma[ty] += lr[3 * i + k] * d.dgamma;
-                }
-            }
-        }
+        if (req.kT || req.gamma)  // (before lr is updated in place below)
+            noise_grads(sys, g, req, [&](uint32_t b, double* kT, double* gam) {
+                bd_noise_block(b, N, lr, pd.net_force.data(), type, gamma, T, dt, dim, t, sys.seed, kT, gam);
+            });
         const double* wp = w.data();
         force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr);  // lr += J w
         return;
@@ -171,40 +150,25 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     double *lt_ = latot.data(), *lvh_ = lvh.data(), *w_ = w.data();
     for_entries(3 * size_t(N), nt, [&](size_t q) {
         const uint32_t i = uint32_t(q / 3), k = uint32_t(q % 3);
-        const double minv = 1.0 / pd.mass[i];
-        const double gam = langevin ? m.gamma[pd.typeid_[i]] : 0.0;
-        const double lt = la[q] + 0.5 * dt * lv[q];
-        lt_[q] = lt;
         const bool drag = langevin && !(k == 2 && dim < 3);
-        lvh_[q] = lv[q] - (drag ? gam * minv * lt : 0.0);
-        w_[q] = lt * minv;
+        langevin_adjoint_pre(drag, dt, langevin ? m.gamma[pd.typeid_[i]] : 0.0, 1.0 / pd.mass[i], lv[q], la[q], lt_[q],
+                             lvh_[q], w_[q]);
     });
     // lr += J(r') w in place: lr is not read again before the final loop
     const double* wp = w.data();
     force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr);
-    if (langevin && (req.kT || req.gamma)) {
-        for (uint32_t i = 0; i < N; ++i) {
-            double u[3];
-            noise(rng_id::TwoStepLangevin, t, sys.seed, i, u);
-            const uint32_t ty = pd.typeid_[i];
-            for (unsigned k = 0; k < 3; ++k) {
-                if (k == 2 && dim < 3) continue;
-                const BDSens d = langevin_sensitivity(m.gamma[ty], T, dt, 1.0 / pd.mass[i], u[k], vh[3 * i + k]);
-                if (req.kT) g.kT += latot[3 * i + k] * d.dT;
-                if (req.gamma) g.gamma[ty] += latot[3 * i + k] * d.dgamma;
-            }
-        }
-    }
+    if (langevin && (req.kT || req.gamma))
+        noise_grads(sys, g, req, [&](uint32_t b, double* kT, double* gam) {
+            langevin_noise_block(b, N, latot.data(), vh.data(), pd.mass.data(), pd.typeid_.data(), m.gamma.data(), T, dt,
+                                 dim, t, sys.seed, kT, gam);
+        });
     {
         const double* keep = r0.data();
         double* p = pd.pos.data();
         for_entries(r0.size(), nt, [&](size_t q) { p[q] = keep[q]; });
     }
     const double* lvhq = lvh.data();
-    for_entries(3 * size_t(N), nt, [&](size_t q) {
-        lv[q] = lvhq[q] + dt * lr[q];
-        la[q] = 0.5 * dt * lvhq[q] + 0.5 * dt * dt * lr[q];
-    });
+    for_entries(3 * size_t(N), nt, [&](size_t q) { langevin_adjoint_post(dt, lvhq[q], lr[q], lv[q], la[q]); });
 }
 
 void advance_recording(System& sys, uint64_t n, double* pos, double* vel, double* acc, bool after) {
@@ -261,6 +225,7 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
             for (size_t q = 0; q < nl.size(); ++q) nl[q]->setEarlierStates(std::move(states[q]));
         }
     } restore{nlists, outer};
+    std::vector<double> parts;  // the clip's norm, by blocks
     sys.adjointGovernor.run(sys.nthreads, n, [&](uint64_t j) {  // latest state first
         const uint64_t k = n - 1 - j;
         sys.timestep = t_first + k;
@@ -284,10 +249,12 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
             return true;
         }
         if (clip <= 0) return false;
-        double norm2 = 0;
-        for (size_t q = 0; q < m; ++q) norm2 += lr[q] * lr[q] + lv[q] * lv[q] + la[q] * la[q];
-        if (norm2 > clip * clip) {
-            const double s = clip / std::sqrt(norm2);
+        const uint32_t nb = grad_blocks(pd.N);
+        parts.resize(nb);
+#pragma omp parallel for schedule(static) num_threads(threads_for(sys.nthreads, pd.N))
+        for (int64_t b = 0; b < int64_t(nb); ++b) parts[b] = norm2_block(uint32_t(b), pd.N, lr, lv, la);
+        const double s = clip_scale(nb, parts.data(), clip);
+        if (s != 1.0) {
             for (size_t q = 0; q < m; ++q) {
                 lr[q] *= s;
                 lv[q] *= s;
@@ -321,7 +288,7 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
     u.assign(3 * size_t(N), 0.0);
     if (noisy && m.kind != Method::ConstantVolume)
         for (uint32_t i = 0; i < N; ++i)
-            noise(m.kind == Method::Brownian ? rng_id::TwoStepBD : rng_id::TwoStepLangevin, t, sys.seed, i, &u[3 * i]);
+            step_noise(m.kind == Method::Brownian ? rng_id::TwoStepBD : rng_id::TwoStepLangevin, t, sys.seed, i, &u[3 * i]);
 
     if (m.kind == Method::Brownian) {
         if (need_force) sys.computeNetForce(t);

@@ -8,6 +8,11 @@
 namespace ha {
 
 class System;
+struct Method;
+
+// The one integration method the adjoint differentiates (it must integrate every particle;
+// rigid bodies have their own adjoint): a clear error otherwise.
+const Method& adjoint_method(const System& sys);
 
 struct AdjointGrads {
     std::vector<std::vector<double>> params;  // per force: ntypes^2 x P, w . dF/dtheta summed

@@ -7,7 +7,10 @@
 
 #include "../core/BoxDim.h"
 #include "../core/HostDevice.h"
+#include "AdjointStep.h"
+#include "GPU.h"
 #include "PairForceKernel.h"
+#include "PairJacobianKernel.h"
 #include "ParticleData.h"
 #include "TwoStep.h"
 #include "evaluators/All.h"
@@ -301,10 +304,241 @@ struct RowOp {
 struct FinishBuildOp {
     ListStatus* st;
     uint64_t t;
+    bool stamp;  // (the sweep's builds, like the CPU's ensureCurrent, leave last_build alone)
     HA_HOSTDEVICE void operator()(uint32_t) const {
         if (st->build) {
-            st->last_build = t;
+            if (stamp) st->last_build = t;
             ++st->builds;
+        }
+    }
+};
+
+// ---- The adjoint sweep on the device (DeviceAdjoint.cc) ----
+// Each op is one step of Adjoint.cc's adjoint_step or adjoint_sweep, with the same per-entry
+// functions (AdjointStep.h, PairJacobianKernel.h) and the same blocked reductions, so the bits
+// are the CPU's. Once an adjoint is not finite the sweep stops: every later op does nothing, and
+// the host reads the adjoint as the CPU leaves it.
+struct SweepRecord {
+    uint32_t stopped;    // a step left a non-finite adjoint
+    uint32_t bad_entry;  // its first non-finite entry (3 tag + k), UINT32_MAX: none yet
+    uint64_t step;       // that step
+    double scale;        // this step's clip factor
+};
+
+struct BrownianWOp {
+    const SweepRecord* st;
+    double dt;
+    const double* gamma;
+    const uint32_t* type;
+    const double* lr;
+    double* w;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        for (int k = 0; k < 3; ++k) w[3 * i + k] = brownian_adjoint_w(dt, gamma[type[i]], lr[3 * i + k]);
+    }
+};
+// Langevin/NVE step one from the state (pos: r -> r'; vh: v -> the half-step velocity), as
+// Adjoint.cc's half_step.
+struct HalfStepOp {
+    const SweepRecord* st;
+    StepArgs a;
+    BoxDim box;
+    bool langevin;
+    const double *acc, *vel;
+    double *pos, *vh;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        int32_t img[3] = {0, 0, 0};
+        double* v = vh + 3 * i;
+        for (int k = 0; k < 3; ++k) v[k] = vel[3 * i + k];
+        if (langevin) langevin_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
+        else nve_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
+    }
+};
+struct LangevinPreOp {
+    const SweepRecord* st;
+    bool langevin;
+    double dt;
+    unsigned dim;
+    const double* gamma;
+    const uint32_t* type;
+    const double *mass, *lv, *la;
+    double *lt, *lvh, *w;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        for (uint32_t k = 0; k < 3; ++k) {
+            const size_t q = 3 * size_t(i) + k;
+            const bool drag = langevin && !(k == 2 && dim < 3);
+            langevin_adjoint_pre(drag, dt, langevin ? gamma[type[i]] : 0.0, 1.0 / mass[i], lv[q], la[q], lt[q], lvh[q], w[q]);
+        }
+    }
+};
+struct LangevinPostOp {
+    const SweepRecord* st;
+    double dt;
+    const double *lvh, *lr;
+    double *lv, *la;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        for (int k = 0; k < 3; ++k) langevin_adjoint_post(dt, lvh[3 * i + k], lr[3 * i + k], lv[3 * i + k], la[3 * i + k]);
+    }
+};
+// d/dkT and d/dgamma: block b's terms (Brownian: l = lr, F = F(r_t); Langevin: l = lt, vh).
+struct NoiseBlockOp {
+    const SweepRecord* st;
+    bool brownian;
+    uint32_t N, ntypes;
+    const double *l, *F, *vh, *mass;
+    const uint32_t* type;
+    const double* gamma;
+    double T, dt;
+    unsigned dim;
+    uint64_t t;
+    uint16_t seed;
+    double *kTb, *gamb;  // null: not wanted
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (st->stopped) return;
+        double* kT = kTb ? kTb + b : nullptr;
+        double* gam = gamb ? gamb + size_t(b) * ntypes : nullptr;
+        if (kT) *kT = 0.0;
+        for (uint32_t ty = 0; gam && ty < ntypes; ++ty) gam[ty] = 0.0;
+        if (brownian) bd_noise_block(b, N, l, F, type, gamma, T, dt, dim, t, seed, kT, gam);
+        else langevin_noise_block(b, N, l, vh, mass, type, gamma, T, dt, dim, t, seed, kT, gam);
+    }
+};
+struct NoiseSumOp {  // one thread
+    const SweepRecord* st;
+    uint32_t nblocks, ntypes;
+    const double *kTb, *gamb;
+    double *kT, *gam;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (!st->stopped) add_noise_blocks(nblocks, ntypes, kTb, gamb, kT, gam);
+    }
+};
+// out += J(r)^T w for one pair force, one thread a particle (pair_jacobian_full); with gpart
+// (one type) each particle's parameter terms, which ParamBlockSumOp adds up by blocks.
+template <class E, int Q>
+struct JacobianOp {
+    const SweepRecord* st;
+    const PosType* p;
+    BoxDim box;
+    NeighborView nb;
+    uint32_t ntypes;
+    const double* rcutsq;
+    const ParamDual<Q>* dderived;
+    const double* w;
+    double *out, *gpart;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (!st->stopped) pair_jacobian_full<E, Q>(i, p, box, nb, ntypes, rcutsq, dderived, w, out, gpart);
+    }
+};
+struct ParamBlockSumOp {
+    const SweepRecord* st;
+    uint32_t N, Q;
+    size_t stride;
+    const double* gpart;
+    double* gb;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (st->stopped) return;
+        const uint32_t i1 = (b + 1) * kGradBlock < N ? (b + 1) * kGradBlock : N;
+        for (uint32_t q = 0; q < Q; ++q) {
+            double acc = 0.0;
+            for (uint32_t i = b * kGradBlock; i < i1; ++i) acc += gpart[size_t(i) * Q + q];
+            gb[b * stride + q] = acc;
+        }
+    }
+};
+// Several types: block b's parameter terms pair by pair into its accumulators, as the CPU's
+// pass 1 adds them (pair_jacobian_upper without pair slots).
+template <class E, int Q>
+struct ParamBlockOp {
+    const SweepRecord* st;
+    uint32_t N;
+    const PosType* p;
+    BoxDim box;
+    NeighborView nb;
+    uint32_t ntypes;
+    const double* rcutsq;
+    const ParamDual<Q>* dderived;
+    const double* w;
+    size_t stride;
+    double* gb;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (st->stopped) return;
+        double* gacc = gb + b * stride;
+        for (size_t k = 0; k < size_t(ntypes) * ntypes * Q; ++k) gacc[k] = 0.0;
+        const double* ws[1] = {w};
+        const uint32_t i1 = (b + 1) * kGradBlock < N ? (b + 1) * kGradBlock : N;
+        for (uint32_t i = b * kGradBlock; i < i1; ++i)
+            pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, ntypes, rcutsq, dderived, 1, ws, nullptr, nullptr, 0,
+                                                   gacc, nullptr);
+    }
+};
+struct ParamSumOp {  // one thread: the blocks' sums into the force's parameter gradient, in order
+    const SweepRecord* st;
+    uint32_t nblocks, ntp, Q, nsel, P;
+    size_t stride;
+    const int* sel;
+    const double* gb;
+    double* gparams;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (st->stopped) return;
+        for (uint32_t b = 0; b < nblocks; ++b)
+            for (uint32_t tp = 0; tp < ntp; ++tp)
+                for (uint32_t q = 0; q < nsel; ++q) gparams[tp * P + sel[q]] += gb[b * stride + tp * Q + q];
+    }
+};
+// After each step: the first non-finite entry, if any (then StopOp stops the sweep there).
+struct AdjointCheckOp {
+    SweepRecord* st;
+    const double *lr, *lv, *la;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        for (uint32_t k = 0; k < 3; ++k) {
+            const size_t q = 3 * size_t(i) + k;
+            if (!is_finite(lr[q]) || !is_finite(lv[q]) || !is_finite(la[q])) atomic_min(&st->bad_entry, uint32_t(q));
+        }
+    }
+};
+struct StopOp {
+    SweepRecord* st;
+    uint64_t t;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (!st->stopped && st->bad_entry != UINT32_MAX) {
+            st->stopped = 1;
+            st->step = t;
+        }
+    }
+};
+// The clipped sweep: the norm by blocks, the factor, the scaling.
+struct NormBlockOp {
+    const SweepRecord* st;
+    uint32_t N;
+    const double *lr, *lv, *la;
+    double* parts;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (!st->stopped) parts[b] = norm2_block(b, N, lr, lv, la);
+    }
+};
+struct ClipScaleOp {
+    SweepRecord* st;
+    uint32_t nblocks;
+    const double* parts;
+    double clip;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (!st->stopped) st->scale = clip_scale(nblocks, parts, clip);
+    }
+};
+struct ScaleOp {
+    const SweepRecord* st;
+    double *lr, *lv, *la;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped || st->scale == 1.0) return;
+        const double s = st->scale;
+        for (int k = 0; k < 3; ++k) {
+            lr[3 * i + k] *= s;
+            lv[3 * i + k] *= s;
+            la[3 * i + k] *= s;
         }
     }
 };
@@ -316,5 +550,36 @@ struct FinishBuildOp {
 // ops are instantiated for each evaluator (HA_FOR_EACH_PAIR_EVALUATOR) and both box kinds.
 #define HA_DEVICE_OPS(X)                                                                                 \
     X(PackOp) X(ZeroNetOp) X(AddForceOp) X(CheckStateOp) X(BrownianOp) X(LangevinOneOp) X(LangevinTwoOp) \
-    X(NVEOneOp) X(NVETwoOp) X(ArmBuildOp) X(MovedOp) X(ClearCellsOp) X(BinOp) X(RowOp) X(FinishBuildOp)
+    X(NVEOneOp) X(NVETwoOp) X(ArmBuildOp) X(MovedOp) X(ClearCellsOp) X(BinOp) X(RowOp) X(FinishBuildOp)   \
+    X(BrownianWOp) X(HalfStepOp) X(LangevinPreOp) X(LangevinPostOp) X(NoiseBlockOp) X(NoiseSumOp)        \
+    X(ParamBlockSumOp) X(ParamSumOp) X(AdjointCheckOp) X(StopOp) X(NormBlockOp) X(ClipScaleOp) X(ScaleOp)
 #define HA_DEVICE_PAIR_OPS(X, E) X(PairForceOp<E, false>) X(PairForceOp<E, true>)
+// The adjoint's pair ops come in the dual widths PairForceT's with_width picks: 0, 1, 2, 4 or P
+// (dual_width). Slot k of the five is the op for the k-th of them, or a distinct no-op where
+// that width came up before (few parameters), so every width is instantiated exactly once.
+#include <type_traits>
+namespace ha {
+namespace gpu {
+template <class E, int k>
+struct WidthSlot {
+    static constexpr int P = E::n_params;
+    static constexpr int n = k == 0 ? 0 : k == 1 ? 1 : k == 2 ? 2 : k == 3 ? 4 : P;
+    static constexpr int value = dual_width(P, n < P ? n : P);
+    static constexpr bool fresh = k == 0 || (value != WidthSlot<E, (k > 0 ? k - 1 : 0)>::value &&
+                                             (k < 2 || value != WidthSlot<E, (k > 1 ? k - 2 : 0)>::value) &&
+                                             (k < 3 || value != WidthSlot<E, (k > 2 ? k - 3 : 0)>::value) &&
+                                             (k < 4 || value != WidthSlot<E, 0>::value));
+};
+template <class E, int k, template <class, int> class Op>
+struct SlotNoOp {
+    HA_HOSTDEVICE void operator()(uint32_t) const {}
+};
+template <class E, int k, template <class, int> class Op>
+using AdjointOpSlot = std::conditional_t<WidthSlot<E, k>::fresh, Op<E, WidthSlot<E, k>::value>, SlotNoOp<E, k, Op>>;
+}  // namespace gpu
+}  // namespace ha
+#define HA_DEVICE_ADJOINT_OPS(X, E)                                                                                   \
+    X(AdjointOpSlot<E, 0, JacobianOp>) X(AdjointOpSlot<E, 1, JacobianOp>) X(AdjointOpSlot<E, 2, JacobianOp>)         \
+    X(AdjointOpSlot<E, 3, JacobianOp>) X(AdjointOpSlot<E, 4, JacobianOp>) X(AdjointOpSlot<E, 0, ParamBlockOp>)       \
+    X(AdjointOpSlot<E, 1, ParamBlockOp>) X(AdjointOpSlot<E, 2, ParamBlockOp>) X(AdjointOpSlot<E, 3, ParamBlockOp>)   \
+    X(AdjointOpSlot<E, 4, ParamBlockOp>)

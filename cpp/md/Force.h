@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include <stdexcept>
+#include "DeviceOps.h"
 #include "GPU.h"
 #include "NeighborList.h"
 #include "ParticleData.h"
@@ -29,6 +31,20 @@ class Force {
     virtual void deviceStart(const ParticleData& pd) = 0;
     virtual void computeDevice(const ParticleData& pd, const DeviceParticles& dp, uint64_t t) = 0;
     gpu::Buffer<double> d_force, d_energy;
+    // The adjoint sweep on the device (DeviceAdjoint.cc): deviceAdjointStart once a sweep (after
+    // deviceStart), deviceJacobian at each step: out += J_F(r)^T w at the packed positions dp,
+    // and with gparams (device, gradSize()) the step's w . dF/dtheta added to it. No waiting for
+    // the host; nothing happens once the sweep has stopped (st).
+    virtual void deviceAdjointStart(const ParticleData& pd, bool params) {
+        (void)pd;
+        (void)params;
+        throw std::runtime_error("device.GPU: this force has no adjoint on the device (so far)");
+    }
+    virtual void deviceJacobian(const ParticleData& pd, const DeviceParticles& dp, uint64_t t, const double* w,
+                                double* out, double* gparams, const gpu::SweepRecord* st) {
+        (void)pd, (void)dp, (void)t, (void)w, (void)out, (void)gparams, (void)st;
+        deviceAdjointStart(pd, false);
+    }
     // Called before a run: validate settings against the particle data.
     virtual void prepare(const ParticleData& pd) { (void)pd; }
 
@@ -91,6 +107,11 @@ class PairForce : public Force {
 
   protected:
     gpu::Buffer<double> d_rcutsq, d_derived, d_eshift;
+    // the device sweep's: the dual parameters, selection, per-particle and per-block sums
+    gpu::Buffer<unsigned char> d_dderived;
+    gpu::Buffer<int> d_sel;
+    gpu::Buffer<double> d_gpart, d_gblocks;
+    int m_dev_q = 0;  // the sweep's dual width
     // Recompute the derived parameter tables and energy shifts after a change.
     virtual void updateTables() = 0;
 

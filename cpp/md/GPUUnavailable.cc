@@ -26,7 +26,7 @@ void launch(uint32_t, const Op&, const char*) {
     unavailable();
 }
 #define HA_INSTANTIATE(...) template void launch<__VA_ARGS__>(uint32_t, const __VA_ARGS__&, const char*);
-#define HA_INSTANTIATE_PAIR(E, NAME) HA_DEVICE_PAIR_OPS(HA_INSTANTIATE, E)
+#define HA_INSTANTIATE_PAIR(E, NAME) HA_DEVICE_PAIR_OPS(HA_INSTANTIATE, E) HA_DEVICE_ADJOINT_OPS(HA_INSTANTIATE, E)
 HA_DEVICE_OPS(HA_INSTANTIATE)
 HA_FOR_EACH_PAIR_EVALUATOR(HA_INSTANTIATE_PAIR)
 }  // namespace cuda

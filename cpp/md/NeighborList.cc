@@ -570,14 +570,15 @@ void NeighborList::deviceStart(const ParticleData& pd) {
     m_device_step = UINT64_MAX;
 }
 
-void NeighborList::updateDevice(const ParticleData& pd, const PosType* d_p, uint64_t t) {
-    if (t == m_device_step && !m_device_force) return;  // shared by several forces
-    m_device_step = t;
+void NeighborList::updateDevice(const ParticleData& pd, const PosType* d_p, uint64_t t, bool ensure) {
+    if (!ensure && t == m_device_step && !m_device_force) return;  // shared by several forces
+    m_device_step = ensure ? UINT64_MAX : t;
     const uint32_t N = pd.N;
     const bool always = m_device_force || m_buffer < 1e-6 || !checkDist;
     m_device_force = false;
     gpu::ListStatus* st = d_status.get();
-    gpu::launch(1, gpu::ArmBuildOp{st, t, uint64_t(std::max(rebuildCheckDelay, 0)), always}, "neighbour list: arm");
+    const uint64_t delay = ensure ? 0 : uint64_t(std::max(rebuildCheckDelay, 0));
+    gpu::launch(1, gpu::ArmBuildOp{st, t, delay, always}, "neighbour list: arm");
     const double maxsq = (m_buffer / 2.0) * (m_buffer / 2.0);
     if (!always) gpu::launch(N, gpu::MovedOp{d_p, d_last_pos.get(), pd.box, maxsq, st}, "neighbour list: moved");
     gpu::launch(uint32_t(d_cell_count.size()), gpu::ClearCellsOp{st, d_cell_count.get()}, "neighbour list: clear");
@@ -587,7 +588,7 @@ void NeighborList::updateDevice(const ParticleData& pd, const PosType* d_p, uint
                            d_body.size() ? d_body.get() : nullptr, d_nlist.get(), d_count.get(), m_dev_stride,
                            d_last_pos.get()},
                 "neighbour list: rows");
-    gpu::launch(1, gpu::FinishBuildOp{st, t}, "neighbour list: finish");
+    gpu::launch(1, gpu::FinishBuildOp{st, t, !ensure}, "neighbour list: finish");
 }
 
 bool NeighborList::deviceOverflowed() {

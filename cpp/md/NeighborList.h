@@ -68,7 +68,8 @@ class NeighborList {
     // or rows are noted on the device; the run looks between chunks of steps (deviceOverflowed),
     // and replays a chunk that overflowed from its saved start (deviceSave/deviceRestore).
     void deviceStart(const ParticleData& pd);  // before a run: the box, cutoffs and arrays
-    void updateDevice(const ParticleData& pd, const PosType* d_p, uint64_t t);
+    // (ensure: as ensureCurrent, whatever the timestep and rebuild_check_delay: the sweep's)
+    void updateDevice(const ParticleData& pd, const PosType* d_p, uint64_t t, bool ensure = false);
     bool deviceOverflowed();  // since the last save; if so the arrays have grown
     void deviceSave();
     void deviceRestore();     // the saved record; the next update builds

@@ -4,6 +4,8 @@
 
 #include "../core/Format.h"
 
+#include "AdjointStep.h"
+#include "DeviceOps.h"
 #include "Force.h"
 #include "PairForceKernel.h"
 #include "PairJacobianKernel.h"
@@ -90,6 +92,52 @@ class PairForceT : public PairForce {
             gpu::launch(dp.N, gpu::PairForceOp<E, false>{dp.postype, dp.box, nb, tab, d_force.get(), d_energy.get()}, "pair forces");
     }
 
+    void deviceAdjointStart(const ParticleData& pd, bool params) override {
+        constexpr int P = E::n_params;
+        const int nsel = params ? int(m_grad_sel.size()) : 0;
+        with_width<P>(nsel, [&](auto width) {
+            constexpr int Q = decltype(width)::value;
+            const std::vector<ParamDual<Q>> dd = dualParams<Q>(m_grad_sel);
+            d_dderived.upload(reinterpret_cast<const unsigned char*>(dd.data()), dd.size() * sizeof(ParamDual<Q>));
+            m_dev_q = Q;
+        });
+        d_sel.upload(m_grad_sel);
+        const size_t ntp = size_t(m_ntypes) * m_ntypes;
+        d_gpart.resize(m_ntypes == 1 && nsel > 0 ? size_t(pd.N) * m_dev_q : 0);
+        d_gblocks.resize(nsel > 0 ? grad_blocks(pd.N) * block_stride(ntp * m_dev_q) : 0);
+    }
+
+    void deviceJacobian(const ParticleData& pd, const DeviceParticles& dp, uint64_t t, const double* w, double* out,
+                        double* gparams, const gpu::SweepRecord* st) override {
+        m_nlist->updateDevice(pd, dp.postype, t, true);
+        const NeighborView nb = m_nlist->deviceView();
+        const uint32_t N = dp.N, nblocks = grad_blocks(N);
+        const size_t ntp = size_t(m_ntypes) * m_ntypes;
+        const bool want_g = gparams && d_gblocks.size();
+        with_width<E::n_params>(m_dev_q, [&](auto width) {
+            constexpr int Q = decltype(width)::value;
+            if (Q != m_dev_q) throw std::logic_error("deviceJacobian: dual width");  // (with_width(Q) is Q)
+            const auto* dd = reinterpret_cast<const ParamDual<Q>*>(d_dderived.get());
+            const size_t stride = block_stride(ntp * Q);
+            double* gpart = want_g && m_ntypes == 1 ? d_gpart.get() : nullptr;
+            gpu::launch(N, gpu::JacobianOp<E, Q>{st, dp.postype, dp.box, nb, m_ntypes, d_rcutsq.get(), dd, w, out, gpart},
+                        "pair Jacobian");
+            if (!want_g) return;
+            if (gpart)
+                gpu::launch(nblocks, gpu::ParamBlockSumOp{st, N, uint32_t(Q), stride, gpart, d_gblocks.get()},
+                            "parameter sums");
+            else
+                gpu::launch(nblocks,
+                            gpu::ParamBlockOp<E, Q>{st, N, dp.postype, dp.box, nb, m_ntypes, d_rcutsq.get(), dd, w, stride,
+                                                    d_gblocks.get()},
+                            "parameter sums");
+            gpu::launch(1,
+                        gpu::ParamSumOp{st, nblocks, uint32_t(ntp), uint32_t(Q), uint32_t(m_grad_sel.size()),
+                                        uint32_t(E::n_params), stride, d_sel.get(), d_gblocks.get(), gparams},
+                        "parameter sums");
+        });
+    }
+
     void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
                        double* eparams, const double* const* ptan, int nthreads) override {
         if (m_dirty) updateTables();
@@ -105,7 +153,7 @@ class PairForceT : public PairForce {
         for (int k = 0; k < K; ++k) buf[k] = m_pair_buf.data() + size_t(k) * 3 * nslots;
         // Fixed blocks of particles, each with its own parameter accumulators (in selection
         // order), summed in block order: the result does not depend on the number of threads.
-        constexpr uint32_t B = 64;
+        constexpr uint32_t B = kGradBlock;  // (the device sweep sums the same blocks)
         const uint32_t nblocks = (pd.N + B - 1) / B;
         const int nsel = int(m_grad_sel.size());
         const bool want_g = gparams != nullptr && nsel > 0, want_e = eparams != nullptr && nsel > 0;

@@ -26,8 +26,15 @@ template <int Q>
 using ParamDual = SDual<1, 1 + Q>;
 
 
+// The dual widths compiled for an evaluator with P parameters when n of them are wanted (the
+// CPU's with_width and the device's instantiations): 0, 1, 2, 4 or P.
+constexpr int dual_width(int P, int n) {
+    return n == 0 ? 0 : (n == 1 && P > 1) ? 1 : (n <= 2 && P > 2) ? 2 : (n <= 4 && P > 4) ? 4 : P;
+}
+
 // Pass 1 for particle i: for each neighbour j > i (upper entries, slots from `slot0`), write
-// c_ij for each of K vectors w[k] into buf[k] (3 doubles a slot; zero beyond the cutoff). With
+// c_ij for each of K vectors w[k] into buf[k] (3 doubles a slot; zero beyond the cutoff; with
+// buf null, nothing: the parameter sums alone). With
 // gacc, add df/dtheta (w_0,i - w_0,j) . d_ij (the pair's whole contribution to w_0 . dF/dtheta);
 // with eacc, dV/dtheta (unshifted); with ptan[k], add (sum_q df/dtheta_q ptan_k,q) d_ij to c.
 // gacc, eacc and ptan[k] are ntypes^2 x Q arrays in the order of the dual slots; eacc is used
@@ -57,15 +64,16 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
                             E::eval(RadialDual::variable(rsq, 0), RadialDual(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V);
         double sw = 0;  // (w_0,i - w_0,j) . d_ij
         for (int t = 0; t < K; ++t) {
-            double* c = buf[t] + 3 * slot;
+            double* c = buf ? buf[t] + 3 * slot : nullptr;  // (no buf: the parameter terms alone)
             if (!inside) {
-                c[0] = c[1] = c[2] = 0.0;
+                if (c) c[0] = c[1] = c[2] = 0.0;
                 continue;
             }
             const double* wt = w[t];
             const double dwx = wt[3 * i] - wt[3 * j], dwy = wt[3 * i + 1] - wt[3 * j + 1], dwz = wt[3 * i + 2] - wt[3 * j + 2];
             const double dot = dx.x * dwx + dx.y * dwy + dx.z * dwz;
             if (t == 0) sw = dot;
+            if (!c) continue;
             double s = 2.0 * f.d[0] * dot;
             if (ptan && ptan[t])
                 for (int q = 0; q < Q; ++q) s += f.d[1 + q] * ptan[t][tp * Q + q];
@@ -188,6 +196,7 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
 }
 #endif
 
+#if !defined(__CUDACC__)
 // Both passes at once for particle m of a system held in the neighbour list's spatial order
 // (positions ps and adjoint vectors ws by position; the rows keep their ascending-tag
 // order, entries are positions): large systems whose tags are scattered in space, where the
@@ -247,6 +256,49 @@ HA_SIMD_CLONES void pair_jacobian_spatial_lanes(uint32_t m, const PosType* ps, c
     }
     if (gpart)
         for (int q = 0; q < Q; ++q) gpart[size_t(pm.tag) * Q + q] = gsum[q];
+}
+#endif
+
+// Both passes at once for particle i, one vector w (the device's loop: a thread a particle, no
+// pair slots): every pair of the full list evaluated from i's side and c_ij added to out_i in
+// list order. c_ji = -c_ij exactly, so this has the bits of pass 1 and pass 2. With gpart (one
+// type only), the parameter terms of the pairs j > i summed in list order into gpart[Q i ..],
+// pair_jacobian_upper's per-particle sum.
+template <class E, int Q>
+HA_HOSTDEVICE void pair_jacobian_full(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
+                                      uint32_t ntypes, const double* rcutsq, const ParamDual<Q>* dderived,
+                                      const double* w, double* out, double* gpart) {
+    using D = PairDual<Q>;
+    const PosType pi = p[i];
+    const uint32_t row = pi.type * ntypes;
+    const uint32_t n = nb.count[i];
+    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    double ox = 0, oy = 0, oz = 0;
+    double gsum[Q > 0 ? Q : 1] = {};
+    for (uint32_t k = 0; k < n; ++k) {
+        const uint32_t j = list[k];
+        const PosType pj = p[j];
+        const Vec3 dx = box.minImageWrapped({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
+        const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
+        const uint32_t tp = row + pj.type;
+        D f, V;
+        if (!(rsq < rcutsq[tp] &&
+              E::eval(RadialDual::variable(rsq, 0), RadialDual(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V)))
+            continue;
+        const double dwx = w[3 * i] - w[3 * j], dwy = w[3 * i + 1] - w[3 * j + 1], dwz = w[3 * i + 2] - w[3 * j + 2];
+        const double dot = dx.x * dwx + dx.y * dwy + dx.z * dwz;
+        const double s = 2.0 * f.d[0] * dot;
+        ox += f.v * dwx + s * dx.x;
+        oy += f.v * dwy + s * dx.y;
+        oz += f.v * dwz + s * dx.z;
+        if (gpart && j > i)
+            for (int q = 0; q < Q; ++q) gsum[q] += f.d[1 + q] * dot;
+    }
+    out[3 * i] += ox;
+    out[3 * i + 1] += oy;
+    out[3 * i + 2] += oz;
+    if (gpart)
+        for (int q = 0; q < Q; ++q) gpart[size_t(i) * Q + q] = gsum[q];
 }
 
 // Pass 2 for particle i: out[k]_i += sum_j c_ij in ascending j, reading c_ij from i's own

@@ -7,43 +7,14 @@
 #include "../core/Format.h"
 #include <stdexcept>
 
+#include "DeviceAdjoint.h"
 #include "DeviceOps.h"
+#include "DeviceState.h"
 #include "GPU.h"
 #include "RotationStep.h"
 #include "TwoStep.h"
 
 namespace ha {
-
-struct DeviceState {
-    gpu::Buffer<double> pos, vel, accel, mass, net_force, net_energy;
-    gpu::Buffer<int32_t> image;
-    gpu::Buffer<uint32_t> typeid_;
-    gpu::Buffer<PosType> postype;
-    gpu::Buffer<gpu::RunStatus> status;
-    std::vector<std::unique_ptr<gpu::Buffer<uint32_t>>> members;
-    std::vector<std::unique_ptr<gpu::Buffer<double>>> gamma;
-    std::vector<NeighborList*> lists;
-    // the state at the start of the chunk of steps in progress, which is replayed from here if
-    // a neighbour list overflowed in it (or to find the step that went wrong)
-    gpu::Buffer<double> s_pos, s_vel, s_accel, s_net_force, s_net_energy;
-    gpu::Buffer<int32_t> s_image;
-    uint64_t s_timestep = 0;
-
-    void save(uint64_t t) {
-        s_pos.copyFrom(pos); s_vel.copyFrom(vel); s_accel.copyFrom(accel);
-        s_net_force.copyFrom(net_force); s_net_energy.copyFrom(net_energy); s_image.copyFrom(image);
-        s_timestep = t;
-        for (NeighborList* nl : lists) nl->deviceSave();
-        status.fillBytes(0xff);
-    }
-    uint64_t restore() {
-        pos.copyFrom(s_pos); vel.copyFrom(s_vel); accel.copyFrom(s_accel);
-        net_force.copyFrom(s_net_force); net_energy.copyFrom(s_net_energy); image.copyFrom(s_image);
-        for (NeighborList* nl : lists) nl->deviceRestore();
-        status.fillBytes(0xff);
-        return s_timestep;
-    }
-};
 
 System::System() = default;
 System::~System() = default;
@@ -52,48 +23,21 @@ System::~System() = default;
 // the state aside (13 doubles a particle, on the device).
 static constexpr uint64_t kDeviceChunk = 128;
 
-void System::advance(uint64_t n) {
+void System::advance(uint64_t n, const DeviceRecorder* rec) {
     if (n > UINT64_MAX - timestep)
         throw std::overflow_error(format("cannot advance %llu steps from timestep %llu: the timestep would pass "
                                          "2^64 - 1", (unsigned long long)n, (unsigned long long)timestep));
     if (!useGPU) {
+        if (rec) throw std::logic_error("advance: a device recorder without the device");
         stepGovernor.run(nthreads, n, [this](uint64_t) { step(); return false; });
         return;
     }
-    const gpu::Backend be = gpuHostBackend ? gpu::Backend::Host : gpu::Backend::CUDA;
-    if (be == gpu::Backend::CUDA && !gpu::available()) throw std::runtime_error("device.GPU: no CUDA device is available");
-    if (!rigid.empty() || aniso)
-        throw std::runtime_error("device.GPU: rigid bodies and rotational integration run on the CPU only (so far)");
-    const gpu::BackendScope scope(be);
-    if (!m_dev) m_dev = std::make_unique<DeviceState>();
-    DeviceState& d = *m_dev;
-    d.lists.clear();
-    for (auto& f : forces) {
-        f->deviceStart(pd);  // (throws for forces without a device path, before anything changes)
-        if (auto pf = std::dynamic_pointer_cast<PairForce>(f))
-            if (std::find(d.lists.begin(), d.lists.end(), pf->nlist().get()) == d.lists.end())
-                d.lists.push_back(pf->nlist().get());
-    }
-    d.pos.upload(pd.pos); d.vel.upload(pd.vel); d.accel.upload(pd.accel); d.mass.upload(pd.mass);
-    d.net_force.upload(pd.net_force); d.net_energy.upload(pd.net_energy);
-    d.image.upload(pd.image); d.typeid_.upload(pd.typeid_);
-    d.postype.resize(pd.N);
-    d.status.resize(1);
-    d.members.clear();
-    d.gamma.clear();
-    for (const Method& m : methods) {
-        d.members.emplace_back(new gpu::Buffer<uint32_t>());
-        d.members.back()->upload(m.members);
-        d.gamma.emplace_back(new gpu::Buffer<double>());
-        d.gamma.back()->upload(m.gamma);
-    }
+    const gpu::BackendScope scope(deviceBackend());
+    DeviceState& d = deviceBegin();
+    bool brought = false;
     auto bring_back = [&]() {
-        d.pos.download(pd.pos); d.vel.download(pd.vel); d.accel.download(pd.accel); d.image.download(pd.image);
-        d.net_force.download(pd.net_force); d.net_energy.download(pd.net_energy);
-        for (auto& f : forces) {
-            if (f->d_force.size()) { f->d_force.download(f->force); f->d_energy.download(f->energy); }
-        }
-        for (NeighborList* nl : d.lists) nl->deviceFinish();
+        if (!brought) deviceBringBack();
+        brought = true;
     };
     // Steps run in chunks that never wait for the host; between chunks the host looks at what
     // the device noted. A chunk in which a list overflowed is replayed, from the state saved at
@@ -106,7 +50,11 @@ void System::advance(uint64_t n) {
         d.save(timestep);
         while (done < n) {
             const uint64_t m = std::min(chunk, n - done);
-            for (uint64_t k = 0; k < m; ++k) stepDevice();
+            for (uint64_t k = 0; k < m; ++k) {
+                if (rec && !rec->after) rec->keep(d, done + k);
+                stepDevice();
+                if (rec && rec->after) rec->keep(d, done + k);
+            }
             gpu::RunStatus rs;
             d.status.download(&rs, 1);
             bool overflow = false;
@@ -137,6 +85,50 @@ void System::advance(uint64_t n) {
         throw;
     }
     bring_back();
+}
+
+gpu::Backend System::deviceBackend() const {
+    const gpu::Backend be = gpuHostBackend ? gpu::Backend::Host : gpu::Backend::CUDA;
+    if (be == gpu::Backend::CUDA && !gpu::available()) throw std::runtime_error("device.GPU: no CUDA device is available");
+    if (!rigid.empty() || aniso)
+        throw std::runtime_error("device.GPU: rigid bodies and rotational integration run on the CPU only (so far)");
+    return be;
+}
+
+DeviceState& System::deviceBegin() {
+    if (!m_dev) m_dev = std::make_unique<DeviceState>();
+    DeviceState& d = *m_dev;
+    d.lists.clear();
+    for (auto& f : forces) {
+        f->deviceStart(pd);  // (throws for forces without a device path, before anything changes)
+        if (auto pf = std::dynamic_pointer_cast<PairForce>(f))
+            if (std::find(d.lists.begin(), d.lists.end(), pf->nlist().get()) == d.lists.end())
+                d.lists.push_back(pf->nlist().get());
+    }
+    d.pos.upload(pd.pos); d.vel.upload(pd.vel); d.accel.upload(pd.accel); d.mass.upload(pd.mass);
+    d.net_force.upload(pd.net_force); d.net_energy.upload(pd.net_energy);
+    d.image.upload(pd.image); d.typeid_.upload(pd.typeid_);
+    d.postype.resize(pd.N);
+    d.status.resize(1);
+    d.members.clear();
+    d.gamma.clear();
+    for (const Method& m : methods) {
+        d.members.emplace_back(new gpu::Buffer<uint32_t>());
+        d.members.back()->upload(m.members);
+        d.gamma.emplace_back(new gpu::Buffer<double>());
+        d.gamma.back()->upload(m.gamma);
+    }
+    return d;
+}
+
+void System::deviceBringBack() {
+    DeviceState& d = *m_dev;
+    d.pos.download(pd.pos); d.vel.download(pd.vel); d.accel.download(pd.accel); d.image.download(pd.image);
+    d.net_force.download(pd.net_force); d.net_energy.download(pd.net_energy);
+    for (auto& f : forces) {
+        if (f->d_force.size()) { f->d_force.download(f->force); f->d_energy.download(f->energy); }
+    }
+    for (NeighborList* nl : d.lists) nl->deviceFinish();
 }
 
 void System::computeNetForceDevice(uint64_t t) {

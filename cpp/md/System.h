@@ -7,6 +7,7 @@
 #include <vector>
 #include "../core/ThreadGovernor.h"
 #include "Force.h"
+#include "GPU.h"
 #include "ParticleData.h"
 #include "Rigid.h"
 
@@ -24,7 +25,8 @@ struct Method {
     uint64_t velocity_step = 0;
 };
 
-struct DeviceState;  // device copies of the particle data during a GPU run (System.cc)
+struct DeviceState;     // device copies of the particle data during a GPU run (DeviceState.h)
+struct DeviceRecorder;  // keeps the states of a device run (DeviceAdjoint.h)
 
 class System {
   public:
@@ -59,8 +61,9 @@ class System {
     void prepRun();
     // One full step t -> t+1 on the CPU.
     void step();
-    // n steps, on the GPU when useGPU (data stay on the device for the whole call).
-    void advance(uint64_t n);
+    // n steps, on the GPU when useGPU (data stay on the device for the whole call; rec, if
+    // given, keeps each step's state on the device).
+    void advance(uint64_t n, const DeviceRecorder* rec = nullptr);
     void computeNetForce(uint64_t t);
     // The sum of the forces per particle into pd.net_force (constituents' own, before transfer).
     void sumForces(uint64_t t);
@@ -70,14 +73,21 @@ class System {
         for (auto& m : methods) m.velocity_pending = false;
     }
 
+    // The device's particle data (useGPU): deviceBackend checks that this system can run there
+    // (hold a gpu::BackendScope with it), deviceBegin sends pd and readies the forces and lists,
+    // deviceBringBack brings the results to pd. Between them the device copies are current.
+    gpu::Backend deviceBackend() const;
+    DeviceState& deviceBegin();
+    void deviceBringBack();
+    void computeNetForceDevice(uint64_t t);
+    void stepDeviceOne();  // the methods' first halves and the forces
+    void stepDeviceTwo();  // the second halves; the timestep advances
+
   private:
     void checkForces(uint64_t t) const;
     void rotateStepOne(Method& m, const StepArgs& a);
     void rotateStepTwo(const Method& m, const StepArgs& a);
     void stepDevice();
-    void stepDeviceOne();  // the methods' first halves and the forces
-    void stepDeviceTwo();  // the second halves; the timestep advances
-    void computeNetForceDevice(uint64_t t);
     std::unique_ptr<DeviceState> m_dev;
 };
 
