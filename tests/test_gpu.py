@@ -202,3 +202,144 @@ def test_failure_deep_in_a_chunk_is_found_at_its_step(backend):
     assert states[1][0] == states[0][0]
     np.testing.assert_array_equal(states[1][1], states[0][1])
     np.testing.assert_array_equal(states[1][2], states[0][2])
+
+
+# ---- gradients on the device ------------------------------------------------------------------
+
+METHODS = {
+    "brownian": (lambda: ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0), 2e-4),
+    "langevin": (lambda: ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0), 1e-3),
+    "nve": (lambda: ha.md.methods.ConstantVolume(filter=ha.filter.All()), 1e-3),
+}
+
+
+def spread_loss(f):
+    """sum of x^2 + y z: a loss that every particle and direction enter"""
+    p = f.positions
+    d = np.stack([2 * p[:, 0], p[:, 2], p[:, 1]], axis=1)
+    return float(np.sum(p[:, 0] ** 2) + np.sum(p[:, 1] * p[:, 2])), d
+
+
+def gradient_sim(device, method, ntypes=1, N=200, seed=3, eps=1.0):
+    rng = np.random.default_rng(11)
+    box = [9.0, 9.0, 9.0, 0.1, 0.0, 0.0]
+    pos = random_positions(rng, N, box, min_dist=1.0)
+    types = ("A", "B")[:ntypes]
+    frame = make_frame(pos, box, typeid=rng.integers(0, ntypes, N), types=types,
+                       velocity=rng.normal(size=(N, 3)))
+    make, dt = METHODS[method]
+    sim = ha.Simulation(device=device, seed=seed)
+    sim.create_state_from_snapshot(frame)
+    lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=2.5)
+    lj.params[(types, types)] = dict(epsilon=eps, sigma=1.0)
+    if ntypes == 2:
+        lj.params[("A", "B")] = dict(epsilon=0.7 * eps, sigma=1.1)
+    sim.operations.integrator = ha.md.Integrator(dt=dt, methods=[make()], forces=[lj])
+    return sim, lj
+
+
+def device_gradient(device, method, ntypes=1, steps=60, **kw):
+    sim, lj = gradient_sim(device, method, ntypes)
+    wrt = [lj, "positions"] + (["kT", "gamma"] if method != "nve" else [])
+    r = ha.adjoint.gradient(sim, steps, spread_loss, wrt, **kw)
+    flat = [r.loss] + [v for tp in r.grad(lj).values() for v in tp.values()]
+    if method != "nve":
+        flat += [r.grad("kT")] + list(r.grad("gamma").values())
+    return np.array(flat), r.positions, r, sim
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("ntypes", [1, 2])
+@pytest.mark.parametrize("method", list(METHODS))
+def test_device_gradient_matches_cpu(backend, method, ntypes):
+    """Parameters (one type: per-particle sums; two: pair by pair, as the CPU), positions, kT and
+    gamma; the simulation is left where the CPU's is."""
+    cpu, cpu_pos, _, cpu_sim = device_gradient(ha.device.CPU(), method, ntypes)
+    dev, dev_pos, _, dev_sim = device_gradient(backend(), method, ntypes)
+    exact = backend is ha.device._HostBackendGPU  # (CUDA's libm may differ by an ulp outside LJ's arithmetic)
+    np.testing.assert_allclose(dev, cpu, rtol=0 if exact else 1e-12, atol=0)
+    np.testing.assert_allclose(dev_pos, cpu_pos, rtol=0 if exact else 1e-12, atol=0 if exact else 1e-12)
+    assert dev_sim.timestep == cpu_sim.timestep
+    np.testing.assert_array_equal(dev_sim.state.get_snapshot().particles.position,
+                                  cpu_sim.state.get_snapshot().particles.position)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("method", ["brownian", "langevin"])
+def test_device_checkpointed_equals_stored(backend, method):
+    full, full_pos, r_full, _ = device_gradient(backend(), method, steps=90)
+    state = r_full.diagnostics["state_bytes"]
+    for budget in (5, 12):
+        ck, ck_pos, r, _ = device_gradient(backend(), method, steps=90, memory=budget * state)
+        assert r.diagnostics["checkpointing"] and r.diagnostics["recomputed_steps"] > 0
+        np.testing.assert_array_equal(ck, full)
+        np.testing.assert_array_equal(ck_pos, full_pos)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_device_clip_matches_cpu(backend):
+    out = []
+    for dev in (ha.device.CPU(), backend()):
+        sim, lj = gradient_sim(dev, "langevin")
+        r = ha.adjoint.gradient(sim, 60, spread_loss, [lj, "kT"], clip=5.0)
+        out.append(np.array([r.grad(lj)[("A", "A")]["epsilon"], r.grad("kT")]))
+    np.testing.assert_allclose(out[1], out[0], rtol=0 if backend is ha.device._HostBackendGPU else 1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_device_gradient_finite_differences(backend):
+    """d L / d epsilon against central differences of the same discrete map on the device, two
+    step sizes (a cutoff crossing would show as disagreement between them)."""
+    steps = 40
+
+    def run_loss(eps):
+        sim, lj = gradient_sim(backend(), "brownian", eps=eps)
+        sim.run(steps)
+        return spread_loss(ha.adjoint._frame(sim))[0]
+
+    sim, lj = gradient_sim(backend(), "brownian")
+    g = ha.adjoint.gradient(sim, steps, spread_loss, [lj]).grad(lj)[("A", "A")]["epsilon"]
+    fds = [(run_loss(1 + h) - run_loss(1 - h)) / (2 * h) for h in (1e-5, 1e-6)]
+    for fd in fds:
+        assert abs(fd - g) <= 1e-6 * max(1.0, abs(g)), (g, fds)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_device_non_finite_adjoint_stops_where_the_cpu_stops(backend):
+    def bad_loss(f):  # finite, but the adjoint overflows on the way back
+        v, d = spread_loss(f)
+        d[7] = 1.7e308
+        return v, d
+
+    msgs = []
+    for dev in (ha.device.CPU(), backend()):
+        sim, lj = gradient_sim(dev, "nve")
+        with pytest.raises(FloatingPointError) as e:
+            ha.adjoint.gradient(sim, 30, bad_loss, [lj], frames=[10, 30])
+        msgs.append(str(e.value))
+    assert "non-finite adjoint at step" in msgs[0] and msgs[1] == msgs[0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_device_sweep_lists_that_outgrow_their_arrays(backend):
+    """The sweep's lists overflow (arrays started tiny): the pass is run again with larger
+    arrays, and the gradient is the CPU's."""
+    out = []
+    for dev in (ha.device.CPU(), backend()):
+        sim, lj = gradient_sim(dev, "langevin")
+        sim.run(0)
+        on_device = dev.__class__ is not ha.device.CPU
+        if on_device:
+            lj.nlist._cpp.set_device_sizes(4, 1)  # the forward run's lists overflow
+
+        def loss(f, nl=lj.nlist._cpp, on_device=on_device):
+            if on_device and f.timestep == 60:  # the last frame: then the sweep's overflow
+                nl.set_device_sizes(4, 1)
+            return spread_loss(f)
+
+        r = ha.adjoint.gradient(sim, 60, loss, [lj, "positions", "kT", "gamma"], frames=[30, 60])
+        out.append((np.array([r.loss] + list(r.grad(lj)[("A", "A")].values()) + [r.grad("kT")]
+                             + list(r.grad("gamma").values())), r.positions))
+    assert lj.nlist._cpp.device_stride > 4
+    for a, b in zip(out[1], out[0]):
+        np.testing.assert_allclose(a, b, rtol=0 if backend is ha.device._HostBackendGPU else 1e-12)

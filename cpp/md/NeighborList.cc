@@ -600,6 +600,9 @@ bool NeighborList::deviceOverflowed() {
     if (st.need_stride > m_dev_stride) m_dev_stride = (st.need_stride + st.need_stride / 4 + 15) / 8 * 8;
     d_cell_members.resize(d_cell_count.size() * m_grid.cap);
     d_nlist.resize(d_count.size() * m_dev_stride);
+    st.need_cap = st.need_stride = 0;  // (noted and dealt with)
+    d_status.upload(&st, 1);
+    m_device_force = true;
     return true;
 }
 
