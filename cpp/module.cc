@@ -303,6 +303,35 @@ PYBIND11_MODULE(_core, m) {
         .def_property_readonly("size", &DeviceStates::size)
         .def_property_readonly("fields", &DeviceStates::fields);
     m.def("device_save", &device_save, py::arg("system"), py::arg("states"), py::arg("k"));
+    // slots k0 .. k0 + n of the states to / from host blocks (n x N x 3 each, as new_states makes)
+    auto host_block = [](const DeviceStates& st, py::object a, uint64_t n, const char* what) -> double* {
+        if (a.is_none()) return nullptr;
+        py::array_t<double> arr = a.cast<py::array_t<double>>();
+        if (!(arr.flags() & py::array::c_style) || uint64_t(arr.size()) != n * 3 * uint64_t(st.N()) || !arr.writeable())
+            throw std::invalid_argument(format("%s: expected a writable C-contiguous float64 array of %llu x %u x 3", what,
+                                               (unsigned long long)n, st.N()));
+        return arr.mutable_data();
+    };
+    m.def(
+        "device_states_download",
+        [host_block](const DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
+            if (k0 > st.size() || n > st.size() - k0) throw std::out_of_range("device_states_download: slots out of range");
+            double *p = host_block(st, pos, n, "pos"), *v = host_block(st, vel, n, "vel"), *a = host_block(st, acc, n, "acc");
+            if (!p || (st.fields() == 3) != (v && a)) throw std::invalid_argument("device_states_download: the fields do not match");
+            device_states_download(st, k0, n, p, v, a);
+        },
+        py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("pos"), py::arg("vel") = py::none(),
+        py::arg("acc") = py::none());
+    m.def(
+        "device_states_upload",
+        [host_block](DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
+            if (k0 > st.size() || n > st.size() - k0) throw std::out_of_range("device_states_upload: slots out of range");
+            double *p = host_block(st, pos, n, "pos"), *v = host_block(st, vel, n, "vel"), *a = host_block(st, acc, n, "acc");
+            if (!p || (st.fields() == 3) != (v && a)) throw std::invalid_argument("device_states_upload: the fields do not match");
+            device_states_upload(st, k0, n, p, v, a);
+        },
+        py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("pos"), py::arg("vel") = py::none(),
+        py::arg("acc") = py::none());
     m.def("device_load", &device_load, py::arg("system"), py::arg("states"), py::arg("k"));
     m.def(
         "device_advance_recording",

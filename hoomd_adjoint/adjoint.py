@@ -219,6 +219,9 @@ class _Engine:
         """Storage from new_states that is no longer needed."""
         _pool.give(states[0])
 
+    def forget(self, state):
+        """A saved state (checkpoint) that is no longer needed."""
+
     def loss_adjoint(self, dpos):
         """A loss's d/dpositions at the current state, in the form add_loss takes."""
         return dpos
@@ -239,8 +242,10 @@ class _Engine:
 
 
 class _DeviceBlock:
-    """States n in device memory: slots k0 .. k0 + n of a DeviceStates, sliced like the (n, N, 3)
+    """n states in device memory: slots k0 .. k0 + n of a DeviceStates, sliced like the (n, N, 3)
     arrays of _Engine's blocks."""
+
+    on_device = True
 
     def __init__(self, store, k0, n, N):
         self.store, self.k0, self.n, self.N = store, k0, n, N
@@ -249,53 +254,140 @@ class _DeviceBlock:
     def shape(self):
         return (self.n, self.N, 3)
 
-    def __getitem__(self, key):
+    def _range(self, key):
         if isinstance(key, slice):
             start, stop, step = key.indices(self.n)
             if step != 1:
-                raise ValueError("device state blocks slice with step 1 only")
-            return _DeviceBlock(self.store, self.k0 + start, max(0, stop - start), self.N)
+                raise ValueError("state blocks slice with step 1 only")
+            return start, max(start, stop)
         k = int(key) + (self.n if int(key) < 0 else 0)
         if not 0 <= k < self.n:
             raise IndexError(f"state {key} of a block of {self.n}")
-        return _DeviceBlock(self.store, self.k0 + k, 1, self.N)
+        return k, k + 1
+
+    def __getitem__(self, key):
+        a, b = self._range(key)
+        return _DeviceBlock(self.store, self.k0 + a, b - a, self.N)
+
+
+class _HostBlock(_DeviceBlock):
+    """n states of a device run kept in host memory (beyond the device budget): the arrays of
+    _Engine's blocks, passed through a small device block to record and to sweep."""
+
+    on_device = False
+
+    def __init__(self, arrays):
+        self.arrays = arrays  # [positions] or [positions, velocities, accelerations], (n, N, 3)
+
+    @property
+    def n(self):
+        return self.arrays[0].shape[0]
+
+    @property
+    def N(self):
+        return self.arrays[0].shape[1]
+
+    def __getitem__(self, key):
+        a, b = self._range(key)
+        return _HostBlock([x[a:b] for x in self.arrays])
 
 
 class _DeviceEngine(_Engine):
-    """The adjoint on the device (device.GPU): states are kept in device memory (the ``memory``
-    budget counts it), the forward run records there, and the backward sweep runs there. Saved
-    and loaded states pass through the host's particle data, which the CPU parts (losses, the
-    first state's a0 = F/m) read."""
+    """The adjoint on the device (device.GPU): the forward run records states into device memory
+    and the backward sweep runs there. Up to ``device_memory`` bytes of states stay on the device;
+    beyond that they are kept in host memory and pass through a device block of at most
+    ``STAGE`` states (taken beside the budget) on their way. Saved and loaded states pass through
+    the host's particle data, which the CPU parts (losses, the first state's a0 = F/m) read."""
+
+    STAGE = 32
+
+    def __init__(self, sim, kind, device_memory=None):
+        super().__init__(sim, kind)
+        self.budget = float("inf") if device_memory is None else device_memory
+        self.state_bytes = _state_bytes(self.N, kind)
+        self.on_device_bytes = 0
+        self.peak_device_bytes = self.peak_host_bytes = self.on_host_bytes = 0
+        self._stage = None
+
+    def _block(self, n):
+        """Room for n states: on the device while the budget lasts, else on the host."""
+        bytes_ = n * self.state_bytes
+        if self.on_device_bytes + bytes_ <= self.budget:
+            self.on_device_bytes += bytes_
+            self.peak_device_bytes = max(self.peak_device_bytes, self.on_device_bytes)
+            return _DeviceBlock(_core.DeviceStates(self.cpp, n), 0, n, self.N)
+        self.on_host_bytes += bytes_
+        self.peak_host_bytes = max(self.peak_host_bytes, self.on_host_bytes)
+        return _HostBlock(super().new_states(n))
+
+    def _staging(self, n):
+        if self._stage is None or self._stage.size < n:
+            self._stage = _core.DeviceStates(self.cpp, max(n, min(self.STAGE, 8)))
+        return self._stage
 
     def save(self):
-        blk = self.new_states(1)[0]
-        _core.device_save(self.cpp, blk.store, blk.k0)
+        blk = self._block(1)
+        if blk.on_device:
+            _core.device_save(self.cpp, blk.store, blk.k0)
+        else:
+            c = self.cpp
+            for x, field in zip(blk.arrays, (c.position, c.velocity, c.acceleration)):
+                x[0] = field
         return (self.cpp.timestep, blk)
 
     def load(self, state, forces):
+        blk = state[1]
+        if not blk.on_device:
+            return super().load((state[0],) + tuple(x[0] for x in blk.arrays), forces)
         c = self.cpp
         c.timestep = state[0]
-        blk = state[1]
         _core.device_load(c, blk.store, blk.k0)
         if forces:
             c.compute_net_force()
 
     def new_states(self, n):
-        return [_DeviceBlock(_core.DeviceStates(self.cpp, n), 0, n, self.N)]
+        return [self._block(n)]
 
     def as_states(self, state):
         return [state[1]]
 
     def give(self, states):
-        pass  # (freed with the block)
+        blk = states[0]
+        if blk.on_device:
+            self.on_device_bytes -= blk.n * self.state_bytes
+        else:
+            self.on_host_bytes -= blk.n * self.state_bytes
+            _pool.give(blk.arrays[0])
+
+    def forget(self, state):
+        """A saved state (checkpoint) no longer needed."""
+        self.give([state[1]])
 
     def record(self, states, after=False):
         blk = states[0]
-        _core.device_advance_recording(self.cpp, blk.store, blk.k0, blk.n, after=after)
+        if blk.on_device:
+            _core.device_advance_recording(self.cpp, blk.store, blk.k0, blk.n, after=after)
+            return
+        for a in range(0, blk.n, self.STAGE):  # through the staging block, a chunk at a time
+            m = min(self.STAGE, blk.n - a)
+            stage = self._staging(m)
+            _core.device_advance_recording(self.cpp, stage, 0, m, after=after)
+            _core.device_states_download(stage, 0, m, *[x[a:a + m] for x in blk.arrays])
 
     def sweep(self, t_first, states, lr, lv, la, grads, request):
         blk = states[0]
-        return _core.device_adjoint_sweep(self.cpp, t_first, blk.store, blk.k0, blk.n, lr, lv, la, grads, **request)
+        if blk.on_device:
+            return _core.device_adjoint_sweep(self.cpp, t_first, blk.store, blk.k0, blk.n, lr, lv, la, grads, **request)
+        end = blk.n
+        while end > 0:  # latest states first, a staging block at a time
+            a = max(0, end - self.STAGE)
+            stage = self._staging(end - a)
+            _core.device_states_upload(stage, 0, end - a, *[x[a:end] for x in blk.arrays])
+            res = _core.device_adjoint_sweep(self.cpp, t_first + a, stage, 0, end - a, lr, lv, la, grads, **request)
+            if res[0] >= 0:
+                return res
+            end = a
+        return (-1, -1)
 
 
 class _RigidEngine(_Engine):
@@ -443,7 +535,7 @@ def _pair_dict(force, flat, types, wanted):
 
 
 def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mode="reverse", clip=None,
-             progress=False, _driver=None):
+             progress=False, device_memory=None, _driver=None):
     """Run ``steps`` steps and differentiate ``loss`` through them.
 
     Args:
@@ -468,13 +560,16 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             changes the gradient (a stabiliser for long horizons, not an exact gradient).
         progress: show progress bars for the forward run and the adjoint sweep, or an object
             with ``update(steps)`` to report both to.
+        device_memory: on a GPU (``device.GPU``), bytes of device memory the stored states may
+            take (None: all of them, up to ``memory``); the rest are kept in host memory and
+            pass through a small device block. The gradient is bitwise the same.
 
     Returns:
         GradientResult with ``loss``, ``grad(force | "kT" | "gamma")``, ``positions`` and
         ``diagnostics`` (stored states, recomputed steps, neighbour-list builds and restores,
         per-segment adjoint norms).
     """
-    _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip)
+    _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, device_memory)
     wrt = wrt_entries(wrt)
     if not wrt:
         raise ValueError("wrt is empty: name what to differentiate with respect to")
@@ -505,7 +600,8 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             plain.append(w)
     integ = sim.operations.integrator
     try:
-        return _gradient(sim, steps, loss, plain, selected, frames, memory, truncate, mode, clip, progress, _driver)
+        return _gradient(sim, steps, loss, plain, selected, frames, memory, truncate, mode, clip, progress, _driver,
+                         device_memory)
     finally:
         for f in (integ.forces if integ is not None else ()):
             if getattr(f, "_cpp", None) is not None:
@@ -531,7 +627,7 @@ def _iterable(x, what):
         raise TypeError(f"{what}: expected a list, got {x!r}") from None
 
 
-def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip):
+def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, device_memory=None):
     """Reject bad arguments before anything runs (a rejected call leaves the simulation as it was)."""
     from .simulation import Simulation
 
@@ -553,9 +649,14 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip):
         raise ValueError(f"mode must be 'reverse' or 'forward', got {mode!r}")
     if clip is not None:
         _checks.real("clip", clip, lo=0.0, lo_open=True)
+    if device_memory is not None:
+        _checks.integer("device_memory (bytes)", device_memory, lo=0)
+        if not isinstance(sim.device, GPU):
+            raise ValueError(f"device_memory applies to simulations on a GPU; this one runs on {sim.device!r}")
 
 
-def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress, driver=None):
+def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress, driver=None,
+              device_memory=None):
     steps = int(steps)
     integ = sim.operations.integrator
     if integ is None:
@@ -613,7 +714,10 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     on_device = isinstance(sim.device, GPU)
     if on_device and driver is not None:
         raise ValueError("a HOOMD-blue run's states are on the host: use a CPU device for the adjoint")
-    eng = _RigidEngine(sim, kind) if rigid else (_DeviceEngine if on_device else _Engine)(sim, kind)
+    if rigid:
+        eng = _RigidEngine(sim, kind)
+    else:
+        eng = _DeviceEngine(sim, kind, device_memory) if on_device else _Engine(sim, kind)
     cpp = eng.cpp
     t_start = cpp.timestep
     pre = steps - truncate
@@ -775,14 +879,17 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                 for t in range(b - 1, a - 1, -1):
                     if t > a:
                         replay(a, t - a)
-                    sweep(t, eng.as_states(eng.save() if t > a else stored[a]))
+                    here = eng.save() if t > a else stored[a]
+                    sweep(t, eng.as_states(here))
+                    if t > a:
+                        eng.forget(here)
                 return
             m = a + _revolve_split(n, s)
             replay(a, m - a)
             stored[m] = eng.save()
             counters["peak"] = max(counters["peak"], len(stored))
             revolve(m, b, s - 1)
-            del stored[m]
+            eng.forget(stored.pop(m))
             revolve(a, m, s)
 
         add_loss_terms(t_end)
@@ -796,7 +903,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
             for idx in range(len(cps) - 1, -1, -1):
                 revolve(bounds[idx], bounds[idx + 1], slots - 1 - idx)
                 if idx > 0:
-                    del stored[bounds[idx]]
+                    eng.forget(stored.pop(bounds[idx]))
 
         for k, gp in eng.start_adjoint(first_state, lr, la, a0_from_forces, pre == 0).items():
             f = forces[k]
@@ -849,6 +956,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                            nlist_restores=list_restores, nlist_builds=list_builds,
                            nlist_builds_from_earlier=list_builds_earlier,
                            recomputed_steps=counters["recomputed"], adjoint_norms=norms, clipped=clip is not None)
+    if isinstance(eng, _DeviceEngine):  # where the stored states lay
+        res.diagnostics.update(device_bytes_peak=eng.peak_device_bytes, host_bytes_peak=eng.peak_host_bytes)
     return res
 
 

@@ -279,13 +279,14 @@ class Ensemble:
         if not callable(loss) or not callable(wrt):
             raise TypeError("loss and wrt must be functions of the replica's Simulation: loss(sim) -> loss, "
                             "wrt(sim) -> [forces, 'positions', 'kT', 'gamma', ...]")
-        unknown = set(options) - {"frames", "memory", "truncate", "mode", "clip"}
+        unknown = set(options) - {"frames", "memory", "truncate", "mode", "clip", "device_memory"}
         if unknown:
-            raise TypeError(f"unknown gradient option(s) {sorted(unknown)}: use frames, memory, truncate, mode, clip")
+            raise TypeError(f"unknown gradient option(s) {sorted(unknown)}: use frames, memory, truncate, mode, clip, "
+                            "device_memory")
         if self.alive:  # the same checks gradient() makes, before any replica runs
             _check_arguments(self._sims[self.alive[0]], steps, lambda frame: None, options.get("frames"),
                              options.get("memory"), options.get("truncate"), options.get("mode", "reverse"),
-                             options.get("clip"))
+                             options.get("clip"), options.get("device_memory"))
         truncate = options.get("truncate") or steps
         per_step = 2 if options.get("mode", "reverse") == "reverse" else 1
 

@@ -277,6 +277,28 @@ def test_device_checkpointed_equals_stored(backend, method):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("method", ["brownian", "nve"])
+def test_device_memory_beyond_its_budget_is_host_memory(backend, method):
+    """States beyond device_memory live on the host and pass through a small device block: the
+    same gradient to the bit, with every state stored and with checkpoints."""
+    full, full_pos, r_full, _ = device_gradient(backend(), method, steps=90)
+    assert r_full.diagnostics["host_bytes_peak"] == 0
+    state = r_full.diagnostics["state_bytes"]
+    for memory, device_memory in ((None, 10 * state), (12 * state, 5 * state), (12 * state, 0)):
+        g, pos, r, _ = device_gradient(backend(), method, steps=90, memory=memory, device_memory=device_memory)
+        assert r.diagnostics["host_bytes_peak"] > 0 and r.diagnostics["device_bytes_peak"] <= device_memory
+        np.testing.assert_array_equal(g, full)
+        np.testing.assert_array_equal(pos, full_pos)
+
+
+def test_device_memory_needs_a_gpu():
+    sim, lj = gradient_sim(ha.device.CPU(), "nve")
+    with pytest.raises(ValueError, match="device_memory applies to simulations on a GPU"):
+        ha.adjoint.gradient(sim, 10, spread_loss, [lj], device_memory=1000)
+    assert sim.timestep == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_device_clip_matches_cpu(backend):
     out = []
     for dev in (ha.device.CPU(), backend()):
@@ -304,6 +326,7 @@ def test_device_gradient_finite_differences(backend):
         assert abs(fd - g) <= 1e-6 * max(1.0, abs(g)), (g, fds)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_device_non_finite_adjoint_stops_where_the_cpu_stops(backend):
     def bad_loss(f):  # finite, but the adjoint overflows on the way back

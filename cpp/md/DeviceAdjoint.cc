@@ -57,6 +57,23 @@ void device_load(System& sys, const DeviceStates& s, uint64_t k) {
     }
 }
 
+void device_states_download(const DeviceStates& s, uint64_t k0, uint64_t n, double* pos, double* vel, double* acc) {
+    const size_t m = 3 * size_t(s.N());
+    double* host[3] = {pos, vel, acc};
+    for (uint64_t k = 0; k < n; ++k)
+        for (int f = 0; f < s.fields(); ++f)
+            gpu::copy(s.backend(), host[f] + k * m, s.at(k0 + k, f), m * sizeof(double), gpu::Copy::ToHost);
+}
+
+void device_states_upload(DeviceStates& s, uint64_t k0, uint64_t n, const double* pos, const double* vel,
+                          const double* acc) {
+    const size_t m = 3 * size_t(s.N());
+    const double* host[3] = {pos, vel, acc};
+    for (uint64_t k = 0; k < n; ++k)
+        for (int f = 0; f < s.fields(); ++f)
+            gpu::copy(s.backend(), s.at(k0 + k, f), host[f] + k * m, m * sizeof(double), gpu::Copy::ToDevice);
+}
+
 void device_advance_recording(System& sys, DeviceStates& s, uint64_t k0, uint64_t n, bool after) {
     s.check(k0, n, sys, "device_advance_recording");
     if (!sys.useGPU) throw std::invalid_argument("device_advance_recording: the system does not run on the device");

@@ -43,6 +43,10 @@ struct DeviceRecorder {
 // too for Langevin/NVE).
 void device_save(System& sys, DeviceStates& s, uint64_t k);
 void device_load(System& sys, const DeviceStates& s, uint64_t k);
+// Slots k0 .. k0 + n to / from host arrays (n x 3N doubles each; vel, acc: Langevin/NVE only).
+void device_states_download(const DeviceStates& s, uint64_t k0, uint64_t n, double* pos, double* vel, double* acc);
+void device_states_upload(DeviceStates& s, uint64_t k0, uint64_t n, const double* pos, const double* vel,
+                          const double* acc);
 // n steps on the device, the state before (after) each written to slots k0, k0 + 1, ...
 void device_advance_recording(System& sys, DeviceStates& s, uint64_t k0, uint64_t n, bool after);
 // adjoint_sweep on the device, the states at t_first + k read from slot k0 + k. lr, lv, la and
