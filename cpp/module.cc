@@ -336,7 +336,8 @@ PYBIND11_MODULE(_core, m) {
     m.def(
         "device_advance_recording",
         [](System& s, DeviceStates& st, uint64_t k0, uint64_t n, bool after) {
-            const uint64_t chunk = std::max<uint64_t>(1, 20000000 / std::max<uint32_t>(1, s.pd.N));
+            // (each call sends the particle data and brings it back: large chunks)
+            const uint64_t chunk = std::max<uint64_t>(1000, 1000000000 / std::max<uint32_t>(1, s.pd.N));
             for (uint64_t done = 0; done < n;) {
                 const uint64_t k = std::min(chunk, n - done);
                 {
@@ -702,7 +703,9 @@ PYBIND11_MODULE(_core, m) {
         .def("compute_net_force", [](System& s) { s.computeNetForce(s.timestep); })
         // Advance n steps; the GIL is released, and Ctrl-C is honoured between chunks.
         .def("advance", [](System& s, uint64_t n) {
-            const uint64_t chunk = std::max<uint64_t>(1, 2000000 / std::max<uint32_t>(1, s.pd.N));
+            // (on the device each call sends the particle data and brings it back: far larger chunks)
+            const uint64_t per = s.useGPU ? 1000000000 : 2000000;
+            const uint64_t chunk = std::max<uint64_t>(s.useGPU ? 1000 : 1, per / std::max<uint32_t>(1, s.pd.N));
             for (uint64_t done = 0; done < n;) {
                 uint64_t k = std::min(chunk, n - done);
                 {
