@@ -1,5 +1,6 @@
 // Python bindings: hoomd_adjoint._core. Thin: the Python package declares parameters and
 // validates input; the physics lives in the headers under core/ and md/.
+#include <array>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -303,6 +304,7 @@ PYBIND11_MODULE(_core, m) {
         .def_property_readonly("size", &DeviceStates::size)
         .def_property_readonly("fields", &DeviceStates::fields);
     m.def("device_save", &device_save, py::arg("system"), py::arg("states"), py::arg("k"));
+    m.def("device_load", &device_load, py::arg("system"), py::arg("states"), py::arg("k"));
     // slots k0 .. k0 + n of the states to / from host blocks (n x N x 3 each, as new_states makes)
     auto host_block = [](const DeviceStates& st, py::object a, uint64_t n, const char* what) -> double* {
         if (a.is_none()) return nullptr;
@@ -312,27 +314,31 @@ PYBIND11_MODULE(_core, m) {
                                                (unsigned long long)n, st.N()));
         return arr.mutable_data();
     };
+    // (both directions check the same things: the slots, and the arrays against the fields)
+    auto host_blocks = [host_block](const DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel,
+                                    py::object acc, const char* what) {
+        if (k0 > st.size() || n > st.size() - k0) throw std::out_of_range(format("%s: slots out of range", what));
+        std::array<double*, 3> p = {host_block(st, pos, n, "pos"), host_block(st, vel, n, "vel"), host_block(st, acc, n, "acc")};
+        if (!p[0] || (st.fields() == 3) != (p[1] && p[2]))
+            throw std::invalid_argument(format("%s: the arrays do not match the states' fields", what));
+        return p;
+    };
     m.def(
         "device_states_download",
-        [host_block](const DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
-            if (k0 > st.size() || n > st.size() - k0) throw std::out_of_range("device_states_download: slots out of range");
-            double *p = host_block(st, pos, n, "pos"), *v = host_block(st, vel, n, "vel"), *a = host_block(st, acc, n, "acc");
-            if (!p || (st.fields() == 3) != (v && a)) throw std::invalid_argument("device_states_download: the fields do not match");
-            device_states_download(st, k0, n, p, v, a);
+        [host_blocks](const DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
+            const auto p = host_blocks(st, k0, n, pos, vel, acc, "device_states_download");
+            device_states_download(st, k0, n, p[0], p[1], p[2]);
         },
         py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("pos"), py::arg("vel") = py::none(),
         py::arg("acc") = py::none());
     m.def(
         "device_states_upload",
-        [host_block](DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
-            if (k0 > st.size() || n > st.size() - k0) throw std::out_of_range("device_states_upload: slots out of range");
-            double *p = host_block(st, pos, n, "pos"), *v = host_block(st, vel, n, "vel"), *a = host_block(st, acc, n, "acc");
-            if (!p || (st.fields() == 3) != (v && a)) throw std::invalid_argument("device_states_upload: the fields do not match");
-            device_states_upload(st, k0, n, p, v, a);
+        [host_blocks](DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
+            const auto p = host_blocks(st, k0, n, pos, vel, acc, "device_states_upload");
+            device_states_upload(st, k0, n, p[0], p[1], p[2]);
         },
         py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("pos"), py::arg("vel") = py::none(),
         py::arg("acc") = py::none());
-    m.def("device_load", &device_load, py::arg("system"), py::arg("states"), py::arg("k"));
     m.def(
         "device_advance_recording",
         [](System& s, DeviceStates& st, uint64_t k0, uint64_t n, bool after) {

@@ -102,17 +102,20 @@ struct BrownianOp {
         brownian_step(i, a, box, gamma[tid[i]], F + 3 * i, r + 3 * i, img + 3 * i);
     }
 };
-struct LangevinOneOp {
+// Langevin and NVE step one (the same drift; Langevin's noise and drag are in step two).
+struct StepOneOp {
     const uint32_t* mem;
     StepArgs a;
     BoxDim box;
+    bool langevin;
     const double* acc;
     double* r;
     int32_t* img;
     double* v;
     HA_HOSTDEVICE void operator()(uint32_t k) const {
         const uint32_t i = mem[k];
-        langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+        if (langevin) langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+        else nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
     }
 };
 struct LangevinTwoOp {
@@ -125,19 +128,6 @@ struct LangevinTwoOp {
     HA_HOSTDEVICE void operator()(uint32_t k) const {
         const uint32_t i = mem[k];
         langevin_step_two(i, a, gamma[tid[i]], mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
-    }
-};
-struct NVEOneOp {
-    const uint32_t* mem;
-    StepArgs a;
-    BoxDim box;
-    const double* acc;
-    double* r;
-    int32_t* img;
-    double* v;
-    HA_HOSTDEVICE void operator()(uint32_t k) const {
-        const uint32_t i = mem[k];
-        nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
     }
 };
 struct NVETwoOp {
@@ -415,10 +405,10 @@ struct NoiseSumOp {  // one thread
         if (!st->stopped) add_noise_blocks(nblocks, ntypes, kTb, gamb, kT, gam);
     }
 };
-// out += J(r)^T w for one pair force, one thread a particle (pair_jacobian_full); with gpart
-// (one type) each particle's parameter terms, which ParamBlockSumOp adds up by blocks.
-template <class E, int Q>
-struct JacobianOp {
+// What the sweep's pair ops read: the positions, the list, the cutoffs, the dual parameters and
+// the vector J^T is applied to.
+template <int Q>
+struct PairAdjointArgs {
     const SweepRecord* st;
     const PosType* p;
     BoxDim box;
@@ -427,9 +417,15 @@ struct JacobianOp {
     const double* rcutsq;
     const ParamDual<Q>* dderived;
     const double* w;
+};
+// out += J(r)^T w for one pair force, one thread a particle (pair_jacobian_full); with gpart
+// (one type) each particle's parameter terms, which ParamBlockSumOp adds up by blocks.
+template <class E, int Q>
+struct JacobianOp {
+    PairAdjointArgs<Q> a;
     double *out, *gpart;
     HA_HOSTDEVICE void operator()(uint32_t i) const {
-        if (!st->stopped) pair_jacobian_full<E, Q>(i, p, box, nb, ntypes, rcutsq, dderived, w, out, gpart);
+        if (!a.st->stopped) pair_jacobian_full<E, Q>(i, a.p, a.box, a.nb, a.ntypes, a.rcutsq, a.dderived, a.w, out, gpart);
     }
 };
 struct ParamBlockSumOp {
@@ -452,26 +448,19 @@ struct ParamBlockSumOp {
 // pass 1 adds them (pair_jacobian_upper without pair slots).
 template <class E, int Q>
 struct ParamBlockOp {
-    const SweepRecord* st;
+    PairAdjointArgs<Q> a;
     uint32_t N;
-    const PosType* p;
-    BoxDim box;
-    NeighborView nb;
-    uint32_t ntypes;
-    const double* rcutsq;
-    const ParamDual<Q>* dderived;
-    const double* w;
     size_t stride;
     double* gb;
     HA_HOSTDEVICE void operator()(uint32_t b) const {
-        if (st->stopped) return;
+        if (a.st->stopped) return;
         double* gacc = gb + b * stride;
-        for (size_t k = 0; k < size_t(ntypes) * ntypes * Q; ++k) gacc[k] = 0.0;
-        const double* ws[1] = {w};
+        for (size_t k = 0; k < size_t(a.ntypes) * a.ntypes * Q; ++k) gacc[k] = 0.0;
+        const double* ws[1] = {a.w};
         const uint32_t i1 = (b + 1) * kGradBlock < N ? (b + 1) * kGradBlock : N;
         for (uint32_t i = b * kGradBlock; i < i1; ++i)
-            pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, ntypes, rcutsq, dderived, 1, ws, nullptr, nullptr, 0,
-                                                   gacc, nullptr);
+            pair_jacobian_upper<E, Q, true, false>(i, a.p, a.box, a.nb, a.ntypes, a.rcutsq, a.dderived, 1, ws, nullptr,
+                                                   nullptr, 0, gacc, nullptr);
     }
 };
 struct ParamSumOp {  // one thread: the blocks' sums into the force's parameter gradient, in order
@@ -549,8 +538,8 @@ struct ScaleOp {
 // Every op type launched, for the explicit instantiations of gpu::cuda::launch; the pair-force
 // ops are instantiated for each evaluator (HA_FOR_EACH_PAIR_EVALUATOR) and both box kinds.
 #define HA_DEVICE_OPS(X)                                                                                 \
-    X(PackOp) X(ZeroNetOp) X(AddForceOp) X(CheckStateOp) X(BrownianOp) X(LangevinOneOp) X(LangevinTwoOp) \
-    X(NVEOneOp) X(NVETwoOp) X(ArmBuildOp) X(MovedOp) X(ClearCellsOp) X(BinOp) X(RowOp) X(FinishBuildOp)   \
+    X(PackOp) X(ZeroNetOp) X(AddForceOp) X(CheckStateOp) X(BrownianOp) X(StepOneOp) X(LangevinTwoOp) X(NVETwoOp) \
+    X(ArmBuildOp) X(MovedOp) X(ClearCellsOp) X(BinOp) X(RowOp) X(FinishBuildOp)   \
     X(BrownianWOp) X(HalfStepOp) X(LangevinPreOp) X(LangevinPostOp) X(NoiseBlockOp) X(NoiseSumOp)        \
     X(ParamBlockSumOp) X(ParamSumOp) X(AdjointCheckOp) X(StopOp) X(NormBlockOp) X(ClipScaleOp) X(ScaleOp)
 #define HA_DEVICE_PAIR_OPS(X, E) X(PairForceOp<E, false>) X(PairForceOp<E, true>)

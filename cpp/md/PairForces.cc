@@ -120,17 +120,14 @@ class PairForceT : public PairForce {
             const auto* dd = reinterpret_cast<const ParamDual<Q>*>(d_dderived.get());
             const size_t stride = block_stride(ntp * Q);
             double* gpart = want_g && m_ntypes == 1 ? d_gpart.get() : nullptr;
-            gpu::launch(N, gpu::JacobianOp<E, Q>{st, dp.postype, dp.box, nb, m_ntypes, d_rcutsq.get(), dd, w, out, gpart},
-                        "pair Jacobian");
+            const gpu::PairAdjointArgs<Q> args{st, dp.postype, dp.box, nb, m_ntypes, d_rcutsq.get(), dd, w};
+            gpu::launch(N, gpu::JacobianOp<E, Q>{args, out, gpart}, "pair Jacobian");
             if (!want_g) return;
             if (gpart)
                 gpu::launch(nblocks, gpu::ParamBlockSumOp{st, N, uint32_t(Q), stride, gpart, d_gblocks.get()},
                             "parameter sums");
             else
-                gpu::launch(nblocks,
-                            gpu::ParamBlockOp<E, Q>{st, N, dp.postype, dp.box, nb, m_ntypes, d_rcutsq.get(), dd, w, stride,
-                                                    d_gblocks.get()},
-                            "parameter sums");
+                gpu::launch(nblocks, gpu::ParamBlockOp<E, Q>{args, N, stride, d_gblocks.get()}, "parameter sums");
             gpu::launch(1,
                         gpu::ParamSumOp{st, nblocks, uint32_t(ntp), uint32_t(Q), uint32_t(m_grad_sel.size()),
                                         uint32_t(E::n_params), stride, d_sel.get(), d_gblocks.get(), gparams},

@@ -163,11 +163,11 @@ void System::stepDeviceOne() {
             m.velocity_step = t;
             gpu::launch(n, gpu::BrownianOp{mem, a, pd.box, d.gamma[k]->get(), d.typeid_.get(), d.net_force.get(), d.pos.get(), d.image.get()},
                         "Brownian step");
-        } else if (m.kind == Method::Langevin) {
-            gpu::launch(n, gpu::LangevinOneOp{mem, a, pd.box, d.accel.get(), d.pos.get(), d.image.get(), d.vel.get()},
-                        "Langevin step one");
         } else {
-            gpu::launch(n, gpu::NVEOneOp{mem, a, pd.box, d.accel.get(), d.pos.get(), d.image.get(), d.vel.get()}, "NVE step one");
+            gpu::launch(n,
+                        gpu::StepOneOp{mem, a, pd.box, m.kind == Method::Langevin, d.accel.get(), d.pos.get(), d.image.get(),
+                                       d.vel.get()},
+                        "step one");
         }
     }
     computeNetForceDevice(t + 1);
