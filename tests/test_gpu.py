@@ -367,3 +367,19 @@ def test_device_sweep_lists_that_outgrow_their_arrays(backend):
     assert lj.nlist._cpp.device_stride > 4
     for a, b in zip(out[1], out[0]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ensemble_of_device_replicas(backend):
+    """Replicas on the device, run on two threads at once, give each their CPU gradient."""
+    means = []
+    for dev in (ha.device.CPU, backend):
+        def build(i, dev=dev):
+            return gradient_sim(dev(), "brownian", N=120, seed=50 + i)[0]
+
+        ens = ha.Ensemble(build, replicas=4, threads=2)
+        res = ens.gradient(40, loss=lambda sim: spread_loss,
+                           wrt=lambda sim: [sim.operations.integrator.forces[0], "kT"])
+        means.append((res.losses, res.grad(0)[("A", "A")]["epsilon"], res.grad(1)))
+    np.testing.assert_array_equal(means[1][0], means[0][0])
+    assert means[1][1:] == means[0][1:]
