@@ -84,6 +84,8 @@ def main():
     ap.add_argument("--target", type=float, default=2.0, help="seconds per forward measurement")
     ap.add_argument("--grad-steps", type=int, default=200)
     ap.add_argument("--cpu-max", type=int, default=100000, help="largest N also run on the CPU")
+    ap.add_argument("--profile", type=int, default=None, metavar="N",
+                    help="then time every kernel of a forward run and a gradient at this N (on the GPU)")
     ap.add_argument("--backend", choices=["cuda", "host"], default="cuda",
                     help="host: the device code on the CPU (a check of this script without a GPU)")
     args = ap.parse_args()
@@ -108,6 +110,29 @@ def main():
         diff = f"{np.max(np.abs(gg - cg) / np.abs(cg)):13.1e}" if on_cpu else f"{'-':>13}"
         print(f"{N:>9} {c or float('nan'):>11.3e} {g:>11.3e} {(g / c if c else float('nan')):>8.1f} {g / N:>9.1f} "
               f"{cr if on_cpu else float('nan'):>8.2f} {gr:>8.2f} {diff}", flush=True)
+    if args.profile:
+        profile(gpu, args.profile, args.grad_steps)
+
+
+def profile(gpu, N, steps):
+    """Where a forward run and a gradient spend their time on the device, kernel by kernel (each
+    launch waits for the device before and after, so the total is longer than unprofiled)."""
+    from hoomd_adjoint import _core
+
+    sim, lj = make(gpu, N)
+    for what, run in (("forward", lambda: sim.run(steps)),
+                      ("gradient", lambda: ha.adjoint.gradient(sim, steps, loss, [lj]))):
+        _core.gpu_profile_start()
+        t = time.perf_counter()
+        run()
+        wall = time.perf_counter() - t
+        prof = _core.gpu_profile_stop()
+        kernels = sum(s for _, s in prof.values())
+        print(f"\n# {what}, N = {N}, {steps} steps, profiled: {wall:.3f} s, of which kernels {kernels:.3f} s")
+        print(f"{'kernel':>40} {'launches':>9} {'s':>8} {'share':>6} {'us/launch':>10}")
+        for name, (calls, sec) in sorted(prof.items(), key=lambda kv: -kv[1][1]):
+            print(f"{name:>40} {calls:>9} {sec:>8.3f} {sec / wall:>6.1%} {1e6 * sec / calls:>10.1f}")
+        print(f"{'(host: copies, Python, waiting)':>40} {'':>9} {wall - kernels:>8.3f} {(wall - kernels) / wall:>6.1%}")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,17 @@ PYBIND11_MODULE(_core, m) {
 #endif
     m.def("gpu_available", &gpu::available);
     m.def("gpu_name", &gpu::deviceName);
+    m.def("gpu_profile_start", [] { gpu::setProfiling(true); }, "time every device kernel from now on (each waits for the device)");
+    m.def(
+        "gpu_profile_stop",
+        [] {
+            auto p = gpu::profile();
+            gpu::setProfiling(false);
+            py::dict out;
+            for (auto& e : p) out[py::str(e.first)] = py::make_tuple(e.second.calls, e.second.seconds);
+            return out;
+        },
+        "stop timing; {kernel: (launches, seconds)}");
     m.def("max_threads", []() {
 #ifdef _OPENMP
         return omp_get_max_threads();

@@ -36,6 +36,7 @@ std::string deviceName() {
 }
 
 namespace cuda {
+void synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
 void* alloc(size_t bytes) {
     void* p = nullptr;
     check(cudaMalloc(&p, bytes), "cudaMalloc");

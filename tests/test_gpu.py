@@ -383,3 +383,20 @@ def test_ensemble_of_device_replicas(backend):
         means.append((res.losses, res.grad(0)[("A", "A")]["epsilon"], res.grad(1)))
     np.testing.assert_array_equal(means[1][0], means[0][0])
     assert means[1][1:] == means[0][1:]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_kernel_profile(backend):
+    """gpu_profile_start/stop time every kernel: one launch of each step's kernels a step."""
+    from hoomd_adjoint import _core
+
+    sim, lj = gradient_sim(backend(), "langevin", N=100)
+    sim.run(1)
+    _core.gpu_profile_start()
+    sim.run(7)
+    prof = _core.gpu_profile_stop()
+    assert prof["pair forces"][0] == 7 and prof["neighbour list: rows"][0] == 7
+    assert prof["step one"][0] == 7 and prof["Langevin step two"][0] == 7
+    assert all(sec >= 0 for _, sec in prof.values())
+    sim.run(3)
+    assert _core.gpu_profile_stop() == {}  # (off again)

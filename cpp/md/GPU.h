@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ha {
@@ -34,8 +35,21 @@ void release(Backend b, void* p);
 void copy(Backend b, void* dst, const void* src, size_t bytes, Copy kind);
 void fill(Backend b, void* p, int byte, size_t bytes);
 
+// Per-kernel timing, for finding where a device run spends its time: while on, every launch
+// waits for the device before and after itself (so the times add up, at a cost to the total).
+struct ProfileEntry {
+    uint64_t calls = 0;
+    double seconds = 0;
+};
+void setProfiling(bool on);  // (also clears the record)
+bool profiling();
+std::vector<std::pair<std::string, ProfileEntry>> profile();  // by kernel name, in first-launch order
+void profileAdd(const char* what, double seconds);
+double wallSeconds();
+
 // The CUDA backend (cuda/Kernels.cu; GPUUnavailable.cc when built without CUDA).
 namespace cuda {
+void synchronize();
 void* alloc(size_t bytes);
 void release(void* p);
 void copy(void* dst, const void* src, size_t bytes, Copy kind);
@@ -49,11 +63,20 @@ void launch(uint32_t n, const Op& op, const char* what);  // instantiated for HA
 template <class Op>
 void launch(uint32_t n, const Op& op, const char* what) {
     if (n == 0) return;
-    if (backend() == Backend::Host) {
-        for (uint32_t i = 0; i < n; ++i) op(i);
-        return;
+    const bool host = backend() == Backend::Host, timed = profiling();
+    double t0 = 0;
+    if (timed) {
+        if (!host) cuda::synchronize();
+        t0 = wallSeconds();
     }
-    cuda::launch(n, op, what);
+    if (host)
+        for (uint32_t i = 0; i < n; ++i) op(i);
+    else
+        cuda::launch(n, op, what);
+    if (timed) {
+        if (!host) cuda::synchronize();
+        profileAdd(what, wallSeconds() - t0);
+    }
 }
 
 // A device array (on the backend current when it is sized).

@@ -2,8 +2,10 @@
 // path runs on the CPU exactly as it is written for the GPU.
 #include "GPU.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 
 namespace ha {
@@ -11,6 +13,33 @@ namespace gpu {
 
 namespace {
 thread_local Backend t_backend = Backend::CUDA;
+bool g_profiling = false;
+std::mutex g_profile_mutex;  // (replicas may launch from several threads)
+std::vector<std::pair<std::string, ProfileEntry>> g_profile;
+}  // namespace
+
+void setProfiling(bool on) {
+    std::lock_guard<std::mutex> lock(g_profile_mutex);
+    g_profiling = on;
+    g_profile.clear();
+}
+bool profiling() { return g_profiling; }
+std::vector<std::pair<std::string, ProfileEntry>> profile() {
+    std::lock_guard<std::mutex> lock(g_profile_mutex);
+    return g_profile;
+}
+void profileAdd(const char* what, double seconds) {
+    std::lock_guard<std::mutex> lock(g_profile_mutex);
+    for (auto& e : g_profile)
+        if (e.first == what) {
+            ++e.second.calls;
+            e.second.seconds += seconds;
+            return;
+        }
+    g_profile.push_back({what, ProfileEntry{1, seconds}});
+}
+double wallSeconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 Backend backend() { return t_backend; }

@@ -17,6 +17,7 @@ bool available() { return false; }
 std::string deviceName() { unavailable(); }
 
 namespace cuda {
+void synchronize() { unavailable(); }
 void* alloc(size_t) { unavailable(); }
 void release(void*) {}
 void copy(void*, const void*, size_t, Copy) { unavailable(); }

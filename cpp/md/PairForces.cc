@@ -125,13 +125,14 @@ class PairForceT : public PairForce {
             if (!want_g) return;
             if (gpart)
                 gpu::launch(nblocks, gpu::ParamBlockSumOp{st, N, uint32_t(Q), stride, gpart, d_gblocks.get()},
-                            "parameter sums");
+                            "parameter sums: blocks");
             else
-                gpu::launch(nblocks, gpu::ParamBlockOp<E, Q>{args, N, stride, d_gblocks.get()}, "parameter sums");
+                gpu::launch(nblocks, gpu::ParamBlockOp<E, Q>{args, N, stride, d_gblocks.get()},
+                            "parameter sums: blocks, pair by pair");
             gpu::launch(1,
                         gpu::ParamSumOp{st, nblocks, uint32_t(ntp), uint32_t(Q), uint32_t(m_grad_sel.size()),
                                         uint32_t(E::n_params), stride, d_sel.get(), d_gblocks.get(), gparams},
-                        "parameter sums");
+                        "parameter sums: total");
         });
     }
 
