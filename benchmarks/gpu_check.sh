@@ -8,6 +8,7 @@
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl gsd
 # then run this with .whl carried:  bash benchmarks/gpu_check.sh [benchmark arguments]
+# (default arguments: --profile 100000, which adds a kernel-by-kernel profile at N = 1e5)
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_check}
 mkdir -p "$OUT"
@@ -28,4 +29,5 @@ rm -f hoomd_adjoint/_core*.so
 ln -sf "$PWD"/build/gpu/_core*.so hoomd_adjoint/
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 timeout 240 $PY -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tee "$OUT/tests.log" | tail -15
+[ $# -eq 0 ] && set -- --profile 100000
 timeout 420 $PY benchmarks/gpu.py "$@" 2>&1 | tee "$OUT/gpu_table.txt"
