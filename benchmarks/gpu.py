@@ -4,7 +4,8 @@ System: the forward benchmark's 3D LJ liquid (rho = 0.8, epsilon = sigma = 1, r_
 mode "shift", cell list with buffer 0.4, Brownian kT = 1.2, gamma = 1, dt = 1e-4, simple-cubic
 lattice start, 200 warm-up steps). For each N it prints
 
-* forward particle-steps/s on the CPU (all cores) and on the GPU, and steps/s on the GPU;
+* forward particle-steps/s on the CPU (all cores) and on the GPU, and steps/s on the GPU; also
+  on the GPU with its neighbour lists as rows instead of columns (``rows``);
 * gradient / forward: the wall time of ``adjoint.gradient`` over ``--grad-steps`` steps (every
   state stored, d/d(epsilon, sigma), loss sum x^2 at the end) over that of ``sim.run`` of the same
   steps, on each device;
@@ -95,7 +96,7 @@ def main():
     print(f"# load average at start: {os.getloadavg()[0]:.2f}")
     print(f"# HOOMD-blue (hoomd-blue#2055, A100): {HOOMD_A100_64K_STEPS_PER_S:.1e} steps/s at N = 64000 = "
           f"{HOOMD_A100_64K_STEPS_PER_S * 64000:.2e} particle-steps/s")
-    print(f"{'N':>9} {'CPU p-st/s':>11} {'GPU p-st/s':>11} {'GPU/CPU':>8} {'GPU st/s':>9} "
+    print(f"{'N':>9} {'CPU p-st/s':>11} {'GPU p-st/s':>11} {'rows':>10} {'GPU/CPU':>8} {'GPU st/s':>9} "
           f"{'CPU g/f':>8} {'GPU g/f':>8} {'GPU-CPU grad':>13}")
     for N in args.sizes:
         on_cpu = N <= args.cpu_max
@@ -107,8 +108,11 @@ def main():
         sim, lj = make(gpu, N)
         gr, gg = gradient_cost(sim, lj, args.grad_steps)
         g = rate(sim, N, args.target)
+        sim, lj = make(gpu, N)  # the device lists as rows (the default is columns)
+        lj.nlist._cpp.device_columns = False
+        g_rows = rate(sim, N, args.target)
         diff = f"{np.max(np.abs(gg - cg) / np.abs(cg)):13.1e}" if on_cpu else f"{'-':>13}"
-        print(f"{N:>9} {c or float('nan'):>11.3e} {g:>11.3e} {(g / c if c else float('nan')):>8.1f} {g / N:>9.1f} "
+        print(f"{N:>9} {c or float('nan'):>11.3e} {g:>11.3e} {g_rows:>10.2e} {(g / c if c else float('nan')):>8.1f} {g / N:>9.1f} "
               f"{cr if on_cpu else float('nan'):>8.2f} {gr:>8.2f} {diff}", flush=True)
     if args.profile:
         profile(gpu, args.profile, args.grad_steps)
@@ -116,23 +120,31 @@ def main():
 
 def profile(gpu, N, steps):
     """Where a forward run and a gradient spend their time on the device, kernel by kernel (each
-    launch waits for the device before and after, so the total is longer than unprofiled)."""
+    launch waits for the device before and after, so the total is longer than unprofiled), with
+    the device's neighbour lists in either layout."""
+    for columns in (True, False):  # the device lists' two layouts (NeighborList.deviceColumns)
+        layout = "columns" if columns else "rows"
+        sim, lj = make(gpu, N)
+        lj.nlist._cpp.device_columns = columns
+        for what, run in (("forward", lambda: sim.run(steps)),
+                          ("gradient", lambda: ha.adjoint.gradient(sim, steps, loss, [lj]))):
+            profile_one(f"{what}, lists as {layout}", N, steps, run)
+
+
+def profile_one(title, N, steps, run):
     from hoomd_adjoint import _core
 
-    sim, lj = make(gpu, N)
-    for what, run in (("forward", lambda: sim.run(steps)),
-                      ("gradient", lambda: ha.adjoint.gradient(sim, steps, loss, [lj]))):
-        _core.gpu_profile_start()
-        t = time.perf_counter()
-        run()
-        wall = time.perf_counter() - t
-        prof = _core.gpu_profile_stop()
-        kernels = sum(s for _, s in prof.values())
-        print(f"\n# {what}, N = {N}, {steps} steps, profiled: {wall:.3f} s, of which kernels {kernels:.3f} s")
-        print(f"{'kernel':>40} {'launches':>9} {'s':>8} {'share':>6} {'us/launch':>10}")
-        for name, (calls, sec) in sorted(prof.items(), key=lambda kv: -kv[1][1]):
-            print(f"{name:>40} {calls:>9} {sec:>8.3f} {sec / wall:>6.1%} {1e6 * sec / calls:>10.1f}")
-        print(f"{'(host: copies, Python, waiting)':>40} {'':>9} {wall - kernels:>8.3f} {(wall - kernels) / wall:>6.1%}")
+    _core.gpu_profile_start()
+    t = time.perf_counter()
+    run()
+    wall = time.perf_counter() - t
+    prof = _core.gpu_profile_stop()
+    kernels = sum(s for _, s in prof.values())
+    print(f"\n# {title}, N = {N}, {steps} steps, profiled: {wall:.3f} s, of which kernels {kernels:.3f} s")
+    print(f"{'kernel':>40} {'launches':>9} {'s':>8} {'share':>6} {'us/launch':>10}")
+    for name, (calls, sec) in sorted(prof.items(), key=lambda kv: -kv[1][1]):
+        print(f"{name:>40} {calls:>9} {sec:>8.3f} {sec / wall:>6.1%} {1e6 * sec / calls:>10.1f}")
+    print(f"{'(host: copies, Python, waiting)':>40} {'':>9} {wall - kernels:>8.3f} {(wall - kernels) / wall:>6.1%}")
 
 
 if __name__ == "__main__":

@@ -150,6 +150,7 @@ PYBIND11_MODULE(_core, m) {
         .def_property_readonly("device_stride", &NeighborList::deviceStride)
         .def_property_readonly("device_cell_capacity", &NeighborList::deviceCellCapacity)
         .def("set_device_sizes", &NeighborList::setDeviceSizes)
+        .def_readwrite("device_columns", &NeighborList::deviceColumns)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
         .def(

@@ -400,3 +400,19 @@ def test_kernel_profile(backend):
     assert all(sec >= 0 for _, sec in prof.values())
     sim.run(3)
     assert _core.gpu_profile_stop() == {}  # (off again)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("columns", [False, True])
+def test_device_list_layouts(backend, columns):
+    """The device's lists as rows or as columns (the default): the CPU's trajectory and gradient,
+    growth and replays included."""
+    cpu, cpu_pos, _, _ = device_gradient(ha.device.CPU(), "langevin", ntypes=2)
+    sim, lj = gradient_sim(backend(), "langevin", ntypes=2)
+    lj.nlist._cpp.device_columns = columns
+    lj.nlist._cpp.set_device_sizes(8, 2)
+    r = ha.adjoint.gradient(sim, 60, spread_loss, [lj, "positions", "kT", "gamma"])
+    flat = [r.loss] + [v for tp in r.grad(lj).values() for v in tp.values()] + [r.grad("kT")] + list(r.grad("gamma").values())
+    assert lj.nlist._cpp.device_stride > 8
+    np.testing.assert_array_equal(np.array(flat), cpu)
+    np.testing.assert_array_equal(r.positions, cpu_pos)

@@ -246,7 +246,7 @@ struct RowOp {
     const int32_t* body;  // exclusions=['body'], or null
     uint32_t* nlist;
     uint32_t* count;
-    uint32_t stride;
+    uint32_t stride, step, cap;  // row i at nlist + i stride, entries step apart, cap of them
     double* last;
     HA_HOSTDEVICE void operator()(uint32_t i) const {
         if (!st->build) return;
@@ -257,6 +257,7 @@ struct RowOp {
                   nz = stencil_cells(c[2], g.nc[2], cz);
         const int32_t bi = body ? body[i] : -1;
         uint32_t* row = nlist + size_t(i) * stride;
+        auto at = [&](uint32_t k) -> uint32_t& { return row[size_t(k) * step]; };
         uint32_t n = 0;
         for (int a = 0; a < nz; ++a)
             for (int b = 0; b < ny; ++b)
@@ -270,20 +271,20 @@ struct RowOp {
                         const PosType pj = p[j];
                         const Vec3 d = box.minImage({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
                         if (d.x * d.x + d.y * d.y + d.z * d.z < rlistsq[pi.type * ntypes + pj.type]) {
-                            if (n < stride) row[n] = j;
+                            if (n < cap) at(n) = j;
                             ++n;
                         }
                     }
                 }
-        if (n > stride) {
+        if (n > cap) {
             atomic_max(&st->need_stride, n);
-            n = stride;
+            n = cap;
         }
         for (uint32_t k = 1; k < n; ++k) {  // insertion sort: rows are short
-            const uint32_t v = row[k];
+            const uint32_t v = at(k);
             uint32_t q = k;
-            for (; q > 0 && row[q - 1] > v; --q) row[q] = row[q - 1];
-            row[q] = v;
+            for (; q > 0 && at(q - 1) > v; --q) at(q) = at(q - 1);
+            at(q) = v;
         }
         count[i] = n;
         last[3 * i] = pi.x;

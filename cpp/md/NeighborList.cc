@@ -527,7 +527,10 @@ void NeighborList::deviceStart(const ParticleData& pd) {
     }
     const int nc[3] = {int(nd[0]), int(nd[1]), int(nd[2])};
     const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
-    if (!same_box(box, m_dev_box) || d_count.size() != N || filterBody != m_dev_filter_body) m_device_force = true;
+    if (!same_box(box, m_dev_box) || d_count.size() != N || filterBody != m_dev_filter_body ||
+        deviceColumns != m_dev_columns)
+        m_device_force = true;
+    m_dev_columns = deviceColumns;
     m_dev_box = box;
     m_dev_filter_body = filterBody;
     // first sizes: twice the mean cell occupancy and twice the mean number of neighbours, with
@@ -554,10 +557,11 @@ void NeighborList::deviceStart(const ParticleData& pd) {
     // the device rebuilds on the steps the CPU would.
     if (m_host_newer && !m_force_rebuild && N > 0 && m_N == N && m_count.size() == N && same_box(m_box, box) &&
         *std::max_element(m_count.begin(), m_count.end()) <= m_dev_stride) {
-        std::vector<uint32_t> rows(size_t(N) * m_dev_stride);
+        std::vector<uint32_t> lists(size_t(N) * m_dev_stride);
         for (uint32_t i = 0; i < N; ++i)
-            std::copy_n(&m_nlist[size_t(i) * m_stride], m_count[i], &rows[size_t(i) * m_dev_stride]);
-        d_nlist.upload(rows);
+            for (uint32_t k = 0; k < m_count[i]; ++k)
+                lists[m_dev_columns ? size_t(k) * N + i : size_t(i) * m_dev_stride + k] = m_nlist[size_t(i) * m_stride + k];
+        d_nlist.upload(lists);
         d_count.upload(m_count);
         d_last_pos.upload(m_last_pos);
         m_dev_last_build = m_last_build;
@@ -585,8 +589,8 @@ void NeighborList::updateDevice(const ParticleData& pd, const PosType* d_p, uint
     gpu::launch(N, gpu::BinOp{st, d_p, pd.box, m_grid, d_cell_count.get(), d_cell_members.get()}, "neighbour list: bin");
     gpu::launch(N,
                 gpu::RowOp{st, d_p, pd.box, m_grid, d_cell_count.get(), d_cell_members.get(), d_rlistsq.get(), m_ntypes,
-                           d_body.size() ? d_body.get() : nullptr, d_nlist.get(), d_count.get(), m_dev_stride,
-                           d_last_pos.get()},
+                           d_body.size() ? d_body.get() : nullptr, d_nlist.get(), d_count.get(),
+                           m_dev_columns ? 1 : m_dev_stride, m_dev_columns ? N : 1, m_dev_stride, d_last_pos.get()},
                 "neighbour list: rows");
     gpu::launch(1, gpu::FinishBuildOp{st, t, !ensure}, "neighbour list: finish");
 }

@@ -74,7 +74,15 @@ class NeighborList {
     void deviceSave();
     void deviceRestore();     // the saved record; the next update builds
     void deviceFinish();      // after a run: numBuilds counts the run's builds
-    NeighborView deviceView() const { return {d_nlist.get(), d_count.get(), m_dev_stride}; }
+    NeighborView deviceView() const {
+        const uint32_t N = uint32_t(d_count.size());
+        return m_dev_columns ? NeighborView{d_nlist.get(), d_count.get(), 1, N}
+                             : NeighborView{d_nlist.get(), d_count.get(), m_dev_stride, 1};
+    }
+    // The device's lists as columns (the default: a warp's threads read adjacent words) or as
+    // rows, like the CPU's; the same forces either way (benchmarks compare them). Read at the
+    // start of a run.
+    bool deviceColumns = true;
     uint32_t deviceStride() const { return m_dev_stride; }
     uint32_t deviceCellCapacity() const { return m_grid.cap; }
     // (tests) start the device arrays this small, to exercise the growth and replay
@@ -179,6 +187,7 @@ class NeighborList {
     bool m_device_force = true;  // the next device update builds
     bool m_dev_sizes_fixed = false;
     bool m_dev_filter_body = false;
+    bool m_dev_columns = true;  // the layout of the device arrays
     bool m_host_newer = false;  // the host built or restored a list since the device last built
     BoxDim m_dev_box{0, 0, 0, 0, 0, 0};  // the box of the device arrays
     // cell list scratch

@@ -17,19 +17,25 @@ struct PairTables {
     const double* eshift;   // ntypes^2: V(r_cut) subtracted in shift mode, else 0
 };
 
+// Particle i's neighbours are row(i)[0], row(i)[step], ... (count[i] of them). The CPU's lists
+// are rows (step 1); the device's are columns (rows start one apart, entries N apart), so that
+// the threads of a warp, one a particle, read adjacent words. (The Lanes loops are CPU-only and
+// read rows.)
 struct NeighborView {
     const uint32_t* nlist;
     const uint32_t* count;
-    uint32_t stride;
+    uint32_t stride;    // from one row's start to the next
+    uint32_t step = 1;  // from one entry of a row to the next
+    HA_HOSTDEVICE const uint32_t* row(uint32_t i) const { return nlist + size_t(i) * stride; }
 };
 
 // Position of tag q in j's sorted neighbour list (the first entry >= q).
 HA_HOSTDEVICE uint32_t lower_bound_tag(const NeighborView& nb, uint32_t j, uint32_t q) {
-    const uint32_t* list = nb.nlist + size_t(j) * nb.stride;
+    const uint32_t* list = nb.row(j);
     uint32_t lo = 0, hi = nb.count[j];
     while (lo < hi) {
         const uint32_t mid = (lo + hi) / 2;
-        if (list[mid] < q) lo = mid + 1;
+        if (list[size_t(mid) * nb.step] < q) lo = mid + 1;
         else hi = mid;
     }
     return lo;
@@ -240,9 +246,9 @@ HA_HOSTDEVICE void pair_force_particle(uint32_t i, const PosType* p, const BoxDi
     double fx = 0, fy = 0, fz = 0, e = 0;
     double v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;
     const uint32_t n = nb.count[i];
-    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    const uint32_t* list = nb.row(i);
     for (uint32_t k = 0; k < n; ++k) {
-        const PosType pj = p[list[k]];
+        const PosType pj = p[list[size_t(k) * nb.step]];
         const Vec3 dx = box.template minImageWrapped<TRICLINIC>({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
         const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
         const uint32_t tp = row + pj.type;

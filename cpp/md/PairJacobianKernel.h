@@ -48,13 +48,13 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
     const PosType pi = p[i];
     const uint32_t row = pi.type * ntypes;
     const uint32_t n = nb.count[i];
-    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    const uint32_t* list = nb.row(i);
     size_t slot = slot0;
     // this particle's parameter terms, summed in list order and then added to the block's sums
     // (the order every path keeps, whatever order it visits particles in)
     double gsum[Q > 0 ? Q : 1] = {};
     for (uint32_t k = lower_bound_tag(nb, i, i); k < n; ++k, ++slot) {
-        const uint32_t j = list[k];
+        const uint32_t j = list[size_t(k) * nb.step];
         const PosType pj = p[j];
         const Vec3 dx = box.template minImageWrapped<TRICLINIC>({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
         const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
@@ -272,11 +272,11 @@ HA_HOSTDEVICE void pair_jacobian_full(uint32_t i, const PosType* p, const BoxDim
     const PosType pi = p[i];
     const uint32_t row = pi.type * ntypes;
     const uint32_t n = nb.count[i];
-    const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
+    const uint32_t* list = nb.row(i);
     double ox = 0, oy = 0, oz = 0;
     double gsum[Q > 0 ? Q : 1] = {};
     for (uint32_t k = 0; k < n; ++k) {
-        const uint32_t j = list[k];
+        const uint32_t j = list[size_t(k) * nb.step];
         const PosType pj = p[j];
         const Vec3 dx = box.minImageWrapped({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
         const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
