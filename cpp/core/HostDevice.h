@@ -12,6 +12,7 @@
 // Atomics for kernels that several device threads may run at once. The host backend runs a
 // kernel's threads one after another (GPU.h), so there they are plain read-modify-writes.
 #include <cstdint>
+namespace ha {
 #ifdef __CUDA_ARCH__
 HA_HOSTDEVICE uint32_t atomic_add(uint32_t* p, uint32_t v) { return atomicAdd(p, v); }
 HA_HOSTDEVICE void atomic_min(uint32_t* p, uint32_t v) { atomicMin(p, v); }
@@ -25,3 +26,4 @@ HA_HOSTDEVICE uint32_t atomic_add(uint32_t* p, uint32_t v) {
 HA_HOSTDEVICE void atomic_min(uint32_t* p, uint32_t v) { *p = v < *p ? v : *p; }
 HA_HOSTDEVICE void atomic_max(uint32_t* p, uint32_t v) { *p = v > *p ? v : *p; }
 #endif
+}  // namespace ha
