@@ -1,5 +1,6 @@
 // Python bindings: hoomd_adjoint._core. Thin: the Python package declares parameters and
 // validates input; the physics lives in the headers under core/ and md/.
+#include <algorithm>
 #include <array>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -354,8 +355,8 @@ PYBIND11_MODULE(_core, m) {
     m.def(
         "device_advance_recording",
         [](System& s, DeviceStates& st, uint64_t k0, uint64_t n, bool after) {
-            // (each call sends the particle data and brings it back: large chunks)
-            const uint64_t chunk = std::max<uint64_t>(1000, 1000000000 / std::max<uint32_t>(1, s.pd.N));
+            // (each call sends the particle data and brings it back: large chunks, as advance's)
+            const uint64_t chunk = std::clamp<uint64_t>(1000000000 / std::max<uint32_t>(1, s.pd.N), 1000, 100000);
             for (uint64_t done = 0; done < n;) {
                 const uint64_t k = std::min(chunk, n - done);
                 {
@@ -721,9 +722,11 @@ PYBIND11_MODULE(_core, m) {
         .def("compute_net_force", [](System& s) { s.computeNetForce(s.timestep); })
         // Advance n steps; the GIL is released, and Ctrl-C is honoured between chunks.
         .def("advance", [](System& s, uint64_t n) {
-            // (on the device each call sends the particle data and brings it back: far larger chunks)
-            const uint64_t per = s.useGPU ? 1000000000 : 2000000;
-            const uint64_t chunk = std::max<uint64_t>(s.useGPU ? 1000 : 1, per / std::max<uint32_t>(1, s.pd.N));
+            // (on the device each call sends the particle data and brings it back: far larger
+            // chunks, of 1000 to 100000 steps, seconds each)
+            const uint64_t N = std::max<uint32_t>(1, s.pd.N);
+            const uint64_t chunk = s.useGPU ? std::clamp<uint64_t>(1000000000 / N, 1000, 100000)
+                                            : std::max<uint64_t>(1, 2000000 / N);
             for (uint64_t done = 0; done < n;) {
                 uint64_t k = std::min(chunk, n - done);
                 {
