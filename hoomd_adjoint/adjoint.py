@@ -241,14 +241,8 @@ class _Engine:
         return dict(enumerate(gp))
 
 
-class _DeviceBlock:
-    """n states in device memory: slots k0 .. k0 + n of a DeviceStates, sliced like the (n, N, 3)
-    arrays of _Engine's blocks."""
-
-    on_device = True
-
-    def __init__(self, store, k0, n, N):
-        self.store, self.k0, self.n, self.N = store, k0, n, N
+class _StateBlock:
+    """n states of N particles, sliced like the (n, N, 3) arrays of _Engine's blocks."""
 
     @property
     def shape(self):
@@ -265,12 +259,21 @@ class _DeviceBlock:
             raise IndexError(f"state {key} of a block of {self.n}")
         return k, k + 1
 
+
+class _DeviceBlock(_StateBlock):
+    """States in device memory: slots k0 .. k0 + n of a DeviceStates."""
+
+    on_device = True
+
+    def __init__(self, store, k0, n, N):
+        self.store, self.k0, self.n, self.N = store, k0, n, N
+
     def __getitem__(self, key):
         a, b = self._range(key)
         return _DeviceBlock(self.store, self.k0 + a, b - a, self.N)
 
 
-class _HostBlock(_DeviceBlock):
+class _HostBlock(_StateBlock):
     """n states of a device run kept in host memory (beyond the device budget): the arrays of
     _Engine's blocks, passed through a small device block to record and to sweep."""
 
@@ -320,9 +323,9 @@ class _DeviceEngine(_Engine):
         self.peak_host_bytes = max(self.peak_host_bytes, self.on_host_bytes)
         return _HostBlock(super().new_states(n))
 
-    def _staging(self, n):
-        if self._stage is None or self._stage.size < n:
-            self._stage = _core.DeviceStates(self.cpp, max(n, min(self.STAGE, 8)))
+    def _staging(self):
+        if self._stage is None:
+            self._stage = _core.DeviceStates(self.cpp, self.STAGE)
         return self._stage
 
     def save(self):
@@ -370,7 +373,7 @@ class _DeviceEngine(_Engine):
             return
         for a in range(0, blk.n, self.STAGE):  # through the staging block, a chunk at a time
             m = min(self.STAGE, blk.n - a)
-            stage = self._staging(m)
+            stage = self._staging()
             _core.device_advance_recording(self.cpp, stage, 0, m, after=after)
             _core.device_states_download(stage, 0, m, *[x[a:a + m] for x in blk.arrays])
 
@@ -381,7 +384,7 @@ class _DeviceEngine(_Engine):
         end = blk.n
         while end > 0:  # latest states first, a staging block at a time
             a = max(0, end - self.STAGE)
-            stage = self._staging(end - a)
+            stage = self._staging()
             _core.device_states_upload(stage, 0, end - a, *[x[a:end] for x in blk.arrays])
             res = _core.device_adjoint_sweep(self.cpp, t_first + a, stage, 0, end - a, lr, lv, la, grads, **request)
             if res[0] >= 0:

@@ -178,7 +178,7 @@ SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStat
     const uint32_t N = pd.N, nb = grad_blocks(N), ntypes = pd.ntypes;
     if (g.gamma.size() != ntypes) g.gamma.assign(ntypes, 0.0);
     if (g.params.size() != sys.forces.size()) g.params.assign(sys.forces.size(), {});
-    DeviceState& d = sys.deviceBegin();
+    DeviceState& d = sys.deviceBegin(false);  // (each step copies its state in)
     for (auto& f : sys.forces) f->deviceAdjointStart(pd, req.params);
     SweepBuffers& b = t_sweep;
     for (auto* buf : {&b.w, &b.lt, &b.lvh, &b.vh}) buf->resize(3 * size_t(N));

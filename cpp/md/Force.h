@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 #include <stdexcept>
-#include "DeviceOps.h"
 #include "GPU.h"
 #include "NeighborList.h"
 #include "ParticleData.h"
 
 namespace ha {
+namespace gpu {
+struct SweepRecord;  // (DeviceOps.h)
+}
 
 // Device copies of what a force reads (see System::advance on a GPU).
 struct DeviceParticles {
@@ -35,16 +37,12 @@ class Force {
     // deviceStart), deviceJacobian at each step: out += J_F(r)^T w at the packed positions dp,
     // and with gparams (device, gradSize()) the step's w . dF/dtheta added to it. No waiting for
     // the host; nothing happens once the sweep has stopped (st).
-    virtual void deviceAdjointStart(const ParticleData& pd, bool params) {
-        (void)pd;
-        (void)params;
+    // (Forces without them say so at deviceAdjointStart, before the sweep begins.)
+    virtual void deviceAdjointStart(const ParticleData&, bool /*params*/) {
         throw std::runtime_error("device.GPU: this force has no adjoint on the device (so far)");
     }
-    virtual void deviceJacobian(const ParticleData& pd, const DeviceParticles& dp, uint64_t t, const double* w,
-                                double* out, double* gparams, const gpu::SweepRecord* st) {
-        (void)pd, (void)dp, (void)t, (void)w, (void)out, (void)gparams, (void)st;
-        deviceAdjointStart(pd, false);
-    }
+    virtual void deviceJacobian(const ParticleData&, const DeviceParticles&, uint64_t, const double*, double*, double*,
+                                const gpu::SweepRecord*) {}
     // Called before a run: validate settings against the particle data.
     virtual void prepare(const ParticleData& pd) { (void)pd; }
 

@@ -9,6 +9,20 @@
 namespace ha {
 
 namespace {
+// Cells per lattice direction, each at least `width` thick, capped at `max_cells` in all so that
+// a huge or dilute box does not ask for more cells than its particles warrant (a box of edge
+// 1e12 would overflow the counts): wider cells are still correct, they only hold more candidates.
+void cell_counts(const BoxDim& box, double width, double max_cells, int* nc) {
+    const Vec3 d = box.nearestPlaneDistance();
+    double nd[3] = {std::floor(d.x / width), std::floor(d.y / width), box.is2D ? 1.0 : std::floor(d.z / width)};
+    for (double& v : nd) v = v >= 1.0 ? std::min(v, 1048576.0) : 1.0;
+    while (nd[0] * nd[1] * nd[2] > max_cells) {
+        const int k = nd[0] >= nd[1] && nd[0] >= nd[2] ? 0 : (nd[1] >= nd[2] ? 1 : 2);
+        nd[k] = std::max(1.0, std::floor(nd[k] / 2));
+    }
+    for (int k = 0; k < 3; ++k) nc[k] = int(nd[k]);
+}
+
 inline int floordiv(int a, int n) { return a >= 0 ? a / n : -((-a + n - 1) / n); }
 
 // Sorts the n distinct tags in `found`, given `old` (ascending, the particle's previous list):
@@ -333,36 +347,30 @@ uint32_t NeighborList::buildHalf(const std::vector<PosType>& sorted, const int* 
     return maxcount;
 }
 
+double NeighborList::listRadii() {
+    double rmax = 0;
+    m_rlistsq.assign(m_rcut.size(), -1.0);
+    for (size_t k = 0; k < m_rcut.size(); ++k) {
+        rmax = std::max(rmax, m_rcut[k]);
+        if (m_rcut[k] > 0) m_rlistsq[k] = (m_rcut[k] + m_buffer) * (m_rcut[k] + m_buffer);
+    }
+    return rmax + m_buffer;
+}
+
 void NeighborList::build(const ParticleData& pd, const double* pos, int nthreads) {
     const BoxDim& box = pd.box;
     checkBox(box);
     const uint32_t N = pd.N, nt = m_ntypes;
     const int32_t* body = pd.body.data();
     if (filterBody) m_body.assign(pd.body.begin(), pd.body.end());
-    double rmax = 0;
-    for (double r : m_rcut) rmax = std::max(rmax, r);
-    m_rlistsq.assign(m_rcut.size(), -1.0);
-    for (size_t k = 0; k < m_rcut.size(); ++k)
-        if (m_rcut[k] > 0) m_rlistsq[k] = (m_rcut[k] + m_buffer) * (m_rcut[k] + m_buffer);
-    const double rlist = rmax + m_buffer;
+    const double rlist = listRadii();
 
     // Cells in fractional coordinates, each at least r_list/2 thick along every lattice
     // direction, so every neighbour lies within two cells (a 5x5x5 stencil: 40% fewer candidates
     // than 3x3x3 cells of width r_list). Distinct stencil offsets are distinct periodic images,
     // so small boxes need no special case.
-    Vec3 d = box.nearestPlaneDistance();
-    const double w = rlist / 2;
-    // Cells per direction, capped so that a huge or dilute box does not ask for more cells than
-    // its particles warrant (a box of edge 1e12 would overflow the counts): wider cells are still
-    // correct, they only hold more candidates.
-    double nd[3] = {std::floor(d.x / w), std::floor(d.y / w), box.is2D ? 1.0 : std::floor(d.z / w)};
-    for (double& v : nd) v = v >= 1.0 ? std::min(v, 1048576.0) : 1.0;
-    const double max_cells = std::max(64.0, 4.0 * double(N));
-    while (nd[0] * nd[1] * nd[2] > max_cells) {
-        const int k = nd[0] >= nd[1] && nd[0] >= nd[2] ? 0 : (nd[1] >= nd[2] ? 1 : 2);
-        nd[k] = std::max(1.0, std::floor(nd[k] / 2));
-    }
-    const int nc[3] = {int(nd[0]), int(nd[1]), int(nd[2])};
+    int nc[3];
+    cell_counts(box, rlist / 2, std::max(64.0, 4.0 * double(N)), nc);
     const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
     m_cell_of.resize(N);
     std::vector<uint32_t> count(ncells + 1, 0);
@@ -508,24 +516,12 @@ void NeighborList::deviceStart(const ParticleData& pd) {
     checkBox(pd.box);
     const uint32_t N = pd.N;
     const BoxDim& box = pd.box;
-    double rmax = 0;
-    std::vector<double> rlistsq(m_rcut.size(), -1.0);
-    for (size_t k = 0; k < m_rcut.size(); ++k) {
-        rmax = std::max(rmax, m_rcut[k]);
-        if (m_rcut[k] > 0) rlistsq[k] = (m_rcut[k] + m_buffer) * (m_rcut[k] + m_buffer);
-    }
-    d_rlistsq.upload(rlistsq);
-    const double rlist = rmax + m_buffer;
-    // cells at least r_list thick along each lattice direction, no more of them than particles
-    // (a dilute box needs no more: wider cells are still correct)
-    const Vec3 d = box.nearestPlaneDistance();
-    double nd[3] = {std::floor(d.x / rlist), std::floor(d.y / rlist), box.is2D ? 1.0 : std::floor(d.z / rlist)};
-    for (double& v : nd) v = v >= 1.0 ? std::min(v, 1048576.0) : 1.0;
-    while (nd[0] * nd[1] * nd[2] > std::max(64.0, double(N))) {
-        const int k = nd[0] >= nd[1] && nd[0] >= nd[2] ? 0 : (nd[1] >= nd[2] ? 1 : 2);
-        nd[k] = std::max(1.0, std::floor(nd[k] / 2));
-    }
-    const int nc[3] = {int(nd[0]), int(nd[1]), int(nd[2])};
+    const double rlist = listRadii();
+    d_rlistsq.upload(m_rlistsq);
+    // cells at least r_list thick along each lattice direction (a 3x3x3 stencil), no more of
+    // them than particles
+    int nc[3];
+    cell_counts(box, rlist, std::max(64.0, double(N)), nc);
     const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
     if (!same_box(box, m_dev_box) || d_count.size() != N || filterBody != m_dev_filter_body ||
         deviceColumns != m_dev_columns)

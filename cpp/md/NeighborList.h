@@ -123,6 +123,9 @@ class NeighborList {
 
   private:
     bool needsRebuild(const ParticleData& pd, uint64_t t, int nthreads) const;
+    // m_rlistsq from the cutoffs and the buffer (r_list^2 per type pair; negative: never);
+    // returns the largest r_list
+    double listRadii();
     // Whether any particle is buffer/2 or more away from `ref` (positions a list was built at).
     bool movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const {
         return movedBeyond(pd, ref.data(), nthreads);

@@ -95,7 +95,7 @@ gpu::Backend System::deviceBackend() const {
     return be;
 }
 
-DeviceState& System::deviceBegin() {
+DeviceState& System::deviceBegin(bool send_state) {
     if (!m_dev) m_dev = std::make_unique<DeviceState>();
     DeviceState& d = *m_dev;
     d.lists.clear();
@@ -105,9 +105,16 @@ DeviceState& System::deviceBegin() {
             if (std::find(d.lists.begin(), d.lists.end(), pf->nlist().get()) == d.lists.end())
                 d.lists.push_back(pf->nlist().get());
     }
-    d.pos.upload(pd.pos); d.vel.upload(pd.vel); d.accel.upload(pd.accel); d.mass.upload(pd.mass);
-    d.net_force.upload(pd.net_force); d.net_energy.upload(pd.net_energy);
-    d.image.upload(pd.image); d.typeid_.upload(pd.typeid_);
+    if (send_state) {
+        d.pos.upload(pd.pos); d.vel.upload(pd.vel); d.accel.upload(pd.accel);
+        d.net_force.upload(pd.net_force); d.net_energy.upload(pd.net_energy); d.image.upload(pd.image);
+    } else {  // (the caller fills them)
+        for (auto* b : {&d.pos, &d.vel, &d.accel, &d.net_force}) b->resize(3 * size_t(pd.N));
+        d.net_energy.resize(pd.N);
+        d.image.resize(3 * size_t(pd.N));
+        d.image.fillBytes(0);  // (read by the state check of forces computed on the way)
+    }
+    d.mass.upload(pd.mass); d.typeid_.upload(pd.typeid_);
     d.postype.resize(pd.N);
     d.status.resize(1);
     d.members.clear();

@@ -76,8 +76,10 @@ class System {
     // The device's particle data (useGPU): deviceBackend checks that this system can run there
     // (hold a gpu::BackendScope with it), deviceBegin sends pd and readies the forces and lists,
     // deviceBringBack brings the results to pd. Between them the device copies are current.
+    // (send_state = false: the positions, velocities, accelerations, forces and images are only
+    // sized, for a caller that fills them itself.)
     gpu::Backend deviceBackend() const;
-    DeviceState& deviceBegin();
+    DeviceState& deviceBegin(bool send_state = true);
     void deviceBringBack();
     void computeNetForceDevice(uint64_t t);
     void stepDeviceOne();  // the methods' first halves and the forces
