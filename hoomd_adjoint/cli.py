@@ -213,7 +213,16 @@ def honeycomb_design(args):
         print(f"{label:10s} " + " ".join(f"{x:7.3f}" for x in r["params"]) + f" {r['L_H_end']:9.3f} {rate(r['k_H'])} "
               f"{rate(r['k_T'])} " + (f"{r['ratio']:8.3f}" if r["ratio"] else f"{'-':>8s}"))
     if "target_ratio" in s:
-        print(f"target k_H/k_T = {s['target_ratio']:.3f}")
+        print(f"target k_H/k_T = {s['target_ratio']:.4g}")
+    for label in ("start", "designed"):  # what the table's means are over
+        for lattice, used in s[label]["replicas_used"].items():
+            failed = s[label]["failed"][lattice]
+            print(f"{label} {lattice}: {used} of {args.check_replicas} replicas"
+                  + ("" if not failed else "; left out: " + "; ".join(
+                      f"seed {f['seed']} (timestep {f['step']}: {f['cause']})" for f in failed)))
+    if s["failed_in_design"]:
+        print(f"{s['failed_in_design']} replica(s) failed during the design and were left out of their "
+              f"iterations (design.csv: failures; state.json: failed)")
     print(f"wrote {args.out}/: design.png curves.csv design.csv summary.json state.json honeycomb.gsd triangular.gsd")
     return 0
 
@@ -232,8 +241,8 @@ def honeycomb_measure(args):
     measured = [("a = " + ", ".join(f"{x:g}" for x in args.params), np.array(args.params), m)]
     hc.write_curves(os.path.join(args.out, "curves.csv"), measured)
     hc.plot(os.path.join(args.out, "curves.png"), None, measured, _protocol(args))
-    for key in ("H", "T"):
-        print(f"t_{key} = {m['t_' + key]:.1f} steps, k_{key} = {m['k_' + key]:.3e} /step")
+    for key, line in zip("HT", hc.describe_replicas(m, args.replicas).values()):
+        print(f"t_{key} = {m['t_' + key]:.1f} steps, k_{key} = {m['k_' + key]:.3e} /step ({line})")
     print(f"wrote {args.out}/curves.csv, curves.png")
     return 0
 

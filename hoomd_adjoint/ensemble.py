@@ -22,11 +22,18 @@ Example::
                        wrt=lambda sim: [(sim.operations.integrator.forces[0], ["a0", "a1", "a2", "a3"])])
     res.loss, res.grad(0)[("A", "A")]["a0"]       # means over the replicas
     res.losses, res.replica(3), res.failures       # per replica
+    print(res.describe())                          # "64 of 64 replicas used" or which failed
+
+A replica that fails (a particle leaves the box, a non-finite force or adjoint) stops the call
+with :class:`ReplicaError`, or, with ``on_failure="drop"``, is left out of every mean, listed in
+``failures`` (index, step and cause) and reported by a :class:`ReplicaWarning`; ``max_failed``
+turns a drop into an error when too many replicas failed.
 """
 import math
 import sys
 import threading
 import traceback
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -36,15 +43,50 @@ from .adjoint import _check_arguments, gradient as _gradient, wrt_entries
 from .communicator import Communicator
 
 
+class Failure(str):
+    """Why a replica failed: the message ``"timestep S, n steps into the call: Error: ..."`` (a ``str``, so
+    it prints and serialises as one), with ``step``, the replica's timestep when it failed,
+    ``start``, its timestep when the failing call began, and ``cause``, the error's own message
+    (which names the particles)."""
+
+    def __new__(cls, step, cause, start=None):
+        into = "" if start is None else f", {int(step) - int(start)} steps into the call"
+        self = super().__new__(cls, f"timestep {step}{into}: {cause}")
+        self.step, self.cause, self.start = int(step), str(cause), None if start is None else int(start)
+        return self
+
+    def __reduce__(self):  # pickled (mpi4py gathers) as itself, not as a plain str
+        return (Failure, (self.step, self.cause, self.start))
+
+
 class ReplicaError(RuntimeError):
-    """A replica failed (a non-finite force or adjoint, a particle leaving the box, ...).
+    """Replicas failed (a non-finite force or adjoint, a particle leaving the box, ...), or more
+    of them than ``max_failed`` allows.
 
-    ``failures``: {replica index: message}; the engine's message names the step and the tags."""
+    ``failures``: {replica index: :class:`Failure` or message}; the message names the step and the tags."""
 
-    def __init__(self, failures):
+    def __init__(self, failures, total=None, limit=None):
         self.failures = dict(failures)
         lines = [f"replica {i}: {msg}" for i, msg in sorted(self.failures.items())]
-        super().__init__(f"{len(self.failures)} replica(s) failed:\n  " + "\n  ".join(lines))
+        head = f"{len(self.failures)} replica(s) failed"
+        if total is not None:
+            head = f"{len(self.failures)} of {total} replicas failed"
+        if limit is not None:
+            head += (f", more than max_failed = {limit:g} allows ({math.floor(limit * total + 1e-9)}); "
+                     f"a larger max_failed keeps going without them")
+        super().__init__(head + ":\n  " + "\n  ".join(lines))
+
+
+class ReplicaWarning(UserWarning):
+    """Replicas failed and were left out of the means (``on_failure="drop"``)."""
+
+
+def describe(total, failures, limit=3):
+    """One line: how many of ``total`` replicas a result used, and which failed (index, timestep
+    and cause of the first ``limit``), e.g. ``"61 of 64 replicas used; failed: 10 (timestep 1105, ...)"``."""
+    shown = [f"{i} ({msg})" for i, msg in sorted(failures.items())[:limit]]
+    more = f", and {len(failures) - limit} more" if len(failures) > limit else ""
+    return f"{total - len(failures)} of {total} replicas used" + (f"; failed: {'; '.join(shown)}{more}" if shown else "")
 
 
 def _mean(values):
@@ -69,7 +111,8 @@ class EnsembleGradient:
     Attributes:
         losses: (R,) loss of each replica (nan where it failed).
         loss: their mean.
-        failures: {replica index: message}.
+        failures: {replica index: :class:`Failure`} (step and cause).
+        num_used: how many replicas the means are over.
     """
 
     def __init__(self, results, failures):
@@ -83,6 +126,17 @@ class EnsembleGradient:
     @property
     def num_replicas(self):
         return len(self._results)
+
+    @property
+    def num_used(self):
+        return len(self._ok)
+
+    def describe(self):
+        """How many replicas the means are over and which failed, in one line."""
+        return describe(self.num_replicas, {i: m for i, m in self.failures.items() if i < self.num_replicas})
+
+    def __repr__(self):
+        return f"<EnsembleGradient: loss {self.loss:.6g}, {self.describe()}>"
 
     def replica(self, i):
         """The :class:`~hoomd_adjoint.adjoint.GradientResult` of replica ``i`` (None if it failed)."""
@@ -125,10 +179,13 @@ class Ensemble:
             ``i % num_partitions``.
         on_failure: ``"raise"`` (default): a failed replica stops the call with
             :class:`ReplicaError` (after the others have finished); ``"drop"``: go on without it
-            (it is left out of later runs and of every mean, and listed in ``failures``).
+            (it is left out of later runs and of every mean, listed in ``failures`` with its step
+            and cause, and reported by a :class:`ReplicaWarning`).
+        max_failed: with ``"drop"``, the largest share of the R replicas that may fail (0.05: up
+            to 5%); beyond it the call raises :class:`ReplicaError`, naming them. Default: no limit.
     """
 
-    def __init__(self, build, replicas, threads=None, communicator=None, on_failure="raise"):
+    def __init__(self, build, replicas, threads=None, communicator=None, on_failure="raise", max_failed=None):
         if not callable(build):
             raise TypeError(f"build must be a function build(i) -> Simulation, got {build!r}")
         if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)) or replicas < 1:
@@ -139,6 +196,9 @@ class Ensemble:
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self._check_on_failure(on_failure)
+        if max_failed is not None:
+            max_failed = _checks.real("max_failed", max_failed, lo=0.0, hi=1.0)
+        self.max_failed = max_failed
         self.num_replicas = int(replicas)
         self.threads = int(threads)
         self.on_failure = on_failure
@@ -180,10 +240,11 @@ class Ensemble:
         results, failed = {}, {}
 
         def one(i):
+            start = self._sims[i].timestep
             try:
                 results[i] = work(i, bar)
             except (RuntimeError, ArithmeticError) as e:  # the run failed (not a bad argument: that raises)
-                failed[i] = f"{type(e).__name__}: {e}"
+                failed[i] = Failure(self._sims[i].timestep, f"{type(e).__name__}: {e}", start)
 
         todo = self.alive
         try:
@@ -210,6 +271,14 @@ class Ensemble:
         self.failures.update(all_failed)
         if all_failed and on_failure == "raise":
             raise ReplicaError(all_failed)
+        if all_failed:
+            limit = self.max_failed
+            if limit is not None and len(self.failures) > limit * self.num_replicas + 1e-9:
+                raise ReplicaError(self.failures, self.num_replicas, limit)
+            if self.communicator.partition == 0:  # every rank knows; one says
+                warnings.warn(f"{desc}: {len(all_failed)} replica(s) failed and are left out: "
+                              + describe(self.num_replicas, self.failures, limit=len(self.failures)),
+                              ReplicaWarning, stacklevel=3)
         return all_results
 
     def run(self, steps, progress=False, on_failure=None):
@@ -221,6 +290,10 @@ class Ensemble:
         self._map(lambda i, bar: self._sims[i].run(steps, progress=bar),
                   steps * len(self.alive), progress, "ensemble run", on_failure or self.on_failure)
         return sorted(set(self.failures) - before)
+
+    def describe(self):
+        """How many replicas are alive and which failed (index, step, cause), in one line."""
+        return describe(self.num_replicas, self.failures)
 
     def observe(self, steps, every, observable, progress=False, on_failure=None):
         """Advance every replica ``steps`` steps, evaluating ``observable(frame) -> float`` at

@@ -128,13 +128,30 @@ def test_failed_replica_is_reported_by_index_step_and_tags():
 
 def test_failed_replica_dropped_from_means():
     ens = ha.Ensemble(_exploding_build, replicas=3, threads=2, on_failure="drop")
-    res = ens.gradient(STEPS, energy_loss, wrt)
+    with pytest.warns(ha.ReplicaWarning, match=r"2 of 3 replicas used; failed: 1 \(timestep 0"):
+        res = ens.gradient(STEPS, energy_loss, wrt)
     assert list(res.failures) == [1] and ens.alive == [0, 2]
     assert np.isnan(res.losses[1]) and res.replica(1) is None
     assert res.loss == (res.losses[0] + res.losses[2]) / 2
+    # the result says what it is over, and why the rest is missing
+    failure = res.failures[1]
+    assert isinstance(failure, ha.Failure) and failure.step == 0 and "outside the box" in failure.cause
+    assert res.num_used == 2 and res.describe().startswith("2 of 3 replicas used; failed: 1 (timestep 0")
+    assert "2 of 3 replicas used" in repr(res)
     # later calls leave it out
     ens.run(5)
     assert ens.alive == [0, 2]
+
+
+def test_max_failed_turns_a_drop_into_an_error():
+    ens = ha.Ensemble(_exploding_build, replicas=3, threads=2, on_failure="drop", max_failed=0.2)
+    with pytest.raises(ha.ReplicaError, match=r"1 of 3 replicas failed, more than max_failed = 0.2 allows \(0\)"):
+        ens.run(STEPS)
+    ens = ha.Ensemble(_exploding_build, replicas=3, threads=2, on_failure="drop", max_failed=0.34)
+    with pytest.warns(ha.ReplicaWarning):
+        assert ens.run(STEPS) == [1]
+    with pytest.raises(ValueError, match="max_failed must be <= 1"):
+        ha.Ensemble(_exploding_build, replicas=3, on_failure="drop", max_failed=5)
 
 
 def test_progress_bar_counts_every_step(capsys):

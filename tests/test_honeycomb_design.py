@@ -94,7 +94,7 @@ def test_design_gradient_matches_finite_differences(tmp_path, variant):
     d = hc.Design(tmp_path, k_T=1 / 30, k_H=1 / 40, variant=variant, replicas=2, protocol=SMALL, threads=2)
     a = np.array(hc.RECHTSMAN)
     L, g, values, failures = d.evaluate(a, 0)
-    assert failures == 0 and set(values) == {"honeycomb", "triangular"}
+    assert failures == {} and set(values) == {"honeycomb", "triangular"}
     assert L == pytest.approx(sum((v - 0.5) ** 2 for v in values.values()), rel=1e-15)
     for k in range(4):
         fd = []
@@ -225,3 +225,23 @@ def test_reproduction_script_smoke(tmp_path):
     table = (tmp_path / "fig" / "honeycomb_table.md").read_text()
     assert "Fig. 2 forward" in table and "Fig. 2 truncated" in table
 
+
+
+def test_measurements_say_which_replicas_they_left_out():
+    """Without the settle stage, triangular seed MEASURE_SEED + 10 blows up in its 6th step (the
+    Quick start's 64 replicas had three such): the result names it, a larger share than
+    max_failed stops the measurement, and the default protocol runs every replica."""
+    old = hc.Protocol(settle_steps=0)
+    kw = dict(replicas=11, steps=20, every=10, threads=2)
+    with pytest.raises(ha.ReplicaError, match=r"1 of 11 replicas failed, more than max_failed = 0.05 allows"):
+        hc.measure(hc.RECHTSMAN, protocol=old, **kw)
+    with pytest.warns(ha.ReplicaWarning, match="10 of 11 replicas used"):
+        m = hc.measure(hc.RECHTSMAN, protocol=old, max_failed=0.1, **kw)
+    assert m["used"] == {"honeycomb": 11, "triangular": 10}
+    (seed, failure), = m["failures"]["triangular"].items()
+    assert seed == hc.MEASURE_SEED + 10 and failure.step == 1006 and "outside the box" in failure.cause
+    lines = hc.describe_replicas(m, 11)
+    assert lines["honeycomb"] == "11 of 11 replicas used"
+    assert lines["triangular"].startswith(f"10 of 11 replicas used; failed seeds: {hc.MEASURE_SEED + 10} (timestep 1006")
+    m = hc.measure(hc.RECHTSMAN, **kw)  # the settled protocol: no failures
+    assert m["used"] == {"honeycomb": 11, "triangular": 11} and m["failures"] == {"honeycomb": {}, "triangular": {}}

@@ -43,6 +43,7 @@ NAMES = ("a0", "a1", "a2", "a3")
 LATTICES = ("honeycomb", "triangular")
 VARIANTS = ("reverse", "forward", "truncated")
 MEASURE_SEED = 1_000_000  # replicas that measure a design never took part in optimising it
+MAX_FAILED = 0.05  # the share of a batch's replicas that may fail before a design or a measurement stops
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,19 +215,32 @@ def order_loss(lattice):
     return loss.Honeycomb() if _lattice(lattice) == "honeycomb" else loss.Triangular()
 
 
-def _ensemble(a, lattice, seeds, protocol, threads, communicator):
+def _ensemble(a, lattice, seeds, protocol, threads, communicator, max_failed=None):
     import hoomd_adjoint as ha
     seeds = list(seeds)
     return ha.Ensemble(lambda i: simulation(a, lattice, seeds[i], protocol), replicas=len(seeds), threads=threads,
-                       communicator=communicator, on_failure="drop")
+                       communicator=communicator, on_failure="drop", max_failed=max_failed)
+
+
+def _by_seed(failures, seeds):
+    """An ensemble's {replica index: Failure} as {seed: Failure}: the seed rebuilds the replica."""
+    seeds = list(seeds)
+    return {seeds[i]: f for i, f in sorted(failures.items())}
 
 
 def curves(a, lattice, replicas=200, steps=3300, every=33, first_seed=MEASURE_SEED, protocol=None, threads=None,
-           communicator=None, progress=False):
-    """Order loss against time over fresh replicas: ``(steps (T,), values (R, T))``; failed
-    replicas are NaN rows (leave them out with ``np.nanmean``)."""
-    ens = _ensemble(a, lattice, range(first_seed, first_seed + replicas), protocol, threads, communicator)
-    return ens.observe(steps, every, order_loss(lattice), progress=progress)  # (observe takes its value alone)
+           communicator=None, progress=False, max_failed=None, failures=None):
+    """Order loss against time over fresh replicas (seeds ``first_seed`` ...): ``(steps (T,),
+    values (R, T))``. A replica that fails is a NaN row (leave it out with ``np.nanmean``),
+    reported by a :class:`~hoomd_adjoint.ReplicaWarning` and, if ``failures`` is a dict, added
+    to it as {seed: :class:`~hoomd_adjoint.Failure`}; more than ``max_failed`` (a share of
+    ``replicas``) raise :class:`~hoomd_adjoint.ReplicaError`."""
+    seeds = range(first_seed, first_seed + _checks.integer("replicas", replicas, lo=1))
+    ens = _ensemble(a, lattice, seeds, protocol, threads, communicator, max_failed)
+    out = ens.observe(steps, every, order_loss(lattice), progress=progress)  # (observe takes its value alone)
+    if failures is not None:
+        failures.update(_by_seed(ens.failures, seeds))
+    return out
 
 
 def half_time(steps, mean):
@@ -270,11 +284,15 @@ class Design:
             component ``hoomd.adjoint``. The report's measurements use the embedded engine.
         resume: continue from ``out/state.json`` (the settings must be the same); without it an
             existing state is an error, so a finished design is never overwritten.
+        max_failed: the share of a batch's replicas that may fail (blow up) and be left out of
+            its means (default 0.05); more stop the design with :class:`~hoomd_adjoint.ReplicaError`.
+            Every iteration records the ones left out (``failed`` in ``state.json``, a count in
+            ``design.csv``); the report's measurements use the same limit.
     """
 
     def __init__(self, out, objective="rates", k_T=None, k_H=None, steps=3300, variant="truncated", truncate=300,
                  replicas=16, lr=0.01, decay=0.9, anneal=None, start=RECHTSMAN, protocol=None, threads=None,
-                 communicator=None, resume=False, engine="embedded"):
+                 communicator=None, resume=False, engine="embedded", max_failed=MAX_FAILED):
         from ..optim import RMSProp
 
         if engine not in ("embedded", "hoomd"):
@@ -311,6 +329,7 @@ class Design:
         if engine != "embedded":  # (designs saved before the option existed resume unchanged)
             self.config["engine"] = engine
         self.engine = engine
+        self.max_failed = _checks.real("max_failed", max_failed, lo=0.0, hi=1.0)
         self.out = str(out)
         from ..communicator import Communicator
         self.threads = threads
@@ -333,10 +352,11 @@ class Design:
 
     def evaluate(self, a, iteration):
         """The objective and its replica-averaged gradient at ``a`` on iteration ``iteration``'s
-        replicas: ``(L, dL/da (4,), {lattice: mean order loss}, failures)``."""
+        replicas: ``(L, dL/da (4,), {lattice: mean order loss}, failures)``, where ``failures`` is
+        {"lattice seed": cause} of the replicas left out (at most ``max_failed`` of a batch)."""
         R = self.config["replicas"]
         seeds = range(iteration * R, (iteration + 1) * R)
-        total, grad, values, failures = 0.0, np.zeros(4), {}, 0
+        total, grad, values, failures = 0.0, np.zeros(4), {}, {}
         for lattice, t, target in self.terms:
             options = dict(mode="forward" if self.config["variant"] == "forward" else "reverse",
                            truncate=None if self.config["truncate"] is None else min(t, self.config["truncate"]))
@@ -350,10 +370,14 @@ class Design:
                 mean, fails = res.loss, res.failures
                 if len(fails) < R:
                     g = np.array([res.grad(0)[("A", "A")][n] for n in NAMES])
+            fails = _by_seed(fails, seeds)
             if len(fails) == R:
                 raise RuntimeError(f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): "
                                    f"{next(iter(fails.values()))}")
-            failures += len(fails)
+            if len(fails) > self.max_failed * R + 1e-9:
+                from ..ensemble import ReplicaError
+                raise ReplicaError({f"{lattice} seed {k}": f for k, f in fails.items()}, R, self.max_failed)
+            failures.update({f"{lattice} {seed}": str(f) for seed, f in fails.items()})
             values[lattice] = mean
             if target is None:
                 total, grad = total + mean, grad + g
@@ -378,7 +402,7 @@ class Design:
                 anneal = self.config["anneal"]
                 new = self.optimizer.step(self.params, g, 1.0 if anneal is None else 0.5 ** (self.iteration / anneal))
                 self.history.append(dict(iteration=self.iteration, loss=L, params=[float(x) for x in self.params],
-                                         grad=[float(x) for x in g], failures=failures,
+                                         grad=[float(x) for x in g], failures=len(failures), failed=failures,
                                          wall=time.perf_counter() - t0,
                                          **{f"L_{lat[0].upper()}": v for lat, v in values.items()}))
                 self.params = new
@@ -409,16 +433,18 @@ class Design:
             every = dict(honeycomb=max(1, t["honeycomb"] // 25), triangular=max(1, t["triangular"] // 25)) \
                 if "triangular" in t else max(1, t["honeycomb"] // 100)
         kw = dict(replicas=replicas, steps=steps, every=every, protocol=self.protocol, threads=self.threads,
-                  communicator=self.communicator, progress=progress)
+                  communicator=self.communicator, progress=progress, max_failed=self.max_failed)
         start = np.array(self.config["start"])
         measured = [("start", start, measure(start, **kw)), ("designed", self.params, measure(self.params, **kw))]
         main = self.communicator.partition == 0  # one writer under mpirun
-        summary = dict(config=self.config, iterations=self.iteration, replicas=replicas)
+        summary = dict(config=self.config, iterations=self.iteration, replicas=replicas,
+                       failed_in_design=sum(h["failures"] for h in self.history))
         for label, a, m in measured:
             summary[label] = dict(params=[float(x) for x in a], t_H=m["t_H"], t_T=m["t_T"], k_H=m["k_H"],
                                   k_T=m["k_T"], L_H_end=float(np.nanmean(m["honeycomb"][:, -1])),
                                   L_T_end=float(np.nanmean(m["triangular"][:, -1])),
-                                  ratio=m["k_H"] / m["k_T"] if m["k_T"] else None)
+                                  ratio=m["k_H"] / m["k_T"] if m["k_T"] else None,
+                                  replicas_used=m["used"], failed=_failed_json(m["failures"]))
         if not main:
             return summary
         if self.config["objective"] == "rates":
@@ -474,18 +500,24 @@ def _target_steps(name, k):
     return t
 
 
-def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, communicator=None, progress=False):
+def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, communicator=None, progress=False,
+            max_failed=MAX_FAILED):
     """Both lattices' loss curves over fresh replicas, their half-times and rates:
-    ``{"steps": (T,), "honeycomb": (R, T), "triangular": (R, T), "t_H", "t_T", "k_H", "k_T"}``
+    ``{"steps": (T,), "honeycomb": (R, T), "triangular": (R, T), "t_H", "t_T", "k_H", "k_T",
+    "used": {lattice: replicas}, "failures": {lattice: {seed: Failure}}}``
     (means over replicas that did not fail; rates in 1/step, 0 when the mean never reaches 1/2).
+    More than ``max_failed`` (a share of ``replicas``) failing replicas of a lattice raise
+    :class:`~hoomd_adjoint.ReplicaError`; fewer are left out, and named in ``"failures"``.
     ``steps`` may be ``{"honeycomb": n_H, "triangular": n_T}`` (the triangular lattice forms far
     sooner), and so may ``every``; ``"steps"`` is then the honeycomb's and ``"steps_T"`` the triangular's."""
-    out = {}
+    out = dict(used={}, failures={})
     for lattice in LATTICES:
         n = steps[lattice] if isinstance(steps, dict) else steps
         e = every[lattice] if isinstance(every, dict) else every
+        failures = out["failures"][lattice] = {}
         s, v = curves(a, lattice, replicas, n, e, protocol=protocol, threads=threads,
-                      communicator=communicator, progress=progress)
+                      communicator=communicator, progress=progress, max_failed=max_failed, failures=failures)
+        out["used"][lattice] = int(np.sum(~np.isnan(v[:, 0])))
         out[f"steps_{lattice[0].upper()}"] = s
         key = lattice[0].upper()
         if lattice == "honeycomb":
@@ -494,6 +526,20 @@ def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, 
         out[f"t_{key}"] = half_time(s, np.nanmean(v, axis=0))
         out[f"k_{key}"] = 0.0 if math.isinf(out[f"t_{key}"]) else 1.0 / out[f"t_{key}"]
     return out
+
+
+def _failed_json(failures):
+    """{lattice: {seed: Failure}} as JSON: {lattice: [{seed, step, cause}, ...]}."""
+    return {lat: [dict(seed=int(k), step=f.step, cause=f.cause) for k, f in sorted(fs.items())]
+            for lat, fs in failures.items()}
+
+
+def describe_replicas(m, replicas):
+    """One line per lattice of a :func:`measure` result: how many of ``replicas`` it used and
+    which failed (seed, step, cause)."""
+    from ..ensemble import describe
+    return {lat: describe(replicas, m["failures"][lat]).replace("replicas used; failed: ", "replicas used; failed seeds: ")
+            for lat in LATTICES}
 
 
 def write_trajectory(a, lattice, path, steps=3300, period=33, seed=MEASURE_SEED, protocol=None):
@@ -551,8 +597,8 @@ def plot(path, history=None, measured=(), protocol=None, title=None):
 
 
 def write_curves(path, measured):
-    """The measured mean curves as CSV: steps, then L_H and L_T (mean and standard error) of each
-    design; empty cells where a lattice's run was shorter."""
+    """The measured mean curves as CSV: steps, then L_H and L_T (mean, standard error and the
+    number of replicas they are over) of each design; empty cells where a lattice's run was shorter."""
     import csv
     steps = max((m[f"steps_{k}"] for _, _, m in measured for k in "HT"), key=len)
     cols, data = ["steps"], [steps]
@@ -561,11 +607,10 @@ def write_curves(path, measured):
             key = lattice[0].upper()
             v = m[lattice]
             n = np.sum(~np.isnan(v), axis=0)
-            col = {int(t): (x, e) for t, x, e in zip(m[f"steps_{key}"], np.nanmean(v, axis=0),
-                                                     np.nanstd(v, axis=0) / np.sqrt(np.maximum(n, 1)))}
-            cols += [f"L_{key} {label}", f"sem L_{key} {label}"]
-            data += [[col[int(t)][0] if int(t) in col else None for t in steps],
-                     [col[int(t)][1] if int(t) in col else None for t in steps]]
+            col = {int(t): (x, e, c) for t, x, e, c in zip(m[f"steps_{key}"], np.nanmean(v, axis=0),
+                                                           np.nanstd(v, axis=0) / np.sqrt(np.maximum(n, 1)), n)}
+            cols += [f"L_{key} {label}", f"sem L_{key} {label}", f"replicas L_{key} {label}"]
+            data += [[col[int(t)][k] if int(t) in col else None for t in steps] for k in range(3)]
     with open(path + ".tmp", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
