@@ -338,7 +338,9 @@ class Ensemble:
         Args:
             steps: steps to run and differentiate through.
             loss: ``loss(sim) -> loss function`` of replica ``sim`` (a loss may refer to the
-                replica's own forces; for one that does not, ``lambda sim: my_loss``). Replicas
+                replica's own forces), or one loss ``loss(frame) -> (value, dL/dr)`` for every
+                replica, as :func:`~hoomd_adjoint.adjoint.gradient` takes it (told apart by
+                calling it once with replica 0's Simulation before anything runs). Replicas
                 run on several threads at once, so a loss shared between them must keep no state
                 between calls (the built-in losses keep none; a freud-style compute object that
                 stores its last result is not safe to share: build one per replica).
@@ -352,6 +354,8 @@ class Ensemble:
         if not callable(loss) or not callable(wrt):
             raise TypeError("loss and wrt must be functions of the replica's Simulation: loss(sim) -> loss, "
                             "wrt(sim) -> [forces, 'positions', 'kT', 'gamma', ...]")
+        if self.alive:
+            loss = _per_replica(loss, self._sims[self.alive[0]])
         unknown = set(options) - {"frames", "memory", "truncate", "mode", "clip", "device_memory"}
         if unknown:
             raise TypeError(f"unknown gradient option(s) {sorted(unknown)}: use frames, memory, truncate, mode, clip, "
@@ -384,6 +388,32 @@ class Ensemble:
         if entry == "positions":
             return res.positions
         return res.grad(entry)
+
+
+def _per_replica(loss, sim):
+    """``loss`` as ``loss(sim) -> loss``: it is that already, or one ``loss(frame) -> (value,
+    dL/dr)`` (a built-in loss object, or a function that does not return a loss given a Simulation)."""
+    from .adjoint import _frame
+
+    if type(loss).__module__.startswith("hoomd_adjoint."):  # a built-in loss object: a loss of a frame
+        return lambda sim: loss
+    try:
+        made = loss(sim)
+        if callable(made):
+            return loss
+        given_sim = f"returned {type(made).__name__}"
+    except Exception as e:  # noqa: BLE001  (a loss of a frame has no use for a Simulation)
+        given_sim = f"raised {type(e).__name__}: {str(e)[:80]}"
+    try:
+        out = loss(_frame(sim))
+        if isinstance(out, tuple) and len(out) in (2, 3):
+            return lambda sim: loss
+        given_frame = f"returned {type(out).__name__}"
+    except Exception as e:  # noqa: BLE001
+        given_frame = f"raised {type(e).__name__}: {str(e)[:80]}"
+    raise TypeError(f"loss must be loss(sim) -> a loss, or one loss(frame) -> (value, dL/dr) for every replica; "
+                    f"{getattr(loss, '__name__', type(loss).__name__)} is neither: given replica 0's Simulation it "
+                    f"{given_sim}, given its frame it {given_frame}")
 
 
 class _Bar:

@@ -224,3 +224,25 @@ def test_wrt_function_may_return_a_single_entry():
     """wrt(sim) -> "kT" is one entry, as in adjoint.gradient (not the letters 'k', 'T')."""
     res = ha.Ensemble(build, replicas=2, threads=2).gradient(20, energy_loss, lambda sim: "kT")
     assert res.grad(0) == res.grad("kT")
+
+
+def test_one_loss_convention_for_gradient_and_ensemble():
+    """Ensemble.gradient takes adjoint.gradient's loss(frame) too, or says which forms it takes."""
+    by_replica = ha.Ensemble(build, replicas=2, threads=1).gradient(STEPS, energy_loss, wrt)
+    pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
+
+    def squared(frame):  # a user's loss of a frame, as adjoint.gradient takes it
+        return float(np.sum(frame.positions ** 2)), 2 * frame.positions
+
+    for loss in (squared, ha.loss.Triangular()):
+        res = ha.Ensemble(build, replicas=2, threads=2).gradient(STEPS, loss, lambda s: [pot(s)])
+        assert res.num_used == 2
+        for i in range(2):
+            sim = build(i)
+            alone = ha.adjoint.gradient(sim, STEPS, loss, [pot(sim)])
+            assert res.replica(i).loss == alone.loss
+    assert by_replica.num_used == 2
+    with pytest.raises(TypeError, match=r"^loss must be loss\(sim\) -> a loss, or one loss\(frame\) -> \(value, dL/dr\)"
+                                        r" for every replica; <lambda> is neither") as info:
+        ha.Ensemble(build, replicas=2).gradient(STEPS, lambda x: 3.0, wrt)
+    assert len(str(info.value)) < 400
