@@ -158,7 +158,7 @@ class Escapes:
         return self.rate / np.sqrt(max(self.n_target, 1))
 
     def summary(self):
-        return dict(rate=self.rate, se=self.se, n_target=self.n_target, n_other=self.n_other,
+        return dict(rate=self.rate, se=self.se, replicas=len(self.outcome), n_target=self.n_target, n_other=self.n_other,
                     n_stayed=sum(o == "stayed" for o in self.outcome), time=float(np.sum(self.times)))
 
 

@@ -73,7 +73,8 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
              trajectory_period=100, progress=True):
     """Run ``seeds`` independent ``steps``-step simulations with ``params`` and classify each
     (see :func:`outcome`); writes ``outcomes.json``, the first run's trajectory ``trajectory.gsd``
-    and its distance plot ``trajectory.png`` into ``out``. Returns the summary (fractions)."""
+    and its distance plot ``trajectory.png`` into ``out``. Returns the summary: fractions over all
+    ``seeds`` runs, and ``blew_up``, the runs that failed (seed, timestep, cause), counted as unsuccessful."""
     from tqdm.auto import tqdm
 
     params = load_params(params)
@@ -96,8 +97,9 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
                     cx.sim.run(trajectory_period)
                     track.append((cx.sim.timestep, np.array(cx.sim.state._cpp.position)))
             res = outcome(cx, np.array(cx.sim.state._cpp.position))
-        except RuntimeError as e:  # a run that blew up counts as a failure
-            res = dict(extracted=False, intact=False, detached=False, success=False, error=str(e))
+        except RuntimeError as e:  # a run that blew up counts as a failure, and is named in the summary
+            res = dict(extracted=False, intact=False, detached=False, success=False, error=str(e),
+                       timestep=int(cx.sim.timestep))
             if cargo:
                 res["released"] = False
         res["seed"] = first_seed + k
@@ -107,7 +109,9 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
     n = len(runs)
     summary = dict(shell=shell, params=dict(zip(PARAM_NAMES, params.array().tolist())), seeds=n, steps=int(steps),
                    cargo=bool(cargo), **{f"{k}_fraction": sum(r.get(k, False) for r in runs) / n for k in
-                                         (["extracted", "intact", "detached", "success"] + (["released"] if cargo else []))})
+                                         (["extracted", "intact", "detached", "success"] + (["released"] if cargo else []))},
+                   # fractions are over every seed; a run that blew up counts as unsuccessful, and is listed here
+                   blew_up=[dict(seed=r["seed"], timestep=r["timestep"], cause=r["error"]) for r in runs if "error" in r])
     with open(os.path.join(out, "outcomes.json"), "w") as f:
         json.dump(dict(summary=summary, runs=runs), f, indent=1)
     return summary
