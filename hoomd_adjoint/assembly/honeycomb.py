@@ -583,7 +583,9 @@ def plot(path, history=None, measured=(), protocol=None, title=None):
         axv.plot(r, potential(a, r, protocol), ls, color="k", label=label)
     ax.axhline(0.5, color="0.6", lw=0.8)
     ax.set(xlabel="steps", ylabel="mean loss", ylim=(0, 1.02),
-           title=f"{len(measured) and int(np.sum(~np.isnan(measured[0][2]['honeycomb'][:, -1])))} fresh replicas")
+           title="fresh replicas: " + "; ".join(
+               f"{label} {'/'.join(str(int(np.sum(~np.isnan(m[lat][:, 0])))) for lat in LATTICES)} of {len(m['honeycomb'])}"
+               for label, _, m in measured) + " (H/T)" if measured else None)
     ax.legend(fontsize=7)
     axv.axhline(0, color="0.7", lw=0.8)
     axv.set(xlabel="r (sigma)", ylabel="V(r) (epsilon)", ylim=(-1.5, 2.5), title="designed potential")
