@@ -148,7 +148,13 @@ def hoomd_simulation(a, lattice, seed, protocol=None):
     snap.particles.N = frame.particles.N
     snap.particles.types = list(frame.particles.types)
     snap.particles.position[:] = frame.particles.position
-    return _melted(hoomd, Rechtsman, snap, a, p, seed)
+    sim, pot = _melted(hoomd, Rechtsman, snap, a, p, seed)
+    # HOOMD-blue would start the run from the forces it computed at this step with the melt's
+    # parameters (it computes a force again only on a new timestep or after a sort); the embedded
+    # engine starts every run from the current parameters' forces. set_snapshot sorts, so HOOMD-blue
+    # computes them afresh and both follow the same map (docs/hoomd.md, "Forces at the start of a run").
+    sim.state.set_snapshot(sim.state.get_snapshot())
+    return sim, pot
 
 
 def _replica_start(a, lattice, seed, protocol):

@@ -93,7 +93,57 @@ def _check(sim):
         raise Unsupported(f"integrator {type(integ).__name__} is not hoomd.md.Integrator")
     if len(integ.constraints):
         raise Unsupported(f"constraint {type(integ.constraints[0]).__name__} is not supported")
+    hook = getattr(integ, "half_step_hook", None)
+    if hook is not None:
+        raise Unsupported(f"Integrator.half_step_hook {type(hook).__name__}: it runs inside every step, between the "
+                          "force evaluation and the second half step, and may change the state there, which the "
+                          "adjoint does not cover; remove it for the differentiated run")
     return integ
+
+
+# groups of the state's topology that each nlist exclusion reads (HOOMD-blue's NeighborList)
+EXCLUSION_GROUPS = {"bond": "bonds", "1-3": "bonds", "1-4": "bonds", "angle": "angles", "dihedral": "dihedrals",
+                    "constraint": "constraints", "special_pair": "pairs"}
+
+
+def _check_exclusions(name, nl, snap):
+    """HOOMD-blue leaves out of the pair sum the pairs that a listed exclusion names in the state's
+    topology (bonds, angles...) even when no bond force acts; the embedded engine has no topology."""
+    for e in nl.exclusions:
+        group = EXCLUSION_GROUPS.get(e)
+        n = int(getattr(getattr(snap, group), "N", 0)) if group is not None else 0
+        if n:
+            raise Unsupported(f"{name}'s nlist has exclusions containing {e!r} and the state has {n} {group}: "
+                              f"HOOMD-blue leaves those pairs out of the pair forces, which the embedded engine "
+                              f"(no topology) does not; remove {e!r} from nlist.exclusions or the {group} from the "
+                              "state")
+    if getattr(nl, "mesh", None) is not None:
+        raise Unsupported(f"{name}'s nlist has a mesh (its 'meshbond' exclusions), which the adjoint does not cover")
+
+
+def _check_method(integ, snap, sim):
+    """The adjoint differentiates one method that integrates every particle (every central and
+    free particle with rigid bodies), as the embedded engine's adjoint needs."""
+    methods = list(integ.methods)
+    if len(methods) != 1:
+        raise Unsupported(f"the integrator has {len(methods)} methods "
+                          f"({', '.join(type(m).__name__ for m in methods) or 'none'}): the adjoint needs exactly one "
+                          "that integrates every particle")
+    m = methods[0]
+    tags = np.unique(np.asarray(m.filter(sim.state), dtype=np.int64))
+    body = np.asarray(snap.particles.body).astype(np.int64)
+    every = np.arange(snap.particles.N)
+    rigid = integ.rigid is not None
+    wanted = every[(body < 0) | (body == every)] if rigid else every
+    if not np.array_equal(tags, wanted):
+        missing = np.setdiff1d(wanted, tags)
+        extra = np.setdiff1d(tags, wanted)
+        which = (f"leaves out particle tags {missing[:5].tolist()}{' ...' if missing.size > 5 else ''} "
+                 f"({missing.size} of {wanted.size})" if missing.size else
+                 f"also selects rigid-body constituents {extra[:5].tolist()}{' ...' if extra.size > 5 else ''}")
+        raise Unsupported(f"{type(m).__name__}'s filter {type(m.filter).__name__} {which}: the adjoint needs one "
+                          "method over " + ("every central and free particle (filter.Rigid(('center', 'free')))"
+                                            if rigid else "every particle (filter.All())"))
 
 
 def _variant(v):
@@ -130,6 +180,7 @@ def twin(sim, threads=1):
         setattr(f.particles, name, np.array(getattr(p, name)))
     if f.configuration.dimensions == 2:
         _check_flat(snap, integ.rigid, hoomd_version(hoomd))
+    _check_method(integ, snap, sim)
     out = Simulation(device=device.CPU(num_cpu_threads=threads), seed=int(sim.seed))
     out.create_state_from_snapshot(f)
     if getattr(getattr(snap, "_cpp_obj", None), "particles", None) is None:
@@ -157,6 +208,7 @@ def twin(sim, threads=1):
                               "be stale changes the forces between checks; use rebuild_check_delay=1")
         if force.mode not in ("none", "shift"):
             raise Unsupported(f"{name}: mode {force.mode!r} is not supported (none, shift)")
+        _check_exclusions(name, nl, snap)
         if id(nl) not in lists:
             lists[id(nl)] = hnlist.Cell(buffer=nl.buffer, exclusions=list(nl.exclusions),
                                         rebuild_check_delay=nl.rebuild_check_delay, check_dist=nl.check_dist)
@@ -206,6 +258,152 @@ def twin(sim, threads=1):
     return out
 
 
+# C++ writers of HOOMD-blue that only read the state
+READ_ONLY_WRITERS = ("GSD", "Burst", "Table", "DCD", "HDF5Log")
+# what a state-changing operation could touch: the per-particle arrays every step reads
+_FIELDS = ("position", "velocity", "acceleration", "image", "orientation", "angmom", "moment_inertia", "typeid",
+           "mass", "charge", "diameter", "body", "net_force", "net_torque")
+
+
+def _kT_key(v):
+    for names in (("value",), ("A", "B", "t_start", "t_ramp")):
+        if all(hasattr(v, n) for n in names):
+            return (type(v).__name__,) + tuple(float(getattr(v, n)) for n in names)
+    return (type(v).__name__, id(v))
+
+
+def _fingerprint(sim):
+    """{what: digest} of everything the twin read that an operation could change between steps:
+    the particle arrays (hashed in memory order: nothing reorders them between two writers), the
+    box, dt, the methods' kT and gamma and the pair forces' parameters."""
+    import hashlib
+    out = {}
+    with sim.state.cpu_local_snapshot as snap:
+        p = snap.particles
+        for name in _FIELDS:
+            a = getattr(p, name, None)
+            if a is not None:
+                out[name] = hashlib.blake2b(np.ascontiguousarray(np.asarray(a)).tobytes(), digest_size=16).digest()
+    b = sim.state.box
+    out["box"] = (b.Lx, b.Ly, b.Lz, b.xy, b.xz, b.yz)
+    integ = sim.operations.integrator
+    types = list(sim.state.particle_types)
+    pairs = [(a, b) for i, a in enumerate(types) for b in types[i:]]
+    out["dt"] = float(integ.dt)
+    for k, m in enumerate(integ.methods):
+        if hasattr(m, "kT"):
+            out[f"{type(m).__name__}.kT"] = _kT_key(m.kT)
+        if hasattr(m, "gamma"):
+            out[f"{type(m).__name__}.gamma"] = tuple(float(m.gamma[t]) for t in types)
+    for k, f in enumerate(integ.forces):
+        if isinstance(f, _hoomd().md.pair.Pair):
+            names = PAIRS.get(type(f).__name__, (None, ()))[1]
+            out[f"{type(f).__name__}.params"] = tuple((tuple(float(f.params[ab][n]) for n in names),
+                                                      float(f.r_cut[ab])) for ab in pairs)
+    return out
+
+
+def _changed(before, after):
+    return [k for k in before if before[k] != after.get(k)] + [k for k in after if k not in before]
+
+
+class _WriterGuard:
+    """Around every call of a writer that may change the state (``CustomWriter`` and any writer
+    not known to only read), a ``CustomWriter`` with the same trigger takes a fingerprint before
+    and compares after: a change stops the run with :class:`Unsupported` naming the writer and the
+    step (the adjoint would otherwise differentiate a map the run did not follow)."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.added = []
+        self.error = None
+
+    def __enter__(self):
+        hoomd = _hoomd()
+        writers = self.sim.operations.writers
+        guard = self
+        for w in [w for w in writers if not (type(w).__name__ in READ_ONLY_WRITERS
+                                             and type(w).__module__.startswith("hoomd.write"))]:
+            name = type(getattr(w, "_action", w)).__name__
+            label = f"writer {type(w).__name__}" + (f" (action {name})" if name != type(w).__name__ else "")
+            state = {}
+
+            class Before(hoomd.custom.Action):
+                def act(self, timestep):
+                    state["print"] = _fingerprint(guard.sim)
+
+            class After(hoomd.custom.Action):
+                def act(self, timestep, label=label):
+                    what = _changed(state.pop("print"), _fingerprint(guard.sim))
+                    if what:
+                        guard.error = Unsupported(
+                            f"{label} changed the state at step {timestep} ({', '.join(what)}): an operation that "
+                            "changes the state between steps makes the run another map than the one the adjoint "
+                            "differentiates; remove it (or make it only read) for the differentiated run")
+                        raise guard.error
+
+            i = list(writers).index(w)
+            before = hoomd.write.CustomWriter(trigger=w.trigger, action=Before())
+            after = hoomd.write.CustomWriter(trigger=w.trigger, action=After())
+            writers.insert(i, before)
+            writers.insert(i + 2, after)
+            self.added += [before, after]
+        return self
+
+    def __exit__(self, kind, value, tb):
+        for op in self.added:
+            self.sim.operations.writers.remove(op)
+        if self.error is not None and kind is not None and value is not self.error:
+            raise self.error from None  # (HOOMD-blue may re-wrap an exception raised in an action)
+        return False
+
+
+def _cached_forces(sim):
+    """Refuse a run whose first step would use forces HOOMD-blue computed before the script
+    changed (docs/hoomd.md, "Forces at the start of a run").
+
+    HOOMD-blue computes a force again only on a new timestep (or after a sort, which
+    ``set_snapshot`` triggers): a run that starts at the step where the last one ended reuses the
+    forces computed there, with the parameters of that time. The embedded engine (and so the
+    twin and the adjoint) evaluates them with the current parameters. Brownian's first step reads
+    the net force, as do the accelerations when they are not set, and rotation reads the torque.
+    ``sim.run(0)`` (no step, no writer) does HOOMD-blue's own start of a run, whose forces are
+    then compared with the twin's."""
+    hoomd = _hoomd()
+    integ = sim.operations.integrator
+    if not integ._attached:
+        return  # never run: HOOMD-blue computes every force afresh
+    methods = [type(m).__name__ for m in integ.methods]
+    accel_set = bool(sim.state.get_snapshot()._cpp_obj.particles.is_accel_set)
+    uses_force = "Brownian" in methods or not accel_set
+    uses_torque = integ.rigid is not None or bool(integ.integrate_rotational_dof)
+    if not (uses_force or uses_torque):
+        return
+    sim.run(0)
+    with sim.state.cpu_local_snapshot as snap:
+        p = snap.particles
+        rtag = np.asarray(p.rtag)
+        ours = {"net force": np.array(p.net_force)[rtag], "net torque": np.array(p.net_torque)[rtag]}
+    probe = twin(sim)
+    probe._prepare_run()
+    theirs = {"net force": np.array(probe.state._cpp.net_force), "net torque": np.array(probe.state._cpp.net_torque)}
+    for what, used in (("net force", uses_force), ("net torque", uses_torque)):
+        h, t = ours[what], theirs[what]
+        if not used or not h.size:
+            continue
+        d = np.abs(h - t).max(axis=1)
+        scale = float(np.abs(t).max())
+        if d.max() > 1e-9 * scale + 1e-12:
+            tag = int(d.argmax())
+            raise Unsupported(
+                f"HOOMD-blue would start this run at step {sim.timestep} from forces it computed at that step with "
+                f"earlier settings: {what} of particle tag {tag} is {h[tag].tolist()} where the current parameters "
+                f"give {t[tag].tolist()} (HOOMD-blue {hoomd.version.version} does not compute forces again at the "
+                "start of a run when it computed them at that timestep, e.g. after a pair parameter changed; the "
+                "embedded engine and the adjoint always use the current parameters). Make HOOMD-blue compute them "
+                "afresh first: sim.state.set_snapshot(sim.state.get_snapshot())")
+
+
 class Recording:
     """What one HOOMD-blue run left for the adjoint: checkpoint states {timestep: state}, loss
     frames {timestep: (state, image)} and the final (state, (velocities, images))."""
@@ -253,7 +451,7 @@ class HoomdForward:
         op = getattr(recorder, "operation", recorder)
         self.sim.operations.updaters.append(op)
         try:
-            self.sim.run(steps)
+            _run(self.sim, steps)
             recorder.record_now(end)  # the final state: no step of this run starts from it
             self.recorded_steps = recorder.num_recorded
         finally:
@@ -363,6 +561,38 @@ class _PythonRecorder:
         self.num_recorded += 1
 
 
+def _script_key(sim):
+    return {k: v for k, v in _fingerprint(sim).items() if k not in _FIELDS}
+
+
+def _run(sim, steps):
+    """``sim.run(steps)`` with the writers that may change the state guarded, and the script's
+    settings (dt, kT, gamma, parameters) the same at the end as at the start."""
+    start = _script_key(sim)
+    t0 = sim.timestep
+    with _WriterGuard(sim):
+        sim.run(steps)
+    what = _changed(start, _script_key(sim))
+    if what:
+        raise Unsupported(f"{', '.join(what)} changed during the run from step {t0} to {sim.timestep} (an operation or "
+                          "a trigger changed the script): the adjoint differentiates the script as it was at the "
+                          "start; change it between differentiated runs only")
+
+
+def _check_kT(sim, steps, wrt):
+    """d/dkT and d/dgamma differentiate the noise amplitude sqrt(kT), which needs kT > 0 at every
+    step (kT is linear between a Ramp's ends, so its ends in the run decide)."""
+    names = [w for w in wrt if isinstance(w, str) and w in ("kT", "gamma")]
+    if not names:
+        return
+    for m in sim.operations.integrator.methods:
+        if hasattr(m, "kT"):
+            for t in (sim.timestep, sim.timestep + steps - 1):
+                if not m.kT(t) > 0:
+                    raise Unsupported(f"wrt {names[0]!r}: {type(m).__name__} has kT({t}) = {m.kT(t)!r}; d/dkT and "
+                                      "d/dgamma need kT > 0 at every step of the run")
+
+
 def _trigger_on(steps, bar=None, end=None):
     """A HOOMD-blue trigger that fires at the given timesteps (and moves a progress bar: HOOMD-blue
     asks it once per step)."""
@@ -421,9 +651,13 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=2, recorder="auto", *
                              "simulation's integrator")
         mine = tw._hoomd_forces[id(target)]
         entries.append((mine, w[1]) if isinstance(w, tuple) else mine)
+    steps_ = steps if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) else None
+    if steps_ is not None and steps_ >= 1:
+        _check_kT(sim, int(steps_), entries)
+    _cached_forces(sim)  # (sim.run(0): no step, no writer)
     if kwargs.get("mode", "reverse") == "forward":
         res = adjoint.gradient(tw, steps, loss, entries, **kwargs)
-        sim.run(steps)
+        _run(sim, steps)
         ours = np.array(tw.state._cpp.position)
         theirs = np.asarray(sim.state.get_snapshot().particles.position)
         gap = float(np.abs(ours - theirs).max()) if ours.size else 0.0
