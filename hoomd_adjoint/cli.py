@@ -16,6 +16,9 @@ def demo(args):
     """2D Brownian dynamics of particles with the honeycomb-forming Rechtsman potential
     (PNAS 2021 seed paper, Eq. 1), then the exact gradient of the final energy with respect to
     the potential's parameters: writes a GSD trajectory and a PNG summary."""
+    from hoomd_adjoint.communicator import one_process
+    if one_process("hoomd-adjoint demo"):  # one simulation: every rank would write the same files
+        return 2
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -131,26 +134,51 @@ def _load_function(spec):
 
 
 def sweep_run(args):
-    """Run this process's slice of a sweep: --part k/n, --mpi (part = rank/size), or every job."""
+    """Run this process's slice of a sweep: --part k/n, --mpi (part = rank/size), or every job.
+    Under mpirun the ranks share the jobs (part = rank/size) with --mpi or without."""
     import json
 
-    from hoomd_adjoint.sweep import Sweep
+    from hoomd_adjoint.communicator import launched, shared
+    from hoomd_adjoint.sweep import JobError, Sweep
 
+    rank, size = launched()
+    if size > 1 and args.part is not None:  # every rank would run the same slice
+        if rank == 0:
+            print(f"hoomd-adjoint sweep run: --part {args.part} under mpirun would run that slice on each of the "
+                  f"{size} ranks; leave --part out (the ranks share the jobs) or run without mpirun", file=sys.stderr)
+        return 2
+    world = None
+    if args.mpi or size > 1:
+        world = shared("hoomd-adjoint sweep run")
+        if world is None:
+            return 2
+    error = None
     try:
+        if args.mpi and world.mpi_comm is None:
+            raise ImportError('--mpi needs mpi4py (pip install "hoomd-adjoint[mpi]")')
         function = _load_function(args.function)
         if args.jobs:
             with open(args.jobs) as f:
                 jobs = json.load(f)
         else:
             jobs = Sweep.open(args.directory).jobs
-        comm = None
-        if args.mpi:
-            from mpi4py import MPI
-            comm = MPI.COMM_WORLD
+        first = world is None or world.partition == 0
         s = Sweep(function, jobs, args.directory)
-        s.run(part=args.part, comm=comm, progress=not args.quiet, on_error=args.on_error)
-    except (ValueError, FileNotFoundError, ImportError) as e:
-        print(f"hoomd-adjoint sweep run: {e}", file=sys.stderr)
+        s.run(part=args.part, comm=None if world is None else world.mpi_comm, progress=not args.quiet and first,
+              on_error=args.on_error)
+    except (ValueError, FileNotFoundError, ImportError, JobError) as e:
+        error = f"hoomd-adjoint sweep run: {e}"
+    errors = [error]
+    if world is not None and world.num_ranks > 1:
+        # every rank comes here, failed or not: this waits for all slices, so the status below is the
+        # whole sweep's, and the first rank says each distinct error once
+        errors = world.allgather(error)
+        if world.partition != 0:
+            return 1 if any(errors) else 0
+    errors = list(dict.fromkeys(e for e in errors if e))
+    for e in errors:
+        print(e, file=sys.stderr)
+    if errors:
         return 1
     _print_status(args.directory, s.status())
     return 0
@@ -158,7 +186,11 @@ def sweep_run(args):
 
 def sweep(args):
     """Status of a sweep directory, or its results merged into one CSV table (a file, or stdout)."""
+    from hoomd_adjoint.communicator import one_process
     from hoomd_adjoint.sweep import Sweep
+
+    if one_process(f"hoomd-adjoint sweep {args.action}"):  # one reader and writer: nothing to share
+        return 2
 
     try:
         s = Sweep.open(args.directory)
@@ -187,7 +219,11 @@ def _protocol(args):
 def honeycomb_design(args):
     """RMSProp design of the Rechtsman potential's a0..a3 for honeycomb/triangular assembly."""
     from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.communicator import shared
 
+    world = shared("hoomd-adjoint honeycomb design")  # under mpirun the ranks share the replicas
+    if world is None:
+        return 2
     t0 = time.perf_counter()
     try:
         k_H = None if args.objective == "assemble" else (args.k_H if args.k_H is not None else args.ratio * args.k_T)
@@ -195,14 +231,16 @@ def honeycomb_design(args):
                       variant=args.variant, truncate=args.truncate, replicas=args.replicas, lr=args.lr,
                       anneal=args.anneal,
                       start=args.start, protocol=_protocol(args), threads=args.threads, resume=args.resume,
-                      engine=args.engine)
+                      engine=args.engine, communicator=world)
     except (ValueError, TypeError, FileExistsError) as e:
-        print(f"hoomd-adjoint honeycomb design: {e}", file=sys.stderr)
+        if world.partition == 0:  # every rank got the same arguments and files
+            print(f"hoomd-adjoint honeycomb design: {e}", file=sys.stderr)
         return 1
-    if d.iteration:
+    if d.iteration and world.partition == 0:
         print(f"resuming {d.state_path} after iteration {d.iteration - 1}")
     d.run(args.iterations, progress=not args.quiet)
-    s = d.report(replicas=args.check_replicas, steps=args.check_steps, trajectories=True, progress=not args.quiet)
+    s = d.report(replicas=args.check_replicas, steps=args.check_steps, trajectories=True,
+                 progress=not args.quiet and world.partition == 0)
     if d.communicator.partition != 0:  # under mpirun every rank ran replicas; one reports
         return 0
     print(f"\n{args.iterations} iterations in {time.perf_counter() - t0:.0f} s; {args.check_replicas} fresh replicas:")
@@ -230,14 +268,23 @@ def honeycomb_design(args):
 def honeycomb_measure(args):
     """Mean L_H(t), L_T(t) over fresh replicas of one potential; half-times and rates."""
     from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.communicator import shared
 
+    world = shared("hoomd-adjoint honeycomb measure")  # under mpirun the ranks share the replicas
+    if world is None:
+        return 2
+    first = world.partition == 0  # every rank gets every replica's curve; the first writes and prints
     os.makedirs(args.out, exist_ok=True)
     try:
         m = hc.measure(args.params, replicas=args.replicas, steps=args.steps, every=args.every,
-                       protocol=_protocol(args), threads=args.threads, progress=not args.quiet)
+                       protocol=_protocol(args), threads=args.threads, progress=not args.quiet and first,
+                       communicator=world)
     except (ValueError, TypeError) as e:
-        print(f"hoomd-adjoint honeycomb measure: {e}", file=sys.stderr)
+        if first:
+            print(f"hoomd-adjoint honeycomb measure: {e}", file=sys.stderr)
         return 1
+    if not first:
+        return 0
     measured = [("a = " + ", ".join(f"{x:g}" for x in args.params), np.array(args.params), m)]
     hc.write_curves(os.path.join(args.out, "curves.csv"), measured)
     hc.plot(os.path.join(args.out, "curves.png"), None, measured, _protocol(args))

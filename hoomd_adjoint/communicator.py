@@ -7,6 +7,14 @@ mpi4py is optional (``pip install "hoomd-adjoint[mpi]"``): without it, or when n
 ``mpirun``, the communicator is a single rank.
 """
 
+import os
+import sys
+
+# What MPI launchers tell each process they start: (world size, world rank) variables.
+_LAUNCHERS = (("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"),  # Open MPI
+              ("PMI_SIZE", "PMI_RANK"),  # MPICH's Hydra, Intel MPI, srun --mpi=pmi2
+              ("MV2_COMM_WORLD_SIZE", "MV2_COMM_WORLD_RANK"))  # MVAPICH
+
 
 def _mpi():
     try:
@@ -84,3 +92,52 @@ class Communicator:
 
     def __repr__(self):
         return f"hoomd_adjoint.communicator.Communicator(num_partitions={self.num_partitions})"
+
+
+def launched():
+    """``(rank, size)`` of this process among those an MPI launcher (``mpirun``, ``mpiexec``,
+    ``srun``) started together; ``(0, 1)`` without one. Read from the launcher's environment, so it
+    is known without mpi4py (and without initialising MPI); under a PMIx-only launcher, from
+    mpi4py if it is importable."""
+    for size, rank in _LAUNCHERS:
+        try:
+            return int(os.environ.get(rank, 0)), int(os.environ[size])
+        except (KeyError, ValueError):
+            continue
+    if "PMIX_RANK" in os.environ:
+        MPI = _mpi()
+        if MPI is not None:
+            return MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+    return 0, 1
+
+
+def _say(rank, text):
+    if rank == 0:  # the same line from every rank would be printed once per rank
+        print(text, file=sys.stderr, flush=True)
+
+
+def one_process(command):
+    """For a command that cannot share its work over MPI ranks: False when this is the only
+    process; True when ``mpirun`` started several, after the first rank has said so in one line
+    (the command then exits with status 2 on every rank, before doing anything)."""
+    rank, size = launched()
+    if size <= 1:
+        return False
+    _say(rank, f"{command} runs on one process; run it without mpirun ({size} ranks found)")
+    return True
+
+
+def shared(command):
+    """For a command that shares its work over MPI ranks: the :class:`Communicator` of every
+    process ``mpirun`` started, or None when MPI cannot connect them (mpi4py missing, or built
+    for another MPI than the launcher's: each process would run the whole job and write the same
+    files), after the first rank has said so in one line."""
+    rank, size = launched()
+    comm = Communicator()
+    if size <= 1 or comm.num_ranks == size:
+        return comm
+    why = ("mpi4py is not installed" if _mpi() is None else
+           f"mpi4py sees {comm.num_ranks} rank(s): it is built for another MPI than this mpirun's")
+    _say(rank, f"{command}: mpirun started {size} processes but {why}; install mpi4py for this MPI "
+               "(pip install \"hoomd-adjoint[mpi]\") or run without mpirun")
+    return None

@@ -24,6 +24,8 @@ import os
 import tempfile
 from collections.abc import Mapping
 
+from ._files import honour_umask
+
 __all__ = ["Sweep", "JobError", "parse_part"]
 
 # Column names that merge() adds itself; jobs and results may not use them.
@@ -114,6 +116,7 @@ def _write_json_atomic(path, obj):
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
+        honour_umask(fd)  # mkstemp makes it 0600: results are for colleagues to read too
         with os.fdopen(fd, "w") as f:
             f.write(text)
             f.flush()

@@ -1,5 +1,18 @@
-"""Writers (hoomd.write): GSD trajectories."""
+"""Writers (hoomd.write): GSD trajectories.
+
+One writer per file: a GSD writer holds an exclusive lock (``flock``) on its file from opening
+to closing, so a second writer (another MPI rank running the same script, another process,
+another writer in this one) stops with an error before touching the file instead of
+interleaving frames into it. New files get the mode ``open()`` gives (0666 less the umask), not
+the GSD library's 0640.
+"""
+import gc
 import os
+
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): one writer per file is then the script's care
+    fcntl = None
 
 import gsd.hoomd
 
@@ -46,6 +59,7 @@ def _check_output(path, mode):
         raise FileNotFoundError(f"GSD filename {path!r}: the directory {parent!r} does not exist")
     if mode == "xb" and os.path.exists(path):
         raise FileExistsError(f"GSD file {path!r} exists and mode is 'xb' (use 'wb' to overwrite, 'ab' to append)")
+    _check_free(path)
     if mode == "ab" and os.path.isfile(path) and os.path.getsize(path) > 0:
         try:
             with gsd.hoomd.open(path, "r"):
@@ -53,6 +67,56 @@ def _check_output(path, mode):
         except Exception as e:
             raise ValueError(f"GSD file {path!r} exists but cannot be appended to: {e} (use mode 'wb' to "
                              "overwrite it)") from None
+
+
+def _in_use(path):
+    return OSError(f"GSD file {path!r} is open for writing by another writer (another MPI rank, process or "
+                   "GSD writer); two writers would corrupt it. Under mpirun write from one rank, or give each "
+                   "rank its own file (e.g. with the rank in the name)")
+
+
+def _flock(f, path):
+    """Take ``f``'s exclusive lock, or raise naming ``path``. A writer of a simulation that is no
+    longer referenced may still hold it (simulations and their writers refer to each other, so
+    only the cycle collector frees them): collect once before giving up."""
+    for attempt in range(2):
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if attempt == 0:
+                gc.collect()
+    raise _in_use(path)
+
+
+def _check_free(path):
+    """Raise now if another writer holds ``path``'s lock."""
+    if fcntl is None or not os.path.isfile(path):
+        return
+    with open(path, "rb") as f:
+        _flock(f, path)
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _open(path, mode):
+    """Lock ``path`` for this writer, then open it with gsd in HOOMD's ``mode``: returns
+    (lock file, gsd file). The lock is taken before gsd truncates anything; a file created here
+    gets 0666 less the umask, and gsd keeps that mode when it opens the file."""
+    if mode == "ab" and not (os.path.isfile(path) and os.path.getsize(path) > 0):
+        mode = "wb"  # nothing to append to
+    try:
+        lock = open(path, "xb" if mode == "xb" else "ab")  # creates the file as open() does
+    except FileExistsError:
+        raise FileExistsError(f"GSD file {path!r} exists and mode is 'xb' (use 'wb' to overwrite, 'ab' to "
+                              "append)") from None
+    try:
+        if fcntl is not None:
+            _flock(lock, path)
+        # 'x' is done: the lock file made it, exclusively
+        return lock, gsd.hoomd.open(path, "a" if mode == "ab" else "w"), mode
+    except BaseException:
+        lock.close()
+        raise
 
 
 def _mode(name, mode):
@@ -108,6 +172,7 @@ class GSD(Writer):
         self.dynamic = self._parse_dynamic(dynamic)
         _check_output(self.filename, self.mode)
         self._file = None
+        self._lock = None
         self._nframes = 0
 
     @property
@@ -147,10 +212,7 @@ class GSD(Writer):
     def _attach(self, simulation):
         super()._attach(simulation)
         if self._file is None:
-            mode = self.mode
-            if mode == "ab" and not os.path.exists(self.filename):
-                mode = "wb"
-            self._file = gsd.hoomd.open(self.filename, _GSD_MODES[mode])
+            self._lock, self._file, mode = _open(self.filename, self.mode)
             self._nframes = len(self._file) if mode == "ab" else 0
             if self.mode == "wb":
                 self.mode = "ab"  # a second run appends rather than overwriting
@@ -182,6 +244,9 @@ class GSD(Writer):
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+            self._lock = None
 
     @staticmethod
     def write(state, filename, filter=None, mode="wb"):
@@ -196,5 +261,6 @@ class GSD(Writer):
         _check_output(path, mode)
         tags = (filter or All())(state)
         frame = state._frame(None if len(tags) == state.N_particles else tags)
-        with gsd.hoomd.open(path, _GSD_MODES[mode]) as f:
+        lock, f, _ = _open(path, mode)
+        with lock, f:
             f.append(frame)

@@ -7,8 +7,14 @@
 """
 import json
 import os
+import sys
 
 import numpy as np
+
+
+def one_process(command):
+    from ..communicator import one_process
+    return one_process(command)
 
 
 def _json(path, obj):
@@ -20,6 +26,8 @@ def _json(path, obj):
 
 def states(args):
     """Quench random starts; list the distinct rigid packings and labelled states found."""
+    if one_process("hoomd-adjoint clusters states"):  # one random stream of quenches
+        return 2
     from . import Cluster, packings
 
     c = Cluster(np.full(21, args.B), alpha=args.alpha)
@@ -40,6 +48,8 @@ def states(args):
 
 def path(args):
     """The DNEB path R1 -> R2 at uniform B: refined saddle, barriers and Kramers rates; PNG."""
+    if one_process("hoomd-adjoint clusters path"):
+        return 2
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,6 +83,8 @@ def path(args):
 
 def design_cmd(args):
     """Design the R1 <-> R2 barriers (Eq. 5) or Kramers rates (Eq. 6) through the 21 B_ab."""
+    if one_process("hoomd-adjoint clusters design"):  # one optimisation, step after step
+        return 2
     from . import Cluster, reproduce
     from .design import design
 
@@ -88,19 +100,36 @@ def design_cmd(args):
 
 
 def reproduce_cmd(args):
-    """Run (or resume) one of the paper's cluster results; ``plots`` draws those finished."""
+    """Run (or resume) one of the paper's cluster results; ``plots`` draws those finished.
+    Under mpirun the ranks share a sweep's jobs (fig4a, fig4c, md, fig5: part = rank/size)."""
+    from ..communicator import launched
     from . import reproduce as rp
 
+    rank, size = launched()
+    if size > 1:
+        if args.what not in ("fig4a", "fig4c", "md", "fig5"):
+            if one_process(f"hoomd-adjoint clusters reproduce {args.what}"):
+                return 2
+        elif args.part is not None:  # every rank would run the same slice
+            if rank == 0:
+                print(f"hoomd-adjoint clusters reproduce: --part {args.part} under mpirun would run that slice on "
+                      f"each of the {size} ranks; leave --part out (the ranks share the jobs) or run without mpirun",
+                      file=sys.stderr)
+            return 2
+        else:
+            # The slices need no messages between the ranks: each saves its own jobs' results, and
+            # the setup files that every rank computes are the same bytes, written atomically.
+            args.part = f"{rank}/{size}"
     if args.what == "fig3b":
         rp.fig3b(args.out, progress=True)
     elif args.what == "fig3c":
         print(rp.fig3c(args.out))
     elif args.what in ("fig4a", "fig4c"):
-        rp.grid("barriers" if args.what == "fig4a" else "rates", args.out, part=args.part, progress=True)
+        rp.grid("barriers" if args.what == "fig4a" else "rates", args.out, part=args.part, progress=rank == 0)
     elif args.what == "md":
-        rp.md_validation(args.out, part=args.part, progress=True)
+        rp.md_validation(args.out, part=args.part, progress=rank == 0)
     elif args.what == "fig5":
-        rp.designability(args.out, part=args.part, progress=True)
+        rp.designability(args.out, part=args.part, progress=rank == 0)
     else:
         for name, fn, need in (("fig4", rp.plot_grid, "fig4-barriers"), ("md", rp.plot_md, "md"),
                                ("fig5", rp.plot_designability, "fig5")):

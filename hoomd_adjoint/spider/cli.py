@@ -5,29 +5,44 @@ import json
 
 def optimize(args):
     """Adam on the spider's eight parameters over replica batches; resumable (--resume)."""
+    from ..communicator import shared
     from .optimize import Optimization
 
+    world = shared("hoomd-adjoint spider optimize")  # under mpirun the ranks share each iteration's replicas
+    if world is None:
+        return 2
     opt = Optimization(args.out, shell=args.shell, start=args.start, seed=args.seed, perturb=args.perturb,
                        replicas=args.replicas, steps=args.steps, lr=args.lr, leg_sigma=args.leg_sigma,
-                       stable_shell=not args.no_stable_shell, resume=args.resume)
+                       stable_shell=not args.no_stable_shell, resume=args.resume, communicator=world)
     p = opt.run(args.iterations, progress=not args.quiet)
     h = opt.history
+    if world.partition != 0:  # every rank has the same history; the first one prints it
+        return 0
     print(json.dumps(dict(iterations=len(h), loss_first=h[0]["loss"] if h else None,
                           loss_last=h[-1]["loss"] if h else None, params=p.__dict__), indent=1))
 
 
 def validate(args):
     """Long runs with given parameters: extraction / intact-shell / detachment (and cargo) fractions."""
+    from ..communicator import shared
     from .validate import validate as run
 
-    print(json.dumps(run(args.out, args.params, shell=args.shell, seeds=args.seeds, steps=args.steps,
-                         cargo=args.cargo, leg_sigma=args.leg_sigma, progress=not args.quiet), indent=1))
+    world = shared("hoomd-adjoint spider validate")  # under mpirun the ranks share the seeds
+    if world is None:
+        return 2
+    summary = run(args.out, args.params, shell=args.shell, seeds=args.seeds, steps=args.steps, cargo=args.cargo,
+                  leg_sigma=args.leg_sigma, progress=not args.quiet, communicator=world)
+    if world.partition == 0:  # every rank has the whole summary; the first one prints it
+        print(json.dumps(summary, indent=1))
 
 
 def plot(args):
     """Loss curves of optimisation runs (with the paper's traces if --reference names the authors' data)."""
+    from ..communicator import one_process
     from .figures import plot_losses
 
+    if one_process("hoomd-adjoint spider plot"):  # one figure: every rank would write it
+        return 2
     print(plot_losses(args.runs, args.output, reference=args.reference))
 
 

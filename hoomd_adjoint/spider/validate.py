@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from ..sweep import _write_json_atomic
 from ..trigger import Periodic
 from ..write import GSD
 from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
@@ -70,17 +71,25 @@ def outcome(cx, positions):
 
 
 def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False, leg_sigma=1.0, first_seed=1000,
-             trajectory_period=100, progress=True):
+             trajectory_period=100, progress=True, communicator=None):
     """Run ``seeds`` independent ``steps``-step simulations with ``params`` and classify each
     (see :func:`outcome`); writes ``outcomes.json``, the first run's trajectory ``trajectory.gsd``
     and its distance plot ``trajectory.png`` into ``out``. Returns the summary: fractions over all
-    ``seeds`` runs, and ``blew_up``, the runs that failed (seed, timestep, cause), counted as unsuccessful."""
+    ``seeds`` runs, and ``blew_up``, the runs that failed (seed, timestep, cause), counted as unsuccessful.
+
+    ``communicator`` (a :class:`~hoomd_adjoint.communicator.Communicator`; default: one rank)
+    shares the seeds over its partitions (seed k on partition k mod P); every rank returns the
+    whole summary, the same for any number of ranks, and partition 0 (which runs the first seed)
+    writes the files."""
     from tqdm.auto import tqdm
 
     params = load_params(params)
-    os.makedirs(out, exist_ok=True)
+    main = communicator is None or communicator.partition == 0
+    if main:
+        os.makedirs(out, exist_ok=True)
+    mine, P = (0, 1) if communicator is None else (communicator.partition, communicator.num_partitions)
     runs = []
-    for k in tqdm(range(int(seeds)), desc=f"validate {shell}", disable=not progress):
+    for k in tqdm(range(mine, int(seeds), P), desc=f"validate {shell}", disable=not (progress and main)):
         cx = Complex(shell, params, seed=first_seed + k, cargo=cargo, leg_sigma=leg_sigma)
         track = None
         if k == 0:
@@ -106,14 +115,16 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
         runs.append(res)
         if track:
             _plot_track(os.path.join(out, "trajectory.png"), cx, track)
+    if P > 1:
+        runs = sorted((r for part in communicator.allgather(runs) for r in part), key=lambda r: r["seed"])
     n = len(runs)
     summary = dict(shell=shell, params=dict(zip(PARAM_NAMES, params.array().tolist())), seeds=n, steps=int(steps),
                    cargo=bool(cargo), **{f"{k}_fraction": sum(r.get(k, False) for r in runs) / n for k in
                                          (["extracted", "intact", "detached", "success"] + (["released"] if cargo else []))},
                    # fractions are over every seed; a run that blew up counts as unsuccessful, and is listed here
                    blew_up=[dict(seed=r["seed"], timestep=r["timestep"], cause=r["error"]) for r in runs if "error" in r])
-    with open(os.path.join(out, "outcomes.json"), "w") as f:
-        json.dump(dict(summary=summary, runs=runs), f, indent=1)
+    if main:
+        _write_json_atomic(os.path.join(out, "outcomes.json"), dict(summary=summary, runs=runs))
     return summary
 
 
