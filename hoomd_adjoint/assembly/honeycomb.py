@@ -193,18 +193,23 @@ def _hoomd_batch(a, lattice, seeds, steps, protocol, communicator, **options):
     ``(mean loss, mean d/da (4,), {replica: failure})``. Replicas are shared out over MPI
     partitions; the means are summed in replica order, so they do not depend on the ranks."""
     from .. import hoomd as bridge
+    from ..ensemble import Failure
 
     loss = order_loss(lattice)
     seeds = list(seeds)
     mine = {}
     for i in range(communicator.partition, len(seeds), communicator.num_partitions):
+        sim = None
         try:
             sim, pot = hoomd_simulation(a, lattice, seeds[i], protocol)
+            start = sim.timestep
             res = bridge.gradient(sim, steps, loss, wrt=[(pot, list(NAMES))], **options)
             g = res.grad(pot)[("A", "A")]
             mine[i] = (res.loss, [g[n] for n in NAMES])
-        except (FloatingPointError, RuntimeError) as e:
-            mine[i] = str(e)
+        except (FloatingPointError, RuntimeError) as e:  # (a refusal, bridge.Unsupported, is not a failure)
+            cause = f"{type(e).__name__}: {e}"
+            # the step HOOMD-blue had reached, as the embedded engine's failures say
+            mine[i] = Failure(sim.timestep, cause, start) if sim is not None else f"in the melt: {cause}"
     done = {}
     for part in communicator.allgather(mine):
         done.update(part)
