@@ -693,6 +693,15 @@ PYBIND11_MODULE(_core, m) {
             s.setBodies(std::move(d));
         })
         .def_property_readonly("n_bodies", [](const System& s) { return s.rigid.centers.size(); })
+        // contact distance per type pair (ntypes^2, 0: none) and what each is, for failure notes
+        .def("set_contacts", [](System& s, std::vector<double> c, std::vector<std::string> labels) {
+            const size_t n = size_t(s.pd.ntypes) * s.pd.ntypes;
+            if (c.size() != n || labels.size() != n)
+                throw std::invalid_argument(format("set_contacts: %zu distances and %zu labels for %zu type pairs", c.size(), labels.size(), n));
+            s.contact = std::move(c);
+            s.contactLabel = std::move(labels);
+        })
+        .def("failure_note", &System::failureNote)
         .def("place_sites", &System::placeSites)
         .def("set_forces", [](System& s, std::vector<std::shared_ptr<Force>> f) { s.forces = std::move(f); })
         .def("set_position", [](System& s, Arr p) {

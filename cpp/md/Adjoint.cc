@@ -191,11 +191,10 @@ void advance_recording(System& sys, uint64_t n, double* pos, double* vel, double
         }
         return;
     }
-    sys.stepGovernor.run(sys.nthreads, n, [&](uint64_t k) {
+    sys.steps(n, [&](uint64_t k) {  // (a failed step is named as in System::advance)
         if (after) sys.step();
         keep(k);
         if (!after) sys.step();
-        return false;
     });
 }
 
@@ -240,10 +239,10 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
         }
         for (size_t q = 0; q < nlists.size(); ++q) nlists[q]->useEarlierStates(outer[q].size() + k);
         adjoint_step(sys, lr, lv, la, g, req);
-        int64_t bad = INT64_MAX;  // the first non-finite entry, whatever the threads
+        int64_t bad = INT64_MAX;  // the first non-finite or overflowing entry, whatever the threads
 #pragma omp parallel for schedule(static) reduction(min : bad) num_threads(threads_for(sys.nthreads, pd.N))
         for (int64_t q = 0; q < int64_t(m); ++q)
-            if (!std::isfinite(lr[q]) || !std::isfinite(lv[q]) || !std::isfinite(la[q])) bad = std::min(bad, q);
+            if (!adjoint_entry_ok(lr[q]) || !adjoint_entry_ok(lv[q]) || !adjoint_entry_ok(la[q])) bad = std::min(bad, q);
         if (bad != INT64_MAX) {
             status = {int64_t(t_first + k), bad / 3};
             return true;

@@ -36,7 +36,8 @@ void advance_recording(System& sys, uint64_t n, double* pos, double* vel, double
 
 // Backward through steps t_first + n - 1 down to t_first, loading the state at t_first + k from
 // pos/vel/acc + 3Nk (vel, acc: null for Brownian dynamics). With clip > 0 the adjoint's norm is
-// limited to clip after every step. Stops at the first step whose adjoint is not finite.
+// limited to clip after every step. Stops at the first step whose adjoint is not finite or has
+// an entry beyond kAdjointLimit (AdjointStep.h).
 struct SweepStatus {
     int64_t step = -1, particle = -1;  // the failing step and tag, or -1
 };

@@ -15,6 +15,12 @@ namespace ha {
 constexpr uint32_t kGradBlock = 64;  // particles a block (the pair forces' parameter sums use the same)
 HA_HOSTDEVICE uint32_t grad_blocks(uint32_t N) { return (N + kGradBlock - 1) / kGradBlock; }
 
+// The largest adjoint entry a sweep goes on with: beyond it the squares in any norm of the
+// adjoint (and so the gradient's arithmetic) overflow double precision (~1.3e154), and the
+// sweep stops at that step as it does for a non-finite entry. (False for NaN.)
+constexpr double kAdjointLimit = 1e150;
+HA_HOSTDEVICE bool adjoint_entry_ok(double x) { return x <= kAdjointLimit && x >= -kAdjointLimit; }
+
 // Noise u (3 uniforms) of the step at t for tag i, as the forward step drew it.
 HA_HOSTDEVICE void step_noise(uint8_t id, uint64_t t, uint16_t seed, uint32_t i, double* u) {
     RandomGenerator rng(id, t, seed, i);

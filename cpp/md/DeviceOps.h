@@ -478,7 +478,8 @@ struct ParamSumOp {  // one thread: the blocks' sums into the force's parameter 
                 for (uint32_t q = 0; q < nsel; ++q) gparams[tp * P + sel[q]] += gb[b * stride + tp * Q + q];
     }
 };
-// After each step: the first non-finite entry, if any (then StopOp stops the sweep there).
+// After each step: the first non-finite or overflowing entry (adjoint_entry_ok), if any (then
+// StopOp stops the sweep there).
 struct AdjointCheckOp {
     SweepRecord* st;
     const double *lr, *lv, *la;
@@ -486,7 +487,7 @@ struct AdjointCheckOp {
         if (st->stopped) return;
         for (uint32_t k = 0; k < 3; ++k) {
             const size_t q = 3 * size_t(i) + k;
-            if (!is_finite(lr[q]) || !is_finite(lv[q]) || !is_finite(la[q])) atomic_min(&st->bad_entry, uint32_t(q));
+            if (!adjoint_entry_ok(lr[q]) || !adjoint_entry_ok(lv[q]) || !adjoint_entry_ok(la[q])) atomic_min(&st->bad_entry, uint32_t(q));
         }
     }
 };

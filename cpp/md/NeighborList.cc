@@ -380,9 +380,9 @@ void NeighborList::build(const ParticleData& pd, const double* pos, int nthreads
         int c[3];
         for (int k = 0; k < 3; ++k) {
             if (!(fr[k] >= -1e-10 && fr[k] <= 1.0 + 1e-10)) {
-                throw std::runtime_error(format("particle tag %u at (%g, %g, %g) is outside the box (it moved more "
-                                                "than a box length in one step, or its position is not finite)",
-                                                i, pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]));
+                throw OutsideBoxError(format("particle tag %u at (%g, %g, %g) is outside the box (it moved more "
+                                             "than a box length in one step, or its position is not finite)",
+                                             i, pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]), i);
             }
             c[k] = std::min(nc[k] - 1, std::max(0, int(fr[k] * nc[k])));
         }

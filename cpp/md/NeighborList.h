@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 #include "DeviceOps.h"
 #include "GPU.h"
@@ -13,6 +15,12 @@
 #include "ParticleData.h"
 
 namespace ha {
+
+// A list build found a particle outside the box (System::sumForces names the step).
+struct OutsideBoxError : std::runtime_error {
+    uint32_t tag;
+    OutsideBoxError(const std::string& what, uint32_t i) : std::runtime_error(what), tag(i) {}
+};
 
 class NeighborList {
   public:

@@ -5,6 +5,7 @@
 
 #include "../core/Dual.h"
 #include "../core/Format.h"
+#include "AdjointStep.h"
 #include "RotationStep.h"
 #include "System.h"
 
@@ -329,11 +330,11 @@ void rigid_load(System& sys, const double* in, bool forces) {
 
 void rigid_advance_recording(System& sys, uint64_t n, double* states, bool after) {
     const size_t stride = rigid_state_width(sys) * sys.pd.N;
-    for (uint64_t k = 0; k < n; ++k) {
+    sys.steps(n, [&](uint64_t k) {  // (a failed step is named as in System::advance)
         if (after) sys.step();
         rigid_save(sys, states + k * stride);
         if (!after) sys.step();
-    }
+    });
 }
 
 SweepStatus rigid_adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const double* states, RigidAdjointState& L,
@@ -347,8 +348,8 @@ SweepStatus rigid_adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const
         rigid_adjoint_step(sys, L, &g, req);
         for (uint32_t i = 0; i < pd.N; ++i) {
             bool ok = true;
-            for (int c = 0; c < 3; ++c) ok = ok && std::isfinite(L.r[3 * i + c]) && std::isfinite(L.v[3 * i + c]) && std::isfinite(L.a[3 * i + c]) && std::isfinite(L.tau[3 * i + c]);
-            for (int c = 0; c < 4; ++c) ok = ok && std::isfinite(L.q[4 * i + c]) && std::isfinite(L.p[4 * i + c]);
+            for (int c = 0; c < 3; ++c) ok = ok && adjoint_entry_ok(L.r[3 * i + c]) && adjoint_entry_ok(L.v[3 * i + c]) && adjoint_entry_ok(L.a[3 * i + c]) && adjoint_entry_ok(L.tau[3 * i + c]);
+            for (int c = 0; c < 4; ++c) ok = ok && adjoint_entry_ok(L.q[4 * i + c]) && adjoint_entry_ok(L.p[4 * i + c]);
             if (!ok) return {int64_t(t_first + k), int64_t(i)};
         }
     }

@@ -29,7 +29,7 @@ void System::advance(uint64_t n, const DeviceRecorder* rec) {
                                          "2^64 - 1", (unsigned long long)n, (unsigned long long)timestep));
     if (!useGPU) {
         if (rec) throw std::logic_error("advance: a device recorder without the device");
-        stepGovernor.run(nthreads, n, [this](uint64_t) { step(); return false; });
+        steps(n, [this](uint64_t) { step(); });
         return;
     }
     const gpu::BackendScope scope(deviceBackend());
@@ -70,10 +70,17 @@ void System::advance(uint64_t n, const DeviceRecorder* rec) {
                     stepwise = true;
                     continue;
                 }
-                // this step: stop where the CPU stops, after the forces, and let its check speak
+                // this step: stop where the CPU stops, after the forces, and let its check speak,
+                // with the CPU's note on the state before the step (System::steps)
+                d.pos.download(pd.pos);
+                const std::string note = failureNote();
                 stepDeviceOne();
                 bring_back();
-                checkForces(timestep + 1);  // throws, naming the step and the particles
+                try {
+                    checkForces(timestep + 1);  // throws, naming the step and the particles
+                } catch (const StateError& e) {
+                    throw StateError(e.what() + note);
+                }
                 throw std::logic_error("device.GPU: the device's state check and the host's disagree");
             }
             done += m;
@@ -236,8 +243,13 @@ void System::prepRun() {
     for (const auto& m : methods)
         if (aniso && m.gamma_r.size() != 3 * size_t(pd.ntypes))
             throw std::invalid_argument("every method needs gamma_r (3 per type) for rotational integration");
+    checkRotationalInput();
     if (!rigid.empty()) placeSites();
-    computeNetForce(timestep);
+    try {
+        computeNetForce(timestep);
+    } catch (const StateError& e) {
+        throw StateError(e.what() + failureNote());
+    }
     if (!pd.accel_set) {
         for (uint32_t i = 0; i < pd.N; ++i)
             for (int k = 0; k < 3; ++k) pd.accel[3 * i + k] = pd.net_force[3 * i + k] * (1.0 / pd.mass[i]);
@@ -255,7 +267,11 @@ void System::computeNetForce(uint64_t t) {
 void System::sumForces(uint64_t t) {
     const uint32_t N = pd.N;
     pd.packPositions(nthreads);
-    for (auto& f : forces) f->compute(pd, t, nthreads);
+    try {
+        for (auto& f : forces) f->compute(pd, t, nthreads);
+    } catch (const OutsideBoxError& e) {  // a list build met it before checkForces could
+        throwOutside(e.tag, t);
+    }
     double* nf = pd.net_force.data();
     double* ne = pd.net_energy.data();
     const auto& fl = forces;
@@ -295,12 +311,7 @@ void System::checkForces(uint64_t t) const {
     }
     if (!wrong) return;
     for (uint32_t i = 0; i < pd.N; ++i)
-        if (!inside(i))
-            throw std::runtime_error(format("particle tag %u at (%g, %g, %g) is outside the box at step %llu (it moved "
-                                            "more than a box length in one step, or its position is not finite: "
-                                            "reduce dt?)",
-                                            i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2],
-                                            (unsigned long long)t));
+        if (!inside(i)) throwOutside(i, t);
     for (uint32_t i = 0; i < pd.N; ++i)
         for (int k = 0; k < 3; ++k)
             if (!image_ok(i, k))
@@ -314,8 +325,176 @@ void System::checkForces(uint64_t t) const {
     std::string s = format("non-finite force at step %llu on %zu particle(s), tags", (unsigned long long)t, bad.size());
     for (size_t k = 0; k < bad.size() && k < 10; ++k) s += format(k ? ", %u" : " %u", bad[k]);
     if (bad.size() > 10) s += ", ...";
-    s += " (overlapping particles or too large a time step?)";
-    throw std::runtime_error(s);
+    s += " (overlapping particles or too large a time step?).";
+    throw StateError(s);
+}
+
+void System::throwOutside(uint32_t i, uint64_t t) const {
+    throw StateError(format("particle tag %u at (%g, %g, %g) is outside the box at step %llu (it moved more than a "
+                            "box length in one step, or its position is not finite: reduce dt?).",
+                            i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2], (unsigned long long)t));
+}
+
+// ---- after a failure -----------------------------------------------------------------------------
+
+void System::saveStep(StepSave& s) const {
+    s.t = timestep;
+    s.pos = pd.pos;
+    s.image = pd.image;
+    s.net_force = pd.net_force;
+    s.vel = pd.vel;
+    s.accel = pd.accel;
+    if (aniso || !rigid.empty()) {
+        s.orientation = pd.orientation;
+        s.angmom = pd.angmom;
+        s.net_torque = pd.net_torque;
+    }
+}
+
+void System::loadStep(const StepSave& s) {
+    timestep = s.t;
+    pd.pos = s.pos;
+    pd.image = s.image;
+    pd.net_force = s.net_force;
+    pd.vel = s.vel;
+    pd.accel = s.accel;
+    if (aniso || !rigid.empty()) {
+        pd.orientation = s.orientation;
+        pd.angmom = s.angmom;
+        pd.net_torque = s.net_torque;
+    }
+}
+
+void System::steps(uint64_t n, const std::function<void(uint64_t)>& fn) {
+    // Every 64 steps one copy of what a step reads (a small share of one step's cost); only a
+    // failure replays from it, to the state before the failed step (steps are bitwise
+    // replayable: the noise is a function of (seed, timestep, tag)).
+    StepSave save;
+    try {
+        stepGovernor.run(nthreads, n, [&](uint64_t j) {
+            if (j % 64 == 0) saveStep(save);
+            fn(j);
+            return false;
+        });
+    } catch (const StateError& e) {
+        const uint64_t failed = timestep;  // (step() advances the timestep only when it completes)
+        if (save.t == UINT64_MAX || save.t > failed) throw;
+        loadStep(save);
+        while (timestep < failed) step();
+        const std::string note = failureNote();
+        try {
+            step();
+        } catch (const StateError& again) {
+            throw StateError(again.what() + note);
+        }
+        throw std::logic_error(format("a step from timestep %llu failed (%s) but did not fail when replayed",
+                                      (unsigned long long)failed, e.what()));
+    }
+}
+
+std::string System::failureNote() const {
+    const uint32_t N = pd.N, nt = pd.ntypes;
+    if (contact.size() != size_t(nt) * nt || N < 2) return "";
+    double rmax = 0;
+    for (double c : contact) rmax = std::max(rmax, 0.5 * c);
+    if (!(rmax > 0) || !std::isfinite(rmax)) return "";
+    const BoxDim& box = pd.box;
+    // cells at least rmax thick along each lattice direction, at most about 4N of them
+    const Vec3 thick = box.nearestPlaneDistance();
+    const double th[3] = {thick.x, thick.y, thick.z};
+    int nc[3] = {1, 1, 1};
+    for (int k = 0; k < (box.is2D ? 2 : 3); ++k) nc[k] = int(std::clamp(std::floor(th[k] / rmax), 1.0, 1024.0));
+    while (double(nc[0]) * nc[1] * nc[2] > 4.0 * N + 64)
+        for (int k = 0; k < 3; ++k) nc[k] = std::max(1, nc[k] / 2);
+    const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
+    std::vector<int64_t> cell(N, -1);
+    std::vector<uint32_t> start(ncells + 1, 0);
+    for (uint32_t i = 0; i < N; ++i) {
+        const Vec3 f = box.makeFraction(pd.position(i));
+        const double fr[3] = {f.x, f.y, box.is2D ? 0.5 : f.z};
+        int c[3];
+        bool in = true;
+        for (int k = 0; k < 3; ++k) {
+            in = in && fr[k] >= 0.0 && fr[k] <= 1.0;  // (false for NaN)
+            c[k] = in ? std::min(nc[k] - 1, int(fr[k] * nc[k])) : 0;
+        }
+        if (!in) continue;  // the particle that left: no distances to it
+        cell[i] = (int64_t(c[2]) * nc[1] + c[1]) * nc[0] + c[0];
+        start[cell[i] + 1]++;
+    }
+    for (uint32_t c = 0; c < ncells; ++c) start[c + 1] += start[c];
+    std::vector<uint32_t> members(start[ncells]), fill(start.begin(), start.end() - 1);
+    for (uint32_t i = 0; i < N; ++i)
+        if (cell[i] >= 0) members[fill[cell[i]]++] = i;
+    uint64_t count = 0;
+    double best = INFINITY, best_r = 0;
+    uint32_t bi = 0, bj = 0;
+    for (uint32_t i = 0; i < N; ++i) {
+        if (cell[i] < 0) continue;
+        const int c0[3] = {int(cell[i] % nc[0]), int((cell[i] / nc[0]) % nc[1]), int(cell[i] / (int64_t(nc[0]) * nc[1]))};
+        uint32_t seen[27];
+        int ns = 0;
+        for (int dz = -1; dz <= 1; ++dz)
+            for (int dy = -1; dy <= 1; ++dy)
+                for (int dx = -1; dx <= 1; ++dx) {
+                    const int x = (c0[0] + dx + nc[0]) % nc[0], y = (c0[1] + dy + nc[1]) % nc[1], z = (c0[2] + dz + nc[2]) % nc[2];
+                    const uint32_t cc = uint32_t((z * nc[1] + y) * nc[0] + x);
+                    if (std::find(seen, seen + ns, cc) != seen + ns) continue;  // (fewer than 3 cells along an axis)
+                    seen[ns++] = cc;
+                    for (uint32_t q = start[cc]; q < start[cc + 1]; ++q) {
+                        const uint32_t j = members[q];
+                        if (j <= i || (pd.body[i] >= 0 && pd.body[i] == pd.body[j])) continue;
+                        const double cd = contact[size_t(pd.typeid_[i]) * nt + pd.typeid_[j]];
+                        if (!(cd > 0)) continue;
+                        const Vec3 d = box.minImage(Vec3{pd.pos[3 * j] - pd.pos[3 * i], pd.pos[3 * j + 1] - pd.pos[3 * i + 1],
+                                                         pd.pos[3 * j + 2] - pd.pos[3 * i + 2]});
+                        const double r = std::sqrt(d.x * d.x + d.y * d.y + d.z * d.z);
+                        if (!(r < 0.5 * cd)) continue;
+                        ++count;
+                        if (r / cd < best) best = r / cd, best_r = r, bi = i, bj = j;
+                    }
+                }
+    }
+    if (count == 0)
+        return format(" At step %llu no two particles were closer than half their contact distance.",
+                      (unsigned long long)timestep);
+    const size_t k = size_t(pd.typeid_[bi]) * nt + pd.typeid_[bj];
+    std::string s = format(" At step %llu particle tags %u and %u were %g apart, at (%g, %g, %g) and (%g, %g, %g): "
+                           "%.3g of their contact distance %g (%s)",
+                           (unsigned long long)timestep, bi, bj, best_r, pd.pos[3 * bi], pd.pos[3 * bi + 1],
+                           pd.pos[3 * bi + 2], pd.pos[3 * bj], pd.pos[3 * bj + 1], pd.pos[3 * bj + 2], best, contact[k],
+                           k < contactLabel.size() ? contactLabel[k].c_str() : "");
+    if (count > 1) s += format("; %llu pairs in all were closer than half theirs", (unsigned long long)count);
+    return s + ".";
+}
+
+void System::checkRotationalInput() const {
+    // Where orientations and moments are used (rigid bodies' centres; every integrated particle
+    // when rotations are integrated): a negative moment makes the rotational kinetic energy
+    // unbounded below, and a quaternion of norm |q| != 1 scales a body's sites by |q|^2 (HOOMD
+    // 4.8.2 does both without a word, and turns q = 0 into NaN at the first step).
+    std::vector<char> used(pd.N, 0);
+    for (uint32_t c : rigid.centers) used[c] = 1;
+    if (aniso)
+        for (const Method& m : methods)
+            for (uint32_t i : m.members) used[i] = 1;
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        if (!used[i]) continue;
+        const double* I = &pd.moment_inertia[3 * i];
+        if (!(I[0] >= 0 && I[1] >= 0 && I[2] >= 0))
+            throw std::invalid_argument(format("particle tag %u%s has moment_inertia (%g, %g, %g): principal moments "
+                                               "must be >= 0 (0 freezes the rotation about that axis, as in HOOMD)",
+                                               i, rigid.center_index.size() > i && rigid.center_index[i] >= 0 ? " (a rigid body's centre)" : "",
+                                               I[0], I[1], I[2]));
+        const double* q = &pd.orientation[4 * i];
+        const double norm = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+        if (!(std::fabs(norm - 1.0) <= kOrientationTolerance))
+            throw std::invalid_argument(format("particle tag %u%s has orientation (%g, %g, %g, %g) of norm %g: "
+                                               "orientations must be unit quaternions (|norm - 1| <= %g); normalise "
+                                               "them, q / |q|",
+                                               i, rigid.center_index.size() > i && rigid.center_index[i] >= 0 ? " (a rigid body's centre)" : "",
+                                               q[0], q[1], q[2], q[3], norm, kOrientationTolerance));
+    }
 }
 
 void System::step() {

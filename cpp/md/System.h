@@ -3,7 +3,10 @@
 //   methods' step one (list order) -> net force at t+1 -> methods' step two (reverse order).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 #include "../core/ThreadGovernor.h"
 #include "Force.h"
@@ -25,8 +28,26 @@ struct Method {
     uint64_t velocity_step = 0;
 };
 
+// A state no step can go on from: a particle outside the box or a non-finite force. Its
+// message names the step and the particle (and, from advance, the closest pair: failureNote).
+struct StateError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// What step() reads, kept every few steps so that a failed step can be replayed up to the state
+// before it (System::steps).
+struct StepSave {
+    uint64_t t = UINT64_MAX;  // UINT64_MAX: nothing kept
+    std::vector<double> pos, vel, accel, net_force, orientation, angmom, net_torque;
+    std::vector<int32_t> image;
+};
+
 struct DeviceState;     // device copies of the particle data during a GPU run (DeviceState.h)
 struct DeviceRecorder;  // keeps the states of a device run (DeviceAdjoint.h)
+
+// How far an orientation's norm may be from 1 where it is used: float32 GSD frames (~1e-7) and
+// finite-difference steps pass, a typo or an unnormalised draw does not.
+constexpr double kOrientationTolerance = 1e-3;
 
 class System {
   public:
@@ -48,6 +69,18 @@ class System {
     // integrated (Integrator.integrate_rotational_dof).
     RigidBodies rigid;
     bool aniso = false;
+    // Contact distance per type pair (ntypes x ntypes; 0: none) and what it is ("LJ sigma for
+    // (A, B)"), set with the forces (Integrator): a failure names the pairs closer than half of it.
+    std::vector<double> contact;
+    std::vector<std::string> contactLabel;
+    // After a failed step: the closest pair at the current state closer than half its contact
+    // distance (tags, positions, distance), or that there is none; "" without contact distances.
+    // Particles outside the box are left out. Only run after a failure: one cell-list pass.
+    std::string failureNote() const;
+    // n steps, fn(j) making step j with step() (and whatever else the caller keeps); the state is
+    // kept every 64 steps (one copy, outside the steps' loops), and a StateError is rethrown with
+    // the failureNote of the state before the failed step (replayed from the copy).
+    void steps(uint64_t n, const std::function<void(uint64_t)>& fn);
 
     // Body definitions per type (empty: not a body); the molecules are read from pd.body and
     // checked as HOOMD's validateRigidBodies does. Throws, changing nothing, on a bad body.
@@ -87,6 +120,11 @@ class System {
 
   private:
     void checkForces(uint64_t t) const;
+    [[noreturn]] void throwOutside(uint32_t i, uint64_t t) const;
+    // prepRun: moments >= 0 and unit orientations where they are used (see System.cc)
+    void checkRotationalInput() const;
+    void saveStep(StepSave& s) const;
+    void loadStep(const StepSave& s);
     void rotateStepOne(Method& m, const StepArgs& a);
     void rotateStepTwo(const Method& m, const StepArgs& a);
     void stepDevice();

@@ -40,6 +40,35 @@ def _checked_list(name, items, cls, noun, article="a"):
     return items
 
 
+# The contact distance of a type pair, which a failed step's message measures the closest pair
+# against (pairs closer than half of it are named): the potential's own length where it has one
+# (LJ's sigma, Morse's r0); r_cut / 2.5 (LJ's usual cutoff, in sigma) for potentials that diverge
+# as r -> 0 without one; none for bounded ones (Gaussian, DPDConservative), whose overlaps are
+# harmless. Several forces on a pair: the largest.
+_CONTACT = {"LJ": "sigma", "SoftSphere": "sigma", "Morse": "r0", "MorseSwitched": "r0", "Yukawa": None,
+            "Rechtsman": None}
+
+
+def _contacts(forces, plans, types):
+    """(distances, labels), each ntypes x ntypes flattened, for System.set_contacts."""
+    nt = len(types)
+    dist, label = [0.0] * (nt * nt), [""] * (nt * nt)
+    for f, plan in zip(forces, plans):
+        name = getattr(f, "_name", None)
+        if not isinstance(f, Force) or name not in _CONTACT or not isinstance(plan, list):
+            continue
+        param = _CONTACT[name]
+        for a, b, values, rc in plan:
+            if values is None or not rc > 0:
+                continue
+            d = float(values[list(f._param_spec).index(param)]) if param else rc / 2.5
+            what = f"{type(f).__name__} {param}" if param else f"{type(f).__name__} r_cut / 2.5"
+            if d > dist[a * nt + b]:
+                for k in (a * nt + b, b * nt + a):
+                    dist[k], label[k] = d, f"{what} for ({types[a]}, {types[b]})"
+    return dist, label
+
+
 class Integrator:
     """Two-step integrator: every step runs each method's first half (list order), computes the
     forces at the new positions, then each method's second half (reverse order).
@@ -184,6 +213,7 @@ class Integrator:
             f._attach(simulation)
             f._push(plan)
         cpp.set_forces([f._cpp for f in forces])
+        cpp.set_contacts(*_contacts(forces, plans, state.particle_types))
         cpp.clear_methods()
         for m in methods:
             m._simulation = simulation
