@@ -21,12 +21,12 @@ from .transitions import neb, kramers  # noqa: E402
 from .box import Box
 from .simulation import Simulation
 from .ensemble import Ensemble, EnsembleGradient, Failure, ReplicaError, ReplicaWarning
-from .errors import DataAccessError, IncompleteSpecificationError
+from .errors import ChaoticHorizonWarning, DataAccessError, IncompleteSpecificationError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Box", "Simulation", "Ensemble", "EnsembleGradient", "Failure", "ReplicaError", "ReplicaWarning", "device", "filter", "trigger", "variant",
     "md", "write", "adjoint", "loss", "communicator", "sweep", "order", "optim", "assembly", "transitions", "spider", "neb", "kramers",
-    "DataAccessError", "IncompleteSpecificationError",
+    "DataAccessError", "IncompleteSpecificationError", "ChaoticHorizonWarning",
 ]
