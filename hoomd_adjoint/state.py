@@ -119,6 +119,14 @@ def _parse_field(where, name, val, N, ntypes, types):
             if bad.size:
                 i = int(bad[0])
                 raise ValueError(f"{field}: particle tag {i} has mass {out[i]}; masses must be >= 0")
+        if name == "moment_inertia":
+            # a negative moment makes the rotational energy unbounded below (HOOMD-blue takes it)
+            bad = np.flatnonzero((out < 0).any(axis=1))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(f"{field}: particle tag {i} has moment_inertia {out[i].tolist()}; principal moments "
+                                 "must be >= 0 (0 freezes the rotation about that axis, as in HOOMD)"
+                                 + (f" (and {bad.size - 1} more particles)" if bad.size > 1 else ""))
         return out
     # integer fields
     if arr.dtype.kind == "f":

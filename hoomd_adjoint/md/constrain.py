@@ -70,6 +70,25 @@ def _check_body(key, value):
     return dict(constituent_types=list(types), positions=pos, orientations=orient)
 
 
+# How far a centre's orientation may be from a unit quaternion (the engine's kOrientationTolerance):
+# float32 GSD frames and finite-difference steps pass, a q of norm 2 or 0 does not.
+ORIENTATION_TOLERANCE = 1e-3
+
+
+def _check_orientations(orientation, tags, centre):
+    """Refuse a centre whose orientation is not a unit quaternion: HOOMD-blue 4.8.2 places its
+    sites at |q|^2 times their distance (rotate does not normalise) until the first rotational
+    step normalises q, and turns q = 0 into NaN; the engine refuses the same at every run."""
+    norm = np.linalg.norm(orientation, axis=1)
+    bad = np.flatnonzero(centre & ~(np.abs(norm - 1.0) <= ORIENTATION_TOLERANCE))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(f"create_bodies: central particle tag {int(tags[k])} has orientation "
+                         f"{orientation[k].tolist()} of norm {norm[k]:.6g}: orientations must be unit quaternions "
+                         f"(|norm - 1| <= {ORIENTATION_TOLERANCE:g}); normalise them, q / |q|"
+                         + (f" (and {bad.size - 1} more centres)" if bad.size > 1 else ""))
+
+
 class Rigid:
     """HOOMD's rigid-body constraint: ``rigid.body[type] = dict(constituent_types, positions,
     orientations)`` (lengths in sigma, quaternions scalar first), then
@@ -129,6 +148,7 @@ class Rigid:
                ("position", "image", "typeid", "orientation", "mass", "charge", "diameter", "velocity", "angmom",
                 "moment_inertia", "body")}
         centre = np.array([self.body[types[t]] is not None for t in old["typeid"]])
+        _check_orientations(old["orientation"], keep_idx, centre)
         old["body"] = np.where(centre, np.arange(len(keep_idx)), -1).astype(np.int32)
         new = {k: [] for k in old}
         for b in np.flatnonzero(centre):
