@@ -121,6 +121,13 @@ def _check_exclusions(name, nl, snap):
         raise Unsupported(f"{name}'s nlist has a mesh (its 'meshbond' exclusions), which the adjoint does not cover")
 
 
+def _integrated(body):
+    """Mask of the particles a method integrates, from the body array in tag order: free ones
+    (NO_BODY, 0xffffffff, which reads -1 as int32), floppy ones (>= 0x80000000) and centres."""
+    b = np.asarray(body).astype(np.int64) & 0xFFFFFFFF
+    return (b >= 0x80000000) | (b == np.arange(b.size))
+
+
 def _check_method(integ, snap, sim):
     """The adjoint differentiates one method that integrates every particle (every central and
     free particle with rigid bodies), as the embedded engine's adjoint needs."""
@@ -131,10 +138,9 @@ def _check_method(integ, snap, sim):
                           "that integrates every particle")
     m = methods[0]
     tags = np.unique(np.asarray(m.filter(sim.state), dtype=np.int64))
-    body = np.asarray(snap.particles.body).astype(np.int64)
     every = np.arange(snap.particles.N)
     rigid = integ.rigid is not None
-    wanted = every[(body < 0) | (body == every)] if rigid else every
+    wanted = every[_integrated(snap.particles.body)] if rigid else every
     if not np.array_equal(tags, wanted):
         missing = np.setdiff1d(wanted, tags)
         extra = np.setdiff1d(tags, wanted)
@@ -384,21 +390,24 @@ def _cached_forces(sim):
         p = snap.particles
         rtag = np.asarray(p.rtag)
         ours = {"net force": np.array(p.net_force)[rtag], "net torque": np.array(p.net_torque)[rtag]}
+        body = np.asarray(p.body)[rtag]
+    # the integrated particles (centres and free ones): the engines keep constituents' sums differently
+    moved = np.flatnonzero(_integrated(body))
     probe = twin(sim)
     probe._prepare_run()
     theirs = {"net force": np.array(probe.state._cpp.net_force), "net torque": np.array(probe.state._cpp.net_torque)}
     for what, used in (("net force", uses_force), ("net torque", uses_torque)):
-        h, t = ours[what], theirs[what]
+        h, t = ours[what][moved], theirs[what][moved]
         if not used or not h.size:
             continue
         d = np.abs(h - t).max(axis=1)
         scale = float(np.abs(t).max())
         if d.max() > 1e-9 * scale + 1e-12:
-            tag = int(d.argmax())
+            k = int(d.argmax())
             raise Unsupported(
                 f"HOOMD-blue would start this run at step {sim.timestep} from forces it computed at that step with "
-                f"earlier settings: {what} of particle tag {tag} is {h[tag].tolist()} where the current parameters "
-                f"give {t[tag].tolist()} (HOOMD-blue {hoomd.version.version} does not compute forces again at the "
+                f"earlier settings: {what} of particle tag {int(moved[k])} is {h[k].tolist()} where the current "
+                f"parameters give {t[k].tolist()} (HOOMD-blue {hoomd.version.version} does not compute forces again at the "
                 "start of a run when it computed them at that timestep, e.g. after a pair parameter changed; the "
                 "embedded engine and the adjoint always use the current parameters). Make HOOMD-blue compute them "
                 "afresh first: sim.state.set_snapshot(sim.state.get_snapshot())")
