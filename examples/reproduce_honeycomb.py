@@ -10,11 +10,13 @@ Fig. 2 analogue: k*_T fixed, five target ratios k*_H/k*_T spanning a factor 4; e
 (forward-mode and truncated gradients) measured on 200 fresh replicas against its target.
 
 Every design saves its state after each iteration, so an interrupted run picks up where it
-stopped (run the same command again). Outputs: PNG figures and ``honeycomb_table.md`` in --figures,
-the designs' own directories in --work::
+stopped (run the same command again). Outputs: the designs' own directories in --work, PNG
+figures and ``honeycomb_table.md`` in --figures (default: WORK/figures). The committed figures in
+docs/figures change only when asked to (``--figures docs/figures``). A --smoke run works in
+WORK/smoke, so it never resumes into, nor blocks, a full run::
 
-    python examples/reproduce_honeycomb.py                 # about 20 minutes on two cores
-    python examples/reproduce_honeycomb.py --smoke         # seconds: the same code, tiny sizes
+    python examples/reproduce_honeycomb.py --figures docs/figures   # about 20 minutes on two cores
+    python examples/reproduce_honeycomb.py --smoke                  # seconds: the same code, tiny sizes
 """
 import argparse
 import json
@@ -143,13 +145,18 @@ def ratio_figure(path, rows):
     plt.close(fig)
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--figures", default="docs/figures", help="where PNGs and the table go")
+    ap.add_argument("--figures", default=None,
+                    help="where PNGs and the table go (default: WORK/figures; docs/figures updates the committed ones)")
     ap.add_argument("--work", default="runs/honeycomb", help="design directories (resumable)")
-    ap.add_argument("--smoke", action="store_true", help="tiny sizes, for a quick check of the script")
-    args = ap.parse_args()
-    os.makedirs(args.figures, exist_ok=True)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, for a quick check of the script (in WORK/smoke)")
+    args = ap.parse_args(argv)
+    # A smoke run's designs have other settings: in the full run's directories they would make it
+    # refuse to resume them.
+    work = os.path.join(args.work, "smoke") if args.smoke else args.work
+    figures = args.figures or os.path.join(work, "figures")
+    os.makedirs(figures, exist_ok=True)
     if args.smoke:
         P = hc.Protocol(N=36, melt_steps=200)
         sizes = dict(fig1_stages=[(20, 2, 0.01, 1), (40, 1, 0.005, 1)], fig1_R=2, fig1_steps=60, check=4,
@@ -171,7 +178,7 @@ def main():
     # each stage starting where the previous one ended.
     start, history, stage_rows = hc.RECHTSMAN, [], []
     for k, (truncate, its, lr, anneal) in enumerate(S["fig1_stages"]):
-        d1, _ = design(os.path.join(args.work, "fig1" if k == 0 else f"fig1-stage{k + 1}"), its, objective="assemble",
+        d1, _ = design(os.path.join(work, "fig1" if k == 0 else f"fig1-stage{k + 1}"), its, objective="assemble",
                        steps=S["fig1_steps"], variant="truncated", truncate=truncate, replicas=S["fig1_R"], lr=lr,
                        anneal=anneal, start=start, protocol=P)
         history += [dict(h, iteration=len(history) + i) for i, h in enumerate(d1.history)]
@@ -179,14 +186,14 @@ def main():
                           f"{anneal} | {np.mean([h['wall'] for h in d1.history]):.2f} s per iteration |")
         start = d1.params
     window = dict(steps=S["fig1_steps"], every=S["every"])
-    ms = measured(os.path.join(args.work, "fig1-start.json"), hc.RECHTSMAN, S["check"], P, window, curves=True)
-    mf = measured(os.path.join(args.work, "fig1-final.json"), start, S["check"], P, window, curves=True)
+    ms = measured(os.path.join(work, "fig1-start.json"), hc.RECHTSMAN, S["check"], P, window, curves=True)
+    mf = measured(os.path.join(work, "fig1-final.json"), start, S["check"], P, window, curves=True)
     both = [("Rechtsman", np.array(hc.RECHTSMAN), ms), ("designed", start, mf)]
-    hc.plot(os.path.join(args.figures, "honeycomb_fig1.png"), history, both, P,
+    hc.plot(os.path.join(figures, "honeycomb_fig1.png"), history, both, P,
             title=f"minimise mean L_H({S['fig1_steps']}): truncated gradients (windows "
                   f"{', '.join(str(x[0]) for x in S['fig1_stages'])}), {S['fig1_R']} replicas per iteration")
-    hc.write_curves(os.path.join(args.work, "fig1-curves.csv"), both)
-    t_reg, t_bulk = lead_figure(os.path.join(args.figures, "honeycomb_lead.png"), start, P, S["lead_R"],
+    hc.write_curves(os.path.join(work, "fig1-curves.csv"), both)
+    t_reg, t_bulk = lead_figure(os.path.join(figures, "honeycomb_lead.png"), start, P, S["lead_R"],
                                 S["lead_steps"], max(1, S["lead_steps"] // 100))
     for label, a, m in both:
         L_end = np.nanmean(m["honeycomb"][:, -1])
@@ -204,14 +211,14 @@ def main():
     rows, t_fig2 = [], time.perf_counter()
     long_runs = dict(steps=dict(honeycomb=int(1.6 * max(S["t_H"])), triangular=4 * S["t_T"]),
                      every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)))
-    m = measured(os.path.join(args.work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
+    m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
     start_ratio = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
     table.append(f"| Rechtsman: k_H/k_T ({S['check']} replicas) | {start_ratio:.4f} (t½ {m['t_H']:.0f} and "
                  f"{m['t_T']:.0f} steps) |")
     for variant, (its, anneal, truncate) in S["fig2"].items():
         for t_H in S["t_H"]:
             name = f"fig2-{variant}-{t_H}" if variant == "forward" else f"fig2-{variant}{truncate}-{t_H}"
-            d, wall = design(os.path.join(args.work, name), its, objective="rates", k_T=k_T, k_H=1.0 / t_H,
+            d, wall = design(os.path.join(work, name), its, objective="rates", k_T=k_T, k_H=1.0 / t_H,
                              variant=variant, truncate=truncate, replicas=S["fig2_R"], anneal=anneal, protocol=P)
             window = dict(steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * S["t_T"]),
                           every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, S["t_T"] // 25)))
@@ -226,7 +233,7 @@ def main():
                              wall_design=float(np.sum([h["wall"] for h in d.history]))))
             print(f"{variant} target {S['t_T'] / t_H:.4f} achieved {achieved:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
-    ratio_figure(os.path.join(args.figures, "honeycomb_fig2.png"), rows)
+    ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), rows)
     table.append(f"| Fig. 2: k*_T | 1/{S['t_T']} per step (t*_T = {S['t_T']} steps) |")
     for r in rows:
         if r["below"] is not None:
@@ -240,9 +247,9 @@ def main():
                  f"{sum(r['wall_design'] for r in rows) / 60:.1f} min |")
     table.append(f"| Fig. 2 sweep in this run (designs resumed, measurements reused when saved) | {t_fig2 / 60:.1f} min |")
     table.append(f"| whole script, this run | {(time.perf_counter() - t_all) / 60:.1f} min |")
-    with open(os.path.join(args.figures, "honeycomb_table.md"), "w") as f:
+    with open(os.path.join(figures, "honeycomb_table.md"), "w") as f:
         f.write("\n".join(table) + "\n")
-    with open(os.path.join(args.work, "fig2.json"), "w") as f:
+    with open(os.path.join(work, "fig2.json"), "w") as f:
         json.dump(rows, f, indent=1)
     print("\n".join(table))
 

@@ -116,6 +116,22 @@ def _say(rank, text):
         print(text, file=sys.stderr, flush=True)
 
 
+def _abort_on_uncaught(comm):
+    """An exception that ends one rank would leave the others waiting for it forever (MPICH does
+    not stop them): after its traceback, stop every rank (as ``python -m mpi4py`` does)."""
+    if getattr(sys.excepthook, "_aborts", False):
+        return
+    hook = sys.excepthook
+
+    def abort(*exc):
+        hook(*exc)
+        sys.stderr.flush()
+        comm.mpi_comm.Abort(1)
+
+    abort._aborts = True
+    sys.excepthook = abort
+
+
 def one_process(command):
     """For a command that cannot share its work over MPI ranks: False when this is the only
     process; True when ``mpirun`` started several, after the first rank has said so in one line
@@ -135,6 +151,8 @@ def shared(command):
     rank, size = launched()
     comm = Communicator()
     if size <= 1 or comm.num_ranks == size:
+        if comm.num_ranks > 1:
+            _abort_on_uncaught(comm)
         return comm
     why = ("mpi4py is not installed" if _mpi() is None else
            f"mpi4py sees {comm.num_ranks} rank(s): it is built for another MPI than this mpirun's")
