@@ -82,10 +82,12 @@ def _flock(f, path):
     for attempt in range(2):
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
             if attempt == 0:
                 gc.collect()
+        except OSError:  # a file system without locks (some network mounts): write unguarded
+            return False
     raise _in_use(path)
 
 
@@ -93,9 +95,13 @@ def _check_free(path):
     """Raise now if another writer holds ``path``'s lock."""
     if fcntl is None or not os.path.isfile(path):
         return
-    with open(path, "rb") as f:
-        _flock(f, path)
-        fcntl.flock(f, fcntl.LOCK_UN)
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return  # opening it to write will say why
+    with f:
+        if _flock(f, path):
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _open(path, mode):
