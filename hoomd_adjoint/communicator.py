@@ -116,6 +116,19 @@ def _say(rank, text):
         print(text, file=sys.stderr, flush=True)
 
 
+_SHARED = None  # the Communicator of a command sharing its work over several ranks (set by shared)
+
+
+def abort_if_shared(status):
+    """After this rank's run failed (and said why): stop every rank of a command that shares its
+    work, since the others may wait for this one in a collective forever (MPICH does not stop
+    them). Returns without a shared Communicator of several ranks."""
+    if _SHARED is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _SHARED.mpi_comm.Abort(int(status))
+
+
 def _abort_on_uncaught(comm):
     """An exception that ends one rank would leave the others waiting for it forever (MPICH does
     not stop them): after its traceback, stop every rank (as ``python -m mpi4py`` does)."""
@@ -152,6 +165,8 @@ def shared(command):
     comm = Communicator()
     if size <= 1 or comm.num_ranks == size:
         if comm.num_ranks > 1:
+            global _SHARED
+            _SHARED = comm
             _abort_on_uncaught(comm)
         return comm
     why = ("mpi4py is not installed" if _mpi() is None else
