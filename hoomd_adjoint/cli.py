@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from hoomd_adjoint import _cli as _a
+
 
 def demo(args):
     """2D Brownian dynamics of particles with the honeycomb-forming Rechtsman potential
@@ -113,9 +115,13 @@ def _print_status(directory, status, file=None):
 
 
 def _load_function(spec):
-    """'package.module:function' or 'path/to/file.py:function' -> the function."""
+    """'package.module:function' or 'path/to/file.py:function' -> the function (the one the
+    command line's check loaded, if it did: a file's module runs once)."""
     import importlib
     import importlib.util
+
+    if spec in _LOADED:
+        return _LOADED.pop(spec)
 
     if ":" not in spec:
         raise ValueError(f"--function {spec!r}: use module:function or file.py:function")
@@ -235,7 +241,7 @@ def honeycomb_design(args):
     except (ValueError, TypeError, FileExistsError) as e:
         if world.partition == 0:  # every rank got the same arguments and files
             print(f"hoomd-adjoint honeycomb design: {e}", file=sys.stderr)
-        return 1
+        return 2
     if d.iteration and world.partition == 0:
         print(f"resuming {d.state_path} after iteration {d.iteration - 1}")
     d.run(args.iterations, progress=not args.quiet)
@@ -282,7 +288,7 @@ def honeycomb_measure(args):
     except (ValueError, TypeError) as e:
         if first:
             print(f"hoomd-adjoint honeycomb measure: {e}", file=sys.stderr)
-        return 1
+        return 2
     if not first:
         return 0
     measured = [("a = " + ", ".join(f"{x:g}" for x in args.params), np.array(args.params), m)]
@@ -297,98 +303,315 @@ def honeycomb_measure(args):
 def _add_protocol(p):
     from hoomd_adjoint.assembly.honeycomb import Protocol
     d = Protocol()
-    p.add_argument("--N", type=int, default=d.N, help="particles per replica")
-    p.add_argument("--kT", type=float, default=d.kT, help="temperature (epsilon)")
-    p.add_argument("--dt", type=float, default=d.dt, help="time step (tau)")
-    p.add_argument("--rho-T", type=float, default=d.rho_T, help="triangular density; honeycomb runs at 2/3 of it")
-    p.add_argument("--threads", type=int, default=None, help="replicas run at once (default: the cores)")
+    p.add_argument("--N", type=_a.integer(2), default=d.N, help="particles per replica")
+    p.add_argument("--kT", type=_a.real(0, open_lo=True), default=d.kT, help="temperature of the runs (epsilon)")
+    p.add_argument("--dt", type=_a.real(0, open_lo=True), default=d.dt, help="time step (tau)")
+    p.add_argument("--rho-T", type=_a.real(0, open_lo=True), default=d.rho_T,
+                   help="triangular density (1/sigma^2); honeycomb runs at 2/3 of it")
+    p.add_argument("--threads", type=_a.integer(1), default=None, help="replicas run at once (default: the cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="hoomd-adjoint", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("honeycomb", help="honeycomb vs triangular assembly rates (PNAS 2021, Figs. 1-2)")
-    actions = p.add_subparsers(dest="action", required=True)
+def _check_packing(option, density, min_dist, N):
+    """Random starts (no two particles closer than ``min_dist``) can be placed at ``density``."""
+    import math
+
+    from hoomd_adjoint.lattice import _RSA_JAMMING
+
+    phi = density * math.pi * (min_dist / 2) ** 2
+    if N > 1 and phi > _RSA_JAMMING[2]:
+        raise _a.Usage(f"{option} {density:g} is too dense for the random starts (disks of diameter {min_dist:g} "
+                       f"would cover {phi:.3g} of the plane, beyond the {_RSA_JAMMING[2]} random placement reaches): "
+                       f"at most {_RSA_JAMMING[2] / (math.pi * (min_dist / 2) ** 2):.4g}")
+
+
+def _check_protocol(args):
+    from hoomd_adjoint.assembly.honeycomb import Protocol
+    _check_packing("--rho-T", args.rho_T, Protocol().min_dist, args.N)  # the triangular lattice is the denser
+
+
+def _check_design(args):
+    """honeycomb design: the objective's options, the output folder's state, the engine."""
+    _a.resumable(args.out, args.resume, "a new design")
+    targets = (("--target-k-T", args.k_T), ("--target-k-H", args.k_H), ("--target-ratio", args.ratio))
+    if args.objective == "assemble":
+        for option, value in targets:
+            if value is not None:
+                raise _a.Usage(f"{option} {value:g} is a target of --objective rates, and this design is --objective "
+                               f"assemble: add --objective rates, or leave out {option}")
+    else:
+        if args.steps is not None:
+            raise _a.Usage(f"--steps {args.steps} is the run length of --objective assemble; --objective rates runs "
+                           "each lattice to its target half-time (1/--target-k-T, 1/--target-k-H)")
+        if args.k_H is not None and args.ratio is not None:
+            raise _a.Usage(f"--target-k-H {args.k_H:g} and --target-ratio {args.ratio:g}: give one of them")
+        args.k_T = 1 / 400 if args.k_T is None else args.k_T
+        if args.k_H is None:
+            args.ratio = 1 / 16 if args.ratio is None else args.ratio
+        for option, value, k in (("--target-k-T", args.k_T, args.k_T),
+                                 ("--target-k-H", args.k_H, args.k_H),
+                                 ("--target-ratio", args.ratio, None if args.ratio is None else args.ratio * args.k_T)):
+            if k is not None and round(1.0 / k) < 1:
+                rate = "" if option != "--target-ratio" else f" (k_H = ratio x k_T = {k:g})"
+                raise _a.Usage(f"{option} {value:g}{rate} is faster than one step: the half-time 1/k must be at "
+                               "least 1 step")
+    args.steps = 3300 if args.steps is None else args.steps
+    if args.truncate is not None and args.variant != "truncated":
+        raise _a.Usage(f"--truncate {args.truncate} is the window of --variant truncated, and this design is "
+                       f"--variant {args.variant}: leave out --truncate")
+    args.truncate = 300 if args.truncate is None else args.truncate
+    if args.engine == "hoomd":
+        try:
+            import hoomd.adjoint  # noqa: F401
+        except ImportError as e:
+            raise _a.Usage(f"--engine hoomd needs HOOMD-blue and its hoomd.adjoint component (build it from "
+                           f"component/, docs/hoomd.md): {e}") from None
+    _check_protocol(args)
+
+
+def _check_measure(args):
+    _a.out_folder("--out", args.out)
+    if args.every > args.steps:
+        raise _a.Usage(f"--every {args.every} is longer than the runs (--steps {args.steps})")
+    _check_protocol(args)
+
+
+def _check_demo(args):
+    _a.out_folder("--out", args.out)
+    _check_packing("--density", args.density, 0.9, args.N)  # demo's random start: min_dist 0.9
+
+
+_LOADED = {}  # --function's function, loaded by the check, for the command to use (not loaded twice)
+
+
+def _check_sweep_run(args):
+    import importlib.util
+
+    spec = args.function
+    if ":" not in spec or not all(spec.rsplit(":", 1)):
+        raise _a.Usage(f"--function {spec}: use module:function or file.py:function")
+    where = spec.rsplit(":", 1)[0]
+    if where.endswith(".py"):
+        _a.in_file("--function", where)
+    else:
+        try:
+            found = importlib.util.find_spec(where)
+        except (ImportError, ValueError) as e:
+            raise _a.Usage(f"--function {spec}: cannot import {where} ({e})") from None
+        if found is None:
+            raise _a.Usage(f"--function {spec}: no module {where}")
+    if args.jobs:
+        jobs = _a.in_json("--jobs", args.jobs)
+        if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
+            raise _a.Usage(f"--jobs {args.jobs}: needs a JSON list of job dicts")
+        _a.out_folder("directory", args.directory)
+    elif not os.path.isfile(os.path.join(args.directory, "jobs.json")):
+        raise _a.Usage(f"directory {args.directory}: no sweep there (no jobs.json); give --jobs to start one")
+    try:
+        _LOADED[spec] = _load_function(spec)  # runs the module: its own errors are the user's input too
+    except (ValueError, ImportError, OSError, SyntaxError) as e:
+        raise _a.Usage(str(e) if str(e).startswith("--function") else f"--function {spec}: {e}") from None
+
+
+def _check_sweep(args):
+    if not os.path.isfile(os.path.join(args.directory, "jobs.json")):
+        raise _a.Usage(f"directory {args.directory}: no sweep there (no jobs.json)")
+    if getattr(args, "csv", None) is not None:
+        _a.out_file("--out", args.csv)
+
+
+def parser():
+    """The ``hoomd-adjoint`` argument parser (every subcommand's; see :func:`main`)."""
+    from . import __version__
+
+    top = _a.Parser(prog="hoomd-adjoint", description=__doc__,
+                    epilog="Bad input stops a command before it runs, with one line and exit status 2; a failed run "
+                           "exits with status 1, Ctrl-C with 130. HA_TRACEBACK=1 shows the full traceback instead.")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                     help="print the version and exit")
+    sub = top.add_subparsers(dest="command", required=True, metavar="command")
+    p = sub.add_parser("honeycomb", help="honeycomb vs triangular assembly rates (PNAS 2021, Figs. 1-2)",
+                       description="Design the Rechtsman potential's a0..a3 for honeycomb/triangular assembly "
+                                   "(design), or measure a potential's assembly curves and rates (measure).")
+    actions = p.add_subparsers(dest="action", required=True, metavar="action")
     a = actions.add_parser("design", help="RMSProp design of a0..a3 through replica batches; resumable",
                            description=honeycomb_design.__doc__)
-    a.add_argument("--out", default="honeycomb-design", help="output directory")
+    a.add_argument("--out", type=_a.text("a folder"), default="honeycomb-design",
+                   help="output folder (state.json, design.csv, summary.json, plots, trajectories)")
     a.add_argument("--objective", choices=["assemble", "rates"], default="assemble",
-                   help="assemble: minimise mean L_H after --steps (Fig. 1); rates: hit k_T and k_H (Fig. 2)")
-    a.add_argument("--k-T", type=float, default=1 / 400, help="target triangular rate (1/step)")
-    a.add_argument("--ratio", type=float, default=1 / 16, help="target k_H/k_T (unless --k-H)")
-    a.add_argument("--k-H", type=float, default=None, help="target honeycomb rate (1/step)")
-    a.add_argument("--steps", type=int, default=3300, help="run length of the assemble objective")
+                   help="assemble: minimise mean L_H after --steps (Fig. 1); rates: hit the target rates k_T and k_H "
+                        "(Fig. 2)")
+    a.add_argument("--target-k-T", dest="k_T", type=_a.real(0, open_lo=True), default=None,
+                   help="target triangular rate, 1/step (--objective rates; default: 0.0025 = 1/400)")
+    a.add_argument("--target-k-H", dest="k_H", type=_a.real(0, open_lo=True), default=None,
+                   help="target honeycomb rate, 1/step (--objective rates; default: --target-ratio x --target-k-T)")
+    a.add_argument("--target-ratio", dest="ratio", type=_a.real(0, open_lo=True), default=None,
+                   help="target k_H/k_T when --target-k-H is not given (--objective rates; default: 0.0625 = 1/16)")
+    _a.alias(a, "--ratio", "ratio")
+    # --k-T sat beside --kT (the temperature): one typed for the other ran 60x colder without a word
+    a.add_argument("--k-T", action=_a.Renamed, new="--target-k-T", why=" (--kT is the temperature)")
+    a.add_argument("--k-H", action=_a.Renamed, new="--target-k-H")
+    a.add_argument("--steps", type=_a.integer(1), default=None,
+                   help="run length of --objective assemble, in steps (default: 3300)")
     a.add_argument("--variant", choices=["truncated", "forward", "reverse"], default="truncated",
                    help="gradient: adjoint through the last --truncate steps, or exact forward/reverse mode")
-    a.add_argument("--truncate", type=int, default=300, help="window of the truncated variant (steps)")
-    a.add_argument("--iterations", type=int, default=24)
-    a.add_argument("--replicas", type=int, default=32, help="replicas per lattice per iteration")
-    a.add_argument("--lr", type=float, default=0.01, help="RMSProp step, relative to each parameter's start")
-    a.add_argument("--anneal", type=float, default=None, help="halve the step every this many iterations")
-    a.add_argument("--start", type=float, nargs=4, default=None, metavar="A",
+    a.add_argument("--truncate", type=_a.integer(1), default=None,
+                   help="window of --variant truncated, in steps (default: 300)")
+    a.add_argument("--iterations", type=_a.integer(0), default=24,
+                   help="RMSProp iterations in all (a resumed design counts those it has)")
+    a.add_argument("--replicas", type=_a.integer(1), default=32, help="replicas per lattice per iteration")
+    a.add_argument("--lr", type=_a.real(0, open_lo=True), default=0.01,
+                   help="RMSProp step, relative to each parameter's start")
+    a.add_argument("--anneal", type=_a.real(0, open_lo=True), default=None,
+                   help="halve the step every this many iterations (default: a constant step)")
+    a.add_argument("--start", type=_a.real(), nargs=4, default=None, metavar="A",
                    help="starting a0 a1 a2 a3 (default: Rechtsman et al.'s 5.89 17.9 2.49 1.823)")
-    a.add_argument("--check-replicas", type=int, default=64, help="fresh replicas that measure start and design")
-    a.add_argument("--check-steps", type=int, default=None,
-                   help="length of the measuring runs (default: 1.6 t*_H and 4 t*_T, or --steps)")
-    a.add_argument("--resume", action="store_true", help="continue the design saved in --out")
+    a.add_argument("--check-replicas", type=_a.integer(1), default=64,
+                   help="fresh replicas per lattice that measure the start and the design")
+    a.add_argument("--check-steps", type=_a.integer(1), default=None,
+                   help="length of the measuring runs, in steps (default: 1.6 t*_H and 4 t*_T, or --steps)")
+    a.add_argument("--resume", action="store_true",
+                   help="continue the design saved in --out (its state.json; the same settings)")
     a.add_argument("--engine", choices=["embedded", "hoomd"], default="embedded",
                    help="what integrates the replicas: the embedded engine, or HOOMD-blue (needs HOOMD-blue and "
                         "its hoomd.adjoint component; the adjoint runs along HOOMD-blue's recorded states)")
     _add_protocol(a)
-    a.set_defaults(func=honeycomb_design)
+    a.set_defaults(func=honeycomb_design, check=_check_design, resume_hint="--resume")
     a = actions.add_parser("measure", help="mean L_H(t), L_T(t) of one potential; half-times and rates",
                            description=honeycomb_measure.__doc__)
-    a.add_argument("--params", type=float, nargs=4, default=[5.89, 17.9, 2.49, 1.823], metavar="A",
-                   help="a0 a1 a2 a3 (default: Rechtsman et al.'s)")
-    a.add_argument("--replicas", type=int, default=200)
-    a.add_argument("--steps", type=int, default=3300)
-    a.add_argument("--every", type=int, default=33, help="steps between loss evaluations")
-    a.add_argument("--out", default="honeycomb-measure", help="output directory")
+    a.add_argument("--params", type=_a.real(), nargs=4, default=[5.89, 17.9, 2.49, 1.823], metavar="A",
+                   help="the potential's a0 a1 a2 a3 (default: Rechtsman et al.'s)")
+    a.add_argument("--replicas", type=_a.integer(1), default=200, help="replicas per lattice")
+    a.add_argument("--steps", type=_a.integer(1), default=3300, help="length of each run, in steps")
+    a.add_argument("--every", type=_a.integer(1), default=33, help="steps between loss evaluations")
+    a.add_argument("--out", type=_a.text("a folder"), default="honeycomb-measure",
+                   help="output folder (curves.csv, curves.png)")
     _add_protocol(a)
-    a.set_defaults(func=honeycomb_measure)
+    a.set_defaults(func=honeycomb_measure, check=_check_measure)
     from .clusters.cli import add_parser as add_clusters
 
     add_clusters(sub)
     from .spider.cli import add_parser as add_spider
 
     add_spider(sub)
-    p = sub.add_parser("demo", help="run a 2D honeycomb-potential Brownian simulation; write GSD + PNG")
-    p.add_argument("--out", default="demo-output", help="output directory")
-    p.add_argument("--N", type=int, default=200, help="number of particles")
-    p.add_argument("--density", type=float, default=0.69, help="number density (1/area)")
-    p.add_argument("--kT", type=float, default=0.05, help="final temperature (energy units)")
-    p.add_argument("--kT-start", type=float, default=0.25, help="starting temperature of the linear ramp")
-    p.add_argument("--dt", type=float, default=5e-4, help="time step (the r^-12 core is stiff: 1e-3 can be unstable)")
-    p.add_argument("--steps", type=int, default=40000)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--grad-steps", type=int, default=1000,
+    p = sub.add_parser("demo", help="run a 2D honeycomb-potential Brownian simulation; write GSD + PNG",
+                       description=demo.__doc__)
+    p.add_argument("--out", type=_a.text("a folder"), default="demo-output",
+                   help="output folder (trajectory.gsd, demo.png)")
+    p.add_argument("--N", type=_a.integer(2), default=200, help="number of particles")
+    p.add_argument("--density", type=_a.real(0, open_lo=True), default=0.69, help="number density (1/area)")
+    p.add_argument("--kT", type=_a.real(0), default=0.05, help="final temperature (energy units)")
+    p.add_argument("--kT-start", type=_a.real(0), default=0.25, help="starting temperature of the linear ramp")
+    p.add_argument("--dt", type=_a.real(0, open_lo=True), default=5e-4,
+                   help="time step (the r^-12 core is stiff: 1e-3 can be unstable)")
+    p.add_argument("--steps", type=_a.integer(2), default=40000,
+                   help="Brownian steps (the temperature ramps over the first half)")
+    p.add_argument("--seed", type=_a.integer(0, 0xFFFF), default=1, help="random seed of the start and the noise")
+    p.add_argument("--grad-steps", type=_a.integer(1), default=1000,
                    help="steps (after the run) to differentiate the final energy through")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=demo)
-    p = sub.add_parser("sweep", help="status of a sweep directory, or merge its results into a CSV table")
-    actions = p.add_subparsers(dest="action", required=True)
-    a = actions.add_parser("run", help="run a slice of the jobs (resumes: finished jobs are skipped)")
-    a.add_argument("directory", help="the sweep's directory (results/ and jobs.json go there)")
+    p.set_defaults(func=demo, check=_check_demo, single="hoomd-adjoint demo")
+    p = sub.add_parser("sweep", help="run, report on and merge a sweep's jobs (hoomd_adjoint.sweep)",
+                       description="Run a slice of a hoomd_adjoint.sweep's jobs (run), report on its folder "
+                                   "(status), or merge its results into one CSV table (merge).")
+    actions = p.add_subparsers(dest="action", required=True, metavar="action")
+    a = actions.add_parser("run", help="run a slice of the jobs (resumes: finished jobs are skipped)",
+                           description=sweep_run.__doc__)
+    a.add_argument("directory", type=_a.text("a folder"), help="the sweep's folder (results/ and jobs.json go there)")
     a.add_argument("--function", required=True,
                    help="module:function or file.py:function, called as function(job dict) -> dict of results")
-    a.add_argument("--jobs", help="JSON file with the list of job dicts (default: the directory's jobs.json)")
-    a.add_argument("--part", help="k/n: run jobs i with i %% n == k (k is 0-based)")
+    a.add_argument("--jobs", help="JSON file with the list of job dicts (default: the folder's jobs.json)")
+    a.add_argument("--part", type=_a.part, help="k/n: run jobs i with i %% n == k (k is 0-based; default: every job)")
     a.add_argument("--mpi", action="store_true", help="under mpirun: part = rank/size")
     a.add_argument("--on-error", choices=["raise", "record"], default="raise",
                    help="a failing job stops the run (raise) or is saved as failed and skipped (record)")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
-    a.set_defaults(func=sweep_run)
-    a = actions.add_parser("status", help="print how many jobs are done, failed and missing")
-    a.add_argument("directory", help="the sweep's directory (holds jobs.json and results/)")
-    a.set_defaults(func=sweep)
-    a = actions.add_parser("merge", help="print the status and write all results as one CSV table")
-    a.add_argument("directory", help="the sweep's directory (holds jobs.json and results/)")
-    a.add_argument("--csv", help="output file (default: stdout)")
+    a.set_defaults(func=sweep_run, check=_check_sweep_run, resume_hint="again",
+                   mpi_part=True)  # under mpirun, --part is refused by the command, whatever else is given
+    a = actions.add_parser("status", help="print how many jobs are done, failed and missing",
+                           description=sweep.__doc__)
+    a.add_argument("directory", help="the sweep's folder (holds jobs.json and results/)")
+    a.set_defaults(func=sweep, check=_check_sweep, single="hoomd-adjoint sweep status")
+    a = actions.add_parser("merge", help="print the status and write all results as one CSV table",
+                           description=sweep.__doc__)
+    a.add_argument("directory", help="the sweep's folder (holds jobs.json and results/)")
+    a.add_argument("--out", dest="csv", type=_a.text("a file name"), default=None,
+                   help="output CSV file (default: stdout)")
+    _a.alias(a, "--csv", "csv")
     a.add_argument("--allow-missing", action="store_true", help="merge even if some jobs have no result")
-    a.set_defaults(func=sweep)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    a.set_defaults(func=sweep, check=_check_sweep, single="hoomd-adjoint sweep merge")
+    return top
+
+
+def _command(args):
+    return " ".join(x for x in ("hoomd-adjoint", args.command, getattr(args, "action", None)) if x)
+
+
+def _interrupted(args, argv):
+    """The one line for Ctrl-C: how to continue where the command can, else that it stopped."""
+    import shlex
+
+    how = getattr(args, "resume_hint", None)
+    how = how(args) if callable(how) else how
+    if how == "--resume":
+        if not os.path.isfile(os.path.join(args.out, "state.json")):
+            return "interrupted before the first iteration was saved: nothing to resume; run the command again"
+        again = ["hoomd-adjoint"] + list(argv) + ([] if "--resume" in argv else ["--resume"])
+        return f"interrupted; the last finished iteration is saved: continue with {shlex.join(again)}"
+    if how == "again":
+        return ("interrupted; finished jobs are saved: run the same command again to continue "
+                f"({shlex.join(['hoomd-adjoint'] + list(argv))})")
+    return "interrupted"
+
+
+def main(argv=None):
+    """``hoomd-adjoint``: parse and check every argument (one line and status 2 for bad input,
+    before anything runs or is written), run the command; a failed run ends with one line and
+    status 1, Ctrl-C with one line (how to resume) and status 130. ``HA_TRACEBACK=1`` shows
+    the traceback of the last two instead."""
+    from hoomd_adjoint.communicator import launched, one_process
+
+    argv = sys.argv[1:] if argv is None else [str(x) for x in argv]
+    _LOADED.clear()
+    try:
+        args, extra = parser().parse_known_args(argv)
+    except SystemExit as e:  # --help, --version, or bad input (said in one line by _cli.Parser)
+        return e.code
+    name = _command(args)
+    if extra:  # said by the subcommand, which argparse leaves to the top parser
+        _a.say(name, f"unrecognized arguments: {' '.join(extra)} (see {name} --help)")
+        return 2
+    debug = os.environ.get("HA_TRACEBACK", "") not in ("", "0")
+    try:
+        rank, size = launched()
+        single = getattr(args, "single", None)
+        if size > 1 and callable(single):
+            single = single(args)
+        if size > 1 and single and one_process(single):  # under mpirun: refused whatever the arguments
+            return 2
+        if not (size > 1 and getattr(args, "mpi_part", False) and args.part is not None):
+            args.check(args)
+        status = args.func(args)
+    except _a.Usage as e:
+        _a.say(name, e)
+        return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        _a.say(name, _interrupted(args, argv))
+        return 130
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
+        if debug:
+            raise
+        _a.say(name, e)  # the library's own checks of what the user gave
+        return 2
+    except (RuntimeError, ArithmeticError, OSError) as e:
+        if debug:
+            raise
+        why = str(e) if type(e) is RuntimeError else f"{type(e).__name__}: {e}"
+        _a.say(name, why, every_rank=True)  # a run that failed: any rank may say why
+        return 1
+    return 0 if status is None else status
 
 
 if __name__ == "__main__":

@@ -186,13 +186,13 @@ def test_measure_and_report_write_their_files(tmp_path):
 def test_command_line_design_and_measure(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "hoomd_adjoint.cli", "honeycomb", "design", "--out", str(out), "--N", "36",
-           "--iterations", "1", "--replicas", "2", "--objective", "rates", "--k-T", str(1 / 30), "--ratio", "0.5", "--truncate", "20",
+           "--iterations", "1", "--replicas", "2", "--objective", "rates", "--target-k-T", str(1 / 30), "--target-ratio", "0.5", "--truncate", "20",
            "--check-replicas", "2", "--check-steps", "40", "--quiet"]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
     assert r.returncode == 0, r.stderr
     assert "designed" in r.stdout and (out / "design.png").exists()
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
-    assert r.returncode == 1 and "--resume" in r.stderr
+    assert r.returncode == 2 and "--resume" in r.stderr
     r = subprocess.run(cmd[:-1] + ["--resume", "--iterations", "2", "--quiet"], capture_output=True, text=True,
                        cwd=TESTS, env=subprocess_env())
     assert r.returncode == 0, r.stderr

@@ -250,7 +250,7 @@ def test_honeycomb_design_with_hoomd_as_the_engine(tmp_path):
     assert np.allclose(theirs[1], ours[1], rtol=1e-7, atol=1e-10), (theirs[1], ours[1])
     out = tmp_path / "cli"
     r = subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "honeycomb", "design", "--engine", "hoomd",
-                        "--out", str(out), "--iterations", "1", "--replicas", "1", "--N", "36", "--k-T", "0.05",
+                        "--out", str(out), "--iterations", "1", "--replicas", "1", "--N", "36",
                         "--check-replicas", "2", "--check-steps", "20", "--quiet"],
                        capture_output=True, text=True, cwd=TESTS, env=subprocess_env(), timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -254,7 +254,7 @@ def test_cli(tmp_path, capsys, full):
     assert cli.main(["sweep", "merge", str(directory)]) == 0  # table on stdout, status on stderr
     captured = capsys.readouterr()
     assert captured.out.splitlines()[0] == "job,seed,start,value,trace,scale" and "12 done" in captured.err
-    assert cli.main(["sweep", "status", str(tmp_path / "nothing")]) == 1
+    assert cli.main(["sweep", "status", str(tmp_path / "nothing")]) == 2
 
 
 def _write_job_module(tmp_path):
@@ -276,7 +276,7 @@ def test_cli_run_slices_then_merge(tmp_path, capsys):
         rows = list(csv.DictReader(f))
     assert [float(r["value"]) for r in rows] == [math.sin(1.1 * s) for s in range(7)]
     # a bad function spec is a clear error, and nothing runs
-    assert cli.main(["sweep", "run", str(d), "--function", f"{mod}:nope", "--quiet"]) == 1
+    assert cli.main(["sweep", "run", str(d), "--function", f"{mod}:nope", "--quiet"]) == 2
     assert "has no function 'nope'" in capsys.readouterr().err
 
 

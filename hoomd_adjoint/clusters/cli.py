@@ -62,7 +62,7 @@ def path(args):
     a, b = reproduce.reference_pair(c)
     p = paths.connect(c, a, b, images=args.images)
     if p is None:
-        raise SystemExit("R1 and R2 are not adjacent at this B (no single-barrier band)")
+        raise RuntimeError(f"R1 and R2 are not adjacent at --B {args.B:g} (no single-barrier band)")
     fwd = kramers(c, p.a, p.ts, kT=args.kT, gamma=args.gamma, gradient=False)
     bwd = kramers(c, p.b, p.ts, kT=args.kT, gamma=args.gamma, gradient=False)
     print(f"barriers: R1 -> R2 {p.barrier_ab:.6f} kT, R2 -> R1 {p.barrier_ba:.6f} kT")
@@ -137,45 +137,75 @@ def reproduce_cmd(args):
                 print(name, json.dumps(fn(args.out), indent=1)[:2000])
 
 
+SWEEPS = ("fig4a", "fig4c", "md", "fig5")  # the reproductions that are sweeps (--part, shared under mpirun)
+
+
+def _check_out(args):
+    from .._cli import out_folder
+    out_folder("--out", args.out)
+
+
+def _check_reproduce(args):
+    from .._cli import Usage, out_folder
+    out_folder("--out", args.out)
+    if args.part is not None and args.what not in SWEEPS:
+        raise Usage(f"--part {args.part} slices a sweep ({', '.join(SWEEPS)}); {args.what} is not one")
+    if args.what == "plots" and not os.path.isdir(args.out):
+        raise Usage(f"--out {args.out}: no such folder, so nothing to plot (run fig4a, fig4c, md or fig5 into it)")
+
+
 def add_parser(sub):
     """Register ``clusters`` and its actions on an argparse subparsers object."""
+    from .. import _cli as _a
+
     p = sub.add_parser("clusters", help="colloidal clusters: states, DNEB paths, Kramers rates, design (PNAS 2021, "
                                         "Figs. 3-5)", description=__doc__)
-    actions = p.add_subparsers(dest="action", required=True)
+    actions = p.add_subparsers(dest="action", required=True, metavar="action")
 
     def model(a, B=5.0):
-        a.add_argument("--B", type=float, default=B, help="uniform binding energy to start from (kT)")
-        a.add_argument("--alpha", type=float, default=5.0, help="Morse range parameter (1/sigma)")
+        a.add_argument("--B", type=_a.real(0, open_lo=True), default=B,
+                       help="uniform binding energy to start from (kT)")
+        a.add_argument("--alpha", type=_a.real(0, open_lo=True), default=5.0, help="Morse range parameter (1/sigma)")
+
+    def kramers(a):
+        a.add_argument("--kT", type=_a.real(0, open_lo=True), default=1.0, help="temperature of the Kramers rates")
+        a.add_argument("--gamma", type=_a.real(0, open_lo=True), default=1.0, help="drag of the Kramers rates")
+
+    def out(a, default, what):
+        a.add_argument("--out", type=_a.text("a folder"), default=default, help=f"output folder ({what})")
 
     a = actions.add_parser("states", help="rigid packings of 7 spheres by quenches", description=states.__doc__)
     model(a)
-    a.add_argument("--quenches", type=int, default=300)
-    a.add_argument("--seed", type=int, default=0)
-    a.add_argument("--out", default="clusters-states")
-    a.set_defaults(func=states)
+    a.add_argument("--quenches", type=_a.integer(1), default=300, help="random starts to quench")
+    a.add_argument("--seed", type=_a.integer(0), default=0, help="seed of the random starts")
+    out(a, "clusters-states", "states.json")
+    a.set_defaults(func=states, check=_check_out, single="hoomd-adjoint clusters states")
     a = actions.add_parser("path", help="R1 -> R2 band, saddle, barriers, Kramers rates", description=path.__doc__)
     model(a)
-    a.add_argument("--images", type=int, default=100)
-    a.add_argument("--kT", type=float, default=1.0)
-    a.add_argument("--gamma", type=float, default=1.0)
-    a.add_argument("--out", default="clusters-path")
-    a.set_defaults(func=path)
+    a.add_argument("--images", type=_a.integer(1), default=100, help="interior images of the band (DNEB)")
+    kramers(a)
+    out(a, "clusters-path", "path.json, path.png")
+    a.set_defaults(func=path, check=_check_out, single="hoomd-adjoint clusters path")
     a = actions.add_parser("design", help="barrier or rate design of R1 <-> R2", description=design_cmd.__doc__)
     model(a)
-    a.add_argument("--objective", choices=["barriers", "rates"], default="barriers")
-    a.add_argument("--target", type=float, nargs=2, default=[3.0, 5.0], metavar="T",
+    a.add_argument("--objective", choices=["barriers", "rates"], default="barriers",
+                   help="design the barriers (Eq. 5) or the Kramers rates (Eq. 6)")
+    a.add_argument("--target", type=_a.real(0, open_lo=True), nargs=2, default=[3.0, 5.0], metavar="T",
                    help="forward and backward target: barriers (kT) or rates (1/time)")
-    a.add_argument("--iterations", type=int, default=18)
-    a.add_argument("--steps", type=int, default=50, help="RMSProp steps per iteration (band search)")
-    a.add_argument("--lr", type=float, default=0.05)
-    a.add_argument("--anneal", type=int, default=2, help="halve the step every this many iterations")
-    a.add_argument("--kT", type=float, default=1.0)
-    a.add_argument("--gamma", type=float, default=1.0)
-    a.add_argument("--out", default="clusters-design")
-    a.set_defaults(func=design_cmd)
+    a.add_argument("--iterations", type=_a.integer(1), default=18, help="band searches (the paper: 18)")
+    a.add_argument("--steps", type=_a.integer(1), default=50, help="RMSProp steps per iteration (band search)")
+    a.add_argument("--lr", type=_a.real(0, open_lo=True), default=0.05, help="RMSProp step size (kT per parameter)")
+    a.add_argument("--anneal", type=_a.integer(1), default=2, help="halve the step every this many iterations")
+    kramers(a)
+    out(a, "clusters-design", "design.json")
+    a.set_defaults(func=design_cmd, check=_check_out, single="hoomd-adjoint clusters design")
     a = actions.add_parser("reproduce", help="the paper's cluster results as resumable sweeps",
                            description=reproduce_cmd.__doc__)
-    a.add_argument("what", choices=["fig3b", "fig3c", "fig4a", "fig4c", "md", "fig5", "plots"])
-    a.add_argument("--out", default="runs/clusters")
-    a.add_argument("--part", default=None, help="slice k/n of a sweep's jobs")
-    a.set_defaults(func=reproduce_cmd)
+    a.add_argument("what", choices=["fig3b", "fig3c", "fig4a", "fig4c", "md", "fig5", "plots"],
+                   help="the result to run (fig4a, fig4c, md and fig5 are sweeps: rerun to continue), or plots")
+    out(a, "runs/clusters", "one subfolder per result")
+    a.add_argument("--part", type=_a.part, default=None,
+                   help="slice k/n of a sweep's jobs: jobs i with i %% n == k (default: every job)")
+    a.set_defaults(func=reproduce_cmd, check=_check_reproduce, mpi_part=True,
+                   resume_hint=lambda args: "again" if args.what in SWEEPS else None,
+                   single=lambda args: None if args.what in SWEEPS else f"hoomd-adjoint clusters reproduce {args.what}")

@@ -46,41 +46,85 @@ def plot(args):
     print(plot_losses(args.runs, args.output, reference=args.reference))
 
 
+def _check_optimize(args):
+    from .._cli import resumable
+    resumable(args.out, args.resume, "a new optimisation")
+
+
+def _check_validate(args):
+    from .._cli import Usage, out_folder
+    from .validate import load_params
+
+    out_folder("--out", args.out)
+    try:
+        load_params(args.params).check()  # a state.json's parameters, or 8 numbers
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        what = "a state.json of an optimisation, or 8 comma-separated numbers"
+        raise Usage(f"params {args.params}: {e if not isinstance(e, KeyError) else f'no {e} in it'} ({what})") from None
+    if args.cargo and args.shell != "icosahedron":
+        raise Usage(f"--cargo goes inside the icosahedron, and --shell is {args.shell}")
+
+
+def _check_plot(args):
+    import os
+
+    from .._cli import Usage, in_json, out_file
+    for run in args.runs:
+        state = in_json("runs", os.path.join(run, "state.json")) if os.path.isdir(run) else None
+        if not isinstance(state, dict) or "config" not in state or "history" not in state:
+            raise Usage(f"runs: {run} is not the output folder of a spider optimisation (no state.json with a history)")
+    out_file("--out", args.output)
+    if args.reference is not None and not os.path.isdir(args.reference):
+        raise Usage(f"--reference {args.reference}: no such folder")
+
+
 def add_parser(sub):
     """Register ``spider`` and its actions on an argparse subparsers object."""
+    from .. import _cli as _a
+
     p = sub.add_parser("spider", help="shell disassembly by a designed rigid spider (colloidal reactions, Figs. 2-4)",
                        description=__doc__)
-    actions = p.add_subparsers(dest="action", required=True)
+    actions = p.add_subparsers(dest="action", required=True, metavar="action")
 
     def common(a):
-        a.add_argument("--shell", choices=["octahedron", "icosahedron"], default="octahedron")
-        a.add_argument("--leg-sigma", type=float, default=1.0, help="range of the legs' repulsion (preprint: 1.0)")
+        a.add_argument("--shell", choices=["octahedron", "icosahedron"], default="octahedron",
+                       help="the shell to take apart")
+        a.add_argument("--leg-sigma", type=_a.real(0, open_lo=True), default=1.0,
+                       help="range of the legs' repulsion (preprint: 1.0)")
         a.add_argument("--quiet", action="store_true", help="no progress bar")
 
     a = actions.add_parser("optimize", help="Adam over the 8 spider parameters; resumable", description=optimize.__doc__)
     common(a)
     a.add_argument("--start", choices=["weak", "strong"], default="weak", help="the paper's start of the head")
-    a.add_argument("--iterations", type=int, default=500)
-    a.add_argument("--replicas", type=int, default=10, help="simulations per iteration")
-    a.add_argument("--steps", type=int, default=1000, help="steps per simulation")
-    a.add_argument("--lr", type=float, default=0.01)
-    a.add_argument("--seed", type=int, default=0)
-    a.add_argument("--perturb", type=float, default=None, help="add N(0, perturb) to log eps_H (Fig. 4)")
+    a.add_argument("--iterations", type=_a.integer(0), default=500,
+                   help="Adam iterations in all (a resumed run counts those it has)")
+    a.add_argument("--replicas", type=_a.integer(1), default=10, help="simulations per iteration")
+    a.add_argument("--steps", type=_a.integer(1), default=1000, help="steps per simulation")
+    a.add_argument("--lr", type=_a.real(0, open_lo=True), default=0.01, help="Adam's step size")
+    a.add_argument("--seed", type=_a.integer(0), default=0, help="the run's seed (the replicas' seeds follow from it)")
+    a.add_argument("--perturb", type=_a.real(0), default=None,
+                   help="add N(0, perturb) to log eps_H of the start (Fig. 4; default: no perturbation)")
     a.add_argument("--no-stable-shell", action="store_true",
                    help="leave out the authors' optional stable-shell term (the remaining vertices near their centre)")
-    a.add_argument("--resume", action="store_true")
-    a.add_argument("--out", default="spider-optimize")
-    a.set_defaults(func=optimize)
+    a.add_argument("--resume", action="store_true",
+                   help="continue the optimisation saved in --out (its state.json; the same settings)")
+    a.add_argument("--out", type=_a.text("a folder"), default="spider-optimize",
+                   help="output folder (state.json, history.csv)")
+    a.set_defaults(func=optimize, check=_check_optimize, resume_hint="--resume")
     a = actions.add_parser("validate", help="success fractions of long runs", description=validate.__doc__)
     common(a)
     a.add_argument("params", help="a state.json of an optimisation, or 8 comma-separated parameters")
-    a.add_argument("--seeds", type=int, default=20)
-    a.add_argument("--steps", type=int, default=10000)
+    a.add_argument("--seeds", type=_a.integer(1), default=20, help="independent runs")
+    a.add_argument("--steps", type=_a.integer(1), default=10000, help="steps per run")
     a.add_argument("--cargo", action="store_true", help="with the cargo inside (icosahedron)")
-    a.add_argument("--out", default="spider-validate")
-    a.set_defaults(func=validate)
+    a.add_argument("--out", type=_a.text("a folder"), default="spider-validate",
+                   help="output folder (outcomes.json, trajectory.gsd, trajectory.png)")
+    a.set_defaults(func=validate, check=_check_validate)
     a = actions.add_parser("plot", help="loss curves of optimisation runs", description=plot.__doc__)
-    a.add_argument("runs", nargs="+", help="optimisation output directories")
-    a.add_argument("--output", default="spider-losses.png")
-    a.add_argument("--reference", default=None, help="the authors' figures/preprint/data directory (optional)")
-    a.set_defaults(func=plot)
+    a.add_argument("runs", nargs="+", help="optimisation output folders")
+    a.add_argument("--out", dest="output", type=_a.text("a file name"), default="spider-losses.png",
+                   help="output image file")
+    _a.alias(a, "--output", "output")
+    a.add_argument("--reference", default=None,
+                   help="the authors' figures/preprint/data folder (default: a few points of their traces, built in)")
+    a.set_defaults(func=plot, check=_check_plot, single="hoomd-adjoint spider plot")
