@@ -110,6 +110,7 @@ def _open(path, mode):
     gets 0666 less the umask, and gsd keeps that mode when it opens the file."""
     if mode == "ab" and not (os.path.isfile(path) and os.path.getsize(path) > 0):
         mode = "wb"  # nothing to append to
+    created = not os.path.exists(path)
     try:
         lock = open(path, "xb" if mode == "xb" else "ab")  # creates the file as open() does
     except FileExistsError:
@@ -122,6 +123,8 @@ def _open(path, mode):
         return lock, gsd.hoomd.open(path, "a" if mode == "ab" else "w"), mode
     except BaseException:
         lock.close()
+        if created:  # leave no empty file behind
+            os.remove(path)
         raise
 
 
