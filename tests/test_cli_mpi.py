@@ -11,7 +11,7 @@ import sys
 import gsd.hoomd
 import pytest
 
-from conftest import TESTS, subprocess_env
+from conftest import subprocess_env
 
 pytest.importorskip("mpi4py")
 MPIEXEC = shutil.which("mpiexec") or shutil.which("mpirun")
