@@ -44,9 +44,9 @@ REFUSED = [
     (["clusters", "reproduce", "plots", "--out", "out"], "hoomd-adjoint clusters reproduce plots runs on one process"),
     (["clusters", "reproduce", "fig4a", "--part", "0/2", "--out", "out"],
      "--part 0/2 under mpirun would run that slice on each of the 2 ranks"),
-    (["spider", "plot", "out", "--output", "out/losses.png"], "hoomd-adjoint spider plot runs on one process"),
+    (["spider", "plot", "out", "--out", "out/losses.png"], "hoomd-adjoint spider plot runs on one process"),
     (["sweep", "status", "out"], "hoomd-adjoint sweep status runs on one process"),
-    (["sweep", "merge", "out", "--csv", "out/merged.csv"], "hoomd-adjoint sweep merge runs on one process"),
+    (["sweep", "merge", "out", "--out", "out/merged.csv"], "hoomd-adjoint sweep merge runs on one process"),
     (["sweep", "run", "out", "--function", "json:loads", "--part", "1/2"],
      "--part 1/2 under mpirun would run that slice on each of the 2 ranks"),
 ]
