@@ -41,7 +41,8 @@ class Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsH
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text or "default" in text:
+        if action.default is None or action.default is False or action.default is argparse.SUPPRESS \
+                or "default" in text:
             return text
         return super()._get_help_string(action)
 
@@ -83,8 +84,10 @@ class Renamed(argparse.Action):
 
 def alias(parser, old, dest):
     """``old``: a hidden second spelling of the option that stores ``dest`` (kept so that existing
-    scripts run; --help shows one spelling)."""
-    parser.add_argument(old, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    scripts run; --help shows one spelling), read and checked as that option is."""
+    new = next(a for a in parser._actions if a.dest == dest and a.option_strings)
+    parser.add_argument(old, dest=dest, type=new.type, nargs=new.nargs, metavar=new.metavar,
+                        default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 # -- type= converters: each refuses with the value typed, which argparse reports with the option --
@@ -99,6 +102,8 @@ def integer(lo=None, hi=None):
         what = "a positive integer"
     elif lo == 0 and hi is None:
         what = "a non-negative integer"
+    elif lo is not None and hi is not None:
+        what = f"an integer from {lo} to {hi}"
     else:
         what = "an integer" + (f" >= {lo}" if lo is not None else "") + (f" <= {hi}" if hi is not None else "")
 
@@ -111,6 +116,7 @@ def integer(lo=None, hi=None):
             raise argparse.ArgumentTypeError(f"must be {what}, {_got(text)}")
         return v
     convert.__name__ = "integer"
+    convert.lo, convert.hi = lo, hi  # for the command-line fuzz tests
     return convert
 
 
@@ -133,6 +139,7 @@ def real(lo=None, open_lo=False, hi=None):
             raise argparse.ArgumentTypeError(f"must be {what}, {_got(text)}")
         return v
     convert.__name__ = "number"
+    convert.lo, convert.open_lo, convert.hi = lo, open_lo, hi
     return convert
 
 

@@ -124,18 +124,18 @@ def _load_function(spec):
         return _LOADED.pop(spec)
 
     if ":" not in spec:
-        raise ValueError(f"--function {spec!r}: use module:function or file.py:function")
+        raise ValueError(f"--function {spec}: use module:function or file.py:function")
     where, name = spec.rsplit(":", 1)
     if where.endswith(".py"):
         mod_spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(where))[0], where)
         if mod_spec is None or not os.path.exists(where):
-            raise ValueError(f"--function {spec!r}: no file {where!r}")
+            raise ValueError(f"--function {spec}: no file {where}")
         module = importlib.util.module_from_spec(mod_spec)
         mod_spec.loader.exec_module(module)
     else:
         module = importlib.import_module(where)
     if not callable(getattr(module, name, None)):
-        raise ValueError(f"--function {spec!r}: {where} has no function {name!r}")
+        raise ValueError(f"--function {spec}: {where} has no function {name!r}")
     return getattr(module, name)
 
 
@@ -325,9 +325,24 @@ def _check_packing(option, density, min_dist, N):
                        f"at most {_RSA_JAMMING[2] / (math.pi * (min_dist / 2) ** 2):.4g}")
 
 
+def _check_box(N, option, density, reach):
+    """The square box of N particles at ``density`` holds the pair cutoff plus the neighbour list's
+    buffer (``reach``) less than half its side."""
+    import math
+
+    side = math.sqrt(N / density)
+    if side <= 2 * reach:
+        need = math.floor((2 * reach) ** 2 * density) + 1
+        raise _a.Usage(f"--N {N} at {option} {density:g} makes a box of side {side:.3g}, less than twice the pair "
+                       f"cutoff with its buffer ({reach:g}): use --N {need} or more")
+
+
 def _check_protocol(args):
     from hoomd_adjoint.assembly.honeycomb import Protocol
-    _check_packing("--rho-T", args.rho_T, Protocol().min_dist, args.N)  # the triangular lattice is the denser
+    p = Protocol()
+    # the triangular lattice is the denser of the two: the smaller box and the harder random start
+    _check_packing("--rho-T", args.rho_T, p.min_dist, args.N)
+    _check_box(args.N, "--rho-T", args.rho_T, p.r_cut + 0.4)  # honeycomb.simulation's Cell(buffer=0.4)
 
 
 def _check_design(args):
@@ -379,6 +394,7 @@ def _check_measure(args):
 def _check_demo(args):
     _a.out_folder("--out", args.out)
     _check_packing("--density", args.density, 0.9, args.N)  # demo's random start: min_dist 0.9
+    _check_box(args.N, "--density", args.density, 2.5 + 0.4)  # demo's r_cut and Cell(buffer=0.4)
 
 
 _LOADED = {}  # --function's function, loaded by the check, for the command to use (not loaded twice)
@@ -424,9 +440,12 @@ def parser():
     """The ``hoomd-adjoint`` argument parser (every subcommand's; see :func:`main`)."""
     from . import __version__
 
-    top = _a.Parser(prog="hoomd-adjoint", description=__doc__,
-                    epilog="Bad input stops a command before it runs, with one line and exit status 2; a failed run "
-                           "exits with status 1, Ctrl-C with 130. HA_TRACEBACK=1 shows the full traceback instead.")
+    top = _a.Parser(prog="hoomd-adjoint",
+                    description="Differentiable molecular dynamics: the workflows of the papers it reproduces, a demo, "
+                                "and sweeps.\n'hoomd-adjoint COMMAND --help' describes each command and its options.",
+                    epilog="Bad input stops a command before it runs or writes anything, with one line and exit status "
+                           "2;\na failed run exits with status 1, Ctrl-C with 130 (saying how to resume).\n"
+                           "HA_TRACEBACK=1 shows the full traceback of the last two instead.")
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
                      help="print the version and exit")
     sub = top.add_subparsers(dest="command", required=True, metavar="command")
@@ -441,11 +460,11 @@ def parser():
     a.add_argument("--objective", choices=["assemble", "rates"], default="assemble",
                    help="assemble: minimise mean L_H after --steps (Fig. 1); rates: hit the target rates k_T and k_H "
                         "(Fig. 2)")
-    a.add_argument("--target-k-T", dest="k_T", type=_a.real(0, open_lo=True), default=None,
+    a.add_argument("--target-k-T", dest="k_T", metavar="K", type=_a.real(0, open_lo=True), default=None,
                    help="target triangular rate, 1/step (--objective rates; default: 0.0025 = 1/400)")
-    a.add_argument("--target-k-H", dest="k_H", type=_a.real(0, open_lo=True), default=None,
+    a.add_argument("--target-k-H", dest="k_H", metavar="K", type=_a.real(0, open_lo=True), default=None,
                    help="target honeycomb rate, 1/step (--objective rates; default: --target-ratio x --target-k-T)")
-    a.add_argument("--target-ratio", dest="ratio", type=_a.real(0, open_lo=True), default=None,
+    a.add_argument("--target-ratio", dest="ratio", metavar="R", type=_a.real(0, open_lo=True), default=None,
                    help="target k_H/k_T when --target-k-H is not given (--objective rates; default: 0.0625 = 1/16)")
     _a.alias(a, "--ratio", "ratio")
     # --k-T sat beside --kT (the temperature): one typed for the other ran 60x colder without a word
