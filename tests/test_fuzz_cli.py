@@ -366,6 +366,24 @@ def test_ctrl_c_without_anything_to_resume_says_interrupted(tmp_path, monkeypatc
     assert capsys.readouterr().err == "hoomd-adjoint clusters states: interrupted\n"
 
 
+def test_ctrl_c_before_anything_was_saved_and_in_a_sweep(tmp_path, monkeypatch, capsys):
+    from hoomd_adjoint.assembly import honeycomb as hc
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(hc.Design, "run", interrupt)
+    assert cli.main(["honeycomb", "design", "--out", str(tmp_path / "d"), "--N", "36", "--quiet"]) == 130
+    assert capsys.readouterr().err == ("hoomd-adjoint honeycomb design: interrupted before the first iteration was "
+                                       "saved: nothing to resume; run the command again\n")
+    (tmp_path / "job.py").write_text("def job(j):\n    raise KeyboardInterrupt\n")
+    (tmp_path / "jobs.json").write_text("[{}]")
+    argv = ["sweep", "run", str(tmp_path / "s"), "--function", f"{tmp_path}/job.py:job", "--jobs",
+            str(tmp_path / "jobs.json"), "--quiet"]
+    assert cli.main(argv) == 130
+    assert capsys.readouterr().err == ("hoomd-adjoint sweep run: interrupted; finished jobs are saved: run the same "
+                                       f"command again to continue ({shlex.join(['hoomd-adjoint'] + argv)})\n")
+
+
 # -- under mpiexec: the first rank says it, once --
 
 MPIEXEC = shutil.which("mpiexec") or shutil.which("mpirun")
