@@ -608,6 +608,7 @@ def main(argv=None):
             single = single(args)
         if size > 1 and single and one_process(single):  # under mpirun: refused whatever the arguments
             return 2
+        # under mpirun, --part of a sweep is refused by the command itself, before anything: say that first
         if not (size > 1 and getattr(args, "mpi_part", False) and args.part is not None):
             args.check(args)
         status = args.func(args)

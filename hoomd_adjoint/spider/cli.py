@@ -114,7 +114,8 @@ def add_parser(sub):
     a.add_argument("params", help="a state.json of an optimisation, or 8 comma-separated parameters")
     a.add_argument("--seeds", type=_a.integer(1), default=20, help="independent runs")
     a.add_argument("--steps", type=_a.integer(1), default=10000, help="steps per run")
-    a.add_argument("--cargo", action="store_true", help="with a cargo particle inside the shell (the paper: icosahedron)")
+    a.add_argument("--cargo", action="store_true",
+                   help="with a cargo particle inside the shell (the paper: icosahedron)")
     a.add_argument("--out", type=_a.text("a folder"), default="spider-validate",
                    help="output folder (outcomes.json, trajectory.gsd, trajectory.png)")
     a.set_defaults(func=validate, check=_check_validate)
