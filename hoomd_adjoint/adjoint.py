@@ -873,7 +873,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
         seg = max(1, truncate // 20)
         back_bar = _progress(progress, truncate, "adjoint")
 
-        put_in = [0.0]  # the largest loss gradient added to the adjoint (the growth's reference)
+        put_in = [0.0]  # the largest loss gradient added to the adjoint so far (the growth's reference)
+        growth = [0.0, None, 0.0, 0.0]  # the largest norm / put_in at a look: factor, step, norm, put_in
 
         def add_loss_terms(t):
             if t in loss_grads:
@@ -913,6 +914,8 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                     cur = b
                     if (b - t0) % seg == 0:  # (20 looks a sweep: the growth warning reads them)
                         norms.append((b, _norm(lr, lv, la)))
+                        if put_in[0] > 0 and norms[-1][1] > growth[0] * put_in[0]:
+                            growth[:] = [norms[-1][1] / put_in[0], b, norms[-1][1], put_in[0]]
                     add_loss_terms(b)
             finally:
                 look_back(None)
@@ -1020,13 +1023,12 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                            nlist_restores=list_restores, nlist_builds=list_builds,
                            nlist_builds_from_earlier=list_builds_earlier,
                            recomputed_steps=counters["recomputed"], adjoint_norms=norms, clipped=clip is not None)
-    peak = max(norms, key=lambda x: x[1], default=None)
-    growth = peak[1] / put_in[0] if peak is not None and put_in[0] > 0 else None
-    res.diagnostics["adjoint_growth"] = growth
-    if growth is not None and growth > CHAOTIC_GROWTH and clip is None:
+    factor, at, peak, ref = growth
+    res.diagnostics["adjoint_growth"] = factor if at is not None else None
+    if at is not None and factor > CHAOTIC_GROWTH and clip is None:
         warnings.warn(
-            f"the adjoint's norm grew {growth:.3g}-fold over the {truncate}-step horizon (from {put_in[0]:.3g}, the "
-            f"loss gradient's, to {peak[1]:.3g} at step {peak[0]}; warned above {CHAOTIC_GROWTH:g}): the dynamics "
+            f"the adjoint's norm grew {factor:.3g}-fold over the {truncate}-step horizon (from {ref:.3g}, the "
+            f"loss gradient's, to {peak:.3g} at step {at}; warned above {CHAOTIC_GROWTH:g}): the dynamics "
             "are chaotic over this horizon, and this trajectory's exact gradient says little about nearby ones "
             "(finite differences will disagree with it). Differentiate a shorter window (truncate=), average over "
             "replicas, or see docs/adjoint.md, 'Long horizons'.", ChaoticHorizonWarning, stacklevel=3)

@@ -167,8 +167,9 @@ struct CellGrid {
 HA_HOSTDEVICE int cell_coord(double f, int n) {
     const double x = f * n;
     if (!(x >= 0)) return 0;  // (and NaN: the state check reports the particle)
-    const int c = int(x);
-    return c >= n ? n - 1 : c;
+    // (compared before the conversion: a particle far outside, which the state check will
+    // report, must not make an int of 1e33 -- undefined, INT_MIN in practice: a write far out)
+    return x < double(n) ? int(x) : n - 1;
 }
 HA_HOSTDEVICE uint32_t cell_of(const BoxDim& box, const CellGrid& g, const PosType& p, int* c) {
     const Vec3 f = box.makeFraction({p.x, p.y, p.z});

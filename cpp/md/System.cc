@@ -338,12 +338,17 @@ void System::throwOutside(uint32_t i, uint64_t t) const {
 // ---- after a failure -----------------------------------------------------------------------------
 
 void System::saveStep(StepSave& s) const {
+    // (assignments into kept vectors: no allocation after the first)
     s.t = timestep;
     s.pos = pd.pos;
     s.image = pd.image;
     s.net_force = pd.net_force;
-    s.vel = pd.vel;
-    s.accel = pd.accel;
+    s.inertial = false;
+    for (const Method& m : methods) s.inertial = s.inertial || m.kind != Method::Brownian;
+    if (s.inertial) {  // (Brownian steps read neither)
+        s.vel = pd.vel;
+        s.accel = pd.accel;
+    }
     if (aniso || !rigid.empty()) {
         s.orientation = pd.orientation;
         s.angmom = pd.angmom;
@@ -356,8 +361,10 @@ void System::loadStep(const StepSave& s) {
     pd.pos = s.pos;
     pd.image = s.image;
     pd.net_force = s.net_force;
-    pd.vel = s.vel;
-    pd.accel = s.accel;
+    if (s.inertial) {
+        pd.vel = s.vel;
+        pd.accel = s.accel;
+    }
     if (aniso || !rigid.empty()) {
         pd.orientation = s.orientation;
         pd.angmom = s.angmom;
@@ -369,7 +376,8 @@ void System::steps(uint64_t n, const std::function<void(uint64_t)>& fn) {
     // Every 64 steps one copy of what a step reads (a small share of one step's cost); only a
     // failure replays from it, to the state before the failed step (steps are bitwise
     // replayable: the noise is a function of (seed, timestep, tag)).
-    StepSave save;
+    StepSave& save = m_save;
+    save.t = UINT64_MAX;  // (only this call's copies count)
     try {
         stepGovernor.run(nthreads, n, [&](uint64_t j) {
             if (j % 64 == 0) saveStep(save);
@@ -459,9 +467,12 @@ std::string System::failureNote() const {
         return format(" At step %llu no two particles were closer than half their contact distance.",
                       (unsigned long long)timestep);
     const size_t k = size_t(pd.typeid_[bi]) * nt + pd.typeid_[bj];
-    std::string s = format(" At step %llu particle tags %u and %u were %g apart, at (%g, %g, %g) and (%g, %g, %g): "
+    auto who = [&](uint32_t i) {  // a rigid body's site says whose
+        return pd.body[i] >= 0 && uint32_t(pd.body[i]) != i ? format("%u (a site of body %d)", i, pd.body[i]) : format("%u", i);
+    };
+    std::string s = format(" At step %llu particle tags %s and %s were %g apart, at (%g, %g, %g) and (%g, %g, %g): "
                            "%.3g of their contact distance %g (%s)",
-                           (unsigned long long)timestep, bi, bj, best_r, pd.pos[3 * bi], pd.pos[3 * bi + 1],
+                           (unsigned long long)timestep, who(bi).c_str(), who(bj).c_str(), best_r, pd.pos[3 * bi], pd.pos[3 * bi + 1],
                            pd.pos[3 * bi + 2], pd.pos[3 * bj], pd.pos[3 * bj + 1], pd.pos[3 * bj + 2], best, contact[k],
                            k < contactLabel.size() ? contactLabel[k].c_str() : "");
     if (count > 1) s += format("; %llu pairs in all were closer than half theirs", (unsigned long long)count);

@@ -38,6 +38,7 @@ struct StateError : std::runtime_error {
 // before it (System::steps).
 struct StepSave {
     uint64_t t = UINT64_MAX;  // UINT64_MAX: nothing kept
+    bool inertial = false;    // vel and accel kept (a method other than Brownian)
     std::vector<double> pos, vel, accel, net_force, orientation, angmom, net_torque;
     std::vector<int32_t> image;
 };
@@ -129,6 +130,7 @@ class System {
     void rotateStepTwo(const Method& m, const StepArgs& a);
     void stepDevice();
     std::unique_ptr<DeviceState> m_dev;
+    StepSave m_save;  // steps(): the last copy (kept to reuse its memory)
 };
 
 }  // namespace ha
