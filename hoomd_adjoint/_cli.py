@@ -126,6 +126,8 @@ def real(lo=None, open_lo=False, hi=None):
         what = "a positive number"
     elif lo == 0 and hi is None:
         what = "a non-negative number"
+    elif lo is not None and hi is not None and not open_lo:
+        what = f"a number from {lo:g} to {hi:g}"
     else:
         what = "a finite number" + (f" {'>' if open_lo else '>='} {lo:g}" if lo is not None else "") \
                + (f" <= {hi:g}" if hi is not None else "")

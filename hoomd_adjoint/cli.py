@@ -237,7 +237,7 @@ def honeycomb_design(args):
                       variant=args.variant, truncate=args.truncate, replicas=args.replicas, lr=args.lr,
                       anneal=args.anneal,
                       start=args.start, protocol=_protocol(args), threads=args.threads, resume=args.resume,
-                      engine=args.engine, communicator=world)
+                      engine=args.engine, communicator=world, max_failed=args.max_failed)
     except (ValueError, TypeError, FileExistsError) as e:
         if world.partition == 0:  # every rank got the same arguments and files
             print(f"hoomd-adjoint honeycomb design: {e}", file=sys.stderr)
@@ -284,7 +284,7 @@ def honeycomb_measure(args):
     try:
         m = hc.measure(args.params, replicas=args.replicas, steps=args.steps, every=args.every,
                        protocol=_protocol(args), threads=args.threads, progress=not args.quiet and first,
-                       communicator=world)
+                       communicator=world, max_failed=args.max_failed)
     except (ValueError, TypeError) as e:
         if first:
             print(f"hoomd-adjoint honeycomb measure: {e}", file=sys.stderr)
@@ -309,6 +309,9 @@ def _add_protocol(p):
     p.add_argument("--rho-T", type=_a.real(0, open_lo=True), default=d.rho_T,
                    help="triangular density (1/sigma^2); honeycomb runs at 2/3 of it")
     p.add_argument("--threads", type=_a.integer(1), default=None, help="replicas run at once (default: the cores)")
+    p.add_argument("--max-failed", type=_a.real(0, hi=1), default=0.05,
+                   help="largest share of a batch's replicas that may blow up and be left out of its means "
+                        "(each is named); more stop the command")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -630,6 +633,8 @@ def main(argv=None):
             raise
         why = str(e) if type(e) is RuntimeError else f"{type(e).__name__}: {e}"
         _a.say(name, why, every_rank=True)  # a run that failed: any rank may say why
+        from hoomd_adjoint.communicator import abort_if_shared
+        abort_if_shared(1)  # the other ranks of a shared command would wait for this one forever
         return 1
     return 0 if status is None else status
 
