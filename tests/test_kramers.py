@@ -90,3 +90,10 @@ def test_bad_points_are_refused(path):
         kramers(c, xa, xa)
     with pytest.raises(ValueError, match="1 negative Hessian eigenvalue"):
         stationary(c, xs, index=0)
+
+
+@pytest.mark.parametrize("kw, msg", [(dict(kT=0), "kT must be > 0, got 0.0"), (dict(gamma=-1), "gamma must be > 0")])
+def test_rate_refuses_a_non_positive_temperature_or_drag(kw, msg):
+    """kT = 0 was a ZeroDivisionError deep in the rate; now a named refusal before any work."""
+    with pytest.raises(ValueError, match=msg):
+        kramers(None, None, None, **kw)

@@ -109,3 +109,11 @@ def test_replicas_across_mpi_ranks_give_the_same_run(tmp_path):
     for h in a["history"] + b["history"]:
         h.pop("wall")
     assert a == b
+
+
+@pytest.mark.parametrize("kw, msg", [(dict(seeds=0), "seeds must be >= 1, got 0"), (dict(steps=-5), "steps must be >= 1")])
+def test_validate_refuses_empty_runs_before_writing(tmp_path, kw, msg):
+    from hoomd_adjoint.spider.validate import validate
+    with pytest.raises(ValueError, match=msg):
+        validate(tmp_path / "v", None, **kw)
+    assert not (tmp_path / "v").exists()

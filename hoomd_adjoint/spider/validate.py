@@ -83,6 +83,11 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
     writes the files."""
     from tqdm.auto import tqdm
 
+    from .. import _checks
+
+    seeds = _checks.integer("seeds", seeds, lo=1)
+    steps = _checks.integer("steps", steps, lo=1)
+    trajectory_period = _checks.integer("trajectory_period", trajectory_period, lo=1)
     params = load_params(params)
     main = communicator is None or communicator.partition == 0
     if main:

@@ -157,6 +157,10 @@ def kramers(model, minimum, saddle, kT=1.0, gamma=1.0, gradient=True, implicit=T
     Returns:
         :class:`Rate`.
     """
+    from .. import _checks
+
+    kT = _checks.real("kT", kT, lo=0.0, lo_open=True)
+    gamma = _checks.real("gamma", gamma, lo=0.0, lo_open=True)
     A = minimum if isinstance(minimum, Point) else point(model, minimum, gradient, implicit, rigid, name="minimum")
     S = saddle if isinstance(saddle, Point) else point(model, saddle, gradient, implicit, rigid, name="saddle")
     if A.index != 0:
