@@ -622,6 +622,9 @@ def main(argv=None):
         if debug:
             raise
         _a.say(name, _interrupted(args, argv))
+        from hoomd_adjoint.communicator import abort_if_shared, launched
+        if launched()[0] == 0:  # after saying how to resume: stop any rank the Ctrl-C did not reach
+            abort_if_shared(130)
         return 130
     except (ValueError, TypeError, FileExistsError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
         if debug:

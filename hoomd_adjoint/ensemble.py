@@ -254,6 +254,8 @@ class Ensemble:
             else:
                 with ThreadPoolExecutor(max_workers=min(self.threads, len(todo))) as pool:
                     list(pool.map(one, todo))
+        except KeyboardInterrupt:  # mpirun sends Ctrl-C to every rank: each stops here, nobody waits
+            raise
         except BaseException:
             if self.communicator.num_ranks > 1:  # the other ranks would wait for this one forever
                 traceback.print_exc()

@@ -209,3 +209,23 @@ def test_gsd_writer_one_writer_per_file(tmp_path):
     assert "rank 1: GSD file 't.gsd' is open for writing by another writer" in r.stdout, r.stdout
     with gsd.hoomd.open(tmp_path / "t.gsd") as t:
         assert [f.configuration.step for f in t] == [1, 2, 3, 4, 5]  # rank 0's frames only, intact
+
+
+def test_ctrl_c_under_mpirun_says_how_to_resume_once(tmp_path):
+    """mpiexec forwards Ctrl-C to every rank: one line with the --resume command, no traceback, and
+    no rank left waiting."""
+    import signal
+    import time
+
+    args = ["honeycomb", "design", "--out", "d", "--N", 36, "--iterations", 1000, "--replicas", 2,
+            "--truncate", 10, "--steps", 40, "--quiet"]
+    p = subprocess.Popen([MPIEXEC, "-n", "2"] + CLI + [str(a) for a in args], cwd=tmp_path, env=subprocess_env(),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (tmp_path / "d" / "state.json").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert "Traceback" not in err, err
+    hints = [line for line in err.splitlines() if "interrupted" in line]
+    assert len(hints) == 1 and hints[0].endswith("--resume"), err
