@@ -1,6 +1,6 @@
 """Errors that name the step and the cause: a particle outside the box or a non-finite force says
 at which step, and names the closest pair of the state before the failed step when it is closer
-than half its contact distance (the same words on the CPU, through the device code, and in the
+than 0.8 of its contact distance (the same words on the CPU, through the device code, and in the
 adjoint's recording run); a gradient whose adjoint grew more than 100-fold over its horizon warns
 (ChaoticHorizonWarning)."""
 import warnings
@@ -44,8 +44,13 @@ def test_outside_the_box_names_the_step_and_the_overlapping_pair():
     with pytest.raises(RuntimeError, match=r"^particle tag 0 at .* is outside the box at step 1 \(it moved more than "
                                            r"a box length .*\)\. At step 0 particle tags 0 and 1 were 0\.3 apart, at "
                                            r"\(0, 0, 0\) and \(0\.3, 0, 0\): 0\.3 of their contact distance 1 "
-                                           r"\(LJ sigma for \(A, A\)\)\.$"):
+                                           r"\(LJ sigma for \(A, A\)\)\.$") as e:
         sim.run(10)
+    # one step at a time (a call of one step keeps only the positions): the same words
+    sim, _ = _pair_sim([[0.0, 0, 0], [0.3, 0, 0], [5.0, 5.0, 5.0]])
+    with pytest.raises(RuntimeError) as e1:
+        sim.run(1)
+    assert str(e1.value) == str(e.value)
 
 
 def _collision(device=None):
@@ -94,7 +99,7 @@ def test_too_large_a_time_step_is_not_blamed_on_an_overlap():
     frame = cubic(64, 0.1, 3)
     sim, _ = _pair_sim(frame.particles.position, L=frame.configuration.box[0], method="bd", dt=0.01, r0=1.0, kT=1e6)
     with pytest.raises(RuntimeError, match=r"outside the box at step 1 .*\. At step 0 no two particles were closer than "
-                                           r"half their contact distance\.$"):
+                                           r"0\.8 of their contact distance\.$"):
         sim.run(10)
 
 

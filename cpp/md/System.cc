@@ -340,6 +340,7 @@ void System::throwOutside(uint32_t i, uint64_t t) const {
 void System::saveStep(StepSave& s) const {
     // (assignments into kept vectors: no allocation after the first)
     s.t = timestep;
+    s.full = true;
     s.pos = pd.pos;
     s.image = pd.image;
     s.net_force = pd.net_force;
@@ -376,17 +377,33 @@ void System::steps(uint64_t n, const std::function<void(uint64_t)>& fn) {
     // Every 64 steps one copy of what a step reads (a small share of one step's cost); only a
     // failure replays from it, to the state before the failed step (steps are bitwise
     // replayable: the noise is a function of (seed, timestep, tag)).
+    // A call of one step keeps only the positions, all the note needs (Python loops of
+    // advance(1) pay no more than one copy of them).
     StepSave& save = m_save;
     save.t = UINT64_MAX;  // (only this call's copies count)
     try {
         stepGovernor.run(nthreads, n, [&](uint64_t j) {
-            if (j % 64 == 0) saveStep(save);
+            if (j % 64 == 0) {
+                if (n == 1) {
+                    save.t = timestep;
+                    save.full = false;
+                    save.pos = pd.pos;
+                } else {
+                    saveStep(save);
+                }
+            }
             fn(j);
             return false;
         });
     } catch (const StateError& e) {
         const uint64_t failed = timestep;  // (step() advances the timestep only when it completes)
         if (save.t == UINT64_MAX || save.t > failed) throw;
+        if (!save.full) {  // the positions before this very step
+            std::swap(pd.pos, save.pos);
+            const std::string note = failureNote();
+            std::swap(pd.pos, save.pos);
+            throw StateError(e.what() + note);
+        }
         loadStep(save);
         while (timestep < failed) step();
         const std::string note = failureNote();
@@ -404,7 +421,7 @@ std::string System::failureNote() const {
     const uint32_t N = pd.N, nt = pd.ntypes;
     if (contact.size() != size_t(nt) * nt || N < 2) return "";
     double rmax = 0;
-    for (double c : contact) rmax = std::max(rmax, 0.5 * c);
+    for (double c : contact) rmax = std::max(rmax, kNoteFraction * c);
     if (!(rmax > 0) || !std::isfinite(rmax)) return "";
     const BoxDim& box = pd.box;
     // cells at least rmax thick along each lattice direction, at most about 4N of them
@@ -457,15 +474,15 @@ std::string System::failureNote() const {
                         const Vec3 d = box.minImage(Vec3{pd.pos[3 * j] - pd.pos[3 * i], pd.pos[3 * j + 1] - pd.pos[3 * i + 1],
                                                          pd.pos[3 * j + 2] - pd.pos[3 * i + 2]});
                         const double r = std::sqrt(d.x * d.x + d.y * d.y + d.z * d.z);
-                        if (!(r < 0.5 * cd)) continue;
+                        if (!(r < kNoteFraction * cd)) continue;
                         ++count;
                         if (r / cd < best) best = r / cd, best_r = r, bi = i, bj = j;
                     }
                 }
     }
     if (count == 0)
-        return format(" At step %llu no two particles were closer than half their contact distance.",
-                      (unsigned long long)timestep);
+        return format(" At step %llu no two particles were closer than %g of their contact distance.",
+                      (unsigned long long)timestep, kNoteFraction);
     const size_t k = size_t(pd.typeid_[bi]) * nt + pd.typeid_[bj];
     auto who = [&](uint32_t i) {  // a rigid body's site says whose
         return pd.body[i] >= 0 && uint32_t(pd.body[i]) != i ? format("%u (a site of body %d)", i, pd.body[i]) : format("%u", i);
@@ -475,7 +492,7 @@ std::string System::failureNote() const {
                            (unsigned long long)timestep, who(bi).c_str(), who(bj).c_str(), best_r, pd.pos[3 * bi], pd.pos[3 * bi + 1],
                            pd.pos[3 * bi + 2], pd.pos[3 * bj], pd.pos[3 * bj + 1], pd.pos[3 * bj + 2], best, contact[k],
                            k < contactLabel.size() ? contactLabel[k].c_str() : "");
-    if (count > 1) s += format("; %llu pairs in all were closer than half theirs", (unsigned long long)count);
+    if (count > 1) s += format("; %llu pairs in all were closer than %g of theirs", (unsigned long long)count, kNoteFraction);
     return s + ".";
 }
 

@@ -38,6 +38,7 @@ struct StateError : std::runtime_error {
 // before it (System::steps).
 struct StepSave {
     uint64_t t = UINT64_MAX;  // UINT64_MAX: nothing kept
+    bool full = true;         // false: only the positions (of the step that failed, if one did)
     bool inertial = false;    // vel and accel kept (a method other than Brownian)
     std::vector<double> pos, vel, accel, net_force, orientation, angmom, net_torque;
     std::vector<int32_t> image;
@@ -49,6 +50,13 @@ struct DeviceRecorder;  // keeps the states of a device run (DeviceAdjoint.h)
 // How far an orientation's norm may be from 1 where it is used: float32 GSD frames (~1e-7) and
 // finite-difference steps pass, a typo or an unnormalised draw does not.
 constexpr double kOrientationTolerance = 1e-3;
+// A failed step's note names the closest pair of particles nearer than this fraction of their
+// contact distance (System::contact). At 0.8 sigma two LJ particles hold 43 epsilon and push
+// with 950 epsilon/sigma: a Brownian step of dt = 0.005 (gamma = 1) moves them 4.7 sigma, and
+// at kT = epsilon the Boltzmann factor is e^-43. (0.5 missed a blow-up whose pair was 0.6 sigma
+// apart.) For softer potentials (Morse with a small alpha r0) it is only the closest pair, given
+// with its fraction for the reader to judge.
+constexpr double kNoteFraction = 0.8;
 
 class System {
   public:
@@ -71,11 +79,13 @@ class System {
     RigidBodies rigid;
     bool aniso = false;
     // Contact distance per type pair (ntypes x ntypes; 0: none) and what it is ("LJ sigma for
-    // (A, B)"), set with the forces (Integrator): a failure names the pairs closer than half of it.
+    // (A, B)"), set with the forces (Integrator): a failure names the closest pair nearer than
+    // kNoteFraction of it.
     std::vector<double> contact;
     std::vector<std::string> contactLabel;
-    // After a failed step: the closest pair at the current state closer than half its contact
-    // distance (tags, positions, distance), or that there is none; "" without contact distances.
+    // After a failed step: the closest pair at the current state nearer than kNoteFraction of its
+    // contact distance (tags, positions, distance), or that there is none; "" without contact
+    // distances.
     // Particles outside the box are left out. Only run after a failure: one cell-list pass.
     std::string failureNote() const;
     // n steps, fn(j) making step j with step() (and whatever else the caller keeps); the state is

@@ -41,7 +41,7 @@ def _checked_list(name, items, cls, noun, article="a"):
 
 
 # The contact distance of a type pair, which a failed step's message measures the closest pair
-# against (pairs closer than half of it are named): the potential's own length where it has one
+# against (the closest pair nearer than 0.8 of it is named): the potential's own length where it has one
 # (LJ's sigma, Morse's r0); r_cut / 2.5 (LJ's usual cutoff, in sigma) for potentials that diverge
 # as r -> 0 without one; none for bounded ones (Gaussian, DPDConservative), whose overlaps are
 # harmless. Several forces on a pair: the largest.
