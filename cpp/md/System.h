@@ -52,7 +52,7 @@ struct DeviceRecorder;  // keeps the states of a device run (DeviceAdjoint.h)
 constexpr double kOrientationTolerance = 1e-3;
 // A failed step's note names the closest pair of particles nearer than this fraction of their
 // contact distance (System::contact). At 0.8 sigma two LJ particles hold 43 epsilon and push
-// with 950 epsilon/sigma: a Brownian step of dt = 0.005 (gamma = 1) moves them 4.7 sigma, and
+// with 760 epsilon/sigma: a Brownian step of dt = 0.005 (gamma = 1) moves them 3.8 sigma, and
 // at kT = epsilon the Boltzmann factor is e^-43. (0.5 missed a blow-up whose pair was 0.6 sigma
 // apart.) For softer potentials (Morse with a small alpha r0) it is only the closest pair, given
 // with its fraction for the reader to judge.
