@@ -595,7 +595,7 @@ def _pair_dict(force, flat, types, wanted):
 
 
 def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mode="reverse", clip=None,
-             progress=False, device_memory=None, _driver=None):
+             progress=False, device_memory=None, _driver=None, _warn_growth=True):
     """Run ``steps`` steps and differentiate ``loss`` through them.
 
     Args:
@@ -661,7 +661,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
     integ = sim.operations.integrator
     try:
         return _gradient(sim, steps, loss, plain, selected, frames, memory, truncate, mode, clip, progress, _driver,
-                         device_memory)
+                         device_memory, _warn_growth)
     finally:
         for f in (integ.forces if integ is not None else ()):
             if getattr(f, "_cpp", None) is not None:
@@ -716,7 +716,7 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
 
 
 def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress, driver=None,
-              device_memory=None):
+              device_memory=None, warn_growth=True):
     steps = int(steps)
     integ = sim.operations.integrator
     if integ is None:
@@ -1025,7 +1025,7 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
                            recomputed_steps=counters["recomputed"], adjoint_norms=norms, clipped=clip is not None)
     factor, at, peak, ref = growth
     res.diagnostics["adjoint_growth"] = factor if at is not None else None
-    if at is not None and factor > CHAOTIC_GROWTH and clip is None:
+    if at is not None and factor > CHAOTIC_GROWTH and clip is None and warn_growth:  # (an Ensemble warns once)
         warnings.warn(
             f"the adjoint's norm grew {factor:.3g}-fold over the {truncate}-step horizon (from {ref:.3g}, the "
             f"loss gradient's, to {peak:.3g} at step {at}; warned above {CHAOTIC_GROWTH:g}): the dynamics "

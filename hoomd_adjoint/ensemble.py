@@ -372,7 +372,7 @@ class Ensemble:
         def one(i, bar):
             sim = self._sims[i]
             w = wrt_entries(wrt(sim))
-            res = _gradient(sim, steps, loss(sim), w, progress=bar, **options)
+            res = _gradient(sim, steps, loss(sim), w, progress=bar, _warn_growth=False, **options)
             if per_step == 1:
                 bar.update(truncate)
             # per-index access for the mean: entry k of wrt (forces by position, names by name)
@@ -381,7 +381,26 @@ class Ensemble:
 
         results = self._map(one, per_step * int(truncate) * len(self.alive), progress, "ensemble gradient",
                             on_failure or self.on_failure)
-        return EnsembleGradient([results.get(i) for i in range(self.num_replicas)], self.failures)
+        out = EnsembleGradient([results.get(i) for i in range(self.num_replicas)], self.failures)
+        self._warn_growth(out, options.get("clip"))
+        return out
+
+    def _warn_growth(self, res, clip):
+        """One ChaoticHorizonWarning for the batch (adjoint.gradient warns per call)."""
+        from .adjoint import CHAOTIC_GROWTH
+        from .errors import ChaoticHorizonWarning
+
+        growth = {i: r.diagnostics.get("adjoint_growth") for i, r in enumerate(res._results) if r is not None}
+        grew = sorted(i for i, g in growth.items() if g is not None and g > CHAOTIC_GROWTH)
+        if grew and clip is None and self.communicator.partition == 0:
+            factors = [growth[i] for i in grew]
+            warnings.warn(
+                f"the adjoint's norm grew more than {CHAOTIC_GROWTH:g}-fold in {len(grew)} of {res.num_used} replicas "
+                f"(median {np.median(factors):.3g}-fold, largest {max(factors):.3g} in replica {grew[int(np.argmax(factors))]}): "
+                "the dynamics are chaotic over this horizon and single replicas' exact gradients scatter widely; "
+                "differentiate a shorter window (truncate=), average more replicas, or see docs/adjoint.md, "
+                "'Long horizons'. Each replica's factor: result.replica(i).diagnostics['adjoint_growth'].",
+                ChaoticHorizonWarning, stacklevel=3)
 
     @staticmethod
     def _lookup(res, entry):

@@ -140,3 +140,15 @@ def test_a_chaotic_horizon_warns_and_points_to_truncate():
             warnings.simplefilter("error", ha.ChaoticHorizonWarning)
             res = ha.adjoint.gradient(sim, steps, _sin_loss, wrt=[morse], truncate=truncate)
         assert res.diagnostics["adjoint_growth"] < 10
+
+
+def test_an_ensemble_warns_once_for_its_chaotic_replicas():
+    """Replicas warn as one line for the batch (a design's every iteration would print R warnings)."""
+    ens = ha.Ensemble(lambda i: _morse_fluid()[0], replicas=2, threads=2)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        res = ens.gradient(1000, lambda sim: _sin_loss, lambda sim: [sim.operations.integrator.forces[0]])
+    chaotic = [x for x in w if issubclass(x.category, ha.ChaoticHorizonWarning)]
+    assert len(chaotic) == 1, [str(x.message) for x in chaotic]
+    assert "more than 100-fold in 2 of 2 replicas" in str(chaotic[0].message)
+    assert all(res.replica(i).diagnostics["adjoint_growth"] > ha.adjoint.CHAOTIC_GROWTH for i in range(2))
