@@ -263,7 +263,7 @@ def honeycomb_design(args):
             failed = s[label]["failed"][lattice]
             print(f"{label} {lattice}: {used} of {args.check_replicas} replicas"
                   + ("" if not failed else "; left out: " + "; ".join(
-                      f"seed {f['seed']} (timestep {f['step']}: {f['cause']})" for f in failed)))
+                      f"seed {f['seed']} (stopped at timestep {f['step']}: {f['cause']})" for f in failed)))
     if s["failed_in_design"]:
         print(f"{s['failed_in_design']} replica(s) failed during the design and were left out of their "
               f"iterations (design.csv: failures; state.json: failed)")

@@ -44,14 +44,15 @@ from .communicator import Communicator
 
 
 class Failure(str):
-    """Why a replica failed: the message ``"timestep S, n steps into the call: Error: ..."`` (a ``str``, so
-    it prints and serialises as one), with ``step``, the replica's timestep when it failed,
-    ``start``, its timestep when the failing call began, and ``cause``, the error's own message
-    (which names the particles)."""
+    """Why a replica failed: the message ``"stopped at timestep S (n steps into the call): Error:
+    ..."`` (a ``str``, so it prints and serialises as one), with ``step``, the replica's timestep
+    when it failed (the last step it completed), ``start``, its timestep when the failing call
+    began, and ``cause``, the error's own message (which names the step, the particles and the
+    closest pair)."""
 
     def __new__(cls, step, cause, start=None):
-        into = "" if start is None else f", {int(step) - int(start)} steps into the call"
-        self = super().__new__(cls, f"timestep {step}{into}: {cause}")
+        into = "" if start is None else f" ({int(step) - int(start)} steps into the call)"
+        self = super().__new__(cls, f"stopped at timestep {step}{into}: {cause}")
         self.step, self.cause, self.start = int(step), str(cause), None if start is None else int(start)
         return self
 
@@ -83,7 +84,7 @@ class ReplicaWarning(UserWarning):
 
 def describe(total, failures, limit=3):
     """One line: how many of ``total`` replicas a result used, and which failed (index, timestep
-    and cause of the first ``limit``), e.g. ``"61 of 64 replicas used; failed: 10 (timestep 1105, ...)"``."""
+    and cause of the first ``limit``), e.g. ``"61 of 64 replicas used; failed: 10 (stopped at timestep 1105 ...)"``."""
     shown = [f"{i} ({msg})" for i, msg in sorted(failures.items())[:limit]]
     more = f", and {len(failures) - limit} more" if len(failures) > limit else ""
     return f"{total - len(failures)} of {total} replicas used" + (f"; failed: {'; '.join(shown)}{more}" if shown else "")

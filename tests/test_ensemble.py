@@ -128,7 +128,7 @@ def test_failed_replica_is_reported_by_index_step_and_tags():
 
 def test_failed_replica_dropped_from_means():
     ens = ha.Ensemble(_exploding_build, replicas=3, threads=2, on_failure="drop")
-    with pytest.warns(ha.ReplicaWarning, match=r"2 of 3 replicas used; failed: 1 \(timestep 0"):
+    with pytest.warns(ha.ReplicaWarning, match=r"2 of 3 replicas used; failed: 1 \(stopped at timestep 0"):
         res = ens.gradient(STEPS, energy_loss, wrt)
     assert list(res.failures) == [1] and ens.alive == [0, 2]
     assert np.isnan(res.losses[1]) and res.replica(1) is None
@@ -136,7 +136,7 @@ def test_failed_replica_dropped_from_means():
     # the result says what it is over, and why the rest is missing
     failure = res.failures[1]
     assert isinstance(failure, ha.Failure) and failure.step == 0 and "outside the box" in failure.cause
-    assert res.num_used == 2 and res.describe().startswith("2 of 3 replicas used; failed: 1 (timestep 0")
+    assert res.num_used == 2 and res.describe().startswith("2 of 3 replicas used; failed: 1 (stopped at timestep 0")
     assert "2 of 3 replicas used" in repr(res)
     # later calls leave it out
     ens.run(5)

@@ -242,6 +242,6 @@ def test_measurements_say_which_replicas_they_left_out():
     assert seed == hc.MEASURE_SEED + 10 and failure.step == 1006 and "outside the box" in failure.cause
     lines = hc.describe_replicas(m, 11)
     assert lines["honeycomb"] == "11 of 11 replicas used"
-    assert lines["triangular"].startswith(f"10 of 11 replicas used; failed seeds: {hc.MEASURE_SEED + 10} (timestep 1006")
+    assert lines["triangular"].startswith(f"10 of 11 replicas used; failed seeds: {hc.MEASURE_SEED + 10} (stopped at timestep 1006")
     m = hc.measure(hc.RECHTSMAN, **kw)  # the settled protocol: no failures
     assert m["used"] == {"honeycomb": 11, "triangular": 11} and m["failures"] == {"honeycomb": {}, "triangular": {}}
