@@ -114,12 +114,14 @@ def main():
               + f" (JAX compile {jax['compile_s']:.1f} s not included); peak RSS ratio "
               f"{full['peak_rss_mib'] / jax['peak_rss_mib']:.3f}")
     runs = {}
+    from hoomd_adjoint.spider.figures import run_names
+    names = run_names(args.runs)  # relative names: no machine's paths in the result file
     for d in args.runs:
         with open(os.path.join(d, "state.json")) as f:
             h = json.load(f)["history"]
-        runs[d] = dict(iterations=len(h), wall_s=sum(x["wall"] for x in h))
-        print(f"optimisation {d}: {len(h)} iterations in {runs[d]['wall_s'] / 60:.1f} min "
-              f"({runs[d]['wall_s'] / max(1, len(h)):.2f} s per iteration)")
+        runs[names[d]] = r = dict(iterations=len(h), wall_s=sum(x["wall"] for x in h))
+        print(f"optimisation {d}: {len(h)} iterations in {r['wall_s'] / 60:.1f} min "
+              f"({r['wall_s'] / max(1, len(h)):.2f} s per iteration)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(rows=rows, runs=runs, loadavg=os.getloadavg()), f, indent=1)

@@ -222,6 +222,10 @@ def _protocol(args):
     return hc.Protocol(N=args.N, kT=args.kT, dt=args.dt, rho_T=args.rho_T)
 
 
+def _seconds(t):
+    return f"{t:.1f} s" if t < 10 else f"{t:.0f} s"
+
+
 def honeycomb_design(args):
     """RMSProp design of the Rechtsman potential's a0..a3 for honeycomb/triangular assembly."""
     from hoomd_adjoint.assembly import honeycomb as hc
@@ -230,7 +234,6 @@ def honeycomb_design(args):
     world = shared("hoomd-adjoint honeycomb design")  # under mpirun the ranks share the replicas
     if world is None:
         return 2
-    t0 = time.perf_counter()
     try:
         k_H = None if args.objective == "assemble" else (args.k_H if args.k_H is not None else args.ratio * args.k_T)
         d = hc.Design(args.out, objective=args.objective, k_T=args.k_T, k_H=k_H, steps=args.steps,
@@ -244,12 +247,21 @@ def honeycomb_design(args):
         return 2
     if d.iteration and world.partition == 0:
         print(f"resuming {d.state_path} after iteration {d.iteration - 1}")
+    before, t0 = d.iteration, time.perf_counter()
     d.run(args.iterations, progress=not args.quiet)
+    t1 = time.perf_counter()
     s = d.report(replicas=args.check_replicas, steps=args.check_steps, trajectories=True,
                  progress=not args.quiet and world.partition == 0)
+    t2 = time.perf_counter()
     if d.communicator.partition != 0:  # under mpirun every rank ran replicas; one reports
         return 0
-    print(f"\n{args.iterations} iterations in {time.perf_counter() - t0:.0f} s; {args.check_replicas} fresh replicas:")
+    ran = d.iteration - before
+    now = f"iteration {before}" if ran == 1 else f"iterations {before} to {d.iteration - 1}"
+    print(f"\ndesign: {ran} iteration{'s' * (ran != 1)} in {_seconds(t1 - t0)}"
+          + (f" ({now}; the {before} before were resumed)" if before and ran else "")
+          + (f" (all {before} were saved: nothing left to run)" if before and not ran else "")
+          + f"; measuring the start and the design on {args.check_replicas} fresh replicas per lattice: "
+            f"{_seconds(t2 - t1)}")
     print(f"{'':10s} {'a0':>7s} {'a1':>7s} {'a2':>7s} {'a3':>7s} {'L_H(end)':>9s} {'k_H':>9s} {'k_T':>9s} {'k_H/k_T':>8s}")
     rate = lambda k: f"{k:9.2e}" if k else f"{'none':>9s}"  # noqa: E731  no half-time within the runs
     for label in ("start", "designed"):
@@ -281,6 +293,7 @@ def honeycomb_measure(args):
         return 2
     first = world.partition == 0  # every rank gets every replica's curve; the first writes and prints
     os.makedirs(args.out, exist_ok=True)
+    t0 = time.perf_counter()
     try:
         m = hc.measure(args.params, replicas=args.replicas, steps=args.steps, every=args.every,
                        protocol=_protocol(args), threads=args.threads, progress=not args.quiet and first,
@@ -296,7 +309,8 @@ def honeycomb_measure(args):
     hc.plot(os.path.join(args.out, "curves.png"), None, measured, _protocol(args))
     for key, line in zip("HT", hc.describe_replicas(m, args.replicas).values()):
         print(f"t_{key} = {m['t_' + key]:.1f} steps, k_{key} = {m['k_' + key]:.3e} /step ({line})")
-    print(f"wrote {args.out}/curves.csv, curves.png")
+    print(f"measured {args.replicas} replicas per lattice in {_seconds(time.perf_counter() - t0)}; "
+          f"wrote {args.out}/curves.csv and curves.png")
     return 0
 
 

@@ -237,7 +237,7 @@ class Ensemble:
         """work(i, bar) for every live local replica on the pool; returns {i: result} of every
         replica on every rank, and records failures."""
         self._check_on_failure(on_failure)
-        bar = _Bar(progress, progress_total, desc)
+        bar = _Bar(progress, progress_total, progress if isinstance(progress, str) else desc)
         results, failed = {}, {}
 
         def one(i):
@@ -286,6 +286,8 @@ class Ensemble:
 
     def run(self, steps, progress=False, on_failure=None):
         """Advance every replica ``steps`` steps (as ``sim.run(steps)`` would, writers included).
+        ``progress``: a progress bar over the batch's steps (a string labels it; so for
+        :meth:`observe` and :meth:`gradient`).
 
         Returns the indices of the replicas that failed (with ``on_failure="drop"``)."""
         steps = _checks.integer("steps", steps, lo=0)

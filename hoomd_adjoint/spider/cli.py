@@ -1,6 +1,7 @@
 """``hoomd-adjoint spider optimize|validate|plot``: the shell-disassembly workflows of the
 colloidal-reactions paper (Krueger, King & Brenner 2023, Figs. 2-4)."""
 import json
+import sys
 
 
 def optimize(args):
@@ -20,6 +21,7 @@ def optimize(args):
         return 0
     print(json.dumps(dict(iterations=len(h), loss_first=h[0]["loss"] if h else None,
                           loss_last=h[-1]["loss"] if h else None, params=p.__dict__), indent=1))
+    print(f"wrote {args.out}/: state.json (resumable with --resume) and history.csv", file=sys.stderr)  # (stdout: JSON)
 
 
 def validate(args):
@@ -34,6 +36,8 @@ def validate(args):
                   leg_sigma=args.leg_sigma, progress=not args.quiet, communicator=world)
     if world.partition == 0:  # every rank has the whole summary; the first one prints it
         print(json.dumps(summary, indent=1))
+        print(f"wrote {args.out}/: outcomes.json (every run), trajectory.gsd and trajectory.png (the first run)",
+              file=sys.stderr)  # (stdout: the summary as JSON)
 
 
 def plot(args):

@@ -28,15 +28,24 @@ def _symlog(ax):
     ax.set_yscale("symlog", linthresh=10.0)
 
 
+def run_names(runs):
+    """{run folder: its name relative to the runs' common folder} (``runs/spider/oct-weak`` and
+    ``runs/spider/oct-strong`` are ``oct-weak`` and ``oct-strong``): how result files name runs."""
+    full = [os.path.abspath(r) for r in runs]
+    base = os.path.commonpath(full) if len(full) > 1 else os.path.dirname(full[0]) if full else ""
+    names = {r: os.path.relpath(f, base) for r, f in zip(runs, full)}
+    return names if len(set(names.values())) == len(names) else {r: r for r in runs}
+
+
 def plot_losses(runs, output, reference=None):
     """One panel per (shell, start) among ``runs``: our batch-mean loss (band: batch min-max) and
     the authors' trace. Returns a summary per run (first/last loss and the paper's at the same
-    iterations)."""
+    iterations), keyed by :func:`run_names` (no machine's absolute paths in result files)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = {}
+    groups, names = {}, run_names(runs)
     for run in runs:
         config, history = read_history(run)
         groups.setdefault((config["shell"], config["start"]), []).append((run, history))
@@ -61,7 +70,7 @@ def plot_losses(runs, output, reference=None):
                      seconds=float(sum(r["wall"] for r in h)))
             if ref is not None and h:
                 s["paper_first"], s["paper_at_last"] = float(ref[0]), float(ref[min(len(h), len(ref)) - 1])
-            summary[run] = s
+            summary[names[run]] = s
         if key[1] == "strong":
             _symlog(ax)
         ax.set_title(f"{key[0]}, {key[1]} start")
