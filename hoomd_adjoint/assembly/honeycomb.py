@@ -444,9 +444,10 @@ class Design:
             every = dict(honeycomb=max(1, t["honeycomb"] // 25), triangular=max(1, t["triangular"] // 25)) \
                 if "triangular" in t else max(1, t["honeycomb"] // 100)
         kw = dict(replicas=replicas, steps=steps, every=every, protocol=self.protocol, threads=self.threads,
-                  communicator=self.communicator, progress=progress, max_failed=self.max_failed)
+                  communicator=self.communicator, max_failed=self.max_failed)
         start = np.array(self.config["start"])
-        measured = [("start", start, measure(start, **kw)), ("designed", self.params, measure(self.params, **kw))]
+        measured = [(label, a, measure(a, progress=progress and f"measure {label}", **kw))  # (labelled bars)
+                    for label, a in (("start", start), ("designed", self.params))]
         main = self.communicator.partition == 0  # one writer under mpirun
         summary = dict(config=self.config, iterations=self.iteration, replicas=replicas,
                        failed_in_design=sum(h["failures"] for h in self.history))
@@ -526,8 +527,9 @@ def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, 
         n = steps[lattice] if isinstance(steps, dict) else steps
         e = every[lattice] if isinstance(every, dict) else every
         failures = out["failures"][lattice] = {}
+        bar = f"{progress}: {lattice}" if isinstance(progress, str) else f"measure {lattice}" if progress else False
         s, v = curves(a, lattice, replicas, n, e, protocol=protocol, threads=threads,
-                      communicator=communicator, progress=progress, max_failed=max_failed, failures=failures)
+                      communicator=communicator, progress=bar, max_failed=max_failed, failures=failures)
         out["used"][lattice] = int(np.sum(~np.isnan(v[:, 0])))
         out[f"steps_{lattice[0].upper()}"] = s
         key = lattice[0].upper()
