@@ -20,6 +20,7 @@ WORK/smoke, so it never resumes into, nor blocks, a full run::
 """
 import argparse
 import json
+import math
 import os
 import time
 
@@ -49,12 +50,19 @@ def cached(path, expect):
 
 
 def _floats(x):
-    """JSON's "inf" / "nan" strings (written for half-times never reached) back to floats."""
+    """A saved result's half-times never reached back to Python's convention: null t_H, t_T as
+    inf and null k_H, k_T as 0 (files saved before null was the convention hold "inf")."""
     if isinstance(x, dict):
-        return {k: _floats(v) for k, v in x.items()}
+        never = dict(t_H=math.inf, t_T=math.inf, k_H=0.0, k_T=0.0)
+        return {k: never[k] if v is None and k in never else _floats(v) for k, v in x.items()}
     if isinstance(x, list):
         return [_floats(v) for v in x]
     return float(x) if x in ("inf", "-inf", "nan") else x
+
+
+def _t(t):
+    """A half-time in the tables: steps, or "not reached" (docs/honeycomb.md)."""
+    return hc.NOT_REACHED if math.isinf(t) else f"{t:.0f} steps"
 
 
 def save(path, obj):
@@ -119,7 +127,7 @@ def ratio_figure(path, rows):
         r = [x for x in rows if x["variant"] == variant and x["below"] is not None]
         if r:
             ax.plot([x["target"] for x in r], [x["below"] for x in r], "v", color=c, ms=8, mfc="none",
-                    label=f"{variant}: upper bound (no t½ in window)")
+                    label=f"{variant}: upper bound (t½_H not reached in the window)")
     for x in rows:
         ax.plot([x["target"]] * 2, [x["target"], x["below"] or x["achieved"]], color="0.8", lw=0.8, zorder=0)
     t = [v for x in rows for v in (x["target"], x["achieved"], x["start"], x["below"] or 0) if np.isfinite(v) and v > 0]
@@ -201,10 +209,10 @@ def main(argv=None):
         table.append(f"| Fig. 1 {label}: a | {', '.join(f'{x:.3f}' for x in a)} |")
         table.append(f"| Fig. 1 {label}: mean L_H({S['fig1_steps']}) over {S['check']} fresh replicas | "
                      f"{L_end:.3f} ± {sem:.3f} |")
-        table.append(f"| Fig. 1 {label}: t½ triangular (steps) | {m['t_T']:.0f} |")
+        table.append(f"| Fig. 1 {label}: t½ triangular | {_t(m['t_T'])} |")
     table += stage_rows
-    table.append(f"| L_H vs bulk order, designed potential: t½ (steps, {S['lead_R']} replicas) | region {t_reg:.0f}, "
-                 f"bulk {t_bulk:.0f} |")
+    table.append(f"| L_H vs bulk order, designed potential: t½ ({S['lead_R']} replicas) | "
+                 f"region {_t(t_reg)}, bulk {_t(t_bulk)} |")
 
     # ---- Fig. 2: control k_H / k_T ------------------------------------------------------------------------
     k_T = 1.0 / S["t_T"]
@@ -213,8 +221,9 @@ def main(argv=None):
                      every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)))
     m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
     start_ratio = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
-    table.append(f"| Rechtsman: k_H/k_T ({S['check']} replicas) | {start_ratio:.4f} (t½ {m['t_H']:.0f} and "
-                 f"{m['t_T']:.0f} steps) |")
+    table.append(f"| Rechtsman: k_H/k_T ({S['check']} replicas) | "
+                 f"{f'{start_ratio:.4f}' if m['k_H'] and m['k_T'] else hc.NOT_REACHED} (t½_H {_t(m['t_H'])}, "
+                 f"t½_T {_t(m['t_T'])}) |")
     for variant, (its, anneal, truncate) in S["fig2"].items():
         for t_H in S["t_H"]:
             name = f"fig2-{variant}-{t_H}" if variant == "forward" else f"fig2-{variant}{truncate}-{t_H}"
@@ -236,13 +245,16 @@ def main(argv=None):
     ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), rows)
     table.append(f"| Fig. 2: k*_T | 1/{S['t_T']} per step (t*_T = {S['t_T']} steps) |")
     for r in rows:
-        if r["below"] is not None:
-            got = f"< {r['below']:.4f} (no honeycomb half-time within the window)"
+        if not r["k_T"]:  # no ratio, nor a bound on it
+            got = f"{hc.NOT_REACHED} (t½_T {hc.NOT_REACHED} within the window)"
+        elif r["below"] is not None:
+            got = f"< {r['below']:.4f} (t½_H {hc.NOT_REACHED} within the window)"
         else:
             got = f"{r['achieved']:.4f} ({(r['achieved'] / r['target'] - 1) * 100:+.0f}%)"
         table.append(f"| Fig. 2 {r['variant']}: target k_H/k_T {r['target']:.4f} | achieved {got}; t½_H = "
-                     f"{1 / r['k_H'] if r['k_H'] else float('inf'):.0f}, t½_T = "
-                     f"{1 / r['k_T'] if r['k_T'] else float('inf'):.0f} steps; {r['wall_iteration']:.1f} s per iteration |")
+                     f"{_t(1 / r['k_H'] if r['k_H'] else math.inf)}, t½_T = "
+                     f"{_t(1 / r['k_T'] if r['k_T'] else math.inf)}; "
+                     f"{r['wall_iteration']:.1f} s per iteration |")
     table.append(f"| Fig. 2: the {len(rows)} designs' iterations (recorded wall times, two cores) | "
                  f"{sum(r['wall_design'] for r in rows) / 60:.1f} min |")
     table.append(f"| Fig. 2 sweep in this run (designs resumed, measurements reused when saved) | {t_fig2 / 60:.1f} min |")
@@ -250,7 +262,7 @@ def main(argv=None):
     with open(os.path.join(figures, "honeycomb_table.md"), "w") as f:
         f.write("\n".join(table) + "\n")
     with open(os.path.join(work, "fig2.json"), "w") as f:
-        json.dump(rows, f, indent=1)
+        json.dump(hc._json_safe(rows), f, indent=1)  # (rates never reached: null)
     print("\n".join(table))
 
 

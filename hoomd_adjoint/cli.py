@@ -262,12 +262,13 @@ def honeycomb_design(args):
           + (f" (all {before} were saved: nothing left to run)" if before and not ran else "")
           + f"; measuring the start and the design on {args.check_replicas} fresh replicas per lattice: "
             f"{_seconds(t2 - t1)}")
-    print(f"{'':10s} {'a0':>7s} {'a1':>7s} {'a2':>7s} {'a3':>7s} {'L_H(end)':>9s} {'k_H':>9s} {'k_T':>9s} {'k_H/k_T':>8s}")
-    rate = lambda k: f"{k:9.2e}" if k else f"{'none':>9s}"  # noqa: E731  no half-time within the runs
+    print(f"{'':10s} {'a0':>7s} {'a1':>7s} {'a2':>7s} {'a3':>7s} {'L_H(end)':>9s} {'k_H':>11s} {'k_T':>11s} "
+          f"{'k_H/k_T':>11s}")
+    rate = lambda k: f"{k:11.2e}" if k else f"{hc.NOT_REACHED:>11s}"  # noqa: E731  no half-time within the runs
     for label in ("start", "designed"):
         r = s[label]
         print(f"{label:10s} " + " ".join(f"{x:7.3f}" for x in r["params"]) + f" {r['L_H_end']:9.3f} {rate(r['k_H'])} "
-              f"{rate(r['k_T'])} " + (f"{r['ratio']:8.3f}" if r["ratio"] else f"{'-':>8s}"))
+              f"{rate(r['k_T'])} " + (f"{r['ratio']:11.3f}" if r["ratio"] else f"{hc.NOT_REACHED:>11s}"))
     if "target_ratio" in s:
         print(f"target k_H/k_T = {s['target_ratio']:.4g}")
     for label in ("start", "designed"):  # what the table's means are over
@@ -308,7 +309,11 @@ def honeycomb_measure(args):
     hc.write_curves(os.path.join(args.out, "curves.csv"), measured)
     hc.plot(os.path.join(args.out, "curves.png"), None, measured, _protocol(args))
     for key, line in zip("HT", hc.describe_replicas(m, args.replicas).values()):
-        print(f"t_{key} = {m['t_' + key]:.1f} steps, k_{key} = {m['k_' + key]:.3e} /step ({line})")
+        if m["k_" + key]:
+            print(f"t_{key} = {m['t_' + key]:.1f} steps, k_{key} = {m['k_' + key]:.3e} /step ({line})")
+        else:  # the convention for a half-time never reached (docs/honeycomb.md)
+            print(f"t_{key} = {hc.NOT_REACHED} (mean L_{key} above 1/2 through step {int(m['steps_' + key][-1])}), "
+                  f"k_{key} = {hc.NOT_REACHED} ({line})")
     print(f"measured {args.replicas} replicas per lattice in {_seconds(time.perf_counter() - t0)}; "
           f"wrote {args.out}/curves.csv and curves.png")
     return 0

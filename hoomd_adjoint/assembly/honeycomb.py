@@ -44,6 +44,11 @@ LATTICES = ("honeycomb", "triangular")
 VARIANTS = ("reverse", "forward", "truncated")
 MEASURE_SEED = 1_000_000  # replicas that measure a design never took part in optimising it
 MAX_FAILED = 0.05  # the share of a batch's replicas that may fail before a design or a measurement stops
+NOT_REACHED = "not reached"  # a half-time (and its rate) never reached within the run, in tables and plots
+# One convention for a half-time never reached (docs/honeycomb.md): in Python t = inf and k = 0.0,
+# in JSON files null (summary.json says so under "half_times"), in tables, printed lines and plots "not reached".
+HALF_TIME_NOTE = ("t_H, t_T: the first step at which the mean loss over the fresh replicas falls to 1/2; k_H, k_T = "
+                  "1/t in 1/step; null (and ratio null): not reached, the mean stayed above 1/2 through the run")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,8 +195,9 @@ def _melted(api, Rechtsman, snapshot, a, p, seed):
 
 def _hoomd_batch(a, lattice, seeds, steps, protocol, communicator, **options):
     """The embedded Ensemble.gradient's numbers with HOOMD-blue integrating every replica:
-    ``(mean loss, mean d/da (4,), {replica: failure})``. Replicas are shared out over MPI
-    partitions; the means are summed in replica order, so they do not depend on the ranks."""
+    ``(mean loss, mean d/da (4,), {replica: failure}, [loss of each replica that ran])``. Replicas
+    are shared out over MPI partitions; the means are summed in replica order, so they do not
+    depend on the ranks."""
     from .. import hoomd as bridge
     from ..ensemble import Failure
 
@@ -216,8 +222,9 @@ def _hoomd_batch(a, lattice, seeds, steps, protocol, communicator, **options):
     ok = [done[i] for i in sorted(done) if not isinstance(done[i], str)]
     failures = {i: m for i, m in done.items() if isinstance(m, str)}
     if not ok:
-        return float("nan"), np.full(4, np.nan), failures
-    return (float(np.mean([x[0] for x in ok])), np.mean(np.array([x[1] for x in ok]), axis=0), failures)
+        return float("nan"), np.full(4, np.nan), failures, []
+    return (float(np.mean([x[0] for x in ok])), np.mean(np.array([x[1] for x in ok]), axis=0), failures,
+            [x[0] for x in ok])
 
 
 def order_loss(lattice):
@@ -368,17 +375,19 @@ class Design:
         R = self.config["replicas"]
         seeds = range(iteration * R, (iteration + 1) * R)
         total, grad, values, failures = 0.0, np.zeros(4), {}, {}
+        self.batch_sem = {}  # {lattice: standard error of the batch's mean loss}, for the history's plot
         for lattice, t, target in self.terms:
             options = dict(mode="forward" if self.config["variant"] == "forward" else "reverse",
                            truncate=None if self.config["truncate"] is None else min(t, self.config["truncate"]))
             if self.engine == "hoomd":
-                mean, g, fails = _hoomd_batch(a, lattice, seeds, t, self.protocol, self.communicator, **options)
+                mean, g, fails, losses = _hoomd_batch(a, lattice, seeds, t, self.protocol, self.communicator,
+                                                      **options)
             else:
                 ens = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
                 pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
                 loss = order_loss(lattice)
                 res = ens.gradient(t, loss=lambda sim: loss, wrt=lambda sim: [(pot(sim), list(NAMES))], **options)
-                mean, fails = res.loss, res.failures
+                mean, fails, losses = res.loss, res.failures, res.losses
                 if len(fails) < R:
                     g = np.array([res.grad(0)[("A", "A")][n] for n in NAMES])
             fails = _by_seed(fails, seeds)
@@ -390,6 +399,9 @@ class Design:
                 raise ReplicaError({f"{lattice} seed {k}": f for k, f in fails.items()}, R, self.max_failed)
             failures.update({f"{lattice} {seed}": str(f) for seed, f in fails.items()})
             values[lattice] = mean
+            losses = np.asarray(losses, dtype=np.float64)
+            losses = losses[~np.isnan(losses)]
+            self.batch_sem[lattice] = float(np.std(losses) / np.sqrt(losses.size)) if losses.size > 1 else None
             if target is None:
                 total, grad = total + mean, grad + g
             else:
@@ -415,7 +427,8 @@ class Design:
                 self.history.append(dict(iteration=self.iteration, loss=L, params=[float(x) for x in self.params],
                                          grad=[float(x) for x in g], failures=len(failures), failed=failures,
                                          wall=time.perf_counter() - t0,
-                                         **{f"L_{lat[0].upper()}": v for lat, v in values.items()}))
+                                         **{f"L_{lat[0].upper()}": v for lat, v in values.items()},
+                                         **{f"sem_L_{lat[0].upper()}": v for lat, v in self.batch_sem.items()}))
                 self.params = new
                 if main:
                     _write_json_atomic(self.state_path, dict(config=self.config, params=[float(x) for x in new],
@@ -450,12 +463,12 @@ class Design:
                     for label, a in (("start", start), ("designed", self.params))]
         main = self.communicator.partition == 0  # one writer under mpirun
         summary = dict(config=self.config, iterations=self.iteration, replicas=replicas,
-                       failed_in_design=sum(h["failures"] for h in self.history))
+                       failed_in_design=sum(h["failures"] for h in self.history), half_times=HALF_TIME_NOTE)
         for label, a, m in measured:
             summary[label] = dict(params=[float(x) for x in a], t_H=m["t_H"], t_T=m["t_T"], k_H=m["k_H"],
                                   k_T=m["k_T"], L_H_end=float(np.nanmean(m["honeycomb"][:, -1])),
                                   L_T_end=float(np.nanmean(m["triangular"][:, -1])),
-                                  ratio=m["k_H"] / m["k_T"] if m["k_T"] else None,
+                                  ratio=m["k_H"] / m["k_T"] if m["k_H"] and m["k_T"] else None,  # both reached
                                   replicas_used=m["used"], failed=_failed_json(m["failures"]))
         if not main:
             return summary
@@ -465,8 +478,8 @@ class Design:
         write_curves(os.path.join(self.out, "curves.csv"), measured)
         c = self.config
         what = (f"target k_H/k_T = {c['k_H'] / c['k_T']:.3g} (k_T = {c['k_T']:.3g}/step)" if c["objective"] == "rates"
-                else f"minimise mean L_H({c['steps']})")
-        plot(os.path.join(self.out, "design.png"), self.history, measured, self.protocol,
+                else f"minimise mean L_H after {c['steps']} steps")
+        plot(os.path.join(self.out, "design.png"), self.history, measured, self.protocol, config=c,
              title=f"{what}; {c['variant']} gradients, {c['replicas']} replicas x {self.iteration} iterations")
         if trajectories:
             for lattice in LATTICES:
@@ -495,13 +508,16 @@ class Design:
 
 
 def _json_safe(x):
-    """inf (a half-time never reached) as the string "inf": JSON has no infinity."""
+    """For JSON files: a half-time never reached (t_H, t_T = inf) and its rate (k_H, k_T = 0) as
+    null (:data:`HALF_TIME_NOTE`), and any other number that is not finite as null too (JSON has
+    no infinity)."""
     if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
+        return {k: None if k in ("k_H", "k_T") and isinstance(v, (int, float)) and v == 0 else _json_safe(v)
+                for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_json_safe(v) for v in x]
     if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
+        return None
     return x
 
 
@@ -517,7 +533,9 @@ def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, 
     """Both lattices' loss curves over fresh replicas, their half-times and rates:
     ``{"steps": (T,), "honeycomb": (R, T), "triangular": (R, T), "t_H", "t_T", "k_H", "k_T",
     "used": {lattice: replicas}, "failures": {lattice: {seed: Failure}}}``
-    (means over replicas that did not fail; rates in 1/step, 0 when the mean never reaches 1/2).
+    (means over replicas that did not fail; half-times in steps, ``inf`` when the mean never reaches
+    1/2 within the run, and rates k = 1/t in 1/step, then 0: files write both as null, tables
+    and plots "not reached", :data:`HALF_TIME_NOTE`).
     More than ``max_failed`` (a share of ``replicas``) failing replicas of a lattice raise
     :class:`~hoomd_adjoint.ReplicaError`; fewer are left out, and named in ``"failures"``.
     ``steps`` may be ``{"honeycomb": n_H, "triangular": n_T}`` (the triangular lattice forms far
@@ -564,49 +582,122 @@ def write_trajectory(a, lattice, path, steps=3300, period=33, seed=MEASURE_SEED,
     return path
 
 
-def plot(path, history=None, measured=(), protocol=None, title=None):
-    """One figure: the objective against iteration (if ``history``), mean L_H and L_T against
-    steps for each ``(label, a, measure(a))`` in ``measured``, and their potentials."""
+# Under every honeycomb figure: what L_H, L_T, the line at 1/2 and "not reached" mean.
+EXPLAIN = ("L_H, L_T: honeycomb and triangular order losses, 1 − smooth max over the particles of the local "
+           "order (docs/order.md): about 1 in a liquid, 0 in a perfect crystal. Grey line at ½: the half-time "
+           "criterion; t½ is the first time the mean loss falls to ½ (rate k = 1/t½), \"not reached\" if it "
+           "stays above ½ through the run. Bands: mean ± 1 standard error over the replicas.")
+
+
+def _half_time_text(t):
+    """A half-time for tables and plots: steps, or "not reached"."""
+    return NOT_REACHED if t is None or math.isinf(t) else f"{t:.0f} steps"
+
+
+def _sem(v):
+    """Mean and standard error over the rows of ``v`` (R, T) that did not fail (NaN rows)."""
+    n = np.sum(~np.isnan(v), axis=0)
+    return np.nanmean(v, axis=0), np.nanstd(v, axis=0) / np.sqrt(np.maximum(n, 1))
+
+
+def _mean_line(ax, x, mean, sem, fmt, color, label, **kw):
+    """A mean with its +-1 standard-error band (none where ``sem`` is missing)."""
+    x, mean = np.asarray(x, dtype=float), np.asarray(mean, dtype=float)
+    ax.plot(x, mean, fmt, color=color, label=label, **kw)
+    if sem is not None:
+        sem = np.asarray(sem, dtype=float)
+        if np.any(np.isfinite(sem)):
+            ax.fill_between(x, mean - sem, mean + sem, color=color, alpha=0.2, lw=0)
+
+
+def _params_text(a):
+    a = _params(a)
+    name = " (Rechtsman et al.)" if np.allclose(a, RECHTSMAN) else ""
+    return "a = " + ", ".join(f"{x:.4g}" for x in a) + name
+
+
+def _plot_history(ax, history, config):
+    """The design's objective and batch means against iteration (bands: standard errors over
+    the batch, where the history has them)."""
+    it = [h["iteration"] for h in history]
+    R = f"{config['replicas']} replicas" if config else "replicas"
+    sem = lambda key: [h.get(f"sem_{key}", np.nan) for h in history]  # noqa: E731 (older histories: none)
+    if "L_T" not in history[0]:  # assemble: the objective is the batch's mean L_H itself, drawn once
+        steps = f"{config['steps']} steps" if config else "the run's end"
+        _mean_line(ax, it, [h["loss"] for h in history], sem("L_H"), "o-", "tab:blue",
+                   f"objective = mean L_H at {steps}\n(over the iteration's {R})", ms=3)
+        ax.set(ylabel="mean L_H (dimensionless)")
+    else:
+        ax.plot(it, [h["loss"] for h in history], "o-", ms=3, color="k",
+                label="objective (mean L_T(t*_T) − ½)²\n + (mean L_H(t*_H) − ½)²")
+        for key, c, k in (("L_H", "tab:blue", "k_H"), ("L_T", "tab:red", "k_T")):
+            t = f" = {round(1 / config[k])} steps" if config else ""
+            _mean_line(ax, it, [h[key] for h in history], sem(key), ".-", c,
+                       f"mean {key} at t*_{key[-1]}{t}\n(over the iteration's {R})", alpha=0.8)
+        ax.axhline(0.5, color="0.6", lw=0.8, label="½: the means' target")
+        ax.set(ylabel="loss (dimensionless)")
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="iteration", title="design: RMSProp on fresh replica batches")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+
+
+def plot(path, history=None, measured=(), protocol=None, title=None, config=None):
+    """One figure: the objective against iteration (if ``history``; ``config``, a
+    :class:`Design`'s, names its run lengths and batch size), mean L_H and L_T against steps
+    (bands: +-1 standard error) for each ``(label, a, measure(a))`` in ``measured``, and their
+    potentials; the system and ``title`` above, what the losses and the line at 1/2 mean below.
+    Returns ``path``."""
+    import textwrap
+
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    p = protocol or Protocol()
     panels = (1 if history else 0) + 2
-    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.2))
+    fig, axes = plt.subplots(1, panels, figsize=(5.4 * panels, 5.0))
     axes = list(np.atleast_1d(axes))
     if history:
-        ax = axes.pop(0)
-        it = [h["iteration"] for h in history]
-        ax.plot(it, [h["loss"] for h in history], "o-", ms=3, color="k", label="objective")
-        for key, c in (("L_H", "tab:blue"), ("L_T", "tab:red")):
-            if key in history[0]:
-                ax.plot(it, [h[key] for h in history], ".-", color=c, alpha=0.6, label=f"mean {key} (batch)")
-        ax.set(xlabel="iteration", ylabel="loss", title="design (RMSProp, replica batches)")
-        ax.legend(fontsize=8)
+        _plot_history(axes.pop(0), history, config)
     ax, axv = axes
     styles = ["-", "--", ":", "-."]
     r = np.linspace(0.9, 2.6, 400)
     for n, (label, a, m) in enumerate(measured):
         ls = styles[n % len(styles)]
         for lattice, c in (("honeycomb", "tab:blue"), ("triangular", "tab:red")):
-            mean = np.nanmean(m[lattice], axis=0)
-            k = m[f"k_{lattice[0].upper()}"]
-            ax.plot(m[f"steps_{lattice[0].upper()}"], mean, ls, color=c,
-                    label=f"L_{lattice[0].upper()} {label} (k = {k:.2e}/step)" if k else f"L_{lattice[0].upper()} {label} (no t½)")
-        axv.plot(r, potential(a, r, protocol), ls, color="k", label=label)
-    ax.axhline(0.5, color="0.6", lw=0.8)
-    ax.set(xlabel="steps", ylabel="mean loss", ylim=(0, 1.02),
-           title="fresh replicas: " + "; ".join(
-               f"{label} {'/'.join(str(int(np.sum(~np.isnan(m[lat][:, 0])))) for lat in LATTICES)} of {len(m['honeycomb'])}"
-               for label, _, m in measured) + " (H/T)" if measured else None)
-    ax.legend(fontsize=7)
-    axv.axhline(0, color="0.7", lw=0.8)
-    axv.set(xlabel="r (sigma)", ylabel="V(r) (epsilon)", ylim=(-1.5, 2.5), title="designed potential")
-    axv.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
+            key = lattice[0].upper()
+            mean, sem = _sem(m[lattice])
+            who = f" {label}" if len(measured) > 1 else ""  # one potential: the title names it
+            _mean_line(ax, m[f"steps_{key}"], mean, sem, ls, c,
+                       f"L_{key}{who} ({lattice}): t½ {_half_time_text(m[f't_{key}'])}")
+        axv.plot(r, potential(a, r, p), ls, color="k", label=f"{label}: {_params_text(a)}" if len(measured) > 1
+                 else _params_text(a))
+    ax.axhline(0.5, color="0.6", lw=0.8, label="½: the half-time criterion")
+    if measured:
+        R = len(measured[0][2]["honeycomb"])
+        used = lambda m, lat: int(np.sum(~np.isnan(m[lat][:, 0])))  # noqa: E731  (failed replicas: NaN rows)
+        left = [f"{label} {lat}: {used(m, lat)}" for label, _, m in measured for lat in LATTICES if used(m, lat) < R]
+        ax.set_title(f"mean order loss over {R} fresh replicas per lattice"
+                     + (f"\n(used, the rest failed: {'; '.join(left)})" if left else ""), fontsize=10)
+    ax.set(xlabel=f"time (steps of dt = {p.dt:g} τ)", ylabel="mean order loss L_H, L_T", ylim=(0, 1.02))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    axv.axhline(0, color="0.7", lw=0.8, gid="reference")
+    b = ", ".join(f"{x:g}" for x in p.b)
+    axv.set(xlabel="r (σ)", ylabel="V(r) (ε)", ylim=(-1.5, 2.5),
+            title=f"pair potential V(r) (b0, b1, b2 = {b})")
+    axv.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    if title is None and len(measured) == 1:
+        title = f"measured potential: {_params_text(measured[0][1])}"
+    system = (f"Honeycomb vs triangular assembly: N = {p.N} particles in 2D, Brownian dynamics at "
+              f"kT = {p.kT:g} ε, "
+              f"dt = {p.dt:g} τ; triangular at ρ = {p.rho_T:g} σ⁻², honeycomb at {p.density('honeycomb'):.3g} σ⁻²")
+    fig.suptitle("\n".join(textwrap.wrap(system, 62 * panels) + ([title] if title else [])))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.canvas.draw()  # (the legends' places, to put the explanation below the lowest)
+    low = min(a.get_legend().get_window_extent().y0 for a in fig.axes if a.get_legend()) / fig.bbox.height
+    fig.text(0.5, low - 0.02, "\n".join(textwrap.wrap(EXPLAIN, 55 * panels)), ha="center", va="top", fontsize=8.5)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
