@@ -70,31 +70,37 @@ def demo(args):
     r = np.linspace(0.85, 2.5, 400)
     V = 5 / r**12 - params["a0"] / r**10 + params["a1"] * np.exp(-params["a2"] * r) - 0.4 * np.exp(-40 * (r - params["a3"]) ** 2)
     ax[0].plot(r, V, color="tab:blue")
-    ax[0].axhline(0, color="0.7", lw=0.8)
+    ax[0].axhline(0, color="0.7", lw=0.8, gid="reference")
     ax[0].set_ylim(-1.5, 2.0)
-    ax[0].set(xlabel="r", ylabel="V(r)", title="Rechtsman honeycomb potential")
-    # bonds between neighbours closer than 1.35 (first shell)
+    ax[0].set(xlabel="r (σ)", ylabel="V(r) (ε)", title="pair potential of Rechtsman et al.\n(a = "
+              + ", ".join(f"{params[n]:g}" for n in ("a0", "a1", "a2", "a3")) + "; b = 5, 0.4, 40)")
+    # bonds between neighbours closer than 1.35 (first shell), as one collection
+    from matplotlib.collections import LineCollection
     d = pos[:, None, :2] - pos[None, :, :2]
     d -= np.array(L) * np.round(d / np.array(L))
     r2 = np.einsum("ijk,ijk->ij", d, d)
     i, j = np.nonzero(np.triu(r2 < 1.35**2, 1))
-    for a, b in zip(i, j):
-        p, q = pos[a, :2], pos[a, :2] - d[a, b]
-        ax[1].plot([p[0], q[0]], [p[1], q[1]], color="0.6", lw=0.8, zorder=1)
+    ax[1].add_collection(LineCollection([(pos[a, :2], pos[a, :2] - d[a, b]) for a, b in zip(i, j)],
+                                        colors="0.6", lw=0.8, zorder=1))
     ncoord = np.sum(r2 < 1.35**2, axis=1) - 1
     sc = ax[1].scatter(pos[:, 0], pos[:, 1], c=ncoord, cmap="viridis", vmin=0, vmax=6, s=60, zorder=2, edgecolor="k", lw=0.4)
-    fig.colorbar(sc, ax=ax[1], label="neighbours within r < 1.35 (honeycomb: 3)")
+    fig.colorbar(sc, ax=ax[1], label="neighbours within r < 1.35 σ (honeycomb: 3)")
     ax[1].set_aspect("equal")
     ax[1].set_xlim(-L[0] / 2, L[0] / 2)
     ax[1].set_ylim(-L[1] / 2, L[1] / 2)
-    ax[1].set_title(f"final frame, step {sim.timestep}")
-    ax[2].plot(times, energies, color="tab:red")
-    ax[2].set(xlabel="time", ylabel="potential energy per particle", title="relaxation")
+    ax[1].set(xlabel="x (σ)", ylabel="y (σ)", title=f"final frame, step {sim.timestep}\n(grey: bonds r < 1.35 σ)")
+    ax[2].plot(times, energies, color="tab:red", label="potential energy per particle")
+    ax[2].axvline(args.steps // 2 * args.dt, color="0.6", ls=":", label=f"end of the kT ramp (then kT = {args.kT:g} ε)")
+    ax[2].set(xlabel="time (τ)", ylabel="potential energy per particle (ε)",
+              title=f"relaxation: kT {args.kT_start:g} → {args.kT:g} ε")
+    ax[2].legend(fontsize=8, loc="upper right")
     ax[3].bar(names, [dE[n] for n in names], color=["tab:blue" if dE[n] < 0 else "tab:orange" for n in names])
-    ax[3].axhline(0, color="0.5", lw=0.8)
-    ax[3].set(ylabel="d(E/N)/d a_k", title=f"exact gradient through {args.grad_steps} steps")
-    fig.suptitle(f"hoomd-adjoint demo: N = {args.N}, density {args.density}, kT {args.kT_start} -> {args.kT}, "
-                 f"{args.steps} Brownian steps in {wall:.1f} s")
+    ax[3].axhline(0, color="0.5", lw=0.8, gid="reference")
+    ax[3].set(xlabel="parameter a_k", ylabel="d(E/N)/d a_k (ε per unit of a_k)",
+              title=f"exact gradient of the final E/N\nthrough the last {args.grad_steps} steps")
+    fig.suptitle(f"hoomd-adjoint demo: N = {args.N} particles in 2D at density {args.density:g} σ⁻², Brownian dynamics "
+                 f"(dt = {args.dt:g} τ), kT {args.kT_start:g} → {args.kT:g} ε over the first {args.steps // 2} of "
+                 f"{args.steps} steps ({wall:.1f} s)")
     fig.tight_layout()
     fig.savefig(png_path, dpi=110)
     with gsd.hoomd.open(traj_path, "r") as t:
