@@ -1,4 +1,4 @@
-"""Self-assembly design workflows (the PNAS 2021 seed's first section).
+"""Self-assembly design workflows (the PNAS 2021 paper's first section).
 
 - :mod:`hoomd_adjoint.assembly.honeycomb`: honeycomb vs triangular assembly rates of 2D particles
   with the Rechtsman potential: replica curves of L_H and L_T, half-times and rates, and an

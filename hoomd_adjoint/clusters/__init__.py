@@ -1,4 +1,4 @@
-"""Colloidal clusters (the PNAS 2021 seed's second and third sections): N = 7 distinguishable
+"""Colloidal clusters (the PNAS 2021 paper's second and third sections): N = 7 distinguishable
 Morse spheres whose 21 pair binding energies are the design parameters.
 
 - :mod:`~hoomd_adjoint.clusters.model`: :class:`Cluster`: energies and exact derivatives to

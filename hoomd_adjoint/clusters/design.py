@@ -1,5 +1,5 @@
 """Design of transition barriers and Kramers rates between two adjacent cluster states through
-the 21 binding energies B (PNAS seed, Eqs. 5 and 6; Figs. 3B and 4).
+the 21 binding energies B (PNAS 2021, Eqs. 5 and 6; Figs. 3B and 4).
 
     barriers:  L = (dE_ab - dE*_ab)^2 + (dE_ba - dE*_ba)^2          (Eq. 5)
     rates:     L = ((k_ab - k*_ab) / k*_ab)^2 + ((k_ba - k*_ba) / k*_ba)^2

@@ -1,4 +1,4 @@
-"""Which sets of transitions can be controlled at once (PNAS seed, Fig. 5).
+"""Which sets of transitions can be controlled at once (PNAS 2021, Fig. 5).
 
 From one state a and K adjacent states b_1..b_K, a subset S of the K pathways gives 2|S|
 barrier constraints. With the targets at the current barriers, the loss

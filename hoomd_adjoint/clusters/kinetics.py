@@ -1,4 +1,4 @@
-"""Transition rates measured by Brownian MD (the PNAS seed's Figs. 3C, 4B, 4D), to check the
+"""Transition rates measured by Brownian MD (the PNAS 2021 paper's Figs. 3C, 4B, 4D), to check the
 Kramers rates and the designs.
 
 Replicas of the embedded engine (HOOMD's Brownian update) start in state a. Every snapshot is

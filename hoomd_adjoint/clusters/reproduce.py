@@ -1,4 +1,4 @@
-"""The PNAS seed's cluster results, reproduced: Fig. 3B (energy along the path while a barrier
+"""The PNAS 2021 paper's cluster results, reproduced: Fig. 3B (energy along the path while a barrier
 design converges), Figs. 4A and 4C (49 barrier and 49 rate targets), the MD checks of the
 Kramers rates (Figs. 3C, 4B, 4D) and the designability study (Fig. 5).
 

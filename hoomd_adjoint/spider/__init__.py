@@ -1,4 +1,4 @@
-"""Shell disassembly by a designed rigid "spider" (the second seed, colloidal reactions).
+"""Shell disassembly by a designed rigid "spider" (the colloidal-reactions paper, Krueger et al.).
 
 - :mod:`~hoomd_adjoint.spider.geometry`: octahedral and icosahedral shells of patchy rigid
   vertices, and the spider's body frame, in HOOMD's rigid-body convention.

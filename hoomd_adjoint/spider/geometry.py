@@ -1,4 +1,4 @@
-"""Geometry of the second seed's systems in HOOMD's rigid-body convention (body frame with the
+"""Geometry of the colloidal-reactions systems in HOOMD's rigid-body convention (body frame with the
 centre of mass at the origin and a diagonal inertia tensor; orientations rotate it into the box).
 
 Shells (the authors' code, ``shell_getter.py``): vertex spheres of radius 2 on a regular

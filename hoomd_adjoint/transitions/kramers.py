@@ -1,6 +1,6 @@
 """Stationary points, harmonic (Kramers) transition rates, and their exact parameter gradients.
 
-The rate from minimum A over saddle S (PNAS seed, Eqs. 3-4, overdamped, unit masses):
+The rate from minimum A over saddle S (PNAS 2021, Eqs. 3-4, overdamped, unit masses):
 
     k = omega_b / (2 pi gamma) * prod_l omega^A_l / prod'_l omega^S_l * exp(-(E_S - E_A) / kT),
 
@@ -142,7 +142,7 @@ class Rate:
 
 
 def kramers(model, minimum, saddle, kT=1.0, gamma=1.0, gradient=True, implicit=True, rigid=True):
-    """The harmonic transition rate from ``minimum`` over ``saddle`` (PNAS seed, Eq. 4).
+    """The harmonic transition rate from ``minimum`` over ``saddle`` (PNAS 2021, Eq. 4).
 
     Args:
         model: provides ``derivatives`` (see the module docstring).
