@@ -68,10 +68,22 @@ def path(args):
     print(f"barriers: R1 -> R2 {p.barrier_ab:.6f} kT, R2 -> R1 {p.barrier_ba:.6f} kT")
     print(f"Kramers rates: R1 -> R2 {fwd.k:.6g}, R2 -> R1 {bwd.k:.6g} (prefactors {fwd.prefactor:.4g}, {bwd.prefactor:.4g})")
     os.makedirs(args.out, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    ax.plot(p.band.energies - p.band.energies[0], "o-", ms=2)
-    ax.set_xlabel("image")
-    ax.set_ylabel("energy - E(R1) (kT)")
+    E = p.band.energies - p.band.energies[0]
+    last = len(E) - 1
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    ax.plot(E, "o-", ms=2, label=f"relaxed band (DNEB, {last - 1} images between the states)")
+    ax.plot(p.band.ts, p.barrier_ab, "*", ms=14, color="tab:red",
+            label=f"refined saddle: barriers {p.barrier_ab:.3f} kT (R1 → R2), {p.barrier_ba:.3f} kT (R2 → R1)")
+    ax.plot([0, last], [0, p.barrier_ab - p.barrier_ba], "s", ms=7, color="k", label="the states R1 and R2 (minima)")
+    for x, y, name in ((0, 0, "R1"), (last, p.barrier_ab - p.barrier_ba, "R2")):
+        ax.annotate(name, (x, y), xytext=(0, 8), textcoords="offset points", ha="center")
+    ax.set_xlabel(f"image along the band (R1 = 0, R2 = {last})")
+    ax.set_ylabel("energy − E(R1) (kT)")
+    ax.set_ylim(min(0, E.min()) - 0.15 * np.ptp(E), E.max() + 0.9 * np.ptp(E))  # room for the legend above
+    ax.legend(fontsize=8, loc="upper center")
+    ax.set_title(f"R1 → R2 path of 7 Morse spheres: B = {args.B:g} kT on all 21 pairs, α = {args.alpha:g}/σ\n"
+                 f"Kramers rates (kT = {args.kT:g}, γ = {args.gamma:g}): R1 → R2 {fwd.k:.4g}, R2 → R1 {bwd.k:.4g} "
+                 "per unit time", fontsize=9)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, "path.png"), dpi=150)
     plt.close(fig)
