@@ -119,7 +119,7 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
         res["seed"] = first_seed + k
         runs.append(res)
         if track:
-            _plot_track(os.path.join(out, "trajectory.png"), cx, track)
+            _plot_track(os.path.join(out, "trajectory.png"), cx, track, seed=first_seed + k)
     if P > 1:
         runs = sorted((r for part in communicator.allgather(runs) for r in part), key=lambda r: r["seed"])
     n = len(runs)
@@ -133,7 +133,10 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
     return summary
 
 
-def _plot_track(path, cx, track):
+def _plot_track(path, cx, track, seed=None):
+    """trajectory.png: the vertices' distances from the remaining shell's centre, the target's
+    nearest neighbour, and pictures of the first and last frames. Lengths in sigma (the vertex
+    radius is 1), time in tau."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -145,34 +148,41 @@ def _plot_track(path, cx, track):
     com = x[:, rest].mean(axis=1)
     body = np.asarray(cx.sim.state._cpp.body)
     sites = np.flatnonzero((body == cx.spider_tag) & (np.arange(body.size) != cx.spider_tag))
-    fig = plt.figure(figsize=(15, 4.2))
+    fig = plt.figure(figsize=(16, 5.2))
     ax = [fig.add_subplot(1, 4, 1), fig.add_subplot(1, 4, 2)]
-    for i in range(V):
-        ax[0].plot(t, np.linalg.norm(x[:, i] - com, axis=1), lw=2.5 if i == cx.target else 1,
-                   label="target" if i == cx.target else None)
-    ax[0].set_xlabel("time")
-    ax[0].set_ylabel("distance from the remaining shell's centre")
-    ax[0].legend()
-    ax[1].plot(t, np.linalg.norm(x[:, rest] - x[:, [cx.target]], axis=2).min(axis=1))
-    ax[1].set_xlabel("time")
-    ax[1].set_ylabel("target's nearest vertex (centre distance)")
-    for k, (label, frame) in enumerate((("start", track[0][1]), ("end", track[-1][1]))):
+    gap = lambda y: np.concatenate([np.append(c, np.nan) for c in y])  # noqa: E731  (curves as one line, NaN-separated)
+    others = [np.linalg.norm(x[:, i] - com, axis=1) for i in rest]
+    ax[0].plot(gap([t] * len(rest)), gap(others), color="tab:blue", lw=1, label=f"the other {len(rest)} vertices")
+    ax[0].plot(t, np.linalg.norm(x[:, cx.target] - com, axis=1), color="tab:red", lw=2.5, label="target vertex")
+    ax[0].set(xlabel="time (τ)", ylabel="distance from the remaining shell's centre (σ)",
+              title="vertices, from the remaining shell's centre")
+    ax[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    ax[1].plot(t, np.linalg.norm(x[:, rest] - x[:, [cx.target]], axis=2).min(axis=1), color="tab:red")
+    ax[1].set(xlabel="time (τ)", ylabel="target to its nearest vertex, centre to centre (σ)",
+              title="the target's nearest neighbour")
+    for k, (label, (step, frame)) in enumerate((("first frame", track[0]), ("last frame", track[-1]))):
         a3 = fig.add_subplot(1, 4, 3 + k, projection="3d")
+        a3.set_gid("picture")  # a configuration: no axes to label (tests/test_figures.py)
         c0 = frame[rest].mean(axis=0)
         p = frame - c0
-        a3.scatter(*p[rest].T, s=400, c="tab:blue", alpha=0.6, label="shell")
-        a3.scatter(*p[cx.target], s=400, c="tab:red", alpha=0.8, label="target")
+        a3.scatter(*p[rest].T, s=400, c="tab:blue", alpha=0.6, label="shell vertices")
+        a3.scatter(*p[cx.target], s=400, c="tab:red", alpha=0.8, label="target vertex")
         legs = p[sites]
-        for i, j in cx.spider.bars:
-            a3.plot(*np.stack([legs[i], legs[j]]).T, c="k", lw=2)
+        bars = [np.stack([legs[i], legs[j], np.full(3, np.nan)]) for i, j in cx.spider.bars]
+        a3.plot(*np.concatenate(bars).T, c="k", lw=2, label="spider (its rigid bars)")
         if cx.cargo:
             a3.scatter(*p[V + 1], s=60, c="tab:green", label="cargo")
         lim = max(6.0, np.abs(p[:V]).max())
         for f in (a3.set_xlim, a3.set_ylim, a3.set_zlim):
             f(-lim, lim)
-        a3.set_title(f"{label} (t = {track[0][0] * cx.dt if k == 0 else track[-1][0] * cx.dt:g})")
+        a3.set_title(f"{label} (t = {step * cx.dt:g} τ)")
         a3.set_axis_off()
-    fig.suptitle(f"{cx.shell_name}: one validation run")
+        if k == 1:
+            a3.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.0, 0.02), ncol=3 + cx.cargo)
+    pr = cx.params
+    fig.suptitle(f"{cx.shell_name} shell, one validation run{'' if seed is None else f' (seed {seed})'}: "
+                 f"to t = {track[-1][0] * cx.dt:g} τ (dt = {cx.dt:g} τ, kT = {cx.kT:g}); spider log ε_H = {pr.log_eps_head:.3g}, "
+                 f"α_H = {pr.alpha_head:.3g}, base radius {pr.base_radius:.3g} σ, head height {pr.head_height:.3g} σ")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
