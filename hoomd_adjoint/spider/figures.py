@@ -9,6 +9,9 @@ from .model import PARAM_NAMES
 
 __all__ = ["plot_losses", "plot_spread", "read_history"]
 
+UNITS = dict(base_radius="σ", head_height="σ", base_particle_radius="σ", head_particle_radius="σ",
+             log_eps_head="log of kT", alpha_head="1/σ", r_on="σ", r_cut="σ")
+
 # the authors' logged traces (figures/preprint/data of rkruegs123/tuning-colloidal-reactions @ b2964fa)
 REFERENCE = {("octahedron", "weak"): "fig2/diffusive-loss.txt", ("octahedron", "strong"): "fig2/ex-abduct-loss.txt",
              ("icosahedron", "weak"): "fig3/diffusive_loss.txt", ("icosahedron", "strong"): "fig3/abduction_loss.txt"}
@@ -45,9 +48,10 @@ def plot_losses(runs, output, reference=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups, names = {}, run_names(runs)
+    groups, names, configs = {}, run_names(runs), {}
     for run in runs:
         config, history = read_history(run)
+        configs[run] = config
         groups.setdefault((config["shell"], config["start"]), []).append((run, history))
     fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4), squeeze=False)
     summary = {}
@@ -63,7 +67,9 @@ def plot_losses(runs, output, reference=None):
             ax.plot(pts[:, 0], pts[:, 1], "ks", label="paper (quoted points)")
         for run, h in items:
             it = np.array([r["iteration"] for r in h])
-            ax.plot(it, [r["loss"] for r in h], lw=1.2, label=f"ours ({os.path.basename(run.rstrip('/'))})")
+            c = configs[run]
+            size = f"{c['replicas']} replicas x {c['steps']} steps" if "replicas" in c and "steps" in c else "a batch"
+            ax.plot(it, [r["loss"] for r in h], lw=1.2, label=f"ours ({names[run]}): mean of {size}; band: min-max")
             ax.fill_between(it, [r["loss_min"] for r in h], [r["loss_max"] for r in h], alpha=0.2)
             s = dict(iterations=len(h), first=h[0]["loss"] if h else None, last=h[-1]["loss"] if h else None,
                      last_params=dict(zip(PARAM_NAMES, h[-1]["params"])) if h else None,
@@ -73,10 +79,10 @@ def plot_losses(runs, output, reference=None):
             summary[names[run]] = s
         if key[1] == "strong":
             _symlog(ax)
-        ax.set_title(f"{key[0]}, {key[1]} start")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("loss (batch mean of 10)")
-        ax.legend(fontsize=8)
+        ax.set_title(f"spider on the {key[0]} shell, {key[1]} start of the head")
+        ax.set_xlabel("iteration (Adam)")
+        ax.set_ylabel("loss L_extract + L_remain (L_extract in σ)" + (" (symlog)" if key[1] == "strong" else ""))
+        ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(output, dpi=120)
     plt.close(fig)
@@ -106,13 +112,21 @@ def plot_spread(runs, output):
                           std=dict(zip(PARAM_NAMES, xs.std(axis=0).tolist())))
     for k, ax in enumerate(axes):  # box plots of the final parameters, as the paper's Fig. 4
         data = [np.array(groups[label])[:, k] for label in labels]
-        ax.boxplot(data, widths=0.5)
+        box = ax.boxplot(data, widths=0.5)
+        for artist in (a for artists in box.values() for a in artists):
+            artist.set_gid("boxplot")  # the box plot's glyphs, said in the title (tests/test_figures.py)
         for g, d in enumerate(data):
-            ax.plot(np.full(len(d), g + 1) + np.linspace(-0.08, 0.08, len(d)), d, "o", ms=3, alpha=0.7)
+            ax.plot(np.full(len(d), g + 1) + np.linspace(-0.08, 0.08, len(d)), d, "o", ms=3, alpha=0.7,
+                    color=f"C{g}", label=f"{labels[g]}: one run each" if k == 0 else f"_{labels[g]}")
         ax.set_title(PARAM_NAMES[k], fontsize=8)
+        ax.set_ylabel(f"final {PARAM_NAMES[k]} ({UNITS[PARAM_NAMES[k]]})", fontsize=8)
         ax.set_xticks(range(1, len(labels) + 1))
         ax.set_xticklabels(labels, fontsize=7, rotation=30)
+        ax.set_xlabel("runs", fontsize=8)
+    fig.suptitle("final spider parameters over runs (box: quartiles and median; whiskers: 1.5 x the interquartile "
+                 "range)", fontsize=9)
+    fig.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=max(1, len(labels)))
     fig.tight_layout()
-    fig.savefig(output, dpi=120)
+    fig.savefig(output, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out
