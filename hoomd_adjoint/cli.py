@@ -93,7 +93,7 @@ def demo(args):
     ax[2].axvline(args.steps // 2 * args.dt, color="0.6", ls=":", label=f"end of the kT ramp (then kT = {args.kT:g} ε)")
     ax[2].set(xlabel="time (τ)", ylabel="potential energy per particle (ε)",
               title=f"relaxation: kT {args.kT_start:g} → {args.kT:g} ε")
-    ax[2].legend(fontsize=8, loc="upper right")
+    ax[2].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     ax[3].bar(names, [dE[n] for n in names], color=["tab:blue" if dE[n] < 0 else "tab:orange" for n in names])
     ax[3].axhline(0, color="0.5", lw=0.8, gid="reference")
     ax[3].set(xlabel="parameter a_k", ylabel="d(E/N)/d a_k (ε per unit of a_k)",
@@ -102,7 +102,7 @@ def demo(args):
                  f"(dt = {args.dt:g} τ), kT {args.kT_start:g} → {args.kT:g} ε over the first {args.steps // 2} of "
                  f"{args.steps} steps ({wall:.1f} s)")
     fig.tight_layout()
-    fig.savefig(png_path, dpi=110)
+    fig.savefig(png_path, dpi=110, bbox_inches="tight")
     with gsd.hoomd.open(traj_path, "r") as t:
         nframes = len(t)
     print(f"wrote {traj_path} ({nframes} frames) and {png_path}")
