@@ -87,6 +87,7 @@ def path(args):
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, "path.png"), dpi=150)
     plt.close(fig)
+    print(f"wrote {os.path.join(args.out, 'path.png')}")
     _json(os.path.join(args.out, "path.json"),
           dict(B=args.B, barriers=[p.barrier_ab, p.barrier_ba], rates=[fwd.k, bwd.k],
                prefactors=[fwd.prefactor, bwd.prefactor], energies=p.band.energies.tolist(), ts=p.ts.tolist(),
