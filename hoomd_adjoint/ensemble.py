@@ -82,12 +82,13 @@ class ReplicaWarning(UserWarning):
     """Replicas failed and were left out of the means (``on_failure="drop"``)."""
 
 
-def describe(total, failures, limit=3):
-    """One line: how many of ``total`` replicas a result used, and which failed (index, timestep
-    and cause of the first ``limit``), e.g. ``"61 of 64 replicas used; failed: 10 (stopped at timestep 1105 ...)"``."""
+def describe(total, failures, limit=3, by="failed"):
+    """One line: how many of ``total`` replicas a result used, and which failed (key, timestep
+    and cause of the first ``limit``), e.g. ``"61 of 64 replicas used; failed: 10 (stopped at timestep 1105 ...)"``;
+    ``by`` names the keys (``"failed seeds"`` when they are seeds)."""
     shown = [f"{i} ({msg})" for i, msg in sorted(failures.items())[:limit]]
     more = f", and {len(failures) - limit} more" if len(failures) > limit else ""
-    return f"{total - len(failures)} of {total} replicas used" + (f"; failed: {'; '.join(shown)}{more}" if shown else "")
+    return f"{total - len(failures)} of {total} replicas used" + (f"; {by}: {'; '.join(shown)}{more}" if shown else "")
 
 
 def _mean(values):

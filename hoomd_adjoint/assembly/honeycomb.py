@@ -569,8 +569,7 @@ def describe_replicas(m, replicas):
     """One line per lattice of a :func:`measure` result: how many of ``replicas`` it used and
     which failed (seed, step, cause)."""
     from ..ensemble import describe
-    return {lat: describe(replicas, m["failures"][lat]).replace("replicas used; failed: ", "replicas used; failed seeds: ")
-            for lat in LATTICES}
+    return {lat: describe(replicas, m["failures"][lat], by="failed seeds") for lat in LATTICES}
 
 
 def write_trajectory(a, lattice, path, steps=3300, period=33, seed=MEASURE_SEED, protocol=None):
