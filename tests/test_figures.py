@@ -88,6 +88,14 @@ def _covered(fig):
     return found
 
 
+def _flat(container):
+    for item in container:
+        if isinstance(item, (tuple, list)):
+            yield from _flat(item)
+        elif item is not None:
+            yield item
+
+
 def problems(name, fig):
     """What makes ``fig`` (saved as ``name``) unreadable without the code: a list of sentences."""
     fig.canvas.draw()
@@ -111,8 +119,9 @@ def problems(name, fig):
             out += [f"{where}: no {a} label" for a in axes if not getattr(ax, f"get_{a}label")()]
         named = {id(c.lines[0]): c.get_label() for c in ax.containers if isinstance(c, ErrorbarContainer)
                  and c.lines[0] is not None}
+        parts = {id(a) for c in ax.containers for a in _flat(c)}  # an error bar's caps belong to its entry
         lines = [ln for ln in ax.get_lines() if ln.get_gid() not in EXEMPT and len(ln.get_xdata())
-                 and (id(ln) in named or not any(ln in c for c in ax.containers))]
+                 and (id(ln) in named or id(ln) not in parts)]
         for ln in lines:
             label = named.get(id(ln), ln.get_label())
             alone = len(lines) == 1 and ax.get_gid() != "picture" and ax.get_ylabel()
@@ -207,3 +216,26 @@ def test_spider_validate_and_plot(tmp_path, figures):
     assert cli.main(["spider", "plot"] + runs + ["--out", str(tmp_path / "losses.png")]) == 0
     plot_spread(runs, str(tmp_path / "spread.png"))  # (the Fig. 4 analogue: not a command, same rules)
     _check(figures, ["trajectory.png", "losses.png", "spread.png"])
+
+
+def test_clusters_reproduce(tmp_path, figures, monkeypatch):
+    """The paper's cluster figures (fig3b, fig3c, fig4, md, fig5), each from a tiny run: a few
+    designs of two iterations; fig5 from the committed setup (its search takes minutes)."""
+    import shutil
+
+    from hoomd_adjoint.clusters import reproduce as rp
+
+    monkeypatch.setattr(rp, "DESIGN", dict(iterations=2, steps=5))
+    out = tmp_path / "c"
+    assert cli.main(["clusters", "reproduce", "fig3b", "--out", str(out)]) == 0
+    rp.fig3c(str(out), seeds=[5], frames=600)  # seed 5 crosses to R1 on the path (the committed figure)
+    rp.grid("barriers", str(out), limit=2)
+    rp.grid("rates", str(out), limit=2)
+    rp.md_validation(str(out), limit=1, replicas=3)
+    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "docs", "figures", "clusters-fig5-setup.json"),
+                out / "fig5-setup.json")
+    rp.designability(str(out), limit=3)
+    assert cli.main(["clusters", "reproduce", "plots", "--out", str(out)]) == 0
+    _check(figures, ["fig3b.png", "fig3c.png", "fig4.png", "md.png", "fig5.png"])
+    jobs = json.loads((out / "fig5" / "jobs.json").read_text())
+    assert jobs[0] == {"index": 0, "subset": [0]}  # no path of this machine in the results

@@ -10,6 +10,7 @@ R1 (pentagonal bipyramid) and R2 as a and b, every design from B = 5 kT on all 2
 gamma = 1; barrier targets {2, ..., 8} kT in both directions; rate targets 7 log-spaced values
 over +-1 decade around the Kramers rates at the start, in both directions.
 """
+import functools
 import json
 import os
 
@@ -99,20 +100,28 @@ def fig3b(out, target=(3.0, 5.0), progress=False):
     os.makedirs(out, exist_ok=True)
     c, a, b = _start()
     r = design(c, a, b, target, progress=progress, **DESIGN)
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.2, 3.8))
     its = [it for it in r.iterations if it["band_energies"] and it["band_energies"][0] is not None]
     cmap = plt.get_cmap("viridis")
+    last = len(its) - 1
     for n, it in enumerate(its):
         E = np.array(it["band_energies"][0])
-        ax.plot(np.arange(len(E)), E - E.min(), color=cmap(n / max(1, len(its) - 1)), lw=1.2,
-                label="start" if n == 0 else ("final" if n == len(its) - 1 else None))
+        # the first and last iterations are named; those between share one entry (colour: iteration)
+        label = "start" if n == 0 else ("final" if n == last else "iterations between (colour bar)")
+        ax.plot(np.arange(len(E)), E - E.min(), color=cmap(n / max(1, last)), lw=2.0 if n in (0, last) else 0.8,
+                label=label)
     for v in (target[0], target[1]):
-        ax.axhline(v, color="k", ls=":", lw=0.8)
-    ax.set_xlabel("image (reaction coordinate)")
+        ax.axhline(v, color="k", ls=":", lw=0.8, label="targets")
+    bar = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, max(1, last)))
+    plt.colorbar(bar, ax=ax, label="design iteration")
+    ax.set_xlabel("image along the band (a = 0)")
     ax.set_ylabel("energy - min (kT)")
-    ax.set_title(f"barrier design: targets {target[0]:g}, {target[1]:g} kT -> "
-                 f"{r.values[0, 0]:.4f}, {r.values[0, 1]:.4f}", fontsize=9)
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(f"Fig. 3B analogue, N = 7 Morse cluster: barrier targets {target[0]:g}, {target[1]:g} kT -> "
+                 f"{r.values[0, 0]:.4f}, {r.values[0, 1]:.4f}", fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))  # one entry per label
+    ax.legend(unique.values(), unique.keys(), frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.18),
+              ncol=4)
     _save(fig, out, "fig3b", dict(r.summary(), iterations=r.iterations))
     return r
 
@@ -144,17 +153,19 @@ def plot_grid(out):
     the distribution of relative errors; returns the summary written to fig4.json."""
     plt = _pyplot()
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    summary = {}
-    for objective, ax in zip(("barriers", "rates"), axes[:2]):
+    found = {}
+    for objective in ("barriers", "rates"):
         path = os.path.join(out, f"fig4-{objective}")
-        if not os.path.exists(os.path.join(path, "jobs.json")):
-            continue
-        merged = Sweep.open(path).merge(allow_missing=True)
+        if os.path.exists(os.path.join(path, "jobs.json")):
+            merged = Sweep.open(path).merge(allow_missing=True)
+            if any("values" in r for r in merged):
+                found[objective] = merged
+    fig, axes = plt.subplots(1, len(found) + 1, figsize=(4.4 * (len(found) + 1), 4.0), squeeze=False)
+    axes = axes[0]
+    summary = {}
+    for (objective, merged), ax in zip(found.items(), axes):
         rows = [r for r in merged if "values" in r]
         failed = [r for r in merged if r.get("error")]
-        if not rows:
-            continue
         T = np.array([r["target"] for r in rows])
         V = np.array([r["values"] for r in rows])
         err = np.abs(V - T) / T
@@ -176,14 +187,18 @@ def plot_grid(out):
             ax.set_yscale("log")
         unit = "kT" if objective == "barriers" else "1/time"
         what = "barrier" if objective == "barriers" else "rate"
-        ax.set_xlabel(f"target {what} a -> b ({unit})")
-        ax.set_ylabel(f"target {what} b -> a ({unit})")
+        ax.set_xlabel(f"target {what} R1 -> R2 ({unit})")
+        ax.set_ylabel(f"target {what} R2 -> R1 ({unit})")
         ax.set_title(f"Fig. 4{'A' if objective == 'barriers' else 'C'} analogue: {int(np.sum(err.max(axis=1) <= 2e-3))}"
                      f"/{len(merged)} within 0.2 %", fontsize=9)
-        axes[2].hist(np.log10(err.ravel() + 1e-12), bins=30, alpha=0.6, label=objective)
-    axes[2].axvline(np.log10(2e-3), color="k", ls=":", lw=0.8)
-    axes[2].set_xlabel("log10 relative error (dotted: 0.2 %)")
-    axes[2].legend(frameon=False, fontsize=8)
+        axes[-1].hist(np.log10(err.ravel() + 1e-12), bins=30, alpha=0.6, label=f"{objective} ({len(rows)} designs)")
+    axes[-1].axvline(np.log10(2e-3), color="k", ls=":", lw=0.8, gid="reference")
+    axes[-1].set_xlabel("log10 relative error (dotted: 0.2 %)")
+    axes[-1].set_ylabel("achieved values (two per design)")
+    axes[-1].set_title("relative errors of the designs", fontsize=9)
+    axes[-1].legend(frameon=False, fontsize=8)
+    fig.suptitle(f"N = 7 Morse cluster (alpha 5), R1 <-> R2 designs from B = {B0:g} kT, {DESIGN['iterations']} "
+                 "iterations each", fontsize=10)
     return _save(fig, out, "fig4", summary)
 
 
@@ -227,10 +242,10 @@ def designability_setup(out, seed=0, progress=False):
     return setup
 
 
-def _designability_job(job):
+def _designability_job(job, setup_file):
     from .designability import predict
 
-    with open(job["setup"]) as f:
+    with open(setup_file) as f:
         setup = json.load(f)
     S = job["subset"]
     J = np.array(setup["J"])
@@ -254,11 +269,13 @@ def designability(out, part=None, progress=False, seed=0, limit=None):
     """Fig. 5: all 511 subsets of the 9 pathways; prediction by rank, test by optimisation."""
     from .designability import subsets
 
-    setup_file = os.path.join(out, "fig5-setup.json")
     designability_setup(out, seed=seed, progress=progress)
-    return _sweep(_designability_job, os.path.join(out, "fig5"),
-                  lambda: [dict(index=i, subset=list(S), setup=os.path.abspath(setup_file))
-                           for i, S in enumerate(subsets(PATHWAYS))][:limit], part, progress)
+    # the setup file is bound to the job function, not stored in the jobs: the results name no
+    # absolute path and the folder can move
+    job = functools.partial(_designability_job, setup_file=os.path.join(out, "fig5-setup.json"))
+    return _sweep(job, os.path.join(out, "fig5"),
+                  lambda: [dict(index=i, subset=list(S)) for i, S in enumerate(subsets(PATHWAYS))][:limit], part,
+                  progress)
 
 
 def plot_designability(out):
@@ -301,13 +318,16 @@ def plot_designability(out):
     axes[0].legend(frameon=False, fontsize=8)
     axes[1].set_xlabel("pathways in the subset")
     axes[1].set_ylabel("subsets")
-    axes[1].legend(frameon=False, fontsize=8)
+    axes[1].set_ylim(0, 1.5 * axes[1].get_ylim()[1])  # room for the legend above the bars
+    axes[1].legend(frameon=False, fontsize=8, loc="upper right")
     axes[2].semilogx(rtols, acc, label="all subsets")
     axes[2].semilogx(rtols, acc_kept, label="structure kept")
-    axes[2].axvline(RTOL[1], color="k", ls=":", lw=0.8)
-    axes[2].set_xlabel("rank tolerance (relative singular value)")
+    axes[2].axvline(RTOL[1], color="k", ls=":", lw=0.8, gid="reference")
+    axes[2].set_xlabel("rank tolerance (relative singular value; dotted: used)")
     axes[2].set_ylabel("prediction accuracy")
     axes[2].legend(frameon=False, fontsize=8)
+    fig.suptitle(f"Fig. 5 analogue, N = 7 Morse cluster (alpha 5): which sets of R1's {PATHWAYS} transitions can be "
+                 "controlled at once (prediction: rank of the barrier Jacobian)", fontsize=10)
     return _save(fig, out, "fig5", summary)
 
 
@@ -342,7 +362,7 @@ def _md_job(job):
         e = escapes(c, s0, s1, n, max_steps=int(round(20.0 / k / 1e-4)), seed=1 + (n if name == "ba" else 0))
         out[f"kramers_{name}"] = k
         out.update({f"md_{name}_{key}": v for key, v in e.summary().items()})
-        out[f"z_{name}"] = (e.rate - k) / e.se
+        out[f"z_{name}"] = (e.rate - k) / e.se if e.se > 0 else None  # no spread: too few exits
     return out
 
 
@@ -365,19 +385,20 @@ def plot_md(out):
         K = np.array([r[f"kramers_{d}"] for r in rows])
         M = np.array([r[f"md_{d}_rate"] for r in rows])
         S = np.array([r[f"md_{d}_se"] for r in rows])
-        ax.errorbar(K, M, yerr=2 * S, fmt=mk, mfc="none", capsize=2, label=f"{'a -> b' if d == 'ab' else 'b -> a'}")
-        ax.scatter(K, T, marker="x", color="k", s=12)
-        table += [dict(direction=d, target=float(t), kramers=float(k), md=float(m), se=float(s), z=float((m - k) / s))
-                  for t, k, m, s in zip(T, K, M, S)]
+        ax.errorbar(K, M, yerr=2 * S, fmt=mk, mfc="none", capsize=2, label="R1 -> R2" if d == "ab" else "R2 -> R1")
+        ax.scatter(K, T, marker="x", color="k", s=12, label="targets" if d == "ab" else None)
+        table += [dict(direction=d, target=float(t), kramers=float(k), md=float(m), se=float(s),
+                       z=float((m - k) / s) if s > 0 else None) for t, k, m, s in zip(T, K, M, S)]
     lo = min(min(t["md"], t["kramers"]) for t in table) * 0.5
     hi = max(max(t["md"], t["kramers"]) for t in table) * 2
-    ax.plot([lo, hi], [lo, hi], "k:", lw=0.8)
+    ax.plot([lo, hi], [lo, hi], "k:", lw=0.8, gid="reference")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Kramers rate at the designed B (1/time)")
-    ax.set_ylabel("MD rate, 2 SE bars (x: target)")
-    within = sum(abs(t["z"]) <= 2 for t in table)
-    ax.set_title(f"Figs. 4B/4D analogue: {within}/{len(table)} within 2 SE", fontsize=9)
+    ax.set_ylabel("first-exit MD rate, 2 SE bars (1/time)")
+    within = sum(t["z"] is not None and abs(t["z"]) <= 2 for t in table)
+    ax.set_title(f"Figs. 4B/4D analogue, N = 7 Morse cluster: {within}/{len(table)} within 2 SE\n"
+                 "(dotted: MD = Kramers)", fontsize=9)
     ax.legend(frameon=False, fontsize=8)
     return _save(fig, out, "md", dict(rows=table, within_2se=within, n=len(table)))
 
@@ -414,15 +435,15 @@ def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
     else:
         raise RuntimeError(f"fig3c: no run from R2 reached R1 on the path within {len(seeds)} seeds")
     t = np.arange(end) * dt
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = plt.subplots(figsize=(8, 3.2))
     ax.plot(t, s[:end], color="0.7", lw=0.6, label="nearest image")
     ax.plot(t, sf, color="C0", lw=1.4, label=f"Butterworth (order 4, {cutoff:.1f}/time)")
     ax.axhline(p.band.ts, color="k", ls="--", lw=0.8, label="transition state image")
     ax.fill_between(t, 0, len(p.band.images) - 1, where=sf > p.band.ts, color="C1", alpha=0.12, label="in R2")
-    ax.set_xlabel("time")
+    ax.set_xlabel("time (gamma sigma^2 / kT)")
     ax.set_ylabel("image (R1 = 0, R2 = 101)")
-    ax.set_title(f"Fig. 3C analogue: B = {MD_B0:g} kT, seed {seed}; the run leaves the path at t = {end * dt:.2f}",
+    ax.set_title(f"Fig. 3C analogue, N = 7 Morse cluster: B = {MD_B0:g} kT, seed {seed}; the run leaves the path at t = {end * dt:.2f}",
                  fontsize=8)
-    ax.legend(frameon=False, fontsize=7, loc="center right")
+    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, out, "fig3c", dict(seed=int(seed), cutoff=cutoff, frame_time=dt, ts_image=int(p.band.ts),
                                          left_path_at=end * dt))
