@@ -97,29 +97,37 @@ def lead_figure(path, a, protocol, replicas, steps, every):
     s, region = ens.observe(steps, every, LH)
     ens = ha.Ensemble(lambda i: hc.simulation(a, "honeycomb", hc.MEASURE_SEED + i, protocol), replicas=replicas)
     _, bulk = ens.observe(steps, every, lambda f: 1.0 - LH.order(f)[0].mean())
-    fig, ax = plt.subplots(figsize=(5.6, 4.2))
-    for k in range(min(replicas, 6)):
-        ax.plot(s, region[k], color="tab:blue", alpha=0.25, lw=0.8)
-        ax.plot(s, bulk[k], color="tab:green", alpha=0.25, lw=0.8)
-    ax.plot(s, region.mean(0), color="tab:blue", lw=2, label="L_H (most honeycomb-like region)")
-    ax.plot(s, bulk.mean(0), color="tab:green", lw=2, label="bulk: 1 - mean |psi_3|^4")
-    ax.axhline(0.5, color="0.6", lw=0.8)
-    ax.set(xlabel="steps", ylabel="order loss", ylim=(0, 1.02),
-           title=f"L_H leads bulk order ({replicas} replicas; thin: single ones)")
-    ax.legend(fontsize=8)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    shown = min(replicas, 6)
+    for k in range(shown):  # a few single replicas, one legend entry per quantity
+        ax.plot(s, region[k], color="tab:blue", alpha=0.25, lw=0.7, label=f"L_H, single replicas ({shown} shown)")
+        ax.plot(s, bulk[k], color="tab:green", alpha=0.25, lw=0.7, label=f"bulk, single replicas ({shown} shown)")
+    for y, color, label in ((region, "tab:blue", "L_H (most honeycomb-like region)"),
+                            (bulk, "tab:green", "bulk: 1 - mean |psi_3|^4")):
+        mean, se = np.nanmean(y, 0), np.nanstd(y, 0) / np.sqrt(np.sum(~np.isnan(y), 0))
+        ax.fill_between(s, mean - se, mean + se, color=color, alpha=0.3, lw=0)
+        ax.plot(s, mean, color=color, lw=2, label=f"{label}: mean ± SE of {replicas}")
+    ax.axhline(0.5, color="0.6", lw=0.8, gid="reference")
+    ax.set(xlabel=f"time (Brownian steps of dt = {protocol.dt:g} tau)", ylabel="order loss (1: no honeycomb, 0: perfect)",
+           ylim=(0, 1.02), title=f"2D honeycomb assembly (N = {protocol.N}), designed potential:\n"
+                                 "L_H leads the bulk order (grey line: ½, the half-time criterion)")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15),
+              ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # legends sit below the axes
     plt.close(fig)
     t_region, t_bulk = hc.half_time(s, region.mean(0)), hc.half_time(s, bulk.mean(0))
     return t_region, t_bulk
 
 
-def ratio_figure(path, rows):
+def ratio_figure(path, rows, N, replicas):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 4.4))
+    fig, ax = plt.subplots(figsize=(5.6, 5.6))
     for variant, marker, c in (("forward", "o", "tab:purple"), ("truncated", "s", "tab:orange")):
         r = [x for x in rows if x["variant"] == variant and x["below"] is None]
         ax.plot([x["target"] for x in r], [x["achieved"] for x in r], marker, color=c, ms=7,
@@ -127,9 +135,10 @@ def ratio_figure(path, rows):
         r = [x for x in rows if x["variant"] == variant and x["below"] is not None]
         if r:
             ax.plot([x["target"] for x in r], [x["below"] for x in r], "v", color=c, ms=8, mfc="none",
-                    label=f"{variant}: upper bound (t½_H not reached in the window)")
+                    label=f"{variant}: upper bound (t½_H not reached)")
     for x in rows:
-        ax.plot([x["target"]] * 2, [x["target"], x["below"] or x["achieved"]], color="0.8", lw=0.8, zorder=0)
+        ax.plot([x["target"]] * 2, [x["target"], x["below"] or x["achieved"]], color="0.8", lw=0.8, zorder=0,
+                gid="reference")  # target to achieved (the title says so)
     t = [v for x in rows for v in (x["target"], x["achieved"], x["start"], x["below"] or 0) if np.isfinite(v) and v > 0]
     lo, hi = min(t) / 1.6, max(t) * 1.6
     ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="achieved = target")
@@ -146,10 +155,12 @@ def ratio_figure(path, rows):
     ax.set_xticklabels([f"{t:.3g}" for t in ticks], rotation=45)
     ax.set_yticklabels([f"{t:.3g}" for t in ticks])
     ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="target k*_H / k*_T",
-           ylabel="measured k_H / k_T (200 fresh replicas)", title="Designing the rate ratio")
-    ax.legend(fontsize=7, loc="upper left")
+           ylabel=f"measured k_H / k_T ({replicas} fresh replicas)",
+           title=f"Fig. 2 analogue: honeycomb vs triangular\nassembly rates in 2D (N = {N}); "
+                 "grey: target to achieved")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # legends sit below the axes
     plt.close(fig)
 
 
@@ -242,7 +253,7 @@ def main(argv=None):
                              wall_design=float(np.sum([h["wall"] for h in d.history]))))
             print(f"{variant} target {S['t_T'] / t_H:.4f} achieved {achieved:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
-    ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), rows)
+    ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), rows, P.N, S["check"])
     table.append(f"| Fig. 2: k*_T | 1/{S['t_T']} per step (t*_T = {S['t_T']} steps) |")
     for r in rows:
         if not r["k_T"]:  # no ratio, nor a bound on it

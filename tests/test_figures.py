@@ -239,3 +239,15 @@ def test_clusters_reproduce(tmp_path, figures, monkeypatch):
     _check(figures, ["fig3b.png", "fig3c.png", "fig4.png", "md.png", "fig5.png"])
     jobs = json.loads((out / "fig5" / "jobs.json").read_text())
     assert jobs[0] == {"index": 0, "subset": [0]}  # no path of this machine in the results
+
+
+def test_reproduce_honeycomb_smoke(tmp_path, figures):
+    """The honeycomb reproduction's figures (Figs. 1, 2 and L_H against bulk order), from --smoke."""
+    import importlib.util
+
+    script = os.path.join(os.path.dirname(__file__), "..", "examples", "reproduce_honeycomb.py")
+    spec = importlib.util.spec_from_file_location("reproduce_honeycomb", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--smoke", "--work", str(tmp_path / "hc")])
+    _check(figures, ["honeycomb_fig1.png", "honeycomb_fig2.png", "honeycomb_lead.png"])
