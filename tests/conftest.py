@@ -32,7 +32,7 @@ def random_positions(rng, N, box, min_dist=0.9, max_tries=200000):
             f[2] = 0
         p = M @ f
         if pts:
-            d = ha._core.min_image(box_list(b), np.array(pts) - p)
+            d = ha._core._testing.min_image(box_list(b), np.array(pts) - p)
             if np.min(np.einsum("ij,ij->i", d, d)) < min_dist**2:
                 continue
         pts.append(p)

@@ -53,7 +53,7 @@ def test_brownian_step_matches_hoomd_equations(rng, box):
     snap = sim.state.get_snapshot()
     dim = 2 if box[2] == 0 else 3
     for i in range(N):
-        g = _core.RandomGenerator(BD_ID, t0, seed, i)
+        g = _core._testing.RandomGenerator(BD_ID, t0, seed, i)
         u = np.array([g.uniform(-1.0, 1.0) for _ in range(3)])
         gamma = gam["AB"[typeid[i]]]
         c = math.sqrt(3.0 * 2.0 * gamma * kT / dt)
@@ -89,7 +89,7 @@ def test_langevin_steps_match_hoomd_equations(rng):
         sim.run(1)
         F = lj.forces
         u = np.array([[g.uniform(-1.0, 1.0) for _ in range(3)]
-                      for g in (_core.RandomGenerator(LANGEVIN_ID, t, seed, i) for i in range(N))])
+                      for g in (_core._testing.RandomGenerator(LANGEVIN_ID, t, seed, i) for i in range(N))])
         c = math.sqrt(6.0 * gamma * kT / dt)
         a = (F + (u * c - gamma * v)) * (1.0 / m)
         v = v + (0.5 * a) * dt

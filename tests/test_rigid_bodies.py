@@ -288,7 +288,7 @@ def test_rotation_steps_are_hoomds_no_squish_and_conserve_angular_momentum():
     p = 2 * quat_mul(q, np.c_[np.zeros(M), L])
     tau = rng.normal(size=(M, 3))
     for part in (1, 2):
-        qc, pc = _core.rotation_step(q, p, tau, I, 0.01, part)
+        qc, pc = _core._testing.rotation_step(q, p, tau, I, 0.01, part)
         for m in range(M):
             qr, pr = _no_squish_reference(q[m], p[m], tau[m], I[m], 0.01, part)
             assert np.array_equal(qc[m], qr) and np.array_equal(pc[m], pr)  # the same rounding
@@ -299,13 +299,13 @@ def test_rotation_steps_are_hoomds_no_squish_and_conserve_angular_momentum():
     qq, pp = q0.copy(), p0.copy()
     zero = np.zeros((M - 2, 3))
     for _ in range(2000):
-        qq, pp = _core.rotation_step(qq, pp, zero, I[2:], 0.005, 1)
-        qq, pp = _core.rotation_step(qq, pp, zero, I[2:], 0.005, 2)
+        qq, pp = _core._testing.rotation_step(qq, pp, zero, I[2:], 0.005, 1)
+        qq, pp = _core._testing.rotation_step(qq, pp, zero, I[2:], 0.005, 2)
     lab = rotate(qq, quat_mul(0.5 * (qq * [1, -1, -1, -1]), pp)[:, 1:])
     assert np.abs(lab - lab0).max() < 1e-11 * np.abs(lab0).max()
     assert np.allclose(np.linalg.norm(qq, axis=1), 1.0, atol=1e-14)
     with pytest.raises(ValueError, match="part"):
-        _core.rotation_step(q, p, tau, I, 0.01, 3)
+        _core._testing.rotation_step(q, p, tau, I, 0.01, 3)
 
 
 def test_free_rotation_is_bitwise_hoomds():
@@ -337,6 +337,6 @@ def test_free_rotation_is_bitwise_hoomds():
     ref = sim.state.get_snapshot().particles
     zero = np.zeros((N, 3))
     for _ in range(200):
-        q, p = _core.rotation_step(q, p, zero, I, 0.005, 1)
-        q, p = _core.rotation_step(q, p, zero, I, 0.005, 2)
+        q, p = _core._testing.rotation_step(q, p, zero, I, 0.005, 1)
+        q, p = _core._testing.rotation_step(q, p, zero, I, 0.005, 2)
     assert np.array_equal(ref.orientation, q) and np.array_equal(ref.angmom, p)

@@ -107,7 +107,7 @@ def test_exp_has_the_same_bits_in_lanes_and_is_glibcs_to_an_ulp():
     x = np.concatenate([rng.uniform(-30, 30, 200000), rng.uniform(-745, 710, 50000),
                         [0.0, -0.0, 1e-300, -1e-20, 511.999, -511.999, 512.0, -512.0, 600.0, -740.0, -746.0,
                          709.7, 710.0, 1e308, -1e308, np.inf, -np.inf, np.nan, 5e-324, -5e-324]])
-    one, four = _core.exp(x, lanes=False), _core.exp(x, lanes=True)
+    one, four = _core._testing.exp(x, lanes=False), _core._testing.exp(x, lanes=True)
     assert np.array_equal(one.view(np.uint64), four.view(np.uint64))
     ref = np.array([math.inf if v >= 709.8 else math.exp(v) for v in x])  # the C library's exp
     finite = np.isfinite(ref) & (ref > 0)

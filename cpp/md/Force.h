@@ -83,7 +83,6 @@ class PairForce : public Force {
     }
 
     void setParams(uint32_t a, uint32_t b, const std::vector<double>& p);
-    std::vector<double> getParams(uint32_t a, uint32_t b) const;
     void setRcut(uint32_t a, uint32_t b, double rcut);
     void setShift(bool shift);
     bool shift() const { return m_shift; }
@@ -124,6 +123,5 @@ class PairForce : public Force {
 };
 
 std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist, uint32_t ntypes);
-std::vector<std::string> pair_force_names();
 
 }  // namespace ha

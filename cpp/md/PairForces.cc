@@ -24,11 +24,6 @@ void PairForce::setParams(uint32_t a, uint32_t b, const std::vector<double>& p) 
     m_dirty = true;
 }
 
-std::vector<double> PairForce::getParams(uint32_t a, uint32_t b) const {
-    auto first = m_params.begin() + (size_t(a) * m_ntypes + b) * m_n_params;
-    return std::vector<double>(first, first + m_n_params);
-}
-
 void PairForce::setRcut(uint32_t a, uint32_t b, double rcut) {
     if (a >= m_ntypes || b >= m_ntypes) throw std::out_of_range("type index out of range");
     m_rcut[a * m_ntypes + b] = m_rcut[b * m_ntypes + a] = rcut;
@@ -488,14 +483,6 @@ std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_
     HA_FOR_EACH_PAIR_EVALUATOR(HA_MAKE)
 #undef HA_MAKE
     throw std::invalid_argument("unknown pair potential '" + name + "'");
-}
-
-std::vector<std::string> pair_force_names() {
-    std::vector<std::string> names;
-#define HA_NAME(E, NAME) names.push_back(NAME);
-    HA_FOR_EACH_PAIR_EVALUATOR(HA_NAME)
-#undef HA_NAME
-    return names;
 }
 
 }  // namespace ha

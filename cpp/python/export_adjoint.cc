@@ -1,0 +1,210 @@
+// Bindings of the adjoint (host): recording runs, reverse sweeps, tangents, force Jacobians and
+// the rigid-body adjoint.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include "core/Format.h"
+#include "md/Adjoint.h"
+#include "md/RigidAdjoint.h"
+#include "md/System.h"
+#include "python/Arrays.h"
+#include "python/Chunked.h"
+#include "python/Exports.h"
+
+namespace ha::python {
+
+namespace {
+
+// States of n steps: (n, N, 3) C-contiguous float64 arrays (vel, acc: None for Brownian dynamics).
+double* host_states(const System& s, py::handle a, uint64_t n, const char* name, bool writes) {
+    return states_data(a, n, s.pd.N, 3, name, writes);
+}
+
+void advance_recording_py(System& s, py::object pos, py::object vel, py::object acc, bool after) {
+    const uint64_t n = steps_in(pos, "pos");
+    double *p = host_states(s, pos, n, "pos", true), *v = host_states(s, vel, n, "vel", true),
+           *a = host_states(s, acc, n, "acc", true);
+    const size_t m3 = 3 * size_t(s.pd.N);
+    run_chunked(n, chunk_steps(s.pd.N, StepCost::HostForward), Order::Forward, [&](uint64_t first, uint64_t k) {
+        advance_recording(s, k, p + first * m3, v ? v + first * m3 : nullptr, a ? a + first * m3 : nullptr, after);
+    });
+}
+
+std::pair<int64_t, int64_t> adjoint_sweep_py(System& s, uint64_t t_first, py::object pos, py::object vel, py::object acc,
+                                             py::object lr, py::object lv, py::object la, AdjointGrads& g, bool params,
+                                             bool kT, bool gamma, double clip, bool look_back) {
+    const uint64_t n = steps_in(pos, "pos");
+    const double *p = host_states(s, pos, n, "pos", false), *v = host_states(s, vel, n, "vel", false),
+                 *a = host_states(s, acc, n, "acc", false);
+    const size_t m3 = 3 * size_t(s.pd.N);
+    double *r = writable(lr, s.pd.N, 3, "lr"), *vv = writable(lv, s.pd.N, 3, "lv"), *aa = writable(la, s.pd.N, 3, "la");
+    const AdjointRequest req{params, kT, gamma, look_back};
+    SweepStatus st;
+    // latest states first, in chunks (Ctrl-C between them)
+    run_chunked(n, chunk_steps(s.pd.N, StepCost::HostAdjoint), Order::Backward, [&](uint64_t first, uint64_t k) {
+        st = adjoint_sweep(s, t_first + first, k, p + first * m3, v ? v + first * m3 : nullptr,
+                           a ? a + first * m3 : nullptr, r, vv, aa, g, req, clip);
+        return st.step >= 0;
+    });
+    return {st.step, st.particle};
+}
+
+// tangents: [(dr, dv, da, dkT, dgamma or None)], ptan: [force][tangent] arrays (empty: none)
+void tangent_step_py(System& s, py::list tangents, std::vector<std::vector<Arr>> ptan) {
+    std::vector<Tangent> tan;
+    std::vector<Arr> keep_g;  // (the converted dgamma arrays, alive for the call)
+    keep_g.reserve(tangents.size());
+    for (auto h : tangents) {
+        auto tup = h.cast<py::tuple>();
+        Tangent d;
+        d.dr = writable(tup[0], s.pd.N, 3, "dr");
+        d.dv = writable(tup[1], s.pd.N, 3, "dv");
+        d.da = writable(tup[2], s.pd.N, 3, "da");
+        d.dkT = tup[3].cast<double>();
+        if (!tup[4].is_none()) {
+            keep_g.push_back(tup[4].cast<Arr>());
+            d.dgamma = keep_g.back().data();
+        }
+        tan.push_back(d);
+    }
+    PTan pt(ptan.size());
+    for (size_t f = 0; f < ptan.size(); ++f)
+        for (auto& a : ptan[f]) pt[f].push_back(a.size() ? a.data() : nullptr);
+    for (auto& v : pt) v.resize(tan.size(), nullptr);
+    py::gil_scoped_release release;
+    tangent_step(s, tan, pt);
+}
+
+// (J_F w, [w . dF/dtheta per force], [dE/dtheta per force]) at the current state;
+// ptan: per force, a parameter tangent to add (dF/dtheta) . ptan
+py::tuple force_jacobian_py(System& s, Arr w, py::object ptan) {
+    if (size_t(w.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("w must have N x 3 entries");
+    py::array_t<double> out({py::ssize_t(s.pd.N), py::ssize_t(3)});
+    std::fill(out.mutable_data(), out.mutable_data() + out.size(), 0.0);
+    AdjointGrads g;
+    std::vector<std::vector<double>> e;
+    std::vector<Arr> keep;
+    PTan pt;
+    if (!ptan.is_none()) {
+        for (auto h : ptan) {
+            keep.push_back(h.cast<Arr>());
+            pt.push_back({keep.back().size() ? keep.back().data() : nullptr});
+        }
+    }
+    const double* wp = w.data();
+    double* op = out.mutable_data();
+    force_jacobian(s, 1, &wp, &op, &g, &e, ptan.is_none() ? nullptr : &pt);
+    py::list gp, ep;
+    for (auto& v : g.params) gp.append(copy_of(v, v.size(), 1));
+    for (auto& v : e) ep.append(copy_of(v, v.size(), 1));
+    return py::make_tuple(out, gp, ep);
+}
+
+void export_host_adjoint(py::module_& m) {
+    py::class_<AdjointGrads>(m, "AdjointGrads")
+        .def(py::init<>())
+        .def_property_readonly("params", [](const AdjointGrads& g) {
+            py::list out;
+            for (auto& v : g.params) out.append(copy_of(v, v.size(), 1));
+            return out;
+        })
+        .def_readwrite("kT", &AdjointGrads::kT)
+        .def_property_readonly("gamma", [](const AdjointGrads& g) { return copy_of(g.gamma, g.gamma.size(), 1); });
+    m.def("advance_recording", &advance_recording_py, py::arg("system"), py::arg("pos"), py::arg("vel") = py::none(),
+          py::arg("acc") = py::none(), py::arg("after") = false);
+    m.def("adjoint_sweep", &adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("pos"), py::arg("vel"),
+          py::arg("acc"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true,
+          py::arg("kT") = false, py::arg("gamma") = false, py::arg("clip") = 0.0, py::arg("look_back") = true);
+    m.def("tangent_step", &tangent_step_py, py::arg("system"), py::arg("tangents"), py::arg("ptan"));
+    m.def("force_jacobian", &force_jacobian_py, py::arg("system"), py::arg("w"), py::arg("ptan") = py::none());
+}
+
+// --- rigid bodies: packed states (n, N, W) and the adjoint arrays (N x 3/4, geometry flat) ---
+
+RigidAdjointState rigid_adj(System& s, py::handle lr, py::handle lv, py::handle la, py::handle lq, py::handle lp,
+                            py::handle lt, py::handle geom, py::handle gI, py::handle ggr) {
+    const size_t n = s.pd.N;
+    size_t ng = 0;
+    for (const auto& d : s.rigid.defs) ng += 3 * d.size();
+    return RigidAdjointState{writable(lr, n, 3, "lr"),       writable(lv, n, 3, "lv"),
+                             writable(la, n, 3, "la"),       writable(lq, n, 4, "lq"),
+                             writable(lp, n, 4, "lp"),       writable(lt, n, 3, "ltau"),
+                             writable(geom, ng / 3, 3, "geometry adjoint", "sum(n_t)"),
+                             writable(gI, n, 3, "inertia gradient"),
+                             writable(ggr, s.pd.ntypes, 3, "gamma_r gradient", "ntypes")};
+}
+
+// The adjoint arrays a pullback does not use (scratch, of the right sizes).
+struct RigidScratch {
+    py::array_t<double> v3, v4, t3;
+    explicit RigidScratch(const System& s)
+        : v3({py::ssize_t(s.pd.N), py::ssize_t(3)}), v4({py::ssize_t(s.pd.N), py::ssize_t(4)}),
+          t3({py::ssize_t(s.pd.ntypes), py::ssize_t(3)}) {}
+};
+
+void rigid_advance_recording_py(System& s, py::object states, bool after) {
+    const uint64_t n = steps_in(states, "states");
+    const size_t W = rigid_state_width(s), stride = W * s.pd.N;
+    double* p = states_data(states, n, s.pd.N, W, "rigid states", true);
+    run_chunked(n, chunk_steps(s.pd.N, StepCost::HostForward), Order::Forward,
+                [&](uint64_t first, uint64_t k) { rigid_advance_recording(s, k, p + first * stride, after); });
+}
+
+std::pair<int64_t, int64_t> rigid_adjoint_sweep_py(System& s, uint64_t t_first, py::object states, py::object lr,
+                                                   py::object lv, py::object la, py::object lq, py::object lp,
+                                                   py::object lt, py::object geom, py::object gI, py::object ggr,
+                                                   AdjointGrads& g, bool params, bool kT, bool gamma) {
+    RigidAdjointState L = rigid_adj(s, lr, lv, la, lq, lp, lt, geom, gI, ggr);
+    const uint64_t n = steps_in(states, "states");
+    const size_t W = rigid_state_width(s), stride = W * s.pd.N;
+    const double* p = states_data(states, n, s.pd.N, W, "rigid states", false);
+    const AdjointRequest req{params, kT, gamma};
+    SweepStatus st;
+    run_chunked(n, chunk_steps(s.pd.N, StepCost::HostAdjoint), Order::Backward, [&](uint64_t first, uint64_t k) {
+        st = rigid_adjoint_sweep(s, t_first + first, k, p + first * stride, L, g, req);
+        return st.step >= 0;
+    });
+    return {st.step, st.particle};
+}
+
+void export_rigid_adjoint(py::module_& m) {
+    m.def("rigid_state_width", &rigid_state_width);
+    m.def("rigid_save", [](System& s) {
+        py::array_t<double> a({py::ssize_t(s.pd.N), py::ssize_t(rigid_state_width(s))});
+        rigid_save(s, a.mutable_data());
+        return a;
+    });
+    m.def("rigid_load", [](System& s, Arr a, bool forces) {
+        if (size_t(a.size()) != rigid_state_width(s) * s.pd.N) throw std::invalid_argument("rigid state has the wrong size");
+        rigid_load(s, a.data(), forces);
+    }, py::arg("system"), py::arg("state"), py::arg("forces"));
+    m.def("rigid_advance_recording", &rigid_advance_recording_py, py::arg("system"), py::arg("states"),
+          py::arg("after") = false);
+    m.def("rigid_adjoint_sweep", &rigid_adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("states"),
+          py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("lq"), py::arg("lp"), py::arg("ltau"), py::arg("geometry"),
+          py::arg("inertia"), py::arg("gamma_r"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
+          py::arg("gamma") = false);
+    m.def("rigid_force_pullback", [](System& s, Arr lF, Arr ltau, py::object lr, py::object lq, py::object geom,
+                                     AdjointGrads& g) {
+        if (size_t(lF.size()) != 3 * size_t(s.pd.N) || size_t(ltau.size()) != 3 * size_t(s.pd.N))
+            throw std::invalid_argument("lF and ltau must be N x 3");
+        RigidScratch d(s);
+        RigidAdjointState L = rigid_adj(s, lr, d.v3, d.v3, lq, d.v4, d.v3, geom, d.v3, d.t3);
+        rigid_force_pullback(s, lF.data(), ltau.data(), L, &g);
+    });
+    m.def("rigid_position_pullback", [](System& s, Arr dpos, py::object lr, py::object lq, py::object geom) {
+        if (size_t(dpos.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("dpos must be N x 3");
+        RigidScratch d(s);
+        RigidAdjointState L = rigid_adj(s, lr, d.v3, d.v3, lq, d.v4, d.v3, geom, d.v3, d.t3);
+        rigid_position_pullback(s, dpos.data(), L);
+    });
+}
+
+}  // namespace
+
+void export_adjoint(py::module_& m, py::module_&) {
+    export_host_adjoint(m);
+    export_rigid_adjoint(m);
+}
+
+}  // namespace ha::python

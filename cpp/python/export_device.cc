@@ -1,0 +1,113 @@
+// Bindings of the device layer: availability and profiling, and the adjoint on the device
+// (DeviceAdjoint.h): states in device memory, the sweep there.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <array>
+
+#include "core/Format.h"
+#include "md/Adjoint.h"
+#include "md/DeviceAdjoint.h"
+#include "md/GPU.h"
+#include "md/System.h"
+#include "python/Arrays.h"
+#include "python/Chunked.h"
+#include "python/Exports.h"
+
+namespace ha::python {
+
+namespace {
+
+// Slots k0 .. k0 + n of the states to / from host blocks (n x N x 3 each, as new_states makes);
+// both directions check the same things: the slots, and the arrays against the fields.
+std::array<double*, 3> host_blocks(const DeviceStates& st, uint64_t k0, uint64_t n, py::handle pos, py::handle vel,
+                                   py::handle acc, const char* what) {
+    if (k0 > st.size() || n > st.size() - k0) throw std::out_of_range(format("%s: slots out of range", what));
+    auto block = [&](py::handle a, const char* name) -> double* {
+        if (a.is_none()) return nullptr;
+        return writable(a, n * st.N(), 3, format("%s: %s", what, name).c_str(), "steps x N");
+    };
+    std::array<double*, 3> p = {block(pos, "pos"), block(vel, "vel"), block(acc, "acc")};
+    if (!p[0] || (st.fields() == 3) != (p[1] && p[2]))
+        throw std::invalid_argument(format("%s: the arrays do not match the states' fields", what));
+    return p;
+}
+
+void device_advance_recording_py(System& s, DeviceStates& st, uint64_t k0, uint64_t n, bool after) {
+    run_chunked(n, chunk_steps(s.pd.N, StepCost::DeviceForward), Order::Forward,
+                [&](uint64_t first, uint64_t k) { device_advance_recording(s, st, k0 + first, k, after); });
+}
+
+std::pair<int64_t, int64_t> device_adjoint_sweep_py(System& s, uint64_t t_first, const DeviceStates& st, uint64_t k0,
+                                                    uint64_t n, py::object lr, py::object lv, py::object la,
+                                                    AdjointGrads& g, bool params, bool kT, bool gamma, double clip,
+                                                    bool look_back) {
+    (void)look_back;  // (the device builds its lists from the state in hand)
+    double *r = writable(lr, s.pd.N, 3, "lr"), *vv = writable(lv, s.pd.N, 3, "lv"), *aa = writable(la, s.pd.N, 3, "la");
+    const AdjointRequest req{params, kT, gamma, false};
+    SweepStatus res;
+    // latest states first, in chunks (Ctrl-C between them); slot k0 + k holds step t_first + k
+    run_chunked(n, chunk_steps(s.pd.N, StepCost::DeviceAdjoint), Order::Backward, [&](uint64_t first, uint64_t k) {
+        res = device_adjoint_sweep(s, t_first + first, st, k0 + first, k, r, vv, aa, g, req, clip);
+        return res.step >= 0;
+    });
+    return {res.step, res.particle};
+}
+
+void export_device_adjoint(py::module_& m) {
+    py::class_<DeviceStates, std::shared_ptr<DeviceStates>>(m, "DeviceStates")
+        .def(py::init<const System&, uint64_t>(), py::arg("system"), py::arg("n"))
+        .def_property_readonly("size", &DeviceStates::size)
+        .def_property_readonly("fields", &DeviceStates::fields);
+    m.def("device_save", &device_save, py::arg("system"), py::arg("states"), py::arg("k"));
+    m.def("device_load", &device_load, py::arg("system"), py::arg("states"), py::arg("k"));
+    m.def(
+        "device_states_download",
+        [](const DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
+            const auto p = host_blocks(st, k0, n, pos, vel, acc, "device_states_download");
+            device_states_download(st, k0, n, p[0], p[1], p[2]);
+        },
+        py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("pos"), py::arg("vel") = py::none(),
+        py::arg("acc") = py::none());
+    m.def(
+        "device_states_upload",
+        [](DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
+            const auto p = host_blocks(st, k0, n, pos, vel, acc, "device_states_upload");
+            device_states_upload(st, k0, n, p[0], p[1], p[2]);
+        },
+        py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("pos"), py::arg("vel") = py::none(),
+        py::arg("acc") = py::none());
+    m.def("device_advance_recording", &device_advance_recording_py, py::arg("system"), py::arg("states"), py::arg("k0"),
+          py::arg("n"), py::arg("after") = false);
+    m.def("device_adjoint_sweep", &device_adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("states"),
+          py::arg("k0"), py::arg("n"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"),
+          py::arg("params") = true, py::arg("kT") = false, py::arg("gamma") = false, py::arg("clip") = 0.0,
+          py::arg("look_back") = false);
+}
+
+}  // namespace
+
+void export_device(py::module_& m, py::module_&) {
+#ifdef HA_HAVE_CUDA
+    m.attr("cuda_enabled") = true;
+#else
+    m.attr("cuda_enabled") = false;
+#endif
+    m.def("gpu_available", &gpu::available);
+    m.def("gpu_name", &gpu::deviceName);
+    m.def("gpu_profile_start", [] { gpu::setProfiling(true); },
+          "time every device kernel from now on (each waits for the device)");
+    m.def(
+        "gpu_profile_stop",
+        [] {
+            auto p = gpu::profile();
+            gpu::setProfiling(false);
+            py::dict out;
+            for (auto& e : p) out[py::str(e.first)] = py::make_tuple(e.second.calls, e.second.seconds);
+            return out;
+        },
+        "stop timing; {kernel: (launches, seconds)}");
+    export_device_adjoint(m);
+}
+
+}  // namespace ha::python
