@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from hoomd_adjoint.clusters import Cluster, paths, reproduce
-from hoomd_adjoint.clusters.design import design
+from hoomd_adjoint.apps.clusters import Cluster, paths, reproduce
+from hoomd_adjoint.apps.clusters.design import design
 from hoomd_adjoint.transitions import kramers, stationary
 
 

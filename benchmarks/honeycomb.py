@@ -1,6 +1,6 @@
 """One honeycomb design iteration: wall time per variant, and JAX MD's time for the same batch.
 
-An iteration of the Fig. 1 design (``hoomd_adjoint.assembly.honeycomb``): R replicas of
+An iteration of the Fig. 1 design (``hoomd_adjoint.apps.assembly.honeycomb``): R replicas of
 N = 100 particles at the honeycomb density 0.690, kT = 0.15, dt = 5e-4, 3300 steps, the replica-averaged
 gradient of mean L_H(3300) with respect to a0..a3, on this machine's cores.
 Rows: our truncated (300-step), reverse and forward variants, and, when ``jax_md`` is
@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def case_ours(R, variant):
     import numpy as np
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
     import tempfile
     d = hc.Design(tempfile.mkdtemp(), objective="assemble", steps=3300, variant=variant, replicas=R)
     t0 = time.perf_counter()
@@ -36,7 +36,7 @@ def case_jax(R):
     import numpy as np
     sys.path.insert(0, HERE)
     from _jax_ensemble import jax_md_batch
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
     P = hc.Protocol()
     frames = []
     for i in range(R):  # the same melted starts as ours

@@ -11,7 +11,7 @@ core. For N = 10^4 and 10^5 it times, interleaved and repeated (median):
   first touch of freshly allocated memory (page faults; expensive in virtual machines), which
   any stored adjoint pays, the embedded engine's too;
 - the same run recording only 8 binomial checkpoints (a memory budget of 8 states);
-- ``hoomd_adjoint.hoomd.gradient`` (HOOMD-blue forward + recording + the adjoint on the embedded
+- ``hoomd_adjoint.bridge.gradient`` (HOOMD-blue forward + recording + the adjoint on the embedded
   twin) against HOOMD-blue's forward run, and the embedded engine's gradient against its own run.
 
     PYTHONPATH=<hoomd prefix>:. python benchmarks/hoomd_recording.py [--sizes 10000 100000] [--steps 50]
@@ -52,7 +52,7 @@ def recorded_run(sim, steps, recorder, slots=None, touched=False):
     ``touched``: the storage is written once before the timed run (first-touch page faults,
     which every freshly allocated adjoint storage pays, are then left out)."""
     from hoomd_adjoint import adjoint
-    from hoomd_adjoint.hoomd import bridge
+    from hoomd_adjoint import bridge
     tw = bridge.twin(sim)
     tw._prepare_run()
     eng = adjoint._Engine(tw, "langevin")
@@ -92,7 +92,7 @@ def main():
     args = ap.parse_args()
     import hoomd
     from hoomd_adjoint import adjoint
-    from hoomd_adjoint.hoomd import bridge
+    from hoomd_adjoint import bridge
     try:
         import hoomd.adjoint  # noqa: F401
         recorders = ["component", "python"]

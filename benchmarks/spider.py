@@ -25,7 +25,7 @@ def ours(replicas, steps, memory, repeats):
     over the ranks, stored bytes per replica, loss, grad)."""
     import numpy as np
     from hoomd_adjoint.communicator import Communicator
-    from hoomd_adjoint.spider import design, model
+    from hoomd_adjoint.apps.spider import design, model
 
     comm = Communicator()
     p = model.Params.start("octahedron", "weak")
@@ -114,7 +114,7 @@ def main():
               + f" (JAX compile {jax['compile_s']:.1f} s not included); peak RSS ratio "
               f"{full['peak_rss_mib'] / jax['peak_rss_mib']:.3f}")
     runs = {}
-    from hoomd_adjoint.spider.figures import run_names
+    from hoomd_adjoint.apps.spider.figures import run_names
     names = run_names(args.runs)  # relative names: no machine's paths in the result file
     for d in args.runs:
         with open(os.path.join(d, "state.json")) as f:

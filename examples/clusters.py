@@ -6,8 +6,8 @@ with respect to the 21 binding energies, and a barrier design (PNAS 2021, Figs. 
 """
 import numpy as np
 
-from hoomd_adjoint.clusters import Cluster, packings, paths, reproduce
-from hoomd_adjoint.clusters.design import design
+from hoomd_adjoint.apps.clusters import Cluster, packings, paths, reproduce
+from hoomd_adjoint.apps.clusters.design import design
 from hoomd_adjoint.transitions import kramers, stationary
 
 # 1. the model: 21 pair binding energies (kT), Morse range alpha = 5, r0 = 1

@@ -11,7 +11,7 @@ iteration: run the script again to continue where it stopped::
 """
 import argparse
 
-from hoomd_adjoint.assembly import honeycomb as hc
+from hoomd_adjoint.apps.assembly import honeycomb as hc
 
 
 def main():

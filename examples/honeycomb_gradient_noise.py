@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 import hoomd_adjoint as ha
-from hoomd_adjoint.assembly import honeycomb as hc
+from hoomd_adjoint.apps.assembly import honeycomb as hc
 
 
 def per_replica(R, steps, truncate=None):

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 
-from hoomd_adjoint.clusters import reproduce as rp
+from hoomd_adjoint.apps.clusters import reproduce as rp
 
 
 def main(argv=None):

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from hoomd_adjoint.assembly import honeycomb as hc
+from hoomd_adjoint.apps.assembly import honeycomb as hc
 from hoomd_adjoint.sweep import _write_json_atomic
 
 

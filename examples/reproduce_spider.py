@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 
-from hoomd_adjoint.spider import Optimization, figures, validate
+from hoomd_adjoint.apps.spider import Optimization, figures, validate
 
 RUNS = {  # name: (shell, start, iterations)
     "oct-weak": ("octahedron", "weak", 500),

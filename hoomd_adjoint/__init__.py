@@ -16,7 +16,8 @@ import os as _os
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order, optim, assembly, transitions, spider  # noqa: E402,E501
+from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order, optim, transitions  # noqa: E402,E501
+from . import _moved  # noqa: E402
 from .transitions import neb, kramers  # noqa: E402
 from .box import Box
 from .simulation import Simulation
@@ -27,6 +28,23 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Box", "Simulation", "Ensemble", "EnsembleGradient", "Failure", "ReplicaError", "ReplicaWarning", "device", "filter", "trigger", "variant",
-    "md", "write", "adjoint", "loss", "communicator", "sweep", "order", "optim", "assembly", "transitions", "spider", "neb", "kramers",
+    "md", "write", "adjoint", "loss", "communicator", "sweep", "order", "optim", "transitions", "neb", "kramers",
     "DataAccessError", "IncompleteSpecificationError", "ChaoticHorizonWarning",
 ]
+
+# The paper applications (hoomd_adjoint.apps) and the HOOMD-blue bridge load when first used;
+# their old names (hoomd_adjoint.assembly, .clusters, .spider, .hoomd) still import, with a warning.
+_moved.install()
+_LAZY = ("apps", "bridge")
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY:
+        return importlib.import_module(f"{__name__}.{name}")
+    new = _moved.new_name(f"{__name__}.{name}")
+    if new is not None:
+        _moved.warn(f"{__name__}.{name}", new)
+        return importlib.import_module(new)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

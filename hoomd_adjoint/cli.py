@@ -224,7 +224,7 @@ def sweep(args):
 
 
 def _protocol(args):
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
     return hc.Protocol(N=args.N, kT=args.kT, dt=args.dt, rho_T=args.rho_T)
 
 
@@ -234,7 +234,7 @@ def _seconds(t):
 
 def honeycomb_design(args):
     """RMSProp design of the Rechtsman potential's a0..a3 for honeycomb/triangular assembly."""
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
     from hoomd_adjoint.communicator import shared
 
     world = shared("hoomd-adjoint honeycomb design")  # under mpirun the ranks share the replicas
@@ -292,7 +292,7 @@ def honeycomb_design(args):
 
 def honeycomb_measure(args):
     """Mean L_H(t), L_T(t) over fresh replicas of one potential; half-times and rates."""
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
     from hoomd_adjoint.communicator import shared
 
     world = shared("hoomd-adjoint honeycomb measure")  # under mpirun the ranks share the replicas
@@ -326,7 +326,7 @@ def honeycomb_measure(args):
 
 
 def _add_protocol(p):
-    from hoomd_adjoint.assembly.honeycomb import Protocol
+    from hoomd_adjoint.apps.assembly.honeycomb import Protocol
     d = Protocol()
     p.add_argument("--N", type=_a.integer(2), default=d.N, help="particles per replica")
     p.add_argument("--kT", type=_a.real(0, open_lo=True), default=d.kT, help="temperature of the runs (epsilon)")
@@ -366,7 +366,7 @@ def _check_box(N, option, density, reach):
 
 
 def _check_protocol(args):
-    from hoomd_adjoint.assembly.honeycomb import Protocol
+    from hoomd_adjoint.apps.assembly.honeycomb import Protocol
     p = Protocol()
     # the triangular lattice is the denser of the two: the smaller box and the harder random start
     _check_packing("--rho-T", args.rho_T, p.min_dist, args.N)
@@ -535,10 +535,10 @@ def parser():
                    help="output folder (curves.csv, curves.png)")
     _add_protocol(a)
     a.set_defaults(func=honeycomb_measure, check=_check_measure)
-    from .clusters.cli import add_parser as add_clusters
+    from .apps.clusters.cli import add_parser as add_clusters
 
     add_clusters(sub)
-    from .spider.cli import add_parser as add_spider
+    from .apps.spider.cli import add_parser as add_spider
 
     add_spider(sub)
     p = sub.add_parser("demo", help="run a 2D honeycomb-potential Brownian simulation; write GSD + PNG",

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import TESTS, subprocess_env
-from hoomd_adjoint.clusters import Cluster, designability, kinetics, reproduce
-from hoomd_adjoint.clusters.design import _evaluate, design
+from hoomd_adjoint.apps.clusters import Cluster, designability, kinetics, reproduce
+from hoomd_adjoint.apps.clusters.design import _evaluate, design
 from hoomd_adjoint.transitions import kramers
 
 
@@ -47,7 +47,7 @@ def test_rate_design_moves_both_rates_towards_their_targets(pair):
 
 
 def _points(c, a, b):
-    from hoomd_adjoint.clusters import paths
+    from hoomd_adjoint.apps.clusters import paths
 
     p = paths.connect(c, a, b)
     return p.a, [p.b], [p.ts]

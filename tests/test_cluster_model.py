@@ -4,7 +4,7 @@ force Jacobian, central differences and the Morse formula."""
 import numpy as np
 import pytest
 
-from hoomd_adjoint.clusters import Cluster, pairs, random_start
+from hoomd_adjoint.apps.clusters import Cluster, pairs, random_start
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import collections
 import numpy as np
 import pytest
 
-from hoomd_adjoint.clusters import Cluster
-from hoomd_adjoint.clusters.packings import canonical, contact_graph, find_states, handedness
+from hoomd_adjoint.apps.clusters import Cluster
+from hoomd_adjoint.apps.clusters.packings import canonical, contact_graph, find_states, handedness
 
 
 @pytest.fixture(scope="module")

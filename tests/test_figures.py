@@ -204,7 +204,7 @@ def test_clusters_path(tmp_path, figures):
 
 
 def test_spider_validate_and_plot(tmp_path, figures):
-    from hoomd_adjoint.spider.figures import plot_spread
+    from hoomd_adjoint.apps.spider.figures import plot_spread
 
     runs = []
     for seed in (0, 1):
@@ -223,7 +223,7 @@ def test_clusters_reproduce(tmp_path, figures, monkeypatch):
     designs of two iterations; fig5 from the committed setup (its search takes minutes)."""
     import shutil
 
-    from hoomd_adjoint.clusters import reproduce as rp
+    from hoomd_adjoint.apps.clusters import reproduce as rp
 
     monkeypatch.setattr(rp, "DESIGN", dict(iterations=2, steps=5))
     out = tmp_path / "c"

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import TESTS, subprocess_env
 from hoomd_adjoint import cli
-from hoomd_adjoint.spider.model import Params
+from hoomd_adjoint.apps.spider.model import Params
 
 CLI = [sys.executable, "-m", "hoomd_adjoint.cli"]
 SPIDER = ",".join(f"{x:g}" for x in Params.start("octahedron", "weak").array())
@@ -357,7 +357,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
 
 
 def test_ctrl_c_without_anything_to_resume_says_interrupted(tmp_path, monkeypatch, capsys):
-    from hoomd_adjoint.clusters import packings
+    from hoomd_adjoint.apps.clusters import packings
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
@@ -367,7 +367,7 @@ def test_ctrl_c_without_anything_to_resume_says_interrupted(tmp_path, monkeypatc
 
 
 def test_ctrl_c_before_anything_was_saved_and_in_a_sweep(tmp_path, monkeypatch, capsys):
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt

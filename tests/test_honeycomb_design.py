@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from hoomd_adjoint.assembly import honeycomb as hc
+from hoomd_adjoint.apps.assembly import honeycomb as hc
 from hoomd_adjoint.optim import RMSProp
 
 from conftest import TESTS, subprocess_env

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 hoomd = pytest.importorskip("hoomd")
-import hoomd_adjoint.hoomd as bridge  # noqa: E402
+import hoomd_adjoint.bridge as bridge  # noqa: E402
 
 
 def _script(method="langevin", dim=3, eps=1.0, seed=7, N=64):
@@ -238,7 +238,7 @@ def test_honeycomb_design_with_hoomd_as_the_engine(tmp_path):
     import subprocess
     import sys
 
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
 
     from conftest import TESTS, subprocess_env
 
@@ -280,7 +280,7 @@ def test_2d_states_off_the_plane_are_refused_with_the_release_notes():
 
 def test_a_twin_that_does_not_reproduce_hoomd_blue_is_caught(monkeypatch):
     """The safeguard: the twin replays HOOMD-blue's first steps and must land on HOOMD-blue."""
-    from hoomd_adjoint.hoomd import bridge as module
+    import hoomd_adjoint.bridge as module
     real = module.twin
 
     def wrong(sim, threads=1):
@@ -304,7 +304,7 @@ def test_hoomd_engine_design_shares_replicas_over_mpi_ranks(tmp_path):
     import subprocess
     import sys
 
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
 
     from conftest import TESTS, subprocess_env
 
@@ -313,7 +313,7 @@ def test_hoomd_engine_design_shares_replicas_over_mpi_ranks(tmp_path):
     if mpirun is None:
         pytest.skip("no mpirun on the PATH")
     code = ("import json, sys, numpy as np\n"
-            "from hoomd_adjoint.assembly import honeycomb as hc\n"
+            "from hoomd_adjoint.apps.assembly import honeycomb as hc\n"
             "d = hc.Design(sys.argv[1], k_T=1/30, k_H=1/40, truncate=20, replicas=3, engine='hoomd',\n"
             "              protocol=hc.Protocol(N=36, melt_steps=100))\n"
             "L, g, v, f = d.evaluate(np.array(hc.RECHTSMAN), 0)\n"

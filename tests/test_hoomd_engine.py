@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 hoomd = pytest.importorskip("hoomd")
-import hoomd_adjoint.hoomd as bridge  # noqa: E402
+import hoomd_adjoint.bridge as bridge  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_hoomd_bridge import _loss, _script  # noqa: E402
@@ -254,7 +254,7 @@ def test_hoomd_engine_design_equals_the_embedded_engine_over_iterations(tmp_path
     where HOOMD-blue's cached forces made the engines part: loss 0.641 vs 0.651, and reverse and
     forward stopped with every replica failed) give the embedded engine's losses, gradients and
     parameters."""
-    from hoomd_adjoint.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
 
     kw = dict(objective="assemble", steps=100, variant=variant, truncate=30, replicas=2,
               protocol=hc.Protocol(melt_steps=300, settle_steps=50))

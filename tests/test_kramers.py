@@ -5,7 +5,7 @@ re-minimises the end state and re-refines the transition state (two step sizes).
 import numpy as np
 import pytest
 
-from hoomd_adjoint.clusters import Cluster, packings
+from hoomd_adjoint.apps.clusters import Cluster, packings
 from hoomd_adjoint.transitions import geometry, kramers, neb, stationary
 
 

@@ -70,7 +70,7 @@ def test_batched_bands_equal_single_bands_and_lbfgs_finds_the_saddle():
 
 
 def test_cluster_band_rises_once_and_its_top_refines_to_an_index_one_saddle():
-    from hoomd_adjoint.clusters import Cluster, paths, reproduce
+    from hoomd_adjoint.apps.clusters import Cluster, paths, reproduce
     from hoomd_adjoint.transitions import geometry
 
     c = Cluster(np.full(21, 5.0))

@@ -4,7 +4,7 @@ momenta) to the paper's parameters, against central differences of whole runs.""
 import numpy as np
 import pytest
 
-from hoomd_adjoint.spider import design, model
+from hoomd_adjoint.apps.spider import design, model
 
 
 def _loss(shell, x, steps, cargo=False):

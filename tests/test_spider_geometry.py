@@ -4,8 +4,8 @@ the body origin."""
 import numpy as np
 import pytest
 
-from hoomd_adjoint.spider import icosahedron, octahedron, spider_body
-from hoomd_adjoint.spider.geometry import quaternion_from_matrix
+from hoomd_adjoint.apps.spider import icosahedron, octahedron, spider_body
+from hoomd_adjoint.apps.spider.geometry import quaternion_from_matrix
 
 
 @pytest.mark.parametrize("build, V, n", [(octahedron, 6, 4), (icosahedron, 12, 5)])

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import subprocess_env
 from hoomd_adjoint.optim import Adam
-from hoomd_adjoint.spider import Optimization, Params, validate
+from hoomd_adjoint.apps.spider import Optimization, Params, validate
 
 TESTS = os.path.dirname(__file__)
 
@@ -113,7 +113,7 @@ def test_replicas_across_mpi_ranks_give_the_same_run(tmp_path):
 
 @pytest.mark.parametrize("kw, msg", [(dict(seeds=0), "seeds must be >= 1, got 0"), (dict(steps=-5), "steps must be >= 1")])
 def test_validate_refuses_empty_runs_before_writing(tmp_path, kw, msg):
-    from hoomd_adjoint.spider.validate import validate
+    from hoomd_adjoint.apps.spider.validate import validate
     with pytest.raises(ValueError, match=msg):
         validate(tmp_path / "v", None, **kw)
     assert not (tmp_path / "v").exists()

@@ -1,7 +1,7 @@
 """hoomd-adjoint's HOOMD-blue component (``hoomd.adjoint``).
 
 - :class:`Recorder`: copies the states the adjoint needs out of HOOMD-blue's particle data, in
-  tag order, into arrays it is given, at the timesteps it is given. ``hoomd_adjoint.hoomd.gradient``
+  tag order, into arrays it is given, at the timesteps it is given. ``hoomd_adjoint.bridge.gradient``
   uses it when it is installed (otherwise a ``hoomd.custom.Action`` reading local snapshots).
 - :mod:`.pair`: the embedded engine's pair potentials that HOOMD-blue lacks (``Rechtsman``, the
   honeycomb designer's potential, and ``SoftSphere``), evaluated by the same header code.

@@ -30,19 +30,29 @@ def _public(name):
 
 def modules():
     """{page name: [module names]}: the top-level package, its public modules and sub-packages
-    (a sub-package's page holds its public submodules too)."""
+    (see :func:`_package_pages`)."""
     pkg = importlib.import_module(PACKAGE)
     pages = {PACKAGE: [PACKAGE]}
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
         if not _public(info.name):
             continue
         full = f"{PACKAGE}.{info.name}"
-        names = [full]
-        if info.ispkg:
-            sub = importlib.import_module(full)
-            names += [f"{full}.{s.name}" for s in sorted(pkgutil.iter_modules(sub.__path__), key=lambda i: i.name)
-                      if _public(s.name)]
-        pages[info.name] = names
+        pages.update(_package_pages(info.name, full) if info.ispkg else {info.name: [full]})
+    return pages
+
+
+def _package_pages(page, full):
+    """A sub-package's page holds its public modules; a package inside it (an application in
+    ``apps``) gets a page of its own, named with a dot (``apps.clusters``)."""
+    sub = importlib.import_module(full)
+    pages = {page: [full]}
+    for s in sorted(pkgutil.iter_modules(sub.__path__), key=lambda i: i.name):
+        if not _public(s.name):
+            continue
+        if s.ispkg:
+            pages.update(_package_pages(f"{page}.{s.name}", f"{full}.{s.name}"))
+        else:
+            pages[page].append(f"{full}.{s.name}")
     return pages
 
 

@@ -17,7 +17,7 @@ Gradients with respect to the parameters theta of the potential (the cluster's B
 - the unstable eigenvalue, dlambda_b = u_b^T dH u_b.
 
 The model is any object with ``derivatives(x, order, wrt_B)`` returning energy, gradient,
-hessian, third, dE, dG and dH (see :meth:`hoomd_adjoint.clusters.Cluster.derivatives`).
+hessian, third, dE, dG and dH (see :meth:`hoomd_adjoint.apps.clusters.Cluster.derivatives`).
 """
 import dataclasses
 

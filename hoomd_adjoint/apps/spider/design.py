@@ -10,8 +10,8 @@ import dataclasses
 
 import numpy as np
 
-from .. import adjoint
-from ..md.constrain import quat_mul
+from ... import adjoint
+from ...md.constrain import quat_mul
 from .model import PARAM_NAMES, ROT_FRICTION, switched_morse
 
 __all__ = ["Evaluation", "evaluate", "extraction", "remain_coefficient", "stable_shell", "STABLE_SHELL"]

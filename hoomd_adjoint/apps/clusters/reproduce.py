@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from ..sweep import Sweep, _write_json_atomic
+from ...sweep import Sweep, _write_json_atomic
 from .design import design
 from .model import Cluster
 
@@ -70,7 +70,7 @@ def _sweep(function, path, make_jobs, part, progress):
 
 def reference_pair(cluster):
     """R1 and R2 minimised at the cluster's B (R2 aligned onto R1)."""
-    from ..transitions import geometry
+    from ...transitions import geometry
 
     a = cluster.minimize(R1)
     return a, geometry.align(cluster.minimize(R2), a)
@@ -84,7 +84,7 @@ def _start():
 
 def start_rates():
     """Kramers rates (a->b, b->a) at the start B."""
-    from ..transitions import kramers
+    from ...transitions import kramers
     from . import paths
 
     c, a, b = _start()
@@ -338,7 +338,7 @@ MD_FACTORS = [(1.0, 1.0), (2.0, 1.0), (1.0, 0.5), (0.5, 2.0), (2.0, 2.0)]
 
 def md_jobs():
     """Five rate targets: the Kramers rates of R1 <-> R2 at B = 6 kT times the factors."""
-    from ..transitions import kramers
+    from ...transitions import kramers
     from . import paths
 
     c = Cluster(np.full(21, MD_B0))
@@ -349,7 +349,7 @@ def md_jobs():
 
 
 def _md_job(job):
-    from ..transitions import kramers
+    from ...transitions import kramers
     from .kinetics import escapes
 
     c = Cluster(np.full(21, MD_B0))
@@ -411,7 +411,7 @@ def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
     plt = _pyplot()
     from scipy.signal import butter, filtfilt
 
-    from ..transitions import kramers
+    from ...transitions import kramers
     from . import kinetics, paths
 
     c = Cluster(np.full(21, MD_B0))

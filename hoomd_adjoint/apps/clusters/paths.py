@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from ..transitions import geometry, neb, stationary
+from ...transitions import geometry, neb, stationary
 
 __all__ = ["Path", "connect", "descend", "saddles", "swap_candidates", "BAND"]
 
@@ -120,7 +120,7 @@ def swap_candidates(x, geometries):
     """Positions of every labelled state one contact swap from state x (its contact graph shares
     all but one contact), made by relabelling and mirroring the packing ``geometries`` (a list
     of (N, 3) arrays, one per packing; e.g. the distinct packings of
-    :func:`~hoomd_adjoint.clusters.packings.find_states`). One configuration per labelled graph
+    :func:`~hoomd_adjoint.apps.clusters.packings.find_states`). One configuration per labelled graph
     and handedness, not yet minimised."""
     import itertools
 

@@ -18,13 +18,13 @@ import dataclasses
 import gsd.hoomd
 import numpy as np
 
-from .. import device as _device
-from ..md import bar as _bar
-from ..md import constrain, methods, nlist, pair
-from ..md.constrain import quat_mul
-from ..md.integrate import Integrator
-from ..simulation import Simulation
-from ..filter import Rigid as _RigidFilter
+from ... import device as _device
+from ...md import bar as _bar
+from ...md import constrain, methods, nlist, pair
+from ...md.constrain import quat_mul
+from ...md.integrate import Integrator
+from ...simulation import Simulation
+from ...filter import Rigid as _RigidFilter
 from .geometry import icosahedron, octahedron, quaternion_from_matrix, spider_body
 
 __all__ = ["Params", "START", "Complex", "switched_morse", "PARAM_NAMES"]

@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 
-from .. import _checks
-from ..optim import Adam
-from ..sweep import _read_resumable, _write_json_atomic
+from ... import _checks
+from ...optim import Adam
+from ...sweep import _read_resumable, _write_json_atomic
 from .design import STABLE_SHELL, evaluate, remain_coefficient
 from .model import PARAM_NAMES, Complex, Params
 
@@ -49,7 +49,7 @@ class Optimization:
     def __init__(self, out, shell="octahedron", start="weak", seed=0, perturb=None, replicas=10, steps=1000,
                  lr=0.01, coeff=None, leg_sigma=1.0, stable_shell=True, memory=None, communicator=None,
                  resume=False):
-        from ..communicator import Communicator
+        from ...communicator import Communicator
         if isinstance(start, str):
             p = Params.start(shell, start)
         elif isinstance(start, Params):

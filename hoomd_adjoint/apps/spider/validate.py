@@ -16,9 +16,9 @@ import os
 
 import numpy as np
 
-from ..sweep import _write_json_atomic
-from ..trigger import Periodic
-from ..write import GSD
+from ...sweep import _write_json_atomic
+from ...trigger import Periodic
+from ...write import GSD
 from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
 
 __all__ = ["outcome", "validate", "load_params"]
@@ -83,7 +83,7 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
     writes the files."""
     from tqdm.auto import tqdm
 
-    from .. import _checks
+    from ... import _checks
 
     seeds = _checks.integer("seeds", seeds, lo=1)
     steps = _checks.integer("steps", steps, lo=1)

@@ -19,7 +19,7 @@ import itertools
 
 import numpy as np
 
-from ..md.constrain import rotate
+from ...md.constrain import rotate
 
 __all__ = ["Shell", "SpiderBody", "octahedron", "icosahedron", "spider_body", "quaternion_from_matrix"]
 

@@ -1,5 +1,18 @@
-"""Reading a hoomd.Simulation into the embedded engine (see the package docstring)."""
+"""Differentiate a HOOMD-blue script (docs/hoomd.md).
+
+``gradient(sim, steps, loss, wrt)`` takes a ``hoomd.Simulation`` as the user built it, runs
+``sim.run(steps)`` on HOOMD-blue itself (its writers write) while recording the states the
+adjoint needs, and returns the exact gradient of that run (``wrt`` names HOOMD-blue force
+objects). The backward pass runs on ``twin(sim)``, the embedded engine's simulation of the same
+discrete map, read from the HOOMD-blue script; whatever it cannot reproduce is refused by name
+(:class:`Unsupported`). ``hoomd.adjoint``, the C++ component (``component/``), records in place
+and adds the embedded engine's pair potentials to HOOMD-blue; the bridge works without it.
+Needs HOOMD-blue (not a dependency of this package). Formerly ``hoomd_adjoint.hoomd`` (that name
+still works, with a DeprecationWarning).
+"""
 import numpy as np
+
+__all__ = ["VERSION_CHANGES", "HoomdForward", "Unsupported", "gradient", "hoomd_version", "twin"]
 
 # HOOMD-blue pair potentials the engine evaluates with the same equations, and their parameters
 PAIRS = {"LJ": ("LJ", ["epsilon", "sigma"]), "Morse": ("Morse", ["D0", "alpha", "r0"]),
@@ -67,7 +80,7 @@ def _hoomd():
     try:
         import hoomd
     except ImportError:
-        raise ImportError("hoomd_adjoint.hoomd needs HOOMD-blue (import hoomd failed)") from None
+        raise ImportError("hoomd_adjoint.bridge needs HOOMD-blue (import hoomd failed)") from None
     return hoomd
 
 
@@ -153,7 +166,7 @@ def _check_method(integ, snap, sim):
 
 
 def _variant(v):
-    from .. import variant as hv
+    from . import variant as hv
     hoomd = _hoomd()
     if isinstance(v, (int, float)):
         return float(v)
@@ -168,8 +181,8 @@ def twin(sim, threads=1):
     """The embedded engine's simulation of ``sim`` at its current state (see the package)."""
     import gsd.hoomd
 
-    from .. import Simulation, device, filter as hfilter
-    from ..md import Integrator, methods as hmethods, nlist as hnlist, pair as hpair
+    from . import Simulation, device, filter as hfilter
+    from .md import Integrator, methods as hmethods, nlist as hnlist, pair as hpair
 
     hoomd = _hoomd()
     integ = _check(sim)
@@ -250,7 +263,7 @@ def twin(sim, threads=1):
         methods.append(mine)
     rigid = None
     if integ.rigid is not None:
-        from ..md.constrain import Rigid
+        from .md.constrain import Rigid
         rigid = Rigid()
         for t in types:
             d = integ.rigid.body[t]
@@ -646,7 +659,7 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=2, recorder="auto", *
     those of :func:`hoomd_adjoint.adjoint.gradient`. ``mode="forward"`` (tangent-linear) runs on the
     twin, after which HOOMD-blue runs the same steps and must end within ``atol`` of it.
     """
-    from .. import adjoint
+    from . import adjoint
 
     tw = twin(sim)
     entries = []

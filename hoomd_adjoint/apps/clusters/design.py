@@ -26,8 +26,8 @@ import time
 
 import numpy as np
 
-from ..optim import RMSProp
-from ..transitions import geometry, kramers, point, stationary
+from ...optim import RMSProp
+from ...transitions import geometry, kramers, point, stationary
 from . import paths
 
 __all__ = ["design", "Result", "OBJECTIVES"]
@@ -121,7 +121,7 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
     """Optimise ``cluster.B`` so that the transition(s) a <-> b have the ``target`` barriers or rates.
 
     Args:
-        cluster: a :class:`~hoomd_adjoint.clusters.Cluster`; its B is the start, and is left at
+        cluster: a :class:`~hoomd_adjoint.apps.clusters.Cluster`; its B is the start, and is left at
             the optimum.
         a: the state (positions, (N, 3)).
         b: an adjacent state (N, 3), or K of them (K, N, 3) to design K transitions at once.

@@ -6,7 +6,7 @@ import sys
 
 def optimize(args):
     """Adam on the spider's eight parameters over replica batches; resumable (--resume)."""
-    from ..communicator import shared
+    from ...communicator import shared
     from .optimize import Optimization
 
     world = shared("hoomd-adjoint spider optimize")  # under mpirun the ranks share each iteration's replicas
@@ -26,7 +26,7 @@ def optimize(args):
 
 def validate(args):
     """Long runs with given parameters: extraction / intact-shell / detachment (and cargo) fractions."""
-    from ..communicator import shared
+    from ...communicator import shared
     from .validate import validate as run
 
     world = shared("hoomd-adjoint spider validate")  # under mpirun the ranks share the seeds
@@ -42,7 +42,7 @@ def validate(args):
 
 def plot(args):
     """Loss curves of optimisation runs (with the paper's traces if --reference names the authors' data)."""
-    from ..communicator import one_process
+    from ...communicator import one_process
     from .figures import plot_losses
 
     if one_process("hoomd-adjoint spider plot"):  # one figure: every rank would write it
@@ -51,12 +51,12 @@ def plot(args):
 
 
 def _check_optimize(args):
-    from .._cli import resumable
+    from ..._cli import resumable
     resumable(args.out, args.resume, "a new optimisation")
 
 
 def _check_validate(args):
-    from .._cli import Usage, out_folder
+    from ..._cli import Usage, out_folder
     from .validate import load_params
 
     out_folder("--out", args.out)
@@ -70,7 +70,7 @@ def _check_validate(args):
 def _check_plot(args):
     import os
 
-    from .._cli import Usage, in_json, out_file
+    from ..._cli import Usage, in_json, out_file
     for run in args.runs:
         state = in_json("runs", os.path.join(run, "state.json")) if os.path.isdir(run) else None
         if not isinstance(state, dict) or "config" not in state or "history" not in state:
@@ -82,7 +82,7 @@ def _check_plot(args):
 
 def add_parser(sub):
     """Register ``spider`` and its actions on an argparse subparsers object."""
-    from .. import _cli as _a
+    from ... import _cli as _a
 
     p = sub.add_parser("spider", help="shell disassembly by a designed rigid spider (colloidal reactions, Figs. 2-4)",
                        description=__doc__)

@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from .. import _checks, _core
+from ... import _checks, _core
 
 __all__ = ["Cluster", "pairs", "random_start"]
 
@@ -179,8 +179,8 @@ class Cluster:
         Newton steps until the largest force is below ``gtol``. Returns centred positions (N, 3)."""
         from scipy.optimize import minimize
 
-        from ..optim import fire
-        from ..transitions import stationary
+        from ...optim import fire
+        from ...transitions import stationary
 
         x = np.asarray(x, dtype=np.float64).reshape(self.N, 3)
         x, _, _ = fire(self.energy_and_gradient, (x - x.mean(axis=0)).ravel(), ftol=1e-3)

@@ -20,7 +20,7 @@ __all__ = ["neighbourhood", "jacobian", "subsets", "predict"]
 
 def neighbourhood(cluster, a, geometries, progress=False):
     """Paths from state a to every adjacent state found among the one-swap relabellings of the
-    packing ``geometries`` (see :func:`~hoomd_adjoint.clusters.paths.swap_candidates`)."""
+    packing ``geometries`` (see :func:`~hoomd_adjoint.apps.clusters.paths.swap_candidates`)."""
     from tqdm.auto import tqdm
 
     from .packings import contact_graph

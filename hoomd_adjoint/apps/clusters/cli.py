@@ -13,12 +13,12 @@ import numpy as np
 
 
 def one_process(command):
-    from ..communicator import one_process
+    from ...communicator import one_process
     return one_process(command)
 
 
 def _json(path, obj):
-    from ..sweep import _write_json_atomic
+    from ...sweep import _write_json_atomic
 
     _write_json_atomic(path, obj)
     print(f"wrote {path}")
@@ -55,7 +55,7 @@ def path(args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..transitions import kramers
+    from ...transitions import kramers
     from . import Cluster, paths, reproduce
 
     c = Cluster(np.full(21, args.B), alpha=args.alpha)
@@ -115,7 +115,7 @@ def design_cmd(args):
 def reproduce_cmd(args):
     """Run (or resume) one of the paper's cluster results; ``plots`` draws those finished.
     Under mpirun the ranks share a sweep's jobs (fig4a, fig4c, md, fig5: part = rank/size)."""
-    from ..communicator import launched
+    from ...communicator import launched
     from . import reproduce as rp
 
     rank, size = launched()
@@ -154,12 +154,12 @@ SWEEPS = ("fig4a", "fig4c", "md", "fig5")  # the reproductions that are sweeps (
 
 
 def _check_out(args):
-    from .._cli import out_folder
+    from ..._cli import out_folder
     out_folder("--out", args.out)
 
 
 def _check_reproduce(args):
-    from .._cli import Usage, out_folder
+    from ..._cli import Usage, out_folder
     out_folder("--out", args.out)
     if args.part is not None and args.what not in SWEEPS:
         raise Usage(f"--part {args.part} slices a sweep ({', '.join(SWEEPS)}); {args.what} is not one")
@@ -169,7 +169,7 @@ def _check_reproduce(args):
 
 def add_parser(sub):
     """Register ``clusters`` and its actions on an argparse subparsers object."""
-    from .. import _cli as _a
+    from ... import _cli as _a
 
     p = sub.add_parser("clusters", help="colloidal clusters: states, DNEB paths, Kramers rates, design (PNAS 2021, "
                                         "Figs. 3-5)", description=__doc__)

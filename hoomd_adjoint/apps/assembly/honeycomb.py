@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from .. import _checks
+from ... import _checks
 
 __all__ = ["RECHTSMAN", "NAMES", "Protocol", "simulation", "hoomd_simulation", "order_loss", "curves", "half_time",
            "Design", "potential"]
@@ -164,7 +164,7 @@ def hoomd_simulation(a, lattice, seed, protocol=None):
 
 def _replica_start(a, lattice, seed, protocol):
     """The checked arguments of a replica and its random start (a gsd frame)."""
-    from ..lattice import random_packing
+    from ...lattice import random_packing
 
     p = protocol or Protocol()
     a = _params(a)
@@ -198,8 +198,8 @@ def _hoomd_batch(a, lattice, seeds, steps, protocol, communicator, **options):
     ``(mean loss, mean d/da (4,), {replica: failure}, [loss of each replica that ran])``. Replicas
     are shared out over MPI partitions; the means are summed in replica order, so they do not
     depend on the ranks."""
-    from .. import hoomd as bridge
-    from ..ensemble import Failure
+    from ... import bridge
+    from ...ensemble import Failure
 
     loss = order_loss(lattice)
     seeds = list(seeds)
@@ -229,7 +229,7 @@ def _hoomd_batch(a, lattice, seeds, steps, protocol, communicator, **options):
 
 def order_loss(lattice):
     """L_H for the honeycomb runs, L_T for the triangular ones (default settings)."""
-    from .. import loss
+    from ... import loss
     return loss.Honeycomb() if _lattice(lattice) == "honeycomb" else loss.Triangular()
 
 
@@ -298,7 +298,7 @@ class Design:
         threads, communicator: as for :class:`hoomd_adjoint.Ensemble`.
         engine: ``"embedded"`` (the embedded engine's Ensemble) or ``"hoomd"``: HOOMD-blue
             integrates every replica (:func:`hoomd_simulation`) and the adjoint runs along its
-            recorded states (:func:`hoomd_adjoint.hoomd.gradient`); needs HOOMD-blue and the
+            recorded states (:func:`hoomd_adjoint.bridge.gradient`); needs HOOMD-blue and the
             component ``hoomd.adjoint``. The report's measurements use the embedded engine.
         resume: continue from ``out/state.json`` (the settings must be the same); without it an
             existing state is an error, so a finished design is never overwritten.
@@ -311,7 +311,7 @@ class Design:
     def __init__(self, out, objective="rates", k_T=None, k_H=None, steps=3300, variant="truncated", truncate=300,
                  replicas=16, lr=0.01, decay=0.9, anneal=None, start=RECHTSMAN, protocol=None, threads=None,
                  communicator=None, resume=False, engine="embedded", max_failed=MAX_FAILED):
-        from ..optim import RMSProp
+        from ...optim import RMSProp
 
         if engine not in ("embedded", "hoomd"):
             raise ValueError(f"engine must be 'embedded' or 'hoomd', got {engine!r}")
@@ -349,11 +349,11 @@ class Design:
         self.engine = engine
         self.max_failed = _checks.real("max_failed", max_failed, lo=0.0, hi=1.0)
         self.out = str(out)
-        from ..communicator import Communicator
+        from ...communicator import Communicator
         self.threads = threads
         self.communicator = communicator if communicator is not None else Communicator()  # MPI.COMM_WORLD if any
         self.state_path = os.path.join(self.out, "state.json")
-        from ..sweep import _read_resumable
+        from ...sweep import _read_resumable
         state = _read_resumable(self.state_path, self.config, resume)
         if state is not None:
             self.params = np.array(state["params"], dtype=np.float64)
@@ -395,7 +395,7 @@ class Design:
                 raise RuntimeError(f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): "
                                    f"{next(iter(fails.values()))}")
             if len(fails) > self.max_failed * R + 1e-9:
-                from ..ensemble import ReplicaError
+                from ...ensemble import ReplicaError
                 raise ReplicaError({f"{lattice} seed {k}": f for k, f in fails.items()}, R, self.max_failed)
             failures.update({f"{lattice} {seed}": str(f) for seed, f in fails.items()})
             values[lattice] = mean
@@ -411,7 +411,7 @@ class Design:
     def run(self, iterations, progress=True):
         """Run until ``iterations`` iterations are done in all (a resumed design counts the ones
         it has); saves the state after each."""
-        from ..sweep import _write_json_atomic
+        from ...sweep import _write_json_atomic
 
         iterations = _checks.integer("iterations", iterations, lo=0)
         os.makedirs(self.out, exist_ok=True)
@@ -446,7 +446,7 @@ class Design:
         ``steps`` (default: the objective's run length; for ``"rates"`` 1.6 t*_H and 4 t*_T, so
         that the curves cross 1/2 near the targets) and ``every`` (default: 1/25 of a target,
         or steps/100) set the measuring runs; either may be a ``{lattice: value}`` dict."""
-        from ..sweep import _write_json_atomic
+        from ...sweep import _write_json_atomic
 
         os.makedirs(self.out, exist_ok=True)
         t = {lattice: n for lattice, n, _ in self.terms}
@@ -568,7 +568,7 @@ def _failed_json(failures):
 def describe_replicas(m, replicas):
     """One line per lattice of a :func:`measure` result: how many of ``replicas`` it used and
     which failed (seed, step, cause)."""
-    from ..ensemble import describe
+    from ...ensemble import describe
     return {lat: describe(replicas, m["failures"][lat], by="failed seeds") for lat in LATTICES}
 
 
