@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks, _core
+from . import _checks, _core, _revolve
+from ._revolve import Revolve, binomial_reach as _binomial_reach, split as _revolve_split  # noqa: F401
 from .device import GPU
 from .errors import ChaoticHorizonWarning
 from .md.constrain import Rigid
@@ -69,11 +70,7 @@ def _stop_message(step, arrays, norms, note):
 def _state_note(eng, states, t_first, step):
     """The engine's note (closest pair) on the stored state at ``step``, or ''."""
     try:
-        i = step - t_first
-        if isinstance(eng, _DeviceEngine):
-            eng.load((step, states[0][i:i + 1]), forces=False)
-        else:
-            eng.load((step,) + tuple(x[i] for x in states), forces=False)
+        eng.load(eng.state_in(states, step - t_first, step), forces=False)
         return eng.cpp.failure_note()
     except Exception:  # a note must never hide the error it explains
         return ""
@@ -148,22 +145,28 @@ def _progress(enabled, total, desc):
     return tqdm(total=total, unit="step", desc=desc)
 
 
-def _state_bytes(N, kind):
-    return N * 3 * 8 * (1 if kind == "bd" else 3)
+@dataclass(frozen=True)
+class _Dynamics:
+    """What the adjoint needs to know of an integration method."""
+
+    name: str
+    inertial: bool    # states carry velocities and accelerations (Langevin, NVE)
+    thermostat: bool  # it has a kT and a gamma to differentiate
 
 
-def _binomial_reach(s, r):
-    """beta(s, r) = C(s + r, s): steps reversible with s checkpoints and r sweeps."""
-    return math.comb(s + r, s)
+# the one place that maps the integration methods to what the adjoint does with them
+_DYNAMICS = {Brownian: _Dynamics("bd", False, True), Langevin: _Dynamics("langevin", True, True),
+             ConstantVolume: _Dynamics("nve", True, False)}
 
 
-def _revolve_split(n, s):
-    """Where to put the next checkpoint in a segment of n steps with s free checkpoints:
-    the Griewank-Walther split that minimises recomputation."""
-    r = 0
-    while _binomial_reach(s, r) < n:
-        r += 1
-    return max(1, n - _binomial_reach(s - 1, r)) if s > 0 else 1
+def _dynamics(kind):
+    """A _Dynamics, or one named by its name (a benchmark builds an engine with "langevin")."""
+    if isinstance(kind, _Dynamics):
+        return kind
+    for d in _DYNAMICS.values():
+        if d.name == kind:
+            return d
+    raise ValueError(f"unknown dynamics {kind!r}: one of {[d.name for d in _DYNAMICS.values()]}")
 
 
 class _StatePool:
@@ -211,66 +214,70 @@ def release_memory():
     _pool.release()
 
 
-class _Engine:
+class _StateStore:
     """Saves, restores and steps the states the adjoint needs, and runs the backward sweep over
     blocks of them. This is the seam where states recorded by another engine (a HOOMD-blue run)
     can be fed to the backward pass: any object with these methods over the same discrete map
-    will do."""
+    will do. A saved state is ``(timestep, *arrays)``; a block of n states is a list of arrays
+    (n, N, width), one per array of :meth:`arrays`, taken from the state pool."""
+
+    looks_back = False  # sweeps may build neighbour lists from earlier stored states too
 
     def __init__(self, sim, kind):
         self.cpp = sim.state._cpp
-        self.kind = kind
+        self.dyn = _dynamics(kind)
         self.N = self.cpp.N
 
+    def arrays(self):
+        """The arrays a saved state is made of, each a list of (field, width): the fields as
+        HOOMD-blue's local snapshots name them, packed side by side."""
+        raise NotImplementedError
+
+    @property
+    def state_bytes(self):
+        return self.N * 8 * sum(w for a in self.arrays() for _, w in a)
+
+    def fields(self):
+        return tuple(f for a in self.arrays() for f, _ in a)
+
+    def layout(self):
+        """Where each field of a saved state lives: (field, which array, first column)."""
+        out = []
+        for j, a in enumerate(self.arrays()):
+            col = 0
+            for f, w in a:
+                out.append((f, j, col))
+                col += w
+        return out
+
     def save(self):
-        c = self.cpp
-        if self.kind == "bd":
-            return (c.timestep, np.array(c.position))
-        return (c.timestep, np.array(c.position), np.array(c.velocity), np.array(c.acceleration))
+        return (self.cpp.timestep,) + self._save()
 
     def load(self, state, forces):
         """Restore a saved state; ``forces``: also recompute F(r_t), which a step reads."""
-        c = self.cpp
-        c.timestep = state[0]
-        c.set_position(state[1])
-        if self.kind != "bd":
-            c.velocity[...] = state[2]
-            c.acceleration[...] = state[3]
-        if forces:
-            c.compute_net_force()
+        self.cpp.timestep = state[0]
+        self._load(state[1:], forces)
 
     def advance(self, n):
         """Steps without writers or progress: a replay of steps already run once."""
         self.cpp.advance(n)
 
     def new_states(self, n):
-        """Room for n states: [positions] (Brownian) or [positions, velocities, accelerations],
-        each (n, N, 3)."""
-        k, m = (1 if self.kind == "bd" else 3), n * self.N * 3
-        flat = _pool.take(k * m)
-        return [flat[j * m:(j + 1) * m].reshape(n, self.N, 3) for j in range(k)]
+        """Room for n states, one (n, N, width) array per array of :meth:`arrays`."""
+        widths = [sum(w for _, w in a) for a in self.arrays()]
+        flat, out, at = _pool.take(n * self.N * sum(widths)), [], 0
+        for w in widths:
+            out.append(flat[at:at + n * self.N * w].reshape(n, self.N, w))
+            at += n * self.N * w
+        return out
 
     def as_states(self, state):
         """One saved state as a block of one."""
         return [x[None] for x in state[1:]]
 
-    # the arrays a saved state is made of, as HOOMD-blue names them (local snapshots)
-    def fields(self):
-        return ("position",) if self.kind == "bd" else ("position", "velocity", "acceleration")
-
-    def layout(self):
-        """Where each field of a saved state lives: (field, which array, first column)."""
-        return [(f, j, 0) for j, f in enumerate(self.fields())]
-
-    def record(self, states, after=False):
-        """Advance len(states) steps, writing the state before (after) each step into states."""
-        _core.advance_recording(self.cpp, *states, after=after)
-
-    def sweep(self, t_first, states, lr, lv, la, grads, request):
-        """Backward through the states at t_first, t_first + 1, ... (latest first); returns the
-        step and tag of a non-finite adjoint, or (-1, -1)."""
-        pos, vel, acc = (states + [None, None])[:3]
-        return _core.adjoint_sweep(self.cpp, t_first, pos, vel, acc, lr, lv, la, grads, **request)
+    def state_in(self, states, i, step):
+        """State i of a block, as a saved state at timestep ``step``."""
+        return (step,) + tuple(x[i] for x in states)
 
     def give(self, states):
         """Storage from new_states that is no longer needed."""
@@ -285,6 +292,57 @@ class _Engine:
 
     def add_loss(self, term, lr):
         lr += term
+
+    def adjoints(self, lr, lv, la):
+        """Every adjoint array (a stopped sweep's message looks at them all)."""
+        return [lr, lv, la]
+
+    def put_adjoints(self, res, lr, lv):
+        """d loss / d the window's first state, into a GradientResult."""
+        res.positions = lr.copy()
+        if self.dyn.inertial:
+            res.velocities = lv.copy()
+
+    def diagnostics(self):
+        return {}
+
+
+class _Engine(_StateStore):
+    """The host's states: positions (Brownian), or positions, velocities and accelerations, each
+    its own (n, N, 3) array."""
+
+    looks_back = True
+
+    def arrays(self):
+        fields = ("position", "velocity", "acceleration") if self.dyn.inertial else ("position",)
+        return [[(f, 3)] for f in fields]
+
+    def _live(self):
+        """The particle data's arrays that make a state."""
+        c = self.cpp
+        return (c.position, c.velocity, c.acceleration) if self.dyn.inertial else (c.position,)
+
+    def _save(self):
+        return tuple(np.array(x) for x in self._live())
+
+    def _load(self, arrays, forces):
+        c = self.cpp
+        c.set_position(arrays[0])
+        if self.dyn.inertial:
+            c.velocity[...] = arrays[1]
+            c.acceleration[...] = arrays[2]
+        if forces:
+            c.compute_net_force()
+
+    def record(self, states, after=False):
+        """Advance len(states) steps, writing the state before (after) each step into states."""
+        _core.advance_recording(self.cpp, *states, after=after)
+
+    def sweep(self, t_first, states, lr, lv, la, grads, request):
+        """Backward through the states at t_first, t_first + 1, ... (latest first); returns the
+        step and tag of a non-finite adjoint, or (-1, -1)."""
+        pos, vel, acc = (states + [None, None])[:3]
+        return _core.adjoint_sweep(self.cpp, t_first, pos, vel, acc, lr, lv, la, grads, **request)
 
     def start_adjoint(self, first_state, lr, la, a0_from_forces, window_starts_run):
         """Chain what prepRun computed from the first state (a0 = F(r0)/m) into the adjoint;
@@ -360,11 +418,11 @@ class _DeviceEngine(_Engine):
     the host's particle data, which the CPU parts (losses, the first state's a0 = F/m) read."""
 
     STAGE = 32
+    looks_back = False  # the device builds its lists from the state in hand
 
     def __init__(self, sim, kind, device_memory=None):
         super().__init__(sim, kind)
         self.budget = float("inf") if device_memory is None else device_memory
-        self.state_bytes = _state_bytes(self.N, kind)
         self.on_device_bytes = 0
         self.peak_device_bytes = self.peak_host_bytes = self.on_host_bytes = 0
         self._stage = None
@@ -385,25 +443,22 @@ class _DeviceEngine(_Engine):
             self._stage = _core.DeviceStates(self.cpp, self.STAGE)
         return self._stage
 
-    def save(self):
+    def _save(self):
         blk = self._block(1)
         if blk.on_device:
             _core.device_save(self.cpp, blk.store, blk.k0)
         else:
-            c = self.cpp
-            for x, field in zip(blk.arrays, (c.position, c.velocity, c.acceleration)):
+            for x, field in zip(blk.arrays, self._live()):
                 x[0] = field
-        return (self.cpp.timestep, blk)
+        return (blk,)
 
-    def load(self, state, forces):
-        blk = state[1]
+    def _load(self, arrays, forces):
+        blk = arrays[0]
         if not blk.on_device:
-            return super().load((state[0],) + tuple(x[0] for x in blk.arrays), forces)
-        c = self.cpp
-        c.timestep = state[0]
-        _core.device_load(c, blk.store, blk.k0)
+            return super()._load(tuple(x[0] for x in blk.arrays), forces)
+        _core.device_load(self.cpp, blk.store, blk.k0)
         if forces:
-            c.compute_net_force()
+            self.cpp.compute_net_force()
 
     def new_states(self, n):
         return [self._block(n)]
@@ -411,13 +466,16 @@ class _DeviceEngine(_Engine):
     def as_states(self, state):
         return [state[1]]
 
+    def state_in(self, states, i, step):
+        return (step, states[0][i:i + 1])
+
     def give(self, states):
         blk = states[0]
         if blk.on_device:
             self.on_device_bytes -= blk.n * self.state_bytes
         else:
             self.on_host_bytes -= blk.n * self.state_bytes
-            _pool.give(blk.arrays[0])
+            super().give(blk.arrays)
 
     def forget(self, state):
         """A saved state (checkpoint) no longer needed."""
@@ -449,8 +507,12 @@ class _DeviceEngine(_Engine):
             end = a
         return (-1, -1)
 
+    def diagnostics(self):
+        """Where the stored states lay."""
+        return dict(device_bytes_peak=self.peak_device_bytes, host_bytes_peak=self.peak_host_bytes)
 
-class _RigidEngine(_Engine):
+
+class _RigidEngine(_StateStore):
     """States and backward sweeps of systems with rigid bodies or rotational integration: one
     packed array per step (positions, velocities, accelerations, orientations, angular momenta
     and the torque step one reads; Brownian: positions and orientations). Besides lr, lv, la it
@@ -469,27 +531,17 @@ class _RigidEngine(_Engine):
         self.inertia = np.zeros((N, 3))
         self.gamma_r = np.zeros((len(self.types), 3))
 
-    def save(self):
-        return (self.cpp.timestep, _core.rigid_save(self.cpp))
-
-    def load(self, state, forces):
-        self.cpp.timestep = state[0]
-        _core.rigid_load(self.cpp, state[1], forces)
-
-    def new_states(self, n):
-        return [_pool.take(n * self.N * self.width).reshape(n, self.N, self.width)]
-
-    def fields(self):
+    def arrays(self):
         if self.width == 7:
-            return ("position", "orientation")
-        return ("position", "velocity", "acceleration", "orientation", "angmom", "net_torque")
+            return [[("position", 3), ("orientation", 4)]]
+        return [[("position", 3), ("velocity", 3), ("acceleration", 3), ("orientation", 4), ("angmom", 4),
+                 ("net_torque", 3)]]
 
-    def layout(self):
-        out, col = [], 0
-        for f in self.fields():
-            out.append((f, 0, col))
-            col += 4 if f in ("orientation", "angmom") else 3
-        return out
+    def _save(self):
+        return (_core.rigid_save(self.cpp),)
+
+    def _load(self, arrays, forces):
+        _core.rigid_load(self.cpp, arrays[0], forces)
 
     def record(self, states, after=False):
         _core.rigid_advance_recording(self.cpp, states[0], after=after)
@@ -509,11 +561,20 @@ class _RigidEngine(_Engine):
         self.lq += term[1]
         self.geometry += term[2]
 
+    def adjoints(self, lr, lv, la):
+        return [lr, lv, la, self.lq, self.lp, self.ltau]
+
+    def put_adjoints(self, res, lr, lv):
+        super().put_adjoints(res, lr, lv)
+        res.orientations = self.lq.copy()
+        if self.dyn.inertial:
+            res.angmom = self.lp.copy()
+
     def start_adjoint(self, first_state, lr, la, a0_from_forces, window_starts_run):
         # prepRun computed a0 = F(x0)/m (if the acceleration was not set) and, always, the torque
         # that Langevin/NVE step one reads first
         lF = la / np.array(self.cpp.mass)[:, None] if a0_from_forces else np.zeros_like(la)
-        ltau = self.ltau if (window_starts_run and self.kind != "bd") else np.zeros_like(self.ltau)
+        ltau = self.ltau if (window_starts_run and self.dyn.inertial) else np.zeros_like(self.ltau)
         if not (lF.any() or ltau.any()):
             return {}
         self.load(first_state, forces=False)
@@ -629,7 +690,7 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
         ``diagnostics`` (stored states, recomputed steps, neighbour-list builds and restores,
         per-segment adjoint norms).
     """
-    _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, device_memory)
+    steps, frames, truncate = _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, device_memory)
     wrt = wrt_entries(wrt)
     if not wrt:
         raise ValueError("wrt is empty: name what to differentiate with respect to")
@@ -688,7 +749,9 @@ def _iterable(x, what):
 
 
 def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, device_memory=None):
-    """Reject bad arguments before anything runs (a rejected call leaves the simulation as it was)."""
+    """Reject bad arguments before anything runs (a rejected call leaves the simulation as it was);
+    returns them resolved: (steps, frames sorted without repeats, default [steps]; truncate,
+    default steps)."""
     from .simulation import Simulation
 
     if not isinstance(sim, Simulation):
@@ -698,13 +761,13 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
         raise ValueError(f"steps = {steps} from timestep {sim.timestep} would pass the largest timestep, 2^64 - 1")
     if not callable(loss):
         raise TypeError(f"loss must be callable as loss(frame) -> (value, d value / d positions), got {loss!r}")
-    if frames is not None:
-        for k in _iterable(frames, "frames"):
-            _checks.integer("frames entry", k, lo=0, hi=steps)
+    if frames is None:
+        frames = [steps]
+    else:
+        frames = sorted({_checks.integer("frames entry", k, lo=0, hi=steps) for k in _iterable(frames, "frames")})
     if memory is not None:
         _checks.integer("memory (bytes)", memory, lo=1)
-    if truncate is not None:
-        _checks.integer("truncate", truncate, lo=1, hi=steps)
+    truncate = steps if truncate is None else _checks.integer("truncate", truncate, lo=1, hi=steps)
     if mode not in ("reverse", "forward"):
         raise ValueError(f"mode must be 'reverse' or 'forward', got {mode!r}")
     if clip is not None:
@@ -713,23 +776,51 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
         _checks.integer("device_memory (bytes)", device_memory, lo=0)
         if not isinstance(sim.device, GPU):
             raise ValueError(f"device_memory applies to simulations on a GPU; this one runs on {sim.device!r}")
+    return steps, frames, truncate
 
 
-def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress, driver=None,
-              device_memory=None, warn_growth=True):
-    steps = int(steps)
+@dataclass
+class _Plan:
+    """One gradient's request, resolved and checked once (the arguments by _check_arguments, the
+    simulation and ``wrt`` by _plan) before anything runs."""
+
+    steps: int
+    truncate: int      # the differentiated window: the last ``truncate`` steps
+    frames: list       # steps after the start at which the loss counts, sorted
+    mode: str
+    clip: object
+    method: object
+    dyn: _Dynamics
+    forces: list
+    wrt_forces: list
+    selected: dict     # id(force) -> parameter names to differentiate
+    want_pos: bool
+    want_kT: bool
+    want_gamma: bool
+    want_geometry: list
+    want_rot: list
+    rigid: bool
+    on_device: bool
+
+    @property
+    def pre(self):
+        """Steps before the window (plain dynamics)."""
+        return self.steps - self.truncate
+
+
+def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
+    """Check the simulation and ``wrt`` against each other (the arguments were checked and
+    resolved by _check_arguments) and say what this gradient runs and differentiates."""
     integ = sim.operations.integrator
     if integ is None:
         raise RuntimeError("no integrator: set sim.operations.integrator first")
     if len(integ.methods) != 1:
         raise ValueError("gradient() needs exactly one integration method (it must integrate every particle)")
     method = integ.methods[0]
-    kind = {Brownian: "bd", Langevin: "langevin", ConstantVolume: "nve"}[type(method)]
+    dyn = _DYNAMICS[type(method)]
     forces = list(integ.forces)
     wrt = list(wrt)
-    want_pos = "positions" in wrt
-    want_kT = "kT" in wrt
-    want_gamma = "gamma" in wrt
+    want_kT, want_gamma = "kT" in wrt, "gamma" in wrt
     want_geometry = [w for w in wrt if isinstance(w, Rigid)]
     wrt_forces = [w for w in wrt if not isinstance(w, (str, Rigid))]
     for w in wrt:
@@ -752,301 +843,316 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
     for f in wrt_forces:
         if not isinstance(f, (Pair, Bar)) or all(f is not g for g in forces):
             raise ValueError(f"{f!r} is not a pair force of this simulation's integrator")
-    if (want_kT or want_gamma) and kind == "nve":
+    if (want_kT or want_gamma) and not dyn.thermostat:
         raise ValueError("ConstantVolume has no kT or gamma to differentiate")
     if want_kT and not hasattr(method.kT, "value"):
         raise ValueError("d/dkT needs a constant kT (a Ramp has no single kT to differentiate)")
-    if mode not in ("reverse", "forward"):
-        raise ValueError(f"mode must be 'reverse' or 'forward', got {mode!r}")
-    truncate = steps if truncate is None else int(truncate)
-    if not 1 <= truncate <= steps:
-        raise ValueError(f"truncate must be in 1..{steps}, got {truncate}")
-    frames = [steps] if frames is None else sorted({int(k) for k in frames})
-    if any(k < 0 or k > steps for k in frames):
-        raise ValueError(f"frames must be steps after the start, in 0..{steps}; got {frames}")
+    if mode == "forward" and "positions" in wrt:
+        raise ValueError("mode='forward' differentiates parameters (and kT, gamma), not positions")
+    return _Plan(steps=steps, truncate=truncate, frames=frames, mode=mode, clip=clip, method=method, dyn=dyn,
+                 forces=forces, wrt_forces=wrt_forces, selected=selected, want_pos="positions" in wrt,
+                 want_kT=want_kT, want_gamma=want_gamma, want_geometry=want_geometry, want_rot=want_rot,
+                 rigid=rigid, on_device=isinstance(sim.device, GPU))
 
+
+def _store(sim, plan, device_memory):
+    """The state store for this simulation: rigid, device or host."""
+    if plan.rigid:
+        return _RigidEngine(sim, plan.dyn)
+    return _DeviceEngine(sim, plan.dyn, device_memory) if plan.on_device else _Engine(sim, plan.dyn)
+
+
+def _run_up(sim, plan, loss, t_start):
+    """The steps before the differentiated window: plain dynamics, whose loss terms still count."""
+    total, cpp = 0.0, sim.state._cpp
+    for k in [k for k in plan.frames if k < plan.pre]:
+        sim._advance(k - (cpp.timestep - t_start))
+        total += _call_loss(loss, _frame(sim, plan.dyn.inertial))[0]
+    sim._advance(plan.pre - (cpp.timestep - t_start))
+    return total
+
+
+def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress, driver=None,
+              device_memory=None, warn_growth=True):
+    """plan -> record -> schedule -> sweep -> collect; the arguments are _check_arguments' (resolved)."""
+    plan = _plan(sim, steps, truncate, frames, mode, clip, wrt, selected)
     accel_from_forces = not sim.state._cpp.accel_set  # prepRun will set a0 = F(r0)/m
     sim._prepare_run()
-    for f in forces:  # the adjoint's dual numbers carry only these parameters
+    for f in plan.forces:  # the adjoint's dual numbers carry only these parameters
         if isinstance(f, Pair):
             f._cpp.select_grad_params([k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())])
-    types = sim.state.particle_types
-    on_device = isinstance(sim.device, GPU)
-    if on_device and driver is not None:
+    if plan.on_device and driver is not None:
         raise ValueError("a HOOMD-blue run's states are on the host: use a CPU device for the adjoint")
-    if rigid:
-        eng = _RigidEngine(sim, kind)
-    else:
-        eng = _DeviceEngine(sim, kind, device_memory) if on_device else _Engine(sim, kind)
-    cpp = eng.cpp
-    t_start = cpp.timestep
-    pre = steps - truncate
-    total_loss = 0.0
-    loss_grads = {}  # timestep -> (dL/dr, {force id: dL/dparams})
-    if driver is None:
-        # steps before the differentiated window: plain dynamics (their loss terms still count)
-        for k in [k for k in frames if k < pre]:
-            sim._advance(k - (cpp.timestep - t_start))
-            total_loss += _call_loss(loss, _frame(sim, kind != "bd"))[0]
-        sim._advance(pre - (cpp.timestep - t_start))
-    t0 = t_start + pre
-    window_frames = [t_start + k for k in frames if k >= pre]
-    a0_from_forces = accel_from_forces and pre == 0 and kind != "bd"
+    eng = _store(sim, plan, device_memory)
+    t_start = eng.cpp.timestep
+    total_loss = _run_up(sim, plan, loss, t_start) if driver is None else 0.0
+    t0 = t_start + plan.pre
+    window_frames = [t_start + k for k in plan.frames if k >= plan.pre]
+    a0_from_forces = accel_from_forces and plan.pre == 0 and plan.dyn.inertial
+    if plan.mode == "forward":
+        return _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces)
 
-    if mode == "forward":
-        return _forward_mode(sim, t0, truncate, loss, window_frames, total_loss, kind, forces, wrt_forces, selected,
-                             want_kT, want_gamma, want_pos, types, a0_from_forces)
+    slots = plan.truncate if memory is None else max(1, int(memory) // eng.state_bytes)
+    run = _Reverse(sim, plan, eng, loss, t_start, Revolve(plan.truncate, slots), progress)
+    res = run.run(driver, memory, window_frames, total_loss, a0_from_forces)
+    factor, at, peak, ref = run.growth
+    if at is not None and factor > CHAOTIC_GROWTH and plan.clip is None and warn_growth:  # (an Ensemble warns once)
+        warnings.warn(
+            f"the adjoint's norm grew {factor:.3g}-fold over the {plan.truncate}-step horizon (from {ref:.3g}, the "
+            f"loss gradient's, to {peak:.3g} at step {at}; warned above {CHAOTIC_GROWTH:g}): the dynamics "
+            "are chaotic over this horizon, and this trajectory's exact gradient says little about nearby ones "
+            "(finite differences will disagree with it). Differentiate a shorter window (truncate=), average over "
+            "replicas, or see docs/adjoint.md, 'Long horizons'.", ChaoticHorizonWarning, stacklevel=3)
+    return res
 
-    # ---- forward pass: run as sim.run would, keeping checkpoints ---------------------------
-    state_bytes = eng.N * eng.width * 8 if rigid else _state_bytes(eng.N, kind)
-    slots = truncate if memory is None else max(1, int(memory) // state_bytes)
-    full = slots >= truncate
-    if full:
-        checkpoints = set(range(t0, t0 + truncate))
-    else:
-        # the right spine of the binomial schedule, placed while running forward
-        checkpoints, a, s = {t0}, t0, slots - 1
-        while s > 0 and a < t0 + truncate - 1:
-            a += _revolve_split(t0 + truncate - a, s)
-            checkpoints.add(a)
-            s -= 1
-    # the backward sweep reuses the forward pass's neighbour lists while they fit the budget
-    nlists = list({id(f.nlist): f.nlist._cpp for f in forces if getattr(f, 'nlist', None) is not None}.values())
-    list_budget = (1 << 62) if memory is None else (max(0, int(memory) - truncate * state_bytes) if full else 0)
-    for nl in nlists:
-        nl.start_recording(list_budget)
-    restores0 = sum(nl.num_restores for nl in nlists)
-    builds0 = sum(nl.num_builds for nl in nlists)
-    earlier0 = sum(nl.num_builds_from_earlier for nl in nlists)
-    block = None
-    try:
-        stored = {}  # checkpoints: timestep -> state
-        block = eng.new_states(truncate) if full else None  # full storage: every state, in order
+
+class _Reverse:
+    """One reverse-mode gradient over the window [t0, t0 + truncate): record it on the way forward
+    (checkpoints or every state, and the loss terms), sweep the adjoint back on the checkpoint
+    schedule, collect the result. The simulation is left as ``sim.run(steps)`` would leave it."""
+
+    def __init__(self, sim, plan, eng, loss, t_start, schedule, progress):
+        self.sim, self.plan, self.eng, self.loss, self.progress = sim, plan, eng, loss, progress
+        self.cpp = eng.cpp
+        self.t_start = t_start
+        self.t0 = t_start + plan.pre
+        self.t_end = self.t0 + plan.truncate
+        self.schedule = schedule
+        self.full = schedule.full
+        self.checkpoints = set() if self.full else {self.t0 + k for k in schedule.checkpoints()}
+        self.stored = {}         # checkpoints: timestep -> saved state
+        self.block = None        # store-all: every state of the window, in order
+        self.loss_grads = {}     # timestep -> (dL/dr in add_loss's form, {force id: dL/dparams})
+        self.total_loss = 0.0
+        self.extra_params = {}   # force id -> d/dparams from outside the sweeps
+        self.norms = []          # (step, adjoint norm) every 1/20 of the window
+        self.recomputed = 0
+        self.peak = 0
+        self.put_in = 0.0        # the largest loss gradient added so far (the growth's reference)
+        self.growth = (0.0, None, 0.0, 0.0)  # the largest norm / put_in seen: factor, step, norm, put_in
+        self.seg = max(1, plan.truncate // 20)
+        forces = plan.forces
+        self.nlists = list({id(f.nlist): f.nlist._cpp for f in forces if getattr(f, 'nlist', None) is not None}.values())
+
+    def run(self, driver, memory, window_frames, total_loss, a0_from_forces):
+        eng, plan, nlists = self.eng, self.plan, self.nlists
+        self.total_loss = total_loss
+        # the backward sweep reuses the forward pass's neighbour lists while they fit the budget
+        list_budget = ((1 << 62) if memory is None else
+                       (max(0, int(memory) - plan.truncate * eng.state_bytes) if self.full else 0))
+        for nl in nlists:
+            nl.start_recording(list_budget)
+        counts0 = self._list_counts()
+        try:
+            self.block = eng.new_states(plan.truncate) if self.full else None
+            if driver is None:
+                self._record(window_frames)
+            else:
+                self._record_with(driver)
+            first_state = self._sweep_back()
+            for k, gp in eng.start_adjoint(first_state, self.lr, self.la, a0_from_forces, plan.pre == 0).items():
+                f = plan.forces[k]
+                self.extra_params[id(f)] = self.extra_params.get(id(f), 0.0) + gp
+            self.back_bar.close()
+            lists = dict(nlist_bytes=sum(nl.recorded_bytes for nl in nlists))
+            lists.update({key: n - n0 for (key, n), n0 in zip(self._list_counts().items(), counts0.values())})
+        finally:
+            for nl in nlists:
+                nl.stop_recording()
+            if self.block is not None:
+                eng.give(self.block)
+        # leave the simulation as sim.run(steps) would have
+        eng.load(self.final_state, forces=True)
+        self.cpp.velocity[...] = self.final_extra[0]
+        self.cpp.image[...] = self.final_extra[1]
+        return self._collect(lists)
+
+    def _list_counts(self):
+        nls = self.nlists
+        return dict(nlist_restores=sum(nl.num_restores for nl in nls), nlist_builds=sum(nl.num_builds for nl in nls),
+                    nlist_builds_from_earlier=sum(nl.num_builds_from_earlier for nl in nls))
+
+    def _loss_at(self, t):
+        """The loss at the state in hand (timestep t): its value counts, its gradient enters at t."""
+        value, dpos, dpar = _call_loss(self.loss, _frame(self.sim, self.plan.dyn.inertial))
+        self.total_loss += value
+        if t >= self.t0:
+            self.loss_grads[t] = (self.eng.loss_adjoint(dpos), dpar)
+
+    def _record(self, window_frames):
+        """Run the window as sim.run would, keeping the checkpoints (or every state)."""
+        sim, eng, cpp, block, t0 = self.sim, self.eng, self.cpp, self.block, self.t0
 
         def record(n):  # sim._advance's stepping, keeping every state on the way
             i = cpp.timestep - t0
             eng.record([x[i:i + n] for x in block])
 
-        if driver is None:
-            bar = _progress(progress, truncate, "forward")
-            for t in sorted((set() if full else checkpoints) | set(window_frames) | {t0 + truncate}):
-                if t > cpp.timestep:
-                    n = t - cpp.timestep
-                    sim._advance(n, record=record if full else None)
-                    bar.update(n)
-                if t in checkpoints and not full:
-                    stored[t] = eng.save()
-                if t in window_frames:
-                    value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
-                    total_loss += value
-                    loss_grads[t] = (eng.loss_adjoint(dpos), dpar)
-            bar.close()
-            final_state = eng.save()
-            final_extra = (np.array(cpp.velocity), np.array(cpp.image))
-        else:
-            # another engine (HOOMD-blue) integrates the run; the adjoint reads its states
-            bar = _progress(progress, steps, "forward")
-            rec = driver.run(eng, steps, t0, block if full else None, set() if full else checkpoints,
-                             [t_start + k for k in frames], bar)
-            bar.close()
-            stored.update(rec.states)
-            for t in sorted(rec.frames):  # losses are functions of the recorded frames
-                eng.load(rec.frames[t][0], forces=False)
-                cpp.image[...] = rec.frames[t][1]
-                value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
-                total_loss += value
-                if t >= t0:
-                    loss_grads[t] = (eng.loss_adjoint(dpos), dpar)
-            final_state, final_extra = rec.final
-            driver.check(eng, block if full else None, final_state)
-        t_end = t0 + truncate
+        bar = _progress(self.progress, self.plan.truncate, "forward")
+        for t in sorted(self.checkpoints | set(window_frames) | {self.t_end}):
+            if t > cpp.timestep:
+                n = t - cpp.timestep
+                sim._advance(n, record=record if self.full else None)
+                bar.update(n)
+            if t in self.checkpoints:
+                self.stored[t] = eng.save()
+            if t in window_frames:
+                self._loss_at(t)
+        bar.close()
+        self.final_state = eng.save()
+        self.final_extra = (np.array(cpp.velocity), np.array(cpp.image))
 
-        # ---- backward pass ---------------------------------------------------------------------
+    def _record_with(self, driver):
+        """Another engine (HOOMD-blue) integrates the run; the adjoint reads its states."""
+        plan, eng, block = self.plan, self.eng, self.block
+        bar = _progress(self.progress, plan.steps, "forward")
+        rec = driver.run(eng, plan.steps, self.t0, block, self.checkpoints, [self.t_start + k for k in plan.frames],
+                         bar)
+        bar.close()
+        self.stored.update(rec.states)
+        for t in sorted(rec.frames):  # losses are functions of the recorded frames
+            eng.load(rec.frames[t][0], forces=False)
+            self.cpp.image[...] = rec.frames[t][1]
+            self._loss_at(t)
+        self.final_state, self.final_extra = rec.final
+        driver.check(eng, block, self.final_state)
+
+    def _sweep_back(self):
+        """The adjoint from the window's end back to its start, on the schedule; returns the
+        window's first state."""
+        eng, stored, t0, n = self.eng, self.stored, self.t0, self.plan.truncate
         N = eng.N
-        lr, lv, la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))
-        grads = _core.AdjointGrads()
-        request = {"params": bool(wrt_forces), "kT": want_kT, "gamma": want_gamma, "clip": clip or 0.0,
-                   "look_back": _LOOK_BACK}
-        extra_params = {}
-        norms = []
-        counters = {"recomputed": 0, "peak": truncate if full else len(stored)}
-        seg = max(1, truncate // 20)
-        back_bar = _progress(progress, truncate, "adjoint")
-
-        put_in = [0.0]  # the largest loss gradient added to the adjoint so far (the growth's reference)
-        growth = [0.0, None, 0.0, 0.0]  # the largest norm / put_in at a look: factor, step, norm, put_in
-
-        def add_loss_terms(t):
-            if t in loss_grads:
-                dpos, dpar = loss_grads[t]
-                parts = dpos if isinstance(dpos, tuple) else (dpos,)  # (rigid: position, orientation, geometry parts)
-                put_in[0] = max(put_in[0], _norm(*[np.asarray(x, dtype=np.float64) for x in parts]))
-                eng.add_loss(dpos, lr)
-                for fid, arr in dpar.items():
-                    extra_params[fid] = extra_params.get(fid, 0.0) + arr
-
-        def look_back(t):
-            """Let lists the sweep from t down needs be built from stored states before t as well
-            as from its own (see NeighborList.set_earlier_states); look_back(None) stops. (Not
-            for the replays, which run forward: a list built from an earlier state lasts fewer
-            steps there; measured.)"""
-            if rigid or on_device or not _LOOK_BACK:  # (a rigid state packs positions with the rest;
-                # the device builds its lists from the state in hand)
-                return
-            earlier = [] if t is None else [stored[u][1] for u in range(max(t0, t - 64), t) if u in stored]
-            for nl in nlists:
-                nl.set_earlier_states(cpp, earlier)
-
-        def sweep(t_first, states):
-            """Map the adjoint at t_first + n to the adjoint at t_first through the n states in
-            ``states``, pausing where diagnostics are taken or loss terms enter."""
-            look_back(t_first)
-            try:
-                cur = t_first + states[0].shape[0]
-                stops = set(range(t_first + (-(t_first - t0)) % seg, cur, seg)) | {t for t in loss_grads if t_first <= t < cur}
-                for b in sorted(stops | {t_first}, reverse=True):
-                    step, _ = eng.sweep(b, [x[b - t_first:cur - t_first] for x in states], lr, lv, la, grads, request)
-                    if step >= 0:
-                        arrays = [lr, lv, la] + ([eng.lq, eng.lp, eng.ltau] if rigid else [])
-                        raise FloatingPointError(_stop_message(step, arrays, norms,
-                                                               _state_note(eng, states, t_first, step)))
-                    back_bar.update(cur - b)
-                    cur = b
-                    if (b - t0) % seg == 0:  # (20 looks a sweep: the growth warning reads them)
-                        norms.append((b, _norm(lr, lv, la)))
-                        if put_in[0] > 0 and norms[-1][1] > growth[0] * put_in[0]:
-                            growth[:] = [norms[-1][1] / put_in[0], b, norms[-1][1], put_in[0]]
-                    add_loss_terms(b)
-            finally:
-                look_back(None)
-
-        def replay(a, n):
-            eng.load(stored[a], forces=True)
-            eng.advance(n)
-            counters["recomputed"] += n
-
-        def revolve(a, b, s):
-            """Reverse steps a..b-1; the state at a is stored; s more states may be stored."""
-            n = b - a
-            if n <= 0:
-                return
-            if n <= s + 1:  # room for the whole segment: record it, then sweep it
-                if n > 1:
-                    eng.load(stored[a], forces=True)
-                    seg_states = eng.new_states(n - 1)
-                    eng.record(seg_states, after=True)  # the states at a+1 .. b-1
-                    counters["recomputed"] += n - 1
-                    counters["peak"] = max(counters["peak"], len(stored) + n - 1)
-                    sweep(a + 1, seg_states)
-                    eng.give(seg_states)
-                    del seg_states
-                sweep(a, eng.as_states(stored[a]))
-                return
-            if s == 0:  # no room at all: recompute every state from a
-                for t in range(b - 1, a - 1, -1):
-                    if t > a:
-                        replay(a, t - a)
-                    here = eng.save() if t > a else stored[a]
-                    sweep(t, eng.as_states(here))
-                    if t > a:
-                        eng.forget(here)
-                return
-            m = a + _revolve_split(n, s)
-            replay(a, m - a)
-            stored[m] = eng.save()
-            counters["peak"] = max(counters["peak"], len(stored))
-            revolve(m, b, s - 1)
-            eng.forget(stored.pop(m))
-            revolve(a, m, s)
-
-        add_loss_terms(t_end)
-        if full:
-            sweep(t0, block)
-            first_state = (t0,) + tuple(x[0] for x in block)
-        else:
-            first_state = stored[t0]
-            cps = sorted(stored)
-            bounds = cps + [t_end]
-            for idx in range(len(cps) - 1, -1, -1):
-                revolve(bounds[idx], bounds[idx + 1], slots - 1 - idx)
-                if idx > 0:
-                    eng.forget(stored.pop(bounds[idx]))
-
-        for k, gp in eng.start_adjoint(first_state, lr, la, a0_from_forces, pre == 0).items():
-            f = forces[k]
-            extra_params[id(f)] = extra_params.get(id(f), 0.0) + gp
-        back_bar.close()
-        list_bytes = sum(nl.recorded_bytes for nl in nlists)
-        list_restores = sum(nl.num_restores for nl in nlists) - restores0
-        list_builds = sum(nl.num_builds for nl in nlists) - builds0
-        list_builds_earlier = sum(nl.num_builds_from_earlier for nl in nlists) - earlier0
-    finally:
-        for nl in nlists:
-            nl.stop_recording()
-        if block is not None:
-            eng.give(block)
-    # leave the simulation as sim.run(steps) would have
-    eng.load(final_state, forces=True)
-    cpp.velocity[...] = final_extra[0]
-    cpp.image[...] = final_extra[1]
-
-    res = GradientResult(loss=total_loss)
-    if want_pos:
-        res.positions = lr.copy()
-        if kind != "bd":
-            res.velocities = lv.copy()
-        if rigid:
-            res.orientations = eng.lq.copy()
-            if kind != "bd":
-                res.angmom = eng.lp.copy()
-    for w in want_geometry:
-        res._grads[id(w)] = eng.geometry_dict()
-    if "moment_inertia" in want_rot:
-        res._grads["moment_inertia"] = eng.inertia.copy()
-    if "gamma_r" in want_rot:
-        res._grads["gamma_r"] = {t: eng.gamma_r[k].copy() for k, t in enumerate(eng.types)}
-    params = grads.params
-    for k, f in enumerate(forces):
-        if any(f is w for w in wrt_forces):
-            flat = (params[k] if k < len(params) else 0.0) + extra_params.get(id(f), 0.0)
-            if isinstance(f, Bar):
-                flat = np.broadcast_to(flat, (3,))
-                res._grads[id(f)] = {n: float(flat[k]) for k, n in enumerate(f._param_spec)}
+        self.lr, self.lv, self.la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))
+        self.grads = _core.AdjointGrads()
+        self.request = {"params": bool(self.plan.wrt_forces), "kT": self.plan.want_kT, "gamma": self.plan.want_gamma,
+                        "clip": self.plan.clip or 0.0, "look_back": _LOOK_BACK}
+        self.peak = n if self.full else len(stored)
+        self.back_bar = _progress(self.progress, n, "adjoint")
+        self._add_loss_terms(self.t_end)
+        segment = None
+        for act, k, count in self.schedule.backward():
+            t = t0 + k
+            if act == _revolve.SWEEP_FORWARD:
+                self._sweep(t, self.block)
+            elif act == _revolve.ADVANCE:  # a replay: nothing kept
+                eng.load(stored[t], forces=True)
+                eng.advance(count)
+                self.recomputed += count
+            elif act == _revolve.STORE:
+                stored[t] = eng.save()
+                self.peak = max(self.peak, len(stored))
+            elif act == _revolve.DROP:
+                eng.forget(stored.pop(t))
+            elif act == _revolve.RECORD:
+                eng.load(stored[t], forces=True)
+                segment = eng.new_states(count)
+                eng.record(segment, after=True)  # the states at t+1 .. t+count
+                self.recomputed += count
+                self.peak = max(self.peak, len(stored) + count)
+            elif act == _revolve.SWEEP_BLOCK:
+                self._sweep(t, segment)
+                eng.give(segment)
+                segment = None
+            elif act == _revolve.SWEEP_CHECKPOINT:
+                self._sweep(t, eng.as_states(stored[t]))
+            elif act == _revolve.SWEEP_CURRENT:
+                here = eng.save()
+                self._sweep(t, eng.as_states(here))
+                eng.forget(here)
             else:
-                res._grads[id(f)] = _pair_dict(f, flat, types, selected[id(f)])
-    if want_kT:
-        res._grads["kT"] = float(grads.kT)
-    if want_gamma:
-        res._grads["gamma"] = {t: float(g) for t, g in zip(types, grads.gamma)}
-    res.diagnostics = dict(steps=truncate, checkpointing=not full, state_bytes=state_bytes,
-                           stored_states_peak=counters["peak"], stored_bytes_peak=counters["peak"] * state_bytes, nlist_bytes=list_bytes,
-                           nlist_restores=list_restores, nlist_builds=list_builds,
-                           nlist_builds_from_earlier=list_builds_earlier,
-                           recomputed_steps=counters["recomputed"], adjoint_norms=norms, clipped=clip is not None)
-    factor, at, peak, ref = growth
-    res.diagnostics["adjoint_growth"] = factor if at is not None else None
-    if at is not None and factor > CHAOTIC_GROWTH and clip is None and warn_growth:  # (an Ensemble warns once)
-        warnings.warn(
-            f"the adjoint's norm grew {factor:.3g}-fold over the {truncate}-step horizon (from {ref:.3g}, the "
-            f"loss gradient's, to {peak:.3g} at step {at}; warned above {CHAOTIC_GROWTH:g}): the dynamics "
-            "are chaotic over this horizon, and this trajectory's exact gradient says little about nearby ones "
-            "(finite differences will disagree with it). Differentiate a shorter window (truncate=), average over "
-            "replicas, or see docs/adjoint.md, 'Long horizons'.", ChaoticHorizonWarning, stacklevel=3)
-    if isinstance(eng, _DeviceEngine):  # where the stored states lay
-        res.diagnostics.update(device_bytes_peak=eng.peak_device_bytes, host_bytes_peak=eng.peak_host_bytes)
-    return res
+                raise AssertionError(f"unknown schedule action {act!r}")
+        return (t0,) + tuple(x[0] for x in self.block) if self.full else stored[t0]
+
+    def _add_loss_terms(self, t):
+        if t in self.loss_grads:
+            dpos, dpar = self.loss_grads[t]
+            parts = dpos if isinstance(dpos, tuple) else (dpos,)  # (rigid: position, orientation, geometry parts)
+            self.put_in = max(self.put_in, _norm(*[np.asarray(x, dtype=np.float64) for x in parts]))
+            self.eng.add_loss(dpos, self.lr)
+            for fid, arr in dpar.items():
+                self.extra_params[fid] = self.extra_params.get(fid, 0.0) + arr
+
+    def _look_back(self, t):
+        """Let lists the sweep from t down needs be built from stored states before t as well as
+        from its own (see NeighborList.set_earlier_states); look_back(None) stops. (Not for the
+        replays, which run forward: a list built from an earlier state lasts fewer steps there;
+        measured.) Only the host's states: a rigid state packs positions with the rest, and the
+        device builds its lists from the state in hand."""
+        if not self.eng.looks_back or not _LOOK_BACK:
+            return
+        stored = self.stored
+        earlier = [] if t is None else [stored[u][1] for u in range(max(self.t0, t - 64), t) if u in stored]
+        for nl in self.nlists:
+            nl.set_earlier_states(self.cpp, earlier)
+
+    def _sweep(self, t_first, states):
+        """Map the adjoint at t_first + n to the adjoint at t_first through the n states in
+        ``states``, pausing where diagnostics are taken or loss terms enter."""
+        eng, t0, seg, lr, lv, la = self.eng, self.t0, self.seg, self.lr, self.lv, self.la
+        self._look_back(t_first)
+        try:
+            cur = t_first + states[0].shape[0]
+            stops = set(range(t_first + (-(t_first - t0)) % seg, cur, seg)) | {t for t in self.loss_grads
+                                                                               if t_first <= t < cur}
+            for b in sorted(stops | {t_first}, reverse=True):
+                step, _ = eng.sweep(b, [x[b - t_first:cur - t_first] for x in states], lr, lv, la, self.grads,
+                                    self.request)
+                if step >= 0:
+                    raise FloatingPointError(_stop_message(step, eng.adjoints(lr, lv, la), self.norms,
+                                                           _state_note(eng, states, t_first, step)))
+                self.back_bar.update(cur - b)
+                cur = b
+                if (b - t0) % seg == 0:  # (20 looks a sweep: the growth warning reads them)
+                    self.norms.append((b, _norm(lr, lv, la)))
+                    if self.put_in > 0 and self.norms[-1][1] > self.growth[0] * self.put_in:
+                        self.growth = (self.norms[-1][1] / self.put_in, b, self.norms[-1][1], self.put_in)
+                self._add_loss_terms(b)
+        finally:
+            self._look_back(None)
+
+    def _collect(self, lists):
+        plan, eng = self.plan, self.eng
+        types = self.sim.state.particle_types
+        res = GradientResult(loss=self.total_loss)
+        if plan.want_pos:
+            eng.put_adjoints(res, self.lr, self.lv)
+        for w in plan.want_geometry:
+            res._grads[id(w)] = eng.geometry_dict()
+        if "moment_inertia" in plan.want_rot:
+            res._grads["moment_inertia"] = eng.inertia.copy()
+        if "gamma_r" in plan.want_rot:
+            res._grads["gamma_r"] = {t: eng.gamma_r[k].copy() for k, t in enumerate(eng.types)}
+        params = self.grads.params
+        for k, f in enumerate(plan.forces):
+            if any(f is w for w in plan.wrt_forces):
+                flat = (params[k] if k < len(params) else 0.0) + self.extra_params.get(id(f), 0.0)
+                if isinstance(f, Bar):
+                    flat = np.broadcast_to(flat, (3,))
+                    res._grads[id(f)] = {n: float(flat[k]) for k, n in enumerate(f._param_spec)}
+                else:
+                    res._grads[id(f)] = _pair_dict(f, flat, types, plan.selected[id(f)])
+        if plan.want_kT:
+            res._grads["kT"] = float(self.grads.kT)
+        if plan.want_gamma:
+            res._grads["gamma"] = {t: float(g) for t, g in zip(types, self.grads.gamma)}
+        peak, state_bytes = self.peak, eng.state_bytes
+        res.diagnostics = dict(steps=plan.truncate, checkpointing=not self.full, state_bytes=state_bytes,
+                               stored_states_peak=peak, stored_bytes_peak=peak * state_bytes, **lists,
+                               recomputed_steps=self.recomputed, adjoint_norms=self.norms,
+                               clipped=plan.clip is not None)
+        factor, at = self.growth[:2]
+        res.diagnostics["adjoint_growth"] = factor if at is not None else None
+        res.diagnostics.update(eng.diagnostics())
+        return res
 
 
-def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces, wrt_forces, selected, want_kT, want_gamma,
-                  want_pos, types, a0_from_forces):
+def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces):
     """Tangent-linear mode: one tangent per scalar parameter, propagated alongside the run."""
-    if want_pos:
-        raise ValueError("mode='forward' differentiates parameters (and kT, gamma), not positions")
+    steps, forces, selected, types = plan.truncate, plan.forces, plan.selected, sim.state.particle_types
     cpp = sim.state._cpp
     N = cpp.N
     nt = len(types)
     directions = []  # (label, ptan per force, dkT, dgamma)
-    for f in wrt_forces:
+    for f in plan.wrt_forces:
         P = len(f._param_spec)
         fi = [i for i, g in enumerate(forces) if g is f][0]
         for a in range(nt):
@@ -1059,9 +1165,9 @@ def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces,
                     arr[a, b, q] = arr[b, a, q] = 1.0
                     pt[fi] = arr.ravel()
                     directions.append(((id(f), (types[a], types[b]), list(f._param_spec)[q]), pt, 0.0, None))
-    if want_kT:
+    if plan.want_kT:
         directions.append((("kT",), [np.zeros(0) for _ in forces], 1.0, None))
-    if want_gamma:
+    if plan.want_gamma:
         for a in range(nt):
             dg = np.zeros(nt)
             dg[a] = 1.0
@@ -1078,7 +1184,7 @@ def _forward_mode(sim, t0, steps, loss, window_frames, total_loss, kind, forces,
     ptan_by_force = [[pt[fi] for (_, pt, _, _) in directions] for fi in range(len(forces))]
     for t in range(t0, t0 + steps + 1):
         if t in window_frames:
-            value, dpos, dpar = _call_loss(loss, _frame(sim, kind != "bd"))
+            value, dpos, dpar = _call_loss(loss, _frame(sim, plan.dyn.inertial))
             total_loss += value
             for d, (lab, pt, dk, dg) in enumerate(directions):
                 derivs[d] += float(np.sum(dpos * tangents[d][0]))
