@@ -6,7 +6,7 @@ before step k; state 0, the window's first state, is always stored. Sweeping ste
 adjoint after step k to the adjoint before it and reads state k (adjoint.py's engines recompute
 the forces from it). :class:`Revolve` says which states the forward run keeps and, after it, in
 which order to advance, record, keep, drop and sweep so that every step is swept once, latest
-first, with at most ``slots`` states held at once.
+first, with at most ``slots`` states held at once and the fewest steps recomputed.
 """
 import math
 
@@ -28,12 +28,15 @@ def binomial_reach(s, r):
 
 
 def split(n, s):
-    """Where to put the next checkpoint in a segment of n steps with s free checkpoints:
-    the Griewank-Walther split that minimises recomputation."""
-    r = 0
-    while binomial_reach(s, r) < n:
+    """Where to put the next checkpoint in a segment of n steps whose first state is stored, with
+    s more states free: the split of Griewank and Walther that minimises recomputation. With
+    c = s + 1 states in all and r the fewest sweeps with beta(c, r) >= n, the right part (which
+    keeps c - 1 states) takes at most beta(c - 1, r) steps and the left part at least
+    beta(c, r - 2)."""
+    c, r = s + 1, 0
+    while binomial_reach(c, r) < n:
         r += 1
-    return max(1, n - binomial_reach(s - 1, r)) if s > 0 else 1
+    return max(1, n - binomial_reach(c - 1, r), binomial_reach(c, r - 2) if r >= 2 else 1)
 
 
 class Revolve:
@@ -55,7 +58,9 @@ class Revolve:
             return list(range(self.n))
         out, a, s = [0], 0, self.slots - 1
         while s > 0 and a < self.n - 1:
-            a += split(self.n - a, s)
+            # the forward run goes on to state n (the loss), which no sweep reads, at no extra
+            # cost: the spine is that of n + 1 steps
+            a += min(self.n - 1 - a, split(self.n + 1 - a, s))
             out.append(a)
             s -= 1
         return out
@@ -73,34 +78,35 @@ class Revolve:
                 yield (DROP, bounds[idx], 0)
 
     def _reverse(self, a, b, s):
-        """Reverse steps a .. b-1: state a is stored and s more states may be."""
-        n = b - a
-        if n <= 0:
-            return
-        if n <= s + 1:  # room for the whole segment: record it, then sweep it
-            if n > 1:
-                yield (RECORD, a, n - 1)  # the states a+1 .. b-1
-                yield (SWEEP_BLOCK, a + 1, n - 1)
-            yield (SWEEP_CHECKPOINT, a, 1)
-            return
-        if s == 0:  # no room at all: recompute every state from a
-            for t in range(b - 1, a, -1):
-                yield (ADVANCE, a, t - a)
-                yield (SWEEP_CURRENT, t, 1)
-            yield (SWEEP_CHECKPOINT, a, 1)
-            return
-        m = a + split(n, s)
-        yield (ADVANCE, a, m - a)
-        yield (STORE, m, 0)
-        yield from self._reverse(m, b, s - 1)
-        yield (DROP, m, 0)
-        yield from self._reverse(a, m, s)
+        """Reverse steps a .. b-1: state a is stored and s more states may be. (The left part
+        is a loop, not a call: the depth is at most s.)"""
+        while b > a:
+            n = b - a
+            if n <= s + 1:  # room for the whole segment: record it, then sweep it
+                if n > 1:
+                    yield (RECORD, a, n - 1)  # the states a+1 .. b-1
+                    yield (SWEEP_BLOCK, a + 1, n - 1)
+                yield (SWEEP_CHECKPOINT, a, 1)
+                return
+            if s == 0:  # no room at all: recompute every state from a
+                for t in range(b - 1, a, -1):
+                    yield (ADVANCE, a, t - a)
+                    yield (SWEEP_CURRENT, t, 1)
+                yield (SWEEP_CHECKPOINT, a, 1)
+                return
+            m = a + split(n, s)
+            yield (ADVANCE, a, m - a)
+            yield (STORE, m, 0)
+            yield from self._reverse(m, b, s - 1)
+            yield (DROP, m, 0)
+            b = m  # then the left part, with the same room
 
     def recomputed_steps(self):
         """Steps the backward pass advances (ADVANCE and RECORD), beyond the forward run."""
         return sum(c for act, _, c in self.backward() if act in (ADVANCE, RECORD))
 
     def forward_steps(self):
-        """Steps advanced to place and use checkpoints: the forward run's up to its last
-        checkpoint plus the recomputed ones."""
-        return self.checkpoints()[-1] + self.recomputed_steps()
+        """Steps advanced in all: the forward run's n and the recomputed ones. The fewest there
+        are: Griewank and Walther's minimum for n + 1 steps and ``slots`` states (the forward
+        run's last step leads to the loss, which no sweep reads)."""
+        return self.n + self.recomputed_steps()

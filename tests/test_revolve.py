@@ -1,6 +1,10 @@
-"""The backward pass's checkpoint schedule (hoomd_adjoint._revolve.Revolve) on its own: it sweeps
-every step exactly once, latest first, from a state it actually holds, it never holds more than its
-slots, and with room for every state it stores them all; gradient() runs it as it says."""
+"""The backward pass's checkpoint schedule (hoomd_adjoint._revolve.Revolve) on its own: it needs the
+fewest forward steps there are (a dynamic-programming minimum over all checkpoint placements), it
+sweeps every step exactly once, latest first, from a state it actually holds, it never holds more
+than its slots, and with room for every state it stores them all; gradient() runs it as it says."""
+import functools
+import math
+
 import numpy as np
 import pytest
 from conftest import make_frame
@@ -8,6 +12,26 @@ from conftest import make_frame
 import hoomd_adjoint as ha
 from hoomd_adjoint import _revolve
 from hoomd_adjoint._revolve import Revolve
+
+
+@functools.lru_cache(maxsize=None)
+def fewest_steps(n, s):
+    """The fewest steps advanced to reverse n steps from a stored first state with s more free
+    slots, over every placement: with no slot, advance from the first state to each step in turn;
+    otherwise keep a checkpoint m steps on, reverse the rest with one slot less, then the first m."""
+    if n <= 1:
+        return 0
+    if s == 0:
+        return n * (n - 1) // 2
+    return min(m + fewest_steps(n - m, s - 1) + fewest_steps(m, s) for m in range(1, n))
+
+
+def griewank_walther(n, s):
+    """Their closed form: r n - beta(s + 1, r - 1), r the fewest sweeps with beta(s, r) >= n."""
+    r = 0
+    while math.comb(s + r, s) < n:
+        r += 1
+    return r * n - math.comb(s + r, s + 1) if r > 0 else 0
 
 
 def play(schedule):
@@ -46,6 +70,49 @@ def play(schedule):
         held.append(len(cps) + (block[1] if block else 0))
     assert cps == (set() if schedule.full else {0}), f"checkpoints left at the end: {sorted(cps)}"
     return swept, max(held)
+
+
+@functools.lru_cache(maxsize=None)
+def fewest_recomputed(n, s):
+    """The fewest steps recomputed after a forward run that may keep s + 1 states on its way (its
+    own steps are paid anyway): keep the next state m steps on, or none and reverse from here."""
+    if n <= s + 1:
+        return 0
+    if s == 0:
+        return fewest_steps(n, 0)
+    return min([fewest_steps(n, s)] + [fewest_recomputed(n - m, s - 1) + fewest_steps(m, s) for m in range(1, n)])
+
+
+def test_the_minima_are_griewank_and_walthers():
+    """The brute-force minima agree with the published closed form (this checks the checkers):
+    reversing n steps, and a forward run of n steps with its recomputation, which is their
+    problem for n + 1 steps (the last step leads to the loss, which no sweep reads)."""
+    for n in range(1, 31):
+        for slots in range(1, 6):
+            assert fewest_steps(n, slots - 1) == griewank_walther(n, slots), (n, slots)
+            assert n + fewest_recomputed(n, slots - 1) == griewank_walther(n + 1, slots), (n, slots)
+
+
+@pytest.mark.parametrize("slots", [1, 2, 3, 4])
+def test_recomputed_steps_are_the_fewest(slots):
+    for n in range(1, 31):
+        r = Revolve(n, slots)
+        assert r.recomputed_steps() == fewest_recomputed(n, slots - 1), (n, slots)
+        assert r.forward_steps() == griewank_walther(n + 1, slots)
+
+
+def test_a_midpoint_split_is_not_the_fewest(monkeypatch):
+    """The check above can fail: bisecting instead of the binomial split costs more steps."""
+    monkeypatch.setattr(_revolve, "split", lambda n, s: max(1, n // 2))
+    worse = [(n, s) for n in range(1, 31) for s in range(1, 5)
+             if Revolve(n, s).recomputed_steps() > fewest_recomputed(n, s - 1)]
+    assert worse
+
+
+def test_long_schedules_with_little_room_run():
+    """The schedule's depth is bounded by the room, not the steps (a 2-state budget over 20000
+    steps once overflowed Python's recursion limit)."""
+    assert Revolve(20000, 2).forward_steps() == griewank_walther(20001, 2)
 
 
 @pytest.mark.parametrize("slots", [1, 2, 3, 4, 7])
