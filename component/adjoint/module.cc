@@ -3,8 +3,8 @@
 #include "EvaluatorPairAdapter.h"
 #include "Recorder.h"
 
-#include "md/evaluators/EvaluatorPairRechtsman.h"
-#include "md/evaluators/EvaluatorPairSoftSphere.h"
+#include "engine/evaluators/EvaluatorPairRechtsman.h"
+#include "engine/evaluators/EvaluatorPairSoftSphere.h"
 
 #include "hoomd/md/PotentialPair.h"
 #include <pybind11/pybind11.h>

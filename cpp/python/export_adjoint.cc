@@ -4,9 +4,9 @@
 #include <pybind11/stl.h>
 
 #include "core/Format.h"
-#include "md/Adjoint.h"
-#include "md/RigidAdjoint.h"
-#include "md/System.h"
+#include "adjoint/Adjoint.h"
+#include "adjoint/RigidAdjoint.h"
+#include "engine/System.h"
 #include "python/Arrays.h"
 #include "python/Chunked.h"
 #include "python/Exports.h"

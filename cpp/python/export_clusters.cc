@@ -3,7 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include "md/ClusterDerivatives.h"
+#include "adjoint/ClusterDerivatives.h"
 #include "python/Arrays.h"
 #include "python/Exports.h"
 

@@ -6,10 +6,12 @@
 #include <array>
 
 #include "core/Format.h"
-#include "md/Adjoint.h"
-#include "md/DeviceAdjoint.h"
-#include "md/GPU.h"
-#include "md/System.h"
+#include "adjoint/Adjoint.h"
+#include "device/DeviceAdjoint.h"
+#include "device/DeviceNeighborList.h"
+#include "device/DeviceRun.h"
+#include "device/GPU.h"
+#include "engine/System.h"
 #include "python/Arrays.h"
 #include "python/Chunked.h"
 #include "python/Exports.h"
@@ -52,6 +54,28 @@ std::pair<int64_t, int64_t> device_adjoint_sweep_py(System& s, uint64_t t_first,
         return res.step >= 0;
     });
     return {res.step, res.particle};
+}
+
+// The device's settings on the engine's classes (bound in export_engine.cc).
+void export_device_settings(py::module_& m) {
+    auto system = py::reinterpret_borrow<py::class_<System>>(m.attr("System"));
+    system
+        // run advance() on the device (DeviceRun.h): the same physics as the host's, bit for bit
+        .def_property("use_gpu", [](const System& s) { return s.useGPU; },
+                      [](System& s, bool on) {
+                          if (on) device_run(s);
+                          s.useGPU = on;
+                      })
+        // ... with the device code run on the host (GPU.h's host backend: tests)
+        .def_readwrite("gpu_host_backend", &System::gpuHostBackend);
+    auto nlist = py::reinterpret_borrow<py::class_<NeighborList, std::shared_ptr<NeighborList>>>(m.attr("NeighborList"));
+    nlist
+        // (tests of the GPU path) the device arrays' sizes, and starting them small
+        .def_property_readonly("device_stride", [](NeighborList& nl) { return device_list(nl).stride(); })
+        .def_property_readonly("device_cell_capacity", [](NeighborList& nl) { return device_list(nl).cellCapacity(); })
+        .def("set_device_sizes", [](NeighborList& nl, uint32_t stride, uint32_t cap) { device_list(nl).setSizes(stride, cap); })
+        .def_property("device_columns", [](NeighborList& nl) { return device_list(nl).columns; },
+                      [](NeighborList& nl, bool on) { device_list(nl).columns = on; });
 }
 
 void export_device_adjoint(py::module_& m) {
@@ -107,6 +131,7 @@ void export_device(py::module_& m, py::module_&) {
             return out;
         },
         "stop timing; {kernel: (launches, seconds)}");
+    export_device_settings(m);
     export_device_adjoint(m);
 }
 

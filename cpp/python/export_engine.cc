@@ -1,4 +1,6 @@
 // Bindings of the engine (the forward map): neighbour lists, forces, the system and its steps.
+// The forces made here carry their adjoint and device paths too (adjoint/, device/), which
+// export_adjoint.cc and export_device.cc use; the device's settings are bound there.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -7,11 +9,12 @@
 
 #include "core/Format.h"
 #include "core/Simd.h"
-#include "md/BarForce.h"
-#include "md/Force.h"
-#include "md/NeighborList.h"
-#include "md/RotationStep.h"
-#include "md/System.h"
+#include "adjoint/BarForceAdjoint.h"
+#include "device/PairForces.h"
+#include "engine/Force.h"
+#include "engine/NeighborList.h"
+#include "engine/RotationStep.h"
+#include "engine/System.h"
 #include "python/Arrays.h"
 #include "python/Chunked.h"
 #include "python/Exports.h"
@@ -69,11 +72,6 @@ void export_neighbor_list(py::module_& m) {
                       })
         .def_property_readonly("num_builds", &NeighborList::numBuilds)
         .def_property_readonly("num_builds_from_earlier", &NeighborList::numBuildsFromEarlier)
-        // (tests of the GPU path) the device arrays' sizes, and starting them small
-        .def_property_readonly("device_stride", &NeighborList::deviceStride)
-        .def_property_readonly("device_cell_capacity", &NeighborList::deviceCellCapacity)
-        .def("set_device_sizes", &NeighborList::setDeviceSizes)
-        .def_readwrite("device_columns", &NeighborList::deviceColumns)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
         .def(
@@ -133,7 +131,7 @@ void export_forces(py::module_& m) {
         .def_property_readonly("grad_params", &PairForce::gradParams);
     m.def("make_pair_force", &make_pair_force);
     py::class_<BarForce, Force, std::shared_ptr<BarForce>>(m, "BarForce")
-        .def(py::init<>())
+        .def(py::init([] { return std::shared_ptr<BarForce>(std::make_shared<BarForceAdjoint>()); }))
         .def("set_bars", &BarForce::setBars, py::arg("ends"), py::arg("points"))
         .def("set_params", &BarForce::setParams, py::arg("epsilon"), py::arg("sigma"), py::arg("alpha"));
 }
@@ -179,8 +177,6 @@ void def_system_state(SystemClass& c) {
                 py::make_tuple(s.adjointGovernor.preferred(s.nthreads), s.adjointGovernor.cost(0), s.adjointGovernor.cost(1));
             return d;
         })
-        .def_readwrite("use_gpu", &System::useGPU)
-        .def_readwrite("gpu_host_backend", &System::gpuHostBackend)
         .def_property(
             "accel_set", [](const System& s) { return s.pd.accel_set; }, [](System& s, bool v) { s.pd.accel_set = v; })
         .HA_ARRAY_PROPERTY("position", pos, 3)

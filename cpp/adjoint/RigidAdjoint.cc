@@ -1,0 +1,389 @@
+#include "adjoint/RigidAdjoint.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "core/Dual.h"
+#include "core/Format.h"
+#include "adjoint/AdjointStep.h"
+#include "engine/RotationStep.h"
+#include "engine/System.h"
+
+namespace ha {
+
+namespace {
+
+Q4<double> quat_at(const std::vector<double>& a, uint32_t i) { return {a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]}; }
+
+template <class D>
+Q4<D> quat_var(const double* q, int slot) {
+    return {D::variable(q[0], slot), D::variable(q[1], slot + 1), D::variable(q[2], slot + 2), D::variable(q[3], slot + 3)};
+}
+
+// lin[j] += sum_o lout[o] d out[o] / d in[j], for outputs given as duals
+template <class D>
+void pull(const D* out, const double* lout, int nout, int first, int count, double* lin) {
+    for (int j = 0; j < count; ++j) {
+        double s = 0;
+        for (int o = 0; o < nout; ++o) s += lout[o] * out[o].d[first + j];
+        lin[j] += s;
+    }
+}
+
+bool any_positive(const double* g) { return g[0] > 0 || g[1] > 0 || g[2] > 0; }
+
+const Method& rigid_method(const System& sys) {
+    const ParticleData& pd = sys.pd;
+    size_t integrated = 0;
+    for (uint32_t i = 0; i < pd.N; ++i) integrated += (pd.body[i] < 0 || uint32_t(pd.body[i]) == i);
+    if (sys.methods.size() != 1 || sys.methods[0].members.size() != integrated)
+        throw std::invalid_argument("the adjoint needs exactly one integration method over every central and free "
+                                    "particle (filter.Rigid(('center', 'free')))");
+    return sys.methods[0];
+}
+
+// u = rotate(q, d) pulled back: lq += (du/dq)^T g, ld += (du/dd)^T g
+void offset_pullback(const Q4<double>& q, const double* d, const double* g, double* lq, double* ld) {
+    using D = Dual<7>;
+    const double qa[4] = {q.s, q.x, q.y, q.z};
+    const Q4<D> qd = quat_var<D>(qa, 0);
+    const D dd[3] = {D::variable(d[0], 4), D::variable(d[1], 5), D::variable(d[2], 6)};
+    D u[3];
+    body_offset(qd, dd, u);
+    pull(u, g, 3, 0, 4, lq);
+    pull(u, g, 3, 4, 3, ld);
+}
+
+// offsets of each body type's block in the geometry adjoint
+std::vector<size_t> geometry_offsets(const System& sys) {
+    std::vector<size_t> off(sys.rigid.defs.size() + 1, 0);
+    for (size_t t = 0; t < sys.rigid.defs.size(); ++t) off[t + 1] = off[t] + 3 * sys.rigid.defs[t].size();
+    return off;
+}
+
+// Constituent k of centre index b: the adjoint of its position x_k = r_b + u_k (gx) onto r_b, and
+// that of its offset u_k = rotate(q_b, d_k) (gu: gx plus any direct use of u_k) onto q_b and d_k.
+void site_to_body(const System& sys, size_t b, uint32_t k, const double* gx, const double* gu, RigidAdjointState& L,
+                  const std::vector<size_t>& off) {
+    const ParticleData& pd = sys.pd;
+    const uint32_t c = sys.rigid.centers[b];
+    const auto& def = sys.rigid.defs[pd.typeid_[c]];
+    for (int a = 0; a < 3; ++a) L.r[3 * c + a] += gx[a];
+    offset_pullback(quat_at(pd.orientation, c), &def.pos[3 * k], gu, &L.q[4 * c], &L.geometry[off[pd.typeid_[c]] + 3 * k]);
+}
+
+// The pull-back through the force transfer and the pair Jacobian at the current placed state,
+// given the constituents' own forces `raw` (N x 3, before transfer).
+void pullback_forces(System& sys, const double* raw, const double* lF, const double* ltau, RigidAdjointState& L,
+                     AdjointGrads* g) {
+    ParticleData& pd = sys.pd;
+    const uint32_t N = pd.N;
+    const RigidBodies& rb = sys.rigid;
+    thread_local std::vector<double> w, out;
+    w.assign(3 * size_t(N), 0.0);
+    out.assign(3 * size_t(N), 0.0);
+    for (uint32_t i = 0; i < N; ++i)
+        if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
+            for (int a = 0; a < 3; ++a) w[3 * i + a] = lF[3 * i + a];
+    for (size_t b = 0; b < rb.centers.size(); ++b) {  // w_k = lF_b + ltau_b x u_k
+        const uint32_t c = rb.centers[b];
+        const auto& def = rb.defs[pd.typeid_[c]];
+        const Q4<double> q = quat_at(pd.orientation, c);
+        const double* lt = &ltau[3 * c];
+        for (uint32_t k = 0; k < def.size(); ++k) {
+            double uk[3];
+            body_offset(q, &def.pos[3 * k], uk);
+            const uint32_t j = rb.members[rb.start[b] + k];
+            w[3 * j] = lF[3 * c] + (lt[1] * uk[2] - lt[2] * uk[1]);
+            w[3 * j + 1] = lF[3 * c + 1] + (lt[2] * uk[0] - lt[0] * uk[2]);
+            w[3 * j + 2] = lF[3 * c + 2] + (lt[0] * uk[1] - lt[1] * uk[0]);
+        }
+    }
+    const double* wp = w.data();
+    double* op = out.data();
+    force_jacobian(sys, 1, &wp, &op, g, nullptr, nullptr);
+    const std::vector<size_t> off = geometry_offsets(sys);
+    for (uint32_t i = 0; i < N; ++i)
+        if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
+            for (int a = 0; a < 3; ++a) L.r[3 * i + a] += out[3 * i + a];
+    for (size_t b = 0; b < rb.centers.size(); ++b) {  // u_k's adjoint: (J w)_k + f_k x ltau_b
+        const uint32_t c = rb.centers[b];
+        const double* lt = &ltau[3 * c];
+        for (uint32_t k = 0; k < rb.defs[pd.typeid_[c]].size(); ++k) {
+            const uint32_t j = rb.members[rb.start[b] + k];
+            const double* f = &raw[3 * j];
+            const double gk[3] = {out[3 * j] + (f[1] * lt[2] - f[2] * lt[1]), out[3 * j + 1] + (f[2] * lt[0] - f[0] * lt[2]),
+                                  out[3 * j + 2] + (f[0] * lt[1] - f[1] * lt[0])};
+            site_to_body(sys, b, k, &out[3 * j], gk, L, off);
+        }
+    }
+}
+
+// Forces at the current placed state: raw (constituents' own) into `raw`, transferred ones in pd.
+void forces_now(System& sys, uint64_t t, std::vector<double>& raw) {
+    sys.sumForces(t);
+    raw = sys.pd.net_force;
+    std::fill(sys.pd.net_torque.begin(), sys.pd.net_torque.end(), 0.0);
+    if (!sys.rigid.empty()) sys.transferComposite();
+}
+
+// rigid_adjoint_step for Brownian dynamics: r' = r + (F_b + F_R) dt/gamma, q' = BD rotation of
+// (q, tau_b), with the forces at t.
+void rigid_brownian_adjoint_step(System& sys, const Method& m, const StepArgs& a, RigidAdjointState& L, AdjointGrads* g,
+                                 const AdjointRequest& req, std::vector<double>& raw, std::vector<double>& lF,
+                                 std::vector<double>& ltau) {
+    ParticleData& pd = sys.pd;
+    const RigidBodies& rb = sys.rigid;
+    const uint64_t t = a.timestep;
+    const double dt = a.dt;
+    const unsigned dim = a.dim;
+    forces_now(sys, t, raw);
+    for (uint32_t i : m.members) {
+        const double s = dt / m.gamma[pd.typeid_[i]];
+        for (int k = 0; k < 3; ++k) lF[3 * i + k] = s * L.r[3 * i + k];
+    }
+    if (sys.aniso) {
+        for (uint32_t c : rb.centers) {
+            const double* gr = &m.gamma_r[3 * pd.typeid_[c]];
+            if (!any_positive(gr)) continue;  // no rotation: lq passes through
+            const double* I = &pd.moment_inertia[3 * c];
+            double bnoise[3], Lm[3];
+            brownian_rotation_noise(c, a, gr, I, bnoise, Lm);
+            // slots: q 0-3, tau 4-6, gamma_r 7-9
+            using D = Dual<10>;
+            const double q0[4] = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
+            Q4<D> q = quat_var<D>(q0, 0);
+            const D tau[3] = {D::variable(pd.net_torque[3 * c], 4), D::variable(pd.net_torque[3 * c + 1], 5),
+                              D::variable(pd.net_torque[3 * c + 2], 6)};
+            const D grd[3] = {D::variable(gr[0], 7), D::variable(gr[1], 8), D::variable(gr[2], 9)};
+            const D noise[3] = {noise_of(bnoise[0], gr[0], grd[0]), noise_of(bnoise[1], gr[1], grd[1]),
+                                noise_of(bnoise[2], gr[2], grd[2])};
+            brownian_rotate(dt, tau, I, grd, noise, dim, q);
+            const D out[4] = {q.s, q.x, q.y, q.z};
+            double lq[4] = {0, 0, 0, 0};
+            pull(out, &L.q[4 * c], 4, 0, 4, lq);
+            pull(out, &L.q[4 * c], 4, 4, 3, &ltau[3 * c]);
+            pull(out, &L.q[4 * c], 4, 7, 3, &L.gamma_r[3 * pd.typeid_[c]]);
+            for (int k = 0; k < 4; ++k) L.q[4 * c + k] = lq[k];
+            if (dim < 3) ltau[3 * c] = ltau[3 * c + 1] = 0.0;
+        }
+    }
+    pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L, req.params ? g : nullptr);
+}
+
+void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, const AdjointRequest& req) {
+    const Method& m = rigid_method(sys);
+    ParticleData& pd = sys.pd;
+    const uint32_t N = pd.N;
+    const uint64_t t = sys.timestep;
+    const double dt = sys.dt, T = m.kT(t);
+    const unsigned dim = pd.dimensions();
+    const StepArgs a{t, sys.seed, dt, T, dim};
+    const RigidBodies& rb = sys.rigid;
+    if (req.kT || req.gamma)
+        throw std::invalid_argument("d/dkT and d/dgamma are not available with rigid bodies or rotational integration yet");
+    thread_local std::vector<double> raw, lF, ltau;
+    lF.assign(3 * size_t(N), 0.0);
+    ltau.assign(3 * size_t(N), 0.0);
+
+    if (m.kind == Method::Brownian) {
+        rigid_brownian_adjoint_step(sys, m, a, L, g, req, raw, lF, ltau);
+        return;
+    }
+
+    // Langevin / NVE. Forward again: translation and rotation step one, sites, forces at t+1.
+    const bool langevin = m.kind == Method::Langevin;
+    thread_local std::vector<double> r0, q0, p0, tau0, vh, lph, lq1;
+    r0 = pd.pos;
+    q0 = pd.orientation;
+    p0 = pd.angmom;
+    tau0 = pd.net_torque;
+    vh.assign(3 * size_t(N), 0.0);
+    for (uint32_t i : m.members) {
+        int32_t img[3] = {0, 0, 0};
+        double* v = &vh[3 * i];
+        for (int k = 0; k < 3; ++k) v[k] = pd.vel[3 * i + k];
+        if (langevin) langevin_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+        else nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+    }
+    if (sys.aniso)
+        for (uint32_t c : rb.centers) {
+            Q4<double> q = quat_at(pd.orientation, c), p = quat_at(pd.angmom, c);
+            rotation_step_one(dt, &pd.net_torque[3 * c], &pd.moment_inertia[3 * c], q, p);
+            pd.orientation[4 * c] = q.s; pd.orientation[4 * c + 1] = q.x; pd.orientation[4 * c + 2] = q.y; pd.orientation[4 * c + 3] = q.z;
+            pd.angmom[4 * c] = p.s; pd.angmom[4 * c + 1] = p.x; pd.angmom[4 * c + 2] = p.y; pd.angmom[4 * c + 3] = p.z;
+        }
+    if (!rb.empty()) sys.placeSites();
+    forces_now(sys, t + 1, raw);  // pd: F_b(t+1), tau_b(t+1); orientation q', angmom p_half
+
+    // Backward. Step two's rotation: (q', p_half, tau_b) -> (tau~', p')
+    lph.assign(4 * size_t(N), 0.0);
+    lq1.assign(4 * size_t(N), 0.0);
+    if (sys.aniso)
+        for (uint32_t c : rb.centers) {
+            // slots: q' 0-3, p_half 4-7, tau_b 8-10, I 11-13, gamma_r 14-16
+            using D = Dual<17>;
+            const double* I = &pd.moment_inertia[3 * c];
+            const double* gr = &m.gamma_r[3 * pd.typeid_[c]];
+            Q4<D> q = quat_var<D>(&pd.orientation[4 * c], 0), p = quat_var<D>(&pd.angmom[4 * c], 4);
+            D tau[3] = {D::variable(pd.net_torque[3 * c], 8), D::variable(pd.net_torque[3 * c + 1], 9),
+                        D::variable(pd.net_torque[3 * c + 2], 10)};
+            const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
+            if (langevin && any_positive(gr)) {
+                double R[3];
+                langevin_rotation_noise(c, a, gr, R);
+                const D grd[3] = {D::variable(gr[0], 14), D::variable(gr[1], 15), D::variable(gr[2], 16)};
+                const D Rd[3] = {noise_of(R[0], gr[0], grd[0]), noise_of(R[1], gr[1], grd[1]), noise_of(R[2], gr[2], grd[2])};
+                langevin_torque(q, p, Id, grd, Rd, dim, tau);
+            }
+            rotation_step_two(D(dt), tau, Id, q, p);
+            const D out[7] = {tau[0], tau[1], tau[2], p.s, p.x, p.y, p.z};
+            const double lout[7] = {L.tau[3 * c], L.tau[3 * c + 1], L.tau[3 * c + 2], L.p[4 * c], L.p[4 * c + 1], L.p[4 * c + 2], L.p[4 * c + 3]};
+            pull(out, lout, 7, 0, 4, &lq1[4 * c]);
+            pull(out, lout, 7, 4, 4, &lph[4 * c]);
+            pull(out, lout, 7, 8, 3, &ltau[3 * c]);
+            pull(out, lout, 7, 11, 3, &L.inertia[3 * c]);
+            pull(out, lout, 7, 14, 3, &L.gamma_r[3 * pd.typeid_[c]]);
+            if (dim < 3) ltau[3 * c] = ltau[3 * c + 1] = 0.0;  // the transfer zeroes tau.x, tau.y in 2D
+        }
+    // step two's translation: a' = (F + c u - gamma v_h)/m, v' = v_h + a' dt/2
+    thread_local std::vector<double> lvh;
+    lvh.assign(3 * size_t(N), 0.0);
+    for (uint32_t i : m.members) {
+        const double minv = 1.0 / pd.mass[i];
+        const double gam = langevin ? m.gamma[pd.typeid_[i]] : 0.0;
+        for (int k = 0; k < 3; ++k) {
+            const double lt = L.a[3 * i + k] + 0.5 * dt * L.v[3 * i + k];
+            const bool drag = langevin && !(k == 2 && dim < 3);
+            lvh[3 * i + k] = L.v[3 * i + k] - (drag ? gam * minv * lt : 0.0);
+            lF[3 * i + k] = lt * minv;
+        }
+    }
+    for (uint32_t c : rb.centers)
+        for (int k = 0; k < 4; ++k) L.q[4 * c + k] += lq1[4 * c + k];
+    pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L, req.params ? g : nullptr);  // L.r, L.q: adjoints of r', q'
+    // step one's rotation: (q, p, tau~) -> (q', p_half)
+    for (uint32_t c : rb.centers) {
+        if (!sys.aniso) {
+            for (int k = 0; k < 4; ++k) L.p[4 * c + k] = 0.0;
+            for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = 0.0;
+            continue;
+        }
+        // slots: q 0-3, p 4-7, tau~ 8-10, I 11-13
+        using D = Dual<14>;
+        Q4<D> q = quat_var<D>(&q0[4 * c], 0), p = quat_var<D>(&p0[4 * c], 4);
+        const D tau[3] = {D::variable(tau0[3 * c], 8), D::variable(tau0[3 * c + 1], 9), D::variable(tau0[3 * c + 2], 10)};
+        const double* I = &pd.moment_inertia[3 * c];
+        const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
+        rotation_step_one(D(dt), tau, Id, q, p);
+        const D out[8] = {q.s, q.x, q.y, q.z, p.s, p.x, p.y, p.z};
+        const double lout[8] = {L.q[4 * c], L.q[4 * c + 1], L.q[4 * c + 2], L.q[4 * c + 3],
+                                lph[4 * c], lph[4 * c + 1], lph[4 * c + 2], lph[4 * c + 3]};
+        double lq[4] = {0, 0, 0, 0}, lp[4] = {0, 0, 0, 0}, lt[3] = {0, 0, 0};
+        pull(out, lout, 8, 0, 4, lq);
+        pull(out, lout, 8, 4, 4, lp);
+        pull(out, lout, 8, 8, 3, lt);
+        pull(out, lout, 8, 11, 3, &L.inertia[3 * c]);
+        for (int k = 0; k < 4; ++k) L.q[4 * c + k] = lq[k], L.p[4 * c + k] = lp[k];
+        for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = lt[k];
+    }
+    // step one's translation: r' = r + v dt + a dt^2/2, v_h = v + a dt/2
+    for (uint32_t i : m.members)
+        for (int k = 0; k < 3; ++k) {
+            const size_t q = 3 * size_t(i) + k;
+            const double lrp = L.r[q];
+            L.v[q] = lvh[q] + dt * lrp;
+            L.a[q] = 0.5 * dt * lvh[q] + 0.5 * dt * dt * lrp;
+        }
+    pd.pos = r0;
+    pd.orientation = q0;
+    pd.angmom = p0;
+    pd.net_torque = tau0;
+}
+
+}  // namespace
+
+size_t rigid_state_width(const System& sys) {
+    if (sys.methods.size() == 1 && sys.methods[0].kind == Method::Brownian) return 7;
+    return 20;
+}
+
+void rigid_save(const System& sys, double* out) {
+    const ParticleData& pd = sys.pd;
+    const size_t W = rigid_state_width(sys);
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        double* o = out + W * i;
+        for (int k = 0; k < 3; ++k) o[k] = pd.pos[3 * i + k];
+        if (W == 7) {
+            for (int k = 0; k < 4; ++k) o[3 + k] = pd.orientation[4 * i + k];
+            continue;
+        }
+        for (int k = 0; k < 3; ++k) o[3 + k] = pd.vel[3 * i + k], o[6 + k] = pd.accel[3 * i + k], o[17 + k] = pd.net_torque[3 * i + k];
+        for (int k = 0; k < 4; ++k) o[9 + k] = pd.orientation[4 * i + k], o[13 + k] = pd.angmom[4 * i + k];
+    }
+}
+
+void rigid_load(System& sys, const double* in, bool forces) {
+    ParticleData& pd = sys.pd;
+    const size_t W = rigid_state_width(sys);
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        const double* o = in + W * i;
+        for (int k = 0; k < 3; ++k) pd.pos[3 * i + k] = o[k];
+        if (W == 7) {
+            for (int k = 0; k < 4; ++k) pd.orientation[4 * i + k] = o[3 + k];
+            continue;
+        }
+        for (int k = 0; k < 3; ++k) pd.vel[3 * i + k] = o[3 + k], pd.accel[3 * i + k] = o[6 + k], pd.net_torque[3 * i + k] = o[17 + k];
+        for (int k = 0; k < 4; ++k) pd.orientation[4 * i + k] = o[9 + k], pd.angmom[4 * i + k] = o[13 + k];
+    }
+    if (!sys.rigid.empty()) sys.placeSites();
+    if (forces && W == 7) sys.computeNetForce(sys.timestep);
+}
+
+void rigid_advance_recording(System& sys, uint64_t n, double* states, bool after) {
+    const size_t stride = rigid_state_width(sys) * sys.pd.N;
+    sys.steps(n, [&](uint64_t k) {  // (a failed step is named as in System::advance)
+        if (after) sys.step();
+        rigid_save(sys, states + k * stride);
+        if (!after) sys.step();
+    });
+}
+
+SweepStatus rigid_adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const double* states, RigidAdjointState& L,
+                                AdjointGrads& g, const AdjointRequest& req) {
+    const ParticleData& pd = sys.pd;
+    const size_t stride = rigid_state_width(sys) * pd.N;
+    for (uint64_t j = 0; j < n; ++j) {
+        const uint64_t k = n - 1 - j;
+        sys.timestep = t_first + k;
+        rigid_load(sys, states + k * stride, false);
+        rigid_adjoint_step(sys, L, &g, req);
+        for (uint32_t i = 0; i < pd.N; ++i) {
+            bool ok = true;
+            for (int c = 0; c < 3; ++c) ok = ok && adjoint_entry_ok(L.r[3 * i + c]) && adjoint_entry_ok(L.v[3 * i + c]) && adjoint_entry_ok(L.a[3 * i + c]) && adjoint_entry_ok(L.tau[3 * i + c]);
+            for (int c = 0; c < 4; ++c) ok = ok && adjoint_entry_ok(L.q[4 * i + c]) && adjoint_entry_ok(L.p[4 * i + c]);
+            if (!ok) return {int64_t(t_first + k), int64_t(i)};
+        }
+    }
+    return {};
+}
+
+void rigid_force_pullback(System& sys, const double* lF, const double* ltau, RigidAdjointState& L, AdjointGrads* g) {
+    std::vector<double> raw;
+    forces_now(sys, sys.timestep, raw);
+    pullback_forces(sys, raw.data(), lF, ltau, L, g);
+}
+
+void rigid_position_pullback(System& sys, const double* dpos, RigidAdjointState& L) {
+    const ParticleData& pd = sys.pd;
+    const RigidBodies& rb = sys.rigid;
+    for (uint32_t i = 0; i < pd.N; ++i)
+        if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
+            for (int a = 0; a < 3; ++a) L.r[3 * i + a] += dpos[3 * i + a];
+    const std::vector<size_t> off = geometry_offsets(sys);
+    for (size_t b = 0; b < rb.centers.size(); ++b)
+        for (uint32_t k = 0; k < rb.defs[pd.typeid_[rb.centers[b]]].size(); ++k)
+            site_to_body(sys, b, k, &dpos[3 * rb.members[rb.start[b] + k]], &dpos[3 * rb.members[rb.start[b] + k]], L, off);
+}
+
+}  // namespace ha

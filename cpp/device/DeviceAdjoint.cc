@@ -1,0 +1,232 @@
+#include "device/DeviceAdjoint.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "core/Format.h"
+#include "device/DeviceOps.h"
+#include "adjoint/AdjointForce.h"
+#include "device/DeviceForce.h"
+#include "device/DeviceNeighborList.h"
+#include "device/DeviceRun.h"
+#include "device/DeviceState.h"
+#include "engine/System.h"
+
+namespace ha {
+
+DeviceStates::DeviceStates(const System& sys, uint64_t n)
+    : m_n(n), m_fields(adjoint_method(sys).kind == Method::Brownian ? 1 : 3), m_N(sys.pd.N),
+      m_backend(DeviceRun::backend(sys)) {
+    if (n == 0) throw std::invalid_argument("DeviceStates: room for at least one state is needed");
+    const gpu::BackendScope scope(m_backend);
+    m_data.resize(size_t(n) * m_fields * 3 * size_t(m_N));
+}
+
+void DeviceStates::check(uint64_t k0, uint64_t n, const System& sys, const char* what) const {
+    if (k0 > m_n || n > m_n - k0)
+        throw std::out_of_range(format("%s: states %llu..%llu of a block of %llu", what, (unsigned long long)k0,
+                                       (unsigned long long)(k0 + n), (unsigned long long)m_n));
+    if (sys.pd.N != m_N || (adjoint_method(sys).kind == Method::Brownian ? m_fields != 1 : m_fields != 3))
+        throw std::invalid_argument(format("%s: the states were recorded for another system", what));
+    if (DeviceRun::backend(sys) != m_backend) throw std::invalid_argument(format("%s: the states are on another device", what));
+}
+
+void DeviceRecorder::keep(DeviceState& d, uint64_t k) const {
+    const size_t bytes = 3 * size_t(states->N()) * sizeof(double);
+    const gpu::Backend b = states->backend();
+    gpu::copy(b, states->at(k0 + k, 0), d.pos.get(), bytes, gpu::Copy::OnDevice);
+    if (states->fields() == 3) {
+        gpu::copy(b, states->at(k0 + k, 1), d.vel.get(), bytes, gpu::Copy::OnDevice);
+        gpu::copy(b, states->at(k0 + k, 2), d.accel.get(), bytes, gpu::Copy::OnDevice);
+    }
+}
+
+void device_save(System& sys, DeviceStates& s, uint64_t k) {
+    s.check(k, 1, sys, "device_save");
+    const size_t bytes = sys.pd.pos.size() * sizeof(double);
+    gpu::copy(s.backend(), s.at(k, 0), sys.pd.pos.data(), bytes, gpu::Copy::ToDevice);
+    if (s.fields() == 3) {
+        gpu::copy(s.backend(), s.at(k, 1), sys.pd.vel.data(), bytes, gpu::Copy::ToDevice);
+        gpu::copy(s.backend(), s.at(k, 2), sys.pd.accel.data(), bytes, gpu::Copy::ToDevice);
+    }
+}
+
+void device_load(System& sys, const DeviceStates& s, uint64_t k) {
+    s.check(k, 1, sys, "device_load");
+    const size_t bytes = sys.pd.pos.size() * sizeof(double);
+    gpu::copy(s.backend(), sys.pd.pos.data(), s.at(k, 0), bytes, gpu::Copy::ToHost);
+    if (s.fields() == 3) {
+        gpu::copy(s.backend(), sys.pd.vel.data(), s.at(k, 1), bytes, gpu::Copy::ToHost);
+        gpu::copy(s.backend(), sys.pd.accel.data(), s.at(k, 2), bytes, gpu::Copy::ToHost);
+    }
+}
+
+void device_states_download(const DeviceStates& s, uint64_t k0, uint64_t n, double* pos, double* vel, double* acc) {
+    const size_t m = 3 * size_t(s.N());
+    double* host[3] = {pos, vel, acc};
+    for (uint64_t k = 0; k < n; ++k)
+        for (int f = 0; f < s.fields(); ++f)
+            gpu::copy(s.backend(), host[f] + k * m, s.at(k0 + k, f), m * sizeof(double), gpu::Copy::ToHost);
+}
+
+void device_states_upload(DeviceStates& s, uint64_t k0, uint64_t n, const double* pos, const double* vel,
+                          const double* acc) {
+    const size_t m = 3 * size_t(s.N());
+    const double* host[3] = {pos, vel, acc};
+    for (uint64_t k = 0; k < n; ++k)
+        for (int f = 0; f < s.fields(); ++f)
+            gpu::copy(s.backend(), s.at(k0 + k, f), host[f] + k * m, m * sizeof(double), gpu::Copy::ToDevice);
+}
+
+void device_advance_recording(System& sys, DeviceStates& s, uint64_t k0, uint64_t n, bool after) {
+    s.check(k0, n, sys, "device_advance_recording");
+    if (!sys.useGPU) throw std::invalid_argument("device_advance_recording: the system does not run on the device");
+    const DeviceRecorder rec{&s, k0, after};
+    device_run(sys).run(sys, n, &rec);
+}
+
+namespace {
+
+// The sweep's adjoint and scratch on the device (kept between sweeps: sized once).
+struct SweepBuffers {
+    gpu::Buffer<double> lr, lv, la, w, lt, lvh, vh, noise_kT, noise_gamma, parts, kT_gamma;
+    gpu::Buffer<gpu::SweepRecord> record;
+    std::vector<std::unique_ptr<gpu::Buffer<double>>> gparams;  // per force
+};
+thread_local SweepBuffers t_sweep;
+
+// One pass of the sweep; false if a neighbour list outgrew its arrays (they have grown: run
+// the pass again from the same start).
+bool sweep_pass(System& sys, DeviceState& d, SweepBuffers& b, const Method& m, uint64_t t_first, const DeviceStates& s,
+                uint64_t k0, uint64_t n, const AdjointRequest& req, double clip) {
+    ParticleData& pd = sys.pd;
+    const uint32_t N = pd.N, nb = grad_blocks(N), ntypes = pd.ntypes;
+    const double dt = sys.dt;
+    const unsigned dim = pd.dimensions();
+    const size_t bytes = 3 * size_t(N) * sizeof(double);
+    const bool noise = (req.kT || req.gamma) && m.kind != Method::ConstantVolume;
+    gpu::SweepRecord* st = b.record.get();
+    double* kT = b.kT_gamma.get();
+    double* gam = kT + 1;
+    for (uint64_t j = 0; j < n; ++j) {  // latest state first
+        const uint64_t k = n - 1 - j, t = t_first + k;
+        sys.timestep = t;
+        const double T = m.kT(t);
+        if (noise && !(T > 0))
+            throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
+        const gpu::Backend be = s.backend();
+        gpu::copy(be, d.pos.get(), s.at(k0 + k, 0), bytes, gpu::Copy::OnDevice);
+        if (s.fields() == 3) {
+            gpu::copy(be, d.vel.get(), s.at(k0 + k, 1), bytes, gpu::Copy::OnDevice);
+            gpu::copy(be, d.accel.get(), s.at(k0 + k, 2), bytes, gpu::Copy::OnDevice);
+        }
+        const double* gamma = d.gamma[0]->get();
+        const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get()};
+        auto jacobian = [&]() {  // lr += J(r)^T w at d.pos, force by force
+            gpu::launch(N, gpu::PackOp{d.pos.get(), d.typeid_.get(), d.postype.get()}, "pack positions");
+            for (size_t f = 0; f < sys.forces.size(); ++f)
+                device_of(*sys.forces[f]).deviceJacobian(pd, dp, t, b.w.get(), b.lr.get(), req.params ? b.gparams[f]->get() : nullptr, st);
+        };
+        auto noise_grads = [&](bool brownian, const double* l) {
+            gpu::launch(nb,
+                        gpu::NoiseBlockOp{st, brownian, N, ntypes, l, d.net_force.get(), b.vh.get(), d.mass.get(),
+                                          d.typeid_.get(), gamma, T, dt, dim, t, sys.seed,
+                                          req.kT ? b.noise_kT.get() : nullptr, req.gamma ? b.noise_gamma.get() : nullptr},
+                        "noise gradients");
+            gpu::launch(1,
+                        gpu::NoiseSumOp{st, nb, ntypes, b.noise_kT.get(), b.noise_gamma.get(), req.kT ? kT : nullptr,
+                                        req.gamma ? gam : nullptr},
+                        "noise gradients");
+        };
+        if (m.kind == Method::Brownian) {
+            gpu::launch(N, gpu::BrownianWOp{st, dt, gamma, d.typeid_.get(), b.lr.get(), b.w.get()}, "Brownian adjoint");
+            if (req.gamma) device_run(sys).computeNetForce(sys, t);  // F(r_t), for d/dgamma
+            if (noise) noise_grads(true, b.lr.get());     // (before lr is updated below)
+            jacobian();
+        } else {
+            const bool langevin = m.kind == Method::Langevin;
+            gpu::launch(N,
+                        gpu::HalfStepOp{st, StepArgs{t, sys.seed, dt, T, dim}, pd.box, langevin, d.accel.get(), d.vel.get(),
+                                        d.pos.get(), b.vh.get()},
+                        "half step");
+            gpu::launch(N,
+                        gpu::LangevinPreOp{st, langevin, dt, dim, gamma, d.typeid_.get(), d.mass.get(), b.lv.get(),
+                                           b.la.get(), b.lt.get(), b.lvh.get(), b.w.get()},
+                        "Langevin adjoint");
+            jacobian();  // at r'
+            if (noise) noise_grads(false, b.lt.get());
+            gpu::launch(N, gpu::LangevinPostOp{st, dt, b.lvh.get(), b.lr.get(), b.lv.get(), b.la.get()}, "Langevin adjoint");
+        }
+        gpu::launch(N, gpu::AdjointCheckOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "adjoint check");
+        gpu::launch(1, gpu::StopOp{st, t}, "adjoint check");
+        if (clip > 0) {
+            gpu::launch(nb, gpu::NormBlockOp{st, N, b.lr.get(), b.lv.get(), b.la.get(), b.parts.get()}, "clip");
+            gpu::launch(1, gpu::ClipScaleOp{st, nb, b.parts.get(), clip}, "clip");
+            gpu::launch(N, gpu::ScaleOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "clip");
+        }
+    }
+    bool overflow = false;
+    for (DeviceNeighborList* nl : d.lists) overflow |= nl->overflowed();
+    return !overflow;
+}
+
+}  // namespace
+
+SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStates& s, uint64_t k0, uint64_t n,
+                                 double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req,
+                                 double clip) {
+    const Method& m = adjoint_method(sys);
+    s.check(k0, n, sys, "device_adjoint_sweep");
+    const gpu::BackendScope scope(DeviceRun::backend(sys));
+    ParticleData& pd = sys.pd;
+    const uint32_t N = pd.N, nb = grad_blocks(N), ntypes = pd.ntypes;
+    if (g.gamma.size() != ntypes) g.gamma.assign(ntypes, 0.0);
+    if (g.params.size() != sys.forces.size()) g.params.assign(sys.forces.size(), {});
+    DeviceState& d = device_run(sys).begin(sys, false);  // (each step copies its state in)
+    for (auto& f : sys.forces) device_of(*f).deviceAdjointStart(pd, req.params);
+    SweepBuffers& b = t_sweep;
+    for (auto* buf : {&b.w, &b.lt, &b.lvh, &b.vh}) buf->resize(3 * size_t(N));
+    b.noise_kT.resize(nb);
+    b.noise_gamma.resize(size_t(nb) * ntypes);
+    b.parts.resize(nb);
+    b.record.resize(1);
+    b.gparams.resize(sys.forces.size());
+    for (auto& p : b.gparams)
+        if (!p) p.reset(new gpu::Buffer<double>());
+    std::vector<double> kT_gamma(1 + ntypes);
+    SweepStatus status;
+    for (;;) {  // (again, bitwise, if a neighbour list outgrew its arrays)
+        b.lr.upload(lr, 3 * size_t(N));
+        b.lv.upload(lv, 3 * size_t(N));
+        b.la.upload(la, 3 * size_t(N));
+        for (size_t f = 0; f < sys.forces.size(); ++f) {
+            g.params[f].resize(adjoint_of(*sys.forces[f]).gradSize(), 0.0);
+            b.gparams[f]->upload(g.params[f]);
+        }
+        kT_gamma[0] = g.kT;
+        std::copy(g.gamma.begin(), g.gamma.end(), kT_gamma.begin() + 1);
+        b.kT_gamma.upload(kT_gamma);
+        const gpu::SweepRecord fresh{0, UINT32_MAX, 0, 1.0};
+        b.record.upload(&fresh, 1);
+        if (sweep_pass(sys, d, b, m, t_first, s, k0, n, req, clip)) break;
+    }
+    gpu::SweepRecord rec;
+    b.record.download(&rec, 1);
+    b.lr.download(lr, 3 * size_t(N));
+    b.lv.download(lv, 3 * size_t(N));
+    b.la.download(la, 3 * size_t(N));
+    for (size_t f = 0; f < sys.forces.size(); ++f) b.gparams[f]->download(g.params[f]);
+    b.kT_gamma.download(kT_gamma);
+    g.kT = kT_gamma[0];
+    std::copy(kT_gamma.begin() + 1, kT_gamma.end(), g.gamma.begin());
+    for (DeviceNeighborList* nl : d.lists) nl->finish();
+    if (rec.stopped) {
+        status = {int64_t(rec.step), int64_t(rec.bad_entry / 3)};
+        sys.timestep = rec.step;
+    } else {
+        sys.timestep = t_first;
+    }
+    return status;
+}
+
+}  // namespace ha

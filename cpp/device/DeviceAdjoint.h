@@ -1,0 +1,58 @@
+// The adjoint on the device (device.GPU): states recorded in device memory, and the backward
+// sweep over them, with the ops of DeviceOps.h. The same maps as Adjoint.h, to the same bits.
+#pragma once
+#include <cstdint>
+
+#include "adjoint/Adjoint.h"
+#include "device/GPU.h"
+
+namespace ha {
+
+class System;
+struct DeviceState;
+
+// n states of a system in device memory: positions, and for Langevin/NVE velocities and
+// accelerations, 3N doubles each.
+class DeviceStates {
+  public:
+    DeviceStates(const System& sys, uint64_t n);  // on the system's device (GPU or host backend)
+    uint64_t size() const { return m_n; }
+    int fields() const { return m_fields; }
+    uint32_t N() const { return m_N; }
+    gpu::Backend backend() const { return m_backend; }
+    double* at(uint64_t k, int field) const { return m_data.get() + (k * m_fields + field) * 3 * size_t(m_N); }
+    void check(uint64_t k0, uint64_t n, const System& sys, const char* what) const;  // a clear error if out of range
+
+  private:
+    uint64_t m_n;
+    int m_fields;
+    uint32_t m_N;
+    gpu::Backend m_backend;
+    gpu::Buffer<double> m_data;
+};
+
+// Keeps the state before (after) step k of a device run in states slot k0 + k (System::advance).
+struct DeviceRecorder {
+    DeviceStates* states;
+    uint64_t k0;
+    bool after;
+    void keep(DeviceState& d, uint64_t k) const;
+};
+
+// The system's state to slot k / slot k to the system (positions; velocities and accelerations
+// too for Langevin/NVE).
+void device_save(System& sys, DeviceStates& s, uint64_t k);
+void device_load(System& sys, const DeviceStates& s, uint64_t k);
+// Slots k0 .. k0 + n to / from host arrays (n x 3N doubles each; vel, acc: Langevin/NVE only).
+void device_states_download(const DeviceStates& s, uint64_t k0, uint64_t n, double* pos, double* vel, double* acc);
+void device_states_upload(DeviceStates& s, uint64_t k0, uint64_t n, const double* pos, const double* vel,
+                          const double* acc);
+// n steps on the device, the state before (after) each written to slots k0, k0 + 1, ...
+void device_advance_recording(System& sys, DeviceStates& s, uint64_t k0, uint64_t n, bool after);
+// adjoint_sweep on the device, the states at t_first + k read from slot k0 + k. lr, lv, la and
+// g are the host's: sent before, brought back after.
+SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStates& s, uint64_t k0, uint64_t n,
+                                 double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req,
+                                 double clip);
+
+}  // namespace ha

@@ -1,0 +1,577 @@
+// What the device runs, as ops: op(i) is one device thread's work for index i (gpu::launch).
+// Each calls the per-particle functions the CPU path calls, so no physics is written here; the
+// host backend calls the same ops in a loop (GPU.h).
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "core/BoxDim.h"
+#include "core/HostDevice.h"
+#include "adjoint/AdjointStep.h"
+#include "device/GPU.h"
+#include "engine/PairForceKernel.h"
+#include "adjoint/PairJacobianKernel.h"
+#include "engine/ParticleData.h"
+#include "engine/TwoStep.h"
+#include "engine/evaluators/All.h"
+
+namespace ha {
+namespace gpu {
+
+HA_HOSTDEVICE bool is_finite(double x) {
+#ifdef __CUDA_ARCH__
+    return isfinite(x);
+#else
+    return std::isfinite(x);
+#endif
+}
+
+// What a device run leaves for the host to look at between its checks (System::advance): the
+// lowest offending tag of each kind, UINT32_MAX while there is none.
+struct RunStatus {
+    uint32_t outside;    // outside the box, or an image counter at the end of its range
+    uint32_t nonfinite;  // a non-finite net force or energy
+};
+
+struct PackOp {
+    const double* pos;
+    const uint32_t* tid;
+    PosType* out;
+    HA_HOSTDEVICE void operator()(uint32_t i) const { out[i] = {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2], tid[i], i}; }
+};
+
+template <class E, bool TRICLINIC>
+struct PairForceOp {
+    const PosType* p;
+    BoxDim box;
+    NeighborView nb;
+    PairTables tab;
+    double *force, *energy;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        pair_force_particle<E, false, TRICLINIC>(i, p, box, nb, tab, force, energy, nullptr);
+    }
+};
+
+struct ZeroNetOp {
+    double *nf, *ne;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        nf[3 * i] = nf[3 * i + 1] = nf[3 * i + 2] = 0.0;
+        ne[i] = 0.0;
+    }
+};
+
+struct AddForceOp {
+    const double *f, *e;
+    double *nf, *ne;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        for (int k = 0; k < 3; ++k) nf[3 * i + k] += f[3 * i + k];
+        ne[i] += e[i];
+    }
+};
+
+// The checks of System::checkForces, recorded instead of thrown (the host names the step).
+struct CheckStateOp {
+    const double* pos;
+    const int32_t* img;
+    const double *nf, *ne;
+    BoxDim box;
+    RunStatus* st;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        const Vec3 f = box.makeFraction({pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]});
+        const double lo = -1e-10, hi = 1 + 1e-10;
+        bool ok = f.x >= lo && f.x <= hi && f.y >= lo && f.y <= hi && (box.is2D || (f.z >= lo && f.z <= hi));
+        for (int k = 0; k < 3; ++k) ok = ok && img[3 * i + k] != INT32_MAX && img[3 * i + k] != INT32_MIN;
+        if (!ok) atomic_min(&st->outside, i);
+        if (!is_finite(nf[3 * i]) || !is_finite(nf[3 * i + 1]) || !is_finite(nf[3 * i + 2]) || !is_finite(ne[i]))
+            atomic_min(&st->nonfinite, i);
+    }
+};
+
+// Integration methods: one thread per member (the index is into the method's member list).
+struct BrownianOp {
+    const uint32_t* mem;
+    StepArgs a;
+    BoxDim box;
+    const double* gamma;
+    const uint32_t* tid;
+    const double* F;
+    double* r;
+    int32_t* img;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        const uint32_t i = mem[k];
+        brownian_step(i, a, box, gamma[tid[i]], F + 3 * i, r + 3 * i, img + 3 * i);
+    }
+};
+// Langevin and NVE step one (the same drift; Langevin's noise and drag are in step two).
+struct StepOneOp {
+    const uint32_t* mem;
+    StepArgs a;
+    BoxDim box;
+    bool langevin;
+    const double* acc;
+    double* r;
+    int32_t* img;
+    double* v;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        const uint32_t i = mem[k];
+        if (langevin) langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+        else nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+    }
+};
+struct LangevinTwoOp {
+    const uint32_t* mem;
+    StepArgs a;
+    const double* gamma;
+    const uint32_t* tid;
+    const double *mass, *F;
+    double *acc, *v;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        const uint32_t i = mem[k];
+        langevin_step_two(i, a, gamma[tid[i]], mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+    }
+};
+struct NVETwoOp {
+    const uint32_t* mem;
+    StepArgs a;
+    const double *mass, *F;
+    double *acc, *v;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        const uint32_t i = mem[k];
+        nve_step_two(a, mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+    }
+};
+
+// ---- Neighbour lists built on the device (NeighborList::updateDevice) ----
+// Every step runs the same five launches; whether they build is decided on the device (`build`),
+// so no step waits for the host. Rows are sorted by tag, as the CPU's are: any valid list then
+// gives the same forces, to the bit, whichever order the cells were filled in.
+
+// A neighbour list's device-side record. Overflows are noted, not fatal: the host looks
+// between chunks of steps and replays a chunk that overflowed with larger arrays.
+struct ListStatus {
+    uint32_t build;        // this step builds
+    uint32_t check;        // this step looks whether it must build
+    uint32_t need_cap;     // a cell overflowed: the capacity it needed (0: none)
+    uint32_t need_stride;  // a row overflowed: the length it needed (0: none)
+    uint64_t last_build;   // timestep of the last build
+    uint64_t builds;       // builds so far (NeighborList::numBuilds)
+};
+
+// Cells at least r_list wide along each lattice direction (or all of them, where fewer than
+// three fit), each holding up to `cap` tags.
+struct CellGrid {
+    int nc[3];
+    uint32_t cap;
+};
+
+HA_HOSTDEVICE int cell_coord(double f, int n) {
+    const double x = f * n;
+    if (!(x >= 0)) return 0;  // (and NaN: the state check reports the particle)
+    // (compared before the conversion: a particle far outside, which the state check will
+    // report, must not make an int of 1e33 -- undefined, INT_MIN in practice: a write far out)
+    return x < double(n) ? int(x) : n - 1;
+}
+HA_HOSTDEVICE uint32_t cell_of(const BoxDim& box, const CellGrid& g, const PosType& p, int* c) {
+    const Vec3 f = box.makeFraction({p.x, p.y, p.z});
+    c[0] = cell_coord(f.x, g.nc[0]);
+    c[1] = cell_coord(f.y, g.nc[1]);
+    c[2] = cell_coord(f.z, g.nc[2]);
+    return uint32_t((c[2] * g.nc[1] + c[1]) * g.nc[0] + c[0]);
+}
+// The distinct cells at most one away from c along a direction with n cells.
+HA_HOSTDEVICE int stencil_cells(int c, int n, int* out) {
+    if (n <= 2) {
+        for (int k = 0; k < n; ++k) out[k] = k;
+        return n;
+    }
+    out[0] = c == 0 ? n - 1 : c - 1;
+    out[1] = c;
+    out[2] = c + 1 == n ? 0 : c + 1;
+    return 3;
+}
+
+// One thread: whether this step builds (always, or only if the rebuild check is due and finds a
+// particle beyond buffer/2: MovedOp), as HOOMD's nlist.Cell decides.
+struct ArmBuildOp {
+    ListStatus* st;
+    uint64_t t, delay;
+    bool always;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        st->build = always ? 1u : 0u;
+        st->check = !always && !(t >= st->last_build && t < st->last_build + delay);
+    }
+};
+struct MovedOp {
+    const PosType* p;
+    const double* last;
+    BoxDim box;
+    double maxsq;
+    ListStatus* st;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (!st->check) return;
+        const Vec3 d = box.minImage({p[i].x - last[3 * i], p[i].y - last[3 * i + 1], p[i].z - last[3 * i + 2]});
+        if (d.x * d.x + d.y * d.y + d.z * d.z >= maxsq) st->build = 1;  // (every writer writes 1)
+    }
+};
+struct ClearCellsOp {
+    const ListStatus* st;
+    uint32_t* cell_count;
+    HA_HOSTDEVICE void operator()(uint32_t c) const {
+        if (st->build) cell_count[c] = 0;
+    }
+};
+struct BinOp {
+    ListStatus* st;
+    const PosType* p;
+    BoxDim box;
+    CellGrid g;
+    uint32_t *cell_count, *cell_members;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (!st->build) return;
+        int c[3];
+        const uint32_t cell = cell_of(box, g, p[i], c);
+        const uint32_t slot = atomic_add(&cell_count[cell], 1u);
+        if (slot < g.cap) cell_members[size_t(cell) * g.cap + slot] = i;
+        else atomic_max(&st->need_cap, slot + 1);
+    }
+};
+// Row i: every j within r_list of i (min image), ascending, and the positions it was built at.
+struct RowOp {
+    ListStatus* st;
+    const PosType* p;
+    BoxDim box;
+    CellGrid g;
+    const uint32_t *cell_count, *cell_members;
+    const double* rlistsq;  // ntypes^2; negative: the pair never enters
+    uint32_t ntypes;
+    const int32_t* body;  // exclusions=['body'], or null
+    uint32_t* nlist;
+    uint32_t* count;
+    uint32_t stride, step, cap;  // row i at nlist + i stride, entries step apart, cap of them
+    double* last;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (!st->build) return;
+        const PosType pi = p[i];
+        int c[3], cx[3], cy[3], cz[3];
+        cell_of(box, g, pi, c);
+        const int nx = stencil_cells(c[0], g.nc[0], cx), ny = stencil_cells(c[1], g.nc[1], cy),
+                  nz = stencil_cells(c[2], g.nc[2], cz);
+        const int32_t bi = body ? body[i] : -1;
+        uint32_t* row = nlist + size_t(i) * stride;
+        auto at = [&](uint32_t k) -> uint32_t& { return row[size_t(k) * step]; };
+        uint32_t n = 0;
+        for (int a = 0; a < nz; ++a)
+            for (int b = 0; b < ny; ++b)
+                for (int e = 0; e < nx; ++e) {
+                    const uint32_t cell = uint32_t((cz[a] * g.nc[1] + cy[b]) * g.nc[0] + cx[e]);
+                    const uint32_t m = cell_count[cell] < g.cap ? cell_count[cell] : g.cap;
+                    const uint32_t* members = cell_members + size_t(cell) * g.cap;
+                    for (uint32_t s = 0; s < m; ++s) {
+                        const uint32_t j = members[s];
+                        if (j == i || (bi >= 0 && body[j] == bi)) continue;
+                        const PosType pj = p[j];
+                        const Vec3 d = box.minImage({pi.x - pj.x, pi.y - pj.y, pi.z - pj.z});
+                        if (d.x * d.x + d.y * d.y + d.z * d.z < rlistsq[pi.type * ntypes + pj.type]) {
+                            if (n < cap) at(n) = j;
+                            ++n;
+                        }
+                    }
+                }
+        if (n > cap) {
+            atomic_max(&st->need_stride, n);
+            n = cap;
+        }
+        for (uint32_t k = 1; k < n; ++k) {  // insertion sort: rows are short
+            const uint32_t v = at(k);
+            uint32_t q = k;
+            for (; q > 0 && at(q - 1) > v; --q) at(q) = at(q - 1);
+            at(q) = v;
+        }
+        count[i] = n;
+        last[3 * i] = pi.x;
+        last[3 * i + 1] = pi.y;
+        last[3 * i + 2] = pi.z;
+    }
+};
+struct FinishBuildOp {
+    ListStatus* st;
+    uint64_t t;
+    bool stamp;  // (the sweep's builds, like the CPU's ensureCurrent, leave last_build alone)
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (st->build) {
+            if (stamp) st->last_build = t;
+            ++st->builds;
+        }
+    }
+};
+
+// ---- The adjoint sweep on the device (DeviceAdjoint.cc) ----
+// Each op is one step of Adjoint.cc's adjoint_step or adjoint_sweep, with the same per-entry
+// functions (AdjointStep.h, PairJacobianKernel.h) and the same blocked reductions, so the bits
+// are the CPU's. Once an adjoint is not finite the sweep stops: every later op does nothing, and
+// the host reads the adjoint as the CPU leaves it.
+struct SweepRecord {
+    uint32_t stopped;    // a step left a non-finite adjoint
+    uint32_t bad_entry;  // its first non-finite entry (3 tag + k), UINT32_MAX: none yet
+    uint64_t step;       // that step
+    double scale;        // this step's clip factor
+};
+
+struct BrownianWOp {
+    const SweepRecord* st;
+    double dt;
+    const double* gamma;
+    const uint32_t* type;
+    const double* lr;
+    double* w;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        for (int k = 0; k < 3; ++k) w[3 * i + k] = brownian_adjoint_w(dt, gamma[type[i]], lr[3 * i + k]);
+    }
+};
+// Langevin/NVE step one from the state (pos: r -> r'; vh: v -> the half-step velocity), as
+// Adjoint.cc's half_step.
+struct HalfStepOp {
+    const SweepRecord* st;
+    StepArgs a;
+    BoxDim box;
+    bool langevin;
+    const double *acc, *vel;
+    double *pos, *vh;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        int32_t img[3] = {0, 0, 0};
+        double* v = vh + 3 * i;
+        for (int k = 0; k < 3; ++k) v[k] = vel[3 * i + k];
+        if (langevin) langevin_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
+        else nve_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
+    }
+};
+struct LangevinPreOp {
+    const SweepRecord* st;
+    bool langevin;
+    double dt;
+    unsigned dim;
+    const double* gamma;
+    const uint32_t* type;
+    const double *mass, *lv, *la;
+    double *lt, *lvh, *w;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        for (uint32_t k = 0; k < 3; ++k) {
+            const size_t q = 3 * size_t(i) + k;
+            const bool drag = langevin && !(k == 2 && dim < 3);
+            langevin_adjoint_pre(drag, dt, langevin ? gamma[type[i]] : 0.0, 1.0 / mass[i], lv[q], la[q], lt[q], lvh[q], w[q]);
+        }
+    }
+};
+struct LangevinPostOp {
+    const SweepRecord* st;
+    double dt;
+    const double *lvh, *lr;
+    double *lv, *la;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        for (int k = 0; k < 3; ++k) langevin_adjoint_post(dt, lvh[3 * i + k], lr[3 * i + k], lv[3 * i + k], la[3 * i + k]);
+    }
+};
+// d/dkT and d/dgamma: block b's terms (Brownian: l = lr, F = F(r_t); Langevin: l = lt, vh).
+struct NoiseBlockOp {
+    const SweepRecord* st;
+    bool brownian;
+    uint32_t N, ntypes;
+    const double *l, *F, *vh, *mass;
+    const uint32_t* type;
+    const double* gamma;
+    double T, dt;
+    unsigned dim;
+    uint64_t t;
+    uint16_t seed;
+    double *kTb, *gamb;  // null: not wanted
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (st->stopped) return;
+        double* kT = kTb ? kTb + b : nullptr;
+        double* gam = gamb ? gamb + size_t(b) * ntypes : nullptr;
+        if (kT) *kT = 0.0;
+        for (uint32_t ty = 0; gam && ty < ntypes; ++ty) gam[ty] = 0.0;
+        if (brownian) bd_noise_block(b, N, l, F, type, gamma, T, dt, dim, t, seed, kT, gam);
+        else langevin_noise_block(b, N, l, vh, mass, type, gamma, T, dt, dim, t, seed, kT, gam);
+    }
+};
+struct NoiseSumOp {  // one thread
+    const SweepRecord* st;
+    uint32_t nblocks, ntypes;
+    const double *kTb, *gamb;
+    double *kT, *gam;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (!st->stopped) add_noise_blocks(nblocks, ntypes, kTb, gamb, kT, gam);
+    }
+};
+// What the sweep's pair ops read: the positions, the list, the cutoffs, the dual parameters and
+// the vector J^T is applied to.
+template <int Q>
+struct PairAdjointArgs {
+    const SweepRecord* st;
+    const PosType* p;
+    BoxDim box;
+    NeighborView nb;
+    uint32_t ntypes;
+    const double* rcutsq;
+    const ParamDual<Q>* dderived;
+    const double* w;
+};
+// out += J(r)^T w for one pair force, one thread a particle (pair_jacobian_full); with gpart
+// (one type) each particle's parameter terms, which ParamBlockSumOp adds up by blocks.
+template <class E, int Q>
+struct JacobianOp {
+    PairAdjointArgs<Q> a;
+    double *out, *gpart;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (!a.st->stopped) pair_jacobian_full<E, Q>(i, a.p, a.box, a.nb, a.ntypes, a.rcutsq, a.dderived, a.w, out, gpart);
+    }
+};
+struct ParamBlockSumOp {
+    const SweepRecord* st;
+    uint32_t N, Q;
+    size_t stride;
+    const double* gpart;
+    double* gb;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (st->stopped) return;
+        const uint32_t i1 = (b + 1) * kGradBlock < N ? (b + 1) * kGradBlock : N;
+        for (uint32_t q = 0; q < Q; ++q) {
+            double acc = 0.0;
+            for (uint32_t i = b * kGradBlock; i < i1; ++i) acc += gpart[size_t(i) * Q + q];
+            gb[b * stride + q] = acc;
+        }
+    }
+};
+// Several types: block b's parameter terms pair by pair into its accumulators, as the CPU's
+// pass 1 adds them (pair_jacobian_upper without pair slots).
+template <class E, int Q>
+struct ParamBlockOp {
+    PairAdjointArgs<Q> a;
+    uint32_t N;
+    size_t stride;
+    double* gb;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (a.st->stopped) return;
+        double* gacc = gb + b * stride;
+        for (size_t k = 0; k < size_t(a.ntypes) * a.ntypes * Q; ++k) gacc[k] = 0.0;
+        const double* ws[1] = {a.w};
+        const uint32_t i1 = (b + 1) * kGradBlock < N ? (b + 1) * kGradBlock : N;
+        for (uint32_t i = b * kGradBlock; i < i1; ++i)
+            pair_jacobian_upper<E, Q, true, false>(i, a.p, a.box, a.nb, a.ntypes, a.rcutsq, a.dderived, 1, ws, nullptr,
+                                                   nullptr, 0, gacc, nullptr);
+    }
+};
+struct ParamSumOp {  // one thread: the blocks' sums into the force's parameter gradient, in order
+    const SweepRecord* st;
+    uint32_t nblocks, ntp, Q, nsel, P;
+    size_t stride;
+    const int* sel;
+    const double* gb;
+    double* gparams;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (st->stopped) return;
+        for (uint32_t b = 0; b < nblocks; ++b)
+            for (uint32_t tp = 0; tp < ntp; ++tp)
+                for (uint32_t q = 0; q < nsel; ++q) gparams[tp * P + sel[q]] += gb[b * stride + tp * Q + q];
+    }
+};
+// After each step: the first non-finite or overflowing entry (adjoint_entry_ok), if any (then
+// StopOp stops the sweep there).
+struct AdjointCheckOp {
+    SweepRecord* st;
+    const double *lr, *lv, *la;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        for (uint32_t k = 0; k < 3; ++k) {
+            const size_t q = 3 * size_t(i) + k;
+            if (!adjoint_entry_ok(lr[q]) || !adjoint_entry_ok(lv[q]) || !adjoint_entry_ok(la[q])) atomic_min(&st->bad_entry, uint32_t(q));
+        }
+    }
+};
+struct StopOp {
+    SweepRecord* st;
+    uint64_t t;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (!st->stopped && st->bad_entry != UINT32_MAX) {
+            st->stopped = 1;
+            st->step = t;
+        }
+    }
+};
+// The clipped sweep: the norm by blocks, the factor, the scaling.
+struct NormBlockOp {
+    const SweepRecord* st;
+    uint32_t N;
+    const double *lr, *lv, *la;
+    double* parts;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (!st->stopped) parts[b] = norm2_block(b, N, lr, lv, la);
+    }
+};
+struct ClipScaleOp {
+    SweepRecord* st;
+    uint32_t nblocks;
+    const double* parts;
+    double clip;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (!st->stopped) st->scale = clip_scale(nblocks, parts, clip);
+    }
+};
+struct ScaleOp {
+    const SweepRecord* st;
+    double *lr, *lv, *la;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped || st->scale == 1.0) return;
+        const double s = st->scale;
+        for (int k = 0; k < 3; ++k) {
+            lr[3 * i + k] *= s;
+            lv[3 * i + k] *= s;
+            la[3 * i + k] *= s;
+        }
+    }
+};
+
+}  // namespace gpu
+}  // namespace ha
+
+// Every op type launched, for the explicit instantiations of gpu::cuda::launch; the pair-force
+// ops are instantiated for each evaluator (HA_FOR_EACH_PAIR_EVALUATOR) and both box kinds.
+#define HA_DEVICE_OPS(X)                                                                                 \
+    X(PackOp) X(ZeroNetOp) X(AddForceOp) X(CheckStateOp) X(BrownianOp) X(StepOneOp) X(LangevinTwoOp) X(NVETwoOp) \
+    X(ArmBuildOp) X(MovedOp) X(ClearCellsOp) X(BinOp) X(RowOp) X(FinishBuildOp)   \
+    X(BrownianWOp) X(HalfStepOp) X(LangevinPreOp) X(LangevinPostOp) X(NoiseBlockOp) X(NoiseSumOp)        \
+    X(ParamBlockSumOp) X(ParamSumOp) X(AdjointCheckOp) X(StopOp) X(NormBlockOp) X(ClipScaleOp) X(ScaleOp)
+#define HA_DEVICE_PAIR_OPS(X, E) X(PairForceOp<E, false>) X(PairForceOp<E, true>)
+// The adjoint's pair ops come in the dual widths PairForceT's with_width picks: 0, 1, 2, 4 or P
+// (dual_width). Slot k of the five is the op for the k-th of them, or a distinct no-op where
+// that width came up before (few parameters), so every width is instantiated exactly once.
+#include <type_traits>
+namespace ha {
+namespace gpu {
+template <class E, int k>
+struct WidthSlot {
+    static constexpr int P = E::n_params;
+    static constexpr int n = k == 0 ? 0 : k == 1 ? 1 : k == 2 ? 2 : k == 3 ? 4 : P;
+    static constexpr int value = dual_width(P, n < P ? n : P);
+    static constexpr bool fresh = k == 0 || (value != WidthSlot<E, (k > 0 ? k - 1 : 0)>::value &&
+                                             (k < 2 || value != WidthSlot<E, (k > 1 ? k - 2 : 0)>::value) &&
+                                             (k < 3 || value != WidthSlot<E, (k > 2 ? k - 3 : 0)>::value) &&
+                                             (k < 4 || value != WidthSlot<E, 0>::value));
+};
+template <class E, int k, template <class, int> class Op>
+struct SlotNoOp {
+    HA_HOSTDEVICE void operator()(uint32_t) const {}
+};
+template <class E, int k, template <class, int> class Op>
+using AdjointOpSlot = std::conditional_t<WidthSlot<E, k>::fresh, Op<E, WidthSlot<E, k>::value>, SlotNoOp<E, k, Op>>;
+}  // namespace gpu
+}  // namespace ha
+#define HA_DEVICE_ADJOINT_OPS(X, E)                                                                                   \
+    X(AdjointOpSlot<E, 0, JacobianOp>) X(AdjointOpSlot<E, 1, JacobianOp>) X(AdjointOpSlot<E, 2, JacobianOp>)         \
+    X(AdjointOpSlot<E, 3, JacobianOp>) X(AdjointOpSlot<E, 4, JacobianOp>) X(AdjointOpSlot<E, 0, ParamBlockOp>)       \
+    X(AdjointOpSlot<E, 1, ParamBlockOp>) X(AdjointOpSlot<E, 2, ParamBlockOp>) X(AdjointOpSlot<E, 3, ParamBlockOp>)   \
+    X(AdjointOpSlot<E, 4, ParamBlockOp>)

@@ -1,0 +1,40 @@
+// A system's run on the device: System::advance with useGPU goes here (the engine's Accelerator
+// hook), and so do the device's recording runs and sweeps (DeviceAdjoint.cc), which reach the
+// device copies of the particle data through it. Kept with the system (device_run).
+#pragma once
+#include <cstdint>
+
+#include "device/DeviceState.h"
+#include "device/GPU.h"
+#include "engine/System.h"
+
+namespace ha {
+
+struct DeviceRecorder;  // keeps the states of a device run (DeviceAdjoint.h)
+
+class DeviceRun : public System::Accelerator {
+  public:
+    void advance(System& sys, uint64_t n) override { run(sys, n, nullptr); }
+    // n steps on the device (data stay there for the whole call; rec, if given, keeps each
+    // step's state on the device).
+    void run(System& sys, uint64_t n, const DeviceRecorder* rec);
+
+    // backend checks that the system can run on the device (hold a gpu::BackendScope with it),
+    // begin sends the particle data and readies the forces and lists, bringBack brings the
+    // results to the particle data. Between them the device copies (state) are current.
+    // (send_state = false: the positions, velocities, accelerations, forces and images are only
+    // sized, for a caller that fills them itself.)
+    static gpu::Backend backend(const System& sys);
+    DeviceState& begin(System& sys, bool send_state = true);
+    void bringBack(System& sys);
+    void computeNetForce(System& sys, uint64_t t);
+    void stepOne(System& sys);  // the methods' first halves and the forces
+    void stepTwo(System& sys);  // the second halves; the timestep advances
+
+    DeviceState state;
+};
+
+// The device run of a system (made on first use).
+DeviceRun& device_run(System& sys);
+
+}  // namespace ha

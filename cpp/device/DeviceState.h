@@ -1,0 +1,46 @@
+// The particle data on the device during a GPU run or a device sweep (DeviceRun::begin), and
+// the state a run replays from (DeviceRun.cc).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "device/DeviceOps.h"
+#include "device/GPU.h"
+#include "device/DeviceNeighborList.h"
+#include "engine/ParticleData.h"
+
+namespace ha {
+
+struct DeviceState {
+    gpu::Buffer<double> pos, vel, accel, mass, net_force, net_energy;
+    gpu::Buffer<int32_t> image;
+    gpu::Buffer<uint32_t> typeid_;
+    gpu::Buffer<PosType> postype;
+    gpu::Buffer<gpu::RunStatus> status;
+    std::vector<std::unique_ptr<gpu::Buffer<uint32_t>>> members;
+    std::vector<std::unique_ptr<gpu::Buffer<double>>> gamma;
+    std::vector<DeviceNeighborList*> lists;
+    // the state at the start of the chunk of steps in progress, which is replayed from here if
+    // a neighbour list overflowed in it (or to find the step that went wrong)
+    gpu::Buffer<double> s_pos, s_vel, s_accel, s_net_force, s_net_energy;
+    gpu::Buffer<int32_t> s_image;
+    uint64_t s_timestep = 0;
+
+    void save(uint64_t t) {
+        s_pos.copyFrom(pos); s_vel.copyFrom(vel); s_accel.copyFrom(accel);
+        s_net_force.copyFrom(net_force); s_net_energy.copyFrom(net_energy); s_image.copyFrom(image);
+        s_timestep = t;
+        for (DeviceNeighborList* nl : lists) nl->save();
+        status.fillBytes(0xff);
+    }
+    uint64_t restore() {
+        pos.copyFrom(s_pos); vel.copyFrom(s_vel); accel.copyFrom(s_accel);
+        net_force.copyFrom(s_net_force); net_energy.copyFrom(s_net_energy); image.copyFrom(s_image);
+        for (DeviceNeighborList* nl : lists) nl->restore();
+        status.fillBytes(0xff);
+        return s_timestep;
+    }
+};
+
+}  // namespace ha

@@ -1,0 +1,566 @@
+#include "engine/System.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <set>
+#include "core/Format.h"
+#include <stdexcept>
+
+#include "engine/RotationStep.h"
+#include "engine/TwoStep.h"
+
+namespace ha {
+
+System::System() = default;
+System::~System() = default;
+
+void System::checkAdvance(uint64_t n) const {
+    if (n > UINT64_MAX - timestep)
+        throw std::overflow_error(format("cannot advance %llu steps from timestep %llu: the timestep would pass "
+                                         "2^64 - 1", (unsigned long long)n, (unsigned long long)timestep));
+}
+
+void System::advance(uint64_t n) {
+    checkAdvance(n);
+    if (useGPU) {
+        if (!accelerator) throw std::logic_error("advance: useGPU without a device runner (device/DeviceRun.h)");
+        accelerator->advance(*this, n);
+        return;
+    }
+    steps(n, [this](uint64_t) { step(); });
+}
+
+void System::materializeVelocities() {
+    for (Method& m : methods) {
+        if (!m.velocity_pending) continue;
+        const uint64_t t = m.velocity_step;
+        const StepArgs a{t, seed, dt, m.kT(t), pd.dimensions()};
+        for (uint32_t i : m.members) brownian_velocity(i, a, pd.mass[i], &pd.vel[3 * i]);
+        m.velocity_pending = false;
+    }
+}
+
+void System::prepRun() {
+    if (!(dt > 0) || !std::isfinite(dt)) {
+        throw std::invalid_argument(format("dt must be positive and finite, got %g", dt));
+    }
+    // Each neighbour list serves the largest r_cut any of its pair forces asks for.
+    std::set<NeighborList*> seen;
+    for (auto& f : forces) {
+        auto pf = std::dynamic_pointer_cast<PairForce>(f);
+        if (!pf || seen.count(pf->nlist().get())) continue;
+        seen.insert(pf->nlist().get());
+        std::vector<double> rc(size_t(pd.ntypes) * pd.ntypes, 0.0);
+        for (auto& g : forces) {
+            auto pg = std::dynamic_pointer_cast<PairForce>(g);
+            if (!pg || pg->nlist() != pf->nlist()) continue;
+            for (size_t k = 0; k < rc.size(); ++k) rc[k] = std::max(rc[k], pg->rcut()[k]);
+        }
+        pf->nlist()->setRcut(pd.ntypes, rc);
+    }
+    for (auto& f : forces) f->prepare(pd);
+    for (auto& m : methods)
+        for (uint32_t tag : m.members)
+            if (m.kind != Method::Brownian && !(pd.mass[tag] > 0)) {
+                throw std::invalid_argument(format(
+                    "particle tag %u has mass %g: Langevin and ConstantVolume need mass > 0", tag, pd.mass[tag]));
+            }
+    for (const auto& m : methods)
+        if (aniso && m.gamma_r.size() != 3 * size_t(pd.ntypes))
+            throw std::invalid_argument("every method needs gamma_r (3 per type) for rotational integration");
+    checkRotationalInput();
+    if (!rigid.empty()) placeSites();
+    try {
+        computeNetForce(timestep);
+    } catch (const StateError& e) {
+        throw StateError(e.what() + failureNote());
+    }
+    if (!pd.accel_set) {
+        for (uint32_t i = 0; i < pd.N; ++i)
+            for (int k = 0; k < 3; ++k) pd.accel[3 * i + k] = pd.net_force[3 * i + k] * (1.0 / pd.mass[i]);
+        pd.accel_set = true;
+    }
+}
+
+void System::computeNetForce(uint64_t t) {
+    sumForces(t);
+    std::fill(pd.net_torque.begin(), pd.net_torque.end(), 0.0);  // (no force here makes torques)
+    if (!rigid.empty()) transferComposite();
+    checkForces(t);
+}
+
+void System::sumForces(uint64_t t) {
+    const uint32_t N = pd.N;
+    pd.packPositions(nthreads);
+    try {
+        for (auto& f : forces) f->compute(pd, t, nthreads);
+    } catch (const OutsideBoxError& e) {  // a list build met it before checkForces could
+        throwOutside(e.tag, t);
+    }
+    double* nf = pd.net_force.data();
+    double* ne = pd.net_energy.data();
+    const auto& fl = forces;
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, N))
+    for (int64_t i = 0; i < int64_t(N); ++i) {
+        double f[3] = {0, 0, 0}, e = 0;
+        for (const auto& fc : fl) {
+            for (int k = 0; k < 3; ++k) f[k] += fc->force[3 * i + k];
+            e += fc->energy[i];
+        }
+        for (int k = 0; k < 3; ++k) nf[3 * i + k] = f[k];
+        ne[i] = e;
+    }
+}
+
+void System::checkForces(uint64_t t) const {
+    // Every position must be in the primary image: wrap moves one image per step, so a particle
+    // that moved more than a box length (or became non-finite) is caught here.
+    auto inside = [&](uint32_t i) {
+        const Vec3 f = pd.box.makeFraction(pd.position(i));
+        return f.x >= -1e-10 && f.x <= 1 + 1e-10 && f.y >= -1e-10 && f.y <= 1 + 1e-10 &&
+               (pd.box.is2D || (f.z >= -1e-10 && f.z <= 1 + 1e-10));
+    };
+    // image counters are int32: a particle that crosses a face 2^31 times would wrap around
+    auto image_ok = [&](uint32_t i, int k) { return pd.image[3 * i + k] != INT32_MAX && pd.image[3 * i + k] != INT32_MIN; };
+    auto force_ok = [&](uint32_t i) {
+        const double* f = &pd.net_force[3 * i];
+        return std::isfinite(f[0]) && std::isfinite(f[1]) && std::isfinite(f[2]) && std::isfinite(pd.net_energy[i]);
+    };
+    // One parallel pass says whether anything is wrong; only then the serial passes below name
+    // the offender (three serial passes over N were ~3% of a small system's step).
+    int wrong = 0;
+#pragma omp parallel for schedule(static) reduction(| : wrong) num_threads(threads_for(nthreads, pd.N))
+    for (int64_t ii = 0; ii < int64_t(pd.N); ++ii) {
+        const uint32_t i = uint32_t(ii);
+        wrong |= int(!(inside(i) && image_ok(i, 0) && image_ok(i, 1) && image_ok(i, 2) && force_ok(i)));
+    }
+    if (!wrong) return;
+    for (uint32_t i = 0; i < pd.N; ++i)
+        if (!inside(i)) throwOutside(i, t);
+    for (uint32_t i = 0; i < pd.N; ++i)
+        for (int k = 0; k < 3; ++k)
+            if (!image_ok(i, k))
+                throw std::overflow_error(format("particle tag %u's image counter along %c reached the int32 limit "
+                                                 "%d at step %llu: its unwrapped position can no longer be tracked",
+                                                 i, "xyz"[k], pd.image[3 * i + k], (unsigned long long)t));
+    std::vector<uint32_t> bad;
+    for (uint32_t i = 0; i < pd.N; ++i)
+        if (!force_ok(i)) bad.push_back(i);
+    if (bad.empty()) return;
+    std::string s = format("non-finite force at step %llu on %zu particle(s), tags", (unsigned long long)t, bad.size());
+    for (size_t k = 0; k < bad.size() && k < 10; ++k) s += format(k ? ", %u" : " %u", bad[k]);
+    if (bad.size() > 10) s += ", ...";
+    s += " (overlapping particles or too large a time step?).";
+    throw StateError(s);
+}
+
+void System::throwOutside(uint32_t i, uint64_t t) const {
+    throw StateError(format("particle tag %u at (%g, %g, %g) is outside the box at step %llu (it moved more than a "
+                            "box length in one step, or its position is not finite: reduce dt?).",
+                            i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2], (unsigned long long)t));
+}
+
+// ---- after a failure -----------------------------------------------------------------------------
+
+void System::saveStep(StepSave& s) const {
+    // (assignments into kept vectors: no allocation after the first)
+    s.t = timestep;
+    s.full = true;
+    s.pos = pd.pos;
+    s.image = pd.image;
+    s.net_force = pd.net_force;
+    s.inertial = false;
+    for (const Method& m : methods) s.inertial = s.inertial || m.kind != Method::Brownian;
+    if (s.inertial) {  // (Brownian steps read neither)
+        s.vel = pd.vel;
+        s.accel = pd.accel;
+    }
+    if (aniso || !rigid.empty()) {
+        s.orientation = pd.orientation;
+        s.angmom = pd.angmom;
+        s.net_torque = pd.net_torque;
+    }
+}
+
+void System::loadStep(const StepSave& s) {
+    timestep = s.t;
+    pd.pos = s.pos;
+    pd.image = s.image;
+    pd.net_force = s.net_force;
+    if (s.inertial) {
+        pd.vel = s.vel;
+        pd.accel = s.accel;
+    }
+    if (aniso || !rigid.empty()) {
+        pd.orientation = s.orientation;
+        pd.angmom = s.angmom;
+        pd.net_torque = s.net_torque;
+    }
+}
+
+void System::steps(uint64_t n, const std::function<void(uint64_t)>& fn) {
+    // Every 64 steps one copy of what a step reads (a small share of one step's cost); only a
+    // failure replays from it, to the state before the failed step (steps are bitwise
+    // replayable: the noise is a function of (seed, timestep, tag)).
+    // A call of one step keeps only the positions, all the note needs (Python loops of
+    // advance(1) pay no more than one copy of them).
+    StepSave& save = m_save;
+    save.t = UINT64_MAX;  // (only this call's copies count)
+    try {
+        stepGovernor.run(nthreads, n, [&](uint64_t j) {
+            if (j % 64 == 0) {
+                if (n == 1) {
+                    save.t = timestep;
+                    save.full = false;
+                    save.pos = pd.pos;
+                } else {
+                    saveStep(save);
+                }
+            }
+            fn(j);
+            return false;
+        });
+    } catch (const StateError& e) {
+        const uint64_t failed = timestep;  // (step() advances the timestep only when it completes)
+        if (save.t == UINT64_MAX || save.t > failed) throw;
+        if (!save.full) {  // the positions before this very step
+            std::swap(pd.pos, save.pos);
+            const std::string note = failureNote();
+            std::swap(pd.pos, save.pos);
+            throw StateError(e.what() + note);
+        }
+        loadStep(save);
+        while (timestep < failed) step();
+        const std::string note = failureNote();
+        try {
+            step();
+        } catch (const StateError& again) {
+            throw StateError(again.what() + note);
+        }
+        throw std::logic_error(format("a step from timestep %llu failed (%s) but did not fail when replayed",
+                                      (unsigned long long)failed, e.what()));
+    }
+}
+
+std::string System::failureNote() const {
+    const uint32_t N = pd.N, nt = pd.ntypes;
+    if (contact.size() != size_t(nt) * nt || N < 2) return "";
+    double rmax = 0;
+    for (double c : contact) rmax = std::max(rmax, kNoteFraction * c);
+    if (!(rmax > 0) || !std::isfinite(rmax)) return "";
+    const BoxDim& box = pd.box;
+    // cells at least rmax thick along each lattice direction, at most about 4N of them
+    const Vec3 thick = box.nearestPlaneDistance();
+    const double th[3] = {thick.x, thick.y, thick.z};
+    int nc[3] = {1, 1, 1};
+    for (int k = 0; k < (box.is2D ? 2 : 3); ++k) nc[k] = int(std::clamp(std::floor(th[k] / rmax), 1.0, 1024.0));
+    while (double(nc[0]) * nc[1] * nc[2] > 4.0 * N + 64)
+        for (int k = 0; k < 3; ++k) nc[k] = std::max(1, nc[k] / 2);
+    const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
+    std::vector<int64_t> cell(N, -1);
+    std::vector<uint32_t> start(ncells + 1, 0);
+    for (uint32_t i = 0; i < N; ++i) {
+        const Vec3 f = box.makeFraction(pd.position(i));
+        const double fr[3] = {f.x, f.y, box.is2D ? 0.5 : f.z};
+        int c[3];
+        bool in = true;
+        for (int k = 0; k < 3; ++k) {
+            in = in && fr[k] >= 0.0 && fr[k] <= 1.0;  // (false for NaN)
+            c[k] = in ? std::min(nc[k] - 1, int(fr[k] * nc[k])) : 0;
+        }
+        if (!in) continue;  // the particle that left: no distances to it
+        cell[i] = (int64_t(c[2]) * nc[1] + c[1]) * nc[0] + c[0];
+        start[cell[i] + 1]++;
+    }
+    for (uint32_t c = 0; c < ncells; ++c) start[c + 1] += start[c];
+    std::vector<uint32_t> members(start[ncells]), fill(start.begin(), start.end() - 1);
+    for (uint32_t i = 0; i < N; ++i)
+        if (cell[i] >= 0) members[fill[cell[i]]++] = i;
+    uint64_t count = 0;
+    double best = INFINITY, best_r = 0;
+    uint32_t bi = 0, bj = 0;
+    for (uint32_t i = 0; i < N; ++i) {
+        if (cell[i] < 0) continue;
+        const int c0[3] = {int(cell[i] % nc[0]), int((cell[i] / nc[0]) % nc[1]), int(cell[i] / (int64_t(nc[0]) * nc[1]))};
+        uint32_t seen[27];
+        int ns = 0;
+        for (int dz = -1; dz <= 1; ++dz)
+            for (int dy = -1; dy <= 1; ++dy)
+                for (int dx = -1; dx <= 1; ++dx) {
+                    const int x = (c0[0] + dx + nc[0]) % nc[0], y = (c0[1] + dy + nc[1]) % nc[1], z = (c0[2] + dz + nc[2]) % nc[2];
+                    const uint32_t cc = uint32_t((z * nc[1] + y) * nc[0] + x);
+                    if (std::find(seen, seen + ns, cc) != seen + ns) continue;  // (fewer than 3 cells along an axis)
+                    seen[ns++] = cc;
+                    for (uint32_t q = start[cc]; q < start[cc + 1]; ++q) {
+                        const uint32_t j = members[q];
+                        if (j <= i || (pd.body[i] >= 0 && pd.body[i] == pd.body[j])) continue;
+                        const double cd = contact[size_t(pd.typeid_[i]) * nt + pd.typeid_[j]];
+                        if (!(cd > 0)) continue;
+                        const Vec3 d = box.minImage(Vec3{pd.pos[3 * j] - pd.pos[3 * i], pd.pos[3 * j + 1] - pd.pos[3 * i + 1],
+                                                         pd.pos[3 * j + 2] - pd.pos[3 * i + 2]});
+                        const double r = std::sqrt(d.x * d.x + d.y * d.y + d.z * d.z);
+                        if (!(r < kNoteFraction * cd)) continue;
+                        ++count;
+                        if (r / cd < best) best = r / cd, best_r = r, bi = i, bj = j;
+                    }
+                }
+    }
+    if (count == 0)
+        return format(" At step %llu no two particles were closer than %g of their contact distance.",
+                      (unsigned long long)timestep, kNoteFraction);
+    const size_t k = size_t(pd.typeid_[bi]) * nt + pd.typeid_[bj];
+    auto who = [&](uint32_t i) {  // a rigid body's site says whose
+        return pd.body[i] >= 0 && uint32_t(pd.body[i]) != i ? format("%u (a site of body %d)", i, pd.body[i]) : format("%u", i);
+    };
+    std::string s = format(" At step %llu particle tags %s and %s were %g apart, at (%g, %g, %g) and (%g, %g, %g): "
+                           "%.3g of their contact distance %g (%s)",
+                           (unsigned long long)timestep, who(bi).c_str(), who(bj).c_str(), best_r, pd.pos[3 * bi], pd.pos[3 * bi + 1],
+                           pd.pos[3 * bi + 2], pd.pos[3 * bj], pd.pos[3 * bj + 1], pd.pos[3 * bj + 2], best, contact[k],
+                           k < contactLabel.size() ? contactLabel[k].c_str() : "");
+    if (count > 1) s += format("; %llu pairs in all were closer than %g of theirs", (unsigned long long)count, kNoteFraction);
+    return s + ".";
+}
+
+void System::checkRotationalInput() const {
+    // Where orientations and moments are used (rigid bodies' centres; every integrated particle
+    // when rotations are integrated): a negative moment makes the rotational kinetic energy
+    // unbounded below, and a quaternion of norm |q| != 1 scales a body's sites by |q|^2 (HOOMD
+    // 4.8.2 does both without a word, and turns q = 0 into NaN at the first step).
+    std::vector<char> used(pd.N, 0);
+    for (uint32_t c : rigid.centers) used[c] = 1;
+    if (aniso)
+        for (const Method& m : methods)
+            for (uint32_t i : m.members) used[i] = 1;
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        if (!used[i]) continue;
+        const double* I = &pd.moment_inertia[3 * i];
+        if (!(I[0] >= 0 && I[1] >= 0 && I[2] >= 0))
+            throw std::invalid_argument(format("particle tag %u%s has moment_inertia (%g, %g, %g): principal moments "
+                                               "must be >= 0 (0 freezes the rotation about that axis, as in HOOMD)",
+                                               i, rigid.center_index.size() > i && rigid.center_index[i] >= 0 ? " (a rigid body's centre)" : "",
+                                               I[0], I[1], I[2]));
+        const double* q = &pd.orientation[4 * i];
+        const double norm = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+        if (!(std::fabs(norm - 1.0) <= kOrientationTolerance))
+            throw std::invalid_argument(format("particle tag %u%s has orientation (%g, %g, %g, %g) of norm %g: "
+                                               "orientations must be unit quaternions (|norm - 1| <= %g); normalise "
+                                               "them, q / |q|",
+                                               i, rigid.center_index.size() > i && rigid.center_index[i] >= 0 ? " (a rigid body's centre)" : "",
+                                               q[0], q[1], q[2], q[3], norm, kOrientationTolerance));
+    }
+}
+
+void System::step() {
+    const uint64_t t = timestep;
+    const unsigned dim = pd.dimensions();
+    const BoxDim box = pd.box;
+    for (Method& m : methods) {
+        if (m.kind == Method::Brownian) {
+            m.velocity_pending = true;
+            m.velocity_step = t;
+        }
+        const StepArgs a{t, seed, dt, m.kT(t), dim};
+        const uint32_t* mem = m.members.data();
+        const int64_t n = int64_t(m.members.size());
+        double *r = pd.pos.data(), *v = pd.vel.data(), *acc = pd.accel.data();
+        int32_t* img = pd.image.data();
+        const double* F = pd.net_force.data();
+        if (m.kind == Method::Brownian) {
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
+            for (int64_t k = 0; k < n; ++k) {
+                uint32_t i = mem[k];
+                brownian_step(i, a, box, m.gamma[pd.typeid_[i]], F + 3 * i, r + 3 * i, img + 3 * i);
+            }
+        } else {
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
+            for (int64_t k = 0; k < n; ++k) {
+                uint32_t i = mem[k];
+                if (m.kind == Method::Langevin) langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+                else nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+            }
+        }
+        if (aniso) rotateStepOne(m, a);
+    }
+    if (!rigid.empty()) placeSites();
+    computeNetForce(t + 1);
+    for (auto it = methods.rbegin(); it != methods.rend(); ++it) {
+        const Method& m = *it;
+        if (m.kind == Method::Brownian) continue;
+        const StepArgs a{t, seed, dt, m.kT(t), dim};
+        const uint32_t* mem = m.members.data();
+        const int64_t n = int64_t(m.members.size());
+        double *v = pd.vel.data(), *acc = pd.accel.data();
+        const double* F = pd.net_force.data();
+#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
+        for (int64_t k = 0; k < n; ++k) {
+            uint32_t i = mem[k];
+            if (m.kind == Method::Langevin) langevin_step_two(i, a, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+            else nve_step_two(a, pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+        }
+        if (aniso) rotateStepTwo(m, a);
+    }
+    timestep = t + 1;
+}
+
+// ---- rigid bodies ------------------------------------------------------------------------------
+
+void System::setBodies(std::vector<RigidBodies::Definition> defs) {
+    if (defs.size() != pd.ntypes)
+        throw std::invalid_argument(format("setBodies: %zu body definitions for %u types", defs.size(), pd.ntypes));
+    for (uint32_t t = 0; t < pd.ntypes; ++t)
+        for (uint32_t c : defs[t].types) {
+            if (c >= pd.ntypes) throw std::invalid_argument(format("body of type %u: constituent type id %u", t, c));
+            if (defs[c].size()) throw std::invalid_argument(format("body of type %u: its constituent type %u is itself a body type (nested bodies)", t, c));
+        }
+    RigidBodies rb;
+    rb.defs = std::move(defs);
+    rb.center_index.assign(pd.N, -1);
+    // [ForceComposite::validateRigidBodies]: centres have body == tag and a body type; constituents
+    // follow their centre's tag, in body-definition order, and every body is complete.
+    std::vector<std::vector<uint32_t>> of(pd.N);
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        const int32_t b = pd.body[i];
+        const bool body_type = rb.defs[pd.typeid_[i]].size() > 0;
+        if (b < 0) {
+            if (body_type)
+                throw std::invalid_argument(format("particle tag %u has a body type but body = -1: call Rigid.create_bodies", i));
+            continue;
+        }
+        if (uint32_t(b) >= pd.N) throw std::invalid_argument(format("particle tag %u has body %d, not a particle tag", i, b));
+        if (uint32_t(b) == i) {
+            if (!body_type) throw std::invalid_argument(format("particle tag %u is a central particle (body = tag) but its type %u has no body definition", i, pd.typeid_[i]));
+            rb.center_index[i] = int32_t(rb.centers.size());
+            rb.centers.push_back(i);
+            continue;
+        }
+        if (pd.body[b] != b) throw std::invalid_argument(format("particle tag %u belongs to body %d, whose particle is not a central particle (body[body[i]] != body[i])", i, b));
+        if (uint32_t(b) > i) throw std::invalid_argument(format("constituent tag %u precedes its central particle %d: a central particle's tag must be smaller than its constituents'", i, b));
+        of[b].push_back(i);
+    }
+    rb.start.push_back(0);
+    for (uint32_t c : rb.centers) {
+        const auto& d = rb.defs[pd.typeid_[c]];
+        if (of[c].size() != d.size())
+            throw std::invalid_argument(format("Incomplete rigid body with only %zu constituent particles instead of %zu for body %u", of[c].size(), d.size(), c));
+        for (size_t k = 0; k < d.size(); ++k) {
+            if (pd.typeid_[of[c][k]] != d.types[k])
+                throw std::invalid_argument(format("constituent %zu of body %u (tag %u) has type id %u, the body definition says %u", k, c, of[c][k], pd.typeid_[of[c][k]], d.types[k]));
+            rb.members.push_back(of[c][k]);
+        }
+        rb.start.push_back(uint32_t(rb.members.size()));
+    }
+    rigid = std::move(rb);
+}
+
+void System::placeSites() {
+    const BoxDim& box = pd.box;
+    for (size_t b = 0; b < rigid.centers.size(); ++b) {
+        const uint32_t c = rigid.centers[b];
+        const auto& def = rigid.defs[pd.typeid_[c]];
+        const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
+        for (uint32_t k = 0; k < def.size(); ++k) {
+            const uint32_t j = rigid.members[rigid.start[b] + k];
+            double u[3];
+            body_offset(q, &def.pos[3 * k], u);
+            Vec3 x = {pd.pos[3 * c] + u[0], pd.pos[3 * c + 1] + u[1], pd.pos[3 * c + 2] + u[2]};
+            const Q4<double> qk = {def.orient[4 * k], def.orient[4 * k + 1], def.orient[4 * k + 2], def.orient[4 * k + 3]};
+            const Q4<double> qj = qmul(q, qk);
+            // [BoxDim::getImage, shift]: bodies may span several images
+            const Vec3 f = box.makeFraction(x);
+            auto image_of = [](double g) { g -= 0.5; return int(g >= 0.0 ? g + 0.5 : g - 0.5); };
+            const int nx = image_of(f.x), ny = image_of(f.y), nz = box.is2D ? 0 : image_of(f.z);
+            x.x += double(-nx) * box.Lx;
+            x.x += double(-ny) * (box.Ly * box.xy);
+            x.y += double(-ny) * box.Ly;
+            if (!box.is2D) {
+                x.x += double(-nz) * (box.Lz * box.xz);
+                x.y += double(-nz) * (box.Lz * box.yz);
+                x.z += double(-nz) * box.Lz;
+            }
+            pd.pos[3 * j] = x.x; pd.pos[3 * j + 1] = x.y; pd.pos[3 * j + 2] = x.z;
+            pd.image[3 * j] = pd.image[3 * c] + nx;
+            pd.image[3 * j + 1] = pd.image[3 * c + 1] + ny;
+            pd.image[3 * j + 2] = pd.image[3 * c + 2] + nz;
+            pd.typeid_[j] = def.types[k];
+            pd.orientation[4 * j] = qj.s; pd.orientation[4 * j + 1] = qj.x;
+            pd.orientation[4 * j + 2] = qj.y; pd.orientation[4 * j + 3] = qj.z;
+        }
+    }
+}
+
+void System::transferComposite() {
+    const bool flat = pd.box.is2D;
+    for (size_t b = 0; b < rigid.centers.size(); ++b) {
+        const uint32_t c = rigid.centers[b];
+        const auto& def = rigid.defs[pd.typeid_[c]];
+        const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
+        double F[3] = {0, 0, 0}, T[3] = {0, 0, 0}, U = 0;  // HOOMD's composite arrays, added to the net ones last
+        for (uint32_t k = 0; k < def.size(); ++k) {
+            const uint32_t j = rigid.members[rigid.start[b] + k];
+            const double f[3] = {pd.net_force[3 * j], pd.net_force[3 * j + 1], pd.net_force[3 * j + 2]};
+            const double tj[3] = {pd.net_torque[3 * j], pd.net_torque[3 * j + 1], pd.net_torque[3 * j + 2]};
+            for (int a = 0; a < 3; ++a) F[a] += f[a];
+            U += pd.net_energy[j];
+            double u[3];
+            body_offset(q, &def.pos[3 * k], u);
+            T[0] += u[1] * f[2] - u[2] * f[1];
+            T[1] += u[2] * f[0] - u[0] * f[2];
+            T[2] += u[0] * f[1] - u[1] * f[0];
+            for (int a = 0; a < 3; ++a) T[a] += tj[a];
+            for (int a = 0; a < 3; ++a) pd.net_force[3 * j + a] = pd.net_torque[3 * j + a] = 0.0;
+            pd.net_energy[j] = 0.0;
+        }
+        for (int a = 0; a < 3; ++a) {
+            pd.net_force[3 * c + a] += F[a];
+            pd.net_torque[3 * c + a] += T[a];
+        }
+        pd.net_energy[c] += U;
+        // 2D: bodies stay in the plane (HOOMD-blue >= 7.1, hoomd-blue#2303; 4.8.2 has no projection)
+        if (flat) pd.net_torque[3 * c] = pd.net_torque[3 * c + 1] = 0.0;
+    }
+}
+
+void System::rotateStepOne(Method& m, const StepArgs& a) {
+    for (uint32_t i : m.members) {
+        Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2], pd.orientation[4 * i + 3]};
+        Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
+        const double* I = &pd.moment_inertia[3 * i];
+        if (m.kind == Method::Brownian) {
+            const double* gr = &m.gamma_r[3 * pd.typeid_[i]];
+            if (!(gr[0] > 0 || gr[1] > 0 || gr[2] > 0)) continue;
+            double b[3], L[3];
+            brownian_rotation_noise(i, a, gr, I, b, L);
+            brownian_rotate(a.dt, &pd.net_torque[3 * i], I, gr, b, a.dim, q);
+            for (int k = 0; k < 3; ++k)
+                if (I[k] == 0) L[k] = 0;
+            p = qmul(qscale(2.0, q), Q4<double>{0.0, L[0], L[1], L[2]});
+        } else {
+            rotation_step_one(a.dt, &pd.net_torque[3 * i], I, q, p);
+        }
+        pd.orientation[4 * i] = q.s; pd.orientation[4 * i + 1] = q.x; pd.orientation[4 * i + 2] = q.y; pd.orientation[4 * i + 3] = q.z;
+        pd.angmom[4 * i] = p.s; pd.angmom[4 * i + 1] = p.x; pd.angmom[4 * i + 2] = p.y; pd.angmom[4 * i + 3] = p.z;
+    }
+}
+
+void System::rotateStepTwo(const Method& m, const StepArgs& a) {
+    if (m.kind == Method::Brownian) return;
+    for (uint32_t i : m.members) {
+        const Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2], pd.orientation[4 * i + 3]};
+        Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
+        const double* I = &pd.moment_inertia[3 * i];
+        double* tau = &pd.net_torque[3 * i];
+        if (m.kind == Method::Langevin) {
+            const double* gr = &m.gamma_r[3 * pd.typeid_[i]];
+            if (gr[0] > 0 || gr[1] > 0 || gr[2] > 0) {
+                double R[3];
+                langevin_rotation_noise(i, a, gr, R);
+                langevin_torque(q, p, I, gr, R, a.dim, tau);  // in place: step one of the next step reads it
+            }
+        }
+        rotation_step_two(a.dt, tau, I, q, p);
+        pd.angmom[4 * i] = p.s; pd.angmom[4 * i + 1] = p.x; pd.angmom[4 * i + 2] = p.y; pd.angmom[4 * i + 3] = p.z;
+    }
+}
+
+}  // namespace ha
