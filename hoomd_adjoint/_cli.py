@@ -205,3 +205,28 @@ def resumable(out, resume, what):
         raise Usage(f"--resume: nothing to resume in --out {out} (no state.json); leave out --resume to start {what}")
     if not resume and os.path.exists(state):
         raise Usage(f"--out {out} holds a saved state ({state}): add --resume to continue it, or choose another --out")
+
+
+def check_packing(option, density, min_dist, N):
+    """Random starts (no two particles closer than ``min_dist``) can be placed at ``density``."""
+    import math
+
+    from .lattice import _RSA_JAMMING
+
+    phi = density * math.pi * (min_dist / 2) ** 2
+    if N > 1 and phi > _RSA_JAMMING[2]:
+        raise Usage(f"{option} {density:g} is too dense for the random starts (disks of diameter {min_dist:g} "
+                       f"would cover {phi:.3g} of the plane, beyond the {_RSA_JAMMING[2]} random placement reaches): "
+                       f"at most {_RSA_JAMMING[2] / (math.pi * (min_dist / 2) ** 2):.4g}")
+
+
+def check_box(N, option, density, reach):
+    """The square box of N particles at ``density`` holds the pair cutoff plus the neighbour list's
+    buffer (``reach``) less than half its side."""
+    import math
+
+    side = math.sqrt(N / density)
+    if side <= 2 * reach:
+        need = math.floor((2 * reach) ** 2 * density) + 1
+        raise Usage(f"--N {N} at {option} {density:g} makes a box of side {side:.3g}, less than twice the pair "
+                       f"cutoff with its buffer ({reach:g}): use --N {need} or more")
