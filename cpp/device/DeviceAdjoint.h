@@ -31,7 +31,7 @@ class DeviceStates {
     gpu::Buffer<double> m_data;
 };
 
-// Keeps the state before (after) step k of a device run in states slot k0 + k (System::advance).
+// Keeps the state before (after) step k of a device run in states slot k0 + k (DeviceRun::run).
 struct DeviceRecorder {
     DeviceStates* states;
     uint64_t k0;

@@ -31,7 +31,7 @@ void DeviceNeighborList::start(const ParticleData& pd) {
     m_box = box;
     m_filter_body = m_host.filterBody;
     // first sizes: twice the mean cell occupancy and twice the mean number of neighbours, with
-    // room to spare for small systems; overflows grow them (deviceOverflowed)
+    // room to spare for small systems; overflows grow them (overflowed)
     const double volume = box.is2D ? box.Lx * box.Ly : box.Lx * box.Ly * box.Lz;
     const double ball = box.is2D ? M_PI * rlist * rlist : 4.0 / 3.0 * M_PI * rlist * rlist * rlist;
     if (!m_sizes_fixed) {

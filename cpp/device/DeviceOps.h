@@ -26,7 +26,7 @@ HA_HOSTDEVICE bool is_finite(double x) {
 #endif
 }
 
-// What a device run leaves for the host to look at between its checks (System::advance): the
+// What a device run leaves for the host to look at between its checks (DeviceRun::run): the
 // lowest offending tag of each kind, UINT32_MAX while there is none.
 struct RunStatus {
     uint32_t outside;    // outside the box, or an image counter at the end of its range
@@ -141,7 +141,7 @@ struct NVETwoOp {
     }
 };
 
-// ---- Neighbour lists built on the device (NeighborList::updateDevice) ----
+// ---- Neighbour lists built on the device (DeviceNeighborList::update) ----
 // Every step runs the same five launches; whether they build is decided on the device (`build`),
 // so no step waits for the host. Rows are sorted by tag, as the CPU's are: any valid list then
 // gives the same forces, to the bit, whichever order the cells were filled in.

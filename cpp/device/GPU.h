@@ -1,5 +1,5 @@
 // Device memory and kernel launches behind one interface with two backends:
-//  - CUDA (cuda/Kernels.cu): a kernel is one device thread per index calling an op;
+//  - CUDA (Kernels.cu): a kernel is one device thread per index calling an op;
 //  - Host: the same op called for each index in turn, on the CPU, in plain memory. It runs the
 //    whole device path (kernels, device neighbour lists, deferred checks and replays) where no
 //    GPU is, so that CI tests every line of it except the launch itself.
@@ -17,7 +17,7 @@ namespace ha {
 namespace gpu {
 
 enum class Backend : uint8_t { CUDA, Host };
-// The backend of this thread's device work: System::advance sets it for its run (BackendScope).
+// The backend of this thread's device work: DeviceRun::run sets it for its run (BackendScope).
 Backend backend();
 void setBackend(Backend b);
 struct BackendScope {
@@ -47,7 +47,7 @@ std::vector<std::pair<std::string, ProfileEntry>> profile();  // by kernel name,
 void profileAdd(const char* what, double seconds);
 double wallSeconds();
 
-// The CUDA backend (cuda/Kernels.cu; GPUUnavailable.cc when built without CUDA).
+// The CUDA backend (Kernels.cu; GPUUnavailable.cc when built without CUDA).
 namespace cuda {
 void synchronize();
 void* alloc(size_t bytes);

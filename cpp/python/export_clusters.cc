@@ -1,5 +1,5 @@
 // Bindings of the cluster derivatives: small clusters in free space, exact derivatives to third
-// order from pair jets (md/ClusterDerivatives.h).
+// order from pair jets (adjoint/ClusterDerivatives.h).
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
