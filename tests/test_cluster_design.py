@@ -65,6 +65,27 @@ def test_bad_design_input_is_refused(pair):
     assert np.array_equal(c.B, B)
 
 
+def test_newton_search_follows_the_saddles_and_agrees_with_the_band_search():
+    """search="newton" refinds each saddle by Newton steps (no band after the first iteration)
+    and designs what the band search designs; two transitions of the committed Fig. 5 setup.
+    (The option's name was once shadowed inside design(), so every search ran a band.)"""
+    import os
+
+    with open(os.path.join(TESTS, "..", "docs", "figures", "clusters-fig5-setup.json")) as f:
+        setup = json.load(f)
+    S = [0, 3]
+    target = np.array(setup["barriers"])[S] + 0.3
+    r = {}
+    for search in ("newton", "band"):
+        r[search] = design(Cluster(setup["B"]), np.array(setup["a"]), np.array(setup["b"])[S], target,
+                           follow=False, search=search, iterations=3, steps=10)
+    ran_band = [[e is not None for e in it["band_energies"]] for it in r["newton"].iterations]
+    assert ran_band == [[True, True]] + [[False, False]] * 3, ran_band
+    assert all(e is not None for it in r["band"].iterations for e in it["band_energies"])
+    np.testing.assert_allclose(r["newton"].values, r["band"].values, rtol=1e-10)
+    np.testing.assert_allclose(r["newton"].B, r["band"].B, rtol=1e-10)
+
+
 def test_dwell_time_rates_of_a_synthetic_telegraph_signal():
     rng = np.random.default_rng(0)
     k_ab, k_ba, dt = 0.05, 0.15, 0.01  # dwells far longer than 1/cutoff: the filter merges few

@@ -116,6 +116,54 @@ def _follow(cluster, xa, xb, xs, images, bands):
     return xa, xb, out
 
 
+class _Saddles:
+    """The transition states of K designed transitions, found again at each iteration's B: by
+    Newton steps from the last saddle (``mode="newton"``, a band only when that fails) or by a
+    band (a DNEB, ``mode="band"``), warm-started from the last band."""
+
+    def __init__(self, cluster, K, images, follow, mode):
+        self.cluster, self.images, self.follow, self.mode = cluster, images, follow, mode
+        self.xs, self.bands = [None] * K, [None] * K
+
+    def find(self, xa, xb, first, B):
+        """(band energies per transition (None where none was run), whether every band search
+        succeeded)."""
+        energies, ok = [], True
+        for k in range(len(xb)):
+            if self.mode == "newton" and self.xs[k] is not None:
+                try:
+                    self.xs[k] = stationary(self.cluster, self.xs[k], index=1)
+                    energies.append(None)
+                    continue
+                except (ValueError, RuntimeError):
+                    pass
+            p = self._band(xa, xb[k], k, first)
+            if p is None and self.xs[k] is None:
+                raise RuntimeError(f"design: state a and state b[{k}] are not adjacent (no single-barrier band)")
+            if p is None and not self.follow:
+                raise RuntimeError(f"design: the saddle between a and b[{k}] was lost at B = {B.tolist()}")
+            if p is None:
+                ok = False  # the band search failed at this B: keep following the last saddle
+                energies.append(None)
+            else:
+                self.xs[k], self.bands[k] = p.ts, p.band.images
+                energies.append(p.band.energies.tolist())
+        return energies, ok
+
+    def _band(self, xa, xb, k, first):
+        # the last band as a warm start, kept when it still shows one clean barrier; else a fresh
+        # band from the straight line (a warm start can drift into another valley)
+        p = None
+        if self.bands[k] is not None:
+            p = paths.connect(self.cluster, xa, xb, images=self.images, band=self.bands[k], check=False,
+                              max_iter=5000)
+            if p is not None and len(p.band.maxima(prominence=2e-2 * p.band.barrier)) != 1:
+                p = None
+        if p is None:
+            p = paths.connect(self.cluster, xa, xb, images=self.images, check=first)
+        return p
+
+
 def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50, lr=0.05, anneal=2, kT=1.0,
            gamma=1.0, images=100, B_min=0.5, tol=None, follow=True, search="band", progress=False):
     """Optimise ``cluster.B`` so that the transition(s) a <-> b have the ``target`` barriers or rates.
@@ -166,40 +214,9 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
     B = cluster.B.copy()
     xa = stationary(cluster, a, index=0)
     xb = [geometry.align(stationary(cluster, y, index=0), xa) for y in xb]
-    xs, bands = [None] * K, [None] * K
+    saddles = _Saddles(cluster, K, images, follow, search)
     losses, record, backtracks = [], [], 0
     bar = tqdm(total=iterations * steps, disable=not progress, desc=f"{objective} design")
-
-    def search(first):
-        energies, ok = [], True
-        for k in range(K):
-            if search == "newton" and xs[k] is not None:
-                try:
-                    xs[k] = stationary(cluster, xs[k], index=1)
-                    energies.append(None)
-                    continue
-                except (ValueError, RuntimeError):
-                    pass
-            # the last band as a warm start, kept when it still shows one clean barrier; else a
-            # fresh band from the straight line (a warm start can drift into another valley)
-            p = None
-            if bands[k] is not None:
-                p = paths.connect(cluster, xa, xb[k], images=images, band=bands[k], check=False, max_iter=5000)
-                if p is not None and len(p.band.maxima(prominence=2e-2 * p.band.barrier)) != 1:
-                    p = None
-            if p is None:
-                p = paths.connect(cluster, xa, xb[k], images=images, check=first)
-            if p is None and xs[k] is None:
-                raise RuntimeError(f"design: state a and state b[{k}] are not adjacent (no single-barrier band)")
-            if p is None and not follow:
-                raise RuntimeError(f"design: the saddle between a and b[{k}] was lost at B = {B.tolist()}")
-            if p is None:
-                ok = False  # the band search failed at this B: keep following the last saddle
-                energies.append(None)
-            else:
-                xs[k], bands[k] = p.ts, p.band.images
-                energies.append(p.band.energies.tolist())
-        return energies, ok
 
     done = False
     for it in range(iterations):
@@ -209,12 +226,12 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
                 xb = [stationary(cluster, y, index=0) for y in xb]
             except (ValueError, RuntimeError) as e:
                 raise RuntimeError(f"design: a state was lost at B = {B.tolist()}: {e}") from None
-        energies, ok = search(it == 0)
-        values, _ = _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=False)
+        energies, ok = saddles.find(xa, xb, it == 0, B)
+        values, _ = _evaluate(cluster, xa, xb, saddles.xs, objective, kT, gamma, gradient=False)
         record.append(dict(iteration=it, B=B.tolist(), values=values.tolist(), band_energies=energies, refound=ok))
         scale, shrink = 0.5 ** (it // anneal), 1.0
         for _ in range(steps):
-            values, grads = _evaluate(cluster, xa, xb, xs, objective, kT, gamma, exact=follow)
+            values, grads = _evaluate(cluster, xa, xb, saddles.xs, objective, kT, gamma, exact=follow)
             r = (values - target) / weight
             losses.append(float(np.sum(r * r)))
             if tol is not None and np.all(np.abs(values - target) < tol * target):
@@ -227,7 +244,7 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
                 B = B_new
                 bar.update()
                 continue
-            moved = _follow(cluster, xa, xb, xs, images, bands)
+            moved = _follow(cluster, xa, xb, saddles.xs, images, saddles.bands)
             if moved is None:  # a state or a saddle changed character: step back, smaller
                 cluster.set_B(B)
                 shrink *= 0.5
@@ -236,7 +253,7 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
                     raise RuntimeError("design: a state or saddle changes character (e.g. the saddle gains a "
                                        f"second unstable mode) beyond B = {B.tolist()}")
                 continue
-            B, (xa, xb, xs), backtracks = B_new, moved, 0
+            B, (xa, xb, saddles.xs), backtracks = B_new, moved, 0
             bar.update()
         if done:
             break
@@ -244,10 +261,11 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
     if not follow:  # the stationary points at the final B
         xa = stationary(cluster, xa, index=0)
         xb = [stationary(cluster, y, index=0) for y in xb]
-        xs = [stationary(cluster, t, index=1) for t in xs]
-    energies, ok = search(False)
-    values, _ = _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=False)
+        saddles.xs = [stationary(cluster, t, index=1) for t in saddles.xs]
+    energies, ok = saddles.find(xa, xb, False, B)
+    values, _ = _evaluate(cluster, xa, xb, saddles.xs, objective, kT, gamma, gradient=False)
     r = (values - target) / weight
     losses.append(float(np.sum(r * r)))
     record.append(dict(iteration=len(record), B=B.tolist(), values=values.tolist(), band_energies=energies, refound=ok))
-    return Result(objective, target, B, values, losses, record, time.perf_counter() - t0, xa, np.array(xb), np.array(xs))
+    return Result(objective, target, B, values, losses, record, time.perf_counter() - t0, xa, np.array(xb),
+                  np.array(saddles.xs))
