@@ -9,6 +9,7 @@
 #include "core/Format.h"
 #include "adjoint/AdjointForce.h"
 #include "adjoint/AdjointStep.h"
+#include "adjoint/ListMemory.h"
 #include "engine/System.h"
 #include "engine/TwoStep.h"
 
@@ -207,19 +208,21 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
     SweepStatus status;
     // The lists may be built from earlier states: the caller's, then this block's below state k
     // (all set once; each step counts those before it).
-    std::vector<NeighborList*> nlists;
+    std::vector<ListMemory*> nlists;
     for (auto& f : sys.forces)
-        if (auto pf = std::dynamic_pointer_cast<PairForce>(f))
-            if (std::find(nlists.begin(), nlists.end(), pf->nlist().get()) == nlists.end()) nlists.push_back(pf->nlist().get());
+        if (auto pf = std::dynamic_pointer_cast<PairForce>(f)) {
+            ListMemory* mem = &list_memory(*pf->nlist());
+            if (std::find(nlists.begin(), nlists.end(), mem) == nlists.end()) nlists.push_back(mem);
+        }
     std::vector<std::vector<const double*>> outer;
-    for (NeighborList* nl : nlists) {
+    for (ListMemory* nl : nlists) {
         outer.push_back(nl->earlierStates());
         std::vector<const double*> all = outer.back();
         for (uint64_t i = 0; req.lookBack && i < n; ++i) all.push_back(pos + i * m);
         nl->setEarlierStates(std::move(all));
     }
     struct Restore {  // the caller's states, however the sweep ends
-        std::vector<NeighborList*>& nl;
+        std::vector<ListMemory*>& nl;
         std::vector<std::vector<const double*>>& states;
         ~Restore() {
             for (size_t q = 0; q < nl.size(); ++q) nl[q]->setEarlierStates(std::move(states[q]));

@@ -7,8 +7,8 @@
 
 namespace ha {
 
-void BarForceAdjoint::applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
-                             double* eparams, const double* const* ptan, int) {
+void BarForceAdjoint::applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out,
+                                    double* gparams, double* eparams, const double* const* ptan, int) {
     if (ptan)
         for (int k = 0; k < K; ++k)
             if (ptan[k]) throw std::invalid_argument("bar forces have no parameter tangents (forward mode)");
@@ -39,7 +39,8 @@ void BarForceAdjoint::applyJacobian(const ParticleData& pd, int K, const double*
                     for (int s = 1; s <= 3; ++s) {
                         double acc = 0;
                         for (int c = 0; c < 3; ++c)
-                            acc += w[0][3 * ia + c] * Fa[c].d[s] + w[0][3 * ib + c] * Fb[c].d[s] + w[0][3 * iv + c] * Fv[c].d[s];
+                            acc += w[0][3 * ia + c] * Fa[c].d[s] + w[0][3 * ib + c] * Fb[c].d[s] +
+                                   w[0][3 * iv + c] * Fv[c].d[s];
                         gparams[s - 1] += acc;
                     }
                 if (q == 0 && eparams)

@@ -105,7 +105,8 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
 
 }  // namespace
 
-std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist, uint32_t ntypes) {
+std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist,
+                                           uint32_t ntypes) {
 #define HA_MAKE(E, NAME) \
     if (name == NAME) return std::make_shared<PairForceDeviceT<E>>(std::move(nlist), ntypes);
     HA_FOR_EACH_PAIR_EVALUATOR(HA_MAKE)

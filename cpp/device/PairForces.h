@@ -9,6 +9,7 @@
 namespace ha {
 
 // A pair force for the evaluator named `name` (evaluators/All.h); throws for an unknown name.
-std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist, uint32_t ntypes);
+std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist,
+                                           uint32_t ntypes);
 
 }  // namespace ha

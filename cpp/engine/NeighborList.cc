@@ -142,93 +142,28 @@ void NeighborList::ensureCurrent(const ParticleData& pd, int nthreads) {
         return;
     }
     if (!movedBeyond(pd, m_last_pos, nthreads)) return;
-    if (!restoreRecorded(pd, nthreads)) rebuild(pd, nthreads);
+    if (!(source && source->restore(*this, pd, nthreads))) rebuild(pd, nthreads);
 }
 
 void NeighborList::rebuild(const ParticleData& pd, int nthreads) {
-    const size_t n = m_n_earlier;
-    if (n == 0 || m_force_rebuild || pd.N != m_N || m_buffer < 1e-6 || movedBeyond(pd, m_earlier[n - 1], nthreads)) {
-        build(pd, nthreads);
-        return;
-    }
-    // the earliest state within buffer/2 of this one, by bisection (displacements grow with the
-    // time between states; where they do not, the state found is valid, only not the earliest)
-    size_t lo = 0, hi = n - 1;  // hi: within reach
-    if (!movedBeyond(pd, m_earlier[0], nthreads)) hi = 0;
-    while (hi - lo > 1) {
-        const size_t mid = lo + (hi - lo) / 2;
-        (movedBeyond(pd, m_earlier[mid], nthreads) ? lo : hi) = mid;
-    }
-    build(pd, m_earlier[hi], nthreads);
-    ++m_n_from_earlier;
+    const bool same = !m_force_rebuild && pd.N == m_N && m_buffer >= 1e-6;
+    if (source && same && source->buildFromEarlier(*this, pd, nthreads)) return;
+    build(pd, nthreads);
 }
 
-void NeighborList::startRecording(size_t max_bytes) {
-    stopRecording();
-    m_recording = true;
-    m_rec_cap = max_bytes;
-    if (!m_force_rebuild && m_N > 0) record(1);  // the list in use now (built before recording began)
-}
-
-void NeighborList::stopRecording() {
-    m_recording = false;
-    m_recorded.clear();
-    m_recorded.shrink_to_fit();
-    m_rec_bytes = m_rec_cap = m_rec_cursor = 0;
-    m_cursor_active = false;
-}
-
-void NeighborList::record(int nthreads) {
-    size_t total = 0;
-    for (uint32_t i = 0; i < m_N; ++i) total += m_count[i];
-    const size_t bytes = (size_t(m_N) + 1 + total) * sizeof(uint32_t) + m_last_pos.size() * sizeof(double);
-    if (m_rec_bytes + bytes > m_rec_cap) return;
-    Recorded r;
-    r.start.resize(size_t(m_N) + 1, 0);
-    for (uint32_t i = 0; i < m_N; ++i) r.start[i + 1] = r.start[i] + m_count[i];
-    r.entries.reset(new uint32_t[total]);
-    uint32_t* e = r.entries.get();
-    const uint32_t* st = r.start.data();
-    // (a list of a few MB every few steps: serial, its copy and page faults cost a two-thread step ~5%)
-#pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, m_N))
-    for (int64_t i = 0; i < int64_t(m_N); ++i) std::copy_n(&m_nlist[size_t(i) * m_stride], m_count[i], e + st[i]);
-    r.pos = m_last_pos;
-    r.box = m_box;
-    m_recorded.push_back(std::move(r));
-    m_rec_bytes += bytes;
-    m_rec_cursor = m_recorded.size() - 1;
-    m_cursor_active = true;
-}
-
-bool NeighborList::restoreRecorded(const ParticleData& pd, int nthreads) {
-    // The backward sweep visits states in reverse order: try the list used last, then its
-    // neighbours in time (each try is one pass over the particles).
-    const int64_t n = int64_t(m_recorded.size());
-    for (int64_t d : {0, -1, 1, -2}) {
-        const int64_t idx = int64_t(m_rec_cursor) + d;
-        if (idx < 0 || idx >= n || (d == 0 && m_cursor_active)) continue;  // (the list that just failed)
-        const Recorded& r = m_recorded[size_t(idx)];
-        if (r.pos.size() != pd.pos.size() || !same_box(r.box, pd.box)) continue;
-        if (movedBeyond(pd, r.pos, nthreads)) continue;
-        uint32_t maxcount = 0;
-        for (uint32_t i = 0; i < pd.N; ++i) maxcount = std::max(maxcount, r.start[i + 1] - r.start[i]);
-        m_stride = std::max(m_stride, maxcount);
-        m_nlist.resize(size_t(pd.N) * m_stride);
-        const uint32_t* e = r.entries.get();
-        const uint32_t* st = r.start.data();
+void NeighborList::adopt(const ParticleData& pd, const uint32_t* start, const uint32_t* entries,
+                         const std::vector<double>& pos, int nthreads) {
+    uint32_t maxcount = 0;
+    for (uint32_t i = 0; i < pd.N; ++i) maxcount = std::max(maxcount, start[i + 1] - start[i]);
+    m_stride = std::max(m_stride, maxcount);
+    m_nlist.resize(size_t(pd.N) * m_stride);
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N))
-        for (int64_t i = 0; i < int64_t(pd.N); ++i) {
-            m_count[i] = st[i + 1] - st[i];
-            std::copy(e + st[i], e + st[i + 1], &m_nlist[size_t(i) * m_stride]);
-        }
-        m_last_pos = r.pos;
-        ++m_version;
-        ++m_n_restores;
-        m_rec_cursor = size_t(idx);
-        m_cursor_active = true;
-        return true;
+    for (int64_t i = 0; i < int64_t(pd.N); ++i) {
+        m_count[i] = start[i + 1] - start[i];
+        std::copy(entries + start[i], entries + start[i + 1], &m_nlist[size_t(i) * m_stride]);
     }
-    return false;
+    m_last_pos = pos;
+    ++m_version;
 }
 
 void NeighborList::update(const ParticleData& pd, uint64_t t, int nthreads) {
@@ -464,8 +399,7 @@ void NeighborList::build(const ParticleData& pd, const double* pos, int nthreads
     m_force_rebuild = false;
     ++m_n_builds;
     ++m_version;
-    m_cursor_active = false;
-    if (m_recording) record(nthreads);
+    if (source) source->built(*this, nthreads);
 }
 
 bool NeighborList::scattered() const { return m_scattered; }

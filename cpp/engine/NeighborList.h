@@ -71,28 +71,28 @@ class NeighborList {
     void ensureCurrent(const ParticleData& pd, int nthreads);
     void build(const ParticleData& pd, int nthreads) { build(pd, pd.pos.data(), nthreads); }
 
-    // States the adjoint holds from before the one it is at (positions, 3N each, earliest first;
-    // empty: none). The backward sweep walks down in time, so where update or ensureCurrent must
-    // build, they build from the earliest of these whose list is valid now: that list serves
-    // the states below as well as this one, about twice as many as a list built here. (Any
-    // valid list gives the same forces.) The caller keeps the states alive while they are set.
-    void setEarlierStates(std::vector<const double*> states) {
-        m_earlier = std::move(states);
-        m_n_earlier = m_earlier.size();
-    }
-    const std::vector<const double*>& earlierStates() const { return m_earlier; }
-    // Only the first n of them count (a sweep sets them all once and walks down the count).
-    void useEarlierStates(size_t n) { m_n_earlier = std::min(n, m_earlier.size()); }
+    // Where a list may come from other than a build at the current positions: the adjoint's
+    // recorded lists and earlier states (adjoint/ListMemory.h). ensureCurrent asks it to restore
+    // a list valid for the current positions before it builds; a rebuild (update or
+    // ensureCurrent) asks it to build from an earlier state; every build is reported to it.
+    // Any valid list gives the same forces (rows are sorted), so where a list comes from never
+    // changes a result. The list owns its source and knows nothing else of it.
+    class Source {
+      public:
+        virtual ~Source() = default;
+        virtual bool restore(NeighborList& nl, const ParticleData& pd, int nthreads) = 0;
+        virtual bool buildFromEarlier(NeighborList& nl, const ParticleData& pd, int nthreads) = 0;
+        virtual void built(NeighborList& nl, int nthreads) = 0;
+    };
+    std::unique_ptr<Source> source;
+    // (for a source) a list for pd's particles and box at positions `pos`; whether any particle
+    // is buffer/2 or more away from `ref`; and taking over a list kept elsewhere (CSR rows:
+    // particle i's neighbours are entries[start[i]..start[i+1]), built at positions `pos`)
+    void build(const ParticleData& pd, const double* pos, int nthreads);
+    bool movedBeyond(const ParticleData& pd, const double* ref, int nthreads) const;
+    void adopt(const ParticleData& pd, const uint32_t* start, const uint32_t* entries, const std::vector<double>& pos,
+               int nthreads);
 
-    // Recording, for the adjoint's backward sweep: while on, every build keeps a compact copy of
-    // the list and of the positions it was built at (up to `max_bytes` in all), and
-    // ensureCurrent restores a recorded list that is valid for the current positions instead of
-    // building one. Sorted lists make the forces independent of which valid list is used.
-    void startRecording(size_t max_bytes);
-    void stopRecording();  // and free the recorded lists
-    size_t recordedBytes() const { return m_rec_bytes; }
-    size_t numRecorded() const { return m_recorded.size(); }
-    uint64_t numRestores() const { return m_n_restores; }
     // A copy of the list kept elsewhere (the device's, device/DeviceNeighborList.h) is attached
     // here; the list owns it and knows nothing of it. What such a copy reads of the host's:
     // the list radii (r_list^2 per type pair, and the largest r_list, recomputed), the last
@@ -129,7 +129,6 @@ class NeighborList {
     const uint32_t* counts() const { return m_count.data(); }
     uint32_t stride() const { return m_stride; }
     uint64_t numBuilds() const { return m_n_builds; }
-    uint64_t numBuildsFromEarlier() const { return m_n_from_earlier; }  // (setEarlierStates)
 
     // Pair slots, for loops that evaluate each pair once: particle i's upper entries (j > i,
     // the tail of its sorted list) own slots upper0[i], upper0[i] + 1, ...; each lower entry
@@ -148,19 +147,14 @@ class NeighborList {
     bool movedBeyond(const ParticleData& pd, const std::vector<double>& ref, int nthreads) const {
         return movedBeyond(pd, ref.data(), nthreads);
     }
-    bool movedBeyond(const ParticleData& pd, const double* ref, int nthreads) const;
-    // A list for pd's particles and box at positions `pos`.
-    void build(const ParticleData& pd, const double* pos, int nthreads);
-    // build(pd), or from an earlier state (setEarlierStates)
+    // build(pd), or from an earlier state (source)
     void rebuild(const ParticleData& pd, int nthreads);
-    bool restoreRecorded(const ParticleData& pd, int nthreads);
     // The runs of `sorted` (cell order) around cell ci and their image shifts (see build).
     int stencil(uint32_t ci, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool ahead, uint32_t* begin,
                 uint32_t* end, Vec3* shift) const;
     // build()'s one-thread path (each pair searched once); returns the largest row
     uint32_t buildHalf(const std::vector<PosType>& sorted, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool hint,
                        uint32_t prev_stride);
-    void record(int nthreads);
     void updatePairSlots();
 
     double m_buffer;
@@ -175,26 +169,13 @@ class NeighborList {
     uint32_t m_stride = 32;
     uint32_t m_N = 0;
     std::vector<double> m_last_pos;
-    std::vector<const double*> m_earlier;
-    size_t m_n_earlier = 0;  // how many of m_earlier count
     BoxDim m_box;  // the box of the last build
     uint64_t m_last_build = 0;
-    uint64_t m_n_builds = 0, m_n_from_earlier = 0;
+    uint64_t m_n_builds = 0;
     bool m_force_rebuild = true;
     std::vector<uint32_t> m_upper0, m_lower_slot;
     uint64_t m_version = 0;  // changes with every build or restore (pair slots follow it, and a copy elsewhere)
     uint64_t m_slot_version = UINT64_MAX;
-    struct Recorded {
-        std::vector<uint32_t> start;  // CSR: particle i's neighbours are entries[start[i]..start[i+1])
-        std::unique_ptr<uint32_t[]> entries;  // not zeroed: the parallel copy is the pages' first touch
-        std::vector<double> pos;
-        BoxDim box;
-    };
-    std::vector<Recorded> m_recorded;
-    bool m_recording = false;
-    size_t m_rec_cap = 0, m_rec_bytes = 0, m_rec_cursor = 0;
-    bool m_cursor_active = false;  // the list in use is m_recorded[m_rec_cursor]
-    uint64_t m_n_restores = 0;
     uint64_t m_rebuild_requests = 0;
     // cell list scratch
     std::vector<uint32_t> m_cell_start, m_cell_of;

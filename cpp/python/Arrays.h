@@ -29,7 +29,8 @@ py::array view(std::vector<T>& v, size_t n, size_t width, py::handle owner) {
 // A new numpy array holding the first n x width entries of v.
 template <class T>
 py::array copy_of(const std::vector<T>& v, size_t n, size_t width) {
-    py::array_t<T> a = width == 1 ? py::array_t<T>({py::ssize_t(n)}) : py::array_t<T>({py::ssize_t(n), py::ssize_t(width)});
+    py::array_t<T> a = width == 1 ? py::array_t<T>({py::ssize_t(n)})
+                                  : py::array_t<T>({py::ssize_t(n), py::ssize_t(width)});
     std::copy(v.begin(), v.begin() + n * width, a.mutable_data());
     return a;
 }
@@ -39,12 +40,13 @@ py::array copy_of(const std::vector<T>& v, size_t n, size_t width) {
 // message). Never a converted copy, whose contents the caller would not see. Returns its data.
 inline double* writable(py::handle a, size_t rows, size_t width, const char* name, const char* rows_name = "N") {
     if (!py::isinstance<py::array_t<double>>(a))
-        throw std::invalid_argument(format("%s must be a float64 numpy array of %s x %zu (%zu x %zu) entries", name, rows_name,
-                                           width, rows, width));
+        throw std::invalid_argument(format("%s must be a float64 numpy array of %s x %zu (%zu x %zu) entries", name,
+                                           rows_name, width, rows, width));
     auto arr = py::reinterpret_borrow<py::array_t<double>>(a);
     if (!(arr.flags() & py::array::c_style) || !arr.writeable() || size_t(arr.size()) != rows * width)
-        throw std::invalid_argument(format("%s must be a writable C-contiguous float64 array of %s x %zu (%zu x %zu) entries",
-                                           name, rows_name, width, rows, width));
+        throw std::invalid_argument(format(
+            "%s must be a writable C-contiguous float64 array of %s x %zu (%zu x %zu) entries", name, rows_name, width,
+            rows, width));
     return arr.mutable_data();
 }
 
@@ -55,12 +57,12 @@ inline double* states_data(py::handle a, uint64_t n, uint32_t N, size_t width, c
     bool ok = py::isinstance<py::array_t<double>>(a);
     if (ok) {
         auto arr = py::reinterpret_borrow<py::array_t<double>>(a);
-        ok = (arr.flags() & py::array::c_style) && (arr.writeable() || !writes) && arr.ndim() == 3 && uint64_t(arr.shape(0)) >= n &&
-             size_t(arr.shape(1)) == N && size_t(arr.shape(2)) == width;
+        ok = (arr.flags() & py::array::c_style) && (arr.writeable() || !writes) && arr.ndim() == 3 &&
+             uint64_t(arr.shape(0)) >= n && size_t(arr.shape(1)) == N && size_t(arr.shape(2)) == width;
     }
     if (!ok)
-        throw std::invalid_argument(format("%s must be a%s C-contiguous float64 array of shape (%llu, N, %zu), N = %u", name,
-                                           writes ? " writable" : "", (unsigned long long)n, width, N));
+        throw std::invalid_argument(format("%s must be a%s C-contiguous float64 array of shape (%llu, N, %zu), N = %u",
+                                           name, writes ? " writable" : "", (unsigned long long)n, width, N));
     // (the pointer of a read-only array is only read)
     return static_cast<double*>(const_cast<void*>(py::reinterpret_borrow<py::array>(a).data()));
 }

@@ -5,6 +5,7 @@
 
 #include "core/Format.h"
 #include "adjoint/Adjoint.h"
+#include "adjoint/ListMemory.h"
 #include "adjoint/RigidAdjoint.h"
 #include "engine/System.h"
 #include "python/Arrays.h"
@@ -30,9 +31,10 @@ void advance_recording_py(System& s, py::object pos, py::object vel, py::object 
     });
 }
 
-std::pair<int64_t, int64_t> adjoint_sweep_py(System& s, uint64_t t_first, py::object pos, py::object vel, py::object acc,
-                                             py::object lr, py::object lv, py::object la, AdjointGrads& g, bool params,
-                                             bool kT, bool gamma, double clip, bool look_back) {
+std::pair<int64_t, int64_t> adjoint_sweep_py(System& s, uint64_t t_first, py::object pos, py::object vel,
+                                             py::object acc, py::object lr, py::object lv, py::object la,
+                                             AdjointGrads& g, bool params, bool kT, bool gamma, double clip,
+                                             bool look_back) {
     const uint64_t n = steps_in(pos, "pos");
     const double *p = host_states(s, pos, n, "pos", false), *v = host_states(s, vel, n, "vel", false),
                  *a = host_states(s, acc, n, "acc", false);
@@ -98,6 +100,39 @@ py::tuple force_jacobian_py(System& s, Arr w, py::object ptan) {
     for (auto& v : g.params) gp.append(copy_of(v, v.size(), 1));
     for (auto& v : e) ep.append(copy_of(v, v.size(), 1));
     return py::make_tuple(out, gp, ep);
+}
+
+// The neighbour lists' memory for the adjoint (ListMemory.h), on the engine's NeighborList class.
+void export_list_memory(py::module_& m) {
+    using NeighborListClass = py::class_<NeighborList, std::shared_ptr<NeighborList>>;
+    auto nlist = py::reinterpret_borrow<NeighborListClass>(m.attr("NeighborList"));
+    nlist
+        .def(
+            "set_earlier_states",
+            [](NeighborList& nl, const System& s, const std::vector<py::array>& states) {
+                // (pointers, not copies: the caller keeps the arrays alive while they are set)
+                std::vector<const double*> ptrs;
+                for (size_t k = 0; k < states.size(); ++k) {
+                    const py::array& a = states[k];
+                    if (!py::isinstance<py::array_t<double>>(a) || !(a.flags() & py::array::c_style) ||
+                        size_t(a.size()) != 3 * size_t(s.pd.N))
+                        throw std::invalid_argument(format(
+                            "earlier state %zu: expected a C-contiguous float64 array of %u x 3 positions", k, s.pd.N));
+                    ptrs.push_back(static_cast<const double*>(a.data()));
+                }
+                list_memory(nl).setEarlierStates(std::move(ptrs));
+            },
+            py::arg("system"), py::arg("states"))
+        .def_property_readonly("num_builds_from_earlier",
+                               [](NeighborList& nl) { return list_memory(nl).numBuildsFromEarlier(); })
+        .def(
+            "start_recording",
+            [](NeighborList& nl, size_t max_bytes) { list_memory(nl).startRecording(nl, max_bytes); },
+            py::arg("max_bytes"))
+        .def("stop_recording", [](NeighborList& nl) { list_memory(nl).stopRecording(); })
+        .def_property_readonly("recorded_bytes", [](NeighborList& nl) { return list_memory(nl).recordedBytes(); })
+        .def_property_readonly("num_recorded", [](NeighborList& nl) { return list_memory(nl).numRecorded(); })
+        .def_property_readonly("num_restores", [](NeighborList& nl) { return list_memory(nl).numRestores(); });
 }
 
 void export_host_adjoint(py::module_& m) {
@@ -175,14 +210,16 @@ void export_rigid_adjoint(py::module_& m) {
         return a;
     });
     m.def("rigid_load", [](System& s, Arr a, bool forces) {
-        if (size_t(a.size()) != rigid_state_width(s) * s.pd.N) throw std::invalid_argument("rigid state has the wrong size");
+        if (size_t(a.size()) != rigid_state_width(s) * s.pd.N)
+            throw std::invalid_argument("rigid state has the wrong size");
         rigid_load(s, a.data(), forces);
     }, py::arg("system"), py::arg("state"), py::arg("forces"));
     m.def("rigid_advance_recording", &rigid_advance_recording_py, py::arg("system"), py::arg("states"),
           py::arg("after") = false);
     m.def("rigid_adjoint_sweep", &rigid_adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("states"),
-          py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("lq"), py::arg("lp"), py::arg("ltau"), py::arg("geometry"),
-          py::arg("inertia"), py::arg("gamma_r"), py::arg("grads"), py::arg("params") = true, py::arg("kT") = false,
+          py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("lq"), py::arg("lp"), py::arg("ltau"),
+          py::arg("geometry"), py::arg("inertia"), py::arg("gamma_r"), py::arg("grads"), py::arg("params") = true,
+          py::arg("kT") = false,
           py::arg("gamma") = false);
     m.def("rigid_force_pullback", [](System& s, Arr lF, Arr ltau, py::object lr, py::object lq, py::object geom,
                                      AdjointGrads& g) {
@@ -203,6 +240,7 @@ void export_rigid_adjoint(py::module_& m) {
 }  // namespace
 
 void export_adjoint(py::module_& m, py::module_&) {
+    export_list_memory(m);
     export_host_adjoint(m);
     export_rigid_adjoint(m);
 }

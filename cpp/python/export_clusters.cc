@@ -14,7 +14,8 @@ namespace {
 using Types = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
 
 // The inputs, checked; rcutsq (filled here) must outlive the returned arguments.
-ClusterArgs cluster_inputs(const Arr& x, const Types& type, const Arr& params, const Arr& rcut, std::vector<double>& rcutsq) {
+ClusterArgs cluster_inputs(const Arr& x, const Types& type, const Arr& params, const Arr& rcut,
+                           std::vector<double>& rcutsq) {
     if (x.ndim() != 3 || x.shape(2) != 3) throw std::invalid_argument("x must have shape (M, N, 3)");
     ClusterArgs a;
     a.M = uint32_t(x.shape(0));

@@ -68,12 +68,14 @@ void export_device_settings(py::module_& m) {
                       })
         // ... with the device code run on the host (GPU.h's host backend: tests)
         .def_readwrite("gpu_host_backend", &System::gpuHostBackend);
-    auto nlist = py::reinterpret_borrow<py::class_<NeighborList, std::shared_ptr<NeighborList>>>(m.attr("NeighborList"));
+    using NeighborListClass = py::class_<NeighborList, std::shared_ptr<NeighborList>>;
+    auto nlist = py::reinterpret_borrow<NeighborListClass>(m.attr("NeighborList"));
     nlist
         // (tests of the GPU path) the device arrays' sizes, and starting them small
         .def_property_readonly("device_stride", [](NeighborList& nl) { return device_list(nl).stride(); })
         .def_property_readonly("device_cell_capacity", [](NeighborList& nl) { return device_list(nl).cellCapacity(); })
-        .def("set_device_sizes", [](NeighborList& nl, uint32_t stride, uint32_t cap) { device_list(nl).setSizes(stride, cap); })
+        .def("set_device_sizes",
+             [](NeighborList& nl, uint32_t stride, uint32_t cap) { device_list(nl).setSizes(stride, cap); })
         .def_property("device_columns", [](NeighborList& nl) { return device_list(nl).columns; },
                       [](NeighborList& nl, bool on) { device_list(nl).columns = on; });
 }

@@ -71,30 +71,8 @@ void export_neighbor_list(py::module_& m) {
                           nl.filterBody = on;
                       })
         .def_property_readonly("num_builds", &NeighborList::numBuilds)
-        .def_property_readonly("num_builds_from_earlier", &NeighborList::numBuildsFromEarlier)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
-        .def(
-            "set_earlier_states",
-            [](NeighborList& nl, const System& s, const std::vector<py::array>& states) {
-                // (pointers, not copies: the caller keeps the arrays alive while they are set)
-                std::vector<const double*> ptrs;
-                for (size_t k = 0; k < states.size(); ++k) {
-                    const py::array& a = states[k];
-                    if (!py::isinstance<py::array_t<double>>(a) || !(a.flags() & py::array::c_style) ||
-                        size_t(a.size()) != 3 * size_t(s.pd.N))
-                        throw std::invalid_argument(format("earlier state %zu: expected a C-contiguous float64 array of "
-                                                           "%u x 3 positions", k, s.pd.N));
-                    ptrs.push_back(static_cast<const double*>(a.data()));
-                }
-                nl.setEarlierStates(std::move(ptrs));
-            },
-            py::arg("system"), py::arg("states"))
-        .def("start_recording", &NeighborList::startRecording, py::arg("max_bytes"))
-        .def("stop_recording", &NeighborList::stopRecording)
-        .def_property_readonly("recorded_bytes", &NeighborList::recordedBytes)
-        .def_property_readonly("num_recorded", &NeighborList::numRecorded)
-        .def_property_readonly("num_restores", &NeighborList::numRestores)
         .def("is_symmetric", &NeighborList::isSymmetric)
         .def("pairs", [](const NeighborList& nl) {
             auto p = nl.pairs();
@@ -172,9 +150,9 @@ void def_system_state(SystemClass& c) {
         // {"step"|"adjoint": (threads in use, s/step on one thread, s/step on nthreads)}
         .def_property_readonly("thread_choice", [](const System& s) {
             py::dict d;
-            d["step"] = py::make_tuple(s.stepGovernor.preferred(s.nthreads), s.stepGovernor.cost(0), s.stepGovernor.cost(1));
-            d["adjoint"] =
-                py::make_tuple(s.adjointGovernor.preferred(s.nthreads), s.adjointGovernor.cost(0), s.adjointGovernor.cost(1));
+            const ThreadGovernor &st = s.stepGovernor, &ad = s.adjointGovernor;
+            d["step"] = py::make_tuple(st.preferred(s.nthreads), st.cost(0), st.cost(1));
+            d["adjoint"] = py::make_tuple(ad.preferred(s.nthreads), ad.cost(0), ad.cost(1));
             return d;
         })
         .def_property(
@@ -230,8 +208,8 @@ void def_system_model(SystemClass& c) {
         .def("set_contacts", [](System& s, std::vector<double> c, std::vector<std::string> labels) {
             const size_t n = size_t(s.pd.ntypes) * s.pd.ntypes;
             if (c.size() != n || labels.size() != n)
-                throw std::invalid_argument(
-                    format("set_contacts: %zu distances and %zu labels for %zu type pairs", c.size(), labels.size(), n));
+                throw std::invalid_argument(format("set_contacts: %zu distances and %zu labels for %zu type pairs",
+                                                   c.size(), labels.size(), n));
             s.contact = std::move(c);
             s.contactLabel = std::move(labels);
         })
@@ -257,8 +235,8 @@ void def_system_model(SystemClass& c) {
                 mt.gamma_r = gamma_r.empty() ? std::vector<double>(3 * s.pd.ntypes, 1.0) : std::move(gamma_r);
                 s.methods.push_back(std::move(mt));
             },
-            py::arg("kind"), py::arg("members"), py::arg("variant_kind"), py::arg("A"), py::arg("B"), py::arg("t_start"),
-            py::arg("t_ramp"), py::arg("gamma"), py::arg("gamma_r") = std::vector<double>());
+            py::arg("kind"), py::arg("members"), py::arg("variant_kind"), py::arg("A"), py::arg("B"),
+            py::arg("t_start"), py::arg("t_ramp"), py::arg("gamma"), py::arg("gamma_r") = std::vector<double>());
 }
 
 // Running: preparation, forces, steps.
@@ -312,18 +290,22 @@ void export_engine(py::module_& m, py::module_& testing) {
     def_system_model(system);
     def_system_run(system);
 
-    testing.def("rotation_step", &rotation_step, py::arg("q"), py::arg("p"), py::arg("tau"), py::arg("I"), py::arg("dt"),
-                py::arg("part"));
+    testing.def("rotation_step", &rotation_step, py::arg("q"), py::arg("p"), py::arg("tau"), py::arg("I"),
+                py::arg("dt"), py::arg("part"));
     testing.def("set_chunk_steps", [](uint64_t n) { chunk_steps_override() = n; }, py::arg("n"),
-                "Steps per chunk of every long call from now on (0: the chunk rule), to test that chunking leaves the bits.");
-    testing.def("chunk_steps", [](uint32_t N, const std::string& cost) {
-        const StepCost c = cost == "host_forward"     ? StepCost::HostForward
-                           : cost == "host_adjoint"   ? StepCost::HostAdjoint
-                           : cost == "device_forward" ? StepCost::DeviceForward
-                           : cost == "device_adjoint" ? StepCost::DeviceAdjoint
-                                                      : throw std::invalid_argument("chunk_steps: unknown cost '" + cost + "'");
-        return chunk_steps(N, c);
-    }, py::arg("N"), py::arg("cost"), "Steps per chunk for N particles and a step cost (host_/device_ forward/adjoint).");
+                "Steps per chunk of every long call from now on (0: the chunk rule), to test that chunking "
+                "leaves the bits.");
+    testing.def(
+        "chunk_steps",
+        [](uint32_t N, const std::string& cost) {
+            if (cost == "host_forward") return chunk_steps(N, StepCost::HostForward);
+            if (cost == "host_adjoint") return chunk_steps(N, StepCost::HostAdjoint);
+            if (cost == "device_forward") return chunk_steps(N, StepCost::DeviceForward);
+            if (cost == "device_adjoint") return chunk_steps(N, StepCost::DeviceAdjoint);
+            throw std::invalid_argument("chunk_steps: unknown cost '" + cost + "'");
+        },
+        py::arg("N"), py::arg("cost"),
+        "Steps per chunk for N particles and a step cost (host_/device_ forward/adjoint).");
 }
 
 }  // namespace ha::python
