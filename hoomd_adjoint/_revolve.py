@@ -6,8 +6,15 @@ before step k; state 0, the window's first state, is always stored. Sweeping ste
 adjoint after step k to the adjoint before it and reads state k (adjoint.py's engines recompute
 the forces from it). :class:`Revolve` says which states the forward run keeps and, after it, in
 which order to advance, record, keep, drop and sweep so that every step is swept once, latest
-first, with at most ``slots`` states held at once and the fewest steps recomputed.
+first, with at most ``slots`` states held at once.
+
+What a schedule costs is its recomputed steps and its loads: every ADVANCE and RECORD starts by
+loading a checkpoint and recomputing its forces, about one step's work. Griewank and Walther's
+split (:func:`split`) recomputes the fewest steps, but with much room it does so in many short
+advances; the split that keeps one slot spare (:func:`split_spare`) recomputes more with little
+room but records whole segments in one pass. :class:`Revolve` takes whichever costs less.
 """
+import functools
 import math
 
 # The actions of Revolve.backward(), each a tuple (action, step, count):
@@ -27,6 +34,7 @@ def binomial_reach(s, r):
     return math.comb(s + r, s)
 
 
+@functools.lru_cache(maxsize=4096)
 def split(n, s):
     """Where to put the next checkpoint in a segment of n steps whose first state is stored, with
     s more states free: the split of Griewank and Walther that minimises recomputation. With
@@ -39,18 +47,48 @@ def split(n, s):
     return max(1, n - binomial_reach(c - 1, r), binomial_reach(c, r - 2) if r >= 2 else 1)
 
 
+@functools.lru_cache(maxsize=4096)
+def split_spare(n, s):
+    """The binomial split for s states in all, which keeps one of the s free states spare: more
+    recomputed steps than :func:`split` when s is small (with s = 1 as many as with none), but
+    segments short enough to be recorded whole, with one load each, when s is large."""
+    if s <= 1:  # beta(1, r) = r + 1 (spelled out: the search below would take n rounds)
+        return max(1, n - 1)
+    r = 0
+    while binomial_reach(s, r) < n:
+        r += 1
+    return max(1, n - binomial_reach(s - 1, r)) if s > 0 else 1
+
+
+RULES = ("fewest_steps", "spare_slot")  # split, split_spare
+
+
 class Revolve:
     """The schedule reversing ``n`` steps with room for ``slots`` stored states (state 0 among
     them). With ``slots >= n`` every state is stored on the way forward (``full``); otherwise the
     forward run keeps :meth:`checkpoints` (the schedule's right spine, placed while running) and
-    :meth:`backward` recomputes the rest from them."""
+    :meth:`backward` recomputes the rest from them. ``rule``: "fewest_steps" (:func:`split`),
+    "spare_slot" (:func:`split_spare`) or None, whichever :meth:`cost` says is cheaper."""
 
-    def __init__(self, n, slots):
+    def __init__(self, n, slots, rule=None):
         n, slots = int(n), int(slots)
         if n < 1 or slots < 1:
             raise ValueError(f"Revolve needs n >= 1 steps and slots >= 1 states, got n = {n}, slots = {slots}")
+        if rule is not None and rule not in RULES:
+            raise ValueError(f"Revolve rule must be one of {RULES}, got {rule!r}")
         self.n, self.slots = n, slots
         self.full = slots >= n
+        self.rule = rule if rule is not None else _cheaper_rule(n, slots)
+
+    def _split(self, n, s):
+        return split(n, s) if self.rule == "fewest_steps" else split_spare(n, s)
+
+    def _spine_split(self, n, s):
+        if self.rule == "fewest_steps":
+            # the forward run goes on to state n (the loss), which no sweep reads, at no extra
+            # cost: the spine is that of n + 1 steps
+            return min(n - 1, split(n + 1, s))
+        return split_spare(n, s)
 
     def checkpoints(self):
         """The states the forward run keeps, in order: all n (full), else state 0 and the spine."""
@@ -58,9 +96,7 @@ class Revolve:
             return list(range(self.n))
         out, a, s = [0], 0, self.slots - 1
         while s > 0 and a < self.n - 1:
-            # the forward run goes on to state n (the loss), which no sweep reads, at no extra
-            # cost: the spine is that of n + 1 steps
-            a += min(self.n - 1 - a, split(self.n + 1 - a, s))
+            a += self._spine_split(self.n - a, s)
             out.append(a)
             s -= 1
         return out
@@ -78,35 +114,60 @@ class Revolve:
                 yield (DROP, bounds[idx], 0)
 
     def _reverse(self, a, b, s):
-        """Reverse steps a .. b-1: state a is stored and s more states may be. (The left part
-        is a loop, not a call: the depth is at most s.)"""
-        while b > a:
+        """Reverse steps a .. b-1: state a is stored and s more states may be. (A stack of the
+        segments still to reverse, not nested calls: each action is one step of a loop.)"""
+        todo = [(a, b, s)]  # segments (a, b, s) and DROP actions, the next on top
+        while todo:
+            item = todo.pop()
+            if item[0] == DROP:
+                yield item
+                continue
+            a, b, s = item
             n = b - a
+            if n <= 0:
+                continue
             if n <= s + 1:  # room for the whole segment: record it, then sweep it
                 if n > 1:
                     yield (RECORD, a, n - 1)  # the states a+1 .. b-1
                     yield (SWEEP_BLOCK, a + 1, n - 1)
                 yield (SWEEP_CHECKPOINT, a, 1)
-                return
-            if s == 0:  # no room at all: recompute every state from a
+            elif s == 0:  # no room at all: recompute every state from a
                 for t in range(b - 1, a, -1):
                     yield (ADVANCE, a, t - a)
                     yield (SWEEP_CURRENT, t, 1)
                 yield (SWEEP_CHECKPOINT, a, 1)
-                return
-            m = a + split(n, s)
-            yield (ADVANCE, a, m - a)
-            yield (STORE, m, 0)
-            yield from self._reverse(m, b, s - 1)
-            yield (DROP, m, 0)
-            b = m  # then the left part, with the same room
+            else:  # keep the state at m; reverse m .. b-1 with one state less, then a .. m-1
+                m = a + self._split(n, s)
+                yield (ADVANCE, a, m - a)
+                yield (STORE, m, 0)
+                todo += [(a, m, s), (DROP, m, 0), (m, b, s - 1)]
+
+    def cost(self):
+        """(recomputed steps, loads): the steps the backward pass advances beyond the forward
+        run, and how many times it loads a checkpoint to do so (ADVANCE and RECORD)."""
+        steps = loads = 0
+        for act, _, c in self.backward():
+            if act in (ADVANCE, RECORD):
+                steps += c
+                loads += 1
+        return steps, loads
 
     def recomputed_steps(self):
         """Steps the backward pass advances (ADVANCE and RECORD), beyond the forward run."""
-        return sum(c for act, _, c in self.backward() if act in (ADVANCE, RECORD))
+        return self.cost()[0]
 
     def forward_steps(self):
-        """Steps advanced in all: the forward run's n and the recomputed ones. The fewest there
-        are: Griewank and Walther's minimum for n + 1 steps and ``slots`` states (the forward
-        run's last step leads to the loss, which no sweep reads)."""
+        """Steps advanced in all: the forward run's n and the recomputed ones. With the rule
+        "fewest_steps", the fewest there are: Griewank and Walther's minimum for n + 1 steps and
+        ``slots`` states (the forward run's last step leads to the loss, which no sweep reads)."""
         return self.n + self.recomputed_steps()
+
+
+@functools.lru_cache(maxsize=256)
+def _cheaper_rule(n, slots):
+    """The rule whose schedule costs less, a load counted as a step; on a tie, the spare slot's
+    (the schedule gradient() ran before both were weighed)."""
+    if slots >= n:
+        return RULES[1]
+    costs = {rule: sum(Revolve(n, slots, rule).cost()) for rule in RULES}
+    return min(RULES, key=lambda rule: (costs[rule], rule != RULES[1]))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks, _core, _revolve
-from ._revolve import Revolve, binomial_reach as _binomial_reach, split as _revolve_split  # noqa: F401
+from ._revolve import Revolve, split_spare as _revolve_split  # noqa: F401 (benchmarks/hoomd_recording.py)
 from .device import GPU
 from .errors import ChaoticHorizonWarning
 from .md.constrain import Rigid
@@ -931,10 +931,16 @@ class _Reverse:
         self.put_in = 0.0        # the largest loss gradient added so far (the growth's reference)
         self.growth = (0.0, None, 0.0, 0.0)  # the largest norm / put_in seen: factor, step, norm, put_in
         self.seg = max(1, plan.truncate // 20)
-        forces = plan.forces
-        self.nlists = list({id(f.nlist): f.nlist._cpp for f in forces if getattr(f, 'nlist', None) is not None}.values())
+        N = eng.N
+        self.lr, self.lv, self.la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))  # the adjoint
+        self.grads = _core.AdjointGrads()
+        self.request = {"params": bool(plan.wrt_forces), "kT": plan.want_kT, "gamma": plan.want_gamma,
+                        "clip": plan.clip or 0.0, "look_back": _LOOK_BACK}
+        self.nlists = list({id(f.nlist): f.nlist._cpp for f in plan.forces
+                            if getattr(f, 'nlist', None) is not None}.values())
 
     def run(self, driver, memory, window_frames, total_loss, a0_from_forces):
+        """Record (``driver``: another engine's run, else our own), sweep, collect."""
         eng, plan, nlists = self.eng, self.plan, self.nlists
         self.total_loss = total_loss
         # the backward sweep reuses the forward pass's neighbour lists while they fit the budget
@@ -954,8 +960,9 @@ class _Reverse:
                 f = plan.forces[k]
                 self.extra_params[id(f)] = self.extra_params.get(id(f), 0.0) + gp
             self.back_bar.close()
-            lists = dict(nlist_bytes=sum(nl.recorded_bytes for nl in nlists))
-            lists.update({key: n - n0 for (key, n), n0 in zip(self._list_counts().items(), counts0.values())})
+            counts = self._list_counts()
+            lists = dict(nlist_bytes=sum(nl.recorded_bytes for nl in nlists),
+                         **{key: counts[key] - counts0[key] for key in counts})
         finally:
             for nl in nlists:
                 nl.stop_recording()
@@ -1020,11 +1027,6 @@ class _Reverse:
         """The adjoint from the window's end back to its start, on the schedule; returns the
         window's first state."""
         eng, stored, t0, n = self.eng, self.stored, self.t0, self.plan.truncate
-        N = eng.N
-        self.lr, self.lv, self.la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))
-        self.grads = _core.AdjointGrads()
-        self.request = {"params": bool(self.plan.wrt_forces), "kT": self.plan.want_kT, "gamma": self.plan.want_gamma,
-                        "clip": self.plan.clip or 0.0, "look_back": _LOOK_BACK}
         self.peak = n if self.full else len(stored)
         self.back_bar = _progress(self.progress, n, "adjoint")
         self._add_loss_terms(self.t_end)

@@ -94,9 +94,9 @@ def test_the_minima_are_griewank_and_walthers():
 
 
 @pytest.mark.parametrize("slots", [1, 2, 3, 4])
-def test_recomputed_steps_are_the_fewest(slots):
+def test_griewank_and_walthers_split_recomputes_the_fewest_steps(slots):
     for n in range(1, 31):
-        r = Revolve(n, slots)
+        r = Revolve(n, slots, "fewest_steps")
         assert r.recomputed_steps() == fewest_recomputed(n, slots - 1), (n, slots)
         assert r.forward_steps() == griewank_walther(n + 1, slots)
 
@@ -105,20 +105,36 @@ def test_a_midpoint_split_is_not_the_fewest(monkeypatch):
     """The check above can fail: bisecting instead of the binomial split costs more steps."""
     monkeypatch.setattr(_revolve, "split", lambda n, s: max(1, n // 2))
     worse = [(n, s) for n in range(1, 31) for s in range(1, 5)
-             if Revolve(n, s).recomputed_steps() > fewest_recomputed(n, s - 1)]
+             if Revolve(n, s, "fewest_steps").recomputed_steps() > fewest_recomputed(n, s - 1)]
     assert worse
 
 
 def test_long_schedules_with_little_room_run():
-    """The schedule's depth is bounded by the room, not the steps (a 2-state budget over 20000
+    """The schedule's depth is bounded by the room, not the steps (a 2-state budget over 1200
     steps once overflowed Python's recursion limit)."""
-    assert Revolve(20000, 2).forward_steps() == griewank_walther(20001, 2)
+    assert Revolve(20000, 2, "fewest_steps").forward_steps() == griewank_walther(20001, 2)
+    assert Revolve(20000, 2).rule == "fewest_steps"
+    assert sum(1 for _ in Revolve(3000, 2, "spare_slot").backward()) > 3000
 
 
+def test_the_cheaper_rule_is_taken():
+    """A load (a checkpoint's forces) costs about a step: the schedule taken costs the less of
+    the two rules, never more than the spare slot's (the one gradient() ran before)."""
+    for n in range(1, 61):
+        for slots in range(1, 9):
+            costs = {rule: sum(Revolve(n, slots, rule).cost()) for rule in _revolve.RULES}
+            assert sum(Revolve(n, slots).cost()) == min(costs.values()) <= costs["spare_slot"], (n, slots)
+    assert Revolve(60, 2).cost() == (330, 58)  # the spare slot's: (1711, 58)
+    assert Revolve(1000, 750).cost() == (250, 22)  # Griewank and Walther's split: (250, 232)
+    with pytest.raises(ValueError, match="rule must be one of"):
+        Revolve(10, 3, "bisect")
+
+
+@pytest.mark.parametrize("rule", [None, *_revolve.RULES])
 @pytest.mark.parametrize("slots", [1, 2, 3, 4, 7])
-def test_every_step_is_swept_once_latest_first_within_the_slots(slots):
+def test_every_step_is_swept_once_latest_first_within_the_slots(slots, rule):
     for n in range(1, 41):
-        swept, held = play(Revolve(n, slots))
+        swept, held = play(Revolve(n, slots, rule))
         assert swept == list(range(n - 1, -1, -1)), (n, slots)
         assert held <= slots, f"n = {n}: held {held} states with room for {slots}"
 
