@@ -46,6 +46,16 @@ def test_a_relative_upward_include_and_an_unresolved_one(tmp_path):
         'cpp/core/Bad.h:2: #include "NoSuchFile.h" resolves to no file (against its folder or cpp/)']
 
 
+def test_a_source_outside_the_layers_is_named(tmp_path):
+    root = _copy_cpp(tmp_path)
+    (root / "cpp" / "md").mkdir()
+    (root / "cpp" / "md" / "Old.h").write_text('#include "core/Format.h"\n')
+    r = run(root)
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == [
+        "cpp/md/Old.h: outside the layer folders (core, engine, adjoint, device, python)"]
+
+
 def test_bad_arguments_exit_2(tmp_path):
     r = run(tmp_path)  # no cpp/ here
     assert r.returncode == 2 and "has no cpp/ folder" in r.stderr

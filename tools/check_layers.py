@@ -5,13 +5,15 @@ Layers, lowest first (docs/architecture.md, issue 26):
 
     core < engine < adjoint < device < python
 
-A layer is the first folder under cpp/ (cpp/engine/evaluators/ is the engine); cpp/CMake files
-and cpp/*.cc outside a layer folder are not checked. A quoted include is resolved against the
-including file's folder, then against cpp/ (the include root of the build); one that resolves to
-neither is reported too, as it would not compile. System includes (<...>) are not checked.
+A layer is the first folder under cpp/ (cpp/engine/evaluators/ is the engine); a source file
+under cpp/ outside the layer folders is reported (it would escape the check). A quoted include is
+resolved against the including file's folder, then against cpp/ (the include root of the build);
+one that resolves to neither is reported too, as it would not compile. System includes (<...>)
+are not checked.
 
 Exit status: 0 when every include points down or sideways; 1 when any points up (each is
-printed as FILE:LINE: the include and the two layers) or does not resolve; 2 on bad arguments.
+printed as FILE:LINE: the include and the two layers), does not resolve, or a source file lies
+outside the layers; 2 on bad arguments.
 """
 import argparse
 import pathlib
@@ -41,6 +43,7 @@ def check(root):
     for path in sorted(p for p in cpp.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
         here = layer_of(path, cpp)
         if here is None:
+            problems.append(f"{path.relative_to(root)}: outside the layer folders ({', '.join(LAYERS)})")
             continue
         for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
             m = INCLUDE.match(line)
