@@ -159,10 +159,13 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     // lr += J(r') w in place: lr is not read again before the final loop
     const double* wp = w.data();
     force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr);
+    // (the blocks run on other threads too: they read this thread's scratch through pointers, as
+    // a thread_local named inside the lambda would be the running thread's own, empty, copy)
+    const double* vh_ = vh.data();
     if (langevin && (req.kT || req.gamma))
         noise_grads(sys, g, req, [&](uint32_t b, double* kT, double* gam) {
-            langevin_noise_block(b, N, latot.data(), vh.data(), pd.mass.data(), pd.typeid_.data(), m.gamma.data(), T, dt,
-                                 dim, t, sys.seed, kT, gam);
+            langevin_noise_block(b, N, lt_, vh_, pd.mass.data(), pd.typeid_.data(), m.gamma.data(), T, dt, dim, t,
+                                 sys.seed, kT, gam);
         });
     {
         const double* keep = r0.data();
