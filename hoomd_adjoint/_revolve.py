@@ -49,15 +49,18 @@ def split(n, s):
 
 @functools.lru_cache(maxsize=4096)
 def split_spare(n, s):
-    """The binomial split for s states in all, which keeps one of the s free states spare: more
-    recomputed steps than :func:`split` when s is small (with s = 1 as many as with none), but
-    segments short enough to be recorded whole, with one load each, when s is large."""
-    if s <= 1:  # beta(1, r) = r + 1 (spelled out: the search below would take n rounds)
+    """Griewank and Walther's split as if the segment had s states in all, its first among them,
+    so one of the s free states stays spare: more recomputed steps than :func:`split` when s is
+    small (with s = 1 as many as with none), but segments short enough to be recorded whole, one
+    load each, when s is large."""
+    if s <= 0:
+        return 1
+    if s == 1:  # beta(1, r) = r + 1 (spelled out: the search below would take n rounds)
         return max(1, n - 1)
     r = 0
     while binomial_reach(s, r) < n:
         r += 1
-    return max(1, n - binomial_reach(s - 1, r)) if s > 0 else 1
+    return max(1, n - binomial_reach(s - 1, r))
 
 
 RULES = ("fewest_steps", "spare_slot")  # split, split_spare
