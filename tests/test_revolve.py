@@ -110,8 +110,8 @@ def test_a_midpoint_split_is_not_the_fewest(monkeypatch):
 
 
 def test_long_schedules_with_little_room_run():
-    """The schedule's depth is bounded by the room, not the steps (a 2-state budget over 1200
-    steps once overflowed Python's recursion limit)."""
+    """Long windows with little room: the schedule is a loop, not nested calls (a 2-state budget
+    over 1200 steps once overflowed Python's recursion limit)."""
     assert Revolve(20000, 2, "fewest_steps").forward_steps() == griewank_walther(20001, 2)
     assert Revolve(20000, 2).rule == "fewest_steps"
     assert sum(1 for _ in Revolve(3000, 2, "spare_slot").backward()) > 3000
