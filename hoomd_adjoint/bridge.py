@@ -12,15 +12,18 @@ still works, with a DeprecationWarning).
 """
 import numpy as np
 
+from . import _core
+
 __all__ = ["VERSION_CHANGES", "HoomdForward", "Unsupported", "gradient", "hoomd_version", "twin"]
 
-# HOOMD-blue pair potentials the engine evaluates with the same equations, and their parameters
-PAIRS = {"LJ": ("LJ", ["epsilon", "sigma"]), "Morse": ("Morse", ["D0", "alpha", "r0"]),
-         "Yukawa": ("Yukawa", ["epsilon", "kappa"]), "Gaussian": ("Gaussian", ["epsilon", "sigma"]),
-         "DPDConservative": ("DPDConservative", ["A"]),
-         # the component's (hoomd.adjoint.pair): the embedded engine's evaluators in HOOMD-blue
-         "Rechtsman": ("Rechtsman", ["a0", "a1", "a2", "a3", "b0", "b1", "b2"]),
-         "SoftSphere": ("SoftSphere", ["epsilon", "sigma", "alpha"])}
+# HOOMD-blue pair potentials the engine evaluates with the same equations (HOOMD-blue class: the
+# engine's evaluator, which names the parameters as HOOMD-blue does), and their parameters' names,
+# in order, as the evaluators declare them (tests/test_pair.py checks them against HOOMD-blue's)
+_EVALUATORS = {"LJ": "LJ", "Morse": "Morse", "Yukawa": "Yukawa", "Gaussian": "Gaussian",
+               "DPDConservative": "DPDConservative",
+               # the component's (hoomd.adjoint.pair): the embedded engine's evaluators in HOOMD-blue
+               "Rechtsman": "Rechtsman", "SoftSphere": "SoftSphere"}
+PAIRS = {hoomd_name: (name, list(_core.pair_parameters()[name])) for hoomd_name, name in _EVALUATORS.items()}
 METHODS = ("Brownian", "Langevin", "ConstantVolume")
 # operations that neither move particles nor change the box
 HARMLESS_TUNERS = ("ParticleSorter",)

@@ -1,6 +1,6 @@
 """GPU path: the same trajectories as the CPU path.
 
-Every test runs on two backends of the device code (cpp/md/GPU.h): CUDA, where a GPU is present,
+Every test runs on two backends of the device code (cpp/device/GPU.h): CUDA, where a GPU is present,
 and the host backend, which runs the same kernels, device neighbour lists and deferred checks on
 the CPU, so that CI exercises all of the GPU path but the launches themselves."""
 import numpy as np

@@ -146,3 +146,30 @@ def test_r_cut_zero_removes_pair(rng):
     sim = make_sim(frame, forces=[pot])
     sim.run(0)
     np.testing.assert_allclose(pot.energy, ref.lj(1.1, 1.0, 1.0) + ref.lj(1.2, 1.0, 1.0), rtol=1e-13)
+
+
+def test_parameter_names_come_from_the_evaluators():
+    """Each evaluator declares its parameters' names (cpp/engine/evaluators); the Python classes,
+    the HOOMD-blue bridge and (with HOOMD-blue) HOOMD-blue's own classes and the component agree
+    with them, name for name and in order."""
+    from hoomd_adjoint import _core, bridge
+
+    declared = _core.pair_parameters()
+    classes = {c._name: c for c in vars(ha.md.pair).values()
+               if isinstance(c, type) and issubclass(c, ha.md.pair.Pair) and c._name is not None}
+    assert sorted(classes) == sorted(declared)  # every evaluator has its Python class, and no other
+    for name, cls in classes.items():
+        assert list(cls._param_spec) == declared[name], name
+    for hoomd_name, (name, names) in bridge.PAIRS.items():
+        assert names == declared[name], hoomd_name
+    with pytest.raises(TypeError, match=r"defaults for \['gamma'\], which the evaluator 'LJ' does not have"):
+        type("Wrong", (ha.md.pair.Pair,), dict(_name="LJ", _defaults={"gamma": 1.0}))
+    hoomd = pytest.importorskip("hoomd")
+    nlist = hoomd.md.nlist.Cell(buffer=0.4)
+    for hoomd_name, (name, names) in bridge.PAIRS.items():
+        module = hoomd.md.pair
+        if not hasattr(module, hoomd_name):
+            module = pytest.importorskip("hoomd.adjoint").pair  # the component's potentials
+        spec = getattr(module, hoomd_name)(nlist=nlist).params.default
+        keys = list(spec.keys()) if hasattr(spec, "keys") else list(spec)
+        assert sorted(keys) == sorted(names), (hoomd_name, keys)

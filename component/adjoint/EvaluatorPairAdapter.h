@@ -1,7 +1,7 @@
 // A HOOMD-blue pair evaluator made from one of the embedded engine's evaluators
-// (cpp/md/evaluators): the same templated eval() integrates in HOOMD-blue's PotentialPair, in the
-// embedded engine and, in dual numbers, in the adjoint. Spec names the parameters (in the
-// evaluator's order) and the potential.
+// (cpp/engine/evaluators): the same templated eval() integrates in HOOMD-blue's PotentialPair, in the
+// embedded engine and, in dual numbers, in the adjoint. Spec names the potential; the evaluator
+// names its parameters (param_names).
 #pragma once
 
 #include "hoomd/HOOMDMath.h"
@@ -49,7 +49,7 @@ template<class Spec> class EvaluatorPairAdapter
         param_type(pybind11::dict v, bool /*managed*/ = false)
             {
             for (int k = 0; k < E::n_params; ++k)
-                p[k] = v[Spec::names[k]].template cast<Scalar>();
+                p[k] = v[E::param_names[k]].template cast<Scalar>();
             E::derive(p, d);
             }
 
@@ -57,7 +57,7 @@ template<class Spec> class EvaluatorPairAdapter
             {
             pybind11::dict v;
             for (int k = 0; k < E::n_params; ++k)
-                v[Spec::names[k]] = p[k];
+                v[E::param_names[k]] = p[k];
             return v;
             }
 #endif

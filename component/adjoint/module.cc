@@ -17,14 +17,19 @@ struct RechtsmanSpec
     {
     using Evaluator = ha::EvaluatorPairRechtsman;
     static constexpr const char* name = "rechtsman";
-    static constexpr const char* names[] = {"a0", "a1", "a2", "a3", "b0", "b1", "b2"};
     };
 struct SoftSphereSpec
     {
     using Evaluator = ha::EvaluatorPairSoftSphere;
     static constexpr const char* name = "soft_sphere";
-    static constexpr const char* names[] = {"epsilon", "sigma", "alpha"};
     };
+template<class E> pybind11::list parameter_names()
+    {
+    pybind11::list out;
+    for (const char* name : E::param_names)
+        out.append(name);
+    return out;
+    }
     } // namespace adjoint
     } // namespace hoomd
 
@@ -34,4 +39,9 @@ PYBIND11_MODULE(_adjoint, m)
     adjoint::detail::export_Recorder(m);
     md::detail::export_PotentialPair<adjoint::EvaluatorPairAdapter<adjoint::RechtsmanSpec>>(m, "PotentialPairRechtsman");
     md::detail::export_PotentialPair<adjoint::EvaluatorPairAdapter<adjoint::SoftSphereSpec>>(m, "PotentialPairSoftSphere");
+    // the parameters' names, in order, from the evaluators themselves (as hoomd_adjoint._core has them)
+    pybind11::dict names;
+    names["Rechtsman"] = adjoint::parameter_names<ha::EvaluatorPairRechtsman>();
+    names["SoftSphere"] = adjoint::parameter_names<ha::EvaluatorPairSoftSphere>();
+    m.attr("parameter_names") = names;
     }

@@ -5,6 +5,12 @@ from hoomd.data.typeparam import TypeParameter
 from hoomd.md import pair
 
 
+def _spec(name, **defaults):
+    """The parameters of evaluator ``name`` in its order, as the evaluator declares them (the C++
+    module's ``parameter_names``): a default where given, else required (float)."""
+    return {n: defaults.get(n, float) for n in _adjoint.parameter_names[name]}
+
+
 class Rechtsman(pair.Pair):
     """The honeycomb-forming potential (Goodrich et al., PNAS 2021, Eq. 1)::
 
@@ -21,7 +27,7 @@ class Rechtsman(pair.Pair):
     def __init__(self, nlist, default_r_cut=None, default_r_on=0.0, mode="none"):
         super().__init__(nlist, default_r_cut, default_r_on, mode)
         self._add_typeparam(TypeParameter("params", "particle_types", TypeParameterDict(
-            a0=float, a1=float, a2=float, a3=float, b0=5.0, b1=0.4, b2=40.0, len_keys=2)))
+            **_spec("Rechtsman", b0=5.0, b1=0.4, b2=40.0), len_keys=2)))
 
 
 class SoftSphere(pair.Pair):
@@ -36,4 +42,4 @@ class SoftSphere(pair.Pair):
     def __init__(self, nlist, default_r_cut=None, default_r_on=0.0, mode="none"):
         super().__init__(nlist, default_r_cut, default_r_on, mode)
         self._add_typeparam(TypeParameter("params", "particle_types", TypeParameterDict(
-            epsilon=float, sigma=float, alpha=2.0, len_keys=2)))
+            **_spec("SoftSphere", alpha=2.0), len_keys=2)))

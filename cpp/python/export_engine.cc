@@ -6,12 +6,16 @@
 
 #include <array>
 #include <cmath>
+#include <iterator>
+#include <string>
+#include <vector>
 
 #include "core/Format.h"
 #include "core/Simd.h"
 #include "adjoint/BarForceAdjoint.h"
 #include "device/PairForces.h"
 #include "engine/Force.h"
+#include "engine/evaluators/All.h"
 #include "engine/NeighborList.h"
 #include "engine/RotationStep.h"
 #include "engine/System.h"
@@ -108,6 +112,18 @@ void export_forces(py::module_& m) {
         .def("select_grad_params", &PairForce::selectGradParams)
         .def_property_readonly("grad_params", &PairForce::gradParams);
     m.def("make_pair_force", &make_pair_force);
+    m.def(
+        "pair_parameters",
+        [] {
+            py::dict out;  // {evaluator name: its parameters' names, in order} (evaluators/All.h)
+#define HA_PAIR_PARAMETERS(E, NAME) \
+    out[NAME] = std::vector<std::string>(std::begin(E::param_names), std::end(E::param_names));
+            HA_FOR_EACH_PAIR_EVALUATOR(HA_PAIR_PARAMETERS)
+#undef HA_PAIR_PARAMETERS
+            return out;
+        },
+        "{evaluator name: [parameter names, in the evaluator's order]}: the one list of the names, "
+        "declared by each evaluator (cpp/engine/evaluators)");
     py::class_<BarForce, Force, std::shared_ptr<BarForce>>(m, "BarForce")
         .def(py::init([] { return std::shared_ptr<BarForce>(std::make_shared<BarForceAdjoint>()); }))
         .def("set_bars", &BarForce::setBars, py::arg("ends"), py::arg("points"))

@@ -1,5 +1,5 @@
 """Pair potentials (hoomd.md.pair). Classes only declare parameters; the physics is in the
-C++ evaluators (cpp/md/evaluators/), one header per potential."""
+C++ evaluators (cpp/engine/evaluators/), one header per potential."""
 import numpy as np
 
 from .. import _core
@@ -68,10 +68,25 @@ class Pair(Force):
     """
 
     _name = None          # C++ evaluator name
-    _param_spec = None    # {parameter: default or REQUIRED}, in the evaluator's order
+    _defaults = {}        # parameters that have a default (the others are required)
+    _param_spec = None    # {parameter: default or REQUIRED}, in the evaluator's order: made from the
+                          # names the evaluator declares (_core.pair_parameters), never written here
     _accepted_modes = ("none", "shift")
     _cpp_ntypes = None
     _cpp_nlist = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._name is None:
+            return
+        names = _core.pair_parameters().get(cls._name)
+        if names is None:
+            raise TypeError(f"{cls.__name__}: the engine has no pair evaluator {cls._name!r}")
+        unknown = set(cls._defaults) - set(names)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: defaults for {sorted(unknown)}, which the evaluator {cls._name!r} "
+                            f"does not have (its parameters: {names})")
+        cls._param_spec = {n: cls._defaults.get(n, REQUIRED) for n in names}
 
     def __init__(self, nlist, default_r_cut=None, default_r_on=0.0, mode="none"):
         cls = type(self).__name__
@@ -228,7 +243,6 @@ class LJ(Pair):
     """
 
     _name = "LJ"
-    _param_spec = {"epsilon": REQUIRED, "sigma": REQUIRED}
     _validate_params = _positive_param("sigma")
 
 
@@ -239,7 +253,6 @@ class Morse(Pair):
     """
 
     _name = "Morse"
-    _param_spec = {"D0": REQUIRED, "alpha": REQUIRED, "r0": REQUIRED}
 
     def _validate_params(self, what, value):
         _positive_param("alpha")(self, what, value)
@@ -254,7 +267,6 @@ class Yukawa(Pair):
     """
 
     _name = "Yukawa"
-    _param_spec = {"epsilon": REQUIRED, "kappa": REQUIRED}
 
     def _validate_params(self, what, value):
         if value["kappa"] < 0:
@@ -268,7 +280,6 @@ class Gaussian(Pair):
     """
 
     _name = "Gaussian"
-    _param_spec = {"epsilon": REQUIRED, "sigma": REQUIRED}
     _validate_params = _positive_param("sigma")
 
 
@@ -280,7 +291,6 @@ class DPDConservative(Pair):
     """
 
     _name = "DPDConservative"
-    _param_spec = {"A": REQUIRED}
     _accepted_modes = ("none",)
 
 
@@ -294,8 +304,7 @@ class Rechtsman(Pair):
     """
 
     _name = "Rechtsman"
-    _param_spec = {"a0": REQUIRED, "a1": REQUIRED, "a2": REQUIRED, "a3": REQUIRED,
-                   "b0": 5.0, "b1": 0.4, "b2": 40.0}
+    _defaults = {"b0": 5.0, "b1": 0.4, "b2": 40.0}
 
 
 class _RangeFromParams(Pair):
@@ -323,7 +332,7 @@ class SoftSphere(_RangeFromParams):
     """
 
     _name = "SoftSphere"
-    _param_spec = {"epsilon": REQUIRED, "sigma": REQUIRED, "alpha": 2.0}
+    _defaults = {"alpha": 2.0}
     _range_param = "sigma"
     _validate_params = _positive_param("sigma", "alpha")
 
@@ -339,7 +348,6 @@ class MorseSwitched(_RangeFromParams):
     """
 
     _name = "MorseSwitched"
-    _param_spec = {"D0": REQUIRED, "alpha": REQUIRED, "r0": REQUIRED, "r_on": REQUIRED, "r_off": REQUIRED}
     _range_param = "r_off"
 
     def _validate_params(self, what, value):

@@ -1,5 +1,6 @@
 // Every pair evaluator, with the name under which Python knows it. Adding a potential means
-// adding its header and one line here (and a parameter declaration in hoomd_adjoint/md/pair.py).
+// adding its header and one line here (and its class in hoomd_adjoint/md/pair.py, which reads the
+// parameter names from the evaluator: _core.pair_parameters()).
 #pragma once
 #include "EvaluatorPairDPDConservative.h"
 #include "EvaluatorPairGauss.h"

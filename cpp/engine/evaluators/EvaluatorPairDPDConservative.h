@@ -7,7 +7,9 @@
 namespace ha {
 
 struct EvaluatorPairDPDConservative {
-    static constexpr int n_params = 1;  // A
+    static constexpr int n_params = 1;
+    // the parameters' names, in order: Python, the bridge and the component read them from here
+    static constexpr const char* param_names[n_params] = {"A"};
     static constexpr int n_derived = 1;
     static constexpr bool shift_allowed = false;
     static constexpr bool lanes = true;  // vector units pay (no exp; branches on parameters only)

@@ -6,7 +6,9 @@
 namespace ha {
 
 struct EvaluatorPairLJ {
-    static constexpr int n_params = 2;  // epsilon, sigma
+    static constexpr int n_params = 2;
+    // the parameters' names, in order: Python, the bridge and the component read them from here
+    static constexpr const char* param_names[n_params] = {"epsilon", "sigma"};
     static constexpr int n_derived = 2;  // lj1 = 4 eps sigma^12, lj2 = 4 eps sigma^6
     static constexpr bool shift_allowed = true;
     static constexpr bool lanes = true;  // vector units pay (no exp; branches on parameters only)

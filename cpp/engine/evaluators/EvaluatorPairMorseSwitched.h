@@ -11,7 +11,9 @@
 namespace ha {
 
 struct EvaluatorPairMorseSwitched {
-    static constexpr int n_params = 5;  // D0, alpha, r0, r_on, r_off
+    static constexpr int n_params = 5;
+    // the parameters' names, in order: Python, the bridge and the component read them from here
+    static constexpr const char* param_names[n_params] = {"D0", "alpha", "r0", "r_on", "r_off"};
     static constexpr int n_derived = 5;
     static constexpr bool shift_allowed = false;
 

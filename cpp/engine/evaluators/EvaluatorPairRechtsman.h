@@ -8,7 +8,9 @@
 namespace ha {
 
 struct EvaluatorPairRechtsman {
-    static constexpr int n_params = 7;  // a0, a1, a2, a3, b0, b1, b2
+    static constexpr int n_params = 7;
+    // the parameters' names, in order: Python, the bridge and the component read them from here
+    static constexpr const char* param_names[n_params] = {"a0", "a1", "a2", "a3", "b0", "b1", "b2"};
     static constexpr int n_derived = 7;
     static constexpr bool shift_allowed = true;
     static constexpr bool lanes = true;  // vector units pay (exp in Lanes: core/Exp.h; branches on parameters only)

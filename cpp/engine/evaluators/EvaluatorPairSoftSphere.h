@@ -9,7 +9,9 @@
 namespace ha {
 
 struct EvaluatorPairSoftSphere {
-    static constexpr int n_params = 3;  // epsilon, sigma, alpha
+    static constexpr int n_params = 3;
+    // the parameters' names, in order: Python, the bridge and the component read them from here
+    static constexpr const char* param_names[n_params] = {"epsilon", "sigma", "alpha"};
     static constexpr int n_derived = 3;
     static constexpr bool shift_allowed = false;
 

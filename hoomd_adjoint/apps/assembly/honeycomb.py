@@ -33,13 +33,13 @@ import time
 
 import numpy as np
 
-from ... import _checks
+from ... import _checks, _core
 
 __all__ = ["RECHTSMAN", "NAMES", "Protocol", "simulation", "hoomd_simulation", "order_loss", "curves", "half_time",
            "Design", "potential"]
 
 RECHTSMAN = (5.89, 17.9, 2.49, 1.823)  # Rechtsman, Stillinger, Torquato PRE 73 (2006), via the seed's S6
-NAMES = ("a0", "a1", "a2", "a3")
+NAMES = tuple(_core.pair_parameters()["Rechtsman"][:4])  # the designed a0..a3 (b0..b2 stay fixed)
 LATTICES = ("honeycomb", "triangular")
 VARIANTS = ("reverse", "forward", "truncated")
 MEASURE_SEED = 1_000_000  # replicas that measure a design never took part in optimising it
