@@ -14,6 +14,7 @@ vmapped, so the cond stays a cond (JAX MD's fastest single-replica configuration
 
     python benchmarks/_jax_ensemble.py --R 4 --steps 3300
 """
+
 import argparse
 import resource
 import time
@@ -45,6 +46,7 @@ def pair_distances(R, neighbor, displacement, N, fmt):
     import jax
     import jax.numpy as jnp
     from jax_md import space
+
     if fmt in ("Sparse", "OrderedSparse"):
         i, j = neighbor.idx[0], neighbor.idx[1]
         mask = i < N
@@ -56,8 +58,7 @@ def pair_distances(R, neighbor, displacement, N, fmt):
     return jnp.sum(dR * dR, axis=-1), mask, (1.0 if fmt == "OrderedSparse" else 0.5)
 
 
-def _build(N, box_L, steps, kT, gamma, dt, r_cut, dr_threshold, checkpoint_every, fmt, disable_cell_list,
-           vmapped=True):
+def _build(N, box_L, steps, kT, gamma, dt, r_cut, dr_threshold, checkpoint_every, fmt, disable_cell_list, vmapped=True):
     """Neighbour-list functions and the un-jitted (vmapped, unless one replica) value_and_grad."""
     import jax
     import jax.numpy as jnp
@@ -81,12 +82,18 @@ def _build(N, box_L, steps, kT, gamma, dt, r_cut, dr_threshold, checkpoint_every
 
     def make_nlist(capacity_multiplier):
         return partition.neighbor_list(
-            displacement, box_L, r_cutoff=r_cut, dr_threshold=dr_threshold,
-            capacity_multiplier=capacity_multiplier, format=fmt_enum,
-            disable_cell_list=disable_cell_list)
+            displacement,
+            box_L,
+            r_cutoff=r_cut,
+            dr_threshold=dr_threshold,
+            capacity_multiplier=capacity_multiplier,
+            format=fmt_enum,
+            disable_cell_list=disable_cell_list,
+        )
 
     def run_steps(carry, a, n):
         """n Brownian steps, neighbour list updated after each (functionally, so it vmaps)."""
+
         def e(R, neighbor):
             return energy(R, neighbor, a)
 
@@ -123,11 +130,27 @@ def _build(N, box_L, steps, kT, gamma, dt, r_cut, dr_threshold, checkpoint_every
         # one replica, not vmapped: the list's rebuild test stays a real lax.cond (JAX MD's
         # fastest single-replica configuration: rebuilds only when a particle moved far enough)
         return jax.tree_util.tree_map(lambda x: x[None], one(a, R0s[0], keys[0], nbrs0))
+
     return make_nlist, single
 
 
-def _run(frames_positions, keys, box_L, steps, kT, gamma, dt, params, r_cut, dr_threshold,
-         checkpoint_every, fmt=None, disable_cell_list=None, capacity_multiplier=None, repeats=1):
+def _run(
+    frames_positions,
+    keys,
+    box_L,
+    steps,
+    kT,
+    gamma,
+    dt,
+    params,
+    r_cut,
+    dr_threshold,
+    checkpoint_every,
+    fmt=None,
+    disable_cell_list=None,
+    capacity_multiplier=None,
+    repeats=1,
+):
     """Worker for jax_md_batch with explicit per-replica PRNG keys (so single replicas can be rerun)."""
     import jax
     import jax.numpy as jnp
@@ -138,8 +161,20 @@ def _run(frames_positions, keys, box_L, steps, kT, gamma, dt, params, r_cut, dr_
     pos = np.mod(np.asarray(frames_positions, dtype=np.float64), box_L)  # HOOMD-centred or [0, L): same
     Rn, N, dim = pos.shape
     assert dim == 2, "2D positions expected"
-    make_nlist, batched = _build(N, float(box_L), int(steps), kT, gamma, dt, r_cut, dr_threshold,
-                                 int(checkpoint_every), fmt, disable_cell_list, vmapped=Rn > 1)
+    make_nlist, batched = _build(
+        N,
+        float(box_L),
+        int(steps),
+        kT,
+        gamma,
+        dt,
+        r_cut,
+        dr_threshold,
+        int(checkpoint_every),
+        fmt,
+        disable_cell_list,
+        vmapped=Rn > 1,
+    )
     # jax_md's neighbour-list scatter mixes int64/int32 under x64: a harmless FutureWarning per compile
     warnings.filterwarnings("ignore", message="scatter inputs have incompatible types", category=FutureWarning)
     a = jnp.asarray(params, dtype=jnp.float64)
@@ -161,18 +196,38 @@ def _run(frames_positions, keys, box_L, steps, kT, gamma, dt, params, r_cut, dr_
         if not overflow.any():
             break
         reallocations += 1
-        print(f"[jax_md_batch] neighbour list overflowed in {int(overflow.sum())}/{Rn} replicas "
-              f"(capacity {nbrs0.max_occupancy}); reallocating with capacity_multiplier {cap * 1.5:.3g}")
+        print(
+            f"[jax_md_batch] neighbour list overflowed in {int(overflow.sum())}/{Rn} replicas "
+            f"(capacity {nbrs0.max_occupancy}); reallocating with capacity_multiplier {cap * 1.5:.3g}"
+        )
         cap *= 1.5
-    return dict(seconds_per_replica=best / Rn, seconds_total=best, compile_seconds=compile_seconds,
-                grads=np.asarray(grads), losses=np.asarray(losses),
-                peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                nlist_format=fmt, nlist_cell_list=not disable_cell_list,
-                nlist_capacity=int(nbrs0.max_occupancy), nlist_reallocations=reallocations)
+    return dict(
+        seconds_per_replica=best / Rn,
+        seconds_total=best,
+        compile_seconds=compile_seconds,
+        grads=np.asarray(grads),
+        losses=np.asarray(losses),
+        peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        nlist_format=fmt,
+        nlist_cell_list=not disable_cell_list,
+        nlist_capacity=int(nbrs0.max_occupancy),
+        nlist_reallocations=reallocations,
+    )
 
 
-def jax_md_batch(frames_positions, box_L, steps=3300, kT=0.2, gamma=1.0, dt=1e-3, params=(5.89, 17.9, 2.49, 1.823),
-                 r_cut=2.5, dr_threshold=0.4, seed=0, checkpoint_every=100):
+def jax_md_batch(
+    frames_positions,
+    box_L,
+    steps=3300,
+    kT=0.2,
+    gamma=1.0,
+    dt=1e-3,
+    params=(5.89, 17.9, 2.49, 1.823),
+    r_cut=2.5,
+    dr_threshold=0.4,
+    seed=0,
+    checkpoint_every=100,
+):
     """Reverse-mode gradient d(final potential energy per particle)/d(a0,a1,a2,a3) for a batch of R replicas of the
     PNAS 2021 honeycomb system (2D Brownian dynamics, periodic square box of side box_L, Rechtsman potential), computed
     by JAX MD with jax.vmap over replicas inside ONE jax.jit, with JAX MD neighbour lists (its fastest configuration,
@@ -221,11 +276,13 @@ def main():
     args = ap.parse_args()
     frames, L = random_frames(args.R, args.N, args.density, seed=args.seed)
     res = jax_md_batch(frames, L, steps=args.steps, seed=args.seed, checkpoint_every=args.checkpoint_every)
-    print(f"JAX MD {'vmap ' if args.R > 1 else ''}R={args.R} N={args.N} steps={args.steps}: {res['seconds_per_replica']:.4f} s/replica "
-          f"({res['seconds_total']:.3f} s total, compile {res['compile_seconds']:.2f} s, "
-          f"peak RSS {res['peak_rss_bytes'] / 2**20:.0f} MiB, nlist {res['nlist_format']} cap "
-          f"{res['nlist_capacity']}, reallocs {res['nlist_reallocations']}) "
-          f"grad[0]={np.array2string(res['grads'][0], precision=5)} loss[0]={res['losses'][0]:.6f}")
+    print(
+        f"JAX MD {'vmap ' if args.R > 1 else ''}R={args.R} N={args.N} steps={args.steps}: {res['seconds_per_replica']:.4f} s/replica "
+        f"({res['seconds_total']:.3f} s total, compile {res['compile_seconds']:.2f} s, "
+        f"peak RSS {res['peak_rss_bytes'] / 2**20:.0f} MiB, nlist {res['nlist_format']} cap "
+        f"{res['nlist_capacity']}, reallocs {res['nlist_reallocations']}) "
+        f"grad[0]={np.array2string(res['grads'][0], precision=5)} loss[0]={res['losses'][0]:.6f}"
+    )
 
 
 if __name__ == "__main__":

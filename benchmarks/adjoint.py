@@ -18,6 +18,7 @@ Prints, as tables:
     PYTHONPATH=. python benchmarks/adjoint.py [--quick] [--parts 1 2 3 4]
     PYTHONPATH=. python benchmarks/adjoint.py --parts 2 --mem-N 100000 --mem-steps 1000 4000 16000  # hours
 """
+
 import argparse
 import json
 import os
@@ -55,6 +56,7 @@ def fcc(N, density):
     L = n * a
     pos = pos - L / 2 + 0.01
     import gsd.hoomd
+
     f = gsd.hoomd.Frame()
     f.configuration.box = [L, L, L, 0, 0, 0]
     f.particles.N = len(pos)
@@ -83,10 +85,12 @@ def part1(args):
         fwd = min(fwd, time.perf_counter() - t)
         builds = lj.nlist.num_builds - builds
     print(f"{'forward (sim.run)':<36} {fwd:>9.2f} {1.0:>7.2f}   ({builds} list builds)")
-    for label, memory in (("gradient, full storage", None),
-                          (f"checkpoints, budget {3 * steps // 4} states", 3 * steps // 4 * per * N),
-                          (f"checkpoints, budget {steps // 2} states", steps // 2 * per * N),
-                          ("checkpoints, budget 32 states", 32 * per * N)):
+    for label, memory in (
+        ("gradient, full storage", None),
+        (f"checkpoints, budget {3 * steps // 4} states", 3 * steps // 4 * per * N),
+        (f"checkpoints, budget {steps // 2} states", steps // 2 * per * N),
+        ("checkpoints, budget 32 states", 32 * per * N),
+    ):
         times = []
         for _ in range(1 if args.quick else 2):  # best of two, as the forward; the first call also
             sim, lj = lj_sim(N, method=args.method)  # pays the first touch of the state storage
@@ -96,9 +100,11 @@ def part1(args):
             times.append(time.perf_counter() - t)
         el = min(times)
         d = res.diagnostics
-        print(f"{label:<36} {el:>9.2f} {el / fwd:>7.2f}   (recomputed {d['recomputed_steps']} steps, "
-              f"peak {d['stored_states_peak']} states, {d['nlist_builds']} list builds; "
-              f"first call {times[0] / fwd:.2f})")
+        print(
+            f"{label:<36} {el:>9.2f} {el / fwd:>7.2f}   (recomputed {d['recomputed_steps']} steps, "
+            f"peak {d['stored_states_peak']} states, {d['nlist_builds']} list builds; "
+            f"first call {times[0] / fwd:.2f})"
+        )
 
 
 def _peak_rss():
@@ -115,8 +121,13 @@ def _memory_case(N, steps, budget_states):
     sim, lj = lj_sim(N)
     t = time.perf_counter()
     res = ha.adjoint.gradient(sim, steps, loss=energy_loss(lj), wrt=[lj], memory=budget_states * 24 * N)
-    return dict(seconds=time.perf_counter() - t, rss=_peak_rss(), peak_states=res.diagnostics["stored_states_peak"],
-                stored=res.diagnostics["stored_bytes_peak"], recomputed=res.diagnostics["recomputed_steps"])
+    return dict(
+        seconds=time.perf_counter() - t,
+        rss=_peak_rss(),
+        peak_states=res.diagnostics["stored_states_peak"],
+        stored=res.diagnostics["stored_bytes_peak"],
+        recomputed=res.diagnostics["recomputed_steps"],
+    )
 
 
 def part2(args):
@@ -124,14 +135,21 @@ def part2(args):
     steps_list = args.mem_steps or ((100, 400, 1600) if args.quick else (250, 1000, 4000))
     budget = 16
     print(f"\n## 2. peak memory vs steps, 3D LJ, N = {N}, budget {budget} states ({budget * 24 * N / 2**20:.1f} MiB)")
-    print(f"{'steps':>7} {'peak RSS MiB':>13} {'stored MiB':>11} {'recomputed':>11} {'recompute/steps':>16} {'seconds':>8}")
+    print(
+        f"{'steps':>7} {'peak RSS MiB':>13} {'stored MiB':>11} {'recomputed':>11} {'recompute/steps':>16} {'seconds':>8}"
+    )
     for steps in steps_list:
-        code = (f"import sys, json; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
-                f"import adjoint as b; print(json.dumps(b._memory_case({N}, {steps}, {budget})))")
+        code = (
+            f"import sys, json; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+            f"import adjoint as b; print(json.dumps(b._memory_case({N}, {steps}, {budget})))"
+        )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{steps:>7} {r['rss'] / 2**20:>13.1f} {r['stored'] / 2**20:>11.1f} {r['recomputed']:>11} "
-              f"{r['recomputed'] / steps:>16.2f} {r['seconds']:>8.0f}", flush=True)
+        print(
+            f"{steps:>7} {r['rss'] / 2**20:>13.1f} {r['stored'] / 2**20:>11.1f} {r['recomputed']:>11} "
+            f"{r['recomputed'] / steps:>16.2f} {r['seconds']:>8.0f}",
+            flush=True,
+        )
 
 
 def honeycomb_sim(a=(5.0, 1.0, 1.0, 1.6)):
@@ -162,8 +180,10 @@ def part3(args):
             best = min(best, time.perf_counter() - t)
         g = res.grad(pot)[("A", "A")]
         rows[mode] = best
-        print(f"{'hoomd-adjoint ' + mode:<34} {best:>11.3f} {1.0:>8.2f}   d/da = "
-              + ", ".join(f"{g[k]:+.5f}" for k in ("a0", "a1", "a2", "a3")))
+        print(
+            f"{'hoomd-adjoint ' + mode:<34} {best:>11.3f} {1.0:>8.2f}   d/da = "
+            + ", ".join(f"{g[k]:+.5f}" for k in ("a0", "a1", "a2", "a3"))
+        )
     try:
         import jax_md  # noqa: F401
     except ImportError:
@@ -174,23 +194,33 @@ def part3(args):
     # JAX MD's fastest configuration: its neighbour list (OrderedSparse), one replica not vmapped
     # (so the rebuild test stays a lax.cond), jax.checkpoint segments; the same system and start
     from _jax_ensemble import jax_md_batch
+
     _, _, frame = honeycomb_sim()
     L = float(frame.configuration.box[0])
     best = {}
     for every in (33, 100):
-        r = jax_md_batch(np.asarray(frame.particles.position)[None, :, :2], L, steps=steps,
-                         params=(5.0, 1.0, 1.0, 1.6), checkpoint_every=every)
+        r = jax_md_batch(
+            np.asarray(frame.particles.position)[None, :, :2],
+            L,
+            steps=steps,
+            params=(5.0, 1.0, 1.0, 1.6),
+            checkpoint_every=every,
+        )
         best[every] = r["seconds_per_replica"]
     every = min(best, key=best.get)
-    print(f"{'JAX MD neighbour list reverse':<34} {best[every]:>11.3f} {best[every] / rows['reverse']:>8.1f}"
-          f"   (checkpoint every {every} steps; best of " + ", ".join(f"{k}: {v:.3f} s" for k, v in best.items()) + ")")
+    print(
+        f"{'JAX MD neighbour list reverse':<34} {best[every]:>11.3f} {best[every] / rows['reverse']:>8.1f}"
+        f"   (checkpoint every {every} steps; best of " + ", ".join(f"{k}: {v:.3f} s" for k, v in best.items()) + ")"
+    )
 
 
 def _jax_md_honeycomb(steps):
     import jax
+
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     from jax_md import simulate, space
+
     _, _, frame = honeycomb_sim()
     L = frame.configuration.box[0]
     R0 = jnp.array(frame.particles.position[:, :2]) + L / 2
@@ -205,15 +235,18 @@ def _jax_md_honeycomb(steps):
             rc = 2.5
             v = pair(dr, *a) - pair(rc, *a)
             return jnp.where(dr < rc, v, 0.0)
+
         def E(R):
             dR = space.map_product(displacement)(R, R)
             dr = space.distance(dR)
             dr = jnp.where(dr > 0, dr, 10.0)
             return 0.5 * jnp.sum(V(dr))
+
         init, apply = simulate.brownian(E, shift, 1e-3, 0.2, gamma=1.0)
         state = init(jax.random.PRNGKey(0), R0)
         state = jax.lax.fori_loop(0, steps, lambda i, s: apply(s), state)
         return E(state.position) / 100
+
     a = jnp.array([5.0, 1.0, 1.0, 1.6])
     out = {}
     for mode, fn in (("reverse", jax.jit(jax.grad(loss))), ("forward", jax.jit(jax.jacfwd(loss)))):
@@ -232,8 +265,13 @@ def _lj4000_case(steps, memory, buffer):
     res = ha.adjoint.gradient(sim, steps, loss=energy_loss(lj), wrt=[lj], memory=memory)
     el = time.perf_counter() - t
     d = res.diagnostics
-    return dict(seconds=el, rss=_peak_rss(), stored=d["stored_bytes_peak"], lists=d["nlist_bytes"],
-                recomputed=d["recomputed_steps"])
+    return dict(
+        seconds=el,
+        rss=_peak_rss(),
+        stored=d["stored_bytes_peak"],
+        lists=d["nlist_bytes"],
+        recomputed=d["recomputed_steps"],
+    )
 
 
 def part4(args):
@@ -241,18 +279,26 @@ def part4(args):
     print(f"\n## 4. 3D LJ, N = 4000, {steps} steps (rho 0.8, FCC, kT 0.2, dt 1e-3, r_cut 2.5), one process per row")
     print(f"{'run':<34} {'seconds':>8} {'peak RSS MiB':>13} {'states MiB':>11} {'lists MiB':>10} {'recomputed':>11}")
     here = os.path.dirname(os.path.abspath(__file__))
-    for label, memory, buffer in (("full storage, buffer 0.4", None, 0.4),
-                                  ("full storage, buffer 0.5", None, 0.5),
-                                  ("budget 160 MiB, buffer 0.5", 160 * 2**20, 0.5),
-                                  ("budget 64 MiB, buffer 0.5", 64 * 2**20, 0.5)):
-        code = (f"import sys, json; sys.path.insert(0, {here!r}); import adjoint as b; "
-                f"print(json.dumps(b._lj4000_case({steps}, {memory}, {buffer})))")
+    for label, memory, buffer in (
+        ("full storage, buffer 0.4", None, 0.4),
+        ("full storage, buffer 0.5", None, 0.5),
+        ("budget 160 MiB, buffer 0.5", 160 * 2**20, 0.5),
+        ("budget 64 MiB, buffer 0.5", 64 * 2**20, 0.5),
+    ):
+        code = (
+            f"import sys, json; sys.path.insert(0, {here!r}); import adjoint as b; "
+            f"print(json.dumps(b._lj4000_case({steps}, {memory}, {buffer})))"
+        )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{label:<34} {r['seconds']:>8.2f} {r['rss'] / 2**20:>13.0f} {r['stored'] / 2**20:>11.1f} "
-              f"{r['lists'] / 2**20:>10.1f} {r['recomputed']:>11}")
-    print("(JAX MD's best configuration, benchmarks/lj4000_jaxmd.py --format OrderedSparse, measured on this "
-          "machine kind: 61-66 s and 1.97 GiB per gradient; Dense: 112 s, 2.5 GiB)")
+        print(
+            f"{label:<34} {r['seconds']:>8.2f} {r['rss'] / 2**20:>13.0f} {r['stored'] / 2**20:>11.1f} "
+            f"{r['lists'] / 2**20:>10.1f} {r['recomputed']:>11}"
+        )
+    print(
+        "(JAX MD's best configuration, benchmarks/lj4000_jaxmd.py --format OrderedSparse, measured on this "
+        "machine kind: 61-66 s and 1.97 GiB per gradient; Dense: 112 s, 2.5 GiB)"
+    )
 
 
 def part5(args):
@@ -283,8 +329,12 @@ def main():
     ap = argparse.ArgumentParser(description="adjoint benchmarks")
     ap.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
     ap.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    ap.add_argument("--method", choices=["brownian", "langevin"], default="brownian",
-                    help="part 1: Brownian (dt 1e-4, a list build every ~10 steps) or Langevin (dt 2e-3)")
+    ap.add_argument(
+        "--method",
+        choices=["brownian", "langevin"],
+        default="brownian",
+        help="part 1: Brownian (dt 1e-4, a list build every ~10 steps) or Langevin (dt 2e-3)",
+    )
     ap.add_argument("--mem-N", type=int, help="part 2: number of particles (default 10000)")
     ap.add_argument("--mem-steps", type=int, nargs="+", help="part 2: numbers of steps (default 250 1000 4000)")
     args = ap.parse_args()

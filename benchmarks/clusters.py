@@ -5,6 +5,7 @@ its exact gradient. Run it on a quiet machine; it prints a table::
 
     python benchmarks/clusters.py
 """
+
 import os
 import time
 
@@ -36,13 +37,14 @@ def main():
     rows.append(("DNEB warm start after a 1 % change of B", t, f"{q.band.steps} FIRE steps"))
     t, r = clock(lambda: kramers(c, q.a, q.ts), 20)
     rows.append(("Kramers rate + exact gradient (21 B, implicit)", t, f"k = {r.k:.4g}"))
-    for objective, targets in (("barriers", [(3.0, 5.0), (8.0, 2.0), (2.0, 8.0)]),
-                               ("rates", [(0.018, 1.75), (1.8, 0.175), (0.18, 0.175)])):
+    for objective, targets in (
+        ("barriers", [(3.0, 5.0), (8.0, 2.0), (2.0, 8.0)]),
+        ("rates", [(0.018, 1.75), (1.8, 0.175), (0.18, 0.175)]),
+    ):
         for target in targets:
             c.set_B(np.full(21, 5.0))
             t, res = clock(lambda: design(c, a, b, target, objective=objective))
-            rows.append((f"design {objective} {target}: 18 x 50 steps", t,
-                         f"max error {100 * res.errors.max():.3f} %"))
+            rows.append((f"design {objective} {target}: 18 x 50 steps", t, f"max error {100 * res.errors.max():.3f} %"))
     load = os.getloadavg()[0]
     print(f"# load average at the end: {load:.2f} (2 cores; above ~1.2 another process was running)")
     print(f"| {'what':<62} | {'seconds':>8} | {'note':<22} |")

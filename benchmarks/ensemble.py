@@ -17,6 +17,7 @@ batched time per replica-gradient on the same two cores.
     PYTHONPATH=. python benchmarks/ensemble.py                     # the full table (~10 min)
     PYTHONPATH=. python benchmarks/ensemble.py --R 1 4 --steps 500 --no-jax
 """
+
 import argparse
 import json
 import os
@@ -37,11 +38,13 @@ PARAMS = dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823)
 def start(i):
     """Replica i's starting frame (random, minimum distance 0.9)."""
     from hoomd_adjoint.lattice import random_packing
+
     return random_packing(N, DENSITY, dimensions=2, min_dist=0.9, seed=1000 + i)
 
 
 def build(i):
     import hoomd_adjoint as ha
+
     sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=1), seed=i)
     sim.create_state_from_snapshot(start(i))
     pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=BUFFER), default_r_cut=R_CUT, mode="shift")
@@ -53,30 +56,45 @@ def build(i):
 
 def case_ours(R, steps, threads):
     import hoomd_adjoint as ha
+
     comm = ha.communicator.Communicator()
     ens = ha.Ensemble(build, replicas=R, threads=threads, communicator=comm)
     comm.barrier_all()
     t0 = time.perf_counter()
-    res = ens.gradient(steps, lambda sim: ha.loss.PotentialEnergy(sim.operations.integrator.forces[0]),
-                       lambda sim: [(sim.operations.integrator.forces[0], ["a0", "a1", "a2", "a3"])])
+    res = ens.gradient(
+        steps,
+        lambda sim: ha.loss.PotentialEnergy(sim.operations.integrator.forces[0]),
+        lambda sim: [(sim.operations.integrator.forces[0], ["a0", "a1", "a2", "a3"])],
+    )
     comm.barrier_all()
     seconds = time.perf_counter() - t0
     g = res.grad(0)[("A", "A")]
     rss = comm.allgather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    return dict(seconds=seconds, rss=max(rss), mean_grad=[g[k] for k in ("a0", "a1", "a2", "a3")],
-                ranks=comm.num_partitions, rank=comm.partition)
+    return dict(
+        seconds=seconds,
+        rss=max(rss),
+        mean_grad=[g[k] for k in ("a0", "a1", "a2", "a3")],
+        ranks=comm.num_partitions,
+        rank=comm.partition,
+    )
 
 
 def case_jax(R, steps):
     sys.path.insert(0, HERE)
     from _jax_ensemble import jax_md_batch
+
     L = (N / DENSITY) ** 0.5
     pos = np.stack([np.asarray(start(i).particles.position)[:, :2] for i in range(R)])
     pos = pos + L / 2  # JAX MD's periodic space is [0, L)
-    out = jax_md_batch(pos, L, steps=steps, kT=KT, gamma=GAMMA, dt=DT, params=tuple(PARAMS.values()), r_cut=R_CUT,
-                       dr_threshold=BUFFER)
-    return dict(seconds=out["seconds_total"], compile=out["compile_seconds"], rss=out["peak_rss_bytes"],
-                mean_grad=np.mean(out["grads"], axis=0).tolist())
+    out = jax_md_batch(
+        pos, L, steps=steps, kT=KT, gamma=GAMMA, dt=DT, params=tuple(PARAMS.values()), r_cut=R_CUT, dr_threshold=BUFFER
+    )
+    return dict(
+        seconds=out["seconds_total"],
+        compile=out["compile_seconds"],
+        rss=out["peak_rss_bytes"],
+        mean_grad=np.mean(out["grads"], axis=0).tolist(),
+    )
 
 
 def run_case(argv, mpi_ranks=0):
@@ -97,6 +115,7 @@ def have(module):
     """Importable? Found without importing it: Linux keeps a process's peak RSS across exec, so a
     parent that had imported JAX would lend its RSS to every case it starts."""
     import importlib.util
+
     return importlib.util.find_spec(module) is not None
 
 
@@ -122,14 +141,18 @@ def main(argv=None):
 
     jax = not args.no_jax and have("jax_md")
     mpi = not args.no_mpi and have("mpi4py") and shutil.which("mpirun") is not None
-    print(f"PNAS honeycomb gradient, N = {N}, {args.steps} steps, d/d(a0..a3); cores: {os.cpu_count()}; "
-          f"load average before: {os.getloadavg()[0]:.2f}")
+    print(
+        f"PNAS honeycomb gradient, N = {N}, {args.steps} steps, d/d(a0..a3); cores: {os.cpu_count()}; "
+        f"load average before: {os.getloadavg()[0]:.2f}"
+    )
     if not jax:
         print("(JAX MD not run: jax_md not importable or --no-jax)")
     if not mpi:
         print("(MPI not run: mpi4py/mpirun missing or --no-mpi)")
-    head = f"{'R':>4s} {'1 thread':>10s} {'2 threads':>10s} {'2 ranks':>10s} {'JAX MD':>10s} {'JAX/ours':>9s}" \
-           f" {'RSS ours':>9s} {'RSS JAX':>9s} {'JAX compile':>11s}"
+    head = (
+        f"{'R':>4s} {'1 thread':>10s} {'2 threads':>10s} {'2 ranks':>10s} {'JAX MD':>10s} {'JAX/ours':>9s}"
+        f" {'RSS ours':>9s} {'RSS JAX':>9s} {'JAX compile':>11s}"
+    )
     print("seconds per replica-gradient (peak RSS in MiB, of the 2-thread run and of JAX MD's)")
     print(head)
     rows = []
@@ -141,19 +164,25 @@ def main(argv=None):
 
         def per(c):
             return None if c is None else c["seconds"] / R
+
         best = min(x for x in (per(one), per(two), per(ranks)) if x is not None)
         cells = [per(one), per(two), per(ranks), per(jx)]
         ratio = per(jx) / best if jx else None
         fmt = lambda x, w=10, p=4: f"{'-':>{w}s}" if x is None else f"{x:{w}.{p}f}"  # noqa: E731
         mib = lambda c: None if c is None else c["rss"] / 2**20  # noqa: E731
-        print(f"{R:4d} " + " ".join(fmt(c) for c in cells) + f" {fmt(ratio, 9, 1)} {fmt(mib(two), 9, 0)}"
-              f" {fmt(mib(jx), 9, 0)} {fmt(jx and jx['compile'], 11, 1)}", flush=True)
+        print(
+            f"{R:4d} " + " ".join(fmt(c) for c in cells) + f" {fmt(ratio, 9, 1)} {fmt(mib(two), 9, 0)}"
+            f" {fmt(mib(jx), 9, 0)} {fmt(jx and jx['compile'], 11, 1)}",
+            flush=True,
+        )
         rows.append((R, one, two, ranks, jx))
     print("\nmean d(E/N)/d(a0..a3) per case (ours: identical for any threads and ranks; JAX MD: other noise):")
     for R, one, two, ranks, jx in rows:
         same = all(c is None or c["mean_grad"] == one["mean_grad"] for c in (two, ranks))
-        print(f"R={R:3d} ours {np.round(one['mean_grad'], 6).tolist()} bitwise equal across threads/ranks: {same}"
-              + (f"; JAX MD {np.round(jx['mean_grad'], 6).tolist()}" if jx else ""))
+        print(
+            f"R={R:3d} ours {np.round(one['mean_grad'], 6).tolist()} bitwise equal across threads/ranks: {same}"
+            + (f"; JAX MD {np.round(jx['mean_grad'], 6).tolist()}" if jx else "")
+        )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ Run (from the repository root, with the extension built)::
     PYTHONPATH=. python benchmarks/forward.py --quick --sizes 1000
     PYTHONPATH=. python benchmarks/forward.py --systems lj --threads 1 2 4
 """
+
 import argparse
 import math
 import os
@@ -69,7 +70,7 @@ def lj_frame(n):
     L = (n / LJ_RHO) ** (1.0 / 3.0)
     m = math.ceil(round(n ** (1.0 / 3.0), 9))
     a = L / m
-    idx = np.arange(m ** 3)[:n]
+    idx = np.arange(m**3)[:n]
     ijk = np.stack([idx % m, (idx // m) % m, idx // (m * m)], axis=1)
     pos = (ijk + 0.5) * a - L / 2
     if SCRAMBLE:
@@ -106,10 +107,18 @@ def _frame(n, box, pos):
 # ----------------------------------------------------------------------------------------------
 def rechtsman_V_F(r):
     p = dict(HC_DEFAULTS, **HC_PARAMS)
-    V = (p["b0"] / r ** 12 - p["a0"] / r ** 10 + p["a1"] * np.exp(-p["a2"] * r)
-         - p["b1"] * np.exp(-p["b2"] * (r - p["a3"]) ** 2))
-    F = (12 * p["b0"] / r ** 13 - 10 * p["a0"] / r ** 11 + p["a1"] * p["a2"] * np.exp(-p["a2"] * r)
-         - 2 * p["b1"] * p["b2"] * (r - p["a3"]) * np.exp(-p["b2"] * (r - p["a3"]) ** 2))
+    V = (
+        p["b0"] / r**12
+        - p["a0"] / r**10
+        + p["a1"] * np.exp(-p["a2"] * r)
+        - p["b1"] * np.exp(-p["b2"] * (r - p["a3"]) ** 2)
+    )
+    F = (
+        12 * p["b0"] / r**13
+        - 10 * p["a0"] / r**11
+        + p["a1"] * p["a2"] * np.exp(-p["a2"] * r)
+        - 2 * p["b1"] * p["b2"] * (r - p["a3"]) * np.exp(-p["b2"] * (r - p["a3"]) ** 2)
+    )
     return V, F
 
 
@@ -185,24 +194,37 @@ def fmt(x):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000],
-                    help="LJ particle counts (default: 1000 10000 100000)")
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2],
-                    help="CPU thread counts to compare (default: 1 2)")
-    ap.add_argument("--systems", nargs="+", choices=["lj", "honeycomb"],
-                    default=["lj", "honeycomb"])
-    ap.add_argument("--target", type=float, default=None,
-                    help="seconds per timed measurement (default 3, or 0.5 with --quick)")
-    ap.add_argument("--repeats", type=int, default=None,
-                    help="interleaved repeats per measurement, best taken (default 3, or 1 "
-                         "with --quick)")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1000, 10000, 100000],
+        help="LJ particle counts (default: 1000 10000 100000)",
+    )
+    ap.add_argument(
+        "--threads", type=int, nargs="+", default=[1, 2], help="CPU thread counts to compare (default: 1 2)"
+    )
+    ap.add_argument("--systems", nargs="+", choices=["lj", "honeycomb"], default=["lj", "honeycomb"])
+    ap.add_argument(
+        "--target", type=float, default=None, help="seconds per timed measurement (default 3, or 0.5 with --quick)"
+    )
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="interleaved repeats per measurement, best taken (default 3, or 1 with --quick)",
+    )
     ap.add_argument("--quick", action="store_true", help="short runs, for smoke testing")
     ap.add_argument("--no-hoomd", action="store_true", help="skip HOOMD-blue even if installed")
-    ap.add_argument("--scramble", action="store_true",
-                    help="LJ: tags in random order over the lattice (HOOMD-blue sorts its particles; we keep "
-                         "tag order and read large systems in the neighbour list's spatial order)")
+    ap.add_argument(
+        "--scramble",
+        action="store_true",
+        help="LJ: tags in random order over the lattice (HOOMD-blue sorts its particles; we keep "
+        "tag order and read large systems in the neighbour list's spatial order)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
     global SCRAMBLE
@@ -214,20 +236,27 @@ def main(argv=None):
     if not args.no_hoomd:
         try:
             import hoomd  # noqa: F811
+
             if int(hoomd.version.version.split(".")[0]) < 4:
                 print(f"# HOOMD-blue {hoomd.version.version} found; need 4.x, skipping it")
                 hoomd = None
         except ImportError:
             hoomd = None
-    print(f"# hoomd_adjoint forward benchmark: target {target:g} s/measurement, best of "
-          f"{repeats}; HOOMD-blue: {hoomd.version.version if hoomd else 'not available'}")
+    print(
+        f"# hoomd_adjoint forward benchmark: target {target:g} s/measurement, best of "
+        f"{repeats}; HOOMD-blue: {hoomd.version.version if hoomd else 'not available'}"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"# {os.cpu_count()} CPUs, load average {load:.2f}, "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
+    print(
+        f"# {os.cpu_count()} CPUs, load average {load:.2f}, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}"
+    )
     if load > 0.5 and max(args.threads) > 1:
-        print("# note: other processes are using the CPUs; multi-thread numbers (OpenMP barriers "
-              "with spinning waits) can be far below single-thread ones. Try "
-              "OMP_WAIT_POLICY=passive or an idle machine.")
+        print(
+            "# note: other processes are using the CPUs; multi-thread numbers (OpenMP barriers "
+            "with spinning waits) can be far below single-thread ones. Try "
+            "OMP_WAIT_POLICY=passive or an idle machine."
+        )
 
     cases = []
     if "lj" in args.systems:
@@ -257,14 +286,18 @@ def main(argv=None):
         print(f"# {system} N={n}: {steps} timed steps", file=sys.stderr, flush=True)
 
     one = {(s, n): o for s, n, k, o, _ in rows if k == 1}
-    head = (f"{'system':<10} {'N':>7} {'threads':>7} {'part-steps/s':>13} {'vs 1 thr':>8}"
-            f" {'HOOMD p-s/s':>12} {'ours/HOOMD':>10}")
+    head = (
+        f"{'system':<10} {'N':>7} {'threads':>7} {'part-steps/s':>13} {'vs 1 thr':>8}"
+        f" {'HOOMD p-s/s':>12} {'ours/HOOMD':>10}"
+    )
     print(head)
     print("-" * len(head))
     for s, n, k, o, h in rows:
         base = one.get((s, n))
-        print(f"{s:<10} {n:>7} {k:>7} {o:>13.3e} {fmt(o / base if base else None):>8}"
-              f" {(f'{h:.3e}' if h else '-'):>12} {fmt(o / h if h else None):>10}")
+        print(
+            f"{s:<10} {n:>7} {k:>7} {o:>13.3e} {fmt(o / base if base else None):>8}"
+            f" {(f'{h:.3e}' if h else '-'):>12} {fmt(o / h if h else None):>10}"
+        )
 
     ref_rows = [(n, one[("LJ", n)]) for n in args.sizes if ("LJ", n) in one]
     if ref_rows:
@@ -273,8 +306,7 @@ def main(argv=None):
         print(f"{'N':>7} {'HOOMD 4.8.2':>12} {'ours (1 thr)':>13} {'ours/ref':>9}")
         for n, o in ref_rows:
             ref = HOOMD_REFERENCE.get(n)
-            print(f"{n:>7} {(f'{ref:.2e}' if ref else '-'):>12} {o:>13.3e}"
-                  f" {fmt(o / ref if ref else None):>9}")
+            print(f"{n:>7} {(f'{ref:.2e}' if ref else '-'):>12} {o:>13.3e} {fmt(o / ref if ref else None):>9}")
 
 
 if __name__ == "__main__":

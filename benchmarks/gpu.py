@@ -19,6 +19,7 @@ quote is of another GPU and another run: read the ratio as indicative.
     PYTHONPATH=. python benchmarks/gpu.py                          # N = 1e4, 6.4e4, 1e5, 1e6
     PYTHONPATH=. python benchmarks/gpu.py --backend host --sizes 1000 --grad-steps 20   # no GPU
 """
+
 import argparse
 import os
 import time
@@ -85,19 +86,32 @@ def main():
     ap.add_argument("--target", type=float, default=2.0, help="seconds per forward measurement")
     ap.add_argument("--grad-steps", type=int, default=200)
     ap.add_argument("--cpu-max", type=int, default=100000, help="largest N also run on the CPU")
-    ap.add_argument("--profile", type=int, default=None, metavar="N",
-                    help="then time every kernel of a forward run and a gradient at this N (on the GPU)")
-    ap.add_argument("--backend", choices=["cuda", "host"], default="cuda",
-                    help="host: the device code on the CPU (a check of this script without a GPU)")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=None,
+        metavar="N",
+        help="then time every kernel of a forward run and a gradient at this N (on the GPU)",
+    )
+    ap.add_argument(
+        "--backend",
+        choices=["cuda", "host"],
+        default="cuda",
+        help="host: the device code on the CPU (a check of this script without a GPU)",
+    )
     args = ap.parse_args()
     cpu = ha.device.CPU()
     gpu = ha.device.GPU() if args.backend == "cuda" else ha.device._HostBackendGPU()
     print(f"# CPU: {cpu.num_cpu_threads} threads ({os.cpu_count()} cores); GPU: {gpu.name}")
     print(f"# load average at start: {os.getloadavg()[0]:.2f}")
-    print(f"# HOOMD-blue (hoomd-blue#2055, A100): {HOOMD_A100_64K_STEPS_PER_S:.1e} steps/s at N = 64000 = "
-          f"{HOOMD_A100_64K_STEPS_PER_S * 64000:.2e} particle-steps/s")
-    print(f"{'N':>9} {'CPU p-st/s':>11} {'GPU p-st/s':>11} {'rows':>10} {'GPU/CPU':>8} {'GPU st/s':>9} "
-          f"{'CPU g/f':>8} {'GPU g/f':>8} {'GPU-CPU grad':>13}")
+    print(
+        f"# HOOMD-blue (hoomd-blue#2055, A100): {HOOMD_A100_64K_STEPS_PER_S:.1e} steps/s at N = 64000 = "
+        f"{HOOMD_A100_64K_STEPS_PER_S * 64000:.2e} particle-steps/s"
+    )
+    print(
+        f"{'N':>9} {'CPU p-st/s':>11} {'GPU p-st/s':>11} {'rows':>10} {'GPU/CPU':>8} {'GPU st/s':>9} "
+        f"{'CPU g/f':>8} {'GPU g/f':>8} {'GPU-CPU grad':>13}"
+    )
     for N in args.sizes:
         on_cpu = N <= args.cpu_max
         c = cg = None
@@ -112,8 +126,11 @@ def main():
         lj.nlist._cpp.device_columns = False
         g_rows = rate(sim, N, args.target)
         diff = f"{np.max(np.abs(gg - cg) / np.abs(cg)):13.1e}" if on_cpu else f"{'-':>13}"
-        print(f"{N:>9} {c or float('nan'):>11.3e} {g:>11.3e} {g_rows:>10.2e} {(g / c if c else float('nan')):>8.1f} {g / N:>9.1f} "
-              f"{cr if on_cpu else float('nan'):>8.2f} {gr:>8.2f} {diff}", flush=True)
+        print(
+            f"{N:>9} {c or float('nan'):>11.3e} {g:>11.3e} {g_rows:>10.2e} {(g / c if c else float('nan')):>8.1f} {g / N:>9.1f} "
+            f"{cr if on_cpu else float('nan'):>8.2f} {gr:>8.2f} {diff}",
+            flush=True,
+        )
     if args.profile:
         profile(gpu, args.profile, args.grad_steps)
 
@@ -126,8 +143,10 @@ def profile(gpu, N, steps):
         layout = "columns" if columns else "rows"
         sim, lj = make(gpu, N)
         lj.nlist._cpp.device_columns = columns
-        for what, run in (("forward", lambda: sim.run(steps)),
-                          ("gradient", lambda: ha.adjoint.gradient(sim, steps, loss, [lj]))):
+        for what, run in (
+            ("forward", lambda: sim.run(steps)),
+            ("gradient", lambda: ha.adjoint.gradient(sim, steps, loss, [lj])),
+        ):
             profile_one(f"{what}, lists as {layout}", N, steps, run)
 
 

@@ -12,6 +12,7 @@ a 3300-step gradient. Each case runs in its own process.
     PYTHONPATH=. python benchmarks/honeycomb.py              # R = 32 (~3 min with JAX MD)
     PYTHONPATH=. python benchmarks/honeycomb.py --R 8 --no-jax
 """
+
 import argparse
 import json
 import os
@@ -26,6 +27,7 @@ def case_ours(R, variant):
     import numpy as np
     from hoomd_adjoint.apps.assembly import honeycomb as hc
     import tempfile
+
     d = hc.Design(tempfile.mkdtemp(), objective="assemble", steps=3300, variant=variant, replicas=R)
     t0 = time.perf_counter()
     L, g, _, failures = d.evaluate(np.array(hc.RECHTSMAN), 0)
@@ -34,9 +36,11 @@ def case_ours(R, variant):
 
 def case_jax(R):
     import numpy as np
+
     sys.path.insert(0, HERE)
     from _jax_ensemble import jax_md_batch
     from hoomd_adjoint.apps.assembly import honeycomb as hc
+
     P = hc.Protocol()
     frames = []
     for i in range(R):  # the same melted starts as ours
@@ -58,11 +62,15 @@ def main():
         kind, *rest = args.case.split(":")
         print(json.dumps(case_jax(args.R) if kind == "jax" else case_ours(args.R, rest[0])))
         return
-    cases = [("ours truncated (300)", "ours:truncated"), ("ours reverse", "ours:reverse"),
-             ("ours forward", "ours:forward")]
+    cases = [
+        ("ours truncated (300)", "ours:truncated"),
+        ("ours reverse", "ours:reverse"),
+        ("ours forward", "ours:forward"),
+    ]
     if not args.no_jax:
         try:
             import jax_md  # noqa: F401
+
             cases.append(("JAX MD vmap, reverse (final energy)", "jax"))
         except ImportError:
             print("jax_md is not importable: JAX MD row skipped")
@@ -71,8 +79,12 @@ def main():
     print(f"{'case':40s} {'s / iteration':>14s} {'s / replica':>12s}")
     rows = {}
     for label, case in cases:
-        r = subprocess.run([sys.executable, __file__, "--R", str(args.R), "--case", case], capture_output=True,
-                           text=True, env=dict(os.environ, JAX_ENABLE_X64="1"))
+        r = subprocess.run(
+            [sys.executable, __file__, "--R", str(args.R), "--case", case],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, JAX_ENABLE_X64="1"),
+        )
         if r.returncode:
             print(f"{label:40s} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
             continue
@@ -81,8 +93,10 @@ def main():
         extra = f"  (+ {res['compile']:.0f} s compile)" if "compile" in res else ""
         print(f"{label:40s} {res['seconds']:14.2f} {res['seconds'] / args.R:12.4f}{extra}")
     if "jax" in rows and "ours:reverse" in rows:
-        print(f"JAX MD / ours reverse: {rows['jax'] / rows['ours:reverse']:.1f}x; "
-              f"JAX MD / ours truncated: {rows['jax'] / rows['ours:truncated']:.1f}x")
+        print(
+            f"JAX MD / ours reverse: {rows['jax'] / rows['ours:reverse']:.1f}x; "
+            f"JAX MD / ours truncated: {rows['jax'] / rows['ours:truncated']:.1f}x"
+        )
 
 
 if __name__ == "__main__":

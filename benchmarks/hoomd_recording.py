@@ -18,6 +18,7 @@ core. For N = 10^4 and 10^5 it times, interleaved and repeated (median):
 
 Run it on a quiet machine (nothing else on the cores); it prints a table.
 """
+
 import argparse
 import statistics
 import time
@@ -27,6 +28,7 @@ import numpy as np
 
 def script(N, seed=1):
     import hoomd
+
     L = (N / 0.84) ** (1 / 3)
     n = int(np.ceil(N ** (1 / 3)))
     g = (np.arange(n) + 0.5) * L / n - L / 2
@@ -41,8 +43,9 @@ def script(N, seed=1):
     sim.create_state_from_snapshot(snap)
     lj = hoomd.md.pair.LJ(nlist=hoomd.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
-    sim.operations.integrator = hoomd.md.Integrator(dt=0.005, methods=[hoomd.md.methods.Langevin(
-        filter=hoomd.filter.All(), kT=1.2)], forces=[lj])
+    sim.operations.integrator = hoomd.md.Integrator(
+        dt=0.005, methods=[hoomd.md.methods.Langevin(filter=hoomd.filter.All(), kT=1.2)], forces=[lj]
+    )
     sim.run(20)  # past the first list builds
     return sim, lj
 
@@ -53,6 +56,7 @@ def recorded_run(sim, steps, recorder, slots=None, touched=False):
     which every freshly allocated adjoint storage pays, are then left out)."""
     from hoomd_adjoint import adjoint
     from hoomd_adjoint import bridge
+
     tw = bridge.twin(sim)
     tw._prepare_run()
     eng = adjoint._Engine(tw, "langevin")
@@ -93,19 +97,28 @@ def main():
     import hoomd
     from hoomd_adjoint import adjoint
     from hoomd_adjoint import bridge
+
     try:
         import hoomd.adjoint  # noqa: F401
+
         recorders = ["component", "python"]
     except ImportError:
         recorders = ["python"]
-    print(f"HOOMD-blue {hoomd.version.version} (CPU, one core); LJ rho = 0.84, Langevin; {args.steps} steps per "
-          f"run, median of {args.repeats} interleaved repeats\n")
+    print(
+        f"HOOMD-blue {hoomd.version.version} (CPU, one core); LJ rho = 0.84, Langevin; {args.steps} steps per "
+        f"run, median of {args.repeats} interleaved repeats\n"
+    )
     rows = []
     for N in args.sizes:
         # every timed run starts from the same state (a fresh script, same seed): the runs do the
         # same work (neighbour-list rebuilds included), so they differ only by what is timed
-        times = {k: [] for k in ["hoomd"] + [f"all:{r}" for r in recorders] + [f"touched:{r}" for r in recorders]
-                 + [f"cp:{recorders[0]}"]}
+        times = {
+            k: []
+            for k in ["hoomd"]
+            + [f"all:{r}" for r in recorders]
+            + [f"touched:{r}" for r in recorders]
+            + [f"cp:{recorders[0]}"]
+        }
         for _ in range(args.repeats):
             times["hoomd"].append(plain_run(script(N)[0], args.steps))
             for r in recorders:
@@ -118,16 +131,25 @@ def main():
         for k, v in med.items():
             if k == "hoomd":
                 continue
-            what = {"all": "record every state, ", "touched": "every state, storage touched, ",
-                    "cp": "record 8 checkpoints, "}[k.split(":")[0]] + k.split(":")[1]
+            what = {
+                "all": "record every state, ",
+                "touched": "every state, storage touched, ",
+                "cp": "record 8 checkpoints, ",
+            }[k.split(":")[0]] + k.split(":")[1]
             rows.append((N, what, v / args.steps * 1e3, f"{100 * (v - base) / base:+.1f}%"))
         # gradient / forward, HOOMD-blue forward (fully stored) and the embedded engine alone
         sim, lj = script(N)
         t = time.perf_counter()
         res = bridge.gradient(sim, args.steps, loss, wrt=[lj])
         tg = time.perf_counter() - t
-        rows.append((N, f"gradient, HOOMD-blue forward ({res.diagnostics['recorder']})", tg / args.steps * 1e3,
-                     f"{tg / base:.2f}x fwd"))
+        rows.append(
+            (
+                N,
+                f"gradient, HOOMD-blue forward ({res.diagnostics['recorder']})",
+                tg / args.steps * 1e3,
+                f"{tg / base:.2f}x fwd",
+            )
+        )
         sim, lj = script(N)
         tw = bridge.twin(sim)
         t = time.perf_counter()

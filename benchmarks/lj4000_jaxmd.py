@@ -9,6 +9,7 @@ excluded) and peak RSS.
 
     python benchmarks/lj4000_jaxmd.py [--steps 1000] [--checkpoint-every 10]
 """
+
 import argparse
 import os
 import resource
@@ -26,6 +27,7 @@ def main():
     ap.add_argument("--format", choices=["Dense", "Sparse", "OrderedSparse"], default="Dense")
     args = ap.parse_args()
     import jax
+
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     from jax import lax
@@ -53,8 +55,14 @@ def main():
         v = pair(r2, p[0], p[1]) - pair(rc2, p[0], p[1])
         return half * jnp.sum(jnp.where(inside, v, 0.0))
 
-    nlist = partition.neighbor_list(displacement, L, r_cutoff=r_cut, dr_threshold=args.buffer,
-                                    capacity_multiplier=2.0, format=getattr(partition, args.format))
+    nlist = partition.neighbor_list(
+        displacement,
+        L,
+        r_cutoff=r_cut,
+        dr_threshold=args.buffer,
+        capacity_multiplier=2.0,
+        format=getattr(partition, args.format),
+    )
     nbrs0 = nlist.allocate(R0)
     k = args.checkpoint_every
     nseg = args.steps // k
@@ -69,6 +77,7 @@ def main():
                 st, nb = c
                 nb = nb.update(st.position)
                 return (apply(st, neighbor=nb), nb), None
+
             return lax.scan(step, carry, None, length=k)[0], None
 
         (state, nbrs), _ = lax.scan(segment, (state, nbrs0), None, length=nseg)
@@ -86,9 +95,11 @@ def main():
         g, overflow = grad(p)
         g.block_until_ready()
         best = min(best, time.perf_counter() - t)
-    print(f"JAX MD LJ N={N} steps={nseg * k}: {best:.2f} s/gradient (first call with compile "
-          f"{compile_and_first:.1f} s), peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB, "
-          f"checkpoint every {k}, overflow {bool(overflow)}, grad {np.asarray(g)}")
+    print(
+        f"JAX MD LJ N={N} steps={nseg * k}: {best:.2f} s/gradient (first call with compile "
+        f"{compile_and_first:.1f} s), peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB, "
+        f"checkpoint every {k}, overflow {bool(overflow)}, grad {np.asarray(g)}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ gradients are the same to the bit either way (tests/test_adjoint.py).
 
     PYTHONPATH=. python benchmarks/look_back.py [--method langevin] [--budgets 750 500 32]
 """
+
 import argparse
 import time
 
@@ -33,8 +34,9 @@ def main():
                     sim, lj = lj_sim(args.N, method=args.method)
                     sim.run(10)
                     t = time.perf_counter()
-                    res = ha.adjoint.gradient(sim, args.steps, loss=energy_loss(lj), wrt=[lj],
-                                              memory=budget * per * args.N)
+                    res = ha.adjoint.gradient(
+                        sim, args.steps, loss=energy_loss(lj), wrt=[lj], memory=budget * per * args.N
+                    )
                     el = time.perf_counter() - t
                     best[budget, on] = min(best.get((budget, on), el), el)
                     builds[budget, on] = res.diagnostics["nlist_builds"]
@@ -43,8 +45,10 @@ def main():
     print(f"# {args.method}, N = {args.N}, {args.steps} steps, best of {args.repeats}, alternating in one process")
     print(f"{'budget (states)':>15} {'builds, off':>12} {'builds, on':>11} {'s, off':>8} {'s, on':>7} {'on/off':>7}")
     for b in args.budgets:
-        print(f"{b:>15} {builds[b, False]:>12} {builds[b, True]:>11} {best[b, False]:>8.2f} {best[b, True]:>7.2f} "
-              f"{best[b, True] / best[b, False]:>7.2f}")
+        print(
+            f"{b:>15} {builds[b, False]:>12} {builds[b, True]:>11} {best[b, False]:>8.2f} {best[b, True]:>7.2f} "
+            f"{best[b, True] / best[b, False]:>7.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Needs cmake, ninja and pybind11 in the running Python (``pip install cmake ninja
 
     python benchmarks/lto.py [--jobs 2] [--repeats 3]
 """
+
 import argparse
 import json
 import os
@@ -93,17 +94,31 @@ def build(variant, lto, workdir, jobs):
     import pybind11
 
     bdir = os.path.join(workdir, "build-" + variant)
-    cmd = ["cmake", "-S", ROOT, "-B", bdir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
-           "-DHA_ENABLE_CUDA=OFF", f"-DHA_LTO={'ON' if lto else 'OFF'}",
-           f"-DPython_EXECUTABLE={sys.executable}", f"-Dpybind11_DIR={pybind11.get_cmake_dir()}"]
+    cmd = [
+        "cmake",
+        "-S",
+        ROOT,
+        "-B",
+        bdir,
+        "-G",
+        "Ninja",
+        "-DCMAKE_BUILD_TYPE=Release",
+        "-DHA_ENABLE_CUDA=OFF",
+        f"-DHA_LTO={'ON' if lto else 'OFF'}",
+        f"-DPython_EXECUTABLE={sys.executable}",
+        f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
     t = time.perf_counter()
     subprocess.run(["cmake", "--build", bdir, "-j", str(jobs)], check=True, capture_output=True)
     seconds = time.perf_counter() - t
     # a copy of the Python package with this build's extension module in it
     pkg = os.path.join(workdir, "pkg-" + variant)
-    shutil.copytree(os.path.join(ROOT, "hoomd_adjoint"), os.path.join(pkg, "hoomd_adjoint"),
-                    ignore=shutil.ignore_patterns("_core*.so", "__pycache__"))
+    shutil.copytree(
+        os.path.join(ROOT, "hoomd_adjoint"),
+        os.path.join(pkg, "hoomd_adjoint"),
+        ignore=shutil.ignore_patterns("_core*.so", "__pycache__"),
+    )
     so = [f for f in os.listdir(os.path.join(bdir, "cpp")) if f.startswith("_core") and f.endswith(".so")]
     shutil.copy(os.path.join(bdir, "cpp", so[0]), os.path.join(pkg, "hoomd_adjoint"))
     with open(os.path.join(bdir, "cpp", so[0]), "rb") as f:
@@ -113,8 +128,7 @@ def build(variant, lto, workdir, jobs):
 
 def kernels(pkg):
     env = dict(os.environ, PYTHONPATH=pkg, OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", KERNEL_CODE, pkg], env=env, capture_output=True,
-                         text=True, cwd=pkg)
+    out = subprocess.run([sys.executable, "-c", KERNEL_CODE, pkg], env=env, capture_output=True, text=True, cwd=pkg)
     if out.returncode:
         sys.exit(f"the kernels failed with the build in {pkg}:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -9,6 +9,7 @@ Also the wall time of whole optimisations from their saved histories (``--runs D
 
 Run it on a quiet machine; it prints a table.
 """
+
 import argparse
 import json
 import os
@@ -41,9 +42,15 @@ def ours(replicas, steps, memory, repeats):
         times.append(time.perf_counter() - t)
         out = evs
     rss = sum(comm.allgather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-    return dict(seconds_per_gradient=float(np.median(times)), peak_rss_mib=rss, ranks=comm.num_partitions,
-                stored_bytes=max(e.peak_bytes for e in out), loss=float(np.mean([e.loss for e in out])),
-                grad=np.mean([e.grad for e in out], axis=0).tolist(), main=comm.partition == 0)
+    return dict(
+        seconds_per_gradient=float(np.median(times)),
+        peak_rss_mib=rss,
+        ranks=comm.num_partitions,
+        stored_bytes=max(e.peak_bytes for e in out),
+        loss=float(np.mean([e.loss for e in out])),
+        grad=np.mean([e.grad for e in out], axis=0).tolist(),
+        main=comm.partition == 0,
+    )
 
 
 def child(args):
@@ -54,9 +61,11 @@ def child(args):
 
 def run_child(argv, ranks=1):
     import shutil
+
     launch = [shutil.which("mpirun") or "mpirun", "-n", str(ranks)] if ranks > 1 else []
-    r = subprocess.run(launch + [sys.executable, os.path.abspath(__file__)] + argv, capture_output=True, text=True,
-                       env={**os.environ})
+    r = subprocess.run(
+        launch + [sys.executable, os.path.abspath(__file__)] + argv, capture_output=True, text=True, env={**os.environ}
+    )
     if r.returncode != 0:
         raise RuntimeError(r.stderr[-2000:])
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -88,10 +97,25 @@ def main():
     if not args.no_jax:
         try:
             import jax_md  # noqa: F401
+
             out = os.path.join(os.path.dirname(args.json or "/tmp/x"), "spider_jaxmd.json")
-            r = subprocess.run([sys.executable, os.path.join(HERE, "spider_jaxmd.py"), "--replicas", str(args.replicas),
-                                "--steps", str(args.steps), "--repeats", str(max(2, args.repeats - 1)), "--json", out],
-                               capture_output=True, text=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+            r = subprocess.run(
+                [
+                    sys.executable,
+                    os.path.join(HERE, "spider_jaxmd.py"),
+                    "--replicas",
+                    str(args.replicas),
+                    "--steps",
+                    str(args.steps),
+                    "--repeats",
+                    str(max(2, args.repeats - 1)),
+                    "--json",
+                    out,
+                ],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "JAX_PLATFORMS": "cpu"},
+            )
             if r.returncode == 0:
                 with open(out) as f:
                     jax = json.load(f)
@@ -100,28 +124,40 @@ def main():
                 print("JAX MD run failed:", r.stderr[-1500:], file=sys.stderr)
         except ImportError:
             pass
-    print(f"\nOctahedron + spider, {args.replicas} replicas x {args.steps} steps, gradient of the 8 parameters "
-          f"(loadavg at start {os.getloadavg()[0]:.2f})\n")
+    print(
+        f"\nOctahedron + spider, {args.replicas} replicas x {args.steps} steps, gradient of the 8 parameters "
+        f"(loadavg at start {os.getloadavg()[0]:.2f})\n"
+    )
     print(f"{'configuration':55s} {'s / gradient':>13s} {'peak RSS MiB':>13s} {'stored MiB':>11s} {'loss':>10s}")
     for name, r in rows.items():
         stored = r.get("stored_bytes")
-        print(f"{name:55s} {r['seconds_per_gradient']:13.3f} {r['peak_rss_mib']:13.1f} "
-              f"{'' if stored is None else f'{stored / 2**20:11.2f}'} {r['loss']:10.4f}")
+        print(
+            f"{name:55s} {r['seconds_per_gradient']:13.3f} {r['peak_rss_mib']:13.1f} "
+            f"{'' if stored is None else f'{stored / 2**20:11.2f}'} {r['loss']:10.4f}"
+        )
     if jax is not None:
-        print(f"\nspeed-up over JAX MD (which uses every core): one core {jax['seconds_per_gradient'] / full['seconds_per_gradient']:.1f}x"
-              + "".join(f", {r['ranks']} ranks {jax['seconds_per_gradient'] / r['seconds_per_gradient']:.1f}x"
-                        for r in rows.values() if r.get("ranks", 1) > 1)
-              + f" (JAX compile {jax['compile_s']:.1f} s not included); peak RSS ratio "
-              f"{full['peak_rss_mib'] / jax['peak_rss_mib']:.3f}")
+        print(
+            f"\nspeed-up over JAX MD (which uses every core): one core {jax['seconds_per_gradient'] / full['seconds_per_gradient']:.1f}x"
+            + "".join(
+                f", {r['ranks']} ranks {jax['seconds_per_gradient'] / r['seconds_per_gradient']:.1f}x"
+                for r in rows.values()
+                if r.get("ranks", 1) > 1
+            )
+            + f" (JAX compile {jax['compile_s']:.1f} s not included); peak RSS ratio "
+            f"{full['peak_rss_mib'] / jax['peak_rss_mib']:.3f}"
+        )
     runs = {}
     from hoomd_adjoint.apps.spider.figures import run_names
+
     names = run_names(args.runs)  # relative names: no machine's paths in the result file
     for d in args.runs:
         with open(os.path.join(d, "state.json")) as f:
             h = json.load(f)["history"]
         runs[names[d]] = r = dict(iterations=len(h), wall_s=sum(x["wall"] for x in h))
-        print(f"optimisation {d}: {len(h)} iterations in {r['wall_s'] / 60:.1f} min "
-              f"({r['wall_s'] / max(1, len(h)):.2f} s per iteration)")
+        print(
+            f"optimisation {d}: {len(h)} iterations in {r['wall_s'] / 60:.1f} min "
+            f"({r['wall_s'] / max(1, len(h)):.2f} s per iteration)"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(rows=rows, runs=runs, loadavg=os.getloadavg()), f, indent=1)

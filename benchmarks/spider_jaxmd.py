@@ -34,6 +34,7 @@ dense all-pairs energies on the rigid-body point union (``rigid_body.point_energ
     JAX_PLATFORMS=cpu python benchmarks/spider_jaxmd.py [--replicas 10] [--steps 1000] [--repeats 3]
                                                          [--json OUT]
 """
+
 import argparse
 import json
 import os
@@ -53,17 +54,25 @@ import jax.numpy as jnp  # noqa: E402
 from jax import lax, random, vmap  # noqa: E402
 from jax_md import energy, rigid_body, simulate, space  # noqa: E402
 
-PARAM_NAMES = ("base_radius", "head_height", "base_particle_radius", "head_particle_radius", "log_eps_head",
-               "alpha_head", "r_on", "r_cut")
+PARAM_NAMES = (
+    "base_radius",
+    "head_height",
+    "base_particle_radius",
+    "head_particle_radius",
+    "log_eps_head",
+    "alpha_head",
+    "r_on",
+    "r_cut",
+)
 WEAK_START = np.array([5.0, 5.0, 0.5, 0.5, 3.5, 1.5, 10.0, 12.0])  # the paper's "weak" start
 
 VERTEX_RADIUS = 2.0
-TARGET = 5                      # vertex_to_bind (their optimize.py default)
+TARGET = 5  # vertex_to_bind (their optimize.py default)
 N_SHELL = 6
 SOFT_EPS = 1.0e4
-MORSE_II_EPS, MORSE_II_ALPHA = 10.0, 5.0          # patch-patch
+MORSE_II_EPS, MORSE_II_ALPHA = 10.0, 5.0  # patch-patch
 SHELL_MORSE_R_ONSET, SHELL_MORSE_R_CUTOFF = 10.0, 12.0
-LEG_DIAMETER, LEG_ALPHA = 1.0, 2.0                # 2 * spider_leg_radius (default 0.5), leg soft-sphere alpha
+LEG_DIAMETER, LEG_ALPHA = 1.0, 2.0  # 2 * spider_leg_radius (default 0.5), leg soft-sphere alpha
 REMAIN_COEFF = 1.0
 DT, KT, GAMMA = 1.0e-3, 1.0, 10.0
 CHECKPOINT_EVERY = 10
@@ -72,13 +81,16 @@ LEGS = np.array([[0, 4], [1, 4], [2, 4], [3, 4], [0, 1], [1, 2], [2, 3], [3, 0]]
 
 # Their stored (annealed) vertex centres obj/octahedron/rb_center.npy at b2964fa; only used to orient
 # the ideal octahedron the way theirs was (a rigid rotation; see the module docstring).
-THEIR_CENTRES = np.array([
-    [-1.933005801243065, 1.4992927843882136, -1.469921058999921],
-    [1.90445583265497, -1.5202014156404888, 1.4409739396238168],
-    [0.8886660687004643, -1.2044906557022155, -2.432507270250825],
-    [-0.864393700949283, 1.2000308216677602, 2.417936631500151],
-    [-1.9137525098110866, -2.062342206532888, 0.3722101785805572],
-    [1.9180301106482125, 2.08771067181968, -0.3286924204536286]])
+THEIR_CENTRES = np.array(
+    [
+        [-1.933005801243065, 1.4992927843882136, -1.469921058999921],
+        [1.90445583265497, -1.5202014156404888, 1.4409739396238168],
+        [0.8886660687004643, -1.2044906557022155, -2.432507270250825],
+        [-0.864393700949283, 1.2000308216677602, 2.417936631500151],
+        [-1.9137525098110866, -2.062342206532888, 0.3722101785805572],
+        [1.9180301106482125, 2.08771067181968, -0.3286924204536286],
+    ]
+)
 
 
 # --- their eig: non-symmetric eigendecomposition with a custom VJP (catalyst/octahedron/rigid_body.py)
@@ -138,9 +150,13 @@ def shell():
     centres = rigid_body.quaternion_rotate(q_global, jnp.asarray(P))
     orient = q_global * rigid_body.Quaternion(jnp.asarray(q_vertex))
     body = rigid_body.RigidBody(centres, orient)
-    shape = rigid_body.RigidPointUnion(points=jnp.asarray(points), masses=jnp.asarray(masses),
-                                       point_count=jnp.array([5]), point_offset=jnp.array([0]),
-                                       point_species=jnp.array([0, 1, 1, 1, 1]))
+    shape = rigid_body.RigidPointUnion(
+        points=jnp.asarray(points),
+        masses=jnp.asarray(masses),
+        point_count=jnp.array([5]),
+        point_offset=jnp.array([0]),
+        point_species=jnp.array([0, 1, 1, 1, 1]),
+    )
     return body, shape
 
 
@@ -150,13 +166,18 @@ def spider_shape(R, h):
     base = jnp.stack([R * jnp.cos(i * 2 * jnp.pi / 4), R * jnp.sin(i * 2 * jnp.pi / 4), jnp.zeros(4)], axis=1)
     points = jnp.concatenate([base, jnp.array([[0.0, 0.0, -1.0]]) * h])
     masses = 1.0 * jnp.ones(5) + jnp.arange(5) * 1e-6
-    raw = rigid_body.RigidPointUnion(points=points, masses=masses, point_count=jnp.array([5]),
-                                     point_offset=jnp.array([0]))
+    raw = rigid_body.RigidPointUnion(
+        points=points, masses=masses, point_count=jnp.array([5]), point_offset=jnp.array([0])
+    )
     (I,) = raw.moment_of_inertia()
     _, U = eig(I)
-    return rigid_body.RigidPointUnion(points=jnp.einsum("ni,ij->nj", points, U), masses=masses,
-                                      point_count=jnp.array([5]), point_offset=jnp.array([0]),
-                                      point_species=jnp.array([2, 2, 2, 2, 3]))
+    return rigid_body.RigidPointUnion(
+        points=jnp.einsum("ni,ij->nj", points, U),
+        masses=masses,
+        point_count=jnp.array([5]),
+        point_offset=jnp.array([0]),
+        point_species=jnp.array([2, 2, 2, 2, 3]),
+    )
 
 
 def spider_orientation(spider_points, shell_centres):
@@ -192,11 +213,14 @@ def build(params, shell_body, vertex_shape, displacement):
     sp_center = shell_body.center[TARGET]  # initial_separation_coeff = 0: on the target vertex
     body = rigid_body.RigidBody(
         jnp.concatenate([shell_body.center, sp_center[None]]),
-        rigid_body.Quaternion(jnp.concatenate([shell_body.orientation.vec, sp_q[None]])))
+        rigid_body.Quaternion(jnp.concatenate([shell_body.orientation.vec, sp_q[None]])),
+    )
     complex_shape = rigid_body.RigidPointUnion(
         points=jnp.concatenate([vertex_shape.points, sp_shape.points]),
         masses=jnp.concatenate([vertex_shape.masses, sp_shape.masses]),
-        point_count=jnp.array([5, 5]), point_offset=jnp.array([0, 5]))
+        point_count=jnp.array([5, 5]),
+        point_offset=jnp.array([0, 5]),
+    )
     mass = complex_shape.mass(np.array([0] * N_SHELL + [1]))
     species = jnp.concatenate([jnp.tile(vertex_shape.point_species, N_SHELL), sp_shape.point_species])
 
@@ -208,21 +232,36 @@ def build(params, shell_body, vertex_shape, displacement):
     # shell-shell: centres repel (soft sphere sigma 4), patches attract (Morse sigma 0), species (0, 1)
     z2 = jnp.zeros((2, 2))
     sig_ss = z2.at[0, 0].set(2 * VERTEX_RADIUS)
-    shell_soft = energy.soft_sphere_pair(displacement, species=2, epsilon=z2.at[0, 0].set(SOFT_EPS),
-                                         sigma=jnp.where(sig_ss == 0.0, 1e-5, sig_ss))  # (their nan guard)
-    shell_morse = energy.morse_pair(displacement, species=2, sigma=0.0, epsilon=z2.at[1, 1].set(MORSE_II_EPS),
-                                    alpha=z2.at[1, 1].set(MORSE_II_ALPHA), r_onset=SHELL_MORSE_R_ONSET,
-                                    r_cutoff=SHELL_MORSE_R_CUTOFF)
+    shell_soft = energy.soft_sphere_pair(
+        displacement, species=2, epsilon=z2.at[0, 0].set(SOFT_EPS), sigma=jnp.where(sig_ss == 0.0, 1e-5, sig_ss)
+    )  # (their nan guard)
+    shell_morse = energy.morse_pair(
+        displacement,
+        species=2,
+        sigma=0.0,
+        epsilon=z2.at[1, 1].set(MORSE_II_EPS),
+        alpha=z2.at[1, 1].set(MORSE_II_ALPHA),
+        r_onset=SHELL_MORSE_R_ONSET,
+        r_cutoff=SHELL_MORSE_R_CUTOFF,
+    )
     # shell-spider: vertex centres (0) repel base sites (2); head (3) attracts vertex centres (Morse)
     z4 = jnp.zeros((4, 4))
     sig_soft = z4.at[0, 2].set(VERTEX_RADIUS + r_B).at[2, 0].set(VERTEX_RADIUS + r_B)
-    soft = energy.soft_sphere_pair(displacement, species=4, sigma=jnp.where(sig_soft == 0.0, 1e-5, sig_soft),
-                                   epsilon=z4.at[0, 2].set(SOFT_EPS).at[2, 0].set(SOFT_EPS))
-    head_morse = energy.morse_pair(displacement, species=4,
-                                   sigma=z4.at[0, 3].set(VERTEX_RADIUS + r_H).at[3, 0].set(VERTEX_RADIUS + r_H),
-                                   epsilon=z4.at[0, 3].set(eps_H).at[3, 0].set(eps_H),
-                                   alpha=z4.at[0, 3].set(alpha_H).at[3, 0].set(alpha_H),
-                                   r_onset=r_on, r_cutoff=r_cut)
+    soft = energy.soft_sphere_pair(
+        displacement,
+        species=4,
+        sigma=jnp.where(sig_soft == 0.0, 1e-5, sig_soft),
+        epsilon=z4.at[0, 2].set(SOFT_EPS).at[2, 0].set(SOFT_EPS),
+    )
+    head_morse = energy.morse_pair(
+        displacement,
+        species=4,
+        sigma=z4.at[0, 3].set(VERTEX_RADIUS + r_H).at[3, 0].set(VERTEX_RADIUS + r_H),
+        epsilon=z4.at[0, 3].set(eps_H).at[3, 0].set(eps_H),
+        alpha=z4.at[0, 3].set(alpha_H).at[3, 0].set(alpha_H),
+        r_onset=r_on,
+        r_cutoff=r_cut,
+    )
     head_target = energy.multiplicative_isotropic_cutoff(energy.morse, r_onset=r_on, r_cutoff=r_cut)
     vertex_species = jnp.tile(vertex_shape.point_species, N_SHELL)
 
@@ -231,11 +270,10 @@ def build(params, shell_body, vertex_shape, displacement):
         e_shell = shell_soft(shell_pts, species=vertex_species) + shell_morse(shell_pts, species=vertex_species)
         all_pts = jnp.concatenate([shell_pts, sp_pts])
         e_int = soft(all_pts, species=species) + head_morse(all_pts, species=species)
-        legs = sp_pts[LEGS]                                     # (8, 2, 3)
+        legs = sp_pts[LEGS]  # (8, 2, 3)
         d = mapped_dist_point_to_segment(legs, shell_pts[::5])  # (6 vertex centres, 8 legs)
-        e_legs = jnp.sum(energy.soft_sphere(d, sigma=LEG_DIAMETER, epsilon=SOFT_EPS,
-                                             alpha=jnp.array(LEG_ALPHA)))
-        return e_shell + 0.0 + e_int + e_legs                   # spider self-energy is 0
+        e_legs = jnp.sum(energy.soft_sphere(d, sigma=LEG_DIAMETER, epsilon=SOFT_EPS, alpha=jnp.array(LEG_ALPHA)))
+        return e_shell + 0.0 + e_int + e_legs  # spider self-energy is 0
 
     def head_remaining_energy(body):
         shell_pts, sp_pts = points(body)
@@ -270,8 +308,7 @@ def make_batched_grad(steps):
         gamma = rigid_body.RigidBody(jnp.array([GAMMA]), jnp.array([GAMMA / 3]))
         init_fn, step_fn = simulate.nvt_langevin(energy_fn, shift, DT, KT, gamma=gamma)
         state = init_fn(key, body, mass=mass)
-        state, traj = checkpoint_scan(lambda s, t: (step_fn(s), s.position), state, jnp.arange(steps),
-                                      CHECKPOINT_EVERY)
+        state, traj = checkpoint_scan(lambda s, t: (step_fn(s), s.position), state, jnp.arange(steps), CHECKPOINT_EVERY)
         fin, init = state.position, traj[0]
         norm = N_SHELL - 1
         extract = -jnp.sum(space.distance(fin.center[:N_SHELL] - fin.center[TARGET])) / norm
@@ -301,8 +338,7 @@ def main():
 
     def run():
         (vals, (_, extract, remain)), grads = compiled(params, keys)
-        return jax.block_until_ready((jnp.mean(vals), jnp.mean(grads, axis=0), jnp.mean(extract),
-                                      jnp.mean(remain)))
+        return jax.block_until_ready((jnp.mean(vals), jnp.mean(grads, axis=0), jnp.mean(extract), jnp.mean(remain)))
 
     times = []
     for _ in range(args.repeats):
@@ -310,20 +346,37 @@ def main():
         loss, grad, extract, remain = run()
         times.append(time.perf_counter() - t)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    res = dict(compile_s=compile_s, seconds_per_gradient=float(np.median(times)), peak_rss_mib=rss,
-               loss=float(loss), grad=[float(g) for g in grad], replicas=args.replicas, steps=args.steps,
-               jax_version=jax.__version__, jax_md_version=_jax_md_version(),
-               devices=[str(d) for d in jax.devices()],
-               peak_rss_after_compile_mib=rss_compile,
-               loss_extract=float(extract), loss_remain=float(remain), times=times,
-               checkpoint_every=CHECKPOINT_EVERY, host=platform.node(),
-               loadavg=os.getloadavg()[0])
-    print(f"JAX MD spider gradient: {args.replicas} replicas x {args.steps} steps, checkpoint every "
-          f"{CHECKPOINT_EVERY}, {res['devices']}, jax {res['jax_version']}, jax-md {res['jax_md_version']}")
-    print(f"{'compile s':>10s} {'s / gradient':>13s} {'peak RSS MiB':>13s} {'loss':>10s} "
-          f"{'L_extract':>10s} {'L_remain':>10s}")
-    print(f"{compile_s:10.2f} {res['seconds_per_gradient']:13.3f} {rss:13.1f} {res['loss']:10.4f} "
-          f"{res['loss_extract']:10.4f} {res['loss_remain']:10.3e}")
+    res = dict(
+        compile_s=compile_s,
+        seconds_per_gradient=float(np.median(times)),
+        peak_rss_mib=rss,
+        loss=float(loss),
+        grad=[float(g) for g in grad],
+        replicas=args.replicas,
+        steps=args.steps,
+        jax_version=jax.__version__,
+        jax_md_version=_jax_md_version(),
+        devices=[str(d) for d in jax.devices()],
+        peak_rss_after_compile_mib=rss_compile,
+        loss_extract=float(extract),
+        loss_remain=float(remain),
+        times=times,
+        checkpoint_every=CHECKPOINT_EVERY,
+        host=platform.node(),
+        loadavg=os.getloadavg()[0],
+    )
+    print(
+        f"JAX MD spider gradient: {args.replicas} replicas x {args.steps} steps, checkpoint every "
+        f"{CHECKPOINT_EVERY}, {res['devices']}, jax {res['jax_version']}, jax-md {res['jax_md_version']}"
+    )
+    print(
+        f"{'compile s':>10s} {'s / gradient':>13s} {'peak RSS MiB':>13s} {'loss':>10s} "
+        f"{'L_extract':>10s} {'L_remain':>10s}"
+    )
+    print(
+        f"{compile_s:10.2f} {res['seconds_per_gradient']:13.3f} {rss:13.1f} {res['loss']:10.4f} "
+        f"{res['loss_extract']:10.4f} {res['loss_remain']:10.3e}"
+    )
     print("grad " + " ".join(f"{n}={g:.5g}" for n, g in zip(PARAM_NAMES, res["grad"])))
     if args.json:
         with open(args.json, "w") as f:
@@ -334,6 +387,7 @@ def main():
 def _jax_md_version():
     try:
         from importlib.metadata import version
+
         return version("jax-md")
     except Exception:  # pragma: no cover
         return "unknown"

@@ -13,6 +13,7 @@ system of the PNAS paper (N = 100) and a 3D LJ liquid (N = 1e3 .. 1e5), as in fo
     PYTHONPATH=. python benchmarks/threads.py                 # both tables
     PYTHONPATH=. python benchmarks/threads.py --sizes 1000 10000 --no-loaded
 """
+
 import argparse
 import os
 import statistics
@@ -79,16 +80,21 @@ def table(case_list, repeats, loaded):
 
 def print_header(title):
     print(f"\n{title}")
-    print(f"{'system':10s} {'N':>7s} {'what':9s} {'steps':>6s} {'1 thread':>10s} {'2 fixed':>10s} {'default':>10s}"
-          f" {'1/2fixed':>9s} {'1/default':>9s} {'default/1':>9s}  chosen")
+    print(
+        f"{'system':10s} {'N':>7s} {'what':9s} {'steps':>6s} {'1 thread':>10s} {'2 fixed':>10s} {'default':>10s}"
+        f" {'1/2fixed':>9s} {'1/default':>9s} {'default/1':>9s}  chosen"
+    )
 
 
 def print_row(row, flush=False):
     system, n, kind, steps, t, choice = row
     key = "step" if kind == "forward" else "adjoint"
-    print(f"{system:10s} {n:7d} {kind:9s} {steps:6d} {t['1 thread']:10.4f} {t['2 fixed']:10.4f} {t['default']:10.4f}"
-          f" {t['1 thread'] / t['2 fixed']:9.2f} {t['1 thread'] / t['default']:9.2f}"
-          f" {t['default'] / t['1 thread']:9.2f}  {choice[key][0]} thr", flush=flush)
+    print(
+        f"{system:10s} {n:7d} {kind:9s} {steps:6d} {t['1 thread']:10.4f} {t['2 fixed']:10.4f} {t['default']:10.4f}"
+        f" {t['1 thread'] / t['2 fixed']:9.2f} {t['1 thread'] / t['default']:9.2f}"
+        f" {t['default'] / t['1 thread']:9.2f}  {choice[key][0]} thr",
+        flush=flush,
+    )
 
 
 def main(argv=None):
@@ -100,8 +106,10 @@ def main(argv=None):
     ap.add_argument("--no-idle", action="store_true")
     ap.add_argument("--no-gradient", action="store_true")
     args = ap.parse_args(argv)
-    print(f"cores: {os.cpu_count()}, default threads: {ha._core.max_threads()}, "
-          f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}, load average before: {os.getloadavg()[0]:.2f}")
+    print(
+        f"cores: {os.cpu_count()}, default threads: {ha._core.max_threads()}, "
+        f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}, load average before: {os.getloadavg()[0]:.2f}"
+    )
     cl = cases(args.sizes, not args.no_gradient)
     if not args.no_idle:
         print_header("IDLE machine (best of repeats, seconds)")

@@ -4,6 +4,7 @@ with respect to the 21 binding energies, and a barrier design (PNAS 2021, Figs. 
 
     python examples/clusters.py            # about half a minute
 """
+
 import numpy as np
 
 from hoomd_adjoint.apps.clusters import Cluster, packings, paths, reproduce
@@ -20,8 +21,10 @@ print(f"{len(states)} labelled states of {len({s.packing for s in states})} pack
 # 3. the authors' pair of adjacent states, R1 (pentagonal bipyramid) and R2, and the band between
 a, b = reproduce.reference_pair(c)
 p = paths.connect(c, a, b, images=100)
-print(f"R1 -> R2: barrier {p.barrier_ab:.4f} kT; R2 -> R1: {p.barrier_ba:.4f} kT; "
-      f"band relaxed in {p.band.steps} FIRE steps")
+print(
+    f"R1 -> R2: barrier {p.barrier_ab:.4f} kT; R2 -> R1: {p.barrier_ba:.4f} kT; "
+    f"band relaxed in {p.band.steps} FIRE steps"
+)
 
 # 4. Kramers rates (Eq. 4, rigid-body modes projected out) and their exact gradients in B
 c.set_B(np.random.default_rng(1).uniform(4, 6, 21))

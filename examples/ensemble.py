@@ -7,6 +7,7 @@ rank; the mean is bitwise the same for any number of threads and ranks::
     python examples/ensemble.py                  # all cores of this machine
     mpirun -n 2 python examples/ensemble.py      # two ranks (pip install "hoomd-adjoint[mpi]")
 """
+
 import argparse
 
 import hoomd_adjoint as ha
@@ -36,9 +37,12 @@ def main():
     comm = ha.communicator.Communicator()
     ens = ha.Ensemble(build, replicas=args.replicas, communicator=comm, on_failure="drop")
     pair = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731  the replica's own potential
-    res = ens.gradient(args.steps, loss=lambda sim: ha.loss.PotentialEnergy(pair(sim)),
-                       wrt=lambda sim: [(pair(sim), ["a0", "a1", "a2", "a3"])],
-                       progress=comm.partition == 0)
+    res = ens.gradient(
+        args.steps,
+        loss=lambda sim: ha.loss.PotentialEnergy(pair(sim)),
+        wrt=lambda sim: [(pair(sim), ["a0", "a1", "a2", "a3"])],
+        progress=comm.partition == 0,
+    )
     if comm.partition == 0:
         print(f"{args.replicas} replicas on {comm.num_partitions} rank(s); failed: {sorted(res.failures) or 'none'}")
         print("energy per particle:", " ".join(f"{x:.4f}" for x in res.losses))

@@ -9,6 +9,7 @@ iteration: run the script again to continue where it stopped::
     python examples/honeycomb.py --iterations 10
     python examples/honeycomb.py --iterations 20          # ten more, resumed bit-identically
 """
+
 import argparse
 
 from hoomd_adjoint.apps.assembly import honeycomb as hc
@@ -22,15 +23,25 @@ def main():
     ap.add_argument("--t-H", type=int, default=6400, help="target honeycomb half-time (steps)")
     args = ap.parse_args()
 
-    design = hc.Design(args.out, objective="rates", k_T=1 / args.t_T, k_H=1 / args.t_H,
-                       variant="truncated",  # adjoint through the last 300 steps before each t*
-                       replicas=16, lr=0.01, protocol=hc.Protocol(), resume=True)
-    design.run(args.iterations)               # progress bar; out/state.json after every iteration
-    summary = design.report(replicas=32)      # fresh replicas: curves.csv, design.png, GSD files
+    design = hc.Design(
+        args.out,
+        objective="rates",
+        k_T=1 / args.t_T,
+        k_H=1 / args.t_H,
+        variant="truncated",  # adjoint through the last 300 steps before each t*
+        replicas=16,
+        lr=0.01,
+        protocol=hc.Protocol(),
+        resume=True,
+    )
+    design.run(args.iterations)  # progress bar; out/state.json after every iteration
+    summary = design.report(replicas=32)  # fresh replicas: curves.csv, design.png, GSD files
     for label in ("start", "designed"):
         s = summary[label]
-        print(f"{label:9s} a = {[round(x, 3) for x in s['params']]}: t½_H = {s['t_H']:.0f}, "
-              f"t½_T = {s['t_T']:.0f} steps (targets {args.t_H}, {args.t_T})")
+        print(
+            f"{label:9s} a = {[round(x, 3) for x in s['params']]}: t½_H = {s['t_H']:.0f}, "
+            f"t½_T = {s['t_T']:.0f} steps (targets {args.t_H}, {args.t_T})"
+        )
 
 
 if __name__ == "__main__":

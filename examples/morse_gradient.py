@@ -11,6 +11,7 @@ long horizons use it with `truncate=` or `clip=` (see docs/adjoint.md).
 
     python examples/morse_gradient.py
 """
+
 import gsd.hoomd
 import numpy as np
 
@@ -40,7 +41,7 @@ STEPS = 200
 def main():
     sim, morse = make_sim()
     sim.operations.writers.append(ha.write.GSD(filename="morse.gsd", trigger=ha.trigger.Periodic(20), mode="wb"))
-    loss = ha.loss.PotentialEnergy(morse)          # energy per particle of the final frame
+    loss = ha.loss.PotentialEnergy(morse)  # energy per particle of the final frame
     result = ha.adjoint.gradient(sim, steps=STEPS, loss=loss, wrt=[morse, "positions"])
     print(f"loss = {result.loss:.6f} (energy per particle after {sim.timestep} steps)")
     for pair, grads in result.grad(morse).items():

@@ -13,6 +13,7 @@ Every grid is a resumable sweep (run the same command again after an interruptio
     python examples/reproduce_clusters.py --out runs/clusters        # about 1.5 hours on two cores
     python examples/reproduce_clusters.py --smoke                    # seconds: the same code, tiny sizes
 """
+
 import argparse
 import os
 import shutil

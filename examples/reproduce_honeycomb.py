@@ -18,6 +18,7 @@ WORK/smoke, so it never resumes into, nor blocks, a full run::
     python examples/reproduce_honeycomb.py --figures docs/figures   # about 20 minutes on two cores
     python examples/reproduce_honeycomb.py --smoke                  # seconds: the same code, tiny sizes
 """
+
 import argparse
 import json
 import math
@@ -76,18 +77,27 @@ def measured(path, a, replicas, protocol, window, curves=False):
     m = cached(path, dict(params=a, replicas=replicas, window=json.loads(json.dumps(window))))
     if m is None:
         full = hc.measure(a, replicas=replicas, protocol=protocol, progress=True, **window)
-        keep = ("t_H", "t_T", "k_H", "k_T") + (("steps", "steps_H", "steps_T", "honeycomb", "triangular") if curves else ())
-        m = dict(params=a, replicas=replicas, window=window,
-                 **{k: full[k].tolist() if isinstance(full[k], np.ndarray) else full[k] for k in keep})
+        keep = ("t_H", "t_T", "k_H", "k_T") + (
+            ("steps", "steps_H", "steps_T", "honeycomb", "triangular") if curves else ()
+        )
+        m = dict(
+            params=a,
+            replicas=replicas,
+            window=window,
+            **{k: full[k].tolist() if isinstance(full[k], np.ndarray) else full[k] for k in keep},
+        )
         save(path, m)
-    return {k: np.array(v, dtype=float) if k in ("steps", "steps_H", "steps_T", "honeycomb", "triangular") else v
-            for k, v in m.items()}
+    return {
+        k: np.array(v, dtype=float) if k in ("steps", "steps_H", "steps_T", "honeycomb", "triangular") else v
+        for k, v in m.items()
+    }
 
 
 def lead_figure(path, a, protocol, replicas, steps, every):
     """L_H (most honeycomb-like region) against the bulk order 1 - mean_i |psi_3,i|^4 along assembly
     trajectories: L_H falls first."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import hoomd_adjoint as ha
@@ -102,19 +112,26 @@ def lead_figure(path, a, protocol, replicas, steps, every):
     for k in range(shown):  # a few single replicas, one legend entry per quantity
         ax.plot(s, region[k], color="tab:blue", alpha=0.25, lw=0.7, label=f"L_H, single replicas ({shown} shown)")
         ax.plot(s, bulk[k], color="tab:green", alpha=0.25, lw=0.7, label=f"bulk, single replicas ({shown} shown)")
-    for y, color, label in ((region, "tab:blue", "L_H (most honeycomb-like region)"),
-                            (bulk, "tab:green", "bulk: 1 - mean |psi_3|^4")):
+    for y, color, label in (
+        (region, "tab:blue", "L_H (most honeycomb-like region)"),
+        (bulk, "tab:green", "bulk: 1 - mean |psi_3|^4"),
+    ):
         mean, se = np.nanmean(y, 0), np.nanstd(y, 0) / np.sqrt(np.sum(~np.isnan(y), 0))
         ax.fill_between(s, mean - se, mean + se, color=color, alpha=0.3, lw=0)
         ax.plot(s, mean, color=color, lw=2, label=f"{label}: mean ± SE of {replicas}")
     ax.axhline(0.5, color="0.6", lw=0.8, gid="reference")
-    ax.set(xlabel=f"time (Brownian steps of dt = {protocol.dt:g} tau)", ylabel="order loss (1: no honeycomb, 0: perfect)",
-           ylim=(0, 1.02), title=f"2D honeycomb assembly (N = {protocol.N}), designed potential:\n"
-                                 "L_H leads the bulk order (grey line: ½, the half-time criterion)")
+    ax.set(
+        xlabel=f"time (Brownian steps of dt = {protocol.dt:g} tau)",
+        ylabel="order loss (1: no honeycomb, 0: perfect)",
+        ylim=(0, 1.02),
+        title=f"2D honeycomb assembly (N = {protocol.N}), designed potential:\n"
+        "L_H leads the bulk order (grey line: ½, the half-time criterion)",
+    )
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    ax.legend(unique.values(), unique.keys(), fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15),
-              ncol=2)
+    ax.legend(
+        unique.values(), unique.keys(), fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=2
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")  # legends sit below the axes
     plt.close(fig)
@@ -124,27 +141,43 @@ def lead_figure(path, a, protocol, replicas, steps, every):
 
 def ratio_figure(path, rows, N, replicas):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.6, 5.6))
     for variant, marker, c in (("forward", "o", "tab:purple"), ("truncated", "s", "tab:orange")):
         r = [x for x in rows if x["variant"] == variant and x["below"] is None]
-        ax.plot([x["target"] for x in r], [x["achieved"] for x in r], marker, color=c, ms=7,
-                label=f"{variant} gradients")
+        ax.plot(
+            [x["target"] for x in r], [x["achieved"] for x in r], marker, color=c, ms=7, label=f"{variant} gradients"
+        )
         r = [x for x in rows if x["variant"] == variant and x["below"] is not None]
         if r:
-            ax.plot([x["target"] for x in r], [x["below"] for x in r], "v", color=c, ms=8, mfc="none",
-                    label=f"{variant}: upper bound (t½_H not reached)")
+            ax.plot(
+                [x["target"] for x in r],
+                [x["below"] for x in r],
+                "v",
+                color=c,
+                ms=8,
+                mfc="none",
+                label=f"{variant}: upper bound (t½_H not reached)",
+            )
     for x in rows:
-        ax.plot([x["target"]] * 2, [x["target"], x["below"] or x["achieved"]], color="0.8", lw=0.8, zorder=0,
-                gid="reference")  # target to achieved (the title says so)
+        ax.plot(
+            [x["target"]] * 2,
+            [x["target"], x["below"] or x["achieved"]],
+            color="0.8",
+            lw=0.8,
+            zorder=0,
+            gid="reference",
+        )  # target to achieved (the title says so)
     t = [v for x in rows for v in (x["target"], x["achieved"], x["start"], x["below"] or 0) if np.isfinite(v) and v > 0]
     lo, hi = min(t) / 1.6, max(t) * 1.6
     ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="achieved = target")
     if np.isfinite(rows[0]["start"]):
         ax.axhline(rows[0]["start"], color="0.5", lw=0.8, ls=":", label="Rechtsman (start)")
     from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
     ticks = sorted({round(x["target"], 4) for x in rows})
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -154,10 +187,13 @@ def ratio_figure(path, rows, N, replicas):
         axis.set_minor_formatter(NullFormatter())
     ax.set_xticklabels([f"{t:.3g}" for t in ticks], rotation=45)
     ax.set_yticklabels([f"{t:.3g}" for t in ticks])
-    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="target k*_H / k*_T",
-           ylabel=f"measured k_H / k_T ({replicas} fresh replicas)",
-           title=f"Fig. 2 analogue: honeycomb vs triangular\nassembly rates in 2D (N = {N}); "
-                 "grey: target to achieved")
+    ax.set(
+        xlim=(lo, hi),
+        ylim=(lo, hi),
+        xlabel="target k*_H / k*_T",
+        ylabel=f"measured k_H / k_T ({replicas} fresh replicas)",
+        title=f"Fig. 2 analogue: honeycomb vs triangular\nassembly rates in 2D (N = {N}); grey: target to achieved",
+    )
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")  # legends sit below the axes
@@ -166,8 +202,11 @@ def ratio_figure(path, rows, N, replicas):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--figures", default=None,
-                    help="where PNGs and the table go (default: WORK/figures; docs/figures updates the committed ones)")
+    ap.add_argument(
+        "--figures",
+        default=None,
+        help="where PNGs and the table go (default: WORK/figures; docs/figures updates the committed ones)",
+    )
     ap.add_argument("--work", default="runs/honeycomb", help="design directories (resumable)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, for a quick check of the script (in WORK/smoke)")
     args = ap.parse_args(argv)
@@ -178,16 +217,36 @@ def main(argv=None):
     os.makedirs(figures, exist_ok=True)
     if args.smoke:
         P = hc.Protocol(N=36, melt_steps=200)
-        sizes = dict(fig1_stages=[(20, 2, 0.01, 1), (40, 1, 0.005, 1)], fig1_R=2, fig1_steps=60, check=4,
-                     fig2=dict(forward=(1, 1, 20), truncated=(1, 1, 20)), fig2_R=2, lead_R=2, lead_steps=60,
-                     t_T=30, t_H=[40, 60], truncate=20, every=10)
+        sizes = dict(
+            fig1_stages=[(20, 2, 0.01, 1), (40, 1, 0.005, 1)],
+            fig1_R=2,
+            fig1_steps=60,
+            check=4,
+            fig2=dict(forward=(1, 1, 20), truncated=(1, 1, 20)),
+            fig2_R=2,
+            lead_R=2,
+            lead_steps=60,
+            t_T=30,
+            t_H=[40, 60],
+            truncate=20,
+            every=10,
+        )
     else:
         P = hc.Protocol()
-        sizes = dict(fig1_stages=[(300, 80, 0.01, 30), (1000, 30, 0.005, 15), (1000, 30, 0.005, 15)], fig1_R=48,
-                     fig1_steps=3300, check=200, fig2_R=16,
-                     fig2=dict(forward=(12, 6, 300), truncated=(30, 15, 1000)),  # iterations, anneal, window
-                     lead_R=16, lead_steps=10000, t_T=400, t_H=[4000, 5500, 8000, 11000, 16000],
-                     truncate=300, every=33)
+        sizes = dict(
+            fig1_stages=[(300, 80, 0.01, 30), (1000, 30, 0.005, 15), (1000, 30, 0.005, 15)],
+            fig1_R=48,
+            fig1_steps=3300,
+            check=200,
+            fig2_R=16,
+            fig2=dict(forward=(12, 6, 300), truncated=(30, 15, 1000)),  # iterations, anneal, window
+            lead_R=16,
+            lead_steps=10000,
+            t_T=400,
+            t_H=[4000, 5500, 8000, 11000, 16000],
+            truncate=300,
+            every=33,
+        )
     S = sizes
     t_all = time.perf_counter()
     table = ["| quantity | value |", "|---|---|"]
@@ -197,60 +256,112 @@ def main(argv=None):
     # each stage starting where the previous one ended.
     start, history, stage_rows = hc.RECHTSMAN, [], []
     for k, (truncate, its, lr, anneal) in enumerate(S["fig1_stages"]):
-        d1, _ = design(os.path.join(work, "fig1" if k == 0 else f"fig1-stage{k + 1}"), its, objective="assemble",
-                       steps=S["fig1_steps"], variant="truncated", truncate=truncate, replicas=S["fig1_R"], lr=lr,
-                       anneal=anneal, start=start, protocol=P)
+        d1, _ = design(
+            os.path.join(work, "fig1" if k == 0 else f"fig1-stage{k + 1}"),
+            its,
+            objective="assemble",
+            steps=S["fig1_steps"],
+            variant="truncated",
+            truncate=truncate,
+            replicas=S["fig1_R"],
+            lr=lr,
+            anneal=anneal,
+            start=start,
+            protocol=P,
+        )
         history += [dict(h, iteration=len(history) + i) for i, h in enumerate(d1.history)]
-        stage_rows.append(f"| Fig. 1 stage {k + 1}: window {truncate} steps, {its} iterations, lr {lr}, halved every "
-                          f"{anneal} | {np.mean([h['wall'] for h in d1.history]):.2f} s per iteration |")
+        stage_rows.append(
+            f"| Fig. 1 stage {k + 1}: window {truncate} steps, {its} iterations, lr {lr}, halved every "
+            f"{anneal} | {np.mean([h['wall'] for h in d1.history]):.2f} s per iteration |"
+        )
         start = d1.params
     window = dict(steps=S["fig1_steps"], every=S["every"])
     ms = measured(os.path.join(work, "fig1-start.json"), hc.RECHTSMAN, S["check"], P, window, curves=True)
     mf = measured(os.path.join(work, "fig1-final.json"), start, S["check"], P, window, curves=True)
     both = [("Rechtsman", np.array(hc.RECHTSMAN), ms), ("designed", start, mf)]
-    hc.plot(os.path.join(figures, "honeycomb_fig1.png"), history, both, P,
-            title=f"minimise mean L_H({S['fig1_steps']}): truncated gradients (windows "
-                  f"{', '.join(str(x[0]) for x in S['fig1_stages'])}), {S['fig1_R']} replicas per iteration")
+    hc.plot(
+        os.path.join(figures, "honeycomb_fig1.png"),
+        history,
+        both,
+        P,
+        title=f"minimise mean L_H({S['fig1_steps']}): truncated gradients (windows "
+        f"{', '.join(str(x[0]) for x in S['fig1_stages'])}), {S['fig1_R']} replicas per iteration",
+    )
     hc.write_curves(os.path.join(work, "fig1-curves.csv"), both)
-    t_reg, t_bulk = lead_figure(os.path.join(figures, "honeycomb_lead.png"), start, P, S["lead_R"],
-                                S["lead_steps"], max(1, S["lead_steps"] // 100))
+    t_reg, t_bulk = lead_figure(
+        os.path.join(figures, "honeycomb_lead.png"),
+        start,
+        P,
+        S["lead_R"],
+        S["lead_steps"],
+        max(1, S["lead_steps"] // 100),
+    )
     for label, a, m in both:
         L_end = np.nanmean(m["honeycomb"][:, -1])
         sem = np.nanstd(m["honeycomb"][:, -1]) / np.sqrt(np.sum(~np.isnan(m["honeycomb"][:, -1])))
         table.append(f"| Fig. 1 {label}: a | {', '.join(f'{x:.3f}' for x in a)} |")
-        table.append(f"| Fig. 1 {label}: mean L_H({S['fig1_steps']}) over {S['check']} fresh replicas | "
-                     f"{L_end:.3f} ± {sem:.3f} |")
+        table.append(
+            f"| Fig. 1 {label}: mean L_H({S['fig1_steps']}) over {S['check']} fresh replicas | "
+            f"{L_end:.3f} ± {sem:.3f} |"
+        )
         table.append(f"| Fig. 1 {label}: t½ triangular | {_t(m['t_T'])} |")
     table += stage_rows
-    table.append(f"| L_H vs bulk order, designed potential: t½ ({S['lead_R']} replicas) | "
-                 f"region {_t(t_reg)}, bulk {_t(t_bulk)} |")
+    table.append(
+        f"| L_H vs bulk order, designed potential: t½ ({S['lead_R']} replicas) | "
+        f"region {_t(t_reg)}, bulk {_t(t_bulk)} |"
+    )
 
     # ---- Fig. 2: control k_H / k_T ------------------------------------------------------------------------
     k_T = 1.0 / S["t_T"]
     rows, t_fig2 = [], time.perf_counter()
-    long_runs = dict(steps=dict(honeycomb=int(1.6 * max(S["t_H"])), triangular=4 * S["t_T"]),
-                     every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)))
+    long_runs = dict(
+        steps=dict(honeycomb=int(1.6 * max(S["t_H"])), triangular=4 * S["t_T"]),
+        every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)),
+    )
     m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
     start_ratio = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
-    table.append(f"| Rechtsman: k_H/k_T ({S['check']} replicas) | "
-                 f"{f'{start_ratio:.4f}' if m['k_H'] and m['k_T'] else hc.NOT_REACHED} (t½_H {_t(m['t_H'])}, "
-                 f"t½_T {_t(m['t_T'])}) |")
+    table.append(
+        f"| Rechtsman: k_H/k_T ({S['check']} replicas) | "
+        f"{f'{start_ratio:.4f}' if m['k_H'] and m['k_T'] else hc.NOT_REACHED} (t½_H {_t(m['t_H'])}, "
+        f"t½_T {_t(m['t_T'])}) |"
+    )
     for variant, (its, anneal, truncate) in S["fig2"].items():
         for t_H in S["t_H"]:
             name = f"fig2-{variant}-{t_H}" if variant == "forward" else f"fig2-{variant}{truncate}-{t_H}"
-            d, wall = design(os.path.join(work, name), its, objective="rates", k_T=k_T, k_H=1.0 / t_H,
-                             variant=variant, truncate=truncate, replicas=S["fig2_R"], anneal=anneal, protocol=P)
-            window = dict(steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * S["t_T"]),
-                          every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, S["t_T"] // 25)))
+            d, wall = design(
+                os.path.join(work, name),
+                its,
+                objective="rates",
+                k_T=k_T,
+                k_H=1.0 / t_H,
+                variant=variant,
+                truncate=truncate,
+                replicas=S["fig2_R"],
+                anneal=anneal,
+                protocol=P,
+            )
+            window = dict(
+                steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * S["t_T"]),
+                every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, S["t_T"] // 25)),
+            )
             m = measured(os.path.join(d.out, "measure.json"), d.params, S["check"], P, window)
             achieved = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
             # a honeycomb that has not reached 1/2 by the end of the window: its ratio is below this bound
             bound = S["t_T"] / m["t_T"] * S["t_T"] / window["steps"]["honeycomb"] if m["k_T"] else float("nan")
-            rows.append(dict(variant=variant, target=S["t_T"] / t_H, achieved=achieved, start=start_ratio,
-                             below=bound if achieved == 0 else None,
-                             params=d.params.tolist(), k_T=m["k_T"], k_H=m["k_H"],
-                             wall_iteration=float(np.mean([h["wall"] for h in d.history])),
-                             wall_design=float(np.sum([h["wall"] for h in d.history]))))
+            rows.append(
+                dict(
+                    variant=variant,
+                    target=S["t_T"] / t_H,
+                    achieved=achieved,
+                    start=start_ratio,
+                    below=bound if achieved == 0 else None,
+                    params=d.params.tolist(),
+                    k_T=m["k_T"],
+                    k_H=m["k_H"],
+                    wall_iteration=float(np.mean([h["wall"] for h in d.history])),
+                    wall_design=float(np.sum([h["wall"] for h in d.history])),
+                )
+            )
             print(f"{variant} target {S['t_T'] / t_H:.4f} achieved {achieved:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
     ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), rows, P.N, S["check"])
@@ -262,13 +373,19 @@ def main(argv=None):
             got = f"< {r['below']:.4f} (t½_H {hc.NOT_REACHED} within the window)"
         else:
             got = f"{r['achieved']:.4f} ({(r['achieved'] / r['target'] - 1) * 100:+.0f}%)"
-        table.append(f"| Fig. 2 {r['variant']}: target k_H/k_T {r['target']:.4f} | achieved {got}; t½_H = "
-                     f"{_t(1 / r['k_H'] if r['k_H'] else math.inf)}, t½_T = "
-                     f"{_t(1 / r['k_T'] if r['k_T'] else math.inf)}; "
-                     f"{r['wall_iteration']:.1f} s per iteration |")
-    table.append(f"| Fig. 2: the {len(rows)} designs' iterations (recorded wall times, two cores) | "
-                 f"{sum(r['wall_design'] for r in rows) / 60:.1f} min |")
-    table.append(f"| Fig. 2 sweep in this run (designs resumed, measurements reused when saved) | {t_fig2 / 60:.1f} min |")
+        table.append(
+            f"| Fig. 2 {r['variant']}: target k_H/k_T {r['target']:.4f} | achieved {got}; t½_H = "
+            f"{_t(1 / r['k_H'] if r['k_H'] else math.inf)}, t½_T = "
+            f"{_t(1 / r['k_T'] if r['k_T'] else math.inf)}; "
+            f"{r['wall_iteration']:.1f} s per iteration |"
+        )
+    table.append(
+        f"| Fig. 2: the {len(rows)} designs' iterations (recorded wall times, two cores) | "
+        f"{sum(r['wall_design'] for r in rows) / 60:.1f} min |"
+    )
+    table.append(
+        f"| Fig. 2 sweep in this run (designs resumed, measurements reused when saved) | {t_fig2 / 60:.1f} min |"
+    )
     table.append(f"| whole script, this run | {(time.perf_counter() - t_all) / 60:.1f} min |")
     with open(os.path.join(figures, "honeycomb_table.md"), "w") as f:
         f.write("\n".join(table) + "\n")

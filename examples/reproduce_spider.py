@@ -15,6 +15,7 @@ authors' figures/preprint/data directory to draw their traces::
     python examples/reproduce_spider.py --out runs/spider --figures docs/figures   # hours on two cores
     python examples/reproduce_spider.py --smoke                                    # seconds
 """
+
 import argparse
 import json
 import os
@@ -64,7 +65,9 @@ def main(argv=None):
             print(fig, json.dumps(s, indent=1)[:1500])
     if "fig4" in args.only:
         dirs = [optimise(f"fig4-seed{k}", "octahedron", "weak", spread_it, seed=k) for k in range(1, 6)]
-        dirs += [optimise(f"fig4-perturbed{k}", "octahedron", "weak", spread_it, seed=k, perturb=0.1) for k in range(1, 6)]
+        dirs += [
+            optimise(f"fig4-perturbed{k}", "octahedron", "weak", spread_it, seed=k, perturb=0.1) for k in range(1, 6)
+        ]
         out = os.path.join(args.out, "spider-fig4-spread.png")
         s = figures.plot_spread(dirs, out)
         with open(out.replace(".png", ".json"), "w") as f:

@@ -8,6 +8,7 @@ number keying, box conventions, GSD frames) and its Python API::
     sim.create_state_from_gsd("init.gsd")
     ...
 """
+
 import os as _os
 
 # OpenMP threads that wait at a barrier spin for a short while, then sleep (libgomp reads this
@@ -16,7 +17,9 @@ import os as _os
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-from . import _core, device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order, optim, transitions  # noqa: E402,E501
+from . import _core  # noqa: E402,F401  (the engine, loaded before the modules that use it)
+from . import device, filter, trigger, variant, md, write, adjoint, loss, communicator, sweep, order, optim  # noqa: E402
+from . import transitions  # noqa: E402
 from . import _moved  # noqa: E402
 from .transitions import neb, kramers  # noqa: E402
 from .box import Box
@@ -27,9 +30,31 @@ from .errors import ChaoticHorizonWarning, DataAccessError, IncompleteSpecificat
 __version__ = "0.1.0"
 
 __all__ = [
-    "Box", "Simulation", "Ensemble", "EnsembleGradient", "Failure", "ReplicaError", "ReplicaWarning", "device", "filter", "trigger", "variant",
-    "md", "write", "adjoint", "loss", "communicator", "sweep", "order", "optim", "transitions", "neb", "kramers",
-    "DataAccessError", "IncompleteSpecificationError", "ChaoticHorizonWarning",
+    "Box",
+    "Simulation",
+    "Ensemble",
+    "EnsembleGradient",
+    "Failure",
+    "ReplicaError",
+    "ReplicaWarning",
+    "device",
+    "filter",
+    "trigger",
+    "variant",
+    "md",
+    "write",
+    "adjoint",
+    "loss",
+    "communicator",
+    "sweep",
+    "order",
+    "optim",
+    "transitions",
+    "neb",
+    "kramers",
+    "DataAccessError",
+    "IncompleteSpecificationError",
+    "ChaoticHorizonWarning",
 ]
 
 # The paper applications (hoomd_adjoint.apps) and the HOOMD-blue bridge load when first used;

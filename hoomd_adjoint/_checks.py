@@ -4,6 +4,7 @@ TypeError for a value of the wrong kind (a string, a bool, an array where a numb
 float where an integer belongs), ValueError for a bad value (NaN, inf, out of range). Every
 message names the argument and the offending value.
 """
+
 import math
 import numbers
 import operator
@@ -18,7 +19,7 @@ UINT64_MAX = 2**64 - 1
 def show(value, limit=60):
     """repr(value), shortened for messages."""
     r = repr(value)
-    return r if len(r) <= limit else r[:limit - 3] + "..."
+    return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
 def kind(value):

@@ -8,6 +8,7 @@
   exit status 2 (argparse's own errors too: :class:`Parser`); under ``mpirun`` the first rank says it;
 - ``--help`` gives every option a sentence and its default (:class:`Formatter`).
 """
+
 import argparse
 import inspect
 import json
@@ -41,8 +42,12 @@ class Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsH
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if action.default is None or action.default is False or action.default is argparse.SUPPRESS \
-                or "default" in text:
+        if (
+            action.default is None
+            or action.default is False
+            or action.default is argparse.SUPPRESS
+            or "default" in text
+        ):
             return text
         return super()._get_help_string(action)
 
@@ -86,11 +91,19 @@ def alias(parser, old, dest):
     """``old``: a hidden second spelling of the option that stores ``dest`` (kept so that existing
     scripts run; --help shows one spelling), read and checked as that option is."""
     new = next(a for a in parser._actions if a.dest == dest and a.option_strings)
-    parser.add_argument(old, dest=dest, type=new.type, nargs=new.nargs, metavar=new.metavar,
-                        default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        old,
+        dest=dest,
+        type=new.type,
+        nargs=new.nargs,
+        metavar=new.metavar,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
 
 
 # -- type= converters: each refuses with the value typed, which argparse reports with the option --
+
 
 def _got(text):
     return f"got {text}" if text.strip() else f"got {text!r}"
@@ -115,6 +128,7 @@ def integer(lo=None, hi=None):
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise argparse.ArgumentTypeError(f"must be {what}, {_got(text)}")
         return v
+
     convert.__name__ = "integer"
     convert.lo, convert.hi = lo, hi  # for the command-line fuzz tests
     return convert
@@ -129,8 +143,11 @@ def real(lo=None, open_lo=False, hi=None):
     elif lo is not None and hi is not None and not open_lo:
         what = f"a number from {lo:g} to {hi:g}"
     else:
-        what = "a finite number" + (f" {'>' if open_lo else '>='} {lo:g}" if lo is not None else "") \
-               + (f" <= {hi:g}" if hi is not None else "")
+        what = (
+            "a finite number"
+            + (f" {'>' if open_lo else '>='} {lo:g}" if lo is not None else "")
+            + (f" <= {hi:g}" if hi is not None else "")
+        )
 
     def convert(text):
         try:
@@ -140,6 +157,7 @@ def real(lo=None, open_lo=False, hi=None):
         if not math.isfinite(v) or (lo is not None and (v <= lo if open_lo else v < lo)) or (hi is not None and v > hi):
             raise argparse.ArgumentTypeError(f"must be {what}, {_got(text)}")
         return v
+
     convert.__name__ = "number"
     convert.lo, convert.open_lo, convert.hi = lo, open_lo, hi
     return convert
@@ -155,15 +173,18 @@ def part(text):
 
 def text(what):
     """A non-empty string (an output name): an empty one would mean the current folder by accident."""
+
     def convert(value):
         if not value.strip():
             raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
         return value
+
     convert.__name__ = "text"
     return convert
 
 
 # -- checks of files and folders, run before the command does anything --
+
 
 def out_folder(option, path):
     """``path`` may become an output folder: it is one already, or nothing is there."""
@@ -215,9 +236,11 @@ def check_packing(option, density, min_dist, N):
 
     phi = density * math.pi * (min_dist / 2) ** 2
     if N > 1 and phi > _RSA_JAMMING[2]:
-        raise Usage(f"{option} {density:g} is too dense for the random starts (disks of diameter {min_dist:g} "
-                       f"would cover {phi:.3g} of the plane, beyond the {_RSA_JAMMING[2]} random placement reaches): "
-                       f"at most {_RSA_JAMMING[2] / (math.pi * (min_dist / 2) ** 2):.4g}")
+        raise Usage(
+            f"{option} {density:g} is too dense for the random starts (disks of diameter {min_dist:g} "
+            f"would cover {phi:.3g} of the plane, beyond the {_RSA_JAMMING[2]} random placement reaches): "
+            f"at most {_RSA_JAMMING[2] / (math.pi * (min_dist / 2) ** 2):.4g}"
+        )
 
 
 def check_box(N, option, density, reach):
@@ -228,5 +251,7 @@ def check_box(N, option, density, reach):
     side = math.sqrt(N / density)
     if side <= 2 * reach:
         need = math.floor((2 * reach) ** 2 * density) + 1
-        raise Usage(f"--N {N} at {option} {density:g} makes a box of side {side:.3g}, less than twice the pair "
-                       f"cutoff with its buffer ({reach:g}): use --N {need} or more")
+        raise Usage(
+            f"--N {N} at {option} {density:g} makes a box of side {side:.3g}, less than twice the pair "
+            f"cutoff with its buffer ({reach:g}): use --N {need} or more"
+        )

@@ -4,6 +4,7 @@
 made that way and renamed into place would be unreadable to colleagues on a shared cluster
 where ``umask 022`` gives everyone else's results 0644.
 """
+
 import os
 
 

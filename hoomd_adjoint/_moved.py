@@ -6,6 +6,7 @@ loads none of them) and the HOOMD-blue bridge became :mod:`hoomd_adjoint.bridge`
 name and every module under it resolve to the *same* module objects as the new ones, so
 ``isinstance`` checks and monkeypatching see one module, whichever name imported it.
 """
+
 import importlib
 import importlib.abc
 import importlib.util
@@ -24,13 +25,14 @@ def new_name(name):
     """The current name of module ``name`` if it moved, else None."""
     for old, new in MOVED.items():
         if name == old or name.startswith(old + "."):
-            return new + name[len(old):]
+            return new + name[len(old) :]
     return None
 
 
 def warn(old, new, stacklevel=3):
-    warnings.warn(f"{old} moved to {new}; the old name works until hoomd-adjoint 0.2", DeprecationWarning,
-                  stacklevel=stacklevel)
+    warnings.warn(
+        f"{old} moved to {new}; the old name works until hoomd-adjoint 0.2", DeprecationWarning, stacklevel=stacklevel
+    )
 
 
 class _Alias(importlib.abc.Loader):

@@ -14,16 +14,17 @@ split (:func:`split`) recomputes the fewest steps, but with much room it does so
 advances; the split that keeps one slot spare (:func:`split_spare`) recomputes more with little
 room but records whole segments in one pass. :class:`Revolve` takes whichever costs less.
 """
+
 import functools
 import math
 
 # The actions of Revolve.backward(), each a tuple (action, step, count):
-ADVANCE = "advance"            # load checkpoint `step` and advance `count` steps (nothing kept)
-STORE = "store"                # keep the state in hand (state `step`) as a checkpoint
-DROP = "drop"                  # checkpoint `step` is no longer needed
-RECORD = "record"              # load checkpoint `step`, advance `count` steps keeping the states
-                               # after each (states step+1 .. step+count) as one block
-SWEEP_BLOCK = "sweep_block"    # sweep steps step+count-1 .. step from that block, then free it
+ADVANCE = "advance"  # load checkpoint `step` and advance `count` steps (nothing kept)
+STORE = "store"  # keep the state in hand (state `step`) as a checkpoint
+DROP = "drop"  # checkpoint `step` is no longer needed
+RECORD = "record"  # load checkpoint `step`, advance `count` steps keeping the states
+# after each (states step+1 .. step+count) as one block
+SWEEP_BLOCK = "sweep_block"  # sweep steps step+count-1 .. step from that block, then free it
 SWEEP_CHECKPOINT = "sweep_checkpoint"  # sweep step `step` from checkpoint `step`
 SWEEP_CURRENT = "sweep_current"  # sweep step `step` from the state in hand (just advanced to)
 SWEEP_FORWARD = "sweep_forward"  # store-all: sweep steps count-1 .. 0 from the forward run's states

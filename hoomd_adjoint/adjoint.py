@@ -8,6 +8,7 @@ recorded: all of them while they fit ``memory``, otherwise binomial checkpoints 
 "Revolve") with the fewest recomputed steps. Recomputation is bitwise exact, so the checkpointed
 gradient equals the fully stored one bit for bit. See docs/adjoint.md for the equations.
 """
+
 import math
 import threading
 import warnings
@@ -54,16 +55,20 @@ def _stop_message(step, arrays, norms, note):
     tags = np.flatnonzero(bad)[:10].tolist()
     if finite:
         big = max(float(np.max(np.abs(a))) for a in arrays)
-        head = (f"overflowing adjoint at step {step}, particle tags {tags}: an entry reached {big:.3g}, beyond "
-                f"{ADJOINT_LIMIT:g}, where the gradient's arithmetic would overflow")
+        head = (
+            f"overflowing adjoint at step {step}, particle tags {tags}: an entry reached {big:.3g}, beyond "
+            f"{ADJOINT_LIMIT:g}, where the gradient's arithmetic would overflow"
+        )
     else:
         head = f"non-finite adjoint at step {step}, particle tags {tags}"
     if norms:
         (s0, n0), (s1, n1) = norms[0], norms[-1]
-        head += (f". Its norm was {n0:.3g} at step {s0} and {n1:.3g} at step {s1}" if s1 != s0 else
-                 f". Its norm was {n0:.3g} at step {s0}")
-    head += ("; a horizon this long may be chaotic (see truncate= and docs/adjoint.md), or particles may "
-             "overlap.")
+        head += (
+            f". Its norm was {n0:.3g} at step {s0} and {n1:.3g} at step {s1}"
+            if s1 != s0
+            else f". Its norm was {n0:.3g} at step {s0}"
+        )
+    head += "; a horizon this long may be chaotic (see truncate= and docs/adjoint.md), or particles may overlap."
     return head + note
 
 
@@ -94,10 +99,10 @@ class GradientResult:
     """d(loss)/d(...) of one gradient computation."""
 
     loss: float
-    positions: np.ndarray = None   # d loss / d initial positions (N, 3)
+    positions: np.ndarray = None  # d loss / d initial positions (N, 3)
     velocities: np.ndarray = None  # d loss / d initial velocities (Langevin, NVE)
     orientations: np.ndarray = None  # d loss / d initial orientations (N, 4), rigid bodies' centres
-    angmom: np.ndarray = None        # d loss / d initial angular momenta (N, 4) (Langevin, NVE)
+    angmom: np.ndarray = None  # d loss / d initial angular momenta (N, 4) (Langevin, NVE)
     diagnostics: dict = field(default_factory=dict)
     _grads: dict = field(default_factory=dict, repr=False)
 
@@ -142,6 +147,7 @@ def _progress(enabled, total, desc):
     if not enabled:
         return _NoBar()
     from tqdm.auto import tqdm
+
     return tqdm(total=total, unit="step", desc=desc)
 
 
@@ -150,13 +156,16 @@ class _Dynamics:
     """What the adjoint needs to know of an integration method."""
 
     name: str
-    inertial: bool    # states carry velocities and accelerations (Langevin, NVE)
+    inertial: bool  # states carry velocities and accelerations (Langevin, NVE)
     thermostat: bool  # it has a kT and a gamma to differentiate
 
 
 # the one place that maps the integration methods to what the adjoint does with them
-_DYNAMICS = {Brownian: _Dynamics("bd", False, True), Langevin: _Dynamics("langevin", True, True),
-             ConstantVolume: _Dynamics("nve", True, False)}
+_DYNAMICS = {
+    Brownian: _Dynamics("bd", False, True),
+    Langevin: _Dynamics("langevin", True, True),
+    ConstantVolume: _Dynamics("nve", True, False),
+}
 
 
 def _dynamics(kind):
@@ -267,7 +276,7 @@ class _StateStore:
         widths = [sum(w for _, w in a) for a in self.arrays()]
         flat, out, at = _pool.take(n * self.N * sum(widths)), [], 0
         for w in widths:
-            out.append(flat[at:at + n * self.N * w].reshape(n, self.N, w))
+            out.append(flat[at : at + n * self.N * w].reshape(n, self.N, w))
             at += n * self.N * w
         return out
 
@@ -467,7 +476,7 @@ class _DeviceEngine(_Engine):
         return [state[1]]
 
     def state_in(self, states, i, step):
-        return (step, states[0][i:i + 1])
+        return (step, states[0][i : i + 1])
 
     def give(self, states):
         blk = states[0]
@@ -490,7 +499,7 @@ class _DeviceEngine(_Engine):
             m = min(self.STAGE, blk.n - a)
             stage = self._staging()
             _core.device_advance_recording(self.cpp, stage, 0, m, after=after)
-            _core.device_states_download(stage, 0, m, *[x[a:a + m] for x in blk.arrays])
+            _core.device_states_download(stage, 0, m, *[x[a : a + m] for x in blk.arrays])
 
     def sweep(self, t_first, states, lr, lv, la, grads, request):
         blk = states[0]
@@ -534,8 +543,16 @@ class _RigidEngine(_StateStore):
     def arrays(self):
         if self.width == 7:
             return [[("position", 3), ("orientation", 4)]]
-        return [[("position", 3), ("velocity", 3), ("acceleration", 3), ("orientation", 4), ("angmom", 4),
-                 ("net_torque", 3)]]
+        return [
+            [
+                ("position", 3),
+                ("velocity", 3),
+                ("acceleration", 3),
+                ("orientation", 4),
+                ("angmom", 4),
+                ("net_torque", 3),
+            ]
+        ]
 
     def _save(self):
         return (_core.rigid_save(self.cpp),)
@@ -548,8 +565,22 @@ class _RigidEngine(_StateStore):
 
     def sweep(self, t_first, states, lr, lv, la, grads, request):
         request = {k: v for k, v in request.items() if k not in ("clip", "look_back")}
-        return _core.rigid_adjoint_sweep(self.cpp, t_first, states[0], lr, lv, la, self.lq, self.lp, self.ltau,
-                                         self.geometry, self.inertia, self.gamma_r, grads, **request)
+        return _core.rigid_adjoint_sweep(
+            self.cpp,
+            t_first,
+            states[0],
+            lr,
+            lv,
+            la,
+            self.lq,
+            self.lp,
+            self.ltau,
+            self.geometry,
+            self.inertia,
+            self.gamma_r,
+            grads,
+            **request,
+        )
 
     def loss_adjoint(self, dpos):
         lr, lq, geom = np.zeros((self.N, 3)), np.zeros((self.N, 4)), np.zeros_like(self.geometry)
@@ -579,8 +610,9 @@ class _RigidEngine(_StateStore):
             return {}
         self.load(first_state, forces=False)
         grads = _core.AdjointGrads()
-        _core.rigid_force_pullback(self.cpp, np.ascontiguousarray(lF), np.ascontiguousarray(ltau), lr, self.lq,
-                                   self.geometry, grads)
+        _core.rigid_force_pullback(
+            self.cpp, np.ascontiguousarray(lF), np.ascontiguousarray(ltau), lr, self.lq, self.geometry, grads
+        )
         return dict(enumerate(grads.params))
 
     def geometry_dict(self):
@@ -589,40 +621,54 @@ class _RigidEngine(_StateStore):
         for t, d in zip(self.types, self.bodies):
             if d is not None:
                 n = len(d[0])
-                out[t] = self.geometry[k:k + 3 * n].reshape(n, 3).copy()
+                out[t] = self.geometry[k : k + 3 * n].reshape(n, 3).copy()
                 k += 3 * n
         return out
 
 
 def _frame(sim, velocities=False):
     c = sim.state._cpp
-    return Frame(positions=np.array(c.position), box=sim.state.box.to_list(), typeid=np.array(c.typeid),
-                 image=np.array(c.image), timestep=int(c.timestep),
-                 velocities=np.array(c.velocity) if velocities else None, _sim=sim)
+    return Frame(
+        positions=np.array(c.position),
+        box=sim.state.box.to_list(),
+        typeid=np.array(c.typeid),
+        image=np.array(c.image),
+        timestep=int(c.timestep),
+        velocities=np.array(c.velocity) if velocities else None,
+        _sim=sim,
+    )
 
 
 def _call_loss(loss, frame):
     """Evaluate a loss and check what it returns: (value, dL/dr, {force id: dL/dparams})."""
     out = loss(frame)
     if not isinstance(out, tuple) or len(out) not in (2, 3):
-        got = f"an array of shape {np.shape(out)}" if isinstance(out, np.ndarray) else f"{type(out).__name__} {out!r:.80}"
-        raise TypeError(f"the loss returned {got} at step {frame.timestep}; a loss must return (value, d value / d "
-                        "positions) or (value, d/dpositions, {force: d/dparams})")
+        got = (
+            f"an array of shape {np.shape(out)}" if isinstance(out, np.ndarray) else f"{type(out).__name__} {out!r:.80}"
+        )
+        raise TypeError(
+            f"the loss returned {got} at step {frame.timestep}; a loss must return (value, d value / d "
+            "positions) or (value, d/dpositions, {force: d/dparams})"
+        )
     try:
         value = float(out[0])
         dpos = np.asarray(out[1], dtype=np.float64)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"the loss at step {frame.timestep} must return a number and an (N, 3) array of numbers, "
-                        f"got {type(out[0]).__name__} and {type(out[1]).__name__} ({e})") from None
+        raise TypeError(
+            f"the loss at step {frame.timestep} must return a number and an (N, 3) array of numbers, "
+            f"got {type(out[0]).__name__} and {type(out[1]).__name__} ({e})"
+        ) from None
     if dpos.shape != frame.positions.shape:
-        raise ValueError(f"loss gradient has shape {dpos.shape}, expected {frame.positions.shape} "
-                         f"(at step {frame.timestep})")
+        raise ValueError(
+            f"loss gradient has shape {dpos.shape}, expected {frame.positions.shape} (at step {frame.timestep})"
+        )
     if not np.isfinite(value):
         raise FloatingPointError(f"the loss is not finite at step {frame.timestep}: {value}")
     if not np.all(np.isfinite(dpos)):
         bad = np.flatnonzero(~np.isfinite(dpos).all(axis=1))
-        raise FloatingPointError(f"the loss gradient is not finite at step {frame.timestep}, particle tags "
-                                 f"{bad[:10].tolist()}")
+        raise FloatingPointError(
+            f"the loss gradient is not finite at step {frame.timestep}, particle tags {bad[:10].tolist()}"
+        )
     dparams = {}
     if len(out) == 3 and out[2]:
         if not isinstance(out[2], dict):
@@ -630,12 +676,16 @@ def _call_loss(loss, frame):
         forces = list(frame._sim.operations.integrator.forces) if frame._sim is not None else []
         for f, arr in out[2].items():
             if frame._sim is not None and all(f is not g for g in forces):
-                raise ValueError(f"the loss returned parameter derivatives for {f!r}, which is not a force of this "
-                                 "simulation's integrator")
+                raise ValueError(
+                    f"the loss returned parameter derivatives for {f!r}, which is not a force of this "
+                    "simulation's integrator"
+                )
             arr = np.asarray(arr, dtype=np.float64)
             if not np.all(np.isfinite(arr)):
-                raise FloatingPointError(f"the loss's derivative with respect to {type(f).__name__} parameters is "
-                                         f"not finite at step {frame.timestep}")
+                raise FloatingPointError(
+                    f"the loss's derivative with respect to {type(f).__name__} parameters is "
+                    f"not finite at step {frame.timestep}"
+                )
             dparams[id(f)] = arr
     return value, np.ascontiguousarray(dpos), dparams
 
@@ -655,8 +705,21 @@ def _pair_dict(force, flat, types, wanted):
     return out
 
 
-def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mode="reverse", clip=None,
-             progress=False, device_memory=None, _driver=None, _warn_growth=True):
+def gradient(
+    sim,
+    steps,
+    loss,
+    wrt,
+    frames=None,
+    memory=None,
+    truncate=None,
+    mode="reverse",
+    clip=None,
+    progress=False,
+    device_memory=None,
+    _driver=None,
+    _warn_growth=True,
+):
     """Run ``steps`` steps and differentiate ``loss`` through them.
 
     Args:
@@ -716,15 +779,31 @@ def gradient(sim, steps, loss, wrt, frames=None, memory=None, truncate=None, mod
             elif isinstance(w, Rigid):
                 pass
             elif not isinstance(w, str):
-                raise TypeError(f"wrt entry {w!r} ({type(w).__name__}) is not a pair force, (force, [names]), "
-                                "'positions', 'kT' or 'gamma'")
+                raise TypeError(
+                    f"wrt entry {w!r} ({type(w).__name__}) is not a pair force, (force, [names]), "
+                    "'positions', 'kT' or 'gamma'"
+                )
             plain.append(w)
     integ = sim.operations.integrator
     try:
-        return _gradient(sim, steps, loss, plain, selected, frames, memory, truncate, mode, clip, progress, _driver,
-                         device_memory, _warn_growth)
+        return _gradient(
+            sim,
+            steps,
+            loss,
+            plain,
+            selected,
+            frames,
+            memory,
+            truncate,
+            mode,
+            clip,
+            progress,
+            _driver,
+            device_memory,
+            _warn_growth,
+        )
     finally:
-        for f in (integ.forces if integ is not None else ()):
+        for f in integ.forces if integ is not None else ():
             if getattr(f, "_cpp", None) is not None:
                 if isinstance(f, Pair):
                     f._cpp.select_grad_params(list(range(len(f._param_spec))))
@@ -737,8 +816,9 @@ def wrt_entries(wrt):
     try:
         return list(wrt)
     except TypeError:
-        raise TypeError(f"wrt must be a list of pair forces, (force, [names]), 'positions', 'kT' or 'gamma'; "
-                        f"got {wrt!r}") from None
+        raise TypeError(
+            f"wrt must be a list of pair forces, (force, [names]), 'positions', 'kT' or 'gamma'; got {wrt!r}"
+        ) from None
 
 
 def _iterable(x, what):
@@ -785,15 +865,15 @@ class _Plan:
     simulation and ``wrt`` by _plan) before anything runs."""
 
     steps: int
-    truncate: int      # the differentiated window: the last ``truncate`` steps
-    frames: list       # steps after the start at which the loss counts, sorted
+    truncate: int  # the differentiated window: the last ``truncate`` steps
+    frames: list  # steps after the start at which the loss counts, sorted
     mode: str
     clip: object
     method: object
     dyn: _Dynamics
     forces: list
     wrt_forces: list
-    selected: dict     # id(force) -> parameter names to differentiate
+    selected: dict  # id(force) -> parameter names to differentiate
     want_pos: bool
     want_kT: bool
     want_gamma: bool
@@ -825,8 +905,9 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
     wrt_forces = [w for w in wrt if not isinstance(w, (str, Rigid))]
     for w in wrt:
         if isinstance(w, str) and w not in ("positions", "kT", "gamma", "moment_inertia", "gamma_r"):
-            raise ValueError(f"unknown wrt entry {w!r}: use forces, 'positions', 'kT', 'gamma', 'moment_inertia' "
-                             "or 'gamma_r'")
+            raise ValueError(
+                f"unknown wrt entry {w!r}: use forces, 'positions', 'kT', 'gamma', 'moment_inertia' or 'gamma_r'"
+            )
     want_rot = [w for w in wrt if w in ("moment_inertia", "gamma_r")]
     rigid = sim.state._cpp.n_bodies > 0 or integ.rigid is not None or integ.integrate_rotational_dof
     for w in want_geometry:
@@ -849,10 +930,25 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
         raise ValueError("d/dkT needs a constant kT (a Ramp has no single kT to differentiate)")
     if mode == "forward" and "positions" in wrt:
         raise ValueError("mode='forward' differentiates parameters (and kT, gamma), not positions")
-    return _Plan(steps=steps, truncate=truncate, frames=frames, mode=mode, clip=clip, method=method, dyn=dyn,
-                 forces=forces, wrt_forces=wrt_forces, selected=selected, want_pos="positions" in wrt,
-                 want_kT=want_kT, want_gamma=want_gamma, want_geometry=want_geometry, want_rot=want_rot,
-                 rigid=rigid, on_device=isinstance(sim.device, GPU))
+    return _Plan(
+        steps=steps,
+        truncate=truncate,
+        frames=frames,
+        mode=mode,
+        clip=clip,
+        method=method,
+        dyn=dyn,
+        forces=forces,
+        wrt_forces=wrt_forces,
+        selected=selected,
+        want_pos="positions" in wrt,
+        want_kT=want_kT,
+        want_gamma=want_gamma,
+        want_geometry=want_geometry,
+        want_rot=want_rot,
+        rigid=rigid,
+        on_device=isinstance(sim.device, GPU),
+    )
 
 
 def _store(sim, plan, device_memory):
@@ -872,8 +968,22 @@ def _run_up(sim, plan, loss, t_start):
     return total
 
 
-def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, clip, progress, driver=None,
-              device_memory=None, warn_growth=True):
+def _gradient(
+    sim,
+    steps,
+    loss,
+    wrt,
+    selected,
+    frames,
+    memory,
+    truncate,
+    mode,
+    clip,
+    progress,
+    driver=None,
+    device_memory=None,
+    warn_growth=True,
+):
     """plan -> record -> schedule -> sweep -> collect; the arguments are _check_arguments' (resolved)."""
     plan = _plan(sim, steps, truncate, frames, mode, clip, wrt, selected)
     accel_from_forces = not sim.state._cpp.accel_set  # prepRun will set a0 = F(r0)/m
@@ -902,7 +1012,10 @@ def _gradient(sim, steps, loss, wrt, selected, frames, memory, truncate, mode, c
             f"loss gradient's, to {peak:.3g} at step {at}; warned above {CHAOTIC_GROWTH:g}): the dynamics "
             "are chaotic over this horizon, and this trajectory's exact gradient says little about nearby ones "
             "(finite differences will disagree with it). Differentiate a shorter window (truncate=), average over "
-            "replicas, or see docs/adjoint.md, 'Long horizons'.", ChaoticHorizonWarning, stacklevel=3)
+            "replicas, or see docs/adjoint.md, 'Long horizons'.",
+            ChaoticHorizonWarning,
+            stacklevel=3,
+        )
     return res
 
 
@@ -920,32 +1033,39 @@ class _Reverse:
         self.schedule = schedule
         self.full = schedule.full
         self.checkpoints = set() if self.full else {self.t0 + k for k in schedule.checkpoints()}
-        self.stored = {}         # checkpoints: timestep -> saved state
-        self.block = None        # store-all: every state of the window, in order
-        self.loss_grads = {}     # timestep -> (dL/dr in add_loss's form, {force id: dL/dparams})
+        self.stored = {}  # checkpoints: timestep -> saved state
+        self.block = None  # store-all: every state of the window, in order
+        self.loss_grads = {}  # timestep -> (dL/dr in add_loss's form, {force id: dL/dparams})
         self.total_loss = 0.0
-        self.extra_params = {}   # force id -> d/dparams from outside the sweeps
-        self.norms = []          # (step, adjoint norm) every 1/20 of the window
+        self.extra_params = {}  # force id -> d/dparams from outside the sweeps
+        self.norms = []  # (step, adjoint norm) every 1/20 of the window
         self.recomputed = 0
         self.peak = 0
-        self.put_in = 0.0        # the largest loss gradient added so far (the growth's reference)
+        self.put_in = 0.0  # the largest loss gradient added so far (the growth's reference)
         self.growth = (0.0, None, 0.0, 0.0)  # the largest norm / put_in seen: factor, step, norm, put_in
         self.seg = max(1, plan.truncate // 20)
         N = eng.N
         self.lr, self.lv, self.la = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 3))  # the adjoint
         self.grads = _core.AdjointGrads()
-        self.request = {"params": bool(plan.wrt_forces), "kT": plan.want_kT, "gamma": plan.want_gamma,
-                        "clip": plan.clip or 0.0, "look_back": _LOOK_BACK}
-        self.nlists = list({id(f.nlist): f.nlist._cpp for f in plan.forces
-                            if getattr(f, 'nlist', None) is not None}.values())
+        self.request = {
+            "params": bool(plan.wrt_forces),
+            "kT": plan.want_kT,
+            "gamma": plan.want_gamma,
+            "clip": plan.clip or 0.0,
+            "look_back": _LOOK_BACK,
+        }
+        self.nlists = list(
+            {id(f.nlist): f.nlist._cpp for f in plan.forces if getattr(f, "nlist", None) is not None}.values()
+        )
 
     def run(self, driver, memory, window_frames, total_loss, a0_from_forces):
         """Record (``driver``: another engine's run, else our own), sweep, collect."""
         eng, plan, nlists = self.eng, self.plan, self.nlists
         self.total_loss = total_loss
         # the backward sweep reuses the forward pass's neighbour lists while they fit the budget
-        list_budget = ((1 << 62) if memory is None else
-                       (max(0, int(memory) - plan.truncate * eng.state_bytes) if self.full else 0))
+        list_budget = (
+            (1 << 62) if memory is None else (max(0, int(memory) - plan.truncate * eng.state_bytes) if self.full else 0)
+        )
         for nl in nlists:
             nl.start_recording(list_budget)
         counts0 = self._list_counts()
@@ -961,8 +1081,10 @@ class _Reverse:
                 self.extra_params[id(f)] = self.extra_params.get(id(f), 0.0) + gp
             self.back_bar.close()
             counts = self._list_counts()
-            lists = dict(nlist_bytes=sum(nl.recorded_bytes for nl in nlists),
-                         **{key: counts[key] - counts0[key] for key in counts})
+            lists = dict(
+                nlist_bytes=sum(nl.recorded_bytes for nl in nlists),
+                **{key: counts[key] - counts0[key] for key in counts},
+            )
         finally:
             for nl in nlists:
                 nl.stop_recording()
@@ -976,8 +1098,11 @@ class _Reverse:
 
     def _list_counts(self):
         nls = self.nlists
-        return dict(nlist_restores=sum(nl.num_restores for nl in nls), nlist_builds=sum(nl.num_builds for nl in nls),
-                    nlist_builds_from_earlier=sum(nl.num_builds_from_earlier for nl in nls))
+        return dict(
+            nlist_restores=sum(nl.num_restores for nl in nls),
+            nlist_builds=sum(nl.num_builds for nl in nls),
+            nlist_builds_from_earlier=sum(nl.num_builds_from_earlier for nl in nls),
+        )
 
     def _loss_at(self, t):
         """The loss at the state in hand (timestep t): its value counts, its gradient enters at t."""
@@ -992,7 +1117,7 @@ class _Reverse:
 
         def record(n):  # sim._advance's stepping, keeping every state on the way
             i = cpp.timestep - t0
-            eng.record([x[i:i + n] for x in block])
+            eng.record([x[i : i + n] for x in block])
 
         bar = _progress(self.progress, self.plan.truncate, "forward")
         for t in sorted(self.checkpoints | set(window_frames) | {self.t_end}):
@@ -1012,8 +1137,9 @@ class _Reverse:
         """Another engine (HOOMD-blue) integrates the run; the adjoint reads its states."""
         plan, eng, block = self.plan, self.eng, self.block
         bar = _progress(self.progress, plan.steps, "forward")
-        rec = driver.run(eng, plan.steps, self.t0, block, self.checkpoints, [self.t_start + k for k in plan.frames],
-                         bar)
+        rec = driver.run(
+            eng, plan.steps, self.t0, block, self.checkpoints, [self.t_start + k for k in plan.frames], bar
+        )
         bar.close()
         self.stored.update(rec.states)
         for t in sorted(rec.frames):  # losses are functions of the recorded frames
@@ -1093,14 +1219,19 @@ class _Reverse:
         self._look_back(t_first)
         try:
             cur = t_first + states[0].shape[0]
-            stops = set(range(t_first + (-(t_first - t0)) % seg, cur, seg)) | {t for t in self.loss_grads
-                                                                               if t_first <= t < cur}
+            stops = set(range(t_first + (-(t_first - t0)) % seg, cur, seg)) | {
+                t for t in self.loss_grads if t_first <= t < cur
+            }
             for b in sorted(stops | {t_first}, reverse=True):
-                step, _ = eng.sweep(b, [x[b - t_first:cur - t_first] for x in states], lr, lv, la, self.grads,
-                                    self.request)
+                step, _ = eng.sweep(
+                    b, [x[b - t_first : cur - t_first] for x in states], lr, lv, la, self.grads, self.request
+                )
                 if step >= 0:
-                    raise FloatingPointError(_stop_message(step, eng.adjoints(lr, lv, la), self.norms,
-                                                           _state_note(eng, states, t_first, step)))
+                    raise FloatingPointError(
+                        _stop_message(
+                            step, eng.adjoints(lr, lv, la), self.norms, _state_note(eng, states, t_first, step)
+                        )
+                    )
                 self.back_bar.update(cur - b)
                 cur = b
                 if (b - t0) % seg == 0:  # (20 looks a sweep: the growth warning reads them)
@@ -1137,10 +1268,17 @@ class _Reverse:
         if plan.want_gamma:
             res._grads["gamma"] = {t: float(g) for t, g in zip(types, self.grads.gamma)}
         peak, state_bytes = self.peak, eng.state_bytes
-        res.diagnostics = dict(steps=plan.truncate, checkpointing=not self.full, state_bytes=state_bytes,
-                               stored_states_peak=peak, stored_bytes_peak=peak * state_bytes, **lists,
-                               recomputed_steps=self.recomputed, adjoint_norms=self.norms,
-                               clipped=plan.clip is not None)
+        res.diagnostics = dict(
+            steps=plan.truncate,
+            checkpointing=not self.full,
+            state_bytes=state_bytes,
+            stored_states_peak=peak,
+            stored_bytes_peak=peak * state_bytes,
+            **lists,
+            recomputed_steps=self.recomputed,
+            adjoint_norms=self.norms,
+            clipped=plan.clip is not None,
+        )
         factor, at = self.growth[:2]
         res.diagnostics["adjoint_growth"] = factor if at is not None else None
         res.diagnostics.update(eng.diagnostics())

@@ -1,4 +1,5 @@
 """Periodic simulation box with HOOMD-blue's conventions (hoomd.Box)."""
+
 import math
 import numbers
 
@@ -37,18 +38,25 @@ class Box:
             raise ValueError(f"box Lz must be >= 0 (0 means 2D), got {vals[2]}")
         for name, v in zip(("Lx", "Ly", "Lz"), vals[:3]):
             if v != 0 and not self.MIN_LENGTH <= v <= self.MAX_LENGTH:
-                raise ValueError(f"box {name} = {v} is outside the supported range [{self.MIN_LENGTH:g}, "
-                                 f"{self.MAX_LENGTH:g}]: box lengths must be positive and small enough that "
-                                 "products of them stay finite and nonzero in double precision")
+                raise ValueError(
+                    f"box {name} = {v} is outside the supported range [{self.MIN_LENGTH:g}, "
+                    f"{self.MAX_LENGTH:g}]: box lengths must be positive and small enough that "
+                    "products of them stay finite and nonzero in double precision"
+                )
         if vals[2] == 0 and (vals[4] != 0 or vals[5] != 0):
             raise ValueError(f"a 2D box (Lz = 0) must have xz = yz = 0, got xz={vals[4]}, yz={vals[5]}")
         Lx, Ly, Lz, xy, xz, yz = vals
-        for name, t, L, vec, axis, ref in (("xy", xy, Ly, "a2", "x", Lx), ("xz", xz, Lz, "a3", "x", Lx),
-                                           ("yz", yz, Lz, "a3", "y", Ly)):
+        for name, t, L, vec, axis, ref in (
+            ("xy", xy, Ly, "a2", "x", Lx),
+            ("xz", xz, Lz, "a3", "x", Lx),
+            ("yz", yz, Lz, "a3", "y", Ly),
+        ):
             skew = abs(t) * (L / ref)
             if skew > self.MAX_SKEW:
-                raise ValueError(f"box tilt factor {name} = {t} is too large: lattice vector {vec} leans {t * L:g} "
-                                 f"along {axis}, {skew:g} times L{axis} (at most {self.MAX_SKEW:g} times)")
+                raise ValueError(
+                    f"box tilt factor {name} = {t} is too large: lattice vector {vec} leans {t * L:g} "
+                    f"along {axis}, {skew:g} times L{axis} (at most {self.MAX_SKEW:g} times)"
+                )
         self.Lx, self.Ly, self.Lz, self.xy, self.xz, self.yz = vals
 
     @classmethod
@@ -70,8 +78,9 @@ class Box:
         except (TypeError, ValueError):
             arr = None
         if arr is None or arr.ndim != 1 or arr.dtype.kind not in "iuf":
-            raise TypeError(f"a box must be a Box or a flat sequence of 2 to 6 numbers [Lx, Ly, Lz, xy, xz, yz], "
-                            f"got {box!r}")
+            raise TypeError(
+                f"a box must be a Box or a flat sequence of 2 to 6 numbers [Lx, Ly, Lz, xy, xz, yz], got {box!r}"
+            )
         if not 2 <= arr.size <= 6:
             raise ValueError(f"a box needs 2 to 6 values [Lx, Ly, Lz, xy, xz, yz], got {arr.tolist()}")
         return cls(*[float(v) for v in arr.astype(np.float64)])
@@ -94,9 +103,9 @@ class Box:
 
     def to_matrix(self):
         """Columns are the lattice vectors."""
-        return np.array([[self.Lx, self.xy * self.Ly, self.xz * self.Lz],
-                         [0.0, self.Ly, self.yz * self.Lz],
-                         [0.0, 0.0, self.Lz]])
+        return np.array(
+            [[self.Lx, self.xy * self.Ly, self.xz * self.Lz], [0.0, self.Ly, self.yz * self.Lz], [0.0, 0.0, self.Lz]]
+        )
 
     def __eq__(self, other):
         return isinstance(other, Box) and self.to_list() == other.to_list()

@@ -10,6 +10,7 @@ and adds the embedded engine's pair potentials to HOOMD-blue; the bridge works w
 Needs HOOMD-blue (not a dependency of this package). Formerly ``hoomd_adjoint.hoomd`` (that name
 still works, with a DeprecationWarning).
 """
+
 import numpy as np
 
 from . import _core
@@ -19,10 +20,16 @@ __all__ = ["VERSION_CHANGES", "HoomdForward", "Unsupported", "gradient", "hoomd_
 # HOOMD-blue pair potentials the engine evaluates with the same equations (HOOMD-blue class: the
 # engine's evaluator, which names the parameters as HOOMD-blue does), and their parameters' names,
 # in order, as the evaluators declare them (tests/test_pair.py checks them against HOOMD-blue's)
-_EVALUATORS = {"LJ": "LJ", "Morse": "Morse", "Yukawa": "Yukawa", "Gaussian": "Gaussian",
-               "DPDConservative": "DPDConservative",
-               # the component's (hoomd.adjoint.pair): the embedded engine's evaluators in HOOMD-blue
-               "Rechtsman": "Rechtsman", "SoftSphere": "SoftSphere"}
+_EVALUATORS = {
+    "LJ": "LJ",
+    "Morse": "Morse",
+    "Yukawa": "Yukawa",
+    "Gaussian": "Gaussian",
+    "DPDConservative": "DPDConservative",
+    # the component's (hoomd.adjoint.pair): the embedded engine's evaluators in HOOMD-blue
+    "Rechtsman": "Rechtsman",
+    "SoftSphere": "SoftSphere",
+}
 PAIRS = {hoomd_name: (name, list(_core.pair_parameters()[name])) for hoomd_name, name in _EVALUATORS.items()}
 METHODS = ("Brownian", "Langevin", "ConstantVolume")
 # operations that neither move particles nor change the box
@@ -32,12 +39,24 @@ HARMLESS_TUNERS = ("ParticleSorter",)
 # Releases after 4.8.2 whose changes touch the discrete map (docs/hoomd.md), and how the bridge
 # handles each: all of them concern 2D systems that are not flat.
 VERSION_CHANGES = (
-    ((5, 0), "hoomd-blue#2021", "2D: every MD integrator zeroes the z component of the net force",
-     "2D states must be flat (z = 0, v_z = 0, bodies in the plane), where it changes nothing"),
-    ((5, 0), "hoomd-blue#2071", "2D: image.z is no longer incremented on a wrap",
-     "images are recorded from HOOMD-blue itself, so frames carry the running version's"),
-    ((7, 1), "hoomd-blue#2303", "2D: rigid bodies no longer rotate out of the plane; particles no longer move in z "
-     "on a run's first step", "bodies must be flat in 2D: their torque has no x, y part in any version"),
+    (
+        (5, 0),
+        "hoomd-blue#2021",
+        "2D: every MD integrator zeroes the z component of the net force",
+        "2D states must be flat (z = 0, v_z = 0, bodies in the plane), where it changes nothing",
+    ),
+    (
+        (5, 0),
+        "hoomd-blue#2071",
+        "2D: image.z is no longer incremented on a wrap",
+        "images are recorded from HOOMD-blue itself, so frames carry the running version's",
+    ),
+    (
+        (7, 1),
+        "hoomd-blue#2303",
+        "2D: rigid bodies no longer rotate out of the plane; particles no longer move in z on a run's first step",
+        "bodies must be flat in 2D: their torque has no x, y part in any version",
+    ),
 )
 
 
@@ -56,23 +75,29 @@ def _check_flat(snap, rigid, version):
         z = np.abs(np.asarray(getattr(p, name))[:, 2])
         if z.size and z.max() > 0:
             tag = int(np.argmax(z))
-            raise Unsupported(f"{where}: particle tag {tag} has {name} z = {np.asarray(getattr(p, name))[tag, 2]!r}; "
-                              "out-of-plane motion in 2D differs between HOOMD-blue releases (hoomd-blue#2021, "
-                              "#2303): make the state flat")
+            raise Unsupported(
+                f"{where}: particle tag {tag} has {name} z = {np.asarray(getattr(p, name))[tag, 2]!r}; "
+                "out-of-plane motion in 2D differs between HOOMD-blue releases (hoomd-blue#2021, "
+                "#2303): make the state flat"
+            )
     if rigid is None:
         return
     q = np.asarray(p.orientation)
     bodies = np.asarray(p.body)
     centres = np.flatnonzero(bodies == np.arange(len(bodies)))
     if centres.size and np.abs(q[centres][:, 1:3]).max() > 0:
-        raise Unsupported(f"{where}: body tag {int(centres[np.abs(q[centres][:, 1:3]).max(axis=1).argmax()])} is "
-                          "tilted out of the plane (orientation with x, y parts): releases before 7.1 let such "
-                          "bodies rotate out of the plane (hoomd-blue#2303)")
+        raise Unsupported(
+            f"{where}: body tag {int(centres[np.abs(q[centres][:, 1:3]).max(axis=1).argmax()])} is "
+            "tilted out of the plane (orientation with x, y parts): releases before 7.1 let such "
+            "bodies rotate out of the plane (hoomd-blue#2303)"
+        )
     for t, d in rigid.body.items():
         if d is not None and np.abs(np.asarray(d["positions"], dtype=float)[:, 2]).max() > 0:
-            raise Unsupported(f"{where}: rigid body type {t!r} has constituents off the plane (z != 0): their forces "
-                              "tilt the body in releases before 7.1 and are handled differently since "
-                              "(hoomd-blue#2021, #2303); use a flat body in 2D")
+            raise Unsupported(
+                f"{where}: rigid body type {t!r} has constituents off the plane (z != 0): their forces "
+                "tilt the body in releases before 7.1 and are handled differently since "
+                "(hoomd-blue#2021, #2303); use a flat body in 2D"
+            )
 
 
 class Unsupported(ValueError):
@@ -92,16 +117,22 @@ def _check(sim):
     if not isinstance(sim, hoomd.Simulation):
         raise TypeError(f"expected a hoomd.Simulation, got {type(sim).__name__}")
     if sim.device.communicator.num_ranks > 1:
-        raise Unsupported(f"MPI domain decomposition ({sim.device.communicator.num_ranks} ranks in the "
-                          "simulation's communicator) is not supported: run one partition per rank")
+        raise Unsupported(
+            f"MPI domain decomposition ({sim.device.communicator.num_ranks} ranks in the "
+            "simulation's communicator) is not supported: run one partition per rank"
+        )
     ops = sim.operations
     for u in ops.updaters:
-        raise Unsupported(f"updater {type(u).__name__}: updaters may move particles or change the box, which the "
-                          "adjoint does not cover; remove it for the differentiated run")
+        raise Unsupported(
+            f"updater {type(u).__name__}: updaters may move particles or change the box, which the "
+            "adjoint does not cover; remove it for the differentiated run"
+        )
     for t in ops.tuners:
         if type(t).__name__ not in HARMLESS_TUNERS:
-            raise Unsupported(f"tuner {type(t).__name__}: it may change the simulation during the run; remove it "
-                              "for the differentiated run")
+            raise Unsupported(
+                f"tuner {type(t).__name__}: it may change the simulation during the run; remove it "
+                "for the differentiated run"
+            )
     integ = ops.integrator
     if integ is None:
         raise Unsupported("the simulation has no integrator")
@@ -111,15 +142,24 @@ def _check(sim):
         raise Unsupported(f"constraint {type(integ.constraints[0]).__name__} is not supported")
     hook = getattr(integ, "half_step_hook", None)
     if hook is not None:
-        raise Unsupported(f"Integrator.half_step_hook {type(hook).__name__}: it runs inside every step, between the "
-                          "force evaluation and the second half step, and may change the state there, which the "
-                          "adjoint does not cover; remove it for the differentiated run")
+        raise Unsupported(
+            f"Integrator.half_step_hook {type(hook).__name__}: it runs inside every step, between the "
+            "force evaluation and the second half step, and may change the state there, which the "
+            "adjoint does not cover; remove it for the differentiated run"
+        )
     return integ
 
 
 # groups of the state's topology that each nlist exclusion reads (HOOMD-blue's NeighborList)
-EXCLUSION_GROUPS = {"bond": "bonds", "1-3": "bonds", "1-4": "bonds", "angle": "angles", "dihedral": "dihedrals",
-                    "constraint": "constraints", "special_pair": "pairs"}
+EXCLUSION_GROUPS = {
+    "bond": "bonds",
+    "1-3": "bonds",
+    "1-4": "bonds",
+    "angle": "angles",
+    "dihedral": "dihedrals",
+    "constraint": "constraints",
+    "special_pair": "pairs",
+}
 
 
 def _check_exclusions(name, nl, snap):
@@ -129,10 +169,12 @@ def _check_exclusions(name, nl, snap):
         group = EXCLUSION_GROUPS.get(e)
         n = int(getattr(getattr(snap, group), "N", 0)) if group is not None else 0
         if n:
-            raise Unsupported(f"{name}'s nlist has exclusions containing {e!r} and the state has {n} {group}: "
-                              f"HOOMD-blue leaves those pairs out of the pair forces, which the embedded engine "
-                              f"(no topology) does not; remove {e!r} from nlist.exclusions or the {group} from the "
-                              "state")
+            raise Unsupported(
+                f"{name}'s nlist has exclusions containing {e!r} and the state has {n} {group}: "
+                f"HOOMD-blue leaves those pairs out of the pair forces, which the embedded engine "
+                f"(no topology) does not; remove {e!r} from nlist.exclusions or the {group} from the "
+                "state"
+            )
     if getattr(nl, "mesh", None) is not None:
         raise Unsupported(f"{name}'s nlist has a mesh (its 'meshbond' exclusions), which the adjoint does not cover")
 
@@ -149,9 +191,11 @@ def _check_method(integ, snap, sim):
     free particle with rigid bodies), as the embedded engine's adjoint needs."""
     methods = list(integ.methods)
     if len(methods) != 1:
-        raise Unsupported(f"the integrator has {len(methods)} methods "
-                          f"({', '.join(type(m).__name__ for m in methods) or 'none'}): the adjoint needs exactly one "
-                          "that integrates every particle")
+        raise Unsupported(
+            f"the integrator has {len(methods)} methods "
+            f"({', '.join(type(m).__name__ for m in methods) or 'none'}): the adjoint needs exactly one "
+            "that integrates every particle"
+        )
     m = methods[0]
     tags = np.unique(np.asarray(m.filter(sim.state), dtype=np.int64))
     every = np.arange(snap.particles.N)
@@ -160,16 +204,26 @@ def _check_method(integ, snap, sim):
     if not np.array_equal(tags, wanted):
         missing = np.setdiff1d(wanted, tags)
         extra = np.setdiff1d(tags, wanted)
-        which = (f"leaves out particle tags {missing[:5].tolist()}{' ...' if missing.size > 5 else ''} "
-                 f"({missing.size} of {wanted.size})" if missing.size else
-                 f"also selects rigid-body constituents {extra[:5].tolist()}{' ...' if extra.size > 5 else ''}")
-        raise Unsupported(f"{type(m).__name__}'s filter {type(m.filter).__name__} {which}: the adjoint needs one "
-                          "method over " + ("every central and free particle (filter.Rigid(('center', 'free')))"
-                                            if rigid else "every particle (filter.All())"))
+        which = (
+            f"leaves out particle tags {missing[:5].tolist()}{' ...' if missing.size > 5 else ''} "
+            f"({missing.size} of {wanted.size})"
+            if missing.size
+            else f"also selects rigid-body constituents {extra[:5].tolist()}{' ...' if extra.size > 5 else ''}"
+        )
+        raise Unsupported(
+            f"{type(m).__name__}'s filter {type(m.filter).__name__} {which}: the adjoint needs one "
+            "method over "
+            + (
+                "every central and free particle (filter.Rigid(('center', 'free')))"
+                if rigid
+                else "every particle (filter.All())"
+            )
+        )
 
 
 def _variant(v):
     from . import variant as hv
+
     hoomd = _hoomd()
     if isinstance(v, (int, float)):
         return float(v)
@@ -197,8 +251,19 @@ def twin(sim, threads=1):
     f.configuration.step = int(sim.timestep)
     f.particles.N = p.N
     f.particles.types = list(p.types)
-    for name in ("typeid", "position", "velocity", "image", "mass", "charge", "diameter", "orientation", "angmom",
-                 "moment_inertia", "body"):
+    for name in (
+        "typeid",
+        "position",
+        "velocity",
+        "image",
+        "mass",
+        "charge",
+        "diameter",
+        "orientation",
+        "angmom",
+        "moment_inertia",
+        "body",
+    ):
         setattr(f.particles, name, np.array(getattr(p, name)))
     if f.configuration.dimensions == 2:
         _check_flat(snap, integ.rigid, hoomd_version(hoomd))
@@ -206,8 +271,10 @@ def twin(sim, threads=1):
     out = Simulation(device=device.CPU(num_cpu_threads=threads), seed=int(sim.seed))
     out.create_state_from_snapshot(f)
     if getattr(getattr(snap, "_cpp_obj", None), "particles", None) is None:
-        raise Unsupported("this HOOMD-blue's snapshot does not say whether accelerations are set (is_accel_set), "
-                          "which decides the first half step")
+        raise Unsupported(
+            "this HOOMD-blue's snapshot does not say whether accelerations are set (is_accel_set), "
+            "which decides the first half step"
+        )
     if snap._cpp_obj.particles.is_accel_set:
         # HOOMD-blue keeps the accelerations of its last step (Langevin's include the drag and
         # noise) and uses them in the next run's first half step: carry them over
@@ -226,14 +293,20 @@ def twin(sim, threads=1):
         if not isinstance(nl, hoomd.md.nlist.Cell):
             raise Unsupported(f"{name}'s neighbour list {type(nl).__name__}: only nlist.Cell is supported")
         if nl.rebuild_check_delay > 1:
-            raise Unsupported(f"{name}'s nlist has rebuild_check_delay = {nl.rebuild_check_delay}: a list that can "
-                              "be stale changes the forces between checks; use rebuild_check_delay=1")
+            raise Unsupported(
+                f"{name}'s nlist has rebuild_check_delay = {nl.rebuild_check_delay}: a list that can "
+                "be stale changes the forces between checks; use rebuild_check_delay=1"
+            )
         if force.mode not in ("none", "shift"):
             raise Unsupported(f"{name}: mode {force.mode!r} is not supported (none, shift)")
         _check_exclusions(name, nl, snap)
         if id(nl) not in lists:
-            lists[id(nl)] = hnlist.Cell(buffer=nl.buffer, exclusions=list(nl.exclusions),
-                                        rebuild_check_delay=nl.rebuild_check_delay, check_dist=nl.check_dist)
+            lists[id(nl)] = hnlist.Cell(
+                buffer=nl.buffer,
+                exclusions=list(nl.exclusions),
+                rebuild_check_delay=nl.rebuild_check_delay,
+                check_dist=nl.check_dist,
+            )
         cls, names = PAIRS[name]
         mine = getattr(hpair, cls)(nlist=lists[id(nl)], mode=force.mode)
         for i, a in enumerate(types):
@@ -267,15 +340,24 @@ def twin(sim, threads=1):
     rigid = None
     if integ.rigid is not None:
         from .md.constrain import Rigid
+
         rigid = Rigid()
         for t in types:
             d = integ.rigid.body[t]
             if d is not None:
-                rigid.body[t] = dict(constituent_types=list(d["constituent_types"]), positions=d["positions"],
-                                     orientations=d["orientations"])
+                rigid.body[t] = dict(
+                    constituent_types=list(d["constituent_types"]),
+                    positions=d["positions"],
+                    orientations=d["orientations"],
+                )
         mapping[id(integ.rigid)] = rigid
-    out.operations.integrator = Integrator(dt=float(integ.dt), methods=methods, forces=forces, rigid=rigid,
-                                           integrate_rotational_dof=bool(integ.integrate_rotational_dof))
+    out.operations.integrator = Integrator(
+        dt=float(integ.dt),
+        methods=methods,
+        forces=forces,
+        rigid=rigid,
+        integrate_rotational_dof=bool(integ.integrate_rotational_dof),
+    )
     out._hoomd_forces = mapping  # hoomd force (and rigid) id -> twin's
     return out
 
@@ -283,8 +365,22 @@ def twin(sim, threads=1):
 # C++ writers of HOOMD-blue that only read the state
 READ_ONLY_WRITERS = ("GSD", "Burst", "Table", "DCD", "HDF5Log")
 # what a state-changing operation could touch: the per-particle arrays every step reads
-_FIELDS = ("position", "velocity", "acceleration", "image", "orientation", "angmom", "moment_inertia", "typeid",
-           "mass", "charge", "diameter", "body", "net_force", "net_torque")
+_FIELDS = (
+    "position",
+    "velocity",
+    "acceleration",
+    "image",
+    "orientation",
+    "angmom",
+    "moment_inertia",
+    "typeid",
+    "mass",
+    "charge",
+    "diameter",
+    "body",
+    "net_force",
+    "net_torque",
+)
 
 
 def _kT_key(v):
@@ -299,6 +395,7 @@ def _fingerprint(sim):
     the particle arrays (hashed in memory order: nothing reorders them between two writers), the
     box, dt, the methods' kT and gamma and the pair forces' parameters."""
     import hashlib
+
     out = {}
     with sim.state.cpu_local_snapshot as snap:
         p = snap.particles
@@ -320,8 +417,9 @@ def _fingerprint(sim):
     for k, f in enumerate(integ.forces):
         if isinstance(f, _hoomd().md.pair.Pair):
             names = PAIRS.get(type(f).__name__, (None, ()))[1]
-            out[f"{type(f).__name__}.params"] = tuple((tuple(float(f.params[ab][n]) for n in names),
-                                                      float(f.r_cut[ab])) for ab in pairs)
+            out[f"{type(f).__name__}.params"] = tuple(
+                (tuple(float(f.params[ab][n]) for n in names), float(f.r_cut[ab])) for ab in pairs
+            )
     return out
 
 
@@ -344,8 +442,11 @@ class _WriterGuard:
         hoomd = _hoomd()
         writers = self.sim.operations.writers
         guard = self
-        for w in [w for w in writers if not (type(w).__name__ in READ_ONLY_WRITERS
-                                             and type(w).__module__.startswith("hoomd.write"))]:
+        for w in [
+            w
+            for w in writers
+            if not (type(w).__name__ in READ_ONLY_WRITERS and type(w).__module__.startswith("hoomd.write"))
+        ]:
             name = type(getattr(w, "_action", w)).__name__
             label = f"writer {type(w).__name__}" + (f" (action {name})" if name != type(w).__name__ else "")
             state = {}
@@ -361,7 +462,8 @@ class _WriterGuard:
                         guard.error = Unsupported(
                             f"{label} changed the state at step {timestep} ({', '.join(what)}): an operation that "
                             "changes the state between steps makes the run another map than the one the adjoint "
-                            "differentiates; remove it (or make it only read) for the differentiated run")
+                            "differentiates; remove it (or make it only read) for the differentiated run"
+                        )
                         raise guard.error
 
             i = list(writers).index(w)
@@ -426,7 +528,8 @@ def _cached_forces(sim):
                 f"parameters give {t[k].tolist()} (HOOMD-blue {hoomd.version.version} does not compute forces again at the "
                 "start of a run when it computed them at that timestep, e.g. after a pair parameter changed; the "
                 "embedded engine and the adjoint always use the current parameters). Make HOOMD-blue compute them "
-                "afresh first: sim.state.set_snapshot(sim.state.get_snapshot())")
+                "afresh first: sim.state.set_snapshot(sim.state.get_snapshot())"
+            )
 
 
 class Recording:
@@ -506,8 +609,10 @@ class HoomdForward:
                 from hoomd.adjoint import Recorder
             except ImportError:
                 if self.recorder == "component":
-                    raise ImportError("recorder='component' needs hoomd.adjoint, the C++ component: build it "
-                                      "from hoomd-adjoint's component/ directory (docs/hoomd.md)") from None
+                    raise ImportError(
+                        "recorder='component' needs hoomd.adjoint, the C++ component: build it "
+                        "from hoomd-adjoint's component/ directory (docs/hoomd.md)"
+                    ) from None
             else:
                 rec = Recorder(trigger=trigger)
                 for t, (arrays, image, vel) in slots.items():
@@ -530,7 +635,7 @@ class HoomdForward:
                 p = snap.particles
                 rtag = np.asarray(p.rtag)
                 for f, j, col in layout:
-                    arrays[j][:, col:col + widths[f]] = np.asarray(getattr(p, f))[rtag]
+                    arrays[j][:, col : col + widths[f]] = np.asarray(getattr(p, f))[rtag]
                 if image is not None:
                     image[...] = np.asarray(p.image)[rtag]
                 if vel is not None:
@@ -561,9 +666,11 @@ class HoomdForward:
         gap = max((float(np.abs(a - b).max()) for a, b in zip(ours, target) if a.size), default=0.0)
         self.gap = gap
         if not gap <= self.atol:
-            raise RuntimeError(f"from HOOMD-blue's state at step {t0}, the embedded twin is {gap:.3g} away from "
-                               f"HOOMD-blue after {k} steps (> atol = {self.atol}): the script does something the "
-                               "twin does not reproduce, so the gradient would not be HOOMD-blue's")
+            raise RuntimeError(
+                f"from HOOMD-blue's state at step {t0}, the embedded twin is {gap:.3g} away from "
+                f"HOOMD-blue after {k} steps (> atol = {self.atol}): the script does something the "
+                "twin does not reproduce, so the gradient would not be HOOMD-blue's"
+            )
 
 
 class _PythonRecorder:
@@ -599,9 +706,11 @@ def _run(sim, steps):
         sim.run(steps)
     what = _changed(start, _script_key(sim))
     if what:
-        raise Unsupported(f"{', '.join(what)} changed during the run from step {t0} to {sim.timestep} (an operation or "
-                          "a trigger changed the script): the adjoint differentiates the script as it was at the "
-                          "start; change it between differentiated runs only")
+        raise Unsupported(
+            f"{', '.join(what)} changed during the run from step {t0} to {sim.timestep} (an operation or "
+            "a trigger changed the script): the adjoint differentiates the script as it was at the "
+            "start; change it between differentiated runs only"
+        )
 
 
 def _check_kT(sim, steps, wrt):
@@ -614,8 +723,10 @@ def _check_kT(sim, steps, wrt):
         if hasattr(m, "kT"):
             for t in (sim.timestep, sim.timestep + steps - 1):
                 if not m.kT(t) > 0:
-                    raise Unsupported(f"wrt {names[0]!r}: {type(m).__name__} has kT({t}) = {m.kT(t)!r}; d/dkT and "
-                                      "d/dgamma need kT > 0 at every step of the run")
+                    raise Unsupported(
+                        f"wrt {names[0]!r}: {type(m).__name__} has kT({t}) = {m.kT(t)!r}; d/dkT and "
+                        "d/dgamma need kT > 0 at every step of the run"
+                    )
 
 
 def _trigger_on(steps, bar=None, end=None):
@@ -672,8 +783,10 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=2, recorder="auto", *
             entries.append(w)
             continue
         if id(target) not in tw._hoomd_forces:
-            raise ValueError(f"wrt entry {target!r} is not a force (or the rigid constraint) of this HOOMD-blue "
-                             "simulation's integrator")
+            raise ValueError(
+                f"wrt entry {target!r} is not a force (or the rigid constraint) of this HOOMD-blue "
+                "simulation's integrator"
+            )
         mine = tw._hoomd_forces[id(target)]
         entries.append((mine, w[1]) if isinstance(w, tuple) else mine)
     steps_ = steps if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) else None
@@ -687,9 +800,11 @@ def gradient(sim, steps, loss, wrt, atol=1e-8, check_steps=2, recorder="auto", *
         theirs = np.asarray(sim.state.get_snapshot().particles.position)
         gap = float(np.abs(ours - theirs).max()) if ours.size else 0.0
         if not gap <= atol:
-            raise RuntimeError(f"HOOMD-blue and the embedded twin ended {gap:.3g} apart (> atol = {atol}): the "
-                               "script does something the twin does not reproduce, so the gradient would not be "
-                               "HOOMD-blue's")
+            raise RuntimeError(
+                f"HOOMD-blue and the embedded twin ended {gap:.3g} apart (> atol = {atol}): the "
+                "script does something the twin does not reproduce, so the gradient would not be "
+                "HOOMD-blue's"
+            )
     else:
         drv = HoomdForward(sim, check_steps, atol, recorder)
         res = adjoint.gradient(tw, steps, loss, entries, _driver=drv, **kwargs)

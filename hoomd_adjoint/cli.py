@@ -4,6 +4,7 @@ optimize|validate|plot`` run the papers' workflows (each application registers i
 ``hoomd-adjoint demo`` runs one Brownian simulation and a gradient;
 ``hoomd-adjoint sweep run|status|merge DIR`` runs a slice of, reports on and merges a
 :mod:`hoomd_adjoint.sweep`."""
+
 import os
 import sys
 import time
@@ -18,9 +19,11 @@ def demo(args):
     (PNAS 2021 seed paper, Eq. 1), then the exact gradient of the final energy with respect to
     the potential's parameters: writes a GSD trajectory and a PNG summary."""
     from hoomd_adjoint.communicator import one_process
+
     if one_process("hoomd-adjoint demo"):  # one simulation: every rank would write the same files
         return 2
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import gsd.hoomd
@@ -46,6 +49,7 @@ def demo(args):
     energies, times = [], []
     t0 = time.perf_counter()
     from tqdm.auto import tqdm
+
     with tqdm(total=args.steps, unit="step", disable=args.quiet, desc="Brownian dynamics") as bar:
         while sim.timestep < args.steps:
             n = min(period, args.steps - sim.timestep)
@@ -67,22 +71,36 @@ def demo(args):
     pos, L = snap.particles.position, snap.configuration.box[:2]
     fig, ax = plt.subplots(1, 4, figsize=(19, 4.6), gridspec_kw=dict(width_ratios=[1, 1.15, 1, 0.8]))
     r = np.linspace(0.85, 2.5, 400)
-    V = 5 / r**12 - params["a0"] / r**10 + params["a1"] * np.exp(-params["a2"] * r) - 0.4 * np.exp(-40 * (r - params["a3"]) ** 2)
+    V = (
+        5 / r**12
+        - params["a0"] / r**10
+        + params["a1"] * np.exp(-params["a2"] * r)
+        - 0.4 * np.exp(-40 * (r - params["a3"]) ** 2)
+    )
     ax[0].plot(r, V, color="tab:blue")
     ax[0].axhline(0, color="0.7", lw=0.8, gid="reference")
     ax[0].set_ylim(-1.5, 2.0)
-    ax[0].set(xlabel="r (σ)", ylabel="V(r) (ε)", title="pair potential of Rechtsman et al.\n(a = "
-              + ", ".join(f"{params[n]:g}" for n in ("a0", "a1", "a2", "a3")) + "; b = 5, 0.4, 40)")
+    ax[0].set(
+        xlabel="r (σ)",
+        ylabel="V(r) (ε)",
+        title="pair potential of Rechtsman et al.\n(a = "
+        + ", ".join(f"{params[n]:g}" for n in ("a0", "a1", "a2", "a3"))
+        + "; b = 5, 0.4, 40)",
+    )
     # bonds between neighbours closer than 1.35 (first shell), as one collection
     from matplotlib.collections import LineCollection
+
     d = pos[:, None, :2] - pos[None, :, :2]
     d -= np.array(L) * np.round(d / np.array(L))
     r2 = np.einsum("ijk,ijk->ij", d, d)
     i, j = np.nonzero(np.triu(r2 < 1.35**2, 1))
-    ax[1].add_collection(LineCollection([(pos[a, :2], pos[a, :2] - d[a, b]) for a, b in zip(i, j)],
-                                        colors="0.6", lw=0.8, zorder=1))
+    ax[1].add_collection(
+        LineCollection([(pos[a, :2], pos[a, :2] - d[a, b]) for a, b in zip(i, j)], colors="0.6", lw=0.8, zorder=1)
+    )
     ncoord = np.sum(r2 < 1.35**2, axis=1) - 1
-    sc = ax[1].scatter(pos[:, 0], pos[:, 1], c=ncoord, cmap="viridis", vmin=0, vmax=6, s=60, zorder=2, edgecolor="k", lw=0.4)
+    sc = ax[1].scatter(
+        pos[:, 0], pos[:, 1], c=ncoord, cmap="viridis", vmin=0, vmax=6, s=60, zorder=2, edgecolor="k", lw=0.4
+    )
     fig.colorbar(sc, ax=ax[1], label="neighbours within r < 1.35 σ (honeycomb: 3)")
     ax[1].set_aspect("equal")
     ax[1].set_xlim(-L[0] / 2, L[0] / 2)
@@ -90,33 +108,48 @@ def demo(args):
     ax[1].set(xlabel="x (σ)", ylabel="y (σ)", title=f"final frame, step {sim.timestep}\n(grey: bonds r < 1.35 σ)")
     ax[2].plot(times, energies, color="tab:red", label="potential energy per particle")
     ax[2].axvline(args.steps // 2 * args.dt, color="0.6", ls=":", label=f"end of the kT ramp (then kT = {args.kT:g} ε)")
-    ax[2].set(xlabel="time (τ)", ylabel="potential energy per particle (ε)",
-              title=f"relaxation: kT {args.kT_start:g} → {args.kT:g} ε")
+    ax[2].set(
+        xlabel="time (τ)",
+        ylabel="potential energy per particle (ε)",
+        title=f"relaxation: kT {args.kT_start:g} → {args.kT:g} ε",
+    )
     ax[2].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     ax[3].bar(names, [dE[n] for n in names], color=["tab:blue" if dE[n] < 0 else "tab:orange" for n in names])
     ax[3].axhline(0, color="0.5", lw=0.8, gid="reference")
-    ax[3].set(xlabel="parameter a_k", ylabel="d(E/N)/d a_k (ε per unit of a_k)",
-              title=f"exact gradient of the final E/N\nthrough the last {args.grad_steps} steps")
-    fig.suptitle(f"hoomd-adjoint demo: N = {args.N} particles in 2D at density {args.density:g} σ⁻², Brownian dynamics "
-                 f"(dt = {args.dt:g} τ), kT {args.kT_start:g} → {args.kT:g} ε over the first {args.steps // 2} of "
-                 f"{args.steps} steps ({wall:.1f} s)")
+    ax[3].set(
+        xlabel="parameter a_k",
+        ylabel="d(E/N)/d a_k (ε per unit of a_k)",
+        title=f"exact gradient of the final E/N\nthrough the last {args.grad_steps} steps",
+    )
+    fig.suptitle(
+        f"hoomd-adjoint demo: N = {args.N} particles in 2D at density {args.density:g} σ⁻², Brownian dynamics "
+        f"(dt = {args.dt:g} τ), kT {args.kT_start:g} → {args.kT:g} ε over the first {args.steps // 2} of "
+        f"{args.steps} steps ({wall:.1f} s)"
+    )
     fig.tight_layout()
     fig.savefig(png_path, dpi=110, bbox_inches="tight")
     with gsd.hoomd.open(traj_path, "r") as t:
         nframes = len(t)
     print(f"wrote {traj_path} ({nframes} frames) and {png_path}")
-    print(f"{args.steps} steps of N = {args.N} in {wall:.2f} s ({args.steps * args.N / wall:.3g} particle-steps/s); "
-          f"final energy per particle {energies[-1]:.4f}")
-    print(f"d(E/N)/d(a0..a3) through the last {args.grad_steps} steps ({grad_wall:.2f} s): "
-          + ", ".join(f"{n} {dE[n]:+.4g}" for n in names))
+    print(
+        f"{args.steps} steps of N = {args.N} in {wall:.2f} s ({args.steps * args.N / wall:.3g} particle-steps/s); "
+        f"final energy per particle {energies[-1]:.4f}"
+    )
+    print(
+        f"d(E/N)/d(a0..a3) through the last {args.grad_steps} steps ({grad_wall:.2f} s): "
+        + ", ".join(f"{n} {dE[n]:+.4g}" for n in names)
+    )
     return 0
 
 
 def _print_status(directory, status, file=None):
     missing = status["missing"]
     shown = ", ".join(map(str, missing[:20])) + (", ..." if len(missing) > 20 else "")
-    print(f"{directory}: {status['total']} jobs, {status['done']} done, {status['failed']} failed, "
-          f"{len(missing)} missing" + (f" (jobs {shown})" if missing else ""), file=file)
+    print(
+        f"{directory}: {status['total']} jobs, {status['done']} done, {status['failed']} failed, "
+        f"{len(missing)} missing" + (f" (jobs {shown})" if missing else ""),
+        file=file,
+    )
 
 
 def _load_function(spec):
@@ -155,8 +188,11 @@ def sweep_run(args):
     rank, size = launched()
     if size > 1 and args.part is not None:  # every rank would run the same slice
         if rank == 0:
-            print(f"hoomd-adjoint sweep run: --part {args.part} under mpirun would run that slice on each of the "
-                  f"{size} ranks; leave --part out (the ranks share the jobs) or run without mpirun", file=sys.stderr)
+            print(
+                f"hoomd-adjoint sweep run: --part {args.part} under mpirun would run that slice on each of the "
+                f"{size} ranks; leave --part out (the ranks share the jobs) or run without mpirun",
+                file=sys.stderr,
+            )
         return 2
     world = None
     if args.mpi or size > 1:
@@ -175,8 +211,12 @@ def sweep_run(args):
             jobs = Sweep.open(args.directory).jobs
         first = world is None or world.partition == 0
         s = Sweep(function, jobs, args.directory)
-        s.run(part=args.part, comm=None if world is None else world.mpi_comm, progress=not args.quiet and first,
-              on_error=args.on_error)
+        s.run(
+            part=args.part,
+            comm=None if world is None else world.mpi_comm,
+            progress=not args.quiet and first,
+            on_error=args.on_error,
+        )
     except (ValueError, FileNotFoundError, ImportError, JobError) as e:
         error = f"hoomd-adjoint sweep run: {e}"
     errors = [error]
@@ -271,14 +311,17 @@ def parser():
     """The ``hoomd-adjoint`` argument parser (every subcommand's; see :func:`main`)."""
     from . import __version__
 
-    top = _a.Parser(prog="hoomd-adjoint",
-                    description="Differentiable molecular dynamics: the workflows of the papers it reproduces, a demo, "
-                                "and sweeps.\n'hoomd-adjoint COMMAND --help' describes each command and its options.",
-                    epilog="Bad input stops a command before it runs or writes anything, with one line and exit status "
-                           "2;\na failed run exits with status 1, Ctrl-C with 130 (saying how to resume).\n"
-                           "HA_TRACEBACK=1 shows the full traceback of the last two instead.")
-    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
-                     help="print the version and exit")
+    top = _a.Parser(
+        prog="hoomd-adjoint",
+        description="Differentiable molecular dynamics: the workflows of the papers it reproduces, a demo, "
+        "and sweeps.\n'hoomd-adjoint COMMAND --help' describes each command and its options.",
+        epilog="Bad input stops a command before it runs or writes anything, with one line and exit status "
+        "2;\na failed run exits with status 1, Ctrl-C with 130 (saying how to resume).\n"
+        "HA_TRACEBACK=1 shows the full traceback of the last two instead.",
+    )
+    top.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the version and exit"
+    )
     sub = top.add_subparsers(dest="command", required=True, metavar="command")
     from .apps.assembly.cli import add_parser as add_honeycomb
 
@@ -289,49 +332,73 @@ def parser():
     from .apps.spider.cli import add_parser as add_spider
 
     add_spider(sub)
-    p = sub.add_parser("demo", help="run a 2D honeycomb-potential Brownian simulation; write GSD + PNG",
-                       description=demo.__doc__)
-    p.add_argument("--out", type=_a.text("a folder"), default="demo-output",
-                   help="output folder (trajectory.gsd, demo.png)")
+    p = sub.add_parser(
+        "demo", help="run a 2D honeycomb-potential Brownian simulation; write GSD + PNG", description=demo.__doc__
+    )
+    p.add_argument(
+        "--out", type=_a.text("a folder"), default="demo-output", help="output folder (trajectory.gsd, demo.png)"
+    )
     p.add_argument("--N", type=_a.integer(2), default=200, help="number of particles")
     p.add_argument("--density", type=_a.real(0, open_lo=True), default=0.69, help="number density (1/area)")
     p.add_argument("--kT", type=_a.real(0), default=0.05, help="final temperature (energy units)")
     p.add_argument("--kT-start", type=_a.real(0), default=0.25, help="starting temperature of the linear ramp")
-    p.add_argument("--dt", type=_a.real(0, open_lo=True), default=5e-4,
-                   help="time step (the r^-12 core is stiff: 1e-3 can be unstable)")
-    p.add_argument("--steps", type=_a.integer(2), default=40000,
-                   help="Brownian steps (the temperature ramps over the first half)")
+    p.add_argument(
+        "--dt",
+        type=_a.real(0, open_lo=True),
+        default=5e-4,
+        help="time step (the r^-12 core is stiff: 1e-3 can be unstable)",
+    )
+    p.add_argument(
+        "--steps", type=_a.integer(2), default=40000, help="Brownian steps (the temperature ramps over the first half)"
+    )
     p.add_argument("--seed", type=_a.integer(0, 0xFFFF), default=1, help="random seed of the start and the noise")
-    p.add_argument("--grad-steps", type=_a.integer(1), default=1000,
-                   help="steps (after the run) to differentiate the final energy through")
+    p.add_argument(
+        "--grad-steps",
+        type=_a.integer(1),
+        default=1000,
+        help="steps (after the run) to differentiate the final energy through",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=demo, check=_check_demo, single="hoomd-adjoint demo")
-    p = sub.add_parser("sweep", help="run, report on and merge a sweep's jobs (hoomd_adjoint.sweep)",
-                       description="Run a slice of a hoomd_adjoint.sweep's jobs (run), report on its folder "
-                                   "(status), or merge its results into one CSV table (merge).")
+    p = sub.add_parser(
+        "sweep",
+        help="run, report on and merge a sweep's jobs (hoomd_adjoint.sweep)",
+        description="Run a slice of a hoomd_adjoint.sweep's jobs (run), report on its folder "
+        "(status), or merge its results into one CSV table (merge).",
+    )
     actions = p.add_subparsers(dest="action", required=True, metavar="action")
-    a = actions.add_parser("run", help="run a slice of the jobs (resumes: finished jobs are skipped)",
-                           description=sweep_run.__doc__)
+    a = actions.add_parser(
+        "run", help="run a slice of the jobs (resumes: finished jobs are skipped)", description=sweep_run.__doc__
+    )
     a.add_argument("directory", type=_a.text("a folder"), help="the sweep's folder (results/ and jobs.json go there)")
-    a.add_argument("--function", required=True,
-                   help="module:function or file.py:function, called as function(job dict) -> dict of results")
+    a.add_argument(
+        "--function",
+        required=True,
+        help="module:function or file.py:function, called as function(job dict) -> dict of results",
+    )
     a.add_argument("--jobs", help="JSON file with the list of job dicts (default: the folder's jobs.json)")
     a.add_argument("--part", type=_a.part, help="k/n: run jobs i with i %% n == k (k is 0-based; default: every job)")
     a.add_argument("--mpi", action="store_true", help="under mpirun: part = rank/size")
-    a.add_argument("--on-error", choices=["raise", "record"], default="raise",
-                   help="a failing job stops the run (raise) or is saved as failed and skipped (record)")
+    a.add_argument(
+        "--on-error",
+        choices=["raise", "record"],
+        default="raise",
+        help="a failing job stops the run (raise) or is saved as failed and skipped (record)",
+    )
     a.add_argument("--quiet", action="store_true", help="no progress bar")
-    a.set_defaults(func=sweep_run, check=_check_sweep_run, resume_hint="again",
-                   mpi_part=True)  # under mpirun, --part is refused by the command, whatever else is given
-    a = actions.add_parser("status", help="print how many jobs are done, failed and missing",
-                           description=sweep.__doc__)
+    a.set_defaults(
+        func=sweep_run, check=_check_sweep_run, resume_hint="again", mpi_part=True
+    )  # under mpirun, --part is refused by the command, whatever else is given
+    a = actions.add_parser("status", help="print how many jobs are done, failed and missing", description=sweep.__doc__)
     a.add_argument("directory", help="the sweep's folder (holds jobs.json and results/)")
     a.set_defaults(func=sweep, check=_check_sweep, single="hoomd-adjoint sweep status")
-    a = actions.add_parser("merge", help="print the status and write all results as one CSV table",
-                           description=sweep.__doc__)
+    a = actions.add_parser(
+        "merge", help="print the status and write all results as one CSV table", description=sweep.__doc__
+    )
     a.add_argument("directory", help="the sweep's folder (holds jobs.json and results/)")
-    a.add_argument("--out", dest="csv", type=_a.text("a file name"), default=None,
-                   help="output CSV file (default: stdout)")
+    a.add_argument(
+        "--out", dest="csv", type=_a.text("a file name"), default=None, help="output CSV file (default: stdout)"
+    )
     _a.alias(a, "--csv", "csv")
     a.add_argument("--allow-missing", action="store_true", help="merge even if some jobs have no result")
     a.set_defaults(func=sweep, check=_check_sweep, single="hoomd-adjoint sweep merge")
@@ -354,8 +421,10 @@ def _interrupted(args, argv):
         again = ["hoomd-adjoint"] + list(argv) + ([] if "--resume" in argv else ["--resume"])
         return f"interrupted; the last finished iteration is saved: continue with {shlex.join(again)}"
     if how == "again":
-        return ("interrupted; finished jobs are saved: run the same command again to continue "
-                f"({shlex.join(['hoomd-adjoint'] + list(argv))})")
+        return (
+            "interrupted; finished jobs are saved: run the same command again to continue "
+            f"({shlex.join(['hoomd-adjoint'] + list(argv))})"
+        )
     return "interrupted"
 
 
@@ -396,6 +465,7 @@ def main(argv=None):
             raise
         _a.say(name, _interrupted(args, argv))
         from hoomd_adjoint.communicator import abort_if_shared, launched
+
         if launched()[0] == 0:  # after saying how to resume: stop any rank the Ctrl-C did not reach
             abort_if_shared(130)
         return 130
@@ -410,6 +480,7 @@ def main(argv=None):
         why = str(e) if type(e) is RuntimeError else f"{type(e).__name__}: {e}"
         _a.say(name, why, every_rank=True)  # a run that failed: any rank may say why
         from hoomd_adjoint.communicator import abort_if_shared
+
         abort_if_shared(1)  # the other ranks of a shared command would wait for this one forever
         return 1
     return 0 if status is None else status

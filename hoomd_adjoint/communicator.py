@@ -11,9 +11,11 @@ import os
 import sys
 
 # What MPI launchers tell each process they start: (world size, world rank) variables.
-_LAUNCHERS = (("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"),  # Open MPI
-              ("PMI_SIZE", "PMI_RANK"),  # MPICH's Hydra, Intel MPI, srun --mpi=pmi2
-              ("MV2_COMM_WORLD_SIZE", "MV2_COMM_WORLD_RANK"))  # MVAPICH
+_LAUNCHERS = (
+    ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"),  # Open MPI
+    ("PMI_SIZE", "PMI_RANK"),  # MPICH's Hydra, Intel MPI, srun --mpi=pmi2
+    ("MV2_COMM_WORLD_SIZE", "MV2_COMM_WORLD_RANK"),
+)  # MVAPICH
 
 
 def _mpi():
@@ -36,8 +38,10 @@ class Communicator:
 
     def __init__(self, mpi_comm=None, ranks_per_partition=1):
         if int(ranks_per_partition) != 1:
-            raise ValueError(f"ranks_per_partition={ranks_per_partition!r}: the embedded engine has no domain "
-                             "decomposition, so each partition is one rank (use ranks_per_partition=1)")
+            raise ValueError(
+                f"ranks_per_partition={ranks_per_partition!r}: the embedded engine has no domain "
+                "decomposition, so each partition is one rank (use ranks_per_partition=1)"
+            )
         MPI = _mpi()
         if mpi_comm is None and MPI is not None:
             mpi_comm = MPI.COMM_WORLD
@@ -169,8 +173,14 @@ def shared(command):
             _SHARED = comm
             _abort_on_uncaught(comm)
         return comm
-    why = ("mpi4py is not installed" if _mpi() is None else
-           f"mpi4py sees {comm.num_ranks} rank(s): it is built for another MPI than this mpirun's")
-    _say(rank, f"{command}: mpirun started {size} processes but {why}; install mpi4py for this MPI "
-               "(pip install \"hoomd-adjoint[mpi]\") or run without mpirun")
+    why = (
+        "mpi4py is not installed"
+        if _mpi() is None
+        else f"mpi4py sees {comm.num_ranks} rank(s): it is built for another MPI than this mpirun's"
+    )
+    _say(
+        rank,
+        f"{command}: mpirun started {size} processes but {why}; install mpi4py for this MPI "
+        '(pip install "hoomd-adjoint[mpi]") or run without mpirun',
+    )
     return None

@@ -1,4 +1,5 @@
 """Execution devices (hoomd.device)."""
+
 import os
 
 from . import _core
@@ -12,8 +13,10 @@ MAX_THREADS = max(1024, 8 * (os.cpu_count() or 1))
 def _check_threads(value):
     n = as_int("num_cpu_threads", value, lo=1)
     if n > MAX_THREADS:
-        raise ValueError(f"num_cpu_threads must be <= {MAX_THREADS} (the larger of 1024 and 8 x the "
-                         f"{os.cpu_count()} CPUs of this machine), got {n}")
+        raise ValueError(
+            f"num_cpu_threads must be <= {MAX_THREADS} (the larger of 1024 and 8 x the "
+            f"{os.cpu_count()} CPUs of this machine), got {n}"
+        )
     return n
 
 
@@ -59,8 +62,10 @@ class CPU(Device):
         self._num_cpu_threads = _check_threads(value)
 
     def __repr__(self):
-        return (f"hoomd_adjoint.device.CPU(num_cpu_threads={self.num_cpu_threads}, "
-                f"adaptive_threads={self.adaptive_threads})")
+        return (
+            f"hoomd_adjoint.device.CPU(num_cpu_threads={self.num_cpu_threads}, "
+            f"adaptive_threads={self.adaptive_threads})"
+        )
 
 
 class GPU(Device):
@@ -79,8 +84,10 @@ class GPU(Device):
     def __init__(self, num_cpu_threads=None):
         if not self._host_backend:
             if not _core.cuda_enabled:
-                raise RuntimeError("hoomd-adjoint was built without CUDA: reinstall with a CUDA toolkit "
-                                   "(CMAKE_ARGS=-DHA_ENABLE_CUDA=ON pip install .) to use device.GPU")
+                raise RuntimeError(
+                    "hoomd-adjoint was built without CUDA: reinstall with a CUDA toolkit "
+                    "(CMAKE_ARGS=-DHA_ENABLE_CUDA=ON pip install .) to use device.GPU"
+                )
             if not _core.gpu_available():
                 raise RuntimeError("device.GPU: no CUDA device is available")
         self.num_cpu_threads = CPU(num_cpu_threads).num_cpu_threads

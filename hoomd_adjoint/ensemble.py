@@ -29,6 +29,7 @@ with :class:`ReplicaError`, or, with ``on_failure="drop"``, is left out of every
 ``failures`` (index, step and cause) and reported by a :class:`ReplicaWarning`; ``max_failed``
 turns a drop into an error when too many replicas failed.
 """
+
 import math
 import sys
 import threading
@@ -73,8 +74,10 @@ class ReplicaError(RuntimeError):
         if total is not None:
             head = f"{len(self.failures)} of {total} replicas failed"
         if limit is not None:
-            head += (f", more than max_failed = {limit:g} allows ({math.floor(limit * total + 1e-9)}); "
-                     f"a larger max_failed keeps going without them")
+            head += (
+                f", more than max_failed = {limit:g} allows ({math.floor(limit * total + 1e-9)}); "
+                f"a larger max_failed keeps going without them"
+            )
         super().__init__(head + ":\n  " + "\n  ".join(lines))
 
 
@@ -118,7 +121,7 @@ class EnsembleGradient:
     """
 
     def __init__(self, results, failures):
-        self._results = results          # [GradientResult or None], in replica order
+        self._results = results  # [GradientResult or None], in replica order
         self.failures = dict(failures)
         self.losses = np.array([np.nan if r is None else r.loss for r in results])
         self._ok = [r for r in results if r is not None]
@@ -225,7 +228,9 @@ class Ensemble:
     def simulation(self, i):
         """The Simulation of replica ``i`` (on the rank that owns it)."""
         if i not in self._sims:
-            raise KeyError(f"replica {i} is not on this rank (partition {self.communicator.partition} owns {self.local})")
+            raise KeyError(
+                f"replica {i} is not on this rank (partition {self.communicator.partition} owns {self.local})"
+            )
         return self._sims[i]
 
     @property
@@ -280,9 +285,12 @@ class Ensemble:
             if limit is not None and len(self.failures) > limit * self.num_replicas + 1e-9:
                 raise ReplicaError(self.failures, self.num_replicas, limit)
             if self.communicator.partition == 0:  # every rank knows; one says
-                warnings.warn(f"{desc}: {len(all_failed)} replica(s) failed and are left out: "
-                              + describe(self.num_replicas, self.failures, limit=len(self.failures)),
-                              ReplicaWarning, stacklevel=3)
+                warnings.warn(
+                    f"{desc}: {len(all_failed)} replica(s) failed and are left out: "
+                    + describe(self.num_replicas, self.failures, limit=len(self.failures)),
+                    ReplicaWarning,
+                    stacklevel=3,
+                )
         return all_results
 
     def run(self, steps, progress=False, on_failure=None):
@@ -293,8 +301,13 @@ class Ensemble:
         Returns the indices of the replicas that failed (with ``on_failure="drop"``)."""
         steps = _checks.integer("steps", steps, lo=0)
         before = set(self.failures)
-        self._map(lambda i, bar: self._sims[i].run(steps, progress=bar),
-                  steps * len(self.alive), progress, "ensemble run", on_failure or self.on_failure)
+        self._map(
+            lambda i, bar: self._sims[i].run(steps, progress=bar),
+            steps * len(self.alive),
+            progress,
+            "ensemble run",
+            on_failure or self.on_failure,
+        )
         return sorted(set(self.failures) - before)
 
     def describe(self):
@@ -358,18 +371,29 @@ class Ensemble:
             :class:`EnsembleGradient`.
         """
         if not callable(loss) or not callable(wrt):
-            raise TypeError("loss and wrt must be functions of the replica's Simulation: loss(sim) -> loss, "
-                            "wrt(sim) -> [forces, 'positions', 'kT', 'gamma', ...]")
+            raise TypeError(
+                "loss and wrt must be functions of the replica's Simulation: loss(sim) -> loss, "
+                "wrt(sim) -> [forces, 'positions', 'kT', 'gamma', ...]"
+            )
         if self.alive:
             loss = _per_replica(loss, self._sims[self.alive[0]])
         unknown = set(options) - {"frames", "memory", "truncate", "mode", "clip", "device_memory"}
         if unknown:
-            raise TypeError(f"unknown gradient option(s) {sorted(unknown)}: use frames, memory, truncate, mode, clip, "
-                            "device_memory")
+            raise TypeError(
+                f"unknown gradient option(s) {sorted(unknown)}: use frames, memory, truncate, mode, clip, device_memory"
+            )
         if self.alive:  # the same checks gradient() makes, before any replica runs
-            _check_arguments(self._sims[self.alive[0]], steps, lambda frame: None, options.get("frames"),
-                             options.get("memory"), options.get("truncate"), options.get("mode", "reverse"),
-                             options.get("clip"), options.get("device_memory"))
+            _check_arguments(
+                self._sims[self.alive[0]],
+                steps,
+                lambda frame: None,
+                options.get("frames"),
+                options.get("memory"),
+                options.get("truncate"),
+                options.get("mode", "reverse"),
+                options.get("clip"),
+                options.get("device_memory"),
+            )
         truncate = options.get("truncate") or steps
         per_step = 2 if options.get("mode", "reverse") == "reverse" else 1
 
@@ -383,8 +407,13 @@ class Ensemble:
             res._by_index = [self._lookup(res, e) for e in w]
             return res
 
-        results = self._map(one, per_step * int(truncate) * len(self.alive), progress, "ensemble gradient",
-                            on_failure or self.on_failure)
+        results = self._map(
+            one,
+            per_step * int(truncate) * len(self.alive),
+            progress,
+            "ensemble gradient",
+            on_failure or self.on_failure,
+        )
         out = EnsembleGradient([results.get(i) for i in range(self.num_replicas)], self.failures)
         self._warn_growth(out, options.get("clip"))
         return out
@@ -404,7 +433,9 @@ class Ensemble:
                 "the dynamics are chaotic over this horizon and single replicas' exact gradients scatter widely; "
                 "differentiate a shorter window (truncate=), average more replicas, or see docs/adjoint.md, "
                 "'Long horizons'. Each replica's factor: result.replica(i).diagnostics['adjoint_growth'].",
-                ChaoticHorizonWarning, stacklevel=3)
+                ChaoticHorizonWarning,
+                stacklevel=3,
+            )
 
     @staticmethod
     def _lookup(res, entry):
@@ -436,9 +467,11 @@ def _per_replica(loss, sim):
         given_frame = f"returned {type(out).__name__}"
     except Exception as e:  # noqa: BLE001
         given_frame = f"raised {type(e).__name__}: {str(e)[:80]}"
-    raise TypeError(f"loss must be loss(sim) -> a loss, or one loss(frame) -> (value, dL/dr) for every replica; "
-                    f"{getattr(loss, '__name__', type(loss).__name__)} is neither: given replica 0's Simulation it "
-                    f"{given_sim}, given its frame it {given_frame}")
+    raise TypeError(
+        f"loss must be loss(sim) -> a loss, or one loss(frame) -> (value, dL/dr) for every replica; "
+        f"{getattr(loss, '__name__', type(loss).__name__)} is neither: given replica 0's Simulation it "
+        f"{given_sim}, given its frame it {given_frame}"
+    )
 
 
 class _Bar:
@@ -449,6 +482,7 @@ class _Bar:
         self._bar = None
         if enabled:
             from tqdm.auto import tqdm
+
             self._bar = tqdm(total=total, unit="step", desc=desc)
 
     def update(self, n):

@@ -1,4 +1,5 @@
 """Particle filters (hoomd.filter): select particles by tag."""
+
 import numbers
 
 import numpy as np
@@ -33,8 +34,9 @@ class Type(ParticleFilter):
         elif isinstance(types, (list, tuple, set, frozenset, np.ndarray)):
             types = list(types)
         else:
-            raise TypeError(f"filter.Type: types must be a type name or a list of them, got {show(types)} "
-                            f"({type(types).__name__})")
+            raise TypeError(
+                f"filter.Type: types must be a type name or a list of them, got {show(types)} ({type(types).__name__})"
+            )
         for t in types:
             if not isinstance(t, str):
                 raise TypeError(f"filter.Type: type names must be strings, got {show(t)} ({type(t).__name__})")

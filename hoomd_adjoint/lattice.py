@@ -1,4 +1,5 @@
 """Starting configurations: lattices and random packings as GSD frames."""
+
 import itertools
 import math
 
@@ -29,8 +30,9 @@ def _side(fn, N, density, d):
     try:
         Box(L, L, 0.0 if d == 2 else L)
     except ValueError as e:
-        raise ValueError(f"{fn}: N = {N} at density {density} gives a box side {L:g}, which is not a valid box "
-                         f"({e})") from None
+        raise ValueError(
+            f"{fn}: N = {N} at density {density} gives a box side {L:g}, which is not a valid box ({e})"
+        ) from None
     return L
 
 
@@ -134,9 +136,11 @@ def random_packing(N, density, dimensions=2, min_dist=0.9, seed=0, max_tries=100
         r = min_dist / 2
         phi = density * (math.pi * r * r if d == 2 else 4.0 / 3.0 * math.pi * r**3)
         if phi > _RSA_JAMMING[d]:
-            raise ValueError(f"random_packing: density {density} with min_dist {min_dist} is a packing fraction "
-                             f"{phi:.4g} of {'disks' if d == 2 else 'spheres'}, beyond the {_RSA_JAMMING[d]} that "
-                             "random placement can reach: lower the density or min_dist")
+            raise ValueError(
+                f"random_packing: density {density} with min_dist {min_dist} is a packing fraction "
+                f"{phi:.4g} of {'disks' if d == 2 else 'spheres'}, beyond the {_RSA_JAMMING[d]} that "
+                "random placement can reach: lower the density or min_dist"
+            )
     rng = np.random.default_rng(seed)
     pos = np.zeros((N, 3))
     grid = _PlacedPoints(L, d, min_dist)
@@ -151,5 +155,7 @@ def random_packing(N, density, dimensions=2, min_dist=0.9, seed=0, max_tries=100
             n += 1
             if n == N:
                 return _frame(pos, [L, L, 0.0 if d == 2 else L, 0, 0, 0])
-    raise RuntimeError(f"random_packing: placed only {n} of {N} particles with min_dist {min_dist} at density "
-                       f"{density} in {max_tries} tries (raise max_tries, or lower the density)")
+    raise RuntimeError(
+        f"random_packing: placed only {n} of {N} particles with min_dist {min_dist} at density "
+        f"{density} in {max_tries} tries (raise max_tries, or lower the density)"
+    )

@@ -3,6 +3,7 @@
 A loss is any callable ``loss(frame) -> (value, d value / d positions)``; these are ready-made
 ones. Each accepts the :class:`~hoomd_adjoint.adjoint.Frame` the adjoint passes.
 """
+
 import copy
 
 import numpy as np
@@ -14,6 +15,7 @@ def _unwrapped(frame):
     """Positions unwrapped through the images (the box's lattice vectors times the image)."""
     from .box import Box
     from .state import _lattice_vectors
+
     return frame.positions + _lattice_vectors(Box.from_box(frame.box).to_matrix(), frame.image.astype(float))
 
 
@@ -25,6 +27,7 @@ class PotentialEnergy:
 
     def __init__(self, force, per_particle=True):
         from .md.pair import Pair
+
         if not isinstance(force, Pair):
             raise TypeError(f"PotentialEnergy needs a pair force, got {force!r}")
         self.force = force
@@ -55,16 +58,22 @@ class MeanSquaredDisplacement:
         """``reference``: (N, 3) unwrapped reference positions, e.g. the initial ones."""
         ref = np.asarray(reference, dtype=float)
         if ref.ndim != 2 or ref.shape[1] != 3 or len(ref) == 0:
-            raise ValueError(f"MeanSquaredDisplacement: reference must be an (N, 3) array with N > 0, got shape {ref.shape}")
+            raise ValueError(
+                f"MeanSquaredDisplacement: reference must be an (N, 3) array with N > 0, got shape {ref.shape}"
+            )
         if not np.all(np.isfinite(ref)):
-            raise ValueError(f"MeanSquaredDisplacement: reference positions of tags "
-                             f"{np.flatnonzero(~np.isfinite(ref).all(axis=1))[:10].tolist()} are not finite")
+            raise ValueError(
+                f"MeanSquaredDisplacement: reference positions of tags "
+                f"{np.flatnonzero(~np.isfinite(ref).all(axis=1))[:10].tolist()} are not finite"
+            )
         self.reference = ref
 
     def __call__(self, frame):
         if len(frame.positions) != len(self.reference):
-            raise ValueError(f"MeanSquaredDisplacement: the reference holds {len(self.reference)} particles, the "
-                             f"simulation {len(frame.positions)}")
+            raise ValueError(
+                f"MeanSquaredDisplacement: the reference holds {len(self.reference)} particles, the "
+                f"simulation {len(frame.positions)}"
+            )
         d = _unwrapped(frame) - self.reference
         n = len(d)
         return float(np.sum(d * d) / n), 2.0 * d / n
@@ -92,14 +101,17 @@ class GroupDistance:
         N = len(frame.positions)
         for name, g in (("group_a", self.a), ("group_b", self.b)):
             if np.any(g >= N):
-                raise ValueError(f"GroupDistance: {name} holds tags {g[g >= N][:5].tolist()}, but there are only {N} "
-                                 "particles")
+                raise ValueError(
+                    f"GroupDistance: {name} holds tags {g[g >= N][:5].tolist()}, but there are only {N} particles"
+                )
         r = _unwrapped(frame)
         d = r[self.a].mean(axis=0) - r[self.b].mean(axis=0)
         dist = float(np.sqrt(np.dot(d, d)))
         if dist == 0.0:
-            raise FloatingPointError(f"GroupDistance: the two groups' centres coincide at step {frame.timestep}; "
-                                     "the distance has no gradient there")
+            raise FloatingPointError(
+                f"GroupDistance: the two groups' centres coincide at step {frame.timestep}; "
+                "the distance has no gradient there"
+            )
         g = np.zeros_like(r)
         u = d / dist
         np.add.at(g, self.a, u / len(self.a))
@@ -116,6 +128,7 @@ def from_jax(fn):
     import inspect
 
     import jax
+
     jax.config.update("jax_enable_x64", True)
     takes_frame = "frame" in inspect.signature(fn).parameters
 
@@ -157,6 +170,7 @@ class Triangular:
 
     def __init__(self, r_max=1.45, r_on=1.25, k=6, power=4):
         from .order import Hexatic
+
         self.psi = Hexatic(k, r_max=r_max, r_on=r_on, min_neighbors=k)  # k-fold coordination
         self.power = int(power)
         if self.power < 2 or self.power % 2:
@@ -199,6 +213,7 @@ class Honeycomb(Triangular):
     def __init__(self, r_max=1.45, r_on=1.25, region=3.0, sharpness=20.0, power=4):
         super().__init__(r_max=r_max, r_on=r_on, k=3, power=power)
         from .order import _Weighted
+
         self.region = _Weighted(float(region), float(region) / 2)
         self.sharpness = float(sharpness)
         if not (np.isfinite(self.sharpness) and self.sharpness > 0):
@@ -226,13 +241,13 @@ class Honeycomb(Triangular):
     def __call__(self, frame):
         chi, (a, da, hexatic, N, i, j, d, r, K, dK, C) = self.regions(frame)
         M, e = self._smooth_max(chi)
-        p = e / e.sum()                              # dM/dchi_i
+        p = e / e.sum()  # dM/dchi_i
         # chi_i = (a_i + sum_j K_ij a_j) / C_i
         g_a = p / C + np.bincount(j, weights=p[i] * K / C[i], minlength=N)
-        grad = hexatic.gradient(-g_a * da)           # L = 1 - M
-        gK = -p[i] * (a[j] - chi[i]) / C[i]          # dL/dK_ij
+        grad = hexatic.gradient(-g_a * da)  # L = 1 - M
+        gK = -p[i] * (a[j] - chi[i]) / C[i]  # dL/dK_ij
         rinv = np.where(r > 0, 1.0 / np.where(r > 0, r, 1.0), 0.0)
-        c = (gK * dK * rinv)[:, None] * d            # along d = r_j - r_i
+        c = (gK * dK * rinv)[:, None] * d  # along d = r_j - r_i
         np.add.at(grad, j, c)
         np.add.at(grad, i, -c)
         return float(1.0 - M), grad

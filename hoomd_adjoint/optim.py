@@ -9,6 +9,7 @@ repr round-trips every double exactly, so a resumed loop continues bit-identical
         params = opt.step(params, grad(params))
         save({"params": list(params), "optimizer": opt.state()})
 """
+
 import numpy as np
 
 from . import _checks
@@ -71,8 +72,14 @@ class RMSProp:
 
     def state(self):
         """JSON-safe state (settings included)."""
-        return {"name": "RMSProp", "lr": self.lr, "decay": self.decay, "eps": self.eps, "steps": self.steps,
-                "v": None if self.v is None else [float(x) for x in self.v]}
+        return {
+            "name": "RMSProp",
+            "lr": self.lr,
+            "decay": self.decay,
+            "eps": self.eps,
+            "steps": self.steps,
+            "v": None if self.v is None else [float(x) for x in self.v],
+        }
 
     @classmethod
     def from_state(cls, state):
@@ -115,8 +122,8 @@ class Adam:
         m = self.b1 * m + (1.0 - self.b1) * grad
         v = self.b2 * v + (1.0 - self.b2) * grad * grad
         t = self.steps + 1
-        m_hat = m / (1.0 - self.b1 ** t)
-        v_hat = v / (1.0 - self.b2 ** t)
+        m_hat = m / (1.0 - self.b1**t)
+        v_hat = v / (1.0 - self.b2**t)
         new = params - float(scale) * np.asarray(self.lr, dtype=np.float64) * m_hat / (np.sqrt(v_hat) + self.eps)
         self.m, self.v, self.steps = m, v, t
         return new
@@ -124,8 +131,16 @@ class Adam:
     def state(self):
         """JSON-safe state (settings included)."""
         f = lambda a: None if a is None else [float(x) for x in a]  # noqa: E731
-        return {"name": "Adam", "lr": self.lr, "b1": self.b1, "b2": self.b2, "eps": self.eps, "steps": self.steps,
-                "m": f(self.m), "v": f(self.v)}
+        return {
+            "name": "Adam",
+            "lr": self.lr,
+            "b1": self.b1,
+            "b2": self.b2,
+            "eps": self.eps,
+            "steps": self.steps,
+            "m": f(self.m),
+            "v": f(self.v),
+        }
 
     @classmethod
     def from_state(cls, state):
@@ -138,8 +153,20 @@ class Adam:
         return opt
 
 
-def fire(fun, x0, ftol=1e-6, dt=0.01, dt_max=0.05, max_step=0.1, max_iter=100000, n_min=5, f_inc=1.1,
-         f_dec=0.5, alpha_start=0.1, f_alpha=0.99):
+def fire(
+    fun,
+    x0,
+    ftol=1e-6,
+    dt=0.01,
+    dt_max=0.05,
+    max_step=0.1,
+    max_iter=100000,
+    n_min=5,
+    f_inc=1.1,
+    f_dec=0.5,
+    alpha_start=0.1,
+    f_alpha=0.99,
+):
     """FIRE energy minimisation (Bitzek, Koskinen, Gaehler, Moseler and Gumbsch, PRL 97, 170201 (2006)).
 
     Damped dynamics of unit masses that mixes the velocity towards the force while the power

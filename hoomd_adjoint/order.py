@@ -22,6 +22,7 @@ Lengths are in the simulation's length unit; positions must lie in the box (they
 frame the engine writes). The neighbour query is the engine's cell list, so a compute costs
 O(N) pairs.
 """
+
 import math
 
 import numpy as np
@@ -45,7 +46,9 @@ def system_box_points(system):
     elif hasattr(system, "box") and hasattr(system, "positions"):
         box, points = system.box, system.positions
     else:
-        raise TypeError(f"system must be a GSD frame, a loss Frame or a (box, points) pair, got {type(system).__name__}")
+        raise TypeError(
+            f"system must be a GSD frame, a loss Frame or a (box, points) pair, got {type(system).__name__}"
+        )
     box = Box.from_box(box).to_list()
     points = np.ascontiguousarray(points, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != 3:
@@ -137,8 +140,8 @@ class Hexatic(_Weighted):
         dtheta = np.stack([-d[:, 1], d[:, 0]], axis=1) * (rinv * rinv)[:, None]
         radial = d[:, :2] * (dw * rinv)[:, None]
         over = (W > self.min_neighbors)[i]  # where max(W, n) = W, the normalisation depends on the bond too
-        coef_r = (e - np.where(over, psi[i], 0.0)) / norm[i]   # multiplies radial
-        coef_t = 1j * self.k * w * e / norm[i]                   # multiplies dtheta
+        coef_r = (e - np.where(over, psi[i], 0.0)) / norm[i]  # multiplies radial
+        coef_t = 1j * self.k * w * e / norm[i]  # multiplies dtheta
         gc = np.conj(g[i])
         c = (gc * coef_r).real[:, None] * radial + (gc * coef_t).real[:, None] * dtheta
         out = np.zeros((N, 3))
@@ -170,8 +173,10 @@ class Steinhardt(_Weighted):
         # Y_lm(u) = N_lm (-1)^m (u_x + i u_y)^m P_l^(m)(u_z) for m >= 0: a polynomial in the unit
         # vector's components, smooth everywhere (no angles, no poles); |Y_l,-m| = |Y_lm|.
         self._dP = [_legendre.leg2poly(_legendre.legder([0] * self.l + [1], m)) for m in range(self.l + 1)]
-        self._N = [math.sqrt((2 * l + 1) / (4 * math.pi) * math.factorial(l - m) / math.factorial(l + m))
-                   for m in range(self.l + 1)]
+        self._N = [
+            math.sqrt((2 * l + 1) / (4 * math.pi) * math.factorial(l - m) / math.factorial(l + m))
+            for m in range(self.l + 1)
+        ]
 
     def _ylm(self, u):
         """Y_lm(u) for m = 0..l, (M, l+1), and dY/du, (M, l+1, 3)."""
@@ -222,9 +227,9 @@ class Steinhardt(_Weighted):
         G = scale[:, None] * mult[None, :] * Q
         dw_bond = np.zeros(len(i))  # dL/dw_ij for each directed bond
         if self.average:
-            Gq = G / cnt[:, None]                         # dL/dqlm_i through Q_i
+            Gq = G / cnt[:, None]  # dL/dqlm_i through Q_i
             Gq_all = Gq.copy()
-            np.add.at(Gq_all, j, w[:, None] * Gq[i])      # q_lm,j feeds Q_i with weight w_ij
+            np.add.at(Gq_all, j, w[:, None] * Gq[i])  # q_lm,j feeds Q_i with weight w_ij
             dw_bond += (np.conj(Gq[i]) * qlm[j]).real.sum(axis=1)
             dW = -(np.conj(G) * Q).real.sum(axis=1) / cnt  # through cnt = 1 + W_i
             dw_bond += dW[i]

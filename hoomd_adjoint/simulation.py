@@ -1,4 +1,5 @@
 """Simulation: the state, the operations, and the run loop (hoomd.Simulation)."""
+
 import math
 import os
 import time
@@ -57,8 +58,9 @@ class Simulation:
         if device is None:
             device = CPU()
         elif not isinstance(device, Device):
-            raise TypeError(f"Simulation device must be a hoomd_adjoint.device.CPU or GPU, got {device!r} "
-                            f"({type(device).__name__})")
+            raise TypeError(
+                f"Simulation device must be a hoomd_adjoint.device.CPU or GPU, got {device!r} ({type(device).__name__})"
+            )
         self.device = device
         if seed is None:
             warnings.warn("Simulation seed not set: using 0", stacklevel=2)
@@ -110,8 +112,10 @@ class Simulation:
         try:
             path = os.fsdecode(os.fspath(filename))
         except TypeError:
-            raise TypeError(f"create_state_from_gsd filename must be a str or os.PathLike, got {filename!r} "
-                            f"({type(filename).__name__})") from None
+            raise TypeError(
+                f"create_state_from_gsd filename must be a str or os.PathLike, got {filename!r} "
+                f"({type(filename).__name__})"
+            ) from None
         frame = _integer("create_state_from_gsd frame", frame)
         if path == "":
             raise FileNotFoundError("create_state_from_gsd: the filename is empty")
@@ -124,8 +128,9 @@ class Simulation:
         except (FileNotFoundError, IsADirectoryError, PermissionError):
             raise
         except Exception as e:  # gsd raises RuntimeError on files that are not GSD, corrupt or truncated
-            raise ValueError(f"cannot read GSD file {path!r}: {e} (not a HOOMD GSD file, or malformed or "
-                             "truncated?)") from e
+            raise ValueError(
+                f"cannot read GSD file {path!r}: {e} (not a HOOMD GSD file, or malformed or truncated?)"
+            ) from e
         with traj:
             n = len(traj)
             if n == 0:
@@ -142,8 +147,10 @@ class Simulation:
                 raise ValueError(f"cannot read {where}: {e} (malformed or truncated?)") from e
             if not has_positions:
                 # gsd stores no chunk that holds only default values (a lone particle at the origin)
-                raise ValueError(f"{where} has no particles/position chunk (neither there nor in frame 0) for "
-                                 f"its N = {N} particles: all of them would sit on top of each other at the origin")
+                raise ValueError(
+                    f"{where} has no particles/position chunk (neither there nor in frame 0) for "
+                    f"its N = {N} particles: all of them would sit on top of each other at the origin"
+                )
         self._create_state(snap, where)
 
     @property
@@ -210,8 +217,10 @@ class Simulation:
         write_at_start = _boolean("run write_at_start", write_at_start)
         t0 = self.state._cpp.timestep
         if t0 + steps > UINT64_MAX:
-            raise ValueError(f"run(steps={steps}): timestep {t0} + steps {steps} = {t0 + steps} would pass the "
-                             f"largest timestep 2^64 - 1 = {UINT64_MAX}")
+            raise ValueError(
+                f"run(steps={steps}): timestep {t0} + steps {steps} = {t0 + steps} would pass the "
+                f"largest timestep 2^64 - 1 = {UINT64_MAX}"
+            )
         self._prepare_run()
         if write_at_start:
             for w in self.operations.writers:
@@ -232,6 +241,7 @@ class Simulation:
             bar = progress
         elif progress:
             from tqdm.auto import tqdm
+
             bar = tqdm(total=steps, unit="step")
         try:
             while cpp.timestep < end:

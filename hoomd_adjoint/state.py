@@ -3,6 +3,7 @@
 A snapshot is validated completely (and converted to the engine's dtypes) before anything is
 written to the engine: a rejected snapshot leaves the state exactly as it was.
 """
+
 import numbers
 
 import numpy as np
@@ -93,8 +94,11 @@ def _parse_field(where, name, val, N, ntypes, types):
         arr = np.asarray(val)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{field} is not a rectangular numeric array: {e}") from None
-    if arr.dtype.kind == "O" and arr.size and all(
-            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in arr.flat):
+    if (
+        arr.dtype.kind == "O"
+        and arr.size
+        and all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in arr.flat)
+    ):
         arr = arr.astype(np.float64)  # e.g. Python ints beyond int64: range checks below name them
     if arr.dtype.kind == "b":
         raise TypeError(f"{field} has dtype bool; it needs numbers")
@@ -110,8 +114,10 @@ def _parse_field(where, name, val, N, ntypes, types):
         bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{field}: particle tag {i} has non-finite {name} {arr[i].tolist()}"
-                             + (f" (and {bad.size - 1} more)" if bad.size > 1 else ""))
+            raise ValueError(
+                f"{field}: particle tag {i} has non-finite {name} {arr[i].tolist()}"
+                + (f" (and {bad.size - 1} more)" if bad.size > 1 else "")
+            )
     if dtype is np.float64:
         out = arr.astype(np.float64)
         if name == "mass":
@@ -124,9 +130,11 @@ def _parse_field(where, name, val, N, ntypes, types):
             bad = np.flatnonzero((out < 0).any(axis=1))
             if bad.size:
                 i = int(bad[0])
-                raise ValueError(f"{field}: particle tag {i} has moment_inertia {out[i].tolist()}; principal moments "
-                                 "must be >= 0 (0 freezes the rotation about that axis, as in HOOMD)"
-                                 + (f" (and {bad.size - 1} more particles)" if bad.size > 1 else ""))
+                raise ValueError(
+                    f"{field}: particle tag {i} has moment_inertia {out[i].tolist()}; principal moments "
+                    "must be >= 0 (0 freezes the rotation about that axis, as in HOOMD)"
+                    + (f" (and {bad.size - 1} more particles)" if bad.size > 1 else "")
+                )
         return out
     # integer fields
     if arr.dtype.kind == "f":
@@ -138,14 +146,17 @@ def _parse_field(where, name, val, N, ntypes, types):
         bad = _int_rows_out_of(arr, 0, ntypes - 1)
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{field}: particle tag {i} has typeid {_num(arr[i])}, but there are only "
-                             f"{ntypes} types {types}")
+            raise ValueError(
+                f"{field}: particle tag {i} has typeid {_num(arr[i])}, but there are only {ntypes} types {types}"
+            )
     else:
         bad = _int_rows_out_of(arr, INT32_MIN, INT32_MAX)
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{field}: particle tag {i} has {name} {_num(arr[i])}, outside the int32 range "
-                             f"[{INT32_MIN}, {INT32_MAX}]")
+            raise ValueError(
+                f"{field}: particle tag {i} has {name} {_num(arr[i])}, outside the int32 range "
+                f"[{INT32_MIN}, {INT32_MAX}]"
+            )
     return arr.astype(dtype)
 
 
@@ -163,8 +174,10 @@ def _parse_snapshot(snapshot, where="snapshot"):
     p = getattr(snapshot, "particles", None)
     c = getattr(snapshot, "configuration", None)
     if p is None or c is None:
-        raise TypeError(f"{where} must be a gsd.hoomd.Frame (or a HOOMD Snapshot) with .particles and "
-                        f".configuration, got {type(snapshot).__name__}")
+        raise TypeError(
+            f"{where} must be a gsd.hoomd.Frame (or a HOOMD Snapshot) with .particles and "
+            f".configuration, got {type(snapshot).__name__}"
+        )
     out = _Parsed()
     out.box = _parse_box(where, c)
     out.types = types = _parse_types(where, getattr(p, "types", None))
@@ -178,15 +191,19 @@ def _parse_snapshot(snapshot, where="snapshot"):
         out.arrays[name] = _parse_field(where, name, val, N, len(types), types)
     if N > 1 and "position" not in out.arrays:
         # (a lone particle without a position is at the origin: gsd stores no all-zero chunk)
-        raise ValueError(f"{where} has no particles.position for its N = {N} particles: all of them would sit "
-                         "on top of each other at the origin")
+        raise ValueError(
+            f"{where} has no particles.position for its N = {N} particles: all of them would sit "
+            "on top of each other at the origin"
+        )
     pos = out.arrays.get("position")
     if pos is not None and out.box.is2D:
         nz = np.flatnonzero(pos[:, 2] != 0)
         if nz.size:
             i = int(nz[0])
-            raise ValueError(f"{where} particles.position: 2D box (Lz = 0) but particle tag {i} has z = {pos[i, 2]}; "
-                             "2D positions need z = 0")
+            raise ValueError(
+                f"{where} particles.position: 2D box (Lz = 0) but particle tag {i} has z = {pos[i, 2]}; "
+                "2D positions need z = 0"
+            )
     if pos is not None and N > 0:
         img = out.arrays.get("image")
         img = np.zeros((N, 3), np.int32) if img is None else img
@@ -221,7 +238,8 @@ def _wrapped(where, box, pos, img):
             f"{where} particles.position: particle tag {i} at position {pos[i].tolist()} lies {shift[i, k]:.6g} "
             f"box lengths outside the box along lattice vector a{k + 1}: its image counter would be "
             f"{total[i, k]:.6g}, beyond the int32 range [{INT32_MIN}, {INT32_MAX}]"
-            + (f" (and {bad.size - 1} more particles)" if bad.size > 1 else ""))
+            + (f" (and {bad.size - 1} more particles)" if bad.size > 1 else "")
+        )
     if np.any(shift):
         n = shift.astype(np.int64)
         pos -= _lattice_vectors(M, n)
@@ -241,8 +259,10 @@ def _wrapped(where, box, pos, img):
     bad = np.flatnonzero(((img < INT32_MIN) | (img > INT32_MAX)).any(axis=1))
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"{where} particles.image: particle tag {i}: its image counter {img[i].tolist()} is "
-                         f"beyond the int32 range [{INT32_MIN}, {INT32_MAX}]")
+        raise ValueError(
+            f"{where} particles.image: particle tag {i}: its image counter {img[i].tolist()} is "
+            f"beyond the int32 range [{INT32_MIN}, {INT32_MAX}]"
+        )
     return pos, img.astype(np.int32)
 
 

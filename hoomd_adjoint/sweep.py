@@ -18,6 +18,7 @@ Layout of ``directory``::
     jobs.json              the job list, written by the first run, checked by every later one
     results/000042.json    {"job": 42, "params": {...}, "result": {...}}  (or "error": "Type: message")
 """
+
 import csv
 import json
 import os
@@ -104,8 +105,10 @@ def _read_resumable(path, config, resume):
     mine = json.loads(json.dumps(config))  # as it reads back from the file
     if state["config"] != mine:
         diff = sorted(k for k in mine if state["config"].get(k) != mine[k])
-        raise ValueError(f"{path} was written with other settings ({', '.join(diff)}); use the same settings to "
-                         "resume, or another output directory")
+        raise ValueError(
+            f"{path} was written with other settings ({', '.join(diff)}); use the same settings to "
+            "resume, or another output directory"
+        )
     return state
 
 
@@ -196,11 +199,15 @@ class Sweep:
         stored = _read_json(self._jobs_path)
         for i, (old, new) in enumerate(zip(stored, self._keys)):
             if _canonical(old) != new:
-                raise ValueError(f"{self._jobs_path}: job {i} differs from the stored job list "
-                                 f"(stored {old}, given {self.jobs[i]}); use a new directory")
+                raise ValueError(
+                    f"{self._jobs_path}: job {i} differs from the stored job list "
+                    f"(stored {old}, given {self.jobs[i]}); use a new directory"
+                )
         if len(stored) != len(self.jobs):
-            raise ValueError(f"{self._jobs_path}: job {min(len(stored), len(self.jobs))} differs: the stored "
-                             f"list has {len(stored)} jobs, {len(self.jobs)} given; use a new directory")
+            raise ValueError(
+                f"{self._jobs_path}: job {min(len(stored), len(self.jobs))} differs: the stored "
+                f"list has {len(stored)} jobs, {len(self.jobs)} given; use a new directory"
+            )
 
     def _load(self, i):
         """Job i's saved record, or None if there is none (or it belongs to other parameters)."""
@@ -257,6 +264,7 @@ class Sweep:
         self._check_stored_jobs()
 
         from tqdm.auto import tqdm
+
         results = []
         for i in tqdm(range(k, len(self.jobs), n), desc=f"sweep {k}/{n}", unit="job", disable=not progress):
             record = self._load(i)
@@ -308,8 +316,10 @@ class Sweep:
             rows.append(row)
         if missing and not allow_missing:
             shown = ", ".join(map(str, missing[:20])) + (", ..." if len(missing) > 20 else "")
-            raise ValueError(f"{self.directory}: {len(missing)} of {len(self.jobs)} jobs have no result "
-                             f"(jobs {shown}); run them, or merge with allow_missing=True")
+            raise ValueError(
+                f"{self.directory}: {len(missing)} of {len(self.jobs)} jobs have no result "
+                f"(jobs {shown}); run them, or merge with allow_missing=True"
+            )
         if any("error" in row for row in rows):
             for row in rows:
                 row.setdefault("error", None)

@@ -3,6 +3,7 @@
 Periods, phases and timesteps are integers (HOOMD-blue's uint64): floats, bools and strings are
 TypeErrors, values out of range ValueErrors.
 """
+
 from .typeparam import UINT64_MAX, as_int, show
 
 
@@ -62,5 +63,6 @@ def as_trigger(t):
     try:
         return Periodic(t)
     except TypeError:
-        raise TypeError(f"trigger must be a hoomd_adjoint.trigger Trigger or an integer period, got {show(t)} "
-                        f"({type(t).__name__})") from None
+        raise TypeError(
+            f"trigger must be a hoomd_adjoint.trigger Trigger or an integer period, got {show(t)} ({type(t).__name__})"
+        ) from None

@@ -7,11 +7,9 @@ Bad keys and values are refused with the argument checks of ``_checks`` (re-expo
 ``md``, ``variant``, ``trigger``, ``filter`` and ``device``), and :class:`UnknownTypeError` (a
 KeyError) for a particle type name that the state does not have.
 """
-import math
-import numbers
+
 from itertools import product
 
-import numpy as np
 
 from ._checks import INT32_MAX, UINT32_MAX, UINT64_MAX, boolean as as_bool, integer as as_int, kind as _kind  # noqa: F401
 from ._checks import real as as_real, show, unwrap_0d as _unwrap_0d  # noqa: F401
@@ -91,8 +89,9 @@ class TypeParameterDict:
         for k in keys:
             for t in k:
                 if t not in types:
-                    raise UnknownTypeError(f"{self._what}[{self._label(k)!r}]: unknown type {t!r}; "
-                                           f"the state's types are {list(types)}")
+                    raise UnknownTypeError(
+                        f"{self._what}[{self._label(k)!r}]: unknown type {t!r}; the state's types are {list(types)}"
+                    )
 
     def _check_value(self, key, value):
         label = self._label(key)
@@ -101,19 +100,23 @@ class TypeParameterDict:
             value = as_real(what, value)
         else:
             if not isinstance(value, dict):
-                raise TypeError(f"{what} must be a dict with keys {list(self.spec)}, got {show(value)} "
-                                f"({_kind(value)})")
+                raise TypeError(
+                    f"{what} must be a dict with keys {list(self.spec)}, got {show(value)} ({_kind(value)})"
+                )
             unknown = [p for p in value if p not in self.spec]
             if unknown:
-                raise ValueError(f"{what}: unknown parameter(s) {sorted(map(str, unknown))}; "
-                                 f"expected {list(self.spec)}")
+                raise ValueError(
+                    f"{what}: unknown parameter(s) {sorted(map(str, unknown))}; expected {list(self.spec)}"
+                )
             old = self._data.get(key, {})
             merged = {}
             for p, dflt in self.spec.items():
                 v = value.get(p, old.get(p, dflt))
                 if v is self.REQUIRED:
-                    raise ValueError(f"{what}: missing parameter {p!r} "
-                                     f"(required: {[q for q, d in self.spec.items() if d is self.REQUIRED]})")
+                    raise ValueError(
+                        f"{what}: missing parameter {p!r} "
+                        f"(required: {[q for q, d in self.spec.items() if d is self.REQUIRED]})"
+                    )
                 merged[p] = as_real(f"{what}[{p!r}]", v)
             value = merged
         if self._validate is not None:
@@ -153,8 +156,10 @@ class TypeParameterDict:
         for k in self._data:
             for t in k:
                 if t not in types:
-                    raise UnknownTypeError(f"{self._what}: unknown type {t!r} in key {self._label(k)!r}; "
-                                           f"the state's types are {list(types)}")
+                    raise UnknownTypeError(
+                        f"{self._what}: unknown type {t!r} in key {self._label(k)!r}; "
+                        f"the state's types are {list(types)}"
+                    )
 
     def to_dict(self):
         return {self._label(k): (dict(v) if isinstance(v, dict) else v) for k, v in self._data.items()}

@@ -3,6 +3,7 @@
 Values are finite floats; timesteps are integers in 0..2^64 - 1 (HOOMD-blue's uint64). Every
 attribute is checked on assignment too, so a variant cannot be put into a bad state.
 """
+
 from .typeparam import UINT64_MAX, as_int, as_real, show
 
 

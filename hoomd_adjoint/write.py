@@ -6,6 +6,7 @@ another writer in this one) stops with an error before touching the file instead
 interleaving frames into it. New files get the mode ``open()`` gives (0666 less the umask), not
 the GSD library's 0640.
 """
+
 import gc
 import os
 
@@ -65,14 +66,17 @@ def _check_output(path, mode):
             with gsd.hoomd.open(path, "r"):
                 pass
         except Exception as e:
-            raise ValueError(f"GSD file {path!r} exists but cannot be appended to: {e} (use mode 'wb' to "
-                             "overwrite it)") from None
+            raise ValueError(
+                f"GSD file {path!r} exists but cannot be appended to: {e} (use mode 'wb' to overwrite it)"
+            ) from None
 
 
 def _in_use(path):
-    return OSError(f"GSD file {path!r} is open for writing by another writer (another MPI rank, process or "
-                   "GSD writer); two writers would corrupt it. Under mpirun write from one rank, or give each "
-                   "rank its own file (e.g. with the rank in the name)")
+    return OSError(
+        f"GSD file {path!r} is open for writing by another writer (another MPI rank, process or "
+        "GSD writer); two writers would corrupt it. Under mpirun write from one rank, or give each "
+        "rank its own file (e.g. with the rank in the name)"
+    )
 
 
 def _flock(f, path):
@@ -114,8 +118,9 @@ def _open(path, mode):
     try:
         lock = open(path, "xb" if mode == "xb" else "ab")  # creates the file as open() does
     except FileExistsError:
-        raise FileExistsError(f"GSD file {path!r} exists and mode is 'xb' (use 'wb' to overwrite, 'ab' to "
-                              "append)") from None
+        raise FileExistsError(
+            f"GSD file {path!r} exists and mode is 'xb' (use 'wb' to overwrite, 'ab' to append)"
+        ) from None
     try:
         if fcntl is not None:
             _flock(lock, path)
@@ -202,8 +207,10 @@ class GSD(Writer):
             if not isinstance(d, str):
                 raise TypeError(f"GSD dynamic entries must be str, got {_describe(d)}")
             if d not in known:
-                raise ValueError(f"GSD dynamic: unknown category {d!r}; use {list(_CATEGORIES)} or "
-                                 f"'particles/<field>' with a field of {list(_FIELDS)}")
+                raise ValueError(
+                    f"GSD dynamic: unknown category {d!r}; use {list(_CATEGORIES)} or "
+                    f"'particles/<field>' with a field of {list(_FIELDS)}"
+                )
         return dynamic
 
     def _dynamic_fields(self):
@@ -237,8 +244,19 @@ class GSD(Writer):
             self._nframes = 0
         if self._nframes > 0:
             keep = self._dynamic_fields()
-            for name in ("velocity", "image", "typeid", "mass", "charge", "diameter", "body",
-                         "moment_inertia", "angmom", "orientation", "position"):
+            for name in (
+                "velocity",
+                "image",
+                "typeid",
+                "mass",
+                "charge",
+                "diameter",
+                "body",
+                "moment_inertia",
+                "angmom",
+                "orientation",
+                "position",
+            ):
                 if name not in keep:
                     setattr(frame.particles, name, None)
         self._file.append(frame)
@@ -261,6 +279,7 @@ class GSD(Writer):
     def write(state, filename, filter=None, mode="wb"):
         """Write the current state as a single frame."""
         from .state import State
+
         if not isinstance(state, State):
             raise TypeError(f"GSD.write state must be a hoomd_adjoint State (sim.state), got {_describe(state)}")
         path = _path("GSD.write filename", filename)

@@ -77,6 +77,7 @@ def subprocess_env(*first):
     where a source checkout's package has no compiled extension when the tests run against an
     installed one). Run such subprocesses with cwd=TESTS (python -c puts the cwd first)."""
     import os
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(ha.__file__)))
     rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     return dict(os.environ, PYTHONPATH=os.pathsep.join([*first, root, *rest]))

@@ -1,5 +1,6 @@
 """Run under mpirun by test_ensemble_mpi.py: an ensemble split over the ranks writes its results
 (rank 0) to the pickle file named on the command line."""
+
 import pickle
 import sys
 
@@ -17,10 +18,21 @@ def main(out, replicas, threads):
     gathered = comm.allgather(positions)
     if comm.partition == 0:
         with open(out, "wb") as f:
-            pickle.dump(dict(num_partitions=comm.num_partitions, local=ens.local, loss=res.loss, losses=res.losses,
-                             grad0=res.grad(0), kT=res.grad("kT"), grads0=res.grads(0),
-                             positions={k: v for d in gathered for k, v in d.items()},
-                             bad_failures=bad_res.failures, bad_loss=bad_res.loss), f)
+            pickle.dump(
+                dict(
+                    num_partitions=comm.num_partitions,
+                    local=ens.local,
+                    loss=res.loss,
+                    losses=res.losses,
+                    grad0=res.grad(0),
+                    kT=res.grad("kT"),
+                    grads0=res.grads(0),
+                    positions={k: v for d in gathered for k, v in d.items()},
+                    bad_failures=bad_res.failures,
+                    bad_loss=bad_res.loss,
+                ),
+                f,
+            )
 
 
 if __name__ == "__main__":

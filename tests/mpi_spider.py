@@ -1,4 +1,5 @@
 """Run by test_spider_optimize under mpirun: a small spider optimisation across the ranks."""
+
 import sys
 
 from hoomd_adjoint.apps.spider import Optimization

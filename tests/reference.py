@@ -1,4 +1,5 @@
 """Plain NumPy reference physics, written to be obviously right, used only as a test oracle."""
+
 import numpy as np
 
 
@@ -15,7 +16,7 @@ def yukawa(r, epsilon, kappa):
 
 
 def gaussian(r, epsilon, sigma):
-    return epsilon * np.exp(-r**2 / (2 * sigma**2))
+    return epsilon * np.exp(-(r**2) / (2 * sigma**2))
 
 
 def dpd_conservative(r, A, r_cut):
@@ -30,7 +31,12 @@ def min_image(d, box):
     """Minimum image by brute force over neighbouring images (valid for any reasonable tilt)."""
     Lx, Ly, Lz, xy, xz, yz = box
     M = np.array([[Lx, xy * Ly, xz * Lz], [0, Ly, yz * Lz], [0, 0, Lz]])
-    shifts = [(i, j, k) for i in (-2, -1, 0, 1, 2) for j in (-2, -1, 0, 1, 2) for k in ((0,) if Lz == 0 else (-2, -1, 0, 1, 2))]
+    shifts = [
+        (i, j, k)
+        for i in (-2, -1, 0, 1, 2)
+        for j in (-2, -1, 0, 1, 2)
+        for k in ((0,) if Lz == 0 else (-2, -1, 0, 1, 2))
+    ]
     S = np.array(shifts) @ M.T
     cand = d[:, None, :] + S[None, :, :]
     r2 = np.einsum("nsk,nsk->ns", cand, cand)

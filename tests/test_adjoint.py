@@ -1,6 +1,7 @@
 """The discrete adjoint: gradients against central finite differences of the same discrete map
 (same seed, float64), dot-product/forward-vs-reverse identities, bitwise checkpointing,
 multi-frame and truncated objectives."""
+
 import numpy as np
 import pytest
 
@@ -30,12 +31,16 @@ class System:
         if dim == 2:
             self.vel[:, 2] = 0
         self.typeid = rng.integers(0, 2, N)
-        self.pair_params = {("A", "A"): self.params, ("A", "B"): scaled(self.params, 1.1),
-                            ("B", "B"): scaled(self.params, 0.9)}
+        self.pair_params = {
+            ("A", "A"): self.params,
+            ("A", "B"): scaled(self.params, 1.1),
+            ("B", "B"): scaled(self.params, 0.9),
+        }
 
     def build(self, params=None, pos=None, kT=None, gamma=None):
-        frame = make_frame(self.pos if pos is None else pos, self.box, typeid=self.typeid, types=("A", "B"),
-                           velocity=self.vel)
+        frame = make_frame(
+            self.pos if pos is None else pos, self.box, typeid=self.typeid, types=("A", "B"), velocity=self.vel
+        )
         sim = ha.Simulation(device=ha.device.CPU(1), seed=11)
         sim.create_state_from_snapshot(frame)
         pot = self.cls(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=self.rcut, mode=self.mode)
@@ -87,8 +92,10 @@ def test_gradient_matches_finite_differences(pot, method, dim, rng):
     # steps keep both perturbed runs on the same side of every cutoff crossing (pairs have been
     # seen passing within 1.3e-6 of r_cut) while FD rounding stays below 1e-7 relative.
     h = 1e-5
-    fd = (s.run_loss(params=perturb(s.pair_params, direction, h)) -
-          s.run_loss(params=perturb(s.pair_params, direction, -h))) / (2 * h)
+    fd = (
+        s.run_loss(params=perturb(s.pair_params, direction, h))
+        - s.run_loss(params=perturb(s.pair_params, direction, -h))
+    ) / (2 * h)
     ad = sum(g[k][p] * direction[k][p] for k in direction for p in direction[k])
     assert rel(fd, ad) < 1e-6, (fd, ad)
     # initial positions: a random direction
@@ -268,6 +275,7 @@ def test_gradient_advances_like_run(rng, tmp_path):
     for name in ("position", "velocity", "image"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     import gsd.hoomd
+
     with gsd.hoomd.open(tmp_path / "g.gsd") as t:
         assert [int(f.configuration.step) for f in t] == list(range(5, STEPS + 1, 5))
 
@@ -289,7 +297,9 @@ def test_multi_frame_loss(rng):
     assert rel(res.loss, total()) < 1e-14
     direction = {k: {p: rng.normal() for p in d} for k, d in s.pair_params.items()}
     h = 1e-5
-    fd = (total(params=perturb(s.pair_params, direction, h)) - total(params=perturb(s.pair_params, direction, -h))) / (2 * h)
+    fd = (total(params=perturb(s.pair_params, direction, h)) - total(params=perturb(s.pair_params, direction, -h))) / (
+        2 * h
+    )
     ad = sum(res.grad(force)[k][p] * direction[k][p] for k in direction for p in direction[k])
     assert rel(fd, ad) < 1e-6
 
@@ -378,9 +388,11 @@ def test_autodiff_loss_adapters(library, rng):
     w = np.array([1.0, 0.7, 0.4])
     if library == "jax":
         import jax.numpy as jnp
+
         loss = ha.loss.from_jax(lambda x: jnp.sum(jnp.sin(jnp.asarray(k) * x) * jnp.asarray(w)))
     else:
         import torch
+
         loss = ha.loss.from_torch(lambda x: torch.sum(torch.sin(torch.tensor(k) * x) * torch.tensor(w)))
     sim, force = s.build()
     a = ha.adjoint.gradient(sim, steps=STEPS, loss=loss, wrt=[force, "positions"])
@@ -394,6 +406,7 @@ def test_gradient_bitwise_identical_with_1_and_2_threads():
     """Enough particles (>= 96, and several blocks of 64) that the pair loops really run on two
     threads."""
     from hoomd_adjoint.lattice import cubic
+
     out = []
     for threads in (1, 2):
         sim = ha.Simulation(device=ha.device.CPU(threads), seed=2)
@@ -420,7 +433,8 @@ def test_non_finite_adjoint_names_step_and_tags():
     lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=2.5)
     lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
     sim.operations.integrator = ha.md.Integrator(
-        dt=1e-6, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.1)], forces=[lj])
+        dt=1e-6, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.1)], forces=[lj]
+    )
 
     def huge(frame):
         g = np.zeros(frame.positions.shape)

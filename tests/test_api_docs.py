@@ -1,6 +1,7 @@
 """The API reference (docs/api/) is what docs/api/generate.py writes from the current docstrings,
 every Sphinx-style cross-reference in a docstring names a real object, and every relative link
 in README.md and docs/ leads to a file (and, for a Markdown file, to a heading) that exists."""
+
 import ast
 import importlib
 import importlib.util
@@ -26,16 +27,17 @@ def _generator():
 
 # --- (a) the committed pages are current ---------------------------------------------------------
 
+
 def test_api_pages_are_current():
     files = _generator().render()
     api = ROOT / "docs" / "api"
-    stale = [name for name, text in files.items()
-             if not (api / name).exists() or (api / name).read_text() != text]
+    stale = [name for name, text in files.items() if not (api / name).exists() or (api / name).read_text() != text]
     extra = sorted(p.name for p in api.glob("*.md") if p.name not in files)
     assert not stale and not extra, (
         f"docs/api is stale (changed: {', '.join(stale) or 'none'}; no longer generated: "
         f"{', '.join(extra) or 'none'}): a docstring or a public name changed. Regenerate with "
-        f"`{REGENERATE}` and commit docs/api/.")
+        f"`{REGENERATE}` and commit docs/api/."
+    )
 
 
 def test_every_public_module_has_a_page():
@@ -213,9 +215,11 @@ def test_relative_links_lead_to_existing_files_and_headings():
 
 
 def test_a_broken_link_is_caught(tmp_path):
-    (tmp_path / "a.md").write_text("# Title\n\n## Long horizons\n\n[ok](#long-horizons) [ok](a.md#title) "
-                                   "[web](https://example.org/x.md) ![fig](missing.png) [no](b.md) [no](#nowhere)\n"
-                                   "```\n[in code](c.md)\n```\n")
+    (tmp_path / "a.md").write_text(
+        "# Title\n\n## Long horizons\n\n[ok](#long-horizons) [ok](a.md#title) "
+        "[web](https://example.org/x.md) ![fig](missing.png) [no](b.md) [no](#nowhere)\n"
+        "```\n[in code](c.md)\n```\n"
+    )
     seen, bad = _broken_links([tmp_path / "a.md"], tmp_path)
     assert seen == 5
     assert len(bad) == 3 and "missing.png" in bad[0] and "b.md" in bad[1] and "#nowhere" in bad[2]

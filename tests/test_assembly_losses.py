@@ -1,5 +1,6 @@
 """Honeycomb and triangular losses: 0 on the perfect lattices, near 1 for a liquid, exact gradients
 (central differences of the same float64 functions), and exact through a whole Brownian run."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,13 @@ from test_order import fd_gradient, lattice_2d
 
 
 def frame_of(box, pos):
-    return Frame(positions=pos, box=list(box), typeid=np.zeros(len(pos), np.uint32), image=np.zeros((len(pos), 3), int),
-                 timestep=0)
+    return Frame(
+        positions=pos,
+        box=list(box),
+        typeid=np.zeros(len(pos), np.uint32),
+        image=np.zeros((len(pos), 3), int),
+        timestep=0,
+    )
 
 
 NN = 1.057  # the Rechtsman lattices' nearest-neighbour distance
@@ -32,11 +38,11 @@ def test_values_on_lattices_and_liquid():
     LH, LT = ha.loss.Honeycomb(), ha.loss.Triangular()
     assert abs(LH(frame_of(box, hon))[0]) < 1e-12
     assert abs(LT(frame_of(box_t, tri))[0]) < 1e-12
-    assert LH(frame_of(box_t, tri))[0] > 0.99       # no honeycomb order in a triangular crystal
+    assert LH(frame_of(box_t, tri))[0] > 0.99  # no honeycomb order in a triangular crystal
     liquid = random_packing(200, 0.6, dimensions=2, min_dist=0.9, seed=3)
     f = frame_of(liquid.configuration.box, np.asarray(liquid.particles.position, float))
     assert 0.85 < LH(f)[0] < 1.0  # seen: 0.91 at densities 0.46-0.69
-    assert 0.9 < LT(f)[0] < 1.0   # seen: 0.95-0.99
+    assert 0.9 < LT(f)[0] < 1.0  # seen: 0.95-0.99
 
 
 def test_a_crystallite_lowers_the_honeycomb_loss_first():
@@ -56,8 +62,9 @@ def test_a_crystallite_lowers_the_honeycomb_loss_first():
     assert a.mean() < 0.2
 
 
-@pytest.mark.parametrize("make", [lambda: ha.loss.Triangular(), lambda: ha.loss.Honeycomb(sharpness=10.0)],
-                         ids=["triangular", "honeycomb"])
+@pytest.mark.parametrize(
+    "make", [lambda: ha.loss.Triangular(), lambda: ha.loss.Honeycomb(sharpness=10.0)], ids=["triangular", "honeycomb"]
+)
 def test_loss_gradients_match_central_differences(make):
     liquid = random_packing(30, 0.7, dimensions=2, min_dist=0.85, seed=11)
     box = liquid.configuration.box
@@ -81,7 +88,8 @@ def test_honeycomb_loss_through_a_brownian_run():
         pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
         pot.params[("A", "A")] = dict(HC, a0=a0)
         sim.operations.integrator = ha.md.Integrator(
-            dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2)], forces=[pot])
+            dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2)], forces=[pot]
+        )
         return sim, pot
 
     sim, pot = sim_with(HC["a0"])
@@ -97,13 +105,17 @@ def test_honeycomb_loss_through_a_brownian_run():
         assert abs(fd - g) <= 1e-6 * max(1.0, abs(g)), (h, fd, g)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: ha.loss.Triangular(power=3), "power must be an even integer >= 2, got 3"),
-    (lambda: ha.loss.Honeycomb(sharpness=0), "sharpness must be positive and finite, got 0"),
-    (lambda: ha.loss.Honeycomb(r_max=1.0, r_on=1.2), "r_on must be in [0, r_max = 1.0], got 1.2"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: ha.loss.Triangular(power=3), "power must be an even integer >= 2, got 3"),
+        (lambda: ha.loss.Honeycomb(sharpness=0), "sharpness must be positive and finite, got 0"),
+        (lambda: ha.loss.Honeycomb(r_max=1.0, r_on=1.2), "r_on must be in [0, r_max = 1.0], got 1.2"),
+    ],
+)
 def test_bad_settings(make, message):
     import re
+
     with pytest.raises(ValueError, match=re.escape(message)):
         make()
 
@@ -126,8 +138,17 @@ def _random_packing_brute_force(N, density, d, min_dist, seed):
     return pos
 
 
-@pytest.mark.parametrize("N, density, d, min_dist", [(100, 1.034, 2, 0.78), (100, 0.6, 2, 0.9), (5, 0.3, 2, 0.9),
-                                                     (80, 0.4, 3, 0.9), (6, 0.05, 3, 1.0), (40, 0.6, 2, 0.0)])
+@pytest.mark.parametrize(
+    "N, density, d, min_dist",
+    [
+        (100, 1.034, 2, 0.78),
+        (100, 0.6, 2, 0.9),
+        (5, 0.3, 2, 0.9),
+        (80, 0.4, 3, 0.9),
+        (6, 0.05, 3, 1.0),
+        (40, 0.6, 2, 0.0),
+    ],
+)
 def test_random_packing_by_cells_places_the_points_of_checking_every_point(N, density, d, min_dist):
     for seed in range(5):
         f = random_packing(N, density, dimensions=d, min_dist=min_dist, seed=seed)

@@ -1,6 +1,7 @@
 """Long C++ calls run in chunks (cpp/python/Chunked.h: the GIL released, Ctrl-C honoured between
 chunks): the chunk rule, and the same bits whatever the chunk size, for every chunked call (host,
 device on the host backend and rigid bodies; forward runs, recordings and reverse sweeps)."""
+
 import numpy as np
 import pytest
 
@@ -48,8 +49,15 @@ def test_rigid_gradient_bits_do_not_depend_on_chunks(chunk_steps):
     def flat():
         sim, lj, rigid = rigid_system("langevin", 3)
         res = ha.adjoint.gradient(sim, 30, rigid_loss, wrt=[lj, rigid, "positions", "moment_inertia"])
-        parts = [res.positions, res.orientations, res.grad("moment_inertia"), res.grad(rigid)["R"],
-                 [v["epsilon"] for v in res.grad(lj).values()], [res.loss], sim.state._cpp.position]
+        parts = [
+            res.positions,
+            res.orientations,
+            res.grad("moment_inertia"),
+            res.grad(rigid)["R"],
+            [v["epsilon"] for v in res.grad(lj).values()],
+            [res.loss],
+            sim.state._cpp.position,
+        ]
         return np.concatenate([np.ravel(p) for p in parts])
 
     whole = flat()
@@ -59,10 +67,11 @@ def test_rigid_gradient_bits_do_not_depend_on_chunks(chunk_steps):
 
 def test_chunk_stops_at_a_failing_step(chunk_steps):
     """A sweep that stops at a non-finite adjoint names the same step whatever the chunks."""
+
     def failing():
         sim, lj = _overlapping()
         with pytest.raises(FloatingPointError, match="overflowing adjoint at step 7,") as e:
-            ha.adjoint.gradient(sim, 100, lambda f: (1e149 * float(np.sum(f.positions ** 2)), 2e149 * f.positions), [lj])
+            ha.adjoint.gradient(sim, 100, lambda f: (1e149 * float(np.sum(f.positions**2)), 2e149 * f.positions), [lj])
         return str(e.value), sim.timestep
 
     whole = failing()
@@ -72,13 +81,15 @@ def test_chunk_stops_at_a_failing_step(chunk_steps):
 
 def _overlapping():
     from conftest import make_frame
+
     pos = np.array([[0.0, 0, 0], [0.95, 0, 0], [0, 1.0, 0], [3, 3, 3]])
     sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=1), seed=1)
     sim.create_state_from_snapshot(make_frame(pos, [10, 10, 10, 0, 0, 0]))
     lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=2.5)
     lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
-    sim.operations.integrator = ha.md.Integrator(dt=0.004, methods=[ha.md.methods.ConstantVolume(filter=ha.filter.All())],
-                                                 forces=[lj])
+    sim.operations.integrator = ha.md.Integrator(
+        dt=0.004, methods=[ha.md.methods.ConstantVolume(filter=ha.filter.All())], forces=[lj]
+    )
     return sim, lj
 
 
@@ -87,6 +98,7 @@ def test_ctrl_c_stops_a_long_run():
     the GIL is released) raises KeyboardInterrupt between chunks; the run stops where a chunk ended."""
     import _thread
     import threading
+
     sim, _ = _overlapping()
     sim.run(0)
     timer = threading.Timer(0.3, _thread.interrupt_main)
@@ -96,4 +108,7 @@ def test_ctrl_c_stops_a_long_run():
             sim.state._cpp.advance(10**9)  # (hours)
     finally:
         timer.cancel()
-    assert 0 < sim.state._cpp.timestep < 10**9 and sim.state._cpp.timestep % _core._testing.chunk_steps(4, "host_forward") == 0
+    assert (
+        0 < sim.state._cpp.timestep < 10**9
+        and sim.state._cpp.timestep % _core._testing.chunk_steps(4, "host_forward") == 0
+    )

@@ -2,6 +2,7 @@
 (one copy of each file, intact, output printed once, results bitwise those of one process) or
 refuses in one line with exit status 2 before writing anything. Needs mpi4py and an mpiexec (the
 "mpi" extra)."""
+
 import json
 import os
 import shutil
@@ -34,26 +35,35 @@ def refused(r, text):
 
 
 REFUSED = [
-    (["demo", "--N", 60, "--steps", 20, "--out", "out"], "hoomd-adjoint demo runs on one process; run it without "
-                                                         "mpirun (2 ranks found)"),
+    (
+        ["demo", "--N", 60, "--steps", 20, "--out", "out"],
+        "hoomd-adjoint demo runs on one process; run it without mpirun (2 ranks found)",
+    ),
     (["clusters", "states", "--quenches", 2, "--out", "out"], "hoomd-adjoint clusters states runs on one process"),
     (["clusters", "path", "--out", "out"], "hoomd-adjoint clusters path runs on one process"),
     (["clusters", "design", "--iterations", 1, "--out", "out"], "hoomd-adjoint clusters design runs on one process"),
     (["clusters", "reproduce", "fig3b", "--out", "out"], "hoomd-adjoint clusters reproduce fig3b runs on one process"),
     (["clusters", "reproduce", "fig3c", "--out", "out"], "hoomd-adjoint clusters reproduce fig3c runs on one process"),
     (["clusters", "reproduce", "plots", "--out", "out"], "hoomd-adjoint clusters reproduce plots runs on one process"),
-    (["clusters", "reproduce", "fig4a", "--part", "0/2", "--out", "out"],
-     "--part 0/2 under mpirun would run that slice on each of the 2 ranks"),
+    (
+        ["clusters", "reproduce", "fig4a", "--part", "0/2", "--out", "out"],
+        "--part 0/2 under mpirun would run that slice on each of the 2 ranks",
+    ),
     (["spider", "plot", "out", "--out", "out/losses.png"], "hoomd-adjoint spider plot runs on one process"),
     (["sweep", "status", "out"], "hoomd-adjoint sweep status runs on one process"),
     (["sweep", "merge", "out", "--out", "out/merged.csv"], "hoomd-adjoint sweep merge runs on one process"),
-    (["sweep", "run", "out", "--function", "json:loads", "--part", "1/2"],
-     "--part 1/2 under mpirun would run that slice on each of the 2 ranks"),
+    (
+        ["sweep", "run", "out", "--function", "json:loads", "--part", "1/2"],
+        "--part 1/2 under mpirun would run that slice on each of the 2 ranks",
+    ),
 ]
 
 
-@pytest.mark.parametrize("args, text", REFUSED, ids=[" ".join(map(str, a[:2])) + ("" if "--part" not in a else
-                                                                                 " --part") for a, _ in REFUSED])
+@pytest.mark.parametrize(
+    "args, text",
+    REFUSED,
+    ids=[" ".join(map(str, a[:2])) + ("" if "--part" not in a else " --part") for a, _ in REFUSED],
+)
 def test_refused_before_anything_runs(tmp_path, args, text):
     r = run(args, tmp_path)
     refused(r, text)
@@ -68,8 +78,11 @@ def test_without_mpi4py_sharing_commands_refuse(tmp_path):
     env = subprocess_env(str(tmp_path / "nompi"))
     work = tmp_path / "work"
     work.mkdir()
-    r = run(["spider", "optimize", "--iterations", 1, "--replicas", 2, "--steps", 5, "--quiet", "--out", "so"], work,
-            env=env)
+    r = run(
+        ["spider", "optimize", "--iterations", 1, "--replicas", 2, "--steps", 5, "--quiet", "--out", "so"],
+        work,
+        env=env,
+    )
     refused(r, "hoomd-adjoint spider optimize: mpirun started 2 processes but mpi4py is not installed")
     assert os.listdir(work) == []
 
@@ -99,8 +112,18 @@ def test_spider_optimize_and_validate_share_the_replicas(tmp_path):
     assert s2 == s1
     assert sorted(os.listdir(d2 / "so")) == ["history.csv", "state.json"]
 
-    val = ["spider", "validate", os.path.join("so", "state.json"), "--seeds", 3, "--steps", 100, "--quiet",
-           "--out", "sv"]
+    val = [
+        "spider",
+        "validate",
+        os.path.join("so", "state.json"),
+        "--seeds",
+        3,
+        "--steps",
+        100,
+        "--quiet",
+        "--out",
+        "sv",
+    ]
     for d, ranks in ((d1, 1), (d2, 2)):
         r = run(val, d, ranks=ranks)
         assert r.returncode == 0, r.stderr[-3000:]
@@ -114,8 +137,24 @@ def test_spider_optimize_and_validate_share_the_replicas(tmp_path):
 
 def test_honeycomb_design_and_measure_share_the_replicas(tmp_path):
     small = ["--N", 36, "--quiet"]
-    design = ["honeycomb", "design", "--iterations", 1, "--replicas", 3, "--steps", 20, "--truncate", 10,
-              "--check-replicas", 3, "--check-steps", 20, "--out", "hd"] + small
+    design = [
+        "honeycomb",
+        "design",
+        "--iterations",
+        1,
+        "--replicas",
+        3,
+        "--steps",
+        20,
+        "--truncate",
+        10,
+        "--check-replicas",
+        3,
+        "--check-steps",
+        20,
+        "--out",
+        "hd",
+    ] + small
     runs = _one_process_and_two_ranks(tmp_path, design)
     (d1, r1), (d2, r2) = runs[1], runs[2]
     table = lambda text: [ln for ln in text.splitlines() if not ln.startswith("design: ")]  # noqa: E731  (wall times)
@@ -123,8 +162,10 @@ def test_honeycomb_design_and_measure_share_the_replicas(tmp_path):
     assert r2.stdout.count("fresh replicas per lattice") == 1
     for f in ("curves.csv", "honeycomb.gsd", "triangular.gsd"):
         assert (d2 / "hd" / f).read_bytes() == (d1 / "hd" / f).read_bytes(), f
-    assert json.loads((d2 / "hd" / "state.json").read_text())["params"] == \
-        json.loads((d1 / "hd" / "state.json").read_text())["params"]
+    assert (
+        json.loads((d2 / "hd" / "state.json").read_text())["params"]
+        == json.loads((d1 / "hd" / "state.json").read_text())["params"]
+    )
 
     measure = ["honeycomb", "measure", "--replicas", 3, "--steps", 20, "--every", 10, "--out", "hm"] + small
     for d, ranks in ((d1, 1), (d2, 2)):
@@ -158,8 +199,12 @@ def test_sweep_run_shares_the_jobs(tmp_path, mpi):
     (tmp_path / "fn.py").write_text(FUNCTIONS)
     (tmp_path / "jobs.json").write_text(json.dumps([dict(x=i) for i in range(7)]))
     env = dict(subprocess_env(), SWEEP_LOG=str(tmp_path / "calls.log"))
-    cmd = [MPIEXEC, "-n", "2"] + CLI + ["sweep", "run", "sw", "--function", "fn.py:square", "--jobs", "jobs.json",
-                                         "--quiet"] + (["--mpi"] if mpi else [])
+    cmd = (
+        [MPIEXEC, "-n", "2"]
+        + CLI
+        + ["sweep", "run", "sw", "--function", "fn.py:square", "--jobs", "jobs.json", "--quiet"]
+        + (["--mpi"] if mpi else [])
+    )
     r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     # reported once, after both ranks finished their slices
@@ -168,8 +213,12 @@ def test_sweep_run_shares_the_jobs(tmp_path, mpi):
     merged = subprocess.run(CLI + ["sweep", "merge", "sw"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert merged.returncode == 0 and merged.stdout.splitlines()[1:] == [f"{i},{i},{i * i}" for i in range(7)]
 
-    cmd = [MPIEXEC, "-n", "2"] + CLI + ["sweep", "run", "bad", "--function", "fn.py:fails_at_3", "--jobs",
-                                         "jobs.json", "--quiet"] + (["--mpi"] if mpi else [])
+    cmd = (
+        [MPIEXEC, "-n", "2"]
+        + CLI
+        + ["sweep", "run", "bad", "--function", "fn.py:fails_at_3", "--jobs", "jobs.json", "--quiet"]
+        + (["--mpi"] if mpi else [])
+    )
     r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == ["hoomd-adjoint sweep run: job 3 {'x': 3} failed: ValueError: x is 3"]
@@ -204,8 +253,14 @@ comm.Barrier()
 def test_gsd_writer_one_writer_per_file(tmp_path):
     """Two ranks writing the same GSD file: the second stops before touching it."""
     (tmp_path / "race.py").write_text(GSD_RACE)
-    r = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "race.py", "t.gsd"], cwd=tmp_path, env=subprocess_env(),
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [MPIEXEC, "-n", "2", sys.executable, "race.py", "t.gsd"],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "rank 1: GSD file 't.gsd' is open for writing by another writer" in r.stdout, r.stdout
     with gsd.hoomd.open(tmp_path / "t.gsd") as t:
@@ -218,10 +273,31 @@ def test_ctrl_c_under_mpirun_says_how_to_resume_once(tmp_path):
     import signal
     import time
 
-    args = ["honeycomb", "design", "--out", "d", "--N", 36, "--iterations", 1000, "--replicas", 2,
-            "--truncate", 10, "--steps", 40, "--quiet"]
-    p = subprocess.Popen([MPIEXEC, "-n", "2"] + CLI + [str(a) for a in args], cwd=tmp_path, env=subprocess_env(),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = [
+        "honeycomb",
+        "design",
+        "--out",
+        "d",
+        "--N",
+        36,
+        "--iterations",
+        1000,
+        "--replicas",
+        2,
+        "--truncate",
+        10,
+        "--steps",
+        40,
+        "--quiet",
+    ]
+    p = subprocess.Popen(
+        [MPIEXEC, "-n", "2"] + CLI + [str(a) for a in args],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while not (tmp_path / "d" / "state.json").exists() and time.time() < deadline:
         time.sleep(0.2)

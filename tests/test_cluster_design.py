@@ -1,6 +1,7 @@
 """Barrier and rate design between the reference states R1 and R2, the MD rate estimators, the
 designability rank test, and the clusters command line (short runs: the full reproductions
 are in examples/reproduce_clusters.py)."""
+
 import json
 import subprocess
 import sys
@@ -56,10 +57,13 @@ def _points(c, a, b):
 def test_bad_design_input_is_refused(pair):
     c, a, b = pair
     B = c.B.copy()
-    for kw, match in ((dict(target=(3.0,)), "pair"), (dict(target=(3.0, -1.0)), "positive"),
-                      (dict(target=(3.0, 5.0), objective="speed"), "objective"),
-                      (dict(target=(3.0, 5.0), iterations=0), "iterations"),
-                      (dict(target=(3.0, 5.0), search="climb"), "search")):
+    for kw, match in (
+        (dict(target=(3.0,)), "pair"),
+        (dict(target=(3.0, -1.0)), "positive"),
+        (dict(target=(3.0, 5.0), objective="speed"), "objective"),
+        (dict(target=(3.0, 5.0), iterations=0), "iterations"),
+        (dict(target=(3.0, 5.0), search="climb"), "search"),
+    ):
         with pytest.raises(ValueError, match=match):
             design(c, a, b, **kw)
     assert np.array_equal(c.B, B)
@@ -77,8 +81,16 @@ def test_newton_search_follows_the_saddles_and_agrees_with_the_band_search():
     target = np.array(setup["barriers"])[S] + 0.3
     r = {}
     for search in ("newton", "band"):
-        r[search] = design(Cluster(setup["B"]), np.array(setup["a"]), np.array(setup["b"])[S], target,
-                           follow=False, search=search, iterations=3, steps=10)
+        r[search] = design(
+            Cluster(setup["B"]),
+            np.array(setup["a"]),
+            np.array(setup["b"])[S],
+            target,
+            follow=False,
+            search=search,
+            iterations=3,
+            steps=10,
+        )
     ran_band = [[e is not None for e in it["band_energies"]] for it in r["newton"].iterations]
     assert ran_band == [[True, True]] + [[False, False]] * 3, ran_band
     assert all(e is not None for it in r["band"].iterations for e in it["band_energies"])
@@ -91,7 +103,7 @@ def test_dwell_time_rates_of_a_synthetic_telegraph_signal():
     k_ab, k_ba, dt = 0.05, 0.15, 0.01  # dwells far longer than 1/cutoff: the filter merges few
     state, s = 0, []
     for _ in range(4):  # four replicas
-        t, trace = 0.0, []
+        trace = []
         while len(trace) < 200000:
             dwell = rng.exponential(1 / (k_ab if state == 0 else k_ba))
             n = max(1, int(round(dwell / dt)))
@@ -132,8 +144,25 @@ def test_rank_prediction():
 
 def test_clusters_command_line(tmp_path):
     out = tmp_path / "d"
-    subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "clusters", "design", "--iterations", "1", "--steps",
-                    "5", "--out", str(out)], check=True, cwd=TESTS, env=subprocess_env(), capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hoomd_adjoint.cli",
+            "clusters",
+            "design",
+            "--iterations",
+            "1",
+            "--steps",
+            "5",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+        capture_output=True,
+    )
     saved = json.loads((out / "design.json").read_text())
     assert saved["objective"] == "barriers" and len(saved["B"]) == 21 and saved["target"] == [[3.0, 5.0]]
 
@@ -142,6 +171,7 @@ def test_reproduction_smoke_run():
     import os
 
     script = os.path.join(os.path.dirname(TESTS), "examples", "reproduce_clusters.py")
-    out = subprocess.run([sys.executable, script, "--smoke"], cwd=TESTS, env=subprocess_env(), capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, script, "--smoke"], cwd=TESTS, env=subprocess_env(), capture_output=True, text=True, check=True
+    )
     assert "Fig. 3B" in out.stdout and "Fig. 4" in out.stdout

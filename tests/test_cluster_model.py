@@ -1,6 +1,7 @@
 """The colloidal-cluster model: energies, forces, Hessians, third derivatives and B-derivatives
 from the engine's Morse evaluator on Taylor jets, checked against the engine's own forces and
 force Jacobian, central differences and the Morse formula."""
+
 import numpy as np
 import pytest
 
@@ -148,6 +149,7 @@ def muller_brown(x):
 
 def test_fire_finds_the_muller_brown_minima():
     from hoomd_adjoint.optim import fire
+
     known = {(-0.558224, 1.441726): -146.69951, (0.623499, 0.028038): -108.16672, (-0.050011, 0.466694): -80.76782}
     for (mx, my), mE in known.items():
         x, E, steps = fire(muller_brown, [mx + 0.05, my - 0.05], ftol=1e-8, dt=1e-4, dt_max=2e-3, max_step=0.01)

@@ -1,5 +1,6 @@
 """Rigid packings of 7 Morse spheres: contact graphs, their label-free keys, handedness, and the
 states that quenches from random starts reach."""
+
 import collections
 
 import numpy as np
@@ -32,13 +33,13 @@ def test_keys_ignore_labels_and_handedness_sees_mirrors(states):
     c, found = states
     s = found[0]
     perm = np.random.default_rng(0).permutation(7)
-    y = s.x[perm]                                   # relabelled: particle k of y is particle perm[k] of x
+    y = s.x[perm]  # relabelled: particle k of y is particle perm[k] of x
     assert canonical(contact_graph(y), 7) == s.packing
     assert contact_graph(y) != s.graph or np.array_equal(perm, np.arange(7))
     mirror = s.x * np.array([-1.0, 1.0, 1.0])
     assert contact_graph(mirror) == s.graph and handedness(mirror) == -s.hand
     Q = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))[0]
-    Q[:, 0] *= np.sign(np.linalg.det(Q))              # a proper rotation
+    Q[:, 0] *= np.sign(np.linalg.det(Q))  # a proper rotation
     assert handedness(s.x @ Q) == s.hand
     # two different packings have different keys
     keys = {st.packing for st in found}

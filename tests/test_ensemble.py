@@ -1,5 +1,6 @@
 """Ensembles: each replica bitwise equal to running it alone, means independent of the thread
 count (and, under mpirun, of the rank count: tests/mpi_ensemble.py), failures reported by replica."""
+
 import numpy as np
 import pytest
 
@@ -81,7 +82,9 @@ def test_gradient_replicas_equal_single_gradients_and_mean_order():
 def test_mean_gradient_matches_finite_differences():
     """d(mean loss)/d a0 of the batch against central differences of the same discrete maps."""
     R, steps = 2, 40
-    res = ha.Ensemble(build, replicas=R, threads=2).gradient(steps, energy_loss, lambda s: [s.operations.integrator.forces[0]])
+    res = ha.Ensemble(build, replicas=R, threads=2).gradient(
+        steps, energy_loss, lambda s: [s.operations.integrator.forces[0]]
+    )
     g = res.grad(0)[("A", "A")]["a0"]
 
     def mean_loss(a0):
@@ -108,7 +111,8 @@ def _exploding_build(i):
         pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
         pot.params[("A", "A")] = dict(HC)
         sim.operations.integrator = ha.md.Integrator(
-            dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2)], forces=[pot])
+            dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2)], forces=[pot]
+        )
     return sim
 
 
@@ -122,8 +126,9 @@ def test_failed_replica_is_reported_by_index_step_and_tags():
     # the healthy replicas ran and are unaffected
     alone = build(2)
     alone.run(STEPS)
-    assert np.array_equal(ens.simulation(2).state.get_snapshot().particles.position,
-                          alone.state.get_snapshot().particles.position)
+    assert np.array_equal(
+        ens.simulation(2).state.get_snapshot().particles.position, alone.state.get_snapshot().particles.position
+    )
 
 
 def test_failed_replica_dropped_from_means():
@@ -162,12 +167,15 @@ def test_progress_bar_counts_every_step(capsys):
     assert f"{3 * 2 * STEPS}/{3 * 2 * STEPS}" in err
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(replicas=0), "replicas must be a positive integer, got 0"),
-    (dict(replicas=2.5), "replicas must be a positive integer, got 2.5"),
-    (dict(replicas=2, threads=0), "threads must be a positive integer, got 0"),
-    (dict(replicas=2, on_failure="ignore"), "on_failure must be 'raise' or 'drop', got 'ignore'"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(replicas=0), "replicas must be a positive integer, got 0"),
+        (dict(replicas=2.5), "replicas must be a positive integer, got 2.5"),
+        (dict(replicas=2, threads=0), "threads must be a positive integer, got 0"),
+        (dict(replicas=2, on_failure="ignore"), "on_failure must be 'raise' or 'drop', got 'ignore'"),
+    ],
+)
 def test_bad_arguments(bad, match):
     with pytest.raises(ValueError, match=match):
         ha.Ensemble(build, **bad)
@@ -209,7 +217,8 @@ def test_adaptive_threads_change_no_bits():
         pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
         pot.params[("A", "A")] = dict(HC)
         sim.operations.integrator = ha.md.Integrator(
-            dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2)], forces=[pot])
+            dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2)], forces=[pot]
+        )
         sim.run(200)
         g = ha.adjoint.gradient(sim, 100, ha.loss.PotentialEnergy(pot), [pot, "positions"])
         out.append((sim.state.get_snapshot().particles.position, g.grad(pot), g.positions))
@@ -232,7 +241,7 @@ def test_one_loss_convention_for_gradient_and_ensemble():
     pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
 
     def squared(frame):  # a user's loss of a frame, as adjoint.gradient takes it
-        return float(np.sum(frame.positions ** 2)), 2 * frame.positions
+        return float(np.sum(frame.positions**2)), 2 * frame.positions
 
     for loss in (squared, ha.loss.Triangular()):
         res = ha.Ensemble(build, replicas=2, threads=2).gradient(STEPS, loss, lambda s: [pot(s)])
@@ -242,7 +251,10 @@ def test_one_loss_convention_for_gradient_and_ensemble():
             alone = ha.adjoint.gradient(sim, STEPS, loss, [pot(sim)])
             assert res.replica(i).loss == alone.loss
     assert by_replica.num_used == 2
-    with pytest.raises(TypeError, match=r"^loss must be loss\(sim\) -> a loss, or one loss\(frame\) -> \(value, dL/dr\)"
-                                        r" for every replica; <lambda> is neither") as info:
+    with pytest.raises(
+        TypeError,
+        match=r"^loss must be loss\(sim\) -> a loss, or one loss\(frame\) -> \(value, dL/dr\)"
+        r" for every replica; <lambda> is neither",
+    ) as info:
         ha.Ensemble(build, replicas=2).gradient(STEPS, lambda x: 3.0, wrt)
     assert len(str(info.value)) < 400

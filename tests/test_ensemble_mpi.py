@@ -1,5 +1,6 @@
 """Ensembles across MPI ranks (mpi4py + an MPI from the registries, the "mpi" extra): results are
 bitwise identical for 1 and 2 ranks and any thread count."""
+
 import os
 import pickle
 import shutil
@@ -22,8 +23,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def run_mpi(tmp_path, ranks, replicas, threads):
     out = tmp_path / f"r{ranks}-t{threads}.pkl"
     env = subprocess_env(HERE)
-    cmd = [MPIRUN, "-n", str(ranks), sys.executable, os.path.join(HERE, "mpi_ensemble.py"), str(out),
-           str(replicas), str(threads)]
+    cmd = [
+        MPIRUN,
+        "-n",
+        str(ranks),
+        sys.executable,
+        os.path.join(HERE, "mpi_ensemble.py"),
+        str(out),
+        str(replicas),
+        str(threads),
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=HERE)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out, "rb") as f:
@@ -69,8 +78,13 @@ def test_failure_reported_on_every_rank(tmp_path):
     got = run_mpi(tmp_path, 2, 5, 1)
     assert list(got["bad_failures"]) == [1]
     assert "step" in got["bad_failures"][1]
-    ens = ha.Ensemble(_exploding_build, replicas=3, threads=1, on_failure="drop",
-                      communicator=ha.communicator.Communicator(mpi_comm=_SelfComm()))
+    ens = ha.Ensemble(
+        _exploding_build,
+        replicas=3,
+        threads=1,
+        on_failure="drop",
+        communicator=ha.communicator.Communicator(mpi_comm=_SelfComm()),
+    )
     assert ens.gradient(STEPS, energy_loss, wrt).loss == got["bad_loss"]
 
 
@@ -78,8 +92,14 @@ def test_example_runs_under_mpirun():
     """The README's `mpirun -n 2 python examples/ensemble.py` (shortened)."""
     example = os.path.join(os.path.dirname(HERE), "examples", "ensemble.py")
     env = subprocess_env()
-    proc = subprocess.run([MPIRUN, "-n", "2", sys.executable, example, "--replicas", "4", "--steps", "40"],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=HERE)
+    proc = subprocess.run(
+        [MPIRUN, "-n", "2", sys.executable, example, "--replicas", "4", "--steps", "40"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=HERE,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 replicas on 2 rank(s); failed: none" in proc.stdout
     assert proc.stdout.count("mean d(E/N)/d a0..a3") == 1  # printed by rank 0 only

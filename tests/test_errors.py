@@ -1,4 +1,5 @@
 """Bad input gets a clear error that names the offending value."""
+
 import numpy as np
 import pytest
 

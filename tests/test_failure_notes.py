@@ -3,6 +3,7 @@ at which step, and names the closest pair of the state before the failed step wh
 than 0.8 of its contact distance (the same words on the CPU, through the device code, and in the
 adjoint's recording run); a gradient whose adjoint grew more than 100-fold over its horizon warns
 (ChaoticHorizonWarning)."""
+
 import warnings
 
 import gsd.hoomd
@@ -31,8 +32,11 @@ def _pair_sim(positions, velocities=None, L=20.0, device=None, method="nve", dt=
     else:
         pot = ha.md.pair.Morse(nlist=nl, default_r_cut=2.5)
         pot.params[("A", "A")] = dict(D0=1.0, alpha=6.0, r0=r0)
-    m = (ha.md.methods.ConstantVolume(ha.filter.All()) if method == "nve"
-         else ha.md.methods.Brownian(ha.filter.All(), kT=kT))
+    m = (
+        ha.md.methods.ConstantVolume(ha.filter.All())
+        if method == "nve"
+        else ha.md.methods.Brownian(ha.filter.All(), kT=kT)
+    )
     sim.operations.integrator = ha.md.Integrator(dt=dt, methods=[m], forces=[pot])
     return sim, pot
 
@@ -41,10 +45,13 @@ def test_outside_the_box_names_the_step_and_the_overlapping_pair():
     # 0.3 sigma apart: the first step's force throws both out of the box (the neighbour list's
     # build finds it first: it did not name the step before)
     sim, _ = _pair_sim([[0.0, 0, 0], [0.3, 0, 0], [5.0, 5.0, 5.0]])
-    with pytest.raises(RuntimeError, match=r"^particle tag 0 at .* is outside the box at step 1 \(it moved more than "
-                                           r"a box length .*\)\. At step 0 particle tags 0 and 1 were 0\.3 apart, at "
-                                           r"\(0, 0, 0\) and \(0\.3, 0, 0\): 0\.3 of their contact distance 1 "
-                                           r"\(LJ sigma for \(A, A\)\)\.$") as e:
+    with pytest.raises(
+        RuntimeError,
+        match=r"^particle tag 0 at .* is outside the box at step 1 \(it moved more than "
+        r"a box length .*\)\. At step 0 particle tags 0 and 1 were 0\.3 apart, at "
+        r"\(0, 0, 0\) and \(0\.3, 0, 0\): 0\.3 of their contact distance 1 "
+        r"\(LJ sigma for \(A, A\)\)\.$",
+    ) as e:
         sim.run(10)
     # one step at a time (a call of one step keeps only the positions): the same words
     sim, _ = _pair_sim([[0.0, 0, 0], [0.3, 0, 0], [5.0, 5.0, 5.0]])
@@ -56,8 +63,12 @@ def test_outside_the_box_names_the_step_and_the_overlapping_pair():
 def _collision(device=None):
     """Two particles flying at each other at 100 sigma/tau from 139 sigma apart: they meet deep in
     each other's core after ~130 steps (past the engine's copy at step 128, which is replayed)."""
-    return _pair_sim([[-69.5, 0.0, 0.0], [69.5, 0.0, 0.0], [0.0, 40.0, 0.0]],
-                     velocities=[[100.0, 0, 0], [-100.0, 0, 0], [0, 0, 0]], L=300.0, device=device)
+    return _pair_sim(
+        [[-69.5, 0.0, 0.0], [69.5, 0.0, 0.0], [0.0, 40.0, 0.0]],
+        velocities=[[100.0, 0, 0], [-100.0, 0, 0], [0, 0, 0]],
+        L=300.0,
+        device=device,
+    )
 
 
 def test_a_failure_late_in_a_run_names_the_pair_of_the_step_before():
@@ -89,8 +100,11 @@ def test_the_device_code_names_the_same_step_and_pair():
 
 def test_a_non_finite_force_at_the_start_names_the_pair():
     sim, _ = _pair_sim([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [5.0, 5.0, 5.0]])
-    with pytest.raises(RuntimeError, match=r"non-finite force at step 0 on 2 particle\(s\), tags 0, 1 .*\. At step 0 "
-                                           r"particle tags 0 and 1 were 0 apart"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"non-finite force at step 0 on 2 particle\(s\), tags 0, 1 .*\. At step 0 "
+        r"particle tags 0 and 1 were 0 apart",
+    ):
         sim.run(1)
 
 
@@ -98,8 +112,11 @@ def test_too_large_a_time_step_is_not_blamed_on_an_overlap():
     # a Morse lattice 1.5 r0 apart whose noise (kT = 1e6) throws particles out in the first step
     frame = cubic(64, 0.1, 3)
     sim, _ = _pair_sim(frame.particles.position, L=frame.configuration.box[0], method="bd", dt=0.01, r0=1.0, kT=1e6)
-    with pytest.raises(RuntimeError, match=r"outside the box at step 1 .*\. At step 0 no two particles were closer than "
-                                           r"0\.8 of their contact distance\.$"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"outside the box at step 1 .*\. At step 0 no two particles were closer than "
+        r"0\.8 of their contact distance\.$",
+    ):
         sim.run(10)
 
 
@@ -127,8 +144,11 @@ def _sin_loss(frame):
 def test_a_chaotic_horizon_warns_and_points_to_truncate():
     assert ha.ChaoticHorizonWarning is ha.errors.ChaoticHorizonWarning
     sim, morse = _morse_fluid()
-    with pytest.warns(ha.ChaoticHorizonWarning, match=r"the adjoint's norm grew \d+-fold over the 1000-step horizon "
-                                                       r".*truncate=.*docs/adjoint\.md") as w:
+    with pytest.warns(
+        ha.ChaoticHorizonWarning,
+        match=r"the adjoint's norm grew \d+-fold over the 1000-step horizon "
+        r".*truncate=.*docs/adjoint\.md",
+    ) as w:
         res = ha.adjoint.gradient(sim, 1000, _sin_loss, wrt=[morse, "positions"])
     assert w[0].filename == __file__  # (points at the caller's line)
     assert res.diagnostics["adjoint_growth"] > ha.adjoint.CHAOTIC_GROWTH

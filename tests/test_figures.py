@@ -16,6 +16,7 @@ writes, and each is checked as drawn:
 
 The check itself is tested on a figure that breaks each rule.
 """
+
 import json
 import os
 
@@ -73,11 +74,16 @@ def _covered(fig):
             if ax.name == "3d" or ax.get_label() == "<colorbar>":
                 continue
             frame = ax.get_window_extent()
-            shapes = [(line.get_label(), _dense(line.get_transform().transform(line.get_xydata())))
-                      for line in ax.get_lines() if len(line.get_xdata())]
-            shapes += [(c.get_label(), c.get_offset_transform().transform(c.get_offsets()))
-                       for c in ax.collections if hasattr(c, "get_offsets") and len(c.get_offsets())
-                       and type(c).__name__ == "PathCollection"]
+            shapes = [
+                (line.get_label(), _dense(line.get_transform().transform(line.get_xydata())))
+                for line in ax.get_lines()
+                if len(line.get_xdata())
+            ]
+            shapes += [
+                (c.get_label(), c.get_offset_transform().transform(c.get_offsets()))
+                for c in ax.collections
+                if hasattr(c, "get_offsets") and len(c.get_offsets()) and type(c).__name__ == "PathCollection"
+            ]
             for label, p in shapes:
                 p = p[(p[:, 0] >= frame.x0) & (p[:, 0] <= frame.x1) & (p[:, 1] >= frame.y0) & (p[:, 1] <= frame.y1)]
                 if len(p) == 0:
@@ -117,11 +123,17 @@ def problems(name, fig):
         else:
             axes = "xyz" if ax.name == "3d" else "xy"
             out += [f"{where}: no {a} label" for a in axes if not getattr(ax, f"get_{a}label")()]
-        named = {id(c.lines[0]): c.get_label() for c in ax.containers if isinstance(c, ErrorbarContainer)
-                 and c.lines[0] is not None}
+        named = {
+            id(c.lines[0]): c.get_label()
+            for c in ax.containers
+            if isinstance(c, ErrorbarContainer) and c.lines[0] is not None
+        }
         parts = {id(a) for c in ax.containers for a in _flat(c)}  # an error bar's caps belong to its entry
-        lines = [ln for ln in ax.get_lines() if ln.get_gid() not in EXEMPT and len(ln.get_xdata())
-                 and (id(ln) in named or id(ln) not in parts)]
+        lines = [
+            ln
+            for ln in ax.get_lines()
+            if ln.get_gid() not in EXEMPT and len(ln.get_xdata()) and (id(ln) in named or id(ln) not in parts)
+        ]
         for ln in lines:
             label = named.get(id(ln), ln.get_label())
             alone = len(lines) == 1 and ax.get_gid() != "picture" and ax.get_ylabel()
@@ -161,12 +173,29 @@ def test_the_check_finds_unlabelled_axes_and_lines_and_a_legend_over_data():
 HONEYCOMB = ["--N", "36", "--quiet"]
 
 
-@pytest.mark.parametrize("objective", [["--steps", "40"], ["--objective", "rates", "--target-k-T", "0.05"]],
-                         ids=["assemble", "rates"])
+@pytest.mark.parametrize(
+    "objective", [["--steps", "40"], ["--objective", "rates", "--target-k-T", "0.05"]], ids=["assemble", "rates"]
+)
 def test_honeycomb_design(tmp_path, figures, objective):
     out = tmp_path / "d"
-    argv = ["honeycomb", "design", "--iterations", "2", "--replicas", "2", "--truncate", "10",
-            "--check-replicas", "3", "--out", str(out)] + objective + HONEYCOMB
+    argv = (
+        [
+            "honeycomb",
+            "design",
+            "--iterations",
+            "2",
+            "--replicas",
+            "2",
+            "--truncate",
+            "10",
+            "--check-replicas",
+            "3",
+            "--out",
+            str(out),
+        ]
+        + objective
+        + HONEYCOMB
+    )
     if objective[1] == "40":
         argv += ["--check-steps", "40"]
     assert cli.main(argv) == 0
@@ -179,10 +208,15 @@ def test_honeycomb_design(tmp_path, figures, objective):
 
 
 def test_honeycomb_measure(tmp_path, figures, capsys):
-    assert cli.main(["honeycomb", "measure", "--replicas", "3", "--steps", "40", "--every", "10",
-                     "--out", str(tmp_path / "m")] + HONEYCOMB) == 0
+    assert (
+        cli.main(
+            ["honeycomb", "measure", "--replicas", "3", "--steps", "40", "--every", "10", "--out", str(tmp_path / "m")]
+            + HONEYCOMB
+        )
+        == 0
+    )
     _check(figures, ["curves.png"])
-    (_, fig), = figures
+    ((_, fig),) = figures
     labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
     assert any("Rechtsman et al." in t for t in labels), labels  # the published potential, named as such
     assert "designed potential" not in [ax.get_title() for ax in fig.axes]
@@ -191,15 +225,19 @@ def test_honeycomb_measure(tmp_path, figures, capsys):
 
 
 def test_demo(tmp_path, figures):
-    assert cli.main(["demo", "--N", "60", "--steps", "100", "--grad-steps", "10", "--quiet",
-                     "--out", str(tmp_path / "demo")]) == 0
+    assert (
+        cli.main(
+            ["demo", "--N", "60", "--steps", "100", "--grad-steps", "10", "--quiet", "--out", str(tmp_path / "demo")]
+        )
+        == 0
+    )
     _check(figures, ["demo.png"])
 
 
 def test_clusters_path(tmp_path, figures):
     assert cli.main(["clusters", "path", "--images", "12", "--out", str(tmp_path / "p")]) == 0
     _check(figures, ["path.png"])
-    (_, fig), = figures
+    ((_, fig),) = figures
     assert "B = 5 kT" in fig.axes[0].get_title()
 
 
@@ -209,10 +247,43 @@ def test_spider_validate_and_plot(tmp_path, figures):
     runs = []
     for seed in (0, 1):
         runs.append(str(tmp_path / f"run{seed}"))
-        assert cli.main(["spider", "optimize", "--iterations", "2", "--replicas", "2", "--steps", "5", "--seed",
-                         str(seed), "--quiet", "--out", runs[-1]]) == 0
-    assert cli.main(["spider", "validate", os.path.join(runs[0], "state.json"), "--seeds", "1", "--steps", "300",
-                     "--quiet", "--out", str(tmp_path / "v")]) == 0
+        assert (
+            cli.main(
+                [
+                    "spider",
+                    "optimize",
+                    "--iterations",
+                    "2",
+                    "--replicas",
+                    "2",
+                    "--steps",
+                    "5",
+                    "--seed",
+                    str(seed),
+                    "--quiet",
+                    "--out",
+                    runs[-1],
+                ]
+            )
+            == 0
+        )
+    assert (
+        cli.main(
+            [
+                "spider",
+                "validate",
+                os.path.join(runs[0], "state.json"),
+                "--seeds",
+                "1",
+                "--steps",
+                "300",
+                "--quiet",
+                "--out",
+                str(tmp_path / "v"),
+            ]
+        )
+        == 0
+    )
     assert cli.main(["spider", "plot"] + runs + ["--out", str(tmp_path / "losses.png")]) == 0
     plot_spread(runs, str(tmp_path / "spread.png"))  # (the Fig. 4 analogue: not a command, same rules)
     _check(figures, ["trajectory.png", "losses.png", "spread.png"])
@@ -232,8 +303,10 @@ def test_clusters_reproduce(tmp_path, figures, monkeypatch):
     rp.grid("barriers", str(out), limit=2)
     rp.grid("rates", str(out), limit=2)
     rp.md_validation(str(out), limit=1, replicas=3)
-    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "docs", "figures", "clusters-fig5-setup.json"),
-                out / "fig5-setup.json")
+    shutil.copy(
+        os.path.join(os.path.dirname(__file__), "..", "docs", "figures", "clusters-fig5-setup.json"),
+        out / "fig5-setup.json",
+    )
     rp.designability(str(out), limit=3)
     assert cli.main(["clusters", "reproduce", "plots", "--out", str(out)]) == 0
     _check(figures, ["fig3b.png", "fig3c.png", "fig4.png", "md.png", "fig5.png"])

@@ -1,6 +1,7 @@
 """Files: results are created with the modes the umask gives (colleagues on a shared cluster can
 read them under umask 022), and the examples write into the repository's tracked files only
 when told to; a smoke run never blocks a full run."""
+
 import os
 import re
 import shutil
@@ -44,8 +45,9 @@ def test_results_honour_the_umask(tmp_path, umask):
     # GSD trajectories too (the gsd library alone makes them 0640), and a single frame
     sim = ha.Simulation(device=ha.device.CPU(1), seed=1)
     sim.create_state_from_snapshot(random_packing(8, 0.2, dimensions=2, min_dist=1.0, seed=1))
-    sim.operations.integrator = ha.md.Integrator(dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(),
-                                                                                          kT=1.0)])
+    sim.operations.integrator = ha.md.Integrator(
+        dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)]
+    )
     sim.operations.writers.append(ha.write.GSD(trigger=1, filename=tmp_path / "t.gsd", mode="xb"))
     sim.run(2)
     ha.write.GSD.write(sim.state, tmp_path / "one.gsd")
@@ -63,11 +65,13 @@ def test_a_replaced_result_gets_the_umask_mode(tmp_path, umask):
 def test_gsd_one_writer_per_file(tmp_path):
     """A second writer of a file that is open for writing stops before touching it; a writer of
     a simulation that is gone does not hold the file."""
+
     def sim_writing(mode="wb"):
         sim = ha.Simulation(device=ha.device.CPU(1), seed=1)
         sim.create_state_from_snapshot(random_packing(8, 0.2, dimensions=2, min_dist=1.0, seed=1))
-        sim.operations.integrator = ha.md.Integrator(dt=1e-3, methods=[
-            ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)])
+        sim.operations.integrator = ha.md.Integrator(
+            dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)]
+        )
         sim.operations.writers.append(ha.write.GSD(trigger=1, filename=tmp_path / "t.gsd", mode=mode))
         return sim
 
@@ -81,6 +85,7 @@ def test_gsd_one_writer_per_file(tmp_path):
     again = sim_writing()
     again.run(2)
     import gsd.hoomd
+
     with gsd.hoomd.open(tmp_path / "t.gsd") as t:
         assert [f.configuration.step for f in t] == [1, 2]
 
@@ -96,24 +101,36 @@ def test_reproduce_honeycomb_smoke_leaves_tracked_files_alone(tmp_path):
     figures.mkdir(parents=True)
     for f in ("honeycomb_fig1.png", "honeycomb_fig2.png", "honeycomb_lead.png", "honeycomb_table.md"):
         (figures / f).write_bytes(np.random.default_rng(1).bytes(64))
-    env = dict(subprocess_env(), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@t")
+    env = dict(
+        subprocess_env(), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"
+    )
     for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "committed figures"]):
         subprocess.run([git, *cmd], cwd=tmp_path, env=env, check=True)
     script = os.path.join(ROOT, "examples", "reproduce_honeycomb.py")
-    r = subprocess.run([sys.executable, script, "--smoke"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [sys.executable, script, "--smoke"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr[-3000:]
-    status = subprocess.run([git, "status", "--porcelain", "--untracked-files=no"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, check=True)
+    status = subprocess.run(
+        [git, "status", "--porcelain", "--untracked-files=no"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert status.stdout == ""
     assert sorted(os.listdir(tmp_path / "runs" / "honeycomb")) == ["smoke"]
     for f in ("honeycomb_fig1.png", "honeycomb_table.md"):
         assert (tmp_path / "runs" / "honeycomb" / "smoke" / "figures" / f).stat().st_size > 0
 
 
-SCRIPTS = sorted(os.path.join(d, f) for d in ("examples", "benchmarks") for f in os.listdir(os.path.join(ROOT, d))
-                 if f.endswith(".py"))
+SCRIPTS = sorted(
+    os.path.join(d, f)
+    for d in ("examples", "benchmarks")
+    for f in os.listdir(os.path.join(ROOT, d))
+    if f.endswith(".py")
+)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

@@ -5,6 +5,7 @@ Ctrl-C ends with one line saying how to resume (status 130); under mpiexec a ref
 
 Most cases call ``cli.main`` in-process (no work is done: every refusal comes first); a few run
 the real command in a subprocess for its exit status and stderr."""
+
 import argparse
 import json
 import os
@@ -53,16 +54,21 @@ def _setup(tmp_path):
 def _valid(names, tmp):
     """Arguments that pass every check of subcommand ``names`` (the fuzzed option comes after)."""
     out = ["--out", f"{tmp}/out"]
-    return {("honeycomb", "design"): out + ["--objective", "rates"],
-            ("honeycomb", "measure"): out,
-            ("clusters", "states"): out, ("clusters", "path"): out, ("clusters", "design"): out,
-            ("clusters", "reproduce"): ["fig4a"] + out,
-            ("spider", "optimize"): out, ("spider", "validate"): [SPIDER] + out,
-            ("spider", "plot"): [f"{tmp}/run", "--out", f"{tmp}/out.png"],
-            ("demo",): out,
-            ("sweep", "run"): [f"{tmp}/new-sweep", "--function", "json:loads", "--jobs", f"{tmp}/jobs.json"],
-            ("sweep", "status"): [f"{tmp}/sweep"],
-            ("sweep", "merge"): [f"{tmp}/sweep", "--out", f"{tmp}/out.csv"]}[names]
+    return {
+        ("honeycomb", "design"): out + ["--objective", "rates"],
+        ("honeycomb", "measure"): out,
+        ("clusters", "states"): out,
+        ("clusters", "path"): out,
+        ("clusters", "design"): out,
+        ("clusters", "reproduce"): ["fig4a"] + out,
+        ("spider", "optimize"): out,
+        ("spider", "validate"): [SPIDER] + out,
+        ("spider", "plot"): [f"{tmp}/run", "--out", f"{tmp}/out.png"],
+        ("demo",): out,
+        ("sweep", "run"): [f"{tmp}/new-sweep", "--function", "json:loads", "--jobs", f"{tmp}/jobs.json"],
+        ("sweep", "status"): [f"{tmp}/sweep"],
+        ("sweep", "merge"): [f"{tmp}/sweep", "--out", f"{tmp}/out.csv"],
+    }[names]
 
 
 def _tree(path):
@@ -120,8 +126,13 @@ def _fuzz_cases():
             for value in _bad_values(action):
                 if isinstance(action.nargs, int) and value == "-inf":
                     continue  # "--start 1 2 3 -inf": argparse reads -inf as an option (no value to check)
-                yield pytest.param(names, action.option_strings[0], action.nargs, value,
-                                   id=f"{' '.join(names)} {action.option_strings[0]} {value!r}")
+                yield pytest.param(
+                    names,
+                    action.option_strings[0],
+                    action.nargs,
+                    value,
+                    id=f"{' '.join(names)} {action.option_strings[0]} {value!r}",
+                )
 
 
 @pytest.mark.parametrize("names, option, nargs, value", list(_fuzz_cases()))
@@ -138,10 +149,21 @@ def test_every_option_refuses_bad_values_in_one_line(tmp_path, capsys, monkeypat
 def test_every_subcommand_is_fuzzed_and_its_base_arguments_pass_every_check(tmp_path):
     """The fuzz above changes one option of arguments that are otherwise good: they are."""
     _setup(tmp_path)
-    assert set(SUBCOMMANDS) == {("honeycomb", "design"), ("honeycomb", "measure"), ("clusters", "states"),
-                                ("clusters", "path"), ("clusters", "design"), ("clusters", "reproduce"),
-                                ("spider", "optimize"), ("spider", "validate"), ("spider", "plot"), ("demo",),
-                                ("sweep", "run"), ("sweep", "status"), ("sweep", "merge")}
+    assert set(SUBCOMMANDS) == {
+        ("honeycomb", "design"),
+        ("honeycomb", "measure"),
+        ("clusters", "states"),
+        ("clusters", "path"),
+        ("clusters", "design"),
+        ("clusters", "reproduce"),
+        ("spider", "optimize"),
+        ("spider", "validate"),
+        ("spider", "plot"),
+        ("demo",),
+        ("sweep", "run"),
+        ("sweep", "status"),
+        ("sweep", "merge"),
+    }
     for names in SUBCOMMANDS:
         args, extra = cli.parser().parse_known_args(list(names) + _valid(names, tmp_path))
         assert not extra
@@ -174,8 +196,11 @@ CASES = [
     (["honeycomb", "design", "--target-k-T", "0.01"], "--target-k-T 0.01", "--objective rates"),
     (["honeycomb", "design", "--ratio", "0.5"], "--target-ratio 0.5", "--objective rates"),
     (["honeycomb", "design", "--objective", "rates", "--steps", "100"], "--steps 100", "--objective assemble"),
-    (["honeycomb", "design", "--objective", "rates", "--target-k-H", "0.01", "--target-ratio", "0.5"],
-     "--target-k-H 0.01", "--target-ratio 0.5"),
+    (
+        ["honeycomb", "design", "--objective", "rates", "--target-k-H", "0.01", "--target-ratio", "0.5"],
+        "--target-k-H 0.01",
+        "--target-ratio 0.5",
+    ),
     (["honeycomb", "design", "--objective", "rates", "--target-k-T", "5"], "--target-k-T 5", "faster than one step"),
     (["honeycomb", "design", "--objective", "rates", "--target-ratio", "1000"], "--target-ratio 1000", "faster"),
     (["honeycomb", "design", "--variant", "reverse", "--truncate", "10"], "--truncate 10", "--variant reverse"),
@@ -199,16 +224,30 @@ CASES = [
     (["sweep", "merge", "{tmp}/sweep", "--out", "{tmp}/no/such.csv"], "--out {tmp}/no/such.csv"),
     (["sweep", "merge", "{tmp}/sweep", "--csv", "{tmp}/sweep"], "--out {tmp}/sweep", "is a folder"),
     (["sweep", "run", "{tmp}/new", "--function", "json.loads", "--jobs", "{tmp}/jobs.json"], "--function json.loads"),
-    (["sweep", "run", "{tmp}/new", "--function", "no_such_module_here:f", "--jobs", "{tmp}/jobs.json"],
-     "--function no_such_module_here:f", "no module"),
-    (["sweep", "run", "{tmp}/new", "--function", "{tmp}/missing.py:f", "--jobs", "{tmp}/jobs.json"],
-     "--function {tmp}/missing.py"),
-    (["sweep", "run", "{tmp}/new", "--function", "json:nope", "--jobs", "{tmp}/jobs.json"], "--function json:nope",
-     "no function 'nope'"),
-    (["sweep", "run", "{tmp}/new", "--function", "json:loads", "--jobs", "{tmp}/missing.json"],
-     "--jobs {tmp}/missing.json", "no such file"),
-    (["sweep", "run", "{tmp}/new", "--function", "json:loads", "--jobs", "{tmp}/run/state.json"],
-     "--jobs {tmp}/run/state.json", "list of job dicts"),
+    (
+        ["sweep", "run", "{tmp}/new", "--function", "no_such_module_here:f", "--jobs", "{tmp}/jobs.json"],
+        "--function no_such_module_here:f",
+        "no module",
+    ),
+    (
+        ["sweep", "run", "{tmp}/new", "--function", "{tmp}/missing.py:f", "--jobs", "{tmp}/jobs.json"],
+        "--function {tmp}/missing.py",
+    ),
+    (
+        ["sweep", "run", "{tmp}/new", "--function", "json:nope", "--jobs", "{tmp}/jobs.json"],
+        "--function json:nope",
+        "no function 'nope'",
+    ),
+    (
+        ["sweep", "run", "{tmp}/new", "--function", "json:loads", "--jobs", "{tmp}/missing.json"],
+        "--jobs {tmp}/missing.json",
+        "no such file",
+    ),
+    (
+        ["sweep", "run", "{tmp}/new", "--function", "json:loads", "--jobs", "{tmp}/run/state.json"],
+        "--jobs {tmp}/run/state.json",
+        "list of job dicts",
+    ),
     (["sweep", "run", "{tmp}/new", "--function", "json:loads"], "{tmp}/new", "no jobs.json"),
     (["sweep", "run", "{tmp}/sweep", "--function", "json:loads", "--part", "3/3"], "--part", "3/3"),
 ]
@@ -220,8 +259,12 @@ def test_known_bad_input_is_refused_before_anything(tmp_path, capsys, monkeypatc
     monkeypatch.chdir(tmp_path)
     fill = lambda s: s.replace("{tmp}", str(tmp_path))  # noqa: E731
     argv = [fill(a) for a in argv]
-    if "--out" not in argv and argv[:2] not in (["honeycomb"], ["sweep", "status"], ["sweep", "merge"],
-                                                   ["sweep", "run"], ["spider", "plot"]) and len(argv) > 1:
+    if (
+        "--out" not in argv
+        and argv[:2]
+        not in (["honeycomb"], ["sweep", "status"], ["sweep", "merge"], ["sweep", "run"], ["spider", "plot"])
+        and len(argv) > 1
+    ):
         argv += ["--out", str(tmp_path / "out")]
     _refused(capsys, tmp_path, argv, *[fill(n) for n in named])
 
@@ -234,8 +277,7 @@ def test_a_saved_state_needs_resume_and_a_file_is_not_an_output_folder(tmp_path,
         _refused(capsys, tmp_path, names + ["--out", str(out)], f"--out {out}", "--resume")
     (tmp_path / "file").write_text("")
     for names in (["honeycomb", "measure"], ["demo"], ["clusters", "states"], ["spider", "validate", SPIDER]):
-        _refused(capsys, tmp_path, names + ["--out", str(tmp_path / "file")], f"--out {tmp_path / 'file'}",
-                 "is a file")
+        _refused(capsys, tmp_path, names + ["--out", str(tmp_path / "file")], f"--out {tmp_path / 'file'}", "is a file")
 
 
 def test_help_gives_every_option_a_sentence_and_its_default():
@@ -282,6 +324,7 @@ def test_one_spelling_of_the_output_and_the_old_ones_still_work(tmp_path):
 
 def test_version(capsys):
     import hoomd_adjoint
+
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"hoomd-adjoint {hoomd_adjoint.__version__}"
 
@@ -292,23 +335,34 @@ def test_library_refusals_are_one_line_with_status_2(tmp_path, capsys):
     os.makedirs(out)
     state = dict(config=dict(objective="assemble", steps=999), params=[], optimizer={}, history=[])
     (out / "state.json").write_text(json.dumps(state))
-    _refused(capsys, tmp_path, ["honeycomb", "design", "--out", str(out), "--resume", "--steps", "20"],
-             "other settings")
+    _refused(
+        capsys, tmp_path, ["honeycomb", "design", "--out", str(out), "--resume", "--steps", "20"], "other settings"
+    )
 
 
 # -- the real command: exit status and stderr of the process --
 
-@pytest.mark.parametrize("argv, named", [
-    (["clusters", "states", "--quenches", "-5"], "--quenches must be a positive integer, got -5"),
-    (["honeycomb", "measure", "--steps", "0"], "--steps must be a positive integer, got 0"),
-    (["spider", "validate", SPIDER, "--seeds", "0"], "--seeds must be a positive integer, got 0"),
-    (["clusters", "path", "--kT", "0"], "--kT must be a positive number, got 0"),
-    (["demo", "--steps", "x"], "--steps must be an integer >= 2, got x"),
-    (["honeycomb", "design", "--objective", "rates", "--k-T", "0.0025"], "--k-T was renamed --target-k-T"),
-])
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["clusters", "states", "--quenches", "-5"], "--quenches must be a positive integer, got -5"),
+        (["honeycomb", "measure", "--steps", "0"], "--steps must be a positive integer, got 0"),
+        (["spider", "validate", SPIDER, "--seeds", "0"], "--seeds must be a positive integer, got 0"),
+        (["clusters", "path", "--kT", "0"], "--kT must be a positive number, got 0"),
+        (["demo", "--steps", "x"], "--steps must be an integer >= 2, got x"),
+        (["honeycomb", "design", "--objective", "rates", "--k-T", "0.0025"], "--k-T was renamed --target-k-T"),
+    ],
+)
 def test_the_command_exits_with_status_2_and_one_line(tmp_path, argv, named):
-    r = subprocess.run(CLI + argv + ["--out", str(tmp_path / "out")], capture_output=True, text=True,
-                       cwd=TESTS, env=subprocess_env(), timeout=120)
+    r = subprocess.run(
+        CLI + argv + ["--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+        timeout=120,
+    )
     assert r.returncode == 2 and r.stdout == "", (r.returncode, r.stdout, r.stderr)
     assert r.stderr.splitlines() == [r.stderr.strip()] and named in r.stderr, r.stderr
     assert os.listdir(tmp_path) == []
@@ -318,10 +372,18 @@ def test_the_console_script(tmp_path):
     script = shutil.which("hoomd-adjoint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     if script is None:
         pytest.skip("no hoomd-adjoint console script installed")
-    r = subprocess.run([script, "clusters", "design", "--target", "3", "-1", "--out", str(tmp_path / "o")],
-                       capture_output=True, text=True, cwd=TESTS, env=subprocess_env(), timeout=120)
-    assert r.returncode == 2 and r.stderr.strip() == \
-        "hoomd-adjoint clusters design: --target must be a positive number, got -1", r.stderr
+    r = subprocess.run(
+        [script, "clusters", "design", "--target", "3", "-1", "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+        timeout=120,
+    )
+    assert (
+        r.returncode == 2
+        and r.stderr.strip() == "hoomd-adjoint clusters design: --target must be a positive number, got -1"
+    ), r.stderr
     assert os.listdir(tmp_path) == []
 
 
@@ -329,10 +391,30 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     """SIGINT to a running design: one line with the command that continues it, status 130;
     that command continues the design."""
     out = tmp_path / "design"
-    argv = ["honeycomb", "design", "--out", str(out), "--N", "36", "--iterations", "100000", "--replicas", "1",
-            "--steps", "10", "--check-replicas", "1", "--check-steps", "10", "--threads", "1", "--quiet"]
-    p = subprocess.Popen(CLI + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TESTS,
-                         env=subprocess_env())
+    argv = [
+        "honeycomb",
+        "design",
+        "--out",
+        str(out),
+        "--N",
+        "36",
+        "--iterations",
+        "100000",
+        "--replicas",
+        "1",
+        "--steps",
+        "10",
+        "--check-replicas",
+        "1",
+        "--check-steps",
+        "10",
+        "--threads",
+        "1",
+        "--quiet",
+    ]
+    p = subprocess.Popen(
+        CLI + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TESTS, env=subprocess_env()
+    )
     try:
         deadline = time.monotonic() + 120  # a safety net, not a measurement
         while not (out / "state.json").exists() and p.poll() is None and time.monotonic() < deadline:
@@ -361,6 +443,7 @@ def test_ctrl_c_without_anything_to_resume_says_interrupted(tmp_path, monkeypatc
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(packings, "find_states", interrupt)
     assert cli.main(["clusters", "states", "--quenches", "2", "--out", str(tmp_path / "o")]) == 130
     assert capsys.readouterr().err == "hoomd-adjoint clusters states: interrupted\n"
@@ -371,17 +454,30 @@ def test_ctrl_c_before_anything_was_saved_and_in_a_sweep(tmp_path, monkeypatch, 
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(hc.Design, "run", interrupt)
     assert cli.main(["honeycomb", "design", "--out", str(tmp_path / "d"), "--N", "36", "--quiet"]) == 130
-    assert capsys.readouterr().err == ("hoomd-adjoint honeycomb design: interrupted before the first iteration was "
-                                       "saved: nothing to resume; run the command again\n")
+    assert capsys.readouterr().err == (
+        "hoomd-adjoint honeycomb design: interrupted before the first iteration was "
+        "saved: nothing to resume; run the command again\n"
+    )
     (tmp_path / "job.py").write_text("def job(j):\n    raise KeyboardInterrupt\n")
     (tmp_path / "jobs.json").write_text("[{}]")
-    argv = ["sweep", "run", str(tmp_path / "s"), "--function", f"{tmp_path}/job.py:job", "--jobs",
-            str(tmp_path / "jobs.json"), "--quiet"]
+    argv = [
+        "sweep",
+        "run",
+        str(tmp_path / "s"),
+        "--function",
+        f"{tmp_path}/job.py:job",
+        "--jobs",
+        str(tmp_path / "jobs.json"),
+        "--quiet",
+    ]
     assert cli.main(argv) == 130
-    assert capsys.readouterr().err == ("hoomd-adjoint sweep run: interrupted; finished jobs are saved: run the same "
-                                       f"command again to continue ({shlex.join(['hoomd-adjoint'] + argv)})\n")
+    assert capsys.readouterr().err == (
+        "hoomd-adjoint sweep run: interrupted; finished jobs are saved: run the same "
+        f"command again to continue ({shlex.join(['hoomd-adjoint'] + argv)})\n"
+    )
 
 
 # -- under mpiexec: the first rank says it, once --
@@ -390,16 +486,25 @@ MPIEXEC = shutil.which("mpiexec") or shutil.which("mpirun")
 
 
 @pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec on the PATH")
-@pytest.mark.parametrize("argv, named", [
-    (["honeycomb", "design", "--check-replicas", "-5"], "--check-replicas must be a positive integer, got -5"),
-    (["spider", "optimize", "--replicas", "0"], "--replicas must be a positive integer, got 0"),
-    (["honeycomb", "measure", "--resume"], "unrecognized arguments: --resume"),
-    (["spider", "optimize", "--resume"], "--resume: nothing to resume"),
-])
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["honeycomb", "design", "--check-replicas", "-5"], "--check-replicas must be a positive integer, got -5"),
+        (["spider", "optimize", "--replicas", "0"], "--replicas must be a positive integer, got 0"),
+        (["honeycomb", "measure", "--resume"], "unrecognized arguments: --resume"),
+        (["spider", "optimize", "--resume"], "--resume: nothing to resume"),
+    ],
+)
 def test_under_mpiexec_bad_input_is_said_once(tmp_path, argv, named):
     pytest.importorskip("mpi4py")
-    r = subprocess.run([MPIEXEC, "-n", "2"] + CLI + argv + ["--out", str(tmp_path / "out")], capture_output=True,
-                       text=True, cwd=TESTS, env=subprocess_env(), timeout=120)
+    r = subprocess.run(
+        [MPIEXEC, "-n", "2"] + CLI + argv + ["--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+        timeout=120,
+    )
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     assert r.stderr.splitlines() == [r.stderr.strip()] and named in r.stderr, r.stderr
     assert os.listdir(tmp_path) == []

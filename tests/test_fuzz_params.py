@@ -25,6 +25,7 @@ Classes (cases; parametrized and hypothesis-driven tests counted individually):
   total ..................................................................... 260
 plus one test that the edges of the legal ranges (kT = 0, buffer = 0, r_cut = 0, ...) still pass.
 """
+
 import math
 
 import numpy as np
@@ -42,6 +43,7 @@ BOX = [8, 8, 8, 0, 0, 0]
 
 def _re(text):
     import re
+
     return re.escape(text)
 
 
@@ -61,20 +63,28 @@ def lj(**kw):
 def two_type_frame(seed=7, N=40):
     rng = np.random.default_rng(seed)
     pos = random_positions(rng, N, BOX, min_dist=1.0)
-    return make_frame(pos, BOX, typeid=np.arange(N) % 2, types=("A", "B"),
-                      velocity=rng.normal(0, 0.5, (N, 3)))
+    return make_frame(pos, BOX, typeid=np.arange(N) % 2, types=("A", "B"), velocity=rng.normal(0, 0.5, (N, 3)))
 
 
 # ---------------------------------------------------------------------------------------------
 # pair constructors
 PAIR_CTOR_CASES = [
-    (lambda: ha.md.pair.LJ(nlist=None, default_r_cut=2.5),
-     TypeError, "nlist must be a hoomd_adjoint.md.nlist.Cell, got None"),
-    (lambda: ha.md.pair.LJ(nlist=ha.md.nlist.Cell, default_r_cut=2.5),
-     TypeError, "nlist must be a hoomd_adjoint.md.nlist.Cell, got <class"),
+    (
+        lambda: ha.md.pair.LJ(nlist=None, default_r_cut=2.5),
+        TypeError,
+        "nlist must be a hoomd_adjoint.md.nlist.Cell, got None",
+    ),
+    (
+        lambda: ha.md.pair.LJ(nlist=ha.md.nlist.Cell, default_r_cut=2.5),
+        TypeError,
+        "nlist must be a hoomd_adjoint.md.nlist.Cell, got <class",
+    ),
     (lambda: ha.md.pair.LJ(nlist=lj(), default_r_cut=2.5), TypeError, "got <hoomd_adjoint.md.pair.LJ"),
-    (lambda: ha.md.pair.LJ(nlist="cell", default_r_cut=2.5),
-     TypeError, "nlist must be a hoomd_adjoint.md.nlist.Cell, got 'cell'"),
+    (
+        lambda: ha.md.pair.LJ(nlist="cell", default_r_cut=2.5),
+        TypeError,
+        "nlist must be a hoomd_adjoint.md.nlist.Cell, got 'cell'",
+    ),
     (lambda: ha.md.pair.LJ(nlist=0.4, default_r_cut=2.5), TypeError, "got 0.4 (float)"),
     (lambda: lj(default_r_cut=NAN), ValueError, "LJ default_r_cut must be finite, got nan"),
     (lambda: lj(default_r_cut=INF), ValueError, "LJ default_r_cut must be finite, got inf"),
@@ -83,26 +93,41 @@ PAIR_CTOR_CASES = [
     (lambda: lj(default_r_cut=10**400), ValueError, "LJ default_r_cut must be finite"),
     (lambda: lj(default_r_cut="2.5"), TypeError, "LJ default_r_cut must be a number, got '2.5' (str)"),
     (lambda: lj(default_r_cut=True), TypeError, "LJ default_r_cut must be a number, got True (bool)"),
-    (lambda: lj(default_r_cut=np.array([2.5, 3.0])),
-     TypeError, "default_r_cut must be a number, got array([2.5, 3. ]) (array of shape (2,))"),
+    (
+        lambda: lj(default_r_cut=np.array([2.5, 3.0])),
+        TypeError,
+        "default_r_cut must be a number, got array([2.5, 3. ]) (array of shape (2,))",
+    ),
     (lambda: lj(default_r_cut=np.array([2.5])), TypeError, "(array of shape (1,))"),
     (lambda: lj(default_r_cut=2.5 + 0j), TypeError, "LJ default_r_cut must be a number, got (2.5+0j) (complex)"),
-    (lambda: ha.md.pair.Morse(nlist=cell(), default_r_cut=[2.5]),
-     TypeError, "Morse default_r_cut must be a number, got [2.5] (list)"),
+    (
+        lambda: ha.md.pair.Morse(nlist=cell(), default_r_cut=[2.5]),
+        TypeError,
+        "Morse default_r_cut must be a number, got [2.5] (list)",
+    ),
     (lambda: lj(default_r_on=NAN), ValueError, "LJ default_r_on must be finite, got nan"),
     (lambda: lj(default_r_on=-0.5), ValueError, "LJ default_r_on must be >= 0, got -0.5"),
     (lambda: lj(default_r_on="0"), TypeError, "LJ default_r_on must be a number, got '0'"),
     (lambda: lj(mode=None), TypeError, "LJ: mode must be a string, one of ('none', 'shift'), got None"),
     (lambda: lj(mode=1), TypeError, "mode must be a string, one of ('none', 'shift'), got 1 (int)"),
-    (lambda: lj(mode="xplor"),
-     ValueError, "mode must be one of ('none', 'shift'), got 'xplor' (xplor is not supported"),
+    (
+        lambda: lj(mode="xplor"),
+        ValueError,
+        "mode must be one of ('none', 'shift'), got 'xplor' (xplor is not supported",
+    ),
     (lambda: lj(mode="Shift"), ValueError, "LJ: mode must be one of ('none', 'shift'), got 'Shift'"),
     (lambda: lj(mode=""), ValueError, "mode must be one of ('none', 'shift'), got ''"),
-    (lambda: ha.md.pair.DPDConservative(nlist=cell(), default_r_cut=1.0, mode="shift"), ValueError,
-     "DPDConservative: mode must be one of ('none',), got 'shift'"),
+    (
+        lambda: ha.md.pair.DPDConservative(nlist=cell(), default_r_cut=1.0, mode="shift"),
+        ValueError,
+        "DPDConservative: mode must be one of ('none',), got 'shift'",
+    ),
     (lambda: ha.md.pair.Pair(nlist=cell(), default_r_cut=2.5), TypeError, "Pair is a base class"),
-    (lambda: ha.md.pair.Gaussian(cell(), 2.5, "shift"),
-     TypeError, "Gaussian default_r_on must be a number, got 'shift'"),
+    (
+        lambda: ha.md.pair.Gaussian(cell(), 2.5, "shift"),
+        TypeError,
+        "Gaussian default_r_on must be a number, got 'shift'",
+    ),
 ]
 
 
@@ -137,48 +162,113 @@ PARAMS_CASES = [
     ("LJ", ("A", []), LJP, KeyError, "LJ.params: empty list of types in key"),
     ("LJ", (("A",), b"B"), LJP, TypeError, "a type name must be a string (or a list of them), got b'B' (bytes)"),
     # values of the wrong shape
-    ("LJ", ("A", "A"), None,
-     TypeError, "LJ.params[('A', 'A')] must be a dict with keys ['epsilon', 'sigma'], got None"),
+    (
+        "LJ",
+        ("A", "A"),
+        None,
+        TypeError,
+        "LJ.params[('A', 'A')] must be a dict with keys ['epsilon', 'sigma'], got None",
+    ),
     ("LJ", ("A", "A"), [1.0, 1.0], TypeError, "must be a dict with keys ['epsilon', 'sigma'], got [1.0, 1.0] (list)"),
     ("LJ", ("A", "A"), 1.0, TypeError, "must be a dict with keys ['epsilon', 'sigma'], got 1.0"),
     ("LJ", ("A", "A"), np.array([1.0, 1.0]), TypeError, "must be a dict with keys"),
     ("LJ", ("B", "B"), dict(epsilon=1.0), ValueError, "LJ.params[('B', 'B')]: missing parameter 'sigma'"),
-    ("LJ", ("A", "A"), dict(epsilon=1.0, sigma=1.0, delta=0.1),
-     ValueError, "unknown parameter(s) ['delta']; expected ['epsilon', 'sigma']"),
+    (
+        "LJ",
+        ("A", "A"),
+        dict(epsilon=1.0, sigma=1.0, delta=0.1),
+        ValueError,
+        "unknown parameter(s) ['delta']; expected ['epsilon', 'sigma']",
+    ),
     ("LJ", ("A", "A"), {1: 2.0, "epsilon": 1.0}, ValueError, "unknown parameter(s) ['1']"),
     ("Morse", ("A", "B"), dict(D0=1.0, alpha=3.0), ValueError, "Morse.params[('A', 'B')]: missing parameter 'r0'"),
     # non-numeric values
-    ("LJ", ("A", "A"), dict(epsilon="1.0", sigma=1.0),
-     TypeError, "LJ.params[('A', 'A')]['epsilon'] must be a number, got '1.0' (str)"),
+    (
+        "LJ",
+        ("A", "A"),
+        dict(epsilon="1.0", sigma=1.0),
+        TypeError,
+        "LJ.params[('A', 'A')]['epsilon'] must be a number, got '1.0' (str)",
+    ),
     ("LJ", ("A", "A"), dict(epsilon=True, sigma=1.0), TypeError, "['epsilon'] must be a number, got True (bool)"),
     ("LJ", ("A", "A"), dict(epsilon=None, sigma=1.0), TypeError, "['epsilon'] must be a number, got None (NoneType)"),
-    ("LJ", ("A", "A"), dict(epsilon=1.0, sigma=np.array([1.0, 2.0])),
-     TypeError, "['sigma'] must be a number, got array([1., 2.]) (array of shape (2,))"),
+    (
+        "LJ",
+        ("A", "A"),
+        dict(epsilon=1.0, sigma=np.array([1.0, 2.0])),
+        TypeError,
+        "['sigma'] must be a number, got array([1., 2.]) (array of shape (2,))",
+    ),
     ("LJ", ("A", "A"), dict(epsilon=1.0, sigma=np.zeros(0)), TypeError, "(array of shape (0,))"),
     ("LJ", ("A", "A"), dict(epsilon=1j, sigma=1.0), TypeError, "['epsilon'] must be a number, got 1j (complex)"),
-    ("Yukawa", ("B", "B"), dict(epsilon=[1.0], kappa=1.0),
-     TypeError, "Yukawa.params[('B', 'B')]['epsilon'] must be a number, got [1.0] (list)"),
+    (
+        "Yukawa",
+        ("B", "B"),
+        dict(epsilon=[1.0], kappa=1.0),
+        TypeError,
+        "Yukawa.params[('B', 'B')]['epsilon'] must be a number, got [1.0] (list)",
+    ),
     # non-finite
-    ("LJ", ("A", "A"), dict(epsilon=NAN, sigma=1.0),
-     ValueError, "LJ.params[('A', 'A')]['epsilon'] must be finite, got nan"),
+    (
+        "LJ",
+        ("A", "A"),
+        dict(epsilon=NAN, sigma=1.0),
+        ValueError,
+        "LJ.params[('A', 'A')]['epsilon'] must be finite, got nan",
+    ),
     ("LJ", ("A", "A"), dict(epsilon=1.0, sigma=INF), ValueError, "['sigma'] must be finite, got inf"),
-    ("Rechtsman", ("A", "A"), dict(a0=1, a1=1, a2=1, a3=1, b2=-INF),
-     ValueError, "Rechtsman.params[('A', 'A')]['b2'] must be finite, got -inf"),
-    ("DPDConservative", ("A", "A"), dict(A=10**400),
-     ValueError, "DPDConservative.params[('A', 'A')]['A'] must be finite"),
+    (
+        "Rechtsman",
+        ("A", "A"),
+        dict(a0=1, a1=1, a2=1, a3=1, b2=-INF),
+        ValueError,
+        "Rechtsman.params[('A', 'A')]['b2'] must be finite, got -inf",
+    ),
+    (
+        "DPDConservative",
+        ("A", "A"),
+        dict(A=10**400),
+        ValueError,
+        "DPDConservative.params[('A', 'A')]['A'] must be finite",
+    ),
     # physically meaningless
     ("LJ", ("A", "A"), dict(epsilon=1.0, sigma=0.0), ValueError, "LJ.params[('A', 'A')]['sigma'] must be > 0, got 0.0"),
-    ("LJ", ("A", "B"), dict(epsilon=1.0, sigma=-1.0),
-     ValueError, "LJ.params[('A', 'B')]['sigma'] must be > 0, got -1.0"),
-    ("Gaussian", ("A", "A"), dict(epsilon=1.0, sigma=0.0),
-     ValueError, "Gaussian.params[('A', 'A')]['sigma'] must be > 0, got 0.0"),
-    ("Morse", ("A", "A"), dict(D0=1.0, alpha=0.0, r0=1.0),
-     ValueError, "Morse.params[('A', 'A')]['alpha'] must be > 0, got 0.0"),
+    (
+        "LJ",
+        ("A", "B"),
+        dict(epsilon=1.0, sigma=-1.0),
+        ValueError,
+        "LJ.params[('A', 'B')]['sigma'] must be > 0, got -1.0",
+    ),
+    (
+        "Gaussian",
+        ("A", "A"),
+        dict(epsilon=1.0, sigma=0.0),
+        ValueError,
+        "Gaussian.params[('A', 'A')]['sigma'] must be > 0, got 0.0",
+    ),
+    (
+        "Morse",
+        ("A", "A"),
+        dict(D0=1.0, alpha=0.0, r0=1.0),
+        ValueError,
+        "Morse.params[('A', 'A')]['alpha'] must be > 0, got 0.0",
+    ),
     ("Morse", ("A", "A"), dict(D0=1.0, alpha=-3.0, r0=1.0), ValueError, "['alpha'] must be > 0, got -3.0"),
-    ("Morse", ("A", "A"), dict(D0=1.0, alpha=3.0, r0=-0.5),
-     ValueError, "Morse.params[('A', 'A')]['r0'] must be >= 0, got -0.5"),
-    ("Yukawa", ("A", "A"), dict(epsilon=1.0, kappa=-1.0),
-     ValueError, "Yukawa.params[('A', 'A')]['kappa'] must be >= 0 (0 is Coulomb), got -1.0"),
+    (
+        "Morse",
+        ("A", "A"),
+        dict(D0=1.0, alpha=3.0, r0=-0.5),
+        ValueError,
+        "Morse.params[('A', 'A')]['r0'] must be >= 0, got -0.5",
+    ),
+    (
+        "Yukawa",
+        ("A", "A"),
+        dict(epsilon=1.0, kappa=-1.0),
+        ValueError,
+        "Yukawa.params[('A', 'A')]['kappa'] must be >= 0 (0 is Coulomb), got -1.0",
+    ),
     # a list key applies one value to several pairs: none is stored when it is rejected
     ("LJ", ("A", ["A", "B"]), dict(epsilon=1.0, sigma=-2.0), ValueError, "['sigma'] must be > 0, got -2.0"),
 ]
@@ -348,12 +438,14 @@ def LV(**kw):
 def set_gamma(value):
     def go():
         BD().gamma["A"] = value
+
     return go
 
 
 def set_gamma_r(value):
     def go():
         LV().gamma_r["A"] = value
+
     return go
 
 
@@ -364,17 +456,27 @@ def set_kT(value):
             m.kT = value
         finally:
             assert m.kT.value == 1.0
+
     return go
 
 
 METHOD_CASES = [
-    (lambda: BD(filter=None),
-     TypeError, "Brownian: filter must be a hoomd_adjoint.filter filter such as filter.All(), got None"),
-    (lambda: BD(filter="all"),
-     TypeError, "filter must be a hoomd_adjoint.filter filter such as filter.All(), got 'all' (str)"),
+    (
+        lambda: BD(filter=None),
+        TypeError,
+        "Brownian: filter must be a hoomd_adjoint.filter filter such as filter.All(), got None",
+    ),
+    (
+        lambda: BD(filter="all"),
+        TypeError,
+        "filter must be a hoomd_adjoint.filter filter such as filter.All(), got 'all' (str)",
+    ),
     (lambda: BD(filter=ha.filter.All), TypeError, "got <class 'hoomd_adjoint.filter.All'>"),
-    (lambda: LV(filter=[0, 1]),
-     TypeError, "Langevin: filter must be a hoomd_adjoint.filter filter such as filter.All(), got [0, 1] (list)"),
+    (
+        lambda: LV(filter=[0, 1]),
+        TypeError,
+        "Langevin: filter must be a hoomd_adjoint.filter filter such as filter.All(), got [0, 1] (list)",
+    ),
     (lambda: ha.md.methods.ConstantVolume(filter=ha.filter.Tags), TypeError, "ConstantVolume: filter must be"),
     (lambda: BD(kT=NAN), ValueError, "kT must be finite, got nan"),
     (lambda: BD(kT=INF), ValueError, "kT must be finite, got inf"),
@@ -383,10 +485,16 @@ METHOD_CASES = [
     (lambda: BD(kT=None), TypeError, "kT must be a number, got None (NoneType)"),
     (lambda: BD(kT=True), TypeError, "kT must be a number, got True (bool)"),
     (lambda: BD(kT=[1.0]), TypeError, "kT must be a number, got [1.0] (list)"),
-    (lambda: LV(kT=ha.variant.Ramp(1.0, -0.5, 0, 10)),
-     ValueError, "kT must be finite and >= 0, got -0.5 in Ramp(1.0, -0.5, 0, 10)"),
-    (lambda: LV(kT=type("V", (ha.variant.Variant,), {})()),
-     TypeError, "kT: only Constant and Ramp variants are supported"),
+    (
+        lambda: LV(kT=ha.variant.Ramp(1.0, -0.5, 0, 10)),
+        ValueError,
+        "kT must be finite and >= 0, got -0.5 in Ramp(1.0, -0.5, 0, 10)",
+    ),
+    (
+        lambda: LV(kT=type("V", (ha.variant.Variant,), {})()),
+        TypeError,
+        "kT: only Constant and Ramp variants are supported",
+    ),
     (set_kT(NAN), ValueError, "kT must be finite, got nan"),
     (lambda: BD(default_gamma=NAN), ValueError, "Brownian default_gamma must be finite, got nan"),
     (lambda: BD(default_gamma=INF), ValueError, "Brownian default_gamma must be finite, got inf"),
@@ -403,11 +511,17 @@ METHOD_CASES = [
     (lambda: BD(default_gamma_r="abc"), TypeError, "default_gamma_r must be 3 numbers (x, y, z), got 'abc' (str)"),
     (set_gamma_r(-1.0), TypeError, "Langevin.gamma_r['A'] must be 3 numbers (x, y, z), got -1.0 (float)"),
     (set_gamma_r((1.0, -1.0, 1.0)), ValueError, "Langevin.gamma_r['A'][1] must be >= 0, got -1.0"),
-    (lambda: LV(tally_reservoir_energy="no"),
-     TypeError, "Langevin tally_reservoir_energy must be True or False, got 'no'"),
-    (lambda: ha.md.methods.ConstantVolume(filter=All(), thermostat="MTTK"), ValueError,
-     "thermostats are not supported by the embedded engine yet; use thermostat=None (NVE) or Langevin, "
-     "got thermostat='MTTK'"),
+    (
+        lambda: LV(tally_reservoir_energy="no"),
+        TypeError,
+        "Langevin tally_reservoir_energy must be True or False, got 'no'",
+    ),
+    (
+        lambda: ha.md.methods.ConstantVolume(filter=All(), thermostat="MTTK"),
+        ValueError,
+        "thermostats are not supported by the embedded engine yet; use thermostat=None (NVE) or Langevin, "
+        "got thermostat='MTTK'",
+    ),
 ]
 
 
@@ -426,6 +540,7 @@ def ramp_set(attr, value):
             setattr(r, attr, value)
         finally:
             assert (r.A, r.B, r.t_start, r.t_ramp) == (0.0, 1.0, 10, 100)
+
     return go
 
 
@@ -445,8 +560,11 @@ VARIANT_CASES = [
     (lambda: ha.variant.Ramp(0.0, 1.0, 0, -5), ValueError, "Ramp t_ramp must be >= 1, got -5"),
     (lambda: ha.variant.Ramp(0.0, 1.0, 0, 2.5), TypeError, "Ramp t_ramp must be an integer, got 2.5"),
     (lambda: ha.variant.Ramp(0.0, 1.0, 0, 2**65), ValueError, f"Ramp t_ramp must be <= 2^64 - 1, got {2**65}"),
-    (lambda: ha.variant.Ramp(0.0, 1.0, 2**63, 2**63), ValueError,
-     f"Ramp t_start + t_ramp = {2**63} + {2**63} is past the last timestep, 2^64 - 1"),
+    (
+        lambda: ha.variant.Ramp(0.0, 1.0, 2**63, 2**63),
+        ValueError,
+        f"Ramp t_start + t_ramp = {2**63} + {2**63} is past the last timestep, 2^64 - 1",
+    ),
     (ramp_set("t_ramp", 0), ValueError, "Ramp t_ramp must be >= 1, got 0"),
     (ramp_set("t_start", -3), ValueError, "Ramp t_start must be >= 0, got -3"),
     (ramp_set("t_start", 2**64 - 50), ValueError, "is past the last timestep"),
@@ -464,8 +582,12 @@ def test_variant_arguments(make, error, fragment):
 # ---------------------------------------------------------------------------------------------
 # filters
 def apply(filt, N=10):
-    frame = make_frame(np.stack([np.arange(N) - 4.5, np.zeros(N), np.zeros(N)], axis=1), [20, 20, 20, 0, 0, 0],
-                       typeid=np.arange(N) % 2, types=("A", "B"))
+    frame = make_frame(
+        np.stack([np.arange(N) - 4.5, np.zeros(N), np.zeros(N)], axis=1),
+        [20, 20, 20, 0, 0, 0],
+        typeid=np.arange(N) % 2,
+        types=("A", "B"),
+    )
     sim = ha.Simulation(device=ha.device.CPU(1), seed=1)
     sim.create_state_from_snapshot(frame)
     return filt(sim.state)
@@ -473,8 +595,11 @@ def apply(filt, N=10):
 
 FILTER_CASES = [
     (lambda: ha.filter.Tags([0, -1]), ValueError, "filter.Tags: tags must be in 0..2^32 - 1, got [-1]"),
-    (lambda: ha.filter.Tags(np.array([3, 2**32])),
-     ValueError, "filter.Tags: tags must be in 0..2^32 - 1, got [4294967296]"),
+    (
+        lambda: ha.filter.Tags(np.array([3, 2**32])),
+        ValueError,
+        "filter.Tags: tags must be in 0..2^32 - 1, got [4294967296]",
+    ),
     (lambda: ha.filter.Tags([2**70]), ValueError, f"tags must be in 0..2^32 - 1, got [{2**70}]"),
     (lambda: ha.filter.Tags(np.array([2**63], dtype=np.uint64)), ValueError, f"got [{2**63}]"),
     (lambda: ha.filter.Tags([0, 1.5]), TypeError, "filter.Tags: tags must be integers, got [1.5]"),
@@ -483,8 +608,11 @@ FILTER_CASES = [
     (lambda: ha.filter.Tags(["0", "1"]), TypeError, "filter.Tags: tags must be integers, got ['0', '1']"),
     (lambda: ha.filter.Tags([True, False]), TypeError, "tags must be integers, got [True, False] (dtype bool)"),
     (lambda: ha.filter.Tags([1, None]), TypeError, "filter.Tags: tags must be integers, got None (NoneType)"),
-    (lambda: ha.filter.Tags([[0, 1], [2]]),
-     ValueError, "filter.Tags: tags must be a flat list of integers, got [[0, 1], [2]]"),
+    (
+        lambda: ha.filter.Tags([[0, 1], [2]]),
+        ValueError,
+        "filter.Tags: tags must be a flat list of integers, got [[0, 1], [2]]",
+    ),
     (lambda: ha.filter.Tags(np.zeros((2, 2), int)), ValueError, "got an array of shape (2, 2)"),
     (lambda: ha.filter.Tags(3), TypeError, "filter.Tags: tags must be a list of integers, got 3 (int)"),
     (lambda: ha.filter.Tags(None), TypeError, "tags must be a list of integers, got None"),
@@ -493,8 +621,11 @@ FILTER_CASES = [
     (lambda: ha.filter.Type(1), TypeError, "filter.Type: types must be a type name or a list of them, got 1 (int)"),
     (lambda: ha.filter.Type(None), TypeError, "types must be a type name or a list of them, got None"),
     (lambda: ha.filter.Type(["A", None]), TypeError, "filter.Type: type names must be strings, got None"),
-    (lambda: apply(ha.filter.Type(["B", "a"])),
-     KeyError, "filter.Type: unknown type 'a'; the state's types are ['A', 'B']"),
+    (
+        lambda: apply(ha.filter.Type(["B", "a"])),
+        KeyError,
+        "filter.Type: unknown type 'a'; the state's types are ['A', 'B']",
+    ),
 ]
 
 
@@ -519,8 +650,11 @@ TRIGGER_CASES = [
     (lambda: ha.trigger.Periodic(10, phase=0.5), TypeError, "Periodic trigger phase must be an integer, got 0.5"),
     (lambda: ha.trigger.On(-1), ValueError, "On trigger timestep must be >= 0, got -1"),
     (lambda: ha.trigger.On(None), TypeError, "On trigger timestep must be an integer, got None"),
-    (lambda: ha.trigger.as_trigger("5"),
-     TypeError, "trigger must be a hoomd_adjoint.trigger Trigger or an integer period, got '5' (str)"),
+    (
+        lambda: ha.trigger.as_trigger("5"),
+        TypeError,
+        "trigger must be a hoomd_adjoint.trigger Trigger or an integer period, got '5' (str)",
+    ),
     (lambda: ha.trigger.as_trigger(0), ValueError, "Periodic trigger period must be >= 1, got 0"),
     (lambda: ha.trigger.as_trigger(ha.trigger.Periodic), TypeError, "got <class 'hoomd_adjoint.trigger.Periodic'>"),
 ]
@@ -541,6 +675,7 @@ def nl_set(attr, value):
             setattr(nl, attr, value)
         finally:
             assert (nl.buffer, nl.rebuild_check_delay, nl.check_dist) == (0.3, 2, False)
+
     return go
 
 
@@ -551,23 +686,44 @@ NLIST_CASES = [
     (lambda: ha.md.nlist.Cell(buffer="0.4"), TypeError, "nlist buffer must be a number, got '0.4' (str)"),
     (lambda: ha.md.nlist.Cell(buffer=None), TypeError, "nlist buffer must be a number, got None"),
     (lambda: ha.md.nlist.Cell(buffer=True), TypeError, "nlist buffer must be a number, got True (bool)"),
-    (lambda: ha.md.nlist.Cell(buffer=0.4, exclusions="bond"), TypeError,
-     "nlist exclusions must be a list of names such as ['bond'], got the string 'bond'"),
+    (
+        lambda: ha.md.nlist.Cell(buffer=0.4, exclusions="bond"),
+        TypeError,
+        "nlist exclusions must be a list of names such as ['bond'], got the string 'bond'",
+    ),
     (lambda: ha.md.nlist.Cell(buffer=0.4, exclusions=["bond", "bonds"]), ValueError, "unknown nlist exclusion 'bonds'"),
     (lambda: ha.md.nlist.Cell(buffer=0.4, exclusions=[None]), TypeError, "nlist exclusions must be strings, got None"),
-    (lambda: ha.md.nlist.Cell(buffer=0.4, exclusions=None),
-     TypeError, "nlist exclusions must be a list of names such as ['bond'], got None"),
-    (lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=-1),
-     ValueError, "nlist rebuild_check_delay must be >= 0, got -1"),
-    (lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=1.5),
-     TypeError, "nlist rebuild_check_delay must be an integer, got 1.5"),
-    (lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=2**31), ValueError,
-     f"nlist rebuild_check_delay must be <= 2^31 - 1, got {2**31}"),
+    (
+        lambda: ha.md.nlist.Cell(buffer=0.4, exclusions=None),
+        TypeError,
+        "nlist exclusions must be a list of names such as ['bond'], got None",
+    ),
+    (
+        lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=-1),
+        ValueError,
+        "nlist rebuild_check_delay must be >= 0, got -1",
+    ),
+    (
+        lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=1.5),
+        TypeError,
+        "nlist rebuild_check_delay must be an integer, got 1.5",
+    ),
+    (
+        lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=2**31),
+        ValueError,
+        f"nlist rebuild_check_delay must be <= 2^31 - 1, got {2**31}",
+    ),
     (lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=10**30), ValueError, "must be <= 2^31 - 1"),
-    (lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=NAN),
-     TypeError, "rebuild_check_delay must be an integer, got nan"),
-    (lambda: ha.md.nlist.Cell(buffer=0.4, check_dist="no"),
-     TypeError, "nlist check_dist must be True or False, got 'no'"),
+    (
+        lambda: ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=NAN),
+        TypeError,
+        "rebuild_check_delay must be an integer, got nan",
+    ),
+    (
+        lambda: ha.md.nlist.Cell(buffer=0.4, check_dist="no"),
+        TypeError,
+        "nlist check_dist must be True or False, got 'no'",
+    ),
     (lambda: ha.md.nlist.Cell(buffer=0.4, check_dist=2), TypeError, "nlist check_dist must be True or False, got 2"),
     (nl_set("buffer", NAN), ValueError, "nlist buffer must be finite, got nan"),
     (nl_set("buffer", -1.0), ValueError, "nlist buffer must be >= 0, got -1.0"),
@@ -593,6 +749,7 @@ def integ_set(attr, value):
             setattr(integ, attr, value)
         finally:
             assert integ.dt == 0.005 and integ.methods == [m] and integ.forces == [f]
+
     return go
 
 
@@ -611,38 +768,80 @@ INTEGRATOR_CASES = [
     (lambda: Integ(dt=True), TypeError, "dt must be a number, got True (bool)"),
     (lambda: Integ(dt=np.array([1e-3, 2e-3])), TypeError, "dt must be a number, got array"),
     (integ_set("dt", NAN), ValueError, "dt must be positive and finite, got nan"),
-    (lambda: Integ(forces=[cell()]), TypeError,
-     "Integrator forces[0] is not a force: it is a neighbour list (nlist.Cell): pass it to a pair potential as nlist="),
-    (lambda: Integ(forces=[lj(), BD()]),
-     TypeError, "Integrator forces[1] is not a force: it is an integration method (Brownian): put it in methods="),
+    (
+        lambda: Integ(forces=[cell()]),
+        TypeError,
+        "Integrator forces[0] is not a force: it is a neighbour list (nlist.Cell): pass it to a pair potential as nlist=",
+    ),
+    (
+        lambda: Integ(forces=[lj(), BD()]),
+        TypeError,
+        "Integrator forces[1] is not a force: it is an integration method (Brownian): put it in methods=",
+    ),
     (lambda: Integ(forces=[None]), TypeError, "Integrator forces[0] is not a force: it is None (NoneType)"),
-    (lambda: Integ(forces=[ha.md.pair.LJ]),
-     TypeError, "forces[0] is not a force: it is the class LJ, not an instance of it"),
-    (lambda: Integ(forces=lj()),
-     TypeError, "Integrator forces must be a list of forces, got a force (LJ): put it in forces="),
+    (
+        lambda: Integ(forces=[ha.md.pair.LJ]),
+        TypeError,
+        "forces[0] is not a force: it is the class LJ, not an instance of it",
+    ),
+    (
+        lambda: Integ(forces=lj()),
+        TypeError,
+        "Integrator forces must be a list of forces, got a force (LJ): put it in forces=",
+    ),
     (lambda: Integ(forces="LJ"), TypeError, "Integrator forces must be a list of forces, got 'LJ' (str)"),
     (lambda: Integ(forces=5), TypeError, "Integrator forces must be a list of forces, got 5 (int)"),
-    (lambda: Integ(methods=[lj()]),
-     TypeError, "Integrator methods[0] is not an integration method: it is a force (LJ): put it in forces="),
-    (lambda: Integ(methods=[All()]),
-     TypeError, "Integrator methods[0] is not an integration method: it is All() (All)"),
-    (lambda: Integ(methods=BD()),
-     TypeError, "Integrator methods must be a list of integration methods, got an integration method (Brownian)"),
-    (lambda: Integ(methods={"bd": BD()}),
-     TypeError, "Integrator methods must be a list of integration methods, got {'bd':"),
+    (
+        lambda: Integ(methods=[lj()]),
+        TypeError,
+        "Integrator methods[0] is not an integration method: it is a force (LJ): put it in forces=",
+    ),
+    (
+        lambda: Integ(methods=[All()]),
+        TypeError,
+        "Integrator methods[0] is not an integration method: it is All() (All)",
+    ),
+    (
+        lambda: Integ(methods=BD()),
+        TypeError,
+        "Integrator methods must be a list of integration methods, got an integration method (Brownian)",
+    ),
+    (
+        lambda: Integ(methods={"bd": BD()}),
+        TypeError,
+        "Integrator methods must be a list of integration methods, got {'bd':",
+    ),
     (integ_set("forces", [cell()]), TypeError, "Integrator forces[0] is not a force: it is a neighbour list"),
-    (integ_set("methods", [BD(), 1.0]),
-     TypeError, "Integrator methods[1] is not an integration method: it is 1.0 (float)"),
-    (lambda: (lambda f: Integ(forces=[f, f]))(lj()), ValueError,
-     "Integrator forces[1] is the same LJ object as forces[0]; each force may appear once"),
-    (lambda: (lambda m: Integ(methods=[m, m]))(BD()),
-     ValueError, "Integrator methods[1] is the same Brownian object as methods[0]"),
-    (lambda: Integ(rigid="rigid"),
-     TypeError, "Integrator rigid must be a hoomd_adjoint.md.constrain.Rigid or None, got 'rigid'"),
-    (lambda: Integ(integrate_rotational_dof="no"),
-     TypeError, "integrate_rotational_dof must be True or False, got 'no'"),
-    (lambda: Integ(integrate_rotational_dof=None),
-     TypeError, "integrate_rotational_dof must be True or False, got None"),
+    (
+        integ_set("methods", [BD(), 1.0]),
+        TypeError,
+        "Integrator methods[1] is not an integration method: it is 1.0 (float)",
+    ),
+    (
+        lambda: (lambda f: Integ(forces=[f, f]))(lj()),
+        ValueError,
+        "Integrator forces[1] is the same LJ object as forces[0]; each force may appear once",
+    ),
+    (
+        lambda: (lambda m: Integ(methods=[m, m]))(BD()),
+        ValueError,
+        "Integrator methods[1] is the same Brownian object as methods[0]",
+    ),
+    (
+        lambda: Integ(rigid="rigid"),
+        TypeError,
+        "Integrator rigid must be a hoomd_adjoint.md.constrain.Rigid or None, got 'rigid'",
+    ),
+    (
+        lambda: Integ(integrate_rotational_dof="no"),
+        TypeError,
+        "integrate_rotational_dof must be True or False, got 'no'",
+    ),
+    (
+        lambda: Integ(integrate_rotational_dof=None),
+        TypeError,
+        "integrate_rotational_dof must be True or False, got None",
+    ),
 ]
 
 
@@ -667,9 +866,12 @@ def test_run_time_overlapping_methods():
     bd = BD(filter=ha.filter.Type("A"))
     nve = ha.md.methods.ConstantVolume(filter=ha.filter.Tags([1, 2, 3]))
     sim = make_sim(two_type_frame(), methods=[bd, nve])
-    with raises(ValueError, "particle tag 2 is in more than one integration method: methods[0] "
-                            "Brownian(filter=Type(['A']), kT=Constant(1.0)) and methods[1] "
-                            "ConstantVolume(filter=Tags([1, 2, 3])) (1 shared particle(s))"):
+    with raises(
+        ValueError,
+        "particle tag 2 is in more than one integration method: methods[0] "
+        "Brownian(filter=Type(['A']), kT=Constant(1.0)) and methods[1] "
+        "ConstantVolume(filter=Tags([1, 2, 3])) (1 shared particle(s))",
+    ):
         sim.run(1)
     assert sim.timestep == 0
 
@@ -682,8 +884,9 @@ def test_run_time_force_in_two_simulations():
     first = make_sim(two_type_frame(1), forces=[shared])
     first.run(0)
     second = make_sim(two_type_frame(2), forces=[shared])
-    with raises(ValueError, "this LJ is already a force of another Simulation's integrator: a force belongs to one "
-                            "simulation"):
+    with raises(
+        ValueError, "this LJ is already a force of another Simulation's integrator: a force belongs to one simulation"
+    ):
         second.run(0)
     first.operations.integrator = None  # released: now it may move, and its list is rebuilt
     second.run(0)
@@ -723,13 +926,22 @@ DEVICE_CASES = [
     (lambda: ha.device.CPU("2"), TypeError, "num_cpu_threads must be an integer, got '2' (str)"),
     (lambda: ha.device.CPU(True), TypeError, "num_cpu_threads must be an integer, got True (bool)"),
     (lambda: ha.device.CPU(NAN), TypeError, "num_cpu_threads must be an integer, got nan"),
-    (lambda: ha.device.CPU(10**9),
-     ValueError, f"num_cpu_threads must be <= {ha.device.MAX_THREADS} (the larger of 1024"),
+    (
+        lambda: ha.device.CPU(10**9),
+        ValueError,
+        f"num_cpu_threads must be <= {ha.device.MAX_THREADS} (the larger of 1024",
+    ),
     (lambda: ha.device.CPU(2**70), ValueError, f"got {2**70}"),
-    (lambda: ha.device.CPU(1, adaptive_threads="yes"),
-     TypeError, "CPU adaptive_threads must be True or False, got 'yes'"),
-    (lambda: ha.device.CPU(1, adaptive_threads=None),
-     TypeError, "CPU adaptive_threads must be True or False, got None"),
+    (
+        lambda: ha.device.CPU(1, adaptive_threads="yes"),
+        TypeError,
+        "CPU adaptive_threads must be True or False, got 'yes'",
+    ),
+    (
+        lambda: ha.device.CPU(1, adaptive_threads=None),
+        TypeError,
+        "CPU adaptive_threads must be True or False, got None",
+    ),
     (lambda: setattr(ha.device.CPU(1), "num_cpu_threads", 0), ValueError, "num_cpu_threads must be >= 1, got 0"),
 ]
 
@@ -752,8 +964,9 @@ def test_bad_omp_num_threads_falls_back(monkeypatch):
 # untouched twin. Each case: (action on (sim, pot, method), error, fragment)
 def build_twin_pair():
     def one():
-        pot = ha.md.pair.Morse(nlist=ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=1), default_r_cut=2.5,
-                               mode="shift")
+        pot = ha.md.pair.Morse(
+            nlist=ha.md.nlist.Cell(buffer=0.4, rebuild_check_delay=1), default_r_cut=2.5, mode="shift"
+        )
         pot.params[("A", ["A", "B"])] = dict(D0=1.0, alpha=3.0, r0=1.1)
         pot.params[("B", "B")] = dict(D0=0.8, alpha=2.5, r0=1.2)
         m = ha.md.methods.Langevin(filter=ha.filter.All(), kT=ha.variant.Ramp(0.5, 1.0, 0, 20), default_gamma=0.8)
@@ -761,6 +974,7 @@ def build_twin_pair():
         sim = make_sim(two_type_frame(), forces=[pot], methods=[m], dt=2e-3, seed=9)
         sim.run(5)
         return sim, pot, m
+
     return one(), one()
 
 
@@ -773,35 +987,63 @@ def _ramp_B_negative(s, p, m):
 
 
 TWIN_CASES = [
-    (lambda s, p, m: p.params.__setitem__(("A", "B"), dict(D0=NAN, alpha=3.0, r0=1.1)), ValueError,
-     "Morse.params[('A', 'B')]['D0'] must be finite, got nan"),
-    (lambda s, p, m: p.params.__setitem__((["A", "B"], "B"), dict(D0=1.0, alpha=-3.0, r0=1.1)), ValueError,
-     "['alpha'] must be > 0, got -3.0"),
-    (lambda s, p, m: p.params.__setitem__(("A", "B"), dict(D0=1.0, alpha="3", r0=1.1)), TypeError,
-     "['alpha'] must be a number, got '3'"),
-    (lambda s, p, m: p.params.__setitem__(("A", "Q"), dict(D0=1.0, alpha=3.0, r0=1.1)), KeyError,
-     "unknown type 'Q'"),
-    (lambda s, p, m: p.r_cut.__setitem__(("A", "A"), INF),
-     ValueError, "Morse.r_cut[('A', 'A')] must be finite, got inf"),
-    (lambda s, p, m: p.r_cut.__setitem__(("B", "B"), -2.5),
-     ValueError, "Morse.r_cut[('B', 'B')] must be >= 0, got -2.5"),
+    (
+        lambda s, p, m: p.params.__setitem__(("A", "B"), dict(D0=NAN, alpha=3.0, r0=1.1)),
+        ValueError,
+        "Morse.params[('A', 'B')]['D0'] must be finite, got nan",
+    ),
+    (
+        lambda s, p, m: p.params.__setitem__((["A", "B"], "B"), dict(D0=1.0, alpha=-3.0, r0=1.1)),
+        ValueError,
+        "['alpha'] must be > 0, got -3.0",
+    ),
+    (
+        lambda s, p, m: p.params.__setitem__(("A", "B"), dict(D0=1.0, alpha="3", r0=1.1)),
+        TypeError,
+        "['alpha'] must be a number, got '3'",
+    ),
+    (lambda s, p, m: p.params.__setitem__(("A", "Q"), dict(D0=1.0, alpha=3.0, r0=1.1)), KeyError, "unknown type 'Q'"),
+    (
+        lambda s, p, m: p.r_cut.__setitem__(("A", "A"), INF),
+        ValueError,
+        "Morse.r_cut[('A', 'A')] must be finite, got inf",
+    ),
+    (
+        lambda s, p, m: p.r_cut.__setitem__(("B", "B"), -2.5),
+        ValueError,
+        "Morse.r_cut[('B', 'B')] must be >= 0, got -2.5",
+    ),
     (lambda s, p, m: setattr(p, "mode", "xplor"), ValueError, "mode must be one of ('none', 'shift'), got 'xplor'"),
     (lambda s, p, m: setattr(p, "nlist", None), TypeError, "nlist must be a hoomd_adjoint.md.nlist.Cell, got None"),
     (lambda s, p, m: setattr(p.nlist, "buffer", NAN), ValueError, "nlist buffer must be finite, got nan"),
-    (lambda s, p, m: setattr(p.nlist, "rebuild_check_delay", -1),
-     ValueError, "rebuild_check_delay must be >= 0, got -1"),
+    (
+        lambda s, p, m: setattr(p.nlist, "rebuild_check_delay", -1),
+        ValueError,
+        "rebuild_check_delay must be >= 0, got -1",
+    ),
     (lambda s, p, m: m.gamma.__setitem__("B", 0.0), ValueError, "Langevin.gamma['B'] must be > 0, got 0.0"),
     (lambda s, p, m: m.gamma.__setitem__(["A", "B"], INF), ValueError, "Langevin.gamma['A'] must be finite, got inf"),
     (lambda s, p, m: setattr(m, "kT", -0.1), ValueError, "kT must be finite and >= 0, got -0.1"),
     (lambda s, p, m: setattr(m, "filter", None), TypeError, "Langevin: filter must be a hoomd_adjoint.filter filter"),
-    (lambda s, p, m: setattr(s.operations.integrator, "dt", 0.0),
-     ValueError, "dt must be positive and finite, got 0.0"),
-    (lambda s, p, m: setattr(s.operations.integrator, "forces", [p, p.nlist]), TypeError,
-     "Integrator forces[1] is not a force: it is a neighbour list"),
+    (
+        lambda s, p, m: setattr(s.operations.integrator, "dt", 0.0),
+        ValueError,
+        "dt must be positive and finite, got 0.0",
+    ),
+    (
+        lambda s, p, m: setattr(s.operations.integrator, "forces", [p, p.nlist]),
+        TypeError,
+        "Integrator forces[1] is not a force: it is a neighbour list",
+    ),
     (_ramp_B_negative, ValueError, "kT must be finite and >= 0, got -1.0 in Ramp(0.5, -1.0, 0, 20)"),
-    (lambda s, p, m: (s.operations.integrator.methods.append(
-        ha.md.methods.Brownian(filter=ha.filter.Tags([0]), kT=1.0)), s.run(1)), ValueError,
-     "particle tag 0 is in more than one integration method"),
+    (
+        lambda s, p, m: (
+            s.operations.integrator.methods.append(ha.md.methods.Brownian(filter=ha.filter.Tags([0]), kT=1.0)),
+            s.run(1),
+        ),
+        ValueError,
+        "particle tag 0 is in more than one integration method",
+    ),
 ]
 
 
@@ -831,8 +1073,12 @@ def test_legal_edge_values_are_accepted():
     pot.r_cut[("B", "B")] = 0  # switches the pair off
     morse = ha.md.pair.Morse(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     morse.params[(["A", "B"], ["A", "B"])] = dict(D0=-1.0, alpha=1e-9, r0=0.0)
-    bd = ha.md.methods.Brownian(filter=ha.filter.Tags(np.array([0, 2, 2, 4], dtype=np.uint8)), kT=0,
-                                default_gamma=0.5, default_gamma_r=[0, 0, 0])
+    bd = ha.md.methods.Brownian(
+        filter=ha.filter.Tags(np.array([0, 2, 2, 4], dtype=np.uint8)),
+        kT=0,
+        default_gamma=0.5,
+        default_gamma_r=[0, 0, 0],
+    )
     nve = ha.md.methods.ConstantVolume(filter=ha.filter.Type(("B",)))
     integ = ha.md.Integrator(dt=np.float64(1e-12), methods=(m for m in [bd, nve]), forces=None)
     integ.forces = [pot, morse]

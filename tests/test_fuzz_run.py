@@ -10,6 +10,7 @@ Classes (cases, parametrized ones counted individually):
 Every case asserts the exception type and a fragment of its message that names the cause, and
 that a rejected gradient leaves the simulation exactly where it was and still runnable.
 """
+
 import subprocess
 import sys
 import textwrap
@@ -92,6 +93,7 @@ def test_gradient_arguments(setup, bad, error, message):
 
 def _re(text):
     import re
+
     return re.escape(text)
 
 
@@ -148,8 +150,11 @@ LOSS_RETURN_CASES = [
     (lambda f: (1.0, np.zeros(len(f.positions) * 3)), ValueError, "loss gradient has shape (120,)"),
     (lambda f: (float("nan"), np.zeros_like(f.positions)), FloatingPointError, "the loss is not finite at step 10"),
     (lambda f: (float("inf"), np.zeros_like(f.positions)), FloatingPointError, "the loss is not finite"),
-    (lambda f: (1.0, np.where(np.arange(40)[:, None] == 7, np.inf, 0.0) * np.ones((1, 3))),
-     FloatingPointError, "particle tags [7]"),
+    (
+        lambda f: (1.0, np.where(np.arange(40)[:, None] == 7, np.inf, 0.0) * np.ones((1, 3))),
+        FloatingPointError,
+        "particle tags [7]",
+    ),
     (lambda f: (1.0, np.zeros_like(f.positions), [1, 2]), TypeError, "third element must be {force:"),
     (lambda f: (1.0, np.zeros_like(f.positions), {"lj": np.zeros(1)}), ValueError, "is not a force of this"),
 ]
@@ -173,8 +178,11 @@ LOSS_OBJECT_CASES = [
     (lambda lj: ha.loss.PotentialEnergy("lj"), TypeError, "PotentialEnergy needs a pair force, got 'lj'"),
     (lambda lj: ha.loss.MeanSquaredDisplacement(np.zeros((40, 2))), ValueError, "reference must be an (N, 3) array"),
     (lambda lj: ha.loss.MeanSquaredDisplacement([]), ValueError, "got shape (0,)"),
-    (lambda lj: ha.loss.MeanSquaredDisplacement(np.full((40, 3), np.nan)), ValueError,
-     "reference positions of tags [0, 1, 2"),
+    (
+        lambda lj: ha.loss.MeanSquaredDisplacement(np.full((40, 3), np.nan)),
+        ValueError,
+        "reference positions of tags [0, 1, 2",
+    ),
     (lambda lj: ha.loss.GroupDistance([], [1]), ValueError, "group_a must be a non-empty list of particle tags"),
     (lambda lj: ha.loss.GroupDistance([0], [[1, 2]]), ValueError, "group_b must be a non-empty list"),
     (lambda lj: ha.loss.GroupDistance([0.5], [1]), TypeError, "group_a must hold integer tags, got float64"),
@@ -191,14 +199,23 @@ def test_loss_objects_rejected_at_construction(setup, k):
         make(lj)
 
 
-@pytest.mark.parametrize("make, error, message", [
-    (lambda lj: ha.loss.PotentialEnergy(ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)), ValueError,
-     "is not a force of this simulation's integrator"),
-    (lambda lj: ha.loss.MeanSquaredDisplacement(np.zeros((41, 3))), ValueError,
-     "the reference holds 41 particles, the simulation 40"),
-    (lambda lj: ha.loss.GroupDistance([0], [40]), ValueError, "group_b holds tags [40], but there are only 40"),
-    (lambda lj: ha.loss.GroupDistance([0, 1], [1, 0]), FloatingPointError, "centres coincide at step 10"),
-])
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (
+            lambda lj: ha.loss.PotentialEnergy(ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)),
+            ValueError,
+            "is not a force of this simulation's integrator",
+        ),
+        (
+            lambda lj: ha.loss.MeanSquaredDisplacement(np.zeros((41, 3))),
+            ValueError,
+            "the reference holds 41 particles, the simulation 40",
+        ),
+        (lambda lj: ha.loss.GroupDistance([0], [40]), ValueError, "group_b holds tags [40], but there are only 40"),
+        (lambda lj: ha.loss.GroupDistance([0, 1], [1, 0]), FloatingPointError, "centres coincide at step 10"),
+    ],
+)
 def test_loss_objects_rejected_on_use(setup, make, error, message):
     sim, lj, frame = setup
     with pytest.raises(error, match=_re(message)):
@@ -224,8 +241,14 @@ def _run_snippet(code):
                 dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)], forces=[lj])
             return sim, lj
     """)
-    proc = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120, env=subprocess_env(), cwd=TESTS)
+    proc = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(),
+        cwd=TESTS,
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -237,11 +260,18 @@ OVERFLOW_CASES = [
     # a cutoff far larger than anything else: the nlist must still refuse a box too small for it
     ("sim, lj = sim_in_box(10, r_cut=1e9)\nsim.run(1)", 1, "too large for the box"),
     # timesteps near 2^64
-    ("sim, lj = sim_in_box(20)\nsim.state._cpp.timestep = 2**64 - 5\nsim.run(4)\nprint('at', sim.timestep)", 0,
-     "at 18446744073709551615"),
+    (
+        "sim, lj = sim_in_box(20)\nsim.state._cpp.timestep = 2**64 - 5\nsim.run(4)\nprint('at', sim.timestep)",
+        0,
+        "at 18446744073709551615",
+    ),
     ("sim, lj = sim_in_box(20)\nsim.state._cpp.timestep = 2**64 - 5\nsim.run(10)", 1, "2^64 - 1"),
-    ("sim, lj = sim_in_box(20)\nsim.state._cpp.timestep = 2**64 - 5\n"
-     "ha.adjoint.gradient(sim, 10, ha.loss.PotentialEnergy(lj), [lj])", 1, "would pass the largest timestep"),
+    (
+        "sim, lj = sim_in_box(20)\nsim.state._cpp.timestep = 2**64 - 5\n"
+        "ha.adjoint.gradient(sim, 10, ha.loss.PotentialEnergy(lj), [lj])",
+        1,
+        "would pass the largest timestep",
+    ),
 ]
 
 
@@ -254,6 +284,7 @@ def test_integer_ranges_in_a_subprocess(code, rc, message):
 
 def test_ensemble_options_are_checked_before_any_replica_runs():
     from test_ensemble import build, energy_loss, wrt
+
     ens = ha.Ensemble(build, replicas=2, threads=2)
     with pytest.raises(TypeError, match="steps must be an integer, got 2.5"):
         ens.gradient(2.5, energy_loss, wrt)

@@ -20,6 +20,7 @@ rejected snapshot leaves the state bit for bit as it was, and the next 10 steps 
 those of an untouched twin). Inputs that could crash the process run in a subprocess, which
 must exit normally with the expected message.
 """
+
 # Classes:
 #   overflow  - integer overflow: image counters (int32), timesteps (uint64), N (uint32), boxes
 #               whose products overflow; run(10**30); checked without crashing (subprocesses)
@@ -34,7 +35,6 @@ must exit normally with the expected message.
 #   writers   - write.GSD: trigger, filename, mode, truncate, dynamic, filter
 #   lattice   - cubic/random_packing: N <= 0, impossible densities, bad arguments
 #   empty     - N = 0: a working empty simulation (runs, writes and reads back)
-import math
 import os
 import re
 import signal
@@ -54,8 +54,19 @@ from conftest import TESTS, make_frame, make_sim, random_positions, subprocess_e
 
 N = 12
 BOX = [8.0, 7.5, 7.0, 0.1, 0.0, 0.2]
-FIELDS = ["position", "velocity", "image", "typeid", "mass", "charge", "diameter", "body", "orientation", "angmom",
-          "moment_inertia"]
+FIELDS = [
+    "position",
+    "velocity",
+    "image",
+    "typeid",
+    "mass",
+    "charge",
+    "diameter",
+    "body",
+    "orientation",
+    "angmom",
+    "moment_inertia",
+]
 FLOAT_FIELDS = ["position", "velocity", "mass", "charge", "diameter", "orientation", "angmom", "moment_inertia"]
 WIDTH = {"position": 3, "velocity": 3, "image": 3, "orientation": 4, "angmom": 4, "moment_inertia": 3}
 nan, inf = float("nan"), float("inf")
@@ -67,9 +78,16 @@ FAST = settings(max_examples=30, deadline=None, suppress_health_check=list(Healt
 def base_frame(seed=5):
     rng = np.random.default_rng(seed)
     pos = random_positions(rng, N, BOX, min_dist=1.1)
-    return make_frame(pos, BOX, typeid=np.arange(N) % 2, types=("A", "B"), velocity=rng.normal(size=(N, 3)),
-                      mass=rng.uniform(1, 2, N), charge=rng.normal(size=N),
-                      image=rng.integers(-2, 3, (N, 3)).astype(np.int32))
+    return make_frame(
+        pos,
+        BOX,
+        typeid=np.arange(N) % 2,
+        types=("A", "B"),
+        velocity=rng.normal(size=(N, 3)),
+        mass=rng.uniform(1, 2, N),
+        charge=rng.normal(size=N),
+        image=rng.integers(-2, 3, (N, 3)).astype(np.int32),
+    )
 
 
 def lj():
@@ -79,8 +97,12 @@ def lj():
 
 
 def simulation(frame=None, steps=5):
-    sim = make_sim(base_frame() if frame is None else frame, forces=[lj()],
-                   methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)], dt=1e-3)
+    sim = make_sim(
+        base_frame() if frame is None else frame,
+        forces=[lj()],
+        methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)],
+        dt=1e-3,
+    )
     if steps:
         sim.run(steps)
     return sim
@@ -89,10 +111,20 @@ def simulation(frame=None, steps=5):
 def fingerprint(sim):
     """Everything a user can see of the state, as bytes (NaN-safe, bit for bit)."""
     s = sim.state.get_snapshot()
-    out = {name: (np.asarray(getattr(s.particles, name)).dtype.str, np.asarray(getattr(s.particles, name)).shape,
-                  np.asarray(getattr(s.particles, name)).tobytes()) for name in FIELDS}
-    out.update(box=tuple(sim.state.box.to_list()), types=tuple(sim.state.particle_types), N=sim.state.N_particles,
-               timestep=sim.timestep)
+    out = {
+        name: (
+            np.asarray(getattr(s.particles, name)).dtype.str,
+            np.asarray(getattr(s.particles, name)).shape,
+            np.asarray(getattr(s.particles, name)).tobytes(),
+        )
+        for name in FIELDS
+    }
+    out.update(
+        box=tuple(sim.state.box.to_list()),
+        types=tuple(sim.state.particle_types),
+        N=sim.state.N_particles,
+        timestep=sim.timestep,
+    )
     return out
 
 
@@ -116,6 +148,7 @@ DEFAULTS = {"body": -1, "diameter": 1.0, "orientation": [1.0, 0, 0, 0], "angmom"
 def with_row(name, tag, value):
     """A mutation: particles.<name>[tag] = value (the whole row for vector fields), in a copy whose
     dtype holds the value (float, object, uint64 or int64)."""
+
     def m(f):
         v = np.asarray(value)
         cur = getattr(f.particles, name)
@@ -125,6 +158,7 @@ def with_row(name, tag, value):
         a = np.array(cur, dtype=dtype)
         a[tag] = value
         setattr(f.particles, name, a)
+
     return m
 
 
@@ -137,6 +171,7 @@ def zero_z(f):
 def with_box(box):
     def m(f):
         f.configuration._box = box  # past gsd's setter, as a HOOMD Snapshot or any object would
+
     return m
 
 
@@ -166,8 +201,14 @@ def run_snippet(code, timeout=120):
             return sim
     """)
     env = dict(subprocess_env(), OMP_NUM_THREADS="1")  # the package under test, never the source tree's
-    proc = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout, cwd=TESTS, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=TESTS,
+        env=env,
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -180,134 +221,461 @@ def fresh():
 # ignores configuration.step, as HOOMD does)
 SNAPSHOT_CASES = [
     # non-finite and non-integral values
-    ("position-nan", "nonfinite", with_row("position", 3, [0, nan, 0]), ValueError,
-     r"particles.position: particle tag 3 has non-finite position \[0.0, nan, 0.0\]", "both"),
-    ("position-inf", "nonfinite", with_row("position", 7, [inf, 0, 0]), ValueError,
-     r"particles.position: particle tag 7 has non-finite position", "both"),
-    ("position--inf", "nonfinite", with_row("position", 0, [0, 0, -inf]), ValueError,
-     r"particle tag 0 has non-finite position \[0.0, 0.0, -inf\]", "both"),
-    ("velocity-nan", "nonfinite", with_row("velocity", 5, [nan, 0, 0]), ValueError,
-     r"particles.velocity: particle tag 5 has non-finite velocity", "both"),
-    ("mass-inf", "nonfinite", with_row("mass", 2, inf), ValueError,
-     r"particles.mass: particle tag 2 has non-finite mass", "both"),
-    ("charge-nan", "nonfinite", with_row("charge", 11, nan), ValueError, r"particle tag 11 has non-finite charge",
-     "both"),
-    ("image-float-nan", "nonfinite", with_row("image", 4, [nan, 0, 0]), ValueError,
-     r"particles.image: particle tag 4 has non-finite image", "both"),
-    ("image-half", "nonfinite", with_row("image", 4, [1.5, 0, 0]), ValueError,
-     r"particles.image: particle tag 4 has non-integer image \[1.5, 0.0, 0.0\]", "both"),
-    ("typeid-half", "nonfinite", with_row("typeid", 6, 0.5), ValueError,
-     r"particles.typeid: particle tag 6 has non-integer typeid 0.5", "both"),
-    ("box-Lx-nan", "nonfinite", with_box([nan, 7.5, 7, 0, 0, 0]), ValueError, r"configuration.box: box Lx must be "
-     r"finite, got nan", "both"),
-    ("box-Lz-inf", "nonfinite", with_box([8, 7.5, inf, 0, 0, 0]), ValueError, r"box Lz must be finite, got inf",
-     "both"),
-    ("box-xy-nan", "nonfinite", with_box([8, 7.5, 7, nan, 0, 0]), ValueError, r"box xy must be finite, got nan",
-     "both"),
-    ("box-yz--inf", "nonfinite", with_box([8, 7.5, 7, 0, 0, -inf]), ValueError, r"box yz must be finite, got -inf",
-     "both"),
-    ("step-float", "nonfinite", lambda f: setattr(f.configuration, "step", 10.5), TypeError,
-     r"configuration.step must be an integer, got 10.5", "create"),
-    ("step-nan", "nonfinite", lambda f: setattr(f.configuration, "step", nan), TypeError,
-     r"configuration.step must be an integer, got nan", "create"),
+    (
+        "position-nan",
+        "nonfinite",
+        with_row("position", 3, [0, nan, 0]),
+        ValueError,
+        r"particles.position: particle tag 3 has non-finite position \[0.0, nan, 0.0\]",
+        "both",
+    ),
+    (
+        "position-inf",
+        "nonfinite",
+        with_row("position", 7, [inf, 0, 0]),
+        ValueError,
+        r"particles.position: particle tag 7 has non-finite position",
+        "both",
+    ),
+    (
+        "position--inf",
+        "nonfinite",
+        with_row("position", 0, [0, 0, -inf]),
+        ValueError,
+        r"particle tag 0 has non-finite position \[0.0, 0.0, -inf\]",
+        "both",
+    ),
+    (
+        "velocity-nan",
+        "nonfinite",
+        with_row("velocity", 5, [nan, 0, 0]),
+        ValueError,
+        r"particles.velocity: particle tag 5 has non-finite velocity",
+        "both",
+    ),
+    (
+        "mass-inf",
+        "nonfinite",
+        with_row("mass", 2, inf),
+        ValueError,
+        r"particles.mass: particle tag 2 has non-finite mass",
+        "both",
+    ),
+    (
+        "charge-nan",
+        "nonfinite",
+        with_row("charge", 11, nan),
+        ValueError,
+        r"particle tag 11 has non-finite charge",
+        "both",
+    ),
+    (
+        "image-float-nan",
+        "nonfinite",
+        with_row("image", 4, [nan, 0, 0]),
+        ValueError,
+        r"particles.image: particle tag 4 has non-finite image",
+        "both",
+    ),
+    (
+        "image-half",
+        "nonfinite",
+        with_row("image", 4, [1.5, 0, 0]),
+        ValueError,
+        r"particles.image: particle tag 4 has non-integer image \[1.5, 0.0, 0.0\]",
+        "both",
+    ),
+    (
+        "typeid-half",
+        "nonfinite",
+        with_row("typeid", 6, 0.5),
+        ValueError,
+        r"particles.typeid: particle tag 6 has non-integer typeid 0.5",
+        "both",
+    ),
+    (
+        "box-Lx-nan",
+        "nonfinite",
+        with_box([nan, 7.5, 7, 0, 0, 0]),
+        ValueError,
+        r"configuration.box: box Lx must be "
+        r"finite, got nan",
+        "both",
+    ),
+    (
+        "box-Lz-inf",
+        "nonfinite",
+        with_box([8, 7.5, inf, 0, 0, 0]),
+        ValueError,
+        r"box Lz must be finite, got inf",
+        "both",
+    ),
+    (
+        "box-xy-nan",
+        "nonfinite",
+        with_box([8, 7.5, 7, nan, 0, 0]),
+        ValueError,
+        r"box xy must be finite, got nan",
+        "both",
+    ),
+    (
+        "box-yz--inf",
+        "nonfinite",
+        with_box([8, 7.5, 7, 0, 0, -inf]),
+        ValueError,
+        r"box yz must be finite, got -inf",
+        "both",
+    ),
+    (
+        "step-float",
+        "nonfinite",
+        lambda f: setattr(f.configuration, "step", 10.5),
+        TypeError,
+        r"configuration.step must be an integer, got 10.5",
+        "create",
+    ),
+    (
+        "step-nan",
+        "nonfinite",
+        lambda f: setattr(f.configuration, "step", nan),
+        TypeError,
+        r"configuration.step must be an integer, got nan",
+        "create",
+    ),
     # integer overflow and ranges
-    ("image-beyond-int32", "overflow", with_row("image", 9, np.array([2**31, 0, 0], np.int64)), ValueError,
-     r"particles.image: particle tag 9 has image \[2147483648, 0, 0\], outside the int32 range", "both"),
-    ("image-python-2**70", "overflow", with_row("image", 1, np.array([0, -(2**70), 0], dtype=object)), ValueError,
-     r"particles.image: particle tag 1 has image .*outside the int32 range", "both"),
-    ("position-far-out", "overflow", with_row("position", 2, [1e11, 0, 0]), ValueError,
-     r"particle tag 2 at position \[100000000000.0, 0.0, 0.0\] lies 1.25e\+10 box lengths outside the box .* "
-     r"beyond the int32 range", "both"),
-    ("position-far-plus-image", "overflow",
-     lambda f: (with_row("position", 8, [0, 0, 7.0 * 2**30])(f), with_row("image", 8, [0, 0, 2**30])(f)), ValueError,
-     r"particle tag 8 .*image counter would be 2.14748e\+09, beyond the int32 range", "both"),
-    ("body-beyond-int32", "overflow", with_row("body", 0, 2**40), ValueError,
-     r"particles.body: particle tag 0 has body 1099511627776, outside the int32 range", "both"),
-    ("typeid-uint64-max", "overflow", with_row("typeid", 3, np.uint64(UINT64_MAX)), ValueError,
-     r"particle tag 3 has typeid 18446744073709551615, but there are only 2 types", "both"),
-    ("N-beyond-uint32", "overflow", lambda f: setp(f, N=2**32), ValueError, r"particles.N must be <= 4294967295, got "
-     r"4294967296", "both"),
-    ("step-2**64", "overflow", lambda f: setattr(f.configuration, "step", 2**64), ValueError,
-     r"configuration.step must be <= 18446744073709551615, got 18446744073709551616", "create"),
-    ("step-negative", "overflow", lambda f: setattr(f.configuration, "step", -1), ValueError,
-     r"configuration.step must be >= 0, got -1", "create"),
-    ("box-huge", "overflow", with_box([1e200, 7.5, 7, 0, 0, 0]), ValueError,
-     r"box Lx = 1e\+200 is outside the supported range", "both"),
-    ("box-tiny", "overflow", with_box([8, 1e-300, 7, 0, 0, 0]), ValueError,
-     r"box Ly = 1e-300 is outside the supported range", "both"),
-    ("box-skewed", "overflow", with_box([8, 7.5, 7, 1e9, 0, 0]), ValueError,
-     r"box tilt factor xy = 1000000000.0 is too large", "both"),
+    (
+        "image-beyond-int32",
+        "overflow",
+        with_row("image", 9, np.array([2**31, 0, 0], np.int64)),
+        ValueError,
+        r"particles.image: particle tag 9 has image \[2147483648, 0, 0\], outside the int32 range",
+        "both",
+    ),
+    (
+        "image-python-2**70",
+        "overflow",
+        with_row("image", 1, np.array([0, -(2**70), 0], dtype=object)),
+        ValueError,
+        r"particles.image: particle tag 1 has image .*outside the int32 range",
+        "both",
+    ),
+    (
+        "position-far-out",
+        "overflow",
+        with_row("position", 2, [1e11, 0, 0]),
+        ValueError,
+        r"particle tag 2 at position \[100000000000.0, 0.0, 0.0\] lies 1.25e\+10 box lengths outside the box .* "
+        r"beyond the int32 range",
+        "both",
+    ),
+    (
+        "position-far-plus-image",
+        "overflow",
+        lambda f: (with_row("position", 8, [0, 0, 7.0 * 2**30])(f), with_row("image", 8, [0, 0, 2**30])(f)),
+        ValueError,
+        r"particle tag 8 .*image counter would be 2.14748e\+09, beyond the int32 range",
+        "both",
+    ),
+    (
+        "body-beyond-int32",
+        "overflow",
+        with_row("body", 0, 2**40),
+        ValueError,
+        r"particles.body: particle tag 0 has body 1099511627776, outside the int32 range",
+        "both",
+    ),
+    (
+        "typeid-uint64-max",
+        "overflow",
+        with_row("typeid", 3, np.uint64(UINT64_MAX)),
+        ValueError,
+        r"particle tag 3 has typeid 18446744073709551615, but there are only 2 types",
+        "both",
+    ),
+    (
+        "N-beyond-uint32",
+        "overflow",
+        lambda f: setp(f, N=2**32),
+        ValueError,
+        r"particles.N must be <= 4294967295, got "
+        r"4294967296",
+        "both",
+    ),
+    (
+        "step-2**64",
+        "overflow",
+        lambda f: setattr(f.configuration, "step", 2**64),
+        ValueError,
+        r"configuration.step must be <= 18446744073709551615, got 18446744073709551616",
+        "create",
+    ),
+    (
+        "step-negative",
+        "overflow",
+        lambda f: setattr(f.configuration, "step", -1),
+        ValueError,
+        r"configuration.step must be >= 0, got -1",
+        "create",
+    ),
+    (
+        "box-huge",
+        "overflow",
+        with_box([1e200, 7.5, 7, 0, 0, 0]),
+        ValueError,
+        r"box Lx = 1e\+200 is outside the supported range",
+        "both",
+    ),
+    (
+        "box-tiny",
+        "overflow",
+        with_box([8, 1e-300, 7, 0, 0, 0]),
+        ValueError,
+        r"box Ly = 1e-300 is outside the supported range",
+        "both",
+    ),
+    (
+        "box-skewed",
+        "overflow",
+        with_box([8, 7.5, 7, 1e9, 0, 0]),
+        ValueError,
+        r"box tilt factor xy = 1000000000.0 is too large",
+        "both",
+    ),
     # wrong types, shapes, dtypes, lengths, names, ranges
-    ("typeid-out-of-range", "malformed", with_row("typeid", 4, 2), ValueError,
-     r"particle tag 4 has typeid 2, but there are only 2 types \['A', 'B'\]", "both"),
+    (
+        "typeid-out-of-range",
+        "malformed",
+        with_row("typeid", 4, 2),
+        ValueError,
+        r"particle tag 4 has typeid 2, but there are only 2 types \['A', 'B'\]",
+        "both",
+    ),
     ("typeid-negative", "malformed", with_row("typeid", 10, -1), ValueError, r"particle tag 10 has typeid -1", "both"),
-    ("mass-negative", "malformed", with_row("mass", 7, -1.0), ValueError,
-     r"particles.mass: particle tag 7 has mass -1.0; masses must be >= 0", "both"),
-    ("position-2-columns", "malformed", lambda f: setp(f, position=np.zeros((N, 2))), ValueError,
-     r"particles.position has shape \(12, 2\), expected \(12, 3\)", "both"),
-    ("position-short", "malformed", lambda f: setp(f, position=np.asarray(f.particles.position)[:-1]), ValueError,
-     r"particles.position has shape \(11, 3\), expected \(12, 3\) \(particles.N = 12\)", "both"),
-    ("position-flat", "malformed", lambda f: setp(f, position=np.asarray(f.particles.position).ravel()), ValueError,
-     r"particles.position has shape \(36,\), expected \(12, 3\)", "both"),
-    ("position-ragged", "malformed", lambda f: setp(f, position=[[0, 0, 0]] * (N - 1) + [[1, 2]]), ValueError,
-     r"particles.position is not a rectangular numeric array", "both"),
-    ("position-strings", "malformed", lambda f: setp(f, position=np.full((N, 3), "1.0")), TypeError,
-     r"particles.position has dtype <U3; it needs real numbers", "both"),
-    ("velocity-complex", "malformed", lambda f: setp(f, velocity=np.zeros((N, 3), complex)), TypeError,
-     r"particles.velocity has dtype complex128", "both"),
-    ("mass-bool", "malformed", lambda f: setp(f, mass=np.ones(N, bool)), TypeError, r"particles.mass has dtype bool",
-     "both"),
-    ("mass-column", "malformed", lambda f: setp(f, mass=np.ones((N, 1))), ValueError,
-     r"particles.mass has shape \(12, 1\), expected \(12,\)", "both"),
-    ("image-none-entries", "malformed", lambda f: setp(f, image=[[None, 0, 0]] * N), TypeError,
-     r"particles.image has dtype object", "both"),
-    ("typeid-strings", "malformed", lambda f: setp(f, typeid=["A"] * N), TypeError, r"particles.typeid has dtype <U1",
-     "both"),
-    ("N-too-large", "malformed", lambda f: setp(f, N=N + 1), ValueError,
-     r"particles.position has shape \(12, 3\), expected \(13, 3\) \(particles.N = 13\)", "both"),
+    (
+        "mass-negative",
+        "malformed",
+        with_row("mass", 7, -1.0),
+        ValueError,
+        r"particles.mass: particle tag 7 has mass -1.0; masses must be >= 0",
+        "both",
+    ),
+    (
+        "position-2-columns",
+        "malformed",
+        lambda f: setp(f, position=np.zeros((N, 2))),
+        ValueError,
+        r"particles.position has shape \(12, 2\), expected \(12, 3\)",
+        "both",
+    ),
+    (
+        "position-short",
+        "malformed",
+        lambda f: setp(f, position=np.asarray(f.particles.position)[:-1]),
+        ValueError,
+        r"particles.position has shape \(11, 3\), expected \(12, 3\) \(particles.N = 12\)",
+        "both",
+    ),
+    (
+        "position-flat",
+        "malformed",
+        lambda f: setp(f, position=np.asarray(f.particles.position).ravel()),
+        ValueError,
+        r"particles.position has shape \(36,\), expected \(12, 3\)",
+        "both",
+    ),
+    (
+        "position-ragged",
+        "malformed",
+        lambda f: setp(f, position=[[0, 0, 0]] * (N - 1) + [[1, 2]]),
+        ValueError,
+        r"particles.position is not a rectangular numeric array",
+        "both",
+    ),
+    (
+        "position-strings",
+        "malformed",
+        lambda f: setp(f, position=np.full((N, 3), "1.0")),
+        TypeError,
+        r"particles.position has dtype <U3; it needs real numbers",
+        "both",
+    ),
+    (
+        "velocity-complex",
+        "malformed",
+        lambda f: setp(f, velocity=np.zeros((N, 3), complex)),
+        TypeError,
+        r"particles.velocity has dtype complex128",
+        "both",
+    ),
+    (
+        "mass-bool",
+        "malformed",
+        lambda f: setp(f, mass=np.ones(N, bool)),
+        TypeError,
+        r"particles.mass has dtype bool",
+        "both",
+    ),
+    (
+        "mass-column",
+        "malformed",
+        lambda f: setp(f, mass=np.ones((N, 1))),
+        ValueError,
+        r"particles.mass has shape \(12, 1\), expected \(12,\)",
+        "both",
+    ),
+    (
+        "image-none-entries",
+        "malformed",
+        lambda f: setp(f, image=[[None, 0, 0]] * N),
+        TypeError,
+        r"particles.image has dtype object",
+        "both",
+    ),
+    (
+        "typeid-strings",
+        "malformed",
+        lambda f: setp(f, typeid=["A"] * N),
+        TypeError,
+        r"particles.typeid has dtype <U1",
+        "both",
+    ),
+    (
+        "N-too-large",
+        "malformed",
+        lambda f: setp(f, N=N + 1),
+        ValueError,
+        r"particles.position has shape \(12, 3\), expected \(13, 3\) \(particles.N = 13\)",
+        "both",
+    ),
     ("N-negative", "malformed", lambda f: setp(f, N=-1), ValueError, r"particles.N must be >= 0, got -1", "both"),
     ("N-float", "malformed", lambda f: setp(f, N=12.0), TypeError, r"particles.N must be an integer, got 12.0", "both"),
-    ("N-string", "malformed", lambda f: setp(f, N="12"), TypeError, r"particles.N must be an integer, got '12'",
-     "both"),
-    ("types-string", "malformed", lambda f: setp(f, types="AB"), TypeError,
-     r"particles.types must be a list of type names, got the string 'AB'", "both"),
+    (
+        "N-string",
+        "malformed",
+        lambda f: setp(f, N="12"),
+        TypeError,
+        r"particles.N must be an integer, got '12'",
+        "both",
+    ),
+    (
+        "types-string",
+        "malformed",
+        lambda f: setp(f, types="AB"),
+        TypeError,
+        r"particles.types must be a list of type names, got the string 'AB'",
+        "both",
+    ),
     ("types-empty", "malformed", lambda f: setp(f, types=[]), ValueError, r"particles.types is empty", "both"),
-    ("types-empty-name", "malformed", lambda f: setp(f, types=["A", ""]), ValueError,
-     r"particles.types\[1\] is an empty type name", "both"),
-    ("types-duplicate", "malformed", lambda f: setp(f, types=["A", "A"]), ValueError,
-     r"particles.types has duplicate names \['A'\]", "both"),
-    ("types-not-str", "malformed", lambda f: setp(f, types=["A", 2]), TypeError,
-     r"particles.types\[1\] must be a str, got 2 \(int\)", "both"),
-    ("positions-missing", "malformed", lambda f: setp(f, position=None), ValueError,
-     r"has no particles.position for its N = 12 particles", "both"),
-    ("2D-box-nonzero-z", "malformed",
-     lambda f: (with_box([8, 7.5, 0, 0.1, 0, 0])(f), zero_z(f), with_row("position", 5, [0, 0, 0.5])(f)),
-     ValueError, r"2D box \(Lz = 0\) but particle tag 5 has z = 0.5", "both"),
-    ("2D-box-tilted-z", "malformed", with_box([8, 7.5, 0, 0, 0.3, 0]), ValueError,
-     r"a 2D box \(Lz = 0\) must have xz = yz = 0, got xz=0.3", "both"),
+    (
+        "types-empty-name",
+        "malformed",
+        lambda f: setp(f, types=["A", ""]),
+        ValueError,
+        r"particles.types\[1\] is an empty type name",
+        "both",
+    ),
+    (
+        "types-duplicate",
+        "malformed",
+        lambda f: setp(f, types=["A", "A"]),
+        ValueError,
+        r"particles.types has duplicate names \['A'\]",
+        "both",
+    ),
+    (
+        "types-not-str",
+        "malformed",
+        lambda f: setp(f, types=["A", 2]),
+        TypeError,
+        r"particles.types\[1\] must be a str, got 2 \(int\)",
+        "both",
+    ),
+    (
+        "positions-missing",
+        "malformed",
+        lambda f: setp(f, position=None),
+        ValueError,
+        r"has no particles.position for its N = 12 particles",
+        "both",
+    ),
+    (
+        "2D-box-nonzero-z",
+        "malformed",
+        lambda f: (with_box([8, 7.5, 0, 0.1, 0, 0])(f), zero_z(f), with_row("position", 5, [0, 0, 0.5])(f)),
+        ValueError,
+        r"2D box \(Lz = 0\) but particle tag 5 has z = 0.5",
+        "both",
+    ),
+    (
+        "2D-box-tilted-z",
+        "malformed",
+        with_box([8, 7.5, 0, 0, 0.3, 0]),
+        ValueError,
+        r"a 2D box \(Lz = 0\) must have xz = yz = 0, got xz=0.3",
+        "both",
+    ),
     ("box-missing", "malformed", with_box(None), ValueError, r"has no configuration.box", "both"),
-    ("box-zero", "malformed", with_box([0, 7.5, 7, 0, 0, 0]), ValueError, r"box Lx and Ly must be positive, got Lx=0.0",
-     "both"),
-    ("box-negative", "malformed", with_box([8, -7.5, 7, 0, 0, 0]), ValueError,
-     r"box Lx and Ly must be positive, got Lx=8.0, Ly=-7.5", "both"),
+    (
+        "box-zero",
+        "malformed",
+        with_box([0, 7.5, 7, 0, 0, 0]),
+        ValueError,
+        r"box Lx and Ly must be positive, got Lx=0.0",
+        "both",
+    ),
+    (
+        "box-negative",
+        "malformed",
+        with_box([8, -7.5, 7, 0, 0, 0]),
+        ValueError,
+        r"box Lx and Ly must be positive, got Lx=8.0, Ly=-7.5",
+        "both",
+    ),
     ("box-Lz-negative", "malformed", with_box([8, 7.5, -7, 0, 0, 0]), ValueError, r"box Lz must be >= 0", "both"),
     ("box-one-value", "malformed", with_box([8.0]), ValueError, r"a box needs 2 to 6 values", "both"),
     ("box-seven-values", "malformed", with_box([8.0] * 7), ValueError, r"a box needs 2 to 6 values", "both"),
-    ("box-nested", "malformed", with_box([[8, 7.5, 7], [0, 0, 0]]), TypeError, r"flat sequence of 2 to 6 numbers",
-     "both"),
+    (
+        "box-nested",
+        "malformed",
+        with_box([[8, 7.5, 7], [0, 0, 0]]),
+        TypeError,
+        r"flat sequence of 2 to 6 numbers",
+        "both",
+    ),
     ("box-string", "malformed", with_box("8 7.5 7"), TypeError, r"a box must be a Box or a sequence", "both"),
-    ("box-bool-entry", "malformed", with_box([8, 7.5, True, 0, 0, 0]), TypeError, r"box Lz must be a number, got True",
-     "both"),
-    ("dimensions-4", "malformed", lambda f: setattr(f.configuration, "dimensions", 4), ValueError,
-     r"configuration.dimensions must be 2 or 3, got 4", "both"),
-    ("step-string", "malformed", lambda f: setattr(f.configuration, "step", "10"), TypeError,
-     r"configuration.step must be an integer, got '10'", "create"),
+    (
+        "box-bool-entry",
+        "malformed",
+        with_box([8, 7.5, True, 0, 0, 0]),
+        TypeError,
+        r"box Lz must be a number, got True",
+        "both",
+    ),
+    (
+        "dimensions-4",
+        "malformed",
+        lambda f: setattr(f.configuration, "dimensions", 4),
+        ValueError,
+        r"configuration.dimensions must be 2 or 3, got 4",
+        "both",
+    ),
+    (
+        "step-string",
+        "malformed",
+        lambda f: setattr(f.configuration, "step", "10"),
+        TypeError,
+        r"configuration.step must be an integer, got '10'",
+        "create",
+    ),
 ]
 
 
 def _cases(entry):
-    return [pytest.param(m, e, msg, id=f"{cls}-{i}") for i, cls, m, e, msg, where in SNAPSHOT_CASES
-            if where == "both" or where == entry]
+    return [
+        pytest.param(m, e, msg, id=f"{cls}-{i}")
+        for i, cls, m, e, msg, where in SNAPSHOT_CASES
+        if where == "both" or where == entry
+    ]
 
 
 @pytest.mark.parametrize("mutate, error, message", _cases("create"))
@@ -322,8 +690,9 @@ def test_snapshot_create(mutate, error, message):
     with pytest.raises(RuntimeError, match="has no state"):
         sim.state
     sim.create_state_from_snapshot(base_frame())
-    sim.operations.integrator = ha.md.Integrator(dt=1e-3, forces=[lj()],
-                                                 methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)])
+    sim.operations.integrator = ha.md.Integrator(
+        dt=1e-3, forces=[lj()], methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)]
+    )
     assert_runs_like(sim, simulation(steps=0))
 
 
@@ -390,8 +759,13 @@ def test_partial_valid_set_snapshot_after_rejections_applies_fully():
 
 
 @FAST
-@given(field=st.sampled_from(FLOAT_FIELDS), tag=st.integers(0, N - 1), comp=st.integers(0, 3),
-       value=st.sampled_from([nan, inf, -inf]), entry=st.sampled_from(["create", "set"]))
+@given(
+    field=st.sampled_from(FLOAT_FIELDS),
+    tag=st.integers(0, N - 1),
+    comp=st.integers(0, 3),
+    value=st.sampled_from([nan, inf, -inf]),
+    entry=st.sampled_from(["create", "set"]),
+)
 def test_nonfinite_injection_hypothesis(field, tag, comp, value, entry):
     """A NaN/inf in any float field at any tag: ValueError naming field and tag, nothing changed."""
     sim = _SHARED["sim"]
@@ -438,8 +812,11 @@ def _shared_sim():
 
 
 @FAST
-@given(field=st.sampled_from(["image", "body", "typeid"]), tag=st.integers(0, N - 1),
-       value=st.one_of(st.integers(2**31, 2**80), st.integers(-(2**80), -(2**31) - 1)))
+@given(
+    field=st.sampled_from(["image", "body", "typeid"]),
+    tag=st.integers(0, N - 1),
+    value=st.one_of(st.integers(2**31, 2**80), st.integers(-(2**80), -(2**31) - 1)),
+)
 def test_overflow_integer_fields_hypothesis(field, tag, value):
     """Integers beyond what the engine stores (int32 images and bodies, uint32 typeids)."""
     sim, before = _SHARED["sim"], _SHARED["before"]
@@ -453,10 +830,13 @@ def test_overflow_integer_fields_hypothesis(field, tag, value):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-@given(L=st.tuples(*[st.floats(0.05, 50.0)] * 3), tilt=st.tuples(*[st.floats(-1.0, 1.0)] * 3),
-       frac=st.lists(st.tuples(*[st.floats(-0.5, 0.5)] * 3), min_size=4, max_size=4),
-       shift=st.lists(st.tuples(*[st.integers(-(2**30), 2**30)] * 3), min_size=4, max_size=4),
-       d2=st.booleans())
+@given(
+    L=st.tuples(*[st.floats(0.05, 50.0)] * 3),
+    tilt=st.tuples(*[st.floats(-1.0, 1.0)] * 3),
+    frac=st.lists(st.tuples(*[st.floats(-0.5, 0.5)] * 3), min_size=4, max_size=4),
+    shift=st.lists(st.tuples(*[st.integers(-(2**30), 2**30)] * 3), min_size=4, max_size=4),
+    d2=st.booleans(),
+)
 def test_overflow_far_positions_keep_unwrapped_exact_hypothesis(L, tilt, frac, shift, d2):
     """Points up to 2^30 box lengths outside: wrapped into the box (the engine accepts them) with
     image counters that keep the unwrapped position to rounding of its own magnitude."""
@@ -487,61 +867,104 @@ def test_overflow_far_positions_rejected_hypothesis(tag, axis, n, sign):
     pos = np.zeros((4, 3))
     pos[:, 0] = [-3, -1, 1, 3]
     pos[tag, axis] = sign * n * 10.0
-    with pytest.raises(ValueError, match=rf"particle tag {tag} at position .* box lengths outside the box along "
-                                         rf"lattice vector a{axis + 1}: its image counter would be"):
+    with pytest.raises(
+        ValueError,
+        match=rf"particle tag {tag} at position .* box lengths outside the box along "
+        rf"lattice vector a{axis + 1}: its image counter would be",
+    ):
         fresh().create_state_from_snapshot(make_frame(pos, box))
 
 
 # -- crash-prone cases, each in its own interpreter -------------------------------------------------
 SUBPROCESS_CASES = [
     # (id, class, code, expected return code, message)
-    ("image-overflow", "overflow",
-     "sim_of(frame([[1e300, 0, 0], [0, 0, 0]], [10, 10, 10, 0, 0, 0]))", 1,
-     "particle tag 0 at position [1e+300, 0.0, 0.0] lies 1e+299 box lengths outside"),
-    ("image-overflow-unchecked-before", "overflow",
-     "sim_of(frame([[0, 0, 0], [2.5e10, 0, 0]], [10, 10, 10, 0, 0, 0]))", 1,
-     "particle tag 1 at position [25000000000.0, 0.0, 0.0] lies 2.5e+09 box lengths"),
-    ("box-1e300", "overflow", "sim_of(frame([[0, 0, 0]], [1e300, 1e300, 1e300, 0, 0, 0]))", 1,
-     "box Lx = 1e+300 is outside the supported range"),
-    ("box-1e50-runs", "overflow",
-     "L = 1e50\nf = frame(np.random.default_rng(0).uniform(-L / 2, L / 2, (20, 3)), [L, L, L, 0, 0, 0])\n"
-     "sim = sim_of(f)\nsim.run(10)\nprint('ran', sim.timestep)", 0, "ran 10"),
-    ("run-10**30", "overflow",
-     "sim = sim_of(frame([[0, 0, 0]], [10, 10, 10, 0, 0, 0]))\nsim.run(10**30)", 1,
-     "run(steps=1000000000000000000000000000000): timestep 0 + steps 1000000000000000000000000000000"),
-    ("run-past-2**64", "overflow",
-     "f = frame([[0, 0, 0]], [10, 10, 10, 0, 0, 0])\nf.configuration.step = 2**64 - 5\nsim = sim_of(f)\n"
-     "sim.run(4)\nprint('at', sim.timestep)\nsim.run(1)", 1,
-     "at 18446744073709551615\n"),
-    ("N-2**32-no-allocation", "overflow",
-     "f = frame([[0, 0, 0]], [10, 10, 10, 0, 0, 0], N=2**32 + 5)\nf.particles.position = None\nsim_of(f)", 1,
-     "particles.N must be <= 4294967295, got 4294967301"),
-    ("empty-runs-writes-reads", "empty",
-     "import tempfile\nd = tempfile.mkdtemp()\nf = frame(np.zeros((0, 3)), [10, 10, 10, 0, 0, 0])\n"
-     "for m in ('langevin', 'brownian', 'nve'):\n"
-     "    sim = sim_of(f, method=m)\n"
-     "    sim.operations.writers.append(ha.write.GSD(trigger=5, filename=d + '/e.gsd', mode='wb'))\n"
-     "    sim.run(10)\n"
-     "    s2 = ha.Simulation(device=ha.device.CPU(1), seed=1)\n"
-     "    s2.create_state_from_gsd(d + '/e.gsd')\n"
-     "    print(m, sim.timestep, s2.state.N_particles, s2.timestep, sim.state.get_snapshot().particles.position.shape)",
-     0, "nve 10 0 10 (0, 3)"),
-    ("killed-run-keeps-frames", "partial",
-     "import tempfile\nd = tempfile.mkdtemp()\nprint('dir', d, flush=True)\n"
-     "class Kill(ha.write.Writer):\n"
-     "    trigger = ha.trigger.Periodic(1)\n"
-     "    def _write(self):\n"
-     "        if self._simulation.timestep == 27:\n"
-     "            os.kill(os.getpid(), signal.SIGKILL)\n"
-     "pos = np.array([[-3.0, 0, 0], [0, 0, 0], [3.0, 0, 0]])\n"
-     "sim = sim_of(frame(pos, [10, 10, 10, 0, 0, 0]))\n"
-     "sim.operations.writers.append(ha.write.GSD(trigger=10, filename=d + '/k.gsd', mode='wb'))\n"
-     "sim.operations.writers.append(Kill())\nsim.run(100)", -signal.SIGKILL, "dir "),
+    (
+        "image-overflow",
+        "overflow",
+        "sim_of(frame([[1e300, 0, 0], [0, 0, 0]], [10, 10, 10, 0, 0, 0]))",
+        1,
+        "particle tag 0 at position [1e+300, 0.0, 0.0] lies 1e+299 box lengths outside",
+    ),
+    (
+        "image-overflow-unchecked-before",
+        "overflow",
+        "sim_of(frame([[0, 0, 0], [2.5e10, 0, 0]], [10, 10, 10, 0, 0, 0]))",
+        1,
+        "particle tag 1 at position [25000000000.0, 0.0, 0.0] lies 2.5e+09 box lengths",
+    ),
+    (
+        "box-1e300",
+        "overflow",
+        "sim_of(frame([[0, 0, 0]], [1e300, 1e300, 1e300, 0, 0, 0]))",
+        1,
+        "box Lx = 1e+300 is outside the supported range",
+    ),
+    (
+        "box-1e50-runs",
+        "overflow",
+        "L = 1e50\nf = frame(np.random.default_rng(0).uniform(-L / 2, L / 2, (20, 3)), [L, L, L, 0, 0, 0])\n"
+        "sim = sim_of(f)\nsim.run(10)\nprint('ran', sim.timestep)",
+        0,
+        "ran 10",
+    ),
+    (
+        "run-10**30",
+        "overflow",
+        "sim = sim_of(frame([[0, 0, 0]], [10, 10, 10, 0, 0, 0]))\nsim.run(10**30)",
+        1,
+        "run(steps=1000000000000000000000000000000): timestep 0 + steps 1000000000000000000000000000000",
+    ),
+    (
+        "run-past-2**64",
+        "overflow",
+        "f = frame([[0, 0, 0]], [10, 10, 10, 0, 0, 0])\nf.configuration.step = 2**64 - 5\nsim = sim_of(f)\n"
+        "sim.run(4)\nprint('at', sim.timestep)\nsim.run(1)",
+        1,
+        "at 18446744073709551615\n",
+    ),
+    (
+        "N-2**32-no-allocation",
+        "overflow",
+        "f = frame([[0, 0, 0]], [10, 10, 10, 0, 0, 0], N=2**32 + 5)\nf.particles.position = None\nsim_of(f)",
+        1,
+        "particles.N must be <= 4294967295, got 4294967301",
+    ),
+    (
+        "empty-runs-writes-reads",
+        "empty",
+        "import tempfile\nd = tempfile.mkdtemp()\nf = frame(np.zeros((0, 3)), [10, 10, 10, 0, 0, 0])\n"
+        "for m in ('langevin', 'brownian', 'nve'):\n"
+        "    sim = sim_of(f, method=m)\n"
+        "    sim.operations.writers.append(ha.write.GSD(trigger=5, filename=d + '/e.gsd', mode='wb'))\n"
+        "    sim.run(10)\n"
+        "    s2 = ha.Simulation(device=ha.device.CPU(1), seed=1)\n"
+        "    s2.create_state_from_gsd(d + '/e.gsd')\n"
+        "    print(m, sim.timestep, s2.state.N_particles, s2.timestep, sim.state.get_snapshot().particles.position.shape)",
+        0,
+        "nve 10 0 10 (0, 3)",
+    ),
+    (
+        "killed-run-keeps-frames",
+        "partial",
+        "import tempfile\nd = tempfile.mkdtemp()\nprint('dir', d, flush=True)\n"
+        "class Kill(ha.write.Writer):\n"
+        "    trigger = ha.trigger.Periodic(1)\n"
+        "    def _write(self):\n"
+        "        if self._simulation.timestep == 27:\n"
+        "            os.kill(os.getpid(), signal.SIGKILL)\n"
+        "pos = np.array([[-3.0, 0, 0], [0, 0, 0], [3.0, 0, 0]])\n"
+        "sim = sim_of(frame(pos, [10, 10, 10, 0, 0, 0]))\n"
+        "sim.operations.writers.append(ha.write.GSD(trigger=10, filename=d + '/k.gsd', mode='wb'))\n"
+        "sim.operations.writers.append(Kill())\nsim.run(100)",
+        -signal.SIGKILL,
+        "dir ",
+    ),
 ]
 
 
-@pytest.mark.parametrize("code, rc, message", [pytest.param(c, r, m, id=f"{cls}-{i}")
-                                               for i, cls, c, r, m in SUBPROCESS_CASES])
+@pytest.mark.parametrize(
+    "code, rc, message", [pytest.param(c, r, m, id=f"{cls}-{i}") for i, cls, c, r, m in SUBPROCESS_CASES]
+)
 def test_subprocess(code, rc, message):
     got_rc, out = run_snippet(code)
     assert got_rc == rc, out  # a crash would be a negative return code other than a SIGKILL we sent
@@ -569,19 +992,38 @@ RUN_CASES = [
     ("list", "malformed", [10], {}, TypeError, r"run steps must be an integer, got \[10\]"),
     ("negative", "malformed", -1, {}, ValueError, r"run steps must be >= 0, got -1"),
     ("np-negative", "malformed", np.int64(-5), {}, ValueError, r"run steps must be >= 0, got -5"),
-    ("2**64", "overflow", 2**64, {}, ValueError,
-     r"timestep 5 \+ steps 18446744073709551616 = 18446744073709551621 would pass the largest timestep "
-     r"2\^64 - 1 = 18446744073709551615"),
+    (
+        "2**64",
+        "overflow",
+        2**64,
+        {},
+        ValueError,
+        r"timestep 5 \+ steps 18446744073709551616 = 18446744073709551621 would pass the largest timestep "
+        r"2\^64 - 1 = 18446744073709551615",
+    ),
     ("2**64-5", "overflow", 2**64 - 5, {}, ValueError, r"timestep 5 \+ steps 18446744073709551611 = "),
-    ("write_at_start-str", "malformed", 1, {"write_at_start": "yes"}, TypeError,
-     r"run write_at_start must be True or False, got 'yes'"),
-    ("write_at_start-int", "malformed", 1, {"write_at_start": 2}, TypeError,
-     r"run write_at_start must be True or False, got 2 \(int\)"),
+    (
+        "write_at_start-str",
+        "malformed",
+        1,
+        {"write_at_start": "yes"},
+        TypeError,
+        r"run write_at_start must be True or False, got 'yes'",
+    ),
+    (
+        "write_at_start-int",
+        "malformed",
+        1,
+        {"write_at_start": 2},
+        TypeError,
+        r"run write_at_start must be True or False, got 2 \(int\)",
+    ),
 ]
 
 
-@pytest.mark.parametrize("steps, kwargs, error, message", [pytest.param(s, k, e, m, id=f"{cls}-{i}")
-                                                           for i, cls, s, k, e, m in RUN_CASES])
+@pytest.mark.parametrize(
+    "steps, kwargs, error, message", [pytest.param(s, k, e, m, id=f"{cls}-{i}") for i, cls, s, k, e, m in RUN_CASES]
+)
 def test_run(steps, kwargs, error, message):
     sim, twin = simulation(), simulation()
     with pytest.raises(error, match=message):
@@ -599,9 +1041,16 @@ def test_malformed_run_accepts_numpy_integers():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-@given(steps=st.one_of(st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not float(x).is_integer()),
-                       st.text(max_size=5), st.booleans(),
-                       st.none(), st.integers(max_value=-1), st.integers(min_value=2**64)))
+@given(
+    steps=st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not float(x).is_integer()),
+        st.text(max_size=5),
+        st.booleans(),
+        st.none(),
+        st.integers(max_value=-1),
+        st.integers(min_value=2**64),
+    )
+)
 def test_malformed_run_hypothesis(steps):
     sim, before = _SHARED["sim"], _SHARED["before"]
     if isinstance(steps, int) and not isinstance(steps, bool):
@@ -621,8 +1070,11 @@ def test_overflow_timestep_max_round_trip(tmp_path):
     sim = simulation(f, steps=0)
     sim.operations.writers.append(ha.write.GSD(trigger=ha.trigger.Periodic(1), filename=tmp_path / "m.gsd", mode="wb"))
     sim.run(0, write_at_start=True)
-    with pytest.raises(ValueError, match=r"timestep 18446744073709551615 \+ steps 1 = 18446744073709551616 would "
-                                         r"pass the largest timestep"):
+    with pytest.raises(
+        ValueError,
+        match=r"timestep 18446744073709551615 \+ steps 1 = 18446744073709551616 would "
+        r"pass the largest timestep",
+    ):
         sim.run(1)
     assert sim.timestep == UINT64_MAX and sim.state.get_snapshot().configuration.step == UINT64_MAX
     s2 = fresh()
@@ -631,8 +1083,13 @@ def test_overflow_timestep_max_round_trip(tmp_path):
 
 
 SIM_CASES = [
-    ("device-str", "malformed", dict(device="cpu", seed=1), TypeError,
-     r"Simulation device must be a hoomd_adjoint.device.CPU or GPU, got 'cpu'"),
+    (
+        "device-str",
+        "malformed",
+        dict(device="cpu", seed=1),
+        TypeError,
+        r"Simulation device must be a hoomd_adjoint.device.CPU or GPU, got 'cpu'",
+    ),
     ("device-class", "malformed", dict(device=ha.device.CPU, seed=1), TypeError, r"Simulation device must be"),
     ("seed-float", "nonfinite", dict(seed=2.5), TypeError, r"Simulation seed must be an integer, got 2.5"),
     ("seed-nan", "nonfinite", dict(seed=nan), TypeError, r"Simulation seed must be an integer, got nan"),
@@ -641,8 +1098,9 @@ SIM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kwargs, error, message", [pytest.param(k, e, m, id=f"{cls}-{i}")
-                                                    for i, cls, k, e, m in SIM_CASES])
+@pytest.mark.parametrize(
+    "kwargs, error, message", [pytest.param(k, e, m, id=f"{cls}-{i}") for i, cls, k, e, m in SIM_CASES]
+)
 def test_simulation(kwargs, error, message):
     kwargs.setdefault("device", ha.device.CPU(1))
     with pytest.raises(error, match=message):
@@ -698,6 +1156,7 @@ def files(tmp_path):
     _write(tmp_path / "empty.gsd", [])
     _write(tmp_path / "badtype.gsd", [_gsd_frame(typeid=[0, 3, 0])])
     import gsd.fl
+
     with gsd.fl.open(tmp_path / "other.gsd", "w", application="x", schema="other", schema_version=[1, 0]) as g:
         g.write_chunk("a", np.zeros(3))
         g.end_frame()
@@ -719,18 +1178,29 @@ GSD_CASES = [
     ("frame-whole-float", "good.gsd", 1.0, TypeError, r"frame must be an integer, got 1.0 \(float\); write 1"),
     ("frame-str", "good.gsd", "0", TypeError, r"frame must be an integer, got '0'"),
     ("frame-bool", "good.gsd", True, TypeError, r"frame must be an integer, got True \(bool\)"),
-    ("no-positions", "nopos.gsd", 0, ValueError,
-     r"GSD file '.*nopos.gsd' frame 0 has no particles/position chunk .* N = 3 particles: all of them would sit"),
+    (
+        "no-positions",
+        "nopos.gsd",
+        0,
+        ValueError,
+        r"GSD file '.*nopos.gsd' frame 0 has no particles/position chunk .* N = 3 particles: all of them would sit",
+    ),
     ("no-positions-N-changed", "grow.gsd", -1, ValueError, r"frame 1 has no particles/position chunk .* N = 4"),
-    ("typeid-in-file", "badtype.gsd", 0, ValueError,
-     r"GSD file '.*badtype.gsd' frame 0 particles.typeid: particle tag 1 has typeid 3, but there are only 1 types"),
+    (
+        "typeid-in-file",
+        "badtype.gsd",
+        0,
+        ValueError,
+        r"GSD file '.*badtype.gsd' frame 0 particles.typeid: particle tag 1 has typeid 3, but there are only 1 types",
+    ),
     ("filename-empty", "", 0, FileNotFoundError, r"create_state_from_gsd: the filename is empty"),
     ("filename-none", None, 0, TypeError, r"create_state_from_gsd filename must be a str or os.PathLike, got None"),
 ]
 
 
-@pytest.mark.parametrize("name, frame, error, message", [pytest.param(n, f, e, m, id=f"files-{i}")
-                                                          for i, n, f, e, m in GSD_CASES])
+@pytest.mark.parametrize(
+    "name, frame, error, message", [pytest.param(n, f, e, m, id=f"files-{i}") for i, n, f, e, m in GSD_CASES]
+)
 def test_gsd_file(files, name, frame, error, message):
     sim = fresh()
     with pytest.raises(error, match=message):
@@ -765,28 +1235,49 @@ WRITER_CASES = [
     ("filename-int", dict(filename=5), TypeError, r"GSD filename must be a str or os.PathLike, got 5 \(int\)"),
     ("filename-empty", dict(filename=""), ValueError, r"GSD filename is empty"),
     ("filename-directory", dict(filename="{tmp}"), IsADirectoryError, r"GSD filename '.*' is a directory"),
-    ("filename-no-parent", dict(filename="{tmp}/no/such/dir/t.gsd"), FileNotFoundError,
-     r"GSD filename '.*t.gsd': the directory '.*dir' does not exist"),
+    (
+        "filename-no-parent",
+        dict(filename="{tmp}/no/such/dir/t.gsd"),
+        FileNotFoundError,
+        r"GSD filename '.*t.gsd': the directory '.*dir' does not exist",
+    ),
     ("mode-r", dict(mode="r"), ValueError, r"GSD mode must be 'ab', 'wb' or 'xb', got 'r'"),
     ("mode-int", dict(mode=1), TypeError, r"GSD mode must be 'ab', 'wb' or 'xb', got 1 \(int\)"),
-    ("mode-xb-exists", dict(mode="xb", filename="{tmp}/exists.gsd"), FileExistsError,
-     r"GSD file '.*exists.gsd' exists and mode is 'xb'"),
-    ("mode-ab-not-gsd", dict(mode="ab", filename="{tmp}/text.gsd"), ValueError,
-     r"GSD file '.*text.gsd' exists but cannot be appended to: Not a GSD file"),
+    (
+        "mode-xb-exists",
+        dict(mode="xb", filename="{tmp}/exists.gsd"),
+        FileExistsError,
+        r"GSD file '.*exists.gsd' exists and mode is 'xb'",
+    ),
+    (
+        "mode-ab-not-gsd",
+        dict(mode="ab", filename="{tmp}/text.gsd"),
+        ValueError,
+        r"GSD file '.*text.gsd' exists but cannot be appended to: Not a GSD file",
+    ),
     ("truncate-str", dict(truncate="no"), TypeError, r"GSD truncate must be True or False, got 'no'"),
-    ("dynamic-str", dict(dynamic="property"), TypeError,
-     r"GSD dynamic must be a list of categories, got the string 'property' \(did you mean \['property'\]\?\)"),
+    (
+        "dynamic-str",
+        dict(dynamic="property"),
+        TypeError,
+        r"GSD dynamic must be a list of categories, got the string 'property' \(did you mean \['property'\]\?\)",
+    ),
     ("dynamic-unknown", dict(dynamic=["properties"]), ValueError, r"GSD dynamic: unknown category 'properties'"),
-    ("dynamic-unknown-field", dict(dynamic=["particles/positions"]), ValueError,
-     r"unknown category 'particles/positions'"),
+    (
+        "dynamic-unknown-field",
+        dict(dynamic=["particles/positions"]),
+        ValueError,
+        r"unknown category 'particles/positions'",
+    ),
     ("dynamic-entry-int", dict(dynamic=[1]), TypeError, r"GSD dynamic entries must be str, got 1"),
     ("dynamic-int", dict(dynamic=3), TypeError, r"GSD dynamic must be a list of categories, got 3"),
     ("filter-int", dict(filter=3), TypeError, r"GSD filter must be a particle filter"),
 ]
 
 
-@pytest.mark.parametrize("kwargs, error, message", [pytest.param(k, e, m, id=f"writers-{i}")
-                                                    for i, k, e, m in WRITER_CASES])
+@pytest.mark.parametrize(
+    "kwargs, error, message", [pytest.param(k, e, m, id=f"writers-{i}") for i, k, e, m in WRITER_CASES]
+)
 def test_writer(tmp_path, kwargs, error, message):
     (tmp_path / "exists.gsd").write_bytes(b"")
     (tmp_path / "text.gsd").write_text("hello\n" * 20)
@@ -839,24 +1330,56 @@ LATTICE_CASES = [
     ("cubic-density-nan", cubic, (8, nan), {}, ValueError, r"cubic density must be finite, got nan"),
     ("cubic-dimensions-4", cubic, (8, 0.5, 4), {}, ValueError, r"cubic dimensions must be 2 or 3, got 4"),
     ("cubic-jitter-negative", cubic, (8, 0.5), dict(jitter=-0.1), ValueError, r"cubic jitter must be >= 0, got -0.1"),
-    ("cubic-density-tiny", cubic, (8, 1e-300), {}, ValueError,
-     r"cubic: N = 8 at density 1e-300 gives a box side .* which is not a valid box"),
+    (
+        "cubic-density-tiny",
+        cubic,
+        (8, 1e-300),
+        {},
+        ValueError,
+        r"cubic: N = 8 at density 1e-300 gives a box side .* which is not a valid box",
+    ),
     ("packing-N-0", random_packing, (0, 0.5), {}, ValueError, r"random_packing N must be >= 1, got 0"),
     ("packing-N-negative", random_packing, (-1, 0.5), {}, ValueError, r"random_packing N must be >= 1, got -1"),
-    ("packing-impossible-2D", random_packing, (100, 5.0), {}, ValueError,
-     r"random_packing: density 5.0 with min_dist 0.9 is a packing fraction 3.181 of disks, beyond the 0.547"),
-    ("packing-impossible-3D", random_packing, (100, 1.5, 3), {}, ValueError,
-     r"packing fraction 0.5726 of spheres, beyond the 0.3841"),
+    (
+        "packing-impossible-2D",
+        random_packing,
+        (100, 5.0),
+        {},
+        ValueError,
+        r"random_packing: density 5.0 with min_dist 0.9 is a packing fraction 3.181 of disks, beyond the 0.547",
+    ),
+    (
+        "packing-impossible-3D",
+        random_packing,
+        (100, 1.5, 3),
+        {},
+        ValueError,
+        r"packing fraction 0.5726 of spheres, beyond the 0.3841",
+    ),
     ("packing-density-inf", random_packing, (10, inf), {}, ValueError, r"random_packing density must be finite"),
-    ("packing-min_dist-negative", random_packing, (10, 0.5), dict(min_dist=-1), ValueError,
-     r"random_packing min_dist must be >= 0, got -1.0"),
-    ("packing-max_tries-0", random_packing, (10, 0.5), dict(max_tries=0), ValueError,
-     r"random_packing max_tries must be >= 1, got 0"),
+    (
+        "packing-min_dist-negative",
+        random_packing,
+        (10, 0.5),
+        dict(min_dist=-1),
+        ValueError,
+        r"random_packing min_dist must be >= 0, got -1.0",
+    ),
+    (
+        "packing-max_tries-0",
+        random_packing,
+        (10, 0.5),
+        dict(max_tries=0),
+        ValueError,
+        r"random_packing max_tries must be >= 1, got 0",
+    ),
 ]
 
 
-@pytest.mark.parametrize("fn, args, kwargs, error, message", [pytest.param(f, a, k, e, m, id=f"lattice-{i}")
-                                                              for i, f, a, k, e, m in LATTICE_CASES])
+@pytest.mark.parametrize(
+    "fn, args, kwargs, error, message",
+    [pytest.param(f, a, k, e, m, id=f"lattice-{i}") for i, f, a, k, e, m in LATTICE_CASES],
+)
 def test_lattice(fn, args, kwargs, error, message):
     with pytest.raises(error, match=message):
         fn(*args, **kwargs)
@@ -907,8 +1430,9 @@ BOX_CASES = [
 ]
 
 
-@pytest.mark.parametrize("args, error, message", [pytest.param(a, e, m, id=f"malformed-box-{i}")
-                                                  for i, a, e, m in BOX_CASES])
+@pytest.mark.parametrize(
+    "args, error, message", [pytest.param(a, e, m, id=f"malformed-box-{i}") for i, a, e, m in BOX_CASES]
+)
 def test_box(args, error, message):
     with pytest.raises(error, match=message):
         ha.Box(*args)
@@ -952,8 +1476,12 @@ def test_run_accepts_whole_floats_like_hoomd():
     """sim.run(1e6) is common in HOOMD-blue scripts: a whole float runs that many steps."""
     import hoomd_adjoint as ha
     from conftest import make_frame, make_sim
-    sim = make_sim(make_frame([[0, 0, 0], [1.5, 0, 0]], [6, 6, 6, 0, 0, 0]), [],
-                   methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)])
+
+    sim = make_sim(
+        make_frame([[0, 0, 0], [1.5, 0, 0]], [6, 6, 6, 0, 0, 0]),
+        [],
+        methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)],
+    )
     sim.run(3.0)
     sim.run(np.float64(2))
     assert sim.timestep == 5

@@ -3,6 +3,7 @@
 Every test runs on two backends of the device code (cpp/device/GPU.h): CUDA, where a GPU is present,
 and the host backend, which runs the same kernels, device neighbour lists and deferred checks on
 the CPU, so that CI exercises all of the GPU path but the launches themselves."""
+
 import numpy as np
 import pytest
 
@@ -53,7 +54,12 @@ CASES = [
     ("LJ", dict(epsilon=1.0, sigma=1.0), lambda: ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0), 2e-3),
     ("LJ", dict(epsilon=1.0, sigma=1.0), lambda: ha.md.methods.ConstantVolume(filter=ha.filter.All()), 2e-3),
     ("Morse", dict(D0=1.0, alpha=3.0, r0=1.1), lambda: ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.5), 5e-4),
-    ("Rechtsman", dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823), lambda: ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2), 2e-4),
+    (
+        "Rechtsman",
+        dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823),
+        lambda: ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.2),
+        2e-4,
+    ),
 ]
 
 
@@ -132,7 +138,8 @@ def test_small_box_and_rebuild_check_delay(backend):
             lj = ha.md.pair.LJ(nlist=nl, default_r_cut=2.5)
             lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
             sim.operations.integrator = ha.md.Integrator(
-                dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)], forces=[lj])
+                dt=1e-3, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)], forces=[lj]
+            )
             sim.run(300)
             out.append((sim.state.get_snapshot().particles.position, nl.num_builds))
         assert out[0][1] > 3 and out[0][1] == out[1][1]
@@ -156,7 +163,8 @@ def test_two_lists_and_two_forces(backend):
         y = ha.md.pair.Yukawa(nlist=ha.md.nlist.Cell(buffer=0.5), default_r_cut=3.0)
         y.params[(("A", "B"), ("A", "B"))] = dict(epsilon=0.3, kappa=1.0)
         sim.operations.integrator = ha.md.Integrator(
-            dt=1e-3, methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)], forces=[lj, y])
+            dt=1e-3, methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)], forces=[lj, y]
+        )
         sim.run(200)
         out.append(sim.state.get_snapshot().particles.position)
     np.testing.assert_array_equal(out[0], out[1])
@@ -170,8 +178,9 @@ def test_gpu_non_finite_force_names_step_and_tags(backend):
     sim.create_state_from_snapshot(f)
     y = ha.md.pair.Yukawa(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     y.params[("A", "A")] = dict(epsilon=1e-30, kappa=1.0)
-    sim.operations.integrator = ha.md.Integrator(dt=0.5, methods=[ha.md.methods.ConstantVolume(filter=ha.filter.All())],
-                                                 forces=[y])
+    sim.operations.integrator = ha.md.Integrator(
+        dt=0.5, methods=[ha.md.methods.ConstantVolume(filter=ha.filter.All())], forces=[y]
+    )
     with pytest.raises(RuntimeError, match=r"non-finite force at step 1 on 2 particle\(s\), tags 0, 1"):
         sim.run(5)
 
@@ -191,7 +200,8 @@ def test_failure_deep_in_a_chunk_is_found_at_its_step(backend):
         y = ha.md.pair.Yukawa(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
         y.params[("A", "A")] = dict(epsilon=1e-30, kappa=1.0)
         sim.operations.integrator = ha.md.Integrator(
-            dt=1 / 64, methods=[ha.md.methods.ConstantVolume(filter=ha.filter.All())], forces=[y])
+            dt=1 / 64, methods=[ha.md.methods.ConstantVolume(filter=ha.filter.All())], forces=[y]
+        )
         with pytest.raises(RuntimeError) as e:
             sim.run(100)
         msgs.append(str(e.value))
@@ -225,8 +235,7 @@ def gradient_sim(device, method, ntypes=1, N=200, seed=3, eps=1.0):
     box = [9.0, 9.0, 9.0, 0.1, 0.0, 0.0]
     pos = random_positions(rng, N, box, min_dist=1.0)
     types = ("A", "B")[:ntypes]
-    frame = make_frame(pos, box, typeid=rng.integers(0, ntypes, N), types=types,
-                       velocity=rng.normal(size=(N, 3)))
+    frame = make_frame(pos, box, typeid=rng.integers(0, ntypes, N), types=types, velocity=rng.normal(size=(N, 3)))
     make, dt = METHODS[method]
     sim = ha.Simulation(device=device, seed=seed)
     sim.create_state_from_snapshot(frame)
@@ -261,8 +270,9 @@ def test_device_gradient_matches_cpu(backend, method, ntypes):
     np.testing.assert_array_equal(dev, cpu)
     np.testing.assert_array_equal(dev_pos, cpu_pos)
     assert dev_sim.timestep == cpu_sim.timestep
-    np.testing.assert_array_equal(dev_sim.state.get_snapshot().particles.position,
-                                  cpu_sim.state.get_snapshot().particles.position)
+    np.testing.assert_array_equal(
+        dev_sim.state.get_snapshot().particles.position, cpu_sim.state.get_snapshot().particles.position
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -363,8 +373,14 @@ def test_device_sweep_lists_that_outgrow_their_arrays(backend):
             return spread_loss(f)
 
         r = ha.adjoint.gradient(sim, 60, loss, [lj, "positions", "kT", "gamma"], frames=[30, 60])
-        out.append((np.array([r.loss] + list(r.grad(lj)[("A", "A")].values()) + [r.grad("kT")]
-                             + list(r.grad("gamma").values())), r.positions))
+        out.append(
+            (
+                np.array(
+                    [r.loss] + list(r.grad(lj)[("A", "A")].values()) + [r.grad("kT")] + list(r.grad("gamma").values())
+                ),
+                r.positions,
+            )
+        )
     assert lj.nlist._cpp.device_stride > 4
     for a, b in zip(out[1], out[0]):
         np.testing.assert_array_equal(a, b)
@@ -375,12 +391,14 @@ def test_ensemble_of_device_replicas(backend):
     """Replicas on the device, run on two threads at once, give each their CPU gradient."""
     means = []
     for dev in (ha.device.CPU, backend):
+
         def build(i, dev=dev):
             return gradient_sim(dev(), "brownian", N=120, seed=50 + i)[0]
 
         ens = ha.Ensemble(build, replicas=4, threads=2)
-        res = ens.gradient(40, loss=lambda sim: spread_loss,
-                           wrt=lambda sim: [sim.operations.integrator.forces[0], "kT"])
+        res = ens.gradient(
+            40, loss=lambda sim: spread_loss, wrt=lambda sim: [sim.operations.integrator.forces[0], "kT"]
+        )
         means.append((res.losses, res.grad(0)[("A", "A")]["epsilon"], res.grad(1)))
     np.testing.assert_array_equal(means[1][0], means[0][0])
     assert means[1][1:] == means[0][1:]
@@ -413,7 +431,12 @@ def test_device_list_layouts(backend, columns):
     lj.nlist._cpp.device_columns = columns
     lj.nlist._cpp.set_device_sizes(8, 2)
     r = ha.adjoint.gradient(sim, 60, spread_loss, [lj, "positions", "kT", "gamma"])
-    flat = [r.loss] + [v for tp in r.grad(lj).values() for v in tp.values()] + [r.grad("kT")] + list(r.grad("gamma").values())
+    flat = (
+        [r.loss]
+        + [v for tp in r.grad(lj).values() for v in tp.values()]
+        + [r.grad("kT")]
+        + list(r.grad("gamma").values())
+    )
     assert lj.nlist._cpp.device_stride > 8
     np.testing.assert_array_equal(np.array(flat), cpu)
     np.testing.assert_array_equal(r.positions, cpu_pos)

@@ -1,4 +1,5 @@
 """GSD: round trips through real gsd files, HOOMD's frame layout, and failure behaviour."""
+
 import numpy as np
 import pytest
 import gsd.hoomd
@@ -10,9 +11,16 @@ from conftest import make_frame, make_sim, random_positions
 def small_system(rng, tmp_path=None, N=50):
     box = [9, 8, 7, 0.1, 0, 0.2]
     pos = random_positions(rng, N, box, min_dist=1.0)
-    frame = make_frame(pos, box, typeid=np.arange(N) % 3, types=("A", "B", "C"),
-                       mass=rng.uniform(1, 2, N), charge=rng.normal(size=N),
-                       velocity=rng.normal(size=(N, 3)), image=rng.integers(-3, 3, (N, 3)).astype(np.int32))
+    frame = make_frame(
+        pos,
+        box,
+        typeid=np.arange(N) % 3,
+        types=("A", "B", "C"),
+        mass=rng.uniform(1, 2, N),
+        charge=rng.normal(size=N),
+        velocity=rng.normal(size=(N, 3)),
+        image=rng.integers(-3, 3, (N, 3)).astype(np.int32),
+    )
     return frame
 
 
@@ -32,8 +40,9 @@ def test_snapshot_round_trip(rng, tmp_path):
     sim2.create_state_from_gsd(path)
     s2 = sim2.state.get_snapshot()
     for name in ("position", "velocity", "mass", "charge"):
-        np.testing.assert_array_equal(getattr(s2.particles, name),
-                                      getattr(frame.particles, name).astype(np.float32).astype(np.float64))
+        np.testing.assert_array_equal(
+            getattr(s2.particles, name), getattr(frame.particles, name).astype(np.float32).astype(np.float64)
+        )
     np.testing.assert_array_equal(s2.particles.typeid, frame.particles.typeid)
     np.testing.assert_array_equal(s2.particles.image, frame.particles.image)
 

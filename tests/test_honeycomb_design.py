@@ -1,6 +1,7 @@
 """The honeycomb/triangular design workflow: RMSProp, half-times, Ensemble.observe, the design
 loop's gradient against finite differences of the same replica-averaged objective, atomic
 state and bit-identical resume, bad input, and the command line."""
+
 import json
 import math
 import os
@@ -53,6 +54,7 @@ def test_observe_matches_a_loop_of_runs():
     offsets, values = ens.observe(25, 10, loss)
     assert offsets.tolist() == [0, 10, 20, 25]
     from hoomd_adjoint.adjoint import _frame
+
     for i in range(3):
         sim = hc.simulation(hc.RECHTSMAN, "honeycomb", i, SMALL)
         row = [loss(_frame(sim))[0]]
@@ -66,6 +68,7 @@ def test_observe_matches_a_loop_of_runs():
 
 def test_observe_takes_a_losss_value_alone():
     """A loss with a value method is observed through it (its gradient is not computed)."""
+
     class ValueOnly:
         def __call__(self, frame):
             raise AssertionError("observe computed the gradient")
@@ -108,10 +111,12 @@ def test_design_gradient_matches_finite_differences(tmp_path, variant):
 
 def test_truncated_window_longer_than_the_run_is_the_reverse_gradient(tmp_path):
     full = hc.Design(tmp_path / "a", k_T=1 / 30, k_H=1 / 40, variant="reverse", replicas=2, protocol=SMALL)
-    whole = hc.Design(tmp_path / "b", k_T=1 / 30, k_H=1 / 40, variant="truncated", truncate=1000, replicas=2,
-                      protocol=SMALL)
-    cut = hc.Design(tmp_path / "c", k_T=1 / 30, k_H=1 / 40, variant="truncated", truncate=30, replicas=2,
-                    protocol=SMALL)
+    whole = hc.Design(
+        tmp_path / "b", k_T=1 / 30, k_H=1 / 40, variant="truncated", truncate=1000, replicas=2, protocol=SMALL
+    )
+    cut = hc.Design(
+        tmp_path / "c", k_T=1 / 30, k_H=1 / 40, variant="truncated", truncate=30, replicas=2, protocol=SMALL
+    )
     a = np.array(hc.RECHTSMAN)
     L1, g1, _, _ = full.evaluate(a, 1)
     L2, g2, _, _ = whole.evaluate(a, 1)
@@ -122,8 +127,9 @@ def test_truncated_window_longer_than_the_run_is_the_reverse_gradient(tmp_path):
 
 
 def test_resume_is_bit_identical(tmp_path):
-    kw = dict(k_T=1 / 30, k_H=1 / 60, variant="truncated", truncate=20, replicas=2, anneal=1.5, protocol=SMALL,
-              threads=2)
+    kw = dict(
+        k_T=1 / 30, k_H=1 / 60, variant="truncated", truncate=20, replicas=2, anneal=1.5, protocol=SMALL, threads=2
+    )
     straight = hc.Design(tmp_path / "straight", **kw)
     straight.run(3, progress=False)
     first = hc.Design(tmp_path / "split", **kw)
@@ -169,14 +175,24 @@ def test_bad_settings_are_refused_and_change_nothing(tmp_path):
 
 
 def test_measure_and_report_write_their_files(tmp_path):
-    d = hc.Design(tmp_path, objective="assemble", steps=40, variant="truncated", truncate=20, replicas=2,
-                  protocol=SMALL)
+    d = hc.Design(
+        tmp_path, objective="assemble", steps=40, variant="truncated", truncate=20, replicas=2, protocol=SMALL
+    )
     d.run(2, progress=False)
     s = d.report(replicas=2, steps=60, every=20, progress=False)
-    for f in ("design.png", "curves.csv", "summary.json", "design.csv", "state.json", "honeycomb.gsd", "triangular.gsd"):
+    for f in (
+        "design.png",
+        "curves.csv",
+        "summary.json",
+        "design.csv",
+        "state.json",
+        "honeycomb.gsd",
+        "triangular.gsd",
+    ):
         assert (tmp_path / f).stat().st_size > 0, f
     assert s["designed"]["params"] == d.params.tolist()
     import gsd.hoomd
+
     with gsd.hoomd.open(tmp_path / "honeycomb.gsd") as t:
         assert len(t) >= 2 and t[-1].particles.N == 36 and t[-1].configuration.step > t[0].configuration.step
     header = open(tmp_path / "curves.csv").readline().strip().split(",")
@@ -185,21 +201,72 @@ def test_measure_and_report_write_their_files(tmp_path):
 
 def test_command_line_design_and_measure(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "hoomd_adjoint.cli", "honeycomb", "design", "--out", str(out), "--N", "36",
-           "--iterations", "1", "--replicas", "2", "--objective", "rates", "--target-k-T", str(1 / 30), "--target-ratio", "0.5", "--truncate", "20",
-           "--check-replicas", "2", "--check-steps", "40", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hoomd_adjoint.cli",
+        "honeycomb",
+        "design",
+        "--out",
+        str(out),
+        "--N",
+        "36",
+        "--iterations",
+        "1",
+        "--replicas",
+        "2",
+        "--objective",
+        "rates",
+        "--target-k-T",
+        str(1 / 30),
+        "--target-ratio",
+        "0.5",
+        "--truncate",
+        "20",
+        "--check-replicas",
+        "2",
+        "--check-steps",
+        "40",
+        "--quiet",
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
     assert r.returncode == 0, r.stderr
     assert "designed" in r.stdout and (out / "design.png").exists()
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
     assert r.returncode == 2 and "--resume" in r.stderr
-    r = subprocess.run(cmd[:-1] + ["--resume", "--iterations", "2", "--quiet"], capture_output=True, text=True,
-                       cwd=TESTS, env=subprocess_env())
+    r = subprocess.run(
+        cmd[:-1] + ["--resume", "--iterations", "2", "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+    )
     assert r.returncode == 0, r.stderr
     assert "resuming" in r.stdout and len(json.load(open(out / "state.json"))["history"]) == 2
-    r = subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "honeycomb", "measure", "--N", "36", "--replicas", "2",
-                        "--steps", "40", "--every", "20", "--out", str(tmp_path / "m"), "--quiet"],
-                       capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hoomd_adjoint.cli",
+            "honeycomb",
+            "measure",
+            "--N",
+            "36",
+            "--replicas",
+            "2",
+            "--steps",
+            "40",
+            "--every",
+            "20",
+            "--out",
+            str(tmp_path / "m"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+    )
     assert r.returncode == 0, r.stderr
     assert "k_H" in r.stdout and (tmp_path / "m" / "curves.png").exists()
 
@@ -217,14 +284,18 @@ def test_one_loss_shared_by_replica_threads_is_bitwise_the_serial_result(tmp_pat
 def test_reproduction_script_smoke(tmp_path):
     """examples/reproduce_honeycomb.py --smoke: the whole Figs. 1-2 pipeline at tiny sizes."""
     script = os.path.join(os.path.dirname(TESTS), "examples", "reproduce_honeycomb.py")
-    r = subprocess.run([sys.executable, script, "--smoke", "--figures", str(tmp_path / "fig"), "--work",
-                        str(tmp_path / "work")], capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
+    r = subprocess.run(
+        [sys.executable, script, "--smoke", "--figures", str(tmp_path / "fig"), "--work", str(tmp_path / "work")],
+        capture_output=True,
+        text=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     for f in ("honeycomb_fig1.png", "honeycomb_fig2.png", "honeycomb_lead.png", "honeycomb_table.md"):
         assert (tmp_path / "fig" / f).stat().st_size > 0, f
     table = (tmp_path / "fig" / "honeycomb_table.md").read_text()
     assert "Fig. 2 forward" in table and "Fig. 2 truncated" in table
-
 
 
 def test_measurements_say_which_replicas_they_left_out():
@@ -238,10 +309,12 @@ def test_measurements_say_which_replicas_they_left_out():
     with pytest.warns(ha.ReplicaWarning, match="10 of 11 replicas used"):
         m = hc.measure(hc.RECHTSMAN, protocol=old, max_failed=0.1, **kw)
     assert m["used"] == {"honeycomb": 11, "triangular": 10}
-    (seed, failure), = m["failures"]["triangular"].items()
+    ((seed, failure),) = m["failures"]["triangular"].items()
     assert seed == hc.MEASURE_SEED + 10 and failure.step == 1006 and "outside the box" in failure.cause
     lines = hc.describe_replicas(m, 11)
     assert lines["honeycomb"] == "11 of 11 replicas used"
-    assert lines["triangular"].startswith(f"10 of 11 replicas used; failed seeds: {hc.MEASURE_SEED + 10} (stopped at timestep 1006")
+    assert lines["triangular"].startswith(
+        f"10 of 11 replicas used; failed seeds: {hc.MEASURE_SEED + 10} (stopped at timestep 1006"
+    )
     m = hc.measure(hc.RECHTSMAN, **kw)  # the settled protocol: no failures
     assert m["used"] == {"honeycomb": 11, "triangular": 11} and m["failures"] == {"honeycomb": {}, "triangular": {}}

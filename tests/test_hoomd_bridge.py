@@ -1,6 +1,7 @@
 """Differentiating a HOOMD-blue script (skipped where HOOMD-blue is not importable): the embedded
 twin reproduces HOOMD-blue's trajectory, its gradient matches central differences of HOOMD-blue
 runs themselves, and what the adjoint does not cover is refused by name."""
+
 import numpy as np
 import pytest
 
@@ -29,9 +30,11 @@ def _script(method="langevin", dim=3, eps=1.0, seed=7, N=64):
     sim.create_state_from_snapshot(snap)
     lj = hoomd.md.pair.LJ(nlist=hoomd.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[("A", "A")] = dict(epsilon=eps, sigma=1.0)
-    m = {"langevin": lambda: hoomd.md.methods.Langevin(filter=hoomd.filter.All(), kT=1.2),
-         "bd": lambda: hoomd.md.methods.Brownian(filter=hoomd.filter.All(), kT=1.2, default_gamma=10.0),
-         "nve": lambda: hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())}[method]()
+    m = {
+        "langevin": lambda: hoomd.md.methods.Langevin(filter=hoomd.filter.All(), kT=1.2),
+        "bd": lambda: hoomd.md.methods.Brownian(filter=hoomd.filter.All(), kT=1.2, default_gamma=10.0),
+        "nve": lambda: hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All()),
+    }[method]()
     sim.operations.integrator = hoomd.md.Integrator(dt=0.002, methods=[m], forces=[lj])
     return sim, lj
 
@@ -39,6 +42,7 @@ def _script(method="langevin", dim=3, eps=1.0, seed=7, N=64):
 W = np.random.default_rng(1).normal(size=(64, 3))
 try:  # hoomd.adjoint, the C++ component (component/), where it is built and installed
     import hoomd.adjoint as component
+
     COMPONENT = (None, 4 * 64 * 72)
 except ImportError:
     component, COMPONENT = None, ()
@@ -46,7 +50,7 @@ except ImportError:
 
 def _loss(frame):
     x = frame.positions
-    return float(np.sum(W[:len(x)] * x)), W[:len(x)].copy()
+    return float(np.sum(W[: len(x)] * x)), W[: len(x)].copy()
 
 
 @pytest.mark.parametrize("method,dim", [("langevin", 3), ("bd", 2), ("nve", 3)])
@@ -69,9 +73,14 @@ def test_twin_gradient_matches_differences_of_hoomd_runs(method, dim):
 
 def test_what_the_adjoint_does_not_cover_is_refused():
     sim, lj = _script()
-    sim.operations.updaters.append(hoomd.update.BoxResize(trigger=hoomd.trigger.Periodic(10),
-                                                          box1=sim.state.box, box2=sim.state.box,
-                                                          variant=hoomd.variant.Ramp(0, 1, 0, 100)))
+    sim.operations.updaters.append(
+        hoomd.update.BoxResize(
+            trigger=hoomd.trigger.Periodic(10),
+            box1=sim.state.box,
+            box2=sim.state.box,
+            variant=hoomd.variant.Ramp(0, 1, 0, 100),
+        )
+    )
     with pytest.raises(bridge.Unsupported, match="updater BoxResize"):
         bridge.twin(sim)
     sim, lj = _script()
@@ -84,7 +93,8 @@ def test_what_the_adjoint_does_not_cover_is_refused():
         bridge.twin(sim)
     sim, lj = _script()
     sim.operations.integrator.methods[0] = hoomd.md.methods.ConstantVolume(
-        filter=hoomd.filter.All(), thermostat=hoomd.md.methods.thermostats.Bussi(kT=1.0))
+        filter=hoomd.filter.All(), thermostat=hoomd.md.methods.thermostats.Bussi(kT=1.0)
+    )
     with pytest.raises(bridge.Unsupported, match="thermostat Bussi"):
         bridge.twin(sim)
     assert sim.timestep == 0  # nothing ran
@@ -101,6 +111,7 @@ def test_a_simulation_that_has_already_run_continues_exactly():
 
 def test_rigid_bodies_are_read_and_differentiated():
     import sys
+
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     from test_rigid_bodies import _rigid_system
 
@@ -127,6 +138,7 @@ def test_rigid_bodies_are_read_and_differentiated():
 def _embedded_gradient(method, dim, steps, **kw):
     """The same script differentiated on the embedded engine alone (the twin runs forward too)."""
     from hoomd_adjoint import adjoint
+
     sim, lj = _script(method, dim)
     tw = bridge.twin(sim)
     return adjoint.gradient(tw, steps, _loss, [tw._hoomd_forces[id(lj)], "positions"], **kw)
@@ -160,6 +172,7 @@ def test_recorded_hoomd_run_gives_the_embedded_gradient(method, dim):
 
 def test_the_users_writers_run_during_the_recorded_run(tmp_path):
     import gsd.hoomd
+
     sim, lj = _script("langevin", 3)
     path = str(tmp_path / "traj.gsd")
     sim.operations.writers.append(hoomd.write.GSD(filename=path, trigger=hoomd.trigger.Periodic(10), mode="wb"))
@@ -172,9 +185,15 @@ def test_the_users_writers_run_during_the_recorded_run(tmp_path):
     assert len(sim.operations.updaters) == 0  # the recorder is gone
 
 
-@pytest.mark.parametrize("name,params", [
-    ("Morse", dict(D0=1.0, alpha=3.0, r0=1.1)), ("Yukawa", dict(epsilon=1.5, kappa=1.0)),
-    ("Gaussian", dict(epsilon=1.0, sigma=0.8)), ("DPDConservative", dict(A=5.0))])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("Morse", dict(D0=1.0, alpha=3.0, r0=1.1)),
+        ("Yukawa", dict(epsilon=1.5, kappa=1.0)),
+        ("Gaussian", dict(epsilon=1.0, sigma=0.8)),
+        ("DPDConservative", dict(A=5.0)),
+    ],
+)
 def test_every_shared_pair_potential_matches_differences_of_hoomd_runs(name, params):
     steps = 25
     first = next(iter(params))
@@ -249,12 +268,38 @@ def test_honeycomb_design_with_hoomd_as_the_engine(tmp_path):
     assert not theirs[3] and theirs[0] == pytest.approx(ours[0], rel=1e-9)
     assert np.allclose(theirs[1], ours[1], rtol=1e-7, atol=1e-10), (theirs[1], ours[1])
     out = tmp_path / "cli"
-    r = subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "honeycomb", "design", "--engine", "hoomd",
-                        "--out", str(out), "--iterations", "1", "--replicas", "1", "--N", "36",
-                        "--check-replicas", "2", "--check-steps", "20", "--quiet"],
-                       capture_output=True, text=True, cwd=TESTS, env=subprocess_env(), timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hoomd_adjoint.cli",
+            "honeycomb",
+            "design",
+            "--engine",
+            "hoomd",
+            "--out",
+            str(out),
+            "--iterations",
+            "1",
+            "--replicas",
+            "1",
+            "--N",
+            "36",
+            "--check-replicas",
+            "2",
+            "--check-steps",
+            "20",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     import json
+
     assert json.loads((out / "state.json").read_text())["config"]["engine"] == "hoomd"
 
 
@@ -270,8 +315,10 @@ def test_2d_states_off_the_plane_are_refused_with_the_release_notes():
         bridge.gradient(sim, 5, _loss, wrt=[lj])
     assert sim.timestep == 0
     import sys
+
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     from test_rigid_bodies import _rigid_system
+
     sim, lj = _rigid_system(hoomd, "langevin", dim=2)
     sim.operations.integrator.rigid.body["R"]["positions"][2] = (-0.5, -0.8, 0.3)
     with pytest.raises(bridge.Unsupported, match="rigid body type 'R' has constituents off the plane"):
@@ -281,6 +328,7 @@ def test_2d_states_off_the_plane_are_refused_with_the_release_notes():
 def test_a_twin_that_does_not_reproduce_hoomd_blue_is_caught(monkeypatch):
     """The safeguard: the twin replays HOOMD-blue's first steps and must land on HOOMD-blue."""
     import hoomd_adjoint.bridge as module
+
     real = module.twin
 
     def wrong(sim, threads=1):
@@ -312,17 +360,32 @@ def test_hoomd_engine_design_shares_replicas_over_mpi_ranks(tmp_path):
     mpirun = shutil.which("mpirun") or shutil.which("mpiexec")
     if mpirun is None:
         pytest.skip("no mpirun on the PATH")
-    code = ("import json, sys, numpy as np\n"
-            "from hoomd_adjoint.apps.assembly import honeycomb as hc\n"
-            "d = hc.Design(sys.argv[1], k_T=1/30, k_H=1/40, truncate=20, replicas=3, engine='hoomd',\n"
-            "              protocol=hc.Protocol(N=36, melt_steps=100))\n"
-            "L, g, v, f = d.evaluate(np.array(hc.RECHTSMAN), 0)\n"
-            "if d.communicator.partition == 0: print(json.dumps([L, list(g), f, d.communicator.num_partitions]))\n")
-    r = subprocess.run([mpirun, "-n", "2", sys.executable, "-c", code, str(tmp_path / "mpi")], capture_output=True,
-                       text=True, cwd=TESTS, env=subprocess_env(), timeout=600)
+    code = (
+        "import json, sys, numpy as np\n"
+        "from hoomd_adjoint.apps.assembly import honeycomb as hc\n"
+        "d = hc.Design(sys.argv[1], k_T=1/30, k_H=1/40, truncate=20, replicas=3, engine='hoomd',\n"
+        "              protocol=hc.Protocol(N=36, melt_steps=100))\n"
+        "L, g, v, f = d.evaluate(np.array(hc.RECHTSMAN), 0)\n"
+        "if d.communicator.partition == 0: print(json.dumps([L, list(g), f, d.communicator.num_partitions]))\n"
+    )
+    r = subprocess.run(
+        [mpirun, "-n", "2", sys.executable, "-c", code, str(tmp_path / "mpi")],
+        capture_output=True,
+        text=True,
+        cwd=TESTS,
+        env=subprocess_env(),
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     L, g, failures, parts = json.loads(r.stdout.strip().splitlines()[-1])
     assert parts == 2 and not failures
-    ref = hc.Design(tmp_path / "one", k_T=1 / 30, k_H=1 / 40, truncate=20, replicas=3, engine="hoomd",
-                    protocol=hc.Protocol(N=36, melt_steps=100)).evaluate(np.array(hc.RECHTSMAN), 0)
+    ref = hc.Design(
+        tmp_path / "one",
+        k_T=1 / 30,
+        k_H=1 / 40,
+        truncate=20,
+        replicas=3,
+        engine="hoomd",
+        protocol=hc.Protocol(N=36, melt_steps=100),
+    ).evaluate(np.array(hc.RECHTSMAN), 0)
     assert L == ref[0] and g == ref[1].tolist()

@@ -3,6 +3,7 @@ the component hoomd.adjoint, is not installed): forces HOOMD-blue cached under e
 are caught before a step, operations that change the state between steps are refused or stopped
 by name, every refusal comes before HOOMD-blue takes a step or writes a frame, and the honeycomb
 design on HOOMD-blue equals the embedded engine's over several iterations for every variant."""
+
 import os
 import sys
 
@@ -17,6 +18,7 @@ from test_hoomd_bridge import _loss, _script  # noqa: E402
 
 try:
     import hoomd.adjoint  # noqa: F401
+
     COMPONENT = True
 except ImportError:
     COMPONENT = False
@@ -24,6 +26,7 @@ except ImportError:
 
 def _frames(path):
     import gsd.hoomd
+
     if not os.path.exists(path):
         return None
     with gsd.hoomd.open(path) as t:
@@ -49,8 +52,11 @@ def test_forces_cached_under_earlier_parameters_are_refused_before_a_step(tmp_pa
     path = _with_gsd(sim, tmp_path)
     sim.run(10)
     lj.params[("A", "A")] = dict(epsilon=1.3, sigma=1.0)
-    with pytest.raises(bridge.Unsupported, match=r"start this run at step 10 from forces it computed at that step "
-                                                 r"with earlier settings: net force of particle tag \d+"):
+    with pytest.raises(
+        bridge.Unsupported,
+        match=r"start this run at step 10 from forces it computed at that step "
+        r"with earlier settings: net force of particle tag \d+",
+    ):
         bridge.gradient(sim, 20, _loss, wrt=[lj])
     sim.operations.writers[0].flush()
     assert sim.timestep == 10 and _frames(path) == 10
@@ -60,17 +66,20 @@ def test_forces_cached_under_earlier_parameters_are_refused_before_a_step(tmp_pa
     sim.state.set_snapshot(sim.state.get_snapshot())
     tw = bridge.twin(sim)
     from hoomd_adjoint import adjoint
+
     ref = adjoint.gradient(tw, 20, _loss, [tw._hoomd_forces[id(lj)]])
     res = bridge.gradient(sim, 20, _loss, wrt=[lj])
     assert res.diagnostics["hoomd_gap"] <= 1e-12 and sim.timestep == 30
     assert res.loss == pytest.approx(ref.loss, rel=1e-12)
-    assert res.grad(lj)[("A", "A")]["epsilon"] == pytest.approx(ref.grad(tw._hoomd_forces[id(lj)])[("A", "A")]
-                                                                ["epsilon"], rel=1e-9)
+    assert res.grad(lj)[("A", "A")]["epsilon"] == pytest.approx(
+        ref.grad(tw._hoomd_forces[id(lj)])[("A", "A")]["epsilon"], rel=1e-9
+    )
 
 
 def test_hoomd_really_reuses_the_cached_forces():
     """What the refusal is about, shown on HOOMD-blue alone: after a parameter change between runs,
     a Brownian run differs from the same run started with forces computed afresh."""
+
     def run(refresh):
         sim, lj = _script("bd", 2)
         sim.run(5)
@@ -79,6 +88,7 @@ def test_hoomd_really_reuses_the_cached_forces():
             sim.state.set_snapshot(sim.state.get_snapshot())
         sim.run(1)
         return _final(sim)
+
     assert np.abs(run(False) - run(True)).max() > 1e-6
 
 
@@ -98,6 +108,7 @@ def test_rigid_bodies_continue_and_their_cached_forces_are_refused(method, what)
     differently, are not compared), a cached force or torque of a centre after a parameter change
     is refused (Langevin's first rotational step reads the torque), and set_snapshot cures it."""
     from test_rigid_bodies import _rigid_system
+
     sim, lj = _rigid_system(hoomd, method)
     sim.run(10)
     assert bridge.gradient(sim, 10, _loss, wrt=[lj]).diagnostics["hoomd_gap"] <= 1e-12
@@ -154,8 +165,11 @@ def test_a_writer_that_changes_the_state_stops_the_run_by_name_and_step(mode):
     safeguard replays only the first 2 steps; the nudge comes at step 7)."""
     sim, lj = _script("bd", 2)
     sim.operations.writers.append(hoomd.write.CustomWriter(trigger=hoomd.trigger.Periodic(7), action=_Nudge()))
-    with pytest.raises(bridge.Unsupported, match=r"writer CustomWriter \(action _Nudge\) changed the state at step 7 "
-                                                 r"\(position\)"):
+    with pytest.raises(
+        bridge.Unsupported,
+        match=r"writer CustomWriter \(action _Nudge\) changed the state at step 7 "
+        r"\(position\)",
+    ):
         bridge.gradient(sim, 30, _loss, wrt=[lj], mode=mode)
     assert [type(w).__name__ for w in sim.operations.writers] == ["CustomWriter"]  # the guards are gone
 
@@ -185,15 +199,14 @@ def test_a_writer_that_changes_the_script_is_stopped():
 
 
 def _subset(sim):
-    sim.operations.integrator.methods[0] = hoomd.md.methods.Langevin(filter=hoomd.filter.Tags(list(range(10))),
-                                                                     kT=1.0)
+    sim.operations.integrator.methods[0] = hoomd.md.methods.Langevin(filter=hoomd.filter.Tags(list(range(10))), kT=1.0)
 
 
 def _two_methods(sim):
-    sim.operations.integrator.methods[0] = hoomd.md.methods.Langevin(filter=hoomd.filter.Tags(list(range(10))),
-                                                                     kT=1.0)
-    sim.operations.integrator.methods.append(hoomd.md.methods.Langevin(
-        filter=hoomd.filter.Tags(list(range(10, 64))), kT=1.0))
+    sim.operations.integrator.methods[0] = hoomd.md.methods.Langevin(filter=hoomd.filter.Tags(list(range(10))), kT=1.0)
+    sim.operations.integrator.methods.append(
+        hoomd.md.methods.Langevin(filter=hoomd.filter.Tags(list(range(10, 64))), kT=1.0)
+    )
 
 
 def _bonded():
@@ -224,12 +237,16 @@ def _cold(sim):
     sim.operations.integrator.methods[0].kT = 0.0
 
 
-@pytest.mark.parametrize("change,message,wrt", [
-    (_subset, r"Langevin's filter Tags leaves out particle tags \[10, 11, 12, 13, 14\] ... \(54 of 64\)", "lj"),
-    (_two_methods, r"the integrator has 2 methods \(Langevin, Langevin\)", "lj"),
-    (_bonds, r"LJ's nlist has exclusions containing 'bond' and the state has 1 bonds", "lj"),
-    (_hook, r"half_step_hook", "lj"),
-    (_cold, r"wrt 'kT': Langevin has kT\(\d+\) = 0.0", "kT")])
+@pytest.mark.parametrize(
+    "change,message,wrt",
+    [
+        (_subset, r"Langevin's filter Tags leaves out particle tags \[10, 11, 12, 13, 14\] ... \(54 of 64\)", "lj"),
+        (_two_methods, r"the integrator has 2 methods \(Langevin, Langevin\)", "lj"),
+        (_bonds, r"LJ's nlist has exclusions containing 'bond' and the state has 1 bonds", "lj"),
+        (_hook, r"half_step_hook", "lj"),
+        (_cold, r"wrt 'kT': Langevin has kT\(\d+\) = 0.0", "kT"),
+    ],
+)
 @pytest.mark.parametrize("ran", [False, True])
 def test_every_refusal_comes_before_hoomd_takes_a_step_or_writes_a_frame(tmp_path, change, message, wrt, ran):
     """The refusals of docs/hoomd.md, on a fresh script and on one that has already run: the
@@ -256,8 +273,14 @@ def test_hoomd_engine_design_equals_the_embedded_engine_over_iterations(tmp_path
     parameters."""
     from hoomd_adjoint.apps.assembly import honeycomb as hc
 
-    kw = dict(objective="assemble", steps=100, variant=variant, truncate=30, replicas=2,
-              protocol=hc.Protocol(melt_steps=300, settle_steps=50))
+    kw = dict(
+        objective="assemble",
+        steps=100,
+        variant=variant,
+        truncate=30,
+        replicas=2,
+        protocol=hc.Protocol(melt_steps=300, settle_steps=50),
+    )
     ours = hc.Design(tmp_path / "embedded", **kw)
     ours.run(3, progress=False)
     theirs = hc.Design(tmp_path / "hoomd", engine="hoomd", **kw)

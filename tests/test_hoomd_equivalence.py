@@ -4,6 +4,7 @@ The embedded engine claims HOOMD-blue v4.8.2's discrete map: identical random nu
 equations and wrapping, so trajectories agree up to floating-point summation order (HOOMD sums
 forces over a half neighbour list in memory order; we use a full list in tag order).
 """
+
 import numpy as np
 import pytest
 
@@ -39,15 +40,58 @@ def positions(lib, sim):
 
 
 CASES = [
-    ("Brownian", dict(kT=0.8), "LJ", {("A", "A"): dict(epsilon=1.0, sigma=1.0), ("A", "B"): dict(epsilon=0.7, sigma=0.9),
-                                      ("B", "B"): dict(epsilon=1.2, sigma=1.05)}, 2.5, 2e-4, "shift"),
-    ("Langevin", dict(kT=1.1, default_gamma=0.7), "Morse",
-     {("A", "A"): dict(D0=1.0, alpha=3.0, r0=1.1), ("A", "B"): dict(D0=0.6, alpha=2.5, r0=1.0),
-      ("B", "B"): dict(D0=1.4, alpha=3.5, r0=1.05)}, 2.5, 1e-3, "shift"),
-    ("ConstantVolume", dict(), "Yukawa", {("A", "A"): dict(epsilon=1.0, kappa=1.0), ("A", "B"): dict(epsilon=1.5, kappa=1.2),
-                                          ("B", "B"): dict(epsilon=0.8, kappa=0.9)}, 2.5, 2e-3, "none"),
-    ("Brownian", dict(kT=0.5), "Gaussian", {("A", "A"): dict(epsilon=2.0, sigma=0.8), ("A", "B"): dict(epsilon=1.0, sigma=1.0),
-                                            ("B", "B"): dict(epsilon=1.5, sigma=0.9)}, 2.5, 1e-3, "none"),
+    (
+        "Brownian",
+        dict(kT=0.8),
+        "LJ",
+        {
+            ("A", "A"): dict(epsilon=1.0, sigma=1.0),
+            ("A", "B"): dict(epsilon=0.7, sigma=0.9),
+            ("B", "B"): dict(epsilon=1.2, sigma=1.05),
+        },
+        2.5,
+        2e-4,
+        "shift",
+    ),
+    (
+        "Langevin",
+        dict(kT=1.1, default_gamma=0.7),
+        "Morse",
+        {
+            ("A", "A"): dict(D0=1.0, alpha=3.0, r0=1.1),
+            ("A", "B"): dict(D0=0.6, alpha=2.5, r0=1.0),
+            ("B", "B"): dict(D0=1.4, alpha=3.5, r0=1.05),
+        },
+        2.5,
+        1e-3,
+        "shift",
+    ),
+    (
+        "ConstantVolume",
+        dict(),
+        "Yukawa",
+        {
+            ("A", "A"): dict(epsilon=1.0, kappa=1.0),
+            ("A", "B"): dict(epsilon=1.5, kappa=1.2),
+            ("B", "B"): dict(epsilon=0.8, kappa=0.9),
+        },
+        2.5,
+        2e-3,
+        "none",
+    ),
+    (
+        "Brownian",
+        dict(kT=0.5),
+        "Gaussian",
+        {
+            ("A", "A"): dict(epsilon=2.0, sigma=0.8),
+            ("A", "B"): dict(epsilon=1.0, sigma=1.0),
+            ("B", "B"): dict(epsilon=1.5, sigma=0.9),
+        },
+        2.5,
+        1e-3,
+        "none",
+    ),
 ]
 
 
@@ -70,8 +114,8 @@ def test_same_trajectory_as_hoomd(case, dim, rng):
         out[lib.__name__] = positions(lib, sim) + (np.asarray(pot.forces), float(pot.energy))
     a, b = out["hoomd_adjoint"], out["hoomd"]
     assert not np.array_equal(a[0], pos)
-    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-12)         # positions (seen: <= 2e-15)
-    np.testing.assert_allclose(a[1], b[1], rtol=0, atol=1e-12)         # velocities
-    np.testing.assert_array_equal(a[2][:, :dim], b[2][:, :dim])       # images (z ignored in 2D, §7)
-    np.testing.assert_allclose(a[3], b[3], rtol=1e-8, atol=1e-8)       # forces
-    np.testing.assert_allclose(a[4], b[4], rtol=1e-10)                 # energy
+    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-12)  # positions (seen: <= 2e-15)
+    np.testing.assert_allclose(a[1], b[1], rtol=0, atol=1e-12)  # velocities
+    np.testing.assert_array_equal(a[2][:, :dim], b[2][:, :dim])  # images (z ignored in 2D, §7)
+    np.testing.assert_allclose(a[3], b[3], rtol=1e-8, atol=1e-8)  # forces
+    np.testing.assert_allclose(a[4], b[4], rtol=1e-10)  # energy

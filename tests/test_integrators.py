@@ -1,5 +1,6 @@
 """Integration methods: HOOMD's update equations bit for bit on one step, and their statistics
 (NVE energy drift, Brownian diffusion, Langevin equipartition); thread-count independence."""
+
 import math
 
 import numpy as np
@@ -88,8 +89,12 @@ def test_langevin_steps_match_hoomd_equations(rng):
         v = v + (0.5 * a) * dt
         sim.run(1)
         F = lj.forces
-        u = np.array([[g.uniform(-1.0, 1.0) for _ in range(3)]
-                      for g in (_core._testing.RandomGenerator(LANGEVIN_ID, t, seed, i) for i in range(N))])
+        u = np.array(
+            [
+                [g.uniform(-1.0, 1.0) for _ in range(3)]
+                for g in (_core._testing.RandomGenerator(LANGEVIN_ID, t, seed, i) for i in range(N))
+            ]
+        )
         c = math.sqrt(6.0 * gamma * kT / dt)
         a = (F + (u * c - gamma * v)) * (1.0 / m)
         v = v + (0.5 * a) * dt

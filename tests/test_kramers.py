@@ -2,6 +2,7 @@
 Eq. 4 written out with frequencies, the rigid-body zero modes removed by projection, and the
 gradients of the barrier and of log k against central differences in which every point
 re-minimises the end state and re-refines the transition state (two step sizes)."""
+
 import numpy as np
 import pytest
 
@@ -14,10 +15,25 @@ def path():
     rng = np.random.default_rng(0)
     c = Cluster(np.full(21, 5.0))
     states = packings.find_states(c, 40, rng, contacts=15)
-    i, j = next((i, j) for i in range(len(states)) for j in range(i + 1, len(states))
-                if len(set(states[i].graph) & set(states[j].graph)) == 14)
-    band = neb(None, states[i].x, states[j].x, images=30, ftol=1e-2, dt=1e-3, dt_max=4e-3, max_step=0.01,
-               batch=c.batch, rigid=True, climb=False)
+    i, j = next(
+        (i, j)
+        for i in range(len(states))
+        for j in range(i + 1, len(states))
+        if len(set(states[i].graph) & set(states[j].graph)) == 14
+    )
+    band = neb(
+        None,
+        states[i].x,
+        states[j].x,
+        images=30,
+        ftol=1e-2,
+        dt=1e-3,
+        dt_max=4e-3,
+        max_step=0.01,
+        batch=c.batch,
+        rigid=True,
+        climb=False,
+    )
     c.set_B(np.random.default_rng(1).uniform(4, 6, 21))
     xa = stationary(c, states[i].x, index=0)
     xs = stationary(c, band.transition_state.reshape(7, 3), index=1)

@@ -1,5 +1,6 @@
 """tools/check_layers.py: the C++ include layering (core < engine < adjoint < device < python)
 holds in this repository, and the check finds an upward include planted in a copy."""
+
 import pathlib
 import shutil
 import subprocess
@@ -33,7 +34,8 @@ def test_an_upward_include_is_named(tmp_path):
     r = run(root)
     assert r.returncode == 1
     assert r.stdout.splitlines() == [
-        'cpp/engine/System.cc:2: #include "device/DeviceRun.h": engine includes device, a higher layer']
+        'cpp/engine/System.cc:2: #include "device/DeviceRun.h": engine includes device, a higher layer'
+    ]
 
 
 def test_a_relative_upward_include_and_an_unresolved_one(tmp_path):
@@ -43,7 +45,8 @@ def test_a_relative_upward_include_and_an_unresolved_one(tmp_path):
     assert r.returncode == 1
     assert r.stdout.splitlines() == [
         'cpp/core/Bad.h:1: #include "../adjoint/Adjoint.h": core includes adjoint, a higher layer',
-        'cpp/core/Bad.h:2: #include "NoSuchFile.h" resolves to no file (against its folder or cpp/)']
+        'cpp/core/Bad.h:2: #include "NoSuchFile.h" resolves to no file (against its folder or cpp/)',
+    ]
 
 
 def test_a_source_outside_the_layers_is_named(tmp_path):
@@ -52,8 +55,7 @@ def test_a_source_outside_the_layers_is_named(tmp_path):
     (root / "cpp" / "md" / "Old.h").write_text('#include "core/Format.h"\n')
     r = run(root)
     assert r.returncode == 1
-    assert r.stdout.splitlines() == [
-        "cpp/md/Old.h: outside the layer folders (core, engine, adjoint, device, python)"]
+    assert r.stdout.splitlines() == ["cpp/md/Old.h: outside the layer folders (core, engine, adjoint, device, python)"]
 
 
 def test_bad_arguments_exit_2(tmp_path):

@@ -1,6 +1,7 @@
 """The package layout: ``import hoomd_adjoint`` loads no paper application, and the old module
 names of the applications and the HOOMD-blue bridge still import (the same module objects), with
 a DeprecationWarning that names the new place."""
+
 import importlib
 import subprocess
 import sys
@@ -11,19 +12,25 @@ from conftest import subprocess_env
 
 
 def test_import_loads_no_application():
-    code = ("import sys, hoomd_adjoint; "
-            "print(sorted(m for m in sys.modules if m.startswith(('hoomd_adjoint.apps', 'hoomd_adjoint.bridge'))))")
-    out = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True,
-                         cwd="/", check=True)
+    code = (
+        "import sys, hoomd_adjoint; "
+        "print(sorted(m for m in sys.modules if m.startswith(('hoomd_adjoint.apps', 'hoomd_adjoint.bridge'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True, cwd="/", check=True
+    )
     assert out.stdout.strip() == "[]", out.stdout
 
 
-@pytest.mark.parametrize("old, new", [
-    ("hoomd_adjoint.assembly.honeycomb", "hoomd_adjoint.apps.assembly.honeycomb"),
-    ("hoomd_adjoint.clusters.reproduce", "hoomd_adjoint.apps.clusters.reproduce"),
-    ("hoomd_adjoint.spider.geometry", "hoomd_adjoint.apps.spider.geometry"),
-    ("hoomd_adjoint.hoomd", "hoomd_adjoint.bridge"),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("hoomd_adjoint.assembly.honeycomb", "hoomd_adjoint.apps.assembly.honeycomb"),
+        ("hoomd_adjoint.clusters.reproduce", "hoomd_adjoint.apps.clusters.reproduce"),
+        ("hoomd_adjoint.spider.geometry", "hoomd_adjoint.apps.spider.geometry"),
+        ("hoomd_adjoint.hoomd", "hoomd_adjoint.bridge"),
+    ],
+)
 def test_old_names_import_the_same_modules_with_a_warning(old, new, monkeypatch):
     for name in [m for m in sys.modules if m == old or m.startswith(old + ".")]:
         monkeypatch.delitem(sys.modules, name)

@@ -1,5 +1,6 @@
 """The doubly nudged elastic band on the Mueller-Brown surface: the climbing image ends on the
 known saddles, the band's energies rise from the start to the saddle, and bad input is refused."""
+
 import numpy as np
 import pytest
 
@@ -11,10 +12,13 @@ A, B, C = (-0.558224, 1.441726), (-0.050011, 0.466694), (0.623499, 0.028038)
 FIRE = dict(dt=1e-4, dt_max=1e-3, max_step=0.01)
 
 
-@pytest.mark.parametrize("start, end, saddle, energy", [
-    (A, B, (-0.822002, 0.624313), -40.66484),
-    (B, C, (0.212487, 0.292988), -72.24894),
-])
+@pytest.mark.parametrize(
+    "start, end, saddle, energy",
+    [
+        (A, B, (-0.822002, 0.624313), -40.66484),
+        (B, C, (0.212487, 0.292988), -72.24894),
+    ],
+)
 def test_climbing_image_finds_the_muller_brown_saddles(start, end, saddle, energy):
     band = neb(muller_brown, start, end, images=20, k=100.0, ftol=1e-4, **FIRE)
     assert np.allclose(band.transition_state, saddle, atol=2e-6)

@@ -1,4 +1,5 @@
 """The cell neighbour list equals brute force (and freud's neighbour query) on random boxes."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
@@ -24,8 +25,14 @@ def brute_pairs(pos, box, rlist):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), N=st.integers(2, 300), dim=st.sampled_from([2, 3]),
-       tilt=st.booleans(), rcut=st.floats(0.5, 2.0), buffer=st.floats(0.0, 0.6))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    N=st.integers(2, 300),
+    dim=st.sampled_from([2, 3]),
+    tilt=st.booleans(),
+    rcut=st.floats(0.5, 2.0),
+    buffer=st.floats(0.0, 0.6),
+)
 def test_nlist_equals_brute_force(seed, N, dim, tilt, rcut, buffer):
     rng = np.random.default_rng(seed)
     rl = rcut + buffer
@@ -93,6 +100,7 @@ def test_rebuilds_only_when_needed(rng):
     """With a buffer, the list is rebuilt far less often than every step, and forces do not
     depend on the buffer (the same trajectory up to summation order: neighbour order differs)."""
     from conftest import random_positions
+
     box = [9, 9, 9, 0, 0, 0]
     pos = random_positions(rng, 200, box, min_dist=0.95)
     out = {}

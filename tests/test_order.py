@@ -1,5 +1,6 @@
 """Order parameters: values against freud (float32 inside: ~1e-6) with the same neighbours, and
 exact gradients against central differences of the same float64 functions."""
+
 import numpy as np
 import pytest
 
@@ -65,14 +66,17 @@ def test_crystals_have_their_order():
     """Perfect lattices (nearest-neighbour distance 1): |psi_6| = 1 on the triangular lattice,
     |psi_3| = 1 on the honeycomb, and psi_3 = 0 on the triangular lattice."""
     box, tri = lattice_2d([1, 0], [0.5, np.sqrt(3) / 2], [[0, 0]], 8)
-    np.testing.assert_allclose(np.abs(ha.order.Hexatic(6, r_max=1.2).compute((box, tri)).particle_order), 1.0,
-                               atol=1e-10)
-    np.testing.assert_allclose(np.abs(ha.order.Hexatic(3, r_max=1.2).compute((box, tri)).particle_order), 0.0,
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        np.abs(ha.order.Hexatic(6, r_max=1.2).compute((box, tri)).particle_order), 1.0, atol=1e-10
+    )
+    np.testing.assert_allclose(
+        np.abs(ha.order.Hexatic(3, r_max=1.2).compute((box, tri)).particle_order), 0.0, atol=1e-10
+    )
     s3 = np.sqrt(3)
     box, hon = lattice_2d([s3, 0], [s3 / 2, 1.5], [[0, 0], [0, 1]], 5)
-    np.testing.assert_allclose(np.abs(ha.order.Hexatic(3, r_max=1.2).compute((box, hon)).particle_order), 1.0,
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        np.abs(ha.order.Hexatic(3, r_max=1.2).compute((box, hon)).particle_order), 1.0, atol=1e-10
+    )
 
 
 def fd_gradient(f, p, h, dims):
@@ -134,23 +138,36 @@ def test_weight_is_smooth_and_hard_limit():
     assert w.tolist() == [1, 1, 1, 0, 0] and not dw.any()
 
 
-@pytest.mark.parametrize("make, error, message", [
-    (lambda: ha.order.Hexatic(0), ValueError, "k must be a positive integer, got 0"),
-    (lambda: ha.order.Hexatic(2.5), ValueError, "k must be a positive integer, got 2.5"),
-    (lambda: ha.order.Hexatic(6, r_max=-1), ValueError, "r_max must be positive and finite, got -1.0"),
-    (lambda: ha.order.Hexatic(6, r_max=1.0, r_on=2.0), ValueError, "r_on must be in [0, r_max = 1.0], got 2.0"),
-    (lambda: ha.order.Steinhardt(-1), ValueError, "l must be a non-negative integer, got -1"),
-    (lambda: ha.order.Steinhardt(6, r_max=float("nan")), ValueError, "r_max must be positive and finite"),
-    (lambda: ha.order.Hexatic(6).compute("frame"), TypeError, "system must be a GSD frame"),
-    (lambda: ha.order.Hexatic(6).compute(([5, 5, 0, 0, 0, 0], np.zeros((4, 2)))), ValueError,
-     "points must be an (N, 3) array, got shape (4, 2)"),
-    (lambda: ha.order.Hexatic(6).compute(([5, 5, 0, 0, 0, 0], np.full((4, 3), np.nan))), ValueError,
-     "points must be finite"),
-    (lambda: ha.order.Hexatic(6, r_max=3.0).compute(([5, 5, 0, 0, 0, 0], np.zeros((4, 3)))), ValueError,
-     "too large for the box"),
-])
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: ha.order.Hexatic(0), ValueError, "k must be a positive integer, got 0"),
+        (lambda: ha.order.Hexatic(2.5), ValueError, "k must be a positive integer, got 2.5"),
+        (lambda: ha.order.Hexatic(6, r_max=-1), ValueError, "r_max must be positive and finite, got -1.0"),
+        (lambda: ha.order.Hexatic(6, r_max=1.0, r_on=2.0), ValueError, "r_on must be in [0, r_max = 1.0], got 2.0"),
+        (lambda: ha.order.Steinhardt(-1), ValueError, "l must be a non-negative integer, got -1"),
+        (lambda: ha.order.Steinhardt(6, r_max=float("nan")), ValueError, "r_max must be positive and finite"),
+        (lambda: ha.order.Hexatic(6).compute("frame"), TypeError, "system must be a GSD frame"),
+        (
+            lambda: ha.order.Hexatic(6).compute(([5, 5, 0, 0, 0, 0], np.zeros((4, 2)))),
+            ValueError,
+            "points must be an (N, 3) array, got shape (4, 2)",
+        ),
+        (
+            lambda: ha.order.Hexatic(6).compute(([5, 5, 0, 0, 0, 0], np.full((4, 3), np.nan))),
+            ValueError,
+            "points must be finite",
+        ),
+        (
+            lambda: ha.order.Hexatic(6, r_max=3.0).compute(([5, 5, 0, 0, 0, 0], np.zeros((4, 3)))),
+            ValueError,
+            "too large for the box",
+        ),
+    ],
+)
 def test_bad_settings_and_inputs(make, error, message):
     import re
+
     with pytest.raises(error, match=re.escape(message)):
         make()
 
@@ -159,6 +176,7 @@ def test_accepts_gsd_frames_and_loss_frames(rng):
     box = [10, 10, 0, 0, 0, 0]
     fb, p = points_2d(rng, 50, box)
     from hoomd_adjoint.lattice import _frame
+
     frame = _frame(p, box)
     a = ha.order.Hexatic(6, r_max=1.6).compute(frame).particle_order
     b = ha.order.Hexatic(6, r_max=1.6).compute((box, p)).particle_order

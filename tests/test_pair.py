@@ -1,5 +1,6 @@
 """Pair potentials: energies against closed forms, forces = -grad E by central differences,
 virials, in 2D, 3D and triclinic boxes, with two particle types."""
+
 import numpy as np
 import pytest
 
@@ -14,7 +15,13 @@ POTENTIALS = {
     "Yukawa": (ha.md.pair.Yukawa, dict(epsilon=2.0, kappa=1.5), ref.yukawa, 2.5, ("none", "shift")),
     "Gaussian": (ha.md.pair.Gaussian, dict(epsilon=1.5, sigma=0.8), ref.gaussian, 2.5, ("none", "shift")),
     "DPDConservative": (ha.md.pair.DPDConservative, dict(A=25.0), None, 1.3, ("none",)),
-    "Rechtsman": (ha.md.pair.Rechtsman, dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823), ref.rechtsman, 2.5, ("none", "shift")),
+    "Rechtsman": (
+        ha.md.pair.Rechtsman,
+        dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823),
+        ref.rechtsman,
+        2.5,
+        ("none", "shift"),
+    ),
 }
 BOXES = {
     "2d": [8.0, 7.5, 0, 0, 0, 0],
@@ -81,7 +88,12 @@ def test_energy_and_virial_closed_form(name, boxname, mode, rng):
     box = BOXES[boxname]
     i, j, r = ref.pair_distances(pos, box)
     d = ref.min_image(pos[i] - pos[j], box)
-    pair_params = {(0, 0): params, (0, 1): scaled(params, 1.1), (1, 0): scaled(params, 1.1), (1, 1): scaled(params, 0.95)}
+    pair_params = {
+        (0, 0): params,
+        (0, 1): scaled(params, 1.1),
+        (1, 0): scaled(params, 1.1),
+        (1, 1): scaled(params, 0.95),
+    }
     Eref = 0.0
     Wref = np.zeros(6)
     for k in range(len(r)):
@@ -96,7 +108,9 @@ def test_energy_and_virial_closed_form(name, boxname, mode, rng):
         h = 1e-6 * r[k]
         fr = -(V(r[k] + h) - V(r[k] - h)) / (2 * h) / r[k]
         dd = d[k]
-        Wref += fr * np.array([dd[0] * dd[0], dd[0] * dd[1], dd[0] * dd[2], dd[1] * dd[1], dd[1] * dd[2], dd[2] * dd[2]])
+        Wref += fr * np.array(
+            [dd[0] * dd[0], dd[0] * dd[1], dd[0] * dd[2], dd[1] * dd[1], dd[1] * dd[2], dd[2] * dd[2]]
+        )
     assert Eref != 0
     np.testing.assert_allclose(E, Eref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(energies.sum(), E, rtol=1e-12)
@@ -155,8 +169,11 @@ def test_parameter_names_come_from_the_evaluators():
     from hoomd_adjoint import _core, bridge
 
     declared = _core.pair_parameters()
-    classes = {c._name: c for c in vars(ha.md.pair).values()
-               if isinstance(c, type) and issubclass(c, ha.md.pair.Pair) and c._name is not None}
+    classes = {
+        c._name: c
+        for c in vars(ha.md.pair).values()
+        if isinstance(c, type) and issubclass(c, ha.md.pair.Pair) and c._name is not None
+    }
     assert sorted(classes) == sorted(declared)  # every evaluator has its Python class, and no other
     for name, cls in classes.items():
         assert list(cls._param_spec) == declared[name], name

@@ -7,6 +7,7 @@ one session: later blocks use the names of earlier ones), in a temporary folder,
 - a block whose first line is ``# (needs HOOMD-blue)``, which runs in a namespace of its own
   where HOOMD-blue is importable and is skipped elsewhere.
 """
+
 import re
 import warnings
 from pathlib import Path
@@ -42,7 +43,8 @@ def test_the_readme_has_python_examples_and_every_one_is_marked_or_run():
         if first.startswith("# ("):
             assert first.startswith(NOT_RUN) or first == NEEDS_HOOMD, (
                 f"README.md line {line}: a block's first-line marker must be '{NOT_RUN} <why>)' or "
-                f"'{NEEDS_HOOMD}', got {first!r}")
+                f"'{NEEDS_HOOMD}', got {first!r}"
+            )
         # a marker anywhere else would be a block that silently runs or silently does not
         assert "# (not run" not in "\n".join(code.splitlines()[1:]), f"README.md line {line}: marker not on line 1"
 

@@ -2,6 +2,7 @@
 fewest forward steps there are (a dynamic-programming minimum over all checkpoint placements), it
 sweeps every step exactly once, latest first, from a state it actually holds, it never holds more
 than its slots, and with room for every state it stores them all; gradient() runs it as it says."""
+
 import functools
 import math
 
@@ -104,8 +105,12 @@ def test_griewank_and_walthers_split_recomputes_the_fewest_steps(slots):
 def test_a_midpoint_split_is_not_the_fewest(monkeypatch):
     """The check above can fail: bisecting instead of the binomial split costs more steps."""
     monkeypatch.setattr(_revolve, "split", lambda n, s: max(1, n // 2))
-    worse = [(n, s) for n in range(1, 31) for s in range(1, 5)
-             if Revolve(n, s, "fewest_steps").recomputed_steps() > fewest_recomputed(n, s - 1)]
+    worse = [
+        (n, s)
+        for n in range(1, 31)
+        for s in range(1, 5)
+        if Revolve(n, s, "fewest_steps").recomputed_steps() > fewest_recomputed(n, s - 1)
+    ]
     assert worse
 
 
@@ -164,7 +169,8 @@ def _small_sim():
     lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=1.5, mode="shift")
     lj.params[("A", "A")] = dict(epsilon=0.1, sigma=0.8)
     sim.operations.integrator = ha.md.Integrator(
-        dt=1e-4, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)], forces=[lj])
+        dt=1e-4, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)], forces=[lj]
+    )
     return sim, lj
 
 

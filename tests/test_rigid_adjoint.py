@@ -3,6 +3,7 @@ gradients with respect to pair parameters, the bodies' geometry (body-frame cons
 positions), initial positions, orientations, velocities and angular momenta, against central
 finite differences of the same discrete map at two step sizes; checkpointed sweeps equal stored
 ones bit for bit."""
+
 import gsd.hoomd
 import numpy as np
 import pytest
@@ -52,8 +53,9 @@ def _system(method, dim, eps=1.0, geometry=GEOMETRY, dr=0.0, dq=0.0, dv=0.0, dp=
     rigid.body["R"] = dict(constituent_types=["A", "A", "B"], positions=geometry, orientations=[(1, 0, 0, 0)] * 3)
     rigid.create_bodies(sim.state)
     lj, m = _forces_and_method(ha, method, eps=eps, dgr=dgr)
-    sim.operations.integrator = ha.md.Integrator(dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True,
-                                                 rigid=rigid)
+    sim.operations.integrator = ha.md.Integrator(
+        dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True, rigid=rigid
+    )
     return sim, lj, rigid
 
 
@@ -102,7 +104,7 @@ def test_rigid_gradients_match_finite_differences(method, dim):
             if name == "epsilon":
                 kw = dict(eps=1.0 + h), dict(eps=1.0 - h)
             else:
-                (key, d), = change.items()
+                ((key, d),) = change.items()
                 base = GEOMETRY if key == "geometry" else 0.0
                 kw = {key: base + h * (d - base)}, {key: base - h * (d - base)}
             fd = (_final_loss(method, dim, steps, **kw[0]) - _final_loss(method, dim, steps, **kw[1])) / (2 * h)
@@ -119,9 +121,13 @@ def test_rigid_checkpointed_gradient_is_bitwise_the_stored_one(method):
         out.append((res, sim, lj, rigid))
     (a, sa, la, ra), (b, sb, lb, rb) = out
     assert b.diagnostics["recomputed_steps"] > 0
-    for x, y in [(a.positions, b.positions), (a.orientations, b.orientations), (a.grad(ra)["R"], b.grad(rb)["R"]),
-                 (np.array(sa.state._cpp.position), np.array(sb.state._cpp.position)),
-                 (np.array(sa.state._cpp.orientation), np.array(sb.state._cpp.orientation))]:
+    for x, y in [
+        (a.positions, b.positions),
+        (a.orientations, b.orientations),
+        (a.grad(ra)["R"], b.grad(rb)["R"]),
+        (np.array(sa.state._cpp.position), np.array(sb.state._cpp.position)),
+        (np.array(sa.state._cpp.orientation), np.array(sb.state._cpp.orientation)),
+    ]:
         assert np.array_equal(x, y)
     assert list(a.grad(la).values()) == list(b.grad(lb).values())
     # the simulation is left as sim.run(60) would leave it

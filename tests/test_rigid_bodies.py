@@ -2,6 +2,7 @@
 constituent order, body tags, placement r_b + rotate(q_b, d_k), orientations q_b (x) q_k,
 wrapping with the centre's image carried, filters, refused definitions; and the NO_SQUISH
 rotational steps against a transcription of HOOMD's TwoStepConstantVolume."""
+
 import math
 
 import gsd.hoomd
@@ -40,11 +41,13 @@ def test_quaternion_helpers_are_hoomds():
 def test_create_bodies_places_orders_and_wraps_constituents():
     half = np.sqrt(0.5)
     q1 = np.array([half, 0.0, 0.0, half])  # 90 degrees about z
-    sim = _sim([[4.5, 0.0, 0.0], [0.0, 1.0, 0.0], [-2.0, 0.0, 0.0]], [0, 1, 0],
-               [q1, [1, 0, 0, 0], [1, 0, 0, 0]])
+    sim = _sim([[4.5, 0.0, 0.0], [0.0, 1.0, 0.0], [-2.0, 0.0, 0.0]], [0, 1, 0], [q1, [1, 0, 0, 0], [1, 0, 0, 0]])
     rigid = ha.md.constrain.Rigid()
-    rigid.body["R"] = dict(constituent_types=["A", "B"], positions=[(1.0, 0.0, 0.0), (0.0, 0.0, 0.8)],
-                           orientations=[(1, 0, 0, 0), (half, half, 0, 0)])
+    rigid.body["R"] = dict(
+        constituent_types=["A", "B"],
+        positions=[(1.0, 0.0, 0.0), (0.0, 0.0, 0.8)],
+        orientations=[(1, 0, 0, 0), (half, half, 0, 0)],
+    )
     rigid.create_bodies(sim.state, charges={"R": [0.5, -0.5]})
     p = sim.state.get_snapshot().particles
     assert p.N == 7
@@ -144,8 +147,14 @@ def _rigid_system(mod, method, dim=3, seed=5, n_bodies=4, n_free=3):
     snap.configuration.box = [L, L, 0 if dim == 2 else L, 0, 0, 0]
     snap.particles.N = N
     snap.particles.types = ["R", "A", "B"]
-    fields = dict(typeid=np.array([0] * n_bodies + [2] * n_free, dtype=np.uint32), position=np.array(pos),
-                  orientation=q, moment_inertia=I, mass=mass, velocity=vel)
+    fields = dict(
+        typeid=np.array([0] * n_bodies + [2] * n_free, dtype=np.uint32),
+        position=np.array(pos),
+        orientation=q,
+        moment_inertia=I,
+        mass=mass,
+        velocity=vel,
+    )
     for k, v in fields.items():
         if mod is ha:
             setattr(snap.particles, k, v)
@@ -154,13 +163,16 @@ def _rigid_system(mod, method, dim=3, seed=5, n_bodies=4, n_free=3):
     sim = mod.Simulation(device=mod.device.CPU() if mod is not ha else ha.device.CPU(num_cpu_threads=1), seed=seed)
     sim.create_state_from_snapshot(snap)
     rigid = mod.md.constrain.Rigid()
-    rigid.body["R"] = dict(constituent_types=["A", "A", "B"],
-                           positions=[(1.0, 0, 0), (-0.5, 0.8, 0.0), (-0.5, -0.8, 0.3 if dim == 3 else 0.0)],
-                           orientations=[(1, 0, 0, 0)] * 3)
+    rigid.body["R"] = dict(
+        constituent_types=["A", "A", "B"],
+        positions=[(1.0, 0, 0), (-0.5, 0.8, 0.0), (-0.5, -0.8, 0.3 if dim == 3 else 0.0)],
+        orientations=[(1, 0, 0, 0)] * 3,
+    )
     rigid.create_bodies(sim.state)
     lj, m = _forces_and_method(mod, method)
-    sim.operations.integrator = mod.md.Integrator(dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True,
-                                                  rigid=rigid)
+    sim.operations.integrator = mod.md.Integrator(
+        dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True, rigid=rigid
+    )
     return sim, lj
 
 
@@ -177,8 +189,9 @@ def test_rigid_bodies_follow_hoomd(method, dim):
     ours.run(300)
     a, b = ref.state.get_snapshot().particles, ours.state.get_snapshot().particles
     for name in ("position", "orientation", "angmom"):
-        np.testing.assert_allclose(np.asarray(getattr(b, name)), np.asarray(getattr(a, name)), rtol=0, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            np.asarray(getattr(b, name)), np.asarray(getattr(a, name)), rtol=0, atol=1e-12, err_msg=name
+        )
     # 4.8.2 adds one to image.z per wrap in 2D; we do not (hoomd-blue#2071)
     assert np.array_equal(np.asarray(a.image)[:, :dim], np.asarray(b.image)[:, :dim])
     if method != "bd":
@@ -239,11 +252,14 @@ def test_rigid_set_ups_that_cannot_run_are_refused():
 
 def _no_squish_reference(q, p, tau, I, dt, part):
     """HOOMD 4.8.2's TwoStepConstantVolume rotational update, transcribed (plain Python floats)."""
+
     def mul(a, b):
-        return [a[0] * b[0] - (a[1] * b[1] + a[2] * b[2] + a[3] * b[3]),
-                a[0] * b[1] + b[0] * a[1] + (a[2] * b[3] - a[3] * b[2]),
-                a[0] * b[2] + b[0] * a[2] + (a[3] * b[1] - a[1] * b[3]),
-                a[0] * b[3] + b[0] * a[3] + (a[1] * b[2] - a[2] * b[1])]
+        return [
+            a[0] * b[0] - (a[1] * b[1] + a[2] * b[2] + a[3] * b[3]),
+            a[0] * b[1] + b[0] * a[1] + (a[2] * b[3] - a[3] * b[2]),
+            a[0] * b[2] + b[0] * a[2] + (a[3] * b[1] - a[1] * b[3]),
+            a[0] * b[3] + b[0] * a[3] + (a[1] * b[2] - a[2] * b[1]),
+        ]
 
     def rot(qq, b):
         a = qq[0] * qq[0] - (qq[1] * qq[1] + qq[2] * qq[2] + qq[3] * qq[3])
@@ -331,8 +347,9 @@ def test_free_rotation_is_bitwise_hoomds():
     f.particles.angmom[:] = p
     sim = hoomd.Simulation(device=hoomd.device.CPU(), seed=1)
     sim.create_state_from_snapshot(f)
-    sim.operations.integrator = hoomd.md.Integrator(dt=0.005, methods=[hoomd.md.methods.ConstantVolume(
-        filter=hoomd.filter.All())], integrate_rotational_dof=True)
+    sim.operations.integrator = hoomd.md.Integrator(
+        dt=0.005, methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())], integrate_rotational_dof=True
+    )
     sim.run(200)
     ref = sim.state.get_snapshot().particles
     zero = np.zeros((N, 3))

@@ -3,6 +3,7 @@ negative moments of inertia (refused; zero still freezes an axis), orientations 
 quaternions (refused: HOOMD places a body's sites at |q|^2 times their distance and turns q = 0
 into NaN), and bodies whose sites overlap at the start (named, with the step, by the error the
 run or the gradient stops with)."""
+
 import gsd.hoomd
 import numpy as np
 import pytest
@@ -37,16 +38,20 @@ def _dimers(frame, create=True):
     lj.r_cut[("R", "R")] = lj.r_cut[("R", "A")] = 0.0
     m = ha.md.methods.Langevin(filter=ha.filter.Rigid(("center", "free")), kT=1.0)
     m.gamma_r["R"] = (1.0, 1.0, 1.0)
-    sim.operations.integrator = ha.md.Integrator(dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True,
-                                                 rigid=rigid)
+    sim.operations.integrator = ha.md.Integrator(
+        dt=0.002, methods=[m], forces=[lj], integrate_rotational_dof=True, rigid=rigid
+    )
     return sim, lj, rigid
 
 
 def test_negative_moments_are_refused_and_zero_freezes_an_axis():
     # (HOOMD-blue takes I = (-1, 1, 1): the body heats without bound, |L| ~ 70 after 2000 steps)
     sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=1), seed=3)
-    with pytest.raises(ValueError, match=r"particle tag 1 has moment_inertia \[1.0, -0.5, 1.0\]; principal moments "
-                                         r"must be >= 0 \(0 freezes the rotation about that axis"):
+    with pytest.raises(
+        ValueError,
+        match=r"particle tag 1 has moment_inertia \[1.0, -0.5, 1.0\]; principal moments "
+        r"must be >= 0 \(0 freezes the rotation about that axis",
+    ):
         sim.create_state_from_snapshot(_frame(moments=[(1.0, 1.0, 1.0), (1.0, -0.5, 1.0)]))
     sim, _, _ = _dimers(_frame())
     before = sim.state.get_snapshot()
@@ -75,8 +80,11 @@ def test_non_unit_orientations_are_refused_before_anything_moves(q):
     rigid = ha.md.constrain.Rigid()
     rigid.body["R"] = dict(constituent_types=["A", "A"], positions=[(0.5, 0, 0), (-0.5, 0, 0)])
     # create_bodies would place the sites at |q|^2 times their distance, as HOOMD-blue does
-    with pytest.raises(ValueError, match=rf"create_bodies: central particle tag 1 has orientation .* of norm "
-                                         rf"{norm:.6g}: orientations must be unit quaternions"):
+    with pytest.raises(
+        ValueError,
+        match=rf"create_bodies: central particle tag 1 has orientation .* of norm "
+        rf"{norm:.6g}: orientations must be unit quaternions",
+    ):
         rigid.create_bodies(sim.state)
     assert sim.state.N_particles == 2  # nothing was added
     # a state whose centre turned non-unit after create_bodies: the run refuses, at step 0
@@ -109,8 +117,9 @@ def test_zero_orientation_of_a_rotating_free_particle_is_refused():
     sim.create_state_from_snapshot(f)
     lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
-    sim.operations.integrator = ha.md.Integrator(dt=0.002, methods=[ha.md.methods.Langevin(ha.filter.All(), kT=1.0)],
-                                                 forces=[lj], integrate_rotational_dof=True)
+    sim.operations.integrator = ha.md.Integrator(
+        dt=0.002, methods=[ha.md.methods.Langevin(ha.filter.All(), kT=1.0)], forces=[lj], integrate_rotational_dof=True
+    )
     with pytest.raises(ValueError, match=r"particle tag 1 has orientation \(0, 0, 0, 0\) of norm 0"):
         sim.run(1)
     # without rotational integration orientations are not used, and not checked
@@ -121,10 +130,13 @@ def test_zero_orientation_of_a_rotating_free_particle_is_refused():
 def test_overlapping_bodies_at_the_start_are_named_by_the_failure():
     # sites 0.2 apart at step 0 (centres 1.2 apart): the first step throws the bodies out of the box
     sim, _, _ = _dimers(_frame(sep=1.2))
-    with pytest.raises(RuntimeError, match=r"particle tag 0 at .* is outside the box at step 1 .* At step 0 particle "
-                                           r"tags 2 \(a site of body 0\) and 5 \(a site of body 1\) were 0.2 apart, at "
-                                           r"\(-0.1, 0, 0\) and \(0.1, 0, 0\): 0.2 of their contact distance 1 "
-                                           r"\(LJ sigma for \(A, A\)\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"particle tag 0 at .* is outside the box at step 1 .* At step 0 particle "
+        r"tags 2 \(a site of body 0\) and 5 \(a site of body 1\) were 0.2 apart, at "
+        r"\(-0.1, 0, 0\) and \(0.1, 0, 0\): 0.2 of their contact distance 1 "
+        r"\(LJ sigma for \(A, A\)\)",
+    ):
         sim.run(10)
 
 
@@ -150,12 +162,14 @@ def _pinned_overlap():
         lj.params[(a, b)] = dict(epsilon=1.0, sigma=1.0)
         if "R" in (a, b):
             lj.r_cut[(a, b)] = 0.0
-    m = ha.md.methods.Brownian(filter=ha.filter.Rigid(("center", "free")), kT=0.0, default_gamma=1.0,
-                               default_gamma_r=(1.0, 1.0, 1.0))
+    m = ha.md.methods.Brownian(
+        filter=ha.filter.Rigid(("center", "free")), kT=0.0, default_gamma=1.0, default_gamma_r=(1.0, 1.0, 1.0)
+    )
     m.gamma["R"] = 1e4
     m.gamma_r["R"] = (1e4, 1e4, 1e4)
-    sim.operations.integrator = ha.md.Integrator(dt=1e-4, methods=[m], forces=[lj], integrate_rotational_dof=True,
-                                                 rigid=rigid)
+    sim.operations.integrator = ha.md.Integrator(
+        dt=1e-4, methods=[m], forces=[lj], integrate_rotational_dof=True, rigid=rigid
+    )
     return sim, lj
 
 
@@ -172,7 +186,9 @@ def test_a_gradient_through_overlapping_sites_stops_naming_the_step_and_the_pair
     msg = str(e.value)
     assert msg.startswith("overflowing adjoint at step ")
     assert "beyond 1e+150" in msg and "Its norm was " in msg and "truncate=" in msg
-    assert "particle tags 2 and 3 (a site of body 0) were" in msg or "particle tags 2 and 4 (a site of body 1) were" in msg
+    assert (
+        "particle tags 2 and 3 (a site of body 0) were" in msg or "particle tags 2 and 4 (a site of body 1) were" in msg
+    )
     # the forward run itself is sound: the same steps without the adjoint stay in the box
     sim2, _ = _pinned_overlap()
     sim2.run(100)

@@ -1,4 +1,5 @@
 """Philox4x32-10 and HOOMD-blue's seed/counter keying against the reference test vectors."""
+
 import math
 
 import numpy as np

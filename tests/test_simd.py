@@ -1,6 +1,7 @@
 """The vectorised host pair loop (Lanes, four pairs at a time, picked per instruction set at load
 time) against its scalar reference: the same bits, forward and through the adjoint, for any
 thread count. CI also runs the physics tests with HA_SIMD=0 (the scalar path)."""
+
 import math
 
 import numpy as np
@@ -53,20 +54,35 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
 @pytest.mark.parametrize("box3d", [True, False])
 def test_lanes_give_the_scalar_bits(scalar_and_back, pair, box3d):
     out = {}
-    for simd, threads, above in ((False, 1, 0), (True, 1, 10**9), (True, 2, 10**9), (True, 1, 0), (True, 2, 0),
-                                 (True, 1, -1), (True, 2, -1)):
+    for simd, threads, above in (
+        (False, 1, 0),
+        (True, 1, 10**9),
+        (True, 2, 10**9),
+        (True, 1, 0),
+        (True, 2, 0),
+        (True, 1, -1),
+        (True, 2, -1),
+    ):
         _core.set_simd(simd)
         # 10^9: the pair buffer; 0: the full-list force pass; -1: that pass in spatial order
         _core.set_full_list_above(max(above, 0))
         _core.set_spatial_above(0 if above < 0 else 10**9)
         sim, pot = _system(pair, threads, box3d)
-        loss = lambda f: (float(np.sum(f.positions[:, 0] ** 2)), np.stack(  # noqa: E731
-            [2 * f.positions[:, 0], 0 * f.positions[:, 0], 0 * f.positions[:, 0]], axis=1))
+        loss = lambda f: (  # noqa: E731
+            float(np.sum(f.positions[:, 0] ** 2)),
+            np.stack([2 * f.positions[:, 0], 0 * f.positions[:, 0], 0 * f.positions[:, 0]], axis=1),
+        )
         # two threads: under a checkpoint budget too (replays restore recorded lists)
         res = ha.adjoint.gradient(sim, 60, loss, wrt=[pot, "positions"], memory=None if threads == 1 else 8 * 600 * 72)
         sim.run(1)  # forces and energies of the final state, from the force pass alone
-        out[(simd, threads, above)] = (np.array(sim.state._cpp.position), np.array(pot._cpp.forces), res.positions,
-                                       res.grad(pot), np.array(pot.energies), pot.energy)
+        out[(simd, threads, above)] = (
+            np.array(sim.state._cpp.position),
+            np.array(pot._cpp.forces),
+            res.positions,
+            res.grad(pot),
+            np.array(pot.energies),
+            pot.energy,
+        )
     ref = out[(False, 1, 0)]
     for key, got in out.items():
         assert np.array_equal(got[0], ref[0]), key
@@ -93,8 +109,10 @@ def test_tangent_linear_mode_gives_the_scalar_bits(scalar_and_back):
     for simd in (False, True):
         _core.set_simd(simd)
         sim, pot = _system("LJ", 1)
-        loss = lambda f: (float(np.sum(f.positions[:, 1])), np.stack(  # noqa: E731
-            [0 * f.positions[:, 0], np.ones(len(f.positions)), 0 * f.positions[:, 0]], axis=1))
+        loss = lambda f: (  # noqa: E731
+            float(np.sum(f.positions[:, 1])),
+            np.stack([0 * f.positions[:, 0], np.ones(len(f.positions)), 0 * f.positions[:, 0]], axis=1),
+        )
         out.append(ha.adjoint.gradient(sim, 40, loss, wrt=[pot], mode="forward").grad(pot))
     assert out[0] == out[1]
 
@@ -104,9 +122,34 @@ def test_exp_has_the_same_bits_in_lanes_and_is_glibcs_to_an_ulp():
     argument, special ones included; and it is the C library's exp (glibc) to one ulp (numpy's own
     vectorised exp rounds differently)."""
     rng = np.random.default_rng(5)
-    x = np.concatenate([rng.uniform(-30, 30, 200000), rng.uniform(-745, 710, 50000),
-                        [0.0, -0.0, 1e-300, -1e-20, 511.999, -511.999, 512.0, -512.0, 600.0, -740.0, -746.0,
-                         709.7, 710.0, 1e308, -1e308, np.inf, -np.inf, np.nan, 5e-324, -5e-324]])
+    x = np.concatenate(
+        [
+            rng.uniform(-30, 30, 200000),
+            rng.uniform(-745, 710, 50000),
+            [
+                0.0,
+                -0.0,
+                1e-300,
+                -1e-20,
+                511.999,
+                -511.999,
+                512.0,
+                -512.0,
+                600.0,
+                -740.0,
+                -746.0,
+                709.7,
+                710.0,
+                1e308,
+                -1e308,
+                np.inf,
+                -np.inf,
+                np.nan,
+                5e-324,
+                -5e-324,
+            ],
+        ]
+    )
     one, four = _core._testing.exp(x, lanes=False), _core._testing.exp(x, lanes=True)
     assert np.array_equal(one.view(np.uint64), four.view(np.uint64))
     ref = np.array([math.inf if v >= 709.8 else math.exp(v) for v in x])  # the C library's exp
@@ -114,5 +157,6 @@ def test_exp_has_the_same_bits_in_lanes_and_is_glibcs_to_an_ulp():
     ulps = np.abs(one[finite].view(np.int64) - ref[finite].view(np.int64))
     assert ulps.max() <= 1
     assert np.mean(ulps == 0) > 0.99
-    assert np.array_equal(np.isnan(one), np.isnan(ref)) and np.array_equal(one[~finite & ~np.isnan(ref)],
-                                                                           ref[~finite & ~np.isnan(ref)])
+    assert np.array_equal(np.isnan(one), np.isnan(ref)) and np.array_equal(
+        one[~finite & ~np.isnan(ref)], ref[~finite & ~np.isnan(ref)]
+    )

@@ -1,6 +1,7 @@
 """The shell-and-spider complex and its eight-parameter gradient: the chain from the engine's
 gradients (pair parameters, body geometry, principal moments, rotational drag, initial angular
 momenta) to the paper's parameters, against central differences of whole runs."""
+
 import numpy as np
 import pytest
 
@@ -49,7 +50,9 @@ def test_complex_is_built_as_the_authors_describe():
     weak = model.Complex("octahedron", model.Params.start("octahedron", "weak"), seed=0)
     x_weak = np.array(weak.sim.state._cpp.position)
     assert design.remain(weak, x_weak, design.remain_coefficient("octahedron"))[0] == pytest.approx(3.32e-4, rel=0.15)
-    assert design.extraction(cx, x)[0] == pytest.approx(-(4 * 4 + 4 * np.sqrt(2)) / 5)  # 4 edges and the opposite vertex
+    assert design.extraction(cx, x)[0] == pytest.approx(
+        -(4 * 4 + 4 * np.sqrt(2)) / 5
+    )  # 4 edges and the opposite vertex
 
 
 def test_remain_matches_the_engines_head_energy():
@@ -60,8 +63,9 @@ def test_remain_matches_the_engines_head_energy():
     x = np.array(cx.sim.state._cpp.position)
     V, head = cx.n_vertices, cx.head_tag
     hp = cx.head_params(p)
-    E = model.switched_morse(np.linalg.norm(x[head] - x[:V], axis=1), **{k: hp[k] for k in
-                             ("D0", "alpha", "r0", "r_on")}, r_off=hp["r_off"])[0]
+    E = model.switched_morse(
+        np.linalg.norm(x[head] - x[:V], axis=1), **{k: hp[k] for k in ("D0", "alpha", "r0", "r_on")}, r_off=hp["r_off"]
+    )[0]
     # the engine's energy of the head-vertex pairs: half on the head, half on each vertex
     assert cx.morse.energies[head] == pytest.approx(E.sum() / 2, rel=1e-12)
 
@@ -81,7 +85,9 @@ def test_bad_spider_set_ups_are_refused():
 
 def test_projection_onto_buildable_parameters():
     p, moved = model.Params(r_on=9.97, r_cut=9.93, head_particle_radius=-2.5).project()
-    assert moved == ["head_particle_radius", "r_on"] and p.r_on == pytest.approx(9.83) and p.head_particle_radius == -1.9
+    assert (
+        moved == ["head_particle_radius", "r_on"] and p.r_on == pytest.approx(9.83) and p.head_particle_radius == -1.9
+    )
     p.check()
     q, moved = model.Params().project()
     assert moved == [] and q == model.Params()

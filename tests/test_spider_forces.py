@@ -2,6 +2,7 @@
 onset differentiable) and Bar (soft-sphere repulsion through the point-to-segment distance);
 forces against finite differences of the energy, and exact adjoint gradients of every parameter
 and of the body geometry through rigid-body Langevin and Brownian dynamics."""
+
 import gsd.hoomd
 import numpy as np
 import pytest
@@ -34,8 +35,11 @@ def _system(method="langevin", geometry=None, **change):
     sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=1), seed=4)
     sim.create_state_from_snapshot(f)
     rigid = ha.md.constrain.Rigid()
-    rigid.body["S"] = dict(constituent_types=["B"] * 4 + ["H"], positions=_geometry() if geometry is None else geometry,
-                           orientations=[(1, 0, 0, 0)] * 5)
+    rigid.body["S"] = dict(
+        constituent_types=["B"] * 4 + ["H"],
+        positions=_geometry() if geometry is None else geometry,
+        orientations=[(1, 0, 0, 0)] * 5,
+    )
     rigid.create_bodies(sim.state)
     nl = ha.md.nlist.Cell(buffer=0.5, exclusions=["body"])
     soft, morse = ha.md.pair.SoftSphere(nlist=nl), ha.md.pair.MorseSwitched(nlist=nl)
@@ -49,9 +53,14 @@ def _system(method="langevin", geometry=None, **change):
     legs = [(i, 4) for i in range(4)] + [(i, (i + 1) % 4) for i in range(4)]
     bar = ha.md.bar.Bar(rigid, {"S": legs}, ["V"], epsilon=p["eps_l"], sigma=p["sig_l"])
     flt = ha.filter.Rigid(("center", "free"))
-    m = ha.md.methods.Langevin(filter=flt, kT=1.0) if method == "langevin" else ha.md.methods.Brownian(filter=flt, kT=1.0)
-    sim.operations.integrator = ha.md.Integrator(dt=2e-3, methods=[m], forces=[soft, morse, bar],
-                                                 integrate_rotational_dof=True, rigid=rigid)
+    m = (
+        ha.md.methods.Langevin(filter=flt, kT=1.0)
+        if method == "langevin"
+        else ha.md.methods.Brownian(filter=flt, kT=1.0)
+    )
+    sim.operations.integrator = ha.md.Integrator(
+        dt=2e-3, methods=[m], forces=[soft, morse, bar], integrate_rotational_dof=True, rigid=rigid
+    )
     return sim, soft, morse, bar, rigid
 
 
@@ -90,9 +99,16 @@ def test_spider_gradients_match_finite_differences(method):
     sim, soft, morse, bar, rigid = _system(method)
     res = ha.adjoint.gradient(sim, steps, _loss, wrt=[soft, morse, bar, rigid])
     gm = res.grad(morse)[("H", "V")]
-    checks = [("eps_h", gm["D0"]), ("alpha_h", gm["alpha"]), ("r0_h", gm["r0"]), ("ron", gm["r_on"]),
-              ("roff", gm["r_off"]), ("eps_l", res.grad(bar)["epsilon"]), ("sig_l", res.grad(bar)["sigma"]),
-              ("eps_b", res.grad(soft)[("B", "V")]["epsilon"])]
+    checks = [
+        ("eps_h", gm["D0"]),
+        ("alpha_h", gm["alpha"]),
+        ("r0_h", gm["r0"]),
+        ("ron", gm["r_on"]),
+        ("roff", gm["r_off"]),
+        ("eps_l", res.grad(bar)["epsilon"]),
+        ("sig_l", res.grad(bar)["sigma"]),
+        ("eps_b", res.grad(soft)[("B", "V")]["epsilon"]),
+    ]
 
     def final(**kw):
         s = _system(method, **kw)[0]

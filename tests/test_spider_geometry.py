@@ -1,6 +1,7 @@
 """Shell and spider geometry: patches of neighbouring vertices meet at edge midpoints, one shared
 body definition with per-vertex orientations, closed-form principal moments, and centre of mass at
 the body origin."""
+
 import numpy as np
 import pytest
 
@@ -24,7 +25,7 @@ def test_patches_meet_at_edge_midpoints(build, V, n):
     assert np.allclose([np.linalg.norm(s.vertices[a] - s.vertices[b]) for a, b in s.edges], 4.0)
     # the body frame is principal: the inertia tensor of the patches is diagonal
     m = s.patch_mass
-    T = m * (np.sum(s.patches ** 2) * np.eye(3) - s.patches.T @ s.patches)
+    T = m * (np.sum(s.patches**2) * np.eye(3) - s.patches.T @ s.patches)
     assert np.allclose(T, np.diag(s.moment_inertia), atol=1e-12 * m)
 
 
@@ -38,7 +39,7 @@ def test_spider_body_has_its_centre_of_mass_at_the_origin_and_closed_form_moment
     s = spider_body(n, R, h, mass=0.7)
     assert np.allclose(s.sites.mean(axis=0), 0.0, atol=1e-15)
     X = s.sites
-    T = s.mass * (np.sum(X ** 2) * np.eye(3) - X.T @ X)
+    T = s.mass * (np.sum(X**2) * np.eye(3) - X.T @ X)
     assert np.allclose(T, np.diag(s.moment_inertia), atol=1e-13)
     assert len(s.bars) == 2 * n and (n, 0) in s.bars and (n - 1, 0) in s.bars
     base = X[:n]

@@ -1,4 +1,5 @@
 """The spider's design loop: Adam, resumable bit-identically; validation runs and the CLI smoke."""
+
 import json
 import os
 import subprocess
@@ -21,9 +22,9 @@ def test_adam_is_kingma_and_ba():
     x1 = opt.step(x, g1)
     np.testing.assert_allclose(x1, x - 0.1 * np.sign(g1), rtol=1e-7)  # first step: lr sign(g)
     m = 0.9 * 0.1 * g1 + 0.1 * g2
-    v = 0.999 * 0.001 * g1 ** 2 + 0.001 * g2 ** 2
+    v = 0.999 * 0.001 * g1**2 + 0.001 * g2**2
     x2 = opt.step(x1, g2)
-    np.testing.assert_allclose(x2, x1 - 0.1 * (m / (1 - 0.81)) / (np.sqrt(v / (1 - 0.999 ** 2)) + 1e-8), rtol=1e-12)
+    np.testing.assert_allclose(x2, x1 - 0.1 * (m / (1 - 0.81)) / (np.sqrt(v / (1 - 0.999**2)) + 1e-8), rtol=1e-12)
     again = Adam.from_state(json.loads(json.dumps(opt.state())))
     assert np.array_equal(again.step(x2, g1), opt.step(x2, g1))
     with pytest.raises(FloatingPointError, match="not finite"):
@@ -61,10 +62,12 @@ def test_perturbed_start_moves_only_log_eps():
 
 
 def test_validation_classifies_runs_and_writes_a_trajectory(tmp_path):
-    summary = validate.validate(tmp_path, Params.start("octahedron", "weak"), seeds=2, steps=300,
-                                trajectory_period=100, progress=False)
+    summary = validate.validate(
+        tmp_path, Params.start("octahedron", "weak"), seeds=2, steps=300, trajectory_period=100, progress=False
+    )
     assert summary["seeds"] == 2 and summary["intact_fraction"] == 1.0 and summary["success_fraction"] == 0.0
     import gsd.hoomd
+
     with gsd.hoomd.open(tmp_path / "trajectory.gsd") as traj:
         assert len(traj) == 3 and traj[0].particles.N == 36
     assert (tmp_path / "trajectory.png").exists()
@@ -74,35 +77,67 @@ def test_validation_classifies_runs_and_writes_a_trajectory(tmp_path):
 
 def test_spider_command_line(tmp_path):
     out = tmp_path / "opt"
-    cmd = [sys.executable, "-m", "hoomd_adjoint.cli", "spider", "optimize", "--iterations", "2", "--replicas", "2",
-           "--steps", "30", "--out", str(out), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hoomd_adjoint.cli",
+        "spider",
+        "optimize",
+        "--iterations",
+        "2",
+        "--replicas",
+        "2",
+        "--steps",
+        "30",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     r = subprocess.run(cmd, cwd=TESTS, env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["iterations"] == 2
-    r = subprocess.run([sys.executable, "-m", "hoomd_adjoint.cli", "spider", "plot", str(out), "--output",
-                        str(tmp_path / "l.png")], cwd=TESTS, env=subprocess_env(), capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "hoomd_adjoint.cli", "spider", "plot", str(out), "--output", str(tmp_path / "l.png")],
+        cwd=TESTS,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr and (tmp_path / "l.png").exists()
 
 
 def test_reproduction_script_smoke():
     script = os.path.join(os.path.dirname(TESTS), "examples", "reproduce_spider.py")
-    r = subprocess.run([sys.executable, script, "--smoke"], cwd=TESTS, env=subprocess_env(), capture_output=True,
-                       text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, script, "--smoke"],
+        cwd=TESTS,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "fig2" in r.stdout and "fig4" in r.stdout and "validation" in r.stdout
 
 
 def test_replicas_across_mpi_ranks_give_the_same_run(tmp_path):
     import shutil
+
     pytest.importorskip("mpi4py")
     mpirun = shutil.which("mpirun") or shutil.which("mpiexec")
     if mpirun is None:
         pytest.skip("no mpirun on the PATH")
     single = Optimization(tmp_path / "one", shell="octahedron", start="strong", replicas=3, steps=30)
     single.run(2, progress=False)
-    r = subprocess.run([mpirun, "-n", "2", sys.executable, os.path.join(TESTS, "mpi_spider.py"), str(tmp_path / "two")],
-                       cwd=TESTS, env=subprocess_env(TESTS), capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [mpirun, "-n", "2", sys.executable, os.path.join(TESTS, "mpi_spider.py"), str(tmp_path / "two")],
+        cwd=TESTS,
+        env=subprocess_env(TESTS),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     a = json.loads((tmp_path / "one" / "state.json").read_text())
     b = json.loads((tmp_path / "two" / "state.json").read_text())
@@ -111,9 +146,12 @@ def test_replicas_across_mpi_ranks_give_the_same_run(tmp_path):
     assert a == b
 
 
-@pytest.mark.parametrize("kw, msg", [(dict(seeds=0), "seeds must be >= 1, got 0"), (dict(steps=-5), "steps must be >= 1")])
+@pytest.mark.parametrize(
+    "kw, msg", [(dict(seeds=0), "seeds must be >= 1, got 0"), (dict(steps=-5), "steps must be >= 1")]
+)
 def test_validate_refuses_empty_runs_before_writing(tmp_path, kw, msg):
     from hoomd_adjoint.apps.spider.validate import validate
+
     with pytest.raises(ValueError, match=msg):
         validate(tmp_path / "v", None, **kw)
     assert not (tmp_path / "v").exists()

@@ -1,5 +1,6 @@
 """The recorded-state storage kept between gradients (adjoint._StatePool): reused memory never
 changes a result, concurrent gradients never share a buffer, and release_memory() frees it."""
+
 import threading
 
 import numpy as np
@@ -15,7 +16,8 @@ def _sim(seed=3):
     lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
     lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
     sim.operations.integrator = ha.md.Integrator(
-        dt=1e-4, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)], forces=[lj])
+        dt=1e-4, methods=[ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.0)], forces=[lj]
+    )
     return sim, lj
 
 

@@ -1,4 +1,5 @@
 """Sweeps: slices, resume after an interruption, merge, CSV and the command line (real files)."""
+
 import csv
 import json
 import math
@@ -40,18 +41,21 @@ class Counter:
 
 def bits(rows):
     """Rows with every float replaced by its bit pattern: equality means bit for bit."""
+
     def exact(v):
         if isinstance(v, float):
             return struct.pack("<d", v)
         if isinstance(v, list):
             return [exact(w) for w in v]
         return v
+
     return [{k: exact(v) for k, v in row.items()} for row in rows]
 
 
 def files(directory):
-    return sorted(os.path.relpath(os.path.join(root, f), directory)
-                  for root, _, names in os.walk(directory) for f in names)
+    return sorted(
+        os.path.relpath(os.path.join(root, f), directory) for root, _, names in os.walk(directory) for f in names
+    )
 
 
 @pytest.fixture
@@ -87,7 +91,8 @@ def test_slices_cover_all_jobs_once(tmp_path, full):
     # run() returns what merge() reads back: numpy converted, float bits unchanged
     assert all(type(r["scale"]) is float for r in returned.values())
     assert bits([returned[i] for i in range(len(JOBS))]) == bits(
-        [{k: row[k] for k in ("value", "trace", "scale")} for row in full])
+        [{k: row[k] for k in ("value", "trace", "scale")} for row in full]
+    )
     assert Sweep.open(directory).status() == {"total": 12, "done": 12, "failed": 0, "missing": []}
 
 
@@ -269,8 +274,12 @@ def test_cli_run_slices_then_merge(tmp_path, capsys):
     mod, jobs = _write_job_module(tmp_path)
     d = tmp_path / "sw"
     for k in range(3):
-        assert cli.main(["sweep", "run", str(d), "--function", f"{mod}:job", "--jobs", str(jobs),
-                         "--part", f"{k}/3", "--quiet"]) == 0
+        assert (
+            cli.main(
+                ["sweep", "run", str(d), "--function", f"{mod}:job", "--jobs", str(jobs), "--part", f"{k}/3", "--quiet"]
+            )
+            == 0
+        )
     assert cli.main(["sweep", "merge", str(d), "--csv", str(tmp_path / "out.csv")]) == 0
     with open(tmp_path / "out.csv") as f:
         rows = list(csv.DictReader(f))
@@ -287,9 +296,30 @@ def test_cli_run_under_mpi(tmp_path):
         pytest.skip("no mpirun")
     mod, jobs = _write_job_module(tmp_path)
     d = tmp_path / "sw"
-    proc = subprocess.run([mpirun, "-n", "2", sys.executable, "-m", "hoomd_adjoint.cli", "sweep", "run", str(d),
-                           "--function", f"{mod}:job", "--jobs", str(jobs), "--mpi", "--quiet"],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=subprocess_env())
+    proc = subprocess.run(
+        [
+            mpirun,
+            "-n",
+            "2",
+            sys.executable,
+            "-m",
+            "hoomd_adjoint.cli",
+            "sweep",
+            "run",
+            str(d),
+            "--function",
+            f"{mod}:job",
+            "--jobs",
+            str(jobs),
+            "--mpi",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=subprocess_env(),
+    )
     assert proc.returncode == 0, proc.stderr
     rows = Sweep.open(d).merge()
     assert [r["value"] for r in rows] == [math.sin(1.1 * s) for s in range(7)]

@@ -1,6 +1,7 @@
 """Gradients at one and at two CPU threads: the same bits, for every method and every quantity
 (pair parameters, positions, kT, gamma), stored and checkpointed. (Two threads once crashed in
 the Langevin d/dkT, d/dgamma blocks: they read per-thread scratch from the wrong thread.)"""
+
 import numpy as np
 import pytest
 
@@ -27,8 +28,7 @@ def gradient(method, threads, memory=None):
     make, dt = METHODS[method]
     sim.operations.integrator = ha.md.Integrator(dt=dt, methods=[make()], forces=[lj])
     wrt = [lj, "positions"] + (["kT", "gamma"] if method != "nve" else [])
-    r = ha.adjoint.gradient(sim, 40, lambda f: (float(np.sum(f.positions ** 2)), 2 * f.positions), wrt,
-                            memory=memory)
+    r = ha.adjoint.gradient(sim, 40, lambda f: (float(np.sum(f.positions**2)), 2 * f.positions), wrt, memory=memory)
     out = [[r.loss], r.positions.ravel(), list(r.grad(lj)[("A", "A")].values()), sim.state._cpp.position.ravel()]
     if method != "nve":
         out += [[r.grad("kT")], list(r.grad("gamma").values())]

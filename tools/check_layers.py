@@ -15,6 +15,7 @@ Exit status: 0 when every include points down or sideways; 1 when any points up 
 printed as FILE:LINE: the include and the two layers), does not resolve, or a source file lies
 outside the layers; 2 on bad arguments.
 """
+
 import argparse
 import pathlib
 import re
@@ -64,9 +65,14 @@ def check(root):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Check that no C++ file under cpp/ includes a higher layer "
-                    "(core < engine < adjoint < device < python).")
-    parser.add_argument("root", nargs="?", default=str(pathlib.Path(__file__).resolve().parent.parent),
-                        help="the repository root (default: this script's repository)")
+        "(core < engine < adjoint < device < python)."
+    )
+    parser.add_argument(
+        "root",
+        nargs="?",
+        default=str(pathlib.Path(__file__).resolve().parent.parent),
+        help="the repository root (default: this script's repository)",
+    )
     args = parser.parse_args(argv)
     root = pathlib.Path(args.root)
     if not (root / "cpp").is_dir():
@@ -75,8 +81,7 @@ def main(argv=None):
     for p in problems:
         print(p)
     if problems:
-        print(f"check_layers: {len(problems)} include(s) against the layering "
-              f"({' < '.join(LAYERS)})", file=sys.stderr)
+        print(f"check_layers: {len(problems)} include(s) against the layering ({' < '.join(LAYERS)})", file=sys.stderr)
         return 1
     print(f"check_layers: every include under {root / 'cpp'} points to its own layer or a lower one")
     return 0

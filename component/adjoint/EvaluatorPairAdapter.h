@@ -1,6 +1,6 @@
 // A HOOMD-blue pair evaluator made from one of the embedded engine's evaluators
-// (cpp/engine/evaluators): the same templated eval() integrates in HOOMD-blue's PotentialPair, in the
-// embedded engine and, in dual numbers, in the adjoint. Spec names the potential; the evaluator
+// (cpp/engine/evaluators): the same templated eval() integrates in HOOMD-blue's PotentialPair, in
+// the embedded engine and, in dual numbers, in the adjoint. Spec names the potential; the evaluator
 // names its parameters (param_names).
 #pragma once
 

@@ -35,10 +35,12 @@ void Recorder::addTarget(uint64_t t, int field, pybind11::array_t<double> out, u
     const unsigned int width = field_width(field);
     if (!(out.flags() & pybind11::array::c_style) || out.ndim() != 2
         || size_t(out.shape(0)) != m_pdata->getNGlobal() || size_t(out.shape(1)) < column + width)
-        throw std::invalid_argument("Recorder: a target must be a C-contiguous float64 array of shape (N = "
-                                    + std::to_string(m_pdata->getNGlobal()) + ", >= "
-                                    + std::to_string(column + width) + ")");
-    m_targets[t].push_back(Target {field, out.mutable_data(), width, column, (unsigned int)out.shape(1)});
+        throw std::invalid_argument(
+            "Recorder: a target must be a C-contiguous float64 array of shape (N = "
+            + std::to_string(m_pdata->getNGlobal()) + ", >= " + std::to_string(column + width)
+            + ")");
+    m_targets[t].push_back(
+        Target {field, out.mutable_data(), width, column, (unsigned int)out.shape(1)});
     m_keep.push_back(out);
     }
 
@@ -65,8 +67,9 @@ void Recorder::recordNow(uint64_t t)
 
 // one pass in tag order: row t of the target gets the components of particle rtag[t]
 // (sequential writes, gathered reads: the faster way round)
-template<unsigned int W, class T> static void scatter(unsigned int N, const unsigned int* rtag, const T* in,
-                                                      double* out, unsigned int stride)
+template<unsigned int W, class T>
+static void
+scatter(unsigned int N, const unsigned int* rtag, const T* in, double* out, unsigned int stride)
     {
     for (unsigned int t = 0; t < N; ++t)
         {
@@ -90,37 +93,49 @@ void Recorder::write(const std::vector<Target>& targets)
             {
         case position:
             {
-            ArrayHandle<Scalar4> h(m_pdata->getPositions(), access_location::host, access_mode::read);
+            ArrayHandle<Scalar4> h(m_pdata->getPositions(),
+                                   access_location::host,
+                                   access_mode::read);
             scatter<3>(N, h_tag.data, h.data, out, s);
             break;
             }
         case velocity:
             {
-            ArrayHandle<Scalar4> h(m_pdata->getVelocities(), access_location::host, access_mode::read);
+            ArrayHandle<Scalar4> h(m_pdata->getVelocities(),
+                                   access_location::host,
+                                   access_mode::read);
             scatter<3>(N, h_tag.data, h.data, out, s);
             break;
             }
         case acceleration:
             {
-            ArrayHandle<Scalar3> h(m_pdata->getAccelerations(), access_location::host, access_mode::read);
+            ArrayHandle<Scalar3> h(m_pdata->getAccelerations(),
+                                   access_location::host,
+                                   access_mode::read);
             scatter<3>(N, h_tag.data, h.data, out, s);
             break;
             }
         case orientation:
             {
-            ArrayHandle<Scalar4> h(m_pdata->getOrientationArray(), access_location::host, access_mode::read);
+            ArrayHandle<Scalar4> h(m_pdata->getOrientationArray(),
+                                   access_location::host,
+                                   access_mode::read);
             scatter<4>(N, h_tag.data, h.data, out, s);
             break;
             }
         case angmom:
             {
-            ArrayHandle<Scalar4> h(m_pdata->getAngularMomentumArray(), access_location::host, access_mode::read);
+            ArrayHandle<Scalar4> h(m_pdata->getAngularMomentumArray(),
+                                   access_location::host,
+                                   access_mode::read);
             scatter<4>(N, h_tag.data, h.data, out, s);
             break;
             }
         case net_torque:
             {
-            ArrayHandle<Scalar4> h(m_pdata->getNetTorqueArray(), access_location::host, access_mode::read);
+            ArrayHandle<Scalar4> h(m_pdata->getNetTorqueArray(),
+                                   access_location::host,
+                                   access_mode::read);
             scatter<3>(N, h_tag.data, h.data, out, s);
             break;
             }

@@ -9,6 +9,7 @@
 Build and install it against your HOOMD-blue with the ``component/`` CMake project of
 hoomd-adjoint (docs/hoomd.md).
 """
+
 from hoomd.adjoint import pair
 from hoomd.adjoint.record import Recorder
 

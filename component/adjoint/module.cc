@@ -37,9 +37,14 @@ PYBIND11_MODULE(_adjoint, m)
     {
     using namespace hoomd;
     adjoint::detail::export_Recorder(m);
-    md::detail::export_PotentialPair<adjoint::EvaluatorPairAdapter<adjoint::RechtsmanSpec>>(m, "PotentialPairRechtsman");
-    md::detail::export_PotentialPair<adjoint::EvaluatorPairAdapter<adjoint::SoftSphereSpec>>(m, "PotentialPairSoftSphere");
-    // the parameters' names, in order, from the evaluators themselves (as hoomd_adjoint._core has them)
+    md::detail::export_PotentialPair<adjoint::EvaluatorPairAdapter<adjoint::RechtsmanSpec>>(
+        m,
+        "PotentialPairRechtsman");
+    md::detail::export_PotentialPair<adjoint::EvaluatorPairAdapter<adjoint::SoftSphereSpec>>(
+        m,
+        "PotentialPairSoftSphere");
+    // the parameters' names, in order, from the evaluators themselves (as hoomd_adjoint._core has
+    // them)
     pybind11::dict names;
     names["Rechtsman"] = adjoint::parameter_names<ha::EvaluatorPairRechtsman>();
     names["SoftSphere"] = adjoint::parameter_names<ha::EvaluatorPairSoftSphere>();

@@ -1,4 +1,5 @@
 """Pair potentials of the embedded engine that HOOMD-blue does not have."""
+
 from hoomd.adjoint import _adjoint
 from hoomd.data.parameterdicts import TypeParameterDict
 from hoomd.data.typeparam import TypeParameter
@@ -26,8 +27,11 @@ class Rechtsman(pair.Pair):
 
     def __init__(self, nlist, default_r_cut=None, default_r_on=0.0, mode="none"):
         super().__init__(nlist, default_r_cut, default_r_on, mode)
-        self._add_typeparam(TypeParameter("params", "particle_types", TypeParameterDict(
-            **_spec("Rechtsman", b0=5.0, b1=0.4, b2=40.0), len_keys=2)))
+        self._add_typeparam(
+            TypeParameter(
+                "params", "particle_types", TypeParameterDict(**_spec("Rechtsman", b0=5.0, b1=0.4, b2=40.0), len_keys=2)
+            )
+        )
 
 
 class SoftSphere(pair.Pair):
@@ -41,5 +45,6 @@ class SoftSphere(pair.Pair):
 
     def __init__(self, nlist, default_r_cut=None, default_r_on=0.0, mode="none"):
         super().__init__(nlist, default_r_cut, default_r_on, mode)
-        self._add_typeparam(TypeParameter("params", "particle_types", TypeParameterDict(
-            **_spec("SoftSphere", alpha=2.0), len_keys=2)))
+        self._add_typeparam(
+            TypeParameter("params", "particle_types", TypeParameterDict(**_spec("SoftSphere", alpha=2.0), len_keys=2))
+        )

@@ -1,4 +1,5 @@
 """The recorder: states out of HOOMD-blue's particle data, in tag order, without a Python loop."""
+
 import numpy as np
 
 from hoomd.adjoint import _adjoint

@@ -35,13 +35,19 @@ struct StepContext {
     unsigned dim;
 
     explicit StepContext(System& sys)
-        : m(adjoint_method(sys)), pd(sys.pd), N(sys.pd.N), t(sys.timestep), dt(sys.dt), T(m.kT(sys.timestep)),
+        : m(adjoint_method(sys)),
+          pd(sys.pd),
+          N(sys.pd.N),
+          t(sys.timestep),
+          dt(sys.dt),
+          T(m.kT(sys.timestep)),
           dim(sys.pd.dimensions()) {}
 
     // Derivatives through the noise amplitude sqrt(kT) need kT > 0.
     void requirePositiveKT() const {
         if (m.kind != Method::ConstantVolume && !(T > 0))
-            throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
+            throw std::invalid_argument(
+                format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
     }
 };
 
@@ -76,8 +82,10 @@ void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<doub
         int32_t img[3] = {0, 0, 0};
         double* v = &vh[3 * i];
         for (int k = 0; k < 3; ++k) v[k] = pd.vel[3 * i + k];
-        if (m.kind == Method::Langevin) langevin_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
-        else nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+        if (m.kind == Method::Langevin)
+            langevin_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+        else
+            nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
     }
 }
 
@@ -128,7 +136,7 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
         double* wq = w.data();
         for_entries(3 * size_t(N), nt, [&](size_t q) { wq[q] = brownian_adjoint_w(dt, gamma[type[q / 3]], lr[q]); });
         if (req.gamma) sys.computeNetForce(t);  // F(r_t), for d/dgamma
-        if (req.kT || req.gamma)  // (before lr is updated in place below)
+        if (req.kT || req.gamma)                // (before lr is updated in place below)
             noise_grads(sys, g, req, [&](uint32_t b, double* kT, double* gam) {
                 bd_noise_block(b, N, lr, pd.net_force.data(), type, gamma, T, dt, dim, t, sys.seed, kT, gam);
             });
@@ -231,7 +239,7 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
             for (size_t q = 0; q < nl.size(); ++q) nl[q]->setEarlierStates(std::move(states[q]));
         }
     } restore{nlists, outer};
-    std::vector<double> parts;  // the clip's norm, by blocks
+    std::vector<double> parts;                                  // the clip's norm, by blocks
     sys.adjointGovernor.run(sys.nthreads, n, [&](uint64_t j) {  // latest state first
         const uint64_t k = n - 1 - j;
         sys.timestep = t_first + k;
@@ -249,7 +257,8 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
         int64_t bad = INT64_MAX;  // the first non-finite or overflowing entry, whatever the threads
 #pragma omp parallel for schedule(static) reduction(min : bad) num_threads(threads_for(sys.nthreads, pd.N))
         for (int64_t q = 0; q < int64_t(m); ++q)
-            if (!adjoint_entry_ok(lr[q]) || !adjoint_entry_ok(lv[q]) || !adjoint_entry_ok(la[q])) bad = std::min(bad, q);
+            if (!adjoint_entry_ok(lr[q]) || !adjoint_entry_ok(lv[q]) || !adjoint_entry_ok(la[q]))
+                bad = std::min(bad, q);
         if (bad != INT64_MAX) {
             status = {int64_t(t_first + k), bad / 3};
             return true;
@@ -294,7 +303,8 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
     u.assign(3 * size_t(N), 0.0);
     if (noisy && m.kind != Method::ConstantVolume)
         for (uint32_t i = 0; i < N; ++i)
-            step_noise(m.kind == Method::Brownian ? rng_id::TwoStepBD : rng_id::TwoStepLangevin, t, sys.seed, i, &u[3 * i]);
+            step_noise(m.kind == Method::Brownian ? rng_id::TwoStepBD : rng_id::TwoStepLangevin, t, sys.seed, i,
+                       &u[3 * i]);
 
     if (m.kind == Method::Brownian) {
         if (need_force) sys.computeNetForce(t);

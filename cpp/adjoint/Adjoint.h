@@ -17,7 +17,7 @@ const Method& adjoint_method(const System& sys);
 struct AdjointGrads {
     std::vector<std::vector<double>> params;  // per force: ntypes^2 x P, w . dF/dtheta summed
     double kT = 0;
-    std::vector<double> gamma;                // per type
+    std::vector<double> gamma;  // per type
 };
 
 struct AdjointRequest {

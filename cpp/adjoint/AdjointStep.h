@@ -13,13 +13,17 @@
 namespace ha {
 
 constexpr uint32_t kGradBlock = 64;  // particles a block (the pair forces' parameter sums use the same)
-HA_HOSTDEVICE uint32_t grad_blocks(uint32_t N) { return (N + kGradBlock - 1) / kGradBlock; }
+HA_HOSTDEVICE uint32_t grad_blocks(uint32_t N) {
+    return (N + kGradBlock - 1) / kGradBlock;
+}
 
 // The largest adjoint entry a sweep goes on with: beyond it the squares in any norm of the
 // adjoint (and so the gradient's arithmetic) overflow double precision (~1.3e154), and the
 // sweep stops at that step as it does for a non-finite entry. (False for NaN.)
 constexpr double kAdjointLimit = 1e150;
-HA_HOSTDEVICE bool adjoint_entry_ok(double x) { return x <= kAdjointLimit && x >= -kAdjointLimit; }
+HA_HOSTDEVICE bool adjoint_entry_ok(double x) {
+    return x <= kAdjointLimit && x >= -kAdjointLimit;
+}
 
 // Noise u (3 uniforms) of the step at t for tag i, as the forward step drew it.
 HA_HOSTDEVICE void step_noise(uint8_t id, uint64_t t, uint16_t seed, uint32_t i, double* u) {
@@ -36,7 +40,8 @@ struct BDSens {
 };
 HA_HOSTDEVICE BDSens bd_sensitivity(double gam, double T, double dt, double F, double u) {
     const double c = std::sqrt(3.0 * 2.0 * gam * T / dt);
-    return {(dt / gam) * u * (3.0 * gam / (dt * c)), -(dt / (gam * gam)) * (F + c * u) + (dt / gam) * u * (3.0 * T / (dt * c))};
+    return {(dt / gam) * u * (3.0 * gam / (dt * c)),
+            -(dt / (gam * gam)) * (F + c * u) + (dt / gam) * u * (3.0 * T / (dt * c))};
 }
 
 // Sensitivities of one Langevin acceleration component, (F + c u - gamma v_h)/m with
@@ -47,7 +52,9 @@ HA_HOSTDEVICE BDSens langevin_sensitivity(double gam, double T, double dt, doubl
 }
 
 // Brownian, r' = r + (dt/gamma)(F(r) + c u): the adjoint is lr + J(r)^T w with w = (dt/gamma) lr.
-HA_HOSTDEVICE double brownian_adjoint_w(double dt, double gamma, double lr) { return (dt / gamma) * lr; }
+HA_HOSTDEVICE double brownian_adjoint_w(double dt, double gamma, double lr) {
+    return (dt / gamma) * lr;
+}
 
 // Langevin / NVE: r' = r + v dt + a dt^2/2, v_h = v + a dt/2, a' = (F(r') + c u - gamma v_h)/m,
 // v' = v_h + a' dt/2. Before the Jacobian (one entry; drag: Langevin, and not z in 2D): the
@@ -100,8 +107,8 @@ HA_HOSTDEVICE void langevin_noise_block(uint32_t b, uint32_t N, const double* lt
     }
 }
 // The blocks' sums, in block order, added to kT and gamma (ntypes each block).
-HA_HOSTDEVICE void add_noise_blocks(uint32_t nblocks, uint32_t ntypes, const double* kTb, const double* gamb, double* kT,
-                                    double* gam) {
+HA_HOSTDEVICE void add_noise_blocks(uint32_t nblocks, uint32_t ntypes, const double* kTb, const double* gamb,
+                                    double* kT, double* gam) {
     for (uint32_t b = 0; b < nblocks; ++b) {
         if (kT) *kT += kTb[b];
         if (gam)
@@ -113,7 +120,8 @@ HA_HOSTDEVICE void add_noise_blocks(uint32_t nblocks, uint32_t ntypes, const dou
 HA_HOSTDEVICE double norm2_block(uint32_t b, uint32_t N, const double* lr, const double* lv, const double* la) {
     const uint32_t i1 = (b + 1) * kGradBlock < N ? (b + 1) * kGradBlock : N;
     double s = 0;
-    for (size_t q = 3 * size_t(b) * kGradBlock; q < 3 * size_t(i1); ++q) s += lr[q] * lr[q] + lv[q] * lv[q] + la[q] * la[q];
+    for (size_t q = 3 * size_t(b) * kGradBlock; q < 3 * size_t(i1); ++q)
+        s += lr[q] * lr[q] + lv[q] * lv[q] + la[q] * la[q];
     return s;
 }
 // The factor the clipped sweep scales the adjoint by (1: none), from the blocks' parts.

@@ -23,9 +23,12 @@ void BarForceAdjoint::applyJacobian(const ParticleData& pd, int K, const double*
             for (int q = 0; q < K; ++q) {
                 D a[3], b[3], v[3];
                 for (int c = 0; c < 3; ++c) {
-                    a[c] = D(a0[c]); a[c].d[0] = w[q][3 * ia + c];
-                    b[c] = D(b0[c]); b[c].d[0] = w[q][3 * ib + c];
-                    v[c] = D(v0[c]); v[c].d[0] = w[q][3 * iv + c];
+                    a[c] = D(a0[c]);
+                    a[c].d[0] = w[q][3 * ia + c];
+                    b[c] = D(b0[c]);
+                    b[c].d[0] = w[q][3 * ib + c];
+                    v[c] = D(v0[c]);
+                    v[c].d[0] = w[q][3 * iv + c];
                 }
                 const D eps = D::variable(m_p[0], 1), sigma = D::variable(m_p[1], 2), alpha = D::variable(m_p[2], 3);
                 D Fa[3], Fb[3], Fv[3], U;

@@ -17,13 +17,17 @@ namespace {
 
 template <class T>
 double slot(const T& x) {
-    if constexpr (std::is_same_v<T, double>) return 0.0;
-    else return x.d[0];
+    if constexpr (std::is_same_v<T, double>)
+        return 0.0;
+    else
+        return x.d[0];
 }
 template <class T>
 double val(const T& x) {
-    if constexpr (std::is_same_v<T, double>) return x;
-    else return x.v;
+    if constexpr (std::is_same_v<T, double>)
+        return x;
+    else
+        return x.v;
 }
 
 template <class E, class T, int K>
@@ -37,8 +41,8 @@ void run(const ClusterArgs& a) {
                 const double d[3] = {x[3 * i] - x[3 * j], x[3 * i + 1] - x[3 * j + 1], x[3 * i + 2] - x[3 * j + 2]};
                 const double rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
                 Jet<T, K> V;
-                if (!pair_jet<E, T, K>(rsq, a.rcutsq[ti * nt + tj], a.params + size_t(ti * nt + tj) * E::n_params, a.wrt,
-                                       a.shift, V))
+                if (!pair_jet<E, T, K>(rsq, a.rcutsq[ti * nt + tj], a.params + size_t(ti * nt + tj) * E::n_params,
+                                       a.wrt, a.shift, V))
                     continue;
                 const uint32_t p[2] = {i, j};
                 const double sg[2] = {1.0, -1.0};
@@ -62,11 +66,14 @@ void run(const ClusterArgs& a) {
                     auto place = [&](double* H, double s1, double s2) {
                         double blk[3][3];
                         for (int u = 0; u < 3; ++u)
-                            for (int v = 0; v < 3; ++v) blk[u][v] = 4.0 * s2 * (d[u] * d[v]) + (u == v ? 2.0 * s1 : 0.0);  // (d_u d_v): exactly symmetric
+                            for (int v = 0; v < 3; ++v)
+                                blk[u][v] = 4.0 * s2 * (d[u] * d[v]) +
+                                            (u == v ? 2.0 * s1 : 0.0);  // (d_u d_v): exactly symmetric
                         for (int s = 0; s < 2; ++s)
                             for (int t = 0; t < 2; ++t)
                                 for (int u = 0; u < 3; ++u)
-                                    for (int v = 0; v < 3; ++v) H[(3 * p[s] + u) * n + 3 * p[t] + v] += sg[s] * sg[t] * blk[u][v];
+                                    for (int v = 0; v < 3; ++v)
+                                        H[(3 * p[s] + u) * n + 3 * p[t] + v] += sg[s] * sg[t] * blk[u][v];
                     };
                     if (a.hess) place(a.hess + size_t(m) * n * n, Vs, Vss);
                     if (a.wrt >= 0 && a.dH)
@@ -78,8 +85,10 @@ void run(const ClusterArgs& a) {
                             for (int u = 0; u < 3; ++u)
                                 for (int v = 0; v < 3; ++v)
                                     for (int w = 0; w < 3; ++w)
-                                        blk[u][v][w] = 8.0 * Vsss * d[u] * d[v] * d[w] +
-                                                       4.0 * Vss * ((u == v ? d[w] : 0.0) + (u == w ? d[v] : 0.0) + (v == w ? d[u] : 0.0));
+                                        blk[u][v][w] =
+                                            8.0 * Vsss * d[u] * d[v] * d[w] +
+                                            4.0 * Vss *
+                                                ((u == v ? d[w] : 0.0) + (u == w ? d[v] : 0.0) + (v == w ? d[u] : 0.0));
                             double* T3 = a.third + size_t(m) * n * n * n;
                             for (int s = 0; s < 2; ++s)
                                 for (int t = 0; t < 2; ++t)
@@ -88,7 +97,8 @@ void run(const ClusterArgs& a) {
                                         for (int u = 0; u < 3; ++u)
                                             for (int v = 0; v < 3; ++v)
                                                 for (int w = 0; w < 3; ++w)
-                                                    T3[((3 * p[s] + u) * n + 3 * p[t] + v) * n + 3 * p[r] + w] += sign * blk[u][v][w];
+                                                    T3[((3 * p[s] + u) * n + 3 * p[t] + v) * n + 3 * p[r] + w] +=
+                                                        sign * blk[u][v][w];
                                     }
                         }
                     }
@@ -102,10 +112,14 @@ void dispatch(const ClusterArgs& a) {
     if (a.wrt >= E::n_params) throw std::invalid_argument("wrt: parameter index out of range");
     const bool p = a.wrt >= 0;
     switch (a.order) {
-        case 1: return p ? run<E, Dual<1>, 1>(a) : run<E, double, 1>(a);
-        case 2: return p ? run<E, Dual<1>, 2>(a) : run<E, double, 2>(a);
-        case 3: return p ? run<E, Dual<1>, 3>(a) : run<E, double, 3>(a);
-        default: throw std::invalid_argument("order must be 1, 2 or 3");
+        case 1:
+            return p ? run<E, Dual<1>, 1>(a) : run<E, double, 1>(a);
+        case 2:
+            return p ? run<E, Dual<1>, 2>(a) : run<E, double, 2>(a);
+        case 3:
+            return p ? run<E, Dual<1>, 3>(a) : run<E, double, 3>(a);
+        default:
+            throw std::invalid_argument("order must be 1, 2 or 3");
     }
 }
 

@@ -47,7 +47,7 @@ class ListMemory : public NeighborList::Source {
     size_t m_n_earlier = 0;  // how many of m_earlier count
     uint64_t m_n_from_earlier = 0;
     struct Recorded {
-        std::vector<uint32_t> start;  // CSR: particle i's neighbours are entries[start[i]..start[i+1])
+        std::vector<uint32_t> start;          // CSR: particle i's neighbours are entries[start[i]..start[i+1])
         std::unique_ptr<uint32_t[]> entries;  // not zeroed: the parallel copy is the pages' first touch
         std::vector<double> pos;
         BoxDim box;

@@ -102,7 +102,8 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
             for (size_t tp = 0; tp < ntp; ++tp) {
                 if (npairs[tp] == 0 || !(m_rcutsq[tp] > 0)) continue;
                 PairDual<P> f, V;
-                if (!E::eval(PairDual<P>(m_rcutsq[tp]), PairDual<P>(m_rcutsq[tp]), &dderived[tp * E::n_derived], f, V)) continue;
+                if (!E::eval(PairDual<P>(m_rcutsq[tp]), PairDual<P>(m_rcutsq[tp]), &dderived[tp * E::n_derived], f, V))
+                    continue;
                 for (int k = 0; k < P; ++k) eparams[tp * P + k] -= npairs[tp] * V.d[1 + k];
             }
         }
@@ -142,11 +143,16 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
     // (widths 0, 1, 2, 4 and P: few instantiations, at most one padded slot in most cases).
     template <int P, class F>
     static void with_width(int n, F&& f) {
-        if (n == 0) f(std::integral_constant<int, 0>());
-        else if (n == 1 && P > 1) f(std::integral_constant<int, 1>());
-        else if (n <= 2 && P > 2) f(std::integral_constant<int, (P > 2 ? 2 : P)>());
-        else if (n <= 4 && P > 4) f(std::integral_constant<int, (P > 4 ? 4 : P)>());
-        else f(std::integral_constant<int, P>());
+        if (n == 0)
+            f(std::integral_constant<int, 0>());
+        else if (n == 1 && P > 1)
+            f(std::integral_constant<int, 1>());
+        else if (n <= 2 && P > 2)
+            f(std::integral_constant<int, (P > 2 ? 2 : P)>());
+        else if (n <= 4 && P > 4)
+            f(std::integral_constant<int, (P > 4 ? 4 : P)>());
+        else
+            f(std::integral_constant<int, P>());
     }
 
     // Each block's accumulators start on their own cache line (blocks alternate between threads).
@@ -156,8 +162,8 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
     // and adjoint vectors copied into it, results and per-particle parameter sums written by tag;
     // each block then adds its particles' sums in tag order, as upperPass does.
     template <int Q>
-    void spatialPass(const ParticleData& pd, int K, const double* const* w, double* const* out,
-                     std::vector<double>& gb, uint32_t nblocks, uint32_t B, int nt, int nthreads) {
+    void spatialPass(const ParticleData& pd, int K, const double* const* w, double* const* out, std::vector<double>& gb,
+                     uint32_t nblocks, uint32_t B, int nt, int nthreads) {
 #if defined(HA_HAVE_LANES)
         if constexpr (lanes_ok<E>::value) {
             const uint32_t N = pd.N;
@@ -232,14 +238,14 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
                 // energy derivatives are rare (a loss's direct dependence on the parameters): they
                 // take the general box path, which is exact for orthorhombic boxes too
                 if (e)
-                    pair_jacobian_upper<E, Q, true, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
-                                                          ptan, buf, upper0[i], g, e);
+                    pair_jacobian_upper<E, Q, true, true>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K,
+                                                          w, ptan, buf, upper0[i], g, e);
                 else if (tri)
-                    pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
-                                                           ptan, buf, upper0[i], g, nullptr);
+                    pair_jacobian_upper<E, Q, true, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K,
+                                                           w, ptan, buf, upper0[i], g, nullptr);
                 else
-                    pair_jacobian_upper<E, Q, false, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(), K, w,
-                                                            ptan, buf, upper0[i], g, nullptr);
+                    pair_jacobian_upper<E, Q, false, false>(i, p, box, nb, m_ntypes, m_rcutsq.data(), dderived.data(),
+                                                            K, w, ptan, buf, upper0[i], g, nullptr);
             }
         }
     }

@@ -25,7 +25,6 @@ using RadialDual = SDual<0, 1>;
 template <int Q>
 using ParamDual = SDual<1, 1 + Q>;
 
-
 // The dual widths compiled for an evaluator with P parameters when n of them are wanted (the
 // CPU's with_width and the device's instantiations): 0, 1, 2, 4 or P.
 constexpr int dual_width(int P, int n) {
@@ -60,8 +59,8 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
         const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
         const uint32_t tp = row + pj.type;
         D f, V;
-        const bool inside = rsq < rcutsq[tp] &&
-                            E::eval(RadialDual::variable(rsq, 0), RadialDual(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V);
+        const bool inside = rsq < rcutsq[tp] && E::eval(RadialDual::variable(rsq, 0), RadialDual(rcutsq[tp]),
+                                                        dderived + size_t(tp) * E::n_derived, f, V);
         double sw = 0;  // (w_0,i - w_0,j) . d_ij
         for (int t = 0; t < K; ++t) {
             double* c = buf ? buf[t] + 3 * slot : nullptr;  // (no buf: the parameter terms alone)
@@ -70,7 +69,8 @@ HA_HOSTDEVICE void pair_jacobian_upper(uint32_t i, const PosType* p, const BoxDi
                 continue;
             }
             const double* wt = w[t];
-            const double dwx = wt[3 * i] - wt[3 * j], dwy = wt[3 * i + 1] - wt[3 * j + 1], dwz = wt[3 * i + 2] - wt[3 * j + 2];
+            const double dwx = wt[3 * i] - wt[3 * j], dwy = wt[3 * i + 1] - wt[3 * j + 1],
+                         dwz = wt[3 * i + 2] - wt[3 * j + 2];
             const double dot = dx.x * dwx + dx.y * dwy + dx.z * dwz;
             if (t == 0) sw = dot;
             if (!c) continue;
@@ -153,8 +153,8 @@ HA_EVALUATOR Lanes pair_c_lanes(const double* wt, size_t i, const uint32_t* jj, 
 template <class E, int Q>
 HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, const BoxDim& box, const NeighborView& nb,
                                               double rcutsq, const ParamDual<Q>* dderived, int K,
-                                              const double* const* w, const double* const* ptan,
-                                              double* const* buf, uint32_t slot0, double* gacc) {
+                                              const double* const* w, const double* const* ptan, double* const* buf,
+                                              uint32_t slot0, double* gacc) {
     using L = Lanes;
     ParamDual<Q> d[E::n_derived];  // a local copy: the slots written below cannot alias it
     for (int q = 0; q < E::n_derived; ++q) d[q] = dderived[q];
@@ -175,7 +175,8 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
         L sw = zero;  // (w_0,i - w_0,j) . d_ij
         for (int t = 0; t < K; ++t) {
             L cx, cy, cz;
-            const L dot = pair_c_lanes<Q>(w[t], i, ch.jj, ch.wx, ch.wy, ch.wz, f, inside, ptan ? ptan[t] : nullptr, cx, cy, cz);
+            const L dot =
+                pair_c_lanes<Q>(w[t], i, ch.jj, ch.wx, ch.wy, ch.wz, f, inside, ptan ? ptan[t] : nullptr, cx, cy, cz);
             if (t == 0) sw = dot;
             double* cc = buf[t] + 3 * slot;
             for (uint32_t c = 0; c < m; ++c) {
@@ -207,9 +208,9 @@ HA_SIMD_CLONES void pair_jacobian_upper_lanes(uint32_t i, const PosType* p, cons
 // pair_jacobian_upper_lanes's per-particle sum. Both go to the particle's tag: out[t] (added, as
 // the gather adds) and gpart (Q per tag, written).
 template <class E, int Q>
-HA_SIMD_CLONES void pair_jacobian_spatial_lanes(uint32_t m, const PosType* ps, const BoxDim& box, const NeighborView& nb,
-                                                double rcutsq, const ParamDual<Q>* dderived, int K,
-                                                const double* const* ws, double* const* out, double* gpart) {
+HA_SIMD_CLONES void pair_jacobian_spatial_lanes(uint32_t m, const PosType* ps, const BoxDim& box,
+                                                const NeighborView& nb, double rcutsq, const ParamDual<Q>* dderived,
+                                                int K, const double* const* ws, double* const* out, double* gpart) {
     using L = Lanes;
     ParamDual<Q> d[E::n_derived];
     for (int q = 0; q < E::n_derived; ++q) d[q] = dderived[q];
@@ -282,8 +283,8 @@ HA_HOSTDEVICE void pair_jacobian_full(uint32_t i, const PosType* p, const BoxDim
         const double rsq = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z;
         const uint32_t tp = row + pj.type;
         D f, V;
-        if (!(rsq < rcutsq[tp] &&
-              E::eval(RadialDual::variable(rsq, 0), RadialDual(rcutsq[tp]), dderived + size_t(tp) * E::n_derived, f, V)))
+        if (!(rsq < rcutsq[tp] && E::eval(RadialDual::variable(rsq, 0), RadialDual(rcutsq[tp]),
+                                          dderived + size_t(tp) * E::n_derived, f, V)))
             continue;
         const double dwx = w[3 * i] - w[3 * j], dwy = w[3 * i + 1] - w[3 * j + 1], dwz = w[3 * i + 2] - w[3 * j + 2];
         const double dot = dx.x * dwx + dx.y * dwy + dx.z * dwz;
@@ -304,7 +305,8 @@ HA_HOSTDEVICE void pair_jacobian_full(uint32_t i, const PosType* p, const BoxDim
 // Pass 2 for particle i: out[k]_i += sum_j c_ij in ascending j, reading c_ij from i's own
 // upper slots (j > i, from upper0[i]) and -c_ji from j's (j < i, at lower_slot[entry]).
 HA_HOSTDEVICE void pair_jacobian_gather(uint32_t i, const NeighborView& nb, const uint32_t* upper0,
-                                        const uint32_t* lower_slot, int K, const double* const* buf, double* const* out) {
+                                        const uint32_t* lower_slot, int K, const double* const* buf,
+                                        double* const* out) {
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     const uint32_t* lower = lower_slot + size_t(i) * nb.stride;

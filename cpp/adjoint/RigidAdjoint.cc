@@ -13,11 +13,14 @@ namespace ha {
 
 namespace {
 
-Q4<double> quat_at(const std::vector<double>& a, uint32_t i) { return {a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]}; }
+Q4<double> quat_at(const std::vector<double>& a, uint32_t i) {
+    return {a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]};
+}
 
 template <class D>
 Q4<D> quat_var(const double* q, int slot) {
-    return {D::variable(q[0], slot), D::variable(q[1], slot + 1), D::variable(q[2], slot + 2), D::variable(q[3], slot + 3)};
+    return {D::variable(q[0], slot), D::variable(q[1], slot + 1), D::variable(q[2], slot + 2),
+            D::variable(q[3], slot + 3)};
 }
 
 // lin[j] += sum_o lout[o] d out[o] / d in[j], for outputs given as duals
@@ -30,15 +33,18 @@ void pull(const D* out, const double* lout, int nout, int first, int count, doub
     }
 }
 
-bool any_positive(const double* g) { return g[0] > 0 || g[1] > 0 || g[2] > 0; }
+bool any_positive(const double* g) {
+    return g[0] > 0 || g[1] > 0 || g[2] > 0;
+}
 
 const Method& rigid_method(const System& sys) {
     const ParticleData& pd = sys.pd;
     size_t integrated = 0;
     for (uint32_t i = 0; i < pd.N; ++i) integrated += (pd.body[i] < 0 || uint32_t(pd.body[i]) == i);
     if (sys.methods.size() != 1 || sys.methods[0].members.size() != integrated)
-        throw std::invalid_argument("the adjoint needs exactly one integration method over every central and free "
-                                    "particle (filter.Rigid(('center', 'free')))");
+        throw std::invalid_argument(
+            "the adjoint needs exactly one integration method over every central and free "
+            "particle (filter.Rigid(('center', 'free')))");
     return sys.methods[0];
 }
 
@@ -69,7 +75,8 @@ void site_to_body(const System& sys, size_t b, uint32_t k, const double* gx, con
     const uint32_t c = sys.rigid.centers[b];
     const auto& def = sys.rigid.defs[pd.typeid_[c]];
     for (int a = 0; a < 3; ++a) L.r[3 * c + a] += gx[a];
-    offset_pullback(quat_at(pd.orientation, c), &def.pos[3 * k], gu, &L.q[4 * c], &L.geometry[off[pd.typeid_[c]] + 3 * k]);
+    offset_pullback(quat_at(pd.orientation, c), &def.pos[3 * k], gu, &L.q[4 * c],
+                    &L.geometry[off[pd.typeid_[c]] + 3 * k]);
 }
 
 // The pull-back through the force transfer and the pair Jacobian at the current placed state,
@@ -112,7 +119,8 @@ void pullback_forces(System& sys, const double* raw, const double* lF, const dou
         for (uint32_t k = 0; k < rb.defs[pd.typeid_[c]].size(); ++k) {
             const uint32_t j = rb.members[rb.start[b] + k];
             const double* f = &raw[3 * j];
-            const double gk[3] = {out[3 * j] + (f[1] * lt[2] - f[2] * lt[1]), out[3 * j + 1] + (f[2] * lt[0] - f[0] * lt[2]),
+            const double gk[3] = {out[3 * j] + (f[1] * lt[2] - f[2] * lt[1]),
+                                  out[3 * j + 1] + (f[2] * lt[0] - f[0] * lt[2]),
                                   out[3 * j + 2] + (f[0] * lt[1] - f[1] * lt[0])};
             site_to_body(sys, b, k, &out[3 * j], gk, L, off);
         }
@@ -151,7 +159,8 @@ void rigid_brownian_adjoint_step(System& sys, const Method& m, const StepArgs& a
             brownian_rotation_noise(c, a, gr, I, bnoise, Lm);
             // slots: q 0-3, tau 4-6, gamma_r 7-9
             using D = Dual<10>;
-            const double q0[4] = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
+            const double q0[4] = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2],
+                                  pd.orientation[4 * c + 3]};
             Q4<D> q = quat_var<D>(q0, 0);
             const D tau[3] = {D::variable(pd.net_torque[3 * c], 4), D::variable(pd.net_torque[3 * c + 1], 5),
                               D::variable(pd.net_torque[3 * c + 2], 6)};
@@ -181,7 +190,8 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
     const StepArgs a{t, sys.seed, dt, T, dim};
     const RigidBodies& rb = sys.rigid;
     if (req.kT || req.gamma)
-        throw std::invalid_argument("d/dkT and d/dgamma are not available with rigid bodies or rotational integration yet");
+        throw std::invalid_argument(
+            "d/dkT and d/dgamma are not available with rigid bodies or rotational integration yet");
     thread_local std::vector<double> raw, lF, ltau;
     lF.assign(3 * size_t(N), 0.0);
     ltau.assign(3 * size_t(N), 0.0);
@@ -203,15 +213,23 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
         int32_t img[3] = {0, 0, 0};
         double* v = &vh[3 * i];
         for (int k = 0; k < 3; ++k) v[k] = pd.vel[3 * i + k];
-        if (langevin) langevin_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
-        else nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+        if (langevin)
+            langevin_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+        else
+            nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
     }
     if (sys.aniso)
         for (uint32_t c : rb.centers) {
             Q4<double> q = quat_at(pd.orientation, c), p = quat_at(pd.angmom, c);
             rotation_step_one(dt, &pd.net_torque[3 * c], &pd.moment_inertia[3 * c], q, p);
-            pd.orientation[4 * c] = q.s; pd.orientation[4 * c + 1] = q.x; pd.orientation[4 * c + 2] = q.y; pd.orientation[4 * c + 3] = q.z;
-            pd.angmom[4 * c] = p.s; pd.angmom[4 * c + 1] = p.x; pd.angmom[4 * c + 2] = p.y; pd.angmom[4 * c + 3] = p.z;
+            pd.orientation[4 * c] = q.s;
+            pd.orientation[4 * c + 1] = q.x;
+            pd.orientation[4 * c + 2] = q.y;
+            pd.orientation[4 * c + 3] = q.z;
+            pd.angmom[4 * c] = p.s;
+            pd.angmom[4 * c + 1] = p.x;
+            pd.angmom[4 * c + 2] = p.y;
+            pd.angmom[4 * c + 3] = p.z;
         }
     if (!rb.empty()) sys.placeSites();
     forces_now(sys, t + 1, raw);  // pd: F_b(t+1), tau_b(t+1); orientation q', angmom p_half
@@ -233,12 +251,14 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
                 double R[3];
                 langevin_rotation_noise(c, a, gr, R);
                 const D grd[3] = {D::variable(gr[0], 14), D::variable(gr[1], 15), D::variable(gr[2], 16)};
-                const D Rd[3] = {noise_of(R[0], gr[0], grd[0]), noise_of(R[1], gr[1], grd[1]), noise_of(R[2], gr[2], grd[2])};
+                const D Rd[3] = {noise_of(R[0], gr[0], grd[0]), noise_of(R[1], gr[1], grd[1]),
+                                 noise_of(R[2], gr[2], grd[2])};
                 langevin_torque(q, p, Id, grd, Rd, dim, tau);
             }
             rotation_step_two(D(dt), tau, Id, q, p);
             const D out[7] = {tau[0], tau[1], tau[2], p.s, p.x, p.y, p.z};
-            const double lout[7] = {L.tau[3 * c], L.tau[3 * c + 1], L.tau[3 * c + 2], L.p[4 * c], L.p[4 * c + 1], L.p[4 * c + 2], L.p[4 * c + 3]};
+            const double lout[7] = {L.tau[3 * c],   L.tau[3 * c + 1], L.tau[3 * c + 2], L.p[4 * c],
+                                    L.p[4 * c + 1], L.p[4 * c + 2],   L.p[4 * c + 3]};
             pull(out, lout, 7, 0, 4, &lq1[4 * c]);
             pull(out, lout, 7, 4, 4, &lph[4 * c]);
             pull(out, lout, 7, 8, 3, &ltau[3 * c]);
@@ -261,7 +281,8 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
     }
     for (uint32_t c : rb.centers)
         for (int k = 0; k < 4; ++k) L.q[4 * c + k] += lq1[4 * c + k];
-    pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L, req.params ? g : nullptr);  // L.r, L.q: adjoints of r', q'
+    pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L,
+                    req.params ? g : nullptr);  // L.r, L.q: adjoints of r', q'
     // step one's rotation: (q, p, tau~) -> (q', p_half)
     for (uint32_t c : rb.centers) {
         if (!sys.aniso) {
@@ -272,7 +293,8 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
         // slots: q 0-3, p 4-7, tau~ 8-10, I 11-13
         using D = Dual<14>;
         Q4<D> q = quat_var<D>(&q0[4 * c], 0), p = quat_var<D>(&p0[4 * c], 4);
-        const D tau[3] = {D::variable(tau0[3 * c], 8), D::variable(tau0[3 * c + 1], 9), D::variable(tau0[3 * c + 2], 10)};
+        const D tau[3] = {D::variable(tau0[3 * c], 8), D::variable(tau0[3 * c + 1], 9),
+                          D::variable(tau0[3 * c + 2], 10)};
         const double* I = &pd.moment_inertia[3 * c];
         const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
         rotation_step_one(D(dt), tau, Id, q, p);
@@ -318,7 +340,8 @@ void rigid_save(const System& sys, double* out) {
             for (int k = 0; k < 4; ++k) o[3 + k] = pd.orientation[4 * i + k];
             continue;
         }
-        for (int k = 0; k < 3; ++k) o[3 + k] = pd.vel[3 * i + k], o[6 + k] = pd.accel[3 * i + k], o[17 + k] = pd.net_torque[3 * i + k];
+        for (int k = 0; k < 3; ++k)
+            o[3 + k] = pd.vel[3 * i + k], o[6 + k] = pd.accel[3 * i + k], o[17 + k] = pd.net_torque[3 * i + k];
         for (int k = 0; k < 4; ++k) o[9 + k] = pd.orientation[4 * i + k], o[13 + k] = pd.angmom[4 * i + k];
     }
 }
@@ -333,7 +356,8 @@ void rigid_load(System& sys, const double* in, bool forces) {
             for (int k = 0; k < 4; ++k) pd.orientation[4 * i + k] = o[3 + k];
             continue;
         }
-        for (int k = 0; k < 3; ++k) pd.vel[3 * i + k] = o[3 + k], pd.accel[3 * i + k] = o[6 + k], pd.net_torque[3 * i + k] = o[17 + k];
+        for (int k = 0; k < 3; ++k)
+            pd.vel[3 * i + k] = o[3 + k], pd.accel[3 * i + k] = o[6 + k], pd.net_torque[3 * i + k] = o[17 + k];
         for (int k = 0; k < 4; ++k) pd.orientation[4 * i + k] = o[9 + k], pd.angmom[4 * i + k] = o[13 + k];
     }
     if (!sys.rigid.empty()) sys.placeSites();
@@ -360,7 +384,9 @@ SweepStatus rigid_adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const
         rigid_adjoint_step(sys, L, &g, req);
         for (uint32_t i = 0; i < pd.N; ++i) {
             bool ok = true;
-            for (int c = 0; c < 3; ++c) ok = ok && adjoint_entry_ok(L.r[3 * i + c]) && adjoint_entry_ok(L.v[3 * i + c]) && adjoint_entry_ok(L.a[3 * i + c]) && adjoint_entry_ok(L.tau[3 * i + c]);
+            for (int c = 0; c < 3; ++c)
+                ok = ok && adjoint_entry_ok(L.r[3 * i + c]) && adjoint_entry_ok(L.v[3 * i + c]) &&
+                     adjoint_entry_ok(L.a[3 * i + c]) && adjoint_entry_ok(L.tau[3 * i + c]);
             for (int c = 0; c < 4; ++c) ok = ok && adjoint_entry_ok(L.q[4 * i + c]) && adjoint_entry_ok(L.p[4 * i + c]);
             if (!ok) return {int64_t(t_first + k), int64_t(i)};
         }
@@ -383,7 +409,8 @@ void rigid_position_pullback(System& sys, const double* dpos, RigidAdjointState&
     const std::vector<size_t> off = geometry_offsets(sys);
     for (size_t b = 0; b < rb.centers.size(); ++b)
         for (uint32_t k = 0; k < rb.defs[pd.typeid_[rb.centers[b]]].size(); ++k)
-            site_to_body(sys, b, k, &dpos[3 * rb.members[rb.start[b] + k]], &dpos[3 * rb.members[rb.start[b] + k]], L, off);
+            site_to_body(sys, b, k, &dpos[3 * rb.members[rb.start[b] + k]], &dpos[3 * rb.members[rb.start[b] + k]], L,
+                         off);
 }
 
 }  // namespace ha

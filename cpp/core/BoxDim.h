@@ -29,11 +29,22 @@ struct BoxDim {
     }
 
     void setL(double Lx_, double Ly_, double Lz_, double xy_, double xz_, double yz_) {
-        Lx = Lx_; Ly = Ly_; Lz = Lz_; xy = xy_; xz = xz_; yz = yz_;
+        Lx = Lx_;
+        Ly = Ly_;
+        Lz = Lz_;
+        xy = xy_;
+        xz = xz_;
+        yz = yz_;
         is2D = (Lz == 0.0);
-        hix = Lx / 2.0; hiy = Ly / 2.0; hiz = Lz / 2.0;
-        lox = -hix; loy = -hiy; loz = -hiz;
-        Linvx = 1.0 / Lx; Linvy = 1.0 / Ly; Linvz = is2D ? 0.0 : 1.0 / Lz;
+        hix = Lx / 2.0;
+        hiy = Ly / 2.0;
+        hiz = Lz / 2.0;
+        lox = -hix;
+        loy = -hiy;
+        loz = -hiz;
+        Linvx = 1.0 / Lx;
+        Linvy = 1.0 / Ly;
+        Linvz = is2D ? 0.0 : 1.0 / Lz;
     }
 
     // Nearest-plane distances: the thickness of the box along each lattice direction
@@ -60,10 +71,16 @@ struct BoxDim {
         if (!is2D) {
             if (w.z >= hiz) {
                 w.z -= Lz;
-                if (TRICLINIC) { w.y -= Lz * yz; w.x -= Lz * xz; }
+                if (TRICLINIC) {
+                    w.y -= Lz * yz;
+                    w.x -= Lz * xz;
+                }
             } else if (w.z < loz) {
                 w.z += Lz;
-                if (TRICLINIC) { w.y += Lz * yz; w.x += Lz * xz; }
+                if (TRICLINIC) {
+                    w.y += Lz * yz;
+                    w.x += Lz * xz;
+                }
             }
         }
         if (w.y >= hiy) {
@@ -93,7 +110,10 @@ struct BoxDim {
     HA_HOSTDEVICE Vec3 minImageWrapped(Vec3 w) const {
         const double iz = round_nearest(w.z * Linvz);  // Linvz = 0 in 2D: no shift
         w.z -= iz * Lz;
-        if (TRICLINIC) { w.y -= iz * Lz * yz; w.x -= iz * Lz * xz; }
+        if (TRICLINIC) {
+            w.y -= iz * Lz * yz;
+            w.x -= iz * Lz * xz;
+        }
         const double iy = round_nearest(w.y * Linvy);
         w.y -= iy * Ly;
         if (TRICLINIC) w.x -= iy * Ly * xy;
@@ -116,21 +136,33 @@ struct BoxDim {
     HA_HOSTDEVICE void wrap(Vec3& w, Int3& img) const {
         double tilt_x = (xz - xy * yz) * w.z + xy * w.y;
         if (w.x >= hix + tilt_x) {
-            w.x -= Lx; img.x++;
+            w.x -= Lx;
+            img.x++;
         } else if (w.x < lox + tilt_x) {
-            w.x += Lx; img.x--;
+            w.x += Lx;
+            img.x--;
         }
         double tilt_y = yz * w.z;
         if (w.y >= hiy + tilt_y) {
-            w.y -= Ly; w.x -= Ly * xy; img.y++;
+            w.y -= Ly;
+            w.x -= Ly * xy;
+            img.y++;
         } else if (w.y < loy + tilt_y) {
-            w.y += Ly; w.x += Ly * xy; img.y--;
+            w.y += Ly;
+            w.x += Ly * xy;
+            img.y--;
         }
         if (!is2D) {
             if (w.z >= hiz) {
-                w.z -= Lz; w.y -= Lz * yz; w.x -= Lz * xz; img.z++;
+                w.z -= Lz;
+                w.y -= Lz * yz;
+                w.x -= Lz * xz;
+                img.z++;
             } else if (w.z < loz) {
-                w.z += Lz; w.y += Lz * yz; w.x += Lz * xz; img.z--;
+                w.z += Lz;
+                w.y += Lz * yz;
+                w.x += Lz * xz;
+                img.z--;
             }
         }
     }

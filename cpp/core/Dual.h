@@ -21,18 +21,23 @@ using std::cos;
 using std::sin;
 
 // A value of type T from a double or a T (T = Lanes: the double in every lane).
-template <class T> struct Lift;
-template <> struct Lift<double> {
+template <class T>
+struct Lift;
+template <>
+struct Lift<double> {
     HA_HOSTDEVICE static double of(double x) { return x; }
 };
 #if defined(HA_HAVE_LANES)
-template <> struct Lift<Lanes> {
+template <>
+struct Lift<Lanes> {
     static Lanes of(double x) { return Lanes{x, x, x, x}; }
     static Lanes of(Lanes x) { return x; }
 };
 #endif
 template <class T, class U>
-HA_HOSTDEVICE T lift(const U& x) { return Lift<T>::of(x); }
+HA_HOSTDEVICE T lift(const U& x) {
+    return Lift<T>::of(x);
+}
 
 // T: double, or Lanes (four pairs' duals at once, each lane with the operations of the scalar).
 template <int B, int E, class T = double>
@@ -71,12 +76,18 @@ template <int K>
 using Dual = SDual<0, K>;
 
 template <int B, int E, class T>
-HA_HOSTDEVICE T value_of(const SDual<B, E, T>& x) { return x.v; }
+HA_HOSTDEVICE T value_of(const SDual<B, E, T>& x) {
+    return x.v;
+}
 
 namespace dual_detail {
 
-constexpr int min_(int a, int b) { return a < b ? a : b; }
-constexpr int max_(int a, int b) { return a > b ? a : b; }
+constexpr int min_(int a, int b) {
+    return a < b ? a : b;
+}
+constexpr int max_(int a, int b) {
+    return a > b ? a : b;
+}
 template <class A, class C>
 using Scalar = decltype(typename A::scalar() * typename C::scalar());
 template <class A, class C>
@@ -105,9 +116,12 @@ HA_HOSTDEVICE auto operator+(const SDual<B1, E1, T1>& a, const SDual<B2, E2, T2>
     R r(a.v + b.v);
     dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
         constexpr int k = decltype(kc)::value;
-        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] + b.d[k - B2]);
-        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1]);
-        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(b.d[k - B2]);
+        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] + b.d[k - B2]);
+        else if constexpr (dual_detail::has<A, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1]);
+        else if constexpr (dual_detail::has<C, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(b.d[k - B2]);
     });
     return r;
 }
@@ -119,9 +133,12 @@ HA_HOSTDEVICE auto operator-(const SDual<B1, E1, T1>& a, const SDual<B2, E2, T2>
     R r(a.v - b.v);
     dual_detail::for_slots<R::begin, R::end>([&](auto kc) {
         constexpr int k = decltype(kc)::value;
-        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] - b.d[k - B2]);
-        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1]);
-        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(-b.d[k - B2]);
+        if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] - b.d[k - B2]);
+        else if constexpr (dual_detail::has<A, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1]);
+        else if constexpr (dual_detail::has<C, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(-b.d[k - B2]);
     });
     return r;
 }
@@ -141,8 +158,10 @@ HA_HOSTDEVICE auto operator*(const SDual<B1, E1, T1>& a, const SDual<B2, E2, T2>
         constexpr int k = decltype(kc)::value;
         if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>)
             r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] * b.v + a.v * b.d[k - B2]);
-        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] * b.v);
-        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.v * b.d[k - B2]);
+        else if constexpr (dual_detail::has<A, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] * b.v);
+        else if constexpr (dual_detail::has<C, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(a.v * b.d[k - B2]);
     });
     return r;
 }
@@ -157,8 +176,10 @@ HA_HOSTDEVICE auto operator/(const SDual<B1, E1, T1>& a, const SDual<B2, E2, T2>
         constexpr int k = decltype(kc)::value;
         if constexpr (dual_detail::has<A, k> && dual_detail::has<C, k>)
             r.d[k - R::begin] = lift<typename R::scalar>((a.d[k - B1] - r.v * b.d[k - B2]) * inv);
-        else if constexpr (dual_detail::has<A, k>) r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] * inv);
-        else if constexpr (dual_detail::has<C, k>) r.d[k - R::begin] = lift<typename R::scalar>((-(r.v * b.d[k - B2])) * inv);
+        else if constexpr (dual_detail::has<A, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>(a.d[k - B1] * inv);
+        else if constexpr (dual_detail::has<C, k>)
+            r.d[k - R::begin] = lift<typename R::scalar>((-(r.v * b.d[k - B2])) * inv);
     });
     return r;
 }
@@ -215,9 +236,13 @@ HA_HOSTDEVICE SDual<B, E, T> operator/(const SDual<B, E, T>& a, double b) {
     return r;
 }
 template <int B, int E, class T, class U>
-HA_HOSTDEVICE SDual<B, E, T>& operator-=(SDual<B, E, T>& a, const U& b) { return a = a - b; }
+HA_HOSTDEVICE SDual<B, E, T>& operator-=(SDual<B, E, T>& a, const U& b) {
+    return a = a - b;
+}
 template <int B, int E, class T, class U>
-HA_HOSTDEVICE SDual<B, E, T>& operator+=(SDual<B, E, T>& a, const U& b) { return a = a + b; }
+HA_HOSTDEVICE SDual<B, E, T>& operator+=(SDual<B, E, T>& a, const U& b) {
+    return a = a + b;
+}
 
 template <int B, int E, class T>
 HA_HOSTDEVICE SDual<B, E, T> sqrt(const SDual<B, E, T>& a) {
@@ -256,6 +281,8 @@ HA_HOSTDEVICE SDual<B, E, T> sin(const SDual<B, E, T>& a) {
 }
 // Branches (masks such as "moment of inertia == 0") compare values only.
 template <int B1, int E1, int B2, int E2>
-HA_HOSTDEVICE bool operator==(const SDual<B1, E1>& a, const SDual<B2, E2>& b) { return a.v == b.v; }
+HA_HOSTDEVICE bool operator==(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {
+    return a.v == b.v;
+}
 
 }  // namespace ha

@@ -14,16 +14,26 @@
 #include <cstdint>
 namespace ha {
 #ifdef __CUDA_ARCH__
-HA_HOSTDEVICE uint32_t atomic_add(uint32_t* p, uint32_t v) { return atomicAdd(p, v); }
-HA_HOSTDEVICE void atomic_min(uint32_t* p, uint32_t v) { atomicMin(p, v); }
-HA_HOSTDEVICE void atomic_max(uint32_t* p, uint32_t v) { atomicMax(p, v); }
+HA_HOSTDEVICE uint32_t atomic_add(uint32_t* p, uint32_t v) {
+    return atomicAdd(p, v);
+}
+HA_HOSTDEVICE void atomic_min(uint32_t* p, uint32_t v) {
+    atomicMin(p, v);
+}
+HA_HOSTDEVICE void atomic_max(uint32_t* p, uint32_t v) {
+    atomicMax(p, v);
+}
 #else
 HA_HOSTDEVICE uint32_t atomic_add(uint32_t* p, uint32_t v) {
     const uint32_t old = *p;
     *p = old + v;
     return old;
 }
-HA_HOSTDEVICE void atomic_min(uint32_t* p, uint32_t v) { *p = v < *p ? v : *p; }
-HA_HOSTDEVICE void atomic_max(uint32_t* p, uint32_t v) { *p = v > *p ? v : *p; }
+HA_HOSTDEVICE void atomic_min(uint32_t* p, uint32_t v) {
+    *p = v < *p ? v : *p;
+}
+HA_HOSTDEVICE void atomic_max(uint32_t* p, uint32_t v) {
+    *p = v > *p ? v : *p;
+}
 #endif
 }  // namespace ha

@@ -34,13 +34,19 @@ struct Jet {
 };
 
 namespace jet_detail {
-HA_HOSTDEVICE double val(double x) { return x; }
+HA_HOSTDEVICE double val(double x) {
+    return x;
+}
 template <class T>
-HA_HOSTDEVICE double val(const T& x) { return x.v; }
+HA_HOSTDEVICE double val(const T& x) {
+    return x.v;
+}
 }  // namespace jet_detail
 
 template <class T, int K>
-HA_HOSTDEVICE double value_of(const Jet<T, K>& a) { return jet_detail::val(a.c[0]); }
+HA_HOSTDEVICE double value_of(const Jet<T, K>& a) {
+    return jet_detail::val(a.c[0]);
+}
 
 template <class T, int K>
 HA_HOSTDEVICE Jet<T, K> operator+(const Jet<T, K>& a, const Jet<T, K>& b) {
@@ -123,13 +129,25 @@ HA_HOSTDEVICE Jet<T, K> sqrt(const Jet<T, K>& a) {
 
 // mixed with plain numbers
 template <class T, int K>
-HA_HOSTDEVICE Jet<T, K> operator+(const Jet<T, K>& a, double b) { Jet<T, K> r = a; r.c[0] = a.c[0] + b; return r; }
+HA_HOSTDEVICE Jet<T, K> operator+(const Jet<T, K>& a, double b) {
+    Jet<T, K> r = a;
+    r.c[0] = a.c[0] + b;
+    return r;
+}
 template <class T, int K>
-HA_HOSTDEVICE Jet<T, K> operator+(double a, const Jet<T, K>& b) { return b + a; }
+HA_HOSTDEVICE Jet<T, K> operator+(double a, const Jet<T, K>& b) {
+    return b + a;
+}
 template <class T, int K>
-HA_HOSTDEVICE Jet<T, K> operator-(const Jet<T, K>& a, double b) { Jet<T, K> r = a; r.c[0] = a.c[0] - b; return r; }
+HA_HOSTDEVICE Jet<T, K> operator-(const Jet<T, K>& a, double b) {
+    Jet<T, K> r = a;
+    r.c[0] = a.c[0] - b;
+    return r;
+}
 template <class T, int K>
-HA_HOSTDEVICE Jet<T, K> operator-(double a, const Jet<T, K>& b) { return -b + a; }
+HA_HOSTDEVICE Jet<T, K> operator-(double a, const Jet<T, K>& b) {
+    return -b + a;
+}
 template <class T, int K>
 HA_HOSTDEVICE Jet<T, K> operator*(const Jet<T, K>& a, double b) {
     Jet<T, K> r;
@@ -137,10 +155,16 @@ HA_HOSTDEVICE Jet<T, K> operator*(const Jet<T, K>& a, double b) {
     return r;
 }
 template <class T, int K>
-HA_HOSTDEVICE Jet<T, K> operator*(double a, const Jet<T, K>& b) { return b * a; }
+HA_HOSTDEVICE Jet<T, K> operator*(double a, const Jet<T, K>& b) {
+    return b * a;
+}
 template <class T, int K>
-HA_HOSTDEVICE Jet<T, K> operator/(const Jet<T, K>& a, double b) { return a * (1.0 / b); }
+HA_HOSTDEVICE Jet<T, K> operator/(const Jet<T, K>& a, double b) {
+    return a * (1.0 / b);
+}
 template <class T, int K>
-HA_HOSTDEVICE Jet<T, K> operator/(double a, const Jet<T, K>& b) { return Jet<T, K>(a) / b; }
+HA_HOSTDEVICE Jet<T, K> operator/(double a, const Jet<T, K>& b) {
+    return Jet<T, K>(a) / b;
+}
 
 }  // namespace ha

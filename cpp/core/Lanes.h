@@ -26,8 +26,10 @@ HA_EVALUATOR Lanes exp(Lanes x) {
     kd -= shift;
     const Lanes r = x + kd * neg_ln2_hi_n + kd * neg_ln2_lo_n;
     const LaneBits idx = 2 * (ki % 128);
-    const Lanes tail = {from_bits(table[idx[0]]), from_bits(table[idx[1]]), from_bits(table[idx[2]]), from_bits(table[idx[3]])};
-    const LaneBits sbits = LaneBits{table[idx[0] + 1], table[idx[1] + 1], table[idx[2] + 1], table[idx[3] + 1]} + (ki << 45);
+    const Lanes tail = {from_bits(table[idx[0]]), from_bits(table[idx[1]]), from_bits(table[idx[2]]),
+                        from_bits(table[idx[3]])};
+    const LaneBits sbits =
+        LaneBits{table[idx[0] + 1], table[idx[1] + 1], table[idx[2] + 1], table[idx[3] + 1]} + (ki << 45);
     Lanes scale;
     __builtin_memcpy(&scale, &sbits, sizeof scale);
     const Lanes r2 = r * r;
@@ -37,8 +39,12 @@ HA_EVALUATOR Lanes exp(Lanes x) {
         if (!(std::fabs(x[c]) < 512.0)) e[c] = std::exp(x[c]);
     return e;
 }
-HA_EVALUATOR Lanes log(Lanes x) { return Lanes{std::log(x[0]), std::log(x[1]), std::log(x[2]), std::log(x[3])}; }
-HA_EVALUATOR Lanes sqrt(Lanes x) { return Lanes{std::sqrt(x[0]), std::sqrt(x[1]), std::sqrt(x[2]), std::sqrt(x[3])}; }
+HA_EVALUATOR Lanes log(Lanes x) {
+    return Lanes{std::log(x[0]), std::log(x[1]), std::log(x[2]), std::log(x[3])};
+}
+HA_EVALUATOR Lanes sqrt(Lanes x) {
+    return Lanes{std::sqrt(x[0]), std::sqrt(x[1]), std::sqrt(x[2]), std::sqrt(x[3])};
+}
 
 // Rows to columns: (a, b, c, d) become (a0 b0 c0 d0), (a1 b1 c1 d1), ... (moves only, no arithmetic).
 typedef long long LaneIndex __attribute__((vector_size(32)));
@@ -56,8 +62,14 @@ HA_EVALUATOR void transpose(Lanes& a, Lanes& b, Lanes& c, Lanes& d) {
     d = HA_SHUFFLE(ab_hi, cd_hi, 2, 3, 6, 7);
 }
 #undef HA_SHUFFLE
-HA_EVALUATOR Lanes load_lanes(const void* at) { Lanes v; __builtin_memcpy(&v, at, sizeof v); return v; }
-HA_EVALUATOR void store_lanes(void* at, Lanes v) { __builtin_memcpy(at, &v, sizeof v); }
+HA_EVALUATOR Lanes load_lanes(const void* at) {
+    Lanes v;
+    __builtin_memcpy(&v, at, sizeof v);
+    return v;
+}
+HA_EVALUATOR void store_lanes(void* at, Lanes v) {
+    __builtin_memcpy(at, &v, sizeof v);
+}
 #endif
 
 }  // namespace ha

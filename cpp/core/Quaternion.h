@@ -15,26 +15,34 @@ struct Q4 {
 template <class T>
 HA_HOSTDEVICE Q4<T> qmul(const Q4<T>& a, const Q4<T>& b) {
     // (a.s b.s - a.v . b.v, a.s b.v + b.s a.v + a.v x b.v)   [HOOMD VectorMath.h operator*(quat, quat)]
-    return {a.s * b.s - (a.x * b.x + a.y * b.y + a.z * b.z),
-            a.s * b.x + b.s * a.x + (a.y * b.z - a.z * b.y),
-            a.s * b.y + b.s * a.y + (a.z * b.x - a.x * b.z),
-            a.s * b.z + b.s * a.z + (a.x * b.y - a.y * b.x)};
+    return {a.s * b.s - (a.x * b.x + a.y * b.y + a.z * b.z), a.s * b.x + b.s * a.x + (a.y * b.z - a.z * b.y),
+            a.s * b.y + b.s * a.y + (a.z * b.x - a.x * b.z), a.s * b.z + b.s * a.z + (a.x * b.y - a.y * b.x)};
 }
 
 template <class T>
-HA_HOSTDEVICE Q4<T> qconj(const Q4<T>& a) { return {a.s, -a.x, -a.y, -a.z}; }
+HA_HOSTDEVICE Q4<T> qconj(const Q4<T>& a) {
+    return {a.s, -a.x, -a.y, -a.z};
+}
 
 template <class T>
-HA_HOSTDEVICE T qnorm2(const Q4<T>& a) { return a.s * a.s + (a.x * a.x + a.y * a.y + a.z * a.z); }
+HA_HOSTDEVICE T qnorm2(const Q4<T>& a) {
+    return a.s * a.s + (a.x * a.x + a.y * a.y + a.z * a.z);
+}
 
 template <class T>
-HA_HOSTDEVICE T qdot(const Q4<T>& a, const Q4<T>& b) { return a.s * b.s + (a.x * b.x + a.y * b.y + a.z * b.z); }
+HA_HOSTDEVICE T qdot(const Q4<T>& a, const Q4<T>& b) {
+    return a.s * b.s + (a.x * b.x + a.y * b.y + a.z * b.z);
+}
 
 template <class T>
-HA_HOSTDEVICE Q4<T> qscale(const T& c, const Q4<T>& a) { return {c * a.s, c * a.x, c * a.y, c * a.z}; }
+HA_HOSTDEVICE Q4<T> qscale(const T& c, const Q4<T>& a) {
+    return {c * a.s, c * a.x, c * a.y, c * a.z};
+}
 
 template <class T>
-HA_HOSTDEVICE Q4<T> qadd(const Q4<T>& a, const Q4<T>& b) { return {a.s + b.s, a.x + b.x, a.y + b.y, a.z + b.z}; }
+HA_HOSTDEVICE Q4<T> qadd(const Q4<T>& a, const Q4<T>& b) {
+    return {a.s + b.s, a.x + b.x, a.y + b.y, a.z + b.z};
+}
 
 // rotate(q, b) = (s s - v.v) b + 2 s (v x b) + 2 (v.b) v   [HOOMD VectorMath.h rotate(quat, vec3)]
 template <class T>

@@ -13,7 +13,9 @@ inline bool& simd_flag() {
     }();
     return on;
 }
-inline bool simd_enabled() { return simd_flag(); }
+inline bool simd_enabled() {
+    return simd_flag();
+}
 
 // Above this many particles the vectorised force pass evaluates every pair from both sides
 // rather than once through a pair buffer (HA_FULL_LIST_ABOVE overrides; for measurements).

@@ -19,7 +19,7 @@ class ThreadGovernor {
     static constexpr double PROBE_SECONDS = 2e-3;  // a re-timing: short, as the other choice may be far slower
     static constexpr double PROBE_SHARE = 0.03;    // time spent re-timing the slower choice, at most
     static constexpr double PROBE_SHARE_SETTLED = 0.001;
-    static constexpr double HYSTERESIS = 0.97;     // switch only for a clear gain
+    static constexpr double HYSTERESIS = 0.97;  // switch only for a clear gain
 
     // Run step(k) for k = 0..n-1 with `nthreads` set to the chosen count for each block (and
     // restored afterwards, also on exceptions). step returns true to stop early.
@@ -62,7 +62,7 @@ class ThreadGovernor {
   private:
     double m_cost[2] = {0, 0};  // seconds per step: [0] one thread, [1] the requested count; 0 = not yet timed
     int m_best = 1;
-    double m_since_probe = 0;   // seconds run with the preferred choice since the other was last timed
+    double m_since_probe = 0;  // seconds run with the preferred choice since the other was last timed
     double m_share = PROBE_SHARE;
     double m_recent[3] = {0, 0, 0};  // the preferred choice's last blocks, seconds per step
     unsigned m_next = 0;
@@ -83,13 +83,16 @@ class ThreadGovernor {
         if (c == m_best) {
             m_recent[m_next++ % 3] = per_step;
             double least = per_step;
-            for (double v : m_recent) if (v > 0) least = std::min(least, v);
+            for (double v : m_recent)
+                if (v > 0) least = std::min(least, v);
             m_cost[c] = least;
         } else {
             m_cost[c] = per_step;
         }
-        if (c == m_best) m_since_probe += seconds;
-        else m_since_probe = 0;
+        if (c == m_best)
+            m_since_probe += seconds;
+        else
+            m_since_probe = 0;
         const int other = 1 - m_best;
         if (m_cost[other] > 0 && m_cost[other] < HYSTERESIS * m_cost[m_best]) {
             m_best = other;

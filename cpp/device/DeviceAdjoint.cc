@@ -15,7 +15,9 @@
 namespace ha {
 
 DeviceStates::DeviceStates(const System& sys, uint64_t n)
-    : m_n(n), m_fields(adjoint_method(sys).kind == Method::Brownian ? 1 : 3), m_N(sys.pd.N),
+    : m_n(n),
+      m_fields(adjoint_method(sys).kind == Method::Brownian ? 1 : 3),
+      m_N(sys.pd.N),
       m_backend(DeviceRun::backend(sys)) {
     if (n == 0) throw std::invalid_argument("DeviceStates: room for at least one state is needed");
     const gpu::BackendScope scope(m_backend);
@@ -28,7 +30,8 @@ void DeviceStates::check(uint64_t k0, uint64_t n, const System& sys, const char*
                                        (unsigned long long)(k0 + n), (unsigned long long)m_n));
     if (sys.pd.N != m_N || (adjoint_method(sys).kind == Method::Brownian ? m_fields != 1 : m_fields != 3))
         throw std::invalid_argument(format("%s: the states were recorded for another system", what));
-    if (DeviceRun::backend(sys) != m_backend) throw std::invalid_argument(format("%s: the states are on another device", what));
+    if (DeviceRun::backend(sys) != m_backend)
+        throw std::invalid_argument(format("%s: the states are on another device", what));
 }
 
 void DeviceRecorder::keep(DeviceState& d, uint64_t k) const {
@@ -113,7 +116,8 @@ bool sweep_pass(System& sys, DeviceState& d, SweepBuffers& b, const Method& m, u
         sys.timestep = t;
         const double T = m.kT(t);
         if (noise && !(T > 0))
-            throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
+            throw std::invalid_argument(
+                format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
         const gpu::Backend be = s.backend();
         gpu::copy(be, d.pos.get(), s.at(k0 + k, 0), bytes, gpu::Copy::OnDevice);
         if (s.fields() == 3) {
@@ -125,14 +129,16 @@ bool sweep_pass(System& sys, DeviceState& d, SweepBuffers& b, const Method& m, u
         auto jacobian = [&]() {  // lr += J(r)^T w at d.pos, force by force
             gpu::launch(N, gpu::PackOp{d.pos.get(), d.typeid_.get(), d.postype.get()}, "pack positions");
             for (size_t f = 0; f < sys.forces.size(); ++f)
-                device_of(*sys.forces[f]).deviceJacobian(pd, dp, t, b.w.get(), b.lr.get(), req.params ? b.gparams[f]->get() : nullptr, st);
+                device_of(*sys.forces[f])
+                    .deviceJacobian(pd, dp, t, b.w.get(), b.lr.get(), req.params ? b.gparams[f]->get() : nullptr, st);
         };
         auto noise_grads = [&](bool brownian, const double* l) {
-            gpu::launch(nb,
-                        gpu::NoiseBlockOp{st, brownian, N, ntypes, l, d.net_force.get(), b.vh.get(), d.mass.get(),
-                                          d.typeid_.get(), gamma, T, dt, dim, t, sys.seed,
-                                          req.kT ? b.noise_kT.get() : nullptr, req.gamma ? b.noise_gamma.get() : nullptr},
-                        "noise gradients");
+            gpu::launch(
+                nb,
+                gpu::NoiseBlockOp{st, brownian, N, ntypes, l, d.net_force.get(), b.vh.get(), d.mass.get(),
+                                  d.typeid_.get(), gamma, T, dt, dim, t, sys.seed, req.kT ? b.noise_kT.get() : nullptr,
+                                  req.gamma ? b.noise_gamma.get() : nullptr},
+                "noise gradients");
             gpu::launch(1,
                         gpu::NoiseSumOp{st, nb, ntypes, b.noise_kT.get(), b.noise_gamma.get(), req.kT ? kT : nullptr,
                                         req.gamma ? gam : nullptr},
@@ -141,13 +147,13 @@ bool sweep_pass(System& sys, DeviceState& d, SweepBuffers& b, const Method& m, u
         if (m.kind == Method::Brownian) {
             gpu::launch(N, gpu::BrownianWOp{st, dt, gamma, d.typeid_.get(), b.lr.get(), b.w.get()}, "Brownian adjoint");
             if (req.gamma) device_run(sys).computeNetForce(sys, t);  // F(r_t), for d/dgamma
-            if (noise) noise_grads(true, b.lr.get());     // (before lr is updated below)
+            if (noise) noise_grads(true, b.lr.get());                // (before lr is updated below)
             jacobian();
         } else {
             const bool langevin = m.kind == Method::Langevin;
             gpu::launch(N,
-                        gpu::HalfStepOp{st, StepArgs{t, sys.seed, dt, T, dim}, pd.box, langevin, d.accel.get(), d.vel.get(),
-                                        d.pos.get(), b.vh.get()},
+                        gpu::HalfStepOp{st, StepArgs{t, sys.seed, dt, T, dim}, pd.box, langevin, d.accel.get(),
+                                        d.vel.get(), d.pos.get(), b.vh.get()},
                         "half step");
             gpu::launch(N,
                         gpu::LangevinPreOp{st, langevin, dt, dim, gamma, d.typeid_.get(), d.mass.get(), b.lv.get(),
@@ -155,7 +161,8 @@ bool sweep_pass(System& sys, DeviceState& d, SweepBuffers& b, const Method& m, u
                         "Langevin adjoint");
             jacobian();  // at r'
             if (noise) noise_grads(false, b.lt.get());
-            gpu::launch(N, gpu::LangevinPostOp{st, dt, b.lvh.get(), b.lr.get(), b.lv.get(), b.la.get()}, "Langevin adjoint");
+            gpu::launch(N, gpu::LangevinPostOp{st, dt, b.lvh.get(), b.lr.get(), b.lv.get(), b.la.get()},
+                        "Langevin adjoint");
         }
         gpu::launch(N, gpu::AdjointCheckOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "adjoint check");
         gpu::launch(1, gpu::StopOp{st, t}, "adjoint check");

@@ -46,7 +46,9 @@ class DeviceForce {
 };
 
 // The device path of a force, or null.
-inline DeviceForce* device_path(Force& f) { return dynamic_cast<DeviceForce*>(&f); }
+inline DeviceForce* device_path(Force& f) {
+    return dynamic_cast<DeviceForce*>(&f);
+}
 
 // The device path of a force; a clear error for a force without one.
 inline DeviceForce& device_of(Force& f) {

@@ -24,8 +24,7 @@ void DeviceNeighborList::start(const ParticleData& pd) {
     int nc[3];
     cell_counts(box, rlist, std::max(64.0, double(N)), nc);
     const uint32_t ncells = uint32_t(nc[0]) * nc[1] * nc[2];
-    if (!same_box(box, m_box) || d_count.size() != N || m_host.filterBody != m_filter_body ||
-        columns != m_columns)
+    if (!same_box(box, m_box) || d_count.size() != N || m_host.filterBody != m_filter_body || columns != m_columns)
         m_force = true;
     m_columns = columns;
     m_box = box;
@@ -48,8 +47,10 @@ void DeviceNeighborList::start(const ParticleData& pd) {
     d_nlist.resize(size_t(N) * m_stride);
     d_count.resize(N);
     d_last_pos.resize(3 * size_t(N));
-    if (m_host.filterBody) d_body.upload(pd.body);
-    else d_body.resize(0);
+    if (m_host.filterBody)
+        d_body.upload(pd.body);
+    else
+        d_body.resize(0);
     // A list the host built since (prepRun builds one) is sent rather than built again, so that
     // the device rebuilds on the steps the CPU would.
     const std::vector<uint32_t>& hcount = m_host.countList();
@@ -88,10 +89,11 @@ void DeviceNeighborList::update(const ParticleData& pd, const PosType* d_p, uint
     const double maxsq = (m_host.buffer() / 2.0) * (m_host.buffer() / 2.0);
     if (!always) gpu::launch(N, gpu::MovedOp{d_p, d_last_pos.get(), pd.box, maxsq, st}, "neighbour list: moved");
     gpu::launch(uint32_t(d_cell_count.size()), gpu::ClearCellsOp{st, d_cell_count.get()}, "neighbour list: clear");
-    gpu::launch(N, gpu::BinOp{st, d_p, pd.box, m_grid, d_cell_count.get(), d_cell_members.get()}, "neighbour list: bin");
+    gpu::launch(N, gpu::BinOp{st, d_p, pd.box, m_grid, d_cell_count.get(), d_cell_members.get()},
+                "neighbour list: bin");
     gpu::launch(N,
-                gpu::RowOp{st, d_p, pd.box, m_grid, d_cell_count.get(), d_cell_members.get(), d_rlistsq.get(), m_host.ntypes(),
-                           d_body.size() ? d_body.get() : nullptr, d_nlist.get(), d_count.get(),
+                gpu::RowOp{st, d_p, pd.box, m_grid, d_cell_count.get(), d_cell_members.get(), d_rlistsq.get(),
+                           m_host.ntypes(), d_body.size() ? d_body.get() : nullptr, d_nlist.get(), d_count.get(),
                            m_columns ? 1 : m_stride, m_columns ? N : 1, m_stride, d_last_pos.get()},
                 "neighbour list: rows");
     gpu::launch(1, gpu::FinishBuildOp{st, t, !ensure}, "neighbour list: finish");
@@ -112,7 +114,9 @@ bool DeviceNeighborList::overflowed() {
     return true;
 }
 
-void DeviceNeighborList::save() { d_saved.copyFrom(d_status); }
+void DeviceNeighborList::save() {
+    d_saved.copyFrom(d_status);
+}
 
 void DeviceNeighborList::restore() {
     d_status.copyFrom(d_saved);

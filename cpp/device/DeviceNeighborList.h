@@ -54,12 +54,12 @@ class DeviceNeighborList : public Attachment {
     uint32_t m_stride = 0;
     uint64_t m_step = UINT64_MAX;
     uint64_t m_last_build = 0;
-    uint64_t m_requests = 0;     // the host list's rebuild requests seen
+    uint64_t m_requests = 0;      // the host list's rebuild requests seen
     uint64_t m_host_version = 0;  // the host list's version when the device last built or took it
     bool m_force = true;          // the next update builds
     bool m_sizes_fixed = false;
     bool m_filter_body = false;
-    bool m_columns = true;  // the layout of the arrays
+    bool m_columns = true;           // the layout of the arrays
     BoxDim m_box{0, 0, 0, 0, 0, 0};  // the box of the arrays
 };
 

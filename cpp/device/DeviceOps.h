@@ -37,7 +37,9 @@ struct PackOp {
     const double* pos;
     const uint32_t* tid;
     PosType* out;
-    HA_HOSTDEVICE void operator()(uint32_t i) const { out[i] = {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2], tid[i], i}; }
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        out[i] = {pos[3 * i], pos[3 * i + 1], pos[3 * i + 2], tid[i], i};
+    }
 };
 
 template <class E, bool TRICLINIC>
@@ -114,8 +116,10 @@ struct StepOneOp {
     double* v;
     HA_HOSTDEVICE void operator()(uint32_t k) const {
         const uint32_t i = mem[k];
-        if (langevin) langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
-        else nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+        if (langevin)
+            langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+        else
+            nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
     }
 };
 struct LangevinTwoOp {
@@ -231,8 +235,10 @@ struct BinOp {
         int c[3];
         const uint32_t cell = cell_of(box, g, p[i], c);
         const uint32_t slot = atomic_add(&cell_count[cell], 1u);
-        if (slot < g.cap) cell_members[size_t(cell) * g.cap + slot] = i;
-        else atomic_max(&st->need_cap, slot + 1);
+        if (slot < g.cap)
+            cell_members[size_t(cell) * g.cap + slot] = i;
+        else
+            atomic_max(&st->need_cap, slot + 1);
     }
 };
 // Row i: every j within r_list of i (min image), ascending, and the positions it was built at.
@@ -343,8 +349,10 @@ struct HalfStepOp {
         int32_t img[3] = {0, 0, 0};
         double* v = vh + 3 * i;
         for (int k = 0; k < 3; ++k) v[k] = vel[3 * i + k];
-        if (langevin) langevin_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
-        else nve_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
+        if (langevin)
+            langevin_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
+        else
+            nve_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
     }
 };
 struct LangevinPreOp {
@@ -361,7 +369,8 @@ struct LangevinPreOp {
         for (uint32_t k = 0; k < 3; ++k) {
             const size_t q = 3 * size_t(i) + k;
             const bool drag = langevin && !(k == 2 && dim < 3);
-            langevin_adjoint_pre(drag, dt, langevin ? gamma[type[i]] : 0.0, 1.0 / mass[i], lv[q], la[q], lt[q], lvh[q], w[q]);
+            langevin_adjoint_pre(drag, dt, langevin ? gamma[type[i]] : 0.0, 1.0 / mass[i], lv[q], la[q], lt[q], lvh[q],
+                                 w[q]);
         }
     }
 };
@@ -372,7 +381,8 @@ struct LangevinPostOp {
     double *lv, *la;
     HA_HOSTDEVICE void operator()(uint32_t i) const {
         if (st->stopped) return;
-        for (int k = 0; k < 3; ++k) langevin_adjoint_post(dt, lvh[3 * i + k], lr[3 * i + k], lv[3 * i + k], la[3 * i + k]);
+        for (int k = 0; k < 3; ++k)
+            langevin_adjoint_post(dt, lvh[3 * i + k], lr[3 * i + k], lv[3 * i + k], la[3 * i + k]);
     }
 };
 // d/dkT and d/dgamma: block b's terms (Brownian: l = lr, F = F(r_t); Langevin: l = lt, vh).
@@ -394,8 +404,10 @@ struct NoiseBlockOp {
         double* gam = gamb ? gamb + size_t(b) * ntypes : nullptr;
         if (kT) *kT = 0.0;
         for (uint32_t ty = 0; gam && ty < ntypes; ++ty) gam[ty] = 0.0;
-        if (brownian) bd_noise_block(b, N, l, F, type, gamma, T, dt, dim, t, seed, kT, gam);
-        else langevin_noise_block(b, N, l, vh, mass, type, gamma, T, dt, dim, t, seed, kT, gam);
+        if (brownian)
+            bd_noise_block(b, N, l, F, type, gamma, T, dt, dim, t, seed, kT, gam);
+        else
+            langevin_noise_block(b, N, l, vh, mass, type, gamma, T, dt, dim, t, seed, kT, gam);
     }
 };
 struct NoiseSumOp {  // one thread
@@ -427,7 +439,8 @@ struct JacobianOp {
     PairAdjointArgs<Q> a;
     double *out, *gpart;
     HA_HOSTDEVICE void operator()(uint32_t i) const {
-        if (!a.st->stopped) pair_jacobian_full<E, Q>(i, a.p, a.box, a.nb, a.ntypes, a.rcutsq, a.dderived, a.w, out, gpart);
+        if (!a.st->stopped)
+            pair_jacobian_full<E, Q>(i, a.p, a.box, a.nb, a.ntypes, a.rcutsq, a.dderived, a.w, out, gpart);
     }
 };
 struct ParamBlockSumOp {
@@ -488,7 +501,8 @@ struct AdjointCheckOp {
         if (st->stopped) return;
         for (uint32_t k = 0; k < 3; ++k) {
             const size_t q = 3 * size_t(i) + k;
-            if (!adjoint_entry_ok(lr[q]) || !adjoint_entry_ok(lv[q]) || !adjoint_entry_ok(la[q])) atomic_min(&st->bad_entry, uint32_t(q));
+            if (!adjoint_entry_ok(lr[q]) || !adjoint_entry_ok(lv[q]) || !adjoint_entry_ok(la[q]))
+                atomic_min(&st->bad_entry, uint32_t(q));
         }
     }
 };
@@ -540,11 +554,36 @@ struct ScaleOp {
 
 // Every op type launched, for the explicit instantiations of gpu::cuda::launch; the pair-force
 // ops are instantiated for each evaluator (HA_FOR_EACH_PAIR_EVALUATOR) and both box kinds.
-#define HA_DEVICE_OPS(X)                                                                                 \
-    X(PackOp) X(ZeroNetOp) X(AddForceOp) X(CheckStateOp) X(BrownianOp) X(StepOneOp) X(LangevinTwoOp) X(NVETwoOp) \
-    X(ArmBuildOp) X(MovedOp) X(ClearCellsOp) X(BinOp) X(RowOp) X(FinishBuildOp)   \
-    X(BrownianWOp) X(HalfStepOp) X(LangevinPreOp) X(LangevinPostOp) X(NoiseBlockOp) X(NoiseSumOp)        \
-    X(ParamBlockSumOp) X(ParamSumOp) X(AdjointCheckOp) X(StopOp) X(NormBlockOp) X(ClipScaleOp) X(ScaleOp)
+// clang-format off (one op per line)
+#define HA_DEVICE_OPS(X) \
+    X(PackOp)            \
+    X(ZeroNetOp)         \
+    X(AddForceOp)        \
+    X(CheckStateOp)      \
+    X(BrownianOp)        \
+    X(StepOneOp)         \
+    X(LangevinTwoOp)     \
+    X(NVETwoOp)          \
+    X(ArmBuildOp)        \
+    X(MovedOp)           \
+    X(ClearCellsOp)      \
+    X(BinOp)             \
+    X(RowOp)             \
+    X(FinishBuildOp)     \
+    X(BrownianWOp)       \
+    X(HalfStepOp)        \
+    X(LangevinPreOp)     \
+    X(LangevinPostOp)    \
+    X(NoiseBlockOp)      \
+    X(NoiseSumOp)        \
+    X(ParamBlockSumOp)   \
+    X(ParamSumOp)        \
+    X(AdjointCheckOp)    \
+    X(StopOp)            \
+    X(NormBlockOp)       \
+    X(ClipScaleOp)       \
+    X(ScaleOp)
+// clang-format on
 #define HA_DEVICE_PAIR_OPS(X, E) X(PairForceOp<E, false>) X(PairForceOp<E, true>)
 // The adjoint's pair ops come in the dual widths PairForceT's with_width picks: 0, 1, 2, 4 or P
 // (dual_width). Slot k of the five is the op for the k-th of them, or a distinct no-op where
@@ -570,8 +609,16 @@ template <class E, int k, template <class, int> class Op>
 using AdjointOpSlot = std::conditional_t<WidthSlot<E, k>::fresh, Op<E, WidthSlot<E, k>::value>, SlotNoOp<E, k, Op>>;
 }  // namespace gpu
 }  // namespace ha
-#define HA_DEVICE_ADJOINT_OPS(X, E)                                                                                   \
-    X(AdjointOpSlot<E, 0, JacobianOp>) X(AdjointOpSlot<E, 1, JacobianOp>) X(AdjointOpSlot<E, 2, JacobianOp>)         \
-    X(AdjointOpSlot<E, 3, JacobianOp>) X(AdjointOpSlot<E, 4, JacobianOp>) X(AdjointOpSlot<E, 0, ParamBlockOp>)       \
-    X(AdjointOpSlot<E, 1, ParamBlockOp>) X(AdjointOpSlot<E, 2, ParamBlockOp>) X(AdjointOpSlot<E, 3, ParamBlockOp>)   \
+// clang-format off (one op per line)
+#define HA_DEVICE_ADJOINT_OPS(X, E)      \
+    X(AdjointOpSlot<E, 0, JacobianOp>)   \
+    X(AdjointOpSlot<E, 1, JacobianOp>)   \
+    X(AdjointOpSlot<E, 2, JacobianOp>)   \
+    X(AdjointOpSlot<E, 3, JacobianOp>)   \
+    X(AdjointOpSlot<E, 4, JacobianOp>)   \
+    X(AdjointOpSlot<E, 0, ParamBlockOp>) \
+    X(AdjointOpSlot<E, 1, ParamBlockOp>) \
+    X(AdjointOpSlot<E, 2, ParamBlockOp>) \
+    X(AdjointOpSlot<E, 3, ParamBlockOp>) \
     X(AdjointOpSlot<E, 4, ParamBlockOp>)
+// clang-format on

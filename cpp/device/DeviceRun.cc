@@ -93,7 +93,8 @@ void DeviceRun::run(System& sys, uint64_t n, const DeviceRecorder* rec) {
 
 gpu::Backend DeviceRun::backend(const System& sys) {
     const gpu::Backend be = sys.gpuHostBackend ? gpu::Backend::Host : gpu::Backend::CUDA;
-    if (be == gpu::Backend::CUDA && !gpu::available()) throw std::runtime_error("device.GPU: no CUDA device is available");
+    if (be == gpu::Backend::CUDA && !gpu::available())
+        throw std::runtime_error("device.GPU: no CUDA device is available");
     if (!sys.rigid.empty() || sys.aniso)
         throw std::runtime_error("device.GPU: rigid bodies and rotational integration run on the CPU only (so far)");
     return be;
@@ -112,15 +113,20 @@ DeviceState& DeviceRun::begin(System& sys, bool send_state) {
         }
     }
     if (send_state) {
-        d.pos.upload(pd.pos); d.vel.upload(pd.vel); d.accel.upload(pd.accel);
-        d.net_force.upload(pd.net_force); d.net_energy.upload(pd.net_energy); d.image.upload(pd.image);
+        d.pos.upload(pd.pos);
+        d.vel.upload(pd.vel);
+        d.accel.upload(pd.accel);
+        d.net_force.upload(pd.net_force);
+        d.net_energy.upload(pd.net_energy);
+        d.image.upload(pd.image);
     } else {  // (the caller fills them)
         for (auto* b : {&d.pos, &d.vel, &d.accel, &d.net_force}) b->resize(3 * size_t(pd.N));
         d.net_energy.resize(pd.N);
         d.image.resize(3 * size_t(pd.N));
         d.image.fillBytes(0);  // (read by the state check of forces computed on the way)
     }
-    d.mass.upload(pd.mass); d.typeid_.upload(pd.typeid_);
+    d.mass.upload(pd.mass);
+    d.typeid_.upload(pd.typeid_);
     d.postype.resize(pd.N);
     d.status.resize(1);
     d.members.clear();
@@ -137,11 +143,18 @@ DeviceState& DeviceRun::begin(System& sys, bool send_state) {
 void DeviceRun::bringBack(System& sys) {
     DeviceState& d = state;
     ParticleData& pd = sys.pd;
-    d.pos.download(pd.pos); d.vel.download(pd.vel); d.accel.download(pd.accel); d.image.download(pd.image);
-    d.net_force.download(pd.net_force); d.net_energy.download(pd.net_energy);
+    d.pos.download(pd.pos);
+    d.vel.download(pd.vel);
+    d.accel.download(pd.accel);
+    d.image.download(pd.image);
+    d.net_force.download(pd.net_force);
+    d.net_energy.download(pd.net_energy);
     for (auto& f : sys.forces) {
         DeviceForce* df = device_path(*f);
-        if (df && df->d_force.size()) { df->d_force.download(f->force); df->d_energy.download(f->energy); }
+        if (df && df->d_force.size()) {
+            df->d_force.download(f->force);
+            df->d_energy.download(f->energy);
+        }
     }
     for (DeviceNeighborList* nl : d.lists) nl->finish();
 }
@@ -155,9 +168,13 @@ void DeviceRun::computeNetForce(System& sys, uint64_t t) {
     for (auto& f : sys.forces) device_of(*f).computeDevice(pd, dp, t);
     gpu::launch(N, gpu::ZeroNetOp{d.net_force.get(), d.net_energy.get()}, "zero net force");
     for (auto& f : sys.forces)
-        gpu::launch(N, gpu::AddForceOp{device_of(*f).d_force.get(), device_of(*f).d_energy.get(), d.net_force.get(), d.net_energy.get()}, "add force");
-    gpu::launch(N, gpu::CheckStateOp{d.pos.get(), d.image.get(), d.net_force.get(), d.net_energy.get(), pd.box, d.status.get()},
-                "state check");
+        gpu::launch(N,
+                    gpu::AddForceOp{device_of(*f).d_force.get(), device_of(*f).d_energy.get(), d.net_force.get(),
+                                    d.net_energy.get()},
+                    "add force");
+    gpu::launch(
+        N, gpu::CheckStateOp{d.pos.get(), d.image.get(), d.net_force.get(), d.net_energy.get(), pd.box, d.status.get()},
+        "state check");
 }
 
 void DeviceRun::stepOne(System& sys) {
@@ -173,12 +190,14 @@ void DeviceRun::stepOne(System& sys) {
         if (m.kind == Method::Brownian) {
             m.velocity_pending = true;
             m.velocity_step = t;
-            gpu::launch(n, gpu::BrownianOp{mem, a, pd.box, d.gamma[k]->get(), d.typeid_.get(), d.net_force.get(), d.pos.get(), d.image.get()},
+            gpu::launch(n,
+                        gpu::BrownianOp{mem, a, pd.box, d.gamma[k]->get(), d.typeid_.get(), d.net_force.get(),
+                                        d.pos.get(), d.image.get()},
                         "Brownian step");
         } else {
             gpu::launch(n,
-                        gpu::StepOneOp{mem, a, pd.box, m.kind == Method::Langevin, d.accel.get(), d.pos.get(), d.image.get(),
-                                       d.vel.get()},
+                        gpu::StepOneOp{mem, a, pd.box, m.kind == Method::Langevin, d.accel.get(), d.pos.get(),
+                                       d.image.get(), d.vel.get()},
                         "step one");
         }
     }
@@ -196,10 +215,13 @@ void DeviceRun::stepTwo(System& sys) {
         const uint32_t n = uint32_t(m.members.size());
         const uint32_t* mem = d.members[kk]->get();
         if (m.kind == Method::Langevin)
-            gpu::launch(n, gpu::LangevinTwoOp{mem, a, d.gamma[kk]->get(), d.typeid_.get(), d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get()},
+            gpu::launch(n,
+                        gpu::LangevinTwoOp{mem, a, d.gamma[kk]->get(), d.typeid_.get(), d.mass.get(), d.net_force.get(),
+                                           d.accel.get(), d.vel.get()},
                         "Langevin step two");
         else if (m.kind == Method::ConstantVolume)
-            gpu::launch(n, gpu::NVETwoOp{mem, a, d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get()}, "NVE step two");
+            gpu::launch(n, gpu::NVETwoOp{mem, a, d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get()},
+                        "NVE step two");
     }
     sys.timestep = t + 1;
 }

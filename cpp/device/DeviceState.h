@@ -28,15 +28,23 @@ struct DeviceState {
     uint64_t s_timestep = 0;
 
     void save(uint64_t t) {
-        s_pos.copyFrom(pos); s_vel.copyFrom(vel); s_accel.copyFrom(accel);
-        s_net_force.copyFrom(net_force); s_net_energy.copyFrom(net_energy); s_image.copyFrom(image);
+        s_pos.copyFrom(pos);
+        s_vel.copyFrom(vel);
+        s_accel.copyFrom(accel);
+        s_net_force.copyFrom(net_force);
+        s_net_energy.copyFrom(net_energy);
+        s_image.copyFrom(image);
         s_timestep = t;
         for (DeviceNeighborList* nl : lists) nl->save();
         status.fillBytes(0xff);
     }
     uint64_t restore() {
-        pos.copyFrom(s_pos); vel.copyFrom(s_vel); accel.copyFrom(s_accel);
-        net_force.copyFrom(s_net_force); net_energy.copyFrom(s_net_energy); image.copyFrom(s_image);
+        pos.copyFrom(s_pos);
+        vel.copyFrom(s_vel);
+        accel.copyFrom(s_accel);
+        net_force.copyFrom(s_net_force);
+        net_energy.copyFrom(s_net_energy);
+        image.copyFrom(s_image);
         for (DeviceNeighborList* nl : lists) nl->restore();
         status.fillBytes(0xff);
         return s_timestep;

@@ -23,7 +23,9 @@ void setProfiling(bool on) {
     g_profiling = on;
     g_profile.clear();
 }
-bool profiling() { return g_profiling; }
+bool profiling() {
+    return g_profiling;
+}
 std::vector<std::pair<std::string, ProfileEntry>> profile() {
     std::lock_guard<std::mutex> lock(g_profile_mutex);
     return g_profile;
@@ -42,8 +44,12 @@ double wallSeconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-Backend backend() { return t_backend; }
-void setBackend(Backend b) { t_backend = b; }
+Backend backend() {
+    return t_backend;
+}
+void setBackend(Backend b) {
+    t_backend = b;
+}
 
 void* alloc(Backend b, size_t bytes) {
     if (b == Backend::CUDA) return cuda::alloc(bytes);
@@ -53,16 +59,22 @@ void* alloc(Backend b, size_t bytes) {
 }
 void release(Backend b, void* p) {
     if (!p) return;
-    if (b == Backend::CUDA) cuda::release(p);
-    else std::free(p);
+    if (b == Backend::CUDA)
+        cuda::release(p);
+    else
+        std::free(p);
 }
 void copy(Backend b, void* dst, const void* src, size_t bytes, Copy kind) {
-    if (b == Backend::CUDA) cuda::copy(dst, src, bytes, kind);
-    else std::memcpy(dst, src, bytes);
+    if (b == Backend::CUDA)
+        cuda::copy(dst, src, bytes, kind);
+    else
+        std::memcpy(dst, src, bytes);
 }
 void fill(Backend b, void* p, int byte, size_t bytes) {
-    if (b == Backend::CUDA) cuda::fill(p, byte, bytes);
-    else std::memset(p, byte, bytes);
+    if (b == Backend::CUDA)
+        cuda::fill(p, byte, bytes);
+    else
+        std::memset(p, byte, bytes);
 }
 
 }  // namespace gpu

@@ -8,20 +8,33 @@ namespace gpu {
 
 namespace {
 [[noreturn]] void unavailable() {
-    throw std::runtime_error("hoomd-adjoint was built without CUDA: rebuild with a CUDA toolkit "
-                             "(CMake option HA_ENABLE_CUDA=ON) to run on a GPU");
+    throw std::runtime_error(
+        "hoomd-adjoint was built without CUDA: rebuild with a CUDA toolkit "
+        "(CMake option HA_ENABLE_CUDA=ON) to run on a GPU");
 }
 }  // namespace
 
-bool available() { return false; }
-std::string deviceName() { unavailable(); }
+bool available() {
+    return false;
+}
+std::string deviceName() {
+    unavailable();
+}
 
 namespace cuda {
-void synchronize() { unavailable(); }
-void* alloc(size_t) { unavailable(); }
+void synchronize() {
+    unavailable();
+}
+void* alloc(size_t) {
+    unavailable();
+}
 void release(void*) {}
-void copy(void*, const void*, size_t, Copy) { unavailable(); }
-void fill(void*, int, size_t) { unavailable(); }
+void copy(void*, const void*, size_t, Copy) {
+    unavailable();
+}
+void fill(void*, int, size_t) {
+    unavailable();
+}
 template <class Op>
 void launch(uint32_t, const Op&, const char*) {
     unavailable();

@@ -11,7 +11,9 @@ namespace gpu {
 
 namespace {
 constexpr int kBlock = 256;
-inline unsigned grid(uint32_t n) { return (n + kBlock - 1) / kBlock; }
+inline unsigned grid(uint32_t n) {
+    return (n + kBlock - 1) / kBlock;
+}
 
 void check(cudaError_t e, const char* what) {
     if (e != cudaSuccess) throw std::runtime_error(format("CUDA error in %s: %s", what, cudaGetErrorString(e)));
@@ -36,20 +38,26 @@ std::string deviceName() {
 }
 
 namespace cuda {
-void synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+void synchronize() {
+    check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+}
 void* alloc(size_t bytes) {
     void* p = nullptr;
     check(cudaMalloc(&p, bytes), "cudaMalloc");
     return p;
 }
-void release(void* p) { cudaFree(p); }
+void release(void* p) {
+    cudaFree(p);
+}
 void copy(void* dst, const void* src, size_t bytes, Copy kind) {
     const cudaMemcpyKind k = kind == Copy::ToDevice ? cudaMemcpyHostToDevice
                              : kind == Copy::ToHost ? cudaMemcpyDeviceToHost
                                                     : cudaMemcpyDeviceToDevice;
     check(cudaMemcpy(dst, src, bytes, k), "cudaMemcpy");
 }
-void fill(void* p, int byte, size_t bytes) { check(cudaMemset(p, byte, bytes), "cudaMemset"); }
+void fill(void* p, int byte, size_t bytes) {
+    check(cudaMemset(p, byte, bytes), "cudaMemset");
+}
 
 template <class Op>
 void launch(uint32_t n, const Op& op, const char* what) {

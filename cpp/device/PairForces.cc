@@ -36,9 +36,11 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
         const PairTables tab{m_ntypes, d_rcutsq.get(), d_derived.get(), d_eshift.get()};
         const NeighborView nb = device_list(*m_nlist).view();
         if (dp.box.triclinic())
-            gpu::launch(dp.N, gpu::PairForceOp<E, true>{dp.postype, dp.box, nb, tab, d_force.get(), d_energy.get()}, "pair forces");
+            gpu::launch(dp.N, gpu::PairForceOp<E, true>{dp.postype, dp.box, nb, tab, d_force.get(), d_energy.get()},
+                        "pair forces");
         else
-            gpu::launch(dp.N, gpu::PairForceOp<E, false>{dp.postype, dp.box, nb, tab, d_force.get(), d_energy.get()}, "pair forces");
+            gpu::launch(dp.N, gpu::PairForceOp<E, false>{dp.postype, dp.box, nb, tab, d_force.get(), d_energy.get()},
+                        "pair forces");
     }
 
     void deviceAdjointStart(const ParticleData& pd, bool params) override {

@@ -12,7 +12,8 @@ void BarForce::prepare(const ParticleData& pd) {
         if (i >= pd.N) throw std::invalid_argument(format("bar end tag %u is not a particle (N = %u)", i, pd.N));
     for (uint32_t i : m_points)
         if (i >= pd.N) throw std::invalid_argument(format("bar target tag %u is not a particle (N = %u)", i, pd.N));
-    if (!(m_p[1] > 0) || !(m_p[2] > 0)) throw std::invalid_argument(format("bar sigma and alpha must be > 0, got %g and %g", m_p[1], m_p[2]));
+    if (!(m_p[1] > 0) || !(m_p[2] > 0))
+        throw std::invalid_argument(format("bar sigma and alpha must be > 0, got %g and %g", m_p[1], m_p[2]));
 }
 
 void BarForce::compute(const ParticleData& pd, uint64_t, int) {

@@ -45,21 +45,32 @@ HA_HOSTDEVICE bool bar_point(const T a[3], const T b[3], const T v[3], const T& 
 }
 
 // a at the origin, b and v by the minimum image from a (the function is translation invariant)
-inline void bar_relative(const ParticleData& pd, uint32_t ia, uint32_t ib, uint32_t iv, double a[3], double b[3], double v[3]) {
+inline void bar_relative(const ParticleData& pd, uint32_t ia, uint32_t ib, uint32_t iv, double a[3], double b[3],
+                         double v[3]) {
     const Vec3 pa = pd.position(ia);
     const Vec3 e = pd.box.minImage({pd.pos[3 * ib] - pa.x, pd.pos[3 * ib + 1] - pa.y, pd.pos[3 * ib + 2] - pa.z});
     const Vec3 r = pd.box.minImage({pd.pos[3 * iv] - pa.x, pd.pos[3 * iv + 1] - pa.y, pd.pos[3 * iv + 2] - pa.z});
     a[0] = a[1] = a[2] = 0.0;
-    b[0] = e.x; b[1] = e.y; b[2] = e.z;
-    v[0] = r.x; v[1] = r.y; v[2] = r.z;
+    b[0] = e.x;
+    b[1] = e.y;
+    b[2] = e.z;
+    v[0] = r.x;
+    v[1] = r.y;
+    v[2] = r.z;
 }
-
 
 class BarForce : public Force {
   public:
     // bars: (tag a, tag b) pairs; points: tags the bars repel (never one of the bar's own body)
-    void setBars(std::vector<uint32_t> ends, std::vector<uint32_t> points) { m_ends = std::move(ends); m_points = std::move(points); }
-    void setParams(double eps, double sigma, double alpha) { m_p[0] = eps; m_p[1] = sigma; m_p[2] = alpha; }
+    void setBars(std::vector<uint32_t> ends, std::vector<uint32_t> points) {
+        m_ends = std::move(ends);
+        m_points = std::move(points);
+    }
+    void setParams(double eps, double sigma, double alpha) {
+        m_p[0] = eps;
+        m_p[1] = sigma;
+        m_p[2] = alpha;
+    }
     void compute(const ParticleData& pd, uint64_t t, int nthreads) override;
     void prepare(const ParticleData& pd) override;
     const char* kind() const override { return "bar forces"; }

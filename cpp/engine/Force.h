@@ -42,9 +42,14 @@ class Force {
 class PairForce : public Force {
   public:
     PairForce(std::shared_ptr<NeighborList> nlist, uint32_t ntypes, int n_params, int n_derived, bool shift_allowed)
-        : m_nlist(std::move(nlist)), m_ntypes(ntypes), m_n_params(n_params), m_n_derived(n_derived),
-          m_shift_allowed(shift_allowed), m_params(size_t(ntypes) * ntypes * n_params, 0.0),
-          m_rcut(size_t(ntypes) * ntypes, 0.0), m_set(size_t(ntypes) * ntypes, 0) {
+        : m_nlist(std::move(nlist)),
+          m_ntypes(ntypes),
+          m_n_params(n_params),
+          m_n_derived(n_derived),
+          m_shift_allowed(shift_allowed),
+          m_params(size_t(ntypes) * ntypes * n_params, 0.0),
+          m_rcut(size_t(ntypes) * ntypes, 0.0),
+          m_set(size_t(ntypes) * ntypes, 0) {
         for (int k = 0; k < n_params; ++k) m_grad_sel.push_back(k);
     }
 

@@ -9,7 +9,9 @@
 namespace ha {
 
 namespace {
-inline int floordiv(int a, int n) { return a >= 0 ? a / n : -((-a + n - 1) / n); }
+inline int floordiv(int a, int n) {
+    return a >= 0 ? a / n : -((-a + n - 1) / n);
+}
 
 // Sorts the n distinct tags in `found`, given `old` (ascending, the particle's previous list):
 // most tags were there before, so they are taken in old's order, and only the few new ones are
@@ -103,9 +105,10 @@ void NeighborList::checkBox(const BoxDim& box) const {
     const char* axis = "xyz";
     for (unsigned k = 0; k < (box.is2D ? 2u : 3u); ++k) {
         if (!std::isfinite(dist[k]) || !(dist[k] > 0))
-            throw std::invalid_argument(format("the box's thickness along %c is %g: box lengths must be positive and "
-                                               "small enough that their products are finite (below about 1e100)",
-                                               axis[k], dist[k]));
+            throw std::invalid_argument(
+                format("the box's thickness along %c is %g: box lengths must be positive and "
+                       "small enough that their products are finite (below about 1e100)",
+                       axis[k], dist[k]));
         if (2.0 * rlist >= dist[k]) {
             throw std::invalid_argument(
                 format("r_cut + buffer = %g + %g = %g is too large for the box: it must be less than half the box "
@@ -129,8 +132,8 @@ bool NeighborList::movedBeyond(const ParticleData& pd, const double* ref, int nt
     int moved = 0;
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, pd.N)) reduction(| : moved)
     for (int64_t i = 0; i < int64_t(pd.N); ++i) {
-        Vec3 dx = pd.box.minImage({pd.pos[3 * i] - ref[3 * i], pd.pos[3 * i + 1] - ref[3 * i + 1],
-                                   pd.pos[3 * i + 2] - ref[3 * i + 2]});
+        Vec3 dx = pd.box.minImage(
+            {pd.pos[3 * i] - ref[3 * i], pd.pos[3 * i + 1] - ref[3 * i + 1], pd.pos[3 * i + 2] - ref[3 * i + 2]});
         if (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z >= maxsq) moved |= 1;
     }
     return moved != 0;
@@ -189,13 +192,17 @@ int NeighborList::stencil(uint32_t ci, const int* nc, const Vec3* a, int oz_lo, 
             if (ahead && (oz < 0 || (oz == 0 && oy < 0))) continue;
             int y = cy + oy, z = cz + oz;
             const int sy = floordiv(y, nc[1]), sz = floordiv(z, nc[2]);
-            y -= sy * nc[1]; z -= sz * nc[2];
+            y -= sy * nc[1];
+            z -= sz * nc[2];
             const uint32_t row = uint32_t((z * nc[1] + y) * nc[0]);
             for (int ox = (ahead && oz == 0 && oy == 0) ? 1 : -2; ox <= 2;) {
                 const int sx = floordiv(cx + ox, nc[0]);
                 const int x0 = cx + ox - sx * nc[0];
                 int x1 = x0;
-                while (ox < 2 && floordiv(cx + ox + 1, nc[0]) == sx) { ++ox; ++x1; }
+                while (ox < 2 && floordiv(cx + ox + 1, nc[0]) == sx) {
+                    ++ox;
+                    ++x1;
+                }
                 ++ox;
                 const uint32_t b = m_cell_start[row + x0], e = m_cell_start[row + x1 + 1];
                 if (b == e) continue;
@@ -232,9 +239,9 @@ uint32_t NeighborList::buildHalf(const std::vector<PosType>& sorted, const int* 
             st_end[ns] = ce;
             st_shift[ns] = {0, 0, 0};
             const int32_t bi = filterBody ? m_body[i] : -1;
-            const uint32_t n = list_candidates(pi, sorted.data(), ns + 1, st_begin, st_end, st_shift,
-                                               &m_rlistsq[size_t(pi.type) * nt], filterBody ? m_body.data() : nullptr,
-                                               bi, scratch.data());
+            const uint32_t n =
+                list_candidates(pi, sorted.data(), ns + 1, st_begin, st_end, st_shift, &m_rlistsq[size_t(pi.type) * nt],
+                                filterBody ? m_body.data() : nullptr, bi, scratch.data());
             for (uint32_t k = 0; k < n; ++k) {
                 const uint32_t j = scratch[k];
                 uint32_t& ni = m_count[i];
@@ -257,8 +264,8 @@ uint32_t NeighborList::buildHalf(const std::vector<PosType>& sorted, const int* 
         uint32_t* r = rows + size_t(i) * S;
         if (hint) {
             std::copy(r, r + n, row.data());
-            sort_with_hint(row.data(), n, &m_prev_nlist[size_t(i) * prev_stride], std::min(m_prev_count[i], prev_stride),
-                           bits.data(), merged.data());
+            sort_with_hint(row.data(), n, &m_prev_nlist[size_t(i) * prev_stride],
+                           std::min(m_prev_count[i], prev_stride), bits.data(), merged.data());
             std::copy(row.data(), row.data() + n, r);
         } else {
             std::sort(r, r + n);
@@ -302,7 +309,8 @@ void NeighborList::build(const ParticleData& pd, const double* pos, int nthreads
             if (!(fr[k] >= -1e-10 && fr[k] <= 1.0 + 1e-10)) {
                 throw OutsideBoxError(format("particle tag %u at (%g, %g, %g) is outside the box (it moved more "
                                              "than a box length in one step, or its position is not finite)",
-                                             i, pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]), i);
+                                             i, pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]),
+                                      i);
             }
             c[k] = std::min(nc[k] - 1, std::max(0, int(fr[k] * nc[k])));
         }
@@ -382,8 +390,8 @@ void NeighborList::build(const ParticleData& pd, const double* pos, int nthreads
                 // ascending tags: each force sum has one order, whenever and however the list
                 // was built (exact replay for the adjoint; results independent of the buffer)
                 if (hint)
-                    sort_with_hint(found, n, &m_prev_nlist[size_t(i) * prev_stride], std::min(m_prev_count[i], prev_stride),
-                                   bits.data(), merged.data());
+                    sort_with_hint(found, n, &m_prev_nlist[size_t(i) * prev_stride],
+                                   std::min(m_prev_count[i], prev_stride), bits.data(), merged.data());
                 else
                     std::sort(found, found + n);
                 if (n <= m_stride) std::copy(found, found + n, &m_nlist[size_t(i) * m_stride]);
@@ -402,7 +410,9 @@ void NeighborList::build(const ParticleData& pd, const double* pos, int nthreads
     if (source) source->built(*this, nthreads);
 }
 
-bool NeighborList::scattered() const { return m_scattered; }
+bool NeighborList::scattered() const {
+    return m_scattered;
+}
 
 NeighborList::Spatial NeighborList::spatial(int nthreads) {
     const uint32_t N = m_N;
@@ -470,7 +480,10 @@ std::vector<uint32_t> NeighborList::pairs() const {
     for (uint32_t i = 0; i < m_N; ++i)
         for (uint32_t k = 0; k < m_count[i]; ++k) {
             uint32_t j = m_nlist[size_t(i) * m_stride + k];
-            if (i < j) { out.push_back(i); out.push_back(j); }
+            if (i < j) {
+                out.push_back(i);
+                out.push_back(j);
+            }
         }
     return out;
 }

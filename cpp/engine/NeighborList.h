@@ -134,8 +134,14 @@ class NeighborList {
     // the tail of its sorted list) own slots upper0[i], upper0[i] + 1, ...; each lower entry
     // (j < i) records in lowerSlot[i * stride + k] the slot where j owns the pair. Computed on
     // first use after each build.
-    const std::vector<uint32_t>& upper0() { updatePairSlots(); return m_upper0; }
-    const std::vector<uint32_t>& lowerSlot() { updatePairSlots(); return m_lower_slot; }
+    const std::vector<uint32_t>& upper0() {
+        updatePairSlots();
+        return m_upper0;
+    }
+    const std::vector<uint32_t>& lowerSlot() {
+        updatePairSlots();
+        return m_lower_slot;
+    }
     // Pairs (i, j), i < j, in the list: for tests against brute force.
     std::vector<uint32_t> pairs() const;
     // Every listed pair is listed from both sides (tests).
@@ -153,8 +159,8 @@ class NeighborList {
     int stencil(uint32_t ci, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool ahead, uint32_t* begin,
                 uint32_t* end, Vec3* shift) const;
     // build()'s one-thread path (each pair searched once); returns the largest row
-    uint32_t buildHalf(const std::vector<PosType>& sorted, const int* nc, const Vec3* a, int oz_lo, int oz_hi, bool hint,
-                       uint32_t prev_stride);
+    uint32_t buildHalf(const std::vector<PosType>& sorted, const int* nc, const Vec3* a, int oz_lo, int oz_hi,
+                       bool hint, uint32_t prev_stride);
     void updatePairSlots();
 
     double m_buffer;

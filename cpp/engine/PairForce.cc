@@ -32,7 +32,8 @@ void PairForce::setShift(bool shift) {
 void PairForce::selectGradParams(const std::vector<int>& sel) {
     std::vector<char> seen(m_n_params, 0);
     for (int k : sel) {
-        if (k < 0 || k >= m_n_params) throw std::out_of_range(format("parameter index %d is not in 0..%d", k, m_n_params - 1));
+        if (k < 0 || k >= m_n_params)
+            throw std::out_of_range(format("parameter index %d is not in 0..%d", k, m_n_params - 1));
         if (seen[k]++) throw std::invalid_argument(format("parameter index %d selected twice", k));
     }
     m_grad_sel = sel;

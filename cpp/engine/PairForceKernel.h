@@ -35,8 +35,10 @@ HA_HOSTDEVICE uint32_t lower_bound_tag(const NeighborView& nb, uint32_t j, uint3
     uint32_t lo = 0, hi = nb.count[j];
     while (lo < hi) {
         const uint32_t mid = (lo + hi) / 2;
-        if (list[size_t(mid) * nb.step] < q) lo = mid + 1;
-        else hi = mid;
+        if (list[size_t(mid) * nb.step] < q)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -81,8 +83,14 @@ HA_HOSTDEVICE void pair_force_upper(uint32_t i, const PosType* p, const BoxDim& 
 // Evaluators opt in to Lanes with `static constexpr bool lanes = true`: their branches depend on
 // the parameters only, and their math maps to vector instructions (exp included: core/Exp.h has
 // the same bits in Lanes as in double). The force pass and the adjoint's pair pass both use them.
-template <class E, class = void> struct lanes_ok { static constexpr bool value = false; };
-template <class E> struct lanes_ok<E, decltype(void(E::lanes))> { static constexpr bool value = E::lanes; };
+template <class E, class = void>
+struct lanes_ok {
+    static constexpr bool value = false;
+};
+template <class E>
+struct lanes_ok<E, decltype(void(E::lanes))> {
+    static constexpr bool value = E::lanes;
+};
 
 #if defined(HA_HAVE_LANES)
 // Pairs k .. k+m-1 (m <= 4) of particle i's list, as lanes: the displacements r_i - r_j in an
@@ -91,7 +99,8 @@ template <class E> struct lanes_ok<E, decltype(void(E::lanes))> { static constex
 // fill. Each lane goes through the operations of BoxDim::minImageWrapped<false> (same bits).
 struct LaneOrigin {
     Lanes x, y, z;
-    explicit LaneOrigin(const PosType& pi) : x{pi.x, pi.x, pi.x, pi.x}, y{pi.y, pi.y, pi.y, pi.y}, z{pi.z, pi.z, pi.z, pi.z} {}
+    explicit LaneOrigin(const PosType& pi)
+        : x{pi.x, pi.x, pi.x, pi.x}, y{pi.y, pi.y, pi.y, pi.y}, z{pi.z, pi.z, pi.z, pi.z} {}
 };
 HA_EVALUATOR Lanes lane_displacements(const LaneOrigin& o, const PosType* p, const uint32_t* list, uint32_t m,
                                       const BoxDim& box, Lanes& wx, Lanes& wy, Lanes& wz) {
@@ -208,8 +217,8 @@ HA_SIMD_CLONES inline void pair_force_gather_lanes(uint32_t i, const NeighborVie
 #endif
 #endif
 
-HA_HOSTDEVICE void pair_force_gather(uint32_t i, const NeighborView& nb, const uint32_t* upper0, const uint32_t* lower_slot,
-                                     const double* buf, double* force, double* energy) {
+HA_HOSTDEVICE void pair_force_gather(uint32_t i, const NeighborView& nb, const uint32_t* upper0,
+                                     const uint32_t* lower_slot, const double* buf, double* force, double* energy) {
     const uint32_t n = nb.count[i];
     const uint32_t* list = nb.nlist + size_t(i) * nb.stride;
     const uint32_t* lower = lower_slot + size_t(i) * nb.stride;
@@ -277,7 +286,12 @@ HA_HOSTDEVICE void pair_force_particle(uint32_t i, const PosType* p, const BoxDi
     energy[i] = e;
     if (VIRIAL) {
         double* w = virial + 6 * size_t(i);
-        w[0] = v0; w[1] = v1; w[2] = v2; w[3] = v3; w[4] = v4; w[5] = v5;
+        w[0] = v0;
+        w[1] = v1;
+        w[2] = v2;
+        w[3] = v3;
+        w[4] = v4;
+        w[5] = v5;
     }
 }
 

@@ -24,8 +24,10 @@ class PairForceT : public PairForce {
         if (force.size() != 3 * size_t(pd.N)) resize(pd.N);
         m_nlist->update(pd, t, nthreads);
         const bool tri = pd.box.triclinic();
-        if (computeVirial) tri ? run<true, true>(pd, nthreads) : run<true, false>(pd, nthreads);
-        else tri ? runPairs<true>(pd, nthreads) : runPairs<false>(pd, nthreads);
+        if (computeVirial)
+            tri ? run<true, true>(pd, nthreads) : run<true, false>(pd, nthreads);
+        else
+            tri ? runPairs<true>(pd, nthreads) : runPairs<false>(pd, nthreads);
     }
 
   protected:

@@ -18,32 +18,43 @@ struct PosType {
 // two threads never beat one, even on an idle machine (0.94-1.04x), and under load their barriers
 // cost far more; from N = 1000 they pay 1.6x. Above the floor the ThreadGovernor decides by timing.
 // (Results do not depend on the thread count.)
-inline int threads_for(int nthreads, size_t n) { return int(std::max<size_t>(1, std::min<size_t>(nthreads, n / 128))); }
+inline int threads_for(int nthreads, size_t n) {
+    return int(std::max<size_t>(1, std::min<size_t>(nthreads, n / 128)));
+}
 
 struct ParticleData {
     uint32_t N = 0;
     uint32_t ntypes = 1;
     BoxDim box;
-    std::vector<double> pos, vel, accel;            // N x 3
-    std::vector<int32_t> image;                     // N x 3
-    std::vector<uint32_t> typeid_;                  // N
-    std::vector<double> mass, charge, diameter;     // N
-    std::vector<int32_t> body;                      // N
-    std::vector<double> orientation, angmom;        // N x 4 (scalar first)
-    std::vector<double> moment_inertia;             // N x 3
-    std::vector<double> net_force, net_energy;      // N x 3, N
-    std::vector<double> net_torque;                 // N x 3, box frame (rigid bodies' centres)
-    bool accel_set = false;                         // HOOMD: a = F/m is set by prepRun if false
+    std::vector<double> pos, vel, accel;         // N x 3
+    std::vector<int32_t> image;                  // N x 3
+    std::vector<uint32_t> typeid_;               // N
+    std::vector<double> mass, charge, diameter;  // N
+    std::vector<int32_t> body;                   // N
+    std::vector<double> orientation, angmom;     // N x 4 (scalar first)
+    std::vector<double> moment_inertia;          // N x 3
+    std::vector<double> net_force, net_energy;   // N x 3, N
+    std::vector<double> net_torque;              // N x 3, box frame (rigid bodies' centres)
+    bool accel_set = false;                      // HOOMD: a = F/m is set by prepRun if false
 
     void resize(uint32_t n) {
         N = n;
-        pos.assign(3 * n, 0.0); vel.assign(3 * n, 0.0); accel.assign(3 * n, 0.0);
-        image.assign(3 * n, 0); typeid_.assign(n, 0);
-        mass.assign(n, 1.0); charge.assign(n, 0.0); diameter.assign(n, 1.0); body.assign(n, -1);
+        pos.assign(3 * n, 0.0);
+        vel.assign(3 * n, 0.0);
+        accel.assign(3 * n, 0.0);
+        image.assign(3 * n, 0);
+        typeid_.assign(n, 0);
+        mass.assign(n, 1.0);
+        charge.assign(n, 0.0);
+        diameter.assign(n, 1.0);
+        body.assign(n, -1);
         orientation.assign(4 * n, 0.0);
         for (uint32_t i = 0; i < n; ++i) orientation[4 * i] = 1.0;
-        angmom.assign(4 * n, 0.0); moment_inertia.assign(3 * n, 0.0);
-        net_force.assign(3 * n, 0.0); net_energy.assign(n, 0.0); net_torque.assign(3 * n, 0.0);
+        angmom.assign(4 * n, 0.0);
+        moment_inertia.assign(3 * n, 0.0);
+        net_force.assign(3 * n, 0.0);
+        net_energy.assign(n, 0.0);
+        net_torque.assign(3 * n, 0.0);
         accel_set = false;
     }
 

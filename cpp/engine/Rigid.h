@@ -19,22 +19,24 @@ namespace ha {
 // Body definitions per type and the molecules of the current particle data.
 struct RigidBodies {
     struct Definition {
-        std::vector<uint32_t> types;     // constituent type ids
-        std::vector<double> pos;         // n x 3, body frame
-        std::vector<double> orient;      // n x 4, body frame (scalar first)
+        std::vector<uint32_t> types;  // constituent type ids
+        std::vector<double> pos;      // n x 3, body frame
+        std::vector<double> orient;   // n x 4, body frame (scalar first)
         size_t size() const { return types.size(); }
     };
-    std::vector<Definition> defs;        // per type (empty: not a body type)
-    std::vector<uint32_t> centers;       // tags of central particles, ascending
-    std::vector<uint32_t> start;         // constituents of centers[b]: members[start[b] .. start[b + 1])
-    std::vector<uint32_t> members;       // constituent tags in body-definition order (tag order)
-    std::vector<int32_t> center_index;   // per tag: index into centers, or -1
+    std::vector<Definition> defs;       // per type (empty: not a body type)
+    std::vector<uint32_t> centers;      // tags of central particles, ascending
+    std::vector<uint32_t> start;        // constituents of centers[b]: members[start[b] .. start[b + 1])
+    std::vector<uint32_t> members;      // constituent tags in body-definition order (tag order)
+    std::vector<int32_t> center_index;  // per tag: index into centers, or -1
     bool empty() const { return centers.empty(); }
 };
 
 // u = rotate(q, d): a constituent's offset from its centre in the box frame.
 template <class T>
-HA_HOSTDEVICE void body_offset(const Q4<T>& q, const T d[3], T u[3]) { qrotate(q, d, u); }
+HA_HOSTDEVICE void body_offset(const Q4<T>& q, const T d[3], T u[3]) {
+    qrotate(q, d, u);
+}
 
 // Langevin step two's drag and noise torque, added to the box-frame torque tau in place:
 // tau += rotate(q, R - gamma_r (L_body / I)) with L_body = ((1/2) conj(q) (x) p).v, axes with
@@ -82,7 +84,9 @@ HA_HOSTDEVICE T noise_of(double R, double gr, const T& grd) {
 // The rotational normals of a Langevin step (after its three uniforms, same stream).
 HA_HOSTDEVICE void langevin_rotation_noise(uint32_t tag, const StepArgs& a, const double gr[3], double R[3]) {
     RandomGenerator rng(rng_id::TwoStepLangevin, a.timestep, a.seed, tag);
-    rng(); rng(); rng();
+    rng();
+    rng();
+    rng();
     for (int k = 0; k < 3; ++k) R[k] = rng.normal(std::sqrt(2.0 * gr[k] * a.kT / a.dt));
 }
 

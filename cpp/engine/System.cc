@@ -17,8 +17,10 @@ System::~System() = default;
 
 void System::checkAdvance(uint64_t n) const {
     if (n > UINT64_MAX - timestep)
-        throw std::overflow_error(format("cannot advance %llu steps from timestep %llu: the timestep would pass "
-                                         "2^64 - 1", (unsigned long long)n, (unsigned long long)timestep));
+        throw std::overflow_error(
+            format("cannot advance %llu steps from timestep %llu: the timestep would pass "
+                   "2^64 - 1",
+                   (unsigned long long)n, (unsigned long long)timestep));
 }
 
 void System::advance(uint64_t n) {
@@ -122,7 +124,9 @@ void System::checkForces(uint64_t t) const {
                (pd.box.is2D || (f.z >= -1e-10 && f.z <= 1 + 1e-10));
     };
     // image counters are int32: a particle that crosses a face 2^31 times would wrap around
-    auto image_ok = [&](uint32_t i, int k) { return pd.image[3 * i + k] != INT32_MAX && pd.image[3 * i + k] != INT32_MIN; };
+    auto image_ok = [&](uint32_t i, int k) {
+        return pd.image[3 * i + k] != INT32_MAX && pd.image[3 * i + k] != INT32_MIN;
+    };
     auto force_ok = [&](uint32_t i) {
         const double* f = &pd.net_force[3 * i];
         return std::isfinite(f[0]) && std::isfinite(f[1]) && std::isfinite(f[2]) && std::isfinite(pd.net_energy[i]);
@@ -141,9 +145,10 @@ void System::checkForces(uint64_t t) const {
     for (uint32_t i = 0; i < pd.N; ++i)
         for (int k = 0; k < 3; ++k)
             if (!image_ok(i, k))
-                throw std::overflow_error(format("particle tag %u's image counter along %c reached the int32 limit "
-                                                 "%d at step %llu: its unwrapped position can no longer be tracked",
-                                                 i, "xyz"[k], pd.image[3 * i + k], (unsigned long long)t));
+                throw std::overflow_error(
+                    format("particle tag %u's image counter along %c reached the int32 limit "
+                           "%d at step %llu: its unwrapped position can no longer be tracked",
+                           i, "xyz"[k], pd.image[3 * i + k], (unsigned long long)t));
     std::vector<uint32_t> bad;
     for (uint32_t i = 0; i < pd.N; ++i)
         if (!force_ok(i)) bad.push_back(i);
@@ -156,9 +161,10 @@ void System::checkForces(uint64_t t) const {
 }
 
 void System::throwOutside(uint32_t i, uint64_t t) const {
-    throw StateError(format("particle tag %u at (%g, %g, %g) is outside the box at step %llu (it moved more than a "
-                            "box length in one step, or its position is not finite: reduce dt?).",
-                            i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2], (unsigned long long)t));
+    throw StateError(
+        format("particle tag %u at (%g, %g, %g) is outside the box at step %llu (it moved more than a "
+               "box length in one step, or its position is not finite: reduce dt?).",
+               i, pd.pos[3 * i], pd.pos[3 * i + 1], pd.pos[3 * i + 2], (unsigned long long)t));
 }
 
 // ---- after a failure -----------------------------------------------------------------------------
@@ -282,13 +288,15 @@ std::string System::failureNote() const {
     uint32_t bi = 0, bj = 0;
     for (uint32_t i = 0; i < N; ++i) {
         if (cell[i] < 0) continue;
-        const int c0[3] = {int(cell[i] % nc[0]), int((cell[i] / nc[0]) % nc[1]), int(cell[i] / (int64_t(nc[0]) * nc[1]))};
+        const int c0[3] = {int(cell[i] % nc[0]), int((cell[i] / nc[0]) % nc[1]),
+                           int(cell[i] / (int64_t(nc[0]) * nc[1]))};
         uint32_t seen[27];
         int ns = 0;
         for (int dz = -1; dz <= 1; ++dz)
             for (int dy = -1; dy <= 1; ++dy)
                 for (int dx = -1; dx <= 1; ++dx) {
-                    const int x = (c0[0] + dx + nc[0]) % nc[0], y = (c0[1] + dy + nc[1]) % nc[1], z = (c0[2] + dz + nc[2]) % nc[2];
+                    const int x = (c0[0] + dx + nc[0]) % nc[0], y = (c0[1] + dy + nc[1]) % nc[1],
+                              z = (c0[2] + dz + nc[2]) % nc[2];
                     const uint32_t cc = uint32_t((z * nc[1] + y) * nc[0] + x);
                     if (std::find(seen, seen + ns, cc) != seen + ns) continue;  // (fewer than 3 cells along an axis)
                     seen[ns++] = cc;
@@ -297,8 +305,9 @@ std::string System::failureNote() const {
                         if (j <= i || (pd.body[i] >= 0 && pd.body[i] == pd.body[j])) continue;
                         const double cd = contact[size_t(pd.typeid_[i]) * nt + pd.typeid_[j]];
                         if (!(cd > 0)) continue;
-                        const Vec3 d = box.minImage(Vec3{pd.pos[3 * j] - pd.pos[3 * i], pd.pos[3 * j + 1] - pd.pos[3 * i + 1],
-                                                         pd.pos[3 * j + 2] - pd.pos[3 * i + 2]});
+                        const Vec3 d =
+                            box.minImage(Vec3{pd.pos[3 * j] - pd.pos[3 * i], pd.pos[3 * j + 1] - pd.pos[3 * i + 1],
+                                              pd.pos[3 * j + 2] - pd.pos[3 * i + 2]});
                         const double r = std::sqrt(d.x * d.x + d.y * d.y + d.z * d.z);
                         if (!(r < kNoteFraction * cd)) continue;
                         ++count;
@@ -311,14 +320,17 @@ std::string System::failureNote() const {
                       (unsigned long long)timestep, kNoteFraction);
     const size_t k = size_t(pd.typeid_[bi]) * nt + pd.typeid_[bj];
     auto who = [&](uint32_t i) {  // a rigid body's site says whose
-        return pd.body[i] >= 0 && uint32_t(pd.body[i]) != i ? format("%u (a site of body %d)", i, pd.body[i]) : format("%u", i);
+        return pd.body[i] >= 0 && uint32_t(pd.body[i]) != i ? format("%u (a site of body %d)", i, pd.body[i])
+                                                            : format("%u", i);
     };
-    std::string s = format(" At step %llu particle tags %s and %s were %g apart, at (%g, %g, %g) and (%g, %g, %g): "
-                           "%.3g of their contact distance %g (%s)",
-                           (unsigned long long)timestep, who(bi).c_str(), who(bj).c_str(), best_r, pd.pos[3 * bi], pd.pos[3 * bi + 1],
-                           pd.pos[3 * bi + 2], pd.pos[3 * bj], pd.pos[3 * bj + 1], pd.pos[3 * bj + 2], best, contact[k],
-                           k < contactLabel.size() ? contactLabel[k].c_str() : "");
-    if (count > 1) s += format("; %llu pairs in all were closer than %g of theirs", (unsigned long long)count, kNoteFraction);
+    std::string s = format(
+        " At step %llu particle tags %s and %s were %g apart, at (%g, %g, %g) and (%g, %g, %g): "
+        "%.3g of their contact distance %g (%s)",
+        (unsigned long long)timestep, who(bi).c_str(), who(bj).c_str(), best_r, pd.pos[3 * bi], pd.pos[3 * bi + 1],
+        pd.pos[3 * bi + 2], pd.pos[3 * bj], pd.pos[3 * bj + 1], pd.pos[3 * bj + 2], best, contact[k],
+        k < contactLabel.size() ? contactLabel[k].c_str() : "");
+    if (count > 1)
+        s += format("; %llu pairs in all were closer than %g of theirs", (unsigned long long)count, kNoteFraction);
     return s + ".";
 }
 
@@ -336,18 +348,20 @@ void System::checkRotationalInput() const {
         if (!used[i]) continue;
         const double* I = &pd.moment_inertia[3 * i];
         if (!(I[0] >= 0 && I[1] >= 0 && I[2] >= 0))
-            throw std::invalid_argument(format("particle tag %u%s has moment_inertia (%g, %g, %g): principal moments "
-                                               "must be >= 0 (0 freezes the rotation about that axis, as in HOOMD)",
-                                               i, rigid.center_index.size() > i && rigid.center_index[i] >= 0 ? " (a rigid body's centre)" : "",
-                                               I[0], I[1], I[2]));
+            throw std::invalid_argument(
+                format("particle tag %u%s has moment_inertia (%g, %g, %g): principal moments "
+                       "must be >= 0 (0 freezes the rotation about that axis, as in HOOMD)",
+                       i, rigid.center_index.size() > i && rigid.center_index[i] >= 0 ? " (a rigid body's centre)" : "",
+                       I[0], I[1], I[2]));
         const double* q = &pd.orientation[4 * i];
         const double norm = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
         if (!(std::fabs(norm - 1.0) <= kOrientationTolerance))
-            throw std::invalid_argument(format("particle tag %u%s has orientation (%g, %g, %g, %g) of norm %g: "
-                                               "orientations must be unit quaternions (|norm - 1| <= %g); normalise "
-                                               "them, q / |q|",
-                                               i, rigid.center_index.size() > i && rigid.center_index[i] >= 0 ? " (a rigid body's centre)" : "",
-                                               q[0], q[1], q[2], q[3], norm, kOrientationTolerance));
+            throw std::invalid_argument(
+                format("particle tag %u%s has orientation (%g, %g, %g, %g) of norm %g: "
+                       "orientations must be unit quaternions (|norm - 1| <= %g); normalise "
+                       "them, q / |q|",
+                       i, rigid.center_index.size() > i && rigid.center_index[i] >= 0 ? " (a rigid body's centre)" : "",
+                       q[0], q[1], q[2], q[3], norm, kOrientationTolerance));
     }
 }
 
@@ -376,8 +390,10 @@ void System::step() {
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
             for (int64_t k = 0; k < n; ++k) {
                 uint32_t i = mem[k];
-                if (m.kind == Method::Langevin) langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
-                else nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+                if (m.kind == Method::Langevin)
+                    langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+                else
+                    nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
             }
         }
         if (aniso) rotateStepOne(m, a);
@@ -395,8 +411,10 @@ void System::step() {
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
         for (int64_t k = 0; k < n; ++k) {
             uint32_t i = mem[k];
-            if (m.kind == Method::Langevin) langevin_step_two(i, a, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
-            else nve_step_two(a, pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+            if (m.kind == Method::Langevin)
+                langevin_step_two(i, a, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+            else
+                nve_step_two(a, pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
         }
         if (aniso) rotateStepTwo(m, a);
     }
@@ -411,7 +429,9 @@ void System::setBodies(std::vector<RigidBodies::Definition> defs) {
     for (uint32_t t = 0; t < pd.ntypes; ++t)
         for (uint32_t c : defs[t].types) {
             if (c >= pd.ntypes) throw std::invalid_argument(format("body of type %u: constituent type id %u", t, c));
-            if (defs[c].size()) throw std::invalid_argument(format("body of type %u: its constituent type %u is itself a body type (nested bodies)", t, c));
+            if (defs[c].size())
+                throw std::invalid_argument(
+                    format("body of type %u: its constituent type %u is itself a body type (nested bodies)", t, c));
         }
     RigidBodies rb;
     rb.defs = std::move(defs);
@@ -424,28 +444,45 @@ void System::setBodies(std::vector<RigidBodies::Definition> defs) {
         const bool body_type = rb.defs[pd.typeid_[i]].size() > 0;
         if (b < 0) {
             if (body_type)
-                throw std::invalid_argument(format("particle tag %u has a body type but body = -1: call Rigid.create_bodies", i));
+                throw std::invalid_argument(
+                    format("particle tag %u has a body type but body = -1: call Rigid.create_bodies", i));
             continue;
         }
-        if (uint32_t(b) >= pd.N) throw std::invalid_argument(format("particle tag %u has body %d, not a particle tag", i, b));
+        if (uint32_t(b) >= pd.N)
+            throw std::invalid_argument(format("particle tag %u has body %d, not a particle tag", i, b));
         if (uint32_t(b) == i) {
-            if (!body_type) throw std::invalid_argument(format("particle tag %u is a central particle (body = tag) but its type %u has no body definition", i, pd.typeid_[i]));
+            if (!body_type)
+                throw std::invalid_argument(
+                    format("particle tag %u is a central particle (body = tag) but its type %u has no body definition",
+                           i, pd.typeid_[i]));
             rb.center_index[i] = int32_t(rb.centers.size());
             rb.centers.push_back(i);
             continue;
         }
-        if (pd.body[b] != b) throw std::invalid_argument(format("particle tag %u belongs to body %d, whose particle is not a central particle (body[body[i]] != body[i])", i, b));
-        if (uint32_t(b) > i) throw std::invalid_argument(format("constituent tag %u precedes its central particle %d: a central particle's tag must be smaller than its constituents'", i, b));
+        if (pd.body[b] != b)
+            throw std::invalid_argument(
+                format("particle tag %u belongs to body %d, whose particle is not a central particle (body[body[i]] != "
+                       "body[i])",
+                       i, b));
+        if (uint32_t(b) > i)
+            throw std::invalid_argument(
+                format("constituent tag %u precedes its central particle %d: a central particle's tag must be smaller "
+                       "than its constituents'",
+                       i, b));
         of[b].push_back(i);
     }
     rb.start.push_back(0);
     for (uint32_t c : rb.centers) {
         const auto& d = rb.defs[pd.typeid_[c]];
         if (of[c].size() != d.size())
-            throw std::invalid_argument(format("Incomplete rigid body with only %zu constituent particles instead of %zu for body %u", of[c].size(), d.size(), c));
+            throw std::invalid_argument(
+                format("Incomplete rigid body with only %zu constituent particles instead of %zu for body %u",
+                       of[c].size(), d.size(), c));
         for (size_t k = 0; k < d.size(); ++k) {
             if (pd.typeid_[of[c][k]] != d.types[k])
-                throw std::invalid_argument(format("constituent %zu of body %u (tag %u) has type id %u, the body definition says %u", k, c, of[c][k], pd.typeid_[of[c][k]], d.types[k]));
+                throw std::invalid_argument(
+                    format("constituent %zu of body %u (tag %u) has type id %u, the body definition says %u", k, c,
+                           of[c][k], pd.typeid_[of[c][k]], d.types[k]));
             rb.members.push_back(of[c][k]);
         }
         rb.start.push_back(uint32_t(rb.members.size()));
@@ -458,17 +495,22 @@ void System::placeSites() {
     for (size_t b = 0; b < rigid.centers.size(); ++b) {
         const uint32_t c = rigid.centers[b];
         const auto& def = rigid.defs[pd.typeid_[c]];
-        const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
+        const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2],
+                              pd.orientation[4 * c + 3]};
         for (uint32_t k = 0; k < def.size(); ++k) {
             const uint32_t j = rigid.members[rigid.start[b] + k];
             double u[3];
             body_offset(q, &def.pos[3 * k], u);
             Vec3 x = {pd.pos[3 * c] + u[0], pd.pos[3 * c + 1] + u[1], pd.pos[3 * c + 2] + u[2]};
-            const Q4<double> qk = {def.orient[4 * k], def.orient[4 * k + 1], def.orient[4 * k + 2], def.orient[4 * k + 3]};
+            const Q4<double> qk = {def.orient[4 * k], def.orient[4 * k + 1], def.orient[4 * k + 2],
+                                   def.orient[4 * k + 3]};
             const Q4<double> qj = qmul(q, qk);
             // [BoxDim::getImage, shift]: bodies may span several images
             const Vec3 f = box.makeFraction(x);
-            auto image_of = [](double g) { g -= 0.5; return int(g >= 0.0 ? g + 0.5 : g - 0.5); };
+            auto image_of = [](double g) {
+                g -= 0.5;
+                return int(g >= 0.0 ? g + 0.5 : g - 0.5);
+            };
             const int nx = image_of(f.x), ny = image_of(f.y), nz = box.is2D ? 0 : image_of(f.z);
             x.x += double(-nx) * box.Lx;
             x.x += double(-ny) * (box.Ly * box.xy);
@@ -478,13 +520,17 @@ void System::placeSites() {
                 x.y += double(-nz) * (box.Lz * box.yz);
                 x.z += double(-nz) * box.Lz;
             }
-            pd.pos[3 * j] = x.x; pd.pos[3 * j + 1] = x.y; pd.pos[3 * j + 2] = x.z;
+            pd.pos[3 * j] = x.x;
+            pd.pos[3 * j + 1] = x.y;
+            pd.pos[3 * j + 2] = x.z;
             pd.image[3 * j] = pd.image[3 * c] + nx;
             pd.image[3 * j + 1] = pd.image[3 * c + 1] + ny;
             pd.image[3 * j + 2] = pd.image[3 * c + 2] + nz;
             pd.typeid_[j] = def.types[k];
-            pd.orientation[4 * j] = qj.s; pd.orientation[4 * j + 1] = qj.x;
-            pd.orientation[4 * j + 2] = qj.y; pd.orientation[4 * j + 3] = qj.z;
+            pd.orientation[4 * j] = qj.s;
+            pd.orientation[4 * j + 1] = qj.x;
+            pd.orientation[4 * j + 2] = qj.y;
+            pd.orientation[4 * j + 3] = qj.z;
         }
     }
 }
@@ -494,7 +540,8 @@ void System::transferComposite() {
     for (size_t b = 0; b < rigid.centers.size(); ++b) {
         const uint32_t c = rigid.centers[b];
         const auto& def = rigid.defs[pd.typeid_[c]];
-        const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2], pd.orientation[4 * c + 3]};
+        const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2],
+                              pd.orientation[4 * c + 3]};
         double F[3] = {0, 0, 0}, T[3] = {0, 0, 0}, U = 0;  // HOOMD's composite arrays, added to the net ones last
         for (uint32_t k = 0; k < def.size(); ++k) {
             const uint32_t j = rigid.members[rigid.start[b] + k];
@@ -523,7 +570,8 @@ void System::transferComposite() {
 
 void System::rotateStepOne(Method& m, const StepArgs& a) {
     for (uint32_t i : m.members) {
-        Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2], pd.orientation[4 * i + 3]};
+        Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2],
+                        pd.orientation[4 * i + 3]};
         Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
         const double* I = &pd.moment_inertia[3 * i];
         if (m.kind == Method::Brownian) {
@@ -538,15 +586,22 @@ void System::rotateStepOne(Method& m, const StepArgs& a) {
         } else {
             rotation_step_one(a.dt, &pd.net_torque[3 * i], I, q, p);
         }
-        pd.orientation[4 * i] = q.s; pd.orientation[4 * i + 1] = q.x; pd.orientation[4 * i + 2] = q.y; pd.orientation[4 * i + 3] = q.z;
-        pd.angmom[4 * i] = p.s; pd.angmom[4 * i + 1] = p.x; pd.angmom[4 * i + 2] = p.y; pd.angmom[4 * i + 3] = p.z;
+        pd.orientation[4 * i] = q.s;
+        pd.orientation[4 * i + 1] = q.x;
+        pd.orientation[4 * i + 2] = q.y;
+        pd.orientation[4 * i + 3] = q.z;
+        pd.angmom[4 * i] = p.s;
+        pd.angmom[4 * i + 1] = p.x;
+        pd.angmom[4 * i + 2] = p.y;
+        pd.angmom[4 * i + 3] = p.z;
     }
 }
 
 void System::rotateStepTwo(const Method& m, const StepArgs& a) {
     if (m.kind == Method::Brownian) return;
     for (uint32_t i : m.members) {
-        const Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2], pd.orientation[4 * i + 3]};
+        const Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2],
+                              pd.orientation[4 * i + 3]};
         Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
         const double* I = &pd.moment_inertia[3 * i];
         double* tau = &pd.net_torque[3 * i];
@@ -559,7 +614,10 @@ void System::rotateStepTwo(const Method& m, const StepArgs& a) {
             }
         }
         rotation_step_two(a.dt, tau, I, q, p);
-        pd.angmom[4 * i] = p.s; pd.angmom[4 * i + 1] = p.x; pd.angmom[4 * i + 2] = p.y; pd.angmom[4 * i + 3] = p.z;
+        pd.angmom[4 * i] = p.s;
+        pd.angmom[4 * i + 1] = p.x;
+        pd.angmom[4 * i + 2] = p.y;
+        pd.angmom[4 * i + 3] = p.z;
     }
 }
 

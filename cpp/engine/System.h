@@ -20,8 +20,8 @@ struct Method {
     Kind kind = Brownian;
     std::vector<uint32_t> members;  // tags, ascending
     Variant kT;
-    std::vector<double> gamma;      // per type
-    std::vector<double> gamma_r;    // per type x 3 (rotational drag, body frame)
+    std::vector<double> gamma;    // per type
+    std::vector<double> gamma_r;  // per type x 3 (rotational drag, body frame)
     // Brownian: the step whose velocities have not been drawn yet (see brownian_velocity).
     bool velocity_pending = false;
     uint64_t velocity_step = 0;
@@ -42,7 +42,6 @@ struct StepSave {
     std::vector<double> pos, vel, accel, net_force, orientation, angmom, net_torque;
     std::vector<int32_t> image;
 };
-
 
 // How far an orientation's norm may be from 1 where it is used: float32 GSD frames (~1e-7) and
 // finite-difference steps pass, a typo or an unnormalised draw does not.
@@ -67,7 +66,7 @@ class System {
     // Threads per step, chosen by timing between one and nthreads (forward steps and adjoint
     // steps each keep their own timings).
     ThreadGovernor stepGovernor, adjointGovernor;
-    bool useGPU = false;  // run advance() on the GPU (same kernels' physics as the CPU path)
+    bool useGPU = false;          // run advance() on the GPU (same kernels' physics as the CPU path)
     bool gpuHostBackend = false;  // ... with the device code run on the CPU (GPU.h: tests)
     std::vector<std::shared_ptr<Force>> forces;
     std::vector<Method> methods;

@@ -15,7 +15,7 @@ struct StepArgs {
     uint64_t timestep;
     uint16_t seed;
     double dt;
-    double kT;   // kT(timestep)
+    double kT;  // kT(timestep)
     unsigned dim;
 };
 
@@ -29,11 +29,16 @@ HA_HOSTDEVICE void brownian_step(uint32_t tag, const StepArgs& a, const BoxDim& 
     double coeff = std::sqrt(3.0 * 2.0 * gamma * a.kT / a.dt);
     double Frx = rx * coeff, Fry = ry * coeff, Frz = rz * coeff;
     if (a.dim < 3) Frz = 0;
-    Vec3 p = {r[0] + (F[0] + Frx) * a.dt / gamma, r[1] + (F[1] + Fry) * a.dt / gamma, r[2] + (F[2] + Frz) * a.dt / gamma};
+    Vec3 p = {r[0] + (F[0] + Frx) * a.dt / gamma, r[1] + (F[1] + Fry) * a.dt / gamma,
+              r[2] + (F[2] + Frz) * a.dt / gamma};
     Int3 im = {img[0], img[1], img[2]};
     box.wrap(p, im);
-    r[0] = p.x; r[1] = p.y; r[2] = p.z;
-    img[0] = im.x; img[1] = im.y; img[2] = im.z;
+    r[0] = p.x;
+    r[1] = p.y;
+    r[2] = p.z;
+    img[0] = im.x;
+    img[1] = im.y;
+    img[2] = im.z;
 }
 
 // Brownian velocities: Maxwell-Boltzmann draws that continue the step's random stream after the
@@ -41,7 +46,9 @@ HA_HOSTDEVICE void brownian_step(uint32_t tag, const StepArgs& a, const BoxDim& 
 // someone reads the velocities (half the random numbers and no sin/log per step).
 HA_HOSTDEVICE void brownian_velocity(uint32_t tag, const StepArgs& a, double mass, double* v) {
     RandomGenerator rng(rng_id::TwoStepBD, a.timestep, a.seed, tag);
-    rng(); rng(); rng();
+    rng();
+    rng();
+    rng();
     double sigma = std::sqrt(a.kT / mass);
     v[0] = rng.normal(sigma);
     v[1] = rng.normal(sigma);
@@ -51,12 +58,17 @@ HA_HOSTDEVICE void brownian_velocity(uint32_t tag, const StepArgs& a, double mas
 // Langevin step one: drift with the stored acceleration (which includes last step's drag and noise).
 HA_HOSTDEVICE void langevin_step_one(const StepArgs& a, const BoxDim& box, const double* acc, double* r, int32_t* img,
                                      double* v) {
-    Vec3 p = {r[0] + (v[0] * a.dt + ((0.5 * acc[0]) * a.dt) * a.dt), r[1] + (v[1] * a.dt + ((0.5 * acc[1]) * a.dt) * a.dt),
+    Vec3 p = {r[0] + (v[0] * a.dt + ((0.5 * acc[0]) * a.dt) * a.dt),
+              r[1] + (v[1] * a.dt + ((0.5 * acc[1]) * a.dt) * a.dt),
               r[2] + (v[2] * a.dt + ((0.5 * acc[2]) * a.dt) * a.dt)};
     Int3 im = {img[0], img[1], img[2]};
     box.wrap(p, im);
-    r[0] = p.x; r[1] = p.y; r[2] = p.z;
-    img[0] = im.x; img[1] = im.y; img[2] = im.z;
+    r[0] = p.x;
+    r[1] = p.y;
+    r[2] = p.z;
+    img[0] = im.x;
+    img[1] = im.y;
+    img[2] = im.z;
     for (int k = 0; k < 3; ++k) v[k] = v[k] + (0.5 * acc[k]) * a.dt;
 }
 
@@ -85,8 +97,12 @@ HA_HOSTDEVICE void nve_step_one(const StepArgs& a, const BoxDim& box, const doub
     Vec3 p = {r[0] + a.dt * v[0], r[1] + a.dt * v[1], r[2] + a.dt * v[2]};
     Int3 im = {img[0], img[1], img[2]};
     box.wrap(p, im);
-    r[0] = p.x; r[1] = p.y; r[2] = p.z;
-    img[0] = im.x; img[1] = im.y; img[2] = im.z;
+    r[0] = p.x;
+    r[1] = p.y;
+    r[2] = p.z;
+    img[0] = im.x;
+    img[1] = im.y;
+    img[2] = im.z;
 }
 
 HA_HOSTDEVICE void nve_step_two(const StepArgs& a, double mass, const double* F, double* acc, double* v) {

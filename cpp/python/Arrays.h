@@ -29,8 +29,8 @@ py::array view(std::vector<T>& v, size_t n, size_t width, py::handle owner) {
 // A new numpy array holding the first n x width entries of v.
 template <class T>
 py::array copy_of(const std::vector<T>& v, size_t n, size_t width) {
-    py::array_t<T> a = width == 1 ? py::array_t<T>({py::ssize_t(n)})
-                                  : py::array_t<T>({py::ssize_t(n), py::ssize_t(width)});
+    py::array_t<T> a =
+        width == 1 ? py::array_t<T>({py::ssize_t(n)}) : py::array_t<T>({py::ssize_t(n), py::ssize_t(width)});
     std::copy(v.begin(), v.begin() + n * width, a.mutable_data());
     return a;
 }
@@ -44,9 +44,9 @@ inline double* writable(py::handle a, size_t rows, size_t width, const char* nam
                                            rows_name, width, rows, width));
     auto arr = py::reinterpret_borrow<py::array_t<double>>(a);
     if (!(arr.flags() & py::array::c_style) || !arr.writeable() || size_t(arr.size()) != rows * width)
-        throw std::invalid_argument(format(
-            "%s must be a writable C-contiguous float64 array of %s x %zu (%zu x %zu) entries", name, rows_name, width,
-            rows, width));
+        throw std::invalid_argument(
+            format("%s must be a writable C-contiguous float64 array of %s x %zu (%zu x %zu) entries", name, rows_name,
+                   width, rows, width));
     return arr.mutable_data();
 }
 

@@ -37,10 +37,19 @@ inline uint64_t chunk_steps(uint32_t N, StepCost cost) {
     double c = 1.0;
     uint64_t fewest = 1;
     switch (cost) {
-        case StepCost::HostForward: break;
-        case StepCost::HostAdjoint: c = 2.0; break;
-        case StepCost::DeviceForward: c = 0.002; fewest = 1000; break;
-        case StepCost::DeviceAdjoint: c = 0.004; fewest = 1000; break;
+        case StepCost::HostForward:
+            break;
+        case StepCost::HostAdjoint:
+            c = 2.0;
+            break;
+        case StepCost::DeviceForward:
+            c = 0.002;
+            fewest = 1000;
+            break;
+        case StepCost::DeviceAdjoint:
+            c = 0.004;
+            fewest = 1000;
+            break;
     }
     const double steps = W / (double(std::max<uint32_t>(1, N)) * c);
     return std::clamp<uint64_t>(uint64_t(steps), fewest, most);

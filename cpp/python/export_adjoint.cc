@@ -138,11 +138,12 @@ void export_list_memory(py::module_& m) {
 void export_host_adjoint(py::module_& m) {
     py::class_<AdjointGrads>(m, "AdjointGrads")
         .def(py::init<>())
-        .def_property_readonly("params", [](const AdjointGrads& g) {
-            py::list out;
-            for (auto& v : g.params) out.append(copy_of(v, v.size(), 1));
-            return out;
-        })
+        .def_property_readonly("params",
+                               [](const AdjointGrads& g) {
+                                   py::list out;
+                                   for (auto& v : g.params) out.append(copy_of(v, v.size(), 1));
+                                   return out;
+                               })
         .def_readwrite("kT", &AdjointGrads::kT)
         .def_property_readonly("gamma", [](const AdjointGrads& g) { return copy_of(g.gamma, g.gamma.size(), 1); });
     m.def("advance_recording", &advance_recording_py, py::arg("system"), py::arg("pos"), py::arg("vel") = py::none(),
@@ -161,9 +162,12 @@ RigidAdjointState rigid_adj(System& s, py::handle lr, py::handle lv, py::handle 
     const size_t n = s.pd.N;
     size_t ng = 0;
     for (const auto& d : s.rigid.defs) ng += 3 * d.size();
-    return RigidAdjointState{writable(lr, n, 3, "lr"),       writable(lv, n, 3, "lv"),
-                             writable(la, n, 3, "la"),       writable(lq, n, 4, "lq"),
-                             writable(lp, n, 4, "lp"),       writable(lt, n, 3, "ltau"),
+    return RigidAdjointState{writable(lr, n, 3, "lr"),
+                             writable(lv, n, 3, "lv"),
+                             writable(la, n, 3, "la"),
+                             writable(lq, n, 4, "lq"),
+                             writable(lp, n, 4, "lp"),
+                             writable(lt, n, 3, "ltau"),
                              writable(geom, ng / 3, 3, "geometry adjoint", "sum(n_t)"),
                              writable(gI, n, 3, "inertia gradient"),
                              writable(ggr, s.pd.ntypes, 3, "gamma_r gradient", "ntypes")};
@@ -173,7 +177,8 @@ RigidAdjointState rigid_adj(System& s, py::handle lr, py::handle lv, py::handle 
 struct RigidScratch {
     py::array_t<double> v3, v4, t3;
     explicit RigidScratch(const System& s)
-        : v3({py::ssize_t(s.pd.N), py::ssize_t(3)}), v4({py::ssize_t(s.pd.N), py::ssize_t(4)}),
+        : v3({py::ssize_t(s.pd.N), py::ssize_t(3)}),
+          v4({py::ssize_t(s.pd.N), py::ssize_t(4)}),
           t3({py::ssize_t(s.pd.ntypes), py::ssize_t(3)}) {}
 };
 
@@ -209,26 +214,28 @@ void export_rigid_adjoint(py::module_& m) {
         rigid_save(s, a.mutable_data());
         return a;
     });
-    m.def("rigid_load", [](System& s, Arr a, bool forces) {
-        if (size_t(a.size()) != rigid_state_width(s) * s.pd.N)
-            throw std::invalid_argument("rigid state has the wrong size");
-        rigid_load(s, a.data(), forces);
-    }, py::arg("system"), py::arg("state"), py::arg("forces"));
+    m.def(
+        "rigid_load",
+        [](System& s, Arr a, bool forces) {
+            if (size_t(a.size()) != rigid_state_width(s) * s.pd.N)
+                throw std::invalid_argument("rigid state has the wrong size");
+            rigid_load(s, a.data(), forces);
+        },
+        py::arg("system"), py::arg("state"), py::arg("forces"));
     m.def("rigid_advance_recording", &rigid_advance_recording_py, py::arg("system"), py::arg("states"),
           py::arg("after") = false);
     m.def("rigid_adjoint_sweep", &rigid_adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("states"),
           py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("lq"), py::arg("lp"), py::arg("ltau"),
           py::arg("geometry"), py::arg("inertia"), py::arg("gamma_r"), py::arg("grads"), py::arg("params") = true,
-          py::arg("kT") = false,
-          py::arg("gamma") = false);
-    m.def("rigid_force_pullback", [](System& s, Arr lF, Arr ltau, py::object lr, py::object lq, py::object geom,
-                                     AdjointGrads& g) {
-        if (size_t(lF.size()) != 3 * size_t(s.pd.N) || size_t(ltau.size()) != 3 * size_t(s.pd.N))
-            throw std::invalid_argument("lF and ltau must be N x 3");
-        RigidScratch d(s);
-        RigidAdjointState L = rigid_adj(s, lr, d.v3, d.v3, lq, d.v4, d.v3, geom, d.v3, d.t3);
-        rigid_force_pullback(s, lF.data(), ltau.data(), L, &g);
-    });
+          py::arg("kT") = false, py::arg("gamma") = false);
+    m.def("rigid_force_pullback",
+          [](System& s, Arr lF, Arr ltau, py::object lr, py::object lq, py::object geom, AdjointGrads& g) {
+              if (size_t(lF.size()) != 3 * size_t(s.pd.N) || size_t(ltau.size()) != 3 * size_t(s.pd.N))
+                  throw std::invalid_argument("lF and ltau must be N x 3");
+              RigidScratch d(s);
+              RigidAdjointState L = rigid_adj(s, lr, d.v3, d.v3, lq, d.v4, d.v3, geom, d.v3, d.t3);
+              rigid_force_pullback(s, lF.data(), ltau.data(), L, &g);
+          });
     m.def("rigid_position_pullback", [](System& s, Arr dpos, py::object lr, py::object lq, py::object geom) {
         if (size_t(dpos.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("dpos must be N x 3");
         RigidScratch d(s);

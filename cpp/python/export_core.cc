@@ -48,19 +48,22 @@ void export_core_testing(py::module_& t) {
         return out;
     });
     // the evaluators' exp (core/Exp.h): four at a time in Lanes, or one by one
-    t.def("exp", [](Arr x, bool lanes) {
-        py::array_t<double> out(x.size());
-        const double* a = x.data();
-        double* o = out.mutable_data();
-        const py::ssize_t n = x.size();
-        py::ssize_t k = 0;
+    t.def(
+        "exp",
+        [](Arr x, bool lanes) {
+            py::array_t<double> out(x.size());
+            const double* a = x.data();
+            double* o = out.mutable_data();
+            const py::ssize_t n = x.size();
+            py::ssize_t k = 0;
 #if defined(HA_HAVE_LANES)
-        if (lanes)
-            for (; k + 4 <= n; k += 4) store_lanes(o + k, ha::exp(load_lanes(a + k)));
+            if (lanes)
+                for (; k + 4 <= n; k += 4) store_lanes(o + k, ha::exp(load_lanes(a + k)));
 #endif
-        for (; k < n; ++k) o[k] = ha::exp(a[k]);
-        return out;
-    }, py::arg("x"), py::arg("lanes") = false);
+            for (; k < n; ++k) o[k] = ha::exp(a[k]);
+            return out;
+        },
+        py::arg("x"), py::arg("lanes") = false);
 }
 
 }  // namespace

@@ -61,11 +61,12 @@ void export_device_settings(py::module_& m) {
     auto system = py::reinterpret_borrow<py::class_<System>>(m.attr("System"));
     system
         // run advance() on the device (DeviceRun.h): the same physics as the host's, bit for bit
-        .def_property("use_gpu", [](const System& s) { return s.useGPU; },
-                      [](System& s, bool on) {
-                          if (on) device_run(s);
-                          s.useGPU = on;
-                      })
+        .def_property(
+            "use_gpu", [](const System& s) { return s.useGPU; },
+            [](System& s, bool on) {
+                if (on) device_run(s);
+                s.useGPU = on;
+            })
         // ... with the device code run on the host (GPU.h's host backend: tests)
         .def_readwrite("gpu_host_backend", &System::gpuHostBackend);
     using NeighborListClass = py::class_<NeighborList, std::shared_ptr<NeighborList>>;
@@ -76,8 +77,9 @@ void export_device_settings(py::module_& m) {
         .def_property_readonly("device_cell_capacity", [](NeighborList& nl) { return device_list(nl).cellCapacity(); })
         .def("set_device_sizes",
              [](NeighborList& nl, uint32_t stride, uint32_t cap) { device_list(nl).setSizes(stride, cap); })
-        .def_property("device_columns", [](NeighborList& nl) { return device_list(nl).columns; },
-                      [](NeighborList& nl, bool on) { device_list(nl).columns = on; });
+        .def_property(
+            "device_columns", [](NeighborList& nl) { return device_list(nl).columns; },
+            [](NeighborList& nl, bool on) { device_list(nl).columns = on; });
 }
 
 void export_device_adjoint(py::module_& m) {
@@ -121,8 +123,9 @@ void export_device(py::module_& m, py::module_&) {
 #endif
     m.def("gpu_available", &gpu::available);
     m.def("gpu_name", &gpu::deviceName);
-    m.def("gpu_profile_start", [] { gpu::setProfiling(true); },
-          "time every device kernel from now on (each waits for the device)");
+    m.def(
+        "gpu_profile_start", [] { gpu::setProfiling(true); },
+        "time every device kernel from now on (each waits for the device)");
     m.def(
         "gpu_profile_stop",
         [] {

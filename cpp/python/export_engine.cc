@@ -27,10 +27,10 @@ namespace ha::python {
 
 namespace {
 
-#define HA_ARRAY_PROPERTY(NAME, MEMBER, WIDTH)                  \
-    def_property_readonly(NAME, [](py::object self) {         \
-        System& s = self.cast<System&>();                      \
-        return view(s.pd.MEMBER, s.pd.N, WIDTH, self);         \
+#define HA_ARRAY_PROPERTY(NAME, MEMBER, WIDTH)         \
+    def_property_readonly(NAME, [](py::object self) {  \
+        System& s = self.cast<System&>();              \
+        return view(s.pd.MEMBER, s.pd.N, WIDTH, self); \
     })
 
 // Pairs i < j closer than r_max (cell list), and d_ij = minImage(r_j - r_i): the neighbour
@@ -69,11 +69,12 @@ void export_neighbor_list(py::module_& m) {
         .def_property("buffer", &NeighborList::buffer, &NeighborList::setBuffer)
         .def_readwrite("rebuild_check_delay", &NeighborList::rebuildCheckDelay)
         .def_readwrite("check_dist", &NeighborList::checkDist)
-        .def_property("filter_body", [](const NeighborList& nl) { return nl.filterBody; },
-                      [](NeighborList& nl, bool on) {
-                          if (on != nl.filterBody) nl.forceRebuild();
-                          nl.filterBody = on;
-                      })
+        .def_property(
+            "filter_body", [](const NeighborList& nl) { return nl.filterBody; },
+            [](NeighborList& nl, bool on) {
+                if (on != nl.filterBody) nl.forceRebuild();
+                nl.filterBody = on;
+            })
         .def_property_readonly("num_builds", &NeighborList::numBuilds)
         .def("set_rcut", &NeighborList::setRcut)
         .def("build", [](NeighborList& nl, System& s) { nl.build(s.pd, s.nthreads); })
@@ -86,20 +87,22 @@ void export_neighbor_list(py::module_& m) {
 
 void export_forces(py::module_& m) {
     py::class_<Force, std::shared_ptr<Force>>(m, "Force")
-        .def("compute", [](Force& f, System& s) {
-            f.prepare(s.pd);
-            s.pd.packPositions();
-            f.compute(s.pd, s.timestep, s.nthreads);
-        })
+        .def("compute",
+             [](Force& f, System& s) {
+                 f.prepare(s.pd);
+                 s.pd.packPositions();
+                 f.compute(s.pd, s.timestep, s.nthreads);
+             })
         // Recompute at the current positions with virials on; returns them (N, 6).
-        .def("compute_virials", [](Force& f, System& s) {
-            f.prepare(s.pd);
-            s.pd.packPositions();
-            f.computeVirial = true;
-            f.compute(s.pd, s.timestep, s.nthreads);
-            f.computeVirial = false;
-            return copy_of(f.virial, f.energy.size(), 6);
-        })
+        .def("compute_virials",
+             [](Force& f, System& s) {
+                 f.prepare(s.pd);
+                 s.pd.packPositions();
+                 f.computeVirial = true;
+                 f.compute(s.pd, s.timestep, s.nthreads);
+                 f.computeVirial = false;
+                 return copy_of(f.virial, f.energy.size(), 6);
+             })
         .def_property_readonly("energy", &Force::totalEnergy)
         .def_property_readonly("forces", [](const Force& f) { return copy_of(f.force, f.energy.size(), 3); })
         .def_property_readonly("energies", [](const Force& f) { return copy_of(f.energy, f.energy.size(), 1); })
@@ -132,14 +135,17 @@ void export_forces(py::module_& m) {
 
 // The host loops' switches (docs/performance.md): all give the same bits.
 void export_switches(py::module_& m) {
-    m.def("set_simd", [](bool on) { simd_flag() = on; }, py::arg("on"),
-          "Use the vectorised host loops (default) or their scalar references (same bits).");
+    m.def(
+        "set_simd", [](bool on) { simd_flag() = on; }, py::arg("on"),
+        "Use the vectorised host loops (default) or their scalar references (same bits).");
     m.def("simd_enabled", &simd_enabled);
-    m.def("set_full_list_above", [](uint32_t n) { full_list_above() = n; }, py::arg("n"),
-          "Particles above which the vectorised force pass evaluates pairs from both sides (same bits).");
+    m.def(
+        "set_full_list_above", [](uint32_t n) { full_list_above() = n; }, py::arg("n"),
+        "Particles above which the vectorised force pass evaluates pairs from both sides (same bits).");
     m.def("full_list_above", [] { return full_list_above(); });
-    m.def("set_spatial_above", [](uint32_t n) { spatial_above() = n; }, py::arg("n"),
-          "Particles above which the full-list force pass runs in the list's spatial order (same bits).");
+    m.def(
+        "set_spatial_above", [](uint32_t n) { spatial_above() = n; }, py::arg("n"),
+        "Particles above which the full-list force pass runs in the list's spatial order (same bits).");
     m.def("spatial_above", [] { return spatial_above(); });
 }
 
@@ -148,11 +154,12 @@ using SystemClass = py::class_<System>;
 // The particles: sizes, box, run settings and the per-particle arrays (numpy views).
 void def_system_state(SystemClass& c) {
     c.def(py::init<>())
-        .def("resize", [](System& s, uint32_t N, uint32_t ntypes) {
-            s.dropPendingVelocities();
-            s.pd.resize(N);
-            s.pd.ntypes = ntypes;
-        })
+        .def("resize",
+             [](System& s, uint32_t N, uint32_t ntypes) {
+                 s.dropPendingVelocities();
+                 s.pd.resize(N);
+                 s.pd.ntypes = ntypes;
+             })
         .def("set_box", [](System& s, std::array<double, 6> L) { s.pd.box.setL(L[0], L[1], L[2], L[3], L[4], L[5]); })
         .def_property_readonly("N", [](const System& s) { return s.pd.N; })
         .def_property_readonly("ntypes", [](const System& s) { return s.pd.ntypes; })
@@ -161,16 +168,18 @@ void def_system_state(SystemClass& c) {
         .def_readwrite("dt", &System::dt)
         .def_readwrite("nthreads", &System::nthreads)
         // Threads chosen by timing (ThreadGovernor); off: always nthreads.
-        .def_property("adaptive_threads", [](const System& s) { return s.stepGovernor.enabled; },
-                      [](System& s, bool on) { s.stepGovernor.enabled = s.adjointGovernor.enabled = on; })
+        .def_property(
+            "adaptive_threads", [](const System& s) { return s.stepGovernor.enabled; },
+            [](System& s, bool on) { s.stepGovernor.enabled = s.adjointGovernor.enabled = on; })
         // {"step"|"adjoint": (threads in use, s/step on one thread, s/step on nthreads)}
-        .def_property_readonly("thread_choice", [](const System& s) {
-            py::dict d;
-            const ThreadGovernor &st = s.stepGovernor, &ad = s.adjointGovernor;
-            d["step"] = py::make_tuple(st.preferred(s.nthreads), st.cost(0), st.cost(1));
-            d["adjoint"] = py::make_tuple(ad.preferred(s.nthreads), ad.cost(0), ad.cost(1));
-            return d;
-        })
+        .def_property_readonly("thread_choice",
+                               [](const System& s) {
+                                   py::dict d;
+                                   const ThreadGovernor &st = s.stepGovernor, &ad = s.adjointGovernor;
+                                   d["step"] = py::make_tuple(st.preferred(s.nthreads), st.cost(0), st.cost(1));
+                                   d["adjoint"] = py::make_tuple(ad.preferred(s.nthreads), ad.cost(0), ad.cost(1));
+                                   return d;
+                               })
         .def_property(
             "accel_set", [](const System& s) { return s.pd.accel_set; }, [](System& s, bool v) { s.pd.accel_set = v; })
         .HA_ARRAY_PROPERTY("position", pos, 3)
@@ -203,38 +212,41 @@ void def_system_state(SystemClass& c) {
 void def_system_model(SystemClass& c) {
     c.def_readwrite("aniso", &System::aniso)
         // per type: None or (constituent type ids, positions n x 3, orientations n x 4)
-        .def("set_bodies", [](System& s, py::list defs) {
-            std::vector<RigidBodies::Definition> d(defs.size());
-            for (size_t t = 0; t < defs.size(); ++t) {
-                if (defs[t].is_none()) continue;
-                auto tup = defs[t].cast<py::tuple>();
-                d[t].types = tup[0].cast<std::vector<uint32_t>>();
-                Arr pos = tup[1].cast<Arr>(), orient = tup[2].cast<Arr>();
-                const size_t n = d[t].types.size();
-                if (size_t(pos.size()) != 3 * n || size_t(orient.size()) != 4 * n)
-                    throw std::invalid_argument(
-                        "Constituent particle lists (position, orientation, type) are of unequal length");
-                d[t].pos.assign(pos.data(), pos.data() + pos.size());
-                d[t].orient.assign(orient.data(), orient.data() + orient.size());
-            }
-            s.setBodies(std::move(d));
-        })
+        .def("set_bodies",
+             [](System& s, py::list defs) {
+                 std::vector<RigidBodies::Definition> d(defs.size());
+                 for (size_t t = 0; t < defs.size(); ++t) {
+                     if (defs[t].is_none()) continue;
+                     auto tup = defs[t].cast<py::tuple>();
+                     d[t].types = tup[0].cast<std::vector<uint32_t>>();
+                     Arr pos = tup[1].cast<Arr>(), orient = tup[2].cast<Arr>();
+                     const size_t n = d[t].types.size();
+                     if (size_t(pos.size()) != 3 * n || size_t(orient.size()) != 4 * n)
+                         throw std::invalid_argument(
+                             "Constituent particle lists (position, orientation, type) are of unequal length");
+                     d[t].pos.assign(pos.data(), pos.data() + pos.size());
+                     d[t].orient.assign(orient.data(), orient.data() + orient.size());
+                 }
+                 s.setBodies(std::move(d));
+             })
         .def_property_readonly("n_bodies", [](const System& s) { return s.rigid.centers.size(); })
         // contact distance per type pair (ntypes^2, 0: none) and what each is, for failure notes
-        .def("set_contacts", [](System& s, std::vector<double> c, std::vector<std::string> labels) {
-            const size_t n = size_t(s.pd.ntypes) * s.pd.ntypes;
-            if (c.size() != n || labels.size() != n)
-                throw std::invalid_argument(format("set_contacts: %zu distances and %zu labels for %zu type pairs",
-                                                   c.size(), labels.size(), n));
-            s.contact = std::move(c);
-            s.contactLabel = std::move(labels);
-        })
+        .def("set_contacts",
+             [](System& s, std::vector<double> c, std::vector<std::string> labels) {
+                 const size_t n = size_t(s.pd.ntypes) * s.pd.ntypes;
+                 if (c.size() != n || labels.size() != n)
+                     throw std::invalid_argument(format("set_contacts: %zu distances and %zu labels for %zu type pairs",
+                                                        c.size(), labels.size(), n));
+                 s.contact = std::move(c);
+                 s.contactLabel = std::move(labels);
+             })
         .def("failure_note", &System::failureNote)
         .def("set_forces", [](System& s, std::vector<std::shared_ptr<Force>> f) { s.forces = std::move(f); })
-        .def("clear_methods", [](System& s) {
-            s.materializeVelocities();
-            s.methods.clear();
-        })
+        .def("clear_methods",
+             [](System& s) {
+                 s.materializeVelocities();
+                 s.methods.clear();
+             })
         .def(
             "add_method",
             [](System& s, Method::Kind kind, std::vector<uint32_t> members, int variant_kind, double A, double B,
@@ -308,9 +320,10 @@ void export_engine(py::module_& m, py::module_& testing) {
 
     testing.def("rotation_step", &rotation_step, py::arg("q"), py::arg("p"), py::arg("tau"), py::arg("I"),
                 py::arg("dt"), py::arg("part"));
-    testing.def("set_chunk_steps", [](uint64_t n) { chunk_steps_override() = n; }, py::arg("n"),
-                "Steps per chunk of every long call from now on (0: the chunk rule), to test that chunking "
-                "leaves the bits.");
+    testing.def(
+        "set_chunk_steps", [](uint64_t n) { chunk_steps_override() = n; }, py::arg("n"),
+        "Steps per chunk of every long call from now on (0: the chunk rule), to test that chunking "
+        "leaves the bits.");
     testing.def(
         "chunk_steps",
         [](uint32_t N, const std::string& cost) {

@@ -1,5 +1,6 @@
 """Bars: segments between two constituents of a rigid body that repel particles through the
 point-to-segment distance (the legs of the colloidal-reactions paper's spider)."""
+
 import numpy as np
 
 from .. import _core
@@ -29,6 +30,7 @@ class Bar(Force):
 
     def __init__(self, rigid, bars, targets, epsilon, sigma, alpha=2.0):
         from .constrain import Rigid
+
         if not isinstance(rigid, Rigid):
             raise TypeError(f"Bar: rigid must be a hoomd_adjoint.md.constrain.Rigid, got {rigid!r}")
         self.rigid = rigid
@@ -48,8 +50,11 @@ class Bar(Force):
     def set_params(self, epsilon=None, sigma=None, alpha=None):
         """Change parameters (checked first: a rejected value changes nothing)."""
         new = dict(self.params)
-        for name, v, kw in (("epsilon", epsilon, dict()), ("sigma", sigma, dict(lo=0.0, lo_open=True)),
-                            ("alpha", alpha, dict(lo=0.0, lo_open=True))):
+        for name, v, kw in (
+            ("epsilon", epsilon, dict()),
+            ("sigma", sigma, dict(lo=0.0, lo_open=True)),
+            ("alpha", alpha, dict(lo=0.0, lo_open=True)),
+        ):
             if v is not None:
                 new[name] = as_real(f"Bar {name}", v, **kw)
         self.params = new

@@ -10,6 +10,7 @@ user as in HOOMD) are the body's. Constituent k of a body of type T has type
 ``body[T]["constituent_types"][k]``, body-frame position ``positions[k]`` and orientation
 ``orientations[k]``; in the box it sits at r_b + rotate(q_b, d_k) with orientation q_b (x) q_k.
 """
+
 import numpy as np
 
 __all__ = ["Rigid", "quat_mul", "rotate"]
@@ -28,8 +29,11 @@ def rotate(q, v):
     does not normalise q (a non-unit q also scales)."""
     q, v = np.asarray(q, dtype=np.float64), np.asarray(v, dtype=np.float64)
     s, u = q[..., :1], q[..., 1:]
-    return ((s * s - np.einsum("...i,...i->...", u, u)[..., None]) * v + 2 * s * np.cross(u, v)
-            + 2 * np.einsum("...i,...i->...", u, v)[..., None] * u)
+    return (
+        (s * s - np.einsum("...i,...i->...", u, u)[..., None]) * v
+        + 2 * s * np.cross(u, v)
+        + 2 * np.einsum("...i,...i->...", u, v)[..., None] * u
+    )
 
 
 class _Bodies(dict):
@@ -52,7 +56,9 @@ def _check_body(key, value):
     missing = {"constituent_types", "positions"} - set(value)
     extra = set(value) - {"constituent_types", "positions", "orientations", "charges", "diameters"}
     if missing or extra:
-        raise ValueError(f"{where}: missing keys {sorted(missing)}" if missing else f"{where}: unknown keys {sorted(extra)}")
+        raise ValueError(
+            f"{where}: missing keys {sorted(missing)}" if missing else f"{where}: unknown keys {sorted(extra)}"
+        )
     types = value["constituent_types"]
     if isinstance(types, str) or not all(isinstance(t, str) for t in types):
         raise TypeError(f"{where}['constituent_types'] must be a list of type names, got {types!r}")
@@ -60,8 +66,10 @@ def _check_body(key, value):
     n = len(types)
     orient = np.asarray(value.get("orientations", [(1.0, 0.0, 0.0, 0.0)] * n), dtype=np.float64)
     if pos.shape != (n, 3) or orient.shape != (n, 4):
-        raise ValueError(f"{where}: Constituent particle lists (position, orientation, type) are of unequal length "
-                         f"or shape: {n} types, positions {pos.shape}, orientations {orient.shape}")
+        raise ValueError(
+            f"{where}: Constituent particle lists (position, orientation, type) are of unequal length "
+            f"or shape: {n} types, positions {pos.shape}, orientations {orient.shape}"
+        )
     for name, arr in (("positions", pos), ("orientations", orient)):
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{where}['{name}'] is not finite")
@@ -83,10 +91,12 @@ def _check_orientations(orientation, tags, centre):
     bad = np.flatnonzero(centre & ~(np.abs(norm - 1.0) <= ORIENTATION_TOLERANCE))
     if bad.size:
         k = int(bad[0])
-        raise ValueError(f"create_bodies: central particle tag {int(tags[k])} has orientation "
-                         f"{orientation[k].tolist()} of norm {norm[k]:.6g}: orientations must be unit quaternions "
-                         f"(|norm - 1| <= {ORIENTATION_TOLERANCE:g}); normalise them, q / |q|"
-                         + (f" (and {bad.size - 1} more centres)" if bad.size > 1 else ""))
+        raise ValueError(
+            f"create_bodies: central particle tag {int(tags[k])} has orientation "
+            f"{orientation[k].tolist()} of norm {norm[k]:.6g}: orientations must be unit quaternions "
+            f"(|norm - 1| <= {ORIENTATION_TOLERANCE:g}); normalise them, q / |q|"
+            + (f" (and {bad.size - 1} more centres)" if bad.size > 1 else "")
+        )
 
 
 class Rigid:
@@ -109,8 +119,13 @@ class Rigid:
             for c in d["constituent_types"]:
                 if c not in types:
                     raise ValueError(f"Rigid.body[{t!r}]: constituent type {c!r} is not in the state's types {types}")
-            out.append(([types.index(c) for c in d["constituent_types"]], np.ascontiguousarray(d["positions"]),
-                        np.ascontiguousarray(d["orientations"])))
+            out.append(
+                (
+                    [types.index(c) for c in d["constituent_types"]],
+                    np.ascontiguousarray(d["positions"]),
+                    np.ascontiguousarray(d["orientations"]),
+                )
+            )
         for t in self.body:
             if self.body[t] is not None and t not in types:
                 raise ValueError(f"Rigid.body: type {t!r} is not in the state's types {types}")
@@ -144,9 +159,22 @@ class Rigid:
         tags = np.arange(p.N)
         keep = (body < 0) | (body == tags)  # constituents already there are dropped and made again
         keep_idx = np.flatnonzero(keep)
-        old = {name: np.asarray(getattr(p, name))[keep_idx] for name in
-               ("position", "image", "typeid", "orientation", "mass", "charge", "diameter", "velocity", "angmom",
-                "moment_inertia", "body")}
+        old = {
+            name: np.asarray(getattr(p, name))[keep_idx]
+            for name in (
+                "position",
+                "image",
+                "typeid",
+                "orientation",
+                "mass",
+                "charge",
+                "diameter",
+                "velocity",
+                "angmom",
+                "moment_inertia",
+                "body",
+            )
+        }
         centre = np.array([self.body[types[t]] is not None for t in old["typeid"]])
         _check_orientations(old["orientation"], keep_idx, centre)
         old["body"] = np.where(centre, np.arange(len(keep_idx)), -1).astype(np.int32)
@@ -168,8 +196,13 @@ class Rigid:
             new["charge"].append(q)
         M = sum(len(x) for x in new["typeid"])
         # constituents keep HOOMD's snapshot defaults for what create_bodies does not set
-        defaults = dict(mass=np.ones(M), diameter=np.ones(M), velocity=np.zeros((M, 3)), angmom=np.zeros((M, 4)),
-                        moment_inertia=np.zeros((M, 3)))
+        defaults = dict(
+            mass=np.ones(M),
+            diameter=np.ones(M),
+            velocity=np.zeros((M, 3)),
+            angmom=np.zeros((M, 4)),
+            moment_inertia=np.zeros((M, 3)),
+        )
         out = {}
         for k, v in old.items():
             add = np.concatenate(new[k]) if new[k] else defaults.get(k, np.zeros((M,) + v.shape[1:]))

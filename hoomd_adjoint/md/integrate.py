@@ -1,4 +1,5 @@
 """The integrator (hoomd.md.Integrator)."""
+
 import numpy as np
 
 from ..typeparam import as_bool, as_real, show
@@ -35,8 +36,10 @@ def _checked_list(name, items, cls, noun, article="a"):
             raise TypeError(f"Integrator {name}[{k}] is not {article} {noun}: it is {_describe(x)}")
         for j in range(k):
             if items[j] is x:
-                raise ValueError(f"Integrator {name}[{k}] is the same {type(x).__name__} object as {name}[{j}]; "
-                                 f"each {noun} may appear once")
+                raise ValueError(
+                    f"Integrator {name}[{k}] is the same {type(x).__name__} object as {name}[{j}]; "
+                    f"each {noun} may appear once"
+                )
     return items
 
 
@@ -45,8 +48,14 @@ def _checked_list(name, items, cls, noun, article="a"):
 # (LJ's sigma, Morse's r0); r_cut / 2.5 (LJ's usual cutoff, in sigma) for potentials that diverge
 # as r -> 0 without one; none for bounded ones (Gaussian, DPDConservative), whose overlaps are
 # harmless. Several forces on a pair: the largest.
-_CONTACT = {"LJ": "sigma", "SoftSphere": "sigma", "Morse": "r0", "MorseSwitched": "r0", "Yukawa": None,
-            "Rechtsman": None}
+_CONTACT = {
+    "LJ": "sigma",
+    "SoftSphere": "sigma",
+    "Morse": "r0",
+    "MorseSwitched": "r0",
+    "Yukawa": None,
+    "Rechtsman": None,
+}
 
 
 def _contacts(forces, plans, types):
@@ -128,8 +137,11 @@ class Integrator:
     @rigid.setter
     def rigid(self, value):
         from .constrain import Rigid
+
         if value is not None and not isinstance(value, Rigid):
-            raise TypeError(f"Integrator rigid must be a hoomd_adjoint.md.constrain.Rigid or None, got {_describe(value)}")
+            raise TypeError(
+                f"Integrator rigid must be a hoomd_adjoint.md.constrain.Rigid or None, got {_describe(value)}"
+            )
         self._rigid = value
 
     @property
@@ -153,8 +165,10 @@ class Integrator:
     def _check_owner(self, simulation):
         other = self._simulation
         if other is not None and other is not simulation and other.operations.integrator is self:
-            raise ValueError("this Integrator is already the integrator of another Simulation; set that "
-                             "simulation's operations.integrator = None first, or create a new Integrator")
+            raise ValueError(
+                "this Integrator is already the integrator of another Simulation; set that "
+                "simulation's operations.integrator = None first, or create a new Integrator"
+            )
 
     def _attach(self, simulation):
         self._check_owner(simulation)
@@ -174,23 +188,29 @@ class Integrator:
         body = np.asarray(state._cpp.body)
         constituent = (body >= 0) & (body != np.arange(body.size))
         if bodies is None and constituent.any():
-            raise ValueError(f"the state holds {int(constituent.sum())} rigid-body constituent particle(s) (body >= 0), "
-                             "but the Integrator has no rigid: set Integrator(rigid=rigid) with their body definitions")
+            raise ValueError(
+                f"the state holds {int(constituent.sum())} rigid-body constituent particle(s) (body >= 0), "
+                "but the Integrator has no rigid: set Integrator(rigid=rigid) with their body definitions"
+            )
         owner = np.full(state.N_particles, -1)
         method_args = []
         for k, m in enumerate(methods):
             kind, tags, kt, gamma, gamma_r = m._cpp_args(state)
             if constituent[tags].any():
                 t = int(tags[constituent[tags]][0])
-                raise ValueError(f"methods[{k}] {m!r} integrates particle tag {t}, a rigid-body constituent: "
-                                 "integration methods may not be applied to constituents; use "
-                                 "filter.Rigid(('center', 'free'))")
+                raise ValueError(
+                    f"methods[{k}] {m!r} integrates particle tag {t}, a rigid-body constituent: "
+                    "integration methods may not be applied to constituents; use "
+                    "filter.Rigid(('center', 'free'))"
+                )
             clash = tags[owner[tags] >= 0]
             if clash.size:
                 t = int(clash[0])
                 j = int(owner[t])
-                raise ValueError(f"particle tag {t} is in more than one integration method: methods[{j}] "
-                                 f"{methods[j]!r} and methods[{k}] {m!r} ({clash.size} shared particle(s))")
+                raise ValueError(
+                    f"particle tag {t} is in more than one integration method: methods[{j}] "
+                    f"{methods[j]!r} and methods[{k}] {m!r} ({clash.size} shared particle(s))"
+                )
             owner[tags] = k
             method_args.append((kind, tags.tolist(), kt, gamma, gamma_r))
 
@@ -204,8 +224,12 @@ class Integrator:
                 nl = getattr(f, "nlist", None)
                 if nl is not None and "body" not in nl.exclusions:
                     import warnings
-                    warnings.warn("Disabling the body exclusion will cause rigid bodies to behave erratically "
-                                  f"({type(f).__name__}'s neighbour list lacks exclusions=['body'])", stacklevel=3)
+
+                    warnings.warn(
+                        "Disabling the body exclusion will cause rigid bodies to behave erratically "
+                        f"({type(f).__name__}'s neighbour list lacks exclusions=['body'])",
+                        stacklevel=3,
+                    )
         self._simulation = simulation
         cpp.aniso = self._aniso
         cpp.dt = self._dt

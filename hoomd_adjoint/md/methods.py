@@ -54,8 +54,10 @@ class Method:
     @filter.setter
     def filter(self, value):
         if not isinstance(value, ParticleFilter):
-            raise TypeError(f"{type(self).__name__}: filter must be a hoomd_adjoint.filter filter such as "
-                            f"filter.All(), got {show(value)} ({type(value).__name__})")
+            raise TypeError(
+                f"{type(self).__name__}: filter must be a hoomd_adjoint.filter filter such as "
+                f"filter.All(), got {show(value)} ({type(value).__name__})"
+            )
         self._filter = value
 
     def _attached_types(self):
@@ -94,8 +96,9 @@ class _LangevinBase(Method):
         cls = type(self).__name__
         default_gamma = as_real(f"{cls} default_gamma", default_gamma, lo=0.0, lo_open=True)
         default_gamma_r = _gamma_r_value(f"{cls} default_gamma_r", default_gamma_r)
-        self.gamma = TypeParameterDict("gamma", 1, default=default_gamma, validate=_positive, owner=cls,
-                                       types=self._attached_types)
+        self.gamma = TypeParameterDict(
+            "gamma", 1, default=default_gamma, validate=_positive, owner=cls, types=self._attached_types
+        )
         self.gamma_r = _GammaR("gamma_r", 1, default=default_gamma_r, owner=cls, types=self._attached_types)
 
     @property
@@ -133,8 +136,7 @@ class Langevin(_LangevinBase):
 
     _kind = _core.MethodKind.Langevin
 
-    def __init__(self, filter, kT, tally_reservoir_energy=False, default_gamma=1.0,
-                 default_gamma_r=(1.0, 1.0, 1.0)):
+    def __init__(self, filter, kT, tally_reservoir_energy=False, default_gamma=1.0, default_gamma_r=(1.0, 1.0, 1.0)):
         if as_bool("Langevin tally_reservoir_energy", tally_reservoir_energy):
             raise ValueError("Langevin: tally_reservoir_energy is not supported by the embedded engine yet")
         super().__init__(filter, kT, default_gamma, default_gamma_r)
@@ -148,7 +150,9 @@ class ConstantVolume(Method):
 
     def __init__(self, filter, thermostat=None):
         if thermostat is not None:
-            raise ValueError(f"ConstantVolume: thermostats are not supported by the embedded engine yet; "
-                             f"use thermostat=None (NVE) or Langevin, got thermostat={show(thermostat)}")
+            raise ValueError(
+                f"ConstantVolume: thermostats are not supported by the embedded engine yet; "
+                f"use thermostat=None (NVE) or Langevin, got thermostat={show(thermostat)}"
+            )
         super().__init__(filter)
         self.thermostat = None

@@ -1,4 +1,5 @@
 """Neighbour lists (hoomd.md.nlist)."""
+
 from .. import _core
 from .._checks import name_list
 from ..typeparam import INT32_MAX, as_bool, as_int, as_real, show
@@ -77,5 +78,7 @@ class Cell:
         return self._cpp.num_builds
 
     def __repr__(self):
-        return (f"hoomd_adjoint.md.nlist.Cell(buffer={self.buffer}, exclusions={list(self.exclusions)}, "
-                f"rebuild_check_delay={self.rebuild_check_delay}, check_dist={self.check_dist})")
+        return (
+            f"hoomd_adjoint.md.nlist.Cell(buffer={self.buffer}, exclusions={list(self.exclusions)}, "
+            f"rebuild_check_delay={self.rebuild_check_delay}, check_dist={self.check_dist})"
+        )

@@ -1,5 +1,6 @@
 """Pair potentials (hoomd.md.pair). Classes only declare parameters; the physics is in the
 C++ evaluators (cpp/engine/evaluators/), one header per potential."""
+
 import numpy as np
 
 from .. import _core
@@ -18,8 +19,10 @@ class Force:
 
     def _require(self):
         if self._cpp is None or self._simulation is None:
-            raise DataAccessError(f"{type(self).__name__}: quantities are available once the force is part of "
-                                  "a simulation's integrator and sim.run() has been called")
+            raise DataAccessError(
+                f"{type(self).__name__}: quantities are available once the force is part of "
+                "a simulation's integrator and sim.run() has been called"
+            )
 
     @property
     def energy(self):
@@ -67,10 +70,10 @@ class Pair(Force):
     value) changes nothing.
     """
 
-    _name = None          # C++ evaluator name
-    _defaults = {}        # parameters that have a default (the others are required)
-    _param_spec = None    # {parameter: default or REQUIRED}, in the evaluator's order: made from the
-                          # names the evaluator declares (_core.pair_parameters), never written here
+    _name = None  # C++ evaluator name
+    _defaults = {}  # parameters that have a default (the others are required)
+    _param_spec = None  # {parameter: default or REQUIRED}, in the evaluator's order: made from the
+    # names the evaluator declares (_core.pair_parameters), never written here
     _accepted_modes = ("none", "shift")
     _cpp_ntypes = None
     _cpp_nlist = None
@@ -84,8 +87,10 @@ class Pair(Force):
             raise TypeError(f"{cls.__name__}: the engine has no pair evaluator {cls._name!r}")
         unknown = set(cls._defaults) - set(names)
         if unknown:
-            raise TypeError(f"{cls.__name__}: defaults for {sorted(unknown)}, which the evaluator {cls._name!r} "
-                            f"does not have (its parameters: {names})")
+            raise TypeError(
+                f"{cls.__name__}: defaults for {sorted(unknown)}, which the evaluator {cls._name!r} "
+                f"does not have (its parameters: {names})"
+            )
         cls._param_spec = {n: cls._defaults.get(n, REQUIRED) for n in names}
 
     def __init__(self, nlist, default_r_cut=None, default_r_on=0.0, mode="none"):
@@ -98,12 +103,20 @@ class Pair(Force):
         if default_r_cut is not None:
             default_r_cut = as_real(f"{cls} default_r_cut", default_r_cut, lo=0.0)
         default_r_on = as_real(f"{cls} default_r_on", default_r_on, lo=0.0)
-        self.params = TypeParameterDict("params", 2, spec=dict(self._param_spec), validate=self._validate_params,
-                                        owner=cls, types=self._attached_types)
-        self.r_cut = TypeParameterDict("r_cut", 2, default=default_r_cut, validate=_non_negative, owner=cls,
-                                       types=self._attached_types)
-        self.r_on = TypeParameterDict("r_on", 2, default=default_r_on, validate=_non_negative, owner=cls,
-                                      types=self._attached_types)
+        self.params = TypeParameterDict(
+            "params",
+            2,
+            spec=dict(self._param_spec),
+            validate=self._validate_params,
+            owner=cls,
+            types=self._attached_types,
+        )
+        self.r_cut = TypeParameterDict(
+            "r_cut", 2, default=default_r_cut, validate=_non_negative, owner=cls, types=self._attached_types
+        )
+        self.r_on = TypeParameterDict(
+            "r_on", 2, default=default_r_on, validate=_non_negative, owner=cls, types=self._attached_types
+        )
 
     @property
     def nlist(self):
@@ -114,8 +127,10 @@ class Pair(Force):
     def nlist(self, value):
         if not isinstance(value, Cell):
             hint = " (a neighbour list is required)" if value is None else ""
-            raise TypeError(f"{type(self).__name__}: nlist must be a hoomd_adjoint.md.nlist.Cell, got "
-                            f"{show(value)} ({type(value).__name__}){hint}")
+            raise TypeError(
+                f"{type(self).__name__}: nlist must be a hoomd_adjoint.md.nlist.Cell, got "
+                f"{show(value)} ({type(value).__name__}){hint}"
+            )
         self._nlist = value
 
     @property
@@ -127,8 +142,10 @@ class Pair(Force):
     def mode(self, value):
         cls = type(self).__name__
         if not isinstance(value, str):
-            raise TypeError(f"{cls}: mode must be a string, one of {self._accepted_modes}, got {show(value)} "
-                            f"({type(value).__name__})")
+            raise TypeError(
+                f"{cls}: mode must be a string, one of {self._accepted_modes}, got {show(value)} "
+                f"({type(value).__name__})"
+            )
         if value not in self._accepted_modes:
             note = " (xplor is not supported by the embedded engine yet)" if value == "xplor" else ""
             raise ValueError(f"{cls}: mode must be one of {self._accepted_modes}, got {value!r}{note}")
@@ -151,13 +168,17 @@ class Pair(Force):
         """Raise if this force or its neighbour list is in use by another simulation."""
         cls = type(self).__name__
         if _used_elsewhere(self._simulation, simulation, lambda f: f is self):
-            raise ValueError(f"this {cls} is already a force of another Simulation's integrator: a force belongs "
-                             f"to one simulation (sharing one would mix their neighbour lists); create a new {cls}, "
-                             "or set the other simulation's operations.integrator = None first")
+            raise ValueError(
+                f"this {cls} is already a force of another Simulation's integrator: a force belongs "
+                f"to one simulation (sharing one would mix their neighbour lists); create a new {cls}, "
+                "or set the other simulation's operations.integrator = None first"
+            )
         nl = self._nlist
         if _used_elsewhere(nl._simulation, simulation, lambda f: getattr(f, "nlist", None) is nl):
-            raise ValueError(f"{cls}.nlist is already used by a force of another Simulation's integrator: a "
-                             "neighbour list belongs to one simulation; give each simulation its own nlist.Cell")
+            raise ValueError(
+                f"{cls}.nlist is already used by a force of another Simulation's integrator: a "
+                "neighbour list belongs to one simulation; give each simulation its own nlist.Cell"
+            )
 
     def _attach(self, simulation):
         self._check_attachable(simulation)
@@ -191,10 +212,12 @@ class Pair(Force):
                 p = self.params.get(key)
                 if in_use and rc is None:
                     raise IncompleteSpecificationError(
-                        f"{type(self).__name__}.r_cut[{key!r}] is not set and there is no default_r_cut")
+                        f"{type(self).__name__}.r_cut[{key!r}] is not set and there is no default_r_cut"
+                    )
                 if in_use and p is None and (rc or 0) > 0:
                     raise IncompleteSpecificationError(
-                        f"{type(self).__name__}.params[{key!r}] is not set; it needs {names}")
+                        f"{type(self).__name__}.params[{key!r}] is not set; it needs {names}"
+                    )
                 if p is None or rc is None:
                     plan.append((a, b, None, 0.0))
                 else:
@@ -232,6 +255,7 @@ def _positive_param(*names):
         for n in names:
             if not value[n] > 0:
                 raise ValueError(f"{what}[{n!r}] must be > 0, got {value[n]}")
+
     return check
 
 

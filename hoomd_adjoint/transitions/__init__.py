@@ -6,6 +6,7 @@
   saddles), :func:`kramers` (harmonic rates with zero modes projected out) and their exact
   gradients with respect to the potential's parameters.
 """
+
 from . import geometry
 from .geometry import align, kabsch, rmsd
 from .neb import Band, neb

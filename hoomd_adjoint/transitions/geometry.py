@@ -2,6 +2,7 @@
 proper rotations (a reflection would turn a chiral cluster into its mirror image, a different
 state) and the rigid-body modes (translations and rotations) that are exact zero modes of
 the Hessian of any isolated cluster's energy."""
+
 import numpy as np
 
 __all__ = ["kabsch", "align", "rmsd", "rigid_modes", "internal_basis", "remove_rigid"]

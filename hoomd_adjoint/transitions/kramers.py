@@ -19,6 +19,7 @@ Gradients with respect to the parameters theta of the potential (the cluster's B
 The model is any object with ``derivatives(x, order, wrt_B)`` returning energy, gradient,
 hessian, third, dE, dG and dH (see :meth:`hoomd_adjoint.apps.clusters.Cluster.derivatives`).
 """
+
 import dataclasses
 
 import numpy as np
@@ -54,8 +55,10 @@ def stationary(model, x, index=None, gtol=1e-10, trust=0.05, max_iter=100, rigid
         if np.abs(g).max() < gtol:
             break
         if it == max_iter:
-            raise RuntimeError(f"stationary: no convergence in {max_iter} Newton steps (largest gradient component "
-                               f"{np.abs(g).max():.3g} > gtol {gtol})")
+            raise RuntimeError(
+                f"stationary: no convergence in {max_iter} Newton steps (largest gradient component "
+                f"{np.abs(g).max():.3g} > gtol {gtol})"
+            )
         U = _internal(x, rigid)
         w, V = np.linalg.eigh(U.T @ H @ U)
         step = -U @ (V @ ((V.T @ (U.T @ g)) / w))
@@ -66,8 +69,10 @@ def stationary(model, x, index=None, gtol=1e-10, trust=0.05, max_iter=100, rigid
         w = np.linalg.eigvalsh(U.T @ H @ U)
         neg = int(np.sum(w < 0))
         if neg != index:
-            raise ValueError(f"stationary: the point reached has {neg} negative Hessian eigenvalue(s), not {index} "
-                             f"(eigenvalues {np.round(w[:3], 4).tolist()} ...)")
+            raise ValueError(
+                f"stationary: the point reached has {neg} negative Hessian eigenvalue(s), not {index} "
+                f"(eigenvalues {np.round(w[:3], 4).tolist()} ...)"
+            )
     return x.reshape(shape)
 
 
@@ -77,6 +82,7 @@ class Point:
     ``modes`` (columns, in the full space), the pseudo-inverse ``Hplus``, and (with gradients)
     the parameter derivatives ``dE`` (P,), ``dx`` = dx*/dtheta (P, n), ``dlogdet``
     = d log|det'H|/dtheta and ``dlam0`` = d lambda_0/dtheta (P,), total (implicit) or partial."""
+
     x: np.ndarray
     energy: float
     lam: np.ndarray
@@ -101,8 +107,10 @@ def point(model, x, gradient=True, implicit=True, rigid=True, gtol=1e-6, name="p
     d = model.derivatives(x, order=3 if gradient and implicit else 2, wrt_B=gradient)
     g = d["gradient"].ravel()
     if np.abs(g).max() > gtol:
-        raise ValueError(f"{name} is not stationary: largest gradient component {np.abs(g).max():.3g} > {gtol} "
-                         f"(refine it with transitions.stationary first; the envelope theorem needs grad U = 0)")
+        raise ValueError(
+            f"{name} is not stationary: largest gradient component {np.abs(g).max():.3g} > {gtol} "
+            f"(refine it with transitions.stationary first; the envelope theorem needs grad U = 0)"
+        )
     U = _internal(x, rigid)
     lam, V = np.linalg.eigh(U.T @ d["hessian"] @ U)
     modes = U @ V
@@ -127,6 +135,7 @@ class Rate:
     """A Kramers rate from ``minimum`` over ``saddle``: ``k``, ``log_k``, ``barrier`` = E_S - E_A,
     ``prefactor`` nu (k = nu exp(-barrier/kT)), and with gradients their derivatives with respect
     to the parameters: ``d_barrier``, ``d_log_k``, ``d_k``."""
+
     k: float
     log_k: float
     barrier: float

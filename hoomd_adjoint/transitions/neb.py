@@ -16,6 +16,7 @@ images of all bands in one call when given ``batch(X) -> (energies, gradients)``
 of particles (``rigid=True``) the end point is Kabsch-aligned onto the start and the rigid-body
 modes are projected out of every image's force, so the band does not spend images on rotations.
 """
+
 import dataclasses
 
 import numpy as np
@@ -31,6 +32,7 @@ class Band:
     """A relaxed band: ``images`` (M+2, n) including the end points, their ``energies``, the
     index ``ts`` of the highest image (the transition state when climbing), the FIRE ``steps``
     and the largest force component left, ``max_force``."""
+
     images: np.ndarray
     energies: np.ndarray
     ts: int
@@ -92,8 +94,23 @@ def band_forces(X, V, G, k, climb):
     return np.where(is_top[..., None], F_climb, F)
 
 
-def neb(fun, start, end, images=100, k=1.0, climb=True, ftol=1e-4, max_iter=100000, dt=0.01, dt_max=0.1,
-        max_step=0.05, band=None, batch=None, rigid=False, optimizer="fire"):
+def neb(
+    fun,
+    start,
+    end,
+    images=100,
+    k=1.0,
+    climb=True,
+    ftol=1e-4,
+    max_iter=100000,
+    dt=0.01,
+    dt_max=0.1,
+    max_step=0.05,
+    band=None,
+    batch=None,
+    rigid=False,
+    optimizer="fire",
+):
     """Relax doubly nudged elastic bands between ``start`` and ``end``.
 
     Args:
@@ -138,9 +155,13 @@ def neb(fun, start, end, images=100, k=1.0, climb=True, ftol=1e-4, max_iter=1000
         X = np.array(band, dtype=np.float64).reshape(nb, images + 2, n)
         X[:, 0], X[:, -1] = a, b
     if batch is None:
+
         def batch(Y):
             out = [fun(y) for y in Y]
-            return np.array([float(o[0]) for o in out]), np.array([np.asarray(o[1], dtype=np.float64).ravel() for o in out])
+            return np.array([float(o[0]) for o in out]), np.array(
+                [np.asarray(o[1], dtype=np.float64).ravel() for o in out]
+            )
+
     Ve, Ge = batch(np.concatenate([a, b]))
     Ve, Ge = Ve.reshape(2, nb), Ge.reshape(2, nb, n)
 
@@ -164,13 +185,33 @@ def neb(fun, start, end, images=100, k=1.0, climb=True, ftol=1e-4, max_iter=1000
     bands = []
     for m in range(nb):
         Y = np.concatenate([a[m][None], inner[m], b[m][None]])
-        bands.append(Band(images=Y, energies=V[m], ts=1 + int(np.argmax(V[m, 1:-1])), steps=steps,
-                          max_force=float(np.abs(F[m]).max())))
+        bands.append(
+            Band(
+                images=Y,
+                energies=V[m],
+                ts=1 + int(np.argmax(V[m, 1:-1])),
+                steps=steps,
+                max_force=float(np.abs(F[m]).max()),
+            )
+        )
     return bands[0] if single else bands
 
 
-def _fire(evaluate, x, climb, ftol, dt, dt_max, max_step, max_iter, n_min=5, f_inc=1.1, f_dec=0.5,
-          alpha_start=0.1, f_alpha=0.99):
+def _fire(
+    evaluate,
+    x,
+    climb,
+    ftol,
+    dt,
+    dt_max,
+    max_step,
+    max_iter,
+    n_min=5,
+    f_inc=1.1,
+    f_dec=0.5,
+    alpha_start=0.1,
+    f_alpha=0.99,
+):
     """FIRE with one state per band (x: bands, images, n); a band stops when converged."""
     nb = len(x)
     v = np.zeros_like(x)
@@ -206,8 +247,9 @@ def _fire(evaluate, x, climb, ftol, dt, dt_max, max_step, max_iter, n_min=5, f_i
         v[done] = 0.0
         x = x + move
     worst = int(np.argmax(fmax))
-    raise RuntimeError(f"neb did not converge in {max_iter} steps: band {worst} has a force component "
-                       f"{fmax[worst]:.3g} > ftol {ftol}")
+    raise RuntimeError(
+        f"neb did not converge in {max_iter} steps: band {worst} has a force component {fmax[worst]:.3g} > ftol {ftol}"
+    )
 
 
 def _lbfgs(evaluate, x, climb, ftol, max_iter, k, a, b):
@@ -230,8 +272,14 @@ def _lbfgs(evaluate, x, climb, ftol, max_iter, k, a, b):
     # gradient: unbounded trial steps can leave the region where the energy is finite)
     span = float(np.abs(b - a).max())
     x0 = x.ravel()
-    res = minimize(f, x0, jac=True, method="L-BFGS-B", bounds=list(zip(x0 - span, x0 + span)),
-                   options=dict(gtol=10 * ftol if climb else ftol, ftol=0.0, maxiter=max_iter, maxcor=20))
+    res = minimize(
+        f,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=list(zip(x0 - span, x0 + span)),
+        options=dict(gtol=10 * ftol if climb else ftol, ftol=0.0, maxiter=max_iter, maxcor=20),
+    )
     if not np.all(np.isfinite(res.x)):
         return x, count[0]
     return res.x.reshape(shape), count[0]

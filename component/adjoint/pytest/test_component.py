@@ -1,4 +1,5 @@
 """hoomd.adjoint against HOOMD-blue itself: ``pytest --pyargs hoomd.adjoint``."""
+
 import numpy as np
 import pytest
 
@@ -33,8 +34,9 @@ def V(r, a0=5.89, a1=17.9, a2=2.49, a3=1.823, b0=5.0, b1=0.4, b2=40.0):
 def test_rechtsman_forces_and_energy_are_those_of_the_formula():
     sim = _sim()
     pot = _rechtsman(sim)
-    sim.operations.integrator = hoomd.md.Integrator(dt=0.001, methods=[hoomd.md.methods.ConstantVolume(
-        filter=hoomd.filter.All())], forces=[pot])
+    sim.operations.integrator = hoomd.md.Integrator(
+        dt=0.001, methods=[hoomd.md.methods.ConstantVolume(filter=hoomd.filter.All())], forces=[pot]
+    )
     sim.run(0)
     x = sim.state.get_snapshot().particles.position
     L = 6.5
@@ -59,8 +61,9 @@ def test_the_recorder_writes_tag_ordered_states_at_its_steps():
     sim = _sim()
     lj = hoomd.md.pair.LJ(nlist=hoomd.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
-    sim.operations.integrator = hoomd.md.Integrator(dt=0.002, methods=[hoomd.md.methods.Langevin(
-        filter=hoomd.filter.All(), kT=1.0)], forces=[lj])
+    sim.operations.integrator = hoomd.md.Integrator(
+        dt=0.002, methods=[hoomd.md.methods.Langevin(filter=hoomd.filter.All(), kT=1.0)], forces=[lj]
+    )
     sim.operations.tuners.append(hoomd.tune.ParticleSorter(trigger=hoomd.trigger.Periodic(2)))
     rec = hoomd.adjoint.Recorder(trigger=hoomd.trigger.On(5))
     out = np.full((27, 10), np.nan)

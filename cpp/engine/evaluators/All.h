@@ -11,12 +11,12 @@
 #include "EvaluatorPairSoftSphere.h"
 #include "EvaluatorPairYukawa.h"
 
-#define HA_FOR_EACH_PAIR_EVALUATOR(X)                \
-    X(EvaluatorPairLJ, "LJ")                         \
-    X(EvaluatorPairMorse, "Morse")                   \
-    X(EvaluatorPairYukawa, "Yukawa")                 \
-    X(EvaluatorPairGauss, "Gaussian")                \
+#define HA_FOR_EACH_PAIR_EVALUATOR(X)                  \
+    X(EvaluatorPairLJ, "LJ")                           \
+    X(EvaluatorPairMorse, "Morse")                     \
+    X(EvaluatorPairYukawa, "Yukawa")                   \
+    X(EvaluatorPairGauss, "Gaussian")                  \
     X(EvaluatorPairDPDConservative, "DPDConservative") \
-    X(EvaluatorPairRechtsman, "Rechtsman")          \
-    X(EvaluatorPairSoftSphere, "SoftSphere")        \
+    X(EvaluatorPairRechtsman, "Rechtsman")             \
+    X(EvaluatorPairSoftSphere, "SoftSphere")           \
     X(EvaluatorPairMorseSwitched, "MorseSwitched")

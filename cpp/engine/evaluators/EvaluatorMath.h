@@ -9,6 +9,8 @@ namespace ha {
 
 // exp, log and sqrt for double and Lanes come from core/Lanes.h (exp: core/Exp.h, the same bits
 // in both).
-HA_HOSTDEVICE double value_of(double x) { return x; }
+HA_HOSTDEVICE double value_of(double x) {
+    return x;
+}
 
 }  // namespace ha

@@ -15,7 +15,9 @@ struct EvaluatorPairMorse {
 
     template <class R>
     HA_EVALUATOR static void derive(const R* p, R* d) {
-        d[0] = p[0]; d[1] = p[1]; d[2] = p[2];
+        d[0] = p[0];
+        d[1] = p[1];
+        d[2] = p[2];
     }
 
     template <class RS, class RP, class R>

@@ -34,7 +34,8 @@ struct EvaluatorPairRechtsman {
         auto e2 = exp(-b2 * dr * dr);
         energy = b0 * r12inv - a0 * r10inv + a1 * e1 - b1 * e2;
         // -V'(r)/r
-        force_divr = (12.0 * b0 * r12inv - 10.0 * a0 * r10inv) * r2inv + (a1 * a2 * e1 - 2.0 * b1 * b2 * dr * e2) * rinv;
+        force_divr =
+            (12.0 * b0 * r12inv - 10.0 * a0 * r10inv) * r2inv + (a1 * a2 * e1 - 2.0 * b1 * b2 * dr * e2) * rinv;
         return true;
     }
 };

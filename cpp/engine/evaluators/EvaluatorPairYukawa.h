@@ -15,7 +15,8 @@ struct EvaluatorPairYukawa {
 
     template <class R>
     HA_EVALUATOR static void derive(const R* p, R* d) {
-        d[0] = p[0]; d[1] = p[1];
+        d[0] = p[0];
+        d[1] = p[1];
     }
 
     template <class RS, class RP, class R>

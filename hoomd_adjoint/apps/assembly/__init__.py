@@ -4,6 +4,7 @@
   with the Rechtsman potential: replica curves of L_H and L_T, half-times and rates, and an
   RMSProp design loop (reverse, forward or truncated gradients) that saves and resumes.
 """
+
 from . import honeycomb
 
 __all__ = ["honeycomb"]

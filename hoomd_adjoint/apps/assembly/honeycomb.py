@@ -26,6 +26,7 @@ batch means of dozens of replicas do not point downhill, and a reverse-mode desi
 The truncated one trades that variance for a bias and is the default (docs/honeycomb.md gives
 the numbers).
 """
+
 import dataclasses
 import math
 import os
@@ -35,8 +36,18 @@ import numpy as np
 
 from ... import _checks, _core
 
-__all__ = ["RECHTSMAN", "NAMES", "Protocol", "simulation", "hoomd_simulation", "order_loss", "curves", "half_time",
-           "Design", "potential"]
+__all__ = [
+    "RECHTSMAN",
+    "NAMES",
+    "Protocol",
+    "simulation",
+    "hoomd_simulation",
+    "order_loss",
+    "curves",
+    "half_time",
+    "Design",
+    "potential",
+]
 
 RECHTSMAN = (5.89, 17.9, 2.49, 1.823)  # Rechtsman, Stillinger, Torquato PRE 73 (2006), via the seed's S6
 NAMES = tuple(_core.pair_parameters()["Rechtsman"][:4])  # the designed a0..a3 (b0..b2 stay fixed)
@@ -47,8 +58,10 @@ MAX_FAILED = 0.05  # the share of a batch's replicas that may fail before a desi
 NOT_REACHED = "not reached"  # a half-time (and its rate) never reached within the run, in tables and plots
 # One convention for a half-time never reached (docs/honeycomb.md): in Python t = inf and k = 0.0,
 # in JSON files null (summary.json says so under "half_times"), in tables, printed lines and plots "not reached".
-HALF_TIME_NOTE = ("t_H, t_T: the first step at which the mean loss over the fresh replicas falls to 1/2; k_H, k_T = "
-                  "1/t in 1/step; null (and ratio null): not reached, the mean stayed above 1/2 through the run")
+HALF_TIME_NOTE = (
+    "t_H, t_T: the first step at which the mean loss over the fresh replicas falls to 1/2; k_H, k_T = "
+    "1/t in 1/step; null (and ratio null): not reached, the mean stayed above 1/2 through the run"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +96,7 @@ class Protocol:
             600 seeds; 3 of the Quick start's 64 measuring replicas), with it none of 1200.
             Results made before it existed are those of ``settle_steps=0``.
     """
+
     N: int = 100
     rho_T: float = 1.034
     kT: float = 0.15
@@ -145,8 +159,10 @@ def hoomd_simulation(a, lattice, seed, protocol=None):
         import hoomd
         from hoomd.adjoint.pair import Rechtsman
     except ImportError as e:
-        raise ImportError(f"the HOOMD-blue engine needs HOOMD-blue and hoomd.adjoint, hoomd-adjoint's component "
-                          f"(build it from component/, docs/hoomd.md): {e}") from None
+        raise ImportError(
+            f"the HOOMD-blue engine needs HOOMD-blue and hoomd.adjoint, hoomd-adjoint's component "
+            f"(build it from component/, docs/hoomd.md): {e}"
+        ) from None
     p, a, seed, frame = _replica_start(a, lattice, seed, protocol)
     snap = hoomd.Snapshot()
     snap.configuration.box = frame.configuration.box
@@ -169,8 +185,9 @@ def _replica_start(a, lattice, seed, protocol):
     p = protocol or Protocol()
     a = _params(a)
     seed = _checks.integer("seed", seed, lo=0)
-    frame = random_packing(p.N, p.density(_lattice(lattice)), dimensions=2, min_dist=p.min_dist,
-                           seed=2 * seed + LATTICES.index(lattice))
+    frame = random_packing(
+        p.N, p.density(_lattice(lattice)), dimensions=2, min_dist=p.min_dist, seed=2 * seed + LATTICES.index(lattice)
+    )
     return p, a, seed, frame
 
 
@@ -223,21 +240,33 @@ def _hoomd_batch(a, lattice, seeds, steps, protocol, communicator, **options):
     failures = {i: m for i, m in done.items() if isinstance(m, str)}
     if not ok:
         return float("nan"), np.full(4, np.nan), failures, []
-    return (float(np.mean([x[0] for x in ok])), np.mean(np.array([x[1] for x in ok]), axis=0), failures,
-            [x[0] for x in ok])
+    return (
+        float(np.mean([x[0] for x in ok])),
+        np.mean(np.array([x[1] for x in ok]), axis=0),
+        failures,
+        [x[0] for x in ok],
+    )
 
 
 def order_loss(lattice):
     """L_H for the honeycomb runs, L_T for the triangular ones (default settings)."""
     from ... import loss
+
     return loss.Honeycomb() if _lattice(lattice) == "honeycomb" else loss.Triangular()
 
 
 def _ensemble(a, lattice, seeds, protocol, threads, communicator, max_failed=None):
     import hoomd_adjoint as ha
+
     seeds = list(seeds)
-    return ha.Ensemble(lambda i: simulation(a, lattice, seeds[i], protocol), replicas=len(seeds), threads=threads,
-                       communicator=communicator, on_failure="drop", max_failed=max_failed)
+    return ha.Ensemble(
+        lambda i: simulation(a, lattice, seeds[i], protocol),
+        replicas=len(seeds),
+        threads=threads,
+        communicator=communicator,
+        on_failure="drop",
+        max_failed=max_failed,
+    )
 
 
 def _by_seed(failures, seeds):
@@ -246,8 +275,20 @@ def _by_seed(failures, seeds):
     return {seeds[i]: f for i, f in sorted(failures.items())}
 
 
-def curves(a, lattice, replicas=200, steps=3300, every=33, first_seed=MEASURE_SEED, protocol=None, threads=None,
-           communicator=None, progress=False, max_failed=None, failures=None):
+def curves(
+    a,
+    lattice,
+    replicas=200,
+    steps=3300,
+    every=33,
+    first_seed=MEASURE_SEED,
+    protocol=None,
+    threads=None,
+    communicator=None,
+    progress=False,
+    max_failed=None,
+    failures=None,
+):
     """Order loss against time over fresh replicas (seeds ``first_seed`` ...): ``(steps (T,),
     values (R, T))``. A replica that fails is a NaN row (leave it out with ``np.nanmean``),
     reported by a :class:`~hoomd_adjoint.ReplicaWarning` and, if ``failures`` is a dict, added
@@ -308,9 +349,27 @@ class Design:
             ``design.csv``); the report's measurements use the same limit.
     """
 
-    def __init__(self, out, objective="rates", k_T=None, k_H=None, steps=3300, variant="truncated", truncate=300,
-                 replicas=16, lr=0.01, decay=0.9, anneal=None, start=RECHTSMAN, protocol=None, threads=None,
-                 communicator=None, resume=False, engine="embedded", max_failed=MAX_FAILED):
+    def __init__(
+        self,
+        out,
+        objective="rates",
+        k_T=None,
+        k_H=None,
+        steps=3300,
+        variant="truncated",
+        truncate=300,
+        replicas=16,
+        lr=0.01,
+        decay=0.9,
+        anneal=None,
+        start=RECHTSMAN,
+        protocol=None,
+        threads=None,
+        communicator=None,
+        resume=False,
+        engine="embedded",
+        max_failed=MAX_FAILED,
+    ):
         from ...optim import RMSProp
 
         if engine not in ("embedded", "hoomd"):
@@ -319,8 +378,10 @@ class Design:
             try:
                 import hoomd.adjoint  # noqa: F401
             except ImportError as e:
-                raise ValueError(f"engine='hoomd' needs HOOMD-blue and its hoomd.adjoint component (build it from "
-                                 f"component/, docs/hoomd.md): {e}") from None
+                raise ValueError(
+                    f"engine='hoomd' needs HOOMD-blue and its hoomd.adjoint component (build it from "
+                    f"component/, docs/hoomd.md): {e}"
+                ) from None
 
         if objective not in ("assemble", "rates"):
             raise ValueError(f"objective must be 'assemble' or 'rates', got {objective!r}")
@@ -338,22 +399,32 @@ class Design:
         else:
             self.terms = [("honeycomb", _checks.integer("steps", steps, lo=1), None)]
         truncate = _checks.integer("truncate", truncate, lo=1) if variant == "truncated" else None
-        self.config = dict(objective=objective, k_T=k_T, k_H=k_H, steps=steps if objective == "assemble" else None,
-                           variant=variant, truncate=truncate, replicas=_checks.integer("replicas", replicas, lo=1),
-                           lr=_checks.real("lr", lr, lo=0.0, lo_open=True), decay=_checks.real("decay", decay, lo=0.0),
-                           anneal=None if anneal is None else _checks.real("anneal", anneal, lo=0.0, lo_open=True),
-                           start=[float(x) for x in _params(RECHTSMAN if start is None else start)],
-                           protocol=self.protocol.as_dict())
+        self.config = dict(
+            objective=objective,
+            k_T=k_T,
+            k_H=k_H,
+            steps=steps if objective == "assemble" else None,
+            variant=variant,
+            truncate=truncate,
+            replicas=_checks.integer("replicas", replicas, lo=1),
+            lr=_checks.real("lr", lr, lo=0.0, lo_open=True),
+            decay=_checks.real("decay", decay, lo=0.0),
+            anneal=None if anneal is None else _checks.real("anneal", anneal, lo=0.0, lo_open=True),
+            start=[float(x) for x in _params(RECHTSMAN if start is None else start)],
+            protocol=self.protocol.as_dict(),
+        )
         if engine != "embedded":  # (designs saved before the option existed resume unchanged)
             self.config["engine"] = engine
         self.engine = engine
         self.max_failed = _checks.real("max_failed", max_failed, lo=0.0, hi=1.0)
         self.out = str(out)
         from ...communicator import Communicator
+
         self.threads = threads
         self.communicator = communicator if communicator is not None else Communicator()  # MPI.COMM_WORLD if any
         self.state_path = os.path.join(self.out, "state.json")
         from ...sweep import _read_resumable
+
         state = _read_resumable(self.state_path, self.config, resume)
         if state is not None:
             self.params = np.array(state["params"], dtype=np.float64)
@@ -377,11 +448,12 @@ class Design:
         total, grad, values, failures = 0.0, np.zeros(4), {}, {}
         self.batch_sem = {}  # {lattice: standard error of the batch's mean loss}, for the history's plot
         for lattice, t, target in self.terms:
-            options = dict(mode="forward" if self.config["variant"] == "forward" else "reverse",
-                           truncate=None if self.config["truncate"] is None else min(t, self.config["truncate"]))
+            options = dict(
+                mode="forward" if self.config["variant"] == "forward" else "reverse",
+                truncate=None if self.config["truncate"] is None else min(t, self.config["truncate"]),
+            )
             if self.engine == "hoomd":
-                mean, g, fails, losses = _hoomd_batch(a, lattice, seeds, t, self.protocol, self.communicator,
-                                                      **options)
+                mean, g, fails, losses = _hoomd_batch(a, lattice, seeds, t, self.protocol, self.communicator, **options)
             else:
                 ens = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
                 pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
@@ -392,10 +464,13 @@ class Design:
                     g = np.array([res.grad(0)[("A", "A")][n] for n in NAMES])
             fails = _by_seed(fails, seeds)
             if len(fails) == R:
-                raise RuntimeError(f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): "
-                                   f"{next(iter(fails.values()))}")
+                raise RuntimeError(
+                    f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): "
+                    f"{next(iter(fails.values()))}"
+                )
             if len(fails) > self.max_failed * R + 1e-9:
                 from ...ensemble import ReplicaError
+
                 raise ReplicaError({f"{lattice} seed {k}": f for k, f in fails.items()}, R, self.max_failed)
             failures.update({f"{lattice} {seed}": str(f) for seed, f in fails.items()})
             values[lattice] = mean
@@ -416,23 +491,44 @@ class Design:
         iterations = _checks.integer("iterations", iterations, lo=0)
         os.makedirs(self.out, exist_ok=True)
         from tqdm.auto import tqdm
+
         main = self.communicator.partition == 0  # one writer under mpirun
-        with tqdm(total=iterations, initial=min(self.iteration, iterations), unit="it", desc="honeycomb design",
-                  disable=not (progress and main)) as bar:
+        with tqdm(
+            total=iterations,
+            initial=min(self.iteration, iterations),
+            unit="it",
+            desc="honeycomb design",
+            disable=not (progress and main),
+        ) as bar:
             while self.iteration < iterations:
                 t0 = time.perf_counter()
                 L, g, values, failures = self.evaluate(self.params, self.iteration)
                 anneal = self.config["anneal"]
                 new = self.optimizer.step(self.params, g, 1.0 if anneal is None else 0.5 ** (self.iteration / anneal))
-                self.history.append(dict(iteration=self.iteration, loss=L, params=[float(x) for x in self.params],
-                                         grad=[float(x) for x in g], failures=len(failures), failed=failures,
-                                         wall=time.perf_counter() - t0,
-                                         **{f"L_{lat[0].upper()}": v for lat, v in values.items()},
-                                         **{f"sem_L_{lat[0].upper()}": v for lat, v in self.batch_sem.items()}))
+                self.history.append(
+                    dict(
+                        iteration=self.iteration,
+                        loss=L,
+                        params=[float(x) for x in self.params],
+                        grad=[float(x) for x in g],
+                        failures=len(failures),
+                        failed=failures,
+                        wall=time.perf_counter() - t0,
+                        **{f"L_{lat[0].upper()}": v for lat, v in values.items()},
+                        **{f"sem_L_{lat[0].upper()}": v for lat, v in self.batch_sem.items()},
+                    )
+                )
                 self.params = new
                 if main:
-                    _write_json_atomic(self.state_path, dict(config=self.config, params=[float(x) for x in new],
-                                                             optimizer=self.optimizer.state(), history=self.history))
+                    _write_json_atomic(
+                        self.state_path,
+                        dict(
+                            config=self.config,
+                            params=[float(x) for x in new],
+                            optimizer=self.optimizer.state(),
+                            history=self.history,
+                        ),
+                    )
                     self.write_csv()
                 bar.set_postfix(loss=f"{L:.4f}")
                 bar.update(1)
@@ -451,25 +547,52 @@ class Design:
         os.makedirs(self.out, exist_ok=True)
         t = {lattice: n for lattice, n, _ in self.terms}
         if steps is None:
-            steps = dict(honeycomb=int(1.6 * t["honeycomb"]), triangular=4 * t["triangular"]) if "triangular" in t \
+            steps = (
+                dict(honeycomb=int(1.6 * t["honeycomb"]), triangular=4 * t["triangular"])
+                if "triangular" in t
                 else t["honeycomb"]
+            )
         if every is None:
-            every = dict(honeycomb=max(1, t["honeycomb"] // 25), triangular=max(1, t["triangular"] // 25)) \
-                if "triangular" in t else max(1, t["honeycomb"] // 100)
-        kw = dict(replicas=replicas, steps=steps, every=every, protocol=self.protocol, threads=self.threads,
-                  communicator=self.communicator, max_failed=self.max_failed)
+            every = (
+                dict(honeycomb=max(1, t["honeycomb"] // 25), triangular=max(1, t["triangular"] // 25))
+                if "triangular" in t
+                else max(1, t["honeycomb"] // 100)
+            )
+        kw = dict(
+            replicas=replicas,
+            steps=steps,
+            every=every,
+            protocol=self.protocol,
+            threads=self.threads,
+            communicator=self.communicator,
+            max_failed=self.max_failed,
+        )
         start = np.array(self.config["start"])
-        measured = [(label, a, measure(a, progress=progress and f"measure {label}", **kw))  # (labelled bars)
-                    for label, a in (("start", start), ("designed", self.params))]
+        measured = [
+            (label, a, measure(a, progress=progress and f"measure {label}", **kw))  # (labelled bars)
+            for label, a in (("start", start), ("designed", self.params))
+        ]
         main = self.communicator.partition == 0  # one writer under mpirun
-        summary = dict(config=self.config, iterations=self.iteration, replicas=replicas,
-                       failed_in_design=sum(h["failures"] for h in self.history), half_times=HALF_TIME_NOTE)
+        summary = dict(
+            config=self.config,
+            iterations=self.iteration,
+            replicas=replicas,
+            failed_in_design=sum(h["failures"] for h in self.history),
+            half_times=HALF_TIME_NOTE,
+        )
         for label, a, m in measured:
-            summary[label] = dict(params=[float(x) for x in a], t_H=m["t_H"], t_T=m["t_T"], k_H=m["k_H"],
-                                  k_T=m["k_T"], L_H_end=float(np.nanmean(m["honeycomb"][:, -1])),
-                                  L_T_end=float(np.nanmean(m["triangular"][:, -1])),
-                                  ratio=m["k_H"] / m["k_T"] if m["k_H"] and m["k_T"] else None,  # both reached
-                                  replicas_used=m["used"], failed=_failed_json(m["failures"]))
+            summary[label] = dict(
+                params=[float(x) for x in a],
+                t_H=m["t_H"],
+                t_T=m["t_T"],
+                k_H=m["k_H"],
+                k_T=m["k_T"],
+                L_H_end=float(np.nanmean(m["honeycomb"][:, -1])),
+                L_T_end=float(np.nanmean(m["triangular"][:, -1])),
+                ratio=m["k_H"] / m["k_T"] if m["k_H"] and m["k_T"] else None,  # both reached
+                replicas_used=m["used"],
+                failed=_failed_json(m["failures"]),
+            )
         if not main:
             return summary
         if self.config["objective"] == "rates":
@@ -477,32 +600,57 @@ class Design:
         summary["wall_per_iteration"] = float(np.mean([h["wall"] for h in self.history])) if self.history else None
         write_curves(os.path.join(self.out, "curves.csv"), measured)
         c = self.config
-        what = (f"target k_H/k_T = {c['k_H'] / c['k_T']:.3g} (k_T = {c['k_T']:.3g}/step)" if c["objective"] == "rates"
-                else f"minimise mean L_H after {c['steps']} steps")
-        plot(os.path.join(self.out, "design.png"), self.history, measured, self.protocol, config=c,
-             title=f"{what}; {c['variant']} gradients, {c['replicas']} replicas x {self.iteration} iterations")
+        what = (
+            f"target k_H/k_T = {c['k_H'] / c['k_T']:.3g} (k_T = {c['k_T']:.3g}/step)"
+            if c["objective"] == "rates"
+            else f"minimise mean L_H after {c['steps']} steps"
+        )
+        plot(
+            os.path.join(self.out, "design.png"),
+            self.history,
+            measured,
+            self.protocol,
+            config=c,
+            title=f"{what}; {c['variant']} gradients, {c['replicas']} replicas x {self.iteration} iterations",
+        )
         if trajectories:
             for lattice in LATTICES:
                 n = steps[lattice] if isinstance(steps, dict) else steps
-                write_trajectory(self.params, lattice, os.path.join(self.out, f"{lattice}.gsd"), n,
-                                 max(1, n // 100), protocol=self.protocol)
+                write_trajectory(
+                    self.params,
+                    lattice,
+                    os.path.join(self.out, f"{lattice}.gsd"),
+                    n,
+                    max(1, n // 100),
+                    protocol=self.protocol,
+                )
         _write_json_atomic(os.path.join(self.out, "summary.json"), _json_safe(summary))
         return summary
 
     def write_csv(self, path=None):
         """The history as a table: iteration, loss, mean order losses, parameters and gradient."""
         import csv
+
         path = path or os.path.join(self.out, "design.csv")
-        cols = ["iteration", "loss"] + [f"L_{lat[0].upper()}" for lat, _, _ in self.terms] + list(NAMES) + \
-            [f"dL/d{n}" for n in NAMES] + ["failures", "wall"]
+        cols = (
+            ["iteration", "loss"]
+            + [f"L_{lat[0].upper()}" for lat, _, _ in self.terms]
+            + list(NAMES)
+            + [f"dL/d{n}" for n in NAMES]
+            + ["failures", "wall"]
+        )
         tmp = path + ".tmp"
         with open(tmp, "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(cols)
             for h in self.history:
-                w.writerow([h["iteration"], repr(h["loss"])] + [repr(h[c]) for c in cols[2:2 + len(self.terms)]] +
-                           [repr(x) for x in h["params"]] + [repr(x) for x in h["grad"]] +
-                           [h["failures"], f"{h['wall']:.3f}"])
+                w.writerow(
+                    [h["iteration"], repr(h["loss"])]
+                    + [repr(h[c]) for c in cols[2 : 2 + len(self.terms)]]
+                    + [repr(x) for x in h["params"]]
+                    + [repr(x) for x in h["grad"]]
+                    + [h["failures"], f"{h['wall']:.3f}"]
+                )
         os.replace(tmp, path)
         return path
 
@@ -512,8 +660,10 @@ def _json_safe(x):
     null (:data:`HALF_TIME_NOTE`), and any other number that is not finite as null too (JSON has
     no infinity)."""
     if isinstance(x, dict):
-        return {k: None if k in ("k_H", "k_T") and isinstance(v, (int, float)) and v == 0 else _json_safe(v)
-                for k, v in x.items()}
+        return {
+            k: None if k in ("k_H", "k_T") and isinstance(v, (int, float)) and v == 0 else _json_safe(v)
+            for k, v in x.items()
+        }
     if isinstance(x, (list, tuple)):
         return [_json_safe(v) for v in x]
     if isinstance(x, float) and not math.isfinite(x):
@@ -528,8 +678,17 @@ def _target_steps(name, k):
     return t
 
 
-def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, communicator=None, progress=False,
-            max_failed=MAX_FAILED):
+def measure(
+    a,
+    replicas=200,
+    steps=3300,
+    every=33,
+    protocol=None,
+    threads=None,
+    communicator=None,
+    progress=False,
+    max_failed=MAX_FAILED,
+):
     """Both lattices' loss curves over fresh replicas, their half-times and rates:
     ``{"steps": (T,), "honeycomb": (R, T), "triangular": (R, T), "t_H", "t_T", "k_H", "k_T",
     "used": {lattice: replicas}, "failures": {lattice: {seed: Failure}}}``
@@ -546,8 +705,19 @@ def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, 
         e = every[lattice] if isinstance(every, dict) else every
         failures = out["failures"][lattice] = {}
         bar = f"{progress}: {lattice}" if isinstance(progress, str) else f"measure {lattice}" if progress else False
-        s, v = curves(a, lattice, replicas, n, e, protocol=protocol, threads=threads,
-                      communicator=communicator, progress=bar, max_failed=max_failed, failures=failures)
+        s, v = curves(
+            a,
+            lattice,
+            replicas,
+            n,
+            e,
+            protocol=protocol,
+            threads=threads,
+            communicator=communicator,
+            progress=bar,
+            max_failed=max_failed,
+            failures=failures,
+        )
         out["used"][lattice] = int(np.sum(~np.isnan(v[:, 0])))
         out[f"steps_{lattice[0].upper()}"] = s
         key = lattice[0].upper()
@@ -561,20 +731,24 @@ def measure(a, replicas=200, steps=3300, every=33, protocol=None, threads=None, 
 
 def _failed_json(failures):
     """{lattice: {seed: Failure}} as JSON: {lattice: [{seed, step, cause}, ...]}."""
-    return {lat: [dict(seed=int(k), step=f.step, cause=f.cause) for k, f in sorted(fs.items())]
-            for lat, fs in failures.items()}
+    return {
+        lat: [dict(seed=int(k), step=f.step, cause=f.cause) for k, f in sorted(fs.items())]
+        for lat, fs in failures.items()
+    }
 
 
 def describe_replicas(m, replicas):
     """One line per lattice of a :func:`measure` result: how many of ``replicas`` it used and
     which failed (seed, step, cause)."""
     from ...ensemble import describe
+
     return {lat: describe(replicas, m["failures"][lat], by="failed seeds") for lat in LATTICES}
 
 
 def write_trajectory(a, lattice, path, steps=3300, period=33, seed=MEASURE_SEED, protocol=None):
     """A GSD file of one replica (every ``period`` steps), for viewing (e.g. in OVITO)."""
     import hoomd_adjoint as ha
+
     sim = simulation(a, lattice, seed, protocol)
     sim.operations.writers.append(ha.write.GSD(trigger=ha.trigger.Periodic(period), filename=path, mode="wb"))
     sim.run(steps + 1)  # the writer fires at multiples of period: include the last frame
@@ -582,10 +756,12 @@ def write_trajectory(a, lattice, path, steps=3300, period=33, seed=MEASURE_SEED,
 
 
 # Under every honeycomb figure: what L_H, L_T, the line at 1/2 and "not reached" mean.
-EXPLAIN = ("L_H, L_T: honeycomb and triangular order losses, 1 − smooth max over the particles of the local "
-           "order (docs/order.md): about 1 in a liquid, 0 in a perfect crystal. Grey line at ½: the half-time "
-           "criterion; t½ is the first time the mean loss falls to ½ (rate k = 1/t½), \"not reached\" if it "
-           "stays above ½ through the run. Bands: mean ± 1 standard error over the replicas.")
+EXPLAIN = (
+    "L_H, L_T: honeycomb and triangular order losses, 1 − smooth max over the particles of the local "
+    "order (docs/order.md): about 1 in a liquid, 0 in a perfect crystal. Grey line at ½: the half-time "
+    'criterion; t½ is the first time the mean loss falls to ½ (rate k = 1/t½), "not reached" if it '
+    "stays above ½ through the run. Bands: mean ± 1 standard error over the replicas."
+)
 
 
 def _half_time_text(t):
@@ -623,19 +799,42 @@ def _plot_history(ax, history, config):
     sem = lambda key: [h.get(f"sem_{key}", np.nan) for h in history]  # noqa: E731 (older histories: none)
     if "L_T" not in history[0]:  # assemble: the objective is the batch's mean L_H itself, drawn once
         steps = f"{config['steps']} steps" if config else "the run's end"
-        _mean_line(ax, it, [h["loss"] for h in history], sem("L_H"), "o-", "tab:blue",
-                   f"objective = mean L_H at {steps}\n(over the iteration's {R})", ms=3)
+        _mean_line(
+            ax,
+            it,
+            [h["loss"] for h in history],
+            sem("L_H"),
+            "o-",
+            "tab:blue",
+            f"objective = mean L_H at {steps}\n(over the iteration's {R})",
+            ms=3,
+        )
         ax.set(ylabel="mean L_H (dimensionless)")
     else:
-        ax.plot(it, [h["loss"] for h in history], "o-", ms=3, color="k",
-                label="objective (mean L_T(t*_T) − ½)²\n + (mean L_H(t*_H) − ½)²")
+        ax.plot(
+            it,
+            [h["loss"] for h in history],
+            "o-",
+            ms=3,
+            color="k",
+            label="objective (mean L_T(t*_T) − ½)²\n + (mean L_H(t*_H) − ½)²",
+        )
         for key, c, k in (("L_H", "tab:blue", "k_H"), ("L_T", "tab:red", "k_T")):
             t = f" = {round(1 / config[k])} steps" if config else ""
-            _mean_line(ax, it, [h[key] for h in history], sem(key), ".-", c,
-                       f"mean {key} at t*_{key[-1]}{t}\n(over the iteration's {R})", alpha=0.8)
+            _mean_line(
+                ax,
+                it,
+                [h[key] for h in history],
+                sem(key),
+                ".-",
+                c,
+                f"mean {key} at t*_{key[-1]}{t}\n(over the iteration's {R})",
+                alpha=0.8,
+            )
         ax.axhline(0.5, color="0.6", lw=0.8, label="½: the means' target")
         ax.set(ylabel="loss (dimensionless)")
     from matplotlib.ticker import MaxNLocator
+
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="iteration", title="design: RMSProp on fresh replica batches")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
@@ -650,6 +849,7 @@ def plot(path, history=None, measured=(), protocol=None, title=None, config=None
     import textwrap
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -668,29 +868,45 @@ def plot(path, history=None, measured=(), protocol=None, title=None, config=None
             key = lattice[0].upper()
             mean, sem = _sem(m[lattice])
             who = f" {label}" if len(measured) > 1 else ""  # one potential: the title names it
-            _mean_line(ax, m[f"steps_{key}"], mean, sem, ls, c,
-                       f"L_{key}{who} ({lattice}): t½ {_half_time_text(m[f't_{key}'])}")
-        axv.plot(r, potential(a, r, p), ls, color="k", label=f"{label}: {_params_text(a)}" if len(measured) > 1
-                 else _params_text(a))
+            _mean_line(
+                ax,
+                m[f"steps_{key}"],
+                mean,
+                sem,
+                ls,
+                c,
+                f"L_{key}{who} ({lattice}): t½ {_half_time_text(m[f't_{key}'])}",
+            )
+        axv.plot(
+            r,
+            potential(a, r, p),
+            ls,
+            color="k",
+            label=f"{label}: {_params_text(a)}" if len(measured) > 1 else _params_text(a),
+        )
     ax.axhline(0.5, color="0.6", lw=0.8, label="½: the half-time criterion")
     if measured:
         R = len(measured[0][2]["honeycomb"])
         used = lambda m, lat: int(np.sum(~np.isnan(m[lat][:, 0])))  # noqa: E731  (failed replicas: NaN rows)
         left = [f"{label} {lat}: {used(m, lat)}" for label, _, m in measured for lat in LATTICES if used(m, lat) < R]
-        ax.set_title(f"mean order loss over {R} fresh replicas per lattice"
-                     + (f"\n(used, the rest failed: {'; '.join(left)})" if left else ""), fontsize=10)
+        ax.set_title(
+            f"mean order loss over {R} fresh replicas per lattice"
+            + (f"\n(used, the rest failed: {'; '.join(left)})" if left else ""),
+            fontsize=10,
+        )
     ax.set(xlabel=f"time (steps of dt = {p.dt:g} τ)", ylabel="mean order loss L_H, L_T", ylim=(0, 1.02))
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     axv.axhline(0, color="0.7", lw=0.8, gid="reference")
     b = ", ".join(f"{x:g}" for x in p.b)
-    axv.set(xlabel="r (σ)", ylabel="V(r) (ε)", ylim=(-1.5, 2.5),
-            title=f"pair potential V(r) (b0, b1, b2 = {b})")
+    axv.set(xlabel="r (σ)", ylabel="V(r) (ε)", ylim=(-1.5, 2.5), title=f"pair potential V(r) (b0, b1, b2 = {b})")
     axv.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     if title is None and len(measured) == 1:
         title = f"measured potential: {_params_text(measured[0][1])}"
-    system = (f"Honeycomb vs triangular assembly: N = {p.N} particles in 2D, Brownian dynamics at "
-              f"kT = {p.kT:g} ε, "
-              f"dt = {p.dt:g} τ; triangular at ρ = {p.rho_T:g} σ⁻², honeycomb at {p.density('honeycomb'):.3g} σ⁻²")
+    system = (
+        f"Honeycomb vs triangular assembly: N = {p.N} particles in 2D, Brownian dynamics at "
+        f"kT = {p.kT:g} ε, "
+        f"dt = {p.dt:g} τ; triangular at ρ = {p.rho_T:g} σ⁻², honeycomb at {p.density('honeycomb'):.3g} σ⁻²"
+    )
     fig.suptitle("\n".join(textwrap.wrap(system, 62 * panels) + ([title] if title else [])))
     fig.tight_layout()
     fig.canvas.draw()  # (the legends' places, to put the explanation below the lowest)
@@ -705,6 +921,7 @@ def write_curves(path, measured):
     """The measured mean curves as CSV: steps, then L_H and L_T (mean, standard error and the
     number of replicas they are over) of each design; empty cells where a lattice's run was shorter."""
     import csv
+
     steps = max((m[f"steps_{k}"] for _, _, m in measured for k in "HT"), key=len)
     cols, data = ["steps"], [steps]
     for label, _, m in measured:
@@ -712,8 +929,12 @@ def write_curves(path, measured):
             key = lattice[0].upper()
             v = m[lattice]
             n = np.sum(~np.isnan(v), axis=0)
-            col = {int(t): (x, e, c) for t, x, e, c in zip(m[f"steps_{key}"], np.nanmean(v, axis=0),
-                                                           np.nanstd(v, axis=0) / np.sqrt(np.maximum(n, 1)), n)}
+            col = {
+                int(t): (x, e, c)
+                for t, x, e, c in zip(
+                    m[f"steps_{key}"], np.nanmean(v, axis=0), np.nanstd(v, axis=0) / np.sqrt(np.maximum(n, 1)), n
+                )
+            }
             cols += [f"L_{key} {label}", f"sem L_{key} {label}", f"replicas L_{key} {label}"]
             data += [[col[int(t)][k] if int(t) in col else None for t in steps] for k in range(3)]
     with open(path + ".tmp", "w", newline="") as f:

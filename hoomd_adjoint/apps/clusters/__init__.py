@@ -13,6 +13,7 @@ Morse spheres whose 21 pair binding energies are the design parameters.
 
 The generic tools (DNEB, stationary points, Kramers rates) are in :mod:`hoomd_adjoint.transitions`.
 """
+
 from . import designability, kinetics, packings, paths
 from .model import Cluster, pairs, random_start
 

@@ -1,10 +1,11 @@
 """``hoomd-adjoint clusters ...``: the colloidal-cluster workflows from the command line.
 
-    hoomd-adjoint clusters states    --quenches 300 --out clusters-states
-    hoomd-adjoint clusters path      --B 5 --out clusters-path         # R1 -> R2: band, saddle, rates
-    hoomd-adjoint clusters design    --objective barriers --target 3 5 --out clusters-design
-    hoomd-adjoint clusters reproduce fig3b|fig3c|fig4a|fig4c|md|fig5|plots --out runs/clusters [--part k/n]
+hoomd-adjoint clusters states    --quenches 300 --out clusters-states
+hoomd-adjoint clusters path      --B 5 --out clusters-path         # R1 -> R2: band, saddle, rates
+hoomd-adjoint clusters design    --objective barriers --target 3 5 --out clusters-design
+hoomd-adjoint clusters reproduce fig3b|fig3c|fig4a|fig4c|md|fig5|plots --out runs/clusters [--part k/n]
 """
+
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ import numpy as np
 
 def one_process(command):
     from ...communicator import one_process
+
     return one_process(command)
 
 
@@ -41,9 +43,16 @@ def states(args):
     for k, (E, n, h) in enumerate(rows):
         print(f"{k:8d} {E:12.4f} {n:7d} {h:6d}")
     os.makedirs(args.out, exist_ok=True)
-    _json(os.path.join(args.out, "states.json"),
-          dict(B=args.B, alpha=args.alpha, quenches=args.quenches, packings=len(by),
-               states=[dict(x=s.x.tolist(), energy=s.energy, graph=s.graph, hand=s.hand, hits=s.hits) for s in found]))
+    _json(
+        os.path.join(args.out, "states.json"),
+        dict(
+            B=args.B,
+            alpha=args.alpha,
+            quenches=args.quenches,
+            packings=len(by),
+            states=[dict(x=s.x.tolist(), energy=s.energy, graph=s.graph, hand=s.hand, hits=s.hits) for s in found],
+        ),
+    )
 
 
 def path(args):
@@ -66,14 +75,22 @@ def path(args):
     fwd = kramers(c, p.a, p.ts, kT=args.kT, gamma=args.gamma, gradient=False)
     bwd = kramers(c, p.b, p.ts, kT=args.kT, gamma=args.gamma, gradient=False)
     print(f"barriers: R1 -> R2 {p.barrier_ab:.6f} kT, R2 -> R1 {p.barrier_ba:.6f} kT")
-    print(f"Kramers rates: R1 -> R2 {fwd.k:.6g}, R2 -> R1 {bwd.k:.6g} (prefactors {fwd.prefactor:.4g}, {bwd.prefactor:.4g})")
+    print(
+        f"Kramers rates: R1 -> R2 {fwd.k:.6g}, R2 -> R1 {bwd.k:.6g} (prefactors {fwd.prefactor:.4g}, {bwd.prefactor:.4g})"
+    )
     os.makedirs(args.out, exist_ok=True)
     E = p.band.energies - p.band.energies[0]
     last = len(E) - 1
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     ax.plot(E, "o-", ms=2, label=f"relaxed band (DNEB, {last - 1} images between the states)")
-    ax.plot(p.band.ts, p.barrier_ab, "*", ms=14, color="tab:red",
-            label=f"refined saddle: barriers {p.barrier_ab:.3f} kT (R1 → R2), {p.barrier_ba:.3f} kT (R2 → R1)")
+    ax.plot(
+        p.band.ts,
+        p.barrier_ab,
+        "*",
+        ms=14,
+        color="tab:red",
+        label=f"refined saddle: barriers {p.barrier_ab:.3f} kT (R1 → R2), {p.barrier_ba:.3f} kT (R2 → R1)",
+    )
     ax.plot([0, last], [0, p.barrier_ab - p.barrier_ba], "s", ms=7, color="k", label="the states R1 and R2 (minima)")
     for x, y, name in ((0, 0, "R1"), (last, p.barrier_ab - p.barrier_ba, "R2")):
         ax.annotate(name, (x, y), xytext=(0, 8), textcoords="offset points", ha="center")
@@ -81,17 +98,29 @@ def path(args):
     ax.set_ylabel("energy − E(R1) (kT)")
     ax.set_ylim(min(0, E.min()) - 0.15 * np.ptp(E), E.max() + 0.9 * np.ptp(E))  # room for the legend above
     ax.legend(fontsize=8, loc="upper center")
-    ax.set_title(f"R1 → R2 path of 7 Morse spheres: B = {args.B:g} kT on all 21 pairs, α = {args.alpha:g}/σ\n"
-                 f"Kramers rates (kT = {args.kT:g}, γ = {args.gamma:g}): R1 → R2 {fwd.k:.4g}, R2 → R1 {bwd.k:.4g} "
-                 "per unit time", fontsize=9)
+    ax.set_title(
+        f"R1 → R2 path of 7 Morse spheres: B = {args.B:g} kT on all 21 pairs, α = {args.alpha:g}/σ\n"
+        f"Kramers rates (kT = {args.kT:g}, γ = {args.gamma:g}): R1 → R2 {fwd.k:.4g}, R2 → R1 {bwd.k:.4g} "
+        "per unit time",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, "path.png"), dpi=150)
     plt.close(fig)
     print(f"wrote {os.path.join(args.out, 'path.png')}")
-    _json(os.path.join(args.out, "path.json"),
-          dict(B=args.B, barriers=[p.barrier_ab, p.barrier_ba], rates=[fwd.k, bwd.k],
-               prefactors=[fwd.prefactor, bwd.prefactor], energies=p.band.energies.tolist(), ts=p.ts.tolist(),
-               a=p.a.tolist(), b=p.b.tolist()))
+    _json(
+        os.path.join(args.out, "path.json"),
+        dict(
+            B=args.B,
+            barriers=[p.barrier_ab, p.barrier_ba],
+            rates=[fwd.k, bwd.k],
+            prefactors=[fwd.prefactor, bwd.prefactor],
+            energies=p.band.energies.tolist(),
+            ts=p.ts.tolist(),
+            a=p.a.tolist(),
+            b=p.b.tolist(),
+        ),
+    )
 
 
 def design_cmd(args):
@@ -103,11 +132,25 @@ def design_cmd(args):
 
     c = Cluster(np.full(21, args.B), alpha=args.alpha)
     a, b = reproduce.reference_pair(c)
-    r = design(c, a, b, args.target, objective=args.objective, iterations=args.iterations, steps=args.steps,
-               lr=args.lr, anneal=args.anneal, kT=args.kT, gamma=args.gamma, progress=True)
+    r = design(
+        c,
+        a,
+        b,
+        args.target,
+        objective=args.objective,
+        iterations=args.iterations,
+        steps=args.steps,
+        lr=args.lr,
+        anneal=args.anneal,
+        kT=args.kT,
+        gamma=args.gamma,
+        progress=True,
+    )
     unit = "kT" if args.objective == "barriers" else "1/time"
-    print(f"targets {args.target[0]:g}, {args.target[1]:g} {unit} -> {r.values[0, 0]:.6g}, {r.values[0, 1]:.6g} "
-          f"(errors {100 * r.errors[0, 0]:.3f} %, {100 * r.errors[0, 1]:.3f} %) in {r.seconds:.1f} s")
+    print(
+        f"targets {args.target[0]:g}, {args.target[1]:g} {unit} -> {r.values[0, 0]:.6g}, {r.values[0, 1]:.6g} "
+        f"(errors {100 * r.errors[0, 0]:.3f} %, {100 * r.errors[0, 1]:.3f} %) in {r.seconds:.1f} s"
+    )
     os.makedirs(args.out, exist_ok=True)
     _json(os.path.join(args.out, "design.json"), dict(r.summary(), iterations=r.iterations))
 
@@ -125,9 +168,11 @@ def reproduce_cmd(args):
                 return 2
         elif args.part is not None:  # every rank would run the same slice
             if rank == 0:
-                print(f"hoomd-adjoint clusters reproduce: --part {args.part} under mpirun would run that slice on "
-                      f"each of the {size} ranks; leave --part out (the ranks share the jobs) or run without mpirun",
-                      file=sys.stderr)
+                print(
+                    f"hoomd-adjoint clusters reproduce: --part {args.part} under mpirun would run that slice on "
+                    f"each of the {size} ranks; leave --part out (the ranks share the jobs) or run without mpirun",
+                    file=sys.stderr,
+                )
             return 2
         else:
             # The slices need no messages between the ranks: each saves its own jobs' results, and
@@ -144,8 +189,11 @@ def reproduce_cmd(args):
     elif args.what == "fig5":
         rp.designability(args.out, part=args.part, progress=rank == 0)
     else:
-        for name, fn, need in (("fig4", rp.plot_grid, "fig4-barriers"), ("md", rp.plot_md, "md"),
-                               ("fig5", rp.plot_designability, "fig5")):
+        for name, fn, need in (
+            ("fig4", rp.plot_grid, "fig4-barriers"),
+            ("md", rp.plot_md, "md"),
+            ("fig5", rp.plot_designability, "fig5"),
+        ):
             if os.path.isdir(os.path.join(args.out, need)):
                 print(name, json.dumps(fn(args.out), indent=1)[:2000])
 
@@ -155,11 +203,13 @@ SWEEPS = ("fig4a", "fig4c", "md", "fig5")  # the reproductions that are sweeps (
 
 def _check_out(args):
     from ..._cli import out_folder
+
     out_folder("--out", args.out)
 
 
 def _check_reproduce(args):
     from ..._cli import Usage, out_folder
+
     out_folder("--out", args.out)
     if args.part is not None and args.what not in SWEEPS:
         raise Usage(f"--part {args.part} slices a sweep ({', '.join(SWEEPS)}); {args.what} is not one")
@@ -171,13 +221,17 @@ def add_parser(sub):
     """Register ``clusters`` and its actions on an argparse subparsers object."""
     from ... import _cli as _a
 
-    p = sub.add_parser("clusters", help="colloidal clusters: states, DNEB paths, Kramers rates, design (PNAS 2021, "
-                                        "Figs. 3-5)", description=__doc__)
+    p = sub.add_parser(
+        "clusters",
+        help="colloidal clusters: states, DNEB paths, Kramers rates, design (PNAS 2021, Figs. 3-5)",
+        description=__doc__,
+    )
     actions = p.add_subparsers(dest="action", required=True, metavar="action")
 
     def model(a, B=5.0):
-        a.add_argument("--B", type=_a.real(0, open_lo=True), default=B,
-                       help="uniform binding energy to start from (kT)")
+        a.add_argument(
+            "--B", type=_a.real(0, open_lo=True), default=B, help="uniform binding energy to start from (kT)"
+        )
         a.add_argument("--alpha", type=_a.real(0, open_lo=True), default=5.0, help="Morse range parameter (1/sigma)")
 
     def kramers(a):
@@ -201,10 +255,20 @@ def add_parser(sub):
     a.set_defaults(func=path, check=_check_out, single="hoomd-adjoint clusters path")
     a = actions.add_parser("design", help="barrier or rate design of R1 <-> R2", description=design_cmd.__doc__)
     model(a)
-    a.add_argument("--objective", choices=["barriers", "rates"], default="barriers",
-                   help="design the barriers (Eq. 5) or the Kramers rates (Eq. 6)")
-    a.add_argument("--target", type=_a.real(0, open_lo=True), nargs=2, default=[3.0, 5.0], metavar="T",
-                   help="forward and backward target: barriers (kT) or rates (1/time)")
+    a.add_argument(
+        "--objective",
+        choices=["barriers", "rates"],
+        default="barriers",
+        help="design the barriers (Eq. 5) or the Kramers rates (Eq. 6)",
+    )
+    a.add_argument(
+        "--target",
+        type=_a.real(0, open_lo=True),
+        nargs=2,
+        default=[3.0, 5.0],
+        metavar="T",
+        help="forward and backward target: barriers (kT) or rates (1/time)",
+    )
     a.add_argument("--iterations", type=_a.integer(1), default=18, help="band searches (the paper: 18)")
     a.add_argument("--steps", type=_a.integer(1), default=50, help="RMSProp steps per iteration (band search)")
     a.add_argument("--lr", type=_a.real(0, open_lo=True), default=0.05, help="RMSProp step size (kT per parameter)")
@@ -212,13 +276,25 @@ def add_parser(sub):
     kramers(a)
     out(a, "clusters-design", "design.json")
     a.set_defaults(func=design_cmd, check=_check_out, single="hoomd-adjoint clusters design")
-    a = actions.add_parser("reproduce", help="the paper's cluster results as resumable sweeps",
-                           description=reproduce_cmd.__doc__)
-    a.add_argument("what", choices=["fig3b", "fig3c", "fig4a", "fig4c", "md", "fig5", "plots"],
-                   help="the result to run (fig4a, fig4c, md and fig5 are sweeps: rerun to continue), or plots")
+    a = actions.add_parser(
+        "reproduce", help="the paper's cluster results as resumable sweeps", description=reproduce_cmd.__doc__
+    )
+    a.add_argument(
+        "what",
+        choices=["fig3b", "fig3c", "fig4a", "fig4c", "md", "fig5", "plots"],
+        help="the result to run (fig4a, fig4c, md and fig5 are sweeps: rerun to continue), or plots",
+    )
     out(a, "runs/clusters", "one subfolder per result")
-    a.add_argument("--part", type=_a.part, default=None,
-                   help="slice k/n of a sweep's jobs: jobs i with i %% n == k (default: every job)")
-    a.set_defaults(func=reproduce_cmd, check=_check_reproduce, mpi_part=True,
-                   resume_hint=lambda args: "again" if args.what in SWEEPS else None,
-                   single=lambda args: None if args.what in SWEEPS else f"hoomd-adjoint clusters reproduce {args.what}")
+    a.add_argument(
+        "--part",
+        type=_a.part,
+        default=None,
+        help="slice k/n of a sweep's jobs: jobs i with i %% n == k (default: every job)",
+    )
+    a.set_defaults(
+        func=reproduce_cmd,
+        check=_check_reproduce,
+        mpi_part=True,
+        resume_hint=lambda args: "again" if args.what in SWEEPS else None,
+        single=lambda args: None if args.what in SWEEPS else f"hoomd-adjoint clusters reproduce {args.what}",
+    )

@@ -21,6 +21,7 @@ parameter, and the 0.2 % goal on a 3 kT barrier is 0.006 kT.
 Several transitions from one state a (to b_1 .. b_K) are designed at once by summing their
 losses (the designability study, Fig. 5).
 """
+
 import dataclasses
 import time
 
@@ -42,6 +43,7 @@ class Result:
     the loss per step (``losses``); one record per iteration (``iterations``: B, values, band
     energies, whether every band search succeeded); the wall time in seconds; the final
     stationary points ``a``, ``b`` (K, N, 3) and ``ts`` (K, N, 3)."""
+
     objective: str
     target: np.ndarray
     B: np.ndarray
@@ -63,9 +65,16 @@ class Result:
 
     def summary(self):
         """JSON-safe summary."""
-        return dict(objective=self.objective, target=self.target.tolist(), values=self.values.tolist(),
-                    errors=self.errors.tolist(), B=self.B.tolist(), loss=self.loss, seconds=self.seconds,
-                    refound=[it["refound"] for it in self.iterations])
+        return dict(
+            objective=self.objective,
+            target=self.target.tolist(),
+            values=self.values.tolist(),
+            errors=self.errors.tolist(),
+            B=self.B.tolist(),
+            loss=self.loss,
+            seconds=self.seconds,
+            refound=[it["refound"] for it in self.iterations],
+        )
 
 
 def _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=True, exact=True):
@@ -78,11 +87,11 @@ def _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=True, exact=Tr
         if exact and np.abs(d["gradient"]).max() > 1e-6:
             raise ValueError("design: a state or saddle is not stationary")
         E = d["energy"]
-        vals = np.stack([E[K + 1:] - E[0], E[K + 1:] - E[1:K + 1]], axis=1)
+        vals = np.stack([E[K + 1 :] - E[0], E[K + 1 :] - E[1 : K + 1]], axis=1)
         if not gradient:
             return vals, None
         phi = d["dE"]
-        return vals, np.stack([phi[K + 1:] - phi[0], phi[K + 1:] - phi[1:K + 1]], axis=1)
+        return vals, np.stack([phi[K + 1 :] - phi[0], phi[K + 1 :] - phi[1 : K + 1]], axis=1)
     gtol = 1e-6 if exact else np.inf
     A = point(cluster, xa, gradient=gradient, implicit=exact, gtol=gtol, name="state a")
     vals, grads = [], []
@@ -155,8 +164,7 @@ class _Saddles:
         # band from the straight line (a warm start can drift into another valley)
         p = None
         if self.bands[k] is not None:
-            p = paths.connect(self.cluster, xa, xb, images=self.images, band=self.bands[k], check=False,
-                              max_iter=5000)
+            p = paths.connect(self.cluster, xa, xb, images=self.images, band=self.bands[k], check=False, max_iter=5000)
             if p is not None and len(p.band.maxima(prominence=2e-2 * p.band.barrier)) != 1:
                 p = None
         if p is None:
@@ -164,8 +172,25 @@ class _Saddles:
         return p
 
 
-def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50, lr=0.05, anneal=2, kT=1.0,
-           gamma=1.0, images=100, B_min=0.5, tol=None, follow=True, search="band", progress=False):
+def design(
+    cluster,
+    a,
+    b,
+    target,
+    objective="barriers",
+    iterations=18,
+    steps=50,
+    lr=0.05,
+    anneal=2,
+    kT=1.0,
+    gamma=1.0,
+    images=100,
+    B_min=0.5,
+    tol=None,
+    follow=True,
+    search="band",
+    progress=False,
+):
     """Optimise ``cluster.B`` so that the transition(s) a <-> b have the ``target`` barriers or rates.
 
     Args:
@@ -250,8 +275,10 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
                 shrink *= 0.5
                 backtracks += 1
                 if backtracks > 6:  # a step 64 times smaller still loses them: the landscape changes here
-                    raise RuntimeError("design: a state or saddle changes character (e.g. the saddle gains a "
-                                       f"second unstable mode) beyond B = {B.tolist()}")
+                    raise RuntimeError(
+                        "design: a state or saddle changes character (e.g. the saddle gains a "
+                        f"second unstable mode) beyond B = {B.tolist()}"
+                    )
                 continue
             B, (xa, xb, saddles.xs), backtracks = B_new, moved, 0
             bar.update()
@@ -267,5 +294,6 @@ def design(cluster, a, b, target, objective="barriers", iterations=18, steps=50,
     r = (values - target) / weight
     losses.append(float(np.sum(r * r)))
     record.append(dict(iteration=len(record), B=B.tolist(), values=values.tolist(), band_energies=energies, refound=ok))
-    return Result(objective, target, B, values, losses, record, time.perf_counter() - t0, xa, np.array(xb),
-                  np.array(saddles.xs))
+    return Result(
+        objective, target, B, values, losses, record, time.perf_counter() - t0, xa, np.array(xb), np.array(saddles.xs)
+    )

@@ -9,6 +9,7 @@ singular values of J_S (no squaring of the condition number): sigma_i > rtol * s
 rtol = 1e-2 by default: the finite Morse range turns the exact dependencies of sticky spheres
 into singular values near 1e-3 sigma_max, which no bounded change of B can exploit.
 """
+
 import itertools
 
 import numpy as np

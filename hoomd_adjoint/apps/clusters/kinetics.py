@@ -10,16 +10,24 @@ for exponential dwell times, censored dwells included in the time), with standar
 k / sqrt(n). Snapshots farther than ``off_path`` from every image (the cluster visits a third
 state, or falls apart) are cut out: the trajectory is split there and each piece analysed alone.
 """
+
 import dataclasses
 
 import numpy as np
 
-__all__ = ["trajectories", "pair_distances", "path_coordinate", "count_transitions", "MDRates", "md_rates",
-           "Escapes", "escapes"]
+__all__ = [
+    "trajectories",
+    "pair_distances",
+    "path_coordinate",
+    "count_transitions",
+    "MDRates",
+    "md_rates",
+    "Escapes",
+    "escapes",
+]
 
 
-def trajectories(cluster, x0, steps, every, replicas, kT=1.0, gamma=1.0, dt=1e-4, seed=0, threads=2,
-                 progress=False):
+def trajectories(cluster, x0, steps, every, replicas, kT=1.0, gamma=1.0, dt=1e-4, seed=0, threads=2, progress=False):
     """Positions (replicas, frames, N, 3) every ``every`` steps (wrapped into the box; pair
     distances use the minimum image) of Brownian runs from x0, replica r seeded ``seed + r``."""
     from concurrent.futures import ThreadPoolExecutor
@@ -80,6 +88,7 @@ def count_transitions(state, frame_time):
 class MDRates:
     """Rates from MD: ``k_ab``, ``k_ba`` with standard errors ``se_ab``, ``se_ba``; transition
     counts, times, the fraction of snapshots off the path, and the filter cutoff (1/time)."""
+
     k_ab: float
     k_ba: float
     se_ab: float
@@ -128,8 +137,18 @@ def md_rates(coordinate, distance, ts, frame_time, cutoff, off_path=0.6, order=4
             n_ab, n_ba, t_a, t_b = n_ab + c[0], n_ba + c[1], t_a + c[2], t_b + c[3]
     k_ab = n_ab / t_a if t_a else np.nan
     k_ba = n_ba / t_b if t_b else np.nan
-    return MDRates(k_ab, k_ba, k_ab / np.sqrt(max(n_ab, 1)), k_ba / np.sqrt(max(n_ba, 1)), n_ab, n_ba, t_a, t_b,
-                   off / np.size(distance), cutoff)
+    return MDRates(
+        k_ab,
+        k_ba,
+        k_ab / np.sqrt(max(n_ab, 1)),
+        k_ba / np.sqrt(max(n_ba, 1)),
+        n_ab,
+        n_ba,
+        t_a,
+        t_b,
+        off / np.size(distance),
+        cutoff,
+    )
 
 
 @dataclasses.dataclass
@@ -138,6 +157,7 @@ class Escapes:
     exit, or its whole run when it stayed), ``outcome`` ("target", "other" or "stayed"), and the
     rate to the target, k = n_target / total time (competing exits censor), with standard error
     k / sqrt(n_target)."""
+
     times: np.ndarray
     outcome: list
 
@@ -158,12 +178,33 @@ class Escapes:
         return self.rate / np.sqrt(max(self.n_target, 1))
 
     def summary(self):
-        return dict(rate=self.rate, se=self.se, replicas=len(self.outcome), n_target=self.n_target, n_other=self.n_other,
-                    n_stayed=sum(o == "stayed" for o in self.outcome), time=float(np.sum(self.times)))
+        return dict(
+            rate=self.rate,
+            se=self.se,
+            replicas=len(self.outcome),
+            n_target=self.n_target,
+            n_other=self.n_other,
+            n_stayed=sum(o == "stayed" for o in self.outcome),
+            time=float(np.sum(self.times)),
+        )
 
 
-def escapes(cluster, start, target, replicas, max_steps, every=50, kT=1.0, gamma=1.0, dt=1e-4, seed=0,
-            threads=2, trigger=1.3, commit=1000, progress=False):
+def escapes(
+    cluster,
+    start,
+    target,
+    replicas,
+    max_steps,
+    every=50,
+    kT=1.0,
+    gamma=1.0,
+    dt=1e-4,
+    seed=0,
+    threads=2,
+    trigger=1.3,
+    commit=1000,
+    progress=False,
+):
     """First exits from state ``start`` by Brownian MD (competing-risk rates).
 
     Each replica (seed ``seed + r``) runs until its first exit or ``max_steps``. Every ``every``

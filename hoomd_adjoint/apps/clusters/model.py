@@ -12,6 +12,7 @@ Choices (the paper's SI is not public): alpha = 5 (the authors' JAX MD tutorial)
 with no shift (the engine has no smooth cutoff; V(4) / B is -6e-7, so the jump does not matter).
 MD (:meth:`Cluster.simulation`) emulates free space by a periodic box of side 40.
 """
+
 import itertools
 
 import numpy as np
@@ -74,8 +75,9 @@ class Cluster:
             raise ValueError(f"B must have N(N-1)/2 = {len(self.pairs)} entries (one per pair), got {B.size}")
         bad = np.flatnonzero(~np.isfinite(B) | (B <= 0))
         if bad.size:
-            raise ValueError(f"binding energies must be positive and finite: B[{bad[0]}] (pair "
-                             f"{self.pairs[bad[0]]}) = {B[bad[0]]}")
+            raise ValueError(
+                f"binding energies must be positive and finite: B[{bad[0]}] (pair {self.pairs[bad[0]]}) = {B[bad[0]]}"
+            )
         return B
 
     def _set_params(self):
@@ -92,8 +94,10 @@ class Cluster:
     def morse_params(self):
         """``{(type_a, type_b): dict(D0, alpha, r0)}`` for ``hoomd.md.pair.Morse`` (types P0..)."""
         types = [f"P{i}" for i in range(self.N)]
-        return {(types[a], types[b]): dict(D0=float(self._params[a, b, 0]), alpha=self.alpha, r0=1.0)
-                for a, b in itertools.combinations_with_replacement(range(self.N), 2)}
+        return {
+            (types[a], types[b]): dict(D0=float(self._params[a, b, 0]), alpha=self.alpha, r0=1.0)
+            for a, b in itertools.combinations_with_replacement(range(self.N), 2)
+        }
 
     # -- evaluation -------------------------------------------------------------------------------
     def derivatives(self, X, order=1, wrt_B=False):
@@ -106,8 +110,9 @@ class Cluster:
         X = X.reshape(-1, self.N, 3)
         if not np.all(np.isfinite(X)):
             raise ValueError("positions are not finite")
-        out = _core.cluster_derivatives("Morse", X, self._type, self._params, self._rcut, False, order,
-                                        0 if wrt_B else -1)
+        out = _core.cluster_derivatives(
+            "Morse", X, self._type, self._params, self._rcut, False, order, 0 if wrt_B else -1
+        )
         res = {}
         for k, v in out.items():
             if k in ("dE", "dG", "dH"):
@@ -156,7 +161,9 @@ class Cluster:
         box = _checks.real("box", box, lo=0.0, lo_open=True)
         x = np.asarray(x, dtype=np.float64).reshape(self.N, 3)
         if box < 2 * (self.r_cut + 0.4) + 2 * np.abs(x - x.mean(axis=0)).max() + 2:
-            raise ValueError(f"box = {box} is too small to emulate free space for this cluster and r_cut = {self.r_cut}")
+            raise ValueError(
+                f"box = {box} is too small to emulate free space for this cluster and r_cut = {self.r_cut}"
+            )
         frame = gsd.hoomd.Frame()
         frame.configuration.box = [box] * 3 + [0, 0, 0]
         frame.particles.N = self.N
@@ -184,8 +191,13 @@ class Cluster:
 
         x = np.asarray(x, dtype=np.float64).reshape(self.N, 3)
         x, _, _ = fire(self.energy_and_gradient, (x - x.mean(axis=0)).ravel(), ftol=1e-3)
-        res = minimize(self.energy_and_gradient, x, jac=True, method="L-BFGS-B",
-                       options=dict(gtol=gtol, ftol=0.0, maxiter=maxiter, maxcor=30))
+        res = minimize(
+            self.energy_and_gradient,
+            x,
+            jac=True,
+            method="L-BFGS-B",
+            options=dict(gtol=gtol, ftol=0.0, maxiter=maxiter, maxcor=30),
+        )
         # L-BFGS stalls near 1e-6 (energy changes fall below rounding); Newton steps in the
         # internal coordinates (rigid-body modes left out) bring the forces to rounding level
         try:

@@ -7,6 +7,7 @@ labels, because the particles are distinguishable: the labelled contact graph, a
 handedness, because a chiral packing and its mirror image share their labelled graph but are
 different minima.
 """
+
 import dataclasses
 import itertools
 
@@ -62,6 +63,7 @@ def handedness(x):
 class State:
     """A labelled minimum: positions (centred), energy, contacts, handedness, the packing's
     label-free key, and how many quenches reached it."""
+
     x: np.ndarray
     energy: float
     graph: tuple

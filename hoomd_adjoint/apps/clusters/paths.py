@@ -7,6 +7,7 @@ Two rigid states are *candidates* when their labelled contact graphs share all b
 refines (Newton) to a saddle with exactly one negative internal Hessian eigenvalue, and quenches
 from the saddle displaced by +-0.05 sigma along the unstable mode end in the two states.
 """
+
 import dataclasses
 
 import numpy as np
@@ -27,6 +28,7 @@ BAND = dict(k=1.0, ftol=1e-2, dt=1e-3, dt_max="auto", max_step=0.05, climb=False
 class Path:
     """States ``a`` and ``b`` (positions, (N, 3)), the relaxed ``band`` (images, 3N) and the
     refined transition state ``ts`` (N, 3), with the forward and backward barriers."""
+
     a: np.ndarray
     b: np.ndarray
     band: object
@@ -100,8 +102,14 @@ def connect(cluster, a, b, images=100, band=None, check=True, **settings):
         except (ValueError, RuntimeError):
             return None
         E = cluster.energy(ts)
-        return Path(rel.images[0].reshape(-1, 3), rel.images[-1].reshape(-1, 3), rel, ts,
-                    E - cluster.energy(a), E - cluster.energy(b))
+        return Path(
+            rel.images[0].reshape(-1, 3),
+            rel.images[-1].reshape(-1, 3),
+            rel,
+            ts,
+            E - cluster.energy(a),
+            E - cluster.energy(b),
+        )
     if len(rel.maxima(prominence=2e-2 * rel.barrier)) != 1:
         return None
     found = saddles(cluster, rel)

@@ -10,6 +10,7 @@ R1 (pentagonal bipyramid) and R2 as a and b, every design from B = 5 kT on all 2
 gamma = 1; barrier targets {2, ..., 8} kT in both directions; rate targets 7 log-spaced values
 over +-1 decade around the Kramers rates at the start, in both directions.
 """
+
 import functools
 import json
 import os
@@ -20,14 +21,47 @@ from ...sweep import Sweep, _write_json_atomic
 from .design import design
 from .model import Cluster
 
-__all__ = ["R1", "R2", "reference_pair", "B0", "fig3b", "grid_jobs", "grid", "plot_grid", "designability_setup",
-           "designability", "plot_designability", "md_jobs", "md_validation", "plot_md", "fig3c"]
+__all__ = [
+    "R1",
+    "R2",
+    "reference_pair",
+    "B0",
+    "fig3b",
+    "grid_jobs",
+    "grid",
+    "plot_grid",
+    "designability_setup",
+    "designability",
+    "plot_designability",
+    "md_jobs",
+    "md_validation",
+    "plot_md",
+    "fig3c",
+]
 
 # The authors' tutorial states (seed-reproduction note, part A2): contacts at distance 1.
-R1 = np.array([(0, 0, 0), (0.9510565163, -1.3090169944, 0), (0.9510565163, 0.3090169944, 0), (0, -1, 0),
-               (1.5388417686, -0.5, 0), (0.6881909602, -0.5, 0.5257311121), (0.6881909602, -0.5, -0.5257311121)])
-R2 = np.array([(1, -1, 0), (0, 0, 0), (1.5, -0.5, 0.7071067812), (0, -1, 0), (1, 0, 0), (0.5, -0.5, -0.7071067812),
-               (0.5, -0.5, 0.7071067812)])[[1, 0, 4, 3, 2, 6, 5]]
+R1 = np.array(
+    [
+        (0, 0, 0),
+        (0.9510565163, -1.3090169944, 0),
+        (0.9510565163, 0.3090169944, 0),
+        (0, -1, 0),
+        (1.5388417686, -0.5, 0),
+        (0.6881909602, -0.5, 0.5257311121),
+        (0.6881909602, -0.5, -0.5257311121),
+    ]
+)
+R2 = np.array(
+    [
+        (1, -1, 0),
+        (0, 0, 0),
+        (1.5, -0.5, 0.7071067812),
+        (0, -1, 0),
+        (1, 0, 0),
+        (0.5, -0.5, -0.7071067812),
+        (0.5, -0.5, 0.7071067812),
+    ]
+)[[1, 0, 4, 3, 2, 6, 5]]
 B0 = 5.0
 # the optimisation budget of every design here (the paper's): shrink it for smoke runs
 DESIGN = dict(iterations=18, steps=50)
@@ -108,20 +142,25 @@ def fig3b(out, target=(3.0, 5.0), progress=False):
         E = np.array(it["band_energies"][0])
         # the first and last iterations are named; those between share one entry (colour: iteration)
         label = "start" if n == 0 else ("final" if n == last else "iterations between (colour bar)")
-        ax.plot(np.arange(len(E)), E - E.min(), color=cmap(n / max(1, last)), lw=2.0 if n in (0, last) else 0.8,
-                label=label)
+        ax.plot(
+            np.arange(len(E)), E - E.min(), color=cmap(n / max(1, last)), lw=2.0 if n in (0, last) else 0.8, label=label
+        )
     for v in (target[0], target[1]):
         ax.axhline(v, color="k", ls=":", lw=0.8, label="targets")
     bar = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, max(1, last)))
     plt.colorbar(bar, ax=ax, label="design iteration")
     ax.set_xlabel("image along the band (a = 0)")
     ax.set_ylabel("energy - min (kT)")
-    ax.set_title(f"Fig. 3B analogue, N = 7 Morse cluster: barrier targets {target[0]:g}, {target[1]:g} kT -> "
-                 f"{r.values[0, 0]:.4f}, {r.values[0, 1]:.4f}", fontsize=8)
+    ax.set_title(
+        f"Fig. 3B analogue, N = 7 Morse cluster: barrier targets {target[0]:g}, {target[1]:g} kT -> "
+        f"{r.values[0, 0]:.4f}, {r.values[0, 1]:.4f}",
+        fontsize=8,
+    )
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))  # one entry per label
-    ax.legend(unique.values(), unique.keys(), frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.18),
-              ncol=4)
+    ax.legend(
+        unique.values(), unique.keys(), frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.18), ncol=4
+    )
     _save(fig, out, "fig3b", dict(r.summary(), iterations=r.iterations))
     return r
 
@@ -138,14 +177,22 @@ def grid_jobs(objective):
 def _grid_job(job):
     c, a, b = _start()
     r = design(c, a, b, job["target"], objective=job["objective"], **DESIGN)
-    return dict(values=r.values[0].tolist(), error_ab=float(r.errors[0, 0]), error_ba=float(r.errors[0, 1]),
-                loss=r.loss, seconds=r.seconds, B=r.B.tolist(), refound=all(it["refound"] for it in r.iterations))
+    return dict(
+        values=r.values[0].tolist(),
+        error_ab=float(r.errors[0, 0]),
+        error_ba=float(r.errors[0, 1]),
+        loss=r.loss,
+        seconds=r.seconds,
+        B=r.B.tolist(),
+        refound=all(it["refound"] for it in r.iterations),
+    )
 
 
 def grid(objective, out, part=None, progress=False, limit=None):
     """Run (or resume) the 49 designs of Fig. 4A or 4C as a sweep in ``out``; returns the Sweep."""
-    return _sweep(_grid_job, os.path.join(out, f"fig4-{objective}"), lambda: grid_jobs(objective)[:limit], part,
-                  progress)
+    return _sweep(
+        _grid_job, os.path.join(out, f"fig4-{objective}"), lambda: grid_jobs(objective)[:limit], part, progress
+    )
 
 
 def plot_grid(out):
@@ -169,14 +216,26 @@ def plot_grid(out):
         T = np.array([r["target"] for r in rows])
         V = np.array([r["values"] for r in rows])
         err = np.abs(V - T) / T
-        summary[objective] = dict(n=len(rows), failed=[r["target"] for r in failed],
-                                  max_error=float(err.max()), median_error=float(np.median(err)),
-                                  max_seconds=float(max(r["seconds"] for r in rows)),
-                                  mean_seconds=float(np.mean([r["seconds"] for r in rows])),
-                                  within_0p2_percent=int(np.sum(err.max(axis=1) <= 2e-3)))
+        summary[objective] = dict(
+            n=len(rows),
+            failed=[r["target"] for r in failed],
+            max_error=float(err.max()),
+            median_error=float(np.median(err)),
+            max_seconds=float(max(r["seconds"] for r in rows)),
+            mean_seconds=float(np.mean([r["seconds"] for r in rows])),
+            within_0p2_percent=int(np.sum(err.max(axis=1) <= 2e-3)),
+        )
         # the target plane, as in the paper: each design coloured by its larger relative error
-        sc = ax.scatter(T[:, 0], T[:, 1], c=np.log10(err.max(axis=1)), cmap="viridis", vmin=-5, vmax=np.log10(2e-3),
-                        s=40, marker="s")
+        sc = ax.scatter(
+            T[:, 0],
+            T[:, 1],
+            c=np.log10(err.max(axis=1)),
+            cmap="viridis",
+            vmin=-5,
+            vmax=np.log10(2e-3),
+            s=40,
+            marker="s",
+        )
         if failed:
             F = np.array([r["target"] for r in failed])
             ax.scatter(F[:, 0], F[:, 1], marker="x", color="C3", s=40, label="not reached: the landscape changes")
@@ -189,16 +248,21 @@ def plot_grid(out):
         what = "barrier" if objective == "barriers" else "rate"
         ax.set_xlabel(f"target {what} R1 -> R2 ({unit})")
         ax.set_ylabel(f"target {what} R2 -> R1 ({unit})")
-        ax.set_title(f"Fig. 4{'A' if objective == 'barriers' else 'C'} analogue: {int(np.sum(err.max(axis=1) <= 2e-3))}"
-                     f"/{len(merged)} within 0.2 %", fontsize=9)
+        ax.set_title(
+            f"Fig. 4{'A' if objective == 'barriers' else 'C'} analogue: {int(np.sum(err.max(axis=1) <= 2e-3))}"
+            f"/{len(merged)} within 0.2 %",
+            fontsize=9,
+        )
         axes[-1].hist(np.log10(err.ravel() + 1e-12), bins=30, alpha=0.6, label=f"{objective} ({len(rows)} designs)")
     axes[-1].axvline(np.log10(2e-3), color="k", ls=":", lw=0.8, gid="reference")
     axes[-1].set_xlabel("log10 relative error (dotted: 0.2 %)")
     axes[-1].set_ylabel("achieved values (two per design)")
     axes[-1].set_title("relative errors of the designs", fontsize=9)
     axes[-1].legend(frameon=False, fontsize=8)
-    fig.suptitle(f"N = 7 Morse cluster (alpha 5), R1 <-> R2 designs from B = {B0:g} kT, {DESIGN['iterations']} "
-                 "iterations each", fontsize=10)
+    fig.suptitle(
+        f"N = 7 Morse cluster (alpha 5), R1 <-> R2 designs from B = {B0:g} kT, {DESIGN['iterations']} iterations each",
+        fontsize=10,
+    )
     return _save(fig, out, "fig4", summary)
 
 
@@ -234,9 +298,17 @@ def designability_setup(out, seed=0, progress=False):
     b = np.array([p.b for p in found])
     ts = np.array([p.ts for p in found])
     J = jacobian(c, a, b, ts)
-    setup = dict(seed=seed, B=c.B.tolist(), a=a.tolist(), b=b.tolist(), ts=ts.tolist(),
-                 barriers=[[p.barrier_ab, p.barrier_ba] for p in found], packings=len(geometries),
-                 adjacent=len(found), J=J.tolist())
+    setup = dict(
+        seed=seed,
+        B=c.B.tolist(),
+        a=a.tolist(),
+        b=b.tolist(),
+        ts=ts.tolist(),
+        barriers=[[p.barrier_ab, p.barrier_ba] for p in found],
+        packings=len(geometries),
+        adjacent=len(found),
+        J=J.tolist(),
+    )
     os.makedirs(out, exist_ok=True)
     _write_json_atomic(path, setup)
     return setup
@@ -260,9 +332,18 @@ def _designability_job(job, setup_file):
         loss, values, note = r.loss, r.values.tolist(), ""
     except RuntimeError as e:  # a state or a saddle lost on the way: not controllable
         loss, values, note = float("inf"), None, str(e)[:200]
-    return dict(size=len(S), predicted=pred[RTOL[1]], predicted_1e1=pred[RTOL[0]], predicted_1e3=pred[RTOL[2]],
-                singular_values=sv.tolist(), target=target.tolist(), values=values, loss=loss,
-                success=bool(loss < 1e-2), note=note)
+    return dict(
+        size=len(S),
+        predicted=pred[RTOL[1]],
+        predicted_1e1=pred[RTOL[0]],
+        predicted_1e3=pred[RTOL[2]],
+        singular_values=sv.tolist(),
+        target=target.tolist(),
+        values=values,
+        loss=loss,
+        success=bool(loss < 1e-2),
+        note=note,
+    )
 
 
 def designability(out, part=None, progress=False, seed=0, limit=None):
@@ -273,9 +354,13 @@ def designability(out, part=None, progress=False, seed=0, limit=None):
     # the setup file is bound to the job function, not stored in the jobs: the results name no
     # absolute path and the folder can move
     job = functools.partial(_designability_job, setup_file=os.path.join(out, "fig5-setup.json"))
-    return _sweep(job, os.path.join(out, "fig5"),
-                  lambda: [dict(index=i, subset=list(S)) for i, S in enumerate(subsets(PATHWAYS))][:limit], part,
-                  progress)
+    return _sweep(
+        job,
+        os.path.join(out, "fig5"),
+        lambda: [dict(index=i, subset=list(S)) for i, S in enumerate(subsets(PATHWAYS))][:limit],
+        part,
+        progress,
+    )
 
 
 def plot_designability(out):
@@ -294,20 +379,27 @@ def plot_designability(out):
     rtols = np.logspace(-5, -1, 41)
     acc = np.array([np.mean((ratio > t) == ok) for t in rtols])
     acc_kept = np.array([np.mean((ratio > t)[~lost] == ok[~lost]) for t in rtols])
-    summary = dict(n=len(rows), rtol=RTOL[1], accuracy=float(np.mean(pred == ok)),
-                   accuracy_rtol_1e1=float(np.mean(np.array([r["predicted_1e1"] for r in rows]) == ok)),
-                   accuracy_rtol_1e3=float(np.mean(np.array([r["predicted_1e3"] for r in rows]) == ok)),
-                   structure_lost=int(lost.sum()),
-                   accuracy_structure_kept=float(np.mean(pred[~lost] == ok[~lost])),
-                   accuracy_structure_kept_rtol_1e3=float(np.mean((ratio > 1e-3)[~lost] == ok[~lost])),
-                   predicted_controllable=int(pred.sum()), succeeded=int(ok.sum()),
-                   false_positive=int(np.sum(pred & ~ok)), false_negative=int(np.sum(~pred & ok)),
-                   smallest_singular_ratio=float(ratio.min()))
+    summary = dict(
+        n=len(rows),
+        rtol=RTOL[1],
+        accuracy=float(np.mean(pred == ok)),
+        accuracy_rtol_1e1=float(np.mean(np.array([r["predicted_1e1"] for r in rows]) == ok)),
+        accuracy_rtol_1e3=float(np.mean(np.array([r["predicted_1e3"] for r in rows]) == ok)),
+        structure_lost=int(lost.sum()),
+        accuracy_structure_kept=float(np.mean(pred[~lost] == ok[~lost])),
+        accuracy_structure_kept_rtol_1e3=float(np.mean((ratio > 1e-3)[~lost] == ok[~lost])),
+        predicted_controllable=int(pred.sum()),
+        succeeded=int(ok.sum()),
+        false_positive=int(np.sum(pred & ~ok)),
+        false_negative=int(np.sum(~pred & ok)),
+        smallest_singular_ratio=float(ratio.min()),
+    )
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     sizes = np.arange(1, PATHWAYS + 1)
     for flag, lab, col in ((True, "predicted controllable", "C0"), (False, "predicted not", "C3")):
-        frac = [np.mean(ok[(size == n) & (pred == flag)]) if np.any((size == n) & (pred == flag)) else np.nan
-                for n in sizes]
+        frac = [
+            np.mean(ok[(size == n) & (pred == flag)]) if np.any((size == n) & (pred == flag)) else np.nan for n in sizes
+        ]
         cnt = [int(np.sum((size == n) & (pred == flag))) for n in sizes]
         axes[0].plot(sizes, frac, "o-", color=col, label=lab)
         axes[1].bar(sizes + (-0.2 if flag else 0.2), cnt, width=0.4, color=col, label=lab)
@@ -326,8 +418,11 @@ def plot_designability(out):
     axes[2].set_xlabel("rank tolerance (relative singular value; dotted: used)")
     axes[2].set_ylabel("prediction accuracy")
     axes[2].legend(frameon=False, fontsize=8)
-    fig.suptitle(f"Fig. 5 analogue, N = 7 Morse cluster (alpha 5): which sets of R1's {PATHWAYS} transitions can be "
-                 "controlled at once (prediction: rank of the barrier Jacobian)", fontsize=10)
+    fig.suptitle(
+        f"Fig. 5 analogue, N = 7 Morse cluster (alpha 5): which sets of R1's {PATHWAYS} transitions can be "
+        "controlled at once (prediction: rank of the barrier Jacobian)",
+        fontsize=10,
+    )
     return _save(fig, out, "fig5", summary)
 
 
@@ -368,9 +463,13 @@ def _md_job(job):
 
 def md_validation(out, part=None, progress=False, limit=None, replicas=300):
     """Designs of five rate targets, each checked by first-exit Brownian MD from both states."""
-    return _sweep(_md_job, os.path.join(out, "md"),
-                  lambda: [dict(j, replicas_a=replicas, replicas_b=replicas) for j in md_jobs()][:limit], part,
-                  progress)
+    return _sweep(
+        _md_job,
+        os.path.join(out, "md"),
+        lambda: [dict(j, replicas_a=replicas, replicas_b=replicas) for j in md_jobs()][:limit],
+        part,
+        progress,
+    )
 
 
 def plot_md(out):
@@ -387,8 +486,17 @@ def plot_md(out):
         S = np.array([r[f"md_{d}_se"] for r in rows])
         ax.errorbar(K, M, yerr=2 * S, fmt=mk, mfc="none", capsize=2, label="R1 -> R2" if d == "ab" else "R2 -> R1")
         ax.scatter(K, T, marker="x", color="k", s=12, label="targets" if d == "ab" else None)
-        table += [dict(direction=d, target=float(t), kramers=float(k), md=float(m), se=float(s),
-                       z=float((m - k) / s) if s > 0 else None) for t, k, m, s in zip(T, K, M, S)]
+        table += [
+            dict(
+                direction=d,
+                target=float(t),
+                kramers=float(k),
+                md=float(m),
+                se=float(s),
+                z=float((m - k) / s) if s > 0 else None,
+            )
+            for t, k, m, s in zip(T, K, M, S)
+        ]
     lo = min(min(t["md"], t["kramers"]) for t in table) * 0.5
     hi = max(max(t["md"], t["kramers"]) for t in table) * 2
     ax.plot([lo, hi], [lo, hi], "k:", lw=0.8, gid="reference")
@@ -397,8 +505,10 @@ def plot_md(out):
     ax.set_xlabel("Kramers rate at the designed B (1/time)")
     ax.set_ylabel("first-exit MD rate, 2 SE bars (1/time)")
     within = sum(t["z"] is not None and abs(t["z"]) <= 2 for t in table)
-    ax.set_title(f"Figs. 4B/4D analogue, N = 7 Morse cluster: {within}/{len(table)} within 2 SE\n"
-                 "(dotted: MD = Kramers)", fontsize=9)
+    ax.set_title(
+        f"Figs. 4B/4D analogue, N = 7 Morse cluster: {within}/{len(table)} within 2 SE\n(dotted: MD = Kramers)",
+        fontsize=9,
+    )
     ax.legend(frameon=False, fontsize=8)
     return _save(fig, out, "md", dict(rows=table, within_2se=within, n=len(table)))
 
@@ -442,8 +552,14 @@ def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
     ax.fill_between(t, 0, len(p.band.images) - 1, where=sf > p.band.ts, color="C1", alpha=0.12, label="in R2")
     ax.set_xlabel("time (gamma sigma^2 / kT)")
     ax.set_ylabel("image (R1 = 0, R2 = 101)")
-    ax.set_title(f"Fig. 3C analogue, N = 7 Morse cluster: B = {MD_B0:g} kT, seed {seed}; the run leaves the path at t = {end * dt:.2f}",
-                 fontsize=8)
+    ax.set_title(
+        f"Fig. 3C analogue, N = 7 Morse cluster: B = {MD_B0:g} kT, seed {seed}; the run leaves the path at t = {end * dt:.2f}",
+        fontsize=8,
+    )
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _save(fig, out, "fig3c", dict(seed=int(seed), cutoff=cutoff, frame_time=dt, ts_image=int(p.band.ts),
-                                         left_path_at=end * dt))
+    return _save(
+        fig,
+        out,
+        "fig3c",
+        dict(seed=int(seed), cutoff=cutoff, frame_time=dt, ts_image=int(p.band.ts), left_path_at=end * dt),
+    )

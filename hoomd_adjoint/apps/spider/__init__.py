@@ -8,10 +8,23 @@
 - :mod:`~hoomd_adjoint.apps.spider.optimize`: Adam over replica batches, resumable.
 - :mod:`~hoomd_adjoint.apps.spider.cli`: ``hoomd-adjoint spider ...``.
 """
+
 from . import design, geometry, model, optimize
 from .geometry import Shell, SpiderBody, icosahedron, octahedron, spider_body
 from .model import Complex, Params
 from .optimize import Optimization
 
-__all__ = ["design", "geometry", "model", "optimize", "Complex", "Optimization", "Params", "Shell", "SpiderBody",
-           "octahedron", "icosahedron", "spider_body"]
+__all__ = [
+    "design",
+    "geometry",
+    "model",
+    "optimize",
+    "Complex",
+    "Optimization",
+    "Params",
+    "Shell",
+    "SpiderBody",
+    "octahedron",
+    "icosahedron",
+    "spider_body",
+]

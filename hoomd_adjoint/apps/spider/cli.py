@@ -1,5 +1,6 @@
 """``hoomd-adjoint spider optimize|validate|plot``: the shell-disassembly workflows of the
 colloidal-reactions paper (Krueger, King & Brenner 2023, Figs. 2-4)."""
+
 import json
 import sys
 
@@ -12,15 +13,35 @@ def optimize(args):
     world = shared("hoomd-adjoint spider optimize")  # under mpirun the ranks share each iteration's replicas
     if world is None:
         return 2
-    opt = Optimization(args.out, shell=args.shell, start=args.start, seed=args.seed, perturb=args.perturb,
-                       replicas=args.replicas, steps=args.steps, lr=args.lr, leg_sigma=args.leg_sigma,
-                       stable_shell=not args.no_stable_shell, resume=args.resume, communicator=world)
+    opt = Optimization(
+        args.out,
+        shell=args.shell,
+        start=args.start,
+        seed=args.seed,
+        perturb=args.perturb,
+        replicas=args.replicas,
+        steps=args.steps,
+        lr=args.lr,
+        leg_sigma=args.leg_sigma,
+        stable_shell=not args.no_stable_shell,
+        resume=args.resume,
+        communicator=world,
+    )
     p = opt.run(args.iterations, progress=not args.quiet)
     h = opt.history
     if world.partition != 0:  # every rank has the same history; the first one prints it
         return 0
-    print(json.dumps(dict(iterations=len(h), loss_first=h[0]["loss"] if h else None,
-                          loss_last=h[-1]["loss"] if h else None, params=p.__dict__), indent=1))
+    print(
+        json.dumps(
+            dict(
+                iterations=len(h),
+                loss_first=h[0]["loss"] if h else None,
+                loss_last=h[-1]["loss"] if h else None,
+                params=p.__dict__,
+            ),
+            indent=1,
+        )
+    )
     print(f"wrote {args.out}/: state.json (resumable with --resume) and history.csv", file=sys.stderr)  # (stdout: JSON)
 
 
@@ -32,12 +53,23 @@ def validate(args):
     world = shared("hoomd-adjoint spider validate")  # under mpirun the ranks share the seeds
     if world is None:
         return 2
-    summary = run(args.out, args.params, shell=args.shell, seeds=args.seeds, steps=args.steps, cargo=args.cargo,
-                  leg_sigma=args.leg_sigma, progress=not args.quiet, communicator=world)
+    summary = run(
+        args.out,
+        args.params,
+        shell=args.shell,
+        seeds=args.seeds,
+        steps=args.steps,
+        cargo=args.cargo,
+        leg_sigma=args.leg_sigma,
+        progress=not args.quiet,
+        communicator=world,
+    )
     if world.partition == 0:  # every rank has the whole summary; the first one prints it
         print(json.dumps(summary, indent=1))
-        print(f"wrote {args.out}/: outcomes.json (every run), trajectory.gsd and trajectory.png (the first run)",
-              file=sys.stderr)  # (stdout: the summary as JSON)
+        print(
+            f"wrote {args.out}/: outcomes.json (every run), trajectory.gsd and trajectory.png (the first run)",
+            file=sys.stderr,
+        )  # (stdout: the summary as JSON)
 
 
 def plot(args):
@@ -52,6 +84,7 @@ def plot(args):
 
 def _check_optimize(args):
     from ..._cli import resumable
+
     resumable(args.out, args.resume, "a new optimisation")
 
 
@@ -71,6 +104,7 @@ def _check_plot(args):
     import os
 
     from ..._cli import Usage, in_json, out_file
+
     for run in args.runs:
         state = in_json("runs", os.path.join(run, "state.json")) if os.path.isdir(run) else None
         if not isinstance(state, dict) or "config" not in state or "history" not in state:
@@ -84,50 +118,84 @@ def add_parser(sub):
     """Register ``spider`` and its actions on an argparse subparsers object."""
     from ... import _cli as _a
 
-    p = sub.add_parser("spider", help="shell disassembly by a designed rigid spider (colloidal reactions, Figs. 2-4)",
-                       description=__doc__)
+    p = sub.add_parser(
+        "spider",
+        help="shell disassembly by a designed rigid spider (colloidal reactions, Figs. 2-4)",
+        description=__doc__,
+    )
     actions = p.add_subparsers(dest="action", required=True, metavar="action")
 
     def common(a):
-        a.add_argument("--shell", choices=["octahedron", "icosahedron"], default="octahedron",
-                       help="the shell to take apart")
-        a.add_argument("--leg-sigma", type=_a.real(0, open_lo=True), default=1.0,
-                       help="range of the legs' repulsion (preprint: 1.0)")
+        a.add_argument(
+            "--shell", choices=["octahedron", "icosahedron"], default="octahedron", help="the shell to take apart"
+        )
+        a.add_argument(
+            "--leg-sigma",
+            type=_a.real(0, open_lo=True),
+            default=1.0,
+            help="range of the legs' repulsion (preprint: 1.0)",
+        )
         a.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    a = actions.add_parser("optimize", help="Adam over the 8 spider parameters; resumable", description=optimize.__doc__)
+    a = actions.add_parser(
+        "optimize", help="Adam over the 8 spider parameters; resumable", description=optimize.__doc__
+    )
     common(a)
     a.add_argument("--start", choices=["weak", "strong"], default="weak", help="the paper's start of the head")
-    a.add_argument("--iterations", type=_a.integer(0), default=500,
-                   help="Adam iterations in all (a resumed run counts those it has)")
+    a.add_argument(
+        "--iterations",
+        type=_a.integer(0),
+        default=500,
+        help="Adam iterations in all (a resumed run counts those it has)",
+    )
     a.add_argument("--replicas", type=_a.integer(1), default=10, help="simulations per iteration")
     a.add_argument("--steps", type=_a.integer(1), default=1000, help="steps per simulation")
     a.add_argument("--lr", type=_a.real(0, open_lo=True), default=0.01, help="Adam's step size")
     a.add_argument("--seed", type=_a.integer(0), default=0, help="the run's seed (the replicas' seeds follow from it)")
-    a.add_argument("--perturb", type=_a.real(0), default=None,
-                   help="add N(0, perturb) to log eps_H of the start (Fig. 4; default: no perturbation)")
-    a.add_argument("--no-stable-shell", action="store_true",
-                   help="leave out the authors' optional stable-shell term (the remaining vertices near their centre)")
-    a.add_argument("--resume", action="store_true",
-                   help="continue the optimisation saved in --out (its state.json; the same settings)")
-    a.add_argument("--out", type=_a.text("a folder"), default="spider-optimize",
-                   help="output folder (state.json, history.csv)")
+    a.add_argument(
+        "--perturb",
+        type=_a.real(0),
+        default=None,
+        help="add N(0, perturb) to log eps_H of the start (Fig. 4; default: no perturbation)",
+    )
+    a.add_argument(
+        "--no-stable-shell",
+        action="store_true",
+        help="leave out the authors' optional stable-shell term (the remaining vertices near their centre)",
+    )
+    a.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the optimisation saved in --out (its state.json; the same settings)",
+    )
+    a.add_argument(
+        "--out", type=_a.text("a folder"), default="spider-optimize", help="output folder (state.json, history.csv)"
+    )
     a.set_defaults(func=optimize, check=_check_optimize, resume_hint="--resume")
     a = actions.add_parser("validate", help="success fractions of long runs", description=validate.__doc__)
     common(a)
     a.add_argument("params", help="a state.json of an optimisation, or 8 comma-separated parameters")
     a.add_argument("--seeds", type=_a.integer(1), default=20, help="independent runs")
     a.add_argument("--steps", type=_a.integer(1), default=10000, help="steps per run")
-    a.add_argument("--cargo", action="store_true",
-                   help="with a cargo particle inside the shell (the paper: icosahedron)")
-    a.add_argument("--out", type=_a.text("a folder"), default="spider-validate",
-                   help="output folder (outcomes.json, trajectory.gsd, trajectory.png)")
+    a.add_argument(
+        "--cargo", action="store_true", help="with a cargo particle inside the shell (the paper: icosahedron)"
+    )
+    a.add_argument(
+        "--out",
+        type=_a.text("a folder"),
+        default="spider-validate",
+        help="output folder (outcomes.json, trajectory.gsd, trajectory.png)",
+    )
     a.set_defaults(func=validate, check=_check_validate)
     a = actions.add_parser("plot", help="loss curves of optimisation runs", description=plot.__doc__)
     a.add_argument("runs", nargs="+", help="optimisation output folders")
-    a.add_argument("--out", dest="output", type=_a.text("a file name"), default="spider-losses.png",
-                   help="output image file")
+    a.add_argument(
+        "--out", dest="output", type=_a.text("a file name"), default="spider-losses.png", help="output image file"
+    )
     _a.alias(a, "--output", "output")
-    a.add_argument("--reference", default=None,
-                   help="the authors' figures/preprint/data folder (default: a few points of their traces, built in)")
+    a.add_argument(
+        "--reference",
+        default=None,
+        help="the authors' figures/preprint/data folder (default: a few points of their traces, built in)",
+    )
     a.set_defaults(func=plot, check=_check_plot, single="hoomd-adjoint spider plot")

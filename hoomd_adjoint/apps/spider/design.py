@@ -6,6 +6,7 @@ only the target. (The authors' code: loss.py, with norm V - 1.) One gradient run
 once through the rigid-body Langevin dynamics and chains the engine's gradients (pair parameters,
 the spider's body-frame sites, principal moments and rotational drag) into the eight parameters.
 """
+
 import dataclasses
 
 import numpy as np
@@ -33,6 +34,7 @@ def remain_coefficient(shell):
 @dataclasses.dataclass
 class Evaluation:
     """One simulation's loss terms and the gradient of their sum over the eight parameters."""
+
     loss: float
     extract: float
     remain: float
@@ -103,6 +105,7 @@ def evaluate(cx, steps=1000, coeff=None, memory=None, progress=False, stable=Non
     :class:`Evaluation`: L = L_extract(final) + L_remain(initial) [+ the stable-shell term of the
     final state, with ``stable = (k, d_min, d_max)``] and dL/d(eight parameters)."""
     import time
+
     coeff = remain_coefficient(cx.shell_name) if coeff is None else float(coeff)
     sim = cx.sim
     t0 = sim.timestep
@@ -127,11 +130,25 @@ def evaluate(cx, steps=1000, coeff=None, memory=None, progress=False, stable=Non
         return value, g
 
     start = time.perf_counter()
-    res = adjoint.gradient(sim, steps, loss, wrt=[cx.soft, cx.morse, cx.rigid, "moment_inertia", "gamma_r", "positions"],
-                           frames=[0, steps], memory=memory, progress=progress)
+    res = adjoint.gradient(
+        sim,
+        steps,
+        loss,
+        wrt=[cx.soft, cx.morse, cx.rigid, "moment_inertia", "gamma_r", "positions"],
+        frames=[0, steps],
+        memory=memory,
+        progress=progress,
+    )
     seconds = time.perf_counter() - start
-    return Evaluation(loss=res.loss, extract=terms["extract"], remain=terms["remain"], grad=chain(cx, res),
-                      stable=terms.get("stable", 0.0), seconds=seconds, peak_bytes=res.diagnostics["stored_bytes_peak"])
+    return Evaluation(
+        loss=res.loss,
+        extract=terms["extract"],
+        remain=terms["remain"],
+        grad=chain(cx, res),
+        stable=terms.get("stable", 0.0),
+        seconds=seconds,
+        peak_bytes=res.diagnostics["stored_bytes_peak"],
+    )
 
 
 def chain(cx, res):

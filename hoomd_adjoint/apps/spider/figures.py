@@ -1,5 +1,6 @@
 """Figures of the spider workflows: loss curves beside the paper's (Figs. 2-3) and the spread of
 converged parameters over seeds and perturbed starts (Fig. 4)."""
+
 import json
 import os
 
@@ -9,16 +10,31 @@ from .model import PARAM_NAMES
 
 __all__ = ["plot_losses", "plot_spread", "read_history"]
 
-UNITS = dict(base_radius="σ", head_height="σ", base_particle_radius="σ", head_particle_radius="σ",
-             log_eps_head="log of kT", alpha_head="1/σ", r_on="σ", r_cut="σ")
+UNITS = dict(
+    base_radius="σ",
+    head_height="σ",
+    base_particle_radius="σ",
+    head_particle_radius="σ",
+    log_eps_head="log of kT",
+    alpha_head="1/σ",
+    r_on="σ",
+    r_cut="σ",
+)
 
 # the authors' logged traces (figures/preprint/data of rkruegs123/tuning-colloidal-reactions @ b2964fa)
-REFERENCE = {("octahedron", "weak"): "fig2/diffusive-loss.txt", ("octahedron", "strong"): "fig2/ex-abduct-loss.txt",
-             ("icosahedron", "weak"): "fig3/diffusive_loss.txt", ("icosahedron", "strong"): "fig3/abduction_loss.txt"}
+REFERENCE = {
+    ("octahedron", "weak"): "fig2/diffusive-loss.txt",
+    ("octahedron", "strong"): "fig2/ex-abduct-loss.txt",
+    ("icosahedron", "weak"): "fig3/diffusive_loss.txt",
+    ("icosahedron", "strong"): "fig3/abduction_loss.txt",
+}
 # points of those traces quoted in the issue, drawn when the data directory is not at hand
-REFERENCE_POINTS = {("octahedron", "weak"): [(0, -4.37), (250, -6.5)],
-                    ("octahedron", "strong"): [(0, 958.2), (250, -5.1), (1250, -6.9)],
-                    ("icosahedron", "weak"): [(0, -5.46)], ("icosahedron", "strong"): [(0, 90.14)]}
+REFERENCE_POINTS = {
+    ("octahedron", "weak"): [(0, -4.37), (250, -6.5)],
+    ("octahedron", "strong"): [(0, 958.2), (250, -5.1), (1250, -6.9)],
+    ("icosahedron", "weak"): [(0, -5.46)],
+    ("icosahedron", "strong"): [(0, 90.14)],
+}
 
 
 def read_history(run):
@@ -45,6 +61,7 @@ def plot_losses(runs, output, reference=None):
     the authors' trace. Returns a summary per run (first/last loss and the paper's at the same
     iterations), keyed by :func:`run_names` (no machine's absolute paths in result files)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -61,7 +78,9 @@ def plot_losses(runs, output, reference=None):
             ref = np.loadtxt(os.path.join(reference, REFERENCE[key]))
         if ref is not None:
             n = max(len(h) for _, h in items)
-            ax.plot(np.arange(min(len(ref), max(n, 1))), ref[:max(n, 1)], c="0.5", lw=1.2, label="paper (authors' log)")
+            ax.plot(
+                np.arange(min(len(ref), max(n, 1))), ref[: max(n, 1)], c="0.5", lw=1.2, label="paper (authors' log)"
+            )
         else:
             pts = np.array(REFERENCE_POINTS[key])
             ax.plot(pts[:, 0], pts[:, 1], "ks", label="paper (quoted points)")
@@ -71,9 +90,13 @@ def plot_losses(runs, output, reference=None):
             size = f"{c['replicas']} replicas x {c['steps']} steps" if "replicas" in c and "steps" in c else "a batch"
             ax.plot(it, [r["loss"] for r in h], lw=1.2, label=f"ours ({names[run]}): mean of {size}; band: min-max")
             ax.fill_between(it, [r["loss_min"] for r in h], [r["loss_max"] for r in h], alpha=0.2)
-            s = dict(iterations=len(h), first=h[0]["loss"] if h else None, last=h[-1]["loss"] if h else None,
-                     last_params=dict(zip(PARAM_NAMES, h[-1]["params"])) if h else None,
-                     seconds=float(sum(r["wall"] for r in h)))
+            s = dict(
+                iterations=len(h),
+                first=h[0]["loss"] if h else None,
+                last=h[-1]["loss"] if h else None,
+                last_params=dict(zip(PARAM_NAMES, h[-1]["params"])) if h else None,
+                seconds=float(sum(r["wall"] for r in h)),
+            )
             if ref is not None and h:
                 s["paper_first"], s["paper_at_last"] = float(ref[0]), float(ref[min(len(h), len(ref)) - 1])
             summary[names[run]] = s
@@ -93,6 +116,7 @@ def plot_spread(runs, output):
     """Fig. 4 analogue: the last parameters of several runs (seeds, perturbed starts), one strip per
     parameter. Returns mean and standard deviation per parameter and group."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -108,23 +132,35 @@ def plot_spread(runs, output):
     labels = sorted(groups)
     for label in labels:
         xs = np.array(groups[label])
-        out[label] = dict(n=len(xs), mean=dict(zip(PARAM_NAMES, xs.mean(axis=0).tolist())),
-                          std=dict(zip(PARAM_NAMES, xs.std(axis=0).tolist())))
+        out[label] = dict(
+            n=len(xs),
+            mean=dict(zip(PARAM_NAMES, xs.mean(axis=0).tolist())),
+            std=dict(zip(PARAM_NAMES, xs.std(axis=0).tolist())),
+        )
     for k, ax in enumerate(axes):  # box plots of the final parameters, as the paper's Fig. 4
         data = [np.array(groups[label])[:, k] for label in labels]
         box = ax.boxplot(data, widths=0.5)
         for artist in (a for artists in box.values() for a in artists):
             artist.set_gid("boxplot")  # the box plot's glyphs, said in the title (tests/test_figures.py)
         for g, d in enumerate(data):
-            ax.plot(np.full(len(d), g + 1) + np.linspace(-0.08, 0.08, len(d)), d, "o", ms=3, alpha=0.7,
-                    color=f"C{g}", label=f"{labels[g]}: one run each" if k == 0 else f"_{labels[g]}")
+            ax.plot(
+                np.full(len(d), g + 1) + np.linspace(-0.08, 0.08, len(d)),
+                d,
+                "o",
+                ms=3,
+                alpha=0.7,
+                color=f"C{g}",
+                label=f"{labels[g]}: one run each" if k == 0 else f"_{labels[g]}",
+            )
         ax.set_title(PARAM_NAMES[k], fontsize=8)
         ax.set_ylabel(f"final {PARAM_NAMES[k]} ({UNITS[PARAM_NAMES[k]]})", fontsize=8)
         ax.set_xticks(range(1, len(labels) + 1))
         ax.set_xticklabels(labels, fontsize=7, rotation=30)
         ax.set_xlabel("runs", fontsize=8)
-    fig.suptitle("final spider parameters over runs (box: quartiles and median; whiskers: 1.5 x the interquartile "
-                 "range)", fontsize=9)
+    fig.suptitle(
+        "final spider parameters over runs (box: quartiles and median; whiskers: 1.5 x the interquartile range)",
+        fontsize=9,
+    )
     fig.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=max(1, len(labels)))
     fig.tight_layout()
     fig.savefig(output, dpi=120, bbox_inches="tight")

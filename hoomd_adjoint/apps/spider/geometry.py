@@ -14,6 +14,7 @@ moments are closed forms in R and h (differentiable, no eigen-solver):
 base_i = (R cos 2 pi i/n, R sin 2 pi i/n, h/(n+1)), head = (0, 0, -h n/(n+1)),
 I_z = n m R^2, I_x = I_y = n m R^2 / 2 + m h^2 n/(n+1).
 """
+
 import dataclasses
 import itertools
 
@@ -29,10 +30,17 @@ VERTEX_RADIUS = 2.0
 def quaternion_from_matrix(R):
     """The unit quaternion (scalar first, s >= 0) of a proper rotation matrix."""
     R = np.asarray(R, dtype=np.float64)
-    K = np.array([[R[0, 0] + R[1, 1] + R[2, 2], R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]],
-                  [R[2, 1] - R[1, 2], R[0, 0] - R[1, 1] - R[2, 2], R[0, 1] + R[1, 0], R[0, 2] + R[2, 0]],
-                  [R[0, 2] - R[2, 0], R[0, 1] + R[1, 0], R[1, 1] - R[0, 0] - R[2, 2], R[1, 2] + R[2, 1]],
-                  [R[1, 0] - R[0, 1], R[0, 2] + R[2, 0], R[1, 2] + R[2, 1], R[2, 2] - R[0, 0] - R[1, 1]]]) / 3.0
+    K = (
+        np.array(
+            [
+                [R[0, 0] + R[1, 1] + R[2, 2], R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]],
+                [R[2, 1] - R[1, 2], R[0, 0] - R[1, 1] - R[2, 2], R[0, 1] + R[1, 0], R[0, 2] + R[2, 0]],
+                [R[0, 2] - R[2, 0], R[0, 1] + R[1, 0], R[1, 1] - R[0, 0] - R[2, 2], R[1, 2] + R[2, 1]],
+                [R[1, 0] - R[0, 1], R[0, 2] + R[2, 0], R[1, 2] + R[2, 1], R[2, 2] - R[0, 0] - R[1, 1]],
+            ]
+        )
+        / 3.0
+    )
     w, V = np.linalg.eigh(K)  # Bar-Itzhack: the eigenvector of the largest eigenvalue
     q = V[:, -1]
     return q if q[0] >= 0 else -q
@@ -43,6 +51,7 @@ class Shell:
     """A shell of rigid patchy vertices: centres (V, 3) around the origin, orientations (V, 4),
     the shared body-frame patch positions (n, 3), the edges (pairs of vertex indices), and the
     principal moments of one vertex for a patch mass ``patch_mass`` (the centre adds none)."""
+
     vertices: np.ndarray
     orientations: np.ndarray
     patches: np.ndarray
@@ -53,8 +62,13 @@ class Shell:
     def moment_inertia(self):
         d = self.patches
         m = self.patch_mass
-        return np.array([m * np.sum(d[:, 1] ** 2 + d[:, 2] ** 2), m * np.sum(d[:, 0] ** 2 + d[:, 2] ** 2),
-                         m * np.sum(d[:, 0] ** 2 + d[:, 1] ** 2)])
+        return np.array(
+            [
+                m * np.sum(d[:, 1] ** 2 + d[:, 2] ** 2),
+                m * np.sum(d[:, 0] ** 2 + d[:, 2] ** 2),
+                m * np.sum(d[:, 0] ** 2 + d[:, 1] ** 2),
+            ]
+        )
 
     def patch_positions(self):
         """Patch positions in the box frame, (V, n, 3)."""
@@ -109,6 +123,7 @@ class SpiderBody:
     """The spider in its body frame: ``sites`` (n + 1, 3): the n base sites then the head;
     ``bars`` (2n pairs of site indices: head-base_i, then base_i-base_i+1); equal site mass
     ``mass``; principal moments ``moment_inertia``."""
+
     sites: np.ndarray
     bars: list
     mass: float
@@ -127,5 +142,5 @@ def spider_body(n, base_radius, head_height, mass=1.0):
     base = np.stack([R * np.cos(phi), R * np.sin(phi), np.full(n, h / (n + 1))], axis=1)
     head = np.array([[0.0, 0.0, -h * n / (n + 1)]])
     bars = [(n, i) for i in range(n)] + [(i, (i + 1) % n) for i in range(n)]
-    I = np.array([n * mass * R ** 2 / 2 + mass * h ** 2 * n / (n + 1)] * 2 + [n * mass * R ** 2])
+    I = np.array([n * mass * R**2 / 2 + mass * h**2 * n / (n + 1)] * 2 + [n * mass * R**2])
     return SpiderBody(np.concatenate([base, head]), bars, float(mass), I)

@@ -13,6 +13,7 @@ Choices where the paper and the authors' code leave room (docs/spider.md says wh
 - The legs repel vertex centres with sigma = 1.0 (the preprint's code, where the leg radius was
   never passed); ``leg_sigma`` changes it.
 """
+
 import dataclasses
 
 import gsd.hoomd
@@ -29,19 +30,29 @@ from .geometry import icosahedron, octahedron, quaternion_from_matrix, spider_bo
 
 __all__ = ["Params", "START", "Complex", "switched_morse", "PARAM_NAMES"]
 
-PARAM_NAMES = ("base_radius", "head_height", "base_particle_radius", "head_particle_radius", "log_eps_head",
-               "alpha_head", "r_on", "r_cut")
+PARAM_NAMES = (
+    "base_radius",
+    "head_height",
+    "base_particle_radius",
+    "head_particle_radius",
+    "log_eps_head",
+    "alpha_head",
+    "r_on",
+    "r_cut",
+)
 
 # (log eps_H, alpha_H) of the paper's starts
-START = {"octahedron": {"weak": (3.5, 1.5), "strong": (8.5, 1.0)},
-         "icosahedron": {"weak": (5.5, 1.5), "strong": (9.2, 1.5)}}
+START = {
+    "octahedron": {"weak": (3.5, 1.5), "strong": (8.5, 1.0)},
+    "icosahedron": {"weak": (5.5, 1.5), "strong": (9.2, 1.5)},
+}
 
 SHELL = {"octahedron": (octahedron, 4), "icosahedron": (icosahedron, 5)}  # builder, spider legs
 
 VERTEX_RADIUS = 2.0
-SOFT_EPS = 1e4      # every soft-sphere repulsion
+SOFT_EPS = 1e4  # every soft-sphere repulsion
 PATCH = dict(D0=10.0, alpha=5.0, r0=0.0, r_on=10.0, r_off=12.0)
-VERTEX_INERTIA = 0.4 * 1.0 * VERTEX_RADIUS ** 2
+VERTEX_INERTIA = 0.4 * 1.0 * VERTEX_RADIUS**2
 FRICTION, ROT_FRICTION = 10.0, 10.0 / 3.0  # the authors' rates
 OFF_SOFT = dict(epsilon=0.0, sigma=1e-6, alpha=2.0)
 OFF_MORSE = dict(D0=0.0, alpha=1.0, r0=0.0, r_on=0.0, r_off=1e-6)
@@ -50,14 +61,15 @@ OFF_MORSE = dict(D0=0.0, alpha=1.0, r0=0.0, r_on=0.0, r_off=1e-6)
 @dataclasses.dataclass
 class Params:
     """The eight optimised spider parameters (lengths in units of the vertex radius 2 / 2 = 1)."""
-    base_radius: float = 5.0           # R: radius of the ring of base sites
-    head_height: float = 5.0           # h: head's distance below the ring's plane
+
+    base_radius: float = 5.0  # R: radius of the ring of base sites
+    head_height: float = 5.0  # h: head's distance below the ring's plane
     base_particle_radius: float = 0.5  # r_B: base-vertex contact at 2 + r_B
     head_particle_radius: float = 0.5  # r_H: head-vertex Morse minimum at 2 + r_H
-    log_eps_head: float = 3.5          # log of the head-vertex Morse depth (kT)
-    alpha_head: float = 1.5            # its range parameter (1/length)
-    r_on: float = 10.0                 # switch onset
-    r_cut: float = 12.0                # switch end (the head's range)
+    log_eps_head: float = 3.5  # log of the head-vertex Morse depth (kT)
+    alpha_head: float = 1.5  # its range parameter (1/length)
+    r_on: float = 10.0  # switch onset
+    r_cut: float = 12.0  # switch end (the head's range)
 
     def array(self):
         return np.array([getattr(self, n) for n in PARAM_NAMES], dtype=np.float64)
@@ -82,8 +94,13 @@ class Params:
         r_cut - margin, r_on >= 0, radii above -2 + margin, R and alpha_H at least margin.
         Returns (params, names of the parameters moved)."""
         x = dict(self.__dict__)
-        lo = {"base_radius": margin, "alpha_head": margin, "r_on": 0.0,
-              "base_particle_radius": -VERTEX_RADIUS + margin, "head_particle_radius": -VERTEX_RADIUS + margin}
+        lo = {
+            "base_radius": margin,
+            "alpha_head": margin,
+            "r_on": 0.0,
+            "base_particle_radius": -VERTEX_RADIUS + margin,
+            "head_particle_radius": -VERTEX_RADIUS + margin,
+        }
         moved = [n for n, v in lo.items() if x[n] < v]
         for n in moved:
             x[n] = lo[n]
@@ -123,12 +140,14 @@ def switched_morse(r, D0, alpha, r0, r_on, r_off):
     # dS/d(r_on^2), dS/d(r_off^2) inside the switch
     num = (off2 - s) ** 2 * (off2 + 2 * s - 3 * on2)
     dS_don2 = np.where(inside, (off2 - s) ** 2 * (-3.0) / den + 3.0 * num / (off2 - on2) ** 4, 0.0)
-    dS_doff2 = np.where(inside, (2 * (off2 - s) * (off2 + 2 * s - 3 * on2) + (off2 - s) ** 2) / den
-                        - 3.0 * num / (off2 - on2) ** 4, 0.0)
+    dS_doff2 = np.where(
+        inside, (2 * (off2 - s) * (off2 + 2 * s - 3 * on2) + (off2 - s) ** 2) / den - 3.0 * num / (off2 - on2) ** 4, 0.0
+    )
     V = M * S
     dV_dr = dM_dr * S + M * dS_ds * 2 * r
-    dV = np.concatenate([dM * S[..., None], (M * dS_don2 * 2 * r_on)[..., None], (M * dS_doff2 * 2 * r_off)[..., None]],
-                        axis=-1)
+    dV = np.concatenate(
+        [dM * S[..., None], (M * dS_don2 * 2 * r_on)[..., None], (M * dS_doff2 * 2 * r_off)[..., None]], axis=-1
+    )
     return np.where(r < r_off, V, 0.0), np.where(r < r_off, dV_dr, 0.0), np.where((r < r_off)[..., None], dV, 0.0)
 
 
@@ -151,8 +170,9 @@ class Complex:
     after.
     """
 
-    def __init__(self, shell="octahedron", params=None, seed=0, target=5, cargo=False, leg_sigma=1.0, kT=1.0,
-                 dt=1e-3, threads=1):
+    def __init__(
+        self, shell="octahedron", params=None, seed=0, target=5, cargo=False, leg_sigma=1.0, kT=1.0, dt=1e-3, threads=1
+    ):
         if shell not in SHELL:
             raise ValueError(f"shell must be one of {list(SHELL)}, got {shell!r}")
         params = Params.start(shell, "weak") if params is None else params
@@ -215,10 +235,16 @@ class Complex:
         sim = Simulation(device=_device.CPU(num_cpu_threads=threads), seed=seed)
         sim.create_state_from_snapshot(f)
         rigid = constrain.Rigid()
-        rigid.body["V"] = dict(constituent_types=["P"] * len(shell.patches), positions=shell.patches,
-                               orientations=[(1, 0, 0, 0)] * len(shell.patches))
-        rigid.body["S"] = dict(constituent_types=["B"] * self.n_legs + ["H"], positions=sp.sites,
-                               orientations=[(1, 0, 0, 0)] * (self.n_legs + 1))
+        rigid.body["V"] = dict(
+            constituent_types=["P"] * len(shell.patches),
+            positions=shell.patches,
+            orientations=[(1, 0, 0, 0)] * len(shell.patches),
+        )
+        rigid.body["S"] = dict(
+            constituent_types=["B"] * self.n_legs + ["H"],
+            positions=sp.sites,
+            orientations=[(1, 0, 0, 0)] * (self.n_legs + 1),
+        )
         rigid.create_bodies(sim.state)
         nl = nlist.Cell(buffer=0.5, exclusions=["body"])
         soft, morse = pair.SoftSphere(nlist=nl), pair.MorseSwitched(nlist=nl)
@@ -246,8 +272,9 @@ class Complex:
         lang.gamma_r["V"] = tuple(ROT_FRICTION * np.full(3, VERTEX_INERTIA))
         lang.gamma_r["S"] = tuple(ROT_FRICTION * sp.moment_inertia)
         self.method = lang
-        sim.operations.integrator = Integrator(dt=self.dt, methods=[lang], forces=[soft, morse, self.bar],
-                                               integrate_rotational_dof=True, rigid=rigid)
+        sim.operations.integrator = Integrator(
+            dt=self.dt, methods=[lang], forces=[soft, morse, self.bar], integrate_rotational_dof=True, rigid=rigid
+        )
         self.sim = sim
 
     def set_params(self, params):
@@ -256,8 +283,11 @@ class Complex:
         self.params = params
         sp = spider_body(self.n_legs, params.base_radius, params.head_height)
         self.spider = sp
-        self.rigid.body["S"] = dict(constituent_types=["B"] * self.n_legs + ["H"], positions=sp.sites,
-                                    orientations=[(1, 0, 0, 0)] * (self.n_legs + 1))
+        self.rigid.body["S"] = dict(
+            constituent_types=["B"] * self.n_legs + ["H"],
+            positions=sp.sites,
+            orientations=[(1, 0, 0, 0)] * (self.n_legs + 1),
+        )
         self.soft.params[("B", "V")] = dict(epsilon=SOFT_EPS, sigma=VERTEX_RADIUS + params.base_particle_radius)
         self.morse.params[("H", "V")] = self.head_params(params)
         if self.cargo:
@@ -271,13 +301,18 @@ class Complex:
 
     @staticmethod
     def head_params(params):
-        return dict(D0=float(np.exp(params.log_eps_head)), alpha=params.alpha_head,
-                    r0=VERTEX_RADIUS + params.head_particle_radius, r_on=params.r_on, r_off=params.r_cut)
+        return dict(
+            D0=float(np.exp(params.log_eps_head)),
+            alpha=params.alpha_head,
+            r0=VERTEX_RADIUS + params.head_particle_radius,
+            r_on=params.r_on,
+            r_off=params.r_cut,
+        )
 
     # -- observables -------------------------------------------------------------------------
     def vertex_positions(self, positions=None):
         """Vertex centres (V, 3), unwrapped across the box (the shell never spans half of it)."""
-        x = np.array(self.sim.state._cpp.position if positions is None else positions)[:self.n_vertices]
+        x = np.array(self.sim.state._cpp.position if positions is None else positions)[: self.n_vertices]
         return x
 
     @property

@@ -2,6 +2,7 @@
 a batch of replicas (independent thermal starts and noise), state saved atomically after every
 iteration so that an interrupted run resumes to the bit-identical result.
 """
+
 import os
 import time
 
@@ -46,10 +47,25 @@ class Optimization:
             state is an error, so a finished run is never overwritten.
     """
 
-    def __init__(self, out, shell="octahedron", start="weak", seed=0, perturb=None, replicas=10, steps=1000,
-                 lr=0.01, coeff=None, leg_sigma=1.0, stable_shell=True, memory=None, communicator=None,
-                 resume=False):
+    def __init__(
+        self,
+        out,
+        shell="octahedron",
+        start="weak",
+        seed=0,
+        perturb=None,
+        replicas=10,
+        steps=1000,
+        lr=0.01,
+        coeff=None,
+        leg_sigma=1.0,
+        stable_shell=True,
+        memory=None,
+        communicator=None,
+        resume=False,
+    ):
         from ...communicator import Communicator
+
         if isinstance(start, str):
             p = Params.start(shell, start)
         elif isinstance(start, Params):
@@ -61,13 +77,19 @@ class Optimization:
             p = Params.from_array(p.array())
             p.log_eps_head += float(np.random.default_rng([int(seed), 4]).normal(0.0, perturb))
         p.check()
-        self.config = dict(shell=shell, start=start if isinstance(start, str) else "custom",
-                           params0=[float(x) for x in p.array()], seed=_checks.integer("seed", seed, lo=0),
-                           perturb=perturb, replicas=_checks.integer("replicas", replicas, lo=1),
-                           steps=_checks.integer("steps", steps, lo=1), lr=_checks.real("lr", lr, lo=0.0, lo_open=True),
-                           coeff=remain_coefficient(shell) if coeff is None else _checks.real("coeff", coeff, lo=0.0),
-                           leg_sigma=_checks.real("leg_sigma", leg_sigma, lo=0.0, lo_open=True),
-                           stable_shell=list(STABLE_SHELL[shell]) if stable_shell else None)
+        self.config = dict(
+            shell=shell,
+            start=start if isinstance(start, str) else "custom",
+            params0=[float(x) for x in p.array()],
+            seed=_checks.integer("seed", seed, lo=0),
+            perturb=perturb,
+            replicas=_checks.integer("replicas", replicas, lo=1),
+            steps=_checks.integer("steps", steps, lo=1),
+            lr=_checks.real("lr", lr, lo=0.0, lo_open=True),
+            coeff=remain_coefficient(shell) if coeff is None else _checks.real("coeff", coeff, lo=0.0),
+            leg_sigma=_checks.real("leg_sigma", leg_sigma, lo=0.0, lo_open=True),
+            stable_shell=list(STABLE_SHELL[shell]) if stable_shell else None,
+        )
         self.memory = memory
         self.communicator = communicator if communicator is not None else Communicator()
         self.out = str(out)
@@ -107,12 +129,20 @@ class Optimization:
         losses, extract, remain, stable = ([x[k] for x in ok] for k in (1, 2, 3, 4))
         grads = [x[5] for x in ok]
         if not grads:
-            raise RuntimeError(f"every replica failed at iteration {iteration} with parameters "
-                               f"{dict(zip(PARAM_NAMES, x))}: {failures[0]}")
-        return dict(loss=float(np.mean(losses)), extract=float(np.mean(extract)), remain=float(np.mean(remain)),
-                    stable=float(np.mean(stable)),
-                    loss_min=float(np.min(losses)), loss_max=float(np.max(losses)),
-                    grad=np.mean(grads, axis=0), failures=failures)
+            raise RuntimeError(
+                f"every replica failed at iteration {iteration} with parameters "
+                f"{dict(zip(PARAM_NAMES, x))}: {failures[0]}"
+            )
+        return dict(
+            loss=float(np.mean(losses)),
+            extract=float(np.mean(extract)),
+            remain=float(np.mean(remain)),
+            stable=float(np.mean(stable)),
+            loss_min=float(np.min(losses)),
+            loss_max=float(np.max(losses)),
+            grad=np.mean(grads, axis=0),
+            failures=failures,
+        )
 
     def run(self, iterations, progress=True):
         """Run until ``iterations`` iterations are done in all; saves the state after each."""
@@ -122,8 +152,13 @@ class Optimization:
         main = self.communicator.partition == 0
         if main:
             os.makedirs(self.out, exist_ok=True)
-        with tqdm(total=iterations, initial=min(self.iteration, iterations), unit="it",
-                  desc=f"spider {self.config['shell']} {self.config['start']}", disable=not (progress and main)) as bar:
+        with tqdm(
+            total=iterations,
+            initial=min(self.iteration, iterations),
+            unit="it",
+            desc=f"spider {self.config['shell']} {self.config['start']}",
+            disable=not (progress and main),
+        ) as bar:
             while self.iteration < iterations:
                 t0 = time.perf_counter()
                 e = self.evaluate(self.params, self.iteration)
@@ -132,16 +167,33 @@ class Optimization:
                 # is moved back onto its edge, and the history says so
                 projected, moved = Params.from_array(new).project()
                 new = projected.array()
-                self.history.append(dict(iteration=self.iteration, loss=e["loss"], extract=e["extract"],
-                                         remain=e["remain"], stable=e["stable"], loss_min=e["loss_min"],
-                                         loss_max=e["loss_max"],
-                                         params=[float(v) for v in self.params], grad=[float(v) for v in e["grad"]],
-                                         failures=len(e["failures"]), projected=moved,
-                                         wall=time.perf_counter() - t0))
+                self.history.append(
+                    dict(
+                        iteration=self.iteration,
+                        loss=e["loss"],
+                        extract=e["extract"],
+                        remain=e["remain"],
+                        stable=e["stable"],
+                        loss_min=e["loss_min"],
+                        loss_max=e["loss_max"],
+                        params=[float(v) for v in self.params],
+                        grad=[float(v) for v in e["grad"]],
+                        failures=len(e["failures"]),
+                        projected=moved,
+                        wall=time.perf_counter() - t0,
+                    )
+                )
                 self.params = new
                 if main:
-                    _write_json_atomic(self.state_path, dict(config=self.config, params=[float(v) for v in new],
-                                                             optimizer=self.optimizer.state(), history=self.history))
+                    _write_json_atomic(
+                        self.state_path,
+                        dict(
+                            config=self.config,
+                            params=[float(v) for v in new],
+                            optimizer=self.optimizer.state(),
+                            history=self.history,
+                        ),
+                    )
                     self.write_csv()
                 bar.set_postfix(loss=f"{e['loss']:.3f}")
                 bar.update(1)
@@ -150,11 +202,31 @@ class Optimization:
     def write_csv(self):
         path = os.path.join(self.out, "history.csv")
         with open(path + ".tmp", "w") as f:
-            f.write("iteration,loss,extract,remain,stable,loss_min,loss_max,failures,wall_s," + ",".join(PARAM_NAMES) + ","
-                    + ",".join("d_" + n for n in PARAM_NAMES) + "\n")
+            f.write(
+                "iteration,loss,extract,remain,stable,loss_min,loss_max,failures,wall_s,"
+                + ",".join(PARAM_NAMES)
+                + ","
+                + ",".join("d_" + n for n in PARAM_NAMES)
+                + "\n"
+            )
             for h in self.history:
-                f.write(",".join(repr(v) for v in [h["iteration"], h["loss"], h["extract"], h["remain"], h["stable"],
-                                                    h["loss_min"],
-                                                    h["loss_max"], h["failures"], h["wall"]] + h["params"] + h["grad"])
-                        + "\n")
+                f.write(
+                    ",".join(
+                        repr(v)
+                        for v in [
+                            h["iteration"],
+                            h["loss"],
+                            h["extract"],
+                            h["remain"],
+                            h["stable"],
+                            h["loss_min"],
+                            h["loss_max"],
+                            h["failures"],
+                            h["wall"],
+                        ]
+                        + h["params"]
+                        + h["grad"]
+                    )
+                    + "\n"
+                )
         os.replace(path + ".tmp", path)

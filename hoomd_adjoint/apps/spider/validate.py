@@ -11,6 +11,7 @@ At the end of each run (per seed):
 - success: all three; with the cargo, ``released``: it is outside the remaining shell (further
   from the remaining vertices' centre than their largest distance from it, plus 1).
 """
+
 import json
 import os
 
@@ -61,8 +62,15 @@ def outcome(cx, positions):
     gap = np.linalg.norm(x[sites][:, None] - v[rest][None], axis=-1) - (VERTEX_RADIUS + radius[:, None])
     held = np.linalg.norm(x[cx.head_tag] - v[t]) < VERTEX_RADIUS + cx.params.head_particle_radius + HOLD
     detached = bool(extracted and held and gap.min() > CLEARANCE)
-    out = dict(extracted=extracted, intact=intact, detached=detached, success=extracted and intact and detached,
-               target_distance=float(d_target.min()), patch_distance=float(bond), spider_gap=float(gap.min()))
+    out = dict(
+        extracted=extracted,
+        intact=intact,
+        detached=detached,
+        success=extracted and intact and detached,
+        target_distance=float(d_target.min()),
+        patch_distance=float(bond),
+        spider_gap=float(gap.min()),
+    )
     if cx.cargo:
         com = v[rest].mean(axis=0)
         reach = np.linalg.norm(v[rest] - com, axis=1).max()
@@ -70,8 +78,19 @@ def outcome(cx, positions):
     return out
 
 
-def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False, leg_sigma=1.0, first_seed=1000,
-             trajectory_period=100, progress=True, communicator=None):
+def validate(
+    out,
+    params,
+    shell="octahedron",
+    seeds=20,
+    steps=10000,
+    cargo=False,
+    leg_sigma=1.0,
+    first_seed=1000,
+    trajectory_period=100,
+    progress=True,
+    communicator=None,
+):
     """Run ``seeds`` independent ``steps``-step simulations with ``params`` and classify each
     (see :func:`outcome`); writes ``outcomes.json``, the first run's trajectory ``trajectory.gsd``
     and its distance plot ``trajectory.png`` into ``out``. Returns the summary: fractions over all
@@ -112,8 +131,14 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
                     track.append((cx.sim.timestep, np.array(cx.sim.state._cpp.position)))
             res = outcome(cx, np.array(cx.sim.state._cpp.position))
         except RuntimeError as e:  # a run that blew up counts as a failure, and is named in the summary
-            res = dict(extracted=False, intact=False, detached=False, success=False, error=str(e),
-                       timestep=int(cx.sim.timestep))
+            res = dict(
+                extracted=False,
+                intact=False,
+                detached=False,
+                success=False,
+                error=str(e),
+                timestep=int(cx.sim.timestep),
+            )
             if cargo:
                 res["released"] = False
         res["seed"] = first_seed + k
@@ -123,11 +148,19 @@ def validate(out, params, shell="octahedron", seeds=20, steps=10000, cargo=False
     if P > 1:
         runs = sorted((r for part in communicator.allgather(runs) for r in part), key=lambda r: r["seed"])
     n = len(runs)
-    summary = dict(shell=shell, params=dict(zip(PARAM_NAMES, params.array().tolist())), seeds=n, steps=int(steps),
-                   cargo=bool(cargo), **{f"{k}_fraction": sum(r.get(k, False) for r in runs) / n for k in
-                                         (["extracted", "intact", "detached", "success"] + (["released"] if cargo else []))},
-                   # fractions are over every seed; a run that blew up counts as unsuccessful, and is listed here
-                   blew_up=[dict(seed=r["seed"], timestep=r["timestep"], cause=r["error"]) for r in runs if "error" in r])
+    summary = dict(
+        shell=shell,
+        params=dict(zip(PARAM_NAMES, params.array().tolist())),
+        seeds=n,
+        steps=int(steps),
+        cargo=bool(cargo),
+        **{
+            f"{k}_fraction": sum(r.get(k, False) for r in runs) / n
+            for k in (["extracted", "intact", "detached", "success"] + (["released"] if cargo else []))
+        },
+        # fractions are over every seed; a run that blew up counts as unsuccessful, and is listed here
+        blew_up=[dict(seed=r["seed"], timestep=r["timestep"], cause=r["error"]) for r in runs if "error" in r],
+    )
     if main:
         _write_json_atomic(os.path.join(out, "outcomes.json"), dict(summary=summary, runs=runs))
     return summary
@@ -138,6 +171,7 @@ def _plot_track(path, cx, track, seed=None):
     nearest neighbour, and pictures of the first and last frames. Lengths in sigma (the vertex
     radius is 1), time in tau."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -154,12 +188,18 @@ def _plot_track(path, cx, track, seed=None):
     others = [np.linalg.norm(x[:, i] - com, axis=1) for i in rest]
     ax[0].plot(gap([t] * len(rest)), gap(others), color="tab:blue", lw=1, label=f"the other {len(rest)} vertices")
     ax[0].plot(t, np.linalg.norm(x[:, cx.target] - com, axis=1), color="tab:red", lw=2.5, label="target vertex")
-    ax[0].set(xlabel="time (τ)", ylabel="distance from the remaining shell's centre (σ)",
-              title="vertices, from the remaining shell's centre")
+    ax[0].set(
+        xlabel="time (τ)",
+        ylabel="distance from the remaining shell's centre (σ)",
+        title="vertices, from the remaining shell's centre",
+    )
     ax[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     ax[1].plot(t, np.linalg.norm(x[:, rest] - x[:, [cx.target]], axis=2).min(axis=1), color="tab:red")
-    ax[1].set(xlabel="time (τ)", ylabel="target to its nearest vertex, centre to centre (σ)",
-              title="the target's nearest neighbour")
+    ax[1].set(
+        xlabel="time (τ)",
+        ylabel="target to its nearest vertex, centre to centre (σ)",
+        title="the target's nearest neighbour",
+    )
     for k, (label, (step, frame)) in enumerate((("first frame", track[0]), ("last frame", track[-1]))):
         a3 = fig.add_subplot(1, 4, 3 + k, projection="3d")
         a3.set_gid("picture")  # a configuration: no axes to label (tests/test_figures.py)
@@ -180,9 +220,11 @@ def _plot_track(path, cx, track, seed=None):
         if k == 1:
             a3.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.0, 0.02), ncol=3 + cx.cargo)
     pr = cx.params
-    fig.suptitle(f"{cx.shell_name} shell, one validation run{'' if seed is None else f' (seed {seed})'}: "
-                 f"to t = {track[-1][0] * cx.dt:g} τ (dt = {cx.dt:g} τ, kT = {cx.kT:g}); spider log ε_H = {pr.log_eps_head:.3g}, "
-                 f"α_H = {pr.alpha_head:.3g}, base radius {pr.base_radius:.3g} σ, head height {pr.head_height:.3g} σ")
+    fig.suptitle(
+        f"{cx.shell_name} shell, one validation run{'' if seed is None else f' (seed {seed})'}: "
+        f"to t = {track[-1][0] * cx.dt:g} τ (dt = {cx.dt:g} τ, kT = {cx.kT:g}); spider log ε_H = {pr.log_eps_head:.3g}, "
+        f"α_H = {pr.alpha_head:.3g}, base radius {pr.base_radius:.3g} σ, head height {pr.head_height:.3g} σ"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
