@@ -30,6 +30,7 @@ with :class:`ReplicaError`, or, with ``on_failure="drop"``, is left out of every
 turns a drop into an error when too many replicas failed.
 """
 
+import collections.abc
 import math
 import sys
 import threading
@@ -382,6 +383,9 @@ class Ensemble:
             raise TypeError(
                 f"unknown gradient option(s) {sorted(unknown)}: use frames, memory, truncate, mode, clip, device_memory"
             )
+        if isinstance(options.get("frames"), collections.abc.Iterator):
+            # read once: every replica (and the check below) needs the same frames
+            options = dict(options, frames=list(options["frames"]))
         if self.alive:  # the same checks gradient() makes, before any replica runs
             _check_arguments(
                 self._sims[self.alive[0]],

@@ -79,6 +79,16 @@ def test_gradient_replicas_equal_single_gradients_and_mean_order():
     assert res.grad(0)[("A", "A")]["a0"] == a0 / 3
 
 
+def test_frames_given_as_an_iterator_are_read_once():
+    """An iterator of frames reaches every replica whole (the argument check once used it up and
+    the replicas got no frames: loss 0 and a zero gradient, without a word)."""
+    frames = [20, 40, STEPS]
+    ref = ha.Ensemble(build, replicas=2).gradient(STEPS, energy_loss, wrt, frames=frames)
+    res = ha.Ensemble(build, replicas=2).gradient(STEPS, energy_loss, wrt, frames=iter(frames))
+    assert res.loss == ref.loss != 0.0
+    assert res.grad("kT") == ref.grad("kT") != 0.0
+
+
 def test_mean_gradient_matches_finite_differences():
     """d(mean loss)/d a0 of the batch against central differences of the same discrete maps."""
     R, steps = 2, 40
