@@ -56,6 +56,7 @@ def recorded_run(sim, steps, recorder, slots=None, touched=False):
     which every freshly allocated adjoint storage pays, are then left out)."""
     from hoomd_adjoint import adjoint
     from hoomd_adjoint import bridge
+    from hoomd_adjoint._revolve import Revolve
 
     tw = bridge.twin(sim)
     tw._prepare_run()
@@ -68,11 +69,8 @@ def recorded_run(sim, steps, recorder, slots=None, touched=False):
             for x in block:
                 x.fill(0.0)
     else:
-        block, checkpoints, a, s = None, {t0}, t0, slots - 1
-        while s > 0 and a < t0 + steps - 1:
-            a += adjoint._revolve_split(t0 + steps - a, s)
-            checkpoints.add(a)
-            s -= 1
+        block = None  # the checkpoints a gradient's forward run keeps: the schedule's right spine
+        checkpoints = {t0 + k for k in Revolve(steps, slots).checkpoints()}
     t = time.perf_counter()
     drv.run(eng, steps, t0, block, checkpoints, [])
     return time.perf_counter() - t
