@@ -353,14 +353,14 @@ class _Engine(_StateStore):
         pos, vel, acc = (states + [None, None])[:3]
         return _core.adjoint_sweep(self.cpp, t_first, pos, vel, acc, lr, lv, la, grads, **request)
 
-    def start_adjoint(self, first_state, lr, la, a0_from_forces, window_starts_run):
+    def start_adjoint(self, first_state, lr, la, a0_from_forces, window_starts_run, select):
         """Chain what prepRun computed from the first state (a0 = F(r0)/m) into the adjoint;
-        returns {force index: d/dparams}."""
+        returns {force index: d/dparams} (the parameters ``select`` selects)."""
         if not a0_from_forces:
             return {}
         self.load(first_state, forces=False)
         w = np.ascontiguousarray(la / np.array(self.cpp.mass)[:, None])
-        out, gp, _ = _core.force_jacobian(self.cpp, w)
+        out, gp, _ = _core.force_jacobian(self.cpp, w, select=select)
         lr += out
         return dict(enumerate(gp))
 
@@ -601,7 +601,7 @@ class _RigidEngine(_StateStore):
         if self.dyn.inertial:
             res.angmom = self.lp.copy()
 
-    def start_adjoint(self, first_state, lr, la, a0_from_forces, window_starts_run):
+    def start_adjoint(self, first_state, lr, la, a0_from_forces, window_starts_run, select):
         # prepRun computed a0 = F(x0)/m (if the acceleration was not set) and, always, the torque
         # that Langevin/NVE step one reads first
         lF = la / np.array(self.cpp.mass)[:, None] if a0_from_forces else np.zeros_like(la)
@@ -611,7 +611,7 @@ class _RigidEngine(_StateStore):
         self.load(first_state, forces=False)
         grads = _core.AdjointGrads()
         _core.rigid_force_pullback(
-            self.cpp, np.ascontiguousarray(lF), np.ascontiguousarray(ltau), lr, self.lq, self.geometry, grads
+            self.cpp, np.ascontiguousarray(lF), np.ascontiguousarray(ltau), lr, self.lq, self.geometry, grads, select
         )
         return dict(enumerate(grads.params))
 
@@ -784,29 +784,22 @@ def gradient(
                     "'positions', 'kT' or 'gamma'"
                 )
             plain.append(w)
-    integ = sim.operations.integrator
-    try:
-        return _gradient(
-            sim,
-            steps,
-            loss,
-            plain,
-            selected,
-            frames,
-            memory,
-            truncate,
-            mode,
-            clip,
-            progress,
-            _driver,
-            device_memory,
-            _warn_growth,
-        )
-    finally:
-        for f in integ.forces if integ is not None else ():
-            if getattr(f, "_cpp", None) is not None:
-                if isinstance(f, Pair):
-                    f._cpp.select_grad_params(list(range(len(f._param_spec))))
+    return _gradient(
+        sim,
+        steps,
+        loss,
+        plain,
+        selected,
+        frames,
+        memory,
+        truncate,
+        mode,
+        clip,
+        progress,
+        _driver,
+        device_memory,
+        _warn_growth,
+    )
 
 
 def wrt_entries(wrt):
@@ -874,6 +867,7 @@ class _Plan:
     forces: list
     wrt_forces: list
     selected: dict  # id(force) -> parameter names to differentiate
+    select: list  # per force of ``forces``, the indices of those parameters: the C++ calls' ``select``
     want_pos: bool
     want_kT: bool
     want_gamma: bool
@@ -941,6 +935,7 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
         forces=forces,
         wrt_forces=wrt_forces,
         selected=selected,
+        select=_selection(forces, selected),
         want_pos="positions" in wrt,
         want_kT=want_kT,
         want_gamma=want_gamma,
@@ -949,6 +944,18 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
         rigid=rigid,
         on_device=isinstance(sim.device, GPU),
     )
+
+
+def _selection(forces, selected):
+    """The parameters each force differentiates, as the C++ calls take them (``select``): per force,
+    the indices of its parameters in ``selected`` (a pair force's dual numbers carry only these);
+    a bar force always all three."""
+    return [
+        [k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())]
+        if isinstance(f, Pair)
+        else list(range(len(getattr(f, "_param_spec", None) or ())))
+        for f in forces
+    ]
 
 
 def _store(sim, plan, device_memory):
@@ -988,9 +995,6 @@ def _gradient(
     plan = _plan(sim, steps, truncate, frames, mode, clip, wrt, selected)
     accel_from_forces = not sim.state._cpp.accel_set  # prepRun will set a0 = F(r0)/m
     sim._prepare_run()
-    for f in plan.forces:  # the adjoint's dual numbers carry only these parameters
-        if isinstance(f, Pair):
-            f._cpp.select_grad_params([k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())])
     if plan.on_device and driver is not None:
         raise ValueError("a HOOMD-blue run's states are on the host: use a CPU device for the adjoint")
     eng = _store(sim, plan, device_memory)
@@ -1053,6 +1057,7 @@ class _Reverse:
             "gamma": plan.want_gamma,
             "clip": plan.clip or 0.0,
             "look_back": _LOOK_BACK,
+            "select": plan.select,
         }
         self.nlists = list(
             {id(f.nlist): f.nlist._cpp for f in plan.forces if getattr(f, "nlist", None) is not None}.values()
@@ -1076,7 +1081,8 @@ class _Reverse:
             else:
                 self._record_with(driver)
             first_state = self._sweep_back()
-            for k, gp in eng.start_adjoint(first_state, self.lr, self.la, a0_from_forces, plan.pre == 0).items():
+            starts = eng.start_adjoint(first_state, self.lr, self.la, a0_from_forces, plan.pre == 0, plan.select)
+            for k, gp in starts.items():
                 f = plan.forces[k]
                 self.extra_params[id(f)] = self.extra_params.get(id(f), 0.0) + gp
             self.back_bar.close()
@@ -1316,7 +1322,7 @@ def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces
     if a0_from_forces:  # a0 = F(r0)/m: its tangent is (dF/dtheta . ptan)/m
         minv = 1.0 / np.array(cpp.mass)[:, None]
         for d, (lab, pt, dk, dg) in enumerate(directions):
-            out, _, _ = _core.force_jacobian(cpp, np.zeros((N, 3)), pt)
+            out, _, _ = _core.force_jacobian(cpp, np.zeros((N, 3)), pt, select=plan.select)
             tangents[d][2][...] = out * minv
     derivs = np.zeros(len(directions))
     # all tangents advance together: each pair is evaluated once per step for all of them
@@ -1332,7 +1338,7 @@ def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces
                     derivs[d] += float(np.dot(dpar[lab[0]], pt[[id(g) for g in forces].index(lab[0])]))
         if t == t0 + steps:
             break
-        _core.tangent_step(cpp, tangent_args, ptan_by_force)
+        _core.tangent_step(cpp, tangent_args, ptan_by_force, select=plan.select)
         sim._advance(1)
     res = GradientResult(loss=total_loss)
     for d, (lab, pt, dk, dg) in enumerate(directions):

@@ -91,8 +91,27 @@ void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<doub
 
 }  // namespace
 
+void check_selection(System& sys, const ParamSelection& sel) {
+    if (sel.empty()) return;
+    if (sel.size() != sys.forces.size())
+        throw std::invalid_argument(format("parameter selection: %zu lists for %zu forces (one per force, or none)",
+                                           sel.size(), sys.forces.size()));
+    for (size_t f = 0; f < sel.size(); ++f) {
+        const int P = adjoint_of(*sys.forces[f]).paramCount();
+        std::vector<char> seen(P, 0);
+        for (int k : sel[f]) {
+            if (k < 0 || k >= P)
+                throw std::out_of_range(
+                    format("parameter selection: force %zu: index %d is not in 0..%d", f, k, P - 1));
+            if (seen[k]++) throw std::invalid_argument(format("parameter selection: force %zu: index %d twice", f, k));
+        }
+    }
+}
+
 void force_jacobian(System& sys, int K, const double* const* w, double* const* out, AdjointGrads* g,
-                    std::vector<std::vector<double>>* eparams, const PTan* ptan) {
+                    std::vector<std::vector<double>>* eparams, const PTan* ptan, const ParamSelection* sel) {
+    if (sel) check_selection(sys, *sel);
+    const bool all = !sel || sel->empty();
     ParticleData& pd = sys.pd;
     pd.packPositions(sys.nthreads);
     if (g && g->params.size() != sys.forces.size()) g->params.assign(sys.forces.size(), {});
@@ -110,7 +129,8 @@ void force_jacobian(System& sys, int K, const double* const* w, double* const* o
             (*eparams)[f].resize(n, 0.0);
             ep = (*eparams)[f].data();
         }
-        pf->applyJacobian(pd, K, w, out, gp, ep, ptan ? (*ptan)[f].data() : nullptr, sys.nthreads);
+        pf->applyJacobian(pd, K, w, out, gp, ep, ptan ? (*ptan)[f].data() : nullptr, all ? nullptr : &(*sel)[f],
+                          sys.nthreads);
     }
 }
 
@@ -141,7 +161,7 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
                 bd_noise_block(b, N, lr, pd.net_force.data(), type, gamma, T, dt, dim, t, sys.seed, kT, gam);
             });
         const double* wp = w.data();
-        force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr);  // lr += J w
+        force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr, &req.select);  // lr += J w
         return;
     }
 
@@ -166,7 +186,7 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     });
     // lr += J(r') w in place: lr is not read again before the final loop
     const double* wp = w.data();
-    force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr);
+    force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr, &req.select);
     // (the blocks run on other threads too: they read this thread's scratch through pointers, as
     // a thread_local named inside the lambda would be the running thread's own, empty, copy)
     const double* vh_ = vh.data();
@@ -214,6 +234,7 @@ void advance_recording(System& sys, uint64_t n, double* pos, double* vel, double
 SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const double* pos, const double* vel,
                           const double* acc, double* lr, double* lv, double* la, AdjointGrads& g,
                           const AdjointRequest& req, double clip) {
+    check_selection(sys, req.select);  // (before anything changes)
     ParticleData& pd = sys.pd;
     const size_t m = 3 * size_t(pd.N);
     SweepStatus status;
@@ -281,7 +302,7 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
     return status;
 }
 
-void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
+void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan, const ParamSelection& sel) {
     const StepContext c(sys);
     const auto& [m, pd, N, t, dt, T, dim] = c;
     const int K = int(tan.size());
@@ -309,7 +330,7 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
     if (m.kind == Method::Brownian) {
         if (need_force) sys.computeNetForce(t);
         for (int k = 0; k < K; ++k) wp[k] = tan[k].dr;
-        force_jacobian(sys, K, wp.data(), outp.data(), nullptr, nullptr, &ptan);  // J dr + dF/dtheta . ptan
+        force_jacobian(sys, K, wp.data(), outp.data(), nullptr, nullptr, &ptan, &sel);  // J dr + dF/dtheta . ptan
         for (int k = 0; k < K; ++k) {
             Tangent& d = tan[k];
             for (uint32_t i = 0; i < N; ++i) {
@@ -343,7 +364,7 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan) {
         }
         wp[k] = drp[k].data();
     }
-    force_jacobian(sys, K, wp.data(), outp.data(), nullptr, nullptr, &ptan);  // dF' at r'
+    force_jacobian(sys, K, wp.data(), outp.data(), nullptr, nullptr, &ptan, &sel);  // dF' at r'
     pd.pos = r0;
     for (int k = 0; k < K; ++k) {
         Tangent& d = tan[k];

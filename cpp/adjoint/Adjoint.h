@@ -20,9 +20,20 @@ struct AdjointGrads {
     std::vector<double> gamma;  // per type
 };
 
+// The parameters a pass differentiates, one list per force (sys.forces' order) of indices into
+// its parameters (AdjointForce::paramCount()); empty: every parameter of every force. The dual
+// numbers are only as wide as a force's list needs, so fewer is faster; the gradients keep their
+// full layout, with the entries not selected left untouched. It travels with each call: nothing
+// is set on the forces.
+using ParamSelection = std::vector<std::vector<int>>;
+
+// A clear error unless sel is empty or has one list per force, each of distinct indices in range.
+void check_selection(System& sys, const ParamSelection& sel);
+
 struct AdjointRequest {
     bool params = true, kT = false, gamma = false;
-    bool lookBack = true;  // adjoint_sweep: lists may be built from the block's earlier states
+    bool lookBack = true;   // adjoint_sweep: lists may be built from the block's earlier states
+    ParamSelection select;  // the parameters differentiated (empty: all)
 };
 
 // Backward through step t -> t+1. On entry the system holds the state at step t (positions;
@@ -56,11 +67,13 @@ struct Tangent {
 };
 
 // Forward (tangent) through step t -> t+1 from the state the system holds at t, for several
-// tangents at once (each pair is evaluated once for all of them).
-void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan);
+// tangents at once (each pair is evaluated once for all of them); ptan's entries outside sel
+// are ignored.
+void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan, const ParamSelection& sel);
 
-// out[k] += J_F(r) w[k] and the parameter products, at the state the system holds.
+// out[k] += J_F(r) w[k] and the parameter products (the entries sel selects; null: all), at the
+// state the system holds.
 void force_jacobian(System& sys, int K, const double* const* w, double* const* out, AdjointGrads* g,
-                    std::vector<std::vector<double>>* eparams, const PTan* ptan);
+                    std::vector<std::vector<double>>* eparams, const PTan* ptan, const ParamSelection* sel);
 
 }  // namespace ha

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "engine/Force.h"
 #include "engine/ParticleData.h"
@@ -16,11 +17,16 @@ class AdjointForce {
     virtual ~AdjointForce() = default;
     // For each of K vectors, out[k] += J_F(r) w[k] [+ (dF/dtheta) ptan[k]]; gparams (gradSize())
     // += w[0] . dF/dtheta; eparams (gradSize()) += dE/dtheta. gparams, eparams, ptan and any
-    // ptan[k] may be null. pd.postype must be packed.
+    // ptan[k] may be null. pd.postype must be packed. sel: the parameters differentiated (indices
+    // into 0..paramCount()-1, checked by the caller; null: all): entries of gparams and eparams
+    // not selected stay untouched, those of ptan are ignored (the layouts stay ntypes^2 x P).
     virtual void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out,
-                               double* gparams, double* eparams, const double* const* ptan, int nthreads) = 0;
+                               double* gparams, double* eparams, const double* const* ptan, const std::vector<int>* sel,
+                               int nthreads) = 0;
     // Entries of this force's parameter gradient.
     virtual size_t gradSize() const = 0;
+    // Parameters per type pair (per force for a force without types), what a selection indexes.
+    virtual int paramCount() const = 0;
 };
 
 // The adjoint of a force; a clear error for a force without one.

@@ -4,11 +4,17 @@
 #include <stdexcept>
 
 #include "core/Dual.h"
+#include "core/Format.h"
 
 namespace ha {
 
 void BarForceAdjoint::applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out,
-                                    double* gparams, double* eparams, const double* const* ptan, int) {
+                                    double* gparams, double* eparams, const double* const* ptan,
+                                    const std::vector<int>* sel, int) {
+    if (sel && sel->size() != 3)
+        throw std::invalid_argument(
+            format("bar forces differentiate all three parameters (epsilon, sigma, alpha) at once; %zu were selected",
+                   sel->size()));
     if (ptan)
         for (int k = 0; k < K; ++k)
             if (ptan[k]) throw std::invalid_argument("bar forces have no parameter tangents (forward mode)");

@@ -17,13 +17,18 @@ namespace ha {
 template <class E>
 class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
   public:
-    PairForceAdjointT(std::shared_ptr<NeighborList> nlist, uint32_t ntypes) : PairForceT<E>(std::move(nlist), ntypes) {}
+    PairForceAdjointT(std::shared_ptr<NeighborList> nlist, uint32_t ntypes) : PairForceT<E>(std::move(nlist), ntypes) {
+        for (int k = 0; k < E::n_params; ++k) m_all_params.push_back(k);
+    }
 
     // applyJacobian's parameters are ntypes^2 x P; the neighbour list is brought up to date for pd.
     size_t gradSize() const override { return size_t(this->m_ntypes) * this->m_ntypes * this->m_n_params; }
+    int paramCount() const override { return E::n_params; }
 
     void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
-                       double* eparams, const double* const* ptan, int nthreads) override {
+                       double* eparams, const double* const* ptan, const std::vector<int>* selection,
+                       int nthreads) override {
+        const std::vector<int>& sel = selection ? *selection : m_all_params;
         if (m_dirty) updateTables();
         m_nlist->ensureCurrent(pd, nthreads);
         constexpr int P = E::n_params;
@@ -39,7 +44,7 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
         // order), summed in block order: the result does not depend on the number of threads.
         constexpr uint32_t B = kGradBlock;  // (the device sweep sums the same blocks)
         const uint32_t nblocks = (pd.N + B - 1) / B;
-        const int nsel = int(m_grad_sel.size());
+        const int nsel = int(sel.size());
         const bool want_g = gparams != nullptr && nsel > 0, want_e = eparams != nullptr && nsel > 0;
         bool want_t = false;
         for (int k = 0; ptan && k < K; ++k) want_t = want_t || ptan[k] != nullptr;
@@ -65,17 +70,17 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
                 if (!ptan[k]) continue;
                 pt[k].assign(nq, 0.0);
                 for (size_t tp = 0; tp < ntp; ++tp)
-                    for (int q = 0; q < nsel; ++q) pt[k][tp * Q + q] = ptan[k][tp * P + m_grad_sel[q]];
+                    for (int q = 0; q < nsel; ++q) pt[k][tp * Q + q] = ptan[k][tp * P + sel[q]];
                 ptp[k] = pt[k].data();
             }
             if (spatial)
-                spatialPass<Q>(pd, K, w, out, gb, nblocks, B, nt, nthreads);
+                spatialPass<Q>(pd, sel, K, w, out, gb, nblocks, B, nt, nthreads);
             else
-                upperPass<Q>(pd, nb, upper0, K, w, want_t ? ptp.data() : nullptr, bufp, gb, eb, nblocks, B, nt);
+                upperPass<Q>(pd, sel, nb, upper0, K, w, want_t ? ptp.data() : nullptr, bufp, gb, eb, nblocks, B, nt);
             for (uint32_t b = 0; b < nblocks; ++b)
                 for (size_t tp = 0; tp < ntp; ++tp)
                     for (int q = 0; q < nsel; ++q) {
-                        const size_t from = b * stride + tp * Q + q, to = tp * P + m_grad_sel[q];
+                        const size_t from = b * stride + tp * Q + q, to = tp * P + sel[q];
                         if (want_g) gparams[to] += gb[from];
                         if (want_e) eparams[to] += eb[from];
                     }
@@ -114,7 +119,6 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
     using PairForceT<E>::m_ntypes;
     using PairForceT<E>::m_params;
     using PairForceT<E>::m_rcutsq;
-    using PairForceT<E>::m_grad_sel;
     using PairForceT<E>::m_shift;
     using PairForceT<E>::m_dirty;
     using PairForceT<E>::m_pair_buf;
@@ -162,13 +166,13 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
     // and adjoint vectors copied into it, results and per-particle parameter sums written by tag;
     // each block then adds its particles' sums in tag order, as upperPass does.
     template <int Q>
-    void spatialPass(const ParticleData& pd, int K, const double* const* w, double* const* out, std::vector<double>& gb,
-                     uint32_t nblocks, uint32_t B, int nt, int nthreads) {
+    void spatialPass(const ParticleData& pd, const std::vector<int>& sel, int K, const double* const* w,
+                     double* const* out, std::vector<double>& gb, uint32_t nblocks, uint32_t B, int nt, int nthreads) {
 #if defined(HA_HAVE_LANES)
         if constexpr (lanes_ok<E>::value) {
             const uint32_t N = pd.N;
             const size_t stride = block_stride(Q), m3 = 3 * size_t(N);
-            const std::vector<ParamDual<Q>> dderived = dualParams<Q>(m_grad_sel);
+            const std::vector<ParamDual<Q>> dderived = dualParams<Q>(sel);
             const NeighborList::Spatial sp = m_nlist->spatial(nthreads);
             const uint32_t* order = sp.order;
             m_spatial_pos.resize(N);
@@ -203,18 +207,19 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
             return;
         }
 #endif
-        (void)pd, (void)K, (void)w, (void)out, (void)gb, (void)nblocks, (void)B, (void)nt, (void)nthreads;
+        (void)pd, (void)sel, (void)K, (void)w, (void)out, (void)gb, (void)nblocks, (void)B, (void)nt, (void)nthreads;
         throw std::logic_error("the spatial adjoint pass needs Lanes");
     }
 
     // Pass 1 of the adjoint pair loop over fixed blocks of particles, each with its own
     // parameter accumulators (summed in block order afterwards: independent of threads).
     template <int Q>
-    void upperPass(const ParticleData& pd, const NeighborView& nb, const std::vector<uint32_t>& upper0, int K,
-                   const double* const* w, const double* const* ptan, double* const* buf, std::vector<double>& gb,
-                   std::vector<double>& eb, uint32_t nblocks, uint32_t B, int nt) {
+    void upperPass(const ParticleData& pd, const std::vector<int>& sel, const NeighborView& nb,
+                   const std::vector<uint32_t>& upper0, int K, const double* const* w, const double* const* ptan,
+                   double* const* buf, std::vector<double>& gb, std::vector<double>& eb, uint32_t nblocks, uint32_t B,
+                   int nt) {
         const size_t stride = block_stride(size_t(m_ntypes) * m_ntypes * Q);
-        const std::vector<ParamDual<Q>> dderived = dualParams<Q>(m_grad_sel);
+        const std::vector<ParamDual<Q>> dderived = dualParams<Q>(sel);
         const PosType* p = pd.postype.data();
         const BoxDim box = pd.box;
         const bool tri = box.triclinic();
@@ -251,6 +256,7 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
     }
 
     std::vector<double> m_spatial_jac;  // the adjoint's vectors in the spatial order, and per-particle parameter sums
+    std::vector<int> m_all_params;      // 0..P-1: the selection of a call that names none
 };
 
 }  // namespace ha

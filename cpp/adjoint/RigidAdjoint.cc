@@ -82,7 +82,7 @@ void site_to_body(const System& sys, size_t b, uint32_t k, const double* gx, con
 // The pull-back through the force transfer and the pair Jacobian at the current placed state,
 // given the constituents' own forces `raw` (N x 3, before transfer).
 void pullback_forces(System& sys, const double* raw, const double* lF, const double* ltau, RigidAdjointState& L,
-                     AdjointGrads* g) {
+                     AdjointGrads* g, const ParamSelection& sel) {
     ParticleData& pd = sys.pd;
     const uint32_t N = pd.N;
     const RigidBodies& rb = sys.rigid;
@@ -108,7 +108,7 @@ void pullback_forces(System& sys, const double* raw, const double* lF, const dou
     }
     const double* wp = w.data();
     double* op = out.data();
-    force_jacobian(sys, 1, &wp, &op, g, nullptr, nullptr);
+    force_jacobian(sys, 1, &wp, &op, g, nullptr, nullptr, &sel);
     const std::vector<size_t> off = geometry_offsets(sys);
     for (uint32_t i = 0; i < N; ++i)
         if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
@@ -177,7 +177,7 @@ void rigid_brownian_adjoint_step(System& sys, const Method& m, const StepArgs& a
             if (dim < 3) ltau[3 * c] = ltau[3 * c + 1] = 0.0;
         }
     }
-    pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L, req.params ? g : nullptr);
+    pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L, req.params ? g : nullptr, req.select);
 }
 
 void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, const AdjointRequest& req) {
@@ -281,8 +281,8 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
     }
     for (uint32_t c : rb.centers)
         for (int k = 0; k < 4; ++k) L.q[4 * c + k] += lq1[4 * c + k];
-    pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L,
-                    req.params ? g : nullptr);  // L.r, L.q: adjoints of r', q'
+    pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L, req.params ? g : nullptr,
+                    req.select);  // L.r, L.q: adjoints of r', q'
     // step one's rotation: (q, p, tau~) -> (q', p_half)
     for (uint32_t c : rb.centers) {
         if (!sys.aniso) {
@@ -375,6 +375,7 @@ void rigid_advance_recording(System& sys, uint64_t n, double* states, bool after
 
 SweepStatus rigid_adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const double* states, RigidAdjointState& L,
                                 AdjointGrads& g, const AdjointRequest& req) {
+    check_selection(sys, req.select);  // (before anything changes)
     const ParticleData& pd = sys.pd;
     const size_t stride = rigid_state_width(sys) * pd.N;
     for (uint64_t j = 0; j < n; ++j) {
@@ -394,10 +395,11 @@ SweepStatus rigid_adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const
     return {};
 }
 
-void rigid_force_pullback(System& sys, const double* lF, const double* ltau, RigidAdjointState& L, AdjointGrads* g) {
+void rigid_force_pullback(System& sys, const double* lF, const double* ltau, RigidAdjointState& L, AdjointGrads* g,
+                          const ParamSelection& sel) {
     std::vector<double> raw;
     forces_now(sys, sys.timestep, raw);
-    pullback_forces(sys, raw.data(), lF, ltau, L, g);
+    pullback_forces(sys, raw.data(), lF, ltau, L, g, sel);
 }
 
 void rigid_position_pullback(System& sys, const double* dpos, RigidAdjointState& L) {

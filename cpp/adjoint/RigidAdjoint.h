@@ -38,8 +38,9 @@ SweepStatus rigid_adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const
 
 // At the system's current (placed) state: adjoint weights lF on the net forces (N x 3) and ltau on
 // the centres' net torques (N x 3) pulled back to positions, orientations, geometry and (into g,
-// if given) the pair parameters. (prepRun's a0 = F/m and Langevin's first torque.)
-void rigid_force_pullback(System& sys, const double* lF, const double* ltau, RigidAdjointState& L, AdjointGrads* g);
+// if given) the pair parameters that sel selects. (prepRun's a0 = F/m and Langevin's first torque.)
+void rigid_force_pullback(System& sys, const double* lF, const double* ltau, RigidAdjointState& L, AdjointGrads* g,
+                          const ParamSelection& sel);
 // d/d(positions of every particle) -> centres' (r, q), free particles' r and the geometry.
 void rigid_position_pullback(System& sys, const double* dpos, RigidAdjointState& L);
 

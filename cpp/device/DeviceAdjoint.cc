@@ -190,7 +190,9 @@ SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStat
     if (g.gamma.size() != ntypes) g.gamma.assign(ntypes, 0.0);
     if (g.params.size() != sys.forces.size()) g.params.assign(sys.forces.size(), {});
     DeviceState& d = device_run(sys).begin(sys, false);  // (each step copies its state in)
-    for (auto& f : sys.forces) device_of(*f).deviceAdjointStart(pd, req.params);
+    check_selection(sys, req.select);
+    for (size_t f = 0; f < sys.forces.size(); ++f)
+        device_of(*sys.forces[f]).deviceAdjointStart(pd, req.params, req.select.empty() ? nullptr : &req.select[f]);
     SweepBuffers& b = t_sweep;
     for (auto* buf : {&b.w, &b.lt, &b.lvh, &b.vh}) buf->resize(3 * size_t(N));
     b.noise_kT.resize(nb);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/BoxDim.h"
 #include "device/GPU.h"
@@ -35,10 +36,11 @@ class DeviceForce {
     gpu::Buffer<double> d_force, d_energy;
     // The adjoint sweep on the device (DeviceAdjoint.cc): deviceAdjointStart once a sweep (after
     // deviceStart), deviceJacobian at each step: out += J_F(r)^T w at the packed positions dp,
-    // and with gparams (device, the adjoint's gradSize()) the step's w . dF/dtheta added to it.
+    // and with gparams (device, the adjoint's gradSize()) the step's w . dF/dtheta added to it,
+    // for the parameters sel selects (null: all; the sweep's AdjointRequest::select).
     // No waiting for the host; nothing happens once the sweep has stopped (st).
     // (Forces without them say so at deviceAdjointStart, before the sweep begins.)
-    virtual void deviceAdjointStart(const ParticleData&, bool /*params*/) {
+    virtual void deviceAdjointStart(const ParticleData&, bool /*params*/, const std::vector<int>* /*sel*/) {
         throw std::runtime_error("device.GPU: this force has no adjoint on the device (so far)");
     }
     virtual void deviceJacobian(const ParticleData&, const DeviceParticles&, uint64_t, const double*, double*, double*,

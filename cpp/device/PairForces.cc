@@ -43,16 +43,17 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
                         "pair forces");
     }
 
-    void deviceAdjointStart(const ParticleData& pd, bool params) override {
+    void deviceAdjointStart(const ParticleData& pd, bool params, const std::vector<int>* sel) override {
         constexpr int P = E::n_params;
-        const int nsel = params ? int(m_grad_sel.size()) : 0;
+        m_dev_sel = sel ? *sel : m_all_params;
+        const int nsel = params ? int(m_dev_sel.size()) : 0;
         this->template with_width<P>(nsel, [&](auto width) {
             constexpr int Q = decltype(width)::value;
-            const std::vector<ParamDual<Q>> dd = this->template dualParams<Q>(m_grad_sel);
+            const std::vector<ParamDual<Q>> dd = this->template dualParams<Q>(m_dev_sel);
             d_dderived.upload(reinterpret_cast<const unsigned char*>(dd.data()), dd.size() * sizeof(ParamDual<Q>));
             m_dev_q = Q;
         });
-        d_sel.upload(m_grad_sel);
+        d_sel.upload(m_dev_sel);
         const size_t ntp = size_t(m_ntypes) * m_ntypes;
         d_gpart.resize(m_ntypes == 1 && nsel > 0 ? size_t(pd.N) * m_dev_q : 0);
         d_gblocks.resize(nsel > 0 ? grad_blocks(pd.N) * this->block_stride(ntp * m_dev_q) : 0);
@@ -81,7 +82,7 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
                 gpu::launch(nblocks, gpu::ParamBlockOp<E, Q>{args, N, stride, d_gblocks.get()},
                             "parameter sums: blocks, pair by pair");
             gpu::launch(1,
-                        gpu::ParamSumOp{st, nblocks, uint32_t(ntp), uint32_t(Q), uint32_t(m_grad_sel.size()),
+                        gpu::ParamSumOp{st, nblocks, uint32_t(ntp), uint32_t(Q), uint32_t(m_dev_sel.size()),
                                         uint32_t(E::n_params), stride, d_sel.get(), d_gblocks.get(), gparams},
                         "parameter sums: total");
         });
@@ -93,7 +94,7 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
     using PairForceAdjointT<E>::m_rcutsq;
     using PairForceAdjointT<E>::m_derived;
     using PairForceAdjointT<E>::m_eshift;
-    using PairForceAdjointT<E>::m_grad_sel;
+    using PairForceAdjointT<E>::m_all_params;
     using PairForceAdjointT<E>::m_dirty;
     using PairForceAdjointT<E>::updateTables;
 
@@ -102,7 +103,8 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
     gpu::Buffer<unsigned char> d_dderived;
     gpu::Buffer<int> d_sel;
     gpu::Buffer<double> d_gpart, d_gblocks;
-    int m_dev_q = 0;  // the sweep's dual width
+    int m_dev_q = 0;             // the sweep's dual width
+    std::vector<int> m_dev_sel;  // the sweep's selection (its request's, sent at deviceAdjointStart)
 };
 
 }  // namespace

@@ -49,9 +49,7 @@ class PairForce : public Force {
           m_shift_allowed(shift_allowed),
           m_params(size_t(ntypes) * ntypes * n_params, 0.0),
           m_rcut(size_t(ntypes) * ntypes, 0.0),
-          m_set(size_t(ntypes) * ntypes, 0) {
-        for (int k = 0; k < n_params; ++k) m_grad_sel.push_back(k);
-    }
+          m_set(size_t(ntypes) * ntypes, 0) {}
 
     void setParams(uint32_t a, uint32_t b, const std::vector<double>& p);
     void setRcut(uint32_t a, uint32_t b, double rcut);
@@ -65,14 +63,6 @@ class PairForce : public Force {
 
     const char* kind() const override { return "pair forces"; }
 
-    // The parameters whose derivatives the adjoint carries (adjoint/AdjointForce.h; indices into
-    // 0..P-1; default all).
-    // The dual numbers are only as wide as this selection needs, so fewer is faster; gparams,
-    // eparams and ptan keep the full ntypes^2 x P layout, and unselected entries stay untouched
-    // (gparams) or are ignored (ptan).
-    void selectGradParams(const std::vector<int>& sel);
-    const std::vector<int>& gradParams() const { return m_grad_sel; }
-
   protected:
     // Recompute the derived parameter tables and energy shifts after a change.
     virtual void updateTables() = 0;
@@ -84,7 +74,6 @@ class PairForce : public Force {
     std::vector<double> m_params, m_rcut;
     std::vector<char> m_set;
     std::vector<double> m_rcutsq, m_derived, m_eshift;
-    std::vector<int> m_grad_sel;
 };
 
 }  // namespace ha

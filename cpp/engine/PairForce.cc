@@ -1,7 +1,6 @@
 // The pair force's parameters and cutoffs (Force.h); the forward pass is PairForceT.h.
 #include <stdexcept>
 
-#include "core/Format.h"
 #include "engine/Force.h"
 
 namespace ha {
@@ -27,16 +26,6 @@ void PairForce::setShift(bool shift) {
     if (shift && !m_shift_allowed) throw std::invalid_argument("this potential does not accept mode='shift'");
     m_shift = shift;
     m_dirty = true;
-}
-
-void PairForce::selectGradParams(const std::vector<int>& sel) {
-    std::vector<char> seen(m_n_params, 0);
-    for (int k : sel) {
-        if (k < 0 || k >= m_n_params)
-            throw std::out_of_range(format("parameter index %d is not in 0..%d", k, m_n_params - 1));
-        if (seen[k]++) throw std::invalid_argument(format("parameter index %d selected twice", k));
-    }
-    m_grad_sel = sel;
 }
 
 void PairForce::prepare(const ParticleData& pd) {

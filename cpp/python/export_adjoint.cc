@@ -34,13 +34,13 @@ void advance_recording_py(System& s, py::object pos, py::object vel, py::object 
 std::pair<int64_t, int64_t> adjoint_sweep_py(System& s, uint64_t t_first, py::object pos, py::object vel,
                                              py::object acc, py::object lr, py::object lv, py::object la,
                                              AdjointGrads& g, bool params, bool kT, bool gamma, double clip,
-                                             bool look_back) {
+                                             bool look_back, ParamSelection select) {
     const uint64_t n = steps_in(pos, "pos");
     const double *p = host_states(s, pos, n, "pos", false), *v = host_states(s, vel, n, "vel", false),
                  *a = host_states(s, acc, n, "acc", false);
     const size_t m3 = 3 * size_t(s.pd.N);
     double *r = writable(lr, s.pd.N, 3, "lr"), *vv = writable(lv, s.pd.N, 3, "lv"), *aa = writable(la, s.pd.N, 3, "la");
-    const AdjointRequest req{params, kT, gamma, look_back};
+    const AdjointRequest req{params, kT, gamma, look_back, std::move(select)};
     SweepStatus st;
     // latest states first, in chunks (Ctrl-C between them)
     run_chunked(n, chunk_steps(s.pd.N, StepCost::HostAdjoint), Order::Backward, [&](uint64_t first, uint64_t k) {
@@ -52,7 +52,7 @@ std::pair<int64_t, int64_t> adjoint_sweep_py(System& s, uint64_t t_first, py::ob
 }
 
 // tangents: [(dr, dv, da, dkT, dgamma or None)], ptan: [force][tangent] arrays (empty: none)
-void tangent_step_py(System& s, py::list tangents, std::vector<std::vector<Arr>> ptan) {
+void tangent_step_py(System& s, py::list tangents, std::vector<std::vector<Arr>> ptan, const ParamSelection& select) {
     std::vector<Tangent> tan;
     std::vector<Arr> keep_g;  // (the converted dgamma arrays, alive for the call)
     keep_g.reserve(tangents.size());
@@ -74,12 +74,12 @@ void tangent_step_py(System& s, py::list tangents, std::vector<std::vector<Arr>>
         for (auto& a : ptan[f]) pt[f].push_back(a.size() ? a.data() : nullptr);
     for (auto& v : pt) v.resize(tan.size(), nullptr);
     py::gil_scoped_release release;
-    tangent_step(s, tan, pt);
+    tangent_step(s, tan, pt, select);
 }
 
 // (J_F w, [w . dF/dtheta per force], [dE/dtheta per force]) at the current state;
-// ptan: per force, a parameter tangent to add (dF/dtheta) . ptan
-py::tuple force_jacobian_py(System& s, Arr w, py::object ptan) {
+// ptan: per force, a parameter tangent to add (dF/dtheta) . ptan; select: the parameters (Adjoint.h)
+py::tuple force_jacobian_py(System& s, Arr w, py::object ptan, const ParamSelection& select) {
     if (size_t(w.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("w must have N x 3 entries");
     py::array_t<double> out({py::ssize_t(s.pd.N), py::ssize_t(3)});
     std::fill(out.mutable_data(), out.mutable_data() + out.size(), 0.0);
@@ -95,7 +95,7 @@ py::tuple force_jacobian_py(System& s, Arr w, py::object ptan) {
     }
     const double* wp = w.data();
     double* op = out.mutable_data();
-    force_jacobian(s, 1, &wp, &op, &g, &e, ptan.is_none() ? nullptr : &pt);
+    force_jacobian(s, 1, &wp, &op, &g, &e, ptan.is_none() ? nullptr : &pt, &select);
     py::list gp, ep;
     for (auto& v : g.params) gp.append(copy_of(v, v.size(), 1));
     for (auto& v : e) ep.append(copy_of(v, v.size(), 1));
@@ -150,9 +150,12 @@ void export_host_adjoint(py::module_& m) {
           py::arg("acc") = py::none(), py::arg("after") = false);
     m.def("adjoint_sweep", &adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("pos"), py::arg("vel"),
           py::arg("acc"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true,
-          py::arg("kT") = false, py::arg("gamma") = false, py::arg("clip") = 0.0, py::arg("look_back") = true);
-    m.def("tangent_step", &tangent_step_py, py::arg("system"), py::arg("tangents"), py::arg("ptan"));
-    m.def("force_jacobian", &force_jacobian_py, py::arg("system"), py::arg("w"), py::arg("ptan") = py::none());
+          py::arg("kT") = false, py::arg("gamma") = false, py::arg("clip") = 0.0, py::arg("look_back") = true,
+          py::arg("select") = ParamSelection{});
+    m.def("tangent_step", &tangent_step_py, py::arg("system"), py::arg("tangents"), py::arg("ptan"),
+          py::arg("select") = ParamSelection{});
+    m.def("force_jacobian", &force_jacobian_py, py::arg("system"), py::arg("w"), py::arg("ptan") = py::none(),
+          py::arg("select") = ParamSelection{});
 }
 
 // --- rigid bodies: packed states (n, N, W) and the adjoint arrays (N x 3/4, geometry flat) ---
@@ -193,12 +196,13 @@ void rigid_advance_recording_py(System& s, py::object states, bool after) {
 std::pair<int64_t, int64_t> rigid_adjoint_sweep_py(System& s, uint64_t t_first, py::object states, py::object lr,
                                                    py::object lv, py::object la, py::object lq, py::object lp,
                                                    py::object lt, py::object geom, py::object gI, py::object ggr,
-                                                   AdjointGrads& g, bool params, bool kT, bool gamma) {
+                                                   AdjointGrads& g, bool params, bool kT, bool gamma,
+                                                   ParamSelection select) {
     RigidAdjointState L = rigid_adj(s, lr, lv, la, lq, lp, lt, geom, gI, ggr);
     const uint64_t n = steps_in(states, "states");
     const size_t W = rigid_state_width(s), stride = W * s.pd.N;
     const double* p = states_data(states, n, s.pd.N, W, "rigid states", false);
-    const AdjointRequest req{params, kT, gamma};
+    const AdjointRequest req{params, kT, gamma, true, std::move(select)};
     SweepStatus st;
     run_chunked(n, chunk_steps(s.pd.N, StepCost::HostAdjoint), Order::Backward, [&](uint64_t first, uint64_t k) {
         st = rigid_adjoint_sweep(s, t_first + first, k, p + first * stride, L, g, req);
@@ -227,15 +231,19 @@ void export_rigid_adjoint(py::module_& m) {
     m.def("rigid_adjoint_sweep", &rigid_adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("states"),
           py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("lq"), py::arg("lp"), py::arg("ltau"),
           py::arg("geometry"), py::arg("inertia"), py::arg("gamma_r"), py::arg("grads"), py::arg("params") = true,
-          py::arg("kT") = false, py::arg("gamma") = false);
-    m.def("rigid_force_pullback",
-          [](System& s, Arr lF, Arr ltau, py::object lr, py::object lq, py::object geom, AdjointGrads& g) {
-              if (size_t(lF.size()) != 3 * size_t(s.pd.N) || size_t(ltau.size()) != 3 * size_t(s.pd.N))
-                  throw std::invalid_argument("lF and ltau must be N x 3");
-              RigidScratch d(s);
-              RigidAdjointState L = rigid_adj(s, lr, d.v3, d.v3, lq, d.v4, d.v3, geom, d.v3, d.t3);
-              rigid_force_pullback(s, lF.data(), ltau.data(), L, &g);
-          });
+          py::arg("kT") = false, py::arg("gamma") = false, py::arg("select") = ParamSelection{});
+    m.def(
+        "rigid_force_pullback",
+        [](System& s, Arr lF, Arr ltau, py::object lr, py::object lq, py::object geom, AdjointGrads& g,
+           const ParamSelection& select) {
+            if (size_t(lF.size()) != 3 * size_t(s.pd.N) || size_t(ltau.size()) != 3 * size_t(s.pd.N))
+                throw std::invalid_argument("lF and ltau must be N x 3");
+            RigidScratch d(s);
+            RigidAdjointState L = rigid_adj(s, lr, d.v3, d.v3, lq, d.v4, d.v3, geom, d.v3, d.t3);
+            rigid_force_pullback(s, lF.data(), ltau.data(), L, &g, select);
+        },
+        py::arg("system"), py::arg("lF"), py::arg("ltau"), py::arg("lr"), py::arg("lq"), py::arg("geometry"),
+        py::arg("grads"), py::arg("select") = ParamSelection{});
     m.def("rigid_position_pullback", [](System& s, Arr dpos, py::object lr, py::object lq, py::object geom) {
         if (size_t(dpos.size()) != 3 * size_t(s.pd.N)) throw std::invalid_argument("dpos must be N x 3");
         RigidScratch d(s);

@@ -43,10 +43,10 @@ void device_advance_recording_py(System& s, DeviceStates& st, uint64_t k0, uint6
 std::pair<int64_t, int64_t> device_adjoint_sweep_py(System& s, uint64_t t_first, const DeviceStates& st, uint64_t k0,
                                                     uint64_t n, py::object lr, py::object lv, py::object la,
                                                     AdjointGrads& g, bool params, bool kT, bool gamma, double clip,
-                                                    bool look_back) {
+                                                    bool look_back, ParamSelection select) {
     (void)look_back;  // (the device builds its lists from the state in hand)
     double *r = writable(lr, s.pd.N, 3, "lr"), *vv = writable(lv, s.pd.N, 3, "lv"), *aa = writable(la, s.pd.N, 3, "la");
-    const AdjointRequest req{params, kT, gamma, false};
+    const AdjointRequest req{params, kT, gamma, false, std::move(select)};
     SweepStatus res;
     // latest states first, in chunks (Ctrl-C between them); slot k0 + k holds step t_first + k
     run_chunked(n, chunk_steps(s.pd.N, StepCost::DeviceAdjoint), Order::Backward, [&](uint64_t first, uint64_t k) {
@@ -110,7 +110,7 @@ void export_device_adjoint(py::module_& m) {
     m.def("device_adjoint_sweep", &device_adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("states"),
           py::arg("k0"), py::arg("n"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"),
           py::arg("params") = true, py::arg("kT") = false, py::arg("gamma") = false, py::arg("clip") = 0.0,
-          py::arg("look_back") = false);
+          py::arg("look_back") = false, py::arg("select") = ParamSelection{});
 }
 
 }  // namespace

@@ -111,9 +111,7 @@ void export_forces(py::module_& m) {
         .def("set_params", &PairForce::setParams)
         .def("set_rcut", &PairForce::setRcut)
         .def_property("shift", &PairForce::shift, &PairForce::setShift)
-        .def_property_readonly("n_params", &PairForce::nParams)
-        .def("select_grad_params", &PairForce::selectGradParams)
-        .def_property_readonly("grad_params", &PairForce::gradParams);
+        .def_property_readonly("n_params", &PairForce::nParams);
     m.def("make_pair_force", &make_pair_force);
     m.def(
         "pair_parameters",
