@@ -200,22 +200,9 @@ def ratio_figure(path, rows, N, replicas):
     plt.close(fig)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument(
-        "--figures",
-        default=None,
-        help="where PNGs and the table go (default: WORK/figures; docs/figures updates the committed ones)",
-    )
-    ap.add_argument("--work", default="runs/honeycomb", help="design directories (resumable)")
-    ap.add_argument("--smoke", action="store_true", help="tiny sizes, for a quick check of the script (in WORK/smoke)")
-    args = ap.parse_args(argv)
-    # A smoke run's designs have other settings: in the full run's directories they would make it
-    # refuse to resume them.
-    work = os.path.join(args.work, "smoke") if args.smoke else args.work
-    figures = args.figures or os.path.join(work, "figures")
-    os.makedirs(figures, exist_ok=True)
-    if args.smoke:
+def _sizes(smoke):
+    """(protocol, sizes) of the full run or of a --smoke run."""
+    if smoke:
         P = hc.Protocol(N=36, melt_steps=200)
         sizes = dict(
             fig1_stages=[(20, 2, 0.01, 1), (40, 1, 0.005, 1)],
@@ -247,10 +234,12 @@ def main(argv=None):
             truncate=300,
             every=33,
         )
-    S = sizes
-    t_all = time.perf_counter()
-    table = ["| quantity | value |", "|---|---|"]
+    return P, sizes
 
+
+def fig1(work, figures, P, S, table):
+    """Fig. 1: the design curriculum, its measurement on fresh replicas, the figures; rows of the
+    table are appended to ``table``."""
     # ---- Fig. 1: speed up honeycomb assembly -----------------------------------------------------------
     # A curriculum of truncation windows: 300 steps first (low variance), then 1000 (less bias),
     # each stage starting where the previous one ended.
@@ -311,6 +300,10 @@ def main(argv=None):
         f"region {_t(t_reg)}, bulk {_t(t_bulk)} |"
     )
 
+
+def fig2(work, figures, P, S, table):
+    """Fig. 2: one design per target ratio and gradient variant, each measured on fresh replicas;
+    rows of the table are appended to ``table``. Returns the designs' rows."""
     # ---- Fig. 2: control k_H / k_T ------------------------------------------------------------------------
     k_T = 1.0 / S["t_T"]
     rows, t_fig2 = [], time.perf_counter()
@@ -386,11 +379,34 @@ def main(argv=None):
     table.append(
         f"| Fig. 2 sweep in this run (designs resumed, measurements reused when saved) | {t_fig2 / 60:.1f} min |"
     )
+    with open(os.path.join(work, "fig2.json"), "w") as f:
+        json.dump(hc._json_safe(rows), f, indent=1)  # (rates never reached: null)
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        "--figures",
+        default=None,
+        help="where PNGs and the table go (default: WORK/figures; docs/figures updates the committed ones)",
+    )
+    ap.add_argument("--work", default="runs/honeycomb", help="design directories (resumable)")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, for a quick check of the script (in WORK/smoke)")
+    args = ap.parse_args(argv)
+    # A smoke run's designs have other settings: in the full run's directories they would make it
+    # refuse to resume them.
+    work = os.path.join(args.work, "smoke") if args.smoke else args.work
+    figures = args.figures or os.path.join(work, "figures")
+    os.makedirs(figures, exist_ok=True)
+    P, S = _sizes(args.smoke)
+    t_all = time.perf_counter()
+    table = ["| quantity | value |", "|---|---|"]
+    fig1(work, figures, P, S, table)
+    fig2(work, figures, P, S, table)
     table.append(f"| whole script, this run | {(time.perf_counter() - t_all) / 60:.1f} min |")
     with open(os.path.join(figures, "honeycomb_table.md"), "w") as f:
         f.write("\n".join(table) + "\n")
-    with open(os.path.join(work, "fig2.json"), "w") as f:
-        json.dump(hc._json_safe(rows), f, indent=1)  # (rates never reached: null)
     print("\n".join(table))
 
 

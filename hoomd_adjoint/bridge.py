@@ -234,12 +234,80 @@ def _variant(v):
     raise Unsupported(f"kT variant {type(v).__name__}: only Constant and Ramp are supported")
 
 
+def _twin_forces(hoomd, integ, snap, types):
+    """The twin's pair forces (sharing lists as HOOMD-blue's do) and {id(HOOMD-blue force): twin's}."""
+    from .md import nlist as hnlist, pair as hpair
+
+    lists, forces, mapping = {}, [], {}
+    for force in integ.forces:
+        name = type(force).__name__
+        if name not in PAIRS or not isinstance(force, hoomd.md.pair.Pair):
+            raise Unsupported(f"force {name}: only the pair potentials {sorted(PAIRS)} are supported")
+        nl = force.nlist
+        if not isinstance(nl, hoomd.md.nlist.Cell):
+            raise Unsupported(f"{name}'s neighbour list {type(nl).__name__}: only nlist.Cell is supported")
+        if nl.rebuild_check_delay > 1:
+            raise Unsupported(
+                f"{name}'s nlist has rebuild_check_delay = {nl.rebuild_check_delay}: a list that can "
+                "be stale changes the forces between checks; use rebuild_check_delay=1"
+            )
+        if force.mode not in ("none", "shift"):
+            raise Unsupported(f"{name}: mode {force.mode!r} is not supported (none, shift)")
+        _check_exclusions(name, nl, snap)
+        if id(nl) not in lists:
+            lists[id(nl)] = hnlist.Cell(
+                buffer=nl.buffer,
+                exclusions=list(nl.exclusions),
+                rebuild_check_delay=nl.rebuild_check_delay,
+                check_dist=nl.check_dist,
+            )
+        cls, names = PAIRS[name]
+        mine = getattr(hpair, cls)(nlist=lists[id(nl)], mode=force.mode)
+        for i, a in enumerate(types):
+            for b in types[i:]:
+                prm = force.params[(a, b)]
+                mine.params[(a, b)] = {k: float(prm[k]) for k in names}
+                mine.r_cut[(a, b)] = float(force.r_cut[(a, b)])
+                if "r_on" in force._typeparam_dict:  # DPDConservative has none
+                    mine.r_on[(a, b)] = float(force.r_on[(a, b)])
+        forces.append(mine)
+        mapping[id(force)] = mine
+    return forces, mapping
+
+
+def _twin_methods(integ, sim, types, N):
+    """The twin's integration methods, over the same particles as HOOMD-blue's."""
+    from . import filter as hfilter
+    from .md import methods as hmethods
+
+    methods = []
+    for m in integ.methods:
+        name = type(m).__name__
+        if name not in METHODS:
+            raise Unsupported(f"integration method {name}: only {METHODS} are supported")
+        tags = np.asarray(m.filter(sim.state), dtype=np.int64)
+        flt = hfilter.All() if tags.size == N else hfilter.Tags(tags)
+        if name == "ConstantVolume":
+            if m.thermostat is not None:
+                raise Unsupported(f"ConstantVolume thermostat {type(m.thermostat).__name__} is not supported")
+            methods.append(hmethods.ConstantVolume(filter=flt))
+            continue
+        if name == "Langevin" and getattr(m, "tally_reservoir_energy", False):
+            raise Unsupported("Langevin tally_reservoir_energy is not supported")
+        mine = getattr(hmethods, name)(filter=flt, kT=_variant(m.kT))
+        for t in types:
+            mine.gamma[t] = float(m.gamma[t])
+            mine.gamma_r[t] = tuple(float(x) for x in m.gamma_r[t])
+        methods.append(mine)
+    return methods
+
+
 def twin(sim, threads=1):
     """The embedded engine's simulation of ``sim`` at its current state (see the package)."""
     import gsd.hoomd
 
-    from . import Simulation, device, filter as hfilter
-    from .md import Integrator, methods as hmethods, nlist as hnlist, pair as hpair
+    from . import Simulation, device
+    from .md import Integrator
 
     hoomd = _hoomd()
     integ = _check(sim)
@@ -284,59 +352,8 @@ def twin(sim, threads=1):
         out.state._cpp.acceleration[...] = accel
         out.state._cpp.accel_set = True
     types = list(p.types)
-    lists, forces, mapping = {}, [], {}
-    for force in integ.forces:
-        name = type(force).__name__
-        if name not in PAIRS or not isinstance(force, hoomd.md.pair.Pair):
-            raise Unsupported(f"force {name}: only the pair potentials {sorted(PAIRS)} are supported")
-        nl = force.nlist
-        if not isinstance(nl, hoomd.md.nlist.Cell):
-            raise Unsupported(f"{name}'s neighbour list {type(nl).__name__}: only nlist.Cell is supported")
-        if nl.rebuild_check_delay > 1:
-            raise Unsupported(
-                f"{name}'s nlist has rebuild_check_delay = {nl.rebuild_check_delay}: a list that can "
-                "be stale changes the forces between checks; use rebuild_check_delay=1"
-            )
-        if force.mode not in ("none", "shift"):
-            raise Unsupported(f"{name}: mode {force.mode!r} is not supported (none, shift)")
-        _check_exclusions(name, nl, snap)
-        if id(nl) not in lists:
-            lists[id(nl)] = hnlist.Cell(
-                buffer=nl.buffer,
-                exclusions=list(nl.exclusions),
-                rebuild_check_delay=nl.rebuild_check_delay,
-                check_dist=nl.check_dist,
-            )
-        cls, names = PAIRS[name]
-        mine = getattr(hpair, cls)(nlist=lists[id(nl)], mode=force.mode)
-        for i, a in enumerate(types):
-            for b in types[i:]:
-                prm = force.params[(a, b)]
-                mine.params[(a, b)] = {k: float(prm[k]) for k in names}
-                mine.r_cut[(a, b)] = float(force.r_cut[(a, b)])
-                if "r_on" in force._typeparam_dict:  # DPDConservative has none
-                    mine.r_on[(a, b)] = float(force.r_on[(a, b)])
-        forces.append(mine)
-        mapping[id(force)] = mine
-    methods = []
-    for m in integ.methods:
-        name = type(m).__name__
-        if name not in METHODS:
-            raise Unsupported(f"integration method {name}: only {METHODS} are supported")
-        tags = np.asarray(m.filter(sim.state), dtype=np.int64)
-        flt = hfilter.All() if tags.size == p.N else hfilter.Tags(tags)
-        if name == "ConstantVolume":
-            if m.thermostat is not None:
-                raise Unsupported(f"ConstantVolume thermostat {type(m.thermostat).__name__} is not supported")
-            methods.append(hmethods.ConstantVolume(filter=flt))
-            continue
-        if name == "Langevin" and getattr(m, "tally_reservoir_energy", False):
-            raise Unsupported("Langevin tally_reservoir_energy is not supported")
-        mine = getattr(hmethods, name)(filter=flt, kT=_variant(m.kT))
-        for t in types:
-            mine.gamma[t] = float(m.gamma[t])
-            mine.gamma_r[t] = tuple(float(x) for x in m.gamma_r[t])
-        methods.append(mine)
+    forces, mapping = _twin_forces(hoomd, integ, snap, types)
+    methods = _twin_methods(integ, sim, types, p.N)
     rigid = None
     if integ.rigid is not None:
         from .md.constrain import Rigid

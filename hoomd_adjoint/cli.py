@@ -14,58 +14,9 @@ import numpy as np
 from hoomd_adjoint import _cli as _a
 
 
-def demo(args):
-    """2D Brownian dynamics of particles with the honeycomb-forming Rechtsman potential
-    (PNAS 2021 seed paper, Eq. 1), then the exact gradient of the final energy with respect to
-    the potential's parameters: writes a GSD trajectory and a PNG summary."""
-    from hoomd_adjoint.communicator import one_process
-
-    if one_process("hoomd-adjoint demo"):  # one simulation: every rank would write the same files
-        return 2
-    import matplotlib
-
-    matplotlib.use("Agg")
+def _demo_figure(args, sim, params, times, energies, names, dE, wall):
+    """The demo's four panels: the potential, the final frame, the relaxation, the gradient."""
     import matplotlib.pyplot as plt
-    import gsd.hoomd
-
-    import hoomd_adjoint as ha
-    from hoomd_adjoint.lattice import random_packing
-
-    os.makedirs(args.out, exist_ok=True)
-    traj_path = os.path.join(args.out, "trajectory.gsd")
-    png_path = os.path.join(args.out, "demo.png")
-    params = dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823)  # Rechtsman et al.'s optimised values
-
-    frame = random_packing(args.N, args.density, dimensions=2, min_dist=0.9, seed=args.seed)
-    sim = ha.Simulation(device=ha.device.CPU(), seed=args.seed)
-    sim.create_state_from_snapshot(frame)
-    pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
-    pot.params[("A", "A")] = params
-    bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=ha.variant.Ramp(args.kT_start, args.kT, 0, args.steps // 2))
-    sim.operations.integrator = ha.md.Integrator(dt=args.dt, methods=[bd], forces=[pot])
-    period = max(1, args.steps // 100)
-    sim.operations.writers.append(ha.write.GSD(trigger=ha.trigger.Periodic(period), filename=traj_path, mode="wb"))
-
-    energies, times = [], []
-    t0 = time.perf_counter()
-    from tqdm.auto import tqdm
-
-    with tqdm(total=args.steps, unit="step", disable=args.quiet, desc="Brownian dynamics") as bar:
-        while sim.timestep < args.steps:
-            n = min(period, args.steps - sim.timestep)
-            sim.run(n)
-            bar.update(n)
-            energies.append(pot.energy / args.N)
-            times.append(sim.timestep * args.dt)
-    wall = time.perf_counter() - t0
-
-    # Sensitivity of the final energy to the potential's design parameters: the exact gradient
-    # through the last stretch of Brownian dynamics (the discrete adjoint).
-    t1 = time.perf_counter()
-    names = ["a0", "a1", "a2", "a3"]  # the designed parameters (b0, b1, b2 stay fixed)
-    res = ha.adjoint.gradient(sim, args.grad_steps, loss=ha.loss.PotentialEnergy(pot), wrt=[(pot, names)])
-    grad_wall = time.perf_counter() - t1
-    dE = res.grad(pot)[("A", "A")]
 
     snap = sim.state.get_snapshot()
     pos, L = snap.particles.position, snap.configuration.box[:2]
@@ -126,6 +77,62 @@ def demo(args):
         f"(dt = {args.dt:g} τ), kT {args.kT_start:g} → {args.kT:g} ε over the first {args.steps // 2} of "
         f"{args.steps} steps ({wall:.1f} s)"
     )
+    return fig
+
+
+def demo(args):
+    """2D Brownian dynamics of particles with the honeycomb-forming Rechtsman potential
+    (PNAS 2021 seed paper, Eq. 1), then the exact gradient of the final energy with respect to
+    the potential's parameters: writes a GSD trajectory and a PNG summary."""
+    from hoomd_adjoint.communicator import one_process
+
+    if one_process("hoomd-adjoint demo"):  # one simulation: every rank would write the same files
+        return 2
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import gsd.hoomd
+
+    import hoomd_adjoint as ha
+    from hoomd_adjoint.lattice import random_packing
+
+    os.makedirs(args.out, exist_ok=True)
+    traj_path = os.path.join(args.out, "trajectory.gsd")
+    png_path = os.path.join(args.out, "demo.png")
+    params = dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823)  # Rechtsman et al.'s optimised values
+
+    frame = random_packing(args.N, args.density, dimensions=2, min_dist=0.9, seed=args.seed)
+    sim = ha.Simulation(device=ha.device.CPU(), seed=args.seed)
+    sim.create_state_from_snapshot(frame)
+    pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
+    pot.params[("A", "A")] = params
+    bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=ha.variant.Ramp(args.kT_start, args.kT, 0, args.steps // 2))
+    sim.operations.integrator = ha.md.Integrator(dt=args.dt, methods=[bd], forces=[pot])
+    period = max(1, args.steps // 100)
+    sim.operations.writers.append(ha.write.GSD(trigger=ha.trigger.Periodic(period), filename=traj_path, mode="wb"))
+
+    energies, times = [], []
+    t0 = time.perf_counter()
+    from tqdm.auto import tqdm
+
+    with tqdm(total=args.steps, unit="step", disable=args.quiet, desc="Brownian dynamics") as bar:
+        while sim.timestep < args.steps:
+            n = min(period, args.steps - sim.timestep)
+            sim.run(n)
+            bar.update(n)
+            energies.append(pot.energy / args.N)
+            times.append(sim.timestep * args.dt)
+    wall = time.perf_counter() - t0
+
+    # Sensitivity of the final energy to the potential's design parameters: the exact gradient
+    # through the last stretch of Brownian dynamics (the discrete adjoint).
+    t1 = time.perf_counter()
+    names = ["a0", "a1", "a2", "a3"]  # the designed parameters (b0, b1, b2 stay fixed)
+    res = ha.adjoint.gradient(sim, args.grad_steps, loss=ha.loss.PotentialEnergy(pot), wrt=[(pot, names)])
+    grad_wall = time.perf_counter() - t1
+    dE = res.grad(pot)[("A", "A")]
+
+    fig = _demo_figure(args, sim, params, times, energies, names, dE, wall)
     fig.tight_layout()
     fig.savefig(png_path, dpi=110, bbox_inches="tight")
     with gsd.hoomd.open(traj_path, "r") as t:

@@ -257,6 +257,11 @@ def add_parser(sub):
         "(design), or measure a potential's assembly curves and rates (measure).",
     )
     actions = p.add_subparsers(dest="action", required=True, metavar="action")
+    _add_design(actions)
+    _add_measure(actions)
+
+
+def _add_design(actions):
     a = actions.add_parser(
         "design",
         help="RMSProp design of a0..a3 through replica batches; resumable",
@@ -362,6 +367,9 @@ def add_parser(sub):
     )
     _add_protocol(a)
     a.set_defaults(func=honeycomb_design, check=_check_design, resume_hint="--resume")
+
+
+def _add_measure(actions):
     a = actions.add_parser(
         "measure",
         help="mean L_H(t), L_T(t) of one potential; half-times and rates",

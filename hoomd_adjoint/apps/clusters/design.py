@@ -172,6 +172,25 @@ class _Saddles:
         return p
 
 
+def _check_input(b, target, objective, search, **counts):
+    """The states b as (K, N, 3) and the targets as (K, 2), or a ValueError naming the argument."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    if search not in ("band", "newton"):
+        raise ValueError(f"search must be 'band' or 'newton', got {search!r}")
+    xb = np.asarray(b, dtype=np.float64)
+    xb = xb.reshape((1,) + xb.shape) if xb.ndim == 2 else xb
+    K = len(xb)
+    target = np.asarray(target, dtype=np.float64)
+    if target.size != 2 * K or not np.all(np.isfinite(target)) or np.any(target <= 0):
+        raise ValueError(f"target must be {K} pair(s) of positive numbers (forward, backward), got {target.tolist()}")
+    target = target.reshape(K, 2)
+    for name, v in counts.items():
+        if int(v) != v or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return xb, target
+
+
 def design(
     cluster,
     a,
@@ -219,20 +238,8 @@ def design(
     """
     from tqdm.auto import tqdm
 
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    if search not in ("band", "newton"):
-        raise ValueError(f"search must be 'band' or 'newton', got {search!r}")
-    xb = np.asarray(b, dtype=np.float64)
-    xb = xb.reshape((1,) + xb.shape) if xb.ndim == 2 else xb
+    xb, target = _check_input(b, target, objective, search, iterations=iterations, steps=steps, anneal=anneal)
     K = len(xb)
-    target = np.asarray(target, dtype=np.float64)
-    if target.size != 2 * K or not np.all(np.isfinite(target)) or np.any(target <= 0):
-        raise ValueError(f"target must be {K} pair(s) of positive numbers (forward, backward), got {target.tolist()}")
-    target = target.reshape(K, 2)
-    for name, v in (("iterations", iterations), ("steps", steps), ("anneal", anneal)):
-        if int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
     weight = target if objective == "rates" else np.ones_like(target)
     t0 = time.perf_counter()
     opt = RMSProp(lr)
