@@ -1292,7 +1292,9 @@ class _Reverse:
 
 
 def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces):
-    """Tangent-linear mode: one tangent per scalar parameter, propagated alongside the run."""
+    """Tangent-linear mode: one tangent per scalar parameter, propagated alongside the run. The
+    steps between frames are one C++ call (_core.tangent_advance, in chunks: Ctrl-C honoured),
+    stopping only where the loss is evaluated or writers write."""
     steps, forces, selected, types = plan.truncate, plan.forces, plan.selected, sim.state.particle_types
     cpp = sim.state._cpp
     N = cpp.N
@@ -1328,7 +1330,13 @@ def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces
     # all tangents advance together: each pair is evaluated once per step for all of them
     tangent_args = [(dr, dv, da, dk, dg) for (dr, dv, da), (_, _, dk, dg) in zip(tangents, directions)]
     ptan_by_force = [[pt[fi] for (_, pt, _, _) in directions] for fi in range(len(forces))]
-    for t in range(t0, t0 + steps + 1):
+
+    def advance(n):  # in place of sim._advance's steps: the tangents go along
+        _core.tangent_advance(cpp, n, tangent_args, ptan_by_force, select=plan.select)
+
+    for t in sorted(set(window_frames) | {t0 + steps}):
+        if t > cpp.timestep:
+            sim._advance(t - cpp.timestep, record=advance)
         if t in window_frames:
             value, dpos, dpar = _call_loss(loss, _frame(sim, plan.dyn.inertial))
             total_loss += value
@@ -1336,10 +1344,6 @@ def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces
                 derivs[d] += float(np.sum(dpos * tangents[d][0]))
                 if lab[0] in dpar:  # the loss depends on the parameters directly
                     derivs[d] += float(np.dot(dpar[lab[0]], pt[[id(g) for g in forces].index(lab[0])]))
-        if t == t0 + steps:
-            break
-        _core.tangent_step(cpp, tangent_args, ptan_by_force, select=plan.select)
-        sim._advance(1)
     res = GradientResult(loss=total_loss)
     for d, (lab, pt, dk, dg) in enumerate(directions):
         if lab[0] == "kT":

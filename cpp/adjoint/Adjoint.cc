@@ -391,4 +391,20 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan, cons
     }
 }
 
+void tangent_advance(System& sys, uint64_t n, std::vector<Tangent>& tan, const PTan& ptan, const ParamSelection& sel) {
+    check_selection(sys, sel);
+    sys.checkAdvance(n);
+    if (sys.useGPU) {  // (the tangents are the host's: each step goes to the device and back)
+        for (uint64_t k = 0; k < n; ++k) {
+            tangent_step(sys, tan, ptan, sel);
+            sys.advance(1);
+        }
+        return;
+    }
+    sys.steps(n, [&](uint64_t) {  // (a failed step is named as in System::advance)
+        tangent_step(sys, tan, ptan, sel);
+        sys.step();
+    });
+}
+
 }  // namespace ha

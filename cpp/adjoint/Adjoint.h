@@ -71,6 +71,10 @@ struct Tangent {
 // are ignored.
 void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan, const ParamSelection& sel);
 
+// Forward mode's run between two frames: n steps (System::advance), each after its tangent_step,
+// the tangents carried from the state at the start to the state at the end.
+void tangent_advance(System& sys, uint64_t n, std::vector<Tangent>& tan, const PTan& ptan, const ParamSelection& sel);
+
 // out[k] += J_F(r) w[k] and the parameter products (the entries sel selects; null: all), at the
 // state the system holds.
 void force_jacobian(System& sys, int K, const double* const* w, double* const* out, AdjointGrads* g,

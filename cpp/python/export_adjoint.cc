@@ -3,6 +3,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+
 #include "core/Format.h"
 #include "adjoint/Adjoint.h"
 #include "adjoint/ListMemory.h"
@@ -51,30 +53,55 @@ std::pair<int64_t, int64_t> adjoint_sweep_py(System& s, uint64_t t_first, py::ob
     return {st.step, st.particle};
 }
 
-// tangents: [(dr, dv, da, dkT, dgamma or None)], ptan: [force][tangent] arrays (empty: none)
-void tangent_step_py(System& s, py::list tangents, std::vector<std::vector<Arr>> ptan, const ParamSelection& select) {
+// Forward mode's tangents as the C++ takes them, from tangents [(dr, dv, da, dkT, dgamma or
+// None)] (dr, dv, da: N x 3, advanced in place) and ptan [force][tangent] arrays (empty: none).
+struct TangentArgs {
     std::vector<Tangent> tan;
     std::vector<Arr> keep_g;  // (the converted dgamma arrays, alive for the call)
-    keep_g.reserve(tangents.size());
-    for (auto h : tangents) {
-        auto tup = h.cast<py::tuple>();
-        Tangent d;
-        d.dr = writable(tup[0], s.pd.N, 3, "dr");
-        d.dv = writable(tup[1], s.pd.N, 3, "dv");
-        d.da = writable(tup[2], s.pd.N, 3, "da");
-        d.dkT = tup[3].cast<double>();
-        if (!tup[4].is_none()) {
-            keep_g.push_back(tup[4].cast<Arr>());
-            d.dgamma = keep_g.back().data();
+    PTan pt;
+
+    TangentArgs(const System& s, const py::list& tangents, const std::vector<std::vector<Arr>>& ptan) {
+        keep_g.reserve(tangents.size());
+        for (auto h : tangents) {
+            auto tup = h.cast<py::tuple>();
+            if (tup.size() != 5) throw std::invalid_argument("each tangent is (dr, dv, da, dkT, dgamma or None)");
+            Tangent d;
+            d.dr = writable(tup[0], s.pd.N, 3, "dr");
+            d.dv = writable(tup[1], s.pd.N, 3, "dv");
+            d.da = writable(tup[2], s.pd.N, 3, "da");
+            d.dkT = tup[3].cast<double>();
+            if (!tup[4].is_none()) {
+                keep_g.push_back(tup[4].cast<Arr>());
+                if (size_t(keep_g.back().size()) != s.pd.ntypes)
+                    throw std::invalid_argument(format("dgamma has %zd entries, one per type (%u) expected",
+                                                       keep_g.back().size(), s.pd.ntypes));
+                d.dgamma = keep_g.back().data();
+            }
+            tan.push_back(d);
         }
-        tan.push_back(d);
+        if (ptan.size() != s.forces.size())
+            throw std::invalid_argument(format("ptan: %zu lists for %zu forces", ptan.size(), s.forces.size()));
+        pt.resize(ptan.size());
+        for (size_t f = 0; f < ptan.size(); ++f) {
+            if (ptan[f].size() > tan.size())
+                throw std::invalid_argument(
+                    format("ptan[%zu]: %zu arrays for %zu tangents", f, ptan[f].size(), tan.size()));
+            for (auto& a : ptan[f]) pt[f].push_back(a.size() ? a.data() : nullptr);
+            pt[f].resize(tan.size(), nullptr);
+        }
     }
-    PTan pt(ptan.size());
-    for (size_t f = 0; f < ptan.size(); ++f)
-        for (auto& a : ptan[f]) pt[f].push_back(a.size() ? a.data() : nullptr);
-    for (auto& v : pt) v.resize(tan.size(), nullptr);
-    py::gil_scoped_release release;
-    tangent_step(s, tan, pt, select);
+};
+
+// n steps of forward mode (tangent_advance), in chunks (Ctrl-C between them): a step carries
+// every tangent, so a chunk counts each particle once per tangent at an adjoint step's cost.
+void tangent_advance_py(System& s, uint64_t n, py::list tangents, std::vector<std::vector<Arr>> ptan,
+                        const ParamSelection& select) {
+    TangentArgs a(s, tangents, ptan);
+    check_selection(s, select);
+    s.checkAdvance(n);
+    const uint64_t weight = uint64_t(s.pd.N) * std::max<size_t>(1, a.tan.size());
+    const uint64_t chunk = chunk_steps(uint32_t(std::min<uint64_t>(weight, UINT32_MAX)), StepCost::HostAdjoint);
+    run_chunked(n, chunk, Order::Forward, [&](uint64_t, uint64_t k) { tangent_advance(s, k, a.tan, a.pt, select); });
 }
 
 // (J_F w, [w . dF/dtheta per force], [dE/dtheta per force]) at the current state;
@@ -152,7 +179,7 @@ void export_host_adjoint(py::module_& m) {
           py::arg("acc"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"), py::arg("params") = true,
           py::arg("kT") = false, py::arg("gamma") = false, py::arg("clip") = 0.0, py::arg("look_back") = true,
           py::arg("select") = ParamSelection{});
-    m.def("tangent_step", &tangent_step_py, py::arg("system"), py::arg("tangents"), py::arg("ptan"),
+    m.def("tangent_advance", &tangent_advance_py, py::arg("system"), py::arg("n"), py::arg("tangents"), py::arg("ptan"),
           py::arg("select") = ParamSelection{});
     m.def("force_jacobian", &force_jacobian_py, py::arg("system"), py::arg("w"), py::arg("ptan") = py::none(),
           py::arg("select") = ParamSelection{});
