@@ -44,3 +44,23 @@ def test_keys_ignore_labels_and_handedness_sees_mirrors(states):
     # two different packings have different keys
     keys = {st.packing for st in found}
     assert len(keys) >= 2
+
+
+def test_quenches_at_short_range_are_counted_never_raised():
+    """At alpha = 20 the wells are stiff: FIRE can run out of steps and many quenches end floppy.
+    find_states counts each failure by cause instead of raising (it used to crash)."""
+    c = Cluster(np.full(21, 5.0), alpha=20.0, r_cut=1.75)
+    found = find_states(c, 12, np.random.default_rng(0), contacts=15, radius=1.15)
+    assert found.quenches == 12
+    assert sum(s.hits for s in found) + sum(found.failed.values()) == 12
+    assert found.failed and set(found.failed) <= {"did not converge", "not rigid", "not a minimum"} | {
+        f"{n} contacts" for n in range(22)
+    }
+    assert f"from {12 - sum(found.failed.values())} of 12 quenches" in found.describe()
+    for s in found:
+        assert np.abs(c.forces(s.x)).max() < 1e-8
+
+
+def test_states_keep_the_count_of_quenches(states):
+    _, found = states
+    assert found.quenches == 80 and sum(s.hits for s in found) + sum(found.failed.values()) == 80

@@ -33,12 +33,13 @@ def states(args):
     from . import Cluster, packings
 
     c = Cluster(np.full(21, args.B), alpha=args.alpha)
-    found = packings.find_states(c, args.quenches, np.random.default_rng(args.seed), contacts=15, progress=True)
+    rng = np.random.default_rng(args.seed)
+    found = packings.find_states(c, args.quenches, rng, contacts=15, progress=True, radius=args.radius)
     by = {}
     for s in found:
         by.setdefault(s.packing, []).append(s)
     rows = sorted(([min(s.energy for s in v), len(v), sum(s.hits for s in v)] for v in by.values()))
-    print(f"{len(found)} labelled states of {len(by)} packings (N = 7, 15 contacts) from {args.quenches} quenches")
+    print(f"{len(found)} labelled states of {len(by)} packings (N = 7, 15 contacts): {found.describe()}")
     print(f"{'packing':>8} {'energy (kT)':>12} {'states':>7} {'hits':>6}")
     for k, (E, n, h) in enumerate(rows):
         print(f"{k:8d} {E:12.4f} {n:7d} {h:6d}")
@@ -49,6 +50,8 @@ def states(args):
             B=args.B,
             alpha=args.alpha,
             quenches=args.quenches,
+            radius=args.radius,
+            failed=found.failed,
             packings=len(by),
             states=[dict(x=s.x.tolist(), energy=s.energy, graph=s.graph, hand=s.hand, hits=s.hits) for s in found],
         ),
@@ -245,6 +248,12 @@ def add_parser(sub):
     model(a)
     a.add_argument("--quenches", type=_a.integer(1), default=300, help="random starts to quench")
     a.add_argument("--seed", type=_a.integer(0), default=0, help="seed of the random starts")
+    a.add_argument(
+        "--radius",
+        type=_a.real(1.0),
+        default=None,
+        help="radius of the ball the starts are drawn in (sigma; default N^(1/3)/1.3 = 1.46; 1.15 is compact)",
+    )
     out(a, "clusters-states", "states.json")
     a.set_defaults(func=states, check=_check_out, single="hoomd-adjoint clusters states")
     a = actions.add_parser("path", help="R1 -> R2 band, saddle, barriers, Kramers rates", description=path.__doc__)

@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["contact_graph", "canonical", "handedness", "State", "find_states"]
+__all__ = ["contact_graph", "canonical", "handedness", "State", "States", "find_states"]
 
 CONTACT = 1.02  # a pair closer than this (sigma) is in contact: contacts sit at 0.99-1.01 at alpha = 5
 
@@ -76,26 +76,65 @@ class State:
         return (self.graph, self.hand)
 
 
-def find_states(cluster, starts, rng, contacts=None, progress=False):
-    """Quench ``starts`` random starts; return the distinct rigid states found, most visited
-    first. A quench counts when its Hessian has exactly the 6 rigid-body zero modes and no
-    negative mode, and (if given) exactly ``contacts`` contacts."""
+class States(list):
+    """The distinct states a batch of quenches reached (a list of :class:`State`, most visited
+    first), and what became of the rest: ``quenches`` (how many ran) and ``failed``, a dict from
+    cause to count. Causes: ``"did not converge"`` (FIRE ran out of steps: the stiff wells of a
+    short range), ``"not rigid"`` (more than the 6 rigid-body zero modes: a floppy cluster, or a
+    particle broken off), ``"not a minimum"`` (a negative mode: stopped on a saddle) and
+    ``"N contacts"`` (rigid, but not the contact count asked for)."""
+
+    def __init__(self, states=(), quenches=0, failed=None):
+        super().__init__(states)
+        self.quenches = quenches
+        self.failed = dict(failed or {})
+
+    def describe(self):
+        """One line: states, quenches used, and the failures by cause."""
+        used = self.quenches - sum(self.failed.values())
+        why = "; ".join(f"{n} {cause}" for cause, n in sorted(self.failed.items(), key=lambda kv: -kv[1]))
+        return f"{len(self)} states from {used} of {self.quenches} quenches" + (f" (left out: {why})" if why else "")
+
+
+def _outcome(cluster, x, contacts, threshold):
+    """Why the quench ending at x does not count (None when it does)."""
+    ev = np.linalg.eigvalsh(cluster.hessian(x))
+    if ev[0] < -1e-5 * ev[-1]:
+        return "not a minimum"
+    if not (np.abs(ev[:6]).max() < 1e-5 * ev[-1] and ev[6] > 1e-6 * ev[-1]):
+        return "not rigid"
+    n = len(contact_graph(x, threshold))
+    if contacts is not None and n != contacts:
+        return f"{n} contacts"
+    return None
+
+
+def find_states(cluster, starts, rng, contacts=None, progress=False, radius=None, threshold=CONTACT):
+    """Quench ``starts`` random starts (points in a ball of ``radius``, default that of
+    :func:`~.model.random_start`; about 1.15 is compact for N = 7); return the distinct rigid states
+    found, most visited first, as :class:`States`, which also counts the quenches that did not
+    count and why. A quench counts when its Hessian has exactly the 6 rigid-body zero modes and no
+    negative mode, and (if given) exactly ``contacts`` contacts (pairs closer than ``threshold``).
+    A quench that fails is counted, never raised."""
     from tqdm.auto import tqdm
 
     from .model import random_start
 
-    found = {}
+    found, failed = {}, {}
     for _ in tqdm(range(starts), disable=not progress, desc="quenches"):
-        x = cluster.minimize(random_start(cluster.N, rng))
-        ev = np.linalg.eigvalsh(cluster.hessian(x))
-        if not (np.abs(ev[:6]).max() < 1e-5 * ev[-1] and ev[6] > 1e-6 * ev[-1]):
+        start = random_start(cluster.N, rng, radius=radius)
+        try:
+            x = cluster.minimize(start)
+            why = _outcome(cluster, x, contacts, threshold)
+        except RuntimeError:  # FIRE out of steps
+            why = "did not converge"
+        if why is not None:
+            failed[why] = failed.get(why, 0) + 1
             continue
-        graph = contact_graph(x)
-        if contacts is not None and len(graph) != contacts:
-            continue
+        graph = contact_graph(x, threshold)
         key = (graph, handedness(x))
         if key in found:
             found[key].hits += 1
         else:
             found[key] = State(x, cluster.energy(x), graph, key[1], canonical(graph, cluster.N))
-    return sorted(found.values(), key=lambda s: -s.hits)
+    return States(sorted(found.values(), key=lambda s: -s.hits), starts, failed)
