@@ -167,3 +167,40 @@ def test_quenches_from_random_starts_reach_rigid_15_contact_packings():
         assert np.sum(d < 1.02) == 15  # Arkus, Manoharan & Brenner: every rigid packing of 7 has 15 contacts
         ev = np.linalg.eigvalsh(c.hessian(x))
         assert np.abs(ev[:6]).max() < 1e-5 * ev[-1] and ev[6] > 1e-2  # 6 rigid-body zero modes, then stiff
+
+
+def test_the_tutorials_smooth_cutoff():
+    """r_on= multiplies Morse by the XPLOR switch (JAX MD's multiplicative_isotropic_cutoff, the
+    authors' tutorial: r_on 2, r_cut 2.5): the energy is that formula, the forces and force
+    Jacobian are the engine's MorseSwitched, the Hessian is the difference of gradients."""
+    from hoomd_adjoint import _core
+
+    rng = np.random.default_rng(4)
+    B = 4.0 + rng.uniform(0, 2, 21)
+    c = Cluster(B, r_on=2.0, r_cut=2.5)
+    x = c.minimize(random_start(7, rng))
+    x = x * 1.25  # spread out so that some pairs sit in the switching region 2 < r < 2.5
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)[np.triu_indices(7, 1)]
+    assert ((d > 2.0) & (d < 2.5)).sum() >= 2
+    S = np.where(d < 2.0, 1.0, np.where(d < 2.5, (6.25 - d**2) ** 2 * (6.25 + 2 * d**2 - 12) / 2.25**3, 0.0))
+    e = np.exp(-5.0 * (d - 1))
+    assert c.energy(x) == pytest.approx(np.sum(B * (e * e - 2 * e) * S), rel=1e-13)
+    sim = c.simulation(x)
+    sim.run(0)
+    F = np.array(sim.operations.integrator.forces[0]._cpp.forces)
+    np.testing.assert_allclose(F, c.forces(x), rtol=0, atol=1e-12 * np.abs(F).max())
+    H = c.hessian(x)
+    w = rng.normal(size=(7, 3))
+    Jw, _, _ = _core.force_jacobian(sim.state._cpp, w)
+    np.testing.assert_allclose(-Jw.ravel(), H @ w.ravel(), rtol=0, atol=1e-11 * np.abs(H).max())
+    for h in (1e-5, 2e-6):  # two step sizes; no pair crosses r_on or r_cut
+        k = 4
+        xp, xm = x.copy().ravel(), x.copy().ravel()
+        xp[k] += h
+        xm[k] -= h
+        fd = (c.energy_and_gradient(xp)[1] - c.energy_and_gradient(xm)[1]) / (2 * h)
+        np.testing.assert_allclose(H[:, k], fd, atol=1e-6 * np.abs(H).max())
+    dE = c.energy_gradient_B(x)
+    np.testing.assert_allclose(dE, (e * e - 2 * e) * S, rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match="r_on must be below r_cut = 2.5, got 2.5"):
+        Cluster(B, r_on=2.5, r_cut=2.5)

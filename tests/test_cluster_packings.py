@@ -64,3 +64,21 @@ def test_quenches_at_short_range_are_counted_never_raised():
 def test_states_keep_the_count_of_quenches(states):
     _, found = states
     assert found.quenches == 80 and sum(s.hits for s in found) + sum(found.failed.values()) == 80
+
+
+def test_the_command_line_runs_the_tutorials_smooth_cutoff(tmp_path, capsys):
+    """clusters states --r-on 2 --r-cut 2.5 (the authors' tutorial): the same four packings as the
+    hard cut at 4 (energies within 0.01 kT: the tail beyond 2 is -0.013 B), the failures counted
+    in the output and in states.json with the model."""
+    import json
+
+    from hoomd_adjoint import cli
+
+    out = tmp_path / "s"
+    assert cli.main(["clusters", "states", "--quenches", "20", "--r-on", "2", "--r-cut", "2.5", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "4 packings (N = 7, 15 contacts): " in text and "from 20 of 20 quenches" in text
+    saved = json.loads((out / "states.json").read_text())
+    assert saved["model"] == dict(alpha=5.0, r_cut=2.5, r_on=2.0) and saved["failed"] == {}
+    energies = sorted({round(s["energy"], 1) for s in saved["states"]})
+    assert energies == [-82.1, -79.4, -77.4, -77.1]

@@ -26,13 +26,18 @@ def _json(path, obj):
     print(f"wrote {path}")
 
 
+def _model(args):
+    """The pair potential a command ran, for its JSON."""
+    return dict(alpha=args.alpha, r_cut=args.r_cut, r_on=args.r_on)
+
+
 def states(args):
     """Quench random starts; list the distinct rigid packings and labelled states found."""
     if one_process("hoomd-adjoint clusters states"):  # one random stream of quenches
         return 2
     from . import Cluster, packings
 
-    c = Cluster(np.full(21, args.B), alpha=args.alpha)
+    c = Cluster(np.full(21, args.B), alpha=args.alpha, r_cut=args.r_cut, r_on=args.r_on)
     rng = np.random.default_rng(args.seed)
     found = packings.find_states(c, args.quenches, rng, contacts=15, progress=True, radius=args.radius)
     by = {}
@@ -48,7 +53,7 @@ def states(args):
         os.path.join(args.out, "states.json"),
         dict(
             B=args.B,
-            alpha=args.alpha,
+            model=_model(args),
             quenches=args.quenches,
             radius=args.radius,
             failed=found.failed,
@@ -70,7 +75,7 @@ def path(args):
     from ...transitions import kramers
     from . import Cluster, paths, reproduce
 
-    c = Cluster(np.full(21, args.B), alpha=args.alpha)
+    c = Cluster(np.full(21, args.B), alpha=args.alpha, r_cut=args.r_cut, r_on=args.r_on)
     a, b = reproduce.reference_pair(c)
     p = paths.connect(c, a, b, images=args.images)
     if p is None:
@@ -115,6 +120,7 @@ def path(args):
         os.path.join(args.out, "path.json"),
         dict(
             B=args.B,
+            model=_model(args),
             barriers=[p.barrier_ab, p.barrier_ba],
             rates=[fwd.k, bwd.k],
             prefactors=[fwd.prefactor, bwd.prefactor],
@@ -133,7 +139,7 @@ def design_cmd(args):
     from . import Cluster, reproduce
     from .design import design
 
-    c = Cluster(np.full(21, args.B), alpha=args.alpha)
+    c = Cluster(np.full(21, args.B), alpha=args.alpha, r_cut=args.r_cut, r_on=args.r_on)
     a, b = reproduce.reference_pair(c)
     r = design(
         c,
@@ -155,7 +161,7 @@ def design_cmd(args):
         f"(errors {100 * r.errors[0, 0]:.3f} %, {100 * r.errors[0, 1]:.3f} %) in {r.seconds:.1f} s"
     )
     os.makedirs(args.out, exist_ok=True)
-    _json(os.path.join(args.out, "design.json"), dict(r.summary(), iterations=r.iterations))
+    _json(os.path.join(args.out, "design.json"), dict(r.summary(), model=_model(args), iterations=r.iterations))
 
 
 def reproduce_cmd(args):
@@ -205,8 +211,10 @@ SWEEPS = ("fig4a", "fig4c", "md", "fig5")  # the reproductions that are sweeps (
 
 
 def _check_out(args):
-    from ..._cli import out_folder
+    from ..._cli import Usage, out_folder
 
+    if getattr(args, "r_on", None) is not None and args.r_on >= args.r_cut:
+        raise Usage(f"--r-on {args.r_on:g} must be below --r-cut {args.r_cut:g}")
     out_folder("--out", args.out)
 
 
@@ -236,6 +244,14 @@ def add_parser(sub):
             "--B", type=_a.real(0, open_lo=True), default=B, help="uniform binding energy to start from (kT)"
         )
         a.add_argument("--alpha", type=_a.real(0, open_lo=True), default=5.0, help="Morse range parameter (1/sigma)")
+        a.add_argument("--r-cut", type=_a.real(0, open_lo=True), default=4.0, help="cutoff (sigma)")
+        a.add_argument(
+            "--r-on",
+            type=_a.real(0),
+            default=None,
+            help="switch the energy smoothly to 0 between r_on and r_cut (XPLOR, as JAX MD's multiplicative "
+            "cutoff; the authors' tutorial: --r-on 2 --r-cut 2.5); default: a hard cut at r_cut",
+        )
 
     def kramers(a):
         a.add_argument("--kT", type=_a.real(0, open_lo=True), default=1.0, help="temperature of the Kramers rates")

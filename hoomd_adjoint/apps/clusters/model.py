@@ -9,7 +9,8 @@ engine's one Morse evaluator (the same code that runs the MD), evaluated on Tayl
 ``_core.cluster_derivatives``: there is no second implementation of the physics.
 
 Choices (the paper's SI is not public): alpha = 5 (the authors' JAX MD tutorial), r_cut = 4
-with no shift (the engine has no smooth cutoff; V(4) / B is -6e-7, so the jump does not matter).
+with no shift (V(4) / B is -6e-7, so the jump does not matter). ``r_on=`` switches to the
+tutorial's smooth cutoff (the engine's MorseSwitched: r_on = 2, r_cut = 2.5 there).
 MD (:meth:`Cluster.simulation`) emulates free space by a periodic box of side 40.
 """
 
@@ -51,17 +52,25 @@ class Cluster:
         N: particles (default 7).
         alpha: Morse range parameter (1/sigma).
         r_cut: cutoff (sigma); energies are not shifted.
+        r_on: None (default): a hard cut at ``r_cut``. A number: the Morse energy times the XPLOR
+            switch S(r), 1 below ``r_on`` and 0 at ``r_cut`` with smooth first and second
+            derivatives (the engine's ``MorseSwitched``; JAX MD's ``multiplicative_isotropic_cutoff``,
+            which the authors' tutorial uses with r_on = 2, r_cut = 2.5).
 
     Positions are (N, 3) arrays (or flat 3N vectors) in free space. Every derivative comes from
     the engine's Morse evaluator evaluated on Taylor jets in r^2 (``_core.cluster_derivatives``):
     exact to rounding up to third order, and for a batch of configurations in one call.
     """
 
-    def __init__(self, B, N=7, alpha=5.0, r_cut=4.0):
+    def __init__(self, B, N=7, alpha=5.0, r_cut=4.0, r_on=None):
         self.N = _checks.integer("N", N, lo=2)
         self.pairs = pairs(self.N)
         self.alpha = _checks.real("alpha", alpha, lo=0.0, lo_open=True)
         self.r_cut = _checks.real("r_cut", r_cut, lo=0.0, lo_open=True)
+        self.r_on = None if r_on is None else _checks.real("r_on", r_on, lo=0.0)
+        if self.r_on is not None and self.r_on >= self.r_cut:
+            raise ValueError(f"r_on must be below r_cut = {self.r_cut}, got {r_on}")
+        self._potential = "Morse" if self.r_on is None else "MorseSwitched"
         self._pi, self._pj = np.array(self.pairs).T
         self._type = np.arange(self.N, dtype=np.uint32)
         self._rcut = np.full((self.N, self.N), self.r_cut)
@@ -81,8 +90,10 @@ class Cluster:
         return B
 
     def _set_params(self):
-        P = np.zeros((self.N, self.N, 3))
+        P = np.zeros((self.N, self.N, 3 if self.r_on is None else 5))
         P[..., 1], P[..., 2] = self.alpha, 1.0  # D0, alpha, r0; D0 = 0 on the diagonal (unused)
+        if self.r_on is not None:
+            P[..., 3], P[..., 4] = self.r_on, self.r_cut  # r_on, r_off
         P[self._pi, self._pj, 0] = P[self._pj, self._pi, 0] = self.B
         self._params = P
 
@@ -92,10 +103,12 @@ class Cluster:
         self._set_params()
 
     def morse_params(self):
-        """``{(type_a, type_b): dict(D0, alpha, r0)}`` for ``hoomd.md.pair.Morse`` (types P0..)."""
+        """``{(type_a, type_b): dict(D0, alpha, r0)}`` for ``hoomd.md.pair.Morse`` (types P0..);
+        with ``r_on``, also ``r_on`` and ``r_off`` (the engine's ``md.pair.MorseSwitched``)."""
         types = [f"P{i}" for i in range(self.N)]
+        switch = {} if self.r_on is None else dict(r_on=self.r_on, r_off=self.r_cut)
         return {
-            (types[a], types[b]): dict(D0=float(self._params[a, b, 0]), alpha=self.alpha, r0=1.0)
+            (types[a], types[b]): dict(D0=float(self._params[a, b, 0]), alpha=self.alpha, r0=1.0, **switch)
             for a, b in itertools.combinations_with_replacement(range(self.N), 2)
         }
 
@@ -111,7 +124,7 @@ class Cluster:
         if not np.all(np.isfinite(X)):
             raise ValueError("positions are not finite")
         out = _core.cluster_derivatives(
-            "Morse", X, self._type, self._params, self._rcut, False, order, 0 if wrt_B else -1
+            self._potential, X, self._type, self._params, self._rcut, False, order, 0 if wrt_B else -1
         )
         res = {}
         for k, v in out.items():
@@ -172,7 +185,11 @@ class Cluster:
         frame.particles.position = x - x.mean(axis=0)
         sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=threads), seed=seed)
         sim.create_state_from_snapshot(frame)
-        morse = ha.md.pair.Morse(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=self.r_cut, mode="none")
+        nlist = ha.md.nlist.Cell(buffer=0.4)
+        if self.r_on is None:
+            morse = ha.md.pair.Morse(nlist=nlist, default_r_cut=self.r_cut, mode="none")
+        else:
+            morse = ha.md.pair.MorseSwitched(nlist=nlist)
         for key, v in self.morse_params().items():
             morse.params[key] = v
         bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=kT, default_gamma=gamma)
