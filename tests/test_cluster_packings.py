@@ -82,3 +82,22 @@ def test_the_command_line_runs_the_tutorials_smooth_cutoff(tmp_path, capsys):
     assert saved["model"] == dict(alpha=5.0, r_cut=2.5, r_on=2.0) and saved["failed"] == {}
     energies = sorted({round(s["energy"], 1) for s in saved["states"]})
     assert energies == [-82.1, -79.4, -77.4, -77.1]
+
+
+def test_all_five_arkus_packings_at_short_range():
+    """At alpha = 40 (the short range of the paper's text) every rigid packing of 7 sticky spheres
+    is a minimum with 15 contacts: the pentagonal bipyramid (its ring stretched to close the
+    7.4-degree gap), Arkus's fifth (four tetrahedra on one edge, a minimum only from alpha = 40)
+    and three unstrained packings at -15 B. Compact starts and hops along the soft modes find all
+    five from 40 starts; without hops 35 of 40 quenches end floppy."""
+    c = Cluster(np.full(21, 5.0), alpha=40.0, r_cut=1.375)
+    found = find_states(c, 40, np.random.default_rng(0), contacts=15, radius=1.15)
+    by = collections.defaultdict(list)
+    for s in found:
+        assert len(s.graph) == 15 and np.abs(c.forces(s.x)).max() < 1e-8
+        by[s.packing].append(s.energy)
+    energies = sorted(round(min(v), 2) for v in by.values())
+    assert energies == [-76.48, -75.35, -75.0, -75.0, -75.0]
+    assert sum(found.failed.values()) <= 5
+    no_hops = find_states(c, 40, np.random.default_rng(0), contacts=15, radius=1.15, hops=0)
+    assert no_hops.failed.get("not rigid", 0) >= 25

@@ -109,25 +109,40 @@ def _outcome(cluster, x, contacts, threshold):
     return None
 
 
-def find_states(cluster, starts, rng, contacts=None, progress=False, radius=None, threshold=CONTACT):
+def _hop(cluster, x, rng, amplitude=0.4):
+    """A new start from a quench that ended floppy or on a saddle: x moved along a random mix of
+    its soft and unstable modes (largest move ``amplitude``), plus noise of 0.01."""
+    ev, V = np.linalg.eigh(cluster.hessian(x))
+    soft = V[:, ev < 1e-4 * ev[-1]]
+    d = (soft @ rng.normal(size=soft.shape[1])).reshape(cluster.N, 3)
+    return x + amplitude * d / np.abs(d).max() + 0.01 * rng.normal(size=(cluster.N, 3))
+
+
+def find_states(cluster, starts, rng, contacts=None, progress=False, radius=None, threshold=CONTACT, hops=10):
     """Quench ``starts`` random starts (points in a ball of ``radius``, default that of
     :func:`~.model.random_start`; about 1.15 is compact for N = 7); return the distinct rigid states
     found, most visited first, as :class:`States`, which also counts the quenches that did not
     count and why. A quench counts when its Hessian has exactly the 6 rigid-body zero modes and no
     negative mode, and (if given) exactly ``contacts`` contacts (pairs closer than ``threshold``).
-    A quench that fails is counted, never raised."""
+    A quench that ends floppy or on a saddle is moved along its soft and unstable modes and
+    quenched again, up to ``hops`` times (at short range most first quenches end floppy: at
+    alpha = 40, 34 of 40 starts reach a rigid packing with 10 hops, 5 of 40 without). A quench that
+    fails is counted, never raised."""
     from tqdm.auto import tqdm
 
     from .model import random_start
 
     found, failed = {}, {}
     for _ in tqdm(range(starts), disable=not progress, desc="quenches"):
-        start = random_start(cluster.N, rng, radius=radius)
-        try:
-            x = cluster.minimize(start)
-            why = _outcome(cluster, x, contacts, threshold)
-        except RuntimeError:  # FIRE out of steps
-            why = "did not converge"
+        x = random_start(cluster.N, rng, radius=radius)
+        for hop in range(hops + 1):
+            try:
+                x = cluster.minimize(x if hop == 0 else _hop(cluster, x, rng))
+                why = _outcome(cluster, x, contacts, threshold)
+            except RuntimeError:  # FIRE out of steps
+                why = "did not converge"
+            if why not in ("not rigid", "not a minimum"):
+                break
         if why is not None:
             failed[why] = failed.get(why, 0) + 1
             continue
