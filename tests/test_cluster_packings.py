@@ -101,3 +101,9 @@ def test_all_five_arkus_packings_at_short_range():
     assert sum(found.failed.values()) <= 5
     no_hops = find_states(c, 40, np.random.default_rng(0), contacts=15, radius=1.15, hops=0)
     assert no_hops.failed.get("not rigid", 0) >= 25
+    # Arkus's fifth (-75.35) is not a minimum at alpha = 35: it falls into the bipyramid
+    fifth = next(s for s in found if round(s.energy, 2) == -75.35)
+    c35 = Cluster(np.full(21, 5.0), alpha=35.0, r_cut=1 + 15 / 35)
+    y = c35.minimize(fifth.x)
+    assert canonical(contact_graph(y), 7) != fifth.packing
+    assert sorted(np.bincount(np.ravel(contact_graph(y)), minlength=7), reverse=True) == [5, 5, 4, 4, 4, 4, 4]
