@@ -11,7 +11,7 @@ import pytest
 
 from conftest import TESTS, subprocess_env
 from hoomd_adjoint.apps.clusters import Cluster, designability, kinetics, reproduce
-from hoomd_adjoint.apps.clusters.design import _evaluate, design
+from hoomd_adjoint.apps.clusters.design import _recheck, _evaluate, design
 from hoomd_adjoint.transitions import kramers
 
 
@@ -35,7 +35,17 @@ def test_barrier_design_converges_and_barrier_values_equal_kramers(pair):
     fwd = kramers(c, r.a, r.ts[0])
     assert v[0, 0] == pytest.approx(fwd.barrier, rel=1e-12)
     np.testing.assert_allclose(g[0, 0], fwd.d_barrier, rtol=0, atol=1e-12)
-    json.dumps(r.summary())
+    assert r.adjacent == [True] and r.summary()["adjacent"] == [True]
+    # the re-check fails, with a warning, for a state the saddle does not lead to
+    with pytest.warns(RuntimeWarning, match=r"a -> b\[0\] is no longer one barrier at the final B"):
+        assert _recheck(c, r.a, [r.a], r.ts, 100) == [False]
+    # the JSON keeps B and the final points: the barriers re-computed from it are the design's
+    saved = json.loads(json.dumps(r.summary()))
+    again = Cluster(saved["B"])
+    p = saved["points"]
+    E = [again.energy(np.array(x)) for x in (p["a"], p["b"][0], p["ts"][0])]
+    assert [E[2] - E[0], E[2] - E[1]] == pytest.approx(saved["values"][0], rel=1e-12)
+    assert max(np.abs(again.forces(np.array(x))).max() for x in (p["a"], p["b"][0], p["ts"][0])) < 1e-6
 
 
 def test_rate_design_moves_both_rates_towards_their_targets(pair):

@@ -42,7 +42,8 @@ class Result:
     1/time; forward a->b_k, then backward) against ``target`` (K, 2), their relative ``errors``;
     the loss per step (``losses``); one record per iteration (``iterations``: B, values, band
     energies, whether every band search succeeded); the wall time in seconds; the final
-    stationary points ``a``, ``b`` (K, N, 3) and ``ts`` (K, N, 3)."""
+    stationary points ``a``, ``b`` (K, N, 3) and ``ts`` (K, N, 3); ``adjacent`` (K): whether quenches
+    from the final saddle still end in a and b_k (one barrier; a warning says when not)."""
 
     objective: str
     target: np.ndarray
@@ -54,6 +55,7 @@ class Result:
     a: np.ndarray = None
     b: np.ndarray = None
     ts: np.ndarray = None
+    adjacent: list = None
 
     @property
     def errors(self):
@@ -74,6 +76,12 @@ class Result:
             loss=self.loss,
             seconds=self.seconds,
             refound=[it["refound"] for it in self.iterations],
+            adjacent=self.adjacent,
+            # the final stationary points, so that a design can be re-checked from its JSON
+            # (Cluster(B), then energies, Hessians, a fresh band between a and b)
+            points=None
+            if self.a is None
+            else dict(a=np.asarray(self.a).tolist(), b=np.asarray(self.b).tolist(), ts=np.asarray(self.ts).tolist()),
         )
 
 
@@ -301,6 +309,48 @@ def design(
     r = (values - target) / weight
     losses.append(float(np.sum(r * r)))
     record.append(dict(iteration=len(record), B=B.tolist(), values=values.tolist(), band_energies=energies, refound=ok))
+    adjacent = _recheck(cluster, xa, xb, saddles.xs, images)
     return Result(
-        objective, target, B, values, losses, record, time.perf_counter() - t0, xa, np.array(xb), np.array(saddles.xs)
+        objective,
+        target,
+        B,
+        values,
+        losses,
+        record,
+        time.perf_counter() - t0,
+        xa,
+        np.array(xb),
+        np.array(saddles.xs),
+        adjacent,
     )
+
+
+def _recheck(cluster, xa, xb, xs, images):
+    """Whether each designed transition is still one barrier at the final B: the followed saddle
+    is an index-1 saddle and quenches from it, displaced both ways along its unstable mode, end in
+    a and in b_k (steepest descent joins them through it alone). A lost one is reported by a
+    warning and in the result. Not a fresh band: from the straight line a band can pass b, detour
+    over a second barrier to a third state and come back to b (measured at the (3, 5) kT design:
+    barriers 0.96 and 2.08 kT to a state 1.1 kT above b), which reads as an intermediate minimum
+    although the saddle joins a and b directly."""
+    import warnings
+
+    out = []
+    for k in range(len(xb)):
+        try:
+            ts = stationary(cluster, xs[k], index=1)
+            ends = paths.descend(cluster, ts)
+            same = (paths._same(ends[0], xa) and paths._same(ends[1], xb[k])) or (
+                paths._same(ends[1], xa) and paths._same(ends[0], xb[k])
+            )
+        except (ValueError, RuntimeError):
+            same = False
+        out.append(bool(same))
+        if not same:
+            warnings.warn(
+                f"design: transition a -> b[{k}] is no longer one barrier at the final B: quenches from "
+                "its saddle do not end in a and b",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    return out
