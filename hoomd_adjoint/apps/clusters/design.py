@@ -309,20 +309,9 @@ def design(
     r = (values - target) / weight
     losses.append(float(np.sum(r * r)))
     record.append(dict(iteration=len(record), B=B.tolist(), values=values.tolist(), band_energies=energies, refound=ok))
-    adjacent = _recheck(cluster, xa, xb, saddles.xs, images)
-    return Result(
-        objective,
-        target,
-        B,
-        values,
-        losses,
-        record,
-        time.perf_counter() - t0,
-        xa,
-        np.array(xb),
-        np.array(saddles.xs),
-        adjacent,
-    )
+    seconds, adjacent = time.perf_counter() - t0, _recheck(cluster, xa, xb, saddles.xs, images)
+    points = (xa, np.array(xb), np.array(saddles.xs))
+    return Result(objective, target, B, values, losses, record, seconds, *points, adjacent)
 
 
 def _recheck(cluster, xa, xb, xs, images):
