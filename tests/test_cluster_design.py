@@ -36,9 +36,10 @@ def test_barrier_design_converges_and_barrier_values_equal_kramers(pair):
     assert v[0, 0] == pytest.approx(fwd.barrier, rel=1e-12)
     np.testing.assert_allclose(g[0, 0], fwd.d_barrier, rtol=0, atol=1e-12)
     assert r.adjacent == [True] and r.summary()["adjacent"] == [True]
+    assert [it["adjacent"] for it in r.iterations] == [[True]] * len(r.iterations)
     # the re-check fails, with a warning, for a state the saddle does not lead to
     with pytest.warns(RuntimeWarning, match=r"a -> b\[0\] is no longer one barrier at the final B"):
-        assert _recheck(c, r.a, [r.a], r.ts, 100) == [False]
+        assert _recheck(c, r.a, [r.a], r.ts) == [False]
     # the JSON keeps B and the final points: the barriers re-computed from it are the design's
     saved = json.loads(json.dumps(r.summary()))
     again = Cluster(saved["B"])
