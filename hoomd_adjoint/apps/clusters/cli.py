@@ -213,7 +213,7 @@ SWEEPS = ("fig4a", "fig4c", "md", "fig5")  # the reproductions that are sweeps (
 def _check_out(args):
     from ..._cli import Usage, out_folder
 
-    if getattr(args, "r_on", None) is not None and args.r_on >= args.r_cut:
+    if args.r_on is not None and args.r_on >= args.r_cut:  # every command with --out has the model options
         raise Usage(f"--r-on {args.r_on:g} must be below --r-cut {args.r_cut:g}")
     out_folder("--out", args.out)
 

@@ -327,10 +327,7 @@ def _adjacent(cluster, xa, xb, xs):
     out = []
     for k in range(len(xb)):
         try:
-            ends = paths.descend(cluster, stationary(cluster, xs[k], index=1))
-            same = (paths._same(ends[0], xa) and paths._same(ends[1], xb[k])) or (
-                paths._same(ends[1], xa) and paths._same(ends[0], xb[k])
-            )
+            same = paths.joins(paths.descend(cluster, stationary(cluster, xs[k], index=1)), xa, xb[k])
         except (ValueError, RuntimeError):
             same = False
         out.append(bool(same))
@@ -344,7 +341,7 @@ def _recheck(cluster, xa, xb, xs, where="at the final B", warned=None):
 
     warned = set() if warned is None else warned
     out = _adjacent(cluster, xa, xb, xs)
-    for k in sorted(set(np.flatnonzero(~np.array(out)).tolist()) - warned):
+    for k in [k for k, ok in enumerate(out) if not ok and k not in warned]:
         warned.add(k)
         warnings.warn(
             f"design: transition a -> b[{k}] is no longer one barrier {where}: quenches from its saddle "

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...transitions import geometry, neb, stationary
 
-__all__ = ["Path", "connect", "descend", "saddles", "swap_candidates", "BAND"]
+__all__ = ["Path", "connect", "descend", "joins", "saddles", "swap_candidates", "BAND"]
 
 # DNEB settings for these clusters: FIRE from dt 1e-3 up to dt_max = 0.5 / sqrt(lambda_max) of
 # the start state's Hessian (about 0.015 at B = 5; a fixed 2e-2 oscillated at some designed B,
@@ -117,11 +117,16 @@ def connect(cluster, a, b, images=100, band=None, check=True, **settings):
         return None
     p = found[0]
     a, b = rel.images[0].reshape(-1, 3), rel.images[-1].reshape(-1, 3)
-    if _same(p.a, b) and _same(p.b, a):
-        p = Path(p.b, p.a, None, p.ts, p.barrier_ba, p.barrier_ab)
-    if not (_same(p.a, a) and _same(p.b, b)):
+    if not joins((p.a, p.b), a, b):
         return None
-    return Path(a, b, rel, p.ts, p.barrier_ab, p.barrier_ba)
+    ab, ba = (p.barrier_ab, p.barrier_ba) if _same(p.a, a) else (p.barrier_ba, p.barrier_ab)
+    return Path(a, b, rel, p.ts, ab, ba)
+
+
+def joins(ends, a, b):
+    """Whether the two minima ``ends`` (e.g. of :func:`descend`) are the states a and b, in either
+    order: the saddle they came from joins a and b by steepest descent (the adjacency test)."""
+    return (_same(ends[0], a) and _same(ends[1], b)) or (_same(ends[1], a) and _same(ends[0], b))
 
 
 def swap_candidates(x, geometries):
