@@ -10,8 +10,11 @@ Every grid is a resumable sweep (run the same command again after an interruptio
 --part k/n across processes). Outputs: JSON and PNG in --out, copied to docs/figures with
 --figures::
 
-    python examples/reproduce_clusters.py --out runs/clusters        # about 1.5 hours on two cores
+    python examples/reproduce_clusters.py --out runs/clusters --model short   # one model
     python examples/reproduce_clusters.py --smoke                    # seconds: the same code, tiny sizes
+
+Each model (``--model``: soft = alpha 5 cut at 4, the package default; tutorial = alpha 5 with
+the authors' smooth cutoff 2.0-2.5; short = alpha 40) runs into its own subfolder of --out.
 """
 
 import argparse
@@ -22,11 +25,50 @@ import tempfile
 from hoomd_adjoint.apps.clusters import reproduce as rp
 
 
+def run_model(model, out, only, part=None, limit=None):
+    """Run (or resume) the results in ``only`` for one model into ``out``; return the output files."""
+    outputs = []
+    if "fig3c" in only:
+        print(f"[{model}] Fig. 3C:", rp.fig3c(out, model))
+        outputs += ["fig3c.png", "fig3c.json"]
+    if "fig3b" in only:
+        r = rp.fig3b(out, model, progress=True)
+        print(
+            f"[{model}] Fig. 3B: targets 3, 5 kT -> {r.values[0, 0]:.4f}, {r.values[0, 1]:.4f} kT in {r.seconds:.1f} s"
+        )
+        outputs += ["fig3b.png", "fig3b.json"]
+    for name, objective in (("fig4a", "barriers"), ("fig4c", "rates")):
+        if name in only:
+            rp.grid(objective, out, model, part=part, progress=True, limit=limit)
+    if "md" in only:
+        rp.md_validation(out, model, part=part, progress=True)
+    if "fig5" in only:
+        rp.designability(out, model, part=part, progress=True, limit=limit)
+    if {"fig4a", "fig4c"} & set(only):
+        print(f"[{model}] Fig. 4:", rp.plot_grid(out, model))
+        outputs += ["fig4.png", "fig4.json"]
+    if "md" in only:
+        s = rp.plot_md(out, model)
+        print(f"[{model}] MD: {s['within_2se']}/{s['n']} rates within 2 SE of Kramers")
+        outputs += ["md.png", "md.json"]
+    if "fig5" in only:
+        print(f"[{model}] Fig. 5:", rp.plot_designability(out, model))
+        outputs += ["fig5.png", "fig5.json", "fig5-setup.json"]
+    return outputs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="runs/clusters")
+    ap.add_argument("--out", default="runs/clusters", help="one subfolder per model (default: %(default)s)")
     ap.add_argument("--figures", default=None, help="copy the PNG/JSON summaries here (e.g. docs/figures)")
     ap.add_argument("--part", default=None, help="slice k/n of each sweep")
+    ap.add_argument(
+        "--model",
+        nargs="*",
+        choices=sorted(rp.MODELS),
+        default=["tutorial", "short"],
+        help="the Morse models to run (default: %(default)s)",
+    )
     ap.add_argument("--only", nargs="*", default=["fig3b", "fig3c", "fig4a", "fig4c", "md", "fig5"])
     ap.add_argument("--smoke", action="store_true", help="tiny budgets in a temporary directory")
     args = ap.parse_args(argv)
@@ -34,39 +76,16 @@ def main(argv=None):
     if args.smoke:
         rp.DESIGN.update(iterations=2, steps=5)
         args.out = tempfile.mkdtemp(prefix="clusters-smoke-")
-        args.only = ["fig3b", "fig3c", "fig4a", "fig4c"]
+        args.only = ["fig3b", "fig4a", "fig4c"]
         limit = 2
-    if "fig3c" in args.only:
-        print("Fig. 3C:", rp.fig3c(args.out))
-        outputs = ["fig3c.png", "fig3c.json"]
-    else:
-        outputs = []
-    if "fig3b" in args.only:
-        r = rp.fig3b(args.out, progress=True)
-        print(f"Fig. 3B: targets 3, 5 kT -> {r.values[0, 0]:.4f}, {r.values[0, 1]:.4f} kT in {r.seconds:.1f} s")
-    for name, objective in (("fig4a", "barriers"), ("fig4c", "rates")):
-        if name in args.only:
-            rp.grid(objective, args.out, part=args.part, progress=True, limit=limit)
-    if "md" in args.only:
-        rp.md_validation(args.out, part=args.part, progress=True)
-    if "fig5" in args.only:
-        rp.designability(args.out, part=args.part, progress=True)
-    outputs += ["fig3b.png", "fig3b.json"]
-    if {"fig4a", "fig4c"} & set(args.only):
-        print("Fig. 4:", rp.plot_grid(args.out))
-        outputs += ["fig4.png", "fig4.json"]
-    if "md" in args.only:
-        s = rp.plot_md(args.out)
-        print(f"MD: {s['within_2se']}/{s['n']} rates within 2 SE of Kramers")
-        outputs += ["md.png", "md.json"]
-    if "fig5" in args.only:
-        print("Fig. 5:", rp.plot_designability(args.out))
-        outputs += ["fig5.png", "fig5.json"]
-    if args.figures:
-        os.makedirs(args.figures, exist_ok=True)
-        for f in outputs:
-            if os.path.exists(os.path.join(args.out, f)):
-                shutil.copy(os.path.join(args.out, f), os.path.join(args.figures, "clusters-" + f))
+    for model in args.model:
+        out = os.path.join(args.out, model)
+        outputs = run_model(model, out, args.only, part=args.part, limit=limit)
+        if args.figures:
+            os.makedirs(args.figures, exist_ok=True)
+            for f in outputs:
+                if os.path.exists(os.path.join(out, f)):
+                    shutil.copy(os.path.join(out, f), os.path.join(args.figures, f"clusters-{model}-{f}"))
     if args.smoke:
         shutil.rmtree(args.out)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hoomd_adjoint.apps.clusters import Cluster
-from hoomd_adjoint.apps.clusters.packings import canonical, contact_graph, find_states, handedness
+from hoomd_adjoint.apps.clusters.packings import CONTACT, canonical, contact_graph, find_states, handedness
 
 
 @pytest.fixture(scope="module")
@@ -47,18 +47,35 @@ def test_keys_ignore_labels_and_handedness_sees_mirrors(states):
 
 
 def test_quenches_at_short_range_are_counted_never_raised():
-    """At alpha = 20 the wells are stiff: FIRE can run out of steps and many quenches end floppy.
-    find_states counts each failure by cause instead of raising (it used to crash)."""
-    c = Cluster(np.full(21, 5.0), alpha=20.0, r_cut=1.75)
-    found = find_states(c, 12, np.random.default_rng(0), contacts=15, radius=1.15)
+    """At alpha = 40 without hops most quenches end floppy or on a saddle: find_states counts each
+    failure by cause instead of raising (at alpha = 20 it used to crash)."""
+    c = Cluster(np.full(21, 5.0), alpha=40.0, r_cut=1.375)
+    found = find_states(c, 12, np.random.default_rng(0), contacts=15, hops=0)
     assert found.quenches == 12
     assert sum(s.hits for s in found) + sum(found.failed.values()) == 12
-    assert found.failed and set(found.failed) <= {"did not converge", "not rigid", "not a minimum"} | {
-        f"{n} contacts" for n in range(22)
-    }
+    assert found.failed.get("not rigid", 0) >= 6 and set(found.failed) <= {"not rigid", "not a minimum"}
     assert f"from {12 - sum(found.failed.values())} of 12 quenches" in found.describe()
     for s in found:
         assert np.abs(c.forces(s.x)).max() < 1e-8
+
+
+def test_states_are_named_by_their_short_range_contacts():
+    """At alpha = 10 and 20 the bipyramid's apex pair sits inside any threshold that keeps the
+    contacts (1.015-1.017 against 1.007): read off the distances, the lowest state has 16
+    contacts and is left out. Named by the contact graph at alpha = 40 (state_contacts), every
+    quench counts and all four packings of these ranges are found, the bipyramid lowest."""
+    from hoomd_adjoint.apps.clusters.packings import state_contacts
+
+    for alpha in (10.0, 20.0):
+        c = Cluster(np.full(21, 5.0), alpha=alpha, r_cut=1 + 15 / alpha)
+        found = find_states(c, 40, np.random.default_rng(0), contacts=15)
+        assert not found.failed and len({s.packing for s in found}) == 4
+        low = min(found, key=lambda s: s.energy)
+        assert len(contact_graph(low.x)) == 16 and len(state_contacts(c, low.x)) == 15
+        # the old reading, a distance threshold at the cluster's own range, loses it
+        by_distance = find_states(c, 40, np.random.default_rng(0), contacts=15, threshold=CONTACT)
+        assert by_distance.failed.get("16 contacts", 0) > 0
+        assert min(s.energy for s in by_distance) > low.energy + 1
 
 
 def test_states_keep_the_count_of_quenches(states):

@@ -299,15 +299,15 @@ def test_clusters_reproduce(tmp_path, figures, monkeypatch):
     monkeypatch.setattr(rp, "DESIGN", dict(iterations=2, steps=5))
     out = tmp_path / "c"
     assert cli.main(["clusters", "reproduce", "fig3b", "--out", str(out)]) == 0
-    rp.fig3c(str(out), seeds=[5], frames=600)  # seed 5 crosses to R1 on the path (the committed figure)
-    rp.grid("barriers", str(out), limit=2)
-    rp.grid("rates", str(out), limit=2)
-    rp.md_validation(str(out), limit=1, replicas=3)
+    rp.fig3c(str(out), "soft", seeds=[5], frames=600)  # seed 5 crosses to R1 on the path (the committed figure)
+    rp.grid("barriers", str(out), "soft", limit=2)
+    rp.grid("rates", str(out), "soft", limit=2)
+    rp.md_validation(str(out), "soft", limit=1, replicas=3)
     shutil.copy(
-        os.path.join(os.path.dirname(__file__), "..", "docs", "figures", "clusters-fig5-setup.json"),
+        os.path.join(os.path.dirname(__file__), "..", "docs", "figures", "clusters-soft-fig5-setup.json"),
         out / "fig5-setup.json",
     )
-    rp.designability(str(out), limit=3)
+    rp.designability(str(out), "soft", limit=3)
     assert cli.main(["clusters", "reproduce", "plots", "--out", str(out)]) == 0
     _check(figures, ["fig3b.png", "fig3c.png", "fig4.png", "md.png", "fig5.png"])
     jobs = json.loads((out / "fig5" / "jobs.json").read_text())

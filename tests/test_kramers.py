@@ -14,7 +14,7 @@ from hoomd_adjoint.transitions import geometry, kramers, neb, stationary
 def path():
     rng = np.random.default_rng(0)
     c = Cluster(np.full(21, 5.0))
-    states = packings.find_states(c, 40, rng, contacts=15)
+    states = packings.find_states(c, 40, rng, contacts=15, radius=None)  # the wide starts this pair was chosen from
     i, j = next(
         (i, j)
         for i in range(len(states))

@@ -187,16 +187,17 @@ def reproduce_cmd(args):
             # The slices need no messages between the ranks: each saves its own jobs' results, and
             # the setup files that every rank computes are the same bytes, written atomically.
             args.part = f"{rank}/{size}"
+    m = args.model
     if args.what == "fig3b":
-        rp.fig3b(args.out, progress=True)
+        rp.fig3b(args.out, m, progress=True)
     elif args.what == "fig3c":
-        print(rp.fig3c(args.out))
+        print(rp.fig3c(args.out, m))
     elif args.what in ("fig4a", "fig4c"):
-        rp.grid("barriers" if args.what == "fig4a" else "rates", args.out, part=args.part, progress=rank == 0)
+        rp.grid("barriers" if args.what == "fig4a" else "rates", args.out, m, part=args.part, progress=rank == 0)
     elif args.what == "md":
-        rp.md_validation(args.out, part=args.part, progress=rank == 0)
+        rp.md_validation(args.out, m, part=args.part, progress=rank == 0)
     elif args.what == "fig5":
-        rp.designability(args.out, part=args.part, progress=rank == 0)
+        rp.designability(args.out, m, part=args.part, progress=rank == 0)
     else:
         for name, fn, need in (
             ("fig4", rp.plot_grid, "fig4-barriers"),
@@ -204,7 +205,7 @@ def reproduce_cmd(args):
             ("fig5", rp.plot_designability, "fig5"),
         ):
             if os.path.isdir(os.path.join(args.out, need)):
-                print(name, json.dumps(fn(args.out), indent=1)[:2000])
+                print(name, json.dumps(fn(args.out, m), indent=1)[:2000])
 
 
 SWEEPS = ("fig4a", "fig4c", "md", "fig5")  # the reproductions that are sweeps (--part, shared under mpirun)
@@ -267,8 +268,9 @@ def add_parser(sub):
     a.add_argument(
         "--radius",
         type=_a.real(1.0),
-        default=None,
-        help="radius of the ball the starts are drawn in (sigma; default N^(1/3)/1.3 = 1.46; 1.15 is compact)",
+        default=1.15,
+        help="radius of the ball the starts are drawn in (sigma; default %(default)s, compact: at alpha = 40 the "
+        "wider 1.46 leaves a quarter of the quenches floppy)",
     )
     out(a, "clusters-states", "states.json")
     a.set_defaults(func=states, check=_check_out, single="hoomd-adjoint clusters states")
@@ -310,6 +312,13 @@ def add_parser(sub):
         help="the result to run (fig4a, fig4c, md and fig5 are sweeps: rerun to continue), or plots",
     )
     out(a, "runs/clusters", "one subfolder per result")
+    a.add_argument(
+        "--model",
+        choices=["soft", "tutorial", "short"],
+        default="soft",
+        help="the Morse model: soft (alpha 5, cut at 4), tutorial (alpha 5, smooth cut 2-2.5), short (alpha 40, "
+        "cut at 1.375) (default: %(default)s; one model per --out folder)",
+    )
     a.add_argument(
         "--part",
         type=_a.part,

@@ -113,12 +113,29 @@ def _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=True, exact=Tr
     return np.array(vals), (np.array(grads) if gradient else None)
 
 
+def _minimum(cluster, x):
+    """The minimum that state x has moved to at the cluster's new B: Newton steps from x, or, when
+    they fail (their basin of convergence is narrow at short range: at alpha = 40 a third of the
+    Fig. 5 designs lost a state this way although it was still a minimum), a full minimisation that
+    must end in the same state (short-range contact graph and handedness). RuntimeError if it
+    does not: the state is gone at this B."""
+    from .packings import handedness, state_contacts
+
+    try:
+        return stationary(cluster, x, index=0)
+    except (ValueError, RuntimeError):
+        y = cluster.minimize(x)
+        if (state_contacts(cluster, y), handedness(y)) != (state_contacts(cluster, x), handedness(x)):
+            raise RuntimeError("the state is no longer a minimum: it relaxes into another") from None
+        return geometry.align(y, x)
+
+
 def _follow(cluster, xa, xb, xs, images, bands):
     """The minima and saddles at the cluster's new B, by Newton steps from the old ones; a saddle
     that changed index is searched for again by a band. None if a state or a saddle is lost."""
     try:
-        xa = stationary(cluster, xa, index=0)
-        xb = [stationary(cluster, b, index=0) for b in xb]
+        xa = _minimum(cluster, xa)
+        xb = [_minimum(cluster, b) for b in xb]
     except (ValueError, RuntimeError):
         return None
     out = []
@@ -263,8 +280,8 @@ def design(
     for it in range(iterations):
         if not follow and it > 0:  # the fixed points are stale: minimise the states again
             try:
-                xa = stationary(cluster, xa, index=0)
-                xb = [stationary(cluster, y, index=0) for y in xb]
+                xa = _minimum(cluster, xa)
+                xb = [_minimum(cluster, y) for y in xb]
             except (ValueError, RuntimeError) as e:
                 raise RuntimeError(f"design: a state was lost at B = {B.tolist()}: {e}") from None
         energies, ok = saddles.find(xa, xb, it == 0, B)
@@ -303,8 +320,8 @@ def design(
             break
     bar.close()
     if not follow:  # the stationary points at the final B
-        xa = stationary(cluster, xa, index=0)
-        xb = [stationary(cluster, y, index=0) for y in xb]
+        xa = _minimum(cluster, xa)
+        xb = [_minimum(cluster, y) for y in xb]
         saddles.xs = [stationary(cluster, t, index=1) for t in saddles.xs]
     energies, ok = saddles.find(xa, xb, False, B)
     values, _ = _evaluate(cluster, xa, xb, saddles.xs, objective, kT, gamma, gradient=False)

@@ -220,10 +220,10 @@ def escapes(
 
     from tqdm.auto import tqdm
 
-    from .packings import contact_graph, handedness
+    from .packings import contact_graph, handedness, state_contacts
 
     def key(x):
-        return contact_graph(x), handedness(x)
+        return state_contacts(cluster, x), handedness(x)
 
     start = np.asarray(start, dtype=np.float64)
     k0, kt = key(start), key(np.asarray(target, dtype=np.float64))

@@ -102,6 +102,11 @@ class Cluster:
         self.B = self._check_B(B)
         self._set_params()
 
+    def at_range(self, alpha):
+        """This cluster (same N and B) at Morse range ``alpha``, with a hard cut at
+        1 + 15 / alpha (where V / B = -6e-7, as at alpha = 5, r_cut = 4)."""
+        return Cluster(self.B, N=self.N, alpha=alpha, r_cut=1.0 + 15.0 / alpha)
+
     def morse_params(self):
         """``{(type_a, type_b): dict(D0, alpha, r0)}`` for ``hoomd.md.pair.Morse`` (types P0..);
         with ``r_on``, also ``r_on`` and ``r_off`` (the engine's ``md.pair.MorseSwitched``)."""

@@ -13,9 +13,13 @@ import itertools
 
 import numpy as np
 
-__all__ = ["contact_graph", "canonical", "handedness", "State", "States", "find_states"]
+__all__ = ["contact_graph", "state_contacts", "canonical", "handedness", "State", "States", "find_states"]
 
 CONTACT = 1.02  # a pair closer than this (sigma) is in contact: contacts sit at 0.99-1.01 at alpha = 5
+# The range at which states are named: the smallest alpha (of 5 ... 60) at which every rigid
+# packing of 7 sticky spheres is a minimum with 15 contacts, and CONTACT separates the contacts
+# (at most 1.0029) from the closest non-contact (1.0378, the bipyramid's apices).
+LABEL_ALPHA = 40.0
 
 
 def contact_graph(x, threshold=CONTACT):
@@ -24,6 +28,21 @@ def contact_graph(x, threshold=CONTACT):
     d = np.linalg.norm(x[:, None] - x[None], axis=-1)
     a, b = np.nonzero(np.triu(d < threshold, 1))
     return tuple(zip(a.tolist(), b.tolist()))
+
+
+def state_contacts(cluster, x):
+    """The contact graph that names state x of ``cluster`` at any range: the pairs closer than
+    CONTACT once x is re-minimised at the short range LABEL_ALPHA (same B; skipped when the
+    cluster's range is that short already).
+
+    No distance threshold does this at a soft range: at alpha = 5 the bipyramid's apex pair sits
+    at 1.027, bound to 98 % of B, and at uneven B (3 ... 7 kT) the widest contact (1.026) lies
+    beyond the closest non-contact (1.013). At alpha = 40 the wells are narrow enough for the
+    sticky-sphere contact graph (the Arkus packing the state belongs to) to be read off.
+    """
+    if cluster.alpha < LABEL_ALPHA:
+        x = cluster.at_range(LABEL_ALPHA).minimize(x)
+    return contact_graph(x)
 
 
 _PERMS = {}
@@ -96,16 +115,13 @@ class States(list):
         return f"{len(self)} states from {used} of {self.quenches} quenches" + (f" (left out: {why})" if why else "")
 
 
-def _outcome(ev, x, contacts, threshold):
-    """Why the quench ending at x, with Hessian eigenvalues ``ev`` (ascending), does not count
-    (None when it does)."""
+def _outcome(ev):
+    """Why a quench with Hessian eigenvalues ``ev`` (ascending) is not a rigid minimum (None when
+    it is)."""
     if ev[0] < -1e-5 * ev[-1]:
         return "not a minimum"
     if not (np.abs(ev[:6]).max() < 1e-5 * ev[-1] and ev[6] > 1e-6 * ev[-1]):
         return "not rigid"
-    n = len(contact_graph(x, threshold))
-    if contacts is not None and n != contacts:
-        return f"{n} contacts"
     return None
 
 
@@ -118,12 +134,17 @@ def _hop(x, ev, V, rng, amplitude=0.4):
     return x + amplitude * d / np.abs(d).max() + 0.01 * rng.normal(size=x.shape)
 
 
-def find_states(cluster, starts, rng, contacts=None, progress=False, radius=None, threshold=CONTACT, hops=10):
-    """Quench ``starts`` random starts (points in a ball of ``radius``, default that of
-    :func:`~.model.random_start`; about 1.15 is compact for N = 7); return the distinct rigid states
-    found, most visited first, as :class:`States`, which also counts the quenches that did not
-    count and why. A quench counts when its Hessian has exactly the 6 rigid-body zero modes and no
-    negative mode, and (if given) exactly ``contacts`` contacts (pairs closer than ``threshold``).
+COMPACT = 1.15  # radius of the ball of random starts (sigma): compact for N = 7
+
+
+def find_states(cluster, starts, rng, contacts=None, progress=False, radius=COMPACT, threshold=None, hops=10):
+    """Quench ``starts`` random starts (points in a ball of ``radius``; None: that of
+    :func:`~.model.random_start`, 1.46 for N = 7, wider than the default compact 1.15); return
+    the distinct rigid states found, most visited first, as :class:`States`, which also counts the
+    quenches that did not count and why. A quench counts when its Hessian has exactly the 6
+    rigid-body zero modes and no negative mode, and (if given) exactly ``contacts`` contacts:
+    those of :func:`state_contacts` (the short-range contact graph), or with ``threshold``, the
+    pairs closer than that (sigma) at the cluster's own range.
     A quench that ends floppy or on a saddle is moved along its soft and unstable modes and
     quenched again, up to ``hops`` times (at short range most first quenches end floppy: at
     alpha = 40, 37 of 40 compact starts reach a rigid packing with 10 hops, 5 of 40 without). A quench that
@@ -132,6 +153,9 @@ def find_states(cluster, starts, rng, contacts=None, progress=False, radius=None
 
     from .model import random_start
 
+    def graph_of(x):
+        return state_contacts(cluster, x) if threshold is None else contact_graph(x, threshold)
+
     found, failed = {}, {}
     for _ in tqdm(range(starts), disable=not progress, desc="quenches"):
         x = random_start(cluster.N, rng, radius=radius)
@@ -139,8 +163,11 @@ def find_states(cluster, starts, rng, contacts=None, progress=False, radius=None
             try:
                 x = cluster.minimize(x)
                 ev, V = np.linalg.eigh(cluster.hessian(x))
-                why = _outcome(ev, x, contacts, threshold)
-            except RuntimeError:  # FIRE out of steps
+                why = _outcome(ev)
+                if why is None:
+                    graph = graph_of(x)
+                    why = None if contacts in (None, len(graph)) else f"{len(graph)} contacts"
+            except RuntimeError:  # FIRE out of steps (here or at the labelling range)
                 why = "did not converge"
             if why not in ("not rigid", "not a minimum") or hop == hops:
                 break
@@ -148,7 +175,6 @@ def find_states(cluster, starts, rng, contacts=None, progress=False, radius=None
         if why is not None:
             failed[why] = failed.get(why, 0) + 1
             continue
-        graph = contact_graph(x, threshold)
         key = (graph, handedness(x))
         if key in found:
             found[key].hits += 1

@@ -9,6 +9,9 @@ Choices (the SI is not public; see docs/clusters.md): the authors' tutorial pair
 R1 (pentagonal bipyramid) and R2 as a and b, every design from B = 5 kT on all 21 pairs, kT = 1,
 gamma = 1; barrier targets {2, ..., 8} kT in both directions; rate targets 7 log-spaced values
 over +-1 decade around the Kramers rates at the start, in both directions.
+
+Every result is run for one of the :data:`MODELS` (the Morse range and cutoff), named by
+``model=``; the job lists and results record it, so a sweep folder holds one model.
 """
 
 import functools
@@ -24,6 +27,8 @@ from .model import Cluster
 __all__ = [
     "R1",
     "R2",
+    "MODELS",
+    "model_cluster",
     "reference_pair",
     "B0",
     "fig3b",
@@ -63,6 +68,28 @@ R2 = np.array(
     ]
 )[[1, 0, 4, 3, 2, 6, 5]]
 B0 = 5.0
+# The Morse models the paper's figures are reproduced at (keyword arguments of Cluster), and the
+# MD settings each needs (Brownian dt: 0.1 / lambda_max of the bipyramid's Hessian at B = 6 kT;
+# the contact distance that triggers a quench in the first-exit runs).
+MODELS = {
+    # the package's default: alpha = 5 (the tutorial's range) with a hard cut where V / B = -6e-7
+    "soft": dict(cluster=dict(alpha=5.0, r_cut=4.0), md=dict(dt=1e-4, trigger=1.3)),
+    # the authors' JAX MD tutorial: alpha = 5 with the smooth multiplicative cutoff 2.0-2.5
+    "tutorial": dict(cluster=dict(alpha=5.0, r_on=2.0, r_cut=2.5), md=dict(dt=1e-4, trigger=1.3)),
+    # short range: the smallest alpha (of 5 ... 60) at which all five Arkus packings are rigid
+    # minima with 15 contacts; r_cut = 1 + 15 / alpha keeps V(r_cut) / B = -6e-7
+    "short": dict(cluster=dict(alpha=40.0, r_cut=1.375), md=dict(dt=1.5e-6, trigger=1.06)),
+}
+
+
+def model_cluster(model, B=B0):
+    """A :class:`Cluster` of the named :data:`MODELS` entry at binding energies ``B`` (a number:
+    the same on all 21 pairs)."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS)}, got {model!r}")
+    return Cluster(np.full(21, B) if np.ndim(B) == 0 else B, **MODELS[model]["cluster"])
+
+
 # the optimisation budget of every design here (the paper's): shrink it for smoke runs
 DESIGN = dict(iterations=18, steps=50)
 BARRIERS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
@@ -110,29 +137,29 @@ def reference_pair(cluster):
     return a, geometry.align(cluster.minimize(R2), a)
 
 
-def _start():
-    c = Cluster(np.full(21, B0))
+def _start(model):
+    c = model_cluster(model)
     a, b = reference_pair(c)
     return c, a, b
 
 
-def start_rates():
+def start_rates(model):
     """Kramers rates (a->b, b->a) at the start B."""
     from ...transitions import kramers
     from . import paths
 
-    c, a, b = _start()
+    c, a, b = _start(model)
     p = paths.connect(c, a, b)
     return kramers(c, p.a, p.ts, gradient=False).k, kramers(c, p.b, p.ts, gradient=False).k
 
 
-def fig3b(out, target=(3.0, 5.0), progress=False):
+def fig3b(out, model, target=(3.0, 5.0), progress=False):
     """One barrier design (the paper's example: 3 and 5 kT); writes fig3b.json and fig3b.png
     (energy along the band, minimum subtracted, after successive iterations)."""
     plt = _pyplot()
 
     os.makedirs(out, exist_ok=True)
-    c, a, b = _start()
+    c, a, b = _start(model)
     r = design(c, a, b, target, progress=progress, **DESIGN)
     fig, ax = plt.subplots(figsize=(6.2, 3.8))
     its = [it for it in r.iterations if it["band_energies"] and it["band_energies"][0] is not None]
@@ -152,7 +179,7 @@ def fig3b(out, target=(3.0, 5.0), progress=False):
     ax.set_xlabel("image along the band (a = 0)")
     ax.set_ylabel("energy - min (kT)")
     ax.set_title(
-        f"Fig. 3B analogue, N = 7 Morse cluster: barrier targets {target[0]:g}, {target[1]:g} kT -> "
+        f"Fig. 3B analogue, N = 7 Morse cluster ({_describe(model)}): barrier targets {target[0]:g}, {target[1]:g} kT -> "
         f"{r.values[0, 0]:.4f}, {r.values[0, 1]:.4f}",
         fontsize=8,
     )
@@ -161,21 +188,28 @@ def fig3b(out, target=(3.0, 5.0), progress=False):
     ax.legend(
         unique.values(), unique.keys(), frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.18), ncol=4
     )
-    _save(fig, out, "fig3b", dict(r.summary(), iterations=r.iterations))
+    _save(fig, out, "fig3b", dict(r.summary(), model=model, iterations=r.iterations))
     return r
 
 
-def grid_jobs(objective):
+def _describe(model):
+    """'alpha 5, cut 2-2.5' and the like, for titles."""
+    m = MODELS[model]["cluster"]
+    cut = f"{m['r_on']:g}-{m['r_cut']:g}" if "r_on" in m else f"{m['r_cut']:g}"
+    return f"{model}: alpha {m['alpha']:g}, cut {cut}"
+
+
+def grid_jobs(objective, model):
     """The 49 targets of Fig. 4A (barriers) or 4C (rates)."""
     if objective == "barriers":
-        return [dict(objective="barriers", target=[x, y]) for x in BARRIERS for y in BARRIERS]
-    k_ab, k_ba = start_rates()
+        return [dict(model=model, objective="barriers", target=[x, y]) for x in BARRIERS for y in BARRIERS]
+    k_ab, k_ba = start_rates(model)
     f = np.logspace(-1, 1, 7)
-    return [dict(objective="rates", target=[float(k_ab * x), float(k_ba * y)]) for x in f for y in f]
+    return [dict(model=model, objective="rates", target=[float(k_ab * x), float(k_ba * y)]) for x in f for y in f]
 
 
 def _grid_job(job):
-    c, a, b = _start()
+    c, a, b = _start(job.get("model", "soft"))  # sweeps from before models were named ran "soft"
     r = design(c, a, b, job["target"], objective=job["objective"], **DESIGN)
     return dict(
         values=r.values[0].tolist(),
@@ -188,14 +222,14 @@ def _grid_job(job):
     )
 
 
-def grid(objective, out, part=None, progress=False, limit=None):
+def grid(objective, out, model, part=None, progress=False, limit=None):
     """Run (or resume) the 49 designs of Fig. 4A or 4C as a sweep in ``out``; returns the Sweep."""
     return _sweep(
-        _grid_job, os.path.join(out, f"fig4-{objective}"), lambda: grid_jobs(objective)[:limit], part, progress
+        _grid_job, os.path.join(out, f"fig4-{objective}"), lambda: grid_jobs(objective, model)[:limit], part, progress
     )
 
 
-def plot_grid(out):
+def plot_grid(out, model):
     """fig4.png: achieved against target for the barrier and rate grids found in ``out``, and
     the distribution of relative errors; returns the summary written to fig4.json."""
     plt = _pyplot()
@@ -260,14 +294,19 @@ def plot_grid(out):
     axes[-1].set_title("relative errors of the designs", fontsize=9)
     axes[-1].legend(frameon=False, fontsize=8)
     fig.suptitle(
-        f"N = 7 Morse cluster (alpha 5), R1 <-> R2 designs from B = {B0:g} kT, {DESIGN['iterations']} iterations each",
+        f"N = 7 Morse cluster ({_describe(model)}), R1 <-> R2 designs from B = {B0:g} kT, {DESIGN['iterations']} iterations each",
         fontsize=10,
     )
-    return _save(fig, out, "fig4", summary)
+    return _save(fig, out, "fig4", dict(summary, model=model))
 
 
 # -- designability (Fig. 5) ---------------------------------------------------------------------
 PATHWAYS = 9
+# The state whose transitions Fig. 5 controls. R1 (the bipyramid) at alpha = 5; at alpha = 40 its
+# five-ring is stretched to close the 7.4-degree gap (softest internal mode 689 against ~6000 for
+# the unstrained packings), and barrier designs that lower a ring bond open it into Arkus's
+# fifth packing: R2, an unstrained packing, instead.
+FIG5_START = {"soft": "R1", "tutorial": "R1", "short": "R2"}
 # Rank tolerances (relative to the largest singular value): 1e-2 is the decision; the spectrum of
 # J for all 18 barriers has 14 values above 0.17 sigma_max and 4 between 9e-4 and 3.5e-3 sigma_max
 # (the sticky-sphere dependencies, smoothed by the finite Morse range), so 1e-1 and 1e-3 are
@@ -275,9 +314,10 @@ PATHWAYS = 9
 RTOL = (1e-1, 1e-2, 1e-3)
 
 
-def designability_setup(out, seed=0, progress=False):
-    """The state (R1) and its adjacent states at a random B ~ U[3, 7] kT (seeded): found once,
-    saved to ``out/fig5-setup.json`` and read back afterwards. Returns the saved dict."""
+def designability_setup(out, model, seed=0, progress=False, start=None):
+    """The state ``start`` ("R1" or "R2"; default :data:`FIG5_START` of the model) and its
+    adjacent states at a random B ~ U[3, 7] kT (seeded): found once, saved to
+    ``out/fig5-setup.json`` and read back afterwards. Returns the saved dict."""
     from . import packings
     from .designability import jacobian, neighbourhood
 
@@ -286,11 +326,13 @@ def designability_setup(out, seed=0, progress=False):
         with open(path) as f:
             return json.load(f)
     rng = np.random.default_rng(seed)
-    c = Cluster(np.full(21, B0))
-    states = packings.find_states(c, 100, rng, contacts=15)
+    c = model_cluster(model)
+    # the soft model's committed setup was found from the wider random starts of that time
+    states = packings.find_states(c, 100, rng, contacts=15, radius=1.46 if model == "soft" else 1.15)
     geometries = list({s.packing: s.x for s in states}.values())
     c.set_B(rng.uniform(3.0, 7.0, 21))
-    a = c.minimize(R1)
+    start = start or FIG5_START[model]
+    a = c.minimize({"R1": R1, "R2": R2}[start])
     found = neighbourhood(c, a, geometries, progress=progress)
     if len(found) < PATHWAYS:
         raise RuntimeError(f"designability: only {len(found)} adjacent states at this B, {PATHWAYS} needed")
@@ -299,6 +341,8 @@ def designability_setup(out, seed=0, progress=False):
     ts = np.array([p.ts for p in found])
     J = jacobian(c, a, b, ts)
     setup = dict(
+        model=model,
+        start=start,
         seed=seed,
         B=c.B.tolist(),
         a=a.tolist(),
@@ -326,7 +370,7 @@ def _designability_job(job, setup_file):
     rng = np.random.default_rng(1000 + job["index"])
     base = np.array(setup["barriers"])[S]
     target = np.maximum(base + rng.normal(0.0, 0.5, base.shape), 0.5)
-    c = Cluster(setup["B"])
+    c = model_cluster(setup.get("model", "soft"), setup["B"])
     try:
         r = design(c, np.array(setup["a"]), np.array(setup["b"])[S], target, follow=False, search="newton", **DESIGN)
         loss, values, note = r.loss, r.values.tolist(), ""
@@ -346,11 +390,11 @@ def _designability_job(job, setup_file):
     )
 
 
-def designability(out, part=None, progress=False, seed=0, limit=None):
+def designability(out, model, part=None, progress=False, seed=0, limit=None):
     """Fig. 5: all 511 subsets of the 9 pathways; prediction by rank, test by optimisation."""
     from .designability import subsets
 
-    designability_setup(out, seed=seed, progress=progress)
+    designability_setup(out, model, seed=seed, progress=progress)
     # the setup file is bound to the job function, not stored in the jobs: the results name no
     # absolute path and the folder can move
     job = functools.partial(_designability_job, setup_file=os.path.join(out, "fig5-setup.json"))
@@ -363,7 +407,7 @@ def designability(out, part=None, progress=False, seed=0, limit=None):
     )
 
 
-def plot_designability(out):
+def plot_designability(out, model):
     """fig5.png and fig5.json: success against subset size for the subsets predicted
     controllable and not, and the prediction accuracy against the rank tolerance, over all
     subsets and over those whose optimisation kept the landscape's structure (no state or saddle
@@ -419,11 +463,11 @@ def plot_designability(out):
     axes[2].set_ylabel("prediction accuracy")
     axes[2].legend(frameon=False, fontsize=8)
     fig.suptitle(
-        f"Fig. 5 analogue, N = 7 Morse cluster (alpha 5): which sets of R1's {PATHWAYS} transitions can be "
+        f"Fig. 5 analogue, N = 7 Morse cluster ({_describe(model)}): which sets of R1's {PATHWAYS} transitions can be "
         "controlled at once (prediction: rank of the barrier Jacobian)",
         fontsize=10,
     )
-    return _save(fig, out, "fig5", summary)
+    return _save(fig, out, "fig5", dict(summary, model=model))
 
 
 # -- MD validation (Figs. 3C, 4B, 4D) ------------------------------------------------------------
@@ -431,48 +475,65 @@ MD_B0 = 6.0
 MD_FACTORS = [(1.0, 1.0), (2.0, 1.0), (1.0, 0.5), (0.5, 2.0), (2.0, 2.0)]
 
 
-def md_jobs():
-    """Five rate targets: the Kramers rates of R1 <-> R2 at B = 6 kT times the factors."""
-    from ...transitions import kramers
-    from . import paths
+# Kramers' formula (Eq. 4) is the large-barrier limit: the checked rates have both barriers at
+# 5.3-6.7 kT (the soft model's first check, from B = 6 kT, had R2 -> R1 barriers of 1.9-3.2 kT,
+# where the MD rates came out 18-38 % below Eq. 4)
+MD_BARRIERS = (6.0, 6.0)
 
-    c = Cluster(np.full(21, MD_B0))
-    a, b = reference_pair(c)
-    p = paths.connect(c, a, b)
-    k = (kramers(c, p.a, p.ts, gradient=False).k, kramers(c, p.b, p.ts, gradient=False).k)
-    return [dict(target=[k[0] * f, k[1] * g], replicas_a=300, replicas_b=300) for f, g in MD_FACTORS]
+
+def md_jobs(model):
+    """Five rate targets: the Kramers rates of R1 <-> R2 at the base (both barriers
+    MD_BARRIERS, designed from B = B0) times the factors; each design starts from the base B."""
+    from ...transitions import kramers
+
+    c, a, b = _start(model)
+    r = design(c, a, b, MD_BARRIERS, **DESIGN)
+    k = (kramers(c, r.a, r.ts[0], gradient=False).k, kramers(c, r.b[0], r.ts[0], gradient=False).k)
+    base = dict(model=model, start_B=r.B.tolist(), replicas_a=300, replicas_b=300)
+    return [dict(base, target=[k[0] * f, k[1] * g]) for f, g in MD_FACTORS]
 
 
 def _md_job(job):
     from ...transitions import kramers
     from .kinetics import escapes
 
-    c = Cluster(np.full(21, MD_B0))
+    model = job.get("model", "soft")
+    c = model_cluster(model, job.get("start_B", MD_B0))  # the first soft check started at B = 6 kT
     a, b = reference_pair(c)
     r = design(c, a, b, job["target"], objective="rates", **DESIGN)
     xa, xb, xs = r.a, r.b[0], r.ts[0]
     out = dict(designed=r.values[0].tolist(), B=r.B.tolist())
     for name, s0, s1, n in (("ab", xa, xb, job["replicas_a"]), ("ba", xb, xa, job["replicas_b"])):
         k = kramers(c, s0, xs, gradient=False).k
-        e = escapes(c, s0, s1, n, max_steps=int(round(20.0 / k / 1e-4)), seed=1 + (n if name == "ba" else 0))
+        md = MODELS[model]["md"]
+        e = escapes(
+            c,
+            s0,
+            s1,
+            n,
+            max_steps=int(round(20.0 / k / md["dt"])),
+            dt=md["dt"],
+            trigger=md["trigger"],
+            seed=1 + (n if name == "ba" else 0),
+        )
         out[f"kramers_{name}"] = k
         out.update({f"md_{name}_{key}": v for key, v in e.summary().items()})
         out[f"z_{name}"] = (e.rate - k) / e.se if e.se > 0 else None  # no spread: too few exits
     return out
 
 
-def md_validation(out, part=None, progress=False, limit=None, replicas=300):
+def md_validation(out, model, part=None, progress=False, limit=None, replicas=300):
     """Designs of five rate targets, each checked by first-exit Brownian MD from both states."""
     return _sweep(
         _md_job,
         os.path.join(out, "md"),
-        lambda: [dict(j, replicas_a=replicas, replicas_b=replicas) for j in md_jobs()][:limit],
+        lambda: [dict(j, replicas_a=replicas, replicas_b=replicas) for j in md_jobs(model)][:limit],
         part,
         progress,
     )
 
 
-def plot_md(out):
+def plot_md(out, model):
     """md.png and md.json: k_MD against the Kramers rate and the target, with 2-sigma bars."""
     plt = _pyplot()
 
@@ -506,14 +567,14 @@ def plot_md(out):
     ax.set_ylabel("first-exit MD rate, 2 SE bars (1/time)")
     within = sum(t["z"] is not None and abs(t["z"]) <= 2 for t in table)
     ax.set_title(
-        f"Figs. 4B/4D analogue, N = 7 Morse cluster: {within}/{len(table)} within 2 SE\n(dotted: MD = Kramers)",
+        f"Figs. 4B/4D analogue, N = 7 Morse cluster ({_describe(model)}): {within}/{len(table)} within 2 SE\n(dotted: MD = Kramers)",
         fontsize=9,
     )
     ax.legend(frameon=False, fontsize=8)
-    return _save(fig, out, "md", dict(rows=table, within_2se=within, n=len(table)))
+    return _save(fig, out, "md", dict(model=model, rows=table, within_2se=within, n=len(table)))
 
 
-def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
+def fig3c(out, model, seeds=range(60), frames=4000, every=20, off_path=1.0):
     """Fig. 3C analogue: a Brownian trajectory at B = 6 kT started in R2, mapped onto the R1-R2
     band (nearest image in pair-distance space), low-pass filtered (Butterworth), binarised at the
     saddle's image. The first seed whose run crosses to R1 on the path is shown, up to the moment
@@ -524,15 +585,17 @@ def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
     from ...transitions import kramers
     from . import kinetics, paths
 
-    c = Cluster(np.full(21, MD_B0))
+    c = model_cluster(model, MD_B0)
     a, b = reference_pair(c)
     p = paths.connect(c, a, b)
     k = max(kramers(c, p.a, p.ts, gradient=False).k, kramers(c, p.b, p.ts, gradient=False).k)
-    dt = 1e-4 * every
+    dt = MODELS[model]["md"]["dt"] * every
     lam_b = -kramers(c, p.a, p.ts, gradient=False).saddle.lam[0]
     cutoff = float(np.sqrt(k * lam_b / (2 * np.pi)))  # between the slowest rate and the barrier top
     for seed in seeds:
-        X = kinetics.trajectories(c, p.b, frames * every, every, 1, seed=seed, threads=1)[0]
+        X = kinetics.trajectories(c, p.b, frames * every, every, 1, dt=MODELS[model]["md"]["dt"], seed=seed, threads=1)[
+            0
+        ]
         s, d = kinetics.path_coordinate(X, p.band.images, box=40.0)
         off = np.flatnonzero(d > off_path)
         end = int(off[0]) if off.size else len(s)
@@ -553,7 +616,7 @@ def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
     ax.set_xlabel("time (gamma sigma^2 / kT)")
     ax.set_ylabel("image (R1 = 0, R2 = 101)")
     ax.set_title(
-        f"Fig. 3C analogue, N = 7 Morse cluster: B = {MD_B0:g} kT, seed {seed}; the run leaves the path at t = {end * dt:.2f}",
+        f"Fig. 3C analogue, N = 7 Morse cluster ({_describe(model)}): B = {MD_B0:g} kT, seed {seed}; the run leaves the path at t = {end * dt:.2f}",
         fontsize=8,
     )
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -561,5 +624,5 @@ def fig3c(out, seeds=range(60), frames=4000, every=20, off_path=1.0):
         fig,
         out,
         "fig3c",
-        dict(seed=int(seed), cutoff=cutoff, frame_time=dt, ts_image=int(p.band.ts), left_path_at=end * dt),
+        dict(model=model, seed=int(seed), cutoff=cutoff, frame_time=dt, ts_image=int(p.band.ts), left_path_at=end * dt),
     )
