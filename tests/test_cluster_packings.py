@@ -84,7 +84,7 @@ def test_states_keep_the_count_of_quenches(states):
 
 
 def test_the_command_line_runs_the_tutorials_smooth_cutoff(tmp_path, capsys):
-    """clusters states --r-on 2 --r-cut 2.5 (the authors' tutorial): the same four packings as the
+    """clusters states --model tutorial (alpha 5, --r-on 2 --r-cut 2.5: the authors' tutorial): the same four packings as the
     hard cut at 4 (energies within 0.01 kT: the tail beyond 2 is -0.013 B), the failures counted
     in the output and in states.json with the model."""
     import json
@@ -92,7 +92,7 @@ def test_the_command_line_runs_the_tutorials_smooth_cutoff(tmp_path, capsys):
     from hoomd_adjoint import cli
 
     out = tmp_path / "s"
-    assert cli.main(["clusters", "states", "--quenches", "20", "--r-on", "2", "--r-cut", "2.5", "--out", str(out)]) == 0
+    assert cli.main(["clusters", "states", "--quenches", "20", "--model", "tutorial", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "4 packings (N = 7, 15 contacts): " in text and "from 20 of 20 quenches" in text
     saved = json.loads((out / "states.json").read_text())

@@ -178,7 +178,8 @@ def test_every_subcommand_is_fuzzed_and_its_base_arguments_pass_every_check(tmp_
 CASES = [
     (["clusters", "states", "--quenches", "-5"], "--quenches", "-5"),
     (["clusters", "states", "--r-on", "3", "--r-cut", "2.5"], "--r-on 3", "below --r-cut 2.5"),
-    (["clusters", "design", "--r-on", "4"], "--r-on 4", "below --r-cut 4"),
+    (["clusters", "design", "--r-on", "4"], "--r-on 4", "below the cutoff 1.375 of --model short"),
+    (["clusters", "path", "--r-on", "4", "--r-cut", "3"], "--r-on 4", "below --r-cut 3"),
     (["honeycomb", "measure", "--steps", "0"], "--steps", "got 0"),
     (["honeycomb", "design", "--check-replicas", "-5"], "--check-replicas", "-5"),
     (["spider", "validate", SPIDER, "--seeds", "0"], "--seeds", "got 0"),

@@ -27,8 +27,18 @@ def _json(path, obj):
 
 
 def _model(args):
-    """The pair potential a command ran, for its JSON."""
-    return dict(alpha=args.alpha, r_cut=args.r_cut, r_on=args.r_on)
+    """The pair potential a command runs (--model, with --alpha, --r-cut, --r-on overriding its
+    values), as Cluster's keyword arguments; also stored in the command's JSON."""
+    from .model import MODELS
+
+    m = dict(MODELS[args.model]["cluster"])
+    if args.alpha is not None or args.r_cut is not None:  # another range: a hard cut unless --r-on
+        m.pop("r_on", None)
+    for key in ("alpha", "r_cut", "r_on"):
+        if getattr(args, key) is not None:
+            m[key] = getattr(args, key)
+    m.setdefault("r_on", None)
+    return m
 
 
 def states(args):
@@ -37,7 +47,7 @@ def states(args):
         return 2
     from . import Cluster, packings
 
-    c = Cluster(np.full(21, args.B), alpha=args.alpha, r_cut=args.r_cut, r_on=args.r_on)
+    c = Cluster(np.full(21, args.B), **_model(args))
     rng = np.random.default_rng(args.seed)
     found = packings.find_states(c, args.quenches, rng, contacts=15, progress=True, radius=args.radius)
     by = {}
@@ -75,7 +85,7 @@ def path(args):
     from ...transitions import kramers
     from . import Cluster, paths, reproduce
 
-    c = Cluster(np.full(21, args.B), alpha=args.alpha, r_cut=args.r_cut, r_on=args.r_on)
+    c = Cluster(np.full(21, args.B), **_model(args))
     a, b = reproduce.reference_pair(c)
     p = paths.connect(c, a, b, images=args.images)
     if p is None:
@@ -107,7 +117,7 @@ def path(args):
     ax.set_ylim(min(0, E.min()) - 0.15 * np.ptp(E), E.max() + 0.9 * np.ptp(E))  # room for the legend above
     ax.legend(fontsize=8, loc="upper center")
     ax.set_title(
-        f"R1 → R2 path of 7 Morse spheres: B = {args.B:g} kT on all 21 pairs, α = {args.alpha:g}/σ\n"
+        f"R1 → R2 path of 7 Morse spheres: B = {args.B:g} kT on all 21 pairs, α = {_model(args)['alpha']:g}/σ\n"
         f"Kramers rates (kT = {args.kT:g}, γ = {args.gamma:g}): R1 → R2 {fwd.k:.4g}, R2 → R1 {bwd.k:.4g} "
         "per unit time",
         fontsize=9,
@@ -139,7 +149,7 @@ def design_cmd(args):
     from . import Cluster, reproduce
     from .design import design
 
-    c = Cluster(np.full(21, args.B), alpha=args.alpha, r_cut=args.r_cut, r_on=args.r_on)
+    c = Cluster(np.full(21, args.B), **_model(args))
     a, b = reproduce.reference_pair(c)
     r = design(
         c,
@@ -214,8 +224,14 @@ SWEEPS = ("fig4a", "fig4c", "md", "fig5")  # the reproductions that are sweeps (
 def _check_out(args):
     from ..._cli import Usage, out_folder
 
-    if args.r_on is not None and args.r_on >= args.r_cut:  # every command with --out has the model options
-        raise Usage(f"--r-on {args.r_on:g} must be below --r-cut {args.r_cut:g}")
+    m = _model(args)  # every command with --out has the model options
+    if m["r_on"] is not None and m["r_on"] >= m["r_cut"]:
+        cut = (
+            f"--r-cut {m['r_cut']:g}"
+            if args.r_cut is not None
+            else f"the cutoff {m['r_cut']:g} of --model {args.model}"
+        )
+        raise Usage(f"--r-on {m['r_on']:g} must be below {cut}")
     out_folder("--out", args.out)
 
 
@@ -232,6 +248,7 @@ def _check_reproduce(args):
 def add_parser(sub):
     """Register ``clusters`` and its actions on an argparse subparsers object."""
     from ... import _cli as _a
+    from .model import DEFAULT_MODEL
 
     p = sub.add_parser(
         "clusters",
@@ -244,14 +261,31 @@ def add_parser(sub):
         a.add_argument(
             "--B", type=_a.real(0, open_lo=True), default=B, help="uniform binding energy to start from (kT)"
         )
-        a.add_argument("--alpha", type=_a.real(0, open_lo=True), default=5.0, help="Morse range parameter (1/sigma)")
-        a.add_argument("--r-cut", type=_a.real(0, open_lo=True), default=4.0, help="cutoff (sigma)")
+        models(a)
+        a.add_argument(
+            "--alpha",
+            type=_a.real(0, open_lo=True),
+            default=None,
+            help="Morse range parameter (1/sigma; default: the model's)",
+        )
+        a.add_argument(
+            "--r-cut", type=_a.real(0, open_lo=True), default=None, help="cutoff (sigma; default: the model's)"
+        )
         a.add_argument(
             "--r-on",
             type=_a.real(0),
             default=None,
             help="switch the energy smoothly to 0 between r_on and r_cut (XPLOR, as JAX MD's multiplicative "
-            "cutoff; the authors' tutorial: --r-on 2 --r-cut 2.5); default: a hard cut at r_cut",
+            "cutoff; --model tutorial has 2 and 2.5); with --alpha or --r-cut and no --r-on: a hard cut at r_cut",
+        )
+
+    def models(a):
+        a.add_argument(
+            "--model",
+            choices=["soft", "tutorial", "short"],
+            default=DEFAULT_MODEL,
+            help="the Morse model: short (alpha 40, cut at 1.375: all five Arkus packings), tutorial (alpha 5, "
+            "smooth cut 2-2.5, the authors' JAX MD tutorial), soft (alpha 5, cut at 4) (default: %(default)s)",
         )
 
     def kramers(a):
@@ -312,13 +346,7 @@ def add_parser(sub):
         help="the result to run (fig4a, fig4c, md and fig5 are sweeps: rerun to continue), or plots",
     )
     out(a, "runs/clusters", "one subfolder per result")
-    a.add_argument(
-        "--model",
-        choices=["soft", "tutorial", "short"],
-        default="soft",
-        help="the Morse model: soft (alpha 5, cut at 4), tutorial (alpha 5, smooth cut 2-2.5), short (alpha 40, "
-        "cut at 1.375) (default: %(default)s; one model per --out folder)",
-    )
+    models(a)
     a.add_argument(
         "--part",
         type=_a.part,

@@ -20,7 +20,21 @@ import numpy as np
 
 from ... import _checks, _core
 
-__all__ = ["Cluster", "pairs", "random_start"]
+__all__ = ["Cluster", "MODELS", "pairs", "random_start"]
+
+# The Morse models the paper's results are reproduced at: the keyword arguments of Cluster, and
+# the settings MD needs (Brownian dt: about 0.1 / lambda_max of the bipyramid's Hessian at
+# B = 6 kT; the contact distance that triggers a quench in first-exit runs).
+MODELS = {
+    # alpha = 5 (the tutorial's range) with a hard cut where V / B = -6e-7: the first reproduction
+    "soft": dict(cluster=dict(alpha=5.0, r_cut=4.0), md=dict(dt=1e-4, trigger=1.3)),
+    # the authors' JAX MD tutorial: alpha = 5 with the smooth multiplicative cutoff 2.0-2.5
+    "tutorial": dict(cluster=dict(alpha=5.0, r_on=2.0, r_cut=2.5), md=dict(dt=1e-4, trigger=1.3)),
+    # short range (the paper's text): the smallest alpha (of 5 ... 60) at which all five Arkus
+    # packings are rigid minima with 15 contacts; r_cut = 1 + 15 / alpha keeps V(r_cut) / B = -6e-7
+    "short": dict(cluster=dict(alpha=40.0, r_cut=1.375), md=dict(dt=1.5e-6, trigger=1.06)),
+}
+DEFAULT_MODEL = "short"  # the model that reproduces the paper's figures (docs/clusters.md)
 
 
 def random_start(N, rng, min_dist=0.9, radius=None):
@@ -101,6 +115,13 @@ class Cluster:
         """New binding energies (checked first; a rejected B changes nothing)."""
         self.B = self._check_B(B)
         self._set_params()
+
+    @classmethod
+    def model(cls, name, B):
+        """A cluster of the named :data:`MODELS` entry ("soft", "tutorial" or "short")."""
+        if name not in MODELS:
+            raise ValueError(f"model must be one of {sorted(MODELS)}, got {name!r}")
+        return cls(B, **MODELS[name]["cluster"])
 
     def at_range(self, alpha):
         """This cluster (same N and B) at Morse range ``alpha``, with a hard cut at

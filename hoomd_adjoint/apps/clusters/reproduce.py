@@ -22,7 +22,7 @@ import numpy as np
 
 from ...sweep import Sweep, _write_json_atomic
 from .design import design
-from .model import Cluster
+from .model import MODELS, Cluster
 
 __all__ = [
     "R1",
@@ -68,26 +68,12 @@ R2 = np.array(
     ]
 )[[1, 0, 4, 3, 2, 6, 5]]
 B0 = 5.0
-# The Morse models the paper's figures are reproduced at (keyword arguments of Cluster), and the
-# MD settings each needs (Brownian dt: 0.1 / lambda_max of the bipyramid's Hessian at B = 6 kT;
-# the contact distance that triggers a quench in the first-exit runs).
-MODELS = {
-    # the package's default: alpha = 5 (the tutorial's range) with a hard cut where V / B = -6e-7
-    "soft": dict(cluster=dict(alpha=5.0, r_cut=4.0), md=dict(dt=1e-4, trigger=1.3)),
-    # the authors' JAX MD tutorial: alpha = 5 with the smooth multiplicative cutoff 2.0-2.5
-    "tutorial": dict(cluster=dict(alpha=5.0, r_on=2.0, r_cut=2.5), md=dict(dt=1e-4, trigger=1.3)),
-    # short range: the smallest alpha (of 5 ... 60) at which all five Arkus packings are rigid
-    # minima with 15 contacts; r_cut = 1 + 15 / alpha keeps V(r_cut) / B = -6e-7
-    "short": dict(cluster=dict(alpha=40.0, r_cut=1.375), md=dict(dt=1.5e-6, trigger=1.06)),
-}
 
 
 def model_cluster(model, B=B0):
-    """A :class:`Cluster` of the named :data:`MODELS` entry at binding energies ``B`` (a number:
-    the same on all 21 pairs)."""
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {sorted(MODELS)}, got {model!r}")
-    return Cluster(np.full(21, B) if np.ndim(B) == 0 else B, **MODELS[model]["cluster"])
+    """A :class:`Cluster` of the named :data:`~.model.MODELS` entry at binding energies ``B`` (a
+    number: the same on all 21 pairs)."""
+    return Cluster.model(model, np.full(21, B) if np.ndim(B) == 0 else B)
 
 
 # the optimisation budget of every design here (the paper's): shrink it for smoke runs
@@ -407,6 +393,21 @@ def designability(out, model, part=None, progress=False, seed=0, limit=None):
     )
 
 
+# Success in Fig. 5: every barrier within 0.2 % of its target (the precision of Fig. 4). The first
+# runs counted L < 1e-2 (kT^2) instead; at alpha = 40 that counts rank-deficient subsets whose
+# infeasible targets happen to lie close (residual errors 0.3-1.2 %) as reached, while every
+# reached design is within 6e-5: two decades apart, with nothing between.
+SUCCESS_RTOL = 2e-3
+
+
+def _reached(row):
+    """Whether a Fig. 5 design reached every target to SUCCESS_RTOL."""
+    if row["values"] is None:
+        return False
+    v, t = np.array(row["values"]), np.array(row["target"])
+    return bool(np.all(np.abs(v - t) <= SUCCESS_RTOL * t))
+
+
 def plot_designability(out, model):
     """fig5.png and fig5.json: success against subset size for the subsets predicted
     controllable and not, and the prediction accuracy against the rank tolerance, over all
@@ -417,7 +418,8 @@ def plot_designability(out, model):
     rows = [r for r in Sweep.open(os.path.join(out, "fig5")).merge(allow_missing=True) if "success" in r]
     size = np.array([r["size"] for r in rows])
     pred = np.array([r["predicted"] for r in rows])
-    ok = np.array([r["success"] for r in rows])
+    ok = np.array([_reached(r) for r in rows])
+    ok_loss = np.array([r["success"] for r in rows])  # the first criterion, L < 1e-2
     lost = np.array([bool(r["note"]) for r in rows])  # a state or saddle changed character
     ratio = np.array([r["singular_values"][-1] / r["singular_values"][0] for r in rows])
     rtols = np.logspace(-5, -1, 41)
@@ -426,7 +428,10 @@ def plot_designability(out, model):
     summary = dict(
         n=len(rows),
         rtol=RTOL[1],
+        success=f"every barrier within {SUCCESS_RTOL:g} of its target",
         accuracy=float(np.mean(pred == ok)),
+        accuracy_loss_below_1e2=float(np.mean(pred == ok_loss)),
+        reached_loss_below_1e2=int(ok_loss.sum()),
         accuracy_rtol_1e1=float(np.mean(np.array([r["predicted_1e1"] for r in rows]) == ok)),
         accuracy_rtol_1e3=float(np.mean(np.array([r["predicted_1e3"] for r in rows]) == ok)),
         structure_lost=int(lost.sum()),
@@ -449,7 +454,7 @@ def plot_designability(out, model):
         axes[1].bar(sizes + (-0.2 if flag else 0.2), cnt, width=0.4, color=col, label=lab)
     axes[1].plot(sizes, [int(np.sum((size == n) & lost)) for n in sizes], "k^", label="structure lost")
     axes[0].set_xlabel("pathways in the subset")
-    axes[0].set_ylabel("fraction optimised to L < 1e-2")
+    axes[0].set_ylabel(f"fraction with every barrier within {100 * SUCCESS_RTOL:g} %")
     axes[0].set_title(f"rtol {RTOL[1]:g}: accuracy {summary['accuracy']:.1%} ({len(rows)} subsets)", fontsize=9)
     axes[0].legend(frameon=False, fontsize=8)
     axes[1].set_xlabel("pathways in the subset")
