@@ -222,3 +222,22 @@ def test_the_models_of_the_reproduction():
     assert reproduce.model_cluster("soft", np.full(21, 3.0)).B[0] == 3.0
     with pytest.raises(ValueError, match="'long'"):
         reproduce.model_cluster("long")
+
+
+def test_md_targets_lie_in_kramers_regime_and_their_bands_are_found():
+    """The MD check's base B has both R1 <-> R2 barriers at 6 kT (Kramers' regime). There a
+    fresh band with the default springs oscillates (k = 1 did not converge in 20000 steps);
+    connect tries again with stiffer springs and finds the saddle, adjacent by steepest descent."""
+    from hoomd_adjoint.apps.clusters import paths
+    from hoomd_adjoint.transitions import geometry, stationary
+
+    jobs = reproduce.md_jobs("tutorial")
+    assert len(jobs) == 5 and all(j["model"] == "tutorial" for j in jobs)
+    c = reproduce.model_cluster("tutorial", jobs[0]["start_B"])
+    a, b = reproduce.reference_pair(c)
+    a = stationary(c, a, index=0)
+    b = geometry.align(stationary(c, b, index=0), a)
+    assert paths.connect(c, a, b, k=1.0) is None
+    p = paths.connect(c, a, b)
+    assert p is not None and abs(p.barrier_ab - 6.0) < 1e-2 and abs(p.barrier_ba - 6.0) < 1e-2
+    assert paths.joins(paths.descend(c, p.ts), a, b)
