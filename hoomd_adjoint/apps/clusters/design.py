@@ -124,7 +124,9 @@ def _minimum(cluster, x):
     try:
         return stationary(cluster, x, index=0)
     except (ValueError, RuntimeError):
-        y = cluster.minimize(x)
+        # minimize keeps L-BFGS's point where its last Newton steps fail (floppy clusters): here
+        # the point must be a minimum to rounding, or the state counts as lost
+        y = stationary(cluster, cluster.minimize(x), index=0)
         if (state_contacts(cluster, y), handedness(y)) != (state_contacts(cluster, x), handedness(x)):
             raise RuntimeError("the state is no longer a minimum: it relaxes into another") from None
         return geometry.align(y, x)
