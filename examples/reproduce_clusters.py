@@ -57,6 +57,22 @@ def run_model(model, out, only, part=None, limit=None):
     return outputs
 
 
+def copy_figures(model, out, outputs, figures):
+    """The PNG/JSON summaries and each finished sweep's table (CSV) into ``figures``, named
+    clusters-<model>-<name>."""
+    from hoomd_adjoint.sweep import Sweep
+
+    os.makedirs(figures, exist_ok=True)
+    for f in outputs:
+        if os.path.exists(os.path.join(out, f)):
+            shutil.copy(os.path.join(out, f), os.path.join(figures, f"clusters-{model}-{f}"))
+    for name in ("fig4-barriers", "fig4-rates", "md", "fig5"):
+        if os.path.exists(os.path.join(out, name, "jobs.json")):
+            Sweep.open(os.path.join(out, name)).write_csv(
+                os.path.join(figures, f"clusters-{model}-{name}.csv"), allow_missing=True
+            )
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="runs/clusters", help="one subfolder per model (default: %(default)s)")
@@ -82,10 +98,7 @@ def main(argv=None):
         out = os.path.join(args.out, model)
         outputs = run_model(model, out, args.only, part=args.part, limit=limit)
         if args.figures:
-            os.makedirs(args.figures, exist_ok=True)
-            for f in outputs:
-                if os.path.exists(os.path.join(out, f)):
-                    shutil.copy(os.path.join(out, f), os.path.join(args.figures, f"clusters-{model}-{f}"))
+            copy_figures(model, out, outputs, args.figures)
     if args.smoke:
         shutil.rmtree(args.out)
 

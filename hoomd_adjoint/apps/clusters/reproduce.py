@@ -302,7 +302,8 @@ RTOL = (1e-1, 1e-2, 1e-3)
 
 def designability_setup(out, model, seed=0, progress=False, start=None):
     """The state ``start`` ("R1" or "R2"; default :data:`FIG5_START` of the model) and its
-    adjacent states at a random B ~ U[3, 7] kT (seeded): found once, saved to
+    adjacent states at a random B ~ U[3, 7] kT (seeded; the first B of the stream at which it has
+    :data:`PATHWAYS` adjacent states, the B skipped recorded): found once, saved to
     ``out/fig5-setup.json`` and read back afterwards. Returns the saved dict."""
     from . import packings
     from .designability import jacobian, neighbourhood
@@ -317,12 +318,20 @@ def designability_setup(out, model, seed=0, progress=False, start=None):
     # the same B (with compact starts the stream draws a B at which R1 binds its apices: 16 contacts)
     states = packings.find_states(c, 100, rng, contacts=15, radius=1.46 if model in ("soft", "tutorial") else 1.15)
     geometries = list({s.packing: s.x for s in states}.values())
-    c.set_B(rng.uniform(3.0, 7.0, 21))
     start = start or FIG5_START[model]
-    a = c.minimize({"R1": R1, "R2": R2}[start])
-    found = neighbourhood(c, a, geometries, progress=progress)
-    if len(found) < PATHWAYS:
-        raise RuntimeError(f"designability: only {len(found)} adjacent states at this B, {PATHWAYS} needed")
+    skipped = []  # B drawn before the one used, and how many adjacent states each left
+    for _ in range(5):  # the first B of the stream with enough adjacent states
+        c.set_B(rng.uniform(3.0, 7.0, 21))
+        a = c.minimize({"R1": R1, "R2": R2}[start])
+        found = neighbourhood(c, a, geometries, progress=progress)
+        if len(found) >= PATHWAYS:
+            break
+        skipped.append(dict(B=c.B.tolist(), adjacent=len(found)))
+    else:
+        raise RuntimeError(
+            f"designability: {len(skipped)} random B leave {[s['adjacent'] for s in skipped]} adjacent states; "
+            f"{PATHWAYS} needed"
+        )
     found = sorted(found, key=lambda p: p.barrier_ab)[:PATHWAYS]  # the lowest forward barriers
     b = np.array([p.b for p in found])
     ts = np.array([p.ts for p in found])
@@ -338,6 +347,7 @@ def designability_setup(out, model, seed=0, progress=False, start=None):
         barriers=[[p.barrier_ab, p.barrier_ba] for p in found],
         packings=len(geometries),
         adjacent=len(found),
+        skipped=skipped,
         J=J.tolist(),
     )
     os.makedirs(out, exist_ok=True)
