@@ -500,8 +500,9 @@ def md_jobs(model, barriers=None):
 
     Kramers' formula is the large-barrier limit, and at B = 6 kT the R2 -> R1 barrier is 2.6 kT
     at alpha = 5. Designing both barriers to 6 kT first does not give a checkable base: the
-    design raises B on pairs in neither state (up to 9.5 kT), R1 and R2 become metastable against
-    states 17-28 kT lower, and 597 of 600 first exits go there (measured, tutorial model)."""
+    design raises B to 9.3 kT on four pairs that are contacts of neither state (and lowers five
+    shared contacts to 0.8-2.1 kT), R1 and R2 become metastable against states 17-28 kT lower,
+    and 597 of 600 first exits go there (measured, tutorial model)."""
     from ...transitions import kramers
     from . import paths
 
