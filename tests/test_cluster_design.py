@@ -197,7 +197,7 @@ def test_a_state_newton_cannot_refind_is_refound_by_minimisation_or_reported_los
     from hoomd_adjoint.apps.clusters.design import _minimum
     from hoomd_adjoint.transitions import stationary
 
-    c = reproduce.model_cluster("short")
+    c = Cluster.model("short", 5.0)
     _, b = reproduce.reference_pair(c)
     assert np.array_equal(_minimum(c, b), stationary(c, b, index=0))
     rng = np.random.default_rng(0)
@@ -218,10 +218,10 @@ def test_a_state_newton_cannot_refind_is_refound_by_minimisation_or_reported_los
 
 def test_the_models_of_the_reproduction():
     """Each model is a Cluster with its range; an unknown name is refused by name."""
-    assert reproduce.model_cluster("short").alpha == 40.0 and reproduce.model_cluster("tutorial").r_on == 2.0
-    assert reproduce.model_cluster("soft", np.full(21, 3.0)).B[0] == 3.0
+    assert Cluster.model("short", 5.0).alpha == 40.0 and Cluster.model("tutorial", 5.0).r_on == 2.0
+    assert Cluster.model("soft", np.full(21, 3.0)).B[0] == 3.0
     with pytest.raises(ValueError, match="'long'"):
-        reproduce.model_cluster("long")
+        Cluster.model("long", 5.0)
 
 
 def test_a_band_that_does_not_converge_is_retried_with_stiffer_springs():
@@ -231,7 +231,7 @@ def test_a_band_that_does_not_converge_is_retried_with_stiffer_springs():
     from hoomd_adjoint.apps.clusters import paths
     from hoomd_adjoint.transitions import geometry, stationary
 
-    c = reproduce.model_cluster("tutorial", BASE_6_6)
+    c = Cluster.model("tutorial", BASE_6_6)
     a, b = reproduce.reference_pair(c)
     a = stationary(c, a, index=0)
     b = geometry.align(stationary(c, b, index=0), a)
@@ -241,7 +241,7 @@ def test_a_band_that_does_not_converge_is_retried_with_stiffer_springs():
     assert paths.joins(paths.descend(c, p.ts), a, b)
 
 
-# B of reproduce.md_jobs("tutorial", barriers=(6, 6)): the barrier design's result
+# B of a barrier design to R1 <-> R2 barriers of 6 and 6 kT from B = 5 kT (tutorial model)
 BASE_6_6 = [
     9.279064804498768, 0.8016660958603805, 4.875286391310963, 9.40179891097431, 1.4015612700715252,
     2.0516495740439598, 9.142420576629068, 0.801666095860616, 9.53211267892571, 8.75538636264173,

@@ -117,7 +117,7 @@ def path(args):
     ax.set_ylim(min(0, E.min()) - 0.15 * np.ptp(E), E.max() + 0.9 * np.ptp(E))  # room for the legend above
     ax.legend(fontsize=8, loc="upper center")
     ax.set_title(
-        f"R1 → R2 path of 7 Morse spheres: B = {args.B:g} kT on all 21 pairs, α = {_model(args)['alpha']:g}/σ\n"
+        f"R1 → R2 path of 7 Morse spheres: B = {args.B:g} kT on all 21 pairs, α = {c.alpha:g}/σ\n"
         f"Kramers rates (kT = {args.kT:g}, γ = {args.gamma:g}): R1 → R2 {fwd.k:.4g}, R2 → R1 {bwd.k:.4g} "
         "per unit time",
         fontsize=9,
@@ -248,7 +248,7 @@ def _check_reproduce(args):
 def add_parser(sub):
     """Register ``clusters`` and its actions on an argparse subparsers object."""
     from ... import _cli as _a
-    from .model import DEFAULT_MODEL
+    from .model import DEFAULT_MODEL, MODELS
 
     p = sub.add_parser(
         "clusters",
@@ -282,7 +282,7 @@ def add_parser(sub):
     def models(a):
         a.add_argument(
             "--model",
-            choices=["soft", "tutorial", "short"],
+            choices=sorted(MODELS),
             default=DEFAULT_MODEL,
             help="the Morse model: short (alpha 40, cut at 1.375: all five Arkus packings), tutorial (alpha 5, "
             "smooth cut 2-2.5, the authors' JAX MD tutorial), soft (alpha 5, cut at 4) (default: %(default)s)",

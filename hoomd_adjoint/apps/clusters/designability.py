@@ -24,12 +24,12 @@ def neighbourhood(cluster, a, geometries, progress=False):
     packing ``geometries`` (see :func:`~hoomd_adjoint.apps.clusters.paths.swap_candidates`)."""
     from tqdm.auto import tqdm
 
-    from .packings import LABEL_ALPHA, state_contacts
+    from .packings import at_label_range, contact_graph, state_contacts
 
     # candidates from a's contacts at the labelling range (at a soft range and uneven B no
     # distance threshold reads them off a itself)
-    short = a if cluster.alpha >= LABEL_ALPHA else cluster.at_range(LABEL_ALPHA).minimize(a)
-    n = len(state_contacts(cluster, a))
+    short = at_label_range(cluster, a)
+    n = len(contact_graph(short))
     found = []
     for y in tqdm(_paths.swap_candidates(short, geometries), disable=not progress, desc="neighbours"):
         y = cluster.minimize(y)

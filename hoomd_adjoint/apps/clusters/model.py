@@ -117,11 +117,13 @@ class Cluster:
         self._set_params()
 
     @classmethod
-    def model(cls, name, B):
-        """A cluster of the named :data:`MODELS` entry ("soft", "tutorial" or "short")."""
+    def model(cls, name, B, N=7):
+        """A cluster of the named :data:`MODELS` entry ("soft", "tutorial" or "short"); ``B`` a
+        number (the same on every pair) or one value per pair."""
         if name not in MODELS:
             raise ValueError(f"model must be one of {sorted(MODELS)}, got {name!r}")
-        return cls(B, **MODELS[name]["cluster"])
+        B = np.full(N * (N - 1) // 2, B) if np.ndim(B) == 0 else B
+        return cls(B, N=N, **MODELS[name]["cluster"])
 
     def at_range(self, alpha):
         """This cluster (same N and B) at Morse range ``alpha``, with a hard cut at

@@ -13,7 +13,16 @@ import itertools
 
 import numpy as np
 
-__all__ = ["contact_graph", "state_contacts", "canonical", "handedness", "State", "States", "find_states"]
+__all__ = [
+    "contact_graph",
+    "at_label_range",
+    "state_contacts",
+    "canonical",
+    "handedness",
+    "State",
+    "States",
+    "find_states",
+]
 
 CONTACT = 1.02  # a pair closer than this (sigma) is in contact: contacts sit at 0.99-1.01 at alpha = 5
 # The range at which states are named: the smallest alpha (of 5 ... 60) at which every rigid
@@ -30,19 +39,22 @@ def contact_graph(x, threshold=CONTACT):
     return tuple(zip(a.tolist(), b.tolist()))
 
 
+def at_label_range(cluster, x):
+    """State x of ``cluster`` re-minimised at the short range LABEL_ALPHA (same B); x itself when
+    the cluster's range is that short already."""
+    return x if cluster.alpha >= LABEL_ALPHA else cluster.at_range(LABEL_ALPHA).minimize(x)
+
+
 def state_contacts(cluster, x):
     """The contact graph that names state x of ``cluster`` at any range: the pairs closer than
-    CONTACT once x is re-minimised at the short range LABEL_ALPHA (same B; skipped when the
-    cluster's range is that short already).
+    CONTACT in :func:`at_label_range` of x.
 
     No distance threshold does this at a soft range: at alpha = 5 the bipyramid's apex pair sits
     at 1.027, bound to 98 % of B, and at uneven B (3 ... 7 kT) the widest contact (1.026) lies
     beyond the closest non-contact (1.013). At alpha = 40 the wells are narrow enough for the
     sticky-sphere contact graph (the Arkus packing the state belongs to) to be read off.
     """
-    if cluster.alpha < LABEL_ALPHA:
-        x = cluster.at_range(LABEL_ALPHA).minimize(x)
-    return contact_graph(x)
+    return contact_graph(at_label_range(cluster, x))
 
 
 _PERMS = {}

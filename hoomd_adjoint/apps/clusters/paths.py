@@ -3,9 +3,10 @@ band between them, and the refined transition state.
 
 Two rigid states are *candidates* when their labelled contact graphs share all but one contact
 (one bond breaks, another forms: the sticky-sphere rule of Holmes-Cerfon and co-workers);
-:func:`swap_candidates` makes them by relabelling the packings. A candidate pair is *adjacent* when a maximum of its relaxed band refines (Newton) to a saddle with
-exactly one negative internal Hessian eigenvalue from which quenches, displaced by +-0.05 sigma
-along the unstable mode, end in the two states (steepest descent joins them through it alone).
+:func:`swap_candidates` makes them by relabelling the packings. A candidate pair is *adjacent*
+when a maximum of its relaxed band refines (Newton) to a saddle with exactly one negative
+internal Hessian eigenvalue from which quenches, displaced by +-0.05 sigma along the unstable
+mode, end in the two states (steepest descent joins them through it alone).
 """
 
 import dataclasses
@@ -119,8 +120,8 @@ def connect(cluster, a, b, images=100, band=None, check=True, **settings):
     a, b = rel.images[0].reshape(-1, 3), rel.images[-1].reshape(-1, 3)
     # Adjacent: a saddle of the band leads down to a and b. Not "the band has one maximum": from
     # the straight line a band can pass b, detour over a second barrier to a third state and come
-    # back (at designed B, barriers of 6 and 6 kT: 5 of 5 fresh bands did), which adds maxima
-    # whose saddles join other states. Of several saddles joining a and b, the lowest.
+    # back (seen at the (3, 5) kT barrier design), which adds maxima whose saddles join other
+    # states. Of several saddles joining a and b, the lowest.
     found = [p for p in saddles(cluster, rel) if joins((p.a, p.b), a, b)]
     if not found:
         return None

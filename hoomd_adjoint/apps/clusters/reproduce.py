@@ -28,7 +28,6 @@ __all__ = [
     "R1",
     "R2",
     "MODELS",
-    "model_cluster",
     "reference_pair",
     "B0",
     "fig3b",
@@ -68,12 +67,6 @@ R2 = np.array(
     ]
 )[[1, 0, 4, 3, 2, 6, 5]]
 B0 = 5.0
-
-
-def model_cluster(model, B=B0):
-    """A :class:`Cluster` of the named :data:`~.model.MODELS` entry at binding energies ``B`` (a
-    number: the same on all 21 pairs)."""
-    return Cluster.model(model, np.full(21, B) if np.ndim(B) == 0 else B)
 
 
 # the optimisation budget of every design here (the paper's): shrink it for smoke runs
@@ -124,7 +117,7 @@ def reference_pair(cluster):
 
 
 def _start(model):
-    c = model_cluster(model)
+    c = Cluster.model(model, B0)
     a, b = reference_pair(c)
     return c, a, b
 
@@ -313,7 +306,7 @@ def designability_setup(out, model, seed=0, progress=False, start=None):
         with open(path) as f:
             return json.load(f)
     rng = np.random.default_rng(seed)
-    c = model_cluster(model)
+    c = Cluster.model(model, B0)
     # alpha = 5: the wider random starts of the first (soft) run, so that both alpha = 5 models draw
     # the same B (with compact starts the stream draws a B at which R1 binds its apices: 16 contacts)
     states = packings.find_states(c, 100, rng, contacts=15, radius=1.46 if model in ("soft", "tutorial") else 1.15)
@@ -367,7 +360,7 @@ def _designability_job(job, setup_file):
     rng = np.random.default_rng(1000 + job["index"])
     base = np.array(setup["barriers"])[S]
     target = np.maximum(base + rng.normal(0.0, 0.5, base.shape), 0.5)
-    c = model_cluster(setup.get("model", "soft"), setup["B"])
+    c = Cluster.model(setup.get("model", "soft"), setup["B"])
     try:
         r = design(c, np.array(setup["a"]), np.array(setup["b"])[S], target, follow=False, search="newton", **DESIGN)
         loss, values, note = r.loss, r.values.tolist(), ""
@@ -493,29 +486,22 @@ MD_B0 = 6.0
 MD_FACTORS = [(1.0, 1.0), (2.0, 1.0), (1.0, 0.5), (0.5, 2.0), (2.0, 2.0)]
 
 
-def md_jobs(model, barriers=None):
-    """Five rate targets: the Kramers rates of R1 <-> R2 at the base times the factors; each
-    design starts from the base B. The base is B = MD_B0 on all pairs, or with ``barriers``
-    (forward, backward, kT) a barrier design to those from B = B0.
+def md_jobs(model):
+    """Five rate targets: the Kramers rates of R1 <-> R2 at B = MD_B0 on all pairs times the
+    factors.
 
     Kramers' formula is the large-barrier limit, and at B = 6 kT the R2 -> R1 barrier is 2.6 kT
-    at alpha = 5. Designing both barriers to 6 kT first does not give a checkable base: the
+    at alpha = 5. A base designed to both barriers at 6 kT (from B = 5) is no checkable base: the
     design raises B to 9.3 kT on four pairs that are contacts of neither state (and lowers five
     shared contacts to 0.8-2.1 kT), R1 and R2 become metastable against states 17-28 kT lower,
     and 597 of 600 first exits go there (measured, tutorial model)."""
     from ...transitions import kramers
     from . import paths
 
-    if barriers is None:
-        c = model_cluster(model, MD_B0)
-        a, b = reference_pair(c)
-        p = paths.connect(c, a, b)
-        a, b, ts = p.a, p.b, p.ts
-    else:
-        c, a, b = _start(model)
-        r = design(c, a, b, barriers, **DESIGN)
-        a, b, ts = r.a, r.b[0], r.ts[0]
-    k = (kramers(c, a, ts, gradient=False).k, kramers(c, b, ts, gradient=False).k)
+    c = Cluster.model(model, MD_B0)
+    a, b = reference_pair(c)
+    p = paths.connect(c, a, b)
+    k = (kramers(c, p.a, p.ts, gradient=False).k, kramers(c, p.b, p.ts, gradient=False).k)
     base = dict(model=model, start_B=c.B.tolist(), replicas_a=300, replicas_b=300)
     return [dict(base, target=[k[0] * f, k[1] * g]) for f, g in MD_FACTORS]
 
@@ -525,7 +511,7 @@ def _md_job(job):
     from .kinetics import escapes
 
     model = job.get("model", "soft")
-    c = model_cluster(model, job.get("start_B", MD_B0))  # the first soft check started at B = 6 kT
+    c = Cluster.model(model, job.get("start_B", MD_B0))  # the first soft check started at B = 6 kT
     a, b = reference_pair(c)
     r = design(c, a, b, job["target"], objective="rates", **DESIGN)
     xa, xb, xs = r.a, r.b[0], r.ts[0]
@@ -612,17 +598,16 @@ def fig3c(out, model, seeds=range(60), frames=4000, every=20, off_path=1.0):
     from ...transitions import kramers
     from . import kinetics, paths
 
-    c = model_cluster(model, MD_B0)
+    c = Cluster.model(model, MD_B0)
     a, b = reference_pair(c)
     p = paths.connect(c, a, b)
     k = max(kramers(c, p.a, p.ts, gradient=False).k, kramers(c, p.b, p.ts, gradient=False).k)
-    dt = MODELS[model]["md"]["dt"] * every
+    dt_md = MODELS[model]["md"]["dt"]
+    dt = dt_md * every
     lam_b = -kramers(c, p.a, p.ts, gradient=False).saddle.lam[0]
     cutoff = float(np.sqrt(k * lam_b / (2 * np.pi)))  # between the slowest rate and the barrier top
     for seed in seeds:
-        X = kinetics.trajectories(c, p.b, frames * every, every, 1, dt=MODELS[model]["md"]["dt"], seed=seed, threads=1)[
-            0
-        ]
+        X = kinetics.trajectories(c, p.b, frames * every, every, 1, dt=dt_md, seed=seed, threads=1)[0]
         s, d = kinetics.path_coordinate(X, p.band.images, box=40.0)
         off = np.flatnonzero(d > off_path)
         end = int(off[0]) if off.size else len(s)
