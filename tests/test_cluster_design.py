@@ -74,6 +74,8 @@ def test_bad_design_input_is_refused(pair):
         (dict(target=(3.0, 5.0), objective="speed"), "objective"),
         (dict(target=(3.0, 5.0), iterations=0), "iterations"),
         (dict(target=(3.0, 5.0), search="climb"), "search"),
+        (dict(target=(3.0, 5.0), optimizer="adam"), "optimizer"),
+        (dict(target=(3.0, 5.0), optimizer="gauss-newton", follow=False), "follow=True"),
     ):
         with pytest.raises(ValueError, match=match):
             design(c, a, b, **kw)
@@ -107,6 +109,37 @@ def test_newton_search_follows_the_saddles_and_agrees_with_the_band_search():
     assert all(e is not None for it in r["band"].iterations for e in it["band_energies"])
     np.testing.assert_allclose(r["newton"].values, r["band"].values, rtol=1e-10)
     np.testing.assert_allclose(r["newton"].B, r["band"].B, rtol=1e-10)
+
+
+def test_gauss_newton_reaches_feasible_targets_and_stops_at_the_least_squares_point():
+    """Fig. 5 at short range (the committed setup): for a controllable subset the minimum-norm
+    steps converge quadratically to the targets, every saddle still joining a to its b; for one
+    whose Jacobian has a zero mode (pathways 0 and 6) they stop, without error, where the loss
+    no longer falls (the targets are inconsistent)."""
+    import os
+
+    with open(os.path.join(TESTS, "..", "docs", "figures", "clusters-short-fig5-setup.json")) as f:
+        setup = json.load(f)
+    J = np.array(setup["J"])
+    for S, shift, feasible in (([0, 1, 4], [[0.3, 0.3]] * 3, True), ([0, 6], [[0.3, 0.15], [-0.2, -0.1]], False)):
+        assert designability.predict(J, S)[0] == feasible
+        target = np.array(setup["barriers"])[S] + shift
+        r = design(
+            Cluster.model("short", setup["B"]),
+            np.array(setup["a"]),
+            np.array(setup["b"])[S],
+            target,
+            search="newton",
+            optimizer="gauss-newton",
+            iterations=3,
+            steps=10,
+        )
+        assert all(np.diff(r.losses[:-1]) <= 0) and len(r.losses) < 12, r.losses
+        assert r.adjacent == [True] * len(S)
+        if feasible:
+            assert r.errors.max() < 1e-12 and r.losses[-1] < 1e-20
+        else:  # the least-squares point: a residual the zero mode cannot remove
+            assert r.losses[-1] > 1e-2 and abs(r.losses[-1] - r.losses[-2]) < 1e-12
 
 
 def test_dwell_time_rates_of_a_synthetic_telegraph_signal():
@@ -249,3 +282,20 @@ BASE_6_6 = [
     9.401798910974227, 1.401561270071876, 2.0516495740441343, 2.8430684775315616, 8.4099799539619,
     4.697519152271372,
 ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_twin_pair_of_the_md_check_is_inside_kramers_regime():
+    """The MD check's second pair (tutorial model, B = 6 kT): R2 and a relabelling of R2, the same
+    energy, 4.94 kT apart both ways (Kramers' large-barrier regime; R1 <-> R2's 2.6 kT is not)."""
+    from hoomd_adjoint.apps.clusters import paths
+    from hoomd_adjoint.apps.clusters.packings import state_contacts
+
+    c = Cluster.model("tutorial", reproduce.MD_B0)
+    a, b = reproduce.twin_pair(c)
+    assert c.energy(a) == pytest.approx(c.energy(b), abs=1e-9)
+    assert state_contacts(c, a) != state_contacts(c, b)  # distinguishable particles: another state
+    p = paths.connect(c, a, b)
+    assert p.barrier_ab == pytest.approx(4.938, abs=1e-3) and p.barrier_ba == pytest.approx(4.938, abs=1e-3)
+    n = reproduce.MD_REPLICAS["twin"]
+    assert [n(f) for f, _ in reproduce.MD_FACTORS["twin"]] == [2500, 5000, 2500, 5000, 1667]

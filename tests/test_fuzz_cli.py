@@ -214,6 +214,7 @@ CASES = [
     (["honeycomb"], "required: action"),
     (["clusters", "reproduce", "fig3b", "--part", "0/2"], "--part 0/2", "fig3b"),
     (["clusters", "reproduce", "plots", "--out", "{tmp}/nothing"], "--out {tmp}/nothing", "nothing to plot"),
+    (["clusters", "reproduce", "fig5", "--pair", "twin"], "--pair twin", "fig5"),
     (["spider", "validate", "1,2,3"], "params 1,2,3", "8 finite numbers"),
     (["spider", "validate", "{tmp}/missing.json"], "params {tmp}/missing.json"),
     (["spider", "validate", "{tmp}/jobs.json"], "params {tmp}/jobs.json"),  # JSON, but not a state

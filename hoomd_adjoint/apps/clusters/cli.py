@@ -3,9 +3,10 @@
 hoomd-adjoint clusters states    --quenches 300 --out clusters-states
 hoomd-adjoint clusters path      --B 5 --out clusters-path         # R1 -> R2: band, saddle, rates
 hoomd-adjoint clusters design    --objective barriers --target 3 5 --out clusters-design
-hoomd-adjoint clusters reproduce fig3b|fig3c|fig4a|fig4c|md|fig5|plots --out runs/clusters [--part k/n]
+hoomd-adjoint clusters reproduce fig3b|fig3c|fig4a|fig4c|md|fig5|plots --out runs/clusters [--part k/n] [--pair twin]
 """
 
+import functools
 import json
 import os
 import sys
@@ -163,6 +164,7 @@ def design_cmd(args):
         anneal=args.anneal,
         kT=args.kT,
         gamma=args.gamma,
+        optimizer=args.optimizer,
         progress=True,
     )
     unit = "kT" if args.objective == "barriers" else "1/time"
@@ -205,14 +207,13 @@ def reproduce_cmd(args):
     elif args.what in ("fig4a", "fig4c"):
         rp.grid("barriers" if args.what == "fig4a" else "rates", args.out, m, part=args.part, progress=rank == 0)
     elif args.what == "md":
-        rp.md_validation(args.out, m, part=args.part, progress=rank == 0)
+        rp.md_validation(args.out, m, pair=args.pair, part=args.part, progress=rank == 0)
     elif args.what == "fig5":
         rp.designability(args.out, m, part=args.part, progress=rank == 0)
     else:
+        md = [(rp.md_dir("", p), functools.partial(rp.plot_md, pair=p), rp.md_dir("", p)) for p in rp.MD_PAIRS]
         for name, fn, need in (
-            ("fig4", rp.plot_grid, "fig4-barriers"),
-            ("md", rp.plot_md, "md"),
-            ("fig5", rp.plot_designability, "fig5"),
+            [("fig4", rp.plot_grid, "fig4-barriers")] + md + [("fig5", rp.plot_designability, "fig5")]
         ):
             if os.path.isdir(os.path.join(args.out, need)):
                 print(name, json.dumps(fn(args.out, m), indent=1)[:2000])
@@ -239,6 +240,10 @@ def _check_reproduce(args):
     from ..._cli import Usage, out_folder
 
     out_folder("--out", args.out)
+    if args.pair != "reference" and args.what != "md":
+        raise Usage(
+            f"--pair {args.pair} chooses the states of the MD check; {args.what} has one pair (plots draws every pair run)"
+        )
     if args.part is not None and args.what not in SWEEPS:
         raise Usage(f"--part {args.part} slices a sweep ({', '.join(SWEEPS)}); {args.what} is not one")
     if args.what == "plots" and not os.path.isdir(args.out):
@@ -331,12 +336,26 @@ def add_parser(sub):
         help="forward and backward target: barriers (kT) or rates (1/time)",
     )
     a.add_argument("--iterations", type=_a.integer(1), default=18, help="band searches (the paper: 18)")
-    a.add_argument("--steps", type=_a.integer(1), default=50, help="RMSProp steps per iteration (band search)")
+    a.add_argument("--steps", type=_a.integer(1), default=50, help="optimiser steps per band search")
     a.add_argument("--lr", type=_a.real(0, open_lo=True), default=0.05, help="RMSProp step size (kT per parameter)")
     a.add_argument("--anneal", type=_a.integer(1), default=2, help="halve the step every this many iterations")
+    a.add_argument(
+        "--optimizer",
+        choices=["rmsprop", "gauss-newton"],
+        default="rmsprop",
+        help="RMSProp (the paper's) or minimum-norm Gauss-Newton steps on the exact Jacobian (quadratic "
+        "convergence; --lr and --anneal then unused) (default: %(default)s)",
+    )
     kramers(a)
     out(a, "clusters-design", "design.json")
     a.set_defaults(func=design_cmd, check=_check_out, single="hoomd-adjoint clusters design")
+    _add_reproduce(actions, models, out)
+
+
+def _add_reproduce(actions, models, out):
+    """Register ``clusters reproduce`` (``models`` and ``out`` add add_parser's shared options)."""
+    from ... import _cli as _a
+
     a = actions.add_parser(
         "reproduce", help="the paper's cluster results as resumable sweeps", description=reproduce_cmd.__doc__
     )
@@ -352,6 +371,13 @@ def add_parser(sub):
         type=_a.part,
         default=None,
         help="slice k/n of a sweep's jobs: jobs i with i %% n == k (default: every job)",
+    )
+    a.add_argument(
+        "--pair",
+        choices=["reference", "twin"],
+        default="reference",
+        help="md: the states whose designed rates MD checks: R1 <-> R2 (the paper's) or R2 and its relabelled "
+        "twin (inside Kramers' regime at alpha = 5; tutorial model) (default: %(default)s)",
     )
     a.set_defaults(
         func=reproduce_cmd,

@@ -20,6 +20,13 @@ parameter, and the 0.2 % goal on a 3 kT barrier is 0.006 kT.
 
 Several transitions from one state a (to b_1 .. b_K) are designed at once by summing their
 losses (the designability study, Fig. 5).
+
+``optimizer="gauss-newton"`` instead takes damped, minimum-norm Gauss-Newton steps
+dB = -J^+ r (J: the values' exact B-Jacobian at the followed stationary points, r: the
+residuals), each capped at ``trust`` kT per parameter and halved until the loss falls with every
+state and saddle kept. RMSProp moves all 21 B by about lr each, including those the targets do
+not need, and at short range that loses states (Fig. 5 at alpha = 40: 77 of 511 designs); the
+minimum-norm step changes B only along the rows of J.
 """
 
 import dataclasses
@@ -31,9 +38,10 @@ from ...optim import RMSProp
 from ...transitions import geometry, kramers, point, stationary
 from . import paths
 
-__all__ = ["design", "Result", "OBJECTIVES"]
+__all__ = ["design", "Result", "OBJECTIVES", "OPTIMIZERS"]
 
 OBJECTIVES = ("barriers", "rates")
+OPTIMIZERS = ("rmsprop", "gauss-newton")
 
 
 @dataclasses.dataclass
@@ -199,10 +207,14 @@ class _Saddles:
         return p
 
 
-def _check_input(b, target, objective, search, **counts):
+def _check_input(b, target, objective, search, optimizer, follow, **counts):
     """The states b as (K, N, 3) and the targets as (K, 2), or a ValueError naming the argument."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if optimizer == "gauss-newton" and not follow:
+        raise ValueError("optimizer='gauss-newton' needs follow=True (its steps use the exact Jacobian)")
     if search not in ("band", "newton"):
         raise ValueError(f"search must be 'band' or 'newton', got {search!r}")
     xb = np.asarray(b, dtype=np.float64)
@@ -216,6 +228,89 @@ def _check_input(b, target, objective, search, **counts):
         if int(v) != v or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     return xb, target
+
+
+def _gauss_newton(cluster, points, target, weight, evaluate, images, bands, B_min, trust):
+    """One damped minimum-norm Gauss-Newton step from the cluster's B and the stationary
+    ``points`` (xa, xb, xs): the step -J^+ r, scaled to at most ``trust`` kT per parameter and
+    halved (up to 6 times) until every state and saddle is kept and the loss falls. Returns
+    (B, points, trust for the next step), or None when even the smallest step keeps the structure
+    but does not lower the loss (converged: a least-squares point). RuntimeError when the smallest
+    step still loses a state or a saddle (the landscape changes here, as in RMSProp)."""
+    B = cluster.B.copy()
+    values, grads = evaluate(*points)
+    r = ((values - target) / weight).ravel()
+    J = (grads / weight[..., None]).reshape(len(r), -1)
+    step = -np.linalg.lstsq(J, r, rcond=1e-10)[0]
+    for _ in range(7):
+        cluster.set_B(np.maximum(B + step * min(1.0, trust / np.abs(step).max()), B_min))
+        moved = _follow(cluster, *points, images, bands)
+        if moved is not None and np.sum(((evaluate(*moved, gradient=False)[0] - target) / weight) ** 2) < r @ r:
+            return cluster.B.copy(), moved, min(2.0 * trust, 1.0)
+        trust *= 0.5
+    cluster.set_B(B)
+    if moved is None:
+        raise RuntimeError(
+            "design: a state or saddle changes character (e.g. the saddle gains a second unstable "
+            f"mode) within {2 * trust:.3g} kT of B = {B.tolist()}"
+        )
+    return None
+
+
+def _rmsprop_steps(cluster, states, saddles, target, weight, evaluate, opt, scale, n, tol, B_min, follow, losses, bar):
+    """Up to n RMSProp steps (step sizes ``scale`` times the optimiser's) from the states (xa, xb)
+    and ``saddles.xs`` (updated when followed); returns (B, xa, xb, done): done once every value
+    is within ``tol``. A step that loses a state or a saddle is taken back and halved, up to 6
+    times in a row (RuntimeError after that)."""
+    xa, xb = states
+    B, shrink, backtracks = cluster.B.copy(), 1.0, 0
+    for _ in range(n):
+        values, grads = evaluate(xa, xb, saddles.xs, exact=follow)
+        r = (values - target) / weight
+        losses.append(float(np.sum(r * r)))
+        if tol is not None and np.all(np.abs(values - target) < tol * target):
+            return B, xa, xb, True
+        g = 2.0 * np.einsum("kd,kdp->p", r / weight, grads)
+        B_new = np.maximum(opt.step(B, g, scale * shrink), B_min)
+        cluster.set_B(B_new)
+        if not follow:
+            B = B_new
+            bar.update()
+            continue
+        moved = _follow(cluster, xa, xb, saddles.xs, saddles.images, saddles.bands)
+        if moved is None:  # a state or a saddle changed character: step back, smaller
+            cluster.set_B(B)
+            shrink *= 0.5
+            backtracks += 1
+            if backtracks > 6:  # a step 64 times smaller still loses them: the landscape changes here
+                raise RuntimeError(
+                    "design: a state or saddle changes character (e.g. the saddle gains a "
+                    f"second unstable mode) beyond B = {B.tolist()}"
+                )
+            continue
+        B, (xa, xb, saddles.xs), backtracks = B_new, moved, 0
+        bar.update()
+    return B, xa, xb, False
+
+
+def _gauss_newton_steps(cluster, states, saddles, target, weight, evaluate, n, tol, B_min, trust, losses, bar):
+    """Up to n :func:`_gauss_newton` steps from the states (xa, xb) and ``saddles.xs`` (updated);
+    returns (B, xa, xb, trust, done): done once every value is within ``tol`` or no step lowers
+    the loss (converged to rounding)."""
+    xa, xb = states
+    for _ in range(n):
+        values, _ = evaluate(xa, xb, saddles.xs, gradient=False)
+        losses.append(float(np.sum(((values - target) / weight) ** 2)))
+        if tol is not None and np.all(np.abs(values - target) < tol * target):
+            return cluster.B.copy(), xa, xb, trust, True
+        moved = _gauss_newton(
+            cluster, (xa, xb, saddles.xs), target, weight, evaluate, saddles.images, saddles.bands, B_min, trust
+        )
+        if moved is None:
+            return cluster.B.copy(), xa, xb, trust, True
+        B, (xa, xb, saddles.xs), trust = moved
+        bar.update()
+    return cluster.B.copy(), xa, xb, trust, False
 
 
 def design(
@@ -235,6 +330,7 @@ def design(
     tol=None,
     follow=True,
     search="band",
+    optimizer="rmsprop",
     progress=False,
 ):
     """Optimise ``cluster.B`` so that the transition(s) a <-> b have the ``target`` barriers or rates.
@@ -258,6 +354,8 @@ def design(
         search: how each iteration finds the transition states again: ``"band"`` (a DNEB, as
             in the paper) or ``"newton"`` (Newton steps from the last saddle, a band only when
             that fails: far cheaper when many transitions are designed at once).
+        optimizer: ``"rmsprop"`` (the paper's) or ``"gauss-newton"`` (minimum-norm steps, see
+            the module; ``iterations * steps`` steps at most, with ``follow=True``).
         progress: show a progress bar.
 
     Returns:
@@ -265,7 +363,9 @@ def design(
     """
     from tqdm.auto import tqdm
 
-    xb, target = _check_input(b, target, objective, search, iterations=iterations, steps=steps, anneal=anneal)
+    xb, target = _check_input(
+        b, target, objective, search, optimizer, follow, iterations=iterations, steps=steps, anneal=anneal
+    )
     K = len(xb)
     weight = target if objective == "rates" else np.ones_like(target)
     t0 = time.perf_counter()
@@ -274,7 +374,12 @@ def design(
     xa = stationary(cluster, a, index=0)
     xb = [geometry.align(stationary(cluster, y, index=0), xa) for y in xb]
     saddles = _Saddles(cluster, K, images, follow, search)
-    losses, record, backtracks = [], [], 0
+    trust = 1.0  # Gauss-Newton: the largest change of any B in one step (kT)
+
+    def evaluate(xa, xb, xs, gradient=True, exact=True):
+        return _evaluate(cluster, xa, xb, xs, objective, kT, gamma, gradient=gradient, exact=exact)
+
+    losses, record = [], []
     bar = tqdm(total=iterations * steps, disable=not progress, desc=f"{objective} design")
 
     done = False
@@ -290,34 +395,15 @@ def design(
         values, _ = _evaluate(cluster, xa, xb, saddles.xs, objective, kT, gamma, gradient=False)
         record.append(dict(iteration=it, B=B.tolist(), values=values.tolist(), band_energies=energies, refound=ok))
         record[-1]["adjacent"] = _recheck(cluster, xa, xb, saddles.xs, f"at iteration {it}", warned)
-        scale, shrink = 0.5 ** (it // anneal), 1.0
-        for _ in range(steps):
-            values, grads = _evaluate(cluster, xa, xb, saddles.xs, objective, kT, gamma, exact=follow)
-            r = (values - target) / weight
-            losses.append(float(np.sum(r * r)))
-            if tol is not None and np.all(np.abs(values - target) < tol * target):
-                done = True
-                break
-            g = 2.0 * np.einsum("kd,kdp->p", r / weight, grads)
-            B_new = np.maximum(opt.step(B, g, scale * shrink), B_min)
-            cluster.set_B(B_new)
-            if not follow:
-                B = B_new
-                bar.update()
-                continue
-            moved = _follow(cluster, xa, xb, saddles.xs, images, saddles.bands)
-            if moved is None:  # a state or a saddle changed character: step back, smaller
-                cluster.set_B(B)
-                shrink *= 0.5
-                backtracks += 1
-                if backtracks > 6:  # a step 64 times smaller still loses them: the landscape changes here
-                    raise RuntimeError(
-                        "design: a state or saddle changes character (e.g. the saddle gains a "
-                        f"second unstable mode) beyond B = {B.tolist()}"
-                    )
-                continue
-            B, (xa, xb, saddles.xs), backtracks = B_new, moved, 0
-            bar.update()
+        scale = 0.5 ** (it // anneal)
+        if optimizer == "gauss-newton":
+            B, xa, xb, trust, done = _gauss_newton_steps(
+                cluster, (xa, xb), saddles, target, weight, evaluate, steps, tol, B_min, trust, losses, bar
+            )
+        else:
+            B, xa, xb, done = _rmsprop_steps(
+                cluster, (xa, xb), saddles, target, weight, evaluate, opt, scale, steps, tol, B_min, follow, losses, bar
+            )
         if done:
             break
     bar.close()

@@ -225,14 +225,11 @@ class Cluster:
         return sim
 
     # -- structure --------------------------------------------------------------------------------
-    def minimize(self, x, gtol=1e-10, maxiter=10000):
-        """A local minimum from ``x``: FIRE (robust from rough starts; the Morse core is finite,
-        so a quasi-Newton line search could jump particles onto each other), L-BFGS-B, then
-        Newton steps until the largest force is below ``gtol``. Returns centred positions (N, 3)."""
-        from scipy.optimize import minimize
-
+    def relax(self, x, ftol=1e-3):
+        """FIRE from ``x`` until the largest force is below ``ftol`` (kT/sigma): the first stage of
+        :meth:`minimize`, and enough to tell which basin a configuration lies in. (N, 3), centred
+        (FIRE's moves sum to zero)."""
         from ...optim import fire
-        from ...transitions import stationary
 
         x = np.asarray(x, dtype=np.float64).reshape(self.N, 3)
         # FIRE's largest step: 0.05 is stable at alpha = 5; curvatures grow as alpha^2, so shorter
@@ -240,11 +237,21 @@ class Cluster:
         # after 10^4 steps; 0.00625 converges all 15 in 400-3700)
         dt_max = min(0.05, 0.25 / self.alpha)
         x, _, _ = fire(
-            self.energy_and_gradient, (x - x.mean(axis=0)).ravel(), ftol=1e-3, dt=min(0.01, dt_max), dt_max=dt_max
+            self.energy_and_gradient, (x - x.mean(axis=0)).ravel(), ftol=ftol, dt=min(0.01, dt_max), dt_max=dt_max
         )
+        return x.reshape(self.N, 3)
+
+    def minimize(self, x, gtol=1e-10, maxiter=10000):
+        """A local minimum from ``x``: FIRE (robust from rough starts; the Morse core is finite,
+        so a quasi-Newton line search could jump particles onto each other), L-BFGS-B, then
+        Newton steps until the largest force is below ``gtol``. Returns centred positions (N, 3)."""
+        from scipy.optimize import minimize
+
+        from ...transitions import stationary
+
         res = minimize(
             self.energy_and_gradient,
-            x,
+            self.relax(x).ravel(),
             jac=True,
             method="L-BFGS-B",
             options=dict(gtol=gtol, ftol=0.0, maxiter=maxiter, maxcor=30),
