@@ -4,7 +4,7 @@
 - Fig. 4A / 4C: 49 barrier targets ({2..8} kT both ways) and 49 rate targets (+-1 decade).
 - Fig. 3C: one MD run mapped onto the path, filtered and binarised.
 - Figs. 4B, 4D: five rate designs checked by first-exit Brownian MD from both states (R1 <-> R2,
-  and R2 <-> its relabelled twin, a pair inside Kramers' regime).
+  and R2 <-> its relabelled twin, whose barriers are 4.5-5.7 kT).
 - Fig. 5: designability of all 511 subsets of 9 pathways: rank prediction against optimisation.
 
 Every grid is a resumable sweep (run the same command again after an interruption; slice with
@@ -28,7 +28,7 @@ from hoomd_adjoint.apps.clusters import reproduce as rp
 
 # The MD checks each model runs: short range's need ~80 core-hours (dt = 1.5e-6; docs/clusters.md),
 # work for GPU replica batches; the soft model is the first run, kept as it was
-MD_PAIRS = {"tutorial": ("reference", "twin"), "soft": ("reference",), "short": ()}
+MD_CHECKS = {"tutorial": ("reference", "twin"), "soft": ("reference",), "short": ()}
 
 
 def run_model(model, out, only, part=None, limit=None):
@@ -46,7 +46,7 @@ def run_model(model, out, only, part=None, limit=None):
     for name, objective in (("fig4a", "barriers"), ("fig4c", "rates")):
         if name in only:
             rp.grid(objective, out, model, part=part, progress=True, limit=limit)
-    md = MD_PAIRS[model] if "md" in only else ()
+    md = MD_CHECKS[model] if "md" in only else ()
     if "md" in only and not md:
         print(f"[{model}] MD check not run: first exits at this range take ~10^8 Brownian steps (docs/clusters.md)")
     for pair in md:

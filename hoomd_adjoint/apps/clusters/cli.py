@@ -211,7 +211,7 @@ def reproduce_cmd(args):
     elif args.what == "fig5":
         rp.designability(args.out, m, part=args.part, progress=rank == 0)
     else:
-        md = [(rp.md_dir("", p), functools.partial(rp.plot_md, pair=p), rp.md_dir("", p)) for p in rp.MD_PAIRS]
+        md = [(d, functools.partial(rp.plot_md, pair=p), d) for p, d in ((p, rp.md_dir("", p)) for p in rp.MD_PAIRS)]
         for name, fn, need in (
             [("fig4", rp.plot_grid, "fig4-barriers")] + md + [("fig5", rp.plot_designability, "fig5")]
         ):
@@ -377,7 +377,7 @@ def _add_reproduce(actions, models, out):
         choices=["reference", "twin"],
         default="reference",
         help="md: the states whose designed rates MD checks: R1 <-> R2 (the paper's) or R2 and its relabelled "
-        "twin (inside Kramers' regime at alpha = 5; tutorial model) (default: %(default)s)",
+        "twin (barriers 4.5-5.7 kT at alpha = 5; tutorial model) (default: %(default)s)",
     )
     a.set_defaults(
         func=reproduce_cmd,

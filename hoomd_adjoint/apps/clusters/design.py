@@ -230,15 +230,22 @@ def _check_input(b, target, objective, search, optimizer, follow, **counts):
     return xb, target
 
 
-def _gauss_newton(cluster, points, target, weight, evaluate, images, bands, B_min, trust):
+def _lost(B, where):
+    """The error of a design whose every step back still loses a state or a saddle."""
+    return RuntimeError(
+        f"design: a state or saddle changes character (e.g. the saddle gains a second unstable mode) {where} "
+        f"B = {B.tolist()}"
+    )
+
+
+def _gauss_newton(cluster, points, values, grads, target, weight, evaluate, images, bands, B_min, trust):
     """One damped minimum-norm Gauss-Newton step from the cluster's B and the stationary
-    ``points`` (xa, xb, xs): the step -J^+ r, scaled to at most ``trust`` kT per parameter and
+    ``points`` (xa, xb, xs), with their ``values`` and B-gradients ``grads``: the step -J^+ r, scaled to at most ``trust`` kT per parameter and
     halved (up to 6 times) until every state and saddle is kept and the loss falls. Returns
     (B, points, trust for the next step), or None when even the smallest step keeps the structure
     but does not lower the loss (converged: a least-squares point). RuntimeError when the smallest
     step still loses a state or a saddle (the landscape changes here, as in RMSProp)."""
     B = cluster.B.copy()
-    values, grads = evaluate(*points)
     r = ((values - target) / weight).ravel()
     J = (grads / weight[..., None]).reshape(len(r), -1)
     step = -np.linalg.lstsq(J, r, rcond=1e-10)[0]
@@ -250,10 +257,7 @@ def _gauss_newton(cluster, points, target, weight, evaluate, images, bands, B_mi
         trust *= 0.5
     cluster.set_B(B)
     if moved is None:
-        raise RuntimeError(
-            "design: a state or saddle changes character (e.g. the saddle gains a second unstable "
-            f"mode) within {2 * trust:.3g} kT of B = {B.tolist()}"
-        )
+        raise _lost(B, f"within {2 * trust:.3g} kT of")
     return None
 
 
@@ -283,10 +287,7 @@ def _rmsprop_steps(cluster, states, saddles, target, weight, evaluate, opt, scal
             shrink *= 0.5
             backtracks += 1
             if backtracks > 6:  # a step 64 times smaller still loses them: the landscape changes here
-                raise RuntimeError(
-                    "design: a state or saddle changes character (e.g. the saddle gains a "
-                    f"second unstable mode) beyond B = {B.tolist()}"
-                )
+                raise _lost(B, "beyond")
             continue
         B, (xa, xb, saddles.xs), backtracks = B_new, moved, 0
         bar.update()
@@ -299,12 +300,13 @@ def _gauss_newton_steps(cluster, states, saddles, target, weight, evaluate, n, t
     the loss (converged to rounding)."""
     xa, xb = states
     for _ in range(n):
-        values, _ = evaluate(xa, xb, saddles.xs, gradient=False)
+        values, grads = evaluate(xa, xb, saddles.xs)
         losses.append(float(np.sum(((values - target) / weight) ** 2)))
         if tol is not None and np.all(np.abs(values - target) < tol * target):
             return cluster.B.copy(), xa, xb, trust, True
+        points = (xa, xb, saddles.xs)
         moved = _gauss_newton(
-            cluster, (xa, xb, saddles.xs), target, weight, evaluate, saddles.images, saddles.bands, B_min, trust
+            cluster, points, values, grads, target, weight, evaluate, saddles.images, saddles.bands, B_min, trust
         )
         if moved is None:
             return cluster.B.copy(), xa, xb, trust, True

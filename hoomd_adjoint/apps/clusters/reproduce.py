@@ -350,8 +350,8 @@ def designability_setup(out, model, seed=0, progress=False, start=None):
 
 # Fig. 5's designs: Gauss-Newton steps on the exactly followed stationary points (design.py's
 # module docstring). RMSProp on stale ones (follow=False, the first runs) moves all 21 B and at
-# alpha = 40 lost the structure of 77 of 511 subsets (94.7 %); Gauss-Newton loses 7 (98.4 %), in a
-# tenth of the time (measured 2026-12-05, same setup and targets); the budget is DESIGN's
+# alpha = 40 lost the structure of 77 of 511 subsets (94.7 %); Gauss-Newton loses 14 (98.0 %;
+# measured 2026-12-05, same setup and targets); the budget is DESIGN's
 FIG5_DESIGN = dict(follow=True, search="newton", optimizer="gauss-newton")
 
 
@@ -654,7 +654,7 @@ def plot_md(out, model, pair="reference"):
     for axis in (ax.xaxis, ax.yaxis):  # a decade or less: minor labels would overlap
         axis.set_minor_formatter(NullFormatter())
     ax.legend(frameon=False, fontsize=8)
-    name = "md" if pair == "reference" else f"md-{pair}"
+    name = os.path.basename(md_dir("", pair))
     return _save(fig, out, name, dict(model=model, pair=pair, rows=table, within_2se=within, n=len(table)))
 
 
