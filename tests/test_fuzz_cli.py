@@ -216,6 +216,9 @@ CASES = [
     (["clusters", "reproduce", "plots", "--out", "{tmp}/nothing"], "--out {tmp}/nothing", "nothing to plot"),
     (["clusters", "reproduce", "fig5", "--pair", "twin"], "--pair twin", "fig5"),
     (["spider", "validate", "1,2,3"], "params 1,2,3", "8 finite numbers"),
+    (["spider", "validate", SPIDER, "--first-seed", "65530"], "--first-seed 65530", "--seeds 40", "65535"),
+    (["spider", "validate", SPIDER, "--out", "{tmp}/jobs.json"], "--out {tmp}/jobs.json", "is a file"),
+    (["spider", "optimize", "--out", "{tmp}/jobs.json"], "--out {tmp}/jobs.json", "is a file"),
     (["spider", "validate", "{tmp}/missing.json"], "params {tmp}/missing.json"),
     (["spider", "validate", "{tmp}/jobs.json"], "params {tmp}/jobs.json"),  # JSON, but not a state
     (["spider", "plot", "{tmp}/nothing"], "runs: {tmp}/nothing"),

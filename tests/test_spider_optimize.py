@@ -66,6 +66,7 @@ def test_validation_classifies_runs_and_writes_a_trajectory(tmp_path):
         tmp_path, Params.start("octahedron", "weak"), seeds=2, steps=300, trajectory_period=100, progress=False
     )
     assert summary["seeds"] == 2 and summary["intact_fraction"] == 1.0 and summary["success_fraction"] == 0.0
+    assert summary["success_se"] == 0.0 and summary["failed_seeds"]["extracted"] == [1000, 1001]
     import gsd.hoomd
 
     with gsd.hoomd.open(tmp_path / "trajectory.gsd") as traj:
@@ -73,6 +74,48 @@ def test_validation_classifies_runs_and_writes_a_trajectory(tmp_path):
     assert (tmp_path / "trajectory.png").exists()
     with pytest.raises(ValueError, match="8 finite"):
         validate.load_params("1,2,3")
+
+
+def _moved(cx, x, bodies, shift):
+    """x with the bodies (and their sites) in ``bodies`` moved by ``shift``."""
+    body = np.asarray(cx.sim.state._cpp.body)
+    x = np.array(x)
+    x[np.isin(body, bodies)] += shift
+    return x
+
+
+def test_strict_outcome_of_built_states():
+    from hoomd_adjoint.apps.spider.model import Complex
+
+    cx = Complex("octahedron", Params.start("octahedron", "weak"), seed=1)
+    x = np.array(cx.sim.state._cpp.position)
+    o = validate.outcome(cx, x)  # as built: bonded and bound
+    assert not o["extracted"] and o["intact"] and not o["detached"] and not o["success"]
+    assert o["loosest_edge"] < 1e-9 and not o["carried"]  # the weak start: the head 5 out, its minimum at 2.5
+    t, s = cx.target, cx.spider_tag
+    far = _moved(cx, x, [t, s], 20 * cx.outward)  # target and spider carried far out
+    o = validate.outcome(cx, far)
+    assert o["extracted"] and o["intact"] and o["detached"] and o["success"]
+    # the remaining shell must be whole: one remaining vertex pulled off breaks its edges
+    other = next(i for i in range(cx.n_vertices) if i != t)
+    broken = _moved(cx, far, [other], np.array([0.0, 0.0, 1.5]) + 1.5 * (x[other] - x[:6].mean(axis=0)))
+    assert not validate.outcome(cx, broken)["intact"]
+    # clear of contact but by less than 1 is not detached: the target must be 1 beyond the vertex contact
+    near = [validate.outcome(cx, _moved(cx, x, [t, s], d * cx.outward)) for d in np.linspace(0, 6, 121)]
+    near = [o for o in near if o["extracted"] and 0.2 < o["target_gap"] < 0.9]
+    assert near and not any(o["detached"] for o in near)
+
+
+def test_success_must_hold_over_the_last_tenth(tmp_path):
+    authors = "4.103,4.295,1.299,1.197,5.459,1.904,8.710,9.799"  # the authors' octahedron set
+    out = validate.validate(tmp_path, authors, seeds=4, steps=2000, check_every=50, progress=False)
+    runs = json.loads((tmp_path / "outcomes.json").read_text())["runs"]
+    assert out["seeds"] == len(runs) == 4
+    for r in runs:
+        for k in validate.CRITERIA:
+            settled = r["settled_step"][k]  # the first check from which k held to the end
+            assert r[k] == (settled is not None and settled <= 1800), (r["seed"], k, settled)
+            assert r[f"{k}_final"] == (settled is not None)
 
 
 def test_spider_command_line(tmp_path):

@@ -61,6 +61,7 @@ def validate(args):
         steps=args.steps,
         cargo=args.cargo,
         leg_sigma=args.leg_sigma,
+        first_seed=args.first_seed,
         progress=not args.quiet,
         communicator=world,
     )
@@ -93,6 +94,11 @@ def _check_validate(args):
     from .validate import load_params
 
     out_folder("--out", args.out)
+    if args.first_seed + args.seeds > 65536:
+        raise Usage(
+            f"--first-seed {args.first_seed} with --seeds {args.seeds}: the last seed would be "
+            f"{args.first_seed + args.seeds - 1}, past HOOMD's 16 bits (65535)"
+        )
     try:
         load_params(args.params).check()  # a state.json's parameters, or 8 numbers
     except (ValueError, TypeError, KeyError, OSError) as e:
@@ -175,7 +181,13 @@ def add_parser(sub):
     a = actions.add_parser("validate", help="success fractions of long runs", description=validate.__doc__)
     common(a)
     a.add_argument("params", help="a state.json of an optimisation, or 8 comma-separated parameters")
-    a.add_argument("--seeds", type=_a.integer(1), default=20, help="independent runs")
+    a.add_argument("--seeds", type=_a.integer(1), default=40, help="independent runs")
+    a.add_argument(
+        "--first-seed",
+        type=_a.integer(0, 65535),
+        default=1000,
+        help="run k has seed first-seed + k (16 bits, as HOOMD's seeds)",
+    )
     a.add_argument("--steps", type=_a.integer(1), default=10000, help="steps per run")
     a.add_argument(
         "--cargo", action="store_true", help="with a cargo particle inside the shell (the paper: icosahedron)"

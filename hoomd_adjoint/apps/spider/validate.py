@@ -1,18 +1,30 @@
-"""Validation of designed spiders by long forward runs (the paper's Fig. 2 insets and Fig. 3C).
+"""Validation of designed spiders by long forward runs (the paper's Fig. 2 insets and Fig. 3C),
+under a strict test.
 
-At the end of each run (per seed):
+Each run is classified every ``check_every`` steps; a criterion counts for the run only if it
+holds at every check in the last ``hold`` fraction of the run (10 %), so a target that comes
+back, or a spider that lingers on the shell, fails. The criteria (lengths in sigma, vertex radius 2):
 
-- extracted: the target vertex has no patch bond left: every patch of it is farther than 1 from
-  every patch of the rest (the patch Morse, depth 10 kT, is above -0.13 kT there);
-- intact: the remaining vertices keep every edge of the shell among them (< 4.5, edge 4);
-- detached: the spider-vertex complex is off the remaining shell: the head still holds the target
-  (within 1.5 of its Morse minimum at 2 + r_H) and no spider site touches a remaining vertex (all
-  beyond the soft-sphere contact 2 + r, r the site's radius parameter);
-- success: all three; with the cargo, ``released``: it is outside the remaining shell (further
-  from the remaining vertices' centre than their largest distance from it, plus 1).
+- extracted: no patch bond left between the target and the rest: every patch of the target is
+  farther than ``BOND`` = 1 from every other patch (the patch Morse, depth 10 kT, is above
+  -0.13 kT there);
+- intact: every edge of the shell among the remaining vertices is bonded (its two bodies have a
+  patch pair within ``BOND``);
+- detached: no spider site within its contact + ``CLEARANCE`` = 0.1 of a remaining vertex
+  (contact 2 + r_B for a base site, 2 + r_H for the head), and the target farther than the
+  vertex contact 4 + ``TARGET_CLEARANCE`` = 1 from every remaining vertex;
+- success: all three;
+- released (with the cargo): the cargo is outside the remaining vertices' circumsphere (about
+  their centre) by ``RELEASE_MARGIN`` = 2.25, the cargo-vertex contact, so that no remaining
+  vertex can touch it.
+
+Diagnostics per run: the margins at the last step, ``carried`` (the head still holds the target,
+within 1.5 of its Morse minimum), and for each criterion the first step from which it held to the
+end (None if it never settled).
 """
 
 import json
+import math
 import os
 
 import numpy as np
@@ -22,9 +34,17 @@ from ...trigger import Periodic
 from ...write import GSD
 from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
 
-__all__ = ["outcome", "validate", "load_params"]
+__all__ = ["outcome", "validate", "load_params", "CRITERIA"]
 
-BOND, EDGE, CLEARANCE, HOLD = 1.0, 4.5, 0.0, 1.5
+BOND = 1.0  # patch-patch distance of a bond
+CONTACT = 2 * VERTEX_RADIUS  # vertex-vertex contact (the centres' soft sphere)
+CLEARANCE = 0.1  # a spider site is off the shell beyond its contact + this
+TARGET_CLEARANCE = 1.0  # the target is off the shell beyond CONTACT + this
+CARGO_CONTACT = VERTEX_RADIUS + 0.25
+RELEASE_MARGIN = CARGO_CONTACT  # outside the circumsphere by the cargo-vertex contact
+HOLD = 1.5  # the head holds the target within its Morse minimum + this (a diagnostic)
+HOLD_FRACTION = 0.1  # the criteria must hold over this last fraction of the run
+CRITERIA = ("extracted", "intact", "detached", "success")
 
 
 def load_params(spec):
@@ -43,58 +63,107 @@ def load_params(spec):
 
 
 def outcome(cx, positions):
-    """The per-run classification of a final state (see the module)."""
+    """The classification of one state (all particles' positions; see the module), with the
+    margins behind it."""
     x = np.asarray(positions)
     V, t = cx.n_vertices, cx.target
     v = x[:V]
     rest = [i for i in range(V) if i != t]
-    d_target = np.linalg.norm(v[rest] - v[t], axis=1)
     body = np.asarray(cx.sim.state._cpp.body)
     tags = np.arange(body.size)
     patch = (body >= 0) & (body < V) & (body != tags)
-    mine, others = x[patch & (body == t)], x[patch & (body != t)]
-    bond = np.linalg.norm(mine[:, None] - others[None], axis=-1).min()
-    extracted = bool(bond > BOND)
+    owner = body[patch]
+    p = x[patch]
+    d = np.linalg.norm(p[:, None] - p[None], axis=-1)
+    between = lambda i, j: d[np.ix_(owner == i, owner == j)].min()  # noqa: E731  (closest patch pair of two vertices)
+    bond = d[np.ix_(owner == t, owner != t)].min()
     edges = [(i, j) for i, j in cx.shell.edges if t not in (i, j)]
-    intact = bool(all(np.linalg.norm(v[i] - v[j]) < EDGE for i, j in edges))
+    edge_bond = max(between(i, j) for i, j in edges)
     sites = np.flatnonzero((body == cx.spider_tag) & (tags != cx.spider_tag))
     radius = np.array([cx.params.base_particle_radius] * cx.n_legs + [cx.params.head_particle_radius])
     gap = np.linalg.norm(x[sites][:, None] - v[rest][None], axis=-1) - (VERTEX_RADIUS + radius[:, None])
-    held = np.linalg.norm(x[cx.head_tag] - v[t]) < VERTEX_RADIUS + cx.params.head_particle_radius + HOLD
-    detached = bool(extracted and held and gap.min() > CLEARANCE)
+    target_gap = np.linalg.norm(v[rest] - v[t], axis=1).min() - CONTACT
+    head = np.linalg.norm(x[cx.head_tag] - v[t]) - (VERTEX_RADIUS + cx.params.head_particle_radius)
     out = dict(
-        extracted=extracted,
-        intact=intact,
-        detached=detached,
-        success=extracted and intact and detached,
-        target_distance=float(d_target.min()),
+        extracted=bool(bond > BOND),
+        intact=bool(edge_bond < BOND),
+        detached=bool(gap.min() > CLEARANCE and target_gap > TARGET_CLEARANCE),
         patch_distance=float(bond),
+        loosest_edge=float(edge_bond),
         spider_gap=float(gap.min()),
+        target_gap=float(target_gap),
+        carried=bool(head < HOLD),
     )
+    out["success"] = out["extracted"] and out["intact"] and out["detached"]
     if cx.cargo:
         com = v[rest].mean(axis=0)
         reach = np.linalg.norm(v[rest] - com, axis=1).max()
-        out["released"] = bool(np.linalg.norm(x[V + 1] - com) > reach + 1.0)
+        out["cargo_out"] = float(np.linalg.norm(x[V + 1] - com) - reach)
+        out["released"] = bool(out["cargo_out"] > RELEASE_MARGIN)
     return out
+
+
+def _run(cx, steps, check_every, hold, writer_period=None, out=None):
+    """One run, classified every ``check_every`` steps; returns the per-run record (criteria held
+    over the last ``hold`` fraction) and, with ``writer_period``, the track for the plot."""
+    keys = CRITERIA + (("released",) if cx.cargo else ())
+    window = steps - int(math.floor(hold * steps))  # checks at or after this step count
+    settled = dict.fromkeys(keys)  # the first step from which each criterion held
+    held = dict.fromkeys(keys, True)
+    track, done, last = [], 0, None
+    while done < steps:
+        n = min(check_every, steps - done)
+        cx.sim.run(n)
+        done += n
+        last = outcome(cx, np.array(cx.sim.state._cpp.position))
+        for k in keys:
+            if not last[k]:
+                settled[k] = None
+            elif settled[k] is None:
+                settled[k] = done
+            if done >= window and not last[k]:
+                held[k] = False
+        if writer_period is not None:
+            track.append((cx.sim.timestep, np.array(cx.sim.state._cpp.position)))
+    record = {k: held[k] and bool(last[k]) for k in keys}
+    record.update({f"{k}_final": v for k, v in last.items() if k in keys})
+    record.update({k: v for k, v in last.items() if k not in keys})
+    record["settled_step"] = settled
+    return record, track
+
+
+def _failed(cx, e, cargo):
+    """The record of a run that blew up: unsuccessful, with the step and the cause."""
+    res = {k: False for k in CRITERIA + (("released",) if cargo else ())}
+    res.update(error=str(e), timestep=int(cx.sim.timestep))
+    return res
 
 
 def validate(
     out,
     params,
     shell="octahedron",
-    seeds=20,
+    seeds=40,
     steps=10000,
     cargo=False,
     leg_sigma=1.0,
     first_seed=1000,
     trajectory_period=100,
+    check_every=100,
+    hold=HOLD_FRACTION,
     progress=True,
     communicator=None,
 ):
     """Run ``seeds`` independent ``steps``-step simulations with ``params`` and classify each
-    (see :func:`outcome`); writes ``outcomes.json``, the first run's trajectory ``trajectory.gsd``
-    and its distance plot ``trajectory.png`` into ``out``. Returns the summary: fractions over all
-    ``seeds`` runs, and ``blew_up``, the runs that failed (seed, timestep, cause), counted as unsuccessful.
+    under the strict test (see the module); writes ``outcomes.json`` (the summary and every run),
+    the first run's trajectory ``trajectory.gsd`` and its distance plot ``trajectory.png`` into
+    ``out``. Returns the summary: fractions over all ``seeds`` runs with their binomial standard
+    errors, and ``blew_up``, the runs that failed (seed, timestep, cause), counted as unsuccessful.
+
+    Args:
+        first_seed: run k has seed ``first_seed + k`` (HOOMD's seeds are 16 bits).
+        check_every: steps between classifications (and the trajectory's period for the plot).
+        hold: the last fraction of the run over which every check must pass.
 
     ``communicator`` (a :class:`~hoomd_adjoint.communicator.Communicator`; default: one rank)
     shares the seeds over its partitions (seed k on partition k mod P); every rank returns the
@@ -106,7 +175,10 @@ def validate(
 
     seeds = _checks.integer("seeds", seeds, lo=1)
     steps = _checks.integer("steps", steps, lo=1)
+    first_seed = _checks.integer("first_seed", first_seed, lo=0, hi=65536 - seeds)
     trajectory_period = _checks.integer("trajectory_period", trajectory_period, lo=1)
+    check_every = _checks.integer("check_every", check_every, lo=1)
+    hold = _checks.real("hold", hold, lo=0.0, hi=1.0)
     params = load_params(params)
     main = communicator is None or communicator.partition == 0
     if main:
@@ -115,38 +187,28 @@ def validate(
     runs = []
     for k in tqdm(range(mine, int(seeds), P), desc=f"validate {shell}", disable=not (progress and main)):
         cx = Complex(shell, params, seed=first_seed + k, cargo=cargo, leg_sigma=leg_sigma)
-        track = None
         if k == 0:
             path = os.path.join(out, "trajectory.gsd")
             if os.path.exists(path):
                 os.remove(path)
             cx.sim.operations.writers.append(GSD(Periodic(trajectory_period), path, mode="wb"))
-            track = []
         try:
-            if track is None:
-                cx.sim.run(steps)
-            else:
-                for _ in range(steps // trajectory_period):
-                    cx.sim.run(trajectory_period)
-                    track.append((cx.sim.timestep, np.array(cx.sim.state._cpp.position)))
-            res = outcome(cx, np.array(cx.sim.state._cpp.position))
+            res, track = _run(cx, steps, check_every, hold, writer_period=check_every if k == 0 else None)
         except RuntimeError as e:  # a run that blew up counts as a failure, and is named in the summary
-            res = dict(
-                extracted=False,
-                intact=False,
-                detached=False,
-                success=False,
-                error=str(e),
-                timestep=int(cx.sim.timestep),
-            )
-            if cargo:
-                res["released"] = False
+            res, track = _failed(cx, e, cargo), None
         res["seed"] = first_seed + k
         runs.append(res)
         if track:
             _plot_track(os.path.join(out, "trajectory.png"), cx, track, seed=first_seed + k)
     if P > 1:
         runs = sorted((r for part in communicator.allgather(runs) for r in part), key=lambda r: r["seed"])
+    summary = _summary(runs, shell, params, steps, cargo, hold, check_every, leg_sigma)
+    if main:
+        _write_json_atomic(os.path.join(out, "outcomes.json"), dict(summary=summary, runs=runs))
+    return summary
+
+
+def _summary(runs, shell, params, steps, cargo, hold, check_every, leg_sigma):
     n = len(runs)
     summary = dict(
         shell=shell,
@@ -154,15 +216,23 @@ def validate(
         seeds=n,
         steps=int(steps),
         cargo=bool(cargo),
-        **{
-            f"{k}_fraction": sum(r.get(k, False) for r in runs) / n
-            for k in (["extracted", "intact", "detached", "success"] + (["released"] if cargo else []))
-        },
-        # fractions are over every seed; a run that blew up counts as unsuccessful, and is listed here
-        blew_up=[dict(seed=r["seed"], timestep=r["timestep"], cause=r["error"]) for r in runs if "error" in r],
+        leg_sigma=float(leg_sigma),
+        test=dict(
+            bond=BOND,
+            clearance=CLEARANCE,
+            target_clearance=TARGET_CLEARANCE,
+            release_margin=RELEASE_MARGIN,
+            hold_fraction=float(hold),
+            check_every=int(check_every),
+        ),
     )
-    if main:
-        _write_json_atomic(os.path.join(out, "outcomes.json"), dict(summary=summary, runs=runs))
+    for k in CRITERIA + (("released",) if cargo else ()):
+        f = sum(r.get(k, False) for r in runs) / n
+        summary[f"{k}_fraction"] = f
+        summary[f"{k}_se"] = math.sqrt(f * (1 - f) / n)
+    summary["failed_seeds"] = {k: [r["seed"] for r in runs if not r.get(k, False)] for k in CRITERIA}
+    # fractions are over every seed; a run that blew up counts as unsuccessful, and is listed here
+    summary["blew_up"] = [dict(seed=r["seed"], timestep=r["timestep"], cause=r["error"]) for r in runs if "error" in r]
     return summary
 
 
