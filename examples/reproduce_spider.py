@@ -1,18 +1,25 @@
 """Reproduce the spider results of the colloidal-reactions seed (Krueger, King & Brenner 2023,
-Figs. 2-4) with hoomd-adjoint.
+Figs. 2-4) with hoomd-adjoint, and design spiders that pass the strict test.
 
-- Fig. 2: the octahedron, optimised from the weak (log eps_H = 3.5, alpha_H = 1.5) and strong
-  (8.5, 1.0) starts; loss curves beside the authors' logged traces.
-- Fig. 3: the icosahedron from (5.5, 1.5) and (9.2, 1.5).
-- Fig. 4: spread of the converged parameters over 5 seeds and 5 perturbed starts (log eps_H + N(0, 0.1)).
-- Validation: 10,000-step runs over 20 seeds with each optimised spider (and the cargo in the
-  icosahedron): extraction, intact shell, detachment, release fractions; a GSD trajectory each.
+- fig2: the octahedron, optimised from the weak (log eps_H = 3.5, alpha_H = 1.5) and strong
+  (8.5, 1.0) starts for the paper's 500 and 1250 iterations; loss curves beside the authors' traces.
+- fig3: the icosahedron from (5.5, 1.5) and (9.2, 1.5), 2500 iterations each (the paper's).
+- fig4: spread of the converged octahedron parameters: 5 seeds and 5 perturbed starts (log eps_H +
+  N(0, 0.1)) from each start, 500 iterations (weak) and 1250 (strong).
+- designs: for each shell and start, the paper's loss and then the end-of-run loss from its result
+  (docs/spider.md: why, and what changed), with the revision's legs (sigma 2.25).
+- validate: the strict test (validate.py) over 40 seeds x 10,000 steps for the authors' parameter
+  sets, the paper reproductions and the designs, the icosahedron with and without the cargo; the
+  table as JSON and a figure with error bars.
 
-Every optimisation is resumable (run the same command again after an interruption). Outputs go
-to --out; --figures copies the PNG/JSON summaries (e.g. to docs/figures); --reference names the
-authors' figures/preprint/data directory to draw their traces::
+Every optimisation is resumable (run the same command again after an interruption), and the list
+of optimisations can be sliced over processes or machines with ``--part K/N`` (each runs the
+K-th of N slices; the last call without --part draws the figures). Outputs go to --out;
+--figures copies the PNG/JSON summaries (e.g. to docs/figures); --reference names the authors'
+figures/preprint/data directory to draw their traces::
 
-    python examples/reproduce_spider.py --out runs/spider --figures docs/figures   # hours on two cores
+    python examples/reproduce_spider.py --out runs/spider --figures docs/figures   # about 30 core-hours
+    python examples/reproduce_spider.py --out runs/spider --only fig4 --part 1/4   # a quarter of fig4
     python examples/reproduce_spider.py --smoke                                    # seconds
 """
 
@@ -23,71 +30,161 @@ import shutil
 import tempfile
 
 from hoomd_adjoint.apps.spider import Optimization, figures, validate
+from hoomd_adjoint.apps.spider.design import End
 
-RUNS = {  # name: (shell, start, iterations)
+RUNS = {  # name: (shell, start, iterations): the paper's lengths
     "oct-weak": ("octahedron", "weak", 500),
     "oct-strong": ("octahedron", "strong", 1250),
-    "ico-weak": ("icosahedron", "weak", 250),
-    "ico-strong": ("icosahedron", "strong", 250),
+    "ico-weak": ("icosahedron", "weak", 2500),
+    "ico-strong": ("icosahedron", "strong", 2500),
 }
-SPREAD_ITERATIONS = 500  # the paper's for the low-energy start
+SPREAD = {"weak": 500, "strong": 1250}  # Fig. 4's iterations per start
+DESIGN_LEGS = 2.25  # the authors' revision: leg sigma = vertex radius + leg radius 0.25 (docs/spider.md)
+DESIGNS = {  # name: (shell, start, iterations of the paper's loss, then of the end-of-run loss, cargo)
+    "oct-weak": ("octahedron", "weak", 500, 150, False),
+    "oct-strong": ("octahedron", "strong", 1250, 150, False),
+    "ico-weak": ("icosahedron", "weak", 250, 150, True),
+    "ico-strong": ("icosahedron", "strong", 250, 150, True),
+}
+AUTHORS = {  # (R, h, r_B, r_H, log eps_H, alpha_H, r_on, r_cut) in the authors' code and README
+    "octahedron": [4.103, 4.295, 1.299, 1.197, 5.459, 1.904, 8.710, 9.799],
+    "icosahedron, weak start (their 250 it.)": [4.840, 4.626, 0.601, 0.778, 6.564, 1.872, 8.949, 10.589],
+    "icosahedron, strong start (their 250 it.)": [4.788, 5.331, 0.639, 0.171, 8.933, 1.791, 9.804, 11.742],
+}
+
+
+def jobs(runs, designs, only):
+    """Every optimisation the chosen parts need, in order: (name, keyword arguments of
+    Optimization, iterations). A design's second stage starts from its first's result."""
+    out = []
+    for fig, names in (("fig2", ["oct-weak", "oct-strong"]), ("fig3", ["ico-weak", "ico-strong"])):
+        if fig in only:
+            out += [(n, dict(shell=runs[n][0], start=runs[n][1]), runs[n][2]) for n in names]
+    if "fig4" in only:
+        for start, it in SPREAD.items():
+            for k in range(1, 6):
+                out.append((f"fig4-{start}-seed{k}", dict(shell="octahedron", start=start, seed=k), it))
+                kw = dict(shell="octahedron", start=start, seed=k, perturb=0.1)
+                out.append((f"fig4-{start}-perturbed{k}", kw, it))
+    if "designs" in only:
+        for n, (shell, start, it1, it2, cargo) in designs.items():
+            out.append((f"design/{n}-paper", dict(shell=shell, start=start, leg_sigma=DESIGN_LEGS), it1))
+            kw = dict(
+                shell=shell, start=start, leg_sigma=DESIGN_LEGS, loss="end", cargo=cargo, first=f"design/{n}-paper"
+            )
+            out.append((f"design/{n}-end", kw, it2))
+    return out
+
+
+def optimise(out, name, kw, iterations, common):
+    kw = dict(kw)
+    first = kw.pop("first", None)
+    if first is not None:  # the curriculum: start from the first stage's parameters
+        kw["start"] = validate.load_params(os.path.join(out, first, "state.json"))
+        if "end" in common:
+            kw["end"] = End(**{**common["end"], "paper_steps": common.get("steps", 1000)})
+    extra = {k: v for k, v in common.items() if k != "end"}
+    opt = Optimization(os.path.join(out, name), resume=True, **kw, **extra)
+    opt.run(iterations)
+
+
+def _final(out, name, fig):
+    """A run's last parameters and its iteration count: from its state.json, or else from the
+    committed figure JSON (docs/figures/spider-figN-losses.json) that recorded it."""
+    state = os.path.join(out, name, "state.json")
+    if os.path.exists(state):
+        with open(state) as f:
+            s = json.load(f)
+        return s["params"], len(s["history"])
+    committed = os.path.join(os.path.dirname(__file__), "..", "docs", "figures", f"spider-{fig}-losses.json")
+    if fig is not None and os.path.exists(committed):
+        with open(committed) as f:
+            s = json.load(f).get(name)
+        if s:
+            return [s["last_params"][k] for k in validate.PARAM_NAMES], s["iterations"]
+    return None, 0
+
+
+def validation_rows(out, runs, designs):
+    """The rows of the validation table: (name, shell, parameters, cargo, leg sigma)."""
+    rows = [(f"authors' {n}", n.split(",")[0], p, False, 1.0) for n, p in AUTHORS.items()]
+    for n, (shell, _, _) in runs.items():
+        params, it = _final(out, n, "fig2" if shell == "octahedron" else "fig3")
+        if params is not None:
+            rows.append((f"paper's loss, {n}, {it} it. (legs 1.0)", shell, params, False, 1.0))
+    for n, (shell, *_rest) in designs.items():
+        for stage in ("paper", "end"):
+            params, it = _final(out, f"design/{n}-{stage}", None)
+            if params is not None:
+                rows.append(
+                    (f"design {n}, {stage} loss, {it} it. (legs {DESIGN_LEGS:g})", shell, params, False, DESIGN_LEGS)
+                )
+    # the icosahedron rows again with the cargo inside
+    return rows + [(f"{n} + cargo", shell, p, True, legs) for n, shell, p, _, legs in rows if shell == "icosahedron"]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="runs/spider")
-    ap.add_argument("--figures", default=None)
+    ap.add_argument("--out", default="runs/spider", help="output folder (default: runs/spider)")
+    ap.add_argument("--figures", default=None, help="copy the figures and their JSON here (default: nowhere)")
     ap.add_argument("--reference", default=None, help="the authors' figures/preprint/data directory")
-    ap.add_argument("--only", nargs="*", default=["fig2", "fig3", "fig4", "validate"])
+    parts = ["fig2", "fig3", "fig4", "designs", "validate"]
+    ap.add_argument("--only", nargs="*", choices=parts, default=parts, help="the parts to run (default: all)")
+    ap.add_argument("--part", default=None, help="K/N: run only the K-th of N slices of the optimisations, no figures")
     ap.add_argument("--smoke", action="store_true", help="tiny budgets in a temporary directory")
     args = ap.parse_args(argv)
-    runs, spread_it, kw, val = dict(RUNS), SPREAD_ITERATIONS, {}, dict(seeds=20, steps=10000)
+    part = None
+    if args.part is not None:
+        try:
+            k, n = (int(v) for v in args.part.split("/"))
+            assert 1 <= k <= n
+        except (ValueError, AssertionError):
+            ap.error(f"--part must be K/N with 1 <= K <= N, got {args.part!r}")
+        part = (k, n)
+    runs, designs, common, val = dict(RUNS), dict(DESIGNS), {}, dict(seeds=40, steps=10000)
     if args.smoke:
         args.out = tempfile.mkdtemp(prefix="spider-smoke-")
         runs = {k: (s, st, 2) for k, (s, st, _) in RUNS.items()}
-        spread_it, kw, val = 2, dict(replicas=2, steps=50), dict(seeds=2, steps=200)
+        designs = {k: (s, st, 1, 1, c) for k, (s, st, _, _, c) in DESIGNS.items()}
+        SPREAD.update(weak=1, strong=1)
+        common = dict(replicas=2, steps=50, end=dict(horizon=300, window=100, every=50))
+        val = dict(seeds=2, steps=300)
     os.makedirs(args.out, exist_ok=True)
+    todo = jobs(runs, designs, args.only)
+    for i, (name, kw, iterations) in enumerate(todo):
+        if part is None or i % part[1] == part[0] - 1:
+            optimise(args.out, name, kw, iterations, common)
+    if part is not None:
+        return
     outputs = []
 
-    def optimise(name, shell, start, iterations, **extra):
-        opt = Optimization(os.path.join(args.out, name), shell=shell, start=start, resume=True, **kw, **extra)
-        opt.run(iterations)
-        return os.path.join(args.out, name)
+    def save(summary, png):
+        with open(png.replace(".png", ".json"), "w") as f:
+            json.dump(summary, f, indent=1)
+        outputs.extend([png, png.replace(".png", ".json")])
 
     for fig, names in (("fig2", ["oct-weak", "oct-strong"]), ("fig3", ["ico-weak", "ico-strong"])):
         if fig in args.only:
-            dirs = [optimise(n, *runs[n]) for n in names]
-            out = os.path.join(args.out, f"spider-{fig}-losses.png")
-            s = figures.plot_losses(dirs, out, reference=args.reference)
-            with open(out.replace(".png", ".json"), "w") as f:
-                json.dump(s, f, indent=1)
-            outputs += [out, out.replace(".png", ".json")]
+            png = os.path.join(args.out, f"spider-{fig}-losses.png")
+            s = figures.plot_losses([os.path.join(args.out, n) for n in names], png, reference=args.reference)
+            save(s, png)
             print(fig, json.dumps(s, indent=1)[:1500])
     if "fig4" in args.only:
-        dirs = [optimise(f"fig4-seed{k}", "octahedron", "weak", spread_it, seed=k) for k in range(1, 6)]
-        dirs += [
-            optimise(f"fig4-perturbed{k}", "octahedron", "weak", spread_it, seed=k, perturb=0.1) for k in range(1, 6)
-        ]
-        out = os.path.join(args.out, "spider-fig4-spread.png")
-        s = figures.plot_spread(dirs, out)
-        with open(out.replace(".png", ".json"), "w") as f:
-            json.dump(s, f, indent=1)
-        outputs += [out, out.replace(".png", ".json")]
+        png = os.path.join(args.out, "spider-fig4-spread.png")
+        s = figures.plot_spread([os.path.join(args.out, name) for name, _, _ in jobs({}, {}, ["fig4"])], png)
+        save(s, png)
         print("fig4", json.dumps(s, indent=1)[:1500])
     if "validate" in args.only:
-        summary = {}
-        for name, cargo in (("oct-weak", False), ("oct-strong", False), ("ico-strong", True)):
-            state = os.path.join(args.out, name, "state.json")
-            if not os.path.exists(state):
-                continue
-            d = os.path.join(args.out, f"validate-{name}")
-            summary[name] = validate.validate(d, state, shell=runs[name][0], cargo=cargo, **val)
-            shutil.copy(os.path.join(d, "trajectory.png"), os.path.join(args.out, f"spider-validate-{name}.png"))
-            outputs.append(os.path.join(args.out, f"spider-validate-{name}.png"))
-        with open(os.path.join(args.out, "spider-validation.json"), "w") as f:
-            json.dump(summary, f, indent=1)
-        outputs.append(os.path.join(args.out, "spider-validation.json"))
-        print("validation", json.dumps(summary, indent=1))
+        table = {}
+        for name, shell, params, cargo, legs in validation_rows(args.out, runs, designs):
+            d = os.path.join(args.out, "validate", name.replace(" ", "_").replace(",", "").replace("'", ""))
+            table[name] = validate.validate(d, params, shell=shell, cargo=cargo, leg_sigma=legs, progress=False, **val)
+            print(
+                f"{name}: success {table[name]['success_fraction']:.3f} ± {table[name]['success_se']:.3f}", flush=True
+            )
+        png = os.path.join(args.out, "spider-validation.png")
+        figures.plot_validation(table, png)
+        save(table, png)
     if args.figures:
         os.makedirs(args.figures, exist_ok=True)
         for path in outputs:

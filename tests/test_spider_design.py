@@ -91,3 +91,58 @@ def test_projection_onto_buildable_parameters():
     p.check()
     q, moved = model.Params().project()
     assert moved == [] and q == model.Params()
+
+
+def _window_value(shell, cargo, x, end, stable, before):
+    """The end-of-run terms after ``before`` steps with the start's parameters, then the window
+    with parameters x: the discrete map :func:`design.window` differentiates (its start given)."""
+    cx = model.Complex(shell, model.Params.from_array(WINDOW_START[shell]), seed=3, cargo=cargo, leg_sigma=2.25)
+    cx.sim.run(before)
+    cx.set_params(model.Params.from_array(x))
+    cx.sim.run(end.window)
+    positions = np.array(cx.sim.state._cpp.position)
+    return design.end_terms(cx, positions, end.weight, end.margin)[0] + design.stable_shell(cx, positions, *stable)[0]
+
+
+WINDOW_START = {  # extracting spiders, so that every term is engaged in the window
+    "octahedron": [4.103, 4.295, 1.299, 1.197, 5.459, 1.904, 6.5, 7.0],
+    "icosahedron": [4.84, 4.626, 0.601, 0.778, 6.564, 1.872, 5.0, 6.5],
+}
+
+
+@pytest.mark.parametrize("shell,cargo", [("octahedron", False), ("icosahedron", True)])
+def test_end_of_run_window_gradient_matches_finite_differences(shell, cargo):
+    # one frame at the window's end: a second frame would need a run() boundary in the differences,
+    # and a new run recomputes the Langevin torque (docs/spider.md), another map
+    end = design.End(horizon=400, window=100, every=100, paper_steps=100, margin=3.0)
+    k, lo, hi = design.STABLE_SHELL[shell]
+    stable = (k, lo + 0.3, hi - 0.3)
+    x0 = np.array(WINDOW_START[shell])
+    cx = model.Complex(shell, model.Params.from_array(x0), seed=3, cargo=cargo, leg_sigma=2.25)
+    cx.sim.run(300)
+    w = design.window(cx, end, stable=stable)
+    assert w["end"] > 0 and w["stable"] > 0 and np.count_nonzero(w["grad"]) >= 6
+    for j, name in enumerate(model.PARAM_NAMES):
+        for h in (1e-5, 2e-6):
+            e = np.zeros(8)
+            e[j] = h
+            fd = (
+                _window_value(shell, cargo, x0 + e, end, stable, 300)
+                - _window_value(shell, cargo, x0 - e, end, stable, 300)
+            ) / (2 * h)
+            assert abs(w["grad"][j] - fd) <= 1e-6 * abs(fd) + 1e-14 * 100 / h, (name, h, w["grad"][j], fd)
+
+
+def test_end_loss_settings_are_checked():
+    with pytest.raises(ValueError, match="horizon 1500 must hold"):
+        design.End(horizon=1500, window=1000).check()
+    with pytest.raises(ValueError, match="every 200 must be at most the window 100"):
+        design.End(window=100, every=200).check()
+    from hoomd_adjoint.apps.spider import Optimization
+
+    with pytest.raises(ValueError, match="loss must be 'paper' or 'end', got 'long'"):
+        Optimization("/nonexistent/never-written", loss="long")
+    with pytest.raises(ValueError, match="end applies to loss 'end'"):
+        Optimization("/nonexistent/never-written", end=design.End())
+    with pytest.raises(ValueError, match="paper_steps 500 must equal steps 1000"):
+        Optimization("/nonexistent/never-written", loss="end", end=design.End(paper_steps=500))

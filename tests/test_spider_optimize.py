@@ -161,7 +161,8 @@ def test_reproduction_script_smoke():
         timeout=600,
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "fig2" in r.stdout and "fig4" in r.stdout and "validation" in r.stdout
+    assert "fig2" in r.stdout and "fig4" in r.stdout and "strong: seeds" in r.stdout
+    assert "design ico-strong, end loss, 1 it. (legs 2.25) + cargo: success" in r.stdout
 
 
 def test_replicas_across_mpi_ranks_give_the_same_run(tmp_path):
@@ -198,3 +199,28 @@ def test_validate_refuses_empty_runs_before_writing(tmp_path, kw, msg):
     with pytest.raises(ValueError, match=msg):
         validate(tmp_path / "v", None, **kw)
     assert not (tmp_path / "v").exists()
+
+
+def test_end_loss_optimisation_with_cargo_resumes_bit_identically(tmp_path):
+    from hoomd_adjoint.apps.spider.design import End
+
+    kw = dict(
+        shell="icosahedron",
+        start="weak",
+        replicas=2,
+        steps=40,
+        loss="end",
+        end=End(horizon=200, window=100, every=50, paper_steps=40),
+        cargo=True,
+        leg_sigma=2.25,
+    )
+    Optimization(tmp_path / "whole", **kw).run(2, progress=False)
+    Optimization(tmp_path / "part", **kw).run(1, progress=False)
+    Optimization(tmp_path / "part", resume=True, **kw).run(2, progress=False)
+    a, b = (json.loads((tmp_path / n / "state.json").read_text()) for n in ("whole", "part"))
+    for h in a["history"] + b["history"]:
+        h.pop("wall")
+    assert a == b and a["config"]["loss"] == "end" and a["config"]["cargo"] is True
+    assert all(h["end"] > 0 for h in a["history"])  # the cargo starts inside: its term is on
+    with pytest.raises(ValueError, match="other settings"):
+        Optimization(tmp_path / "whole", resume=True, **{**kw, "cargo": False})

@@ -13,10 +13,16 @@ def optimize(args):
     world = shared("hoomd-adjoint spider optimize")  # under mpirun the ranks share each iteration's replicas
     if world is None:
         return 2
+    from .design import End
+    from .validate import load_params
+
+    end = None
+    if args.loss == "end":
+        end = End(horizon=args.horizon, window=args.window, weight=args.end_weight, paper_steps=args.steps)
     opt = Optimization(
         args.out,
         shell=args.shell,
-        start=args.start,
+        start=args.start if args.start_from is None else load_params(args.start_from),
         seed=args.seed,
         perturb=args.perturb,
         replicas=args.replicas,
@@ -26,6 +32,9 @@ def optimize(args):
         stable_shell=not args.no_stable_shell,
         resume=args.resume,
         communicator=world,
+        loss=args.loss,
+        end=end,
+        cargo=args.cargo,
     )
     p = opt.run(args.iterations, progress=not args.quiet)
     h = opt.history
@@ -84,26 +93,48 @@ def plot(args):
 
 
 def _check_optimize(args):
-    from ..._cli import resumable
+    from ..._cli import Usage, resumable
 
     resumable(args.out, args.resume, "a new optimisation")
+    if args.loss != "end":
+        for name in ("horizon", "window", "end_weight"):
+            if getattr(args, name) is not None:
+                raise Usage(f"--{name.replace('_', '-')} {getattr(args, name)} applies to --loss end")
+    else:
+        args.horizon = 10000 if args.horizon is None else args.horizon
+        args.window = 1000 if args.window is None else args.window
+        args.end_weight = 10.0 if args.end_weight is None else args.end_weight
+        if args.steps + args.window > args.horizon:
+            raise Usage(
+                f"--horizon {args.horizon} must hold --steps {args.steps} (the paper's loss) and --window {args.window}"
+            )
+        if args.window < 100:
+            raise Usage(f"--window {args.window}: the end-of-run terms are averaged every 100 steps; give 100 or more")
+    if args.start_from is not None:
+        _check_params("--start-from", args.start_from)
+
+
+def _check_params(option, spec):
+    from ..._cli import Usage
+    from .validate import load_params
+
+    try:
+        load_params(spec).check()  # a state.json's parameters, or 8 numbers
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        what = "a state.json of an optimisation, or 8 comma-separated numbers"
+        raise Usage(f"{option} {spec}: {e if not isinstance(e, KeyError) else f'no {e} in it'} ({what})") from None
 
 
 def _check_validate(args):
     from ..._cli import Usage, out_folder
-    from .validate import load_params
 
     out_folder("--out", args.out)
+    _check_params("params", args.params)
     if args.first_seed + args.seeds > 65536:
         raise Usage(
             f"--first-seed {args.first_seed} with --seeds {args.seeds}: the last seed would be "
             f"{args.first_seed + args.seeds - 1}, past HOOMD's 16 bits (65535)"
         )
-    try:
-        load_params(args.params).check()  # a state.json's parameters, or 8 numbers
-    except (ValueError, TypeError, KeyError, OSError) as e:
-        what = "a state.json of an optimisation, or 8 comma-separated numbers"
-        raise Usage(f"params {args.params}: {e if not isinstance(e, KeyError) else f'no {e} in it'} ({what})") from None
 
 
 def _check_plot(args):
@@ -163,6 +194,27 @@ def add_parser(sub):
         type=_a.real(0),
         default=None,
         help="add N(0, perturb) to log eps_H of the start (Fig. 4; default: no perturbation)",
+    )
+    a.add_argument(
+        "--start-from",
+        default=None,
+        help="start from these parameters instead: a state.json of an optimisation (its last), or 8 numbers "
+        "(a curriculum; --start then only names the run)",
+    )
+    a.add_argument(
+        "--loss",
+        choices=["paper", "end"],
+        default="paper",
+        help="paper: L_extract after --steps + L_remain (+ stable shell); end: also the strict test's terms "
+        "over the last --window steps of a --horizon-step run (docs/spider.md)",
+    )
+    a.add_argument("--horizon", type=_a.integer(1), default=None, help="--loss end: steps of the whole run (10000)")
+    a.add_argument("--window", type=_a.integer(1), default=None, help="--loss end: last steps differentiated (1000)")
+    a.add_argument("--end-weight", type=_a.real(0), default=None, help="--loss end: the end terms' weight (10)")
+    a.add_argument(
+        "--cargo",
+        action="store_true",
+        help="optimise with the cargo inside (the icosahedron; --loss end rewards its release)",
     )
     a.add_argument(
         "--no-stable-shell",

@@ -15,7 +15,18 @@ from ... import adjoint
 from ...md.constrain import quat_mul
 from .model import PARAM_NAMES, ROT_FRICTION, switched_morse
 
-__all__ = ["Evaluation", "evaluate", "extraction", "remain_coefficient", "stable_shell", "STABLE_SHELL"]
+__all__ = [
+    "Evaluation",
+    "evaluate",
+    "evaluate_end",
+    "window",
+    "End",
+    "end_terms",
+    "extraction",
+    "remain_coefficient",
+    "stable_shell",
+    "STABLE_SHELL",
+]
 
 # The authors' optional "stable shell" term (loss.py): k (d - band)^2 for each remaining vertex's
 # distance d from the remaining vertices' centre outside the band, divided by V - 1.
@@ -42,6 +53,7 @@ class Evaluation:
     stable: float = 0.0
     seconds: float = 0.0
     peak_bytes: int = 0
+    end: float = 0.0  # the end-of-run terms (loss "end"), included in ``loss``
 
 
 def extraction(cx, positions):
@@ -151,8 +163,10 @@ def evaluate(cx, steps=1000, coeff=None, memory=None, progress=False, stable=Non
     )
 
 
-def chain(cx, res):
-    """The engine's gradients -> d/d(eight parameters)."""
+def chain(cx, res, initial=True):
+    """The engine's gradients -> d/d(eight parameters). ``initial``: the run started from the
+    complex as built (its placement and momenta depend on R and h); False for a window whose
+    starting state is given."""
     p, n = cx.params, cx.n_legs
     g = dict.fromkeys(PARAM_NAMES, 0.0)
     # geometry: base_i = (R cos, R sin, h/(n+1)), head = (0, 0, -h n/(n+1))
@@ -161,11 +175,12 @@ def chain(cx, res):
     g["base_radius"] += float(np.sum(G[:n, 0] * np.cos(phi) + G[:n, 1] * np.sin(phi)))
     g["head_height"] += float(np.sum(G[:n, 2]) / (n + 1) - G[n, 2] * n / (n + 1))
     # the initial centre of mass sits h/(n+1) outward of the ring centre (on the target vertex)
-    g["head_height"] += float(res.positions[cx.spider_tag] @ cx.outward) / (n + 1)
+    if initial:
+        g["head_height"] += float(res.positions[cx.spider_tag] @ cx.outward) / (n + 1)
     # principal moments, through the dynamics, gamma_r = (10/3) I, and the initial angular momentum
     # p0 = 2 q (x) (0, L) with L_k = n_k sqrt(kT I_k): dL_k/dI_k = L_k / (2 I_k)
     gI = res.grad("moment_inertia")[cx.spider_tag] + ROT_FRICTION * res.grad("gamma_r")["S"]
-    if cx.initial_state is not None:
+    if initial and cx.initial_state is not None:
         q0, L0, I0 = cx.initial_state
         gp = res.angmom[cx.spider_tag]
         for k in range(3):
@@ -191,3 +206,148 @@ def chain(cx, res):
         g["base_particle_radius"] += soft[key("B", "C")]["sigma"]
         g["head_particle_radius"] += soft[key("C", "H")]["sigma"]
     return np.array([g[k] for k in PARAM_NAMES])
+
+
+# -- the end of a long run -------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class End:
+    """The end-of-run terms (``loss="end"``): after the paper's loss over its first ``paper_steps``,
+    the run goes on to ``horizon`` steps and its last ``window`` steps are differentiated, with
+    the state at their start as given (truncated backpropagation: the long horizon is chaotic,
+    docs/spider.md). The terms, averaged over frames ``every`` steps apart in the window, are
+    smooth versions of the strict test's (validate.py), aimed ``margin`` beyond its thresholds:
+    weight x (sum over spider sites s and remaining vertices i of relu(c_s + margin - d_si)^2,
+    c_s = 2 + r_s; plus sum_i relu(4 + 1 + margin - d_ti)^2 for the target; with the cargo,
+    relu(R_shell + 2.25 + margin - d_cargo)^2, d_cargo from the remaining vertices' centre and
+    R_shell the ideal remaining shell's circumradius), all / (V - 1); and the stable-shell term."""
+
+    horizon: int = 10000
+    window: int = 1000
+    every: int = 100
+    weight: float = 10.0
+    margin: float = 0.5
+    paper_steps: int = 1000
+
+    def check(self):
+        from ... import _checks
+
+        for name in ("horizon", "window", "every", "paper_steps"):
+            _checks.integer(name, getattr(self, name), lo=1)
+        if self.paper_steps + self.window > self.horizon:
+            raise ValueError(
+                f"horizon {self.horizon} must hold the paper's {self.paper_steps} steps and the window {self.window}"
+            )
+        if self.every > self.window:
+            raise ValueError(f"every {self.every} must be at most the window {self.window}")
+        _checks.real("weight", self.weight, lo=0.0)
+        _checks.real("margin", self.margin)
+        return self
+
+
+def end_terms(cx, positions, weight, margin):
+    """The end-of-run terms of one state (see :class:`End`): (value, d/dpositions, d/d(eight
+    parameters) at fixed positions)."""
+    from .model import VERTEX_RADIUS
+
+    V, t, n = cx.n_vertices, cx.target, cx.n_legs
+    x = np.asarray(positions, dtype=np.float64)
+    rest = np.array([i for i in range(V) if i != t])
+    body = np.asarray(cx.sim.state._cpp.body)
+    sites = np.flatnonzero((body == cx.spider_tag) & (np.arange(body.size) != cx.spider_tag))
+    p = cx.params
+    contact = VERTEX_RADIUS + np.array([p.base_particle_radius] * n + [p.head_particle_radius])
+    norm = V - 1
+    g = np.zeros_like(x)
+    dparams = np.zeros(len(PARAM_NAMES))
+
+    def hinge(a, b, reach):  # sum relu(reach - |a_k - b_l|)^2 over pairs; its d/da, d/db, d/dreach
+        d = a[:, None] - b[None]
+        r = np.linalg.norm(d, axis=-1)
+        h = np.maximum(reach - r, 0.0)
+        w = (-2 * h / np.maximum(r, 1e-300))[..., None] * d
+        return float(np.sum(h * h)), w.sum(axis=1), -w.sum(axis=0), 2 * h.sum(axis=-1)
+
+    value, ga, gb, dreach = hinge(x[sites], x[rest], (contact + margin)[:, None])
+    g[sites] += ga
+    g[rest] += gb
+    dparams[PARAM_NAMES.index("base_particle_radius")] += dreach[:n].sum()
+    dparams[PARAM_NAMES.index("head_particle_radius")] += dreach[n]
+    from .validate import CARGO_CONTACT, CONTACT, TARGET_CLEARANCE
+
+    vt, ga, gb, _ = hinge(x[[t]], x[rest], CONTACT + TARGET_CLEARANCE + margin)
+    value += vt
+    g[t] += ga[0]
+    g[rest] += gb
+    if cx.cargo:
+        com = x[rest].mean(axis=0)
+        R = np.linalg.norm(cx.shell.vertices[rest] - cx.shell.vertices[rest].mean(axis=0), axis=1).max()
+        vc, ga, gb, _ = hinge(x[[V + 1]], com[None], R + CARGO_CONTACT + margin)
+        value += vc
+        g[V + 1] += ga[0]
+        g[rest] += gb[0] / len(rest)
+    s = weight / norm
+    return s * value, s * g, s * dparams
+
+
+def evaluate_end(cx, end, coeff=None, memory=None, stable=None):
+    """The paper's loss over the first ``end.paper_steps`` steps (:func:`evaluate`), then the run
+    on to ``end.horizon`` steps, its last ``end.window`` steps differentiated for the end-of-run
+    terms (:func:`window`); returns one :class:`Evaluation` of the sum (``end`` holds the
+    end-of-run terms, averaged over the window's frames)."""
+    import time
+
+    end.check()
+    start = time.perf_counter()
+    first = evaluate(cx, steps=end.paper_steps, coeff=coeff, memory=memory, stable=stable)
+    cx.sim.run(end.horizon - end.paper_steps - end.window)
+    w = window(cx, end, memory=memory, stable=stable)
+    return Evaluation(
+        loss=first.loss + w["loss"],
+        extract=first.extract,
+        remain=first.remain,
+        grad=first.grad + w["grad"],
+        stable=first.stable + w["stable"],
+        seconds=time.perf_counter() - start,
+        peak_bytes=max(first.peak_bytes, w["peak_bytes"]),
+        end=w["end"],
+    )
+
+
+def window(cx, end, memory=None, stable=None):
+    """From the simulation's current state (given, not differentiated), run ``end.window`` steps
+    and differentiate the end-of-run terms (:func:`end_terms`) and the stable-shell term, averaged
+    over frames ``end.every`` apart, with respect to the eight parameters. Returns a dict: loss,
+    grad, end, stable, peak_bytes."""
+    frames = list(range(end.window % end.every or end.every, end.window + 1, end.every))
+    F = len(frames)
+    seen = {}  # timestep -> (end terms, their explicit d/dparams, stable-shell term); a recomputed frame overwrites
+
+    def loss(frame):
+        value, g, dp = end_terms(cx, frame.positions, end.weight, end.margin)
+        vs = 0.0
+        if stable is not None:
+            vs, gs = stable_shell(cx, frame.positions, *stable)
+            g = g + gs
+        seen[frame.timestep] = (value, dp, vs)
+        return (value + vs) / F, g / F
+
+    res = adjoint.gradient(
+        cx.sim,
+        end.window,
+        loss,
+        wrt=[cx.soft, cx.morse, cx.rigid, "moment_inertia", "gamma_r"],
+        frames=frames,
+        memory=memory,
+    )
+    if len(seen) != F:
+        raise RuntimeError(f"the end-of-run loss saw {len(seen)} frames, not the window's {F}")
+    explicit = sum(dp for _, dp, _ in seen.values()) / F
+    return dict(
+        loss=res.loss,
+        grad=chain(cx, res, initial=False) + explicit,
+        end=sum(v for v, _, _ in seen.values()) / F,
+        stable=sum(s for _, _, s in seen.values()) / F,
+        peak_bytes=res.diagnostics["stored_bytes_peak"],
+    )

@@ -8,7 +8,7 @@ import numpy as np
 
 from .model import PARAM_NAMES
 
-__all__ = ["plot_losses", "plot_spread", "read_history"]
+__all__ = ["plot_losses", "plot_spread", "plot_validation", "read_history"]
 
 UNITS = dict(
     base_radius="σ",
@@ -126,6 +126,8 @@ def plot_spread(runs, output):
         if not history:
             continue
         label = "perturbed start" if config.get("perturb") else "seeds"
+        if config.get("start") == "strong":  # the strong start's ensembles beside the weak's
+            label = f"strong: {label}"
         groups.setdefault(label, []).append(np.array(history[-1]["params"]))
     fig, axes = plt.subplots(1, len(PARAM_NAMES), figsize=(2.0 * len(PARAM_NAMES), 3.5))
     out = {}
@@ -166,3 +168,50 @@ def plot_spread(runs, output):
     fig.savefig(output, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out
+
+
+def plot_validation(rows, output, goal=0.9):
+    """The validation table as a figure: for each row (a name and its
+    :func:`~hoomd_adjoint.apps.spider.validate.validate` summary) the fraction of runs passing each
+    criterion of the strict test, with its binomial standard error, and the goal as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(rows)
+    keys = ["extracted", "intact", "detached", "success", "released"]
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(names) + 1.6))
+    y = np.arange(len(names))
+    for k, key in enumerate(keys):
+        f = np.array([rows[n].get(f"{key}_fraction", np.nan) for n in names])
+        se = np.array([rows[n].get(f"{key}_se", np.nan) for n in names])
+        has = np.isfinite(f)
+        ax.errorbar(
+            f[has],
+            y[has] + (k - 2) * 0.14,
+            xerr=se[has],
+            fmt="os^D*"[k],
+            ms=7 if key == "success" else 5,
+            color=f"C{k}",
+            capsize=2,
+            label=f"{key} (± 1 SE)",
+        )
+    ax.axvline(goal, color="k", ls="--", lw=1, label=f"goal {goal:g}")
+    ax.set_yticks(y)
+    ax.set_yticklabels(
+        [
+            f"{n} ({rows[n]['seeds']} seeds x {rows[n]['steps']} steps, legs {rows[n].get('leg_sigma', 1.0):g})"
+            for n in names
+        ],
+        fontsize=8,
+    )
+    ax.invert_yaxis()
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_xlabel("fraction of runs passing, over the last 10% of each run")
+    ax.set_ylabel("spider parameters")
+    ax.set_title("strict validation of spiders (docs/spider.md)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / len(names)), ncol=3)
+    fig.tight_layout()
+    fig.savefig(output, dpi=120, bbox_inches="tight")
+    plt.close(fig)

@@ -3,6 +3,7 @@ a batch of replicas (independent thermal starts and noise), state saved atomical
 iteration so that an interrupted run resumes to the bit-identical result.
 """
 
+import dataclasses
 import os
 import time
 
@@ -11,7 +12,7 @@ import numpy as np
 from ... import _checks
 from ...optim import Adam
 from ...sweep import _read_resumable, _write_json_atomic
-from .design import STABLE_SHELL, evaluate, remain_coefficient
+from .design import STABLE_SHELL, End, evaluate, evaluate_end, remain_coefficient
 from .model import PARAM_NAMES, Complex, Params
 
 __all__ = ["Optimization", "replica_seed"]
@@ -40,6 +41,13 @@ class Optimization:
             for the shell). On by default here: without it the optimiser finds spiders that
             extract the target by blowing the shell apart (docs/spider.md).
         memory: the adjoint's byte budget per simulation (None: store every state).
+        loss: ``"paper"`` (L_extract at the last of ``steps`` steps + L_remain, the paper's) or
+            ``"end"``: the paper's loss over its ``steps``, then the run goes on to ``end.horizon``
+            steps and the end-of-run terms of its last ``end.window`` steps are added
+            (:class:`~hoomd_adjoint.apps.spider.design.End`; docs/spider.md says why).
+        end: an :class:`~hoomd_adjoint.apps.spider.design.End` (loss "end"; default ``End()``,
+            its ``paper_steps`` set to ``steps``).
+        cargo: optimise with the cargo inside the shell (its release enters the end-of-run terms).
         communicator: a :class:`~hoomd_adjoint.communicator.Communicator`; its partitions share the
             replicas (replica r runs on partition r mod P) and every rank gets every result, so the
             run is bitwise the same for any number of ranks. Only partition 0 writes files.
@@ -63,6 +71,9 @@ class Optimization:
         memory=None,
         communicator=None,
         resume=False,
+        loss="paper",
+        end=None,
+        cargo=False,
     ):
         from ...communicator import Communicator
 
@@ -90,6 +101,17 @@ class Optimization:
             leg_sigma=_checks.real("leg_sigma", leg_sigma, lo=0.0, lo_open=True),
             stable_shell=list(STABLE_SHELL[shell]) if stable_shell else None,
         )
+        if loss not in ("paper", "end"):
+            raise ValueError(f"loss must be 'paper' or 'end', got {loss!r}")
+        if end is not None and loss != "end":
+            raise ValueError("end applies to loss 'end'")
+        if loss == "end":  # (the paper's settings keep their old config, so its runs resume)
+            end = End(paper_steps=self.config["steps"]) if end is None else end
+            if end.paper_steps != self.config["steps"]:
+                raise ValueError(f"end.paper_steps {end.paper_steps} must equal steps {self.config['steps']}")
+            self.config.update(loss="end", end=dataclasses.asdict(end.check()))
+        if cargo:
+            self.config["cargo"] = True
         self.memory = memory
         self.communicator = communicator if communicator is not None else Communicator()
         self.out = str(out)
@@ -118,15 +140,19 @@ class Optimization:
         for r in range(comm.partition, R, comm.num_partitions):
             seed = replica_seed(c["seed"], iteration, r, R)
             try:
-                cx = Complex(c["shell"], params, seed=seed, leg_sigma=c["leg_sigma"])
-                ev = evaluate(cx, steps=c["steps"], coeff=c["coeff"], memory=self.memory, stable=c["stable_shell"])
-                mine.append((r, ev.loss, ev.extract, ev.remain, ev.stable, ev.grad, None))
+                cx = Complex(c["shell"], params, seed=seed, leg_sigma=c["leg_sigma"], cargo=c.get("cargo", False))
+                kw = dict(coeff=c["coeff"], memory=self.memory, stable=c["stable_shell"])
+                if c.get("loss") == "end":
+                    ev = evaluate_end(cx, End(**c["end"]), **kw)
+                else:
+                    ev = evaluate(cx, steps=c["steps"], **kw)
+                mine.append((r, ev.loss, ev.extract, ev.remain, ev.stable, ev.grad, None, ev.end))
             except (RuntimeError, FloatingPointError) as e:  # a replica that blew up
-                mine.append((r, None, None, None, None, None, f"seed {seed}: {e}"))
+                mine.append((r, None, None, None, None, None, f"seed {seed}: {e}", None))
         done = sorted((x for part in comm.allgather(mine) for x in part), key=lambda x: x[0])
         ok = [x for x in done if x[6] is None]
         failures = [x[6] for x in done if x[6] is not None]
-        losses, extract, remain, stable = ([x[k] for x in ok] for k in (1, 2, 3, 4))
+        losses, extract, remain, stable, end = ([x[k] for x in ok] for k in (1, 2, 3, 4, 7))
         grads = [x[5] for x in ok]
         if not grads:
             raise RuntimeError(
@@ -138,6 +164,7 @@ class Optimization:
             extract=float(np.mean(extract)),
             remain=float(np.mean(remain)),
             stable=float(np.mean(stable)),
+            end=float(np.mean(end)),
             loss_min=float(np.min(losses)),
             loss_max=float(np.max(losses)),
             grad=np.mean(grads, axis=0),
@@ -174,6 +201,7 @@ class Optimization:
                         extract=e["extract"],
                         remain=e["remain"],
                         stable=e["stable"],
+                        end=e["end"],
                         loss_min=e["loss_min"],
                         loss_max=e["loss_max"],
                         params=[float(v) for v in self.params],
@@ -203,7 +231,7 @@ class Optimization:
         path = os.path.join(self.out, "history.csv")
         with open(path + ".tmp", "w") as f:
             f.write(
-                "iteration,loss,extract,remain,stable,loss_min,loss_max,failures,wall_s,"
+                "iteration,loss,extract,remain,stable,end,loss_min,loss_max,failures,wall_s,"
                 + ",".join(PARAM_NAMES)
                 + ","
                 + ",".join("d_" + n for n in PARAM_NAMES)
@@ -219,6 +247,7 @@ class Optimization:
                             h["extract"],
                             h["remain"],
                             h["stable"],
+                            h.get("end", 0.0),
                             h["loss_min"],
                             h["loss_max"],
                             h["failures"],
