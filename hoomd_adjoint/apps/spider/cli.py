@@ -237,8 +237,8 @@ def add_parser(sub):
     a.add_argument(
         "--first-seed",
         type=_a.integer(0, 65535),
-        default=1000,
-        help="run k has seed first-seed + k (16 bits, as HOOMD's seeds)",
+        default=60000,
+        help="run k has seed first-seed + k (16 bits, as HOOMD's seeds; the default is clear of the optimisations' replica seeds)",
     )
     a.add_argument("--steps", type=_a.integer(1), default=10000, help="steps per run")
     a.add_argument(
