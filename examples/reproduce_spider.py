@@ -30,6 +30,7 @@ import shutil
 import tempfile
 
 from hoomd_adjoint.apps.spider import Optimization, figures, validate
+from hoomd_adjoint.communicator import shared
 from hoomd_adjoint.apps.spider.design import End
 
 RUNS = {  # name: (shell, start, iterations): the paper's lengths
@@ -76,7 +77,7 @@ def jobs(runs, designs, only):
     return out
 
 
-def optimise(out, name, kw, iterations, common):
+def optimise(out, name, kw, iterations, common, world):
     kw = dict(kw)
     first = kw.pop("first", None)
     if first is not None:  # the curriculum: start from the first stage's parameters
@@ -84,7 +85,7 @@ def optimise(out, name, kw, iterations, common):
         if "end" in common:
             kw["end"] = End(**{**common["end"], "paper_steps": common.get("steps", 1000)})
     extra = {k: v for k, v in common.items() if k != "end"}
-    opt = Optimization(os.path.join(out, name), resume=True, **kw, **extra)
+    opt = Optimization(os.path.join(out, name), resume=True, communicator=world, **kw, **extra)
     opt.run(iterations)
 
 
@@ -149,13 +150,17 @@ def main(argv=None):
         SPREAD.update(weak=1, strong=1)
         common = dict(replicas=2, steps=50, end=dict(horizon=300, window=100, every=50))
         val = dict(seeds=2, steps=300)
+    world = shared("reproduce_spider.py")  # under mpirun the ranks share each iteration's replicas
+    if world is None:
+        return 2
     os.makedirs(args.out, exist_ok=True)
     todo = jobs(runs, designs, args.only)
     for i, (name, kw, iterations) in enumerate(todo):
         if part is None or i % part[1] == part[0] - 1:
-            optimise(args.out, name, kw, iterations, common)
+            optimise(args.out, name, kw, iterations, common, world)
     if part is not None:
-        return
+        return 0
+    main_rank = world.partition == 0  # every rank runs the validation (it shares the seeds); one draws
     outputs = []
 
     def save(summary, png):
@@ -164,12 +169,12 @@ def main(argv=None):
         outputs.extend([png, png.replace(".png", ".json")])
 
     for fig, names in (("fig2", ["oct-weak", "oct-strong"]), ("fig3", ["ico-weak", "ico-strong"])):
-        if fig in args.only:
+        if fig in args.only and main_rank:
             png = os.path.join(args.out, f"spider-{fig}-losses.png")
             s = figures.plot_losses([os.path.join(args.out, n) for n in names], png, reference=args.reference)
             save(s, png)
             print(fig, json.dumps(s, indent=1)[:1500])
-    if "fig4" in args.only:
+    if "fig4" in args.only and main_rank:
         png = os.path.join(args.out, "spider-fig4-spread.png")
         s = figures.plot_spread([os.path.join(args.out, name) for name, _, _ in jobs({}, {}, ["fig4"])], png)
         save(s, png)
@@ -178,18 +183,24 @@ def main(argv=None):
         table = {}
         for name, shell, params, cargo, legs in validation_rows(args.out, runs, designs):
             d = os.path.join(args.out, "validate", name.replace(" ", "_").replace(",", "").replace("'", ""))
-            table[name] = validate.validate(d, params, shell=shell, cargo=cargo, leg_sigma=legs, progress=False, **val)
-            print(
-                f"{name}: success {table[name]['success_fraction']:.3f} ± {table[name]['success_se']:.3f}", flush=True
+            table[name] = validate.validate(
+                d, params, shell=shell, cargo=cargo, leg_sigma=legs, progress=False, communicator=world, **val
             )
-        png = os.path.join(args.out, "spider-validation.png")
-        figures.plot_validation(table, png)
-        save(table, png)
-    if args.figures:
+            if main_rank:
+                print(
+                    f"{name}: success {table[name]['success_fraction']:.3f} ± {table[name]['success_se']:.3f}",
+                    flush=True,
+                )
+        if main_rank:
+            png = os.path.join(args.out, "spider-validation.png")
+            figures.plot_validation(table, png)
+            save(table, png)
+    if args.figures and main_rank:
         os.makedirs(args.figures, exist_ok=True)
         for path in outputs:
             shutil.copy(path, args.figures)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -286,7 +286,11 @@ def test_spider_validate_and_plot(tmp_path, figures):
     )
     assert cli.main(["spider", "plot"] + runs + ["--out", str(tmp_path / "losses.png")]) == 0
     plot_spread(runs, str(tmp_path / "spread.png"))  # (the Fig. 4 analogue: not a command, same rules)
-    _check(figures, ["trajectory.png", "losses.png", "spread.png"])
+    from hoomd_adjoint.apps.spider.figures import plot_validation
+
+    summary = json.loads((tmp_path / "v" / "outcomes.json").read_text())["summary"]
+    plot_validation({"a run": summary, "again": summary}, str(tmp_path / "validation.png"))
+    _check(figures, ["trajectory.png", "losses.png", "spread.png", "validation.png"])
 
 
 def test_clusters_reproduce(tmp_path, figures, monkeypatch):

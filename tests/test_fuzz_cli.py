@@ -219,6 +219,11 @@ CASES = [
     (["spider", "validate", SPIDER, "--first-seed", "65530"], "--first-seed 65530", "--seeds 40", "65535"),
     (["spider", "validate", SPIDER, "--out", "{tmp}/jobs.json"], "--out {tmp}/jobs.json", "is a file"),
     (["spider", "optimize", "--out", "{tmp}/jobs.json"], "--out {tmp}/jobs.json", "is a file"),
+    (["spider", "optimize", "--horizon", "5000"], "--horizon 5000", "--loss end"),
+    (["spider", "optimize", "--loss", "end", "--window", "50"], "--window 50", "100 or more"),
+    (["spider", "optimize", "--loss", "end", "--horizon", "1500"], "--horizon 1500", "--steps 1000", "--window 1000"),
+    (["spider", "optimize", "--start-from", "1,2"], "--start-from 1,2", "8 finite numbers"),
+    (["spider", "optimize", "--start-from", "{tmp}/jobs.json"], "--start-from {tmp}/jobs.json"),
     (["spider", "validate", "{tmp}/missing.json"], "params {tmp}/missing.json"),
     (["spider", "validate", "{tmp}/jobs.json"], "params {tmp}/jobs.json"),  # JSON, but not a state
     (["spider", "plot", "{tmp}/nothing"], "runs: {tmp}/nothing"),
