@@ -199,19 +199,20 @@ def plot_validation(rows, output, goal=0.9):
         )
     ax.axvline(goal, color="k", ls="--", lw=1, label=f"goal {goal:g}")
     ax.set_yticks(y)
+    runs = sorted({(rows[n]["seeds"], rows[n]["steps"]) for n in names})
     ax.set_yticklabels(
-        [
-            f"{n} ({rows[n]['seeds']} seeds x {rows[n]['steps']} steps, legs {rows[n].get('leg_sigma', 1.0):g})"
-            for n in names
-        ],
+        [n if "legs" in n else f"{n} (legs {rows[n].get('leg_sigma', 1.0):g})" for n in names]
+        if len(runs) == 1
+        else [f"{n} ({rows[n]['seeds']} seeds x {rows[n]['steps']} steps)" for n in names],
         fontsize=8,
     )
     ax.invert_yaxis()
     ax.set_xlim(-0.03, 1.03)
     ax.set_xlabel("fraction of runs passing, over the last 10% of each run")
     ax.set_ylabel("spider parameters")
-    ax.set_title("strict validation of spiders (docs/spider.md)", fontsize=10)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / len(names)), ncol=3)
+    each = f": {runs[0][0]} seeds x {runs[0][1]} steps each" if len(runs) == 1 else ""
+    ax.set_title(f"strict validation of spiders{each} (docs/spider.md)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     fig.savefig(output, dpi=120, bbox_inches="tight")
     plt.close(fig)
