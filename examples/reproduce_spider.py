@@ -26,6 +26,7 @@ figures/preprint/data directory to draw their traces::
 import argparse
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -182,10 +183,15 @@ def main(argv=None):
     if "validate" in args.only:
         table = {}
         for name, shell, params, cargo, legs in validation_rows(args.out, runs, designs):
-            d = os.path.join(args.out, "validate", name.replace(" ", "_").replace(",", "").replace("'", ""))
+            d = os.path.join(args.out, "validate", re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-"))
             table[name] = validate.validate(
                 d, params, shell=shell, cargo=cargo, leg_sigma=legs, progress=False, communicator=world, **val
             )
+            design = name.split(",")[0].removeprefix("design ") if name.startswith("design") else None
+            if main_rank and design and "end loss" in name and (shell == "octahedron" or cargo):
+                png = os.path.join(args.out, f"spider-validate-design-{design}.png")  # one run of each design
+                shutil.copy(os.path.join(d, "trajectory.png"), png)
+                outputs.append(png)
             if main_rank:
                 print(
                     f"{name}: success {table[name]['success_fraction']:.3f} ± {table[name]['success_se']:.3f}",
