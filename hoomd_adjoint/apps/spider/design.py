@@ -13,7 +13,8 @@ import numpy as np
 
 from ... import adjoint
 from ...md.constrain import quat_mul
-from .model import PARAM_NAMES, ROT_FRICTION, switched_morse
+from .model import PARAM_NAMES, ROT_FRICTION, VERTEX_RADIUS, switched_morse
+from .validate import CARGO_CONTACT, CONTACT, TARGET_CLEARANCE
 
 __all__ = [
     "Evaluation",
@@ -249,8 +250,6 @@ class End:
 def end_terms(cx, positions, weight, margin):
     """The end-of-run terms of one state (see :class:`End`): (value, d/dpositions, d/d(eight
     parameters) at fixed positions)."""
-    from .model import VERTEX_RADIUS
-
     V, t, n = cx.n_vertices, cx.target, cx.n_legs
     x = np.asarray(positions, dtype=np.float64)
     rest = np.array([i for i in range(V) if i != t])
@@ -274,8 +273,6 @@ def end_terms(cx, positions, weight, margin):
     g[rest] += gb
     dparams[PARAM_NAMES.index("base_particle_radius")] += dreach[:n].sum()
     dparams[PARAM_NAMES.index("head_particle_radius")] += dreach[n]
-    from .validate import CARGO_CONTACT, CONTACT, TARGET_CLEARANCE
-
     vt, ga, gb, _ = hinge(x[[t]], x[rest], CONTACT + TARGET_CLEARANCE + margin)
     value += vt
     g[t] += ga[0]

@@ -103,19 +103,21 @@ def outcome(cx, positions):
     return out
 
 
-def _run(cx, steps, check_every, hold, writer_period=None, out=None):
+def _run(cx, steps, check_every, hold, track=False):
     """One run, classified every ``check_every`` steps; returns the per-run record (criteria held
-    over the last ``hold`` fraction) and, with ``writer_period``, the track for the plot."""
+    at every check over the last ``hold`` fraction) and, with ``track``, the (timestep, positions)
+    of every check for the plot."""
     keys = CRITERIA + (("released",) if cx.cargo else ())
     window = steps - int(math.floor(hold * steps))  # checks at or after this step count
     settled = dict.fromkeys(keys)  # the first step from which each criterion held
     held = dict.fromkeys(keys, True)
-    track, done, last = [], 0, None
+    frames, done = [], 0
     while done < steps:
         n = min(check_every, steps - done)
         cx.sim.run(n)
         done += n
-        last = outcome(cx, np.array(cx.sim.state._cpp.position))
+        x = np.array(cx.sim.state._cpp.position)
+        last = outcome(cx, x)
         for k in keys:
             if not last[k]:
                 settled[k] = None
@@ -123,13 +125,13 @@ def _run(cx, steps, check_every, hold, writer_period=None, out=None):
                 settled[k] = done
             if done >= window and not last[k]:
                 held[k] = False
-        if writer_period is not None:
-            track.append((cx.sim.timestep, np.array(cx.sim.state._cpp.position)))
-    record = {k: held[k] and bool(last[k]) for k in keys}
-    record.update({f"{k}_final": v for k, v in last.items() if k in keys})
+        if track:
+            frames.append((cx.sim.timestep, x))
+    record = dict(held)  # (the last check is always in the window)
+    record.update({f"{k}_final": last[k] for k in keys})
     record.update({k: v for k, v in last.items() if k not in keys})
     record["settled_step"] = settled
-    return record, track
+    return record, frames
 
 
 def _failed(cx, e, cargo):
@@ -195,7 +197,7 @@ def validate(
                 os.remove(path)
             cx.sim.operations.writers.append(GSD(Periodic(trajectory_period), path, mode="wb"))
         try:
-            res, track = _run(cx, steps, check_every, hold, writer_period=check_every if k == 0 else None)
+            res, track = _run(cx, steps, check_every, hold, track=k == 0)
         except RuntimeError as e:  # a run that blew up counts as a failure, and is named in the summary
             res, track = _failed(cx, e, cargo), None
         res["seed"] = first_seed + k
