@@ -224,3 +224,28 @@ def test_end_loss_optimisation_with_cargo_resumes_bit_identically(tmp_path):
     assert all(h["end"] > 0 for h in a["history"])  # the cargo starts inside: its term is on
     with pytest.raises(ValueError, match="other settings"):
         Optimization(tmp_path / "whole", resume=True, **{**kw, "cargo": False})
+
+
+def test_a_failed_replica_is_named_and_left_out_of_the_mean(tmp_path, monkeypatch):
+    from hoomd_adjoint import ReplicaWarning
+    from hoomd_adjoint.apps.spider import optimize
+
+    real = optimize.evaluate
+
+    def second_fails(cx, **kw):  # replica 1's run blows up after 7 steps (the real run, then a real error)
+        if cx.sim.seed == optimize.replica_seed(0, 0, 1, 3):
+            cx.sim.run(7)
+            raise RuntimeError("particle tag 3 is outside the box at step 7")
+        return real(cx, **kw)
+
+    monkeypatch.setattr(optimize, "evaluate", second_fails)
+    opt = Optimization(tmp_path / "o", replicas=3, steps=20)
+    with pytest.warns(ReplicaWarning, match=r"2 of 3 replicas used; failed: replica 1 \(seed 1\) at timestep 7"):
+        opt.run(1, progress=False)
+    h = opt.history[0]
+    assert h["failures"] == 1 and h["failed"] == [
+        "replica 1 (seed 1) at timestep 7: particle tag 3 is outside the box at step 7"
+    ]
+    kw = dict(steps=20, stable=optimize.STABLE_SHELL["octahedron"])
+    ok = [real(optimize.Complex("octahedron", Params.start("octahedron", "weak"), seed=s), **kw) for s in (0, 2)]
+    assert h["loss"] == pytest.approx(np.mean([e.loss for e in ok]), rel=1e-12)

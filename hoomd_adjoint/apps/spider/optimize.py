@@ -6,10 +6,12 @@ iteration so that an interrupted run resumes to the bit-identical result.
 import dataclasses
 import os
 import time
+import warnings
 
 import numpy as np
 
 from ... import _checks
+from ...ensemble import ReplicaWarning
 from ...optim import Adam
 from ...sweep import _read_resumable, _write_json_atomic
 from .design import STABLE_SHELL, End, evaluate, evaluate_end, remain_coefficient
@@ -139,6 +141,7 @@ class Optimization:
         mine = []
         for r in range(comm.partition, R, comm.num_partitions):
             seed = replica_seed(c["seed"], iteration, r, R)
+            cx = None
             try:
                 cx = Complex(c["shell"], params, seed=seed, leg_sigma=c["leg_sigma"], cargo=c.get("cargo", False))
                 kw = dict(coeff=c["coeff"], memory=self.memory, stable=c["stable_shell"])
@@ -148,7 +151,8 @@ class Optimization:
                     ev = evaluate(cx, steps=c["steps"], **kw)
                 mine.append((r, ev.loss, ev.extract, ev.remain, ev.stable, ev.grad, None, ev.end))
             except (RuntimeError, FloatingPointError) as e:  # a replica that blew up
-                mine.append((r, None, None, None, None, None, f"seed {seed}: {e}", None))
+                step = "while building" if cx is None else f"at timestep {cx.sim.timestep}"
+                mine.append((r, None, None, None, None, None, f"replica {r} (seed {seed}) {step}: {e}", None))
         done = sorted((x for part in comm.allgather(mine) for x in part), key=lambda x: x[0])
         ok = [x for x in done if x[6] is None]
         failures = [x[6] for x in done if x[6] is not None]
@@ -168,6 +172,7 @@ class Optimization:
             loss_min=float(np.min(losses)),
             loss_max=float(np.max(losses)),
             grad=np.mean(grads, axis=0),
+            used=len(ok),
             failures=failures,
         )
 
@@ -189,6 +194,13 @@ class Optimization:
             while self.iteration < iterations:
                 t0 = time.perf_counter()
                 e = self.evaluate(self.params, self.iteration)
+                if e["failures"] and main:  # the mean is over fewer replicas: say which failed
+                    warnings.warn(
+                        f"spider iteration {self.iteration}: {e['used']} of {self.config['replicas']} replicas "
+                        f"used; failed: {'; '.join(e['failures'])}",
+                        ReplicaWarning,
+                        stacklevel=2,
+                    )
                 new = self.optimizer.step(self.params, e["grad"])
                 # projected gradient: a step that leaves the buildable set (e.g. r_on past r_cut)
                 # is moved back onto its edge, and the history says so
@@ -207,6 +219,7 @@ class Optimization:
                         params=[float(v) for v in self.params],
                         grad=[float(v) for v in e["grad"]],
                         failures=len(e["failures"]),
+                        failed=e["failures"],  # replica, seed, timestep and cause of each
                         projected=moved,
                         wall=time.perf_counter() - t0,
                     )
