@@ -8,9 +8,12 @@ Figs. 2-4) with hoomd-adjoint, and design spiders that pass the strict test.
   N(0, 0.1)) from each start, 500 iterations (weak) and 1250 (strong).
 - designs: for each shell and start, the paper's loss and then the end-of-run loss from its result
   (docs/spider.md: why, and what changed), with the revision's legs (sigma 2.25).
+- search: a forward random search per shell, scored by the strict test on training seeds
+  (spider/search.py), with the cargo for the icosahedron.
 - validate: the strict test (validate.py) over 40 seeds x 10,000 steps for the authors' parameter
   sets, the paper reproductions and the designs, the icosahedron with and without the cargo; the
-  table as JSON and a figure with error bars.
+  bare hole (target and spider taken away at step 0), the reference for the cargo's release; the
+  cargo's release at 3x the length; the table as JSON and a figure with error bars.
 
 Every optimisation is resumable (run the same command again after an interruption), and the list
 of optimisations can be sliced over processes or machines with ``--part K/N`` (each runs the
@@ -30,7 +33,7 @@ import re
 import shutil
 import tempfile
 
-from hoomd_adjoint.apps.spider import Optimization, figures, validate
+from hoomd_adjoint.apps.spider import Optimization, figures, search, validate
 from hoomd_adjoint.communicator import shared
 from hoomd_adjoint.apps.spider.design import End
 
@@ -48,6 +51,8 @@ DESIGNS = {  # name: (shell, start, iterations of the paper's loss, then of the 
     "ico-weak": ("icosahedron", "weak", 250, 150, True),
     "ico-strong": ("icosahedron", "strong", 250, 150, True),
 }
+SEARCHES = {"octahedron": 150, "icosahedron": 150}  # candidates per shell (the icosahedron's with the cargo)
+LONG = 3  # the cargo-release rows also run at this many times the table's length
 AUTHORS = {  # (R, h, r_B, r_H, log eps_H, alpha_H, r_on, r_cut) in the authors' code and README
     "octahedron": [4.103, 4.295, 1.299, 1.197, 5.459, 1.904, 8.710, 9.799],
     "icosahedron, weak start (their 250 it.)": [4.840, 4.626, 0.601, 0.778, 6.564, 1.872, 8.949, 10.589],
@@ -55,10 +60,14 @@ AUTHORS = {  # (R, h, r_B, r_H, log eps_H, alpha_H, r_on, r_cut) in the authors'
 }
 
 
-def jobs(runs, designs, only):
-    """Every optimisation the chosen parts need, in order: (name, keyword arguments of
-    Optimization, iterations). A design's second stage starts from its first's result."""
+def jobs(runs, designs, only, searches=SEARCHES):
+    """Every optimisation and search the chosen parts need, in order: (name, keyword arguments of
+    Optimization, iterations), or for a search (name, keyword arguments of search.search, None).
+    A design's second stage starts from its first's result."""
     out = []
+    if "search" in only:
+        for shell, n in searches.items():
+            out.append((f"design/{shell}-search", dict(shell=shell, candidates=n, cargo=shell == "icosahedron"), None))
     for fig, names in (("fig2", ["oct-weak", "oct-strong"]), ("fig3", ["ico-weak", "ico-strong"])):
         if fig in only:
             out += [(n, dict(shell=runs[n][0], start=runs[n][1]), runs[n][2]) for n in names]
@@ -79,36 +88,53 @@ def jobs(runs, designs, only):
 
 
 def optimise(out, name, kw, iterations, common, world):
+    if iterations is None:  # a search
+        search.search(os.path.join(out, name), **kw, **common.get("search", {}), communicator=world)
+        return
     kw = dict(kw)
     first = kw.pop("first", None)
     if first is not None:  # the curriculum: start from the first stage's parameters
         kw["start"] = validate.load_params(os.path.join(out, first, "state.json"))
         if "end" in common:
             kw["end"] = End(**{**common["end"], "paper_steps": common.get("steps", 1000)})
-    extra = {k: v for k, v in common.items() if k != "end"}
+    extra = {k: v for k, v in common.items() if k not in ("end", "search")}
     opt = Optimization(os.path.join(out, name), resume=True, communicator=world, **kw, **extra)
     opt.run(iterations)
 
 
+COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "figures")
+
+
 def _final(out, name, fig):
     """A run's last parameters and its iteration count: from its state.json, or else from the
-    committed figure JSON (docs/figures/spider-figN-losses.json) that recorded it."""
+    committed JSON that recorded it (docs/figures/spider-figN-losses.json for a figure's run,
+    spider-validation.json for a design's stage, whose row name gives the iterations)."""
     state = os.path.join(out, name, "state.json")
     if os.path.exists(state):
         with open(state) as f:
             s = json.load(f)
         return s["params"], len(s["history"])
-    committed = os.path.join(os.path.dirname(__file__), "..", "docs", "figures", f"spider-{fig}-losses.json")
-    if fig is not None and os.path.exists(committed):
-        with open(committed) as f:
-            s = json.load(f).get(name)
-        if s:
-            return [s["last_params"][k] for k in validate.PARAM_NAMES], s["iterations"]
+    committed = os.path.join(COMMITTED, f"spider-{fig}-losses.json" if fig else "spider-validation.json")
+    if not os.path.exists(committed):
+        return None, 0
+    with open(committed) as f:
+        table = json.load(f)
+    if fig is not None:
+        s = table.get(name)
+        return ([s["last_params"][k] for k in validate.PARAM_NAMES], s["iterations"]) if s else (None, 0)
+    n, stage = name.removeprefix("design/").rsplit(
+        "-", 1
+    )  # design/oct-weak-end: its row "design oct-weak, end loss, 150 it. ..."
+    for row, s in table.items():
+        m = re.fullmatch(rf"design {re.escape(n)}, {stage} loss, (\d+) it\. \(legs [0-9.]+\)", row)
+        if m:
+            return [s["params"][k] for k in validate.PARAM_NAMES], int(m.group(1))
     return None, 0
 
 
-def validation_rows(out, runs, designs):
-    """The rows of the validation table: (name, shell, parameters, cargo, leg sigma)."""
+def validation_rows(out, runs, designs, searches=SEARCHES, long=LONG * 10000):
+    """The rows of the validation table: (name, shell, parameters, cargo, leg sigma, bare, steps);
+    steps None is the table's length."""
     rows = [(f"authors' {n}", n.split(",")[0], p, False, 1.0) for n, p in AUTHORS.items()]
     for n, (shell, _, _) in runs.items():
         params, it = _final(out, n, "fig2" if shell == "octahedron" else "fig3")
@@ -121,8 +147,44 @@ def validation_rows(out, runs, designs):
                 rows.append(
                     (f"design {n}, {stage} loss, {it} it. (legs {DESIGN_LEGS:g})", shell, params, False, DESIGN_LEGS)
                 )
+    found = {}
+    for shell, n in searches.items():
+        best = os.path.join(out, f"design/{shell}-search", "best.json")
+        if os.path.exists(best):
+            found[shell] = validate.load_params(best)
+            rows.append(
+                (
+                    f"design {shell}, forward search, {n} candidates (legs {DESIGN_LEGS:g})",
+                    shell,
+                    found[shell],
+                    False,
+                    DESIGN_LEGS,
+                )
+            )
     # the icosahedron rows again with the cargo inside
-    return rows + [(f"{n} + cargo", shell, p, True, legs) for n, shell, p, _, legs in rows if shell == "icosahedron"]
+    rows = [r + (False, None) for r in rows]
+    rows += [
+        (f"{n} + cargo", shell, p, True, legs, False, None)
+        for n, shell, p, _, legs, _, _ in rows
+        if shell == "icosahedron"
+    ]
+    if "icosahedron" in found:  # the release's reference, and both at 3x the length
+        p = found["icosahedron"]
+        bare = "the bare hole (target and spider taken away at step 0) + cargo"
+        rows.append((bare, "icosahedron", p, True, DESIGN_LEGS, True, None))
+        rows.append((f"{bare}, {long:,} steps", "icosahedron", p, True, DESIGN_LEGS, True, long))
+        rows.append(
+            (
+                f"design icosahedron, forward search + cargo, {long:,} steps",
+                "icosahedron",
+                p,
+                True,
+                DESIGN_LEGS,
+                False,
+                long,
+            )
+        )
+    return rows
 
 
 def main(argv=None):
@@ -130,7 +192,7 @@ def main(argv=None):
     ap.add_argument("--out", default="runs/spider", help="output folder (default: runs/spider)")
     ap.add_argument("--figures", default=None, help="copy the figures and their JSON here (default: nowhere)")
     ap.add_argument("--reference", default=None, help="the authors' figures/preprint/data directory")
-    parts = ["fig2", "fig3", "fig4", "designs", "validate"]
+    parts = ["fig2", "fig3", "fig4", "designs", "search", "validate"]
     ap.add_argument("--only", nargs="*", choices=parts, default=parts, help="the parts to run (default: all)")
     ap.add_argument("--part", default=None, help="K/N: run only the K-th of N slices of the optimisations, no figures")
     ap.add_argument("--smoke", action="store_true", help="tiny budgets in a temporary directory")
@@ -143,19 +205,27 @@ def main(argv=None):
         except (ValueError, AssertionError):
             ap.error(f"--part must be K/N with 1 <= K <= N, got {args.part!r}")
         part = (k, n)
-    runs, designs, common, val = dict(RUNS), dict(DESIGNS), {}, dict(seeds=40, steps=10000)
+    runs, designs, common, val = (
+        dict(RUNS),
+        dict(DESIGNS),
+        dict(search=dict(progress=False)),
+        dict(seeds=40, steps=10000),
+    )
+    searches = dict(SEARCHES)
     if args.smoke:
         args.out = tempfile.mkdtemp(prefix="spider-smoke-")
         runs = {k: (s, st, 2) for k, (s, st, _) in RUNS.items()}
         designs = {k: (s, st, 1, 1, c) for k, (s, st, _, _, c) in DESIGNS.items()}
         SPREAD.update(weak=1, strong=1)
         common = dict(replicas=2, steps=50, end=dict(horizon=300, window=100, every=50))
+        common["search"] = dict(seeds=1, top=1, rescore=1, steps=300, progress=False)
+        searches = {k: 2 for k in SEARCHES}
         val = dict(seeds=2, steps=300)
     world = shared("reproduce_spider.py")  # under mpirun the ranks share each iteration's replicas
     if world is None:
         return 2
     os.makedirs(args.out, exist_ok=True)
-    todo = jobs(runs, designs, args.only)
+    todo = jobs(runs, designs, args.only, searches)
     for i, (name, kw, iterations) in enumerate(todo):
         if part is None or i % part[1] == part[0] - 1:
             optimise(args.out, name, kw, iterations, common, world)
@@ -182,21 +252,24 @@ def main(argv=None):
         print("fig4", json.dumps(s, indent=1)[:1500])
     if "validate" in args.only:
         table = {}
-        for name, shell, params, cargo, legs in validation_rows(args.out, runs, designs):
+        rows = validation_rows(args.out, runs, designs, searches, LONG * val["steps"])
+        for name, shell, params, cargo, legs, bare, steps in rows:
             d = os.path.join(args.out, "validate", re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-"))
+            kw = dict(val, steps=steps or val["steps"])
             table[name] = validate.validate(
-                d, params, shell=shell, cargo=cargo, leg_sigma=legs, progress=False, communicator=world, **val
+                d, params, shell=shell, cargo=cargo, leg_sigma=legs, progress=False, communicator=world, bare=bare, **kw
             )
             design = name.split(",")[0].removeprefix("design ") if name.startswith("design") else None
-            if main_rank and design and "end loss" in name and (shell == "octahedron" or cargo):
+            if "forward search," in name:
+                design += "-search"
+            if main_rank and design and ("end loss" in name or "search," in name) and (shell == "octahedron" or cargo):
                 png = os.path.join(args.out, f"spider-validate-design-{design}.png")  # one run of each design
                 shutil.copy(os.path.join(d, "trajectory.png"), png)
                 outputs.append(png)
             if main_rank:
-                print(
-                    f"{name}: success {table[name]['success_fraction']:.3f} ± {table[name]['success_se']:.3f}",
-                    flush=True,
-                )
+                t = table[name]
+                released = f", released {t['released_fraction']:.3f} ± {t['released_se']:.3f}" if cargo else ""
+                print(f"{name}: success {t['success_fraction']:.3f} ± {t['success_se']:.3f}{released}", flush=True)
         if main_rank:
             png = os.path.join(args.out, "spider-validation.png")
             figures.plot_validation(table, png)

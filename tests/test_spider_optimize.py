@@ -163,6 +163,8 @@ def test_reproduction_script_smoke():
     assert r.returncode == 0, r.stderr[-3000:]
     assert "fig2" in r.stdout and "fig4" in r.stdout and "strong: seeds" in r.stdout
     assert "design ico-strong, end loss, 1 it. (legs 2.25) + cargo: success" in r.stdout
+    assert "design octahedron, forward search, 2 candidates (legs 2.25): success" in r.stdout
+    assert "the bare hole (target and spider taken away at step 0) + cargo, 900 steps: success" in r.stdout
 
 
 def test_replicas_across_mpi_ranks_give_the_same_run(tmp_path):
@@ -249,3 +251,40 @@ def test_a_failed_replica_is_named_and_left_out_of_the_mean(tmp_path, monkeypatc
     kw = dict(steps=20, stable=optimize.STABLE_SHELL["octahedron"])
     ok = [real(optimize.Complex("octahedron", Params.start("octahedron", "weak"), seed=s), **kw) for s in (0, 2)]
     assert h["loss"] == pytest.approx(np.mean([e.loss for e in ok]), rel=1e-12)
+
+
+def test_search_samples_the_box_scores_by_the_strict_test_and_resumes(tmp_path):
+    from hoomd_adjoint.apps.spider import search
+
+    p = [search.sample(k, seed=3).array() for k in range(50)]
+    assert np.array_equal(search.sample(7, seed=3).array(), p[7])  # candidate k alone: rng([seed, k])
+    for name, (lo, hi) in search.BOX.items():
+        x = np.array([q[validate.PARAM_NAMES.index(name)] for q in p])
+        assert lo <= x.min() and x.max() <= hi
+    h, on, cut = (np.array([q[validate.PARAM_NAMES.index(n)] for q in p]) for n in ("head_height", "r_on", "r_cut"))
+    assert (cut > h + 0.5).all() and (cut <= search.R_CUT_MAX).all() and (on < cut).all()
+    kw = dict(seeds=1, top=2, rescore=1, steps=300, progress=False)
+    whole = search.search(tmp_path / "whole", "octahedron", candidates=3, **kw)
+    search.search(tmp_path / "part", "octahedron", candidates=2, **kw)  # interrupted after two
+    again = search.search(tmp_path / "part", "octahedron", candidates=3, **kw)  # resumed: only the third is new
+    assert (tmp_path / "whole/candidates.jsonl").read_text() == (tmp_path / "part/candidates.jsonl").read_text()
+    assert again == whole and whole["runs"] == 2 and len(whole["leaders"]) == 2
+    lines = [json.loads(s) for s in (tmp_path / "whole/candidates.jsonl").read_text().splitlines()]
+    assert [c["k"] for c in lines] == [0, 1, 2]
+    # a candidate's score is the strict test's fraction over its training seeds (55000 onwards)
+    r = validate.classify(lines[1]["params"], "octahedron", seed=55000, steps=300, leg_sigma=2.25)
+    assert lines[1]["success"] == float(r["success"]) and lines[1]["extracted"] == float(r["extracted"])
+    best = validate.load_params(str(tmp_path / "whole/best.json"))  # what --start-from and validate read
+    assert np.array_equal(best.array(), whole["params"])
+
+
+def test_the_bare_hole_reference_takes_target_and_spider_away(tmp_path):
+    from hoomd_adjoint.apps.spider.model import Complex
+
+    cx = Complex("icosahedron", Params.start("icosahedron", "weak"), seed=2, cargo=True, leg_sigma=2.25)
+    validate.clear_hole(cx)
+    cx.sim.run(100)
+    o = validate.outcome(cx, np.array(cx.sim.state._cpp.position))
+    assert o["extracted"] and o["intact"] and o["detached"] and o["target_gap"] > 20 and not o["released"]
+    s = validate.validate(tmp_path, cx.params, "icosahedron", seeds=1, steps=200, cargo=True, bare=True, progress=False)
+    assert s["bare"] and s["success_fraction"] == 1.0

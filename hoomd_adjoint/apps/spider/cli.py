@@ -1,4 +1,4 @@
-"""``hoomd-adjoint spider optimize|validate|plot``: the shell-disassembly workflows of the
+"""``hoomd-adjoint spider optimize|search|validate|plot``: the shell-disassembly workflows of the
 colloidal-reactions paper (Krueger, King & Brenner 2023, Figs. 2-4)."""
 
 import json
@@ -82,6 +82,36 @@ def validate(args):
         )  # (stdout: the summary as JSON)
 
 
+def search(args):
+    """Forward random search: parameter sets drawn in a box, scored by the strict test on training
+    seeds; the best re-scored on more. Resumable (candidates.jsonl); its best.json starts
+    ``optimize --start-from`` and is judged by ``validate``."""
+    from ...communicator import shared
+    from .search import search as run
+
+    world = shared("hoomd-adjoint spider search")  # under mpirun the ranks share the candidates
+    if world is None:
+        return 2
+    best = run(
+        args.out,
+        shell=args.shell,
+        candidates=args.candidates,
+        seeds=args.seeds,
+        top=args.top,
+        rescore=args.rescore,
+        first_seed=args.first_seed,
+        steps=args.steps,
+        cargo=args.cargo,
+        leg_sigma=args.leg_sigma,
+        seed=args.seed,
+        communicator=world,
+        progress=not args.quiet,
+    )
+    if world.partition == 0:
+        print(json.dumps({k: best[k] for k in ("params", "names", "runs", "fractions")}, indent=1))
+        print(f"wrote {args.out}/: candidates.jsonl (every candidate) and best.json", file=sys.stderr)
+
+
 def plot(args):
     """Loss curves of optimisation runs (with the paper's traces if --reference names the authors' data)."""
     from ...communicator import one_process
@@ -137,6 +167,20 @@ def _check_validate(args):
         )
 
 
+def _check_search(args):
+    from ..._cli import Usage, out_folder
+
+    out_folder("--out", args.out)
+    if args.top > args.candidates:
+        raise Usage(f"--top {args.top} must be at most --candidates {args.candidates}")
+    last = args.first_seed + args.seeds + args.rescore - 1
+    if last > 65535:
+        raise Usage(
+            f"--first-seed {args.first_seed} with --seeds {args.seeds} and --rescore {args.rescore}: the last seed "
+            f"would be {last}, past HOOMD's 16 bits (65535)"
+        )
+
+
 def _check_plot(args):
     import os
 
@@ -162,15 +206,15 @@ def add_parser(sub):
     )
     actions = p.add_subparsers(dest="action", required=True, metavar="action")
 
-    def common(a):
+    def common(a, leg_sigma=1.0):
         a.add_argument(
             "--shell", choices=["octahedron", "icosahedron"], default="octahedron", help="the shell to take apart"
         )
         a.add_argument(
             "--leg-sigma",
             type=_a.real(0, open_lo=True),
-            default=1.0,
-            help="range of the legs' repulsion (preprint: 1.0)",
+            default=leg_sigma,
+            help="range of the legs' repulsion (preprint: 1.0; the authors' revision: 2.25)",
         )
         a.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -251,6 +295,25 @@ def add_parser(sub):
         help="output folder (outcomes.json, trajectory.gsd, trajectory.png)",
     )
     a.set_defaults(func=validate, check=_check_validate)
+    a = actions.add_parser("search", help="forward random search scored by the strict test", description=search.__doc__)
+    common(a, leg_sigma=2.25)
+    a.add_argument("--candidates", type=_a.integer(1), default=200, help="parameter sets drawn")
+    a.add_argument("--seeds", type=_a.integer(1), default=6, help="training runs per candidate")
+    a.add_argument("--top", type=_a.integer(1), default=5, help="leaders re-scored on --rescore more runs")
+    a.add_argument("--rescore", type=_a.integer(0), default=20, help="further training runs per leader")
+    a.add_argument(
+        "--first-seed",
+        type=_a.integer(0, 65535),
+        default=55000,
+        help="training runs' first seed (clear of the optimisations' replica seeds and validate's 60000)",
+    )
+    a.add_argument("--steps", type=_a.integer(1), default=10000, help="steps per run")
+    a.add_argument("--seed", type=_a.integer(0), default=0, help="the search's seed (candidate k: rng([seed, k]))")
+    a.add_argument("--cargo", action="store_true", help="with the cargo inside (the icosahedron); release breaks ties")
+    a.add_argument(
+        "--out", type=_a.text("a folder"), default="spider-search", help="output folder (candidates.jsonl, best.json)"
+    )
+    a.set_defaults(func=search, check=_check_search)
     a = actions.add_parser("plot", help="loss curves of optimisation runs", description=plot.__doc__)
     a.add_argument("runs", nargs="+", help="optimisation output folders")
     a.add_argument(

@@ -34,7 +34,7 @@ from ...trigger import Periodic
 from ...write import GSD
 from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
 
-__all__ = ["outcome", "validate", "load_params", "CRITERIA"]
+__all__ = ["outcome", "classify", "clear_hole", "validate", "load_params", "CRITERIA"]
 
 BOND = 1.0  # patch-patch distance of a bond
 CONTACT = 2 * VERTEX_RADIUS  # vertex-vertex contact (the centres' soft sphere)
@@ -134,6 +134,36 @@ def _run(cx, steps, check_every, hold, track=False):
     return record, frames
 
 
+def classify(
+    params, shell="octahedron", seed=60000, steps=10000, cargo=False, leg_sigma=1.0, check_every=100, hold=HOLD_FRACTION
+):
+    """One run of ``steps`` steps with ``params`` (seed ``seed``) under the strict test, writing
+    nothing: its record, as in ``outcomes.json`` (a run that blew up: unsuccessful, with its step
+    and cause)."""
+    cx = Complex(shell, load_params(params), seed=seed, cargo=cargo, leg_sigma=leg_sigma)
+    return _one(cx, steps, check_every, hold)[0]
+
+
+def clear_hole(cx, distance=30.0):
+    """Move the target ``distance`` and the spider ``distance`` + 10 out along the target's axis
+    before the first step: the shell with its hole and nothing over it. With the cargo this is the
+    reference for its release: the spider's forces on the cargo are all repulsive, so the best a
+    design can do is leave the hole clear."""
+    snap = cx.sim.state.get_snapshot()
+    snap.particles.position[cx.target] += distance * cx.outward
+    snap.particles.position[cx.spider_tag] += (distance + 10.0) * cx.outward
+    cx.sim.state.set_snapshot(snap)
+
+
+def _one(cx, steps, check_every, hold, track=False):
+    try:
+        res, frames = _run(cx, steps, check_every, hold, track=track)
+    except RuntimeError as e:  # a run that blew up counts as a failure, and is named in the summary
+        res, frames = _failed(cx, e, cx.cargo), None
+    res["seed"] = int(cx.sim.seed)
+    return res, frames
+
+
 def _failed(cx, e, cargo):
     """The record of a run that blew up: unsuccessful, with the step and the cause."""
     res = {k: False for k in CRITERIA + (("released",) if cargo else ())}
@@ -155,6 +185,7 @@ def validate(
     hold=HOLD_FRACTION,
     progress=True,
     communicator=None,
+    bare=False,
 ):
     """Run ``seeds`` independent ``steps``-step simulations with ``params`` and classify each
     under the strict test (see the module); writes ``outcomes.json`` (the summary and every run),
@@ -168,6 +199,8 @@ def validate(
             (below 52,100), so that a design is validated on runs it was not trained on.
         check_every: steps between classifications (and the trajectory's period for the plot).
         hold: the last fraction of the run over which every check must pass.
+        bare: take the target and the spider away before the first step (:func:`clear_hole`):
+            with the cargo, the reference for its release (a design at best leaves the hole clear).
 
     ``communicator`` (a :class:`~hoomd_adjoint.communicator.Communicator`; default: one rank)
     shares the seeds over its partitions (seed k on partition k mod P); every rank returns the
@@ -191,22 +224,21 @@ def validate(
     runs = []
     for k in tqdm(range(mine, int(seeds), P), desc=f"validate {shell}", disable=not (progress and main)):
         cx = Complex(shell, params, seed=first_seed + k, cargo=cargo, leg_sigma=leg_sigma)
+        if bare:
+            clear_hole(cx)
         if k == 0:
             path = os.path.join(out, "trajectory.gsd")
             if os.path.exists(path):
                 os.remove(path)
             cx.sim.operations.writers.append(GSD(Periodic(trajectory_period), path, mode="wb"))
-        try:
-            res, track = _run(cx, steps, check_every, hold, track=k == 0)
-        except RuntimeError as e:  # a run that blew up counts as a failure, and is named in the summary
-            res, track = _failed(cx, e, cargo), None
-        res["seed"] = first_seed + k
+        res, track = _one(cx, steps, check_every, hold, track=k == 0)
         runs.append(res)
         if track:
             _plot_track(os.path.join(out, "trajectory.png"), cx, track, seed=first_seed + k)
     if P > 1:
         runs = sorted((r for part in communicator.allgather(runs) for r in part), key=lambda r: r["seed"])
     summary = _summary(runs, shell, params, steps, cargo, hold, check_every, leg_sigma)
+    summary["bare"] = bool(bare)
     if main:
         _write_json_atomic(os.path.join(out, "outcomes.json"), dict(summary=summary, runs=runs))
     return summary
