@@ -87,10 +87,12 @@ def jobs(runs, designs, only, searches=SEARCHES):
     return out
 
 
-def optimise(out, name, kw, iterations, common, world):
+def optimise(out, name, kw, iterations, common, world, carry_on=True):
     if iterations is None:  # a search
         search.search(os.path.join(out, name), **kw, **common.get("search", {}), communicator=world)
         return
+    if carry_on:
+        _carry_on(out, name, world)
     kw = dict(kw)
     first = kw.pop("first", None)
     if first is not None:  # the curriculum: start from the first stage's parameters
@@ -103,6 +105,21 @@ def optimise(out, name, kw, iterations, common, world):
 
 
 COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "figures")
+
+
+def _carry_on(out, name, world):
+    """A paper-length run that a session left unfinished is committed in
+    docs/figures/spider-runs/<name> (its state.json and history.csv); a new output folder
+    starts from it, and the run resumes bit-identically where it stopped."""
+    saved, here = os.path.join(COMMITTED, "spider-runs", name), os.path.join(out, name)
+    if os.path.exists(os.path.join(here, "state.json")) or not os.path.exists(os.path.join(saved, "state.json")):
+        return
+    if world.partition == 0:
+        os.makedirs(here, exist_ok=True)
+        for f in os.listdir(saved):
+            shutil.copyfile(os.path.join(saved, f), os.path.join(here, f))  # new files: the umask's modes
+        print(f"{name}: resuming the committed partial run {os.path.relpath(saved)}", flush=True)
+    world.barrier_all()
 
 
 def _final(out, name, fig):
@@ -228,7 +245,7 @@ def main(argv=None):
     todo = jobs(runs, designs, args.only, searches)
     for i, (name, kw, iterations) in enumerate(todo):
         if part is None or i % part[1] == part[0] - 1:
-            optimise(args.out, name, kw, iterations, common, world)
+            optimise(args.out, name, kw, iterations, common, world, carry_on=not args.smoke)
     if part is not None:
         return 0
     main_rank = world.partition == 0  # every rank runs the validation (it shares the seeds); one draws

@@ -288,3 +288,30 @@ def test_the_bare_hole_reference_takes_target_and_spider_away(tmp_path):
     assert o["extracted"] and o["intact"] and o["detached"] and o["target_gap"] > 20 and not o["released"]
     s = validate.validate(tmp_path, cx.params, "icosahedron", seeds=1, steps=200, cargo=True, bare=True, progress=False)
     assert s["bare"] and s["success_fraction"] == 1.0
+
+
+def test_the_example_carries_on_a_committed_partial_run(tmp_path, monkeypatch):
+    import importlib.util
+
+    from hoomd_adjoint.communicator import Communicator
+
+    spec = importlib.util.spec_from_file_location(
+        "reproduce_spider", os.path.join(os.path.dirname(TESTS), "examples", "reproduce_spider.py")
+    )
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    monkeypatch.setattr(ex, "COMMITTED", str(tmp_path / "figures"))
+    kw, common = dict(shell="octahedron", start="strong"), dict(replicas=2, steps=40)
+    Optimization(tmp_path / "figures/spider-runs/oct-strong", **kw, **common).run(1, progress=False)  # a session's part
+    umask = os.umask(0o077)
+    try:
+        ex.optimise(str(tmp_path / "out"), "oct-strong", kw, 2, common, Communicator())  # the next session goes on
+    finally:
+        os.umask(umask)
+    ex.optimise(str(tmp_path / "whole"), "other", kw, 2, common, Communicator())  # nothing committed: from the start
+    a = json.loads((tmp_path / "out/oct-strong/state.json").read_text())
+    b = json.loads((tmp_path / "whole/other/state.json").read_text())
+    for h in a["history"] + b["history"]:
+        h.pop("wall")
+    assert a == b and len(a["history"]) == 2
+    assert os.stat(tmp_path / "out/oct-strong/history.csv").st_mode & 0o077 == 0  # the umask, not the copy's modes

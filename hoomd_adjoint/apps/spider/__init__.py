@@ -6,6 +6,9 @@
   eight design parameters.
 - :mod:`~hoomd_adjoint.apps.spider.design`: L_extract + L_remain and their exact gradient.
 - :mod:`~hoomd_adjoint.apps.spider.optimize`: Adam over replica batches, resumable.
+- :mod:`~hoomd_adjoint.apps.spider.validate`: long runs under the strict test (extracted, intact,
+  detached, cargo released).
+- :mod:`~hoomd_adjoint.apps.spider.search`: a forward random search scored by that test.
 - :mod:`~hoomd_adjoint.apps.spider.cli`: ``hoomd-adjoint spider ...``.
 """
 
