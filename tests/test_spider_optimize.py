@@ -274,6 +274,11 @@ def test_search_samples_the_box_scores_by_the_strict_test_and_resumes(tmp_path):
     # a candidate's score is the strict test's fraction over its training seeds (55000 onwards)
     r = validate.classify(lines[1]["params"], "octahedron", seed=55000, steps=300, leg_sigma=2.25)
     assert lines[1]["success"] == float(r["success"]) and lines[1]["extracted"] == float(r["extracted"])
+    lead = whole["leaders"][0]  # its fractions: over the first seed and the rescore's one (55001)
+    r2 = validate.classify(lead["params"], "octahedron", seed=55001, steps=300, leg_sigma=2.25)
+    assert whole["fractions"]["extracted"] == (lead["extracted"] + r2["extracted"]) / 2 == lead["rescored"]["extracted"]
+    pool = search.pooled(dict(success=0.5, released=1.0), 6, dict(success=0.25, released=0.0, blew_up=[]), 20)
+    assert pool == dict(success=(3 + 5) / 26, released=6 / 26)
     best = validate.load_params(str(tmp_path / "whole/best.json"))  # what --start-from and validate read
     assert np.array_equal(best.array(), whole["params"])
 

@@ -27,7 +27,7 @@ from ...sweep import _write_json_atomic
 from .model import PARAM_NAMES, Params
 from .validate import classify
 
-__all__ = ["BOX", "sample", "search", "score"]
+__all__ = ["BOX", "pooled", "sample", "search", "score"]
 
 # Uniform ranges (lengths in sigma, vertex radius 2). r_B <= 0.15: the legs (sigma 2.25 from their
 # segment) then hold every base site beyond its contact 2 + r_B + 0.1, the mechanism of the
@@ -63,6 +63,13 @@ def score(params, shell, seeds, first_seed, steps=10000, cargo=False, leg_sigma=
     out = {k: sum(r[k] for r in runs) / seeds for k in keys}
     out["blew_up"] = [dict(seed=r["seed"], timestep=r["timestep"], cause=r["error"]) for r in runs if "error" in r]
     return out
+
+
+def pooled(first, n_first, second, n_second):
+    """Each criterion's fraction over both sets of runs: ``first`` over ``n_first`` runs and
+    ``second`` over ``n_second``."""
+    keys = [k for k in second if k != "blew_up"]
+    return {k: (first[k] * n_first + second[k] * n_second) / (n_first + n_second) for k in keys}
 
 
 def _rank(c):
@@ -130,9 +137,7 @@ def search(
     for j, c in enumerate(best):  # more training runs for the leaders, on fresh seeds
         if "rescored" not in c and rescore and j % P == mine:
             extra = score(c["params"], shell, rescore, first_seed + seeds, **kw)
-            c["rescored"] = {
-                k: (v * seeds + extra[k] * rescore) / (seeds + rescore) for k, v in extra.items() if k != "blew_up"
-            }
+            c["rescored"] = pooled(c, seeds, extra, rescore)
     if P > 1:
         got = communicator.allgather([c for j, c in enumerate(best) if j % P == mine])
         best = sorted((c for part in got for c in part), key=lambda c: c["k"])
