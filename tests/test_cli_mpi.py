@@ -99,6 +99,16 @@ def _one_process_and_two_ranks(tmp_path, args):
     return out
 
 
+def test_spider_search_shares_the_candidates(tmp_path):
+    args = ["spider", "search", "--candidates", 3, "--seeds", 1, "--top", 2, "--rescore", 1, "--steps", 100]
+    runs = _one_process_and_two_ranks(tmp_path, args + ["--quiet", "--out", "ss"])
+    (d1, r1), (d2, r2) = runs[1], runs[2]
+    assert r2.stdout == r1.stdout and json.loads(r2.stdout)["runs"] == 2  # printed once, the same numbers
+    for name in ("candidates.jsonl", "best.json"):  # one copy of each file, bitwise one process's
+        assert (d2 / "ss" / name).read_bytes() == (d1 / "ss" / name).read_bytes()
+    assert sorted(os.listdir(d2 / "ss")) == ["best.json", "candidates.jsonl"]
+
+
 def test_spider_optimize_and_validate_share_the_replicas(tmp_path):
     opt = ["spider", "optimize", "--iterations", 2, "--replicas", 3, "--steps", 5, "--quiet", "--out", "so"]
     runs = _one_process_and_two_ranks(tmp_path, opt)
