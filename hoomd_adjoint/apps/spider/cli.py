@@ -295,6 +295,24 @@ def add_parser(sub):
         help="output folder (outcomes.json, trajectory.gsd, trajectory.png)",
     )
     a.set_defaults(func=validate, check=_check_validate)
+    _add_search(actions, common)
+    a = actions.add_parser("plot", help="loss curves of optimisation runs", description=plot.__doc__)
+    a.add_argument("runs", nargs="+", help="optimisation output folders")
+    a.add_argument(
+        "--out", dest="output", type=_a.text("a file name"), default="spider-losses.png", help="output image file"
+    )
+    _a.alias(a, "--output", "output")
+    a.add_argument(
+        "--reference",
+        default=None,
+        help="the authors' figures/preprint/data folder (default: a few points of their traces, built in)",
+    )
+    a.set_defaults(func=plot, check=_check_plot, single="hoomd-adjoint spider plot")
+
+
+def _add_search(actions, common):
+    from ... import _cli as _a
+
     a = actions.add_parser("search", help="forward random search scored by the strict test", description=search.__doc__)
     common(a, leg_sigma=2.25)
     a.add_argument("--candidates", type=_a.integer(1), default=200, help="parameter sets drawn")
@@ -314,15 +332,3 @@ def add_parser(sub):
         "--out", type=_a.text("a folder"), default="spider-search", help="output folder (candidates.jsonl, best.json)"
     )
     a.set_defaults(func=search, check=_check_search)
-    a = actions.add_parser("plot", help="loss curves of optimisation runs", description=plot.__doc__)
-    a.add_argument("runs", nargs="+", help="optimisation output folders")
-    a.add_argument(
-        "--out", dest="output", type=_a.text("a file name"), default="spider-losses.png", help="output image file"
-    )
-    _a.alias(a, "--output", "output")
-    a.add_argument(
-        "--reference",
-        default=None,
-        help="the authors' figures/preprint/data folder (default: a few points of their traces, built in)",
-    )
-    a.set_defaults(func=plot, check=_check_plot, single="hoomd-adjoint spider plot")
