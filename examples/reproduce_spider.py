@@ -17,7 +17,9 @@ Figs. 2-4) with hoomd-adjoint, and design spiders that pass the strict test.
 
 Every optimisation is resumable (run the same command again after an interruption), and the list
 of optimisations can be sliced over processes or machines with ``--part K/N`` (each runs the
-K-th of N slices; the last call without --part draws the figures). Outputs go to --out;
+K-th of N slices; the last call without --part draws the figures). A paper-length run that a
+session left unfinished is committed, gzipped, in docs/figures/spider-runs/<name>: a new --out
+carries it on from there, bit-identically. Outputs go to --out;
 --figures copies the PNG/JSON summaries (e.g. to docs/figures); --reference names the authors'
 figures/preprint/data directory to draw their traces::
 
@@ -27,6 +29,7 @@ figures/preprint/data directory to draw their traces::
 """
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -109,15 +112,16 @@ COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs
 
 def _carry_on(out, name, world):
     """A paper-length run that a session left unfinished is committed in
-    docs/figures/spider-runs/<name> (its state.json and history.csv); a new output folder
+    docs/figures/spider-runs/<name> (its state.json and history.csv, gzipped); a new output folder
     starts from it, and the run resumes bit-identically where it stopped."""
     saved, here = os.path.join(COMMITTED, "spider-runs", name), os.path.join(out, name)
     if os.path.exists(os.path.join(here, "state.json")) or not os.path.exists(os.path.join(saved, "state.json")):
         return
     if world.partition == 0:
         os.makedirs(here, exist_ok=True)
-        for f in os.listdir(saved):
-            shutil.copyfile(os.path.join(saved, f), os.path.join(here, f))  # new files: the umask's modes
+        for f in os.listdir(saved):  # new files, so the umask's modes
+            with gzip.open(os.path.join(saved, f)) as src, open(os.path.join(here, f.removesuffix(".gz")), "wb") as dst:
+                shutil.copyfileobj(src, dst)
         print(f"{name}: resuming the committed partial run {os.path.relpath(saved)}", flush=True)
     world.barrier_all()
 

@@ -296,6 +296,7 @@ def test_the_bare_hole_reference_takes_target_and_spider_away(tmp_path):
 
 
 def test_the_example_carries_on_a_committed_partial_run(tmp_path, monkeypatch):
+    import gzip
     import importlib.util
 
     from hoomd_adjoint.communicator import Communicator
@@ -307,7 +308,12 @@ def test_the_example_carries_on_a_committed_partial_run(tmp_path, monkeypatch):
     spec.loader.exec_module(ex)
     monkeypatch.setattr(ex, "COMMITTED", str(tmp_path / "figures"))
     kw, common = dict(shell="octahedron", start="strong"), dict(replicas=2, steps=40)
-    Optimization(tmp_path / "figures/spider-runs/oct-strong", **kw, **common).run(1, progress=False)  # a session's part
+    Optimization(tmp_path / "part", **kw, **common).run(1, progress=False)  # a session's part, committed gzipped
+    (tmp_path / "figures/spider-runs/oct-strong").mkdir(parents=True)
+    for f in ("state.json", "history.csv"):
+        (tmp_path / f"figures/spider-runs/oct-strong/{f}.gz").write_bytes(
+            gzip.compress((tmp_path / "part" / f).read_bytes())
+        )
     umask = os.umask(0o077)
     try:
         ex.optimise(str(tmp_path / "out"), "oct-strong", kw, 2, common, Communicator())  # the next session goes on
