@@ -181,7 +181,7 @@ def plot_validation(rows, output, goal=0.9):
 
     names = list(rows)
     keys = ["extracted", "intact", "detached", "success", "released"]
-    fig, ax = plt.subplots(figsize=(9, 0.42 * len(names) + 1.6))
+    fig, ax = plt.subplots(figsize=(13, 0.42 * len(names) + 1.6))
     y = np.arange(len(names))
     for k, key in enumerate(keys):
         f = np.array([rows[n].get(f"{key}_fraction", np.nan) for n in names])
@@ -199,18 +199,21 @@ def plot_validation(rows, output, goal=0.9):
         )
     ax.axvline(goal, color="k", ls="--", lw=1, label=f"goal {goal:g}")
     ax.set_yticks(y)
-    runs = sorted({(rows[n]["seeds"], rows[n]["steps"]) for n in names})
+    size = [(rows[n]["seeds"], rows[n]["steps"]) for n in names]
+    usual = max(set(size), key=size.count)  # said once in the title; a row that differs says its own
     ax.set_yticklabels(
-        [n if "legs" in n else f"{n} (legs {rows[n].get('leg_sigma', 1.0):g})" for n in names]
-        if len(runs) == 1
-        else [f"{n} ({rows[n]['seeds']} seeds x {rows[n]['steps']} steps)" for n in names],
+        [
+            (n if "legs" in n else f"{n} (legs {rows[n].get('leg_sigma', 1.0):g})")
+            + ("" if s == usual else f" ({s[0]} seeds x {s[1]:,} steps)")
+            for n, s in zip(names, size)
+        ],
         fontsize=8,
     )
     ax.invert_yaxis()
     ax.set_xlim(-0.03, 1.03)
     ax.set_xlabel("fraction of runs passing, over the last 10% of each run")
     ax.set_ylabel("spider parameters")
-    each = f": {runs[0][0]} seeds x {runs[0][1]} steps each" if len(runs) == 1 else ""
+    each = f": {usual[0]} seeds x {usual[1]:,} steps each" + (" unless a row says" if len(set(size)) > 1 else "")
     ax.set_title(f"strict validation of spiders{each} (docs/spider.md)", fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
