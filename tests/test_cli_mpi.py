@@ -104,9 +104,9 @@ def test_spider_search_shares_the_candidates(tmp_path):
     runs = _one_process_and_two_ranks(tmp_path, args + ["--quiet", "--out", "ss"])
     (d1, r1), (d2, r2) = runs[1], runs[2]
     assert r2.stdout == r1.stdout and json.loads(r2.stdout)["runs"] == 2  # printed once, the same numbers
-    for name in ("candidates.jsonl", "best.json"):  # one copy of each file, bitwise one process's
+    for name in ("candidates.jsonl", "best.json", "config.json"):  # one copy of each file, bitwise one process's
         assert (d2 / "ss" / name).read_bytes() == (d1 / "ss" / name).read_bytes()
-    assert sorted(os.listdir(d2 / "ss")) == ["best.json", "candidates.jsonl"]
+    assert sorted(os.listdir(d2 / "ss")) == ["best.json", "candidates.jsonl", "config.json"]
 
 
 def test_spider_optimize_and_validate_share_the_replicas(tmp_path):

@@ -269,6 +269,13 @@ def test_search_samples_the_box_scores_by_the_strict_test_and_resumes(tmp_path):
     again = search.search(tmp_path / "part", "octahedron", candidates=3, **kw)  # resumed: only the third is new
     assert (tmp_path / "whole/candidates.jsonl").read_text() == (tmp_path / "part/candidates.jsonl").read_text()
     assert again == whole and whole["runs"] == 2 and len(whole["leaders"]) == 2
+    cut = tmp_path / "part/candidates.jsonl"  # killed while writing its last line: that candidate runs again
+    text = cut.read_text()
+    cut.write_text(text[: text.rindex("{") + 20])
+    assert search.search(tmp_path / "part", "octahedron", candidates=3, **kw) == whole
+    assert cut.read_text() == text
+    with pytest.raises(ValueError, match="other settings: steps 300 .now 200."):
+        search.search(tmp_path / "part", "octahedron", candidates=3, **{**kw, "steps": 200})
     lines = [json.loads(s) for s in (tmp_path / "whole/candidates.jsonl").read_text().splitlines()]
     assert [c["k"] for c in lines] == [0, 1, 2]
     # a candidate's score is the strict test's fraction over its training seeds (55000 onwards)
