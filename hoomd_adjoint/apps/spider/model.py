@@ -247,19 +247,22 @@ class Complex:
         )
         rigid.create_bodies(sim.state)
         nl = nlist.Cell(buffer=0.5, exclusions=["body"])
-        soft, morse = pair.SoftSphere(nlist=nl), pair.MorseSwitched(nlist=nl)
+        # The shell's patch bonds are a force of their own: a gradient asks only for the head's
+        # Morse, so the patch pairs (most of the pairs) carry no parameter derivatives. No
+        # particle feels both, so the sums, and the trajectories, are those of one Morse force.
+        soft, patches, morse = pair.SoftSphere(nlist=nl), pair.MorseSwitched(nlist=nl), pair.MorseSwitched(nlist=nl)
         types = f.particles.types
         for i, a in enumerate(types):
             for b in types[i:]:
                 soft.params[(a, b)] = OFF_SOFT
-                morse.params[(a, b)] = OFF_MORSE
-                soft.r_cut[(a, b)] = morse.r_cut[(a, b)] = 0.0  # off unless set below
+                patches.params[(a, b)] = morse.params[(a, b)] = OFF_MORSE
+                soft.r_cut[(a, b)] = patches.r_cut[(a, b)] = morse.r_cut[(a, b)] = 0.0  # off unless set below
         soft.params[("V", "V")] = dict(epsilon=SOFT_EPS, sigma=2 * VERTEX_RADIUS, alpha=2.0)
-        morse.params[("P", "P")] = PATCH
-        soft.r_cut[("V", "V")] = morse.r_cut[("P", "P")] = soft.r_cut[("B", "V")] = morse.r_cut[("H", "V")] = 1.0
+        patches.params[("P", "P")] = PATCH
+        soft.r_cut[("V", "V")] = patches.r_cut[("P", "P")] = soft.r_cut[("B", "V")] = morse.r_cut[("H", "V")] = 1.0
         if self.cargo:
             soft.r_cut[("C", "V")] = soft.r_cut[("B", "C")] = soft.r_cut[("C", "H")] = 1.0
-        self.soft, self.morse = soft, morse
+        self.soft, self.patches, self.morse = soft, patches, morse
         self.bar = _bar.Bar(rigid, {"S": sp.bars}, ["V"], epsilon=SOFT_EPS, sigma=self.leg_sigma)
         self.rigid = rigid
         self.set_params(p)
@@ -273,7 +276,7 @@ class Complex:
         lang.gamma_r["S"] = tuple(ROT_FRICTION * sp.moment_inertia)
         self.method = lang
         sim.operations.integrator = Integrator(
-            dt=self.dt, methods=[lang], forces=[soft, morse, self.bar], integrate_rotational_dof=True, rigid=rigid
+            dt=self.dt, methods=[lang], forces=[soft, patches, morse, self.bar], integrate_rotational_dof=True, rigid=rigid
         )
         self.sim = sim
 
