@@ -276,7 +276,11 @@ class Complex:
         lang.gamma_r["S"] = tuple(ROT_FRICTION * sp.moment_inertia)
         self.method = lang
         sim.operations.integrator = Integrator(
-            dt=self.dt, methods=[lang], forces=[soft, patches, morse, self.bar], integrate_rotational_dof=True, rigid=rigid
+            dt=self.dt,
+            methods=[lang],
+            forces=[soft, patches, morse, self.bar],
+            integrate_rotational_dof=True,
+            rigid=rigid,
         )
         self.sim = sim
 
