@@ -115,7 +115,7 @@ def _carry_on(out, name, world):
     docs/figures/spider-runs/<name> (its state.json and history.csv, gzipped); a new output folder
     starts from it, and the run resumes bit-identically where it stopped."""
     saved, here = os.path.join(COMMITTED, "spider-runs", name), os.path.join(out, name)
-    if os.path.exists(os.path.join(here, "state.json")) or not os.path.exists(os.path.join(saved, "state.json")):
+    if os.path.exists(os.path.join(here, "state.json")) or not os.path.exists(os.path.join(saved, "state.json.gz")):
         return
     if world.partition == 0:
         os.makedirs(here, exist_ok=True)

@@ -329,6 +329,8 @@ def test_the_example_carries_on_a_committed_partial_run(tmp_path, monkeypatch):
     ex.optimise(str(tmp_path / "whole"), "other", kw, 2, common, Communicator())  # nothing committed: from the start
     a = json.loads((tmp_path / "out/oct-strong/state.json").read_text())
     b = json.loads((tmp_path / "whole/other/state.json").read_text())
+    part = json.loads((tmp_path / "part/state.json").read_text())
+    assert a["history"][0]["wall"] == part["history"][0]["wall"]  # carried on, not run again
     for h in a["history"] + b["history"]:
         h.pop("wall")
     assert a == b and len(a["history"]) == 2
