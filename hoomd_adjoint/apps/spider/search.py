@@ -25,7 +25,7 @@ import numpy as np
 
 from ...sweep import _write_json_atomic
 from .model import PARAM_NAMES, Params
-from .validate import classify
+from .validate import classify, criteria
 
 __all__ = ["BOX", "pooled", "sample", "search", "score"]
 
@@ -59,8 +59,7 @@ def score(params, shell, seeds, first_seed, steps=10000, cargo=False, leg_sigma=
         classify(params, shell, seed=first_seed + j, steps=steps, cargo=cargo, leg_sigma=leg_sigma)
         for j in range(seeds)
     ]
-    keys = ("extracted", "intact", "detached", "success") + (("released",) if cargo else ())
-    out = {k: sum(r[k] for r in runs) / seeds for k in keys}
+    out = {k: sum(r[k] for r in runs) / seeds for k in criteria(cargo)}
     out["blew_up"] = [dict(seed=r["seed"], timestep=r["timestep"], cause=r["error"]) for r in runs if "error" in r]
     return out
 
@@ -189,6 +188,5 @@ def _candidate(k, seed, shell, seeds, first_seed, kw):
     try:
         s = score(p, shell, seeds, first_seed, **kw)
     except ValueError as e:  # a set the model refuses (none in BOX); recorded, never the best
-        keys = ("extracted", "intact", "detached", "success") + (("released",) if kw["cargo"] else ())
-        s = dict(dict.fromkeys(keys, 0.0), error=str(e))
+        s = dict(dict.fromkeys(criteria(kw["cargo"]), 0.0), error=str(e))
     return dict(k=k, params=p.array().tolist(), **s)

@@ -34,7 +34,7 @@ from ...trigger import Periodic
 from ...write import GSD
 from .model import PARAM_NAMES, Complex, Params, VERTEX_RADIUS
 
-__all__ = ["outcome", "classify", "clear_hole", "validate", "load_params", "CRITERIA"]
+__all__ = ["outcome", "criteria", "classify", "clear_hole", "validate", "load_params", "CRITERIA"]
 
 BOND = 1.0  # patch-patch distance of a bond
 CONTACT = 2 * VERTEX_RADIUS  # vertex-vertex contact (the centres' soft sphere)
@@ -45,6 +45,11 @@ RELEASE_MARGIN = CARGO_CONTACT  # outside the circumsphere by the cargo-vertex c
 HOLD = 1.5  # the head holds the target within its Morse minimum + this (a diagnostic)
 HOLD_FRACTION = 0.1  # the criteria must hold over this last fraction of the run
 CRITERIA = ("extracted", "intact", "detached", "success")
+
+
+def criteria(cargo):
+    """The criteria a run is classified by: :data:`CRITERIA`, and "released" with the cargo."""
+    return CRITERIA + (("released",) if cargo else ())
 
 
 def load_params(spec):
@@ -107,7 +112,7 @@ def _run(cx, steps, check_every, hold, track=False):
     """One run, classified every ``check_every`` steps; returns the per-run record (criteria held
     at every check over the last ``hold`` fraction) and, with ``track``, the (timestep, positions)
     of every check for the plot."""
-    keys = CRITERIA + (("released",) if cx.cargo else ())
+    keys = criteria(cx.cargo)
     window = steps - int(math.floor(hold * steps))  # checks at or after this step count
     settled = dict.fromkeys(keys)  # the first step from which each criterion held
     held = dict.fromkeys(keys, True)
@@ -166,7 +171,7 @@ def _one(cx, steps, check_every, hold, track=False):
 
 def _failed(cx, e, cargo):
     """The record of a run that blew up: unsuccessful, with the step and the cause."""
-    res = {k: False for k in CRITERIA + (("released",) if cargo else ())}
+    res = dict.fromkeys(criteria(cargo), False)
     res.update(error=str(e), timestep=int(cx.sim.timestep))
     return res
 
@@ -262,7 +267,7 @@ def _summary(runs, shell, params, steps, cargo, hold, check_every, leg_sigma):
             check_every=int(check_every),
         ),
     )
-    for k in CRITERIA + (("released",) if cargo else ()):
+    for k in criteria(cargo):
         f = sum(r.get(k, False) for r in runs) / n
         summary[f"{k}_fraction"] = f
         summary[f"{k}_se"] = math.sqrt(f * (1 - f) / n)
