@@ -225,6 +225,8 @@ CASES = [
     (["spider", "search", "--first-seed", "65520"], "--first-seed 65520", "--rescore 20", "65535"),
     (["spider", "optimize", "--out", "{tmp}/jobs.json"], "--out {tmp}/jobs.json", "is a file"),
     (["spider", "optimize", "--horizon", "5000"], "--horizon 5000", "--loss end"),
+    (["spider", "optimize", "--end-reach", "1"], "--end-reach 1.0", "--loss end"),
+    (["spider", "optimize", "--loss", "end", "--end-reach", "-1"], "--end-reach", "-1"),
     (["spider", "optimize", "--loss", "end", "--window", "50"], "--window 50", "100 or more"),
     (["spider", "optimize", "--loss", "end", "--horizon", "1500"], "--horizon 1500", "--steps 1000", "--window 1000"),
     (["spider", "optimize", "--start-from", "1,2"], "--start-from 1,2", "8 finite numbers"),

@@ -81,6 +81,8 @@ def test_bad_spider_set_ups_are_refused():
         model.Complex("octahedron", target=6)
     with pytest.raises(ValueError, match="finite"):
         model.Params.from_array([1.0] * 7 + [np.nan])
+    with pytest.raises(ValueError, match="reach"):
+        design.End(reach=-1.0).check()
 
 
 def test_projection_onto_buildable_parameters():
@@ -101,7 +103,10 @@ def _window_value(shell, cargo, x, end, stable, before):
     cx.set_params(model.Params.from_array(x))
     cx.sim.run(end.window)
     positions = np.array(cx.sim.state._cpp.position)
-    return design.end_terms(cx, positions, end.weight, end.margin)[0] + design.stable_shell(cx, positions, *stable)[0]
+    return (
+        design.end_terms(cx, positions, end.weight, end.margin, end.reach)[0]
+        + design.stable_shell(cx, positions, *stable)[0]
+    )
 
 
 WINDOW_START = {  # extracting spiders, so that every term is engaged in the window
@@ -110,11 +115,13 @@ WINDOW_START = {  # extracting spiders, so that every term is engaged in the win
 }
 
 
-@pytest.mark.parametrize("shell,cargo", [("octahedron", False), ("icosahedron", True)])
-def test_end_of_run_window_gradient_matches_finite_differences(shell, cargo):
+@pytest.mark.parametrize(
+    "shell,cargo,reach", [("octahedron", False, 0.0), ("icosahedron", True, 0.0), ("octahedron", False, 2.0)]
+)
+def test_end_of_run_window_gradient_matches_finite_differences(shell, cargo, reach):
     # one frame at the window's end: a second frame would need a run() boundary in the differences,
     # and a new run recomputes the Langevin torque (docs/spider.md), another map
-    end = design.End(horizon=400, window=100, every=100, paper_steps=100, margin=3.0)
+    end = design.End(horizon=400, window=100, every=100, paper_steps=100, margin=3.0, reach=reach)
     k, lo, hi = design.STABLE_SHELL[shell]
     stable = (k, lo + 0.3, hi - 0.3)
     x0 = np.array(WINDOW_START[shell])

@@ -163,6 +163,8 @@ def test_reproduction_script_smoke():
     assert r.returncode == 0, r.stderr[-3000:]
     assert "fig2" in r.stdout and "fig4" in r.stdout and "strong: seeds" in r.stdout
     assert "design ico-strong, end loss, 1 it. (legs 2.25) + cargo: success" in r.stdout
+    assert "design ico-strong, reach loss, 1 it. (legs 2.25) + cargo: success" in r.stdout
+    assert "design oct-weak, reach loss" not in r.stdout  # it passes without the reach stage
     assert "design octahedron, forward search, 2 candidates (legs 2.25): success" in r.stdout
     assert "the bare hole (target and spider taken away at step 0) + cargo, 900 steps: success" in r.stdout
 

@@ -18,7 +18,13 @@ def optimize(args):
 
     end = None
     if args.loss == "end":
-        end = End(horizon=args.horizon, window=args.window, weight=args.end_weight, paper_steps=args.steps)
+        end = End(
+            horizon=args.horizon,
+            window=args.window,
+            weight=args.end_weight,
+            paper_steps=args.steps,
+            reach=args.end_reach,
+        )
     opt = Optimization(
         args.out,
         shell=args.shell,
@@ -127,13 +133,14 @@ def _check_optimize(args):
 
     resumable(args.out, args.resume, "a new optimisation")
     if args.loss != "end":
-        for name in ("horizon", "window", "end_weight"):
+        for name in ("horizon", "window", "end_weight", "end_reach"):
             if getattr(args, name) is not None:
                 raise Usage(f"--{name.replace('_', '-')} {getattr(args, name)} applies to --loss end")
     else:
         args.horizon = 10000 if args.horizon is None else args.horizon
         args.window = 1000 if args.window is None else args.window
         args.end_weight = 10.0 if args.end_weight is None else args.end_weight
+        args.end_reach = 0.0 if args.end_reach is None else args.end_reach
         if args.steps + args.window > args.horizon:
             raise Usage(
                 f"--horizon {args.horizon} must hold --steps {args.steps} (the paper's loss) and --window {args.window}"
@@ -255,6 +262,12 @@ def add_parser(sub):
     a.add_argument("--horizon", type=_a.integer(1), default=None, help="--loss end: steps of the whole run (10000)")
     a.add_argument("--window", type=_a.integer(1), default=None, help="--loss end: last steps differentiated (1000)")
     a.add_argument("--end-weight", type=_a.real(0), default=None, help="--loss end: the end terms' weight (10)")
+    a.add_argument(
+        "--end-reach",
+        type=_a.real(0),
+        default=None,
+        help="--loss end: weight of the head's range reaching the remaining shell at the end (0: off)",
+    )
     a.add_argument(
         "--cargo",
         action="store_true",

@@ -222,7 +222,11 @@ class End:
     weight x (sum over spider sites s and remaining vertices i of relu(c_s + margin - d_si)^2,
     c_s = 2 + r_s; plus sum_i relu(4 + 1 + margin - d_ti)^2 for the target; with the cargo,
     relu(R_shell + 2.25 + margin - d_cargo)^2, d_cargo from the remaining vertices' centre and
-    R_shell the ideal remaining shell's circumradius), all / (V - 1); and the stable-shell term."""
+    R_shell the ideal remaining shell's circumradius), all / (V - 1); and the stable-shell term.
+    ``reach`` > 0 adds reach x sum_i relu(r_cut + margin - d_hi)^2 / (V - 1) over the head h and
+    the remaining vertices: once the target is out, the head's range should end short of the shell
+    (a long tail holds the complex on it, and the dynamics' d/dr_cut is zero for pairs inside
+    r_on, docs/spider.md)."""
 
     horizon: int = 10000
     window: int = 1000
@@ -230,6 +234,7 @@ class End:
     weight: float = 10.0
     margin: float = 0.5
     paper_steps: int = 1000
+    reach: float = 0.0
 
     def check(self):
         from ... import _checks
@@ -244,10 +249,18 @@ class End:
             raise ValueError(f"every {self.every} must be at most the window {self.window}")
         _checks.real("weight", self.weight, lo=0.0)
         _checks.real("margin", self.margin)
+        _checks.real("reach", self.reach, lo=0.0)
         return self
 
+    def settings(self):
+        """As a config dict; reach 0 is left out, so runs saved before it existed still resume."""
+        d = dataclasses.asdict(self.check())
+        if d["reach"] == 0.0:
+            del d["reach"]
+        return d
 
-def end_terms(cx, positions, weight, margin):
+
+def end_terms(cx, positions, weight, margin, reach=0.0):
     """The end-of-run terms of one state (see :class:`End`): (value, d/dpositions, d/d(eight
     parameters) at fixed positions)."""
     V, t, n = cx.n_vertices, cx.target, cx.n_legs
@@ -285,7 +298,15 @@ def end_terms(cx, positions, weight, margin):
         g[V + 1] += ga[0]
         g[rest] += gb[0] / len(rest)
     s = weight / norm
-    return s * value, s * g, s * dparams
+    value, g, dparams = s * value, s * g, s * dparams
+    if reach > 0:
+        s = reach / norm
+        vh, ga, gb, dr = hinge(x[[sites[n]]], x[rest], cx.params.r_cut + margin)
+        value += s * vh
+        g[sites[n]] += s * ga[0]
+        g[rest] += s * gb
+        dparams[PARAM_NAMES.index("r_cut")] += s * dr[0]
+    return value, g, dparams
 
 
 def evaluate_end(cx, end, coeff=None, memory=None, stable=None):
@@ -322,7 +343,7 @@ def window(cx, end, memory=None, stable=None):
     seen = {}  # timestep -> (end terms, their explicit d/dparams, stable-shell term); a recomputed frame overwrites
 
     def loss(frame):
-        value, g, dp = end_terms(cx, frame.positions, end.weight, end.margin)
+        value, g, dp = end_terms(cx, frame.positions, end.weight, end.margin, end.reach)
         vs = 0.0
         if stable is not None:
             vs, gs = stable_shell(cx, frame.positions, *stable)

@@ -32,8 +32,8 @@ REFERENCE = {
 REFERENCE_POINTS = {
     ("octahedron", "weak"): [(0, -4.37), (250, -6.5)],
     ("octahedron", "strong"): [(0, 958.2), (250, -5.1), (1250, -6.9)],
-    ("icosahedron", "weak"): [(0, -5.46)],
-    ("icosahedron", "strong"): [(0, 90.14)],
+    ("icosahedron", "weak"): [(0, -5.46), (2532, -8.77)],  # the logs' first and last iterations
+    ("icosahedron", "strong"): [(0, 90.14), (2502, -8.70)],
 }
 
 
@@ -95,6 +95,8 @@ def plot_losses(runs, output, reference=None):
                 first=h[0]["loss"] if h else None,
                 last=h[-1]["loss"] if h else None,
                 last_params=dict(zip(PARAM_NAMES, h[-1]["params"])) if h else None,
+                best=min(r["loss"] for r in h) if h else None,  # a run can fall off a cliff after its best
+                best_iteration=int(it[np.argmin([r["loss"] for r in h])]) if h else None,
                 seconds=float(sum(r["wall"] for r in h)),
             )
             if ref is not None and h:

@@ -3,7 +3,6 @@ a batch of replicas (independent thermal starts and noise), state saved atomical
 iteration so that an interrupted run resumes to the bit-identical result.
 """
 
-import dataclasses
 import os
 import time
 import warnings
@@ -111,7 +110,7 @@ class Optimization:
             end = End(paper_steps=self.config["steps"]) if end is None else end
             if end.paper_steps != self.config["steps"]:
                 raise ValueError(f"end.paper_steps {end.paper_steps} must equal steps {self.config['steps']}")
-            self.config.update(loss="end", end=dataclasses.asdict(end.check()))
+            self.config.update(loss="end", end=end.settings())
         if cargo:
             self.config["cargo"] = True
         self.memory = memory
