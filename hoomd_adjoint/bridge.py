@@ -26,6 +26,10 @@ _EVALUATORS = {
     "Yukawa": "Yukawa",
     "Gaussian": "Gaussian",
     "DPDConservative": "DPDConservative",
+    "ExpandedLJ": "ExpandedLJ",
+    "ForceShiftedLJ": "ForceShiftedLJ",
+    "Buckingham": "Buckingham",
+    "Mie": "Mie",
     # the component's (hoomd.adjoint.pair): the embedded engine's evaluators in HOOMD-blue
     "Rechtsman": "Rechtsman",
     "SoftSphere": "SoftSphere",

@@ -19,6 +19,24 @@ def gaussian(r, epsilon, sigma):
     return epsilon * np.exp(-(r**2) / (2 * sigma**2))
 
 
+def expanded_lj(r, epsilon, sigma, delta):
+    return lj(r - delta, epsilon, sigma)
+
+
+def force_shifted_lj(r, epsilon, sigma, r_cut):
+    """LJ plus the linear term that takes its force, not only its energy, to zero at r_cut."""
+    f_cut = 4 * epsilon * (12 * sigma**12 / r_cut**13 - 6 * sigma**6 / r_cut**7)  # -dV/dr at r_cut
+    return lj(r, epsilon, sigma) + (r - r_cut) * f_cut
+
+
+def mie(r, epsilon, sigma, n, m):
+    return (n / (n - m)) * (n / m) ** (m / (n - m)) * epsilon * ((sigma / r) ** n - (sigma / r) ** m)
+
+
+def buckingham(r, A, rho, C):
+    return A * np.exp(-r / rho) - C / r**6
+
+
 def dpd_conservative(r, A, r_cut):
     return np.where(r < r_cut, A / (2 * r_cut) * (r_cut - r) ** 2, 0.0)
 

@@ -280,6 +280,10 @@ GOOD = {
     "Gaussian": dict(epsilon=1.0, sigma=1.0),
     "DPDConservative": dict(A=25.0),
     "Rechtsman": dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823),
+    "ExpandedLJ": dict(epsilon=1.0, sigma=1.0, delta=0.2),
+    "ForceShiftedLJ": dict(epsilon=1.0, sigma=1.0),
+    "Buckingham": dict(A=300.0, rho=0.25, C=0.5),
+    "Mie": dict(epsilon=1.0, sigma=1.0, n=12.0, m=6.0),
 }
 
 
@@ -332,6 +336,10 @@ CONSTRAINED = {  # parameter: smallest legal value, open (True: > lo) or closed 
     "Yukawa": {"kappa": False},
     "DPDConservative": {},
     "Rechtsman": {},
+    "ExpandedLJ": {"sigma": True},
+    "ForceShiftedLJ": {"sigma": True},
+    "Buckingham": {"rho": True},
+    "Mie": {"sigma": True, "m": True},
 }
 
 

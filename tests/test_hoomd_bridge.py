@@ -88,8 +88,8 @@ def test_what_the_adjoint_does_not_cover_is_refused():
     with pytest.raises(bridge.Unsupported, match="rebuild_check_delay = 5"):
         bridge.twin(sim)
     sim, lj = _script()
-    sim.operations.integrator.forces.append(hoomd.md.pair.Mie(nlist=lj.nlist, default_r_cut=2.5))
-    with pytest.raises(bridge.Unsupported, match="force Mie"):
+    sim.operations.integrator.forces.append(hoomd.md.pair.LJ1208(nlist=lj.nlist, default_r_cut=2.5))
+    with pytest.raises(bridge.Unsupported, match="force LJ1208"):
         bridge.twin(sim)
     sim, lj = _script()
     sim.operations.integrator.methods[0] = hoomd.md.methods.ConstantVolume(
@@ -192,6 +192,10 @@ def test_the_users_writers_run_during_the_recorded_run(tmp_path):
         ("Yukawa", dict(epsilon=1.5, kappa=1.0)),
         ("Gaussian", dict(epsilon=1.0, sigma=0.8)),
         ("DPDConservative", dict(A=5.0)),
+        ("ExpandedLJ", dict(epsilon=1.2, sigma=0.9, delta=0.1)),
+        ("ForceShiftedLJ", dict(epsilon=1.2, sigma=1.0)),
+        ("Buckingham", dict(A=300.0, rho=0.25, C=0.5)),
+        ("Mie", dict(epsilon=1.2, sigma=1.0, n=11.0, m=5.5)),
     ],
 )
 def test_every_shared_pair_potential_matches_differences_of_hoomd_runs(name, params):

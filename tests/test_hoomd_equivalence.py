@@ -22,7 +22,8 @@ def build(lib, frame, method, pair, params, rcut, dt, seed, mode):
     else:
         sim.create_state_from_snapshot(frame)
     nl = lib.md.nlist.Cell(buffer=0.4)
-    pot = getattr(lib.md.pair, pair)(nlist=nl, default_r_cut=rcut, mode=mode)
+    shifting = {} if mode is None else dict(mode=mode)  # (HOOMD-blue's ForceShiftedLJ takes no mode)
+    pot = getattr(lib.md.pair, pair)(nlist=nl, default_r_cut=rcut, **shifting)
     for key, p in params.items():
         pot.params[key] = p
     kind, kw = method
@@ -91,6 +92,58 @@ CASES = [
         2.5,
         1e-3,
         "none",
+    ),
+    (
+        "Langevin",
+        dict(kT=0.9, default_gamma=1.0),
+        "ExpandedLJ",
+        {
+            ("A", "A"): dict(epsilon=1.0, sigma=0.9, delta=0.1),
+            ("A", "B"): dict(epsilon=0.8, sigma=0.85, delta=0.15),
+            ("B", "B"): dict(epsilon=1.1, sigma=0.95, delta=0.05),
+        },
+        2.5,
+        1e-3,
+        "shift",
+    ),
+    (
+        "Brownian",
+        dict(kT=0.7),
+        "ForceShiftedLJ",
+        {
+            ("A", "A"): dict(epsilon=1.0, sigma=1.0),
+            ("A", "B"): dict(epsilon=0.7, sigma=0.9),
+            ("B", "B"): dict(epsilon=1.2, sigma=1.05),
+        },
+        2.5,
+        2e-4,
+        None,
+    ),
+    (
+        "ConstantVolume",
+        dict(),
+        "Buckingham",
+        {
+            ("A", "A"): dict(A=300.0, rho=0.25, C=0.5),
+            ("A", "B"): dict(A=250.0, rho=0.27, C=0.6),
+            ("B", "B"): dict(A=350.0, rho=0.24, C=0.4),
+        },
+        2.5,
+        1e-3,
+        "shift",
+    ),
+    (
+        "Langevin",
+        dict(kT=1.0, default_gamma=0.5),
+        "Mie",
+        {
+            ("A", "A"): dict(epsilon=1.0, sigma=1.0, n=12.0, m=6.0),
+            ("A", "B"): dict(epsilon=0.8, sigma=0.95, n=11.0, m=5.5),
+            ("B", "B"): dict(epsilon=1.2, sigma=1.05, n=14.0, m=7.0),
+        },
+        2.5,
+        1e-3,
+        "shift",
     ),
 ]
 

@@ -22,7 +22,18 @@ POTENTIALS = {
         2.5,
         ("none", "shift"),
     ),
+    "ExpandedLJ": (
+        ha.md.pair.ExpandedLJ,
+        dict(epsilon=1.1, sigma=0.8, delta=0.15),
+        ref.expanded_lj,
+        2.5,
+        ("none", "shift"),
+    ),
+    "ForceShiftedLJ": (ha.md.pair.ForceShiftedLJ, dict(epsilon=1.3, sigma=0.9), ref.force_shifted_lj, 2.5, ("none",)),
+    "Mie": (ha.md.pair.Mie, dict(epsilon=1.2, sigma=0.9, n=11.0, m=5.5), ref.mie, 2.5, ("none", "shift")),
+    "Buckingham": (ha.md.pair.Buckingham, dict(A=300.0, rho=0.25, C=0.5), ref.buckingham, 2.5, ("none", "shift")),
 }
+REFERENCE_TAKES_R_CUT = (ref.dpd_conservative, ref.force_shifted_lj)
 BOXES = {
     "2d": [8.0, 7.5, 0, 0, 0, 0],
     "2d-tilted": [8.0, 7.5, 0, 0.25, 0, 0],
@@ -102,7 +113,8 @@ def test_energy_and_virial_closed_form(name, boxname, mode, rng):
         if r[k] >= rc:
             continue
         p = pair_params[tp]
-        V = (lambda x: ref.dpd_conservative(x, p["A"], rc)) if fn is None else (lambda x: fn(x, **p))
+        fn = fn or ref.dpd_conservative
+        V = (lambda x: fn(x, **p, r_cut=rc)) if fn in REFERENCE_TAKES_R_CUT else (lambda x: fn(x, **p))
         Eref += V(r[k]) - (V(rc) if mode == "shift" else 0.0)
         # virial from the numerical radial derivative of the closed form
         h = 1e-6 * r[k]
@@ -148,6 +160,22 @@ def test_rechtsman_defaults_match_paper():
     pot = ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=2.5)
     pot.params[("A", "A")] = dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823)
     assert pot.params[("A", "A")] == dict(a0=5.89, a1=17.9, a2=2.49, a3=1.823, b0=5.0, b1=0.4, b2=40.0)
+
+
+def test_force_shifted_lj_goes_to_zero_force_at_r_cut():
+    """Its force is continuous at r_cut; its energy keeps V_LJ(r_cut) there (as HOOMD-blue's: mode
+    'none', no energy shift)."""
+    rc = 2.5
+    for dr in (-1e-7, 1e-7):
+        frame = make_frame(np.array([[0, 0, 0], [rc + dr, 0, 0]]), [8, 8, 8, 0, 0, 0])
+        pot = ha.md.pair.ForceShiftedLJ(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=rc)
+        pot.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+        sim = make_sim(frame, forces=[pot])
+        sim.run(0)
+        assert np.abs(pot.forces).max() < 1e-6  # LJ alone: 0.039
+        assert pot.energy == pytest.approx(ref.lj(rc, 1.0, 1.0) if dr < 0 else 0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="mode"):
+        ha.md.pair.ForceShiftedLJ(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=rc, mode="shift")
 
 
 def test_r_cut_zero_removes_pair(rng):

@@ -39,6 +39,15 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
     elif pair == "Gauss":
         pot = ha.md.pair.Gaussian(nlist=nl, default_r_cut=2.0, mode="shift")
         pot.params[("A", "A")] = dict(epsilon=1.0, sigma=0.5)
+    elif pair == "ExpandedLJ":
+        pot = ha.md.pair.ExpandedLJ(nlist=nl, default_r_cut=2.5, mode="shift")
+        pot.params[("A", "A")] = dict(epsilon=1.0, sigma=0.8, delta=0.1)
+    elif pair == "ForceShiftedLJ":
+        pot = ha.md.pair.ForceShiftedLJ(nlist=nl, default_r_cut=2.5)
+        pot.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+    elif pair == "Buckingham":  # exp in Lanes
+        pot = ha.md.pair.Buckingham(nlist=nl, default_r_cut=2.5, mode="shift")
+        pot.params[("A", "A")] = dict(A=300.0, rho=0.25, C=0.5)
     elif pair == "Yukawa":
         pot = ha.md.pair.Yukawa(nlist=nl, default_r_cut=2.5, mode="shift")
         pot.params[("A", "A")] = dict(epsilon=1.0, kappa=1.5)
@@ -50,7 +59,10 @@ def _system(pair, threads, box3d=True, N=600, seed=3):
     return sim, pot
 
 
-@pytest.mark.parametrize("pair", ["LJ", "DPDConservative", "Morse", "Rechtsman", "Gauss", "Yukawa"])
+@pytest.mark.parametrize(
+    "pair",
+    ["LJ", "DPDConservative", "Morse", "Rechtsman", "Gauss", "Yukawa", "ExpandedLJ", "ForceShiftedLJ", "Buckingham"],
+)
 @pytest.mark.parametrize("box3d", [True, False])
 def test_lanes_give_the_scalar_bits(scalar_and_back, pair, box3d):
     out = {}

@@ -18,6 +18,7 @@
 namespace ha {
 
 using std::cos;
+using std::pow;
 using std::sin;
 
 // A value of type T from a double or a T (T = Lanes: the double in every lane).
@@ -279,6 +280,30 @@ HA_HOSTDEVICE SDual<B, E, T> sin(const SDual<B, E, T>& a) {
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
     return r;
 }
+// pow with a dual base, exponent or both (Mie's exponents are parameters): the value is std::pow's,
+// the forward map's bits; the slots are those of exp(b log a), d = pow (b da / a + log(a) db).
+template <class X>
+struct is_dual : std::false_type {};
+template <int B, int E, class T>
+struct is_dual<SDual<B, E, T>> : std::true_type {};
+namespace dual_detail {
+HA_HOSTDEVICE double val(double x) {
+    return x;
+}
+template <int B, int E, class T>
+HA_HOSTDEVICE T val(const SDual<B, E, T>& x) {
+    return x.v;
+}
+}  // namespace dual_detail
+template <class X, class Y, class = std::enable_if_t<is_dual<X>::value || is_dual<Y>::value>>
+HA_HOSTDEVICE auto pow(const X& a, const Y& b) {
+    auto r = b * log(a);
+    const auto p = std::pow(dual_detail::val(a), dual_detail::val(b));
+    for (int k = 0; k < r.width; ++k) r.d[k] = r.d[k] * p;
+    r.v = p;
+    return r;
+}
+
 // Branches (masks such as "moment of inertia == 0") compare values only.
 template <int B1, int E1, int B2, int E2>
 HA_HOSTDEVICE bool operator==(const SDual<B1, E1>& a, const SDual<B2, E2>& b) {

@@ -114,6 +114,10 @@ HA_HOSTDEVICE Jet<T, K> log(const Jet<T, K>& a) {
     return l;
 }
 template <class T, int K>
+HA_HOSTDEVICE Jet<T, K> pow(const Jet<T, K>& a, const Jet<T, K>& b) {  // (its value: exp(b log a), not std::pow's bits)
+    return exp(b * log(a));
+}
+template <class T, int K>
 HA_HOSTDEVICE Jet<T, K> sqrt(const Jet<T, K>& a) {
     using std::sqrt;
     Jet<T, K> r;

@@ -50,6 +50,10 @@ def _checked_list(name, items, cls, noun, article="a"):
 # harmless. Several forces on a pair: the largest.
 _CONTACT = {
     "LJ": "sigma",
+    "ExpandedLJ": "sigma",  # (its contact is sigma + delta: the test is looser, never wrong)
+    "ForceShiftedLJ": "sigma",
+    "Buckingham": None,
+    "Mie": "sigma",
     "SoftSphere": "sigma",
     "Morse": "r0",
     "MorseSwitched": "r0",

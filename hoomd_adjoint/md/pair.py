@@ -331,6 +331,63 @@ class Rechtsman(Pair):
     _defaults = {"b0": 5.0, "b1": 0.4, "b2": 40.0}
 
 
+class ExpandedLJ(Pair):
+    """Lennard-Jones shifted outward by delta: V(r) = 4 epsilon [(sigma/(r - delta))^12 - (sigma/(r - delta))^6].
+
+    ``params[(a, b)] = dict(epsilon=..., sigma=..., delta=...)`` (energy, length > 0, length): as
+    HOOMD-blue's ``md.pair.ExpandedLJ``, e.g. for particles of different diameters.
+    """
+
+    _name = "ExpandedLJ"
+    _validate_params = _positive_param("sigma")
+
+
+class ForceShiftedLJ(Pair):
+    """Force-shifted Lennard-Jones: V(r) = V_LJ(r) + Δ V(r), with Δ V(r) = -(r - r_cut) dV_LJ/dr at
+    r_cut, so that the force goes to zero at r_cut (the energy keeps V_LJ(r_cut) there, as in
+    HOOMD-blue).
+
+    ``params[(a, b)] = dict(epsilon=..., sigma=...)`` (energy, length > 0). As HOOMD-blue's
+    ``md.pair.ForceShiftedLJ``: ``mode`` can only be ``'none'`` (the shift is built in) and there
+    is no ``default_r_on``.
+    """
+
+    _name = "ForceShiftedLJ"
+    _accepted_modes = ("none",)
+    _validate_params = _positive_param("sigma")
+
+    def __init__(self, nlist, default_r_cut=None, mode="none"):
+        super().__init__(nlist, default_r_cut=default_r_cut, mode=mode)
+
+
+class Buckingham(Pair):
+    """Buckingham: V(r) = A exp(-r / rho) - C / r^6.
+
+    ``params[(a, b)] = dict(A=..., rho=..., C=...)`` (energy, length > 0, energy x length^6). To
+    switch a pair off, set A = C = 0 or r_cut = 0 (HOOMD-blue also skips pairs with rho <= 0; here
+    such a value is refused, as it is more often a typo).
+    """
+
+    _name = "Buckingham"
+    _validate_params = _positive_param("rho")
+
+
+class Mie(Pair):
+    """Mie: V(r) = (n / (n - m)) (n / m)^(m / (n - m)) epsilon [(sigma/r)^n - (sigma/r)^m].
+
+    ``params[(a, b)] = dict(epsilon=..., sigma=..., n=..., m=...)`` (energy, length > 0, and the
+    exponents, n > m > 0; all four differentiable). As HOOMD-blue's ``md.pair.Mie``; n = 12, m = 6
+    is LJ.
+    """
+
+    _name = "Mie"
+
+    def _validate_params(self, what, value):
+        _positive_param("sigma", "m")(self, what, value)
+        if not value["n"] > value["m"]:
+            raise ValueError(f"{what}['n'] must be > m = {value['m']}, got {value['n']}")
+
+
 class _RangeFromParams(Pair):
     """A potential whose range is one of its (differentiable) parameters: r_cut follows it. Any
     positive ``r_cut`` (the default) means "on"; ``r_cut[(a, b)] = 0`` switches a pair off."""

@@ -2,9 +2,13 @@
 // adding its header and one line here (and its class in hoomd_adjoint/md/pair.py, which reads the
 // parameter names from the evaluator: _core.pair_parameters()).
 #pragma once
+#include "EvaluatorPairBuckingham.h"
 #include "EvaluatorPairDPDConservative.h"
+#include "EvaluatorPairExpandedLJ.h"
+#include "EvaluatorPairForceShiftedLJ.h"
 #include "EvaluatorPairGauss.h"
 #include "EvaluatorPairLJ.h"
+#include "EvaluatorPairMie.h"
 #include "EvaluatorPairMorse.h"
 #include "EvaluatorPairMorseSwitched.h"
 #include "EvaluatorPairRechtsman.h"
@@ -19,4 +23,8 @@
     X(EvaluatorPairDPDConservative, "DPDConservative") \
     X(EvaluatorPairRechtsman, "Rechtsman")             \
     X(EvaluatorPairSoftSphere, "SoftSphere")           \
-    X(EvaluatorPairMorseSwitched, "MorseSwitched")
+    X(EvaluatorPairMorseSwitched, "MorseSwitched")     \
+    X(EvaluatorPairExpandedLJ, "ExpandedLJ")           \
+    X(EvaluatorPairForceShiftedLJ, "ForceShiftedLJ")   \
+    X(EvaluatorPairBuckingham, "Buckingham")           \
+    X(EvaluatorPairMie, "Mie")
