@@ -317,6 +317,34 @@ class State:
             raise ValueError(f"set_snapshot: type names {parsed.types} differ from the state's {self._types}")
         self._apply(parsed)
 
+    def thermalize_particle_momenta(self, filter, kT):
+        """Velocities (and angular momenta) drawn from the Maxwell-Boltzmann distribution at kT
+        (energy), as HOOMD-blue 4.8.2's ``State.thermalize_particle_momenta`` (to 1e-15): each
+        selected particle's draws are keyed by the simulation's seed and timestep and counted by
+        its tag; z is 0 in 2D; rigid bodies' constituents get zero velocity; each axis with a
+        nonzero moment of inertia gets an angular momentum; then the selection's centre-of-mass
+        momentum is removed (from free particles and body centres).
+        """
+        from .filter import ParticleFilter
+
+        if not isinstance(filter, ParticleFilter):
+            raise TypeError(
+                f"thermalize_particle_momenta: filter must be a hoomd_adjoint.filter (e.g. filter.All()), "
+                f"got {_describe(filter)}"
+            )
+        kT = _real("thermalize_particle_momenta: kT", kT, lo=0.0)
+        tags = np.asarray(filter(self), dtype=np.uint32)
+        mass = np.asarray(self._cpp.mass)[tags]
+        if np.any(~(mass > 0)):
+            bad = tags[~(mass > 0)]
+            raise ValueError(
+                f"thermalize_particle_momenta: particles need mass > 0; tag(s) {bad[:5].tolist()} have "
+                f"{mass[~(mass > 0)][:5].tolist()}"
+            )
+        self._cpp.thermalize_momenta(tags.tolist(), kT)
+        if self._simulation is not None:
+            self._simulation._state_changed()
+
     # -- properties --------------------------------------------------------------------------
     @property
     def N_particles(self):

@@ -11,6 +11,7 @@ namespace ha {
 namespace rng_id {
 constexpr uint8_t TwoStepBD = 24;
 constexpr uint8_t TwoStepLangevin = 25;
+constexpr uint8_t ParticleGroupThermalize = 35;
 }  // namespace rng_id
 
 struct U4 {

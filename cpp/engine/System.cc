@@ -621,4 +621,54 @@ void System::rotateStepTwo(const Method& m, const StepArgs& a) {
     }
 }
 
+// As HOOMD-blue 4.8.2's ParticleGroup::thermalizeParticleMomenta, operation for operation (a fresh
+// HOOMD-blue state holds its particles in tag order, as this engine always does): per member, a
+// generator keyed (ParticleGroupThermalize, timestep, seed) and counted by tag draws the velocity
+// (zero for a rigid body's constituent; no z in 2D), then, for a particle with rotational degrees
+// of freedom, one normal per axis with a nonzero moment (p = 2 q (0, p_body)); then the members'
+// mean momentum is removed from the free particles and body centres.
+void System::thermalizeMomenta(const std::vector<uint32_t>& tags, double kT) {
+    materializeVelocities();  // a Brownian step's velocities, which HOOMD-blue holds by now
+    const bool three = pd.dimensions() > 2;
+    double total[3] = {0.0, 0.0, 0.0};
+    for (uint32_t j : tags) {
+        RandomGenerator rng(rng_id::ParticleGroupThermalize, timestep, seed, j);
+        const double mass = pd.mass[j];
+        const double sigma = std::sqrt(kT / mass);
+        const int32_t body = pd.body[j];  // -1: none; below -1: floppy (HOOMD: >= MIN_FLOPPY)
+        const bool centre_or_free = uint32_t(body) == j || body < 0;
+        double* v = &pd.vel[3 * j];
+        if (!centre_or_free) {
+            v[0] = v[1] = v[2] = 0.0;
+        } else {
+            v[0] = rng.normal(sigma);
+            v[1] = rng.normal(sigma);
+            v[2] = three ? rng.normal(sigma) : 0.0;
+        }
+        for (int c = 0; c < 3; ++c) total[c] += mass * v[c];
+        double p[3] = {0.0, 0.0, 0.0};
+        const double* I = &pd.moment_inertia[3 * j];
+        if (centre_or_free)
+            for (int c = 0; c < 3; ++c)
+                if (I[c] > 0) p[c] = rng.normal(std::sqrt(kT * I[c]));
+        const double* q = &pd.orientation[4 * j];
+        const double s = 2.0 * q[0], x = 2.0 * q[1], y = 2.0 * q[2], z = 2.0 * q[3];  // 2 q
+        double* L = &pd.angmom[4 * j];  // (2 q) (0, p): (-v.p, s p + v x p)
+        L[0] = -(x * p[0] + y * p[1] + z * p[2]);
+        L[1] = s * p[0] + (y * p[2] - z * p[1]);
+        L[2] = s * p[1] + (z * p[0] - x * p[2]);
+        L[3] = s * p[2] + (x * p[1] - y * p[0]);
+    }
+    const double n = double(tags.size());
+    const double com[3] = {total[0] / n, total[1] / n, total[2] / n};
+    for (uint32_t j : tags) {
+        const int32_t body = pd.body[j];
+        if (uint32_t(body) != j && body != -1) continue;
+        double* v = &pd.vel[3 * j];
+        v[0] = v[0] - com[0] / pd.mass[j];
+        v[1] = v[1] - com[1] / pd.mass[j];
+        v[2] = three ? v[2] - com[2] / pd.mass[j] : 0.0;
+    }
+}
+
 }  // namespace ha

@@ -97,6 +97,10 @@ class System {
     // HOOMD's ForceComposite::computeForces: constituents' forces (and torques r x F) onto centres.
     void transferComposite();
 
+    // HOOMD's ParticleGroup::thermalizeParticleMomenta (State.thermalize_particle_momenta) for the
+    // particles with the given tags (ascending): momenta drawn at kT, the group's centre-of-mass
+    // momentum removed.
+    void thermalizeMomenta(const std::vector<uint32_t>& tags, double kT);
     // HOOMD's Integrator::prepRun: net force at the current step; a = F/m unless already set.
     void prepRun();
     // One full step t -> t+1 on the CPU.
