@@ -255,8 +255,9 @@ def _twin_forces(hoomd, integ, snap, types):
                 f"{name}'s nlist has rebuild_check_delay = {nl.rebuild_check_delay}: a list that can "
                 "be stale changes the forces between checks; use rebuild_check_delay=1"
             )
-        if force.mode not in ("none", "shift"):
-            raise Unsupported(f"{name}: mode {force.mode!r} is not supported (none, shift)")
+        accepted = getattr(hpair, PAIRS[name][0])._accepted_modes
+        if force.mode not in accepted:
+            raise Unsupported(f"{name}: mode {force.mode!r} is not supported {accepted}")
         _check_exclusions(name, nl, snap)
         if id(nl) not in lists:
             lists[id(nl)] = hnlist.Cell(

@@ -37,6 +37,14 @@ def buckingham(r, A, rho, C):
     return A * np.exp(-r / rho) - C / r**6
 
 
+def xplor(r, r_on, r_cut):
+    """HOOMD-blue's XPLOR switch S(r): 1 below r_on, then smoothly to 0 at r_cut (r_on < r_cut)."""
+    if r < r_on:
+        return 1.0
+    ron2, rc2, r2 = r_on**2, r_cut**2, r**2
+    return (rc2 - r2) ** 2 * (rc2 + 2 * r2 - 3 * ron2) / (rc2 - ron2) ** 3
+
+
 def dpd_conservative(r, A, r_cut):
     return np.where(r < r_cut, A / (2 * r_cut) * (r_cut - r) ** 2, 0.0)
 

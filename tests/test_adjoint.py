@@ -7,7 +7,7 @@ import pytest
 
 import hoomd_adjoint as ha
 from conftest import make_frame, random_positions
-from test_pair import POTENTIALS, scaled
+from test_pair import POTENTIALS, XPLOR_R_ON, scaled
 
 METHODS = {
     "brownian": (lambda: ha.md.methods.Brownian(filter=ha.filter.All(), kT=0.7), 1e-3),
@@ -21,9 +21,9 @@ STEPS = 60  # long enough that the loss feels the parameters (FD rounding ~1e-9)
 class System:
     """Builds the same simulation again with perturbed parameters or positions."""
 
-    def __init__(self, pot, method, dim, rng, N=24):
+    def __init__(self, pot, method, dim, rng, N=24, mode=None):
         self.cls, self.params, _, self.rcut, modes = POTENTIALS[pot]
-        self.mode = modes[-1]
+        self.mode = mode or next(m for m in reversed(modes) if m != "xplor")
         self.method, self.dt = METHODS[method]
         self.box = BOXES[dim]
         self.pos = random_positions(rng, N, self.box, min_dist=1.0)
@@ -36,6 +36,9 @@ class System:
             ("A", "B"): scaled(self.params, 1.1),
             ("B", "B"): scaled(self.params, 0.9),
         }
+        if self.mode == "xplor":  # r_on is then a parameter like the others
+            for k, d in self.pair_params.items():
+                self.pair_params[k] = dict(d, r_on=XPLOR_R_ON[k] * self.rcut)
 
     def build(self, params=None, pos=None, kT=None, gamma=None):
         frame = make_frame(
@@ -45,6 +48,9 @@ class System:
         sim.create_state_from_snapshot(frame)
         pot = self.cls(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=self.rcut, mode=self.mode)
         for k, v in (params or self.pair_params).items():
+            v = dict(v)
+            if "r_on" in v:
+                pot.r_on[k] = v.pop("r_on")
             pot.params[k] = v
         m = self.method()
         if kT is not None:
@@ -80,9 +86,31 @@ def perturb(pair_params, direction, h):
 CASES = [(p, m, d) for p in POTENTIALS for m in METHODS for d in (2, 3)]
 
 
+XPLOR = [(p, m, d) for p in POTENTIALS if "xplor" in POTENTIALS[p][4] for m in METHODS for d in (2, 3)]
+
+
 @pytest.mark.parametrize("pot,method,dim", CASES)
 def test_gradient_matches_finite_differences(pot, method, dim, rng):
-    s = System(pot, method, dim, rng)
+    check_against_finite_differences(System(pot, method, dim, rng), dim, rng)
+
+
+@pytest.mark.parametrize("pot,method,dim", XPLOR)
+def test_xplor_gradient_matches_finite_differences(pot, method, dim, rng):
+    """mode="xplor": the smoothing's derivatives, r_on's among them (A-A and B-B smoothed, A-B
+    with r_on > r_cut: shifted, and its r_on derivative zero)."""
+    s = System(pot, method, dim, rng, mode="xplor")
+    g = check_against_finite_differences(s, dim, rng)
+    assert g[("A", "B")]["r_on"] == 0.0
+    assert g[("A", "A")]["r_on"] != 0.0 and g[("B", "B")]["r_on"] != 0.0
+    for h in (1e-5, 2e-6):  # and r_on (A-A) alone, which the random direction could drown
+        d = {k: {p: float(k == ("A", "A") and p == "r_on") for p in v} for k, v in s.pair_params.items()}
+        fd = (s.run_loss(params=perturb(s.pair_params, d, h)) - s.run_loss(params=perturb(s.pair_params, d, -h))) / (
+            2 * h
+        )
+        assert abs(fd - g[("A", "A")]["r_on"]) < 1e-6 * abs(fd) + 1e-14 / h, (h, fd, g[("A", "A")]["r_on"])
+
+
+def check_against_finite_differences(s, dim, rng):
     sim, force = s.build()
     res = ha.adjoint.gradient(sim, steps=STEPS, loss=s.loss, wrt=[force, "positions"])
     g = res.grad(force)
@@ -103,9 +131,11 @@ def test_gradient_matches_finite_differences(pot, method, dim, rng):
     v = rng.normal(size=s.pos.shape)
     if dim == 2:
         v[:, 2] = 0
-    h = 1e-7
-    fdp = (s.run_loss(pos=s.pos + h * v) - s.run_loss(pos=s.pos - h * v)) / (2 * h)
-    assert rel(fdp, np.sum(res.positions * v)) < 1e-6, (fdp, np.sum(res.positions * v))
+    adp = np.sum(res.positions * v)
+    for h in (1e-6, 2e-7):
+        fdp = (s.run_loss(pos=s.pos + h * v) - s.run_loss(pos=s.pos - h * v)) / (2 * h)
+        assert abs(fdp - adp) < 1e-6 * abs(adp) + 1e-14 / h, (h, fdp, adp)
+    return g
 
 
 @pytest.mark.parametrize("method", ["brownian", "langevin"])

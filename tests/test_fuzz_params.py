@@ -108,15 +108,15 @@ PAIR_CTOR_CASES = [
     (lambda: lj(default_r_on=NAN), ValueError, "LJ default_r_on must be finite, got nan"),
     (lambda: lj(default_r_on=-0.5), ValueError, "LJ default_r_on must be >= 0, got -0.5"),
     (lambda: lj(default_r_on="0"), TypeError, "LJ default_r_on must be a number, got '0'"),
-    (lambda: lj(mode=None), TypeError, "LJ: mode must be a string, one of ('none', 'shift'), got None"),
-    (lambda: lj(mode=1), TypeError, "mode must be a string, one of ('none', 'shift'), got 1 (int)"),
+    (lambda: lj(mode=None), TypeError, "LJ: mode must be a string, one of ('none', 'shift', 'xplor'), got None"),
+    (lambda: lj(mode=1), TypeError, "mode must be a string, one of ('none', 'shift', 'xplor'), got 1 (int)"),
     (
-        lambda: lj(mode="xplor"),
+        lambda: ha.md.pair.Rechtsman(nlist=ha.md.nlist.Cell(buffer=0.4), mode="xplor"),
         ValueError,
-        "mode must be one of ('none', 'shift'), got 'xplor' (xplor is not supported",
+        "Rechtsman: mode must be one of ('none', 'shift'), got 'xplor'",
     ),
-    (lambda: lj(mode="Shift"), ValueError, "LJ: mode must be one of ('none', 'shift'), got 'Shift'"),
-    (lambda: lj(mode=""), ValueError, "mode must be one of ('none', 'shift'), got ''"),
+    (lambda: lj(mode="Shift"), ValueError, "LJ: mode must be one of ('none', 'shift', 'xplor'), got 'Shift'"),
+    (lambda: lj(mode=""), ValueError, "mode must be one of ('none', 'shift', 'xplor'), got ''"),
     (
         lambda: ha.md.pair.DPDConservative(nlist=cell(), default_r_cut=1.0, mode="shift"),
         ValueError,
@@ -140,7 +140,7 @@ def test_pair_constructor(make, error, fragment):
 def test_mode_and_nlist_setters_keep_the_old_value():
     pot = lj(mode="shift")
     nl = pot.nlist
-    with raises(ValueError, "mode must be one of ('none', 'shift'), got 'bogus'"):
+    with raises(ValueError, "mode must be one of ('none', 'shift', 'xplor'), got 'bogus'"):
         pot.mode = "bogus"
     with raises(TypeError, "nlist must be a hoomd_adjoint.md.nlist.Cell, got None"):
         pot.nlist = None
@@ -1021,7 +1021,11 @@ TWIN_CASES = [
         ValueError,
         "Morse.r_cut[('B', 'B')] must be >= 0, got -2.5",
     ),
-    (lambda s, p, m: setattr(p, "mode", "xplor"), ValueError, "mode must be one of ('none', 'shift'), got 'xplor'"),
+    (
+        lambda s, p, m: setattr(p, "mode", "XPLOR"),
+        ValueError,
+        "mode must be one of ('none', 'shift', 'xplor'), got 'XPLOR'",
+    ),
     (lambda s, p, m: setattr(p, "nlist", None), TypeError, "nlist must be a hoomd_adjoint.md.nlist.Cell, got None"),
     (lambda s, p, m: setattr(p.nlist, "buffer", NAN), ValueError, "nlist buffer must be finite, got nan"),
     (

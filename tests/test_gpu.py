@@ -276,6 +276,23 @@ def test_device_gradient_matches_cpu(backend, method, ntypes):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_device_xplor_matches_cpu(backend):
+    """mode="xplor" (A-A smoothed from r_on = 1.8, A-B with r_on > r_cut: shifted): the run and the
+    gradient, r_on's included, bitwise the CPU's."""
+    out = []
+    for device in (ha.device.CPU(), backend()):
+        sim, lj = gradient_sim(device, "langevin", ntypes=2)
+        lj.mode = "xplor"
+        lj.r_on[("A", "A")] = 1.8
+        lj.r_on[("A", "B")] = 3.0
+        r = ha.adjoint.gradient(sim, 60, spread_loss, [lj, "positions"])
+        g = r.grad(lj)
+        assert g[("A", "A")]["r_on"] != 0 and g[("A", "B")]["r_on"] == 0
+        out.append(np.array([r.loss] + [v for tp in g.values() for v in tp.values()] + list(r.positions.ravel())))
+    np.testing.assert_array_equal(out[1], out[0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("method", ["brownian", "langevin"])
 def test_device_checkpointed_equals_stored(backend, method):
     full, full_pos, r_full, _ = device_gradient(backend(), method, steps=90)

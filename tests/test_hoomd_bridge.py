@@ -224,6 +224,39 @@ def test_every_shared_pair_potential_matches_differences_of_hoomd_runs(name, par
         assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-13 / (h * x), (h, g, fd)
 
 
+@pytest.mark.parametrize(
+    "name,params", [("Morse", dict(D0=1.0, alpha=3.0, r0=1.1)), ("LJ", dict(epsilon=0.8, sigma=1.0))]
+)
+def test_xplor_mode_matches_differences_of_hoomd_runs(name, params):
+    """mode="xplor": a parameter and r_on, against central differences of HOOMD-blue's own runs."""
+    steps = 25
+
+    def script(p, r_on):
+        sim, lj = _script("langevin", 3)
+        pot = getattr(hoomd.md.pair, name)(nlist=lj.nlist, default_r_cut=2.2, mode="xplor")
+        pot.params[("A", "A")] = p
+        pot.r_on[("A", "A")] = r_on
+        sim.operations.integrator.forces.append(pot)
+        return sim, pot
+
+    r_on = 1.7  # (not a distance of the starting lattice, 1.5 and 2.12: S is C1 only at r_on)
+    sim, pot = script(params, r_on)
+    g = bridge.gradient(sim, steps, _loss, wrt=[pot]).grad(pot)[("A", "A")]
+
+    def value(p, r):
+        s, _ = script(p, r)
+        s.run(steps)
+        return _loss(type("F", (), {"positions": np.asarray(s.state.get_snapshot().particles.position)}))[0]
+
+    first = next(iter(params))
+    for h in (1e-5, 1e-6):
+        x = params[first]
+        fd = (value(dict(params, **{first: x + h}), r_on) - value(dict(params, **{first: x - h}), r_on)) / (2 * h)
+        assert abs(g[first] - fd) <= 1e-6 * abs(fd) + 1e-13 / h, (first, h, g[first], fd)
+        fd = (value(params, r_on + h) - value(params, r_on - h)) / (2 * h)
+        assert g["r_on"] != 0 and abs(g["r_on"] - fd) <= 1e-6 * abs(fd) + 1e-13 / h, ("r_on", h, g["r_on"], fd)
+
+
 @pytest.mark.skipif(component is None, reason="hoomd.adjoint (the C++ component) is not installed")
 def test_the_components_rechtsman_potential_is_differentiated_in_hoomd_runs():
     """The honeycomb potential, which HOOMD-blue lacks, runs in HOOMD-blue from the component

@@ -172,3 +172,35 @@ def test_same_trajectory_as_hoomd(case, dim, rng):
     np.testing.assert_array_equal(a[2][:, :dim], b[2][:, :dim])  # images (z ignored in 2D, §7)
     np.testing.assert_allclose(a[3], b[3], rtol=1e-8, atol=1e-8)  # forces
     np.testing.assert_allclose(a[4], b[4], rtol=1e-10)  # energy
+
+
+# mode="xplor" for every potential whose HOOMD-blue class accepts it: A-A smoothed from r_on = 2,
+# A-B with r_on > r_cut (HOOMD-blue then shifts instead), B-B from default_r_on = 1.2.
+XPLOR_CASES = [c for c in CASES if c[2] != "ForceShiftedLJ"]
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("case", range(len(XPLOR_CASES)))
+def test_xplor_same_trajectory_as_hoomd(case, dim, rng):
+    kind, kw, pair, params, rcut, dt, _ = XPLOR_CASES[case]
+    N = 150
+    box = [16, 16, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1]
+    pos = random_positions(rng, N, box, min_dist=1.0)
+    vel = rng.normal(0, 1, (N, 3))
+    if dim == 2:
+        vel[:, 2] = 0
+    frame = make_frame(pos, box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel)
+    out = {}
+    for lib in (ha, hoomd):
+        sim, pot = build(lib, frame, (kind, kw), pair, params, rcut, dt, seed=77, mode="xplor")
+        pot.r_on[("A", "A")] = 2.0
+        pot.r_on[("A", "B")] = 3.0
+        pot.r_on[("B", "B")] = 1.2
+        sim.run(200)
+        out[lib.__name__] = positions(lib, sim) + (np.asarray(pot.forces), float(pot.energy))
+    a, b = out["hoomd_adjoint"], out["hoomd"]
+    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a[1], b[1], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(a[2][:, :dim], b[2][:, :dim])
+    np.testing.assert_allclose(a[3], b[3], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(a[4], b[4], rtol=1e-10)

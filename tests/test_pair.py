@@ -10,10 +10,10 @@ from conftest import make_frame, make_sim, random_positions
 
 # potential class, params for (A,A), reference function, r_cut, modes
 POTENTIALS = {
-    "LJ": (ha.md.pair.LJ, dict(epsilon=1.3, sigma=0.9), ref.lj, 2.5, ("none", "shift")),
-    "Morse": (ha.md.pair.Morse, dict(D0=1.2, alpha=3.0, r0=1.1), ref.morse, 2.5, ("none", "shift")),
-    "Yukawa": (ha.md.pair.Yukawa, dict(epsilon=2.0, kappa=1.5), ref.yukawa, 2.5, ("none", "shift")),
-    "Gaussian": (ha.md.pair.Gaussian, dict(epsilon=1.5, sigma=0.8), ref.gaussian, 2.5, ("none", "shift")),
+    "LJ": (ha.md.pair.LJ, dict(epsilon=1.3, sigma=0.9), ref.lj, 2.5, ("none", "shift", "xplor")),
+    "Morse": (ha.md.pair.Morse, dict(D0=1.2, alpha=3.0, r0=1.1), ref.morse, 2.5, ("none", "shift", "xplor")),
+    "Yukawa": (ha.md.pair.Yukawa, dict(epsilon=2.0, kappa=1.5), ref.yukawa, 2.5, ("none", "shift", "xplor")),
+    "Gaussian": (ha.md.pair.Gaussian, dict(epsilon=1.5, sigma=0.8), ref.gaussian, 2.5, ("none", "shift", "xplor")),
     "DPDConservative": (ha.md.pair.DPDConservative, dict(A=25.0), None, 1.3, ("none",)),
     "Rechtsman": (
         ha.md.pair.Rechtsman,
@@ -27,13 +27,22 @@ POTENTIALS = {
         dict(epsilon=1.1, sigma=0.8, delta=0.15),
         ref.expanded_lj,
         2.5,
-        ("none", "shift"),
+        ("none", "shift", "xplor"),
     ),
     "ForceShiftedLJ": (ha.md.pair.ForceShiftedLJ, dict(epsilon=1.3, sigma=0.9), ref.force_shifted_lj, 2.5, ("none",)),
-    "Mie": (ha.md.pair.Mie, dict(epsilon=1.2, sigma=0.9, n=11.0, m=5.5), ref.mie, 2.5, ("none", "shift")),
-    "Buckingham": (ha.md.pair.Buckingham, dict(A=300.0, rho=0.25, C=0.5), ref.buckingham, 2.5, ("none", "shift")),
+    "Mie": (ha.md.pair.Mie, dict(epsilon=1.2, sigma=0.9, n=11.0, m=5.5), ref.mie, 2.5, ("none", "shift", "xplor")),
+    "Buckingham": (
+        ha.md.pair.Buckingham,
+        dict(A=300.0, rho=0.25, C=0.5),
+        ref.buckingham,
+        2.5,
+        ("none", "shift", "xplor"),
+    ),
 }
 REFERENCE_TAKES_R_CUT = (ref.dpd_conservative, ref.force_shifted_lj)
+# mode="xplor": r_on per type pair as fractions of r_cut: A-A and B-B smoothed, A-B beyond r_cut
+# (which HOOMD-blue turns into a shift)
+XPLOR_R_ON = {("A", "A"): 0.8, ("A", "B"): 1.1, ("B", "B"): 0.5}
 BOXES = {
     "2d": [8.0, 7.5, 0, 0, 0, 0],
     "2d-tilted": [8.0, 7.5, 0, 0.25, 0, 0],
@@ -59,6 +68,8 @@ def setup(name, boxname, mode, rng, N=28):
     pot.params[("A", "B")] = scaled(params, 1.1)
     pot.params[("B", "B")] = scaled(params, 0.95)
     pot.r_cut[("B", "B")] = rcut * 0.9
+    for key, frac in XPLOR_R_ON.items():
+        pot.r_on[key] = frac * rcut
     sim = make_sim(frame, forces=[pot])
     return sim, pot, pos, typeid
 
@@ -115,6 +126,15 @@ def test_energy_and_virial_closed_form(name, boxname, mode, rng):
         p = pair_params[tp]
         fn = fn or ref.dpd_conservative
         V = (lambda x: fn(x, **p, r_cut=rc)) if fn in REFERENCE_TAKES_R_CUT else (lambda x: fn(x, **p))
+        Vx = V
+        if mode == "xplor":
+            r_on = XPLOR_R_ON[tuple("AB"[t] for t in sorted(tp))] * rcut
+            Vx = (
+                (lambda x, V=V, ron=r_on: V(x) - V(rc))
+                if r_on > rc
+                else (lambda x, V=V, ron=r_on: V(x) * ref.xplor(x, ron, rc))
+            )
+        V = Vx
         Eref += V(r[k]) - (V(rc) if mode == "shift" else 0.0)
         # virial from the numerical radial derivative of the closed form
         h = 1e-6 * r[k]
@@ -202,9 +222,15 @@ def test_parameter_names_come_from_the_evaluators():
         for c in vars(ha.md.pair).values()
         if isinstance(c, type) and issubclass(c, ha.md.pair.Pair) and c._name is not None
     }
-    assert sorted(classes) == sorted(declared)  # every evaluator has its Python class, and no other
+    plain = sorted(n for n in declared if not n.endswith("/xplor"))
+    assert sorted(classes) == plain  # every evaluator has its Python class, and no other
     for name, cls in classes.items():
         assert list(cls._param_spec) == declared[name], name
+        # the xplor forms: exactly those whose class accepts mode="xplor", with r_on last
+        xplor = f"{name}/xplor"
+        assert (xplor in declared) == ("xplor" in cls._accepted_modes), name
+        if xplor in declared:
+            assert declared[xplor] == declared[name] + ["r_on"], name
     for hoomd_name, (name, names) in bridge.PAIRS.items():
         assert names == declared[name], hoomd_name
     with pytest.raises(TypeError, match=r"defaults for \['gamma'\], which the evaluator 'LJ' does not have"):

@@ -89,7 +89,9 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
         if (!spatial)
 #pragma omp parallel for schedule(static) num_threads(nt)
             for (int64_t i = 0; i < int64_t(pd.N); ++i) pair_jacobian_gather(uint32_t(i), nb, up, lo, K, bufp, out);
-        if (want_e && m_shift) {
+        bool any_shift = false;
+        for (size_t tp = 0; tp < ntp; ++tp) any_shift = any_shift || shifted(tp);
+        if (want_e && any_shift) {
             // the shift V(r_cut) depends on the parameters too: each particle's half pairs subtract it
             std::vector<double> npairs(ntp, 0.0);
             for (uint32_t i = 0; i < pd.N; ++i) {
@@ -105,7 +107,7 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
             for (int k = 0; k < P; ++k) all[k] = k;
             const std::vector<ParamDual<P>> dderived = dualParams<P>(all);
             for (size_t tp = 0; tp < ntp; ++tp) {
-                if (npairs[tp] == 0 || !(m_rcutsq[tp] > 0)) continue;
+                if (npairs[tp] == 0 || !(m_rcutsq[tp] > 0) || !shifted(tp)) continue;
                 PairDual<P> f, V;
                 if (!E::eval(PairDual<P>(m_rcutsq[tp]), PairDual<P>(m_rcutsq[tp]), &dderived[tp * E::n_derived], f, V))
                     continue;
@@ -124,6 +126,7 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
     using PairForceT<E>::m_pair_buf;
     using PairForceT<E>::m_spatial_pos;
     using PairForceT<E>::updateTables;
+    using PairForceT<E>::shifted;
     using PairForceT<E>::inSpatialOrder;
 
     // The derived parameters as dual numbers, through derive(): slot 1 + q carries d/dtheta_sel[q]

@@ -12,4 +12,8 @@ namespace ha {
 std::shared_ptr<PairForce> make_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist,
                                            uint32_t ntypes);
 
+// The same for the "<name>/xplor" forms (evaluators/All.h); null for any other name.
+std::shared_ptr<PairForce> make_xplor_pair_force(const std::string& name, std::shared_ptr<NeighborList> nlist,
+                                                 uint32_t ntypes);
+
 }  // namespace ha

@@ -72,6 +72,16 @@ HA_HOSTDEVICE void pair_force_upper(uint32_t i, const PosType* p, const BoxDim& 
     }
 }
 
+// Whether a type pair is shifted by V(r_cut) whatever the force's mode (xplor with r_on > r_cut).
+template <class E, class = void>
+struct evaluator_shifts {
+    static bool at(const double*, double) { return false; }
+};
+template <class E>
+struct evaluator_shifts<E, decltype(void(E::shifts(nullptr, 0.0)))> {
+    static bool at(const double* d, double rcutsq) { return E::shifts(d, rcutsq); }
+};
+
 #if !defined(__CUDACC__)
 // Host code compiled for several instruction sets, picked at load time (one wheel runs everywhere).
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && defined(__linux__)

@@ -146,6 +146,11 @@ class PairForceT : public PairForce {
             pair_force_particle<E, VIRIAL, TRICLINIC>(uint32_t(i), p, box, nb, tab, f, e, w);
     }
 
+    // Whether type pair tp is shifted by V(r_cut): mode "shift", or "xplor" with r_on > r_cut.
+    bool shifted(size_t tp) const {
+        return m_shift || evaluator_shifts<E>::at(&m_derived[tp * E::n_derived], m_rcutsq[tp]);
+    }
+
     void updateTables() override {
         const size_t ntp = size_t(m_ntypes) * m_ntypes;
         m_rcutsq.assign(ntp, 0.0);
@@ -154,7 +159,7 @@ class PairForceT : public PairForce {
         for (size_t tp = 0; tp < ntp; ++tp) {
             E::derive(&m_params[tp * E::n_params], &m_derived[tp * E::n_derived]);
             m_rcutsq[tp] = m_rcut[tp] > 0 ? m_rcut[tp] * m_rcut[tp] : 0.0;
-            if (m_shift && m_rcutsq[tp] > 0) {
+            if (shifted(tp) && m_rcutsq[tp] > 0) {
                 double fr = 0, vc = 0;
                 if (E::eval(m_rcutsq[tp], m_rcutsq[tp], &m_derived[tp * E::n_derived], fr, vc)) m_eshift[tp] = vc;
             }

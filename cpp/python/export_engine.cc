@@ -120,6 +120,7 @@ void export_forces(py::module_& m) {
 #define HA_PAIR_PARAMETERS(E, NAME) \
     out[NAME] = std::vector<std::string>(std::begin(E::param_names), std::end(E::param_names));
             HA_FOR_EACH_PAIR_EVALUATOR(HA_PAIR_PARAMETERS)
+            HA_FOR_EACH_XPLOR_EVALUATOR(HA_PAIR_PARAMETERS)
 #undef HA_PAIR_PARAMETERS
             return out;
         },

@@ -61,10 +61,14 @@ class Pair(Force):
         nlist: a :class:`hoomd_adjoint.md.nlist.Cell`.
         default_r_cut: r_cut of type pairs not set explicitly (None: every pair must be set);
             finite and >= 0 (0 switches a pair off).
-        default_r_on: r_on of type pairs not set explicitly (finite, >= 0). Accepted for
-            HOOMD-blue compatibility; it matters only for ``mode='xplor'``, which the embedded
-            engine does not support yet, so it has no effect.
-        mode: ``'none'`` or ``'shift'`` (subtract V(r_cut) so the energy is continuous).
+        default_r_on: r_on of type pairs not set explicitly (finite, >= 0); used by
+            ``mode='xplor'`` only.
+        mode: ``'none'``, ``'shift'`` (subtract V(r_cut) so the energy is continuous) or
+            ``'xplor'`` (HOOMD-blue's XPLOR smoothing: for r_on <= r < r_cut the potential is
+            multiplied by S(r) = (r_cut^2 - r^2)^2 (r_cut^2 + 2 r^2 - 3 r_on^2) / (r_cut^2 -
+            r_on^2)^3, which takes V and F smoothly to 0 at r_cut; a type pair with r_on > r_cut
+            is shifted instead, as in ``'shift'``). In ``'xplor'``, ``r_on`` is a differentiable
+            parameter like those in ``params``: ``gradient()`` reports it as ``'r_on'``.
 
     A rejected assignment (a TypeError, ValueError or KeyError that names the argument and the
     value) changes nothing.
@@ -74,8 +78,9 @@ class Pair(Force):
     _defaults = {}  # parameters that have a default (the others are required)
     _param_spec = None  # {parameter: default or REQUIRED}, in the evaluator's order: made from the
     # names the evaluator declares (_core.pair_parameters), never written here
-    _accepted_modes = ("none", "shift")
+    _accepted_modes = ("none", "shift", "xplor")
     _cpp_ntypes = None
+    _cpp_name = None
     _cpp_nlist = None
 
     def __init_subclass__(cls, **kwargs):
@@ -92,6 +97,8 @@ class Pair(Force):
                 f"does not have (its parameters: {names})"
             )
         cls._param_spec = {n: cls._defaults.get(n, REQUIRED) for n in names}
+        if "xplor" in cls._accepted_modes and f"{cls._name}/xplor" not in _core.pair_parameters():
+            raise TypeError(f"{cls.__name__}: accepts mode 'xplor' but the engine has no {cls._name}/xplor")
 
     def __init__(self, nlist, default_r_cut=None, default_r_on=0.0, mode="none"):
         cls = type(self).__name__
@@ -106,7 +113,7 @@ class Pair(Force):
         self.params = TypeParameterDict(
             "params",
             2,
-            spec=dict(self._param_spec),
+            spec=dict(type(self)._param_spec),
             validate=self._validate_params,
             owner=cls,
             types=self._attached_types,
@@ -147,9 +154,17 @@ class Pair(Force):
                 f"({type(value).__name__})"
             )
         if value not in self._accepted_modes:
-            note = " (xplor is not supported by the embedded engine yet)" if value == "xplor" else ""
-            raise ValueError(f"{cls}: mode must be one of {self._accepted_modes}, got {value!r}{note}")
+            raise ValueError(f"{cls}: mode must be one of {self._accepted_modes}, got {value!r}")
         self._mode = value
+        # the engine's parameters: in xplor, r_on (from self.r_on) comes last, and gradient()
+        # reports it with the others
+        if value == "xplor":
+            self._param_spec = {**type(self)._param_spec, "r_on": None}
+        else:
+            self.__dict__.pop("_param_spec", None)
+
+    def _engine_name(self):
+        return f"{self._name}/xplor" if self._mode == "xplor" else self._name
 
     def _validate_params(self, what, value):
         pass
@@ -189,10 +204,17 @@ class Pair(Force):
             self._nlist._cpp.buffer = self._nlist._cpp.buffer
         self._nlist._simulation = simulation
         ntypes = len(simulation.state.particle_types)
-        if self._cpp is None or self._cpp_ntypes != ntypes or self._cpp_nlist is not self._nlist._cpp:
-            self._cpp = _core.make_pair_force(self._name, self._nlist._cpp, ntypes)
+        name = self._engine_name()
+        if (
+            self._cpp is None
+            or self._cpp_ntypes != ntypes
+            or self._cpp_nlist is not self._nlist._cpp
+            or self._cpp_name != name
+        ):
+            self._cpp = _core.make_pair_force(name, self._nlist._cpp, ntypes)
             self._cpp_ntypes = ntypes
             self._cpp_nlist = self._nlist._cpp
+            self._cpp_name = name
 
     def _plan(self, state):
         """Check the parameters against ``state`` (raise naming any unknown type, or any type pair in
@@ -202,7 +224,8 @@ class Pair(Force):
         self.r_cut.check_types(types)
         self.r_on.check_types(types)
         present = set(np.unique(state._cpp.typeid).tolist())
-        names = list(self._param_spec)
+        names = list(type(self)._param_spec)
+        xplor = self._mode == "xplor"
         plan = []
         for a in range(len(types)):
             for b in range(a, len(types)):
@@ -221,7 +244,7 @@ class Pair(Force):
                 if p is None or rc is None:
                     plan.append((a, b, None, 0.0))
                 else:
-                    plan.append((a, b, [p[n] for n in names], rc))
+                    plan.append((a, b, [p[n] for n in names] + ([self.r_on.get(key)] if xplor else []), rc))
         return plan
 
     def _push(self, plan):
@@ -328,6 +351,7 @@ class Rechtsman(Pair):
     """
 
     _name = "Rechtsman"
+    _accepted_modes = ("none", "shift")  # (not a HOOMD-blue potential: no xplor form)
     _defaults = {"b0": 5.0, "b1": 0.4, "b2": 40.0}
 
 

@@ -14,6 +14,7 @@
 #include "EvaluatorPairRechtsman.h"
 #include "EvaluatorPairSoftSphere.h"
 #include "EvaluatorPairYukawa.h"
+#include "EvaluatorXplor.h"
 
 #define HA_FOR_EACH_PAIR_EVALUATOR(X)                  \
     X(EvaluatorPairLJ, "LJ")                           \
@@ -28,3 +29,15 @@
     X(EvaluatorPairForceShiftedLJ, "ForceShiftedLJ")   \
     X(EvaluatorPairBuckingham, "Buckingham")           \
     X(EvaluatorPairMie, "Mie")
+
+// The same potentials in HOOMD-blue's mode="xplor" (those whose HOOMD-blue class accepts it), as
+// "<name>/xplor" with r_on appended to the parameters. Kept apart so that only the pair forces
+// (device/PairForcesXplor.cc, the kernels) instantiate them, not the cluster derivatives.
+#define HA_FOR_EACH_XPLOR_EVALUATOR(X)                             \
+    X(EvaluatorXplor<EvaluatorPairLJ>, "LJ/xplor")                 \
+    X(EvaluatorXplor<EvaluatorPairMorse>, "Morse/xplor")           \
+    X(EvaluatorXplor<EvaluatorPairYukawa>, "Yukawa/xplor")         \
+    X(EvaluatorXplor<EvaluatorPairGauss>, "Gaussian/xplor")        \
+    X(EvaluatorXplor<EvaluatorPairExpandedLJ>, "ExpandedLJ/xplor") \
+    X(EvaluatorXplor<EvaluatorPairBuckingham>, "Buckingham/xplor") \
+    X(EvaluatorXplor<EvaluatorPairMie>, "Mie/xplor")
