@@ -26,12 +26,29 @@ def _gsd_has_positions(traj, idx, N):
 
 
 class Operations:
-    """The operations of a simulation: ``integrator`` and ``writers``."""
+    """The operations of a simulation: ``integrator``, ``writers`` and ``computes`` (lists that may
+    be changed in place; ``operations += op`` adds an operation where it belongs)."""
 
     def __init__(self, simulation):
         self._simulation = simulation
         self._integrator = None
         self.writers = []
+        self.computes = []
+
+    def __iadd__(self, operation):
+        from .md.integrate import Integrator
+
+        if isinstance(operation, Integrator):
+            self.integrator = operation
+        elif isinstance(operation, Writer):
+            self.writers.append(operation)
+        elif hasattr(operation, "_attach") and hasattr(operation, "_detach"):  # a compute
+            self.computes.append(operation)
+        else:
+            raise TypeError(
+                f"operations += {operation!r}: not an integrator, writer or compute ({type(operation).__name__})"
+            )
+        return self
 
     @property
     def integrator(self):
@@ -174,6 +191,17 @@ class Simulation:
         return self._seed
 
     @property
+    def always_compute_pressure(self):
+        """Accepted for HOOMD-blue scripts: the embedded engine computes virials whenever a
+        pressure is read, so this changes nothing (HOOMD-blue needs it, or a logger, for pressure
+        values outside a logger)."""
+        return getattr(self, "_always_compute_pressure", False)
+
+    @always_compute_pressure.setter
+    def always_compute_pressure(self, value):
+        self._always_compute_pressure = _boolean("Simulation always_compute_pressure", value)
+
+    @property
     def tps(self):
         """Timesteps per second of the last run."""
         return self._tps
@@ -196,7 +224,14 @@ class Simulation:
                 raise TypeError(f"writer {w!r} has trigger {w.trigger!r}, which is not a hoomd_adjoint.trigger.Trigger")
         for w in writers:  # every writer's file checked before any is opened (and truncated)
             w._check()
+        from .md.compute import ThermodynamicQuantities
+
+        for c in self.operations.computes:
+            if not isinstance(c, ThermodynamicQuantities):
+                raise TypeError(f"sim.operations.computes holds {c!r}, which is not a compute")
         integ._sync(self)
+        for c in self.operations.computes:
+            c._attach(self)
         for w in writers:
             w._attach(self)
         self.state._cpp.prep_run()

@@ -1,6 +1,7 @@
-"""Molecular dynamics: integrator, methods, pair forces, neighbour lists, constraints (hoomd.md)."""
+"""Molecular dynamics: integrator, methods, pair forces, neighbour lists, constraints, computes
+(hoomd.md)."""
 
-from . import bar, constrain, methods, nlist, pair
+from . import bar, compute, constrain, methods, nlist, pair
 from .integrate import Integrator
 
-__all__ = ["Integrator", "bar", "constrain", "methods", "nlist", "pair"]
+__all__ = ["Integrator", "bar", "compute", "constrain", "methods", "nlist", "pair"]

@@ -40,6 +40,7 @@ class Method:
 
     _kind = None
     _simulation = None
+    _momentum_conserving = False  # (degrees of freedom: md.compute.ThermodynamicQuantities)
 
     def __init__(self, filter):
         if self._kind is None:
@@ -147,6 +148,7 @@ class ConstantVolume(Method):
     """Constant-volume integration; with ``thermostat=None`` it is NVE velocity Verlet."""
 
     _kind = _core.MethodKind.ConstantVolume
+    _momentum_conserving = True
 
     def __init__(self, filter, thermostat=None):
         if thermostat is not None:
