@@ -71,6 +71,16 @@ class Simulation:
             particle tag (HOOMD-blue's convention). Larger values are masked with a warning.
     """
 
+    # quantities a hoomd_adjoint.logging.Logger can log (HOOMD-blue's)
+    _loggables = dict(
+        timestep="scalar",
+        seed="scalar",
+        tps="scalar",
+        walltime="scalar",
+        final_timestep="scalar",
+        initial_timestep="scalar",
+    )
+
     def __init__(self, device=None, seed=None):
         if device is None:
             device = CPU()
@@ -91,6 +101,7 @@ class Simulation:
         self._tps = 0.0
         self._walltime = 0.0
         self._initial_timestep = None
+        self._final_timestep = None
 
     # -- state creation ------------------------------------------------------------------------
     def create_state_from_snapshot(self, snapshot):
@@ -115,7 +126,7 @@ class Simulation:
         cpp.gpu_host_backend = getattr(self.device, "_host_backend", False)
         cpp.timestep = parsed.step if parsed.step is not None else 0
         self._state = state
-        self._initial_timestep = cpp.timestep
+        self._initial_timestep = self._final_timestep = cpp.timestep
 
     def create_state_from_gsd(self, filename, frame=-1):
         """Create the state from frame ``frame`` of a GSD file (data there are float32).
@@ -202,6 +213,16 @@ class Simulation:
         self._always_compute_pressure = _boolean("Simulation always_compute_pressure", value)
 
     @property
+    def initial_timestep(self):
+        """The timestep at which the last (or current) run started."""
+        return self._initial_timestep
+
+    @property
+    def final_timestep(self):
+        """The timestep at which the last (or current) run ends."""
+        return self._final_timestep
+
+    @property
     def tps(self):
         """Timesteps per second of the last run."""
         return self._tps
@@ -257,6 +278,7 @@ class Simulation:
                 f"largest timestep 2^64 - 1 = {UINT64_MAX}"
             )
         self._prepare_run()
+        self._initial_timestep, self._final_timestep = t0, t0 + steps
         if write_at_start:
             for w in self.operations.writers:
                 w._write()

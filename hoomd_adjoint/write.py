@@ -1,4 +1,4 @@
-"""Writers (hoomd.write): GSD trajectories.
+"""Writers (hoomd.write): GSD trajectories (with logged quantities) and text tables.
 
 One writer per file: a GSD writer holds an exclusive lock (``flock``) on its file from opening
 to closing, so a second writer (another MPI rank running the same script, another process,
@@ -8,7 +8,10 @@ the GSD library's 0640.
 """
 
 import gc
+import math
+import numbers
 import os
+import sys
 
 try:
     import fcntl
@@ -16,8 +19,10 @@ except ImportError:  # no flock (Windows): one writer per file is then the scrip
     fcntl = None
 
 import gsd.hoomd
+import numpy as np
 
 from .filter import All
+from .logging import Logger, LoggerCategories, flatten
 from ._checks import name_list
 from .state import _FIELDS, _boolean, _describe, _integer
 from .trigger import Periodic, Trigger
@@ -173,9 +178,12 @@ class GSD(Writer):
         mode: ``'ab'`` (append), ``'wb'`` (overwrite) or ``'xb'`` (fail if the file exists).
         truncate: keep only the newest frame.
         dynamic: categories written in every frame.
+        logger: a :class:`hoomd_adjoint.logging.Logger` whose quantities are stored in every
+            frame under ``log/`` (per-particle ones under ``log/particles/``), as HOOMD-blue
+            stores them; ``object`` quantities are skipped.
     """
 
-    def __init__(self, trigger, filename, filter=None, mode="ab", truncate=False, dynamic=None):
+    def __init__(self, trigger, filename, filter=None, mode="ab", truncate=False, dynamic=None, logger=None):
         self.trigger = trigger
         self.filename = _path("GSD filename", filename)
         if filter is not None and not callable(filter):
@@ -184,6 +192,7 @@ class GSD(Writer):
         self.mode = _mode("GSD mode", mode)
         self.truncate = _boolean("GSD truncate", truncate)
         self.dynamic = self._parse_dynamic(dynamic)
+        self.logger = logger
         _check_output(self.filename, self.mode)
         self._file = None
         self._lock = None
@@ -196,6 +205,16 @@ class GSD(Writer):
     @trigger.setter
     def trigger(self, value):
         self._trigger = _trigger("GSD trigger", value)
+
+    @property
+    def logger(self):
+        return self._logger
+
+    @logger.setter
+    def logger(self, value):
+        if value is not None and not isinstance(value, Logger):
+            raise TypeError(f"GSD logger must be a hoomd_adjoint.logging.Logger or None, got {_describe(value)}")
+        self._logger = value
 
     @staticmethod
     def _parse_dynamic(dynamic):
@@ -259,6 +278,8 @@ class GSD(Writer):
             ):
                 if name not in keep:
                     setattr(frame.particles, name, None)
+        if self._logger is not None:
+            frame.log = _gsd_log(self._logger)
         self._file.append(frame)
         self._file.flush()
         self._nframes += 1
@@ -292,3 +313,140 @@ class GSD(Writer):
         lock, f, _ = _open(path, mode)
         with lock, f:
             f.append(frame)
+
+
+_PER = LoggerCategories.any(["angle", "bond", "constraint", "dihedral", "improper", "pair", "particle"])
+
+
+def _gsd_log(logger):
+    """A Logger's values as GSD log chunks (names without the ``log/`` gsd adds), as HOOMD-blue's
+    GSD writer lays them out."""
+    out = {}
+    for key, (value, category) in flatten(logger.log()).items():
+        cat = LoggerCategories[category]
+        if cat == LoggerCategories.object or value is None:
+            continue
+        if cat in _PER:
+            out["/".join((cat.name + "s",) + key)] = np.asarray(value)
+        elif cat == LoggerCategories.string:
+            out["/".join(key)] = np.frombuffer(value.encode() + b"\0", dtype=np.int8)
+        elif cat == LoggerCategories.strings:
+            enc = [v.encode() + b"\0" for v in value]
+            width = max(len(e) for e in enc)
+            out["/".join(key)] = np.array([list(e.ljust(width, b"\0")) for e in enc], dtype=np.int8)
+        else:
+            out["/".join(key)] = np.atleast_1d(np.asarray(value))
+    return out
+
+
+class Table(Writer):
+    """Print logged scalars and strings as a table, one row per trigger (``hoomd.write.Table``).
+
+    Args:
+        trigger: when to write a row (a Trigger or a period).
+        logger: a :class:`hoomd_adjoint.logging.Logger` with only the ``scalar`` and ``string``
+            categories.
+        output: a writable text stream (default: ``sys.stdout``).
+        header_sep: between the levels of a column's name (default ``'.'``).
+        delimiter: between columns (default ``' '``).
+        pretty: fit numbers to the columns (default True); else full precision.
+        max_precision: digits of a number (default 10); columns are at least
+            ``max(10, max_precision + 6)`` wide.
+        max_header_len: shorten column names to their last levels within this many characters
+            (default None: whole names).
+
+    The header is printed with the first row and again whenever the logged quantities change,
+    and the output is flushed after each row. The layout is HOOMD-blue's.
+    """
+
+    def __init__(
+        self,
+        trigger,
+        logger,
+        output=None,
+        header_sep=".",
+        delimiter=" ",
+        pretty=True,
+        max_precision=10,
+        max_header_len=None,
+    ):
+        self.trigger = trigger
+        if not isinstance(logger, Logger):
+            raise TypeError(f"Table logger must be a hoomd_adjoint.logging.Logger, got {_describe(logger)}")
+        allowed = LoggerCategories.scalar | LoggerCategories.string
+        if logger.categories & ~allowed != LoggerCategories.NONE and logger.categories != LoggerCategories.ALL:
+            extra = [n for n in logger.string_categories if n not in ("scalar", "string")]
+            raise ValueError(
+                f"Table logger may only have the scalar and string categories, it has {extra}: "
+                "use Logger(categories=['scalar', 'string']) (write.GSD stores the others)"
+            )
+        self.logger = logger
+        self.output = sys.stdout if output is None else output
+        if not hasattr(self.output, "write"):
+            raise TypeError(f"Table output must be a writable text stream, got {_describe(self.output)}")
+        for name, v in (("header_sep", header_sep), ("delimiter", delimiter)):
+            if not isinstance(v, str):
+                raise TypeError(f"Table {name} must be a str, got {_describe(v)}")
+        self.header_sep, self.delimiter = header_sep, delimiter
+        self.pretty = _boolean("Table pretty", pretty)
+        self.max_precision = _integer("Table max_precision", max_precision, lo=1)
+        self.max_header_len = None if max_header_len is None else _integer("Table max_header_len", max_header_len, lo=1)
+        self.min_column_width = max(10, self.max_precision + 6)
+        self._widths = {}
+
+    @property
+    def trigger(self):
+        return self._trigger
+
+    @trigger.setter
+    def trigger(self, value):
+        self._trigger = _trigger("Table trigger", value)
+
+    def _write(self):
+        row = {k: v for k, (v, cat) in flatten(self.logger.log()).items() if cat in ("scalar", "string")}
+        if row.keys() != self._widths.keys():
+            heads = {k: self._header(k) for k in row}
+            self._widths = {k: max(len(h), self.min_column_width) for k, h in heads.items()}
+            self.output.write(self.delimiter.join(_centred(heads[k], w) for k, w in self._widths.items()) + "\n")
+        cells = (self._cell(row[k], w) for k, w in self._widths.items())
+        self.output.write(self.delimiter.join(cells) + "\n")
+        self.output.flush()
+
+    def _header(self, key):
+        if self.max_header_len is None:
+            return self.header_sep.join(key)
+        n, count = 1, len(key[-1])
+        for part in reversed(key[:-1]):
+            count += len(part)
+            if count > self.max_header_len:
+                break
+            n += 1
+        return self.header_sep.join(key[-n:])
+
+    def _cell(self, value, width):
+        if isinstance(value, str):
+            if self.pretty and len(value) > width:
+                value = value[-max(1, width - 2) :]
+            return _centred(value, width)
+        if isinstance(value, numbers.Integral):
+            return f"{int(value):^{width}d}"
+        value = float(value)
+        digits = _digits_before_point(value) + 1  # the shortest fixed-point form, point included
+        if not digits < 6 or digits > width:
+            decimals = min(max(width - 6, 1), 5) if self.pretty else self.max_precision - 1
+            return f"{value:^{width}.{decimals}e}"
+        decimals = min(max(width - digits - 2, 1), 5) if self.pretty else max(self.max_precision - digits, 0)
+        return f"{value:^{width}.{decimals}f}"
+
+
+def _centred(text, width):
+    return f"{text:^{width}}"
+
+
+def _digits_before_point(x):
+    """Characters up to the first significant digit, sign and point included (HOOMD-blue's count)."""
+    if x == 0.0:
+        return 1
+    d = int(math.log10(abs(x)))
+    d = 1 + d if d >= 0 else -d
+    return d + (x < 0) + 1

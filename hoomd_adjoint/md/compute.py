@@ -23,6 +23,21 @@ class ThermodynamicQuantities:
     energy / length^D, volume in length^D (area in 2D).
     """
 
+    _loggables = dict(
+        kinetic_temperature="scalar",
+        pressure="scalar",
+        pressure_tensor="sequence",
+        kinetic_energy="scalar",
+        translational_kinetic_energy="scalar",
+        rotational_kinetic_energy="scalar",
+        potential_energy="scalar",
+        degrees_of_freedom="scalar",
+        translational_degrees_of_freedom="scalar",
+        rotational_degrees_of_freedom="scalar",
+        num_particles="scalar",
+        volume="scalar",
+    )
+
     def __init__(self, filter):
         if not isinstance(filter, ParticleFilter):
             raise TypeError(

@@ -101,6 +101,8 @@ class Integrator:
     again at every ``run()``, before anything reaches the engine, so a rejected run changes nothing.
     """
 
+    _loggables = dict(linear_momentum="sequence")
+
     def __init__(self, dt, methods=(), forces=(), integrate_rotational_dof=False, rigid=None):
         self.dt = dt
         self.methods = methods
@@ -147,6 +149,19 @@ class Integrator:
                 f"Integrator rigid must be a hoomd_adjoint.md.constrain.Rigid or None, got {_describe(value)}"
             )
         self._rigid = value
+
+    @property
+    def linear_momentum(self):
+        """Total momentum sum m v of the free particles and rigid-body centres (3 numbers)."""
+        sim = self._simulation
+        if sim is None or sim._state is None:
+            from ..errors import DataAccessError
+
+            raise DataAccessError("Integrator.linear_momentum: the integrator is not part of a simulation yet")
+        cpp = sim.state._cpp
+        body = np.asarray(cpp.body)
+        own = (body < 0) | (body == np.arange(body.size))
+        return (np.asarray(cpp.mass)[own, None] * np.asarray(cpp.velocity)[own]).sum(axis=0)
 
     @property
     def methods(self):

@@ -72,6 +72,9 @@ class Cell:
     def check_dist(self, value):
         self._cpp.check_dist = as_bool("nlist check_dist", value)
 
+    _loggables = dict(num_builds="scalar")
+    _loggables_not_default = ("num_builds",)  # (HOOMD-blue's: a Logger(only_default=False) adds it)
+
     @property
     def num_builds(self):
         """How many times the list has been built."""

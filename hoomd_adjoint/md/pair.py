@@ -16,6 +16,27 @@ class Force:
 
     _cpp = None
     _simulation = None
+    _loggables = dict(
+        energy="scalar",
+        energies="particle",
+        additional_energy="scalar",
+        forces="particle",
+        torques="particle",
+        virials="particle",
+        additional_virial="sequence",
+    )
+
+    @property
+    def additional_energy(self):
+        """Energy not attributed to particles (0: pair forces attribute all of theirs)."""
+        self._require()
+        return 0.0
+
+    @property
+    def additional_virial(self):
+        """Virial not attributed to particles (zeros: pair forces attribute all of theirs)."""
+        self._require()
+        return [0.0] * 6
 
     def _require(self):
         if self._cpp is None or self._simulation is None:
