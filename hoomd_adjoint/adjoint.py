@@ -849,6 +849,15 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
         _checks.integer("device_memory (bytes)", device_memory, lo=0)
         if not isinstance(sim.device, GPU):
             raise ValueError(f"device_memory applies to simulations on a GPU; this one runs on {sim.device!r}")
+    integ = sim.operations.integrator
+    for k, m in enumerate(getattr(integ, "methods", ())):
+        th = getattr(m, "thermostat", None)
+        if th is not None:
+            raise ValueError(
+                f"gradient: methods[{k}] ConstantVolume has a {type(th).__name__} thermostat, which the adjoint "
+                "does not differentiate yet; sim.run() runs it. For a differentiable canonical run use "
+                "md.methods.Langevin (or ConstantVolume without a thermostat)"
+            )
     return steps, frames, truncate
 
 

@@ -92,6 +92,8 @@ def test_same_quantities_as_hoomd(dim, setup, aniso, rng):
         sim, computes = build(lib, frame, SETUPS[setup], aniso=aniso)
         sim.run(50)
         out[lib.__name__] = np.array([values(t) for t in computes])
+        out[lib.__name__ + " momentum"] = np.asarray(sim.operations.integrator.linear_momentum)
+    np.testing.assert_allclose(out["hoomd_adjoint momentum"], out["hoomd momentum"], rtol=1e-12, atol=1e-12)
     a, b = out["hoomd_adjoint"], out["hoomd"]
     assert np.all(np.isfinite(b))
     if aniso and setup == "langevin":

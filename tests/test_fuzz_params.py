@@ -526,9 +526,9 @@ METHOD_CASES = [
     ),
     (
         lambda: ha.md.methods.ConstantVolume(filter=All(), thermostat="MTTK"),
-        ValueError,
-        "thermostats are not supported by the embedded engine yet; use thermostat=None (NVE) or Langevin, "
-        "got thermostat='MTTK'",
+        TypeError,
+        "ConstantVolume: thermostat must be a hoomd_adjoint.md.methods.thermostats Bussi, Berendsen or MTTK, "
+        "or None, got 'MTTK' (str)",
     ),
 ]
 

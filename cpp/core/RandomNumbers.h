@@ -12,6 +12,7 @@ namespace rng_id {
 constexpr uint8_t TwoStepBD = 24;
 constexpr uint8_t TwoStepLangevin = 25;
 constexpr uint8_t ParticleGroupThermalize = 35;
+constexpr uint8_t BussiThermostat = 45;
 }  // namespace rng_id
 
 struct U4 {
@@ -70,6 +71,37 @@ class RandomGenerator {
         double x = std::sin(M_PI * uneg11(u64a));
         double r = std::sqrt(-2.0 * std::log(u01(u64b)));
         return (x * r) * sigma + mu;
+    }
+
+    // Uniform on (0, 1]: HOOMD's detail::generate_canonical<double> (one block, its first 64 bits).
+    HA_HOSTDEVICE double canonical() {
+        U4 u = (*this)();
+        return u01((uint64_t(u.v[0]) << 32) | u.v[1]);
+    }
+
+    // Gamma(alpha, b): HOOMD's GammaDistribution<double> (Marsaglia-Tsang with its squeeze test,
+    // alpha < 1 boosted by alpha + 1 and a power of a uniform), draw for draw. alpha > 0.
+    HA_HOSTDEVICE double gamma(double alpha_in, double b) {
+        double alpha = alpha_in;
+        if (alpha_in < 1.0) alpha += 1.0;
+        const double d = alpha - 1. / 3.;
+        const double c = (1.0 / std::sqrt(d)) / 3.;
+        double v;
+        while (true) {
+            double x;
+            do {
+                x = normal(1.0);
+                v = 1.0 + c * x;
+            } while (v <= 0.);
+            v = v * v * v;
+            const double x2 = x * x;
+            const double u = canonical();
+            if (u < 1.0 - 0.0331 * x2 * x2) break;
+            if (std::log(u) < 0.5 * x2 + d * (1.0 - v + std::log(v))) break;
+        }
+        v *= d * b;
+        if (alpha_in < 1.0) v *= std::pow(canonical(), 1.0 / alpha_in);
+        return v;
     }
 
     HA_HOSTDEVICE static double u01(uint64_t u) {

@@ -39,10 +39,13 @@ HA_HOSTDEVICE void torque_kick(const T& dt, const T tau[3], const T I[3], const 
     p = qadd(p, qmul(qscale(dt, q), Q4<T>{T(0.0), tb[0], tb[1], tb[2]}));
 }
 
-// step one: torque kick, then z(dt/2) y(dt/2) x(dt) y(dt/2) z(dt/2), then renormalise q
+// step one: torque kick, a thermostat's factor (1: none, no bit changed), then
+// z(dt/2) y(dt/2) x(dt) y(dt/2) z(dt/2), then renormalise q
 template <class T>
-HA_HOSTDEVICE void rotation_step_one(const T& dt, const T tau[3], const T I[3], Q4<T>& q, Q4<T>& p) {
+HA_HOSTDEVICE void rotation_step_one(const T& dt, const T tau[3], const T I[3], Q4<T>& q, Q4<T>& p,
+                                     const T& scale = T(1.0)) {
     torque_kick(dt, tau, I, q, p);
+    p = qscale(scale, p);
     const T half = T(1. / 2.) * dt;
     const int order[5] = {3, 2, 1, 2, 3};
     for (int k : order)
@@ -51,9 +54,12 @@ HA_HOSTDEVICE void rotation_step_one(const T& dt, const T tau[3], const T I[3], 
     q = qscale(T(1.0) / sqrt(qnorm2(q)), q);
 }
 
-// step two: the second torque kick with the new orientation and torque
+// step two: a thermostat's factor (1: none), then the second torque kick with the new
+// orientation and torque
 template <class T>
-HA_HOSTDEVICE void rotation_step_two(const T& dt, const T tau[3], const T I[3], const Q4<T>& q, Q4<T>& p) {
+HA_HOSTDEVICE void rotation_step_two(const T& dt, const T tau[3], const T I[3], const Q4<T>& q, Q4<T>& p,
+                                     const T& scale = T(1.0)) {
+    p = qscale(scale, p);
     torque_kick(dt, tau, I, q, p);
 }
 

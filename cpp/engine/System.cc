@@ -187,6 +187,8 @@ void System::saveStep(StepSave& s) const {
         s.angmom = pd.angmom;
         s.net_torque = pd.net_torque;
     }
+    s.thermostats.clear();
+    for (const Method& m : methods) s.thermostats.push_back(m.thermostat);
 }
 
 void System::loadStep(const StepSave& s) {
@@ -203,6 +205,7 @@ void System::loadStep(const StepSave& s) {
         pd.angmom = s.angmom;
         pd.net_torque = s.net_torque;
     }
+    for (size_t k = 0; k < methods.size() && k < s.thermostats.size(); ++k) methods[k].thermostat = s.thermostats[k];
 }
 
 void System::steps(uint64_t n, const std::function<void(uint64_t)>& fn) {
@@ -387,14 +390,18 @@ void System::step() {
                 brownian_step(i, a, box, m.gamma[pd.typeid_[i]], F + 3 * i, r + 3 * i, img + 3 * i);
             }
         } else {
+            const std::array<double, 2> s1 = thermostatFactorsOne(m, a);
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
             for (int64_t k = 0; k < n; ++k) {
                 uint32_t i = mem[k];
                 if (m.kind == Method::Langevin)
                     langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
                 else
-                    nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+                    nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i, s1[0]);
             }
+            if (aniso) rotateStepOne(m, a, s1[1]);
+            thermostatAdvance(m, a);
+            continue;
         }
         if (aniso) rotateStepOne(m, a);
     }
@@ -408,15 +415,18 @@ void System::step() {
         const int64_t n = int64_t(m.members.size());
         double *v = pd.vel.data(), *acc = pd.accel.data();
         const double* F = pd.net_force.data();
+        // [Thermostat::getRescalingFactorsTwo]: MTTK's factors, 1 for the others
+        const std::array<double, 2> s2 =
+            m.thermostat.kind == Thermostat::MTTK ? mttk_factors(m.thermostat, dt) : std::array<double, 2>{1.0, 1.0};
 #pragma omp parallel for schedule(static) num_threads(threads_for(nthreads, size_t(n)))
         for (int64_t k = 0; k < n; ++k) {
             uint32_t i = mem[k];
             if (m.kind == Method::Langevin)
                 langevin_step_two(i, a, m.gamma[pd.typeid_[i]], pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
             else
-                nve_step_two(a, pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+                nve_step_two(a, pd.mass[i], F + 3 * i, acc + 3 * i, v + 3 * i, s2[0]);
         }
-        if (aniso) rotateStepTwo(m, a);
+        if (aniso) rotateStepTwo(m, a, s2[1]);
     }
     timestep = t + 1;
 }
@@ -568,7 +578,7 @@ void System::transferComposite() {
     }
 }
 
-void System::rotateStepOne(Method& m, const StepArgs& a) {
+void System::rotateStepOne(Method& m, const StepArgs& a, double scale) {
     for (uint32_t i : m.members) {
         Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2],
                         pd.orientation[4 * i + 3]};
@@ -584,7 +594,7 @@ void System::rotateStepOne(Method& m, const StepArgs& a) {
                 if (I[k] == 0) L[k] = 0;
             p = qmul(qscale(2.0, q), Q4<double>{0.0, L[0], L[1], L[2]});
         } else {
-            rotation_step_one(a.dt, &pd.net_torque[3 * i], I, q, p);
+            rotation_step_one(a.dt, &pd.net_torque[3 * i], I, q, p, scale);
         }
         pd.orientation[4 * i] = q.s;
         pd.orientation[4 * i + 1] = q.x;
@@ -597,7 +607,7 @@ void System::rotateStepOne(Method& m, const StepArgs& a) {
     }
 }
 
-void System::rotateStepTwo(const Method& m, const StepArgs& a) {
+void System::rotateStepTwo(const Method& m, const StepArgs& a, double scale) {
     if (m.kind == Method::Brownian) return;
     for (uint32_t i : m.members) {
         const Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2],
@@ -613,12 +623,67 @@ void System::rotateStepTwo(const Method& m, const StepArgs& a) {
                 langevin_torque(q, p, I, gr, R, a.dim, tau);  // in place: step one of the next step reads it
             }
         }
-        rotation_step_two(a.dt, tau, I, q, p);
+        rotation_step_two(a.dt, tau, I, q, p, scale);
         pd.angmom[4 * i] = p.s;
         pd.angmom[4 * i + 1] = p.x;
         pd.angmom[4 * i + 2] = p.y;
         pd.angmom[4 * i + 3] = p.z;
     }
+}
+
+// ---- thermostats (ConstantVolume) ----------------------------------------------------------------
+
+// [ComputeThermo::computeProperties] over the method's particles, in tag order: 1/2 sum m v^2 and,
+// when rotations are integrated, 1/2 sum_axes s_k^2 / I_k with s = 1/2 conj(q) p (axes with I > 0).
+KineticEnergies System::kineticEnergies(const Method& m) const {
+    KineticEnergies k;
+    for (uint32_t i : m.members) {
+        const double* v = &pd.vel[3 * i];
+        k.trans += pd.mass[i] * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    }
+    k.trans *= 0.5;
+    if (!aniso) return k;
+    for (uint32_t i : m.members) {
+        const Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2],
+                              pd.orientation[4 * i + 3]};
+        const Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
+        const Q4<double> sq = qmul(qscale(0.5, qconj(q)), p);
+        const double* I = &pd.moment_inertia[3 * i];
+        if (I[0] > 0) k.rot += sq.x * sq.x / I[0];
+        if (I[1] > 0) k.rot += sq.y * sq.y / I[1];
+        if (I[2] > 0) k.rot += sq.z * sq.z / I[2];
+    }
+    k.rot /= 2.0;
+    return k;
+}
+
+std::array<double, 2> System::thermostatFactorsOne(const Method& m, const StepArgs& a) const {
+    const Thermostat& th = m.thermostat;
+    if (m.kind != Method::ConstantVolume || th.kind == Thermostat::None) return {1.0, 1.0};
+    if (th.kind == Thermostat::MTTK) return mttk_factors(th, a.dt);
+    if (th.kind == Thermostat::Bussi && a.dt == 0.0) return {1.0, 1.0};
+    const KineticEnergies k = kineticEnergies(m);
+    if ((th.trans_dof != 0 && k.trans == 0) || (th.rot_dof != 0 && aniso && k.rot == 0))
+        throw StateError(
+            format("ConstantVolume's %s thermostat at step %llu: the kinetic energy of its particles "
+                   "is 0 (%s %g, rotational %g), and a rescaling cannot give them any: draw momenta "
+                   "first (State.thermalize_particle_momenta)",
+                   th.kind == Thermostat::Bussi ? "Bussi" : "Berendsen", (unsigned long long)a.timestep,
+                   "translational", k.trans, k.rot));
+    if (th.kind == Thermostat::Bussi) {
+        // [BussiThermostat::getRescalingFactorsOne]: one stream, keyed by the group's first tag
+        RandomGenerator rng(rng_id::BussiThermostat, a.timestep, a.seed, m.members.empty() ? 0 : m.members[0]);
+        const double s_trans = bussi_factor(k.trans, th.trans_dof, a.dt, th.tau, a.kT, rng);
+        return {s_trans, bussi_factor(aniso ? k.rot : 0.0, th.rot_dof, a.dt, th.tau, a.kT, rng)};
+    }
+    const double T_rot = aniso ? thermo_temperature(k.rot, th.rot_dof) : 0.0;
+    return {berendsen_factor(a.dt, th.tau, a.kT, thermo_temperature(k.trans, th.trans_dof)),
+            berendsen_factor(a.dt, th.tau, a.kT, T_rot)};
+}
+
+void System::thermostatAdvance(Method& m, const StepArgs& a) {
+    if (m.kind != Method::ConstantVolume || m.thermostat.kind != Thermostat::MTTK) return;
+    mttk_advance(m.thermostat, a.dt, a.kT, kineticEnergies(m), aniso);
 }
 
 // As HOOMD-blue 4.8.2's ParticleGroup::thermalizeParticleMomenta, operation for operation (a fresh

@@ -12,6 +12,8 @@
 #include "engine/Force.h"
 #include "engine/ParticleData.h"
 #include "engine/Rigid.h"
+#include "engine/Thermostat.h"
+#include "engine/TwoStep.h"
 
 namespace ha {
 
@@ -22,6 +24,7 @@ struct Method {
     Variant kT;
     std::vector<double> gamma;    // per type
     std::vector<double> gamma_r;  // per type x 3 (rotational drag, body frame)
+    Thermostat thermostat;        // ConstantVolume's (kind None: NVE); its set point is kT
     // Brownian: the step whose velocities have not been drawn yet (see brownian_velocity).
     bool velocity_pending = false;
     uint64_t velocity_step = 0;
@@ -41,6 +44,7 @@ struct StepSave {
     bool inertial = false;    // vel and accel kept (a method other than Brownian)
     std::vector<double> pos, vel, accel, net_force, orientation, angmom, net_torque;
     std::vector<int32_t> image;
+    std::vector<Thermostat> thermostats;  // each method's (MTTK's variables change every step)
 };
 
 // How far an orientation's norm may be from 1 where it is used: float32 GSD frames (~1e-7) and
@@ -135,8 +139,13 @@ class System {
     void checkRotationalInput() const;
     void saveStep(StepSave& s) const;
     void loadStep(const StepSave& s);
-    void rotateStepOne(Method& m, const StepArgs& a);
-    void rotateStepTwo(const Method& m, const StepArgs& a);
+    void rotateStepOne(Method& m, const StepArgs& a, double scale = 1.0);
+    void rotateStepTwo(const Method& m, const StepArgs& a, double scale = 1.0);
+    // A ConstantVolume thermostat's factors (translation, rotation) at the first and second half
+    // step of step t; thermostatAdvance moves MTTK's variables after the first half step.
+    std::array<double, 2> thermostatFactorsOne(const Method& m, const StepArgs& a) const;
+    void thermostatAdvance(Method& m, const StepArgs& a);
+    KineticEnergies kineticEnergies(const Method& m) const;
     StepSave m_save;  // steps(): the last copy (kept to reuse its memory)
 };
 

@@ -1,5 +1,5 @@
 // Per-particle update equations of HOOMD-blue v4.8.2's integration methods (TwoStepBD,
-// TwoStepLangevin, TwoStepConstantVolume without thermostat), in HOOMD's evaluation order.
+// TwoStepLangevin, TwoStepConstantVolume), in HOOMD's evaluation order.
 // Each is a pure function of (state, forces, seed, timestep, tag): the noise is regenerated from
 // the counter-based generator, so a step can be replayed exactly by the adjoint.
 #pragma once
@@ -90,10 +90,11 @@ HA_HOSTDEVICE void langevin_step_two(uint32_t tag, const StepArgs& a, double gam
     }
 }
 
-// ConstantVolume (NVE) velocity Verlet.
+// ConstantVolume velocity Verlet; `scale` is a thermostat's factor (engine/Thermostat.h: 1 without
+// one, which changes no bit).
 HA_HOSTDEVICE void nve_step_one(const StepArgs& a, const BoxDim& box, const double* acc, double* r, int32_t* img,
-                                double* v) {
-    for (int k = 0; k < 3; ++k) v[k] = v[k] + (0.5 * acc[k]) * a.dt;
+                                double* v, double scale = 1.0) {
+    for (int k = 0; k < 3; ++k) v[k] = (v[k] + (0.5 * acc[k]) * a.dt) * scale;
     Vec3 p = {r[0] + a.dt * v[0], r[1] + a.dt * v[1], r[2] + a.dt * v[2]};
     Int3 im = {img[0], img[1], img[2]};
     box.wrap(p, im);
@@ -105,11 +106,12 @@ HA_HOSTDEVICE void nve_step_one(const StepArgs& a, const BoxDim& box, const doub
     img[2] = im.z;
 }
 
-HA_HOSTDEVICE void nve_step_two(const StepArgs& a, double mass, const double* F, double* acc, double* v) {
+HA_HOSTDEVICE void nve_step_two(const StepArgs& a, double mass, const double* F, double* acc, double* v,
+                                double scale = 1.0) {
     double minv = 1.0 / mass;
     for (int k = 0; k < 3; ++k) {
         acc[k] = F[k] * minv;
-        v[k] = v[k] + (0.5 * a.dt) * acc[k];
+        v[k] = v[k] * scale + (0.5 * a.dt) * acc[k];
     }
 }
 

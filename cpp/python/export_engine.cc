@@ -264,7 +264,27 @@ void def_system_model(SystemClass& c) {
                 s.methods.push_back(std::move(mt));
             },
             py::arg("kind"), py::arg("members"), py::arg("variant_kind"), py::arg("A"), py::arg("B"),
-            py::arg("t_start"), py::arg("t_ramp"), py::arg("gamma"), py::arg("gamma_r") = std::vector<double>());
+            py::arg("t_start"), py::arg("t_ramp"), py::arg("gamma"), py::arg("gamma_r") = std::vector<double>())
+        // method k's thermostat (ConstantVolume): kind (0 none, 1 Bussi, 2 Berendsen, 3 MTTK), tau,
+        // the group's degrees of freedom and MTTK's variables (xi, eta, xi_rot, eta_rot)
+        .def("set_thermostat",
+             [](System& s, size_t k, int kind, double tau, double trans_dof, double rot_dof, std::array<double, 4> v) {
+                 if (k >= s.methods.size()) throw std::out_of_range("set_thermostat: no such method");
+                 Thermostat& th = s.methods[k].thermostat;
+                 th.kind = Thermostat::Kind(kind);
+                 th.tau = tau;
+                 th.trans_dof = trans_dof;
+                 th.rot_dof = rot_dof;
+                 th.xi = v[0];
+                 th.eta = v[1];
+                 th.xi_rot = v[2];
+                 th.eta_rot = v[3];
+             })
+        .def("thermostat_variables", [](const System& s, size_t k) {
+            if (k >= s.methods.size()) throw std::out_of_range("thermostat_variables: no such method");
+            const Thermostat& th = s.methods[k].thermostat;
+            return std::array<double, 4>{th.xi, th.eta, th.xi_rot, th.eta_rot};
+        });
 }
 
 // Running: preparation, forces, steps.

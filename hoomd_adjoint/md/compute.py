@@ -68,10 +68,7 @@ class ThermodynamicQuantities:
         return sim
 
     def _members(self, sim):
-        """The filter's tags that count: free particles and rigid-body centres."""
-        tags = np.asarray(self._filter(sim.state), dtype=np.int64)
-        body = np.asarray(sim.state._cpp.body)[tags]
-        return tags[(body < 0) | (body == tags)]
+        return counted(sim.state, self._filter)
 
     # -- quantities ------------------------------------------------------------------------------
     @property
@@ -128,35 +125,14 @@ class ThermodynamicQuantities:
         """D N minus D N / N_total when one momentum-conserving method (ConstantVolume)
         integrates every particle (N: the filter's free particles and centres)."""
         sim = self._ready()
-        integ = sim.operations.integrator
-        dim = sim.state.dimensions
-        mine = self._members(sim)
-        total = 0.0
-        for method in integ.methods:
-            total += dim * np.intersect1d(mine, np.asarray(method.filter(sim.state), dtype=np.int64)).size
-        body = np.asarray(sim.state._cpp.body)
-        n_all = int(np.sum((body < 0) | (body == np.arange(body.size))))
-        methods = integ.methods
-        if len(methods) == 1 and methods[0]._momentum_conserving and len(methods[0].filter(sim.state)) == n_all:
-            total -= dim * (mine.size / n_all)
-        return float(total)
+        return group_dof(sim.state, sim.operations.integrator, self._members(sim))[0]
 
     @property
     def rotational_degrees_of_freedom(self):
         """Principal axes with I > 0 (in 2D: z only) of the selected particles each method
         integrates; 0 unless the integrator integrates rotational degrees of freedom."""
         sim = self._ready()
-        integ = sim.operations.integrator
-        if not integ.integrate_rotational_dof:
-            return 0.0
-        mine = self._members(sim)
-        inertia = np.asarray(sim.state._cpp.moment_inertia)
-        axes = slice(2, 3) if sim.state.dimensions == 2 else slice(0, 3)
-        total = 0
-        for method in integ.methods:
-            both = np.intersect1d(mine, np.asarray(method.filter(sim.state), dtype=np.int64))
-            total += int(np.sum(inertia[both, axes] > 0))
-        return float(total)
+        return group_dof(sim.state, sim.operations.integrator, self._members(sim))[1]
 
     @property
     def degrees_of_freedom(self):
@@ -207,3 +183,32 @@ def _conj_q_times_p(q, p):
     qs, qv = q[:, :1], -q[:, 1:]
     ps, pv = p[:, :1], p[:, 1:]
     return qs * pv + ps * qv + np.cross(qv, pv)
+
+
+def counted(state, filter):
+    """The tags of ``filter`` that thermodynamic sums count: free particles and rigid-body centres."""
+    tags = np.asarray(filter(state), dtype=np.int64)
+    body = np.asarray(state._cpp.body)[tags]
+    return tags[(body < 0) | (body == tags)]
+
+
+def group_dof(state, integrator, tags, methods=None):
+    """(translational, rotational) degrees of freedom of the particles ``tags`` (free particles and
+    centres), as HOOMD-blue 4.8.2's IntegratorTwoStep counts them: D per particle each method
+    integrates, less D N / N_total when one momentum-conserving method integrates every particle;
+    with ``integrate_rotational_dof``, one per principal axis with I > 0 (2D: z only)."""
+    methods = integrator.methods if methods is None else methods
+    dim = state.dimensions
+    body = np.asarray(state._cpp.body)
+    n_all = int(np.sum((body < 0) | (body == np.arange(body.size))))
+    inertia = np.asarray(state._cpp.moment_inertia)
+    axes = slice(2, 3) if dim == 2 else slice(0, 3)
+    trans, rot = 0.0, 0
+    for method in methods:
+        both = np.intersect1d(tags, np.asarray(method.filter(state), dtype=np.int64))
+        trans += dim * both.size
+        if integrator.integrate_rotational_dof:
+            rot += int(np.sum(inertia[both, axes] > 0))
+    if len(methods) == 1 and methods[0]._momentum_conserving and len(methods[0].filter(state)) == n_all:
+        trans -= dim * (len(tags) / n_all)
+    return float(trans), float(rot)

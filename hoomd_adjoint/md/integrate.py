@@ -231,7 +231,13 @@ class Integrator:
                     f"{methods[j]!r} and methods[{k}] {m!r} ({clash.size} shared particle(s))"
                 )
             owner[tags] = k
-            method_args.append((kind, tags.tolist(), kt, gamma, gamma_r))
+            thermo = m._thermostat_args(state, self, methods) if hasattr(m, "_thermostat_args") else None
+            if thermo is not None and thermo[0] and simulation.state._cpp.use_gpu:
+                raise ValueError(
+                    f"methods[{k}] ConstantVolume's {m.thermostat._name} thermostat runs on the CPU only "
+                    "(device.CPU()); the GPU path has no thermostats yet"
+                )
+            method_args.append((kind, tags.tolist(), kt, gamma, gamma_r, thermo))
 
         cpp = state._cpp
         if bodies is not None:
@@ -257,9 +263,19 @@ class Integrator:
             f._push(plan)
         cpp.set_forces([f._cpp for f in forces])
         cpp.set_contacts(*_contacts(forces, plans, state.particle_types))
+        for m in getattr(self, "_synced", ()):  # thermostat variables that the last run moved
+            th = getattr(m, "_thermostat", None)
+            if th is not None and m._index is not None and m._simulation is simulation:
+                th._vars = list(cpp.thermostat_variables(m._index))
+            if hasattr(m, "_index"):
+                m._index = None
         cpp.clear_methods()
         for m in methods:
             m._simulation = simulation
-        for kind, tags, kt, gamma, gamma_r in method_args:
+        for k, (kind, tags, kt, gamma, gamma_r, thermo) in enumerate(method_args):
             cpp.add_method(kind, tags, *kt, gamma, gamma_r)
+            if thermo is not None:
+                cpp.set_thermostat(k, *thermo[:4], list(thermo[4]))
+                methods[k]._index = k
+        self._synced = list(methods)
         self._dirty = False

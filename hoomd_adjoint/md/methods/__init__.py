@@ -2,10 +2,10 @@
 
 import numbers
 
-from .. import _core
-from ..filter import ParticleFilter
-from ..typeparam import TypeParameterDict, as_bool, as_real, show
-from ..variant import as_variant
+from ... import _core
+from ...filter import ParticleFilter
+from ...typeparam import TypeParameterDict, as_bool, as_real, show
+from ...variant import as_variant
 
 
 def _positive(what, value):
@@ -145,16 +145,73 @@ class Langevin(_LangevinBase):
 
 
 class ConstantVolume(Method):
-    """Constant-volume integration; with ``thermostat=None`` it is NVE velocity Verlet."""
+    """Constant-volume integration (velocity Verlet); with a thermostat
+    (:mod:`~hoomd_adjoint.md.methods.thermostats` Bussi, Berendsen or MTTK) it samples at its kT,
+    as HOOMD-blue 4.8.2's ConstantVolume does; with ``thermostat=None`` it is NVE."""
 
     _kind = _core.MethodKind.ConstantVolume
     _momentum_conserving = True
 
     def __init__(self, filter, thermostat=None):
-        if thermostat is not None:
-            raise ValueError(
-                f"ConstantVolume: thermostats are not supported by the embedded engine yet; "
-                f"use thermostat=None (NVE) or Langevin, got thermostat={show(thermostat)}"
-            )
         super().__init__(filter)
-        self.thermostat = None
+        self._index = None  # position in the engine's methods while attached
+        self._dof = (0.0, 0.0)
+        self._thermostat = None
+        self.thermostat = thermostat
+
+    @property
+    def thermostat(self):
+        """The thermostat (a :mod:`~hoomd_adjoint.md.methods.thermostats` object) or None (NVE)."""
+        return self._thermostat
+
+    @thermostat.setter
+    def thermostat(self, value):
+        if value is not None and not isinstance(value, thermostats.Thermostat):
+            raise TypeError(
+                f"ConstantVolume: thermostat must be a hoomd_adjoint.md.methods.thermostats Bussi, Berendsen "
+                f"or MTTK, or None, got {show(value)} ({type(value).__name__})"
+            )
+        if value is not None and value._method not in (None, self):
+            raise ValueError(
+                f"ConstantVolume: this {type(value).__name__} thermostat already belongs to another "
+                "ConstantVolume; create one for each method"
+            )
+        old = self._thermostat
+        if old is not None and old is not value:
+            old._vars = list(old._variables())  # keeps its state, detached
+            old._method = None
+        self._thermostat = value
+        if value is not None:
+            value._method = self
+
+    def _changed(self):
+        """A thermostat's parameter changed: the engine takes it at the next run."""
+
+    def _cpp_args(self, state):
+        kind, tags, kt, gamma, gamma_r = super()._cpp_args(state)
+        if self._thermostat is not None:  # the engine's kT is the thermostat's set point
+            kt = as_variant(self._thermostat._kT, f"{self._thermostat._name} kT")._cpp_args()
+        return kind, tags, kt, gamma, gamma_r
+
+    def _thermostat_args(self, state, integrator, methods):
+        """(kind, tau, translational DOF, rotational DOF, MTTK variables) for the engine."""
+        th = self._thermostat
+        if th is None:
+            return 0, 0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0)
+        from ..compute import counted, group_dof
+
+        self._dof = group_dof(state, integrator, counted(state, self._filter), methods)
+        if th._kind in (2, 3) and integrator.integrate_rotational_dof and self._dof[1] == 0:
+            raise ValueError(
+                f"ConstantVolume's {th._name} thermostat with integrate_rotational_dof=True needs particles "
+                "with moments of inertia > 0 among its own: it divides by their rotational degrees of freedom "
+                "(0 here; HOOMD-blue 4.8.2 would set the angular momenta to NaN). Set integrate_rotational_dof=False"
+            )
+        return th._kind, th._tau, self._dof[0], self._dof[1], th._variables()
+
+    def __repr__(self):
+        th = "" if self._thermostat is None else f", thermostat={self._thermostat!r}"
+        return f"ConstantVolume(filter={self._filter!r}{th})"
+
+
+from . import thermostats  # noqa: E402  (the submodule, as hoomd.md.methods.thermostats)

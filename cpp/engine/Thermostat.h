@@ -1,0 +1,73 @@
+// ConstantVolume's velocity-rescaling thermostats, as HOOMD-blue 4.8.2's md/Thermostat.h: each
+// step, velocities (and angular momenta) are multiplied by a factor after the first half kick
+// (factors_one) and before the second (factors_two). Bussi's factor is random: a function of
+// (seed, timestep, the group's first tag), replayable like every other draw of the engine.
+#pragma once
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include "core/HostDevice.h"
+#include "core/RandomNumbers.h"
+
+namespace ha {
+
+struct Thermostat {
+    enum Kind { None = 0, Bussi = 1, Berendsen = 2, MTTK = 3 };
+    Kind kind = None;
+    double tau = 0;
+    // the method group's degrees of freedom as HOOMD-blue's IntegratorTwoStep counts them
+    double trans_dof = 0, rot_dof = 0;
+    // MTTK's thermostat variables (translational, rotational)
+    double xi = 0, eta = 0, xi_rot = 0, eta_rot = 0;
+};
+
+// The kinetic energies of a group: 1/2 sum m v^2 and 1/2 sum_axes L^2 / I.
+struct KineticEnergies {
+    double trans = 0, rot = 0;
+};
+
+// Bussi's factor for one set of degrees of freedom [BussiThermostat::compute_rescale_factor]:
+// the normal draw, then 2 Gamma((dof - 1) / 2) when dof > 1, from the same stream.
+inline double bussi_factor(double K, double dof, double dt, double tau, double set_T, RandomGenerator& rng) {
+    if (dof == 0) return 1.0;
+    double decay = 0.0;
+    if (tau != 0.0) decay = std::exp(-dt / tau);
+    const double r_normal = rng.normal(1.0);
+    double r_gamma = 0.0;
+    if (dof > 1.0) r_gamma = 2.0 * rng.gamma((dof - 1.0) / 2.0, 1.0);
+    const double v = set_T / 2.0 / K;
+    const double term1 = v * (1.0 - decay) * (r_gamma + r_normal * r_normal);
+    const double term2 = 2.0 * r_normal * std::sqrt(v * (1.0 - decay) * decay);
+    return std::sqrt(decay + term1 + term2);
+}
+
+// [BerendsenThermostat::getRescalingFactorsOne], for one set of degrees of freedom.
+inline double berendsen_factor(double dt, double tau, double set_T, double current_T) {
+    return std::sqrt(1.0 + dt / tau * (set_T / current_T - 1.0));
+}
+
+// Temperature 2 K / dof as HOOMD-blue's ComputeThermo forms it (0 without degrees of freedom).
+inline double thermo_temperature(double K, double dof) {
+    return dof > 0 ? 2.0 / dof * K : 0.0;
+}
+
+// [MTTKThermostat::advanceThermostat] from the kinetic energies after the first half step.
+inline void mttk_advance(Thermostat& th, double dt, double set_T, const KineticEnergies& k, bool aniso) {
+    const double T_trans = thermo_temperature(k.trans, th.trans_dof);
+    const double xi_prime = th.xi + 1.0 / 2.0 * dt / th.tau / th.tau * (T_trans / set_T - 1.0);
+    th.xi = xi_prime + 1.0 / 2.0 * dt / th.tau / th.tau * (T_trans / set_T - 1.0);
+    th.eta += xi_prime * dt;
+    if (aniso) {
+        const double xi_prime_rot =
+            th.xi_rot + 1.0 / 2.0 * dt / th.tau / th.tau * (2.0 * k.rot / th.rot_dof / set_T - 1.0);
+        th.xi_rot = xi_prime_rot + 1.0 / 2.0 * dt / th.tau / th.tau * (2.0 * k.rot / th.rot_dof / set_T - 1.0);
+        th.eta_rot += xi_prime_rot * dt;
+    }
+}
+
+// [MTTKThermostat::getRescalingFactorsOne/Two]: the same factors at both half steps.
+inline std::array<double, 2> mttk_factors(const Thermostat& th, double dt) {
+    return {std::exp(-1.0 / 2.0 * th.xi * dt), std::exp(-th.xi_rot * dt / 2.0)};
+}
+
+}  // namespace ha
