@@ -24,6 +24,7 @@ from .md.constrain import Rigid
 from .md.methods import Brownian, ConstantVolume, Langevin
 from .md.bar import Bar
 from .md.pair import Pair
+from .variant import as_variant
 
 
 # The adjoint's growth over a horizon above which gradient() warns (ChaoticHorizonWarning): the
@@ -731,7 +732,8 @@ def gradient(
         wrt: what to differentiate with respect to: pair forces of the integrator (all their
             parameters, every type pair), ``(force, ["name", ...])`` for some of a force's
             parameters (every type pair; fewer parameters make the adjoint faster),
-            ``"positions"``, ``"kT"`` and ``"gamma"`` of the method.
+            ``"positions"``, ``"kT"`` and ``"gamma"`` of the method (ConstantVolume with a
+            Bussi or Berendsen thermostat: ``"kT"`` and ``"tau"`` of the thermostat).
         frames: steps after the start (0..steps) at which the loss is evaluated; the values add.
             Default: the last step only.
         memory: byte budget for stored states (None: store every state). Beyond it, binomial
@@ -852,12 +854,20 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
     integ = sim.operations.integrator
     for k, m in enumerate(getattr(integ, "methods", ())):
         th = getattr(m, "thermostat", None)
-        if th is not None:
-            raise ValueError(
-                f"gradient: methods[{k}] ConstantVolume has a {type(th).__name__} thermostat, which the adjoint "
-                "does not differentiate yet; sim.run() runs it. For a differentiable canonical run use "
-                "md.methods.Langevin (or ConstantVolume without a thermostat)"
-            )
+        if th is None:
+            continue
+        rotations = integ.integrate_rotational_dof or integ.rigid is not None or sim.state._cpp.n_bodies > 0
+        why = (
+            "MTTK is not differentiated yet (Bussi and Berendsen are)"
+            if th._name == "MTTK"
+            else "mode='forward' does not cover thermostats yet (mode='reverse' does)"
+            if mode == "forward"
+            else "thermostats with rigid bodies or rotational integration are not differentiated yet"
+            if rotations
+            else None
+        )
+        if why:
+            raise ValueError(f"gradient: methods[{k}] ConstantVolume has a {th._name} thermostat: {why}")
     return steps, frames, truncate
 
 
@@ -879,6 +889,7 @@ class _Plan:
     select: list  # per force of ``forces``, the indices of those parameters: the C++ calls' ``select``
     want_pos: bool
     want_kT: bool
+    want_tau: bool
     want_gamma: bool
     want_geometry: list
     want_rot: list
@@ -903,13 +914,14 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
     dyn = _DYNAMICS[type(method)]
     forces = list(integ.forces)
     wrt = list(wrt)
-    want_kT, want_gamma = "kT" in wrt, "gamma" in wrt
+    want_kT, want_gamma, want_tau = "kT" in wrt, "gamma" in wrt, "tau" in wrt
+    thermostat = getattr(method, "thermostat", None)
     want_geometry = [w for w in wrt if isinstance(w, Rigid)]
     wrt_forces = [w for w in wrt if not isinstance(w, (str, Rigid))]
     for w in wrt:
-        if isinstance(w, str) and w not in ("positions", "kT", "gamma", "moment_inertia", "gamma_r"):
+        if isinstance(w, str) and w not in ("positions", "kT", "gamma", "tau", "moment_inertia", "gamma_r"):
             raise ValueError(
-                f"unknown wrt entry {w!r}: use forces, 'positions', 'kT', 'gamma', 'moment_inertia' or 'gamma_r'"
+                f"unknown wrt entry {w!r}: use forces, 'positions', 'kT', 'gamma', 'tau', 'moment_inertia' or 'gamma_r'"
             )
     want_rot = [w for w in wrt if w in ("moment_inertia", "gamma_r")]
     rigid = sim.state._cpp.n_bodies > 0 or integ.rigid is not None or integ.integrate_rotational_dof
@@ -927,9 +939,17 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
     for f in wrt_forces:
         if not isinstance(f, (Pair, Bar)) or all(f is not g for g in forces):
             raise ValueError(f"{f!r} is not a pair force of this simulation's integrator")
-    if (want_kT or want_gamma) and not dyn.thermostat:
-        raise ValueError("ConstantVolume has no kT or gamma to differentiate")
-    if want_kT and not hasattr(method.kT, "value"):
+    if want_gamma and not dyn.thermostat:
+        raise ValueError("ConstantVolume has no gamma to differentiate")
+    if (want_kT or want_tau) and not dyn.thermostat and thermostat is None:
+        raise ValueError(
+            f"ConstantVolume without a thermostat has no {'kT' if want_kT else 'tau'} to differentiate "
+            "(with thermostats.Bussi or Berendsen it has kT and tau)"
+        )
+    if want_tau and thermostat is None:
+        raise ValueError(f"wrt 'tau' is a ConstantVolume thermostat's time constant; {type(method).__name__} has none")
+    kT_owner = thermostat if thermostat is not None else method
+    if want_kT and not hasattr(as_variant(kT_owner.kT), "value"):
         raise ValueError("d/dkT needs a constant kT (a Ramp has no single kT to differentiate)")
     if mode == "forward" and "positions" in wrt:
         raise ValueError("mode='forward' differentiates parameters (and kT, gamma), not positions")
@@ -947,6 +967,7 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
         select=_selection(forces, selected),
         want_pos="positions" in wrt,
         want_kT=want_kT,
+        want_tau=want_tau,
         want_gamma=want_gamma,
         want_geometry=want_geometry,
         want_rot=want_rot,
@@ -1280,6 +1301,8 @@ class _Reverse:
                     res._grads[id(f)] = _pair_dict(f, flat, types, plan.selected[id(f)])
         if plan.want_kT:
             res._grads["kT"] = float(self.grads.kT)
+        if plan.want_tau:
+            res._grads["tau"] = float(self.grads.tau)
         if plan.want_gamma:
             res._grads["gamma"] = {t: float(g) for t, g in zip(types, self.grads.gamma)}
         peak, state_bytes = self.peak, eng.state_bytes

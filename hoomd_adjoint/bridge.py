@@ -248,8 +248,8 @@ def _twin_forces(hoomd, integ, snap, types):
         if name not in PAIRS or not isinstance(force, hoomd.md.pair.Pair):
             raise Unsupported(f"force {name}: only the pair potentials {sorted(PAIRS)} are supported")
         nl = force.nlist
-        if not isinstance(nl, hoomd.md.nlist.Cell):
-            raise Unsupported(f"{name}'s neighbour list {type(nl).__name__}: only nlist.Cell is supported")
+        if not isinstance(nl, (hoomd.md.nlist.Cell, hoomd.md.nlist.Tree)):
+            raise Unsupported(f"{name}'s neighbour list {type(nl).__name__}: only nlist.Cell and Tree are supported")
         if nl.rebuild_check_delay > 1:
             raise Unsupported(
                 f"{name}'s nlist has rebuild_check_delay = {nl.rebuild_check_delay}: a list that can "

@@ -257,6 +257,17 @@ def test_xplor_mode_matches_differences_of_hoomd_runs(name, params):
         assert g["r_on"] != 0 and abs(g["r_on"] - fd) <= 1e-6 * abs(fd) + 1e-13 / h, ("r_on", h, g["r_on"], fd)
 
 
+def test_tree_list_gives_the_cell_lists_gradient():
+    """A script with nlist.Tree is differentiated (its twin lists the same pairs)."""
+    out = []
+    for make in (hoomd.md.nlist.Cell, hoomd.md.nlist.Tree):
+        sim, lj = _script("langevin", 3)
+        lj.nlist = make(buffer=0.4)
+        out.append(bridge.gradient(sim, 20, _loss, wrt=[lj]).grad(lj)[("A", "A")])
+    for k in out[0]:
+        assert out[1][k] == pytest.approx(out[0][k], rel=1e-9), k
+
+
 @pytest.mark.skipif(component is None, reason="hoomd.adjoint (the C++ component) is not installed")
 def test_the_components_rechtsman_potential_is_differentiated_in_hoomd_runs():
     """The honeycomb potential, which HOOMD-blue lacks, runs in HOOMD-blue from the component

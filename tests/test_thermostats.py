@@ -150,11 +150,18 @@ def test_refusals():
     with pytest.raises(ValueError, match="needs particles with moments of inertia > 0"):
         sim.run(1)
     # the adjoint refuses, before anything runs
-    sim, _ = build(ha, frame, "Berendsen", False)
-    t0 = sim.timestep
-    with pytest.raises(ValueError, match=r"methods\[0\] ConstantVolume has a Berendsen thermostat"):
-        ha.adjoint.gradient(sim, 5, lambda f: (0.0, np.zeros_like(f.positions)), ["positions"])
-    assert sim.timestep == t0
+    zero = lambda f: (0.0, np.zeros_like(f.positions))  # noqa: E731
+    sim, _ = build(ha, frame, "MTTK", False)
+    with pytest.raises(ValueError, match=r"methods\[0\] ConstantVolume has a MTTK thermostat: MTTK is not diff"):
+        ha.adjoint.gradient(sim, 5, zero, ["positions"])
+    sim, _ = build(ha, frame, "Bussi", False)
+    with pytest.raises(ValueError, match="mode='forward' does not cover thermostats yet"):
+        ha.adjoint.gradient(sim, 5, zero, ["kT"], mode="forward")
+    assert sim.timestep == 0
+    nve = ha.md.methods.ConstantVolume(filter=ha.filter.All())
+    sim.operations.integrator.methods = [nve]
+    with pytest.raises(ValueError, match="ConstantVolume without a thermostat has no tau to differentiate"):
+        ha.adjoint.gradient(sim, 5, zero, ["tau"])
     # the GPU path has none yet
     sim = ha.Simulation(device=ha.device._HostBackendGPU(), seed=1)
     sim.create_state_from_snapshot(frame)
@@ -165,3 +172,52 @@ def test_refusals():
     )
     with pytest.raises(ValueError, match="Bussi thermostat runs on the CPU only"):
         sim.run(1)
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("name", ["Bussi", "Berendsen"])
+def test_gradient_matches_finite_differences(name, dim):
+    """Through the thermostat's factor s(K, kT, tau): positions, pair parameters, kT and tau,
+    against central differences of the same runs (same seed: Bussi's draws are the same) at two
+    step sizes."""
+    frame = frame_for(dim, False, N=30)
+    W = np.random.default_rng(7).normal(size=(30, 3))
+    if dim == 2:
+        W[:, 2] = 0
+
+    def loss(f):
+        return float(np.sum(W * f.positions)), W
+
+    def make(kT=1.3, tau=0.05, eps=1.0, pos=None):
+        fr = frame_for(dim, False, N=30)
+        if pos is not None:
+            fr.particles.position = pos
+        sim, th = build(ha, fr, name, False)
+        th.kT, th.tau = kT, tau
+        sim.operations.integrator.forces[0].params[(("A", "B"), ("A", "B"))] = dict(epsilon=eps, sigma=1.0)
+        return sim, th
+
+    def value(**kw):
+        sim, _ = make(**kw)
+        sim.run(40)
+        return loss(ha.adjoint._frame(sim))[0]
+
+    sim, th = make()
+    lj = sim.operations.integrator.forces[0]
+    res = ha.adjoint.gradient(sim, 40, loss, [lj, "positions", "kT", "tau"])
+    g_eps = sum(v["epsilon"] for v in res.grad(lj).values())
+    checks = {"kT": (res.grad("kT"), 1.3), "tau": (res.grad("tau"), 0.05), "eps": (g_eps, 1.0)}
+    assert all(g != 0 for g, _ in checks.values())
+    for key, (g, x) in checks.items():
+        for h in (1e-5, 2e-6):
+            kw = {key: x + h}
+            fd = (value(**kw) - value(**{key: x - h})) / (2 * h)
+            assert abs(fd - g) < 1e-6 * abs(g) + 1e-13 / h, (key, h, fd, g)
+    v = np.random.default_rng(3).normal(size=(30, 3))
+    if dim == 2:
+        v[:, 2] = 0
+    p0 = frame.particles.position.astype(float)
+    ad = float(np.sum(res.positions * v))
+    for h in (1e-6, 2e-7):
+        fd = (value(pos=p0 + h * v) - value(pos=p0 - h * v)) / (2 * h)
+        assert abs(fd - ad) < 1e-6 * abs(ad) + 1e-13 / h, ("positions", h, fd, ad)

@@ -1,5 +1,7 @@
 #include "adjoint/Adjoint.h"
 
+#include "core/Dual.h"
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -72,8 +74,9 @@ void noise_grads(System& sys, AdjointGrads& g, const AdjointRequest& req, Block&
 }
 
 // Langevin/NVE step one for every particle: pd.pos becomes r' (unwrapped images are not
-// needed: forces only see wrapped positions) and vh the half-step velocities.
-void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<double>& vh) {
+// needed: forces only see wrapped positions) and vh the half-step velocities (times a
+// thermostat's factor `scale`).
+void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<double>& vh, double scale = 1.0) {
     ParticleData& pd = sys.pd;
     vh.resize(3 * size_t(pd.N));
 #pragma omp parallel for schedule(static) num_threads(threads_for(sys.nthreads, pd.N))
@@ -85,8 +88,52 @@ void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<doub
         if (m.kind == Method::Langevin)
             langevin_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
         else
-            nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+            nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v, scale);
     }
+}
+
+// A ConstantVolume thermostat's factor at step one, s(K, kT, tau) with K = 1/2 sum m v^2 (engine/
+// Thermostat.h), and its derivatives: the same formula in dual numbers, with the same draws.
+struct ThermostatSens {
+    double s = 1.0, dK = 0, dkT = 0, dtau = 0;
+};
+ThermostatSens thermostat_sensitivity(const System& sys, const Method& m, const StepArgs& a) {
+    const Thermostat& th = m.thermostat;
+    if (th.kind == Thermostat::MTTK)
+        throw std::invalid_argument("the adjoint does not differentiate ConstantVolume's MTTK thermostat yet");
+    ThermostatSens out;
+    out.s = sys.thermostatFactorsOne(m, a)[0];  // (the forward map's own bits)
+    if (th.kind == Thermostat::Bussi && a.dt == 0.0) return out;
+    const ThermostatInputs in = sys.thermostatInputs(m, a);
+    using D = Dual<3>;
+    const D K = D::variable(in.k.trans, 0), kT = D::variable(a.kT, 1), tau = D::variable(th.tau, 2);
+    const D s = th.kind == Thermostat::Bussi ? bussi_rescale(K, th.trans_dof, a.dt, tau, kT, in.trans)
+                                             : berendsen_rescale(a.dt, tau, kT, thermo_temperature(K, th.trans_dof));
+    out.dK = s.d[0];
+    out.dkT = s.d[1];
+    out.dtau = s.d[2];
+    return out;
+}
+
+// After the Jacobian, with a thermostat: v_h = s w, w = v + a dt/2. The adjoint of v_h in total is
+// lu = lvh + dt lr; then w's is s lu, and s's, ls = sum lu . w (summed in tag order), reaches v
+// through K (dK/dv_i = m_i v_i), and kT and tau directly.
+void thermostat_adjoint_post(System& sys, const ThermostatSens& ts, const double* lvh, const double* lr, double* lv,
+                             double* la, AdjointGrads& g) {
+    const ParticleData& pd = sys.pd;
+    const size_t n = 3 * size_t(pd.N);
+    const double dt = sys.dt;
+    double ls = 0.0;
+    for (size_t q = 0; q < n; ++q) ls += (lvh[q] + dt * lr[q]) * (pd.vel[q] + (0.5 * pd.accel[q]) * dt);
+    const double* v = pd.vel.data();
+    const double* mass = pd.mass.data();
+    for_entries(n, sys.nthreads, [&](size_t q) {
+        const double lu = lvh[q] + dt * lr[q];
+        lv[q] = ts.s * lu + ls * ts.dK * mass[q / 3] * v[q];
+        la[q] = 0.5 * dt * (ts.s * lu);
+    });
+    g.kT += ls * ts.dkT;
+    g.tau += ls * ts.dtau;
 }
 
 }  // namespace
@@ -176,7 +223,11 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     }
     lvh.resize(3 * size_t(N));
     latot.resize(3 * size_t(N));
-    half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
+    // ConstantVolume's Bussi or Berendsen thermostat: v_h = s(K(v), kT, tau) (v + a dt/2)
+    const bool rescaled = m.kind == Method::ConstantVolume && m.thermostat.kind != Thermostat::None;
+    const ThermostatSens ts =
+        rescaled ? thermostat_sensitivity(sys, m, StepArgs{t, sys.seed, dt, T, dim}) : ThermostatSens{};
+    half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh, ts.s);
     double *lt_ = latot.data(), *lvh_ = lvh.data(), *w_ = w.data();
     for_entries(3 * size_t(N), nt, [&](size_t q) {
         const uint32_t i = uint32_t(q / 3), k = uint32_t(q % 3);
@@ -201,6 +252,10 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
         for_entries(r0.size(), nt, [&](size_t q) { p[q] = keep[q]; });
     }
     const double* lvhq = lvh.data();
+    if (rescaled) {
+        thermostat_adjoint_post(sys, ts, lvhq, lr, lv, la, g);
+        return;
+    }
     for_entries(3 * size_t(N), nt, [&](size_t q) { langevin_adjoint_post(dt, lvhq[q], lr[q], lv[q], la[q]); });
 }
 
@@ -304,6 +359,8 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
 
 void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan, const ParamSelection& sel) {
     const StepContext c(sys);
+    if (c.m.kind == Method::ConstantVolume && c.m.thermostat.kind != Thermostat::None)
+        throw std::invalid_argument("forward mode (tangents) does not cover ConstantVolume's thermostats yet");
     const auto& [m, pd, N, t, dt, T, dim] = c;
     const int K = int(tan.size());
     if (K == 0) return;

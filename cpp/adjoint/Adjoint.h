@@ -16,8 +16,9 @@ const Method& adjoint_method(const System& sys);
 
 struct AdjointGrads {
     std::vector<std::vector<double>> params;  // per force: ntypes^2 x P, w . dF/dtheta summed
-    double kT = 0;
-    std::vector<double> gamma;  // per type
+    double kT = 0;                            // (ConstantVolume: its thermostat's kT)
+    std::vector<double> gamma;                // per type
+    double tau = 0;                           // a ConstantVolume thermostat's time constant
 };
 
 // The parameters a pass differentiates, one list per force (sys.forces' order) of indices into

@@ -657,28 +657,38 @@ KineticEnergies System::kineticEnergies(const Method& m) const {
     return k;
 }
 
+ThermostatInputs System::thermostatInputs(const Method& m, const StepArgs& a) const {
+    const Thermostat& th = m.thermostat;
+    ThermostatInputs in;
+    in.k = kineticEnergies(m);
+    if ((th.trans_dof != 0 && in.k.trans == 0) || (th.rot_dof != 0 && aniso && in.k.rot == 0))
+        throw StateError(
+            format("ConstantVolume's %s thermostat at step %llu: the kinetic energy of its particles "
+                   "is 0 (translational %g, rotational %g), and a rescaling cannot give them any: draw "
+                   "momenta first (State.thermalize_particle_momenta)",
+                   th.kind == Thermostat::Bussi ? "Bussi" : "Berendsen", (unsigned long long)a.timestep, in.k.trans,
+                   in.k.rot));
+    if (th.kind == Thermostat::Bussi) {
+        // [BussiThermostat::getRescalingFactorsOne]: one stream, keyed by the group's first tag
+        RandomGenerator rng(rng_id::BussiThermostat, a.timestep, a.seed, m.members.empty() ? 0 : m.members[0]);
+        in.trans = bussi_draws(th.trans_dof, rng);
+        in.rot = bussi_draws(th.rot_dof, rng);
+    }
+    return in;
+}
+
 std::array<double, 2> System::thermostatFactorsOne(const Method& m, const StepArgs& a) const {
     const Thermostat& th = m.thermostat;
     if (m.kind != Method::ConstantVolume || th.kind == Thermostat::None) return {1.0, 1.0};
     if (th.kind == Thermostat::MTTK) return mttk_factors(th, a.dt);
     if (th.kind == Thermostat::Bussi && a.dt == 0.0) return {1.0, 1.0};
-    const KineticEnergies k = kineticEnergies(m);
-    if ((th.trans_dof != 0 && k.trans == 0) || (th.rot_dof != 0 && aniso && k.rot == 0))
-        throw StateError(
-            format("ConstantVolume's %s thermostat at step %llu: the kinetic energy of its particles "
-                   "is 0 (%s %g, rotational %g), and a rescaling cannot give them any: draw momenta "
-                   "first (State.thermalize_particle_momenta)",
-                   th.kind == Thermostat::Bussi ? "Bussi" : "Berendsen", (unsigned long long)a.timestep,
-                   "translational", k.trans, k.rot));
-    if (th.kind == Thermostat::Bussi) {
-        // [BussiThermostat::getRescalingFactorsOne]: one stream, keyed by the group's first tag
-        RandomGenerator rng(rng_id::BussiThermostat, a.timestep, a.seed, m.members.empty() ? 0 : m.members[0]);
-        const double s_trans = bussi_factor(k.trans, th.trans_dof, a.dt, th.tau, a.kT, rng);
-        return {s_trans, bussi_factor(aniso ? k.rot : 0.0, th.rot_dof, a.dt, th.tau, a.kT, rng)};
-    }
-    const double T_rot = aniso ? thermo_temperature(k.rot, th.rot_dof) : 0.0;
-    return {berendsen_factor(a.dt, th.tau, a.kT, thermo_temperature(k.trans, th.trans_dof)),
-            berendsen_factor(a.dt, th.tau, a.kT, T_rot)};
+    const ThermostatInputs in = thermostatInputs(m, a);
+    if (th.kind == Thermostat::Bussi)
+        return {bussi_rescale(in.k.trans, th.trans_dof, a.dt, th.tau, a.kT, in.trans),
+                bussi_rescale(aniso ? in.k.rot : 0.0, th.rot_dof, a.dt, th.tau, a.kT, in.rot)};
+    const double T_rot = aniso ? thermo_temperature(in.k.rot, th.rot_dof) : 0.0;
+    return {berendsen_rescale(a.dt, th.tau, a.kT, thermo_temperature(in.k.trans, th.trans_dof)),
+            berendsen_rescale(a.dt, th.tau, a.kT, T_rot)};
 }
 
 void System::thermostatAdvance(Method& m, const StepArgs& a) {

@@ -127,6 +127,13 @@ class System {
     void computeNetForce(uint64_t t);
     // The sum of the forces per particle into pd.net_force (constituents' own, before transfer).
     void sumForces(uint64_t t);
+    // A ConstantVolume thermostat's factors (translation, rotation) at the first half step of step
+    // a.timestep (1, 1 without one); thermostatAdvance moves MTTK's variables after it.
+    std::array<double, 2> thermostatFactorsOne(const Method& m, const StepArgs& a) const;
+    // What a Bussi or Berendsen thermostat's factors at step one of step a.timestep are made of:
+    // the method's kinetic energies and Bussi's draws (the adjoint differentiates the factors).
+    ThermostatInputs thermostatInputs(const Method& m, const StepArgs& a) const;
+    KineticEnergies kineticEnergies(const Method& m) const;
     // Draw the Brownian velocities of the last step, if anyone is about to read them.
     void materializeVelocities();
     void dropPendingVelocities() {
@@ -141,11 +148,7 @@ class System {
     void loadStep(const StepSave& s);
     void rotateStepOne(Method& m, const StepArgs& a, double scale = 1.0);
     void rotateStepTwo(const Method& m, const StepArgs& a, double scale = 1.0);
-    // A ConstantVolume thermostat's factors (translation, rotation) at the first and second half
-    // step of step t; thermostatAdvance moves MTTK's variables after the first half step.
-    std::array<double, 2> thermostatFactorsOne(const Method& m, const StepArgs& a) const;
     void thermostatAdvance(Method& m, const StepArgs& a);
-    KineticEnergies kineticEnergies(const Method& m) const;
     StepSave m_save;  // steps(): the last copy (kept to reuse its memory)
 };
 

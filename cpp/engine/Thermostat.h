@@ -8,6 +8,7 @@
 #include <cstdint>
 #include "core/HostDevice.h"
 #include "core/RandomNumbers.h"
+#include "engine/evaluators/EvaluatorMath.h"
 
 namespace ha {
 
@@ -26,30 +27,54 @@ struct KineticEnergies {
     double trans = 0, rot = 0;
 };
 
-// Bussi's factor for one set of degrees of freedom [BussiThermostat::compute_rescale_factor]:
-// the normal draw, then 2 Gamma((dof - 1) / 2) when dof > 1, from the same stream.
-inline double bussi_factor(double K, double dof, double dt, double tau, double set_T, RandomGenerator& rng) {
-    if (dof == 0) return 1.0;
-    double decay = 0.0;
-    if (tau != 0.0) decay = std::exp(-dt / tau);
-    const double r_normal = rng.normal(1.0);
-    double r_gamma = 0.0;
-    if (dof > 1.0) r_gamma = 2.0 * rng.gamma((dof - 1.0) / 2.0, 1.0);
-    const double v = set_T / 2.0 / K;
-    const double term1 = v * (1.0 - decay) * (r_gamma + r_normal * r_normal);
-    const double term2 = 2.0 * r_normal * std::sqrt(v * (1.0 - decay) * decay);
-    return std::sqrt(decay + term1 + term2);
+// Temperature 2 K / dof as HOOMD-blue's ComputeThermo forms it (0 without degrees of freedom).
+template <class T>
+T thermo_temperature(const T& K, double dof) {
+    return dof > 0 ? 2.0 / dof * K : T(0.0);
+}
+
+// Bussi's draws for one set of degrees of freedom [BussiThermostat::compute_rescale_factor]: the
+// normal, then 2 Gamma((dof - 1) / 2) when dof > 1, from the same stream (none when dof = 0).
+struct BussiDraws {
+    double normal = 0, gamma = 0;
+};
+inline BussiDraws bussi_draws(double dof, RandomGenerator& rng) {
+    BussiDraws d;
+    if (dof == 0) return d;
+    d.normal = rng.normal(1.0);
+    if (dof > 1.0) d.gamma = 2.0 * rng.gamma((dof - 1.0) / 2.0, 1.0);
+    return d;
+}
+
+// Bussi's factor from the kinetic energy K, the set point and tau (double: the forward map's bits;
+// dual numbers: its derivatives, for the adjoint). dof = 0: 1.
+template <class T>
+T bussi_rescale(const T& K, double dof, double dt, const T& tau, const T& set_T, const BussiDraws& d) {
+    using std::exp;
+    using std::sqrt;
+    if (dof == 0) return T(1.0);
+    T decay(0.0);
+    if (value_of(tau) != 0.0) decay = exp(-dt / tau);
+    const T v = set_T / 2.0 / K;
+    const T term1 = v * (1.0 - decay) * (d.gamma + d.normal * d.normal);
+    // (with decay = 0 the square root is 0, whose derivative the duals would make NaN; 0 + term1
+    // + 0 has the bits of HOOMD-blue's 0 + term1 +- 0)
+    const T term2 = value_of(decay) == 0.0 ? T(0.0) : 2.0 * d.normal * sqrt(v * (1.0 - decay) * decay);
+    return sqrt(decay + term1 + term2);
 }
 
 // [BerendsenThermostat::getRescalingFactorsOne], for one set of degrees of freedom.
-inline double berendsen_factor(double dt, double tau, double set_T, double current_T) {
-    return std::sqrt(1.0 + dt / tau * (set_T / current_T - 1.0));
+template <class T>
+T berendsen_rescale(double dt, const T& tau, const T& set_T, const T& current_T) {
+    using std::sqrt;
+    return sqrt(1.0 + dt / tau * (set_T / current_T - 1.0));
 }
 
-// Temperature 2 K / dof as HOOMD-blue's ComputeThermo forms it (0 without degrees of freedom).
-inline double thermo_temperature(double K, double dof) {
-    return dof > 0 ? 2.0 / dof * K : 0.0;
-}
+// What step one's factors of a Bussi or Berendsen thermostat are made of.
+struct ThermostatInputs {
+    KineticEnergies k;
+    BussiDraws trans, rot;  // (Bussi)
+};
 
 // [MTTKThermostat::advanceThermostat] from the kinetic energies after the first half step.
 inline void mttk_advance(Thermostat& th, double dt, double set_T, const KineticEnergies& k, bool aniso) {
