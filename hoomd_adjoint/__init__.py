@@ -18,7 +18,22 @@ if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 from . import _core  # noqa: E402,F401  (the engine, loaded before the modules that use it)
-from . import device, filter, trigger, variant, logging, md, write, adjoint, loss, communicator, sweep, order, optim  # noqa: E402
+from . import (
+    device,
+    filter,
+    trigger,
+    variant,
+    logging,
+    md,
+    update,
+    write,
+    adjoint,
+    loss,
+    communicator,
+    sweep,
+    order,
+    optim,
+)  # noqa: E402
 from . import transitions  # noqa: E402
 from . import _moved  # noqa: E402
 from .transitions import neb, kramers  # noqa: E402
@@ -42,6 +57,7 @@ __all__ = [
     "trigger",
     "variant",
     "logging",
+    "update",
     "md",
     "write",
     "adjoint",

@@ -851,6 +851,12 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
         _checks.integer("device_memory (bytes)", device_memory, lo=0)
         if not isinstance(sim.device, GPU):
             raise ValueError(f"device_memory applies to simulations on a GPU; this one runs on {sim.device!r}")
+    updaters = sim.operations.updaters
+    if updaters:
+        raise ValueError(
+            f"gradient: sim.operations.updaters holds {[type(u).__name__ for u in updaters]}, which change the "
+            "state between steps outside the differentiated map; remove them for the differentiated run"
+        )
     integ = sim.operations.integrator
     for k, m in enumerate(getattr(integ, "methods", ())):
         th = getattr(m, "thermostat", None)
@@ -860,8 +866,6 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
         why = (
             "MTTK is not differentiated yet (Bussi and Berendsen are)"
             if th._name == "MTTK"
-            else "mode='forward' does not cover thermostats yet (mode='reverse' does)"
-            if mode == "forward"
             else "thermostats with rigid bodies or rotational integration are not differentiated yet"
             if rotations
             else None
@@ -1347,6 +1351,8 @@ def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces
                     directions.append(((id(f), (types[a], types[b]), list(f._param_spec)[q]), pt, 0.0, None))
     if plan.want_kT:
         directions.append((("kT",), [np.zeros(0) for _ in forces], 1.0, None))
+    if plan.want_tau:
+        directions.append((("tau",), [np.zeros(0) for _ in forces], 0.0, None))
     if plan.want_gamma:
         for a in range(nt):
             dg = np.zeros(nt)
@@ -1360,7 +1366,9 @@ def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces
             tangents[d][2][...] = out * minv
     derivs = np.zeros(len(directions))
     # all tangents advance together: each pair is evaluated once per step for all of them
-    tangent_args = [(dr, dv, da, dk, dg) for (dr, dv, da), (_, _, dk, dg) in zip(tangents, directions)]
+    tangent_args = [
+        (dr, dv, da, dk, dg, float(lab[0] == "tau")) for (dr, dv, da), (lab, _, dk, dg) in zip(tangents, directions)
+    ]
     ptan_by_force = [[pt[fi] for (_, pt, _, _) in directions] for fi in range(len(forces))]
 
     def advance(n):  # in place of sim._advance's steps: the tangents go along
@@ -1378,8 +1386,8 @@ def _forward_mode(sim, t0, plan, loss, window_frames, total_loss, a0_from_forces
                     derivs[d] += float(np.dot(dpar[lab[0]], pt[[id(g) for g in forces].index(lab[0])]))
     res = GradientResult(loss=total_loss)
     for d, (lab, pt, dk, dg) in enumerate(directions):
-        if lab[0] == "kT":
-            res._grads["kT"] = float(derivs[d])
+        if lab[0] in ("kT", "tau"):
+            res._grads[lab[0]] = float(derivs[d])
         elif lab[0] == "gamma":
             res._grads.setdefault("gamma", {})[lab[1]] = float(derivs[d])
         else:

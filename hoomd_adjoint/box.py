@@ -98,8 +98,22 @@ class Box:
 
     @property
     def volume(self):
-        """Volume (area in 2D)."""
+        """Volume (area in 2D). Setting it scales the lengths by one factor (tilts unchanged), as
+        HOOMD-blue's ``Box.volume`` does."""
         return self.Lx * self.Ly * (1.0 if self.is2D else self.Lz)
+
+    @volume.setter
+    def volume(self, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ValueError(f"box volume must be a number > 0, got {value!r}")
+        self.scale((float(value) / self.volume) ** (1 / self.dimensions))
+
+    def scale(self, s):
+        """Multiply the lengths by s (a number, or one per axis); returns the box."""
+        f = np.broadcast_to(np.asarray(s, dtype=np.float64), (3,))
+        new = Box(self.Lx * f[0], self.Ly * f[1], self.Lz * f[2], self.xy, self.xz, self.yz)
+        self.Lx, self.Ly, self.Lz = new.Lx, new.Ly, new.Lz
+        return self
 
     def to_matrix(self):
         """Columns are the lattice vectors."""

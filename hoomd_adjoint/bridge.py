@@ -280,6 +280,21 @@ def _twin_forces(hoomd, integ, snap, types):
     return forces, mapping
 
 
+def _twin_thermostat(th):
+    """The twin's copy of a ConstantVolume thermostat (Bussi and Berendsen: the adjoint covers them)."""
+    if th is None:
+        return None
+    from .md.methods import thermostats
+
+    name = type(th).__name__
+    if name not in ("Bussi", "Berendsen"):
+        raise Unsupported(
+            f"ConstantVolume thermostat {name} is not supported (Bussi and Berendsen are: the adjoint does not "
+            "differentiate MTTK yet)"
+        )
+    return getattr(thermostats, name)(kT=_variant(th.kT), tau=float(th.tau))
+
+
 def _twin_methods(integ, sim, types, N):
     """The twin's integration methods, over the same particles as HOOMD-blue's."""
     from . import filter as hfilter
@@ -293,9 +308,7 @@ def _twin_methods(integ, sim, types, N):
         tags = np.asarray(m.filter(sim.state), dtype=np.int64)
         flt = hfilter.All() if tags.size == N else hfilter.Tags(tags)
         if name == "ConstantVolume":
-            if m.thermostat is not None:
-                raise Unsupported(f"ConstantVolume thermostat {type(m.thermostat).__name__} is not supported")
-            methods.append(hmethods.ConstantVolume(filter=flt))
+            methods.append(hmethods.ConstantVolume(filter=flt, thermostat=_twin_thermostat(m.thermostat)))
             continue
         if name == "Langevin" and getattr(m, "tally_reservoir_energy", False):
             raise Unsupported("Langevin tally_reservoir_energy is not supported")

@@ -11,6 +11,7 @@ import numpy as np
 from .device import CPU, GPU, Device
 from .state import State, UINT64_MAX, _boolean, _integer, _parse_snapshot
 from .trigger import Trigger
+from .update import Updater
 from .write import Writer
 
 
@@ -26,14 +27,15 @@ def _gsd_has_positions(traj, idx, N):
 
 
 class Operations:
-    """The operations of a simulation: ``integrator``, ``writers`` and ``computes`` (lists that may
-    be changed in place; ``operations += op`` adds an operation where it belongs)."""
+    """The operations of a simulation: ``integrator``, ``updaters``, ``writers`` and ``computes``
+    (lists that may be changed in place; ``operations += op`` adds an operation where it belongs)."""
 
     def __init__(self, simulation):
         self._simulation = simulation
         self._integrator = None
         self.writers = []
         self.computes = []
+        self.updaters = []
 
     def __iadd__(self, operation):
         from .md.integrate import Integrator
@@ -42,6 +44,8 @@ class Operations:
             self.integrator = operation
         elif isinstance(operation, Writer):
             self.writers.append(operation)
+        elif isinstance(operation, Updater):
+            self.updaters.append(operation)
         elif hasattr(operation, "_attach") and hasattr(operation, "_detach"):  # a compute
             self.computes.append(operation)
         else:
@@ -250,9 +254,14 @@ class Simulation:
         for c in self.operations.computes:
             if not isinstance(c, ThermodynamicQuantities):
                 raise TypeError(f"sim.operations.computes holds {c!r}, which is not a compute")
+        for u in self.operations.updaters:
+            if not isinstance(u, Updater):
+                raise TypeError(f"sim.operations.updaters holds {u!r}, which is not an updater")
         integ._sync(self)
         for c in self.operations.computes:
             c._attach(self)
+        for u in self.operations.updaters:
+            u._attach(self)
         for w in writers:
             w._attach(self)
         self.state._cpp.prep_run()
@@ -290,6 +299,7 @@ class Simulation:
         keeps the states on the way)."""
         cpp = self.state._cpp
         writers = list(self.operations.writers)
+        updaters = list(self.operations.updaters)
         t0 = cpp.timestep
         end = t0 + steps
         start = time.perf_counter()
@@ -303,8 +313,11 @@ class Simulation:
         try:
             while cpp.timestep < end:
                 t = cpp.timestep
+                for u in updaters:  # before the step they fire at, as HOOMD-blue runs them
+                    if u.trigger(t):
+                        u._act(t)
                 nxt = end
-                for w in writers:
+                for w in writers + updaters:
                     n = w.trigger.next_after(t)
                     # None (not known) or a step that is not ahead (a faulty custom trigger): one step
                     nxt = min(nxt, t + 1 if n is None or not n > t else n)

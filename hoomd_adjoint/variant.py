@@ -26,6 +26,14 @@ class Constant(Variant):
     def value(self, v):
         self._value = as_real("Constant value", v)
 
+    @property
+    def min(self):
+        return self._value
+
+    @property
+    def max(self):
+        return self._value
+
     def __call__(self, timestep):
         return self._value
 
@@ -89,6 +97,14 @@ class Ramp(Variant):
         _check_end(self._t_start, v)
         self._t_ramp = v
 
+    @property
+    def min(self):
+        return min(self._A, self._B)
+
+    @property
+    def max(self):
+        return max(self._A, self._B)
+
     def __call__(self, timestep):
         if timestep < self._t_start:
             return self._A
@@ -120,3 +136,6 @@ def as_variant(v, name="kT"):
         if x < 0:
             raise ValueError(f"{name} must be finite and >= 0, got {x}" + (f" in {v!r}" if isinstance(v, Ramp) else ""))
     return v
+
+
+from . import variant_box as box  # noqa: E402,F401  (hoomd.variant.box)

@@ -97,7 +97,7 @@ def test_bad_tangent_arguments_are_refused():
         _core.tangent_advance(cpp, 1, _tangents(cpp, 1), [[], []])
     with pytest.raises(ValueError, match=r"ptan\[0\]: 2 arrays for 1 tangents"):
         _core.tangent_advance(cpp, 1, _tangents(cpp, 1), [[np.zeros(2), np.zeros(2)]])
-    with pytest.raises(ValueError, match=r"each tangent is \(dr, dv, da, dkT, dgamma or None\)"):
+    with pytest.raises(ValueError, match=r"each tangent is \(dr, dv, da, dkT, dgamma or None\[, dtau\]\)"):
         _core.tangent_advance(cpp, 1, [(np.zeros((cpp.N, 3)),)], [[]])
     with pytest.raises(ValueError, match=r"dgamma has 3 entries, one per type \(1\) expected"):
         bad = [(np.zeros((cpp.N, 3)), np.zeros((cpp.N, 3)), np.zeros((cpp.N, 3)), 0.0, np.ones(3))]

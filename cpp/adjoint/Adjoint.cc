@@ -359,8 +359,6 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
 
 void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan, const ParamSelection& sel) {
     const StepContext c(sys);
-    if (c.m.kind == Method::ConstantVolume && c.m.thermostat.kind != Thermostat::None)
-        throw std::invalid_argument("forward mode (tangents) does not cover ConstantVolume's thermostats yet");
     const auto& [m, pd, N, t, dt, T, dim] = c;
     const int K = int(tan.size());
     if (K == 0) return;
@@ -409,15 +407,31 @@ void tangent_step(System& sys, std::vector<Tangent>& tan, const PTan& ptan, cons
     }
     const bool langevin = m.kind == Method::Langevin;
     r0 = pd.pos;
-    half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh);
+    // ConstantVolume's Bussi or Berendsen thermostat: v_h = s w, w = v + a dt/2, and
+    // dv_h = s dw + ds w with ds = s_K dK + s_kT dkT + s_tau dtau, dK = sum m v . dv
+    const bool rescaled = m.kind == Method::ConstantVolume && m.thermostat.kind != Thermostat::None;
+    const ThermostatSens ts =
+        rescaled ? thermostat_sensitivity(sys, m, StepArgs{t, sys.seed, dt, T, dim}) : ThermostatSens{};
+    half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh, ts.s);
     drp.resize(K);
     dvh.resize(K);
     for (int k = 0; k < K; ++k) {
         drp[k].resize(3 * size_t(N));
         dvh[k].resize(3 * size_t(N));
-        for (size_t q = 0; q < 3 * size_t(N); ++q) {
-            drp[k][q] = tan[k].dr[q] + dt * tan[k].dv[q] + 0.5 * dt * dt * tan[k].da[q];
-            dvh[k][q] = tan[k].dv[q] + 0.5 * dt * tan[k].da[q];
+        if (rescaled) {
+            double dK = 0.0;
+            for (size_t q = 0; q < 3 * size_t(N); ++q) dK += pd.mass[q / 3] * pd.vel[q] * tan[k].dv[q];
+            const double ds = ts.dK * dK + ts.dkT * tan[k].dkT + ts.dtau * tan[k].dtau;
+            for (size_t q = 0; q < 3 * size_t(N); ++q) {
+                const double w = pd.vel[q] + (0.5 * pd.accel[q]) * dt;
+                dvh[k][q] = ts.s * (tan[k].dv[q] + 0.5 * dt * tan[k].da[q]) + ds * w;
+                drp[k][q] = tan[k].dr[q] + dt * dvh[k][q];
+            }
+        } else {
+            for (size_t q = 0; q < 3 * size_t(N); ++q) {
+                drp[k][q] = tan[k].dr[q] + dt * tan[k].dv[q] + 0.5 * dt * dt * tan[k].da[q];
+                dvh[k][q] = tan[k].dv[q] + 0.5 * dt * tan[k].da[q];
+            }
         }
         wp[k] = drp[k].data();
     }

@@ -63,8 +63,9 @@ using PTan = std::vector<std::vector<const double*>>;
 // One tangent of the state (dr, dv, da: N x 3 each) with its kT and drag (per type) components.
 struct Tangent {
     double *dr, *dv, *da;
-    double dkT = 0;
+    double dkT = 0;  // (ConstantVolume: its thermostat's kT)
     const double* dgamma = nullptr;
+    double dtau = 0;  // a ConstantVolume thermostat's tau
 };
 
 // Forward (tangent) through step t -> t+1 from the state the system holds at t, for several

@@ -167,6 +167,14 @@ struct BoxDim {
         }
     }
 
+    // The point at fractional coordinates f (HOOMD makeCoordinates).
+    HA_HOSTDEVICE Vec3 makeCoordinates(const Vec3& f) const {
+        Vec3 v = {lox + f.x * Lx, loy + f.y * Ly, loz + f.z * Lz};
+        v.x += xy * v.y + xz * v.z;
+        v.y += yz * v.z;
+        return v;
+    }
+
     // Fractional coordinates in [0,1) for a wrapped point (HOOMD makeFraction with ghost width 0).
     HA_HOSTDEVICE Vec3 makeFraction(const Vec3& v) const {
         Vec3 d = {v.x - lox, v.y - loy, v.z - loz};

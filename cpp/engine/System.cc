@@ -631,6 +631,37 @@ void System::rotateStepTwo(const Method& m, const StepArgs& a, double scale) {
     }
 }
 
+// ---- box resize (update.BoxResize) --------------------------------------------------------------
+
+bool System::resizeBox(const std::array<double, 6>& L, const std::vector<uint32_t>& members) {
+    const BoxDim cur = pd.box;
+    if (cur.Lx == L[0] && cur.Ly == L[1] && cur.Lz == L[2] && cur.xy == L[3] && cur.xz == L[4] && cur.yz == L[5])
+        return false;
+    const BoxDim next(L[0], L[1], L[2], L[3], L[4], L[5]);
+    for (uint32_t i : members) {
+        double* r = &pd.pos[3 * size_t(i)];
+        const Vec3 p = next.makeCoordinates(cur.makeFraction({r[0], r[1], r[2]}));
+        r[0] = p.x;
+        r[1] = p.y;
+        r[2] = p.z;
+    }
+    pd.box = next;
+    for (uint32_t i = 0; i < pd.N; ++i) {
+        double* r = &pd.pos[3 * size_t(i)];
+        int32_t* im = &pd.image[3 * size_t(i)];
+        Vec3 p = {r[0], r[1], r[2]};
+        Int3 img = {im[0], im[1], im[2]};
+        next.wrap(p, img);
+        r[0] = p.x;
+        r[1] = p.y;
+        r[2] = p.z;
+        im[0] = img.x;
+        im[1] = img.y;
+        im[2] = img.z;
+    }
+    return true;
+}
+
 // ---- thermostats (ConstantVolume) ----------------------------------------------------------------
 
 // [ComputeThermo::computeProperties] over the method's particles, in tag order: 1/2 sum m v^2 and,

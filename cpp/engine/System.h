@@ -105,6 +105,10 @@ class System {
     // particles with the given tags (ascending): momenta drawn at kT, the group's centre-of-mass
     // momentum removed.
     void thermalizeMomenta(const std::vector<uint32_t>& tags, double kT);
+    // HOOMD-blue 4.8.2's BoxResizeUpdater::update to the box L (Lx, Ly, Lz, xy, xz, yz): the
+    // members' positions keep their fractional coordinates, then every particle is wrapped into
+    // the new box (images updated). False, and nothing changed, when L is the current box.
+    bool resizeBox(const std::array<double, 6>& L, const std::vector<uint32_t>& members);
     // HOOMD's Integrator::prepRun: net force at the current step; a = F/m unless already set.
     void prepRun();
     // One full step t -> t+1 on the CPU.

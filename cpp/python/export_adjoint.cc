@@ -54,7 +54,8 @@ std::pair<int64_t, int64_t> adjoint_sweep_py(System& s, uint64_t t_first, py::ob
 }
 
 // Forward mode's tangents as the C++ takes them, from tangents [(dr, dv, da, dkT, dgamma or
-// None)] (dr, dv, da: N x 3, advanced in place) and ptan [force][tangent] arrays (empty: none).
+// None[, dtau])] (dr, dv, da: N x 3, advanced in place; dtau: a ConstantVolume thermostat's tau)
+// and ptan [force][tangent] arrays (empty: none).
 struct TangentArgs {
     std::vector<Tangent> tan;
     std::vector<Arr> keep_g;  // (the converted dgamma arrays, alive for the call)
@@ -64,12 +65,14 @@ struct TangentArgs {
         keep_g.reserve(tangents.size());
         for (auto h : tangents) {
             auto tup = h.cast<py::tuple>();
-            if (tup.size() != 5) throw std::invalid_argument("each tangent is (dr, dv, da, dkT, dgamma or None)");
+            if (tup.size() != 5 && tup.size() != 6)
+                throw std::invalid_argument("each tangent is (dr, dv, da, dkT, dgamma or None[, dtau])");
             Tangent d;
             d.dr = writable(tup[0], s.pd.N, 3, "dr");
             d.dv = writable(tup[1], s.pd.N, 3, "dv");
             d.da = writable(tup[2], s.pd.N, 3, "da");
             d.dkT = tup[3].cast<double>();
+            if (tup.size() == 6) d.dtau = tup[5].cast<double>();
             if (!tup[4].is_none()) {
                 keep_g.push_back(tup[4].cast<Arr>());
                 if (size_t(keep_g.back().size()) != s.pd.ntypes)

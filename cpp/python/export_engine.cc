@@ -160,6 +160,7 @@ void def_system_state(SystemClass& c) {
                  s.pd.ntypes = ntypes;
              })
         .def("set_box", [](System& s, std::array<double, 6> L) { s.pd.box.setL(L[0], L[1], L[2], L[3], L[4], L[5]); })
+        .def("resize_box", &System::resizeBox, py::arg("L"), py::arg("members"))
         .def_property_readonly("N", [](const System& s) { return s.pd.N; })
         .def_property_readonly("ntypes", [](const System& s) { return s.pd.ntypes; })
         .def("thermalize_momenta", &System::thermalizeMomenta, py::arg("tags"), py::arg("kT"))
