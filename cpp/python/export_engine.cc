@@ -13,6 +13,7 @@
 #include "core/Format.h"
 #include "core/Simd.h"
 #include "adjoint/BarForceAdjoint.h"
+#include "adjoint/ExternalFieldAdjoint.h"
 #include "device/PairForces.h"
 #include "engine/Force.h"
 #include "engine/evaluators/All.h"
@@ -126,6 +127,9 @@ void export_forces(py::module_& m) {
         },
         "{evaluator name: [parameter names, in the evaluator's order]}: the one list of the names, "
         "declared by each evaluator (cpp/engine/evaluators)");
+    py::class_<ElectricField, Force, std::shared_ptr<ElectricField>>(m, "ElectricField")
+        .def(py::init([] { return std::shared_ptr<ElectricField>(std::make_shared<ElectricFieldAdjoint>()); }))
+        .def("set_field", &ElectricField::setField, py::arg("type"), py::arg("E"));
     py::class_<BarForce, Force, std::shared_ptr<BarForce>>(m, "BarForce")
         .def(py::init([] { return std::shared_ptr<BarForce>(std::make_shared<BarForceAdjoint>()); }))
         .def("set_bars", &BarForce::setBars, py::arg("ends"), py::arg("points"))

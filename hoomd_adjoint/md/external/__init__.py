@@ -1,0 +1,5 @@
+"""External potentials (hoomd.md.external)."""
+
+from . import field
+
+__all__ = ["field"]
