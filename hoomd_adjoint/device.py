@@ -29,7 +29,27 @@ def _default_threads():
 
 
 class Device:
-    pass
+    """Base class of devices. ``communicator`` is the MPI communicator the device runs in (a
+    :class:`hoomd_adjoint.communicator.Communicator`; one rank per partition)."""
+
+    _communicator = None
+
+    @property
+    def communicator(self):
+        if self._communicator is None:
+            from .communicator import Communicator
+
+            self._communicator = Communicator()
+        return self._communicator
+
+    def _set_communicator(self, communicator):
+        from .communicator import Communicator
+
+        if communicator is not None and not isinstance(communicator, Communicator):
+            raise TypeError(
+                f"device communicator must be a hoomd_adjoint.communicator.Communicator, got {communicator!r}"
+            )
+        self._communicator = communicator
 
 
 class CPU(Device):
@@ -45,7 +65,8 @@ class CPU(Device):
     ``num_cpu_threads`` (for benchmarks that compare thread counts).
     """
 
-    def __init__(self, num_cpu_threads=None, adaptive_threads=True):
+    def __init__(self, num_cpu_threads=None, adaptive_threads=True, communicator=None):
+        self._set_communicator(communicator)
         if num_cpu_threads is None:
             num_cpu_threads = _default_threads()
         self.num_cpu_threads = num_cpu_threads

@@ -11,7 +11,7 @@ import functools
 
 from .typeparam import show
 
-__all__ = ["Logger", "LoggerCategories", "loggables"]
+__all__ = ["Loggables", "Logger", "LoggerCategories", "loggables"]
 
 
 class LoggerCategories(enum.Flag):
@@ -65,6 +65,13 @@ def loggables(obj_or_cls):
     for c in reversed(cls.__mro__):
         out.update(c.__dict__.get("_loggables", {}))
     return out
+
+
+class Loggables:
+    """``obj.loggables``: {quantity: category name} (HOOMD-blue's attribute of loggable objects)."""
+
+    def __get__(self, obj, cls=None):
+        return loggables(cls if obj is None else obj)
 
 
 def _not_default(obj):

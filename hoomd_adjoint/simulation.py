@@ -9,6 +9,7 @@ import gsd.hoomd
 import numpy as np
 
 from .device import CPU, GPU, Device
+from .logging import Loggables
 from .state import State, UINT64_MAX, _boolean, _integer, _parse_snapshot
 from .trigger import Trigger
 from .update import Updater
@@ -76,6 +77,7 @@ class Simulation:
     """
 
     # quantities a hoomd_adjoint.logging.Logger can log (HOOMD-blue's)
+    loggables = Loggables()  # {quantity: category} (hoomd.logging)
     _loggables = dict(
         timestep="scalar",
         seed="scalar",

@@ -280,6 +280,14 @@ HA_HOSTDEVICE SDual<B, E, T> sin(const SDual<B, E, T>& a) {
     for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
     return r;
 }
+template <int B, int E, class T>
+HA_HOSTDEVICE SDual<B, E, T> tanh(const SDual<B, E, T>& a) {
+    using std::tanh;
+    SDual<B, E, T> r(tanh(a.v));
+    const auto h = 1.0 - r.v * r.v;
+    for (int k = 0; k < r.width; ++k) r.d[k] = a.d[k] * h;
+    return r;
+}
 // pow with a dual base, exponent or both (Mie's exponents are parameters): the value is std::pow's,
 // the forward map's bits; the slots are those of exp(b log a), d = pow (b da / a + log(a) db).
 template <class X>

@@ -130,6 +130,10 @@ void export_forces(py::module_& m) {
     py::class_<ElectricField, Force, std::shared_ptr<ElectricField>>(m, "ElectricField")
         .def(py::init([] { return std::shared_ptr<ElectricField>(std::make_shared<ElectricFieldAdjoint>()); }))
         .def("set_field", &ElectricField::setField, py::arg("type"), py::arg("E"));
+    py::class_<PeriodicField, Force, std::shared_ptr<PeriodicField>>(m, "PeriodicField")
+        .def(py::init([] { return std::shared_ptr<PeriodicField>(std::make_shared<PeriodicFieldAdjoint>()); }))
+        .def("set_params", &PeriodicField::setParams, py::arg("type"), py::arg("A"), py::arg("i"), py::arg("w"),
+             py::arg("p"));
     py::class_<BarForce, Force, std::shared_ptr<BarForce>>(m, "BarForce")
         .def(py::init([] { return std::shared_ptr<BarForce>(std::make_shared<BarForceAdjoint>()); }))
         .def("set_bars", &BarForce::setBars, py::arg("ends"), py::arg("points"))

@@ -7,6 +7,7 @@ Values are computed from the current state when read (forward only: they are not
 
 import numpy as np
 
+from ..logging import Loggables
 from ..errors import DataAccessError
 from ..filter import ParticleFilter
 from ..typeparam import show
@@ -23,6 +24,7 @@ class ThermodynamicQuantities:
     energy / length^D, volume in length^D (area in 2D).
     """
 
+    loggables = Loggables()  # {quantity: category} (hoomd.logging)
     _loggables = dict(
         kinetic_temperature="scalar",
         pressure="scalar",

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..logging import Loggables
 from ..typeparam import as_bool, as_real, show
 from .methods import Method
 from .nlist import Cell
@@ -101,6 +102,7 @@ class Integrator:
     again at every ``run()``, before anything reaches the engine, so a rejected run changes nothing.
     """
 
+    loggables = Loggables()  # {quantity: category} (hoomd.logging)
     _loggables = dict(linear_momentum="sequence")
 
     def __init__(self, dt, methods=(), forces=(), integrate_rotational_dof=False, rigid=None):

@@ -1,5 +1,6 @@
 """Neighbour lists (hoomd.md.nlist)."""
 
+from ..logging import Loggables
 from .. import _core
 from .._checks import name_list
 from ..typeparam import INT32_MAX, as_bool, as_int, as_real, show
@@ -72,6 +73,7 @@ class Cell:
     def check_dist(self, value):
         self._cpp.check_dist = as_bool("nlist check_dist", value)
 
+    loggables = Loggables()  # {quantity: category} (hoomd.logging)
     _loggables = dict(num_builds="scalar")
     _loggables_not_default = ("num_builds",)  # (HOOMD-blue's: a Logger(only_default=False) adds it)
 

@@ -3,6 +3,7 @@ C++ evaluators (cpp/engine/evaluators/), one header per potential."""
 
 import numpy as np
 
+from ..logging import Loggables
 from .. import _core
 from ..errors import DataAccessError, IncompleteSpecificationError
 from ..typeparam import TypeParameterDict, as_real, show
@@ -16,6 +17,7 @@ class Force:
 
     _cpp = None
     _simulation = None
+    loggables = Loggables()  # {quantity: category} (hoomd.logging)
     _loggables = dict(
         energy="scalar",
         energies="particle",

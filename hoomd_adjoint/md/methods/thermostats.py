@@ -4,6 +4,7 @@ rescaling (engine/Thermostat.h). Each step the method's velocities (and, with
 kick and before the second. The forward run only: ``adjoint.gradient`` refuses them by name.
 """
 
+from ...logging import Loggables
 from ...typeparam import as_real, show
 from ...variant import as_variant
 
@@ -15,6 +16,7 @@ class Thermostat:
 
     _kind = 0
     _name = None
+    loggables = Loggables()  # {quantity: category} (hoomd.logging)
     _loggables = {}
 
     def __init__(self, kT):
