@@ -24,6 +24,7 @@ from . import (
     trigger,
     variant,
     logging,
+    custom,
     md,
     update,
     write,
@@ -39,6 +40,7 @@ from . import _moved  # noqa: E402
 from .transitions import neb, kramers  # noqa: E402
 from .box import Box
 from .simulation import Simulation
+from .snapshot import Snapshot
 from .ensemble import Ensemble, EnsembleGradient, Failure, ReplicaError, ReplicaWarning
 from .errors import ChaoticHorizonWarning, DataAccessError, IncompleteSpecificationError
 
@@ -47,6 +49,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Box",
     "Simulation",
+    "Snapshot",
     "Ensemble",
     "EnsembleGradient",
     "Failure",
@@ -57,6 +60,7 @@ __all__ = [
     "trigger",
     "variant",
     "logging",
+    "custom",
     "update",
     "md",
     "write",

@@ -42,6 +42,13 @@ class Device:
             self._communicator = Communicator()
         return self._communicator
 
+    notice_level = 2
+
+    def notice(self, message, level=1):
+        """Print ``message`` when ``level`` <= ``notice_level`` (HOOMD-blue's ``Device.notice``)."""
+        if level <= self.notice_level:
+            print(message, flush=True)
+
     def _set_communicator(self, communicator):
         from .communicator import Communicator
 

@@ -11,7 +11,7 @@ import functools
 
 from .typeparam import show
 
-__all__ = ["Loggables", "Logger", "LoggerCategories", "loggables"]
+__all__ = ["Loggables", "Logger", "LoggerCategories", "log", "loggables"]
 
 
 class LoggerCategories(enum.Flag):
@@ -54,16 +54,36 @@ class LoggerCategories(enum.Flag):
 
 # parts of module paths that HOOMD-blue leaves out of namespaces (hoomd.simulation.Simulation is
 # ('Simulation',)); and modules whose classes HOOMD-blue exports one level up
-_DROPPED = {"hoomd_adjoint", "hoomd", "simulation", "state", "operations", "snapshot"}
+_DROPPED = {"hoomd_adjoint", "hoomd", "simulation", "state", "operations", "snapshot", "__main__"}
 _BASES = {"update", "tune", "write"}
 
 
+def log(func=None, *, is_property=True, category="scalar", default=True, requires_run=False):
+    """Mark a method as a loggable quantity (``hoomd.logging.log``), by default turning it into
+    a property: ``@log`` or ``@log(category='string')``. (``requires_run`` is accepted.)"""
+
+    def mark(f):
+        LoggerCategories._parse(category)
+        f._log_category = category
+        f._log_default = bool(default)
+        return property(f) if is_property else f
+
+    return mark(func) if func is not None else mark
+
+
 def loggables(obj_or_cls):
-    """{quantity name: category name} of an object or class."""
+    """{quantity name: category name} of an object or class: its classes' ``_loggables`` and
+    their members decorated with :func:`log`."""
+    if hasattr(obj_or_cls, "_action"):  # a custom writer or updater: its action's
+        obj_or_cls = obj_or_cls._action
     cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
     out = {}
     for c in reversed(cls.__mro__):
         out.update(c.__dict__.get("_loggables", {}))
+        for name, member in c.__dict__.items():
+            f = getattr(member, "fget", member)
+            if hasattr(f, "_log_category"):
+                out[name] = f._log_category
     return out
 
 
@@ -160,7 +180,7 @@ class Logger:
             bad = [n for n in names if n not in available]
             if bad:
                 raise ValueError(f"{type(obj).__name__} has no loggable quantities {bad}; it has {list(available)}")
-        base = _namespace(type(obj))
+        base = _namespace(type(getattr(obj, "_action", obj)))
         if user_name is not None:
             base = base[:-1] + (str(user_name),)
         stem = self._free_stem(base, obj)

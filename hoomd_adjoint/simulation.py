@@ -27,6 +27,29 @@ def _gsd_has_positions(traj, idx, N):
     return int(n0[0]) == N
 
 
+class _Computes(list):
+    """sim.operations.computes: a compute added to a simulation that has a state is attached at
+    once, so its values can be read without another run (as in HOOMD-blue)."""
+
+    def __init__(self, simulation):
+        super().__init__()
+        self._simulation = simulation
+
+    def _attached(self, op):
+        if self._simulation._state is not None and hasattr(op, "_attach"):
+            op._attach(self._simulation)
+        return op
+
+    def append(self, op):
+        super().append(self._attached(op))
+
+    def extend(self, ops):
+        super().extend(self._attached(op) for op in ops)
+
+    def insert(self, index, op):
+        super().insert(index, self._attached(op))
+
+
 class Operations:
     """The operations of a simulation: ``integrator``, ``updaters``, ``writers`` and ``computes``
     (lists that may be changed in place; ``operations += op`` adds an operation where it belongs)."""
@@ -35,7 +58,7 @@ class Operations:
         self._simulation = simulation
         self._integrator = None
         self.writers = []
-        self.computes = []
+        self.computes = _Computes(simulation)
         self.updaters = []
 
     def __iadd__(self, operation):
@@ -54,6 +77,18 @@ class Operations:
                 f"operations += {operation!r}: not an integrator, writer or compute ({type(operation).__name__})"
             )
         return self
+
+    def __isub__(self, operation):
+        """Remove an operation (the integrator, a writer, updater or compute)."""
+        if operation is self._integrator:
+            self.integrator = None
+            return self
+        for ops in (self.writers, self.updaters, self.computes):
+            for k, op in enumerate(ops):
+                if op is operation:
+                    del ops[k]
+                    return self
+        raise ValueError(f"operations -= {operation!r}: not an operation of this simulation")
 
     @property
     def integrator(self):
@@ -241,8 +276,6 @@ class Simulation:
     # -- running ---------------------------------------------------------------------------------
     def _prepare_run(self):
         integ = self.operations.integrator
-        if integ is None:
-            raise RuntimeError("no integrator: set sim.operations.integrator first")
         writers = self.operations.writers
         for w in writers:
             if not isinstance(w, Writer):
@@ -259,14 +292,16 @@ class Simulation:
         for u in self.operations.updaters:
             if not isinstance(u, Updater):
                 raise TypeError(f"sim.operations.updaters holds {u!r}, which is not an updater")
-        integ._sync(self)
+        if integ is not None:  # (without one, runs only advance the timestep and run the operations)
+            integ._sync(self)
         for c in self.operations.computes:
             c._attach(self)
         for u in self.operations.updaters:
             u._attach(self)
         for w in writers:
             w._attach(self)
-        self.state._cpp.prep_run()
+        if integ is not None:
+            self.state._cpp.prep_run()
 
     def run(self, steps, write_at_start=False, progress=False):
         """Advance ``steps`` timesteps, running writers whose triggers fire.
@@ -294,6 +329,10 @@ class Simulation:
             for w in self.operations.writers:
                 w._write()
         self._advance(steps, progress=progress)
+
+    def _idle(self, k):
+        """k steps without an integrator: nothing moves (HOOMD-blue runs its other operations)."""
+        self.state._cpp.timestep = self.state._cpp.timestep + k
 
     def _advance(self, steps, progress=False, record=None):
         """The run loop without preparation: advance, stopping where writers must write.
@@ -324,7 +363,7 @@ class Simulation:
                     # None (not known) or a step that is not ahead (a faulty custom trigger): one step
                     nxt = min(nxt, t + 1 if n is None or not n > t else n)
                 k = max(1, math.floor(nxt - t))
-                (record or cpp.advance)(k)
+                (record or (cpp.advance if self.operations.integrator is not None else self._idle))(k)
                 if bar is not None:
                     bar.update(k)
                 for w in writers:

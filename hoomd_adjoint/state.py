@@ -294,8 +294,12 @@ class State:
 
     def get_snapshot(self):
         """A :class:`gsd.hoomd.Frame` holding a float64 copy of the state, in tag order."""
-        f = gsd.hoomd.Frame()
-        f.configuration.step = self._simulation.timestep if self._simulation is not None else 0
+        from .snapshot import Snapshot
+
+        sim = self._simulation
+        f = Snapshot(sim.device.communicator if sim is not None else None)
+        f.particles = gsd.hoomd.ParticleData()  # (filled below; N does not reallocate them)
+        f.configuration.step = sim.timestep if sim is not None else 0
         f.configuration.box = list(self._box.to_list())
         f.configuration.dimensions = self._box.dimensions
         p = f.particles
@@ -316,6 +320,23 @@ class State:
         if parsed.types != self._types:
             raise ValueError(f"set_snapshot: type names {parsed.types} differ from the state's {self._types}")
         self._apply(parsed)
+
+    @property
+    def domain_decomposition(self):
+        """(1, 1, 1): the embedded engine does not decompose the box (one rank per partition)."""
+        return (1, 1, 1)
+
+    @property
+    def domain_decomposition_split_fractions(self):
+        return ([], [], [])
+
+    @property
+    def cpu_local_snapshot(self):
+        """The particle arrays in place, as a context manager (HOOMD-blue's local snapshot; one
+        rank holds every particle, in tag order)."""
+        from .snapshot import LocalSnapshot
+
+        return LocalSnapshot(self)
 
     def thermalize_particle_momenta(self, filter, kT):
         """Velocities (and angular momenta) drawn from the Maxwell-Boltzmann distribution at kT

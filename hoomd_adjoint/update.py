@@ -10,12 +10,13 @@ import warnings
 import numpy as np
 
 from .box import Box
+from .custom import _CustomOperation
 from .filter import All, ParticleFilter
 from .trigger import Trigger, as_trigger
 from .typeparam import show
 from .variant import box as box_variants
 
-__all__ = ["BoxResize", "Updater"]
+__all__ = ["BoxResize", "CustomUpdater", "Updater"]
 
 
 class Updater:
@@ -98,3 +99,22 @@ class BoxResize(Updater):
             nl = getattr(f, "nlist", None)
             if nl is not None:  # the cells and pairs of the old box are gone: rebuild
                 nl._cpp.buffer = nl._cpp.buffer
+
+
+class CustomUpdater(_CustomOperation, Updater):
+    """Run a :class:`hoomd_adjoint.custom.Action` before the steps ``trigger`` fires at
+    (``hoomd.update.CustomUpdater``); the action may change the state (``self._state``).
+    Attributes not found here are the action's."""
+
+    def __init__(self, trigger, action):
+        self._check_action(action)
+        super().__init__(trigger)
+
+    def _attach(self, simulation):
+        first = self._simulation is not simulation
+        super()._attach(simulation)
+        if first:
+            self._action.attach(simulation)
+
+    def _act(self, timestep):
+        self._action.act(timestep)

@@ -21,6 +21,7 @@ except ImportError:  # no flock (Windows): one writer per file is then the scrip
 import gsd.hoomd
 import numpy as np
 
+from .custom import _CustomOperation
 from .filter import All
 from .logging import Logger, LoggerCategories, flatten
 from ._checks import name_list
@@ -288,6 +289,10 @@ class GSD(Writer):
         if self._file is not None:
             self._file.flush()
 
+    def flush(self):
+        """Write buffered frames to the file now (each frame is flushed when written anyway)."""
+        self._flush()
+
     def close(self):
         if self._file is not None:
             self._file.close()
@@ -450,3 +455,30 @@ def _digits_before_point(x):
     d = int(math.log10(abs(x)))
     d = 1 + d if d >= 0 else -d
     return d + (x < 0) + 1
+
+
+class CustomWriter(_CustomOperation, Writer):
+    """Run a :class:`hoomd_adjoint.custom.Action` at the steps ``trigger`` fires, after the step
+    (``hoomd.write.CustomWriter``); the action should only read the state. Attributes not found
+    here are the action's (``writer.my_loggable``)."""
+
+    def __init__(self, trigger, action):
+        self._check_action(action)
+        self.trigger = trigger
+
+    @property
+    def trigger(self):
+        return self._trigger
+
+    @trigger.setter
+    def trigger(self, value):
+        self._trigger = _trigger("CustomWriter trigger", value)
+
+    def _attach(self, simulation):
+        first = getattr(self, "_simulation", None) is not simulation
+        super()._attach(simulation)
+        if first:
+            self._action.attach(simulation)
+
+    def _write(self):
+        self._action.act(self._simulation.timestep)

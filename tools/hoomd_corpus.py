@@ -22,6 +22,7 @@ written into the repository; the scripts and logs stay in ``--out`` (default: a 
 """
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -42,8 +43,12 @@ TUTORIALS = (
     "07-Modelling-Patchy-Particles",
     "08-Placing-Barriers-in-the-Simulation-Box",
 )
-DRAWING = re.compile(r"fresnel|matplotlib|\brender\(|IPython|\bfig\b|display\(")
+REMOVE = re.compile(r'^!\[ -e "\$(\w+)" \] && rm "\$\1"$')
+# files a tutorial reads that another one writes: tutorial -> [(the other tutorial, file)]
+INPUTS = {"03-Parallel-Simulations-With-MPI": [("01-Introducing-Molecular-Dynamics", "random.gsd")]}
+DRAWING = re.compile(r"fresnel|matplotlib|\brender\w*\(|IPython|\bfig\b|\bax\b|\bplt\b|display\(")
 BRIDGE_EPILOGUE = """
+import hoomd
 import numpy as _np
 import hoomd_adjoint.bridge as _bridge
 _sims = [v for v in list(globals().values()) if isinstance(v, hoomd.Simulation)]
@@ -70,11 +75,26 @@ def notebook_script(path):
         if c["cell_type"] != "code":
             continue
         src = "".join(c["source"])
-        lines = [ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-        if DRAWING.search(src):  # keep only the cell's other imports
-            lines = [ln for ln in lines if re.match(r"^(import|from) ", ln) and not DRAWING.search(ln)]
-        cells.append("\n".join(lines))
+        lines = []
+        for ln in src.splitlines():
+            rm = REMOVE.match(ln.strip())
+            if rm:  # the notebooks' shell clean-up of files an earlier run left: in Python
+                lines += ["import os", f"if os.path.exists({rm.group(1)}):", f"    os.remove({rm.group(1)})"]
+            elif not ln.lstrip().startswith(("%", "!")):
+                lines.append(ln)
+        cells.append(without_drawing("\n".join(lines)))
     return "\n\n".join(cells) + "\n"
+
+
+def without_drawing(code):
+    """The cell's top-level statements that do not draw (drawing imports, helpers, calls and
+    plots go; a cell that does not parse stays as it is)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    kept = [ast.get_source_segment(code, node) for node in tree.body]
+    return "\n".join(seg for seg in kept if seg is not None and not DRAWING.search(seg))
 
 
 def swapped(script):
@@ -148,6 +168,10 @@ def main(argv=None):
             work[mode] = os.path.join(out, mode, tut)
             shutil.rmtree(work[mode], ignore_errors=True)
             shutil.copytree(src, work[mode])
+            for other, name in INPUTS.get(tut, ()):
+                made = os.path.join(out, mode, other, name)
+                if os.path.exists(made):
+                    shutil.copy(made, work[mode])
         for name, script in scripts_of(src):
             res = {}
             for mode, text in (
@@ -171,7 +195,12 @@ def main(argv=None):
         cells = []
         for m in ("hoomd", "swapped", "bridge"):
             status, dt, detail = res[m]
-            cells.append(f"ok ({dt:.0f} s)" if status == "ok" else f"{status}: {detail}".replace("|", "/"))
+            if status == "ok":
+                cells.append(f"ok ({dt:.0f} s)")
+            elif detail.startswith("CORPUS:"):
+                cells.append("n/a (" + detail[len("CORPUS: ") :] + ")")
+            else:
+                cells.append(f"{status}: {detail}".replace("|", "/"))
         print(f"| {tut} | {name} | " + " | ".join(cells) + " |")
     print(f"\n(scripts and results in {out})")
 

@@ -62,7 +62,7 @@ class ThermodynamicQuantities:
     # -- what the sums run over ------------------------------------------------------------------
     def _ready(self):
         sim = self._simulation
-        if sim is None or sim._state is None or getattr(sim.operations.integrator, "_dirty", True):
+        if sim is None or sim._state is None or getattr(sim.operations.integrator, "_synced", None) is None:
             raise DataAccessError(
                 "ThermodynamicQuantities: values are available once it is in sim.operations.computes "
                 "and sim.run() has been called (run(0) suffices)"

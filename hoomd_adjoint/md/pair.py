@@ -308,12 +308,16 @@ def _positive_param(*names):
 class LJ(Pair):
     """Lennard-Jones: V(r) = 4 epsilon [(sigma/r)^12 - (sigma/r)^6].
 
-    ``params[(a, b)] = dict(epsilon=..., sigma=...)`` (energy, length; sigma > 0: to switch a pair
-    off, set epsilon = 0 or r_cut = 0).
+    ``params[(a, b)] = dict(epsilon=..., sigma=...)`` (energy, length; sigma > 0, or sigma >= 0
+    with epsilon = 0: a pair switched off, as rigid bodies' centres often are).
     """
 
     _name = "LJ"
-    _validate_params = _positive_param("sigma")
+
+    def _validate_params(self, what, value):
+        if value["epsilon"] == 0 and value["sigma"] >= 0:
+            return
+        _positive_param("sigma")(self, what, value)
 
 
 class Morse(Pair):
