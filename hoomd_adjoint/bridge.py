@@ -238,6 +238,25 @@ def _variant(v):
     raise Unsupported(f"kT variant {type(v).__name__}: only Constant and Ramp are supported")
 
 
+def _twin_field(hoomd, force, types):
+    """The twin's copy of a HOOMD-blue external field (Electric, Periodic), or None for other forces."""
+    external = getattr(getattr(hoomd.md, "external", None), "field", None)
+    if external is None or not isinstance(force, (external.Electric, external.Periodic)):
+        return None
+    from .md.external import field as hfield
+
+    if isinstance(force, external.Electric):
+        mine = hfield.Electric()
+        for t in types:
+            mine.E[t] = tuple(float(x) for x in force.E[t])
+        return mine
+    mine = hfield.Periodic()
+    for t in types:
+        p = force.params[t]
+        mine.params[t] = dict(A=float(p["A"]), i=int(p["i"]), w=float(p["w"]), p=int(p["p"]))
+    return mine
+
+
 def _twin_forces(hoomd, integ, snap, types):
     """The twin's pair forces (sharing lists as HOOMD-blue's do) and {id(HOOMD-blue force): twin's}."""
     from .md import nlist as hnlist, pair as hpair
@@ -245,8 +264,16 @@ def _twin_forces(hoomd, integ, snap, types):
     lists, forces, mapping = {}, [], {}
     for force in integ.forces:
         name = type(force).__name__
+        field = _twin_field(hoomd, force, types)
+        if field is not None:
+            forces.append(field)
+            mapping[id(force)] = field
+            continue
         if name not in PAIRS or not isinstance(force, hoomd.md.pair.Pair):
-            raise Unsupported(f"force {name}: only the pair potentials {sorted(PAIRS)} are supported")
+            raise Unsupported(
+                f"force {name}: only the pair potentials {sorted(PAIRS)} and the external fields Electric and "
+                "Periodic are supported"
+            )
         nl = force.nlist
         if not isinstance(nl, (hoomd.md.nlist.Cell, hoomd.md.nlist.Tree)):
             raise Unsupported(f"{name}'s neighbour list {type(nl).__name__}: only nlist.Cell and Tree are supported")

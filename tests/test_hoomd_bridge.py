@@ -465,3 +465,37 @@ def test_hoomd_engine_design_shares_replicas_over_mpi_ranks(tmp_path):
         protocol=hc.Protocol(N=36, melt_steps=100),
     ).evaluate(np.array(hc.RECHTSMAN), 0)
     assert L == ref[0] and g == ref[1].tolist()
+
+
+@pytest.mark.parametrize("kind", ["Electric", "Periodic"])
+def test_external_fields_match_differences_of_hoomd_runs(kind):
+    """A HOOMD-blue script with an external field: d/d(its parameter) against central differences
+    of HOOMD-blue runs."""
+    steps = 25
+
+    def script(x):
+        sim, lj = _script("langevin", 3)
+        snap = sim.state.get_snapshot()
+        snap.particles.charge[:] = np.linspace(-1, 1, snap.particles.N)
+        sim.state.set_snapshot(snap)
+        field = getattr(hoomd.md.external.field, kind)()
+        if kind == "Electric":
+            field.E["A"] = (x, -0.2, 0.1)
+        else:
+            field.params["A"] = dict(A=x, i=1, w=0.4, p=2)
+        sim.operations.integrator.forces.append(field)
+        return sim, field
+
+    x = 0.7
+    sim, field = script(x)
+    g = bridge.gradient(sim, steps, _loss, wrt=[field]).grad(field)["A"]["Ex" if kind == "Electric" else "A"]
+
+    def value(v):
+        s, _ = script(v)
+        s.run(steps)
+        return _loss(type("F", (), {"positions": np.asarray(s.state.get_snapshot().particles.position)}))[0]
+
+    assert g != 0
+    for h in (1e-5, 1e-6):
+        fd = (value(x + h) - value(x - h)) / (2 * h)
+        assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-13 / h, (h, g, fd)
