@@ -23,7 +23,7 @@ from .errors import ChaoticHorizonWarning
 from .md.constrain import Rigid
 from .md.methods import Brownian, ConstantVolume, Langevin
 from .md.bar import Bar
-from .md.external.field import Electric, Periodic
+from .md.external.field import _External
 from .md.pair import Pair
 from .variant import as_variant
 
@@ -777,7 +777,7 @@ def gradient(
             selected[id(w[0])] = [n for n in w[0]._param_spec if n in names or n in selected.get(id(w[0]), ())]
             plain.append(w[0])
         else:
-            if isinstance(w, (Pair, Bar, Electric, Periodic)):
+            if isinstance(w, (Pair, Bar, _External)):
                 selected[id(w)] = list(w._param_spec)
             elif isinstance(w, Rigid):
                 pass
@@ -807,7 +807,7 @@ def gradient(
 
 def wrt_entries(wrt):
     """``wrt`` as a list of entries: a single entry ("kT", a force, (force, names)) is a list of one."""
-    if isinstance(wrt, (str, Pair, Bar, Electric, Periodic, tuple, Rigid)):
+    if isinstance(wrt, (str, Pair, Bar, _External, tuple, Rigid)):
         return [wrt]
     try:
         return list(wrt)
@@ -942,9 +942,9 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
     if rigid and clip is not None:
         raise ValueError("clip is not available with rigid bodies or rotational integration")
     for f in wrt_forces:
-        if not isinstance(f, (Pair, Bar, Electric, Periodic)) or all(f is not g for g in forces):
+        if not isinstance(f, (Pair, Bar, _External)) or all(f is not g for g in forces):
             raise ValueError(f"{f!r} is not a pair force of this simulation's integrator")
-        if isinstance(f, (Electric, Periodic)) and mode == "forward":
+        if isinstance(f, _External) and mode == "forward":
             raise ValueError("mode='forward' does not differentiate external fields yet; use mode='reverse'")
     if want_gamma and not dyn.thermostat:
         raise ValueError("ConstantVolume has no gamma to differentiate")
@@ -1301,7 +1301,7 @@ class _Reverse:
         for k, f in enumerate(plan.forces):
             if any(f is w for w in plan.wrt_forces):
                 flat = (params[k] if k < len(params) else 0.0) + self.extra_params.get(id(f), 0.0)
-                if isinstance(f, (Electric, Periodic)):
+                if isinstance(f, _External):
                     res._grads[id(f)] = f._grad_dict(flat, types)
                 elif isinstance(f, Bar):
                     flat = np.broadcast_to(flat, (3,))

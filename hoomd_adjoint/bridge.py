@@ -238,8 +238,43 @@ def _variant(v):
     raise Unsupported(f"kT variant {type(v).__name__}: only Constant and Ramp are supported")
 
 
+def _twin_wall(hoomd, force, types):
+    """The twin's copy of a HOOMD-blue wall potential on planes and spheres, or None."""
+    walls_mod = getattr(getattr(hoomd.md, "external", None), "wall", None)
+    if walls_mod is None or not isinstance(force, walls_mod.WallPotential):
+        return None
+    from . import wall as hwall
+    from .md.external import wall as hwalls
+
+    name = type(force).__name__
+    if not hasattr(hwalls, name):
+        raise Unsupported(
+            f"wall potential {name}: only {sorted(n for n in hwalls.__all__ if n != 'WallPotential')} are supported"
+        )
+    geometry = []
+    for w in force.walls:
+        kind = type(w).__name__
+        if kind == "Plane":
+            geometry.append(hwall.Plane(origin=tuple(w.origin), normal=tuple(w.normal), open=w.open))
+        elif kind == "Sphere":
+            geometry.append(hwall.Sphere(radius=w.radius, origin=tuple(w.origin), inside=w.inside, open=w.open))
+        else:
+            raise Unsupported(f"{name}: wall geometry {kind} is not supported (planes and spheres are)")
+    mine = getattr(hwalls, name)(walls=geometry)
+    for t in types:
+        p = force.params[t]
+        if float(p.get("r_extrap", 0.0)) != 0.0:
+            raise Unsupported(f"{name}.params[{t!r}] r_extrap = {p['r_extrap']}: only 0 is supported")
+        mine.params[t] = {k: float(p[k]) for k in list(mine._param_spec) + ["r_cut"]}
+    return mine
+
+
 def _twin_field(hoomd, force, types):
-    """The twin's copy of a HOOMD-blue external field (Electric, Periodic), or None for other forces."""
+    """The twin's copy of a HOOMD-blue external field (Electric, Periodic) or wall potential, or
+    None for other forces."""
+    wall = _twin_wall(hoomd, force, types)
+    if wall is not None:
+        return wall
     external = getattr(getattr(hoomd.md, "external", None), "field", None)
     if external is None or not isinstance(force, (external.Electric, external.Periodic)):
         return None
@@ -271,8 +306,8 @@ def _twin_forces(hoomd, integ, snap, types):
             continue
         if name not in PAIRS or not isinstance(force, hoomd.md.pair.Pair):
             raise Unsupported(
-                f"force {name}: only the pair potentials {sorted(PAIRS)} and the external fields Electric and "
-                "Periodic are supported"
+                f"force {name}: only the pair potentials {sorted(PAIRS)}, the external fields Electric and "
+                "Periodic and wall potentials are supported"
             )
         nl = force.nlist
         if not isinstance(nl, (hoomd.md.nlist.Cell, hoomd.md.nlist.Tree)):

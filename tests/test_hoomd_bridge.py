@@ -499,3 +499,29 @@ def test_external_fields_match_differences_of_hoomd_runs(kind):
     for h in (1e-5, 1e-6):
         fd = (value(x + h) - value(x - h)) / (2 * h)
         assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-13 / h, (h, g, fd)
+
+
+def test_wall_potential_matches_differences_of_hoomd_runs():
+    """A HOOMD-blue script with an LJ wall (planes and a sphere): d/d epsilon of the wall."""
+    steps = 25
+
+    def script(eps):
+        sim, lj = _script("langevin", 3)
+        walls = [hoomd.wall.Plane(origin=(0, 0, -2.9), normal=(0, 0, 1)), hoomd.wall.Sphere(radius=5.0)]
+        wall = hoomd.md.external.wall.LJ(walls=walls)
+        wall.params["A"] = dict(epsilon=eps, sigma=0.5, r_cut=2.0)
+        sim.operations.integrator.forces.append(wall)
+        return sim, wall
+
+    sim, wall = script(0.8)
+    g = bridge.gradient(sim, steps, _loss, wrt=[wall]).grad(wall)["A"]["epsilon"]
+
+    def value(v):
+        s, _ = script(v)
+        s.run(steps)
+        return _loss(type("F", (), {"positions": np.asarray(s.state.get_snapshot().particles.position)}))[0]
+
+    assert g != 0
+    for h in (1e-5, 1e-6):
+        fd = (value(0.8 + h) - value(0.8 - h)) / (2 * h)
+        assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-13 / h, (h, g, fd)

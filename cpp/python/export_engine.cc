@@ -14,6 +14,7 @@
 #include "core/Simd.h"
 #include "adjoint/BarForceAdjoint.h"
 #include "adjoint/ExternalFieldAdjoint.h"
+#include "adjoint/WallForceAdjoint.h"
 #include "device/PairForces.h"
 #include "engine/Force.h"
 #include "engine/evaluators/All.h"
@@ -130,6 +131,26 @@ void export_forces(py::module_& m) {
     py::class_<ElectricField, Force, std::shared_ptr<ElectricField>>(m, "ElectricField")
         .def(py::init([] { return std::shared_ptr<ElectricField>(std::make_shared<ElectricFieldAdjoint>()); }))
         .def("set_field", &ElectricField::setField, py::arg("type"), py::arg("E"));
+    py::class_<WallForce, Force, std::shared_ptr<WallForce>>(m, "WallForce")
+        // walls: [(kind 0 sphere / 1 plane, origin, normal, r, inside, open)]
+        .def("set_walls",
+             [](WallForce& f,
+                const std::vector<std::tuple<int, std::array<double, 3>, std::array<double, 3>, double, bool, bool>>&
+                    walls) {
+                 std::vector<Wall> out;
+                 for (const auto& [kind, o, n, r, inside, open] : walls) {
+                     Wall w;
+                     w.kind = Wall::Kind(kind);
+                     for (int k = 0; k < 3; ++k) w.origin[k] = o[k], w.normal[k] = n[k];
+                     w.r = r;
+                     w.inside = inside;
+                     w.open = open;
+                     out.push_back(w);
+                 }
+                 f.setWalls(std::move(out));
+             })
+        .def("set_params", &WallForce::setParams, py::arg("type"), py::arg("values"), py::arg("r_cut"));
+    m.def("make_wall_force", &make_wall_force);
     py::class_<PeriodicField, Force, std::shared_ptr<PeriodicField>>(m, "PeriodicField")
         .def(py::init([] { return std::shared_ptr<PeriodicField>(std::make_shared<PeriodicFieldAdjoint>()); }))
         .def("set_params", &PeriodicField::setParams, py::arg("type"), py::arg("A"), py::arg("i"), py::arg("w"),

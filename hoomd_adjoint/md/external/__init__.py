@@ -1,5 +1,5 @@
 """External potentials (hoomd.md.external)."""
 
-from . import field
+from . import field, wall
 
-__all__ = ["field"]
+__all__ = ["field", "wall"]

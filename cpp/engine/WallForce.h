@@ -1,0 +1,146 @@
+// Wall potentials (hoomd.md.external.wall) as HOOMD-blue 4.8.2's EvaluatorWalls in its normal
+// mode (r_extrap = 0): for each wall whose active side the particle is on, the pair evaluator E at
+// the wall-to-particle vector d (r^2 = d . d, shifted by V(r_cut)), F += d f, U += V - V(r_cut);
+// spheres first, then planes, as HOOMD-blue loops. wall_vector is written once for double (the
+// forward map) and dual numbers (the adjoint).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <vector>
+#include "core/Format.h"
+#include "engine/Force.h"
+#include "engine/evaluators/EvaluatorMath.h"
+
+namespace ha {
+
+struct Wall {
+    enum Kind { Sphere = 0, Plane = 1 };
+    Kind kind = Plane;
+    double origin[3] = {0, 0, 0};
+    double normal[3] = {0, 0, 1};  // (planes) normalised as HOOMD-blue's PlaneWall does
+    double r = 0;                  // (spheres)
+    bool inside = true, open = true;
+};
+
+// [WallData.h distVectorWallToPoint]: the vector from the wall to p, and whether p is on the
+// wall's active side.
+template <class T>
+bool wall_vector(const Wall& w, const T p[3], T d[3]) {
+    using std::sqrt;
+    if (w.kind == Wall::Plane) {
+        const T dist = (w.normal[0] * p[0] + w.normal[1] * p[1] + w.normal[2] * p[2]) -
+                       (w.normal[0] * w.origin[0] + w.normal[1] * w.origin[1] + w.normal[2] * w.origin[2]);
+        if (value_of(dist) == 0.0) {
+            d[0] = d[1] = d[2] = T(0.0);
+            return w.open;
+        }
+        for (int k = 0; k < 3; ++k) d[k] = dist * w.normal[k];
+        return value_of(dist) > 0.0;
+    }
+    T rel[3];
+    for (int k = 0; k < 3; ++k) rel[k] = p[k] - w.origin[k];
+    const T e = sqrt(rel[0] * rel[0] + rel[1] * rel[1] + rel[2] * rel[2]);
+    if (value_of(e) == 0.0) {
+        d[0] = d[1] = d[2] = T(0.0);
+        return w.open;
+    }
+    const T s = 1.0 - w.r / e;
+    for (int k = 0; k < 3; ++k) d[k] = s * rel[k];
+    const double ev = value_of(e);
+    return (ev < w.r && w.inside) || (ev > w.r && !w.inside);
+}
+
+// One particle's force and energy from every wall: params/derived per its type.
+template <class E, class T, class P, class S>
+void wall_particle(const std::vector<Wall>& walls, const T p[3], const P* derived, double rcutsq, const S& eshift,
+                   T F[3], T& U) {
+    F[0] = F[1] = F[2] = T(0.0);
+    U = T(0.0);
+    if (!(rcutsq > 0)) return;
+    for (int pass = 0; pass < 2; ++pass)  // spheres, then planes
+        for (const Wall& w : walls) {
+            if (int(w.kind) != pass) continue;
+            T d[3];
+            if (!wall_vector(w, p, d)) continue;
+            const T rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+            if (!(value_of(rsq) < rcutsq)) continue;
+            T f, V;
+            if (!E::eval(rsq, T(rcutsq), derived, f, V)) continue;
+            if (!std::isfinite(value_of(f))) continue;  // a particle on the wall: no force (HOOMD-blue)
+            for (int k = 0; k < 3; ++k) F[k] += d[k] * f;
+            U += V - eshift;
+        }
+}
+
+// What Python sets on any wall force.
+class WallForce : public Force {
+  public:
+    virtual void setWalls(std::vector<Wall> walls) = 0;
+    virtual void setParams(uint32_t type, const std::vector<double>& p, double rcut) = 0;
+};
+
+template <class E>
+class WallForceT : public WallForce {
+  public:
+    void setWalls(std::vector<Wall> walls) override { m_walls = std::move(walls); }
+    void setParams(uint32_t type, const std::vector<double>& p, double rcut) override {
+        if (p.size() != size_t(E::n_params))
+            throw std::invalid_argument(format("wall force: %zu parameters, %d expected", p.size(), E::n_params));
+        if (m_params.size() < size_t(type + 1) * E::n_params) {
+            m_params.resize(size_t(type + 1) * E::n_params, 0.0);
+            m_rcut.resize(type + 1, 0.0);
+        }
+        for (int k = 0; k < E::n_params; ++k) m_params[size_t(type) * E::n_params + k] = p[k];
+        m_rcut[type] = rcut;
+        m_dirty = true;
+    }
+    void prepare(const ParticleData& pd) override {
+        if (m_rcut.size() < pd.ntypes) {
+            m_params.resize(size_t(pd.ntypes) * E::n_params, 0.0);
+            m_rcut.resize(pd.ntypes, 0.0);
+            m_dirty = true;
+        }
+        if (m_dirty) updateTables();
+    }
+    void compute(const ParticleData& pd, uint64_t, int) override {
+        resize(pd.N);
+        prepare(pd);
+        for (uint32_t i = 0; i < pd.N; ++i) {
+            const uint32_t t = pd.typeid_[i];
+            const double* p = &pd.pos[3 * size_t(i)];
+            double* F = &force[3 * size_t(i)];
+            wall_particle<E>(m_walls, p, &m_derived[size_t(t) * E::n_derived], m_rcutsq[t], m_eshift[t], F, energy[i]);
+            if (computeVirial) {
+                double* w = &virial[6 * size_t(i)];
+                w[0] = F[0] * p[0];
+                w[1] = F[0] * p[1];
+                w[2] = F[0] * p[2];
+                w[3] = F[1] * p[1];
+                w[4] = F[1] * p[2];
+                w[5] = F[2] * p[2];
+            }
+        }
+    }
+    const char* kind() const override { return "wall forces"; }
+
+  protected:
+    void updateTables() {
+        const size_t nt = m_rcut.size();
+        m_derived.assign(nt * E::n_derived, 0.0);
+        m_rcutsq.assign(nt, 0.0);
+        m_eshift.assign(nt, 0.0);
+        for (size_t t = 0; t < nt; ++t) {
+            E::derive(&m_params[t * E::n_params], &m_derived[t * E::n_derived]);
+            m_rcutsq[t] = m_rcut[t] > 0 ? m_rcut[t] * m_rcut[t] : 0.0;
+            double fr = 0, vc = 0;  // HOOMD-blue evaluates walls with energy_shift = true
+            if (m_rcutsq[t] > 0 && E::eval(m_rcutsq[t], m_rcutsq[t], &m_derived[t * E::n_derived], fr, vc))
+                m_eshift[t] = vc;
+        }
+        m_dirty = false;
+    }
+    std::vector<Wall> m_walls;
+    std::vector<double> m_params, m_rcut, m_rcutsq, m_derived, m_eshift;
+    bool m_dirty = true;
+};
+
+}  // namespace ha
