@@ -258,8 +258,14 @@ def _twin_wall(hoomd, force, types):
             geometry.append(hwall.Plane(origin=tuple(w.origin), normal=tuple(w.normal), open=w.open))
         elif kind == "Sphere":
             geometry.append(hwall.Sphere(radius=w.radius, origin=tuple(w.origin), inside=w.inside, open=w.open))
+        elif kind == "Cylinder":
+            geometry.append(
+                hwall.Cylinder(
+                    radius=w.radius, axis=tuple(w.axis), origin=tuple(w.origin), inside=w.inside, open=w.open
+                )
+            )
         else:
-            raise Unsupported(f"{name}: wall geometry {kind} is not supported (planes and spheres are)")
+            raise Unsupported(f"{name}: wall geometry {kind} is not supported")
     mine = getattr(hwalls, name)(walls=geometry)
     for t in types:
         p = force.params[t]

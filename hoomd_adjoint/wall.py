@@ -36,7 +36,7 @@ class Plane(WallGeometry):
         self.open = as_bool("Plane open", open)
 
     def _engine(self):
-        return (1, self.origin, self.normal, 0.0, True, self.open)
+        return (2, self.origin, self.normal, 0.0, True, self.open)
 
     def __repr__(self):
         return f"Plane(origin={self.origin}, normal={self.normal}, open={self.open})"
@@ -59,7 +59,8 @@ class Sphere(WallGeometry):
 
 
 class Cylinder(WallGeometry):
-    """A cylinder wall (HOOMD-blue's); the embedded engine's wall forces refuse it (so far)."""
+    """An infinite cylinder of ``radius`` along ``axis`` through ``origin``; particles inside
+    (``inside=True``) or outside."""
 
     def __init__(self, radius, axis, origin=(0.0, 0.0, 0.0), inside=True, open=True):
         self.radius = as_real("Cylinder radius", radius, lo=0.0)
@@ -69,4 +70,9 @@ class Cylinder(WallGeometry):
         self.open = as_bool("Cylinder open", open)
 
     def _engine(self):
-        raise ValueError("wall.Cylinder: the embedded engine's wall forces take planes and spheres only (so far)")
+        if not (self.axis[0] ** 2 + self.axis[1] ** 2 + self.axis[2] ** 2) > 0:
+            raise ValueError(f"Cylinder axis must not be zero, got {self.axis}")
+        return (1, self.origin, self.axis, self.radius, self.inside, self.open)
+
+    def __repr__(self):
+        return f"Cylinder(radius={self.radius}, axis={self.axis}, origin={self.origin}, inside={self.inside})"

@@ -1,4 +1,4 @@
-"""md.external.wall potentials on hoomd.wall planes and spheres: HOOMD-blue 4.8.2's forces and
+"""md.external.wall potentials on hoomd.wall planes, spheres and cylinders: HOOMD-blue 4.8.2's forces and
 trajectories (where HOOMD-blue is importable) and gradients against central differences."""
 
 import numpy as np
@@ -29,7 +29,12 @@ def walls(lib, dim):
         lib.wall.Plane(origin=(0, -5.3, 0), normal=(0, 1, 0)),
         lib.wall.Plane(origin=(-5.8, 0, 0), normal=(1, 0.1, 0)),
     ]
-    return planes + ([lib.wall.Sphere(radius=5.0, origin=(0.2, 0, 0), inside=True)] if dim == 3 else [])
+    if dim == 2:
+        return planes
+    return planes + [
+        lib.wall.Sphere(radius=5.0, origin=(0.2, 0, 0), inside=True),
+        lib.wall.Cylinder(radius=4.4, axis=(0.1, 0.2, 1.0), origin=(0, 0.1, 0), inside=True),
+    ]
 
 
 PARAMS = {"A": dict(epsilon=1.0, sigma=1.0, r_cut=2.5), "B": dict(epsilon=0.7, sigma=0.8, r_cut=2.2)}
@@ -113,12 +118,12 @@ def test_refusals():
         w.params["A"] = dict(epsilon=1.0, sigma=1.0, r_cut=2.5, r_extrap=0.5)
     with pytest.raises(TypeError, match="walls must be hoomd_adjoint.wall geometries"):
         ha.md.external.wall.LJ(walls=["plane"])
-    cyl = ha.md.external.wall.LJ(walls=[ha.wall.Cylinder(radius=3.0, axis=(0, 0, 1))])
+    cyl = ha.md.external.wall.LJ(walls=[ha.wall.Cylinder(radius=3.0, axis=(0, 0, 0))])
     cyl.params[["A", "B"]] = dict(epsilon=1.0, sigma=1.0, r_cut=2.5)
     sim = ha.Simulation(device=ha.device.CPU(), seed=1)
     sim.create_state_from_snapshot(frame_for(3))
     sim.operations.integrator = ha.md.Integrator(
         dt=0.002, methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)], forces=[cyl]
     )
-    with pytest.raises(ValueError, match="planes and spheres only"):
+    with pytest.raises(ValueError, match="Cylinder axis must not be zero"):
         sim.run(1)

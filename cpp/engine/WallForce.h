@@ -1,26 +1,43 @@
 // Wall potentials (hoomd.md.external.wall) as HOOMD-blue 4.8.2's EvaluatorWalls in its normal
 // mode (r_extrap = 0): for each wall whose active side the particle is on, the pair evaluator E at
 // the wall-to-particle vector d (r^2 = d . d, shifted by V(r_cut)), F += d f, U += V - V(r_cut);
-// spheres first, then planes, as HOOMD-blue loops. wall_vector is written once for double (the
+// spheres first, then cylinders, then planes, as HOOMD-blue loops. wall_vector is written once for double (the
 // forward map) and dual numbers (the adjoint).
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <vector>
 #include "core/Format.h"
+#include "core/Quaternion.h"
 #include "engine/Force.h"
 #include "engine/evaluators/EvaluatorMath.h"
 
 namespace ha {
 
 struct Wall {
-    enum Kind { Sphere = 0, Plane = 1 };
+    enum Kind { Sphere = 0, Cylinder = 1, Plane = 2 };  // HOOMD-blue's loop order
     Kind kind = Plane;
     double origin[3] = {0, 0, 0};
-    double normal[3] = {0, 0, 1};  // (planes) normalised as HOOMD-blue's PlaneWall does
-    double r = 0;                  // (spheres)
+    double normal[3] = {0, 0, 1};  // planes: normalised as HOOMD-blue's PlaneWall does; cylinders: the axis
+    double r = 0;                  // (spheres, cylinders)
     bool inside = true, open = true;
+    Q4<double> to_z = {1, 0, 0, 0};  // (cylinders) the rotation taking the axis to z
 };
+
+// [CylinderWall::CylinderWall]: the quaternion that rotates the axis onto z, HOOMD-blue's steps.
+inline Q4<double> cylinder_rotation(const double a[3]) {
+    const double normVec = std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
+    double realPart = normVec + (0.0 * a[0] + 0.0 * a[1] + 1.0 * a[2]);
+    double w[3];
+    if (realPart < 1.0e-6 * normVec) {
+        realPart = 0.0;
+        w[0] = 0.0, w[1] = -1.0, w[2] = 0.0;
+    } else {  // cross((0, 0, 1), a)
+        w[0] = 0.0 * a[2] - 1.0 * a[1], w[1] = 1.0 * a[0] - 0.0 * a[2], w[2] = 0.0 * a[1] - 0.0 * a[0];
+    }
+    const double norm = 1.0 / std::sqrt(realPart * realPart + (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]));
+    return {norm * realPart, -(norm * w[0]), -(norm * w[1]), -(norm * w[2])};
+}
 
 // [WallData.h distVectorWallToPoint]: the vector from the wall to p, and whether p is on the
 // wall's active side.
@@ -39,6 +56,23 @@ bool wall_vector(const Wall& w, const T p[3], T d[3]) {
     }
     T rel[3];
     for (int k = 0; k < 3; ++k) rel[k] = p[k] - w.origin[k];
+    if (w.kind == Wall::Cylinder) {  // the radial part in the frame whose z is the axis
+        const Q4<T> q = {T(w.to_z.s), T(w.to_z.x), T(w.to_z.y), T(w.to_z.z)};
+        T rd[3];
+        qrotate(q, rel, rd);
+        rd[2] = T(0.0);
+        const T e = sqrt(rd[0] * rd[0] + rd[1] * rd[1] + rd[2] * rd[2]);
+        if (value_of(e) == 0.0) {
+            d[0] = d[1] = d[2] = T(0.0);
+            return w.open;
+        }
+        const T s = 1.0 - w.r / e;
+        T dx[3];
+        for (int k = 0; k < 3; ++k) dx[k] = s * rd[k];
+        qrotate(qconj(q), dx, d);
+        const double ev = value_of(e);
+        return (ev < w.r && w.inside) || (ev > w.r && !w.inside);
+    }
     const T e = sqrt(rel[0] * rel[0] + rel[1] * rel[1] + rel[2] * rel[2]);
     if (value_of(e) == 0.0) {
         d[0] = d[1] = d[2] = T(0.0);
@@ -57,7 +91,7 @@ void wall_particle(const std::vector<Wall>& walls, const T p[3], const P* derive
     F[0] = F[1] = F[2] = T(0.0);
     U = T(0.0);
     if (!(rcutsq > 0)) return;
-    for (int pass = 0; pass < 2; ++pass)  // spheres, then planes
+    for (int pass = 0; pass < 3; ++pass)  // spheres, cylinders, then planes
         for (const Wall& w : walls) {
             if (int(w.kind) != pass) continue;
             T d[3];

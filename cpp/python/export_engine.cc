@@ -132,7 +132,7 @@ void export_forces(py::module_& m) {
         .def(py::init([] { return std::shared_ptr<ElectricField>(std::make_shared<ElectricFieldAdjoint>()); }))
         .def("set_field", &ElectricField::setField, py::arg("type"), py::arg("E"));
     py::class_<WallForce, Force, std::shared_ptr<WallForce>>(m, "WallForce")
-        // walls: [(kind 0 sphere / 1 plane, origin, normal, r, inside, open)]
+        // walls: [(kind 0 sphere / 1 cylinder / 2 plane, origin, normal or axis, r, inside, open)]
         .def("set_walls",
              [](WallForce& f,
                 const std::vector<std::tuple<int, std::array<double, 3>, std::array<double, 3>, double, bool, bool>>&
@@ -145,6 +145,7 @@ void export_forces(py::module_& m) {
                      w.r = r;
                      w.inside = inside;
                      w.open = open;
+                     if (w.kind == Wall::Cylinder) w.to_z = cylinder_rotation(w.normal);
                      out.push_back(w);
                  }
                  f.setWalls(std::move(out));

@@ -1,6 +1,6 @@
 """Wall potentials (hoomd.md.external.wall): a pair potential between each particle and the
 walls' nearest points, with HOOMD-blue 4.8.2's arithmetic (engine/WallForce.h), shifted by V(r_cut).
-Planes and spheres; ``r_extrap`` 0 only."""
+Planes, spheres and cylinders; ``r_extrap`` 0 only."""
 
 from ... import _core
 from ...typeparam import TypeParameterDict
