@@ -292,6 +292,7 @@ class Simulation:
         for u in self.operations.updaters:
             if not isinstance(u, Updater):
                 raise TypeError(f"sim.operations.updaters holds {u!r}, which is not an updater")
+            u._check(self.state)
         if integ is not None:  # (without one, runs only advance the timestep and run the operations)
             integ._sync(self)
         for c in self.operations.computes:

@@ -41,6 +41,9 @@ class Updater:
     def _attach(self, simulation):
         self._simulation = simulation
 
+    def _check(self, state):
+        """Raise before a run, naming the problem, what acting would refuse during it."""
+
     def _act(self, timestep):
         raise NotImplementedError
 
@@ -85,12 +88,18 @@ class BoxResize(Updater):
         """The box at ``timestep`` (a :class:`hoomd_adjoint.Box`)."""
         return Box(*self.box(timestep))
 
+    def _check(self, state):
+        boxes = [self.box.initial_box, self.box.final_box] if hasattr(self.box, "initial_box") else []
+        for b in boxes:
+            if b.is2D != (state.dimensions == 2):
+                raise ValueError(
+                    f"BoxResize: the box {b.to_list()} is {b.dimensions}D, the simulation {state.dimensions}D"
+                )
+
     def _act(self, timestep):
         sim = self._simulation
         state = sim.state
         L = list(self.box(timestep))
-        if state.dimensions == 2 and L[2] != 0:
-            raise ValueError(f"BoxResize at step {timestep}: the box {L} has Lz != 0 in a 2D simulation")
         if not state._cpp.resize_box(L, np.asarray(self.filter(state), dtype=np.uint32).tolist()):
             return
         state._box = Box(*L)

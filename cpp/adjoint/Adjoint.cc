@@ -102,9 +102,9 @@ ThermostatSens thermostat_sensitivity(const System& sys, const Method& m, const 
     if (th.kind == Thermostat::MTTK)
         throw std::invalid_argument("the adjoint does not differentiate ConstantVolume's MTTK thermostat yet");
     ThermostatSens out;
-    out.s = sys.thermostatFactorsOne(m, a)[0];  // (the forward map's own bits)
     if (th.kind == Thermostat::Bussi && a.dt == 0.0) return out;
     const ThermostatInputs in = sys.thermostatInputs(m, a);
+    out.s = sys.thermostatFactors(m, a, in)[0];  // (the forward map's own bits)
     using D = Dual<3>;
     const D K = D::variable(in.k.trans, 0), kT = D::variable(a.kT, 1), tau = D::variable(th.tau, 2);
     const D s = th.kind == Thermostat::Bussi ? bussi_rescale(K, th.trans_dof, a.dt, tau, kT, in.trans)

@@ -29,6 +29,14 @@ class AdjointForce {
     virtual int paramCount() const = 0;
 };
 
+// Which of P parameters a selection (indices; null: all) differentiates.
+inline std::vector<char> selection_mask(const std::vector<int>* sel, int P) {
+    std::vector<char> on(P, sel == nullptr);
+    if (sel)
+        for (int k : *sel) on[k] = 1;
+    return on;
+}
+
 // The adjoint of a force; a clear error for a force without one.
 inline AdjointForce& adjoint_of(Force& f) {
     if (auto* a = dynamic_cast<AdjointForce*>(&f)) return *a;

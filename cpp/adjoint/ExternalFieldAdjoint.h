@@ -17,11 +17,7 @@ class ElectricFieldAdjoint : public ElectricField, public AdjointForce {
     void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
                        double* eparams, const double* const* ptan, const std::vector<int>* sel, int) override {
         prepare(pd);
-        bool on[3] = {true, true, true};
-        if (sel) {
-            on[0] = on[1] = on[2] = false;
-            for (int k : *sel) on[k] = true;
-        }
+        const std::vector<char> on = selection_mask(sel, 3);
         for (uint32_t i = 0; i < pd.N; ++i) {
             const double q = pd.charge[i];
             const size_t t = pd.typeid_[i];
@@ -43,17 +39,13 @@ class PeriodicFieldAdjoint : public PeriodicField, public AdjointForce {
     void applyJacobian(const ParticleData& pd, int K, const double* const* w, double* const* out, double* gparams,
                        double* eparams, const double* const* ptan, const std::vector<int>* sel, int) override {
         prepare(pd);
-        bool on[2] = {true, true};
-        if (sel) {
-            on[0] = on[1] = false;
-            for (int k : *sel) on[k] = true;
-        }
+        const std::vector<char> on = selection_mask(sel, 2);
         using D = Dual<3>;
+        const std::vector<double> q_of = wavevectors(pd.box);
         for (uint32_t i = 0; i < pd.N; ++i) {
             const Params& P = m_params[pd.typeid_[i]];
             const size_t t = pd.typeid_[i];
-            double q[3];
-            periodic_wavevector(pd.box, P.index, P.p, q);
+            const double* q = &q_of[3 * t];
             for (int k = 0; k < std::max(K, 1); ++k) {
                 D r[3], F[3], U;
                 for (int c = 0; c < 3; ++c) {

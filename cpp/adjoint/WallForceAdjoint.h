@@ -21,28 +21,28 @@ class WallForceAdjointT : public WallForceT<E>, public AdjointForce {
         this->prepare(pd);
         constexpr int P = E::n_params;
         using D = Dual<1 + P>;
-        bool on[P];
-        for (int q = 0; q < P; ++q) on[q] = sel == nullptr;
-        if (sel)
-            for (int q : *sel) on[q] = true;
+        const std::vector<char> on = selection_mask(sel, P);
+        // per type: the derived parameters and the shift V(r_cut) in dual numbers
+        const size_t nt = this->m_rcut.size();
+        std::vector<D> der(nt * E::n_derived), shift(nt, D(0.0));
+        for (size_t t = 0; t < nt; ++t) {
+            D prm[P];
+            for (int q = 0; q < P; ++q) prm[q] = D::variable(this->m_params[t * P + q], 1 + q);
+            E::derive(prm, &der[t * E::n_derived]);
+            D fr, vc;
+            const double rcsq = this->m_rcutsq[t];
+            if (rcsq > 0 && E::eval(D(rcsq), D(rcsq), &der[t * E::n_derived], fr, vc)) shift[t] = vc;
+        }
         for (uint32_t i = 0; i < pd.N; ++i) {
             const size_t t = pd.typeid_[i];
-            D prm[P], der[E::n_derived];
-            for (int q = 0; q < P; ++q) prm[q] = D::variable(this->m_params[t * P + q], 1 + q);
-            E::derive(prm, der);
-            D fr, shift(0.0);
             const double rcsq = this->m_rcutsq[t];
-            if (rcsq > 0 && E::eval(D(rcsq), D(rcsq), der, fr, shift)) {
-            } else {
-                shift = D(0.0);
-            }
             for (int k = 0; k < K; ++k) {
                 D p[3], F[3], U;
                 for (int c = 0; c < 3; ++c) {
                     p[c] = D(pd.pos[3 * size_t(i) + c]);
                     p[c].d[0] = w[k][3 * size_t(i) + c];
                 }
-                wall_particle<E>(this->m_walls, p, der, rcsq, shift, F, U);
+                wall_particle<E>(this->m_walls, p, &der[t * E::n_derived], rcsq, shift[t], F, U);
                 for (int c = 0; c < 3; ++c) {
                     double add = F[c].d[0];
                     if (ptan && ptan[k])

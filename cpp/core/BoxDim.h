@@ -131,6 +131,18 @@ struct BoxDim {
 #endif
     }
 
+    // wrap() for a position p (written to r) and the image stored at img (updated).
+    HA_HOSTDEVICE void wrapInto(Vec3 p, double* r, int32_t* img) const {
+        Int3 im = {img[0], img[1], img[2]};
+        wrap(p, im);
+        r[0] = p.x;
+        r[1] = p.y;
+        r[2] = p.z;
+        img[0] = im.x;
+        img[1] = im.y;
+        img[2] = im.z;
+    }
+
     // HOOMD BoxDim::wrap: at most one image per axis, x then y then z. Unlike v4.8.2 we do not
     // touch image.z in 2D (hoomd-blue#2071: there it grows by one per wrap).
     HA_HOSTDEVICE void wrap(Vec3& w, Int3& img) const {

@@ -100,17 +100,24 @@ class PeriodicField : public Force {
     void compute(const ParticleData& pd, uint64_t, int) override {
         resize(pd.N);
         prepare(pd);
+        const std::vector<double> q_of = wavevectors(pd.box);
         for (uint32_t i = 0; i < pd.N; ++i) {
-            const Params& P = m_params[pd.typeid_[i]];
-            double q[3], U;
-            periodic_wavevector(pd.box, P.index, P.p, q);
-            periodic_field(&pd.pos[3 * size_t(i)], q, P.A, P.w, P.p, &force[3 * size_t(i)], U);
-            energy[i] = U;
+            const uint32_t t = pd.typeid_[i];
+            const Params& P = m_params[t];
+            periodic_field(&pd.pos[3 * size_t(i)], &q_of[3 * size_t(t)], P.A, P.w, P.p, &force[3 * size_t(i)],
+                           energy[i]);
         }
     }
     const char* kind() const override { return "periodic fields"; }
 
   protected:
+    // q = p b_i of each type (the box's, so once per evaluation, not per particle)
+    std::vector<double> wavevectors(const BoxDim& box) const {
+        std::vector<double> q(3 * m_params.size());
+        for (size_t t = 0; t < m_params.size(); ++t)
+            periodic_wavevector(box, m_params[t].index, m_params[t].p, &q[3 * t]);
+        return q;
+    }
     std::vector<Params> m_params;  // per type
 };
 

@@ -648,16 +648,7 @@ bool System::resizeBox(const std::array<double, 6>& L, const std::vector<uint32_
     pd.box = next;
     for (uint32_t i = 0; i < pd.N; ++i) {
         double* r = &pd.pos[3 * size_t(i)];
-        int32_t* im = &pd.image[3 * size_t(i)];
-        Vec3 p = {r[0], r[1], r[2]};
-        Int3 img = {im[0], im[1], im[2]};
-        next.wrap(p, img);
-        r[0] = p.x;
-        r[1] = p.y;
-        r[2] = p.z;
-        im[0] = img.x;
-        im[1] = img.y;
-        im[2] = img.z;
+        next.wrapInto({r[0], r[1], r[2]}, r, &pd.image[3 * size_t(i)]);
     }
     return true;
 }
@@ -713,7 +704,11 @@ std::array<double, 2> System::thermostatFactorsOne(const Method& m, const StepAr
     if (m.kind != Method::ConstantVolume || th.kind == Thermostat::None) return {1.0, 1.0};
     if (th.kind == Thermostat::MTTK) return mttk_factors(th, a.dt);
     if (th.kind == Thermostat::Bussi && a.dt == 0.0) return {1.0, 1.0};
-    const ThermostatInputs in = thermostatInputs(m, a);
+    return thermostatFactors(m, a, thermostatInputs(m, a));
+}
+
+std::array<double, 2> System::thermostatFactors(const Method& m, const StepArgs& a, const ThermostatInputs& in) const {
+    const Thermostat& th = m.thermostat;
     if (th.kind == Thermostat::Bussi)
         return {bussi_rescale(in.k.trans, th.trans_dof, a.dt, th.tau, a.kT, in.trans),
                 bussi_rescale(aniso ? in.k.rot : 0.0, th.rot_dof, a.dt, th.tau, a.kT, in.rot)};

@@ -137,6 +137,8 @@ class System {
     // What a Bussi or Berendsen thermostat's factors at step one of step a.timestep are made of:
     // the method's kinetic energies and Bussi's draws (the adjoint differentiates the factors).
     ThermostatInputs thermostatInputs(const Method& m, const StepArgs& a) const;
+    // A Bussi or Berendsen thermostat's factors from those inputs.
+    std::array<double, 2> thermostatFactors(const Method& m, const StepArgs& a, const ThermostatInputs& in) const;
     KineticEnergies kineticEnergies(const Method& m) const;
     // Draw the Brownian velocities of the last step, if anyone is about to read them.
     void materializeVelocities();

@@ -31,14 +31,7 @@ HA_HOSTDEVICE void brownian_step(uint32_t tag, const StepArgs& a, const BoxDim& 
     if (a.dim < 3) Frz = 0;
     Vec3 p = {r[0] + (F[0] + Frx) * a.dt / gamma, r[1] + (F[1] + Fry) * a.dt / gamma,
               r[2] + (F[2] + Frz) * a.dt / gamma};
-    Int3 im = {img[0], img[1], img[2]};
-    box.wrap(p, im);
-    r[0] = p.x;
-    r[1] = p.y;
-    r[2] = p.z;
-    img[0] = im.x;
-    img[1] = im.y;
-    img[2] = im.z;
+    box.wrapInto(p, r, img);
 }
 
 // Brownian velocities: Maxwell-Boltzmann draws that continue the step's random stream after the
@@ -61,14 +54,7 @@ HA_HOSTDEVICE void langevin_step_one(const StepArgs& a, const BoxDim& box, const
     Vec3 p = {r[0] + (v[0] * a.dt + ((0.5 * acc[0]) * a.dt) * a.dt),
               r[1] + (v[1] * a.dt + ((0.5 * acc[1]) * a.dt) * a.dt),
               r[2] + (v[2] * a.dt + ((0.5 * acc[2]) * a.dt) * a.dt)};
-    Int3 im = {img[0], img[1], img[2]};
-    box.wrap(p, im);
-    r[0] = p.x;
-    r[1] = p.y;
-    r[2] = p.z;
-    img[0] = im.x;
-    img[1] = im.y;
-    img[2] = im.z;
+    box.wrapInto(p, r, img);
     for (int k = 0; k < 3; ++k) v[k] = v[k] + (0.5 * acc[k]) * a.dt;
 }
 
@@ -96,14 +82,7 @@ HA_HOSTDEVICE void nve_step_one(const StepArgs& a, const BoxDim& box, const doub
                                 double* v, double scale = 1.0) {
     for (int k = 0; k < 3; ++k) v[k] = (v[k] + (0.5 * acc[k]) * a.dt) * scale;
     Vec3 p = {r[0] + a.dt * v[0], r[1] + a.dt * v[1], r[2] + a.dt * v[2]};
-    Int3 im = {img[0], img[1], img[2]};
-    box.wrap(p, im);
-    r[0] = p.x;
-    r[1] = p.y;
-    r[2] = p.z;
-    img[0] = im.x;
-    img[1] = im.y;
-    img[2] = im.z;
+    box.wrapInto(p, r, img);
 }
 
 HA_HOSTDEVICE void nve_step_two(const StepArgs& a, double mass, const double* F, double* acc, double* v,

@@ -43,11 +43,14 @@ class _External(Force):
                     f"this {type(self).__name__} field is already a force of another Simulation's integrator"
                 )
 
+    def _core_object(self):
+        return getattr(_core, self._core_class)()
+
     def _attach(self, simulation):
         self._check_attachable(simulation)
         self._simulation = simulation
         if self._cpp is None:
-            self._cpp = getattr(_core, self._core_class)()
+            self._cpp = self._core_object()
 
     def _grad_dict(self, flat, types):
         """{type: {parameter: value}} from the engine's ntypes x P gradient."""

@@ -52,12 +52,6 @@ class WallPotential(_External):
     def _core_object(self):
         return _core.make_wall_force(self._name)
 
-    def _attach(self, simulation):
-        self._check_attachable(simulation)
-        self._simulation = simulation
-        if self._cpp is None:
-            self._cpp = self._core_object()
-
     def _plan(self, state):
         types = state.particle_types
         self.params.check_types(types)
