@@ -57,6 +57,16 @@ def make_frame(pos, box, typeid=None, types=("A",), **fields):
     return f
 
 
+def two_type_gas(rng, N, box, min_dist=1.0):
+    """N particles of types A and B at random, at least min_dist apart, with normal velocities
+    (flat in 2D): the frame most parity tests start from."""
+    pos = random_positions(rng, N, box, min_dist=min_dist)
+    vel = rng.normal(0, 1, (N, 3))
+    if box[2] == 0:
+        vel[:, 2] = 0
+    return make_frame(pos, box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel)
+
+
 def make_sim(frame, forces=(), methods=None, dt=1e-3, seed=1, threads=1):
     sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=threads), seed=seed)
     sim.create_state_from_snapshot(frame)

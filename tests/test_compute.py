@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import make_frame, random_positions
+from conftest import two_type_gas
 from hoomd_adjoint.errors import DataAccessError
 
 NAMES = (
@@ -24,12 +24,7 @@ NAMES = (
 
 
 def frame_for(dim, rng, N=60, aniso=False):
-    box = [12, 12, 0, 0.1, 0, 0] if dim == 2 else [7, 7.5, 8, 0.1, 0.05, -0.1]
-    pos = random_positions(rng, N, box, min_dist=1.0)
-    vel = rng.normal(0, 1, (N, 3))
-    if dim == 2:
-        vel[:, 2] = 0
-    frame = make_frame(pos, box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel)
+    frame = two_type_gas(rng, N, [12, 12, 0, 0.1, 0, 0] if dim == 2 else [7, 7.5, 8, 0.1, 0.05, -0.1])
     frame.particles.mass = rng.uniform(0.5, 2, N)
     if aniso:  # some particles with moments of inertia (and a zero axis), random orientations
         inertia = rng.uniform(0.2, 1.5, (N, 3)) * (rng.random((N, 1)) < 0.6)

@@ -5,20 +5,14 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import make_frame, random_positions
+from conftest import two_type_gas
 
 FIELDS = {"A": (0.3, -0.2, 0.5), "B": (-0.4, 0.1, 0.0)}
 
 
 def frame_for(dim, seed=12, N=60):
     rng = np.random.default_rng(seed)
-    box = [12, 12, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1]
-    vel = rng.normal(0, 1, (N, 3))
-    if dim == 2:
-        vel[:, 2] = 0
-    frame = make_frame(
-        random_positions(rng, N, box, min_dist=1.0), box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel
-    )
+    frame = two_type_gas(rng, N, [12, 12, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1])
     frame.particles.charge = rng.uniform(-1.5, 1.5, N)
     return frame
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import make_frame, random_positions
+from conftest import two_type_gas
 
 hoomd = pytest.importorskip("hoomd")
 import hoomd.md  # noqa: E402,F811  (the md submodule, after the skip check)
@@ -148,25 +148,24 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("dim", [2, 3])
-@pytest.mark.parametrize("case", range(len(CASES)))
-def test_same_trajectory_as_hoomd(case, dim, rng):
-    kind, kw, pair, params, rcut, dt, mode = CASES[case]
-    N = 150
-    box = [16, 16, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1]
-    pos = random_positions(rng, N, box, min_dist=1.0)
-    vel = rng.normal(0, 1, (N, 3))
-    if dim == 2:
-        vel[:, 2] = 0
-    frame = make_frame(pos, box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel)
-    steps = 200
+def random_frame(dim, rng, N=150):
+    return two_type_gas(rng, N, [16, 16, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1])
+
+
+def run_both(frame, case, seed, mode, r_on=None, steps=200):
+    """The same run on both libraries: {library name: (positions, velocities, images, forces, energy)}."""
+    kind, kw, pair, params, rcut, dt = case[:6]
     out = {}
     for lib in (ha, hoomd):
-        sim, pot = build(lib, frame, (kind, kw), pair, params, rcut, dt, seed=1234, mode=mode)
+        sim, pot = build(lib, frame, (kind, kw), pair, params, rcut, dt, seed=seed, mode=mode)
+        for key, value in (r_on or {}).items():
+            pot.r_on[key] = value
         sim.run(steps)
         out[lib.__name__] = positions(lib, sim) + (np.asarray(pot.forces), float(pot.energy))
-    a, b = out["hoomd_adjoint"], out["hoomd"]
-    assert not np.array_equal(a[0], pos)
+    return out["hoomd_adjoint"], out["hoomd"]
+
+
+def assert_same_run(a, b, dim):
     np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-12)  # positions (seen: <= 2e-15)
     np.testing.assert_allclose(a[1], b[1], rtol=0, atol=1e-12)  # velocities
     np.testing.assert_array_equal(a[2][:, :dim], b[2][:, :dim])  # images (z ignored in 2D, §7)
@@ -174,48 +173,32 @@ def test_same_trajectory_as_hoomd(case, dim, rng):
     np.testing.assert_allclose(a[4], b[4], rtol=1e-10)  # energy
 
 
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_same_trajectory_as_hoomd(case, dim, rng):
+    frame = random_frame(dim, rng)
+    a, b = run_both(frame, CASES[case], 1234, CASES[case][6])
+    assert not np.array_equal(a[0], frame.particles.position)
+    assert_same_run(a, b, dim)
+
+
 # mode="xplor" for every potential whose HOOMD-blue class accepts it: A-A smoothed from r_on = 2,
-# A-B with r_on > r_cut (HOOMD-blue then shifts instead), B-B from default_r_on = 1.2.
+# A-B with r_on > r_cut (HOOMD-blue then shifts instead), B-B from r_on = 1.2.
 XPLOR_CASES = [c for c in CASES if c[2] != "ForceShiftedLJ"]
 
 
 @pytest.mark.parametrize("dim", [2, 3])
 @pytest.mark.parametrize("case", range(len(XPLOR_CASES)))
 def test_xplor_same_trajectory_as_hoomd(case, dim, rng):
-    kind, kw, pair, params, rcut, dt, _ = XPLOR_CASES[case]
-    N = 150
-    box = [16, 16, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1]
-    pos = random_positions(rng, N, box, min_dist=1.0)
-    vel = rng.normal(0, 1, (N, 3))
-    if dim == 2:
-        vel[:, 2] = 0
-    frame = make_frame(pos, box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel)
-    out = {}
-    for lib in (ha, hoomd):
-        sim, pot = build(lib, frame, (kind, kw), pair, params, rcut, dt, seed=77, mode="xplor")
-        pot.r_on[("A", "A")] = 2.0
-        pot.r_on[("A", "B")] = 3.0
-        pot.r_on[("B", "B")] = 1.2
-        sim.run(200)
-        out[lib.__name__] = positions(lib, sim) + (np.asarray(pot.forces), float(pot.energy))
-    a, b = out["hoomd_adjoint"], out["hoomd"]
-    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(a[1], b[1], rtol=0, atol=1e-12)
-    np.testing.assert_array_equal(a[2][:, :dim], b[2][:, :dim])
-    np.testing.assert_allclose(a[3], b[3], rtol=1e-8, atol=1e-8)
-    np.testing.assert_allclose(a[4], b[4], rtol=1e-10)
+    r_on = {("A", "A"): 2.0, ("A", "B"): 3.0, ("B", "B"): 1.2}
+    a, b = run_both(random_frame(dim, rng), XPLOR_CASES[case], 77, "xplor", r_on)
+    assert_same_run(a, b, dim)
 
 
 @pytest.mark.parametrize("dim", [2, 3])
 def test_tree_list_same_trajectory_as_hoomd(dim, rng):
     """nlist.Tree: HOOMD-blue's BVH list and the engine's (the cell list's pairs) give the same run."""
-    N = 150
-    box = [16, 16, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1]
-    pos = random_positions(rng, N, box, min_dist=1.0)
-    vel = rng.normal(0, 1, (N, 3))
-    if dim == 2:
-        vel[:, 2] = 0
-    frame = make_frame(pos, box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel)
+    frame = random_frame(dim, rng)
     out = {}
     for lib in (ha, hoomd):
         sim = lib.Simulation(device=lib.device.CPU(), seed=5)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import make_frame, random_positions
+from conftest import two_type_gas
 
 THERMOSTATS = {
     "Bussi": lambda th: th.Bussi(kT=1.3, tau=0.05),
@@ -17,13 +17,7 @@ THERMOSTATS = {
 
 def frame_for(dim, aniso, seed=4, N=80):
     rng = np.random.default_rng(seed)
-    box = [14, 14, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1]
-    vel = rng.normal(0, 1, (N, 3))
-    if dim == 2:
-        vel[:, 2] = 0
-    frame = make_frame(
-        random_positions(rng, N, box, min_dist=1.0), box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel
-    )
+    frame = two_type_gas(rng, N, [14, 14, 0, 0.1, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1])
     frame.particles.mass = rng.uniform(0.5, 2, N)
     if aniso:
         inertia = rng.uniform(0.2, 1.5, (N, 3))

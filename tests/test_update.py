@@ -7,18 +7,12 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import make_frame, random_positions
+from conftest import two_type_gas
 
 
 def frame_for(dim, seed=6, N=80):
     rng = np.random.default_rng(seed)
-    box = [13, 12, 0, 0.2, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1]
-    vel = rng.normal(0, 1, (N, 3))
-    if dim == 2:
-        vel[:, 2] = 0
-    return make_frame(
-        random_positions(rng, N, box, min_dist=1.0), box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel
-    )
+    return two_type_gas(rng, N, [13, 12, 0, 0.2, 0, 0] if dim == 2 else [8, 8.5, 9, 0.1, 0.05, -0.1])
 
 
 def build(lib, frame, filt, deprecated):
@@ -100,3 +94,13 @@ def test_updaters_and_the_adjoint():
     with pytest.raises(TypeError, match="sim.operations.updaters holds 5"):
         sim.operations.updaters.append(5)
         sim.run(1)
+
+
+def test_a_box_of_the_other_dimension_is_refused_before_the_run():
+    sim, _ = build(ha, frame_for(2), lambda F: F.All(), False)
+    sim.operations.updaters[0].box.final_box = ha.Box(10, 10, 10)
+    with pytest.raises(
+        ValueError, match=r"BoxResize: the box \[10.0, 10.0, 10.0, 0.0, 0.0, 0.0\] is 3D, the simulation 2D"
+    ):
+        sim.run(50)
+    assert sim.timestep == 0
