@@ -24,7 +24,7 @@ from .md.constrain import Rigid
 from .md.methods import Brownian, ConstantVolume, Langevin
 from .md.bar import Bar
 from .md.external.field import _External
-from .md.pair import Pair
+from .md.pair import Pair, Table
 from .variant import as_variant
 
 
@@ -267,6 +267,8 @@ class _StateStore:
     def load(self, state, forces):
         """Restore a saved state; ``forces``: also recompute F(r_t), which a step reads."""
         self.cpp.timestep = state[0]
+        if self.cpp.keep_thermostat_log:  # MTTK's xi at that step (the state arrays do not hold it)
+            self.cpp.restore_thermostats(state[0])
         self._load(state[1:], forces)
 
     def advance(self, n):
@@ -865,15 +867,21 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
             continue
         rotations = integ.integrate_rotational_dof or integ.rigid is not None or sim.state._cpp.n_bodies > 0
         why = (
-            "MTTK is not differentiated yet (Bussi and Berendsen are)"
-            if th._name == "MTTK"
-            else "thermostats with rigid bodies or rotational integration are not differentiated yet"
+            "thermostats with rigid bodies or rotational integration are not differentiated yet"
             if rotations
+            else "mode='forward' does not differentiate MTTK (mode='reverse' does)"
+            if th._name == "MTTK" and mode == "forward"
             else None
         )
         if why:
             raise ValueError(f"gradient: methods[{k}] ConstantVolume has a {th._name} thermostat: {why}")
     return steps, frames, truncate
+
+
+def _has_mttk(sim):
+    """Whether a method of the simulation's integrator has an MTTK thermostat."""
+    methods = getattr(sim.operations.integrator, "methods", ())
+    return any(getattr(getattr(m, "thermostat", None), "_name", None) == "MTTK" for m in methods)
 
 
 @dataclass
@@ -946,6 +954,10 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
             raise ValueError(f"{f!r} is not a pair force of this simulation's integrator")
         if isinstance(f, _External) and mode == "forward":
             raise ValueError("mode='forward' does not differentiate external fields yet; use mode='reverse'")
+        if isinstance(f, Table) and mode == "forward":
+            raise ValueError(
+                "mode='forward' does not differentiate pair.Table (one tangent per table entry); use mode='reverse'"
+            )
     if want_gamma and not dyn.thermostat:
         raise ValueError("ConstantVolume has no gamma to differentiate")
     if (want_kT or want_tau) and not dyn.thermostat and thermostat is None:
@@ -971,7 +983,7 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
         forces=forces,
         wrt_forces=wrt_forces,
         selected=selected,
-        select=_selection(forces, selected),
+        select=_selection(forces, selected, sim.state),
         want_pos="positions" in wrt,
         want_kT=want_kT,
         want_tau=want_tau,
@@ -983,12 +995,12 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
     )
 
 
-def _selection(forces, selected):
+def _selection(forces, selected, state):
     """The parameters each force differentiates, as the C++ calls take them (``select``): per force,
     the indices of its parameters in ``selected`` (a pair force's dual numbers carry only these);
     a bar force always all three."""
     return [
-        [k for k, n in enumerate(f._param_spec) if n in selected.get(id(f), ())]
+        f._selection(selected.get(id(f), ()), state)
         if isinstance(f, Pair)
         else list(range(len(getattr(f, "_param_spec", None) or ())))
         for f in forces
@@ -1111,6 +1123,16 @@ class _Reverse:
         for nl in nlists:
             nl.start_recording(list_budget)
         counts0 = self._list_counts()
+        # MTTK's xi moves with the particles, but the stores keep particle arrays: the engine keeps
+        # xi per step for the replays and the sweep (System::thermostatLog) while this runs
+        self.cpp.keep_thermostat_log = _has_mttk(self.sim)
+        try:
+            return self._run(driver, window_frames, a0_from_forces, nlists, counts0)
+        finally:
+            self.cpp.keep_thermostat_log = False
+
+    def _run(self, driver, window_frames, a0_from_forces, nlists, counts0):
+        eng, plan = self.eng, self.plan
         try:
             self.block = eng.new_states(plan.truncate) if self.full else None
             if driver is None:
@@ -1303,6 +1325,8 @@ class _Reverse:
                 flat = (params[k] if k < len(params) else 0.0) + self.extra_params.get(id(f), 0.0)
                 if isinstance(f, _External):
                     res._grads[id(f)] = f._grad_dict(flat, types)
+                elif isinstance(f, Table):
+                    res._grads[id(f)] = f._grad_dict(flat, self.sim.state, plan.selected[id(f)])
                 elif isinstance(f, Bar):
                     flat = np.broadcast_to(flat, (3,))
                     res._grads[id(f)] = {n: float(flat[k]) for k, n in enumerate(f._param_spec)}

@@ -269,9 +269,7 @@ def _twin_wall(hoomd, force, types):
     mine = getattr(hwalls, name)(walls=geometry)
     for t in types:
         p = force.params[t]
-        if float(p.get("r_extrap", 0.0)) != 0.0:
-            raise Unsupported(f"{name}.params[{t!r}] r_extrap = {p['r_extrap']}: only 0 is supported")
-        mine.params[t] = {k: float(p[k]) for k in list(mine._param_spec) + ["r_cut"]}
+        mine.params[t] = {k: float(p[k]) for k in list(mine._param_spec) + ["r_cut", "r_extrap"]}
     return mine
 
 
@@ -310,9 +308,9 @@ def _twin_forces(hoomd, integ, snap, types):
             forces.append(field)
             mapping[id(force)] = field
             continue
-        if name not in PAIRS or not isinstance(force, hoomd.md.pair.Pair):
+        if (name not in PAIRS and name != "Table") or not isinstance(force, hoomd.md.pair.Pair):
             raise Unsupported(
-                f"force {name}: only the pair potentials {sorted(PAIRS)}, the external fields Electric and "
+                f"force {name}: only the pair potentials {sorted([*PAIRS, 'Table'])}, the external fields Electric and "
                 "Periodic and wall potentials are supported"
             )
         nl = force.nlist
@@ -323,7 +321,7 @@ def _twin_forces(hoomd, integ, snap, types):
                 f"{name}'s nlist has rebuild_check_delay = {nl.rebuild_check_delay}: a list that can "
                 "be stale changes the forces between checks; use rebuild_check_delay=1"
             )
-        accepted = getattr(hpair, PAIRS[name][0])._accepted_modes
+        accepted = getattr(hpair, PAIRS[name][0] if name in PAIRS else name)._accepted_modes
         if force.mode not in accepted:
             raise Unsupported(f"{name}: mode {force.mode!r} is not supported {accepted}")
         _check_exclusions(name, nl, snap)
@@ -334,6 +332,16 @@ def _twin_forces(hoomd, integ, snap, types):
                 rebuild_check_delay=nl.rebuild_check_delay,
                 check_dist=nl.check_dist,
             )
+        if name == "Table":  # (its parameters are arrays)
+            mine = hpair.Table(nlist=lists[id(nl)])
+            for i, a in enumerate(types):
+                for b in types[i:]:
+                    prm = force.params[(a, b)]
+                    mine.params[(a, b)] = dict(r_min=float(prm["r_min"]), U=np.array(prm["U"]), F=np.array(prm["F"]))
+                    mine.r_cut[(a, b)] = float(force.r_cut[(a, b)])
+            forces.append(mine)
+            mapping[id(force)] = mine
+            continue
         cls, names = PAIRS[name]
         mine = getattr(hpair, cls)(nlist=lists[id(nl)], mode=force.mode)
         for i, a in enumerate(types):
@@ -349,18 +357,29 @@ def _twin_forces(hoomd, integ, snap, types):
 
 
 def _twin_thermostat(th):
-    """The twin's copy of a ConstantVolume thermostat (Bussi and Berendsen: the adjoint covers them)."""
+    """The twin's copy of a ConstantVolume thermostat (Bussi, Berendsen, MTTK with its variables)."""
     if th is None:
         return None
     from .md.methods import thermostats
 
     name = type(th).__name__
-    if name not in ("Bussi", "Berendsen"):
-        raise Unsupported(
-            f"ConstantVolume thermostat {name} is not supported (Bussi and Berendsen are: the adjoint does not "
-            "differentiate MTTK yet)"
-        )
-    return getattr(thermostats, name)(kT=_variant(th.kT), tau=float(th.tau))
+    if name not in ("Bussi", "Berendsen", "MTTK"):
+        raise Unsupported(f"ConstantVolume thermostat {name} is not supported (Bussi, Berendsen and MTTK are)")
+    mine = getattr(thermostats, name)(kT=_variant(th.kT), tau=float(th.tau))
+    if name == "MTTK":
+        mine.translational_dof = tuple(float(x) for x in th.translational_dof)
+        mine.rotational_dof = tuple(float(x) for x in th.rotational_dof)
+    return mine
+
+
+def _mttk_variables(sim):
+    """[(method index, HOOMD-blue's MTTK thermostat)] of the script's methods."""
+    out = []
+    for k, m in enumerate(sim.operations.integrator.methods):
+        th = getattr(m, "thermostat", None)
+        if th is not None and type(th).__name__ == "MTTK":
+            out.append((k, th))
+    return out
 
 
 def _twin_methods(integ, sim, types, N):
@@ -679,14 +698,32 @@ class HoomdForward:
             slots[t] = (arrays, image, vel)
         layout = eng.layout()
         recorder = self._recorder(wanted, slots, layout, bar)
-        op = getattr(recorder, "operation", recorder)
-        self.sim.operations.updaters.append(op)
+        ops = [getattr(recorder, "operation", recorder)]
+        # MTTK's xi at every step, into the twin's log (the adjoint reads it; the states hold particles)
+        mttk = _mttk_variables(self.sim)
+        keep_xi = None
+        if mttk:
+            hoomd = _hoomd()
+
+            def keep_xi(timestep):
+                eng.cpp.log_thermostats(timestep, {k: (*th.translational_dof, *th.rotational_dof) for k, th in mttk})
+
+            class KeepXi(hoomd.custom.Action):
+                def act(self, timestep):
+                    keep_xi(timestep)
+
+            ops.append(hoomd.update.CustomUpdater(trigger=hoomd.trigger.Periodic(1), action=KeepXi()))
+        for op in ops:
+            self.sim.operations.updaters.append(op)
         try:
             _run(self.sim, steps)
             recorder.record_now(end)  # the final state: no step of this run starts from it
+            if keep_xi is not None:
+                keep_xi(end)
             self.recorded_steps = recorder.num_recorded
         finally:
-            self.sim.operations.updaters.remove(op)
+            for op in ops:
+                self.sim.operations.updaters.remove(op)
         rec = Recording()
         for t, (arrays, image, vel) in slots.items():
             st = (t,) + tuple(arrays)

@@ -46,6 +46,8 @@ class PotentialEnergy:
         cpp.compute_net_force()
         E = self.force._cpp.energy
         F = self.force._cpp.forces
+        if hasattr(self.force._cpp, "energy_forces"):  # (a Table's F need not be -dU/dr)
+            F = self.force._cpp.energy_forces(cpp)
         _, _, eparams = _core.force_jacobian(cpp, np.zeros_like(F))
         scale = 1.0 / cpp.N if self.per_particle else 1.0
         return E * scale, -F * scale, {self.force: eparams[k] * scale}

@@ -146,7 +146,10 @@ def test_refusals():
     # the adjoint refuses, before anything runs
     zero = lambda f: (0.0, np.zeros_like(f.positions))  # noqa: E731
     sim, _ = build(ha, frame, "MTTK", False)
-    with pytest.raises(ValueError, match=r"methods\[0\] ConstantVolume has a MTTK thermostat: MTTK is not diff"):
+    with pytest.raises(ValueError, match=r"methods\[0\] ConstantVolume has a MTTK thermostat: mode='forward' does not"):
+        ha.adjoint.gradient(sim, 5, zero, ["kT"], mode="forward")
+    sim, _ = build(ha, frame, "MTTK", True)
+    with pytest.raises(ValueError, match=r"MTTK thermostat: thermostats with rigid bodies or rotational integration"):
         ha.adjoint.gradient(sim, 5, zero, ["positions"])
     sim, _ = build(ha, frame, "Bussi", False)
     assert sim.timestep == 0
@@ -167,11 +170,11 @@ def test_refusals():
 
 
 @pytest.mark.parametrize("dim", [2, 3])
-@pytest.mark.parametrize("name", ["Bussi", "Berendsen"])
+@pytest.mark.parametrize("name", ["Bussi", "Berendsen", "MTTK"])
 def test_gradient_matches_finite_differences(name, dim):
-    """Through the thermostat's factor s(K, kT, tau): positions, pair parameters, kT and tau,
-    against central differences of the same runs (same seed: Bussi's draws are the same) at two
-    step sizes."""
+    """Through the thermostat's factor s(K, kT, tau) (MTTK: the factors exp(-xi dt/2) and xi's own
+    step): positions, pair parameters, kT and tau, against central differences of the same runs
+    (same seed: Bussi's draws are the same) at two step sizes."""
     frame = frame_for(dim, False, N=30)
     W = np.random.default_rng(7).normal(size=(30, 3))
     if dim == 2:
@@ -231,3 +234,31 @@ def test_forward_mode_equals_reverse_mode(name):
         g = res.grad(lj)
         out.append([res.grad("kT"), res.grad("tau")] + [v for k in sorted(g) for v in g[k].values()])
     np.testing.assert_allclose(out[1], out[0], rtol=1e-9, atol=1e-12)
+
+
+def test_mttk_gradient_under_a_memory_budget_is_the_same():
+    """MTTK's xi is kept per step (System::thermostatLog) for the replays from checkpoints: a
+    budget of a few states gives the stored run's gradient bit for bit, and leaves the simulation
+    (xi included) as sim.run leaves it."""
+    W = np.random.default_rng(9).normal(size=(30, 3))
+
+    def loss(f):
+        return float(np.sum(W * f.positions)), W
+
+    out = []
+    for memory in (None, 4 * 30 * 72):
+        sim, th = build(ha, frame_for(3, False, N=30), "MTTK", False)
+        lj = sim.operations.integrator.forces[0]
+        res = ha.adjoint.gradient(sim, 40, loss, [lj, "positions", "kT", "tau"], memory=memory)
+        assert res.diagnostics["checkpointing"] == (memory is not None)
+        g = res.grad(lj)
+        out.append(([res.grad("kT"), res.grad("tau")] + [v for k in sorted(g) for v in g[k].values()], res.positions))
+        sim.run(0)
+        after = (snapshot(sim), th.translational_dof)
+        plain, th2 = build(ha, frame_for(3, False, N=30), "MTTK", False)
+        plain.run(40)
+        plain.run(0)
+        assert after[1] == th2.translational_dof
+        np.testing.assert_array_equal(after[0], snapshot(plain))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_array_equal(out[0][1], out[1][1])

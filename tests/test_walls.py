@@ -40,7 +40,28 @@ def walls(lib, dim):
 PARAMS = {"A": dict(epsilon=1.0, sigma=1.0, r_cut=2.5), "B": dict(epsilon=0.7, sigma=0.8, r_cut=2.2)}
 
 
-def build(lib, frame, dim, params=PARAMS):
+def tight_walls(lib, dim):
+    """Walls through the lattice: some particles start past them, some within r_extrap."""
+    planes = [
+        lib.wall.Plane(origin=(0, 1.6, 0), normal=(0, -1, 0)),
+        lib.wall.Plane(origin=(0, -1.6, 0), normal=(0, 1, 0.05 if dim == 3 else 0)),
+        lib.wall.Plane(origin=(-1.7, 0, 0), normal=(1, 0.1, 0)),
+    ]
+    if dim == 2:
+        return planes
+    return planes + [
+        lib.wall.Sphere(radius=2.9, origin=(0.2, 0, 0), inside=True),
+        lib.wall.Cylinder(radius=2.3, axis=(0.1, 0.2, 1.0), origin=(0, 0.1, 0), inside=True),
+    ]
+
+
+EXTRAP = {
+    "A": dict(epsilon=1.0, sigma=1.0, r_cut=2.5, r_extrap=0.9),
+    "B": dict(epsilon=0.7, sigma=0.8, r_cut=2.2, r_extrap=0.75),
+}
+
+
+def build(lib, frame, dim, params=PARAMS, geometry=walls):
     sim = lib.Simulation(device=lib.device.CPU(), seed=8)
     if lib.__name__ == "hoomd":
         sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
@@ -48,7 +69,7 @@ def build(lib, frame, dim, params=PARAMS):
         sim.create_state_from_snapshot(frame)
     lj = lib.md.pair.LJ(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[(("A", "B"), ("A", "B"))] = dict(epsilon=0.5, sigma=1.0)
-    wall = lib.md.external.wall.LJ(walls=walls(lib, dim))
+    wall = lib.md.external.wall.LJ(walls=geometry(lib, dim))
     for t, p in params.items():
         wall.params[t] = p
     m = lib.md.methods.Langevin(filter=lib.filter.All(), kT=1.0)
@@ -76,37 +97,70 @@ def test_same_as_hoomd(dim):
     np.testing.assert_allclose(a[2], b[2], rtol=0, atol=1e-12)
 
 
-def test_gradient_matches_finite_differences():
+@pytest.mark.parametrize("dim", [2, 3])
+def test_extrapolated_mode_same_as_hoomd(dim):
+    """r_extrap > 0: particles past a wall, or within r_extrap of it, feel the potential continued
+    linearly from r_extrap (HOOMD-blue's extrapolated mode)."""
+    hoomd = pytest.importorskip("hoomd")
+    import hoomd.md  # noqa: F401,F811  (the md submodule)
+
+    frame = frame_for(dim)
+    out = {}
+    for lib in (ha, hoomd):
+        sim, wall = build(lib, frame, dim, EXTRAP, tight_walls)
+        sim.run(0)
+        first = (np.asarray(wall.forces), np.asarray(wall.energies))
+        sim.run(200)
+        out[lib.__name__] = first + (np.asarray(sim.state.get_snapshot().particles.position), float(wall.energy))
+    a, b = out["hoomd_adjoint"], out["hoomd"]
+    # some particles start past a wall: without extrapolation they would feel nothing from it
+    sim, wall = build(ha, frame, dim, PARAMS, tight_walls)
+    sim.run(0)
+    assert np.abs(a[0] - np.asarray(wall.forces)).max() > 1.0
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-15, atol=1e-13)
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-15, atol=1e-13)
+    np.testing.assert_allclose(a[2], b[2], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "params,geometry,steps",
+    [(PARAMS, walls, (1e-5, 2e-6)), (EXTRAP, tight_walls, (1e-6, 2e-7))],
+    ids=["normal", "extrapolated"],
+)
+def test_gradient_matches_finite_differences(params, geometry, steps):
+    """Pair parameters and initial positions through 60 steps. (The tight walls keep many
+    particles near r_cut, where the wall force jumps: a difference of step 1e-5 crosses it there,
+    1% off; from 1e-6 down the differences converge to the gradient, 2e-9 relative.)"""
     dim = 3
     W = np.random.default_rng(9).normal(size=(40, 3))
 
     def loss(f):
         return float(np.sum(W * f.positions)), W
 
-    def run(params, pos=None):
+    def run(prm, pos=None):
         fr = frame_for(dim)
         if pos is not None:
             fr.particles.position = pos
-        sim, _ = build(ha, fr, dim, params)
+        sim, _ = build(ha, fr, dim, prm, geometry)
         sim.run(60)
         return loss(ha.adjoint._frame(sim))[0]
 
-    sim, wall = build(ha, frame_for(dim), dim)
+    sim, wall = build(ha, frame_for(dim), dim, params, geometry)
     res = ha.adjoint.gradient(sim, 60, loss, [wall, "positions"])
     g = res.grad(wall)
     for t in ("A", "B"):
         for name in ("epsilon", "sigma"):
             assert g[t][name] != 0
-            for h in (1e-5, 2e-6):
-                up = {k: dict(v, **({name: v[name] + h} if k == t else {})) for k, v in PARAMS.items()}
-                dn = {k: dict(v, **({name: v[name] - h} if k == t else {})) for k, v in PARAMS.items()}
+            for h in steps:
+                up = {k: dict(v, **({name: v[name] + h} if k == t else {})) for k, v in params.items()}
+                dn = {k: dict(v, **({name: v[name] - h} if k == t else {})) for k, v in params.items()}
                 fd = (run(up) - run(dn)) / (2 * h)
                 assert abs(fd - g[t][name]) < 1e-6 * abs(fd) + 1e-13 / h, (t, name, h, fd, g[t][name])
     v = np.random.default_rng(4).normal(size=(40, 3))
     p0 = np.asarray(frame_for(dim).particles.position, dtype=float)
     ad = float(np.sum(res.positions * v))
     for h in (1e-6, 2e-7):
-        fd = (run(PARAMS, p0 + h * v) - run(PARAMS, p0 - h * v)) / (2 * h)
+        fd = (run(params, p0 + h * v) - run(params, p0 - h * v)) / (2 * h)
         assert abs(fd - ad) < 1e-6 * abs(ad) + 1e-13 / h, (h, fd, ad)
 
 
@@ -114,8 +168,8 @@ def test_refusals():
     with pytest.raises(ValueError, match="Plane normal must not be zero"):
         ha.wall.Plane(origin=(0, 0, 0), normal=(0, 0, 0))
     w = ha.md.external.wall.LJ(walls=[ha.wall.Plane(origin=(0, 0, 0), normal=(0, 0, 1))])
-    with pytest.raises(ValueError, match=r"\['r_extrap'\] = 0.5: only 0"):
-        w.params["A"] = dict(epsilon=1.0, sigma=1.0, r_cut=2.5, r_extrap=0.5)
+    with pytest.raises(ValueError, match=r"\['r_extrap'\] must be >= 0, got -0.5"):
+        w.params["A"] = dict(epsilon=1.0, sigma=1.0, r_cut=2.5, r_extrap=-0.5)
     with pytest.raises(TypeError, match="walls must be hoomd_adjoint.wall geometries"):
         ha.md.external.wall.LJ(walls=["plane"])
     cyl = ha.md.external.wall.LJ(walls=[ha.wall.Cylinder(radius=3.0, axis=(0, 0, 0))])

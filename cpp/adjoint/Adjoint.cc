@@ -99,8 +99,9 @@ struct ThermostatSens {
 };
 ThermostatSens thermostat_sensitivity(const System& sys, const Method& m, const StepArgs& a) {
     const Thermostat& th = m.thermostat;
-    if (th.kind == Thermostat::MTTK)
-        throw std::invalid_argument("the adjoint does not differentiate ConstantVolume's MTTK thermostat yet");
+    if (th.kind == Thermostat::MTTK)  // (its own path in adjoint_step; none in forward mode)
+        throw std::invalid_argument(
+            "forward mode does not differentiate ConstantVolume's MTTK thermostat; use reverse");
     ThermostatSens out;
     if (th.kind == Thermostat::Bussi && a.dt == 0.0) return out;
     const ThermostatInputs in = sys.thermostatInputs(m, a);
@@ -117,9 +118,9 @@ ThermostatSens thermostat_sensitivity(const System& sys, const Method& m, const 
 
 // After the Jacobian, with a thermostat: v_h = s w, w = v + a dt/2. The adjoint of v_h in total is
 // lu = lvh + dt lr; then w's is s lu, and s's, ls = sum lu . w (summed in tag order), reaches v
-// through K (dK/dv_i = m_i v_i), and kT and tau directly.
-void thermostat_adjoint_post(System& sys, const ThermostatSens& ts, const double* lvh, const double* lr, double* lv,
-                             double* la, AdjointGrads& g) {
+// through K (dK/dv_i = m_i v_i), and kT and tau directly. Returns ls.
+double thermostat_adjoint_post(System& sys, const ThermostatSens& ts, const double* lvh, const double* lr, double* lv,
+                               double* la, AdjointGrads& g) {
     const ParticleData& pd = sys.pd;
     const size_t n = 3 * size_t(pd.N);
     const double dt = sys.dt;
@@ -134,6 +135,37 @@ void thermostat_adjoint_post(System& sys, const ThermostatSens& ts, const double
     });
     g.kT += ls * ts.dkT;
     g.tau += ls * ts.dtau;
+    return ls;
+}
+
+// MTTK's step [TwoStepConstantVolume with MTTKThermostat]: v_h = s1 (v + a dt/2), s1 = exp(-xi dt/2);
+// xi' = mttk_next_xi(xi, K(v_h), kT, tau); v' = s2 v_h + a' dt/2, s2 = exp(-xi' dt/2). What the
+// adjoint needs of it at one step: the factors and xi' with its derivatives (the same template in
+// dual numbers: slots xi, K, kT, tau).
+struct MTTKSens {
+    double s1 = 1, s2 = 1, K = 0, dxi = 1, dK = 0, dkT = 0, dtau = 0;
+};
+MTTKSens mttk_sensitivity(const System& sys, const Method& m, double dt, double kT, const std::vector<double>& vh) {
+    const Thermostat& th = m.thermostat;
+    MTTKSens out;
+    out.s1 = mttk_factors(th, dt)[0];
+    double K = 0;  // as System::kineticEnergies sums it, over v_h
+    for (uint32_t i : m.members) {
+        const double* v = &vh[3 * size_t(i)];
+        K += sys.pd.mass[i] * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    }
+    out.K = K *= 0.5;
+    using D = Dual<4>;
+    const D xi = mttk_next_xi(D::variable(th.xi, 0), D::variable(K, 1), th.trans_dof, dt, D::variable(th.tau, 3),
+                              D::variable(kT, 2));
+    Thermostat next = th;
+    next.xi = xi.v;
+    out.s2 = mttk_factors(next, dt)[0];
+    out.dxi = xi.d[0];
+    out.dK = xi.d[1];
+    out.dkT = xi.d[2];
+    out.dtau = xi.d[3];
+    return out;
 }
 
 }  // namespace
@@ -224,10 +256,14 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     lvh.resize(3 * size_t(N));
     latot.resize(3 * size_t(N));
     // ConstantVolume's Bussi or Berendsen thermostat: v_h = s(K(v), kT, tau) (v + a dt/2)
-    const bool rescaled = m.kind == Method::ConstantVolume && m.thermostat.kind != Thermostat::None;
+    const bool mttk = m.kind == Method::ConstantVolume && m.thermostat.kind == Thermostat::MTTK;
+    const bool rescaled = m.kind == Method::ConstantVolume && m.thermostat.kind != Thermostat::None && !mttk;
+    if (mttk && !sys.restoreThermostats(t))
+        throw std::logic_error(format("the adjoint: MTTK's xi at step %llu was not kept", (unsigned long long)t));
     const ThermostatSens ts =
         rescaled ? thermostat_sensitivity(sys, m, StepArgs{t, sys.seed, dt, T, dim}) : ThermostatSens{};
-    half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh, ts.s);
+    half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh, mttk ? mttk_factors(m.thermostat, dt)[0] : ts.s);
+    const MTTKSens ms = mttk ? mttk_sensitivity(sys, m, dt, T, vh) : MTTKSens{};
     double *lt_ = latot.data(), *lvh_ = lvh.data(), *w_ = w.data();
     for_entries(3 * size_t(N), nt, [&](size_t q) {
         const uint32_t i = uint32_t(q / 3), k = uint32_t(q % 3);
@@ -235,6 +271,19 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
         langevin_adjoint_pre(drag, dt, langevin ? m.gamma[pd.typeid_[i]] : 0.0, 1.0 / pd.mass[i], lv[q], la[q], lt_[q],
                              lvh_[q], w_[q]);
     });
+    double lxi = 0;  // MTTK: the adjoint of xi' in total
+    if (mttk) {
+        // v' = s2 v_h + a' dt/2: v_h's adjoint is s2 lv; s2's, sum lv . v_h, reaches xi'; xi' moves
+        // xi, kT, tau, and v_h through K (dK/dv_h = m v_h)
+        double ls2 = 0;
+        for (size_t q = 0; q < 3 * size_t(N); ++q) ls2 += lv[q] * vh[q];
+        lxi = g.xi + ls2 * (-0.5 * dt) * ms.s2;
+        const double lK = lxi * ms.dK;
+        const double* v = vh.data();
+        for_entries(3 * size_t(N), nt, [&](size_t q) { lvh_[q] = ms.s2 * lvh_[q] + lK * pd.mass[q / 3] * v[q]; });
+        g.kT += lxi * ms.dkT;
+        g.tau += lxi * ms.dtau;
+    }
     // lr += J(r') w in place: lr is not read again before the final loop
     const double* wp = w.data();
     force_jacobian(sys, 1, &wp, &lr, req.params ? &g : nullptr, nullptr, nullptr, &req.select);
@@ -254,6 +303,11 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     const double* lvhq = lvh.data();
     if (rescaled) {
         thermostat_adjoint_post(sys, ts, lvhq, lr, lv, la, g);
+        return;
+    }
+    if (mttk) {  // v_h = s1 (v + a dt/2): s1's adjoint reaches xi, whose own continues from xi'
+        const double ls1 = thermostat_adjoint_post(sys, ThermostatSens{ms.s1, 0, 0, 0}, lvhq, lr, lv, la, g);
+        g.xi = lxi * ms.dxi + ls1 * (-0.5 * dt) * ms.s1;
         return;
     }
     for_entries(3 * size_t(N), nt, [&](size_t q) { langevin_adjoint_post(dt, lvhq[q], lr[q], lv[q], la[q]); });

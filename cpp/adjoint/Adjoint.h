@@ -19,6 +19,9 @@ struct AdjointGrads {
     double kT = 0;                            // (ConstantVolume: its thermostat's kT)
     std::vector<double> gamma;                // per type
     double tau = 0;                           // a ConstantVolume thermostat's time constant
+    // the adjoint of MTTK's xi at the sweep's current step: carried from one sweep to the next
+    // like lr, lv and la (and, at the end, d loss / d xi at the window's start)
+    double xi = 0;
 };
 
 // The parameters a pass differentiates, one list per force (sys.forces' order) of indices into

@@ -42,7 +42,7 @@ class WallForceAdjointT : public WallForceT<E>, public AdjointForce {
                     p[c] = D(pd.pos[3 * size_t(i) + c]);
                     p[c].d[0] = w[k][3 * size_t(i) + c];
                 }
-                wall_particle<E>(this->m_walls, p, &der[t * E::n_derived], rcsq, shift[t], F, U);
+                wall_particle<E>(this->m_walls, p, &der[t * E::n_derived], rcsq, shift[t], this->m_rextrap[t], F, U);
                 for (int c = 0; c < 3; ++c) {
                     double add = F[c].d[0];
                     if (ptan && ptan[k])

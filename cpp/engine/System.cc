@@ -370,6 +370,7 @@ void System::checkRotationalInput() const {
 
 void System::step() {
     const uint64_t t = timestep;
+    if (thermostatLogOn) logThermostats(t);
     const unsigned dim = pd.dimensions();
     const BoxDim box = pd.box;
     for (Method& m : methods) {
@@ -429,6 +430,20 @@ void System::step() {
         if (aniso) rotateStepTwo(m, a, s2[1]);
     }
     timestep = t + 1;
+    if (thermostatLogOn) logThermostats(t + 1);
+}
+
+void System::logThermostats(uint64_t t) {
+    std::vector<Thermostat>& at = thermostatLog[t];  // (a replay writes the same values again)
+    at.clear();
+    for (const Method& m : methods) at.push_back(m.thermostat);
+}
+
+bool System::restoreThermostats(uint64_t t) {
+    const auto it = thermostatLog.find(t);
+    if (it == thermostatLog.end() || it->second.size() != methods.size()) return false;
+    for (size_t k = 0; k < methods.size(); ++k) methods[k].thermostat = it->second[k];
+    return true;
 }
 
 // ---- rigid bodies ------------------------------------------------------------------------------

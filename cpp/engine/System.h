@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 #include "core/ThreadGovernor.h"
 #include "engine/Force.h"
@@ -142,6 +143,12 @@ class System {
     KineticEnergies kineticEnergies(const Method& m) const;
     // Draw the Brownian velocities of the last step, if anyone is about to read them.
     void materializeVelocities();
+    // MTTK's variables at each step's start, by timestep, kept while thermostatLogOn (a gradient
+    // through MTTK): the state stores keep particle arrays only, so a replay from a checkpoint and
+    // the adjoint's steps read xi back from here (restoreThermostats; false: none kept for t).
+    bool thermostatLogOn = false;
+    std::unordered_map<uint64_t, std::vector<Thermostat>> thermostatLog;
+    bool restoreThermostats(uint64_t t);
     void dropPendingVelocities() {
         for (auto& m : methods) m.velocity_pending = false;
     }
@@ -155,6 +162,7 @@ class System {
     void rotateStepOne(Method& m, const StepArgs& a, double scale = 1.0);
     void rotateStepTwo(const Method& m, const StepArgs& a, double scale = 1.0);
     void thermostatAdvance(Method& m, const StepArgs& a);
+    void logThermostats(uint64_t t);
     StepSave m_save;  // steps(): the last copy (kept to reuse its memory)
 };
 

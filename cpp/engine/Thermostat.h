@@ -76,11 +76,22 @@ struct ThermostatInputs {
     BussiDraws trans, rot;  // (Bussi)
 };
 
+// MTTK's xi after a step from xi before it and the translational kinetic energy K after the first
+// half step [MTTKThermostat::advanceThermostat], and the half-way xi' that eta integrates. T:
+// double (the forward map's bits), or dual numbers (the adjoint's derivatives).
+template <class T>
+T mttk_next_xi(const T& xi, const T& K, double dof, double dt, const T& tau, const T& set_T, T* xi_prime = nullptr) {
+    const T T_trans = thermo_temperature(K, dof);
+    const T half = 1.0 / 2.0 * dt / tau / tau * (T_trans / set_T - 1.0);
+    const T xp = xi + half;
+    if (xi_prime) *xi_prime = xp;
+    return xp + half;
+}
+
 // [MTTKThermostat::advanceThermostat] from the kinetic energies after the first half step.
 inline void mttk_advance(Thermostat& th, double dt, double set_T, const KineticEnergies& k, bool aniso) {
-    const double T_trans = thermo_temperature(k.trans, th.trans_dof);
-    const double xi_prime = th.xi + 1.0 / 2.0 * dt / th.tau / th.tau * (T_trans / set_T - 1.0);
-    th.xi = xi_prime + 1.0 / 2.0 * dt / th.tau / th.tau * (T_trans / set_T - 1.0);
+    double xi_prime = 0;
+    th.xi = mttk_next_xi(th.xi, k.trans, th.trans_dof, dt, th.tau, set_T, &xi_prime);
     th.eta += xi_prime * dt;
     if (aniso) {
         const double xi_prime_rot =

@@ -1,8 +1,8 @@
-// Wall potentials (hoomd.md.external.wall) as HOOMD-blue 4.8.2's EvaluatorWalls in its normal
-// mode (r_extrap = 0): for each wall whose active side the particle is on, the pair evaluator E at
-// the wall-to-particle vector d (r^2 = d . d, shifted by V(r_cut)), F += d f, U += V - V(r_cut);
-// spheres first, then cylinders, then planes, as HOOMD-blue loops. wall_vector is written once for double (the
-// forward map) and dual numbers (the adjoint).
+// Wall potentials (hoomd.md.external.wall) as HOOMD-blue 4.8.2's EvaluatorWalls (in its normal
+// mode, r_extrap = 0; the extrapolated one in wall_extrapolated): for each wall whose active side the particle is on,
+// the pair evaluator E at the wall-to-particle vector d (r^2 = d . d, shifted by V(r_cut)), F += d f, U += V -
+// V(r_cut); spheres first, then cylinders, then planes, as HOOMD-blue loops. wall_vector is written once for double
+// (the forward map) and dual numbers (the adjoint).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -84,10 +84,60 @@ bool wall_vector(const Wall& w, const T p[3], T d[3]) {
     return (ev < w.r && w.inside) || (ev > w.r && !w.inside);
 }
 
-// One particle's force and energy from every wall: params/derived per its type.
+// [onWallForceDirection]: the force's direction for a particle exactly on the wall (r_extrap > 0).
+template <class T>
+void wall_on_direction(const Wall& w, const T p[3], T d[3]) {
+    if (w.kind == Wall::Plane) {
+        for (int k = 0; k < 3; ++k) d[k] = T(-w.normal[k]);
+        return;
+    }
+    T rel[3];
+    for (int k = 0; k < 3; ++k) rel[k] = w.origin[k] - p[k];
+    if (w.kind == Wall::Sphere) {
+        for (int k = 0; k < 3; ++k) d[k] = rel[k] / w.r;
+        return;
+    }
+    const Q4<T> q = {T(w.to_z.s), T(w.to_z.x), T(w.to_z.y), T(w.to_z.z)};
+    T s[3];
+    qrotate(q, rel, s);
+    s[2] = T(0.0);
+    qrotate(qconj(q), s, d);
+    for (int k = 0; k < 3; ++k) d[k] = d[k] / w.r;
+}
+
+// [EvaluatorWalls::extrapEvaluator]: within r_extrap of the wall, or past it, the potential
+// continued linearly from r_extrap: V(r_x) - V(r_cut) + f(r_x) r_x r', force f(r_x) r_x / r' along
+// d, where r' = r_x - r on the active side and r_x + r past the wall.
+template <class E, class T, class P, class S>
+void wall_extrapolated(const Wall& w, const T p[3], bool active, T d[3], const P* derived, double rcutsq,
+                       const S& eshift, double rextrap, T F[3], T& U) {
+    using std::sqrt;
+    const T rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+    T r = sqrt(rsq);
+    if (value_of(rsq) == 0.0) {
+        active = true;
+        wall_on_direction(w, p, d);
+    } else {
+        const T inv = 1.0 / r;
+        for (int k = 0; k < 3; ++k) d[k] = d[k] * inv;
+    }
+    r = active ? rextrap - r : rextrap + r;
+    for (int k = 0; k < 3; ++k) d[k] = d[k] * (active ? r : -r);
+    const double rxsq = rextrap * rextrap;
+    T f, V;
+    if (!(rxsq < rcutsq) || !E::eval(T(rxsq), T(rcutsq), derived, f, V)) return;
+    const T energy = (V - eshift) + f * rextrap * r;
+    f = f * (rextrap / r);
+    if (!std::isfinite(value_of(f))) return;  // (HOOMD-blue adds zeros)
+    for (int k = 0; k < 3; ++k) F[k] += d[k] * f;
+    U += energy;
+}
+
+// One particle's force and energy from every wall: params/derived per its type; with r_extrap > 0,
+// HOOMD-blue's extrapolated mode (wall_extrapolated) within r_extrap of a wall and past it.
 template <class E, class T, class P, class S>
 void wall_particle(const std::vector<Wall>& walls, const T p[3], const P* derived, double rcutsq, const S& eshift,
-                   T F[3], T& U) {
+                   double rextrap, T F[3], T& U) {
     F[0] = F[1] = F[2] = T(0.0);
     U = T(0.0);
     if (!(rcutsq > 0)) return;
@@ -95,7 +145,12 @@ void wall_particle(const std::vector<Wall>& walls, const T p[3], const P* derive
         for (const Wall& w : walls) {
             if (int(w.kind) != pass) continue;
             T d[3];
-            if (!wall_vector(w, p, d)) continue;
+            const bool active = wall_vector(w, p, d);
+            if (rextrap > 0.0 && !(active && value_of(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) >= rextrap * rextrap)) {
+                wall_extrapolated<E>(w, p, active, d, derived, rcutsq, eshift, rextrap, F, U);
+                continue;
+            }
+            if (!active) continue;
             const T rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
             if (!(value_of(rsq) < rcutsq)) continue;
             T f, V;
@@ -110,28 +165,31 @@ void wall_particle(const std::vector<Wall>& walls, const T p[3], const P* derive
 class WallForce : public Force {
   public:
     virtual void setWalls(std::vector<Wall> walls) = 0;
-    virtual void setParams(uint32_t type, const std::vector<double>& p, double rcut) = 0;
+    virtual void setParams(uint32_t type, const std::vector<double>& p, double rcut, double rextrap) = 0;
 };
 
 template <class E>
 class WallForceT : public WallForce {
   public:
     void setWalls(std::vector<Wall> walls) override { m_walls = std::move(walls); }
-    void setParams(uint32_t type, const std::vector<double>& p, double rcut) override {
+    void setParams(uint32_t type, const std::vector<double>& p, double rcut, double rextrap) override {
         if (p.size() != size_t(E::n_params))
             throw std::invalid_argument(format("wall force: %zu parameters, %d expected", p.size(), E::n_params));
         if (m_params.size() < size_t(type + 1) * E::n_params) {
             m_params.resize(size_t(type + 1) * E::n_params, 0.0);
             m_rcut.resize(type + 1, 0.0);
+            m_rextrap.resize(type + 1, 0.0);
         }
         for (int k = 0; k < E::n_params; ++k) m_params[size_t(type) * E::n_params + k] = p[k];
         m_rcut[type] = rcut;
+        m_rextrap[type] = rextrap;
         m_dirty = true;
     }
     void prepare(const ParticleData& pd) override {
         if (m_rcut.size() < pd.ntypes) {
             m_params.resize(size_t(pd.ntypes) * E::n_params, 0.0);
             m_rcut.resize(pd.ntypes, 0.0);
+            m_rextrap.resize(pd.ntypes, 0.0);
             m_dirty = true;
         }
         if (m_dirty) updateTables();
@@ -143,7 +201,8 @@ class WallForceT : public WallForce {
             const uint32_t t = pd.typeid_[i];
             const double* p = &pd.pos[3 * size_t(i)];
             double* F = &force[3 * size_t(i)];
-            wall_particle<E>(m_walls, p, &m_derived[size_t(t) * E::n_derived], m_rcutsq[t], m_eshift[t], F, energy[i]);
+            wall_particle<E>(m_walls, p, &m_derived[size_t(t) * E::n_derived], m_rcutsq[t], m_eshift[t], m_rextrap[t],
+                             F, energy[i]);
             if (computeVirial) {
                 double* w = &virial[6 * size_t(i)];
                 w[0] = F[0] * p[0];
@@ -173,7 +232,7 @@ class WallForceT : public WallForce {
         m_dirty = false;
     }
     std::vector<Wall> m_walls;
-    std::vector<double> m_params, m_rcut, m_rcutsq, m_derived, m_eshift;
+    std::vector<double> m_params, m_rcut, m_rextrap, m_rcutsq, m_derived, m_eshift;
     bool m_dirty = true;
 };
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "core/Simd.h"
 #include "adjoint/BarForceAdjoint.h"
 #include "adjoint/ExternalFieldAdjoint.h"
+#include "adjoint/TableForceAdjoint.h"
 #include "adjoint/WallForceAdjoint.h"
 #include "device/PairForces.h"
 #include "engine/Force.h"
@@ -115,6 +117,19 @@ void export_forces(py::module_& m) {
         .def_property("shift", &PairForce::shift, &PairForce::setShift)
         .def_property_readonly("n_params", &PairForce::nParams);
     m.def("make_pair_force", &make_pair_force);
+    py::class_<TableForce, PairForce, std::shared_ptr<TableForce>>(m, "TableForce")
+        .def(py::init([](std::shared_ptr<NeighborList> nl, uint32_t ntypes) {
+                 return std::shared_ptr<TableForce>(std::make_shared<TableForceAdjoint>(std::move(nl), ntypes));
+             }),
+             py::arg("nlist"), py::arg("ntypes"))
+        .def("set_table", &TableForce::setTable, py::arg("a"), py::arg("b"), py::arg("r_min"), py::arg("U"),
+             py::arg("F"))
+        .def_property_readonly("width", &TableForce::width)
+        .def("energy_forces", [](TableForce& f, System& s) {
+            f.prepare(s.pd);
+            s.pd.packPositions();
+            return copy_of(f.energyForces(s.pd, s.nthreads), s.pd.N, 3);
+        });
     m.def(
         "pair_parameters",
         [] {
@@ -150,7 +165,8 @@ void export_forces(py::module_& m) {
                  }
                  f.setWalls(std::move(out));
              })
-        .def("set_params", &WallForce::setParams, py::arg("type"), py::arg("values"), py::arg("r_cut"));
+        .def("set_params", &WallForce::setParams, py::arg("type"), py::arg("values"), py::arg("r_cut"),
+             py::arg("r_extrap") = 0.0);
     m.def("make_wall_force", &make_wall_force);
     py::class_<PeriodicField, Force, std::shared_ptr<PeriodicField>>(m, "PeriodicField")
         .def(py::init([] { return std::shared_ptr<PeriodicField>(std::make_shared<PeriodicFieldAdjoint>()); }))
@@ -310,6 +326,26 @@ void def_system_model(SystemClass& c) {
                  th.eta = v[1];
                  th.xi_rot = v[2];
                  th.eta_rot = v[3];
+             })
+        // MTTK's variables kept per step while a gradient runs (System::thermostatLog); switching
+        // it either way forgets what was kept
+        .def_property(
+            "keep_thermostat_log", [](const System& s) { return s.thermostatLogOn; },
+            [](System& s, bool on) {
+                s.thermostatLogOn = on;
+                s.thermostatLog.clear();
+            })
+        .def("restore_thermostats", &System::restoreThermostats, py::arg("timestep"))
+        // another engine's MTTK variables at a step ({method index: (xi, eta, xi_rot, eta_rot)}), into the log
+        .def("log_thermostats",
+             [](System& s, uint64_t t, const std::map<size_t, std::array<double, 4>>& vars) {
+                 std::vector<Thermostat> at;
+                 for (const Method& m : s.methods) at.push_back(m.thermostat);
+                 for (const auto& [k, v] : vars) {
+                     if (k >= at.size()) throw std::out_of_range("log_thermostats: no such method");
+                     at[k].xi = v[0], at[k].eta = v[1], at[k].xi_rot = v[2], at[k].eta_rot = v[3];
+                 }
+                 s.thermostatLog[t] = std::move(at);
              })
         .def("thermostat_variables", [](const System& s, size_t k) {
             if (k >= s.methods.size()) throw std::out_of_range("thermostat_variables: no such method");

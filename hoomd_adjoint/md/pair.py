@@ -108,7 +108,7 @@ class Pair(Force):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls._name is None:
+        if cls._name is None or "_param_spec" in cls.__dict__:  # (Table declares its own: arrays)
             return
         names = _core.pair_parameters().get(cls._name)
         if names is None:
@@ -234,10 +234,17 @@ class Pair(Force):
             or self._cpp_nlist is not self._nlist._cpp
             or self._cpp_name != name
         ):
-            self._cpp = _core.make_pair_force(name, self._nlist._cpp, ntypes)
+            self._cpp = self._make_cpp(ntypes)
             self._cpp_ntypes = ntypes
             self._cpp_nlist = self._nlist._cpp
             self._cpp_name = name
+
+    def _make_cpp(self, ntypes):
+        return _core.make_pair_force(self._engine_name(), self._nlist._cpp, ntypes)
+
+    def _selection(self, names, state):
+        """The engine's indices of the named parameters (what a gradient's ``select`` holds)."""
+        return [k for k, n in enumerate(self._param_spec) if n in names]
 
     def _plan(self, state):
         """Check the parameters against ``state`` (raise naming any unknown type, or any type pair in
@@ -488,3 +495,100 @@ class MorseSwitched(_RangeFromParams):
             raise ValueError(f"{what}['r0'] must be >= 0, got {value['r0']}")
         if not 0 <= value["r_on"] < value["r_off"]:
             raise ValueError(f"{what}: need 0 <= r_on < r_off, got r_on = {value['r_on']}, r_off = {value['r_off']}")
+
+
+class _TableParams(TypeParameterDict):
+    """``params[(a, b)] = dict(r_min=..., U=..., F=...)``: a length and two arrays of one length."""
+
+    def _check_value(self, key, value):
+        what = f"{self._what}[{self._label(key)!r}]"
+        if not isinstance(value, dict):
+            raise TypeError(f"{what} must be a dict with keys ['r_min', 'U', 'F'], got {show(value)}")
+        unknown = [p for p in value if p not in ("r_min", "U", "F")]
+        if unknown:
+            raise ValueError(f"{what}: unknown parameter(s) {sorted(map(str, unknown))}; expected ['r_min', 'U', 'F']")
+        old = self._data.get(key, {})
+        merged = {}
+        for p in ("r_min", "U", "F"):
+            v = value.get(p, old.get(p))
+            if v is None:
+                raise ValueError(f"{what}: missing parameter {p!r} (required: ['r_min', 'U', 'F'])")
+            if p == "r_min":
+                merged[p] = as_real(f"{what}['r_min']", v, lo=0.0)
+                continue
+            try:
+                arr = np.array(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"{what}[{p!r}] must be a 1-D array of numbers, got {show(v)}") from None
+            if arr.ndim != 1 or arr.size == 0:
+                raise ValueError(f"{what}[{p!r}] must be a non-empty 1-D array, got shape {arr.shape}")
+            bad = np.flatnonzero(~np.isfinite(arr))
+            if bad.size:
+                raise ValueError(f"{what}[{p!r}][{int(bad[0])}] must be finite, got {arr[bad[0]]}")
+            arr.flags.writeable = False
+            merged[p] = arr
+        if merged["U"].size != merged["F"].size:
+            raise ValueError(
+                f"{what}: U and F must have the same length, got {merged['U'].size} and {merged['F'].size}"
+            )
+        return merged
+
+
+class Table(Pair):
+    """Tabulated pair force (HOOMD-blue's ``md.pair.Table``, the same arithmetic): per type pair,
+    the energy ``U`` and the force ``F`` (= -dU/dr) given at ``len(U)`` points
+    ``numpy.linspace(r_min, r_cut, len(U), endpoint=False)`` and interpolated linearly (from the
+    last point to zero at r_cut); no force or energy below r_min or from r_cut on.
+
+    ``params[(a, b)] = dict(r_min=..., U=..., F=...)`` (length >= 0; energies and forces, two 1-D
+    arrays of one length; pairs may have different lengths). Only ``mode='none'``. Everything in
+    ``params`` is differentiable: ``wrt=[table]`` gives ``grad(table)[(a, b)] = {'r_min': float,
+    'U': array, 'F': array}`` (the arrays as long as the pair's table); ``wrt=[(table, ['F'])]``
+    only some of them. Reverse mode only; runs on the CPU.
+    """
+
+    _name = "Table"
+    _param_spec = {"r_min": REQUIRED, "U": REQUIRED, "F": REQUIRED}
+    _accepted_modes = ("none",)
+
+    def __init__(self, nlist, default_r_cut=None):
+        super().__init__(nlist, default_r_cut=default_r_cut, mode="none")
+        self.params = _TableParams("params", 2, spec=dict(self._param_spec), owner="Table", types=self._attached_types)
+
+    def _make_cpp(self, ntypes):
+        return _core.TableForce(self._nlist._cpp, ntypes)
+
+    def _push(self, plan):
+        for a, b, values, rc in plan:
+            if values is not None:
+                self._cpp.set_table(a, b, values[0], values[1], values[2])
+            self._cpp.set_rcut(a, b, rc)
+
+    def _width(self, state):
+        """The longest table pushed for ``state`` (the engine's TableForce.width)."""
+        return max([1] + [v[1].size for _, _, v, _ in self._plan(state) if v is not None])
+
+    def _selection(self, names, state):
+        W = self._width(state)
+        spans = {"r_min": [0], "U": list(range(1, 1 + W)), "F": list(range(1 + W, 1 + 2 * W))}
+        return [k for n in self._param_spec if n in names for k in spans[n]]
+
+    def _grad_dict(self, flat, state, wanted=None):
+        """{(a, b): {'r_min', 'U', 'F'}} from the engine's ntypes^2 x (1 + 2 W) gradient, (a, b)
+        and (b, a) summed; each array as long as the pair's table."""
+        types = state.particle_types
+        W, nt = self._width(state), len(types)
+        g = np.broadcast_to(np.asarray(flat, dtype=float).reshape(-1), (nt * nt * (1 + 2 * W),))
+        g = g.reshape(nt, nt, 1 + 2 * W)
+        out = {}
+        for a in range(nt):
+            for b in range(a, nt):
+                v = g[a, b] + (g[b, a] if a != b else 0.0)
+                p = self.params.get((types[a], types[b]))
+                w = p["U"].size if p is not None else 0
+                full = {"r_min": float(v[0]), "U": v[1 : 1 + w].copy(), "F": v[1 + W : 1 + W + w].copy()}
+                out[(types[a], types[b])] = {n: x for n, x in full.items() if wanted is None or n in wanted}
+        return out
+
+    def __repr__(self):
+        return "Table()"

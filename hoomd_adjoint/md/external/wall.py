@@ -1,6 +1,8 @@
 """Wall potentials (hoomd.md.external.wall): a pair potential between each particle and the
 walls' nearest points, with HOOMD-blue 4.8.2's arithmetic (engine/WallForce.h), shifted by V(r_cut).
-Planes, spheres and cylinders; ``r_extrap`` 0 only."""
+Planes, spheres and cylinders; with ``r_extrap`` > 0, HOOMD-blue's extrapolated mode: within
+r_extrap of a wall, and past it, the potential continues linearly from its value at r_extrap (a
+particle that crossed a wall is pushed back instead of ignored)."""
 
 from ... import _core
 from ...typeparam import TypeParameterDict
@@ -12,8 +14,10 @@ __all__ = ["ForceShiftedLJ", "Gaussian", "LJ", "Mie", "Morse", "WallPotential", 
 
 class WallPotential(_External):
     """Base class: ``walls`` (a list of :mod:`hoomd_adjoint.wall` geometries) and
-    ``params[type] = dict(<the pair potential's parameters>, r_cut=..., r_extrap=0)``. The pair
-    parameters are differentiable: ``wrt=[wall]`` gives ``grad(wall)[type] = {parameter: ...}``."""
+    ``params[type] = dict(<the pair potential's parameters>, r_cut=..., r_extrap=0)`` (lengths >= 0;
+    r_extrap > 0: linear extrapolation within r_extrap of a wall and past it). The pair parameters
+    are differentiable (r_cut and r_extrap are not): ``wrt=[wall]`` gives
+    ``grad(wall)[type] = {parameter: ...}``."""
 
     _name = None  # the pair evaluator
 
@@ -33,8 +37,8 @@ class WallPotential(_External):
 
     @staticmethod
     def _check(what, value):
-        if value["r_extrap"] != 0:
-            raise ValueError(f"{what}['r_extrap'] = {value['r_extrap']}: only 0 (no extrapolation) is supported")
+        if value["r_extrap"] < 0:
+            raise ValueError(f"{what}['r_extrap'] must be >= 0, got {value['r_extrap']}")
         if value["r_cut"] < 0:
             raise ValueError(f"{what}['r_cut'] must be >= 0, got {value['r_cut']}")
 
@@ -63,14 +67,14 @@ class WallPotential(_External):
                 from ...errors import IncompleteSpecificationError
 
                 raise IncompleteSpecificationError(f"{type(self).__name__}.params[{t!r}] is not set")
-            plan.append(([v[n] for n in self._param_spec], v["r_cut"]))
+            plan.append(([v[n] for n in self._param_spec], v["r_cut"], v["r_extrap"]))
         return walls, plan
 
     def _push(self, plan):
         walls, params = plan
         self._cpp.set_walls(walls)
-        for t, (values, rc) in enumerate(params):
-            self._cpp.set_params(t, values, rc)
+        for t, (values, rc, rx) in enumerate(params):
+            self._cpp.set_params(t, values, rc, rx)
 
     def __repr__(self):
         return f"{type(self).__name__}(walls={self._walls!r})"
