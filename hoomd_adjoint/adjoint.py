@@ -865,14 +865,8 @@ def _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, dev
         th = getattr(m, "thermostat", None)
         if th is None:
             continue
-        rotations = integ.integrate_rotational_dof or integ.rigid is not None or sim.state._cpp.n_bodies > 0
-        why = (
-            "thermostats with rigid bodies or rotational integration are not differentiated yet"
-            if rotations
-            else "mode='forward' does not differentiate MTTK (mode='reverse' does)"
-            if th._name == "MTTK" and mode == "forward"
-            else None
-        )
+        why = "mode='forward' does not differentiate MTTK (mode='reverse' does)" if th._name == "MTTK" else None
+        why = why if mode == "forward" else None
         if why:
             raise ValueError(f"gradient: methods[{k}] ConstantVolume has a {th._name} thermostat: {why}")
     return steps, frames, truncate
@@ -943,8 +937,11 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
             raise ValueError(f"{w!r} is not the rigid-body constraint of this simulation's integrator")
     if want_rot and not rigid:
         raise ValueError(f"wrt {want_rot[0]!r} needs rigid bodies or integrate_rotational_dof=True")
-    if rigid and (want_kT or want_gamma):
-        raise ValueError("d/dkT and d/dgamma are not available with rigid bodies or rotational integration yet")
+    if rigid and (want_gamma or (want_kT and thermostat is None)):
+        raise ValueError(
+            "d/dkT and d/dgamma are not available with rigid bodies or rotational integration yet "
+            "(a ConstantVolume thermostat's kT is)"
+        )
     if rigid and mode == "forward":
         raise ValueError("mode='forward' does not cover rigid bodies or rotational integration; use mode='reverse'")
     if rigid and clip is not None:

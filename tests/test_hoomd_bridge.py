@@ -129,6 +129,40 @@ def test_rigid_bodies_are_read_and_differentiated():
         assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-13 / h, (h, g, fd)
 
 
+@pytest.mark.parametrize("name", ["Bussi", "MTTK"])
+def test_thermostats_with_rigid_bodies_match_differences_of_hoomd_runs(name):
+    """Rigid trimers under ConstantVolume with HOOMD-blue's Bussi or MTTK thermostat (translational
+    and rotational factors; MTTK's xi and xi_rot read from HOOMD-blue at every step): d/dkT and
+    d/dtau against central differences of HOOMD-blue runs."""
+    import sys
+
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    from test_rigid_bodies import _rigid_system
+
+    steps = 40
+
+    def script(kT=1.2, tau=0.1):
+        s, lj = _rigid_system(hoomd, "nve")
+        s.state.thermalize_particle_momenta(filter=hoomd.filter.Rigid(("center", "free")), kT=1.0)
+        s.operations.integrator.methods[0].thermostat = getattr(hoomd.md.methods.thermostats, name)(kT=kT, tau=tau)
+        return s
+
+    res = bridge.gradient(script(), steps, _loss, wrt=["kT", "tau"], memory=6 * 1000)
+    assert res.diagnostics["hoomd_gap"] <= 1e-12 and res.diagnostics["checkpointing"]
+
+    def value(**kw):
+        s = script(**kw)
+        s.run(steps)
+        return _loss(type("F", (), {"positions": np.asarray(s.state.get_snapshot().particles.position)}))[0]
+
+    for key, x in (("kT", 1.2), ("tau", 0.1)):
+        g = res.grad(key)
+        assert g != 0
+        for h in (1e-5, 1e-6):
+            fd = (value(**{key: x + h}) - value(**{key: x - h})) / (2 * h)
+            assert abs(g - fd) <= 1e-6 * abs(fd) + 1e-13 / h, (key, h, g, fd)
+
+
 def _embedded_gradient(method, dim, steps, **kw):
     """The same script differentiated on the embedded engine alone (the twin runs forward too)."""
     from hoomd_adjoint import adjoint

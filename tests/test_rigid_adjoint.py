@@ -146,3 +146,65 @@ def test_rigid_gradient_refuses_what_it_does_not_cover():
     with pytest.raises(ValueError, match="rigid-body constraint"):
         ha.adjoint.gradient(sim, 5, _loss, wrt=[ha.md.constrain.Rigid()])
     assert sim.timestep == 0
+
+
+TAU = {"Bussi": 0.05, "Berendsen": 0.1, "MTTK": 0.1}
+
+
+def _thermostatted(name, dim, kT=1.3, tau=None, **change):
+    """_system's bodies under ConstantVolume with a thermostat: its factors act on the velocities
+    and on the angular momenta (rotational kinetic energy, MTTK's xi_rot)."""
+    sim, lj, rigid = _system("nve", dim, **change)
+    th = getattr(ha.md.methods.thermostats, name)(kT=kT, tau=TAU[name] if tau is None else tau)
+    sim.operations.integrator.methods[0].thermostat = th
+    return sim, lj, rigid
+
+
+def _thermostatted_loss(name, dim, steps, **change):
+    sim, _, _ = _thermostatted(name, dim, **change)
+    sim.run(steps)
+    return _loss(type("Frame", (), {"positions": np.array(sim.state._cpp.position)}))[0]
+
+
+@pytest.mark.parametrize("dim", [3, 2])
+@pytest.mark.parametrize("name", list(TAU))
+def test_thermostats_with_rigid_bodies_match_finite_differences(name, dim):
+    """kT, tau, epsilon, geometry, orientations, velocities and angular momenta through a thermostat's
+    translational and rotational factors (Bussi's and Berendsen's of the kinetic energies at each
+    step's start, MTTK's of xi and xi_rot)."""
+    steps = 60
+    sim, lj, rigid = _thermostatted(name, dim)
+    res = ha.adjoint.gradient(sim, steps, _loss, wrt=[lj, rigid, "positions", "kT", "tau"])
+    checks = {
+        "kT": (res.grad("kT"), "kT", 1.3),
+        "tau": (res.grad("tau"), "tau", TAU[name]),
+        "epsilon": (sum(v["epsilon"] for v in res.grad(lj).values()), "eps", 1.0),
+        "geometry[1, 1]": (res.grad(rigid)["R"][1, 1], "geometry", _unit((3, 3), (1, 1))),
+        "orientation": (res.orientations[1, 3], "dq", _unit((3, 4), (1, 3))),
+        "velocity": (res.velocities[0, 1], "dv", _unit((3, 3), (0, 1))),
+        "angmom": (res.angmom[0, 3], "dp", _unit((3, 4), (0, 3))),
+    }
+    for what, (adjoint, key, d) in checks.items():
+        assert adjoint != 0, what
+        for h in (1e-5, 2e-6):
+            if key in ("kT", "tau", "eps"):
+                kw = {key: d + h}, {key: d - h}
+            else:
+                base = GEOMETRY if key == "geometry" else 0.0
+                kw = {key: base + h * d}, {key: base - h * d}
+            fd = (_thermostatted_loss(name, dim, steps, **kw[0]) - _thermostatted_loss(name, dim, steps, **kw[1])) / (
+                2 * h
+            )
+            assert abs(adjoint - fd) <= 1e-6 * abs(fd) + 3e-15 * 20 / h, (what, h, adjoint, fd)
+
+
+def test_mttk_with_rigid_bodies_checkpointed_is_the_stored_gradient():
+    out = []
+    for memory in (None, 5 * 9 * 20 * 8):
+        sim, lj, rigid = _thermostatted("MTTK", 3)
+        res = ha.adjoint.gradient(sim, 60, _loss, wrt=[lj, rigid, "positions", "kT", "tau"], memory=memory)
+        out.append((res, res.grad(rigid)["R"]))
+    (a, ga), (b, gb) = out
+    assert b.diagnostics["recomputed_steps"] > 0
+    assert (a.grad("kT"), a.grad("tau")) == (b.grad("kT"), b.grad("tau"))
+    assert np.array_equal(a.orientations, b.orientations) and np.array_equal(ga, gb)

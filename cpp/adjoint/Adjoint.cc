@@ -11,6 +11,7 @@
 #include "core/Format.h"
 #include "adjoint/AdjointForce.h"
 #include "adjoint/AdjointStep.h"
+#include "adjoint/ThermostatAdjoint.h"
 #include "adjoint/ListMemory.h"
 #include "engine/System.h"
 #include "engine/TwoStep.h"
@@ -92,28 +93,13 @@ void half_step(System& sys, const Method& m, const StepArgs& a, std::vector<doub
     }
 }
 
-// A ConstantVolume thermostat's factor at step one, s(K, kT, tau) with K = 1/2 sum m v^2 (engine/
-// Thermostat.h), and its derivatives: the same formula in dual numbers, with the same draws.
-struct ThermostatSens {
-    double s = 1.0, dK = 0, dkT = 0, dtau = 0;
-};
+// A ConstantVolume thermostat's translational factor at step one (ThermostatAdjoint.h).
+using ThermostatSens = FactorSens;
 ThermostatSens thermostat_sensitivity(const System& sys, const Method& m, const StepArgs& a) {
-    const Thermostat& th = m.thermostat;
-    if (th.kind == Thermostat::MTTK)  // (its own path in adjoint_step; none in forward mode)
+    if (m.thermostat.kind == Thermostat::MTTK)  // (its own path in adjoint_step; none in forward mode)
         throw std::invalid_argument(
             "forward mode does not differentiate ConstantVolume's MTTK thermostat; use reverse");
-    ThermostatSens out;
-    if (th.kind == Thermostat::Bussi && a.dt == 0.0) return out;
-    const ThermostatInputs in = sys.thermostatInputs(m, a);
-    out.s = sys.thermostatFactors(m, a, in)[0];  // (the forward map's own bits)
-    using D = Dual<3>;
-    const D K = D::variable(in.k.trans, 0), kT = D::variable(a.kT, 1), tau = D::variable(th.tau, 2);
-    const D s = th.kind == Thermostat::Bussi ? bussi_rescale(K, th.trans_dof, a.dt, tau, kT, in.trans)
-                                             : berendsen_rescale(a.dt, tau, kT, thermo_temperature(K, th.trans_dof));
-    out.dK = s.d[0];
-    out.dkT = s.d[1];
-    out.dtau = s.d[2];
-    return out;
+    return rescale_sensitivity(sys, m, a)[0];
 }
 
 // After the Jacobian, with a thermostat: v_h = s w, w = v + a dt/2. The adjoint of v_h in total is
@@ -136,36 +122,6 @@ double thermostat_adjoint_post(System& sys, const ThermostatSens& ts, const doub
     g.kT += ls * ts.dkT;
     g.tau += ls * ts.dtau;
     return ls;
-}
-
-// MTTK's step [TwoStepConstantVolume with MTTKThermostat]: v_h = s1 (v + a dt/2), s1 = exp(-xi dt/2);
-// xi' = mttk_next_xi(xi, K(v_h), kT, tau); v' = s2 v_h + a' dt/2, s2 = exp(-xi' dt/2). What the
-// adjoint needs of it at one step: the factors and xi' with its derivatives (the same template in
-// dual numbers: slots xi, K, kT, tau).
-struct MTTKSens {
-    double s1 = 1, s2 = 1, K = 0, dxi = 1, dK = 0, dkT = 0, dtau = 0;
-};
-MTTKSens mttk_sensitivity(const System& sys, const Method& m, double dt, double kT, const std::vector<double>& vh) {
-    const Thermostat& th = m.thermostat;
-    MTTKSens out;
-    out.s1 = mttk_factors(th, dt)[0];
-    double K = 0;  // as System::kineticEnergies sums it, over v_h
-    for (uint32_t i : m.members) {
-        const double* v = &vh[3 * size_t(i)];
-        K += sys.pd.mass[i] * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
-    }
-    out.K = K *= 0.5;
-    using D = Dual<4>;
-    const D xi = mttk_next_xi(D::variable(th.xi, 0), D::variable(K, 1), th.trans_dof, dt, D::variable(th.tau, 3),
-                              D::variable(kT, 2));
-    Thermostat next = th;
-    next.xi = xi.v;
-    out.s2 = mttk_factors(next, dt)[0];
-    out.dxi = xi.d[0];
-    out.dK = xi.d[1];
-    out.dkT = xi.d[2];
-    out.dtau = xi.d[3];
-    return out;
 }
 
 }  // namespace
@@ -263,7 +219,9 @@ void adjoint_step(System& sys, double* lr, double* lv, double* la, AdjointGrads&
     const ThermostatSens ts =
         rescaled ? thermostat_sensitivity(sys, m, StepArgs{t, sys.seed, dt, T, dim}) : ThermostatSens{};
     half_step(sys, m, StepArgs{t, sys.seed, dt, T, dim}, vh, mttk ? mttk_factors(m.thermostat, dt)[0] : ts.s);
-    const MTTKSens ms = mttk ? mttk_sensitivity(sys, m, dt, T, vh) : MTTKSens{};
+    // MTTK: v_h = s1 (v + a dt/2), s1 = exp(-xi dt/2); xi' from K(v_h); v' = s2 v_h + a' dt/2
+    const XiSens ms =
+        mttk ? mttk_sensitivity(m.thermostat, dt, T, translational_energy(pd, m, vh.data()), 0.0, false)[0] : XiSens{};
     double *lt_ = latot.data(), *lvh_ = lvh.data(), *w_ = w.data();
     for_entries(3 * size_t(N), nt, [&](size_t q) {
         const uint32_t i = uint32_t(q / 3), k = uint32_t(q % 3);

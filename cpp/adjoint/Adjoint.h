@@ -22,6 +22,7 @@ struct AdjointGrads {
     // the adjoint of MTTK's xi at the sweep's current step: carried from one sweep to the next
     // like lr, lv and la (and, at the end, d loss / d xi at the window's start)
     double xi = 0;
+    double xi_rot = 0;  // (MTTK's rotational xi, the same way)
 };
 
 // The parameters a pass differentiates, one list per force (sys.forces' order) of indices into

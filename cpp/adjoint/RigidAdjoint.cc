@@ -1,11 +1,13 @@
 #include "adjoint/RigidAdjoint.h"
 
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
 #include "core/Dual.h"
 #include "core/Format.h"
 #include "adjoint/AdjointStep.h"
+#include "adjoint/ThermostatAdjoint.h"
 #include "engine/RotationStep.h"
 #include "engine/System.h"
 
@@ -189,7 +191,8 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
     const unsigned dim = pd.dimensions();
     const StepArgs a{t, sys.seed, dt, T, dim};
     const RigidBodies& rb = sys.rigid;
-    if (req.kT || req.gamma)
+    const Thermostat::Kind thermostat = m.kind == Method::ConstantVolume ? m.thermostat.kind : Thermostat::None;
+    if (req.gamma || (req.kT && thermostat == Thermostat::None))  // (a thermostat's kT is differentiated)
         throw std::invalid_argument(
             "d/dkT and d/dgamma are not available with rigid bodies or rotational integration yet");
     thread_local std::vector<double> raw, lF, ltau;
@@ -202,7 +205,16 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
     }
 
     // Langevin / NVE. Forward again: translation and rotation step one, sites, forces at t+1.
+    // ConstantVolume's thermostat multiplies v_h and the angular momenta after the first kick by
+    // s1 (translation, rotation) and, MTTK's, both before the second kick by s2.
     const bool langevin = m.kind == Method::Langevin;
+    const bool mttk = thermostat == Thermostat::MTTK, rescaled = thermostat != Thermostat::None && !mttk;
+    if (mttk && !sys.restoreThermostats(t))
+        throw std::logic_error(format("the adjoint: MTTK's xi at step %llu was not kept", (unsigned long long)t));
+    const std::array<FactorSens, 2> fs = rescaled ? rescale_sensitivity(sys, m, a) : std::array<FactorSens, 2>{};
+    const std::array<double, 2> s1 = mttk ? mttk_factors(m.thermostat, dt) : std::array<double, 2>{fs[0].s, fs[1].s};
+    // (rotations: every integrated particle with rotational integration, as System::rotateStepOne)
+    const std::vector<uint32_t>& rotating = sys.aniso ? m.members : rb.centers;
     thread_local std::vector<double> r0, q0, p0, tau0, vh, lph, lq1;
     r0 = pd.pos;
     q0 = pd.orientation;
@@ -216,12 +228,12 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
         if (langevin)
             langevin_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
         else
-            nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v);
+            nve_step_one(a, pd.box, &pd.accel[3 * i], &pd.pos[3 * i], img, v, s1[0]);
     }
     if (sys.aniso)
-        for (uint32_t c : rb.centers) {
+        for (uint32_t c : rotating) {
             Q4<double> q = quat_at(pd.orientation, c), p = quat_at(pd.angmom, c);
-            rotation_step_one(dt, &pd.net_torque[3 * c], &pd.moment_inertia[3 * c], q, p);
+            rotation_step_one(dt, &pd.net_torque[3 * c], &pd.moment_inertia[3 * c], q, p, s1[1]);
             pd.orientation[4 * c] = q.s;
             pd.orientation[4 * c + 1] = q.x;
             pd.orientation[4 * c + 2] = q.y;
@@ -231,16 +243,23 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
             pd.angmom[4 * c + 2] = p.y;
             pd.angmom[4 * c + 3] = p.z;
         }
+    // MTTK: xi' from the kinetic energies after step one (pd holds q', p_half now)
+    const std::array<XiSens, 2> xs = mttk
+                                         ? mttk_sensitivity(m.thermostat, dt, T, translational_energy(pd, m, vh.data()),
+                                                            sys.aniso ? sys.kineticEnergies(m).rot : 0.0, sys.aniso)
+                                         : std::array<XiSens, 2>{};
+    const double s2t = mttk ? xs[0].s2 : 1.0, s2r = mttk ? xs[1].s2 : 1.0;
     if (!rb.empty()) sys.placeSites();
     forces_now(sys, t + 1, raw);  // pd: F_b(t+1), tau_b(t+1); orientation q', angmom p_half
 
-    // Backward. Step two's rotation: (q', p_half, tau_b) -> (tau~', p')
+    // Backward. Step two's rotation: (q', p_half, tau_b[, s2]) -> (tau~', p')
     lph.assign(4 * size_t(N), 0.0);
     lq1.assign(4 * size_t(N), 0.0);
+    double ls2r = 0;  // the adjoint of the rotational factor s2 (MTTK)
     if (sys.aniso)
-        for (uint32_t c : rb.centers) {
-            // slots: q' 0-3, p_half 4-7, tau_b 8-10, I 11-13, gamma_r 14-16
-            using D = Dual<17>;
+        for (uint32_t c : rotating) {
+            // slots: q' 0-3, p_half 4-7, tau_b 8-10, I 11-13, gamma_r 14-16, s2 17
+            using D = Dual<18>;
             const double* I = &pd.moment_inertia[3 * c];
             const double* gr = &m.gamma_r[3 * pd.typeid_[c]];
             Q4<D> q = quat_var<D>(&pd.orientation[4 * c], 0), p = quat_var<D>(&pd.angmom[4 * c], 4);
@@ -255,7 +274,7 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
                                  noise_of(R[2], gr[2], grd[2])};
                 langevin_torque(q, p, Id, grd, Rd, dim, tau);
             }
-            rotation_step_two(D(dt), tau, Id, q, p);
+            rotation_step_two(D(dt), tau, Id, q, p, D::variable(s2r, 17));
             const D out[7] = {tau[0], tau[1], tau[2], p.s, p.x, p.y, p.z};
             const double lout[7] = {L.tau[3 * c],   L.tau[3 * c + 1], L.tau[3 * c + 2], L.p[4 * c],
                                     L.p[4 * c + 1], L.p[4 * c + 2],   L.p[4 * c + 3]};
@@ -264,63 +283,101 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
             pull(out, lout, 7, 8, 3, &ltau[3 * c]);
             pull(out, lout, 7, 11, 3, &L.inertia[3 * c]);
             pull(out, lout, 7, 14, 3, &L.gamma_r[3 * pd.typeid_[c]]);
+            pull(out, lout, 7, 17, 1, &ls2r);
             if (dim < 3) ltau[3 * c] = ltau[3 * c + 1] = 0.0;  // the transfer zeroes tau.x, tau.y in 2D
         }
-    // step two's translation: a' = (F + c u - gamma v_h)/m, v' = v_h + a' dt/2
+    // step two's translation: a' = (F + c u - gamma v_h)/m, v' = s2 v_h + a' dt/2
     thread_local std::vector<double> lvh;
     lvh.assign(3 * size_t(N), 0.0);
+    double ls2t = 0;
     for (uint32_t i : m.members) {
         const double minv = 1.0 / pd.mass[i];
         const double gam = langevin ? m.gamma[pd.typeid_[i]] : 0.0;
         for (int k = 0; k < 3; ++k) {
             const double lt = L.a[3 * i + k] + 0.5 * dt * L.v[3 * i + k];
             const bool drag = langevin && !(k == 2 && dim < 3);
-            lvh[3 * i + k] = L.v[3 * i + k] - (drag ? gam * minv * lt : 0.0);
+            lvh[3 * i + k] = s2t * L.v[3 * i + k] - (drag ? gam * minv * lt : 0.0);
             lF[3 * i + k] = lt * minv;
+            ls2t += L.v[3 * i + k] * vh[3 * i + k];
         }
     }
-    for (uint32_t c : rb.centers)
+    // MTTK: xi' and xi_rot' in total, through s2 and their own adjoints; they reach v_h and
+    // (q', p_half) through the kinetic energies, and kT and tau
+    double lxi = 0, lxir = 0;
+    if (mttk) {
+        lxi = g->xi + ls2t * (-0.5 * dt) * s2t;
+        lxir = g->xi_rot + ls2r * (-0.5 * dt) * s2r;
+        for (uint32_t i : m.members)
+            for (int k = 0; k < 3; ++k) lvh[3 * i + k] += lxi * xs[0].dK * pd.mass[i] * vh[3 * i + k];
+        if (sys.aniso)
+            for (uint32_t c : rotating) rotational_energy_pullback(pd, c, lxir * xs[1].dK, &lq1[4 * c], &lph[4 * c]);
+        g->kT += lxi * xs[0].dkT + lxir * xs[1].dkT;
+        g->tau += lxi * xs[0].dtau + lxir * xs[1].dtau;
+    }
+    for (uint32_t c : rotating)
         for (int k = 0; k < 4; ++k) L.q[4 * c + k] += lq1[4 * c + k];
     pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L, req.params ? g : nullptr,
                     req.select);  // L.r, L.q: adjoints of r', q'
-    // step one's rotation: (q, p, tau~) -> (q', p_half)
-    for (uint32_t c : rb.centers) {
-        if (!sys.aniso) {
+    // step one's rotation: (q, p, tau~[, s1]) -> (q', p_half)
+    double ls1r = 0;
+    if (!sys.aniso)
+        for (uint32_t c : rb.centers) {
             for (int k = 0; k < 4; ++k) L.p[4 * c + k] = 0.0;
             for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = 0.0;
-            continue;
         }
-        // slots: q 0-3, p 4-7, tau~ 8-10, I 11-13
-        using D = Dual<14>;
-        Q4<D> q = quat_var<D>(&q0[4 * c], 0), p = quat_var<D>(&p0[4 * c], 4);
-        const D tau[3] = {D::variable(tau0[3 * c], 8), D::variable(tau0[3 * c + 1], 9),
-                          D::variable(tau0[3 * c + 2], 10)};
-        const double* I = &pd.moment_inertia[3 * c];
-        const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
-        rotation_step_one(D(dt), tau, Id, q, p);
-        const D out[8] = {q.s, q.x, q.y, q.z, p.s, p.x, p.y, p.z};
-        const double lout[8] = {L.q[4 * c], L.q[4 * c + 1], L.q[4 * c + 2], L.q[4 * c + 3],
-                                lph[4 * c], lph[4 * c + 1], lph[4 * c + 2], lph[4 * c + 3]};
-        double lq[4] = {0, 0, 0, 0}, lp[4] = {0, 0, 0, 0}, lt[3] = {0, 0, 0};
-        pull(out, lout, 8, 0, 4, lq);
-        pull(out, lout, 8, 4, 4, lp);
-        pull(out, lout, 8, 8, 3, lt);
-        pull(out, lout, 8, 11, 3, &L.inertia[3 * c]);
-        for (int k = 0; k < 4; ++k) L.q[4 * c + k] = lq[k], L.p[4 * c + k] = lp[k];
-        for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = lt[k];
-    }
-    // step one's translation: r' = r + v dt + a dt^2/2, v_h = v + a dt/2
+    else
+        for (uint32_t c : rotating) {
+            // slots: q 0-3, p 4-7, tau~ 8-10, I 11-13, s1 14
+            using D = Dual<15>;
+            Q4<D> q = quat_var<D>(&q0[4 * c], 0), p = quat_var<D>(&p0[4 * c], 4);
+            const D tau[3] = {D::variable(tau0[3 * c], 8), D::variable(tau0[3 * c + 1], 9),
+                              D::variable(tau0[3 * c + 2], 10)};
+            const double* I = &pd.moment_inertia[3 * c];
+            const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
+            rotation_step_one(D(dt), tau, Id, q, p, D::variable(s1[1], 14));
+            const D out[8] = {q.s, q.x, q.y, q.z, p.s, p.x, p.y, p.z};
+            const double lout[8] = {L.q[4 * c], L.q[4 * c + 1], L.q[4 * c + 2], L.q[4 * c + 3],
+                                    lph[4 * c], lph[4 * c + 1], lph[4 * c + 2], lph[4 * c + 3]};
+            double lq[4] = {0, 0, 0, 0}, lp[4] = {0, 0, 0, 0}, lt[3] = {0, 0, 0};
+            pull(out, lout, 8, 0, 4, lq);
+            pull(out, lout, 8, 4, 4, lp);
+            pull(out, lout, 8, 8, 3, lt);
+            pull(out, lout, 8, 11, 3, &L.inertia[3 * c]);
+            pull(out, lout, 8, 14, 1, &ls1r);
+            for (int k = 0; k < 4; ++k) L.q[4 * c + k] = lq[k], L.p[4 * c + k] = lp[k];
+            for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = lt[k];
+        }
+    // step one's translation: r' = r + v_h dt, v_h = s1 (v + a dt/2)
+    double ls1t = 0;
     for (uint32_t i : m.members)
         for (int k = 0; k < 3; ++k) {
             const size_t q = 3 * size_t(i) + k;
             const double lrp = L.r[q];
-            L.v[q] = lvh[q] + dt * lrp;
-            L.a[q] = 0.5 * dt * lvh[q] + 0.5 * dt * dt * lrp;
+            if (thermostat == Thermostat::None) {
+                L.v[q] = lvh[q] + dt * lrp;
+                L.a[q] = 0.5 * dt * lvh[q] + 0.5 * dt * dt * lrp;
+                continue;
+            }
+            const double lu = lvh[q] + dt * lrp;
+            ls1t += lu * (pd.vel[q] + (0.5 * pd.accel[q]) * dt);
+            L.v[q] = s1[0] * lu;
+            L.a[q] = 0.5 * dt * (s1[0] * lu);
         }
     pd.pos = r0;
     pd.orientation = q0;
     pd.angmom = p0;
     pd.net_torque = tau0;
+    if (mttk) {  // s1 = exp(-xi dt/2): xi's adjoint at the step's start
+        g->xi = lxi * xs[0].dxi + ls1t * (-0.5 * dt) * s1[0];
+        g->xi_rot = sys.aniso ? lxir * xs[1].dxi + ls1r * (-0.5 * dt) * s1[1] : g->xi_rot;
+    } else if (rescaled) {  // s1 = s(K(v), K_rot(q, p), kT, tau) at the step's start
+        for (uint32_t i : m.members)
+            for (int k = 0; k < 3; ++k) L.v[3 * i + k] += ls1t * fs[0].dK * pd.mass[i] * pd.vel[3 * i + k];
+        if (sys.aniso)
+            for (uint32_t c : rotating) rotational_energy_pullback(pd, c, ls1r * fs[1].dK, &L.q[4 * c], &L.p[4 * c]);
+        g->kT += ls1t * fs[0].dkT + ls1r * fs[1].dkT;
+        g->tau += ls1t * fs[0].dtau + ls1r * fs[1].dtau;
+    }
 }
 
 }  // namespace

@@ -684,11 +684,11 @@ KineticEnergies System::kineticEnergies(const Method& m) const {
         const Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2],
                               pd.orientation[4 * i + 3]};
         const Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
-        const Q4<double> sq = qmul(qscale(0.5, qconj(q)), p);
         const double* I = &pd.moment_inertia[3 * i];
-        if (I[0] > 0) k.rot += sq.x * sq.x / I[0];
-        if (I[1] > 0) k.rot += sq.y * sq.y / I[1];
-        if (I[2] > 0) k.rot += sq.z * sq.z / I[2];
+        double terms[3];
+        rotational_terms(q, p, I, terms);
+        for (int a = 0; a < 3; ++a)
+            if (I[a] > 0) k.rot += terms[a];  // (axis by axis, as HOOMD-blue sums)
     }
     k.rot /= 2.0;
     return k;

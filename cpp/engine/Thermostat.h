@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include "core/HostDevice.h"
+#include "core/Quaternion.h"
 #include "core/RandomNumbers.h"
 #include "engine/evaluators/EvaluatorMath.h"
 
@@ -76,6 +77,17 @@ struct ThermostatInputs {
     BussiDraws trans, rot;  // (Bussi)
 };
 
+// A particle's rotational kinetic energy terms [ComputeThermo::computeProperties]: s = 1/2 conj(q) p
+// (the body-frame angular momentum) and s_k^2 / I_k for each axis with I_k > 0 (0 for the others);
+// the energy is half their sum. T: double, or dual numbers (the adjoint).
+template <class T>
+void rotational_terms(const Q4<T>& q, const Q4<T>& p, const double I[3], T out[3]) {
+    const Q4<T> sq = qmul(qscale(T(0.5), qconj(q)), p);
+    out[0] = I[0] > 0 ? sq.x * sq.x / I[0] : T(0.0);
+    out[1] = I[1] > 0 ? sq.y * sq.y / I[1] : T(0.0);
+    out[2] = I[2] > 0 ? sq.z * sq.z / I[2] : T(0.0);
+}
+
 // MTTK's xi after a step from xi before it and the translational kinetic energy K after the first
 // half step [MTTKThermostat::advanceThermostat], and the half-way xi' that eta integrates. T:
 // double (the forward map's bits), or dual numbers (the adjoint's derivatives).
@@ -88,15 +100,25 @@ T mttk_next_xi(const T& xi, const T& K, double dof, double dt, const T& tau, con
     return xp + half;
 }
 
+// The same for the rotational xi, from the rotational kinetic energy (HOOMD-blue's arithmetic:
+// 2 K / dof / kT rather than the temperature over kT).
+template <class T>
+T mttk_next_xi_rot(const T& xi, const T& K, double dof, double dt, const T& tau, const T& set_T,
+                   T* xi_prime = nullptr) {
+    const T half = 1.0 / 2.0 * dt / tau / tau * (2.0 * K / dof / set_T - 1.0);
+    const T xp = xi + half;
+    if (xi_prime) *xi_prime = xp;
+    return xp + half;
+}
+
 // [MTTKThermostat::advanceThermostat] from the kinetic energies after the first half step.
 inline void mttk_advance(Thermostat& th, double dt, double set_T, const KineticEnergies& k, bool aniso) {
     double xi_prime = 0;
     th.xi = mttk_next_xi(th.xi, k.trans, th.trans_dof, dt, th.tau, set_T, &xi_prime);
     th.eta += xi_prime * dt;
     if (aniso) {
-        const double xi_prime_rot =
-            th.xi_rot + 1.0 / 2.0 * dt / th.tau / th.tau * (2.0 * k.rot / th.rot_dof / set_T - 1.0);
-        th.xi_rot = xi_prime_rot + 1.0 / 2.0 * dt / th.tau / th.tau * (2.0 * k.rot / th.rot_dof / set_T - 1.0);
+        double xi_prime_rot = 0;
+        th.xi_rot = mttk_next_xi_rot(th.xi_rot, k.rot, th.rot_dof, dt, th.tau, set_T, &xi_prime_rot);
         th.eta_rot += xi_prime_rot * dt;
     }
 }

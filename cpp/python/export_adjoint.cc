@@ -177,6 +177,7 @@ void export_host_adjoint(py::module_& m) {
         .def_readwrite("kT", &AdjointGrads::kT)
         .def_readwrite("tau", &AdjointGrads::tau)
         .def_readwrite("xi", &AdjointGrads::xi)
+        .def_readwrite("xi_rot", &AdjointGrads::xi_rot)
         .def_property_readonly("gamma", [](const AdjointGrads& g) { return copy_of(g.gamma, g.gamma.size(), 1); });
     m.def("advance_recording", &advance_recording_py, py::arg("system"), py::arg("pos"), py::arg("vel") = py::none(),
           py::arg("acc") = py::none(), py::arg("after") = false);
