@@ -272,6 +272,11 @@ class Ensemble:
             raise
         finally:
             bar.close()
+        return self._gather(results, failed, desc, on_failure)
+
+    def _gather(self, results, failed, desc, on_failure):
+        """Every rank's results and failures to every rank; records the failures, raises or warns
+        as ``on_failure`` says; returns {i: result} of every replica."""
         # every rank learns every replica's result and failure, then reduces in replica order
         gathered = self.communicator.allgather((results, failed))
         all_results, all_failed = {}, {}
@@ -302,14 +307,58 @@ class Ensemble:
         Returns the indices of the replicas that failed (with ``on_failure="drop"``)."""
         steps = _checks.integer("steps", steps, lo=0)
         before = set(self.failures)
-        self._map(
-            lambda i, bar: self._sims[i].run(steps, progress=bar),
-            steps * len(self.alive),
-            progress,
-            "ensemble run",
-            on_failure or self.on_failure,
-        )
+        if self._batchable():
+            self._run_batch(steps, progress, on_failure or self.on_failure)
+        else:
+            self._map(
+                lambda i, bar: self._sims[i].run(steps, progress=bar),
+                steps * len(self.alive),
+                progress,
+                "ensemble run",
+                on_failure or self.on_failure,
+            )
         return sorted(set(self.failures) - before)
+
+    def _batchable(self):
+        """Whether this rank's live replicas run as one device batch: all on the device (one
+        backend), with an integrator and nothing else that acts between steps (writers,
+        updaters, computes run per replica, step by step)."""
+        sims = [self._sims[i] for i in self.alive]
+        if not sims or not all(s.state._cpp.use_gpu for s in sims):
+            return False
+        if len({s.state._cpp.gpu_host_backend for s in sims}) != 1:
+            return False
+        ops = [s.operations for s in sims]
+        return all(o.integrator is not None and not (o.writers or o.updaters or o.computes) for o in ops)
+
+    def _run_batch(self, steps, progress, on_failure):
+        """run() as one device batch: every step's launches of all replicas as one kernel per op
+        (device/BatchRun.h); each replica's trajectory is the one it has alone."""
+        self._check_on_failure(on_failure)
+        todo = self.alive
+        bar = _Bar(progress, steps * len(todo), progress if isinstance(progress, str) else "ensemble run")
+        start = {i: self._sims[i].timestep for i in todo}
+        failed = {}
+        try:
+            for i in todo:
+                sim = self._sims[i]
+                sim._prepare_run()
+                sim._initial_timestep, sim._final_timestep = start[i], start[i] + steps
+            for k, message in _core.batch_advance([self._sims[i].state._cpp for i in todo], steps):
+                i = todo[k]
+                failed[i] = Failure(self._sims[i].timestep, f"RuntimeError: {message}", start[i])
+            bar.update(steps * len(todo))
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            if self.communicator.num_ranks > 1:  # the other ranks would wait for this one forever
+                traceback.print_exc()
+                sys.stderr.flush()
+                self.communicator.mpi_comm.Abort(1)
+            raise
+        finally:
+            bar.close()
+        self._gather({i: None for i in todo if i not in failed}, failed, "ensemble run", on_failure)
 
     def describe(self):
         """How many replicas are alive and which failed (index, step, cause), in one line."""

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/HostDevice.h"
+
 namespace ha {
 namespace gpu {
 
@@ -58,10 +60,52 @@ template <class Op>
 void launch(uint32_t n, const Op& op, const char* what);  // instantiated for HA_DEVICE_OPS
 }  // namespace cuda
 
-// op(i) for i in [0, n) on the current backend: as one kernel, in stream order after the work
-// launched before it (so a launch needs no synchronisation).
+// ---- Batches: one kernel for the same op of many systems (device/BatchRun.h) ----
+// While a LaunchQueue is current on this thread (QueueScope), launch() keeps the op instead of
+// running it (its bytes: ops are trivially copyable). run_batch then runs the k-th kept launch of
+// every queue as one kernel, Batched<Op>: index g of it is system r's op at g - first[r]. Each
+// system's ops are the ones its own run launches, so each computes what it computes alone.
+struct QueuedLaunch {
+    uint32_t n;
+    const char* what;
+    std::vector<unsigned char> bytes;
+    // launches the batch of this op type: ops (R of them) and first (R + 1) in device memory
+    void (*run)(uint32_t total, const char* what, const unsigned char* ops, const uint32_t* first, uint32_t R);
+};
+using LaunchQueue = std::vector<QueuedLaunch>;
+LaunchQueue*& current_queue();  // (this thread's; null: launches run)
+struct QueueScope {
+    LaunchQueue* saved;
+    explicit QueueScope(LaunchQueue* q) : saved(current_queue()) { current_queue() = q; }
+    ~QueueScope() { current_queue() = saved; }
+};
+// Runs the queues' launches: those of queues that hold the same ops in the same order (systems
+// with the same methods and forces) position by position, one kernel each, with one upload of
+// all their ops. Clears the queues.
+void run_batch(std::vector<LaunchQueue>& queues);
+
 template <class Op>
-void launch(uint32_t n, const Op& op, const char* what) {
+struct Batched {
+    const Op* ops;
+    const uint32_t* first;  // system r's indices are [first[r], first[r + 1]); first[R] = total
+    uint32_t R;
+    HA_HOSTDEVICE void operator()(uint32_t g) const {
+        uint32_t lo = 0, hi = R;  // first[lo] <= g < first[hi]
+        while (hi - lo > 1) {
+            const uint32_t mid = (lo + hi) / 2;
+            if (first[mid] <= g)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        ops[lo](g - first[lo]);
+    }
+};
+
+// op(i) for i in [0, n) on the current backend, now: as one kernel, in stream order after the
+// work launched before it (so a launch needs no synchronisation).
+template <class Op>
+void launch_now(uint32_t n, const Op& op, const char* what) {
     if (n == 0) return;
     const bool host = backend() == Backend::Host, timed = profiling();
     double t0 = 0;
@@ -77,6 +121,22 @@ void launch(uint32_t n, const Op& op, const char* what) {
         if (!host) cuda::synchronize();
         profileAdd(what, wallSeconds() - t0);
     }
+}
+
+template <class Op>
+void run_batched(uint32_t total, const char* what, const unsigned char* ops, const uint32_t* first, uint32_t R) {
+    launch_now(total, Batched<Op>{reinterpret_cast<const Op*>(ops), first, R}, what);
+}
+
+// op(i) for i in [0, n): now, or kept in this thread's LaunchQueue for a batch.
+template <class Op>
+void launch(uint32_t n, const Op& op, const char* what) {
+    if (LaunchQueue* q = current_queue()) {  // (kept even with n = 0: the queues stay aligned)
+        const unsigned char* b = reinterpret_cast<const unsigned char*>(&op);
+        q->push_back(QueuedLaunch{n, what, std::vector<unsigned char>(b, b + sizeof(Op)), &run_batched<Op>});
+        return;
+    }
+    launch_now(n, op, what);
 }
 
 // A device array (on the backend current when it is sized).

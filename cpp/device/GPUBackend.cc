@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <map>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 namespace ha {
 namespace gpu {
@@ -42,6 +45,68 @@ void profileAdd(const char* what, double seconds) {
 }
 double wallSeconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+LaunchQueue*& current_queue() {
+    thread_local LaunchQueue* q = nullptr;
+    return q;
+}
+
+namespace {
+// The queues (all of one signature: the same ops in the same order) as one kernel per position,
+// with one upload of all their ops: for each position the R ops, then first[0..R].
+void run_group(std::vector<LaunchQueue>& queues, const std::vector<size_t>& group) {
+    const size_t L = queues[group[0]].size();
+    const uint32_t R = uint32_t(group.size());
+    auto up = [](size_t x) { return (x + 63) / 64 * 64; };  // (sections 64-byte aligned)
+    std::vector<size_t> at_ops(L), at_first(L);
+    size_t bytes = 0;
+    for (size_t j = 0; j < L; ++j) {
+        at_ops[j] = bytes;
+        bytes = up(bytes + R * queues[group[0]][j].bytes.size());
+        at_first[j] = bytes;
+        bytes = up(bytes + (R + 1) * sizeof(uint32_t));
+    }
+    std::vector<unsigned char> host(bytes);
+    std::vector<uint32_t> total(L);
+    for (size_t j = 0; j < L; ++j) {
+        const size_t w = queues[group[0]][j].bytes.size();
+        uint32_t first = 0;
+        for (uint32_t r = 0; r < R; ++r) {
+            const QueuedLaunch& e = queues[group[r]][j];
+            std::memcpy(&host[at_ops[j] + r * w], e.bytes.data(), w);
+            std::memcpy(&host[at_first[j] + r * sizeof(uint32_t)], &first, sizeof(uint32_t));
+            if (uint64_t(first) + e.n > UINT32_MAX) throw std::length_error("run_batch: more than 2^32 indices");
+            first += e.n;
+        }
+        std::memcpy(&host[at_first[j] + R * sizeof(uint32_t)], &first, sizeof(uint32_t));
+        total[j] = first;
+    }
+    // (one upload: a copy on the default stream waits for the kernels before it, which may
+    // still read the last block)
+    thread_local Buffer<unsigned char> block;
+    block.upload(host);
+    for (size_t j = 0; j < L; ++j) {
+        const QueuedLaunch& a = queues[group[0]][j];
+        a.run(total[j], a.what, block.get() + at_ops[j], reinterpret_cast<const uint32_t*>(block.get() + at_first[j]),
+              R);
+    }
+}
+}  // namespace
+
+void run_batch(std::vector<LaunchQueue>& queues) {
+    // systems whose steps launch the same ops (the same methods and forces) go together; a
+    // batch of one kind (an Ensemble's replicas) is one group
+    std::map<std::vector<std::pair<const void*, size_t>>, std::vector<size_t>> groups;
+    for (size_t q = 0; q < queues.size(); ++q) {
+        std::vector<std::pair<const void*, size_t>> signature;
+        for (const QueuedLaunch& e : queues[q])
+            signature.emplace_back(reinterpret_cast<const void*>(e.run), e.bytes.size());
+        groups[signature].push_back(q);
+    }
+    for (const auto& g : groups)
+        if (!g.first.empty()) run_group(queues, g.second);
+    for (LaunchQueue& q : queues) q.clear();
 }
 
 Backend backend() {

@@ -64,7 +64,10 @@ void launch(uint32_t n, const Op& op, const char* what) {
     k_launch<<<grid(n), kBlock>>>(n, op);
     check(cudaGetLastError(), what);
 }
-#define HA_INSTANTIATE(...) template void launch<__VA_ARGS__>(uint32_t, const __VA_ARGS__&, const char*);
+// each op alone and in batches (gpu::Batched: one kernel for the op of many systems)
+#define HA_INSTANTIATE(...)                                                       \
+    template void launch<__VA_ARGS__>(uint32_t, const __VA_ARGS__&, const char*); \
+    template void launch<Batched<__VA_ARGS__>>(uint32_t, const Batched<__VA_ARGS__>&, const char*);
 #define HA_INSTANTIATE_PAIR(E, NAME) HA_DEVICE_PAIR_OPS(HA_INSTANTIATE, E) HA_DEVICE_ADJOINT_OPS(HA_INSTANTIATE, E)
 HA_DEVICE_OPS(HA_INSTANTIATE)
 HA_FOR_EACH_PAIR_EVALUATOR(HA_INSTANTIATE_PAIR)

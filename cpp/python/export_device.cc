@@ -7,6 +7,7 @@
 
 #include "core/Format.h"
 #include "adjoint/Adjoint.h"
+#include "device/BatchRun.h"
 #include "device/DeviceAdjoint.h"
 #include "device/DeviceNeighborList.h"
 #include "device/DeviceRun.h"
@@ -54,6 +55,33 @@ std::pair<int64_t, int64_t> device_adjoint_sweep_py(System& s, uint64_t t_first,
         return res.step >= 0;
     });
     return {res.step, res.particle};
+}
+
+// batch_advance in chunks (Ctrl-C between them): [(index, message)] of the systems that failed,
+// each stopped where its own run stops; the others run every step.
+std::vector<std::pair<size_t, std::string>> batch_advance_py(const std::vector<System*>& systems, uint64_t n) {
+    std::vector<std::pair<size_t, std::string>> failed;
+    std::vector<System*> alive = systems;
+    std::vector<size_t> index(systems.size());
+    uint32_t N = 0;
+    for (size_t r = 0; r < systems.size(); ++r) {
+        index[r] = r;
+        N += systems[r]->pd.N;
+    }
+    run_chunked(n, chunk_steps(N, StepCost::DeviceForward), Order::Forward, [&](uint64_t, uint64_t k) {
+        std::vector<System*> still;
+        std::vector<size_t> still_index;
+        std::vector<bool> out(alive.size(), false);
+        for (const BatchFailure& f : batch_advance(alive, k)) {
+            failed.emplace_back(index[f.index], f.what);
+            out[f.index] = true;
+        }
+        for (size_t q = 0; q < alive.size(); ++q)
+            if (!out[q]) still.push_back(alive[q]), still_index.push_back(index[q]);
+        alive.swap(still);
+        index.swap(still_index);
+    });
+    return failed;
 }
 
 // The device's settings on the engine's classes (bound in export_engine.cc).
@@ -121,6 +149,9 @@ void export_device(py::module_& m, py::module_&) {
 #else
     m.attr("cuda_enabled") = false;
 #endif
+    m.def("batch_advance", &batch_advance_py, py::arg("systems"), py::arg("steps"),
+          "Advance every system (all on the device) steps steps together, each step's launches as one "
+          "kernel per op for the whole batch; returns [(index, error)] of those that failed.");
     m.def("gpu_available", &gpu::available);
     m.def("gpu_name", &gpu::deviceName);
     m.def(

@@ -1,0 +1,173 @@
+"""Replica batches on the device (cpp/device/BatchRun.h): an Ensemble on a GPU advances all its
+replicas together, each step's launches of every replica as one kernel per op. Each replica must
+be bitwise the trajectory it has alone; a replica that fails stops where it stops alone while the
+others go on. Run on the host backend (CI) and on CUDA where a GPU is present."""
+
+import numpy as np
+import pytest
+
+import hoomd_adjoint as ha
+from hoomd_adjoint import _core
+from conftest import make_frame, random_positions
+from test_gpu import BACKENDS
+
+METHODS = {
+    "langevin": lambda kT: ha.md.methods.Langevin(filter=ha.filter.All(), kT=kT),
+    "brownian": lambda kT: ha.md.methods.Brownian(filter=ha.filter.All(), kT=kT),
+    "nve": lambda kT: ha.md.methods.ConstantVolume(filter=ha.filter.All()),
+}
+
+
+def replica_frame(i, dim=2):
+    """Replica i: its own size (mixed sizes in one batch), density and starting positions."""
+    rng = np.random.default_rng(100 + i)
+    N = 40 + 17 * i
+    L = (N / (0.45 - 0.03 * i)) ** (1 / dim)
+    box = [L, L * 1.05, 0 if dim == 2 else L, 0.05 * (i % 2), 0, 0]
+    pos = random_positions(rng, N, box, min_dist=0.95)
+    vel = rng.normal(size=(N, 3))
+    if dim == 2:
+        vel[:, 2] = 0
+    return make_frame(pos, box, velocity=vel)
+
+
+def build(device, i, method="langevin", frame=None, dim=2):
+    sim = ha.Simulation(device=device, seed=7 + 3 * i)
+    sim.create_state_from_snapshot(frame if frame is not None else replica_frame(i, dim))
+    lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.3), default_r_cut=2.5, mode="shift")
+    lj.params[("A", "A")] = dict(epsilon=1.0 + 0.1 * i, sigma=1.0)
+    dt = 2e-4 if method == "brownian" else 2e-3
+    sim.operations.integrator = ha.md.Integrator(dt=dt, methods=[METHODS[method](0.8 + 0.1 * i)], forces=[lj])
+    return sim
+
+
+def state(sim):
+    p = sim.state.get_snapshot().particles
+    lj = sim.operations.integrator.forces[0]
+    return p.position, p.velocity, p.image, lj.forces, lj.nlist.num_builds, sim.timestep
+
+
+def assert_same(a, b):
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("method", list(METHODS))
+def test_batch_is_each_replica_alone(backend, method):
+    """Mixed sizes and densities, 200 steps: every replica equals its run alone on the same device
+    (bitwise), and the batch launched each op once per step for all replicas."""
+    R, steps = 5, 200
+    alone = []
+    for i in range(R):
+        sim = build(backend(), i, method)
+        sim.run(steps)
+        alone.append(state(sim))
+    ens = ha.Ensemble(lambda i: build(backend(), i, method), replicas=R, threads=1)
+    _core.gpu_profile_start()
+    try:
+        assert ens.run(steps) == []
+    finally:
+        profile = dict(_core.gpu_profile_stop())
+    for i in range(R):
+        assert_same(state(ens.simulation(i)), alone[i])
+    assert alone[-1][4] > 1  # the lists were rebuilt (on the same steps)
+    # one kernel a step for the pair forces of all five replicas of a kind: two kinds here, the
+    # orthorhombic boxes and the tilted ones (another op); a run alone would launch 5 a step
+    calls = profile["pair forces"][0]
+    assert calls == 2 * steps, calls
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batch_matches_the_cpu(backend):
+    """LJ with Langevin: the batch's replicas equal the CPU's runs (no transcendental functions:
+    device arithmetic is the host's)."""
+    R, steps = 4, 150
+    ens = ha.Ensemble(lambda i: build(backend(), i), replicas=R, threads=1)
+    ens.run(steps)
+    for i in range(R):
+        cpu = build(ha.device.CPU(), i)
+        cpu.run(steps)
+        got, want = state(ens.simulation(i)), state(cpu)
+        for x, y in zip(got[:3], want[:3]):
+            np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_failing_replica_stops_alone(backend):
+    """Replica 2 starts with two particles almost on top of each other: it fails at the step its run
+    alone fails, with the same message, and the others run every step, as they do alone."""
+    R, steps = 4, 120
+    bad = replica_frame(2)
+    bad.particles.position[1] = bad.particles.position[0] + np.array([0.02, 0, 0])
+
+    def make(i):
+        return build(backend(), i, frame=bad if i == 2 else None)
+
+    alone = make(2)
+    with pytest.raises(RuntimeError) as solo:
+        alone.run(steps)
+    ens = ha.Ensemble(make, replicas=R, threads=1, on_failure="drop")
+    with pytest.warns(ha.ensemble.ReplicaWarning, match="1 replica"):
+        failed = ens.run(steps)
+    assert failed == [2]
+    f = ens.failures[2]
+    assert f.step == alone.timestep and f.cause == f"RuntimeError: {solo.value}"
+    for i in (0, 1, 3):
+        sim = make(i)
+        sim.run(steps)
+        assert_same(state(ens.simulation(i)), state(sim))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_mixed_methods_run_in_groups(backend):
+    """Replicas with different methods launch different ops: each kind runs as its own batch."""
+    kinds = ["langevin", "brownian", "nve", "langevin"]
+    ens = ha.Ensemble(lambda i: build(backend(), i, kinds[i]), replicas=4, threads=1)
+    ens.run(100)
+    for i, kind in enumerate(kinds):
+        sim = build(backend(), i, kind)
+        sim.run(100)
+        assert_same(state(ens.simulation(i)), state(sim))
+
+
+def test_ensembles_with_writers_run_replica_by_replica(tmp_path):
+    """A replica with a writer runs its own steps (the writer acts between them): no batch."""
+
+    def make(i):
+        sim = build(ha.device._HostBackendGPU(), i)
+        if i == 1:
+            sim.operations.writers.append(
+                ha.write.GSD(filename=str(tmp_path / "r1.gsd"), trigger=ha.trigger.Periodic(50), mode="wb")
+            )
+        return sim
+
+    ens = ha.Ensemble(make, replicas=2, threads=1)
+    assert not ens._batchable()
+    ens.run(100)
+    sim = build(ha.device._HostBackendGPU(), 0)
+    sim.run(100)
+    assert_same(state(ens.simulation(0)), state(sim))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_list_that_outgrows_its_arrays_replays_alone(backend):
+    """Replica 1's device list starts far too small: its chunks overflow and replay, alone, from
+    their starts with larger arrays; it and the others end as they do alone (the same builds)."""
+    R, steps = 3, 150
+
+    def make(i):
+        sim = build(backend(), i)
+        if i == 1:
+            sim.run(0)
+            sim.operations.integrator.forces[0].nlist._cpp.set_device_sizes(4, 1)
+        return sim
+
+    ens = ha.Ensemble(make, replicas=R, threads=1)
+    ens.run(steps)
+    nl = ens.simulation(1).operations.integrator.forces[0].nlist._cpp
+    assert nl.device_stride > 4 and nl.device_cell_capacity > 1
+    for i in range(R):
+        sim = make(i)
+        sim.run(steps)
+        assert_same(state(ens.simulation(i)), state(sim))
