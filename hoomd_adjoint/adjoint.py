@@ -758,6 +758,34 @@ def gradient(
         ``diagnostics`` (stored states, recomputed steps, neighbour-list builds and restores,
         per-segment adjoint norms).
     """
+    res = _drive(
+        gradient_steps(
+            sim, steps, loss, wrt, frames, memory, truncate, mode, clip, progress, device_memory, _driver, _warn_growth
+        )
+    )
+    if getattr(res, "_warning", None):  # (said here: it points at the caller's line)
+        warnings.warn(res._warning, ChaoticHorizonWarning, stacklevel=2)
+    return res
+
+
+def gradient_steps(
+    sim,
+    steps,
+    loss,
+    wrt,
+    frames=None,
+    memory=None,
+    truncate=None,
+    mode="reverse",
+    clip=None,
+    progress=False,
+    device_memory=None,
+    _driver=None,
+    _warn_growth=True,
+):
+    """:func:`gradient` as a generator of the engine calls it makes (:class:`_Call`), which a
+    driver runs: :func:`_drive` one by one; an Ensemble's batch driver those of many replicas
+    together. Returns (StopIteration.value) the GradientResult."""
     steps, frames, truncate = _check_arguments(sim, steps, loss, frames, memory, truncate, mode, clip, device_memory)
     wrt = wrt_entries(wrt)
     if not wrt:
@@ -789,22 +817,130 @@ def gradient(
                     "'positions', 'kT' or 'gamma'"
                 )
             plain.append(w)
-    return _gradient(
-        sim,
-        steps,
-        loss,
-        plain,
-        selected,
-        frames,
-        memory,
-        truncate,
-        mode,
-        clip,
-        progress,
-        _driver,
-        device_memory,
-        _warn_growth,
+    return (
+        yield from _gradient(
+            sim,
+            steps,
+            loss,
+            plain,
+            selected,
+            frames,
+            memory,
+            truncate,
+            mode,
+            clip,
+            progress,
+            _driver,
+            device_memory,
+            _warn_growth,
+        )
     )
+
+
+def _drive(steps):
+    """Run a pipeline (a generator of _Call, gradient_steps) alone: each call at once. Returns
+    the pipeline's value."""
+    result, error = None, None
+    while True:
+        try:
+            call = steps.throw(error) if error is not None else steps.send(result)
+        except StopIteration as stop:
+            return stop.value
+        result, error = None, None
+        try:
+            result = call.run()
+        except BaseException as e:  # (into the pipeline, where it is raised, as from the call)
+            error = e
+
+
+class _Call:
+    """An engine call of a gradient's pipeline (gradient_steps yields them; a driver runs them and
+    sends the result back). Calls of several replicas with the same ``key`` (None: never) may run
+    as one batch, ``run_batch``: on a GPU their steps together, one kernel per op for all of them
+    (cpp/device/BatchRun.h), each replica's arithmetic its own."""
+
+    key = None
+
+    def run(self):
+        raise NotImplementedError
+
+    @staticmethod
+    def run_batch(calls):
+        """[(result, None) or (None, exception)] for the calls, in order."""
+        out = []
+        for c in calls:
+            try:
+                out.append((c.run(), None))
+            except (RuntimeError, ArithmeticError) as e:
+                out.append((None, e))
+        return out
+
+
+def _on_device(eng, states=None):
+    """Whether the store keeps its states on a GPU, and (states) this block is in device memory."""
+    return isinstance(eng, _DeviceEngine) and (states is None or states[0].on_device)
+
+
+class _Advance(_Call):
+    """n steps, nothing kept (a replay; the steps before the window)."""
+
+    def __init__(self, eng, n):
+        self.eng, self.n = eng, n
+        self.key = ("advance", n) if eng.cpp.use_gpu else None
+
+    def run(self):
+        self.eng.advance(self.n)
+
+    @staticmethod
+    def run_batch(calls):
+        failed = dict(_core.batch_advance([c.eng.cpp for c in calls], calls[0].n))
+        return [(None, RuntimeError(failed[k]) if k in failed else None) for k in range(len(calls))]
+
+
+class _Record(_Call):
+    """Steps keeping the state before (after) each in ``states`` (the store's block)."""
+
+    def __init__(self, eng, states, after=False):
+        self.eng, self.states, self.after = eng, states, after
+        self.key = ("record", states[0].shape[0], after) if _on_device(eng, states) else None
+
+    def run(self):
+        self.eng.record(self.states, after=self.after)
+
+    @staticmethod
+    def run_batch(calls):
+        blocks = [c.states[0] for c in calls]
+        failed = dict(
+            _core.batch_advance_recording(
+                [c.eng.cpp for c in calls],
+                [b.store for b in blocks],
+                [b.k0 for b in blocks],
+                blocks[0].n,
+                after=calls[0].after,
+            )
+        )
+        return [(None, RuntimeError(failed[k]) if k in failed else None) for k in range(len(calls))]
+
+
+class _Sweep(_Call):
+    """The adjoint back through ``states`` (from t_first + n to t_first); returns where it stopped."""
+
+    def __init__(self, eng, t_first, states, lr, lv, la, grads, request):
+        self.eng, self.t_first, self.states = eng, t_first, states
+        self.adjoint, self.grads, self.request = (lr, lv, la), grads, request
+        if _on_device(eng, states):
+            r = request
+            sel = tuple(tuple(x) for x in r["select"])
+            self.key = ("sweep", states[0].n, r["params"], r["kT"], r["gamma"], r["clip"], r["look_back"], sel)
+
+    def run(self):
+        return self.eng.sweep(self.t_first, self.states, *self.adjoint, self.grads, self.request)
+
+    @staticmethod
+    def run_batch(calls):
+        jobs = [(c.eng.cpp, c.t_first, c.states[0].store, c.states[0].k0, *c.adjoint, c.grads) for c in calls]
+        out = _core.batch_adjoint_sweep(jobs, calls[0].states[0].n, **calls[0].request)
+        return [(tuple(r), None) for r in out]
 
 
 def wrt_entries(wrt):
@@ -1011,14 +1147,27 @@ def _store(sim, plan, device_memory):
     return _DeviceEngine(sim, plan.dyn, device_memory) if plan.on_device else _Engine(sim, plan.dyn)
 
 
-def _run_up(sim, plan, loss, t_start):
+def _run_up(sim, eng, plan, loss, t_start):
     """The steps before the differentiated window: plain dynamics, whose loss terms still count."""
     total, cpp = 0.0, sim.state._cpp
     for k in [k for k in plan.frames if k < plan.pre]:
-        sim._advance(k - (cpp.timestep - t_start))
+        yield from _steps(sim, eng, k - (cpp.timestep - t_start))
         total += _call_loss(loss, _frame(sim, plan.dyn.inertial))[0]
-    sim._advance(plan.pre - (cpp.timestep - t_start))
+    yield from _steps(sim, eng, plan.pre - (cpp.timestep - t_start))
     return total
+
+
+def _steps(sim, eng, n, record=None):
+    """n steps as sim._advance takes them (writers and updaters act between); without writers or
+    updaters one engine call (a _Call: a batch driver may run it with other replicas')."""
+    if n <= 0:
+        return
+    if sim.operations.writers or sim.operations.updaters:
+        sim._advance(n, record=record and (lambda k: _drive(record(k))))
+    elif record is not None:
+        yield from record(n)
+    else:
+        yield _Advance(eng, n)
 
 
 def _gradient(
@@ -1045,7 +1194,7 @@ def _gradient(
         raise ValueError("a HOOMD-blue run's states are on the host: use a CPU device for the adjoint")
     eng = _store(sim, plan, device_memory)
     t_start = eng.cpp.timestep
-    total_loss = _run_up(sim, plan, loss, t_start) if driver is None else 0.0
+    total_loss = (yield from _run_up(sim, eng, plan, loss, t_start)) if driver is None else 0.0
     t0 = t_start + plan.pre
     window_frames = [t_start + k for k in plan.frames if k >= plan.pre]
     a0_from_forces = accel_from_forces and plan.pre == 0 and plan.dyn.inertial
@@ -1054,17 +1203,15 @@ def _gradient(
 
     slots = plan.truncate if memory is None else max(1, int(memory) // eng.state_bytes)
     run = _Reverse(sim, plan, eng, loss, t_start, Revolve(plan.truncate, slots), progress)
-    res = run.run(driver, memory, window_frames, total_loss, a0_from_forces)
+    res = yield from run.run(driver, memory, window_frames, total_loss, a0_from_forces)
     factor, at, peak, ref = run.growth
     if at is not None and factor > CHAOTIC_GROWTH and plan.clip is None and warn_growth:  # (an Ensemble warns once)
-        warnings.warn(
+        res._warning = (
             f"the adjoint's norm grew {factor:.3g}-fold over the {plan.truncate}-step horizon (from {ref:.3g}, the "
             f"loss gradient's, to {peak:.3g} at step {at}; warned above {CHAOTIC_GROWTH:g}): the dynamics "
             "are chaotic over this horizon, and this trajectory's exact gradient says little about nearby ones "
             "(finite differences will disagree with it). Differentiate a shorter window (truncate=), average over "
-            "replicas, or see docs/adjoint.md, 'Long horizons'.",
-            ChaoticHorizonWarning,
-            stacklevel=3,
+            "replicas, or see docs/adjoint.md, 'Long horizons'."
         )
     return res
 
@@ -1124,7 +1271,7 @@ class _Reverse:
         # xi per step for the replays and the sweep (System::thermostatLog) while this runs
         self.cpp.keep_thermostat_log = _has_mttk(self.sim)
         try:
-            return self._run(driver, window_frames, a0_from_forces, nlists, counts0)
+            return (yield from self._run(driver, window_frames, a0_from_forces, nlists, counts0))
         finally:
             self.cpp.keep_thermostat_log = False
 
@@ -1133,10 +1280,10 @@ class _Reverse:
         try:
             self.block = eng.new_states(plan.truncate) if self.full else None
             if driver is None:
-                self._record(window_frames)
+                yield from self._record(window_frames)
             else:
                 self._record_with(driver)
-            first_state = self._sweep_back()
+            first_state = yield from self._sweep_back()
             starts = eng.start_adjoint(first_state, self.lr, self.la, a0_from_forces, plan.pre == 0, plan.select)
             for k, gp in starts.items():
                 f = plan.forces[k]
@@ -1179,13 +1326,13 @@ class _Reverse:
 
         def record(n):  # sim._advance's stepping, keeping every state on the way
             i = cpp.timestep - t0
-            eng.record([x[i : i + n] for x in block])
+            yield _Record(eng, [x[i : i + n] for x in block])
 
         bar = _progress(self.progress, self.plan.truncate, "forward")
         for t in sorted(self.checkpoints | set(window_frames) | {self.t_end}):
             if t > cpp.timestep:
                 n = t - cpp.timestep
-                sim._advance(n, record=record if self.full else None)
+                yield from _steps(sim, eng, n, record if self.full else None)
                 bar.update(n)
             if t in self.checkpoints:
                 self.stored[t] = eng.save()
@@ -1222,10 +1369,10 @@ class _Reverse:
         for act, k, count in self.schedule.backward():
             t = t0 + k
             if act == _revolve.SWEEP_FORWARD:
-                self._sweep(t, self.block)
+                yield from self._sweep(t, self.block)
             elif act == _revolve.ADVANCE:  # a replay: nothing kept
                 eng.load(stored[t], forces=True)
-                eng.advance(count)
+                yield _Advance(eng, count)
                 self.recomputed += count
             elif act == _revolve.STORE:
                 stored[t] = eng.save()
@@ -1235,18 +1382,18 @@ class _Reverse:
             elif act == _revolve.RECORD:
                 eng.load(stored[t], forces=True)
                 segment = eng.new_states(count)
-                eng.record(segment, after=True)  # the states at t+1 .. t+count
+                yield _Record(eng, segment, after=True)  # the states at t+1 .. t+count
                 self.recomputed += count
                 self.peak = max(self.peak, len(stored) + count)
             elif act == _revolve.SWEEP_BLOCK:
-                self._sweep(t, segment)
+                yield from self._sweep(t, segment)
                 eng.give(segment)
                 segment = None
             elif act == _revolve.SWEEP_CHECKPOINT:
-                self._sweep(t, eng.as_states(stored[t]))
+                yield from self._sweep(t, eng.as_states(stored[t]))
             elif act == _revolve.SWEEP_CURRENT:
                 here = eng.save()
-                self._sweep(t, eng.as_states(here))
+                yield from self._sweep(t, eng.as_states(here))
                 eng.forget(here)
             else:
                 raise AssertionError(f"unknown schedule action {act!r}")
@@ -1285,8 +1432,8 @@ class _Reverse:
                 t for t in self.loss_grads if t_first <= t < cur
             }
             for b in sorted(stops | {t_first}, reverse=True):
-                step, _ = eng.sweep(
-                    b, [x[b - t_first : cur - t_first] for x in states], lr, lv, la, self.grads, self.request
+                step, _ = yield _Sweep(
+                    eng, b, [x[b - t_first : cur - t_first] for x in states], lr, lv, la, self.grads, self.request
                 )
                 if step >= 0:
                     raise FloatingPointError(

@@ -4,7 +4,9 @@ A 100-particle simulation cannot keep many cores busy; a batch of replicas can. 
 :class:`Ensemble` builds R replicas with a user function (differing by seed, initial frame and/or
 state point), runs them concurrently on a pool of threads (one replica per thread, the GIL
 released inside the engine) and, with MPI, splits them over the partitions of a
-:class:`~hoomd_adjoint.communicator.Communicator`. Each replica is bitwise identical to running it
+:class:`~hoomd_adjoint.communicator.Communicator`. Replicas on a GPU (without writers, updaters
+or computes) run as one device batch instead: every step's launches of all of them as one kernel
+per op (docs/gpu.md, "Replica batches"). Each replica is bitwise identical to running it
 alone, and means are reduced over replicas in ascending index order after every replica's result
 has been gathered, so they are bitwise identical for any number of threads and ranks.
 
@@ -41,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _checks, _core
-from .adjoint import _check_arguments, gradient as _gradient, wrt_entries
+from .adjoint import _check_arguments, _drive, gradient_steps, wrt_entries
 from .communicator import Communicator
 
 
@@ -299,6 +301,57 @@ class Ensemble:
                 )
         return all_results
 
+    def _batch(self, pipeline, progress_total, progress, desc, on_failure):
+        """_map for replicas on the device: every live replica's ``pipeline(i, bar)`` (a generator
+        of engine calls, adjoint._Call) advanced together, each round running the calls of the
+        same kind of all replicas as one batch (on the device, one kernel per op for all of them).
+        Each replica computes what it computes alone; returns {i: result} as _map does."""
+        self._check_on_failure(on_failure)
+        bar = _Bar(progress, progress_total, progress if isinstance(progress, str) else desc)
+        results, failed, pending = {}, {}, {}
+        todo = self.alive
+        start = {i: self._sims[i].timestep for i in todo}
+        steps = {i: pipeline(i, bar) for i in todo}
+
+        def advance(i, value=None, error=None):  # replica i to its next call
+            try:
+                pending[i] = steps[i].throw(error) if error is not None else steps[i].send(value)
+            except StopIteration as stop:
+                results[i] = stop.value
+            except (RuntimeError, ArithmeticError) as e:  # the run failed (not a bad argument: that raises)
+                failed[i] = Failure(self._sims[i].timestep, f"{type(e).__name__}: {e}", start[i])
+
+        try:
+            for i in todo:
+                advance(i)
+            while pending:
+                groups = {}
+                for i, call in pending.items():
+                    groups.setdefault(call.key if call.key is not None else ("alone", i), []).append(i)
+                for key, members in groups.items():
+                    calls = [pending.pop(i) for i in members]
+                    outcomes = type(calls[0]).run_batch(calls) if len(calls) > 1 else None
+                    if outcomes is None:
+                        try:
+                            outcomes = [(calls[0].run(), None)]
+                        except (RuntimeError, ArithmeticError) as e:
+                            outcomes = [(None, e)]
+                    for i, (value, error) in zip(members, outcomes):
+                        advance(i, value, error)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            if self.communicator.num_ranks > 1:  # the other ranks would wait for this one forever
+                traceback.print_exc()
+                sys.stderr.flush()
+                self.communicator.mpi_comm.Abort(1)
+            raise
+        finally:
+            for g in steps.values():
+                g.close()
+            bar.close()
+        return self._gather(results, failed, desc, on_failure)
+
     def run(self, steps, progress=False, on_failure=None):
         """Advance every replica ``steps`` steps (as ``sim.run(steps)`` would, writers included).
         ``progress``: a progress bar over the batch's steps (a string labels it; so for
@@ -450,23 +503,24 @@ class Ensemble:
         truncate = options.get("truncate") or steps
         per_step = 2 if options.get("mode", "reverse") == "reverse" else 1
 
-        def one(i, bar):
+        def pipeline(i, bar):  # replica i's gradient, as the engine calls it makes (gradient_steps)
             sim = self._sims[i]
             w = wrt_entries(wrt(sim))
-            res = _gradient(sim, steps, loss(sim), w, progress=bar, _warn_growth=False, **options)
+            res = yield from gradient_steps(sim, steps, loss(sim), w, progress=bar, _warn_growth=False, **options)
             if per_step == 1:
                 bar.update(truncate)
             # per-index access for the mean: entry k of wrt (forces by position, names by name)
             res._by_index = [self._lookup(res, e) for e in w]
             return res
 
-        results = self._map(
-            one,
-            per_step * int(truncate) * len(self.alive),
-            progress,
-            "ensemble gradient",
-            on_failure or self.on_failure,
-        )
+        total = per_step * int(truncate) * len(self.alive)
+        on_failure = on_failure or self.on_failure
+        if self._batchable():
+            results = self._batch(pipeline, total, progress, "ensemble gradient", on_failure)
+        else:
+            results = self._map(
+                lambda i, bar: _drive(pipeline(i, bar)), total, progress, "ensemble gradient", on_failure
+            )
         out = EnsembleGradient([results.get(i) for i in range(self.num_replicas)], self.failures)
         self._warn_growth(out, options.get("clip"))
         return out

@@ -171,3 +171,85 @@ def test_a_list_that_outgrows_its_arrays_replays_alone(backend):
         sim = make(i)
         sim.run(steps)
         assert_same(state(ens.simulation(i)), state(sim))
+
+
+def mean_square(frame):
+    """A loss of any size: mean of |x|^2 (each replica its own N)."""
+    x = frame.positions
+    return float(np.sum(x * x) / len(x)), 2 * x / len(x)
+
+
+def gradient_of(res, sim):
+    lj = sim.operations.integrator.forces[0]
+    g = res.grad(lj)[("A", "A")]
+    return [res.loss, g["epsilon"], g["sigma"]] + ([res.grad("kT")] if "kT" in res._grads else []), res.positions
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize("memory", [None, 6], ids=["stored", "checkpointed"])
+def test_batch_gradient_is_each_replica_alone(backend, method, memory):
+    """Ensemble.gradient on the device runs every replica's recording, replays and sweeps as one
+    batch: each replica's gradient is the one it has alone, bit for bit, and the sweep launched
+    its Jacobian once a step for all of them. (Checkpointed: six states' worth of memory, the
+    same size for every replica, so that their schedules agree.)"""
+    R, steps = 4, 60
+    frames = [replica_frame(1) if memory else None for _ in range(R)]  # (checkpointed: one size)
+
+    def make(i):
+        sim = build(backend(), i, method, frame=frames[i])
+        if frames[i] is not None:
+            sim.state._cpp.seed = 7 + 3 * i
+        return sim
+
+    def wrt(sim):
+        return [sim.operations.integrator.forces[0], "positions"] + (["kT"] if method != "nve" else [])
+
+    def budget(sim):
+        return None if memory is None else memory * sim.state.N_particles * 72
+
+    alone = []
+    for i in range(R):
+        sim = make(i)
+        res = ha.adjoint.gradient(sim, steps, mean_square, wrt(sim), memory=budget(sim))
+        alone.append((gradient_of(res, sim), state(sim)))
+    ens = ha.Ensemble(make, replicas=R, threads=1)
+    assert ens._batchable()
+    _core.gpu_profile_start()
+    try:
+        res = ens.gradient(steps, mean_square, wrt, memory=budget(ens.simulation(0)))
+    finally:
+        profile = dict(_core.gpu_profile_stop())
+    for i in range(R):
+        sim = ens.simulation(i)
+        got = gradient_of(res.replica(i), sim)
+        assert got[0] == alone[i][0][0]
+        np.testing.assert_array_equal(got[1], alone[i][0][1])
+        assert_same(state(sim), alone[i][1])
+    assert res.loss == sum(a[0][0][0] for a in alone) / R
+    assert profile["pair Jacobian"][0] == steps  # one kernel a step for all four (alone: four)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batch_gradient_drops_a_failing_replica(backend):
+    """A replica whose run fails (two particles almost on top of each other) is left out of the
+    means with its step and cause, as Ensemble.gradient does on the CPU; the others' gradients
+    are their own."""
+    R, steps = 3, 40
+    bad = replica_frame(1)
+    bad.particles.position[1] = bad.particles.position[0] + np.array([0.02, 0, 0])
+
+    def make(i):
+        return build(backend(), i, frame=bad if i == 1 else None)
+
+    def wrt(sim):
+        return [sim.operations.integrator.forces[0]]
+
+    ens = ha.Ensemble(make, replicas=R, threads=1, on_failure="drop")
+    with pytest.warns(ha.ensemble.ReplicaWarning):
+        res = ens.gradient(steps, mean_square, wrt)
+    assert list(res.failures) == [1] and res.failures[1].cause.startswith("RuntimeError: ")
+    for i in (0, 2):
+        sim = make(i)
+        alone = ha.adjoint.gradient(sim, steps, mean_square, wrt(sim))
+        assert gradient_of(res.replica(i), ens.simulation(i))[0] == gradient_of(alone, sim)[0]

@@ -16,7 +16,11 @@ namespace {
 constexpr uint64_t kBatchChunk = 128;
 }  // namespace
 
-std::vector<BatchFailure> batch_advance(const std::vector<System*>& systems, uint64_t n) {
+namespace {
+
+// batch_advance with recorders (null: none)
+std::vector<BatchFailure> batch_run(const std::vector<System*>& systems, const std::vector<DeviceRecorder>* recorders,
+                                    uint64_t n) {
     std::vector<BatchFailure> failures;
     if (systems.empty()) return failures;
     for (System* s : systems) {
@@ -45,15 +49,24 @@ std::vector<BatchFailure> batch_advance(const std::vector<System*>& systems, uin
             }
     };
     std::vector<gpu::LaunchQueue> queues;
-    // m steps of the systems `which`, their launches batched
-    auto steps = [&](const std::vector<size_t>& which, uint64_t m) {
+    // recorder r, its slots from step `done` of this call on
+    auto recorder = [&](size_t r, uint64_t done) {
+        DeviceRecorder rec = (*recorders)[r];
+        rec.k0 += done;
+        return rec;
+    };
+    // m steps of the systems `which` from step `done` of this call, their launches batched
+    auto steps = [&](const std::vector<size_t>& which, uint64_t done, uint64_t m) {
         queues.resize(which.size());
         for (uint64_t k = 0; k < m; ++k) {
             for (size_t q = 0; q < which.size(); ++q) {
                 System& s = *systems[which[q]];
                 const gpu::QueueScope keep(&queues[q]);
+                const DeviceRecorder* rec = recorders ? &(*recorders)[which[q]] : nullptr;
+                if (rec && !rec->after) rec->keep(device_run(s).state, done + k);
                 device_run(s).stepOne(s);
                 device_run(s).stepTwo(s);
+                if (rec && rec->after) rec->keep(device_run(s).state, done + k);
             }
             gpu::run_batch(queues);
         }
@@ -68,7 +81,7 @@ std::vector<BatchFailure> batch_advance(const std::vector<System*>& systems, uin
             std::vector<size_t> run = alive;
             while (!run.empty()) {
                 for (size_t r : run) device_run(*systems[r]).state.save(systems[r]->timestep);
-                steps(run, m);
+                steps(run, done, m);
                 std::vector<size_t> again;
                 for (size_t r : run) {
                     DeviceState& d = device_run(*systems[r]).state;
@@ -96,7 +109,12 @@ std::vector<BatchFailure> batch_advance(const std::vector<System*>& systems, uin
                 dr.bringBack(*systems[r]);
                 on_device[r] = false;
                 try {
-                    dr.run(*systems[r], m, nullptr);
+                    if (recorders) {
+                        const DeviceRecorder rec = recorder(r, done);
+                        dr.run(*systems[r], m, &rec);
+                    } else {
+                        dr.run(*systems[r], m, nullptr);
+                    }
                     dr.begin(*systems[r]);  // (the device's check and its own run disagree: go on)
                     on_device[r] = true;
                     still.push_back(r);
@@ -114,6 +132,53 @@ std::vector<BatchFailure> batch_advance(const std::vector<System*>& systems, uin
     }
     bring_back_all();
     return failures;
+}
+
+}  // namespace
+
+std::vector<BatchFailure> batch_advance(const std::vector<System*>& systems, uint64_t n) {
+    return batch_run(systems, nullptr, n);
+}
+
+std::vector<BatchFailure> batch_advance_recording(const std::vector<System*>& systems,
+                                                  const std::vector<DeviceRecorder>& recorders, uint64_t n) {
+    if (recorders.size() != systems.size())
+        throw std::invalid_argument("batch_advance_recording: one recorder per system");
+    for (size_t r = 0; r < systems.size(); ++r)
+        recorders[r].states->check(recorders[r].k0, n, *systems[r], "batch recording");
+    return batch_run(systems, &recorders, n);
+}
+
+std::vector<SweepStatus> batch_adjoint_sweep(std::vector<DeviceSweep>& sweeps) {
+    std::vector<SweepStatus> out(sweeps.size());
+    if (sweeps.empty()) return out;
+    const uint64_t n = sweeps[0].n;
+    const gpu::Backend be = sweeps[0].backend();
+    for (const DeviceSweep& sw : sweeps)
+        if (sw.n != n || sw.backend() != be)
+            throw std::invalid_argument("batch_adjoint_sweep: the sweeps differ in steps or device backend");
+    const gpu::BackendScope scope(be);
+    for (DeviceSweep& sw : sweeps) sw.begin();
+    std::vector<size_t> run(sweeps.size());
+    for (size_t r = 0; r < run.size(); ++r) run[r] = r;
+    std::vector<gpu::LaunchQueue> queues;
+    while (!run.empty()) {  // (a sweep whose list outgrew its arrays runs again, alone, to the same bits)
+        for (size_t r : run) sweeps[r].upload();
+        queues.resize(run.size());
+        for (uint64_t j = 0; j < n; ++j) {
+            for (size_t q = 0; q < run.size(); ++q) {
+                const gpu::QueueScope keep(&queues[q]);
+                sweeps[run[q]].step(j);
+            }
+            gpu::run_batch(queues);
+        }
+        std::vector<size_t> again;
+        for (size_t r : run)
+            if (sweeps[r].overflowed()) again.push_back(r);
+        run.swap(again);
+    }
+    for (size_t r = 0; r < sweeps.size(); ++r) out[r] = sweeps[r].end();
+    return out;
 }
 
 }  // namespace ha

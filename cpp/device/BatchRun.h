@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "device/DeviceAdjoint.h"
 #include "engine/System.h"
 
 namespace ha {
@@ -24,5 +25,14 @@ struct BatchFailure {
 // n steps of every system (each on the device: useGPU, all on one backend), as System::advance
 // would take each alone; the data go to the device at the start and come back at the end.
 std::vector<BatchFailure> batch_advance(const std::vector<System*>& systems, uint64_t n);
+
+// The same, keeping the state before (after) each step k of system r in recorders[r]'s slot
+// k0 + k, as device_advance_recording does for one.
+std::vector<BatchFailure> batch_advance_recording(const std::vector<System*>& systems,
+                                                  const std::vector<DeviceRecorder>& recorders, uint64_t n);
+
+// The sweeps (DeviceAdjoint.h), all of n steps on one backend, step by step together; each ends
+// as it would alone (a sweep that stops at a non-finite adjoint says so in its status).
+std::vector<SweepStatus> batch_adjoint_sweep(std::vector<DeviceSweep>& sweeps);
 
 }  // namespace ha

@@ -35,12 +35,11 @@ void DeviceStates::check(uint64_t k0, uint64_t n, const System& sys, const char*
 }
 
 void DeviceRecorder::keep(DeviceState& d, uint64_t k) const {
-    const size_t bytes = 3 * size_t(states->N()) * sizeof(double);
-    const gpu::Backend b = states->backend();
-    gpu::copy(b, states->at(k0 + k, 0), d.pos.get(), bytes, gpu::Copy::OnDevice);
+    const uint32_t m = 3 * states->N();  // (launched copies: in a batch they keep their place)
+    gpu::launch(m, gpu::CopyOp{d.pos.get(), states->at(k0 + k, 0)}, "record state");
     if (states->fields() == 3) {
-        gpu::copy(b, states->at(k0 + k, 1), d.vel.get(), bytes, gpu::Copy::OnDevice);
-        gpu::copy(b, states->at(k0 + k, 2), d.accel.get(), bytes, gpu::Copy::OnDevice);
+        gpu::launch(m, gpu::CopyOp{d.vel.get(), states->at(k0 + k, 1)}, "record state");
+        gpu::launch(m, gpu::CopyOp{d.accel.get(), states->at(k0 + k, 2)}, "record state");
     }
 }
 
@@ -90,101 +89,102 @@ void device_advance_recording(System& sys, DeviceStates& s, uint64_t k0, uint64_
 
 namespace {
 
-// The sweep's adjoint and scratch on the device (kept between sweeps: sized once).
-struct SweepBuffers {
-    gpu::Buffer<double> lr, lv, la, w, lt, lvh, vh, noise_kT, noise_gamma, parts, kT_gamma;
-    gpu::Buffer<gpu::SweepRecord> record;
-    std::vector<std::unique_ptr<gpu::Buffer<double>>> gparams;  // per force
-};
-thread_local SweepBuffers t_sweep;
-
-// One pass of the sweep; false if a neighbour list outgrew its arrays (they have grown: run
-// the pass again from the same start).
-bool sweep_pass(System& sys, DeviceState& d, SweepBuffers& b, const Method& m, uint64_t t_first, const DeviceStates& s,
-                uint64_t k0, uint64_t n, const AdjointRequest& req, double clip) {
+// One step of the sweep (the state at t = t_first + k, latest first): every launch, none waiting
+// for the host; a batch keeps them to run with the other systems' (BatchRun.h).
+void sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_first, const DeviceStates& s, uint64_t k0,
+                uint64_t k, const AdjointRequest& req, double clip) {
+    SweepBuffers& b = d.sweep;
     ParticleData& pd = sys.pd;
     const uint32_t N = pd.N, nb = grad_blocks(N), ntypes = pd.ntypes;
     const double dt = sys.dt;
     const unsigned dim = pd.dimensions();
-    const size_t bytes = 3 * size_t(N) * sizeof(double);
     const bool noise = (req.kT || req.gamma) && m.kind != Method::ConstantVolume;
     gpu::SweepRecord* st = b.record.get();
     double* kT = b.kT_gamma.get();
     double* gam = kT + 1;
-    for (uint64_t j = 0; j < n; ++j) {  // latest state first
-        const uint64_t k = n - 1 - j, t = t_first + k;
-        sys.timestep = t;
-        const double T = m.kT(t);
-        if (noise && !(T > 0))
-            throw std::invalid_argument(
-                format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
-        const gpu::Backend be = s.backend();
-        gpu::copy(be, d.pos.get(), s.at(k0 + k, 0), bytes, gpu::Copy::OnDevice);
-        if (s.fields() == 3) {
-            gpu::copy(be, d.vel.get(), s.at(k0 + k, 1), bytes, gpu::Copy::OnDevice);
-            gpu::copy(be, d.accel.get(), s.at(k0 + k, 2), bytes, gpu::Copy::OnDevice);
-        }
-        const double* gamma = d.gamma[0]->get();
-        const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get()};
-        auto jacobian = [&]() {  // lr += J(r)^T w at d.pos, force by force
-            gpu::launch(N, gpu::PackOp{d.pos.get(), d.typeid_.get(), d.postype.get()}, "pack positions");
-            for (size_t f = 0; f < sys.forces.size(); ++f)
-                device_of(*sys.forces[f])
-                    .deviceJacobian(pd, dp, t, b.w.get(), b.lr.get(), req.params ? b.gparams[f]->get() : nullptr, st);
-        };
-        auto noise_grads = [&](bool brownian, const double* l) {
-            gpu::launch(
-                nb,
-                gpu::NoiseBlockOp{st, brownian, N, ntypes, l, d.net_force.get(), b.vh.get(), d.mass.get(),
-                                  d.typeid_.get(), gamma, T, dt, dim, t, sys.seed, req.kT ? b.noise_kT.get() : nullptr,
-                                  req.gamma ? b.noise_gamma.get() : nullptr},
-                "noise gradients");
-            gpu::launch(1,
-                        gpu::NoiseSumOp{st, nb, ntypes, b.noise_kT.get(), b.noise_gamma.get(), req.kT ? kT : nullptr,
-                                        req.gamma ? gam : nullptr},
-                        "noise gradients");
-        };
-        if (m.kind == Method::Brownian) {
-            gpu::launch(N, gpu::BrownianWOp{st, dt, gamma, d.typeid_.get(), b.lr.get(), b.w.get()}, "Brownian adjoint");
-            if (req.gamma) device_run(sys).computeNetForce(sys, t);  // F(r_t), for d/dgamma
-            if (noise) noise_grads(true, b.lr.get());                // (before lr is updated below)
-            jacobian();
-        } else {
-            const bool langevin = m.kind == Method::Langevin;
-            gpu::launch(N,
-                        gpu::HalfStepOp{st, StepArgs{t, sys.seed, dt, T, dim}, pd.box, langevin, d.accel.get(),
-                                        d.vel.get(), d.pos.get(), b.vh.get()},
-                        "half step");
-            gpu::launch(N,
-                        gpu::LangevinPreOp{st, langevin, dt, dim, gamma, d.typeid_.get(), d.mass.get(), b.lv.get(),
-                                           b.la.get(), b.lt.get(), b.lvh.get(), b.w.get()},
-                        "Langevin adjoint");
-            jacobian();  // at r'
-            if (noise) noise_grads(false, b.lt.get());
-            gpu::launch(N, gpu::LangevinPostOp{st, dt, b.lvh.get(), b.lr.get(), b.lv.get(), b.la.get()},
-                        "Langevin adjoint");
-        }
-        gpu::launch(N, gpu::AdjointCheckOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "adjoint check");
-        gpu::launch(1, gpu::StopOp{st, t}, "adjoint check");
-        if (clip > 0) {
-            gpu::launch(nb, gpu::NormBlockOp{st, N, b.lr.get(), b.lv.get(), b.la.get(), b.parts.get()}, "clip");
-            gpu::launch(1, gpu::ClipScaleOp{st, nb, b.parts.get(), clip}, "clip");
-            gpu::launch(N, gpu::ScaleOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "clip");
-        }
+    const uint64_t t = t_first + k;
+    sys.timestep = t;
+    const double T = m.kT(t);
+    if (noise && !(T > 0))
+        throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
+    gpu::launch(3 * N, gpu::CopyOp{s.at(k0 + k, 0), d.pos.get()}, "load state");
+    if (s.fields() == 3) {
+        gpu::launch(3 * N, gpu::CopyOp{s.at(k0 + k, 1), d.vel.get()}, "load state");
+        gpu::launch(3 * N, gpu::CopyOp{s.at(k0 + k, 2), d.accel.get()}, "load state");
     }
-    bool overflow = false;
-    for (DeviceNeighborList* nl : d.lists) overflow |= nl->overflowed();
-    return !overflow;
+    const double* gamma = d.gamma[0]->get();
+    const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get()};
+    auto jacobian = [&]() {  // lr += J(r)^T w at d.pos, force by force
+        gpu::launch(N, gpu::PackOp{d.pos.get(), d.typeid_.get(), d.postype.get()}, "pack positions");
+        for (size_t f = 0; f < sys.forces.size(); ++f)
+            device_of(*sys.forces[f])
+                .deviceJacobian(pd, dp, t, b.w.get(), b.lr.get(), req.params ? b.gparams[f]->get() : nullptr, st);
+    };
+    auto noise_grads = [&](bool brownian, const double* l) {
+        gpu::launch(nb,
+                    gpu::NoiseBlockOp{st, brownian, N, ntypes, l, d.net_force.get(), b.vh.get(), d.mass.get(),
+                                      d.typeid_.get(), gamma, T, dt, dim, t, sys.seed,
+                                      req.kT ? b.noise_kT.get() : nullptr, req.gamma ? b.noise_gamma.get() : nullptr},
+                    "noise gradients");
+        gpu::launch(1,
+                    gpu::NoiseSumOp{st, nb, ntypes, b.noise_kT.get(), b.noise_gamma.get(), req.kT ? kT : nullptr,
+                                    req.gamma ? gam : nullptr},
+                    "noise gradients");
+    };
+    if (m.kind == Method::Brownian) {
+        gpu::launch(N, gpu::BrownianWOp{st, dt, gamma, d.typeid_.get(), b.lr.get(), b.w.get()}, "Brownian adjoint");
+        if (req.gamma) device_run(sys).computeNetForce(sys, t);  // F(r_t), for d/dgamma
+        if (noise) noise_grads(true, b.lr.get());                // (before lr is updated below)
+        jacobian();
+    } else {
+        const bool langevin = m.kind == Method::Langevin;
+        gpu::launch(N,
+                    gpu::HalfStepOp{st, StepArgs{t, sys.seed, dt, T, dim}, pd.box, langevin, d.accel.get(), d.vel.get(),
+                                    d.pos.get(), b.vh.get()},
+                    "half step");
+        gpu::launch(N,
+                    gpu::LangevinPreOp{st, langevin, dt, dim, gamma, d.typeid_.get(), d.mass.get(), b.lv.get(),
+                                       b.la.get(), b.lt.get(), b.lvh.get(), b.w.get()},
+                    "Langevin adjoint");
+        jacobian();  // at r'
+        if (noise) noise_grads(false, b.lt.get());
+        gpu::launch(N, gpu::LangevinPostOp{st, dt, b.lvh.get(), b.lr.get(), b.lv.get(), b.la.get()},
+                    "Langevin adjoint");
+    }
+    gpu::launch(N, gpu::AdjointCheckOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "adjoint check");
+    gpu::launch(1, gpu::StopOp{st, t}, "adjoint check");
+    if (clip > 0) {
+        gpu::launch(nb, gpu::NormBlockOp{st, N, b.lr.get(), b.lv.get(), b.la.get(), b.parts.get()}, "clip");
+        gpu::launch(1, gpu::ClipScaleOp{st, nb, b.parts.get(), clip}, "clip");
+        gpu::launch(N, gpu::ScaleOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "clip");
+    }
 }
 
 }  // namespace
 
-SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStates& s, uint64_t k0, uint64_t n,
-                                 double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req,
-                                 double clip) {
-    const Method& m = adjoint_method(sys);
+DeviceSweep::DeviceSweep(System& sys_, uint64_t t_first_, const DeviceStates& s_, uint64_t k0_, uint64_t n_,
+                         double* lr_, double* lv_, double* la_, AdjointGrads& g_, const AdjointRequest& req_,
+                         double clip_)
+    : sys(sys_),
+      method(&adjoint_method(sys_)),
+      t_first(t_first_),
+      s(s_),
+      k0(k0_),
+      n(n_),
+      lr(lr_),
+      lv(lv_),
+      la(la_),
+      g(g_),
+      req(req_),
+      clip(clip_) {
     s.check(k0, n, sys, "device_adjoint_sweep");
-    const gpu::BackendScope scope(DeviceRun::backend(sys));
+}
+
+gpu::Backend DeviceSweep::backend() const {
+    return DeviceRun::backend(sys);
+}
+
+void DeviceSweep::begin() {
     ParticleData& pd = sys.pd;
     const uint32_t N = pd.N, nb = grad_blocks(N), ntypes = pd.ntypes;
     if (g.gamma.size() != ntypes) g.gamma.assign(ntypes, 0.0);
@@ -193,7 +193,7 @@ SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStat
     check_selection(sys, req.select);
     for (size_t f = 0; f < sys.forces.size(); ++f)
         device_of(*sys.forces[f]).deviceAdjointStart(pd, req.params, req.select.empty() ? nullptr : &req.select[f]);
-    SweepBuffers& b = t_sweep;
+    SweepBuffers& b = d.sweep;
     for (auto* buf : {&b.w, &b.lt, &b.lvh, &b.vh}) buf->resize(3 * size_t(N));
     b.noise_kT.resize(nb);
     b.noise_gamma.resize(size_t(nb) * ntypes);
@@ -202,40 +202,71 @@ SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStat
     b.gparams.resize(sys.forces.size());
     for (auto& p : b.gparams)
         if (!p) p.reset(new gpu::Buffer<double>());
-    std::vector<double> kT_gamma(1 + ntypes);
-    SweepStatus status;
-    for (;;) {  // (again, bitwise, if a neighbour list outgrew its arrays)
-        b.lr.upload(lr, 3 * size_t(N));
-        b.lv.upload(lv, 3 * size_t(N));
-        b.la.upload(la, 3 * size_t(N));
-        for (size_t f = 0; f < sys.forces.size(); ++f) {
-            g.params[f].resize(adjoint_of(*sys.forces[f]).gradSize(), 0.0);
-            b.gparams[f]->upload(g.params[f]);
-        }
-        kT_gamma[0] = g.kT;
-        std::copy(g.gamma.begin(), g.gamma.end(), kT_gamma.begin() + 1);
-        b.kT_gamma.upload(kT_gamma);
-        const gpu::SweepRecord fresh{0, UINT32_MAX, 0, 1.0};
-        b.record.upload(&fresh, 1);
-        if (sweep_pass(sys, d, b, m, t_first, s, k0, n, req, clip)) break;
+}
+
+void DeviceSweep::upload() {
+    SweepBuffers& b = device_run(sys).state.sweep;
+    const uint32_t N = sys.pd.N;
+    b.lr.upload(lr, 3 * size_t(N));
+    b.lv.upload(lv, 3 * size_t(N));
+    b.la.upload(la, 3 * size_t(N));
+    for (size_t f = 0; f < sys.forces.size(); ++f) {
+        g.params[f].resize(adjoint_of(*sys.forces[f]).gradSize(), 0.0);
+        b.gparams[f]->upload(g.params[f]);
     }
+    std::vector<double> kT_gamma(1 + sys.pd.ntypes);
+    kT_gamma[0] = g.kT;
+    std::copy(g.gamma.begin(), g.gamma.end(), kT_gamma.begin() + 1);
+    b.kT_gamma.upload(kT_gamma);
+    const gpu::SweepRecord fresh{0, UINT32_MAX, 0, 1.0};
+    b.record.upload(&fresh, 1);
+}
+
+void DeviceSweep::step(uint64_t j) {
+    sweep_step(sys, device_run(sys).state, *method, t_first, s, k0, n - 1 - j, req, clip);
+}
+
+bool DeviceSweep::overflowed() {
+    bool overflow = false;
+    for (DeviceNeighborList* nl : device_run(sys).state.lists) overflow |= nl->overflowed();
+    return overflow;
+}
+
+SweepStatus DeviceSweep::end() {
+    DeviceState& d = device_run(sys).state;
+    SweepBuffers& b = d.sweep;
+    const uint32_t N = sys.pd.N;
     gpu::SweepRecord rec;
     b.record.download(&rec, 1);
     b.lr.download(lr, 3 * size_t(N));
     b.lv.download(lv, 3 * size_t(N));
     b.la.download(la, 3 * size_t(N));
     for (size_t f = 0; f < sys.forces.size(); ++f) b.gparams[f]->download(g.params[f]);
+    std::vector<double> kT_gamma;
     b.kT_gamma.download(kT_gamma);
     g.kT = kT_gamma[0];
     std::copy(kT_gamma.begin() + 1, kT_gamma.end(), g.gamma.begin());
     for (DeviceNeighborList* nl : d.lists) nl->finish();
     if (rec.stopped) {
-        status = {int64_t(rec.step), int64_t(rec.bad_entry / 3)};
         sys.timestep = rec.step;
-    } else {
-        sys.timestep = t_first;
+        return {int64_t(rec.step), int64_t(rec.bad_entry / 3)};
     }
-    return status;
+    sys.timestep = t_first;
+    return {};
+}
+
+SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStates& s, uint64_t k0, uint64_t n,
+                                 double* lr, double* lv, double* la, AdjointGrads& g, const AdjointRequest& req,
+                                 double clip) {
+    DeviceSweep sw(sys, t_first, s, k0, n, lr, lv, la, g, req, clip);
+    const gpu::BackendScope scope(sw.backend());
+    sw.begin();
+    for (;;) {  // (again, bitwise, if a neighbour list outgrew its arrays)
+        sw.upload();
+        for (uint64_t j = 0; j < n; ++j) sw.step(j);
+        if (!sw.overflowed()) break;
+    }
+    return sw.end();
 }
 
 }  // namespace ha

@@ -49,6 +49,32 @@ void device_states_upload(DeviceStates& s, uint64_t k0, uint64_t n, const double
                           const double* acc);
 // n steps on the device, the state before (after) each written to slots k0, k0 + 1, ...
 void device_advance_recording(System& sys, DeviceStates& s, uint64_t k0, uint64_t n, bool after);
+// One system's sweep on the device in its phases, for device_adjoint_sweep and for a batch
+// (BatchRun.h), which runs the steps of several at once: begin (the device's arrays), then
+// upload (the adjoint and the gradients so far), step(j) for j = 0 .. n - 1 (the latest state
+// first; launches only), overflowed (if a list outgrew its arrays: upload and the steps again,
+// to the same bits), end (the results to the host; the step and entry where it stopped, if it did).
+struct DeviceSweep {
+    DeviceSweep(System& sys, uint64_t t_first, const DeviceStates& s, uint64_t k0, uint64_t n, double* lr, double* lv,
+                double* la, AdjointGrads& g, const AdjointRequest& req, double clip);
+    gpu::Backend backend() const;
+    void begin();
+    void upload();
+    void step(uint64_t j);
+    bool overflowed();
+    SweepStatus end();
+
+    System& sys;
+    const Method* method;  // (the one the adjoint follows)
+    uint64_t t_first;
+    const DeviceStates& s;
+    uint64_t k0, n;
+    double *lr, *lv, *la;
+    AdjointGrads& g;
+    AdjointRequest req;
+    double clip;
+};
+
 // adjoint_sweep on the device, the states at t_first + k read from slot k0 + k. lr, lv, la and
 // g are the host's: sent before, brought back after.
 SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStates& s, uint64_t k0, uint64_t n,

@@ -54,6 +54,14 @@ struct PairForceOp {
     }
 };
 
+// dst[i] = src[i]: a device-to-device copy as an op, so that in a batch it takes its place among
+// the launches (gpu::copy runs at once, before the kept launches of the same step).
+struct CopyOp {
+    const double* src;
+    double* dst;
+    HA_HOSTDEVICE void operator()(uint32_t i) const { dst[i] = src[i]; }
+};
+
 struct ZeroNetOp {
     double *nf, *ne;
     HA_HOSTDEVICE void operator()(uint32_t i) const {
@@ -557,6 +565,7 @@ struct ScaleOp {
 // clang-format off (one op per line)
 #define HA_DEVICE_OPS(X) \
     X(PackOp)            \
+    X(CopyOp)            \
     X(ZeroNetOp)         \
     X(AddForceOp)        \
     X(CheckStateOp)      \

@@ -12,6 +12,14 @@
 
 namespace ha {
 
+// The adjoint sweep's arrays on the device (DeviceAdjoint.cc): kept with the system between
+// sweeps (sized once), one set per system, so that a batch sweeps each on its own.
+struct SweepBuffers {
+    gpu::Buffer<double> lr, lv, la, w, lt, lvh, vh, noise_kT, noise_gamma, parts, kT_gamma;
+    gpu::Buffer<gpu::SweepRecord> record;
+    std::vector<std::unique_ptr<gpu::Buffer<double>>> gparams;  // per force
+};
+
 struct DeviceState {
     gpu::Buffer<double> pos, vel, accel, mass, net_force, net_energy;
     gpu::Buffer<int32_t> image;
@@ -26,6 +34,7 @@ struct DeviceState {
     gpu::Buffer<double> s_pos, s_vel, s_accel, s_net_force, s_net_energy;
     gpu::Buffer<int32_t> s_image;
     uint64_t s_timestep = 0;
+    SweepBuffers sweep;
 
     void save(uint64_t t) {
         s_pos.copyFrom(pos);

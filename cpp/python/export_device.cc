@@ -84,6 +84,91 @@ std::vector<std::pair<size_t, std::string>> batch_advance_py(const std::vector<S
     return failed;
 }
 
+// batch_advance_recording in chunks: system r's states from slot k0[r] on.
+std::vector<std::pair<size_t, std::string>> batch_advance_recording_py(const std::vector<System*>& systems,
+                                                                       const std::vector<DeviceStates*>& states,
+                                                                       const std::vector<uint64_t>& k0, uint64_t n,
+                                                                       bool after) {
+    if (states.size() != systems.size() || k0.size() != systems.size())
+        throw std::invalid_argument("batch_advance_recording: one states block and one k0 per system");
+    std::vector<std::pair<size_t, std::string>> failed;
+    std::vector<size_t> alive(systems.size());
+    uint32_t N = 0;
+    for (size_t r = 0; r < systems.size(); ++r) {
+        alive[r] = r;
+        N += systems[r]->pd.N;
+        states[r]->check(k0[r], n, *systems[r], "batch_advance_recording");
+    }
+    run_chunked(n, chunk_steps(N, StepCost::DeviceForward), Order::Forward, [&](uint64_t first, uint64_t k) {
+        std::vector<System*> sys;
+        std::vector<DeviceRecorder> recs;
+        for (size_t r : alive) {
+            sys.push_back(systems[r]);
+            recs.push_back(DeviceRecorder{states[r], k0[r] + first, after});
+        }
+        std::vector<bool> out(alive.size(), false);
+        for (const BatchFailure& f : batch_advance_recording(sys, recs, k)) {
+            failed.emplace_back(alive[f.index], f.what);
+            out[f.index] = true;
+        }
+        std::vector<size_t> still;
+        for (size_t q = 0; q < alive.size(); ++q)
+            if (!out[q]) still.push_back(alive[q]);
+        alive.swap(still);
+    });
+    return failed;
+}
+
+// batch_adjoint_sweep in chunks (latest first): jobs [(system, t_first, states, k0, lr, lv, la,
+// grads)], every one n steps; returns (step, particle) per job, (-1, -1) where none stopped.
+std::vector<std::pair<int64_t, int64_t>> batch_adjoint_sweep_py(py::list jobs, uint64_t n, bool params, bool kT,
+                                                                bool gamma, double clip, bool look_back,
+                                                                ParamSelection select) {
+    (void)look_back;  // (the device builds its lists from the state in hand)
+    struct Job {
+        System* sys;
+        uint64_t t_first;
+        DeviceStates* states;
+        uint64_t k0;
+        double *lr, *lv, *la;
+        AdjointGrads* g;
+    };
+    std::vector<Job> js;
+    uint32_t N = 0;
+    for (py::handle h : jobs) {
+        const py::tuple t = py::reinterpret_borrow<py::tuple>(h);
+        if (t.size() != 8) throw std::invalid_argument("batch_adjoint_sweep: jobs are 8-tuples");
+        System& s = t[0].cast<System&>();
+        js.push_back({&s, t[1].cast<uint64_t>(), &t[2].cast<DeviceStates&>(), t[3].cast<uint64_t>(),
+                      writable(t[4], s.pd.N, 3, "lr"), writable(t[5], s.pd.N, 3, "lv"), writable(t[6], s.pd.N, 3, "la"),
+                      &t[7].cast<AdjointGrads&>()});
+        N += s.pd.N;
+    }
+    const AdjointRequest req{params, kT, gamma, false, std::move(select)};
+    std::vector<std::pair<int64_t, int64_t>> out(js.size(), {-1, -1});
+    std::vector<size_t> alive(js.size());
+    for (size_t r = 0; r < js.size(); ++r) alive[r] = r;
+    run_chunked(n, chunk_steps(N, StepCost::DeviceAdjoint), Order::Backward, [&](uint64_t first, uint64_t k) {
+        std::vector<DeviceSweep> sweeps;
+        for (size_t r : alive) {
+            const Job& j = js[r];
+            sweeps.emplace_back(*j.sys, j.t_first + first, *j.states, j.k0 + first, k, j.lr, j.lv, j.la, *j.g, req,
+                                clip);
+        }
+        const std::vector<SweepStatus> st = batch_adjoint_sweep(sweeps);
+        std::vector<size_t> still;
+        for (size_t q = 0; q < alive.size(); ++q) {
+            if (st[q].step >= 0)
+                out[alive[q]] = {st[q].step, st[q].particle};
+            else
+                still.push_back(alive[q]);
+        }
+        alive.swap(still);
+        return alive.empty();
+    });
+    return out;
+}
+
 // The device's settings on the engine's classes (bound in export_engine.cc).
 void export_device_settings(py::module_& m) {
     auto system = py::reinterpret_borrow<py::class_<System>>(m.attr("System"));
@@ -152,6 +237,15 @@ void export_device(py::module_& m, py::module_&) {
     m.def("batch_advance", &batch_advance_py, py::arg("systems"), py::arg("steps"),
           "Advance every system (all on the device) steps steps together, each step's launches as one "
           "kernel per op for the whole batch; returns [(index, error)] of those that failed.");
+    m.def("batch_advance_recording", &batch_advance_recording_py, py::arg("systems"), py::arg("states"), py::arg("k0"),
+          py::arg("steps"), py::arg("after") = false,
+          "device_advance_recording of several systems together (one kernel per op for the batch); returns "
+          "[(index, error)] of those that failed.");
+    m.def("batch_adjoint_sweep", &batch_adjoint_sweep_py, py::arg("jobs"), py::arg("steps"), py::arg("params") = true,
+          py::arg("kT") = false, py::arg("gamma") = false, py::arg("clip") = 0.0, py::arg("look_back") = true,
+          py::arg("select") = ParamSelection{},
+          "device_adjoint_sweep of several systems together: jobs [(system, t_first, states, k0, lr, lv, la, "
+          "grads)]; returns [(step, particle)] per job ((-1, -1): it did not stop).");
     m.def("gpu_available", &gpu::available);
     m.def("gpu_name", &gpu::deviceName);
     m.def(
