@@ -10,6 +10,9 @@ every state stored. Columns, seconds per replica-gradient:
 * ``batch``: ``Ensemble.gradient`` with the replicas on the device: every engine call of all
   replicas at once, one kernel per op for the batch (cpp/device/BatchRun.h);
 * ``cpu``: one replica on one CPU thread, for scale;
+* ``JAX MD``: where ``jax_md`` is importable, its best configuration for a batch on the same
+  device (``_jax_ensemble.py``: ``vmap`` over the replicas, neighbour lists, float64, the loss
+  the final energy per particle), from the same starting positions (compile time excluded);
 * ``kernels/step``: device launches per step of the batch (the same for any R: the evidence that
   a step's work is one launch per op); ``host share``: the part of the batch's wall time that is
   not kernel time (the profile's sum; measured in a second, profiled run).
@@ -53,6 +56,29 @@ def wrt(sim):
     return [(sim.operations.integrator.forces[0], ["a0", "a1", "a2", "a3"])]
 
 
+def jax_md(R, steps):
+    """JAX MD's vmapped batch gradient from the same starts: seconds per replica, or None."""
+    try:
+        import jax_md  # noqa: F401
+    except ImportError:
+        return None
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _jax_ensemble import jax_md_batch
+
+    frames = []
+    for i in range(R):
+        f = random_packing(100, 0.69, dimensions=2, min_dist=0.9, seed=i)
+        L = f.configuration.box[0]
+        frames.append(np.mod(np.asarray(f.particles.position)[:, :2] + L / 2, L))
+    out = jax_md_batch(
+        np.array(frames), L, steps=steps, kT=0.15, gamma=1.0, dt=5e-4, params=tuple(RECHTSMAN.values()), r_cut=2.5
+    )
+    return out["seconds_per_replica"]
+
+
 def alone(device, R, steps):
     sims = [replica(device, i) for i in range(R)]
     t = time.perf_counter()
@@ -79,6 +105,7 @@ def main():
         "--R", type=int, nargs="+", help="replica counts (default: 1 64 1024 4096 on a GPU, 1 4 16 on host)"
     )
     ap.add_argument("--steps", type=int, help="steps differentiated (default 3300 on a GPU, 100 on host)")
+    ap.add_argument("--no-jax-on-host", action="store_true", help="skip JAX MD when timing the host backend")
     args = ap.parse_args()
     cuda = args.backend == "cuda"
     device = ha.device.GPU if cuda else ha.device._HostBackendGPU
@@ -87,18 +114,22 @@ def main():
     name = _core.gpu_name() if cuda else "host backend (kernels on one CPU thread)"
     print(f"# device: {name}; {steps} steps, N = 100, d/d(a0..a3); seconds per replica-gradient")
     cpu = alone(lambda: ha.device.CPU(num_cpu_threads=1), 1, steps)
-    print("| R | alone | batch | cpu (1 thread) | batch / alone | kernels/step | host share |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| R | alone | batch | cpu (1 thread) | JAX MD | batch / alone | JAX MD / batch | kernels/step | host share |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for R in Rs:
         a = alone(device, min(R, 16), steps)  # (one by one: R's replicas all cost the same)
         b, _, _ = batch(device, R, steps)
         _, wall, prof = batch(device, R, steps, profiled=True)
         launches = sum(calls for calls, _ in prof.values())
         kernel = sum(sec for _, sec in prof.values())
+        j = jax_md(R, steps) if cuda or not args.no_jax_on_host else None
+        jax_cols = f"{j:.4g} | {j / b:.3g}" if j is not None else "– | –"
         # a gradient takes 2 steps a step: the forward run and the sweep
         print(
-            f"| {R} | {a:.4g} | {b:.4g} | {cpu:.4g} | {b / a:.3g} | {launches / (2 * steps):.1f} | "
-            f"{max(0.0, 1 - kernel / wall):.0%} |"
+            f"| {R} | {a:.4g} | {b:.4g} | {cpu:.4g} | {jax_cols.split(' | ')[0]} | {b / a:.3g} | "
+            f"{jax_cols.split(' | ')[1]} | {launches / (2 * steps):.1f} | {max(0.0, 1 - kernel / wall):.0%} |"
         )
 
 

@@ -7,6 +7,7 @@
 #   echo /.whl/ >> .git/info/exclude
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl gsd
+#   python3 -m pip download --no-deps --python-version 3.12 -d .whl jax-md e3nn-jax jraph ml-collections frozendict
 # then run this with .whl carried:  bash benchmarks/gpu_check.sh [benchmark arguments]
 # (default arguments: --profile 100000, which adds a kernel-by-kernel profile at N = 1e5)
 set -uo pipefail
@@ -28,6 +29,9 @@ echo "# built in $(( $(date +%s) - start )) s for sm_$ARCH"
 rm -f hoomd_adjoint/_core*.so
 ln -sf "$PWD"/build/gpu/_core*.so hoomd_adjoint/
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
-timeout 240 $PY -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tee "$OUT/tests.log" | tail -15
+timeout 240 $PY -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_gpu_batch.py 2>&1 | tee "$OUT/tests.log" | tail -15
 [ $# -eq 0 ] && set -- --profile 100000
 timeout 420 $PY benchmarks/gpu.py "$@" 2>&1 | tee "$OUT/gpu_table.txt"
+# replica batches (issue 27): R = 1, 64, 1024 at 3300 steps, with JAX MD's vmapped batch where
+# jax-md (and its pure-Python needs: e3nn-jax, jraph, ml-collections, frozendict) travel as wheels
+timeout 420 $PY benchmarks/gpu_batch.py --R 1 64 1024 2>&1 | tee "$OUT/gpu_batch_table.txt"

@@ -423,7 +423,8 @@ def test_ensemble_of_device_replicas(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kernel_profile(backend):
-    """gpu_profile_start/stop time every kernel: one launch of each step's kernels a step."""
+    """gpu_profile_start/stop time every kernel: one launch of each step's kernels a step (and, at
+    the run's start, the forces and list of prepRun: on the device, not the host)."""
     from hoomd_adjoint import _core
 
     sim, lj = gradient_sim(backend(), "langevin", N=100)
@@ -431,7 +432,7 @@ def test_kernel_profile(backend):
     _core.gpu_profile_start()
     sim.run(7)
     prof = _core.gpu_profile_stop()
-    assert prof["pair forces"][0] == 7 and prof["neighbour list: rows"][0] == 7
+    assert prof["pair forces"][0] == 8 and prof["neighbour list: rows"][0] == 8
     assert prof["step one"][0] == 7 and prof["Langevin step two"][0] == 7
     assert all(sec >= 0 for _, sec in prof.values())
     sim.run(3)

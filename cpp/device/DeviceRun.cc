@@ -91,6 +91,25 @@ void DeviceRun::run(System& sys, uint64_t n, const DeviceRecorder* rec) {
     bring_back();
 }
 
+void DeviceRun::computeNetForce(System& sys) {
+    const gpu::BackendScope scope(backend(sys));
+    DeviceState& d = begin(sys);
+    try {
+        for (;;) {  // (again if a list outgrew its arrays: they have grown)
+            d.status.fillBytes(0xff);
+            computeNetForce(sys, sys.timestep);
+            bool overflow = false;
+            for (DeviceNeighborList* nl : d.lists) overflow |= nl->overflowed();
+            if (!overflow) break;
+        }
+    } catch (...) {
+        bringBack(sys);
+        throw;
+    }
+    bringBack(sys);
+    sys.checkForces(sys.timestep);  // (the CPU's message, if the device's check fired)
+}
+
 gpu::Backend DeviceRun::backend(const System& sys) {
     const gpu::Backend be = sys.gpuHostBackend ? gpu::Backend::Host : gpu::Backend::CUDA;
     if (be == gpu::Backend::CUDA && !gpu::available())

@@ -15,6 +15,9 @@ struct DeviceRecorder;  // keeps the states of a device run (DeviceAdjoint.h)
 class DeviceRun : public System::Accelerator {
   public:
     void advance(System& sys, uint64_t n) override { run(sys, n, nullptr); }
+    // prepRun's net force at the current step, on the device (its lists built there, on the steps
+    // the CPU would build), brought to the host; the host's check names any failure.
+    void computeNetForce(System& sys) override;
     // n steps on the device (data stay there for the whole call; rec, if given, keeps each
     // step's state on the device).
     void run(System& sys, uint64_t n, const DeviceRecorder* rec);

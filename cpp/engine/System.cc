@@ -74,7 +74,7 @@ void System::prepRun() {
     checkRotationalInput();
     if (!rigid.empty()) placeSites();
     try {
-        computeNetForce(timestep);
+        updateNetForce();
     } catch (const StateError& e) {
         throw StateError(e.what() + failureNote());
     }

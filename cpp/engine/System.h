@@ -124,12 +124,24 @@ class System {
       public:
         virtual ~Accelerator() = default;
         virtual void advance(System& sys, uint64_t n) = 0;
+        // The net force at the current step into the particle data (and each force's arrays),
+        // computed where the run will compute it: prepRun's forces, without host work of O(N)
+        // beyond the copies (a host neighbour list and pair sum cost a GPU run's every start).
+        virtual void computeNetForce(System& sys) = 0;
     };
     std::unique_ptr<Accelerator> accelerator;
     // Throws a StateError naming the step and the particles if the forces at step t are not
     // finite or a particle left the box (the check after every step).
     void checkForces(uint64_t t) const;
     void computeNetForce(uint64_t t);
+    // The net force at the current step, where runs compute it: on the device with useGPU
+    // (Accelerator::computeNetForce), else here.
+    void updateNetForce() {
+        if (useGPU && accelerator)
+            accelerator->computeNetForce(*this);
+        else
+            computeNetForce(timestep);
+    }
     // The sum of the forces per particle into pd.net_force (constituents' own, before transfer).
     void sumForces(uint64_t t);
     // A ConstantVolume thermostat's factors (translation, rotation) at the first half step of step

@@ -357,7 +357,7 @@ void def_system_model(SystemClass& c) {
 // Running: preparation, forces, steps.
 void def_system_run(SystemClass& c) {
     c.def("prep_run", &System::prepRun, py::call_guard<py::gil_scoped_release>())
-        .def("compute_net_force", [](System& s) { s.computeNetForce(s.timestep); })
+        .def("compute_net_force", &System::updateNetForce)
         // Advance n steps; the GIL is released, and Ctrl-C is honoured between chunks.
         .def("advance", [](System& s, uint64_t n) {
             const uint64_t chunk = chunk_steps(s.pd.N, s.useGPU ? StepCost::DeviceForward : StepCost::HostForward);
