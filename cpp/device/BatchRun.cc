@@ -56,20 +56,20 @@ std::vector<BatchFailure> batch_run(const std::vector<System*>& systems, const s
         return rec;
     };
     // m steps of the systems `which` from step `done` of this call, their launches batched
+    // (one step of each is kept, and run m times: the launches are the same every step)
     auto steps = [&](const std::vector<size_t>& which, uint64_t done, uint64_t m) {
         queues.resize(which.size());
-        for (uint64_t k = 0; k < m; ++k) {
-            for (size_t q = 0; q < which.size(); ++q) {
-                System& s = *systems[which[q]];
-                const gpu::QueueScope keep(&queues[q]);
-                const DeviceRecorder* rec = recorders ? &(*recorders)[which[q]] : nullptr;
-                if (rec && !rec->after) rec->keep(device_run(s).state, done + k);
-                device_run(s).stepOne(s);
-                device_run(s).stepTwo(s);
-                if (rec && rec->after) rec->keep(device_run(s).state, done + k);
-            }
-            gpu::run_batch(queues);
+        for (size_t q = 0; q < which.size(); ++q) {
+            System& s = *systems[which[q]];
+            const gpu::QueueScope keep(&queues[q]);
+            const DeviceRecorder* rec = recorders ? &(*recorders)[which[q]] : nullptr;
+            if (rec && !rec->after) rec->keep(device_run(s).state, done, s.timestep);
+            device_run(s).stepOne(s);
+            device_run(s).stepTwo(s);
+            if (rec && rec->after) rec->keep(device_run(s).state, done, s.timestep - 1);
         }
+        gpu::run_batch(queues, m);
+        for (size_t r : which) DeviceRun::ran(*systems[r], m);
     };
     try {
         begin_all();
@@ -165,13 +165,8 @@ std::vector<SweepStatus> batch_adjoint_sweep(std::vector<DeviceSweep>& sweeps) {
     while (!run.empty()) {  // (a sweep whose list outgrew its arrays runs again, alone, to the same bits)
         for (size_t r : run) sweeps[r].upload();
         queues.resize(run.size());
-        for (uint64_t j = 0; j < n; ++j) {
-            for (size_t q = 0; q < run.size(); ++q) {
-                const gpu::QueueScope keep(&queues[q]);
-                sweeps[run[q]].step(j);
-            }
-            gpu::run_batch(queues);
-        }
+        for (size_t q = 0; q < run.size(); ++q) sweeps[run[q]].keepStep(queues[q]);
+        gpu::run_batch(queues, n);  // (every step launches the same ops: one kept, run n times)
         std::vector<size_t> again;
         for (size_t r : run)
             if (sweeps[r].overflowed()) again.push_back(r);

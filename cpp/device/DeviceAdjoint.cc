@@ -34,13 +34,14 @@ void DeviceStates::check(uint64_t k0, uint64_t n, const System& sys, const char*
         throw std::invalid_argument(format("%s: the states are on another device", what));
 }
 
-void DeviceRecorder::keep(DeviceState& d, uint64_t k) const {
-    const uint32_t m = 3 * states->N();  // (launched copies: in a batch they keep their place)
-    gpu::launch(m, gpu::CopyOp{d.pos.get(), states->at(k0 + k, 0)}, "record state");
-    if (states->fields() == 3) {
-        gpu::launch(m, gpu::CopyOp{d.vel.get(), states->at(k0 + k, 1)}, "record state");
-        gpu::launch(m, gpu::CopyOp{d.accel.get(), states->at(k0 + k, 2)}, "record state");
-    }
+void DeviceRecorder::keep(DeviceState& d, uint64_t k, uint64_t t) const {
+    // launched, with the slot from the device's clock (slot k0 + clock's step - (t - k)): the
+    // same launch records every step, so a run can keep it once and run it again
+    const uint32_t m = 3 * states->N(), F = uint32_t(states->fields());
+    const double* src[3] = {d.pos.get(), d.vel.get(), d.accel.get()};
+    const gpu::Clock clock{d.clock.get(), after ? -1 : 0};  // (after step t the clock reads t + 1)
+    for (uint32_t f = 0; f < F; ++f)
+        gpu::launch(m, gpu::RecordOp{src[f], states->at(0, 0), m, F, f, k0, t - k, clock}, "record state");
 }
 
 void device_save(System& sys, DeviceStates& s, uint64_t k) {
@@ -90,7 +91,9 @@ void device_advance_recording(System& sys, DeviceStates& s, uint64_t k0, uint64_
 namespace {
 
 // One step of the sweep (the state at t = t_first + k, latest first): every launch, none waiting
-// for the host; a batch keeps them to run with the other systems' (BatchRun.h).
+// for the host, each reading the step from the device's clock (t here), which the last one moves
+// back: the steps of a sweep all launch the same ops, so a sweep keeps one step's and runs them n
+// times (DeviceSweep::steps), and a batch runs those of several systems together (BatchRun.h).
 void sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_first, const DeviceStates& s, uint64_t k0,
                 uint64_t k, const AdjointRequest& req, double clip) {
     SweepBuffers& b = d.sweep;
@@ -105,13 +108,13 @@ void sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_first, 
     const uint64_t t = t_first + k;
     sys.timestep = t;
     const double T = m.kT(t);
-    if (noise && !(T > 0))
-        throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)", (unsigned long long)t, T));
-    gpu::launch(3 * N, gpu::CopyOp{s.at(k0 + k, 0), d.pos.get()}, "load state");
-    if (s.fields() == 3) {
-        gpu::launch(3 * N, gpu::CopyOp{s.at(k0 + k, 1), d.vel.get()}, "load state");
-        gpu::launch(3 * N, gpu::CopyOp{s.at(k0 + k, 2), d.accel.get()}, "load state");
-    }
+    const gpu::Clock clock{d.clock.get(), 0};
+    double* fields[3] = {d.pos.get(), d.vel.get(), d.accel.get()};
+    for (int f = 0; f < s.fields(); ++f)
+        gpu::launch(
+            3 * N,
+            gpu::LoadStateOp{s.at(0, 0), fields[f], 3 * N, uint32_t(s.fields()), uint32_t(f), k0, t_first, clock},
+            "load state");
     const double* gamma = d.gamma[0]->get();
     const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get()};
     auto jacobian = [&]() {  // lr += J(r)^T w at d.pos, force by force
@@ -121,11 +124,12 @@ void sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_first, 
                 .deviceJacobian(pd, dp, t, b.w.get(), b.lr.get(), req.params ? b.gparams[f]->get() : nullptr, st);
     };
     auto noise_grads = [&](bool brownian, const double* l) {
-        gpu::launch(nb,
-                    gpu::NoiseBlockOp{st, brownian, N, ntypes, l, d.net_force.get(), b.vh.get(), d.mass.get(),
-                                      d.typeid_.get(), gamma, T, dt, dim, t, sys.seed,
-                                      req.kT ? b.noise_kT.get() : nullptr, req.gamma ? b.noise_gamma.get() : nullptr},
-                    "noise gradients");
+        gpu::launch(
+            nb,
+            gpu::NoiseBlockOp{st, brownian, N, ntypes, l, d.net_force.get(), b.vh.get(), d.mass.get(), d.typeid_.get(),
+                              gamma, T, dt, dim, t, sys.seed, req.kT ? b.noise_kT.get() : nullptr,
+                              req.gamma ? b.noise_gamma.get() : nullptr, clock, m.kT},
+            "noise gradients");
         gpu::launch(1,
                     gpu::NoiseSumOp{st, nb, ntypes, b.noise_kT.get(), b.noise_gamma.get(), req.kT ? kT : nullptr,
                                     req.gamma ? gam : nullptr},
@@ -133,14 +137,14 @@ void sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_first, 
     };
     if (m.kind == Method::Brownian) {
         gpu::launch(N, gpu::BrownianWOp{st, dt, gamma, d.typeid_.get(), b.lr.get(), b.w.get()}, "Brownian adjoint");
-        if (req.gamma) device_run(sys).computeNetForce(sys, t);  // F(r_t), for d/dgamma
-        if (noise) noise_grads(true, b.lr.get());                // (before lr is updated below)
+        if (req.gamma) device_run(sys).computeNetForce(sys, t, true);  // F(r_t), for d/dgamma
+        if (noise) noise_grads(true, b.lr.get());                      // (before lr is updated below)
         jacobian();
     } else {
         const bool langevin = m.kind == Method::Langevin;
         gpu::launch(N,
-                    gpu::HalfStepOp{st, StepArgs{t, sys.seed, dt, T, dim}, pd.box, langevin, d.accel.get(), d.vel.get(),
-                                    d.pos.get(), b.vh.get()},
+                    gpu::HalfStepOp{st, StepArgs{t, sys.seed, dt, T, dim}, clock, m.kT, pd.box, langevin, d.accel.get(),
+                                    d.vel.get(), d.pos.get(), b.vh.get()},
                     "half step");
         gpu::launch(N,
                     gpu::LangevinPreOp{st, langevin, dt, dim, gamma, d.typeid_.get(), d.mass.get(), b.lv.get(),
@@ -152,12 +156,13 @@ void sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_first, 
                     "Langevin adjoint");
     }
     gpu::launch(N, gpu::AdjointCheckOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "adjoint check");
-    gpu::launch(1, gpu::StopOp{st, t}, "adjoint check");
+    gpu::launch(1, gpu::StopOp{st, t, clock}, "adjoint check");
     if (clip > 0) {
         gpu::launch(nb, gpu::NormBlockOp{st, N, b.lr.get(), b.lv.get(), b.la.get(), b.parts.get()}, "clip");
         gpu::launch(1, gpu::ClipScaleOp{st, nb, b.parts.get(), clip}, "clip");
         gpu::launch(N, gpu::ScaleOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "clip");
     }
+    gpu::launch(1, gpu::TickOp{d.clock.get(), -1}, "adjoint step");  // (to the state before)
 }
 
 }  // namespace
@@ -193,6 +198,11 @@ void DeviceSweep::begin() {
     check_selection(sys, req.select);
     for (size_t f = 0; f < sys.forces.size(); ++f)
         device_of(*sys.forces[f]).deviceAdjointStart(pd, req.params, req.select.empty() ? nullptr : &req.select[f]);
+    const bool noise = (req.kT || req.gamma) && method->kind != Method::ConstantVolume;
+    for (uint64_t k = 0; noise && k < n; ++k)  // (before anything runs: the steps' launches are kept)
+        if (!(method->kT(t_first + k) > 0))
+            throw std::invalid_argument(format("d/dkT and d/dgamma need kT > 0 (kT(%llu) = %g)",
+                                               (unsigned long long)(t_first + k), method->kT(t_first + k)));
     SweepBuffers& b = d.sweep;
     for (auto* buf : {&b.w, &b.lt, &b.lvh, &b.vh}) buf->resize(3 * size_t(N));
     b.noise_kT.resize(nb);
@@ -220,10 +230,19 @@ void DeviceSweep::upload() {
     b.kT_gamma.upload(kT_gamma);
     const gpu::SweepRecord fresh{0, UINT32_MAX, 0, 1.0};
     b.record.upload(&fresh, 1);
+    const uint64_t latest = t_first + n - 1;  // (the clock the steps read: the latest state first)
+    device_run(sys).state.clock.upload(&latest, 1);
 }
 
-void DeviceSweep::step(uint64_t j) {
-    sweep_step(sys, device_run(sys).state, *method, t_first, s, k0, n - 1 - j, req, clip);
+void DeviceSweep::keepStep(gpu::LaunchQueue& q) {
+    const gpu::QueueScope keep(&q);
+    sweep_step(sys, device_run(sys).state, *method, t_first, s, k0, n - 1, req, clip);
+}
+
+void DeviceSweep::steps() {
+    std::vector<gpu::LaunchQueue> q(1);
+    keepStep(q[0]);
+    gpu::run_batch(q, n);
 }
 
 bool DeviceSweep::overflowed() {
@@ -263,7 +282,7 @@ SweepStatus device_adjoint_sweep(System& sys, uint64_t t_first, const DeviceStat
     sw.begin();
     for (;;) {  // (again, bitwise, if a neighbour list outgrew its arrays)
         sw.upload();
-        for (uint64_t j = 0; j < n; ++j) sw.step(j);
+        sw.steps();
         if (!sw.overflowed()) break;
     }
     return sw.end();

@@ -31,12 +31,13 @@ class DeviceStates {
     gpu::Buffer<double> m_data;
 };
 
-// Keeps the state before (after) step k of a device run in states slot k0 + k (DeviceRun::run).
+// Keeps the state before (after) step k of a device run, timestep t, in states slot k0 + k
+// (DeviceRun::run).
 struct DeviceRecorder {
     DeviceStates* states;
     uint64_t k0;
     bool after;
-    void keep(DeviceState& d, uint64_t k) const;
+    void keep(DeviceState& d, uint64_t k, uint64_t t) const;
 };
 
 // The system's state to slot k / slot k to the system (positions; velocities and accelerations
@@ -51,16 +52,18 @@ void device_states_upload(DeviceStates& s, uint64_t k0, uint64_t n, const double
 void device_advance_recording(System& sys, DeviceStates& s, uint64_t k0, uint64_t n, bool after);
 // One system's sweep on the device in its phases, for device_adjoint_sweep and for a batch
 // (BatchRun.h), which runs the steps of several at once: begin (the device's arrays), then
-// upload (the adjoint and the gradients so far), step(j) for j = 0 .. n - 1 (the latest state
-// first; launches only), overflowed (if a list outgrew its arrays: upload and the steps again,
-// to the same bits), end (the results to the host; the step and entry where it stopped, if it did).
+// upload (the adjoint and the gradients so far), steps (all n, the latest state first: one
+// step's launches kept, keepStep, and run n times; they read the step from the device's clock),
+// overflowed (if a list outgrew its arrays: upload and the steps again, to the same bits), end
+// (the results to the host; the step and entry where it stopped, if it did).
 struct DeviceSweep {
     DeviceSweep(System& sys, uint64_t t_first, const DeviceStates& s, uint64_t k0, uint64_t n, double* lr, double* lv,
                 double* la, AdjointGrads& g, const AdjointRequest& req, double clip);
     gpu::Backend backend() const;
     void begin();
     void upload();
-    void step(uint64_t j);
+    void keepStep(gpu::LaunchQueue& q);
+    void steps();
     bool overflowed();
     SweepStatus end();
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/BoxDim.h"
+#include "device/DeviceOps.h"
 #include "device/GPU.h"
 #include "engine/Force.h"
 #include "engine/ParticleData.h"
@@ -23,6 +24,7 @@ struct DeviceParticles {
     BoxDim box;
     const double* pos;       // N x 3
     const PosType* postype;  // N
+    gpu::Clock clock = {};   // where the step is read in a run's steps (null: the t given)
 };
 
 class DeviceForce {

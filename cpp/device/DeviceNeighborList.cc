@@ -3,13 +3,25 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 
 namespace ha {
 
 void DeviceNeighborList::takeRequests() {
     if (m_host.rebuildRequests() == m_requests) return;
     m_requests = m_host.rebuildRequests();
-    m_force = true;
+    forceBuild();
+}
+
+void DeviceNeighborList::forceBuild() {
+    m_step = UINT64_MAX;
+    if (d_status.size() == 0) {  // (not started: start() hands the flag over)
+        m_force = true;
+        return;
+    }
+    const uint32_t one = 1;  // the flag alone: the rest of the record is the device's
+    gpu::copy(gpu::backend(), reinterpret_cast<char*>(d_status.get()) + offsetof(gpu::ListStatus, force), &one,
+              sizeof one, gpu::Copy::ToDevice);
 }
 
 void DeviceNeighborList::start(const ParticleData& pd) {
@@ -70,22 +82,22 @@ void DeviceNeighborList::start(const ParticleData& pd) {
         m_force = false;
         m_host_version = m_host.version();
     }
-    const gpu::ListStatus st{0, 0, 0, 0, m_last_build, 0};
+    const gpu::ListStatus st{0, 0, m_force ? 1u : 0u, 0, 0, m_last_build, 0};
     d_status.upload(&st, 1);
+    m_force = false;  // (now the device's flag)
     d_saved.resize(1);
     m_step = UINT64_MAX;
 }
 
-void DeviceNeighborList::update(const ParticleData& pd, const PosType* d_p, uint64_t t, bool ensure) {
+void DeviceNeighborList::update(const ParticleData& pd, const PosType* d_p, uint64_t t, bool ensure, gpu::Clock clock) {
     takeRequests();
-    if (!ensure && t == m_step && !m_force) return;  // shared by several forces
+    if (!ensure && t == m_step) return;  // shared by several forces
     m_step = ensure ? UINT64_MAX : t;
     const uint32_t N = pd.N;
-    const bool always = m_force || m_host.buffer() < 1e-6 || !m_host.checkDist;
-    m_force = false;
+    const bool always = m_host.buffer() < 1e-6 || !m_host.checkDist;  // (and a forced build: the device's flag)
     gpu::ListStatus* st = d_status.get();
     const uint64_t delay = ensure ? 0 : uint64_t(std::max(m_host.rebuildCheckDelay, 0));
-    gpu::launch(1, gpu::ArmBuildOp{st, t, delay, always}, "neighbour list: arm");
+    gpu::launch(1, gpu::ArmBuildOp{st, t, delay, always, clock}, "neighbour list: arm");
     const double maxsq = (m_host.buffer() / 2.0) * (m_host.buffer() / 2.0);
     if (!always) gpu::launch(N, gpu::MovedOp{d_p, d_last_pos.get(), pd.box, maxsq, st}, "neighbour list: moved");
     gpu::launch(uint32_t(d_cell_count.size()), gpu::ClearCellsOp{st, d_cell_count.get()}, "neighbour list: clear");
@@ -96,7 +108,7 @@ void DeviceNeighborList::update(const ParticleData& pd, const PosType* d_p, uint
                            m_host.ntypes(), d_body.size() ? d_body.get() : nullptr, d_nlist.get(), d_count.get(),
                            m_columns ? 1 : m_stride, m_columns ? N : 1, m_stride, d_last_pos.get()},
                 "neighbour list: rows");
-    gpu::launch(1, gpu::FinishBuildOp{st, t, !ensure}, "neighbour list: finish");
+    gpu::launch(1, gpu::FinishBuildOp{st, t, !ensure, clock}, "neighbour list: finish");
 }
 
 bool DeviceNeighborList::overflowed() {
@@ -109,8 +121,9 @@ bool DeviceNeighborList::overflowed() {
     d_cell_members.resize(d_cell_count.size() * m_grid.cap);
     d_nlist.resize(d_count.size() * m_stride);
     st.need_cap = st.need_stride = 0;  // (noted and dealt with)
+    st.force = 1;                      // (the replay builds with the larger arrays)
     d_status.upload(&st, 1);
-    m_force = true;
+    m_step = UINT64_MAX;
     return true;
 }
 
@@ -120,8 +133,7 @@ void DeviceNeighborList::save() {
 
 void DeviceNeighborList::restore() {
     d_status.copyFrom(d_saved);
-    m_force = true;
-    m_step = UINT64_MAX;
+    forceBuild();
 }
 
 void DeviceNeighborList::finish() {

@@ -19,7 +19,8 @@ class DeviceNeighborList : public Attachment {
 
     void start(const ParticleData& pd);  // before a run: the box, cutoffs and arrays
     // (ensure: as ensureCurrent, whatever the timestep and rebuild_check_delay: the sweep's)
-    void update(const ParticleData& pd, const PosType* d_p, uint64_t t, bool ensure = false);
+    // (clock: where the list's ops read the step, for launches kept and run again: DeviceRun)
+    void update(const ParticleData& pd, const PosType* d_p, uint64_t t, bool ensure = false, gpu::Clock clock = {});
     bool overflowed();  // since the last save; if so the arrays have grown
     void save();
     void restore();  // the saved record; the next update builds
@@ -44,6 +45,7 @@ class DeviceNeighborList : public Attachment {
 
   private:
     void takeRequests();  // a rebuild the host list was asked for: the next update builds
+    void forceBuild();    // the next update builds (the device's flag: the launches stay the same)
 
     NeighborList& m_host;
     gpu::Buffer<uint32_t> d_nlist, d_count, d_cell_count, d_cell_members;
@@ -56,7 +58,7 @@ class DeviceNeighborList : public Attachment {
     uint64_t m_last_build = 0;
     uint64_t m_requests = 0;      // the host list's rebuild requests seen
     uint64_t m_host_version = 0;  // the host list's version when the device last built or took it
-    bool m_force = true;          // the next update builds
+    bool m_force = true;          // the next update builds (start() hands it to the device)
     bool m_sizes_fixed = false;
     bool m_filter_body = false;
     bool m_columns = true;           // the layout of the arrays

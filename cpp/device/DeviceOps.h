@@ -97,10 +97,35 @@ struct CheckStateOp {
     }
 };
 
+// The timestep a step's ops read: the device's clock (DeviceState::clock, which TickOp moves on
+// after step one), so that every step launches the same ops with the same arguments and a run
+// can keep a step's launches once and run them again, step after step (DeviceRun.cc). Read as
+// *now + offset; null: the timestep the op was given (the sweep's ops, whose steps the host sets).
+struct Clock {
+    const uint64_t* now = nullptr;
+    int64_t offset = 0;
+    HA_HOSTDEVICE uint64_t at(uint64_t given) const { return now ? uint64_t(int64_t(*now) + offset) : given; }
+};
+// a at the clock's step, with kT the method's variant there (as the host evaluates it)
+HA_HOSTDEVICE StepArgs clocked(StepArgs a, const Clock& c, const Variant& kT) {
+    if (c.now) {
+        a.timestep = c.at(a.timestep);
+        a.kT = kT(a.timestep);
+    }
+    return a;
+}
+struct TickOp {  // the clock moves on (a forward step: +1; the sweep goes back: -1)
+    uint64_t* now;
+    int64_t by;
+    HA_HOSTDEVICE void operator()(uint32_t) const { *now = uint64_t(int64_t(*now) + by); }
+};
+
 // Integration methods: one thread per member (the index is into the method's member list).
 struct BrownianOp {
     const uint32_t* mem;
     StepArgs a;
+    Clock clock;
+    Variant kT;
     BoxDim box;
     const double* gamma;
     const uint32_t* tid;
@@ -109,13 +134,15 @@ struct BrownianOp {
     int32_t* img;
     HA_HOSTDEVICE void operator()(uint32_t k) const {
         const uint32_t i = mem[k];
-        brownian_step(i, a, box, gamma[tid[i]], F + 3 * i, r + 3 * i, img + 3 * i);
+        brownian_step(i, clocked(a, clock, kT), box, gamma[tid[i]], F + 3 * i, r + 3 * i, img + 3 * i);
     }
 };
 // Langevin and NVE step one (the same drift; Langevin's noise and drag are in step two).
 struct StepOneOp {
     const uint32_t* mem;
     StepArgs a;
+    Clock clock;
+    Variant kT;
     BoxDim box;
     bool langevin;
     const double* acc;
@@ -124,32 +151,51 @@ struct StepOneOp {
     double* v;
     HA_HOSTDEVICE void operator()(uint32_t k) const {
         const uint32_t i = mem[k];
+        const StepArgs b = clocked(a, clock, kT);
         if (langevin)
-            langevin_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+            langevin_step_one(b, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
         else
-            nve_step_one(a, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
+            nve_step_one(b, box, acc + 3 * i, r + 3 * i, img + 3 * i, v + 3 * i);
     }
 };
 struct LangevinTwoOp {
     const uint32_t* mem;
     StepArgs a;
+    Clock clock;
+    Variant kT;
     const double* gamma;
     const uint32_t* tid;
     const double *mass, *F;
     double *acc, *v;
     HA_HOSTDEVICE void operator()(uint32_t k) const {
         const uint32_t i = mem[k];
-        langevin_step_two(i, a, gamma[tid[i]], mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+        langevin_step_two(i, clocked(a, clock, kT), gamma[tid[i]], mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
     }
 };
 struct NVETwoOp {
     const uint32_t* mem;
     StepArgs a;
+    Clock clock;
+    Variant kT;
     const double *mass, *F;
     double *acc, *v;
     HA_HOSTDEVICE void operator()(uint32_t k) const {
         const uint32_t i = mem[k];
-        nve_step_two(a, mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+        nve_step_two(clocked(a, clock, kT), mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
+    }
+};
+// One field of the state (3N doubles) into its slot of a DeviceStates block: slot k0 + (the
+// clock's step - t0), so that the recording is the same launch every step.
+struct RecordOp {
+    const double* src;
+    double* data;  // the block's storage: slot k, field f at (k fields + f) 3N
+    uint32_t m;    // 3N
+    uint32_t fields, field;
+    uint64_t k0, t0;
+    Clock clock;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        const uint64_t k = k0 + (clock.at(t0) - t0);
+        data[(k * fields + field) * m + i] = src[i];
     }
 };
 
@@ -163,6 +209,7 @@ struct NVETwoOp {
 struct ListStatus {
     uint32_t build;        // this step builds
     uint32_t check;        // this step looks whether it must build
+    uint32_t force;        // the next step builds, whatever the check says (set by the host)
     uint32_t need_cap;     // a cell overflowed: the capacity it needed (0: none)
     uint32_t need_stride;  // a row overflowed: the length it needed (0: none)
     uint64_t last_build;   // timestep of the last build
@@ -202,15 +249,20 @@ HA_HOSTDEVICE int stencil_cells(int c, int n, int* out) {
     return 3;
 }
 
-// One thread: whether this step builds (always, or only if the rebuild check is due and finds a
+// One thread: whether this step builds (always, or once when the host asked for it (`force`:
+// a run's start, a replay, grown arrays), or only if the rebuild check is due and finds a
 // particle beyond buffer/2: MovedOp), as HOOMD's nlist.Cell decides.
 struct ArmBuildOp {
     ListStatus* st;
     uint64_t t, delay;
     bool always;
+    Clock clock;
     HA_HOSTDEVICE void operator()(uint32_t) const {
-        st->build = always ? 1u : 0u;
-        st->check = !always && !(t >= st->last_build && t < st->last_build + delay);
+        const bool now = always || st->force;
+        const uint64_t step = clock.at(t);
+        st->force = 0;
+        st->build = now ? 1u : 0u;
+        st->check = !now && !(step >= st->last_build && step < st->last_build + delay);
     }
 };
 struct MovedOp {
@@ -311,9 +363,10 @@ struct FinishBuildOp {
     ListStatus* st;
     uint64_t t;
     bool stamp;  // (the sweep's builds, like the CPU's ensureCurrent, leave last_build alone)
+    Clock clock;
     HA_HOSTDEVICE void operator()(uint32_t) const {
         if (st->build) {
-            if (stamp) st->last_build = t;
+            if (stamp) st->last_build = clock.at(t);
             ++st->builds;
         }
     }
@@ -348,6 +401,8 @@ struct BrownianWOp {
 struct HalfStepOp {
     const SweepRecord* st;
     StepArgs a;
+    Clock clock;
+    Variant kT;
     BoxDim box;
     bool langevin;
     const double *acc, *vel;
@@ -357,10 +412,24 @@ struct HalfStepOp {
         int32_t img[3] = {0, 0, 0};
         double* v = vh + 3 * i;
         for (int k = 0; k < 3; ++k) v[k] = vel[3 * i + k];
+        const StepArgs b = clocked(a, clock, kT);
         if (langevin)
-            langevin_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
+            langevin_step_one(b, box, acc + 3 * i, pos + 3 * i, img, v);
         else
-            nve_step_one(a, box, acc + 3 * i, pos + 3 * i, img, v);
+            nve_step_one(b, box, acc + 3 * i, pos + 3 * i, img, v);
+    }
+};
+// One field of the state from its slot of a DeviceStates block: slot k0 + (the clock's step -
+// t0), RecordOp's way back (the sweep's steps, latest first).
+struct LoadStateOp {
+    const double* data;
+    double* dst;
+    uint32_t m, fields, field;
+    uint64_t k0, t0;
+    Clock clock;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        const uint64_t k = k0 + (clock.at(t0) - t0);
+        dst[i] = data[(k * fields + field) * m + i];
     }
 };
 struct LangevinPreOp {
@@ -406,16 +475,20 @@ struct NoiseBlockOp {
     uint64_t t;
     uint16_t seed;
     double *kTb, *gamb;  // null: not wanted
+    Clock clock;         // (the step; T then the variant's there)
+    Variant kTv;
     HA_HOSTDEVICE void operator()(uint32_t b) const {
         if (st->stopped) return;
         double* kT = kTb ? kTb + b : nullptr;
         double* gam = gamb ? gamb + size_t(b) * ntypes : nullptr;
         if (kT) *kT = 0.0;
         for (uint32_t ty = 0; gam && ty < ntypes; ++ty) gam[ty] = 0.0;
+        const uint64_t step = clock.at(t);
+        const double Tt = clock.now ? kTv(step) : T;
         if (brownian)
-            bd_noise_block(b, N, l, F, type, gamma, T, dt, dim, t, seed, kT, gam);
+            bd_noise_block(b, N, l, F, type, gamma, Tt, dt, dim, step, seed, kT, gam);
         else
-            langevin_noise_block(b, N, l, vh, mass, type, gamma, T, dt, dim, t, seed, kT, gam);
+            langevin_noise_block(b, N, l, vh, mass, type, gamma, Tt, dt, dim, step, seed, kT, gam);
     }
 };
 struct NoiseSumOp {  // one thread
@@ -517,10 +590,11 @@ struct AdjointCheckOp {
 struct StopOp {
     SweepRecord* st;
     uint64_t t;
+    Clock clock;
     HA_HOSTDEVICE void operator()(uint32_t) const {
         if (!st->stopped && st->bad_entry != UINT32_MAX) {
             st->stopped = 1;
-            st->step = t;
+            st->step = clock.at(t);
         }
     }
 };
@@ -566,6 +640,9 @@ struct ScaleOp {
 #define HA_DEVICE_OPS(X) \
     X(PackOp)            \
     X(CopyOp)            \
+    X(TickOp)            \
+    X(RecordOp)          \
+    X(LoadStateOp)       \
     X(ZeroNetOp)         \
     X(AddForceOp)        \
     X(CheckStateOp)      \

@@ -46,12 +46,18 @@ void DeviceRun::run(System& sys, uint64_t n, const DeviceRecorder* rec) {
         d.save(timestep);
         while (done < n) {
             const uint64_t m = std::min(chunk, n - done);
-            for (uint64_t k = 0; k < m; ++k) {
-                if (rec && !rec->after) rec->keep(d, done + k);
+            // every step launches the same ops with the same arguments (they read the step
+            // from the device's clock): one step's are kept and run m times
+            std::vector<gpu::LaunchQueue> step(1);
+            {
+                const gpu::QueueScope keep(&step[0]);
+                if (rec && !rec->after) rec->keep(d, done, timestep);
                 stepOne(sys);
                 stepTwo(sys);
-                if (rec && rec->after) rec->keep(d, done + k);
+                if (rec && rec->after) rec->keep(d, done, timestep - 1);
             }
+            gpu::run_batch(step, m);
+            ran(sys, m);
             gpu::RunStatus rs;
             d.status.download(&rs, 1);
             bool overflow = false;
@@ -110,6 +116,12 @@ void DeviceRun::computeNetForce(System& sys) {
     sys.checkForces(sys.timestep);  // (the CPU's message, if the device's check fired)
 }
 
+void DeviceRun::ran(System& sys, uint64_t m) {
+    sys.timestep += m - 1;  // (the step kept moved it on by one)
+    for (Method& me : sys.methods)
+        if (me.velocity_pending) me.velocity_step = sys.timestep - 1;  // (Brownian: the last step's)
+}
+
 gpu::Backend DeviceRun::backend(const System& sys) {
     const gpu::Backend be = sys.gpuHostBackend ? gpu::Backend::Host : gpu::Backend::CUDA;
     if (be == gpu::Backend::CUDA && !gpu::available())
@@ -144,6 +156,7 @@ DeviceState& DeviceRun::begin(System& sys, bool send_state) {
         d.image.resize(3 * size_t(pd.N));
         d.image.fillBytes(0);  // (read by the state check of forces computed on the way)
     }
+    d.clock.upload(&sys.timestep, 1);
     d.mass.upload(pd.mass);
     d.typeid_.upload(pd.typeid_);
     d.postype.resize(pd.N);
@@ -178,12 +191,13 @@ void DeviceRun::bringBack(System& sys) {
     for (DeviceNeighborList* nl : d.lists) nl->finish();
 }
 
-void DeviceRun::computeNetForce(System& sys, uint64_t t) {
+void DeviceRun::computeNetForce(System& sys, uint64_t t, bool clocked) {
     DeviceState& d = state;
     const ParticleData& pd = sys.pd;
     const uint32_t N = pd.N;
     gpu::launch(N, gpu::PackOp{d.pos.get(), d.typeid_.get(), d.postype.get()}, "pack positions");
-    const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get()};
+    const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get(),
+                             clocked ? gpu::Clock{d.clock.get(), 0} : gpu::Clock{}};
     for (auto& f : sys.forces) device_of(*f).computeDevice(pd, dp, t);
     gpu::launch(N, gpu::ZeroNetOp{d.net_force.get(), d.net_energy.get()}, "zero net force");
     for (auto& f : sys.forces)
@@ -206,21 +220,23 @@ void DeviceRun::stepOne(System& sys) {
         const StepArgs a{t, sys.seed, sys.dt, m.kT(t), dim};
         const uint32_t n = uint32_t(m.members.size());
         const uint32_t* mem = d.members[k]->get();
+        const gpu::Clock clock{d.clock.get(), 0};
         if (m.kind == Method::Brownian) {
             m.velocity_pending = true;
             m.velocity_step = t;
             gpu::launch(n,
-                        gpu::BrownianOp{mem, a, pd.box, d.gamma[k]->get(), d.typeid_.get(), d.net_force.get(),
-                                        d.pos.get(), d.image.get()},
+                        gpu::BrownianOp{mem, a, clock, m.kT, pd.box, d.gamma[k]->get(), d.typeid_.get(),
+                                        d.net_force.get(), d.pos.get(), d.image.get()},
                         "Brownian step");
         } else {
             gpu::launch(n,
-                        gpu::StepOneOp{mem, a, pd.box, m.kind == Method::Langevin, d.accel.get(), d.pos.get(),
-                                       d.image.get(), d.vel.get()},
+                        gpu::StepOneOp{mem, a, clock, m.kT, pd.box, m.kind == Method::Langevin, d.accel.get(),
+                                       d.pos.get(), d.image.get(), d.vel.get()},
                         "step one");
         }
     }
-    computeNetForce(sys, t + 1);
+    gpu::launch(1, gpu::TickOp{d.clock.get(), 1}, "step");  // the forces of step t + 1
+    computeNetForce(sys, t + 1, true);
 }
 
 void DeviceRun::stepTwo(System& sys) {
@@ -233,13 +249,15 @@ void DeviceRun::stepTwo(System& sys) {
         const StepArgs a{t, sys.seed, sys.dt, m.kT(t), dim};
         const uint32_t n = uint32_t(m.members.size());
         const uint32_t* mem = d.members[kk]->get();
+        const gpu::Clock clock{d.clock.get(), -1};  // (the clock has moved on to t + 1)
         if (m.kind == Method::Langevin)
             gpu::launch(n,
-                        gpu::LangevinTwoOp{mem, a, d.gamma[kk]->get(), d.typeid_.get(), d.mass.get(), d.net_force.get(),
-                                           d.accel.get(), d.vel.get()},
+                        gpu::LangevinTwoOp{mem, a, clock, m.kT, d.gamma[kk]->get(), d.typeid_.get(), d.mass.get(),
+                                           d.net_force.get(), d.accel.get(), d.vel.get()},
                         "Langevin step two");
         else if (m.kind == Method::ConstantVolume)
-            gpu::launch(n, gpu::NVETwoOp{mem, a, d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get()},
+            gpu::launch(n,
+                        gpu::NVETwoOp{mem, a, clock, m.kT, d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get()},
                         "NVE step two");
     }
     sys.timestep = t + 1;

@@ -30,9 +30,13 @@ class DeviceRun : public System::Accelerator {
     static gpu::Backend backend(const System& sys);
     DeviceState& begin(System& sys, bool send_state = true);
     void bringBack(System& sys);
-    void computeNetForce(System& sys, uint64_t t);
+    // (clocked: inside a run's step, where the ops read the step from the device's clock)
+    void computeNetForce(System& sys, uint64_t t, bool clocked = false);
     void stepOne(System& sys);  // the methods' first halves and the forces
     void stepTwo(System& sys);  // the second halves; the timestep advances
+    // The host's account of a step's launches kept and run m times: the timestep and what the
+    // methods note of their last step.
+    static void ran(System& sys, uint64_t m);
 
     DeviceState state;
 };

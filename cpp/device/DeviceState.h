@@ -26,6 +26,7 @@ struct DeviceState {
     gpu::Buffer<uint32_t> typeid_;
     gpu::Buffer<PosType> postype;
     gpu::Buffer<gpu::RunStatus> status;
+    gpu::Buffer<uint64_t> clock;  // the step the device is at (gpu::Clock: the steps' ops read it)
     std::vector<std::unique_ptr<gpu::Buffer<uint32_t>>> members;
     std::vector<std::unique_ptr<gpu::Buffer<double>>> gamma;
     std::vector<DeviceNeighborList*> lists;
@@ -56,6 +57,7 @@ struct DeviceState {
         image.copyFrom(s_image);
         for (DeviceNeighborList* nl : lists) nl->restore();
         status.fillBytes(0xff);
+        clock.upload(&s_timestep, 1);
         return s_timestep;
     }
 };

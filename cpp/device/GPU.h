@@ -82,7 +82,9 @@ struct QueueScope {
 // Runs the queues' launches: those of queues that hold the same ops in the same order (systems
 // with the same methods and forces) position by position, one kernel each, with one upload of
 // all their ops. Clears the queues.
-void run_batch(std::vector<LaunchQueue>& queues);
+// repeats: run them that many times over, in order (a chunk of steps whose launches are the
+// same every step: DeviceRun keeps one step's and runs it for all; one upload for all).
+void run_batch(std::vector<LaunchQueue>& queues, uint64_t repeats = 1);
 
 template <class Op>
 struct Batched {

@@ -55,7 +55,7 @@ LaunchQueue*& current_queue() {
 namespace {
 // The queues (all of one signature: the same ops in the same order) as one kernel per position,
 // with one upload of all their ops: for each position the R ops, then first[0..R].
-void run_group(std::vector<LaunchQueue>& queues, const std::vector<size_t>& group) {
+void run_group(std::vector<LaunchQueue>& queues, const std::vector<size_t>& group, uint64_t repeats) {
     const size_t L = queues[group[0]].size();
     const uint32_t R = uint32_t(group.size());
     auto up = [](size_t x) { return (x + 63) / 64 * 64; };  // (sections 64-byte aligned)
@@ -86,15 +86,16 @@ void run_group(std::vector<LaunchQueue>& queues, const std::vector<size_t>& grou
     // still read the last block)
     thread_local Buffer<unsigned char> block;
     block.upload(host);
-    for (size_t j = 0; j < L; ++j) {
-        const QueuedLaunch& a = queues[group[0]][j];
-        a.run(total[j], a.what, block.get() + at_ops[j], reinterpret_cast<const uint32_t*>(block.get() + at_first[j]),
-              R);
-    }
+    for (uint64_t rep = 0; rep < repeats; ++rep)
+        for (size_t j = 0; j < L; ++j) {
+            const QueuedLaunch& a = queues[group[0]][j];
+            a.run(total[j], a.what, block.get() + at_ops[j],
+                  reinterpret_cast<const uint32_t*>(block.get() + at_first[j]), R);
+        }
 }
 }  // namespace
 
-void run_batch(std::vector<LaunchQueue>& queues) {
+void run_batch(std::vector<LaunchQueue>& queues, uint64_t repeats) {
     // systems whose steps launch the same ops (the same methods and forces) go together; a
     // batch of one kind (an Ensemble's replicas) is one group
     std::map<std::vector<std::pair<const void*, size_t>>, std::vector<size_t>> groups;
@@ -105,7 +106,7 @@ void run_batch(std::vector<LaunchQueue>& queues) {
         groups[signature].push_back(q);
     }
     for (const auto& g : groups)
-        if (!g.first.empty()) run_group(queues, g.second);
+        if (!g.first.empty()) run_group(queues, g.second, repeats);
     for (LaunchQueue& q : queues) q.clear();
 }
 

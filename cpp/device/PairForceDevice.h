@@ -30,7 +30,7 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
     }
 
     void computeDevice(const ParticleData& pd, const DeviceParticles& dp, uint64_t t) override {
-        device_list(*m_nlist).update(pd, dp.postype, t);
+        device_list(*m_nlist).update(pd, dp.postype, t, false, dp.clock);
         const PairTables tab{m_ntypes, d_rcutsq.get(), d_derived.get(), d_eshift.get()};
         const NeighborView nb = device_list(*m_nlist).view();
         if (dp.box.triclinic())

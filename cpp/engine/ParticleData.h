@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 #include "core/BoxDim.h"
+#include "core/HostDevice.h"
 
 namespace ha {
 
@@ -78,7 +79,7 @@ struct Variant {
     double A = 0, B = 0;
     uint64_t t_start = 0, t_ramp = 0;
 
-    double operator()(uint64_t t) const {
+    HA_HOSTDEVICE double operator()(uint64_t t) const {
         if (kind == Constant) return A;
         if (t < t_start) return A;
         if (t >= t_start + t_ramp) return B;
