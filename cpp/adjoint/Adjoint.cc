@@ -71,7 +71,12 @@ void noise_grads(System& sys, AdjointGrads& g, const AdjointRequest& req, Block&
 #pragma omp parallel for schedule(static) num_threads(threads_for(sys.nthreads, N))
     for (int64_t b = 0; b < int64_t(nb); ++b)
         block(uint32_t(b), req.kT ? &kTb[b] : nullptr, req.gamma ? &gamb[size_t(b) * nt] : nullptr);
-    add_noise_blocks(nb, nt, kTb.data(), gamb.data(), req.kT ? &g.kT : nullptr, req.gamma ? g.gamma.data() : nullptr);
+    std::vector<double> scratch(std::max(kTb.size(), gamb.size()));  // (the blocks' sums: tree_sum)
+    if (req.kT) g.kT += tree_sum(kTb.data(), scratch.data(), nb, 1, 1)[0];
+    if (req.gamma) {
+        const double* sum = tree_sum(gamb.data(), scratch.data(), nb, nt, nt);
+        for (uint32_t ty = 0; ty < nt; ++ty) g.gamma[ty] += sum[ty];
+    }
 }
 
 // Langevin/NVE step one for every particle: pd.pos becomes r' (unwrapped images are not
@@ -356,7 +361,8 @@ SweepStatus adjoint_sweep(System& sys, uint64_t t_first, uint64_t n, const doubl
         parts.resize(nb);
 #pragma omp parallel for schedule(static) num_threads(threads_for(sys.nthreads, pd.N))
         for (int64_t b = 0; b < int64_t(nb); ++b) parts[b] = norm2_block(uint32_t(b), pd.N, lr, lv, la);
-        const double s = clip_scale(nb, parts.data(), clip);
+        std::vector<double> scratch(nb);
+        const double s = clip_scale(tree_sum(parts.data(), scratch.data(), nb, 1, 1)[0], clip);
         if (s != 1.0) {
             for (size_t q = 0; q < m; ++q) {
                 lr[q] *= s;

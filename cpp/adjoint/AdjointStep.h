@@ -1,8 +1,8 @@
 // The per-entry equations of the step adjoints, and their reductions, written once for the CPU
 // (Adjoint.cc) and the device sweep (DeviceAdjoint.cc), so that both give the same bits.
 // Reductions over particles run in fixed blocks of kGradBlock particles, each summed in tag
-// order, and the block sums then added in block order: a CPU thread or a device thread can take
-// a block, and the result does not depend on which does.
+// order, and the block sums then added in a fixed pairwise tree (tree_sum): a CPU thread or a
+// device thread can take a block or an addition, and the result does not depend on which does.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -106,14 +106,30 @@ HA_HOSTDEVICE void langevin_noise_block(uint32_t b, uint32_t N, const double* lt
         }
     }
 }
-// The blocks' sums, in block order, added to kT and gamma (ntypes each block).
-HA_HOSTDEVICE void add_noise_blocks(uint32_t nblocks, uint32_t ntypes, const double* kTb, const double* gamb,
-                                    double* kT, double* gam) {
-    for (uint32_t b = 0; b < nblocks; ++b) {
-        if (kT) *kT += kTb[b];
-        if (gam)
-            for (uint32_t ty = 0; ty < ntypes; ++ty) gam[ty] += gamb[size_t(b) * ntypes + ty];
+// The blocks' sums added as a fixed pairwise tree, level by level: entry e of the next level is
+// entries 2e and 2e + 1 of this one added (the last alone when they are odd in number). The CPU
+// runs the levels in a loop (tree_sum); the device runs a launch a level, a thread an addition
+// (gpu::TreeLevelOp): the same additions in the same order, in log2(blocks) short launches.
+// Entries are `stride` apart, `width` values each.
+HA_HOSTDEVICE void tree_pair(const double* from, double* to, uint32_t n, size_t stride, uint32_t e, uint32_t c) {
+    const double* a = from + 2 * size_t(e) * stride + c;
+    to[size_t(e) * stride + c] = 2 * e + 1 < n ? a[0] + a[stride] : a[0];
+}
+HA_HOSTDEVICE uint32_t tree_levels(uint32_t n) {
+    uint32_t levels = 0;
+    for (; n > 1; n = (n + 1) / 2) ++levels;
+    return levels;
+}
+// The sums of the n entries of a, in a's first entry or in b's (returned): b is scratch as large.
+inline double* tree_sum(double* a, double* b, uint32_t n, size_t stride, uint32_t width) {
+    for (; n > 1; n = (n + 1) / 2) {
+        for (uint32_t e = 0; e < (n + 1) / 2; ++e)
+            for (uint32_t c = 0; c < width; ++c) tree_pair(a, b, n, stride, e, c);
+        double* t = a;
+        a = b;
+        b = t;
     }
+    return a;
 }
 
 // Block b's part of |lr|^2 + |lv|^2 + |la|^2 (entry by entry), for the clipped sweep.
@@ -124,10 +140,9 @@ HA_HOSTDEVICE double norm2_block(uint32_t b, uint32_t N, const double* lr, const
         s += lr[q] * lr[q] + lv[q] * lv[q] + la[q] * la[q];
     return s;
 }
-// The factor the clipped sweep scales the adjoint by (1: none), from the blocks' parts.
-HA_HOSTDEVICE double clip_scale(uint32_t nblocks, const double* parts, double clip) {
-    double norm2 = 0;
-    for (uint32_t b = 0; b < nblocks; ++b) norm2 += parts[b];
+// The factor the clipped sweep scales the adjoint by (1: none), from the squared norm (the
+// blocks' parts summed by tree_sum).
+HA_HOSTDEVICE double clip_scale(double norm2, double clip) {
     return norm2 > clip * clip ? clip / std::sqrt(norm2) : 1.0;
 }
 

@@ -77,13 +77,16 @@ class PairForceAdjointT : public PairForceT<E>, public AdjointForce {
                 spatialPass<Q>(pd, sel, K, w, out, gb, nblocks, B, nt, nthreads);
             else
                 upperPass<Q>(pd, sel, nb, upper0, K, w, want_t ? ptp.data() : nullptr, bufp, gb, eb, nblocks, B, nt);
-            for (uint32_t b = 0; b < nblocks; ++b)
+            // the blocks' sums as a fixed tree (AdjointStep.h: the device adds the same way)
+            std::vector<double> scratch(std::max(gb.size(), eb.size()));
+            for (int pass = 0; pass < 2; ++pass) {
+                std::vector<double>& blocks = pass == 0 ? gb : eb;
+                double* into = pass == 0 ? gparams : eparams;
+                if (blocks.empty() || nblocks == 0) continue;
+                const double* sum = tree_sum(blocks.data(), scratch.data(), nblocks, stride, uint32_t(nq));
                 for (size_t tp = 0; tp < ntp; ++tp)
-                    for (int q = 0; q < nsel; ++q) {
-                        const size_t from = b * stride + tp * Q + q, to = tp * P + sel[q];
-                        if (want_g) gparams[to] += gb[from];
-                        if (want_e) eparams[to] += eb[from];
-                    }
+                    for (int q = 0; q < nsel; ++q) into[tp * P + sel[q]] += sum[tp * Q + q];
+            }
         });
         const uint32_t *up = upper0.data(), *lo = lower_slot.data();
         if (!spatial)

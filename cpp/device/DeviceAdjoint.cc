@@ -130,9 +130,10 @@ void sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_first, 
                               gamma, T, dt, dim, t, sys.seed, req.kT ? b.noise_kT.get() : nullptr,
                               req.gamma ? b.noise_gamma.get() : nullptr, clock, m.kT},
             "noise gradients");
-        gpu::launch(1,
-                    gpu::NoiseSumOp{st, nb, ntypes, b.noise_kT.get(), b.noise_gamma.get(), req.kT ? kT : nullptr,
-                                    req.gamma ? gam : nullptr},
+        const double* kT_sum = req.kT ? gpu::launch_tree(st, b.noise_kT.get(), b.noise_kT2.get(), nb, 1, 1) : nullptr;
+        const double* gam_sum =
+            req.gamma ? gpu::launch_tree(st, b.noise_gamma.get(), b.noise_gamma2.get(), nb, ntypes, ntypes) : nullptr;
+        gpu::launch(1, gpu::NoiseAddOp{st, ntypes, kT_sum, gam_sum, req.kT ? kT : nullptr, req.gamma ? gam : nullptr},
                     "noise gradients");
     };
     if (m.kind == Method::Brownian) {
@@ -159,7 +160,8 @@ void sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_first, 
     gpu::launch(1, gpu::StopOp{st, t, clock}, "adjoint check");
     if (clip > 0) {
         gpu::launch(nb, gpu::NormBlockOp{st, N, b.lr.get(), b.lv.get(), b.la.get(), b.parts.get()}, "clip");
-        gpu::launch(1, gpu::ClipScaleOp{st, nb, b.parts.get(), clip}, "clip");
+        const double* norm2 = gpu::launch_tree(st, b.parts.get(), b.parts2.get(), nb, 1, 1);
+        gpu::launch(1, gpu::ClipScaleOp{st, norm2, clip}, "clip");
         gpu::launch(N, gpu::ScaleOp{st, b.lr.get(), b.lv.get(), b.la.get()}, "clip");
     }
     gpu::launch(1, gpu::TickOp{d.clock.get(), -1}, "adjoint step");  // (to the state before)
@@ -205,9 +207,9 @@ void DeviceSweep::begin() {
                                                (unsigned long long)(t_first + k), method->kT(t_first + k)));
     SweepBuffers& b = d.sweep;
     for (auto* buf : {&b.w, &b.lt, &b.lvh, &b.vh}) buf->resize(3 * size_t(N));
-    b.noise_kT.resize(nb);
+    for (auto* buf : {&b.noise_kT, &b.noise_kT2, &b.parts, &b.parts2}) buf->resize(nb);
     b.noise_gamma.resize(size_t(nb) * ntypes);
-    b.parts.resize(nb);
+    b.noise_gamma2.resize(size_t(nb) * ntypes);
     b.record.resize(1);
     b.gparams.resize(sys.forces.size());
     for (auto& p : b.gparams)

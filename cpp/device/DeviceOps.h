@@ -491,13 +491,41 @@ struct NoiseBlockOp {
             langevin_noise_block(b, N, l, vh, mass, type, gamma, Tt, dt, dim, step, seed, kT, gam);
     }
 };
-struct NoiseSumOp {  // one thread
+// One level of a tree of sums (AdjointStep.h's tree_pair): a thread an addition.
+struct TreeLevelOp {
     const SweepRecord* st;
-    uint32_t nblocks, ntypes;
-    const double *kTb, *gamb;
+    const double* from;
+    double* to;
+    uint32_t n;
+    size_t stride;
+    uint32_t width;
+    HA_HOSTDEVICE void operator()(uint32_t j) const {
+        if (!st->stopped) tree_pair(from, to, n, stride, j / width, j % width);
+    }
+};
+// tree_sum on the device: a launch a level, reading a and writing b in turn; returns where the
+// sums end, a or b. The levels are padded to a multiple of four with levels of one entry, which
+// copy it (the same sums): systems of different sizes then launch the same ops and run as one
+// batch (up to 1024 particles four levels, up to 16384 eight, ...).
+inline double* launch_tree(const SweepRecord* st, double* a, double* b, uint32_t n, size_t stride, uint32_t width) {
+    const uint32_t levels = tree_levels(n), padded = levels == 0 ? 4 : (levels + 3) / 4 * 4;
+    for (uint32_t l = 0; l < padded; ++l, n = (n + 1) / 2) {
+        launch((n + 1) / 2 * width, TreeLevelOp{st, a, b, n, stride, width}, "tree sums");
+        double* t = a;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+struct NoiseAddOp {  // one thread: the blocks' sums (the trees' ends) into kT and gamma
+    const SweepRecord* st;
+    uint32_t ntypes;
+    const double *kT_sum, *gam_sum;
     double *kT, *gam;
     HA_HOSTDEVICE void operator()(uint32_t) const {
-        if (!st->stopped) add_noise_blocks(nblocks, ntypes, kTb, gamb, kT, gam);
+        if (st->stopped) return;
+        if (kT) *kT += kT_sum[0];
+        for (uint32_t ty = 0; gam && ty < ntypes; ++ty) gam[ty] += gam_sum[ty];
     }
 };
 // What the sweep's pair ops read: the positions, the list, the cutoffs, the dual parameters and
@@ -559,18 +587,16 @@ struct ParamBlockOp {
                                                    nullptr, 0, gacc, nullptr);
     }
 };
-struct ParamSumOp {  // one thread: the blocks' sums into the force's parameter gradient, in order
+struct ParamAddOp {  // one thread: the blocks' sums (the tree's end) into the force's parameter gradient
     const SweepRecord* st;
-    uint32_t nblocks, ntp, Q, nsel, P;
-    size_t stride;
+    uint32_t ntp, Q, nsel, P;
     const int* sel;
-    const double* gb;
+    const double* sum;
     double* gparams;
     HA_HOSTDEVICE void operator()(uint32_t) const {
         if (st->stopped) return;
-        for (uint32_t b = 0; b < nblocks; ++b)
-            for (uint32_t tp = 0; tp < ntp; ++tp)
-                for (uint32_t q = 0; q < nsel; ++q) gparams[tp * P + sel[q]] += gb[b * stride + tp * Q + q];
+        for (uint32_t tp = 0; tp < ntp; ++tp)
+            for (uint32_t q = 0; q < nsel; ++q) gparams[tp * P + sel[q]] += sum[tp * Q + q];
     }
 };
 // After each step: the first non-finite or overflowing entry (adjoint_entry_ok), if any (then
@@ -610,11 +636,10 @@ struct NormBlockOp {
 };
 struct ClipScaleOp {
     SweepRecord* st;
-    uint32_t nblocks;
-    const double* parts;
+    const double* norm2;  // (the blocks' parts summed: launch_tree)
     double clip;
     HA_HOSTDEVICE void operator()(uint32_t) const {
-        if (!st->stopped) st->scale = clip_scale(nblocks, parts, clip);
+        if (!st->stopped) st->scale = clip_scale(*norm2, clip);
     }
 };
 struct ScaleOp {
@@ -661,9 +686,10 @@ struct ScaleOp {
     X(LangevinPreOp)     \
     X(LangevinPostOp)    \
     X(NoiseBlockOp)      \
-    X(NoiseSumOp)        \
+    X(NoiseAddOp)        \
+    X(TreeLevelOp)       \
     X(ParamBlockSumOp)   \
-    X(ParamSumOp)        \
+    X(ParamAddOp)        \
     X(AdjointCheckOp)    \
     X(StopOp)            \
     X(NormBlockOp)       \

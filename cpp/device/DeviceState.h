@@ -16,6 +16,7 @@ namespace ha {
 // sweeps (sized once), one set per system, so that a batch sweeps each on its own.
 struct SweepBuffers {
     gpu::Buffer<double> lr, lv, la, w, lt, lvh, vh, noise_kT, noise_gamma, parts, kT_gamma;
+    gpu::Buffer<double> noise_kT2, noise_gamma2, parts2;  // (the trees' other halves: launch_tree)
     gpu::Buffer<gpu::SweepRecord> record;
     std::vector<std::unique_ptr<gpu::Buffer<double>>> gparams;  // per force
 };

@@ -55,6 +55,7 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
         const size_t ntp = size_t(m_ntypes) * m_ntypes;
         d_gpart.resize(m_ntypes == 1 && nsel > 0 ? size_t(pd.N) * m_dev_q : 0);
         d_gblocks.resize(nsel > 0 ? grad_blocks(pd.N) * this->block_stride(ntp * m_dev_q) : 0);
+        d_gblocks2.resize(d_gblocks.size());  // (the tree's other half: gpu::launch_tree)
     }
 
     void deviceJacobian(const ParticleData& pd, const DeviceParticles& dp, uint64_t t, const double* w, double* out,
@@ -79,9 +80,11 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
             else
                 gpu::launch(nblocks, gpu::ParamBlockOp<E, Q>{args, N, stride, d_gblocks.get()},
                             "parameter sums: blocks, pair by pair");
+            const double* sum =
+                gpu::launch_tree(st, d_gblocks.get(), d_gblocks2.get(), nblocks, stride, uint32_t(ntp * Q));
             gpu::launch(1,
-                        gpu::ParamSumOp{st, nblocks, uint32_t(ntp), uint32_t(Q), uint32_t(m_dev_sel.size()),
-                                        uint32_t(E::n_params), stride, d_sel.get(), d_gblocks.get(), gparams},
+                        gpu::ParamAddOp{st, uint32_t(ntp), uint32_t(Q), uint32_t(m_dev_sel.size()),
+                                        uint32_t(E::n_params), d_sel.get(), sum, gparams},
                         "parameter sums: total");
         });
     }
@@ -100,7 +103,7 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
     // the device sweep's: the dual parameters, selection, per-particle and per-block sums
     gpu::Buffer<unsigned char> d_dderived;
     gpu::Buffer<int> d_sel;
-    gpu::Buffer<double> d_gpart, d_gblocks;
+    gpu::Buffer<double> d_gpart, d_gblocks, d_gblocks2;
     int m_dev_q = 0;             // the sweep's dual width
     std::vector<int> m_dev_sel;  // the sweep's selection (its request's, sent at deviceAdjointStart)
 };
