@@ -1080,6 +1080,11 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
         )
     if rigid and mode == "forward":
         raise ValueError("mode='forward' does not cover rigid bodies or rotational integration; use mode='reverse'")
+    if rigid and isinstance(sim.device, GPU):
+        raise ValueError(
+            "gradient: rigid bodies and rotational integration run on the device forward only (so far): the "
+            "adjoint of them runs on the CPU; differentiate a copy on device.CPU()"
+        )
     if rigid and clip is not None:
         raise ValueError("clip is not available with rigid bodies or rotational integration")
     for f in wrt_forces:

@@ -254,3 +254,26 @@ def test_batch_gradient_drops_a_failing_replica(backend):
         sim = make(i)
         alone = ha.adjoint.gradient(sim, steps, mean_square, wrt(sim))
         assert gradient_of(res.replica(i), ens.simulation(i))[0] == gradient_of(alone, sim)[0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rigid_replicas_batch(backend):
+    """Replicas of rigid trimers (Langevin, rotations integrated) as one device batch: each the
+    CPU's trajectory, orientations and angular momenta."""
+    from test_rigid_bodies import _rigid_system
+
+    R, steps = 3, 150
+    ens = ha.Ensemble(
+        lambda i: _rigid_system(ha, "langevin", 3, seed=5 + i, device=backend())[0], replicas=R, threads=1
+    )
+    assert ens._batchable()
+    ens.run(steps)
+    for i in range(R):
+        cpu, _ = _rigid_system(ha, "langevin", 3, seed=5 + i)
+        cpu.run(steps)
+        a, b = ens.simulation(i).state.get_snapshot().particles, cpu.state.get_snapshot().particles
+        for x, y in ((a.position, b.position), (a.orientation, b.orientation), (a.angmom, b.angmom)):
+            if backend is ha.device._HostBackendGPU:
+                np.testing.assert_array_equal(x, y)
+            else:
+                np.testing.assert_allclose(x, y, rtol=0, atol=1e-10)

@@ -118,9 +118,10 @@ def _forces_and_method(mod, method, eps=1.0, dgr=0.0):
     return lj, m
 
 
-def _rigid_system(mod, method, dim=3, seed=5, n_bodies=4, n_free=3):
+def _rigid_system(mod, method, dim=3, seed=5, n_bodies=4, n_free=3, device=None):
     """Rigid trimers (one off-plane site in 3D) and free particles with LJ between all sites, built
-    the same way with HOOMD-blue (``mod = hoomd``) or this package (``mod = ha``)."""
+    the same way with HOOMD-blue (``mod = hoomd``) or this package (``mod = ha``; ``device``: its
+    device, default one CPU thread)."""
     rng = np.random.default_rng(seed)
     L = 7.0 if dim == 3 else 10.0
     N = n_bodies + n_free
@@ -160,7 +161,9 @@ def _rigid_system(mod, method, dim=3, seed=5, n_bodies=4, n_free=3):
             setattr(snap.particles, k, v)
         else:
             getattr(snap.particles, k)[:] = v
-    sim = mod.Simulation(device=mod.device.CPU() if mod is not ha else ha.device.CPU(num_cpu_threads=1), seed=seed)
+    if device is None:
+        device = mod.device.CPU() if mod is not ha else ha.device.CPU(num_cpu_threads=1)
+    sim = mod.Simulation(device=device, seed=seed)
     sim.create_state_from_snapshot(snap)
     rigid = mod.md.constrain.Rigid()
     rigid.body["R"] = dict(

@@ -20,6 +20,9 @@ DeviceStates::DeviceStates(const System& sys, uint64_t n)
       m_N(sys.pd.N),
       m_backend(DeviceRun::backend(sys)) {
     if (n == 0) throw std::invalid_argument("DeviceStates: room for at least one state is needed");
+    if (!sys.rigid.empty() || sys.aniso)
+        throw std::invalid_argument(
+            "the device's adjoint does not cover rigid bodies or rotational integration yet (the CPU's does)");
     const gpu::BackendScope scope(m_backend);
     m_data.resize(size_t(n) * m_fields * 3 * size_t(m_N));
 }

@@ -12,6 +12,7 @@
 #include "engine/PairForceKernel.h"
 #include "adjoint/PairJacobianKernel.h"
 #include "engine/ParticleData.h"
+#include "engine/Rigid.h"
 #include "engine/TwoStep.h"
 #include "engine/evaluators/All.h"
 
@@ -196,6 +197,74 @@ struct RecordOp {
     HA_HOSTDEVICE void operator()(uint32_t i) const {
         const uint64_t k = k0 + (clock.at(t0) - t0);
         data[(k * fields + field) * m + i] = src[i];
+    }
+};
+
+// ---- Rigid bodies and rotations (engine/Rigid.h's per-body and per-particle functions) ----
+// Constituent slot s (of all bodies, in body order): placed from its centre.
+struct PlaceSitesOp {
+    const uint32_t *centers, *members, *site_body;
+    const double *site_pos, *site_orient;
+    BoxDim box;
+    double* pos;
+    int32_t* img;
+    double* orient;
+    HA_HOSTDEVICE void operator()(uint32_t s) const {
+        const uint32_t c = centers[site_body[s]], j = members[s];
+        const Q4<double> q = {orient[4 * c], orient[4 * c + 1], orient[4 * c + 2], orient[4 * c + 3]};
+        place_site(box, pos + 3 * c, img + 3 * c, q, site_pos + 3 * s, site_orient + 4 * s, pos + 3 * j, img + 3 * j,
+                   orient + 4 * j);
+    }
+};
+struct ZeroTorqueOp {
+    double* nt;
+    HA_HOSTDEVICE void operator()(uint32_t i) const { nt[3 * i] = nt[3 * i + 1] = nt[3 * i + 2] = 0.0; }
+};
+// Body b: its constituents' forces and torques to its centre.
+struct TransferOp {
+    const uint32_t *centers, *start, *members;
+    const double *site_pos, *orient;
+    bool flat;
+    double *nf, *nt, *ne;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        const uint32_t c = centers[b];
+        const Q4<double> q = {orient[4 * c], orient[4 * c + 1], orient[4 * c + 2], orient[4 * c + 3]};
+        transfer_body(c, members + start[b], start[b + 1] - start[b], site_pos + 3 * start[b], q, flat, nf, nt, ne);
+    }
+};
+// A method's member k: its rotation in step one (rotate_one) or two (rotate_two).
+struct RotateOneOp {
+    const uint32_t* mem;
+    StepArgs a;
+    Clock clock;
+    Variant kT;
+    bool brownian;
+    const double* gamma_r;  // per type x 3
+    const uint32_t* tid;
+    const double *I, *tau;
+    double *q, *p;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        const uint32_t i = mem[k];
+        rotate_one(i, brownian, clocked(a, clock, kT), gamma_r + 3 * tid[i], I + 3 * i, tau + 3 * i, q + 4 * i,
+                   p + 4 * i, 1.0);
+    }
+};
+struct RotateTwoOp {
+    const uint32_t* mem;
+    StepArgs a;
+    Clock clock;
+    Variant kT;
+    bool langevin;
+    const double* gamma_r;
+    const uint32_t* tid;
+    const double* I;
+    double* tau;
+    const double* q;
+    double* p;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        const uint32_t i = mem[k];
+        rotate_two(i, langevin, clocked(a, clock, kT), gamma_r + 3 * tid[i], I + 3 * i, tau + 3 * i, q + 4 * i,
+                   p + 4 * i, 1.0);
     }
 };
 
@@ -668,6 +737,11 @@ struct ScaleOp {
     X(TickOp)            \
     X(RecordOp)          \
     X(LoadStateOp)       \
+    X(PlaceSitesOp)      \
+    X(ZeroTorqueOp)      \
+    X(TransferOp)        \
+    X(RotateOneOp)       \
+    X(RotateTwoOp)       \
     X(ZeroNetOp)         \
     X(AddForceOp)        \
     X(CheckStateOp)      \

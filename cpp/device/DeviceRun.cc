@@ -126,8 +126,9 @@ gpu::Backend DeviceRun::backend(const System& sys) {
     const gpu::Backend be = sys.gpuHostBackend ? gpu::Backend::Host : gpu::Backend::CUDA;
     if (be == gpu::Backend::CUDA && !gpu::available())
         throw std::runtime_error("device.GPU: no CUDA device is available");
-    if (!sys.rigid.empty() || sys.aniso)
-        throw std::runtime_error("device.GPU: rigid bodies and rotational integration run on the CPU only (so far)");
+    for (const Method& m : sys.methods)
+        if (m.kind == Method::ConstantVolume && m.thermostat.kind != Thermostat::None)
+            throw std::runtime_error("device.GPU: ConstantVolume's thermostats run on the CPU only (so far)");
     return be;
 }
 
@@ -163,11 +164,39 @@ DeviceState& DeviceRun::begin(System& sys, bool send_state) {
     d.status.resize(1);
     d.members.clear();
     d.gamma.clear();
+    d.gamma_r.clear();
     for (const Method& m : sys.methods) {
         d.members.emplace_back(new gpu::Buffer<uint32_t>());
         d.members.back()->upload(m.members);
         d.gamma.emplace_back(new gpu::Buffer<double>());
         d.gamma.back()->upload(m.gamma);
+        d.gamma_r.emplace_back(new gpu::Buffer<double>());
+        d.gamma_r.back()->upload(m.gamma_r);
+    }
+    d.rotating = sys.aniso || !sys.rigid.empty();
+    if (d.rotating) {
+        d.orientation.upload(pd.orientation);
+        d.angmom.upload(pd.angmom);
+        d.net_torque.upload(pd.net_torque);
+        d.moment_inertia.upload(pd.moment_inertia);
+        // the bodies, slot by slot (RigidBodies' order: body by body, definition order)
+        const RigidBodies& rb = sys.rigid;
+        std::vector<uint32_t> site_body;
+        std::vector<double> site_pos, site_orient;
+        for (size_t b = 0; b < rb.centers.size(); ++b) {
+            const auto& def = rb.defs[pd.typeid_[rb.centers[b]]];
+            for (uint32_t k = 0; k < def.size(); ++k) {
+                site_body.push_back(uint32_t(b));
+                site_pos.insert(site_pos.end(), &def.pos[3 * k], &def.pos[3 * k] + 3);
+                site_orient.insert(site_orient.end(), &def.orient[4 * k], &def.orient[4 * k] + 4);
+            }
+        }
+        d.centers.upload(rb.centers);
+        d.start.upload(rb.start);
+        d.constituents.upload(rb.members);
+        d.site_body.upload(site_body);
+        d.site_pos.upload(site_pos);
+        d.site_orient.upload(site_orient);
     }
     return d;
 }
@@ -181,6 +210,11 @@ void DeviceRun::bringBack(System& sys) {
     d.image.download(pd.image);
     d.net_force.download(pd.net_force);
     d.net_energy.download(pd.net_energy);
+    if (d.rotating) {
+        d.orientation.download(pd.orientation);
+        d.angmom.download(pd.angmom);
+        d.net_torque.download(pd.net_torque);
+    }
     for (auto& f : sys.forces) {
         DeviceForce* df = device_path(*f);
         if (df && df->d_force.size()) {
@@ -205,6 +239,14 @@ void DeviceRun::computeNetForce(System& sys, uint64_t t, bool clocked) {
                     gpu::AddForceOp{device_of(*f).d_force.get(), device_of(*f).d_energy.get(), d.net_force.get(),
                                     d.net_energy.get()},
                     "add force");
+    if (d.rotating) {  // [System::computeNetForce] torques from the bodies' constituents only
+        gpu::launch(N, gpu::ZeroTorqueOp{d.net_torque.get()}, "zero torque");
+        gpu::launch(
+            uint32_t(sys.rigid.centers.size()),
+            gpu::TransferOp{d.centers.get(), d.start.get(), d.constituents.get(), d.site_pos.get(), d.orientation.get(),
+                            pd.box.is2D, d.net_force.get(), d.net_torque.get(), d.net_energy.get()},
+            "rigid bodies: transfer");
+    }
     gpu::launch(
         N, gpu::CheckStateOp{d.pos.get(), d.image.get(), d.net_force.get(), d.net_energy.get(), pd.box, d.status.get()},
         "state check");
@@ -234,7 +276,18 @@ void DeviceRun::stepOne(System& sys) {
                                        d.pos.get(), d.image.get(), d.vel.get()},
                         "step one");
         }
+        if (sys.aniso)
+            gpu::launch(
+                n,
+                gpu::RotateOneOp{mem, a, clock, m.kT, m.kind == Method::Brownian, d.gamma_r[k]->get(), d.typeid_.get(),
+                                 d.moment_inertia.get(), d.net_torque.get(), d.orientation.get(), d.angmom.get()},
+                "rotation step one");
     }
+    if (!sys.rigid.empty())
+        gpu::launch(uint32_t(sys.rigid.members.size()),
+                    gpu::PlaceSitesOp{d.centers.get(), d.constituents.get(), d.site_body.get(), d.site_pos.get(),
+                                      d.site_orient.get(), pd.box, d.pos.get(), d.image.get(), d.orientation.get()},
+                    "rigid bodies: place");
     gpu::launch(1, gpu::TickOp{d.clock.get(), 1}, "step");  // the forces of step t + 1
     computeNetForce(sys, t + 1, true);
 }
@@ -259,6 +312,12 @@ void DeviceRun::stepTwo(System& sys) {
             gpu::launch(n,
                         gpu::NVETwoOp{mem, a, clock, m.kT, d.mass.get(), d.net_force.get(), d.accel.get(), d.vel.get()},
                         "NVE step two");
+        if (sys.aniso && m.kind != Method::Brownian)
+            gpu::launch(
+                n,
+                gpu::RotateTwoOp{mem, a, clock, m.kT, m.kind == Method::Langevin, d.gamma_r[kk]->get(), d.typeid_.get(),
+                                 d.moment_inertia.get(), d.net_torque.get(), d.orientation.get(), d.angmom.get()},
+                "rotation step two");
     }
     sys.timestep = t + 1;
 }

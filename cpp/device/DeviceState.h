@@ -29,11 +29,17 @@ struct DeviceState {
     gpu::Buffer<gpu::RunStatus> status;
     gpu::Buffer<uint64_t> clock;  // the step the device is at (gpu::Clock: the steps' ops read it)
     std::vector<std::unique_ptr<gpu::Buffer<uint32_t>>> members;
-    std::vector<std::unique_ptr<gpu::Buffer<double>>> gamma;
+    std::vector<std::unique_ptr<gpu::Buffer<double>>> gamma, gamma_r;
+    // rigid bodies and rotations (sent when the system has them): each particle's orientation,
+    // angular momentum, torque and moments; the bodies (centres, their constituents' slots from
+    // start[b], and each slot's body, body-frame position and orientation)
+    bool rotating = false;
+    gpu::Buffer<double> orientation, angmom, net_torque, moment_inertia, site_pos, site_orient;
+    gpu::Buffer<uint32_t> centers, start, constituents, site_body;
     std::vector<DeviceNeighborList*> lists;
     // the state at the start of the chunk of steps in progress, which is replayed from here if
     // a neighbour list overflowed in it (or to find the step that went wrong)
-    gpu::Buffer<double> s_pos, s_vel, s_accel, s_net_force, s_net_energy;
+    gpu::Buffer<double> s_pos, s_vel, s_accel, s_net_force, s_net_energy, s_orientation, s_angmom, s_net_torque;
     gpu::Buffer<int32_t> s_image;
     uint64_t s_timestep = 0;
     SweepBuffers sweep;
@@ -45,6 +51,11 @@ struct DeviceState {
         s_net_force.copyFrom(net_force);
         s_net_energy.copyFrom(net_energy);
         s_image.copyFrom(image);
+        if (rotating) {
+            s_orientation.copyFrom(orientation);
+            s_angmom.copyFrom(angmom);
+            s_net_torque.copyFrom(net_torque);
+        }
         s_timestep = t;
         for (DeviceNeighborList* nl : lists) nl->save();
         status.fillBytes(0xff);
@@ -56,6 +67,11 @@ struct DeviceState {
         net_force.copyFrom(s_net_force);
         net_energy.copyFrom(s_net_energy);
         image.copyFrom(s_image);
+        if (rotating) {
+            orientation.copyFrom(s_orientation);
+            angmom.copyFrom(s_angmom);
+            net_torque.copyFrom(s_net_torque);
+        }
         for (DeviceNeighborList* nl : lists) nl->restore();
         status.fillBytes(0xff);
         clock.upload(&s_timestep, 1);

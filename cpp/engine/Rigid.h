@@ -8,9 +8,11 @@
 #include <cmath>
 #include <cstdint>
 #include <vector>
+#include "core/BoxDim.h"
 #include "core/Dual.h"
 #include "core/Quaternion.h"
 #include "core/RandomNumbers.h"
+#include "engine/RotationStep.h"
 #include "engine/TwoStep.h"
 #include "engine/evaluators/EvaluatorMath.h"
 
@@ -99,6 +101,111 @@ HA_HOSTDEVICE void brownian_rotation_noise(uint32_t tag, const StepArgs& a, cons
     for (int k = 0; k < skip; ++k) rng();
     for (int k = 0; k < 3; ++k) b[k] = rng.normal(std::sqrt(2.0 * gr[k] * a.kT / a.dt));
     for (int k = 0; k < 3; ++k) L[k] = rng.normal(std::sqrt(a.kT * I[k]));
+}
+
+// The per-body and per-particle parts of the rigid-body steps, one function each, which the host
+// (System.cc) loops over and the device runs a thread each (device/DeviceOps.h).
+
+// [ForceComposite::updateCompositeParticles] A constituent from its centre: position x_c + u,
+// u = rotate(q, d), moved into the box (a body may span images: the constituent's image is the
+// centre's plus the shift), and orientation q (x) q_d.
+HA_HOSTDEVICE void place_site(const BoxDim& box, const double* xc, const int32_t* imgc, const Q4<double>& q,
+                              const double* d, const double* qd, double* x_out, int32_t* img_out, double* q_out) {
+    double u[3];
+    body_offset(q, d, u);
+    Vec3 x = {xc[0] + u[0], xc[1] + u[1], xc[2] + u[2]};
+    const Q4<double> qk = {qd[0], qd[1], qd[2], qd[3]};
+    const Q4<double> qj = qmul(q, qk);
+    // [BoxDim::getImage, shift]
+    const Vec3 f = box.makeFraction(x);
+    auto image_of = [](double g) {
+        g -= 0.5;
+        return int(g >= 0.0 ? g + 0.5 : g - 0.5);
+    };
+    const int nx = image_of(f.x), ny = image_of(f.y), nz = box.is2D ? 0 : image_of(f.z);
+    x.x += double(-nx) * box.Lx;
+    x.x += double(-ny) * (box.Ly * box.xy);
+    x.y += double(-ny) * box.Ly;
+    if (!box.is2D) {
+        x.x += double(-nz) * (box.Lz * box.xz);
+        x.y += double(-nz) * (box.Lz * box.yz);
+        x.z += double(-nz) * box.Lz;
+    }
+    x_out[0] = x.x;
+    x_out[1] = x.y;
+    x_out[2] = x.z;
+    img_out[0] = imgc[0] + nx;
+    img_out[1] = imgc[1] + ny;
+    img_out[2] = imgc[2] + nz;
+    q_out[0] = qj.s;
+    q_out[1] = qj.x;
+    q_out[2] = qj.y;
+    q_out[3] = qj.z;
+}
+
+// [ForceComposite::computeForces] A body's constituents' forces, torques and energies to its
+// centre c (in body-definition order, HOOMD's composite sums added to the centre's last), the
+// constituents' zeroed; d: their body-frame positions (n x 3). 2D: no in-plane torque.
+HA_HOSTDEVICE void transfer_body(uint32_t c, const uint32_t* members, uint32_t n, const double* d, const Q4<double>& q,
+                                 bool flat, double* nf, double* nt, double* ne) {
+    double F[3] = {0, 0, 0}, T[3] = {0, 0, 0}, U = 0;
+    for (uint32_t k = 0; k < n; ++k) {
+        const uint32_t j = members[k];
+        const double f[3] = {nf[3 * j], nf[3 * j + 1], nf[3 * j + 2]};
+        const double tj[3] = {nt[3 * j], nt[3 * j + 1], nt[3 * j + 2]};
+        for (int a = 0; a < 3; ++a) F[a] += f[a];
+        U += ne[j];
+        double u[3];
+        body_offset(q, &d[3 * k], u);
+        T[0] += u[1] * f[2] - u[2] * f[1];
+        T[1] += u[2] * f[0] - u[0] * f[2];
+        T[2] += u[0] * f[1] - u[1] * f[0];
+        for (int a = 0; a < 3; ++a) T[a] += tj[a];
+        for (int a = 0; a < 3; ++a) nf[3 * j + a] = nt[3 * j + a] = 0.0;
+        ne[j] = 0.0;
+    }
+    for (int a = 0; a < 3; ++a) {
+        nf[3 * c + a] += F[a];
+        nt[3 * c + a] += T[a];
+    }
+    ne[c] += U;
+    // 2D: bodies stay in the plane (HOOMD-blue >= 7.1, hoomd-blue#2303; 4.8.2 has no projection)
+    if (flat) nt[3 * c] = nt[3 * c + 1] = 0.0;
+}
+
+// A particle's rotation in step one: Brownian (gr its type's rotational drag; nothing without
+// one) or NO_SQUISH with a thermostat's factor (1: none). q, p: orientation and angular momentum.
+HA_HOSTDEVICE void rotate_one(uint32_t i, bool brownian, const StepArgs& a, const double* gr, const double* I,
+                              const double* tau, double* qa, double* pa, double scale) {
+    Q4<double> q = {qa[0], qa[1], qa[2], qa[3]}, p = {pa[0], pa[1], pa[2], pa[3]};
+    if (brownian) {
+        if (!(gr[0] > 0 || gr[1] > 0 || gr[2] > 0)) return;
+        double b[3], L[3];
+        brownian_rotation_noise(i, a, gr, I, b, L);
+        brownian_rotate(a.dt, tau, I, gr, b, a.dim, q);
+        for (int k = 0; k < 3; ++k)
+            if (I[k] == 0) L[k] = 0;
+        p = qmul(qscale(2.0, q), Q4<double>{0.0, L[0], L[1], L[2]});
+    } else {
+        rotation_step_one(a.dt, tau, I, q, p, scale);
+    }
+    qa[0] = q.s, qa[1] = q.x, qa[2] = q.y, qa[3] = q.z;
+    pa[0] = p.s, pa[1] = p.x, pa[2] = p.y, pa[3] = p.z;
+}
+
+// A particle's rotation in step two (Langevin and ConstantVolume): Langevin's drag and noise
+// torque added to tau in place (step one of the next step reads it), the factor, the second kick.
+HA_HOSTDEVICE void rotate_two(uint32_t i, bool langevin, const StepArgs& a, const double* gr, const double* I,
+                              double* tau, const double* qa, double* pa, double scale) {
+    const Q4<double> q = {qa[0], qa[1], qa[2], qa[3]};
+    Q4<double> p = {pa[0], pa[1], pa[2], pa[3]};
+    if (langevin && (gr[0] > 0 || gr[1] > 0 || gr[2] > 0)) {
+        double R[3];
+        langevin_rotation_noise(i, a, gr, R);
+        langevin_torque(q, p, I, gr, R, a.dim, tau);
+    }
+    rotation_step_two(a.dt, tau, I, q, p, scale);
+    pa[0] = p.s, pa[1] = p.x, pa[2] = p.y, pa[3] = p.z;
 }
 
 }  // namespace ha

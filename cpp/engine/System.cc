@@ -516,7 +516,6 @@ void System::setBodies(std::vector<RigidBodies::Definition> defs) {
 }
 
 void System::placeSites() {
-    const BoxDim& box = pd.box;
     for (size_t b = 0; b < rigid.centers.size(); ++b) {
         const uint32_t c = rigid.centers[b];
         const auto& def = rigid.defs[pd.typeid_[c]];
@@ -524,126 +523,35 @@ void System::placeSites() {
                               pd.orientation[4 * c + 3]};
         for (uint32_t k = 0; k < def.size(); ++k) {
             const uint32_t j = rigid.members[rigid.start[b] + k];
-            double u[3];
-            body_offset(q, &def.pos[3 * k], u);
-            Vec3 x = {pd.pos[3 * c] + u[0], pd.pos[3 * c + 1] + u[1], pd.pos[3 * c + 2] + u[2]};
-            const Q4<double> qk = {def.orient[4 * k], def.orient[4 * k + 1], def.orient[4 * k + 2],
-                                   def.orient[4 * k + 3]};
-            const Q4<double> qj = qmul(q, qk);
-            // [BoxDim::getImage, shift]: bodies may span several images
-            const Vec3 f = box.makeFraction(x);
-            auto image_of = [](double g) {
-                g -= 0.5;
-                return int(g >= 0.0 ? g + 0.5 : g - 0.5);
-            };
-            const int nx = image_of(f.x), ny = image_of(f.y), nz = box.is2D ? 0 : image_of(f.z);
-            x.x += double(-nx) * box.Lx;
-            x.x += double(-ny) * (box.Ly * box.xy);
-            x.y += double(-ny) * box.Ly;
-            if (!box.is2D) {
-                x.x += double(-nz) * (box.Lz * box.xz);
-                x.y += double(-nz) * (box.Lz * box.yz);
-                x.z += double(-nz) * box.Lz;
-            }
-            pd.pos[3 * j] = x.x;
-            pd.pos[3 * j + 1] = x.y;
-            pd.pos[3 * j + 2] = x.z;
-            pd.image[3 * j] = pd.image[3 * c] + nx;
-            pd.image[3 * j + 1] = pd.image[3 * c + 1] + ny;
-            pd.image[3 * j + 2] = pd.image[3 * c + 2] + nz;
+            place_site(pd.box, &pd.pos[3 * c], &pd.image[3 * c], q, &def.pos[3 * k], &def.orient[4 * k], &pd.pos[3 * j],
+                       &pd.image[3 * j], &pd.orientation[4 * j]);
             pd.typeid_[j] = def.types[k];
-            pd.orientation[4 * j] = qj.s;
-            pd.orientation[4 * j + 1] = qj.x;
-            pd.orientation[4 * j + 2] = qj.y;
-            pd.orientation[4 * j + 3] = qj.z;
         }
     }
 }
 
 void System::transferComposite() {
-    const bool flat = pd.box.is2D;
     for (size_t b = 0; b < rigid.centers.size(); ++b) {
         const uint32_t c = rigid.centers[b];
-        const auto& def = rigid.defs[pd.typeid_[c]];
         const Q4<double> q = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2],
                               pd.orientation[4 * c + 3]};
-        double F[3] = {0, 0, 0}, T[3] = {0, 0, 0}, U = 0;  // HOOMD's composite arrays, added to the net ones last
-        for (uint32_t k = 0; k < def.size(); ++k) {
-            const uint32_t j = rigid.members[rigid.start[b] + k];
-            const double f[3] = {pd.net_force[3 * j], pd.net_force[3 * j + 1], pd.net_force[3 * j + 2]};
-            const double tj[3] = {pd.net_torque[3 * j], pd.net_torque[3 * j + 1], pd.net_torque[3 * j + 2]};
-            for (int a = 0; a < 3; ++a) F[a] += f[a];
-            U += pd.net_energy[j];
-            double u[3];
-            body_offset(q, &def.pos[3 * k], u);
-            T[0] += u[1] * f[2] - u[2] * f[1];
-            T[1] += u[2] * f[0] - u[0] * f[2];
-            T[2] += u[0] * f[1] - u[1] * f[0];
-            for (int a = 0; a < 3; ++a) T[a] += tj[a];
-            for (int a = 0; a < 3; ++a) pd.net_force[3 * j + a] = pd.net_torque[3 * j + a] = 0.0;
-            pd.net_energy[j] = 0.0;
-        }
-        for (int a = 0; a < 3; ++a) {
-            pd.net_force[3 * c + a] += F[a];
-            pd.net_torque[3 * c + a] += T[a];
-        }
-        pd.net_energy[c] += U;
-        // 2D: bodies stay in the plane (HOOMD-blue >= 7.1, hoomd-blue#2303; 4.8.2 has no projection)
-        if (flat) pd.net_torque[3 * c] = pd.net_torque[3 * c + 1] = 0.0;
+        transfer_body(c, &rigid.members[rigid.start[b]], rigid.start[b + 1] - rigid.start[b],
+                      rigid.defs[pd.typeid_[c]].pos.data(), q, pd.box.is2D, pd.net_force.data(), pd.net_torque.data(),
+                      pd.net_energy.data());
     }
 }
 
 void System::rotateStepOne(Method& m, const StepArgs& a, double scale) {
-    for (uint32_t i : m.members) {
-        Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2],
-                        pd.orientation[4 * i + 3]};
-        Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
-        const double* I = &pd.moment_inertia[3 * i];
-        if (m.kind == Method::Brownian) {
-            const double* gr = &m.gamma_r[3 * pd.typeid_[i]];
-            if (!(gr[0] > 0 || gr[1] > 0 || gr[2] > 0)) continue;
-            double b[3], L[3];
-            brownian_rotation_noise(i, a, gr, I, b, L);
-            brownian_rotate(a.dt, &pd.net_torque[3 * i], I, gr, b, a.dim, q);
-            for (int k = 0; k < 3; ++k)
-                if (I[k] == 0) L[k] = 0;
-            p = qmul(qscale(2.0, q), Q4<double>{0.0, L[0], L[1], L[2]});
-        } else {
-            rotation_step_one(a.dt, &pd.net_torque[3 * i], I, q, p, scale);
-        }
-        pd.orientation[4 * i] = q.s;
-        pd.orientation[4 * i + 1] = q.x;
-        pd.orientation[4 * i + 2] = q.y;
-        pd.orientation[4 * i + 3] = q.z;
-        pd.angmom[4 * i] = p.s;
-        pd.angmom[4 * i + 1] = p.x;
-        pd.angmom[4 * i + 2] = p.y;
-        pd.angmom[4 * i + 3] = p.z;
-    }
+    for (uint32_t i : m.members)
+        rotate_one(i, m.kind == Method::Brownian, a, &m.gamma_r[3 * pd.typeid_[i]], &pd.moment_inertia[3 * i],
+                   &pd.net_torque[3 * i], &pd.orientation[4 * i], &pd.angmom[4 * i], scale);
 }
 
 void System::rotateStepTwo(const Method& m, const StepArgs& a, double scale) {
     if (m.kind == Method::Brownian) return;
-    for (uint32_t i : m.members) {
-        const Q4<double> q = {pd.orientation[4 * i], pd.orientation[4 * i + 1], pd.orientation[4 * i + 2],
-                              pd.orientation[4 * i + 3]};
-        Q4<double> p = {pd.angmom[4 * i], pd.angmom[4 * i + 1], pd.angmom[4 * i + 2], pd.angmom[4 * i + 3]};
-        const double* I = &pd.moment_inertia[3 * i];
-        double* tau = &pd.net_torque[3 * i];
-        if (m.kind == Method::Langevin) {
-            const double* gr = &m.gamma_r[3 * pd.typeid_[i]];
-            if (gr[0] > 0 || gr[1] > 0 || gr[2] > 0) {
-                double R[3];
-                langevin_rotation_noise(i, a, gr, R);
-                langevin_torque(q, p, I, gr, R, a.dim, tau);  // in place: step one of the next step reads it
-            }
-        }
-        rotation_step_two(a.dt, tau, I, q, p, scale);
-        pd.angmom[4 * i] = p.s;
-        pd.angmom[4 * i + 1] = p.x;
-        pd.angmom[4 * i + 2] = p.y;
-        pd.angmom[4 * i + 3] = p.z;
-    }
+    for (uint32_t i : m.members)
+        rotate_two(i, m.kind == Method::Langevin, a, &m.gamma_r[3 * pd.typeid_[i]], &pd.moment_inertia[3 * i],
+                   &pd.net_torque[3 * i], &pd.orientation[4 * i], &pd.angmom[4 * i], scale);
 }
 
 // ---- box resize (update.BoxResize) --------------------------------------------------------------
