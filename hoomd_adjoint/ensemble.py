@@ -43,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _checks, _core
-from .adjoint import _check_arguments, _drive, gradient_steps, wrt_entries
+from .adjoint import _Advance, _check_arguments, _drive, gradient_steps, wrt_entries
 from .communicator import Communicator
 
 
@@ -448,7 +448,21 @@ class Ensemble:
                 out.append(value(sim))
             return out
 
-        results = self._map(one, steps * len(self.alive), progress, "ensemble observe", on_failure or self.on_failure)
+        def pipeline(i, bar):  # one's steps as engine calls, which a device batch runs together
+            sim = self._sims[i]
+            sim._prepare_run()
+            out = [value(sim)]
+            for a, b in zip(offsets[:-1], offsets[1:]):
+                yield _Advance(_Runner(sim), int(b - a))
+                bar.update(int(b - a))
+                out.append(value(sim))
+            return out
+
+        total, on_failure = steps * len(self.alive), on_failure or self.on_failure
+        if self._batchable():
+            results = self._batch(pipeline, total, progress, "ensemble observe", on_failure)
+        else:
+            results = self._map(one, total, progress, "ensemble observe", on_failure)
         values = np.full((self.num_replicas, len(offsets)), np.nan)
         for i, row in results.items():
             values[i] = row
@@ -551,6 +565,16 @@ class Ensemble:
         if entry == "positions":
             return res.positions
         return res.grad(entry)
+
+
+class _Runner:
+    """A simulation as adjoint._Advance takes it (a store's cpp and advance): its steps alone."""
+
+    def __init__(self, sim):
+        self.cpp = sim.state._cpp
+
+    def advance(self, n):
+        self.cpp.advance(n)
 
 
 def _per_replica(loss, sim):

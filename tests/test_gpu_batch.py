@@ -277,3 +277,29 @@ def test_rigid_replicas_batch(backend):
                 np.testing.assert_array_equal(x, y)
             else:
                 np.testing.assert_allclose(x, y, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_observe_batches(backend):
+    """Ensemble.observe on the device: the segments between observations as batches; the values
+    are each replica's own (its run alone, observed the same way)."""
+    R = 4
+
+    def obs(frame):
+        return float(np.mean(frame.positions[:, 0] ** 2))
+
+    ens = ha.Ensemble(lambda i: build(backend(), i), replicas=R, threads=1)
+    _core.gpu_profile_start()
+    try:
+        offsets, values = ens.observe(120, 40, obs)
+    finally:
+        profile = dict(_core.gpu_profile_stop())
+    assert list(offsets) == [0, 40, 80, 120]
+    assert profile["pair forces"][0] == 2 * 120 + R  # (two kinds of box; each replica's start)
+    for i in range(R):
+        sim = build(backend(), i)
+        alone = [obs(ha.adjoint._frame(sim))]
+        for _ in range(3):
+            sim.run(40)
+            alone.append(obs(ha.adjoint._frame(sim)))
+        assert list(values[i]) == alone
