@@ -303,3 +303,20 @@ def test_observe_batches(backend):
             sim.run(40)
             alone.append(obs(ha.adjoint._frame(sim)))
         assert list(values[i]) == alone
+
+
+def test_the_mean_does_not_depend_on_the_layout():
+    """The ensemble's mean gradient is the same bits whether its replicas run as one device batch
+    (host backend), as groups of another mix, or on a CPU thread pool: every replica's gradient is
+    its own, and the mean adds them in replica order."""
+    R, steps = 6, 40
+
+    def wrt(sim):
+        return [sim.operations.integrator.forces[0]]
+
+    means = []
+    for device, threads in ((ha.device._HostBackendGPU, 1), (ha.device.CPU, 2)):
+        ens = ha.Ensemble(lambda i: build(device(), i), replicas=R, threads=threads)
+        res = ens.gradient(steps, mean_square, wrt)
+        means.append((res.loss, res.grad(0)[("A", "A")]["epsilon"], res.grad(0)[("A", "A")]["sigma"]))
+    assert means[0] == means[1]
