@@ -866,14 +866,14 @@ class _Call:
 
     @staticmethod
     def run_batch(calls):
-        """[(result, None) or (None, exception)] for the calls, in order."""
-        out = []
-        for c in calls:
-            try:
-                out.append((c.run(), None))
-            except (RuntimeError, ArithmeticError) as e:
-                out.append((None, e))
-        return out
+        """[(result, None) or (None, exception)] for the calls (all of one key), in order."""
+        raise NotImplementedError
+
+
+def _outcomes(failed, n):
+    """A batch's [(index, message)] of failed systems as run_batch's outcomes for n calls."""
+    failed = dict(failed)
+    return [(None, RuntimeError(failed[k]) if k in failed else None) for k in range(n)]
 
 
 def _on_device(eng, states=None):
@@ -893,8 +893,7 @@ class _Advance(_Call):
 
     @staticmethod
     def run_batch(calls):
-        failed = dict(_core.batch_advance([c.eng.cpp for c in calls], calls[0].n))
-        return [(None, RuntimeError(failed[k]) if k in failed else None) for k in range(len(calls))]
+        return _outcomes(_core.batch_advance([c.eng.cpp for c in calls], calls[0].n), len(calls))
 
 
 class _Record(_Call):
@@ -910,16 +909,8 @@ class _Record(_Call):
     @staticmethod
     def run_batch(calls):
         blocks = [c.states[0] for c in calls]
-        failed = dict(
-            _core.batch_advance_recording(
-                [c.eng.cpp for c in calls],
-                [b.store for b in blocks],
-                [b.k0 for b in blocks],
-                blocks[0].n,
-                after=calls[0].after,
-            )
-        )
-        return [(None, RuntimeError(failed[k]) if k in failed else None) for k in range(len(calls))]
+        cpps, stores, k0 = [c.eng.cpp for c in calls], [b.store for b in blocks], [b.k0 for b in blocks]
+        return _outcomes(_core.batch_advance_recording(cpps, stores, k0, blocks[0].n, after=calls[0].after), len(calls))
 
 
 class _Sweep(_Call):

@@ -33,6 +33,7 @@ turns a drop into an error when too many replicas failed.
 """
 
 import collections.abc
+import contextlib
 import math
 import sys
 import threading
@@ -258,23 +259,32 @@ class Ensemble:
 
         todo = self.alive
         try:
-            if self.threads == 1 or len(todo) <= 1:
-                for i in todo:
-                    one(i)
-            else:
-                with ThreadPoolExecutor(max_workers=min(self.threads, len(todo))) as pool:
-                    list(pool.map(one, todo))
-        except KeyboardInterrupt:  # mpirun sends Ctrl-C to every rank: each stops here, nobody waits
+            with self._rank_work():
+                if self.threads == 1 or len(todo) <= 1:
+                    for i in todo:
+                        one(i)
+                else:
+                    with ThreadPoolExecutor(max_workers=min(self.threads, len(todo))) as pool:
+                        list(pool.map(one, todo))
+        finally:
+            bar.close()
+        return self._gather(results, failed, desc, on_failure)
+
+    @contextlib.contextmanager
+    def _rank_work(self):
+        """Around this rank's share of a call: an error (not Ctrl-C, which mpirun sends to every
+        rank, so each stops by itself) aborts every rank, which would otherwise wait for this one
+        forever."""
+        try:
+            yield
+        except KeyboardInterrupt:
             raise
         except BaseException:
-            if self.communicator.num_ranks > 1:  # the other ranks would wait for this one forever
+            if self.communicator.num_ranks > 1:
                 traceback.print_exc()
                 sys.stderr.flush()
                 self.communicator.mpi_comm.Abort(1)
             raise
-        finally:
-            bar.close()
-        return self._gather(results, failed, desc, on_failure)
 
     def _gather(self, results, failed, desc, on_failure):
         """Every rank's results and failures to every rank; records the failures, raises or warns
@@ -322,35 +332,33 @@ class Ensemble:
                 failed[i] = Failure(self._sims[i].timestep, f"{type(e).__name__}: {e}", start[i])
 
         try:
-            for i in todo:
-                advance(i)
-            while pending:
-                groups = {}
-                for i, call in pending.items():
-                    groups.setdefault(call.key if call.key is not None else ("alone", i), []).append(i)
-                for key, members in groups.items():
-                    calls = [pending.pop(i) for i in members]
-                    outcomes = type(calls[0]).run_batch(calls) if len(calls) > 1 else None
-                    if outcomes is None:
-                        try:
-                            outcomes = [(calls[0].run(), None)]
-                        except (RuntimeError, ArithmeticError) as e:
-                            outcomes = [(None, e)]
-                    for i, (value, error) in zip(members, outcomes):
-                        advance(i, value, error)
-        except KeyboardInterrupt:
-            raise
-        except BaseException:
-            if self.communicator.num_ranks > 1:  # the other ranks would wait for this one forever
-                traceback.print_exc()
-                sys.stderr.flush()
-                self.communicator.mpi_comm.Abort(1)
-            raise
+            with self._rank_work():
+                self._drive_all(todo, advance, pending)
         finally:
             for g in steps.values():
                 g.close()
             bar.close()
         return self._gather(results, failed, desc, on_failure)
+
+    @staticmethod
+    def _drive_all(todo, advance, pending):
+        """Every pipeline to its end: each round runs the pending calls of one kind as one batch."""
+        for i in todo:
+            advance(i)
+        while pending:
+            groups = {}
+            for i, call in pending.items():
+                groups.setdefault(call.key if call.key is not None else ("alone", i), []).append(i)
+            for members in groups.values():
+                calls = [pending.pop(i) for i in members]
+                outcomes = type(calls[0]).run_batch(calls) if len(calls) > 1 else None
+                if outcomes is None:
+                    try:
+                        outcomes = [(calls[0].run(), None)]
+                    except (RuntimeError, ArithmeticError) as e:
+                        outcomes = [(None, e)]
+                for i, (value, error) in zip(members, outcomes):
+                    advance(i, value, error)
 
     def run(self, steps, progress=False, on_failure=None):
         """Advance every replica ``steps`` steps (as ``sim.run(steps)`` would, writers included).
@@ -361,7 +369,15 @@ class Ensemble:
         steps = _checks.integer("steps", steps, lo=0)
         before = set(self.failures)
         if self._batchable():
-            self._run_batch(steps, progress, on_failure or self.on_failure)
+
+            def pipeline(i, bar):  # sim.run's steps as one engine call, which a device batch shares
+                sim = self._sims[i]
+                sim._prepare_run()
+                sim._initial_timestep, sim._final_timestep = sim.timestep, sim.timestep + steps
+                yield _Advance(_Runner(sim), steps)
+                bar.update(steps)
+
+            self._batch(pipeline, steps * len(self.alive), progress, "ensemble run", on_failure or self.on_failure)
         else:
             self._map(
                 lambda i, bar: self._sims[i].run(steps, progress=bar),
@@ -383,35 +399,6 @@ class Ensemble:
             return False
         ops = [s.operations for s in sims]
         return all(o.integrator is not None and not (o.writers or o.updaters or o.computes) for o in ops)
-
-    def _run_batch(self, steps, progress, on_failure):
-        """run() as one device batch: every step's launches of all replicas as one kernel per op
-        (device/BatchRun.h); each replica's trajectory is the one it has alone."""
-        self._check_on_failure(on_failure)
-        todo = self.alive
-        bar = _Bar(progress, steps * len(todo), progress if isinstance(progress, str) else "ensemble run")
-        start = {i: self._sims[i].timestep for i in todo}
-        failed = {}
-        try:
-            for i in todo:
-                sim = self._sims[i]
-                sim._prepare_run()
-                sim._initial_timestep, sim._final_timestep = start[i], start[i] + steps
-            for k, message in _core.batch_advance([self._sims[i].state._cpp for i in todo], steps):
-                i = todo[k]
-                failed[i] = Failure(self._sims[i].timestep, f"RuntimeError: {message}", start[i])
-            bar.update(steps * len(todo))
-        except KeyboardInterrupt:
-            raise
-        except BaseException:
-            if self.communicator.num_ranks > 1:  # the other ranks would wait for this one forever
-                traceback.print_exc()
-                sys.stderr.flush()
-                self.communicator.mpi_comm.Abort(1)
-            raise
-        finally:
-            bar.close()
-        self._gather({i: None for i in todo if i not in failed}, failed, "ensemble run", on_failure)
 
     def describe(self):
         """How many replicas are alive and which failed (index, step, cause), in one line."""

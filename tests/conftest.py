@@ -67,6 +67,15 @@ def two_type_gas(rng, N, box, min_dist=1.0):
     return make_frame(pos, box, typeid=rng.integers(0, 2, N), types=("A", "B"), velocity=vel)
 
 
+def sim_from_frame(lib, frame, seed):
+    """A CPU Simulation of ``lib`` (hoomd_adjoint or HOOMD-blue itself) whose state is the gsd
+    frame: the start of the parity tests' runs on both libraries."""
+    sim = lib.Simulation(device=lib.device.CPU(), seed=seed)
+    snap = lib.Snapshot.from_gsd_frame(frame, sim.device.communicator) if lib.__name__ == "hoomd" else frame
+    sim.create_state_from_snapshot(snap)
+    return sim
+
+
 def make_sim(frame, forces=(), methods=None, dt=1e-3, seed=1, threads=1):
     sim = ha.Simulation(device=ha.device.CPU(num_cpu_threads=threads), seed=seed)
     sim.create_state_from_snapshot(frame)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import two_type_gas
+from conftest import sim_from_frame, two_type_gas
 from hoomd_adjoint.errors import DataAccessError
 
 NAMES = (
@@ -42,12 +42,9 @@ def frame_for(dim, rng, N=60, aniso=False):
 
 
 def build(lib, frame, methods, aniso=False, filters=None):
-    sim = lib.Simulation(device=lib.device.CPU(), seed=3)
+    sim = sim_from_frame(lib, frame, 3)
     if lib.__name__ == "hoomd":
-        sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
         sim.always_compute_pressure = True
-    else:
-        sim.create_state_from_snapshot(frame)
     lj = lib.md.pair.LJ(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[(("A", "B"), ("A", "B"))] = dict(epsilon=1.0, sigma=1.0)
     ms = [make(lib) for make in methods]

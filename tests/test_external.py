@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import two_type_gas
+from conftest import sim_from_frame, two_type_gas
 
 FIELDS = {"A": (0.3, -0.2, 0.5), "B": (-0.4, 0.1, 0.0)}
 
@@ -18,11 +18,7 @@ def frame_for(dim, seed=12, N=60):
 
 
 def build(lib, frame, dim, fields=FIELDS, method="langevin"):
-    sim = lib.Simulation(device=lib.device.CPU(), seed=4)
-    if lib.__name__ == "hoomd":
-        sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
-    else:
-        sim.create_state_from_snapshot(frame)
+    sim = sim_from_frame(lib, frame, 4)
     lj = lib.md.pair.LJ(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[(("A", "B"), ("A", "B"))] = dict(epsilon=1.0, sigma=1.0)
     field = lib.md.external.field.Electric()
@@ -99,11 +95,7 @@ PERIODIC = {"A": dict(A=1.5, i=0, w=0.3, p=2), "B": dict(A=-0.8, i=2, w=0.5, p=1
 
 
 def build_periodic(lib, frame, params=PERIODIC, method="langevin"):
-    sim = lib.Simulation(device=lib.device.CPU(), seed=4)
-    if lib.__name__ == "hoomd":
-        sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
-    else:
-        sim.create_state_from_snapshot(frame)
+    sim = sim_from_frame(lib, frame, 4)
     lj = lib.md.pair.LJ(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[(("A", "B"), ("A", "B"))] = dict(epsilon=1.0, sigma=1.0)
     field = lib.md.external.field.Periodic()

@@ -8,16 +8,12 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import make_frame, random_positions
+from conftest import make_frame, random_positions, sim_from_frame
 
 
 def script(lib, frame, table_out, gsd_path):
     """A tutorial-style script: LJ, NVE, thermodynamic quantities in a Table and a GSD log."""
-    sim = lib.Simulation(device=lib.device.CPU(), seed=3)
-    if lib.__name__ == "hoomd":
-        sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
-    else:
-        sim.create_state_from_snapshot(frame)
+    sim = sim_from_frame(lib, frame, 3)
     lj = lib.md.pair.LJ(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[("A", "A")] = dict(epsilon=1, sigma=1)
     sim.operations.integrator = lib.md.Integrator(

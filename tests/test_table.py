@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import two_type_gas
+from conftest import sim_from_frame, two_type_gas
 
 N = 50
 
@@ -35,11 +35,7 @@ def frame_for(dim, seed=3):
 
 
 def build(lib, frame, tables=TABLES, method="langevin"):
-    sim = lib.Simulation(device=lib.device.CPU(), seed=4)
-    if lib.__name__ == "hoomd":
-        sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
-    else:
-        sim.create_state_from_snapshot(frame)
+    sim = sim_from_frame(lib, frame, 4)
     table = lib.md.pair.Table(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     for key, value in tables.items():
         table.params[key] = value

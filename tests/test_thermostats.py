@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import two_type_gas
+from conftest import sim_from_frame, two_type_gas
 
 THERMOSTATS = {
     "Bussi": lambda th: th.Bussi(kT=1.3, tau=0.05),
@@ -32,11 +32,7 @@ def frame_for(dim, aniso, seed=4, N=80):
 
 
 def build(lib, frame, name, aniso, filt=None):
-    sim = lib.Simulation(device=lib.device.CPU(), seed=21)
-    if lib.__name__ == "hoomd":
-        sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
-    else:
-        sim.create_state_from_snapshot(frame)
+    sim = sim_from_frame(lib, frame, 21)
     lj = lib.md.pair.LJ(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[(("A", "B"), ("A", "B"))] = dict(epsilon=1.0, sigma=1.0)
     th = THERMOSTATS[name](lib.md.methods.thermostats)

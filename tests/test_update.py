@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import two_type_gas
+from conftest import sim_from_frame, two_type_gas
 
 
 def frame_for(dim, seed=6, N=80):
@@ -16,11 +16,7 @@ def frame_for(dim, seed=6, N=80):
 
 
 def build(lib, frame, filt, deprecated):
-    sim = lib.Simulation(device=lib.device.CPU(), seed=9)
-    if lib.__name__ == "hoomd":
-        sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
-    else:
-        sim.create_state_from_snapshot(frame)
+    sim = sim_from_frame(lib, frame, 9)
     lj = lib.md.pair.LJ(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[(("A", "B"), ("A", "B"))] = dict(epsilon=1.0, sigma=1.0)
     method = lib.md.methods.Langevin(filter=lib.filter.All(), kT=1.0)

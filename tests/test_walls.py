@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import hoomd_adjoint as ha
-from conftest import make_frame
+from conftest import make_frame, sim_from_frame
 
 
 def frame_for(dim, N=40, seed=3):
@@ -62,11 +62,7 @@ EXTRAP = {
 
 
 def build(lib, frame, dim, params=PARAMS, geometry=walls):
-    sim = lib.Simulation(device=lib.device.CPU(), seed=8)
-    if lib.__name__ == "hoomd":
-        sim.create_state_from_snapshot(lib.Snapshot.from_gsd_frame(frame, sim.device.communicator))
-    else:
-        sim.create_state_from_snapshot(frame)
+    sim = sim_from_frame(lib, frame, 8)
     lj = lib.md.pair.LJ(nlist=lib.md.nlist.Cell(buffer=0.4), default_r_cut=2.5)
     lj.params[(("A", "B"), ("A", "B"))] = dict(epsilon=0.5, sigma=1.0)
     wall = lib.md.external.wall.LJ(walls=geometry(lib, dim))
