@@ -32,14 +32,14 @@ from hoomd_adjoint.lattice import cubic
 HOOMD_A100_64K_STEPS_PER_S = 4.4e3  # hoomd-blue#2055
 
 
-def make(device, N):
+def make(device, N, warm=200):
     sim = ha.Simulation(device=device, seed=7)
     sim.create_state_from_snapshot(cubic(N, 0.8, 3))
     lj = ha.md.pair.LJ(nlist=ha.md.nlist.Cell(buffer=0.4), default_r_cut=2.5, mode="shift")
     lj.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
     bd = ha.md.methods.Brownian(filter=ha.filter.All(), kT=1.2)
     sim.operations.integrator = ha.md.Integrator(dt=1e-4, methods=[bd], forces=[lj])
-    sim.run(200)
+    sim.run(warm)
     return sim, lj
 
 

@@ -460,18 +460,17 @@ class _DeviceEngine(_Engine):
         blk = self._block(1)
         if blk.on_device:
             _core.device_save(self.cpp, blk.store, blk.k0)
-        else:
-            for x, field in zip(blk.arrays, self._live()):
-                x[0] = field
+        else:  # (through the staging block)
+            _core.device_save(self.cpp, self._staging(), 0)
+            _core.device_states_download(self._staging(), 0, 1, blk.arrays)
         return (blk,)
 
     def _load(self, arrays, forces):
         blk = arrays[0]
-        if not blk.on_device:
-            return super()._load(tuple(x[0] for x in blk.arrays), forces)
-        _core.device_load(self.cpp, blk.store, blk.k0)
-        if forces:
-            self.cpp.compute_net_force()
+        if not blk.on_device:  # (through the staging block)
+            _core.device_states_upload(self._staging(), 0, 1, blk.arrays)
+            blk = _DeviceBlock(self._staging(), 0, 1, self.N)
+        _core.device_load(self.cpp, blk.store, blk.k0, forces)
 
     def new_states(self, n):
         return [self._block(n)]
@@ -503,18 +502,27 @@ class _DeviceEngine(_Engine):
             m = min(self.STAGE, blk.n - a)
             stage = self._staging()
             _core.device_advance_recording(self.cpp, stage, 0, m, after=after)
-            _core.device_states_download(stage, 0, m, *[x[a : a + m] for x in blk.arrays])
+            _core.device_states_download(stage, 0, m, [x[a : a + m] for x in blk.arrays])
+
+    def sweep_options(self):
+        """What the device's sweep takes besides the request (the rotations' adjoints)."""
+        return {}
 
     def sweep(self, t_first, states, lr, lv, la, grads, request):
         blk = states[0]
+        more = self.sweep_options()
         if blk.on_device:
-            return _core.device_adjoint_sweep(self.cpp, t_first, blk.store, blk.k0, blk.n, lr, lv, la, grads, **request)
+            return _core.device_adjoint_sweep(
+                self.cpp, t_first, blk.store, blk.k0, blk.n, lr, lv, la, grads, **request, **more
+            )
         end = blk.n
         while end > 0:  # latest states first, a staging block at a time
             a = max(0, end - self.STAGE)
             stage = self._staging()
-            _core.device_states_upload(stage, 0, end - a, *[x[a:end] for x in blk.arrays])
-            res = _core.device_adjoint_sweep(self.cpp, t_first + a, stage, 0, end - a, lr, lv, la, grads, **request)
+            _core.device_states_upload(stage, 0, end - a, [x[a:end] for x in blk.arrays])
+            res = _core.device_adjoint_sweep(
+                self.cpp, t_first + a, stage, 0, end - a, lr, lv, la, grads, **request, **more
+            )
             if res[0] >= 0:
                 return res
             end = a
@@ -525,16 +533,12 @@ class _DeviceEngine(_Engine):
         return dict(device_bytes_peak=self.peak_device_bytes, host_bytes_peak=self.peak_host_bytes)
 
 
-class _RigidEngine(_StateStore):
-    """States and backward sweeps of systems with rigid bodies or rotational integration: one
-    packed array per step (positions, velocities, accelerations, orientations, angular momenta
-    and the torque step one reads; Brownian: positions and orientations). Besides lr, lv, la it
-    keeps the adjoints of orientations, angular momenta, that torque and the bodies' geometry."""
+class _RigidAdjoints:
+    """The adjoints a store of a system with rigid bodies or rotational integration keeps besides
+    lr, lv, la: of orientations, angular momenta, the torque step one reads and the bodies'
+    geometry, and the gradients of the moments and the rotational drags."""
 
-    def __init__(self, sim, kind):
-        super().__init__(sim, kind)
-        c = self.cpp
-        self.width = _core.rigid_state_width(c)
+    def _init_rotations(self, sim):
         N = self.N
         self.lq, self.lp, self.ltau = np.zeros((N, 4)), np.zeros((N, 4)), np.zeros((N, 3))
         rigid = sim.operations.integrator.rigid
@@ -544,47 +548,9 @@ class _RigidEngine(_StateStore):
         self.inertia = np.zeros((N, 3))
         self.gamma_r = np.zeros((len(self.types), 3))
 
-    def arrays(self):
-        if self.width == 7:
-            return [[("position", 3), ("orientation", 4)]]
-        return [
-            [
-                ("position", 3),
-                ("velocity", 3),
-                ("acceleration", 3),
-                ("orientation", 4),
-                ("angmom", 4),
-                ("net_torque", 3),
-            ]
-        ]
-
-    def _save(self):
-        return (_core.rigid_save(self.cpp),)
-
-    def _load(self, arrays, forces):
-        _core.rigid_load(self.cpp, arrays[0], forces)
-
-    def record(self, states, after=False):
-        _core.rigid_advance_recording(self.cpp, states[0], after=after)
-
-    def sweep(self, t_first, states, lr, lv, la, grads, request):
-        request = {k: v for k, v in request.items() if k not in ("clip", "look_back")}
-        return _core.rigid_adjoint_sweep(
-            self.cpp,
-            t_first,
-            states[0],
-            lr,
-            lv,
-            la,
-            self.lq,
-            self.lp,
-            self.ltau,
-            self.geometry,
-            self.inertia,
-            self.gamma_r,
-            grads,
-            **request,
-        )
+    def rotation_adjoints(self):
+        """(lq, lp, ltau, geometry, inertia, gamma_r), as the sweeps take them."""
+        return (self.lq, self.lp, self.ltau, self.geometry, self.inertia, self.gamma_r)
 
     def loss_adjoint(self, dpos):
         lr, lq, geom = np.zeros((self.N, 3)), np.zeros((self.N, 4)), np.zeros_like(self.geometry)
@@ -628,6 +594,65 @@ class _RigidEngine(_StateStore):
                 out[t] = self.geometry[k : k + 3 * n].reshape(n, 3).copy()
                 k += 3 * n
         return out
+
+
+class _RigidEngine(_RigidAdjoints, _StateStore):
+    """The host's states of systems with rigid bodies or rotational integration: one packed array
+    per step (positions, velocities, accelerations, orientations, angular momenta and the torque
+    step one reads; Brownian: positions and orientations)."""
+
+    def __init__(self, sim, kind):
+        super().__init__(sim, kind)
+        self.width = _core.rigid_state_width(self.cpp)
+        self._init_rotations(sim)
+
+    def arrays(self):
+        if self.width == 7:
+            return [[("position", 3), ("orientation", 4)]]
+        return [
+            [
+                ("position", 3),
+                ("velocity", 3),
+                ("acceleration", 3),
+                ("orientation", 4),
+                ("angmom", 4),
+                ("net_torque", 3),
+            ]
+        ]
+
+    def _save(self):
+        return (_core.rigid_save(self.cpp),)
+
+    def _load(self, arrays, forces):
+        _core.rigid_load(self.cpp, arrays[0], forces)
+
+    def record(self, states, after=False):
+        _core.rigid_advance_recording(self.cpp, states[0], after=after)
+
+    def sweep(self, t_first, states, lr, lv, la, grads, request):
+        request = {k: v for k, v in request.items() if k not in ("clip", "look_back")}
+        return _core.rigid_adjoint_sweep(
+            self.cpp, t_first, states[0], lr, lv, la, *self.rotation_adjoints(), grads, **request
+        )
+
+
+class _DeviceRigidEngine(_RigidAdjoints, _DeviceEngine):
+    """The device's states and sweep (as _DeviceEngine's) of systems with rigid bodies or
+    rotational integration: the fields of _RigidEngine's states, each its own array."""
+
+    def __init__(self, sim, kind, device_memory=None):
+        super().__init__(sim, kind, device_memory)
+        self._init_rotations(sim)
+
+    def arrays(self):
+        fields = [("position", 3), ("orientation", 4)]
+        if self.dyn.inertial:
+            fields = [("position", 3), ("velocity", 3), ("acceleration", 3)]
+            fields += [("orientation", 4), ("angmom", 4), ("net_torque", 3)]
+        return [[f] for f in fields]
+
+    def sweep_options(self):
+        return {"rigid": self.rotation_adjoints()}
 
 
 def _frame(sim, velocities=False):
@@ -929,7 +954,18 @@ class _Sweep(_Call):
 
     @staticmethod
     def run_batch(calls):
-        jobs = [(c.eng.cpp, c.t_first, c.states[0].store, c.states[0].k0, *c.adjoint, c.grads) for c in calls]
+        jobs = [
+            (
+                c.eng.cpp,
+                c.t_first,
+                c.states[0].store,
+                c.states[0].k0,
+                *c.adjoint,
+                c.grads,
+                *c.eng.sweep_options().values(),
+            )
+            for c in calls
+        ]
         out = _core.batch_adjoint_sweep(jobs, calls[0].states[0].n, **calls[0].request)
         return [(tuple(r), None) for r in out]
 
@@ -1071,11 +1107,6 @@ def _plan(sim, steps, truncate, frames, mode, clip, wrt, selected):
         )
     if rigid and mode == "forward":
         raise ValueError("mode='forward' does not cover rigid bodies or rotational integration; use mode='reverse'")
-    if rigid and isinstance(sim.device, GPU):
-        raise ValueError(
-            "gradient: rigid bodies and rotational integration run on the device forward only (so far): the "
-            "adjoint of them runs on the CPU; differentiate a copy on device.CPU()"
-        )
     if rigid and clip is not None:
         raise ValueError("clip is not available with rigid bodies or rotational integration")
     for f in wrt_forces:
@@ -1139,7 +1170,7 @@ def _selection(forces, selected, state):
 def _store(sim, plan, device_memory):
     """The state store for this simulation: rigid, device or host."""
     if plan.rigid:
-        return _RigidEngine(sim, plan.dyn)
+        return _DeviceRigidEngine(sim, plan.dyn, device_memory) if plan.on_device else _RigidEngine(sim, plan.dyn)
     return _DeviceEngine(sim, plan.dyn, device_memory) if plan.on_device else _Engine(sim, plan.dyn)
 
 
@@ -1299,6 +1330,8 @@ class _Reverse:
         eng.load(self.final_state, forces=True)
         self.cpp.velocity[...] = self.final_extra[0]
         self.cpp.image[...] = self.final_extra[1]
+        if len(self.final_extra) > 2:  # (Brownian's angular momenta: drawn, not in its states)
+            self.cpp.angmom[...] = self.final_extra[2]
         return self._collect(lists)
 
     def _list_counts(self):
@@ -1336,7 +1369,7 @@ class _Reverse:
                 self._loss_at(t)
         bar.close()
         self.final_state = eng.save()
-        self.final_extra = (np.array(cpp.velocity), np.array(cpp.image))
+        self.final_extra = (np.array(cpp.velocity), np.array(cpp.image), np.array(cpp.angmom))
 
     def _record_with(self, driver):
         """Another engine (HOOMD-blue) integrates the run; the adjoint reads its states."""

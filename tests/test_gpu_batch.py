@@ -280,6 +280,44 @@ def test_rigid_replicas_batch(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("method", ["langevin", "bd"])
+def test_rigid_gradients_batch(backend, method):
+    """Ensemble.gradient of rigid replicas on the device: their recordings and sweeps as one batch
+    (the bodies' adjoint one kernel a step for all of them), each replica's gradient the one it
+    has alone on the CPU."""
+    from test_rigid_bodies import _rigid_system
+
+    R, steps = 3, 40
+
+    def wrt(sim):
+        integ = sim.operations.integrator
+        return [integ.forces[0], "positions", integ.rigid, "gamma_r"]
+
+    def flat(res, sim):
+        integ = sim.operations.integrator
+        g = res.grad(integ.forces[0])
+        out = [res.loss, res.positions, res.orientations] + [g[k][p] for k in sorted(g) for p in sorted(g[k])]
+        return out + list(res.grad(integ.rigid).values()) + list(res.grad("gamma_r").values())
+
+    ens = ha.Ensemble(lambda i: _rigid_system(ha, method, 3, seed=5 + i, device=backend())[0], replicas=R, threads=1)
+    assert ens._batchable()
+    _core.gpu_profile_start()
+    try:
+        res = ens.gradient(steps, mean_square, wrt)
+    finally:
+        profile = dict(_core.gpu_profile_stop())
+    assert profile["rigid adjoint: bodies"][0] == steps  # (alone: R a step)
+    for i in range(R):
+        cpu, _ = _rigid_system(ha, method, 3, seed=5 + i)
+        alone = flat(ha.adjoint.gradient(cpu, steps, mean_square, wrt(cpu)), cpu)
+        for x, y in zip(flat(res.replica(i), ens.simulation(i)), alone):
+            if backend is ha.device._HostBackendGPU:
+                np.testing.assert_array_equal(x, y)
+            else:
+                np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_observe_batches(backend):
     """Ensemble.observe on the device: the segments between observations as batches; the values
     are each replica's own (its run alone, observed the same way)."""

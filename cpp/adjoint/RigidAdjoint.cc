@@ -7,6 +7,7 @@
 #include "core/Dual.h"
 #include "core/Format.h"
 #include "adjoint/AdjointStep.h"
+#include "adjoint/RigidAdjointStep.h"
 #include "adjoint/ThermostatAdjoint.h"
 #include "engine/RotationStep.h"
 #include "engine/System.h"
@@ -19,49 +20,6 @@ Q4<double> quat_at(const std::vector<double>& a, uint32_t i) {
     return {a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]};
 }
 
-template <class D>
-Q4<D> quat_var(const double* q, int slot) {
-    return {D::variable(q[0], slot), D::variable(q[1], slot + 1), D::variable(q[2], slot + 2),
-            D::variable(q[3], slot + 3)};
-}
-
-// lin[j] += sum_o lout[o] d out[o] / d in[j], for outputs given as duals
-template <class D>
-void pull(const D* out, const double* lout, int nout, int first, int count, double* lin) {
-    for (int j = 0; j < count; ++j) {
-        double s = 0;
-        for (int o = 0; o < nout; ++o) s += lout[o] * out[o].d[first + j];
-        lin[j] += s;
-    }
-}
-
-bool any_positive(const double* g) {
-    return g[0] > 0 || g[1] > 0 || g[2] > 0;
-}
-
-const Method& rigid_method(const System& sys) {
-    const ParticleData& pd = sys.pd;
-    size_t integrated = 0;
-    for (uint32_t i = 0; i < pd.N; ++i) integrated += (pd.body[i] < 0 || uint32_t(pd.body[i]) == i);
-    if (sys.methods.size() != 1 || sys.methods[0].members.size() != integrated)
-        throw std::invalid_argument(
-            "the adjoint needs exactly one integration method over every central and free "
-            "particle (filter.Rigid(('center', 'free')))");
-    return sys.methods[0];
-}
-
-// u = rotate(q, d) pulled back: lq += (du/dq)^T g, ld += (du/dd)^T g
-void offset_pullback(const Q4<double>& q, const double* d, const double* g, double* lq, double* ld) {
-    using D = Dual<7>;
-    const double qa[4] = {q.s, q.x, q.y, q.z};
-    const Q4<D> qd = quat_var<D>(qa, 0);
-    const D dd[3] = {D::variable(d[0], 4), D::variable(d[1], 5), D::variable(d[2], 6)};
-    D u[3];
-    body_offset(qd, dd, u);
-    pull(u, g, 3, 0, 4, lq);
-    pull(u, g, 3, 4, 3, ld);
-}
-
 // offsets of each body type's block in the geometry adjoint
 std::vector<size_t> geometry_offsets(const System& sys) {
     std::vector<size_t> off(sys.rigid.defs.size() + 1, 0);
@@ -69,16 +27,23 @@ std::vector<size_t> geometry_offsets(const System& sys) {
     return off;
 }
 
-// Constituent k of centre index b: the adjoint of its position x_k = r_b + u_k (gx) onto r_b, and
-// that of its offset u_k = rotate(q_b, d_k) (gu: gx plus any direct use of u_k) onto q_b and d_k.
-void site_to_body(const System& sys, size_t b, uint32_t k, const double* gx, const double* gu, RigidAdjointState& L,
-                  const std::vector<size_t>& off) {
-    const ParticleData& pd = sys.pd;
-    const uint32_t c = sys.rigid.centers[b];
-    const auto& def = sys.rigid.defs[pd.typeid_[c]];
-    for (int a = 0; a < 3; ++a) L.r[3 * c + a] += gx[a];
-    offset_pullback(quat_at(pd.orientation, c), &def.pos[3 * k], gu, &L.q[4 * c],
-                    &L.geometry[off[pd.typeid_[c]] + 3 * k]);
+// acc (G values) += the sums over n entries of their parts (width values each, entry i's into
+// acc[scale slot[i] ...]), by blocks and tree as the device sums them (RigidAdjointStep.h).
+void add_block_sums(uint32_t n, const double* v, uint32_t width, const uint32_t* slot, uint32_t scale, uint32_t G,
+                    double* acc) {
+    if (n == 0 || G == 0) return;
+    const uint32_t nb = grad_blocks(n);
+    thread_local std::vector<double> a, b;
+    a.assign(size_t(nb) * G, 0.0);
+    b.assign(size_t(nb) * G, 0.0);
+    for (uint32_t k = 0; k < nb; ++k) scatter_block(k, n, v, width, slot, scale, G, &a[size_t(k) * G]);
+    const double* s = tree_sum(a.data(), b.data(), nb, G, G);
+    for (uint32_t e = 0; e < G; ++e) acc[e] += s[e];
+}
+
+// The rotational drag's gradient from each particle's part (N x 3) this step.
+void add_gamma_r(const System& sys, const std::vector<double>& part, RigidAdjointState& L) {
+    add_block_sums(sys.pd.N, part.data(), 3, sys.pd.typeid_.data(), 3, 3 * sys.pd.ntypes, L.gamma_r);
 }
 
 // The pull-back through the force transfer and the pair Jacobian at the current placed state,
@@ -88,45 +53,38 @@ void pullback_forces(System& sys, const double* raw, const double* lF, const dou
     ParticleData& pd = sys.pd;
     const uint32_t N = pd.N;
     const RigidBodies& rb = sys.rigid;
-    thread_local std::vector<double> w, out;
+    thread_local std::vector<double> w, out, geo;
     w.assign(3 * size_t(N), 0.0);
     out.assign(3 * size_t(N), 0.0);
+    geo.assign(3 * rb.members.size(), 0.0);
     for (uint32_t i = 0; i < N; ++i)
         if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
             for (int a = 0; a < 3; ++a) w[3 * i + a] = lF[3 * i + a];
-    for (size_t b = 0; b < rb.centers.size(); ++b) {  // w_k = lF_b + ltau_b x u_k
+    for (size_t b = 0; b < rb.centers.size(); ++b) {
         const uint32_t c = rb.centers[b];
         const auto& def = rb.defs[pd.typeid_[c]];
-        const Q4<double> q = quat_at(pd.orientation, c);
-        const double* lt = &ltau[3 * c];
-        for (uint32_t k = 0; k < def.size(); ++k) {
-            double uk[3];
-            body_offset(q, &def.pos[3 * k], uk);
-            const uint32_t j = rb.members[rb.start[b] + k];
-            w[3 * j] = lF[3 * c] + (lt[1] * uk[2] - lt[2] * uk[1]);
-            w[3 * j + 1] = lF[3 * c + 1] + (lt[2] * uk[0] - lt[0] * uk[2]);
-            w[3 * j + 2] = lF[3 * c + 2] + (lt[0] * uk[1] - lt[1] * uk[0]);
-        }
+        for (uint32_t k = 0; k < def.size(); ++k)
+            site_weight(&pd.orientation[4 * c], &def.pos[3 * k], &lF[3 * c], &ltau[3 * c],
+                        &w[3 * rb.members[rb.start[b] + k]]);
     }
     const double* wp = w.data();
     double* op = out.data();
     force_jacobian(sys, 1, &wp, &op, g, nullptr, nullptr, &sel);
-    const std::vector<size_t> off = geometry_offsets(sys);
     for (uint32_t i = 0; i < N; ++i)
         if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
             for (int a = 0; a < 3; ++a) L.r[3 * i + a] += out[3 * i + a];
-    for (size_t b = 0; b < rb.centers.size(); ++b) {  // u_k's adjoint: (J w)_k + f_k x ltau_b
+    for (size_t b = 0; b < rb.centers.size(); ++b) {
         const uint32_t c = rb.centers[b];
-        const double* lt = &ltau[3 * c];
-        for (uint32_t k = 0; k < rb.defs[pd.typeid_[c]].size(); ++k) {
-            const uint32_t j = rb.members[rb.start[b] + k];
-            const double* f = &raw[3 * j];
-            const double gk[3] = {out[3 * j] + (f[1] * lt[2] - f[2] * lt[1]),
-                                  out[3 * j + 1] + (f[2] * lt[0] - f[0] * lt[2]),
-                                  out[3 * j + 2] + (f[0] * lt[1] - f[1] * lt[0])};
-            site_to_body(sys, b, k, &out[3 * j], gk, L, off);
+        const auto& def = rb.defs[pd.typeid_[c]];
+        for (uint32_t k = 0; k < def.size(); ++k) {
+            const uint32_t s = rb.start[b] + k, j = rb.members[s];
+            site_pullback(&pd.orientation[4 * c], &def.pos[3 * k], &out[3 * j], &raw[3 * j], &ltau[3 * c], &L.r[3 * c],
+                          &L.q[4 * c], &geo[3 * size_t(s)]);
         }
     }
+    const std::vector<uint32_t> slot = site_slots(sys);
+    add_block_sums(uint32_t(rb.members.size()), geo.data(), 3, slot.data(), 1, uint32_t(geometry_offsets(sys).back()),
+                   L.geometry);
 }
 
 // Forces at the current placed state: raw (constituents' own) into `raw`, transferred ones in pd.
@@ -146,38 +104,21 @@ void rigid_brownian_adjoint_step(System& sys, const Method& m, const StepArgs& a
     const RigidBodies& rb = sys.rigid;
     const uint64_t t = a.timestep;
     const double dt = a.dt;
-    const unsigned dim = a.dim;
     forces_now(sys, t, raw);
     for (uint32_t i : m.members) {
         const double s = dt / m.gamma[pd.typeid_[i]];
         for (int k = 0; k < 3; ++k) lF[3 * i + k] = s * L.r[3 * i + k];
     }
     if (sys.aniso) {
+        thread_local std::vector<double> grp;  // (each centre's part of d/dgamma_r)
+        grp.assign(3 * size_t(pd.N), 0.0);
         for (uint32_t c : rb.centers) {
             const double* gr = &m.gamma_r[3 * pd.typeid_[c]];
-            if (!any_positive(gr)) continue;  // no rotation: lq passes through
-            const double* I = &pd.moment_inertia[3 * c];
-            double bnoise[3], Lm[3];
-            brownian_rotation_noise(c, a, gr, I, bnoise, Lm);
-            // slots: q 0-3, tau 4-6, gamma_r 7-9
-            using D = Dual<10>;
-            const double q0[4] = {pd.orientation[4 * c], pd.orientation[4 * c + 1], pd.orientation[4 * c + 2],
-                                  pd.orientation[4 * c + 3]};
-            Q4<D> q = quat_var<D>(q0, 0);
-            const D tau[3] = {D::variable(pd.net_torque[3 * c], 4), D::variable(pd.net_torque[3 * c + 1], 5),
-                              D::variable(pd.net_torque[3 * c + 2], 6)};
-            const D grd[3] = {D::variable(gr[0], 7), D::variable(gr[1], 8), D::variable(gr[2], 9)};
-            const D noise[3] = {noise_of(bnoise[0], gr[0], grd[0]), noise_of(bnoise[1], gr[1], grd[1]),
-                                noise_of(bnoise[2], gr[2], grd[2])};
-            brownian_rotate(dt, tau, I, grd, noise, dim, q);
-            const D out[4] = {q.s, q.x, q.y, q.z};
-            double lq[4] = {0, 0, 0, 0};
-            pull(out, &L.q[4 * c], 4, 0, 4, lq);
-            pull(out, &L.q[4 * c], 4, 4, 3, &ltau[3 * c]);
-            pull(out, &L.q[4 * c], 4, 7, 3, &L.gamma_r[3 * pd.typeid_[c]]);
-            for (int k = 0; k < 4; ++k) L.q[4 * c + k] = lq[k];
-            if (dim < 3) ltau[3 * c] = ltau[3 * c + 1] = 0.0;
+            if (any_positive(gr))  // (else no rotation: lq passes through)
+                brownian_rotation_pullback(c, a, gr, &pd.moment_inertia[3 * c], &pd.orientation[4 * c],
+                                           &pd.net_torque[3 * c], &L.q[4 * c], &ltau[3 * c], &grp[3 * c]);
         }
+        add_gamma_r(sys, grp, L);
     }
     pullback_forces(sys, raw.data(), lF.data(), ltau.data(), L, req.params ? g : nullptr, req.select);
 }
@@ -256,36 +197,16 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
     lph.assign(4 * size_t(N), 0.0);
     lq1.assign(4 * size_t(N), 0.0);
     double ls2r = 0;  // the adjoint of the rotational factor s2 (MTTK)
-    if (sys.aniso)
-        for (uint32_t c : rotating) {
-            // slots: q' 0-3, p_half 4-7, tau_b 8-10, I 11-13, gamma_r 14-16, s2 17
-            using D = Dual<18>;
-            const double* I = &pd.moment_inertia[3 * c];
-            const double* gr = &m.gamma_r[3 * pd.typeid_[c]];
-            Q4<D> q = quat_var<D>(&pd.orientation[4 * c], 0), p = quat_var<D>(&pd.angmom[4 * c], 4);
-            D tau[3] = {D::variable(pd.net_torque[3 * c], 8), D::variable(pd.net_torque[3 * c + 1], 9),
-                        D::variable(pd.net_torque[3 * c + 2], 10)};
-            const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
-            if (langevin && any_positive(gr)) {
-                double R[3];
-                langevin_rotation_noise(c, a, gr, R);
-                const D grd[3] = {D::variable(gr[0], 14), D::variable(gr[1], 15), D::variable(gr[2], 16)};
-                const D Rd[3] = {noise_of(R[0], gr[0], grd[0]), noise_of(R[1], gr[1], grd[1]),
-                                 noise_of(R[2], gr[2], grd[2])};
-                langevin_torque(q, p, Id, grd, Rd, dim, tau);
-            }
-            rotation_step_two(D(dt), tau, Id, q, p, D::variable(s2r, 17));
-            const D out[7] = {tau[0], tau[1], tau[2], p.s, p.x, p.y, p.z};
-            const double lout[7] = {L.tau[3 * c],   L.tau[3 * c + 1], L.tau[3 * c + 2], L.p[4 * c],
-                                    L.p[4 * c + 1], L.p[4 * c + 2],   L.p[4 * c + 3]};
-            pull(out, lout, 7, 0, 4, &lq1[4 * c]);
-            pull(out, lout, 7, 4, 4, &lph[4 * c]);
-            pull(out, lout, 7, 8, 3, &ltau[3 * c]);
-            pull(out, lout, 7, 11, 3, &L.inertia[3 * c]);
-            pull(out, lout, 7, 14, 3, &L.gamma_r[3 * pd.typeid_[c]]);
-            pull(out, lout, 7, 17, 1, &ls2r);
-            if (dim < 3) ltau[3 * c] = ltau[3 * c + 1] = 0.0;  // the transfer zeroes tau.x, tau.y in 2D
-        }
+    if (sys.aniso) {
+        thread_local std::vector<double> grp;  // (each particle's part of d/dgamma_r)
+        grp.assign(3 * size_t(N), 0.0);
+        for (uint32_t c : rotating)
+            rotation_two_pullback(c, a, langevin, &m.gamma_r[3 * pd.typeid_[c]], &pd.moment_inertia[3 * c],
+                                  &pd.orientation[4 * c], &pd.angmom[4 * c], &pd.net_torque[3 * c], s2r, &L.tau[3 * c],
+                                  &L.p[4 * c], &lq1[4 * c], &lph[4 * c], &ltau[3 * c], &L.inertia[3 * c], &grp[3 * c],
+                                  &ls2r);
+        add_gamma_r(sys, grp, L);
+    }
     // step two's translation: a' = (F + c u - gamma v_h)/m, v' = s2 v_h + a' dt/2
     thread_local std::vector<double> lvh;
     lvh.assign(3 * size_t(N), 0.0);
@@ -326,27 +247,9 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
             for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = 0.0;
         }
     else
-        for (uint32_t c : rotating) {
-            // slots: q 0-3, p 4-7, tau~ 8-10, I 11-13, s1 14
-            using D = Dual<15>;
-            Q4<D> q = quat_var<D>(&q0[4 * c], 0), p = quat_var<D>(&p0[4 * c], 4);
-            const D tau[3] = {D::variable(tau0[3 * c], 8), D::variable(tau0[3 * c + 1], 9),
-                              D::variable(tau0[3 * c + 2], 10)};
-            const double* I = &pd.moment_inertia[3 * c];
-            const D Id[3] = {D::variable(I[0], 11), D::variable(I[1], 12), D::variable(I[2], 13)};
-            rotation_step_one(D(dt), tau, Id, q, p, D::variable(s1[1], 14));
-            const D out[8] = {q.s, q.x, q.y, q.z, p.s, p.x, p.y, p.z};
-            const double lout[8] = {L.q[4 * c], L.q[4 * c + 1], L.q[4 * c + 2], L.q[4 * c + 3],
-                                    lph[4 * c], lph[4 * c + 1], lph[4 * c + 2], lph[4 * c + 3]};
-            double lq[4] = {0, 0, 0, 0}, lp[4] = {0, 0, 0, 0}, lt[3] = {0, 0, 0};
-            pull(out, lout, 8, 0, 4, lq);
-            pull(out, lout, 8, 4, 4, lp);
-            pull(out, lout, 8, 8, 3, lt);
-            pull(out, lout, 8, 11, 3, &L.inertia[3 * c]);
-            pull(out, lout, 8, 14, 1, &ls1r);
-            for (int k = 0; k < 4; ++k) L.q[4 * c + k] = lq[k], L.p[4 * c + k] = lp[k];
-            for (int k = 0; k < 3; ++k) L.tau[3 * c + k] = lt[k];
-        }
+        for (uint32_t c : rotating)
+            rotation_one_pullback(dt, &pd.moment_inertia[3 * c], &q0[4 * c], &p0[4 * c], &tau0[3 * c], s1[1],
+                                  &L.q[4 * c], &lph[4 * c], &L.p[4 * c], &L.tau[3 * c], &L.inertia[3 * c], &ls1r);
     // step one's translation: r' = r + v_h dt, v_h = s1 (v + a dt/2)
     double ls1t = 0;
     for (uint32_t i : m.members)
@@ -381,6 +284,32 @@ void rigid_adjoint_step(System& sys, RigidAdjointState& L, AdjointGrads* g, cons
 }
 
 }  // namespace
+
+const Method& rigid_method(const System& sys) {
+    const ParticleData& pd = sys.pd;
+    size_t integrated = 0;
+    for (uint32_t i = 0; i < pd.N; ++i) integrated += (pd.body[i] < 0 || uint32_t(pd.body[i]) == i);
+    if (sys.methods.size() != 1 || sys.methods[0].members.size() != integrated)
+        throw std::invalid_argument(
+            "the adjoint needs exactly one integration method over every central and free "
+            "particle (filter.Rigid(('center', 'free')))");
+    return sys.methods[0];
+}
+
+std::vector<uint32_t> site_slots(const System& sys) {
+    const RigidBodies& rb = sys.rigid;
+    const std::vector<size_t> off = geometry_offsets(sys);
+    std::vector<uint32_t> slot(rb.members.size());
+    for (size_t b = 0; b < rb.centers.size(); ++b) {
+        const uint32_t t = sys.pd.typeid_[rb.centers[b]];
+        for (uint32_t k = 0; k < rb.start[b + 1] - rb.start[b]; ++k) slot[rb.start[b] + k] = uint32_t(off[t] + 3 * k);
+    }
+    return slot;
+}
+
+bool has_rotations(const System& sys) {
+    return !sys.rigid.empty() || sys.aniso;
+}
 
 size_t rigid_state_width(const System& sys) {
     if (sys.methods.size() == 1 && sys.methods[0].kind == Method::Brownian) return 7;
@@ -417,8 +346,12 @@ void rigid_load(System& sys, const double* in, bool forces) {
             pd.vel[3 * i + k] = o[3 + k], pd.accel[3 * i + k] = o[6 + k], pd.net_torque[3 * i + k] = o[17 + k];
         for (int k = 0; k < 4; ++k) pd.orientation[4 * i + k] = o[9 + k], pd.angmom[4 * i + k] = o[13 + k];
     }
+    rigid_place(sys, forces);
+}
+
+void rigid_place(System& sys, bool forces) {
     if (!sys.rigid.empty()) sys.placeSites();
-    if (forces && W == 7) sys.computeNetForce(sys.timestep);
+    if (forces && rigid_state_width(sys) == 7) sys.computeNetForce(sys.timestep);
 }
 
 void rigid_advance_recording(System& sys, uint64_t n, double* states, bool after) {
@@ -465,11 +398,17 @@ void rigid_position_pullback(System& sys, const double* dpos, RigidAdjointState&
     for (uint32_t i = 0; i < pd.N; ++i)
         if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
             for (int a = 0; a < 3; ++a) L.r[3 * i + a] += dpos[3 * i + a];
-    const std::vector<size_t> off = geometry_offsets(sys);
-    for (size_t b = 0; b < rb.centers.size(); ++b)
-        for (uint32_t k = 0; k < rb.defs[pd.typeid_[rb.centers[b]]].size(); ++k)
-            site_to_body(sys, b, k, &dpos[3 * rb.members[rb.start[b] + k]], &dpos[3 * rb.members[rb.start[b] + k]], L,
-                         off);
+    const std::vector<uint32_t> slot = site_slots(sys);
+    for (size_t b = 0; b < rb.centers.size(); ++b) {
+        const uint32_t c = rb.centers[b];
+        const auto& def = rb.defs[pd.typeid_[c]];
+        for (uint32_t k = 0; k < def.size(); ++k) {
+            const uint32_t s = rb.start[b] + k;
+            const double* g = &dpos[3 * rb.members[s]];
+            site_to_centre(&pd.orientation[4 * c], &def.pos[3 * k], g, g, &L.r[3 * c], &L.q[4 * c],
+                           &L.geometry[slot[s]]);
+        }
+    }
 }
 
 }  // namespace ha

@@ -17,10 +17,16 @@ namespace ha {
 // (the torque step one reads: Langevin's includes last step's drag and noise); Brownian:
 // position 3, orientation 4.
 size_t rigid_state_width(const System& sys);
+bool has_rotations(const System& sys);  // rigid bodies or rotational integration: this adjoint's systems
+// The one method the adjoint follows (over every centre and free particle), or a clear error.
+const Method& rigid_method(const System& sys);
 void rigid_save(const System& sys, double* out);
 // Restore a saved state and place the constituents; `forces`: also F(t) and tau(t) (Brownian
 // steps read them; Langevin/NVE steps must keep the stored torque, so they never recompute).
 void rigid_load(System& sys, const double* in, bool forces);
+void rigid_place(System& sys, bool forces);
+// Each constituent slot's (RigidBodies' order) first entry in the geometry adjoint.
+std::vector<uint32_t> site_slots(const System& sys);  // (rigid_load's last part, after the arrays are restored)
 void rigid_advance_recording(System& sys, uint64_t n, double* states, bool after);
 
 // Adjoints of the state (N x 3, 3, 3, 4, 4, 3; constituents' entries stay zero), of the body

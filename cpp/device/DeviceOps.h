@@ -11,6 +11,7 @@
 #include "device/GPU.h"
 #include "engine/PairForceKernel.h"
 #include "adjoint/PairJacobianKernel.h"
+#include "adjoint/RigidAdjointStep.h"
 #include "engine/ParticleData.h"
 #include "engine/Rigid.h"
 #include "engine/TwoStep.h"
@@ -185,18 +186,17 @@ struct NVETwoOp {
         nve_step_two(clocked(a, clock, kT), mass[i], F + 3 * i, acc + 3 * i, v + 3 * i);
     }
 };
-// One field of the state (3N doubles) into its slot of a DeviceStates block: slot k0 + (the
-// clock's step - t0), so that the recording is the same launch every step.
+// One field of the state into its slot of a DeviceStates block: slot k0 + (the clock's step - t0),
+// so that the recording is the same launch every step.
 struct RecordOp {
     const double* src;
-    double* data;  // the block's storage: slot k, field f at (k fields + f) 3N
-    uint32_t m;    // 3N
-    uint32_t fields, field;
+    double* data;  // the block's storage: slot k's field at k slot + off
+    size_t slot, off;
     uint64_t k0, t0;
     Clock clock;
     HA_HOSTDEVICE void operator()(uint32_t i) const {
         const uint64_t k = k0 + (clock.at(t0) - t0);
-        data[(k * fields + field) * m + i] = src[i];
+        data[k * slot + off + i] = src[i];
     }
 };
 
@@ -453,15 +453,18 @@ struct SweepRecord {
     double scale;        // this step's clip factor
 };
 
+// (mem: the indices are into a member list, as the rigid sweep's are; null: particles)
 struct BrownianWOp {
     const SweepRecord* st;
+    const uint32_t* mem;
     double dt;
     const double* gamma;
     const uint32_t* type;
     const double* lr;
     double* w;
-    HA_HOSTDEVICE void operator()(uint32_t i) const {
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
         if (st->stopped) return;
+        const uint32_t i = mem ? mem[k] : k;
         for (int k = 0; k < 3; ++k) w[3 * i + k] = brownian_adjoint_w(dt, gamma[type[i]], lr[3 * i + k]);
     }
 };
@@ -469,6 +472,7 @@ struct BrownianWOp {
 // Adjoint.cc's half_step.
 struct HalfStepOp {
     const SweepRecord* st;
+    const uint32_t* mem;
     StepArgs a;
     Clock clock;
     Variant kT;
@@ -476,8 +480,9 @@ struct HalfStepOp {
     bool langevin;
     const double *acc, *vel;
     double *pos, *vh;
-    HA_HOSTDEVICE void operator()(uint32_t i) const {
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
         if (st->stopped) return;
+        const uint32_t i = mem ? mem[k] : k;
         int32_t img[3] = {0, 0, 0};
         double* v = vh + 3 * i;
         for (int k = 0; k < 3; ++k) v[k] = vel[3 * i + k];
@@ -493,16 +498,17 @@ struct HalfStepOp {
 struct LoadStateOp {
     const double* data;
     double* dst;
-    uint32_t m, fields, field;
+    size_t slot, off;
     uint64_t k0, t0;
     Clock clock;
     HA_HOSTDEVICE void operator()(uint32_t i) const {
         const uint64_t k = k0 + (clock.at(t0) - t0);
-        dst[i] = data[(k * fields + field) * m + i];
+        dst[i] = data[k * slot + off + i];
     }
 };
 struct LangevinPreOp {
     const SweepRecord* st;
+    const uint32_t* mem;
     bool langevin;
     double dt;
     unsigned dim;
@@ -510,8 +516,9 @@ struct LangevinPreOp {
     const uint32_t* type;
     const double *mass, *lv, *la;
     double *lt, *lvh, *w;
-    HA_HOSTDEVICE void operator()(uint32_t i) const {
+    HA_HOSTDEVICE void operator()(uint32_t m) const {
         if (st->stopped) return;
+        const uint32_t i = mem ? mem[m] : m;
         for (uint32_t k = 0; k < 3; ++k) {
             const size_t q = 3 * size_t(i) + k;
             const bool drag = langevin && !(k == 2 && dim < 3);
@@ -522,11 +529,13 @@ struct LangevinPreOp {
 };
 struct LangevinPostOp {
     const SweepRecord* st;
+    const uint32_t* mem;
     double dt;
     const double *lvh, *lr;
     double *lv, *la;
-    HA_HOSTDEVICE void operator()(uint32_t i) const {
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
         if (st->stopped) return;
+        const uint32_t i = mem ? mem[k] : k;
         for (int k = 0; k < 3; ++k)
             langevin_adjoint_post(dt, lvh[3 * i + k], lr[3 * i + k], lv[3 * i + k], la[3 * i + k]);
     }
@@ -725,50 +734,222 @@ struct ScaleOp {
     }
 };
 
+// ---- The rigid-body adjoint on the device (RigidAdjoint.cc's steps with RigidAdjointStep.h's
+// pieces; `rot`: the particles that rotate, as the CPU's step loops over them) ----
+struct ZeroOp {
+    double* p;
+    HA_HOSTDEVICE void operator()(uint32_t i) const { p[i] = 0.0; }
+};
+// Step two's rotation of rot[k] pulled back (q', p_half, tau_b at t + 1 in the device's state).
+struct RotTwoAdjointOp {
+    const SweepRecord* st;
+    const uint32_t* rot;
+    StepArgs a;
+    Clock clock;
+    Variant kT;
+    bool langevin;
+    const double* gamma_r;
+    const uint32_t* tid;
+    const double *I, *q, *p, *tau, *Ltau, *Lp;
+    double *lq1, *lph, *lts, *lI, *grp;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        if (st->stopped) return;
+        const uint32_t i = rot[k];
+        double ls2 = 0;  // (a thermostat's: none on the device)
+        rotation_two_pullback(i, clocked(a, clock, kT), langevin, gamma_r + 3 * tid[i], I + 3 * i, q + 4 * i, p + 4 * i,
+                              tau + 3 * i, 1.0, Ltau + 3 * i, Lp + 4 * i, lq1 + 4 * i, lph + 4 * i, lts + 3 * i,
+                              lI + 3 * i, grp + 3 * i, &ls2);
+    }
+};
+struct AddQuatOp {  // Lq += lq1, for rot[k]
+    const SweepRecord* st;
+    const uint32_t* rot;
+    const double* lq1;
+    double* Lq;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        if (st->stopped) return;
+        const uint32_t i = rot[k];
+        for (int c = 0; c < 4; ++c) Lq[4 * i + c] += lq1[4 * i + c];
+    }
+};
+// Constituent slot s: w = lF + ltau x u of its centre (lF: the centres' entries of w).
+struct SiteWeightOp {
+    const SweepRecord* st;
+    const uint32_t *centers, *members, *site_body;
+    const double *site_pos, *orient, *lts;
+    double* w;
+    HA_HOSTDEVICE void operator()(uint32_t s) const {
+        if (st->stopped) return;
+        const uint32_t c = centers[site_body[s]];
+        site_weight(orient + 4 * c, site_pos + 3 * s, w + 3 * c, lts + 3 * c, w + 3 * members[s]);
+    }
+};
+struct MemberAddOp {  // Lr += out, for the method's member k
+    const SweepRecord* st;
+    const uint32_t* mem;
+    const double* out;
+    double* Lr;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        if (st->stopped) return;
+        const uint32_t i = mem[k];
+        for (int c = 0; c < 3; ++c) Lr[3 * i + c] += out[3 * i + c];
+    }
+};
+// Body b: its constituents' adjoints (out = J^T w there, raw their own forces) onto its centre,
+// constituent by constituent, and each one's part of the geometry's (geo, zeroed).
+struct BodyAdjointOp {
+    const SweepRecord* st;
+    const uint32_t *centers, *start, *members;
+    const double *site_pos, *orient, *out, *raw, *lts;
+    double *Lr, *Lq, *geo;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (st->stopped) return;
+        const uint32_t c = centers[b];
+        for (uint32_t s = start[b]; s < start[b + 1]; ++s) {
+            const uint32_t j = members[s];
+            site_pullback(orient + 4 * c, site_pos + 3 * s, out + 3 * j, raw + 3 * j, lts + 3 * c, Lr + 3 * c,
+                          Lq + 4 * c, geo + 3 * s);
+        }
+    }
+};
+// Step one's rotation of rot[k] pulled back (q, p, tau~: the state's).
+struct RotOneAdjointOp {
+    const SweepRecord* st;
+    const uint32_t* rot;
+    double dt;
+    const double *I, *q0, *p0, *tau0, *lph;
+    double *Lq, *Lp, *Ltau, *lI;
+    HA_HOSTDEVICE void operator()(uint32_t k) const {
+        if (st->stopped) return;
+        const uint32_t i = rot[k];
+        double ls1 = 0;
+        rotation_one_pullback(dt, I + 3 * i, q0 + 4 * i, p0 + 4 * i, tau0 + 3 * i, 1.0, Lq + 4 * i, lph + 4 * i,
+                              Lp + 4 * i, Ltau + 3 * i, lI + 3 * i, &ls1);
+    }
+};
+struct NoRotationOp {  // centre b without rotational integration: its p and torque adjoints are 0
+    const SweepRecord* st;
+    const uint32_t* centers;
+    double *Lp, *Ltau;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (st->stopped) return;
+        const uint32_t c = centers[b];
+        for (int k = 0; k < 4; ++k) Lp[4 * c + k] = 0.0;
+        for (int k = 0; k < 3; ++k) Ltau[3 * c + k] = 0.0;
+    }
+};
+// Centre b's Brownian rotation pulled back (q and tau_b at t: the device's state).
+struct BrownianRotAdjointOp {
+    const SweepRecord* st;
+    const uint32_t* centers;
+    StepArgs a;
+    Clock clock;
+    Variant kT;
+    const double* gamma_r;
+    const uint32_t* tid;
+    const double *I, *q, *tau;
+    double *Lq, *lts, *grp;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (st->stopped) return;
+        const uint32_t c = centers[b];
+        const double* gr = gamma_r + 3 * tid[c];
+        if (any_positive(gr))
+            brownian_rotation_pullback(c, clocked(a, clock, kT), gr, I + 3 * c, q + 4 * c, tau + 3 * c, Lq + 4 * c,
+                                       lts + 3 * c, grp + 3 * c);
+    }
+};
+// Sums over bodies (RigidAdjointStep.h's scatter_block, then launch_tree and AddSumsOp).
+struct ScatterBlockOp {
+    const SweepRecord* st;
+    uint32_t n;
+    const double* v;
+    uint32_t width;
+    const uint32_t* slot;
+    uint32_t scale, G;
+    double* out;
+    HA_HOSTDEVICE void operator()(uint32_t b) const {
+        if (!st->stopped) scatter_block(b, n, v, width, slot, scale, G, out + size_t(b) * G);
+    }
+};
+struct AddSumsOp {
+    const SweepRecord* st;
+    const double* sum;
+    double* acc;
+    HA_HOSTDEVICE void operator()(uint32_t e) const {
+        if (!st->stopped) acc[e] += sum[e];
+    }
+};
+// After each step: the first particle with a non-finite or overflowing adjoint (3 its index).
+struct RigidCheckOp {
+    SweepRecord* st;
+    const double *lr, *lv, *la, *lq, *lp, *lt;
+    HA_HOSTDEVICE void operator()(uint32_t i) const {
+        if (st->stopped) return;
+        bool ok = true;
+        for (int c = 0; c < 3; ++c)
+            ok = ok && adjoint_entry_ok(lr[3 * i + c]) && adjoint_entry_ok(lv[3 * i + c]) &&
+                 adjoint_entry_ok(la[3 * i + c]) && adjoint_entry_ok(lt[3 * i + c]);
+        for (int c = 0; c < 4; ++c) ok = ok && adjoint_entry_ok(lq[4 * i + c]) && adjoint_entry_ok(lp[4 * i + c]);
+        if (!ok) atomic_min(&st->bad_entry, 3 * i);
+    }
+};
+
 }  // namespace gpu
 }  // namespace ha
 
 // Every op type launched, for the explicit instantiations of gpu::cuda::launch; the pair-force
 // ops are instantiated for each evaluator (HA_FOR_EACH_PAIR_EVALUATOR) and both box kinds.
 // clang-format off (one op per line)
-#define HA_DEVICE_OPS(X) \
-    X(PackOp)            \
-    X(CopyOp)            \
-    X(TickOp)            \
-    X(RecordOp)          \
-    X(LoadStateOp)       \
-    X(PlaceSitesOp)      \
-    X(ZeroTorqueOp)      \
-    X(TransferOp)        \
-    X(RotateOneOp)       \
-    X(RotateTwoOp)       \
-    X(ZeroNetOp)         \
-    X(AddForceOp)        \
-    X(CheckStateOp)      \
-    X(BrownianOp)        \
-    X(StepOneOp)         \
-    X(LangevinTwoOp)     \
-    X(NVETwoOp)          \
-    X(ArmBuildOp)        \
-    X(MovedOp)           \
-    X(ClearCellsOp)      \
-    X(BinOp)             \
-    X(RowOp)             \
-    X(FinishBuildOp)     \
-    X(BrownianWOp)       \
-    X(HalfStepOp)        \
-    X(LangevinPreOp)     \
-    X(LangevinPostOp)    \
-    X(NoiseBlockOp)      \
-    X(NoiseAddOp)        \
-    X(TreeLevelOp)       \
-    X(ParamBlockSumOp)   \
-    X(ParamAddOp)        \
-    X(AdjointCheckOp)    \
-    X(StopOp)            \
-    X(NormBlockOp)       \
-    X(ClipScaleOp)       \
-    X(ScaleOp)
+#define HA_DEVICE_OPS(X)    \
+    X(PackOp)               \
+    X(CopyOp)               \
+    X(TickOp)               \
+    X(RecordOp)             \
+    X(LoadStateOp)          \
+    X(PlaceSitesOp)         \
+    X(ZeroTorqueOp)         \
+    X(TransferOp)           \
+    X(RotateOneOp)          \
+    X(RotateTwoOp)          \
+    X(ZeroNetOp)            \
+    X(AddForceOp)           \
+    X(CheckStateOp)         \
+    X(BrownianOp)           \
+    X(StepOneOp)            \
+    X(LangevinTwoOp)        \
+    X(NVETwoOp)             \
+    X(ArmBuildOp)           \
+    X(MovedOp)              \
+    X(ClearCellsOp)         \
+    X(BinOp)                \
+    X(RowOp)                \
+    X(FinishBuildOp)        \
+    X(BrownianWOp)          \
+    X(HalfStepOp)           \
+    X(LangevinPreOp)        \
+    X(LangevinPostOp)       \
+    X(NoiseBlockOp)         \
+    X(NoiseAddOp)           \
+    X(TreeLevelOp)          \
+    X(ParamBlockSumOp)      \
+    X(ParamAddOp)           \
+    X(AdjointCheckOp)       \
+    X(StopOp)               \
+    X(NormBlockOp)          \
+    X(ClipScaleOp)          \
+    X(ScaleOp)              \
+    X(ZeroOp)               \
+    X(RotTwoAdjointOp)      \
+    X(AddQuatOp)            \
+    X(SiteWeightOp)         \
+    X(MemberAddOp)          \
+    X(BodyAdjointOp)        \
+    X(RotOneAdjointOp)      \
+    X(NoRotationOp)         \
+    X(BrownianRotAdjointOp) \
+    X(ScatterBlockOp)       \
+    X(AddSumsOp)            \
+    X(RigidCheckOp)
 // clang-format on
 #define HA_DEVICE_PAIR_OPS(X, E) X(PairForceOp<E, false>) X(PairForceOp<E, true>)
 // The adjoint's pair ops come in the dual widths PairForceT's with_width picks: 0, 1, 2, 4 or P

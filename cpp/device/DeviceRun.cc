@@ -225,13 +225,13 @@ void DeviceRun::bringBack(System& sys) {
     for (DeviceNeighborList* nl : d.lists) nl->finish();
 }
 
-void DeviceRun::computeNetForce(System& sys, uint64_t t, bool clocked) {
+void DeviceRun::computeNetForce(System& sys, uint64_t t, bool clocked, int64_t offset, double* raw) {
     DeviceState& d = state;
     const ParticleData& pd = sys.pd;
     const uint32_t N = pd.N;
     gpu::launch(N, gpu::PackOp{d.pos.get(), d.typeid_.get(), d.postype.get()}, "pack positions");
     const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get(),
-                             clocked ? gpu::Clock{d.clock.get(), 0} : gpu::Clock{}};
+                             clocked ? gpu::Clock{d.clock.get(), offset} : gpu::Clock{}};
     for (auto& f : sys.forces) device_of(*f).computeDevice(pd, dp, t);
     gpu::launch(N, gpu::ZeroNetOp{d.net_force.get(), d.net_energy.get()}, "zero net force");
     for (auto& f : sys.forces)
@@ -239,6 +239,7 @@ void DeviceRun::computeNetForce(System& sys, uint64_t t, bool clocked) {
                     gpu::AddForceOp{device_of(*f).d_force.get(), device_of(*f).d_energy.get(), d.net_force.get(),
                                     d.net_energy.get()},
                     "add force");
+    if (raw) gpu::launch(3 * N, gpu::CopyOp{d.net_force.get(), raw}, "forces before the transfer");
     if (d.rotating) {  // [System::computeNetForce] torques from the bodies' constituents only
         gpu::launch(N, gpu::ZeroTorqueOp{d.net_torque.get()}, "zero torque");
         gpu::launch(

@@ -30,8 +30,9 @@ class DeviceRun : public System::Accelerator {
     static gpu::Backend backend(const System& sys);
     DeviceState& begin(System& sys, bool send_state = true);
     void bringBack(System& sys);
-    // (clocked: inside a run's step, where the ops read the step from the device's clock)
-    void computeNetForce(System& sys, uint64_t t, bool clocked = false);
+    // (clocked: inside a run's step, where the ops read the step from the device's clock, plus
+    // offset; raw: also the forces before rigid bodies' transfer, N x 3, for the adjoint)
+    void computeNetForce(System& sys, uint64_t t, bool clocked = false, int64_t offset = 0, double* raw = nullptr);
     void stepOne(System& sys);  // the methods' first halves and the forces
     void stepTwo(System& sys);  // the second halves; the timestep advances
     // The host's account of a step's launches kept and run m times: the timestep and what the

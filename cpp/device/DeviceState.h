@@ -19,6 +19,14 @@ struct SweepBuffers {
     gpu::Buffer<double> noise_kT2, noise_gamma2, parts2;  // (the trees' other halves: launch_tree)
     gpu::Buffer<gpu::SweepRecord> record;
     std::vector<std::unique_ptr<gpu::Buffer<double>>> gparams;  // per force
+    // rigid bodies and rotations (RigidAdjoint.h): the adjoints of orientations, angular
+    // momenta, torques, moments, rotational drags and geometry; a step's scratch (its torque
+    // adjoint lts, lq1, lph, the state's q, p, tau, the constituents' own forces, J^T w, the
+    // drags' and the geometry's parts and their blocks); the geometry slot of each constituent
+    // slot
+    gpu::Buffer<double> Lq, Lp, Ltau, LI, Lgr, Lgeo;
+    gpu::Buffer<double> lts, lq1, lph, q0, p0, tau0, raw, out, grp, geo, gr_blocks, gr_blocks2, geo_blocks, geo_blocks2;
+    gpu::Buffer<uint32_t> site_slot;
 };
 
 struct DeviceState {

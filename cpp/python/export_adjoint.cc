@@ -191,8 +191,10 @@ void export_host_adjoint(py::module_& m) {
           py::arg("select") = ParamSelection{});
 }
 
-// --- rigid bodies: packed states (n, N, W) and the adjoint arrays (N x 3/4, geometry flat) ---
+}  // namespace
 
+// --- rigid bodies: packed states (n, N, W) and the adjoint arrays (N x 3/4, geometry flat) ---
+// (rigid_adj: also the device sweep's, export_device.cc)
 RigidAdjointState rigid_adj(System& s, py::handle lr, py::handle lv, py::handle la, py::handle lq, py::handle lp,
                             py::handle lt, py::handle geom, py::handle gI, py::handle ggr) {
     const size_t n = s.pd.N;
@@ -208,6 +210,8 @@ RigidAdjointState rigid_adj(System& s, py::handle lr, py::handle lv, py::handle 
                              writable(gI, n, 3, "inertia gradient"),
                              writable(ggr, s.pd.ntypes, 3, "gamma_r gradient", "ntypes")};
 }
+
+namespace {
 
 // The adjoint arrays a pullback does not use (scratch, of the right sizes).
 struct RigidScratch {

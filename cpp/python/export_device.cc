@@ -3,10 +3,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <array>
+#include <optional>
+#include <vector>
 
 #include "core/Format.h"
 #include "adjoint/Adjoint.h"
+#include "adjoint/RigidAdjoint.h"
 #include "device/BatchRun.h"
 #include "device/DeviceAdjoint.h"
 #include "device/DeviceNeighborList.h"
@@ -19,21 +21,32 @@
 
 namespace ha::python {
 
+RigidAdjointState rigid_adj(System& s, py::handle lr, py::handle lv, py::handle la, py::handle lq, py::handle lp,
+                            py::handle lt, py::handle geom, py::handle gI, py::handle ggr);  // (export_adjoint.cc)
+
 namespace {
 
-// Slots k0 .. k0 + n of the states to / from host blocks (n x N x 3 each, as new_states makes);
-// both directions check the same things: the slots, and the arrays against the fields.
-std::array<double*, 3> host_blocks(const DeviceStates& st, uint64_t k0, uint64_t n, py::handle pos, py::handle vel,
-                                   py::handle acc, const char* what) {
+// Slots k0 .. k0 + n of the states to / from host blocks (one a field, n x N x width, as
+// new_states makes them); both directions check the same things.
+std::vector<double*> host_blocks(const DeviceStates& st, uint64_t k0, uint64_t n, const py::list& arrays,
+                                 const char* what) {
     if (k0 > st.size() || n > st.size() - k0) throw std::out_of_range(format("%s: slots out of range", what));
-    auto block = [&](py::handle a, const char* name) -> double* {
-        if (a.is_none()) return nullptr;
-        return writable(a, n * st.N(), 3, format("%s: %s", what, name).c_str(), "steps x N");
-    };
-    std::array<double*, 3> p = {block(pos, "pos"), block(vel, "vel"), block(acc, "acc")};
-    if (!p[0] || (st.fields() == 3) != (p[1] && p[2]))
-        throw std::invalid_argument(format("%s: the arrays do not match the states' fields", what));
+    if (py::len(arrays) != size_t(st.fields()))
+        throw std::invalid_argument(
+            format("%s: %zu arrays for states of %d fields", what, size_t(py::len(arrays)), st.fields()));
+    std::vector<double*> p;
+    for (int f = 0; f < st.fields(); ++f)
+        p.push_back(writable(arrays[f], n * st.N(), st.width(f), format("%s: field %d", what, f).c_str(), "steps x N"));
     return p;
+}
+
+// The adjoints of rotations (lq, lp, ltau, geometry, inertia, gamma_r), or none (None).
+std::optional<RigidAdjointState> rigid_adjoints(System& s, py::handle lr, py::handle lv, py::handle la,
+                                                py::handle rigid) {
+    if (rigid.is_none()) return std::nullopt;
+    const py::tuple r = py::reinterpret_borrow<py::tuple>(rigid);
+    if (r.size() != 6) throw std::invalid_argument("rigid: (lq, lp, ltau, geometry, inertia, gamma_r)");
+    return rigid_adj(s, lr, lv, la, r[0], r[1], r[2], r[3], r[4], r[5]);
 }
 
 void device_advance_recording_py(System& s, DeviceStates& st, uint64_t k0, uint64_t n, bool after) {
@@ -44,14 +57,15 @@ void device_advance_recording_py(System& s, DeviceStates& st, uint64_t k0, uint6
 std::pair<int64_t, int64_t> device_adjoint_sweep_py(System& s, uint64_t t_first, const DeviceStates& st, uint64_t k0,
                                                     uint64_t n, py::object lr, py::object lv, py::object la,
                                                     AdjointGrads& g, bool params, bool kT, bool gamma, double clip,
-                                                    bool look_back, ParamSelection select) {
+                                                    bool look_back, ParamSelection select, py::object rigid) {
     (void)look_back;  // (the device builds its lists from the state in hand)
     double *r = writable(lr, s.pd.N, 3, "lr"), *vv = writable(lv, s.pd.N, 3, "lv"), *aa = writable(la, s.pd.N, 3, "la");
+    const std::optional<RigidAdjointState> L = rigid_adjoints(s, lr, lv, la, rigid);
     const AdjointRequest req{params, kT, gamma, false, std::move(select)};
     SweepStatus res;
     // latest states first, in chunks (Ctrl-C between them); slot k0 + k holds step t_first + k
     run_chunked(n, chunk_steps(s.pd.N, StepCost::DeviceAdjoint), Order::Backward, [&](uint64_t first, uint64_t k) {
-        res = device_adjoint_sweep(s, t_first + first, st, k0 + first, k, r, vv, aa, g, req, clip);
+        res = device_adjoint_sweep(s, t_first + first, st, k0 + first, k, r, vv, aa, g, req, clip, L ? &*L : nullptr);
         return res.step >= 0;
     });
     return {res.step, res.particle};
@@ -120,7 +134,8 @@ std::vector<std::pair<size_t, std::string>> batch_advance_recording_py(const std
 }
 
 // batch_adjoint_sweep in chunks (latest first): jobs [(system, t_first, states, k0, lr, lv, la,
-// grads)], every one n steps; returns (step, particle) per job, (-1, -1) where none stopped.
+// grads[, rigid])], every one n steps; returns (step, particle) per job, (-1, -1) where none
+// stopped.
 std::vector<std::pair<int64_t, int64_t>> batch_adjoint_sweep_py(py::list jobs, uint64_t n, bool params, bool kT,
                                                                 bool gamma, double clip, bool look_back,
                                                                 ParamSelection select) {
@@ -132,16 +147,18 @@ std::vector<std::pair<int64_t, int64_t>> batch_adjoint_sweep_py(py::list jobs, u
         uint64_t k0;
         double *lr, *lv, *la;
         AdjointGrads* g;
+        std::optional<RigidAdjointState> rigid;
     };
     std::vector<Job> js;
     uint32_t N = 0;
     for (py::handle h : jobs) {
         const py::tuple t = py::reinterpret_borrow<py::tuple>(h);
-        if (t.size() != 8) throw std::invalid_argument("batch_adjoint_sweep: jobs are 8-tuples");
+        if (t.size() != 8 && t.size() != 9) throw std::invalid_argument("batch_adjoint_sweep: jobs are 8- or 9-tuples");
         System& s = t[0].cast<System&>();
         js.push_back({&s, t[1].cast<uint64_t>(), &t[2].cast<DeviceStates&>(), t[3].cast<uint64_t>(),
                       writable(t[4], s.pd.N, 3, "lr"), writable(t[5], s.pd.N, 3, "lv"), writable(t[6], s.pd.N, 3, "la"),
-                      &t[7].cast<AdjointGrads&>()});
+                      &t[7].cast<AdjointGrads&>(),
+                      rigid_adjoints(s, t[4], t[5], t[6], t.size() == 9 ? py::handle(t[8]) : py::handle(py::none()))});
         N += s.pd.N;
     }
     const AdjointRequest req{params, kT, gamma, false, std::move(select)};
@@ -153,7 +170,7 @@ std::vector<std::pair<int64_t, int64_t>> batch_adjoint_sweep_py(py::list jobs, u
         for (size_t r : alive) {
             const Job& j = js[r];
             sweeps.emplace_back(*j.sys, j.t_first + first, *j.states, j.k0 + first, k, j.lr, j.lv, j.la, *j.g, req,
-                                clip);
+                                clip, j.rigid ? &*j.rigid : nullptr);
         }
         const std::vector<SweepStatus> st = batch_adjoint_sweep(sweeps);
         std::vector<size_t> still;
@@ -201,29 +218,26 @@ void export_device_adjoint(py::module_& m) {
         .def_property_readonly("size", &DeviceStates::size)
         .def_property_readonly("fields", &DeviceStates::fields);
     m.def("device_save", &device_save, py::arg("system"), py::arg("states"), py::arg("k"));
-    m.def("device_load", &device_load, py::arg("system"), py::arg("states"), py::arg("k"));
+    m.def("device_load", &device_load, py::arg("system"), py::arg("states"), py::arg("k"), py::arg("forces") = false);
     m.def(
         "device_states_download",
-        [](const DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
-            const auto p = host_blocks(st, k0, n, pos, vel, acc, "device_states_download");
-            device_states_download(st, k0, n, p[0], p[1], p[2]);
+        [](const DeviceStates& st, uint64_t k0, uint64_t n, const py::list& arrays) {
+            device_states_download(st, k0, n, host_blocks(st, k0, n, arrays, "device_states_download"));
         },
-        py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("pos"), py::arg("vel") = py::none(),
-        py::arg("acc") = py::none());
+        py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("arrays"));
     m.def(
         "device_states_upload",
-        [](DeviceStates& st, uint64_t k0, uint64_t n, py::object pos, py::object vel, py::object acc) {
-            const auto p = host_blocks(st, k0, n, pos, vel, acc, "device_states_upload");
-            device_states_upload(st, k0, n, p[0], p[1], p[2]);
+        [](DeviceStates& st, uint64_t k0, uint64_t n, const py::list& arrays) {
+            const std::vector<double*> p = host_blocks(st, k0, n, arrays, "device_states_upload");
+            device_states_upload(st, k0, n, std::vector<const double*>(p.begin(), p.end()));
         },
-        py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("pos"), py::arg("vel") = py::none(),
-        py::arg("acc") = py::none());
+        py::arg("states"), py::arg("k0"), py::arg("n"), py::arg("arrays"));
     m.def("device_advance_recording", &device_advance_recording_py, py::arg("system"), py::arg("states"), py::arg("k0"),
           py::arg("n"), py::arg("after") = false);
     m.def("device_adjoint_sweep", &device_adjoint_sweep_py, py::arg("system"), py::arg("t_first"), py::arg("states"),
           py::arg("k0"), py::arg("n"), py::arg("lr"), py::arg("lv"), py::arg("la"), py::arg("grads"),
           py::arg("params") = true, py::arg("kT") = false, py::arg("gamma") = false, py::arg("clip") = 0.0,
-          py::arg("look_back") = false, py::arg("select") = ParamSelection{});
+          py::arg("look_back") = false, py::arg("select") = ParamSelection{}, py::arg("rigid") = py::none());
 }
 
 }  // namespace
