@@ -422,6 +422,33 @@ def test_ensemble_of_device_replicas(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("method", ["langevin", "brownian"])
+def test_no_transfers_per_step(backend, method):
+    """A device run moves nothing between host and device per step: its copies to and from the
+    host (counted by the profile) are those of its start, end and looks between chunks (1, 2, 4,
+    ... 128 steps), so 127 and 255 steps (7 and 8 chunks) differ by one look's worth; a gradient
+    of 40 and of 80 steps (the same 20 diagnostic pauses) by one recording chunk's."""
+    from hoomd_adjoint import _core
+
+    def transfers(call):
+        _core.gpu_profile_start()
+        call()
+        prof = _core.gpu_profile_stop()
+        return sum(prof.get(k, (0, 0))[0] for k in ("copies to the device", "copies to the host"))
+
+    runs, grads = [], []
+    for n in (127, 255, 383):  # (383: a ninth chunk, of 128)
+        sim, _ = gradient_sim(backend(), method, N=100)
+        runs.append(transfers(lambda: sim.run(n)))
+    for n in (40, 80):
+        sim, lj = gradient_sim(backend(), method, N=100)
+        grads.append(transfers(lambda: ha.adjoint.gradient(sim, n, spread_loss, [lj])))
+    look = runs[1] - runs[0]
+    assert 0 < look <= 4 and runs[2] - runs[1] == look
+    assert grads[1] - grads[0] == look
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_kernel_profile(backend):
     """gpu_profile_start/stop time every kernel: one launch of each step's kernels a step (and, at
     the run's start, the forces and list of prepRun: on the device, not the host)."""

@@ -130,17 +130,39 @@ void release(Backend b, void* p) {
     else
         std::free(p);
 }
+// Copies and fills show in a profile by name: those within the device and fills are device work
+// (on the host backend CPU loops like the kernels; on CUDA they run on the device), those to or
+// from the host are the transfers a run makes (their count shows whether a step makes any).
+template <class F>
+void device_work(Backend b, const char* what, F&& f) {
+    if (!profiling()) return f();
+    if (b == Backend::CUDA) cuda::synchronize();
+    const double t0 = wallSeconds();
+    f();
+    if (b == Backend::CUDA) cuda::synchronize();
+    profileAdd(what, wallSeconds() - t0);
+}
+
 void copy(Backend b, void* dst, const void* src, size_t bytes, Copy kind) {
-    if (b == Backend::CUDA)
-        cuda::copy(dst, src, bytes, kind);
-    else
-        std::memcpy(dst, src, bytes);
+    auto run = [&]() {
+        if (b == Backend::CUDA)
+            cuda::copy(dst, src, bytes, kind);
+        else
+            std::memcpy(dst, src, bytes);
+    };
+    device_work(b,
+                kind == Copy::OnDevice   ? "copies on the device"
+                : kind == Copy::ToDevice ? "copies to the device"
+                                         : "copies to the host",
+                run);
 }
 void fill(Backend b, void* p, int byte, size_t bytes) {
-    if (b == Backend::CUDA)
-        cuda::fill(p, byte, bytes);
-    else
-        std::memset(p, byte, bytes);
+    device_work(b, "fills on the device", [&]() {
+        if (b == Backend::CUDA)
+            cuda::fill(p, byte, bytes);
+        else
+            std::memset(p, byte, bytes);
+    });
 }
 
 }  // namespace gpu
