@@ -51,13 +51,15 @@ RUNS = {  # name: (shell, start, iterations): the paper's lengths
 SPREAD = {"weak": 500, "strong": 1250}  # Fig. 4's iterations per start
 DESIGN_LEGS = 2.25  # the authors' revision: leg sigma = vertex radius + leg radius 0.25 (docs/spider.md)
 DESIGNS = {  # name: (shell, start, iterations of the paper's loss, of the end-of-run loss, of the
-    # end-of-run loss with the reach term (0: none; the weak octahedron passes without), cargo)
-    "oct-weak": ("octahedron", "weak", 500, 150, 0, False),
-    "oct-strong": ("octahedron", "strong", 1250, 150, 600, False),
-    "ico-weak": ("icosahedron", "weak", 250, 150, 300, True),
-    "ico-strong": ("icosahedron", "strong", 250, 150, 300, True),
+    # end-of-run loss with the reach term (0: none; the weak octahedron passes without), of a last
+    # stage from the reach stage with the intact term too (0: none), cargo)
+    "oct-weak": ("octahedron", "weak", 500, 150, 0, 0, False),
+    "oct-strong": ("octahedron", "strong", 1250, 150, 600, 300, False),
+    "ico-weak": ("icosahedron", "weak", 250, 150, 300, 0, True),
+    "ico-strong": ("icosahedron", "strong", 250, 150, 300, 0, True),
 }
 REACH = dict(reach=1.0, lr=0.02)  # the reach stage: its weight (design.End) and Adam step, from the paper stage
+INTACT = dict(REACH, intact=10.0)  # the intact stage, from the reach stage: its weights and Adam step
 SEARCHES = {"octahedron": 150, "icosahedron": 150}  # candidates per shell (the icosahedron's with the cargo)
 LONG = 3  # the cargo-release rows also run at this many times the table's length
 AUTHORS = {  # (R, h, r_B, r_H, log eps_H, alpha_H, r_on, r_cut) in the authors' code and README
@@ -85,14 +87,16 @@ def jobs(runs, designs, only, searches=SEARCHES):
                 kw = dict(shell="octahedron", start=start, seed=k, perturb=0.1)
                 out.append((f"fig4-{start}-perturbed{k}", kw, it))
     if "designs" in only:
-        for n, (shell, start, it1, it2, it3, cargo) in designs.items():
+        for n, (shell, start, it1, it2, it3, it4, cargo) in designs.items():
             out.append((f"design/{n}-paper", dict(shell=shell, start=start, leg_sigma=DESIGN_LEGS), it1))
             kw = dict(
                 shell=shell, start=start, leg_sigma=DESIGN_LEGS, loss="end", cargo=cargo, first=f"design/{n}-paper"
             )
             out.append((f"design/{n}-end", kw, it2))
             if it3:  # a second end-of-run stage from the paper stage, with the reach term
-                out.append((f"design/{n}-reach", dict(kw, lr=REACH["lr"], reach=REACH["reach"]), it3))
+                out.append((f"design/{n}-reach", dict(kw, **REACH), it3))
+            if it4:  # then, from the reach stage, the intact term too (a second vertex kept bonded)
+                out.append((f"design/{n}-intact", dict(kw, first=f"design/{n}-reach", **INTACT), it4))
     return out
 
 
@@ -106,9 +110,10 @@ def optimise(out, name, kw, iterations, common, world, carry_on=True):
     first = kw.pop("first", None)
     if first is not None:  # the curriculum: start from the first stage's parameters
         kw["start"] = validate.load_params(os.path.join(out, first, "state.json"))
-        reach = kw.pop("reach", 0.0)
-        if "end" in common or reach:
-            kw["end"] = End(**{**common.get("end", {}), "paper_steps": common.get("steps", 1000), "reach": reach})
+        reach, intact = kw.pop("reach", 0.0), kw.pop("intact", 0.0)
+        if "end" in common or reach or intact:
+            settings = {**common.get("end", {}), "paper_steps": common.get("steps", 1000)}
+            kw["end"] = End(**settings, reach=reach, intact=intact)
     extra = {k: v for k, v in common.items() if k not in ("end", "search")}
     opt = Optimization(os.path.join(out, name), resume=True, communicator=world, **kw, **extra)
     opt.run(iterations)
@@ -169,7 +174,7 @@ def validation_rows(out, runs, designs, searches=SEARCHES, long=LONG * 10000):
         if params is not None:
             rows.append((f"paper's loss, {n}, {it} it. (legs 1.0)", shell, params, False, 1.0))
     for n, (shell, *_rest) in designs.items():
-        for stage in ("paper", "end", "reach"):
+        for stage in ("paper", "end", "reach", "intact"):
             params, it = _final(out, f"design/{n}-{stage}", None)
             if params is not None:
                 rows.append(
@@ -243,7 +248,7 @@ def main(argv=None):
     if args.smoke:
         args.out = tempfile.mkdtemp(prefix="spider-smoke-")
         runs = {k: (s, st, 2) for k, (s, st, _) in RUNS.items()}
-        designs = {k: (s, st, 1, 1, 1 if r else 0, c) for k, (s, st, _, _, r, c) in DESIGNS.items()}
+        designs = {k: (s, st, 1, 1, 1 if r else 0, 1 if i else 0, c) for k, (s, st, _, _, r, i, c) in DESIGNS.items()}
         SPREAD.update(weak=1, strong=1)
         common = dict(replicas=2, steps=50, end=dict(horizon=300, window=100, every=50))
         common["search"] = dict(seeds=1, top=1, rescore=1, steps=300, progress=False)
@@ -290,7 +295,12 @@ def main(argv=None):
             design = name.split(",")[0].removeprefix("design ") if name.startswith("design") else None
             if "forward search," in name:
                 design += "-search"
-            last = "reach loss" in name or ("end loss" in name and not designs[design][4])  # a design's last stage
+            stages = designs[design][4:6] if design in designs else (0, 0)
+            last = (  # a design's last stage
+                "intact loss" in name
+                or ("reach loss" in name and not stages[1])
+                or ("end loss" in name and not any(stages))
+            )
             if main_rank and design and (last or "search," in name) and (shell == "octahedron" or cargo):
                 png = os.path.join(args.out, f"spider-validate-design-{design}.png")  # one run of each design
                 shutil.copy(os.path.join(d, "trajectory.png"), png)

@@ -226,6 +226,7 @@ CASES = [
     (["spider", "optimize", "--out", "{tmp}/jobs.json"], "--out {tmp}/jobs.json", "is a file"),
     (["spider", "optimize", "--horizon", "5000"], "--horizon 5000", "--loss end"),
     (["spider", "optimize", "--end-reach", "1"], "--end-reach 1.0", "--loss end"),
+    (["spider", "optimize", "--end-intact", "2"], "--end-intact 2.0", "--loss end"),
     (["spider", "optimize", "--loss", "end", "--end-reach", "-1"], "--end-reach", "-1"),
     (["spider", "optimize", "--loss", "end", "--window", "50"], "--window 50", "100 or more"),
     (["spider", "optimize", "--loss", "end", "--horizon", "1500"], "--horizon 1500", "--steps 1000", "--window 1000"),

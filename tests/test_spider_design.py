@@ -83,6 +83,8 @@ def test_bad_spider_set_ups_are_refused():
         model.Params.from_array([1.0] * 7 + [np.nan])
     with pytest.raises(ValueError, match="reach"):
         design.End(reach=-1.0).check()
+    with pytest.raises(ValueError, match="intact"):
+        design.End(intact=-1.0).check()
 
 
 def test_projection_onto_buildable_parameters():
@@ -104,7 +106,7 @@ def _window_value(shell, cargo, x, end, stable, before):
     cx.sim.run(end.window)
     positions = np.array(cx.sim.state._cpp.position)
     return (
-        design.end_terms(cx, positions, end.weight, end.margin, end.reach)[0]
+        design.end_terms(cx, positions, end.weight, end.margin, end.reach, end.intact)[0]
         + design.stable_shell(cx, positions, *stable)[0]
     )
 
@@ -116,12 +118,14 @@ WINDOW_START = {  # extracting spiders, so that every term is engaged in the win
 
 
 @pytest.mark.parametrize(
-    "shell,cargo,reach", [("octahedron", False, 0.0), ("icosahedron", True, 0.0), ("octahedron", False, 2.0)]
+    "shell,cargo,reach,intact",
+    [("octahedron", False, 0.0, 0.0), ("icosahedron", True, 0.0, 0.0), ("octahedron", False, 2.0, 5.0)],
 )
-def test_end_of_run_window_gradient_matches_finite_differences(shell, cargo, reach):
+def test_end_of_run_window_gradient_matches_finite_differences(shell, cargo, reach, intact):
     # one frame at the window's end: a second frame would need a run() boundary in the differences,
-    # and a new run recomputes the Langevin torque (docs/spider.md), another map
-    end = design.End(horizon=400, window=100, every=100, paper_steps=100, margin=3.0, reach=reach)
+    # and a new run recomputes the Langevin torque (docs/spider.md), another map. (margin 3: every
+    # term engaged, the intact term's on every remaining edge)
+    end = design.End(horizon=400, window=100, every=100, paper_steps=100, margin=3.0, reach=reach, intact=intact)
     k, lo, hi = design.STABLE_SHELL[shell]
     stable = (k, lo + 0.3, hi - 0.3)
     x0 = np.array(WINDOW_START[shell])

@@ -24,6 +24,7 @@ def optimize(args):
             weight=args.end_weight,
             paper_steps=args.steps,
             reach=args.end_reach,
+            intact=args.end_intact,
         )
     opt = Optimization(
         args.out,
@@ -133,7 +134,7 @@ def _check_optimize(args):
 
     resumable(args.out, args.resume, "a new optimisation")
     if args.loss != "end":
-        for name in ("horizon", "window", "end_weight", "end_reach"):
+        for name in ("horizon", "window", "end_weight", "end_reach", "end_intact"):
             if getattr(args, name) is not None:
                 raise Usage(f"--{name.replace('_', '-')} {getattr(args, name)} applies to --loss end")
     else:
@@ -141,6 +142,7 @@ def _check_optimize(args):
         args.window = 1000 if args.window is None else args.window
         args.end_weight = 10.0 if args.end_weight is None else args.end_weight
         args.end_reach = 0.0 if args.end_reach is None else args.end_reach
+        args.end_intact = 0.0 if args.end_intact is None else args.end_intact
         if args.steps + args.window > args.horizon:
             raise Usage(
                 f"--horizon {args.horizon} must hold --steps {args.steps} (the paper's loss) and --window {args.window}"
@@ -267,6 +269,12 @@ def add_parser(sub):
         type=_a.real(0),
         default=None,
         help="--loss end: weight of the head's range reaching the remaining shell at the end (0: off)",
+    )
+    a.add_argument(
+        "--end-intact",
+        type=_a.real(0),
+        default=None,
+        help="--loss end: weight of the remaining shell's edges coming unbonded at the end (0: off)",
     )
     a.add_argument(
         "--cargo",

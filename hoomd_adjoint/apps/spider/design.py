@@ -14,7 +14,7 @@ import numpy as np
 from ... import adjoint
 from ...md.constrain import quat_mul
 from .model import PARAM_NAMES, ROT_FRICTION, VERTEX_RADIUS, switched_morse
-from .validate import CARGO_CONTACT, CONTACT, TARGET_CLEARANCE
+from .validate import BOND, CARGO_CONTACT, CONTACT, TARGET_CLEARANCE
 
 __all__ = [
     "Evaluation",
@@ -226,7 +226,10 @@ class End:
     ``reach`` > 0 adds reach x sum_i relu(r_cut + margin - d_hi)^2 / (V - 1) over the head h and
     the remaining vertices: once the target is out, the head's range should end short of the shell
     (a long tail holds the complex on it, and the dynamics' d/dr_cut is zero for pairs inside
-    r_on, docs/spider.md)."""
+    r_on, docs/spider.md). ``intact`` > 0 adds intact x sum over the remaining shell's edges of
+    relu(d_e - (1 - margin))^2 / (V - 1), d_e the edge's closest patch pair: the strict test's
+    "intact" (every remaining edge bonded, d_e < 1), against a strong spider pulling a second
+    vertex loose."""
 
     horizon: int = 10000
     window: int = 1000
@@ -235,6 +238,7 @@ class End:
     margin: float = 0.5
     paper_steps: int = 1000
     reach: float = 0.0
+    intact: float = 0.0
 
     def check(self):
         from ... import _checks
@@ -250,17 +254,20 @@ class End:
         _checks.real("weight", self.weight, lo=0.0)
         _checks.real("margin", self.margin)
         _checks.real("reach", self.reach, lo=0.0)
+        _checks.real("intact", self.intact, lo=0.0)
         return self
 
     def settings(self):
-        """As a config dict; reach 0 is left out, so runs saved before it existed still resume."""
+        """As a config dict; reach and intact 0 are left out, so runs saved before they existed
+        still resume."""
         d = dataclasses.asdict(self.check())
-        if d["reach"] == 0.0:
-            del d["reach"]
+        for k in ("reach", "intact"):
+            if d[k] == 0.0:
+                del d[k]
         return d
 
 
-def end_terms(cx, positions, weight, margin, reach=0.0):
+def end_terms(cx, positions, weight, margin, reach=0.0, intact=0.0):
     """The end-of-run terms of one state (see :class:`End`): (value, d/dpositions, d/d(eight
     parameters) at fixed positions)."""
     V, t, n = cx.n_vertices, cx.target, cx.n_legs
@@ -306,6 +313,23 @@ def end_terms(cx, positions, weight, margin, reach=0.0):
         g[sites[n]] += s * ga[0]
         g[rest] += s * gb
         dparams[PARAM_NAMES.index("r_cut")] += s * dr[0]
+    if intact > 0:
+        s, tags = intact / norm, np.arange(body.size)
+        patch = np.flatnonzero((body >= 0) & (body < V) & (body != tags))
+        owner = body[patch]
+        for i, j in cx.shell.edges:
+            if t in (i, j):
+                continue
+            a, b = patch[owner == i], patch[owner == j]
+            d = x[a][:, None] - x[b][None]
+            r = np.linalg.norm(d, axis=-1)
+            k = np.unravel_index(np.argmin(r), r.shape)  # the edge's closest patch pair
+            h = r[k] - (BOND - margin)
+            if h > 0:
+                value += s * h * h
+                u = (2 * s * h / r[k]) * d[k]
+                g[a[k[0]]] += u
+                g[b[k[1]]] -= u
     return value, g, dparams
 
 
@@ -343,7 +367,7 @@ def window(cx, end, memory=None, stable=None):
     seen = {}  # timestep -> (end terms, their explicit d/dparams, stable-shell term); a recomputed frame overwrites
 
     def loss(frame):
-        value, g, dp = end_terms(cx, frame.positions, end.weight, end.margin, end.reach)
+        value, g, dp = end_terms(cx, frame.positions, end.weight, end.margin, end.reach, end.intact)
         vs = 0.0
         if stable is not None:
             vs, gs = stable_shell(cx, frame.positions, *stable)
