@@ -510,6 +510,58 @@ def test_rigid_bodies_follow_the_cpu(backend, method, dim):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_forces_sharing_a_list_follow_the_cpu(backend):
+    """Two pair forces on one neighbour list (the spider's three do): the device starts the list
+    once. (It used to start it once per force, and the second start dropped the first's request
+    to build: the forces then read a list never built, out of bounds.)"""
+    rng = np.random.default_rng(1)
+    box = [9.0, 9.0, 9.0, 0.1, 0, 0]
+    pos = random_positions(rng, 120, box, min_dist=1.0)
+    out = []
+    for device in (ha.device.CPU(num_cpu_threads=1), backend()):
+        sim = ha.Simulation(device=device, seed=1)
+        sim.create_state_from_snapshot(make_frame(pos, box))
+        nl = ha.md.nlist.Cell(buffer=0.3)
+        a = ha.md.pair.LJ(nlist=nl, default_r_cut=2.5)
+        a.params[("A", "A")] = dict(epsilon=1.0, sigma=1.0)
+        b = ha.md.pair.Gaussian(nlist=nl, default_r_cut=1.5)
+        b.params[("A", "A")] = dict(epsilon=0.5, sigma=0.8)
+        sim.operations.integrator = ha.md.Integrator(
+            dt=2e-3, methods=[ha.md.methods.Langevin(filter=ha.filter.All(), kT=1.0)], forces=[a, b]
+        )
+        sim.run(100)
+        res = ha.adjoint.gradient(sim, 40, spread_loss, [a, b, "positions"])
+        g = [res.grad(f)[("A", "A")][k] for f in (a, b) for k in ("epsilon", "sigma")]
+        out.append([np.array(sim.state._cpp.position), res.positions, np.array(g), a.forces, b.forces])
+    for x, y in zip(*out):
+        if backend is ha.device._HostBackendGPU:
+            np.testing.assert_array_equal(x, y)
+        else:
+            np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("shell", ["octahedron", "icosahedron"])
+def test_the_spider_runs_on_the_device(backend, shell):
+    """The spider's complex (rigid shell and spider, three pair forces on one list, the legs' bar
+    force: engine/BarForce.h's loop run by one device thread) on the device, forward and through
+    the paper's loss and its exact 8-parameter gradient: the CPU's, bit for bit on the host
+    backend."""
+    from hoomd_adjoint.apps.spider import design, model
+
+    out = []
+    for device in (ha.device.CPU(num_cpu_threads=1), backend()):
+        cx = model.Complex(shell, model.Params.start(shell, "strong"), seed=3, leg_sigma=2.25, device=device)
+        ev = design.evaluate(cx, steps=200, stable=design.STABLE_SHELL[shell])
+        out.append([np.array([ev.loss]), ev.grad, np.array(cx.sim.state._cpp.position), cx.bar.forces])
+    for x, y in zip(*out):
+        if backend is ha.device._HostBackendGPU:
+            np.testing.assert_array_equal(x, y)
+        else:
+            np.testing.assert_allclose(x, y, rtol=1e-8, atol=1e-9)
+
+
 def _rigid_gradient(device, method, dim, steps=60, **kw):
     """A gradient of rigid trimers and free particles (rotations integrated) with respect to
     everything a rigid system has: LJ, initial state, body geometry, moments, rotational drags."""

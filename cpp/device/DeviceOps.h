@@ -8,6 +8,7 @@
 #include "core/BoxDim.h"
 #include "core/HostDevice.h"
 #include "adjoint/AdjointStep.h"
+#include "adjoint/BarForceAdjoint.h"
 #include "device/GPU.h"
 #include "engine/PairForceKernel.h"
 #include "adjoint/PairJacobianKernel.h"
@@ -734,6 +735,37 @@ struct ScaleOp {
     }
 };
 
+// ---- Bar forces (engine/BarForce.h): one thread runs the host's loop over the (bar, point)
+// pairs, in its order (they are few) ----
+struct BarForceOp {
+    BoxDim box;
+    const double* pos;
+    const uint32_t* triples;  // (end a, end b, point) per pair
+    uint32_t n;
+    double p[3];  // epsilon, sigma, alpha
+    double *force, *energy;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        for (uint32_t k = 0; k < n; ++k)
+            bar_pair_add(box, pos, triples[3 * k], triples[3 * k + 1], triples[3 * k + 2], p, force, energy);
+    }
+};
+struct BarJacobianOp {
+    const SweepRecord* st;
+    BoxDim box;
+    const double* pos;
+    const uint32_t* triples;
+    uint32_t n;
+    double p[3];
+    const double* w;
+    double *out, *gparams;
+    HA_HOSTDEVICE void operator()(uint32_t) const {
+        if (st->stopped) return;
+        for (uint32_t k = 0; k < n; ++k)
+            bar_pair_jacobian(box, pos, triples[3 * k], triples[3 * k + 1], triples[3 * k + 2], p, w, out, gparams,
+                              nullptr);
+    }
+};
+
 // ---- The rigid-body adjoint on the device (RigidAdjoint.cc's steps with RigidAdjointStep.h's
 // pieces; `rot`: the particles that rotate, as the CPU's step loops over them) ----
 struct ZeroOp {
@@ -949,7 +981,9 @@ struct RigidCheckOp {
     X(BrownianRotAdjointOp) \
     X(ScatterBlockOp)       \
     X(AddSumsOp)            \
-    X(RigidCheckOp)
+    X(RigidCheckOp)         \
+    X(BarForceOp)           \
+    X(BarJacobianOp)
 // clang-format on
 #define HA_DEVICE_PAIR_OPS(X, E) X(PairForceOp<E, false>) X(PairForceOp<E, true>)
 // The adjoint's pair ops come in the dual widths PairForceT's with_width picks: 0, 1, 2, 4 or P

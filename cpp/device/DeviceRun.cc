@@ -144,6 +144,9 @@ DeviceState& DeviceRun::begin(System& sys, bool send_state) {
             if (std::find(d.lists.begin(), d.lists.end(), nl) == d.lists.end()) d.lists.push_back(nl);
         }
     }
+    // each list once, however many forces share it (a second start would send its status again
+    // and drop the build the first asked for)
+    for (DeviceNeighborList* nl : d.lists) nl->start(pd);
     if (send_state) {
         d.pos.upload(pd.pos);
         d.vel.upload(pd.vel);

@@ -25,8 +25,7 @@ class PairForceDeviceT : public PairForceAdjointT<E>, public DeviceForce {
         d_derived.upload(m_derived);
         d_eshift.upload(m_eshift);
         d_force.resize(3 * size_t(pd.N));
-        d_energy.resize(pd.N);
-        device_list(*m_nlist).start(pd);
+        d_energy.resize(pd.N);  // (its list: DeviceRun::begin starts each list once)
     }
 
     void computeDevice(const ParticleData& pd, const DeviceParticles& dp, uint64_t t) override {

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <vector>
+#include "core/BoxDim.h"
 #include "core/Dual.h"
 #include "engine/Force.h"
 #include "engine/evaluators/EvaluatorMath.h"
@@ -45,11 +46,11 @@ HA_HOSTDEVICE bool bar_point(const T a[3], const T b[3], const T v[3], const T& 
 }
 
 // a at the origin, b and v by the minimum image from a (the function is translation invariant)
-inline void bar_relative(const ParticleData& pd, uint32_t ia, uint32_t ib, uint32_t iv, double a[3], double b[3],
-                         double v[3]) {
-    const Vec3 pa = pd.position(ia);
-    const Vec3 e = pd.box.minImage({pd.pos[3 * ib] - pa.x, pd.pos[3 * ib + 1] - pa.y, pd.pos[3 * ib + 2] - pa.z});
-    const Vec3 r = pd.box.minImage({pd.pos[3 * iv] - pa.x, pd.pos[3 * iv + 1] - pa.y, pd.pos[3 * iv + 2] - pa.z});
+HA_HOSTDEVICE void bar_relative(const BoxDim& box, const double* pos, uint32_t ia, uint32_t ib, uint32_t iv,
+                                double a[3], double b[3], double v[3]) {
+    const double* pa = pos + 3 * ia;
+    const Vec3 e = box.minImage({pos[3 * ib] - pa[0], pos[3 * ib + 1] - pa[1], pos[3 * ib + 2] - pa[2]});
+    const Vec3 r = box.minImage({pos[3 * iv] - pa[0], pos[3 * iv + 1] - pa[1], pos[3 * iv + 2] - pa[2]});
     a[0] = a[1] = a[2] = 0.0;
     b[0] = e.x;
     b[1] = e.y;
@@ -57,6 +58,24 @@ inline void bar_relative(const ParticleData& pd, uint32_t ia, uint32_t ib, uint3
     v[0] = r.x;
     v[1] = r.y;
     v[2] = r.z;
+}
+
+// The bar (ia, ib) and the point iv: their forces and energies added (half the energy to the
+// point, a quarter to each end). The host's compute loops over the pairs, the device runs the
+// same loop (device/BarForceDevice.h).
+HA_HOSTDEVICE void bar_pair_add(const BoxDim& box, const double* pos, uint32_t ia, uint32_t ib, uint32_t iv,
+                                const double p[3], double* force, double* energy) {
+    double a[3], b[3], v[3], Fa[3], Fb[3], Fv[3], U;
+    bar_relative(box, pos, ia, ib, iv, a, b, v);
+    if (!bar_point(a, b, v, p[0], p[1], p[2], Fa, Fb, Fv, U)) return;
+    for (int c = 0; c < 3; ++c) {
+        force[3 * ia + c] += Fa[c];
+        force[3 * ib + c] += Fb[c];
+        force[3 * iv + c] += Fv[c];
+    }
+    energy[iv] += 0.5 * U;
+    energy[ia] += 0.25 * U;
+    energy[ib] += 0.25 * U;
 }
 
 class BarForce : public Force {
@@ -74,6 +93,9 @@ class BarForce : public Force {
     void compute(const ParticleData& pd, uint64_t t, int nthreads) override;
     void prepare(const ParticleData& pd) override;
     const char* kind() const override { return "bar forces"; }
+    // The (bar end a, bar end b, point) tag triples the force evaluates, in the order it adds
+    // them (every bar with every point outside the bar's body).
+    std::vector<uint32_t> triples(const ParticleData& pd) const;
 
   protected:
     std::vector<uint32_t> m_ends, m_points;

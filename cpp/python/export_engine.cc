@@ -13,10 +13,10 @@
 
 #include "core/Format.h"
 #include "core/Simd.h"
-#include "adjoint/BarForceAdjoint.h"
 #include "adjoint/ExternalFieldAdjoint.h"
 #include "adjoint/TableForceAdjoint.h"
 #include "adjoint/WallForceAdjoint.h"
+#include "device/BarForceDevice.h"
 #include "device/PairForces.h"
 #include "engine/Force.h"
 #include "engine/evaluators/All.h"
@@ -173,7 +173,7 @@ void export_forces(py::module_& m) {
         .def("set_params", &PeriodicField::setParams, py::arg("type"), py::arg("A"), py::arg("i"), py::arg("w"),
              py::arg("p"));
     py::class_<BarForce, Force, std::shared_ptr<BarForce>>(m, "BarForce")
-        .def(py::init([] { return std::shared_ptr<BarForce>(std::make_shared<BarForceAdjoint>()); }))
+        .def(py::init([] { return std::shared_ptr<BarForce>(std::make_shared<BarForceDevice>()); }))
         .def("set_bars", &BarForce::setBars, py::arg("ends"), py::arg("points"))
         .def("set_params", &BarForce::setParams, py::arg("epsilon"), py::arg("sigma"), py::arg("alpha"));
 }

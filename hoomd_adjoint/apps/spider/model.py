@@ -165,13 +165,25 @@ class Complex:
         leg_sigma: range of the legs' repulsion (1.0: the preprint's code).
         kT, dt: temperature (energy) and time step.
         threads: CPU threads.
+        device: the simulation's device (default: ``device.CPU(num_cpu_threads=threads)``); on a
+            ``device.GPU()`` the complex runs there, forward and adjoint.
 
     Particle tags: vertex centres 0..V-1, the spider's centre of mass V, the cargo V+1; constituents
     after.
     """
 
     def __init__(
-        self, shell="octahedron", params=None, seed=0, target=5, cargo=False, leg_sigma=1.0, kT=1.0, dt=1e-3, threads=1
+        self,
+        shell="octahedron",
+        params=None,
+        seed=0,
+        target=5,
+        cargo=False,
+        leg_sigma=1.0,
+        kT=1.0,
+        dt=1e-3,
+        threads=1,
+        device=None,
     ):
         if shell not in SHELL:
             raise ValueError(f"shell must be one of {list(SHELL)}, got {shell!r}")
@@ -187,7 +199,7 @@ class Complex:
         self.spider = spider_body(n, params.base_radius, params.head_height)
         self.kT, self.dt, self.leg_sigma = float(kT), float(dt), float(leg_sigma)
         self.spider_tag = V
-        self._build(int(seed), threads)
+        self._build(int(seed), threads if device is None else device)
 
     # -- construction ----------------------------------------------------------------------
     def _placement(self):
@@ -205,7 +217,7 @@ class Complex:
         centre = v[self.target] + self.params.head_height / (self.n_legs + 1) * out
         return centre, quaternion_from_matrix(np.stack([ex, np.cross(ez, ex), ez], axis=1))
 
-    def _build(self, seed, threads):
+    def _build(self, seed, device):
         shell, sp, p = self.shell, self.spider, self.params
         V = self.n_vertices
         n_free = V + 1 + int(self.cargo)
@@ -232,7 +244,9 @@ class Complex:
         f.particles.moment_inertia = inertia
         f.particles.velocity = vel
         f.particles.angmom = angmom
-        sim = Simulation(device=_device.CPU(num_cpu_threads=threads), seed=seed)
+        if not isinstance(device, _device.Device):  # (a thread count)
+            device = _device.CPU(num_cpu_threads=device)
+        sim = Simulation(device=device, seed=seed)
         sim.create_state_from_snapshot(f)
         rigid = constrain.Rigid()
         rigid.body["V"] = dict(
