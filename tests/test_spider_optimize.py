@@ -337,3 +337,24 @@ def test_the_example_carries_on_a_committed_partial_run(tmp_path, monkeypatch):
         h.pop("wall")
     assert a == b and len(a["history"]) == 2
     assert os.stat(tmp_path / "out/oct-strong/history.csv").st_mode & 0o077 == 0  # the umask, not the copy's modes
+
+
+def test_local_search_about_a_design(tmp_path):
+    """search(around=..., spread=...): candidate 0 is the design, the others within spread x
+    max(|x|, 1) of it (buildable: projected), the setting kept in config.json so a folder of
+    another search is refused; the result is the same when resumed."""
+    from hoomd_adjoint.apps.spider import search
+
+    x0 = [4.83, 5.77, 5.30, 0.11, 9.58, 1.00, 6.42, 8.63]
+    assert np.array_equal(search.sample(0, 3, around=x0).array(), x0)
+    for k in range(1, 40):
+        x = search.sample(k, 3, around=x0, spread=0.1).array()
+        assert np.all(np.abs(x - x0) <= 0.1 * np.maximum(np.abs(x0), 1.0) + 1e-12) or x[6] <= x[7] - 0.1
+        Params.from_array(x).check()
+    kw = dict(candidates=3, seeds=1, top=2, rescore=1, steps=300, around=x0, spread=0.05, seed=3, progress=False)
+    best = search.search(str(tmp_path / "s"), **kw)
+    again = search.search(str(tmp_path / "s"), **kw)  # (resumed: nothing scored again)
+    assert best == again
+    assert json.loads((tmp_path / "s" / "config.json").read_text())["around"] == x0
+    with pytest.raises(ValueError, match="other settings"):
+        search.search(str(tmp_path / "s"), **dict(kw, spread=0.2))

@@ -113,6 +113,8 @@ def search(args):
         seed=args.seed,
         communicator=world,
         progress=not args.quiet,
+        around=args.around,
+        spread=args.spread,
     )
     if world.partition == 0:
         print(json.dumps({k: best[k] for k in ("params", "names", "runs", "fractions")}, indent=1))
@@ -180,6 +182,20 @@ def _check_search(args):
     from ..._cli import Usage, out_folder
 
     out_folder("--out", args.out)
+    if args.spread is not None and args.around is None:
+        raise Usage(f"--spread {args.spread} applies to a local search: give --around")
+    if args.around is not None:
+        from .validate import load_params
+
+        import os
+
+        if not os.path.isfile(args.around) and any(c.isalpha() and c not in "eE" for c in args.around):
+            raise Usage(f"--around {args.around}: neither a file nor 8 comma-separated numbers")
+        try:
+            args.around = load_params(args.around).array().tolist()
+        except (ValueError, KeyError, TypeError, OSError) as e:
+            raise Usage(f"--around {args.around}: {e}") from None
+        args.spread = 0.1 if args.spread is None else args.spread
     if args.top > args.candidates:
         raise Usage(f"--top {args.top} must be at most --candidates {args.candidates}")
     last = args.first_seed + args.seeds + args.rescore - 1
@@ -349,6 +365,18 @@ def _add_search(actions, common):
     a.add_argument("--steps", type=_a.integer(1), default=10000, help="steps per run")
     a.add_argument("--seed", type=_a.integer(0), default=0, help="the search's seed (candidate k: rng([seed, k]))")
     a.add_argument("--cargo", action="store_true", help="with the cargo inside (the icosahedron); release breaks ties")
+    a.add_argument(
+        "--around",
+        default=None,
+        help="a local search about these parameters (a state.json or best.json, or 8 comma-separated numbers); "
+        "default: the box",
+    )
+    a.add_argument(
+        "--spread",
+        type=_a.real(0, open_lo=True),
+        default=None,
+        help="--around: each parameter within spread x max(|x|, 1) of it (0.1)",
+    )
     a.add_argument(
         "--out", type=_a.text("a folder"), default="spider-search", help="output folder (candidates.jsonl, best.json)"
     )

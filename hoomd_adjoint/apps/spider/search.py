@@ -13,6 +13,11 @@ seeds it never saw.
 Seeds: training runs use ``first_seed`` (55,000) onwards, clear of the optimisations' replica
 seeds (below 52,100) and of the validation seeds (60,000 onwards).
 
+A local search (``around``: a design's parameters, ``spread``) draws each parameter uniformly
+within ``spread`` x max(|x|, 1) of the design's instead, candidate 0 being the design itself, and
+projects onto the buildable set (``Params.project``): a forward refinement of a gradient design,
+scored by the strict test it is judged by.
+
 Resumable: candidate k is drawn from ``default_rng([seed, k])``, and ``candidates.jsonl`` gets one
 line per scored candidate, so a rerun skips what is there and any number of ranks (candidate k
 on partition k mod P) gives the same file.
@@ -44,9 +49,16 @@ R_CUT_MAX = 11.0  # r_cut ~ U(h + 0.5, 11): the head reaches the target (at h) a
 SWITCH = (0.5, 2.5)  # r_on = r_cut - U(0.5, 2.5)
 
 
-def sample(k, seed=0):
-    """Candidate ``k`` of the search with ``seed``: :class:`Params` drawn from :data:`BOX`."""
+def sample(k, seed=0, around=None, spread=0.1):
+    """Candidate ``k`` of the search with ``seed``: :class:`Params` drawn from :data:`BOX`, or
+    (``around``: eight parameters) within ``spread`` x max(|x|, 1) of them (candidate 0: them)."""
     rng = np.random.default_rng([int(seed), int(k)])
+    if around is not None:
+        x0 = np.asarray(around, dtype=float)
+        if k == 0:
+            return Params.from_array(x0)
+        x = x0 + rng.uniform(-1.0, 1.0, x0.size) * spread * np.maximum(np.abs(x0), 1.0)
+        return Params.from_array(x).project()[0]
     x = {n: rng.uniform(*BOX[n]) for n in BOX}
     x["r_cut"] = rng.uniform(x["head_height"] + 0.5, R_CUT_MAX)
     x["r_on"] = x["r_cut"] - rng.uniform(*SWITCH)
@@ -90,6 +102,8 @@ def search(
     seed=0,
     communicator=None,
     progress=True,
+    around=None,
+    spread=0.1,
 ):
     """Score ``candidates`` sampled parameter sets on ``seeds`` runs each, then the best ``top`` on
     ``rescore`` more; writes ``candidates.jsonl`` and ``best.json`` (the best set's ``params``,
@@ -97,7 +111,8 @@ def search(
     runs) into ``out`` and returns the contents of ``best.json``. Cost: (candidates x seeds +
     top x rescore) runs of ``steps`` steps (a 10,000-step run: ~0.4 s octahedron, ~0.9 s
     icosahedron with the cargo, one core). A folder that holds a search with other settings is
-    refused (``config.json``) before anything runs."""
+    refused (``config.json``) before anything runs. ``around`` (eight parameters) and ``spread``:
+    a local search about them (the module's docstring)."""
     from tqdm.auto import tqdm
 
     from ... import _checks
@@ -108,10 +123,15 @@ def search(
     rescore = _checks.integer("rescore", rescore, lo=0)
     first_seed = _checks.integer("first_seed", first_seed, lo=0, hi=65536 - seeds - rescore)
     steps = _checks.integer("steps", steps, lo=1)
+    if around is not None:
+        around = [float(v) for v in Params.from_array(around).array()]  # (checked: eight finite numbers)
+        spread = _checks.real("spread", spread, lo=0.0, lo_open=True)
     mine, P = (0, 1) if communicator is None else (communicator.partition, communicator.num_partitions)
     main = mine == 0
     config = dict(shell=shell, seeds=seeds, first_seed=first_seed, steps=steps, cargo=bool(cargo))
     config.update(leg_sigma=float(leg_sigma), seed=int(seed))
+    if around is not None:  # (a box search's config stays as it was, so its folders resume)
+        config.update(around=around, spread=float(spread))
     path, done = os.path.join(out, "candidates.jsonl"), _read(out, config, trim=main)
     if main and not done:
         os.makedirs(out, exist_ok=True)
@@ -122,7 +142,7 @@ def search(
     for block in range(0, len(todo), P):  # one candidate per rank, then every rank has them all
         ks = todo[block : block + P]
         mine_k = ks[mine] if mine < len(ks) else None
-        got = [] if mine_k is None else [_candidate(mine_k, seed, shell, seeds, first_seed, kw)]
+        got = [] if mine_k is None else [_candidate(mine_k, seed, shell, seeds, first_seed, kw, around, spread)]
         if P > 1:
             got = [c for part in communicator.allgather(got) for c in part]
         if main:
@@ -183,8 +203,8 @@ def _read(out, config, trim=False):
     return done
 
 
-def _candidate(k, seed, shell, seeds, first_seed, kw):
-    p = sample(k, seed)
+def _candidate(k, seed, shell, seeds, first_seed, kw, around=None, spread=0.1):
+    p = sample(k, seed, around, spread)
     try:
         s = score(p, shell, seeds, first_seed, **kw)
     except ValueError as e:  # a set the model refuses (none in BOX); recorded, never the best
