@@ -62,6 +62,13 @@ DESIGNS = {  # name: (shell, start, iterations of the paper's loss, of the end-o
 REACH = dict(reach=1.0, lr=0.02)  # the reach stage: its weight (design.End) and Adam step, from the paper stage
 INTACT = dict(REACH, intact=10.0)  # the intact stage, from the reach stage: its weights and Adam step
 SEARCHES = {"octahedron": 150, "icosahedron": 150}  # candidates per shell (the icosahedron's with the cargo)
+# Local searches about the gradient designs that fall short (spider search --around, each round
+# about the previous round's best; the first about the reach stage's result): per round (spread,
+# candidates, top, rescore, seed). docs/spider.md, "Local searches from the gradient designs".
+LOCAL = {
+    "oct-strong": [(0.1, 100, 5, 20, 0), (0.05, 100, 10, 40, 1), (0.05, 100, 10, 80, 2)],
+    "ico-weak": [(0.1, 100, 5, 20, 0), (0.05, 100, 10, 40, 1)],
+}
 LONG = 3  # the cargo-release rows also run at this many times the table's length
 AUTHORS = {  # (R, h, r_B, r_H, log eps_H, alpha_H, r_on, r_cut) in the authors' code and README
     "octahedron": [4.103, 4.295, 1.299, 1.197, 5.459, 1.904, 8.710, 9.799],
@@ -70,7 +77,7 @@ AUTHORS = {  # (R, h, r_B, r_H, log eps_H, alpha_H, r_on, r_cut) in the authors'
 }
 
 
-def jobs(runs, designs, only, searches=SEARCHES):
+def jobs(runs, designs, only, searches=SEARCHES, local=LOCAL):
     """Every optimisation and search the chosen parts need, in order: (name, keyword arguments of
     Optimization, iterations), or for a search (name, keyword arguments of search.search, None).
     A design's second stage starts from its first's result."""
@@ -98,12 +105,20 @@ def jobs(runs, designs, only, searches=SEARCHES):
                 out.append((f"design/{n}-reach", dict(kw, **REACH), it3))
             if it4:  # then, from the reach stage, the intact term too (a second vertex kept bonded)
                 out.append((f"design/{n}-intact", dict(kw, first=f"design/{n}-reach", **INTACT), it4))
+            about = f"design/{n}-reach/state.json"
+            for j, (spread, candidates, top, rescore, seed) in enumerate(local.get(n, []), start=1):
+                kw = dict(shell=shell, cargo=cargo, candidates=candidates, top=top, rescore=rescore, seed=seed)
+                out.append((f"design/{n}-local{j}", dict(kw, spread=spread, around_from=about), None))
+                about = f"design/{n}-local{j}/best.json"
     return out
 
 
 def optimise(out, name, kw, iterations, common, world, carry_on=True):
-    if iterations is None:  # a search
-        search.search(os.path.join(out, name), **kw, **common.get("search", {}), communicator=world)
+    if iterations is None:  # a search (a local one about an earlier stage's result)
+        kw = {**kw, **common.get("search", {})}
+        if "around_from" in kw:
+            kw["around"] = validate.load_params(os.path.join(out, kw.pop("around_from"))).array()
+        search.search(os.path.join(out, name), **kw, communicator=world)
         return
     if carry_on:
         _carry_on(out, name, world)
@@ -166,7 +181,7 @@ def _final(out, name, fig):
     return None, 0
 
 
-def validation_rows(out, runs, designs, searches=SEARCHES, long=LONG * 10000):
+def validation_rows(out, runs, designs, searches=SEARCHES, long=LONG * 10000, local=LOCAL):
     """The rows of the validation table: (name, shell, parameters, cargo, leg sigma, bare, steps);
     steps None is the table's length."""
     rows = [(f"authors' {n}", n.split(",")[0], p, False, 1.0) for n, p in AUTHORS.items()]
@@ -181,6 +196,11 @@ def validation_rows(out, runs, designs, searches=SEARCHES, long=LONG * 10000):
                 rows.append(
                     (f"design {n}, {stage} loss, {it} it. (legs {DESIGN_LEGS:g})", shell, params, False, DESIGN_LEGS)
                 )
+        rounds = local.get(n, [])
+        best = os.path.join(out, f"design/{n}-local{len(rounds)}", "best.json")
+        if rounds and os.path.exists(best):
+            name = f"design {n}, local search, {len(rounds)} rounds (legs {DESIGN_LEGS:g})"
+            rows.append((name, shell, validate.load_params(best), False, DESIGN_LEGS))
     found = {}
     for shell, n in searches.items():
         best = os.path.join(out, f"design/{shell}-search", "best.json")
@@ -245,7 +265,7 @@ def main(argv=None):
         dict(search=dict(progress=False)),
         dict(seeds=40, steps=10000),
     )
-    searches = dict(SEARCHES)
+    searches, local = dict(SEARCHES), dict(LOCAL)
     if args.smoke:
         args.out = tempfile.mkdtemp(prefix="spider-smoke-")
         runs = {k: (s, st, 2) for k, (s, st, _) in RUNS.items()}
@@ -255,12 +275,13 @@ def main(argv=None):
         common = dict(replicas=2, steps=50, end=dict(horizon=300, window=100, every=50))
         common["search"] = dict(seeds=1, top=1, rescore=1, steps=300, progress=False)
         searches = {k: 2 for k in SEARCHES}
+        local = {k: [(0.1, 2, 1, 1, 0)] * len(r) for k, r in LOCAL.items()}
         val = dict(seeds=2, steps=300)
     world = shared("reproduce_spider.py")  # under mpirun the ranks share each iteration's replicas
     if world is None:
         return 2
     os.makedirs(args.out, exist_ok=True)
-    todo = jobs(runs, designs, args.only, searches)
+    todo = jobs(runs, designs, args.only, searches, local)
     for i, (name, kw, iterations) in enumerate(todo):
         if part is None or i % part[1] == part[0] - 1:
             optimise(args.out, name, kw, iterations, common, world, carry_on=not args.smoke)
@@ -287,7 +308,7 @@ def main(argv=None):
         print("fig4", json.dumps(s, indent=1)[:1500])
     if "validate" in args.only:
         table = {}
-        rows = validation_rows(args.out, runs, designs, searches, LONG * val["steps"])
+        rows = validation_rows(args.out, runs, designs, searches, LONG * val["steps"], local)
         for name, shell, params, cargo, legs, bare, steps in rows:
             d = os.path.join(args.out, "validate", re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-"))
             kw = dict(val, steps=steps or val["steps"])
@@ -297,9 +318,12 @@ def main(argv=None):
             design = name.split(",")[0].removeprefix("design ") if name.startswith("design") else None
             if "forward search," in name:
                 design += "-search"
+            elif "local search," in name:
+                design += "-local"
             stages = designs[design][4:6] if design in designs else (0, 0)
             last = (  # a design's last stage
-                "intact loss" in name
+                "local search," in name
+                or "intact loss" in name
                 or ("reach loss" in name and not stages[1])
                 or ("end loss" in name and not any(stages))
             )
