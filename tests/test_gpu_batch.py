@@ -318,6 +318,56 @@ def test_rigid_gradients_batch(backend, method):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_spider_replicas_batch(backend):
+    """The spider's workload as a device batch: replicas of the complex (rigid shell and spider,
+    bars, three pair forces on one list) through Ensemble.gradient, each replica's gradient the
+    one it has alone on the CPU, the bars' Jacobian one launch a step for all of them."""
+    from hoomd_adjoint.apps.spider import design, model
+
+    R, steps = 3, 150
+
+    def complex_(i, device):
+        return model.Complex(
+            "octahedron", model.Params.start("octahedron", "strong"), seed=3 + i, leg_sigma=2.25, device=device
+        )
+
+    cxs = [complex_(i, backend()) for i in range(R)]
+    of = {id(cx.sim): cx for cx in cxs}
+
+    def loss(sim):
+        cx = of.get(id(sim))
+        return lambda frame: design.extraction(cx, frame.positions)
+
+    def wrt(sim):
+        cx = of.get(id(sim))
+        return [cx.soft, cx.morse, cx.rigid, "positions"]
+
+    ens = ha.Ensemble(lambda i: cxs[i].sim, replicas=R, threads=1)
+    assert ens._batchable()
+    _core.gpu_profile_start()
+    try:
+        res = ens.gradient(steps, loss, wrt)
+    finally:
+        profile = dict(_core.gpu_profile_stop())
+    assert profile["bar Jacobian"][0] == steps
+    for i in range(R):
+        cx = complex_(i, ha.device.CPU(num_cpu_threads=1))
+        alone = ha.adjoint.gradient(
+            cx.sim, steps, lambda f: design.extraction(cx, f.positions), [cx.soft, cx.morse, cx.rigid, "positions"]
+        )
+        got, b = res.replica(i), cxs[i]
+        pairs = [(got.loss, alone.loss), (got.positions, alone.positions), (got.orientations, alone.orientations)]
+        pairs += [(got.grad(b.rigid)[t], alone.grad(cx.rigid)[t]) for t in alone.grad(cx.rigid)]
+        for f, g in ((b.soft, cx.soft), (b.morse, cx.morse)):
+            pairs += [(got.grad(f)[k][p], alone.grad(g)[k][p]) for k in alone.grad(g) for p in alone.grad(g)[k]]
+        for x, y in pairs:
+            if backend is ha.device._HostBackendGPU:
+                np.testing.assert_array_equal(x, y)
+            else:
+                np.testing.assert_allclose(x, y, rtol=1e-8, atol=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_observe_batches(backend):
     """Ensemble.observe on the device: the segments between observations as batches; the values
     are each replica's own (its run alone, observed the same way)."""
