@@ -66,7 +66,7 @@ SEARCHES = {"octahedron": 150, "icosahedron": 150}  # candidates per shell (the 
 # about the previous round's best; the first about the reach stage's result): per round (spread,
 # candidates, top, rescore, seed). docs/spider.md, "Local searches from the gradient designs".
 LOCAL = {
-    "oct-strong": [(0.1, 100, 5, 20, 0), (0.05, 100, 10, 40, 1), (0.05, 100, 10, 80, 2)],
+    "oct-strong": [(0.1, 100, 10, 40, 0), (0.05, 100, 10, 40, 1), (0.05, 100, 10, 80, 2)],
     "ico-weak": [(0.1, 100, 5, 20, 0), (0.05, 100, 10, 40, 1)],
 }
 LONG = 3  # the cargo-release rows also run at this many times the table's length
@@ -115,6 +115,8 @@ def jobs(runs, designs, only, searches=SEARCHES, local=LOCAL):
 
 def optimise(out, name, kw, iterations, common, world, carry_on=True):
     if iterations is None:  # a search (a local one about an earlier stage's result)
+        if carry_on:
+            _carry_on(out, name, world)
         kw = {**kw, **common.get("search", {})}
         if "around_from" in kw:
             kw["around"] = validate.load_params(os.path.join(out, kw.pop("around_from"))).array()
@@ -140,10 +142,14 @@ COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs
 
 def _carry_on(out, name, world):
     """A paper-length run that a session left unfinished is committed in
-    docs/figures/spider-runs/<name> (its state.json and history.csv, gzipped); a new output folder
-    starts from it, and the run resumes bit-identically where it stopped."""
+    docs/figures/spider-runs/<name> (its state.json and history.csv, gzipped; a search's
+    config.json, candidates.jsonl and best.json); a new output folder starts from it, and the run
+    resumes bit-identically where it stopped."""
     saved, here = os.path.join(COMMITTED, "spider-runs", name), os.path.join(out, name)
-    if os.path.exists(os.path.join(here, "state.json")) or not os.path.exists(os.path.join(saved, "state.json.gz")):
+    marks = ("state.json", "config.json")  # (an optimisation's, a search's)
+    if any(os.path.exists(os.path.join(here, m)) for m in marks) or not any(
+        os.path.exists(os.path.join(saved, m + ".gz")) for m in marks
+    ):
         return
     if world.partition == 0:
         os.makedirs(here, exist_ok=True)
