@@ -20,13 +20,6 @@ Q4<double> quat_at(const std::vector<double>& a, uint32_t i) {
     return {a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]};
 }
 
-// offsets of each body type's block in the geometry adjoint
-std::vector<size_t> geometry_offsets(const System& sys) {
-    std::vector<size_t> off(sys.rigid.defs.size() + 1, 0);
-    for (size_t t = 0; t < sys.rigid.defs.size(); ++t) off[t + 1] = off[t] + 3 * sys.rigid.defs[t].size();
-    return off;
-}
-
 // acc (G values) += the sums over n entries of their parts (width values each, entry i's into
 // acc[scale slot[i] ...]), by blocks and tree as the device sums them (RigidAdjointStep.h).
 void add_block_sums(uint32_t n, const double* v, uint32_t width, const uint32_t* slot, uint32_t scale, uint32_t G,
@@ -82,9 +75,9 @@ void pullback_forces(System& sys, const double* raw, const double* lF, const dou
                           &L.q[4 * c], &geo[3 * size_t(s)]);
         }
     }
-    const std::vector<uint32_t> slot = site_slots(sys);
-    add_block_sums(uint32_t(rb.members.size()), geo.data(), 3, slot.data(), 1, uint32_t(geometry_offsets(sys).back()),
-                   L.geometry);
+    thread_local std::vector<uint32_t> slot;
+    const uint32_t G = site_slots(sys, slot);
+    add_block_sums(uint32_t(rb.members.size()), geo.data(), 3, slot.data(), 1, G, L.geometry);
 }
 
 // Forces at the current placed state: raw (constituents' own) into `raw`, transferred ones in pd.
@@ -296,15 +289,17 @@ const Method& rigid_method(const System& sys) {
     return sys.methods[0];
 }
 
-std::vector<uint32_t> site_slots(const System& sys) {
+uint32_t site_slots(const System& sys, std::vector<uint32_t>& slot) {
     const RigidBodies& rb = sys.rigid;
-    const std::vector<size_t> off = geometry_offsets(sys);
-    std::vector<uint32_t> slot(rb.members.size());
+    thread_local std::vector<size_t> off;  // (a sweep step's: no allocation once sized)
+    off.assign(rb.defs.size() + 1, 0);
+    for (size_t t = 0; t < rb.defs.size(); ++t) off[t + 1] = off[t] + 3 * rb.defs[t].size();
+    slot.resize(rb.members.size());
     for (size_t b = 0; b < rb.centers.size(); ++b) {
         const uint32_t t = sys.pd.typeid_[rb.centers[b]];
         for (uint32_t k = 0; k < rb.start[b + 1] - rb.start[b]; ++k) slot[rb.start[b] + k] = uint32_t(off[t] + 3 * k);
     }
-    return slot;
+    return uint32_t(off.back());
 }
 
 bool has_rotations(const System& sys) {
@@ -398,7 +393,8 @@ void rigid_position_pullback(System& sys, const double* dpos, RigidAdjointState&
     for (uint32_t i = 0; i < pd.N; ++i)
         if (pd.body[i] < 0 || uint32_t(pd.body[i]) == i)
             for (int a = 0; a < 3; ++a) L.r[3 * i + a] += dpos[3 * i + a];
-    const std::vector<uint32_t> slot = site_slots(sys);
+    std::vector<uint32_t> slot;
+    site_slots(sys, slot);
     for (size_t b = 0; b < rb.centers.size(); ++b) {
         const uint32_t c = rb.centers[b];
         const auto& def = rb.defs[pd.typeid_[c]];

@@ -24,9 +24,10 @@ void rigid_save(const System& sys, double* out);
 // Restore a saved state and place the constituents; `forces`: also F(t) and tau(t) (Brownian
 // steps read them; Langevin/NVE steps must keep the stored torque, so they never recompute).
 void rigid_load(System& sys, const double* in, bool forces);
-void rigid_place(System& sys, bool forces);
-// Each constituent slot's (RigidBodies' order) first entry in the geometry adjoint.
-std::vector<uint32_t> site_slots(const System& sys);  // (rigid_load's last part, after the arrays are restored)
+void rigid_place(System& sys, bool forces);  // (rigid_load's last part, after the arrays are restored)
+// Each constituent slot's (RigidBodies' order) first entry in the geometry adjoint, into slot;
+// returns the geometry adjoint's size.
+uint32_t site_slots(const System& sys, std::vector<uint32_t>& slot);
 void rigid_advance_recording(System& sys, uint64_t n, double* states, bool after);
 
 // Adjoints of the state (N x 3, 3, 3, 4, 4, 3; constituents' entries stay zero), of the body

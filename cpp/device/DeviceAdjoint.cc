@@ -202,12 +202,12 @@ void rigid_sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_f
                                       d.orientation.get(), b.lts.get(), b.w.get()},
                     "rigid adjoint: site weights");
         gpu::launch(3 * N, gpu::ZeroOp{b.out.get()}, "rigid adjoint: zero");
-        gpu::launch(N, gpu::PackOp{d.pos.get(), d.typeid_.get(), d.postype.get()}, "pack positions");
+        // (the positions were packed by the forces just computed, at these positions)
         const DeviceParticles dp{N, pd.box, d.pos.get(), d.postype.get()};
         for (size_t f = 0; f < sys.forces.size(); ++f)
             device_of(*sys.forces[f])
                 .deviceJacobian(pd, dp, t, b.w.get(), b.out.get(), req.params ? b.gparams[f]->get() : nullptr, st);
-        gpu::launch(nm, gpu::MemberAddOp{st, mem, b.out.get(), b.lr.get()}, "rigid adjoint: members");
+        gpu::launch(nm, gpu::IndexedAddOp{st, mem, 3, b.out.get(), b.lr.get()}, "rigid adjoint: members");
         gpu::launch(nbodies,
                     gpu::BodyAdjointOp{st, d.centers.get(), d.start.get(), d.constituents.get(), d.site_pos.get(),
                                        d.orientation.get(), b.out.get(), b.raw.get(), b.lts.get(), b.lr.get(),
@@ -267,7 +267,8 @@ void rigid_sweep_step(System& sys, DeviceState& d, const Method& m, uint64_t t_f
                                        b.la.get(), b.lt.get(), b.lvh.get(), b.w.get()},
                     "Langevin adjoint");
         const uint32_t* rot = sys.aniso ? mem : d.centers.get();
-        gpu::launch(sys.aniso ? nm : nbodies, gpu::AddQuatOp{st, rot, b.lq1.get(), b.Lq.get()}, "rigid adjoint: q'");
+        gpu::launch(sys.aniso ? nm : nbodies, gpu::IndexedAddOp{st, rot, 4, b.lq1.get(), b.Lq.get()},
+                    "rigid adjoint: q'");
         pullback_forces();
         if (sys.aniso)
             gpu::launch(nrot,
@@ -418,9 +419,8 @@ void DeviceSweep::begin() {
         if (!p) p.reset(new gpu::Buffer<double>());
     if (!rigid) return;
     const size_t n3 = 3 * size_t(N), n4 = 4 * size_t(N);
-    const std::vector<uint32_t> slot = site_slots(sys);
-    size_t G = 0;
-    for (const auto& def : sys.rigid.defs) G += 3 * def.size();
+    std::vector<uint32_t> slot;
+    const uint32_t G = site_slots(sys, slot);
     for (auto* buf : {&b.lts, &b.Ltau, &b.LI, &b.tau0, &b.raw, &b.out, &b.grp}) buf->resize(n3);
     for (auto* buf : {&b.Lq, &b.Lp, &b.lq1, &b.lph, &b.q0, &b.p0}) buf->resize(n4);
     b.Lgr.resize(3 * size_t(ntypes));
@@ -447,18 +447,17 @@ void DeviceSweep::upload() {
     kT_gamma[0] = g.kT;
     std::copy(g.gamma.begin(), g.gamma.end(), kT_gamma.begin() + 1);
     b.kT_gamma.upload(kT_gamma);
-    if (rigid) {
-        b.Lq.upload(rigid->q, 4 * size_t(N));
-        b.Lp.upload(rigid->p, 4 * size_t(N));
-        b.Ltau.upload(rigid->tau, 3 * size_t(N));
-        b.LI.upload(rigid->inertia, 3 * size_t(N));
-        b.Lgr.upload(rigid->gamma_r, b.Lgr.size());
-        b.Lgeo.upload(rigid->geometry, b.Lgeo.size());
-    }
+    for (auto [buf, host] : rotationAdjoints(b)) buf->upload(host, buf->size());
     const gpu::SweepRecord fresh{0, UINT32_MAX, 0, 1.0};
     b.record.upload(&fresh, 1);
     const uint64_t latest = t_first + n - 1;  // (the clock the steps read: the latest state first)
     device_run(sys).state.clock.upload(&latest, 1);
+}
+
+std::vector<std::pair<gpu::Buffer<double>*, double*>> DeviceSweep::rotationAdjoints(SweepBuffers& b) const {
+    if (!rigid) return {};  // (the buffers sized by begin)
+    return {{&b.Lq, rigid->q},       {&b.Lp, rigid->p},        {&b.Ltau, rigid->tau},
+            {&b.LI, rigid->inertia}, {&b.Lgr, rigid->gamma_r}, {&b.Lgeo, rigid->geometry}};
 }
 
 void DeviceSweep::keepStep(gpu::LaunchQueue& q) {
@@ -491,14 +490,7 @@ SweepStatus DeviceSweep::end() {
     b.lv.download(lv, 3 * size_t(N));
     b.la.download(la, 3 * size_t(N));
     for (size_t f = 0; f < sys.forces.size(); ++f) b.gparams[f]->download(g.params[f]);
-    if (rigid) {
-        b.Lq.download(rigid->q, 4 * size_t(N));
-        b.Lp.download(rigid->p, 4 * size_t(N));
-        b.Ltau.download(rigid->tau, 3 * size_t(N));
-        b.LI.download(rigid->inertia, 3 * size_t(N));
-        b.Lgr.download(rigid->gamma_r, b.Lgr.size());
-        b.Lgeo.download(rigid->geometry, b.Lgeo.size());
-    }
+    for (auto [buf, host] : rotationAdjoints(b)) buf->download(host, buf->size());
     std::vector<double> kT_gamma;
     b.kT_gamma.download(kT_gamma);
     g.kT = kT_gamma[0];

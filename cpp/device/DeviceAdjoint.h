@@ -2,6 +2,7 @@
 // sweep over them, with the ops of DeviceOps.h. The same maps as Adjoint.h, to the same bits.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "adjoint/Adjoint.h"
@@ -13,6 +14,7 @@ namespace ha {
 class System;
 struct DeviceState;
 struct ParticleData;
+struct SweepBuffers;
 
 // The arrays of the particle data a state is made of: positions, and for Langevin/NVE velocities
 // and accelerations; with rigid bodies or rotational integration also orientations, and for
@@ -86,6 +88,8 @@ struct DeviceSweep {
     void steps();
     bool overflowed();
     SweepStatus end();
+    // the rotations' adjoints: each device buffer with the host's array (none without rotations)
+    std::vector<std::pair<gpu::Buffer<double>*, double*>> rotationAdjoints(SweepBuffers& b) const;
 
     System& sys;
     const Method* method;  // (the one the adjoint follows)

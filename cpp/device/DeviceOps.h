@@ -793,15 +793,18 @@ struct RotTwoAdjointOp {
                               lI + 3 * i, grp + 3 * i, &ls2);
     }
 };
-struct AddQuatOp {  // Lq += lq1, for rot[k]
+// dst += src for the entries of particle idx[k] (width values each): the rotations' lq1 into Lq,
+// J^T w into the members' Lr.
+struct IndexedAddOp {
     const SweepRecord* st;
-    const uint32_t* rot;
-    const double* lq1;
-    double* Lq;
+    const uint32_t* idx;
+    uint32_t width;
+    const double* src;
+    double* dst;
     HA_HOSTDEVICE void operator()(uint32_t k) const {
         if (st->stopped) return;
-        const uint32_t i = rot[k];
-        for (int c = 0; c < 4; ++c) Lq[4 * i + c] += lq1[4 * i + c];
+        const size_t i = size_t(width) * idx[k];
+        for (uint32_t c = 0; c < width; ++c) dst[i + c] += src[i + c];
     }
 };
 // Constituent slot s: w = lF + ltau x u of its centre (lF: the centres' entries of w).
@@ -814,17 +817,6 @@ struct SiteWeightOp {
         if (st->stopped) return;
         const uint32_t c = centers[site_body[s]];
         site_weight(orient + 4 * c, site_pos + 3 * s, w + 3 * c, lts + 3 * c, w + 3 * members[s]);
-    }
-};
-struct MemberAddOp {  // Lr += out, for the method's member k
-    const SweepRecord* st;
-    const uint32_t* mem;
-    const double* out;
-    double* Lr;
-    HA_HOSTDEVICE void operator()(uint32_t k) const {
-        if (st->stopped) return;
-        const uint32_t i = mem[k];
-        for (int c = 0; c < 3; ++c) Lr[3 * i + c] += out[3 * i + c];
     }
 };
 // Body b: its constituents' adjoints (out = J^T w there, raw their own forces) onto its centre,
@@ -972,9 +964,8 @@ struct RigidCheckOp {
     X(ScaleOp)              \
     X(ZeroOp)               \
     X(RotTwoAdjointOp)      \
-    X(AddQuatOp)            \
+    X(IndexedAddOp)         \
     X(SiteWeightOp)         \
-    X(MemberAddOp)          \
     X(BodyAdjointOp)        \
     X(RotOneAdjointOp)      \
     X(NoRotationOp)         \
