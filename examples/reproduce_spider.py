@@ -59,6 +59,10 @@ DESIGNS = {  # name: (shell, start, iterations of the paper's loss, of the end-o
     "ico-weak": ("icosahedron", "weak", 250, 150, 300, 0, True),
     "ico-strong": ("icosahedron", "strong", 250, 150, 300, 0, True),
 }
+# Reach stages continued (resumed) past their DESIGNS length in a folder of their own,
+# design/<name>-reach-<iterations>: the weak icosahedron's passes by gradients alone at 600; the
+# local rounds start from the shorter stage. docs/spider.md, "Local searches from the gradient designs".
+CONTINUED = {"ico-weak": 600}
 REACH = dict(reach=1.0, lr=0.02)  # the reach stage: its weight (design.End) and Adam step, from the paper stage
 INTACT = dict(REACH, intact=10.0)  # the intact stage, from the reach stage: its weights and Adam step
 SEARCHES = {"octahedron": 150, "icosahedron": 150}  # candidates per shell (the icosahedron's with the cargo)
@@ -68,6 +72,12 @@ SEARCHES = {"octahedron": 150, "icosahedron": 150}  # candidates per shell (the 
 LOCAL = {
     "oct-strong": [(0.1, 100, 10, 40, 0), (0.05, 100, 10, 40, 1), (0.05, 100, 10, 80, 2)],
     "ico-weak": [(0.1, 100, 5, 20, 0), (0.05, 100, 10, 40, 1)],
+}
+# The authors' converged octahedron geometry (their preprint's Fig. 2 renders; eps, alpha and the
+# cutoffs not recorded): drawn beside Fig. 4's groups. ../shared/reference/seed-reproduction.md
+CONVERGED = {
+    "weak": dict(base_radius=3.731, head_height=3.901, base_particle_radius=1.806, head_particle_radius=1.586),
+    "strong": dict(base_radius=3.849, head_height=5.303, base_particle_radius=1.903, head_particle_radius=0.190),
 }
 LONG = 3  # the cargo-release rows also run at this many times the table's length
 AUTHORS = {  # (R, h, r_B, r_H, log eps_H, alpha_H, r_on, r_cut) in the authors' code and README
@@ -103,6 +113,9 @@ def jobs(runs, designs, only, searches=SEARCHES, local=LOCAL):
             out.append((f"design/{n}-end", kw, it2))
             if it3:  # a second end-of-run stage from the paper stage, with the reach term
                 out.append((f"design/{n}-reach", dict(kw, **REACH), it3))
+                if n in CONTINUED:  # a copy of it, resumed for longer
+                    it = CONTINUED[n]
+                    out.append((f"design/{n}-reach-{it}", dict(kw, **REACH, copy_of=f"design/{n}-reach"), it))
             if it4:  # then, from the reach stage, the intact term too (a second vertex kept bonded)
                 out.append((f"design/{n}-intact", dict(kw, first=f"design/{n}-reach", **INTACT), it4))
             about = f"design/{n}-reach/state.json"
@@ -125,6 +138,12 @@ def optimise(out, name, kw, iterations, common, world, carry_on=True):
     if carry_on:
         _carry_on(out, name, world)
     kw = dict(kw)
+    copy_of = kw.pop("copy_of", None)
+    if copy_of is not None and world.partition == 0 and not os.path.exists(os.path.join(out, name, "state.json")):
+        os.makedirs(os.path.join(out, name), exist_ok=True)  # a stage continued: resumed from a copy
+        for f in ("state.json", "history.csv"):
+            shutil.copyfile(os.path.join(out, copy_of, f), os.path.join(out, name, f))
+    world.barrier_all()
     first = kw.pop("first", None)
     if first is not None:  # the curriculum: start from the first stage's parameters
         kw["start"] = validate.load_params(os.path.join(out, first, "state.json"))
@@ -196,8 +215,10 @@ def validation_rows(out, runs, designs, searches=SEARCHES, long=LONG * 10000, lo
         if params is not None:
             rows.append((f"paper's loss, {n}, {it} it. (legs 1.0)", shell, params, False, 1.0))
     for n, (shell, *_rest) in designs.items():
-        for stage in ("paper", "end", "reach", "intact"):
+        stages = ["paper", "end", "reach", "intact"] + ([f"reach-{CONTINUED[n]}"] if n in CONTINUED else [])
+        for stage in stages:
             params, it = _final(out, f"design/{n}-{stage}", None)
+            stage = stage.split("-")[0]  # (a continued stage's row says its iterations)
             if params is not None:
                 rows.append(
                     (f"design {n}, {stage} loss, {it} it. (legs {DESIGN_LEGS:g})", shell, params, False, DESIGN_LEGS)
@@ -278,6 +299,7 @@ def main(argv=None):
         # (every stage the example knows, the intact stage wherever a reach stage is)
         designs = {k: (s, st, 1, 1, 1 if r else 0, 1 if r else 0, c) for k, (s, st, _, _, r, _, c) in DESIGNS.items()}
         SPREAD.update(weak=1, strong=1)
+        CONTINUED.update({k: 2 for k in CONTINUED})  # (one more than the smoke's reach stage)
         common = dict(replicas=2, steps=50, end=dict(horizon=300, window=100, every=50))
         common["search"] = dict(seeds=1, top=1, rescore=1, steps=300, progress=False)
         searches = {k: 2 for k in SEARCHES}
@@ -309,17 +331,30 @@ def main(argv=None):
             print(fig, json.dumps(s, indent=1)[:1500])
     if "fig4" in args.only and main_rank:
         png = os.path.join(args.out, "spider-fig4-spread.png")
-        s = figures.plot_spread([os.path.join(args.out, name) for name, _, _ in jobs({}, {}, ["fig4"])], png)
+        runs4 = [os.path.join(args.out, name) for name, _, _ in jobs({}, {}, ["fig4"])]
+        s = figures.plot_spread(runs4, png, authors=CONVERGED)
         save(s, png)
         print("fig4", json.dumps(s, indent=1)[:1500])
     if "validate" in args.only:
+        if not args.smoke:  # the committed stages and searches, where this --out lacks them
+            for name, _, _ in jobs(runs, designs, ["designs", "search"], searches, local):
+                _carry_on(args.out, name, world)
         table = {}
         rows = validation_rows(args.out, runs, designs, searches, LONG * val["steps"], local)
         for name, shell, params, cargo, legs, bare, steps in rows:
             d = os.path.join(args.out, "validate", re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-"))
             kw = dict(val, steps=steps or val["steps"])
-            table[name] = validate.validate(
-                d, params, shell=shell, cargo=cargo, leg_sigma=legs, progress=False, communicator=world, bare=bare, **kw
+            table[name] = validate.validate(  # (a row validated before with these inputs is reused)
+                d,
+                params,
+                shell=shell,
+                cargo=cargo,
+                leg_sigma=legs,
+                progress=False,
+                communicator=world,
+                bare=bare,
+                resume=True,
+                **kw,
             )
             design = name.split(",")[0].removeprefix("design ") if name.startswith("design") else None
             if "forward search," in name:
@@ -340,7 +375,10 @@ def main(argv=None):
             if main_rank:
                 t = table[name]
                 released = f", released {t['released_fraction']:.3f} ± {t['released_se']:.3f}" if cargo else ""
-                print(f"{name}: success {t['success_fraction']:.3f} ± {t['success_se']:.3f}{released}", flush=True)
+                again = " (reused: its outcomes.json had these inputs)" if t.get("reused") else ""
+                print(
+                    f"{name}: success {t['success_fraction']:.3f} ± {t['success_se']:.3f}{released}{again}", flush=True
+                )
         if main_rank:
             png = os.path.join(args.out, "spider-validation.png")
             figures.plot_validation(table, png)

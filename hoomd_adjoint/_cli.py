@@ -187,9 +187,17 @@ def text(what):
 
 
 def out_folder(option, path):
-    """``path`` may become an output folder: it is one already, or nothing is there."""
+    """``path`` may become an output folder: it is one already, or nothing is there and it can be
+    made (the nearest existing folder above it is a writable folder)."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise Usage(f"{option} {path} is a file, not a folder")
+    up = os.path.abspath(path)
+    while not os.path.exists(up):
+        up = os.path.dirname(up)
+    if not os.path.isdir(up):
+        raise Usage(f"{option} {path}: {up} is a file, not a folder")
+    if not os.access(up, os.W_OK | os.X_OK):
+        raise Usage(f"{option} {path}: {up} is not writable")
 
 
 def out_file(option, path):

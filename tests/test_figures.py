@@ -285,7 +285,9 @@ def test_spider_validate_and_plot(tmp_path, figures):
         == 0
     )
     assert cli.main(["spider", "plot"] + runs + ["--out", str(tmp_path / "losses.png")]) == 0
-    plot_spread(runs, str(tmp_path / "spread.png"))  # (the Fig. 4 analogue: not a command, same rules)
+    authors = {"weak": {"base_radius": 3.731}, "strong": {"base_radius": 3.849}}  # (no strong runs: not drawn)
+    s = plot_spread(runs, str(tmp_path / "spread.png"), authors=authors)  # (the Fig. 4 analogue: same rules)
+    assert s["authors"] == authors and s["seeds"]["n"] == 2
     from hoomd_adjoint.apps.spider.figures import plot_validation
 
     summary = json.loads((tmp_path / "v" / "outcomes.json").read_text())["summary"]

@@ -301,6 +301,8 @@ def test_a_saved_state_needs_resume_and_a_file_is_not_an_output_folder(tmp_path,
     (tmp_path / "file").write_text("")
     for names in (["honeycomb", "measure"], ["demo"], ["clusters", "states"], ["spider", "validate", SPIDER]):
         _refused(capsys, tmp_path, names + ["--out", str(tmp_path / "file")], f"--out {tmp_path / 'file'}", "is a file")
+        under = tmp_path / "file" / "run"  # a folder that cannot be made: a file above it
+        _refused(capsys, tmp_path, names + ["--out", str(under)], f"--out {under}: {tmp_path / 'file'} is a file")
 
 
 def test_help_gives_every_option_a_sentence_and_its_default():

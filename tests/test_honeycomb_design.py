@@ -109,6 +109,72 @@ def test_design_gradient_matches_finite_differences(tmp_path, variant):
         assert fd[0] == pytest.approx(fd[1], rel=1e-5, abs=1e-9)  # no cutoff crossed
 
 
+def test_half_time_fit_and_its_weights():
+    """A straight line's half-time is exact; the weights are d t1/2 / d mean at each sample of the
+    window (central differences of the fit itself); a curve that never falls has no weights."""
+    steps = np.arange(0, 1001, 50.0)
+    line = 1.0 - steps / 1000.0  # crosses 1/2 at 500
+    t, window, w = hc.half_time_fit(steps, line)
+    assert t == pytest.approx(500.0, rel=1e-12) and steps[window].tolist() == [400, 450, 500, 550]  # 2 each side
+    rng = np.random.default_rng(1)
+    noisy = line + 0.01 * rng.standard_normal(steps.size)
+    t, window, w = hc.half_time_fit(steps, noisy)
+    for j, k in enumerate(window):
+        e = np.zeros(steps.size)
+        e[k] = 1e-6
+        fd = (hc.half_time_fit(steps, noisy + e)[0] - hc.half_time_fit(steps, noisy - e)[0]) / 2e-6
+        assert w[j] == pytest.approx(fd, rel=1e-6)
+    shifted = (hc.half_time_fit(steps, noisy + 1e-6)[0] - hc.half_time_fit(steps, noisy - 1e-6)[0]) / 2e-6
+    assert sum(w) == pytest.approx(shifted, rel=1e-6)  # the whole curve 1e-6 higher
+    t, window, w = hc.half_time_fit(steps, 0.9 - steps / 20000.0)  # never reaches 1/2: extrapolated
+    assert t == pytest.approx(8000.0, rel=1e-9) and window[-1] == steps.size - 1 and w is not None
+    t, window, w = hc.half_time_fit(steps, 0.9 + 0 * steps)  # flat: nothing to move
+    assert t == math.inf and w is None
+
+
+def test_half_time_objective_gradient_matches_finite_differences(tmp_path, monkeypatch):
+    """The half-time form: L = sum over lattices (ln t1/2 - ln t*)^2, t1/2 fitted to the batch's
+    mean curve; its reverse-mode gradient against central differences of the objective computed
+    independently (the replicas' curves and the fit), same seeds, at two step sizes. Runs short
+    enough for differences to converge (a few hundred steps cross the cutoff) do not reach 1/2:
+    the line through the whole run (width 0.5) is extrapolated."""
+    monkeypatch.setattr(hc, "HALF_TIME", dict(hc.HALF_TIME, width=0.5))
+    kw = dict(k_T=1 / 30, k_H=1 / 40, replicas=3, protocol=SMALL, threads=2, rate_loss="half_time")
+    d = hc.Design(tmp_path, variant="reverse", **kw)
+    a = np.array(hc.RECHTSMAN)
+    L, g, values, failures = d.evaluate(a, 0)
+    assert failures == {} and all(isinstance(t, float) for t in d.batch_half_times.values())
+
+    def objective(x):
+        total = 0.0
+        for lattice, t_star in (("triangular", 30), ("honeycomb", 40)):
+            every = max(1, t_star // hc.HALF_TIME["samples"])
+            steps, v = hc.curves(x, lattice, replicas=3, steps=2 * t_star, every=every, first_seed=0, protocol=SMALL)
+            t = hc.half_time_fit(steps, v.mean(axis=0), width=0.5)[0]
+            total += (math.log(t) - math.log(t_star)) ** 2
+        return total
+
+    assert objective(a) == pytest.approx(L, rel=1e-13)
+    for k in range(4):
+        fd = []
+        for h in (1e-6, 2e-6):
+            e = np.zeros(4)
+            e[k] = h * abs(a[k])
+            fd.append((objective(a + e) - objective(a - e)) / (2 * e[k]))
+        assert g[k] == pytest.approx(fd[0], rel=1e-6, abs=1e-9), (k, g[k], fd)
+        assert fd[0] == pytest.approx(fd[1], rel=1e-4, abs=1e-9)  # no cutoff crossed, the same window
+    # the truncated variant through a window as long as the run is this gradient, bitwise
+    whole = hc.Design(tmp_path / "t", variant="truncated", truncate=10000, **kw)
+    assert whole.evaluate(a, 0)[1].tolist() == g.tolist()
+    # common random numbers: every iteration the same replicas, so the same objective
+    common = hc.Design(tmp_path / "c", variant="reverse", common_seeds=True, **kw)
+    assert common.evaluate(a, 5)[0] == L and d.evaluate(a, 5)[0] != L
+    with pytest.raises(ValueError, match="rate_loss='half_time' needs objective='rates'"):
+        hc.Design(tmp_path / "x", objective="assemble", rate_loss="half_time")
+    with pytest.raises(ValueError, match="rate_loss must be"):
+        hc.Design(tmp_path / "x", k_T=0.01, k_H=0.001, rate_loss="halftime")
+
+
 def test_truncated_window_longer_than_the_run_is_the_reverse_gradient(tmp_path):
     full = hc.Design(tmp_path / "a", k_T=1 / 30, k_H=1 / 40, variant="reverse", replicas=2, protocol=SMALL)
     whole = hc.Design(

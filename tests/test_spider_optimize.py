@@ -76,6 +76,22 @@ def test_validation_classifies_runs_and_writes_a_trajectory(tmp_path):
         validate.load_params("1,2,3")
 
 
+def test_validation_resumes_only_with_the_same_inputs(tmp_path):
+    """resume=True returns the saved summary when every input matches (no run: the trajectory is
+    not rewritten), and runs again, overwriting, when one differs."""
+    p = Params.start("octahedron", "strong")
+    first = validate.validate(tmp_path, p, seeds=2, steps=200, progress=False)
+    stamp = os.stat(tmp_path / "trajectory.gsd").st_mtime_ns
+    again = validate.validate(tmp_path, p, seeds=2, steps=200, progress=False, resume=True)
+    assert again.pop("reused") is True and again == first
+    assert os.stat(tmp_path / "trajectory.gsd").st_mtime_ns == stamp
+    other = validate.validate(tmp_path, p, seeds=2, steps=200, first_seed=61000, progress=False, resume=True)
+    assert "reused" not in other and other["failed_seeds"]["extracted"] != first["failed_seeds"]["extracted"]
+    assert os.stat(tmp_path / "trajectory.gsd").st_mtime_ns != stamp
+    fresh = validate.validate(tmp_path, p, seeds=2, steps=200, first_seed=61000, progress=False)  # resume=False
+    assert "reused" not in fresh and fresh == other
+
+
 def _moved(cx, x, bodies, shift):
     """x with the bodies (and their sites) in ``bodies`` moved by ``shift``."""
     body = np.asarray(cx.sim.state._cpp.body)
@@ -164,6 +180,7 @@ def test_reproduction_script_smoke():
     assert "fig2" in r.stdout and "fig4" in r.stdout and "strong: seeds" in r.stdout
     assert "design ico-strong, end loss, 1 it. (legs 2.25) + cargo: success" in r.stdout
     assert "design ico-strong, reach loss, 1 it. (legs 2.25) + cargo: success" in r.stdout
+    assert "design ico-weak, reach loss, 2 it. (legs 2.25) + cargo: success" in r.stdout  # continued
     assert "design oct-weak, reach loss" not in r.stdout  # it passes without the reach stage
     assert "design octahedron, forward search, 2 candidates (legs 2.25): success" in r.stdout
     assert "the bare hole (target and spider taken away at step 0) + cargo, 900 steps: success" in r.stdout

@@ -49,6 +49,8 @@ def honeycomb_design(args):
             engine=args.engine,
             communicator=world,
             max_failed=args.max_failed,
+            rate_loss=args.rate_loss,
+            common_seeds=args.common_seeds,
         )
     except (ValueError, TypeError, FileExistsError) as e:
         if world.partition == 0:  # every rank got the same arguments and files
@@ -195,6 +197,10 @@ def _check_design(args):
     """honeycomb design: the objective's options, the output folder's state, the engine."""
     _a.resumable(args.out, args.resume, "a new design")
     targets = (("--target-k-T", args.k_T), ("--target-k-H", args.k_H), ("--target-ratio", args.ratio))
+    if args.objective == "assemble" and args.rate_loss != "value":
+        raise _a.Usage(f"--rate-loss {args.rate_loss} is a form of --objective rates: add --objective rates")
+    if args.rate_loss != "value" and args.engine != "embedded":
+        raise _a.Usage(f"--rate-loss {args.rate_loss} runs on the embedded engine: leave out --engine {args.engine}")
     if args.objective == "assemble":
         for option, value in targets:
             if value is not None:
@@ -318,6 +324,18 @@ def _add_design(actions):
     )
     a.add_argument(
         "--truncate", type=_a.integer(1), default=None, help="window of --variant truncated, in steps (default: 300)"
+    )
+    a.add_argument(
+        "--rate-loss",
+        choices=["value", "half_time"],
+        default="value",
+        help="--objective rates per lattice: (mean L(t*) - 1/2)^2 (value, the paper's) or (ln t1/2 - ln t*)^2 with "
+        "t1/2 fitted to the batch's mean curve (half_time; docs/honeycomb.md)",
+    )
+    a.add_argument(
+        "--common-seeds",
+        action="store_true",
+        help="the same replicas every iteration (common random numbers; default: fresh replicas each iteration)",
     )
     a.add_argument(
         "--iterations",

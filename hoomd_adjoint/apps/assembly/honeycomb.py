@@ -317,6 +317,58 @@ def half_time(steps, mean):
     return float(s0 + (m0 - 0.5) / (m0 - m1) * (s1 - s0))
 
 
+class _Weighted:
+    """A loss counted with a weight per timestep (the frames of a gradient): w(t) L(frame)."""
+
+    def __init__(self, loss, weights):
+        self.loss, self.weights = loss, weights
+
+    def __call__(self, frame):
+        w = self.weights[frame.timestep]
+        value, grad = self.loss(frame)
+        return w * value, w * grad
+
+
+HALF_TIME = dict(horizon=2.0, samples=25, width=0.1)  # the half-time objective's settings (Design)
+
+
+def half_time_fit(steps, mean, width=HALF_TIME["width"]):
+    """The half-time of a mean loss curve from a straight line fitted about its first crossing
+    of 1/2, and how it moves with each sample: ``(t_half, window, weights)``.
+
+    The line is least squares through the samples within ``width`` x t_c of the first crossing
+    t_c (linear interpolation; at least two samples each side where there are), ``t_half`` where
+    the line reaches 1/2, and ``weights[k] = d t_half / d mean[window[k]]``, so that
+    d t_half/da = sum_k weights[k] d mean[window[k]]/da exactly for this window. A curve that never
+    reaches 1/2 is fitted over its last 2 x ``width`` of the run and the line extrapolated; a line
+    that does not fall gives ``(inf, window, None)``. Steps in steps."""
+    steps = np.asarray(steps, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    n = steps.size
+    t_c = half_time(steps, mean)
+    if math.isfinite(t_c):
+        c = int(np.searchsorted(steps, t_c))  # first sample at or after the crossing
+        h = width * t_c
+        lo = min(int(np.searchsorted(steps, t_c - h, side="left")), max(c - 2, 0))
+        hi = max(int(np.searchsorted(steps, t_c + h, side="right")), min(c + 2, n))
+    else:
+        hi, lo = n, min(int(np.searchsorted(steps, steps[-1] * (1 - 2 * width))), n - 3)
+        lo = max(lo, 0)
+    window = np.arange(lo, hi)
+    s, m = steps[window], mean[window]
+    if window.size < 2:
+        return t_c, window, None
+    ds = s - s.mean()
+    S = float(ds @ ds)
+    beta = float(ds @ (m - m.mean())) / S
+    if not beta < 0:  # a curve that does not fall here has no half-time to move
+        return (t_c if math.isfinite(t_c) else math.inf), window, None
+    alpha = m.mean() - beta * s.mean()
+    t_half = (0.5 - alpha) / beta
+    weights = -(1.0 / window.size + (t_half - s.mean()) * ds / S) / beta
+    return float(t_half), window, weights
+
+
 class Design:
     """An RMSProp design loop over replica batches, saved after every iteration.
 
@@ -343,6 +395,19 @@ class Design:
             component ``hoomd.adjoint``. The report's measurements use the embedded engine.
         resume: continue from ``out/state.json`` (the settings must be the same); without it an
             existing state is an error, so a finished design is never overwritten.
+        rate_loss: the ``"rates"`` objective's form per lattice: ``"value"`` (the paper's,
+            (<L(t*)> - 1/2)^2) or ``"half_time"``: (ln t1/2 - ln t*)^2, t1/2 fitted to the batch's
+            mean curve about its crossing of 1/2 (:func:`half_time_fit`; observed every
+            t*/``HALF_TIME["samples"]`` steps until the fit's window is seen, at most
+            ``HALF_TIME["horizon"]`` x t*, then the replicas run again for the gradient), its gradient
+            sum_k w_k d<L(s_k)>/da through the fit's samples (the variant's window reaching back
+            ``truncate`` steps before the first of them). Its step grows with the distance from
+            the target in rate, where the value form's flattens once <L(t*)> is near 0 or 1. A
+            curve that does not fall about its end (no half-time to move) takes the value form
+            for that iteration (``fallback`` in the history). Embedded engine only.
+        common_seeds: every iteration uses the same replicas (seeds 0 .. R - 1: common random
+            numbers), so the objective is one deterministic function of a (a sample average)
+            instead of a fresh sample each iteration; measure the result on fresh replicas.
         max_failed: the share of a batch's replicas that may fail (blow up) and be left out of
             its means (default 0.05); more stop the design with :class:`~hoomd_adjoint.ReplicaError`.
             Every iteration records the ones left out (``failed`` in ``state.json``, a count in
@@ -369,6 +434,8 @@ class Design:
         resume=False,
         engine="embedded",
         max_failed=MAX_FAILED,
+        rate_loss="value",
+        common_seeds=False,
     ):
         from ...optim import RMSProp
 
@@ -385,6 +452,15 @@ class Design:
 
         if objective not in ("assemble", "rates"):
             raise ValueError(f"objective must be 'assemble' or 'rates', got {objective!r}")
+        if rate_loss not in ("value", "half_time"):
+            raise ValueError(f"rate_loss must be 'value' or 'half_time', got {rate_loss!r}")
+        if rate_loss == "half_time" and (objective != "rates" or engine != "embedded"):
+            raise ValueError(
+                f"rate_loss='half_time' needs objective='rates' and engine='embedded', got "
+                f"objective={objective!r}, engine={engine!r}"
+            )
+        if not isinstance(common_seeds, bool):
+            raise ValueError(f"common_seeds must be True or False, got {common_seeds!r}")
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
         if _checks.real("decay", decay, lo=0.0) >= 1:
@@ -415,6 +491,10 @@ class Design:
         )
         if engine != "embedded":  # (designs saved before the option existed resume unchanged)
             self.config["engine"] = engine
+        if rate_loss != "value":  # (likewise)
+            self.config.update(rate_loss=rate_loss, half_time=dict(HALF_TIME))
+        if common_seeds:
+            self.config["common_seeds"] = True
         self.engine = engine
         self.max_failed = _checks.real("max_failed", max_failed, lo=0.0, hi=1.0)
         self.out = str(out)
@@ -444,10 +524,19 @@ class Design:
         replicas: ``(L, dL/da (4,), {lattice: mean order loss}, failures)``, where ``failures`` is
         {"lattice seed": cause} of the replicas left out (at most ``max_failed`` of a batch)."""
         R = self.config["replicas"]
-        seeds = range(iteration * R, (iteration + 1) * R)
+        first = 0 if self.config.get("common_seeds") else iteration * R
+        seeds = range(first, first + R)
         total, grad, values, failures = 0.0, np.zeros(4), {}, {}
         self.batch_sem = {}  # {lattice: standard error of the batch's mean loss}, for the history's plot
+        self.batch_half_times = {}  # {lattice: fitted t1/2 (steps) or "fallback"}: the half-time form's
         for lattice, t, target in self.terms:
+            if self.config.get("rate_loss") == "half_time":
+                term = self._half_time_term(a, lattice, t, seeds, iteration, failures)
+                if term is not None:
+                    (d, dd), values[lattice] = term
+                    total, grad = total + d, grad + dd
+                    continue
+                self.batch_half_times[lattice] = "fallback"
             options = dict(
                 mode="forward" if self.config["variant"] == "forward" else "reverse",
                 truncate=None if self.config["truncate"] is None else min(t, self.config["truncate"]),
@@ -463,15 +552,7 @@ class Design:
                 if len(fails) < R:
                     g = np.array([res.grad(0)[("A", "A")][n] for n in NAMES])
             fails = _by_seed(fails, seeds)
-            if len(fails) == R:
-                raise RuntimeError(
-                    f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): "
-                    f"{next(iter(fails.values()))}"
-                )
-            if len(fails) > self.max_failed * R + 1e-9:
-                from ...ensemble import ReplicaError
-
-                raise ReplicaError({f"{lattice} seed {k}": f for k, f in fails.items()}, R, self.max_failed)
+            self._check_failures(lattice, fails, R, iteration, a)
             failures.update({f"{lattice} {seed}": str(f) for seed, f in fails.items()})
             values[lattice] = mean
             losses = np.asarray(losses, dtype=np.float64)
@@ -482,6 +563,64 @@ class Design:
             else:
                 total, grad = total + (mean - target) ** 2, grad + 2.0 * (mean - target) * g
         return total, grad, values, failures
+
+    def _half_time_term(self, a, lattice, t_star, seeds, iteration, failures):
+        """The half-time form of one lattice's term: ``((term, d term/da), <L(t*)>)``, or None
+        where the batch's curve does not fall about its end (the caller takes the value form).
+        Replicas that fail are left out of both passes' means and added to ``failures``."""
+        hs, R = self.config["half_time"], len(seeds)
+        every = max(1, t_star // hs["samples"])
+        t_max = max(2 * every, int(math.ceil(hs["horizon"] * t_star)))
+        curve = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
+        offsets, values = curve.observe(0, every, order_loss(lattice))
+        chunk = every * max(1, int(hs["samples"]) // 4)
+        while offsets[-1] < t_max:  # in chunks: stop once the fit's window about the crossing is seen
+            n = min(chunk, t_max - int(offsets[-1]))
+            more, v = curve.observe(n, every, order_loss(lattice))
+            offsets, values = np.append(offsets, offsets[-1] + more[1:]), np.hstack([values, v[:, 1:]])
+            ok = ~np.isnan(values).any(axis=1)
+            t_c = half_time(offsets, values[ok].mean(axis=0)) if ok.any() else math.inf
+            if offsets[-1] >= t_c * (1 + hs["width"]) + 2 * every:
+                break
+        fails = _by_seed(curve.failures, seeds)
+        self._check_failures(lattice, fails, R, iteration, a)
+        failures.update({f"{lattice} {seed}": str(f) for seed, f in fails.items()})
+        ok = ~np.isnan(values).any(axis=1)
+        mean = values[ok].mean(axis=0)
+        at_target = mean[min(int(np.searchsorted(offsets, t_star)), offsets.size - 1)]
+        self.batch_sem[lattice] = float(values[ok, -1].std() / np.sqrt(ok.sum())) if ok.sum() > 1 else None
+        t_half, window, w = half_time_fit(offsets, mean, hs["width"])
+        if w is None:
+            return None
+        frames = [int(offsets[k]) for k in window]
+        grad_ens = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
+        options = dict(frames=frames, mode="forward" if self.config["variant"] == "forward" else "reverse")
+        if self.config["truncate"] is not None:
+            options["truncate"] = min(frames[-1], frames[-1] - frames[0] + self.config["truncate"])
+        pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
+        loss = order_loss(lattice)
+        weights = dict(zip(frames, w))
+        res = grad_ens.gradient(
+            frames[-1],
+            loss=lambda sim: _Weighted(loss, {sim.timestep + f: x for f, x in weights.items()}),
+            wrt=lambda sim: [(pot(sim), list(NAMES))],
+            **options,
+        )
+        per = [g for i, g in enumerate(res.grads(0)) if ok[i] and g is not None]  # both passes' replicas
+        dt = np.mean([[g[("A", "A")][n] for n in NAMES] for g in per], axis=0)  # d t1/2 / da
+        d = math.log(t_half) - math.log(t_star)
+        self.batch_half_times[lattice] = t_half
+        return (d * d, 2.0 * d / t_half * dt), float(at_target)
+
+    def _check_failures(self, lattice, fails, R, iteration, a):
+        if len(fails) == R:
+            raise RuntimeError(
+                f"every {lattice} replica failed at iteration {iteration} (a = {list(a)}): {next(iter(fails.values()))}"
+            )
+        if len(fails) > self.max_failed * R + 1e-9:
+            from ...ensemble import ReplicaError
+
+            raise ReplicaError({f"{lattice} seed {k}": f for k, f in fails.items()}, R, self.max_failed)
 
     def run(self, iterations, progress=True):
         """Run until ``iterations`` iterations are done in all (a resumed design counts the ones
@@ -516,6 +655,7 @@ class Design:
                         wall=time.perf_counter() - t0,
                         **{f"L_{lat[0].upper()}": v for lat, v in values.items()},
                         **{f"sem_L_{lat[0].upper()}": v for lat, v in self.batch_sem.items()},
+                        **{f"t_half_{lat[0].upper()}": v for lat, v in self.batch_half_times.items()},
                     )
                 )
                 self.params = new
@@ -639,6 +779,8 @@ class Design:
             + [f"dL/d{n}" for n in NAMES]
             + ["failures", "wall"]
         )
+        halves = [f"t_half_{lat[0].upper()}" for lat, _, _ in self.terms] if self.config.get("rate_loss") else []
+        cols += halves  # (the half-time form's fitted t1/2 per lattice, or "fallback")
         tmp = path + ".tmp"
         with open(tmp, "w", newline="") as f:
             w = csv.writer(f)
@@ -650,6 +792,7 @@ class Design:
                     + [repr(x) for x in h["params"]]
                     + [repr(x) for x in h["grad"]]
                     + [h["failures"], f"{h['wall']:.3f}"]
+                    + [h.get(c, "") for c in halves]
                 )
         os.replace(tmp, path)
         return path

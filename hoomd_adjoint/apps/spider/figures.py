@@ -114,15 +114,18 @@ def plot_losses(runs, output, reference=None):
     return summary
 
 
-def plot_spread(runs, output):
+def plot_spread(runs, output, authors=None):
     """Fig. 4 analogue: the last parameters of several runs (seeds, perturbed starts), one strip per
-    parameter. Returns mean and standard deviation per parameter and group."""
+    parameter. Returns mean and standard deviation per parameter and group.
+
+    ``authors``: the authors' converged values to draw beside the groups, {start ("weak" or
+    "strong"): {parameter name: value}} (any subset of the parameters); kept in the summary."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = {}
+    groups, finals = {}, {}
     for run in runs:
         config, history = read_history(run)
         if not history:
@@ -131,6 +134,9 @@ def plot_spread(runs, output):
         if config.get("start") == "strong":  # the strong start's ensembles beside the weak's
             label = f"strong: {label}"
         groups.setdefault(label, []).append(np.array(history[-1]["params"]))
+        finals[os.path.basename(os.path.normpath(run))] = dict(
+            zip(PARAM_NAMES, history[-1]["params"]), iterations=len(history), group=label
+        )
     fig, axes = plt.subplots(1, len(PARAM_NAMES), figsize=(2.0 * len(PARAM_NAMES), 3.5))
     out = {}
     labels = sorted(groups)
@@ -156,6 +162,17 @@ def plot_spread(runs, output):
                 color=f"C{g}",
                 label=f"{labels[g]}: one run each" if k == 0 else f"_{labels[g]}",
             )
+        for start, values in (authors or {}).items():  # a line across that start's groups
+            at = [g + 1 for g, label in enumerate(labels) if label.startswith("strong") == (start == "strong")]
+            if PARAM_NAMES[k] in values and at:
+                ax.plot(
+                    [at[0] - 0.3, at[-1] + 0.3],
+                    [values[PARAM_NAMES[k]]] * 2,
+                    "--",
+                    color="k" if start == "weak" else "tab:red",
+                    lw=1,
+                    label=f"authors' converged, {start} start" if k == 0 else "_",
+                )
         ax.set_title(PARAM_NAMES[k], fontsize=8)
         ax.set_ylabel(f"final {PARAM_NAMES[k]} ({UNITS[PARAM_NAMES[k]]})", fontsize=8)
         ax.set_xticks(range(1, len(labels) + 1))
@@ -165,10 +182,15 @@ def plot_spread(runs, output):
         "final spider parameters over runs (box: quartiles and median; whiskers: 1.5 x the interquartile range)",
         fontsize=9,
     )
-    fig.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=max(1, len(labels)))
+    fig.legend(
+        fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=max(1, len(labels) + len(authors or {}))
+    )
     fig.tight_layout()
     fig.savefig(output, dpi=120, bbox_inches="tight")
     plt.close(fig)
+    out["runs"] = finals  # each run's last parameters and its iterations
+    if authors:
+        out["authors"] = {start: dict(values) for start, values in authors.items()}
     return out
 
 

@@ -191,6 +191,7 @@ def validate(
     progress=True,
     communicator=None,
     bare=False,
+    resume=False,
 ):
     """Run ``seeds`` independent ``steps``-step simulations with ``params`` and classify each
     under the strict test (see the module); writes ``outcomes.json`` (the summary and every run),
@@ -206,6 +207,9 @@ def validate(
         hold: the last fraction of the run over which every check must pass.
         bare: take the target and the spider away before the first step (:func:`clear_hole`):
             with the cargo, the reference for its release (a design at best leaves the hole clear).
+        resume: if ``out/outcomes.json`` holds a validation with these very inputs (parameters,
+            shell, seeds, first seed, steps, cargo, legs, test settings, bare), return its summary
+            (``summary["reused"]`` is True) without running; otherwise run and overwrite it.
 
     ``communicator`` (a :class:`~hoomd_adjoint.communicator.Communicator`; default: one rank)
     shares the seeds over its partitions (seed k on partition k mod P); every rank returns the
@@ -222,6 +226,23 @@ def validate(
     check_every = _checks.integer("check_every", check_every, lo=1)
     hold = _checks.real("hold", hold, lo=0.0, hi=1.0)
     params = load_params(params)
+    inputs = dict(  # what the result depends on: a resumed validation must match all of it
+        shell=shell,
+        params=params.array().tolist(),
+        seeds=seeds,
+        first_seed=first_seed,
+        steps=steps,
+        cargo=bool(cargo),
+        leg_sigma=float(leg_sigma),
+        check_every=check_every,
+        hold=hold,
+        bare=bool(bare),
+        test=[BOND, CLEARANCE, TARGET_CLEARANCE, RELEASE_MARGIN],
+    )
+    if resume:
+        done = _previous(os.path.join(out, "outcomes.json"), inputs)
+        if done is not None:
+            return done
     main = communicator is None or communicator.partition == 0
     if main:
         os.makedirs(out, exist_ok=True)
@@ -245,8 +266,20 @@ def validate(
     summary = _summary(runs, shell, params, steps, cargo, hold, check_every, leg_sigma)
     summary["bare"] = bool(bare)
     if main:
-        _write_json_atomic(os.path.join(out, "outcomes.json"), dict(summary=summary, runs=runs))
+        _write_json_atomic(os.path.join(out, "outcomes.json"), dict(summary=summary, runs=runs, inputs=inputs))
     return summary
+
+
+def _previous(path, inputs):
+    """The summary in ``path`` if it was written for exactly ``inputs``, else None."""
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("inputs") != inputs:
+        return None
+    return dict(saved["summary"], reused=True)
 
 
 def _summary(runs, shell, params, steps, cargo, hold, check_every, leg_sigma):
