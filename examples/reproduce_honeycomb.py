@@ -16,13 +16,20 @@ docs/figures change only when asked to (``--figures docs/figures``). A --smoke r
 WORK/smoke, so it never resumes into, nor blocks, a full run::
 
     python examples/reproduce_honeycomb.py --figures docs/figures   # about 20 minutes on two cores
+    python examples/reproduce_honeycomb.py --part 2/3               # one slice of the jobs, no figures
     python examples/reproduce_honeycomb.py --smoke                  # seconds: the same code, tiny sizes
+
+The jobs (Fig. 1's curriculum with its measurements, the start's Fig. 2 measurement, each Fig. 2
+design with its measurement) can be sliced over processes or machines with ``--part K/N`` (the
+jobs i with i % N == K - 1); a last call without it resumes everything and draws the figures.
+Under mpirun every job's replicas are shared over the ranks.
 """
 
 import argparse
 import json
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -301,61 +308,52 @@ def fig1(work, figures, P, S, table):
     )
 
 
-def fig2(work, figures, P, S, table):
+def fig2(work, figures, P, S, table, mine=lambda job: True):
     """Fig. 2: one design per target ratio and gradient variant, each measured on fresh replicas;
-    rows of the table are appended to ``table``. Returns the designs' rows."""
+    rows of the table are appended to ``table``. Returns the designs' rows. ``mine(job)`` says
+    which jobs (0: the start's measurement, then the designs in order) this call runs; unless it
+    runs them all, it stops there (no figure, no rows: a later call without --part makes them)."""
     # ---- Fig. 2: control k_H / k_T ------------------------------------------------------------------------
-    k_T = 1.0 / S["t_T"]
     rows, t_fig2 = [], time.perf_counter()
     long_runs = dict(
         steps=dict(honeycomb=int(1.6 * max(S["t_H"])), triangular=4 * S["t_T"]),
         every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)),
     )
-    m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
+    jobs = [(v, t_H) for v in S["fig2"] for t_H in S["t_H"]]
+    whole = all(mine(j) for j in range(len(jobs) + 1))
+    if mine(0):
+        m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
+    if not whole:  # a slice: its designs and their measurements only
+        for j, (variant, t_H) in enumerate(jobs, start=1):
+            if mine(j):
+                _fig2_design(work, P, S, variant, t_H)
+        return []
     start_ratio = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
     table.append(
         f"| Rechtsman: k_H/k_T ({S['check']} replicas) | "
         f"{f'{start_ratio:.4f}' if m['k_H'] and m['k_T'] else hc.NOT_REACHED} (t½_H {_t(m['t_H'])}, "
         f"t½_T {_t(m['t_T'])}) |"
     )
-    for variant, (its, anneal, truncate) in S["fig2"].items():
-        for t_H in S["t_H"]:
-            name = f"fig2-{variant}-{t_H}" if variant == "forward" else f"fig2-{variant}{truncate}-{t_H}"
-            d, wall = design(
-                os.path.join(work, name),
-                its,
-                objective="rates",
-                k_T=k_T,
-                k_H=1.0 / t_H,
+    for variant, t_H in jobs:
+        d, m, window = _fig2_design(work, P, S, variant, t_H)
+        achieved = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
+        # a honeycomb that has not reached 1/2 by the end of the window: its ratio is below this bound
+        bound = S["t_T"] / m["t_T"] * S["t_T"] / window["steps"]["honeycomb"] if m["k_T"] else float("nan")
+        rows.append(
+            dict(
                 variant=variant,
-                truncate=truncate,
-                replicas=S["fig2_R"],
-                anneal=anneal,
-                protocol=P,
+                target=S["t_T"] / t_H,
+                achieved=achieved,
+                start=start_ratio,
+                below=bound if achieved == 0 else None,
+                params=d.params.tolist(),
+                k_T=m["k_T"],
+                k_H=m["k_H"],
+                wall_iteration=float(np.mean([h["wall"] for h in d.history])),
+                wall_design=float(np.sum([h["wall"] for h in d.history])),
             )
-            window = dict(
-                steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * S["t_T"]),
-                every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, S["t_T"] // 25)),
-            )
-            m = measured(os.path.join(d.out, "measure.json"), d.params, S["check"], P, window)
-            achieved = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
-            # a honeycomb that has not reached 1/2 by the end of the window: its ratio is below this bound
-            bound = S["t_T"] / m["t_T"] * S["t_T"] / window["steps"]["honeycomb"] if m["k_T"] else float("nan")
-            rows.append(
-                dict(
-                    variant=variant,
-                    target=S["t_T"] / t_H,
-                    achieved=achieved,
-                    start=start_ratio,
-                    below=bound if achieved == 0 else None,
-                    params=d.params.tolist(),
-                    k_T=m["k_T"],
-                    k_H=m["k_H"],
-                    wall_iteration=float(np.mean([h["wall"] for h in d.history])),
-                    wall_design=float(np.sum([h["wall"] for h in d.history])),
-                )
-            )
-            print(f"{variant} target {S['t_T'] / t_H:.4f} achieved {achieved:.4f}")
+        )
+        print(f"{variant} target {S['t_T'] / t_H:.4f} achieved {achieved:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
     ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), rows, P.N, S["check"])
     table.append(f"| Fig. 2: k*_T | 1/{S['t_T']} per step (t*_T = {S['t_T']} steps) |")
@@ -384,6 +382,30 @@ def fig2(work, figures, P, S, table):
     return rows
 
 
+def _fig2_design(work, P, S, variant, t_H):
+    """One Fig. 2 design (run or resumed) and its measurement on fresh replicas (saved):
+    ``(Design, measurement, window)``."""
+    its, anneal, truncate = S["fig2"][variant]
+    name = f"fig2-{variant}-{t_H}" if variant == "forward" else f"fig2-{variant}{truncate}-{t_H}"
+    d, _ = design(
+        os.path.join(work, name),
+        its,
+        objective="rates",
+        k_T=1.0 / S["t_T"],
+        k_H=1.0 / t_H,
+        variant=variant,
+        truncate=truncate,
+        replicas=S["fig2_R"],
+        anneal=anneal,
+        protocol=P,
+    )
+    window = dict(
+        steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * S["t_T"]),
+        every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, S["t_T"] // 25)),
+    )
+    return d, measured(os.path.join(d.out, "measure.json"), d.params, S["check"], P, window), window
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
@@ -393,7 +415,22 @@ def main(argv=None):
     )
     ap.add_argument("--work", default="runs/honeycomb", help="design directories (resumable)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, for a quick check of the script (in WORK/smoke)")
+    ap.add_argument(
+        "--part",
+        default=None,
+        help="K/N: run only the K-th of N slices of the jobs (Fig. 1's curriculum, the start's measurement, "
+        "each Fig. 2 design with its measurement), no figures; a last call without --part makes them",
+    )
     args = ap.parse_args(argv)
+    part = None
+    if args.part is not None:
+        try:
+            k, n = (int(v) for v in args.part.split("/"))
+            assert 1 <= k <= n
+        except (ValueError, AssertionError):
+            print(f"{ap.prog}: --part must be K/N with 1 <= K <= N, got {args.part!r}", file=sys.stderr)
+            return 2  # (one line, as the commands answer bad input)
+        part = (k, n)
     # A smoke run's designs have other settings: in the full run's directories they would make it
     # refuse to resume them.
     work = os.path.join(args.work, "smoke") if args.smoke else args.work
@@ -402,6 +439,13 @@ def main(argv=None):
     P, S = _sizes(args.smoke)
     t_all = time.perf_counter()
     table = ["| quantity | value |", "|---|---|"]
+    if part is not None:  # job 0 is Fig. 1's curriculum; Fig. 2's jobs follow it
+        mine = lambda job: job % part[1] == part[0] - 1  # noqa: E731
+        if mine(0):
+            fig1(work, figures, P, S, [])
+        fig2(work, figures, P, S, [], mine=lambda job: mine(job + 1))
+        print(f"part {args.part}: done (run without --part for the figures and the table)")
+        return
     fig1(work, figures, P, S, table)
     fig2(work, figures, P, S, table)
     table.append(f"| whole script, this run | {(time.perf_counter() - t_all) / 60:.1f} min |")
@@ -411,4 +455,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

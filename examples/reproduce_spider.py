@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 
 from hoomd_adjoint.apps.spider import Optimization, figures, search, validate
@@ -284,7 +285,8 @@ def main(argv=None):
             k, n = (int(v) for v in args.part.split("/"))
             assert 1 <= k <= n
         except (ValueError, AssertionError):
-            ap.error(f"--part must be K/N with 1 <= K <= N, got {args.part!r}")
+            print(f"{ap.prog}: --part must be K/N with 1 <= K <= N, got {args.part!r}", file=sys.stderr)
+            return 2  # (one line, as the commands answer bad input)
         part = (k, n)
     runs, designs, common, val = (
         dict(RUNS),

@@ -348,16 +348,26 @@ def test_one_loss_shared_by_replica_threads_is_bitwise_the_serial_result(tmp_pat
 
 
 def test_reproduction_script_smoke(tmp_path):
-    """examples/reproduce_honeycomb.py --smoke: the whole Figs. 1-2 pipeline at tiny sizes."""
+    """examples/reproduce_honeycomb.py --smoke: the whole Figs. 1-2 pipeline at tiny sizes, first
+    in two slices (--part 1/2, 2/2: the jobs, no figures), then the call that makes the figures
+    resumes every design and reuses every measurement."""
     script = os.path.join(os.path.dirname(TESTS), "examples", "reproduce_honeycomb.py")
-    r = subprocess.run(
-        [sys.executable, script, "--smoke", "--figures", str(tmp_path / "fig"), "--work", str(tmp_path / "work")],
-        capture_output=True,
-        text=True,
-        cwd=TESTS,
-        env=subprocess_env(),
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
+    argv = [sys.executable, script, "--smoke", "--figures", str(tmp_path / "fig"), "--work", str(tmp_path / "work")]
+
+    def run(*more):
+        r = subprocess.run(argv + list(more), capture_output=True, text=True, cwd=TESTS, env=subprocess_env())
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r
+
+    for k in (1, 2):
+        assert f"part {k}/2: done" in run("--part", f"{k}/2").stdout
+    assert not (tmp_path / "fig" / "honeycomb_table.md").exists()
+    work = tmp_path / "work" / "smoke"
+    designs = sorted(p.name for p in work.iterdir() if p.name.startswith("fig2-"))
+    assert len(designs) == 4 and all((work / d / "measure.json").exists() for d in designs)
+    stamps = {d: (work / d / "state.json").stat().st_mtime_ns for d in designs}
+    run()
+    assert {d: (work / d / "state.json").stat().st_mtime_ns for d in designs} == stamps  # resumed: nothing to run
     for f in ("honeycomb_fig1.png", "honeycomb_fig2.png", "honeycomb_lead.png", "honeycomb_table.md"):
         assert (tmp_path / "fig" / f).stat().st_size > 0, f
     table = (tmp_path / "fig" / "honeycomb_table.md").read_text()
