@@ -207,6 +207,15 @@ def _final(out, name, fig):
     return None, 0
 
 
+def _committed_row(name):
+    """The committed validation table's row ``name`` (docs/figures/spider-validation.json), or None."""
+    path = os.path.join(COMMITTED, "spider-validation.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get(name)
+
+
 def validation_rows(out, runs, designs, searches=SEARCHES, long=LONG * 10000, local=LOCAL):
     """The rows of the validation table: (name, shell, parameters, cargo, leg sigma, bare, steps);
     steps None is the table's length."""
@@ -232,17 +241,13 @@ def validation_rows(out, runs, designs, searches=SEARCHES, long=LONG * 10000, lo
     found = {}
     for shell, n in searches.items():
         best = os.path.join(out, f"design/{shell}-search", "best.json")
-        if os.path.exists(best):
-            found[shell] = validate.load_params(best)
-            rows.append(
-                (
-                    f"design {shell}, forward search, {n} candidates (legs {DESIGN_LEGS:g})",
-                    shell,
-                    found[shell],
-                    False,
-                    DESIGN_LEGS,
-                )
+        name = f"design {shell}, forward search, {n} candidates (legs {DESIGN_LEGS:g})"
+        row = None if os.path.exists(best) else _committed_row(name)  # (a search's folder is not committed)
+        if row is not None or os.path.exists(best):
+            found[shell] = validate.load_params(
+                best if row is None else [row["params"][k] for k in validate.PARAM_NAMES]
             )
+            rows.append((name, shell, found[shell], False, DESIGN_LEGS))
     # the icosahedron rows again with the cargo inside
     rows = [r + (False, None) for r in rows]
     rows += [

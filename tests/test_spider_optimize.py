@@ -321,6 +321,37 @@ def test_the_bare_hole_reference_takes_target_and_spider_away(tmp_path):
     assert s["bare"] and s["success_fraction"] == 1.0
 
 
+def test_the_examples_validation_rows_come_from_runs_or_the_committed_table(tmp_path, monkeypatch):
+    """A design stage or a forward search that this --out lacks (a search's folder is not
+    committed) is validated with the parameters its committed row recorded; a stage's own run,
+    where there is one, wins; a continued stage's row says its iterations."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "reproduce_spider", os.path.join(os.path.dirname(TESTS), "examples", "reproduce_spider.py")
+    )
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    monkeypatch.setattr(ex, "COMMITTED", str(tmp_path / "figures"))
+    (tmp_path / "figures").mkdir()
+    p = dict(zip(validate.PARAM_NAMES, [4.0, 5.0, 1.0, 0.5, 6.0, 1.5, 9.0, 10.0]))
+    table = {
+        "design icosahedron, forward search, 150 candidates (legs 2.25)": dict(params=p),
+        "design ico-strong, end loss, 150 it. (legs 2.25)": dict(params=p),
+    }
+    (tmp_path / "figures" / "spider-validation.json").write_text(json.dumps(table))
+    reach = tmp_path / "out" / "design" / "ico-weak-reach-600"
+    reach.mkdir(parents=True)
+    (reach / "state.json").write_text(json.dumps(dict(params=list(p.values()), history=[{}] * 600)))
+    rows = {r[0]: r for r in ex.validation_rows(str(tmp_path / "out"), {}, ex.DESIGNS, ex.SEARCHES, 30000, {})}
+    search = rows["design icosahedron, forward search, 150 candidates (legs 2.25)"]
+    assert search[2].array().tolist() == list(p.values()) and search[1] == "icosahedron"
+    assert "design ico-strong, end loss, 150 it. (legs 2.25) + cargo" in rows
+    assert "design ico-weak, reach loss, 600 it. (legs 2.25)" in rows
+    assert rows["the bare hole (target and spider taken away at step 0) + cargo, 30,000 steps"][6] == 30000
+    assert not any("octahedron, forward search" in n for n in rows)  # no run, no committed row
+
+
 def test_the_example_carries_on_a_committed_partial_run(tmp_path, monkeypatch):
     import gzip
     import importlib.util
