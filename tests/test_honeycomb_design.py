@@ -130,6 +130,8 @@ def test_half_time_fit_and_its_weights():
     assert t == pytest.approx(8000.0, rel=1e-9) and window[-1] == steps.size - 1 and w is not None
     t, window, w = hc.half_time_fit(steps, 0.9 + 0 * steps)  # flat: nothing to move
     assert t == math.inf and w is None
+    t, window, w = hc.half_time_fit(steps, 0.4 - steps / 1e4)  # below 1/2 from the start
+    assert t == 0.0 and w is None
 
 
 def test_half_time_objective_gradient_matches_finite_differences(tmp_path, monkeypatch):

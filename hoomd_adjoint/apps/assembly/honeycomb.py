@@ -341,7 +341,7 @@ def half_time_fit(steps, mean, width=HALF_TIME["width"]):
     the line reaches 1/2, and ``weights[k] = d t_half / d mean[window[k]]``, so that
     d t_half/da = sum_k weights[k] d mean[window[k]]/da exactly for this window. A curve that never
     reaches 1/2 is fitted over its last 2 x ``width`` of the run and the line extrapolated; a line
-    that does not fall gives ``(inf, window, None)``. Steps in steps."""
+    that does not fall, or reaches 1/2 before the start, gives no weights (``None``). Steps in steps."""
     steps = np.asarray(steps, dtype=np.float64)
     mean = np.asarray(mean, dtype=np.float64)
     n = steps.size
@@ -365,6 +365,8 @@ def half_time_fit(steps, mean, width=HALF_TIME["width"]):
         return (t_c if math.isfinite(t_c) else math.inf), window, None
     alpha = m.mean() - beta * s.mean()
     t_half = (0.5 - alpha) / beta
+    if not t_half > 0:  # a curve below 1/2 from its start: no positive half-time to move
+        return t_c, window, None
     weights = -(1.0 / window.size + (t_half - s.mean()) * ds / S) / beta
     return float(t_half), window, weights
 
