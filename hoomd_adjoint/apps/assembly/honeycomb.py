@@ -45,6 +45,8 @@ __all__ = [
     "order_loss",
     "curves",
     "half_time",
+    "half_time_fit",
+    "HALF_TIME",
     "Design",
     "potential",
 ]
