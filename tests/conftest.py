@@ -1,8 +1,17 @@
+import signal
+
 import numpy as np
 import pytest
 import gsd.hoomd
 
 import hoomd_adjoint as ha
+
+# A shell's background job starts with SIGINT ignored, and then Python installs no Ctrl-C handler:
+# the tests that interrupt a run (interrupt_main, SIGINT to a command) would wait for hours.
+# With Python's handler here, commands these tests start get SIGINT's default again (exec resets
+# a caught signal), whatever the suite was started from.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser):
