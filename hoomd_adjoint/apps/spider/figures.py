@@ -137,7 +137,7 @@ def plot_spread(runs, output, authors=None):
         finals[os.path.basename(os.path.normpath(run))] = dict(
             zip(PARAM_NAMES, history[-1]["params"]), iterations=len(history), group=label
         )
-    fig, axes = plt.subplots(1, len(PARAM_NAMES), figsize=(2.0 * len(PARAM_NAMES), 3.5))
+    fig, axes = plt.subplots(1, len(PARAM_NAMES), figsize=(2.4 * len(PARAM_NAMES), 3.5))
     out = {}
     labels = sorted(groups)
     for label in labels:
@@ -147,6 +147,13 @@ def plot_spread(runs, output, authors=None):
             mean=dict(zip(PARAM_NAMES, xs.mean(axis=0).tolist())),
             std=dict(zip(PARAM_NAMES, xs.std(axis=0).tolist())),
         )
+    both = any(label.startswith("strong") for label in labels)  # short two-line ticks: "weak / seeds"
+    ticks = [
+        label.replace("strong: ", "strong\n").replace("perturbed start", "perturbed")
+        if label.startswith("strong") or not both
+        else "weak\n" + label.replace("perturbed start", "perturbed")
+        for label in labels
+    ]
     for k, ax in enumerate(axes):  # box plots of the final parameters, as the paper's Fig. 4
         data = [np.array(groups[label])[:, k] for label in labels]
         box = ax.boxplot(data, widths=0.5)
@@ -176,7 +183,7 @@ def plot_spread(runs, output, authors=None):
         ax.set_title(PARAM_NAMES[k], fontsize=8)
         ax.set_ylabel(f"final {PARAM_NAMES[k]} ({UNITS[PARAM_NAMES[k]]})", fontsize=8)
         ax.set_xticks(range(1, len(labels) + 1))
-        ax.set_xticklabels(labels, fontsize=7, rotation=30)
+        ax.set_xticklabels(ticks, fontsize=7)
         ax.set_xlabel("runs", fontsize=8)
     fig.suptitle(
         "final spider parameters over runs (box: quartiles and median; whiskers: 1.5 x the interquartile range)",
