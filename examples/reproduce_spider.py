@@ -140,11 +140,12 @@ def optimise(out, name, kw, iterations, common, world, carry_on=True):
         _carry_on(out, name, world)
     kw = dict(kw)
     copy_of = kw.pop("copy_of", None)
-    if copy_of is not None and world.partition == 0 and not os.path.exists(os.path.join(out, name, "state.json")):
-        os.makedirs(os.path.join(out, name), exist_ok=True)  # a stage continued: resumed from a copy
-        for f in ("state.json", "history.csv"):
-            shutil.copyfile(os.path.join(out, copy_of, f), os.path.join(out, name, f))
-    world.barrier_all()
+    if copy_of is not None:  # a stage continued: resumed from a copy (made once, by partition 0)
+        if world.partition == 0 and not os.path.exists(os.path.join(out, name, "state.json")):
+            os.makedirs(os.path.join(out, name), exist_ok=True)
+            for f in ("state.json", "history.csv"):
+                shutil.copyfile(os.path.join(out, copy_of, f), os.path.join(out, name, f))
+        world.barrier_all()
     first = kw.pop("first", None)
     if first is not None:  # the curriculum: start from the first stage's parameters
         kw["start"] = validate.load_params(os.path.join(out, first, "state.json"))
