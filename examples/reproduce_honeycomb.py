@@ -82,6 +82,8 @@ def measured(path, a, replicas, protocol, window, curves=False):
     so that a rerun does not repeat them."""
     a = [float(x) for x in a]
     m = cached(path, dict(params=a, replicas=replicas, window=json.loads(json.dumps(window))))
+    if m is not None and curves and "honeycomb" not in m:  # saved without the curves asked for now
+        m = None
     if m is None:
         full = hc.measure(a, replicas=replicas, protocol=protocol, progress=True, **window)
         keep = ("t_H", "t_T", "k_H", "k_T") + (
@@ -153,10 +155,21 @@ def ratio_figure(path, rows, N, replicas):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.6, 5.6))
-    for variant, marker, c in (("forward", "o", "tab:purple"), ("truncated", "s", "tab:orange")):
-        r = [x for x in rows if x["variant"] == variant and x["below"] is None]
-        ax.plot(
-            [x["target"] for x in r], [x["achieved"] for x in r], marker, color=c, ms=7, label=f"{variant} gradients"
+    for variant, marker, c in (
+        ("forward", "o", "tab:purple"),
+        ("truncated", "s", "tab:orange"),
+        ("gauss_newton", "D", "k"),
+    ):
+        r = [x for x in rows if x["variant"] == variant and x["below"] is None and x["achieved"] > 0]
+        ax.errorbar(
+            [x["target"] for x in r],
+            [x["achieved"] for x in r],
+            yerr=[x["se"] for x in r],
+            fmt=marker,
+            color=c,
+            ms=6,
+            capsize=3,
+            label=VARIANT_LABEL[variant],
         )
         r = [x for x in rows if x["variant"] == variant and x["below"] is not None]
         if r:
@@ -181,6 +194,9 @@ def ratio_figure(path, rows, N, replicas):
     t = [v for x in rows for v in (x["target"], x["achieved"], x["start"], x["below"] or 0) if np.isfinite(v) and v > 0]
     lo, hi = min(t) / 1.6, max(t) * 1.6
     ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="achieved = target")
+    ax.fill_between(
+        [lo, hi], [0.9 * lo, 0.9 * hi], [1.1 * lo, 1.1 * hi], color="tab:green", alpha=0.12, lw=0, label="target ± 10%"
+    )
     if np.isfinite(rows[0]["start"]):
         ax.axhline(rows[0]["start"], color="0.5", lw=0.8, ls=":", label="Rechtsman (start)")
     from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
@@ -199,7 +215,8 @@ def ratio_figure(path, rows, N, replicas):
         ylim=(lo, hi),
         xlabel="target k*_H / k*_T",
         ylabel=f"measured k_H / k_T ({replicas} fresh replicas)",
-        title=f"Fig. 2 analogue: honeycomb vs triangular\nassembly rates in 2D (N = {N}); grey: target to achieved",
+        title=f"Fig. 2 analogue: honeycomb vs triangular\nassembly rates in 2D (N = {N}); grey: target to achieved;\n"
+        "error bars: bootstrap SE over the replicas",
     )
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=2)
     fig.tight_layout()
@@ -212,12 +229,14 @@ def _sizes(smoke):
     if smoke:
         P = hc.Protocol(N=36, melt_steps=200)
         sizes = dict(
-            fig1_stages=[(20, 2, 0.01, 1), (40, 1, 0.005, 1)],
+            fig1_stages=[(20, 2, 0.01, 1, 2), (40, 1, 0.005, 1, 2), (40, 1, 0.005, 1, 3)],
             fig1_R=2,
             fig1_steps=60,
             check=4,
             fig2=dict(forward=(1, 1, 20), truncated=(1, 1, 20)),
             fig2_R=2,
+            fig2_gn=dict(iterations=2, replicas=3, truncate=20, half_time=dict(width=0.5)),
+            compare=dict(iterations=2, replicas=3, anneal=1, half_time=dict(width=0.5)),
             lead_R=2,
             lead_steps=60,
             t_T=30,
@@ -228,12 +247,24 @@ def _sizes(smoke):
     else:
         P = hc.Protocol()
         sizes = dict(
-            fig1_stages=[(300, 80, 0.01, 30), (1000, 30, 0.005, 15), (1000, 30, 0.005, 15)],
+            # (window, iterations, lr, halved every, replicas): the first three as designed on
+            # 2026-12-05; then larger batches with smaller steps while the measured L_H(3300) improves
+            fig1_stages=[
+                (300, 80, 0.01, 30, 48),
+                (1000, 30, 0.005, 15, 48),
+                (1000, 30, 0.005, 15, 48),
+                (1000, 40, 0.0025, 20, 96),
+                (1000, 40, 0.00125, 20, 192),
+            ],
             fig1_R=48,
             fig1_steps=3300,
             check=200,
             fig2_R=16,
             fig2=dict(forward=(12, 6, 300), truncated=(30, 15, 1000)),  # iterations, anneal, window
+            # the half-time objective on common seeds, trust-region Gauss-Newton (stops within 2%)
+            fig2_gn=dict(iterations=20, replicas=64, truncate=300, half_time=None),
+            # the estimators measured against each other on the slowest target (docs/honeycomb.md)
+            compare=dict(iterations=20, replicas=64, anneal=10, half_time=None),
             lead_R=16,
             lead_steps=10000,
             t_T=400,
@@ -245,13 +276,16 @@ def _sizes(smoke):
 
 
 def fig1(work, figures, P, S, table):
-    """Fig. 1: the design curriculum, its measurement on fresh replicas, the figures; rows of the
-    table are appended to ``table``."""
+    """Fig. 1: the design curriculum, each stage's end measured on fresh replicas, the figures;
+    rows of the table are appended to ``table``."""
     # ---- Fig. 1: speed up honeycomb assembly -----------------------------------------------------------
     # A curriculum of truncation windows: 300 steps first (low variance), then 1000 (less bias),
-    # each stage starting where the previous one ended.
-    start, history, stage_rows = hc.RECHTSMAN, [], []
-    for k, (truncate, its, lr, anneal) in enumerate(S["fig1_stages"]):
+    # then larger batches with smaller steps; each stage starts where the previous one ended.
+    start, history, stage_rows, progress = hc.RECHTSMAN, [], [], []
+    window = dict(steps=S["fig1_steps"], every=S["every"])
+    ms = measured(os.path.join(work, "fig1-start.json"), hc.RECHTSMAN, S["check"], P, window, curves=True)
+    progress.append((0, _end(ms)))
+    for k, (truncate, its, lr, anneal, R) in enumerate(S["fig1_stages"]):
         d1, _ = design(
             os.path.join(work, "fig1" if k == 0 else f"fig1-stage{k + 1}"),
             its,
@@ -259,21 +293,24 @@ def fig1(work, figures, P, S, table):
             steps=S["fig1_steps"],
             variant="truncated",
             truncate=truncate,
-            replicas=S["fig1_R"],
+            replicas=R,
             lr=lr,
             anneal=anneal,
             start=start,
             protocol=P,
         )
         history += [dict(h, iteration=len(history) + i) for i, h in enumerate(d1.history)]
-        stage_rows.append(
-            f"| Fig. 1 stage {k + 1}: window {truncate} steps, {its} iterations, lr {lr}, halved every "
-            f"{anneal} | {np.mean([h['wall'] for h in d1.history]):.2f} s per iteration |"
-        )
         start = d1.params
-    window = dict(steps=S["fig1_steps"], every=S["every"])
-    ms = measured(os.path.join(work, "fig1-start.json"), hc.RECHTSMAN, S["check"], P, window, curves=True)
-    mf = measured(os.path.join(work, "fig1-final.json"), start, S["check"], P, window, curves=True)
+        name = "fig1-final.json" if k == len(S["fig1_stages"]) - 1 else f"fig1-stage{k + 1}.json"
+        mf = measured(os.path.join(work, name), start, S["check"], P, window, curves=True)
+        progress.append((len(history), _end(mf)))
+        (L0, e0), (L1, e1) = progress[-2][1], progress[-1][1]
+        stage_rows.append(
+            f"| Fig. 1 stage {k + 1}: window {truncate} steps, {its} iterations of {R} replicas, lr {lr}, halved "
+            f"every {anneal} | {np.mean([h['wall'] for h in d1.history]):.2f} s per iteration; then mean L_H"
+            f"({S['fig1_steps']}) {L1:.3f} ± {e1:.3f} ({S['check']} fresh replicas; change {L1 - L0:+.3f} ± "
+            f"{math.hypot(e0, e1):.3f}) |"
+        )
     both = [("Rechtsman", np.array(hc.RECHTSMAN), ms), ("designed", start, mf)]
     hc.plot(
         os.path.join(figures, "honeycomb_fig1.png"),
@@ -281,8 +318,10 @@ def fig1(work, figures, P, S, table):
         both,
         P,
         title=f"minimise mean L_H({S['fig1_steps']}): truncated gradients (windows "
-        f"{', '.join(str(x[0]) for x in S['fig1_stages'])}), {S['fig1_R']} replicas per iteration",
+        f"{', '.join(str(x[0]) for x in S['fig1_stages'])}), "
+        f"{'/'.join(str(x[4]) for x in S['fig1_stages'])} replicas per iteration",
     )
+    progress_figure(os.path.join(figures, "honeycomb_fig1_progress.png"), history, progress, S, P)
     hc.write_curves(os.path.join(work, "fig1-curves.csv"), both)
     t_reg, t_bulk = lead_figure(
         os.path.join(figures, "honeycomb_lead.png"),
@@ -293,8 +332,7 @@ def fig1(work, figures, P, S, table):
         max(1, S["lead_steps"] // 100),
     )
     for label, a, m in both:
-        L_end = np.nanmean(m["honeycomb"][:, -1])
-        sem = np.nanstd(m["honeycomb"][:, -1]) / np.sqrt(np.sum(~np.isnan(m["honeycomb"][:, -1])))
+        L_end, sem = _end(m)
         table.append(f"| Fig. 1 {label}: a | {', '.join(f'{x:.3f}' for x in a)} |")
         table.append(
             f"| Fig. 1 {label}: mean L_H({S['fig1_steps']}) over {S['check']} fresh replicas | "
@@ -308,18 +346,93 @@ def fig1(work, figures, P, S, table):
     )
 
 
+def _end(m):
+    """Mean L_H at the end of a measurement's runs and its standard error over the replicas."""
+    v = m["honeycomb"][:, -1]
+    v = v[~np.isnan(v)]
+    return float(v.mean()), float(v.std() / np.sqrt(v.size))
+
+
+def progress_figure(path, history, progress, S, P):
+    """Fig. 1's design, stage by stage: each iteration's batch objective (band: its standard error
+    over the batch) and each stage's end measured on fresh replicas (error bars: standard errors)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.4))
+    it = np.array([h["iteration"] for h in history])
+    L = np.array([h["loss"] for h in history])
+    se = np.array([h.get("sem_L_H") or np.nan for h in history], dtype=float)
+    ax.fill_between(it, L - se, L + se, color="tab:blue", alpha=0.25, lw=0)
+    ax.plot(it, L, color="tab:blue", lw=0.8, label="batch objective: mean L_H(3300) of the iteration's replicas (± SE)")
+    x, y = [p[0] for p in progress], [p[1] for p in progress]
+    ax.errorbar(
+        x,
+        [v[0] for v in y],
+        yerr=[v[1] for v in y],
+        fmt="o-",
+        color="k",
+        capsize=3,
+        label=f"measured on {S['check']} fresh replicas (± SE) at the start and each stage's end",
+    )
+    edges = np.cumsum([0] + [st[1] for st in S["fig1_stages"]])
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+        ax.axvline(hi, color="0.8", lw=0.8, gid="reference")
+        st = S["fig1_stages"][k]
+        ax.text(
+            (lo + hi) / 2,
+            0.995,
+            f"{k + 1}: w{st[0]}\nR{st[4]}",
+            ha="center",
+            va="top",
+            fontsize=7,
+            transform=ax.get_xaxis_transform(),
+        )
+    ax.set(
+        xlabel="design iteration (stages: window w steps, R replicas per iteration)",
+        ylabel=f"mean L_H({S['fig1_steps']}) (dimensionless)",
+        title=f"Fig. 1 design, stage by stage (N = {P.N}, kT = {P.kT})",
+    )
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+# The estimators measured against each other on the slowest target (docs/honeycomb.md): the
+# truncated value form (A, the sweep's "truncated" designs) and the half-time form on common seeds
+# with Gauss-Newton (the sweep's "gauss_newton") are the sweep's; these three fill in between.
+COMPARE = {
+    "value-common": dict(rate_loss="value", common_seeds=True, truncate=1000),
+    "half-time-fresh": dict(rate_loss="half_time", common_seeds=False, truncate=300),
+    "half-time-common": dict(rate_loss="half_time", common_seeds=True, truncate=300),
+}
+VARIANT_LABEL = {
+    "forward": "A'. value form, forward mode, 16 fresh replicas",
+    "truncated": "A. value form, truncated (1000), 16 fresh replicas",
+    "value-common": "B. value form, truncated (1000), 64 common replicas",
+    "half-time-fresh": "C. half-time, RMSProp, 64 fresh replicas",
+    "half-time-common": "B+C. half-time, RMSProp, 64 common replicas",
+    "gauss_newton": "B+C+GN. half-time, Gauss-Newton, 64 common replicas",
+}
+
+
 def fig2(work, figures, P, S, table, mine=lambda job: True):
-    """Fig. 2: one design per target ratio and gradient variant, each measured on fresh replicas;
-    rows of the table are appended to ``table``. Returns the designs' rows. ``mine(job)`` says
-    which jobs (0: the start's measurement, then the designs in order) this call runs; unless it
-    runs them all, it stops there (no figure, no rows: a later call without --part makes them)."""
+    """Fig. 2: one design per target ratio and gradient variant, and the estimator comparison on
+    the slowest target, each measured on fresh replicas; rows of the table are appended to
+    ``table``. Returns the designs' rows. ``mine(job)`` says which jobs (0: the start's
+    measurement, then the designs in order) this call runs; unless it runs them all, it stops
+    there (no figure, no rows: a later call without --part makes them)."""
     # ---- Fig. 2: control k_H / k_T ------------------------------------------------------------------------
     rows, t_fig2 = [], time.perf_counter()
     long_runs = dict(
         steps=dict(honeycomb=int(1.6 * max(S["t_H"])), triangular=4 * S["t_T"]),
         every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)),
     )
-    jobs = [(v, t_H) for v in S["fig2"] for t_H in S["t_H"]]
+    jobs = [(v, t_H) for v in (*S["fig2"], "gauss_newton") for t_H in S["t_H"]]
+    jobs += [(v, max(S["t_H"])) for v in COMPARE]
     whole = all(mine(j) for j in range(len(jobs) + 1))
     if mine(0):
         m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
@@ -344,18 +457,30 @@ def fig2(work, figures, P, S, table, mine=lambda job: True):
                 variant=variant,
                 target=S["t_T"] / t_H,
                 achieved=achieved,
+                se=ratio_se(m) if achieved > 0 else None,
                 start=start_ratio,
                 below=bound if achieved == 0 else None,
                 params=d.params.tolist(),
                 k_T=m["k_T"],
                 k_H=m["k_H"],
+                iterations=d.iteration,
                 wall_iteration=float(np.mean([h["wall"] for h in d.history])),
                 wall_design=float(np.sum([h["wall"] for h in d.history])),
+                history=[
+                    {k: h.get(k) for k in ("iteration", "loss", "L_H", "L_T", "t_half_H", "t_half_T", "accepted")}
+                    for h in d.history
+                ],
             )
         )
         print(f"{variant} target {S['t_T'] / t_H:.4f} achieved {achieved:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
-    ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), rows, P.N, S["check"])
+    sweep = [r for r in rows if r["variant"] not in COMPARE]
+    ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), sweep, P.N, S["check"])
+    compare_figure(
+        os.path.join(figures, "honeycomb_estimators.png"),
+        [r for r in rows if r["target"] == S["t_T"] / max(S["t_H"])],
+        S,
+    )
     table.append(f"| Fig. 2: k*_T | 1/{S['t_T']} per step (t*_T = {S['t_T']} steps) |")
     for r in rows:
         if not r["k_T"]:  # no ratio, nor a bound on it
@@ -363,11 +488,11 @@ def fig2(work, figures, P, S, table, mine=lambda job: True):
         elif r["below"] is not None:
             got = f"< {r['below']:.4f} (t½_H {hc.NOT_REACHED} within the window)"
         else:
-            got = f"{r['achieved']:.4f} ({(r['achieved'] / r['target'] - 1) * 100:+.0f}%)"
+            got = f"{r['achieved']:.4f} ± {r['se']:.4f} ({(r['achieved'] / r['target'] - 1) * 100:+.0f}%)"
         table.append(
             f"| Fig. 2 {r['variant']}: target k_H/k_T {r['target']:.4f} | achieved {got}; t½_H = "
             f"{_t(1 / r['k_H'] if r['k_H'] else math.inf)}, t½_T = "
-            f"{_t(1 / r['k_T'] if r['k_T'] else math.inf)}; "
+            f"{_t(1 / r['k_T'] if r['k_T'] else math.inf)}; {r['iterations']} iterations, "
             f"{r['wall_iteration']:.1f} s per iteration |"
         )
     table.append(
@@ -382,28 +507,129 @@ def fig2(work, figures, P, S, table, mine=lambda job: True):
     return rows
 
 
-def _fig2_design(work, P, S, variant, t_H):
-    """One Fig. 2 design (run or resumed) and its measurement on fresh replicas (saved):
-    ``(Design, measurement, window)``."""
-    its, anneal, truncate = S["fig2"][variant]
-    name = f"fig2-{variant}-{t_H}" if variant == "forward" else f"fig2-{variant}{truncate}-{t_H}"
-    d, _ = design(
-        os.path.join(work, name),
-        its,
-        objective="rates",
-        k_T=1.0 / S["t_T"],
-        k_H=1.0 / t_H,
-        variant=variant,
-        truncate=truncate,
-        replicas=S["fig2_R"],
-        anneal=anneal,
-        protocol=P,
+def ratio_se(m, draws=1000):
+    """Bootstrap standard error of the measured k_H/k_T = t½_T/t½_H: the replicas of each
+    lattice resampled with replacement (fixed generator, so the table is reproducible)."""
+    rng = np.random.default_rng(0)
+    H, T = m["honeycomb"][~np.isnan(m["honeycomb"]).any(1)], m["triangular"][~np.isnan(m["triangular"]).any(1)]
+    out = []
+    for _ in range(draws):
+        t_H = hc.half_time(m["steps_H"], H[rng.integers(0, len(H), len(H))].mean(0))
+        t_T = hc.half_time(m["steps_T"], T[rng.integers(0, len(T), len(T))].mean(0))
+        out.append(t_T / t_H if math.isfinite(t_H) and math.isfinite(t_T) else 0.0)
+    return float(np.std(out))
+
+
+def compare_figure(path, rows, S):
+    """The estimators on one target: the ratio each design achieved on fresh replicas (± bootstrap
+    SE), and the half-time forms' batch half-times against iteration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    target = rows[0]["target"]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4.6))
+    order = [v for v in VARIANT_LABEL if any(r["variant"] == v for r in rows)]
+    for y, v in enumerate(order):
+        r = next(r for r in rows if r["variant"] == v)
+        if r["achieved"] > 0:
+            ax.errorbar(r["achieved"], y, xerr=r["se"], fmt="o", color="k", capsize=3)
+        elif r["below"] is not None:
+            ax.plot(r["below"], y, "<", color="k", mfc="none")
+    ax.axvspan(0.9 * target, 1.1 * target, color="tab:green", alpha=0.15, lw=0, label="target ± 10%")
+    ax.axvline(target, color="tab:green", lw=1, label=f"target {target:.4g}")
+    ax.axvline(rows[0]["start"], color="0.5", lw=0.8, ls=":", label="Rechtsman (start)")
+    ax.set_yticks(range(len(order)), [VARIANT_LABEL[v] for v in order], fontsize=7)
+    ax.set(
+        xlabel=f"measured k_H / k_T ({S['check']} fresh replicas, ± bootstrap SE; <: upper bound)",
+        title=f"estimators on the slowest target (t*_H = {round(S['t_T'] / target)} steps)",
     )
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=3)
+    t_star = round(S["t_T"] / target)
+    for v, c in (("half-time-fresh", "tab:orange"), ("half-time-common", "tab:purple"), ("gauss_newton", "k")):
+        r = next((r for r in rows if r["variant"] == v), None)
+        if r is None:
+            continue
+        h = [x for x in r["history"] if isinstance(x.get("t_half_H"), float)]
+        bx.plot(
+            [x["iteration"] for x in h],
+            [x["t_half_H"] / t_star for x in h],
+            "o-",
+            ms=3,
+            color=c,
+            label=f"{VARIANT_LABEL[v]}: t½_H / t*_H",
+        )
+        bx.plot(
+            [x["iteration"] for x in h],
+            [x["t_half_T"] / S["t_T"] for x in h],
+            "s--",
+            ms=3,
+            color=c,
+            alpha=0.6,
+            label="… t½_T / t*_T",
+        )
+    bx.axhspan(0.98, 1.02, color="tab:green", alpha=0.15, lw=0, label="± 2% (Gauss-Newton's stop)")
+    bx.axhline(1, color="tab:green", lw=1)
+    bx.set(
+        xlabel="iteration",
+        ylabel="batch half-time / target (fitted, 64 replicas)",
+        title="half-time forms: each iteration's batch",
+    )
+    bx.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _fig2_design(work, P, S, variant, t_H):
+    """One Fig. 2 design (run or resumed) and its measurement on fresh replicas (saved, with the
+    curves for the ratio's standard error): ``(Design, measurement, window)``."""
+    rates = dict(objective="rates", k_T=1.0 / S["t_T"], k_H=1.0 / t_H, protocol=P)
+    if variant == "gauss_newton":
+        gn = S["fig2_gn"]
+        d, _ = design(
+            os.path.join(work, f"fig2-gauss-newton-{t_H}"),
+            gn["iterations"],
+            variant="truncated",
+            truncate=gn["truncate"],
+            replicas=gn["replicas"],
+            rate_loss="half_time",
+            common_seeds=True,
+            optimizer="gauss_newton",
+            half_time=gn["half_time"],
+            **rates,
+        )
+    elif variant in COMPARE:
+        c = S["compare"]
+        d, _ = design(
+            os.path.join(work, f"compare-{variant}-{t_H}"),
+            c["iterations"],
+            variant="truncated",
+            replicas=c["replicas"],
+            anneal=c["anneal"],
+            half_time=c["half_time"] if COMPARE[variant]["rate_loss"] == "half_time" else None,
+            **COMPARE[variant],
+            **rates,
+        )
+    else:
+        its, anneal, truncate = S["fig2"][variant]
+        name = f"fig2-{variant}-{t_H}" if variant == "forward" else f"fig2-{variant}{truncate}-{t_H}"
+        d, _ = design(
+            os.path.join(work, name),
+            its,
+            variant=variant,
+            truncate=truncate,
+            replicas=S["fig2_R"],
+            anneal=anneal,
+            **rates,
+        )
     window = dict(
         steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * S["t_T"]),
         every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, S["t_T"] // 25)),
     )
-    return d, measured(os.path.join(d.out, "measure.json"), d.params, S["check"], P, window), window
+    path = os.path.join(d.out, "measure.json")
+    return d, measured(path, d.params, S["check"], P, window, curves=True), window
 
 
 def main(argv=None):
@@ -436,6 +662,7 @@ def main(argv=None):
     work = os.path.join(args.work, "smoke") if args.smoke else args.work
     figures = args.figures or os.path.join(work, "figures")
     os.makedirs(figures, exist_ok=True)
+    os.makedirs(work, exist_ok=True)
     P, S = _sizes(args.smoke)
     t_all = time.perf_counter()
     table = ["| quantity | value |", "|---|---|"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["Adam", "RMSProp", "fire"]
+__all__ = ["Adam", "GaussNewton", "RMSProp", "fire"]
 
 
 def _step_inputs(name, params, grad, step):
@@ -150,6 +150,106 @@ class Adam:
         opt.steps = int(state["steps"])
         opt.m = None if state["m"] is None else np.array(state["m"], dtype=np.float64)
         opt.v = None if state["v"] is None else np.array(state["v"], dtype=np.float64)
+        return opt
+
+
+class GaussNewton:
+    """Trust-region Gauss-Newton (Levenberg-Marquardt) on residuals r(p) with Jacobian J = dr/dp,
+    for a deterministic objective 0.5 |r|^2 (a sample average over fixed replicas: common seeds).
+
+    ``update(p, r, J)`` takes one evaluated point and returns the next to evaluate. A point whose
+    |r| is below the best so far is accepted (it becomes the best); otherwise it is rejected and the
+    next proposal starts again from the best with half the radius. Steps are measured in scaled
+    coordinates u_i = p_i / scale_i (the parameters differ in scale); the proposal minimises
+    |r + J d|^2 within |d/scale| <= radius, as the minimum-norm step where there are more
+    parameters than residuals. The radius doubles after a step that did at least 3/4 of the
+    reduction the linear model predicted and halves after one that did less than 1/4.
+
+    Args:
+        scale: one positive number per parameter (e.g. |start|).
+        radius: the first trust radius (relative: 0.05 lets the parameters move by about 5%).
+        max_radius: the radius never grows beyond this.
+        tol: converged when every |r_i| <= tol (``converged``); then the proposal is the best point.
+    """
+
+    def __init__(self, scale, radius=0.05, max_radius=0.2, tol=0.0):
+        self.scale = [_checks.real(f"GaussNewton scale[{i}]", x, lo=0.0, lo_open=True) for i, x in enumerate(scale)]
+        self.radius = _checks.real("GaussNewton radius", radius, lo=0.0, lo_open=True)
+        self.max_radius = _checks.real("GaussNewton max_radius", max_radius, lo=0.0, lo_open=True)
+        self.tol = _checks.real("GaussNewton tol", tol, lo=0.0)
+        self.best = None  # {"params", "r", "J"} of the best point evaluated
+        self.predicted = None  # |r|^2 the linear model predicted for the pending proposal
+        self.steps = 0
+
+    @property
+    def converged(self):
+        return self.best is not None and max(abs(x) for x in self.best["r"]) <= self.tol
+
+    def update(self, params, r, J):
+        """Take the point ``params`` with residuals ``r`` (m,) and Jacobian ``J`` (m, n); returns
+        ``(next params, accepted)``. A non-finite residual (no value at this point) rejects it."""
+        params = np.asarray(params, dtype=np.float64)
+        r = np.asarray(r, dtype=np.float64)
+        J = np.asarray(J, dtype=np.float64).reshape(r.size, params.size)
+        ok = bool(np.all(np.isfinite(r)) and np.all(np.isfinite(J)))
+        if self.best is None and not ok:
+            raise FloatingPointError(
+                f"GaussNewton: the first point has no finite residuals: {r.tolist()}, J {J.tolist()}"
+            )
+        cost = float(r @ r) if ok else np.inf
+        accepted = self.best is None or cost < float(np.dot(self.best["r"], self.best["r"]))
+        if self.best is not None:
+            old = float(np.dot(self.best["r"], self.best["r"]))
+            gain = (old - cost) / (old - self.predicted) if self.predicted is not None and old > self.predicted else 0.0
+            if gain >= 0.75:
+                self.radius = min(2.0 * self.radius, self.max_radius)
+            elif gain < 0.25:
+                self.radius *= 0.5
+        if accepted:
+            self.best = dict(params=[float(x) for x in params], r=[float(x) for x in r], J=J.tolist())
+        self.steps += 1
+        return self.proposal(), accepted
+
+    def proposal(self):
+        """The next point: the best point plus the trust-region step from it."""
+        p = np.array(self.best["params"])
+        if self.converged:
+            self.predicted = None
+            return p
+        s = np.array(self.scale)
+        r, A = np.array(self.best["r"]), np.array(self.best["J"]) * s  # J in scaled coordinates
+        d = -np.linalg.pinv(A) @ r  # the minimum-norm Gauss-Newton step
+        if np.linalg.norm(d) > self.radius:  # Levenberg-Marquardt: the damping that fits the radius
+            U, sv, Vt = np.linalg.svd(A, full_matrices=False)
+            c = U.T @ r
+            step = lambda lam: -(Vt.T @ (sv * c / (sv * sv + lam)))  # noqa: E731
+            lo, hi = 0.0, float(sv.max() ** 2) * 1e6 + 1.0
+            for _ in range(200):  # |step| falls as lam grows: bisect for |step| = radius
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if np.linalg.norm(step(mid)) > self.radius else (lo, mid)
+            d = step(hi)
+        self.predicted = float(np.sum((r + A @ d) ** 2))
+        return p + d * s
+
+    def state(self):
+        """JSON-safe state (settings included)."""
+        return {
+            "name": "GaussNewton",
+            "scale": self.scale,
+            "radius": self.radius,
+            "max_radius": self.max_radius,
+            "tol": self.tol,
+            "best": self.best,
+            "predicted": self.predicted,
+            "steps": self.steps,
+        }
+
+    @classmethod
+    def from_state(cls, state):
+        if state.get("name") != "GaussNewton":
+            raise ValueError(f"not a GaussNewton state: {state.get('name')!r}")
+        opt = cls(state["scale"], state["radius"], state["max_radius"], state["tol"])
+        opt.best, opt.predicted, opt.steps = state["best"], state["predicted"], int(state["steps"])
         return opt
 
 

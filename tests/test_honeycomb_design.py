@@ -13,7 +13,7 @@ import pytest
 
 import hoomd_adjoint as ha
 from hoomd_adjoint.apps.assembly import honeycomb as hc
-from hoomd_adjoint.optim import RMSProp
+from hoomd_adjoint.optim import GaussNewton, RMSProp
 
 from conftest import TESTS, subprocess_env
 
@@ -175,6 +175,73 @@ def test_half_time_objective_gradient_matches_finite_differences(tmp_path, monke
         hc.Design(tmp_path / "x", objective="assemble", rate_loss="half_time")
     with pytest.raises(ValueError, match="rate_loss must be"):
         hc.Design(tmp_path / "x", k_T=0.01, k_H=0.001, rate_loss="halftime")
+
+
+def test_gauss_newton_solves_residuals_and_rejects_a_worse_point():
+    """Trust-region Gauss-Newton: two residuals, four parameters of different scales; it reaches
+    the root, a step that does not lower |r| is rejected (the next proposal starts again from the
+    best point with half the radius), and its state round-trips through JSON bitwise."""
+
+    def f(p):
+        r = np.array([math.log(p[0] * p[1] / 20.0), p[2] ** 2 - 3.0])
+        return r, np.array([[1 / p[0], 1 / p[1], 0, 0], [0, 0, 2 * p[2], 0]])
+
+    opt = GaussNewton([1.0, 10.0, 1.0, 5.0], radius=0.05, max_radius=0.5, tol=1e-12)
+    p, first = np.array([1.0, 10.0, 1.0, 5.0]), None
+    for _ in range(40):
+        p, accepted = opt.update(p, *f(p))
+        first = p if first is None else first
+        if opt.converged:
+            break
+    assert opt.converged and np.allclose(f(np.array(opt.best["params"]))[0], 0, atol=1e-12)
+    assert np.linalg.norm((first - [1.0, 10.0, 1.0, 5.0]) / opt.scale) == pytest.approx(0.05)  # the first radius
+    assert opt.best["params"][3] == 5.0  # the minimum-norm step leaves an idle parameter alone
+    # a worse point is rejected: the best stays, the radius halves
+    opt = GaussNewton([1.0] * 4, radius=0.1, tol=0.0)
+    nxt, ok = opt.update([1.0, 10.0, 1.0, 5.0], *f(np.array([1.0, 10.0, 1.0, 5.0])))
+    assert ok
+    again = GaussNewton.from_state(json.loads(json.dumps(opt.state())))
+    worse, accepted = opt.update(nxt, [10.0, 10.0], np.eye(2, 4))
+    assert not accepted and opt.radius == 0.05 and opt.best["params"] == [1.0, 10.0, 1.0, 5.0]
+    assert np.array_equal(again.update(nxt, [10.0, 10.0], np.eye(2, 4))[0], worse)  # bitwise through JSON
+    assert not opt.update(nxt, [math.nan, 0.0], np.eye(2, 4))[1]  # no value there: rejected
+    with pytest.raises(FloatingPointError, match="first point"):
+        GaussNewton([1.0] * 4).update([1.0] * 4, [math.nan, 0.0], np.eye(2, 4))
+    with pytest.raises(ValueError, match="scale"):
+        GaussNewton([1.0, 0.0])
+
+
+def test_gauss_newton_design_resumes_bit_identically_and_needs_a_deterministic_objective(tmp_path, monkeypatch):
+    monkeypatch.setattr(hc, "HALF_TIME", dict(hc.HALF_TIME, width=0.5))
+    kw = dict(
+        k_T=1 / 30,
+        k_H=1 / 40,
+        replicas=2,
+        protocol=SMALL,
+        threads=2,
+        truncate=20,
+        rate_loss="half_time",
+        common_seeds=True,
+        optimizer="gauss_newton",
+    )
+    straight = hc.Design(tmp_path / "straight", **kw)
+    straight.run(3, progress=False)
+    h = straight.history
+    assert [x["params"] for x in h[:1]] == [list(hc.RECHTSMAN)] and h[0]["accepted"]
+    best = min(h, key=lambda x: x["loss"])  # params: the best point evaluated
+    assert straight.params.tolist() == best["params"] and all("radius" in x for x in h)
+    split = hc.Design(tmp_path / "split", **kw)
+    split.run(2, progress=False)
+    resumed = hc.Design(tmp_path / "split", resume=True, **kw)
+    resumed.run(3, progress=False)
+    strip = lambda hist: [{k: v for k, v in x.items() if k != "wall"} for x in hist]  # noqa: E731
+    assert strip(resumed.history) == strip(h) and resumed.params.tolist() == straight.params.tolist()
+    for bad in (dict(common_seeds=False), dict(rate_loss="value")):
+        with pytest.raises(ValueError, match="deterministic"):
+            hc.Design(tmp_path / "x", **dict(kw, **bad))
+    with pytest.raises(ValueError, match="optimizer must be"):
+        hc.Design(tmp_path / "x", **dict(kw, optimizer="newton"))
+    assert not os.path.exists(tmp_path / "x")
 
 
 def test_truncated_window_longer_than_the_run_is_the_reverse_gradient(tmp_path):
@@ -365,15 +432,16 @@ def test_reproduction_script_smoke(tmp_path):
         assert f"part {k}/2: done" in run("--part", f"{k}/2").stdout
     assert not (tmp_path / "fig" / "honeycomb_table.md").exists()
     work = tmp_path / "work" / "smoke"
-    designs = sorted(p.name for p in work.iterdir() if p.name.startswith("fig2-"))
-    assert len(designs) == 4 and all((work / d / "measure.json").exists() for d in designs)
+    designs = sorted(p.name for p in work.iterdir() if p.name.startswith(("fig2-", "compare-")))
+    assert len(designs) == 9 and all((work / d / "measure.json").exists() for d in designs)  # 3 x 2 targets + 3
     stamps = {d: (work / d / "state.json").stat().st_mtime_ns for d in designs}
     run()
     assert {d: (work / d / "state.json").stat().st_mtime_ns for d in designs} == stamps  # resumed: nothing to run
-    for f in ("honeycomb_fig1.png", "honeycomb_fig2.png", "honeycomb_lead.png", "honeycomb_table.md"):
+    for f in ("honeycomb_fig1.png", "honeycomb_fig1_progress.png", "honeycomb_fig2.png", "honeycomb_estimators.png"):
         assert (tmp_path / "fig" / f).stat().st_size > 0, f
     table = (tmp_path / "fig" / "honeycomb_table.md").read_text()
-    assert "Fig. 2 forward" in table and "Fig. 2 truncated" in table
+    assert all(f"Fig. 2 {v}" in table for v in ("forward", "truncated", "gauss_newton", "half-time-common"))
+    assert "Fig. 1 stage 3" in table and (tmp_path / "fig" / "honeycomb_lead.png").stat().st_size > 0
 
 
 def test_measurements_say_which_replicas_they_left_out():

@@ -51,6 +51,7 @@ def honeycomb_design(args):
             max_failed=args.max_failed,
             rate_loss=args.rate_loss,
             common_seeds=args.common_seeds,
+            optimizer=args.optimizer,
         )
     except (ValueError, TypeError, FileExistsError) as e:
         if world.partition == 0:  # every rank got the same arguments and files
@@ -201,6 +202,11 @@ def _check_design(args):
         raise _a.Usage(f"--rate-loss {args.rate_loss} is a form of --objective rates: add --objective rates")
     if args.rate_loss != "value" and args.engine != "embedded":
         raise _a.Usage(f"--rate-loss {args.rate_loss} runs on the embedded engine: leave out --engine {args.engine}")
+    if args.optimizer == "gauss_newton" and (args.rate_loss != "half_time" or not args.common_seeds):
+        raise _a.Usage(
+            "--optimizer gauss_newton compares the objective between iterations and needs a deterministic one: "
+            "add --objective rates --rate-loss half_time --common-seeds"
+        )
     if args.objective == "assemble":
         for option, value in targets:
             if value is not None:
@@ -338,10 +344,17 @@ def _add_design(actions):
         help="the same replicas every iteration (common random numbers; default: fresh replicas each iteration)",
     )
     a.add_argument(
+        "--optimizer",
+        choices=["rmsprop", "gauss_newton"],
+        default="rmsprop",
+        help="rmsprop (--lr, --anneal) or gauss_newton: trust-region steps on ln t1/2 - ln t* that stop within 2%% "
+        "(needs --rate-loss half_time --common-seeds; docs/honeycomb.md)",
+    )
+    a.add_argument(
         "--iterations",
         type=_a.integer(0),
         default=24,
-        help="RMSProp iterations in all (a resumed design counts those it has)",
+        help="iterations in all (a resumed design counts those it has; gauss_newton may stop earlier)",
     )
     a.add_argument("--replicas", type=_a.integer(1), default=32, help="replicas per lattice per iteration")
     a.add_argument(

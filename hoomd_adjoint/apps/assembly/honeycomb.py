@@ -332,6 +332,10 @@ class _Weighted:
 
 
 HALF_TIME = dict(horizon=2.0, samples=25, width=0.1)  # the half-time objective's settings (Design)
+# optimizer="gauss_newton": first and largest trust radius (relative parameter change), and the
+# tolerance on |ln t1/2 - ln t*| per lattice at which the design stops (2%: below a 64-replica
+# batch's own sampling error of t1/2, ~3%)
+GAUSS_NEWTON = dict(radius=0.05, max_radius=0.2, tol=0.02)
 
 
 def half_time_fit(steps, mean, width=HALF_TIME["width"]):
@@ -412,6 +416,17 @@ class Design:
         common_seeds: every iteration uses the same replicas (seeds 0 .. R - 1: common random
             numbers), so the objective is one deterministic function of a (a sample average)
             instead of a fresh sample each iteration; measure the result on fresh replicas.
+        optimizer: ``"rmsprop"`` (``lr``, ``decay``, ``anneal``) or ``"gauss_newton"``: a
+            trust-region Gauss-Newton step on the two residuals ln t1/2 - ln t* with their
+            adjoint Jacobian (:class:`hoomd_adjoint.optim.GaussNewton`, settings
+            ``GAUSS_NEWTON``): a step that does not lower the objective is rejected and the next
+            starts again from the best point with half the radius, so it needs a deterministic
+            objective (``rate_loss="half_time"``, ``common_seeds=True``). Each iteration evaluates
+            one point; ``params`` is the best point so far, and the run stops early once every
+            |ln t1/2 - ln t*| <= ``GAUSS_NEWTON["tol"]``.
+        half_time: settings of the half-time form that replace ``HALF_TIME``'s (``horizon``: run
+            at most this many t*; ``samples``: observations per t*; ``width``: the fit's half-width,
+            a share of t1/2), e.g. ``dict(width=0.3)`` for short noisy runs.
         max_failed: the share of a batch's replicas that may fail (blow up) and be left out of
             its means (default 0.05); more stop the design with :class:`~hoomd_adjoint.ReplicaError`.
             Every iteration records the ones left out (``failed`` in ``state.json``, a count in
@@ -440,8 +455,10 @@ class Design:
         max_failed=MAX_FAILED,
         rate_loss="value",
         common_seeds=False,
+        optimizer="rmsprop",
+        half_time=None,
     ):
-        from ...optim import RMSProp
+        from ...optim import GaussNewton, RMSProp
 
         if engine not in ("embedded", "hoomd"):
             raise ValueError(f"engine must be 'embedded' or 'hoomd', got {engine!r}")
@@ -465,6 +482,24 @@ class Design:
             )
         if not isinstance(common_seeds, bool):
             raise ValueError(f"common_seeds must be True or False, got {common_seeds!r}")
+        if half_time is not None:
+            if rate_loss != "half_time" or not isinstance(half_time, dict) or set(half_time) - set(HALF_TIME):
+                raise ValueError(
+                    f"half_time must be a dict with some of {sorted(HALF_TIME)} (for rate_loss='half_time'), got "
+                    f"{half_time!r} with rate_loss={rate_loss!r}"
+                )
+            half_time = dict(
+                HALF_TIME,
+                **{k: _checks.real(f"half_time[{k!r}]", v, lo=0.0, lo_open=True) for k, v in half_time.items()},
+            )
+        if optimizer not in ("rmsprop", "gauss_newton"):
+            raise ValueError(f"optimizer must be 'rmsprop' or 'gauss_newton', got {optimizer!r}")
+        if optimizer == "gauss_newton" and (rate_loss != "half_time" or not common_seeds):
+            raise ValueError(
+                f"optimizer='gauss_newton' compares the objective between iterations, so it needs a "
+                f"deterministic one: rate_loss='half_time' and common_seeds=True, got rate_loss={rate_loss!r}, "
+                f"common_seeds={common_seeds!r}"
+            )
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
         if _checks.real("decay", decay, lo=0.0) >= 1:
@@ -496,9 +531,11 @@ class Design:
         if engine != "embedded":  # (designs saved before the option existed resume unchanged)
             self.config["engine"] = engine
         if rate_loss != "value":  # (likewise)
-            self.config.update(rate_loss=rate_loss, half_time=dict(HALF_TIME))
+            self.config.update(rate_loss=rate_loss, half_time=dict(half_time or HALF_TIME))
         if common_seeds:
             self.config["common_seeds"] = True
+        if optimizer != "rmsprop":
+            self.config.update(optimizer=optimizer, gauss_newton=dict(GAUSS_NEWTON))
         self.engine = engine
         self.max_failed = _checks.real("max_failed", max_failed, lo=0.0, hi=1.0)
         self.out = str(out)
@@ -512,11 +549,15 @@ class Design:
         state = _read_resumable(self.state_path, self.config, resume)
         if state is not None:
             self.params = np.array(state["params"], dtype=np.float64)
-            self.optimizer = RMSProp.from_state(state["optimizer"])
+            kind = GaussNewton if optimizer == "gauss_newton" else RMSProp
+            self.optimizer = kind.from_state(state["optimizer"])
             self.history = state["history"]
         else:
             self.params = np.array(self.config["start"])
-            self.optimizer = RMSProp(lr=[float(lr) * abs(x) for x in self.params], decay=decay)
+            if optimizer == "gauss_newton":
+                self.optimizer = GaussNewton([abs(x) for x in self.params], **GAUSS_NEWTON)
+            else:
+                self.optimizer = RMSProp(lr=[float(lr) * abs(x) for x in self.params], decay=decay)
             self.history = []
 
     @property
@@ -533,6 +574,7 @@ class Design:
         total, grad, values, failures = 0.0, np.zeros(4), {}, {}
         self.batch_sem = {}  # {lattice: standard error of the batch's mean loss}, for the history's plot
         self.batch_half_times = {}  # {lattice: fitted t1/2 (steps) or "fallback"}: the half-time form's
+        self.batch_residuals = {}  # {lattice: (ln t1/2 - ln t*, its gradient (4,))}, or NaNs at a fallback
         for lattice, t, target in self.terms:
             if self.config.get("rate_loss") == "half_time":
                 term = self._half_time_term(a, lattice, t, seeds, iteration, failures)
@@ -541,6 +583,7 @@ class Design:
                     total, grad = total + d, grad + dd
                     continue
                 self.batch_half_times[lattice] = "fallback"
+                self.batch_residuals[lattice] = (math.nan, [math.nan] * 4)
             options = dict(
                 mode="forward" if self.config["variant"] == "forward" else "reverse",
                 truncate=None if self.config["truncate"] is None else min(t, self.config["truncate"]),
@@ -573,7 +616,7 @@ class Design:
         where the batch's curve does not fall about its end (the caller takes the value form).
         Replicas that fail are left out of both passes' means and added to ``failures``."""
         hs, R = self.config["half_time"], len(seeds)
-        every = max(1, t_star // hs["samples"])
+        every = max(1, int(t_star // hs["samples"]))
         t_max = max(2 * every, int(math.ceil(hs["horizon"] * t_star)))
         curve = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
         offsets, values = curve.observe(0, every, order_loss(lattice))
@@ -614,6 +657,7 @@ class Design:
         dt = np.mean([[g[("A", "A")][n] for n in NAMES] for g in per], axis=0)  # d t1/2 / da
         d = math.log(t_half) - math.log(t_star)
         self.batch_half_times[lattice] = t_half
+        self.batch_residuals[lattice] = (d, [float(x) for x in dt / t_half])
         return (d * d, 2.0 * d / t_half * dt), float(at_target)
 
     def _check_failures(self, lattice, fails, R, iteration, a):
@@ -643,16 +687,40 @@ class Design:
             desc="honeycomb design",
             disable=not (progress and main),
         ) as bar:
+            gauss_newton = self.config.get("optimizer") == "gauss_newton"
             while self.iteration < iterations:
+                if gauss_newton and self.optimizer.converged:
+                    if progress and main:
+                        print(
+                            f"honeycomb design: converged at iteration {self.iteration} (every |ln t1/2 - ln t*| <= "
+                            f"{self.optimizer.tol}): {self.out}"
+                        )
+                    break
                 t0 = time.perf_counter()
-                L, g, values, failures = self.evaluate(self.params, self.iteration)
-                anneal = self.config["anneal"]
-                new = self.optimizer.step(self.params, g, 1.0 if anneal is None else 0.5 ** (self.iteration / anneal))
+                a = self.optimizer.proposal() if gauss_newton and self.history else self.params
+                L, g, values, failures = self.evaluate(a, self.iteration)
+                extra = {}
+                if gauss_newton:
+                    r = [self.batch_residuals[lat][0] for lat, _, _ in self.terms]
+                    J = [self.batch_residuals[lat][1] for lat, _, _ in self.terms]
+                    if not self.history and not np.all(np.isfinite(r)):
+                        flat = [lat for (lat, _, _), x in zip(self.terms, r) if not math.isfinite(x)]
+                        raise RuntimeError(
+                            f"optimizer='gauss_newton' needs a half-time at the start a = {list(a)}: the {flat} batch's "
+                            f"mean loss does not fall about its end within {self.config['half_time']['horizon']} x t* "
+                            f"(nothing to fit); start nearer the targets, or use optimizer='rmsprop'"
+                        )
+                    new, accepted = self.optimizer.update(a, r, J)
+                    new = np.array(self.optimizer.best["params"])  # params: the best point so far
+                    extra = dict(accepted=accepted, radius=self.optimizer.radius)
+                else:
+                    anneal = self.config["anneal"]
+                    new = self.optimizer.step(a, g, 1.0 if anneal is None else 0.5 ** (self.iteration / anneal))
                 self.history.append(
                     dict(
                         iteration=self.iteration,
                         loss=L,
-                        params=[float(x) for x in self.params],
+                        params=[float(x) for x in a],
                         grad=[float(x) for x in g],
                         failures=len(failures),
                         failed=failures,
@@ -660,6 +728,7 @@ class Design:
                         **{f"L_{lat[0].upper()}": v for lat, v in values.items()},
                         **{f"sem_L_{lat[0].upper()}": v for lat, v in self.batch_sem.items()},
                         **{f"t_half_{lat[0].upper()}": v for lat, v in self.batch_half_times.items()},
+                        **extra,
                     )
                 )
                 self.params = new
@@ -964,7 +1033,9 @@ def _plot_history(ax, history, config):
             "o-",
             ms=3,
             color="k",
-            label="objective (mean L_T(t*_T) − ½)²\n + (mean L_H(t*_H) − ½)²",
+            label="objective (ln t½_T − ln t*_T)²\n + (ln t½_H − ln t*_H)²"
+            if config and config.get("rate_loss") == "half_time"
+            else "objective (mean L_T(t*_T) − ½)²\n + (mean L_H(t*_H) − ½)²",
         )
         for key, c, k in (("L_H", "tab:blue", "k_H"), ("L_T", "tab:red", "k_T")):
             t = f" = {round(1 / config[k])} steps" if config else ""
@@ -983,7 +1054,9 @@ def _plot_history(ax, history, config):
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="iteration", title="design: RMSProp on fresh replica batches")
+    how = "trust-region Gauss-Newton" if config and config.get("optimizer") == "gauss_newton" else "RMSProp"
+    seeds = "the same replicas every iteration" if config and config.get("common_seeds") else "fresh replica batches"
+    ax.set(xlabel="iteration", title=f"design: {how} on {seeds}")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
 
 
