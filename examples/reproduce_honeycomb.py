@@ -543,6 +543,7 @@ def compare_figure(path, rows, S):
     ax.set_yticks(range(len(order)), [VARIANT_LABEL[v] for v in order], fontsize=7)
     ax.set(
         xlabel=f"measured k_H / k_T ({S['check']} fresh replicas, ± bootstrap SE; <: upper bound)",
+        ylabel="estimator",
         title=f"estimators on the slowest target (t*_H = {round(S['t_T'] / target)} steps)",
     )
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=3)
@@ -570,7 +571,7 @@ def compare_figure(path, rows, S):
             label="… t½_T / t*_T",
         )
     bx.axhspan(0.98, 1.02, color="tab:green", alpha=0.15, lw=0, label="± 2% (Gauss-Newton's stop)")
-    bx.axhline(1, color="tab:green", lw=1)
+    bx.axhline(1, color="tab:green", lw=1, label="on target")
     bx.set(
         xlabel="iteration",
         ylabel="batch half-time / target (fitted, 64 replicas)",

@@ -321,7 +321,8 @@ def test_clusters_reproduce(tmp_path, figures, monkeypatch):
 
 
 def test_reproduce_honeycomb_smoke(tmp_path, figures):
-    """The honeycomb reproduction's figures (Figs. 1, 2 and L_H against bulk order), from --smoke."""
+    """The honeycomb reproduction's figures (Figs. 1 and 2, Fig. 1's stages, the estimator comparison and L_H
+    against bulk order), from --smoke."""
     import importlib.util
 
     script = os.path.join(os.path.dirname(__file__), "..", "examples", "reproduce_honeycomb.py")
@@ -329,4 +330,13 @@ def test_reproduce_honeycomb_smoke(tmp_path, figures):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(["--smoke", "--work", str(tmp_path / "hc")])
-    _check(figures, ["honeycomb_fig1.png", "honeycomb_fig2.png", "honeycomb_lead.png"])
+    _check(
+        figures,
+        [
+            "honeycomb_fig1.png",
+            "honeycomb_fig1_progress.png",
+            "honeycomb_fig2.png",
+            "honeycomb_estimators.png",
+            "honeycomb_lead.png",
+        ],
+    )
