@@ -2,27 +2,38 @@
 
 Fig. 1 analogue: from Rechtsman et al.'s potential the honeycomb does not form within 3300 steps;
 an RMSProp optimisation of mean L_H(3300) speeds it up: truncated gradients, first through the
-last 300 steps, then (two stages) through the last 1000. Measured on 200
-fresh replicas: L_H and L_T against time for both potentials, the potentials, and L_H against the
-bulk honeycomb order along trajectories (L_H leads).
+last 300 steps, then through the last 1000 (two stages of 48 replicas per iteration, then larger
+batches with smaller steps: 96, then 192), each stage's end measured on 200 fresh replicas. Also
+L_H and L_T against time for both potentials, the potentials, and L_H against the bulk honeycomb
+order along trajectories (L_H leads).
 
-Fig. 2 analogue: k*_T fixed, five target ratios k*_H/k*_T spanning a factor 4; each design
-(forward-mode and truncated gradients) measured on 200 fresh replicas against its target.
+Fig. 2 analogue: k*_T = 1/400 per step, five target ratios k*_H/k*_T from 0.025 to 0.1. The
+designs come from a line search along a gradient direction
+(:mod:`hoomd_adjoint.apps.assembly.ratio_line`): from Rechtsman's potential toward Fig. 1's design
+(after stage 3) with the adjoint gradient of ln t1/2_T projected out; seven points of 96 fresh
+replicas per lattice span the targets, a weighted quadratic through every point gives each
+target's s, two rounds add a point at each solution, and each design is measured on 200 fresh
+replicas (the ratio with its bootstrap standard error). A table row says how fast a parameter
+step decorrelates the same replicas (why common random numbers do not help at these times).
+With ``--estimators``, also the gradient-descent designs per target (forward-mode and truncated
+value form, Gauss-Newton on the half-time form) and the estimators measured against each other on
+the slowest target (hours on two cores).
 
-Every design saves its state after each iteration, so an interrupted run picks up where it
-stopped (run the same command again). Outputs: the designs' own directories in --work, PNG
+Every design and every line point is saved as it finishes, so an interrupted run picks up where
+it stopped (run the same command again). Outputs: the designs' own directories in --work, PNG
 figures and ``honeycomb_table.md`` in --figures (default: WORK/figures). The committed figures in
 docs/figures change only when asked to (``--figures docs/figures``). A --smoke run works in
 WORK/smoke, so it never resumes into, nor blocks, a full run::
 
-    python examples/reproduce_honeycomb.py --figures docs/figures   # about 20 minutes on two cores
+    python examples/reproduce_honeycomb.py --figures docs/figures   # about an hour on two cores
     python examples/reproduce_honeycomb.py --part 2/3               # one slice of the jobs, no figures
-    python examples/reproduce_honeycomb.py --smoke                  # seconds: the same code, tiny sizes
+    python examples/reproduce_honeycomb.py --smoke                  # under a minute: the same code, tiny sizes
 
-The jobs (Fig. 1's curriculum with its measurements, the start's Fig. 2 measurement, each Fig. 2
-design with its measurement) can be sliced over processes or machines with ``--part K/N`` (the
-jobs i with i % N == K - 1); a last call without it resumes everything and draws the figures.
-Under mpirun every job's replicas are shared over the ranks.
+The jobs (0: Fig. 1's curriculum, the start's Fig. 2 measurement and the line search with its
+checks; then, with --estimators, each gradient-descent design with its measurement) can be sliced
+over processes or machines with ``--part K/N`` (the jobs i with i % N == K - 1); a last call
+without it resumes everything and draws the figures. Under mpirun every job's replicas are shared
+over the ranks.
 """
 
 import argparse
@@ -35,6 +46,7 @@ import time
 import numpy as np
 
 from hoomd_adjoint.apps.assembly import honeycomb as hc
+from hoomd_adjoint.apps.assembly import ratio_line
 from hoomd_adjoint.sweep import _write_json_atomic
 
 
@@ -227,7 +239,7 @@ def ratio_figure(path, rows, N, replicas):
 def _sizes(smoke):
     """(protocol, sizes) of the full run or of a --smoke run."""
     if smoke:
-        P = hc.Protocol(N=36, melt_steps=200)
+        P = hc.Protocol(melt_steps=200)  # (N = 100: smaller systems hardly form a honeycomb)
         sizes = dict(
             fig1_stages=[(20, 2, 0.01, 1, 2), (40, 1, 0.005, 1, 2), (40, 1, 0.005, 1, 3)],
             fig1_R=2,
@@ -237,10 +249,21 @@ def _sizes(smoke):
             fig2_R=2,
             fig2_gn=dict(iterations=2, replicas=3, truncate=20, half_time=dict(width=0.5)),
             compare=dict(iterations=2, replicas=3, anneal=1, half_time=dict(width=0.5)),
+            decorrelation=dict(replicas=2, steps=200, every=100, eps=[1e-9, 1e-3]),
+            line=dict(
+                replicas=6,
+                direction_replicas=4,
+                toward_stage=3,
+                s=[-0.2, 0.0, 0.2],
+                rounds=1,
+                degree=1,
+                every=dict(honeycomb=100, triangular=10),
+                max_steps=dict(honeycomb=12000, triangular=1600),
+            ),
             lead_R=2,
             lead_steps=60,
-            t_T=30,
-            t_H=[40, 60],
+            t_T=400,  # rates the line's few points can bracket (the designs run only 1-2 iterations)
+            t_H=[2000, 4000],
             truncate=20,
             every=10,
         )
@@ -265,6 +288,22 @@ def _sizes(smoke):
             fig2_gn=dict(iterations=20, replicas=64, truncate=300, half_time=None),
             # the estimators measured against each other on the slowest target (docs/honeycomb.md)
             compare=dict(iterations=20, replicas=64, anneal=10, half_time=None),
+            # the line search (hoomd_adjoint.apps.assembly.ratio_line): from Rechtsman's potential
+            # toward Fig. 1's design after stage 3, ln t1/2_T's adjoint gradient (128 replicas)
+            # projected out; 7 points spanning the targets, then 2 rounds of one point at each
+            # target's solution; 96 replicas per lattice per point; a quadratic fit
+            # the same replicas at a and a (1 + eps): how soon a step decorrelates them
+            decorrelation=dict(replicas=16, steps=6000, every=1000, eps=[1e-9, 1e-6, 1e-3]),
+            line=dict(
+                replicas=96,
+                direction_replicas=128,
+                toward_stage=3,
+                s=[-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75],
+                rounds=2,
+                degree=2,
+                every=dict(honeycomb=100, triangular=16),
+                max_steps=dict(honeycomb=48000, triangular=3200),
+            ),
             lead_R=16,
             lead_steps=10000,
             t_T=400,
@@ -281,7 +320,7 @@ def fig1(work, figures, P, S, table):
     # ---- Fig. 1: speed up honeycomb assembly -----------------------------------------------------------
     # A curriculum of truncation windows: 300 steps first (low variance), then 1000 (less bias),
     # then larger batches with smaller steps; each stage starts where the previous one ended.
-    start, history, stage_rows, progress = hc.RECHTSMAN, [], [], []
+    start, history, stage_rows, progress, stages = hc.RECHTSMAN, [], [], [], []
     window = dict(steps=S["fig1_steps"], every=S["every"])
     ms = measured(os.path.join(work, "fig1-start.json"), hc.RECHTSMAN, S["check"], P, window, curves=True)
     progress.append((0, _end(ms)))
@@ -301,6 +340,7 @@ def fig1(work, figures, P, S, table):
         )
         history += [dict(h, iteration=len(history) + i) for i, h in enumerate(d1.history)]
         start = d1.params
+        stages.append(start)
         name = "fig1-final.json" if k == len(S["fig1_stages"]) - 1 else f"fig1-stage{k + 1}.json"
         mf = measured(os.path.join(work, name), start, S["check"], P, window, curves=True)
         progress.append((len(history), _end(mf)))
@@ -344,6 +384,7 @@ def fig1(work, figures, P, S, table):
         f"| L_H vs bulk order, designed potential: t½ ({S['lead_R']} replicas) | "
         f"region {_t(t_reg)}, bulk {_t(t_bulk)} |"
     )
+    return stages
 
 
 def _end(m):
@@ -410,6 +451,7 @@ COMPARE = {
     "half-time-common": dict(rate_loss="half_time", common_seeds=True, truncate=300),
 }
 VARIANT_LABEL = {
+    "line": "D. line search along a gradient direction, 96 fresh replicas per point",
     "forward": "A'. value form, forward mode, 16 fresh replicas",
     "truncated": "A. value form, truncated (1000), 16 fresh replicas",
     "value-common": "B. value form, truncated (1000), 64 common replicas",
@@ -419,29 +461,35 @@ VARIANT_LABEL = {
 }
 
 
-def fig2(work, figures, P, S, table, mine=lambda job: True):
-    """Fig. 2: one design per target ratio and gradient variant, and the estimator comparison on
-    the slowest target, each measured on fresh replicas; rows of the table are appended to
-    ``table``. Returns the designs' rows. ``mine(job)`` says which jobs (0: the start's
-    measurement, then the designs in order) this call runs; unless it runs them all, it stops
-    there (no figure, no rows: a later call without --part makes them)."""
+def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: True):
+    """Fig. 2: the line search's designs (toward Fig. 1's design ``toward``) and, with
+    ``estimators``, one gradient-descent design per target ratio and variant and the estimator
+    comparison on the slowest target, each measured on fresh replicas; rows of the table are
+    appended to ``table``. Returns the designs' rows. ``mine(job)`` says which jobs (0: the start's
+    measurement and the line search, then the designs in order) this call runs; unless it runs them
+    all, it stops there (no figure, no rows: a later call without --part makes them)."""
     # ---- Fig. 2: control k_H / k_T ------------------------------------------------------------------------
     rows, t_fig2 = [], time.perf_counter()
     long_runs = dict(
         steps=dict(honeycomb=int(1.6 * max(S["t_H"])), triangular=4 * S["t_T"]),
         every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)),
     )
-    jobs = [(v, t_H) for v in (*S["fig2"], "gauss_newton") for t_H in S["t_H"]]
-    jobs += [(v, max(S["t_H"])) for v in COMPARE]
+    jobs = []
+    if estimators:
+        jobs = [(v, t_H) for v in (*S["fig2"], "gauss_newton") for t_H in S["t_H"]]
+        jobs += [(v, max(S["t_H"])) for v in COMPARE]
     whole = all(mine(j) for j in range(len(jobs) + 1))
     if mine(0):
         m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
+        start_ratio = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
+        crn = decorrelation(work, P, S)
+        line, solutions = line_design(work, P, S, toward)
+        rows += line_rows(work, P, S, line, solutions, start_ratio)
     if not whole:  # a slice: its designs and their measurements only
         for j, (variant, t_H) in enumerate(jobs, start=1):
             if mine(j):
                 _fig2_design(work, P, S, variant, t_H)
         return []
-    start_ratio = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
     table.append(
         f"| Rechtsman: k_H/k_T ({S['check']} replicas) | "
         f"{f'{start_ratio:.4f}' if m['k_H'] and m['k_T'] else hc.NOT_REACHED} (t½_H {_t(m['t_H'])}, "
@@ -449,39 +497,49 @@ def fig2(work, figures, P, S, table, mine=lambda job: True):
     )
     for variant, t_H in jobs:
         d, m, window = _fig2_design(work, P, S, variant, t_H)
-        achieved = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
-        # a honeycomb that has not reached 1/2 by the end of the window: its ratio is below this bound
-        bound = S["t_T"] / m["t_T"] * S["t_T"] / window["steps"]["honeycomb"] if m["k_T"] else float("nan")
-        rows.append(
-            dict(
-                variant=variant,
-                target=S["t_T"] / t_H,
-                achieved=achieved,
-                se=ratio_se(m) if achieved > 0 else None,
-                start=start_ratio,
-                below=bound if achieved == 0 else None,
-                params=d.params.tolist(),
-                k_T=m["k_T"],
-                k_H=m["k_H"],
-                iterations=d.iteration,
-                wall_iteration=float(np.mean([h["wall"] for h in d.history])),
-                wall_design=float(np.sum([h["wall"] for h in d.history])),
-                history=[
-                    {k: h.get(k) for k in ("iteration", "loss", "L_H", "L_T", "t_half_H", "t_half_T", "accepted")}
-                    for h in d.history
-                ],
-            )
-        )
-        print(f"{variant} target {S['t_T'] / t_H:.4f} achieved {achieved:.4f}")
+        history = [
+            {k: h.get(k) for k in ("iteration", "loss", "L_H", "L_T", "t_half_H", "t_half_T", "accepted")}
+            for h in d.history
+        ]
+        walls = [h["wall"] for h in d.history]
+        rows.append(_row(variant, S, t_H, m, window, start_ratio, d.params, d.iteration, walls, history))
+        print(f"{variant} target {rows[-1]['target']:.4f} achieved {rows[-1]['achieved']:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
     sweep = [r for r in rows if r["variant"] not in COMPARE]
     ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), sweep, P.N, S["check"])
-    compare_figure(
-        os.path.join(figures, "honeycomb_estimators.png"),
-        [r for r in rows if r["target"] == S["t_T"] / max(S["t_H"])],
-        S,
+    ratio_line.plot(
+        os.path.join(figures, "honeycomb_line.png"),
+        line,
+        [r for r in rows if r["variant"] == "line"],
+        [S["t_T"] / t_H for t_H in S["t_H"]],
+        S["t_T"],
+        S["line"]["degree"],
+        len(S["line"]["s"]),
+        S["check"],
+        P,
     )
+    if estimators:
+        compare_figure(
+            os.path.join(figures, "honeycomb_estimators.png"),
+            [r for r in rows if r["target"] == S["t_T"] / max(S["t_H"])],
+            S,
+        )
     table.append(f"| Fig. 2: k*_T | 1/{S['t_T']} per step (t*_T = {S['t_T']} steps) |")
+    L = S["line"]
+    if len([p for p in line.points if p["y"] is not None]) > L["degree"]:
+        coef, _ = line.fit(L["degree"])
+        pts = [p for p in line.points if p["y"] is not None]
+        chi2 = sum(((np.polyval(coef, p["s"]) - p["y"]) / p["se_y"]) ** 2 for p in pts) / (len(pts) - L["degree"] - 1)
+        table.append(
+            f"| Fig. 2 line search: points, wall time | {len(line.points)} points of {L['replicas']} replicas per "
+            f"lattice ({len(L['s'])} scan + {len(line.points) - len(L['s'])} refinement), "
+            f"{sum(p['wall'] for p in line.points) / 60:.1f} min; degree-{L['degree']} fit, reduced chi² "
+            f"{chi2:.2f} |"
+        )
+    table += crn
+    for t_H, (x, se_fit) in solutions.items():
+        if x is None:
+            table.append(f"| Fig. 2 line: target k_H/k_T {S['t_T'] / t_H:.4f} | outside the line's measured range |")
     for r in rows:
         if not r["k_T"]:  # no ratio, nor a bound on it
             got = f"{hc.NOT_REACHED} (t½_T {hc.NOT_REACHED} within the window)"
@@ -489,16 +547,21 @@ def fig2(work, figures, P, S, table, mine=lambda job: True):
             got = f"< {r['below']:.4f} (t½_H {hc.NOT_REACHED} within the window)"
         else:
             got = f"{r['achieved']:.4f} ± {r['se']:.4f} ({(r['achieved'] / r['target'] - 1) * 100:+.0f}%)"
+        if r["variant"] == "line":
+            how = f"s = {r['s']:+.4f} (fitted ln ratio ± {r['se_fit']:.3f}); a = {', '.join(f'{v:.4f}' for v in r['params'])}"
+        else:
+            how = f"{r['iterations']} iterations, {r['wall_iteration']:.1f} s per iteration"
         table.append(
             f"| Fig. 2 {r['variant']}: target k_H/k_T {r['target']:.4f} | achieved {got}; t½_H = "
             f"{_t(1 / r['k_H'] if r['k_H'] else math.inf)}, t½_T = "
-            f"{_t(1 / r['k_T'] if r['k_T'] else math.inf)}; {r['iterations']} iterations, "
-            f"{r['wall_iteration']:.1f} s per iteration |"
+            f"{_t(1 / r['k_T'] if r['k_T'] else math.inf)}; {how} |"
         )
-    table.append(
-        f"| Fig. 2: the {len(rows)} designs' iterations (recorded wall times, two cores) | "
-        f"{sum(r['wall_design'] for r in rows) / 60:.1f} min |"
-    )
+    designs = [r for r in rows if r["variant"] != "line"]
+    if designs:
+        table.append(
+            f"| Fig. 2: the {len(designs)} gradient-descent designs' iterations (recorded wall times, two cores) | "
+            f"{sum(r['wall_design'] for r in designs) / 60:.1f} min |"
+        )
     table.append(
         f"| Fig. 2 sweep in this run (designs resumed, measurements reused when saved) | {t_fig2 / 60:.1f} min |"
     )
@@ -507,17 +570,101 @@ def fig2(work, figures, P, S, table, mine=lambda job: True):
     return rows
 
 
-def ratio_se(m, draws=1000):
-    """Bootstrap standard error of the measured k_H/k_T = t½_T/t½_H: the replicas of each
-    lattice resampled with replacement (fixed generator, so the table is reproducible)."""
-    rng = np.random.default_rng(0)
-    H, T = m["honeycomb"][~np.isnan(m["honeycomb"]).any(1)], m["triangular"][~np.isnan(m["triangular"]).any(1)]
-    out = []
-    for _ in range(draws):
-        t_H = hc.half_time(m["steps_H"], H[rng.integers(0, len(H), len(H))].mean(0))
-        t_T = hc.half_time(m["steps_T"], T[rng.integers(0, len(T), len(T))].mean(0))
-        out.append(t_T / t_H if math.isfinite(t_H) and math.isfinite(t_T) else 0.0)
-    return float(np.std(out))
+def decorrelation(work, P, S):
+    """Common random numbers at long times: the same replicas (seeds 0 ...) run with a and with
+    a (1 + eps); the RMS over replicas of the change in L_H at a few times, against the replicas'
+    own spread (the RMS difference of two independent replicas is sqrt(2) x that). Saved; returns
+    table rows."""
+    D = S["decorrelation"]
+    path = os.path.join(work, "decorrelation.json")
+    r = cached(path, dict(D))
+    if r is None:
+        runs = {
+            eps: hc.curves(np.array(hc.RECHTSMAN) * (1 + eps), "honeycomb", D["replicas"], D["steps"], D["every"], 0, P)
+            for eps in [0.0] + D["eps"]
+        }
+        steps, base = runs[0.0]
+        r = dict(
+            D,
+            times=steps[1:].tolist(),
+            spread=base[:, 1:].std(axis=0).tolist(),
+            rms={
+                str(eps): np.sqrt(((v - base)[:, 1:] ** 2).mean(axis=0)).tolist() for eps, (_, v) in runs.items() if eps
+            },
+        )
+        save(path, r)
+    head = " / ".join(f"{t:.0f}" for t in r["times"])
+    rows = [
+        f"| common random numbers: replica spread of L_H at t = {head} steps ({r['replicas']} replicas, Rechtsman) | "
+        + " / ".join(f"{x:.3f}" for x in r["spread"])
+        + " |"
+    ]
+    for eps, v in r["rms"].items():
+        rows.append(
+            f"| ... RMS change of each replica's L_H when a -> a (1 + {float(eps):g}) | "
+            + " / ".join(f"{x:.1e}" for x in v)
+            + " |"
+        )
+    return rows
+
+
+def line_design(work, P, S, toward):
+    """Fig. 2 by the line search (:func:`hoomd_adjoint.apps.assembly.ratio_line.search`) toward
+    ``toward``, in WORK/line (each point saved as it is measured, so a rerun resumes): ``(RatioLine,
+    {t*_H: (s, se of the fitted ln ratio)})``, (None, None) for a target outside the measured range."""
+    L = S["line"]
+    line, found = ratio_line.search(
+        os.path.join(work, "line"),
+        [S["t_T"] / t_H for t_H in S["t_H"]],
+        toward,
+        t_T=S["t_T"],
+        s=L["s"],
+        rounds=L["rounds"],
+        degree=L["degree"],
+        replicas=L["replicas"],
+        direction_replicas=L["direction_replicas"],
+        every=L["every"],
+        max_steps=L["max_steps"],
+        protocol=P,
+        progress=True,
+    )
+    return line, dict(zip(S["t_H"], found.values()))
+
+
+def line_rows(work, P, S, line, solutions, start_ratio):
+    """Each target's line-search design measured on fresh replicas: the rows of :func:`fig2`."""
+    rows, walls = [], [p["wall"] for p in line.points]
+    for t_H, (x, se_fit) in solutions.items():
+        if x is None:
+            continue
+        a = line.params(x)
+        window = ratio_line.check_window(S["t_T"], t_H)
+        m = measured(os.path.join(line.out, f"check-{t_H}.json"), a, S["check"], P, window, curves=True)
+        rows.append(_row("line", S, t_H, m, window, start_ratio, a, len(line.points), walls, []))
+        rows[-1].update(s=x, se_fit=se_fit)
+    return rows
+
+
+def _row(variant, S, t_H, m, window, start_ratio, params, iterations, walls, history):
+    """One Fig. 2 result: the design measured on fresh replicas."""
+    achieved = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
+    # a honeycomb that has not reached 1/2 by the end of the window: its ratio is below this bound
+    bound = S["t_T"] / m["t_T"] * S["t_T"] / window["steps"]["honeycomb"] if m["k_T"] else float("nan")
+    return dict(
+        variant=variant,
+        target=S["t_T"] / t_H,
+        achieved=achieved,
+        se=ratio_line.ratio_se(m) if achieved > 0 else None,
+        start=start_ratio,
+        below=bound if achieved == 0 else None,
+        params=[float(v) for v in params],
+        k_T=m["k_T"],
+        k_H=m["k_H"],
+        iterations=iterations,
+        wall_iteration=float(np.mean(walls)),
+        wall_design=float(np.sum(walls)),
+        history=history,
+    )
 
 
 def compare_figure(path, rows, S):
@@ -534,9 +681,9 @@ def compare_figure(path, rows, S):
     for y, v in enumerate(order):
         r = next(r for r in rows if r["variant"] == v)
         if r["achieved"] > 0:
-            ax.errorbar(r["achieved"], y, xerr=r["se"], fmt="o", color="k", capsize=3)
+            ax.errorbar(r["achieved"], y, xerr=r["se"], fmt="o", color="k", capsize=3, label="measured (± SE)")
         elif r["below"] is not None:
-            ax.plot(r["below"], y, "<", color="k", mfc="none")
+            ax.plot(r["below"], y, "<", color="k", mfc="none", label="upper bound (t½_H not reached)")
     ax.axvspan(0.9 * target, 1.1 * target, color="tab:green", alpha=0.15, lw=0, label="target ± 10%")
     ax.axvline(target, color="tab:green", lw=1, label=f"target {target:.4g}")
     ax.axvline(rows[0]["start"], color="0.5", lw=0.8, ls=":", label="Rechtsman (start)")
@@ -546,7 +693,11 @@ def compare_figure(path, rows, S):
         ylabel="estimator",
         title=f"estimators on the slowest target (t*_H = {round(S['t_T'] / target)} steps)",
     )
-    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=3)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))  # one entry per kind of marker
+    ax.legend(
+        unique.values(), unique.keys(), fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=3
+    )
     t_star = round(S["t_T"] / target)
     for v, c in (("half-time-fresh", "tab:orange"), ("half-time-common", "tab:purple"), ("gauss_newton", "k")):
         r = next((r for r in rows if r["variant"] == v), None)
@@ -625,10 +776,7 @@ def _fig2_design(work, P, S, variant, t_H):
             anneal=anneal,
             **rates,
         )
-    window = dict(
-        steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * S["t_T"]),
-        every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, S["t_T"] // 25)),
-    )
+    window = ratio_line.check_window(S["t_T"], t_H)
     path = os.path.join(d.out, "measure.json")
     return d, measured(path, d.params, S["check"], P, window, curves=True), window
 
@@ -647,6 +795,12 @@ def main(argv=None):
         default=None,
         help="K/N: run only the K-th of N slices of the jobs (Fig. 1's curriculum, the start's measurement, "
         "each Fig. 2 design with its measurement), no figures; a last call without --part makes them",
+    )
+    ap.add_argument(
+        "--estimators",
+        action="store_true",
+        help="also the gradient-descent designs of every target (forward, truncated, Gauss-Newton) and the "
+        "estimator comparison on the slowest target: hours on two cores (--smoke runs them at tiny sizes)",
     )
     args = ap.parse_args(argv)
     part = None
@@ -667,15 +821,16 @@ def main(argv=None):
     P, S = _sizes(args.smoke)
     t_all = time.perf_counter()
     table = ["| quantity | value |", "|---|---|"]
-    if part is not None:  # job 0 is Fig. 1's curriculum; Fig. 2's jobs follow it
+    estimators = args.estimators or args.smoke  # (a smoke run runs every code path)
+    stage = S["line"]["toward_stage"] - 1  # the line points toward Fig. 1's design after this stage
+    if part is not None:  # job 0: Fig. 1's curriculum, then the line search; the estimators' designs follow
         mine = lambda job: job % part[1] == part[0] - 1  # noqa: E731
-        if mine(0):
-            fig1(work, figures, P, S, [])
-        fig2(work, figures, P, S, [], mine=lambda job: mine(job + 1))
+        toward = fig1(work, figures, P, S, [])[stage] if mine(0) else None
+        fig2(work, figures, P, S, [], toward, estimators, mine=mine)
         print(f"part {args.part}: done (run without --part for the figures and the table)")
         return
-    fig1(work, figures, P, S, table)
-    fig2(work, figures, P, S, table)
+    toward = fig1(work, figures, P, S, table)[stage]
+    fig2(work, figures, P, S, table, toward, estimators)
     table.append(f"| whole script, this run | {(time.perf_counter() - t_all) / 60:.1f} min |")
     with open(os.path.join(figures, "honeycomb_table.md"), "w") as f:
         f.write("\n".join(table) + "\n")

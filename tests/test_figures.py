@@ -321,8 +321,8 @@ def test_clusters_reproduce(tmp_path, figures, monkeypatch):
 
 
 def test_reproduce_honeycomb_smoke(tmp_path, figures):
-    """The honeycomb reproduction's figures (Figs. 1 and 2, Fig. 1's stages, the estimator comparison and L_H
-    against bulk order), from --smoke."""
+    """The honeycomb reproduction's figures (Figs. 1 and 2, Fig. 1's stages, the line search, the estimator
+    comparison and L_H against bulk order), from --smoke."""
     import importlib.util
 
     script = os.path.join(os.path.dirname(__file__), "..", "examples", "reproduce_honeycomb.py")
@@ -337,6 +337,23 @@ def test_reproduce_honeycomb_smoke(tmp_path, figures):
             "honeycomb_fig1_progress.png",
             "honeycomb_fig2.png",
             "honeycomb_estimators.png",
+            "honeycomb_line.png",
             "honeycomb_lead.png",
         ],
     )
+
+
+def test_ratio_line_figure(tmp_path, figures):
+    """The line search's figure (ratio_line.plot) with scan and refinement points, the fit, the
+    targets and the checks: labelled, legends clear of the data."""
+    from hoomd_adjoint.apps.assembly import honeycomb as hc
+    from hoomd_adjoint.apps.assembly import ratio_line as rl
+
+    line = rl.RatioLine(tmp_path / "line", hc.RECHTSMAN, [0.3, 2.4, -0.5, -0.05], replicas=96)
+    s = [-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.52, 0.56]
+    line.points = [
+        dict(s=x, y=-2.93 + 1.3 * x + 0.1 * x * x, se_y=0.09, t_T=400.0 * (1 + 0.1 * x), se_T=0.06) for x in s
+    ]
+    checks = [dict(s=-0.52, achieved=0.026, se=0.002, k_T=1 / 405), dict(s=0.56, achieved=0.098, se=0.007, k_T=1 / 420)]
+    rl.plot(tmp_path / "line.png", line, checks, [0.1, 0.025], 400, degree=2, scan=7, check_replicas=200)
+    _check(figures, ["line.png"])

@@ -57,6 +57,7 @@ def _valid(names, tmp):
     return {
         ("honeycomb", "design"): out + ["--objective", "rates"],
         ("honeycomb", "measure"): out,
+        ("honeycomb", "line"): out,
         ("clusters", "states"): out,
         ("clusters", "path"): out,
         ("clusters", "design"): out,

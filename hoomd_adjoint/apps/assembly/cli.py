@@ -1,6 +1,7 @@
-"""``hoomd-adjoint honeycomb design|measure``: honeycomb vs triangular assembly rates of the PNAS
-2021 paper (Figs. 1-2): design the Rechtsman potential's a0..a3, or measure a potential's
-assembly curves and rates."""
+"""``hoomd-adjoint honeycomb design|line|measure``: honeycomb vs triangular assembly rates of the
+PNAS 2021 paper (Figs. 1-2): design the Rechtsman potential's a0..a3 (by gradient steps, or the
+rate ratio by a line search along a gradient direction), or measure a potential's assembly curves
+and rates."""
 
 import os
 import sys
@@ -161,6 +162,123 @@ def honeycomb_measure(args):
     return 0
 
 
+FIG1_DESIGN = (6.2363, 20.0979, 2.0059, 1.7852)  # Fig. 1's design after stage 3 (docs/honeycomb.md)
+TARGETS = (0.1, 0.0727, 0.05, 0.0364, 0.025)  # the reproduction's five k*_H/k*_T (t*_T = 400 steps)
+
+
+def honeycomb_line(args):
+    """Design the rate ratio k_H/k_T by a line search along a gradient direction: measure
+    ln(k_H/k_T) along a = start + s d (d: toward --toward, the adjoint gradient of ln t1/2_T
+    projected out) on batches of fresh replicas, fit a weighted polynomial through every point,
+    solve it for each --target-ratio, add a point at each solution (--rounds), and check each
+    design on --check-replicas fresh replicas. Resumable: every point is saved as it is measured."""
+    from . import honeycomb as hc
+    from . import ratio_line as rl
+    from ...communicator import shared
+
+    world = shared("hoomd-adjoint honeycomb line")  # under mpirun the ranks share the replicas
+    if world is None:
+        return 2
+    first = world.partition == 0
+    t_T = round(1.0 / args.k_T)
+    P = _protocol(args)
+    t0 = time.perf_counter()
+    try:
+        line, found = rl.search(
+            args.out,
+            args.ratios,
+            args.toward,
+            t_T=t_T,
+            s=args.s,
+            rounds=args.rounds,
+            degree=args.degree,
+            replicas=args.replicas,
+            direction_replicas=args.direction_replicas,
+            start=args.start,
+            protocol=P,
+            threads=args.threads,
+            communicator=world,
+            max_failed=args.max_failed,
+            progress=not args.quiet,
+        )
+    except ValueError as e:  # another line in --out
+        if first:
+            print(f"hoomd-adjoint honeycomb line: {e}", file=sys.stderr)
+        return 2
+    t1 = time.perf_counter()
+    checks = []
+    for ratio, (x, se_fit) in found.items():
+        row = dict(ratio=ratio, s=x, se_fit=se_fit)
+        if x is not None and args.check_replicas:
+            t_H = round(t_T / ratio)
+            m = hc.measure(
+                line.params(x),
+                replicas=args.check_replicas,
+                protocol=P,
+                threads=args.threads,
+                communicator=world,
+                max_failed=args.max_failed,
+                progress=f"check {ratio:g}" if not args.quiet and first else False,
+                **rl.check_window(t_T, t_H),
+            )
+            achieved = m["k_H"] / m["k_T"] if m["k_H"] and m["k_T"] else 0.0
+            row.update(
+                a=line.params(x).tolist(),
+                achieved=achieved,
+                se=rl.ratio_se(m) if achieved else None,
+                k_H=m["k_H"],
+                k_T=m["k_T"],
+                used=m["used"],
+                failed={
+                    lat: [dict(seed=k, step=f.step, cause=f.cause) for k, f in fs.items()]
+                    for lat, fs in m["failures"].items()
+                },
+            )
+        checks.append(row)
+    if not first:
+        return 0
+    from ...sweep import _write_json_atomic
+
+    _write_json_atomic(os.path.join(args.out, "checks.json"), hc._json_safe(checks))
+    done = [c for c in checks if c.get("achieved")]
+    rl.plot(
+        os.path.join(args.out, "line.png"),
+        line,
+        done,
+        args.ratios,
+        t_T,
+        args.degree,
+        len(args.s),
+        args.check_replicas,
+        P,
+    )
+    print(
+        f"\nline: {len(line.points)} points of {args.replicas} replicas per lattice ({_seconds(t1 - t0)} in this run); "
+        f"checks on {args.check_replicas} fresh replicas: {_seconds(time.perf_counter() - t1)}"
+    )
+    print(f"{'target':>8s} {'s':>8s} {'fit ± SE (ln)':>14s} {'measured':>17s} {'off':>6s} {'t½_H':>7s} {'t½_T':>6s}")
+    for c in checks:
+        if c["s"] is None:
+            print(f"{c['ratio']:8.4g} outside the line's measured range (extend --s)")
+            continue
+        if not c.get("achieved"):
+            got = "not checked" if not args.check_replicas else hc.NOT_REACHED
+            print(f"{c['ratio']:8.4g} {c['s']:+8.4f} {c['se_fit']:14.3f} {got:>17s}")
+            continue
+        print(
+            f"{c['ratio']:8.4g} {c['s']:+8.4f} {c['se_fit']:14.3f} {c['achieved']:8.4f} ± {c['se']:.4f} "
+            f"{(c['achieved'] / c['ratio'] - 1) * 100:+5.0f}% {1 / c['k_H']:7.0f} {1 / c['k_T']:6.0f}"
+        )
+    for c in done:
+        for lattice, used in c["used"].items():
+            if c["failed"][lattice]:
+                print(
+                    f"check {c['ratio']:g} {lattice}: {used} of {args.check_replicas} replicas; left out: {c['failed'][lattice]}"
+                )
+    print(f"wrote {args.out}/: line.json direction.json checks.json line.png")
+    return 0
+
+
 def _add_protocol(p):
     from .honeycomb import Protocol
 
@@ -253,6 +371,25 @@ def _check_design(args):
     _check_protocol(args)
 
 
+def _check_line(args):
+    """honeycomb line: the output folder's state, the targets, the scan."""
+    _a.out_folder("--out", args.out)
+    saved = os.path.join(args.out, "line.json")
+    if args.resume and not os.path.isfile(saved):
+        raise _a.Usage(
+            f"--resume: nothing to resume in --out {args.out} (no line.json); leave out --resume to start a new line"
+        )
+    if not args.resume and os.path.exists(saved):
+        raise _a.Usage(f"--out {args.out} holds a line ({saved}): add --resume to continue it, or choose another --out")
+    if round(1.0 / args.k_T) < 1:
+        raise _a.Usage(f"--target-k-T {args.k_T:g} is faster than one step: the half-time 1/k must be at least 1 step")
+    if len(set(args.s)) <= args.degree:
+        raise _a.Usage(
+            f"--s {' '.join(f'{x:g}' for x in args.s)}: a degree-{args.degree} fit needs at least {args.degree + 1} different points"
+        )
+    _check_protocol(args)
+
+
 def _check_measure(args):
     _a.out_folder("--out", args.out)
     if args.every > args.steps:
@@ -266,10 +403,12 @@ def add_parser(sub):
         "honeycomb",
         help="honeycomb vs triangular assembly rates (PNAS 2021, Figs. 1-2)",
         description="Design the Rechtsman potential's a0..a3 for honeycomb/triangular assembly "
-        "(design), or measure a potential's assembly curves and rates (measure).",
+        "(design), design the rate ratio by a line search (line), or measure a potential's assembly curves "
+        "and rates (measure).",
     )
     actions = p.add_subparsers(dest="action", required=True, metavar="action")
     _add_design(actions)
+    _add_line(actions)
     _add_measure(actions)
 
 
@@ -398,6 +537,82 @@ def _add_design(actions):
     )
     _add_protocol(a)
     a.set_defaults(func=honeycomb_design, check=_check_design, resume_hint="--resume")
+
+
+def _add_line(actions):
+    a = actions.add_parser(
+        "line",
+        help="the rate ratio k_H/k_T by a line search along a gradient direction; resumable",
+        description=honeycomb_line.__doc__,
+    )
+    a.add_argument(
+        "--out",
+        type=_a.text("a folder"),
+        default="honeycomb-line",
+        help="output folder (line.json, direction.json, checks.json, line.png)",
+    )
+    a.add_argument(
+        "--target-ratio",
+        dest="ratios",
+        metavar="R",
+        nargs="+",
+        type=_a.real(0, open_lo=True),
+        default=list(TARGETS),
+        help="target k_H/k_T (default: the reproduction's five, " + " ".join(f"{r:g}" for r in TARGETS) + ")",
+    )
+    a.add_argument(
+        "--target-k-T",
+        dest="k_T",
+        metavar="K",
+        type=_a.real(0, open_lo=True),
+        default=1 / 400,
+        help="the triangular rate the direction keeps, 1/step: t*_T = 1/K (default: 0.0025 = 1/400)",
+    )
+    a.add_argument(
+        "--start",
+        type=_a.real(),
+        nargs=4,
+        default=[5.89, 17.9, 2.49, 1.823],
+        metavar="A",
+        help="a0 a1 a2 a3 at s = 0 (default: Rechtsman et al.'s)",
+    )
+    a.add_argument(
+        "--toward",
+        type=_a.real(),
+        nargs=4,
+        default=list(FIG1_DESIGN),
+        metavar="A",
+        help="a0 a1 a2 a3 the line heads for before ln t1/2_T's gradient is projected out (default: the Fig. 1 "
+        "design, " + " ".join(f"{x:g}" for x in FIG1_DESIGN) + ")",
+    )
+    a.add_argument(
+        "--s",
+        type=_a.real(),
+        nargs="+",
+        default=[-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75],
+        metavar="S",
+        help="the scan's points (default: -0.75 to 0.75 in steps of 0.25)",
+    )
+    a.add_argument(
+        "--rounds", type=_a.integer(0), default=2, help="refinement rounds: a point at each target's solution"
+    )
+    a.add_argument("--degree", type=_a.integer(1, 3), default=2, help="degree of the fitted ln(k_H/k_T)(s)")
+    a.add_argument("--replicas", type=_a.integer(2), default=96, help="fresh replicas per lattice per point")
+    a.add_argument(
+        "--direction-replicas",
+        type=_a.integer(2),
+        default=128,
+        help="replicas of the adjoint gradient of ln t1/2_T at --start",
+    )
+    a.add_argument(
+        "--check-replicas",
+        type=_a.integer(0),
+        default=200,
+        help="fresh replicas that check each design (0: no checks)",
+    )
+    a.add_argument("--resume", action="store_true", help="continue the line saved in --out")
+    _add_protocol(a)
+    a.set_defaults(func=honeycomb_line, check=_check_line, resume_hint="--resume")
 
 
 def _add_measure(actions):

@@ -46,6 +46,8 @@ __all__ = [
     "curves",
     "half_time",
     "half_time_fit",
+    "half_time_gradient",
+    "observe_past_half",
     "HALF_TIME",
     "Design",
     "potential",
@@ -377,6 +379,88 @@ def half_time_fit(steps, mean, width=HALF_TIME["width"]):
     return float(t_half), window, weights
 
 
+def observe_past_half(ens, lattice, every, t_max, width=HALF_TIME["width"], chunk=None):
+    """Observe an ensemble's order loss every ``every`` steps, in chunks of ``chunk`` steps (default
+    25 samples), until the mean over the replicas that have not failed has crossed 1/2 at t_c and
+    run on to (1 + ``width``) t_c + 2 ``every`` (what :func:`half_time_fit` needs), or ``t_max``
+    steps in all: ``(steps (T,), values (R, T))``, a failed replica's row NaN from its failure on."""
+    loss = order_loss(lattice)
+    chunk = chunk or 25 * every
+    offsets, values = ens.observe(0, every, loss)
+    while offsets[-1] < t_max:
+        more, v = ens.observe(min(chunk, t_max - int(offsets[-1])), every, loss)
+        offsets, values = np.append(offsets, offsets[-1] + more[1:]), np.hstack([values, v[:, 1:]])
+        ok = ~np.isnan(values).any(axis=1)
+        t_c = half_time(offsets, values[ok].mean(axis=0)) if ok.any() else math.inf
+        if offsets[-1] >= t_c * (1 + width) + 2 * every:
+            break
+    return offsets, values
+
+
+def half_time_gradient(
+    a,
+    lattice,
+    t_star,
+    seeds,
+    protocol=None,
+    threads=None,
+    communicator=None,
+    settings=HALF_TIME,
+    mode="reverse",
+    truncate=None,
+    check=None,
+):
+    """The fitted half-time of one lattice's batch and its replica-averaged gradient:
+    ``{"t_half", "grad" (4,) d t1/2/da or None, "at_target" <L(t*)>, "sem", "failures"}``.
+
+    Observes the replicas ``seeds`` every t*/``settings["samples"]`` steps until the window of
+    :func:`half_time_fit` about the mean curve's crossing of 1/2 is seen (at most
+    ``settings["horizon"]`` x t*), then runs them again for d t1/2/da = sum_k w_k d<L(s_k)>/da
+    (``mode`` "reverse" or "forward"; ``truncate``: the adjoint reaches that many steps before the
+    fit's first frame, None: the whole run). ``grad`` is None where the curve does not fall about
+    its end. ``check(failures)`` ({seed: Failure} of the first pass) may raise before the second.
+    Times in steps."""
+    seeds, hs = list(seeds), dict(HALF_TIME, **(settings or {}))
+    every = max(1, int(t_star // hs["samples"]))
+    t_max = max(2 * every, int(math.ceil(hs["horizon"] * t_star)))
+    curve = _ensemble(a, lattice, seeds, protocol, threads, communicator)
+    offsets, values = observe_past_half(
+        curve, lattice, every, t_max, hs["width"], every * max(1, int(hs["samples"]) // 4)
+    )
+    fails = _by_seed(curve.failures, seeds)
+    if check is not None:
+        check(fails)
+    ok = ~np.isnan(values).any(axis=1)
+    mean = values[ok].mean(axis=0)
+    out = dict(
+        at_target=float(mean[min(int(np.searchsorted(offsets, t_star)), offsets.size - 1)]),
+        sem=float(values[ok, -1].std() / np.sqrt(ok.sum())) if ok.sum() > 1 else None,
+        failures=fails,
+        grad=None,
+    )
+    t_half, window, w = half_time_fit(offsets, mean, hs["width"])
+    out["t_half"] = t_half
+    if w is None:
+        return out
+    frames = [int(offsets[k]) for k in window]
+    grad_ens = _ensemble(a, lattice, seeds, protocol, threads, communicator)
+    options = dict(frames=frames, mode=mode)
+    if truncate is not None:
+        options["truncate"] = min(frames[-1], frames[-1] - frames[0] + truncate)
+    pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
+    loss = order_loss(lattice)
+    weights = dict(zip(frames, w))
+    res = grad_ens.gradient(
+        frames[-1],
+        loss=lambda sim: _Weighted(loss, {sim.timestep + f: x for f, x in weights.items()}),
+        wrt=lambda sim: [(pot(sim), list(NAMES))],
+        **options,
+    )
+    per = [g for i, g in enumerate(res.grads(0)) if ok[i] and g is not None]  # both passes' replicas
+    out["grad"] = np.mean([[g[("A", "A")][n] for n in NAMES] for g in per], axis=0)
+    return out
+
+
 class Design:
     """An RMSProp design loop over replica batches, saved after every iteration.
 
@@ -615,50 +699,31 @@ class Design:
         """The half-time form of one lattice's term: ``((term, d term/da), <L(t*)>)``, or None
         where the batch's curve does not fall about its end (the caller takes the value form).
         Replicas that fail are left out of both passes' means and added to ``failures``."""
-        hs, R = self.config["half_time"], len(seeds)
-        every = max(1, int(t_star // hs["samples"]))
-        t_max = max(2 * every, int(math.ceil(hs["horizon"] * t_star)))
-        curve = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
-        offsets, values = curve.observe(0, every, order_loss(lattice))
-        chunk = every * max(1, int(hs["samples"]) // 4)
-        while offsets[-1] < t_max:  # in chunks: stop once the fit's window about the crossing is seen
-            n = min(chunk, t_max - int(offsets[-1]))
-            more, v = curve.observe(n, every, order_loss(lattice))
-            offsets, values = np.append(offsets, offsets[-1] + more[1:]), np.hstack([values, v[:, 1:]])
-            ok = ~np.isnan(values).any(axis=1)
-            t_c = half_time(offsets, values[ok].mean(axis=0)) if ok.any() else math.inf
-            if offsets[-1] >= t_c * (1 + hs["width"]) + 2 * every:
-                break
-        fails = _by_seed(curve.failures, seeds)
-        self._check_failures(lattice, fails, R, iteration, a)
-        failures.update({f"{lattice} {seed}": str(f) for seed, f in fails.items()})
-        ok = ~np.isnan(values).any(axis=1)
-        mean = values[ok].mean(axis=0)
-        at_target = mean[min(int(np.searchsorted(offsets, t_star)), offsets.size - 1)]
-        self.batch_sem[lattice] = float(values[ok, -1].std() / np.sqrt(ok.sum())) if ok.sum() > 1 else None
-        t_half, window, w = half_time_fit(offsets, mean, hs["width"])
-        if w is None:
-            return None
-        frames = [int(offsets[k]) for k in window]
-        grad_ens = _ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator)
-        options = dict(frames=frames, mode="forward" if self.config["variant"] == "forward" else "reverse")
-        if self.config["truncate"] is not None:
-            options["truncate"] = min(frames[-1], frames[-1] - frames[0] + self.config["truncate"])
-        pot = lambda sim: sim.operations.integrator.forces[0]  # noqa: E731
-        loss = order_loss(lattice)
-        weights = dict(zip(frames, w))
-        res = grad_ens.gradient(
-            frames[-1],
-            loss=lambda sim: _Weighted(loss, {sim.timestep + f: x for f, x in weights.items()}),
-            wrt=lambda sim: [(pot(sim), list(NAMES))],
-            **options,
+
+        def check(fails):
+            self._check_failures(lattice, fails, len(seeds), iteration, a)
+            failures.update({f"{lattice} {seed}": str(f) for seed, f in fails.items()})
+
+        h = half_time_gradient(
+            a,
+            lattice,
+            t_star,
+            seeds,
+            protocol=self.protocol,
+            threads=self.threads,
+            communicator=self.communicator,
+            settings=self.config["half_time"],
+            mode="forward" if self.config["variant"] == "forward" else "reverse",
+            truncate=self.config["truncate"],
+            check=check,
         )
-        per = [g for i, g in enumerate(res.grads(0)) if ok[i] and g is not None]  # both passes' replicas
-        dt = np.mean([[g[("A", "A")][n] for n in NAMES] for g in per], axis=0)  # d t1/2 / da
-        d = math.log(t_half) - math.log(t_star)
-        self.batch_half_times[lattice] = t_half
-        self.batch_residuals[lattice] = (d, [float(x) for x in dt / t_half])
-        return (d * d, 2.0 * d / t_half * dt), float(at_target)
+        self.batch_sem[lattice] = h["sem"]
+        if h["grad"] is None:
+            return None
+        d = math.log(h["t_half"]) - math.log(t_star)
+        self.batch_half_times[lattice] = h["t_half"]
+        self.batch_residuals[lattice] = (d, [float(x) for x in h["grad"] / h["t_half"]])
+        return (d * d, 2.0 * d / h["t_half"] * h["grad"]), h["at_target"]
 
     def _check_failures(self, lattice, fails, R, iteration, a):
         if len(fails) == R:
