@@ -13,11 +13,13 @@ designs come from a line search along a gradient direction
 (after stage 3) with the adjoint gradient of ln t1/2_T projected out; seven points of 96 fresh
 replicas per lattice span the targets, a weighted quadratic through every point gives each
 target's s, two rounds add a point at each solution, and each design is measured on 200 fresh
-replicas (the ratio with its bootstrap standard error). A table row says how fast a parameter
-step decorrelates the same replicas (why common random numbers do not help at these times).
-With ``--estimators``, also the gradient-descent designs per target (forward-mode and truncated
-value form, Gauss-Newton on the half-time form) and the estimators measured against each other on
-the slowest target (hours on two cores).
+replicas (the ratio with its bootstrap standard error). The estimators are measured against each
+other on the slowest target (0.025): gradient descent on the value form with common seeds (B), on
+the half-time form with fresh (C) and common seeds (B+C), and Gauss-Newton on the latter
+(B+C+GN), 10 iterations of 64 replicas each, beside the line search (D). Table rows say how fast
+a parameter step decorrelates the same replicas (why common random numbers do not help at these
+times). With ``--estimators``, also the gradient-descent designs of every target (forward-mode
+and truncated value form as in the first sweep, Gauss-Newton): hours on two cores.
 
 Every design and every line point is saved as it finishes, so an interrupted run picks up where
 it stopped (run the same command again). Outputs: the designs' own directories in --work, PNG
@@ -25,12 +27,13 @@ figures and ``honeycomb_table.md`` in --figures (default: WORK/figures). The com
 docs/figures change only when asked to (``--figures docs/figures``). A --smoke run works in
 WORK/smoke, so it never resumes into, nor blocks, a full run::
 
-    python examples/reproduce_honeycomb.py --figures docs/figures   # about an hour on two cores
+    python examples/reproduce_honeycomb.py --figures docs/figures   # about 85 minutes on two cores
     python examples/reproduce_honeycomb.py --part 2/3               # one slice of the jobs, no figures
     python examples/reproduce_honeycomb.py --smoke                  # under a minute: the same code, tiny sizes
 
 The jobs (0: Fig. 1's curriculum, the start's Fig. 2 measurement and the line search with its
-checks; then, with --estimators, each gradient-descent design with its measurement) can be sliced
+checks; then each gradient-descent design with its measurement: the comparison's four, or with
+--estimators the whole sweep) can be sliced
 over processes or machines with ``--part K/N`` (the jobs i with i % N == K - 1); a last call
 without it resumes everything and draws the figures. Under mpirun every job's replicas are shared
 over the ranks.
@@ -89,21 +92,23 @@ def save(path, obj):
     _write_json_atomic(path, hc._json_safe(obj))
 
 
-def measured(path, a, replicas, protocol, window, curves=False):
-    """hc.measure's half-times and rates (and with ``curves`` its curves), saved beside the design
-    so that a rerun does not repeat them."""
+def measured(path, a, replicas, protocol, window, curves=False, first_seed=hc.MEASURE_SEED):
+    """hc.measure's half-times and rates on the replicas ``first_seed`` ... (and with ``curves`` its
+    curves), saved beside the design so that a rerun does not repeat them."""
     a = [float(x) for x in a]
-    m = cached(path, dict(params=a, replicas=replicas, window=json.loads(json.dumps(window))))
+    key = dict(params=a, replicas=replicas, window=json.loads(json.dumps(window)))
+    if first_seed != hc.MEASURE_SEED:  # (files saved before the option existed stay valid)
+        key["first_seed"] = first_seed
+    m = cached(path, key)
     if m is not None and curves and "honeycomb" not in m:  # saved without the curves asked for now
         m = None
     if m is None:
-        full = hc.measure(a, replicas=replicas, protocol=protocol, progress=True, **window)
+        full = hc.measure(a, replicas=replicas, protocol=protocol, progress=True, first_seed=first_seed, **window)
         keep = ("t_H", "t_T", "k_H", "k_T") + (
             ("steps", "steps_H", "steps_T", "honeycomb", "triangular") if curves else ()
         )
         m = dict(
-            params=a,
-            replicas=replicas,
+            key,
             window=window,
             **{k: full[k].tolist() if isinstance(full[k], np.ndarray) else full[k] for k in keep},
         )
@@ -168,20 +173,35 @@ def ratio_figure(path, rows, N, replicas):
 
     fig, ax = plt.subplots(figsize=(5.6, 5.6))
     for variant, marker, c in (
+        ("line", "o", "tab:blue"),
         ("forward", "o", "tab:purple"),
         ("truncated", "s", "tab:orange"),
         ("gauss_newton", "D", "k"),
     ):
         r = [x for x in rows if x["variant"] == variant and x["below"] is None and x["achieved"] > 0]
+        if r:
+            ax.errorbar(
+                [x["target"] for x in r],
+                [x["achieved"] for x in r],
+                yerr=[x["se"] for x in r],
+                fmt=marker,
+                color=c,
+                ms=6,
+                capsize=3,
+                label=VARIANT_LABEL[variant] + f"; checked on {replicas}",
+            )
+    r = [x for x in rows if x.get("pooled")]
+    if r:  # the line's designs on more fresh replicas, drawn a little to the right of their targets
         ax.errorbar(
-            [x["target"] for x in r],
-            [x["achieved"] for x in r],
-            yerr=[x["se"] for x in r],
-            fmt=marker,
-            color=c,
+            [x["target"] * 1.04 for x in r],
+            [x["pooled"] for x in r],
+            yerr=[x["pooled_se"] for x in r],
+            fmt="o",
+            mfc="none",
+            color="tab:blue",
             ms=6,
             capsize=3,
-            label=VARIANT_LABEL[variant],
+            label=f"D. the same designs on {r[0]['pooled_replicas']} fresh replicas (these {replicas} and more)",
         )
         r = [x for x in rows if x["variant"] == variant and x["below"] is not None]
         if r:
@@ -245,6 +265,7 @@ def _sizes(smoke):
             fig1_R=2,
             fig1_steps=60,
             check=4,
+            check_more=2,
             fig2=dict(forward=(1, 1, 20), truncated=(1, 1, 20)),
             fig2_R=2,
             fig2_gn=dict(iterations=2, replicas=3, truncate=20, half_time=dict(width=0.5)),
@@ -282,12 +303,13 @@ def _sizes(smoke):
             fig1_R=48,
             fig1_steps=3300,
             check=200,
+            check_more=400,  # the line's designs: 400 more fresh replicas, pooled with the 200
             fig2_R=16,
             fig2=dict(forward=(12, 6, 300), truncated=(30, 15, 1000)),  # iterations, anneal, window
             # the half-time objective on common seeds, trust-region Gauss-Newton (stops within 2%)
-            fig2_gn=dict(iterations=20, replicas=64, truncate=300, half_time=None),
+            fig2_gn=dict(iterations=10, replicas=64, truncate=300, half_time=None),
             # the estimators measured against each other on the slowest target (docs/honeycomb.md)
-            compare=dict(iterations=20, replicas=64, anneal=10, half_time=None),
+            compare=dict(iterations=10, replicas=64, anneal=5, half_time=None),
             # the line search (hoomd_adjoint.apps.assembly.ratio_line): from Rechtsman's potential
             # toward Fig. 1's design after stage 3, ln t1/2_T's adjoint gradient (128 replicas)
             # projected out; 7 points spanning the targets, then 2 rounds of one point at each
@@ -442,9 +464,8 @@ def progress_figure(path, history, progress, S, P):
     plt.close(fig)
 
 
-# The estimators measured against each other on the slowest target (docs/honeycomb.md): the
-# truncated value form (A, the sweep's "truncated" designs) and the half-time form on common seeds
-# with Gauss-Newton (the sweep's "gauss_newton") are the sweep's; these three fill in between.
+# The estimators measured against each other on the slowest target (docs/honeycomb.md), with
+# Gauss-Newton on the half-time form and common seeds ("gauss_newton") and the line search.
 COMPARE = {
     "value-common": dict(rate_loss="value", common_seeds=True, truncate=1000),
     "half-time-fresh": dict(rate_loss="half_time", common_seeds=False, truncate=300),
@@ -462,9 +483,9 @@ VARIANT_LABEL = {
 
 
 def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: True):
-    """Fig. 2: the line search's designs (toward Fig. 1's design ``toward``) and, with
-    ``estimators``, one gradient-descent design per target ratio and variant and the estimator
-    comparison on the slowest target, each measured on fresh replicas; rows of the table are
+    """Fig. 2: the line search's designs (toward Fig. 1's design ``toward``), the estimator
+    comparison on the slowest target and, with ``estimators``, one gradient-descent design per
+    target ratio and variant, each measured on fresh replicas; rows of the table are
     appended to ``table``. Returns the designs' rows. ``mine(job)`` says which jobs (0: the start's
     measurement and the line search, then the designs in order) this call runs; unless it runs them
     all, it stops there (no figure, no rows: a later call without --part makes them)."""
@@ -474,10 +495,11 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
         steps=dict(honeycomb=int(1.6 * max(S["t_H"])), triangular=4 * S["t_T"]),
         every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)),
     )
-    jobs = []
+    slowest = max(S["t_H"])  # the estimators measured against each other on the slowest target
+    jobs = [(v, slowest) for v in (*COMPARE, "gauss_newton")]
     if estimators:
         jobs = [(v, t_H) for v in (*S["fig2"], "gauss_newton") for t_H in S["t_H"]]
-        jobs += [(v, max(S["t_H"])) for v in COMPARE]
+        jobs += [(v, slowest) for v in COMPARE]
     whole = all(mine(j) for j in range(len(jobs) + 1))
     if mine(0):
         m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
@@ -518,18 +540,18 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
         S["check"],
         P,
     )
-    if estimators:
-        compare_figure(
-            os.path.join(figures, "honeycomb_estimators.png"),
-            [r for r in rows if r["target"] == S["t_T"] / max(S["t_H"])],
-            S,
-        )
+    compare_figure(
+        os.path.join(figures, "honeycomb_estimators.png"),
+        [r for r in rows if r["target"] == S["t_T"] / slowest],
+        S,
+    )
     table.append(f"| Fig. 2: k*_T | 1/{S['t_T']} per step (t*_T = {S['t_T']} steps) |")
     L = S["line"]
     if len([p for p in line.points if p["y"] is not None]) > L["degree"]:
         coef, _ = line.fit(L["degree"])
         pts = [p for p in line.points if p["y"] is not None]
-        chi2 = sum(((np.polyval(coef, p["s"]) - p["y"]) / p["se_y"]) ** 2 for p in pts) / (len(pts) - L["degree"] - 1)
+        dof = len(pts) - L["degree"] - 1
+        chi2 = sum(((np.polyval(coef, p["s"]) - p["y"]) / p["se_y"]) ** 2 for p in pts) / dof if dof else math.nan
         table.append(
             f"| Fig. 2 line search: points, wall time | {len(line.points)} points of {L['replicas']} replicas per "
             f"lattice ({len(L['s'])} scan + {len(line.points) - len(L['s'])} refinement), "
@@ -549,6 +571,12 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
             got = f"{r['achieved']:.4f} ± {r['se']:.4f} ({(r['achieved'] / r['target'] - 1) * 100:+.0f}%)"
         if r["variant"] == "line":
             how = f"s = {r['s']:+.4f} (fitted ln ratio ± {r['se_fit']:.3f}); a = {', '.join(f'{v:.4f}' for v in r['params'])}"
+            if r.get("pooled"):
+                got += (
+                    f"; on {r['pooled_replicas']} fresh replicas {r['pooled']:.4f} ± {r['pooled_se']:.4f} "
+                    f"({(r['pooled'] / r['target'] - 1) * 100:+.0f}%; t½_H {r['pooled_t'][0]:.0f}, t½_T "
+                    f"{r['pooled_t'][1]:.0f} steps)"
+                )
         else:
             how = f"{r['iterations']} iterations, {r['wall_iteration']:.1f} s per iteration"
         table.append(
@@ -642,6 +670,27 @@ def line_rows(work, P, S, line, solutions, start_ratio):
         m = measured(os.path.join(line.out, f"check-{t_H}.json"), a, S["check"], P, window, curves=True)
         rows.append(_row("line", S, t_H, m, window, start_ratio, a, len(line.points), walls, []))
         rows[-1].update(s=x, se_fit=se_fit)
+        # more fresh replicas (the next seeds): a 200-replica check's own error is about the goal's size
+        more = measured(
+            os.path.join(line.out, f"check-more-{t_H}.json"),
+            a,
+            S["check_more"],
+            P,
+            window,
+            curves=True,
+            first_seed=hc.MEASURE_SEED + S["check"],
+        )
+        pooled = dict(steps_H=m["steps_H"], steps_T=m["steps_T"])
+        for lattice, key in (("honeycomb", "H"), ("triangular", "T")):
+            pooled[lattice] = np.vstack([m[lattice], more[lattice]])
+            pooled[f"t_{key}"] = hc.half_time(pooled[f"steps_{key}"], np.nanmean(pooled[lattice], axis=0))
+        ok = math.isfinite(pooled["t_H"]) and math.isfinite(pooled["t_T"])
+        rows[-1].update(
+            pooled=pooled["t_T"] / pooled["t_H"] if ok else None,
+            pooled_se=ratio_line.ratio_se(pooled) if ok else None,
+            pooled_replicas=S["check"] + S["check_more"],
+            pooled_t=(pooled["t_H"], pooled["t_T"]),
+        )
     return rows
 
 
@@ -676,7 +725,7 @@ def compare_figure(path, rows, S):
     import matplotlib.pyplot as plt
 
     target = rows[0]["target"]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4.6))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 5.2), gridspec_kw=dict(width_ratios=(1, 1.2), wspace=0.3))
     order = [v for v in VARIANT_LABEL if any(r["variant"] == v for r in rows)]
     for y, v in enumerate(order):
         r = next(r for r in rows if r["variant"] == v)
@@ -691,12 +740,12 @@ def compare_figure(path, rows, S):
     ax.set(
         xlabel=f"measured k_H / k_T ({S['check']} fresh replicas, ± bootstrap SE; <: upper bound)",
         ylabel="estimator",
-        title=f"estimators on the slowest target (t*_H = {round(S['t_T'] / target)} steps)",
+        title=f"each estimator's design (target {target:.3g}: t*_H = {round(S['t_T'] / target)} steps)",
     )
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))  # one entry per kind of marker
     ax.legend(
-        unique.values(), unique.keys(), fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=3
+        unique.values(), unique.keys(), fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=2
     )
     t_star = round(S["t_T"] / target)
     for v, c in (("half-time-fresh", "tab:orange"), ("half-time-common", "tab:purple"), ("gauss_newton", "k")):
@@ -726,7 +775,7 @@ def compare_figure(path, rows, S):
     bx.set(
         xlabel="iteration",
         ylabel="batch half-time / target (fitted, 64 replicas)",
-        title="half-time forms: each iteration's batch",
+        title="half-time forms: each iteration's batch t½",
     )
     bx.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=2)
     fig.tight_layout()
@@ -799,8 +848,8 @@ def main(argv=None):
     ap.add_argument(
         "--estimators",
         action="store_true",
-        help="also the gradient-descent designs of every target (forward, truncated, Gauss-Newton) and the "
-        "estimator comparison on the slowest target: hours on two cores (--smoke runs them at tiny sizes)",
+        help="also the gradient-descent designs of every target (forward, truncated, Gauss-Newton), not only "
+        "the estimator comparison on the slowest: hours on two cores (--smoke runs them at tiny sizes)",
     )
     args = ap.parse_args(argv)
     part = None

@@ -153,6 +153,7 @@ def test_every_subcommand_is_fuzzed_and_its_base_arguments_pass_every_check(tmp_
     _setup(tmp_path)
     assert set(SUBCOMMANDS) == {
         ("honeycomb", "design"),
+        ("honeycomb", "line"),
         ("honeycomb", "measure"),
         ("clusters", "states"),
         ("clusters", "path"),

@@ -122,3 +122,37 @@ def test_command_line_runs_resumes_and_refuses(tmp_path, capsys):
         assert len(err) == 1 and said in err[0], err
     assert cli.main(["honeycomb", "line", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_search_resumes_by_replaying_its_refinements(tmp_path):
+    """ratio_line.search: a second call reuses every saved point in order and measures none;
+    each refinement point's s is the solution of the fit through the points before it; a saved
+    line that the replay contradicts is refused."""
+    kw = dict(
+        s=[-0.2, 0.0, 0.2],
+        rounds=1,
+        degree=1,
+        replicas=6,
+        direction_replicas=4,
+        every=dict(honeycomb=100, triangular=10),
+        max_steps=dict(honeycomb=12000, triangular=1600),
+        protocol=QUICK,
+        threads=2,
+    )
+    toward = [6.2, 20.1, 2.0, 1.79]
+    line, found = rl.search(tmp_path / "l", [0.06], toward, **kw)
+    n = len(line.points)
+    assert [p["round"] for p in line.points] == [0, 0, 0] + [1] * (n - 3)
+    for j in range(3, n):  # each refinement point solves the fit of the points before it
+        assert line.points[j]["s"] == round(line.solve(0.06, 1, points=j)[0], 4)
+    saved = (tmp_path / "l" / "line.json").read_bytes()
+    again, found_again = rl.search(tmp_path / "l", [0.06], toward, **kw)
+    assert (tmp_path / "l" / "line.json").read_bytes() == saved and found_again == found
+    g = json.loads((tmp_path / "l" / "direction.json").read_text())
+    assert abs(np.dot(g["grad_ln_t"], line.config["direction"])) < 1e-9 * np.linalg.norm(g["grad_ln_t"])
+    if n > 3:  # a saved refinement point that the replay does not ask for
+        d = json.loads(saved)
+        d["points"][3]["s"] += 0.01
+        (tmp_path / "l" / "line.json").write_text(json.dumps(d))
+        with pytest.raises(ValueError, match="point 3 is at s"):
+            rl.search(tmp_path / "l", [0.06], toward, **kw)

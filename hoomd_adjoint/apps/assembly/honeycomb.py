@@ -969,8 +969,9 @@ def measure(
     communicator=None,
     progress=False,
     max_failed=MAX_FAILED,
+    first_seed=MEASURE_SEED,
 ):
-    """Both lattices' loss curves over fresh replicas, their half-times and rates:
+    """Both lattices' loss curves over fresh replicas (seeds ``first_seed`` ...), their half-times and rates:
     ``{"steps": (T,), "honeycomb": (R, T), "triangular": (R, T), "t_H", "t_T", "k_H", "k_T",
     "used": {lattice: replicas}, "failures": {lattice: {seed: Failure}}}``
     (means over replicas that did not fail; half-times in steps, ``inf`` when the mean never reaches
@@ -996,6 +997,7 @@ def measure(
             threads=threads,
             communicator=communicator,
             progress=bar,
+            first_seed=first_seed,
             max_failed=max_failed,
             failures=failures,
         )

@@ -61,8 +61,11 @@ class RatioLine:
         start, direction: the line (4,) each; see :func:`direction`.
         replicas: replicas per lattice per point.
         every: sampling interval of the loss curves per lattice, ``{"honeycomb": n_H,
-            "triangular": n_T}`` (steps); each run stops once its mean has crossed 1/2 (and run
-            10% beyond), or at ``max_steps`` (then that half-time is not reached).
+            "triangular": n_T}`` (steps); each run stops once its mean has crossed 1/2 at t_c and
+            run on to (1 + ``past``) t_c, or at ``max_steps`` (then that half-time is not reached).
+        past: how far past the crossing the runs go, a share of t_c: far enough that the
+            bootstrap's resamples (which cross up to a few standard errors later) cross too; a
+            resample that does not leaves the point out of the fit.
         max_steps: ``{"honeycomb": ..., "triangular": ...}``: the longest run per lattice.
         protocol, threads, communicator, max_failed: as for
             :class:`hoomd_adjoint.apps.assembly.honeycomb.Design` (a point with more failed
@@ -83,6 +86,7 @@ class RatioLine:
         communicator=None,
         first_seed=LINE_SEED,
         max_failed=hc.MAX_FAILED,
+        past=0.5,
     ):
         from ...communicator import Communicator
 
@@ -96,6 +100,7 @@ class RatioLine:
             every=dict(every or dict(honeycomb=100, triangular=16)),
             max_steps=dict(max_steps or dict(honeycomb=48000, triangular=3200)),
             first_seed=_checks.integer("first_seed", first_seed, lo=0),
+            past=_checks.real("past", past, lo=0.0),
             protocol=self.protocol.as_dict(),
         )
         self.points = []
@@ -118,8 +123,9 @@ class RatioLine:
         """a(s), (4,)."""
         return np.array(self.config["start"]) + float(s) * np.array(self.config["direction"])
 
-    def point(self, s, progress=False):
-        """Measure the point at s (or return it, if this line has it already): a dict with ``s``,
+    def point(self, s, progress=False, round=0):
+        """Measure the point at s (or return it, if this line has it already; ``round``: which
+        refinement round asks for it, 0 for the scan, recorded): a dict with ``s``, ``round``,
         ``a``, ``t_H``, ``t_T`` (steps, inf: not reached), ``se_H``, ``se_T`` (bootstrap SE of
         ln t1/2), ``y`` = ln(k_H/k_T) = ln t_T - ln t_H and ``se_y`` (None where a half-time or its error is not
         finite: the point stays out of the fit), ``used``, ``failed``
@@ -131,11 +137,11 @@ class RatioLine:
         R, c = self.config["replicas"], self.config
         first = c["first_seed"] + len(self.points) * R
         a, t0 = self.params(s), time.perf_counter()
-        p = dict(s=s, a=a.tolist(), first_seed=first, used={}, failed={})
+        p = dict(s=s, round=int(round), a=a.tolist(), first_seed=first, used={}, failed={})
         for lattice in hc.LATTICES:
             seeds = range(first, first + R)
             ens = hc._ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator, self.max_failed)
-            steps, v = hc.observe_past_half(ens, lattice, c["every"][lattice], c["max_steps"][lattice])
+            steps, v = hc.observe_past_half(ens, lattice, c["every"][lattice], c["max_steps"][lattice], c["past"])
             ok = ~np.isnan(v).any(axis=1)
             key = lattice[0].upper()
             p[f"t_{key}"] = hc.half_time(steps, v[ok].mean(axis=0))
@@ -171,11 +177,11 @@ class RatioLine:
             os.path.join(self.out, "line.json"), hc._json_safe(dict(config=self.config, points=self.points))
         )
 
-    def fit(self, degree=2):
+    def fit(self, degree=2, points=None):
         """Weighted least squares of y = ln(k_H/k_T) against s through the points with a ``y``
-        (weights 1/se_y^2): polynomial coefficients, highest power first, and
-        their covariance."""
-        pts = [p for p in self.points if p["y"] is not None]
+        (weights 1/se_y^2; ``points``: the first that many of the line, default all): polynomial
+        coefficients, highest power first, and their covariance."""
+        pts = [p for p in self.points[:points] if p["y"] is not None]
         if len(pts) <= degree:
             raise ValueError(
                 f"a degree-{degree} fit needs {degree + 1} points with both half-times; the line has {len(pts)}"
@@ -186,12 +192,13 @@ class RatioLine:
         coef, cov = np.polyfit(s, y, degree, w=w, cov="unscaled")
         return coef, cov
 
-    def solve(self, ratio, degree=2):
+    def solve(self, ratio, degree=2, points=None):
         """The s where the fitted ln(k_H/k_T) equals ln ``ratio``, within the measured range of s
         (the root nearest the range's middle), and the fitted value's standard error there
-        (ln units): ``(s, se)``, or ``(None, None)`` when the fit does not reach ``ratio`` there."""
-        coef, cov = self.fit(degree)
-        s_all = [p["s"] for p in self.points if p["y"] is not None]
+        (ln units): ``(s, se)``, or ``(None, None)`` when the fit does not reach ``ratio`` there.
+        ``points``: fit the first that many points only (default all)."""
+        coef, cov = self.fit(degree, points)
+        s_all = [p["s"] for p in self.points[:points] if p["y"] is not None]
         lo, hi = min(s_all), max(s_all)
         roots = np.roots(np.polysub(coef, [math.log(ratio)]))
         roots = [r.real for r in roots if abs(r.imag) < 1e-12 and lo <= r.real <= hi]
@@ -203,8 +210,9 @@ class RatioLine:
 
 
 def check_window(t_T, t_H):
-    """The runs that check a design of t*_T, t*_H (steps) on fresh replicas (:func:`~hoomd_adjoint.apps.
-    assembly.honeycomb.measure`'s ``steps`` and ``every``): 1.6 t*_H and 4 t*_T, 25 samples per t*."""
+    """The runs that check a design of t*_T, t*_H (steps) on fresh replicas, as the ``steps`` and
+    ``every`` of :func:`~hoomd_adjoint.apps.assembly.honeycomb.measure`: 1.6 t*_H and 4 t*_T, 25
+    samples per t*."""
     return dict(
         steps=dict(honeycomb=int(1.6 * t_H), triangular=4 * t_T),
         every=dict(honeycomb=max(1, t_H // 25), triangular=max(1, t_T // 25)),
@@ -307,17 +315,28 @@ def search(
     )
     for x in s:
         line.point(x, progress=progress)
-    for _ in range(rounds):
+    # Each refinement point's s comes from the fit through every point measured before it, so a
+    # resumed search replays the same sequence and reuses the saved points in order.
+    n = len({float(x) for x in s})  # (the scan's points come first)
+    for k in range(1, rounds + 1):
         for r in ratios:
-            x, _ = _solve(line, r, degree)
-            if x is not None:
-                line.point(round(x, 4), progress=progress)
+            x, _ = _solve(line, r, degree, n)
+            if x is None:
+                continue
+            x = round(x, 4)
+            if n < len(line.points) and line.points[n]["s"] != x:
+                raise ValueError(
+                    f"{line.out}/line.json: point {n} is at s = {line.points[n]['s']}, where this search asks "
+                    f"for s = {x} (saved by another version or settings): use another out"
+                )
+            line.point(x, progress=progress, round=k)
+            n += 1
     return line, {r: _solve(line, r, degree) for r in ratios}
 
 
-def _solve(line, ratio, degree):
+def _solve(line, ratio, degree, points=None):
     try:
-        return line.solve(ratio, degree)
+        return line.solve(ratio, degree, points)
     except ValueError:  # too few points with a ratio (tiny batches)
         return None, None
 
@@ -325,7 +344,8 @@ def _solve(line, ratio, degree):
 def plot(path, line, checks, ratios, t_T, degree=2, scan=None, check_replicas=None, protocol=None):
     """The line search in two panels: each point's k_H/k_T (± bootstrap SE) against s with the
     fitted curve (± its SE), the target ``ratios`` and the ``checks`` (dicts with ``s``,
-    ``achieved``, ``se``, ``k_T``: each design measured on ``check_replicas`` fresh replicas);
+    ``achieved``, ``se``, ``k_T``: each design measured on ``check_replicas`` fresh replicas;
+    optionally ``pooled``, ``pooled_se``, ``pooled_replicas``: on more);
     and t1/2_T along the line against t*_T = ``t_T``. The first ``scan`` points are the scan's."""
     import matplotlib
 
@@ -378,6 +398,19 @@ def plot(path, line, checks, ratios, t_T, degree=2, scan=None, check_replicas=No
             ms=5,
             capsize=3,
             label=f"designs checked on {where} (± bootstrap SE)",
+        )
+    more = [c for c in done if c.get("pooled")]
+    if more:  # the same designs on more fresh replicas (the check's and the next seeds)
+        ax.errorbar(
+            [c["s"] + 0.02 for c in more],
+            [c["pooled"] for c in more],
+            yerr=[c["pooled_se"] for c in more],
+            fmt="D",
+            mfc="none",
+            color="k",
+            ms=5,
+            capsize=3,
+            label=f"the same on {more[0]['pooled_replicas']} fresh replicas (drawn at s + 0.02)",
         )
     ax.set_yscale("log")
     from matplotlib.ticker import FuncFormatter
