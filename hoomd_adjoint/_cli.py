@@ -225,13 +225,13 @@ def in_json(option, path):
         raise Usage(f"{option} {path}: not readable JSON ({e})") from None
 
 
-def resumable(out, resume, what):
+def resumable(out, resume, what, saved="state.json"):
     """A resumable command's output folder ``out``: with ``--resume`` it must hold a saved state
-    (``state.json``), without it it must not (a finished run is never overwritten)."""
+    (the file ``saved``), without it it must not (a finished run is never overwritten)."""
     out_folder("--out", out)
-    state = os.path.join(out, "state.json")
+    state = os.path.join(out, saved)
     if resume and not os.path.isfile(state):
-        raise Usage(f"--resume: nothing to resume in --out {out} (no state.json); leave out --resume to start {what}")
+        raise Usage(f"--resume: nothing to resume in --out {out} (no {saved}); leave out --resume to start {what}")
     if not resume and os.path.exists(state):
         raise Usage(f"--out {out} holds a saved state ({state}): add --resume to continue it, or choose another --out")
 

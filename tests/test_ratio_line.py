@@ -113,7 +113,7 @@ def test_command_line_runs_resumes_and_refuses(tmp_path, capsys):
     assert (out / "line.json").stat().st_mtime_ns == stamp
     capsys.readouterr()
     for more, said in (
-        ([], "holds a line"),
+        ([], "holds a saved state"),
         (["--resume", "--replicas", "4"], "other settings (replicas 3, not 4)"),
         (["--resume", "--degree", "2"], "a degree-2 fit needs at least 3 different points"),
     ):

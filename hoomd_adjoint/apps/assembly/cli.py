@@ -229,10 +229,7 @@ def honeycomb_line(args):
                 k_H=m["k_H"],
                 k_T=m["k_T"],
                 used=m["used"],
-                failed={
-                    lat: [dict(seed=k, step=f.step, cause=f.cause) for k, f in fs.items()]
-                    for lat, fs in m["failures"].items()
-                },
+                failed=hc._failed_json(m["failures"]),
             )
         checks.append(row)
     if not first:
@@ -373,14 +370,7 @@ def _check_design(args):
 
 def _check_line(args):
     """honeycomb line: the output folder's state, the targets, the scan."""
-    _a.out_folder("--out", args.out)
-    saved = os.path.join(args.out, "line.json")
-    if args.resume and not os.path.isfile(saved):
-        raise _a.Usage(
-            f"--resume: nothing to resume in --out {args.out} (no line.json); leave out --resume to start a new line"
-        )
-    if not args.resume and os.path.exists(saved):
-        raise _a.Usage(f"--out {args.out} holds a line ({saved}): add --resume to continue it, or choose another --out")
+    _a.resumable(args.out, args.resume, "a new line", saved="line.json")
     if round(1.0 / args.k_T) < 1:
         raise _a.Usage(f"--target-k-T {args.k_T:g} is faster than one step: the half-time 1/k must be at least 1 step")
     if len(set(args.s)) <= args.degree:

@@ -164,8 +164,10 @@ class RatioLine:
                 ratio = f"{p['t_T'] / p['t_H']:.4f} (some resamples never reach 1/2: left out of the fit)"
             else:
                 ratio = hc.NOT_REACHED
+            left = f"; left out: {', '.join(p['failed'])}" if p["failed"] else ""  # (lattice seed: cause)
             print(
-                f"line s = {s:+.4f}: t½_H {p['t_H']:.0f}, t½_T {p['t_T']:.0f} steps, k_H/k_T {ratio} ({p['wall']:.0f} s)"
+                f"line s = {s:+.4f}: t½_H {p['t_H']:.0f}, t½_T {p['t_T']:.0f} steps, k_H/k_T {ratio} ({p['wall']:.0f} s; "
+                f"replicas used: {p['used']['honeycomb']}/{R} honeycomb, {p['used']['triangular']}/{R} triangular{left})"
             )
         return p
 
