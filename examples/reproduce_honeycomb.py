@@ -12,9 +12,10 @@ designs come from a line search along a gradient direction
 (:mod:`hoomd_adjoint.apps.assembly.ratio_line`): from Rechtsman's potential toward Fig. 1's design
 (after stage 3) with the adjoint gradient of ln t1/2_T projected out; seven points of 96 fresh
 replicas per lattice span the targets, a weighted quadratic through every point gives each
-target's s, two rounds add a point at each solution, and each design is measured on 200 fresh
-replicas (the ratio with its bootstrap standard error). The estimators are measured against each
-other on the slowest target (0.025): gradient descent on the value form with common seeds (B), on
+target's s, three rounds add a point at each solution (the last on 384 replicas per lattice), and
+each design is measured on 200 fresh replicas and on 400 more (the ratio with its bootstrap
+standard error, alone and pooled). The estimators are measured against each other on the slowest
+target (0.025): gradient descent on the value form with common seeds (B), on
 the half-time form with fresh (C) and common seeds (B+C), and Gauss-Newton on the latter
 (B+C+GN), 10 iterations of 64 replicas each, beside the line search (D). Table rows say how fast
 a parameter step decorrelates the same replicas (why common random numbers do not help at these
@@ -27,7 +28,7 @@ figures and ``honeycomb_table.md`` in --figures (default: WORK/figures). The com
 docs/figures change only when asked to (``--figures docs/figures``). A --smoke run works in
 WORK/smoke, so it never resumes into, nor blocks, a full run::
 
-    python examples/reproduce_honeycomb.py --figures docs/figures   # about 85 minutes on two cores
+    python examples/reproduce_honeycomb.py --figures docs/figures   # about 2 hours on two cores
     python examples/reproduce_honeycomb.py --part 2/3               # one slice of the jobs, no figures
     python examples/reproduce_honeycomb.py --smoke                  # under a minute: the same code, tiny sizes
 
@@ -277,6 +278,7 @@ def _sizes(smoke):
                 toward_stage=3,
                 s=[-0.2, 0.0, 0.2],
                 rounds=1,
+                last_round_replicas=6,
                 degree=1,
                 every=dict(honeycomb=100, triangular=10),
                 max_steps=dict(honeycomb=12000, triangular=1600),
@@ -312,8 +314,9 @@ def _sizes(smoke):
             compare=dict(iterations=10, replicas=64, anneal=5, half_time=None),
             # the line search (hoomd_adjoint.apps.assembly.ratio_line): from Rechtsman's potential
             # toward Fig. 1's design after stage 3, ln t1/2_T's adjoint gradient (128 replicas)
-            # projected out; 7 points spanning the targets, then 2 rounds of one point at each
-            # target's solution; 96 replicas per lattice per point; a quadratic fit
+            # projected out; 7 points spanning the targets, then 3 rounds of one point at each
+            # target's solution; 96 replicas per lattice per point (the last round's: 384, so the
+            # fit is tightest at the designs); a quadratic fit
             # the same replicas at a and a (1 + eps): how soon a step decorrelates them
             decorrelation=dict(replicas=16, steps=6000, every=1000, eps=[1e-9, 1e-6, 1e-3]),
             line=dict(
@@ -321,7 +324,8 @@ def _sizes(smoke):
                 direction_replicas=128,
                 toward_stage=3,
                 s=[-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75],
-                rounds=2,
+                rounds=3,
+                last_round_replicas=384,
                 degree=2,
                 every=dict(honeycomb=100, triangular=16),
                 max_steps=dict(honeycomb=48000, triangular=3200),
@@ -472,7 +476,7 @@ COMPARE = {
     "half-time-common": dict(rate_loss="half_time", common_seeds=True, truncate=300),
 }
 VARIANT_LABEL = {
-    "line": "D. line search along a gradient direction, 96 fresh replicas per point",
+    "line": "D. line search along a gradient direction, 96-384 fresh replicas per point",
     "forward": "A'. value form, forward mode, 16 fresh replicas",
     "truncated": "A. value form, truncated (1000), 16 fresh replicas",
     "value-common": "B. value form, truncated (1000), 64 common replicas",
@@ -506,7 +510,8 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
         start_ratio = m["k_H"] / m["k_T"] if m["k_T"] else float("nan")
         crn = decorrelation(work, P, S)
         line, solutions = line_design(work, P, S, toward)
-        rows += line_rows(work, P, S, line, solutions, start_ratio)
+        checked, line_compared = line_rows(work, P, S, line, solutions, start_ratio)
+        rows += checked
     if not whole:  # a slice: its designs and their measurements only
         for j, (variant, t_H) in enumerate(jobs, start=1):
             if mine(j):
@@ -525,6 +530,18 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
         ]
         walls = [h["wall"] for h in d.history]
         rows.append(_row(variant, S, t_H, m, window, start_ratio, d.params, d.iteration, walls, history))
+        if t_H == slowest and variant in (*COMPARE, "gauss_newton"):  # the comparison: also on the line's seeds
+            n = S["check"] + S["check_more"]
+            other = measured(
+                os.path.join(d.out, "measure-other.json"),
+                d.params,
+                n,
+                P,
+                window,
+                curves=True,
+                first_seed=_check_seed(S),
+            )
+            _other(rows[-1], other, n)
         print(f"{variant} target {rows[-1]['target']:.4f} achieved {rows[-1]['achieved']:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
     sweep = [r for r in rows if r["variant"] not in COMPARE]
@@ -540,10 +557,9 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
         S["check"],
         P,
     )
+    compared = [r for r in rows if r["target"] == S["t_T"] / slowest and r["variant"] != "line"]
     compare_figure(
-        os.path.join(figures, "honeycomb_estimators.png"),
-        [r for r in rows if r["target"] == S["t_T"] / slowest],
-        S,
+        os.path.join(figures, "honeycomb_estimators.png"), compared + [line_compared] * (line_compared is not None), S
     )
     table.append(f"| Fig. 2: k*_T | 1/{S['t_T']} per step (t*_T = {S['t_T']} steps) |")
     L = S["line"]
@@ -553,22 +569,24 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
         dof = len(pts) - L["degree"] - 1
         chi2 = sum(((np.polyval(coef, p["s"]) - p["y"]) / p["se_y"]) ** 2 for p in pts) / dof if dof else math.nan
         table.append(
-            f"| Fig. 2 line search: points, wall time | {len(line.points)} points of {L['replicas']} replicas per "
-            f"lattice ({len(L['s'])} scan + {len(line.points) - len(L['s'])} refinement), "
+            f"| Fig. 2 line search: points, wall time | {len(line.points)} points ({len(L['s'])} scan + "
+            f"{len(line.points) - len(L['s'])} refinement) of {L['replicas']} replicas per lattice, the last round's "
+            f"{L['last_round_replicas']}; "
             f"{sum(p['wall'] for p in line.points) / 60:.1f} min; degree-{L['degree']} fit, reduced chi² "
             f"{chi2:.2f} |"
+        )
+        first = _check_seed(S)
+        table.append(
+            f"| Fig. 2 line: the checks' fresh replicas (seeds) | {S['check']} ({first:,} … "
+            f"{first + S['check'] - 1:,}), then {S['check_more']} more ({first + S['check']:,} … "
+            f"{first + S['check'] + S['check_more'] - 1:,}), pooled |"
         )
     table += crn
     for t_H, (x, se_fit) in solutions.items():
         if x is None:
             table.append(f"| Fig. 2 line: target k_H/k_T {S['t_T'] / t_H:.4f} | outside the line's measured range |")
     for r in rows:
-        if not r["k_T"]:  # no ratio, nor a bound on it
-            got = f"{hc.NOT_REACHED} (t½_T {hc.NOT_REACHED} within the window)"
-        elif r["below"] is not None:
-            got = f"< {r['below']:.4f} (t½_H {hc.NOT_REACHED} within the window)"
-        else:
-            got = f"{r['achieved']:.4f} ± {r['se']:.4f} ({(r['achieved'] / r['target'] - 1) * 100:+.0f}%)"
+        got = _achieved(r)
         if r["variant"] == "line":
             how = f"s = {r['s']:+.4f} (fitted ln ratio ± {r['se_fit']:.3f}); a = {', '.join(f'{v:.4f}' for v in r['params'])}"
             if r.get("pooled"):
@@ -584,6 +602,12 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
             f"{_t(1 / r['k_H'] if r['k_H'] else math.inf)}, t½_T = "
             f"{_t(1 / r['k_T'] if r['k_T'] else math.inf)}; {how} |"
         )
+    if line_compared is not None:
+        r = line_compared
+        table.append(
+            f"| Fig. 2 line design for {r['target']:.4f} on the estimator comparison's {S['check']} replicas (seeds "
+            f"{hc.MEASURE_SEED:,} …) | {_achieved(r)} |"
+        )
     designs = [r for r in rows if r["variant"] != "line"]
     if designs:
         table.append(
@@ -596,6 +620,22 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
     with open(os.path.join(work, "fig2.json"), "w") as f:
         json.dump(hc._json_safe(rows), f, indent=1)  # (rates never reached: null)
     return rows
+
+
+def _achieved(r):
+    """A Fig. 2 row's measured ratio for the table: ± its SE and its distance from the target, or
+    the bound a half-time not reached gives."""
+    if not r["k_T"]:  # no ratio, nor a bound on it
+        return f"{hc.NOT_REACHED} (t½_T {hc.NOT_REACHED} within the window)"
+    if r["below"] is not None:
+        got = f"< {r['below']:.4f} (t½_H {hc.NOT_REACHED} within the window)"
+    else:
+        got = f"{r['achieved']:.4f} ± {r['se']:.4f} ({(r['achieved'] / r['target'] - 1) * 100:+.0f}%)"
+    if r.get("other_replicas"):  # the estimator comparison's designs, also on the line's check replicas
+        o = r["other"]
+        said = f"{o:.4f} ± {r['other_se']:.4f} ({(o / r['target'] - 1) * 100:+.0f}%)" if o else hc.NOT_REACHED
+        got += f"; on the line checks' {r['other_replicas']} replicas {said}"
+    return got
 
 
 def decorrelation(work, P, S):
@@ -650,6 +690,7 @@ def line_design(work, P, S, toward):
         rounds=L["rounds"],
         degree=L["degree"],
         replicas=L["replicas"],
+        last_round_replicas=L["last_round_replicas"],
         direction_replicas=L["direction_replicas"],
         every=L["every"],
         max_steps=L["max_steps"],
@@ -660,14 +701,21 @@ def line_design(work, P, S, toward):
 
 
 def line_rows(work, P, S, line, solutions, start_ratio):
-    """Each target's line-search design measured on fresh replicas: the rows of :func:`fig2`."""
+    """Each target's line-search design measured on fresh replicas: the rows of :func:`fig2`, and
+    the slowest target's design on the estimator comparison's replicas (its row D)."""
     rows, walls = [], [p["wall"] for p in line.points]
+    # The checks' seeds come after every other measurement's (and after those that checked the
+    # previous version's designs): the same seeds start the same liquids with the same noise, and
+    # a check whose errors the design was refined after must not check it again.
+    first = _check_seed(S)
     for t_H, (x, se_fit) in solutions.items():
         if x is None:
             continue
         a = line.params(x)
         window = ratio_line.check_window(S["t_T"], t_H)
-        m = measured(os.path.join(line.out, f"check-{t_H}.json"), a, S["check"], P, window, curves=True)
+        m = measured(
+            os.path.join(line.out, f"check-{t_H}.json"), a, S["check"], P, window, curves=True, first_seed=first
+        )
         rows.append(_row("line", S, t_H, m, window, start_ratio, a, len(line.points), walls, []))
         rows[-1].update(s=x, se_fit=se_fit)
         # more fresh replicas (the next seeds): a 200-replica check's own error is about the goal's size
@@ -678,7 +726,7 @@ def line_rows(work, P, S, line, solutions, start_ratio):
             P,
             window,
             curves=True,
-            first_seed=hc.MEASURE_SEED + S["check"],
+            first_seed=first + S["check"],
         )
         pooled = dict(steps_H=m["steps_H"], steps_T=m["steps_T"])
         for lattice, key in (("honeycomb", "H"), ("triangular", "T")):
@@ -691,7 +739,33 @@ def line_rows(work, P, S, line, solutions, start_ratio):
             pooled_replicas=S["check"] + S["check_more"],
             pooled_t=(pooled["t_H"], pooled["t_T"]),
         )
-    return rows
+    slowest = max(S["t_H"])
+    x = solutions[slowest][0]
+    if x is None:
+        return rows, None
+    a, window = line.params(x), ratio_line.check_window(S["t_T"], slowest)
+    # on the comparison's replicas (seeds 1 000 000 ...), as the gradient-descent designs are
+    m = measured(os.path.join(line.out, f"compare-{slowest}.json"), a, S["check"], P, window, curves=True)
+    compared = _row("line", S, slowest, m, window, start_ratio, a, len(line.points), walls, [])
+    checked = next(r for r in rows if r["target"] == compared["target"])  # its check's 600 replicas
+    compared.update(
+        other=checked.get("pooled"), other_se=checked.get("pooled_se"), other_replicas=S["check"] + S["check_more"]
+    )
+    return rows, compared
+
+
+def _check_seed(S):
+    """The first seed of the line's checks: after every other measurement's (the comparison's 200)
+    and after the 400 that checked the previous version's designs."""
+    return hc.MEASURE_SEED + S["check"] + S["check_more"]
+
+
+def _other(row, m, n):
+    """Add a comparison design's ratio on the ``n`` replicas of the line's checks to its ``row``."""
+    ok = bool(m["k_H"] and m["k_T"])
+    row.update(
+        other=m["k_H"] / m["k_T"] if ok else None, other_se=ratio_line.ratio_se(m) if ok else None, other_replicas=n
+    )
 
 
 def _row(variant, S, t_H, m, window, start_ratio, params, iterations, walls, history):
@@ -730,15 +804,28 @@ def compare_figure(path, rows, S):
     for y, v in enumerate(order):
         r = next(r for r in rows if r["variant"] == v)
         if r["achieved"] > 0:
-            ax.errorbar(r["achieved"], y, xerr=r["se"], fmt="o", color="k", capsize=3, label="measured (± SE)")
+            ax.errorbar(
+                r["achieved"], y, xerr=r["se"], fmt="o", color="k", capsize=3, label=f"on the same {S['check']} (± SE)"
+            )
         elif r["below"] is not None:
             ax.plot(r["below"], y, "<", color="k", mfc="none", label="upper bound (t½_H not reached)")
+        if r.get("other"):  # the same design on the line checks' replicas (other seeds)
+            ax.errorbar(
+                r["other"],
+                y - 0.25,
+                xerr=r["other_se"],
+                fmt="o",
+                color="tab:blue",
+                mfc="none",
+                capsize=3,
+                label=f"on {r['other_replicas']} others (the line checks' seeds; ± SE)",
+            )
     ax.axvspan(0.9 * target, 1.1 * target, color="tab:green", alpha=0.15, lw=0, label="target ± 10%")
     ax.axvline(target, color="tab:green", lw=1, label=f"target {target:.4g}")
     ax.axvline(rows[0]["start"], color="0.5", lw=0.8, ls=":", label="Rechtsman (start)")
     ax.set_yticks(range(len(order)), [VARIANT_LABEL[v] for v in order], fontsize=7)
     ax.set(
-        xlabel=f"measured k_H / k_T ({S['check']} fresh replicas, ± bootstrap SE; <: upper bound)",
+        xlabel="measured k_H / k_T on fresh replicas (± bootstrap SE; <: upper bound)",
         ylabel="estimator",
         title=f"each estimator's design (target {target:.3g}: t*_H = {round(S['t_T'] / target)} steps)",
     )

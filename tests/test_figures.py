@@ -344,8 +344,8 @@ def test_reproduce_honeycomb_smoke(tmp_path, figures):
 
 
 def test_ratio_line_figure(tmp_path, figures):
-    """The line search's figure (ratio_line.plot) with scan and refinement points, the fit, the
-    targets and the checks: labelled, legends clear of the data."""
+    """The line search's figure (ratio_line.plot) with scan and refinement points (the last
+    round's larger), the fit, the targets and the checks: labelled, legends clear of the data."""
     from hoomd_adjoint.apps.assembly import honeycomb as hc
     from hoomd_adjoint.apps.assembly import ratio_line as rl
 
@@ -353,6 +353,9 @@ def test_ratio_line_figure(tmp_path, figures):
     s = [-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.52, 0.56]
     line.points = [
         dict(s=x, y=-2.93 + 1.3 * x + 0.1 * x * x, se_y=0.09, t_T=400.0 * (1 + 0.1 * x), se_T=0.06) for x in s
+    ]
+    line.points += [  # the last round's points: larger batches
+        dict(s=x, replicas=384, y=-2.93 + 1.3 * x + 0.1 * x * x, se_y=0.045, t_T=400.0, se_T=0.03) for x in (-0.5, 0.57)
     ]
     checks = [dict(s=-0.52, achieved=0.026, se=0.002, k_T=1 / 405), dict(s=0.56, achieved=0.098, se=0.007, k_T=1 / 420)]
     rl.plot(tmp_path / "line.png", line, checks, [0.1, 0.025], 400, degree=2, scan=7, check_replicas=200)

@@ -86,8 +86,14 @@ def test_points_are_measured_saved_and_resumed(tmp_path):
     assert p0["t_H"] == math.inf and p0["y"] is None  # the honeycomb needs thousands of steps
     saved = json.loads((tmp_path / "line" / "line.json").read_text())
     assert [p["s"] for p in saved["points"]] == [0.0, 0.1] and saved["points"][0]["t_H"] is None  # (JSON: null)
+    # a larger (or smaller) point takes the next seeds; the seeds after it go on from its last
+    p2 = line.point(0.2, replicas=2)
+    p3 = line.point(0.3)
+    assert (p2["first_seed"], p2["replicas"], p2["used"]["triangular"]) == (rl.LINE_SEED + 6, 2, 2)
+    assert (p3["first_seed"], p3["replicas"]) == (rl.LINE_SEED + 8, 3)
     again = rl.RatioLine(tmp_path / "line", hc.RECHTSMAN, d, **kw)
     assert again.point(0.1) is again.points[1] and again.points[1]["t_T"] == p1["t_T"]  # resumed, not rerun
+    assert again.point(0.2, replicas=2) is again.points[2]
     with pytest.raises(ValueError, match=r"other settings \(replicas 3, not 4\)"):
         rl.RatioLine(tmp_path / "line", hc.RECHTSMAN, d, **dict(kw, replicas=4))
 
@@ -126,13 +132,14 @@ def test_command_line_runs_resumes_and_refuses(tmp_path, capsys):
 
 def test_search_resumes_by_replaying_its_refinements(tmp_path):
     """ratio_line.search: a second call reuses every saved point in order and measures none;
-    each refinement point's s is the solution of the fit through the points before it; a saved
-    line that the replay contradicts is refused."""
+    each refinement point's s is the solution of the fit through the points before it, the last
+    round's on ``last_round_replicas``; a saved line that the replay contradicts is refused."""
     kw = dict(
         s=[-0.2, 0.0, 0.2],
-        rounds=1,
+        rounds=2,
         degree=1,
         replicas=6,
+        last_round_replicas=8,
         direction_replicas=4,
         every=dict(honeycomb=100, triangular=10),
         max_steps=dict(honeycomb=12000, triangular=1600),
@@ -140,11 +147,18 @@ def test_search_resumes_by_replaying_its_refinements(tmp_path):
         threads=2,
     )
     toward = [6.2, 20.1, 2.0, 1.79]
+    with pytest.raises(ValueError, match="last_round_replicas"):  # refused before anything runs
+        rl.search(tmp_path / "l", [0.06], toward, **dict(kw, last_round_replicas=1))
+    assert not (tmp_path / "l").exists()
     line, found = rl.search(tmp_path / "l", [0.06], toward, **kw)
     n = len(line.points)
-    assert [p["round"] for p in line.points] == [0, 0, 0] + [1] * (n - 3)
+    rounds = [p["round"] for p in line.points]
+    assert rounds[:3] == [0, 0, 0] and set(rounds[3:]) <= {1, 2} and rounds == sorted(rounds)
     for j in range(3, n):  # each refinement point solves the fit of the points before it
         assert line.points[j]["s"] == round(line.solve(0.06, 1, points=j)[0], 4)
+        assert line.points[j]["replicas"] == (8 if rounds[j] == 2 else 6)
+        before = line.points[j - 1]
+        assert line.points[j]["first_seed"] == before["first_seed"] + before["replicas"]  # seeds never reused
     saved = (tmp_path / "l" / "line.json").read_bytes()
     again, found_again = rl.search(tmp_path / "l", [0.06], toward, **kw)
     assert (tmp_path / "l" / "line.json").read_bytes() == saved and found_again == found
@@ -155,4 +169,10 @@ def test_search_resumes_by_replaying_its_refinements(tmp_path):
         d["points"][3]["s"] += 0.01
         (tmp_path / "l" / "line.json").write_text(json.dumps(d))
         with pytest.raises(ValueError, match="point 3 is at s"):
+            rl.search(tmp_path / "l", [0.06], toward, **kw)
+    if rounds[-1] == 2:  # the last round's point, measured on other batches than asked for
+        d = json.loads(saved)
+        d["points"][-1]["replicas"] = 7
+        (tmp_path / "l" / "line.json").write_text(json.dumps(d))
+        with pytest.raises(ValueError, match=f"point {n - 1} is at s = .* on 7 replicas, where .* on 8"):
             rl.search(tmp_path / "l", [0.06], toward, **kw)

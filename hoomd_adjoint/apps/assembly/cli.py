@@ -162,6 +162,19 @@ def honeycomb_measure(args):
     return 0
 
 
+def _points_said(line):
+    """ "22 points of 96 replicas per lattice" or, where the batches differ, "22 points: 17 of 96
+    replicas per lattice, 5 of 384"."""
+    n = {}
+    for p in line.points:
+        R = p.get("replicas", line.config["replicas"])
+        n[R] = n.get(R, 0) + 1
+    if len(n) == 1:
+        return f"{len(line.points)} points of {next(iter(n))} replicas per lattice"
+    (R0, k0), *rest = sorted(n.items())
+    return f"{len(line.points)} points: {k0} of {R0} replicas per lattice, " + ", ".join(f"{k} of {R}" for R, k in rest)
+
+
 FIG1_DESIGN = (6.2363, 20.0979, 2.0059, 1.7852)  # Fig. 1's design after stage 3 (docs/honeycomb.md)
 TARGETS = (0.1, 0.0727, 0.05, 0.0364, 0.025)  # the reproduction's five k*_H/k*_T (t*_T = 400 steps)
 
@@ -193,6 +206,7 @@ def honeycomb_line(args):
             rounds=args.rounds,
             degree=args.degree,
             replicas=args.replicas,
+            last_round_replicas=args.last_round_replicas,
             direction_replicas=args.direction_replicas,
             start=args.start,
             protocol=P,
@@ -250,7 +264,7 @@ def honeycomb_line(args):
         P,
     )
     print(
-        f"\nline: {len(line.points)} points of {args.replicas} replicas per lattice ({_seconds(t1 - t0)} in this run); "
+        f"\nline: {_points_said(line)} ({_seconds(t1 - t0)} in this run); "
         f"checks on {args.check_replicas} fresh replicas: {_seconds(time.perf_counter() - t1)}"
     )
     print(f"{'target':>8s} {'s':>8s} {'fit ± SE (ln)':>14s} {'measured':>17s} {'off':>6s} {'t½_H':>7s} {'t½_T':>6s}")
@@ -584,7 +598,15 @@ def _add_line(actions):
         help="the scan's points (default: -0.75 to 0.75 in steps of 0.25)",
     )
     a.add_argument(
-        "--rounds", type=_a.integer(0), default=2, help="refinement rounds: a point at each target's solution"
+        "--rounds", type=_a.integer(0), default=3, help="refinement rounds: a point at each target's solution"
+    )
+    a.add_argument(
+        "--last-round-replicas",
+        type=_a.integer(2),
+        default=None,
+        metavar="R",
+        help="replicas per lattice of the last round's points (default: 4 x --replicas, so the fit is tightest "
+        "at the designs)",
     )
     a.add_argument("--degree", type=_a.integer(1, 3), default=2, help="degree of the fitted ln(k_H/k_T)(s)")
     a.add_argument("--replicas", type=_a.integer(2), default=96, help="fresh replicas per lattice per point")

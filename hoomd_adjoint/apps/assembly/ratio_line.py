@@ -13,10 +13,11 @@ ln t1/2_T projected out (so that, to first order, the triangular rate stays put)
 measured along the line is one point (s, ln(k_H/k_T)) with a bootstrap standard error; a weighted
 polynomial through all the points pools their replicas, so the fitted ratio at s is far more
 precise than any one batch, and one scan serves every target. Each target's solution is then
-measured again (refinement points join the fit) before the final check on fresh replicas.
+measured again (refinement points join the fit; the last round's are larger, so that the fit is
+tightest where the designs are) before the final check on fresh replicas.
 
-Seeds: the j-th point evaluated uses ``first_seed + j * replicas`` onwards (never a design's or
-a measurement's). Times are in steps; rates in 1/step.
+Seeds: each point takes the next ``replicas`` seeds after the previous point's, from
+``first_seed`` on (never a design's or a measurement's). Times are in steps; rates in 1/step.
 """
 
 import math
@@ -123,21 +124,22 @@ class RatioLine:
         """a(s), (4,)."""
         return np.array(self.config["start"]) + float(s) * np.array(self.config["direction"])
 
-    def point(self, s, progress=False, round=0):
-        """Measure the point at s (or return it, if this line has it already; ``round``: which
-        refinement round asks for it, 0 for the scan, recorded): a dict with ``s``, ``round``,
-        ``a``, ``t_H``, ``t_T`` (steps, inf: not reached), ``se_H``, ``se_T`` (bootstrap SE of
-        ln t1/2), ``y`` = ln(k_H/k_T) = ln t_T - ln t_H and ``se_y`` (None where a half-time or its error is not
-        finite: the point stays out of the fit), ``used``, ``failed``
-        (lattice seed: cause), ``first_seed``, ``wall`` (s)."""
-        s = float(s)
+    def point(self, s, progress=False, round=0, replicas=None):
+        """Measure the point at s on ``replicas`` replicas per lattice (default: the line's) or
+        return it, if this line has it already (``round``: which refinement round asks for it, 0
+        for the scan, recorded): a dict with ``s``, ``round``, ``replicas``, ``a``, ``t_H``,
+        ``t_T`` (steps, inf: not reached), ``se_H``, ``se_T`` (bootstrap SE of ln t1/2), ``y`` =
+        ln(k_H/k_T) = ln t_T - ln t_H and ``se_y`` (None where a half-time or its error is not
+        finite: the point stays out of the fit), ``used``, ``failed`` (lattice seed: cause),
+        ``first_seed``, ``wall`` (s)."""
+        s, c = float(s), self.config
+        R = c["replicas"] if replicas is None else _checks.integer("replicas", replicas, lo=2)
         for p in self.points:
-            if p["s"] == s:
+            if p["s"] == s and p.get("replicas", c["replicas"]) == R:
                 return p
-        R, c = self.config["replicas"], self.config
-        first = c["first_seed"] + len(self.points) * R
+        first = max((p["first_seed"] + p.get("replicas", c["replicas"]) for p in self.points), default=c["first_seed"])
         a, t0 = self.params(s), time.perf_counter()
-        p = dict(s=s, round=int(round), a=a.tolist(), first_seed=first, used={}, failed={})
+        p = dict(s=s, round=int(round), replicas=R, a=a.tolist(), first_seed=first, used={}, failed={})
         for lattice in hc.LATTICES:
             seeds = range(first, first + R)
             ens = hc._ensemble(a, lattice, seeds, self.protocol, self.threads, self.communicator, self.max_failed)
@@ -243,9 +245,10 @@ def search(
     toward,
     t_T=400,
     s=(-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75),
-    rounds=2,
+    rounds=3,
     degree=2,
     replicas=96,
+    last_round_replicas=None,
     direction_replicas=128,
     start=hc.RECHTSMAN,
     every=None,
@@ -266,7 +269,8 @@ def search(
     2. The scan: a point at each of ``s``.
     3. ``rounds`` rounds of one point at each ratio's solution of the weighted degree-``degree``
        fit through every point so far (the same s again on a rerun: it depends only on the saved
-       points).
+       points): ``replicas`` replicas per lattice, the last round's ``last_round_replicas``
+       (default 4 ``replicas``: a point whose error is half a scan point's, where it matters).
     """
     import json
 
@@ -274,6 +278,9 @@ def search(
 
     communicator = communicator if communicator is not None else Communicator()
     main = communicator.partition == 0
+    last = _checks.integer(
+        "last_round_replicas", 4 * replicas if last_round_replicas is None else last_round_replicas, lo=2
+    )
     path = os.path.join(out, "direction.json")
     key = dict(start=[float(x) for x in hc._params(start)], replicas=int(direction_replicas), t_T=int(t_T))
     g = None
@@ -321,17 +328,20 @@ def search(
     # resumed search replays the same sequence and reuses the saved points in order.
     n = len({float(x) for x in s})  # (the scan's points come first)
     for k in range(1, rounds + 1):
+        R = last if k == rounds else replicas
         for r in ratios:
             x, _ = _solve(line, r, degree, n)
             if x is None:
                 continue
             x = round(x, 4)
-            if n < len(line.points) and line.points[n]["s"] != x:
+            if n < len(line.points) and (line.points[n]["s"], line.points[n].get("replicas", replicas)) != (x, R):
+                saved = line.points[n]
                 raise ValueError(
-                    f"{line.out}/line.json: point {n} is at s = {line.points[n]['s']}, where this search asks "
-                    f"for s = {x} (saved by another version or settings): use another out"
+                    f"{line.out}/line.json: point {n} is at s = {saved['s']} on "
+                    f"{saved.get('replicas', replicas)} replicas, where this search asks for s = {x} on {R} "
+                    "(saved by another version or settings): use another out"
                 )
-            line.point(x, progress=progress, round=k)
+            line.point(x, progress=progress, round=k, replicas=R)
             n += 1
     return line, {r: _solve(line, r, degree) for r in ratios}
 
@@ -357,6 +367,8 @@ def plot(path, line, checks, ratios, t_T, degree=2, scan=None, check_replicas=No
     pts = [p for p in line.points if p["y"] is not None]
     scan = len(pts) if scan is None else scan
     R = line.config["replicas"]
+    refined = [p for p in pts if line.points.index(p) >= scan]
+    larger = sorted({p.get("replicas", R) for p in refined} - {R})  # (the last round's)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4.6))
     for group, fmt, label in (
         (
@@ -364,7 +376,15 @@ def plot(path, line, checks, ratios, t_T, degree=2, scan=None, check_replicas=No
             "o",
             f"scan points ({R} replicas per lattice, ± bootstrap SE)",
         ),
-        ([p for p in pts if line.points.index(p) >= scan], "s", "refinement points (at each target's solution)"),
+        (
+            [p for p in refined if p.get("replicas", R) == R],
+            "s",
+            f"refinement points (at each target's solution; {R} replicas)",
+        ),
+        *(
+            ([p for p in refined if p.get("replicas", R) == n], "^", f"last round's refinement points ({n} replicas)")
+            for n in larger
+        ),
     ):
         if group:
             y, e = np.array([p["y"] for p in group]), np.array([p["se_y"] for p in group])
@@ -374,7 +394,7 @@ def plot(path, line, checks, ratios, t_T, degree=2, scan=None, check_replicas=No
                 yerr=[np.exp(y) - np.exp(y - e), np.exp(y + e) - np.exp(y)],
                 fmt=fmt,
                 color="tab:blue",
-                mfc="none" if fmt == "s" else None,
+                mfc="none" if fmt != "o" else None,
                 ms=4,
                 capsize=2,
                 label=label,
