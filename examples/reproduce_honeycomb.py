@@ -17,7 +17,8 @@ each design is measured on 200 fresh replicas and on 400 more (the ratio with it
 standard error, alone and pooled). The estimators are measured against each other on the slowest
 target (0.025): gradient descent on the value form with common seeds (B), on
 the half-time form with fresh (C) and common seeds (B+C), and Gauss-Newton on the latter
-(B+C+GN), 10 iterations of 64 replicas each, beside the line search (D). Table rows say how fast
+(B+C+GN), 10 iterations of 64 replicas each, beside the line search (D); C, the one gradient
+descent that reaches that target, also designs the other four. Table rows say how fast
 a parameter step decorrelates the same replicas (why common random numbers do not help at these
 times). With ``--estimators``, also the gradient-descent designs of every target (forward-mode
 and truncated value form as in the first sweep, Gauss-Newton): hours on two cores.
@@ -28,13 +29,13 @@ figures and ``honeycomb_table.md`` in --figures (default: WORK/figures). The com
 docs/figures change only when asked to (``--figures docs/figures``). A --smoke run works in
 WORK/smoke, so it never resumes into, nor blocks, a full run::
 
-    python examples/reproduce_honeycomb.py --figures docs/figures   # about 2 hours on two cores
+    python examples/reproduce_honeycomb.py --figures docs/figures   # about 2.5 hours on two cores
     python examples/reproduce_honeycomb.py --part 2/3               # one slice of the jobs, no figures
     python examples/reproduce_honeycomb.py --smoke                  # under a minute: the same code, tiny sizes
 
 The jobs (0: Fig. 1's curriculum, the start's Fig. 2 measurement and the line search with its
-checks; then each gradient-descent design with its measurement: the comparison's four, or with
---estimators the whole sweep) can be sliced
+checks; then each gradient-descent design with its measurement: the comparison's four and C at
+the other targets, or with --estimators the whole sweep) can be sliced
 over processes or machines with ``--part K/N`` (the jobs i with i % N == K - 1); a last call
 without it resumes everything and draws the figures. Under mpirun every job's replicas are shared
 over the ranks.
@@ -175,6 +176,7 @@ def ratio_figure(path, rows, N, replicas):
     fig, ax = plt.subplots(figsize=(5.6, 5.6))
     for variant, marker, c in (
         ("line", "o", "tab:blue"),
+        ("half-time-fresh", "^", "tab:red"),
         ("forward", "o", "tab:purple"),
         ("truncated", "s", "tab:orange"),
         ("gauss_newton", "D", "k"),
@@ -189,21 +191,9 @@ def ratio_figure(path, rows, N, replicas):
                 color=c,
                 ms=6,
                 capsize=3,
-                label=VARIANT_LABEL[variant] + f"; checked on {replicas}",
+                label=VARIANT_LABEL[variant]
+                + (f"; checked on {replicas}" if variant == "line" else f"; on the comparison's {replicas}"),
             )
-    r = [x for x in rows if x.get("pooled")]
-    if r:  # the line's designs on more fresh replicas, drawn a little to the right of their targets
-        ax.errorbar(
-            [x["target"] * 1.04 for x in r],
-            [x["pooled"] for x in r],
-            yerr=[x["pooled_se"] for x in r],
-            fmt="o",
-            mfc="none",
-            color="tab:blue",
-            ms=6,
-            capsize=3,
-            label=f"D. the same designs on {r[0]['pooled_replicas']} fresh replicas (these {replicas} and more)",
-        )
         r = [x for x in rows if x["variant"] == variant and x["below"] is not None]
         if r:
             ax.plot(
@@ -213,9 +203,38 @@ def ratio_figure(path, rows, N, replicas):
                 color=c,
                 ms=8,
                 mfc="none",
-                label=f"{variant}: upper bound (t½_H not reached)",
+                label=f"{VARIANT_LABEL[variant].split('.')[0]}: upper bound (t½_H not reached in the window)",
+            )
+    # the same designs on more fresh replicas, drawn a little to the right of their targets
+    for variant, key, marker, c, what in (
+        ("line", "pooled", "o", "tab:blue", "D. the same designs on {n} fresh replicas (these {R} and more)"),
+        ("half-time-fresh", "other", "^", "tab:red", "C. the same designs on D's {n}"),
+    ):
+        r = [x for x in rows if x["variant"] == variant and x.get(key)]
+        if r:
+            ax.errorbar(
+                [x["target"] * 1.04 for x in r],
+                [x[key] for x in r],
+                yerr=[x[f"{key}_se"] for x in r],
+                fmt=marker,
+                mfc="none",
+                color=c,
+                ms=6,
+                capsize=3,
+                label=what.format(n=r[0][f"{key}_replicas"], R=replicas),
             )
     for x in rows:
+        if not x["k_T"]:  # no half-time of either lattice: no marker, and no bound
+            letter = VARIANT_LABEL[x["variant"]].split(".")[0]
+            ax.text(
+                x["target"],
+                0.02,
+                f"{letter}: no\nhalf-time",
+                fontsize=6,
+                ha="center",
+                transform=ax.get_xaxis_transform(),
+            )
+            continue
         ax.plot(
             [x["target"]] * 2,
             [x["target"], x["below"] or x["achieved"]],
@@ -247,7 +266,7 @@ def ratio_figure(path, rows, N, replicas):
         xlim=(lo, hi),
         ylim=(lo, hi),
         xlabel="target k*_H / k*_T",
-        ylabel=f"measured k_H / k_T ({replicas} fresh replicas)",
+        ylabel="measured k_H / k_T (fresh replicas)",
         title=f"Fig. 2 analogue: honeycomb vs triangular\nassembly rates in 2D (N = {N}); grey: target to achieved;\n"
         "error bars: bootstrap SE over the replicas",
     )
@@ -500,10 +519,12 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
         every=dict(honeycomb=max(1, max(S["t_H"]) // 25), triangular=max(1, S["t_T"] // 25)),
     )
     slowest = max(S["t_H"])  # the estimators measured against each other on the slowest target
-    jobs = [(v, slowest) for v in (*COMPARE, "gauss_newton")]
+    # ... and the one gradient-descent estimator that reached it (C) on the other targets too
+    others = [("half-time-fresh", t_H) for t_H in S["t_H"] if t_H != slowest]
+    jobs = [(v, slowest) for v in (*COMPARE, "gauss_newton")] + others
     if estimators:
         jobs = [(v, t_H) for v in (*S["fig2"], "gauss_newton") for t_H in S["t_H"]]
-        jobs += [(v, slowest) for v in COMPARE]
+        jobs += [(v, slowest) for v in COMPARE] + others
     whole = all(mine(j) for j in range(len(jobs) + 1))
     if mine(0):
         m = measured(os.path.join(work, "rechtsman-measure.json"), hc.RECHTSMAN, S["check"], P, long_runs)
@@ -530,7 +551,8 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
         ]
         walls = [h["wall"] for h in d.history]
         rows.append(_row(variant, S, t_H, m, window, start_ratio, d.params, d.iteration, walls, history))
-        if t_H == slowest and variant in (*COMPARE, "gauss_newton"):  # the comparison: also on the line's seeds
+        if (t_H == slowest and variant in (*COMPARE, "gauss_newton")) or variant == "half-time-fresh":
+            # the comparison's designs, and C's at every target: also on the line checks' seeds
             n = S["check"] + S["check_more"]
             other = measured(
                 os.path.join(d.out, "measure-other.json"),
@@ -544,7 +566,7 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
             _other(rows[-1], other, n)
         print(f"{variant} target {rows[-1]['target']:.4f} achieved {rows[-1]['achieved']:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
-    sweep = [r for r in rows if r["variant"] not in COMPARE]
+    sweep = [r for r in rows if r["variant"] not in COMPARE or r["variant"] == "half-time-fresh"]
     ratio_figure(os.path.join(figures, "honeycomb_fig2.png"), sweep, P.N, S["check"])
     ratio_line.plot(
         os.path.join(figures, "honeycomb_line.png"),

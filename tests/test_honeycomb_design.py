@@ -433,14 +433,18 @@ def test_reproduction_script_smoke(tmp_path):
     assert not (tmp_path / "fig" / "honeycomb_table.md").exists()
     work = tmp_path / "work" / "smoke"
     designs = sorted(p.name for p in work.iterdir() if p.name.startswith(("fig2-", "compare-")))
-    assert len(designs) == 9 and all((work / d / "measure.json").exists() for d in designs)  # 3 x 2 targets + 3
+    # 3 x 2 targets, the comparison's 3, and C (half-time-fresh) at the other target
+    assert len(designs) == 10 and all((work / d / "measure.json").exists() for d in designs)
     stamps = {d: (work / d / "state.json").stat().st_mtime_ns for d in designs}
     run()
     assert {d: (work / d / "state.json").stat().st_mtime_ns for d in designs} == stamps  # resumed: nothing to run
+    # (the whole run measures the comparison's designs also on the line checks' replicas)
+    assert all((work / d / "measure-other.json").exists() for d in designs if d.startswith("compare-"))
     for f in ("honeycomb_fig1.png", "honeycomb_fig1_progress.png", "honeycomb_fig2.png", "honeycomb_estimators.png"):
         assert (tmp_path / "fig" / f).stat().st_size > 0, f
     table = (tmp_path / "fig" / "honeycomb_table.md").read_text()
     assert all(f"Fig. 2 {v}" in table for v in ("forward", "truncated", "gauss_newton", "half-time-common"))
+    assert table.count("| Fig. 2 half-time-fresh: target") == 2  # C at both targets
     assert "Fig. 1 stage 3" in table and (tmp_path / "fig" / "honeycomb_lead.png").stat().st_size > 0
 
 
