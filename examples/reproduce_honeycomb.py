@@ -563,7 +563,8 @@ def fig2(work, figures, P, S, table, toward, estimators=False, mine=lambda job: 
                 curves=True,
                 first_seed=_check_seed(S),
             )
-            _other(rows[-1], other, n)
+            ratio, se = _ratio(other)
+            rows[-1].update(other=ratio, other_se=se, other_replicas=n)
         print(f"{variant} target {rows[-1]['target']:.4f} achieved {rows[-1]['achieved']:.4f}")
     t_fig2 = time.perf_counter() - t_fig2
     sweep = [r for r in rows if r["variant"] not in COMPARE or r["variant"] == "half-time-fresh"]
@@ -754,10 +755,11 @@ def line_rows(work, P, S, line, solutions, start_ratio):
         for lattice, key in (("honeycomb", "H"), ("triangular", "T")):
             pooled[lattice] = np.vstack([m[lattice], more[lattice]])
             pooled[f"t_{key}"] = hc.half_time(pooled[f"steps_{key}"], np.nanmean(pooled[lattice], axis=0))
-        ok = math.isfinite(pooled["t_H"]) and math.isfinite(pooled["t_T"])
+            pooled[f"k_{key}"] = 1.0 / pooled[f"t_{key}"]  # (0 when not reached, as hc.measure's)
+        ratio, se = _ratio(pooled)
         rows[-1].update(
-            pooled=pooled["t_T"] / pooled["t_H"] if ok else None,
-            pooled_se=ratio_line.ratio_se(pooled) if ok else None,
+            pooled=ratio,
+            pooled_se=se,
             pooled_replicas=S["check"] + S["check_more"],
             pooled_t=(pooled["t_H"], pooled["t_T"]),
         )
@@ -782,12 +784,11 @@ def _check_seed(S):
     return hc.MEASURE_SEED + S["check"] + S["check_more"]
 
 
-def _other(row, m, n):
-    """Add a comparison design's ratio on the ``n`` replicas of the line's checks to its ``row``."""
-    ok = bool(m["k_H"] and m["k_T"])
-    row.update(
-        other=m["k_H"] / m["k_T"] if ok else None, other_se=ratio_line.ratio_se(m) if ok else None, other_replicas=n
-    )
+def _ratio(m):
+    """A measurement's k_H/k_T and its bootstrap SE, or (None, None) where a half-time was not reached."""
+    if not (m["k_H"] and m["k_T"]):
+        return None, None
+    return m["k_H"] / m["k_T"], ratio_line.ratio_se(m)
 
 
 def _row(variant, S, t_H, m, window, start_ratio, params, iterations, walls, history):

@@ -352,7 +352,8 @@ def test_ratio_line_figure(tmp_path, figures):
     line = rl.RatioLine(tmp_path / "line", hc.RECHTSMAN, [0.3, 2.4, -0.5, -0.05], replicas=96)
     s = [-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.52, 0.56]
     line.points = [
-        dict(s=x, y=-2.93 + 1.3 * x + 0.1 * x * x, se_y=0.09, t_T=400.0 * (1 + 0.1 * x), se_T=0.06) for x in s
+        dict(s=x, replicas=96, y=-2.93 + 1.3 * x + 0.1 * x * x, se_y=0.09, t_T=400.0 * (1 + 0.1 * x), se_T=0.06)
+        for x in s
     ]
     line.points += [  # the last round's points: larger batches
         dict(s=x, replicas=384, y=-2.93 + 1.3 * x + 0.1 * x * x, se_y=0.045, t_T=400.0, se_T=0.03) for x in (-0.5, 0.57)

@@ -165,13 +165,11 @@ def honeycomb_measure(args):
 def _points_said(line):
     """ "22 points of 96 replicas per lattice" or, where the batches differ, "22 points: 17 of 96
     replicas per lattice, 5 of 384"."""
-    n = {}
-    for p in line.points:
-        R = p.get("replicas", line.config["replicas"])
-        n[R] = n.get(R, 0) + 1
-    if len(n) == 1:
-        return f"{len(line.points)} points of {next(iter(n))} replicas per lattice"
-    (R0, k0), *rest = sorted(n.items())
+    from collections import Counter
+
+    (R0, k0), *rest = sorted(Counter(p["replicas"] for p in line.points).items())
+    if not rest:
+        return f"{len(line.points)} points of {R0} replicas per lattice"
     return f"{len(line.points)} points: {k0} of {R0} replicas per lattice, " + ", ".join(f"{k} of {R}" for R, k in rest)
 
 

@@ -118,7 +118,8 @@ class RatioLine:
                     for k in differ
                 )
                 raise ValueError(f"{path} holds a line with other settings ({said}): use another out")
-            self.points = saved["points"]
+            # (points saved before each had its own batch size were all of the line's)
+            self.points = [dict(p, replicas=p.get("replicas", self.config["replicas"])) for p in saved["points"]]
 
     def params(self, s):
         """a(s), (4,)."""
@@ -135,9 +136,9 @@ class RatioLine:
         s, c = float(s), self.config
         R = c["replicas"] if replicas is None else _checks.integer("replicas", replicas, lo=2)
         for p in self.points:
-            if p["s"] == s and p.get("replicas", c["replicas"]) == R:
+            if p["s"] == s and p["replicas"] == R:
                 return p
-        first = max((p["first_seed"] + p.get("replicas", c["replicas"]) for p in self.points), default=c["first_seed"])
+        first = max((p["first_seed"] + p["replicas"] for p in self.points), default=c["first_seed"])
         a, t0 = self.params(s), time.perf_counter()
         p = dict(s=s, round=int(round), replicas=R, a=a.tolist(), first_seed=first, used={}, failed={})
         for lattice in hc.LATTICES:
@@ -334,11 +335,11 @@ def search(
             if x is None:
                 continue
             x = round(x, 4)
-            if n < len(line.points) and (line.points[n]["s"], line.points[n].get("replicas", replicas)) != (x, R):
+            if n < len(line.points) and (line.points[n]["s"], line.points[n]["replicas"]) != (x, R):
                 saved = line.points[n]
                 raise ValueError(
                     f"{line.out}/line.json: point {n} is at s = {saved['s']} on "
-                    f"{saved.get('replicas', replicas)} replicas, where this search asks for s = {x} on {R} "
+                    f"{saved['replicas']} replicas, where this search asks for s = {x} on {R} "
                     "(saved by another version or settings): use another out"
                 )
             line.point(x, progress=progress, round=k, replicas=R)
@@ -368,7 +369,7 @@ def plot(path, line, checks, ratios, t_T, degree=2, scan=None, check_replicas=No
     scan = len(pts) if scan is None else scan
     R = line.config["replicas"]
     refined = [p for p in pts if line.points.index(p) >= scan]
-    larger = sorted({p.get("replicas", R) for p in refined} - {R})  # (the last round's)
+    larger = sorted({p["replicas"] for p in refined} - {R})  # (the last round's)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4.6))
     for group, fmt, label in (
         (
@@ -377,12 +378,12 @@ def plot(path, line, checks, ratios, t_T, degree=2, scan=None, check_replicas=No
             f"scan points ({R} replicas per lattice, ± bootstrap SE)",
         ),
         (
-            [p for p in refined if p.get("replicas", R) == R],
+            [p for p in refined if p["replicas"] == R],
             "s",
             f"refinement points (at each target's solution; {R} replicas)",
         ),
         *(
-            ([p for p in refined if p.get("replicas", R) == n], "^", f"last round's refinement points ({n} replicas)")
+            ([p for p in refined if p["replicas"] == n], "^", f"last round's refinement points ({n} replicas)")
             for n in larger
         ),
     ):
